@@ -1,0 +1,89 @@
+"""The console adapter: type what you would type in chat, read a plain-text rendering."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from typing import TextIO
+
+from bot.commands import RequestContext, another, answer
+from bot.replies import ListReply, QuoteReply, Reply, credit_line, quoted_body
+from bot.service import QuoteService
+
+PROMPT = "lambert> "
+WIDTH = 78
+GREETING = (
+    "lambert console: type what you would type in chat, e.g. `/lambert dpo` or just `dpo`.\n"
+    "`another` shows the next quote for the last request, `help` lists commands, "
+    "`quit` (or Ctrl-D) leaves.\n"
+)
+QUIT_WORDS = {"quit", "exit", ":q"}
+ANOTHER_WORDS = {"another", "next", "shuffle"}
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def render_quote(reply: QuoteReply) -> str:
+    q = reply.quote
+    lines = [q.topic, "", _wrap(quoted_body(q), "  "), "", _wrap(credit_line(q), "  ")]
+    lines.append(f"  {q.theme_title} \u00b7 id: {q.id}")
+    if reply.note:
+        lines += ["", _wrap(reply.note)]
+    return "\n".join(lines)
+
+
+def render(reply: Reply) -> str:
+    """Plain text for a terminal: no markup to escape, nothing that can ping anyone."""
+    if isinstance(reply, QuoteReply):
+        return render_quote(reply)
+    if isinstance(reply, ListReply):
+        lines = [reply.title]
+        for n, q in enumerate(reply.quotes, start=1):
+            lines.append(f"{n}. [{q.id}] {q.topic}")
+            lines.append(_wrap(quoted_body(q), "   "))
+        lines.append(f"Show one with `/lambert id <id>`. ({reply.total} in all.)")
+        return "\n".join(lines)
+    prefix = "" if reply.ok else "! "
+    return "\n".join([prefix + reply.title, *(f"  {line}" for line in reply.lines)])
+
+
+async def run_console(
+    service: QuoteService,
+    stdin: TextIO,
+    stdout: TextIO,
+    ctx: RequestContext | None = None,
+    *,
+    interactive: bool = True,
+) -> int:
+    """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status."""
+    ctx = ctx or RequestContext()
+    if interactive:
+        stdout.write(GREETING)
+    last: QuoteReply | None = None
+    while True:
+        if interactive:
+            stdout.write(PROMPT)
+            stdout.flush()
+        # A thread keeps a blocking terminal read from stalling the event loop (and the scheduler).
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        if text.casefold() in QUIT_WORDS:
+            break
+        if not text:
+            continue
+        if text.casefold() in ANOTHER_WORDS:
+            if last is None:
+                stdout.write("Nothing to follow yet: ask for a quote first.\n\n")
+                continue
+            reply = await another(service, last.request, after=last.quote.id)
+        else:
+            reply = await answer(service, text, ctx)
+        if isinstance(reply, QuoteReply):
+            last = reply
+        stdout.write(render(reply) + "\n\n")
+        stdout.flush()
+    return 0

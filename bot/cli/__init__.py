@@ -1,0 +1,74 @@
+"""The `lambert` command line: argument parsing, one asyncio.run, and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot import __version__
+from bot.cli import quotes, run
+from bot.cli.common import Handler, add_common_options
+from bot.config import ConfigError, load_settings
+from bot.corpus import CorpusError
+from bot.db import DatabaseError
+from bot.logs import setup_logging
+
+DESCRIPTION = """\
+Nathan Lambert's notes on open models, RLHF, DPO vs PPO, careers and reasoning, as a quote
+bot for Discord and Slack. Every quote is shown exactly as its source has it; summaries of
+his views are labelled as summaries.
+
+With no command: serve the chat platforms configured in the environment (.env), or open
+the console when none are."""
+
+EPILOG = """\
+examples:
+  lambert                        console, or the configured platforms
+  lambert console                type `/lambert dpo` as you would in chat
+  lambert ask reward hacking     what `/lambert reward hacking` would answer
+  lambert search "objective mismatch" --json
+  lambert themes
+
+configuration: environment variables or a .env file; see config.example.env."""
+
+# Each module adds its subcommands; the order here is the order `--help` lists them.
+COMMAND_MODULES = [run, quotes]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambert",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lambert {__version__}")
+    add_common_options(parser, suppress_default=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    parser.set_defaults(handler=run.run_default)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_dotenv(override=False)  # the real environment wins over .env
+    try:
+        settings = load_settings(db_path=args.db, corpus_path=args.corpus)
+    except ConfigError as exc:
+        sys.stderr.write(f"lambert: configuration error: {exc}\n")
+        return 2
+    setup_logging(settings.log_level, settings.secrets)
+    handler: Handler = args.handler
+    try:
+        return asyncio.run(handler(args, settings))
+    except (CorpusError, DatabaseError) as exc:
+        sys.stderr.write(f"lambert: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130

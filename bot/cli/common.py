@@ -1,0 +1,50 @@
+"""What every subcommand shares: the --db/--corpus options, the handler type, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.config import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, suppress_default: bool) -> None:
+    """--db and --corpus, accepted before or after the subcommand name.
+
+    A subcommand's copy must not reset a value given before it, hence SUPPRESS there.
+    """
+    default = argparse.SUPPRESS if suppress_default else None
+    parser.add_argument(
+        "--db", metavar="PATH", default=default, help="SQLite database (default: $LAMBERT_DB)"
+    )
+    parser.add_argument(
+        "--corpus",
+        metavar="PATH",
+        default=default,
+        help="corpus file (default: $LAMBERT_CORPUS or the bundled corpus)",
+    )
+
+
+def add_command(
+    commands: Any, name: str, handler: Handler, help_text: str, description: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand with the common options and its handler attached."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=description or help_text,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_options(parser, suppress_default=True)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Exactly one JSON object on standard output, for scripts."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,127 @@
+"""`lambert ask`, `search` and `themes`: the chat grammar and search for scripts and operators."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.adapters.console import render
+from bot.cli.common import add_command, print_json
+from bot.commands import answer
+from bot.config import Settings
+from bot.replies import ListReply, QuoteReply, Reply
+from bot.runtime import open_service
+
+
+def register(commands: Any) -> None:
+    ask = add_command(
+        commands,
+        "ask",
+        ask_command,
+        "print what `/lambert TEXT` would answer",
+        "Print what `/lambert TEXT` would answer in chat. With no TEXT, a random quote.\n"
+        'JSON: {"quote": {...}, "matches": N}, or {"quote": null, "message": "..."}.',
+    )
+    ask.add_argument("text", nargs="*", metavar="TEXT", help="a theme, words, `id ID`, `help`")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    search = add_command(
+        commands,
+        "search",
+        search_command,
+        "rank quotes for words, best first",
+        'Rank quotes for words, best first. JSON: {"total": N, "results": [quote, ...]}.',
+    )
+    search.add_argument("text", nargs="+", metavar="TEXT", help='words; "double quotes" = phrase')
+    search.add_argument("--limit", type=int, default=5, help="how many results (default 5)")
+    search.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+
+    themes = add_command(
+        commands,
+        "themes",
+        themes_command,
+        "list themes, their aliases and sizes",
+        'List themes. JSON: {"themes": [{"slug", "title", "aliases", "count"}]}.',
+    )
+    themes.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply, QuoteReply):
+        payload: dict[str, Any] = {"quote": reply.quote.as_json(), "matches": reply.matches}
+        if reply.note:
+            payload["note"] = reply.note
+        return payload
+    if isinstance(reply, ListReply):
+        return {
+            "quote": reply.quotes[0].as_json(),
+            "matches": reply.total,
+            "results": [q.as_json() for q in reply.quotes],
+        }
+    return {"quote": None, "message": "\n".join([reply.title, *reply.lines])}
+
+
+async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_service(settings) as service:
+        reply = await answer(service, " ".join(args.text))
+    if args.json:
+        print_json(reply_json(reply))
+    else:
+        sys.stdout.write(render(reply) + "\n")
+    return 0
+
+
+async def search_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.limit <= 100:
+        sys.stderr.write("lambert: --limit takes a number from 1 to 100\n")
+        return 2
+    async with open_service(settings) as service:
+        theme = None
+        if args.theme:
+            found = service.resolve_theme(args.theme)
+            if found is None:
+                slugs = ", ".join(i.theme.slug for i in service.themes())
+                sys.stderr.write(f"lambert: unknown theme {args.theme!r}; themes: {slugs}\n")
+                return 2
+            theme = found.slug
+        result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
+    if args.json:
+        payload: dict[str, Any] = {
+            "total": result.total,
+            "results": [q.as_json() for q in result.quotes],
+        }
+        if result.corrected:
+            payload["corrected"] = result.corrected
+        print_json(payload)
+    elif result.quotes:
+        title = f"{result.total} match" + ("es" if result.total != 1 else "")
+        sys.stdout.write(render(ListReply(title, result.quotes, result.total)) + "\n")
+    else:
+        sys.stdout.write("No quote matches. Try `lambert themes`.\n")
+    return 0
+
+
+async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_service(settings) as service:
+        infos = service.themes()
+    if args.json:
+        print_json(
+            {
+                "themes": [
+                    {
+                        "slug": i.theme.slug,
+                        "title": i.theme.title,
+                        "aliases": list(i.theme.aliases),
+                        "count": i.count,
+                    }
+                    for i in infos
+                ]
+            }
+        )
+    else:
+        for i in infos:
+            aliases = ", ".join(i.theme.aliases)
+            sys.stdout.write(f"{i.theme.slug:<14} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
+    return 0

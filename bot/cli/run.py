@@ -1,0 +1,55 @@
+"""`lambert console`, `lambert serve`, and bare `lambert`, which picks between them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.adapters.console import run_console
+from bot.cli.common import add_command
+from bot.config import Settings
+from bot.runtime import open_service
+
+NO_PLATFORM = """\
+lambert: no chat platform is configured, so there is nothing to serve.
+  Set DISCORD_TOKEN and/or SLACK_BOT_TOKEN (see config.example.env), or try the
+  same commands locally with `lambert console`."""
+
+
+def register(commands: Any) -> None:
+    add_command(
+        commands,
+        "console",
+        console_command,
+        "chat with the bot in this terminal (no tokens needed)",
+    )
+    add_command(
+        commands,
+        "serve",
+        serve_command,
+        "connect to the platforms configured in the environment",
+        "Connect to Discord (DISCORD_TOKEN) and/or Slack (SLACK_BOT_TOKEN) and post the daily "
+        "quotes. Exits 2 when no platform is configured.",
+    )
+
+
+async def console_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_service(settings) as service:
+        return await run_console(service, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.platforms:
+        sys.stderr.write(NO_PLATFORM + "\n")
+        return 2
+    from bot.serve import serve  # deferred: `ask` and `console` never import the adapters
+
+    return await serve(settings)
+
+
+async def run_default(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: serve when a platform is configured, else the console."""
+    if settings.platforms:
+        return await serve_command(args, settings)
+    return await console_command(args, settings)

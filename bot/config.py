@@ -1,0 +1,116 @@
+"""Settings, read once: explicit arguments win, then the environment (and .env), then defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = Path("lambert.db")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message names the variable and the fix."""
+
+
+class Secret:
+    """A token that never shows itself in a repr, a log line or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+def default_corpus_path() -> Path:
+    """The corpus inside an installed wheel, else `data/` of the source checkout."""
+    packaged = Path(__file__).parent / "corpus_data" / "lambert.toml"
+    return packaged if packaged.exists() else Path(__file__).parent.parent / "data" / "lambert.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = DEFAULT_DB
+    corpus_path: Path = field(default_factory=default_corpus_path)
+    log_level: str = "INFO"
+    discord_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_app_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    slack_port: int = 3000
+    slack_admins: frozenset[str] = frozenset()
+    catchup_hours: float = 6.0
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret value, for log redaction."""
+        tokens = (
+            self.discord_token,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+        )
+        return tuple(t.reveal() for t in tokens if t)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The chat platforms this configuration can connect to."""
+        found = []
+        if self.discord_token:
+            found.append("discord")
+        if self.slack_bot_token:
+            found.append("slack")
+        return tuple(found)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; use e.g. {name}={default:g}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw} is out of range; use a value from {low:g} to {high:g}")
+    return value
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    db_path: str | Path | None = None,
+    corpus_path: str | Path | None = None,
+) -> Settings:
+    """Settings from `env` (default: os.environ); explicit arguments take precedence."""
+    env = os.environ if env is None else env
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL={level!r} is not a level; use one of {', '.join(LOG_LEVELS)}")
+    corpus = corpus_path or env.get("LAMBERT_CORPUS", "").strip()
+    admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}
+    return Settings(
+        db_path=Path(db_path or env.get("LAMBERT_DB", "").strip() or DEFAULT_DB),
+        corpus_path=Path(corpus) if corpus else default_corpus_path(),
+        log_level=level,
+        discord_token=Secret(env.get("DISCORD_TOKEN", "").strip()),
+        slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
+        slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "").strip()),
+        slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
+        slack_port=int(_number(env, "LAMBERT_SLACK_PORT", 3000, 1, 65535)),
+        slack_admins=frozenset(admins),
+        catchup_hours=_number(env, "LAMBERT_CATCHUP_HOURS", 6.0, 0, 24),
+    )

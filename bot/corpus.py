@@ -1,0 +1,251 @@
+"""Read and validate the corpus file (data/lambert.toml) into themes and quotes."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.models import Kind, Quote, Theme
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_SLUG_LENGTH = 40
+THEME_KEYS = ("slug", "title", "aliases")
+QUOTE_KEYS = ("id", "theme", "topic", "source", "kind", "text")
+# Double marks only: a single ’ at the end of a text is usually an apostrophe, not a quote mark.
+OPENING_MARKS = '"“„«'
+CLOSING_MARKS = '"”“»'
+
+
+class CorpusError(Exception):
+    """The corpus file cannot be used; the message names the file, the entry and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Every theme and quote, in file order, and a fingerprint of their content."""
+
+    themes: tuple[Theme, ...]
+    quotes: tuple[Quote, ...]
+    fingerprint: str
+
+
+def load_corpus(path: Path) -> Corpus:
+    """Read and validate the corpus file at `path`; raise CorpusError saying what to fix."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CorpusError(f"{path}: corpus file not found — check the path") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorpusError(
+            f"{path}: cannot read the corpus file ({exc}) — check its permissions; it must be UTF-8"
+        ) from exc
+    return parse_corpus(text, str(path))
+
+
+def parse_corpus(text: str, origin: str) -> Corpus:
+    """Validate TOML `text`; `origin` (the file name) starts every error message."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CorpusError(
+            f"{origin}: invalid TOML: {exc} — fix the syntax at that line and column"
+        ) from exc
+    _reject_unknown_keys(document, ("themes", "quotes"), f"{origin}: top level")
+    themes = _parse_themes(_array_of_tables(document, "themes", origin), origin)
+    quotes = _parse_quotes(_array_of_tables(document, "quotes", origin), themes, origin)
+    return Corpus(themes, quotes, _fingerprint(themes, quotes))
+
+
+def normalise_alias(alias: str) -> str:
+    """How an alias is stored and compared: lowercase, single spaces."""
+    return " ".join(alias.lower().split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One [[themes]] or [[quotes]] table and where it sits, for precise error messages."""
+
+    origin: str
+    table: str
+    index: int
+    values: Mapping[str, object]
+
+    def label(self) -> str:
+        name_key = "slug" if self.table == "themes" else "id"
+        name = self.values.get(name_key)
+        if isinstance(name, str) and name.strip():
+            return f'{self.table}[{self.index}] ({name_key} "{name}")'
+        return f"{self.table}[{self.index}]"
+
+    def error(self, problem: str, fix: str) -> CorpusError:
+        return CorpusError(f"{self.origin}: {self.label()}: {problem} — {fix}")
+
+    def string(self, key: str) -> str:
+        """The value of a required string key, rejected if missing, blank or padded."""
+        if key not in self.values:
+            raise self.error(f'missing required key "{key}"', f'add {key} = "..."')
+        value = self.values[key]
+        if not isinstance(value, str):
+            raise self.error(f'"{key}" must be a string', f'write it as {key} = "..."')
+        if not value.strip():
+            raise self.error(f'"{key}" is empty', f"give {key} a value or remove the entry")
+        if value != value.strip():
+            # Texts are shown exactly as stored, so stray whitespace would reach the chat.
+            raise self.error(
+                f'"{key}" starts or ends with whitespace',
+                "remove it (values are used exactly as written, never trimmed)",
+            )
+        return value
+
+    def slug(self, key: str) -> str:
+        value = self.string(key)
+        if len(value) > MAX_SLUG_LENGTH or not SLUG_PATTERN.fullmatch(value):
+            raise self.error(
+                f'{key} "{value}" is not a valid slug',
+                f"use lowercase a-z, 0-9 and single hyphens, at most {MAX_SLUG_LENGTH} characters",
+            )
+        return value
+
+
+def _reject_unknown_keys(values: Mapping[str, object], allowed: Sequence[str], where: str) -> None:
+    for key in values:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise CorpusError(
+                f'{where}: unknown key "{key}" — {hint}allowed keys: {", ".join(allowed)}'
+            )
+
+
+def _array_of_tables(
+    document: Mapping[str, object], name: str, origin: str
+) -> list[Mapping[str, object]]:
+    tables = document.get(name)
+    if not isinstance(tables, list) or not tables:
+        raise CorpusError(f"{origin}: no [[{name}]] entries — add at least one [[{name}]] table")
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise CorpusError(
+                f"{origin}: {name}[{index}] is not a table — write each entry as a [[{name}]] table"
+            )
+    return tables
+
+
+def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Theme, ...]:
+    themes: list[Theme] = []
+    entries = [_Entry(origin, "themes", index, table) for index, table in enumerate(tables)]
+    for entry in entries:
+        _reject_unknown_keys(entry.values, THEME_KEYS, f"{origin}: {entry.label()}")
+        slug = entry.slug("slug")
+        if any(theme.slug == slug for theme in themes):
+            raise entry.error(f'slug "{slug}" is used by an earlier theme', "give it a new slug")
+        themes.append(Theme(slug, entry.string("title"), _aliases(entry)))
+    _check_aliases_point_to_one_theme(entries, themes)
+    return tuple(themes)
+
+
+def _aliases(entry: _Entry) -> tuple[str, ...]:
+    raw = entry.values.get("aliases", [])
+    if not isinstance(raw, list) or not all(isinstance(alias, str) for alias in raw):
+        raise entry.error('"aliases" must be a list of strings', 'write aliases = ["...", "..."]')
+    aliases: list[str] = []
+    for alias in raw:
+        normalised = normalise_alias(alias)
+        if not normalised:
+            raise entry.error("an alias is empty", "remove it from aliases")
+        if normalised in aliases:
+            raise entry.error(f'alias "{normalised}" is listed twice', "remove one of them")
+        aliases.append(normalised)
+    return tuple(aliases)
+
+
+def _check_aliases_point_to_one_theme(entries: list[_Entry], themes: list[Theme]) -> None:
+    # A name users type must pick exactly one theme, or the bot would have to guess.
+    claimed: dict[str, _Entry] = {}
+    for entry, theme in zip(entries, themes, strict=True):
+        for alias in theme.aliases:
+            if alias in claimed:
+                raise entry.error(
+                    f'alias "{alias}" is also an alias of {claimed[alias].label()}',
+                    "an alias may name one theme only; remove it from one of them",
+                )
+            claimed[alias] = entry
+        for other_entry, other in zip(entries, themes, strict=True):
+            if other is not theme and other.slug in theme.aliases:
+                raise entry.error(
+                    f'alias "{other.slug}" is the slug of {other_entry.label()}',
+                    "remove the alias: the slug already names that theme",
+                )
+
+
+def _parse_quotes(
+    tables: list[Mapping[str, object]], themes: tuple[Theme, ...], origin: str
+) -> tuple[Quote, ...]:
+    themes_by_slug = {theme.slug: theme for theme in themes}
+    quotes: list[Quote] = []
+    seen_ids: dict[str, _Entry] = {}
+    seen_texts: dict[str, _Entry] = {}
+    for index, table in enumerate(tables):
+        entry = _Entry(origin, "quotes", index, table)
+        _reject_unknown_keys(table, QUOTE_KEYS, f"{origin}: {entry.label()}")
+        quote_id = entry.slug("id")
+        if quote_id in seen_ids:
+            raise entry.error(
+                f'id "{quote_id}" is already used by {seen_ids[quote_id].label()}',
+                "give this entry a new id (ids appear in chat and links, so keep the old one)",
+            )
+        theme_slug = entry.string("theme")
+        theme = themes_by_slug.get(theme_slug)
+        if theme is None:
+            raise entry.error(
+                f'theme "{theme_slug}" is not a known theme; known: {", ".join(themes_by_slug)}',
+                "fix the theme or add a [[themes]] entry",
+            )
+        kind = _kind(entry)
+        text = entry.string("text")
+        if kind is Kind.QUOTE and text[0] in OPENING_MARKS and text[-1] in CLOSING_MARKS:
+            raise entry.error(
+                'text of a kind = "quote" entry starts and ends with quotation marks',
+                "remove the outer marks (the bot adds its own)",
+            )
+        comparable = " ".join(text.casefold().split())
+        if comparable in seen_texts:
+            raise entry.error(
+                f"text duplicates {seen_texts[comparable].label()}", "remove one of the two"
+            )
+        topic, source = entry.string("topic"), entry.string("source")
+        quotes.append(Quote(quote_id, text, kind, theme.slug, theme.title, topic, source))
+        seen_ids[quote_id] = entry
+        seen_texts[comparable] = entry
+    return tuple(quotes)
+
+
+def _kind(entry: _Entry) -> Kind:
+    value = entry.string("kind")
+    try:
+        return Kind(value)
+    except ValueError:
+        raise entry.error(
+            f'kind "{value}" is not "quote" or "paraphrase"',
+            'use "quote" only when the seed wraps the whole text in quotation marks, '
+            'otherwise "paraphrase"',
+        ) from None
+
+
+def _fingerprint(themes: tuple[Theme, ...], quotes: tuple[Quote, ...]) -> str:
+    # Hash the parsed values, not the file, so comments and layout are not a change.
+    canonical = {
+        "themes": [
+            {"slug": theme.slug, "title": theme.title, "aliases": list(theme.aliases)}
+            for theme in themes
+        ],
+        "quotes": [quote.as_json() for quote in quotes],
+    }
+    serialised = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(serialised.encode("utf-8")).hexdigest()

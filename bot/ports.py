@@ -1,0 +1,41 @@
+"""The ports the core depends on, implemented by each platform adapter."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.models import Quote
+
+
+class PostError(Exception):
+    """A daily post the platform did not accept. `reason` is safe to show to an admin."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermanentPostError(PostError):
+    """The channel cannot take posts (gone, archived, bot removed, no permission): stop trying."""
+
+
+class TransientPostError(PostError):
+    """Try again later (rate limit, network). `retry_after` is the platform's hint in seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class DailyPoster(Protocol):
+    """Sends the daily quote to one channel of one platform."""
+
+    platform: str
+
+    async def post_daily(self, channel: str, quote: Quote) -> str:
+        """Post `quote` to `channel` and return the platform's message id.
+
+        Raise PermanentPostError or TransientPostError for failures the scheduler should
+        treat as such; any other exception counts as transient.
+        """
+        ...

@@ -1,0 +1,68 @@
+"""Neutral replies the core returns and every adapter renders: no platform types here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.models import Kind, Quote
+
+AUTHOR = "Nathan Lambert"
+PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"
+
+
+def quoted_body(quote: Quote) -> str:
+    """The text as shown: his words inside quotation marks, a summary never."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u201c{quote.text}\u201d"
+    return quote.text
+
+
+def credit_line(quote: Quote) -> str:
+    """Who said it and where, worded so a paraphrase is never passed off as his words."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u2014 {AUTHOR}, {quote.source}"
+    return f"{PARAPHRASE_LABEL} \u00b7 Source: {quote.source}"
+
+
+def footer_line(quote: Quote) -> str:
+    """Theme, source and id: enough to find the entry again with `/lambert id <id>`."""
+    return f"{quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteReply:
+    """One quote to show. `matches` counts every quote the request matched, this one included.
+
+    `request` is the text that produced it, so an adapter's "Another" button can ask
+    `commands.another(request, after=quote.id)` without holding any state of its own.
+    """
+
+    quote: Quote
+    matches: int = 1
+    request: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListReply:
+    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched."""
+
+    title: str
+    quotes: tuple[Quote, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextReply:
+    """Plain guidance: help, themes, "nothing found" with suggestions, refusals, confirmations.
+
+    `lines` are separate paragraphs or list items; adapters decide the markup.
+    `ok` is False for refusals and errors the user should notice (adapters may style them).
+    """
+
+    title: str
+    lines: tuple[str, ...] = field(default_factory=tuple)
+    ok: bool = True
+
+
+Reply = QuoteReply | ListReply | TextReply

@@ -1,0 +1,50 @@
+"""Opening the core for any command: read the corpus, open the database, sync, build the service."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.corpus import CorpusError, parse_corpus
+from bot.db import connect
+from bot.service import QuoteService
+from bot.store import QuoteStore
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def open_service(
+    settings: Settings, *, integrity_check: bool = False
+) -> AsyncIterator[QuoteService]:
+    """The service over an up-to-date database; closed on exit.
+
+    A corpus whose bytes are the ones last loaded is not even parsed (that keeps a start with
+    an unchanged 100,000-quote corpus fast); a changed one is validated in full before the
+    database is written, so a bad file leaves the database as it was.
+    """
+    path = settings.corpus_path
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(
+            f"{path}: cannot read the corpus ({exc.strerror}). Set LAMBERT_CORPUS (or --corpus) "
+            "to a corpus file; see README.md, 'The corpus'."
+        ) from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    async with connect(settings.db_path, integrity_check=integrity_check) as conn:
+        store = QuoteStore(conn)
+        if await store.corpus_file_digest() != digest:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CorpusError(
+                    f"{path}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8."
+                ) from exc
+            corpus = parse_corpus(text, str(path))
+            if await store.sync_corpus(corpus, digest):
+                log.info("corpus loaded: %d quotes from %s", len(corpus.quotes), path)
+        yield await QuoteService.create(store)

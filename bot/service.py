@@ -1,0 +1,167 @@
+"""The one API adapters and the grammar call: themes, random quotes, look-ups and search."""
+
+from __future__ import annotations
+
+import difflib
+import random
+from dataclasses import dataclass
+
+from bot.models import Quote, Theme
+from bot.search import ParsedQuery, clean_user_text, normalise_name, parse_query, to_fts
+from bot.store import QuoteStore
+
+AUTOCOMPLETE_LIMIT = 25  # Discord's ceiling for autocomplete choices
+TYPO_CUTOFF = 0.75
+MIN_PREFIX = 3  # "c" as a prefix matches half the corpus: that is noise, not a search
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeInfo:
+    theme: Theme
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Ranked quotes, the total that matched, and the corrected text when typos were fixed."""
+
+    quotes: tuple[Quote, ...]
+    total: int
+    corrected: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An autocomplete choice: `label` to show, `value` to run as `/lambert <value>`."""
+
+    label: str
+    value: str
+
+
+class QuoteService:
+    """Answers questions about the corpus. Build it with `await QuoteService.create(store)`."""
+
+    def __init__(self, store: QuoteStore, themes: list[ThemeInfo], rng: random.Random) -> None:
+        self.store = store
+        self._rng = rng
+        self._themes = themes
+        self._by_name: dict[str, Theme] = {}
+        for info in themes:
+            t = info.theme
+            for name in (t.slug, t.title, *t.aliases):
+                self._by_name.setdefault(normalise_name(name), t)
+
+    @classmethod
+    async def create(cls, store: QuoteStore, rng: random.Random | None = None) -> QuoteService:
+        themes = [ThemeInfo(theme, count) for theme, count in await store.themes()]
+        return cls(store, themes, rng or random.Random())  # noqa: S311 (not for secrets)
+
+    def themes(self) -> list[ThemeInfo]:
+        return list(self._themes)
+
+    def theme_info(self, slug: str) -> ThemeInfo | None:
+        return next((i for i in self._themes if i.theme.slug == slug), None)
+
+    def resolve_theme(self, text: str) -> Theme | None:
+        """The theme `text` names by slug, title or alias, ignoring case and punctuation."""
+        return self._by_name.get(normalise_name(text))
+
+    def closest_themes(self, text: str, n: int = 3) -> list[Theme]:
+        """Themes whose names look like `text`, best first, for "did you mean"."""
+        names = difflib.get_close_matches(normalise_name(text), self._by_name, n=n * 3, cutoff=0.5)
+        found: list[Theme] = []
+        for name in names:
+            if self._by_name[name] not in found:
+                found.append(self._by_name[name])
+        return found[:n]
+
+    async def quote(self, quote_id: str) -> Quote | None:
+        return await self.store.quote_by_id(clean_user_text(quote_id).casefold())
+
+    def count(self, theme: str | None = None) -> int:
+        """How many quotes the corpus, or one theme, holds."""
+        if theme is None:
+            return sum(i.count for i in self._themes)
+        info = self.theme_info(theme)
+        return info.count if info else 0
+
+    async def random_quote(
+        self, theme: str | None = None, exclude: str | None = None
+    ) -> Quote | None:
+        """A random quote of the corpus or a theme; never `exclude` unless it is the only one."""
+        count = self.count(theme)
+        if count == 0:
+            return None
+        skip = await self.store.position_of(exclude, theme) if exclude and count > 1 else None
+        index = self._rng.randrange(count - (skip is not None))
+        if skip is not None and index >= skip:
+            index += 1
+        return await self.store.quote_at(index, theme)
+
+    async def search(self, text: str, limit: int = 5, theme: str | None = None) -> SearchResult:
+        """Rank quotes for free text. Never raises on user input; empty text matches nothing.
+
+        Tries, in order: every word; every word with the last one as a prefix (still typing);
+        typos corrected against the corpus's words; then any word.
+        """
+        query = parse_query(text)
+        if query.empty:
+            return SearchResult((), 0)
+        attempts = [to_fts(query)]
+        if query.terms and len(query.terms[-1]) >= MIN_PREFIX:
+            attempts.append(to_fts(query, prefix_last=True))
+        for match in attempts:
+            found = await self._run(match, limit, theme)
+            if found.total:
+                return found
+        corrected = await self._correct_typos(query)
+        if corrected is not None:
+            found = await self._run(to_fts(corrected), limit, theme)
+            if found.total:
+                return SearchResult(found.quotes, found.total, " ".join(corrected.terms))
+        loose = corrected or query
+        # Any-word matching on one- and two-letter words ("a", "c" of "c++") only adds noise.
+        loose = loose.with_terms(tuple(t for t in loose.terms if len(t) >= MIN_PREFIX))
+        return await self._run(to_fts(loose, any_term=True), limit, theme)
+
+    async def _run(self, match: str | None, limit: int, theme: str | None) -> SearchResult:
+        if match is None:
+            return SearchResult((), 0)
+        quotes, total = await self.store.search(match, limit=limit, theme=theme)
+        return SearchResult(tuple(quotes), total)
+
+    async def _correct_typos(self, query: ParsedQuery) -> ParsedQuery | None:
+        known = await self.store.known_words(query.terms)
+        fixed = list(query.terms)
+        for i, term in enumerate(query.terms):
+            if term in known or len(term) < 3:
+                continue
+            shaped = await self.store.words_shaped_like(term)
+            best = difflib.get_close_matches(term, shaped, n=1, cutoff=TYPO_CUTOFF)
+            if best:
+                fixed[i] = best[0]
+        if fixed == list(query.terms):
+            return None
+        return query.with_terms(tuple(fixed))
+
+    async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
+        """Choices while typing: matching themes first, then quote snippets."""
+        typed = normalise_name(text)
+        choices: list[Suggestion] = []
+        for info in self._themes:
+            t = info.theme
+            names = [normalise_name(n) for n in (t.slug, t.title, *t.aliases)]
+            if not typed or any(n.startswith(typed) for n in names):
+                value = next((a for a in t.aliases if normalise_name(a).startswith(typed)), t.slug)
+                choices.append(Suggestion(f"{t.title} ({info.count})", value))
+        match = to_fts(parse_query(text), prefix_last=True)
+        if typed and match:
+            quotes, _ = await self.store.search(match, limit=limit)
+            choices += [Suggestion(snippet(q), f"id {q.id}") for q in quotes]
+        return choices[:limit]
+
+
+def snippet(quote: Quote, width: int = 100) -> str:
+    """A one-line preview at most `width` characters long (Discord's choice-name limit)."""
+    line = " ".join(f"{quote.topic.removeprefix('On ')}: {quote.text}".split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "\u2026"

@@ -1,0 +1,219 @@
+"""The quote tables: replacing the corpus in one transaction, and every read the service needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.models import Kind, Quote, Theme
+from bot.search import words
+
+if TYPE_CHECKING:
+    from bot.corpus import Corpus
+
+_QUOTE_COLUMNS = (
+    "q.id, q.text, q.kind, q.theme, t.title AS theme_title, q.topic, q.source "
+    "FROM quotes q JOIN themes t ON t.slug = q.theme"
+)
+# Topic and theme title outweigh body text: `/lambert reward hacking` should land on the
+# entry *about* reward hacking before one that merely mentions a reward.
+_RANK = "bm25(quotes_fts, 4.0, 3.0, 1.0)"
+
+
+def _quote(row: aiosqlite.Row) -> Quote:
+    return Quote(
+        id=row["id"],
+        text=row["text"],
+        kind=Kind(row["kind"]),
+        theme=row["theme"],
+        theme_title=row["theme_title"],
+        topic=row["topic"],
+        source=row["source"],
+    )
+
+
+class QuoteStore:
+    """Reads and replaces the corpus tables of one open connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _meta(self, key: str) -> str | None:
+        async with self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def _set_meta(self, key: str, value: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def corpus_fingerprint(self) -> str | None:
+        """The fingerprint of the corpus content the tables hold (see bot.corpus)."""
+        return await self._meta("corpus")
+
+    async def corpus_file_digest(self) -> str | None:
+        """The sha256 of the corpus file's bytes as last loaded."""
+        return await self._meta("corpus_file")
+
+    async def sync_corpus(self, corpus: Corpus, file_digest: str = "") -> bool:
+        """Make the quote tables hold `corpus`; return False when they already did.
+
+        Only quote tables are touched: schedules and post history refer to quote ids as plain
+        text, so replacing quotes never cascades into them. An edit to comments or spacing
+        changes the file digest, not the fingerprint: it is recorded without a rewrite.
+        """
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            changed = await self.corpus_fingerprint() != corpus.fingerprint
+            if changed:
+                await self._replace(corpus)
+                await self._set_meta("corpus", corpus.fingerprint)
+            await self._set_meta("corpus_file", file_digest)
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        return changed
+
+    async def _replace(self, corpus: Corpus) -> None:
+        conn = self.conn
+        await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
+        for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
+            await conn.execute(f"DELETE FROM {table}")
+        titles = {t.slug: t.title for t in corpus.themes}
+        counts: dict[str, int] = dict.fromkeys(titles, 0)
+        quote_rows, fts_rows = [], []
+        vocabulary: set[str] = set()
+        for position, q in enumerate(corpus.quotes, start=1):
+            quote_rows.append(
+                (
+                    position,
+                    q.id,
+                    q.theme,
+                    q.topic,
+                    q.source,
+                    q.kind.value,
+                    q.text,
+                    position - 1,
+                    counts[q.theme],
+                )
+            )
+            counts[q.theme] += 1
+            fts_rows.append((position, q.topic, titles[q.theme], q.text))
+            vocabulary.update(words(f"{q.topic} {titles[q.theme]} {q.text}"))
+        await conn.executemany(
+            "INSERT INTO themes (slug, title, position, quote_count) VALUES (?, ?, ?, ?)",
+            [(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)],
+        )
+        await conn.executemany(
+            "INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)",
+            [(alias, t.slug) for t in corpus.themes for alias in t.aliases],
+        )
+        await conn.executemany(
+            "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
+            "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            quote_rows,
+        )
+        await conn.executemany(
+            "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
+            fts_rows,
+        )
+        await conn.executemany(
+            "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)",
+            [(w, w[0], len(w)) for w in sorted(vocabulary)],
+        )
+
+    async def themes(self) -> list[tuple[Theme, int]]:
+        """Every theme with its aliases and number of quotes, in corpus order."""
+        async with self.conn.execute("SELECT alias, slug FROM theme_aliases ORDER BY alias") as c:
+            aliases: dict[str, list[str]] = {}
+            for row in await c.fetchall():
+                aliases.setdefault(row["slug"], []).append(row["alias"])
+        async with self.conn.execute(
+            "SELECT slug, title, quote_count FROM themes ORDER BY position"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            (Theme(r["slug"], r["title"], tuple(aliases.get(r["slug"], ()))), r["quote_count"])
+            for r in rows
+        ]
+
+    async def quote_count(self) -> int:
+        async with self.conn.execute("SELECT count(*) FROM quotes") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def quote_by_id(self, quote_id: str) -> Quote | None:
+        async with self.conn.execute(f"SELECT {_QUOTE_COLUMNS} WHERE q.id = ?", (quote_id,)) as c:
+            row = await c.fetchone()
+        return _quote(row) if row else None
+
+    async def quote_at(self, index: int, theme: str | None = None) -> Quote | None:
+        """The quote at dense position `index` of the corpus, or of one theme."""
+        if theme is None:
+            sql, args = f"SELECT {_QUOTE_COLUMNS} WHERE q.position = ?", (index,)
+        else:
+            sql = f"SELECT {_QUOTE_COLUMNS} WHERE q.theme = ? AND q.theme_position = ?"
+            args = (theme, index)  # type: ignore[assignment]
+        async with self.conn.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return _quote(row) if row else None
+
+    async def position_of(self, quote_id: str, theme: str | None) -> int | None:
+        column = "position" if theme is None else "theme_position"
+        async with self.conn.execute(
+            f"SELECT {column} FROM quotes WHERE id = ?",
+            (quote_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+    async def quote_ids(self, theme: str | None = None) -> list[str]:
+        sql = "SELECT id FROM quotes" + (" WHERE theme = ?" if theme else "") + " ORDER BY position"
+        async with self.conn.execute(sql, (theme,) if theme else ()) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    async def search(
+        self, match: str, *, limit: int, theme: str | None = None
+    ) -> tuple[list[Quote], int]:
+        """The best `limit` quotes for an FTS5 `match` expression, and how many match in all."""
+        where = "quotes_fts MATCH ?" + (" AND q.theme = ?" if theme else "")
+        args: Sequence[object] = (match, theme) if theme else (match,)
+        async with self.conn.execute(
+            f"SELECT {_QUOTE_COLUMNS} JOIN quotes_fts f ON f.rowid = q.rowid "
+            f"WHERE {where} ORDER BY {_RANK} LIMIT ?",
+            (*args, limit),
+        ) as cur:
+            quotes = [_quote(row) for row in await cur.fetchall()]
+        if len(quotes) < limit:
+            return quotes, len(quotes)
+        async with self.conn.execute(
+            f"SELECT count(*) FROM quotes q JOIN quotes_fts f ON f.rowid = q.rowid WHERE {where}",
+            args,
+        ) as cur:
+            row = await cur.fetchone()
+        return quotes, int(row[0]) if row else len(quotes)
+
+    async def known_words(self, candidates: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(candidates))
+        if not wanted:
+            return set()
+        marks = ",".join("?" * len(wanted))
+        async with self.conn.execute(
+            f"SELECT word FROM vocabulary WHERE word IN ({marks})",
+            wanted,
+        ) as cur:
+            return {row[0] for row in await cur.fetchall()}
+
+    async def words_shaped_like(self, word: str, spread: int = 2) -> list[str]:
+        """Corpus words with the same first letter and a similar length: typo candidates."""
+        async with self.conn.execute(
+            "SELECT word FROM vocabulary WHERE first = ? AND length BETWEEN ? AND ?",
+            (word[0], len(word) - spread, len(word) + spread),
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real database per test, a clean environment, and a guard against network use."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.runtime import open_service
+from bot.service import QuoteService
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "data" / "lambert.toml"
+ENV_VARS = (
+    "LAMBERT_DB",
+    "LAMBERT_CORPUS",
+    "LAMBERT_SLACK_PORT",
+    "LAMBERT_SLACK_ADMINS",
+    "LAMBERT_CATCHUP_HOURS",
+    "LOG_LEVEL",
+    "DISCORD_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+)
+
+
+class NetworkUseError(AssertionError):
+    """A test tried to reach a non-loopback address."""
+
+
+def _is_loopback(address: Any) -> bool:
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths and socketpairs never leave the machine
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded(original: Any) -> Any:
+    def connect(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkUseError(f"test tried to connect to {address!r}: only loopback allowed")
+        return original(self, address)
+
+    return connect
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Installed for the whole session: asyncio, aiohttp and the platform SDKs all end in
+    # socket.connect / connect_ex, so this catches every library, not just our code.
+    socket.socket.connect = _guarded(socket.socket.connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded(socket.socket.connect_ex)  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No developer's .env or exported token leaks into a test; cwd is a fresh folder."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "lambert.db"
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return load_settings({}, db_path=db_path, corpus_path=CORPUS)
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[QuoteService]:
+    async with open_service(settings) as svc:
+        yield svc

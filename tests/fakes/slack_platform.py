@@ -1,0 +1,412 @@
+"""A loopback fake of Slack (Web API, response_url sink, Socket Mode) for the real slack-bolt."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+T = TypeVar("T")
+
+BOT_TOKEN = "xoxb-0000-lambert-test"
+APP_TOKEN = "xapp-1-A0LAMBERT-0000-test"
+SIGNING_SECRET = "lambert-test-signing-secret"
+TEAM_ID = "T0LAMBERT"
+BOT_USER_ID = "U0LAMBERT"
+BOT_ID = "B0LAMBERT"
+APP_ID = "A0LAMBERT"
+MEMBER_ID, ADMIN_ID, OWNER_ID = "U0MEMBER", "U0ADMIN", "U0OWNER"
+CHANNEL_ID = "C0GENERAL"
+CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel")
+WAIT_SECONDS = 5.0  # a missing event fails the test quickly instead of hanging it
+
+
+def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
+    """A users.info `user` object. Slack reports owners as admins too."""
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": name.title(),
+        "deleted": False,
+        "is_bot": False,
+        "is_admin": admin or owner,
+        "is_owner": owner,
+        "is_primary_owner": owner,
+        "profile": {"display_name": name, "real_name": name.title()},
+    }
+
+
+def default_users() -> dict[str, dict[str, Any]]:
+    return {
+        MEMBER_ID: user(MEMBER_ID, "member"),
+        ADMIN_ID: user(ADMIN_ID, "admin", admin=True),
+        OWNER_ID: user(OWNER_ID, "owner", owner=True),
+    }
+
+
+class Recording(Generic[T]):
+    """An append-only list whose readers can await the next item they have not taken yet."""
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self._taken: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    async def add(self, item: T) -> None:
+        async with self._changed:
+            self.items.append(item)
+            self._changed.notify_all()
+
+    async def next(
+        self, match: Callable[[T], bool] = lambda _: True, seconds: float = WAIT_SECONDS
+    ) -> T:
+        """The oldest matching item not yet returned by next(); waits for one if there is none."""
+        async with asyncio.timeout(seconds), self._changed:
+            while True:
+                for index, item in enumerate(self.items):
+                    if index not in self._taken and match(item):
+                        self._taken.add(index)
+                        return item
+                await self._changed.wait()
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    authorization: str | None  # token redacted to its kind: "Bearer xoxb-(redacted)"
+    status: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    response_id: str
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """Serves /api/<method>, /response/<id> and a Socket Mode websocket on 127.0.0.1."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=default_users)
+    channels: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {CHANNEL_ID: {"id": CHANNEL_ID, "name": "general"}}
+    )
+    api_calls: Recording[ApiCall] = field(default_factory=Recording)
+    responses: Recording[ResponsePost] = field(default_factory=Recording)
+    acks: Recording[dict[str, Any]] = field(default_factory=Recording)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._channel_errors: dict[str, str] = {}
+        self._rate_limits: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
+        self._ts = itertools.count(1)
+        self._sockets: list[web.WebSocketResponse] = []
+        self._connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{response_id}", self._response)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        """The `base_url` for AsyncWebClient (the trailing slash matters)."""
+        return f"{self.base_url}/api/"
+
+    def client(self, token: str = BOT_TOKEN, **kwargs: Any) -> AsyncWebClient:
+        """A real AsyncWebClient calling this fake (kwargs: retry_handlers, timeout...)."""
+        return AsyncWebClient(token=token, base_url=self.api_url, **kwargs)
+
+    def response_url(self, response_id: str | None = None) -> str:
+        return f"{self.base_url}/response/{response_id or uuid.uuid4().hex}"
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    def fail_channel(self, channel: str, error: str = "channel_not_found") -> None:
+        """Make chat.postMessage / chat.postEphemeral to `channel` answer {"ok": false, "error"}."""
+        if error not in CHANNEL_ERRORS:
+            raise ValueError(f"unsupported channel error {error!r}")
+        self._channel_errors[channel] = error
+
+    def rate_limit(self, method: str, times: int, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` with HTTP 429 and `Retry-After`."""
+        self._rate_limits[method] = [times, retry_after]
+
+    # -- awaiting what the bot did -----------------------------------------------------------------
+
+    def calls(self, method: str) -> list[ApiCall]:
+        return [call for call in self.api_calls.items if call.method == method]
+
+    async def next_call(self, method: str) -> ApiCall:
+        return await self.api_calls.next(lambda call: call.method == method)
+
+    async def next_response(self, response_id: str | None = None) -> ResponsePost:
+        return await self.responses.next(
+            lambda post: response_id is None or post.response_id == response_id
+        )
+
+    async def wait_for_ack(self, envelope_id: str) -> dict[str, Any]:
+        return await self.acks.next(lambda ack: ack.get("envelope_id") == envelope_id)
+
+    async def push_envelope(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool | None = None,
+        envelope_id: str | None = None,
+    ) -> str:
+        """Send a Socket Mode envelope to the connected app (waiting for it to connect)."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            await self._connected.wait()
+        envelope_id = envelope_id or str(uuid.uuid4())
+        if accepts_response_payload is None:
+            accepts_response_payload = type_ == "slash_commands"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": type_,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        await self._sockets[-1].send_str(json.dumps(envelope))
+        return envelope_id
+
+    # -- HTTP handlers -----------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update({k: str(v) for k, v in (await request.post()).items()})
+        token = _bearer(request.headers.get("Authorization"))
+        status, headers = 200, {}
+        limit = self._rate_limits.get(method)
+        if limit and limit[0] > 0:
+            limit[0] -= 1
+            status, headers = 429, {"Retry-After": str(limit[1])}
+            body = {"ok": False, "error": "ratelimited"}
+        else:
+            body = self._answer(method, args, token)
+            if body.get("ok") and method == "chat.postMessage":
+                self.messages[(body["channel"], body["ts"])] = dict(args)
+        await self.api_calls.add(ApiCall(method, args, _redact(token), status, body))
+        return web.json_response(body, status=status, headers=headers)
+
+    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": "https://lambert-test.slack.com/",
+                    "team": "Lambert Test",
+                    "user": "lambert",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "is_enterprise_install": False,
+                }
+            case "apps.connections.open":
+                if not token.startswith("xapp-"):
+                    return {"ok": False, "error": "not_allowed_token_type"}
+                ws_url = self.base_url.replace("http://", "ws://")
+                return {"ok": True, "url": f"{ws_url}/link?ticket={uuid.uuid4()}"}
+            case "chat.postMessage" | "chat.postEphemeral":
+                if error := self._channel_errors.get(channel) or _missing_text(args):
+                    return {"ok": False, "error": error}
+                if method == "chat.postEphemeral":
+                    return {"ok": True, "message_ts": self._next_ts()}
+                return {"ok": True, "channel": channel, "ts": self._next_ts(), "message": args}
+            case "chat.update":
+                if (channel, ts) not in self.messages:
+                    return {"ok": False, "error": "message_not_found"}
+                self.messages[(channel, ts)].update(args)
+                return {"ok": True, "channel": channel, "ts": ts, "text": args.get("text", "")}
+            case "chat.delete":
+                if self.messages.pop((channel, ts), None) is None:
+                    return {"ok": False, "error": "message_not_found"}
+                return {"ok": True, "channel": channel, "ts": ts}
+            case "users.info":
+                if (found := self.users.get(args.get("user", ""))) is None:
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "user": found}
+            case "conversations.info":
+                if (found := self.channels.get(channel)) is None:
+                    return {"ok": False, "error": "channel_not_found"}
+                return {"ok": True, "channel": {"is_channel": True, "is_member": True, **found}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    async def _response(self, request: web.Request) -> web.Response:
+        post = ResponsePost(request.match_info["response_id"], await request.json())
+        await self.responses.add(post)
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()  # autoping answers the client's ping/pong heartbeat
+        await ws.prepare(request)
+        hello = {
+            "type": "hello",
+            "num_connections": len(self._sockets) + 1,
+            "debug_info": {"host": "fake-applink", "approximate_connection_time": 18060},
+            "connection_info": {"app_id": APP_ID},
+        }
+        await ws.send_str(json.dumps(hello))
+        self._sockets.append(ws)
+        self._connected.set()
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    await self.acks.add(json.loads(message.data))
+        finally:
+            self._sockets.remove(ws)
+            if not self._sockets:
+                self._connected.clear()
+        return ws
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.startswith("Bearer ") and len(header) > len("Bearer "):
+        return header.removeprefix("Bearer ")
+    return None
+
+
+def _redact(token: str | None) -> str | None:
+    return None if token is None else f"Bearer {token.split('-', 1)[0]}-(redacted)"
+
+
+def _missing_text(args: dict[str, Any]) -> str | None:
+    return None if args.get("text") or args.get("blocks") else "no_text"
+
+
+# -- what Slack sends to the app ------------------------------------------------------------------
+
+
+def slash_command_payload(
+    text: str,
+    *,
+    response_url: str,
+    user_id: str = MEMBER_ID,
+    channel_id: str = CHANNEL_ID,
+    command: str = "/lambert",
+) -> dict[str, str]:
+    """A slash command's fields (the form over HTTP, the envelope payload in Socket Mode)."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "lambert-test",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
+    }
+
+
+def slash_command_form(text: str, **fields: str) -> str:
+    """The form-encoded body Slack POSTs for a slash command (see slash_command_payload)."""
+    return urlencode(slash_command_payload(text, **fields))
+
+
+def block_actions_payload(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    user_id: str = MEMBER_ID,
+    channel_id: str = CHANNEL_ID,
+    message: dict[str, Any] | None = None,
+    block_id: str = "lambert_actions",
+) -> dict[str, Any]:
+    """A button click (`block_actions`) on a message the app posted."""
+    message = message or {"type": "message", "ts": "1700000000.000001", "text": "", "blocks": []}
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        },
+        "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
+        "team": {"id": TEAM_ID, "domain": "lambert-test"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel_id, "name": "general"},
+        "message": message,
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "text": {"type": "plain_text", "text": value},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def interactive_form(payload: dict[str, Any]) -> str:
+    """The HTTP body of an interaction: one form field `payload` holding JSON."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers that make `body` pass (or, with an old timestamp, fail) Slack's verification."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        or "",
+    }
