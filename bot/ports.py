@@ -39,3 +39,21 @@ class DailyPoster(Protocol):
         treat as such; any other exception counts as transient.
         """
         ...
+
+
+class ChatPlatform(Protocol):
+    """A connected chat platform as `lambert serve` runs it (see bot/serve.py)."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect, and return once slash commands are being answered."""
+        ...
+
+    def poster(self) -> DailyPoster:
+        """The daily-post port over this platform's live connection."""
+        ...
+
+    async def close(self) -> None:
+        """Stop taking commands, let in-flight ones finish, and disconnect."""
+        ...

@@ -1,1 +1,1 @@
-"""Loopback fakes of the chat platforms."""
+"""Test fakes of the chat platforms."""
