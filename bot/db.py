@@ -48,6 +48,8 @@ async def _configure(conn: aiosqlite.Connection, path: Path, integrity_check: bo
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA foreign_keys = ON")
+        # Refuse a newer file before anything below writes to it (WAL mode rewrites the header).
+        _refuse_newer(path, await schema_version(conn))
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         check = "PRAGMA quick_check" if integrity_check else "SELECT 'ok'"
@@ -65,6 +67,15 @@ async def _configure(conn: aiosqlite.Connection, path: Path, integrity_check: bo
         )
 
 
+def _refuse_newer(path: Path, version: int) -> None:
+    if version > LATEST_VERSION:
+        raise DatabaseError(
+            f"{path}: schema version {version} is newer than this lambert understands "
+            f"({LATEST_VERSION}). Upgrade lambert, or point LAMBERT_DB at another file; "
+            "the file was not changed."
+        )
+
+
 async def schema_version(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
@@ -74,12 +85,7 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
 async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
     """Bring the file to LATEST_VERSION; refuse a file written by a newer lambert."""
     current = await schema_version(conn)
-    if current > LATEST_VERSION:
-        raise DatabaseError(
-            f"{path}: schema version {current} is newer than this lambert understands "
-            f"({LATEST_VERSION}). Upgrade lambert, or point LAMBERT_DB at another file; "
-            "the file was not changed."
-        )
+    _refuse_newer(path, current)
     for version, statements in MIGRATIONS:
         if version <= current:
             continue

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    load_dotenv(override=False)  # the real environment wins over .env
+    # .env of the working directory (not of the installed package); the real environment wins.
+    load_dotenv(Path.cwd() / ".env", override=False)
     try:
         settings = load_settings(db_path=args.db, corpus_path=args.corpus)
     except ConfigError as exc:

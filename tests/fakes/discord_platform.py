@@ -48,6 +48,13 @@ _HANDLER_TASKS = (
 )
 
 
+def fast_client(**kwargs: Any) -> discord.Client:
+    """A discord.Client for tests: guilds-only intents, guild_ready_timeout=0.05 (default 2 s)."""
+    kwargs.setdefault("intents", discord.Intents.none() | discord.Intents(guilds=True))
+    kwargs.setdefault("guild_ready_timeout", 0.05)
+    return discord.Client(**kwargs)
+
+
 class ClientFailure(AssertionError):
     """The discord.Client under test crashed, stopped, or logged an error."""
 
@@ -160,6 +167,9 @@ class PostedMessage(_Body):
     message: dict[str, Any] | None
     token: str | None = None
     target: str | None = None  # "@original" or a message id, for edit/delete
+
+
+RECORD = web.RequestKey("record", Request)
 
 
 @dataclass
@@ -333,8 +343,8 @@ class FakeDiscord:
         route("GET", "/gateway", self._gateway)
         route("GET", API + "/gateway", self._gateway_info)
         route("GET", API + "/gateway/bot", self._gateway_info)
-        route("GET", API + "/users/@me", lambda _: _json(200, self.bot.user_payload()))
-        route("GET", API + "/oauth2/applications/@me", lambda _: _json(200, self._application()))
+        route("GET", API + "/users/@me", self._user_me)
+        route("GET", API + "/oauth2/applications/@me", self._application)
         route("POST", API + "/interactions/{iid}/{token}/callback", self._interaction_callback)
         route("POST", API + "/webhooks/{app_id}/{token}", self._followup)
         route("*", API + "/webhooks/{app_id}/{token}/messages/{target}", self._webhook_message)
@@ -391,18 +401,18 @@ class FakeDiscord:
             done, _ = await asyncio.wait({task}, timeout=2.0)
             if not done:
                 task.cancel()
+                await asyncio.wait({task})
             logging.getLogger("discord").removeHandler(capture)
-        self._closing = False
         self._raise_if_failed()
-        self._closing = True
 
     def _raise_if_failed(self) -> None:
         task = self._client_task
-        if task is not None and task.done() and not self._closing:
+        if task is not None and task.done():
             exc = None if task.cancelled() else task.exception()
             if exc is not None:
                 raise ClientFailure(f"discord client crashed: {exc!r}") from exc
-            raise ClientFailure("discord client stopped unexpectedly")
+            if not self._closing:
+                raise ClientFailure("discord client stopped before the test ended")
         if not self._allow_errors and (self.client_errors or self.unhandled):
             lines = [*self.client_errors, *(f"fake has no route {r}" for r in self.unhandled)]
             raise ClientFailure("discord client reported errors:\n" + "\n".join(lines))
@@ -525,7 +535,7 @@ class FakeDiscord:
         if not request.path.startswith(API):
             return await handler(request)
         record = await self._record(request)
-        request["record"] = record
+        request[RECORD] = record
         failure = self._take_failure(record.method, record.path)
         if failure is not None:
             response: web.StreamResponse = _json(failure.status, failure.body, failure.headers)
@@ -557,12 +567,15 @@ class FakeDiscord:
         self.requests.append(record)
         return record
 
-    def _gateway_info(self, _request: web.Request) -> web.Response:
+    async def _user_me(self, _request: web.Request) -> web.Response:
+        return _json(200, self.bot.user_payload())
+
+    async def _gateway_info(self, _request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
         return _json(200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
-    def _application(self) -> dict[str, Any]:
-        return {
+    async def _application(self, _request: web.Request) -> web.Response:
+        return _json(200, {
             "id": str(self.app_id),
             "name": "lambert",
             "icon": None,
@@ -577,7 +590,7 @@ class FakeDiscord:
             "tags": [],
             "redirect_uris": [],
             "interactions_endpoint_url": None,
-        }
+        })
 
     def new_message(self, channel_id: int, body: Mapping[str, Any], *, author: FakeUser | None = None) -> dict[str, Any]:
         """A message object as Discord returns it for a send; the fake remembers it by id."""
@@ -619,7 +632,7 @@ class FakeDiscord:
         return None
 
     async def _interaction_callback(self, request: web.Request) -> web.Response:
-        record: Request = request["record"]
+        record = request[RECORD]
         iid, token = int(request.match_info["iid"]), request.match_info["token"]
         interaction = self._interactions.get(iid)
         if interaction is None or interaction["token"] != token:
@@ -658,7 +671,7 @@ class FakeDiscord:
         return next((i for i in self._interactions.values() if i["token"] == token), None)
 
     async def _followup(self, request: web.Request) -> web.Response:
-        record: Request = request["record"]
+        record = request[RECORD]
         token = request.match_info["token"]
         interaction = self._interaction_for_token(token)
         if interaction is None:
@@ -672,7 +685,7 @@ class FakeDiscord:
         return _json(200, message)
 
     async def _webhook_message(self, request: web.Request) -> web.StreamResponse:
-        record: Request = request["record"]
+        record = request[RECORD]
         token, target = request.match_info["token"], request.match_info["target"]
         interaction = self._interaction_for_token(token)
         if interaction is None:
@@ -697,7 +710,7 @@ class FakeDiscord:
         raise web.HTTPMethodNotAllowed(request.method, ["GET", "PATCH", "DELETE"])
 
     async def _channel_message(self, request: web.Request) -> web.Response:
-        record: Request = request["record"]
+        record = request[RECORD]
         channel_id = int(request.match_info["channel_id"])
         if channel_id not in self.channels.values():
             return _json(404, CANNED_ERRORS[404])
@@ -709,7 +722,7 @@ class FakeDiscord:
         return _json(200, message)
 
     async def _commands(self, request: web.Request) -> web.Response:
-        record: Request = request["record"]
+        record = request[RECORD]
         guild = request.match_info.get("guild_id")
         guild_id = int(guild) if guild is not None else None
         if request.method == "GET":

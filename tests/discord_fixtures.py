@@ -1,0 +1,37 @@
+"""Pytest fixtures that run a real discord.Client against the loopback fake Discord.
+
+Load them with `pytest_plugins = ["tests.discord_fixtures"]` (in conftest.py or a test module).
+Build clients with `guild_ready_timeout=0.05`, or on_ready waits 2 s for more guilds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+import discord
+import pytest
+import yarl
+
+from tests.fakes.discord_platform import FakeDiscord
+
+
+@pytest.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """A started FakeDiscord; discord.py's REST base and gateway URL point at it."""
+    fake = FakeDiscord()
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+def run_client(
+    fake_discord: FakeDiscord,
+) -> Callable[..., AbstractAsyncContextManager[FakeDiscord]]:
+    """`async with run_client(client, token=..., allow_errors=False) as fake:` (fake_discord.run_client)."""
+    return fake_discord.run_client
