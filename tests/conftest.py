@@ -1,4 +1,4 @@
-"""Shared fixtures: a real database per test, a clean environment, and a guard against network use."""
+"""Shared fixtures: a real database per test, a clean environment, no network but loopback."""
 
 from __future__ import annotations
 

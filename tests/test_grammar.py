@@ -149,7 +149,9 @@ async def test_hostile_input_gets_a_polite_reply(service: QuoteService, text: st
             assert len(reply.title) < 200  # echoed input is cut short
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=400))
 async def test_any_text_gets_a_reply(service: QuoteService, text: str) -> None:
     reply = await answer(service, text)
