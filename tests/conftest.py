@@ -14,6 +14,8 @@ from bot.config import Settings, load_settings
 from bot.runtime import open_service
 from bot.service import QuoteService
 
+pytest_plugins = ["tests.slack_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "data" / "lambert.toml"
 ENV_VARS = (

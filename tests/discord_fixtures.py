@@ -22,7 +22,9 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
     fake = FakeDiscord()
     await fake.start()
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
     try:
         yield fake
     finally:
@@ -33,5 +35,5 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 def run_client(
     fake_discord: FakeDiscord,
 ) -> Callable[..., AbstractAsyncContextManager[FakeDiscord]]:
-    """`async with run_client(client, token=..., allow_errors=False) as fake:` (fake_discord.run_client)."""
+    """`async with run_client(client) as fake:`, i.e. fake_discord.run_client."""
     return fake_discord.run_client

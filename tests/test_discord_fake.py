@@ -6,7 +6,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.fakes.discord_platform import ClientFailure, FakeDiscord, fast_client
+from tests.fakes.discord_platform import ClientFailure, fast_client
 
 pytest_plugins = ["tests.discord_fixtures"]
 
@@ -32,9 +32,8 @@ def clicks() -> list[discord.abc.User]:
 
 
 @pytest.fixture
-def client(clicks) -> discord.Client:
-    client = fast_client()
-    tree = app_commands.CommandTree(client)
+def tree(clicks) -> app_commands.CommandTree:
+    tree = app_commands.CommandTree(fast_client())
 
     @tree.command(description="Check the bot is alive")
     async def ping(interaction: discord.Interaction, secret: bool = False) -> None:
@@ -46,8 +45,16 @@ def client(clicks) -> discord.Client:
         await interaction.followup.send("and a source", ephemeral=True)
 
     @quote.autocomplete("theme")
-    async def theme_choices(_interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def theme_choices(
+        _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=t, value=t) for t in THEMES if current in t]
+
+    @tree.command(description="Who may configure daily posts")
+    async def config(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        may = interaction.permissions.manage_guild
+        await interaction.edit_original_response(content=f"manage_guild={may}")
 
     group = app_commands.Group(name="lambert", description="Quotes")
 
@@ -56,7 +63,12 @@ def client(clicks) -> discord.Client:
         await interaction.response.send_message(f"searching {text}")
 
     tree.add_command(group)
-    return client
+    return tree
+
+
+@pytest.fixture
+def client(tree) -> discord.Client:
+    return tree.client
 
 
 async def test_ping_records_a_message_callback(client, run_client) -> None:
@@ -67,6 +79,20 @@ async def test_ping_records_a_message_callback(client, run_client) -> None:
         secret = await fake.next_callback()
     assert (public.type, public.content, public.ephemeral) == (4, "pong", False)
     assert (secret.type, secret.content, secret.flags) == (4, "pong", 64)
+
+
+async def test_defer_then_edit_original_with_member_permissions(client, run_client) -> None:
+    async with run_client(client) as fake:
+        for user, may in ((fake.member, False), (fake.admin, True)):
+            await fake.send_interaction(fake.slash_command("config", user=user))
+            deferred = await fake.next_callback()
+            edit = await fake.next_webhook_message()
+            assert (deferred.type, deferred.ephemeral) == (5, True)
+            assert (edit.kind, edit.target, edit.content) == (
+                "edit",
+                "@original",
+                f"manage_guild={may}",
+            )
 
 
 async def test_subcommand(client, run_client) -> None:
@@ -100,7 +126,11 @@ async def test_followup_reaches_the_webhook_route(client, run_client) -> None:
     async with run_client(client) as fake:
         await fake.send_interaction(fake.slash_command("quote", {"theme": "rlhf"}))
         followup = await fake.next_webhook_message()
-    assert (followup.kind, followup.content, followup.ephemeral) == ("followup", "and a source", True)
+    assert (followup.kind, followup.content, followup.ephemeral) == (
+        "followup",
+        "and a source",
+        True,
+    )
     request = next(r for r in fake.requests if r.path.startswith("/webhooks/"))
     assert request.path == f"/webhooks/{fake.app_id}/{followup.token}"
     assert "Authorization" not in request.headers
@@ -109,33 +139,40 @@ async def test_followup_reaches_the_webhook_route(client, run_client) -> None:
 async def test_channel_send_records_allowed_mentions(client, run_client) -> None:
     async with run_client(client) as fake:
         channel = client.get_channel(fake.channels["quotes"])
-        sent = await channel.send("@everyone daily quote", allowed_mentions=discord.AllowedMentions.none())
+        sent = await channel.send(
+            "@everyone daily quote", allowed_mentions=discord.AllowedMentions.none()
+        )
         posted = await fake.next_channel_message()
     assert posted.channel_id == fake.channels["quotes"]
     assert posted.allowed_mentions == {"parse": []}
     assert sent.id == int(posted.message["id"])
 
 
-async def test_sync_records_command_json(client, run_client, fake_discord: FakeDiscord) -> None:
+async def test_sync_records_command_json(tree, client, run_client, fake_discord) -> None:
     guild = discord.Object(fake_discord.guild_id)
     async with run_client(client):
-        tree = client._connection._command_tree  # the tree the fixture built
         tree.copy_global_to(guild=guild)
         synced = await tree.sync()
         await tree.sync(guild=guild)
     by_name = {c["name"]: c for c in fake_discord.synced_commands[None]}
-    assert set(by_name) == {"ping", "quote", "lambert"}
+    assert set(by_name) == {"ping", "quote", "config", "lambert"}
     assert by_name["quote"]["options"][0]["autocomplete"] is True
-    assert by_name["lambert"]["options"][0] == {**by_name["lambert"]["options"][0], "type": 1, "name": "search"}
+    assert by_name["lambert"]["options"][0] == {
+        **by_name["lambert"]["options"][0],
+        "type": 1,
+        "name": "search",
+    }
     assert {c.name for c in synced} == set(by_name)
-    assert len(fake_discord.synced_commands[fake_discord.guild_id]) == 3
+    assert len(fake_discord.synced_commands[fake_discord.guild_id]) == 4
 
 
 @pytest.mark.parametrize(
     ("status", "error"),
     [(403, discord.Forbidden), (404, discord.NotFound), (429, discord.RateLimited)],
 )
-async def test_channel_failures_raise_in_the_client(client, run_client, fake_discord, status, error) -> None:
+async def test_channel_failures_raise_in_the_client(
+    client, run_client, fake_discord, status, error
+) -> None:
     channel_id = fake_discord.channels["general"]
     fake_discord.fail_channel(channel_id, status)
     client.http.max_ratelimit_timeout = 30.0
@@ -154,7 +191,9 @@ async def test_a_message_over_discords_limit_is_rejected(client, run_client) -> 
     assert (raised.value.status, raised.value.code) == (400, 50035)
 
 
-async def test_a_malformed_ready_fails_the_test_with_the_client_traceback(client, fake_discord) -> None:
+async def test_a_malformed_ready_fails_the_test_with_the_client_traceback(
+    client, fake_discord
+) -> None:
     fake_discord.ready_transform = lambda ready: {k: v for k, v in ready.items() if k != "user"}
     with pytest.raises(ClientFailure, match="crashed") as raised:
         async with fake_discord.run_client(client):
@@ -173,4 +212,4 @@ async def test_an_exception_in_a_command_fails_the_test(run_client) -> None:
     with pytest.raises(ClientFailure, match="broken"):
         async with run_client(client) as fake:
             await fake.send_interaction(fake.slash_command("broken"))
-            await fake.next_callback(timeout=1.0)
+            await fake.next_callback(seconds=1.0)

@@ -18,6 +18,7 @@ from aiohttp import WSMsgType, web
 API = "/api/v10"
 EPHEMERAL = 64
 TIMESTAMP = "2025-01-01T00:00:00+00:00"
+WAIT_SECONDS = 2.0  # default patience of every wait; a healthy exchange takes milliseconds
 
 ORDINARY_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -229,8 +230,12 @@ def message_form_errors(body: Mapping[str, Any]) -> dict[str, Any]:
         at = ("embeds", str(i))
         total += _too_long(errors, (*at, "title"), embed.get("title"), 256)
         total += _too_long(errors, (*at, "description"), embed.get("description"), 4096)
-        total += _too_long(errors, (*at, "footer", "text"), embed.get("footer", {}).get("text"), 2048)
-        total += _too_long(errors, (*at, "author", "name"), embed.get("author", {}).get("name"), 256)
+        total += _too_long(
+            errors, (*at, "footer", "text"), embed.get("footer", {}).get("text"), 2048
+        )
+        total += _too_long(
+            errors, (*at, "author", "name"), embed.get("author", {}).get("name"), 256
+        )
         fields = embed.get("fields") or []
         _too_long(errors, (*at, "fields"), fields, 25)
         for j, f in enumerate(fields):
@@ -280,8 +285,7 @@ class FakeDiscord:
     """Discord's REST API and gateway on 127.0.0.1 for one test; inspect what the bot did."""
 
     def __init__(self) -> None:
-        ids = itertools.count(1_300_000_000_000_000_000)
-        self._ids = ids
+        self._ids = itertools.count(1_300_000_000_000_000_000)  # snowflakes for new objects
         self.app_id = 1_100_000_000_000_000_001
         self.guild_id = 1_200_000_000_000_000_001
         self.admin_role_id = 1_200_000_000_000_000_002
@@ -370,7 +374,7 @@ class FakeDiscord:
         client: discord.Client,
         token: str = "fake-token",
         *,
-        ready_timeout: float = 2.0,
+        ready_seconds: float = WAIT_SECONDS,
         allow_errors: bool = False,
     ) -> AsyncIterator[FakeDiscord]:
         """Start the real client against the fake, wait for on_ready, and close it afterwards.
@@ -382,16 +386,18 @@ class FakeDiscord:
         loop = asyncio.get_running_loop()
         capture = _ErrorCapture(self, loop)
         logging.getLogger("discord").addHandler(capture)
-        self._client, self._allow_errors, self._closing = client, allow_errors, False
-        task = self._client_task = asyncio.create_task(client.start(token), name="fake-discord-client")
+        self._client, self._allow_errors = client, allow_errors
+        self._closing = self._identified = False
+        task = asyncio.create_task(client.start(token), name="fake-discord-client")
+        self._client_task = task
         task.add_done_callback(lambda _: self._wake())
         try:
-            await self.wait_until(lambda: self._identified, timeout=ready_timeout, what="IDENTIFY")
+            await self.wait_until(lambda: self._identified, seconds=ready_seconds, what="IDENTIFY")
             ready = asyncio.ensure_future(client.wait_until_ready())
             ready.add_done_callback(lambda _: self._wake())
             try:
                 what = "on_ready (did you pass guild_ready_timeout=0.05?)"
-                await self.wait_until(ready.done, timeout=ready_timeout, what=what)
+                await self.wait_until(ready.done, seconds=ready_seconds, what=what)
             finally:
                 ready.cancel()
             yield self
@@ -425,11 +431,13 @@ class FakeDiscord:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def wait_until(self, predicate: Callable[[], Any], *, timeout: float = 2.0, what: str = "") -> Any:
+    async def wait_until(
+        self, predicate: Callable[[], Any], *, seconds: float = WAIT_SECONDS, what: str = ""
+    ) -> Any:
         """Wait (no polling) until predicate() is truthy; fail fast if the client fails."""
         loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 while True:
                     self._raise_if_failed()
                     result = predicate()
@@ -440,9 +448,10 @@ class FakeDiscord:
                     await waiter
         except TimeoutError:
             seen = "\n".join(f"  {r.method} {r.path} -> {r.status}" for r in self.requests[-10:])
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last requests:\n{seen}") from None
+            message = f"waited {seconds}s for {what}; last requests:\n{seen}"
+            raise AssertionError(message) from None
 
-    async def _next(self, feed: list[Any], cursor: str, timeout: float, what: str) -> Any:
+    async def _next(self, feed: list[Any], cursor: str, seconds: float, what: str) -> Any:
         def take() -> Any:
             index = self._cursors[cursor]
             if index < len(feed):
@@ -450,21 +459,21 @@ class FakeDiscord:
                 return feed[index]
             return None
 
-        return await self.wait_until(take, timeout=timeout, what=what)
+        return await self.wait_until(take, seconds=seconds, what=what)
 
-    async def next_callback(self, timeout: float = 2.0) -> Callback:
+    async def next_callback(self, seconds: float = WAIT_SECONDS) -> Callback:
         """The oldest interaction callback not yet returned by this method (waits for one)."""
-        return await self._next(self.callbacks, "callbacks", timeout, "an interaction callback")
+        return await self._next(self.callbacks, "callbacks", seconds, "an interaction callback")
 
-    async def next_channel_message(self, timeout: float = 2.0) -> PostedMessage:
+    async def next_channel_message(self, seconds: float = WAIT_SECONDS) -> PostedMessage:
         """The oldest POST /channels/{id}/messages not yet returned by this method."""
-        return await self._next(self.channel_messages, "channel", timeout, "a channel message")
+        return await self._next(self.channel_messages, "channel", seconds, "a channel message")
 
-    async def next_webhook_message(self, timeout: float = 2.0) -> PostedMessage:
+    async def next_webhook_message(self, seconds: float = WAIT_SECONDS) -> PostedMessage:
         """The oldest followup/edit/delete on an interaction webhook not yet returned."""
-        return await self._next(self.webhook_messages, "webhook", timeout, "a webhook message")
+        return await self._next(self.webhook_messages, "webhook", seconds, "a webhook message")
 
-    async def settle(self, timeout: float = 2.0) -> None:
+    async def settle(self, seconds: float = WAIT_SECONDS) -> None:
         """Wait until discord.py has finished every command, view and modal handler it started."""
         current = asyncio.current_task()
 
@@ -475,9 +484,13 @@ class FakeDiscord:
                 if t is not current and not t.done() and t.get_name().startswith(_HANDLER_TASKS)
             }
 
-        async with asyncio.timeout(timeout):
-            while tasks := busy():
-                await asyncio.wait(tasks)
+        try:
+            async with asyncio.timeout(seconds):
+                while tasks := busy():
+                    await asyncio.wait(tasks)
+        except TimeoutError:
+            names = sorted(t.get_name() for t in busy())
+            raise AssertionError(f"bot handlers still running after {seconds}s: {names}") from None
 
     # ---- failures --------------------------------------------------------------------------
 
@@ -514,11 +527,17 @@ class FakeDiscord:
         headers: dict[str, str] = {}
         body = CANNED_ERRORS.get(status, {"code": 0, "message": f"{status}"})
         if status == 429:
-            body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": False,
+            }
             headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": "user"}
             if via:
                 headers["Via"] = "1.1 google"
-        self.fail("POST", f"/channels/{channel_id}/messages", status, body, headers=headers, times=times)
+        self.fail(
+            "POST", f"/channels/{channel_id}/messages", status, body, headers=headers, times=times
+        )
 
     def _take_failure(self, method: str, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -558,12 +577,16 @@ class FakeDiscord:
                 if name == "payload_json":
                     body = json.loads(str(value))
                 elif isinstance(value, web.FileField):
-                    files.append({"field": name, "filename": value.filename, "size": len(value.file.read())})
+                    files.append(
+                        {"field": name, "filename": value.filename, "size": len(value.file.read())}
+                    )
         elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        record = Request(request.method, request.path[len(API) :], dict(request.query), body, headers, files)
+        record = Request(
+            request.method, request.path[len(API) :], dict(request.query), body, headers, files
+        )
         self.requests.append(record)
         return record
 
@@ -575,24 +598,29 @@ class FakeDiscord:
         return _json(200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _application(self, _request: web.Request) -> web.Response:
-        return _json(200, {
-            "id": str(self.app_id),
-            "name": "lambert",
-            "icon": None,
-            "description": "",
-            "summary": "",
-            "bot_public": True,
-            "bot_require_code_grant": False,
-            "owner": self.owner.user_payload(),
-            "verify_key": "0" * 64,
-            "flags": 0,
-            "team": None,
-            "tags": [],
-            "redirect_uris": [],
-            "interactions_endpoint_url": None,
-        })
+        return _json(
+            200,
+            {
+                "id": str(self.app_id),
+                "name": "lambert",
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.owner.user_payload(),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+                "tags": [],
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+            },
+        )
 
-    def new_message(self, channel_id: int, body: Mapping[str, Any], *, author: FakeUser | None = None) -> dict[str, Any]:
+    def new_message(
+        self, channel_id: int, body: Mapping[str, Any], *, author: FakeUser | None = None
+    ) -> dict[str, Any]:
         """A message object as Discord returns it for a send; the fake remembers it by id."""
         message = {
             "id": str(next(self._ids)),
@@ -619,11 +647,15 @@ class FakeDiscord:
     def _edit(message: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
         for key in ("content", "embeds", "components", "flags", "attachments"):
             if key in body:
-                message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+                message[key] = (
+                    body[key] if body[key] is not None else ([] if key != "content" else "")
+                )
         message["edited_timestamp"] = TIMESTAMP
         return message
 
-    def _invalid(self, body: Mapping[str, Any], files: list, *, may_be_empty: bool = False) -> web.Response | None:
+    def _invalid(
+        self, body: Mapping[str, Any], files: list, *, may_be_empty: bool = False
+    ) -> web.Response | None:
         errors = message_form_errors(body)
         if errors:
             return _json(400, {"code": 50035, "errors": errors, "message": "Invalid Form Body"})
@@ -638,7 +670,9 @@ class FakeDiscord:
         if interaction is None or interaction["token"] != token:
             return _json(404, {"code": 10062, "message": "Unknown interaction"})
         if iid in self._acknowledged:
-            return _json(400, {"code": 40060, "message": "Interaction has already been acknowledged."})
+            return _json(
+                400, {"code": 40060, "message": "Interaction has already been acknowledged."}
+            )
         kind, data = record.json["type"], record.json.get("data") or {}
         invalid = self._invalid(data, record.files, may_be_empty=kind != 4)
         if invalid is not None:
@@ -646,10 +680,14 @@ class FakeDiscord:
         self._acknowledged.add(iid)
         message = None
         if kind in (4, 5):
-            message = self.new_message(int(interaction["channel_id"]), data if kind == 4 else {"flags": data.get("flags")})
+            message = self.new_message(
+                int(interaction["channel_id"]), data if kind == 4 else {"flags": data.get("flags")}
+            )
             self._originals[token] = message
         elif kind in (6, 7) and "message" in interaction:
-            message = self._messages.setdefault(int(interaction["message"]["id"]), interaction["message"])
+            message = self._messages.setdefault(
+                int(interaction["message"]["id"]), interaction["message"]
+            )
             if kind == 7:
                 self._edit(message, data)
             self._originals[token] = message
@@ -681,7 +719,9 @@ class FakeDiscord:
             return invalid
         channel_id = int(interaction["channel_id"])
         message = self.new_message(channel_id, record.json or {})
-        self.webhook_messages.append(PostedMessage("followup", channel_id, record.json or {}, message, token))
+        self.webhook_messages.append(
+            PostedMessage("followup", channel_id, record.json or {}, message, token)
+        )
         return _json(200, message)
 
     async def _webhook_message(self, request: web.Request) -> web.StreamResponse:
@@ -690,7 +730,9 @@ class FakeDiscord:
         interaction = self._interaction_for_token(token)
         if interaction is None:
             return _json(404, {"code": 10015, "message": "Unknown Webhook"})
-        message = self._originals.get(token) if target == "@original" else self._messages.get(int(target))
+        message = (
+            self._originals.get(token) if target == "@original" else self._messages.get(int(target))
+        )
         if message is None:
             return _json(404, {"code": 10008, "message": "Unknown Message"})
         channel_id = int(interaction["channel_id"])
@@ -701,12 +743,17 @@ class FakeDiscord:
             if invalid is not None:
                 return invalid
             self._edit(message, record.json or {})
-            self.webhook_messages.append(PostedMessage("edit", channel_id, record.json or {}, message, token, target))
+            self.webhook_messages.append(
+                PostedMessage("edit", channel_id, record.json or {}, message, token, target)
+            )
             return _json(200, message)
         if request.method == "DELETE":
             self._messages.pop(int(message["id"]), None)
-            self.webhook_messages.append(PostedMessage("delete", channel_id, {}, message, token, target))
-            return web.Response(status=204)  # no body, so no application/json (discord.py would parse "")
+            self.webhook_messages.append(
+                PostedMessage("delete", channel_id, {}, message, token, target)
+            )
+            # No body and so no application/json: discord.py would try to parse "".
+            return web.Response(status=204)
         raise web.HTTPMethodNotAllowed(request.method, ["GET", "PATCH", "DELETE"])
 
     async def _channel_message(self, request: web.Request) -> web.Response:
@@ -718,7 +765,9 @@ class FakeDiscord:
         if invalid is not None:
             return invalid
         message = self.new_message(channel_id, record.json or {})
-        self.channel_messages.append(PostedMessage("channel", channel_id, record.json or {}, message))
+        self.channel_messages.append(
+            PostedMessage("channel", channel_id, record.json or {}, message)
+        )
         return _json(200, message)
 
     async def _commands(self, request: web.Request) -> web.Response:
@@ -781,8 +830,15 @@ class FakeDiscord:
             await self._send_dispatch(ws, "RESUMED", {})
         elif op == 8:  # request guild members (only with the members intent)
             members = [u.member_payload() for u in (self.bot, self.member, self.admin)]
-            chunk = {"guild_id": str(self.guild_id), "members": members, "chunk_index": 0, "chunk_count": 1}
-            await self._send_dispatch(ws, "GUILD_MEMBERS_CHUNK", {**chunk, "nonce": data.get("nonce")})
+            chunk = {
+                "guild_id": str(self.guild_id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+            }
+            await self._send_dispatch(
+                ws, "GUILD_MEMBERS_CHUNK", {**chunk, "nonce": data.get("nonce")}
+            )
 
     async def _send_dispatch(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
         self._seq[id(ws)] += 1
@@ -830,11 +886,21 @@ class FakeDiscord:
 
     def guild_payload(self) -> dict[str, Any]:
         roles = [
-            {"id": str(self.guild_id), "name": "@everyone", "permissions": str(ORDINARY_PERMISSIONS)},
-            {"id": str(self.admin_role_id), "name": "Admin", "permissions": str(ADMIN_ROLE_PERMISSIONS)},
+            {
+                "id": str(self.guild_id),
+                "name": "@everyone",
+                "permissions": str(ORDINARY_PERMISSIONS),
+            },
+            {
+                "id": str(self.admin_role_id),
+                "name": "Admin",
+                "permissions": str(ADMIN_ROLE_PERMISSIONS),
+            },
         ]
         for position, role in enumerate(roles):
-            role.update(position=position, color=0, hoist=False, managed=False, mentionable=False, flags=0)
+            role.update(
+                position=position, color=0, hoist=False, managed=False, mentionable=False, flags=0
+            )
         return {
             "id": str(self.guild_id),
             "name": "Fake Guild",
@@ -884,7 +950,9 @@ class FakeDiscord:
             "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
             "channel": self.channel_payload(channel_id),
-            "member": user.member_payload(user.permissions if member_permissions is None else member_permissions),
+            "member": user.member_payload(
+                user.permissions if member_permissions is None else member_permissions
+            ),
             "app_permissions": str(self.app_permissions),
             "locale": "en-US",
             "guild_locale": "en-US",
@@ -906,7 +974,9 @@ class FakeDiscord:
             if opt["name"] == focused:
                 opt["focused"] = True
         for depth in reversed(range(len(subs))):
-            opts = [{"type": 1 if depth == len(subs) - 1 else 2, "name": subs[depth], "options": opts}]
+            opts = [
+                {"type": 1 if depth == len(subs) - 1 else 2, "name": subs[depth], "options": opts}
+            ]
         scope = self.guild_id if guild_command else None
         cid = self._command_ids.setdefault((scope, root), next(self._ids))
         data = {"id": str(cid), "name": root, "type": 1, "options": opts}
@@ -926,7 +996,9 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """INTERACTION_CREATE for "/name" ("lambert search" = subcommand, 3 words = group)."""
         data = self._command_data(name, options, None, guild_command)
-        return self._interaction(2, data, user=user, member_permissions=member_permissions, channel_id=channel_id)
+        return self._interaction(
+            2, data, user=user, member_permissions=member_permissions, channel_id=channel_id
+        )
 
     def autocomplete(
         self,
@@ -961,7 +1033,9 @@ class FakeDiscord:
         if values is not None:
             data["values"] = values
         channel_id = int(message["channel_id"])
-        return self._interaction(3, data, user=user, member_permissions=None, channel_id=channel_id, message=message)
+        return self._interaction(
+            3, data, user=user, member_permissions=None, channel_id=channel_id, message=message
+        )
 
     async def send_interaction(self, payload: dict[str, Any], *, settle_first: bool = True) -> None:
         """Dispatch INTERACTION_CREATE and return once the client has received it.
@@ -975,7 +1049,9 @@ class FakeDiscord:
             await self.settle()
         iid = int(payload["id"])
         self._interactions[iid] = payload
-        seen = asyncio.ensure_future(self._client.wait_for("interaction", check=lambda i: i.id == iid))
+        seen = asyncio.ensure_future(
+            self._client.wait_for("interaction", check=lambda i: i.id == iid)
+        )
         seen.add_done_callback(lambda _: self._wake())
         try:
             await self.dispatch("INTERACTION_CREATE", payload)
