@@ -1,0 +1,56 @@
+"""`lambert health` and `lambert backup`: what operators and Docker's HEALTHCHECK run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.backup import BackupError, backup_database
+from bot.cli.common import add_command
+from bot.config import Settings
+from bot.db import connect
+from bot.health import platform_health
+
+
+def register(commands: Any) -> None:
+    add_command(
+        commands,
+        "health",
+        health_command,
+        "exit 0 if the database is sound and configured platforms are connected",
+        "Check the database (SQLite quick_check) and, for each configured platform, that the\n"
+        "serving process reported it connected within the last 90 seconds. Exit 0 when all is\n"
+        "well, 1 otherwise; one line per check. Used by the Docker HEALTHCHECK.",
+    )
+    backup = add_command(
+        commands,
+        "backup",
+        backup_command,
+        "copy the database safely, even while lambert runs",
+        "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
+        "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
+        "files beside it), start lambert.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+
+
+async def health_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with connect(settings.db_path, integrity_check=True) as conn:
+        sys.stdout.write(f"database: ok ({settings.db_path})\n")
+        states = await platform_health(conn, settings.platforms)
+    for state in states:
+        sys.stdout.write(state.describe() + "\n")
+    return 0 if all(s.connected for s in states) else 1
+
+
+async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        pages = await backup_database(settings.db_path, args.path, overwrite=args.force)
+    except BackupError as exc:
+        sys.stderr.write(f"lambert: {exc}\n")
+        return 1
+    sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
+    return 0

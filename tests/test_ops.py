@@ -1,0 +1,108 @@
+"""Operator commands: `lambert health` and `lambert backup`, on real database files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.db import connect
+from bot.health import STALE_AFTER_SECONDS, record_heartbeats
+
+
+def _quote_count(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM quotes").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_health_is_ok_on_a_sound_database_with_no_platforms(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    assert main(["ask", "dpo", "--db", str(db_path)]) == 0
+    capsys.readouterr()
+    assert main(["health", "--db", str(db_path)]) == 0
+    assert "database: ok" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("age", "status", "words"),
+    [(None, 1, "never connected"), (5.0, 0, "discord: connected"), (1e6, 1, "NOT connected")],
+)
+def test_health_needs_a_fresh_heartbeat_from_each_platform(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+    age: float | None,
+    status: int,
+    words: str,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "canary-discord-token")
+
+    async def beat() -> None:
+        async with connect(db_path) as conn:
+            if age is not None:
+                await record_heartbeats(conn, ["discord"], now=time.time() - age)
+
+    asyncio.run(beat())
+    assert main(["health", "--db", str(db_path)]) == status
+    out = capsys.readouterr().out
+    assert words in out
+    assert "canary-discord-token" not in out
+    assert age is None or age < STALE_AFTER_SECONDS or status == 1
+
+
+def test_health_fails_on_a_corrupt_database(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    db_path.write_bytes(b"garbage" * 1000)
+    assert main(["health", "--db", str(db_path)]) == 1
+    assert "lambert.db" in capsys.readouterr().err
+    assert db_path.read_bytes() == b"garbage" * 1000
+
+
+def test_backup_copies_a_database_that_is_being_written(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
+) -> None:
+    assert main(["ask", "--db", str(db_path)]) == 0
+    writer = sqlite3.connect(db_path)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("CREATE TABLE IF NOT EXISTS scratch (n INTEGER)")
+    writer.execute("BEGIN")
+    writer.execute("INSERT INTO scratch VALUES (1)")  # uncommitted: must not be in the copy
+    try:
+        target = tmp_path / "backups" / "copy.db"
+        assert main(["backup", str(target), "--db", str(db_path)]) == 0
+    finally:
+        writer.rollback()
+        writer.close()
+    assert _quote_count(target) == _quote_count(db_path) == 77
+    copy = sqlite3.connect(target)
+    assert copy.execute("SELECT count(*) FROM scratch").fetchone()[0] == 0
+    copy.close()
+
+
+def test_backup_never_overwrites_without_force(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
+) -> None:
+    assert main(["ask", "--db", str(db_path)]) == 0
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"precious")
+    assert main(["backup", str(target), "--db", str(db_path)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert target.read_bytes() == b"precious"
+    assert main(["backup", str(target), "--force", "--db", str(db_path)]) == 0
+    assert _quote_count(target) == 77
+
+
+def test_backup_of_a_missing_database_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["backup", str(tmp_path / "x.db"), "--db", str(tmp_path / "none.db")]) == 1
+    assert "no database there" in capsys.readouterr().err
