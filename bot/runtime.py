@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot.config import Settings
 from bot.corpus import CorpusError, parse_corpus
@@ -14,6 +16,17 @@ from bot.service import QuoteService
 from bot.store import QuoteStore
 
 log = logging.getLogger(__name__)
+
+
+def _read_corpus_file(path: Path) -> tuple[bytes, str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(
+            f"{path}: cannot read the corpus ({exc.strerror}). Set LAMBERT_CORPUS (or --corpus) "
+            "to a corpus file; see README.md, 'The corpus'."
+        ) from exc
+    return raw, hashlib.sha256(raw).hexdigest()
 
 
 @asynccontextmanager
@@ -27,14 +40,7 @@ async def open_service(
     database is written, so a bad file leaves the database as it was.
     """
     path = settings.corpus_path
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(
-            f"{path}: cannot read the corpus ({exc.strerror}). Set LAMBERT_CORPUS (or --corpus) "
-            "to a corpus file; see README.md, 'The corpus'."
-        ) from exc
-    digest = hashlib.sha256(raw).hexdigest()
+    raw, digest = await asyncio.to_thread(_read_corpus_file, path)
     async with connect(settings.db_path, integrity_check=integrity_check) as conn:
         store = QuoteStore(conn)
         if await store.corpus_file_digest() != digest:
@@ -44,7 +50,7 @@ async def open_service(
                 raise CorpusError(
                     f"{path}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8."
                 ) from exc
-            corpus = parse_corpus(text, str(path))
+            corpus = await asyncio.to_thread(parse_corpus, text, str(path))
             if await store.sync_corpus(corpus, digest):
                 log.info("corpus loaded: %d quotes from %s", len(corpus.quotes), path)
         yield await QuoteService.create(store)

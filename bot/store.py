@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -31,6 +33,46 @@ def _quote(row: aiosqlite.Row) -> Quote:
         theme_title=row["theme_title"],
         topic=row["topic"],
         source=row["source"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _CorpusRows:
+    themes: list[tuple[str, str, int, int]]
+    aliases: list[tuple[str, str]]
+    quotes: list[tuple[int, str, str, str, str, str, str, int, int]]
+    fts: list[tuple[int, str, str, str]]
+    vocabulary: list[tuple[str, str, int]]
+
+
+def _corpus_rows(corpus: Corpus) -> _CorpusRows:
+    titles = {t.slug: t.title for t in corpus.themes}
+    counts: dict[str, int] = dict.fromkeys(titles, 0)
+    quotes, fts = [], []
+    vocabulary: set[str] = set()
+    for rowid, q in enumerate(corpus.quotes, start=1):
+        quotes.append(
+            (
+                rowid,
+                q.id,
+                q.theme,
+                q.topic,
+                q.source,
+                q.kind.value,
+                q.text,
+                rowid - 1,
+                counts[q.theme],
+            )
+        )
+        counts[q.theme] += 1
+        fts.append((rowid, q.topic, titles[q.theme], q.text))
+        vocabulary.update(words(f"{q.topic} {titles[q.theme]} {q.text}"))
+    return _CorpusRows(
+        themes=[(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)],
+        aliases=[(alias, t.slug) for t in corpus.themes for alias in t.aliases],
+        quotes=quotes,
+        fts=fts,
+        vocabulary=[(w, w[0], len(w)) for w in sorted(vocabulary)],
     )
 
 
@@ -82,50 +124,29 @@ class QuoteStore:
 
     async def _replace(self, corpus: Corpus) -> None:
         conn = self.conn
+        # Building 100,000 rows is seconds of CPU: do it off the event loop.
+        rows = await asyncio.to_thread(_corpus_rows, corpus)
         await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
         for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
             await conn.execute(f"DELETE FROM {table}")
-        titles = {t.slug: t.title for t in corpus.themes}
-        counts: dict[str, int] = dict.fromkeys(titles, 0)
-        quote_rows, fts_rows = [], []
-        vocabulary: set[str] = set()
-        for position, q in enumerate(corpus.quotes, start=1):
-            quote_rows.append(
-                (
-                    position,
-                    q.id,
-                    q.theme,
-                    q.topic,
-                    q.source,
-                    q.kind.value,
-                    q.text,
-                    position - 1,
-                    counts[q.theme],
-                )
-            )
-            counts[q.theme] += 1
-            fts_rows.append((position, q.topic, titles[q.theme], q.text))
-            vocabulary.update(words(f"{q.topic} {titles[q.theme]} {q.text}"))
         await conn.executemany(
             "INSERT INTO themes (slug, title, position, quote_count) VALUES (?, ?, ?, ?)",
-            [(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)],
+            rows.themes,
         )
         await conn.executemany(
-            "INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)",
-            [(alias, t.slug) for t in corpus.themes for alias in t.aliases],
+            "INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)", rows.aliases
         )
         await conn.executemany(
             "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
             "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            quote_rows,
+            rows.quotes,
         )
         await conn.executemany(
             "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
-            fts_rows,
+            rows.fts,
         )
         await conn.executemany(
-            "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)",
-            [(w, w[0], len(w)) for w in sorted(vocabulary)],
+            "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", rows.vocabulary
         )
 
     async def themes(self) -> list[tuple[Theme, int]]:
