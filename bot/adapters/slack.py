@@ -1,0 +1,241 @@
+"""The Slack adapter: slack-bolt events in, core calls, Block Kit out (Socket Mode or HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_blocks import (
+    CANCEL,
+    POST,
+    SHUFFLE,
+    error_message,
+    read_shuffle_value,
+    reply_message,
+    shared_message,
+)
+from bot.adapters.slack_post import SlackPoster, check_token, web_client
+from bot.commands import COMMAND, RequestContext, another, answer, strip_command
+from bot.config import ConfigError, Settings
+from bot.service import QuoteService
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+PUBLIC_HOST = "0.0.0.0"  # noqa: S104 (HTTP mode must be reachable by Slack, usually via a proxy)
+CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
+# chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
+# response_url can still post there, so Post falls back to it instead of failing.
+POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
+
+Respond = Callable[..., Awaitable[Any]]
+Ack = Callable[..., Awaitable[Any]]
+
+
+def needs_admin(text: str) -> bool:
+    """Whether the answer depends on the user's role: `/lambert daily ...` only.
+
+    The grammar (bot/daily_commands.py) keeps even the status for admins, so every `daily`
+    request needs the check, and nothing else pays for its users.info call.
+    """
+    verb, _, _ = strip_command(text).partition(" ")
+    return verb.casefold() == "daily"
+
+
+def _action_value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0].get("value", ""))
+
+
+def _channel_id(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+
+
+def _user_name(user: dict[str, Any]) -> str:
+    return str(user.get("name") or user.get("username") or "")
+
+
+class SlackHandlers:
+    """The listeners bolt calls. Each acks first, then works, and never shows a traceback."""
+
+    def __init__(self, service: QuoteService, admins: frozenset[str]) -> None:
+        self.service = service
+        self.admins = admins
+        self.in_flight: set[asyncio.Task[Any]] = set()
+
+    @asynccontextmanager
+    async def _work(self, respond: Respond, what: str) -> AsyncIterator[None]:
+        """Tracks the answer for close(), and turns any failure into a short ephemeral."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            yield
+        except Exception:
+            log.exception("slack: %s failed", what)  # the formatter redacts tokens
+            try:
+                await respond(response_type="ephemeral", replace_original=False, **error_message())
+            except Exception:
+                log.exception("slack: could not report the failure of %s", what)
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def drain(self, grace: float = CLOSE_GRACE) -> None:
+        """Wait for answers in progress (bolt runs them as tasks after the ack)."""
+        pending = {t for t in self.in_flight if t is not asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+
+    async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
+        """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
+        if user_id in self.admins:
+            return True
+        try:
+            found = (await client.users_info(user=user_id))["user"]
+        except SlackApiError as exc:
+            log.warning("slack: users.info for %s failed (%s)", user_id, exc.response.get("error"))
+            return False
+        return bool(found.get("is_admin") or found.get("is_owner"))
+
+    async def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()  # before anything that can wait: Slack gives up after 3 seconds
+        async with self._work(respond, COMMAND):
+            text, user_id = str(command.get("text", "")), str(command["user_id"])
+            ctx = RequestContext(
+                platform="slack",
+                channel=str(command["channel_id"]),
+                user=user_id,
+                user_name=str(command.get("user_name", "")),
+                is_admin=needs_admin(text) and await self.is_admin(client, user_id),
+            )
+            reply = await answer(self.service, text, ctx)
+            await respond(response_type="ephemeral", **reply_message(reply))
+
+    async def post(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        async with self._work(respond, "Post"):
+            quote = await self.service.quote(_action_value(body))
+            if quote is None:
+                await respond(
+                    replace_original=True,
+                    text="That quote is no longer in the corpus. Try /lambert again.",
+                )
+                return
+            message = shared_message(quote, _user_name(body.get("user") or {}))
+            try:
+                await client.chat_postMessage(
+                    channel=_channel_id(body), unfurl_links=False, unfurl_media=False, **message
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
+                    raise
+                await respond(response_type="in_channel", replace_original=False, **message)
+            await respond(delete_original=True)
+
+    async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        async with self._work(respond, "Shuffle"):
+            request, after = read_shuffle_value(_action_value(body))
+            reply = await another(self.service, request, after)
+            await respond(replace_original=True, **reply_message(reply))
+
+    async def cancel(self, ack: Ack, respond: Respond) -> None:
+        await ack()
+        async with self._work(respond, "Cancel"):
+            await respond(delete_original=True)
+
+
+def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    """The bolt app with our listeners; the same app serves Socket Mode and HTTP."""
+    # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
+    app = AsyncApp(name="lambert", client=client, signing_secret=signing_secret)
+    app.command(COMMAND)(handlers.command)
+    app.action(POST)(handlers.post)
+    app.action(SHUFFLE)(handlers.shuffle)
+    app.action(CANCEL)(handlers.cancel)
+    return app
+
+
+class SlackPlatform:
+    """`lambert serve`'s Slack: Socket Mode with SLACK_APP_TOKEN, else HTTP on slack_port."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        service: QuoteService,
+        client: AsyncWebClient,
+        settings: Settings,
+        *,
+        host: str = PUBLIC_HOST,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.host = host
+        self.handlers = SlackHandlers(service, settings.slack_admins)
+        self.app = build_app(self.handlers, client, settings.slack_signing_secret.reveal())
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.settings.slack_app_token)
+
+    async def start(self) -> None:
+        await check_token(self.client)
+        if self.socket_mode:
+            self._socket = AsyncSocketModeHandler(
+                self.app, app_token=self.settings.slack_app_token.reveal(), web_client=self.client
+            )
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in bolt
+            log.info("slack: connected in Socket Mode")
+            return
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH))
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.settings.slack_port).start()
+        self.port = int(self._runner.addresses[0][1])
+        log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
+
+    def poster(self) -> SlackPoster:
+        return SlackPoster(self.client)
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped in bolt
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.handlers.drain()
+
+
+def create_platform(
+    settings: Settings,
+    service: QuoteService,
+    *,
+    client: AsyncWebClient | None = None,
+    host: str = PUBLIC_HOST,
+) -> SlackPlatform:
+    """The Slack platform for `settings`; ConfigError when it has no way to receive commands."""
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set; see docs/slack-setup.md")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigError(
+            "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode "
+            "on LAMBERT_SLACK_PORT); see docs/slack-setup.md"
+        )
+    return SlackPlatform(service, client or web_client(settings), settings, host=host)

@@ -1,0 +1,160 @@
+"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.models import Quote
+from bot.replies import ListReply, QuoteReply, Reply, TextReply, credit_line, quoted_body
+
+Message = dict[str, Any]  # keyword arguments for respond() and chat.postMessage: text + blocks
+Block = dict[str, Any]
+
+TEXT_LIMIT = 3000  # a section's or context element's text object
+VALUE_LIMIT = 2000  # a button's value
+REQUEST_CHARS = 900  # request text kept in a Shuffle value: JSON may double it, still < 2000
+ACTIONS_BLOCK = "lambert_actions"
+POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
+ERROR_TEXT = "Something went wrong, try again."
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters: nothing we send can become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` escaped, cut so the escaped form fits `limit` (never through an entity)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    kept, used = [], 0
+    for char in text:
+        piece = escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return "".join(kept) + "\u2026"
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(text)}}
+
+
+def _context(*texts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": mrkdwn(t)} for t in texts],
+    }
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value[:VALUE_LIMIT],
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def context_line(quote: Quote) -> str:
+    """Topic, theme, source and id on one line."""
+    return f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
+
+
+def quote_blocks(quote: Quote) -> list[Block]:
+    """His words in quotation marks with a credit, or a labelled summary; then the context."""
+    return [_section(f"{quoted_body(quote)}\n{credit_line(quote)}"), _context(context_line(quote))]
+
+
+def fallback_text(quote: Quote) -> str:
+    """The plain text notifications and screen readers show instead of the blocks."""
+    return mrkdwn(f"{quoted_body(quote)} {credit_line(quote)}")
+
+
+def shuffle_value(request: str, quote_id: str) -> str:
+    """What Shuffle needs, carried in the button itself so the bot keeps no state."""
+    return json.dumps({"r": request[:REQUEST_CHARS], "q": quote_id}, ensure_ascii=False)
+
+
+def read_shuffle_value(value: str) -> tuple[str, str]:
+    """(request, quote id) from shuffle_value(); empty strings for a value we did not write."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return "", ""
+    if not isinstance(data, dict):
+        return "", ""
+    return str(data.get("r", "")), str(data.get("q", ""))
+
+
+def preview_message(reply: QuoteReply) -> Message:
+    """The ephemeral /giphy-style preview: the quote, then Post, Shuffle and Cancel."""
+    quote = reply.quote
+    blocks = quote_blocks(quote)
+    if reply.note:
+        blocks.append(_context(reply.note))
+    buttons = [_button(POST, "Post", quote.id, "primary")]
+    if reply.matches > 1:  # with one match Shuffle would only show the same quote again
+        buttons.append(_button(SHUFFLE, "Shuffle", shuffle_value(reply.request, quote.id)))
+    buttons.append(_button(CANCEL, "Cancel", "cancel"))
+    blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
+    return {"text": fallback_text(quote), "blocks": blocks}
+
+
+def shared_message(quote: Quote, shared_by: str) -> Message:
+    """The quote as posted for everyone; the sharer's name as plain text, so nobody is pinged."""
+    credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
+    return {
+        "text": fallback_text(quote),
+        "blocks": [*quote_blocks(quote), _context(credit)],
+    }
+
+
+def daily_message(quote: Quote) -> Message:
+    """The scheduled quote of the day."""
+    return {
+        "text": fallback_text(quote),
+        "blocks": [*quote_blocks(quote), _context("Daily quote \u00b7 /lambert daily")],
+    }
+
+
+def list_message(reply: ListReply) -> Message:
+    blocks = [_section(f"*{reply.title}*")]
+    for quote in reply.quotes:
+        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{quoted_body(quote)}"))
+    blocks.append(_context(f"Show one with `/lambert id <id>`. ({reply.total} in all.)"))
+    return {"text": mrkdwn(reply.title), "blocks": blocks}
+
+
+def text_message(reply: TextReply) -> Message:
+    """Help, themes and refusals: the title in bold, then the lines in sections that fit."""
+    title = reply.title if reply.ok else f":warning: {reply.title}"
+    blocks = [_section(f"*{title}*")]
+    chunk: list[str] = []
+    for line in reply.lines:
+        if chunk and len(escape("\n".join([*chunk, line]))) > TEXT_LIMIT:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    return {"text": mrkdwn(reply.title), "blocks": blocks}
+
+
+def reply_message(reply: Reply) -> Message:
+    """Any core reply as an ephemeral message (a quote becomes the preview with buttons)."""
+    if isinstance(reply, QuoteReply):
+        return preview_message(reply)
+    if isinstance(reply, ListReply):
+        return list_message(reply)
+    return text_message(reply)
+
+
+def error_message() -> Message:
+    return {"text": ERROR_TEXT}

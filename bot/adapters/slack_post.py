@@ -1,0 +1,176 @@
+"""Daily posts to Slack: the web client with its retry policy, and Slack errors mapped to ours."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, TextIO
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_blocks import daily_message
+from bot.config import ConfigError, Settings
+from bot.models import Quote
+from bot.ports import PermanentPostError, PostError, TransientPostError
+
+log = logging.getLogger(__name__)
+
+SLACK_API = "https://slack.com/api/"
+REQUEST_TIMEOUT = 15  # seconds per call; a slash command's work must end well inside a minute
+RATE_LIMIT_RETRIES = 2
+MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instead of blocking here
+
+_REINSTALL = "reinstall the app (slack/manifest.yml) and update SLACK_BOT_TOKEN"
+# Errors that will not go away by trying again: the schedule is disabled with this reason.
+PERMANENT = {
+    "channel_not_found": "the channel was not found: deleted, or private without the bot in it",
+    "is_archived": "the channel is archived",
+    "channel_is_archived": "the channel is archived",
+    "not_in_channel": "the bot is not in the channel: /invite it, then turn the daily quote on",
+    "is_inactive": "the channel is inactive",
+    "account_inactive": f"the bot's Slack account is deactivated: {_REINSTALL}",
+    "invalid_auth": f"Slack rejected the bot token: {_REINSTALL}",
+    "not_authed": f"no bot token was sent: {_REINSTALL}",
+    "token_revoked": f"the bot token was revoked: {_REINSTALL}",
+    "token_expired": f"the bot token expired: {_REINSTALL}",
+    "missing_scope": f"the app lacks the chat:write scope: {_REINSTALL}",
+    "no_permission": "the workspace does not let the bot post there",
+    "restricted_action": "the workspace does not let the bot post in this channel",
+    "restricted_action_read_only_channel": "the channel is read-only",
+    "team_access_not_granted": "the workspace has not granted the app access to the channel",
+    "ekm_access_denied": "the workspace's key management blocks the bot's posts",
+}
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
+    """Seconds a 429 asks us to wait (its Retry-After header), whatever the header's case."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            # HttpResponse holds lists of values, SlackResponse plain strings.
+            raw = value if isinstance(value, str) else (value[0] if value else "")
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                return default
+    return default
+
+
+class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
+    """Slack's rate-limit retry, waiting exactly what Retry-After asks through `sleep`
+    (injected so tests need no real waiting), and leaving long waits to the caller."""
+
+    def __init__(
+        self,
+        max_retry_count: int = RATE_LIMIT_RETRIES,
+        max_wait: float = MAX_INLINE_WAIT,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            response is not None
+            and response.status_code == 429
+            and retry_after(response.headers) <= self.max_wait
+        )
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await self.sleep(retry_after(response.headers) if response is not None else 1.0)
+        state.increment_current_attempt()
+
+
+def web_client(
+    settings: Settings, *, base_url: str = SLACK_API, sleep: Sleep = asyncio.sleep
+) -> AsyncWebClient:
+    """The bot's web client: retries dropped connections once and 429s as Slack asks."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token.reveal(),
+        base_url=base_url,
+        timeout=REQUEST_TIMEOUT,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), RetryAfterHandler(sleep=sleep)],
+    )
+
+
+async def check_token(client: AsyncWebClient) -> str:
+    """The bot's user id; ConfigError for a token Slack rejects.
+
+    Checked before anything posts, so a mistyped token stops the bot at once instead of
+    disabling every schedule one invalid_auth at a time.
+    """
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown_error")
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}): {_REINSTALL}") from None
+    return str(response.get("user_id", ""))
+
+
+def post_error(response: Any) -> PostError:
+    """Our error for a failed Web API call: permanent when retrying cannot help."""
+    code = str(response.get("error", "unknown_error"))
+    if code in PERMANENT:
+        return PermanentPostError(f"{PERMANENT[code]} ({code})")
+    if response.status_code == 429 or code == "ratelimited":
+        wait = retry_after(response.headers)
+        return TransientPostError(f"Slack rate limit: retry in {wait:g} s", retry_after=wait)
+    return TransientPostError(f"Slack error: {code}")
+
+
+class SlackPoster:
+    """The DailyPoster over one AsyncWebClient."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post_daily(self, channel: str, quote: Quote) -> str:
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **daily_message(quote)
+            )
+        except SlackApiError as exc:
+            raise post_error(exc.response) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientPostError(f"could not reach Slack ({type(exc).__name__})") from exc
+        return str(response["ts"])
+
+
+@asynccontextmanager
+async def open_slack_poster(
+    settings: Settings, stream: TextIO, *, client: AsyncWebClient | None = None
+) -> AsyncIterator[SlackPoster]:
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here."""
+    client = client or web_client(settings)
+    await check_token(client)
+    yield SlackPoster(client)

@@ -1,0 +1,351 @@
+"""The real AsyncApp served by SlackPlatform on loopback, driven as Slack drives it (HTTP mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.adapters.slack import SlackPlatform, create_platform
+from bot.adapters.slack_blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
+from bot.adapters.slack_post import web_client
+from bot.config import ConfigError, Secret, Settings, load_settings
+from bot.models import Quote
+from bot.runtime import open_service
+from bot.service import QuoteService
+from tests.fakes.slack_platform import (
+    BOT_TOKEN,
+    CHANNEL_ID,
+    SIGNING_SECRET,
+    FakeSlack,
+    ResponsePost,
+    block_actions_payload,
+    interactive_form,
+    signed_headers,
+    slash_command_form,
+)
+
+HOSTILE_CORPUS = """\
+[[themes]]
+slug = "pings"
+title = "Pings & <!here>"
+
+[[quotes]]
+id = "mass-ping"
+theme = "pings"
+topic = "On <!channel>"
+source = "<@U123>"
+kind = "quote"
+text = "Hello <!channel> and <@U123>: 1 < 2 && 3 > 2"
+"""
+
+
+class Sleeps:
+    """The web client's injected sleep: records what Slack asked for, waits for nothing."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await asyncio.sleep(0)
+
+
+def slack_settings(settings: Settings, **overrides: Any) -> Settings:
+    """Test settings for HTTP mode on a free port (override slack_app_token for Socket Mode)."""
+    values: dict[str, Any] = {
+        "slack_bot_token": Secret(BOT_TOKEN),
+        "slack_signing_secret": Secret(SIGNING_SECRET),
+        "slack_port": 0,
+    }
+    return replace(settings, **(values | overrides))
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    fake: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps | None = None
+) -> AsyncIterator[SlackPlatform]:
+    """create_platform() with the production web client aimed at the fake; started, then closed."""
+    client = web_client(settings, base_url=fake.api_url, sleep=sleeps or Sleeps())
+    platform = create_platform(settings, service, client=client, host="127.0.0.1")
+    await platform.start()
+    try:
+        yield platform
+    finally:
+        await platform.close()
+
+
+def events_url(platform: SlackPlatform) -> str:
+    return f"http://127.0.0.1:{platform.port}/slack/events"
+
+
+async def post_signed(url: str, body: str, headers: dict[str, str] | None = None) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers or signed_headers(SIGNING_SECRET, body)) as r,
+    ):
+        return r.status
+
+
+async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: str) -> ResponsePost:
+    """`/lambert <text>` as Slack sends it; returns what the bot posted to the response_url."""
+    response_id = f"cmd-{time.monotonic_ns()}"
+    body = slash_command_form(text, response_url=fake.response_url(response_id), **fields)
+    assert await post_signed(events_url(platform), body) == 200
+    return await fake.next_response(response_id)
+
+
+async def click(
+    fake: FakeSlack, platform: SlackPlatform, preview: dict[str, Any], action_id: str, **fields: Any
+) -> str:
+    """Click a button of `preview` (an ephemeral the bot sent); returns the click's response id."""
+    button = next(
+        e
+        for block in preview["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["action_id"] == action_id
+    )
+    response_id = f"act-{time.monotonic_ns()}"
+    payload = block_actions_payload(
+        action_id, button["value"], response_url=fake.response_url(response_id), **fields
+    )
+    body = interactive_form(payload)
+    assert await post_signed(events_url(platform), body) == 200
+    return response_id
+
+
+def quote_id_of(message: dict[str, Any]) -> str:
+    context = message["blocks"][1]["elements"][0]["text"]
+    return str(context.rsplit("id: ", 1)[1])
+
+
+@pytest.fixture
+async def platform(fake_slack: FakeSlack, service: QuoteService, settings: Settings):
+    async with running_platform(fake_slack, service, slack_settings(settings)) as started:
+        yield started
+
+
+async def dpo_ids(service: QuoteService) -> set[str]:
+    return set(await service.store.quote_ids("dpo-vs-ppo"))
+
+
+# -- the slash command ----------------------------------------------------------------------------
+
+
+async def test_signed_command_gets_200_fast_and_an_ephemeral_dpo_preview(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+) -> None:
+    body = slash_command_form("dpo", response_url=fake_slack.response_url("r1"))
+    started = time.monotonic()
+    assert await post_signed(events_url(platform), body) == 200
+    assert time.monotonic() - started < 3
+
+    preview = (await fake_slack.next_response("r1")).body
+    assert preview["response_type"] == "ephemeral"
+    assert quote_id_of(preview) in await dpo_ids(service)
+    assert "DPO vs. PPO: The Optimizer Debate" in preview["blocks"][1]["elements"][0]["text"]
+    assert preview["text"]  # the plain-text fallback
+    actions = preview["blocks"][-1]["elements"]
+    assert [(b["action_id"], b["text"]["text"]) for b in actions] == [
+        (POST, "Post"),
+        (SHUFFLE, "Shuffle"),
+        (CANCEL, "Cancel"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("secret", "age_seconds"),
+    [("not-the-secret", 0), (SIGNING_SECRET, 600)],
+    ids=["bad-signature", "ten-minutes-old"],
+)
+async def test_unverifiable_command_gets_401_and_no_answer(
+    fake_slack: FakeSlack, platform: SlackPlatform, secret: str, age_seconds: int
+) -> None:
+    body = slash_command_form("dpo", response_url=fake_slack.response_url())
+    headers = signed_headers(secret, body, timestamp=int(time.time()) - age_seconds)
+
+    assert await post_signed(events_url(platform), body, headers) == 401
+    # Verification runs before bolt schedules any listener, so nothing can answer later.
+    assert fake_slack.responses.items == []
+    assert [call.method for call in fake_slack.api_calls.items] == ["auth.test"]  # start()
+
+
+class GatedService(QuoteService):
+    """The real service whose random picks wait until the test opens the gate."""
+
+    gate: asyncio.Event
+
+    async def random_quote(self, theme: str | None = None, exclude: str | None = None):  # type: ignore[no-untyped-def]
+        await self.gate.wait()
+        return await super().random_quote(theme, exclude)
+
+
+class BrokenService(QuoteService):
+    async def random_quote(self, theme: str | None = None, exclude: str | None = None) -> Quote:
+        raise RuntimeError("the database went away")
+
+
+async def test_ack_comes_before_the_database(
+    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+) -> None:
+    gated = GatedService(service.store, service.themes(), random.Random(5))
+    gated.gate = asyncio.Event()
+    async with running_platform(fake_slack, gated, slack_settings(settings)) as started:
+        body = slash_command_form("dpo", response_url=fake_slack.response_url("slow"))
+        assert await post_signed(events_url(started), body) == 200  # while the query waits
+        assert fake_slack.responses.items == []
+        gated.gate.set()
+        assert (await fake_slack.next_response("slow")).body["response_type"] == "ephemeral"
+
+
+async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
+    fake_slack: FakeSlack,
+    service: QuoteService,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = BrokenService(service.store, service.themes(), random.Random(5))
+    async with running_platform(fake_slack, broken, slack_settings(settings)) as started:
+        reply = (await slash(fake_slack, started, "dpo")).body
+
+    assert reply == {"text": ERROR_TEXT, "response_type": "ephemeral", "replace_original": False}
+    failures = [
+        r for r in caplog.records if r.name == "bot.adapters.slack" and r.levelno >= logging.ERROR
+    ]
+    assert failures and failures[0].exc_info is not None
+    assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [("search dpo", "match"), ("help", "Nathan Lambert"), ("zzzqqq", "No quote matches")],
+)
+async def test_lists_and_text_are_ephemeral_without_buttons(
+    fake_slack: FakeSlack, platform: SlackPlatform, text: str, title: str
+) -> None:
+    reply = (await slash(fake_slack, platform, text)).body
+    assert reply["response_type"] == "ephemeral"
+    assert title in reply["blocks"][0]["text"]["text"]
+    assert all(block["type"] != "actions" for block in reply["blocks"])
+
+
+# -- the preview's buttons -----------------------------------------------------------------------
+
+
+async def test_post_publishes_the_quote_and_removes_the_preview(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    preview = (await slash(fake_slack, platform, "dpo")).body
+    clicked = await click(fake_slack, platform, preview, POST)
+
+    posted = await fake_slack.next_call("chat.postMessage")
+    assert posted.args["channel"] == CHANNEL_ID
+    assert posted.response["ok"] is True
+    assert posted.args["blocks"][0] == preview["blocks"][0]  # the same quote, as previewed
+    assert posted.args["blocks"][-1]["elements"][0]["text"] == "Shared by u0member with /lambert"
+    assert all(block["type"] != "actions" for block in posted.args["blocks"])
+    assert (await fake_slack.next_response(clicked)).body["delete_original"] is True
+
+
+async def test_post_where_the_bot_is_not_a_member_goes_through_the_response_url(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    fake_slack.fail_channel(CHANNEL_ID, "not_in_channel")
+    preview = (await slash(fake_slack, platform, "dpo")).body
+    clicked = await click(fake_slack, platform, preview, POST)
+
+    public = (await fake_slack.next_response(clicked)).body
+    assert public["response_type"] == "in_channel"
+    assert public["blocks"][0] == preview["blocks"][0]
+    assert (await fake_slack.next_response(clicked)).body["delete_original"] is True
+
+
+async def test_shuffle_replaces_the_preview_with_a_different_quote(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+) -> None:
+    preview = (await slash(fake_slack, platform, "dpo")).body
+    clicked = await click(fake_slack, platform, preview, SHUFFLE)
+
+    shuffled = (await fake_slack.next_response(clicked)).body
+    assert shuffled["replace_original"] is True
+    assert quote_id_of(shuffled) != quote_id_of(preview)
+    assert quote_id_of(shuffled) in await dpo_ids(service)
+    assert [b["type"] for b in shuffled["blocks"]][-1] == "actions"
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+async def test_cancel_deletes_the_preview(fake_slack: FakeSlack, platform: SlackPlatform) -> None:
+    preview = (await slash(fake_slack, platform, "dpo")).body
+    clicked = await click(fake_slack, platform, preview, CANCEL)
+
+    assert (await fake_slack.next_response(clicked)).body["delete_original"] is True
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+# -- nothing we send pings anyone ----------------------------------------------------------------
+
+
+async def test_a_quote_with_mentions_is_sent_escaped(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    corpus = tmp_path / "hostile.toml"
+    corpus.write_text(HOSTILE_CORPUS, encoding="utf-8")
+    settings = load_settings({}, db_path=tmp_path / "hostile.db", corpus_path=corpus)
+    async with (
+        open_service(settings) as service,
+        running_platform(fake_slack, service, slack_settings(settings)) as started,
+    ):
+        preview = (await slash(fake_slack, started, "")).body
+        await click(fake_slack, started, preview, POST)
+        posted = (await fake_slack.next_call("chat.postMessage")).args
+
+    for sent in (preview, posted):
+        raw = json.dumps(sent, ensure_ascii=False)
+        assert "<!channel>" not in raw and "<@U123>" not in raw and "<!here>" not in raw
+        assert "&lt;!channel&gt;" in sent["blocks"][0]["text"]["text"]
+        assert "1 &lt; 2 &amp;&amp; 3 &gt; 2" in sent["text"]
+
+
+async def test_user_text_echoed_back_is_escaped(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    reply = (await slash(fake_slack, platform, "id <!channel>")).body
+    raw = json.dumps(reply)
+    assert "<!channel>" not in raw
+    assert "&lt;!channel&gt;" in raw
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "missing"),
+    [
+        ({"slack_bot_token": Secret("")}, "SLACK_BOT_TOKEN"),
+        ({"slack_signing_secret": Secret("")}, "SLACK_SIGNING_SECRET"),
+    ],
+)
+async def test_a_platform_without_a_way_in_is_a_config_error(
+    service: QuoteService, settings: Settings, overrides: dict[str, Any], missing: str
+) -> None:
+    with pytest.raises(ConfigError, match=missing):
+        create_platform(slack_settings(settings, **overrides), service)
+
+
+async def test_close_stops_listening(
+    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+) -> None:
+    async with running_platform(fake_slack, service, slack_settings(settings)) as started:
+        url = events_url(started)
+    body = slash_command_form("dpo", response_url=fake_slack.response_url())
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await post_signed(url, body)

@@ -1,0 +1,61 @@
+"""slack/manifest.yml parses and asks for exactly the command and scopes the adapter uses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.commands import COMMAND
+
+REPO = Path(__file__).resolve().parents[1]
+ADAPTER_FILES = sorted((REPO / "bot" / "adapters").glob("slack*.py"))
+# Web API methods the adapter may call -> the bot scope each needs (None: no scope).
+SCOPE_OF = {
+    "auth_test": None,
+    "chat_postMessage": "chat:write",
+    "users_info": "users:read",
+}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((REPO / "slack" / "manifest.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def web_api_calls() -> set[str]:
+    source = "\n".join(path.read_text(encoding="utf-8") for path in ADAPTER_FILES)
+    return set(re.findall(r"client\.(\w+)\(", source))
+
+
+def test_every_web_api_call_of_the_adapter_has_a_known_scope() -> None:
+    unknown = web_api_calls() - set(SCOPE_OF)
+    assert not unknown, f"add {unknown} to SCOPE_OF and its scope to slack/manifest.yml"
+
+
+def test_bot_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None:
+    used = {SCOPE_OF[call] for call in web_api_calls()} - {None}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands"} | used
+    assert "user" not in manifest["oauth_config"]["scopes"]  # no user-token scopes at all
+
+
+def test_the_one_command_is_lambert_with_a_usage_hint(manifest: dict[str, Any]) -> None:
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == COMMAND
+    assert command["usage_hint"]
+    assert len(command["description"]) <= 100
+
+
+def test_socket_mode_and_interactivity_on_and_no_message_events(
+    manifest: dict[str, Any],
+) -> None:
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"]["is_enabled"] is True
+    assert "event_subscriptions" not in settings
+    assert len(manifest["display_information"]["description"]) <= 140

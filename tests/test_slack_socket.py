@@ -1,0 +1,66 @@
+"""The same AsyncApp through Socket Mode: SlackPlatform connects over a loopback websocket."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.adapters.slack import SlackPlatform
+from bot.adapters.slack_blocks import POST, SHUFFLE
+from bot.config import Secret, Settings
+from bot.service import QuoteService
+from tests.fakes.slack_platform import (
+    APP_TOKEN,
+    CHANNEL_ID,
+    FakeSlack,
+    block_actions_payload,
+    slash_command_payload,
+)
+from tests.test_slack_adapter import quote_id_of, running_platform, slack_settings
+
+
+@pytest.fixture
+async def platform(fake_slack: FakeSlack, service: QuoteService, settings: Settings):
+    # No signing secret and no port: Socket Mode needs neither.
+    socket_settings = slack_settings(
+        settings, slack_app_token=Secret(APP_TOKEN), slack_signing_secret=Secret("")
+    )
+    async with running_platform(fake_slack, service, socket_settings) as started:
+        yield started
+
+
+async def test_command_envelope_is_acked_and_previewed(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+) -> None:
+    assert platform.port is None  # nothing listens for HTTP in Socket Mode
+    payload = slash_command_payload("dpo", response_url=fake_slack.response_url("s1"))
+
+    envelope_id = await fake_slack.push_envelope("slash_commands", payload)
+
+    assert await fake_slack.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}
+    preview = (await fake_slack.next_response("s1")).body
+    assert preview["response_type"] == "ephemeral"
+    assert quote_id_of(preview) in await service.store.quote_ids("dpo-vs-ppo")
+    opened = await fake_slack.next_call("apps.connections.open")
+    assert opened.authorization == "Bearer xapp-(redacted)"
+
+
+async def test_buttons_work_over_the_socket(fake_slack: FakeSlack, platform: SlackPlatform) -> None:
+    payload = slash_command_payload("dpo", response_url=fake_slack.response_url("s2"))
+    await fake_slack.push_envelope("slash_commands", payload)
+    preview = (await fake_slack.next_response("s2")).body
+    shown = quote_id_of(preview)
+
+    shuffle = block_actions_payload(
+        SHUFFLE,
+        preview["blocks"][-1]["elements"][1]["value"],
+        response_url=fake_slack.response_url("s3"),
+    )
+    envelope_id = await fake_slack.push_envelope("interactive", shuffle)
+    assert (await fake_slack.wait_for_ack(envelope_id))["envelope_id"] == envelope_id
+    assert quote_id_of((await fake_slack.next_response("s3")).body) != shown
+
+    post = block_actions_payload(POST, shown, response_url=fake_slack.response_url("s4"))
+    await fake_slack.push_envelope("interactive", post)
+    posted = await fake_slack.next_call("chat.postMessage")
+    assert posted.args["channel"] == CHANNEL_ID
+    assert quote_id_of(posted.args) == shown
