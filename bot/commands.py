@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from bot.daily_commands import answer_daily
 from bot.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.search import clean_user_text
 from bot.service import QuoteService
@@ -53,6 +54,8 @@ async def answer(service: QuoteService, text: str, ctx: RequestContext | None = 
         return await _by_id(service, rest)
     if verb == "search":
         return await _search_list(service, rest)
+    if verb == "daily":
+        return await answer_daily(service, rest, ctx or RequestContext())
     theme = service.resolve_theme(request)
     if theme is not None:
         return await _random(service, theme.slug, request)

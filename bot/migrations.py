@@ -46,6 +46,51 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX vocabulary_by_shape ON vocabulary (first, length)",
         ),
     ),
+    (
+        2,
+        (
+            # Daily posts. Quote ids are plain text, never foreign keys: replacing the corpus
+            # (bot/store.py) must not cascade into schedules or their history.
+            """CREATE TABLE daily_schedules (
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                local_time TEXT NOT NULL,
+                tz TEXT NOT NULL,
+                theme TEXT,
+                enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+                disabled_reason TEXT,
+                set_by TEXT NOT NULL,
+                set_at TEXT NOT NULL,
+                PRIMARY KEY (platform, channel)
+            )""",
+            # One row per channel and local date, inserted before posting: its key is what
+            # makes a day post at most once, across processes and restarts.
+            """CREATE TABLE daily_posts (
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                local_date TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('claimed', 'sending', 'retrying',
+                    'posted', 'failed', 'missed', 'unknown')),
+                quote_id TEXT,
+                message_id TEXT,
+                reason TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT,
+                claim_token TEXT,
+                claimed_at TEXT NOT NULL,
+                finished_at TEXT,
+                PRIMARY KEY (platform, channel, local_date)
+            )""",
+            "CREATE INDEX daily_posts_by_status ON daily_posts (status)",
+            # The quotes a channel has drawn in its current round of the shuffle bag.
+            """CREATE TABLE daily_bag (
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                quote_id TEXT NOT NULL,
+                PRIMARY KEY (platform, channel, quote_id)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

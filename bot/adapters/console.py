@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TextIO
 
 from bot.commands import RequestContext, another, answer
+from bot.config import Settings
+from bot.models import Quote
 from bot.replies import ListReply, QuoteReply, Reply, credit_line, quoted_body
 from bot.service import QuoteService
 
@@ -58,7 +63,8 @@ async def run_console(
     interactive: bool = True,
 ) -> int:
     """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status."""
-    ctx = ctx or RequestContext()
+    # Whoever types at this terminal runs the bot: the local operator, so an admin.
+    ctx = ctx or RequestContext(is_admin=True)
     if interactive:
         stdout.write(GREETING)
     last: QuoteReply | None = None
@@ -87,3 +93,24 @@ async def run_console(
         stdout.write(render(reply) + "\n\n")
         stdout.flush()
     return 0
+
+
+class ConsolePoster:
+    """The console as a daily-post platform: each post is printed to a stream."""
+
+    platform = "console"
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    async def post_daily(self, channel: str, quote: Quote) -> str:
+        message_id = f"console-{uuid.uuid4().hex[:12]}"
+        self.stream.write(f"[daily quote for #{channel}]\n{render_quote(QuoteReply(quote))}\n\n")
+        self.stream.flush()
+        return message_id
+
+
+@asynccontextmanager
+async def open_console_poster(settings: Settings, stream: TextIO) -> AsyncIterator[ConsolePoster]:
+    """The console's DailyPoster (bot/posters.py); it holds nothing to close."""
+    yield ConsolePoster(stream)

@@ -1,0 +1,228 @@
+"""`lambert daily set|off|list|tick`: the daily posts, for operators and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.cli.common import add_command, print_json
+from bot.config import Settings
+from bot.daily_commands import describe_outcome
+from bot.daily_plan import next_post
+from bot.daily_report import TickReport, utc_text
+from bot.post_history import DayRecord, PostHistory
+from bot.posters import available_platforms, open_posters
+from bot.runtime import open_service
+from bot.scheduler import Scheduler, StoppedClock, SystemClock
+from bot.schedules import (
+    PLATFORMS,
+    Schedule,
+    ScheduleError,
+    ScheduleStore,
+    parse_local_time,
+    parse_zone,
+)
+
+log = logging.getLogger(__name__)
+SET_BY = "lambert daily set"
+
+
+def register(commands: Any) -> None:
+    daily = add_command(
+        commands,
+        "daily",
+        list_command,
+        "the daily quote per channel: set, off, list, tick",
+        "Schedule a quote a day per channel, at a local time, posted exactly once a day.\n"
+        "With no action: `list`.",
+    )
+    daily.set_defaults(json=False)
+    actions = daily.add_subparsers(title="actions", metavar="ACTION")
+
+    set_ = add_command(actions, "set", set_command, "post to a channel every day at a local time")
+    set_.add_argument("--platform", required=True, choices=PLATFORMS)
+    set_.add_argument(
+        "--channel", required=True, help="the platform's channel id (any name for console)"
+    )
+    set_.add_argument("--time", required=True, metavar="HH:MM", help="24-hour local time")
+    set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
+    set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
+
+    off = add_command(actions, "off", off_command, "stop a channel's daily quote")
+    off.add_argument("--platform", required=True, choices=PLATFORMS)
+    off.add_argument("--channel", required=True)
+
+    list_ = add_command(
+        actions,
+        "list",
+        list_command,
+        "every schedule, its next post and last outcome",
+        'Every schedule. JSON: {"schedules": [{"platform", "channel", "time", "tz", "theme", '
+        '"enabled", "next_post_utc", "last_outcome"}]}; last_outcome is null or '
+        '{"status", "local_date", "quote_id", "message_id", "reason"}.',
+    )
+    list_.add_argument("--json", action="store_true", help="print one JSON object")
+
+    tick = add_command(
+        actions,
+        "tick",
+        tick_command,
+        "one scheduler pass: post what is due now (or at --at)",
+        "Run one scheduler pass as if the clock read --at (default: now), posting through the "
+        "configured platforms; console posts go to standard output (standard error with "
+        '--json). JSON: {"posted": [{"platform", "channel", "local_date", "quote_id"}], '
+        '"missed": [{"platform", "channel", "local_date"}], "failed": [{..., "reason", '
+        '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.',
+    )
+    tick.add_argument("--at", metavar="INSTANT", help="ISO 8601, e.g. 2025-03-10T08:00:00Z")
+    tick.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _refuse(message: str) -> int:
+    sys.stderr.write(f"lambert: {message}\n")
+    return 2
+
+
+async def set_command(args: argparse.Namespace, settings: Settings) -> int:
+    channel = args.channel.strip()
+    try:
+        local_time = parse_local_time(args.time)
+        tz = parse_zone(args.tz)
+    except ScheduleError as exc:
+        return _refuse(str(exc))
+    if not channel:
+        return _refuse("--channel is empty")
+    async with open_service(settings) as service:
+        theme = service.resolve_theme(args.theme) if args.theme else None
+        if args.theme and theme is None:
+            slugs = ", ".join(i.theme.slug for i in service.themes())
+            return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
+        now = SystemClock().now()
+        slug = theme.slug if theme else None
+        schedule = Schedule(args.platform, channel, local_time, tz, slug, True, SET_BY, now)
+        await ScheduleStore.of(service.store.conn).save(schedule)
+        records = await PostHistory(service.store.conn).records_since(now.date())
+    upcoming = next_post(schedule, now, records)
+    sys.stdout.write(
+        f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
+        f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
+    )
+    if args.platform not in available_platforms(settings):
+        sys.stderr.write(f"note: {args.platform} is not configured here, so nothing posts yet\n")
+    return 0
+
+
+async def off_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_service(settings) as service:
+        store = ScheduleStore.of(service.store.conn)
+        found = await store.turn_off(args.platform, args.channel, SET_BY, SystemClock().now())
+    if not found:
+        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")
+        return 1
+    sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
+    return 0
+
+
+def outcome_json(record: DayRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "status": record.status.value,
+        "local_date": record.local_date.isoformat(),
+        "quote_id": record.quote_id,
+        "message_id": record.message_id,
+        "reason": record.reason,
+    }
+
+
+async def list_command(args: argparse.Namespace, settings: Settings) -> int:
+    now = SystemClock().now()
+    async with open_service(settings) as service:
+        schedules = await ScheduleStore.of(service.store.conn).all()
+        history = PostHistory(service.store.conn)
+        records = await history.records_since(now.date() - timedelta(days=1))
+        latest = await history.latest()
+    rows = []
+    for s in schedules:
+        upcoming = next_post(s, now, records)
+        rows.append(
+            {
+                "platform": s.platform,
+                "channel": s.channel,
+                "time": s.time_text,
+                "tz": s.tz,
+                "theme": s.theme,
+                "enabled": s.enabled,
+                "next_post_utc": utc_text(upcoming) if upcoming else None,
+                "last_outcome": outcome_json(latest.get((s.platform, s.channel))),
+            }
+        )
+    if args.json:
+        print_json({"schedules": rows})
+        return 0
+    if not schedules:
+        sys.stdout.write("No daily schedules. Add one with `lambert daily set`.\n")
+    for s, row in zip(schedules, rows, strict=True):
+        state = f"next {row['next_post_utc']}" if s.enabled else "off"
+        if s.disabled_reason:
+            state += f" ({s.disabled_reason})"
+        last = describe_outcome(latest.get((s.platform, s.channel)))
+        sys.stdout.write(
+            f"{s.where}  {s.time_text} {s.tz}  theme {s.theme or 'any'}  {state}\n"
+            f"    last: {last}\n"
+        )
+    return 0
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; one without an offset is read as UTC."""
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ScheduleError(
+            f"--at {text!r} is not an ISO 8601 instant; use e.g. 2025-03-10T08:00:00Z"
+        ) from None
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        at = parse_instant(args.at) if args.at else SystemClock().now()
+    except ScheduleError as exc:
+        return _refuse(str(exc))
+    # With --json, standard output carries the one JSON object and nothing else.
+    console = sys.stderr if args.json else sys.stdout
+    async with open_service(settings) as service:
+        schedules = await ScheduleStore.of(service.store.conn).all()
+        wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
+        for platform in sorted(set(wanted) - set(available_platforms(settings))):
+            log.warning("%s is not configured here: its daily schedules are skipped", platform)
+        async with open_posters(settings, wanted, console) as posters:
+            catchup = timedelta(hours=settings.catchup_hours)
+            scheduler = Scheduler(service, posters, clock=StoppedClock(at), catchup=catchup)
+            report = await scheduler.tick()
+    if args.json:
+        print_json(report.as_json())
+    else:
+        sys.stdout.write(_summary(report, at))
+    return 0
+
+
+def _summary(report: TickReport, at: datetime) -> str:
+    lines = [f"daily tick at {utc_text(at)}"]
+    lines += [
+        f"  posted {p['platform']}/{p['channel']} {p['local_date']}: {p['quote_id']}"
+        for p in report.posted
+    ]
+    lines += [f"  missed {m['platform']}/{m['channel']} {m['local_date']}" for m in report.missed]
+    for f in report.failed:
+        later = f", retry at {f['retry_at_utc']}" if f["retry_at_utc"] else ""
+        lines.append(
+            f"  failed {f['platform']}/{f['channel']} {f['local_date']}: {f['reason']}{later}"
+        )
+    if len(lines) == 1:
+        lines.append("  nothing due")
+    return "\n".join(lines) + "\n"

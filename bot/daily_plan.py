@@ -1,0 +1,145 @@
+"""Pure daily-post planning: local times across DST, and what is due at an instant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.post_history import DayKey, DayRecord, PostStatus
+from bot.schedules import Schedule
+
+# A post this close to its instant is on time whatever the catch-up window (even 0 hours):
+# a loop that wakes a few milliseconds late is not "late".
+ON_TIME = timedelta(minutes=2)
+ONE_DAY = timedelta(days=1)
+
+
+class Action(StrEnum):
+    POST = "post"  # claim the day and post
+    RETRY = "retry"  # another attempt after a transient failure
+    MISS = "miss"  # too late: record the day as missed
+    GIVE_UP = "give_up"  # a retrying day that is over (or whose schedule was turned off)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    action: Action
+    schedule: Schedule
+    local_date: date
+    scheduled_at: datetime
+    record: DayRecord | None = None
+
+
+def local_date_at(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def scheduled_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock `at` on `day` in `zone`.
+
+    A wall time that happens twice (clocks going back) means its first occurrence; one that
+    does not exist (clocks going forward) means the first valid instant after it, which is
+    the moment the clocks jump.
+    """
+    wall = datetime.combine(day, at)
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall:
+        return first
+    # In a gap, fold=0 reads the wall time with the offset from before the jump and fold=1
+    # with the one after; the jump lies between the two readings.
+    other = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return _offset_change(min(first, other), max(first, other), zone)
+
+
+def _offset_change(before: datetime, after: datetime, zone: ZoneInfo) -> datetime:
+    """The first second in (before, after] whose UTC offset is the one `after` has."""
+    target = after.astimezone(zone).utcoffset()
+    low, high = before, after
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle.astimezone(zone).utcoffset() == target:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def counts_from(schedule: Schedule, now: datetime) -> datetime:
+    """The instant the schedule counts from: no day before it is due or missed.
+
+    When the clock reads earlier than the schedule was set (`lambert daily tick --at` replaying
+    a past day), the schedule counts from the start of that local day instead.
+    """
+    if schedule.set_at <= now:
+        return schedule.set_at
+    today = local_date_at(now, schedule.zone)
+    return datetime.combine(today, time(0), tzinfo=schedule.zone).astimezone(UTC)
+
+
+def due_posts(
+    now: datetime,
+    schedules: Iterable[Schedule],
+    records: Mapping[DayKey, DayRecord],
+    catchup: timedelta,
+) -> list[Due]:
+    """What the scheduler must do at `now`, given every schedule and the recent day records.
+
+    A channel's day is due once its instant has passed and no record holds the day. On the
+    same local day and within `catchup` of the instant it is posted; otherwise (later, or
+    after local midnight) it is missed. A day that failed transiently is retried at its
+    `next_attempt_at` until the local day ends.
+    """
+    found: list[Due] = []
+    for schedule in schedules:
+        zone = schedule.zone
+        today = local_date_at(now, zone)
+        since = counts_from(schedule, now)
+        for day in (today - ONE_DAY, today):
+            at = scheduled_instant(day, schedule.local_time, zone)
+            record = records.get((schedule.platform, schedule.channel, day))
+            if record is not None:
+                if record.status is PostStatus.RETRYING:
+                    if day != today or not schedule.enabled:
+                        found.append(Due(Action.GIVE_UP, schedule, day, at, record))
+                    elif record.next_attempt_at is None or record.next_attempt_at <= now:
+                        found.append(Due(Action.RETRY, schedule, day, at, record))
+                continue
+            if not schedule.enabled or at < since or at > now:
+                continue
+            late = now - at
+            on_time = day == today and late <= max(catchup, ON_TIME)
+            found.append(Due(Action.POST if on_time else Action.MISS, schedule, day, at))
+    return found
+
+
+def next_post(
+    schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
+) -> datetime | None:
+    """The next instant after `now` the channel will post at, None when it is off."""
+    if not schedule.enabled:
+        return None
+    zone = schedule.zone
+    today = local_date_at(now, zone)
+    for offset in range(3):
+        day = today + offset * ONE_DAY
+        at = scheduled_instant(day, schedule.local_time, zone)
+        if at > now and (schedule.platform, schedule.channel, day) not in records:
+            return at
+    return None
+
+
+def next_wake(
+    now: datetime, schedules: Iterable[Schedule], records: Mapping[DayKey, DayRecord]
+) -> datetime | None:
+    """The earliest instant after `now` at which something may become due."""
+    wakes = [w for s in schedules if (w := next_post(s, now, records)) is not None]
+    wakes += [
+        r.next_attempt_at
+        for r in records.values()
+        if r.status is PostStatus.RETRYING and r.next_attempt_at and r.next_attempt_at > now
+    ]
+    return min(wakes, default=None)

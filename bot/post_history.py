@@ -1,0 +1,258 @@
+"""Claims on daily posts (one per channel and local date) and what became of each."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.schedules import write_transaction
+from bot.shuffle_bag import ShuffleBag
+from bot.store import QuoteStore
+
+DayKey = tuple[str, str, date]
+"""(platform, channel, local date): at most one post each."""
+
+
+class PostStatus(StrEnum):
+    CLAIMED = "claimed"  # held by a process, not yet sent to the platform
+    SENDING = "sending"  # the platform is being asked: if the process dies now, who knows
+    RETRYING = "retrying"  # the platform has not taken it (yet): another attempt is safe
+    POSTED = "posted"
+    FAILED = "failed"
+    MISSED = "missed"  # too late to post when the scheduler got to it
+    UNKNOWN = "unknown"  # the process stopped while sending: it may or may not have posted
+
+
+@dataclass(frozen=True, slots=True)
+class DayRecord:
+    """The row of one (platform, channel, local date)."""
+
+    platform: str
+    channel: str
+    local_date: date
+    status: PostStatus
+    quote_id: str | None
+    message_id: str | None
+    reason: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    claimed_at: datetime
+
+    @property
+    def key(self) -> DayKey:
+        return (self.platform, self.channel, self.local_date)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A day this process holds: only it may post, and only it may record the outcome."""
+
+    platform: str
+    channel: str
+    local_date: date
+    quote_id: str
+    token: str
+    attempt: int
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _record(row: aiosqlite.Row) -> DayRecord:
+    return DayRecord(
+        platform=row["platform"],
+        channel=row["channel"],
+        local_date=date.fromisoformat(row["local_date"]),
+        status=PostStatus(row["status"]),
+        quote_id=row["quote_id"],
+        message_id=row["message_id"],
+        reason=row["reason"],
+        attempts=row["attempts"],
+        next_attempt_at=_instant(row["next_attempt_at"]),
+        claimed_at=datetime.fromisoformat(row["claimed_at"]),
+    )
+
+
+_KEY = "platform = ? AND channel = ? AND local_date = ?"
+
+
+class PostHistory:
+    """The daily_posts and daily_bag tables of one connection."""
+
+    def __init__(self, conn: aiosqlite.Connection, rng: random.Random | None = None) -> None:
+        self.conn = conn
+        self._quotes = QuoteStore(conn)
+        self.bag = ShuffleBag(conn, rng)
+
+    async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
+        """Every row from local date `day` on."""
+        async with self.conn.execute(
+            "SELECT * FROM daily_posts WHERE local_date >= ?", (day.isoformat(),)
+        ) as cursor:
+            return {r.key: r for r in map(_record, await cursor.fetchall())}
+
+    async def latest(self) -> dict[tuple[str, str], DayRecord]:
+        """Each channel's most recent row: the "last outcome" of status and `daily list`."""
+        async with self.conn.execute(
+            "SELECT p.* FROM daily_posts p JOIN (SELECT platform, channel, "
+            "max(local_date) AS local_date FROM daily_posts GROUP BY platform, channel) m "
+            "USING (platform, channel, local_date)"
+        ) as cursor:
+            return {(r.platform, r.channel): r for r in map(_record, await cursor.fetchall())}
+
+    async def claim(
+        self, platform: str, channel: str, day: date, theme: str | None, now: datetime
+    ) -> Claim | None:
+        """Take the day and draw its quote, or None when a row already holds the day.
+
+        Both happen in one write transaction, so of two processes only one gets the claim.
+        """
+        token = uuid.uuid4().hex
+        async with write_transaction(self.conn):
+            if await self._exists((platform, channel, day)):
+                return None
+            quote_id = await self.bag.draw(platform, channel, theme)
+            if quote_id is None:
+                return None
+            await self.conn.execute(
+                "INSERT INTO daily_posts (platform, channel, local_date, status, quote_id, "
+                "attempts, claim_token, claimed_at) VALUES (?, ?, ?, 'claimed', ?, 1, ?, ?)",
+                (platform, channel, day.isoformat(), quote_id, token, now.isoformat()),
+            )
+        return Claim(platform, channel, day, quote_id, token, 1)
+
+    async def reclaim(self, record: DayRecord, theme: str | None, now: datetime) -> Claim | None:
+        """Take a `retrying` day back for another attempt, or None if another process did."""
+        token = uuid.uuid4().hex
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                f"UPDATE daily_posts SET status = 'claimed', claim_token = ?, claimed_at = ?, "
+                f"attempts = attempts + 1 WHERE {_KEY} AND status = 'retrying'",
+                (token, now.isoformat(), *self._key(record.key)),
+            )
+            if cursor.rowcount == 0:
+                return None
+            quote_id = record.quote_id or ""
+            if await self._quotes.quote_by_id(quote_id) is None:
+                # The corpus changed since the first attempt and this quote left it.
+                quote_id = await self.bag.draw(record.platform, record.channel, theme) or quote_id
+                await self.conn.execute(
+                    f"UPDATE daily_posts SET quote_id = ? WHERE {_KEY}",
+                    (quote_id, *self._key(record.key)),
+                )
+        return Claim(
+            record.platform, record.channel, record.local_date, quote_id, token, record.attempts + 1
+        )
+
+    async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
+        """Mark the day missed unless a row already holds it; True if this call marked it."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "INSERT OR IGNORE INTO daily_posts (platform, channel, local_date, status, "
+                "claimed_at, finished_at) VALUES (?, ?, ?, 'missed', ?, ?)",
+                (platform, channel, day.isoformat(), now.isoformat(), now.isoformat()),
+            )
+        return cursor.rowcount > 0
+
+    async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
+        # Matched on the token, not the status: if another process's start marked this claim
+        # `unknown` meanwhile, the real outcome overwrites that guess.
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'posted', message_id = ?, reason = NULL, "
+                "next_attempt_at = NULL, finished_at = ? WHERE claim_token = ?",
+                (message_id, now.isoformat(), claim.token),
+            )
+
+    async def record_retry(
+        self, claim: Claim, reason: str, retry_at: datetime, now: datetime
+    ) -> None:
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'retrying', reason = ?, next_attempt_at = ?, "
+                "finished_at = ? WHERE claim_token = ?",
+                (reason, retry_at.isoformat(), now.isoformat(), claim.token),
+            )
+
+    async def record_failed(
+        self, claim: Claim, reason: str, now: datetime, *, disable: bool
+    ) -> None:
+        """The day failed; its quote goes back in the bag. `disable` also stops the schedule."""
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'failed', reason = ?, next_attempt_at = NULL, "
+                "finished_at = ? WHERE claim_token = ?",
+                (reason, now.isoformat(), claim.token),
+            )
+            await self.bag.put_back(claim.platform, claim.channel, claim.quote_id)
+            if disable:
+                await self.conn.execute(
+                    "UPDATE daily_schedules SET enabled = 0, disabled_reason = ? "
+                    "WHERE platform = ? AND channel = ?",
+                    (reason, claim.platform, claim.channel),
+                )
+
+    async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
+        """Turn a `retrying` day into `failed` (its day is over); False if it was not retrying."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                f"UPDATE daily_posts SET status = 'failed', reason = ?, next_attempt_at = NULL, "
+                f"finished_at = ? WHERE {_KEY} AND status = 'retrying'",
+                (reason, now.isoformat(), *self._key(record.key)),
+            )
+            if cursor.rowcount and record.quote_id:
+                await self.bag.put_back(record.platform, record.channel, record.quote_id)
+        return cursor.rowcount > 0
+
+    async def start_sending(self, claim: Claim) -> bool:
+        """Mark the claim as being sent, right before asking the platform; False means another
+        process's start took the claim back (see recover_claims) and this one must not post."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "UPDATE daily_posts SET status = 'sending' "
+                "WHERE claim_token = ? AND status = 'claimed'",
+                (claim.token,),
+            )
+        return cursor.rowcount > 0
+
+    async def recover_claims(self, now: datetime) -> tuple[list[DayRecord], list[DayRecord]]:
+        """Settle claims with no outcome, left by a process that stopped (call at start-up).
+
+        A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
+        `sending` day may have been posted: it becomes `unknown` and is never posted again
+        (its quote stays drawn for the same reason). Returns (retried, unknown).
+        """
+        unknown = "the process stopped while posting: the message may or may not have gone out"
+        async with write_transaction(self.conn):
+            async with self.conn.execute(
+                "SELECT * FROM daily_posts WHERE status IN ('claimed', 'sending')"
+            ) as cursor:
+                left = [_record(row) for row in await cursor.fetchall()]
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, "
+                "reason = 'the process stopped before posting' WHERE status = 'claimed'",
+                (now.isoformat(),),
+            )
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
+                "WHERE status = 'sending'",
+                (unknown, now.isoformat()),
+            )
+        retried = [r for r in left if r.status is PostStatus.CLAIMED]
+        return retried, [r for r in left if r.status is PostStatus.SENDING]
+
+    @staticmethod
+    def _key(key: DayKey) -> tuple[str, str, str]:
+        return (key[0], key[1], key[2].isoformat())
+
+    async def _exists(self, key: DayKey) -> bool:
+        async with self.conn.execute(
+            f"SELECT 1 FROM daily_posts WHERE {_KEY}", self._key(key)
+        ) as cursor:
+            return await cursor.fetchone() is not None

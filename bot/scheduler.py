@@ -1,0 +1,263 @@
+"""The one daily-post loop for every platform: claim what is due, post it, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.daily_plan import Action, Due, due_posts, next_wake
+from bot.daily_report import TickReport
+from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostError
+from bot.post_history import Claim, DayKey, DayRecord, PostHistory
+from bot.schedules import Schedule, ScheduleStore
+from bot.service import QuoteService
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CATCHUP = timedelta(hours=6)
+PER_PLATFORM = 4  # posts in flight per platform; the clients pace themselves within that
+# Changes from another process (`lambert daily set`) are noticed by re-reading this often;
+# changes from chat in this process wake the loop at once.
+RESCAN = timedelta(minutes=1)
+FIRST_RETRY = timedelta(minutes=1)
+LAST_RETRY = timedelta(hours=1)
+
+
+class Clock(Protocol):
+    """Where the scheduler reads the time and waits: the real clock, or a test's fake."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+    async def wait_until(self, instant: datetime) -> None:
+        """Return once `now()` has reached `instant` (at once if it has); cancellable."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def wait_until(self, instant: datetime) -> None:
+        # A wall-clock deadline re-checked at least every minute (no event to wait on): one
+        # long monotonic sleep would oversleep across a suspend or an NTP step.
+        while (left := (instant - self.now()).total_seconds()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(min(left, 60.0))
+
+
+class StoppedClock:
+    """A clock that always reads one instant: `lambert daily tick --at`."""
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+    async def wait_until(self, instant: datetime) -> None:
+        return None
+
+
+def retry_delay(attempt: int, hint: float | None) -> timedelta:
+    """Exponential backoff from one minute to an hour, never sooner than the platform asks."""
+    doublings = min(max(attempt - 1, 0), 10)  # capped: 2**10 minutes is past LAST_RETRY anyway
+    delay = min(FIRST_RETRY * (1 << doublings), LAST_RETRY)
+    return max(delay, timedelta(seconds=hint or 0))
+
+
+class Scheduler:
+    """Posts each channel's daily quote once per local date, through the platforms' posters.
+
+    `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
+    (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
+    """
+
+    def __init__(
+        self,
+        service: QuoteService,
+        posters: Mapping[str, DailyPoster],
+        *,
+        clock: Clock,
+        catchup: timedelta = DEFAULT_CATCHUP,
+        rng: random.Random | None = None,
+        per_platform: int = PER_PLATFORM,
+        rescan: timedelta = RESCAN,
+    ) -> None:
+        conn = service.store.conn
+        self.service = service
+        self.schedules = ScheduleStore.of(conn)
+        self.history = PostHistory(conn, rng)
+        self.posters = dict(posters)
+        self.clock = clock
+        self.catchup = catchup
+        self.rescan = rescan
+        self._limits = {p: asyncio.Semaphore(per_platform) for p in self.posters}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._running = False
+
+    @property
+    def posting(self) -> int:
+        """How many posts are in flight."""
+        return len(self._in_flight)
+
+    async def tick(self) -> TickReport:
+        """One pass at the clock's instant; returns once every post it started has an outcome."""
+        await self._start()
+        report = TickReport()
+        tasks = await self._pass(self.clock.now(), report)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            self._in_flight.difference_update(tasks)
+        return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Post until `stop` is set, waking when the next post is due; then let posts finish."""
+        if self._running:
+            raise RuntimeError("the daily scheduler is already running")
+        self._running = True
+        try:
+            await self._start()
+            while not stop.is_set():
+                self.schedules.changed.clear()
+                now = self.clock.now()
+                try:
+                    await self._pass(now, TickReport())
+                    wake = await self._next_wake(now)
+                except Exception:  # e.g. the database locked for long: try again, never die
+                    log.exception("daily scheduler pass failed; trying again in %s", self.rescan)
+                    wake = now + self.rescan
+                await self._sleep(wake, stop)
+        finally:
+            # Never cancel a post: a cancelled one leaves its day `unknown`.
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            self._in_flight.clear()
+            self._running = False
+
+    async def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        retried, unknown = await self.history.recover_claims(self.clock.now())
+        for record in retried:
+            log.info(
+                "daily post for %s/%s on %s was claimed but never sent (a process stopped): "
+                "it is due again",
+                record.platform,
+                record.channel,
+                record.local_date,
+            )
+        for record in unknown:
+            log.warning(
+                "daily post for %s/%s on %s (quote %s) may or may not have gone out: a process "
+                "stopped while posting it. It will not be posted again; check the channel.",
+                record.platform,
+                record.channel,
+                record.local_date,
+                record.quote_id,
+            )
+
+    async def _load(self, now: datetime) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
+        schedules = [s for s in await self.schedules.all() if s.platform in self.posters]
+        # Two UTC days back covers "yesterday" in every zone (offsets span -12 to +14 hours).
+        records = await self.history.records_since(now.astimezone(UTC).date() - timedelta(2))
+        return schedules, records
+
+    async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:
+        """Record misses and give-ups, claim what is due, and start those posts."""
+        schedules, records = await self._load(now)
+        tasks = []
+        for due in due_posts(now, schedules, records, self.catchup):
+            claim = await self._act(due, now, report)
+            if claim is not None:
+                # In flight from the start: only the loop takes tasks out, once it has seen
+                # them finish (a retry they recorded may change its next wake-up).
+                task = asyncio.create_task(self._post(claim, report))
+                self._in_flight.add(task)
+                tasks.append(task)
+        return tasks
+
+    async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
+        s, day = due.schedule, due.local_date
+        if due.action is Action.POST:
+            return await self.history.claim(s.platform, s.channel, day, s.theme, now)
+        if due.action is Action.RETRY and due.record is not None:
+            return await self.history.reclaim(due.record, s.theme, now)
+        if due.action is Action.MISS:
+            if await self.history.record_missed(s.platform, s.channel, day, now):
+                log.warning("daily post for %s on %s missed: too late to post", s.where, day)
+                report.add_missed(s.platform, s.channel, day)
+        elif due.action is Action.GIVE_UP and due.record is not None:
+            reason = f"gave up after {due.record.attempts} attempts: {due.record.reason}"
+            if await self.history.give_up(due.record, reason, now):
+                log.warning("daily post for %s on %s failed: %s", s.where, day, reason)
+                report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
+        return None
+
+    async def _post(self, claim: Claim, report: TickReport) -> None:
+        where = f"{claim.platform}/{claim.channel}"
+        day = (claim.platform, claim.channel, claim.local_date)
+        async with self._limits[claim.platform]:
+            quote = await self.service.store.quote_by_id(claim.quote_id)
+            if quote is None:
+                reason = f"quote {claim.quote_id} is no longer in the corpus"
+                await self.history.record_failed(claim, reason, self.clock.now(), disable=False)
+                report.add_failed(*day, claim.quote_id, reason)
+                return
+            if not await self.history.start_sending(claim):
+                log.info("daily post for %s: another process took this day over", where)
+                return
+            try:
+                message_id = await self.posters[claim.platform].post_daily(claim.channel, quote)
+            except PermanentPostError as exc:
+                await self.history.record_failed(claim, exc.reason, self.clock.now(), disable=True)
+                log.warning(
+                    "daily post for %s failed for good, schedule off: %s", where, exc.reason
+                )
+                report.add_failed(*day, claim.quote_id, exc.reason, disabled=True)
+            except Exception as exc:  # the port's contract: anything else is transient
+                # Only a PostError's reason is vetted for admins; other messages stay in the log.
+                reason = exc.reason if isinstance(exc, PostError) else type(exc).__name__
+                hint = exc.retry_after if isinstance(exc, TransientPostError) else None
+                now = self.clock.now()
+                retry_at = now + retry_delay(claim.attempt, hint)
+                await self.history.record_retry(claim, reason, retry_at, now)
+                log.warning(
+                    "daily post for %s failed, retry at %s: %s",
+                    where,
+                    retry_at,
+                    reason,
+                    exc_info=not isinstance(exc, PostError),
+                )
+                report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
+            else:
+                await self.history.record_posted(claim, message_id, self.clock.now())
+                log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
+                report.add_posted(*day, quote.id)
+
+    async def _next_wake(self, now: datetime) -> datetime:
+        schedules, records = await self._load(now)
+        due = next_wake(now, schedules, records)
+        return min(due, now + self.rescan) if due else now + self.rescan
+
+    async def _sleep(self, until: datetime, stop: asyncio.Event) -> None:
+        """Until `until`, a schedule change here, `stop`, or a post finishing (it may retry)."""
+        helpers = [
+            asyncio.create_task(self.clock.wait_until(until)),
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(self.schedules.changed.wait()),
+        ]
+        await asyncio.wait([*helpers, *self._in_flight], return_when=asyncio.FIRST_COMPLETED)
+        for helper in helpers:
+            helper.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+        for task in [t for t in self._in_flight if t.done()]:
+            self._in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("daily post task failed", exc_info=task.exception())

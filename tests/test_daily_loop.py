@@ -1,0 +1,297 @@
+"""The scheduler loop on a fake clock: days, DST, restarts, catch-up and failures, no sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.commands import RequestContext
+from bot.config import Settings
+from bot.daily_commands import answer_daily
+from bot.db import connect
+from bot.ports import PermanentPostError, TransientPostError
+from bot.post_history import PostHistory, PostStatus
+from bot.runtime import open_service
+from bot.scheduler import Scheduler
+from bot.schedules import Schedule, ScheduleStore
+from bot.service import QuoteService
+from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
+from tests.test_daily_plan import DST_ROWS
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+ADMIN = RequestContext(platform="console", channel="general", user="op", is_admin=True)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def save(
+    service: QuoteService,
+    channel: str,
+    set_at: datetime,
+    hhmm: str = "09:00",
+    tz: str = "Europe/Berlin",
+) -> None:
+    at = time.fromisoformat(hhmm)
+    schedule = Schedule("console", channel, at, tz, None, True, "test", set_at)
+    await ScheduleStore.of(service.store.conn).save(schedule)
+
+
+def scheduler(
+    service: QuoteService,
+    clock: FakeClock,
+    poster: RecordingPoster,
+    *,
+    catchup: timedelta = timedelta(hours=6),
+    per_platform: int = 4,
+    rescan: timedelta = timedelta(days=7),  # no periodic re-reads in the way
+) -> Scheduler:
+    return Scheduler(
+        service,
+        {"console": poster},
+        clock=clock,
+        catchup=catchup,
+        rng=random.Random(5),
+        per_platform=per_platform,
+        rescan=rescan,
+    )
+
+
+def berlin(post_at: datetime) -> tuple[date, time]:
+    local = post_at.astimezone(BERLIN)
+    return local.date(), local.time()
+
+
+async def test_thirty_days_post_thirty_times_at_the_local_time(service: QuoteService) -> None:
+    """Across the March DST change, waking only when a post is due."""
+    start = utc("2025-03-15T00:00")
+    clock = FakeClock(start)
+    poster = RecordingPoster("console", clock)
+    await save(service, "general", start)
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(start + timedelta(days=30))
+
+    assert [berlin(p.at) for p in poster.posts] == [
+        (date(2025, 3, 15) + timedelta(i), time(9)) for i in range(30)
+    ]
+    assert len({p.quote_id for p in poster.posts}) == 30
+    assert {berlin(w)[1] for w in clock.requested} == {time(9)}  # no polling in between
+
+
+@pytest.mark.parametrize(("tz", "day", "hhmm", "expected"), DST_ROWS)
+async def test_a_dst_day_posts_once_at_the_right_instant(
+    service: QuoteService, tz: str, day: str, hhmm: str, expected: str
+) -> None:
+    zone = ZoneInfo(tz)
+    local_day = date.fromisoformat(day)
+    start = datetime.combine(local_day - timedelta(1), time(12), zone).astimezone(UTC)
+    clock = FakeClock(start)
+    poster = RecordingPoster("console", clock)
+    await save(service, "general", start, hhmm, tz)
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(start + timedelta(days=2))
+
+    dst_day, next_day = poster.posts
+    assert dst_day.at == utc(expected)
+    assert next_day.at.astimezone(zone).date() == local_day + timedelta(1)
+
+
+async def test_a_restart_mid_day_does_not_post_again(
+    service: QuoteService, settings: Settings
+) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    poster = RecordingPoster("console", clock)
+    await save(service, "general", clock.now())
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(utc("2025-03-10T12:00"))
+    assert [p.at for p in poster.posts] == [utc("2025-03-10T08:00")]
+
+    async with open_service(settings) as restarted:  # a new connection, as a new process
+        clock = FakeClock(utc("2025-03-10T14:00"))
+        again = RecordingPoster("console", clock)
+        async with running(scheduler(restarted, clock, again), clock) as loop:
+            await loop.run_until(utc("2025-03-11T12:00"))
+    assert [p.at for p in again.posts] == [utc("2025-03-11T08:00")]
+    assert again.posts[0].quote_id != poster.posts[0].quote_id
+
+
+@pytest.mark.parametrize(
+    ("starts", "posts_at"),
+    [
+        ("2025-03-10T13:00", ["2025-03-10T13:00", "2025-03-11T08:00"]),  # 5 h late: catch up
+        ("2025-03-10T15:00", ["2025-03-11T08:00"]),  # 7 h late: the day is missed
+    ],
+)
+async def test_catch_up_inside_the_window_posts_once_outside_records_a_miss(
+    service: QuoteService, settings: Settings, starts: str, posts_at: list[str]
+) -> None:
+    await save(service, "general", utc("2025-03-09T23:00"))  # set at midnight in Berlin
+    clock = FakeClock(utc(starts))
+    poster = RecordingPoster("console", clock)
+    window = timedelta(hours=settings.catchup_hours)
+    async with running(scheduler(service, clock, poster, catchup=window), clock) as loop:
+        await loop.run_until(utc("2025-03-11T12:00"))
+
+    assert [p.at for p in poster.posts] == [utc(t) for t in posts_at]
+    records = await PostHistory(service.store.conn).records_since(date(2025, 3, 10))
+    first_day = records[("console", "general", date(2025, 3, 10))]
+    missed = len(posts_at) == 1
+    assert first_day.status is (PostStatus.MISSED if missed else PostStatus.POSTED)
+
+
+async def test_a_forbidden_channel_is_disabled_while_the_others_post(
+    service: QuoteService,
+) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    poster = RecordingPoster("console", clock)
+    poster.failures["gone"] = [PermanentPostError("Missing Access (no permission)")]
+    for channel in ("a", "gone", "b"):
+        await save(service, channel, clock.now())
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(utc("2025-03-11T12:00"))
+
+    for channel in ("a", "b"):
+        assert [p.at for p in poster.channel_posts(channel)] == [
+            utc("2025-03-10T08:00"),
+            utc("2025-03-11T08:00"),
+        ]
+    assert [channel for channel, _ in poster.attempts].count("gone") == 1  # never retried
+    gone = await ScheduleStore.of(service.store.conn).get("console", "gone")
+    assert gone is not None and not gone.enabled
+    assert gone.disabled_reason == "Missing Access (no permission)"
+    ctx = RequestContext(platform="console", channel="gone", is_admin=True)
+    status = await answer_daily(service, "", ctx, clock)
+    assert "Missing Access (no permission)" in "\n".join(status.lines)
+
+
+async def test_a_transient_failure_is_retried_with_backoff_and_posts_once(
+    service: QuoteService,
+) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    poster = RecordingPoster("console", clock)
+    poster.failures["general"] = [TransientPostError("rate limited"), TimeoutError()]
+    poster.failures["hinted"] = [TransientPostError("slow down", retry_after=600)]
+    for channel in ("general", "hinted"):
+        await save(service, channel, clock.now())
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(utc("2025-03-10T12:00"))
+
+    tries = [at for channel, at in poster.attempts if channel == "general"]
+    assert tries == [utc("2025-03-10T08:00"), utc("2025-03-10T08:01"), utc("2025-03-10T08:03")]
+    assert [p.at for p in poster.channel_posts("general")] == [utc("2025-03-10T08:03")]
+    assert [p.at for p in poster.channel_posts("hinted")] == [utc("2025-03-10T08:10")]
+
+
+async def test_a_hanging_channel_never_delays_the_others(service: QuoteService) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    poster = RecordingPoster("console", clock)
+    poster.gates["slow"] = asyncio.Event()
+    for channel in ("slow", "a", "b"):
+        await save(service, channel, clock.now())
+    run = scheduler(service, clock, poster)
+    async with running(run, clock):
+        for nine in (utc("2025-03-10T08:00"), utc("2025-03-11T08:00")):
+            await eventually(lambda n=nine: clock.next_wake == n, "the wake-up at nine")
+            clock.advance_to(nine)
+            await eventually(
+                lambda n=nine: len([p for p in poster.posts if p.at == n]) == 2, "a, b"
+            )
+        assert {p.channel for p in poster.posts} == {"a", "b"}
+        await eventually(lambda: run.posting == 2, "only the slow channel's two days in flight")
+        poster.gates["slow"].set()
+        await eventually(lambda: run.posting == 0, "the slow posts")
+    assert len(poster.channel_posts("slow")) == 2
+
+
+async def test_many_channels_due_together_post_concurrently_within_the_bound(
+    service: QuoteService,
+) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    poster = RecordingPoster("console", clock)
+    poster.gates["*"] = asyncio.Event()
+    channels = [f"c{i}" for i in range(6)]
+    for channel in channels:
+        await save(service, channel, clock.now())
+    async with running(scheduler(service, clock, poster, per_platform=2), clock) as loop:
+        clock.advance_to(await loop.settle())
+        await eventually(lambda: poster.active == 2, "two posts in flight")
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert poster.active == 2
+        poster.gates["*"].set()
+        await loop.settle()
+    assert sorted(p.channel for p in poster.posts) == channels
+    assert poster.most_active == 2
+
+
+async def test_a_change_from_chat_wakes_the_loop_and_another_process_is_seen_on_rescan(
+    service: QuoteService, settings: Settings
+) -> None:
+    clock = FakeClock(NOW)
+    poster = RecordingPoster("console", clock)
+    run = scheduler(service, clock, poster, rescan=timedelta(minutes=5))
+    async with running(run, clock) as loop:
+        assert await loop.settle() == utc("2025-03-10T07:05")  # nothing scheduled: rescan
+        await answer_daily(service, "on 09:00 Europe/Berlin", ADMIN, clock)
+        assert await loop.settle() == utc("2025-03-10T07:05")
+        await answer_daily(service, "on 08:02 Europe/Berlin", ADMIN, clock)
+        assert await loop.settle() == utc("2025-03-10T07:02")  # woken at once, not at 07:05
+        clock.advance_to(utc("2025-03-10T07:02"))
+        assert await loop.settle() == utc("2025-03-10T07:07")  # posted; next re-read
+
+        async with connect(settings.db_path) as other:  # what `lambert daily set` does
+            cli = Schedule("console", "cli", time(8, 4), "Europe/Berlin", None, True, "cli", NOW)
+            await ScheduleStore(other).save(cli)
+        assert await loop.settle() == utc("2025-03-10T07:07")  # no signal crosses processes
+        await loop.run_until(utc("2025-03-10T07:10"))
+    assert [(p.channel, p.at) for p in poster.posts] == [
+        ("general", utc("2025-03-10T07:02")),
+        ("cli", utc("2025-03-10T07:07")),  # seen at the re-read, 3 minutes late: caught up
+    ]
+
+
+async def test_the_loop_starts_once(service: QuoteService) -> None:
+    clock = FakeClock(utc("2025-03-10T07:00"))
+    run = scheduler(service, clock, RecordingPoster("console", clock))
+    async with running(run, clock) as loop:
+        await loop.settle()
+        with pytest.raises(RuntimeError, match="already running"):
+            await run.run(asyncio.Event())
+
+
+async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
+    service: QuoteService, caplog: pytest.LogCaptureFixture
+) -> None:
+    await save(service, "general", utc("2025-03-09T23:00"))
+    history = PostHistory(service.store.conn)
+    claim = await history.claim("console", "general", date(2025, 3, 10), None, NOW)
+    assert claim is not None and await history.start_sending(claim)
+    clock = FakeClock(utc("2025-03-10T08:05"))
+    poster = RecordingPoster("console", clock)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        async with running(scheduler(service, clock, poster), clock) as loop:
+            await loop.run_until(utc("2025-03-10T20:00"))
+    assert poster.posts == []
+    assert "may or may not have gone out" in caplog.text
+    status = await answer_daily(service, "", ADMIN, clock)
+    assert any("unknown for 2025-03-10" in line for line in status.lines)
+
+
+async def test_a_day_claimed_but_never_sent_is_posted_once_after_a_restart(
+    service: QuoteService,
+) -> None:
+    await save(service, "general", utc("2025-03-09T23:00"))
+    history = PostHistory(service.store.conn)
+    assert await history.claim("console", "general", date(2025, 3, 10), None, NOW)
+    clock = FakeClock(utc("2025-03-10T08:05"))
+    poster = RecordingPoster("console", clock)
+    async with running(scheduler(service, clock, poster), clock) as loop:
+        await loop.run_until(utc("2025-03-10T20:00"))
+    assert [p.at for p in poster.posts] == [utc("2025-03-10T08:05")]

@@ -1,0 +1,216 @@
+"""The pure planner: local instants across DST, and what is due at any instant, without sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.daily_plan import (
+    Action,
+    counts_from,
+    due_posts,
+    local_date_at,
+    next_post,
+    next_wake,
+    scheduled_instant,
+)
+from bot.post_history import DayKey, DayRecord, PostStatus
+from bot.schedules import Schedule
+
+LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
+SIX_HOURS = timedelta(hours=6)
+MARCH_10 = datetime(2025, 3, 9, 23, 0, tzinfo=UTC)  # midnight starting 2025-03-10 in Berlin
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def schedule(
+    hhmm: str = "09:00",
+    tz: str = "Europe/Berlin",
+    *,
+    channel: str = "general",
+    set_at: datetime = MARCH_10,
+    enabled: bool = True,
+) -> Schedule:
+    return Schedule("console", channel, time.fromisoformat(hhmm), tz, None, enabled, "t", set_at)
+
+
+def record(
+    s: Schedule,
+    day: date,
+    status: PostStatus = PostStatus.POSTED,
+    next_attempt_at: datetime | None = None,
+) -> DayRecord:
+    return DayRecord(
+        s.platform, s.channel, day, status, "q", None, "busy", 1, next_attempt_at, LONG_AGO
+    )
+
+
+DST_ROWS = [
+    # zone, local date, wall time, the one instant it posts at (UTC)
+    ("America/New_York", "2025-03-09", "02:30", "2025-03-09T07:00"),  # gap: at 03:00 EDT
+    ("America/New_York", "2025-11-02", "01:30", "2025-11-02T05:30"),  # twice: the first (EDT)
+    ("Europe/Berlin", "2025-03-30", "02:30", "2025-03-30T01:00"),  # gap: at 03:00 CEST
+    ("Europe/Berlin", "2025-10-26", "02:30", "2025-10-26T00:30"),  # twice: the first (CEST)
+]
+
+
+@pytest.mark.parametrize(
+    ("tz", "day", "hhmm", "expected"),
+    [
+        *DST_ROWS,
+        ("Europe/Berlin", "2025-01-15", "09:00", "2025-01-15T08:00"),  # winter, CET
+        ("Europe/Berlin", "2025-07-15", "09:00", "2025-07-15T07:00"),  # summer, CEST
+        ("America/New_York", "2025-03-09", "09:00", "2025-03-09T13:00"),  # after the jump
+        ("America/New_York", "2025-11-02", "00:30", "2025-11-02T04:30"),  # before the repeat
+        ("Australia/Lord_Howe", "2025-10-05", "02:15", "2025-10-04T15:30"),  # a 30-minute gap
+        ("Asia/Kathmandu", "2025-06-01", "09:00", "2025-06-01T03:15"),  # a :45 offset
+    ],
+)
+def test_a_wall_time_maps_to_one_instant(tz: str, day: str, hhmm: str, expected: str) -> None:
+    at = scheduled_instant(date.fromisoformat(day), time.fromisoformat(hhmm), ZoneInfo(tz))
+    assert at == utc(expected)
+
+
+@pytest.mark.parametrize(("tz", "day", "hhmm", "expected"), DST_ROWS)
+def test_a_dst_day_posts_exactly_once_at_the_right_instant(
+    tz: str, day: str, hhmm: str, expected: str
+) -> None:
+    """A pass every minute through the whole local day (23 or 25 hours), and an hour either
+    side of it."""
+    zone = ZoneInfo(tz)
+    local_day = date.fromisoformat(day)
+    start = datetime.combine(local_day, time(0), zone).astimezone(UTC) - timedelta(hours=1)
+    s = schedule(hhmm, tz, set_at=start)
+    end = datetime.combine(local_day + timedelta(1), time(0), zone).astimezone(UTC)
+    records: dict[DayKey, DayRecord] = {}
+    posted_at = []
+    now = start
+    while (now := now + timedelta(minutes=1)) <= end + timedelta(hours=1):
+        for due in due_posts(now, [s], records, SIX_HOURS):
+            assert due.action is Action.POST, due
+            records[(s.platform, s.channel, due.local_date)] = record(s, due.local_date)
+            posted_at.append((due.local_date, now))
+    assert posted_at == [(local_day, utc(expected))]
+
+
+@pytest.mark.parametrize(
+    ("now", "catchup", "expected"),
+    [
+        ("2025-03-10T07:59", SIX_HOURS, []),  # 08:59 Berlin: not yet
+        ("2025-03-10T08:00", SIX_HOURS, [(Action.POST, "2025-03-10")]),
+        ("2025-03-10T13:59", SIX_HOURS, [(Action.POST, "2025-03-10")]),  # 5h59 late: catch up
+        ("2025-03-10T14:01", SIX_HOURS, [(Action.MISS, "2025-03-10")]),  # 6h01 late: missed
+        ("2025-03-10T08:01", timedelta(0), [(Action.POST, "2025-03-10")]),  # on time, not late
+        ("2025-03-10T08:05", timedelta(0), [(Action.MISS, "2025-03-10")]),
+        ("2025-03-10T22:59", timedelta(hours=24), [(Action.POST, "2025-03-10")]),  # 23:59
+        # After local midnight yesterday is missed, however wide the window.
+        ("2025-03-10T23:00", timedelta(hours=24), [(Action.MISS, "2025-03-10")]),
+    ],
+)
+def test_catch_up_within_the_window_and_a_miss_after_it(
+    now: str, catchup: timedelta, expected: list[tuple[Action, str]]
+) -> None:
+    plan = due_posts(utc(now), [schedule()], {}, catchup)
+    assert [(d.action, d.local_date.isoformat()) for d in plan] == expected
+
+
+def test_a_whole_day_down_misses_yesterday_and_posts_today() -> None:
+    s = schedule(set_at=utc("2025-03-08T12:00"))
+    plan = due_posts(utc("2025-03-10T09:00"), [s], {}, SIX_HOURS)
+    assert [(d.action, d.local_date.isoformat()) for d in plan] == [
+        (Action.MISS, "2025-03-09"),
+        (Action.POST, "2025-03-10"),
+    ]
+
+
+def test_a_schedule_set_after_todays_time_starts_tomorrow() -> None:
+    s = schedule(set_at=utc("2025-03-10T09:30"))  # 10:30 Berlin, after today's 09:00
+    assert due_posts(utc("2025-03-10T10:00"), [s], {}, SIX_HOURS) == []
+    assert next_post(s, utc("2025-03-10T10:00"), {}) == utc("2025-03-11T08:00")
+    (due,) = due_posts(utc("2025-03-11T08:00"), [s], {}, SIX_HOURS)
+    assert due.action is Action.POST
+
+
+def test_replaying_a_day_before_the_schedule_was_set_counts_from_that_day() -> None:
+    """`lambert daily tick --at <past instant>`: today is due, yesterday is not a miss."""
+    s = schedule(set_at=utc("2026-01-01T00:00"))
+    now = utc("2025-03-10T08:00")
+    assert counts_from(s, now) == utc("2025-03-09T23:00")  # midnight in Berlin
+    plan = due_posts(now, [s], {}, SIX_HOURS)
+    assert [(d.action, d.local_date) for d in plan] == [(Action.POST, date(2025, 3, 10))]
+
+
+def test_a_day_with_any_record_is_not_due_again() -> None:
+    s = schedule()
+    now = utc("2025-03-10T08:00")
+    for status in (PostStatus.CLAIMED, PostStatus.POSTED, PostStatus.FAILED, PostStatus.UNKNOWN):
+        records = {(s.platform, s.channel, date(2025, 3, 10)): record(s, date(2025, 3, 10), status)}
+        assert due_posts(now, [s], records, SIX_HOURS) == []
+
+
+def test_a_transient_failure_is_retried_at_its_time_within_the_day_only() -> None:
+    s = schedule()
+    day = date(2025, 3, 10)
+    retry = record(s, day, PostStatus.RETRYING, next_attempt_at=utc("2025-03-10T08:02"))
+    records = {retry.key: retry}
+    assert due_posts(utc("2025-03-10T08:01"), [s], records, SIX_HOURS) == []
+    assert next_wake(utc("2025-03-10T08:01"), [s], records) == utc("2025-03-10T08:02")
+    (due,) = due_posts(utc("2025-03-10T08:02"), [s], records, SIX_HOURS)
+    assert due.action is Action.RETRY
+    # The local day is over (00:10 Berlin next day): give up; the new day posts in time.
+    plan = due_posts(utc("2025-03-10T23:10"), [s], records, SIX_HOURS)
+    assert [(d.action, d.local_date) for d in plan] == [(Action.GIVE_UP, day)]
+    off = schedule(enabled=False)
+    (due,) = due_posts(utc("2025-03-10T08:02"), [off], records, SIX_HOURS)
+    assert due.action is Action.GIVE_UP
+
+
+def test_next_wake_is_the_earliest_next_post_and_none_when_all_are_off() -> None:
+    berlin, new_york = schedule(channel="b"), schedule("07:00", "America/New_York", channel="n")
+    now = utc("2025-03-10T09:00")
+    assert next_wake(now, [berlin, new_york], {}) == utc("2025-03-10T11:00")
+    assert next_wake(now, [schedule(enabled=False)], {}) is None
+    posted = record(new_york, date(2025, 3, 10))
+    assert next_wake(now, [new_york], {posted.key: posted}) == utc("2025-03-11T11:00")
+
+
+ZONES = [
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "America/Santiago",
+    "Africa/Casablanca",
+    "UTC",
+]
+
+
+@given(
+    tz=st.sampled_from(ZONES),
+    day=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    at=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
+def test_every_wall_time_lands_on_its_day_at_it_or_at_the_jump_after_it(
+    tz: str, day: date, at: time
+) -> None:
+    zone = ZoneInfo(tz)
+    instant = scheduled_instant(day, at, zone)
+    local = instant.astimezone(zone)
+    wall = datetime.combine(day, at)
+    assert local_date_at(instant, zone) == day
+    if local.replace(tzinfo=None) != wall:  # a gap: the first instant of the new offset
+        assert local.replace(tzinfo=None) > wall
+        just_before = (instant - timedelta(seconds=1)).astimezone(zone)
+        assert just_before.utcoffset() != local.utcoffset()
+        assert just_before.replace(tzinfo=None) < wall
+    else:  # it exists: the first time it happens
+        earlier = (instant - timedelta(hours=3)).astimezone(zone).replace(tzinfo=None)
+        assert earlier < wall or earlier.date() < day

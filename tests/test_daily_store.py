@@ -1,0 +1,208 @@
+"""Schedules, claims and shuffle bags in a real SQLite file, across reopening and corpus edits."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.config import Settings
+from bot.corpus import Corpus, load_corpus
+from bot.db import connect, schema_version
+from bot.migrations import LATEST_VERSION
+from bot.models import Kind, Quote
+from bot.post_history import PostHistory, PostStatus
+from bot.runtime import open_service
+from bot.schedules import Schedule, ScheduleStore
+from bot.service import QuoteService
+from tests.conftest import CORPUS
+
+NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+DAY = date(2025, 3, 10)
+
+
+def days(n: int) -> list[date]:
+    return [DAY + timedelta(i) for i in range(n)]
+
+
+def berlin_nine(channel: str = "general", theme: str | None = None) -> Schedule:
+    return Schedule("console", channel, time(9), "Europe/Berlin", theme, True, "ops", NOW)
+
+
+async def post_every_day(history: PostHistory, theme: str | None, n: int) -> list[str]:
+    """Claim and post `n` consecutive days; the quote of each."""
+    posted = []
+    for day in days(n):
+        claim = await history.claim("console", "general", day, theme, NOW)
+        assert claim is not None
+        await history.record_posted(claim, "m", NOW)
+        posted.append(claim.quote_id)
+    return posted
+
+
+async def test_a_new_file_gets_the_daily_tables(service: QuoteService) -> None:
+    assert await schema_version(service.store.conn) == LATEST_VERSION >= 2
+
+
+async def test_a_schedule_round_trips_and_wakes_the_scheduler(service: QuoteService) -> None:
+    store = ScheduleStore.of(service.store.conn)
+    assert store is ScheduleStore.of(service.store.conn)  # one per connection, one event
+    await store.save(berlin_nine(theme="dpo-vs-ppo"))
+    assert store.changed.is_set()
+    assert await store.get("console", "general") == berlin_nine(theme="dpo-vs-ppo")
+
+    store.changed.clear()
+    assert await store.turn_off("console", "general", "alice", NOW)
+    assert store.changed.is_set()
+    saved = await store.get("console", "general")
+    assert saved is not None and not saved.enabled and saved.set_by == "alice"
+    assert not await store.turn_off("console", "nowhere", "alice", NOW)
+    assert await store.all() == [saved]
+
+
+async def test_a_day_is_claimed_once_even_after_reopening(
+    service: QuoteService, settings: Settings
+) -> None:
+    history = PostHistory(service.store.conn)
+    claim = await history.claim("console", "general", DAY, None, NOW)
+    assert claim is not None
+    assert await history.claim("console", "general", DAY, None, NOW) is None
+    assert not await history.record_missed("console", "general", DAY, NOW)
+    async with open_service(settings) as reopened:
+        again = PostHistory(reopened.store.conn)
+        assert await again.claim("console", "general", DAY, None, NOW) is None
+        assert await again.claim("console", "other", DAY, None, NOW) is not None
+
+
+async def test_a_missed_day_cannot_be_claimed(service: QuoteService) -> None:
+    history = PostHistory(service.store.conn)
+    assert await history.record_missed("console", "general", DAY, NOW)
+    assert await history.claim("console", "general", DAY, None, NOW) is None
+    (record,) = (await history.records_since(DAY)).values()
+    assert record.status is PostStatus.MISSED
+
+
+async def test_a_claim_never_sent_is_taken_back_at_start_and_its_owner_may_not_send(
+    service: QuoteService,
+) -> None:
+    history = PostHistory(service.store.conn)
+    claim = await history.claim("console", "general", DAY, None, NOW)
+    assert claim is not None
+
+    retried, unknown = await history.recover_claims(NOW)
+    assert ([r.quote_id for r in retried], unknown) == ([claim.quote_id], [])
+    (record,) = (await history.records_since(DAY)).values()
+    assert (record.status, record.next_attempt_at) == (PostStatus.RETRYING, NOW)
+    again = await history.reclaim(record, None, NOW)
+    assert again is not None and again.quote_id == claim.quote_id
+    # The first owner, if it was alive after all, finds the day taken and does not send.
+    assert not await history.start_sending(claim)
+    assert await history.start_sending(again)
+
+
+async def test_a_claim_left_while_sending_becomes_unknown_never_reposted(
+    service: QuoteService,
+) -> None:
+    history = PostHistory(service.store.conn)
+    claim = await history.claim("console", "general", DAY, None, NOW)
+    assert claim is not None and await history.start_sending(claim)
+
+    retried, (stale,) = await history.recover_claims(NOW)
+    assert retried == [] and stale.quote_id == claim.quote_id
+    record = (await history.latest())[("console", "general")]
+    assert record.status is PostStatus.UNKNOWN and "may or may not" in (record.reason or "")
+    assert await history.claim("console", "general", DAY, None, NOW) is None
+    assert await history.recover_claims(NOW) == ([], [])
+
+    # Still alive after all (another process's start guessed wrong): its outcome wins.
+    await history.record_posted(claim, "m1", NOW)
+    record = (await history.latest())[("console", "general")]
+    assert (record.status, record.message_id) == (PostStatus.POSTED, "m1")
+
+
+async def test_a_retrying_day_is_taken_back_by_one_claimant_only(service: QuoteService) -> None:
+    history = PostHistory(service.store.conn)
+    claim = await history.claim("console", "general", DAY, None, NOW)
+    assert claim is not None
+    await history.record_retry(claim, "rate limited", NOW + timedelta(minutes=1), NOW)
+    (record,) = (await history.records_since(DAY)).values()
+    assert (record.status, record.attempts) == (PostStatus.RETRYING, 1)
+
+    again = await history.reclaim(record, None, NOW)
+    assert again is not None and (again.quote_id, again.attempt) == (claim.quote_id, 2)
+    assert await history.reclaim(record, None, NOW) is None
+
+
+async def test_the_bag_gives_every_quote_once_before_any_repeats(service: QuoteService) -> None:
+    history = PostHistory(service.store.conn, random.Random(7))
+    theme_ids = await service.store.quote_ids("dpo-vs-ppo")
+    n = len(theme_ids)
+    drawn = await post_every_day(history, "dpo-vs-ppo", 3 * n)
+
+    for round_start in (0, n, 2 * n):
+        assert sorted(drawn[round_start : round_start + n]) == sorted(theme_ids)
+    # No quote twice in a row, not even where one round ends and the next begins.
+    assert all(a != b for a, b in itertools.pairwise(drawn))
+
+
+async def test_the_bag_survives_a_restart(service: QuoteService, settings: Settings) -> None:
+    theme_ids = await service.store.quote_ids("careers")
+    half = len(theme_ids) // 2
+    first = await post_every_day(PostHistory(service.store.conn), "careers", half)
+    async with open_service(settings) as reopened:
+        history = PostHistory(reopened.store.conn)
+        rest = []
+        for day in days(len(theme_ids))[half:]:
+            claim = await history.claim("console", "general", day, "careers", NOW)
+            assert claim is not None
+            rest.append(claim.quote_id)
+    assert sorted(first + rest) == sorted(theme_ids)
+
+
+async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
+    service: QuoteService,
+) -> None:
+    history = PostHistory(service.store.conn, random.Random(3))
+    ids = await service.store.quote_ids("dpo-vs-ppo")
+    first = await post_every_day(history, "dpo-vs-ppo", 2)
+    removed = next(i for i in ids if i not in first)
+    corpus = load_corpus(CORPUS)
+    added = Quote("new-dpo-entry", "New.", Kind.PARAPHRASE, "dpo-vs-ppo", "", "On news", "Test")
+    kept = [q for q in corpus.quotes if q.id != removed]
+    changed = Corpus(corpus.themes, (*kept, added), "changed-for-the-test")
+    await service.store.sync_corpus(changed, "changed")
+
+    rest = []
+    for day in days(len(ids))[2:]:
+        claim = await history.claim("console", "general", day, "dpo-vs-ppo", NOW)
+        assert claim is not None
+        rest.append(claim.quote_id)
+    # One round is the corpus as it is now: every current quote once, the removed one never.
+    assert sorted(first + rest) == sorted([*[i for i in ids if i != removed], "new-dpo-entry"])
+
+
+async def test_a_failed_post_puts_its_quote_back(service: QuoteService) -> None:
+    history = PostHistory(service.store.conn, random.Random(1))
+    ids = await service.store.quote_ids("farewell")
+    claim = await history.claim("console", "general", DAY, "farewell", NOW)
+    assert claim is not None
+    await history.record_failed(claim, "no permission", NOW, disable=False)
+    rest = []
+    for day in days(len(ids) + 1)[1:]:
+        again = await history.claim("console", "general", day, "farewell", NOW)
+        assert again is not None
+        rest.append(again.quote_id)
+    assert sorted(rest) == sorted(ids)
+
+
+async def test_replacing_the_corpus_keeps_schedules_and_history(
+    service: QuoteService, settings: Settings
+) -> None:
+    await ScheduleStore.of(service.store.conn).save(berlin_nine())
+    history = PostHistory(service.store.conn)
+    await post_every_day(history, None, 1)
+    corpus = load_corpus(CORPUS)
+    await service.store.sync_corpus(Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
+    async with connect(settings.db_path) as conn:
+        assert len(await ScheduleStore(conn).all()) == 1
+        assert len(await PostHistory(conn).records_since(DAY)) == 1
