@@ -14,7 +14,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import open_service
 from bot.service import QuoteService
 
-pytest_plugins = ["tests.slack_fixtures"]
+pytest_plugins = ["tests.discord_fixtures", "tests.slack_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "data" / "lambert.toml"

@@ -11,7 +11,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli import ops, quotes, run
+from bot.cli import daily, discord_tools, ops, quotes, run
 from bot.cli.common import Handler, add_common_options
 from bot.config import ConfigError, load_settings
 from bot.corpus import CorpusError
@@ -37,7 +37,7 @@ examples:
 configuration: environment variables or a .env file; see config.example.env."""
 
 # Each module adds its subcommands; the order here is the order `--help` lists them.
-COMMAND_MODULES = [run, quotes, ops]
+COMMAND_MODULES = [run, quotes, daily, ops, discord_tools]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return asyncio.run(handler(args, settings))
+    except ConfigError as exc:
+        sys.stderr.write(f"lambert: configuration error: {exc}\n")
+        return 2
     except (CorpusError, DatabaseError) as exc:
         sys.stderr.write(f"lambert: {exc}\n")
         return 1

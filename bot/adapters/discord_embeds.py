@@ -1,0 +1,125 @@
+"""Neutral replies as Discord embeds and plain text, always inside Discord's length limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.models import Kind, Quote
+from bot.replies import (
+    AUTHOR,
+    PARAPHRASE_LABEL,
+    ListReply,
+    QuoteReply,
+    Reply,
+    TextReply,
+    footer_line,
+)
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+EMBED_TOTAL_LIMIT = 6000
+ELLIPSIS = "\u2026"
+
+QUOTE_COLOUR = discord.Colour(0x2B6CB0)
+PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
+NOTICE_COLOUR = discord.Colour(0xC05621)
+
+ERROR_TEXT = "Something went wrong; please try again."
+DAILY_FOOTER = "Daily quote \u00b7 /lambert-daily"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def quote_text(quote: Quote, limit: int) -> str:
+    """His words in quotation marks, a summary never; cut inside the marks so they survive."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u201c{cut(quote.text, limit - 2)}\u201d"
+    return cut(quote.text, limit)
+
+
+def credit(quote: Quote) -> str:
+    """Shown above the text: his name for his words, a label for a summary of his view."""
+    return AUTHOR if quote.kind is Kind.QUOTE else PARAPHRASE_LABEL
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one Discord message carries: optional plain text and embeds."""
+
+    content: str | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+
+def quote_embed(quote: Quote, *, footer_suffix: str = "") -> discord.Embed:
+    """Topic as title, the credit as author, the text, and theme · source · id in the footer."""
+    title = cut(quote.topic, TITLE_LIMIT)
+    author = cut(credit(quote), AUTHOR_LIMIT)
+    footer = footer_line(quote) + (f" \u00b7 {footer_suffix}" if footer_suffix else "")
+    footer = cut(footer, FOOTER_LIMIT)
+    room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
+    colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
+    embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
+    embed.set_author(name=author)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def list_embed(reply: ListReply) -> discord.Embed:
+    """Search results as one field per quote, every value shrunk to share the 6000 total."""
+    title = cut(reply.title, TITLE_LIMIT)
+    footer = cut(f"Show one with /lambert id <id> \u00b7 {reply.total} in all", FOOTER_LIMIT)
+    quotes = reply.quotes[:25]  # 25 fields at most; the grammar lists 5
+    names = [cut(f"{q.topic} \u00b7 id: {q.id}", FIELD_NAME_LIMIT) for q in quotes]
+    left = EMBED_TOTAL_LIMIT - len(title) - len(footer) - sum(map(len, names))
+    room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
+    embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
+    for name, quote in zip(names, quotes, strict=True):
+        embed.add_field(name=name, value=quote_text(quote, room), inline=False)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def text_embed(reply: TextReply) -> discord.Embed:
+    """Help, themes, "nothing found" and refusals: the title and the lines as paragraphs."""
+    colour = QUOTE_COLOUR if reply.ok else NOTICE_COLOUR
+    embed = discord.Embed(title=cut(reply.title, TITLE_LIMIT), colour=colour)
+    if reply.lines:
+        embed.description = cut("\n".join(reply.lines), DESCRIPTION_LIMIT)
+    return embed
+
+
+def reply_message(reply: Reply) -> Message:
+    """Any core reply as a private message; a quote's note (more matches...) as its text."""
+    if isinstance(reply, QuoteReply):
+        note = cut(reply.note, CONTENT_LIMIT) if reply.note else None
+        return Message(note, [quote_embed(reply.quote)])
+    if isinstance(reply, ListReply):
+        return Message(None, [list_embed(reply)])
+    return Message(None, [text_embed(reply)])
+
+
+def shared_message(quote: Quote, shared_by: str) -> Message:
+    """The quote as posted for everyone, crediting the member by name (never a mention)."""
+    # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
+    # looking like a mention (AllowedMentions.none() already stops the ping).
+    name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")
+    content = cut(f"Shared by {name}", CONTENT_LIMIT) if name else None
+    return Message(content, [quote_embed(quote)])
+
+
+def daily_message(quote: Quote) -> Message:
+    """The scheduled quote of the day."""
+    return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)])

@@ -1,0 +1,102 @@
+"""Daily posts to Discord: one channel send, Discord's errors mapped to the scheduler's."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TextIO
+
+import aiohttp
+import discord
+
+from bot.adapters.discord_embeds import daily_message
+from bot.config import ConfigError, Settings
+from bot.models import Quote
+from bot.ports import PermanentPostError, TransientPostError
+
+log = logging.getLogger(__name__)
+
+# discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
+# raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
+MAX_RATE_LIMIT_WAIT = 30.0
+LOGIN_HELP = (
+    "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
+    "(see config.example.env)"
+)
+
+
+def make_client(**options: Any) -> discord.Client:
+    """The bot's client: guild events only, no message content, never a mention.
+
+    `options` go to discord.Client as they are (tests pass guild_ready_timeout).
+    """
+    # The bot never joins voice: discord.py's "voice will NOT be supported" warnings are noise.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    return discord.Client(
+        intents=discord.Intents(guilds=True),
+        allowed_mentions=discord.AllowedMentions.none(),
+        max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+        **options,
+    )
+
+
+def token_of(settings: Settings) -> str:
+    if not settings.discord_token:
+        raise ConfigError(LOGIN_HELP)
+    return settings.discord_token.reveal()
+
+
+async def login(client: discord.Client, settings: Settings) -> None:
+    """Log in over REST only (no gateway); ConfigError if Discord rejects the token."""
+    try:
+        await client.login(token_of(settings))
+    except discord.LoginFailure:
+        raise ConfigError(
+            "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal"
+        ) from None
+
+
+class DiscordPoster:
+    """The DailyPoster over one logged-in client; works with or without the gateway."""
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def post_daily(self, channel: str, quote: Quote) -> str:
+        try:
+            channel_id = int(channel)
+        except ValueError:
+            raise PermanentPostError("channel not found") from None
+        message = daily_message(quote)
+        target = self.client.get_partial_messageable(channel_id)
+        try:
+            sent = await target.send(message.content, embeds=message.embeds)
+        except discord.Forbidden as exc:
+            raise PermanentPostError("no permission to post in this channel") from exc
+        except discord.NotFound as exc:
+            raise PermanentPostError("channel not found") from exc
+        except discord.RateLimited as exc:
+            raise TransientPostError(
+                f"Discord rate limit: retry in {exc.retry_after:g} s", retry_after=exc.retry_after
+            ) from exc
+        except discord.HTTPException as exc:
+            raise TransientPostError(f"Discord error {exc.status} ({exc.code})") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransientPostError(f"could not reach Discord ({type(exc).__name__})") from exc
+        return str(sent.id)
+
+
+@asynccontextmanager
+async def open_discord_poster(
+    settings: Settings, stream: TextIO, *, client: discord.Client | None = None
+) -> AsyncIterator[DiscordPoster]:
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here."""
+    client = client or make_client()
+    try:
+        await login(client, settings)
+        yield DiscordPoster(client)
+    finally:
+        await client.close()

@@ -1,0 +1,249 @@
+"""Private answers to interactions: the guard every handler runs in, and the quote preview."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import discord
+
+from bot import commands
+from bot.adapters.discord_embeds import ERROR_TEXT, Message, reply_message, shared_message
+from bot.commands import RequestContext
+from bot.replies import QuoteReply, Reply
+from bot.service import QuoteService
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFER_AFTER = 2.0  # seconds of work before we defer: Discord drops answers after 3
+PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown disabled
+CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
+POSTED = "Posted to the channel."
+CANCELLED = "Cancelled."
+GONE = "That quote is no longer in the corpus. Try /lambert again."
+
+
+def request_context(interaction: discord.Interaction) -> RequestContext:
+    """Who asked, where; an admin is whoever may manage the server (or is an administrator)."""
+    perms = interaction.permissions
+    return RequestContext(
+        platform="discord",
+        channel=str(interaction.channel_id or ""),
+        user=str(interaction.user.id),
+        user_name=interaction.user.display_name,
+        is_admin=perms.manage_guild or perms.administrator,
+    )
+
+
+class Responder:
+    """Answers interactions privately, in time, and never with a traceback; tracks the work."""
+
+    def __init__(
+        self,
+        service: QuoteService,
+        *,
+        defer_after: float = DEFER_AFTER,
+        preview_timeout: float = PREVIEW_TIMEOUT,
+    ) -> None:
+        self.service = service
+        self.defer_after = defer_after
+        self.preview_timeout = preview_timeout
+        self.in_flight: set[asyncio.Task[Any]] = set()
+
+    @asynccontextmanager
+    async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
+        """Tracks the handler for close(); any failure becomes a short private message."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            yield
+        except Exception:
+            # Our own logger, not discord's: the root formatter redacts tokens.
+            log.exception("discord: %s failed", what)
+            await self.report_failure(interaction, what)
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def report_failure(self, interaction: discord.Interaction, what: str) -> None:
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(ERROR_TEXT, ephemeral=True)
+            elif interaction.type is discord.InteractionType.application_command:
+                # Replaces the deferred "thinking..." (or the answer it was about to become).
+                await interaction.edit_original_response(content=ERROR_TEXT, embeds=[], view=None)
+            else:  # a button: the preview stays, so the member can try again
+                await interaction.followup.send(ERROR_TEXT, ephemeral=True)
+        except Exception:
+            log.exception("discord: could not report the failure of %s", what)
+
+    async def drain(self, grace: float = CLOSE_GRACE) -> None:
+        """Wait for handlers still working before the connection closes under them."""
+        pending = {t for t in self.in_flight if t is not asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+
+    async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
+        """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done and interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()  # the clicked message will be updated
+            elif not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            return await task
+        finally:
+            task.cancel()  # a no-op once done; stops the work if deferring failed
+
+    async def send(
+        self,
+        interaction: discord.Interaction,
+        message: Message,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """A private message, or the deferred "thinking" message replaced by it."""
+        view_arg: Any = view if view is not None else discord.utils.MISSING
+        if interaction.response.is_done():
+            await interaction.edit_original_response(
+                content=message.content, embeds=message.embeds, view=view_arg
+            )
+        else:
+            await interaction.response.send_message(
+                message.content, embeds=message.embeds, view=view_arg, ephemeral=True
+            )
+
+    async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """A reply privately; a quote comes as a preview with Post, Another and Cancel."""
+        view = Preview(self, interaction, reply) if isinstance(reply, QuoteReply) else None
+        await self.send(interaction, reply_message(reply), view)
+
+
+class Preview(discord.ui.View):
+    """The asker's private preview. Holds the request and the quote shown, nothing else."""
+
+    def __init__(self, responder: Responder, origin: discord.Interaction, reply: QuoteReply):
+        super().__init__(timeout=responder.preview_timeout)
+        self.responder = responder
+        self.origin = origin  # its token edits the preview on timeout (valid 15 minutes)
+        self.owner_id = origin.user.id
+        self.show(reply)
+
+    def show(self, reply: QuoteReply) -> None:
+        self.request, self.quote_id, self.matches = reply.request, reply.quote.id, reply.matches
+        self.arm(True)
+
+    def arm(self, usable: bool) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = not usable
+        if self.matches <= 1:  # Another could only show the same quote again
+            self.another_button.disabled = True
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        async with self.responder.guard(interaction, "preview check"):
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+
+    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary)
+    async def post_button(
+        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
+    ) -> None:
+        async with self.responder.guard(interaction, "Post"):
+            # Greyed out while posting, so a second click cannot post twice.
+            self.arm(False)
+            await interaction.response.edit_message(view=self)
+            try:
+                quote = await self.responder.service.quote(self.quote_id)
+                if quote is not None:
+                    name = interaction.user.display_name
+                    await publish(interaction, shared_message(quote, name))
+            except Exception:
+                self.arm(True)
+                await interaction.edit_original_response(view=self)
+                raise
+            self.stop()
+            note = POSTED if quote is not None else GONE
+            await interaction.edit_original_response(content=note, embeds=[], view=None)
+
+    @discord.ui.button(label="Another", style=discord.ButtonStyle.secondary)
+    async def another_button(
+        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
+    ) -> None:
+        async with self.responder.guard(interaction, "Another"):
+            work = commands.another(self.responder.service, self.request, after=self.quote_id)
+            reply = await self.responder.in_time(interaction, work)
+            if isinstance(reply, QuoteReply):
+                self.show(reply)
+            else:
+                self.stop()
+            await replace(interaction, reply_message(reply), None if self.is_finished() else self)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel_button(
+        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
+    ) -> None:
+        async with self.responder.guard(interaction, "Cancel"):
+            self.stop()
+            # First a "Cancelled" note without buttons, then delete: if Discord refuses the
+            # delete (the member dismissed the message meanwhile), the note is what remains.
+            await interaction.response.edit_message(content=CANCELLED, embeds=[], view=None)
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException as exc:
+                log.info("discord: cancelled preview not deleted (%s)", exc.status)
+
+    async def on_timeout(self) -> None:
+        self.arm(False)
+        try:
+            await self.origin.edit_original_response(view=self)
+        except discord.HTTPException as exc:  # dismissed by the member, or the token expired
+            log.info("discord: expired preview not updated (%s)", exc.status)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        log.error("discord: preview button failed", exc_info=error)
+        await self.responder.report_failure(interaction, "preview button")
+
+
+async def replace(
+    interaction: discord.Interaction, message: Message, view: discord.ui.View | None
+) -> None:
+    """Show `message` in place of the clicked one (directly, or after a deferral)."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(
+            content=message.content, embeds=message.embeds, view=view
+        )
+    else:
+        await interaction.response.edit_message(
+            content=message.content, embeds=message.embeds, view=view
+        )
+
+
+async def publish(interaction: discord.Interaction, message: Message) -> None:
+    """Post in the interaction's channel; where the bot may not post, through the interaction.
+
+    A followup goes through the interaction's webhook, which needs no channel permission, so
+    Post still works in channels the bot was not given Send Messages in.
+    """
+    channel_id = interaction.channel_id
+    if channel_id is not None:
+        channel = interaction.client.get_partial_messageable(
+            channel_id, guild_id=interaction.guild_id
+        )
+        try:
+            await channel.send(message.content, embeds=message.embeds)
+            return
+        except discord.Forbidden:
+            log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+    await interaction.followup.send(message.content or discord.utils.MISSING, embeds=message.embeds)

@@ -1,0 +1,159 @@
+"""`/lambert-daily` through the real client, and daily posts through the scheduler to Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.adapters.discord_bot import DiscordPlatform
+from bot.adapters.discord_post import make_client
+from bot.config import Secret, Settings
+from bot.scheduler import Scheduler, StoppedClock, TickReport
+from bot.schedules import ScheduleStore
+from bot.service import QuoteService
+from tests.fakes.discord_platform import Callback, FakeDiscord, FakeUser
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def platform(settings: Settings, service: QuoteService) -> DiscordPlatform:
+    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
+    return DiscordPlatform(settings, service, client=make_client(guild_ready_timeout=0.05))
+
+
+@pytest.fixture
+async def fake(platform: DiscordPlatform, run_client: Any) -> AsyncIterator[FakeDiscord]:
+    async with run_client(platform.client) as fake:
+        yield fake
+
+
+def schedules(service: QuoteService) -> ScheduleStore:
+    return ScheduleStore.of(service.store.conn)
+
+
+def with_channel(fake: FakeDiscord, payload: dict[str, Any], channel_id: int) -> dict[str, Any]:
+    """Discord sends a channel option's object in data.resolved; the fake leaves that to us."""
+    channel = {**fake.channel_payload(channel_id), "permissions": str(fake.app_permissions)}
+    payload["data"]["resolved"] = {"channels": {str(channel_id): channel}}
+    return payload
+
+
+async def daily_set(
+    fake: FakeDiscord, user: FakeUser, channel_id: int, theme: str | None = None
+) -> Callback:
+    options: dict[str, Any] = {
+        "channel": {"type": 7, "value": str(channel_id)},
+        "time": "09:00",
+        "timezone": "Europe/Berlin",
+    }
+    if theme is not None:
+        options["theme"] = theme
+    payload = fake.slash_command("lambert-daily set", options, user=user)
+    await fake.send_interaction(with_channel(fake, payload, channel_id))
+    return await fake.next_callback()
+
+
+def next_nine_in_berlin() -> datetime:
+    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
+    now = datetime.now(BERLIN)
+    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
+    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
+
+
+async def tick_at(service: QuoteService, platform: DiscordPlatform, at: datetime) -> TickReport:
+    scheduler = Scheduler(service, {"discord": platform.poster()}, clock=StoppedClock(at))
+    return await scheduler.tick()
+
+
+async def test_a_member_without_manage_server_is_refused_and_nothing_is_written(
+    fake, service
+) -> None:
+    reply = await daily_set(fake, fake.member, fake.channels["quotes"])
+    assert (reply.type, reply.ephemeral) == (4, True)
+    assert reply.embeds[0]["title"] == "Only admins can manage the daily quote."
+    assert "Manage Server" in reply.embeds[0]["description"]
+    assert await schedules(service).all() == []
+
+    await fake.send_interaction(fake.slash_command("lambert-daily status", user=fake.member))
+    assert (await fake.next_callback()).embeds[0]["title"].startswith("Only admins")
+
+
+async def test_an_admin_sets_a_schedule_that_a_due_tick_posts(fake, platform, service) -> None:
+    quotes = fake.channels["quotes"]
+    reply = await daily_set(fake, fake.admin, quotes, theme="dpo")
+    assert reply.embeds[0]["title"] == "Daily quote on: every day at 09:00 Europe/Berlin."
+    saved = await schedules(service).get("discord", str(quotes))
+    assert saved is not None and saved.enabled
+    assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", "dpo-vs-ppo")
+    assert saved.set_by == "Moderator"
+
+    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+    posted = await fake.next_channel_message()
+    assert [p["channel"] for p in report.posted] == [str(quotes)]
+    assert posted.channel_id == quotes
+    footer = posted.embeds[0]["footer"]["text"]
+    assert footer.startswith("DPO vs. PPO") and footer.endswith("/lambert-daily")
+    assert posted.allowed_mentions == {"parse": []}
+
+
+async def test_a_403_disables_that_schedule_and_the_next_channel_still_posts(
+    fake, platform, service
+) -> None:
+    general, quotes = fake.channels["general"], fake.channels["quotes"]
+    for channel in (general, quotes):  # general sorts first: its failure comes first
+        await daily_set(fake, fake.admin, channel)
+    fake.fail_channel(general, 403)
+
+    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+
+    assert [m.channel_id for m in fake.channel_messages] == [quotes]
+    assert [p["channel"] for p in report.posted] == [str(quotes)]
+    broken = await schedules(service).get("discord", str(general))
+    assert broken is not None and not broken.enabled
+    assert "no permission to post in this channel" in (broken.disabled_reason or "")
+
+    await fake.send_interaction(fake.slash_command("lambert-daily status", user=fake.admin))
+    status = (await fake.next_callback()).embeds[0]
+    assert status["title"] == "The daily quote is off here."
+    assert "no permission to post in this channel" in status["description"]
+
+
+async def test_off_and_status_default_to_the_current_channel(fake, service) -> None:
+    await daily_set(fake, fake.admin, fake.channel_id)
+    await fake.send_interaction(fake.slash_command("lambert-daily off", user=fake.admin))
+    assert (await fake.next_callback()).embeds[0]["title"] == "Daily quote off for this channel."
+    saved = await schedules(service).get("discord", str(fake.channel_id))
+    assert saved is not None and not saved.enabled
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("berl", "Europe/Berlin"), ("new york", "America/New_York"), ("", None), ("zz-none", None)],
+)
+async def test_timezone_autocomplete(fake, typed, first) -> None:
+    options = {"time": "09:00", "timezone": typed}
+    await fake.send_interaction(
+        fake.autocomplete("lambert-daily set", options, focused="timezone", user=fake.admin)
+    )
+    choices = (await fake.next_callback()).choices
+    assert len(choices) <= 25
+    if first is not None:
+        assert choices[0] == {"name": first, "value": first}
+    elif typed:
+        assert choices == []
+    else:
+        assert len(choices) == 25
+
+
+async def test_theme_autocomplete_offers_slugs(fake) -> None:
+    options = {"time": "09:00", "timezone": "UTC", "theme": "dp"}
+    await fake.send_interaction(
+        fake.autocomplete("lambert-daily set", options, focused="theme", user=fake.admin)
+    )
+    choices = (await fake.next_callback()).choices
+    assert [c["value"] for c in choices] == ["dpo-vs-ppo"]
