@@ -1,10 +1,89 @@
-"""`lambert serve`: run every configured platform and the daily scheduler until stopped."""
+"""`lambert serve`: start the configured platforms, then the one daily scheduler, until SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+import aiosqlite
+
 from bot.config import Settings
+from bot.health import HEARTBEAT_SECONDS, record_heartbeats
+from bot.ports import ChatPlatform
+from bot.runtime import open_service
+from bot.scheduler import Scheduler, SystemClock
+from bot.service import QuoteService
+
+log = logging.getLogger(__name__)
+
+# Imported only when configured, so a Slack-only deployment never loads discord.py.
+PLATFORM_FACTORIES = {
+    "discord": "bot.adapters.discord_bot:create_platform",
+    "slack": "bot.adapters.slack:create_platform",
+}
+
+PlatformFactory = Callable[[Settings, QuoteService], ChatPlatform]
 
 
-async def serve(settings: Settings) -> int:
-    """Placeholder until the platform adapters land (issues 4 and 5)."""
-    raise NotImplementedError(f"serving {', '.join(settings.platforms)} is not built yet")
+def _factory(platform: str) -> PlatformFactory:
+    module, _, function = PLATFORM_FACTORIES[platform].partition(":")
+    factory: PlatformFactory = getattr(importlib.import_module(module), function)
+    return factory
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    async with open_service(settings, integrity_check=True) as service:
+        started: list[ChatPlatform] = []
+        try:
+            for name in settings.platforms:
+                platform = _factory(name)(settings, service)
+                await platform.start()
+                started.append(platform)
+                log.info("%s: connected and answering /lambert", name)
+            scheduler = Scheduler(
+                service,
+                {p.name: p.poster() for p in started},
+                clock=SystemClock(),
+                catchup=timedelta(hours=settings.catchup_hours),
+            )
+            beats = asyncio.create_task(
+                _heartbeats(service.store.conn, [p.name for p in started], stop)
+            )
+            # Started once, here, after every platform is ready: a reconnect never starts
+            # a second loop, because platforms never start it themselves.
+            await scheduler.run(stop)
+            await beats
+        finally:
+            for platform in reversed(started):
+                await platform.close()
+                log.info("%s: disconnected", platform.name)
+    log.info("stopped cleanly")
+    return 0
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def _heartbeats(
+    conn: aiosqlite.Connection, names: Sequence[str], stop: asyncio.Event
+) -> None:
+    """Tell `lambert health` (another process) that this one is alive and connected."""
+    while not stop.is_set():
+        try:
+            await record_heartbeats(conn, names)
+        except aiosqlite.Error:
+            log.warning("could not record the health heartbeat; will retry", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)

@@ -1,0 +1,133 @@
+"""Daily quotes in Slack: set from chat by admins only, posted by the scheduler through Slack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.adapters.slack import SlackPlatform
+from bot.config import Settings
+from bot.scheduler import Scheduler, StoppedClock
+from bot.schedules import ScheduleStore
+from bot.service import QuoteService
+from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
+from tests.test_slack_adapter import Sleeps, quote_id_of, running_platform, slack_settings, slash
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TURN_ON = "daily on 09:00 Europe/Berlin"
+BROKEN = "C0BROKEN"  # sorts before CHANNEL_ID: its failure comes first
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def platform(
+    fake_slack: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps
+):
+    async with running_platform(fake_slack, service, slack_settings(settings), sleeps) as started:
+        yield started
+
+
+def schedules(service: QuoteService) -> ScheduleStore:
+    return ScheduleStore.of(service.store.conn)
+
+
+def next_nine_in_berlin() -> datetime:
+    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
+    now = datetime.now(BERLIN)
+    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
+    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
+
+
+async def tick_at(service: QuoteService, platform: SlackPlatform, instant: datetime):
+    scheduler = Scheduler(service, {"slack": platform.poster()}, clock=StoppedClock(instant))
+    return await scheduler.tick()
+
+
+async def test_a_member_is_refused_and_nothing_is_written(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+) -> None:
+    reply = (await slash(fake_slack, platform, TURN_ON, user_id=MEMBER_ID)).body
+
+    assert reply["response_type"] == "ephemeral"
+    assert "Only admins" in reply["blocks"][0]["text"]["text"]
+    assert await schedules(service).all() == []
+    assert (await fake_slack.next_call("users.info")).args["user"] == MEMBER_ID
+
+
+@pytest.mark.parametrize("user_id", [ADMIN_ID, OWNER_ID])
+async def test_an_admin_or_owner_creates_the_schedule(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService, user_id: str
+) -> None:
+    reply = (await slash(fake_slack, platform, TURN_ON, user_id=user_id)).body
+
+    assert "Daily quote on" in reply["blocks"][0]["text"]["text"]
+    saved = await schedules(service).get("slack", CHANNEL_ID)
+    assert saved is not None and saved.enabled
+    assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", None)
+
+    status = (await slash(fake_slack, platform, "daily", user_id=user_id)).body
+    assert "every day at 09:00 Europe/Berlin" in status["blocks"][0]["text"]["text"]
+
+
+async def test_a_user_listed_in_slack_admins_needs_no_role(
+    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+) -> None:
+    listed = slack_settings(settings, slack_admins=frozenset({MEMBER_ID}))
+    async with running_platform(fake_slack, service, listed) as started:
+        await slash(fake_slack, started, TURN_ON + " dpo", user_id=MEMBER_ID)
+
+    saved = await schedules(service).get("slack", CHANNEL_ID)
+    assert saved is not None and saved.theme == "dpo-vs-ppo"
+    assert fake_slack.calls("users.info") == []
+
+
+async def test_only_daily_requests_look_up_the_user(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    await slash(fake_slack, platform, "dpo")
+    await slash(fake_slack, platform, "search daily")
+    assert fake_slack.calls("users.info") == []
+
+
+async def test_a_due_tick_posts_and_a_lost_channel_turns_itself_off(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+) -> None:
+    for channel in (BROKEN, CHANNEL_ID):
+        await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID, channel_id=channel)
+    fake_slack.fail_channel(BROKEN, "channel_not_found")
+
+    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+
+    assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
+    (failed,) = report.failed
+    assert failed["channel"] == BROKEN and failed["disabled"] is True
+    broken = await schedules(service).get("slack", BROKEN)
+    assert broken is not None and not broken.enabled
+    assert "channel_not_found" in (broken.disabled_reason or "")
+    posts = [c for c in fake_slack.calls("chat.postMessage") if c.response["ok"]]
+    assert [c.args["channel"] for c in posts] == [CHANNEL_ID]
+    assert quote_id_of(posts[0].args) == report.posted[0]["quote_id"]
+
+    status = (await slash(fake_slack, platform, "daily", user_id=ADMIN_ID, channel_id=BROKEN)).body
+    assert "channel_not_found" in "\n".join(b["text"]["text"] for b in status["blocks"])
+
+
+async def test_a_rate_limited_daily_post_is_retried_once_as_slack_asks(
+    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService, sleeps: Sleeps
+) -> None:
+    await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID)
+    fake_slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+
+    report = await tick_at(service, platform, next_nine_in_berlin().astimezone(UTC))
+
+    assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
+    assert report.failed == []
+    assert [c.status for c in fake_slack.calls("chat.postMessage")] == [429, 200]
+    assert sleeps.asked == [1.0]
+    assert len(fake_slack.messages) == 1
