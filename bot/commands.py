@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from dataclasses import dataclass
 
 from bot.daily_commands import answer_daily
@@ -14,6 +15,9 @@ COMMAND = "/lambert"
 SEARCH_LIST_SIZE = 5
 ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
 ECHO_CHARS = 60  # user text quoted back in a reply is cut here
+VERBS = frozenset({"help", "themes", "id", "search", "daily"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +43,33 @@ def echo(text: str) -> str:
     return f"\u201c{cut}\u201d"
 
 
+def outcome(reply: Reply) -> str:
+    """A log-sized summary of a reply: which quote, how many, or that it refused; never the text."""
+    if isinstance(reply, QuoteReply):
+        return f"quote={reply.quote.id} matches={reply.matches}"
+    if isinstance(reply, ListReply):
+        return f"list={len(reply.quotes)} total={reply.total}"
+    return "text" if reply.ok else "refused"
+
+
 async def answer(service: QuoteService, text: str, ctx: RequestContext | None = None) -> Reply:
     """What `/lambert <text>` replies. Never raises for any text a user can type."""
+    ctx = ctx or RequestContext()
     request = strip_command(text)
+    reply = await _answer(service, request, ctx)
+    verb = request.partition(" ")[0].casefold()
+    log.info(
+        "command platform=%s channel=%s user=%s verb=%s %s",
+        ctx.platform,
+        ctx.channel,
+        ctx.user,
+        verb if verb in VERBS else ("random" if not verb else "lookup"),
+        outcome(reply),
+    )
+    return reply
+
+
+async def _answer(service: QuoteService, request: str, ctx: RequestContext) -> Reply:
     verb, _, rest = request.partition(" ")
     verb = verb.casefold()
     if not request:
@@ -55,7 +83,7 @@ async def answer(service: QuoteService, text: str, ctx: RequestContext | None = 
     if verb == "search":
         return await _search_list(service, rest)
     if verb == "daily":
-        return await answer_daily(service, rest, ctx or RequestContext())
+        return await answer_daily(service, rest, ctx)
     theme = service.resolve_theme(request)
     if theme is not None:
         return await _random(service, theme.slug, request)
@@ -158,6 +186,8 @@ def help_reply(service: QuoteService) -> TextReply:
             f"`{COMMAND} search <words>` the top matches with their ids",
             f"`{COMMAND} id <id>` one quote by its id",
             f"`{COMMAND} themes` every theme and its aliases",
+            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]` a quote here every day; "
+            f"`{COMMAND} daily off`, `{COMMAND} daily` for status (admins)",
             "Quotes are his words, in quotation marks with their source; summaries of his "
             "views are labelled as such and never shown as quotes.",
         ),

@@ -45,7 +45,7 @@ def default_corpus_path() -> Path:
 class Settings:
     db_path: Path = DEFAULT_DB
     corpus_path: Path = field(default_factory=default_corpus_path)
-    log_level: str = "INFO"
+    log_level: str | None = None  # None: the command picks (INFO to serve, WARNING otherwise)
     discord_token: Secret = field(default_factory=lambda: Secret(""))
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
     slack_app_token: Secret = field(default_factory=lambda: Secret(""))
@@ -97,8 +97,8 @@ def load_settings(
 ) -> Settings:
     """Settings from `env` (default: os.environ); explicit arguments take precedence."""
     env = os.environ if env is None else env
-    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if level not in LOG_LEVELS:
+    level = env.get("LOG_LEVEL", "").strip().upper() or None
+    if level is not None and level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={level!r} is not a level; use one of {', '.join(LOG_LEVELS)}")
     corpus = corpus_path or env.get("LAMBERT_CORPUS", "").strip()
     admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}

@@ -65,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"lambert: configuration error: {exc}\n")
         return 2
-    setup_logging(settings.log_level, settings.secrets)
     handler: Handler = args.handler
+    # A long-running server logs its events at INFO; one-shot commands and the console keep
+    # the terminal for their own output unless LOG_LEVEL asks for more.
+    default_level = "INFO" if run.serves(handler, settings) else "WARNING"
+    setup_logging(settings.log_level or default_level, settings.secrets)
     try:
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:

@@ -48,6 +48,11 @@ async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     return await serve(settings)
 
 
+def serves(handler: object, settings: Settings) -> bool:
+    """Whether `handler` will run the long-lived server."""
+    return handler is serve_command or (handler is run_default and bool(settings.platforms))
+
+
 async def run_default(args: argparse.Namespace, settings: Settings) -> int:
     """The main job: serve when a platform is configured, else the console."""
     if settings.platforms:
