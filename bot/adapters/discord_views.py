@@ -13,6 +13,7 @@ import discord
 from bot import commands
 from bot.adapters.discord_embeds import ERROR_TEXT, Message, reply_message, shared_message
 from bot.commands import RequestContext
+from bot.inflight import InFlight
 from bot.replies import QuoteReply, Reply
 from bot.service import QuoteService
 
@@ -54,23 +55,18 @@ class Responder:
         self.service = service
         self.defer_after = defer_after
         self.preview_timeout = preview_timeout
-        self.in_flight: set[asyncio.Task[Any]] = set()
+        self.in_flight = InFlight()
 
     @asynccontextmanager
     async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
         """Tracks the handler for close(); any failure becomes a short private message."""
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
-        try:
-            yield
-        except Exception:
-            # Our own logger, not discord's: the root formatter redacts tokens.
-            log.exception("discord: %s failed", what)
-            await self.report_failure(interaction, what)
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
+        with self.in_flight.track():
+            try:
+                yield
+            except Exception:
+                # Our own logger, not discord's: the root formatter redacts tokens.
+                log.exception("discord: %s failed", what)
+                await self.report_failure(interaction, what)
 
     async def report_failure(self, interaction: discord.Interaction, what: str) -> None:
         try:
@@ -86,9 +82,7 @@ class Responder:
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         """Wait for handlers still working before the connection closes under them."""
-        pending = {t for t in self.in_flight if t is not asyncio.current_task()}
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
+        await self.in_flight.drain(grace)
 
     async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
         """`work`'s result; if it takes longer than defer_after, defer meanwhile."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from bot.adapters.slack_blocks import (
 from bot.adapters.slack_post import SlackPoster, check_token, web_client
 from bot.commands import COMMAND, RequestContext, another, answer, strip_command
 from bot.config import ConfigError, Settings
+from bot.inflight import InFlight
 from bot.service import QuoteService
 
 log = logging.getLogger(__name__)
@@ -69,31 +69,26 @@ class SlackHandlers:
     def __init__(self, service: QuoteService, admins: frozenset[str]) -> None:
         self.service = service
         self.admins = admins
-        self.in_flight: set[asyncio.Task[Any]] = set()
+        self.in_flight = InFlight()
 
     @asynccontextmanager
     async def _work(self, respond: Respond, what: str) -> AsyncIterator[None]:
         """Tracks the answer for close(), and turns any failure into a short ephemeral."""
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
-        try:
-            yield
-        except Exception:
-            log.exception("slack: %s failed", what)  # the formatter redacts tokens
+        with self.in_flight.track():
             try:
-                await respond(response_type="ephemeral", replace_original=False, **error_message())
+                yield
             except Exception:
-                log.exception("slack: could not report the failure of %s", what)
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
+                log.exception("slack: %s failed", what)  # the formatter redacts tokens
+                try:
+                    await respond(
+                        response_type="ephemeral", replace_original=False, **error_message()
+                    )
+                except Exception:
+                    log.exception("slack: could not report the failure of %s", what)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         """Wait for answers in progress (bolt runs them as tasks after the ack)."""
-        pending = {t for t in self.in_flight if t is not asyncio.current_task()}
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
+        await self.in_flight.drain(grace)
 
     async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
         """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""

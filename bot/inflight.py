@@ -1,0 +1,35 @@
+"""Handlers still at work, tracked so a platform can close without cutting one off mid-reply."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class InFlight:
+    """The set of tasks inside `track()`; `drain()` waits for them, up to a grace period."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @contextmanager
+    def track(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def drain(self, grace: float) -> None:
+        """Wait for every tracked task but the caller's, at most `grace` seconds."""
+        pending = {t for t in self._tasks if t is not asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
