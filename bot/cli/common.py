@@ -31,9 +31,15 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress_default: boo
 
 
 def add_command(
-    commands: Any, name: str, handler: Handler, help_text: str, description: str = ""
+    commands: Any,
+    name: str,
+    handler: Handler,
+    help_text: str,
+    description: str = "",
+    *,
+    json_flag: bool = False,
 ) -> argparse.ArgumentParser:
-    """A subcommand with the common options and its handler attached."""
+    """A subcommand with the common options (and `--json` if asked) and its handler attached."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=help_text,
@@ -41,6 +47,8 @@ def add_command(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common_options(parser, suppress_default=True)
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=handler)
     return parser
 

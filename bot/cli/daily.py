@@ -55,7 +55,7 @@ def register(commands: Any) -> None:
     off.add_argument("--platform", required=True, choices=PLATFORMS)
     off.add_argument("--channel", required=True)
 
-    list_ = add_command(
+    add_command(
         actions,
         "list",
         list_command,
@@ -63,8 +63,8 @@ def register(commands: Any) -> None:
         'Every schedule. JSON: {"schedules": [{"platform", "channel", "time", "tz", "theme", '
         '"enabled", "next_post_utc", "last_outcome"}]}; last_outcome is null or '
         '{"status", "local_date", "quote_id", "message_id", "reason"}.',
+        json_flag=True,
     )
-    list_.add_argument("--json", action="store_true", help="print one JSON object")
 
     tick = add_command(
         actions,
@@ -76,9 +76,9 @@ def register(commands: Any) -> None:
         '--json). JSON: {"posted": [{"platform", "channel", "local_date", "quote_id"}], '
         '"missed": [{"platform", "channel", "local_date"}], "failed": [{..., "reason", '
         '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.',
+        json_flag=True,
     )
     tick.add_argument("--at", metavar="INSTANT", help="ISO 8601, e.g. 2025-03-10T08:00:00Z")
-    tick.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _refuse(message: str) -> int:

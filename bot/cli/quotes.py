@@ -22,9 +22,9 @@ def register(commands: Any) -> None:
         "print what `/lambert TEXT` would answer",
         "Print what `/lambert TEXT` would answer in chat. With no TEXT, a random quote.\n"
         'JSON: {"quote": {...}, "matches": N}, or {"quote": null, "message": "..."}.',
+        json_flag=True,
     )
     ask.add_argument("text", nargs="*", metavar="TEXT", help="a theme, words, `id ID`, `help`")
-    ask.add_argument("--json", action="store_true", help="print one JSON object")
 
     search = add_command(
         commands,
@@ -32,20 +32,20 @@ def register(commands: Any) -> None:
         search_command,
         "rank quotes for words, best first",
         'Rank quotes for words, best first. JSON: {"total": N, "results": [quote, ...]}.',
+        json_flag=True,
     )
     search.add_argument("text", nargs="+", metavar="TEXT", help='words; "double quotes" = phrase')
     search.add_argument("--limit", type=int, default=5, help="how many results (default 5)")
     search.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
-    search.add_argument("--json", action="store_true", help="print one JSON object")
 
-    themes = add_command(
+    add_command(
         commands,
         "themes",
         themes_command,
         "list themes, their aliases and sizes",
         'List themes. JSON: {"themes": [{"slug", "title", "aliases", "count"}]}.',
+        json_flag=True,
     )
-    themes.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
