@@ -92,7 +92,12 @@ async def _answer(service: QuoteService, request: str, ctx: RequestContext) -> R
 
 async def another(service: QuoteService, request: str, after: str) -> Reply:
     """The "Another" / "Shuffle" button: the next match for a search, another quote otherwise."""
-    request = strip_command(request)
+    reply = await _another(service, strip_command(request), after)
+    log.info("button another %s", outcome(reply))
+    return reply
+
+
+async def _another(service: QuoteService, request: str, after: str) -> Reply:
     verb, _, rest = request.partition(" ")
     if verb.casefold() == "id":
         return await _by_id(service, rest)

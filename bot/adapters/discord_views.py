@@ -161,6 +161,12 @@ class Preview(discord.ui.View):
                 if quote is not None:
                     name = interaction.user.display_name
                     await publish(interaction, shared_message(quote, name))
+                    log.info(
+                        "discord: shared quote=%s channel=%s user=%s",
+                        quote.id,
+                        interaction.channel_id,
+                        interaction.user.id,
+                    )
             except Exception:
                 self.arm(True)
                 await interaction.edit_original_response(view=self)

@@ -138,6 +138,12 @@ class SlackHandlers:
                 if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
                     raise
                 await respond(response_type="in_channel", replace_original=False, **message)
+            log.info(
+                "slack: shared quote=%s channel=%s user=%s",
+                quote.id,
+                _channel_id(body),
+                (body.get("user") or {}).get("id"),
+            )
             await respond(delete_original=True)
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
