@@ -24,6 +24,16 @@ def credit_line(quote: Quote) -> str:
     return f"{PARAPHRASE_LABEL} \u00b7 Source: {quote.source}"
 
 
+SUMMARY_TAG = "[summary of his view]"
+
+
+def listed_body(quote: Quote) -> str:
+    """The text in a list of results, where no credit line follows to say what a summary is."""
+    if quote.kind is Kind.QUOTE:
+        return quoted_body(quote)
+    return f"{SUMMARY_TAG} {quote.text}"
+
+
 def footer_line(quote: Quote) -> str:
     """Theme, source and id: enough to find the entry again with `/lambert id <id>`."""
     return f"{quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"

@@ -151,7 +151,8 @@ class QuoteStore:
 
     async def themes(self) -> list[tuple[Theme, int]]:
         """Every theme with its aliases and number of quotes, in corpus order."""
-        async with self.conn.execute("SELECT alias, slug FROM theme_aliases ORDER BY alias") as c:
+        # rowid order is the corpus file's order: its first alias is the one to suggest.
+        async with self.conn.execute("SELECT alias, slug FROM theme_aliases ORDER BY rowid") as c:
             aliases: dict[str, list[str]] = {}
             for row in await c.fetchall():
                 aliases.setdefault(row["slug"], []).append(row["alias"])

@@ -51,3 +51,9 @@ async def test_interactive_mode_greets_prompts_and_quits(service: QuoteService) 
 async def test_hostile_lines_never_end_the_session(service: QuoteService) -> None:
     out = await converse(service, "AND(", "\u202e\u200b", "x" * 10_000, "\x00", "themes")
     assert "farewell" in out  # the last command still ran
+
+
+async def test_a_paraphrase_in_a_search_list_is_tagged(service: QuoteService) -> None:
+    out = await converse(service, "search sycophancy verbosity")
+    assert "[reward-hacking] On reward hacking" in out
+    assert "[summary of his view] Optimizing purely" in out

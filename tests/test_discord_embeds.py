@@ -85,3 +85,12 @@ def test_the_daily_post_says_what_it_is() -> None:
 def test_a_quotes_note_is_the_message_text() -> None:
     message = reply_message(QuoteReply(quote(), matches=3, note="2 more quotes match."))
     assert message.content == "2 more quotes match."
+
+
+def test_a_paraphrase_in_a_list_is_tagged_and_unquoted() -> None:
+    said = quote(id="said")
+    summary = quote(Kind.PARAPHRASE, id="summary")
+    embed = reply_message(ListReply("2 quotes match", (said, summary), 2)).embeds[0]
+    values = [f.value or "" for f in embed.fields]
+    assert values[0].startswith("\u201c")
+    assert values[1].startswith("[summary of his view] ") and "\u201c" not in values[1]

@@ -169,3 +169,13 @@ def test_list_and_text_messages_stay_within_limits() -> None:
 def test_a_refusal_is_marked() -> None:
     message = text_message(TextReply("Only admins can do that.", ("Ask one.",), ok=False))
     assert message["blocks"][0]["text"]["text"] == "*:warning: Only admins can do that.*"
+
+
+def test_a_paraphrase_in_a_list_is_tagged_and_unquoted() -> None:
+    said = make_quote("His words.", id="said")
+    summary = make_quote("Someone's summary.", Kind.PARAPHRASE, id="summary")
+    listed = list_message(ListReply("2 quotes match", (said, summary), 2))
+    sections = [b["text"]["text"] for b in listed["blocks"] if b["type"] == "section"]
+    assert "\u201cHis words.\u201d" in sections[1]
+    assert "[summary of his view] Someone's summary." in sections[2]
+    assert "\u201cSomeone" not in sections[2]

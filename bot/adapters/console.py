@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.commands import RequestContext, another, answer
 from bot.config import Settings
 from bot.models import Quote
-from bot.replies import ListReply, QuoteReply, Reply, credit_line, quoted_body
+from bot.replies import ListReply, QuoteReply, Reply, credit_line, listed_body, quoted_body
 from bot.service import QuoteService
 
 PROMPT = "lambert> "
@@ -47,7 +47,7 @@ def render(reply: Reply) -> str:
         lines = [reply.title]
         for n, q in enumerate(reply.quotes, start=1):
             lines.append(f"{n}. [{q.id}] {q.topic}")
-            lines.append(_wrap(quoted_body(q), "   "))
+            lines.append(_wrap(listed_body(q), "   "))
         lines.append(f"Show one with `/lambert id <id>`. ({reply.total} in all.)")
         return "\n".join(lines)
     prefix = "" if reply.ok else "! "

@@ -10,6 +10,7 @@ from bot.models import Kind, Quote
 from bot.replies import (
     AUTHOR,
     PARAPHRASE_LABEL,
+    SUMMARY_TAG,
     ListReply,
     QuoteReply,
     Reply,
@@ -87,7 +88,8 @@ def list_embed(reply: ListReply) -> discord.Embed:
     room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
     embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
     for name, quote in zip(names, quotes, strict=True):
-        embed.add_field(name=name, value=quote_text(quote, room), inline=False)
+        tag = "" if quote.kind is Kind.QUOTE else f"{SUMMARY_TAG} "
+        embed.add_field(name=name, value=tag + quote_text(quote, room - len(tag)), inline=False)
     embed.set_footer(text=footer)
     return embed
 

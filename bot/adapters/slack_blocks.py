@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 from bot.models import Quote
-from bot.replies import ListReply, QuoteReply, Reply, TextReply, credit_line, quoted_body
+from bot.replies import (
+    ListReply,
+    QuoteReply,
+    Reply,
+    TextReply,
+    credit_line,
+    listed_body,
+    quoted_body,
+)
 
 Message = dict[str, Any]  # keyword arguments for respond() and chat.postMessage: text + blocks
 Block = dict[str, Any]
@@ -127,7 +135,7 @@ def daily_message(quote: Quote) -> Message:
 def list_message(reply: ListReply) -> Message:
     blocks = [_section(f"*{reply.title}*")]
     for quote in reply.quotes:
-        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{quoted_body(quote)}"))
+        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{listed_body(quote)}"))
     blocks.append(_context(f"Show one with `/lambert id <id>`. ({reply.total} in all.)"))
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
