@@ -15,6 +15,9 @@ from bot.schedules import Schedule
 # a loop that wakes a few milliseconds late is not "late".
 ON_TIME = timedelta(minutes=2)
 ONE_DAY = timedelta(days=1)
+# After an outage, each of up to this many past days is recorded as missed, so status and
+# `daily list` account for every day; a longer outage's older days are not listed one by one.
+LOOKBACK_DAYS = 7
 
 
 class Action(StrEnum):
@@ -90,15 +93,15 @@ def due_posts(
 
     A channel's day is due once its instant has passed and no record holds the day. On the
     same local day and within `catchup` of the instant it is posted; otherwise (later, or
-    after local midnight) it is missed. A day that failed transiently is retried at its
-    `next_attempt_at` until the local day ends.
+    after local midnight, back to LOOKBACK_DAYS days) it is missed. A day that failed
+    transiently is retried at its `next_attempt_at` until the local day ends.
     """
     found: list[Due] = []
     for schedule in schedules:
         zone = schedule.zone
         today = local_date_at(now, zone)
         since = counts_from(schedule, now)
-        for day in (today - ONE_DAY, today):
+        for day in (today - back * ONE_DAY for back in range(LOOKBACK_DAYS, -1, -1)):
             at = scheduled_instant(day, schedule.local_time, zone)
             record = records.get((schedule.platform, schedule.channel, day))
             if record is not None:

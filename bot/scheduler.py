@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.daily_plan import Action, Due, due_posts, next_wake
+from bot.daily_plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
 from bot.daily_report import TickReport
 from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostError
 from bot.post_history import Claim, DayKey, DayRecord, PostHistory
@@ -165,8 +165,9 @@ class Scheduler:
 
     async def _load(self, now: datetime) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
         schedules = [s for s in await self.schedules.all() if s.platform in self.posters]
-        # Two UTC days back covers "yesterday" in every zone (offsets span -12 to +14 hours).
-        records = await self.history.records_since(now.astimezone(UTC).date() - timedelta(2))
+        # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
+        since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
+        records = await self.history.records_since(since)
         return schedules, records
 
     async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.daily_plan import (
+    LOOKBACK_DAYS,
     Action,
     counts_from,
     due_posts,
@@ -214,3 +215,23 @@ def test_every_wall_time_lands_on_its_day_at_it_or_at_the_jump_after_it(
     else:  # it exists: the first time it happens
         earlier = (instant - timedelta(hours=3)).astimezone(zone).replace(tzinfo=None)
         assert earlier < wall or earlier.date() < day
+
+
+def test_a_long_outage_records_each_missed_day_back_to_the_look_back() -> None:
+    s = schedule(set_at=utc("2025-02-01T12:00"))
+    plan = due_posts(utc("2025-03-20T09:00"), [s], {}, SIX_HOURS)
+    assert [(d.action, d.local_date.isoformat()) for d in plan] == [
+        *[(Action.MISS, f"2025-03-{day}") for day in range(13, 20)],
+        (Action.POST, "2025-03-20"),
+    ]
+    assert len(plan) == LOOKBACK_DAYS + 1
+
+
+def test_the_look_back_never_reaches_before_the_schedule_was_set() -> None:
+    s = schedule(set_at=utc("2025-03-17T12:00"))  # 13:00 Berlin: the 17th's 09:00 had passed
+    plan = due_posts(utc("2025-03-20T09:00"), [s], {}, SIX_HOURS)
+    assert [(d.action, d.local_date.isoformat()) for d in plan] == [
+        (Action.MISS, "2025-03-18"),
+        (Action.MISS, "2025-03-19"),
+        (Action.POST, "2025-03-20"),
+    ]
