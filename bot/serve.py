@@ -29,6 +29,10 @@ PLATFORM_FACTORIES = {
 
 PlatformFactory = Callable[[Settings, QuoteService], ChatPlatform]
 
+# After a stop, daily posts still sending get this long; a post that hangs must not keep the
+# process (and every platform's connection) up for ever.
+SHUTDOWN_GRACE = 30.0
+
 
 def _factory(platform: str) -> PlatformFactory:
     module, _, function = PLATFORM_FACTORIES[platform].partition(":")
@@ -37,7 +41,8 @@ def _factory(platform: str) -> PlatformFactory:
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first."""
+    """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
+    (posts within SHUTDOWN_GRACE)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     async with open_service(settings, integrity_check=True) as service:
@@ -59,7 +64,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             )
             # Started once, here, after every platform is ready: a reconnect never starts
             # a second loop, because platforms never start it themselves.
-            await scheduler.run(stop)
+            await _run_until_stopped(scheduler, stop)
             await beats
         finally:
             for platform in reversed(started):
@@ -67,6 +72,28 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 log.info("%s: disconnected", platform.name)
     log.info("stopped cleanly")
     return 0
+
+
+async def _run_until_stopped(scheduler: Scheduler, stop: asyncio.Event) -> None:
+    """The scheduler's loop until `stop`, then at most SHUTDOWN_GRACE for its posts to end."""
+    run = asyncio.create_task(scheduler.run(stop))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({run}, timeout=SHUTDOWN_GRACE)
+    finally:
+        stopping.cancel()
+        if not run.done():
+            log.warning(
+                "%d daily post(s) still sending after %g s; stopping without them (the next "
+                "start reports their days as unknown)",
+                scheduler.posting,
+                SHUTDOWN_GRACE,
+            )
+            run.cancel()
+            await asyncio.wait({run})
+    if not run.cancelled():
+        run.result()  # the loop's own failure, if it had one
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -94,7 +94,7 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
     """(request, quote id) from shuffle_value(); empty strings for a value we did not write."""
     try:
         data = json.loads(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # e.g. 1,000 nested "[" in 2,000 characters
         return "", ""
     if not isinstance(data, dict):
         return "", ""

@@ -1,0 +1,1 @@
+"""Test-only helpers: aim `lambert` (a subprocess, or serve() in process) at the fakes."""

@@ -1,0 +1,151 @@
+"""`lambert serve` in process on Discord and Slack: commands, daily posts, a bounded stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import serve as serving
+from bot.config import Settings, load_settings
+from bot.runtime import open_service
+from bot.scheduler import Scheduler, StoppedClock
+from bot.schedules import Schedule, ScheduleStore
+from tests.conftest import CORPUS
+from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
+from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord, aim_slack
+
+ZONES = ("UTC", "Asia/Tokyo", "America/New_York")  # never all three just past midnight
+PATIENCE = 10.0  # seconds; Discord's start alone waits 2 s for guilds (guild_ready_timeout)
+
+
+@pytest.fixture
+async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteDiscord]:
+    fake = RemoteDiscord()
+    await fake.start()
+    aim_discord(monkeypatch, fake)
+    try:
+        yield fake
+    finally:
+        if fake.hold_posts is not None:
+            fake.hold_posts.set()
+        await fake.stop()
+
+
+@pytest.fixture
+async def slack_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteSlack]:
+    async with RemoteSlack() as fake:
+        aim_slack(monkeypatch, fake)
+        yield fake
+
+
+def serve_settings(db_path: Path, *, slack: bool) -> Settings:
+    env = {"DISCORD_TOKEN": "fake-token"}
+    if slack:
+        env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    return load_settings(env, db_path=db_path, corpus_path=CORPUS)
+
+
+async def due_now(settings: Settings, *channels: tuple[str, str]) -> None:
+    """Schedules whose time passed five minutes ago today, set an hour before: the first
+    scheduler pass posts them (on time, within the catch-up window)."""
+    now = datetime.now(UTC)
+    # A zone where today is at least ten minutes old, so "five minutes ago" is still today.
+    zone = next(z for z in ZONES if minutes_into_today(now, z) >= 10)
+    local = (now - timedelta(minutes=5)).astimezone(ZoneInfo(zone)).time().replace(second=0)
+    async with open_service(settings) as service:
+        store = ScheduleStore.of(service.store.conn)
+        for platform, channel in channels:
+            set_at = now - timedelta(hours=1)
+            await store.save(Schedule(platform, channel, local, zone, None, True, "test", set_at))
+
+
+def minutes_into_today(instant: datetime, zone: str) -> int:
+    local = instant.astimezone(ZoneInfo(zone))
+    return local.hour * 60 + local.minute
+
+
+def daily_rows(db_path: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute("SELECT platform, channel, status, message_id FROM daily_posts")
+        return {(p, c): (s, m) for p, c, s, m in rows}
+    finally:
+        conn.close()
+
+
+async def until(predicate: Callable[[], object], what: str, task: asyncio.Task[int]) -> None:
+    """Wait for `predicate()` while serve runs; fail at once if serve stops instead."""
+    async with asyncio.timeout(PATIENCE):
+        while not predicate():
+            if task.done():
+                raise AssertionError(f"serve stopped ({task.result()}) before {what}")
+            await asyncio.sleep(0.005)
+
+
+async def test_serve_answers_and_posts_on_discord_and_slack_then_stops(
+    discord_fake: RemoteDiscord, slack_fake: RemoteSlack, db_path: Path
+) -> None:
+    settings = serve_settings(db_path, slack=True)
+    discord_channel = str(discord_fake.channel_id)
+    await due_now(settings, ("discord", discord_channel), ("slack", CHANNEL_ID))
+    stop = asyncio.Event()
+    task = asyncio.create_task(serving.serve(settings, stop))
+    try:
+        # The scheduler starts once both platforms are up; its first pass posts both days.
+        await until(lambda: discord_fake.posts and slack_fake.posts, "the daily posts", task)
+        await discord_fake.interact(discord_fake.slash_command("lambert", {"query": "dpo"}))
+        reply = await discord_fake.next_callback()
+        await slack_fake.push_envelope(
+            "slash_commands",
+            slash_command_payload("rlhf", response_url=slack_fake.response_url("cmd")),
+        )
+        answer = (await slack_fake.next_response("cmd")).body
+    finally:
+        stop.set()
+    assert await asyncio.wait_for(task, PATIENCE) == 0
+
+    assert reply.type == 4 and reply.ephemeral and reply.embeds
+    assert answer["response_type"] == "ephemeral" and answer["blocks"]
+    (on_discord,) = discord_fake.posts
+    (on_slack,) = slack_fake.posts
+    assert (on_discord.channel, on_slack.channel) == (discord_channel, CHANNEL_ID)
+    assert daily_rows(db_path) == {
+        ("discord", discord_channel): ("posted", on_discord.message_id),
+        ("slack", CHANNEL_ID): ("posted", on_slack.message_id),
+    }
+    assert discord_fake.unhandled == []
+    assert slack_fake.socket_count == 0  # disconnected on stop
+
+
+async def test_a_post_that_hangs_delays_the_stop_only_by_the_grace_period(
+    discord_fake: RemoteDiscord,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(serving, "SHUTDOWN_GRACE", 0.2)
+    settings = serve_settings(db_path, slack=False)
+    channel = str(discord_fake.channel_id)
+    await due_now(settings, ("discord", channel))
+    discord_fake.hold_posts = asyncio.Event()  # Discord never answers the post
+    stop = asyncio.Event()
+    task = asyncio.create_task(serving.serve(settings, stop))
+    await until(lambda: discord_fake.posts, "the daily post", task)
+    with caplog.at_level(logging.WARNING, logger="bot.serve"):
+        stop.set()
+        assert await asyncio.wait_for(task, PATIENCE) == 0
+    assert "1 daily post(s) still sending after 0.2 s" in caplog.text
+    assert daily_rows(db_path)[("discord", channel)][0] == "sending"
+
+    # The next start cannot know whether it went out, and says so instead of posting again.
+    async with open_service(settings) as service:
+        report = await Scheduler(service, {}, clock=StoppedClock(datetime.now(UTC))).tick()
+    assert report.posted == []
+    assert daily_rows(db_path)[("discord", channel)][0] == "unknown"
