@@ -156,7 +156,7 @@ class QuoteService:
                 choices.append(Suggestion(f"{t.title} ({info.count})", value))
         match = to_fts(parse_query(text), prefix_last=True)
         if typed and match:
-            quotes, _ = await self.store.search(match, limit=limit)
+            quotes, _ = await self.store.search(match, limit=limit, count=False)
             choices += [Suggestion(snippet(q), f"id {q.id}") for q in quotes]
         return choices[:limit]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.models import Kind, Quote, Theme
-from bot.search import words
+from bot.search import distinct_words
 
 if TYPE_CHECKING:
     from bot.corpus import Corpus
@@ -42,14 +42,12 @@ class _CorpusRows:
     aliases: list[tuple[str, str]]
     quotes: list[tuple[int, str, str, str, str, str, str, int, int]]
     fts: list[tuple[int, str, str, str]]
-    vocabulary: list[tuple[str, str, int]]
 
 
 def _corpus_rows(corpus: Corpus) -> _CorpusRows:
     titles = {t.slug: t.title for t in corpus.themes}
     counts: dict[str, int] = dict.fromkeys(titles, 0)
     quotes, fts = [], []
-    vocabulary: set[str] = set()
     for rowid, q in enumerate(corpus.quotes, start=1):
         quotes.append(
             (
@@ -66,14 +64,17 @@ def _corpus_rows(corpus: Corpus) -> _CorpusRows:
         )
         counts[q.theme] += 1
         fts.append((rowid, q.topic, titles[q.theme], q.text))
-        vocabulary.update(words(f"{q.topic} {titles[q.theme]} {q.text}"))
     return _CorpusRows(
         themes=[(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)],
         aliases=[(alias, t.slug) for t in corpus.themes for alias in t.aliases],
         quotes=quotes,
         fts=fts,
-        vocabulary=[(w, w[0], len(w)) for w in sorted(vocabulary)],
     )
+
+
+def _vocabulary_rows(fts: list[tuple[int, str, str, str]]) -> list[tuple[str, str, int]]:
+    vocabulary = distinct_words(f"{topic} {title} {text}" for _, topic, title, text in fts)
+    return [(w, w[0], len(w)) for w in sorted(vocabulary)]
 
 
 class QuoteStore:
@@ -82,10 +83,14 @@ class QuoteStore:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
+    async def _rows(self, sql: str, args: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        # One trip to aiosqlite's thread, where execute + fetch + close would take three: each
+        # trip costs ~0.1 ms, most of a lookup's time (docs/performance.md).
+        return list(await self.conn.execute_fetchall(sql, args))
+
     async def _meta(self, key: str) -> str | None:
-        async with self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return str(row[0]) if row else None
+        rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     async def _set_meta(self, key: str, value: str) -> None:
         await self.conn.execute(
@@ -126,6 +131,19 @@ class QuoteStore:
         conn = self.conn
         # Building 100,000 rows is seconds of CPU: do it off the event loop.
         rows = await asyncio.to_thread(_corpus_rows, corpus)
+        # The vocabulary is Python work and the inserts mostly SQLite's (which lets go of the
+        # GIL): on two cores they overlap, over a second off loading 100,000 quotes.
+        vocabulary = asyncio.ensure_future(asyncio.to_thread(_vocabulary_rows, rows.fts))
+        try:
+            await self._insert(rows)
+            await conn.executemany(
+                "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", await vocabulary
+            )
+        finally:
+            vocabulary.cancel()  # only on failure: the thread finishes, its result is dropped
+
+    async def _insert(self, rows: _CorpusRows) -> None:
+        conn = self.conn
         await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
         for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
             await conn.execute(f"DELETE FROM {table}")
@@ -144,9 +162,6 @@ class QuoteStore:
         await conn.executemany(
             "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
             rows.fts,
-        )
-        await conn.executemany(
-            "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", rows.vocabulary
         )
 
     async def themes(self) -> list[tuple[Theme, int]]:
@@ -171,9 +186,8 @@ class QuoteStore:
         return int(row[0]) if row else 0
 
     async def quote_by_id(self, quote_id: str) -> Quote | None:
-        async with self.conn.execute(f"SELECT {_QUOTE_COLUMNS} WHERE q.id = ?", (quote_id,)) as c:
-            row = await c.fetchone()
-        return _quote(row) if row else None
+        rows = await self._rows(f"SELECT {_QUOTE_COLUMNS} WHERE q.id = ?", (quote_id,))
+        return _quote(rows[0]) if rows else None
 
     async def quote_at(self, index: int, theme: str | None = None) -> Quote | None:
         """The quote at dense position `index` of the corpus, or of one theme."""
@@ -182,18 +196,13 @@ class QuoteStore:
         else:
             sql = f"SELECT {_QUOTE_COLUMNS} WHERE q.theme = ? AND q.theme_position = ?"
             args = (theme, index)  # type: ignore[assignment]
-        async with self.conn.execute(sql, args) as cur:
-            row = await cur.fetchone()
-        return _quote(row) if row else None
+        rows = await self._rows(sql, args)
+        return _quote(rows[0]) if rows else None
 
     async def position_of(self, quote_id: str, theme: str | None) -> int | None:
         column = "position" if theme is None else "theme_position"
-        async with self.conn.execute(
-            f"SELECT {column} FROM quotes WHERE id = ?",
-            (quote_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else None
+        rows = await self._rows(f"SELECT {column} FROM quotes WHERE id = ?", (quote_id,))
+        return int(rows[0][0]) if rows else None
 
     async def quote_ids(self, theme: str | None = None) -> list[str]:
         sql = "SELECT id FROM quotes" + (" WHERE theme = ?" if theme else "") + " ORDER BY position"
@@ -201,41 +210,44 @@ class QuoteStore:
             return [row[0] for row in await cur.fetchall()]
 
     async def search(
-        self, match: str, *, limit: int, theme: str | None = None
+        self, match: str, *, limit: int, theme: str | None = None, count: bool = True
     ) -> tuple[list[Quote], int]:
-        """The best `limit` quotes for an FTS5 `match` expression, and how many match in all."""
+        """The best `limit` quotes for an FTS5 `match` expression, and how many match in all.
+
+        With `count=False` the total is only how many were returned: counting is a second pass
+        over every match, on a big corpus as slow as the ranking itself.
+        """
         where = "quotes_fts MATCH ?" + (" AND q.theme = ?" if theme else "")
         args: Sequence[object] = (match, theme) if theme else (match,)
-        async with self.conn.execute(
+        rows = await self._rows(
             f"SELECT {_QUOTE_COLUMNS} JOIN quotes_fts f ON f.rowid = q.rowid "
             f"WHERE {where} ORDER BY {_RANK} LIMIT ?",
             (*args, limit),
-        ) as cur:
-            quotes = [_quote(row) for row in await cur.fetchall()]
-        if len(quotes) < limit:
+        )
+        quotes = [_quote(row) for row in rows]
+        if len(quotes) < limit or not count:
             return quotes, len(quotes)
-        async with self.conn.execute(
-            f"SELECT count(*) FROM quotes q JOIN quotes_fts f ON f.rowid = q.rowid WHERE {where}",
-            args,
-        ) as cur:
-            row = await cur.fetchone()
-        return quotes, int(row[0]) if row else len(quotes)
+        # Every indexed row is a quote, so without a theme the index alone can count.
+        sql = (
+            f"SELECT count(*) FROM quotes q JOIN quotes_fts f ON f.rowid = q.rowid WHERE {where}"
+            if theme
+            else "SELECT count(*) FROM quotes_fts WHERE quotes_fts MATCH ?"
+        )
+        total = await self._rows(sql, args)
+        return quotes, int(total[0][0]) if total else len(quotes)
 
     async def known_words(self, candidates: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(candidates))
         if not wanted:
             return set()
         marks = ",".join("?" * len(wanted))
-        async with self.conn.execute(
-            f"SELECT word FROM vocabulary WHERE word IN ({marks})",
-            wanted,
-        ) as cur:
-            return {row[0] for row in await cur.fetchall()}
+        rows = await self._rows(f"SELECT word FROM vocabulary WHERE word IN ({marks})", wanted)
+        return {row[0] for row in rows}
 
     async def words_shaped_like(self, word: str, spread: int = 2) -> list[str]:
         """Corpus words with the same first letter and a similar length: typo candidates."""
-        async with self.conn.execute(
+        rows = await self._rows(
             "SELECT word FROM vocabulary WHERE first = ? AND length BETWEEN ? AND ?",
             (word[0], len(word) - spread, len(word) + spread),
-        ) as cur:
-            return [row[0] for row in await cur.fetchall()]
+        )
+        return [row[0] for row in rows]

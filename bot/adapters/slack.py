@@ -23,6 +23,7 @@ from bot.adapters.slack_blocks import (
     shared_message,
 )
 from bot.adapters.slack_post import SlackPoster, check_token, web_client
+from bot.adapters.slack_respond import SharedSession
 from bot.commands import COMMAND, RequestContext, another, answer, strip_command
 from bot.config import ConfigError, Settings
 from bot.inflight import InFlight
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 PUBLIC_HOST = "0.0.0.0"  # noqa: S104 (HTTP mode must be reachable by Slack, usually via a proxy)
 CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
+ACK_GRACE = 3.0  # seconds close() waits for Socket Mode acks in hand (Slack's own ack timeout)
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
@@ -162,12 +164,31 @@ class SlackHandlers:
 def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
     """The bolt app with our listeners; the same app serves Socket Mode and HTTP."""
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
-    app = AsyncApp(name="lambert", client=client, signing_secret=signing_secret)
+    # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
+    # DEBUG does not dump whole envelopes (user text, response_url) into the log.
+    app = AsyncApp(
+        name="lambert",
+        client=client,
+        signing_secret=signing_secret,
+        logger=logging.getLogger("slack_bolt.lambert"),
+    )
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
     app.action(CANCEL)(handlers.cancel)
     return app
+
+
+class AckingSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode that knows which envelopes are still on their way to an ack."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acking = InFlight()
+
+    async def handle(self, client: Any, req: Any) -> None:
+        with self.acking.track():
+            await super().handle(client, req)  # returns once the ack is sent
 
 
 class SlackPlatform:
@@ -188,7 +209,9 @@ class SlackPlatform:
         self.host = host
         self.handlers = SlackHandlers(service, settings.slack_admins)
         self.app = build_app(self.handlers, client, settings.slack_signing_secret.reveal())
-        self._socket: AsyncSocketModeHandler | None = None
+        self.responses = SharedSession()
+        self.app.use(self.responses)
+        self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -198,8 +221,9 @@ class SlackPlatform:
 
     async def start(self) -> None:
         await check_token(self.client)
+        self.responses.open()
         if self.socket_mode:
-            self._socket = AsyncSocketModeHandler(
+            self._socket = AckingSocketModeHandler(
                 self.app, app_token=self.settings.slack_app_token.reveal(), web_client=self.client
             )
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in bolt
@@ -216,12 +240,16 @@ class SlackPlatform:
 
     async def close(self) -> None:
         if self._socket is not None:
+            # Acks travel over the socket: a command in hand that lost its ack would be answered
+            # while Slack shows the user an error for it.
+            await self._socket.acking.drain(ACK_GRACE)
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped in bolt
             self._socket = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         await self.handlers.drain()
+        await self.responses.close()
 
 
 def create_platform(
