@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.config import Settings, load_settings
 from bot.runtime import open_service
 from bot.service import QuoteService
+from tests.shim.fake_endpoints import guard_network
 
 pytest_plugins = ["tests.discord_fixtures", "tests.slack_fixtures"]
 
@@ -36,32 +34,10 @@ class NetworkUseError(AssertionError):
     """A test tried to reach a non-loopback address."""
 
 
-def _is_loopback(address: Any) -> bool:
-    if not isinstance(address, tuple):
-        return True  # AF_UNIX paths and socketpairs never leave the machine
-    host = str(address[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded(original: Any) -> Any:
-    def connect(self: socket.socket, address: Any) -> Any:
-        if not _is_loopback(address):
-            raise NetworkUseError(f"test tried to connect to {address!r}: only loopback allowed")
-        return original(self, address)
-
-    return connect
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # Installed for the whole session: asyncio, aiohttp and the platform SDKs all end in
     # socket.connect / connect_ex, so this catches every library, not just our code.
-    socket.socket.connect = _guarded(socket.socket.connect)  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded(socket.socket.connect_ex)  # type: ignore[method-assign]
+    guard_network(NetworkUseError)
 
 
 @pytest.fixture(autouse=True)

@@ -107,13 +107,13 @@ def _is_loopback(address: Any) -> bool:
         return False
 
 
-def guard_network() -> None:
-    """Like tests/conftest.py's guard, for a subprocess: any non-loopback connect raises."""
+def guard_network(error: type[Exception] = OSError) -> None:
+    """Make any non-loopback connect raise `error` (tests/conftest.py passes its own)."""
 
     def guarded(original: Any) -> Any:
         def connect(self: socket.socket, address: Any) -> Any:
             if not _is_loopback(address):
-                raise OSError(f"lambert test subprocess tried to reach {address!r}")
+                raise error(f"tried to connect to {address!r}: only loopback is allowed")
             return original(self, address)
 
         return connect
