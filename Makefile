@@ -9,8 +9,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/lambert
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

@@ -1,0 +1,1 @@
+"""Benchmarks of lambert beside their physical limits: `python -m bench [--quick] [--out PATH]`."""

@@ -1,0 +1,137 @@
+"""Family 5: N channels due at the same minute, posted through a rate-limited fake platform."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bench.context import REAL, Bench, label
+from bench.report import INFO, MISS, PASS, Row
+from bot.models import Quote
+from bot.runtime import open_service
+from bot.scheduler import PER_PLATFORM, Scheduler, StoppedClock
+from bot.schedules import write_transaction
+
+FANOUT = "fan-out"
+PLATFORM = "discord"
+ZONE = "Europe/Berlin"
+DUE = datetime(2025, 6, 2, 9, 0, tzinfo=ZoneInfo(ZONE)).astimezone(UTC)  # 09:00 in Berlin
+RATE = 500.0  # posts a second the fake platform accepts
+RTT = 0.050  # seconds each post takes on the wire: a typical round trip to Discord or Slack
+
+
+class RateLimitedPlatform:
+    """A DailyPoster standing for a platform and its client library: a token bucket lets
+    `rate` posts a second through, each taking `rtt`. Over the rate, the platform answers 429
+    and the client waits for the next token and sends again, as discord.py and slack_sdk do
+    for short waits."""
+
+    platform = PLATFORM
+
+    def __init__(self, rate: float, rtt: float) -> None:
+        self.rate, self.rtt = rate, rtt
+        self.tokens = 1.0
+        self.updated = time.monotonic()
+        self.posts: Counter[str] = Counter()
+        self.rejected = 0  # 429s
+        self.active = self.most_active = 0
+
+    def _wait(self) -> float:
+        """0 when a token was taken; else the seconds until the next one."""
+        now = time.monotonic()
+        self.tokens = min(1.0, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    async def post_daily(self, channel: str, quote: Quote) -> str:
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            while (wait := self._wait()) > 0:
+                self.rejected += 1
+                await asyncio.sleep(wait)
+            await asyncio.sleep(self.rtt)
+            self.posts[channel] += 1
+            return f"{channel}-{self.posts[channel]}"
+        finally:
+            self.active -= 1
+
+
+async def fan_out(bench: Bench, n: int, per_platform: int, name: str, size: int = REAL) -> Row:
+    db = bench.fresh_db(name)
+    if size != REAL:
+        shutil.copy(await bench.loaded_db(size), db)  # the big corpus, loaded once per run
+    async with open_service(bench.settings(size, db)) as service:
+        conn = service.store.conn
+        set_at = (DUE - timedelta(hours=1)).isoformat()  # turned on this morning
+        async with write_transaction(conn):  # set up in one go; `save()` is one write each
+            await conn.executemany(
+                "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
+                "disabled_reason, set_by, set_at) VALUES (?, ?, '09:00', ?, NULL, 1, NULL, "
+                "'bench', ?)",
+                [(PLATFORM, f"{1_000_000 + i}", ZONE, set_at) for i in range(n)],
+            )
+        poster = RateLimitedPlatform(RATE, RTT)
+        scheduler = Scheduler(
+            service, {PLATFORM: poster}, clock=StoppedClock(DUE), per_platform=per_platform
+        )
+        start = time.perf_counter()
+        report = await scheduler.tick()
+        took = time.perf_counter() - start
+        async with conn.execute(
+            "SELECT status, count(*) FROM daily_posts GROUP BY status"
+        ) as cursor:
+            statuses = {row[0]: row[1] for row in await cursor.fetchall()}
+    ideal = n / RATE
+    duplicates = sum(count - 1 for count in poster.posts.values() if count > 1)
+    missing = n - len(poster.posts)
+    recorded = statuses.get("posted", 0) == n  # the database agrees with the platform
+    ok = took <= 1.1 * ideal and duplicates == 0 and missing == 0 and recorded
+    row = Row(
+        FANOUT,
+        f"{n:,} channels due at once, {per_platform} in flight, {label(size)}",
+        n,
+        "s",
+        took,
+        target="≤ 1.1 × N / rate; 0 duplicates, 0 missing",
+        limit=f"N / rate = {ideal:.1f} s ({RATE:g}/s, {RTT * 1e3:g} ms a post)",
+        verdict=PASS if ok else MISS,
+        note=f"{n / took:,.0f} posts/s = {ideal / took:.0%} of the rate; {duplicates} duplicates, "
+        f"{missing} missing; {poster.most_active} in flight at most",
+        extra={
+            "duplicates": duplicates,
+            "missing": missing,
+            "posted_rows": statuses,
+            "report_posted": len(report.posted),
+            "report_failed": len(report.failed),
+            "rejected_429": poster.rejected,
+            "most_in_flight": poster.most_active,
+            "ratio_to_ideal": took / ideal,
+        },
+    )
+    return row
+
+
+async def fanout_family(bench: Bench) -> list[Row]:
+    n = 500 if bench.quick else 10_000
+    row = await fan_out(bench, n, PER_PLATFORM, "fanout-default")
+    rows = [row]
+    # What the posts in flight must be for the rate to be the bound: rate × round trip, twice.
+    needed = max(PER_PLATFORM, int(2 * RATE * RTT))
+    wide = await fan_out(bench, n, needed, "fanout-wide")
+    wide.verdict = INFO
+    wide.target = ""
+    rows.append(wide)
+    if not bench.quick:
+        # Each draw from a channel's shuffle bag reads every quote id of the corpus.
+        big = await fan_out(bench, 100, needed, "fanout-big", bench.big)
+        big.verdict, big.target = INFO, ""
+        rows.append(big)
+    return rows
