@@ -95,6 +95,13 @@ async def bare_handler(secret: str) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post(EVENTS_PATH, handle)
+    async with on_loopback(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def on_loopback(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on a free loopback port; yields its events URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -137,13 +144,8 @@ async def bolt_ack_only(secret: str, client: AsyncWebClient) -> AsyncIterator[st
         await ack()
 
     app.command(COMMAND)(command)
-    runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}{EVENTS_PATH}"
-    finally:
-        await runner.cleanup()
+    async with on_loopback(app.web_app(path=EVENTS_PATH)) as url:
+        yield url
 
 
 async def slack_family(bench: Bench) -> list[Row]:
