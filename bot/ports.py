@@ -31,6 +31,9 @@ class DailyPoster(Protocol):
     """Sends the daily quote to one channel of one platform."""
 
     platform: str
+    max_in_flight: int
+    """How many posts this platform takes at once without tripping its rate limits: the
+    scheduler never has more in flight here, and the client library paces within that."""
 
     async def post_daily(self, channel: str, quote: Quote) -> str:
         """Post `quote` to `channel` and return the platform's message id.

@@ -19,7 +19,6 @@ from bot.service import QuoteService
 log = logging.getLogger(__name__)
 
 DEFAULT_CATCHUP = timedelta(hours=6)
-PER_PLATFORM = 4  # posts in flight per platform; the clients pace themselves within that
 # Changes from another process (`lambert daily set`) are noticed by re-reading this often;
 # changes from chat in this process wake the loop at once.
 RESCAN = timedelta(minutes=1)
@@ -75,6 +74,8 @@ class Scheduler:
 
     `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
     (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
+    Each platform has at most its poster's `max_in_flight` posts under way, so one slow or
+    failing platform never holds up another's.
     """
 
     def __init__(
@@ -85,7 +86,6 @@ class Scheduler:
         clock: Clock,
         catchup: timedelta = DEFAULT_CATCHUP,
         rng: random.Random | None = None,
-        per_platform: int = PER_PLATFORM,
         rescan: timedelta = RESCAN,
     ) -> None:
         conn = service.store.conn
@@ -96,7 +96,9 @@ class Scheduler:
         self.clock = clock
         self.catchup = catchup
         self.rescan = rescan
-        self._limits = {p: asyncio.Semaphore(per_platform) for p in self.posters}
+        self._limits = {
+            name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
+        }
         self._in_flight: set[asyncio.Task[None]] = set()
         self._started = False
         self._running = False

@@ -236,6 +236,23 @@ class QuoteStore:
         total = await self._rows(sql, args)
         return quotes, int(total[0][0]) if total else len(quotes)
 
+    async def first_matches(
+        self, match: str, *, limit: int, topic_only: bool = False
+    ) -> list[Quote]:
+        """The first `limit` quotes for an FTS5 `match` in corpus order, unranked: for text
+        still being typed. Ranking a short prefix's matches (tens of thousands at 100,000
+        quotes) took 100 ms; taking the first is a few ms (docs/performance.md)."""
+        if topic_only:
+            match = f"{{topic}} : ({match})"
+        return [
+            _quote(row)
+            for row in await self._rows(
+                f"SELECT {_QUOTE_COLUMNS} WHERE q.rowid IN (SELECT rowid FROM quotes_fts "
+                "WHERE quotes_fts MATCH ? LIMIT ?) ORDER BY q.rowid",
+                (match, limit),
+            )
+        ]
+
     async def known_words(self, candidates: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(candidates))
         if not wanted:

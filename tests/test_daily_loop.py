@@ -50,7 +50,6 @@ def scheduler(
     poster: RecordingPoster,
     *,
     catchup: timedelta = timedelta(hours=6),
-    per_platform: int = 4,
     rescan: timedelta = timedelta(days=7),  # no periodic re-reads in the way
 ) -> Scheduler:
     return Scheduler(
@@ -59,7 +58,6 @@ def scheduler(
         clock=clock,
         catchup=catchup,
         rng=random.Random(5),
-        per_platform=per_platform,
         rescan=rescan,
     )
 
@@ -214,12 +212,12 @@ async def test_many_channels_due_together_post_concurrently_within_the_bound(
     service: QuoteService,
 ) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
-    poster = RecordingPoster("console", clock)
+    poster = RecordingPoster("console", clock, max_in_flight=2)
     poster.gates["*"] = asyncio.Event()
     channels = [f"c{i}" for i in range(6)]
     for channel in channels:
         await save(service, channel, clock.now())
-    async with running(scheduler(service, clock, poster, per_platform=2), clock) as loop:
+    async with running(scheduler(service, clock, poster), clock) as loop:
         clock.advance_to(await loop.settle())
         await eventually(lambda: poster.active == 2, "two posts in flight")
         for _ in range(20):

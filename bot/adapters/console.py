@@ -99,6 +99,7 @@ class ConsolePoster:
     """The console as a daily-post platform: each post is printed to a stream."""
 
     platform = "console"
+    max_in_flight = 1  # one stream: posts printed one at a time, never interleaved
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream

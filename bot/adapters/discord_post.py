@@ -61,6 +61,11 @@ class DiscordPoster:
     """The DailyPoster over one logged-in client; works with or without the gateway."""
 
     platform = "discord"
+    # Discord's global limit is 50 requests/s per bot; a message takes ~150-250 ms, so 8 at
+    # once is at most ~50/s. More in flight would only turn into 429s, which count towards the
+    # invalid-request ban (10,000 in 10 minutes); each channel's own bucket (5 per 5 s) is
+    # never the bound, since a day has one post per channel. discord.py waits out any 429.
+    max_in_flight = 8
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client

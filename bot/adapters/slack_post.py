@@ -150,6 +150,10 @@ class SlackPoster:
     """The DailyPoster over one AsyncWebClient."""
 
     platform = "slack"
+    # chat.postMessage allows about one message a second per channel, with short bursts per
+    # workspace; daily posts go to distinct channels, so the workspace is the bound. 8 at
+    # ~100-300 ms each is 25-80 a second, and RetryAfterHandler waits out any 429.
+    max_in_flight = 8
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client

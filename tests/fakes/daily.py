@@ -72,6 +72,7 @@ class RecordingPoster:
     attempts: list[tuple[str, datetime]] = field(default_factory=list)
     active: int = 0
     most_active: int = 0
+    max_in_flight: int = 4  # DailyPoster: the scheduler's bound on posts at once
 
     async def post_daily(self, channel: str, quote: Quote) -> str:
         self.attempts.append((channel, self.clock.now()))
