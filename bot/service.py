@@ -150,7 +150,13 @@ class QuoteService:
         return query.with_terms(tuple(fixed))
 
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
-        """Choices while typing: matching themes first, then quote snippets."""
+        """Choices while typing: matching themes, then quotes whose topic matches, then quotes
+        whose text does.
+
+        Quotes come unranked, in corpus order: ranking every quote that starts with a few
+        letters is too slow on a big corpus for a list that changes on every keystroke. They
+        wait for the last word to have MIN_PREFIX letters; themes match from the first.
+        """
         typed = normalise_name(text)
         choices: list[Suggestion] = []
         for info, names, aliases in self._names:
@@ -158,10 +164,19 @@ class QuoteService:
             if not typed or any(n.startswith(typed) for n in names):
                 value = next((a for a, name in aliases if name.startswith(typed)), t.slug)
                 choices.append(Suggestion(f"{t.title} ({info.count})", value))
-        match = to_fts(parse_query(text), prefix_last=True)
-        if typed and match:
-            quotes, _ = await self.store.search(match, limit=limit, count=False)
-            choices += [Suggestion(snippet(q), f"id {q.id}") for q in quotes]
+        query = parse_query(text)
+        match = to_fts(query, prefix_last=True)
+        still_short = bool(query.terms) and len(query.terms[-1]) < MIN_PREFIX
+        if match is None or still_short:
+            return choices[:limit]
+        quotes = await self.store.first_matches(match, limit=limit, topic_only=True)
+        if len(quotes) + len(choices) < limit:
+            quotes += await self.store.first_matches(match, limit=limit)
+        seen: set[str] = set()
+        for q in quotes:
+            if q.id not in seen:
+                seen.add(q.id)
+                choices.append(Suggestion(snippet(q), f"id {q.id}"))
         return choices[:limit]
 
 
