@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import random
 from dataclasses import dataclass
@@ -142,7 +143,9 @@ class QuoteService:
             if term in known or len(term) < 3:
                 continue
             shaped = await self.store.words_shaped_like(term)
-            best = difflib.get_close_matches(term, shaped, n=1, cutoff=TYPO_CUTOFF)
+            # Thousands of candidates on a big corpus: tens of milliseconds of CPU, kept off
+            # the event loop so other commands are answered meanwhile.
+            best = await asyncio.to_thread(difflib.get_close_matches, term, shaped, 1, TYPO_CUTOFF)
             if best:
                 fixed[i] = best[0]
         if fixed == list(query.terms):

@@ -261,8 +261,12 @@ class QuoteStore:
         rows = await self._rows(f"SELECT word FROM vocabulary WHERE word IN ({marks})", wanted)
         return {row[0] for row in rows}
 
-    async def words_shaped_like(self, word: str, spread: int = 2) -> list[str]:
-        """Corpus words with the same first letter and a similar length: typo candidates."""
+    async def words_shaped_like(self, word: str, spread: int = 1) -> list[str]:
+        """Corpus words with the same first letter and a similar length: typo candidates.
+
+        One slip (a letter dropped, doubled, swapped or wrong) changes the length by at most
+        one; a wider spread triples the candidates on a big corpus for few extra finds.
+        """
         rows = await self._rows(
             "SELECT word FROM vocabulary WHERE first = ? AND length BETWEEN ? AND ?",
             (word[0], len(word) - spread, len(word) + spread),
