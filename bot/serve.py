@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import signal
@@ -59,6 +60,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 clock=SystemClock(),
                 catchup=timedelta(hours=settings.catchup_hours),
             )
+            # Start-up objects (modules, clients, caches) live as long as the process: moved out
+            # of the collector's reach, full collections stay short while commands are served.
+            gc.collect()
+            gc.freeze()
             beats = asyncio.create_task(
                 _heartbeats(service.store.conn, [p.name for p in started], stop)
             )
