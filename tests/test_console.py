@@ -57,3 +57,9 @@ async def test_a_paraphrase_in_a_search_list_is_tagged(service: QuoteService) ->
     out = await converse(service, "search sycophancy verbosity")
     assert "[reward-hacking] On reward hacking" in out
     assert "[summary of his view] Optimizing purely" in out
+
+
+async def test_another_after_the_only_match_says_so(service: QuoteService) -> None:
+    out = await converse(service, "id reward-hacking", "another")
+    assert out.count("On reward hacking") == 1
+    assert "That is the only quote for that request" in out

@@ -85,6 +85,11 @@ async def run_console(
             if last is None:
                 stdout.write("Nothing to follow yet: ask for a quote first.\n\n")
                 continue
+            if last.matches <= 1:  # the platforms hide or grey out their button here
+                stdout.write(
+                    "That is the only quote for that request: try a theme or `themes`.\n\n"
+                )
+                continue
             reply = await another(service, last.request, after=last.quote.id)
         else:
             reply = await answer(service, text, ctx)
