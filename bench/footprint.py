@@ -25,7 +25,7 @@ from tests.fakes.slack_platform import (
 )
 
 FOOTPRINT = "footprint"
-SHIM = Path(__file__).parent / "shim"
+SHIM = Path(__file__).resolve().parents[1] / "tests" / "shim"  # the suite's redirect to the fakes
 PATIENCE = 60.0  # seconds for `lambert serve` to connect, or for its answers to arrive
 COMMANDS = 100  # interactions per platform sent to the serving process before the second reading
 ADAPTER_LIBRARIES = ("discord", "slack_bolt", "slack_sdk")
