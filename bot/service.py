@@ -152,6 +152,17 @@ class QuoteService:
             return None
         return query.with_terms(tuple(fixed))
 
+    def themes_matching(self, text: str) -> list[tuple[ThemeInfo, str]]:
+        """Themes any of whose names starts with `text` (all when it is empty), in corpus order,
+        each with the name to suggest: the alias typed, else the slug."""
+        typed = normalise_name(text)
+        found = []
+        for info, names, aliases in self._names:
+            if not typed or any(n.startswith(typed) for n in names):
+                value = next((a for a, name in aliases if name.startswith(typed)), info.theme.slug)
+                found.append((info, value))
+        return found
+
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
         """Choices while typing: matching themes, then quotes whose topic matches, then quotes
         whose text does.
@@ -160,13 +171,10 @@ class QuoteService:
         letters is too slow on a big corpus for a list that changes on every keystroke. They
         wait for the last word to have MIN_PREFIX letters; themes match from the first.
         """
-        typed = normalise_name(text)
-        choices: list[Suggestion] = []
-        for info, names, aliases in self._names:
-            t = info.theme
-            if not typed or any(n.startswith(typed) for n in names):
-                value = next((a for a, name in aliases if name.startswith(typed)), t.slug)
-                choices.append(Suggestion(f"{t.title} ({info.count})", value))
+        choices = [
+            Suggestion(f"{info.theme.title} ({info.count})", value)
+            for info, value in self.themes_matching(text)
+        ]
         query = parse_query(text)
         match = to_fts(query, prefix_last=True)
         still_short = bool(query.terms) and len(query.terms[-1]) < MIN_PREFIX

@@ -12,7 +12,6 @@ from discord import app_commands
 from bot import commands
 from bot.adapters.discord_embeds import cut
 from bot.adapters.discord_views import Responder, request_context
-from bot.search import normalise_name
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
@@ -96,14 +95,12 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     async def theme_choices(
         _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = normalise_name(current)
-        choices = []
-        for info in responder.service.themes():
-            t = info.theme
-            if any(normalise_name(n).startswith(typed) for n in (t.slug, t.title, *t.aliases)):
-                label = cut(f"{t.title} ({info.count})", CHOICE_CHARS)
-                choices.append(app_commands.Choice(name=label, value=t.slug))
-        return choices[:MAX_CHOICES]
+        return [
+            app_commands.Choice(
+                name=cut(f"{info.theme.title} ({info.count})", CHOICE_CHARS), value=info.theme.slug
+            )
+            for info, _ in responder.service.themes_matching(current)
+        ][:MAX_CHOICES]
 
     @group.command(name="off", description="Stop a channel's daily quote")
     @app_commands.describe(channel="which channel (default: this one)")
