@@ -209,6 +209,14 @@ class QuoteStore:
         async with self.conn.execute(sql, (theme,) if theme else ()) as cur:
             return [row[0] for row in await cur.fetchall()]
 
+    async def ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` quote ids that start with `prefix`: a range on the id index."""
+        rows = await self._rows(
+            "SELECT id FROM quotes WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+        return [row[0] for row in rows]
+
     async def search(
         self, match: str, *, limit: int, theme: str | None = None, count: bool = True
     ) -> tuple[list[Quote], int]:
