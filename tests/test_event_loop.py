@@ -34,6 +34,10 @@ from tests.test_search_text import HOSTILE
 
 QUOTES = 100_000
 SLOW = 0.1  # seconds: the issue's threshold for a callback
+# Loading hands every heavy step to a thread: a step that keeps 20 ms of CPU on the loop's own
+# thread is load work done in the wrong place (decoding 35 MB was 21 ms, full garbage
+# collections over the half-loaded corpus 37-110 ms), even when it happens to finish quickly.
+LOAD_STEP_CPU = 0.02
 MADE_UP_WORDS = 20_000  # a big corpus's long tail of rare words, beside the real ones
 SYLLABLES = "ka lo mi ren tor va sel qui dra mon pex lu zan fi gor bel tri sko nar wen"
 SOURCES = ("Interconnects", "Latent Space", "Podcast", "Talk", "Lecture notes")
@@ -65,7 +69,8 @@ class Slow:
 @contextmanager
 def watching_slow_callbacks(loop: asyncio.AbstractEventLoop) -> Iterator[list[Slow]]:
     """Debug mode with a 100 ms threshold on `loop` (asyncio then logs each slow callback,
-    shown by pytest on a failure); yields the slow callbacks, measured."""
+    shown by pytest on a failure); yields the callbacks that took that long, or that spent
+    LOAD_STEP_CPU on the loop's thread, measured."""
     found: list[Slow] = []
     run = asyncio.events.Handle._run
 
@@ -74,11 +79,11 @@ def watching_slow_callbacks(loop: asyncio.AbstractEventLoop) -> Iterator[list[Sl
         try:
             run(handle)
         finally:
-            took = time.perf_counter() - wall
-            if took >= SLOW:
+            took, worked = time.perf_counter() - wall, time.thread_time() - cpu
+            if took >= SLOW or worked >= LOAD_STEP_CPU:
                 # A task's step shows the task (its name says which request it is).
                 what = getattr(handle._callback, "__self__", handle)  # type: ignore[attr-defined]
-                found.append(Slow(repr(what)[:300], took, time.thread_time() - cpu))
+                found.append(Slow(repr(what)[:300], took, worked))
 
     was_debug, was_slow = loop.get_debug(), loop.slow_callback_duration
     loop.set_debug(True)
@@ -215,7 +220,7 @@ def burst(big: BigCorpus, service: QuoteService, n: int = 200) -> list[Request]:
 
 def test_the_100k_corpus_loads_without_blocking_the_loop(big_corpus: BigCorpus) -> None:
     slow = big_corpus.slow_during_load
-    assert [s for s in slow if s.own_work] == [], "\n".join(map(str, slow))
+    assert [s for s in slow if s.cpu >= LOAD_STEP_CPU] == [], "\n".join(map(str, slow))
     assert big_corpus.load_seconds < 60
 
 
