@@ -137,8 +137,11 @@ def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def bolt_ack_only(secret: str, client: AsyncWebClient) -> AsyncIterator[str]:
-    """slack-bolt itself: the same AsyncApp plumbing with a listener that only acks."""
-    app = AsyncApp(name="ack-only", client=client, signing_secret=secret)
+    """slack-bolt itself: the same AsyncApp plumbing, in the same mode, with a listener that
+    only acks."""
+    app = AsyncApp(
+        name="ack-only", client=client, signing_secret=secret, process_before_response=True
+    )
 
     async def command(ack: Any) -> None:
         await ack()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,6 +27,13 @@ class InFlight:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    def start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run `work` in a task tracked from this moment (and strongly held until it ends)."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def drain(self, grace: float) -> None:
         """Wait for every tracked task but the caller's, at most `grace` seconds."""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -66,27 +65,31 @@ def _user_name(user: dict[str, Any]) -> str:
 
 
 class SlackHandlers:
-    """The listeners bolt calls. Each acks first, then works, and never shows a traceback."""
+    """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
 
     def __init__(self, service: QuoteService, admins: frozenset[str]) -> None:
         self.service = service
         self.admins = admins
         self.in_flight = InFlight()
 
-    @asynccontextmanager
-    async def _work(self, respond: Respond, what: str) -> AsyncIterator[None]:
-        """Tracks the answer for close(), and turns any failure into a short ephemeral."""
-        with self.in_flight.track():
+    def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
+        """Answer in a task of our own, so the listener returns at once after its ack().
+
+        bolt runs in process_before_response mode (see build_app): the ack goes back to
+        Slack as soon as the listener returns, instead of bolt polling for it every 10 ms.
+        The task is tracked for close(), and any failure becomes a short ephemeral.
+        """
+        self.in_flight.start(self._reporting_failure(what, respond, work), name=f"slack {what}")
+
+    async def _reporting_failure(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: %s failed", what)  # the formatter redacts tokens
             try:
-                yield
+                await respond(response_type="ephemeral", replace_original=False, **error_message())
             except Exception:
-                log.exception("slack: %s failed", what)  # the formatter redacts tokens
-                try:
-                    await respond(
-                        response_type="ephemeral", replace_original=False, **error_message()
-                    )
-                except Exception:
-                    log.exception("slack: could not report the failure of %s", what)
+                log.exception("slack: could not report the failure of %s", what)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         """Wait for answers in progress (bolt runs them as tasks after the ack)."""
@@ -107,58 +110,65 @@ class SlackHandlers:
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         await ack()  # before anything that can wait: Slack gives up after 3 seconds
-        async with self._work(respond, COMMAND):
-            text, user_id = str(command.get("text", "")), str(command["user_id"])
-            ctx = RequestContext(
-                platform="slack",
-                channel=str(command["channel_id"]),
-                user=user_id,
-                user_name=str(command.get("user_name", "")),
-                is_admin=needs_admin(text) and await self.is_admin(client, user_id),
-            )
-            reply = await answer(self.service, text, ctx)
-            await respond(response_type="ephemeral", **reply_message(reply))
+        self._after_ack(COMMAND, respond, self._answer(command, respond, client))
+
+    async def _answer(
+        self, command: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        text, user_id = str(command.get("text", "")), str(command["user_id"])
+        ctx = RequestContext(
+            platform="slack",
+            channel=str(command["channel_id"]),
+            user=user_id,
+            user_name=str(command.get("user_name", "")),
+            is_admin=needs_admin(text) and await self.is_admin(client, user_id),
+        )
+        reply = await answer(self.service, text, ctx)
+        await respond(response_type="ephemeral", **reply_message(reply))
 
     async def post(
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         await ack()
-        async with self._work(respond, "Post"):
-            quote = await self.service.quote(_action_value(body))
-            if quote is None:
-                await respond(
-                    replace_original=True,
-                    text="That quote is no longer in the corpus. Try /lambert again.",
-                )
-                return
-            message = shared_message(quote, _user_name(body.get("user") or {}))
-            try:
-                await client.chat_postMessage(
-                    channel=_channel_id(body), unfurl_links=False, unfurl_media=False, **message
-                )
-            except SlackApiError as exc:
-                if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
-                    raise
-                await respond(response_type="in_channel", replace_original=False, **message)
-            log.info(
-                "slack: shared quote=%s channel=%s user=%s",
-                quote.id,
-                _channel_id(body),
-                (body.get("user") or {}).get("id"),
+        self._after_ack("Post", respond, self._share(body, respond, client))
+
+    async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+        quote = await self.service.quote(_action_value(body))
+        if quote is None:
+            await respond(
+                replace_original=True,
+                text="That quote is no longer in the corpus. Try /lambert again.",
             )
-            await respond(delete_original=True)
+            return
+        message = shared_message(quote, _user_name(body.get("user") or {}))
+        try:
+            await client.chat_postMessage(
+                channel=_channel_id(body), unfurl_links=False, unfurl_media=False, **message
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
+                raise
+            await respond(response_type="in_channel", replace_original=False, **message)
+        log.info(
+            "slack: shared quote=%s channel=%s user=%s",
+            quote.id,
+            _channel_id(body),
+            (body.get("user") or {}).get("id"),
+        )
+        await respond(delete_original=True)
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        async with self._work(respond, "Shuffle"):
-            request, after = read_shuffle_value(_action_value(body))
-            reply = await another(self.service, request, after)
-            await respond(replace_original=True, **reply_message(reply))
+        self._after_ack("Shuffle", respond, self._shuffle(body, respond))
+
+    async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
+        request, after = read_shuffle_value(_action_value(body))
+        reply = await another(self.service, request, after)
+        await respond(replace_original=True, **reply_message(reply))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
-        async with self._work(respond, "Cancel"):
-            await respond(delete_original=True)
+        self._after_ack("Cancel", respond, respond(delete_original=True))
 
 
 def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
@@ -166,11 +176,15 @@ def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: s
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.
+    # process_before_response: bolt answers Slack when a listener returns, and ours return
+    # right after ack() (their work runs in tasks of their own). Without it bolt starts the
+    # listener in a task and polls for its ack every 10 ms: acks waited 10 ms at least.
     app = AsyncApp(
         name="lambert",
         client=client,
         signing_secret=signing_secret,
         logger=logging.getLogger("slack_bolt.lambert"),
+        process_before_response=True,
     )
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
