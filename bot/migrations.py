@@ -91,6 +91,15 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        3,
+        (
+            # The scheduler holding a `claimed` or `sending` day (bot/worker_lease.py): another
+            # process takes the day back only once that worker is gone. NULL: a claim made
+            # before this column existed, or where no lease can be held (always taken back).
+            "ALTER TABLE daily_posts ADD COLUMN worker TEXT",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -42,6 +43,7 @@ class DayRecord:
     attempts: int
     next_attempt_at: datetime | None
     claimed_at: datetime
+    worker: str | None = None  # the lease of the scheduler holding a claimed or sending day
 
     @property
     def key(self) -> DayKey:
@@ -76,6 +78,7 @@ def _record(row: aiosqlite.Row) -> DayRecord:
         attempts=row["attempts"],
         next_attempt_at=_instant(row["next_attempt_at"]),
         claimed_at=datetime.fromisoformat(row["claimed_at"]),
+        worker=row["worker"],
     )
 
 
@@ -107,11 +110,18 @@ class PostHistory:
             return {(r.platform, r.channel): r for r in map(_record, await cursor.fetchall())}
 
     async def claim(
-        self, platform: str, channel: str, day: date, theme: str | None, now: datetime
+        self,
+        platform: str,
+        channel: str,
+        day: date,
+        theme: str | None,
+        now: datetime,
+        worker: str | None = None,
     ) -> Claim | None:
         """Take the day and draw its quote, or None when a row already holds the day.
 
         Both happen in one write transaction, so of two processes only one gets the claim.
+        `worker` is the claiming scheduler's lease (bot/worker_lease.py).
         """
         token = uuid.uuid4().hex
         async with write_transaction(self.conn):
@@ -122,19 +132,22 @@ class PostHistory:
                 return None
             await self.conn.execute(
                 "INSERT INTO daily_posts (platform, channel, local_date, status, quote_id, "
-                "attempts, claim_token, claimed_at) VALUES (?, ?, ?, 'claimed', ?, 1, ?, ?)",
-                (platform, channel, day.isoformat(), quote_id, token, now.isoformat()),
+                "attempts, claim_token, claimed_at, worker) "
+                "VALUES (?, ?, ?, 'claimed', ?, 1, ?, ?, ?)",
+                (platform, channel, day.isoformat(), quote_id, token, now.isoformat(), worker),
             )
         return Claim(platform, channel, day, quote_id, token, 1)
 
-    async def reclaim(self, record: DayRecord, theme: str | None, now: datetime) -> Claim | None:
+    async def reclaim(
+        self, record: DayRecord, theme: str | None, now: datetime, worker: str | None = None
+    ) -> Claim | None:
         """Take a `retrying` day back for another attempt, or None if another process did."""
         token = uuid.uuid4().hex
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
                 f"UPDATE daily_posts SET status = 'claimed', claim_token = ?, claimed_at = ?, "
-                f"attempts = attempts + 1 WHERE {_KEY} AND status = 'retrying'",
-                (token, now.isoformat(), *self._key(record.key)),
+                f"worker = ?, attempts = attempts + 1 WHERE {_KEY} AND status = 'retrying'",
+                (token, now.isoformat(), worker, *self._key(record.key)),
             )
             if cursor.rowcount == 0:
                 return None
@@ -221,8 +234,10 @@ class PostHistory:
             )
         return cursor.rowcount > 0
 
-    async def recover_claims(self, now: datetime) -> tuple[list[DayRecord], list[DayRecord]]:
-        """Settle claims with no outcome, left by a process that stopped (call at start-up).
+    async def recover_claims(
+        self, now: datetime, holder_alive: Callable[[str | None], bool] = lambda _: False
+    ) -> tuple[list[DayRecord], list[DayRecord]]:
+        """Settle the claims of schedulers that are gone (`holder_alive` says which are not).
 
         A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
         `sending` day may have been posted: it becomes `unknown` and is never posted again
@@ -233,17 +248,22 @@ class PostHistory:
             async with self.conn.execute(
                 "SELECT * FROM daily_posts WHERE status IN ('claimed', 'sending')"
             ) as cursor:
-                left = [_record(row) for row in await cursor.fetchall()]
-            await self.conn.execute(
-                "UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, "
-                "reason = 'the process stopped before posting' WHERE status = 'claimed'",
-                (now.isoformat(),),
-            )
-            await self.conn.execute(
-                "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
-                "WHERE status = 'sending'",
-                (unknown, now.isoformat()),
-            )
+                held = [_record(row) for row in await cursor.fetchall()]
+            alive = {w: holder_alive(w) for w in {r.worker for r in held}}
+            left = [r for r in held if not alive[r.worker]]
+            for record in left:
+                if record.status is PostStatus.CLAIMED:
+                    await self.conn.execute(
+                        "UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, "
+                        f"reason = 'the process stopped before posting' WHERE {_KEY}",
+                        (now.isoformat(), *self._key(record.key)),
+                    )
+                else:
+                    await self.conn.execute(
+                        "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
+                        f"WHERE {_KEY}",
+                        (unknown, now.isoformat(), *self._key(record.key)),
+                    )
         retried = [r for r in left if r.status is PostStatus.CLAIMED]
         return retried, [r for r in left if r.status is PostStatus.SENDING]
 

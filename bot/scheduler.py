@@ -15,6 +15,7 @@ from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostE
 from bot.post_history import Claim, DayKey, DayRecord, PostHistory
 from bot.schedules import Schedule, ScheduleStore
 from bot.service import QuoteService
+from bot.worker_lease import WorkerLease, lease_folder
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Scheduler:
             name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
         }
         self._in_flight: set[asyncio.Task[None]] = set()
+        self.lease = WorkerLease(None)  # held while claims may be under way; see _start
         self._started = False
         self._running = False
 
@@ -112,11 +114,15 @@ class Scheduler:
         """One pass at the clock's instant; returns once every post it started has an outcome."""
         await self._start()
         report = TickReport()
-        tasks = await self._pass(self.clock.now(), report)
+        self.lease.acquire()
         try:
-            await asyncio.gather(*tasks)
+            tasks = await self._pass(self.clock.now(), report)
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                self._in_flight.difference_update(tasks)
         finally:
-            self._in_flight.difference_update(tasks)
+            self.lease.release()
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -126,6 +132,7 @@ class Scheduler:
         self._running = True
         try:
             await self._start()
+            self.lease.acquire()
             while not stop.is_set():
                 self.schedules.changed.clear()
                 now = self.clock.now()
@@ -137,16 +144,27 @@ class Scheduler:
                     wake = now + self.rescan
                 await self._sleep(wake, stop)
         finally:
-            # Never cancel a post: a cancelled one leaves its day `unknown`.
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
-            self._in_flight.clear()
-            self._running = False
+            try:
+                # Never cancel a post: a cancelled one leaves its day `unknown`.
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+                self._in_flight.clear()
+            finally:
+                # Even when cut short: what is still sending is now another start's to report.
+                self.lease.release()
+                self._running = False
 
     async def _start(self) -> None:
         if self._started:
             return
         self._started = True
-        retried, unknown = await self.history.recover_claims(self.clock.now())
+        async with self.service.store.conn.execute("PRAGMA database_list") as cursor:
+            main_file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
+        self.lease = WorkerLease(lease_folder(main_file))
+
+    async def _recover(self, now: datetime) -> None:
+        """Take back the days of schedulers that are gone (every pass: one may die at any time,
+        while this one runs); a live one's claims are its own to finish."""
+        retried, unknown = await self.history.recover_claims(now, self.lease.holder_alive)
         for record in retried:
             log.info(
                 "daily post for %s/%s on %s was claimed but never sent (a process stopped): "
@@ -173,7 +191,9 @@ class Scheduler:
         return schedules, records
 
     async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:
-        """Record misses and give-ups, claim what is due, and start those posts."""
+        """Take back abandoned days, record misses and give-ups, claim what is due, and start
+        those posts."""
+        await self._recover(now)
         schedules, records = await self._load(now)
         tasks = []
         for due in due_posts(now, schedules, records, self.catchup):
@@ -189,9 +209,11 @@ class Scheduler:
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
         s, day = due.schedule, due.local_date
         if due.action is Action.POST:
-            return await self.history.claim(s.platform, s.channel, day, s.theme, now)
+            return await self.history.claim(
+                s.platform, s.channel, day, s.theme, now, self.lease.token
+            )
         if due.action is Action.RETRY and due.record is not None:
-            return await self.history.reclaim(due.record, s.theme, now)
+            return await self.history.reclaim(due.record, s.theme, now, self.lease.token)
         if due.action is Action.MISS:
             if await self.history.record_missed(s.platform, s.channel, day, now):
                 log.warning("daily post for %s on %s missed: too late to post", s.where, day)

@@ -25,6 +25,7 @@ from tests.test_daily_plan import DST_ROWS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+DAY = date(2025, 3, 10)
 ADMIN = RequestContext(platform="console", channel="general", user="op", is_admin=True)
 
 
@@ -280,6 +281,45 @@ async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
     assert "may or may not have gone out" in caplog.text
     status = await answer_daily(service, "", ADMIN, clock)
     assert any("unknown for 2025-03-10" in line for line in status.lines)
+
+
+async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_gone(
+    service: QuoteService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two schedulers on one database: while the other holds its worker lease, its claims
+    are its own (no false alarm); once it is gone, this one's next pass settles them, with
+    no restart. Cancelling the other's tick stands in for its process dying mid-post."""
+    for channel in ("a", "b"):
+        await save(service, channel, utc("2025-03-09T23:00"))
+    due = utc("2025-03-10T08:00")
+    other_poster = RecordingPoster("console", FakeClock(due), max_in_flight=1)
+    other_poster.gates["*"] = asyncio.Event()  # its first post hangs, the second waits
+    other = scheduler(service, FakeClock(due), other_poster)
+    other_tick = asyncio.create_task(other.tick())
+    await eventually(lambda: other_poster.active == 1, "the other scheduler's post")
+
+    clock = FakeClock(due)
+    poster = RecordingPoster("console", clock)
+    history = PostHistory(service.store.conn)
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        loop_scheduler = scheduler(service, clock, poster, rescan=timedelta(minutes=1))
+        async with running(loop_scheduler, clock) as loop:
+            await loop.settle()
+            held = {r.channel: r.status for r in (await history.records_since(DAY)).values()}
+            assert sorted(held.values()) == [PostStatus.CLAIMED, PostStatus.SENDING]
+            assert poster.posts == [] and "may or may not" not in caplog.text
+
+            other_tick.cancel()  # gone, mid-post: its lease is released, its rows left
+            with pytest.raises(asyncio.CancelledError):
+                await other_tick
+            await loop.run_until(due + timedelta(minutes=5))
+
+    after = {r.channel: r.status for r in (await history.records_since(DAY)).values()}
+    sending = next(c for c, status in held.items() if status is PostStatus.SENDING)
+    claimed = next(c for c, status in held.items() if status is PostStatus.CLAIMED)
+    assert after == {sending: PostStatus.UNKNOWN, claimed: PostStatus.POSTED}
+    assert [(p.channel, p.at) for p in poster.posts] == [(claimed, due + timedelta(minutes=1))]
+    assert f"console/{sending} on 2025-03-10 (quote" in caplog.text
 
 
 async def test_a_day_claimed_but_never_sent_is_posted_once_after_a_restart(

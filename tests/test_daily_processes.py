@@ -39,6 +39,12 @@ def statuses(db: Path) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in rows]
 
 
+def leases(db: Path) -> list[str]:
+    """The worker lease files beside the database (bot/worker_lease.py)."""
+    folder = db.with_name(db.name + "-workers")
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
 def tick_json(db: Path, at: str) -> tuple[dict[str, Any], str]:
     done = subprocess.run(
         lambert(db, "daily", "tick", "--at", at, "--json"),
@@ -110,16 +116,19 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
             assert stuck.poll() is None, "the tick finished instead of blocking in the post"
             assert time.monotonic() < deadline, "the tick never started sending"
             time.sleep(0.02)  # a real process: it is waited for, not faked
+        assert len(leases(db_path)) == 1  # the stuck tick's, held while it posts
         stuck.send_signal(signal.SIGKILL)
         assert stuck.wait(timeout=PATIENCE) == -signal.SIGKILL
     finally:
         os.close(read_end)
         os.close(write_end)
 
+    # The OS dropped the dead tick's lock at once: the next start takes its day back.
     report, log = tick_json(db_path, NINE_BERLIN)
     assert report == {"posted": [], "missed": [], "failed": []}
     assert "WARNING" in log and "may or may not have gone out" in log
     assert statuses(db_path) == [("general", "2025-03-10", "unknown")]
+    assert leases(db_path) == []  # the dead one's file went with it
     later_that_day, _ = tick_json(db_path, "2025-03-10T15:00:00Z")
     assert later_that_day["posted"] == []
 
@@ -150,12 +159,15 @@ def test_a_second_process_ticking_while_the_first_is_mid_post_does_not_post(
             assert first.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
 
-        second, _ = tick_json(db_path, NINE_BERLIN)
+        second, log = tick_json(db_path, NINE_BERLIN)
         assert second == {"posted": [], "missed": [], "failed": []}
+        # The first still holds its lease: its day is left to it, with no false alarm.
+        assert "may or may not have gone out" not in log
+        assert statuses(db_path) == [("general", "2025-03-10", "sending")]
 
         printed = reader.read().lstrip(b"\0").decode()  # unblocks the first, to the end
     assert first.wait(timeout=PATIENCE) == 0
     assert printed.count("[daily quote for #general]") == 1
     assert "posted console/general 2025-03-10" in printed
-    # The second's start guessed the claim was abandoned; the first's outcome overwrote that.
     assert statuses(db_path) == [("general", "2025-03-10", "posted")]
+    assert leases(db_path) == []  # both released theirs on the way out
