@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from bot.adapters.discord_bot import DiscordPlatform
 from bot.adapters.discord_embeds import ERROR_TEXT
 from bot.adapters.discord_post import make_client
-from bot.adapters.discord_views import CANCELLED, NOT_YOURS, POSTED
+from bot.adapters.discord_views import BOOT, CANCELLED, EXPIRED, NOT_YOURS, POSTED
 from bot.config import Secret, Settings, load_settings
 from bot.runtime import open_service
 from bot.service import QuoteService
@@ -114,6 +115,36 @@ async def test_cancel_removes_the_preview(fake) -> None:
     gone = await fake.next_webhook_message()
     assert (gone.kind, gone.target) == ("delete", "@original")
     assert fake.channel_messages == []
+
+
+def as_if_shown_before_a_restart(preview: Callback) -> dict[str, Any]:
+    """The preview's message as Discord still shows it after lambert restarted: the same,
+    except that its buttons name the process that showed it, which is gone."""
+    assert preview.message is not None
+    message: dict[str, Any] = json.loads(json.dumps(preview.message))
+    gone = "deadbeef" if BOOT != "deadbeef" else "feedface"  # any other process's id
+    for row in message["components"]:
+        for button in row["components"]:
+            assert f":{BOOT}:" in button["custom_id"]
+            button["custom_id"] = button["custom_id"].replace(f":{BOOT}:", f":{gone}:")
+    return message
+
+
+@pytest.mark.parametrize("label", ["Post to channel", "Another", "Cancel"])
+async def test_a_click_on_a_preview_from_before_a_restart_says_so(fake, label) -> None:
+    old = as_if_shown_before_a_restart(await ask(fake, "dpo"))
+    await fake.send_interaction(fake.component_click(custom_id(old, label), old))
+    update = await fake.next_callback()
+    assert (update.type, update.content, update.components) == (7, EXPIRED, [])
+    assert fake.channel_messages == []  # nothing posted on the old preview's behalf
+
+
+async def test_this_processs_previews_are_not_taken_for_old_ones(fake) -> None:
+    preview = await ask(fake, "dpo")
+    await fake.send_interaction(fake.component_click(custom_id(preview, "Cancel"), preview))
+    assert (await fake.next_callback()).content == CANCELLED
+    await fake.settle()
+    assert all(c.content != EXPIRED for c in fake.callbacks)
 
 
 async def test_search_words_then_another_walks_the_ranking(fake) -> None:

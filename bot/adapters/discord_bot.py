@@ -12,7 +12,7 @@ from bot import commands
 from bot.adapters.discord_daily import build_daily_group
 from bot.adapters.discord_embeds import cut
 from bot.adapters.discord_post import DiscordPoster, make_client, token_of
-from bot.adapters.discord_views import Responder, request_context
+from bot.adapters.discord_views import ExpiredPreviewButton, Responder, request_context
 from bot.config import ConfigError, Settings
 from bot.service import QuoteService
 
@@ -84,6 +84,7 @@ class DiscordPlatform:
         self.client = client or make_client()
         self.responder = Responder(service)
         self.tree = build_tree(self.client, self.responder)
+        self.client.add_dynamic_items(ExpiredPreviewButton)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -28,6 +30,15 @@ NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your
 POSTED = "Posted to the channel."
 CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
+EXPIRED = (
+    "This preview is from before lambert restarted, so its buttons no longer work. "
+    "Use /lambert again."
+)
+
+# A preview's buttons name the process that showed it: after a restart, Discord still shows
+# the old buttons (for up to 15 minutes), and ExpiredPreviewButton answers their clicks.
+BOOT = secrets.token_hex(4)
+PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
 def request_context(interaction: discord.Interaction) -> RequestContext:
@@ -128,6 +139,13 @@ class Preview(discord.ui.View):
         self.responder = responder
         self.origin = origin  # its token edits the preview on timeout (valid 15 minutes)
         self.owner_id = origin.user.id
+        nonce = secrets.token_hex(4)
+        for button, action in (
+            (self.post_button, "post"),
+            (self.another_button, "another"),
+            (self.cancel_button, "cancel"),
+        ):
+            button.custom_id = PREVIEW_ID.format(boot=BOOT, nonce=nonce, action=action)
         self.show(reply)
 
     def show(self, reply: QuoteReply) -> None:
@@ -214,6 +232,39 @@ class Preview(discord.ui.View):
     ) -> None:
         log.error("discord: preview button failed", exc_info=error)
         await self.responder.report_failure(interaction, "preview button")
+
+
+class ExpiredPreviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Another process's previews only: this one's are answered by their live Preview.
+    template=re.compile(
+        PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
+    ),
+):
+    """A click on a preview shown before a restart: its Preview (and its state) is gone.
+
+    Rather than let Discord say "This interaction failed", the preview keeps its quote, loses
+    its buttons and says what to do. Register with `client.add_dynamic_items`.
+    """
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ExpiredPreviewButton:
+        if not isinstance(item, discord.ui.Button):
+            raise TypeError(f"not a button: {item!r}")
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        log.info("discord: click on a preview from before a restart (%s)", self.custom_id)
+        try:
+            await interaction.response.edit_message(content=EXPIRED, view=None)
+        except discord.HTTPException as exc:
+            log.info("discord: expired preview not updated (%s)", exc.status)
 
 
 async def replace(
