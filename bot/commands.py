@@ -23,13 +23,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """Who asked, where. `is_admin` is decided by the adapter, which knows the platform's roles."""
+    """Who asked, where. `is_admin` is decided by the adapter, which knows the platform's roles,
+    and `admin_means` says in the platform's words who counts, for a refusal to name it."""
 
     platform: str = "console"
     channel: str = "console"
     user: str = "console"
     user_name: str = ""
     is_admin: bool = False
+    admin_means: str = "an admin role here"
 
 
 def strip_command(text: str) -> str:

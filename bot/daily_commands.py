@@ -22,12 +22,6 @@ USAGE = (
     f"`{DAILY} off` stops it",
     f"`{DAILY}` shows when the next one comes and how the last one went",
 )
-# Who counts as an admin is each adapter's decision; this names it so a refusal can say so.
-ADMIN_ROLE = {
-    "discord": "the Manage Server permission",
-    "slack": "a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
-    "console": "the local operator",
-}
 
 
 async def answer_daily(
@@ -35,11 +29,10 @@ async def answer_daily(
 ) -> TextReply:
     """The reply to `/lambert daily <text>`. Refuses non-admins before reading or writing."""
     if not ctx.is_admin:
-        role = ADMIN_ROLE.get(ctx.platform, "an admin role on this server")
         return TextReply(
             "Only admins can manage the daily quote.",
             (
-                f"Turning it on or off, or seeing its status, needs {role}.",
+                f"Turning it on or off, or seeing its status, needs {ctx.admin_means}.",
                 "Ask an admin to run the command here.",
             ),
             ok=False,

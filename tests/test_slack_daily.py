@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,7 @@ async def test_a_member_is_refused_and_nothing_is_written(
 
     assert reply["response_type"] == "ephemeral"
     assert "Only admins" in reply["blocks"][0]["text"]["text"]
+    assert "workspace admin or owner" in json.dumps(reply)
     assert await schedules(service).all() == []
     assert (await fake_slack.next_call("users.info")).args["user"] == MEMBER_ID
 

@@ -41,6 +41,9 @@ BOOT = secrets.token_hex(4)
 PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
+ADMIN_MEANS = "the Manage Server permission"
+
+
 def request_context(interaction: discord.Interaction) -> RequestContext:
     """Who asked, where; an admin is whoever may manage the server (or is an administrator)."""
     perms = interaction.permissions
@@ -50,6 +53,7 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
         user=str(interaction.user.id),
         user_name=interaction.user.display_name,
         is_admin=perms.manage_guild or perms.administrator,
+        admin_means=ADMIN_MEANS,
     )
 
 

@@ -38,6 +38,8 @@ ACK_GRACE = 3.0  # seconds close() waits for Socket Mode acks in hand (Slack's o
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 
+ADMIN_MEANS = "a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)"
+
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
 
@@ -122,6 +124,7 @@ class SlackHandlers:
             user=user_id,
             user_name=str(command.get("user_name", "")),
             is_admin=needs_admin(text) and await self.is_admin(client, user_id),
+            admin_means=ADMIN_MEANS,
         )
         reply = await answer(self.service, text, ctx)
         await respond(response_type="ephemeral", **reply_message(reply))
