@@ -12,8 +12,9 @@ import pytest
 
 from bot.adapters.discord_bot import DiscordPlatform
 from bot.adapters.discord_embeds import ERROR_TEXT
+from bot.adapters.discord_expired import BOOT, EXPIRED
 from bot.adapters.discord_post import make_client
-from bot.adapters.discord_views import BOOT, CANCELLED, EXPIRED, NOT_YOURS, POSTED
+from bot.adapters.discord_views import CANCELLED, NOT_YOURS, POSTED
 from bot.config import Secret, Settings, load_settings
 from bot.runtime import open_service
 from bot.service import QuoteService

@@ -11,8 +11,9 @@ from discord import app_commands
 from bot import commands
 from bot.adapters.discord_daily import build_daily_group
 from bot.adapters.discord_embeds import cut
+from bot.adapters.discord_expired import ExpiredPreviewButton
 from bot.adapters.discord_post import DiscordPoster, make_client, token_of
-from bot.adapters.discord_views import ExpiredPreviewButton, Responder, request_context
+from bot.adapters.discord_views import Responder, request_context
 from bot.config import ConfigError, Settings
 from bot.service import QuoteService
 

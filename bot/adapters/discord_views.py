@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ import discord
 
 from bot import commands
 from bot.adapters.discord_embeds import ERROR_TEXT, Message, reply_message, shared_message
+from bot.adapters.discord_expired import BOOT, PREVIEW_ID
 from bot.commands import RequestContext
 from bot.inflight import InFlight
 from bot.replies import QuoteReply, Reply
@@ -30,15 +30,6 @@ NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your
 POSTED = "Posted to the channel."
 CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
-EXPIRED = (
-    "This preview is from before lambert restarted, so its buttons no longer work. "
-    "Use /lambert again."
-)
-
-# A preview's buttons name the process that showed it: after a restart, Discord still shows
-# the old buttons (for up to 15 minutes), and ExpiredPreviewButton answers their clicks.
-BOOT = secrets.token_hex(4)
-PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
 ADMIN_MEANS = "the Manage Server permission"
@@ -236,39 +227,6 @@ class Preview(discord.ui.View):
     ) -> None:
         log.error("discord: preview button failed", exc_info=error)
         await self.responder.report_failure(interaction, "preview button")
-
-
-class ExpiredPreviewButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    # Another process's previews only: this one's are answered by their live Preview.
-    template=re.compile(
-        PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
-    ),
-):
-    """A click on a preview shown before a restart: its Preview (and its state) is gone.
-
-    Rather than let Discord say "This interaction failed", the preview keeps its quote, loses
-    its buttons and says what to do. Register with `client.add_dynamic_items`.
-    """
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ExpiredPreviewButton:
-        if not isinstance(item, discord.ui.Button):
-            raise TypeError(f"not a button: {item!r}")
-        return cls(item)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        log.info("discord: click on a preview from before a restart (%s)", self.custom_id)
-        try:
-            await interaction.response.edit_message(content=EXPIRED, view=None)
-        except discord.HTTPException as exc:
-            log.info("discord: expired preview not updated (%s)", exc.status)
 
 
 async def replace(
