@@ -114,14 +114,13 @@ class Scheduler:
         """One pass at the clock's instant; returns once every post it started has an outcome."""
         await self._start()
         report = TickReport()
+        tasks: list[asyncio.Task[None]] = []
         self.lease.acquire()
         try:
             tasks = await self._pass(self.clock.now(), report)
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                self._in_flight.difference_update(tasks)
+            await asyncio.gather(*tasks)
         finally:
+            self._in_flight.difference_update(tasks)
             self.lease.release()
         return report
 
