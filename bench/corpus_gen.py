@@ -9,8 +9,8 @@ from itertools import accumulate
 from pathlib import Path
 
 from bot.config import default_corpus_path
-from bot.corpus import load_corpus
-from bot.search import STOPWORDS, words
+from bot.quotes.corpus import load_corpus
+from bot.quotes.search import STOPWORDS, words
 
 SOURCES = ("Interconnects", "Latent Space", "Podcast", "Talk", "Ai2 blog", "Lecture notes")
 SYLLABLES = (

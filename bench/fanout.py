@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from bench.context import REAL, Bench, label
 from bench.report import INFO, MISS, PASS, Row
-from bot.models import Quote
+from bot.daily.scheduler import Scheduler, StoppedClock
+from bot.daily.schedules import write_transaction
+from bot.quotes.models import Quote
 from bot.runtime import open_service
-from bot.scheduler import Scheduler, StoppedClock
-from bot.schedules import write_transaction
 
 FANOUT = "fan-out"
 PLATFORM = "discord"

@@ -59,7 +59,7 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 def heartbeats(db: Path) -> set[str]:
-    """The platforms `lambert serve` reports as connected (bot/health.py)."""
+    """The platforms `lambert serve` reports as connected (bot/serving/health.py)."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             rows = conn.execute("SELECT key FROM meta WHERE key LIKE 'heartbeat:%'").fetchall()

@@ -19,9 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.context import REAL, Bench
 from bench.report import MISS, PASS, Row, median, p99, timed_row
-from bot.adapters.slack import EVENTS_PATH, create_platform
-from bot.adapters.slack_post import web_client
-from bot.commands import COMMAND
+from bot.adapters.slack.app import EVENTS_PATH, create_platform
+from bot.adapters.slack.poster import web_client
+from bot.chat.grammar import COMMAND
 from bot.config import Secret
 from bot.runtime import open_service
 from tests.fakes.slack_platform import BOT_TOKEN, SIGNING_SECRET

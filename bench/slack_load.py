@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.adapters.slack_blocks import ERROR_TEXT
+from bot.adapters.slack.blocks import ERROR_TEXT
 from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, signed_headers, slash_command_form
 
 TEXTS = ("dpo", "reward hacking", "", "search rubicon", "rlhf", "open models", "careers")

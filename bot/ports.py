@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.models import Quote
+from bot.quotes.models import Quote
 
 
 class PostError(Exception):
@@ -45,7 +45,7 @@ class DailyPoster(Protocol):
 
 
 class ChatPlatform(Protocol):
-    """A connected chat platform as `lambert serve` runs it (see bot/serve.py)."""
+    """A connected chat platform as `lambert serve` runs it (see bot/serving/serve.py)."""
 
     name: str
 

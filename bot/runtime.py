@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from bot.config import Settings
-from bot.corpus import Corpus, CorpusError, parse_corpus
-from bot.db import connect
-from bot.offloop import free_off_loop
-from bot.service import QuoteService
-from bot.store import QuoteStore
+from bot.quotes.corpus import Corpus, CorpusError, parse_corpus
+from bot.quotes.offloop import free_off_loop
+from bot.quotes.service import QuoteService
+from bot.quotes.store import QuoteStore
+from bot.storage.connection import connect
 
 log = logging.getLogger(__name__)
 

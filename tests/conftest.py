@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.service import QuoteService
 from tests.shim.fake_endpoints import guard_network
 
 pytest_plugins = ["tests.discord_fixtures", "tests.slack_fixtures"]

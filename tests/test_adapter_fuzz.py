@@ -23,16 +23,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.console import QUIT_WORDS, run_console
-from bot.adapters.discord_bot import DiscordPlatform
-from bot.adapters.discord_embeds import ERROR_TEXT as DISCORD_ERROR
-from bot.adapters.discord_post import make_client
-from bot.adapters.slack import SlackPlatform, create_platform
-from bot.adapters.slack_blocks import CANCEL, POST, SHUFFLE
-from bot.adapters.slack_blocks import ERROR_TEXT as SLACK_ERROR
-from bot.adapters.slack_post import web_client
-from bot.commands import RequestContext
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
+from bot.adapters.discord.poster import make_client
+from bot.adapters.slack.app import SlackPlatform, create_platform
+from bot.adapters.slack.blocks import CANCEL, POST, SHUFFLE
+from bot.adapters.slack.blocks import ERROR_TEXT as SLACK_ERROR
+from bot.adapters.slack.poster import web_client
+from bot.chat.grammar import RequestContext
 from bot.config import Secret, Settings
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     BOT_TOKEN,

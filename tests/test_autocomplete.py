@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service import MIN_PREFIX, QuoteService
+from bot.quotes.service import MIN_PREFIX, QuoteService
 
 
 async def test_quotes_wait_for_the_last_word_to_take_shape(service: QuoteService) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.corpus_gen import sample_queries, write_corpus
 from bot.config import load_settings
-from bot.corpus import load_corpus
+from bot.quotes.corpus import load_corpus
 from bot.runtime import open_service
 
 

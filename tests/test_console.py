@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.adapters.console import PROMPT, run_console
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
 
 
 async def converse(service: QuoteService, *lines: str, interactive: bool = False) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import CorpusError, load_corpus, parse_corpus
-from bot.models import Kind, Quote, Theme
+from bot.quotes.corpus import CorpusError, load_corpus, parse_corpus
+from bot.quotes.models import Kind, Quote, Theme
 
 REAL_CORPUS = Path(__file__).resolve().parents[1] / "data" / "lambert.toml"
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack_blocks import POST
+from bot.adapters.slack.blocks import POST
 from bot.config import load_settings
+from bot.daily.schedules import Schedule, ScheduleStore
 from bot.runtime import open_service
-from bot.schedules import Schedule, ScheduleStore
 from tests.conftest import CORPUS
 from tests.fakes.slack_platform import block_actions_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack

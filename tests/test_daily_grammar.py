@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.adapters.console import ConsolePoster, run_console
-from bot.commands import RequestContext, answer
-from bot.daily_commands import answer_daily
-from bot.replies import TextReply
-from bot.schedules import ScheduleStore
-from bot.service import QuoteService
+from bot.chat.daily_verbs import answer_daily
+from bot.chat.grammar import RequestContext, answer
+from bot.chat.replies import TextReply
+from bot.daily.schedules import ScheduleStore
+from bot.quotes.service import QuoteService
 from tests.test_search_text import HOSTILE
 
 NOW = datetime(2025, 1, 15, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, winter

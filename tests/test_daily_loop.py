@@ -10,16 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import RequestContext
+from bot.chat.daily_verbs import answer_daily
+from bot.chat.grammar import RequestContext
 from bot.config import Settings
-from bot.daily_commands import answer_daily
-from bot.db import connect
+from bot.daily.history import PostHistory, PostStatus
+from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import Schedule, ScheduleStore
 from bot.ports import PermanentPostError, TransientPostError
-from bot.post_history import PostHistory, PostStatus
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.scheduler import Scheduler
-from bot.schedules import Schedule, ScheduleStore
-from bot.service import QuoteService
+from bot.storage.connection import connect
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
 from tests.test_daily_plan import DST_ROWS
 
@@ -274,7 +274,7 @@ async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
     assert claim is not None and await history.start_sending(claim)
     clock = FakeClock(utc("2025-03-10T08:05"))
     poster = RecordingPoster("console", clock)
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.daily.scheduler"):
         async with running(scheduler(service, clock, poster), clock) as loop:
             await loop.run_until(utc("2025-03-10T20:00"))
     assert poster.posts == []
@@ -301,7 +301,7 @@ async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_g
     clock = FakeClock(due)
     poster = RecordingPoster("console", clock)
     history = PostHistory(service.store.conn)
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.daily.scheduler"):
         loop_scheduler = scheduler(service, clock, poster, rescan=timedelta(minutes=1))
         async with running(loop_scheduler, clock) as loop:
             await loop.settle()

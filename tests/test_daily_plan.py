@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.daily_plan import (
+from bot.daily.history import DayKey, DayRecord, PostStatus
+from bot.daily.plan import (
     LOOKBACK_DAYS,
     Action,
     counts_from,
@@ -19,8 +20,7 @@ from bot.daily_plan import (
     next_wake,
     scheduled_instant,
 )
-from bot.post_history import DayKey, DayRecord, PostStatus
-from bot.schedules import Schedule
+from bot.daily.schedules import Schedule
 
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 SIX_HOURS = timedelta(hours=6)

@@ -40,7 +40,7 @@ def statuses(db: Path) -> list[tuple[str, str, str]]:
 
 
 def leases(db: Path) -> list[str]:
-    """The worker lease files beside the database (bot/worker_lease.py)."""
+    """The worker lease files beside the database (bot/daily/lease.py)."""
     folder = db.with_name(db.name + "-workers")
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 

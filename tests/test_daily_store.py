@@ -7,14 +7,14 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.config import Settings
-from bot.corpus import Corpus, load_corpus
-from bot.db import connect, schema_version
-from bot.migrations import LATEST_VERSION
-from bot.models import Kind, Quote
-from bot.post_history import PostHistory, PostStatus
+from bot.daily.history import PostHistory, PostStatus
+from bot.daily.schedules import Schedule, ScheduleStore
+from bot.quotes.corpus import Corpus, load_corpus
+from bot.quotes.models import Kind, Quote
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.schedules import Schedule, ScheduleStore
-from bot.service import QuoteService
+from bot.storage.connection import connect, schema_version
+from bot.storage.migrations import LATEST_VERSION
 from tests.conftest import CORPUS
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)

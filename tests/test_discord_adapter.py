@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord_bot import DiscordPlatform
-from bot.adapters.discord_embeds import ERROR_TEXT
-from bot.adapters.discord_expired import BOOT, EXPIRED
-from bot.adapters.discord_post import make_client
-from bot.adapters.discord_views import CANCELLED, NOT_YOURS, POSTED
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.embeds import ERROR_TEXT
+from bot.adapters.discord.expired import BOOT, EXPIRED
+from bot.adapters.discord.poster import make_client
+from bot.adapters.discord.views import CANCELLED, NOT_YOURS, POSTED
 from bot.config import Secret, Settings, load_settings
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.service import QuoteService
 from tests.fakes.discord_platform import Callback, FakeDiscord
 from tests.test_search_text import HOSTILE
 

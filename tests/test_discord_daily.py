@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.adapters.discord_bot import DiscordPlatform
-from bot.adapters.discord_post import make_client
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.poster import make_client
 from bot.config import Secret, Settings
-from bot.scheduler import Scheduler, StoppedClock, TickReport
-from bot.schedules import ScheduleStore
-from bot.service import QuoteService
+from bot.daily.scheduler import Scheduler, StoppedClock, TickReport
+from bot.daily.schedules import ScheduleStore
+from bot.quotes.service import QuoteService
 from tests.fakes.discord_platform import Callback, FakeDiscord, FakeUser
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord_embeds import (
+from bot.adapters.discord.embeds import (
     DAILY_FOOTER,
     Message,
     daily_message,
     reply_message,
     shared_message,
 )
-from bot.models import Kind, Quote
-from bot.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
+from bot.chat.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
+from bot.quotes.models import Kind, Quote
 from tests.fakes.discord_platform import message_form_errors
 
 

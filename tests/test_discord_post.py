@@ -7,12 +7,12 @@ import io
 
 import pytest
 
-from bot import serve as serving
-from bot.adapters.discord_bot import DiscordPlatform, create_platform
-from bot.adapters.discord_post import make_client, open_discord_poster
+from bot.adapters.discord.client import DiscordPlatform, create_platform
+from bot.adapters.discord.poster import make_client, open_discord_poster
 from bot.config import ConfigError, Secret, Settings
 from bot.ports import PermanentPostError, TransientPostError
-from bot.posters import open_posters
+from bot.serving import serve as serving
+from bot.serving.posters import open_posters
 
 NO_PINGS = {"parse": []}
 

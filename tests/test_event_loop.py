@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import RequestContext, another, answer
+from bot.chat.grammar import RequestContext, another, answer
+from bot.chat.replies import QuoteReply
 from bot.config import Settings, load_settings
-from bot.corpus import load_corpus
-from bot.replies import QuoteReply
+from bot.quotes.corpus import load_corpus
+from bot.quotes.search import STOPWORDS, words
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.search import STOPWORDS, words
-from bot.service import QuoteService
 from tests.conftest import CORPUS
 from tests.test_search_text import HOSTILE
 
@@ -229,7 +229,7 @@ def frozen_heap() -> Iterator[None]:
     """Keep the garbage collector off the test harness's own heap (the 100k ids and words
     above, every earlier test's objects): its full collections alone took 50-130 ms here, and
     would be blamed on whichever request ran then. `lambert serve` freezes its start-up heap
-    the same way (bot/serve.py)."""
+    the same way (bot/serving/serve.py)."""
     gc.collect()
     gc.freeze()
     try:

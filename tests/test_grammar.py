@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import another, answer
-from bot.models import Kind
-from bot.replies import ListReply, QuoteReply, TextReply, credit_line, quoted_body
-from bot.service import QuoteService
+from bot.chat.grammar import another, answer
+from bot.chat.replies import ListReply, QuoteReply, TextReply, credit_line, quoted_body
+from bot.quotes.models import Kind
+from bot.quotes.service import QuoteService
 from tests.test_search_text import HOSTILE
 
 

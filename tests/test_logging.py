@@ -7,21 +7,21 @@ import logging
 
 import pytest
 
+from bot.chat.grammar import RequestContext, answer
+from bot.chat.replies import QuoteReply
 from bot.cli import main
-from bot.commands import RequestContext, answer
 from bot.logs import REDACTED, setup_logging
-from bot.replies import QuoteReply
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
 
 
 async def test_each_command_logs_one_line_without_the_quote_text(
     service: QuoteService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.commands")
+    caplog.set_level(logging.INFO, logger="bot.chat.grammar")
     ctx = RequestContext(platform="slack", channel="C1", user="U1")
     reply = await answer(service, "id reward-hacking", ctx)
     assert isinstance(reply, QuoteReply)
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.commands"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.chat.grammar"]
     assert lines == [
         "command platform=slack channel=C1 user=U1 verb=id quote=reward-hacking matches=1"
     ]
@@ -51,4 +51,4 @@ def test_one_shot_commands_log_warnings_only_unless_asked(
     assert "command platform=" not in capsys.readouterr().err
     monkeypatch.setenv("LOG_LEVEL", "info")
     assert main(["ask", "dpo"]) == 0
-    assert "INFO    bot.commands: command platform=console" in capsys.readouterr().err
+    assert "INFO    bot.chat.grammar: command platform=console" in capsys.readouterr().err

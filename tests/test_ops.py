@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.db import connect
-from bot.health import STALE_AFTER_SECONDS, record_heartbeats
+from bot.serving.health import STALE_AFTER_SECONDS, record_heartbeats
+from bot.storage.connection import connect
 
 
 def _quote_count(path: Path) -> int:

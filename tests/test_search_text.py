@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.search import MAX_QUERY_CHARS, clean_user_text, normalise_name, parse_query, to_fts
+from bot.quotes.search import MAX_QUERY_CHARS, clean_user_text, normalise_name, parse_query, to_fts
 
 HOSTILE = [
     "",

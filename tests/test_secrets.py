@@ -23,17 +23,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.discord_bot import DiscordPlatform
-from bot.adapters.discord_embeds import ERROR_TEXT as DISCORD_ERROR
-from bot.adapters.discord_post import make_client, open_discord_poster
-from bot.adapters.slack import create_platform
-from bot.adapters.slack_blocks import ERROR_TEXT as SLACK_ERROR
-from bot.adapters.slack_post import open_slack_poster
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
+from bot.adapters.discord.poster import make_client, open_discord_poster
+from bot.adapters.slack.app import create_platform
+from bot.adapters.slack.blocks import ERROR_TEXT as SLACK_ERROR
+from bot.adapters.slack.poster import open_slack_poster
 from bot.config import ConfigError, Secret, Settings, load_settings
+from bot.daily.schedules import Schedule, ScheduleStore
 from bot.logs import setup_logging
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.schedules import Schedule, ScheduleStore
-from bot.service import QuoteService
 from tests.conftest import CORPUS
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (

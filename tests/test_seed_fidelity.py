@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import Corpus, load_corpus
-from bot.models import Kind
+from bot.quotes.corpus import Corpus, load_corpus
+from bot.quotes.models import Kind
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "lambert.toml"
 LESSONS_SEED = "004_6ddea8da161ebfd7.txt"
@@ -20,7 +20,7 @@ FAREWELL_TITLE = "Farewell note to Ai2"
 SEED_ENTRY_COUNT = 74
 SEED_PART_COUNT = 8
 
-# Parsed here on purpose, independently of bot/corpus.py, so a bug there cannot hide a bug here.
+# Parsed here on purpose, apart from bot/quotes/corpus.py, so a bug there cannot hide one here.
 PART_LINE = re.compile(r"Part (?P<number>\d+): (?P<title>.+)")
 ENTRY_LINE = re.compile(r"- (?P<topic>On [^:]+): (?P<text>.+) — Source: \[(?P<source>[^\]]+)\]")
 FAREWELL_PASSAGE = re.compile(r"“([^”]+)”")

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import serve as serving
 from bot.config import Settings, load_settings
+from bot.daily.scheduler import Scheduler, StoppedClock
+from bot.daily.schedules import Schedule, ScheduleStore
 from bot.runtime import open_service
-from bot.scheduler import Scheduler, StoppedClock
-from bot.schedules import Schedule, ScheduleStore
+from bot.serving import serve as serving
 from tests.conftest import CORPUS
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord, aim_slack
@@ -138,7 +138,7 @@ async def test_a_post_that_hangs_delays_the_stop_only_by_the_grace_period(
     stop = asyncio.Event()
     task = asyncio.create_task(serving.serve(settings, stop))
     await until(lambda: discord_fake.posts, "the daily post", task)
-    with caplog.at_level(logging.WARNING, logger="bot.serve"):
+    with caplog.at_level(logging.WARNING, logger="bot.serving.serve"):
         stop.set()
         assert await asyncio.wait_for(task, PATIENCE) == 0
     assert "1 daily post(s) still sending after 0.2 s" in caplog.text

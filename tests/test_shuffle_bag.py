@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from bot.corpus import Corpus
-from bot.models import Kind, Quote, Theme
-from bot.service import QuoteService
-from bot.shuffle_bag import ShuffleBag
+from bot.daily.bag import ShuffleBag
+from bot.quotes.corpus import Corpus
+from bot.quotes.models import Kind, Quote, Theme
+from bot.quotes.service import QuoteService
 
 BIG = 20_000
 

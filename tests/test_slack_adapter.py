@@ -16,13 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.adapters.slack import SlackPlatform, create_platform
-from bot.adapters.slack_blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
-from bot.adapters.slack_post import web_client
+from bot.adapters.slack.app import SlackPlatform, create_platform
+from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
+from bot.adapters.slack.poster import web_client
 from bot.config import ConfigError, Secret, Settings, load_settings
-from bot.models import Quote
+from bot.quotes.models import Quote
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.service import QuoteService
 from tests.fakes.slack_platform import (
     BOT_TOKEN,
     CHANNEL_ID,
@@ -221,7 +221,9 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
 
     assert reply == {"text": ERROR_TEXT, "response_type": "ephemeral", "replace_original": False}
     failures = [
-        r for r in caplog.records if r.name == "bot.adapters.slack" and r.levelno >= logging.ERROR
+        r
+        for r in caplog.records
+        if r.name == "bot.adapters.slack.app" and r.levelno >= logging.ERROR
     ]
     assert failures and failures[0].exc_info is not None
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.blocks import (
     CANCEL,
     POST,
     SHUFFLE,
@@ -22,8 +22,8 @@ from bot.adapters.slack_blocks import (
     shuffle_value,
     text_message,
 )
-from bot.models import Kind, Quote
-from bot.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
+from bot.chat.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
+from bot.quotes.models import Kind, Quote
 
 HOSTILE = "<!channel> <@U123> <!here|here> <https://evil.example|click> a && b > c"
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.adapters.slack import SlackPlatform
+from bot.adapters.slack.app import SlackPlatform
 from bot.config import Settings
-from bot.scheduler import Scheduler, StoppedClock
-from bot.schedules import ScheduleStore
-from bot.service import QuoteService
+from bot.daily.scheduler import Scheduler, StoppedClock
+from bot.daily.schedules import ScheduleStore
+from bot.quotes.service import QuoteService
 from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
 from tests.test_slack_adapter import Sleeps, quote_id_of, running_platform, slack_settings, slash
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.commands import COMMAND
+from bot.chat.grammar import COMMAND
 
 REPO = Path(__file__).resolve().parents[1]
-ADAPTER_FILES = sorted((REPO / "bot" / "adapters").glob("slack*.py"))
+ADAPTER_FILES = sorted((REPO / "bot" / "adapters" / "slack").glob("*.py"))
 # Web API methods the adapter may call -> the bot scope each needs (None: no scope).
 SCOPE_OF = {
     "auth_test": None,

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.adapters.slack_post import (
+from bot.adapters.slack.poster import (
     MAX_INLINE_WAIT,
     SlackPoster,
     open_slack_poster,
@@ -18,8 +18,8 @@ from bot.adapters.slack_post import (
     web_client,
 )
 from bot.config import ConfigError, Secret, Settings
-from bot.models import Kind, Quote
 from bot.ports import PermanentPostError, TransientPostError
+from bot.quotes.models import Kind, Quote
 from tests.fakes.slack_platform import BOT_TOKEN, CHANNEL_ERRORS, CHANNEL_ID, FakeSlack
 from tests.test_slack_adapter import Sleeps
 

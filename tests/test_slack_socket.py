@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.slack import SlackPlatform
-from bot.adapters.slack_blocks import POST, SHUFFLE
+from bot.adapters.slack.app import SlackPlatform
+from bot.adapters.slack.blocks import POST, SHUFFLE
 from bot.config import Secret, Settings
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
 from tests.fakes.slack_platform import (
     APP_TOKEN,
     CHANNEL_ID,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.corpus import CorpusError, load_corpus
-from bot.db import DatabaseError, connect
-from bot.migrations import LATEST_VERSION
+from bot.quotes.corpus import CorpusError, load_corpus
+from bot.quotes.store import QuoteStore
 from bot.runtime import open_service
-from bot.store import QuoteStore
+from bot.storage.connection import DatabaseError, connect
+from bot.storage.migrations import LATEST_VERSION
 from tests.conftest import CORPUS
 
 

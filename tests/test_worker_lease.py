@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.worker_lease import WorkerLease, lease_folder
+from bot.daily.lease import WorkerLease, lease_folder
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock")
 
@@ -34,7 +34,7 @@ def test_the_lock_of_a_killed_process_is_free_at_once_and_its_file_is_cleared(
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from bot.worker_lease import WorkerLease\n"
+        "from bot.daily.lease import WorkerLease\n"
         f"lease = WorkerLease(Path({str(folder)!r}))\n"
         "lease.acquire()\n"
         "print(lease.token, flush=True)\n"
@@ -60,7 +60,7 @@ def test_no_lease_where_none_can_be_held_says_why(
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     lease = WorkerLease(blocked / "lambert.db-workers")
-    with caplog.at_level(logging.WARNING, logger="bot.worker_lease"):
+    with caplog.at_level(logging.WARNING, logger="bot.daily.lease"):
         lease.acquire()
     assert lease.token is None
     assert "no worker lease" in caplog.text

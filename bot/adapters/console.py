@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TextIO
 
-from bot.commands import RequestContext, another, answer
+from bot.chat.grammar import RequestContext, another, answer
+from bot.chat.replies import ListReply, QuoteReply, Reply, credit_line, listed_body, quoted_body
 from bot.config import Settings
-from bot.models import Quote
-from bot.replies import ListReply, QuoteReply, Reply, credit_line, listed_body, quoted_body
-from bot.service import QuoteService
+from bot.quotes.models import Quote
+from bot.quotes.service import QuoteService
 
 PROMPT = "lambert> "
 WIDTH = 78
@@ -118,5 +118,5 @@ class ConsolePoster:
 
 @asynccontextmanager
 async def open_console_poster(settings: Settings, stream: TextIO) -> AsyncIterator[ConsolePoster]:
-    """The console's DailyPoster (bot/posters.py); it holds nothing to close."""
+    """The console's DailyPoster (bot/serving/posters.py); it holds nothing to close."""
     yield ConsolePoster(stream)

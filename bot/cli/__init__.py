@@ -14,9 +14,9 @@ from bot import __version__
 from bot.cli import daily, discord_tools, ops, quotes, run
 from bot.cli.common import Handler, add_common_options
 from bot.config import ConfigError, load_settings
-from bot.corpus import CorpusError
-from bot.db import DatabaseError
 from bot.logs import setup_logging
+from bot.quotes.corpus import CorpusError
+from bot.storage.connection import DatabaseError
 
 DESCRIPTION = """\
 Nathan Lambert's notes on open models, RLHF, DPO vs PPO, careers and reasoning, as a quote

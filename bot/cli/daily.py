@@ -8,16 +8,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.chat.daily_verbs import describe_outcome
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
-from bot.daily_commands import describe_outcome
-from bot.daily_plan import next_post
-from bot.daily_report import TickReport, utc_text
-from bot.post_history import DayRecord, PostHistory
-from bot.posters import available_platforms, open_posters
-from bot.runtime import open_service
-from bot.scheduler import Scheduler, StoppedClock, SystemClock
-from bot.schedules import (
+from bot.daily.history import DayRecord, PostHistory
+from bot.daily.plan import next_post
+from bot.daily.report import TickReport, utc_text
+from bot.daily.scheduler import Scheduler, StoppedClock, SystemClock
+from bot.daily.schedules import (
     PLATFORMS,
     Schedule,
     ScheduleError,
@@ -25,6 +23,8 @@ from bot.schedules import (
     parse_local_time,
     parse_zone,
 )
+from bot.runtime import open_service
+from bot.serving.posters import available_platforms, open_posters
 
 log = logging.getLogger(__name__)
 SET_BY = "lambert daily set"

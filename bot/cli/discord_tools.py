@@ -57,7 +57,7 @@ async def _usage(args: argparse.Namespace, settings: Settings) -> int:
 @asynccontextmanager
 async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
     """A client logged in over REST, never connected to the gateway."""
-    from bot.adapters.discord_post import login, make_client, token_of
+    from bot.adapters.discord.poster import login, make_client, token_of
 
     token_of(settings)  # before anything is built: no token, no work
     client = make_client()
@@ -77,8 +77,8 @@ async def sync_commands(settings: Settings, guild: int | None = None) -> list[st
     """Send the command tree to Discord (one server's, or global); the names synced."""
     import discord
 
-    from bot.adapters.discord_bot import build_tree
-    from bot.adapters.discord_views import Responder
+    from bot.adapters.discord.client import build_tree
+    from bot.adapters.discord.views import Responder
 
     async with rest_client(settings) as client, open_service(settings) as service:
         tree = build_tree(client, Responder(service))

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.backup import BackupError, backup_database
 from bot.cli.common import add_command
 from bot.config import Settings
-from bot.db import connect
-from bot.health import platform_health
+from bot.serving.health import platform_health
+from bot.storage.backup import BackupError, backup_database
+from bot.storage.connection import connect
 
 
 def register(commands: Any) -> None:

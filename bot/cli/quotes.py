@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from bot.adapters.console import render
+from bot.chat.grammar import answer
+from bot.chat.replies import ListReply, QuoteReply, Reply
 from bot.cli.common import add_command, print_json
-from bot.commands import answer
 from bot.config import Settings
-from bot.replies import ListReply, QuoteReply, Reply
 from bot.runtime import open_service
 
 

@@ -43,7 +43,7 @@ async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.platforms:
         sys.stderr.write(NO_PLATFORM + "\n")
         return 2
-    from bot.serve import serve  # deferred: `ask` and `console` never import the adapters
+    from bot.serving.serve import serve  # deferred: `ask` and `console` never import the adapters
 
     return await serve(settings)
 

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.models import Quote
-from bot.scheduler import Scheduler
+from bot.daily.scheduler import Scheduler
+from bot.quotes.models import Quote
 
 POLL = 0.001  # aiosqlite works in a thread: conditions are polled with tiny real yields
 PATIENCE = 5.0  # seconds before a condition that never comes fails the test

@@ -131,5 +131,5 @@ def install(environ: dict[str, str] | None = None) -> None:
         hooks["discord.http"] = lambda m: patch_discord_http(m, discord)
         hooks["discord.gateway"] = lambda m: patch_discord_gateway(m, discord)
     if slack := env.get(SLACK_URL):
-        hooks["bot.adapters.slack_post"] = lambda m: patch_slack_post(m, slack)
+        hooks["bot.adapters.slack.poster"] = lambda m: patch_slack_post(m, slack)
     sys.meta_path.insert(0, AfterImport(hooks))

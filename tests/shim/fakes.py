@@ -16,7 +16,7 @@ import pytest
 import yarl
 from aiohttp import web
 
-from bot.adapters import slack_post
+from bot.adapters.slack import poster as slack_post
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import FakeSlack
 from tests.shim import fake_endpoints

@@ -19,10 +19,10 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import daily_message
+from bot.adapters.slack.blocks import daily_message
 from bot.config import ConfigError, Settings
-from bot.models import Quote
 from bot.ports import PermanentPostError, PostError, TransientPostError
+from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ import logging
 import discord
 from discord import app_commands
 
-from bot import commands
-from bot.adapters.discord_daily import build_daily_group
-from bot.adapters.discord_embeds import cut
-from bot.adapters.discord_expired import ExpiredPreviewButton
-from bot.adapters.discord_post import DiscordPoster, make_client, token_of
-from bot.adapters.discord_views import Responder, request_context
+from bot.adapters.discord.daily import build_daily_group
+from bot.adapters.discord.embeds import cut
+from bot.adapters.discord.expired import ExpiredPreviewButton
+from bot.adapters.discord.poster import DiscordPoster, make_client, token_of
+from bot.adapters.discord.views import Responder, request_context
+from bot.chat import grammar as commands
 from bot.config import ConfigError, Settings
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
 

@@ -14,18 +14,18 @@ from datetime import timedelta
 import aiosqlite
 
 from bot.config import Settings
-from bot.health import HEARTBEAT_SECONDS, record_heartbeats
+from bot.daily.scheduler import Scheduler, SystemClock
 from bot.ports import ChatPlatform
+from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from bot.scheduler import Scheduler, SystemClock
-from bot.service import QuoteService
+from bot.serving.health import HEARTBEAT_SECONDS, record_heartbeats
 
 log = logging.getLogger(__name__)
 
 # Imported only when configured, so a Slack-only deployment never loads discord.py.
 PLATFORM_FACTORIES = {
-    "discord": "bot.adapters.discord_bot:create_platform",
-    "slack": "bot.adapters.slack:create_platform",
+    "discord": "bot.adapters.discord.client:create_platform",
+    "slack": "bot.adapters.slack.app:create_platform",
 }
 
 PlatformFactory = Callable[[Settings, QuoteService], ChatPlatform]

@@ -9,9 +9,9 @@ from zoneinfo import available_timezones
 import discord
 from discord import app_commands
 
-from bot import commands
-from bot.adapters.discord_embeds import cut
-from bot.adapters.discord_views import Responder, request_context
+from bot.adapters.discord.embeds import cut
+from bot.adapters.discord.views import Responder, request_context
+from bot.chat import grammar as commands
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.daily_plan import next_post
-from bot.post_history import DayRecord, PostHistory, PostStatus
-from bot.replies import TextReply
-from bot.scheduler import Clock, SystemClock
-from bot.schedules import Schedule, ScheduleError, ScheduleStore, parse_local_time, parse_zone
-from bot.service import QuoteService
+from bot.chat.replies import TextReply
+from bot.daily.history import DayRecord, PostHistory, PostStatus
+from bot.daily.plan import next_post
+from bot.daily.scheduler import Clock, SystemClock
+from bot.daily.schedules import Schedule, ScheduleError, ScheduleStore, parse_local_time, parse_zone
+from bot.quotes.service import QuoteService
 
-if TYPE_CHECKING:  # bot.commands imports this module: a runtime import would be circular
-    from bot.commands import RequestContext
+if TYPE_CHECKING:  # bot.chat.grammar imports this module: a runtime import would be circular
+    from bot.chat.grammar import RequestContext
 
 DAILY = "/lambert daily"
 EXAMPLE = f"{DAILY} on 09:00 Europe/Berlin"

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.blocks import (
     CANCEL,
     POST,
     SHUFFLE,
@@ -21,12 +21,12 @@ from bot.adapters.slack_blocks import (
     reply_message,
     shared_message,
 )
-from bot.adapters.slack_post import SlackPoster, check_token, web_client
-from bot.adapters.slack_respond import SharedSession
-from bot.commands import COMMAND, RequestContext, another, answer, strip_command
+from bot.adapters.slack.poster import SlackPoster, check_token, web_client
+from bot.adapters.slack.respond import SharedSession
+from bot.chat.grammar import COMMAND, RequestContext, another, answer, strip_command
 from bot.config import ConfigError, Settings
-from bot.inflight import InFlight
-from bot.service import QuoteService
+from bot.quotes.service import QuoteService
+from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ Ack = Callable[..., Awaitable[Any]]
 def needs_admin(text: str) -> bool:
     """Whether the answer depends on the user's role: `/lambert daily ...` only.
 
-    The grammar (bot/daily_commands.py) keeps even the status for admins, so every `daily`
+    The grammar (bot/chat/daily_verbs.py) keeps even the status for admins, so every `daily`
     request needs the check, and nothing else pays for its users.info call.
     """
     verb, _, _ = strip_command(text).partition(" ")

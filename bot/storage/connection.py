@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.migrations import LATEST_VERSION, MIGRATIONS
+from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -6,10 +6,10 @@ import difflib
 import logging
 from dataclasses import dataclass
 
-from bot.daily_commands import answer_daily
-from bot.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.search import clean_user_text
-from bot.service import QuoteService
+from bot.chat.daily_verbs import answer_daily
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
+from bot.quotes.search import clean_user_text
+from bot.quotes.service import QuoteService
 
 COMMAND = "/lambert"
 SEARCH_LIST_SIZE = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.models import Kind, Quote
+from bot.quotes.models import Kind, Quote
 
 AUTHOR = "Nathan Lambert"
 PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"

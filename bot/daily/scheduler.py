@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.daily_plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
-from bot.daily_report import TickReport
+from bot.daily.history import Claim, DayKey, DayRecord, PostHistory
+from bot.daily.lease import WorkerLease, lease_folder
+from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
+from bot.daily.report import TickReport
+from bot.daily.schedules import Schedule, ScheduleStore
 from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostError
-from bot.post_history import Claim, DayKey, DayRecord, PostHistory
-from bot.schedules import Schedule, ScheduleStore
-from bot.service import QuoteService
-from bot.worker_lease import WorkerLease, lease_folder
+from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
 

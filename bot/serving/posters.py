@@ -18,8 +18,8 @@ from bot.ports import DailyPoster
 # async context manager yielding that platform's DailyPoster.
 POSTER_FACTORIES = {
     "console": "bot.adapters.console:open_console_poster",
-    "discord": "bot.adapters.discord_post:open_discord_poster",
-    "slack": "bot.adapters.slack_post:open_slack_poster",
+    "discord": "bot.adapters.discord.poster:open_discord_poster",
+    "slack": "bot.adapters.slack.poster:open_slack_poster",
 }
 
 PosterFactory = Callable[[Settings, TextIO], AbstractAsyncContextManager[DailyPoster]]

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.models import Kind, Quote
-from bot.replies import (
+from bot.chat.replies import (
     AUTHOR,
     PARAPHRASE_LABEL,
     SUMMARY_TAG,
@@ -17,6 +16,7 @@ from bot.replies import (
     TextReply,
     footer_line,
 )
+from bot.quotes.models import Kind, Quote
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000

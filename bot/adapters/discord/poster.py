@@ -10,10 +10,10 @@ from typing import Any, TextIO
 import aiohttp
 import discord
 
-from bot.adapters.discord_embeds import daily_message
+from bot.adapters.discord.embeds import daily_message
 from bot.config import ConfigError, Settings
-from bot.models import Quote
 from bot.ports import PermanentPostError, TransientPostError
+from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
 

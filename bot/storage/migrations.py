@@ -50,7 +50,7 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
         2,
         (
             # Daily posts. Quote ids are plain text, never foreign keys: replacing the corpus
-            # (bot/store.py) must not cascade into schedules or their history.
+            # (bot/quotes/store.py) must not cascade into schedules or their history.
             """CREATE TABLE daily_schedules (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -94,7 +94,7 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
     (
         3,
         (
-            # The scheduler holding a `claimed` or `sending` day (bot/worker_lease.py): another
+            # The scheduler holding a `claimed` or `sending` day (bot/daily/lease.py): another
             # process takes the day back only once that worker is gone. NULL: a claim made
             # before this column existed, or where no lease can be held (always taken back).
             "ALTER TABLE daily_posts ADD COLUMN worker TEXT",

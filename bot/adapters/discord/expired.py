@@ -16,7 +16,7 @@ EXPIRED = (
     "Use /lambert again."
 )
 
-# A preview's buttons name the process that showed it (bot/adapters/discord_views.py):
+# A preview's buttons name the process that showed it (bot/adapters/discord/views.py):
 # after a restart Discord still shows the old buttons, for up to 15 minutes.
 BOOT = secrets.token_hex(4)
 PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.models import Quote
-from bot.replies import (
+from bot.chat.replies import (
     ListReply,
     QuoteReply,
     Reply,
@@ -15,6 +14,7 @@ from bot.replies import (
     listed_body,
     quoted_body,
 )
+from bot.quotes.models import Quote
 
 Message = dict[str, Any]  # keyword arguments for respond() and chat.postMessage: text + blocks
 Block = dict[str, Any]

@@ -11,9 +11,9 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.schedules import write_transaction
-from bot.shuffle_bag import ShuffleBag
-from bot.store import QuoteStore
+from bot.daily.bag import ShuffleBag
+from bot.daily.schedules import write_transaction
+from bot.quotes.store import QuoteStore
 
 DayKey = tuple[str, str, date]
 """(platform, channel, local date): at most one post each."""
@@ -121,7 +121,7 @@ class PostHistory:
         """Take the day and draw its quote, or None when a row already holds the day.
 
         Both happen in one write transaction, so of two processes only one gets the claim.
-        `worker` is the claiming scheduler's lease (bot/worker_lease.py).
+        `worker` is the claiming scheduler's lease (bot/daily/lease.py).
         """
         token = uuid.uuid4().hex
         async with write_transaction(self.conn):

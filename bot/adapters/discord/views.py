@@ -11,13 +11,13 @@ from typing import Any, TypeVar
 
 import discord
 
-from bot import commands
-from bot.adapters.discord_embeds import ERROR_TEXT, Message, reply_message, shared_message
-from bot.adapters.discord_expired import BOOT, PREVIEW_ID
-from bot.commands import RequestContext
-from bot.inflight import InFlight
-from bot.replies import QuoteReply, Reply
-from bot.service import QuoteService
+from bot.adapters.discord.embeds import ERROR_TEXT, Message, reply_message, shared_message
+from bot.adapters.discord.expired import BOOT, PREVIEW_ID
+from bot.chat import grammar as commands
+from bot.chat.grammar import RequestContext
+from bot.chat.replies import QuoteReply, Reply
+from bot.quotes.service import QuoteService
+from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
 

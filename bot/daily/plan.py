@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.post_history import DayKey, DayRecord, PostStatus
-from bot.schedules import Schedule
+from bot.daily.history import DayKey, DayRecord, PostStatus
+from bot.daily.schedules import Schedule
 
 # A post this close to its instant is on time whatever the catch-up window (even 0 hours):
 # a loop that wakes a few milliseconds late is not "late".

@@ -69,7 +69,7 @@ class ShuffleBag:
         )
 
     async def _size(self, theme: str | None) -> int:
-        # Positions are dense 0..n-1 (bot/store.py), so n is the count the themes table keeps.
+        # Positions are dense 0..n-1 (bot/quotes/store.py): n is the count the themes table keeps.
         sql = "SELECT coalesce(sum(quote_count), 0) FROM themes"
         rows = await self.conn.execute_fetchall(
             sql + (" WHERE slug = ?" if theme else ""), (theme,) if theme else ()

@@ -7,9 +7,9 @@ import difflib
 import random
 from dataclasses import dataclass
 
-from bot.models import Quote, Theme
-from bot.search import ParsedQuery, clean_user_text, normalise_name, parse_query, to_fts
-from bot.store import QuoteStore
+from bot.quotes.models import Quote, Theme
+from bot.quotes.search import ParsedQuery, clean_user_text, normalise_name, parse_query, to_fts
+from bot.quotes.store import QuoteStore
 
 AUTOCOMPLETE_LIMIT = 25  # Discord's ceiling for autocomplete choices
 TYPO_CUTOFF = 0.75

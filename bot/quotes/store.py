@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from bot.models import Kind, Quote, Theme
-from bot.offloop import free_off_loop
-from bot.search import distinct_words
+from bot.quotes.models import Kind, Quote, Theme
+from bot.quotes.offloop import free_off_loop
+from bot.quotes.search import distinct_words
 
 if TYPE_CHECKING:
-    from bot.corpus import Corpus
+    from bot.quotes.corpus import Corpus
 
 _QUOTE_COLUMNS = (
     "q.id, q.text, q.kind, q.theme, t.title AS theme_title, q.topic, q.source "
@@ -101,7 +101,7 @@ class QuoteStore:
         )
 
     async def corpus_fingerprint(self) -> str | None:
-        """The fingerprint of the corpus content the tables hold (see bot.corpus)."""
+        """The fingerprint of the corpus content the tables hold (see bot.quotes.corpus)."""
         return await self._meta("corpus")
 
     async def corpus_file_digest(self) -> str | None:
