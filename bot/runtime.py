@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from bot.config import Settings
-from bot.quotes.corpus import Corpus, CorpusError, parse_corpus
+from bot.quotes.corpus import decode_corpus, read_corpus_bytes
 from bot.quotes.offloop import free_off_loop
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
@@ -21,13 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _read_corpus_file(path: Path) -> tuple[bytes, str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(
-            f"{path}: cannot read the corpus ({exc.strerror}). Set LAMBERT_CORPUS (or --corpus) "
-            "to a corpus file; see README.md, 'The corpus'."
-        ) from exc
+    raw = read_corpus_bytes(path)
     return raw, hashlib.sha256(raw).hexdigest()
 
 
@@ -61,21 +55,10 @@ async def _load(store: QuoteStore, path: Path, raw: bytes, digest: str) -> None:
 
 
 async def _sync(store: QuoteStore, path: Path, raw: bytes, digest: str) -> None:
-    corpus = [await asyncio.to_thread(_parse_corpus_file, path, raw)]
+    corpus = [await asyncio.to_thread(decode_corpus, path, raw)]
     if await store.sync_corpus(corpus[0], digest):
         log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
     await free_off_loop(corpus)
-
-
-def _parse_corpus_file(path: Path, raw: bytes) -> Corpus:
-    # Decoding is here, off the event loop, with the parse: 35 MB for 100,000 quotes.
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"{path}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8."
-        ) from exc
-    return parse_corpus(text, str(path))
 
 
 @contextmanager

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from bench.corpus_gen import sample_queries, write_corpus
 from bot.config import load_settings
-from bot.quotes.corpus import load_corpus
+from bot.quotes.corpus import read_corpus
 from bot.runtime import open_service
 
 
 async def test_a_generated_corpus_loads_and_its_sample_searches_match(tmp_path: Path) -> None:
     path = write_corpus(tmp_path, 300)
-    corpus = load_corpus(path)  # raises CorpusError on anything the real loader refuses
+    corpus = read_corpus(path)  # raises CorpusError on anything the real loader refuses
     assert len(corpus.quotes) == 300
     assert len({t.slug for t in corpus.themes}) == 9
     again = tmp_path / "again"

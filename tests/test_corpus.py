@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.quotes.corpus import CorpusError, load_corpus, parse_corpus
+from bot.quotes.corpus import CorpusError, parse_corpus, read_corpus
 from bot.quotes.models import Kind, Quote, Theme
 
 REAL_CORPUS = Path(__file__).resolve().parents[1] / "data" / "lambert.toml"
@@ -230,7 +230,7 @@ def test_a_broken_corpus_names_the_file_the_entry_and_the_fix(
     path = tmp_path / "broken.toml"
     path.write_text(toml_text, encoding="utf-8")
     with pytest.raises(CorpusError) as raised:
-        load_corpus(path)
+        read_corpus(path)
     message = str(raised.value)
     assert message.startswith(f"{path}: ")
     for fragment in expected_fragments:
@@ -240,14 +240,14 @@ def test_a_broken_corpus_names_the_file_the_entry_and_the_fix(
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"nowhere\.toml: corpus file not found"):
-        load_corpus(tmp_path / "nowhere.toml")
+        read_corpus(tmp_path / "nowhere.toml")
 
 
 def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     path = tmp_path / "utf16.toml"
     path.write_bytes(corpus_toml().encode("utf-16"))
     with pytest.raises(CorpusError, match=r"utf16\.toml: cannot read the corpus file .* UTF-8"):
-        load_corpus(path)
+        read_corpus(path)
 
 
 def test_a_valid_corpus_keeps_every_value_as_written() -> None:
@@ -298,7 +298,7 @@ def test_fingerprint_changes_when_content_changes(edit: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def real_themes() -> tuple[Theme, ...]:
-    return load_corpus(REAL_CORPUS).themes
+    return read_corpus(REAL_CORPUS).themes
 
 
 @pytest.mark.parametrize(
@@ -325,7 +325,7 @@ def test_required_names_resolve_to_their_theme_in_the_real_file(
 
 
 def test_no_alias_hijacks_a_quote_topic_in_the_real_file() -> None:
-    corpus = load_corpus(REAL_CORPUS)
+    corpus = read_corpus(REAL_CORPUS)
     aliases = {alias for theme in corpus.themes for alias in theme.aliases}
     for quote in corpus.quotes:
         subject = quote.topic.removeprefix("On ").lower()

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.config import Settings
 from bot.daily.history import PostHistory, PostStatus
 from bot.daily.schedules import Schedule, ScheduleStore
-from bot.quotes.corpus import Corpus, load_corpus
+from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import open_service
@@ -166,7 +166,7 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
     ids = await service.store.quote_ids("dpo-vs-ppo")
     first = await post_every_day(history, "dpo-vs-ppo", 2)
     removed = next(i for i in ids if i not in first)
-    corpus = load_corpus(CORPUS)
+    corpus = read_corpus(CORPUS)
     added = Quote("new-dpo-entry", "New.", Kind.PARAPHRASE, "dpo-vs-ppo", "", "On news", "Test")
     kept = [q for q in corpus.quotes if q.id != removed]
     changed = Corpus(corpus.themes, (*kept, added), "changed-for-the-test")
@@ -201,7 +201,7 @@ async def test_replacing_the_corpus_keeps_schedules_and_history(
     await ScheduleStore.of(service.store.conn).save(berlin_nine())
     history = PostHistory(service.store.conn)
     await post_every_day(history, None, 1)
-    corpus = load_corpus(CORPUS)
+    corpus = read_corpus(CORPUS)
     await service.store.sync_corpus(Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
     async with connect(settings.db_path) as conn:
         assert len(await ScheduleStore(conn).all()) == 1

@@ -25,7 +25,7 @@ import pytest
 from bot.chat.grammar import RequestContext, another, answer
 from bot.chat.replies import QuoteReply
 from bot.config import Settings, load_settings
-from bot.quotes.corpus import load_corpus
+from bot.quotes.corpus import read_corpus
 from bot.quotes.search import STOPWORDS, words
 from bot.quotes.service import QuoteService
 from bot.runtime import open_service
@@ -104,7 +104,7 @@ def _toml_string(text: str) -> str:
 def write_big_corpus(path: Path, rng: random.Random) -> tuple[list[str], list[str]]:
     """The real themes, and QUOTES generated quotes whose words follow a Zipf-like law over
     the real corpus's words and MADE_UP_WORDS invented ones. Returns (ids, vocabulary)."""
-    real = load_corpus(CORPUS)
+    real = read_corpus(CORPUS)
     known = list(dict.fromkeys(w for q in real.quotes for w in words(q.text) if w.isalpha()))
     taken = set(known)
     while len(taken) < len(known) + MADE_UP_WORDS:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.quotes.corpus import Corpus, load_corpus
+from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "lambert.toml"
@@ -90,7 +90,7 @@ def farewell_passages(seeds: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
-    return load_corpus(CORPUS_PATH)
+    return read_corpus(CORPUS_PATH)
 
 
 def corpus_lessons(corpus: Corpus) -> list[SeedEntry]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.quotes.corpus import CorpusError, load_corpus
+from bot.quotes.corpus import CorpusError, read_corpus
 from bot.quotes.store import QuoteStore
 from bot.runtime import open_service
 from bot.storage.connection import DatabaseError, connect
@@ -37,7 +37,7 @@ async def test_a_new_file_is_migrated_with_wal_and_foreign_keys(db_path: Path) -
 
 
 async def test_the_corpus_is_loaded_once_and_not_rewritten_when_unchanged(db_path: Path) -> None:
-    corpus = load_corpus(CORPUS)
+    corpus = read_corpus(CORPUS)
     async with connect(db_path) as conn:
         store = QuoteStore(conn)
         assert await store.sync_corpus(corpus, "digest-1") is True
@@ -56,7 +56,7 @@ async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_pat
     async with connect(db_path) as conn:
         store = QuoteStore(conn)
         rowids = await (await conn.execute("SELECT group_concat(rowid) FROM quotes")).fetchone()
-        assert await store.sync_corpus(load_corpus(edited), "other-digest") is False
+        assert await store.sync_corpus(read_corpus(edited), "other-digest") is False
         after = await (await conn.execute("SELECT group_concat(rowid) FROM quotes")).fetchone()
     assert tuple(rowids or ()) == tuple(after or ())
 
