@@ -1,8 +1,12 @@
-"""`lambert discord sync` and `invite`: what they send to Discord and print, over REST only."""
+"""`lambert discord sync` and `invite`: what they send to Discord and print.
+
+sync goes over REST only (never the gateway); invite goes nowhere at all.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 from pathlib import Path
@@ -12,6 +16,7 @@ import discord
 import pytest
 
 from bot.cli import main
+from tests.fakes.discord_platform import FakeDiscord
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "discord_commands.json"
 UPDATE = "UPDATE_SNAPSHOTS"  # UPDATE_SNAPSHOTS=1 pytest ... rewrites the snapshot
@@ -28,7 +33,9 @@ def with_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAMBERT_CORPUS", str(Path(__file__).parents[1] / "data" / "lambert.toml"))
 
 
-async def test_sync_sends_the_snapshotted_command_tree(fake_discord, with_token, capsys) -> None:
+async def test_sync_sends_the_snapshotted_command_tree(
+    fake_discord: FakeDiscord, with_token: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert await run_cli("discord", "sync") == 0
     put = next(r for r in fake_discord.requests if r.method == "PUT")
     assert put.path == f"/applications/{fake_discord.app_id}/commands"
@@ -41,7 +48,9 @@ async def test_sync_sends_the_snapshotted_command_tree(fake_discord, with_token,
     assert "synced /lambert, /lambert-daily" in capsys.readouterr().out
 
 
-async def test_sync_to_one_guild_is_the_same_tree(fake_discord, with_token) -> None:
+async def test_sync_to_one_guild_is_the_same_tree(
+    fake_discord: FakeDiscord, with_token: None
+) -> None:
     assert await run_cli("discord", "sync", "--guild", str(fake_discord.guild_id)) == 0
     put = next(r for r in fake_discord.requests if r.method == "PUT")
     app, guild = fake_discord.app_id, fake_discord.guild_id
@@ -49,22 +58,80 @@ async def test_sync_to_one_guild_is_the_same_tree(fake_discord, with_token) -> N
     assert put.json == json.loads(SNAPSHOT.read_text())
 
 
-async def test_invite_asks_for_three_permissions_and_two_scopes(
-    fake_discord, with_token, capsys
-) -> None:
-    assert await run_cli("discord", "invite") == 0
-    url = urlparse(capsys.readouterr().out.strip())
-    query = parse_qs(url.query)
-    assert query["client_id"] == [str(fake_discord.app_id)]
-    assert query["scope"] == ["bot applications.commands"]
+def bot_token(user_id: int) -> str:
+    """Shaped like a Discord bot token: the user id in unpadded urlsafe base64, then two parts."""
+    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
+    return f"{first}.GhJkLm.not-a-real-secret-but-never-printed"
+
+
+def invited(out: str) -> tuple[int, str, discord.Permissions]:
+    """The client id, scopes and permissions an invite URL asks for."""
+    query = parse_qs(urlparse(out.strip()).query)
     permissions = discord.Permissions(int(query["permissions"][0]))
-    assert permissions == discord.Permissions(
-        view_channel=True, send_messages=True, embed_links=True
-    )
+    return int(query["client_id"][0]), query["scope"][0], permissions
+
+
+THREE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+
+
+async def test_invite_reads_the_application_id_from_the_token_offline(
+    fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = bot_token(fake_discord.app_id)
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    assert await run_cli("discord", "invite") == 0
+    out, err = capsys.readouterr()
+    assert invited(out) == (fake_discord.app_id, "bot applications.commands", THREE_PERMISSIONS)
+    assert token not in out + err
+    assert fake_discord.requests == []
     assert fake_discord.gateway_frames == []
 
 
-@pytest.mark.parametrize("step", ["sync", "invite"])
-def test_without_a_token_both_steps_exit_2(step: str, capsys) -> None:
-    assert main(["discord", step]) == 2
+def test_invite_with_a_client_id_needs_no_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["discord", "invite", "--client-id", "123456789012345678"]) == 0
+    out = capsys.readouterr().out
+    assert invited(out) == (123456789012345678, "bot applications.commands", THREE_PERMISSIONS)
+
+
+def test_a_client_id_wins_over_the_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", bot_token(111111111111111111))
+    assert main(["discord", "invite", "--client-id", "222222222222222222"]) == 0
+    assert invited(capsys.readouterr().out)[0] == 222222222222222222
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "fake-token",  # decodes, but not to digits
+        "bm90LWFuLWlk.GhJkLm.abc",  # "not-an-id"
+        "not base64!.GhJkLm.abc",
+        "x",  # one character can never be base64
+        "\u00e9t\u00e9.GhJkLm.abc",
+        ".GhJkLm.abc",  # an empty first part
+    ],
+)
+def test_invite_refuses_a_token_without_a_user_id_in_one_line(
+    token: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    assert main(["discord", "invite"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "DISCORD_TOKEN" in err and "--client-id" in err
+    assert token not in err
+
+
+def test_invite_without_a_token_or_a_client_id_says_which_to_give(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["discord", "invite"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "DISCORD_TOKEN is not set" in err and "--client-id" in err
+
+
+def test_sync_without_a_token_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["discord", "sync"]) == 2
     assert "DISCORD_TOKEN is not set" in capsys.readouterr().err

@@ -1,24 +1,17 @@
-"""`lambert discord sync` and `lambert discord invite`: deploy-time steps, over REST only."""
+"""`lambert discord sync` and `lambert discord invite`: their arguments and output.
+
+What they do is in `bot.adapters.discord.deploy`, imported inside each step so that discord.py
+(a third of a second to import) stays unloaded by `lambert ask` and the console.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.cli.common import add_command
 from bot.config import ConfigError, Settings
-from bot.runtime import open_service
-
-if TYPE_CHECKING:
-    import discord
-
-# discord.py (a third of a second to import) is imported inside the steps, so that
-# `lambert ask` and the console never load it.
-
-SCOPES = ("bot", "applications.commands")
 
 
 def register(commands: Any) -> None:
@@ -27,7 +20,7 @@ def register(commands: Any) -> None:
         "discord",
         _usage,
         "Discord deploy steps: sync the slash commands, print the invite URL",
-        "Discord deploy steps, run once per deploy (not on every start). Both need DISCORD_TOKEN.",
+        "Discord deploy steps, run once per deploy (not on every start).",
     )
     steps = parser.add_subparsers(title="steps", metavar="STEP")
     sync = add_command(
@@ -35,17 +28,22 @@ def register(commands: Any) -> None:
         "sync",
         sync_command,
         "register /lambert and /lambert-daily with Discord",
-        "Register /lambert and /lambert-daily with Discord. Global commands can take a while\n"
-        "to appear; --guild ID updates one server at once (for development).",
+        "Register /lambert and /lambert-daily with Discord (logs in with DISCORD_TOKEN). Global\n"
+        "commands can take a while to appear; --guild ID updates one server at once (for\n"
+        "development).",
     )
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
-    add_command(
+    invite = add_command(
         steps,
         "invite",
         invite_command,
         "print the URL that adds the bot to a server",
         "Print the URL that adds the bot to a server, with the bot and applications.commands\n"
-        "scopes and only View Channel, Send Messages and Embed Links.",
+        "scopes and only View Channel, Send Messages and Embed Links. Offline: the application\n"
+        "id is --client-id, or else read from DISCORD_TOKEN.",
+    )
+    invite.add_argument(
+        "--client-id", type=int, metavar="ID", help="the Application ID (default: from the token)"
     )
 
 
@@ -54,42 +52,14 @@ async def _usage(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
-@asynccontextmanager
-async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never connected to the gateway."""
-    from bot.adapters.discord.poster import login, make_client, token_of
-
-    token_of(settings)  # before anything is built: no token, no work
-    client = make_client()
-    try:
-        await login(client, settings)
-        yield client
-    finally:
-        await client.close()
-
-
 def _refuse(exc: ConfigError) -> int:
     sys.stderr.write(f"lambert: {exc}\n")
     return 2
 
 
-async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
-    """Send the command tree to Discord (one server's, or global); the names synced."""
-    import discord
-
-    from bot.adapters.discord.client import build_tree
-    from bot.adapters.discord.views import Responder
-
-    async with rest_client(settings) as client, open_service(settings) as service:
-        tree = build_tree(client, Responder(service))
-        target = discord.Object(guild) if guild is not None else None
-        if target is not None:
-            tree.copy_global_to(guild=target)
-        synced = await tree.sync(guild=target)
-    return [command.name for command in synced]
-
-
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.discord.deploy import sync_commands
+
     try:
         names = await sync_commands(settings, args.guild)
     except ConfigError as exc:
@@ -99,20 +69,12 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def invite_url(settings: Settings) -> str:
-    """The OAuth2 URL: the bot may see channels, post, and show embeds; nothing more."""
-    import discord
-
-    async with rest_client(settings) as client:
-        app = await client.application_info()
-    permissions = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
-    return discord.utils.oauth_url(app.id, permissions=permissions, scopes=SCOPES)
-
-
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.discord.deploy import application_id, invite_url
+
     try:
-        url = await invite_url(settings)
+        client_id = args.client_id if args.client_id is not None else application_id(settings)
     except ConfigError as exc:
         return _refuse(exc)
-    sys.stdout.write(url + "\n")
+    sys.stdout.write(invite_url(client_id) + "\n")
     return 0

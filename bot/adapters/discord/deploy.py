@@ -1,0 +1,74 @@
+"""Discord deploy steps: sync the slash commands over REST, build the invite URL offline."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import discord
+
+from bot.adapters.discord.client import build_tree
+from bot.adapters.discord.poster import login, make_client, token_of
+from bot.adapters.discord.views import Responder
+from bot.config import ConfigError, Settings
+from bot.runtime import open_service
+
+SCOPES = ("bot", "applications.commands")
+# The bot may see channels, post, and show embeds; nothing more.
+PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+NO_CLIENT_ID = (
+    "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "
+    "or pass --client-id ID (the Application ID from the Developer Portal)"
+)
+UNREADABLE_ID = (
+    "DISCORD_TOKEN does not start with a bot's user id, so it is not a bot token: copy the "
+    "token again from the Developer Portal's Bot page, or pass --client-id ID"
+)
+
+
+@asynccontextmanager
+async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
+    """A client logged in over REST, never connected to the gateway."""
+    token_of(settings)  # before anything is built: no token, no work
+    client = make_client()
+    try:
+        await login(client, settings)
+        yield client
+    finally:
+        await client.close()
+
+
+async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
+    """Send the command tree to Discord (one server's, or global); the names synced."""
+    async with rest_client(settings) as client, open_service(settings) as service:
+        tree = build_tree(client, Responder(service))
+        target = discord.Object(guild) if guild is not None else None
+        if target is not None:
+            tree.copy_global_to(guild=target)
+        synced = await tree.sync(guild=target)
+    return [command.name for command in synced]
+
+
+def application_id(settings: Settings) -> int:
+    """The bot's application id, read from DISCORD_TOKEN without asking Discord.
+
+    A bot token's first dot-separated part is the bot's user id in urlsafe base64 without
+    padding, and a bot's user id is its application's id. Errors never quote the token.
+    """
+    if not settings.discord_token:
+        raise ConfigError(NO_CLIENT_ID)
+    first = settings.discord_token.reveal().split(".")[0]
+    try:
+        digits = base64.b64decode(first + "=" * (-len(first) % 4), b"-_", validate=True)
+        user_id = digits.decode("ascii")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise ConfigError(UNREADABLE_ID) from None
+    if not user_id.isdigit():
+        raise ConfigError(UNREADABLE_ID)
+    return int(user_id)
+
+
+def invite_url(client_id: int) -> str:
+    """The OAuth2 URL that adds application `client_id` to a server, with PERMISSIONS."""
+    return discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
