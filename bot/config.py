@@ -65,16 +65,6 @@ class Settings:
         )
         return tuple(t.reveal() for t in tokens if t)
 
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        """The chat platforms this configuration can connect to."""
-        found = []
-        if self.discord_token:
-            found.append("discord")
-        if self.slack_bot_token:
-            found.append("slack")
-        return tuple(found)
-
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = env.get(name, "").strip()

@@ -1,4 +1,4 @@
-"""Opening the core for any command: read the corpus, open the database, sync, build the service."""
+"""Opening the core for any command: read the corpus, open the database, build the services."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
+from bot.daily.clock import Clock
+from bot.daily.service import DailyService
+from bot.daily.sqlite_store import SqliteDailyStore
 from bot.quotes.corpus import decode_corpus, read_corpus_bytes
 from bot.quotes.offloop import free_off_loop
 from bot.quotes.service import QuoteService
@@ -25,11 +29,19 @@ def _read_corpus_file(path: Path) -> tuple[bytes, str]:
     return raw, hashlib.sha256(raw).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Core:
+    """What every adapter and command is handed: the quotes, and the daily feature beside them."""
+
+    quotes: QuoteService
+    daily: DailyService
+
+
 @asynccontextmanager
-async def open_service(
-    settings: Settings, *, integrity_check: bool = False
-) -> AsyncIterator[QuoteService]:
-    """The service over an up-to-date database; closed on exit.
+async def open_core(
+    settings: Settings, *, integrity_check: bool = False, clock: Clock | None = None
+) -> AsyncIterator[Core]:
+    """Both services over an up-to-date database, built once; closed on exit.
 
     A corpus whose bytes are the ones last loaded is not even parsed (that keeps a start with
     an unchanged 100,000-quote corpus fast); a changed one is validated in full before the
@@ -44,7 +56,7 @@ async def open_service(
         # This frame stays suspended at `yield` for as long as the service runs: the file's
         # bytes must not stay with it (35 MB for 100,000 quotes, and more again parsed).
         del raw
-        yield await QuoteService.create(store)
+        yield Core(await QuoteService.create(store), DailyService(SqliteDailyStore(conn), clock))
 
 
 async def _load(store: QuoteStore, path: Path, raw: bytes, digest: str) -> None:

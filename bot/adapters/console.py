@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TextIO
 
-from bot.chat.grammar import RequestContext, another, answer
+from bot.chat.context import RequestContext
+from bot.chat.grammar import another, answer
 from bot.chat.replies import ListReply, QuoteReply, Reply, credit_line, listed_body, quoted_body
 from bot.config import Settings
 from bot.quotes.models import Quote
-from bot.quotes.service import QuoteService
+from bot.runtime import Core
 
 PROMPT = "lambert> "
 WIDTH = 78
@@ -55,7 +56,7 @@ def render(reply: Reply) -> str:
 
 
 async def run_console(
-    service: QuoteService,
+    core: Core,
     stdin: TextIO,
     stdout: TextIO,
     ctx: RequestContext | None = None,
@@ -64,7 +65,7 @@ async def run_console(
 ) -> int:
     """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status."""
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
-    ctx = ctx or RequestContext(is_admin=True)
+    ctx = ctx or RequestContext(admin=True)
     if interactive:
         stdout.write(GREETING)
     last: QuoteReply | None = None
@@ -90,9 +91,9 @@ async def run_console(
                     "That is the only quote for that request: try a theme or `themes`.\n\n"
                 )
                 continue
-            reply = await another(service, last.request, after=last.quote.id)
+            reply = await another(core, last.request, after=last.quote.id)
         else:
-            reply = await answer(service, text, ctx)
+            reply = await answer(core, text, ctx)
         if isinstance(reply, QuoteReply):
             last = reply
         stdout.write(render(reply) + "\n\n")

@@ -1,37 +1,78 @@
-"""The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out."""
+"""The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out.
+
+One table of verbs drives parsing, dispatch and help: adding a verb is one row. A first word
+that names no verb is a theme, or else words to search for.
+"""
 
 from __future__ import annotations
 
-import difflib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.chat.daily_verbs import answer_daily
+from bot.chat import daily_verbs, quote_verbs
+from bot.chat.context import RequestContext
+from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.quotes.search import clean_user_text
-from bot.quotes.service import QuoteService
-
-COMMAND = "/lambert"
-SEARCH_LIST_SIZE = 5
-ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
-ECHO_CHARS = 60  # user text quoted back in a reply is cut here
-ID_CANDIDATES = 500  # ids difflib compares for "did you mean": a few milliseconds at most
-VERBS = frozenset({"help", "themes", "id", "search", "daily"})
+from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[Core, str, RequestContext], Awaitable[Reply]]
+
 
 @dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Who asked, where. `is_admin` is decided by the adapter, which knows the platform's roles,
-    and `admin_means` says in the platform's words who counts, for a refusal to name it."""
+class Verb:
+    """One row of the grammar. `handler` gets the words after the verb.
 
-    platform: str = "console"
-    channel: str = "console"
-    user: str = "console"
-    user_name: str = ""
-    is_admin: bool = False
-    admin_means: str = "an admin role here"
+    `alone`: the verb only counts with nothing after it (`help me` is a search, not help).
+    `admin_only`: the grammar asks the context whether the user is an admin before the
+    handler runs, and refuses otherwise; no adapter needs to know which verbs these are.
+    """
+
+    name: str
+    handler: Handler
+    help: str
+    admin_only: bool = False
+    alone: bool = False
+    refusal: str = ""  # what a non-admin cannot do, e.g. "manage the daily quote"
+
+
+async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
+    return help_reply(core)
+
+
+async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
+    return quote_verbs.themes_reply(core.quotes)
+
+
+async def _id(core: Core, rest: str, ctx: RequestContext) -> Reply:
+    return await quote_verbs.by_id(core.quotes, rest)
+
+
+async def _search(core: Core, rest: str, ctx: RequestContext) -> Reply:
+    return await quote_verbs.search_list(core.quotes, rest)
+
+
+VERBS: dict[str, Verb] = {
+    v.name: v
+    for v in (
+        Verb("search", _search, f"`{COMMAND} search <words>` the top matches with their ids"),
+        Verb("id", _id, f"`{COMMAND} id <id>` one quote by its id"),
+        Verb("themes", _themes, f"`{COMMAND} themes` every theme and its aliases", alone=True),
+        Verb(
+            "daily",
+            daily_verbs.answer_daily,
+            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]` a quote here every day; "
+            f"`{COMMAND} daily off`, `{COMMAND} daily` for status (admins)",
+            admin_only=True,
+            refusal="manage the daily quote",
+        ),
+        Verb("help", _help, "", alone=True),
+    )
+}
+"""Every verb, in the order help lists them. Tests may add a row; nothing else may change it."""
 
 
 def strip_command(text: str) -> str:
@@ -39,11 +80,6 @@ def strip_command(text: str) -> str:
     cleaned = clean_user_text(text, limit=10_000)
     head, _, rest = cleaned.partition(" ")
     return rest.strip() if head.casefold() == COMMAND else cleaned
-
-
-def echo(text: str) -> str:
-    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "\u2026"
-    return f"\u201c{cut}\u201d"
 
 
 def outcome(reply: Reply) -> str:
@@ -55,147 +91,79 @@ def outcome(reply: Reply) -> str:
     return "text" if reply.ok else "refused"
 
 
-async def answer(service: QuoteService, text: str, ctx: RequestContext | None = None) -> Reply:
+def find_verb(request: str) -> tuple[Verb | None, str]:
+    """The verb the request starts with and the words after it; (None, request) if none."""
+    word, _, rest = request.partition(" ")
+    verb = VERBS.get(word.casefold())
+    if verb is None or (verb.alone and rest.strip()):
+        return None, request
+    return verb, rest.strip()
+
+
+async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Reply:
     """What `/lambert <text>` replies. Never raises for any text a user can type."""
     ctx = ctx or RequestContext()
     request = strip_command(text)
-    reply = await _answer(service, request, ctx)
-    verb = request.partition(" ")[0].casefold()
+    verb, rest = find_verb(request)
+    if verb is not None:
+        reply = await _run(verb, core, rest, ctx)
+    elif not request:
+        reply = await quote_verbs.random_quote(core.quotes, None, request)
+    elif (theme := core.quotes.resolve_theme(request)) is not None:
+        reply = await quote_verbs.random_quote(core.quotes, theme.slug, request)
+    else:
+        reply = await quote_verbs.best_match(core.quotes, request)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform,
         ctx.channel,
         ctx.user,
-        verb if verb in VERBS else ("random" if not verb else "lookup"),
+        verb.name if verb else ("random" if not request else "lookup"),
         outcome(reply),
     )
     return reply
 
 
-async def _answer(service: QuoteService, request: str, ctx: RequestContext) -> Reply:
-    verb, _, rest = request.partition(" ")
-    verb = verb.casefold()
-    if not request:
-        return await _random(service, None, request)
-    if verb == "help" and not rest:
-        return help_reply(service)
-    if verb == "themes" and not rest:
-        return themes_reply(service)
-    if verb == "id":
-        return await _by_id(service, rest)
-    if verb == "search":
-        return await _search_list(service, rest)
-    if verb == "daily":
-        return await answer_daily(service, rest, ctx)
-    theme = service.resolve_theme(request)
-    if theme is not None:
-        return await _random(service, theme.slug, request)
-    return await _best_match(service, request)
+async def _run(verb: Verb, core: Core, rest: str, ctx: RequestContext) -> Reply:
+    return await _checked(verb, ctx, lambda: verb.handler(core, rest, ctx))
 
 
-async def another(service: QuoteService, request: str, after: str) -> Reply:
+async def _checked(verb: Verb, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]) -> Reply:
+    if verb.admin_only and not await ctx.is_admin():
+        what = verb.refusal or f"use `{COMMAND} {verb.name}`"
+        return TextReply(
+            f"Only admins can {what}.",
+            (f"That needs {ctx.admin_means}.", "Ask an admin to run the command here."),
+            ok=False,
+        )
+    return await work()
+
+
+async def perform(
+    verb_name: str, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]
+) -> Reply:
+    """A structured call (e.g. Discord's `/lambert-daily set` options) under the same row's
+    rules as its text form: refused for non-admins if the verb is admin-only, and logged."""
+    verb = VERBS[verb_name]
+    reply = await _checked(verb, ctx, work)
+    log.info(
+        "command platform=%s channel=%s user=%s verb=%s %s",
+        ctx.platform, ctx.channel, ctx.user, verb.name, outcome(reply),
+    )  # fmt: skip
+    return reply
+
+
+async def another(core: Core, request: str, after: str) -> Reply:
     """The "Another" / "Shuffle" button: the next match for a search, another quote otherwise."""
-    reply = await _another(service, strip_command(request), after)
+    reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
     log.info("button another %s", outcome(reply))
     return reply
 
 
-async def _another(service: QuoteService, request: str, after: str) -> Reply:
-    verb, _, rest = request.partition(" ")
-    if verb.casefold() == "id":
-        return await _by_id(service, rest)
-    theme = service.resolve_theme(request) if request else None
-    if not request or theme is not None:
-        slug = theme.slug if theme else None
-        quote = await service.random_quote(slug, exclude=after)
-        if quote is None:
-            return _nothing_found(service, request)
-        return QuoteReply(quote, matches=service.count(slug), request=request)
-    words = rest if verb.casefold() == "search" else request
-    found = await service.search(words, limit=ANOTHER_POOL)
-    if not found.quotes:
-        return _nothing_found(service, words)
-    ids = [q.id for q in found.quotes]
-    following = (ids.index(after) + 1) % len(ids) if after in ids else 0
-    return QuoteReply(found.quotes[following], matches=found.total, request=request)
-
-
-async def _random(service: QuoteService, theme: str | None, request: str) -> Reply:
-    quote = await service.random_quote(theme)
-    if quote is None:
-        return TextReply("The corpus is empty.", ("Check LAMBERT_CORPUS and restart.",), ok=False)
-    return QuoteReply(quote, matches=service.count(theme), request=request)
-
-
-async def _by_id(service: QuoteService, quote_id: str) -> Reply:
-    if not quote_id:
-        return TextReply("Which id?", (f"Usage: {COMMAND} id <id>, e.g. the id under any quote.",))
-    quote = await service.quote(quote_id)
-    if quote is not None:
-        return QuoteReply(quote, request=f"id {quote.id}")
-    close = await _close_ids(service, quote_id.casefold())
-    lines = [f"Did you mean: {', '.join(close)}?"] if close else []
-    lines.append(f"Try `{COMMAND} search <words>` to find a quote's id.")
-    return TextReply(f"No quote has the id {echo(quote_id)}.", tuple(lines))
-
-
-async def _close_ids(service: QuoteService, typed: str) -> list[str]:
-    """The three ids most like `typed`, among ids that share its start.
-
-    An id is typed from one seen in chat, so a slip is rarely in its first letters; comparing
-    only those candidates keeps difflib to at most ID_CANDIDATES ids on any corpus.
-    """
-    candidates: list[str] = []
-    for length in (3, 1):
-        if len(typed) >= length and not candidates:
-            candidates = await service.store.ids_starting_with(typed[:length], ID_CANDIDATES)
-    return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
-
-
-async def _search_list(service: QuoteService, words: str) -> Reply:
-    if not clean_user_text(words):
-        return TextReply("Search for what?", (f"Usage: {COMMAND} search <words>",))
-    found = await service.search(words, limit=SEARCH_LIST_SIZE)
-    if not found.quotes:
-        return _nothing_found(service, words)
-    title = f"{found.total} quote{'s' if found.total != 1 else ''} match {echo(words)}"
-    if found.corrected:
-        title += f" (showing results for {echo(found.corrected)})"
-    return ListReply(title, found.quotes, found.total)
-
-
-async def _best_match(service: QuoteService, request: str) -> Reply:
-    found = await service.search(request, limit=1)
-    if not found.quotes:
-        return _nothing_found(service, request)
-    notes = []
-    if found.corrected:
-        notes.append(f"Showing results for {echo(found.corrected)}.")
-    if found.total > 1:
-        more = found.total - 1
-        notes.append(
-            f"{more} more quote{'s' if more != 1 else ''} match: "
-            f"`{COMMAND} search {clean_user_text(request, limit=ECHO_CHARS)}` lists them."
-        )
-    return QuoteReply(found.quotes[0], found.total, request, " ".join(notes))
-
-
-def _nothing_found(service: QuoteService, text: str) -> TextReply:
-    close = service.closest_themes(text)
-    if close:
-        hint = "Closest themes: " + ", ".join(f"`{COMMAND} {t.slug}`" for t in close) + "."
-    else:
-        hint = f"Try a theme such as `{COMMAND} dpo`, or see `{COMMAND} themes`."
-    return TextReply(
-        f"No quote matches {echo(text)}." if text else "Nothing to show.",
-        (hint, f"`{COMMAND}` on its own shows a random quote."),
-    )
-
-
-def help_reply(service: QuoteService) -> TextReply:
+def help_reply(core: Core) -> TextReply:
     examples = ", ".join(
         f"`{COMMAND} {i.theme.aliases[0] if i.theme.aliases else i.theme.slug}`"
-        for i in service.themes()[:4]
+        for i in core.quotes.themes()[:4]
     )
     return TextReply(
         "Nathan Lambert's notes on open models, RLHF, reasoning and research careers.",
@@ -203,21 +171,8 @@ def help_reply(service: QuoteService) -> TextReply:
             f"`{COMMAND}` a random quote",
             f"`{COMMAND} <theme>` a quote on a theme, e.g. {examples}",
             f"`{COMMAND} <words>` the best match, e.g. `{COMMAND} reward hacking`",
-            f"`{COMMAND} search <words>` the top matches with their ids",
-            f"`{COMMAND} id <id>` one quote by its id",
-            f"`{COMMAND} themes` every theme and its aliases",
-            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]` a quote here every day; "
-            f"`{COMMAND} daily off`, `{COMMAND} daily` for status (admins)",
+            *(v.help for v in VERBS.values() if v.help),
             "Quotes are his words, in quotation marks with their source; summaries of his "
             "views are labelled as such and never shown as quotes.",
         ),
     )
-
-
-def themes_reply(service: QuoteService) -> TextReply:
-    lines = []
-    for info in service.themes():
-        t = info.theme
-        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
-        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
-    return TextReply("Themes", tuple(lines))

@@ -11,19 +11,13 @@ from typing import Any
 from bot.chat.daily_verbs import describe_outcome
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
-from bot.daily.history import DayRecord, PostHistory
-from bot.daily.plan import next_post
+from bot.daily.clock import StoppedClock, SystemClock
+from bot.daily.days import DayRecord
 from bot.daily.report import TickReport, utc_text
-from bot.daily.scheduler import Scheduler, StoppedClock, SystemClock
-from bot.daily.schedules import (
-    PLATFORMS,
-    Schedule,
-    ScheduleError,
-    ScheduleStore,
-    parse_local_time,
-    parse_zone,
-)
-from bot.runtime import open_service
+from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.platforms import NAMES, PLATFORMS
+from bot.runtime import open_core
 from bot.serving.posters import available_platforms, open_posters
 
 log = logging.getLogger(__name__)
@@ -43,7 +37,7 @@ def register(commands: Any) -> None:
     actions = daily.add_subparsers(title="actions", metavar="ACTION")
 
     set_ = add_command(actions, "set", set_command, "post to a channel every day at a local time")
-    set_.add_argument("--platform", required=True, choices=PLATFORMS)
+    set_.add_argument("--platform", required=True, choices=NAMES)
     set_.add_argument(
         "--channel", required=True, help="the platform's channel id (any name for console)"
     )
@@ -52,7 +46,7 @@ def register(commands: Any) -> None:
     set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
 
     off = add_command(actions, "off", off_command, "stop a channel's daily quote")
-    off.add_argument("--platform", required=True, choices=PLATFORMS)
+    off.add_argument("--platform", required=True, choices=NAMES)
     off.add_argument("--channel", required=True)
 
     add_command(
@@ -95,17 +89,20 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse(str(exc))
     if not channel:
         return _refuse("--channel is empty")
-    async with open_service(settings) as service:
-        theme = service.resolve_theme(args.theme) if args.theme else None
+    platform = PLATFORMS[args.platform]
+    if not platform.channel_id.fullmatch(channel):
+        return _refuse(
+            f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
+            f"use e.g. {platform.channel_example}"
+        )
+    async with open_core(settings) as core:
+        theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
-            slugs = ", ".join(i.theme.slug for i in service.themes())
+            slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
             return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
-        now = SystemClock().now()
         slug = theme.slug if theme else None
-        schedule = Schedule(args.platform, channel, local_time, tz, slug, True, SET_BY, now)
-        await ScheduleStore.of(service.store.conn).save(schedule)
-        records = await PostHistory(service.store.conn).records_since(now.date())
-    upcoming = next_post(schedule, now, records)
+        found = await core.daily.turn_on(args.platform, channel, local_time, tz, slug, SET_BY)
+    schedule, upcoming = found.schedule, found.next_post
     sys.stdout.write(
         f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
         f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
@@ -116,9 +113,8 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_service(settings) as service:
-        store = ScheduleStore.of(service.store.conn)
-        found = await store.turn_off(args.platform, args.channel, SET_BY, SystemClock().now())
+    async with open_core(settings) as core:
+        found = await core.daily.turn_off(args.platform, args.channel, SET_BY)
     if not found:
         sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")
         return 1
@@ -139,15 +135,11 @@ def outcome_json(record: DayRecord | None) -> dict[str, Any] | None:
 
 
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
-    now = SystemClock().now()
-    async with open_service(settings) as service:
-        schedules = await ScheduleStore.of(service.store.conn).all()
-        history = PostHistory(service.store.conn)
-        records = await history.records_since(now.date() - timedelta(days=1))
-        latest = await history.latest()
+    async with open_core(settings) as core:
+        channels = await core.daily.overview()
+    schedules = [c.schedule for c in channels]
     rows = []
-    for s in schedules:
-        upcoming = next_post(s, now, records)
+    for s, upcoming, last in ((c.schedule, c.next_post, c.last) for c in channels):
         rows.append(
             {
                 "platform": s.platform,
@@ -157,7 +149,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
                 "theme": s.theme,
                 "enabled": s.enabled,
                 "next_post_utc": utc_text(upcoming) if upcoming else None,
-                "last_outcome": outcome_json(latest.get((s.platform, s.channel))),
+                "last_outcome": outcome_json(last),
             }
         )
     if args.json:
@@ -165,14 +157,14 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not schedules:
         sys.stdout.write("No daily schedules. Add one with `lambert daily set`.\n")
-    for s, row in zip(schedules, rows, strict=True):
+    for s, row, channel in zip(schedules, rows, channels, strict=True):
         state = f"next {row['next_post_utc']}" if s.enabled else "off"
         if s.disabled_reason:
             state += f" ({s.disabled_reason})"
-        last = describe_outcome(latest.get((s.platform, s.channel)))
+        described = describe_outcome(channel.last)
         sys.stdout.write(
             f"{s.where}  {s.time_text} {s.tz}  theme {s.theme or 'any'}  {state}\n"
-            f"    last: {last}\n"
+            f"    last: {described}\n"
         )
     return 0
 
@@ -195,14 +187,14 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse(str(exc))
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
-    async with open_service(settings) as service:
-        schedules = await ScheduleStore.of(service.store.conn).all()
+    async with open_core(settings, clock=StoppedClock(at)) as core:
+        schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
             log.warning("%s is not configured here: its daily schedules are skipped", platform)
         async with open_posters(settings, wanted, console) as posters:
             catchup = timedelta(hours=settings.catchup_hours)
-            scheduler = Scheduler(service, posters, clock=StoppedClock(at), catchup=catchup)
+            scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             report = await scheduler.tick()
     if args.json:
         print_json(report.as_json())

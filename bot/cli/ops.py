@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.cli.common import add_command
 from bot.config import Settings
+from bot.platforms import served
 from bot.serving.health import platform_health
 from bot.storage.backup import BackupError, backup_database
 from bot.storage.connection import connect
@@ -40,7 +41,7 @@ def register(commands: Any) -> None:
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     async with connect(settings.db_path, integrity_check=True) as conn:
         sys.stdout.write(f"database: ok ({settings.db_path})\n")
-        states = await platform_health(conn, settings.platforms)
+        states = await platform_health(conn, [p.name for p in served(settings)])
     for state in states:
         sys.stdout.write(state.describe() + "\n")
     return 0 if all(s.connected for s in states) else 1

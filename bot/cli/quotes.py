@@ -11,7 +11,7 @@ from bot.chat.grammar import answer
 from bot.chat.replies import ListReply, QuoteReply, Reply
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
-from bot.runtime import open_service
+from bot.runtime import open_core
 
 
 def register(commands: Any) -> None:
@@ -64,8 +64,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_service(settings) as service:
-        reply = await answer(service, " ".join(args.text))
+    async with open_core(settings) as core:
+        reply = await answer(core, " ".join(args.text))
     if args.json:
         print_json(reply_json(reply))
     else:
@@ -77,7 +77,8 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 100:
         sys.stderr.write("lambert: --limit takes a number from 1 to 100\n")
         return 2
-    async with open_service(settings) as service:
+    async with open_core(settings) as core:
+        service = core.quotes
         theme = None
         if args.theme:
             found = service.resolve_theme(args.theme)
@@ -104,7 +105,8 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_service(settings) as service:
+    async with open_core(settings) as core:
+        service = core.quotes
         infos = service.themes()
     if args.json:
         print_json(

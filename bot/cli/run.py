@@ -9,7 +9,8 @@ from typing import Any
 from bot.adapters.console import run_console
 from bot.cli.common import add_command
 from bot.config import Settings
-from bot.runtime import open_service
+from bot.platforms import served
+from bot.runtime import open_core
 
 NO_PLATFORM = """\
 lambert: no chat platform is configured, so there is nothing to serve.
@@ -35,12 +36,12 @@ def register(commands: Any) -> None:
 
 
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_service(settings) as service:
-        return await run_console(service, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    async with open_core(settings) as core:
+        return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
 async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.platforms:
+    if not served(settings):
         sys.stderr.write(NO_PLATFORM + "\n")
         return 2
     from bot.serving.serve import serve  # deferred: `ask` and `console` never import the adapters
@@ -50,11 +51,11 @@ async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def serves(handler: object, settings: Settings) -> bool:
     """Whether `handler` will run the long-lived server."""
-    return handler is serve_command or (handler is run_default and bool(settings.platforms))
+    return handler is serve_command or (handler is run_default and bool(served(settings)))
 
 
 async def run_default(args: argparse.Namespace, settings: Settings) -> int:
     """The main job: serve when a platform is configured, else the console."""
-    if settings.platforms:
+    if served(settings):
         return await serve_command(args, settings)
     return await console_command(args, settings)

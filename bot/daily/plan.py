@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.daily.history import DayKey, DayRecord, PostStatus
+from bot.daily.days import DayKey, DayRecord, PostStatus
 from bot.daily.schedules import Schedule
 
 # A post this close to its instant is on time whatever the catch-up window (even 0 hours):

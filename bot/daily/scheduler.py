@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from bot.daily.history import Claim, DayKey, DayRecord, PostHistory
-from bot.daily.lease import WorkerLease, lease_folder
+from bot.daily.clock import Clock
+from bot.daily.days import Claim, DayKey, DayRecord
+from bot.daily.lease import WorkerLease
 from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
 from bot.daily.report import TickReport
-from bot.daily.schedules import Schedule, ScheduleStore
+from bot.daily.schedules import Schedule
+from bot.daily.service import DailyService
 from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostError
 from bot.quotes.service import QuoteService
 
@@ -25,42 +25,6 @@ DEFAULT_CATCHUP = timedelta(hours=6)
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
-
-
-class Clock(Protocol):
-    """Where the scheduler reads the time and waits: the real clock, or a test's fake."""
-
-    def now(self) -> datetime:
-        """The current instant, timezone-aware."""
-        ...
-
-    async def wait_until(self, instant: datetime) -> None:
-        """Return once `now()` has reached `instant` (at once if it has); cancellable."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def wait_until(self, instant: datetime) -> None:
-        # A wall-clock deadline re-checked at least every minute (no event to wait on): one
-        # long monotonic sleep would oversleep across a suspend or an NTP step.
-        while (left := (instant - self.now()).total_seconds()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(min(left, 60.0))
-
-
-class StoppedClock:
-    """A clock that always reads one instant: `lambert daily tick --at`."""
-
-    def __init__(self, instant: datetime) -> None:
-        self.instant = instant
-
-    def now(self) -> datetime:
-        return self.instant
-
-    async def wait_until(self, instant: datetime) -> None:
-        return None
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -81,20 +45,18 @@ class Scheduler:
 
     def __init__(
         self,
-        service: QuoteService,
+        quotes: QuoteService,
+        daily: DailyService,
         posters: Mapping[str, DailyPoster],
         *,
-        clock: Clock,
         catchup: timedelta = DEFAULT_CATCHUP,
-        rng: random.Random | None = None,
         rescan: timedelta = RESCAN,
     ) -> None:
-        conn = service.store.conn
-        self.service = service
-        self.schedules = ScheduleStore.of(conn)
-        self.history = PostHistory(conn, rng)
+        self.quotes = quotes
+        self.daily = daily
+        self.store = daily.store
         self.posters = dict(posters)
-        self.clock = clock
+        self.clock: Clock = daily.clock
         self.catchup = catchup
         self.rescan = rescan
         self._limits = {
@@ -133,7 +95,7 @@ class Scheduler:
             await self._start()
             self.lease.acquire()
             while not stop.is_set():
-                self.schedules.changed.clear()
+                self.daily.changed.clear()
                 now = self.clock.now()
                 try:
                     await self._pass(now, TickReport())
@@ -156,14 +118,12 @@ class Scheduler:
         if self._started:
             return
         self._started = True
-        async with self.service.store.conn.execute("PRAGMA database_list") as cursor:
-            main_file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
-        self.lease = WorkerLease(lease_folder(main_file))
+        self.lease = await self.daily.store.worker_lease()
 
     async def _recover(self, now: datetime) -> None:
         """Take back the days of schedulers that are gone (every pass: one may die at any time,
         while this one runs); a live one's claims are its own to finish."""
-        retried, unknown = await self.history.recover_claims(now, self.lease.holder_alive)
+        retried, unknown = await self.store.recover_claims(now, self.lease.holder_alive)
         for record in retried:
             log.info(
                 "daily post for %s/%s on %s was claimed but never sent (a process stopped): "
@@ -183,10 +143,10 @@ class Scheduler:
             )
 
     async def _load(self, now: datetime) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
-        schedules = [s for s in await self.schedules.all() if s.platform in self.posters]
+        schedules = [s for s in await self.store.schedules() if s.platform in self.posters]
         # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
         since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
-        records = await self.history.records_since(since)
+        records = await self.store.records_since(since)
         return schedules, records
 
     async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:
@@ -208,18 +168,18 @@ class Scheduler:
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
         s, day = due.schedule, due.local_date
         if due.action is Action.POST:
-            return await self.history.claim(
+            return await self.store.claim(
                 s.platform, s.channel, day, s.theme, now, self.lease.token
             )
         if due.action is Action.RETRY and due.record is not None:
-            return await self.history.reclaim(due.record, s.theme, now, self.lease.token)
+            return await self.store.reclaim(due.record, s.theme, now, self.lease.token)
         if due.action is Action.MISS:
-            if await self.history.record_missed(s.platform, s.channel, day, now):
+            if await self.store.record_missed(s.platform, s.channel, day, now):
                 log.warning("daily post for %s on %s missed: too late to post", s.where, day)
                 report.add_missed(s.platform, s.channel, day)
         elif due.action is Action.GIVE_UP and due.record is not None:
             reason = f"gave up after {due.record.attempts} attempts: {due.record.reason}"
-            if await self.history.give_up(due.record, reason, now):
+            if await self.store.give_up(due.record, reason, now):
                 log.warning("daily post for %s on %s failed: %s", s.where, day, reason)
                 report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
         return None
@@ -228,19 +188,19 @@ class Scheduler:
         where = f"{claim.platform}/{claim.channel}"
         day = (claim.platform, claim.channel, claim.local_date)
         async with self._limits[claim.platform]:
-            quote = await self.service.store.quote_by_id(claim.quote_id)
+            quote = await self.quotes.quote(claim.quote_id)
             if quote is None:
                 reason = f"quote {claim.quote_id} is no longer in the corpus"
-                await self.history.record_failed(claim, reason, self.clock.now(), disable=False)
+                await self.daily.record_failed(claim, reason, disable=False)
                 report.add_failed(*day, claim.quote_id, reason)
                 return
-            if not await self.history.start_sending(claim):
+            if not await self.store.start_sending(claim):
                 log.info("daily post for %s: another process took this day over", where)
                 return
             try:
                 message_id = await self.posters[claim.platform].post_daily(claim.channel, quote)
             except PermanentPostError as exc:
-                await self.history.record_failed(claim, exc.reason, self.clock.now(), disable=True)
+                await self.daily.record_failed(claim, exc.reason, disable=True)
                 log.warning(
                     "daily post for %s failed for good, schedule off: %s", where, exc.reason
                 )
@@ -251,7 +211,7 @@ class Scheduler:
                 hint = exc.retry_after if isinstance(exc, TransientPostError) else None
                 now = self.clock.now()
                 retry_at = now + retry_delay(claim.attempt, hint)
-                await self.history.record_retry(claim, reason, retry_at, now)
+                await self.store.record_retry(claim, reason, retry_at, now)
                 log.warning(
                     "daily post for %s failed, retry at %s: %s",
                     where,
@@ -261,7 +221,7 @@ class Scheduler:
                 )
                 report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
             else:
-                await self.history.record_posted(claim, message_id, self.clock.now())
+                await self.store.record_posted(claim, message_id, self.clock.now())
                 log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
                 report.add_posted(*day, quote.id)
 
@@ -275,7 +235,7 @@ class Scheduler:
         helpers = [
             asyncio.create_task(self.clock.wait_until(until)),
             asyncio.create_task(stop.wait()),
-            asyncio.create_task(self.schedules.changed.wait()),
+            asyncio.create_task(self.daily.changed.wait()),
         ]
         await asyncio.wait([*helpers, *self._in_flight], return_when=asyncio.FIRST_COMPLETED)
         for helper in helpers:

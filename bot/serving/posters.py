@@ -6,34 +6,20 @@ never loads discord.py or slack-bolt.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TextIO
 
 from bot.config import Settings
+from bot.platforms import PLATFORMS, posting
 from bot.ports import DailyPoster
-
-# platform -> "module:function"; the function takes (settings, console_stream) and returns an
-# async context manager yielding that platform's DailyPoster.
-POSTER_FACTORIES = {
-    "console": "bot.adapters.console:open_console_poster",
-    "discord": "bot.adapters.discord.poster:open_discord_poster",
-    "slack": "bot.adapters.slack.poster:open_slack_poster",
-}
 
 PosterFactory = Callable[[Settings, TextIO], AbstractAsyncContextManager[DailyPoster]]
 
 
-def _factory(platform: str) -> PosterFactory:
-    module, _, function = POSTER_FACTORIES[platform].partition(":")
-    factory: PosterFactory = getattr(importlib.import_module(module), function)
-    return factory
-
-
 def available_platforms(settings: Settings) -> tuple[str, ...]:
     """The console always; Discord and Slack when their tokens are configured."""
-    return ("console", *settings.platforms)
+    return tuple(p.name for p in posting(settings))
 
 
 @asynccontextmanager
@@ -44,8 +30,14 @@ async def open_posters(
     usable = set(available_platforms(settings))
     async with AsyncExitStack() as stack:
         posters = {
-            p: await stack.enter_async_context(_factory(p)(settings, console_stream))
+            p: await stack.enter_async_context(_poster_factory(p)(settings, console_stream))
             for p in platforms
             if p in usable
         }
         yield posters
+
+
+def _poster_factory(platform: str) -> PosterFactory:
+    declared = PLATFORMS[platform]
+    factory: PosterFactory = declared.load(declared.post)
+    return factory

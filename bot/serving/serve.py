@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -14,31 +13,19 @@ from datetime import timedelta
 import aiosqlite
 
 from bot.config import Settings
-from bot.daily.scheduler import Scheduler, SystemClock
+from bot.daily.scheduler import Scheduler
+from bot.platforms import served
 from bot.ports import ChatPlatform
-from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from bot.serving.health import HEARTBEAT_SECONDS, record_heartbeats
 
 log = logging.getLogger(__name__)
 
-# Imported only when configured, so a Slack-only deployment never loads discord.py.
-PLATFORM_FACTORIES = {
-    "discord": "bot.adapters.discord.client:create_platform",
-    "slack": "bot.adapters.slack.app:create_platform",
-}
-
-PlatformFactory = Callable[[Settings, QuoteService], ChatPlatform]
+PlatformFactory = Callable[[Settings, Core], ChatPlatform]
 
 # After a stop, daily posts still sending get this long; a post that hangs must not keep the
 # process (and every platform's connection) up for ever.
 SHUTDOWN_GRACE = 30.0
-
-
-def _factory(platform: str) -> PlatformFactory:
-    module, _, function = PLATFORM_FACTORIES[platform].partition(":")
-    factory: PlatformFactory = getattr(importlib.import_module(module), function)
-    return factory
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -46,18 +33,20 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     (posts within SHUTDOWN_GRACE)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
-    async with open_service(settings, integrity_check=True) as service:
+    async with open_core(settings, integrity_check=True) as core:
         started: list[ChatPlatform] = []
         try:
-            for name in settings.platforms:
-                platform = _factory(name)(settings, service)
+            for declared in served(settings):
+                assert declared.serve is not None  # served() keeps only those
+                factory: PlatformFactory = declared.load(declared.serve)
+                platform = factory(settings, core)
                 await platform.start()
                 started.append(platform)
-                log.info("%s: connected and answering /lambert", name)
+                log.info("%s: connected and answering /lambert", platform.name)
             scheduler = Scheduler(
-                service,
+                core.quotes,
+                core.daily,
                 {p.name: p.poster() for p in started},
-                clock=SystemClock(),
                 catchup=timedelta(hours=settings.catchup_hours),
             )
             # Start-up objects (modules, clients, caches) live as long as the process: moved out
@@ -65,7 +54,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             gc.collect()
             gc.freeze()
             beats = asyncio.create_task(
-                _heartbeats(service.store.conn, [p.name for p in started], stop)
+                _heartbeats(core.quotes.store.conn, [p.name for p in started], stop)
             )
             # Started once, here, after every platform is ready: a reconnect never starts
             # a second loop, because platforms never start it themselves.

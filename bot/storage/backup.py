@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import tempfile
 from pathlib import Path
+
+from bot.storage.connection import explain, read_only_uri
 
 
 class BackupError(Exception):
@@ -12,29 +16,67 @@ class BackupError(Exception):
 
 
 def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
-    """Copy `source` to `target` while it may be in use; returns the number of pages copied."""
-    if not source.exists():
+    """Copy `source` to `target` while it may be in use; returns the number of pages copied.
+
+    The copy is written beside `target` under a temporary name and renamed into place only
+    once it is complete and checked: a failed backup leaves no file behind, and a failed
+    `--force` leaves the old backup as it was.
+    """
+    _check_paths(source, target, overwrite)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        pages, check = _copy(source, partial)
+        if check != "ok":
+            raise BackupError(
+                f"{target}: the copy failed SQLite's integrity check ({check}), so none was "
+                "kept; run `lambert health` on the database, and restore it if it is damaged."
+            )
+        os.replace(partial, target)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{target}: backup failed, no file was written. " + explain(
+            exc, source, "reading the database for the backup"
+        )) from exc
+    except OSError as exc:
+        raise BackupError(
+            f"{target}: backup failed, no file was written ({exc.strerror}); check the "
+            "target folder's free space and permissions."
+        ) from exc
+    finally:
+        _remove(partial)
+    return pages
+
+
+def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
+    if not source.is_file():
         raise BackupError(f"{source}: no database there. Check LAMBERT_DB or --db.")
+    if target.is_dir():
+        raise BackupError(
+            f"{target}: is a folder, not a file; give a file path, e.g. {target / source.name}"
+            + (" (--force never replaces a folder)." if overwrite else ".")
+        )
+    if not target.parent.is_dir():
+        raise BackupError(
+            f"{target}: the folder {target.parent} does not exist; create it first (backups "
+            "never create folders, so a mistyped path fails here), or choose another path."
+        )
     if target.exists() and not overwrite:
         raise BackupError(f"{target}: already exists. Choose a new path or pass --force.")
     if target.resolve() == source.resolve():
         raise BackupError(f"{target}: that is the live database; choose another path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.unlink(missing_ok=True)
-    try:
-        pages, check = _copy(source, target)
-    except sqlite3.Error as exc:
-        raise BackupError(f"{source} -> {target}: backup failed ({exc})") from exc
-    if check != "ok":
-        target.unlink(missing_ok=True)
-        raise BackupError(f"{target}: the copy failed its integrity check ({check}); removed it")
-    return pages
+
+
+def _remove(partial: Path) -> None:
+    for leftover in (partial, *(Path(f"{partial}{end}") for end in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
 
 
 def _copy(source: Path, target: Path) -> tuple[int, str]:
     # The backup API copies page by page under SQLite's own locking, so it is safe while the
-    # bot writes; `pages=1024` per step lets writers in between steps on a big file.
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    # bot writes; `pages=1024` per step lets writers in between steps on a big file. The source
+    # is opened read-only through a URI, whose escaping keeps `#`, `?` and `%` in the name.
+    src = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         dst = sqlite3.connect(target)
         try:

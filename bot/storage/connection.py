@@ -1,70 +1,175 @@
-"""Opening the SQLite file: pragmas, refusal of unusable files, and schema migrations."""
+"""Opening the SQLite file: pragmas, refusal of unusable files, migrations, errors explained."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import aiosqlite
 
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
 
+# How long a write waits for another process's lock before giving up (SQLite's busy_timeout).
 BUSY_TIMEOUT_MS = 5000
+
+_RESTORE = "restore it from a backup or point LAMBERT_DB at a new file"
 
 
 class DatabaseError(Exception):
     """The database file cannot be used as it is; the message names the file and the fix."""
 
 
+def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | None = None) -> str:
+    """One line saying what went wrong with `path` while `operation` ran, and what to do.
+
+    Only a damaged file is worth restoring from a backup: a lock, a read-only file or a full
+    disk leave the data as it was, and a restore would lose what was written since.
+    """
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF  # the primary code of an extended one
+    name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        waited = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
+        return (
+            f"{path}: {operation} could not get the database lock: another process held it "
+            f"for more than {waited:g} s. Nothing was changed; try again once it is done "
+            "(another lambert, a backup or an open sqlite3 shell may be writing)."
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return (
+            f"{path}: the database is read-only ({exc}), so {operation} could not write. "
+            "Nothing was changed; give lambert write access to the file and its folder (SQLite "
+            "writes -wal and -shm files beside it), or point LAMBERT_DB at a writable path."
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return (
+            f"{path}: the disk is full (SQLITE_FULL), so {operation} could not write. Nothing "
+            "was changed; free space on that disk, or point LAMBERT_DB at another disk."
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return f"{path}: not a usable SQLite database ({exc}). It was left untouched; {_RESTORE}."
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return (
+            f"{path}: cannot open the database ({exc}). Check that the path is a file in a "
+            "folder lambert may write to, or point LAMBERT_DB at another path."
+        )
+    return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
+
+
+@contextmanager
+def explained(path: Path, operation: str, timeout_ms: int | None = None) -> Iterator[None]:
+    """Turn any SQLite error inside into a DatabaseError saying what happened and what to do."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise DatabaseError(explain(exc, path, operation, timeout_ms)) from exc
+
+
 @asynccontextmanager
 async def connect(
-    path: Path, *, integrity_check: bool = False
+    path: Path, *, integrity_check: bool = False, busy_timeout_ms: int | None = None
 ) -> AsyncIterator[aiosqlite.Connection]:
     """Open `path` (creating it), check it, migrate it to the latest schema, and close it after.
 
-    `integrity_check` runs SQLite's quick_check over every page: right for a long-running
-    server's start and for `lambert health`, too slow on a big file for every `lambert ask`.
+    `integrity_check` runs SQLite's quick_check over every page: right before anything writes
+    (a corpus load, a migration), for a long-running server's start and for `lambert health`,
+    too slow on a big file for every `lambert ask`. A file that is refused is never written,
+    not even by the WAL checkpoint a read-write connection does when it closes.
     """
+    timeout = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+        _make_folder(path)
+        await asyncio.to_thread(_inspect, path, integrity_check, timeout)
+    with explained(path, "opening the database", timeout):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each write is one explicit
         # transaction instead of whatever the sqlite3 module would open implicitly.
         conn = await aiosqlite.connect(path, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"{path}: cannot open the database ({exc}). Check LAMBERT_DB.") from exc
     try:
-        await _configure(conn, path, integrity_check)
-        await migrate(conn, path)
+        with explained(path, "opening the database", timeout):
+            await _configure(conn, path, timeout)
+        with explained(path, "migrating the schema", timeout):
+            await migrate(conn, path)
         yield conn
     finally:
         await conn.close()
 
 
-async def _configure(conn: aiosqlite.Connection, path: Path, integrity_check: bool) -> None:
-    conn.row_factory = aiosqlite.Row
+def _make_folder(path: Path) -> None:
     try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        # Refuse a newer file before anything below writes to it (WAL mode rewrites the header).
-        _refuse_newer(path, await schema_version(conn))
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        check = "PRAGMA quick_check" if integrity_check else "SELECT 'ok'"
-        async with conn.execute(check) as cursor:
-            row = await cursor.fetchone()
-    except sqlite3.DatabaseError as exc:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
+        what = "is a file, not a folder" if blocker.exists() else f"cannot be created ({exc})"
         raise DatabaseError(
-            f"{path}: not a usable SQLite database ({exc}). It was left untouched; restore it "
-            "from a backup (`lambert backup`) or point LAMBERT_DB at a new file."
-        ) from exc
-    if row is None or row[0] != "ok":
-        raise DatabaseError(
-            f"{path}: failed SQLite's integrity check ({row[0] if row else 'no answer'}). It was "
-            "left untouched; restore it from a backup or point LAMBERT_DB at a new file."
-        )
+            f"{path}: cannot hold the database: {blocker} {what}. Point LAMBERT_DB (or --db) "
+            "at a path inside a folder."
+        ) from None
+
+
+def read_only_uri(path: Path) -> str:
+    """A URI opening `path` read-only; any `#`, `?`, `%` or space in it is escaped."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
+def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
+    """Refuse a newer or damaged existing file, looking at it through a read-only connection.
+
+    A read-only connection never checkpoints the WAL into the file when it closes, so "the file
+    was not changed" stays true of a refused file.
+    """
+    if not path.exists():
+        return  # created by the read-write connection
+    with explained(path, "checking the database", timeout_ms):
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout_ms / 1000)
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            _refuse_newer(path, int(version))
+            # A migration writes too: check the pages before it does.
+            if integrity_check or version < LATEST_VERSION:
+                (result,) = conn.execute("PRAGMA quick_check").fetchone()
+                if result != "ok":
+                    raise DatabaseError(
+                        f"{path}: failed SQLite's integrity check ({result}). It was left "
+                        f"untouched; {_RESTORE}."
+                    )
+        finally:
+            conn.close()
+
+
+def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | None:
+    """The `meta` value for `key` in an existing file, read without writing to it.
+
+    None when there is no file, no meta table or no such key, or the file cannot be read (then
+    `connect` says why).
+    """
+    if str(path) == ":memory:" or not path.is_file():
+        return None
+    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
+
+
+async def _configure(conn: aiosqlite.Connection, path: Path, timeout_ms: int) -> None:
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    # Checked again on this connection: another process may have upgraded it meanwhile, and
+    # the WAL pragma below rewrites the header.
+    _refuse_newer(path, await schema_version(conn))
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
 
 
 def _refuse_newer(path: Path, version: int) -> None:
@@ -80,6 +185,15 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def rollback(conn: aiosqlite.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already (it does after some I/O errors).
+
+    Called while another error is on its way up: a failed ROLLBACK must never replace it.
+    """
+    with contextlib.suppress(sqlite3.Error):
+        await conn.execute("ROLLBACK")
 
 
 async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
@@ -100,5 +214,5 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
             await conn.execute(f"PRAGMA user_version = {version}")
             await conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            await rollback(conn)
             raise

@@ -16,6 +16,7 @@ from bot.adapters.discord.views import Responder, request_context
 from bot.chat import grammar as commands
 from bot.config import ConfigError, Settings
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,14 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
     )
     async def lambert(interaction: discord.Interaction, query: str | None = None) -> None:
         async with responder.guard(interaction, f"/{COMMAND_NAME}"):
-            work = commands.answer(responder.service, query or "", request_context(interaction))
+            work = commands.answer(responder.core, query or "", request_context(interaction))
             await responder.answer(interaction, await responder.in_time(interaction, work))
 
     @lambert.autocomplete("query")
     async def lambert_choices(
         _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await query_choices(responder.service, current)
+        return await query_choices(responder.core.quotes, current)
 
     tree.add_command(build_daily_group(responder))
 
@@ -79,11 +80,11 @@ class DiscordPlatform:
     name = "discord"
 
     def __init__(
-        self, settings: Settings, service: QuoteService, *, client: discord.Client | None = None
+        self, settings: Settings, core: Core, *, client: discord.Client | None = None
     ) -> None:
         self.settings = settings
         self.client = client or make_client()
-        self.responder = Responder(service)
+        self.responder = Responder(core)
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
         self._task: asyncio.Task[None] | None = None
@@ -119,7 +120,7 @@ def _report_stop(task: asyncio.Task[None]) -> None:
         log.error("discord: the connection stopped", exc_info=task.exception())
 
 
-def create_platform(settings: Settings, service: QuoteService) -> DiscordPlatform:
+def create_platform(settings: Settings, core: Core) -> DiscordPlatform:
     """The Discord platform for `settings`; ConfigError without DISCORD_TOKEN."""
     token_of(settings)
-    return DiscordPlatform(settings, service)
+    return DiscordPlatform(settings, core)

@@ -1,8 +1,9 @@
-"""`/lambert-daily set|off|status`: options turned into the shared `daily` grammar's text."""
+"""`/lambert-daily set|off|status`: options passed to the daily verbs as they are, no text."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -11,10 +12,14 @@ from discord import app_commands
 
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.views import Responder, request_context
-from bot.chat import grammar as commands
+from bot.chat import daily_verbs, grammar
+from bot.chat.context import RequestContext
+from bot.chat.replies import Reply
+from bot.runtime import Core
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
+Action = Callable[[Core, RequestContext], Awaitable[Reply]]
 CHOICE_CHARS = 100
 # Entries of the zone database that are not places (the core refuses them too).
 NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
@@ -38,12 +43,7 @@ def zone_choices(typed: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
 
 
-def daily_text(verb: str, *words: str | None) -> str:
-    """The grammar's text, e.g. `daily on 09:00 Europe/Berlin dpo`; blanks are left out."""
-    return " ".join(["daily", verb, *(w for w in words if w and w.strip())])
-
-
-def admin_context(interaction: discord.Interaction, channel_id: int) -> commands.RequestContext:
+def admin_context(interaction: discord.Interaction, channel_id: int) -> RequestContext:
     """The asker's context, aimed at the channel the schedule is for."""
     return dataclasses.replace(request_context(interaction), channel=str(channel_id))
 
@@ -57,10 +57,10 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    async def run(interaction: discord.Interaction, text: str, channel_id: int) -> None:
+    async def run(interaction: discord.Interaction, channel_id: int, action: Action) -> None:
         async with responder.guard(interaction, f"/{GROUP_NAME}"):
             ctx = admin_context(interaction, channel_id)
-            work = commands.answer(responder.service, text, ctx)
+            work = grammar.perform("daily", ctx, lambda: action(responder.core, ctx))
             await responder.answer(interaction, await responder.in_time(interaction, work))
 
     def here(interaction: discord.Interaction, channel: discord.TextChannel | None) -> int:
@@ -80,10 +80,13 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         timezone: str,
         theme: str | None = None,
     ) -> None:
-        # A space inside the time or zone would shift the grammar's words; IANA names have
-        # underscores where people type spaces ("America/New York").
-        text = daily_text("on", "".join(time.split()), "_".join(timezone.split()), theme)
-        await run(interaction, text, channel.id)
+        # IANA names have underscores where people type spaces ("America/New York").
+        zone = "_".join(timezone.split())
+
+        async def turn_on(core: Core, ctx: RequestContext) -> Reply:
+            return await daily_verbs.turn_on(core, ctx, "".join(time.split()), zone, theme or "")
+
+        await run(interaction, channel.id, turn_on)
 
     @set_daily.autocomplete("timezone")
     async def timezone_choices(
@@ -99,7 +102,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
             app_commands.Choice(
                 name=cut(f"{info.theme.title} ({info.count})", CHOICE_CHARS), value=info.theme.slug
             )
-            for info, _ in responder.service.themes_matching(current)
+            for info, _ in responder.core.quotes.themes_matching(current)
         ][:MAX_CHOICES]
 
     @group.command(name="off", description="Stop a channel's daily quote")
@@ -107,13 +110,13 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     async def off(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, daily_text("off"), here(interaction, channel))
+        await run(interaction, here(interaction, channel), daily_verbs.turn_off)
 
     @group.command(name="status", description="When and what a channel's daily quote posts")
     @app_commands.describe(channel="which channel (default: this one)")
     async def status(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, daily_text("status"), here(interaction, channel))
+        await run(interaction, here(interaction, channel), daily_verbs.status)
 
     return group

@@ -12,7 +12,7 @@ from bot.adapters.discord.client import build_tree
 from bot.adapters.discord.poster import login, make_client, token_of
 from bot.adapters.discord.views import Responder
 from bot.config import ConfigError, Settings
-from bot.runtime import open_service
+from bot.runtime import open_core
 
 SCOPES = ("bot", "applications.commands")
 # The bot may see channels, post, and show embeds; nothing more.
@@ -41,8 +41,8 @@ async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
     """Send the command tree to Discord (one server's, or global); the names synced."""
-    async with rest_client(settings) as client, open_service(settings) as service:
-        tree = build_tree(client, Responder(service))
+    async with rest_client(settings) as client, open_core(settings) as core:
+        tree = build_tree(client, Responder(core))
         target = discord.Object(guild) if guild is not None else None
         if target is not None:
             tree.copy_global_to(guild=target)

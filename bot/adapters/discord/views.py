@@ -14,9 +14,9 @@ import discord
 from bot.adapters.discord.embeds import ERROR_TEXT, Message, reply_message, shared_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
 from bot.chat import grammar as commands
-from bot.chat.grammar import RequestContext
+from bot.chat.context import RequestContext
 from bot.chat.replies import QuoteReply, Reply
-from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,6 @@ CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
 
 
-ADMIN_MEANS = "the Manage Server permission"
-
-
 def request_context(interaction: discord.Interaction) -> RequestContext:
     """Who asked, where; an admin is whoever may manage the server (or is an administrator)."""
     perms = interaction.permissions
@@ -43,8 +40,7 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
         user_name=interaction.user.display_name,
-        is_admin=perms.manage_guild or perms.administrator,
-        admin_means=ADMIN_MEANS,
+        admin=perms.manage_guild or perms.administrator,  # in the interaction: no lookup
     )
 
 
@@ -53,12 +49,12 @@ class Responder:
 
     def __init__(
         self,
-        service: QuoteService,
+        core: Core,
         *,
         defer_after: float = DEFER_AFTER,
         preview_timeout: float = PREVIEW_TIMEOUT,
     ) -> None:
-        self.service = service
+        self.core = core
         self.defer_after = defer_after
         self.preview_timeout = preview_timeout
         self.in_flight = InFlight()
@@ -170,7 +166,7 @@ class Preview(discord.ui.View):
             self.arm(False)
             await interaction.response.edit_message(view=self)
             try:
-                quote = await self.responder.service.quote(self.quote_id)
+                quote = await self.responder.core.quotes.quote(self.quote_id)
                 if quote is not None:
                     name = interaction.user.display_name
                     await publish(interaction, shared_message(quote, name))
@@ -193,7 +189,7 @@ class Preview(discord.ui.View):
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
         async with self.responder.guard(interaction, "Another"):
-            work = commands.another(self.responder.service, self.request, after=self.quote_id)
+            work = commands.another(self.responder.core, self.request, after=self.quote_id)
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
                 self.show(reply)

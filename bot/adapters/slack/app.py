@@ -23,9 +23,11 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.poster import SlackPoster, check_token, web_client
 from bot.adapters.slack.respond import SharedSession
-from bot.chat.grammar import COMMAND, RequestContext, another, answer, strip_command
+from bot.chat.context import RequestContext
+from bot.chat.grammar import another, answer
+from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
-from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
@@ -38,20 +40,8 @@ ACK_GRACE = 3.0  # seconds close() waits for Socket Mode acks in hand (Slack's o
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 
-ADMIN_MEANS = "a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)"
-
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
-
-
-def needs_admin(text: str) -> bool:
-    """Whether the answer depends on the user's role: `/lambert daily ...` only.
-
-    The grammar (bot/chat/daily_verbs.py) keeps even the status for admins, so every `daily`
-    request needs the check, and nothing else pays for its users.info call.
-    """
-    verb, _, _ = strip_command(text).partition(" ")
-    return verb.casefold() == "daily"
 
 
 def _action_value(body: dict[str, Any]) -> str:
@@ -69,8 +59,8 @@ def _user_name(user: dict[str, Any]) -> str:
 class SlackHandlers:
     """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
 
-    def __init__(self, service: QuoteService, admins: frozenset[str]) -> None:
-        self.service = service
+    def __init__(self, core: Core, admins: frozenset[str]) -> None:
+        self.core = core
         self.admins = admins
         self.in_flight = InFlight()
 
@@ -123,10 +113,9 @@ class SlackHandlers:
             channel=str(command["channel_id"]),
             user=user_id,
             user_name=str(command.get("user_name", "")),
-            is_admin=needs_admin(text) and await self.is_admin(client, user_id),
-            admin_means=ADMIN_MEANS,
+            admin=lambda: self.is_admin(client, user_id),  # asked only by admin verbs
         )
-        reply = await answer(self.service, text, ctx)
+        reply = await answer(self.core, text, ctx)
         await respond(response_type="ephemeral", **reply_message(reply))
 
     async def post(
@@ -136,7 +125,7 @@ class SlackHandlers:
         self._after_ack("Post", respond, self._share(body, respond, client))
 
     async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        quote = await self.service.quote(_action_value(body))
+        quote = await self.core.quotes.quote(_action_value(body))
         if quote is None:
             await respond(
                 replace_original=True,
@@ -166,7 +155,7 @@ class SlackHandlers:
 
     async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
-        reply = await another(self.service, request, after)
+        reply = await another(self.core, request, after)
         await respond(replace_original=True, **reply_message(reply))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
@@ -215,7 +204,7 @@ class SlackPlatform:
 
     def __init__(
         self,
-        service: QuoteService,
+        core: Core,
         client: AsyncWebClient,
         settings: Settings,
         *,
@@ -224,7 +213,7 @@ class SlackPlatform:
         self.client = client
         self.settings = settings
         self.host = host
-        self.handlers = SlackHandlers(service, settings.slack_admins)
+        self.handlers = SlackHandlers(core, settings.slack_admins)
         self.app = build_app(self.handlers, client, settings.slack_signing_secret.reveal())
         self.responses = SharedSession()
         self.app.use(self.responses)
@@ -271,7 +260,7 @@ class SlackPlatform:
 
 def create_platform(
     settings: Settings,
-    service: QuoteService,
+    core: Core,
     *,
     client: AsyncWebClient | None = None,
     host: str = PUBLIC_HOST,
@@ -284,4 +273,4 @@ def create_platform(
             "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode "
             "on LAMBERT_SLACK_PORT); see docs/slack-setup.md"
         )
-    return SlackPlatform(service, client or web_client(settings), settings, host=host)
+    return SlackPlatform(core, client or web_client(settings), settings, host=host)

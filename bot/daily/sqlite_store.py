@@ -1,65 +1,34 @@
-"""Claims on daily posts (one per channel and local date) and what became of each."""
+"""The daily feature's storage in the SQLite file: schedules, days and shuffle bags."""
 
 from __future__ import annotations
 
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date, datetime, time
 
 import aiosqlite
 
 from bot.daily.bag import ShuffleBag
-from bot.daily.schedules import write_transaction
+from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
+from bot.daily.lease import WorkerLease, lease_folder
+from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
-
-DayKey = tuple[str, str, date]
-"""(platform, channel, local date): at most one post each."""
+from bot.storage.transaction import write_transaction
 
 
-class PostStatus(StrEnum):
-    CLAIMED = "claimed"  # held by a process, not yet sent to the platform
-    SENDING = "sending"  # the platform is being asked: if the process dies now, who knows
-    RETRYING = "retrying"  # the platform has not taken it (yet): another attempt is safe
-    POSTED = "posted"
-    FAILED = "failed"
-    MISSED = "missed"  # too late to post when the scheduler got to it
-    UNKNOWN = "unknown"  # the process stopped while sending: it may or may not have posted
-
-
-@dataclass(frozen=True, slots=True)
-class DayRecord:
-    """The row of one (platform, channel, local date)."""
-
-    platform: str
-    channel: str
-    local_date: date
-    status: PostStatus
-    quote_id: str | None
-    message_id: str | None
-    reason: str | None
-    attempts: int
-    next_attempt_at: datetime | None
-    claimed_at: datetime
-    worker: str | None = None  # the lease of the scheduler holding a claimed or sending day
-
-    @property
-    def key(self) -> DayKey:
-        return (self.platform, self.channel, self.local_date)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A day this process holds: only it may post, and only it may record the outcome."""
-
-    platform: str
-    channel: str
-    local_date: date
-    quote_id: str
-    token: str
-    attempt: int
+def _schedule(row: aiosqlite.Row) -> Schedule:
+    return Schedule(
+        platform=row["platform"],
+        channel=row["channel"],
+        local_time=time.fromisoformat(row["local_time"]),
+        tz=row["tz"],
+        theme=row["theme"],
+        enabled=bool(row["enabled"]),
+        set_by=row["set_by"],
+        set_at=datetime.fromisoformat(row["set_at"]),
+        disabled_reason=row["disabled_reason"],
+    )
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -85,13 +54,66 @@ def _record(row: aiosqlite.Row) -> DayRecord:
 _KEY = "platform = ? AND channel = ? AND local_date = ?"
 
 
-class PostHistory:
-    """The daily_posts and daily_bag tables of one connection."""
+class SqliteDailyStore:
+    """The daily_schedules, daily_posts and daily_bag tables of one connection (a DailyStore)."""
 
     def __init__(self, conn: aiosqlite.Connection, rng: random.Random | None = None) -> None:
         self.conn = conn
         self._quotes = QuoteStore(conn)
         self.bag = ShuffleBag(conn, rng)
+
+    async def worker_lease(self) -> WorkerLease:
+        async with self.conn.execute("PRAGMA database_list") as cursor:
+            main_file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
+        return WorkerLease(lease_folder(main_file))
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        """Create or replace the channel's schedule."""
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
+                "disabled_reason, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, channel) DO UPDATE SET local_time = excluded.local_time, "
+                "tz = excluded.tz, theme = excluded.theme, enabled = excluded.enabled, "
+                "disabled_reason = excluded.disabled_reason, set_by = excluded.set_by, "
+                "set_at = excluded.set_at",
+                (
+                    schedule.platform,
+                    schedule.channel,
+                    schedule.time_text,
+                    schedule.tz,
+                    schedule.theme,
+                    int(schedule.enabled),
+                    schedule.disabled_reason,
+                    schedule.set_by,
+                    schedule.set_at.isoformat(),
+                ),
+            )
+
+    async def turn_off(self, platform: str, channel: str, by: str, at: datetime) -> bool:
+        """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "UPDATE daily_schedules SET enabled = 0, disabled_reason = NULL, set_by = ?, "
+                "set_at = ? WHERE platform = ? AND channel = ?",
+                (by, at.isoformat(), platform, channel),
+            )
+        return cursor.rowcount > 0
+
+    async def schedule(self, platform: str, channel: str) -> Schedule | None:
+        async with self.conn.execute(
+            "SELECT * FROM daily_schedules WHERE platform = ? AND channel = ?",
+            (platform, channel),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _schedule(row) if row else None
+
+    async def schedules(self) -> list[Schedule]:
+        """Every schedule, enabled or not, by platform and channel."""
+        async with self.conn.execute(
+            "SELECT * FROM daily_schedules ORDER BY platform, channel"
+        ) as cursor:
+            return [_schedule(row) for row in await cursor.fetchall()]
 
     async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
         """Every row from local date `day` on."""

@@ -1,0 +1,122 @@
+"""The quote verbs: a random quote, one by id, a search list, the best match, and Another."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
+from bot.quotes.search import clean_user_text
+from bot.quotes.service import QuoteService
+
+COMMAND = "/lambert"
+SEARCH_LIST_SIZE = 5
+ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
+ECHO_CHARS = 60  # user text quoted back in a reply is cut here
+ID_CANDIDATES = 500  # ids difflib compares for "did you mean": a few milliseconds at most
+
+
+def echo(text: str) -> str:
+    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "\u2026"
+    return f"\u201c{cut}\u201d"
+
+
+async def random_quote(service: QuoteService, theme: str | None, request: str) -> Reply:
+    quote = await service.random_quote(theme)
+    if quote is None:
+        return TextReply("The corpus is empty.", ("Check LAMBERT_CORPUS and restart.",), ok=False)
+    return QuoteReply(quote, matches=service.count(theme), request=request)
+
+
+async def by_id(service: QuoteService, quote_id: str) -> Reply:
+    if not quote_id:
+        return TextReply("Which id?", (f"Usage: {COMMAND} id <id>, e.g. the id under any quote.",))
+    quote = await service.quote(quote_id)
+    if quote is not None:
+        return QuoteReply(quote, request=f"id {quote.id}")
+    close = await _close_ids(service, quote_id.casefold())
+    lines = [f"Did you mean: {', '.join(close)}?"] if close else []
+    lines.append(f"Try `{COMMAND} search <words>` to find a quote's id.")
+    return TextReply(f"No quote has the id {echo(quote_id)}.", tuple(lines))
+
+
+async def _close_ids(service: QuoteService, typed: str) -> list[str]:
+    """The three ids most like `typed`, among ids that share its start.
+
+    An id is typed from one seen in chat, so a slip is rarely in its first letters; comparing
+    only those candidates keeps difflib to at most ID_CANDIDATES ids on any corpus.
+    """
+    candidates: list[str] = []
+    for length in (3, 1):
+        if len(typed) >= length and not candidates:
+            candidates = await service.store.ids_starting_with(typed[:length], ID_CANDIDATES)
+    return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
+
+
+async def search_list(service: QuoteService, words: str) -> Reply:
+    if not clean_user_text(words):
+        return TextReply("Search for what?", (f"Usage: {COMMAND} search <words>",))
+    found = await service.search(words, limit=SEARCH_LIST_SIZE)
+    if not found.quotes:
+        return nothing_found(service, words)
+    title = f"{found.total} quote{'s' if found.total != 1 else ''} match {echo(words)}"
+    if found.corrected:
+        title += f" (showing results for {echo(found.corrected)})"
+    return ListReply(title, found.quotes, found.total)
+
+
+async def best_match(service: QuoteService, request: str) -> Reply:
+    found = await service.search(request, limit=1)
+    if not found.quotes:
+        return nothing_found(service, request)
+    notes = []
+    if found.corrected:
+        notes.append(f"Showing results for {echo(found.corrected)}.")
+    if found.total > 1:
+        more = found.total - 1
+        notes.append(
+            f"{more} more quote{'s' if more != 1 else ''} match: "
+            f"`{COMMAND} search {clean_user_text(request, limit=ECHO_CHARS)}` lists them."
+        )
+    return QuoteReply(found.quotes[0], found.total, request, " ".join(notes))
+
+
+async def next_quote(service: QuoteService, request: str, after: str) -> Reply:
+    """The "Another" button: the next match for a search, another quote otherwise."""
+    verb, _, rest = request.partition(" ")
+    if verb.casefold() == "id":
+        return await by_id(service, rest)
+    theme = service.resolve_theme(request) if request else None
+    if not request or theme is not None:
+        slug = theme.slug if theme else None
+        quote = await service.random_quote(slug, exclude=after)
+        if quote is None:
+            return nothing_found(service, request)
+        return QuoteReply(quote, matches=service.count(slug), request=request)
+    words = rest if verb.casefold() == "search" else request
+    found = await service.search(words, limit=ANOTHER_POOL)
+    if not found.quotes:
+        return nothing_found(service, words)
+    ids = [q.id for q in found.quotes]
+    following = (ids.index(after) + 1) % len(ids) if after in ids else 0
+    return QuoteReply(found.quotes[following], matches=found.total, request=request)
+
+
+def nothing_found(service: QuoteService, text: str) -> TextReply:
+    close = service.closest_themes(text)
+    if close:
+        hint = "Closest themes: " + ", ".join(f"`{COMMAND} {t.slug}`" for t in close) + "."
+    else:
+        hint = f"Try a theme such as `{COMMAND} dpo`, or see `{COMMAND} themes`."
+    return TextReply(
+        f"No quote matches {echo(text)}." if text else "Nothing to show.",
+        (hint, f"`{COMMAND}` on its own shows a random quote."),
+    )
+
+
+def themes_reply(service: QuoteService) -> TextReply:
+    lines = []
+    for info in service.themes():
+        t = info.theme
+        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
+        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
+    return TextReply("Themes", tuple(lines))

@@ -1,0 +1,96 @@
+"""`DailyService`: the one door to the daily feature's state, built once when the core opens."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.daily.clock import Clock, SystemClock
+from bot.daily.days import Claim, DayRecord
+from bot.daily.plan import next_post
+from bot.daily.schedules import Schedule
+from bot.daily.store import DailyStore
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """A channel's schedule, when it next posts, and how its last day went."""
+
+    schedule: Schedule
+    next_post: datetime | None
+    last: DayRecord | None
+
+
+class DailyService:
+    """Schedules, their days and bags behind one storage port, the clock, and `changed`.
+
+    `changed` is set by every write that alters a schedule (chat, the CLI, or a post that
+    failed for good), so a running scheduler in this process wakes at once. Commands and the
+    scheduler reach daily state only through this object (and, in the scheduler's case, its
+    `store`).
+    """
+
+    def __init__(self, store: DailyStore, clock: Clock | None = None) -> None:
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.changed = asyncio.Event()
+
+    def with_clock(self, clock: Clock) -> DailyService:
+        """The same state and change event, read at another clock (`daily tick --at`, tests)."""
+        other = DailyService(self.store, clock)
+        other.changed = self.changed
+        return other
+
+    async def turn_on(
+        self,
+        platform: str,
+        channel: str,
+        local_time: time,
+        tz: str,
+        theme: str | None,
+        by: str,
+    ) -> ChannelStatus:
+        """Post in the channel every day at `local_time` in zone `tz` (values already checked)."""
+        now = self.clock.now()
+        schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now)
+        await self.store.save_schedule(schedule)
+        self.changed.set()
+        status = await self.status(platform, channel)
+        assert status is not None  # just written
+        return status
+
+    async def turn_off(self, platform: str, channel: str, by: str) -> bool:
+        """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
+        found = await self.store.turn_off(platform, channel, by, self.clock.now())
+        self.changed.set()
+        return found
+
+    async def status(self, platform: str, channel: str) -> ChannelStatus | None:
+        schedule = await self.store.schedule(platform, channel)
+        if schedule is None:
+            return None
+        records = await self.store.records_since(self._since())
+        last = (await self.store.latest()).get((platform, channel))
+        return ChannelStatus(schedule, next_post(schedule, self.clock.now(), records), last)
+
+    async def overview(self) -> list[ChannelStatus]:
+        """Every channel's status, by platform and channel."""
+        schedules = await self.store.schedules()
+        records = await self.store.records_since(self._since())
+        latest = await self.store.latest()
+        now = self.clock.now()
+        return [
+            ChannelStatus(s, next_post(s, now, records), latest.get((s.platform, s.channel)))
+            for s in schedules
+        ]
+
+    async def record_failed(self, claim: Claim, reason: str, *, disable: bool) -> None:
+        """A day that failed for good; `disable` also turns its schedule off (and says so)."""
+        await self.store.record_failed(claim, reason, self.clock.now(), disable=disable)
+        if disable:
+            self.changed.set()
+
+    def _since(self) -> date:
+        # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
+        return (self.clock.now().astimezone(UTC) - timedelta(days=1)).date()

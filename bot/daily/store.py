@@ -1,0 +1,93 @@
+"""The daily feature's storage port: the one interface a storage backend implements.
+
+`SqliteDailyStore` (bot/daily/sqlite_store.py) is the embedded implementation. Every write
+is atomic on its own; a claim is unique per (platform, channel, local date) across every
+process sharing the storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.daily.days import Claim, DayKey, DayRecord
+from bot.daily.lease import WorkerLease
+from bot.daily.schedules import Schedule
+
+
+class DailyStore(Protocol):
+    async def save_schedule(self, schedule: Schedule) -> None:
+        """Create or replace the channel's schedule."""
+        ...
+
+    async def turn_off(self, platform: str, channel: str, by: str, at: datetime) -> bool:
+        """Disable the channel's schedule, keeping it; False when it has none."""
+        ...
+
+    async def schedule(self, platform: str, channel: str) -> Schedule | None:
+        """The channel's schedule, enabled or not."""
+        ...
+
+    async def schedules(self) -> list[Schedule]:
+        """Every schedule, enabled or not, by platform and channel."""
+        ...
+
+    async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
+        """Every day's record from local date `day` on."""
+        ...
+
+    async def latest(self) -> dict[tuple[str, str], DayRecord]:
+        """Each channel's most recent record."""
+        ...
+
+    async def claim(
+        self, platform: str, channel: str, day: date, theme: str | None, now: datetime,
+        worker: str | None,
+    ) -> Claim | None:  # fmt: skip
+        """Take the day and draw its quote from the channel's bag; None if the day is held."""
+        ...
+
+    async def reclaim(
+        self, record: DayRecord, theme: str | None, now: datetime, worker: str | None
+    ) -> Claim | None:
+        """Take a `retrying` day back for another attempt; None if another process did."""
+        ...
+
+    async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
+        """Mark the day missed unless it is held; True if this call marked it."""
+        ...
+
+    async def start_sending(self, claim: Claim) -> bool:
+        """Mark the claim as being sent; False if it was taken back meanwhile."""
+        ...
+
+    async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
+        """The platform took the post."""
+        ...
+
+    async def record_retry(
+        self, claim: Claim, reason: str, retry_at: datetime, now: datetime
+    ) -> None:
+        """Nothing reached the platform: try again at `retry_at`."""
+        ...
+
+    async def record_failed(
+        self, claim: Claim, reason: str, now: datetime, *, disable: bool
+    ) -> None:
+        """The day failed; its quote goes back in the bag; `disable` stops the schedule too."""
+        ...
+
+    async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
+        """Turn a `retrying` day into `failed`; False if it was not retrying."""
+        ...
+
+    async def recover_claims(
+        self, now: datetime, holder_alive: Callable[[str | None], bool]
+    ) -> tuple[list[DayRecord], list[DayRecord]]:
+        """Settle the claims of schedulers that are gone: (due again, now unknown)."""
+        ...
+
+    async def worker_lease(self) -> WorkerLease:
+        """A lease a scheduler holds while its claims may be under way."""
+        ...

@@ -1,0 +1,80 @@
+"""The chat platforms lambert knows, each declared once; everything else reads this registry.
+
+Adapters are named by module path and imported only when used, so a Slack-only deployment
+never loads discord.py and `lambert ask` loads neither.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    name: str
+    configured: Callable[[Settings], bool]
+    """Whether `settings` hold what this platform needs to connect or post."""
+    serve: str | None
+    """"module:function" building its ChatPlatform from (settings, core); None: not served."""
+    post: str
+    """"module:function" opening its DailyPoster from (settings, console stream), no serving."""
+    admin_means: str
+    """Who may change a channel's daily quote, in the platform's own words, for refusals."""
+    channel_id: re.Pattern[str]
+    """What a channel id looks like, to refuse a typo in `lambert daily set --channel`."""
+    channel_example: str
+
+    def load(self, target: str) -> Any:
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform(
+            name="console",
+            configured=lambda _: True,
+            serve=None,
+            post="bot.adapters.console:open_console_poster",
+            admin_means="the console's admin role (`:as admin`)",
+            channel_id=re.compile(r"\S{1,80}"),
+            channel_example="console",
+        ),
+        Platform(
+            name="discord",
+            configured=lambda s: bool(s.discord_token),
+            serve="bot.adapters.discord.client:create_platform",
+            post="bot.adapters.discord.poster:open_discord_poster",
+            admin_means="the Manage Server permission",
+            channel_id=re.compile(r"\d{15,21}"),
+            channel_example="1234567890123456789",
+        ),
+        Platform(
+            name="slack",
+            configured=lambda s: bool(s.slack_bot_token),
+            serve="bot.adapters.slack.app:create_platform",
+            post="bot.adapters.slack.poster:open_slack_poster",
+            admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
+            channel_id=re.compile(r"[CGD][A-Z0-9]{6,}"),
+            channel_example="C0123456789",
+        ),
+    )
+}
+NAMES = tuple(PLATFORMS)
+
+
+def served(settings: Settings) -> tuple[Platform, ...]:
+    """The chat platforms `lambert serve` connects with these settings."""
+    return tuple(p for p in PLATFORMS.values() if p.serve and p.configured(settings))
+
+
+def posting(settings: Settings) -> tuple[Platform, ...]:
+    """The platforms a daily post can go to with these settings (the console always)."""
+    return tuple(p for p in PLATFORMS.values() if p.configured(settings))
