@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.corpus_gen import write_corpus
 from bot.config import Settings, default_corpus_path, load_settings
 from bot.runtime import open_service
+from tests.support.corpus_gen import write_corpus
 
 REAL = 0  # the corpus size that means "the real corpus, data/lambert.toml"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import REAL, Bench, label
-from bench.corpus_gen import sample_queries
 from bench.report import INFO, MISS, PASS, Row, median, p99, timed_row
 from bot.chat.grammar import answer
 from bot.quotes.search import parse_query, to_fts
 from bot.quotes.service import AUTOCOMPLETE_LIMIT, QuoteService
 from bot.runtime import open_service
+from tests.support.corpus_gen import sample_queries
 
 CORE, LOAD = "core", "load"
 THEME_WORDS = ("dpo", "rlhf", "careers", "china", "tools", "reasoning", "open", "mismatch", "ai2")

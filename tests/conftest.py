@@ -9,13 +9,17 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.shim.fake_endpoints import guard_network
+from tests.support.network import NetworkUseError
+from tests.support.paths import CORPUS
 
-pytest_plugins = ["tests.discord_fixtures", "tests.slack_fixtures"]
+pytest_plugins = [
+    "tests.support.discord_fixtures",
+    "tests.support.slack_fixtures",
+    "tests.support.remote_fixtures",
+]
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "data" / "lambert.toml"
 ENV_VARS = (
     "LAMBERT_DB",
     "LAMBERT_CORPUS",
@@ -28,10 +32,6 @@ ENV_VARS = (
     "SLACK_APP_TOKEN",
     "SLACK_SIGNING_SECRET",
 )
-
-
-class NetworkUseError(AssertionError):
-    """A test tried to reach a non-loopback address."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +60,11 @@ def settings(db_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[QuoteService]:
-    async with open_service(settings) as svc:
-        yield svc
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    async with open_core(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def service(core: Core) -> QuoteService:
+    return core.quotes

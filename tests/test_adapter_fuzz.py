@@ -43,7 +43,7 @@ from tests.fakes.slack_platform import (
     signed_headers,
     slash_command_form,
 )
-from tests.test_search_text import HOSTILE
+from tests.support.hostile import HOSTILE
 
 EXAMPLES = settings(
     max_examples=50,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.corpus_gen import sample_queries, write_corpus
 from bot.config import load_settings
 from bot.quotes.corpus import read_corpus
 from bot.runtime import open_service
+from tests.support.corpus_gen import sample_queries, write_corpus
 
 
 async def test_a_generated_corpus_loads_and_its_sample_searches_match(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ import sqlite3
 import statistics
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -27,12 +26,15 @@ from bot.adapters.slack.blocks import POST
 from bot.config import load_settings
 from bot.daily.schedules import Schedule, ScheduleStore
 from bot.runtime import open_service
-from tests.conftest import CORPUS
 from tests.fakes.slack_platform import block_actions_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
-from tests.shim.processes import Lambert, kill_all, lambert_env, wait_for
+from tests.shim.processes import Lambert, lambert_env, wait_for
+from tests.support.paths import CORPUS
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+    pytest.mark.usefixtures("no_process_left_behind"),
+]
 
 # Canary tokens: the subprocesses' output must never show them.
 TOKENS = {
@@ -49,12 +51,6 @@ STATUSES = {"posted", "missed", "unknown", "failed"}
 def assert_no_tokens(text: str) -> None:
     assert "CANARY" not in text, "a token (or part of one) was printed"
     assert "authorization" not in text.casefold()
-
-
-@pytest.fixture(autouse=True)
-async def no_process_left_behind() -> AsyncIterator[None]:
-    yield
-    await kill_all()
 
 
 @dataclass

@@ -14,7 +14,7 @@ from bot.chat.grammar import RequestContext, answer
 from bot.chat.replies import TextReply
 from bot.daily.schedules import ScheduleStore
 from bot.quotes.service import QuoteService
-from tests.test_search_text import HOSTILE
+from tests.support.hostile import HOSTILE
 
 NOW = datetime(2025, 1, 15, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, winter
 

@@ -21,7 +21,7 @@ from bot.quotes.service import QuoteService
 from bot.runtime import open_service
 from bot.storage.connection import connect
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
-from tests.test_daily_plan import DST_ROWS
+from tests.support.dst import DST_ROWS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin

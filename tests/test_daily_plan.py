@@ -21,6 +21,7 @@ from bot.daily.plan import (
     scheduled_instant,
 )
 from bot.daily.schedules import Schedule
+from tests.support.dst import DST_ROWS
 
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 SIX_HOURS = timedelta(hours=6)
@@ -51,15 +52,6 @@ def record(
     return DayRecord(
         s.platform, s.channel, day, status, "q", None, "busy", 1, next_attempt_at, LONG_AGO
     )
-
-
-DST_ROWS = [
-    # zone, local date, wall time, the one instant it posts at (UTC)
-    ("America/New_York", "2025-03-09", "02:30", "2025-03-09T07:00"),  # gap: at 03:00 EDT
-    ("America/New_York", "2025-11-02", "01:30", "2025-11-02T05:30"),  # twice: the first (EDT)
-    ("Europe/Berlin", "2025-03-30", "02:30", "2025-03-30T01:00"),  # gap: at 03:00 CEST
-    ("Europe/Berlin", "2025-10-26", "02:30", "2025-10-26T00:30"),  # twice: the first (CEST)
-]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from bot.config import Secret, Settings, load_settings
 from bot.quotes.service import QuoteService
 from bot.runtime import open_service
 from tests.fakes.discord_platform import Callback, FakeDiscord
-from tests.test_search_text import HOSTILE
+from tests.support.hostile import HOSTILE
 
 NO_PINGS = {"parse": []}
 

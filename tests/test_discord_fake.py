@@ -8,8 +8,6 @@ from discord import app_commands
 
 from tests.fakes.discord_platform import ClientFailure, fast_client
 
-pytest_plugins = ["tests.discord_fixtures"]
-
 THEMES = ["open models", "rlhf", "reasoning", "post-training"]
 
 

@@ -29,8 +29,8 @@ from bot.quotes.corpus import read_corpus
 from bot.quotes.search import STOPWORDS, words
 from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from tests.conftest import CORPUS
-from tests.test_search_text import HOSTILE
+from tests.support.hostile import HOSTILE
+from tests.support.paths import CORPUS
 
 QUOTES = 100_000
 SLOW = 0.1  # seconds: the threshold for a callback

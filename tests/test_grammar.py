@@ -10,7 +10,7 @@ from bot.chat.grammar import another, answer
 from bot.chat.replies import ListReply, QuoteReply, TextReply, credit_line, quoted_body
 from bot.quotes.models import Kind
 from bot.quotes.service import QuoteService
-from tests.test_search_text import HOSTILE
+from tests.support.hostile import HOSTILE
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.conftest import NetworkUseError
+from tests.support.network import NetworkUseError
 
 # TEST-NET-1 (RFC 5737): reserved for documentation, and the guard refuses before any packet.
 OFF_MACHINE = ("192.0.2.1", 443)

@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from bot.config import load_settings
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 

@@ -9,39 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.quotes.search import MAX_QUERY_CHARS, clean_user_text, normalise_name, parse_query, to_fts
-
-HOSTILE = [
-    "",
-    "   ",
-    '"',
-    '"unbalanced',
-    '""',
-    "AND(",
-    "NEAR(",
-    "NEAR(a b, 3)",
-    "a OR b NOT c",
-    "*",
-    "**",
-    ":",
-    "topic:dpo",
-    "c++",
-    "-dpo",
-    "^dpo",
-    "dpo*",
-    "(dpo",
-    "{text}: dpo",
-    "'; DROP TABLE quotes; --",
-    "🤖🔥 rlhf",
-    "x" * 10_000,
-    "re\u200bward hack\u200cing",
-    "\u202edpo\u202c",
-    "\u2067rlhf\u2069",
-    "nul\x00byte",
-    "\ufeffbom",
-    "ｄｐｏ",  # full-width letters
-    "\u201cobjective mismatch\u201d",
-    "@everyone <@&123> <!channel>",
-]
+from tests.support.hostile import HOSTILE
 
 
 @pytest.fixture(scope="module")

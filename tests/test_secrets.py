@@ -34,7 +34,6 @@ from bot.daily.schedules import Schedule, ScheduleStore
 from bot.logs import setup_logging
 from bot.quotes.service import QuoteService
 from bot.runtime import open_service
-from tests.conftest import CORPUS
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     ADMIN_ID,
@@ -43,8 +42,12 @@ from tests.fakes.slack_platform import (
     slash_command_form,
     slash_command_payload,
 )
-from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_slack
-from tests.shim.processes import Lambert, kill_all, lambert_env, wait_for
+from tests.shim.fakes import RemoteDiscord, RemoteSlack
+from tests.shim.processes import Lambert, lambert_env, wait_for
+from tests.support.paths import CORPUS
+
+# Some tests start real `lambert` processes: none may outlive its test.
+pytestmark = pytest.mark.usefixtures("no_process_left_behind")
 
 TOKENS = {
     "DISCORD_TOKEN": "MTE0.CANARY-discord-token.do-not-print",
@@ -103,19 +106,6 @@ def debug_log(canary_settings: Settings) -> Iterator[io.StringIO]:
         root.setLevel(level)
         for name, old in levels.items():
             logging.getLogger(name).setLevel(old)
-
-
-@pytest.fixture
-async def slack_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteSlack]:
-    async with RemoteSlack() as fake:
-        aim_slack(monkeypatch, fake)
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-async def no_process_left_behind() -> AsyncIterator[None]:
-    yield
-    await kill_all()
 
 
 def break_database(db: Path) -> None:

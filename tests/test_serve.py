@@ -17,9 +17,9 @@ from bot.daily.scheduler import Scheduler, StoppedClock
 from bot.daily.schedules import Schedule, ScheduleStore
 from bot.runtime import open_service
 from bot.serving import serve as serving
-from tests.conftest import CORPUS
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
-from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord, aim_slack
+from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord
+from tests.support.paths import CORPUS
 
 ZONES = ("UTC", "Asia/Tokyo", "America/New_York")  # never all three just past midnight
 PATIENCE = 10.0  # seconds; Discord's start alone waits 2 s for guilds (guild_ready_timeout)
@@ -36,13 +36,6 @@ async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteD
         if fake.hold_posts is not None:
             fake.hold_posts.set()
         await fake.stop()
-
-
-@pytest.fixture
-async def slack_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteSlack]:
-    async with RemoteSlack() as fake:
-        aim_slack(monkeypatch, fake)
-        yield fake
 
 
 def serve_settings(db_path: Path, *, slack: bool) -> Settings:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,6 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
-from bot.adapters.slack.poster import web_client
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
@@ -28,11 +24,17 @@ from tests.fakes.slack_platform import (
     CHANNEL_ID,
     SIGNING_SECRET,
     FakeSlack,
-    ResponsePost,
-    block_actions_payload,
-    interactive_form,
     signed_headers,
     slash_command_form,
+)
+from tests.support.slack import (
+    click,
+    events_url,
+    post_signed,
+    quote_id_of,
+    running_platform,
+    slack_settings,
+    slash,
 )
 
 HOSTILE_CORPUS = """\
@@ -48,86 +50,6 @@ source = "<@U123>"
 kind = "quote"
 text = "Hello <!channel> and <@U123>: 1 < 2 && 3 > 2"
 """
-
-
-class Sleeps:
-    """The web client's injected sleep: records what Slack asked for, waits for nothing."""
-
-    def __init__(self) -> None:
-        self.asked: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.asked.append(seconds)
-        await asyncio.sleep(0)
-
-
-def slack_settings(settings: Settings, **overrides: Any) -> Settings:
-    """Test settings for HTTP mode on a free port (override slack_app_token for Socket Mode)."""
-    values: dict[str, Any] = {
-        "slack_bot_token": Secret(BOT_TOKEN),
-        "slack_signing_secret": Secret(SIGNING_SECRET),
-        "slack_port": 0,
-    }
-    return replace(settings, **(values | overrides))
-
-
-@contextlib.asynccontextmanager
-async def running_platform(
-    fake: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps | None = None
-) -> AsyncIterator[SlackPlatform]:
-    """create_platform() with the production web client aimed at the fake; started, then closed."""
-    client = web_client(settings, base_url=fake.api_url, sleep=sleeps or Sleeps())
-    platform = create_platform(settings, service, client=client, host="127.0.0.1")
-    await platform.start()
-    try:
-        yield platform
-    finally:
-        await platform.close()
-
-
-def events_url(platform: SlackPlatform) -> str:
-    return f"http://127.0.0.1:{platform.port}/slack/events"
-
-
-async def post_signed(url: str, body: str, headers: dict[str, str] | None = None) -> int:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, data=body, headers=headers or signed_headers(SIGNING_SECRET, body)) as r,
-    ):
-        return r.status
-
-
-async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: str) -> ResponsePost:
-    """`/lambert <text>` as Slack sends it; returns what the bot posted to the response_url."""
-    response_id = f"cmd-{time.monotonic_ns()}"
-    body = slash_command_form(text, response_url=fake.response_url(response_id), **fields)
-    assert await post_signed(events_url(platform), body) == 200
-    return await fake.next_response(response_id)
-
-
-async def click(
-    fake: FakeSlack, platform: SlackPlatform, preview: dict[str, Any], action_id: str, **fields: Any
-) -> str:
-    """Click a button of `preview` (an ephemeral the bot sent); returns the click's response id."""
-    button = next(
-        e
-        for block in preview["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == action_id
-    )
-    response_id = f"act-{time.monotonic_ns()}"
-    payload = block_actions_payload(
-        action_id, button["value"], response_url=fake.response_url(response_id), **fields
-    )
-    body = interactive_form(payload)
-    assert await post_signed(events_url(platform), body) == 200
-    return response_id
-
-
-def quote_id_of(message: dict[str, Any]) -> str:
-    context = message["blocks"][1]["elements"][0]["text"]
-    return str(context.rsplit("id: ", 1)[1])
 
 
 @pytest.fixture

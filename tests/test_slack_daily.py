@@ -14,16 +14,11 @@ from bot.daily.scheduler import Scheduler, StoppedClock
 from bot.daily.schedules import ScheduleStore
 from bot.quotes.service import QuoteService
 from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
-from tests.test_slack_adapter import Sleeps, quote_id_of, running_platform, slack_settings, slash
+from tests.support.slack import Sleeps, quote_id_of, running_platform, slack_settings, slash
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TURN_ON = "daily on 09:00 Europe/Berlin"
 BROKEN = "C0BROKEN"  # sorts before CHANNEL_ID: its failure comes first
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

@@ -22,8 +22,6 @@ from tests.fakes.slack_platform import (
     slash_command_payload,
 )
 
-pytest_plugins = ["tests.slack_fixtures"]
-
 
 @pytest.fixture
 def quote_app(slack_app) -> AsyncApp:

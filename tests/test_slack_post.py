@@ -21,7 +21,7 @@ from bot.config import ConfigError, Secret, Settings
 from bot.ports import PermanentPostError, TransientPostError
 from bot.quotes.models import Kind, Quote
 from tests.fakes.slack_platform import BOT_TOKEN, CHANNEL_ERRORS, CHANNEL_ID, FakeSlack
-from tests.test_slack_adapter import Sleeps
+from tests.support.slack import Sleeps
 
 QUOTE = Quote(
     id="dpo-simplicity",
@@ -32,11 +32,6 @@ QUOTE = Quote(
     topic="On DPO's simplicity",
     source="Interconnects",
 )
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from tests.fakes.slack_platform import (
     block_actions_payload,
     slash_command_payload,
 )
-from tests.test_slack_adapter import quote_id_of, running_platform, slack_settings
+from tests.support.slack import quote_id_of, running_platform, slack_settings
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.quotes.store import QuoteStore
 from bot.runtime import open_service
 from bot.storage.connection import DatabaseError, connect
 from bot.storage.migrations import LATEST_VERSION
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 
 def _settings(db: Path, corpus: Path = CORPUS) -> Settings:

@@ -21,7 +21,7 @@ from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import FakeSlack
 from tests.shim import fake_endpoints
 from tests.shim.fake_endpoints import PID_HEADER
-from tests.slack_fixtures import PROXY_VARIABLES
+from tests.support.slack import PROXY_VARIABLES
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tests.conftest import CORPUS
 from tests.shim.fake_endpoints import DISCORD_URL, SLACK_URL
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
+from tests.support.paths import CORPUS
 
 SHIM = Path(__file__).parent
 PATIENCE = 30.0  # seconds any one process may take; a tick takes about one

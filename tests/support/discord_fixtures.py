@@ -1,6 +1,6 @@
 """Pytest fixtures that run a real discord.Client against the loopback fake Discord.
 
-Load them with `pytest_plugins = ["tests.discord_fixtures"]` (in conftest.py or a test module).
+A plugin of the root conftest.py (`pytest_plugins`).
 Build clients with `guild_ready_timeout=0.05`, or on_ready waits 2 s for more guilds.
 """
 

@@ -1,0 +1,150 @@
+"""Builders for tests that drive lambert's Slack adapter, or a bare bolt app, against FakeSlack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.app import SlackPlatform, create_platform
+from bot.adapters.slack.poster import web_client
+from bot.config import Secret, Settings
+from bot.quotes.service import QuoteService
+from tests.fakes.slack_platform import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    ResponsePost,
+    block_actions_payload,
+    interactive_form,
+    signed_headers,
+    slash_command_form,
+)
+
+# slack_sdk sends even loopback traffic through HTTPS_PROXY/HTTP_PROXY (it ignores NO_PROXY).
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+class Sleeps:
+    """The web client's injected sleep: records what Slack asked for, waits for nothing."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await asyncio.sleep(0)
+
+
+def slack_settings(settings: Settings, **overrides: Any) -> Settings:
+    """Test settings for HTTP mode on a free port (override slack_app_token for Socket Mode)."""
+    values: dict[str, Any] = {
+        "slack_bot_token": Secret(BOT_TOKEN),
+        "slack_signing_secret": Secret(SIGNING_SECRET),
+        "slack_port": 0,
+    }
+    return replace(settings, **(values | overrides))
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    fake: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps | None = None
+) -> AsyncIterator[SlackPlatform]:
+    """create_platform() with the production web client aimed at the fake; started, then closed."""
+    client = web_client(settings, base_url=fake.api_url, sleep=sleeps or Sleeps())
+    platform = create_platform(settings, service, client=client, host="127.0.0.1")
+    await platform.start()
+    try:
+        yield platform
+    finally:
+        await platform.close()
+
+
+def events_url(platform: SlackPlatform) -> str:
+    return f"http://127.0.0.1:{platform.port}/slack/events"
+
+
+async def post_signed(url: str, body: str, headers: dict[str, str] | None = None) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers or signed_headers(SIGNING_SECRET, body)) as r,
+    ):
+        return r.status
+
+
+async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: str) -> ResponsePost:
+    """`/lambert <text>` as Slack sends it; returns what the bot posted to the response_url."""
+    response_id = f"cmd-{time.monotonic_ns()}"
+    body = slash_command_form(text, response_url=fake.response_url(response_id), **fields)
+    assert await post_signed(events_url(platform), body) == 200
+    return await fake.next_response(response_id)
+
+
+async def click(
+    fake: FakeSlack, platform: SlackPlatform, preview: dict[str, Any], action_id: str, **fields: Any
+) -> str:
+    """Click a button of `preview` (an ephemeral the bot sent); returns the click's response id."""
+    button = next(
+        e
+        for block in preview["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["action_id"] == action_id
+    )
+    response_id = f"act-{time.monotonic_ns()}"
+    payload = block_actions_payload(
+        action_id, button["value"], response_url=fake.response_url(response_id), **fields
+    )
+    body = interactive_form(payload)
+    assert await post_signed(events_url(platform), body) == 200
+    return response_id
+
+
+def quote_id_of(message: dict[str, Any]) -> str:
+    context = message["blocks"][1]["elements"][0]["text"]
+    return str(context.rsplit("id: ", 1)[1])
+
+
+def bolt_app(fake: FakeSlack, *, client: AsyncWebClient | None = None, **kwargs: Any) -> AsyncApp:
+    """A real AsyncApp wired to `fake`. The token lives on the client: passing both only logs a
+    warning. AsyncApp has no token_verification_enabled; it calls auth.test on the first request."""
+    kwargs.setdefault("signing_secret", SIGNING_SECRET)
+    return AsyncApp(client=client or fake.client(), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def serve_http(app: AsyncApp, *, path: str = "/slack/events") -> AsyncIterator[str]:
+    """Serve `app` over HTTP on 127.0.0.1 (random port); yields the URL to POST events to."""
+    runner = web.AppRunner(app.web_app(path=path))
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}{path}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def socket_mode(
+    app: AsyncApp, *, app_token: str = APP_TOKEN, client: AsyncWebClient | None = None
+) -> AsyncIterator[AsyncSocketModeHandler]:
+    """Connect `app` in Socket Mode. The handler asks apps.connections.open through the web
+    client's base_url (default: app.client), so a client pointed at the fake is all it needs."""
+    handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=client or app.client)
+    try:
+        await handler.connect_async()
+        yield handler
+    finally:
+        # Close before the fake stops: a server-side close would make the client reconnect.
+        await handler.close_async()
