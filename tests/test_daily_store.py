@@ -15,7 +15,7 @@ from bot.quotes.service import QuoteService
 from bot.runtime import open_service
 from bot.storage.connection import connect, schema_version
 from bot.storage.migrations import LATEST_VERSION
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
