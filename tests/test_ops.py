@@ -78,6 +78,7 @@ def test_backup_copies_a_database_that_is_being_written(
     writer.execute("INSERT INTO scratch VALUES (1)")  # uncommitted: must not be in the copy
     try:
         target = tmp_path / "backups" / "copy.db"
+        target.parent.mkdir()
         assert main(["backup", str(target), "--db", str(db_path)]) == 0
     finally:
         writer.rollback()
@@ -106,3 +107,85 @@ def test_backup_of_a_missing_database_says_so(
 ) -> None:
     assert main(["backup", str(tmp_path / "x.db"), "--db", str(tmp_path / "none.db")]) == 1
     assert "no database there" in capsys.readouterr().err
+
+
+def _db_with_quotes(db_path: Path) -> Path:
+    assert main(["ask", "--db", str(db_path)]) == 0
+    return db_path
+
+
+@pytest.mark.parametrize("name", ["a #1.db", "what?.db", "100% sure.db", "with space.db"])
+def test_backup_paths_with_uri_characters_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    folder = tmp_path / "odd #?% dir"
+    folder.mkdir()
+    source = _db_with_quotes(folder / name)
+    target = folder / f"copy of {name}"
+    assert main(["backup", str(target), "--db", str(source)]) == 0
+    assert _quote_count(target) == 77
+    assert sorted(p.name for p in folder.iterdir() if "copy" in p.name) == [target.name]
+
+
+def test_a_failed_backup_leaves_no_file_behind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "lambert.db"
+    source.write_bytes(b"not a database" * 500)
+    target = tmp_path / "backups" / "copy.db"
+    target.parent.mkdir()
+    assert main(["backup", str(target), "--db", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"lambert: {target}: backup failed, no file was written. {source}: not a usable SQLite "
+        "database (file is not a database). It was left untouched; restore it from a backup "
+        "or point LAMBERT_DB at a new file.\n"
+    )
+    assert list(target.parent.iterdir()) == []
+
+
+def test_a_failed_forced_backup_keeps_the_old_copy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "lambert.db"
+    source.write_bytes(b"not a database" * 500)
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"yesterday's backup")
+    assert main(["backup", str(target), "--force", "--db", str(source)]) == 1
+    assert "backup failed, no file was written" in capsys.readouterr().err
+    assert target.read_bytes() == b"yesterday's backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "lambert.db"]
+
+
+def test_backup_into_a_missing_folder_is_an_error(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
+) -> None:
+    _db_with_quotes(db_path)
+    capsys.readouterr()
+    target = tmp_path / "bakups" / "copy.db"
+    assert main(["backup", str(target), "--db", str(db_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"lambert: {target}: the folder {target.parent} does not exist; create it first "
+        "(backups never create folders, so a mistyped path fails here), or choose another "
+        "path.\n"
+    )
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_backup_onto_a_folder_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path, force: bool
+) -> None:
+    _db_with_quotes(db_path)
+    capsys.readouterr()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    argv = ["backup", str(folder), "--db", str(db_path)] + (["--force"] if force else [])
+    assert main(argv) == 1
+    tail = " (--force never replaces a folder)." if force else "."
+    assert capsys.readouterr().err == (
+        f"lambert: {folder}: is a folder, not a file; give a file path, e.g. "
+        f"{folder / 'lambert.db'}{tail}\n"
+    )
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]

@@ -35,9 +35,9 @@ def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
             )
         os.replace(partial, target)
     except sqlite3.Error as exc:
-        raise BackupError(f"{target}: backup failed, no file was written. " + explain(
-            exc, source, "reading the database for the backup"
-        )) from exc
+        raise BackupError(
+            f"{target}: backup failed, no file was written. {_why(exc, source)}"
+        ) from exc
     except OSError as exc:
         raise BackupError(
             f"{target}: backup failed, no file was written ({exc.strerror}); check the "
@@ -46,6 +46,12 @@ def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
     finally:
         _remove(partial)
     return pages
+
+
+def _why(exc: sqlite3.Error, source: Path) -> str:
+    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_FULL:
+        return "The disk it is on is full (SQLITE_FULL); free space there or choose another disk."
+    return explain(exc, source, "reading the database for the backup")
 
 
 def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
