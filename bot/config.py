@@ -53,6 +53,7 @@ class Settings:
     slack_port: int = 3000
     slack_admins: frozenset[str] = frozenset()
     catchup_hours: float = 6.0
+    corpus_max_mb: float = 50.0  # a bigger corpus file is refused before it is read
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -79,6 +80,19 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    # Digits only: int() would also take "+80", "3_000" or " 8 0"; float() truncated "3000.5".
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(
+            f"{name}={raw!r} is not a port; use a whole number from 1 to 65535, e.g. "
+            f"{name}={default}"
+        )
+    return int(raw)
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -100,7 +114,8 @@ def load_settings(
         slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
         slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "").strip()),
         slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
-        slack_port=int(_number(env, "LAMBERT_SLACK_PORT", 3000, 1, 65535)),
+        slack_port=_port(env, "LAMBERT_SLACK_PORT", 3000),
         slack_admins=frozenset(admins),
         catchup_hours=_number(env, "LAMBERT_CATCHUP_HOURS", 6.0, 0, 24),
+        corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),
     )

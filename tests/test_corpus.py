@@ -35,6 +35,14 @@ QUOTES: list[Fields] = [
         "kind": "paraphrase",
         "text": 'The community flocked to DPO, a "trap"  for reasoning.',
     },
+    {
+        "id": "careers-open",
+        "theme": "careers",
+        "topic": "On careers",
+        "source": "Interconnects",
+        "kind": "paraphrase",
+        "text": "Careers grow in the open.",
+    },
 ]
 
 

@@ -173,11 +173,20 @@ def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; one without an offset is read as UTC."""
     try:
         instant = datetime.fromisoformat(text.strip())
+        instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
     except ValueError:
         raise ScheduleError(
             f"--at {text!r} is not an ISO 8601 instant; use e.g. 2025-03-10T08:00:00Z"
         ) from None
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, before year 1 in UTC
+        instant = datetime.min.replace(tzinfo=UTC)
+    # Days and catch-up windows are computed around it: near year 1 or 9999 they would not fit.
+    if not 1970 <= instant.year <= 9998:
+        raise ScheduleError(
+            f"--at {text!r} is out of range; use an instant from 1970 to 9998, "
+            "e.g. 2025-03-10T08:00:00Z"
+        )
+    return instant
 
 
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:

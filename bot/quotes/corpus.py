@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,14 @@ QUOTE_KEYS = ("id", "theme", "topic", "source", "kind", "text")
 # Double marks only: a single ’ at the end of a text is usually an apostrophe, not a quote mark.
 OPENING_MARKS = '"“„«'
 CLOSING_MARKS = '"”“»'
+# The first words of `/lambert <verb> ...` (bot/chat/grammar.py's table must stay within these):
+# a theme slug or alias equal to one could never be reached, the verb would run instead.
+RESERVED_WORDS = frozenset({"help", "id", "search", "daily", "themes", "stats"})
+# Bidirectional embeddings, overrides and isolates: they make text display in another order
+# than it reads ("Trojan Source"), so no corpus text may carry them.
+BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+DEFAULT_MAX_MB = 50.0
+_MB = 1024 * 1024
 
 
 class CorpusError(Exception):
@@ -38,19 +47,25 @@ class Corpus:
     fingerprint: str
 
 
-def read_corpus(path: Path) -> Corpus:
+def read_corpus(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Corpus:
     """Read and validate the corpus file at `path`; raise CorpusError saying what to fix.
 
     What `lambert` itself does (bot/runtime.py reads the bytes, then decodes and parses them on
     its own schedule); tests and the benchmark call this, so they read the file the same way.
     """
-    return decode_corpus(path, read_corpus_bytes(path))
+    return decode_corpus(path, read_corpus_bytes(path, max_mb))
 
 
-def read_corpus_bytes(path: Path) -> bytes:
-    """The corpus file's bytes, or a CorpusError naming the file and the fix."""
+def read_corpus_bytes(path: Path, max_mb: float = DEFAULT_MAX_MB) -> bytes:
+    """The corpus file's bytes, or a CorpusError naming the file and the fix.
+
+    A file over `max_mb` (LAMBERT_CORPUS_MAX_MB) is refused after reading one byte past the
+    bound, never read whole: a wrong path to a multi-gigabyte file must not exhaust memory.
+    """
+    limit = int(max_mb * _MB)
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)
     except FileNotFoundError as exc:
         raise CorpusError(
             f"{path}: corpus file not found — set LAMBERT_CORPUS (or --corpus) to a corpus "
@@ -61,13 +76,20 @@ def read_corpus_bytes(path: Path) -> bytes:
             f"{path}: cannot read the corpus file ({exc.strerror}) — check its permissions, "
             "or set LAMBERT_CORPUS (or --corpus) to another file"
         ) from exc
+    if len(raw) > limit:
+        raise CorpusError(
+            f"{path}: the corpus file is larger than the {max_mb:g} MB bound "
+            "(LAMBERT_CORPUS_MAX_MB) — use a smaller file, or raise LAMBERT_CORPUS_MAX_MB"
+        )
+    return raw
 
 
 def decode_corpus(path: Path, raw: bytes) -> Corpus:
     """Decode and validate the bytes read from `path` (35 MB for 100,000 quotes: call this
     off the event loop)."""
     try:
-        text = raw.decode("utf-8")
+        # A leading byte-order mark (some Windows editors write one) is accepted silently.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise CorpusError(
             f"{path}: cannot read the corpus file (not UTF-8 text, byte {exc.start}) — "
@@ -84,9 +106,15 @@ def parse_corpus(text: str, origin: str) -> Corpus:
         raise CorpusError(
             f"{origin}: invalid TOML: {exc} — fix the syntax at that line and column"
         ) from exc
+    except RecursionError as exc:  # tomli's own bound on nesting, met before Python's
+        raise CorpusError(
+            f"{origin}: invalid TOML: {exc} — a corpus needs no nested arrays or tables; "
+            "write each entry as a [[themes]] or [[quotes]] table of plain values"
+        ) from None
     _reject_unknown_keys(document, ("themes", "quotes"), f"{origin}: top level")
     themes = _parse_themes(_array_of_tables(document, "themes", origin), origin)
     quotes = _parse_quotes(_array_of_tables(document, "quotes", origin), themes, origin)
+    _check_every_theme_has_quotes(themes, quotes, origin)
     return Corpus(themes, quotes, _fingerprint(themes, quotes))
 
 
@@ -107,7 +135,8 @@ class _Entry:
     def label(self) -> str:
         name_key = "slug" if self.table == "themes" else "id"
         name = self.values.get(name_key)
-        if isinstance(name, str) and name.strip():
+        # Only a printable name: the label must not carry a control character into a terminal.
+        if isinstance(name, str) and name.strip() and name.isprintable():
             return f'{self.table}[{self.index}] ({name_key} "{name}")'
         return f"{self.table}[{self.index}]"
 
@@ -123,10 +152,11 @@ class _Entry:
             raise self.error(f'"{key}" must be a string', f'write it as {key} = "..."')
         if not value.strip():
             raise self.error(f'"{key}" is empty', f"give {key} a value or remove the entry")
-        if value != value.strip():
+        _check_characters(self, key, value, line_breaks=key == "text")
+        if value != _strip_invisible(value):
             # Texts are shown exactly as stored, so stray whitespace would reach the chat.
             raise self.error(
-                f'"{key}" starts or ends with whitespace',
+                f'"{key}" starts or ends with whitespace or an invisible character',
                 "remove it (values are used exactly as written, never trimmed)",
             )
         return value
@@ -171,6 +201,7 @@ def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Them
     for entry in entries:
         _reject_unknown_keys(entry.values, THEME_KEYS, f"{origin}: {entry.label()}")
         slug = entry.slug("slug")
+        _refuse_reserved(entry, "slug", slug)
         if any(theme.slug == slug for theme in themes):
             raise entry.error(f'slug "{slug}" is used by an earlier theme', "give it a new slug")
         themes.append(Theme(slug, entry.string("title"), _aliases(entry)))
@@ -187,10 +218,70 @@ def _aliases(entry: _Entry) -> tuple[str, ...]:
         normalised = normalise_alias(alias)
         if not normalised:
             raise entry.error("an alias is empty", "remove it from aliases")
+        _check_characters(entry, "aliases", alias, line_breaks=False)
+        _refuse_reserved(entry, "alias", normalised)
         if normalised in aliases:
             raise entry.error(f'alias "{normalised}" is listed twice', "remove one of them")
         aliases.append(normalised)
     return tuple(aliases)
+
+
+def _is_invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
+def _strip_invisible(value: str) -> str:
+    start, end = 0, len(value)
+    while start < end and _is_invisible(value[start]):
+        start += 1
+    while end > start and _is_invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+def _check_characters(entry: _Entry, key: str, value: str, *, line_breaks: bool) -> None:
+    """Refuse what would reach the chat unseen or garble it: control characters (a line break
+    only in a text), bidirectional overrides, and a value made of invisible characters only."""
+    for position, char in enumerate(value, start=1):
+        if char in BIDI_CONTROLS:
+            raise entry.error(
+                f'"{key}" contains the bidirectional control U+{ord(char):04X} at character '
+                f"{position}",
+                "remove it (it makes the text display in another order than it reads)",
+            )
+        if unicodedata.category(char) == "Cc" and not (line_breaks and char in "\r\n"):
+            allowed = "only line breaks, and only in text, are allowed"
+            raise entry.error(
+                f'"{key}" contains the control character U+{ord(char):04X} at character {position}',
+                f"remove it ({allowed})",
+            )
+    if not _strip_invisible(value):
+        raise entry.error(
+            f'"{key}" is only invisible characters (zero-width or spaces)',
+            f"give {key} a visible value or remove the entry",
+        )
+
+
+def _refuse_reserved(entry: _Entry, what: str, name: str) -> None:
+    verb = name.split()[0]
+    if verb in RESERVED_WORDS:
+        raise entry.error(
+            f'{what} "{name}" starts with the command word "{verb}", so `/lambert {name}` would '
+            f"run that command instead of picking this theme",
+            f"rename it; reserved words: {', '.join(sorted(RESERVED_WORDS))}",
+        )
+
+
+def _check_every_theme_has_quotes(
+    themes: tuple[Theme, ...], quotes: tuple[Quote, ...], origin: str
+) -> None:
+    used = {quote.theme for quote in quotes}
+    for index, theme in enumerate(themes):
+        if theme.slug not in used:
+            raise CorpusError(
+                f'{origin}: themes[{index}] (slug "{theme.slug}"): has no quotes — add a '
+                f'[[quotes]] entry with theme = "{theme.slug}", or remove the theme'
+            )
 
 
 def _check_aliases_point_to_one_theme(entries: list[_Entry], themes: list[Theme]) -> None:

@@ -44,7 +44,9 @@ def clean_user_text(text: str, limit: int = MAX_QUERY_CHARS) -> str:
     """Drop invisible and control characters, fold compatibility forms, collapse spaces, cap."""
     text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+        # Cs: a lone surrogate (undecodable bytes in argv) cannot be encoded for SQLite.
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch
+        for ch in text
     )
     return " ".join(text.split())[:limit].strip()
 
