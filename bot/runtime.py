@@ -15,17 +15,17 @@ from bot.config import Settings
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
 from bot.daily.sqlite_store import SqliteDailyStore
-from bot.quotes.corpus import decode_corpus, read_corpus_bytes
+from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.offloop import free_off_loop
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
-from bot.storage.connection import connect
+from bot.storage.connection import connect, explained, stored_value
 
 log = logging.getLogger(__name__)
 
 
-def _read_corpus_file(path: Path) -> tuple[bytes, str]:
-    raw = read_corpus_bytes(path)
+def _read_corpus_file(path: Path, max_mb: float) -> tuple[bytes, str]:
+    raw = read_corpus_bytes(path, max_mb)
     return raw, hashlib.sha256(raw).hexdigest()
 
 
@@ -48,26 +48,41 @@ async def open_core(
     database is written, so a bad file leaves the database as it was.
     """
     path = settings.corpus_path
-    raw, digest = await asyncio.to_thread(_read_corpus_file, path)
-    async with connect(settings.db_path, integrity_check=integrity_check) as conn:
+    raw, digest = await asyncio.to_thread(_read_corpus_file, path, settings.corpus_max_mb)
+    # A changed corpus is validated before the database is even opened, so a bad file never
+    # creates, migrates or converts it; the digest last loaded is read without writing.
+    parsed: list[Corpus] = []
+    if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
+        with _collector_paused():
+            parsed.append(await asyncio.to_thread(decode_corpus, path, raw))
+    # Pages are checked before a corpus load writes to them.
+    checked = integrity_check or bool(parsed)
+    async with connect(settings.db_path, integrity_check=checked) as conn:
         store = QuoteStore(conn)
         if await store.corpus_file_digest() != digest:
-            await _load(store, path, raw, digest)
+            with explained(settings.db_path, "loading the corpus"):
+                await _load(store, path, raw, digest, parsed)
+        if parsed:  # loaded meanwhile by another process: not needed
+            await free_off_loop(parsed)
         # This frame stays suspended at `yield` for as long as the service runs: the file's
         # bytes must not stay with it (35 MB for 100,000 quotes, and more again parsed).
         del raw
         yield Core(await QuoteService.create(store), DailyService(SqliteDailyStore(conn), clock))
 
 
-async def _load(store: QuoteStore, path: Path, raw: bytes, digest: str) -> None:
+async def _load(
+    store: QuoteStore, path: Path, raw: bytes, digest: str, parsed: list[Corpus]
+) -> None:
     # The parsed corpus is freed inside, before the collector is back: its first collection
     # then has nothing of the load's left to walk.
     with _collector_paused():
-        await _sync(store, path, raw, digest)
+        await _sync(store, path, raw, digest, parsed)
 
 
-async def _sync(store: QuoteStore, path: Path, raw: bytes, digest: str) -> None:
-    corpus = [await asyncio.to_thread(decode_corpus, path, raw)]
+async def _sync(
+    store: QuoteStore, path: Path, raw: bytes, digest: str, parsed: list[Corpus]
+) -> None:
+    corpus = parsed or [await asyncio.to_thread(decode_corpus, path, raw)]
     if await store.sync_corpus(corpus[0], digest):
         log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
     await free_off_loop(corpus)

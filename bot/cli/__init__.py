@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from bot.cli.common import Handler, add_common_options
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 from bot.quotes.corpus import CorpusError
-from bot.storage.connection import DatabaseError
+from bot.storage.connection import DatabaseError, explain
 
 DESCRIPTION = """\
 Nathan Lambert's notes on open models, RLHF, DPO vs PPO, careers and reasoning, as a quote
@@ -53,7 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(commands)
     parser.set_defaults(handler=run.run_default)
+    _name_commands(parser, "lambert")
     return parser
+
+
+def _name_commands(parser: argparse.ArgumentParser, name: str) -> None:
+    """Each subcommand knows its full name (`lambert daily set`), for error messages."""
+    parser.set_defaults(command=name)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub_parser in action.choices.items():
+                _name_commands(sub_parser, f"{name} {sub_name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CorpusError, DatabaseError) as exc:
         sys.stderr.write(f"lambert: {exc}\n")
+        return 1
+    except sqlite3.Error as exc:
+        # A lock, a full disk or a read-only file met by a command's own writes.
+        sys.stderr.write(f"lambert: {explain(exc, settings.db_path, f'`{args.command}`')}\n")
         return 1
     except KeyboardInterrupt:
         return 130
