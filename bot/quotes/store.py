@@ -12,6 +12,7 @@ import aiosqlite
 from bot.quotes.models import Kind, Quote, Theme
 from bot.quotes.offloop import free_off_loop
 from bot.quotes.search import distinct_words
+from bot.storage.connection import rollback
 
 if TYPE_CHECKING:
     from bot.quotes.corpus import Corpus
@@ -124,7 +125,7 @@ class QuoteStore:
             await self._set_meta("corpus_file", file_digest)
             await self.conn.execute("COMMIT")
         except BaseException:
-            await self.conn.execute("ROLLBACK")
+            await rollback(self.conn)  # never hides the error that brought us here
             raise
         return changed
 

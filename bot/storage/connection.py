@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -51,12 +52,23 @@ def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | No
         )
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return f"{path}: not a usable SQLite database ({exc}). It was left untouched; {_RESTORE}."
+    if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(path.parent):
+        return (
+            f"{path}: the folder {path.parent} is read-only, so {operation} could not create "
+            "the database or its -wal and -shm files there. Nothing was changed; give lambert "
+            "write access to that folder, or point LAMBERT_DB at a writable path."
+        )
     if code == sqlite3.SQLITE_CANTOPEN:
         return (
             f"{path}: cannot open the database ({exc}). Check that the path is a file in a "
             "folder lambert may write to, or point LAMBERT_DB at another path."
         )
     return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
+
+
+def _read_only_folder(folder: Path) -> bool:
+    # access() also says no to root for an immutable folder (chattr +i), where modes do not.
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 @contextmanager
@@ -131,8 +143,9 @@ def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
             if integrity_check or version < LATEST_VERSION:
                 (result,) = conn.execute("PRAGMA quick_check").fetchone()
                 if result != "ok":
+                    detail = " ".join(str(result).split())  # SQLite's report spans lines
                     raise DatabaseError(
-                        f"{path}: failed SQLite's integrity check ({result}). It was left "
+                        f"{path}: failed SQLite's integrity check ({detail}). It was left "
                         f"untouched; {_RESTORE}."
                     )
         finally:
