@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings, default_corpus_path, load_settings
-from bot.runtime import open_service
+from bot.runtime import open_core
 from tests.support.corpus_gen import write_corpus
 
 REAL = 0  # the corpus size that means "the real corpus, data/lambert.toml"
@@ -49,7 +49,7 @@ class Bench:
         """A database holding corpus `size`, loaded through the normal open_service path."""
         if size not in self._databases:
             db = self.fresh_db(f"db-{size}")
-            async with open_service(self.settings(size, db)):
+            async with open_core(self.settings(size, db)):
                 pass
             self._databases[size] = db
         return self._databases[size]

@@ -14,7 +14,7 @@ from bench.report import INFO, MISS, PASS, Row, median, p99, timed_row
 from bot.chat.grammar import answer
 from bot.quotes.search import parse_query, to_fts
 from bot.quotes.service import AUTOCOMPLETE_LIMIT, QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.support.corpus_gen import sample_queries
 
 CORE, LOAD = "core", "load"
@@ -109,7 +109,7 @@ def typos(queries: Sequence[str]) -> list[str]:
 
 
 async def core_rows(
-    service: QuoteService, corpus: Path, db: Path, size: int, runs: int
+    core: Core, service: QuoteService, corpus: Path, db: Path, size: int, runs: int
 ) -> list[Row]:
     """Theme, search and autocomplete through the service, each beside the raw query.
 
@@ -158,11 +158,11 @@ async def core_rows(
                 _compare("aiosqlite round trip (SELECT 1)", n_label, ours, limit, None, "raw", None)
             )
         ours, limit = await measure_pair(
-            lambda i: answer(service, THEME_WORDS[i % len(THEME_WORDS)]), raw_theme, runs
+            lambda i: answer(core, THEME_WORDS[i % len(THEME_WORDS)]), raw_theme, runs
         )
         rows.append(_compare("/lambert <theme>", n_label, ours, limit, target, "raw row", within))
         ours, limit = await measure_pair(
-            lambda i: answer(service, queries[i % len(queries)]), raw_search, runs
+            lambda i: answer(core, queries[i % len(queries)]), raw_search, runs
         )
         rows.append(
             _compare(
@@ -180,7 +180,7 @@ async def core_rows(
         samples = []
         for i in range(min(runs, 200)):
             start = time.perf_counter()
-            await answer(service, misspelt[i % len(misspelt)])
+            await answer(core, misspelt[i % len(misspelt)])
             samples.append(time.perf_counter() - start)
         rows.append(
             timed_row(
@@ -200,8 +200,8 @@ async def core_family(bench: Bench) -> list[Row]:
     for size in bench.sizes():
         db = await bench.loaded_db(size)
         runs = 300 if bench.quick else (2000 if size == REAL else 1000)
-        async with open_service(bench.settings(size, db)) as service:
-            rows += await core_rows(service, bench.corpus(size), db, size, runs)
+        async with open_core(bench.settings(size, db)) as core:
+            rows += await core_rows(core.quotes, bench.corpus(size), db, size, runs)
     return rows
 
 
@@ -219,7 +219,7 @@ async def load_family(bench: Bench) -> list[Row]:
     for run in range(runs):
         db = bench.fresh_db(f"load-{size}-{run}")
         start = time.perf_counter()
-        async with open_service(bench.settings(size, db)):
+        async with open_core(bench.settings(size, db)):
             loads.append(time.perf_counter() - start)
     bench.adopt_db(size, db)
     is_big = size >= 100_000
@@ -244,7 +244,7 @@ async def load_family(bench: Bench) -> list[Row]:
         starts = []
         for _ in range(5 if bench.quick else 20):
             start = time.perf_counter()
-            async with open_service(bench.settings(size, db), integrity_check=integrity):
+            async with open_core(bench.settings(size, db), integrity_check=integrity):
                 starts.append(time.perf_counter() - start)
         row = timed_row(
             LOAD, f"{name}, {label(size)}", starts, target_ms=target if is_big else None

@@ -19,7 +19,7 @@ from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.embeds import ERROR_TEXT
 from bot.adapters.discord.poster import make_client
 from bot.config import Secret
-from bot.runtime import open_service
+from bot.runtime import open_core
 from tests.fakes.discord_platform import RECORD, FakeDiscord
 
 DISCORD = "discord"
@@ -111,9 +111,9 @@ async def discord_family(bench: Bench) -> list[Row]:
     fake = TimedDiscord()
     await fake.start()
     try:
-        async with open_service(settings) as service:
+        async with open_core(settings) as core:
             client = make_client(guild_ready_timeout=0.05)
-            platform = DiscordPlatform(settings, service, client=client)
+            platform = DiscordPlatform(settings, core, client=client)
             with pointed_at(fake):
                 async with fake.run_client(platform.client):
                     await run(fake, 0, 30, 1)  # warm-up

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from bench.context import REAL, Bench, label
 from bench.report import INFO, MISS, PASS, Row
-from bot.daily.scheduler import Scheduler, StoppedClock
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import write_transaction
 from bot.quotes.models import Quote
-from bot.runtime import open_service
+from bot.runtime import open_core
 
 FANOUT = "fan-out"
 PLATFORM = "discord"
@@ -75,8 +76,8 @@ async def fan_out(bench: Bench, n: int, name: str, size: int = REAL) -> Row:
     db = bench.fresh_db(name)
     if size != REAL:
         shutil.copy(await bench.loaded_db(size), db)  # the big corpus, loaded once per run
-    async with open_service(bench.settings(size, db)) as service:
-        conn = service.store.conn
+    async with open_core(bench.settings(size, db)) as core:
+        conn = core.quotes.store.conn
         set_at = (DUE - timedelta(hours=1)).isoformat()  # turned on this morning
         async with write_transaction(conn):  # set up in one go; `save()` is one write each
             await conn.executemany(
@@ -86,7 +87,9 @@ async def fan_out(bench: Bench, n: int, name: str, size: int = REAL) -> Row:
                 [(PLATFORM, f"{1_000_000 + i}", ZONE, set_at) for i in range(n)],
             )
         poster = RateLimitedPlatform(RATE, RTT)
-        scheduler = Scheduler(service, {PLATFORM: poster}, clock=StoppedClock(DUE))
+        scheduler = Scheduler(
+            core.quotes, core.daily.with_clock(StoppedClock(DUE)), {PLATFORM: poster}
+        )
         start = time.perf_counter()
         report = await scheduler.tick()
         took = time.perf_counter() - start

@@ -23,7 +23,7 @@ from bot.adapters.slack.app import EVENTS_PATH, create_platform
 from bot.adapters.slack.poster import web_client
 from bot.chat.grammar import COMMAND
 from bot.config import Secret
-from bot.runtime import open_service
+from bot.runtime import open_core
 from tests.fakes.slack_platform import BOT_TOKEN, SIGNING_SECRET
 
 SLACK = "slack"
@@ -166,10 +166,10 @@ async def slack_family(bench: Bench) -> list[Row]:
     results: dict[str, list[dict[str, Any]]] = {"app": [], "bolt": [], "bare": []}
     async with (
         LoadProcess(bench.workdir / "slack_load.log") as load,
-        open_service(settings) as service,
+        open_core(settings) as core,
     ):
         client = web_client(settings, base_url=f"{load.fake_url}/api/")
-        platform = create_platform(settings, service, client=client, host="127.0.0.1")
+        platform = create_platform(settings, core, client=client, host="127.0.0.1")
         await platform.start()
         try:
             async with (

@@ -33,6 +33,7 @@ from bot.adapters.slack.poster import web_client
 from bot.chat.grammar import RequestContext
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     BOT_TOKEN,
@@ -135,13 +136,13 @@ def expected_replies(lines: list[str]) -> int:
 @EXAMPLES
 @given(lines=st.lists(GRAMMAR.map(lambda t: t.replace("\n", " ")), min_size=1, max_size=6))
 async def test_console_answers_every_line(
-    service: QuoteService, caplog: pytest.LogCaptureFixture, lines: list[str]
+    core: Core, service: QuoteService, caplog: pytest.LogCaptureFixture, lines: list[str]
 ) -> None:
     before = await fingerprint(service)
     out = Replies()
-    member = RequestContext(is_admin=False)
+    member = RequestContext(admin=False)
     stdin = io.StringIO("\n".join(lines) + "\n")
-    assert await run_console(service, stdin, out, member, interactive=False) == 0
+    assert await run_console(core, stdin, out, member, interactive=False) == 0
     assert len(out.writes) == expected_replies(lines)
     assert all(w.strip() for w in out.writes)
     assert errors(caplog) == []
@@ -153,10 +154,10 @@ async def test_console_answers_every_line(
 
 @pytest.fixture
 async def discord_fake(
-    fake_discord: FakeDiscord, settings: Settings, service: QuoteService
+    core: Core, fake_discord: FakeDiscord, settings: Settings, service: QuoteService
 ) -> AsyncIterator[FakeDiscord]:
     with_token = replace(settings, discord_token=Secret("fake-token"))
-    platform = DiscordPlatform(with_token, service, client=make_client(guild_ready_timeout=0.05))
+    platform = DiscordPlatform(with_token, core, client=make_client(guild_ready_timeout=0.05))
     async with fake_discord.run_client(platform.client) as fake:
         yield fake
 
@@ -222,7 +223,7 @@ async def test_discord_forged_button_ids_break_nothing(
 
 @pytest.fixture
 async def slack_url(
-    fake_slack: FakeSlack, settings: Settings, service: QuoteService
+    core: Core, fake_slack: FakeSlack, settings: Settings, service: QuoteService
 ) -> AsyncIterator[str]:
     http_mode = replace(
         settings,
@@ -231,7 +232,7 @@ async def slack_url(
         slack_port=0,
     )
     client = web_client(http_mode, base_url=fake_slack.api_url)
-    platform: SlackPlatform = create_platform(http_mode, service, client=client, host="127.0.0.1")
+    platform: SlackPlatform = create_platform(http_mode, core, client=client, host="127.0.0.1")
     await platform.start()
     try:
         yield f"http://127.0.0.1:{platform.port}/slack/events"

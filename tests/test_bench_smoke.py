@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.quotes.corpus import read_corpus
-from bot.runtime import open_service
+from bot.runtime import open_core
 from tests.support.corpus_gen import sample_queries, write_corpus
 
 
@@ -20,6 +20,6 @@ async def test_a_generated_corpus_loads_and_its_sample_searches_match(tmp_path: 
     assert write_corpus(again, 300).read_text() == path.read_text()  # same seed, same file
 
     settings = load_settings({}, db_path=tmp_path / "bench.db", corpus_path=path)
-    async with open_service(settings) as service:
+    async with open_core(settings) as core:
         for query in sample_queries(path, 20):
-            assert (await service.search(query, limit=1)).total >= 1, query
+            assert (await core.quotes.search(query, limit=1)).total >= 1, query

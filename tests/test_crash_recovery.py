@@ -24,8 +24,8 @@ import pytest
 
 from bot.adapters.slack.blocks import POST
 from bot.config import load_settings
-from bot.daily.schedules import Schedule, ScheduleStore
-from bot.runtime import open_service
+from bot.daily.schedules import Schedule
+from bot.runtime import open_core
 from tests.fakes.slack_platform import block_actions_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
 from tests.shim.processes import Lambert, lambert_env, wait_for
@@ -83,11 +83,13 @@ class World:
         # Set the evening before the first day, so no day before it counts.
         since = datetime.combine(FIRST_DAY, clock_time(0), UTC)
         settings = load_settings({}, db_path=self.db, corpus_path=CORPUS)
-        async with open_service(settings) as service:
-            store = ScheduleStore.of(service.store.conn)
+        async with open_core(settings) as core:
+            store = core.daily.store
             for platform, channel, at, tz, theme in self.schedules:
                 local = clock_time.fromisoformat(at)
-                await store.save(Schedule(platform, channel, local, tz, theme, True, "test", since))
+                await store.save_schedule(
+                    Schedule(platform, channel, local, tz, theme, True, "test", since)
+                )
 
     def tick(self, at: datetime) -> Lambert:
         return Lambert(self.env, "daily", "tick", "--at", at.isoformat(), "--json")

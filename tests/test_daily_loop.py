@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat.daily_verbs import answer_daily
-from bot.chat.grammar import RequestContext
+from bot.chat.grammar import RequestContext, answer
+from bot.chat.replies import TextReply
 from bot.config import Settings
-from bot.daily.history import PostHistory, PostStatus
+from bot.daily.days import PostStatus
 from bot.daily.scheduler import Scheduler
-from bot.daily.schedules import Schedule, ScheduleStore
+from bot.daily.schedules import Schedule
+from bot.daily.sqlite_store import SqliteDailyStore
 from bot.ports import PermanentPostError, TransientPostError
 from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from bot.storage.connection import connect
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
 from tests.support.dst import DST_ROWS
@@ -26,7 +26,7 @@ from tests.support.dst import DST_ROWS
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
 DAY = date(2025, 3, 10)
-ADMIN = RequestContext(platform="console", channel="general", user="op", is_admin=True)
+ADMIN = RequestContext(platform="console", channel="general", user="op", admin=True)
 
 
 def utc(text: str) -> datetime:
@@ -34,7 +34,7 @@ def utc(text: str) -> datetime:
 
 
 async def save(
-    service: QuoteService,
+    core: Core,
     channel: str,
     set_at: datetime,
     hhmm: str = "09:00",
@@ -42,11 +42,11 @@ async def save(
 ) -> None:
     at = time.fromisoformat(hhmm)
     schedule = Schedule("console", channel, at, tz, None, True, "test", set_at)
-    await ScheduleStore.of(service.store.conn).save(schedule)
+    await core.daily.store.save_schedule(schedule)
 
 
 def scheduler(
-    service: QuoteService,
+    core: Core,
     clock: FakeClock,
     poster: RecordingPoster,
     *,
@@ -54,13 +54,19 @@ def scheduler(
     rescan: timedelta = timedelta(days=7),  # no periodic re-reads in the way
 ) -> Scheduler:
     return Scheduler(
-        service,
+        core.quotes,
+        core.daily.with_clock(clock),
         {"console": poster},
-        clock=clock,
         catchup=catchup,
-        rng=random.Random(5),
         rescan=rescan,
     )
+
+
+async def daily_at(core: Core, clock: FakeClock, text: str, ctx: RequestContext) -> TextReply:
+    """`/lambert daily <text>` as chat sends it, read at the test's clock."""
+    reply = await answer(Core(core.quotes, core.daily.with_clock(clock)), f"daily {text}", ctx)
+    assert isinstance(reply, TextReply)
+    return reply
 
 
 def berlin(post_at: datetime) -> tuple[date, time]:
@@ -68,13 +74,15 @@ def berlin(post_at: datetime) -> tuple[date, time]:
     return local.date(), local.time()
 
 
-async def test_thirty_days_post_thirty_times_at_the_local_time(service: QuoteService) -> None:
+async def test_thirty_days_post_thirty_times_at_the_local_time(
+    core: Core, service: QuoteService
+) -> None:
     """Across the March DST change, waking only when a post is due."""
     start = utc("2025-03-15T00:00")
     clock = FakeClock(start)
     poster = RecordingPoster("console", clock)
-    await save(service, "general", start)
-    async with running(scheduler(service, clock, poster), clock) as loop:
+    await save(core, "general", start)
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(start + timedelta(days=30))
 
     assert [berlin(p.at) for p in poster.posts] == [
@@ -86,15 +94,15 @@ async def test_thirty_days_post_thirty_times_at_the_local_time(service: QuoteSer
 
 @pytest.mark.parametrize(("tz", "day", "hhmm", "expected"), DST_ROWS)
 async def test_a_dst_day_posts_once_at_the_right_instant(
-    service: QuoteService, tz: str, day: str, hhmm: str, expected: str
+    core: Core, service: QuoteService, tz: str, day: str, hhmm: str, expected: str
 ) -> None:
     zone = ZoneInfo(tz)
     local_day = date.fromisoformat(day)
     start = datetime.combine(local_day - timedelta(1), time(12), zone).astimezone(UTC)
     clock = FakeClock(start)
     poster = RecordingPoster("console", clock)
-    await save(service, "general", start, hhmm, tz)
-    async with running(scheduler(service, clock, poster), clock) as loop:
+    await save(core, "general", start, hhmm, tz)
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(start + timedelta(days=2))
 
     dst_day, next_day = poster.posts
@@ -103,16 +111,16 @@ async def test_a_dst_day_posts_once_at_the_right_instant(
 
 
 async def test_a_restart_mid_day_does_not_post_again(
-    service: QuoteService, settings: Settings
+    core: Core, service: QuoteService, settings: Settings
 ) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
     poster = RecordingPoster("console", clock)
-    await save(service, "general", clock.now())
-    async with running(scheduler(service, clock, poster), clock) as loop:
+    await save(core, "general", clock.now())
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(utc("2025-03-10T12:00"))
     assert [p.at for p in poster.posts] == [utc("2025-03-10T08:00")]
 
-    async with open_service(settings) as restarted:  # a new connection, as a new process
+    async with open_core(settings) as restarted:  # a new connection, as a new process
         clock = FakeClock(utc("2025-03-10T14:00"))
         again = RecordingPoster("console", clock)
         async with running(scheduler(restarted, clock, again), clock) as loop:
@@ -129,31 +137,32 @@ async def test_a_restart_mid_day_does_not_post_again(
     ],
 )
 async def test_catch_up_inside_the_window_posts_once_outside_records_a_miss(
-    service: QuoteService, settings: Settings, starts: str, posts_at: list[str]
+    core: Core, service: QuoteService, settings: Settings, starts: str, posts_at: list[str]
 ) -> None:
-    await save(service, "general", utc("2025-03-09T23:00"))  # set at midnight in Berlin
+    await save(core, "general", utc("2025-03-09T23:00"))  # set at midnight in Berlin
     clock = FakeClock(utc(starts))
     poster = RecordingPoster("console", clock)
     window = timedelta(hours=settings.catchup_hours)
-    async with running(scheduler(service, clock, poster, catchup=window), clock) as loop:
+    async with running(scheduler(core, clock, poster, catchup=window), clock) as loop:
         await loop.run_until(utc("2025-03-11T12:00"))
 
     assert [p.at for p in poster.posts] == [utc(t) for t in posts_at]
-    records = await PostHistory(service.store.conn).records_since(date(2025, 3, 10))
+    records = await core.daily.store.records_since(date(2025, 3, 10))
     first_day = records[("console", "general", date(2025, 3, 10))]
     missed = len(posts_at) == 1
     assert first_day.status is (PostStatus.MISSED if missed else PostStatus.POSTED)
 
 
 async def test_a_forbidden_channel_is_disabled_while_the_others_post(
+    core: Core,
     service: QuoteService,
 ) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
     poster = RecordingPoster("console", clock)
     poster.failures["gone"] = [PermanentPostError("Missing Access (no permission)")]
     for channel in ("a", "gone", "b"):
-        await save(service, channel, clock.now())
-    async with running(scheduler(service, clock, poster), clock) as loop:
+        await save(core, channel, clock.now())
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(utc("2025-03-11T12:00"))
 
     for channel in ("a", "b"):
@@ -162,15 +171,16 @@ async def test_a_forbidden_channel_is_disabled_while_the_others_post(
             utc("2025-03-11T08:00"),
         ]
     assert [channel for channel, _ in poster.attempts].count("gone") == 1  # never retried
-    gone = await ScheduleStore.of(service.store.conn).get("console", "gone")
+    gone = await core.daily.store.schedule("console", "gone")
     assert gone is not None and not gone.enabled
     assert gone.disabled_reason == "Missing Access (no permission)"
-    ctx = RequestContext(platform="console", channel="gone", is_admin=True)
-    status = await answer_daily(service, "", ctx, clock)
+    ctx = RequestContext(platform="console", channel="gone", admin=True)
+    status = await daily_at(core, clock, "", ctx)
     assert "Missing Access (no permission)" in "\n".join(status.lines)
 
 
 async def test_a_transient_failure_is_retried_with_backoff_and_posts_once(
+    core: Core,
     service: QuoteService,
 ) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
@@ -178,8 +188,8 @@ async def test_a_transient_failure_is_retried_with_backoff_and_posts_once(
     poster.failures["general"] = [TransientPostError("rate limited"), TimeoutError()]
     poster.failures["hinted"] = [TransientPostError("slow down", retry_after=600)]
     for channel in ("general", "hinted"):
-        await save(service, channel, clock.now())
-    async with running(scheduler(service, clock, poster), clock) as loop:
+        await save(core, channel, clock.now())
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(utc("2025-03-10T12:00"))
 
     tries = [at for channel, at in poster.attempts if channel == "general"]
@@ -188,13 +198,13 @@ async def test_a_transient_failure_is_retried_with_backoff_and_posts_once(
     assert [p.at for p in poster.channel_posts("hinted")] == [utc("2025-03-10T08:10")]
 
 
-async def test_a_hanging_channel_never_delays_the_others(service: QuoteService) -> None:
+async def test_a_hanging_channel_never_delays_the_others(core: Core, service: QuoteService) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
     poster = RecordingPoster("console", clock)
     poster.gates["slow"] = asyncio.Event()
     for channel in ("slow", "a", "b"):
-        await save(service, channel, clock.now())
-    run = scheduler(service, clock, poster)
+        await save(core, channel, clock.now())
+    run = scheduler(core, clock, poster)
     async with running(run, clock):
         for nine in (utc("2025-03-10T08:00"), utc("2025-03-11T08:00")):
             await eventually(lambda n=nine: clock.next_wake == n, "the wake-up at nine")
@@ -210,6 +220,7 @@ async def test_a_hanging_channel_never_delays_the_others(service: QuoteService) 
 
 
 async def test_many_channels_due_together_post_concurrently_within_the_bound(
+    core: Core,
     service: QuoteService,
 ) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
@@ -217,8 +228,8 @@ async def test_many_channels_due_together_post_concurrently_within_the_bound(
     poster.gates["*"] = asyncio.Event()
     channels = [f"c{i}" for i in range(6)]
     for channel in channels:
-        await save(service, channel, clock.now())
-    async with running(scheduler(service, clock, poster), clock) as loop:
+        await save(core, channel, clock.now())
+    async with running(scheduler(core, clock, poster), clock) as loop:
         clock.advance_to(await loop.settle())
         await eventually(lambda: poster.active == 2, "two posts in flight")
         for _ in range(20):
@@ -231,23 +242,23 @@ async def test_many_channels_due_together_post_concurrently_within_the_bound(
 
 
 async def test_a_change_from_chat_wakes_the_loop_and_another_process_is_seen_on_rescan(
-    service: QuoteService, settings: Settings
+    core: Core, service: QuoteService, settings: Settings
 ) -> None:
     clock = FakeClock(NOW)
     poster = RecordingPoster("console", clock)
-    run = scheduler(service, clock, poster, rescan=timedelta(minutes=5))
+    run = scheduler(core, clock, poster, rescan=timedelta(minutes=5))
     async with running(run, clock) as loop:
         assert await loop.settle() == utc("2025-03-10T07:05")  # nothing scheduled: rescan
-        await answer_daily(service, "on 09:00 Europe/Berlin", ADMIN, clock)
+        await daily_at(core, clock, "on 09:00 Europe/Berlin", ADMIN)
         assert await loop.settle() == utc("2025-03-10T07:05")
-        await answer_daily(service, "on 08:02 Europe/Berlin", ADMIN, clock)
+        await daily_at(core, clock, "on 08:02 Europe/Berlin", ADMIN)
         assert await loop.settle() == utc("2025-03-10T07:02")  # woken at once, not at 07:05
         clock.advance_to(utc("2025-03-10T07:02"))
         assert await loop.settle() == utc("2025-03-10T07:07")  # posted; next re-read
 
         async with connect(settings.db_path) as other:  # what `lambert daily set` does
             cli = Schedule("console", "cli", time(8, 4), "Europe/Berlin", None, True, "cli", NOW)
-            await ScheduleStore(other).save(cli)
+            await SqliteDailyStore(other).save_schedule(cli)
         assert await loop.settle() == utc("2025-03-10T07:07")  # no signal crosses processes
         await loop.run_until(utc("2025-03-10T07:10"))
     assert [(p.channel, p.at) for p in poster.posts] == [
@@ -256,9 +267,9 @@ async def test_a_change_from_chat_wakes_the_loop_and_another_process_is_seen_on_
     ]
 
 
-async def test_the_loop_starts_once(service: QuoteService) -> None:
+async def test_the_loop_starts_once(core: Core, service: QuoteService) -> None:
     clock = FakeClock(utc("2025-03-10T07:00"))
-    run = scheduler(service, clock, RecordingPoster("console", clock))
+    run = scheduler(core, clock, RecordingPoster("console", clock))
     async with running(run, clock) as loop:
         await loop.settle()
         with pytest.raises(RuntimeError, match="already running"):
@@ -266,43 +277,43 @@ async def test_the_loop_starts_once(service: QuoteService) -> None:
 
 
 async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
-    service: QuoteService, caplog: pytest.LogCaptureFixture
+    core: Core, service: QuoteService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await save(service, "general", utc("2025-03-09T23:00"))
-    history = PostHistory(service.store.conn)
+    await save(core, "general", utc("2025-03-09T23:00"))
+    history = core.daily.store
     claim = await history.claim("console", "general", date(2025, 3, 10), None, NOW)
     assert claim is not None and await history.start_sending(claim)
     clock = FakeClock(utc("2025-03-10T08:05"))
     poster = RecordingPoster("console", clock)
     with caplog.at_level(logging.WARNING, logger="bot.daily.scheduler"):
-        async with running(scheduler(service, clock, poster), clock) as loop:
+        async with running(scheduler(core, clock, poster), clock) as loop:
             await loop.run_until(utc("2025-03-10T20:00"))
     assert poster.posts == []
     assert "may or may not have gone out" in caplog.text
-    status = await answer_daily(service, "", ADMIN, clock)
+    status = await daily_at(core, clock, "", ADMIN)
     assert any("unknown for 2025-03-10" in line for line in status.lines)
 
 
 async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_gone(
-    service: QuoteService, caplog: pytest.LogCaptureFixture
+    core: Core, service: QuoteService, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Two schedulers on one database: while the other holds its worker lease, its claims
     are its own (no false alarm); once it is gone, this one's next pass settles them, with
     no restart. Cancelling the other's tick stands in for its process dying mid-post."""
     for channel in ("a", "b"):
-        await save(service, channel, utc("2025-03-09T23:00"))
+        await save(core, channel, utc("2025-03-09T23:00"))
     due = utc("2025-03-10T08:00")
     other_poster = RecordingPoster("console", FakeClock(due), max_in_flight=1)
     other_poster.gates["*"] = asyncio.Event()  # its first post hangs, the second waits
-    other = scheduler(service, FakeClock(due), other_poster)
+    other = scheduler(core, FakeClock(due), other_poster)
     other_tick = asyncio.create_task(other.tick())
     await eventually(lambda: other_poster.active == 1, "the other scheduler's post")
 
     clock = FakeClock(due)
     poster = RecordingPoster("console", clock)
-    history = PostHistory(service.store.conn)
+    history = core.daily.store
     with caplog.at_level(logging.INFO, logger="bot.daily.scheduler"):
-        loop_scheduler = scheduler(service, clock, poster, rescan=timedelta(minutes=1))
+        loop_scheduler = scheduler(core, clock, poster, rescan=timedelta(minutes=1))
         async with running(loop_scheduler, clock) as loop:
             await loop.settle()
             held = {r.channel: r.status for r in (await history.records_since(DAY)).values()}
@@ -323,13 +334,14 @@ async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_g
 
 
 async def test_a_day_claimed_but_never_sent_is_posted_once_after_a_restart(
+    core: Core,
     service: QuoteService,
 ) -> None:
-    await save(service, "general", utc("2025-03-09T23:00"))
-    history = PostHistory(service.store.conn)
+    await save(core, "general", utc("2025-03-09T23:00"))
+    history = core.daily.store
     assert await history.claim("console", "general", date(2025, 3, 10), None, NOW)
     clock = FakeClock(utc("2025-03-10T08:05"))
     poster = RecordingPoster("console", clock)
-    async with running(scheduler(service, clock, poster), clock) as loop:
+    async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(utc("2025-03-10T20:00"))
     assert [p.at for p in poster.posts] == [utc("2025-03-10T08:05")]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.daily.history import DayKey, DayRecord, PostStatus
+from bot.daily.days import DayKey, DayRecord, PostStatus
 from bot.daily.plan import (
     LOOKBACK_DAYS,
     Action,

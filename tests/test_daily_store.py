@@ -7,12 +7,14 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.config import Settings
-from bot.daily.history import PostHistory, PostStatus
-from bot.daily.schedules import Schedule, ScheduleStore
+from bot.daily.clock import StoppedClock
+from bot.daily.days import PostStatus
+from bot.daily.schedules import Schedule
+from bot.daily.sqlite_store import SqliteDailyStore
 from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from bot.storage.connection import connect, schema_version
 from bot.storage.migrations import LATEST_VERSION
 from tests.support.paths import CORPUS
@@ -29,7 +31,7 @@ def berlin_nine(channel: str = "general", theme: str | None = None) -> Schedule:
     return Schedule("console", channel, time(9), "Europe/Berlin", theme, True, "ops", NOW)
 
 
-async def post_every_day(history: PostHistory, theme: str | None, n: int) -> list[str]:
+async def post_every_day(history: SqliteDailyStore, theme: str | None, n: int) -> list[str]:
     """Claim and post `n` consecutive days; the quote of each."""
     posted = []
     for day in days(n):
@@ -44,38 +46,58 @@ async def test_a_new_file_gets_the_daily_tables(service: QuoteService) -> None:
     assert await schema_version(service.store.conn) == LATEST_VERSION >= 2
 
 
-async def test_a_schedule_round_trips_and_wakes_the_scheduler(service: QuoteService) -> None:
-    store = ScheduleStore.of(service.store.conn)
-    assert store is ScheduleStore.of(service.store.conn)  # one per connection, one event
-    await store.save(berlin_nine(theme="dpo-vs-ppo"))
-    assert store.changed.is_set()
-    assert await store.get("console", "general") == berlin_nine(theme="dpo-vs-ppo")
+async def test_a_schedule_round_trips_and_every_change_wakes_the_scheduler(core: Core) -> None:
+    daily = core.daily.with_clock(StoppedClock(NOW))
+    assert daily.changed is core.daily.changed  # one event for every user of the service
+    found = await daily.turn_on("console", "general", time(9), "Europe/Berlin", "dpo-vs-ppo", "ops")
+    assert core.daily.changed.is_set()
+    assert found.schedule == berlin_nine(theme="dpo-vs-ppo")
+    assert await daily.store.schedule("console", "general") == berlin_nine(theme="dpo-vs-ppo")
 
-    store.changed.clear()
-    assert await store.turn_off("console", "general", "alice", NOW)
-    assert store.changed.is_set()
-    saved = await store.get("console", "general")
-    assert saved is not None and not saved.enabled and saved.set_by == "alice"
-    assert not await store.turn_off("console", "nowhere", "alice", NOW)
-    assert await store.all() == [saved]
+    core.daily.changed.clear()
+    assert await daily.turn_off("console", "general", "alice")
+    assert core.daily.changed.is_set()
+    status = await daily.status("console", "general")
+    assert status is not None and not status.schedule.enabled
+    assert status.schedule.set_by == "alice" and status.next_post is None
+    assert not await daily.turn_off("console", "nowhere", "alice")
+    assert [c.schedule for c in await daily.overview()] == [status.schedule]
+
+
+async def test_a_schedule_disabled_by_a_failed_post_fires_the_change_event(core: Core) -> None:
+    """A channel that is gone switches its schedule off: the loop in this process must see it
+    at once, as it sees a change made from chat."""
+    daily = core.daily.with_clock(StoppedClock(NOW))
+    await daily.turn_on("console", "gone", time(9), "Europe/Berlin", None, "ops")
+    claim = await daily.store.claim("console", "gone", DAY, None, NOW, None)
+    assert claim is not None
+    core.daily.changed.clear()
+
+    await daily.record_failed(claim, "channel_not_found", disable=True)
+
+    assert core.daily.changed.is_set()
+    status = await daily.status("console", "gone")
+    assert status is not None and not status.schedule.enabled
+    assert status.schedule.disabled_reason == "channel_not_found"
+    assert status.last is not None and status.last.status is PostStatus.FAILED
 
 
 async def test_a_day_is_claimed_once_even_after_reopening(
-    service: QuoteService, settings: Settings
+    core: Core, service: QuoteService, settings: Settings
 ) -> None:
-    history = PostHistory(service.store.conn)
+    history = core.daily.store
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None
     assert await history.claim("console", "general", DAY, None, NOW) is None
     assert not await history.record_missed("console", "general", DAY, NOW)
-    async with open_service(settings) as reopened:
-        again = PostHistory(reopened.store.conn)
+    async with open_core(settings) as reopened:
+        again = reopened.daily.store
         assert await again.claim("console", "general", DAY, None, NOW) is None
         assert await again.claim("console", "other", DAY, None, NOW) is not None
 
 
-async def test_a_missed_day_cannot_be_claimed(service: QuoteService) -> None:
-    history = PostHistory(service.store.conn)
+async def test_a_missed_day_cannot_be_claimed(core: Core, service: QuoteService) -> None:
+    history = core.daily.store
     assert await history.record_missed("console", "general", DAY, NOW)
     assert await history.claim("console", "general", DAY, None, NOW) is None
     (record,) = (await history.records_since(DAY)).values()
@@ -83,9 +105,10 @@ async def test_a_missed_day_cannot_be_claimed(service: QuoteService) -> None:
 
 
 async def test_a_claim_never_sent_is_taken_back_at_start_and_its_owner_may_not_send(
+    core: Core,
     service: QuoteService,
 ) -> None:
-    history = PostHistory(service.store.conn)
+    history = core.daily.store
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None
 
@@ -101,9 +124,10 @@ async def test_a_claim_never_sent_is_taken_back_at_start_and_its_owner_may_not_s
 
 
 async def test_a_claim_left_while_sending_becomes_unknown_never_reposted(
+    core: Core,
     service: QuoteService,
 ) -> None:
-    history = PostHistory(service.store.conn)
+    history = core.daily.store
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None and await history.start_sending(claim)
 
@@ -120,8 +144,10 @@ async def test_a_claim_left_while_sending_becomes_unknown_never_reposted(
     assert (record.status, record.message_id) == (PostStatus.POSTED, "m1")
 
 
-async def test_a_retrying_day_is_taken_back_by_one_claimant_only(service: QuoteService) -> None:
-    history = PostHistory(service.store.conn)
+async def test_a_retrying_day_is_taken_back_by_one_claimant_only(
+    core: Core, service: QuoteService
+) -> None:
+    history = core.daily.store
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None
     await history.record_retry(claim, "rate limited", NOW + timedelta(minutes=1), NOW)
@@ -134,7 +160,7 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(service: QuoteS
 
 
 async def test_the_bag_gives_every_quote_once_before_any_repeats(service: QuoteService) -> None:
-    history = PostHistory(service.store.conn, random.Random(7))
+    history = SqliteDailyStore(service.store.conn, random.Random(7))
     theme_ids = await service.store.quote_ids("dpo-vs-ppo")
     n = len(theme_ids)
     drawn = await post_every_day(history, "dpo-vs-ppo", 3 * n)
@@ -145,12 +171,14 @@ async def test_the_bag_gives_every_quote_once_before_any_repeats(service: QuoteS
     assert all(a != b for a, b in itertools.pairwise(drawn))
 
 
-async def test_the_bag_survives_a_restart(service: QuoteService, settings: Settings) -> None:
+async def test_the_bag_survives_a_restart(
+    core: Core, service: QuoteService, settings: Settings
+) -> None:
     theme_ids = await service.store.quote_ids("careers")
     half = len(theme_ids) // 2
-    first = await post_every_day(PostHistory(service.store.conn), "careers", half)
-    async with open_service(settings) as reopened:
-        history = PostHistory(reopened.store.conn)
+    first = await post_every_day(core.daily.store, "careers", half)
+    async with open_core(settings) as reopened:
+        history = reopened.daily.store
         rest = []
         for day in days(len(theme_ids))[half:]:
             claim = await history.claim("console", "general", day, "careers", NOW)
@@ -162,7 +190,7 @@ async def test_the_bag_survives_a_restart(service: QuoteService, settings: Setti
 async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
     service: QuoteService,
 ) -> None:
-    history = PostHistory(service.store.conn, random.Random(3))
+    history = SqliteDailyStore(service.store.conn, random.Random(3))
     ids = await service.store.quote_ids("dpo-vs-ppo")
     first = await post_every_day(history, "dpo-vs-ppo", 2)
     removed = next(i for i in ids if i not in first)
@@ -182,7 +210,7 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
 
 
 async def test_a_failed_post_puts_its_quote_back(service: QuoteService) -> None:
-    history = PostHistory(service.store.conn, random.Random(1))
+    history = SqliteDailyStore(service.store.conn, random.Random(1))
     ids = await service.store.quote_ids("farewell")
     claim = await history.claim("console", "general", DAY, "farewell", NOW)
     assert claim is not None
@@ -196,13 +224,13 @@ async def test_a_failed_post_puts_its_quote_back(service: QuoteService) -> None:
 
 
 async def test_replacing_the_corpus_keeps_schedules_and_history(
-    service: QuoteService, settings: Settings
+    core: Core, service: QuoteService, settings: Settings
 ) -> None:
-    await ScheduleStore.of(service.store.conn).save(berlin_nine())
-    history = PostHistory(service.store.conn)
+    await core.daily.store.save_schedule(berlin_nine())
+    history = core.daily.store
     await post_every_day(history, None, 1)
     corpus = read_corpus(CORPUS)
     await service.store.sync_corpus(Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
     async with connect(settings.db_path) as conn:
-        assert len(await ScheduleStore(conn).all()) == 1
-        assert len(await PostHistory(conn).records_since(DAY)) == 1
+        assert len(await SqliteDailyStore(conn).schedules()) == 1
+        assert len(await SqliteDailyStore(conn).records_since(DAY)) == 1

@@ -16,22 +16,21 @@ from bot.adapters.discord.expired import BOOT, EXPIRED
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import CANCELLED, NOT_YOURS, POSTED
 from bot.config import Secret, Settings, load_settings
-from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.fakes.discord_platform import Callback, FakeDiscord
 from tests.support.hostile import HOSTILE
 
 NO_PINGS = {"parse": []}
 
 
-def make_platform(settings: Settings, service: QuoteService) -> DiscordPlatform:
+def make_platform(settings: Settings, core: Core) -> DiscordPlatform:
     settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
-    return DiscordPlatform(settings, service, client=make_client(guild_ready_timeout=0.05))
+    return DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
 
 
 @pytest.fixture
-def platform(settings: Settings, service: QuoteService) -> DiscordPlatform:
-    return make_platform(settings, service)
+def platform(settings: Settings, core: Core) -> DiscordPlatform:
+    return make_platform(settings, core)
 
 
 @pytest.fixture
@@ -286,8 +285,8 @@ async def test_mention_syntax_in_a_quote_reaches_the_channel_verbatim_without_pi
     corpus = tmp_path / "pings.toml"
     corpus.write_text(PINGING_CORPUS, encoding="utf-8")
     settings = load_settings({}, db_path=tmp_path / "pings.db", corpus_path=corpus)
-    async with open_service(settings) as service:
-        platform = make_platform(settings, service)
+    async with open_core(settings) as core:
+        platform = make_platform(settings, core)
         async with run_client(platform.client) as fake:
             for quote_id in ("mass-mention", "summary-mention"):
                 preview = await ask(fake, f"id {quote_id}")
@@ -296,7 +295,7 @@ async def test_mention_syntax_in_a_quote_reaches_the_channel_verbatim_without_pi
                 assert (await fake.next_callback()).type == 7
                 posted = await fake.next_channel_message()
                 assert (await fake.next_webhook_message()).content == POSTED
-                quote = await service.quote(quote_id)
+                quote = await core.quotes.quote(quote_id)
                 assert quote.text in posted.embeds[0]["description"]
                 assert posted.allowed_mentions == NO_PINGS
                 assert preview.allowed_mentions == NO_PINGS

@@ -12,18 +12,19 @@ import pytest
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.config import Secret, Settings
-from bot.daily.scheduler import Scheduler, StoppedClock, TickReport
-from bot.daily.schedules import ScheduleStore
-from bot.quotes.service import QuoteService
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler, TickReport
+from bot.daily.store import DailyStore
+from bot.runtime import Core
 from tests.fakes.discord_platform import Callback, FakeDiscord, FakeUser
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-def platform(settings: Settings, service: QuoteService) -> DiscordPlatform:
+def platform(settings: Settings, core: Core) -> DiscordPlatform:
     settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
-    return DiscordPlatform(settings, service, client=make_client(guild_ready_timeout=0.05))
+    return DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ async def fake(platform: DiscordPlatform, run_client: Any) -> AsyncIterator[Fake
         yield fake
 
 
-def schedules(service: QuoteService) -> ScheduleStore:
-    return ScheduleStore.of(service.store.conn)
+def schedules(core: Core) -> DailyStore:
+    return core.daily.store
 
 
 def with_channel(fake: FakeDiscord, payload: dict[str, Any], channel_id: int) -> dict[str, Any]:
@@ -65,34 +66,38 @@ def next_nine_in_berlin() -> datetime:
     return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
 
 
-async def tick_at(service: QuoteService, platform: DiscordPlatform, at: datetime) -> TickReport:
-    scheduler = Scheduler(service, {"discord": platform.poster()}, clock=StoppedClock(at))
+async def tick_at(core: Core, platform: DiscordPlatform, at: datetime) -> TickReport:
+    scheduler = Scheduler(
+        core.quotes, core.daily.with_clock(StoppedClock(at)), {"discord": platform.poster()}
+    )
     return await scheduler.tick()
 
 
 async def test_a_member_without_manage_server_is_refused_and_nothing_is_written(
-    fake, service
+    core: Core, fake, service
 ) -> None:
     reply = await daily_set(fake, fake.member, fake.channels["quotes"])
     assert (reply.type, reply.ephemeral) == (4, True)
     assert reply.embeds[0]["title"] == "Only admins can manage the daily quote."
     assert "Manage Server" in reply.embeds[0]["description"]
-    assert await schedules(service).all() == []
+    assert await schedules(core).schedules() == []
 
     await fake.send_interaction(fake.slash_command("lambert-daily status", user=fake.member))
     assert (await fake.next_callback()).embeds[0]["title"].startswith("Only admins")
 
 
-async def test_an_admin_sets_a_schedule_that_a_due_tick_posts(fake, platform, service) -> None:
+async def test_an_admin_sets_a_schedule_that_a_due_tick_posts(
+    core: Core, fake, platform, service
+) -> None:
     quotes = fake.channels["quotes"]
     reply = await daily_set(fake, fake.admin, quotes, theme="dpo")
     assert reply.embeds[0]["title"] == "Daily quote on: every day at 09:00 Europe/Berlin."
-    saved = await schedules(service).get("discord", str(quotes))
+    saved = await schedules(core).schedule("discord", str(quotes))
     assert saved is not None and saved.enabled
     assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", "dpo-vs-ppo")
     assert saved.set_by == "Moderator"
 
-    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+    report = await tick_at(core, platform, next_nine_in_berlin() + timedelta(minutes=1))
     posted = await fake.next_channel_message()
     assert [p["channel"] for p in report.posted] == [str(quotes)]
     assert posted.channel_id == quotes
@@ -102,18 +107,18 @@ async def test_an_admin_sets_a_schedule_that_a_due_tick_posts(fake, platform, se
 
 
 async def test_a_403_disables_that_schedule_and_the_next_channel_still_posts(
-    fake, platform, service
+    core: Core, fake, platform, service
 ) -> None:
     general, quotes = fake.channels["general"], fake.channels["quotes"]
     for channel in (general, quotes):  # general sorts first: its failure comes first
         await daily_set(fake, fake.admin, channel)
     fake.fail_channel(general, 403)
 
-    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+    report = await tick_at(core, platform, next_nine_in_berlin() + timedelta(minutes=1))
 
     assert [m.channel_id for m in fake.channel_messages] == [quotes]
     assert [p["channel"] for p in report.posted] == [str(quotes)]
-    broken = await schedules(service).get("discord", str(general))
+    broken = await schedules(core).schedule("discord", str(general))
     assert broken is not None and not broken.enabled
     assert "no permission to post in this channel" in (broken.disabled_reason or "")
 
@@ -123,11 +128,11 @@ async def test_a_403_disables_that_schedule_and_the_next_channel_still_posts(
     assert "no permission to post in this channel" in status["description"]
 
 
-async def test_off_and_status_default_to_the_current_channel(fake, service) -> None:
+async def test_off_and_status_default_to_the_current_channel(core: Core, fake, service) -> None:
     await daily_set(fake, fake.admin, fake.channel_id)
     await fake.send_interaction(fake.slash_command("lambert-daily off", user=fake.admin))
     assert (await fake.next_callback()).embeds[0]["title"] == "Daily quote off for this channel."
-    saved = await schedules(service).get("discord", str(fake.channel_id))
+    saved = await schedules(core).schedule("discord", str(fake.channel_id))
     assert saved is not None and not saved.enabled
 
 

@@ -11,6 +11,7 @@ from bot.adapters.discord.client import DiscordPlatform, create_platform
 from bot.adapters.discord.poster import make_client, open_discord_poster
 from bot.config import ConfigError, Secret, Settings
 from bot.ports import PermanentPostError, TransientPostError
+from bot.runtime import Core
 from bot.serving import serve as serving
 from bot.serving.posters import open_posters
 
@@ -77,9 +78,9 @@ async def test_a_rejected_token_is_a_config_error(fake_discord, token_settings) 
             pass
 
 
-def test_without_a_token_nothing_starts(settings, service) -> None:
+def test_without_a_token_nothing_starts(core: Core, settings, service) -> None:
     with pytest.raises(ConfigError, match="DISCORD_TOKEN is not set"):
-        create_platform(settings, service)
+        create_platform(settings, core)
 
 
 async def test_the_platform_starts_ready_posts_and_closes(
@@ -103,9 +104,11 @@ async def test_the_platform_starts_ready_posts_and_closes(
     assert not any(r.path.endswith("/commands") for r in fake_discord.requests)
 
 
-async def test_a_platform_that_cannot_log_in_says_so(fake_discord, token_settings, service) -> None:
+async def test_a_platform_that_cannot_log_in_says_so(
+    core: Core, fake_discord, token_settings, service
+) -> None:
     fake_discord.fail("GET", "/users/@me", 401, {"code": 0, "message": "401: Unauthorized"})
-    platform = DiscordPlatform(token_settings, service, client=make_client())
+    platform = DiscordPlatform(token_settings, core, client=make_client())
     with pytest.raises(ConfigError, match="rejected DISCORD_TOKEN"):
         await platform.start()
     await platform.close()

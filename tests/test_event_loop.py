@@ -27,8 +27,7 @@ from bot.chat.replies import QuoteReply
 from bot.config import Settings, load_settings
 from bot.quotes.corpus import read_corpus
 from bot.quotes.search import STOPWORDS, words
-from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.support.hostile import HOSTILE
 from tests.support.paths import CORPUS
 
@@ -150,8 +149,8 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> BigCorpus:
 
     async def load() -> list[Slow]:
         with watching_slow_callbacks(asyncio.get_running_loop()) as slow:
-            async with open_service(settings) as service:
-                assert service.count() == len(ids)
+            async with open_core(settings) as core:
+                assert core.quotes.count() == len(ids)
         return slow
 
     started = time.monotonic()
@@ -160,9 +159,9 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> BigCorpus:
 
 
 @asynccontextmanager
-async def big_service(big_corpus: BigCorpus) -> AsyncIterator[QuoteService]:
-    async with open_service(big_corpus.settings) as service:
-        yield service
+async def big_service(big_corpus: BigCorpus) -> AsyncIterator[Core]:
+    async with open_core(big_corpus.settings) as core:
+        yield core
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -178,23 +177,24 @@ def typo(word: str, rng: random.Random) -> str:
 Request = tuple[str, Callable[[], Awaitable[object]]]  # (what, how)
 
 
-def burst(big: BigCorpus, service: QuoteService, n: int = 200) -> list[Request]:
+def burst(big: BigCorpus, core: Core, n: int = 200) -> list[Request]:
     """`n` mixed requests: themes, searches, typos, ids, autocomplete, Another, hostile text."""
     rng = random.Random(7)
     common = [w for w in big.vocabulary[:300] if w not in STOPWORDS]
     rare = big.vocabulary[-5000:]
+    service = core.quotes
     themes = [a for i in service.themes() for a in (i.theme.slug, *i.theme.aliases)]
     member = RequestContext(platform="slack", channel="C1", user="U1")
 
     def ask(text: str) -> Request:
-        return f"/lambert {text}", lambda: answer(service, text, member)
+        return f"/lambert {text}", lambda: answer(core, text, member)
 
     def complete(text: str) -> Request:
         return f"autocomplete {text}", lambda: service.autocomplete(text)
 
     def next_after(text: str) -> Request:
         after = rng.choice(big.ids)
-        return f"another {text}", lambda: another(service, text, after=after)
+        return f"another {text}", lambda: another(core, text, after=after)
 
     # (how often, what): id typos are rare in chat and the costliest request (a scan of every id).
     kinds: list[tuple[float, Callable[[], Request]]] = [

@@ -10,6 +10,7 @@ from bot.chat.grammar import another, answer
 from bot.chat.replies import ListReply, QuoteReply, TextReply, credit_line, quoted_body
 from bot.quotes.models import Kind
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from tests.support.hostile import HOSTILE
 
 
@@ -31,16 +32,16 @@ from tests.support.hostile import HOSTILE
     ],
 )
 async def test_a_theme_or_alias_gives_a_quote_of_that_theme(
-    service: QuoteService, request_text: str, theme: str
+    core: Core, service: QuoteService, request_text: str, theme: str
 ) -> None:
-    reply = await answer(service, request_text)
+    reply = await answer(core, request_text)
     assert isinstance(reply, QuoteReply)
     assert reply.quote.theme == theme
     assert reply.matches == service.count(theme)
 
 
-async def test_nothing_gives_a_random_quote(service: QuoteService) -> None:
-    reply = await answer(service, "")
+async def test_nothing_gives_a_random_quote(core: Core, service: QuoteService) -> None:
+    reply = await answer(core, "")
     assert isinstance(reply, QuoteReply)
     assert reply.matches == service.count()
 
@@ -56,9 +57,9 @@ async def test_nothing_gives_a_random_quote(service: QuoteService) -> None:
     ],
 )
 async def test_words_give_the_best_match(
-    service: QuoteService, words: str, quote_id: str | None
+    core: Core, service: QuoteService, words: str, quote_id: str | None
 ) -> None:
-    reply = await answer(service, words)
+    reply = await answer(core, words)
     if quote_id is None:
         assert isinstance(reply, QuoteReply | TextReply)
         return
@@ -66,63 +67,67 @@ async def test_words_give_the_best_match(
     assert reply.quote.id == quote_id
 
 
-async def test_best_match_says_how_many_more_match(service: QuoteService) -> None:
-    reply = await answer(service, "open models")
+async def test_best_match_says_how_many_more_match(core: Core, service: QuoteService) -> None:
+    reply = await answer(core, "open models")
     assert isinstance(reply, QuoteReply)
     assert reply.matches > 1
     assert f"{reply.matches - 1} more quote" in reply.note
 
 
-async def test_search_lists_top_matches_with_ids(service: QuoteService) -> None:
-    reply = await answer(service, "search open models")
+async def test_search_lists_top_matches_with_ids(core: Core, service: QuoteService) -> None:
+    reply = await answer(core, "search open models")
     assert isinstance(reply, ListReply)
     assert 1 < len(reply.quotes) <= 5
     assert reply.total >= len(reply.quotes)
     assert all(q.id for q in reply.quotes)
 
 
-async def test_id_shows_that_quote_and_suggests_close_ids(service: QuoteService) -> None:
-    reply = await answer(service, "id reward-hacking")
+async def test_id_shows_that_quote_and_suggests_close_ids(
+    core: Core, service: QuoteService
+) -> None:
+    reply = await answer(core, "id reward-hacking")
     assert isinstance(reply, QuoteReply) and reply.quote.id == "reward-hacking"
-    miss = await answer(service, "id reward-hackin")
+    miss = await answer(core, "id reward-hackin")
     assert isinstance(miss, TextReply)
     assert "reward-hacking" in " ".join(miss.lines)
 
 
-async def test_help_and_themes(service: QuoteService) -> None:
-    help_reply = await answer(service, "help")
+async def test_help_and_themes(core: Core, service: QuoteService) -> None:
+    help_reply = await answer(core, "help")
     assert isinstance(help_reply, TextReply) and any("search" in x for x in help_reply.lines)
-    themes = await answer(service, "themes")
+    themes = await answer(core, "themes")
     assert isinstance(themes, TextReply)
     assert len(themes.lines) == len(service.themes()) == 9
 
 
-async def test_nothing_found_is_a_friendly_answer(service: QuoteService) -> None:
-    reply = await answer(service, "zzqx wvvq")
+async def test_nothing_found_is_a_friendly_answer(core: Core, service: QuoteService) -> None:
+    reply = await answer(core, "zzqx wvvq")
     assert isinstance(reply, TextReply)
     assert reply.title == "No quote matches \u201czzqx wvvq\u201d."
     assert "/lambert themes" in " ".join(reply.lines)
 
 
-async def test_a_misspelt_theme_still_finds_its_quotes(service: QuoteService) -> None:
+async def test_a_misspelt_theme_still_finds_its_quotes(core: Core, service: QuoteService) -> None:
     assert [t.slug for t in service.closest_themes("geopolitcs")][:1] == ["geopolitics"]
-    reply = await answer(service, "geopolitcs")
+    reply = await answer(core, "geopolitcs")
     assert isinstance(reply, QuoteReply) and reply.quote.theme == "geopolitics"
 
 
-async def test_another_walks_the_search_ranking(service: QuoteService) -> None:
-    first = await answer(service, "open models")
+async def test_another_walks_the_search_ranking(core: Core, service: QuoteService) -> None:
+    first = await answer(core, "open models")
     assert isinstance(first, QuoteReply)
-    second = await another(service, first.request, after=first.quote.id)
+    second = await another(core, first.request, after=first.quote.id)
     assert isinstance(second, QuoteReply)
     assert second.quote.id != first.quote.id
 
 
-async def test_another_in_a_theme_never_repeats_the_current_quote(service: QuoteService) -> None:
-    first = await answer(service, "dpo")
+async def test_another_in_a_theme_never_repeats_the_current_quote(
+    core: Core, service: QuoteService
+) -> None:
+    first = await answer(core, "dpo")
     assert isinstance(first, QuoteReply)
     for _ in range(20):
-        nxt = await another(service, "dpo", after=first.quote.id)
+        nxt = await another(core, "dpo", after=first.quote.id)
         assert isinstance(nxt, QuoteReply)
         assert nxt.quote.theme == "dpo-vs-ppo" and nxt.quote.id != first.quote.id
 
@@ -140,9 +145,11 @@ async def test_a_paraphrase_is_never_shown_in_quotation_marks(service: QuoteServ
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-async def test_hostile_input_gets_a_polite_reply(service: QuoteService, text: str) -> None:
+async def test_hostile_input_gets_a_polite_reply(
+    core: Core, service: QuoteService, text: str
+) -> None:
     for request in (text, f"search {text}", f"id {text}"):
-        reply = await answer(service, request)
+        reply = await answer(core, request)
         assert isinstance(reply, QuoteReply | ListReply | TextReply)
         if isinstance(reply, TextReply):
             assert reply.title and "Traceback" not in reply.title
@@ -153,8 +160,8 @@ async def test_hostile_input_gets_a_polite_reply(service: QuoteService, text: st
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=st.text(max_size=400))
-async def test_any_text_gets_a_reply(service: QuoteService, text: str) -> None:
-    reply = await answer(service, text)
+async def test_any_text_gets_a_reply(core: Core, service: QuoteService, text: str) -> None:
+    reply = await answer(core, text)
     assert isinstance(reply, QuoteReply | ListReply | TextReply)
-    follow = await another(service, text, after="no-such-id")
+    follow = await another(core, text, after="no-such-id")
     assert isinstance(follow, QuoteReply | ListReply | TextReply)

@@ -12,14 +12,15 @@ from bot.chat.replies import QuoteReply
 from bot.cli import main
 from bot.logs import REDACTED, setup_logging
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 
 
 async def test_each_command_logs_one_line_without_the_quote_text(
-    service: QuoteService, caplog: pytest.LogCaptureFixture
+    core: Core, service: QuoteService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.chat.grammar")
     ctx = RequestContext(platform="slack", channel="C1", user="U1")
-    reply = await answer(service, "id reward-hacking", ctx)
+    reply = await answer(core, "id reward-hacking", ctx)
     assert isinstance(reply, QuoteReply)
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.chat.grammar"]
     assert lines == [

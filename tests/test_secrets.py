@@ -30,10 +30,9 @@ from bot.adapters.slack.app import create_platform
 from bot.adapters.slack.blocks import ERROR_TEXT as SLACK_ERROR
 from bot.adapters.slack.poster import open_slack_poster
 from bot.config import ConfigError, Secret, Settings, load_settings
-from bot.daily.schedules import Schedule, ScheduleStore
+from bot.daily.schedules import Schedule
 from bot.logs import setup_logging
-from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     ADMIN_ID,
@@ -86,9 +85,9 @@ def canary_settings(db_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def canary_service(canary_settings: Settings) -> AsyncIterator[QuoteService]:
-    async with open_service(canary_settings) as service:
-        yield service
+async def canary_core(canary_settings: Settings) -> AsyncIterator[Core]:
+    async with open_core(canary_settings) as core:
+        yield core
 
 
 @pytest.fixture
@@ -146,7 +145,7 @@ async def test_rejected_tokens_stop_start_up_without_showing_them(
     fake_discord: FakeDiscord,
     slack_fake: RemoteSlack,
     canary_settings: Settings,
-    canary_service: QuoteService,
+    canary_core: Core,
     debug_log: io.StringIO,
 ) -> None:
     fake_discord.fail("GET", "/users/@me", 401, {"code": 0, "message": "401: Unauthorized"})
@@ -156,7 +155,7 @@ async def test_rejected_tokens_stop_start_up_without_showing_them(
         async with open_discord_poster(canary_settings, io.StringIO()):
             pass
     errors.append(rejected.value)
-    discord_platform = DiscordPlatform(canary_settings, canary_service, client=make_client())
+    discord_platform = DiscordPlatform(canary_settings, canary_core, client=make_client())
     with pytest.raises(ConfigError, match="rejected DISCORD_TOKEN") as rejected:
         await discord_platform.start()
     await discord_platform.close()
@@ -165,7 +164,7 @@ async def test_rejected_tokens_stop_start_up_without_showing_them(
         async with open_slack_poster(canary_settings, io.StringIO()):
             pass
     errors.append(rejected.value)
-    slack_platform = create_platform(canary_settings, canary_service, host="127.0.0.1")
+    slack_platform = create_platform(canary_settings, canary_core, host="127.0.0.1")
     with pytest.raises(ConfigError, match="invalid_auth") as rejected:
         await slack_platform.start()
     await slack_platform.close()
@@ -179,16 +178,16 @@ async def test_handler_failures_show_no_token_in_logs_or_chat(
     fake_discord: FakeDiscord,
     slack_fake: RemoteSlack,
     canary_settings: Settings,
-    canary_service: QuoteService,
+    canary_core: Core,
     db_path: Path,
     debug_log: io.StringIO,
 ) -> None:
     discord_platform = DiscordPlatform(
-        canary_settings, canary_service, client=make_client(guild_ready_timeout=0.05)
+        canary_settings, canary_core, client=make_client(guild_ready_timeout=0.05)
     )
     # HTTP mode, so requests are signed with the signing secret.
     http_mode = dataclasses.replace(canary_settings, slack_app_token=Secret(""))
-    slack_platform = create_platform(http_mode, canary_service, host="127.0.0.1")
+    slack_platform = create_platform(http_mode, canary_core, host="127.0.0.1")
     await slack_platform.start()
     url = f"http://127.0.0.1:{slack_platform.port}/slack/events"
     secret = TOKENS["SLACK_SIGNING_SECRET"]
@@ -236,11 +235,13 @@ async def set_due_schedules(settings: Settings, schedules: list[tuple[str, str]]
     if now.hour == 0 and now.minute < 10:  # keep "five minutes ago" on today's date
         now += timedelta(minutes=10)
     at = (now - timedelta(minutes=5)).time()
-    async with open_service(settings) as service:
-        store = ScheduleStore.of(service.store.conn)
+    async with open_core(settings) as core:
+        store = core.daily.store
         for platform, channel in schedules:
             since = now - timedelta(hours=1)
-            await store.save(Schedule(platform, channel, at, "UTC", None, True, "test", since))
+            await store.save_schedule(
+                Schedule(platform, channel, at, "UTC", None, True, "test", since)
+            )
     return now
 
 

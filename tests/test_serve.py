@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.daily.scheduler import Scheduler, StoppedClock
-from bot.daily.schedules import Schedule, ScheduleStore
-from bot.runtime import open_service
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import Schedule
+from bot.runtime import open_core
 from bot.serving import serve as serving
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord
@@ -52,11 +53,13 @@ async def due_now(settings: Settings, *channels: tuple[str, str]) -> None:
     # A zone where today is at least ten minutes old, so "five minutes ago" is still today.
     zone = next(z for z in ZONES if minutes_into_today(now, z) >= 10)
     local = (now - timedelta(minutes=5)).astimezone(ZoneInfo(zone)).time().replace(second=0)
-    async with open_service(settings) as service:
-        store = ScheduleStore.of(service.store.conn)
+    async with open_core(settings) as core:
+        store = core.daily.store
         for platform, channel in channels:
             set_at = now - timedelta(hours=1)
-            await store.save(Schedule(platform, channel, local, zone, None, True, "test", set_at))
+            await store.save_schedule(
+                Schedule(platform, channel, local, zone, None, True, "test", set_at)
+            )
 
 
 def minutes_into_today(instant: datetime, zone: str) -> int:
@@ -138,7 +141,9 @@ async def test_a_post_that_hangs_delays_the_stop_only_by_the_grace_period(
     assert daily_rows(db_path)[("discord", channel)][0] == "sending"
 
     # The next start cannot know whether it went out, and says so instead of posting again.
-    async with open_service(settings) as service:
-        report = await Scheduler(service, {}, clock=StoppedClock(datetime.now(UTC))).tick()
+    async with open_core(settings) as core:
+        report = await Scheduler(
+            core.quotes, core.daily.with_clock(StoppedClock(datetime.now(UTC))), {}
+        ).tick()
     assert report.posted == []
     assert daily_rows(db_path)[("discord", channel)][0] == "unknown"

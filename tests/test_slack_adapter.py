@@ -18,7 +18,7 @@ from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
-from bot.runtime import open_service
+from bot.runtime import Core, open_core
 from tests.fakes.slack_platform import (
     BOT_TOKEN,
     CHANNEL_ID,
@@ -53,8 +53,8 @@ text = "Hello <!channel> and <@U123>: 1 < 2 && 3 > 2"
 
 
 @pytest.fixture
-async def platform(fake_slack: FakeSlack, service: QuoteService, settings: Settings):
-    async with running_platform(fake_slack, service, slack_settings(settings)) as started:
+async def platform(core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings):
+    async with running_platform(fake_slack, core, slack_settings(settings)) as started:
         yield started
 
 
@@ -119,11 +119,13 @@ class BrokenService(QuoteService):
 
 
 async def test_ack_comes_before_the_database(
-    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
     gated = GatedService(service.store, service.themes(), random.Random(5))
     gated.gate = asyncio.Event()
-    async with running_platform(fake_slack, gated, slack_settings(settings)) as started:
+    async with running_platform(
+        fake_slack, Core(gated, core.daily), slack_settings(settings)
+    ) as started:
         body = slash_command_form("dpo", response_url=fake_slack.response_url("slow"))
         assert await post_signed(events_url(started), body) == 200  # while the query waits
         assert fake_slack.responses.items == []
@@ -132,13 +134,16 @@ async def test_ack_comes_before_the_database(
 
 
 async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
+    core: Core,
     fake_slack: FakeSlack,
     service: QuoteService,
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     broken = BrokenService(service.store, service.themes(), random.Random(5))
-    async with running_platform(fake_slack, broken, slack_settings(settings)) as started:
+    async with running_platform(
+        fake_slack, Core(broken, core.daily), slack_settings(settings)
+    ) as started:
         reply = (await slash(fake_slack, started, "dpo")).body
 
     assert reply == {"text": ERROR_TEXT, "response_type": "ephemeral", "replace_original": False}
@@ -225,8 +230,8 @@ async def test_a_quote_with_mentions_is_sent_escaped(fake_slack: FakeSlack, tmp_
     corpus.write_text(HOSTILE_CORPUS, encoding="utf-8")
     settings = load_settings({}, db_path=tmp_path / "hostile.db", corpus_path=corpus)
     async with (
-        open_service(settings) as service,
-        running_platform(fake_slack, service, slack_settings(settings)) as started,
+        open_core(settings) as core,
+        running_platform(fake_slack, core, slack_settings(settings)) as started,
     ):
         preview = (await slash(fake_slack, started, "")).body
         await click(fake_slack, started, preview, POST)
@@ -259,16 +264,16 @@ async def test_user_text_echoed_back_is_escaped(
     ],
 )
 async def test_a_platform_without_a_way_in_is_a_config_error(
-    service: QuoteService, settings: Settings, overrides: dict[str, Any], missing: str
+    core: Core, service: QuoteService, settings: Settings, overrides: dict[str, Any], missing: str
 ) -> None:
     with pytest.raises(ConfigError, match=missing):
-        create_platform(slack_settings(settings, **overrides), service)
+        create_platform(slack_settings(settings, **overrides), core)
 
 
 async def test_close_stops_listening(
-    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
-    async with running_platform(fake_slack, service, slack_settings(settings)) as started:
+    async with running_platform(fake_slack, core, slack_settings(settings)) as started:
         url = events_url(started)
     body = slash_command_form("dpo", response_url=fake_slack.response_url())
     with pytest.raises(aiohttp.ClientConnectionError):

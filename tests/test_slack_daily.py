@@ -10,9 +10,11 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.config import Settings
-from bot.daily.scheduler import Scheduler, StoppedClock
-from bot.daily.schedules import ScheduleStore
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
+from bot.daily.store import DailyStore
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
 from tests.support.slack import Sleeps, quote_id_of, running_platform, slack_settings, slash
 
@@ -23,14 +25,14 @@ BROKEN = "C0BROKEN"  # sorts before CHANNEL_ID: its failure comes first
 
 @pytest.fixture
 async def platform(
-    fake_slack: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps
 ):
-    async with running_platform(fake_slack, service, slack_settings(settings), sleeps) as started:
+    async with running_platform(fake_slack, core, slack_settings(settings), sleeps) as started:
         yield started
 
 
-def schedules(service: QuoteService) -> ScheduleStore:
-    return ScheduleStore.of(service.store.conn)
+def schedules(core: Core) -> DailyStore:
+    return core.daily.store
 
 
 def next_nine_in_berlin() -> datetime:
@@ -40,31 +42,33 @@ def next_nine_in_berlin() -> datetime:
     return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
 
 
-async def tick_at(service: QuoteService, platform: SlackPlatform, instant: datetime):
-    scheduler = Scheduler(service, {"slack": platform.poster()}, clock=StoppedClock(instant))
+async def tick_at(core: Core, platform: SlackPlatform, instant: datetime):
+    scheduler = Scheduler(
+        core.quotes, core.daily.with_clock(StoppedClock(instant)), {"slack": platform.poster()}
+    )
     return await scheduler.tick()
 
 
 async def test_a_member_is_refused_and_nothing_is_written(
-    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
 ) -> None:
     reply = (await slash(fake_slack, platform, TURN_ON, user_id=MEMBER_ID)).body
 
     assert reply["response_type"] == "ephemeral"
     assert "Only admins" in reply["blocks"][0]["text"]["text"]
     assert "workspace admin or owner" in json.dumps(reply)
-    assert await schedules(service).all() == []
+    assert await schedules(core).schedules() == []
     assert (await fake_slack.next_call("users.info")).args["user"] == MEMBER_ID
 
 
 @pytest.mark.parametrize("user_id", [ADMIN_ID, OWNER_ID])
 async def test_an_admin_or_owner_creates_the_schedule(
-    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService, user_id: str
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService, user_id: str
 ) -> None:
     reply = (await slash(fake_slack, platform, TURN_ON, user_id=user_id)).body
 
     assert "Daily quote on" in reply["blocks"][0]["text"]["text"]
-    saved = await schedules(service).get("slack", CHANNEL_ID)
+    saved = await schedules(core).schedule("slack", CHANNEL_ID)
     assert saved is not None and saved.enabled
     assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", None)
 
@@ -73,13 +77,13 @@ async def test_an_admin_or_owner_creates_the_schedule(
 
 
 async def test_a_user_listed_in_slack_admins_needs_no_role(
-    fake_slack: FakeSlack, service: QuoteService, settings: Settings
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
     listed = slack_settings(settings, slack_admins=frozenset({MEMBER_ID}))
-    async with running_platform(fake_slack, service, listed) as started:
+    async with running_platform(fake_slack, core, listed) as started:
         await slash(fake_slack, started, TURN_ON + " dpo", user_id=MEMBER_ID)
 
-    saved = await schedules(service).get("slack", CHANNEL_ID)
+    saved = await schedules(core).schedule("slack", CHANNEL_ID)
     assert saved is not None and saved.theme == "dpo-vs-ppo"
     assert fake_slack.calls("users.info") == []
 
@@ -93,18 +97,18 @@ async def test_only_daily_requests_look_up_the_user(
 
 
 async def test_a_due_tick_posts_and_a_lost_channel_turns_itself_off(
-    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
 ) -> None:
     for channel in (BROKEN, CHANNEL_ID):
         await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID, channel_id=channel)
     fake_slack.fail_channel(BROKEN, "channel_not_found")
 
-    report = await tick_at(service, platform, next_nine_in_berlin() + timedelta(minutes=1))
+    report = await tick_at(core, platform, next_nine_in_berlin() + timedelta(minutes=1))
 
     assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
     (failed,) = report.failed
     assert failed["channel"] == BROKEN and failed["disabled"] is True
-    broken = await schedules(service).get("slack", BROKEN)
+    broken = await schedules(core).schedule("slack", BROKEN)
     assert broken is not None and not broken.enabled
     assert "channel_not_found" in (broken.disabled_reason or "")
     posts = [c for c in fake_slack.calls("chat.postMessage") if c.response["ok"]]
@@ -116,12 +120,16 @@ async def test_a_due_tick_posts_and_a_lost_channel_turns_itself_off(
 
 
 async def test_a_rate_limited_daily_post_is_retried_once_as_slack_asks(
-    fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService, sleeps: Sleeps
+    core: Core,
+    fake_slack: FakeSlack,
+    platform: SlackPlatform,
+    service: QuoteService,
+    sleeps: Sleeps,
 ) -> None:
     await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID)
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=1)
 
-    report = await tick_at(service, platform, next_nine_in_berlin().astimezone(UTC))
+    report = await tick_at(core, platform, next_nine_in_berlin().astimezone(UTC))
 
     assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
     assert report.failed == []

@@ -8,6 +8,7 @@ from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, SHUFFLE
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from tests.fakes.slack_platform import (
     APP_TOKEN,
     CHANNEL_ID,
@@ -19,12 +20,12 @@ from tests.support.slack import quote_id_of, running_platform, slack_settings
 
 
 @pytest.fixture
-async def platform(fake_slack: FakeSlack, service: QuoteService, settings: Settings):
+async def platform(core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings):
     # No signing secret and no port: Socket Mode needs neither.
     socket_settings = slack_settings(
         settings, slack_app_token=Secret(APP_TOKEN), slack_signing_secret=Secret("")
     )
-    async with running_platform(fake_slack, service, socket_settings) as started:
+    async with running_platform(fake_slack, core, socket_settings) as started:
         yield started
 
 

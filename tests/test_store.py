@@ -10,7 +10,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.quotes.corpus import CorpusError, read_corpus
 from bot.quotes.store import QuoteStore
-from bot.runtime import open_service
+from bot.runtime import open_core
 from bot.storage.connection import DatabaseError, connect
 from bot.storage.migrations import LATEST_VERSION
 from tests.support.paths import CORPUS
@@ -51,7 +51,7 @@ async def test_the_corpus_is_loaded_once_and_not_rewritten_when_unchanged(db_pat
 async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_path: Path) -> None:
     edited = tmp_path / "corpus.toml"
     edited.write_text(CORPUS.read_text(encoding="utf-8") + "\n# a new comment\n", "utf-8")
-    async with open_service(_settings(db_path)):
+    async with open_core(_settings(db_path)):
         pass
     async with connect(db_path) as conn:
         store = QuoteStore(conn)
@@ -64,29 +64,29 @@ async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_pat
 async def test_a_changed_corpus_replaces_quotes_and_leaves_other_tables(
     tmp_path: Path, db_path: Path
 ) -> None:
-    async with open_service(_settings(db_path)) as service:
-        assert await service.quote("reward-hacking") is not None
-        await service.store.conn.execute("CREATE TABLE keepsake (note TEXT)")
-        await service.store.conn.execute("INSERT INTO keepsake VALUES ('history row')")
+    async with open_core(_settings(db_path)) as core:
+        assert await core.quotes.quote("reward-hacking") is not None
+        await core.quotes.store.conn.execute("CREATE TABLE keepsake (note TEXT)")
+        await core.quotes.store.conn.execute("INSERT INTO keepsake VALUES ('history row')")
     smaller = tmp_path / "smaller.toml"
     text = CORPUS.read_text(encoding="utf-8")
     cut = text.index('id = "reward-hacking"')
     start = text.rindex("[[quotes]]", 0, cut)
     end = text.index("[[quotes]]", cut)
     smaller.write_text(text[:start] + text[end:], encoding="utf-8")
-    async with open_service(_settings(db_path, smaller)) as service:
-        assert await service.quote("reward-hacking") is None
-        assert service.count() == 76
-        reply = await service.search("sycophancy")
+    async with open_core(_settings(db_path, smaller)) as core:
+        assert await core.quotes.quote("reward-hacking") is None
+        assert core.quotes.count() == 76
+        reply = await core.quotes.search("sycophancy")
         assert all(q.id != "reward-hacking" for q in reply.quotes)
-        async with service.store.conn.execute("SELECT note FROM keepsake") as cur:
+        async with core.quotes.store.conn.execute("SELECT note FROM keepsake") as cur:
             assert [r[0] for r in await cur.fetchall()] == ["history row"]
 
 
 async def test_a_bad_corpus_stops_start_up_and_leaves_the_database(
     tmp_path: Path, db_path: Path
 ) -> None:
-    async with open_service(_settings(db_path)):
+    async with open_core(_settings(db_path)):
         pass
     before = db_path.read_bytes()
     broken = tmp_path / "broken.toml"
@@ -95,7 +95,7 @@ async def test_a_bad_corpus_stops_start_up_and_leaves_the_database(
         encoding="utf-8",
     )
     with pytest.raises(CorpusError) as err:
-        async with open_service(_settings(db_path, broken)):
+        async with open_core(_settings(db_path, broken)):
             pytest.fail("a bad corpus must not open")
     message = str(err.value)
     assert "broken.toml" in message and "carers" in message
@@ -104,7 +104,7 @@ async def test_a_bad_corpus_stops_start_up_and_leaves_the_database(
 
 async def test_a_missing_corpus_names_the_file_and_the_fix(tmp_path: Path, db_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"missing\.toml.*LAMBERT_CORPUS"):
-        async with open_service(_settings(db_path, tmp_path / "missing.toml")):
+        async with open_core(_settings(db_path, tmp_path / "missing.toml")):
             pass
 
 
@@ -128,7 +128,7 @@ async def test_a_file_that_is_not_a_database_is_refused_untouched(db_path: Path)
 
 
 async def test_a_corrupt_page_fails_the_integrity_check(db_path: Path) -> None:
-    async with open_service(_settings(db_path)):
+    async with open_core(_settings(db_path)):
         pass
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

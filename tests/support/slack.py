@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.poster import web_client
 from bot.config import Secret, Settings
-from bot.quotes.service import QuoteService
+from bot.runtime import Core
 from tests.fakes.slack_platform import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -58,11 +58,14 @@ def slack_settings(settings: Settings, **overrides: Any) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_platform(
-    fake: FakeSlack, service: QuoteService, settings: Settings, sleeps: Sleeps | None = None
+    fake: FakeSlack,
+    core: Core,
+    settings: Settings,
+    sleeps: Sleeps | None = None,
 ) -> AsyncIterator[SlackPlatform]:
     """create_platform() with the production web client aimed at the fake; started, then closed."""
     client = web_client(settings, base_url=fake.api_url, sleep=sleeps or Sleeps())
-    platform = create_platform(settings, service, client=client, host="127.0.0.1")
+    platform = create_platform(settings, core, client=client, host="127.0.0.1")
     await platform.start()
     try:
         yield platform
