@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.quotes.models import Kind, Quote, Theme
-from bot.quotes.offloop import free_off_loop
 from bot.quotes.search import distinct_words
 from bot.storage.connection import rollback
 
@@ -130,10 +129,8 @@ class QuoteStore:
         return changed
 
     async def _replace(self, corpus: Corpus) -> None:
-        # Building 100,000 rows is seconds of CPU, and freeing them 50 ms: both off the loop.
-        rows = [await asyncio.to_thread(_corpus_rows, corpus)]
-        await self._write(rows[0])
-        await free_off_loop(rows)
+        # Building the rows is Python work over every quote: off the loop.
+        await self._write(await asyncio.to_thread(_corpus_rows, corpus))
 
     async def _write(self, rows: _CorpusRows) -> None:
         conn = self.conn
