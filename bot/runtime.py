@@ -9,7 +9,7 @@ import logging
 import multiprocessing
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,22 +75,26 @@ async def open_core(
     # A changed corpus is validated before the database is even opened, so a bad file never
     # creates, migrates or converts it; the digest last loaded is read without writing.
     parsed: list[Corpus] = []
-    if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
-        with _collector_paused():
+    with ExitStack() as paused:
+        if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
+            # Paused from the parse to the end of the load: the parsed corpus lives throughout.
+            paused.enter_context(_collector_paused())
             parsed.append(await _decode_elsewhere(path, raw))
-    # Pages are checked before a corpus load writes to them.
-    checked = integrity_check or bool(parsed)
-    async with connect(settings.db_path, integrity_check=checked) as conn:
-        store = QuoteStore(conn)
-        if await store.corpus_file_digest() != digest:
-            with explained(settings.db_path, "loading the corpus"):
-                await _load(store, path, raw, digest, parsed)
-        if parsed:  # loaded meanwhile by another process: not needed
-            parsed.clear()
-        # This frame stays suspended at `yield` for as long as the service runs: the file's
-        # bytes must not stay with it (35 MB for 100,000 quotes, and more again parsed).
-        del raw
-        yield Core(await QuoteService.create(store), DailyService(SqliteDailyStore(conn), clock))
+        # Pages are checked before a corpus load writes to them.
+        checked = integrity_check or bool(parsed)
+        async with connect(settings.db_path, integrity_check=checked) as conn:
+            store = QuoteStore(conn)
+            if await store.corpus_file_digest() != digest:
+                with explained(settings.db_path, "loading the corpus"):
+                    await _load(store, path, raw, digest, parsed)
+            parsed.clear()  # if loaded meanwhile by another process: not needed
+            paused.close()
+            # This frame stays suspended at `yield` for as long as the service runs: the
+            # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
+            del raw
+            yield Core(
+                await QuoteService.create(store), DailyService(SqliteDailyStore(conn), clock)
+            )
 
 
 async def _load(
