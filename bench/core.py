@@ -1,4 +1,5 @@
-"""Families 1 and 2: core answers beside the raw SQLite query, and loading a corpus."""
+"""Families 1 and 2: core answers beside the raw SQLite query, and loading a corpus (each
+with its loop-lag row, bench/lag.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import REAL, Bench, label
+from bench.lag import burst_lag_rows, load_lag_rows
 from bench.report import INFO, MISS, PASS, Row, median, p99, timed_row
 from bot.chat.grammar import answer
 from bot.quotes.search import parse_query, to_fts
@@ -201,8 +203,8 @@ async def core_family(bench: Bench) -> list[Row]:
         db = await bench.loaded_db(size)
         runs = 300 if bench.quick else (2000 if size == REAL else 1000)
         async with open_core(bench.settings(size, db)) as core:
-            rows += await core_rows(core.quotes, bench.corpus(size), db, size, runs)
-    return rows
+            rows += await core_rows(core, core.quotes, bench.corpus(size), db, size, runs)
+    return rows + await burst_lag_rows(bench)
 
 
 def _db_bytes(db: Path) -> int:
@@ -266,4 +268,4 @@ async def load_family(bench: Bench) -> list[Row]:
             verdict=INFO,
         )
     )
-    return rows
+    return rows + await load_lag_rows(bench)

@@ -14,9 +14,9 @@ from bench.context import REAL, Bench, label
 from bench.report import INFO, MISS, PASS, Row
 from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
-from bot.daily.schedules import write_transaction
 from bot.quotes.models import Quote
 from bot.runtime import open_core
+from bot.storage.transaction import write_transaction
 
 FANOUT = "fan-out"
 PLATFORM = "discord"

@@ -107,7 +107,11 @@ class SyntheticCorpus:
 
 def synthetic_corpus(folder: Path, n: int, seed: int = 6) -> SyntheticCorpus:
     """write_corpus(), and what a test needs to ask about what it wrote."""
-    path = write_corpus(folder, n, seed)
+    return described(write_corpus(folder, n, seed), n, seed)
+
+
+def described(path: Path, n: int, seed: int = 6) -> SyntheticCorpus:
+    """What write_corpus(folder, n, seed) wrote at `path`, without reading it back."""
     return SyntheticCorpus(path, [quote_id(i) for i in range(n)], vocabulary(random.Random(seed)))
 
 
