@@ -321,6 +321,28 @@ def test_corrupt_pages_are_refused_before_a_migration(
     assert not Path(f"{db_path}-wal").exists(), "not converted to WAL"
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["daily", "set", "--platform", "console", "--channel", "general", "--time", "09:00",
+         "--tz", "UTC"],
+        ["daily", "off", "--platform", "console", "--channel", "general"],
+    ],
+    ids=["daily set", "daily off"],
+)  # fmt: skip
+def test_corrupt_pages_are_refused_before_a_command_that_writes(
+    capsys: pytest.CaptureFixture[str], db_path: Path, argv: list[str]
+) -> None:
+    """The corpus is unchanged, so nothing loads: the command's own write is what is guarded."""
+    _loaded(db_path, capsys)
+    _corrupt_a_page(db_path)
+    expected = _refusal(db_path)
+    before = db_path.read_bytes()
+    assert main([*argv, "--db", str(db_path)]) == 1
+    assert capsys.readouterr().err == expected
+    assert db_path.read_bytes() == before
+
+
 # --- refused files are never written --------------------------------------------------------
 
 

@@ -95,7 +95,7 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
             f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
             f"use e.g. {platform.channel_example}"
         )
-    async with open_core(settings) as core:
+    async with open_core(settings, integrity_check=True) as core:  # it writes
         theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
             slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
@@ -113,7 +113,7 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    async with open_core(settings, integrity_check=True) as core:  # it writes
         found = await core.daily.turn_off(args.platform, args.channel, SET_BY)
     if not found:
         sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")

@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
 
 
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    async with open_core(settings, integrity_check=True) as core:  # it writes
         return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
