@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,15 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
     """
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
-    # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe.
+    # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe. A spawned
+    # child imports the parent's main script again: one without `if __name__ == "__main__"`
+    # (or a script read from stdin) breaks the pool, and the parse falls back to a thread.
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, decode_corpus, path, raw)
+    except BrokenProcessPool:
+        log.warning("could not parse the corpus in a child process; parsing it in a thread")
+        return await asyncio.to_thread(decode_corpus, path, raw)
     finally:
         # Not waiting: the idle child exits on its own, and joining it would block the loop.
         pool.shutdown(wait=False, cancel_futures=True)
