@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -49,10 +48,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 {p.name: p.poster() for p in started},
                 catchup=timedelta(hours=settings.catchup_hours),
             )
-            # Start-up objects (modules, clients, caches) live as long as the process: moved out
-            # of the collector's reach, full collections stay short while commands are served.
-            gc.collect()
-            gc.freeze()
             beats = asyncio.create_task(
                 _heartbeats(core.quotes.store.conn, [p.name for p in started], stop)
             )
