@@ -107,10 +107,10 @@ async def test_nothing_found_is_a_friendly_answer(core: Core, service: QuoteServ
     assert "/lambert themes" in " ".join(reply.lines)
 
 
-async def test_a_misspelt_theme_still_finds_its_quotes(core: Core, service: QuoteService) -> None:
+async def test_a_theme_one_slip_away_is_suggested(core: Core, service: QuoteService) -> None:
     assert [t.slug for t in service.closest_themes("geopolitcs")][:1] == ["geopolitics"]
     reply = await answer(core, "geopolitcs")
-    assert isinstance(reply, QuoteReply) and reply.quote.theme == "geopolitics"
+    assert isinstance(reply, TextReply) and reply.title == "Did you mean `geopolitics`?"
 
 
 async def test_another_walks_the_search_ranking(core: Core, service: QuoteService) -> None:

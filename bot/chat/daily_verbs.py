@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.chat.context import RequestContext
 from bot.chat.replies import TextReply
 from bot.daily.days import DayRecord, PostStatus
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.daily.schedules import TIME_FORMATS, ScheduleError, parse_local_time, parse_zone
 from bot.daily.service import ChannelStatus
 
 if TYPE_CHECKING:  # bot.runtime is imported by the grammar; only the type is needed here
@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # bot.runtime is imported by the grammar; only the type is ne
 DAILY = "/lambert daily"
 EXAMPLE = f"{DAILY} on 09:00 Europe/Berlin"
 USAGE = (
-    f"`{DAILY} on HH:MM Area/City [theme]` posts a quote here every day at that local time",
+    f"`{DAILY} on TIME Area/City [theme]` posts a quote here every day at that local time "
+    f"(TIME: {TIME_FORMATS})",
     f"`{DAILY} off` stops it",
     f"`{DAILY}` shows when the next one comes and how the last one went",
 )
@@ -35,6 +36,8 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
         return await status(core, ctx)
     if verb == "on":
         words = rest.split()
+        if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
+            words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time
         if len(words) < 2:
             return TextReply(
                 "Say when, and in which time zone.",
@@ -74,7 +77,10 @@ async def turn_on(
         ctx.user_name or ctx.user,
     )
     title = f"Daily quote on: every day at {found.schedule.time_text} {tz}."
-    return TextReply(title, _details(core, found))
+    understood = []
+    if time_text.strip() != found.schedule.time_text:
+        understood.append(f"\u201c{time_text.strip()}\u201d read as {found.schedule.time_text}.")
+    return TextReply(title, (*understood, *_details(core, found)))
 
 
 async def turn_off(core: Core, ctx: RequestContext) -> TextReply:

@@ -14,7 +14,8 @@ from bot.chat import daily_verbs, quote_verbs
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.quotes.search import clean_user_text
+from bot.chat.slips import slip_of
+from bot.quotes.search import clean_user_text, normalise_name
 from bot.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
         reply = await quote_verbs.random_quote(core.quotes, None, request)
     elif (theme := core.quotes.resolve_theme(request)) is not None:
         reply = await quote_verbs.random_quote(core.quotes, theme.slug, request)
+    elif (slip := await _slip(core, request)) is not None:
+        reply = slip
     else:
         reply = await quote_verbs.best_match(core.quotes, request)
     log.info(
@@ -122,6 +125,32 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
         outcome(reply),
     )
     return reply
+
+
+async def _slip(core: Core, request: str) -> TextReply | None:
+    """ "Did you mean" for a first word one slip from a verb, or a request one slip from a theme
+    name; never for a word the corpus has (`helps` may be meant), so a real search is searched."""
+    word, _, rest = request.partition(" ")
+    verbs = [v.name for v in VERBS.values() if not (v.alone and rest)]
+    verb = slip_of(word.casefold(), verbs)
+    if verb is not None and not await core.quotes.knows_word(word):
+        meant = f"{verb} {rest}".strip()
+        return TextReply(
+            f"Did you mean `{meant}`?",
+            (
+                f"Nothing was searched. Type `{COMMAND} {meant}`"
+                + ("." if verb == "help" else f", or see `{COMMAND} help`."),
+            ),
+        )
+    names = core.quotes.theme_names()
+    name = slip_of(normalise_name(request), names)
+    if name is not None and not await core.quotes.knows_word(request):
+        theme = names[name]
+        return TextReply(
+            f"Did you mean `{name}`?",
+            (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
+        )
+    return None
 
 
 async def _run(verb: Verb, core: Core, rest: str, ctx: RequestContext) -> Reply:

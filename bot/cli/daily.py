@@ -41,7 +41,12 @@ def register(commands: Any) -> None:
     set_.add_argument(
         "--channel", required=True, help="the platform's channel id (any name for console)"
     )
-    set_.add_argument("--time", required=True, metavar="HH:MM", help="24-hour local time")
+    set_.add_argument(
+        "--time",
+        required=True,
+        metavar="TIME",
+        help="local time: 09:00, 9am, 9:30 pm, 21h or 21.30",
+    )
     set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
     set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
 

@@ -10,7 +10,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 ECHO_CHARS = 40  # user text quoted back in an error is cut here
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+# 09:00, 9:00, 9, 9am, 9 a.m., 9:30 pm, 21h, 21h30, 21.30 (the spaces are squeezed out first)
+_TIME = re.compile(r"(?P<h>\d{1,2})(?:(?P<sep>[:.h])(?P<m>\d{2}))?(?P<suffix>[ap]\.?m\.?|h)?")
+TIME_FORMATS = "09:00, 9am, 9:30 pm, 21h or 21.30"
 # Entries of the zone database that are not places: they would mean "wherever the server is".
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
@@ -25,13 +27,24 @@ def _echo(text: str) -> str:
 
 
 def parse_local_time(text: str) -> time:
-    """`09:00` or `9:00` (24-hour clock) as a time of day; anything else is a ScheduleError."""
-    match = _TIME.fullmatch(text.strip())
-    if match is None:
-        raise ScheduleError(
-            f"{_echo(text)} is not a time of day: use the 24-hour HH:MM form, e.g. 09:00 or 17:30."
-        )
-    return time(int(match[1]), int(match[2]))
+    """A time of day in any of TIME_FORMATS; anything else is a ScheduleError."""
+    match = _TIME.fullmatch("".join(text.split()).casefold())
+    hour, minute = _hour_minute(match) if match else (None, None)
+    if hour is None or minute is None:
+        raise ScheduleError(f"{_echo(text)} is not a time of day: use e.g. {TIME_FORMATS}.")
+    return time(hour, minute)
+
+
+def _hour_minute(match: re.Match[str]) -> tuple[int | None, int | None]:
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    suffix = (match["suffix"] or "").replace(".", "")
+    if suffix == "h" and match["sep"] == "h":
+        return None, None  # "21h30h"
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            return None, None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return (hour if hour <= 23 else None), (minute if minute <= 59 else None)
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,14 @@ import random
 from dataclasses import dataclass
 
 from bot.quotes.models import Quote, Theme
-from bot.quotes.search import ParsedQuery, clean_user_text, normalise_name, parse_query, to_fts
+from bot.quotes.search import (
+    ParsedQuery,
+    clean_user_text,
+    normalise_name,
+    parse_query,
+    to_fts,
+    words,
+)
 from bot.quotes.store import QuoteStore
 
 AUTOCOMPLETE_LIMIT = 25  # Discord's ceiling for autocomplete choices
@@ -80,6 +87,15 @@ class QuoteService:
             if self._by_name[name] not in found:
                 found.append(self._by_name[name])
         return found[:n]
+
+    def theme_names(self) -> dict[str, Theme]:
+        """Every name a theme answers to (slug, title, aliases), normalised, with its theme."""
+        return dict(self._by_name)
+
+    async def knows_word(self, text: str) -> bool:
+        """Whether every word of `text` occurs in the corpus: such text is meant, not a slip."""
+        found = words(text)
+        return bool(found) and set(found) <= await self.store.known_words(found)
 
     async def quote(self, quote_id: str) -> Quote | None:
         return await self.store.quote_by_id(clean_user_text(quote_id).casefold())

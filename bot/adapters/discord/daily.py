@@ -69,7 +69,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     @group.command(name="set", description="Post a quote every day at a local time")
     @app_commands.describe(
         channel="where to post",
-        time="24-hour HH:MM, e.g. 09:00",
+        time="e.g. 09:00, 9am, 9:30 pm, 21h",
         timezone="IANA time zone, e.g. Europe/Berlin",
         theme="only quotes of this theme (default: any)",
     )
