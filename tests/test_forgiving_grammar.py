@@ -10,7 +10,7 @@ import pytest
 
 from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
-from bot.chat.replies import QuoteReply, TextReply
+from bot.chat.replies import ListReply, QuoteReply, TextReply
 from bot.chat.slips import one_slip, slip_of
 from bot.daily.clock import StoppedClock
 from bot.daily.schedules import ScheduleError, parse_local_time
@@ -145,3 +145,27 @@ async def test_daily_on_says_what_time_it_understood(core: Core) -> None:
     assert reply.lines[0] == "\u201c9:30 pm\u201d read as 21:30."
     plain = await answer(at_noon, "daily on 09:00 UTC", ADMIN)
     assert isinstance(plain, TextReply) and "read as" not in " ".join(plain.lines)
+
+
+@pytest.mark.parametrize("word", ["models", "rlhf", "open"])
+async def test_paging_through_a_common_word_shows_each_quote_once(core: Core, word: str) -> None:
+    first = await answer(core, f"search {word}", ADMIN)
+    assert isinstance(first, ListReply)
+    seen, reply, pages = [q.id for q in first.quotes], first, 1
+    while reply.more:
+        assert reply.more == f"search {word} {pages + 1}"
+        reply = await answer(core, reply.more, ADMIN)  # what a More button sends
+        assert isinstance(reply, ListReply) and reply.first == len(seen) + 1
+        seen += [q.id for q in reply.quotes]
+        pages += 1
+    assert len(seen) == len(set(seen)) == first.total
+    assert pages == -(-first.total // 5)
+
+
+async def test_a_number_past_the_last_page_is_searched_as_words(
+    core: Core, statements: list[str]
+) -> None:
+    """`search rlhf 900`: there is no page 900, so "900" is a word to search (none match)."""
+    reply = await answer(core, "search rlhf 900", ADMIN)
+    assert isinstance(reply, ListReply) and reply.first == 1
+    assert "900" in reply.title

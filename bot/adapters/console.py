@@ -7,11 +7,20 @@ import textwrap
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import TextIO
 
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
-from bot.chat.replies import ListReply, QuoteReply, Reply, credit_line, listed_body, quoted_body
+from bot.chat.replies import (
+    ListReply,
+    QuoteReply,
+    Reply,
+    credit_line,
+    list_footer,
+    listed_body,
+    quoted_body,
+)
 from bot.config import Settings
 from bot.quotes.models import Quote
 from bot.runtime import Core
@@ -46,10 +55,10 @@ def render(reply: Reply) -> str:
         return render_quote(reply)
     if isinstance(reply, ListReply):
         lines = [reply.title]
-        for n, q in enumerate(reply.quotes, start=1):
+        for n, q in enumerate(reply.quotes, start=reply.first):
             lines.append(f"{n}. [{q.id}] {q.topic}")
             lines.append(_wrap(listed_body(q), "   "))
-        lines.append(f"Show one with `/lambert id <id>`. ({reply.total} in all.)")
+        lines.append(list_footer(reply))
         return "\n".join(lines)
     prefix = "" if reply.ok else "! "
     return "\n".join([prefix + reply.title, *(f"  {line}" for line in reply.lines)])
@@ -110,7 +119,8 @@ class ConsolePoster:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        # A write to a local stream either happens or raises: no outcome is ever unknown.
         message_id = f"console-{uuid.uuid4().hex[:12]}"
         self.stream.write(f"[daily quote for #{channel}]\n{render_quote(QuoteReply(quote))}\n\n")
         self.stream.flush()

@@ -6,13 +6,14 @@ import difflib
 
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.quotes.search import clean_user_text
-from bot.quotes.service import QuoteService
+from bot.quotes.service import QuoteService, SearchResult
 
 COMMAND = "/lambert"
 SEARCH_LIST_SIZE = 5
 ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
 ECHO_CHARS = 60  # user text quoted back in a reply is cut here
 ID_CANDIDATES = 500  # ids difflib compares for "did you mean": a few milliseconds at most
+MAX_PAGE = 1000  # past it a trailing number is words to search, not a page
 
 
 def echo(text: str) -> str:
@@ -52,16 +53,30 @@ async def _close_ids(service: QuoteService, typed: str) -> list[str]:
     return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
 
 
-async def search_list(service: QuoteService, words: str) -> Reply:
-    if not clean_user_text(words):
-        return TextReply("Search for what?", (f"Usage: {COMMAND} search <words>",))
-    found = await service.search(words, limit=SEARCH_LIST_SIZE)
+async def search_list(service: QuoteService, text: str) -> Reply:
+    """`search <words> [page]`: a page of SEARCH_LIST_SIZE results; a trailing number is a
+    page only when there are that many pages (`search gpt 4` with few results searches "4")."""
+    if not clean_user_text(text):
+        return TextReply("Search for what?", (f"Usage: {COMMAND} search <words> [page]",))
+    words, _, last = text.rpartition(" ")
+    if words.strip() and last.isascii() and last.isdigit() and 1 < int(last) <= MAX_PAGE:
+        page = int(last)
+        found = await service.search(words, limit=SEARCH_LIST_SIZE * page)
+        if found.total > SEARCH_LIST_SIZE * (page - 1):
+            return _page(words, found, page)
+    found = await service.search(text, limit=SEARCH_LIST_SIZE)
     if not found.quotes:
-        return nothing_found(service, words)
+        return nothing_found(service, text)
+    return _page(text, found, 1)
+
+
+def _page(words: str, found: SearchResult, page: int) -> ListReply:
+    skipped = SEARCH_LIST_SIZE * (page - 1)
     title = f"{found.total} quote{'s' if found.total != 1 else ''} match {echo(words)}"
     if found.corrected:
         title += f" (showing results for {echo(found.corrected)})"
-    return ListReply(title, found.quotes, found.total)
+    more = f"search {words} {page + 1}" if found.total > skipped + SEARCH_LIST_SIZE else ""
+    return ListReply(title, found.quotes[skipped:], found.total, skipped + 1, more)
 
 
 async def best_match(service: QuoteService, request: str) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.quotes.models import Kind, Quote
@@ -55,11 +56,30 @@ class QuoteReply:
 
 @dataclass(frozen=True, slots=True)
 class ListReply:
-    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched."""
+    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched.
+
+    `first` is the rank of the first one shown (a page further down starts past 1); `more` is
+    the request that shows the next page (a More button sends it), empty on the last page.
+    """
 
     title: str
     quotes: tuple[Quote, ...]
     total: int
+    first: int = 1
+    more: str = ""
+
+
+def list_footer(reply: ListReply, code: Callable[[str], str] = lambda c: f"`{c}`") -> str:
+    """What follows a list on every platform: how to show one, how many, how to see more.
+
+    `code` marks up a command to type (backticks in chat; as it is where nothing renders them).
+    """
+    show = f"Show one with {code('/lambert id <id>')}."
+    if not reply.more and reply.first == 1:
+        return f"{show} ({reply.total} in all.)"
+    last = reply.first + len(reply.quotes) - 1
+    more = f" More: {code('/lambert ' + reply.more)}." if reply.more else ""
+    return f"{show} ({reply.first}-{last} of {reply.total}.){more}"
 
 
 @dataclass(frozen=True, slots=True)

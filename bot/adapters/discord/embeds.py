@@ -15,6 +15,7 @@ from bot.chat.replies import (
     Reply,
     TextReply,
     footer_line,
+    list_footer,
 )
 from bot.quotes.models import Kind, Quote
 
@@ -81,7 +82,7 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "") -> discord.Embed:
 def list_embed(reply: ListReply) -> discord.Embed:
     """Search results as one field per quote, every value shrunk to share the 6000 total."""
     title = cut(reply.title, TITLE_LIMIT)
-    footer = cut(f"Show one with /lambert id <id> \u00b7 {reply.total} in all", FOOTER_LIMIT)
+    footer = cut(list_footer(reply, code=str), FOOTER_LIMIT)  # footers render no markdown
     quotes = reply.quotes[:25]  # 25 fields at most; the grammar lists 5
     names = [cut(f"{q.topic} \u00b7 id: {q.id}", FIELD_NAME_LIMIT) for q in quotes]
     left = EMBED_TOTAL_LIMIT - len(title) - len(footer) - sum(map(len, names))

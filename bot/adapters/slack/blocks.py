@@ -11,6 +11,7 @@ from bot.chat.replies import (
     Reply,
     TextReply,
     credit_line,
+    list_footer,
     listed_body,
     quoted_body,
 )
@@ -136,7 +137,7 @@ def list_message(reply: ListReply) -> Message:
     blocks = [_section(f"*{reply.title}*")]
     for quote in reply.quotes:
         blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{listed_body(quote)}"))
-    blocks.append(_context(f"Show one with `/lambert id <id>`. ({reply.total} in all.)"))
+    blocks.append(_context(list_footer(reply)))
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
