@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.discord_fixtures",
     "tests.support.slack_fixtures",
     "tests.support.remote_fixtures",
+    "tests.support.postgres",
 ]
 
 ENV_VARS = (
