@@ -7,7 +7,7 @@ import math
 import shutil
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.context import REAL, Bench, label
@@ -58,7 +58,7 @@ class RateLimitedPlatform:
             return 0.0
         return (1 - self.tokens) / self.rate
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from bot.quotes.models import Quote
@@ -27,6 +28,20 @@ class TransientPostError(PostError):
         self.retry_after = retry_after
 
 
+class AmbiguousPostError(PostError):
+    """The request may have reached the platform, but no answer says whether it posted
+    (a timeout, the connection lost after the request was written, a 5xx from an edge).
+
+    Never sent again as a new message. `resend_within` is how many seconds after the first
+    such attempt the platform itself dedupes a resend of the same (channel, day) (Discord's
+    nonce); None means it cannot, and the day is recorded `unknown` at once.
+    """
+
+    def __init__(self, reason: str, resend_within: float | None = None) -> None:
+        super().__init__(reason)
+        self.resend_within = resend_within
+
+
 class DailyPoster(Protocol):
     """Sends the daily quote to one channel of one platform."""
 
@@ -35,11 +50,13 @@ class DailyPoster(Protocol):
     """How many posts this platform takes at once without tripping its rate limits: the
     scheduler never has more in flight here, and the client library paces within that."""
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
-        """Post `quote` to `channel` and return the platform's message id.
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        """Post `quote` to `channel` as its post for local date `day`; return the message id.
 
-        Raise PermanentPostError or TransientPostError for failures the scheduler should
-        treat as such; any other exception counts as transient.
+        (channel, day) names the post: a platform that can dedupe a resend (Discord's nonce)
+        derives its key from it. Raise PermanentPostError, TransientPostError (nothing was
+        stored: safe to send again) or AmbiguousPostError (it may have been stored); any other
+        exception counts as transient, so a poster must map every ambiguous failure itself.
         """
         ...
 

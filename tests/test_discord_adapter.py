@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,7 @@ async def test_mention_syntax_in_a_quote_reaches_the_channel_verbatim_without_pi
                 assert quote.text in posted.embeds[0]["description"]
                 assert posted.allowed_mentions == NO_PINGS
                 assert preview.allowed_mentions == NO_PINGS
-            await platform.poster().post_daily(str(fake.channel_id), quote)
+            await platform.poster().post_daily(str(fake.channel_id), quote, date(2025, 1, 1))
             daily = await fake.next_channel_message()
     assert quote.text == daily.embeds[0]["description"]  # a summary: no quotation marks
     assert daily.allowed_mentions == NO_PINGS

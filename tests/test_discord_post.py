@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import date
 
 import pytest
 
@@ -16,6 +17,7 @@ from bot.serving import serve as serving
 from bot.serving.posters import open_posters
 
 NO_PINGS = {"parse": []}
+DAY = date(2025, 1, 1)
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ async def test_the_tick_poster_posts_over_rest_without_a_gateway(
 ) -> None:
     quote = await service.random_quote("careers")
     async with open_posters(token_settings, ("discord",), io.StringIO()) as posters:
-        message_id = await posters["discord"].post_daily(str(fake_discord.channel_id), quote)
+        message_id = await posters["discord"].post_daily(str(fake_discord.channel_id), quote, DAY)
     posted = await fake_discord.next_channel_message()
     assert message_id == posted.message["id"]
     assert posted.embeds[0]["footer"]["text"].endswith("/lambert-daily")
@@ -53,9 +55,9 @@ async def test_discord_errors_become_the_schedulers(
     fake_discord.fail_channel(fake_discord.channel_id, status, retry_after=60.0)
     async with open_discord_poster(token_settings, io.StringIO()) as poster:
         with pytest.raises(error) as raised:
-            await poster.post_daily(str(fake_discord.channel_id), quote)
+            await poster.post_daily(str(fake_discord.channel_id), quote, DAY)
         # One channel's trouble is not the next channel's: it posts at once.
-        await poster.post_daily(str(fake_discord.channels["quotes"]), quote)
+        await poster.post_daily(str(fake_discord.channels["quotes"]), quote, DAY)
     assert raised.value.reason == reason
     if status == 429:
         assert raised.value.retry_after == 60.0
@@ -68,7 +70,7 @@ async def test_an_unknown_channel_id_is_permanent(fake_discord, token_settings, 
     async with open_discord_poster(token_settings, io.StringIO()) as poster:
         for channel in ("999", "not-a-number"):
             with pytest.raises(PermanentPostError, match="channel not found"):
-                await poster.post_daily(channel, quote)
+                await poster.post_daily(channel, quote, DAY)
 
 
 async def test_a_rejected_token_is_a_config_error(fake_discord, token_settings) -> None:
@@ -95,7 +97,7 @@ async def test_the_platform_starts_ready_posts_and_closes(
         identify = next(f for f in fake_discord.gateway_frames if f["op"] == 2)
         assert identify["d"]["intents"] == 1  # guilds only: no members, no message content
         quote = await service.random_quote()
-        await platform.poster().post_daily(str(fake_discord.channel_id), quote)
+        await platform.poster().post_daily(str(fake_discord.channel_id), quote, DAY)
         assert (await fake_discord.next_channel_message()).allowed_mentions == NO_PINGS
     finally:
         await platform.close()

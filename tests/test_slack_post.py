@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from bot.adapters.slack.poster import (
     web_client,
 )
 from bot.config import ConfigError, Secret, Settings
-from bot.ports import PermanentPostError, TransientPostError
+from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
 from bot.quotes.models import Kind, Quote
 from tests.fakes.slack_platform import BOT_TOKEN, CHANNEL_ERRORS, CHANNEL_ID, FakeSlack
 from tests.support.slack import Sleeps
@@ -32,6 +33,7 @@ QUOTE = Quote(
     topic="On DPO's simplicity",
     source="Interconnects",
 )
+DAY = date(2025, 1, 1)
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def response(data: dict[str, Any], status: int = 200, **headers: str) -> SlackRe
 
 
 async def test_a_daily_post_returns_the_message_ts(fake_slack: FakeSlack, poster: SlackPoster):
-    ts = await poster.post_daily(CHANNEL_ID, QUOTE)
+    ts = await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
 
     call = await fake_slack.next_call("chat.postMessage")
     assert ts == call.response["ts"]
@@ -71,29 +73,39 @@ async def test_a_channel_that_cannot_take_posts_is_permanent(
     fake_slack.fail_channel(CHANNEL_ID, error)
 
     with pytest.raises(PermanentPostError) as raised:
-        await poster.post_daily(CHANNEL_ID, QUOTE)
+        await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
 
     assert error in raised.value.reason
     assert "channel" in raised.value.reason
 
 
 @pytest.mark.parametrize(
-    ("error", "permanent"),
+    ("error", "status", "kind"),
     [
-        ("account_inactive", True),
-        ("invalid_auth", True),
-        ("token_revoked", True),
-        ("missing_scope", True),
-        ("restricted_action", True),
-        ("internal_error", False),
-        ("fatal_error", False),
-        ("something_new", False),
+        ("account_inactive", 200, PermanentPostError),
+        ("invalid_auth", 200, PermanentPostError),
+        ("token_revoked", 200, PermanentPostError),
+        ("missing_scope", 200, PermanentPostError),
+        ("restricted_action", 200, PermanentPostError),
+        # "It's possible some aspect of the operation succeeded" (Slack's words): unknown.
+        ("internal_error", 200, AmbiguousPostError),
+        ("fatal_error", 200, AmbiguousPostError),
+        ("service_unavailable", 503, AmbiguousPostError),
+        ("something_new", 200, TransientPostError),
+        ("request_timeout", 200, TransientPostError),
     ],
 )
-def test_error_table(error: str, permanent: bool):
-    mapped = post_error(response({"ok": False, "error": error}))
-    assert isinstance(mapped, PermanentPostError if permanent else TransientPostError)
+def test_error_table(error: str, status: int, kind: type[PostError]):
+    mapped = post_error(response({"ok": False, "error": error}, status))
+    assert type(mapped) is kind
     assert error in mapped.reason
+    assert getattr(mapped, "resend_within", None) is None  # Slack cannot dedupe a resend
+
+
+def test_an_edges_html_5xx_is_ambiguous():
+    mapped = post_error(response("<html>503 Service Unavailable</html>", 503))  # type: ignore[arg-type]
+    assert isinstance(mapped, AmbiguousPostError)
+    assert "503" in mapped.reason
 
 
 def test_a_rate_limit_carries_retry_after():
@@ -109,7 +121,7 @@ async def test_a_429_with_retry_after_1_is_retried_and_posts_once(
 ):
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=1)
 
-    await poster.post_daily(CHANNEL_ID, QUOTE)
+    await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
 
     assert [c.status for c in fake_slack.calls("chat.postMessage")] == [429, 200]
     assert sleeps.asked == [1.0]  # waited what Slack asked, on the injected clock
@@ -122,7 +134,7 @@ async def test_rate_limited_past_the_retries_is_transient(
     fake_slack.rate_limit("chat.postMessage", times=5, retry_after=2)
 
     with pytest.raises(TransientPostError) as raised:
-        await poster.post_daily(CHANNEL_ID, QUOTE)
+        await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
 
     assert raised.value.retry_after == 2
     assert sleeps.asked == [2.0, 2.0]
@@ -136,7 +148,7 @@ async def test_a_long_retry_after_is_left_to_the_scheduler(
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=wait)
 
     with pytest.raises(TransientPostError) as raised:
-        await poster.post_daily(CHANNEL_ID, QUOTE)
+        await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
 
     assert raised.value.retry_after == wait
     assert sleeps.asked == []
@@ -152,12 +164,12 @@ async def test_an_unreachable_slack_is_transient():
     )
 
     with pytest.raises(TransientPostError, match="could not reach Slack"):
-        await SlackPoster(client).post_daily(CHANNEL_ID, QUOTE)
+        await SlackPoster(client).post_daily(CHANNEL_ID, QUOTE, DAY)
 
 
 async def test_open_slack_poster_checks_the_token_first(fake_slack: FakeSlack, settings: Settings):
     async with open_slack_poster(settings, io.StringIO(), client=fake_slack.client()) as poster:
-        assert await poster.post_daily(CHANNEL_ID, QUOTE)
+        assert await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
     assert [c.method for c in fake_slack.api_calls.items] == ["auth.test", "chat.postMessage"]
 
     with pytest.raises(ConfigError, match="not_authed"):

@@ -17,7 +17,7 @@ class PostStatus(StrEnum):
     POSTED = "posted"
     FAILED = "failed"
     MISSED = "missed"  # too late to post when the scheduler got to it
-    UNKNOWN = "unknown"  # the process stopped while sending: it may or may not have posted
+    UNKNOWN = "unknown"  # it may or may not have posted (a process stopped, no answer came)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,10 @@ class DayRecord:
     next_attempt_at: datetime | None
     claimed_at: datetime
     worker: str | None = None  # the lease of the scheduler holding a claimed or sending day
+    # Set once an attempt's outcome is unknown: the day may have posted, so it ends `unknown`
+    # rather than `failed`, and is re-sent only until this instant, while the platform
+    # dedupes a resend (AmbiguousPostError.resend_within, counted from that attempt's start).
+    resend_until: datetime | None = None
 
     @property
     def key(self) -> DayKey:
@@ -51,3 +55,4 @@ class Claim:
     quote_id: str
     token: str
     attempt: int
+    resend_until: datetime | None = None  # the day's, see DayRecord

@@ -14,7 +14,13 @@ from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
 from bot.daily.report import TickReport
 from bot.daily.schedules import Schedule
 from bot.daily.service import DailyService
-from bot.ports import DailyPoster, PermanentPostError, PostError, TransientPostError
+from bot.ports import (
+    AmbiguousPostError,
+    DailyPoster,
+    PermanentPostError,
+    PostError,
+    TransientPostError,
+)
 from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
@@ -172,6 +178,16 @@ class Scheduler:
                 s.platform, s.channel, day, s.theme, now, self.lease.token
             )
         if due.action is Action.RETRY and due.record is not None:
+            until = due.record.resend_until
+            if until is not None and now > until:
+                # It may have posted, and a resend would no longer be deduped: never resend.
+                reason = f"{due.record.reason}; no answer in time to resend safely"
+                if await self.store.give_up(due.record, reason, now):
+                    log.warning(
+                        "daily post for %s on %s: outcome unknown: %s", s.where, day, reason
+                    )
+                    report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
+                return None
             return await self.store.reclaim(due.record, s.theme, now, self.lease.token)
         if due.action is Action.MISS:
             if await self.store.record_missed(s.platform, s.channel, day, now):
@@ -197,8 +213,12 @@ class Scheduler:
             if not await self.store.start_sending(claim):
                 log.info("daily post for %s: another process took this day over", where)
                 return
+            started = self.clock.now()
+            poster = self.posters[claim.platform]
             try:
-                message_id = await self.posters[claim.platform].post_daily(claim.channel, quote)
+                message_id = await poster.post_daily(claim.channel, quote, claim.local_date)
+            except AmbiguousPostError as exc:
+                await self._ambiguous(claim, exc, started, report)
             except PermanentPostError as exc:
                 await self.daily.record_failed(claim, exc.reason, disable=True)
                 log.warning(
@@ -224,6 +244,39 @@ class Scheduler:
                 await self.store.record_posted(claim, message_id, self.clock.now())
                 log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
                 report.add_posted(*day, quote.id)
+
+    async def _ambiguous(
+        self, claim: Claim, exc: AmbiguousPostError, started: datetime, report: TickReport
+    ) -> None:
+        """The post may be on the platform: resend only while the platform dedupes it (counted
+        from the first such attempt), else record `unknown`, never to be sent again."""
+        where = f"{claim.platform}/{claim.channel}"
+        day = (claim.platform, claim.channel, claim.local_date)
+        now = self.clock.now()
+        retry_at = now + retry_delay(claim.attempt, None)
+        until = claim.resend_until
+        if until is None and exc.resend_within is not None:
+            until = started + timedelta(seconds=exc.resend_within)
+        if until is not None and retry_at <= until:
+            await self.store.record_retry(claim, exc.reason, retry_at, now, resend_until=until)
+            log.warning(
+                "daily post for %s: no answer (%s); resending with the same key at %s",
+                where,
+                exc.reason,
+                retry_at,
+            )
+            report.add_failed(*day, claim.quote_id, exc.reason, retry_at=retry_at)
+            return
+        await self.store.record_unknown(claim, exc.reason, now)
+        log.warning(
+            "daily post for %s on %s (quote %s): outcome unknown (%s). It will not be posted "
+            "again; check the channel.",
+            where,
+            claim.local_date,
+            claim.quote_id,
+            exc.reason,
+        )
+        report.add_failed(*day, claim.quote_id, f"outcome unknown: {exc.reason}")
 
     async def _next_wake(self, now: datetime) -> datetime:
         schedules, records = await self._load(now)

@@ -48,10 +48,13 @@ def _record(row: aiosqlite.Row) -> DayRecord:
         next_attempt_at=_instant(row["next_attempt_at"]),
         claimed_at=datetime.fromisoformat(row["claimed_at"]),
         worker=row["worker"],
+        resend_until=_instant(row["resend_until"]),
     )
 
 
 _KEY = "platform = ? AND channel = ? AND local_date = ?"
+# A day that may have reached the platform is never called failed.
+_FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
 
 
 class SqliteDailyStore:
@@ -182,7 +185,13 @@ class SqliteDailyStore:
                     (quote_id, *self._key(record.key)),
                 )
         return Claim(
-            record.platform, record.channel, record.local_date, quote_id, token, record.attempts + 1
+            record.platform,
+            record.channel,
+            record.local_date,
+            quote_id,
+            token,
+            record.attempts + 1,
+            record.resend_until,
         )
 
     async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
@@ -206,26 +215,54 @@ class SqliteDailyStore:
             )
 
     async def record_retry(
-        self, claim: Claim, reason: str, retry_at: datetime, now: datetime
+        self,
+        claim: Claim,
+        reason: str,
+        retry_at: datetime,
+        now: datetime,
+        *,
+        resend_until: datetime | None = None,
     ) -> None:
+        # COALESCE keeps the first window: it counts from the first attempt that may have posted.
         async with write_transaction(self.conn):
             await self.conn.execute(
                 "UPDATE daily_posts SET status = 'retrying', reason = ?, next_attempt_at = ?, "
+                "finished_at = ?, resend_until = COALESCE(resend_until, ?) "
+                "WHERE claim_token = ?",
+                (
+                    reason,
+                    retry_at.isoformat(),
+                    now.isoformat(),
+                    resend_until.isoformat() if resend_until else None,
+                    claim.token,
+                ),
+            )
+
+    async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
+        """The post may or may not be on the platform: never sent again, its quote stays drawn."""
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                "UPDATE daily_posts SET status = 'unknown', reason = ?, next_attempt_at = NULL, "
                 "finished_at = ? WHERE claim_token = ?",
-                (reason, retry_at.isoformat(), now.isoformat(), claim.token),
+                (reason, now.isoformat(), claim.token),
             )
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
     ) -> None:
-        """The day failed; its quote goes back in the bag. `disable` also stops the schedule."""
+        """The day failed; its quote goes back in the bag. `disable` also stops the schedule.
+
+        A day that may have posted (`resend_until`) becomes `unknown` instead."""
         async with write_transaction(self.conn):
-            await self.conn.execute(
-                "UPDATE daily_posts SET status = 'failed', reason = ?, next_attempt_at = NULL, "
-                "finished_at = ? WHERE claim_token = ?",
+            cursor = await self.conn.execute(
+                f"UPDATE daily_posts SET status = {_FAILED_OR_UNKNOWN}, reason = ?, "
+                "next_attempt_at = NULL, finished_at = ? WHERE claim_token = ? "
+                "RETURNING status",
                 (reason, now.isoformat(), claim.token),
             )
-            await self.bag.put_back(claim.platform, claim.channel, claim.quote_id)
+            rows = await cursor.fetchall()
+            if any(row[0] == "failed" for row in rows):
+                await self.bag.put_back(claim.platform, claim.channel, claim.quote_id)
             if disable:
                 await self.conn.execute(
                     "UPDATE daily_schedules SET enabled = 0, disabled_reason = ? "
@@ -234,16 +271,19 @@ class SqliteDailyStore:
                 )
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
-        """Turn a `retrying` day into `failed` (its day is over); False if it was not retrying."""
+        """Turn a `retrying` day into `failed` (its day is over), or `unknown` if it may have
+        posted; False if it was not retrying."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
-                f"UPDATE daily_posts SET status = 'failed', reason = ?, next_attempt_at = NULL, "
-                f"finished_at = ? WHERE {_KEY} AND status = 'retrying'",
+                f"UPDATE daily_posts SET status = {_FAILED_OR_UNKNOWN}, reason = ?, "
+                f"next_attempt_at = NULL, finished_at = ? WHERE {_KEY} AND status = 'retrying' "
+                "RETURNING status",
                 (reason, now.isoformat(), *self._key(record.key)),
             )
-            if cursor.rowcount and record.quote_id:
+            rows = await cursor.fetchall()
+            if any(row[0] == "failed" for row in rows) and record.quote_id:
                 await self.bag.put_back(record.platform, record.channel, record.quote_id)
-        return cursor.rowcount > 0
+        return bool(rows)
 
     async def start_sending(self, claim: Claim) -> bool:
         """Mark the claim as being sent, right before asking the platform; False means another

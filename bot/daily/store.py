@@ -67,19 +67,34 @@ class DailyStore(Protocol):
         ...
 
     async def record_retry(
-        self, claim: Claim, reason: str, retry_at: datetime, now: datetime
+        self,
+        claim: Claim,
+        reason: str,
+        retry_at: datetime,
+        now: datetime,
+        *,
+        resend_until: datetime | None = None,
     ) -> None:
-        """Nothing reached the platform: try again at `retry_at`."""
+        """Try again at `retry_at`: nothing reached the platform, or it may have and the
+        platform dedupes a resend until `resend_until` (the day keeps the earliest one)."""
+        ...
+
+    async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
+        """The platform may or may not have the post: never send it again (quote stays drawn)."""
         ...
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
     ) -> None:
-        """The day failed; its quote goes back in the bag; `disable` stops the schedule too."""
+        """The day failed; its quote goes back in the bag; `disable` stops the schedule too.
+
+        A day with `resend_until` may have posted: it becomes `unknown` instead, and its
+        quote stays drawn."""
         ...
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
-        """Turn a `retrying` day into `failed`; False if it was not retrying."""
+        """Turn a `retrying` day into `failed` (`unknown` if it may have posted, see
+        record_failed); False if it was not retrying."""
         ...
 
     async def recover_claims(

@@ -100,6 +100,15 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "ALTER TABLE daily_posts ADD COLUMN worker TEXT",
         ),
     ),
+    (
+        4,
+        (
+            # Set once an attempt's outcome is unknown (a timeout, a dropped connection): the
+            # day may have posted, so it never becomes `failed`, and it is re-sent only until
+            # this instant, inside the platform's dedupe window (bot/daily/scheduler.py).
+            "ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.daily.scheduler import Scheduler
 from bot.quotes.models import Quote
@@ -74,7 +74,7 @@ class RecordingPoster:
     most_active: int = 0
     max_in_flight: int = 4  # DailyPoster: the scheduler's bound on posts at once
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         self.attempts.append((channel, self.clock.now()))
         self.active += 1
         self.most_active = max(self.most_active, self.active)

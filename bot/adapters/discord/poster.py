@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any, TextIO
 
 import aiohttp
@@ -12,7 +14,7 @@ import discord
 
 from bot.adapters.discord.embeds import daily_message
 from bot.config import ConfigError, Settings
-from bot.ports import PermanentPostError, TransientPostError
+from bot.ports import AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,11 @@ log = logging.getLogger(__name__)
 # discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
+# A send with no answer by then may or may not have posted: it is resent with the same nonce.
+SEND_TIMEOUT = 15.0
+# Discord dedupes a nonce "in the past few minutes" (undocumented exactly): resends after a
+# lost answer happen inside this much, counted from the first attempt, or not at all.
+NONCE_WINDOW = 120.0
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -39,6 +46,21 @@ def make_client(**options: Any) -> discord.Client:
         max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
         **options,
     )
+
+
+def _base36(n: int, width: int) -> str:
+    digits = ""
+    while n:
+        n, digit = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return digits.rjust(width, "0")
+
+
+def daily_nonce(channel_id: int, day: date) -> str:
+    """The Create Message nonce of a channel's post for a local date: 18 characters (Discord
+    allows 25), the snowflake in 13 base-36 digits (2**64 < 36**13) then the date's ordinal
+    in 5, fixed width, so two different (channel, day) never share one."""
+    return _base36(channel_id, 13) + _base36(day.toordinal(), 5)
 
 
 def token_of(settings: Settings) -> str:
@@ -67,18 +89,25 @@ class DiscordPoster:
     # never the bound, since a day has one post per channel. discord.py waits out any 429.
     max_in_flight = 8
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, timeout: float = SEND_TIMEOUT) -> None:
         self.client = client
+        self.timeout = timeout
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         try:
             channel_id = int(channel)
         except ValueError:
             raise PermanentPostError("channel not found") from None
+        if not 0 < channel_id < 2**64:
+            raise PermanentPostError("channel not found")
         message = daily_message(quote)
         target = self.client.get_partial_messageable(channel_id)
+        # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
+        # Discord's window returns the first message instead of posting a second.
+        nonce = daily_nonce(channel_id, day)
         try:
-            sent = await target.send(message.content, embeds=message.embeds)
+            async with asyncio.timeout(self.timeout):
+                sent = await target.send(message.content, embeds=message.embeds, nonce=nonce)
         except discord.Forbidden as exc:
             raise PermanentPostError("no permission to post in this channel") from exc
         except discord.NotFound as exc:
@@ -88,9 +117,17 @@ class DiscordPoster:
                 f"Discord rate limit: retry in {exc.retry_after:g} s", retry_after=exc.retry_after
             ) from exc
         except discord.HTTPException as exc:
+            if exc.status >= 500:  # Discord (or its edge) may have stored it first
+                raise AmbiguousPostError(
+                    f"Discord error {exc.status} ({exc.code})", resend_within=NONCE_WINDOW
+                ) from exc
             raise TransientPostError(f"Discord error {exc.status} ({exc.code})") from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             raise TransientPostError(f"could not reach Discord ({type(exc).__name__})") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # it may have gone out
+            raise AmbiguousPostError(
+                f"no answer from Discord ({type(exc).__name__})", resend_within=NONCE_WINDOW
+            ) from exc
         return str(sent.id)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any, TextIO
 
 import aiohttp
@@ -21,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import daily_message
 from bot.config import ConfigError, Settings
-from bot.ports import PermanentPostError, PostError, TransientPostError
+from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
 from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 SLACK_API = "https://slack.com/api/"
 REQUEST_TIMEOUT = 15  # seconds per call; a slash command's work must end well inside a minute
 RATE_LIMIT_RETRIES = 2
+# Calls that change nothing, so a dropped connection is retried at once. Never a post: one
+# whose connection dropped after the request went out may be stored, and again is twice.
+READ_ONLY = frozenset({"auth.test", "users.info", "conversations.info", "apps.connections.open"})
+# Slack's own words for these: "It's possible some aspect of the operation succeeded".
+MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
 MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instead of blocking here
 
 _REINSTALL = "reinstall the app (slack/manifest.yml) and update SLACK_BOT_TOKEN"
@@ -109,15 +115,56 @@ class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+class ReadRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's one retry of a dropped connection (or a socket timeout), for READ_ONLY
+    calls only, waiting through the injected `sleep`."""
+
+    def __init__(self, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=1)
+        self.sleep = sleep
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        return method in READ_ONLY and await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
 def web_client(
-    settings: Settings, *, base_url: str = SLACK_API, sleep: Sleep = asyncio.sleep
+    settings: Settings,
+    *,
+    base_url: str = SLACK_API,
+    sleep: Sleep = asyncio.sleep,
+    timeout: float = REQUEST_TIMEOUT,
 ) -> AsyncWebClient:
-    """The bot's web client: retries dropped connections once and 429s as Slack asks."""
+    """The bot's web client: 429s retried as Slack asks, dropped connections only on reads.
+
+    `timeout` is per call in seconds (tests pass a small one to meet a late answer).
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token.reveal(),
         base_url=base_url,
-        timeout=REQUEST_TIMEOUT,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), RetryAfterHandler(sleep=sleep)],
+        timeout=timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes a float
+        retry_handlers=[ReadRetryHandler(sleep), RetryAfterHandler(sleep=sleep)],
     )
 
 
@@ -136,13 +183,20 @@ async def check_token(client: AsyncWebClient) -> str:
 
 
 def post_error(response: Any) -> PostError:
-    """Our error for a failed Web API call: permanent when retrying cannot help."""
-    code = str(response.get("error", "unknown_error"))
+    """Our error for a failed chat.postMessage: permanent when retrying cannot help, ambiguous
+    when Slack may have posted (a 5xx, or an error it says may have half-succeeded).
+
+    Any other `ok: false` answer came from Slack's API itself, which posted nothing: transient.
+    """
+    data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
+    code = str(data.get("error", "unknown_error"))
     if code in PERMANENT:
         return PermanentPostError(f"{PERMANENT[code]} ({code})")
     if response.status_code == 429 or code == "ratelimited":
         wait = retry_after(response.headers)
         return TransientPostError(f"Slack rate limit: retry in {wait:g} s", retry_after=wait)
+    if response.status_code >= 500 or code in MAYBE_DONE:
+        return AmbiguousPostError(f"Slack answered {response.status_code} ({code})")
     return TransientPostError(f"Slack error: {code}")
 
 
@@ -158,15 +212,21 @@ class SlackPoster:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post_daily(self, channel: str, quote: Quote) -> str:
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        # Slack has no idempotency key: `day` cannot make a resend safe, so nothing that may
+        # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:
             response = await self.client.chat_postMessage(
                 channel=channel, unfurl_links=False, unfurl_media=False, **daily_message(quote)
             )
         except SlackApiError as exc:
             raise post_error(exc.response) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             raise TransientPostError(f"could not reach Slack ({type(exc).__name__})") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:  # the request may have gone out
+            raise AmbiguousPostError(
+                f"no answer from Slack ({type(exc).__name__}): it may have posted"
+            ) from exc
         return str(response["ts"])
 
 
