@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,24 +19,11 @@ from bot.daily.schedules import Schedule
 from bot.runtime import open_core
 from bot.serving import serve as serving
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
-from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord
+from tests.shim.fakes import RemoteDiscord, RemoteSlack
 from tests.support.paths import CORPUS
 
 ZONES = ("UTC", "Asia/Tokyo", "America/New_York")  # never all three just past midnight
 PATIENCE = 10.0  # seconds; Discord's start alone waits 2 s for guilds (guild_ready_timeout)
-
-
-@pytest.fixture
-async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteDiscord]:
-    fake = RemoteDiscord()
-    await fake.start()
-    aim_discord(monkeypatch, fake)
-    try:
-        yield fake
-    finally:
-        if fake.hold_posts is not None:
-            fake.hold_posts.set()
-        await fake.stop()
 
 
 def serve_settings(db_path: Path, *, slack: bool) -> Settings:

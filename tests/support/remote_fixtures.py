@@ -9,8 +9,22 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.shim.fakes import RemoteSlack, aim_slack
+from tests.shim.fakes import RemoteDiscord, RemoteSlack, aim_discord, aim_slack
 from tests.shim.processes import kill_all
+
+
+@pytest.fixture
+async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RemoteDiscord]:
+    """A RemoteDiscord that discord.py (in this process) is aimed at."""
+    fake = RemoteDiscord()
+    await fake.start()
+    aim_discord(monkeypatch, fake)
+    try:
+        yield fake
+    finally:
+        if fake.hold_posts is not None:
+            fake.hold_posts.set()
+        await fake.stop()
 
 
 @pytest.fixture
