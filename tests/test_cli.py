@@ -31,7 +31,9 @@ def test_ask_json_gives_a_quote_of_the_theme(
     payload = run_json(capsys, "ask", text)
     quote = payload["quote"]
     assert quote["theme"] == theme
-    assert set(quote) == {"id", "text", "kind", "theme", "theme_title", "topic", "source"}
+    assert set(quote) == {
+        "id", "text", "kind", "theme", "theme_title", "topic", "source", "quotes_in_part"
+    }  # fmt: skip
     assert payload["matches"] >= 1
 
 

@@ -9,6 +9,12 @@ from bot.quotes.models import Kind, Quote
 
 AUTHOR = "Nathan Lambert"
 PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"
+PARTIAL_LABEL = "Summary of Nathan Lambert's view, quoting him in part"
+
+
+def summary_label(quote: Quote) -> str:
+    """How a summary is labelled: one holding a quoted passage of his says so."""
+    return PARTIAL_LABEL if quote.quotes_in_part else PARAPHRASE_LABEL
 
 
 def quoted_body(quote: Quote) -> str:
@@ -22,17 +28,22 @@ def credit_line(quote: Quote) -> str:
     """Who said it and where, worded so a paraphrase is never passed off as his words."""
     if quote.kind is Kind.QUOTE:
         return f"\u2014 {AUTHOR}, {quote.source}"
-    return f"{PARAPHRASE_LABEL} \u00b7 Source: {quote.source}"
+    return f"{summary_label(quote)} \u00b7 Source: {quote.source}"
 
 
 SUMMARY_TAG = "[summary of his view]"
+PARTIAL_TAG = "[summary of his view, quoting him in part]"
+
+
+def summary_tag(quote: Quote) -> str:
+    return PARTIAL_TAG if quote.quotes_in_part else SUMMARY_TAG
 
 
 def listed_body(quote: Quote) -> str:
     """The text in a list of results, where no credit line follows to say what a summary is."""
     if quote.kind is Kind.QUOTE:
         return quoted_body(quote)
-    return f"{SUMMARY_TAG} {quote.text}"
+    return f"{summary_tag(quote)} {quote.text}"
 
 
 def footer_line(quote: Quote) -> str:

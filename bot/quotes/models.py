@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+# A passage of four words or more in straight or curly double quotes. Shorter quoted spans are
+# terms ("alignment ceiling", "who you know"), named rather than quoted: not his words in part.
+_QUOTED_PASSAGE = re.compile(
+    r'"(?:[^"\s]+\s+){3,}[^"]*"|\u201c(?:[^\u201d\s]+\s+){3,}[^\u201d]*\u201d'
+)
 
 
 class Kind(StrEnum):
@@ -30,7 +37,13 @@ class Quote:
     topic: str
     source: str
 
-    def as_json(self) -> dict[str, str]:
+    @property
+    def quotes_in_part(self) -> bool:
+        """A summary that holds a passage of his own words in quotation marks: labelled as such,
+        decided from the text itself, so the label never claims more or less than it shows."""
+        return self.kind is Kind.PARAPHRASE and _QUOTED_PASSAGE.search(self.text) is not None
+
+    def as_json(self) -> dict[str, str | bool]:
         """The stable JSON shape scripts rely on (`lambert ask --json`)."""
         return {
             "id": self.id,
@@ -40,4 +53,5 @@ class Quote:
             "theme_title": self.theme_title,
             "topic": self.topic,
             "source": self.source,
+            "quotes_in_part": self.quotes_in_part,
         }

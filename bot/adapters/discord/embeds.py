@@ -8,14 +8,14 @@ import discord
 
 from bot.chat.replies import (
     AUTHOR,
-    PARAPHRASE_LABEL,
-    SUMMARY_TAG,
     ListReply,
     QuoteReply,
     Reply,
     TextReply,
     footer_line,
     list_footer,
+    summary_label,
+    summary_tag,
 )
 from bot.quotes.models import Kind, Quote
 
@@ -54,7 +54,7 @@ def quote_text(quote: Quote, limit: int) -> str:
 
 def credit(quote: Quote) -> str:
     """Shown above the text: his name for his words, a label for a summary of his view."""
-    return AUTHOR if quote.kind is Kind.QUOTE else PARAPHRASE_LABEL
+    return AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def list_embed(reply: ListReply) -> discord.Embed:
     room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
     embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
     for name, quote in zip(names, quotes, strict=True):
-        tag = "" if quote.kind is Kind.QUOTE else f"{SUMMARY_TAG} "
+        tag = "" if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} "
         embed.add_field(name=name, value=tag + quote_text(quote, room - len(tag)), inline=False)
     embed.set_footer(text=footer)
     return embed
