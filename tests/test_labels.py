@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from bot.adapters.console import render
 from bot.adapters.discord.embeds import reply_message as discord_message
 from bot.adapters.slack.blocks import reply_message as slack_message
+from bot.adapters.terminal import render
 from bot.chat.replies import PARAPHRASE_LABEL, PARTIAL_LABEL, ListReply, QuoteReply
 from bot.cli import main
 from bot.quotes.models import Kind

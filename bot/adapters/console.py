@@ -3,65 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import textwrap
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import TextIO
 
+from bot.adapters.terminal import Commands, render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.replies import (
-    ListReply,
     QuoteReply,
-    Reply,
-    credit_line,
-    list_footer,
-    listed_body,
-    quoted_body,
 )
 from bot.config import Settings
 from bot.quotes.models import Quote
 from bot.runtime import Core
 
 PROMPT = "lambert> "
-WIDTH = 78
 GREETING = (
-    "lambert console: type what you would type in chat, e.g. `/lambert dpo` or just `dpo`.\n"
-    "`another` shows the next quote for the last request, `help` lists commands, "
-    "`quit` (or Ctrl-D) leaves.\n"
+    "lambert console: type what you would type in chat, e.g. /lambert dpo or just dpo.\n"
+    "another shows the next quote for the last request, help lists commands, "
+    "quit (or Ctrl-D) leaves.\n"
 )
 QUIT_WORDS = {"quit", "exit", ":q"}
 ANOTHER_WORDS = {"another", "next", "shuffle"}
-
-
-def _wrap(text: str, indent: str = "") -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
-
-
-def render_quote(reply: QuoteReply) -> str:
-    q = reply.quote
-    lines = [q.topic, "", _wrap(quoted_body(q), "  "), "", _wrap(credit_line(q), "  ")]
-    lines.append(f"  {q.theme_title} \u00b7 id: {q.id}")
-    if reply.note:
-        lines += ["", _wrap(reply.note)]
-    return "\n".join(lines)
-
-
-def render(reply: Reply) -> str:
-    """Plain text for a terminal: no markup to escape, nothing that can ping anyone."""
-    if isinstance(reply, QuoteReply):
-        return render_quote(reply)
-    if isinstance(reply, ListReply):
-        lines = [reply.title]
-        for n, q in enumerate(reply.quotes, start=reply.first):
-            lines.append(f"{n}. [{q.id}] {q.topic}")
-            lines.append(_wrap(listed_body(q), "   "))
-        lines.append(list_footer(reply))
-        return "\n".join(lines)
-    prefix = "" if reply.ok else "! "
-    return "\n".join([prefix + reply.title, *(f"  {line}" for line in reply.lines)])
 
 
 async def run_console(
@@ -96,16 +61,14 @@ async def run_console(
                 stdout.write("Nothing to follow yet: ask for a quote first.\n\n")
                 continue
             if last.matches <= 1:  # the platforms hide or grey out their button here
-                stdout.write(
-                    "That is the only quote for that request: try a theme or `themes`.\n\n"
-                )
+                stdout.write("That is the only quote for that request: try a theme or themes.\n\n")
                 continue
             reply = await another(core, last.request, after=last.quote.id)
         else:
             reply = await answer(core, text, ctx)
         if isinstance(reply, QuoteReply):
             last = reply
-        stdout.write(render(reply) + "\n\n")
+        stdout.write(render(reply, Commands.CHAT) + "\n\n")
         stdout.flush()
     return 0
 
@@ -122,7 +85,9 @@ class ConsolePoster:
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # A write to a local stream either happens or raises: no outcome is ever unknown.
         message_id = f"console-{uuid.uuid4().hex[:12]}"
-        self.stream.write(f"[daily quote for #{channel}]\n{render_quote(QuoteReply(quote))}\n\n")
+        self.stream.write(
+            f"[daily quote for #{channel}]\n{render(QuoteReply(quote), Commands.CHAT)}\n\n"
+        )
         self.stream.flush()
         return message_id
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.adapters.console import render
+from bot.adapters.terminal import render
 from bot.chat.grammar import answer
 from bot.chat.replies import ListReply, QuoteReply, Reply
 from bot.cli.common import add_command, print_json
@@ -100,7 +100,7 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
         title = f"{result.total} match" + ("es" if result.total != 1 else "")
         sys.stdout.write(render(ListReply(title, result.quotes, result.total)) + "\n")
     else:
-        sys.stdout.write("No quote matches. Try `lambert themes`.\n")
+        sys.stdout.write("No quote matches. Try lambert themes.\n")
     return 0
 
 

@@ -1,0 +1,76 @@
+"""Replies as plain text for a terminal: no markdown, and commands named as the reader types
+them there (chat commands in the console, `lambert ...` commands on the command line)."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from enum import Enum
+
+from bot.chat.replies import (
+    ListReply,
+    QuoteReply,
+    Reply,
+    credit_line,
+    list_footer,
+    listed_body,
+    quoted_body,
+)
+
+WIDTH = 78
+_COMMAND = re.compile(r"`/lambert((?: [^`]*)?)`")
+_CODE = re.compile(r"`([^`]*)`")
+# Chat verbs that are commands of their own on the command line; the rest go through `ask`.
+_CLI_VERBS = {"search": "lambert search", "themes": "lambert themes", "help": "lambert --help"}
+
+
+class Commands(Enum):
+    CHAT = "chat"  # the console: the reader types what they would type in chat
+    CLI = "cli"  # `lambert ask`, `lambert search`: the reader types a shell command
+
+
+def terminal_text(text: str, commands: Commands) -> str:
+    """`text` with its marked-up commands as the reader types them, and no backticks."""
+
+    def command(match: re.Match[str]) -> str:
+        rest = match[1].strip()
+        if commands is Commands.CHAT:
+            return f"/lambert {rest}".strip()
+        verb, _, words = rest.partition(" ")
+        if verb in _CLI_VERBS:
+            return f"{_CLI_VERBS[verb]} {words}".strip()
+        return f"lambert ask {rest}".strip()
+
+    return _CODE.sub(r"\1", _COMMAND.sub(command, text))
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def render_quote(reply: QuoteReply) -> str:
+    q = reply.quote
+    lines = [q.topic, "", _wrap(quoted_body(q), "  "), "", _wrap(credit_line(q), "  ")]
+    lines.append(f"  {q.theme_title} \u00b7 id: {q.id}")
+    if reply.note:
+        lines += ["", _wrap(reply.note)]
+    return "\n".join(lines)
+
+
+def render(reply: Reply, commands: Commands = Commands.CLI) -> str:
+    """Plain text for a terminal: no markup to escape, nothing that can ping anyone."""
+    return terminal_text(_render(reply), commands)
+
+
+def _render(reply: Reply) -> str:
+    if isinstance(reply, QuoteReply):
+        return render_quote(reply)
+    if isinstance(reply, ListReply):
+        lines = [reply.title]
+        for n, q in enumerate(reply.quotes, start=reply.first):
+            lines.append(f"{n}. [{q.id}] {q.topic}")
+            lines.append(_wrap(listed_body(q), "   "))
+        lines.append(list_footer(reply))
+        return "\n".join(lines)
+    prefix = "" if reply.ok else "! "
+    return "\n".join([prefix + reply.title, *(f"  {line}" for line in reply.lines)])
