@@ -93,10 +93,16 @@ def broken_rule(source: str, target: str) -> str | None:
     return None
 
 
+# Rendering shared by the terminal's two faces (the console adapter and the CLI): no platform.
+NOT_PLATFORMS = {"terminal"}
+
+
 def adapter(module: str) -> str | None:
     """bot.adapters.discord.client -> discord; bot.adapters.console -> console; else None."""
     parts = module.split(".")
-    return parts[2] if len(parts) > 2 and parts[1] == "adapters" else None
+    if len(parts) > 2 and parts[1] == "adapters" and parts[2] not in NOT_PLATFORMS:
+        return parts[2]
+    return None
 
 
 class Violation(NamedTuple):
