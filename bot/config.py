@@ -51,6 +51,9 @@ class Settings:
     slack_app_token: Secret = field(default_factory=lambda: Secret(""))
     slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
     slack_port: int = 3000
+    # Loopback by default: only a proxy or tunnel on this machine reaches HTTP mode. The
+    # Docker image sets 0.0.0.0, where the container's network is the boundary.
+    slack_host: str = "127.0.0.1"
     slack_admins: frozenset[str] = frozenset()
     catchup_hours: float = 6.0
     corpus_max_mb: float = 50.0  # a bigger corpus file is refused before it is read
@@ -93,6 +96,18 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _host(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or any(c.isspace() or c in "/[]" for c in raw):
+        raise ConfigError(
+            f"{name}={raw!r} is not an address to listen on; use an IP address or host name, "
+            f"e.g. {name}=0.0.0.0 (every interface) or {name}=127.0.0.1 (this machine only)"
+        )
+    return raw
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -115,6 +130,7 @@ def load_settings(
         slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "").strip()),
         slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
         slack_port=_port(env, "LAMBERT_SLACK_PORT", 3000),
+        slack_host=_host(env, "LAMBERT_SLACK_HOST", "127.0.0.1"),
         slack_admins=frozenset(admins),
         catchup_hours=_number(env, "LAMBERT_CATCHUP_HOURS", 6.0, 0, 24),
         corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),

@@ -67,7 +67,22 @@ class ChatPlatform(Protocol):
     name: str
 
     async def start(self) -> None:
-        """Connect, and return once slash commands are being answered."""
+        """Connect, and return once slash commands are being answered.
+
+        One attempt: raise ConfigError when the platform rejects a token or a setting (serve
+        stops), anything else when it cannot be reached now (serve calls close(), waits, and
+        calls start() again). Cancelled when serve is stopped meanwhile.
+        """
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """Whether commands can reach the bot right now (serve's health heartbeat reads it)."""
+        ...
+
+    async def wait_lost(self) -> None:
+        """Return once the connection is gone for good (the library stopped reconnecting):
+        serve then calls close() and start() again. Never returns while it reconnects itself."""
         ...
 
     def poster(self) -> DailyPoster:
@@ -75,5 +90,6 @@ class ChatPlatform(Protocol):
         ...
 
     async def close(self) -> None:
-        """Stop taking commands, let in-flight ones finish, and disconnect."""
+        """Stop taking commands, let in-flight ones finish, and disconnect; also after a
+        failed or cancelled start(), and more than once."""
         ...

@@ -10,9 +10,8 @@ from typing import Any
 from bot.cli.common import add_command
 from bot.config import Settings
 from bot.platforms import served
-from bot.serving.health import platform_health
+from bot.serving.health import NoDatabase, read_health
 from bot.storage.backup import BackupError, backup_database
-from bot.storage.connection import connect
 
 
 def register(commands: Any) -> None:
@@ -22,8 +21,10 @@ def register(commands: Any) -> None:
         health_command,
         "exit 0 if the database is sound and configured platforms are connected",
         "Check the database (SQLite quick_check) and, for each configured platform, that the\n"
-        "serving process reported it connected within the last 90 seconds. Exit 0 when all is\n"
-        "well, 1 otherwise; one line per check. Used by the Docker HEALTHCHECK.",
+        "serving process reported it connected within the last 90 seconds (it writes a\n"
+        "heartbeat every 30 s only while that platform is connected). Read-only: never\n"
+        "creates or changes the database. Exit 0 when all is well, 1 otherwise (also when\n"
+        "there is no database yet); one line per check. Used by the Docker HEALTHCHECK.",
     )
     backup = add_command(
         commands,
@@ -39,9 +40,15 @@ def register(commands: Any) -> None:
 
 
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with connect(settings.db_path, integrity_check=True) as conn:
-        sys.stdout.write(f"database: ok ({settings.db_path})\n")
-        states = await platform_health(conn, [p.name for p in served(settings)])
+    try:
+        states = await read_health(settings.db_path, [p.name for p in served(settings)])
+    except NoDatabase:
+        sys.stdout.write(
+            f"database: none at {settings.db_path}: lambert has not run here yet "
+            "(check LAMBERT_DB)\n"
+        )
+        return 1
+    sys.stdout.write(f"database: ok ({settings.db_path})\n")
     for state in states:
         sys.stdout.write(state.describe() + "\n")
     return 0 if all(s.connected for s in states) else 1

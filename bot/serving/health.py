@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiosqlite
 
-# A heartbeat older than this means the platform (or the whole process) is not connected.
+from bot.storage.connection import DatabaseError, explained, read_only_uri
+
+# Written for each platform only while it is connected; one older than STALE_AFTER_SECONDS
+# means that platform (or the whole process) is not connected.
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 3 * HEARTBEAT_SECONDS
+
+
+class NoDatabase(Exception):
+    """There is no database at the path: nothing has run here yet."""
 
 
 async def record_heartbeats(
@@ -53,3 +63,28 @@ async def platform_health(
             row = await cur.fetchone()
         found.append(PlatformHealth(platform, now - float(row[0]) if row else None))
     return found
+
+
+async def read_health(
+    path: Path, platforms: Iterable[str], now: float | None = None
+) -> list[PlatformHealth]:
+    """Check the file at `path` (SQLite's quick_check) and read each platform's heartbeat,
+    through a read-only connection: health never creates, migrates or writes a database.
+
+    NoDatabase when there is no file; DatabaseError (one line) when it cannot be used.
+    """
+    if not await asyncio.to_thread(path.is_file):
+        raise NoDatabase(str(path))
+    with explained(path, "checking the database"):
+        async with aiosqlite.connect(read_only_uri(path), uri=True) as conn:
+            async with conn.execute("PRAGMA quick_check") as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] != "ok":
+                detail = " ".join(str(row[0] if row else "no answer").split())
+                raise DatabaseError(f"{path}: failed SQLite's integrity check ({detail})")
+            try:
+                return await platform_health(conn, platforms, now)
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                return [PlatformHealth(p, None) for p in platforms]  # never served yet

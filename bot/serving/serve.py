@@ -1,71 +1,206 @@
-"""`lambert serve`: start the configured platforms, then the one daily scheduler, until SIGTERM."""
+"""`lambert serve`: keep each configured platform connected and run the one daily scheduler,
+until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import aiosqlite
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.daily.scheduler import Scheduler
 from bot.platforms import served
 from bot.ports import ChatPlatform
 from bot.runtime import Core, open_core
 from bot.serving.health import HEARTBEAT_SECONDS, record_heartbeats
+from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 
 PlatformFactory = Callable[[Settings, Core], ChatPlatform]
+T = TypeVar("T")
 
 # After a stop, daily posts still sending get this long; a post that hangs must not keep the
 # process (and every platform's connection) up for ever.
 SHUTDOWN_GRACE = 30.0
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait before connection attempt n+1 after n failures in a row: `first`
+    doubling up to `longest`, each wait drawn between half and all of that ("equal jitter",
+    so processes restarted together do not knock in step)."""
+
+    first: float = 1.0
+    longest: float = 60.0
+    jitter: Callable[[], float] = random.random
+
+    def delay(self, failures: int) -> float:
+        ceiling = min(self.longest, self.first * 2 ** min(max(failures - 1, 0), 30))
+        return float(ceiling * (0.5 + 0.5 * self.jitter()))
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, backoff: Backoff | None = None
+) -> int:
     """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
-    (posts within SHUTDOWN_GRACE)."""
+    (posts within SHUTDOWN_GRACE). A platform Slack or Discord cannot be reached is tried
+    again (`backoff`) while the others and the scheduler run; a token a platform rejects
+    stops everything with ConfigError."""
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    _stop_on_signals(stop)  # before anything that can take time: a stop is honoured throughout
     async with open_core(settings, integrity_check=True) as core:
-        started: list[ChatPlatform] = []
+        if stop.is_set():
+            log.info("stopped before connecting")
+            return 0
+        platforms: list[ChatPlatform] = []
+        for declared in served(settings):
+            assert declared.serve is not None  # served() keeps only those
+            factory: PlatformFactory = declared.load(declared.serve)
+            platforms.append(factory(settings, core))
+        joined = asyncio.Event()  # a platform connected for the first time
+        links = [Link(p, stop, backoff or Backoff(), joined) for p in platforms]
+        connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
+        beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop))
         try:
-            for declared in served(settings):
-                assert declared.serve is not None  # served() keeps only those
-                factory: PlatformFactory = declared.load(declared.serve)
-                platform = factory(settings, core)
-                await platform.start()
-                started.append(platform)
-                log.info("%s: connected and answering /lambert", platform.name)
-            scheduler = Scheduler(
-                core.quotes,
-                core.daily,
-                {p.name: p.poster() for p in started},
-                catchup=timedelta(hours=settings.catchup_hours),
-            )
-            beats = asyncio.create_task(
-                _heartbeats(core.quotes.store.conn, [p.name for p in started], stop)
-            )
-            # Started once, here, after every platform is ready: a reconnect never starts
-            # a second loop, because platforms never start it themselves.
-            await _run_until_stopped(scheduler, stop)
-            await beats
+            await _schedule(core, settings, links, joined, stop)
         finally:
-            for platform in reversed(started):
-                await platform.close()
-                log.info("%s: disconnected", platform.name)
+            stop.set()
+            await asyncio.gather(*connecting, beats, return_exceptions=True)
+            for link in reversed(links):
+                await link.platform.close()
+                if link.ever_connected:
+                    log.info("%s: disconnected", link.name)
+        for link in links:
+            if link.fatal is not None:
+                raise link.fatal
     log.info("stopped cleanly")
     return 0
 
 
-async def _run_until_stopped(scheduler: Scheduler, stop: asyncio.Event) -> None:
-    """The scheduler's loop until `stop`, then at most SHUTDOWN_GRACE for its posts to end."""
-    run = asyncio.create_task(scheduler.run(stop))
+class Link:
+    """Keeps one platform connected: start, retry with backoff while it cannot be reached,
+    start again when its connection is lost for good. One log line per failed attempt."""
+
+    def __init__(
+        self, platform: ChatPlatform, stop: asyncio.Event, backoff: Backoff, joined: asyncio.Event
+    ) -> None:
+        self.platform, self.stop, self.backoff, self.joined = platform, stop, backoff, joined
+        self.name = platform.name
+        self.ever_connected = False
+        self.fatal: ConfigError | None = None
+
+    async def run(self) -> None:
+        try:
+            await self._keep_connected()
+        except ConfigError as exc:  # a rejected token: nothing to wait for, stop serving
+            self.fatal = exc
+            self.stop.set()
+
+    async def _keep_connected(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                if not await _unless_stopped(self.platform.start(), self.stop):
+                    return
+            except ConfigError:
+                raise
+            except Exception as exc:
+                failures += 1
+                wait = self.backoff.delay(failures)
+                log.warning(
+                    "%s: cannot connect (attempt %d: %s); trying again in %.1f s",
+                    self.name,
+                    failures,
+                    one_line(exc),
+                    wait,
+                )
+                log.debug("%s: attempt %d failed", self.name, failures, exc_info=True)
+                await self.platform.close()  # whatever the attempt had opened
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), wait)
+                continue
+            failures = 0
+            log.info("%s: connected and answering /lambert", self.name)
+            if not self.ever_connected:
+                self.ever_connected = True
+                self.joined.set()
+            if not await _unless_stopped(self.platform.wait_lost(), self.stop):
+                return
+            log.warning("%s: connection lost for good; connecting again", self.name)
+            await self.platform.close()
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
+    """Await `work` unless `stop` comes first, which cancels it: True if `work` finished."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if task.cancelled():
+        return False
+    task.result()  # its failure, if it had one
+    return True
+
+
+async def _schedule(
+    core: Core,
+    settings: Settings,
+    links: Sequence[Link],
+    joined: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    """The daily scheduler over the platforms connected so far, started again (never two at
+    once) each time another one connects for the first time. A post for a platform not yet
+    connected is left unclaimed until then (and missed only past the catch-up window)."""
+    while not stop.is_set():
+        joined.clear()
+        posters = {link.name: link.platform.poster() for link in links if link.ever_connected}
+        until = asyncio.Event()  # stop, or another platform joined
+        relay = asyncio.create_task(_first_of(until, stop, joined))
+        try:
+            if posters:
+                scheduler = Scheduler(
+                    core.quotes,
+                    core.daily,
+                    posters,
+                    catchup=timedelta(hours=settings.catchup_hours),
+                )
+                await _run_until_stopped(scheduler, until, stop)
+            else:
+                await until.wait()
+        finally:
+            relay.cancel()
+
+
+async def _first_of(out: asyncio.Event, *events: asyncio.Event) -> None:
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        out.set()
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+async def _run_until_stopped(
+    scheduler: Scheduler, until: asyncio.Event, stop: asyncio.Event
+) -> None:
+    """The scheduler's loop until `until`; after `stop`, at most SHUTDOWN_GRACE for its posts."""
+    run = asyncio.create_task(scheduler.run(until))
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -93,12 +228,13 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _heartbeats(
-    conn: aiosqlite.Connection, names: Sequence[str], stop: asyncio.Event
+    conn: aiosqlite.Connection, platforms: Sequence[ChatPlatform], stop: asyncio.Event
 ) -> None:
-    """Tell `lambert health` (another process) that this one is alive and connected."""
+    """Tell `lambert health` (another process) which platforms are connected right now: a
+    platform that is not gets no heartbeat, so its last one ages until health says so."""
     while not stop.is_set():
         try:
-            await record_heartbeats(conn, names)
+            await record_heartbeats(conn, [p.name for p in platforms if p.connected])
         except aiosqlite.Error:
             log.warning("could not record the health heartbeat; will retry", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -17,6 +17,7 @@ from bot.chat import grammar as commands
 from bot.config import ConfigError, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
+from bot.serving.oneline import quiet
 
 log = logging.getLogger(__name__)
 
@@ -88,21 +89,55 @@ class DiscordPlatform:
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
         self._task: asyncio.Task[None] | None = None
+        # discord.py's connection loggers (not its command errors): one line per failure.
+        quiet(("discord.client", "discord.gateway", "discord.http"))
 
     async def start(self) -> None:
-        """Connect and return on the first READY (commands are synced at deploy, not here)."""
+        """One attempt: log in, open the gateway, return on the first READY (commands are
+        synced at deploy, not here). ConfigError for a rejected token; anything else (DNS,
+        refused, 5xx, a gateway that closes) means Discord is unreachable for now."""
         token = token_of(self.settings)
-        self._task = asyncio.create_task(self.client.start(token), name="discord-client")
+        if self.client.is_closed():  # a previous attempt's client: re-open it
+            self.client.clear()
+        try:
+            await self.client.login(token)
+        except discord.LoginFailure:
+            raise ConfigError(REJECTED) from None
+        # reconnect=False: discord.py still resumes when Discord asks it to, but a failure
+        # ends the task instead of a private retry loop (tracebacks, waits up to 17 minutes,
+        # deaf to SIGTERM); serve's own backoff starts it again (see wait_lost).
+        self._task = asyncio.create_task(
+            self.client.connect(reconnect=False), name="discord-gateway"
+        )
         ready = asyncio.create_task(self.client.wait_until_ready())
-        await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
+        try:
+            await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
             ready.cancel()
-            exc = self._task.exception()
-            if isinstance(exc, discord.LoginFailure):
-                raise ConfigError("Discord rejected DISCORD_TOKEN") from None
-            raise ConfigError(f"Discord connection failed: {exc!r}") from exc
-        self._task.add_done_callback(_report_stop)
+        if not self.client.is_ready() or self._task.done():
+            raise _gateway_failure(self._task)
         log.info("discord: connected as %s", self.client.user)
+
+    @property
+    def connected(self) -> bool:
+        ws = self.client.ws
+        return (
+            self._task is not None
+            and not self._task.done()
+            and self.client.is_ready()
+            and ws is not None
+            and ws.open
+        )
+
+    async def wait_lost(self) -> None:
+        if self._task is None:
+            return
+        await asyncio.wait({self._task})
+        if self._task.done() and not self._task.cancelled():
+            failure = self._task.exception()
+            if _rejected(failure):
+                raise ConfigError(REJECTED)
+            log.warning("discord: the gateway connection ended (%s)", _describe(failure))
 
     def poster(self) -> DiscordPoster:
         return DiscordPoster(self.client)
@@ -111,13 +146,39 @@ class DiscordPlatform:
         await self.responder.drain()
         await self.client.close()
         if self._task is not None:
-            await asyncio.wait({self._task}, timeout=CLOSE_TIMEOUT)
+            done, _ = await asyncio.wait({self._task}, timeout=CLOSE_TIMEOUT)
+            if not done:
+                self._task.cancel()
+            elif not self._task.cancelled():
+                self._task.exception()  # retrieved: it was reported by start() or wait_lost()
             self._task = None
 
 
-def _report_stop(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord: the connection stopped", exc_info=task.exception())
+REJECTED = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
+    "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
+)
+
+
+def _rejected(failure: BaseException | None) -> bool:
+    # 4004: the gateway refused the token (e.g. reset after login)
+    return isinstance(failure, discord.ConnectionClosed) and failure.code == 4004
+
+
+def _describe(failure: BaseException | None) -> str:
+    if failure is None:
+        return "closed by Discord"
+    if isinstance(failure, discord.ConnectionClosed):
+        return f"closed with code {failure.code}"
+    return f"{type(failure).__name__}: {failure}".splitlines()[0]
+
+
+def _gateway_failure(task: asyncio.Task[None]) -> Exception:
+    """What start() raises when the gateway ended before READY."""
+    failure = None if not task.done() or task.cancelled() else task.exception()
+    if _rejected(failure):
+        return ConfigError(REJECTED)
+    return ConnectionError(f"the Discord gateway did not get ready: {_describe(failure)}")
 
 
 def create_platform(settings: Settings, core: Core) -> DiscordPlatform:

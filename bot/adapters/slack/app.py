@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +22,7 @@ from bot.adapters.slack.blocks import (
     reply_message,
     shared_message,
 )
+from bot.adapters.slack.http import RequestGuard, listen
 from bot.adapters.slack.poster import SlackPoster, check_token, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.chat.context import RequestContext
@@ -29,13 +31,16 @@ from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
+from bot.serving.oneline import quiet
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-PUBLIC_HOST = "0.0.0.0"  # noqa: S104 (HTTP mode must be reachable by Slack, usually via a proxy)
 CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 ACK_GRACE = 3.0  # seconds close() waits for Socket Mode acks in hand (Slack's own ack timeout)
+SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the websocket to open once Slack gave its URL
+# slack_sdk's Socket Mode client logs here: one line per failure, no traceback.
+SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
@@ -208,38 +213,72 @@ class SlackPlatform:
         client: AsyncWebClient,
         settings: Settings,
         *,
-        host: str = PUBLIC_HOST,
+        host: str | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
-        self.host = host
+        self.host = host or settings.slack_host
         self.handlers = SlackHandlers(core, settings.slack_admins)
         self.app = build_app(self.handlers, client, settings.slack_signing_secret.reveal())
         self.responses = SharedSession()
         self.app.use(self.responses)
+        self.guard = RequestGuard(settings.slack_signing_secret.reveal(), EVENTS_PATH)
         self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        quiet([SOCKET_LOG.name])
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.settings.slack_app_token)
 
     async def start(self) -> None:
+        """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
         await check_token(self.client)
         self.responses.open()
         if self.socket_mode:
-            self._socket = AckingSocketModeHandler(
-                self.app, app_token=self.settings.slack_app_token.reveal(), web_client=self.client
-            )
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped in bolt
+            await self._connect_socket()
             log.info("slack: connected in Socket Mode")
             return
-        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH))
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.settings.slack_port).start()
-        self.port = int(self._runner.addresses[0][1])
+        web_app = self.app.web_app(path=EVENTS_PATH)
+        web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
+        self._runner = web.AppRunner(web_app)
+        self.port = await listen(self._runner, self.host, self.settings.slack_port)
         log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
+
+    async def _connect_socket(self) -> None:
+        # apps.connections.open is asked here, not by slack_sdk: its connect() retries every
+        # few seconds for ever (a rejected app token included), logging a traceback each time.
+        url = await socket_url(self.client, self.settings.slack_app_token.reveal())
+        self._socket = AckingSocketModeHandler(
+            self.app,
+            app_token=self.settings.slack_app_token.reveal(),
+            web_client=self.client,
+            logger=SOCKET_LOG,
+        )
+        self._socket.client.wss_uri = url
+        try:
+            async with asyncio.timeout(SOCKET_CONNECT_TIMEOUT):
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped
+        except TimeoutError:
+            raise ConnectionError(
+                f"the Socket Mode websocket did not open within {SOCKET_CONNECT_TIMEOUT:g} s"
+            ) from None
+
+    @property
+    def connected(self) -> bool:
+        if self._runner is not None:
+            return True  # HTTP mode: listening is all Slack needs
+        if self._socket is None:
+            return False
+        client = self._socket.client
+        session = client.current_session
+        return not client.closed and not client.stale and session is not None and not session.closed
+
+    async def wait_lost(self) -> None:
+        # slack_sdk reconnects Socket Mode by itself (one line per failure), and an HTTP
+        # listener is never lost: `connected` tells the heartbeat how it is going.
+        await asyncio.get_running_loop().create_future()
 
     def poster(self) -> SlackPoster:
         return SlackPoster(self.client)
@@ -258,12 +297,44 @@ class SlackPlatform:
         await self.responses.close()
 
 
+# Errors of apps.connections.open that another attempt cannot mend.
+APP_TOKEN_REJECTED = {
+    "invalid_auth",
+    "not_authed",
+    "not_allowed_token_type",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "missing_scope",
+}
+
+
+async def socket_url(client: AsyncWebClient, app_token: str) -> str:
+    """A Socket Mode websocket URL from apps.connections.open; ConfigError for an app token
+    Slack rejects, ConnectionError while Slack cannot be reached or fails (5xx)."""
+    try:
+        response = await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "")
+        if code in APP_TOKEN_REJECTED:
+            raise ConfigError(
+                f"Slack rejected SLACK_APP_TOKEN ({code}): set it to the app-level token "
+                "(xapp-..., scope connections:write) from the app's Basic Information page, "
+                "or leave it empty to use HTTP mode"
+            ) from None
+        raise ConnectionError(
+            f"Slack answered apps.connections.open with HTTP {exc.response.status_code}"
+            + (f" ({code})" if code else "")
+        ) from None
+    return str(response["url"])
+
+
 def create_platform(
     settings: Settings,
     core: Core,
     *,
     client: AsyncWebClient | None = None,
-    host: str = PUBLIC_HOST,
+    host: str | None = None,
 ) -> SlackPlatform:
     """The Slack platform for `settings`; ConfigError when it has no way to receive commands."""
     if not settings.slack_bot_token:

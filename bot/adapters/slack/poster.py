@@ -169,7 +169,8 @@ def web_client(
 
 
 async def check_token(client: AsyncWebClient) -> str:
-    """The bot's user id; ConfigError for a token Slack rejects.
+    """The bot's user id; ConfigError for a token Slack rejects, ConnectionError while Slack
+    fails (5xx, rate limit) so the caller can try again later.
 
     Checked before anything posts, so a mistyped token stops the bot at once instead of
     disabling every schedule one invalid_auth at a time.
@@ -177,9 +178,21 @@ async def check_token(client: AsyncWebClient) -> str:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        code = exc.response.get("error", "unknown_error")
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}): {_REINSTALL}") from None
+        status = exc.response.status_code
+        code = str(exc.response.get("error") or "")
+        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
+            detail = f" ({code})" if code else ""
+            raise ConnectionError(f"Slack answered auth.test with HTTP {status}{detail}") from None
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN ({code or 'unknown_error'}): {_REINSTALL}"
+        ) from None
     return str(response.get("user_id", ""))
+
+
+# auth.test errors that say nothing about the token: Slack itself is failing.
+SLACK_SIDE_ERRORS = frozenset(
+    {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
+)
 
 
 def post_error(response: Any) -> PostError:

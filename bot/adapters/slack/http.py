@@ -1,0 +1,152 @@
+"""Slack HTTP mode's front door: refuse unsigned, stale or malformed requests before bolt
+parses anything, with at most one log line per reason a minute, and listen where configured."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from bot.config import ConfigError
+from bot.serving.oneline import one_line
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = 300  # seconds; Slack's own bound on a request's age (replays of older ones refused)
+LOG_EVERY = 60.0  # seconds between two log lines about one kind of refused request
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Complaints:
+    """One WARNING line per reason at most every `every` seconds; the next one tells how
+    many were refused without a line meanwhile. A flood costs a few lines a minute."""
+
+    every: float = LOG_EVERY
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[str, float] = field(default_factory=dict)
+    _unlogged: dict[str, int] = field(default_factory=dict)
+
+    def note(self, reason: str, status: int, peer: str | None) -> None:
+        now = self.clock()
+        last = self._last.get(reason)
+        if last is not None and now - last < self.every:
+            self._unlogged[reason] = self._unlogged.get(reason, 0) + 1
+            return
+        self._last[reason] = now
+        more = self._unlogged.pop(reason, 0)
+        also = f" (and {more} more in the last {self.every:g} s)" if more else ""
+        log.warning(
+            "slack: refused a request to /slack/events, %s: %d from %s%s",
+            reason,
+            status,
+            peer or "?",
+            also,
+        )
+
+
+class RequestGuard:
+    """An aiohttp middleware in front of bolt's handler: only a request bolt can parse
+    without raising, signed with the signing secret within MAX_AGE, gets through."""
+
+    def __init__(
+        self,
+        signing_secret: str,
+        path: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        complaints: Complaints | None = None,
+    ) -> None:
+        self.secret = signing_secret.encode()
+        self.path = path
+        self.clock = clock
+        self.complaints = complaints or Complaints()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != self.path or request.method != "POST":
+            return await handler(request)
+        refusal = await self.refusal(request)
+        if refusal is None:
+            try:
+                return await handler(request)
+            except web.HTTPException:
+                raise
+            except Exception as exc:  # bolt failed on a signed request: still no traceback
+                refusal = (400, f"bolt could not handle it ({one_line(exc)})")
+        status, reason = refusal
+        self.complaints.note(reason, status, request.remote)
+        return web.Response(status=status, text=f"{reason}\n")
+
+    async def refusal(self, request: web.Request) -> tuple[int, str] | None:
+        """(status, reason) for a request to refuse; None for one bolt may have."""
+        stamp = request.headers.get("X-Slack-Request-Timestamp")
+        signature = request.headers.get("X-Slack-Signature")
+        if not stamp or not signature:
+            return 401, "no signature"
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return 400, "timestamp is not a number"
+        if abs(self.clock() - int(stamp)) > MAX_AGE:
+            return 401, "stale timestamp"
+        body = await request.read()  # aiohttp refuses a body over client_max_size with 413
+        mac = hmac.new(self.secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+        expected = f"v0={mac.hexdigest()}".encode()
+        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+            return 401, "bad signature"
+        if (request.charset or "utf-8").lower() not in ("utf-8", "utf8"):
+            return 400, "charset is not UTF-8"
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, "body is not UTF-8"
+        if _parsed(text, request.headers.get("Content-Type")) is None:
+            return 400, "malformed form or JSON body"
+        return None
+
+
+def _parsed(body: str, content_type: str | None) -> dict[str, Any] | None:
+    """What bolt's parse_body makes of `body`, or None where it would raise or not get a
+    dict (its listeners then fail with a traceback). Mirrors slack_bolt.request.internals."""
+    try:
+        if not body:
+            return {}
+        if content_type == "application/json" or body.startswith("{"):
+            found = json.loads(body)
+        elif "payload" in body:
+            payload = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
+            found = {} if payload is None else json.loads(payload)
+        else:
+            found = dict(parse_qsl(body, keep_blank_values=True))
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    return found if isinstance(found, dict) else None
+
+
+async def listen(runner: web.AppRunner, host: str, port: int) -> int:
+    """Serve `runner` on host:port and return the port; ConfigError naming the variable when
+    the address cannot be had (a port in use, an address this machine does not have)."""
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = exc.strerror or one_line(exc)
+        if port and "in use" in reason:
+            raise ConfigError(
+                f"LAMBERT_SLACK_PORT={port}: port {port} on {host} is already in use ({reason}); "
+                "stop what holds it or choose another LAMBERT_SLACK_PORT"
+            ) from None
+        raise ConfigError(
+            f"LAMBERT_SLACK_HOST={host}, LAMBERT_SLACK_PORT={port}: cannot listen there "
+            f"({reason}); use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
+    return int(runner.addresses[0][1])

@@ -1,0 +1,39 @@
+"""Failures as one log line: serve logs each failed connection attempt once, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+
+def one_line(exc: BaseException) -> str:
+    """`exc` as its type and the first line of its text, at most 200 characters."""
+    lines = str(exc).strip().splitlines()
+    name = type(exc).__name__
+    return f"{name}: {lines[0][:200]}" if lines else name
+
+
+class OneLine(logging.Filter):
+    """A library's traceback cut to one line (the exception's type and message).
+
+    For connection loggers: a 60-line traceback per reconnect attempt buries everything else,
+    and the exception's name and text say all an operator can act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({one_line(record.exc_info[1])})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        if isinstance(record.msg, str) and "\n" in record.msg:
+            record.msg = record.msg.splitlines()[0]
+        return True
+
+
+def quiet(names: Iterable[str]) -> None:
+    """Give each named logger a OneLine filter (once)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OneLine) for f in logger.filters):
+            logger.addFilter(OneLine())
