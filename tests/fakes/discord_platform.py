@@ -40,6 +40,10 @@ CANNED_ERRORS: dict[int, dict[str, Any]] = {
     500: {"code": 0, "message": "500: Internal Server Error"},
 }
 
+# What an edge (Cloudflare) sends for a 503: HTML, not Discord's JSON error.
+EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+LOST_ANSWERS = ("drop", "late", "503")
+
 # Task names discord.py gives to the work it starts for an interaction.
 _HANDLER_TASKS = (
     "CommandTree-invoker",
@@ -314,6 +318,11 @@ class FakeDiscord:
         self.client_errors: list[str] = []
 
         self._failures: list[_Failure] = []
+        self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce dedupe
+        self._lost_answers: dict[int, list[str]] = {}  # channel -> faults after storing
+        self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
+        self.deduped = 0  # posts answered with an earlier message of the same nonce
+        self._site: web.BaseSite | None = None
         self._interactions: dict[int, dict[str, Any]] = {}
         self._acknowledged: set[int] = set()
         self._originals: dict[str, dict[str, Any]] = {}
@@ -358,11 +367,15 @@ class FakeDiscord:
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
         sock = socket.socket()
+        # So `unreachable()` can listen on the port again while closed connections linger.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._site = web.SockSite(self._runner, sock)
+        await self._site.start()
 
     async def stop(self) -> None:
+        self.late_release.set()  # a handler still holding back an answer lets go
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -538,6 +551,36 @@ class FakeDiscord:
         self.fail(
             "POST", f"/channels/{channel_id}/messages", status, body, headers=headers, times=times
         )
+
+    def lose_answers(self, channel_id: int, fault: str, *, times: int = 1) -> None:
+        """The next `times` posts to the channel are stored (or deduped), then the answer is
+        lost: "drop" closes the connection unanswered, "late" answers only once the test sets
+        `late_release` (the client has given up by then), "503" answers as an edge does."""
+        if fault not in LOST_ANSWERS:
+            raise ValueError(f"unsupported fault {fault!r}")
+        self._lost_answers.setdefault(channel_id, []).extend([fault] * times)
+
+    @contextlib.asynccontextmanager
+    async def unreachable(self) -> AsyncIterator[None]:
+        """Nothing listens on the port meanwhile and open connections are closed, so a request
+        is refused before anything is sent; on exit the same port listens again."""
+        assert self._runner is not None and self._site is not None
+        await self._site.stop()
+        server = self._runner.server
+        assert server is not None
+        for handler in server.connections:
+            handler.force_close()
+        # aiohttp offers no event for this: each goes once the loop ran its connection_lost.
+        while server.connections:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        try:
+            yield
+        finally:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self.port))
+            self._site = web.SockSite(self._runner, sock)
+            await self._site.start()
 
     def _take_failure(self, method: str, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -761,14 +804,39 @@ class FakeDiscord:
         channel_id = int(request.match_info["channel_id"])
         if channel_id not in self.channels.values():
             return _json(404, CANNED_ERRORS[404])
-        invalid = self._invalid(record.json or {}, record.files)
+        body = record.json or {}
+        invalid = self._invalid(body, record.files)
         if invalid is not None:
             return invalid
-        message = self.new_message(channel_id, record.json or {})
-        self.channel_messages.append(
-            PostedMessage("channel", channel_id, record.json or {}, message)
-        )
-        return _json(200, message)
+        # Create Message: with enforce_nonce, a nonce the author used in the past few minutes
+        # returns that message and creates nothing (the fake remembers for the whole test).
+        nonce = body.get("nonce")
+        key = (channel_id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce") and key in self._nonces:
+            message = self._nonces[key]
+            self.deduped += 1
+        else:
+            message = self.new_message(channel_id, body)
+            if nonce is not None:
+                message["nonce"] = nonce
+                if body.get("enforce_nonce"):
+                    self._nonces[key] = message
+            self.channel_messages.append(PostedMessage("channel", channel_id, body, message))
+        return await self._answer_or_lose(request, channel_id, _json(200, message))
+
+    async def _answer_or_lose(
+        self, request: web.Request, channel_id: int, answer: web.Response
+    ) -> web.Response:
+        faults = self._lost_answers.get(channel_id)
+        fault = faults.pop(0) if faults else None
+        if fault == "drop":
+            assert request.transport is not None
+            request.transport.close()
+        elif fault == "late":
+            await self.late_release.wait()
+        elif fault == "503":
+            return web.Response(status=503, text=EDGE_503, content_type="text/html")
+        return answer
 
     async def _commands(self, request: web.Request) -> web.Response:
         record = request[RECORD]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -29,6 +30,9 @@ MEMBER_ID, ADMIN_ID, OWNER_ID = "U0MEMBER", "U0ADMIN", "U0OWNER"
 CHANNEL_ID = "C0GENERAL"
 CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel")
 WAIT_SECONDS = 5.0  # a missing event fails the test quickly instead of hanging it
+LOST_ANSWERS = ("drop", "late", "503")
+# What Slack's edge sends for a 503: HTML, not the Web API's JSON.
+EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
 
 
 def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
@@ -112,6 +116,9 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._channel_errors: dict[str, str] = {}
         self._rate_limits: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
+        self._lost_answers: dict[str, list[str]] = {}  # method -> faults after the work
+        self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
+        self._site: web.TCPSite | None = None
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._connected = asyncio.Event()
@@ -127,13 +134,14 @@ class FakeSlack:
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self.late_release.set()  # a handler still holding back an answer lets go
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -162,6 +170,34 @@ class FakeSlack:
     def rate_limit(self, method: str, times: int, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with HTTP 429 and `Retry-After`."""
         self._rate_limits[method] = [times, retry_after]
+
+    def lose_answers(self, method: str, fault: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` do their work (a post is stored), then the answer
+        is lost: "drop" closes the connection unanswered, "late" answers only once the test
+        sets `late_release` (the client has timed out by then), "503" answers as an edge does."""
+        if fault not in LOST_ANSWERS:
+            raise ValueError(f"unsupported fault {fault!r}")
+        self._lost_answers.setdefault(method, []).extend([fault] * times)
+
+    @contextlib.asynccontextmanager
+    async def unreachable(self) -> AsyncIterator[None]:
+        """Nothing listens meanwhile and open connections are closed, so a call is refused
+        before anything is sent; on exit the same port listens again."""
+        assert self._runner is not None and self._site is not None
+        port = self._runner.addresses[0][1]
+        await self._site.stop()
+        server = self._runner.server
+        assert server is not None
+        for handler in server.connections:
+            handler.force_close()
+        # aiohttp offers no event for this: each goes once the loop ran its connection_lost.
+        while server.connections:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        try:
+            yield
+        finally:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", port)
+            await self._site.start()
 
     # -- awaiting what the bot did -----------------------------------------------------------------
 
@@ -223,7 +259,18 @@ class FakeSlack:
             body = self._answer(method, args, token)
             if body.get("ok") and method == "chat.postMessage":
                 self.messages[(body["channel"], body["ts"])] = dict(args)
+        faults = self._lost_answers.get(method) if status == 200 else None
+        fault = faults.pop(0) if faults else None
+        if fault == "503":
+            status = 503
         await self.api_calls.add(ApiCall(method, args, _redact(token), status, body))
+        if fault == "drop":
+            assert request.transport is not None
+            request.transport.close()
+        elif fault == "late":
+            await self.late_release.wait()
+        elif fault == "503":
+            return web.Response(status=503, text=EDGE_503, content_type="text/html")
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
