@@ -59,7 +59,11 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
                 claim_token TEXT UNIQUE,
                 claimed_at TIMESTAMPTZ NOT NULL,
                 finished_at TIMESTAMPTZ,
+                -- the lease of the scheduler holding a claimed or sending day
                 worker TEXT,
+                -- set once an attempt's outcome is unknown: the day may have posted, so it
+                -- is resent only until then, inside the platform's dedupe window
+                resend_until TIMESTAMPTZ,
                 PRIMARY KEY (platform, channel, local_date)
             )""",
             # Only held days are looked for by status (recover_claims): a small partial index.

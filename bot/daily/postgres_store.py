@@ -1,0 +1,240 @@
+"""The daily feature's storage in PostgreSQL, shared by replicas: schedules, days and bags."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from bot.daily import statements as sql
+from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
+from bot.daily.lease import WorkerLease
+from bot.daily.postgres_bag import PostgresShuffleBag
+from bot.daily.schedules import Schedule
+from bot.quotes.store import QuoteStore
+
+if TYPE_CHECKING:
+    from asyncpg import Record
+
+_Q = sql.numbered
+
+# The day is inserted before its quote is drawn: of concurrent claimants the first insert
+# wins, the others wait for its transaction and then insert nothing.
+_CLAIM = (
+    "INSERT INTO daily_posts (platform, channel, local_date, status, attempts, claim_token, "
+    "claimed_at, worker) VALUES ($1, $2, $3, 'claimed', 1, $4, $5, $6) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+
+
+class _NothingToDraw(Exception):
+    """The corpus is empty: the claim's transaction is rolled back."""
+
+
+def _schedule(row: Record) -> Schedule:
+    return Schedule(
+        platform=row["platform"],
+        channel=row["channel"],
+        local_time=row["local_time"],
+        tz=row["tz"],
+        theme=row["theme"],
+        enabled=row["enabled"],
+        set_by=row["set_by"],
+        set_at=row["set_at"],
+        disabled_reason=row["disabled_reason"],
+    )
+
+
+def _record(row: Record) -> DayRecord:
+    return DayRecord(
+        platform=row["platform"],
+        channel=row["channel"],
+        local_date=row["local_date"],
+        status=PostStatus(row["status"]),
+        quote_id=row["quote_id"],
+        message_id=row["message_id"],
+        reason=row["reason"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        claimed_at=row["claimed_at"],
+        worker=row["worker"],
+        resend_until=row["resend_until"],
+    )
+
+
+def _count(status: str) -> int:
+    """Rows a command touched, from asyncpg's status text (`UPDATE 1`, `INSERT 0 1`)."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class PostgresDailyStore:
+    """The daily tables in PostgreSQL (a DailyStore); the quotes stay in the local SQLite file.
+
+    Every method that writes more than one row runs in one transaction of a pooled connection.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, quotes: QuoteStore, rng: random.Random | None = None
+    ) -> None:
+        self.pool = pool
+        self._quotes = quotes
+        self.bag = PostgresShuffleBag(quotes, rng)
+
+    async def worker_lease(self) -> WorkerLease:
+        # A file lock proves nothing to another host. Until leases live in the database, no
+        # holder is ever proven alive: the safe side of bot/daily/lease.py (a day caught
+        # sending becomes `unknown`, never posted twice).
+        return WorkerLease(None)
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        await self.pool.execute(
+            _Q(sql.SAVE_SCHEDULE),
+            schedule.platform,
+            schedule.channel,
+            schedule.local_time,
+            schedule.tz,
+            schedule.theme,
+            schedule.enabled,
+            schedule.disabled_reason,
+            schedule.set_by,
+            schedule.set_at,
+        )
+
+    async def turn_off(self, platform: str, channel: str, by: str, at: datetime) -> bool:
+        return _count(await self.pool.execute(_Q(sql.TURN_OFF), by, at, platform, channel)) > 0
+
+    async def schedule(self, platform: str, channel: str) -> Schedule | None:
+        row = await self.pool.fetchrow(_Q(sql.SCHEDULE), platform, channel)
+        return _schedule(row) if row else None
+
+    async def schedules(self) -> list[Schedule]:
+        return [_schedule(row) for row in await self.pool.fetch(sql.SCHEDULES)]
+
+    async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
+        rows = await self.pool.fetch(_Q(sql.RECORDS_SINCE), day)
+        return {r.key: r for r in map(_record, rows)}
+
+    async def latest(self) -> dict[tuple[str, str], DayRecord]:
+        rows = await self.pool.fetch(sql.LATEST)
+        return {(r.platform, r.channel): r for r in map(_record, rows)}
+
+    async def claim(
+        self,
+        platform: str,
+        channel: str,
+        day: date,
+        theme: str | None,
+        now: datetime,
+        worker: str | None = None,
+    ) -> Claim | None:
+        token = uuid.uuid4().hex
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if await conn.fetchval(_CLAIM, platform, channel, day, token, now, worker) is None:
+                    return None
+                quote_id = await self.bag.draw(conn, platform, channel, theme)
+                if quote_id is None:
+                    raise _NothingToDraw
+                await conn.execute(_Q(sql.SET_QUOTE), quote_id, platform, channel, day)
+        except _NothingToDraw:
+            return None
+        return Claim(platform, channel, day, quote_id, token, 1)
+
+    async def reclaim(
+        self, record: DayRecord, theme: str | None, now: datetime, worker: str | None = None
+    ) -> Claim | None:
+        token = uuid.uuid4().hex
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                _Q(sql.RECLAIM) + " RETURNING quote_id, attempts, resend_until",
+                token,
+                now,
+                worker,
+                *record.key,
+            )
+            if row is None:
+                return None
+            quote_id = row["quote_id"] or ""
+            if await self._quotes.quote_by_id(quote_id) is None:
+                # The corpus changed since the first attempt and this quote left it.
+                quote_id = await self.bag.draw(conn, record.platform, record.channel, theme) or (
+                    quote_id
+                )
+                await conn.execute(_Q(sql.SET_QUOTE), quote_id, *record.key)
+        return Claim(
+            record.platform,
+            record.channel,
+            record.local_date,
+            quote_id,
+            token,
+            row["attempts"],
+            row["resend_until"],
+        )
+
+    async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
+        status = await self.pool.execute(_Q(sql.MISSED), platform, channel, day, now, now)
+        return _count(status) > 0
+
+    async def start_sending(self, claim: Claim) -> bool:
+        return _count(await self.pool.execute(_Q(sql.START_SENDING), claim.token)) > 0
+
+    async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
+        await self.pool.execute(_Q(sql.POSTED), message_id, now, claim.token)
+
+    async def record_retry(
+        self,
+        claim: Claim,
+        reason: str,
+        retry_at: datetime,
+        now: datetime,
+        *,
+        resend_until: datetime | None = None,
+    ) -> None:
+        await self.pool.execute(_Q(sql.RETRY), reason, retry_at, now, resend_until, claim.token)
+
+    async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
+        await self.pool.execute(_Q(sql.UNKNOWN), reason, now, claim.token)
+
+    async def record_failed(
+        self, claim: Claim, reason: str, now: datetime, *, disable: bool
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_Q(sql.FAILED), reason, now, claim.token)
+            if any(row["status"] == PostStatus.FAILED for row in rows):
+                await self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
+            if disable:
+                await conn.execute(_Q(sql.DISABLE), reason, claim.platform, claim.channel)
+
+    async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_Q(sql.GIVE_UP), reason, now, *record.key)
+            if any(row["status"] == PostStatus.FAILED for row in rows) and record.quote_id:
+                await self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
+        return bool(rows)
+
+    async def recover_claims(
+        self, now: datetime, holder_alive: Callable[[str | None], bool] = lambda _: False
+    ) -> tuple[list[DayRecord], list[DayRecord]]:
+        """Settle the claims of schedulers that are gone, as SqliteDailyStore.recover_claims.
+
+        The held rows are locked (FOR UPDATE) until the end: a replica recovering at the same
+        time waits, then finds them settled and leaves them alone.
+        """
+        retried, unknown = [], []
+        async with self.pool.acquire() as conn, conn.transaction():
+            held = [_record(row) for row in await conn.fetch(sql.HELD + " FOR UPDATE")]
+            alive = {w: holder_alive(w) for w in {r.worker for r in held}}
+            for record in (r for r in held if not alive[r.worker]):
+                if record.status is PostStatus.CLAIMED:
+                    await conn.execute(_Q(sql.RECOVER_CLAIMED), now, *record.key)
+                    retried.append(record)
+                else:
+                    await conn.execute(
+                        _Q(sql.RECOVER_SENDING), sql.STOPPED_WHILE_POSTING, now, *record.key
+                    )
+                    unknown.append(record)
+        return retried, unknown

@@ -1,0 +1,117 @@
+"""The daily SQL that SQLite and PostgreSQL both run as written, so the two stores never drift.
+
+Written with `?` placeholders (SQLite's); `numbered()` turns them into PostgreSQL's `$1, $2`.
+Each backend binds its own types: ISO text in the SQLite file, native dates, times and
+booleans in PostgreSQL. What only one backend can say (SQLite's write lock taken up front,
+PostgreSQL's `FOR UPDATE`) stays in that backend's store.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+# (platform, channel, local date): the key of a day's row.
+KEY = "platform = ? AND channel = ? AND local_date = ?"
+
+# A day that may have reached the platform (`resend_until` set) is never called failed.
+FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
+
+STOPPED_BEFORE_POSTING = "the process stopped before posting"
+STOPPED_WHILE_POSTING = (
+    "the process stopped while posting: the message may or may not have gone out"
+)
+
+SAVE_SCHEDULE = (
+    "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
+    "disabled_reason, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (platform, channel) DO UPDATE SET local_time = excluded.local_time, "
+    "tz = excluded.tz, theme = excluded.theme, enabled = excluded.enabled, "
+    "disabled_reason = excluded.disabled_reason, set_by = excluded.set_by, "
+    "set_at = excluded.set_at"
+)
+TURN_OFF = (
+    "UPDATE daily_schedules SET enabled = FALSE, disabled_reason = NULL, set_by = ?, "
+    "set_at = ? WHERE platform = ? AND channel = ?"
+)
+DISABLE = (
+    "UPDATE daily_schedules SET enabled = FALSE, disabled_reason = ? "
+    "WHERE platform = ? AND channel = ?"
+)
+SCHEDULE = "SELECT * FROM daily_schedules WHERE platform = ? AND channel = ?"
+SCHEDULES = "SELECT * FROM daily_schedules ORDER BY platform, channel"
+
+RECORDS_SINCE = "SELECT * FROM daily_posts WHERE local_date >= ?"
+LATEST = (
+    "SELECT p.* FROM daily_posts p JOIN (SELECT platform, channel, "
+    "max(local_date) AS local_date FROM daily_posts GROUP BY platform, channel) m "
+    "USING (platform, channel, local_date)"
+)
+HELD = "SELECT * FROM daily_posts WHERE status IN ('claimed', 'sending')"
+
+MISSED = (
+    "INSERT INTO daily_posts (platform, channel, local_date, status, claimed_at, finished_at) "
+    "VALUES (?, ?, ?, 'missed', ?, ?) ON CONFLICT DO NOTHING"
+)
+RECLAIM = (
+    "UPDATE daily_posts SET status = 'claimed', claim_token = ?, claimed_at = ?, "
+    f"worker = ?, attempts = attempts + 1 WHERE {KEY} AND status = 'retrying'"
+)
+SET_QUOTE = f"UPDATE daily_posts SET quote_id = ? WHERE {KEY}"
+START_SENDING = (
+    "UPDATE daily_posts SET status = 'sending' WHERE claim_token = ? AND status = 'claimed'"
+)
+# Matched on the token, not the status: if another process's start marked this claim
+# `unknown` meanwhile, the real outcome overwrites that guess.
+POSTED = (
+    "UPDATE daily_posts SET status = 'posted', message_id = ?, reason = NULL, "
+    "next_attempt_at = NULL, finished_at = ? WHERE claim_token = ?"
+)
+# COALESCE keeps the first window: it counts from the first attempt that may have posted.
+RETRY = (
+    "UPDATE daily_posts SET status = 'retrying', reason = ?, next_attempt_at = ?, "
+    "finished_at = ?, resend_until = COALESCE(resend_until, ?) WHERE claim_token = ?"
+)
+UNKNOWN = (
+    "UPDATE daily_posts SET status = 'unknown', reason = ?, next_attempt_at = NULL, "
+    "finished_at = ? WHERE claim_token = ?"
+)
+FAILED = (
+    f"UPDATE daily_posts SET status = {FAILED_OR_UNKNOWN}, reason = ?, "
+    "next_attempt_at = NULL, finished_at = ? WHERE claim_token = ? RETURNING status"
+)
+GIVE_UP = (
+    f"UPDATE daily_posts SET status = {FAILED_OR_UNKNOWN}, reason = ?, "
+    f"next_attempt_at = NULL, finished_at = ? WHERE {KEY} AND status = 'retrying' "
+    "RETURNING status"
+)
+# Recovery: each guarded by the status it found, so two starts never settle a day twice.
+RECOVER_CLAIMED = (
+    f"UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, reason = "
+    f"'{STOPPED_BEFORE_POSTING}' WHERE {KEY} AND status = 'claimed'"
+)
+RECOVER_SENDING = (
+    "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
+    f"WHERE {KEY} AND status = 'sending'"
+)
+
+# The shuffle bag's rows.
+BAG_ADD = "INSERT INTO daily_bag (platform, channel, quote_id) VALUES (?, ?, ?)"
+BAG_PUT_BACK = "DELETE FROM daily_bag WHERE platform = ? AND channel = ? AND quote_id = ?"
+BAG_EMPTY = "DELETE FROM daily_bag WHERE platform = ? AND channel = ?"
+# The quote that closed a round: a new one may not open with it.
+LAST_SHOWN = (
+    "SELECT quote_id FROM daily_posts WHERE platform = ? AND channel = ? "
+    "AND status IN ('posted', 'unknown') ORDER BY local_date DESC LIMIT 1"
+)
+
+_MARK = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """`sql` with each `?` turned into PostgreSQL's `$1`, `$2`, ... in order.
+
+    Our statements hold no `?` inside a string literal; every value is a bound parameter.
+    """
+    counter = itertools.count(1)
+    return _MARK.sub(lambda _: f"${next(counter)}", sql)

@@ -1,0 +1,360 @@
+"""One set of DailyStore tests, run against every backend: SQLite and PostgreSQL never drift.
+
+Each test gets a store over a real database (the SQLite file, or a PostgreSQL database of its
+own on the session's test server) and the real corpus in the local SQLite file; `replica()`
+opens a second store on the same state through connections of its own, as another process
+would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.daily.days import PostStatus
+from bot.daily.postgres_store import PostgresDailyStore
+from bot.daily.schedules import Schedule
+from bot.daily.sqlite_store import SqliteDailyStore
+from bot.daily.store import DailyStore
+from bot.quotes.store import QuoteStore
+from bot.runtime import Core
+from bot.storage.connection import connect
+from bot.storage.postgres import open_pool
+
+NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+DAY = date(2025, 3, 10)
+WHERE = ("console", "general")
+
+
+@dataclass
+class Backend:
+    name: str
+    store: DailyStore
+    quotes: QuoteStore
+    replica: Callable[[], AbstractAsyncContextManager[DailyStore]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite; the URL of this test's own PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
+    quotes = core.quotes.store
+    if backend_url is None:
+
+        @asynccontextmanager
+        async def sqlite_replica() -> AsyncIterator[DailyStore]:
+            async with connect(db_path) as conn:
+                yield SqliteDailyStore(conn)
+
+        yield Backend(
+            "sqlite", SqliteDailyStore(quotes.conn, random.Random(7)), quotes, sqlite_replica
+        )
+        return
+
+    @asynccontextmanager
+    async def postgres_replica() -> AsyncIterator[DailyStore]:
+        async with open_pool(backend_url, max_size=10) as pool:
+            yield PostgresDailyStore(pool, quotes)
+
+    async with open_pool(backend_url, max_size=10) as pool:
+        store = PostgresDailyStore(pool, quotes, random.Random(7))
+        yield Backend("postgresql", store, quotes, postgres_replica)
+
+
+def days(n: int) -> list[date]:
+    return [DAY + timedelta(i) for i in range(n)]
+
+
+def berlin_nine(channel: str = "general", theme: str | None = None) -> Schedule:
+    return Schedule("console", channel, time(9), "Europe/Berlin", theme, True, "ops", NOW)
+
+
+async def post_every_day(store: DailyStore, theme: str | None, n: int) -> list[str]:
+    """Claim and post `n` consecutive days in console/general; the quote of each."""
+    posted = []
+    for day in days(n):
+        claim = await store.claim(*WHERE, day, theme, NOW, None)
+        assert claim is not None
+        assert await store.start_sending(claim)
+        await store.record_posted(claim, f"m-{day}", NOW)
+        posted.append(claim.quote_id)
+    return posted
+
+
+async def only_record(store: DailyStore) -> tuple[PostStatus, int, str | None]:
+    (record,) = (await store.records_since(DAY)).values()
+    return record.status, record.attempts, record.reason
+
+
+async def test_a_schedule_round_trips(backend: Backend) -> None:
+    store = backend.store
+    assert await store.schedule(*WHERE) is None
+    await store.save_schedule(berlin_nine(theme="dpo-vs-ppo"))
+    assert await store.schedule(*WHERE) == berlin_nine(theme="dpo-vs-ppo")
+    # Saving again replaces it: one schedule per channel.
+    await store.save_schedule(berlin_nine())
+    await store.save_schedule(berlin_nine("other"))
+    assert await store.schedules() == [berlin_nine(), berlin_nine("other")]
+
+    later = NOW + timedelta(hours=1)
+    assert await store.turn_off(*WHERE, "alice", later)
+    off = await store.schedule(*WHERE)
+    assert off is not None and not off.enabled
+    assert (off.set_by, off.set_at, off.disabled_reason) == ("alice", later, None)
+    assert off.local_time == time(9) and off.tz == "Europe/Berlin"
+    assert not await store.turn_off("console", "nowhere", "alice", later)
+
+
+async def test_a_day_is_claimed_once_even_from_another_process(backend: Backend) -> None:
+    store = backend.store
+    claim = await store.claim(*WHERE, DAY, None, NOW, None)
+    assert claim is not None and claim.attempt == 1
+    assert await backend.quotes.quote_by_id(claim.quote_id) is not None
+    assert await store.claim(*WHERE, DAY, None, NOW, None) is None
+    assert not await store.record_missed(*WHERE, DAY, NOW)
+    async with backend.replica() as other:
+        assert await other.claim(*WHERE, DAY, None, NOW, None) is None
+        assert await other.claim("console", "other", DAY, None, NOW, None) is not None
+    record = (await store.records_since(DAY))[(*WHERE, DAY)]
+    assert (record.status, record.quote_id, record.claimed_at) == (
+        PostStatus.CLAIMED,
+        claim.quote_id,
+        NOW,
+    )
+
+
+async def test_twenty_concurrent_claims_of_a_fresh_day_make_one_winner(backend: Backend) -> None:
+    async with backend.replica() as second, backend.replica() as third:
+        stores = itertools.cycle([backend.store, second, third])
+        claims = await asyncio.gather(
+            *(next(stores).claim(*WHERE, DAY, None, NOW, f"w{i}") for i in range(20))
+        )
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1
+    (record,) = (await backend.store.records_since(DAY)).values()
+    assert (record.quote_id, record.attempts) == (winners[0].quote_id, 1)
+    # Only the winner drew: the next day's draw never repeats its quote.
+    nxt = await backend.store.claim(*WHERE, DAY + timedelta(1), None, NOW, None)
+    assert nxt is not None and nxt.quote_id != winners[0].quote_id
+
+
+async def test_a_missed_day_cannot_be_claimed(backend: Backend) -> None:
+    store = backend.store
+    assert await store.record_missed(*WHERE, DAY, NOW)
+    assert not await store.record_missed(*WHERE, DAY, NOW)
+    assert await store.claim(*WHERE, DAY, None, NOW, None) is None
+    (record,) = (await store.records_since(DAY)).values()
+    assert (record.status, record.quote_id, record.attempts) == (PostStatus.MISSED, None, 0)
+
+
+async def test_a_retrying_day_is_taken_back_by_one_claimant_only(backend: Backend) -> None:
+    store = backend.store
+    claim = await store.claim(*WHERE, DAY, None, NOW, None)
+    assert claim is not None and await store.start_sending(claim)
+    retry_at = NOW + timedelta(minutes=1)
+    await store.record_retry(claim, "rate limited", retry_at, NOW)
+    (record,) = (await store.records_since(DAY)).values()
+    assert (record.status, record.attempts, record.next_attempt_at) == (
+        PostStatus.RETRYING,
+        1,
+        retry_at,
+    )
+
+    again = await store.reclaim(record, None, retry_at, "w2")
+    assert again is not None and (again.quote_id, again.attempt) == (claim.quote_id, 2)
+    assert await store.reclaim(record, None, retry_at, "w3") is None
+    assert not await store.start_sending(claim)  # the first attempt's token is spent
+    assert await store.start_sending(again)
+    await store.record_posted(again, "m1", retry_at)
+    latest = (await store.latest())[WHERE]
+    assert (latest.status, latest.message_id, latest.reason) == (PostStatus.POSTED, "m1", None)
+
+
+async def test_giving_up_fails_a_retrying_day_and_puts_its_quote_back(backend: Backend) -> None:
+    store = backend.store
+    ids = await backend.quotes.quote_ids("farewell")
+    claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
+    assert claim is not None
+    (record,) = (await store.records_since(DAY)).values()
+    assert not await store.give_up(record, "too late", NOW)  # claimed, not retrying
+
+    await store.record_retry(claim, "timeout", NOW + timedelta(minutes=1), NOW)
+    (record,) = (await store.records_since(DAY)).values()
+    assert await store.give_up(record, "gave up after 1 attempts: timeout", NOW)
+    assert not await store.give_up(record, "again", NOW)
+    assert await only_record(store) == (
+        PostStatus.FAILED,
+        1,
+        "gave up after 1 attempts: timeout",
+    )
+    # The quote never went out: the round still holds all of the theme.
+    rest = [await store.claim(*WHERE, d, "farewell", NOW, None) for d in days(len(ids) + 1)[1:]]
+    assert sorted(c.quote_id for c in rest if c) == sorted(ids)
+
+
+async def test_a_failed_post_puts_its_quote_back_and_may_switch_the_schedule_off(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    await store.save_schedule(berlin_nine(theme="farewell"))
+    ids = await backend.quotes.quote_ids("farewell")
+    claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
+    assert claim is not None
+    await store.record_failed(claim, "channel_not_found", NOW, disable=True)
+
+    assert await only_record(store) == (PostStatus.FAILED, 1, "channel_not_found")
+    schedule = await store.schedule(*WHERE)
+    assert schedule is not None and not schedule.enabled
+    assert schedule.disabled_reason == "channel_not_found"
+    rest = [await store.claim(*WHERE, d, "farewell", NOW, None) for d in days(len(ids) + 1)[1:]]
+    assert sorted(c.quote_id for c in rest if c) == sorted(ids)
+
+
+async def test_a_day_that_may_have_posted_ends_unknown_and_keeps_its_quote(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    ids = await backend.quotes.quote_ids("farewell")
+    claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
+    assert claim is not None and await store.start_sending(claim)
+    window = NOW + timedelta(minutes=5)
+    await store.record_retry(claim, "timeout", NOW + timedelta(minutes=1), NOW, resend_until=window)
+    (record,) = (await store.records_since(DAY)).values()
+    assert record.resend_until == window
+    again = await store.reclaim(record, "farewell", NOW + timedelta(minutes=1), None)
+    assert again is not None and again.resend_until == window
+    # A later window never moves the first one.
+    await store.record_retry(again, "timeout", NOW, NOW, resend_until=window + timedelta(hours=1))
+    (record,) = (await store.records_since(DAY)).values()
+    assert record.resend_until == window
+
+    assert await store.give_up(record, "gave up", NOW)
+    assert (await only_record(store))[0] is PostStatus.UNKNOWN
+    # Its quote may be in the channel: the round goes on without it.
+    rest = [await store.claim(*WHERE, d, "farewell", NOW, None) for d in days(len(ids))[1:]]
+    assert sorted(c.quote_id for c in rest if c) == sorted(set(ids) - {claim.quote_id})
+
+
+async def test_record_unknown_ends_the_day_for_good(backend: Backend) -> None:
+    store = backend.store
+    claim = await store.claim(*WHERE, DAY, None, NOW, None)
+    assert claim is not None and await store.start_sending(claim)
+    await store.record_unknown(claim, "no answer from the platform", NOW)
+    record = (await store.latest())[WHERE]
+    assert (record.status, record.next_attempt_at) == (PostStatus.UNKNOWN, None)
+    assert await store.claim(*WHERE, DAY, None, NOW, None) is None
+    assert await store.recover_claims(NOW, lambda _: False) == ([], [])
+
+
+async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    claimed = await store.claim("console", "a", DAY, None, NOW, "gone")
+    sending = await store.claim("console", "b", DAY, None, NOW, "gone")
+    alive = await store.claim("console", "c", DAY, None, NOW, "alive")
+    assert claimed and sending and alive
+    assert await store.start_sending(sending) and await store.start_sending(alive)
+
+    retried, unknown = await store.recover_claims(NOW, lambda worker: worker == "alive")
+    assert [r.channel for r in retried] == ["a"] and [r.channel for r in unknown] == ["b"]
+    records = await store.records_since(DAY)
+    a, b, c = (records[("console", ch, DAY)] for ch in "abc")
+    assert (a.status, a.next_attempt_at, a.reason) == (
+        PostStatus.RETRYING,
+        NOW,
+        "the process stopped before posting",
+    )
+    assert b.status is PostStatus.UNKNOWN and "may or may not" in (b.reason or "")
+    assert c.status is PostStatus.SENDING
+    assert await store.recover_claims(NOW, lambda worker: worker == "alive") == ([], [])
+
+    # The first owner of `a`, alive after all, may not send; whoever reclaims it may.
+    assert not await store.start_sending(claimed)
+    again = await store.reclaim(a, None, NOW, None)
+    assert again is not None and again.quote_id == claimed.quote_id
+    # `b` was only guessed unknown: its owner's real outcome wins.
+    await store.record_posted(sending, "m-b", NOW)
+    assert (await store.latest())[("console", "b")].status is PostStatus.POSTED
+
+
+async def test_the_bag_gives_every_quote_of_a_theme_once_per_round(backend: Backend) -> None:
+    theme_ids = await backend.quotes.quote_ids("dpo-vs-ppo")
+    n = len(theme_ids)
+    drawn = await post_every_day(backend.store, "dpo-vs-ppo", 3 * n)
+    for start in (0, n, 2 * n):
+        assert sorted(drawn[start : start + n]) == sorted(theme_ids)
+    # No quote twice in a row, not even where one round ends and the next begins.
+    assert all(a != b for a, b in itertools.pairwise(drawn))
+
+
+async def test_the_bag_of_every_quote_and_of_a_gone_theme(backend: Backend) -> None:
+    every = await backend.quotes.quote_ids()
+    drawn = await post_every_day(backend.store, None, len(every))
+    assert sorted(drawn) == sorted(every)
+    # A theme no longer in the corpus draws from every quote: a new round, no repeat first.
+    claim = await backend.store.claim(*WHERE, DAY + timedelta(500), "gone-theme", NOW, None)
+    assert claim is not None and claim.quote_id in every and claim.quote_id != drawn[-1]
+
+
+async def test_bags_are_per_channel_and_survive_a_new_process(backend: Backend) -> None:
+    theme_ids = await backend.quotes.quote_ids("careers")
+    half = len(theme_ids) // 2
+    first = await post_every_day(backend.store, "careers", half)
+    elsewhere = await backend.store.claim("console", "other", DAY, "careers", NOW, None)
+    assert elsewhere is not None
+    async with backend.replica() as other:
+        rest = []
+        for day in days(len(theme_ids))[half:]:
+            claim = await other.claim(*WHERE, day, "careers", NOW, None)
+            assert claim is not None
+            rest.append(claim.quote_id)
+    assert sorted(first + rest) == sorted(theme_ids)
+
+
+async def test_latest_and_records_since(backend: Backend) -> None:
+    store = backend.store
+    await post_every_day(store, None, 3)
+    assert await store.record_missed("console", "other", DAY + timedelta(1), NOW)
+    assert await store.record_missed("console", "other", DAY - timedelta(5), NOW)
+
+    since = await store.records_since(DAY + timedelta(1))
+    assert sorted(since) == [
+        ("console", "general", DAY + timedelta(1)),
+        ("console", "general", DAY + timedelta(2)),
+        ("console", "other", DAY + timedelta(1)),
+    ]
+    assert all(key == record.key for key, record in since.items())
+    latest = await store.latest()
+    assert sorted(latest) == [WHERE, ("console", "other")]
+    general = latest[WHERE]
+    assert (general.local_date, general.status, general.message_id) == (
+        DAY + timedelta(2),
+        PostStatus.POSTED,
+        f"m-{DAY + timedelta(2)}",
+    )
+    assert latest[("console", "other")].status is PostStatus.MISSED
+
+
+async def test_the_last_quotes_of_a_round_are_found_exactly(backend: Backend) -> None:
+    """Near a round's end random guesses mostly hit drawn quotes: the exact pick takes over."""
+    ids = await backend.quotes.quote_ids()
+    drawn = await post_every_day(backend.store, None, len(ids) - 1)
+    (left,) = set(ids) - set(drawn)
+    last = await backend.store.claim(*WHERE, DAY + timedelta(len(ids)), None, NOW, None)
+    assert last is not None and last.quote_id == left
