@@ -116,6 +116,7 @@ async def test_a_platform_that_cannot_log_in_says_so(
     await platform.close()
 
 
+@pytest.mark.slow
 async def test_serve_connects_discord_when_the_token_is_set_and_stops_cleanly(
     fake_discord, token_settings
 ) -> None:

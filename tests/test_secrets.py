@@ -245,6 +245,7 @@ async def set_due_schedules(settings: Settings, schedules: list[tuple[str, str]]
     return now
 
 
+@pytest.mark.slow
 async def test_lambert_processes_at_debug_never_print_a_token(canary_settings: Settings) -> None:
     db = canary_settings.db_path
     discord, slack = RemoteDiscord(), RemoteSlack()

@@ -72,6 +72,7 @@ async def until(predicate: Callable[[], object], what: str, task: asyncio.Task[i
             await asyncio.sleep(0.005)
 
 
+@pytest.mark.slow
 async def test_serve_answers_and_posts_on_discord_and_slack_then_stops(
     discord_fake: RemoteDiscord, slack_fake: RemoteSlack, db_path: Path
 ) -> None:
@@ -107,6 +108,7 @@ async def test_serve_answers_and_posts_on_discord_and_slack_then_stops(
     assert slack_fake.socket_count == 0  # disconnected on stop
 
 
+@pytest.mark.slow
 async def test_a_post_that_hangs_delays_the_stop_only_by_the_grace_period(
     discord_fake: RemoteDiscord,
     db_path: Path,
