@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_DB = Path("lambert.db")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -57,6 +58,9 @@ class Settings:
     slack_admins: frozenset[str] = frozenset()
     catchup_hours: float = 6.0
     corpus_max_mb: float = 50.0  # a bigger corpus file is refused before it is read
+    # postgresql://user:password@host:port/db puts the daily state there (replicas share it);
+    # empty: it stays in the SQLite file. A Secret: the URL holds a password.
+    database_url: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -67,7 +71,12 @@ class Settings:
             self.slack_app_token,
             self.slack_signing_secret,
         )
-        return tuple(t.reveal() for t in tokens if t)
+        found = [t.reveal() for t in tokens if t]
+        if self.database_url:
+            url = self.database_url.reveal()
+            password = urlsplit(url).password or ""
+            found += [s for s in (url, password, unquote(password)) if s]
+        return tuple(found)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
@@ -108,11 +117,26 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _database_url(raw: str) -> Secret:
+    try:
+        scheme = urlsplit(raw).scheme
+    except ValueError:  # e.g. an unbalanced [ in the host
+        scheme = ""
+    if raw and scheme not in ("postgresql", "postgres"):
+        # Never echoed: the value may hold a password.
+        raise ConfigError(
+            "LAMBERT_DATABASE_URL (or --database-url) is not a PostgreSQL URL; use "
+            "postgresql://user:password@host:5432/database, or leave it empty for SQLite"
+        )
+    return Secret(raw)
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
     db_path: str | Path | None = None,
     corpus_path: str | Path | None = None,
+    database_url: str | None = None,
 ) -> Settings:
     """Settings from `env` (default: os.environ); explicit arguments take precedence."""
     env = os.environ if env is None else env
@@ -134,4 +158,5 @@ def load_settings(
         slack_admins=frozenset(admins),
         catchup_hours=_number(env, "LAMBERT_CATCHUP_HOURS", 6.0, 0, 24),
         corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),
+        database_url=_database_url((database_url or env.get("LAMBERT_DATABASE_URL", "")).strip()),
     )

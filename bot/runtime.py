@@ -14,10 +14,13 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiosqlite
+
 from bot.config import Settings
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
 from bot.daily.sqlite_store import SqliteDailyStore
+from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
@@ -98,9 +101,24 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            yield Core(
-                await QuoteService.create(store), DailyService(SqliteDailyStore(conn), clock)
-            )
+            async with _daily_store(settings, conn, store) as daily:
+                yield Core(await QuoteService.create(store), DailyService(daily, clock))
+
+
+@asynccontextmanager
+async def _daily_store(
+    settings: Settings, conn: aiosqlite.Connection, quotes: QuoteStore
+) -> AsyncIterator[DailyStore]:
+    """The daily state: in PostgreSQL when a database URL is set, else in the SQLite file."""
+    if not settings.database_url:
+        yield SqliteDailyStore(conn)
+        return
+    # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
+    from bot.daily.postgres_store import PostgresDailyStore
+    from bot.storage.postgres import open_pool
+
+    async with open_pool(settings.database_url.reveal()) as pool:
+        yield PostgresDailyStore(pool, quotes)
 
 
 async def _load(

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # .env of the working directory (not of the installed package); the real environment wins.
     load_dotenv(Path.cwd() / ".env", override=False)
     try:
-        settings = load_settings(db_path=args.db, corpus_path=args.corpus)
+        settings = load_settings(
+            db_path=args.db, corpus_path=args.corpus, database_url=args.database_url
+        )
     except ConfigError as exc:
         sys.stderr.write(f"lambert: configuration error: {exc}\n")
         return 2

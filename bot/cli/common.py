@@ -1,4 +1,4 @@
-"""What every subcommand shares: the --db/--corpus options, the handler type, JSON output."""
+"""What every subcommand shares: the storage and corpus options, the handler type, JSON output."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, suppress_default: bool) -> None:
-    """--db and --corpus, accepted before or after the subcommand name.
+    """--db, --corpus and --database-url, accepted before or after the subcommand name.
 
     A subcommand's copy must not reset a value given before it, hence SUPPRESS there.
     """
@@ -27,6 +27,14 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress_default: boo
         metavar="PATH",
         default=default,
         help="corpus file (default: $LAMBERT_CORPUS or the bundled corpus)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default,
+        help="postgresql://user:password@host:port/db for the daily state, shared by replicas "
+        "(default: $LAMBERT_DATABASE_URL; unset: the SQLite database). Prefer the variable: "
+        "other users of this machine can read a command line",
     )
 
 

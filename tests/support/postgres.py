@@ -139,6 +139,12 @@ class Cluster:
         run_in_thread(create())
 
 
+@pytest.fixture(autouse=True)
+def no_outside_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's exported LAMBERT_DATABASE_URL never points a test at a real database."""
+    monkeypatch.delenv("LAMBERT_DATABASE_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """A running server with a migrated template database, for the whole session."""

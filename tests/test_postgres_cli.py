@@ -1,0 +1,134 @@
+"""`lambert` with a database URL: the daily state in PostgreSQL, the quotes in the SQLite file,
+and the URL's password in no output."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_settings
+from tests.support.paths import CORPUS
+from tests.support.postgres import run_in_thread
+
+PASSWORD = "CANARY-pg-password-do-not-print"  # the test server trusts loopback: any will do
+SET = ["daily", "set", "--platform", "console", "--channel", "general"]
+BERLIN_NINE = ["--time", "09:00", "--tz", "Europe/Berlin", "--theme", "dpo-vs-ppo"]
+
+
+def with_password(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own refusals
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(url: str, sql: str) -> list[Any]:
+    async def fetch() -> list[Any]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+    return run_in_thread(fetch())
+
+
+def test_daily_set_and_list_keep_the_schedule_in_postgresql_only(
+    capsys: pytest.CaptureFixture[str], postgres_url: str, db_path: Path
+) -> None:
+    where = ["--db", str(db_path), "--corpus", str(CORPUS), "--database-url", postgres_url]
+    code, out, err = run(capsys, *SET, *BERLIN_NINE, *where)
+    assert code == 0, err
+    assert "console/general" in out
+
+    code, out, err = run(capsys, "daily", "list", "--json", *where)
+    assert code == 0, err
+    (row,) = json.loads(out)["schedules"]
+    assert (row["platform"], row["channel"], row["time"], row["tz"], row["theme"]) == (
+        "console",
+        "general",
+        "09:00",
+        "Europe/Berlin",
+        "dpo-vs-ppo",
+    )
+    assert rows(postgres_url, "SELECT platform, channel, theme FROM daily_schedules") == [
+        ("console", "general", "dpo-vs-ppo")
+    ]
+    # The SQLite file has the corpus, and nothing of the daily state.
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM quotes").fetchone()[0] > 0
+        for table in ("daily_schedules", "daily_posts", "daily_bag"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+
+    # Without the URL, the SQLite file's (empty) daily state is what a command sees.
+    code, out, err = run(capsys, "daily", "list", "--json", "--db", str(db_path))
+    assert code == 0, err
+    assert json.loads(out)["schedules"] == []
+
+
+def test_a_tick_posts_from_postgresql_once(
+    capsys: pytest.CaptureFixture[str],
+    postgres_url: str,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The variable works as the option does; a second tick (another replica) posts nothing."""
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("LAMBERT_DB", str(db_path))
+    assert run(capsys, *SET, *BERLIN_NINE)[0] == 0
+    tick = ["daily", "tick", "--at", "2025-03-10T08:00:00Z", "--json"]
+    code, out, err = run(capsys, *tick)
+    assert code == 0, err
+    (posted,) = json.loads(out)["posted"]
+    assert (posted["channel"], posted["local_date"]) == ("general", "2025-03-10")
+    code, out, err = run(capsys, *tick)
+    assert code == 0 and json.loads(out)["posted"] == []
+    assert rows(postgres_url, "SELECT status, quote_id FROM daily_posts") == [
+        ("posted", posted["quote_id"])
+    ]
+
+
+def test_the_password_appears_in_no_output(
+    capsys: pytest.CaptureFixture[str],
+    postgres_url: str,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    url = with_password(postgres_url)
+    where = ["--db", str(db_path), "--database-url", url]
+    code, out, err = run(capsys, *SET, *BERLIN_NINE, *where)
+    assert code == 0, err
+    assert PASSWORD not in out + err
+
+    # Nothing listens on the port of a stopped server: the error names the database, redacted.
+    parts = urlsplit(url)
+    gone = parts._replace(netloc=f"postgres:{PASSWORD}@127.0.0.1:1").geturl()
+    code, out, err = run(capsys, "daily", "list", "--db", str(db_path), "--database-url", gone)
+    assert code == 1
+    assert "postgresql://postgres:***@127.0.0.1:1/" in err and "cannot connect" in err
+    assert PASSWORD not in out + err
+
+
+def test_a_url_that_is_not_postgresql_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"LAMBERT_DATABASE_URL": f"mysql://root:{PASSWORD}@db/lambert"})
+    assert PASSWORD not in str(refused.value) and "postgresql://" in str(refused.value)
+    settings = load_settings({}, database_url=f"postgresql://u:{PASSWORD}@db/lambert")
+    assert PASSWORD in settings.secrets  # redacted from every log line
+    assert PASSWORD not in repr(settings)
+    assert not load_settings({}).database_url
