@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-DEFAULT_DB = Path("lambert.db")
+import platformdirs
+
+LEGACY_DB = Path("lambert.db")  # where lambert 0.1 kept its database: the working folder
+
+
+def default_db_path() -> Path:
+    """The user's data folder, where the OS expects it (~/.local/share/lambert on Linux)."""
+    return platformdirs.user_data_path("lambert", appauthor=False) / "lambert.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -44,7 +51,8 @@ def default_corpus_path() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = DEFAULT_DB
+    db_path: Path = field(default_factory=default_db_path)
+    db_note: str = ""  # one line for the operator about where the database was found
     corpus_path: Path = field(default_factory=default_corpus_path)
     log_level: str | None = None  # None: the command picks (INFO to serve, WARNING otherwise)
     discord_token: Secret = field(default_factory=lambda: Secret(""))
@@ -145,8 +153,10 @@ def load_settings(
         raise ConfigError(f"LOG_LEVEL={level!r} is not a level; use one of {', '.join(LOG_LEVELS)}")
     corpus = corpus_path or env.get("LAMBERT_CORPUS", "").strip()
     admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}
+    chosen, note = _db_path(db_path or env.get("LAMBERT_DB", "").strip())
     return Settings(
-        db_path=Path(db_path or env.get("LAMBERT_DB", "").strip() or DEFAULT_DB),
+        db_path=chosen,
+        db_note=note,
         corpus_path=Path(corpus) if corpus else default_corpus_path(),
         log_level=level,
         discord_token=Secret(env.get("DISCORD_TOKEN", "").strip()),
@@ -160,3 +170,18 @@ def load_settings(
         corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),
         database_url=_database_url((database_url or env.get("LAMBERT_DATABASE_URL", "")).strip()),
     )
+
+
+def _db_path(explicit: str | Path) -> tuple[Path, str]:
+    """An explicit path as given; else a database an older version left in the working folder
+    (kept, with a note on moving it); else the user's data folder."""
+    if explicit:
+        return Path(explicit), ""
+    if LEGACY_DB.is_file():
+        home = default_db_path()
+        return LEGACY_DB, (
+            f"using {LEGACY_DB} in this folder (left by an older lambert); to keep it where "
+            f"lambert now looks, stop lambert and run: mkdir -p {home.parent} && "
+            f"mv {LEGACY_DB}* {home.parent}/"
+        )
+    return default_db_path(), ""

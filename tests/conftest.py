@@ -43,9 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No developer's .env or exported token leaks into a test; cwd is a fresh folder."""
+    """No developer's .env or exported token leaks into a test; cwd is a fresh folder, and so is
+    the user's data folder (the default database's home), for this process and its children."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     monkeypatch.chdir(tmp_path)
     yield
 

@@ -57,7 +57,7 @@ async def test_a_new_admin_only_row_is_refused_to_a_member_on_the_console(
     core: Core, secret_verb: Verb
 ) -> None:
     member, admin = RequestContext(admin=False), RequestContext(admin=True)
-    for ctx, says in ((member, "Only admins can use `/lambert secret`."), (admin, SECRET)):
+    for ctx, says in ((member, "Only admins can use /lambert secret."), (admin, SECRET)):
         out = io.StringIO()
         await run_console(core, io.StringIO("secret\n"), out, ctx=ctx, interactive=False)
         assert says in out.getvalue()

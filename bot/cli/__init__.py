@@ -14,7 +14,7 @@ from dotenv import load_dotenv
 from bot import __version__
 from bot.cli import daily, discord_tools, ops, quotes, run
 from bot.cli.common import Handler, add_common_options
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, default_db_path, load_settings
 from bot.logs import setup_logging
 from bot.quotes.corpus import CorpusError
 from bot.storage.connection import DatabaseError, explain
@@ -35,7 +35,10 @@ examples:
   lambert search "objective mismatch" --json
   lambert themes
 
-configuration: environment variables or a .env file; see config.example.env."""
+configuration: environment variables or a .env file; see config.example.env.
+database: {database}
+  (LAMBERT_DB or --db to choose another; a lambert.db left in the working folder by an older
+  version is used first, with a note on moving it)"""
 
 # Each module adds its subcommands; the order here is the order `--help` lists them.
 COMMAND_MODULES = [run, quotes, daily, ops, discord_tools]
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lambert",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=EPILOG.format(database=default_db_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lambert {__version__}")
@@ -83,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the terminal for their own output unless LOG_LEVEL asks for more.
     default_level = "INFO" if run.serves(handler, settings) else "WARNING"
     setup_logging(settings.log_level or default_level, settings.secrets)
+    if settings.db_note:
+        sys.stderr.write(f"lambert: note: {settings.db_note}\n")
     try:
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
