@@ -590,6 +590,26 @@ class FakeDiscord:
                 return failure
         return None
 
+    # ---- connection faults (start-up and reconnects) -----------------------------------------
+
+    def refuse_gateway(self, status: int | None = 503) -> None:
+        """Answer the gateway's websocket handshake with HTTP `status`, as Discord's edge does in
+        an outage, until called with None. Login (REST) still works: use fail("GET",
+        "/users/@me", 401, ...) for a rejected token."""
+        self._refused_gateway = status
+
+    async def drop_gateway(self, code: int = 1000) -> None:
+        """Close every open gateway websocket with `code`. discord.py resumes after most codes,
+        but not after 1000 (a clean close) or 4004 (authentication failed)."""
+        for ws in list(self._sockets):
+            await ws.close(code=code)
+
+    def _gateway_refusal(self) -> web.Response | None:
+        status: int | None = getattr(self, "_refused_gateway", None)
+        if status is None:
+            return None
+        return web.Response(status=status, text=f"{status}: gateway unavailable")
+
     # ---- REST ------------------------------------------------------------------------------
 
     @web.middleware
@@ -867,7 +887,9 @@ class FakeDiscord:
 
     # ---- gateway ---------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._gateway_refusal()) is not None:
+            return refused
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)

@@ -199,6 +199,25 @@ class FakeSlack:
             self._site = web.TCPSite(self._runner, "127.0.0.1", port)
             await self._site.start()
 
+    # -- connection faults (Socket Mode start-up and reconnects) ----------------------------------
+
+    def fail_connections_open(self, status: int | None = 503) -> None:
+        """Answer apps.connections.open with HTTP `status` (an outage at Slack's end), until
+        called with None. A rejected app token: put it in `rejected_tokens` (RemoteSlack) or
+        use a token that does not start with xapp- (not_allowed_token_type)."""
+        self._connections_open_status = status
+
+    async def drop_sockets(self) -> None:
+        """Close every open Socket Mode websocket (slack_sdk then asks for a new URL)."""
+        for ws in list(self._sockets):
+            await ws.close()
+
+    def _connections_open_outage(self, method: str) -> web.Response | None:
+        status: int | None = getattr(self, "_connections_open_status", None)
+        if method != "apps.connections.open" or status is None:
+            return None
+        return web.json_response({"ok": False, "error": "service_unavailable"}, status=status)
+
     # -- awaiting what the bot did -----------------------------------------------------------------
 
     def calls(self, method: str) -> list[ApiCall]:
@@ -250,6 +269,8 @@ class FakeSlack:
                 args.update({k: str(v) for k, v in (await request.post()).items()})
         token = _bearer(request.headers.get("Authorization"))
         status, headers = 200, {}
+        if (outage := self._connections_open_outage(method)) is not None:
+            return outage
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1

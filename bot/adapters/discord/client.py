@@ -99,6 +99,12 @@ class DiscordPlatform:
         token = token_of(self.settings)
         if self.client.is_closed():  # a previous attempt's client: re-open it
             self.client.clear()
+            # close() unset the loop, which login() sets again only on a client's first login
+            self.client.loop = asyncio.get_running_loop()
+            http = self.client.http
+            if http.connector is not discord.utils.MISSING and http.connector.closed:
+                # closed with the old session; discord.py would reuse it ("Session is closed")
+                http.connector = discord.utils.MISSING
         try:
             await self.client.login(token)
         except discord.LoginFailure:
