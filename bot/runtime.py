@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
@@ -21,6 +21,8 @@ from bot.daily.clock import Clock
 from bot.daily.service import DailyService
 from bot.daily.sqlite_store import SqliteDailyStore
 from bot.daily.store import DailyStore
+from bot.previews.sqlite_store import SqlitePreviewStore
+from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
@@ -67,6 +69,9 @@ class Core:
 
     quotes: QuoteService
     daily: DailyService
+    # Which quote previews were posted (Post clicked twice posts once). open_core keeps them
+    # in the database; a Core built by hand (tests) keeps them in memory.
+    previews: PreviewStore = field(default_factory=MemoryPreviewStore)
 
 
 @asynccontextmanager
@@ -102,7 +107,11 @@ async def open_core(
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
             async with _daily_store(settings, conn, store) as daily:
-                yield Core(await QuoteService.create(store), DailyService(daily, clock))
+                yield Core(
+                    await QuoteService.create(store),
+                    DailyService(daily, clock),
+                    SqlitePreviewStore(conn),
+                )
 
 
 @asynccontextmanager
