@@ -25,7 +25,7 @@ LAYERS = [
     {"storage"},
     {"quotes"},
     {"ports"},
-    {"daily"},
+    {"daily", "previews"},
     {"runtime"},
     {"chat"},
     {"serving"},

@@ -109,6 +109,22 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",
         ),
     ),
+    (
+        5,
+        (
+            # One row per quote preview whose Post was clicked, inserted before posting: its
+            # key makes a preview post once, however often Post is clicked or replayed.
+            """CREATE TABLE preview_posts (
+                preview_id TEXT PRIMARY KEY,
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                claimed_at TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('posting', 'posted')),
+                message_id TEXT
+            )""",
+            "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

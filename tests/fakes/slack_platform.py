@@ -420,6 +420,9 @@ def slash_command_form(text: str, **fields: str) -> str:
     return urlencode(slash_command_payload(text, **fields))
 
 
+_CLICKED_TS = itertools.count(1)
+
+
 def block_actions_payload(
     action_id: str,
     value: str,
@@ -430,8 +433,10 @@ def block_actions_payload(
     message: dict[str, Any] | None = None,
     block_id: str = "lambert_actions",
 ) -> dict[str, Any]:
-    """A button click (`block_actions`) on a message the app posted."""
-    message = message or {"type": "message", "ts": "1700000000.000001", "text": "", "blocks": []}
+    """A button click (`block_actions`) on a message the app posted: `message`, or else a
+    message of its own (each click without one is on a different preview)."""
+    ts = f"{1_600_000_000 + next(_CLICKED_TS)}.000001"
+    message = message or {"type": "message", "ts": ts, "text": "", "blocks": []}
     return {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},

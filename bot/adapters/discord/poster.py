@@ -48,7 +48,8 @@ def make_client(**options: Any) -> discord.Client:
     )
 
 
-def _base36(n: int, width: int) -> str:
+def base36(n: int, width: int) -> str:
+    """`n` (not negative) in base 36, zero-padded to `width` digits."""
     digits = ""
     while n:
         n, digit = divmod(n, 36)
@@ -60,7 +61,7 @@ def daily_nonce(channel_id: int, day: date) -> str:
     """The Create Message nonce of a channel's post for a local date: 18 characters (Discord
     allows 25), the snowflake in 13 base-36 digits (2**64 < 36**13) then the date's ordinal
     in 5, fixed width, so two different (channel, day) never share one."""
-    return _base36(channel_id, 13) + _base36(day.toordinal(), 5)
+    return base36(channel_id, 13) + base36(day.toordinal(), 5)
 
 
 def token_of(settings: Settings) -> str:

@@ -7,12 +7,14 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import discord
 
 from bot.adapters.discord.embeds import ERROR_TEXT, Message, reply_message, shared_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
+from bot.adapters.discord.poster import base36
 from bot.chat import grammar as commands
 from bot.chat.context import RequestContext
 from bot.chat.replies import QuoteReply, Reply
@@ -28,6 +30,7 @@ PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown di
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
 POSTED = "Posted to the channel."
+ALREADY_POSTED = "Already posted."
 CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
 
@@ -162,14 +165,25 @@ class Preview(discord.ui.View):
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
         async with self.responder.guard(interaction, "Post"):
-            # Greyed out while posting, so a second click cannot post twice.
+            # The preview is claimed first: a second click, even one that arrives before the
+            # buttons are greyed out, finds it taken and posts nothing.
+            previews = self.responder.core.previews
+            preview_id = f"discord:{self.origin.id}"
+            channel = str(interaction.channel_id or "")
+            if not await previews.claim(preview_id, "discord", channel, datetime.now(UTC)):
+                await interaction.response.send_message(ALREADY_POSTED, ephemeral=True)
+                return
             self.arm(False)
             await interaction.response.edit_message(view=self)
+            message_id = None
             try:
                 quote = await self.responder.core.quotes.quote(self.quote_id)
                 if quote is not None:
                     name = interaction.user.display_name
-                    await publish(interaction, shared_message(quote, name))
+                    # Keyed by the preview: a click again after a lost answer returns the
+                    # message Discord already has (enforce_nonce) instead of a second one.
+                    nonce = "p" + base36(self.origin.id, 13)
+                    message_id = await publish(interaction, shared_message(quote, name), nonce)
                     log.info(
                         "discord: shared quote=%s channel=%s user=%s",
                         quote.id,
@@ -177,9 +191,14 @@ class Preview(discord.ui.View):
                         interaction.user.id,
                     )
             except Exception:
+                await previews.release(preview_id)  # the member may try again
                 self.arm(True)
                 await interaction.edit_original_response(view=self)
                 raise
+            if quote is None:
+                await previews.release(preview_id)
+            else:
+                await previews.record_posted(preview_id, message_id)
             self.stop()
             note = POSTED if quote is not None else GONE
             await interaction.edit_original_response(content=note, embeds=[], view=None)
@@ -239,8 +258,9 @@ async def replace(
         )
 
 
-async def publish(interaction: discord.Interaction, message: Message) -> None:
+async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str:
     """Post in the interaction's channel; where the bot may not post, through the interaction.
+    Returns the message's id.
 
     A followup goes through the interaction's webhook, which needs no channel permission, so
     Post still works in channels the bot was not given Send Messages in.
@@ -251,8 +271,11 @@ async def publish(interaction: discord.Interaction, message: Message) -> None:
             channel_id, guild_id=interaction.guild_id
         )
         try:
-            await channel.send(message.content, embeds=message.embeds)
-            return
+            sent = await channel.send(message.content, embeds=message.embeds, nonce=nonce)
+            return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
-    await interaction.followup.send(message.content or discord.utils.MISSING, embeds=message.embeds)
+    followup = await interaction.followup.send(
+        message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
+    )
+    return str(followup.id)

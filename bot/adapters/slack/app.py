@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -23,12 +24,13 @@ from bot.adapters.slack.blocks import (
     shared_message,
 )
 from bot.adapters.slack.http import RequestGuard, listen
-from bot.adapters.slack.poster import SlackPoster, check_token, web_client
+from bot.adapters.slack.poster import SlackPoster, check_token, post_error, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
+from bot.ports import AmbiguousPostError
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
 from bot.serving.oneline import quiet
@@ -44,6 +46,7 @@ SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
+ALREADY_POSTED = "Already posted."
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
@@ -55,6 +58,14 @@ def _action_value(body: dict[str, Any]) -> str:
 
 def _channel_id(body: dict[str, Any]) -> str:
     return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+
+
+def _preview_id(body: dict[str, Any]) -> str:
+    """The clicked preview: the same for every click on it and for Slack's replays of one."""
+    container = body.get("container") or {}
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    user = (body.get("user") or {}).get("id") or ""
+    return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
 
 
 def _user_name(user: dict[str, Any]) -> str:
@@ -137,15 +148,28 @@ class SlackHandlers:
                 text="That quote is no longer in the corpus. Try /lambert again.",
             )
             return
+        # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
+        preview, channel = _preview_id(body), _channel_id(body)
+        if not await self.core.previews.claim(preview, "slack", channel, datetime.now(UTC)):
+            await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
+            return
         message = shared_message(quote, _user_name(body.get("user") or {}))
         try:
-            await client.chat_postMessage(
-                channel=_channel_id(body), unfurl_links=False, unfurl_media=False, **message
-            )
+            try:
+                sent = await client.chat_postMessage(
+                    channel=channel, unfurl_links=False, unfurl_media=False, **message
+                )
+                message_id: str | None = str(sent.get("ts") or "") or None
+            except SlackApiError as exc:
+                if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
+                    raise
+                await respond(response_type="in_channel", replace_original=False, **message)
+                message_id = None
         except SlackApiError as exc:
-            if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
-                raise
-            await respond(response_type="in_channel", replace_original=False, **message)
+            if not isinstance(post_error(exc.response), AmbiguousPostError):
+                await self.core.previews.release(preview)  # Slack posted nothing: may retry
+            raise
+        await self.core.previews.record_posted(preview, message_id)
         log.info(
             "slack: shared quote=%s channel=%s user=%s",
             quote.id,

@@ -1,0 +1,172 @@
+"""One post per preview: Post clicked twice, or a click Slack replays, posts once.
+
+The real discord.py client and the real slack-bolt app (HTTP mode) answer clicks from the
+loopback fakes; the preview is claimed in the database before anything is posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.poster import make_client
+from bot.adapters.discord.views import ALREADY_POSTED, POSTED
+from bot.adapters.slack.app import SlackPlatform
+from bot.adapters.slack.blocks import POST, error_message
+from bot.config import Secret, Settings
+from bot.previews.sqlite_store import KEEP
+from bot.quotes.service import QuoteService
+from bot.runtime import Core
+from tests.fakes.discord_platform import Callback, FakeDiscord
+from tests.fakes.slack_platform import (
+    CHANNEL_ID,
+    SIGNING_SECRET,
+    FakeSlack,
+    block_actions_payload,
+    interactive_form,
+    signed_headers,
+)
+from tests.support.slack import events_url, post_signed, running_platform, slack_settings, slash
+
+SLACK_ERROR = error_message()["text"]
+
+# -- Discord ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def discord_platform(settings: Settings, core: Core) -> DiscordPlatform:
+    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
+    return DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
+
+
+@pytest.fixture
+async def fake(discord_platform: DiscordPlatform, run_client: Any) -> AsyncIterator[FakeDiscord]:
+    async with run_client(discord_platform.client) as fake:
+        yield fake
+
+
+def post_button(preview: Callback) -> str:
+    buttons = [b for row in preview.components for b in row["components"]]
+    return next(b["custom_id"] for b in buttons if b["label"] == "Post to channel")
+
+
+async def test_discord_post_clicked_twice_posts_once(fake: FakeDiscord, service) -> None:
+    await fake.send_interaction(fake.slash_command("lambert", {"query": "careers"}))
+    preview = await fake.next_callback()
+    post = post_button(preview)
+
+    # The second click arrives while the first is being handled, before the buttons grey out.
+    await fake.send_interaction(fake.component_click(post, preview))
+    await fake.send_interaction(fake.component_click(post, preview), settle_first=False)
+    await fake.settle()
+
+    assert len(fake.channel_messages) == 1
+    answers = sorted(((c.type, c.ephemeral, c.content) for c in fake.callbacks[1:]), key=str)
+    assert answers == sorted([(7, False, None), (4, True, ALREADY_POSTED)], key=str)
+    notes = [m.content for m in fake.webhook_messages if m.kind == "edit"]
+    assert notes == [POSTED]
+    posts = [r for r in fake.requests if r.path.endswith("/messages") and r.method == "POST"]
+    assert len(posts) == 1 and posts[0].json["enforce_nonce"] is True
+    assert len(posts[0].json["nonce"]) <= 25
+
+
+# -- Slack -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slack_platform(
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
+) -> AsyncIterator[SlackPlatform]:
+    async with running_platform(fake_slack, core, slack_settings(settings)) as started:
+        yield started
+
+
+def slack_click(fake_slack: FakeSlack, preview: dict[str, Any], message_ts: str) -> dict[str, Any]:
+    """A click on Post of the ephemeral preview Slack shows as message `message_ts`."""
+    button = next(
+        e
+        for block in preview["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["action_id"] == POST
+    )
+    message = {"type": "message", "ts": message_ts, "text": "", "blocks": preview["blocks"]}
+    return block_actions_payload(
+        POST, button["value"], response_url=fake_slack.response_url(), message=message
+    )
+
+
+def posted(fake_slack: FakeSlack) -> list[str]:
+    return [c.args["channel"] for c in fake_slack.calls("chat.postMessage") if c.response["ok"]]
+
+
+async def test_slack_replaying_one_signed_click_posts_once(
+    fake_slack: FakeSlack, slack_platform: SlackPlatform
+) -> None:
+    preview = (await slash(fake_slack, slack_platform, "careers")).body
+    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000200"))
+    headers = signed_headers(SIGNING_SECRET, body)  # the very same request, twice
+
+    assert await post_signed(events_url(slack_platform), body, headers) == 200
+    first = await fake_slack.next_response()
+    assert await post_signed(events_url(slack_platform), body, headers) == 200
+    second = await fake_slack.next_response()
+
+    assert posted(fake_slack) == [CHANNEL_ID]
+    assert first.body["delete_original"] is True
+    assert second.body["text"] == "Already posted."
+    assert second.body["response_type"] == "ephemeral"
+
+
+async def test_slack_post_clicked_twice_posts_once_and_another_preview_still_posts(
+    fake_slack: FakeSlack, slack_platform: SlackPlatform
+) -> None:
+    preview = (await slash(fake_slack, slack_platform, "careers")).body
+    for _ in range(2):  # two clicks: each its own action_ts and trigger_id, one preview
+        body = interactive_form(slack_click(fake_slack, preview, "1700000100.000300"))
+        assert await post_signed(events_url(slack_platform), body) == 200
+        await fake_slack.next_response()
+    assert posted(fake_slack) == [CHANNEL_ID]
+
+    other = (await slash(fake_slack, slack_platform, "careers")).body
+    body = interactive_form(slack_click(fake_slack, other, "1700000100.000400"))
+    assert await post_signed(events_url(slack_platform), body) == 200
+    await fake_slack.next_response()
+    assert posted(fake_slack) == [CHANNEL_ID, CHANNEL_ID]
+
+
+async def test_a_post_slack_refused_can_be_clicked_again(
+    fake_slack: FakeSlack, slack_platform: SlackPlatform
+) -> None:
+    preview = (await slash(fake_slack, slack_platform, "careers")).body
+    fake_slack.rate_limit("chat.postMessage", times=1, retry_after=60)  # too long to wait here
+    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000500"))
+    assert await post_signed(events_url(slack_platform), body) == 200
+    assert (await fake_slack.next_response()).body["text"] == SLACK_ERROR
+    assert posted(fake_slack) == []
+
+    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000500"))
+    assert await post_signed(events_url(slack_platform), body) == 200
+    await fake_slack.next_response()
+    assert posted(fake_slack) == [CHANNEL_ID]
+
+
+# -- the store -------------------------------------------------------------------------------------
+
+
+async def test_a_claim_is_taken_once_released_on_failure_and_forgotten_after_a_week(
+    core: Core,
+) -> None:
+    previews, now = core.previews, datetime(2025, 6, 2, 9, tzinfo=UTC)
+    assert await previews.claim("slack:T:C:U:1.2", "slack", "C", now)
+    assert not await previews.claim("slack:T:C:U:1.2", "slack", "C", now)
+    await previews.release("slack:T:C:U:1.2")
+    assert await previews.claim("slack:T:C:U:1.2", "slack", "C", now)
+    await previews.record_posted("slack:T:C:U:1.2", "1.3")
+    await previews.release("slack:T:C:U:1.2")  # posted: never released
+    assert not await previews.claim("slack:T:C:U:1.2", "slack", "C", now + KEEP)
+    assert await previews.claim("slack:T:C:U:1.2", "slack", "C", now + KEEP + timedelta(1))
