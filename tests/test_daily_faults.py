@@ -258,3 +258,40 @@ async def test_an_unknown_day_is_shown_with_its_reason(
         f"unknown for 2025-06-02 (quote {status.last.quote_id}): no answer from Slack "
         "(ServerDisconnectedError): it may have posted; not posted again"
     )
+
+
+async def test_a_refusal_after_an_unanswered_send_is_unknown_not_failed(
+    core: Core, service: QuoteService, discord_rig: Rig, fake_discord: FakeDiscord
+) -> None:
+    await turn_on(core, discord_rig)
+    discord_rig.lose_answers("drop", 1)
+    await tick(core, discord_rig, TICKS[0])
+    fake_discord.fail_channel(fake_discord.channel_id, 403, times=1)  # the bot lost access
+
+    record = await run_day(core, discord_rig, TICKS[1:])
+
+    assert record.status is PostStatus.UNKNOWN  # the first send may be in the channel
+    assert len(discord_rig.stored()) == 1
+    schedule = await core.daily.store.schedule("discord", discord_rig.channel)
+    assert schedule is not None and not schedule.enabled
+
+
+@pytest.mark.parametrize(
+    ("channel", "day"),
+    [
+        (1, date(1, 1, 1)),
+        (1_200_000_000_000_000_010, DAY),
+        (2**64 - 1, date(9999, 12, 31)),
+    ],
+)
+def test_the_daily_nonce_fits_discords_25_characters(channel: int, day: date) -> None:
+    nonce = daily_nonce(channel, day)
+    assert len(nonce) == 18 and nonce.isalnum()
+    assert int(nonce[:13], 36) == channel and date.fromordinal(int(nonce[13:], 36)) == day
+
+
+def test_the_daily_nonce_differs_for_every_other_channel_or_day() -> None:
+    channels = [1, 36, 1_200_000_000_000_000_010, 1_200_000_000_000_000_011, 2**64 - 1]
+    days = [DAY, DAY + timedelta(1), date(9999, 12, 31)]
+    nonces = {daily_nonce(c, d) for c in channels for d in days}
+    assert len(nonces) == len(channels) * len(days)
