@@ -45,7 +45,7 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
 
     tomli's compiled parser holds the GIL for the whole parse, so a thread did not free the
     loop: 35 MB (100,000 quotes) stopped it for 0.9 s. In a child process the loop's longest
-    stall over the whole load is 25-40 ms; see docs/performance.md, 'Loop lag'.
+    stall over the whole load was 27-43 ms; see docs/performance.md, "Loop lag".
     """
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
