@@ -1,0 +1,131 @@
+"""Slack HTTP mode refuses garbage cheaply: unsigned, stale and malformed requests to the real
+server get 4xx before bolt parses anything, with a bounded number of log lines."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import aiohttp
+import pytest
+
+from bot.adapters.slack import http as slack_http
+from bot.adapters.slack.http import Complaints
+from bot.config import Settings
+from bot.runtime import Core
+from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, slash_command_form
+from tests.support.slack import events_url, running_platform, slack_settings
+
+Request = tuple[str, bytes, dict[str, str]]  # method, body, headers
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+FLOOD = 1000
+
+
+def signed(body: bytes, content_type: str = FORM, ts: int | None = None) -> dict[str, str]:
+    stamp = str(int(time.time()) if ts is None else ts)
+    mac = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256)
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={mac.hexdigest()}",
+    }
+
+
+def with_stamp(stamp: str) -> dict[str, str]:
+    return {"Content-Type": FORM, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=0"}
+
+
+GOOD_FORM = slash_command_form("dpo", response_url="http://127.0.0.1:9/response/x").encode()
+
+# Each: (name, builder of one request). Signed ones get past the signature and must still be
+# refused before bolt would raise on them.
+GARBAGE: list[tuple[str, Callable[[], Request]]] = [
+    ("no headers", lambda: ("POST", GOOD_FORM, {"Content-Type": FORM})),
+    (
+        "bad signature",
+        lambda: ("POST", GOOD_FORM, {**signed(GOOD_FORM), "X-Slack-Signature": "v0=beef"}),
+    ),
+    ("signature of another body", lambda: ("POST", GOOD_FORM + b"&x=1", signed(GOOD_FORM))),
+    ("stale", lambda: ("POST", GOOD_FORM, signed(GOOD_FORM, ts=int(time.time()) - 600))),
+    ("future", lambda: ("POST", GOOD_FORM, signed(GOOD_FORM, ts=int(time.time()) + 600))),
+    ("words for a timestamp", lambda: ("POST", GOOD_FORM, with_stamp("yesterday"))),
+    ("negative timestamp", lambda: ("POST", GOOD_FORM, with_stamp("-5"))),
+    ("float timestamp", lambda: ("POST", GOOD_FORM, with_stamp("1e9"))),
+    ("huge timestamp", lambda: ("POST", GOOD_FORM, with_stamp("9" * 400))),
+    ("invalid UTF-8", lambda: ("POST", b"text=\xff\xfe\xc3", signed(b"text=\xff\xfe\xc3"))),
+    ("broken JSON", lambda: ("POST", b'{"type": ', signed(b'{"type": ', JSON))),
+    ("JSON array", lambda: ("POST", b"[1, 2]", signed(b"[1, 2]", JSON))),
+    ("JSON nested deep", lambda: ("POST", b"[" * 100_000, signed(b"[" * 100_000, JSON))),
+    ("payload not JSON", lambda: ("POST", b"payload=%7Bnope", signed(b"payload=%7Bnope"))),
+    ("payload a number", lambda: ("POST", b"payload=123", signed(b"payload=123"))),
+    ("charset unknown", lambda: ("POST", GOOD_FORM, signed(GOOD_FORM, f"{FORM}; charset=bogus"))),
+    ("GET", lambda: ("GET", b"", {})),
+]
+
+
+@pytest.fixture
+def http_settings(settings: Settings) -> Settings:
+    return slack_settings(settings)
+
+
+async def test_a_thousand_bad_requests_get_4xx_and_a_few_log_lines(
+    fake_slack: FakeSlack,
+    core: Core,
+    http_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    statuses: Counter[tuple[str, int]] = Counter()
+    async with (
+        running_platform(fake_slack, core, http_settings) as platform,
+        aiohttp.ClientSession() as session,
+    ):
+        url = events_url(platform)
+        caplog.clear()
+        for n in range(FLOOD):
+            name, build = GARBAGE[n % len(GARBAGE)]
+            method, body, headers = build()
+            async with session.request(method, url, data=body, headers=headers) as response:
+                await response.read()
+                statuses[(name, response.status)] += 1
+        flood_records = [r for r in caplog.records if r.name != "aiohttp.access"]
+        # The door still opens for Slack itself.
+        async with session.post(url, data=GOOD_FORM, headers=signed(GOOD_FORM)) as response:
+            assert response.status == 200
+
+    assert sum(statuses.values()) == FLOOD
+    wrong = {k: v for k, v in statuses.items() if not 400 <= k[1] < 500}
+    assert wrong == {}, wrong
+    assert [r for r in flood_records if r.exc_info or r.levelno >= logging.ERROR] == []
+    lines = [f"{r.levelname} {r.name}: {r.getMessage()}" for r in flood_records]
+    assert all("\n" not in line for line in lines)
+    # One line per reason, whatever the count: 1,000 requests, a dozen lines at most.
+    assert len(lines) <= 12, "\n".join(lines)
+    assert all(r.name == "bot.adapters.slack.http" for r in flood_records), lines
+    print(
+        f"{FLOOD} bad requests: {len(lines)} log lines; statuses {sorted(set(statuses.values()))}"
+    )
+
+
+def test_complaints_log_one_line_per_reason_a_minute_and_count_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [1000.0]
+    complaints = Complaints(every=60.0, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger=slack_http.log.name):
+        for _ in range(500):
+            complaints.note("bad signature", 401, "203.0.113.9")
+            complaints.note("stale timestamp", 401, "203.0.113.9")
+        now[0] += 61
+        complaints.note("bad signature", 401, "203.0.113.9")
+    assert [r.getMessage() for r in caplog.records] == [
+        "slack: refused a request to /slack/events, bad signature: 401 from 203.0.113.9",
+        "slack: refused a request to /slack/events, stale timestamp: 401 from 203.0.113.9",
+        "slack: refused a request to /slack/events, bad signature: 401 from 203.0.113.9 "
+        "(and 499 more in the last 60 s)",
+    ]
