@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    LAMBERT_DB=/data/lambert.db
+    LAMBERT_DB=/data/lambert.db \
+    LAMBERT_SLACK_HOST=0.0.0.0
 
 WORKDIR /app
 # Dependencies first, pinned by constraints.txt, so code edits do not reinstall them.
@@ -18,6 +19,8 @@ RUN pip install -c constraints.txt . \
 
 USER lambert
 VOLUME ["/data"]
+# Slack HTTP mode listens here on every interface (LAMBERT_SLACK_HOST above): inside a
+# container, loopback (lambert's default) would be unreachable from the published port.
 EXPOSE 3000
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 CMD ["lambert", "health"]
 CMD ["lambert", "serve"]
