@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,7 +118,13 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isascii() or any(c.isspace() or c in "/[]" for c in raw):
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        valid = raw.isascii() and all(c.isalnum() or c in "-." for c in raw)  # a host name
+    else:
+        valid = True
+    if not valid:
         raise ConfigError(
             f"{name}={raw!r} is not an address to listen on; use an IP address or host name, "
             f"e.g. {name}=0.0.0.0 (every interface) or {name}=127.0.0.1 (this machine only)"

@@ -9,13 +9,15 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from bot.adapters.slack import http as slack_http
+from bot.adapters.slack.app import create_platform
 from bot.adapters.slack.http import Complaints
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, slash_command_form
 from tests.support.slack import events_url, running_platform, slack_settings
@@ -128,3 +130,31 @@ def test_complaints_log_one_line_per_reason_a_minute_and_count_the_rest(
         "slack: refused a request to /slack/events, bad signature: 401 from 203.0.113.9 "
         "(and 499 more in the last 60 s)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "host"), [("", "127.0.0.1"), (" 0.0.0.0 ", "0.0.0.0"), ("::1", "::1")]
+)
+def test_the_listen_address_is_lambert_slack_host_loopback_by_default(raw: str, host: str) -> None:
+    assert load_settings({"LAMBERT_SLACK_HOST": raw}).slack_host == host
+
+
+@pytest.mark.parametrize("raw", ["0.0.0.0:3000", "http://0.0.0.0", "my host", "hôte"])
+def test_a_listen_address_that_is_not_one_is_refused_naming_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"LAMBERT_SLACK_HOST=.* is not an address"):
+        load_settings({"LAMBERT_SLACK_HOST": raw})
+
+
+async def test_http_mode_listens_on_the_configured_address(
+    fake_slack: FakeSlack, core: Core, http_settings: Settings
+) -> None:
+    settings = replace(http_settings, slack_host="127.0.0.1")
+    platform = create_platform(settings, core, client=fake_slack.client())
+    await platform.start()
+    try:
+        assert platform.connected
+        assert platform._runner is not None
+        assert [a[0] for a in platform._runner.addresses] == ["127.0.0.1"]
+    finally:
+        await platform.close()
+    assert not platform.connected
