@@ -234,3 +234,47 @@ async def test_replacing_the_corpus_keeps_schedules_and_history(
     async with connect(settings.db_path) as conn:
         assert len(await SqliteDailyStore(conn).schedules()) == 1
         assert len(await SqliteDailyStore(conn).records_since(DAY)) == 1
+
+
+async def drawn(service: QuoteService, channel: str) -> list[str]:
+    async with service.store.conn.execute(
+        "SELECT quote_id FROM daily_bag WHERE channel = ?", (channel,)
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def test_a_day_that_may_have_posted_ends_unknown_never_failed_and_keeps_its_quote(
+    core: Core, service: QuoteService
+) -> None:
+    history = core.daily.store
+    until = NOW + timedelta(minutes=2)
+    first = await history.claim("console", "maybe", DAY, None, NOW)
+    assert first is not None
+    await history.record_retry(
+        first, "no answer", NOW + timedelta(minutes=1), NOW, resend_until=until
+    )
+    (record,) = (await history.records_since(DAY)).values()
+    assert (record.status, record.resend_until) == (PostStatus.RETRYING, until)
+    again = await history.reclaim(record, None, NOW)
+    assert again is not None and again.resend_until == until
+    # A later, definite refusal keeps the window it had and cannot call the day failed.
+    await history.record_retry(again, "429", NOW + timedelta(minutes=9), NOW)
+    (record,) = (await history.records_since(DAY)).values()
+    assert record.resend_until == until
+    assert await history.give_up(record, "day over", NOW)
+    (record,) = (await history.records_since(DAY)).values()
+    assert (record.status, record.reason) == (PostStatus.UNKNOWN, "day over")
+    assert await drawn(service, "maybe") == [first.quote_id]
+
+    refused = await history.claim("console", "refused", DAY, None, NOW)
+    assert refused is not None
+    await history.record_failed(refused, "forbidden", NOW, disable=False)
+    assert (await history.latest())[("console", "refused")].status is PostStatus.FAILED
+    assert await drawn(service, "refused") == []  # nothing posted: the quote goes back
+
+    lost = await history.claim("console", "lost", DAY, None, NOW)
+    assert lost is not None
+    await history.record_unknown(lost, "no answer from Slack", NOW)
+    record = (await history.latest())[("console", "lost")]
+    assert (record.status, record.reason) == (PostStatus.UNKNOWN, "no answer from Slack")
+    assert await drawn(service, "lost") == [lost.quote_id]
