@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -154,21 +154,22 @@ class SlackHandlers:
             await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
             return
         message = shared_message(quote, _user_name(body.get("user") or {}))
+        message_id: str | None = None
         try:
-            try:
-                sent = await client.chat_postMessage(
-                    channel=channel, unfurl_links=False, unfurl_media=False, **message
-                )
-                message_id: str | None = str(sent.get("ts") or "") or None
-            except SlackApiError as exc:
-                if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
-                    raise
-                await respond(response_type="in_channel", replace_original=False, **message)
-                message_id = None
+            sent = await client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **message
+            )
+            message_id = str(sent.get("ts") or "") or None
         except SlackApiError as exc:
-            if not isinstance(post_error(exc.response), AmbiguousPostError):
-                await self.core.previews.release(preview)  # Slack posted nothing: may retry
+            if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
+                if not isinstance(post_error(exc.response), AmbiguousPostError):
+                    await self.core.previews.release(preview)  # Slack posted nothing
+                raise
+            await respond(response_type="in_channel", replace_original=False, **message)
+        except ClientConnectorError:
+            await self.core.previews.release(preview)  # it never reached Slack
             raise
+        # Any other failure may have posted: the claim stays, a click again says so.
         await self.core.previews.record_posted(preview, message_id)
         log.info(
             "slack: shared quote=%s channel=%s user=%s",
