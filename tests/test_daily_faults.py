@@ -93,7 +93,7 @@ async def discord_rig(fake_discord: FakeDiscord, settings: Settings) -> AsyncIte
 @pytest.fixture
 async def slack_rig(fake_slack: FakeSlack, sleeps: Sleeps) -> AsyncIterator[Rig]:
     settings = Settings(slack_bot_token=Secret(BOT_TOKEN))
-    client = web_client(settings, base_url=fake_slack.api_url, sleep=sleeps, timeout=0.2)
+    client = web_client(settings, base_url=fake_slack.api_url, sleep=sleeps, timeout=CLIENT_TIMEOUT)
     yield Rig(
         "slack",
         CHANNEL_ID,
