@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
-from bot.adapters.console import PROMPT, run_console
+from bot.adapters.console import run_console
 from bot.runtime import Core
+
+PROMPT = "lambert #console (admin)> "
 
 
 async def converse(core: Core, *lines: str, interactive: bool = False) -> str:

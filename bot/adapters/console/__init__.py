@@ -1,0 +1,85 @@
+"""The console adapter: type what you would type in chat, read a plain-text rendering.
+
+`session` answers lines (chat, and the console's own `:` commands) and runs the daily
+scheduler on the console's movable `clock`; `prompt` is the terminal face (prompt_toolkit),
+used only when both streams are a terminal; `poster` prints daily posts. Piped input and a
+test's streams get plain lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, TextIO
+
+from bot.adapters.console.clock import ConsoleClock
+from bot.adapters.console.poster import ConsolePoster, open_console_poster
+from bot.adapters.console.session import GREETING, QUIT_WORDS, Console
+from bot.chat.context import RequestContext
+from bot.runtime import Core
+
+if TYPE_CHECKING:
+    from bot.adapters.console.prompt import Terminal
+
+__all__ = [
+    "GREETING",
+    "QUIT_WORDS",
+    "ConsoleClock",
+    "ConsolePoster",
+    "open_console_poster",
+    "run_console",
+]
+
+
+async def run_console(
+    core: Core,
+    stdin: TextIO,
+    stdout: TextIO,
+    ctx: RequestContext | None = None,
+    *,
+    interactive: bool = True,
+    clock: ConsoleClock | None = None,
+    terminal: Terminal | None = None,
+) -> int:
+    """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status.
+
+    On a terminal (both streams a tty, or a test's `terminal`: console.prompt.Terminal) lines
+    are edited with prompt_toolkit; otherwise they are read plainly, with a prompt printed
+    when `interactive`.
+    """
+    # Whoever types at this terminal runs the bot: the local operator, so an admin.
+    ctx = ctx or RequestContext(admin=True)
+    clock = clock or ConsoleClock()
+    if terminal is None and interactive and _is_tty(stdin) and _is_tty(stdout):
+        from bot.adapters.console.prompt import Terminal  # only a terminal loads prompt_toolkit
+
+        terminal = Terminal.of(stdin, stdout)
+    if terminal is not None:
+        from bot.adapters.console.prompt import prompt_lines
+
+        return await prompt_lines(Console(core, ctx, clock, terminal.screen()), terminal)
+    return await _read_lines(Console(core, ctx, clock, stdout), stdin, stdout, interactive)
+
+
+async def _read_lines(console: Console, stdin: TextIO, stdout: TextIO, interactive: bool) -> int:
+    if interactive:
+        stdout.write(GREETING)
+    await console.start()
+    try:
+        while True:
+            if interactive:
+                stdout.write(console.prompt)
+                stdout.flush()
+            # A thread keeps a blocking read from stalling the event loop (and the scheduler).
+            line = await asyncio.to_thread(stdin.readline)
+            if not line or not await console.handle(line.strip()):
+                break
+    finally:
+        await console.stop()
+    return 0
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False

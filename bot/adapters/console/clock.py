@@ -1,0 +1,112 @@
+"""The console's clock: the real one moved by `:time`, so a user can watch a daily post happen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.daily.clock import Clock, SystemClock
+from bot.daily.plan import local_date_at, scheduled_instant
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+
+TIME_USAGE = (
+    ":time 08:59 Europe/Berlin (today there; the zone defaults to UTC), "
+    ":time 2025-03-10T08:59Z (an ISO instant), :time now (the real time again)"
+)
+
+
+class ConsoleClock:
+    """The real clock plus an offset that `move_to` sets.
+
+    `wait_until` also returns when the clock moves, earlier than asked: the caller (the
+    scheduler) then plans again at the new time, at once, whichever way the clock moved.
+    """
+
+    def __init__(self, real: Clock | None = None) -> None:
+        self.real = real or SystemClock()
+        self.offset = timedelta(0)
+        self._moved = asyncio.Event()
+        self._sleep_watchers: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+
+    def now(self) -> datetime:
+        return self.real.now() + self.offset
+
+    def move_to(self, instant: datetime) -> None:
+        """Read `instant` now and run on from there; wakes every `wait_until`."""
+        self.offset = instant - self.real.now()
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    def reset(self) -> None:
+        """Back to the real time."""
+        self.move_to(self.real.now())
+
+    async def wait_until(self, instant: datetime) -> None:
+        moved = self._moved
+        self._went_to_sleep()
+        if self.now() >= instant:
+            return
+        waits = [
+            asyncio.ensure_future(self.real.wait_until(instant - self.offset)),
+            asyncio.ensure_future(moved.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    def asleep(self, ready: Callable[[], bool]) -> asyncio.Future[None]:
+        """Done the next time a waiter goes to sleep on this clock while `ready()` holds.
+
+        `ready` is checked at that moment, not when the future's owner next runs: the
+        console uses it to know the scheduler has finished its pass at the moved time.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleep_watchers.append((ready, future))
+        return future
+
+    def _went_to_sleep(self) -> None:
+        waiting = []
+        for ready, future in self._sleep_watchers:
+            if future.done():
+                continue
+            if ready():
+                future.set_result(None)
+            else:
+                waiting.append((ready, future))
+        self._sleep_watchers = waiting
+
+
+def parse_instant(text: str, now: datetime) -> datetime | None:
+    """The instant `:time TEXT` means (see TIME_USAGE), None for `now`; ScheduleError if none.
+
+    A time of day means that time on the date `now` has in the zone, so the clock can go back.
+    """
+    words = text.split()
+    if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
+        words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time
+    if len(words) == 1 and words[0].casefold() in ("now", "real", "reset"):
+        return None
+    if not 1 <= len(words) <= 2:
+        raise ScheduleError(f"Use {TIME_USAGE}.")
+    zone = ZoneInfo(parse_zone(words[1])) if len(words) == 2 else ZoneInfo("UTC")
+    if "-" in words[0][1:]:
+        return _iso_instant(words[0], zone)
+    at = parse_local_time(words[0])
+    return scheduled_instant(local_date_at(now, zone), at, zone)
+
+
+def _iso_instant(text: str, zone: ZoneInfo) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ScheduleError(
+            f"{text[:40]!r} is not an ISO date and time: use e.g. 2025-03-10T08:59Z."
+        ) from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=zone)
+    return instant.astimezone(UTC)

@@ -1,0 +1,229 @@
+"""The console in a real terminal: line editing, history, Tab completion and colour.
+
+prompt_toolkit reads each line without blocking the event loop (the scheduler keeps running),
+and prints the daily posts above the line being typed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import platformdirs
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input, create_input
+from prompt_toolkit.output import ColorDepth, Output, create_output
+from prompt_toolkit.styles import Style
+
+from bot.adapters.console.poster import DAILY_HEADER
+from bot.adapters.console.session import COMMANDS, GREETING, Console
+from bot.chat.grammar import VERBS
+from bot.quotes.service import QuoteService
+
+HISTORY_FILE = "console-history"
+STYLE = Style.from_dict(
+    {
+        "prompt": "bold",
+        "channel": "ansicyan bold",
+        "role": "ansiyellow",
+        "title": "bold",
+        "refusal": "ansired bold",
+        "daily": "ansimagenta bold",
+        "note": "ansibrightblack",
+    }
+)
+
+
+def history_path() -> Path:
+    """Where the console keeps the lines typed: the user's data folder, beside the database."""
+    return platformdirs.user_data_path("lambert", appauthor=False) / HISTORY_FILE
+
+
+def open_history(path: Path) -> History:
+    """The lines typed in earlier sessions; in memory only when the folder is not writable."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(path)
+
+
+def colour_wanted() -> bool:
+    """Colour unless NO_COLOR is set to anything (https://no-color.org)."""
+    return not os.environ.get("NO_COLOR")
+
+
+@dataclass
+class Terminal:
+    """Where an interactive console reads and prints: a tty, or a test's pipe input."""
+
+    input: Input
+    output: Output
+    history: History
+    colour: bool = True
+
+    @classmethod
+    def of(cls, stdin: TextIO, stdout: TextIO) -> Terminal:
+        return cls(
+            create_input(stdin),
+            create_output(stdout),
+            open_history(history_path()),
+            colour_wanted(),
+        )
+
+    @property
+    def color_depth(self) -> ColorDepth:
+        return ColorDepth.DEPTH_8_BIT if self.colour else ColorDepth.MONOCHROME
+
+    def screen(self) -> Screen:
+        return Screen(self)
+
+    def show(self, text: str, *, plain: bool = False) -> None:
+        """Print above the prompt when one is showing, else where the cursor is."""
+        print_formatted_text(
+            text if plain or not self.colour else styled(text),
+            end="",
+            output=self.output,
+            style=STYLE,
+            color_depth=self.color_depth,
+            include_default_pygments_style=False,
+        )
+
+
+class Screen:
+    """The terminal as a text stream, for the replies and the ConsolePoster."""
+
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+
+    def write(self, text: str, /) -> int:
+        self.terminal.show(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.terminal.output.flush()
+
+
+def styled(text: str) -> FormattedText:
+    """A reply's first line bold (red when refused), a daily post's header coloured."""
+    fragments: list[tuple[str, str]] = []
+    daily = DAILY_HEADER.partition("{")[0]
+    first = True
+    for line in text.splitlines(keepends=True):
+        if line.startswith(daily):
+            style, first = "class:daily", True  # the quote's title follows
+        elif first and line.strip():
+            style, first = ("class:refusal" if line.startswith("! ") else "class:title"), False
+        elif line.lstrip().startswith("id:") or " \u00b7 id: " in line:
+            style = "class:note"
+        else:
+            style = ""
+        fragments.append((style, line))
+    return FormattedText(fragments)
+
+
+class ChatCompleter(Completer):
+    """Tab: verbs and colon commands by name, then the themes and quotes that Discord's
+    autocomplete offers for the same text (QuoteService.autocomplete)."""
+
+    def __init__(self, quotes: QuoteService, colon_commands: Sequence[str]) -> None:
+        self.quotes = quotes
+        self.colon_commands = colon_commands
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
+        return ()  # prompt_toolkit asks get_completions_async: the quotes are in the database
+
+    async def get_completions_async(
+        self, document: Document, event: CompleteEvent
+    ) -> AsyncGenerator[Completion, None]:
+        text = document.text_before_cursor.lstrip()
+        if text.startswith(":"):
+            for name in self.colon_commands:
+                if name.startswith(text.casefold()) and name != text:
+                    yield Completion(name, -len(text))
+            return
+        head, space, rest = text.partition(" ")
+        if head.casefold() == "/lambert" and space:
+            text = rest.lstrip()
+            head, space, rest = text.partition(" ")
+        if not space and head:
+            for name in VERBS:
+                if name.startswith(head.casefold()) and name != head:
+                    yield Completion(name, -len(text), display_meta="command")
+        verb = VERBS.get(head.casefold()) if space else None
+        if verb is None:
+            for suggestion in await self.quotes.autocomplete(text):
+                yield _suggested(suggestion.value, suggestion.label, -len(text))
+        elif verb.name == "id":
+            for suggestion in await self.quotes.autocomplete(rest):
+                if suggestion.value.startswith("id "):
+                    yield _suggested(suggestion.value, suggestion.label, -len(text))
+        elif verb.name == "daily" and " " not in rest:
+            for word in ("on", "off", "status"):
+                if word.startswith(rest.casefold()) and word != rest:
+                    yield Completion(f"daily {word}", -len(text))
+
+
+def _suggested(value: str, label: str, start: int) -> Completion:
+    return Completion(value, start, display=label)
+
+
+def prompt_session(terminal: Terminal, completer: Completer) -> PromptSession[str]:
+    """One session for the whole console: its history is what Up recalls."""
+    return PromptSession(
+        input=terminal.input,
+        output=terminal.output,
+        history=terminal.history,
+        completer=completer,
+        complete_while_typing=False,  # Tab asks; Up and Down stay with the history
+        style=STYLE,
+        color_depth=terminal.color_depth,
+        include_default_pygments_style=False,
+        enable_history_search=False,
+    )
+
+
+def prompt_text(channel: str, role: str, colour: bool) -> Any:
+    """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
+    if not colour:
+        return f"lambert #{channel} ({role})> "
+    return FormattedText(
+        [
+            ("class:prompt", "lambert "),
+            ("class:channel", f"#{channel}"),
+            ("class:role", f" ({role})"),
+            ("class:prompt", "> "),
+        ]
+    )
+
+
+async def prompt_lines(console: Console, terminal: Terminal) -> int:
+    """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
+    session = prompt_session(terminal, ChatCompleter(console.core.quotes, list(COMMANDS)))
+    terminal.show(GREETING, plain=True)
+    await console.start()
+    try:
+        while True:
+            try:
+                line = await session.prompt_async(
+                    prompt_text(console.ctx.channel, console.role, terminal.colour)
+                )
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            if not await console.handle(line.strip()):
+                break
+    finally:
+        await console.stop()
+    return 0

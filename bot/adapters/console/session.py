@@ -1,0 +1,201 @@
+"""One console session: chat lines through the grammar, colon lines to the console itself."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
+from bot.adapters.console.poster import ConsolePoster, Writable
+from bot.adapters.terminal import Commands, render
+from bot.chat.context import RequestContext
+from bot.chat.grammar import another, answer
+from bot.chat.replies import QuoteReply
+from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import ScheduleError
+from bot.runtime import Core
+
+log = logging.getLogger(__name__)
+
+GREETING = (
+    "lambert console: type what you would type in chat, e.g. /lambert dpo or just dpo.\n"
+    "another shows the next quote for the last request, help lists chat commands, :help the\n"
+    "console's own (:as admin, :channel NAME, :time 08:59 UTC), quit (or Ctrl-D) leaves.\n"
+)
+
+QUIT_WORDS = {"quit", "exit", ":q"}
+ANOTHER_WORDS = {"another", "next", "shuffle"}
+CHANNEL_CHARS = 80
+# How long `:time` waits for the scheduler to look at the moved clock; it takes milliseconds.
+SETTLE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ColonCommand:
+    """One row of the console's own commands; `handler` gets the words after the name."""
+
+    name: str
+    usage: str
+    help: str
+    handler: Callable[[Console, str], Awaitable[str]]
+
+
+class Console:
+    """Who and where the user is (`:as`, `:channel`), the console's clock (`:time`), the last
+    quote (for `another`), and the scheduler posting this console's daily quotes."""
+
+    def __init__(self, core: Core, ctx: RequestContext, clock: ConsoleClock, out: Writable):
+        self.clock = clock
+        # Chat commands and the scheduler read the same (movable) time.
+        self.core = dataclasses.replace(core, daily=core.daily.with_clock(clock))
+        self.ctx = ctx
+        self.out = out
+        self.last: QuoteReply | None = None
+        self.scheduler = Scheduler(self.core.quotes, self.core.daily, {"console": self.poster()})
+        self._scheduler_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    def poster(self) -> ConsolePoster:
+        return ConsolePoster(self.out)
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.ctx.admin is True else "member"
+
+    @property
+    def prompt(self) -> str:
+        return f"lambert #{self.ctx.channel} ({self.role})> "
+
+    def say(self, text: str) -> None:
+        """One whole write per reply: the post above the prompt never splits one."""
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+    async def start(self) -> None:
+        self._scheduler_task = asyncio.create_task(self.scheduler.run(self._stop))
+
+    async def stop(self) -> None:
+        """Stop the scheduler once any post it started is out."""
+        self._stop.set()
+        if self._scheduler_task is not None:
+            try:
+                await self._scheduler_task
+            except Exception:
+                log.exception("the console's daily scheduler failed")
+
+    async def handle(self, text: str) -> bool:
+        """Answer one line; False when it asks to leave."""
+        if text.casefold() in QUIT_WORDS:
+            return False
+        if not text:
+            return True
+        if text.startswith(":"):
+            name, _, rest = text.partition(" ")
+            command = COMMANDS.get(name.casefold())
+            if command is None:
+                self.say(f"! No console command {name[:40]}: see :help.")
+            else:
+                self.say(await command.handler(self, rest.strip()))
+                if command.name == ":time":
+                    await self.settle()
+            return True
+        if text.casefold() in ANOTHER_WORDS:
+            if self.last is None:
+                self.say("Nothing to follow yet: ask for a quote first.")
+                return True
+            if self.last.matches <= 1:  # the platforms hide or grey out their button here
+                self.say("That is the only quote for that request: try a theme or themes.")
+                return True
+            reply = await another(self.core, self.last.request, after=self.last.quote.id)
+        else:
+            reply = await answer(self.core, text, self.ctx)
+        if isinstance(reply, QuoteReply):
+            self.last = reply
+        self.say(render(reply, Commands.CHAT))
+        return True
+
+    async def settle(self) -> None:
+        """Until the scheduler has run a pass at the moved time and its posts are out, so what
+        was due prints before the next prompt."""
+        task = self._scheduler_task
+        if task is None or task.done():
+            return
+        changed = self.core.daily.changed
+        changed.set()  # a pass under way read the old time: this makes the scheduler go again
+
+        def idle() -> bool:
+            return not changed.is_set() and self.scheduler.posting == 0
+
+        asleep = self.clock.asleep(idle)
+        done, _ = await asyncio.wait(
+            {asleep, task}, timeout=SETTLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        if asleep not in done:
+            asleep.cancel()
+
+
+async def _as(console: Console, rest: str) -> str:
+    role = rest.casefold()
+    if role not in ("member", "admin"):
+        return "! Use :as member or :as admin."
+    console.ctx = dataclasses.replace(console.ctx, admin=role == "admin")
+    return f"You are now {'an admin' if role == 'admin' else 'a member'} in #{console.ctx.channel}."
+
+
+async def _channel(console: Console, rest: str) -> str:
+    name = rest.removeprefix("#")
+    if (
+        not name
+        or len(name) > CHANNEL_CHARS
+        or any(c.isspace() or not c.isprintable() for c in name)
+    ):
+        return f"! Use :channel NAME, a name of up to {CHANNEL_CHARS} characters without spaces."
+    console.ctx = dataclasses.replace(console.ctx, channel=name)
+    return f"You are now in #{name}."
+
+
+async def _time(console: Console, rest: str) -> str:
+    if not rest:
+        return f"The console's clock reads {_when(console)}."
+    try:
+        instant = parse_instant(rest, console.clock.now())
+    except ScheduleError as exc:
+        return f"! {exc}"
+    if instant is None:
+        console.clock.reset()
+        return f"The console's clock reads the real time again: {_when(console)}."
+    console.clock.move_to(instant)
+    return f"The console's clock now reads {_when(console)}."
+
+
+def _when(console: Console) -> str:
+    return console.clock.now().strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def _help(console: Console, rest: str) -> str:
+    lines = ["Console commands (anything else is what you would type in chat):"]
+    lines += [f"  {c.usage:<26} {c.help}" for c in COMMANDS.values()]
+    lines += [
+        f"  {'another':<26} the next quote for the last request",
+        f"  {'quit':<26} leave (or Ctrl-D)",
+    ]
+    return "\n".join(lines)
+
+
+COMMANDS: dict[str, ColonCommand] = {
+    c.name: c
+    for c in (
+        ColonCommand(
+            ":as", ":as member | :as admin", "who you are: admins may set the daily quote", _as
+        ),
+        ColonCommand(":channel", ":channel NAME", "where you are, e.g. :channel general", _channel),
+        ColonCommand(
+            ":time", ":time 08:59 Europe/Berlin", f"move the console's clock: {TIME_USAGE}", _time
+        ),
+        ColonCommand(":help", ":help", "this list", _help),
+    )
+}
+"""The console's own commands, in the order :help lists them."""
