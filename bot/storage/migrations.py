@@ -125,6 +125,36 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
         ),
     ),
+    (
+        6,
+        (
+            # Stats (bot/stats): counts only, per UTC day and channel, never a user id.
+            # `space` is the workspace or server; '' for a daily post, which knows only its
+            # channel. `detail` is a command's outcome, '' for the other metrics.
+            """CREATE TABLE stats_counts (
+                day TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                space TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                name TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (day, platform, space, channel, metric, name, detail)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
+            # The normalised words of searches that found nothing, forgotten after 30 days.
+            """CREATE TABLE stats_empty_searches (
+                day TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                space TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                words TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (day, platform, space, channel, words)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
