@@ -3,6 +3,7 @@ the stop timeout, a rejected token or a taken port ends them at once with one li
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import sys
@@ -94,6 +95,40 @@ async def test_a_stop_ends_serve_within_its_timeout_while_a_platform_cannot_conn
     assert "stopped cleanly" in serve.err
     one_line_per_attempt(serve.err, platform)
     print(f"{case}: {sig.name} ended serve in {took:.2f} s")  # for the record (-s)
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+async def test_sigterm_cancels_a_connection_attempt_that_hangs(
+    fakes: tuple[RemoteDiscord, RemoteSlack], tmp_path: Path, platform: str
+) -> None:
+    """The platform accepts the connection and never answers: serve is stopped mid-attempt."""
+    discord, slack = fakes
+    seen: list[asyncio.StreamReader] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(reader)
+        await reader.read()  # until the client hangs up
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    env = lambert_env(
+        tmp_path / "lambert.db", discord, slack, **(SLACK if platform == "slack" else DISCORD)
+    )
+    env[SLACK_URL if platform == "slack" else DISCORD_URL] = url
+    try:
+        serve = await Lambert(env, "serve").start()
+        await wait_for(lambda: seen or not serve.running, "the connection attempt")
+        assert serve.running, serve.err
+        signalled = time.monotonic()
+        serve.signal(signal.SIGTERM)
+        await serve.finish()
+        took = time.monotonic() - signalled
+    finally:
+        server.close()
+    assert serve.code == 0, serve.err
+    assert took < STOP_TIMEOUT, f"{took:.1f} s"
+    assert "cannot connect" not in serve.err and "Traceback" not in serve.err, serve.err
+    print(f"{platform} hanging: SIGTERM ended serve in {took:.2f} s")
 
 
 @pytest.mark.parametrize(
