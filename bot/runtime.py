@@ -106,28 +106,26 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            async with _daily_store(settings, conn, store) as daily:
-                yield Core(
-                    await QuoteService.create(store),
-                    DailyService(daily, clock),
-                    SqlitePreviewStore(conn),
-                )
+            async with _shared_state(settings, conn, store) as (daily, previews):
+                yield Core(await QuoteService.create(store), DailyService(daily, clock), previews)
 
 
 @asynccontextmanager
-async def _daily_store(
+async def _shared_state(
     settings: Settings, conn: aiosqlite.Connection, quotes: QuoteStore
-) -> AsyncIterator[DailyStore]:
-    """The daily state: in PostgreSQL when a database URL is set, else in the SQLite file."""
+) -> AsyncIterator[tuple[DailyStore, PreviewStore]]:
+    """The state replicas share (daily posts, preview claims): in PostgreSQL when a database
+    URL is set, else in the SQLite file."""
     if not settings.database_url:
-        yield SqliteDailyStore(conn)
+        yield SqliteDailyStore(conn), SqlitePreviewStore(conn)
         return
     # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
     from bot.daily.postgres_store import PostgresDailyStore
+    from bot.previews.postgres_store import PostgresPreviewStore
     from bot.storage.postgres import open_pool
 
     async with open_pool(settings.database_url.reveal()) as pool:
-        yield PostgresDailyStore(pool, quotes)
+        yield PostgresDailyStore(pool, quotes), PostgresPreviewStore(pool)
 
 
 async def _load(

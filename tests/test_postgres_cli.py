@@ -3,8 +3,10 @@ and the URL's password in no output."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +15,8 @@ import asyncpg
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Secret, Settings, load_settings
+from bot.runtime import open_core
 from tests.support.paths import CORPUS
 from tests.support.postgres import run_in_thread
 
@@ -132,3 +135,16 @@ def test_a_url_that_is_not_postgresql_is_refused_without_echoing_it() -> None:
     assert PASSWORD in settings.secrets  # redacted from every log line
     assert PASSWORD not in repr(settings)
     assert not load_settings({}).database_url
+
+
+async def test_preview_claims_are_shared_through_postgresql(
+    settings: Settings, postgres_url: str
+) -> None:
+    shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
+    now = datetime(2025, 6, 2, 9, tzinfo=UTC)
+    async with open_core(shared) as core:
+        assert await core.previews.claim("discord:1", "discord", "123", now)
+    async with open_core(shared) as replica:
+        assert not await replica.previews.claim("discord:1", "discord", "123", now)
+    async with open_core(settings) as alone:  # the SQLite file never saw that claim
+        assert await alone.previews.claim("discord:1", "discord", "123", now)

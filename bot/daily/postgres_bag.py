@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.daily import statements as sql
 from bot.daily.bag import GUESSES
 from bot.quotes.store import QuoteStore
+from bot.storage.postgres import numbered
 
 if TYPE_CHECKING:
     from bot.storage.postgres import PgConnection
@@ -61,22 +62,22 @@ class PostgresShuffleBag:
         await conn.execute(_LOCK_CHANNEL, f"{platform}/{channel}")
         quote_id = await self._pick(conn, platform, channel, theme, size, avoid=None)
         if quote_id is None:
-            await conn.execute(sql.numbered(sql.BAG_EMPTY), platform, channel)
+            await conn.execute(numbered(sql.BAG_EMPTY), platform, channel)
             # A new round may not open with the quote that closed the last one.
             last = None
             if size > 1:
-                last = await conn.fetchval(sql.numbered(sql.LAST_SHOWN), platform, channel)
+                last = await conn.fetchval(numbered(sql.LAST_SHOWN), platform, channel)
             quote_id = await self._pick(conn, platform, channel, theme, size, avoid=last)
         if quote_id is None:  # unreachable: a fresh round of two or more always has one left
             return None
-        await conn.execute(sql.numbered(sql.BAG_ADD), platform, channel, quote_id)
+        await conn.execute(numbered(sql.BAG_ADD), platform, channel, quote_id)
         return quote_id
 
     async def put_back(
         self, conn: PgConnection, platform: str, channel: str, quote_id: str
     ) -> None:
         """Return a quote that was drawn but never posted, so the round still shows it."""
-        await conn.execute(sql.numbered(sql.BAG_PUT_BACK), platform, channel, quote_id)
+        await conn.execute(numbered(sql.BAG_PUT_BACK), platform, channel, quote_id)
 
     async def _size(self, theme: str | None) -> int:
         if theme is None:

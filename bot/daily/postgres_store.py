@@ -16,11 +16,12 @@ from bot.daily.lease import WorkerLease
 from bot.daily.postgres_bag import PostgresShuffleBag
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
+from bot.storage.postgres import numbered
 
 if TYPE_CHECKING:
     from asyncpg import Record
 
-_Q = sql.numbered
+_Q = numbered
 
 # The day is inserted before its quote is drawn: of concurrent claimants the first insert
 # wins, the others wait for its transaction and then insert nothing.

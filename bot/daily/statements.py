@@ -1,15 +1,12 @@
 """The daily SQL that SQLite and PostgreSQL both run as written, so the two stores never drift.
 
-Written with `?` placeholders (SQLite's); `numbered()` turns them into PostgreSQL's `$1, $2`.
-Each backend binds its own types: ISO text in the SQLite file, native dates, times and
-booleans in PostgreSQL. What only one backend can say (SQLite's write lock taken up front,
-PostgreSQL's `FOR UPDATE`) stays in that backend's store.
+Written with `?` placeholders (SQLite's); bot.storage.postgres.numbered() turns them into
+PostgreSQL's `$1, $2`. Each backend binds its own types: ISO text in the SQLite file, native
+dates, times and booleans in PostgreSQL. What only one backend can say (SQLite's write lock
+taken up front, PostgreSQL's `FOR UPDATE`) stays in that backend's store.
 """
 
 from __future__ import annotations
-
-import itertools
-import re
 
 # (platform, channel, local date): the key of a day's row.
 KEY = "platform = ? AND channel = ? AND local_date = ?"
@@ -104,14 +101,3 @@ LAST_SHOWN = (
     "SELECT quote_id FROM daily_posts WHERE platform = ? AND channel = ? "
     "AND status IN ('posted', 'unknown') ORDER BY local_date DESC LIMIT 1"
 )
-
-_MARK = re.compile(r"\?")
-
-
-def numbered(sql: str) -> str:
-    """`sql` with each `?` turned into PostgreSQL's `$1`, `$2`, ... in order.
-
-    Our statements hold no `?` inside a string literal; every value is a bound parameter.
-    """
-    counter = itertools.count(1)
-    return _MARK.sub(lambda _: f"${next(counter)}", sql)

@@ -7,6 +7,8 @@ schema got and is refused when a newer lambert migrated it.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeAlias
@@ -78,6 +80,22 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        2,
+        (
+            # One row per quote preview whose Post was clicked (bot/previews), inserted before
+            # posting: its key makes a preview post once, whichever replica got the click.
+            """CREATE TABLE preview_posts (
+                preview_id TEXT PRIMARY KEY,
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                claimed_at TIMESTAMPTZ NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('posting', 'posted')),
+                message_id TEXT
+            )""",
+            "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -85,6 +103,17 @@ LATEST_VERSION = MIGRATIONS[-1][0]
 # pg_advisory_xact_lock key for migrations: any constant of our own ("lamb" in ASCII).
 _MIGRATION_LOCK = 0x6C616D62
 _VERSION_TABLE = "lambert_schema"
+_MARK = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """`sql` with each `?` (SQLite's placeholder) turned into PostgreSQL's `$1`, `$2`, ...
+
+    For statements both backends run as written. None of ours holds a `?` inside a string
+    literal: every value is a bound parameter.
+    """
+    counter = itertools.count(1)
+    return _MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
 def is_postgres_url(url: str) -> bool:

@@ -1,0 +1,54 @@
+"""The PreviewStore contract, run against SQLite and PostgreSQL: a preview posts once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.previews.postgres_store import PostgresPreviewStore
+from bot.previews.sqlite_store import KEEP, SqlitePreviewStore
+from bot.previews.store import PreviewStore
+from bot.runtime import Core
+from bot.storage.postgres import open_pool
+
+NOW = datetime(2025, 6, 2, 9, tzinfo=UTC)
+PREVIEW = "slack:T:C:U:1.2"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def previews(core: Core, backend_url: str | None) -> AsyncIterator[PreviewStore]:
+    if backend_url is None:
+        yield SqlitePreviewStore(core.quotes.store.conn)
+        return
+    async with open_pool(backend_url, max_size=10) as pool:
+        yield PostgresPreviewStore(pool)
+
+
+async def test_a_claim_is_taken_once_released_on_failure_and_forgotten_after_a_week(
+    previews: PreviewStore,
+) -> None:
+    assert await previews.claim(PREVIEW, "slack", "C", NOW)
+    assert not await previews.claim(PREVIEW, "slack", "C", NOW)
+    await previews.release(PREVIEW)
+    assert await previews.claim(PREVIEW, "slack", "C", NOW)
+    await previews.record_posted(PREVIEW, "1.3")
+    await previews.release(PREVIEW)  # posted: never released
+    assert not await previews.claim(PREVIEW, "slack", "C", NOW + KEEP)
+    assert await previews.claim(PREVIEW, "slack", "C", NOW + KEEP + timedelta(1))
+
+
+async def test_twenty_concurrent_clicks_make_one_claim(previews: PreviewStore) -> None:
+    taken = await asyncio.gather(*(previews.claim(PREVIEW, "slack", "C", NOW) for _ in range(20)))
+    assert taken.count(True) == 1
+    assert await previews.claim("slack:T:C:U:9.9", "slack", "C", NOW)  # another preview
