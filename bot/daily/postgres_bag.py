@@ -80,9 +80,9 @@ class PostgresShuffleBag:
         await conn.execute(numbered(sql.BAG_PUT_BACK), platform, channel, quote_id)
 
     async def _size(self, theme: str | None) -> int:
-        if theme is None:
-            return await self.quotes.quote_count()
-        return next((n for t, n in await self.quotes.themes() if t.slug == theme), 0)
+        # From the themes' counts: counting the quotes themselves reads all of them.
+        counts = {t.slug: n for t, n in await self.quotes.themes()}
+        return sum(counts.values()) if theme is None else counts.get(theme, 0)
 
     async def _pick(
         self,
