@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 ADAPTER_FILES = sorted((REPO / "bot" / "adapters" / "slack").glob("*.py"))
 # Web API methods the adapter may call -> the bot scope each needs (None: no scope).
 SCOPE_OF = {
+    "apps_connections_open": None,  # with the app-level token (connections:write), no bot scope
     "auth_test": None,
     "chat_postMessage": "chat:write",
     "users_info": "users:read",
