@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from bot.adapters.console import run_console
 from bot.runtime import Core
 
@@ -65,3 +67,108 @@ async def test_another_after_the_only_match_says_so(core: Core) -> None:
     out = await converse(core, "id reward-hacking", "another")
     assert out.count("On reward hacking") == 1
     assert "That is the only quote for that request" in out
+
+
+# Trying everything locally: who and where you are, and the console's own clock.
+
+DAILY_POST = "[daily quote for #console]"
+
+
+async def test_a_member_is_refused_the_daily_quote_and_an_admin_gets_it_once_a_day(
+    core: Core,
+) -> None:
+    out = await converse(
+        core,
+        ":time 2025-03-10T08:59Z",
+        ":as member",
+        "daily on 9am UTC",
+        ":as admin",
+        "daily on 9am UTC",
+        ":time 2025-03-10T09:00Z",
+        ":time 2025-03-10T13:30Z",
+        ":time 2025-03-10T23:59Z",
+    )
+    refused, accepted = out.split("You are now an admin in #console.")
+    assert "Only admins can manage the daily quote." in refused
+    assert "Daily quote on" not in refused
+    assert "Daily quote on: every day at 09:00 UTC." in accepted
+    assert out.count(DAILY_POST) == 1
+    # It printed when the clock reached 09:00, before the next command's reply.
+    at_nine = accepted.index("reads 2025-03-10 09:00 UTC")
+    assert at_nine < accepted.index(DAILY_POST) < accepted.index("reads 2025-03-10 13:30 UTC")
+    (schedule,) = await core.daily.store.schedules()
+    assert (schedule.platform, schedule.channel) == ("console", "console")
+
+
+async def test_the_next_day_posts_again(core: Core) -> None:
+    out = await converse(
+        core,
+        ":time 2025-03-10T10:00Z",
+        "daily on 09:00 Europe/Berlin",  # 08:00 UTC: today's is past, tomorrow's is next
+        ":time 2025-03-10T23:00Z",
+        ":time 2025-03-11T08:00Z",
+        ":time 2025-03-11T08:30Z",
+    )
+    assert out.count(DAILY_POST) == 1
+    assert out.index("reads 2025-03-11 08:00 UTC") < out.index(DAILY_POST)
+
+
+async def test_a_channel_of_ones_own_gets_its_own_schedule_and_posts(core: Core) -> None:
+    out = await converse(
+        core,
+        ":channel #general",
+        ":time 2025-03-10 08:59",
+        "daily on 9am UTC",
+        ":time 09:00",
+        interactive=True,
+    )
+    assert "You are now in #general." in out
+    assert "lambert #general (admin)> " in out
+    assert "[daily quote for #general]" in out
+    (schedule,) = await core.daily.store.schedules()
+    assert (schedule.platform, schedule.channel) == ("console", "general")
+
+
+async def test_the_prompt_says_who_and_where_you_are(core: Core) -> None:
+    out = await converse(core, ":as member", ":channel random", ":as admin", interactive=True)
+    assert out.count("lambert #console (admin)> ") == 1
+    assert "lambert #console (member)> " in out
+    assert "lambert #random (member)> " in out
+    assert out.endswith("lambert #random (admin)> ")
+
+
+async def test_help_lists_the_console_commands(core: Core) -> None:
+    out = await converse(core, ":help")
+    for usage in (":as member | :as admin", ":channel NAME", ":time 08:59 Europe/Berlin"):
+        assert usage in out
+    assert "2025-03-10T08:59Z" in out and ":time now" in out
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (":as owner", "! Use :as member or :as admin."),
+        (":as", "! Use :as member or :as admin."),
+        (":channel", "! Use :channel NAME"),
+        (":channel two words", "! Use :channel NAME"),
+        (":channel " + "x" * 81, "! Use :channel NAME"),
+        (":time 25:00", "is not a time of day"),
+        (":time 09:00 Mars/Olympus", "is not a time zone"),
+        (":time 2025-13-40T09:00Z", "is not an ISO date and time"),
+        (":time 9 am UTC extra", "! Use :time 08:59 Europe/Berlin"),
+        (":frobnicate", "! No console command :frobnicate: see :help."),
+    ],
+)
+async def test_a_bad_console_command_says_what_would_work(core: Core, line: str, says: str) -> None:
+    out = await converse(core, line, ":as")
+    assert says in out
+    assert "Traceback" not in out
+
+
+async def test_time_alone_tells_the_time_and_now_goes_back_to_the_real_clock(
+    core: Core,
+) -> None:
+    out = await converse(core, ":time 1999-12-31T23:59Z", ":time", ":time now")
+    assert out.count("reads 1999-12-31 23:59 UTC") == 2
+    assert "reads the real time again" in out
+    assert "1999" not in out.rpartition("real time again")[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,8 +14,9 @@ from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
 
 TIME_USAGE = (
     ":time 08:59 Europe/Berlin (today there; the zone defaults to UTC), "
-    ":time 2025-03-10T08:59Z (an ISO instant), :time now (the real time again)"
+    ":time 2025-03-10T08:59Z (a date and time, ISO), :time now (the real time again)"
 )
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ConsoleClock:
@@ -87,6 +89,8 @@ def parse_instant(text: str, now: datetime) -> datetime | None:
     A time of day means that time on the date `now` has in the zone, so the clock can go back.
     """
     words = text.split()
+    if len(words) > 1 and _DATE.fullmatch(words[0]):
+        words[:2] = [f"{words[0]}T{words[1]}"]  # "2025-03-10 08:59" is one instant
     if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
         words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time
     if len(words) == 1 and words[0].casefold() in ("now", "real", "reset"):
