@@ -106,7 +106,7 @@ class Link:
             self.stop.set()
 
     async def _keep_connected(self) -> None:
-        failures = 0
+        failures = 0  # in a row; a connection that lasted `backoff.longest` clears them
         while not self.stop.is_set():
             try:
                 if not await _unless_stopped(self.platform.start(), self.stop):
@@ -115,28 +115,36 @@ class Link:
                 raise
             except Exception as exc:
                 failures += 1
-                wait = self.backoff.delay(failures)
-                log.warning(
-                    "%s: cannot connect (attempt %d: %s); trying again in %.1f s",
-                    self.name,
-                    failures,
-                    one_line(exc),
-                    wait,
-                )
-                log.debug("%s: attempt %d failed", self.name, failures, exc_info=True)
-                await self.platform.close()  # whatever the attempt had opened
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), wait)
+                await self._pause(failures, f"cannot connect (attempt {failures}: {one_line(exc)})")
                 continue
-            failures = 0
             log.info("%s: connected and answering /lambert", self.name)
             if not self.ever_connected:
                 self.ever_connected = True
                 self.joined.set()
-            if not await _unless_stopped(self.platform.wait_lost(), self.stop):
-                return
-            log.warning("%s: connection lost for good; connecting again", self.name)
-            await self.platform.close()
+            since = asyncio.get_running_loop().time()
+            try:
+                if not await _unless_stopped(self.platform.wait_lost(), self.stop):
+                    return
+                why = "connection lost for good"
+            except ConfigError:
+                raise
+            except Exception as exc:
+                why = f"connection lost ({one_line(exc)})"
+            lasted = asyncio.get_running_loop().time() - since
+            failures = 1 if lasted >= self.backoff.longest else failures + 1
+            await self._pause(failures, why)
+
+    async def _pause(self, failures: int, why: str) -> None:
+        """One line saying why and for how long, tidy up the attempt, wait (or stop)."""
+        wait = self.backoff.delay(failures)
+        log.warning("%s: %s; trying again in %.1f s", self.name, why, wait)
+        log.debug("%s: %s", self.name, why, exc_info=True)
+        try:
+            await self.platform.close()  # whatever the attempt had opened
+        except Exception as exc:
+            log.warning("%s: closing after a failure failed too (%s)", self.name, one_line(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), wait)
 
 
 async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
