@@ -35,7 +35,8 @@ def attempts(caplog: pytest.LogCaptureFixture, platform: str) -> list[logging.Lo
     return [
         r
         for r in caplog.records
-        if r.name == "bot.serving.serve" and r.getMessage().startswith(f"{platform}: cannot connect")
+        if r.name == "bot.serving.serve"
+        and r.getMessage().startswith(f"{platform}: cannot connect")
     ]
 
 
@@ -141,7 +142,11 @@ async def test_a_discord_connection_lost_for_good_is_started_again(
 
 @pytest.mark.parametrize(
     ("fault", "variable"),
-    [("slack-app", "SLACK_APP_TOKEN"), ("slack-bot", "SLACK_BOT_TOKEN"), ("discord", "DISCORD_TOKEN")],
+    [
+        ("slack-app", "SLACK_APP_TOKEN"),
+        ("slack-bot", "SLACK_BOT_TOKEN"),
+        ("discord", "DISCORD_TOKEN"),
+    ],
 )
 async def test_a_rejected_token_stops_serve_at_once_naming_the_variable(
     discord_fake: RemoteDiscord,
@@ -160,3 +165,17 @@ async def test_a_rejected_token_stops_serve_at_once_naming_the_variable(
         await asyncio.wait_for(serving.serve(settings_for(db_path), backoff=FAST), PATIENCE)
     message = str(refused.value)
     assert variable in message and "\n" not in message
+
+
+async def test_a_token_the_gateway_refuses_later_stops_serve_naming_discord_token(
+    discord_fake: RemoteDiscord, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    task = asyncio.create_task(
+        serving.serve(settings_for(db_path, slack=False), asyncio.Event(), backoff=FAST)
+    )
+    await until(lambda: connections(caplog) == 1, "the first connection", task)
+    await discord_fake.drop_gateway(4004)  # Authentication failed: the token was reset
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        await asyncio.wait_for(task, PATIENCE)
+    assert attempts(caplog, "discord") == []
