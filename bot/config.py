@@ -17,6 +17,8 @@ LEGACY_DB = Path("lambert.db")  # where lambert 0.1 kept its database: the worki
 def default_db_path() -> Path:
     """The user's data folder, where the OS expects it (~/.local/share/lambert on Linux)."""
     return platformdirs.user_data_path("lambert", appauthor=False) / "lambert.db"
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -70,6 +72,8 @@ class Settings:
     # postgresql://user:password@host:port/db puts the daily state there (replicas share it);
     # empty: it stays in the SQLite file. A Secret: the URL holds a password.
     database_url: Secret = field(default_factory=lambda: Secret(""))
+    # LAMBERT_STATS=off: no stats are kept at all (bot/stats).
+    stats: bool = True
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -132,6 +136,15 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().casefold()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name}={raw!r} is not on or off; use {name}=on or {name}=off")
+    return raw == "on"
+
+
 def _database_url(raw: str) -> Secret:
     try:
         scheme = urlsplit(raw).scheme
@@ -176,6 +189,7 @@ def load_settings(
         catchup_hours=_number(env, "LAMBERT_CATCHUP_HOURS", 6.0, 0, 24),
         corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),
         database_url=_database_url((database_url or env.get("LAMBERT_DATABASE_URL", "")).strip()),
+        stats=_on_off(env, "LAMBERT_STATS", True),
     )
 
 

@@ -26,6 +26,9 @@ from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
+from bot.stats.recorder import StatsRecorder
+from bot.stats.sqlite_store import SqliteStatsStore
+from bot.stats.store import StatsStore
 from bot.storage.connection import connect, explained, stored_value
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,9 @@ class Core:
     # Which quote previews were posted (Post clicked twice posts once). open_core keeps them
     # in the database; a Core built by hand (tests) keeps them in memory.
     previews: PreviewStore = field(default_factory=MemoryPreviewStore)
+    # Counts of commands and posts (bot/stats), written in batches; a Core built by hand
+    # counts nothing.
+    stats: StatsRecorder = field(default_factory=StatsRecorder.off)
 
 
 @asynccontextmanager
@@ -106,26 +112,36 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            async with _shared_state(settings, conn, store) as (daily, previews):
-                yield Core(await QuoteService.create(store), DailyService(daily, clock), previews)
+            async with _shared_state(settings, conn, store) as (daily, previews, counts):
+                stats = StatsRecorder(counts, recording=settings.stats)
+                try:
+                    yield Core(
+                        await QuoteService.create(store),
+                        DailyService(daily, clock, stats),
+                        previews,
+                        stats,
+                    )
+                finally:
+                    await stats.flush()  # a one-shot command's counts; serve's last ones
 
 
 @asynccontextmanager
 async def _shared_state(
     settings: Settings, conn: aiosqlite.Connection, quotes: QuoteStore
-) -> AsyncIterator[tuple[DailyStore, PreviewStore]]:
+) -> AsyncIterator[tuple[DailyStore, PreviewStore, StatsStore]]:
     """The state replicas share (daily posts, preview claims): in PostgreSQL when a database
     URL is set, else in the SQLite file."""
     if not settings.database_url:
-        yield SqliteDailyStore(conn), SqlitePreviewStore(conn)
+        yield SqliteDailyStore(conn), SqlitePreviewStore(conn), SqliteStatsStore(conn)
         return
     # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
     from bot.daily.postgres_store import PostgresDailyStore
     from bot.previews.postgres_store import PostgresPreviewStore
+    from bot.stats.postgres_store import PostgresStatsStore
     from bot.storage.postgres import open_pool
 
     async with open_pool(settings.database_url.reveal()) as pool:
-        yield PostgresDailyStore(pool, quotes), PostgresPreviewStore(pool)
+        yield PostgresDailyStore(pool, quotes), PostgresPreviewStore(pool), PostgresStatsStore(pool)
 
 
 async def _load(

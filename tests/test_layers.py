@@ -25,6 +25,7 @@ LAYERS = [
     {"storage"},
     {"quotes"},
     {"ports"},
+    {"stats"},
     {"daily", "previews"},
     {"runtime"},
     {"chat"},

@@ -14,10 +14,15 @@ so a plain `/lambert dpo` never pays for a lookup (Slack's is a users.info call)
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """The request's platform, channel and user. `admin` is a known answer or a lazy check."""
+    """The request's platform, channel and user. `admin` is a known answer or a lazy check.
+
+    `space` is the workspace or server the channel belongs to (Slack's team, Discord's
+    guild; '' for a direct message): `/lambert stats all` counts over it.
+    """
 
     platform: str = "console"
     channel: str = "console"
+    space: str = "console"
     user: str = "console"
     user_name: str = ""
     admin: bool | AdminCheck = False

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.chat import daily_verbs, quote_verbs
+from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
@@ -70,6 +70,13 @@ VERBS: dict[str, Verb] = {
             admin_only=True,
             refusal="manage the daily quote",
         ),
+        Verb(
+            "stats",
+            stats_verb.answer_stats,
+            f"`{COMMAND} stats [all] [7|30]` counts of commands and quotes here (admins)",
+            admin_only=True,
+            refusal="see the stats",
+        ),
         Verb("help", _help, "", alone=True),
     )
 }
@@ -103,19 +110,22 @@ def find_verb(request: str) -> tuple[Verb | None, str]:
 
 async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Reply:
     """What `/lambert <text>` replies. Never raises for any text a user can type."""
-    ctx = ctx or RequestContext()
+    given, ctx = ctx, ctx or RequestContext()
     request = strip_command(text)
     verb, rest = find_verb(request)
+    counted, searched = verb.name if verb else "lookup", ""  # for stats
     if verb is not None:
         reply = await _run(verb, core, rest, ctx)
+        searched = rest if verb.name == "search" else ""
     elif not request:
-        reply = await quote_verbs.random_quote(core.quotes, None, request)
+        counted, reply = "random", await quote_verbs.random_quote(core.quotes, None, request)
     elif (theme := core.quotes.resolve_theme(request)) is not None:
+        counted = "theme"
         reply = await quote_verbs.random_quote(core.quotes, theme.slug, request)
     elif (slip := await _slip(core, request)) is not None:
         reply = slip
     else:
-        reply = await quote_verbs.best_match(core.quotes, request)
+        reply, searched = await quote_verbs.best_match(core.quotes, request), request
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform,
@@ -124,6 +134,8 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
         verb.name if verb else ("random" if not request else "lookup"),
         outcome(reply),
     )
+    if given is not None:  # a chat request; `lambert ask` (no context) is not counted
+        stats_verb.record_reply(core.stats, ctx, counted, reply, searched)
     return reply
 
 
@@ -169,23 +181,32 @@ async def _checked(verb: Verb, ctx: RequestContext, work: Callable[[], Awaitable
 
 
 async def perform(
-    verb_name: str, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]
+    verb_name: str,
+    ctx: RequestContext,
+    work: Callable[[], Awaitable[Reply]],
+    core: Core | None = None,
 ) -> Reply:
     """A structured call (e.g. Discord's `/lambert-daily set` options) under the same row's
-    rules as its text form: refused for non-admins if the verb is admin-only, and logged."""
+    rules as its text form: refused for non-admins if the verb is admin-only, and logged
+    (and counted in `core`'s stats when given)."""
     verb = VERBS[verb_name]
     reply = await _checked(verb, ctx, work)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, verb.name, outcome(reply),
     )  # fmt: skip
+    if core is not None:
+        stats_verb.record_reply(core.stats, ctx, verb.name, reply)
     return reply
 
 
-async def another(core: Core, request: str, after: str) -> Reply:
-    """The "Another" / "Shuffle" button: the next match for a search, another quote otherwise."""
+async def another(core: Core, request: str, after: str, ctx: RequestContext | None = None) -> Reply:
+    """The "Another" / "Shuffle" button: the next match for a search, another quote otherwise.
+    Counted in the stats when the adapter says where (`ctx`)."""
     reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
     log.info("button another %s", outcome(reply))
+    if ctx is not None:
+        stats_verb.record_reply(core.stats, ctx, "another", reply)
     return reply
 
 

@@ -242,6 +242,7 @@ class Scheduler:
                 report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
             else:
                 await self.store.record_posted(claim, message_id, self.clock.now())
+                self.daily.stats.daily_posted(claim.platform, claim.channel)
                 log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
                 report.add_posted(*day, quote.id)
 

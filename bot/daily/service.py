@@ -11,6 +11,7 @@ from bot.daily.days import Claim, DayRecord
 from bot.daily.plan import next_post
 from bot.daily.schedules import Schedule
 from bot.daily.store import DailyStore
+from bot.stats.recorder import StatsRecorder
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +32,17 @@ class DailyService:
     `store`).
     """
 
-    def __init__(self, store: DailyStore, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: DailyStore, clock: Clock | None = None, stats: StatsRecorder | None = None
+    ) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.changed = asyncio.Event()
+        self.stats = stats or StatsRecorder.off()  # the scheduler counts daily posts here
 
     def with_clock(self, clock: Clock) -> DailyService:
         """The same state and change event, read at another clock (`daily tick --at`, tests)."""
-        other = DailyService(self.store, clock)
+        other = DailyService(self.store, clock, self.stats)
         other.changed = self.changed
         return other
 

@@ -96,6 +96,34 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
         ),
     ),
+    (
+        3,
+        (
+            # Stats (bot/stats), summed across replicas: the SQLite file's tables (its
+            # migration 6) in native types. Counts only, never a user id.
+            """CREATE TABLE stats_counts (
+                day DATE NOT NULL,
+                platform TEXT NOT NULL,
+                space TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                name TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (day, platform, space, channel, metric, name, detail)
+            )""",
+            "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
+            """CREATE TABLE stats_empty_searches (
+                day DATE NOT NULL,
+                platform TEXT NOT NULL,
+                space TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                words TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (day, platform, space, channel, words)
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,64 @@
+"""`lambert stats [--days N] [--json]`: the counts of every channel, for operators."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.chat.stats_verb import summary_lines
+from bot.cli.common import add_command, print_json
+from bot.config import Settings
+from bot.runtime import open_core
+from bot.stats.recorder import KEEP_WORDS_DAYS
+from bot.stats.store import Scope
+from bot.stats.summary import Summary, summarise
+
+MAX_DAYS = 366
+
+
+def register(commands: Any) -> None:
+    stats = add_command(
+        commands,
+        "stats",
+        stats_command,
+        "counts of commands, quotes shown and posted, per channel; never a user",
+        "Counts over the last --days UTC days, every platform and channel: commands by verb\n"
+        "and outcome, themes and quotes shown, quotes posted (preview and daily), the words\n"
+        f"of searches that found nothing (kept {KEEP_WORDS_DAYS} days). No user is recorded;\n"
+        'LAMBERT_STATS=off keeps nothing. JSON: see README.md, "Stats".',
+        json_flag=True,
+    )
+    stats.add_argument(
+        "--days", type=int, default=7, metavar="N", help=f"1 to {MAX_DAYS} (default 7)"
+    )
+
+
+async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.days <= MAX_DAYS:
+        sys.stderr.write(f"lambert: --days takes a number from 1 to {MAX_DAYS}\n")
+        return 2
+    async with open_core(settings) as core:
+        stats = core.stats
+        summary = await summarise(
+            stats.store, Scope(), args.days, stats.today(), recording=stats.recording, limit=20
+        )
+    if args.json:
+        print_json(summary.to_json())
+    else:
+        sys.stdout.write(render(summary))
+    return 0
+
+
+def render(s: Summary) -> str:
+    """The summary as terminal text: the chat lines, then one line per channel."""
+    out = [f"Stats, every channel, last {s.days} days", *summary_lines(s)]
+    if s.channels:
+        out.append("Channels (commands, quotes shown, posted):")
+        out += [
+            f"  {c.platform}/{c.channel}"
+            + (f" in {c.space}" if c.space else "")
+            + f": {c.commands}, {c.shown}, {c.posted}"
+            for c in s.channels
+        ]
+    return "\n".join(line.replace("`", "") for line in out) + "\n"

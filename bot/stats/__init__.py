@@ -1,0 +1,8 @@
+"""Stats: per day and per channel, counts only (commands by verb and outcome, themes and
+quotes shown, quotes posted, the words of searches that found nothing), never a user id.
+
+A `StatsRecorder` counts in memory and writes in batches through the `StatsStore` port
+(`store.py`; SQLite and PostgreSQL beside it), so recording never slows or fails a command.
+It may import `bot.storage` and the top-level modules; never quotes, daily, chat, serving,
+adapters or cli, and no platform library.
+"""

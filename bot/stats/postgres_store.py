@@ -1,0 +1,57 @@
+"""The stats in PostgreSQL, summed across replicas: the same tables as the SQLite file's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from bot.stats import statements as sql
+from bot.stats.store import ChannelTally, CountKey, DayTally, Scope, Tally, WordsKey
+
+if TYPE_CHECKING:
+    from asyncpg import Record
+
+_Q = sql.numbered
+
+
+class PostgresStatsStore:
+    """The stats tables in PostgreSQL (a StatsStore); each add is one transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def add(
+        self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if counts:
+                await conn.executemany(
+                    _Q(sql.ADD_COUNT), [(*k, n) for k, n in sorted(counts.items())]
+                )
+            if searches:
+                await conn.executemany(
+                    _Q(sql.ADD_WORDS), [(*k, n) for k, n in sorted(searches.items())]
+                )
+            await conn.execute(_Q(sql.FORGET_WORDS), forget)
+
+    async def _fetch(
+        self, statement: str, since: date, scope: Scope, *after: object
+    ) -> list[Record]:
+        query, values = sql.scoped(statement, scope)
+        return list(await self.pool.fetch(_Q(query), since, *values, *after))
+
+    async def tallies(self, since: date, scope: Scope) -> list[Tally]:
+        return [Tally(*r) for r in await self._fetch(sql.TALLIES, since, scope)]
+
+    async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
+        return [DayTally(*r) for r in await self._fetch(sql.BY_DAY, since, scope)]
+
+    async def by_channel(self, since: date, scope: Scope) -> list[ChannelTally]:
+        return [ChannelTally(*r) for r in await self._fetch(sql.BY_CHANNEL, since, scope)]
+
+    async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
+        rows = await self._fetch(sql.EMPTY_SEARCHES, since, scope, limit)
+        return [(r["words"], r["count"]) for r in rows]

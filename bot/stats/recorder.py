@@ -1,0 +1,157 @@
+"""`StatsRecorder`: counts in memory, written in batches; never slows or fails a command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, StatsStore, WordsKey
+from bot.stats.words import search_words
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 30.0  # how often `lambert serve` writes the counts
+KEEP_WORDS_DAYS = 30  # the words of searches that found nothing are forgotten after this
+# Pending keys kept while the store cannot be written (a day's traffic is a few thousand);
+# past it new keys are dropped and counted, so an outage never grows memory without end.
+MAX_PENDING = 50_000
+
+K = TypeVar("K", CountKey, WordsKey)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StatsRecorder:
+    """Counts by UTC day and place, held in memory until `flush()` writes them in one
+    transaction. Every counting method is synchronous and does no I/O.
+
+    `recording` False (LAMBERT_STATS=off) counts nothing; what is stored can still be read.
+    """
+
+    def __init__(
+        self,
+        store: StatsStore | None,
+        *,
+        recording: bool = True,
+        now: Callable[[], datetime] = _utc_now,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        self.store = store
+        self.recording = recording and store is not None
+        self.now = now
+        self.max_pending = max_pending
+        self._counts: Counter[CountKey] = Counter()
+        self._words: Counter[WordsKey] = Counter()
+        self._lock = asyncio.Lock()
+        self._failing = False
+        self._dropped = 0
+
+    @classmethod
+    def off(cls) -> StatsRecorder:
+        """A recorder that keeps nothing: for a Core built without storage (tests)."""
+        return cls(None, recording=False)
+
+    def today(self) -> date:
+        return self.now().astimezone(UTC).date()
+
+    @property
+    def pending(self) -> int:
+        """How many counts wait to be written."""
+        return sum(self._counts.values()) + sum(self._words.values())
+
+    def command(self, place: Place, verb: str, outcome: str) -> None:
+        """A command ran: `verb` (or random, theme, lookup, another) and how it ended."""
+        self._count(place, COMMAND, verb, outcome)
+
+    def shown(self, place: Place, theme: str, quote_id: str) -> None:
+        """A quote was shown in answer to a command."""
+        self._count(place, THEME, theme)
+        self._count(place, QUOTE, quote_id)
+
+    def posted(self, place: Place, kind: str) -> None:
+        """A quote was posted to a channel: kind `preview` (Post clicked) or `daily`."""
+        self._count(place, POSTED, kind)
+
+    def daily_posted(self, platform: str, channel: str) -> None:
+        """The scheduler posted a channel's daily quote (it knows no workspace: see Place)."""
+        self.posted(Place(platform, "", channel), "daily")
+
+    def empty_search(self, place: Place, text: str) -> None:
+        """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
+        if not self.recording:
+            return
+        words = search_words(text)
+        if words:
+            key = WordsKey(self.today(), place.platform, place.space, place.channel, words)
+            self._add(self._words, key)
+
+    def _count(self, place: Place, metric: str, name: str, detail: str = "") -> None:
+        if self.recording:
+            key = CountKey(
+                self.today(), place.platform, place.space, place.channel, metric, name, detail
+            )
+            self._add(self._counts, key)
+
+    def _add(self, counter: Counter[K], key: K) -> None:
+        if key not in counter and len(counter) >= self.max_pending:
+            self._dropped += 1
+            return
+        counter[key] += 1
+
+    async def flush(self) -> bool:
+        """Write what is pending in one transaction; True when nothing is left pending.
+
+        Never raises (but for cancellation): a failed write keeps the counts for the next
+        try and is logged once, as one line, until a write succeeds again.
+        """
+        if self.store is None:
+            return True
+        async with self._lock:
+            if not self._counts and not self._words:
+                return True
+            counts, words = self._counts, self._words
+            self._counts, self._words = Counter(), Counter()
+            written = False
+            try:
+                forget = self.today() - timedelta(days=KEEP_WORDS_DAYS - 1)
+                await self.store.add(counts, words, forget)
+                written = True
+            except Exception as exc:
+                if not self._failing:
+                    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                    log.warning(
+                        "stats: could not save %d counts (%s); keeping them for the next try",
+                        sum(counts.values()) + sum(words.values()),
+                        detail,
+                    )
+                self._failing = True
+            finally:
+                if not written:  # back in front of whatever was counted meanwhile
+                    counts.update(self._counts)
+                    words.update(self._words)
+                    self._counts, self._words = counts, words
+        if written and self._failing:
+            self._failing = False
+            log.info("stats: saved again")
+        if written and self._dropped:
+            log.warning(
+                "stats: %d counts were dropped while they could not be saved", self._dropped
+            )
+            self._dropped = 0
+        return written
+
+    async def flush_every(self, stop: asyncio.Event, seconds: float = FLUSH_SECONDS) -> None:
+        """`lambert serve`'s writer: a flush every `seconds` until `stop` (the last flush is
+        the core's, when it closes)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+            if not stop.is_set():
+                await self.flush()

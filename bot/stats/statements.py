@@ -1,0 +1,68 @@
+"""The stats SQL that SQLite and PostgreSQL both run as written, so the two stores never drift.
+
+Written with `?` placeholders (SQLite's); `numbered()` turns them into PostgreSQL's `$1, $2`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from bot.stats.store import Scope
+
+# Sorted before adding: replicas upserting the same rows take their locks in one order.
+ADD_COUNT = (
+    "INSERT INTO stats_counts (day, platform, space, channel, metric, name, detail, count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day, platform, space, channel, metric, name, detail) "
+    "DO UPDATE SET count = stats_counts.count + excluded.count"
+)
+ADD_WORDS = (
+    "INSERT INTO stats_empty_searches (day, platform, space, channel, words, count) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, platform, space, channel, words) "
+    "DO UPDATE SET count = stats_empty_searches.count + excluded.count"
+)
+FORGET_WORDS = "DELETE FROM stats_empty_searches WHERE day < ?"
+
+TALLIES = (
+    "SELECT metric, name, detail, CAST(sum(count) AS BIGINT) AS count FROM stats_counts "
+    "WHERE day >= ? AND {scope} GROUP BY metric, name, detail"
+)
+BY_DAY = (
+    "SELECT day, metric, CAST(sum(count) AS BIGINT) AS count FROM stats_counts "
+    "WHERE day >= ? AND {scope} GROUP BY day, metric ORDER BY day, metric"
+)
+# A channel's daily posts are counted with space '' (the scheduler knows no workspace):
+# max() prefers a metric's real space; the summary gives the channel its commands' space.
+BY_CHANNEL = (
+    "SELECT platform, max(space) AS space, channel, metric, CAST(sum(count) AS BIGINT) AS count "
+    "FROM stats_counts WHERE day >= ? AND {scope} "
+    "GROUP BY platform, channel, metric ORDER BY platform, channel, metric"
+)
+EMPTY_SEARCHES = (
+    "SELECT words, CAST(sum(count) AS BIGINT) AS count FROM stats_empty_searches "
+    "WHERE day >= ? AND {scope} GROUP BY words ORDER BY count DESC, words LIMIT ?"
+)
+
+
+def scoped(statement: str, scope: Scope) -> tuple[str, tuple[str, ...]]:
+    """`statement` with its `{scope}` filled in, and the values that filter binds."""
+    if scope.platform is None:
+        return statement.format(scope="1 = 1"), ()
+    if scope.channel is not None:
+        where = "platform = ? AND channel = ? AND space IN (?, '')"
+        return statement.format(scope=where), (scope.platform, scope.channel, scope.space or "")
+    # A workspace or server: its channels, and the space-less daily posts of channels that
+    # were used from it.
+    where = (
+        "platform = ? AND (space = ? OR (space = '' AND channel IN "
+        "(SELECT channel FROM stats_counts WHERE platform = ? AND space = ?)))"
+    )
+    space = scope.space or ""
+    return statement.format(scope=where), (scope.platform, space, scope.platform, space)
+
+
+def numbered(statement: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, ...` (no statement here has a literal `?`)."""
+    counter = itertools.count(1)
+    return re.sub(r"\?", lambda _: f"${next(counter)}", statement)

@@ -1,0 +1,106 @@
+"""The stats' storage port: counts added in batches, read back for a scope and a window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple, Protocol
+
+# What a count counts (the `metric` column); `name` and `detail` say which.
+COMMAND = "command"  # name: the verb; detail: the outcome (quote, list, text, refused, nothing)
+THEME = "theme"  # name: a theme slug whose quote was shown
+QUOTE = "quote"  # name: the id of a quote shown
+POSTED = "posted"  # name: preview (a preview's Post) or daily
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a count happened. `space` is the workspace or server; '' when not known (a daily
+    post knows only its channel: it counts in the space its channel's commands came from)."""
+
+    platform: str
+    space: str
+    channel: str
+
+
+class CountKey(NamedTuple):
+    day: date  # UTC
+    platform: str
+    space: str
+    channel: str
+    metric: str
+    name: str
+    detail: str
+
+
+class WordsKey(NamedTuple):
+    day: date  # UTC
+    platform: str
+    space: str
+    channel: str
+    words: str  # a search's normalised words (bot/stats/words.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which counts a summary covers: everything (platform None), one workspace or server
+    (channel None), or one channel."""
+
+    platform: str | None = None
+    space: str | None = None
+    channel: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.platform is None:
+            return "everywhere"
+        return "channel" if self.channel is not None else "space"
+
+
+class Tally(NamedTuple):
+    metric: str
+    name: str
+    detail: str
+    total: int
+
+
+class DayTally(NamedTuple):
+    day: date
+    metric: str
+    total: int
+
+
+class ChannelTally(NamedTuple):
+    platform: str
+    space: str
+    channel: str
+    metric: str
+    total: int
+
+
+class StatsStore(Protocol):
+    """Counts by UTC day and place. Adding is one transaction; several processes may add to
+    the same storage at once, and their counts sum."""
+
+    async def add(
+        self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
+    ) -> None:
+        """Add the counts, and forget the search words of days before `forget`, atomically."""
+        ...
+
+    async def tallies(self, since: date, scope: Scope) -> list[Tally]:
+        """Each (metric, name, detail)'s total from UTC day `since` on."""
+        ...
+
+    async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
+        """Each day's total per metric, from `since` on (days with no count left out)."""
+        ...
+
+    async def by_channel(self, since: date, scope: Scope) -> list[ChannelTally]:
+        """Each channel's total per metric, from `since` on."""
+        ...
+
+    async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
+        """The words of searches that found nothing, most frequent first, at most `limit`."""
+        ...

@@ -1,0 +1,190 @@
+"""One set of StatsStore tests, run against every backend: counts written through SQLite and
+PostgreSQL sum, scope and forget the same way."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import Core
+from bot.stats.postgres_store import PostgresStatsStore
+from bot.stats.sqlite_store import SqliteStatsStore
+from bot.stats.store import (
+    COMMAND,
+    POSTED,
+    QUOTE,
+    ChannelTally,
+    CountKey,
+    DayTally,
+    Scope,
+    StatsStore,
+    Tally,
+    WordsKey,
+)
+from bot.storage.connection import connect
+from bot.storage.postgres import open_pool
+
+DAY = date(2025, 3, 10)
+EVERYWHERE = Scope()
+LONG_AGO = date(2000, 1, 1)
+
+
+@dataclass
+class Backend:
+    name: str
+    store: StatsStore
+    replica: Callable[[], AbstractAsyncContextManager[StatsStore]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite; the URL of this test's own PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
+    """A store over a real database, and `replica()`: another process's store on it."""
+    if backend_url is None:
+
+        @asynccontextmanager
+        async def sqlite_replica() -> AsyncIterator[StatsStore]:
+            async with connect(db_path) as conn:
+                yield SqliteStatsStore(conn)
+
+        yield Backend("sqlite", SqliteStatsStore(core.quotes.store.conn), sqlite_replica)
+        return
+    url = backend_url
+
+    @asynccontextmanager
+    async def postgres_replica() -> AsyncIterator[StatsStore]:
+        async with open_pool(url, max_size=2) as pool:
+            yield PostgresStatsStore(pool)
+
+    async with open_pool(url, max_size=4) as pool:
+        yield Backend("postgresql", PostgresStatsStore(pool), postgres_replica)
+
+
+def key(
+    day: date = DAY,
+    *,
+    platform: str = "slack",
+    space: str = "T1",
+    channel: str = "C1",
+    metric: str = COMMAND,
+    name: str = "lookup",
+    detail: str = "quote",
+) -> CountKey:
+    return CountKey(day, platform, space, channel, metric, name, detail)
+
+
+def words(text: str, day: date = DAY, channel: str = "C1", space: str = "T1") -> WordsKey:
+    return WordsKey(day, "slack", space, channel, text)
+
+
+async def test_counts_written_twice_sum(backend: Backend) -> None:
+    store = backend.store
+    await store.add({key(): 2, key(detail="nothing"): 1}, {}, LONG_AGO)
+    await store.add({key(): 3, key(metric=QUOTE, name="dpo-1", detail=""): 1}, {}, LONG_AGO)
+    assert sorted(await store.tallies(DAY, EVERYWHERE)) == [
+        Tally(COMMAND, "lookup", "nothing", 1),
+        Tally(COMMAND, "lookup", "quote", 5),
+        Tally(QUOTE, "dpo-1", "", 1),
+    ]
+
+
+async def test_a_window_starts_at_its_first_day(backend: Backend) -> None:
+    store = backend.store
+    await store.add(
+        {key(DAY - timedelta(1)): 4, key(DAY): 1, key(DAY + timedelta(1)): 2}, {}, LONG_AGO
+    )
+    assert await store.tallies(DAY, EVERYWHERE) == [Tally(COMMAND, "lookup", "quote", 3)]
+    assert await store.by_day(DAY, EVERYWHERE) == [
+        DayTally(DAY, COMMAND, 1),
+        DayTally(DAY + timedelta(1), COMMAND, 2),
+    ]
+
+
+async def test_scopes_a_channel_a_workspace_and_everywhere(backend: Backend) -> None:
+    store = backend.store
+    await store.add(
+        {
+            key(channel="C1"): 1,
+            key(channel="C2"): 2,
+            key(space="T2", channel="C3"): 4,
+            key(platform="discord", space="G1", channel="9"): 8,
+            # A daily post knows no workspace: it counts in its channel's.
+            key(space="", channel="C1", metric=POSTED, name="daily", detail=""): 16,
+            key(space="", channel="C9", metric=POSTED, name="daily", detail=""): 32,
+        },
+        {},
+        LONG_AGO,
+    )
+
+    async def commands(scope: Scope) -> int:
+        return sum(t.total for t in await store.tallies(DAY, scope) if t.metric == COMMAND)
+
+    async def posted(scope: Scope) -> int:
+        return sum(t.total for t in await store.tallies(DAY, scope) if t.metric == POSTED)
+
+    assert await commands(Scope("slack", "T1", "C1")) == 1
+    assert await posted(Scope("slack", "T1", "C1")) == 16
+    assert await commands(Scope("slack", "T1")) == 3
+    assert await posted(Scope("slack", "T1")) == 16  # C9 was never used from T1
+    assert await commands(Scope("slack", "T2")) == 4
+    assert await commands(Scope("discord", "G1")) == 8
+    assert await commands(EVERYWHERE) == 15
+    assert await posted(EVERYWHERE) == 48
+    assert await store.by_channel(DAY, Scope("slack", "T1")) == [
+        ChannelTally("slack", "T1", "C1", COMMAND, 1),
+        ChannelTally("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
+        ChannelTally("slack", "T1", "C2", COMMAND, 2),
+    ]
+
+
+async def test_empty_searches_most_first_and_forgotten_before_the_cutoff(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    old = DAY - timedelta(days=30)
+    await store.add(
+        {}, {words("quantum llama", old): 5, words("tokenizer"): 1, words("rlhf book"): 2}, LONG_AGO
+    )
+    assert await store.empty_searches(old, EVERYWHERE, 10) == [
+        ("quantum llama", 5),
+        ("rlhf book", 2),
+        ("tokenizer", 1),
+    ]
+    await store.add({}, {words("tokenizer", channel="C2"): 1}, DAY - timedelta(days=29))
+    assert await store.empty_searches(LONG_AGO, EVERYWHERE, 10) == [
+        ("rlhf book", 2),
+        ("tokenizer", 2),
+    ]
+    assert await store.empty_searches(LONG_AGO, Scope("slack", "T1", "C2"), 10) == [
+        ("tokenizer", 1)
+    ]
+    assert await store.empty_searches(LONG_AGO, EVERYWHERE, 1) == [("rlhf book", 2)]
+
+
+async def test_replicas_adding_at_once_lose_no_count(backend: Backend) -> None:
+    batch = {key(name=f"verb{i}"): 1 for i in range(20)}
+    batch[key()] = 1
+
+    async def add_from_another_process() -> None:
+        async with backend.replica() as other:
+            for _ in range(5):
+                await other.add(batch, {words("nothing here"): 1}, LONG_AGO)
+
+    await asyncio.gather(*(add_from_another_process() for _ in range(3)))
+    tallies = {t.name: t.total for t in await backend.store.tallies(DAY, EVERYWHERE)}
+    assert tallies["lookup"] == 15 and tallies["verb7"] == 15
+    assert await backend.store.empty_searches(DAY, EVERYWHERE, 5) == [("nothing here", 15)]
