@@ -7,10 +7,12 @@ import sys
 from typing import Any
 
 from bot.adapters.terminal import render
+from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
 from bot.chat.replies import ListReply, QuoteReply, Reply
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
+from bot.platforms import PLATFORMS
 from bot.runtime import open_core
 
 
@@ -25,6 +27,19 @@ def register(commands: Any) -> None:
         json_flag=True,
     )
     ask.add_argument("text", nargs="*", metavar="TEXT", help="a theme, words, `id ID`, `help`")
+    ask.add_argument(
+        "--as",
+        dest="role",
+        choices=("member", "admin"),
+        default="member",
+        help="who asks (default member); an admin may run `daily on TIME ZONE` and `daily off`",
+    )
+    ask.add_argument(
+        "--channel",
+        default="console",
+        metavar="NAME",
+        help="the console channel asked in (default console), as `:channel` in the console",
+    )
 
     search = add_command(
         commands,
@@ -64,8 +79,15 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
-        reply = await answer(core, " ".join(args.text))
+    channel = args.channel.removeprefix("#")
+    if not PLATFORMS["console"].channel_id.fullmatch(channel):
+        sys.stderr.write("lambert: --channel takes a name of 1 to 80 characters, no spaces\n")
+        return 2
+    admin = args.role == "admin"
+    ctx = RequestContext(channel=channel, admin=admin)
+    # An admin's request may change a schedule: commands that write check the pages first.
+    async with open_core(settings, integrity_check=admin) as core:
+        reply = await answer(core, " ".join(args.text), ctx)
     if args.json:
         print_json(reply_json(reply))
     else:
