@@ -3,10 +3,12 @@ parses anything, with at most one log line per reason a minute, and listen where
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -139,12 +141,12 @@ async def listen(runner: web.AppRunner, host: str, port: int) -> int:
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        reason = exc.strerror or one_line(exc)
-        if port and "in use" in reason:
+        if exc.errno == errno.EADDRINUSE:
             raise ConfigError(
-                f"LAMBERT_SLACK_PORT={port}: port {port} on {host} is already in use ({reason}); "
-                "stop what holds it or choose another LAMBERT_SLACK_PORT"
+                f"LAMBERT_SLACK_PORT={port}: port {port} on {host} is already in use; stop "
+                "what holds it or choose another LAMBERT_SLACK_PORT"
             ) from None
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else one_line(exc)
         raise ConfigError(
             f"LAMBERT_SLACK_HOST={host}, LAMBERT_SLACK_PORT={port}: cannot listen there "
             f"({reason}); use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
