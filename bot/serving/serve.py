@@ -70,11 +70,12 @@ async def serve(
         links = [Link(p, stop, backoff or Backoff(), joined) for p in platforms]
         connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
         beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop))
+        counts = asyncio.create_task(core.stats.flush_every(stop))  # the last: open_core's
         try:
             await _schedule(core, settings, links, joined, stop)
         finally:
             stop.set()
-            await asyncio.gather(*connecting, beats, return_exceptions=True)
+            await asyncio.gather(*connecting, beats, counts, return_exceptions=True)
             for link in reversed(links):
                 await link.platform.close()
                 if link.ever_connected:
