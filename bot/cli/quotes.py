@@ -32,13 +32,13 @@ def register(commands: Any) -> None:
         dest="role",
         choices=("member", "admin"),
         default="member",
-        help="who asks (default member); an admin may run `daily on TIME ZONE` and `daily off`",
+        help="who asks (default member); an admin may run daily on TIME ZONE and daily off",
     )
     ask.add_argument(
         "--channel",
         default="console",
         metavar="NAME",
-        help="the console channel asked in (default console), as `:channel` in the console",
+        help="the console channel asked in (default console), as :channel in the console",
     )
 
     search = add_command(

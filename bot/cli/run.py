@@ -24,6 +24,11 @@ def register(commands: Any) -> None:
         "console",
         console_command,
         "chat with the bot in this terminal (no tokens needed)",
+        "Chat with the bot in this terminal, no tokens needed: type what you would type in chat.\n"
+        "Its own commands try everything locally: :as member or :as admin, :channel NAME, and\n"
+        ":time 08:59 Europe/Berlin (or :time 2025-03-10T08:59Z, :time now) moves its clock,\n"
+        "so a daily quote set here prints when due. :help lists them. Piped input is\n"
+        "answered line by line: echo dpo | lambert console",
     )
     add_command(
         commands,
@@ -37,6 +42,7 @@ def register(commands: Any) -> None:
 
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(settings, integrity_check=True) as core:  # it writes
+        # Line editing, history and colour when both streams are a terminal (run_console).
         return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
