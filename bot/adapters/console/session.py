@@ -109,7 +109,7 @@ class Console:
             if self.last.matches <= 1:  # the platforms hide or grey out their button here
                 self.say("That is the only quote for that request: try a theme or themes.")
                 return True
-            reply = await another(self.core, self.last.request, after=self.last.quote.id)
+            reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
         if isinstance(reply, QuoteReply):

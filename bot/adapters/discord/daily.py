@@ -60,7 +60,9 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     async def run(interaction: discord.Interaction, channel_id: int, action: Action) -> None:
         async with responder.guard(interaction, f"/{GROUP_NAME}"):
             ctx = admin_context(interaction, channel_id)
-            work = grammar.perform("daily", ctx, lambda: action(responder.core, ctx))
+            work = grammar.perform(
+                "daily", ctx, lambda: action(responder.core, ctx), responder.core
+            )
             await responder.answer(interaction, await responder.in_time(interaction, work))
 
     def here(interaction: discord.Interaction, channel: discord.TextChannel | None) -> int:

@@ -18,6 +18,7 @@ from bot.adapters.discord.poster import base36
 from bot.chat import grammar as commands
 from bot.chat.context import RequestContext
 from bot.chat.replies import QuoteReply, Reply
+from bot.chat.stats_verb import place
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
@@ -41,6 +42,7 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
     return RequestContext(
         platform="discord",
         channel=str(interaction.channel_id or ""),
+        space=str(interaction.guild_id or ""),  # '' in a direct message
         user=str(interaction.user.id),
         user_name=interaction.user.display_name,
         admin=perms.manage_guild or perms.administrator,  # in the interaction: no lookup
@@ -199,6 +201,7 @@ class Preview(discord.ui.View):
                 await previews.release(preview_id)
             else:
                 await previews.record_posted(preview_id, message_id)
+                self.responder.core.stats.posted(place(request_context(interaction)), "preview")
             self.stop()
             note = POSTED if quote is not None else GONE
             await interaction.edit_original_response(content=note, embeds=[], view=None)
@@ -208,7 +211,8 @@ class Preview(discord.ui.View):
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
         async with self.responder.guard(interaction, "Another"):
-            work = commands.another(self.responder.core, self.request, after=self.quote_id)
+            ctx = request_context(interaction)
+            work = commands.another(self.responder.core, self.request, self.quote_id, ctx)
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
                 self.show(reply)

@@ -29,6 +29,7 @@ from bot.adapters.slack.respond import SharedSession
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
+from bot.chat.stats_verb import place
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
@@ -66,6 +67,13 @@ def _preview_id(body: dict[str, Any]) -> str:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     user = (body.get("user") or {}).get("id") or ""
     return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
+
+
+def _click_context(body: dict[str, Any]) -> RequestContext:
+    """Where a button was clicked (for the stats; no admin check needed)."""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    user = str((body.get("user") or {}).get("id") or "")
+    return RequestContext(platform="slack", channel=_channel_id(body), space=str(team), user=user)
 
 
 def _user_name(user: dict[str, Any]) -> str:
@@ -127,6 +135,7 @@ class SlackHandlers:
         ctx = RequestContext(
             platform="slack",
             channel=str(command["channel_id"]),
+            space=str(command.get("team_id", "")),
             user=user_id,
             user_name=str(command.get("user_name", "")),
             admin=lambda: self.is_admin(client, user_id),  # asked only by admin verbs
@@ -171,6 +180,7 @@ class SlackHandlers:
             raise
         # Any other failure may have posted: the claim stays, a click again says so.
         await self.core.previews.record_posted(preview, message_id)
+        self.core.stats.posted(place(_click_context(body)), "preview")
         log.info(
             "slack: shared quote=%s channel=%s user=%s",
             quote.id,
@@ -185,7 +195,7 @@ class SlackHandlers:
 
     async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
-        reply = await another(self.core, request, after)
+        reply = await another(self.core, request, after, _click_context(body))
         await respond(replace_original=True, **reply_message(reply))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:

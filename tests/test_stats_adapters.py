@@ -1,0 +1,105 @@
+"""Stats through the real adapters: a slash command counts in its workspace or server, and a
+preview's Post counts as a quote posted (the loopback fakes of docs/TESTING.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.poster import make_client
+from bot.adapters.slack.blocks import POST, SHUFFLE
+from bot.config import Secret, Settings
+from bot.quotes.service import QuoteService
+from bot.runtime import Core
+from bot.stats.store import COMMAND, POSTED, Scope
+from tests.fakes.discord_platform import Callback, FakeDiscord
+from tests.fakes.slack_platform import (
+    CHANNEL_ID,
+    TEAM_ID,
+    FakeSlack,
+    block_actions_payload,
+    interactive_form,
+)
+from tests.support.slack import (
+    click,
+    events_url,
+    post_signed,
+    running_platform,
+    slack_settings,
+    slash,
+)
+
+
+def post_button(preview: Callback) -> str:
+    buttons = [b for row in preview.components for b in row["components"]]
+    return next(b["custom_id"] for b in buttons if b["label"] == "Post to channel")
+
+
+def slack_click(fake_slack: FakeSlack, preview: dict[str, Any], message_ts: str) -> dict[str, Any]:
+    """A click on Post of the ephemeral preview Slack shows as message `message_ts`."""
+    button = next(
+        e
+        for block in preview["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["action_id"] == POST
+    )
+    message = {"type": "message", "ts": message_ts, "text": "", "blocks": preview["blocks"]}
+    return block_actions_payload(
+        POST, button["value"], response_url=fake_slack.response_url(), message=message
+    )
+
+
+async def counted(core: Core, scope: Scope) -> dict[tuple[str, str, str], int]:
+    await core.stats.flush()
+    assert core.stats.store is not None
+    found = await core.stats.store.tallies(date(2000, 1, 1), scope)
+    return {(t.metric, t.name, t.detail): t.total for t in found}
+
+
+async def test_slack_counts_in_the_commands_team(
+    core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
+) -> None:
+    async with running_platform(fake_slack, core, slack_settings(settings)) as platform:
+        preview = (await slash(fake_slack, platform, "careers")).body
+        await click(fake_slack, platform, preview, SHUFFLE)
+        await fake_slack.next_response()
+        preview = (await slash(fake_slack, platform, "careers")).body
+        body = interactive_form(slack_click(fake_slack, preview, "1700000100.000900"))
+        assert await post_signed(events_url(platform), body) == 200
+        await fake_slack.next_response()
+    team = await counted(core, Scope("slack", TEAM_ID))
+    assert team[(COMMAND, "theme", "quote")] == 2
+    assert team[(COMMAND, "another", "quote")] == 1
+    assert team[(POSTED, "preview", "")] == 1
+    assert await counted(core, Scope("slack", TEAM_ID, CHANNEL_ID)) == team
+    assert await counted(core, Scope("slack", "T-OTHER")) == {}
+
+
+@pytest.fixture
+async def discord_fake(
+    settings: Settings, core: Core, run_client: Any
+) -> AsyncIterator[FakeDiscord]:
+    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
+    platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
+    async with run_client(platform.client) as fake:
+        yield fake
+
+
+async def test_discord_counts_in_the_interactions_guild(
+    core: Core, discord_fake: FakeDiscord
+) -> None:
+    fake = discord_fake
+    await fake.send_interaction(fake.slash_command("lambert", {"query": "careers"}))
+    preview = await fake.next_callback()
+    await fake.send_interaction(fake.component_click(post_button(preview), preview))
+    await fake.settle()
+    assert len(fake.channel_messages) == 1
+    guild = await counted(core, Scope("discord", str(fake.guild_id)))
+    assert guild[(COMMAND, "theme", "quote")] == 1
+    assert guild[(POSTED, "preview", "")] == 1
+    assert await counted(core, Scope("discord", "1")) == {}
