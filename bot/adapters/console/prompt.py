@@ -82,8 +82,9 @@ class Terminal:
         )
 
     @property
-    def color_depth(self) -> ColorDepth:
-        return ColorDepth.DEPTH_8_BIT if self.colour else ColorDepth.MONOCHROME
+    def color_depth(self) -> ColorDepth | None:
+        """None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)."""
+        return None if self.colour else ColorDepth.MONOCHROME
 
     def screen(self) -> Screen:
         return Screen(self)
