@@ -52,8 +52,8 @@ async def serve(
     settings: Settings, stop: asyncio.Event | None = None, *, backoff: Backoff | None = None
 ) -> int:
     """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
-    (posts within SHUTDOWN_GRACE). A platform Slack or Discord cannot be reached is tried
-    again (`backoff`) while the others and the scheduler run; a token a platform rejects
+    (posts within SHUTDOWN_GRACE). A platform that cannot be reached is tried again
+    (`backoff`) while the others and the scheduler run; a token a platform rejects
     stops everything with ConfigError."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)  # before anything that can take time: a stop is honoured throughout
