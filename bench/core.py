@@ -3,6 +3,8 @@ with its loop-lag row, bench/lag.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 import sqlite3
 import time
@@ -13,10 +15,12 @@ from typing import Any
 from bench.context import REAL, Bench, label
 from bench.lag import burst_lag_rows, load_lag_rows
 from bench.report import INFO, MISS, PASS, Row, median, p99, timed_row
+from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
 from bot.quotes.search import parse_query, to_fts
 from bot.quotes.service import AUTOCOMPLETE_LIMIT, QuoteService
 from bot.runtime import Core, open_core
+from bot.stats.recorder import StatsRecorder
 from tests.support.corpus_gen import sample_queries
 
 CORE, LOAD = "core", "load"
@@ -192,9 +196,72 @@ async def core_rows(
                 note="no target: the typo-correcting fallback path",
             )
         )
-        return rows
+        return rows + await stats_rows(core, queries, n_label, runs)
     finally:
         raw.close()
+
+
+# serve writes the counts every 30 s: below 33 commands a second that is fewer than one write
+# per 1,000 answers. Here one per STATS_FLUSH_EVERY, so the writes do land among the answers.
+STATS_FLUSH_EVERY = 250
+STATS_RUNS = 1000  # at least: a p99 of fewer samples is two or three of them, mostly noise
+STATS_NOISE = 1.25  # "within noise": the p99 with stats on at most this times the p99 without
+
+
+async def stats_rows(core: Core, queries: Sequence[str], n_label: str, runs: int) -> list[Row]:
+    """A chat request's answer with stats on beside the same with stats off, interleaved in one
+    run (each pair in alternating order). On: open_core's recorder over the real database, its
+    batches written by a background task while answers go on, as serve's timer does."""
+    runs = max(runs, STATS_RUNS)
+    ctx = RequestContext(platform="slack", channel="C1", space="T1", user="U1")
+    on = core
+    off = dataclasses.replace(core, stats=StatsRecorder(core.stats.store, recording=False))
+    texts = [t for pair in zip(queries, THEME_WORDS * 30, strict=False) for t in pair]
+    texts += ["zzqxv flurbish", "search nothingmatcheshere"]
+    writes: list[asyncio.Task[bool]] = []
+    flush_times: list[float] = []
+
+    async def timed_flush() -> bool:
+        start = time.perf_counter()
+        try:
+            return await on.stats.flush()
+        finally:
+            flush_times.append(time.perf_counter() - start)
+
+    async def one(target: Core, i: int) -> float:
+        start = time.perf_counter()
+        await answer(target, texts[i % len(texts)], ctx)
+        return time.perf_counter() - start
+
+    for i in range(min(20, runs)):
+        await one(on, i)
+        await one(off, i)
+    with_stats: list[float] = []
+    without: list[float] = []
+    for i in range(runs):
+        first, second = (on, off) if i % 2 == 0 else (off, on)
+        a, b = await one(first, i), await one(second, i)
+        with_stats.append(a if first is on else b)
+        without.append(b if first is on else a)
+        if i % STATS_FLUSH_EVERY == STATS_FLUSH_EVERY - 1:
+            writes.append(asyncio.create_task(timed_flush()))
+    await asyncio.gather(*writes)
+    off_row = timed_row(CORE, f"/lambert answer, stats off, {n_label}", without)
+    off_row.note = "the baseline of the row below: same requests, same run, interleaved"
+    on_row = timed_row(CORE, f"/lambert answer, stats on, {n_label}", with_stats)
+    assert on_row.p99 is not None and off_row.p99 is not None
+    ratio = on_row.p99 / off_row.p99
+    on_row.target = f"p99 ≤ {STATS_NOISE:g}× stats off"
+    on_row.verdict = PASS if ratio <= STATS_NOISE else MISS
+    on_row.limit = f"stats off: median {off_row.median:.3f}, p99 {off_row.p99:.3f} ms"
+    on_row.note = (
+        f"p99 is {ratio:.2f}× stats off's; {len(flush_times)} batch writes in the background, "
+        f"median {median(flush_times) * 1e3:.2f} ms"
+        if flush_times
+        else f"p99 is {ratio:.2f}×"
+    )
+    on_row.extra = {"p99_ratio_to_stats_off": ratio, "stats_off_p99_ms": off_row.p99}
+    return [off_row, on_row]
 
 
 async def core_family(bench: Bench) -> list[Row]:
