@@ -378,3 +378,23 @@ def test_lambert_stats_text_and_days(capsys: pytest.CaptureFixture[str], counted
     assert "Commands: 2 (lookup 1, theme 1)" in out and "`" not in out
     assert "  slack/C1 in T1: 1, 1, 1" in out
     assert main(["stats", "--days", "0", *common]) == 2
+
+
+def shape(value: Any) -> Any:
+    """The keys of a JSON value, recursively (a list by its first item)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__ if value is not None else None
+
+
+def test_the_readme_documents_the_json_shape(
+    capsys: pytest.CaptureFixture[str], counted_db: Path
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Stats\n", 1)[1].split("\n## ", 1)[0]
+    documented = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    assert main(["stats", "--json", "--db", str(counted_db), "--corpus", str(CORPUS)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert shape(printed) == shape(documented)

@@ -4,6 +4,7 @@ PostgreSQL sum, scope and forget the same way."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import Core
+from bot.chat.context import RequestContext
+from bot.chat.grammar import answer
+from bot.config import Secret, Settings
+from bot.runtime import Core, open_core
 from bot.stats.postgres_store import PostgresStatsStore
 from bot.stats.sqlite_store import SqliteStatsStore
 from bot.stats.store import (
@@ -188,3 +192,19 @@ async def test_replicas_adding_at_once_lose_no_count(backend: Backend) -> None:
     tallies = {t.name: t.total for t in await backend.store.tallies(DAY, EVERYWHERE)}
     assert tallies["lookup"] == 15 and tallies["verb7"] == 15
     assert await backend.store.empty_searches(DAY, EVERYWHERE, 5) == [("nothing here", 15)]
+
+
+async def test_open_core_counts_into_postgresql_when_a_database_url_is_set(
+    settings: Settings, postgres_url: str
+) -> None:
+    shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
+    ctx = RequestContext(platform="slack", channel="C1", space="T1", user="U0SECRET1")
+    async with open_core(shared) as core:
+        assert isinstance(core.stats.store, PostgresStatsStore)
+        await answer(core, "dpo", ctx)
+    # Written when the core closed; read by another replica.
+    async with open_pool(postgres_url, max_size=1) as pool:
+        found = await PostgresStatsStore(pool).tallies(LONG_AGO, Scope("slack", "T1"))
+        assert Tally(COMMAND, "theme", "quote", 1) in found
+        rows = await pool.fetch("SELECT * FROM stats_counts")
+    assert rows and all("U0SECRET1" not in str(tuple(r)) for r in rows)
