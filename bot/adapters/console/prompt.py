@@ -50,8 +50,7 @@ def open_history(path: Path) -> History:
     """The lines typed in earlier sessions; in memory only when the folder is not writable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        with path.open("a", encoding="utf-8"):
+        with path.open("a", encoding="utf-8"):  # FileHistory appends each line as it is typed
             pass
     except OSError:
         return InMemoryHistory()
