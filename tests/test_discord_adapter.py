@@ -61,7 +61,7 @@ async def test_dpo_preview_post_another_cancel_and_a_strangers_click(fake, servi
     preview = await ask(fake, "dpo")
     assert (preview.type, preview.ephemeral) == (4, True)
     assert [b["label"] for b in preview.components[0]["components"]] == [
-        "Post to channel",
+        "Post",
         "Another",
         "Cancel",
     ]
@@ -71,7 +71,7 @@ async def test_dpo_preview_post_another_cancel_and_a_strangers_click(fake, servi
     assert preview.allowed_mentions == NO_PINGS
 
     # A second member's click is refused privately and changes nothing.
-    click = fake.component_click(custom_id(preview, "Post to channel"), preview, user=fake.admin)
+    click = fake.component_click(custom_id(preview, "Post"), preview, user=fake.admin)
     await fake.send_interaction(click)
     refusal = await fake.next_callback()
     assert (refusal.type, refusal.ephemeral, refusal.content) == (4, True, NOT_YOURS)
@@ -83,7 +83,7 @@ async def test_dpo_preview_post_another_cancel_and_a_strangers_click(fake, servi
     assert second != first.id
     assert (await service.quote(second)).theme == "dpo-vs-ppo"
 
-    await fake.send_interaction(fake.component_click(custom_id(other, "Post to channel"), other))
+    await fake.send_interaction(fake.component_click(custom_id(other, "Post"), other))
     posting = await fake.next_callback()  # greyed out at once: a second click cannot post twice
     assert posting.type == 7
     assert all(b["disabled"] for b in posting.components[0]["components"])
@@ -131,7 +131,7 @@ def as_if_shown_before_a_restart(preview: Callback) -> dict[str, Any]:
     return message
 
 
-@pytest.mark.parametrize("label", ["Post to channel", "Another", "Cancel"])
+@pytest.mark.parametrize("label", ["Post", "Another", "Cancel"])
 async def test_a_click_on_a_preview_from_before_a_restart_says_so(fake, label) -> None:
     old = as_if_shown_before_a_restart(await ask(fake, "dpo"))
     await fake.send_interaction(fake.component_click(custom_id(old, label), old))
@@ -160,7 +160,7 @@ async def test_one_match_disables_another(fake, service) -> None:
     preview = await ask(fake, f"id {quote_id}")
     buttons = {b["label"]: b for b in preview.components[0]["components"]}
     assert buttons["Another"].get("disabled") is True
-    assert not buttons["Post to channel"].get("disabled")
+    assert not buttons["Post"].get("disabled")
 
 
 @pytest.mark.parametrize("query", [None, "help", "themes", "search rlhf", "id no-such-quote"])
@@ -233,7 +233,7 @@ async def test_an_expired_preview_shows_its_buttons_disabled(platform, run_clien
 async def test_post_where_the_bot_may_not_post_goes_through_the_interaction(fake) -> None:
     fake.fail_channel(fake.channel_id, 403)
     preview = await ask(fake, "careers")
-    post = custom_id(preview, "Post to channel")
+    post = custom_id(preview, "Post")
     await fake.send_interaction(fake.component_click(post, preview))
     followup = await fake.next_webhook_message()
     assert (followup.kind, followup.ephemeral) == ("followup", False)  # public
@@ -245,7 +245,7 @@ async def test_post_where_the_bot_may_not_post_goes_through_the_interaction(fake
 async def test_a_failed_post_says_so_privately_and_keeps_the_preview_usable(fake) -> None:
     fake.fail_channel(fake.channel_id, 404, times=1)
     preview = await ask(fake, "careers")
-    post = custom_id(preview, "Post to channel")
+    post = custom_id(preview, "Post")
     await fake.send_interaction(fake.component_click(post, preview))
     assert (await fake.next_callback()).type == 7
     rearmed = await fake.next_webhook_message()
@@ -291,7 +291,7 @@ async def test_mention_syntax_in_a_quote_reaches_the_channel_verbatim_without_pi
         async with run_client(platform.client) as fake:
             for quote_id in ("mass-mention", "summary-mention"):
                 preview = await ask(fake, f"id {quote_id}")
-                click = fake.component_click(custom_id(preview, "Post to channel"), preview)
+                click = fake.component_click(custom_id(preview, "Post"), preview)
                 await fake.send_interaction(click)
                 assert (await fake.next_callback()).type == 7
                 posted = await fake.next_channel_message()

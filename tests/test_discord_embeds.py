@@ -13,7 +13,15 @@ from bot.adapters.discord.embeds import (
     reply_message,
     shared_message,
 )
-from bot.chat.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
+from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
+from bot.chat.replies import (
+    ERROR_TEXT,
+    PARAPHRASE_LABEL,
+    PREVIEW_BUTTONS,
+    ListReply,
+    QuoteReply,
+    TextReply,
+)
 from bot.quotes.models import Kind, Quote
 from tests.fakes.discord_platform import message_form_errors
 
@@ -94,3 +102,15 @@ def test_a_paraphrase_in_a_list_is_tagged_and_unquoted() -> None:
     values = [f.value or "" for f in embed.fields]
     assert values[0].startswith("\u201c")
     assert values[1].startswith("[summary of his view] ") and "\u201c" not in values[1]
+
+
+def test_the_preview_buttons_and_the_error_text_read_the_same_on_discord_and_slack() -> None:
+    from bot.adapters.discord.views import Preview
+    from bot.adapters.slack.blocks import error_message, preview_message
+
+    slack = preview_message(QuoteReply(quote(), matches=2))["blocks"][-1]["elements"]
+    assert tuple(b["text"]["text"] for b in slack) == PREVIEW_BUTTONS
+    # The class's buttons, in the order Discord shows them.
+    buttons = Preview.__view_children_items__.values()
+    assert tuple(b.__discord_ui_model_kwargs__["label"] for b in buttons) == PREVIEW_BUTTONS
+    assert error_message()["text"] == ERROR_TEXT == DISCORD_ERROR

@@ -51,7 +51,7 @@ async def fake(discord_platform: DiscordPlatform, run_client: Any) -> AsyncItera
 
 def post_button(preview: Callback) -> str:
     buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == "Post to channel")
+    return next(b["custom_id"] for b in buttons if b["label"] == "Post")
 
 
 async def test_discord_post_clicked_twice_posts_once(fake: FakeDiscord, service) -> None:

@@ -81,7 +81,7 @@ async def test_signed_command_gets_200_fast_and_an_ephemeral_dpo_preview(
     actions = preview["blocks"][-1]["elements"]
     assert [(b["action_id"], b["text"]["text"]) for b in actions] == [
         (POST, "Post"),
-        (SHUFFLE, "Shuffle"),
+        (SHUFFLE, "Another"),
         (CANCEL, "Cancel"),
     ]
 

@@ -36,7 +36,7 @@ from tests.support.slack import (
 
 def post_button(preview: Callback) -> str:
     buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == "Post to channel")
+    return next(b["custom_id"] for b in buttons if b["label"] == "Post")
 
 
 def slack_click(fake_slack: FakeSlack, preview: dict[str, Any], message_ts: str) -> dict[str, Any]:

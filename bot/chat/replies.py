@@ -11,6 +11,12 @@ AUTHOR = "Nathan Lambert"
 PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"
 PARTIAL_LABEL = "Summary of Nathan Lambert's view, quoting him in part"
 
+PREVIEW_BUTTONS = ("Post", "Another", "Cancel")
+"""The preview's buttons, named once for every platform: share it, show the next match, drop it."""
+POST_LABEL, ANOTHER_LABEL, CANCEL_LABEL = PREVIEW_BUTTONS
+ERROR_TEXT = "Something went wrong; please try again."
+"""What every platform says when answering failed; the details go to the log, never to chat."""
+
 
 def summary_label(quote: Quote) -> str:
     """How a summary is labelled: one holding a quoted passage of his says so."""

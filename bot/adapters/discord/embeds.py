@@ -17,6 +17,7 @@ from bot.chat.replies import (
     summary_label,
     summary_tag,
 )
+from bot.chat.replies import ERROR_TEXT as ERROR_TEXT  # the one error text, re-exported
 from bot.quotes.models import Kind, Quote
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -34,7 +35,6 @@ QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
-ERROR_TEXT = "Something went wrong; please try again."
 DAILY_FOOTER = "Daily quote \u00b7 /lambert-daily"
 
 

@@ -12,12 +12,19 @@ from typing import Any, TypeVar
 
 import discord
 
-from bot.adapters.discord.embeds import ERROR_TEXT, Message, reply_message, shared_message
+from bot.adapters.discord.embeds import Message, reply_message, shared_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
 from bot.adapters.discord.poster import base36
 from bot.chat import grammar as commands
 from bot.chat.context import RequestContext
-from bot.chat.replies import QuoteReply, Reply
+from bot.chat.replies import (
+    ANOTHER_LABEL,
+    CANCEL_LABEL,
+    ERROR_TEXT,
+    POST_LABEL,
+    QuoteReply,
+    Reply,
+)
 from bot.chat.stats_verb import place
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
@@ -162,7 +169,7 @@ class Preview(discord.ui.View):
             await interaction.response.send_message(NOT_YOURS, ephemeral=True)
         return False
 
-    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=POST_LABEL, style=discord.ButtonStyle.primary)
     async def post_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
@@ -206,7 +213,7 @@ class Preview(discord.ui.View):
             note = POSTED if quote is not None else GONE
             await interaction.edit_original_response(content=note, embeds=[], view=None)
 
-    @discord.ui.button(label="Another", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
     async def another_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
@@ -220,7 +227,7 @@ class Preview(discord.ui.View):
                 self.stop()
             await replace(interaction, reply_message(reply), None if self.is_finished() else self)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=CANCEL_LABEL, style=discord.ButtonStyle.secondary)
     async def cancel_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:

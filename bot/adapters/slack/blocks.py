@@ -6,6 +6,10 @@ import json
 from typing import Any
 
 from bot.chat.replies import (
+    ANOTHER_LABEL,
+    CANCEL_LABEL,
+    ERROR_TEXT,
+    POST_LABEL,
     ListReply,
     QuoteReply,
     Reply,
@@ -24,8 +28,8 @@ TEXT_LIMIT = 3000  # a section's or context element's text object
 VALUE_LIMIT = 2000  # a button's value
 REQUEST_CHARS = 900  # request text kept in a Shuffle value: JSON may double it, still < 2000
 ACTIONS_BLOCK = "lambert_actions"
+# Kept as they were when the button said "Shuffle": clicks on older previews still work.
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
-ERROR_TEXT = "Something went wrong, try again."
 
 
 def escape(text: str) -> str:
@@ -103,15 +107,15 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
 
 
 def preview_message(reply: QuoteReply) -> Message:
-    """The ephemeral /giphy-style preview: the quote, then Post, Shuffle and Cancel."""
+    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     if reply.note:
         blocks.append(_context(reply.note))
-    buttons = [_button(POST, "Post", quote.id, "primary")]
-    if reply.matches > 1:  # with one match Shuffle would only show the same quote again
-        buttons.append(_button(SHUFFLE, "Shuffle", shuffle_value(reply.request, quote.id)))
-    buttons.append(_button(CANCEL, "Cancel", "cancel"))
+    buttons = [_button(POST, POST_LABEL, quote.id, "primary")]
+    if reply.matches > 1:  # with one match Another would only show the same quote again
+        buttons.append(_button(SHUFFLE, ANOTHER_LABEL, shuffle_value(reply.request, quote.id)))
+    buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
     blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
     return {"text": fallback_text(quote), "blocks": blocks}
 
@@ -166,4 +170,5 @@ def reply_message(reply: Reply) -> Message:
 
 
 def error_message() -> Message:
+    """The one error text every platform shows (bot/chat/replies.py)."""
     return {"text": ERROR_TEXT}
