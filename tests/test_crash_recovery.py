@@ -93,7 +93,7 @@ class World:
                 )
 
     def tick(self, at: datetime) -> Lambert:
-        return Lambert(self.env, "daily", "tick", "--at", at.isoformat(), "--json")
+        return Lambert(self.env, "daily", "tick", "--at", at.isoformat(), "--force", "--json")
 
     @property
     def typical(self) -> float:

@@ -32,7 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def tick(capsys: pytest.CaptureFixture[str], at: str) -> tuple[dict[str, Any], str]:
-    code, out, err = run(capsys, "daily", "tick", "--at", at, "--json")
+    code, out, err = run(capsys, "daily", "tick", "--at", at, "--force", "--json")
     assert code == 0, err
     payload: dict[str, Any] = json.loads(out)  # standard output is exactly one JSON object
     return payload, err
@@ -127,11 +127,11 @@ def test_tick_without_json_prints_the_post_and_a_summary_to_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     run(capsys, *SET_BERLIN)
-    code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00")
+    code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00", "--force")
     assert code == 0
     assert out.startswith("[daily quote for #general]\n")
     assert "daily tick at 2025-03-10T08:00:00Z\n  posted console/general 2025-03-10: " in out
-    code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00")
+    code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00", "--force")
     assert out == "daily tick at 2025-03-10T08:00:00Z\n  nothing due\n"
 
 

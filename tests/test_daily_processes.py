@@ -47,7 +47,7 @@ def leases(db: Path) -> list[str]:
 
 def tick_json(db: Path, at: str) -> tuple[dict[str, Any], str]:
     done = subprocess.run(
-        lambert(db, "daily", "tick", "--at", at, "--json"),
+        lambert(db, "daily", "tick", "--at", at, "--force", "--json"),
         capture_output=True,
         text=True,
         timeout=PATIENCE,
@@ -64,7 +64,7 @@ def test_concurrent_ticks_in_separate_processes_post_each_channel_once(
     capsys.readouterr()
     ticks = [
         subprocess.Popen(
-            lambert(db_path, "daily", "tick", "--at", NINE_BERLIN, "--json"),
+            lambert(db_path, "daily", "tick", "--at", NINE_BERLIN, "--force", "--json"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -107,7 +107,7 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
     read_end, write_end = _full_pipe()
     try:
         stuck = subprocess.Popen(
-            lambert(db_path, "daily", "tick", "--at", NINE_BERLIN),
+            lambert(db_path, "daily", "tick", "--at", NINE_BERLIN, "--force"),
             stdout=write_end,
             stderr=subprocess.DEVNULL,
         )
@@ -148,7 +148,7 @@ def test_a_second_process_ticking_while_the_first_is_mid_post_does_not_post(
     capsys.readouterr()
     read_end, write_end = _full_pipe()
     first = subprocess.Popen(
-        lambert(db_path, "daily", "tick", "--at", NINE_BERLIN),
+        lambert(db_path, "daily", "tick", "--at", NINE_BERLIN, "--force"),
         stdout=write_end,
         stderr=subprocess.DEVNULL,
     )

@@ -93,7 +93,7 @@ def test_a_tick_posts_from_postgresql_once(
     monkeypatch.setenv("LAMBERT_DATABASE_URL", postgres_url)
     monkeypatch.setenv("LAMBERT_DB", str(db_path))
     assert run(capsys, *SET, *BERLIN_NINE)[0] == 0
-    tick = ["daily", "tick", "--at", "2025-03-10T08:00:00Z", "--json"]
+    tick = ["daily", "tick", "--at", "2025-03-10T08:00:00Z", "--force", "--json"]
     code, out, err = run(capsys, *tick)
     assert code == 0, err
     (posted,) = json.loads(out)["posted"]

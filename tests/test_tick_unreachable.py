@@ -64,7 +64,7 @@ async def test_tick_posts_for_the_reachable_platform_and_retries_the_other(
                 env[SLACK_URL] = dead_url()
             else:  # Slack failing, not the token: auth.test rate-limited past the retries
                 slack.rate_limit("auth.test", 10, retry_after=0)
-            tick = Lambert(env, "daily", "tick", "--at", AT.isoformat(), "--json")
+            tick = Lambert(env, "daily", "tick", "--at", AT.isoformat(), "--force", "--json")
             done = await (await tick.start()).finish()
     finally:
         await discord.stop()

@@ -22,6 +22,9 @@ from bot.serving.posters import available_platforms, open_posters
 
 log = logging.getLogger(__name__)
 SET_BY = "lambert daily set"
+# A real tick this far from the clock would record every day between as missed (or post days
+# that are not yet due) and hold back the real posts: it needs --force.
+FAR = timedelta(days=1)
 
 
 def register(commands: Any) -> None:
@@ -74,10 +77,21 @@ def register(commands: Any) -> None:
         "configured platforms; console posts go to standard output (standard error with "
         '--json). JSON: {"posted": [{"platform", "channel", "local_date", "quote_id"}], '
         '"missed": [{"platform", "channel", "local_date"}], "failed": [{..., "reason", '
-        '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.',
+        '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.\n'
+        "With --dry-run, nothing is posted or recorded; JSON: "
+        '{"dry_run": true, "due": [{"platform", "channel", "local_date", "action", '
+        '"scheduled_at_utc"}]}.',
         json_flag=True,
     )
     tick.add_argument("--at", metavar="INSTANT", help="ISO 8601, e.g. 2025-03-10T08:00:00Z")
+    tick.add_argument(
+        "--dry-run", action="store_true", help="show what is due; post and record nothing"
+    )
+    tick.add_argument(
+        "--force",
+        action="store_true",
+        help=f"allow an --at more than {FAR.days} day from the clock (it records the days between)",
+    )
 
 
 def _refuse(message: str) -> int:
@@ -195,10 +209,20 @@ def parse_instant(text: str) -> datetime:
 
 
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
+    now = SystemClock().now()
     try:
-        at = parse_instant(args.at) if args.at else SystemClock().now()
+        at = parse_instant(args.at) if args.at else now
     except ScheduleError as exc:
         return _refuse(str(exc))
+    if abs(at - now) > FAR and not (args.force or args.dry_run):
+        days = abs(at - now) / timedelta(days=1)
+        return _refuse(
+            f"--at {utc_text(at)} is {days:.1f} days from the clock ({utc_text(now)}): a real "
+            "tick there would record every day between as missed and hold back real posts. "
+            "Add --dry-run to see what it would do, or --force to run it anyway."
+        )
+    if args.dry_run:
+        return await _dry_run(settings, at, args.json)
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
     async with open_core(settings, clock=StoppedClock(at)) as core:
@@ -215,6 +239,39 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(_summary(report, at))
     return 0
+
+
+async def _dry_run(settings: Settings, at: datetime, as_json: bool) -> int:
+    """What a tick at `at` would do through the platforms configured here; nothing written."""
+    async with open_core(settings, clock=StoppedClock(at)) as core:
+        catchup = timedelta(hours=settings.catchup_hours)
+        due = await core.daily.due(catchup, available_platforms(settings))
+    items = [
+        {
+            "platform": d.schedule.platform,
+            "channel": d.schedule.channel,
+            "local_date": d.local_date.isoformat(),
+            "action": d.action.value,
+            "scheduled_at_utc": utc_text(d.scheduled_at),
+        }
+        for d in due
+    ]
+    if as_json:
+        print_json({"dry_run": True, "due": items})
+        return 0
+    lines = [f"daily tick at {utc_text(at)} (dry run: nothing posted or recorded)"]
+    lines += [
+        f"  would {DRY_RUN_VERBS[i['action']]} {i['platform']}/{i['channel']} "
+        f"{i['local_date']} (due {i['scheduled_at_utc']})"
+        for i in items
+    ]
+    if not items:
+        lines.append("  nothing due")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+DRY_RUN_VERBS = {"post": "post", "retry": "retry", "miss": "record as missed", "give_up": "give up"}
 
 
 def _summary(report: TickReport, at: datetime) -> str:

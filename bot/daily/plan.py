@@ -122,12 +122,15 @@ def due_posts(
 def next_post(
     schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
 ) -> datetime | None:
-    """The next instant after `now` the channel will post at, None when it is off."""
+    """The next instant after `now` the channel will post at, None only when it is off.
+
+    Days already recorded (a tick run ahead with --at --force) are skipped, however many.
+    """
     if not schedule.enabled:
         return None
     zone = schedule.zone
     today = local_date_at(now, zone)
-    for offset in range(3):
+    for offset in range(len(records) + 3):
         day = today + offset * ONE_DAY
         at = scheduled_instant(day, schedule.local_time, zone)
         if at > now and (schedule.platform, schedule.channel, day) not in records:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayRecord
-from bot.daily.plan import next_post
+from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
 from bot.daily.schedules import Schedule
 from bot.daily.store import DailyStore
 from bot.stats.recorder import StatsRecorder
@@ -88,6 +89,14 @@ class DailyService:
             ChannelStatus(s, next_post(s, now, records), latest.get((s.platform, s.channel)))
             for s in schedules
         ]
+
+    async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
+        """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
+        it: `lambert daily tick --dry-run`."""
+        now = self.clock.now()
+        schedules = [s for s in await self.store.schedules() if s.platform in platforms]
+        since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
+        return due_posts(now, schedules, await self.store.records_since(since), catchup)
 
     async def record_failed(self, claim: Claim, reason: str, *, disable: bool) -> None:
         """A day that failed for good; `disable` also turns its schedule off (and says so)."""
