@@ -1,0 +1,89 @@
+"""`lambert db copy`: move an installation's daily state from its SQLite file to PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.cli.common import add_command, print_json
+from bot.config import Settings
+from bot.storage.copy import SHARED_TABLES, CopyReport, copy_to_postgres
+
+
+def register(commands: Any) -> None:
+    db = add_command(
+        commands,
+        "db",
+        _usage,
+        "move the daily state from the SQLite file to PostgreSQL (copy)",
+        "The database itself. `lambert db copy` moves an installation's state to PostgreSQL.",
+    )
+    actions = db.add_subparsers(title="actions", metavar="ACTION")
+    copy = add_command(
+        actions,
+        "copy",
+        copy_command,
+        "copy the SQLite file's shared state into PostgreSQL, in one transaction",
+        "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
+        "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
+        f"transaction: {', '.join(SHARED_TABLES)}.\n"
+        "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
+        "database that already holds any of these rows unless --force, which replaces them.\n"
+        "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
+        'Prints the rows copied per table. JSON: {"source", "target", "copied": {table: N},\n'
+        '"replaced": {table: N}}. The password is never printed.',
+        json_flag=True,
+    )
+    # The same destination as --database-url: the URL is validated, and its password kept
+    # out of every log line, before the command runs.
+    copy.add_argument(
+        "--to",
+        dest="database_url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="postgresql://user:password@host:5432/db (default: $LAMBERT_DATABASE_URL; the "
+        "variable is safer: other users of this machine can read a command line)",
+    )
+    copy.add_argument(
+        "--force", action="store_true", help="replace the state already in that database"
+    )
+
+
+async def _usage(args: argparse.Namespace, settings: Settings) -> int:
+    sys.stderr.write("lambert db: say what to do: lambert db copy --to postgresql://...\n")
+    return 2
+
+
+async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.database_url:
+        sys.stderr.write(
+            "lambert db copy: no database to copy into; give --to "
+            "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL\n"
+        )
+        return 2
+    report = await copy_to_postgres(
+        settings.db_path, settings.database_url.reveal(), replace=args.force
+    )
+    if args.json:
+        print_json(
+            {
+                "source": str(report.source),
+                "target": report.target,
+                "copied": report.copied,
+                "replaced": report.replaced,
+            }
+        )
+    else:
+        sys.stdout.write(render(report))
+    return 0
+
+
+def render(report: CopyReport) -> str:
+    """`copied SOURCE to TARGET in one transaction:` then one `  table  rows` line per table."""
+    head = f"copied {report.source} to {report.target} in one transaction"
+    if report.replaced:
+        head += f", replacing the {sum(report.replaced.values())} rows that were there"
+    width = max(len(name) for name in report.copied)
+    lines = [f"  {name:<{width}}  {count:>6}" for name, count in report.copied.items()]
+    return "\n".join([head + ":", *lines]) + "\n"

@@ -1,0 +1,304 @@
+"""`lambert db copy`: an installation's SQLite state moved into PostgreSQL, in one transaction,
+with the SQLite file never written and the password in no output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Secret, Settings
+from bot.runtime import open_core
+from bot.storage.connection import connect
+from bot.storage.copy import SHARED_TABLES
+from tests.support.postgres import run_in_thread
+from tests.test_postgres_cli import PASSWORD, rows, run, with_password
+
+# Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
+CORPUS_TOML = """
+[[themes]]
+slug = "pair"
+title = "A pair"
+aliases = []
+
+[[themes]]
+slug = "rest"
+title = "The rest"
+aliases = []
+
+[[quotes]]
+id = "pair-one"
+theme = "pair"
+topic = "One"
+source = "Test"
+kind = "quote"
+text = "The first of the pair of quotes."
+
+[[quotes]]
+id = "pair-two"
+theme = "pair"
+topic = "Two"
+source = "Test"
+kind = "quote"
+text = "The second of the pair of quotes."
+
+[[quotes]]
+id = "rest-one"
+theme = "rest"
+topic = "Rest"
+source = "Test"
+kind = "paraphrase"
+text = "Everything else, summarised."
+"""
+
+PAIR_CHANNELS = ("c1", "c2", "c3", "c4", "c5")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "pair.toml"
+    path.write_text(CORPUS_TOML, encoding="utf-8")
+    return path
+
+
+def noon_before(now: datetime) -> datetime:
+    """The last 12:00 UTC at or before `now`: it and the next day's are within a day of now,
+    as `daily tick --at` wants."""
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon if noon <= now else noon - timedelta(days=1)
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def daily_list(capsys: pytest.CaptureFixture[str], *where: str) -> list[dict[str, Any]]:
+    code, out, err = run(capsys, "daily", "list", "--json", *where)
+    assert code == 0, err
+    schedules: list[dict[str, Any]] = json.loads(out)["schedules"]
+    return schedules
+
+
+def tick(capsys: pytest.CaptureFixture[str], at: datetime, *where: str) -> dict[str, Any]:
+    code, out, err = run(capsys, "daily", "tick", "--at", iso(at), "--json", *where)
+    assert code == 0, err
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def installation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path, corpus: Path
+) -> datetime:
+    """A SQLite installation with history: schedules (one off), a posted day per `pair`
+    channel, a missed day, stats of those posts. Returns the instant of its tick."""
+    monkeypatch.setenv("LAMBERT_DB", str(db))
+    monkeypatch.setenv("LAMBERT_CORPUS", str(corpus))
+    monkeypatch.setenv("LAMBERT_CATCHUP_HOURS", "1")
+    for channel in PAIR_CHANNELS:
+        code, _, err = run(
+            capsys, "daily", "set", "--platform", "console", "--channel", channel,
+            "--time", "12:00", "--tz", "UTC", "--theme", "pair",
+        )  # fmt: skip
+        assert code == 0, err
+    late = ["--platform", "console", "--channel", "late", "--time", "08:00", "--tz", "UTC"]
+    assert run(capsys, "daily", "set", *late)[0] == 0
+    quiet = ["--platform", "console", "--channel", "quiet"]
+    assert run(capsys, "daily", "set", *quiet, "--time", "07:15", "--tz", "Asia/Tokyo")[0] == 0
+    assert run(capsys, "daily", "off", *quiet)[0] == 0
+
+    at = noon_before(datetime.now(UTC))
+    report = tick(capsys, at)
+    assert sorted(p["channel"] for p in report["posted"]) == list(PAIR_CHANNELS)
+    assert [m["channel"] for m in report["missed"]] == ["late"]
+    return at
+
+
+def drawn(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        return dict(
+            conn.execute("SELECT channel, quote_id FROM daily_posts WHERE quote_id IS NOT NULL")
+        )
+
+
+def test_a_copied_installation_lists_the_same_and_carries_on_where_it_left_off(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    corpus: Path,
+    postgres_url: str,
+) -> None:
+    db = tmp_path / "lambert.db"
+    at = installation(capsys, monkeypatch, db, corpus)
+    in_sqlite = drawn(db)
+    before = db.read_bytes()
+    sqlite_list = daily_list(capsys)
+    code, sqlite_stats, err = run(capsys, "stats", "--json")
+    assert code == 0, err
+
+    code, out, err = run(capsys, "db", "copy", "--to", postgres_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"copied {db} to {postgres_url} in one transaction:"
+    counts = {line.split()[0]: int(line.split()[1]) for line in lines[1:]}
+    assert list(counts) == list(SHARED_TABLES)
+    assert counts["daily_schedules"] == 7
+    assert counts["daily_posts"] == 6  # five posted, one missed
+    assert counts["daily_bag"] == 5
+    assert counts["stats_counts"] > 0
+    assert db.read_bytes() == before  # opened read-only: not a byte changed
+
+    shared = ["--database-url", postgres_url]
+    assert daily_list(capsys, *shared) == sqlite_list
+    code, pg_stats, err = run(capsys, "stats", "--json", *shared)
+    assert code == 0, err
+    assert json.loads(pg_stats) == json.loads(sqlite_stats)
+
+    # The day the SQLite installation posted is not posted again...
+    again = tick(capsys, at, *shared)
+    assert again["posted"] == [] and again["missed"] == []
+    # ...and the next day draws what each channel's bag still holds: the other of the pair.
+    nxt = tick(capsys, at + timedelta(days=1), *shared)
+    pg_drawn = {p["channel"]: p["quote_id"] for p in nxt["posted"]}
+    assert set(PAIR_CHANNELS) <= set(pg_drawn)
+    for channel in PAIR_CHANNELS:
+        assert {in_sqlite[channel], pg_drawn[channel]} == {"pair-one", "pair-two"}
+    assert db.read_bytes() == before
+
+
+def test_preview_claims_move_too(
+    settings: Settings, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+
+    async def claim(where: Settings, preview_id: str) -> bool:
+        async with open_core(where) as core:
+            return await core.previews.claim(preview_id, "slack", "C1", now)
+
+    assert run_in_thread(claim(settings, "slack:1"))
+    code, _, err = run(capsys, "db", "copy", "--db", str(settings.db_path), "--to", postgres_url)
+    assert code == 0, err
+    shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
+    assert not run_in_thread(claim(shared, "slack:1"))  # claimed before the move
+    assert run_in_thread(claim(shared, "slack:2"))
+
+
+def seed_schedule(capsys: pytest.CaptureFixture[str], channel: str, *where: str) -> None:
+    code, _, err = run(
+        capsys, "daily", "set", "--platform", "console", "--channel", channel,
+        "--time", "09:00", "--tz", "Europe/Berlin", *where,
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_a_target_with_state_is_refused_unless_forced(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    local = ["--db", str(db_path)]
+    seed_schedule(capsys, "from-sqlite", *local)
+    seed_schedule(capsys, "already-there", *local, "--database-url", postgres_url)
+
+    code, out, err = run(capsys, "db", "copy", *local, "--to", postgres_url)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "already holds lambert's state (rows: daily_schedules 1)" in err
+    assert "--force" in err and "nothing was copied" in err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("already-there",)]
+
+    code, out, err = run(capsys, "db", "copy", *local, "--to", postgres_url, "--force", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["copied"]["daily_schedules"] == 1
+    assert report["replaced"] == {"daily_schedules": 1}
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("from-sqlite",)]
+
+
+def test_a_failed_copy_changes_nothing_in_the_target(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    """Two days with one claim token: PostgreSQL's unique key refuses the second, mid-copy,
+    after the forced delete of what was there: all of it is rolled back."""
+    local = ["--db", str(db_path)]
+    seed_schedule(capsys, "already-there", *local, "--database-url", postgres_url)
+    seed_schedule(capsys, "from-sqlite", *local)
+    with sqlite3.connect(db_path) as conn:
+        for day in ("2025-03-10", "2025-03-11"):
+            conn.execute(
+                "INSERT INTO daily_posts (platform, channel, local_date, status, claim_token, "
+                "claimed_at) VALUES ('console', 'from-sqlite', ?, 'posted', 'same', "
+                "'2025-03-10T08:00:00+00:00')",
+                (day,),
+            )
+
+    code, out, err = run(capsys, "db", "copy", *local, "--to", postgres_url, "--force")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "the copy failed" in err and "nothing was copied" in err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("already-there",)]
+    assert rows(postgres_url, "SELECT count(*) FROM daily_posts") == [(0,)]
+
+
+def test_the_password_is_never_printed(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    seed_schedule(capsys, "general", "--db", str(db_path))
+    url = with_password(postgres_url)
+    code, out, err = run(capsys, "db", "copy", "--db", str(db_path), "--to", url)
+    assert code == 0, err
+    assert "postgres:***@" in out and PASSWORD not in out + err
+    code, out, err = run(capsys, "db", "copy", "--db", str(db_path), "--to", url)
+    assert code == 1 and "postgres:***@" in err and PASSWORD not in out + err
+
+
+def test_the_variable_names_the_target_too(
+    capsys: pytest.CaptureFixture[str],
+    db_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_schedule(capsys, "general", "--db", str(db_path))
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", postgres_url)
+    code, _, err = run(capsys, "db", "copy", "--db", str(db_path))
+    assert code == 0, err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("general",)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["db", "copy"], "no database to copy into; give --to postgresql://"),
+        (["db", "copy", "--to", f"mysql://root:{PASSWORD}@db/x"], "is not a PostgreSQL URL"),
+        (["db", "copy", "--to", "postgresql://u@127.0.0.1:1/x"], "no database here"),
+    ],
+)
+def test_refusals_are_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], expected: str
+) -> None:
+    missing = tmp_path / "none" / "lambert.db"
+    code, out, err = run(capsys, *argv, "--db", str(missing))
+    assert code in (1, 2) and out == ""
+    assert expected in err and err.count("\n") == 1 and PASSWORD not in err
+    assert not missing.parent.exists()  # nothing created
+
+
+async def test_every_column_of_a_shared_table_has_a_postgresql_column(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A later SQLite migration that adds a shared column needs its PostgreSQL twin."""
+    async with connect(tmp_path / "fresh.db"):
+        pass
+    with sqlite3.connect(tmp_path / "fresh.db") as conn:
+        local = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in SHARED_TABLES}
+    found = rows(
+        postgres_url,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()",
+    )
+    remote: dict[str, set[str]] = {}
+    for table, column in found:
+        remote.setdefault(table, set()).add(column)
+    for table, columns in local.items():
+        assert columns and columns <= remote.get(table, set()), table
