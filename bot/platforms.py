@@ -29,6 +29,9 @@ class Platform:
     channel_id: re.Pattern[str]
     """What a channel id looks like, to refuse a typo in `lambert daily set --channel`."""
     channel_example: str
+    help_lines: tuple[str, ...] = ()
+    """What `help` adds on this platform: its own ways to do things (e.g. the console's
+    colon commands); each verb's line in its platform form is the grammar's table."""
 
     def load(self, target: str) -> Any:
         module, _, function = target.partition(":")
@@ -46,6 +49,10 @@ PLATFORMS: dict[str, Platform] = {
             admin_means="the console's admin role (`:as admin`)",
             channel_id=re.compile(r"\S{1,80}"),
             channel_example="console",
+            help_lines=(
+                "Console: `:as member` or `:as admin` who you are, `:channel NAME` where, "
+                "`:time 08:59 Europe/Berlin` the clock, `:help` these; `another` the next match",
+            ),
         ),
         Platform(
             name="discord",

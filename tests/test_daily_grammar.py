@@ -46,7 +46,9 @@ async def saved(core: Core) -> list[object]:
     ("platform", "said"),
     [("discord", "Manage Server"), ("slack", "workspace admin or owner"), ("irc", "an admin role")],
 )
-@pytest.mark.parametrize("text", ["", "status", "on 09:00 Europe/Berlin", "off", "on 25:00 Mars"])
+@pytest.mark.parametrize(
+    "text", ["on 09:00 Europe/Berlin", "off", "on 25:00 Mars", "status please", "bogus"]
+)
 async def test_a_member_is_refused_with_the_role_needed_and_nothing_is_written(
     core: Core, platform: str, said: str, text: str
 ) -> None:
@@ -57,6 +59,18 @@ async def test_a_member_is_refused_with_the_role_needed_and_nothing_is_written(
     assert reply.title == "Only admins can manage the daily quote."
     assert said in " ".join(reply.lines)
     assert await saved(core) == []
+
+
+@pytest.mark.parametrize("text", ["", "status", "  STATUS ", "/lambert daily"])
+async def test_a_member_may_see_the_status(core: Core, text: str) -> None:
+    """Everyone may see when a channel's daily quote posts; only admins change it."""
+    await daily(core, "on 09:00 Europe/Berlin", admin("slack"))
+    member = RequestContext(platform="slack", channel="123", user="7", admin=False)
+    if text.startswith("/lambert"):
+        reply = await answer(core, text, member)
+    else:
+        reply = await daily(core, text, member)
+    assert (reply.ok, reply.title) == (True, "Daily quote: every day at 09:00 Europe/Berlin.")
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,12 @@ async def test_a_member_without_manage_server_is_refused_and_nothing_is_written(
     assert "Manage Server" in reply.embeds[0]["description"]
     assert await schedules(core).schedules() == []
 
+    # The status is anyone's to see (the group is hidden from members by default, though;
+    # `/lambert daily` is the status for everyone).
     await fake.send_interaction(fake.slash_command("lambert-daily status", user=fake.member))
-    assert (await fake.next_callback()).embeds[0]["title"].startswith("Only admins")
+    assert (await fake.next_callback()).embeds[0]["title"] == "No daily quote here yet."
+    await fake.send_interaction(fake.slash_command("lambert", {"query": "daily"}, user=fake.member))
+    assert (await fake.next_callback()).embeds[0]["title"] == "No daily quote here yet."
 
 
 async def test_an_admin_sets_a_schedule_that_a_due_tick_posts(

@@ -116,3 +116,57 @@ async def test_a_word_only_verb_followed_by_words_is_a_search(core: Core, text: 
 def test_the_corpus_refuses_every_verb_as_a_theme_name() -> None:
     """A theme called like a verb could never be reached by name."""
     assert set(VERBS) <= RESERVED_WORDS
+
+
+async def test_a_row_with_an_admin_predicate_opens_some_uses_to_everyone(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`admin_only` may judge the words: the daily verb's status is everyone's, changes not."""
+    row = Verb(
+        "secret", tell_secret, "", admin_only=lambda words: words != "peek", refusal="tell it"
+    )
+    monkeypatch.setitem(VERBS, row.name, row)
+    member = RequestContext(admin=False)
+    assert (await answer(core, "secret peek", member)).title == SECRET
+    assert (await answer(core, "secret tell", member)).title == "Only admins can tell it."
+    # A structured call that does not say which use it is counts as the strictest.
+    refused = await grammar.perform("secret", member, lambda: tell_secret(core, "", member))
+    assert refused.title == "Only admins can tell it."
+    opened = await grammar.perform(
+        "secret", member, lambda: tell_secret(core, "", member), None, "peek"
+    )
+    assert opened.title == SECRET
+
+
+@pytest.mark.parametrize(
+    ("platform", "shown", "not_shown"),
+    [
+        (
+            "discord",
+            ["`/lambert-daily set`", "as you type", "Manage Server"],
+            [":as", "opens a form"],
+        ),
+        (
+            "slack",
+            ["`/lambert daily` opens a form (admins)", "`/lambert daily off`"],
+            [":as", "/lambert-daily"],
+        ),
+        (
+            "console",
+            ["`:as member`", "`:channel NAME`", "`:time ", "`:help`", "`daily off`"],
+            ["/lambert-daily", "opens a form"],
+        ),
+    ],
+)
+async def test_help_shows_each_platforms_own_way_from_the_one_table(
+    core: Core, platform: str, shown: list[str], not_shown: list[str]
+) -> None:
+    ctx = RequestContext(platform=platform, admin=False)
+    reply = await answer(core, "help", ctx)
+    assert isinstance(reply, TextReply)
+    text = "\n".join(reply.lines)
+    assert all(s in text for s in shown), text
+    assert not any(s in text for s in not_shown), text
+    assert "(everyone)" in text  # the daily status is open to all, everywhere
+    for verb in VERBS.values():  # every row is there, in its platform form
+        assert verb.help_for(platform) in reply.lines or not verb.help

@@ -1,7 +1,8 @@
 """`/lambert daily ...`: turn a channel's daily quote on or off, or show its status.
 
 The text grammar and structured callers (Discord's `/lambert-daily set` options) meet in
-`turn_on`, `turn_off` and `status`; the grammar's verb table keeps these for admins.
+`turn_on`, `turn_off` and `status`; the grammar's verb table keeps the changes for admins
+(`changes_schedule`), while anyone may see the status.
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ USAGE = (
 )
 
 
+STATUS_WORDS = ("", "status")
+
+
+def changes_schedule(words: str) -> bool:
+    """Whether `/lambert daily <words>` is for admins: everything but the status."""
+    return " ".join(words.split()).casefold() not in STATUS_WORDS
+
+
 async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
-    """The reply to `/lambert daily <text>`, for a user the grammar has found to be an admin."""
+    """The reply to `/lambert daily <text>`; the grammar has checked the user may ask it."""
     verb, _, rest = text.strip().partition(" ")
     verb = verb.casefold()
-    if verb in ("", "status") and not rest:
+    if verb in STATUS_WORDS and not rest:
         return await status(core, ctx)
     if verb == "on":
         words = rest.split()

@@ -7,20 +7,26 @@ that names no verb is a theme, or else words to search for.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.chat.slips import slip_of
+from bot.platforms import PLATFORMS
 from bot.quotes.search import clean_user_text, normalise_name
 from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Core, str, RequestContext], Awaitable[Reply]]
+
+
+AdminRule = bool | Callable[[str], bool]
+"""Which uses of a verb are for admins: all (True), none (False), or those whose words after
+the verb the predicate accepts (e.g. `daily on ...` but not `daily status`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,18 +36,30 @@ class Verb:
     `alone`: the verb only counts with nothing after it (`help me` is a search, not help).
     `admin_only`: the grammar asks the context whether the user is an admin before the
     handler runs, and refuses otherwise; no adapter needs to know which verbs these are.
+    `help_on`: the help line on one platform (by name) where it has its own way to do this,
+    e.g. Discord's `/lambert-daily set` options; `help` everywhere else.
     """
 
     name: str
     handler: Handler
     help: str
-    admin_only: bool = False
+    admin_only: AdminRule = False
     alone: bool = False
     refusal: str = ""  # what a non-admin cannot do, e.g. "manage the daily quote"
+    help_on: Mapping[str, str] = field(default_factory=dict)
+
+    def needs_admin(self, words: str | None) -> bool:
+        """Whether this use needs an admin; `None` (words unknown) means the strictest use."""
+        if not callable(self.admin_only):
+            return self.admin_only
+        return True if words is None else self.admin_only(words)
+
+    def help_for(self, platform: str) -> str:
+        return self.help_on.get(platform, self.help)
 
 
 async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return help_reply(core)
+    return help_reply(core, ctx.platform)
 
 
 async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
@@ -65,10 +83,20 @@ VERBS: dict[str, Verb] = {
         Verb(
             "daily",
             daily_verbs.answer_daily,
-            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]` a quote here every day; "
-            f"`{COMMAND} daily off`, `{COMMAND} daily` for status (admins)",
-            admin_only=True,
+            f"`{COMMAND} daily` when this channel's daily quote posts (everyone); "
+            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]`, `{COMMAND} daily off` (admins)",
+            admin_only=daily_verbs.changes_schedule,
             refusal="manage the daily quote",
+            help_on={
+                "discord": f"`{COMMAND} daily` when this channel's daily quote posts (everyone); "
+                "`/lambert-daily set` a quote every day in a channel, its time zone and theme "
+                "suggested as you type; `/lambert-daily off` (Manage Server)",
+                "slack": f"`{COMMAND} daily status` when this channel's daily quote posts "
+                f"(everyone); `{COMMAND} daily` opens a form (admins), or type "
+                f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]`, `{COMMAND} daily off`",
+                "console": "`daily` when this channel's daily quote posts (everyone); "
+                "`daily on 09:00 Europe/Berlin [theme]`, `daily off` (admins: `:as admin` first)",
+            },
         ),
         Verb(
             "stats",
@@ -166,11 +194,13 @@ async def _slip(core: Core, request: str) -> TextReply | None:
 
 
 async def _run(verb: Verb, core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return await _checked(verb, ctx, lambda: verb.handler(core, rest, ctx))
+    return await _checked(verb, rest, ctx, lambda: verb.handler(core, rest, ctx))
 
 
-async def _checked(verb: Verb, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]) -> Reply:
-    if verb.admin_only and not await ctx.is_admin():
+async def _checked(
+    verb: Verb, words: str | None, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]
+) -> Reply:
+    if verb.needs_admin(words) and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
         return TextReply(
             f"Only admins can {what}.",
@@ -185,12 +215,14 @@ async def perform(
     ctx: RequestContext,
     work: Callable[[], Awaitable[Reply]],
     core: Core | None = None,
+    words: str | None = None,
 ) -> Reply:
     """A structured call (e.g. Discord's `/lambert-daily set` options) under the same row's
-    rules as its text form: refused for non-admins if the verb is admin-only, and logged
-    (and counted in `core`'s stats when given)."""
+    rules as its text form `words` (e.g. "on", "status"; None: the strictest use): refused
+    for non-admins where that use is admin-only, and logged (and counted in `core`'s stats
+    when given)."""
     verb = VERBS[verb_name]
-    reply = await _checked(verb, ctx, work)
+    reply = await _checked(verb, words, ctx, work)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, verb.name, outcome(reply),
@@ -210,7 +242,10 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
     return reply
 
 
-def help_reply(core: Core) -> TextReply:
+def help_reply(core: Core, platform: str = "") -> TextReply:
+    """What `help` shows: the table's lines, each in `platform`'s own form, then the
+    platform's own extras (e.g. the console's colon commands)."""
+    extras = PLATFORMS[platform].help_lines if platform in PLATFORMS else ()
     examples = ", ".join(
         f"`{COMMAND} {i.theme.aliases[0] if i.theme.aliases else i.theme.slug}`"
         for i in core.quotes.themes()[:4]
@@ -221,7 +256,8 @@ def help_reply(core: Core) -> TextReply:
             f"`{COMMAND}` a random quote",
             f"`{COMMAND} <theme>` a quote on a theme, e.g. {examples}",
             f"`{COMMAND} <words>` the best match, e.g. `{COMMAND} reward hacking`",
-            *(v.help for v in VERBS.values() if v.help),
+            *(line for v in VERBS.values() if (line := v.help_for(platform))),
+            *extras,
             "Quotes are his words, in quotation marks with their source; summaries of his "
             "views are labelled as such and never shown as quotes.",
         ),

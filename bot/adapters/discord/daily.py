@@ -49,19 +49,26 @@ def admin_context(interaction: discord.Interaction, channel_id: int) -> RequestC
 
 
 def build_daily_group(responder: Responder) -> app_commands.Group:
-    """The group; Discord shows it to Manage Server members by default, the core re-checks."""
+    """The group, for servers that added the bot (it posts there by itself). Discord shows it
+    to Manage Server members by default; the grammar re-checks each subcommand as its text
+    form (`status` is anyone's, as `/lambert daily` is for members who cannot see the group)."""
     group = app_commands.Group(
         name=GROUP_NAME,
         description="A quote posted every day in a channel (Manage Server)",
         guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True),
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    async def run(interaction: discord.Interaction, channel_id: int, action: Action) -> None:
+    async def run(
+        interaction: discord.Interaction, channel_id: int, action: Action, words: str
+    ) -> None:
+        """`action` under the rule of its text form `/lambert daily <words>`."""
         async with responder.guard(interaction, f"/{GROUP_NAME}"):
             ctx = admin_context(interaction, channel_id)
             work = grammar.perform(
-                "daily", ctx, lambda: action(responder.core, ctx), responder.core
+                "daily", ctx, lambda: action(responder.core, ctx), responder.core, words
             )
             await responder.answer(interaction, await responder.in_time(interaction, work))
 
@@ -88,7 +95,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         async def turn_on(core: Core, ctx: RequestContext) -> Reply:
             return await daily_verbs.turn_on(core, ctx, "".join(time.split()), zone, theme or "")
 
-        await run(interaction, channel.id, turn_on)
+        await run(interaction, channel.id, turn_on, "on")
 
     @set_daily.autocomplete("timezone")
     async def timezone_choices(
@@ -112,13 +119,13 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     async def off(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.turn_off)
+        await run(interaction, here(interaction, channel), daily_verbs.turn_off, "off")
 
     @group.command(name="status", description="When and what a channel's daily quote posts")
     @app_commands.describe(channel="which channel (default: this one)")
     async def status(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.status)
+        await run(interaction, here(interaction, channel), daily_verbs.status, "status")
 
     return group
