@@ -1,0 +1,139 @@
+"""docker-compose.yml is a real deployment: PostgreSQL with a volume and a healthcheck, a Slack
+and a Discord replica of the image, every variable documented and read, no secret in the file.
+
+Docker is not on the build machine (README, "Containers"), so the file is checked as text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from tests.support.paths import REPO
+
+COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+COMPOSE_TEXT = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+EXAMPLE = (REPO / "config.example.env").read_text(encoding="utf-8")
+CONFIG = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
+DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
+
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+POSTGRES_IMAGE_VARIABLES = {"POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"}
+SECRETS = {
+    "DISCORD_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "POSTGRES_PASSWORD",
+}
+# Documented in config.example.env and named in the compose file for the Discord shards that
+# another change is teaching bot/config.py to read. Tolerated only while config.py lacks them.
+PENDING = {"DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS"}
+INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?:[:?+-][^}]*)?\}")
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    assert isinstance(env, dict), "environment as a mapping, so each variable is named once"
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def postgres_services() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in SERVICES.items() if str(s.get("image", "")).startswith("postgres:")}
+
+
+def lambert_services() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in SERVICES.items() if s.get("build") in (".", {"context": "."})}
+
+
+def documented() -> set[str]:
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", EXAMPLE, flags=re.MULTILINE))
+
+
+def read_by_lambert(name: str) -> bool:
+    return f'"{name}"' in CONFIG
+
+
+def test_postgresql_from_the_official_image_on_a_volume_with_a_healthcheck() -> None:
+    (service,) = postgres_services().values()
+    volumes = service["volumes"]
+    assert any(str(v).endswith(":/var/lib/postgresql/data") for v in volumes)
+    named = str(volumes[0]).split(":")[0]
+    assert named in (COMPOSE.get("volumes") or {})
+    assert "pg_isready" in " ".join(service["healthcheck"]["test"])
+    assert service.get("restart") in ("always", "unless-stopped")
+    assert set(environment(service)) <= POSTGRES_IMAGE_VARIABLES
+
+
+def test_two_lambert_replicas_of_the_image_wait_for_a_healthy_postgresql() -> None:
+    replicas = lambert_services()
+    assert len(replicas) == 2
+    (db_name,) = postgres_services()
+    image_user = re.findall(r"^USER\s+(\S+)", DOCKERFILE, flags=re.MULTILINE)[-1]
+    for name, service in replicas.items():
+        assert service["env_file"] in (".env", [".env"]), name
+        assert service["restart"] in ("always", "unless-stopped"), name
+        assert service["depends_on"][db_name]["condition"] == "service_healthy", name
+        assert service["user"] == image_user and image_user not in ("root", "0"), name
+        # What compose fills in is marked first: a `?` inside ${...} is no URL query.
+        raw = environment(service)["LAMBERT_DATABASE_URL"]
+        url = urlsplit(INTERPOLATION.sub(r"FROM_ENV_\1", raw))
+        assert url.scheme == "postgresql" and url.hostname == db_name, name
+        assert url.password == "FROM_ENV_POSTGRES_PASSWORD", "the password comes from .env"
+        # Each replica's quotes and search index stay in its own SQLite file, on its own volume.
+        (volume,) = service["volumes"]
+        assert volume.endswith(":/data") and volume.split(":")[0] in COMPOSE["volumes"]
+    assert len({s["volumes"][0] for s in replicas.values()}) == 2
+
+
+def test_one_replica_serves_slack_in_socket_mode_the_other_discord_with_shards() -> None:
+    by_platform = {}
+    for name, service in lambert_services().items():
+        env = environment(service)
+        # .env reaches both: each blanks the other platform's tokens.
+        platform = "slack" if env.get("DISCORD_TOKEN") == "" else "discord"
+        by_platform[platform] = (name, env)
+    slack, discord = by_platform["slack"][1], by_platform["discord"][1]
+    assert not {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"} & set(slack)  # from .env, as they are
+    assert {"DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS"} <= set(discord)
+    assert "DISCORD_TOKEN" not in discord
+    assert discord["SLACK_BOT_TOKEN"] == discord["SLACK_APP_TOKEN"] == ""
+
+
+def test_every_variable_named_is_documented_and_read_by_lambert() -> None:
+    for name, service in SERVICES.items():
+        for variable in environment(service):
+            assert variable in documented() or variable in {"POSTGRES_USER", "POSTGRES_DB"}, (
+                f"{name}: {variable} is not in config.example.env"
+            )
+    for name, service in lambert_services().items():
+        for variable in environment(service):
+            if variable in PENDING and not read_by_lambert(variable):
+                assert variable in documented()  # documented, pending in bot/config.py
+                continue
+            assert read_by_lambert(variable), f"{name}: bot/config.py never reads {variable}"
+    for variable in INTERPOLATION.findall(COMPOSE_TEXT):
+        assert variable in documented(), f"${{{variable}}} is not in config.example.env"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        r"xox[abprs]-[0-9A-Za-z-]+",  # Slack tokens
+        r"xapp-[0-9A-Za-z-]+",  # Slack app-level tokens
+        r"[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}",  # Discord bot tokens
+        r"postgres(ql)?://[^:/@\s]+:[^$@\s][^@\s]*@",  # a URL with a literal password
+    ],
+)
+def test_no_literal_secret_in_the_file(token: str) -> None:
+    assert not re.search(token, COMPOSE_TEXT)
+
+
+def test_secret_variables_are_blank_or_come_from_env() -> None:
+    for name, service in SERVICES.items():
+        for variable, value in environment(service).items():
+            if variable in SECRETS:
+                assert value == "" or INTERPOLATION.fullmatch(value), f"{name}: {variable}"
