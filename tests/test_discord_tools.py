@@ -44,6 +44,11 @@ async def test_sync_sends_the_snapshotted_command_tree(
     assert put.json == json.loads(SNAPSHOT.read_text()), f"if intended, rerun with {UPDATE}=1"
     daily = next(c for c in put.json if c["name"] == "lambert-daily")
     assert int(daily["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    # /lambert for server and user installs, in servers, bot DMs and group DMs; the daily
+    # group only where a server added the bot (it posts there by itself).
+    lambert = next(c for c in put.json if c["name"] == "lambert")
+    assert (lambert["integration_types"], lambert["contexts"]) == ([0, 1], [0, 1, 2])
+    assert (daily["integration_types"], daily["contexts"]) == ([0], [0])
     assert fake_discord.gateway_frames == []
     assert "synced /lambert, /lambert-daily" in capsys.readouterr().out
 
@@ -64,11 +69,32 @@ def bot_token(user_id: int) -> str:
     return f"{first}.GhJkLm.not-a-real-secret-but-never-printed"
 
 
+def links(out: str) -> dict[str, dict[str, list[str]]]:
+    """Each printed link by its label ("Add to a server", "Add to my apps"): its query."""
+    found = {}
+    for line in out.strip().splitlines():
+        label, _, url = line.partition(":  ")
+        found[label] = parse_qs(urlparse(url.strip()).query)
+    return found
+
+
 def invited(out: str) -> tuple[int, str, discord.Permissions]:
-    """The client id, scopes and permissions an invite URL asks for."""
-    query = parse_qs(urlparse(out.strip()).query)
+    """The client id, scopes and permissions the add-to-a-server URL asks for."""
+    query = links(out)["Add to a server"]
+    assert query["integration_type"] == ["0"]
     permissions = discord.Permissions(int(query["permissions"][0]))
     return int(query["client_id"][0]), query["scope"][0], permissions
+
+
+def user_install(out: str) -> tuple[int, str, str, bool]:
+    """The client id, scopes and integration type of the add-to-my-apps URL; any permissions?"""
+    query = links(out)["Add to my apps"]
+    return (
+        int(query["client_id"][0]),
+        query["scope"][0],
+        query["integration_type"][0],
+        "permissions" in query,
+    )
 
 
 THREE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
@@ -82,6 +108,7 @@ async def test_invite_reads_the_application_id_from_the_token_offline(
     assert await run_cli("discord", "invite") == 0
     out, err = capsys.readouterr()
     assert invited(out) == (fake_discord.app_id, "bot applications.commands", THREE_PERMISSIONS)
+    assert user_install(out)[:3] == (fake_discord.app_id, "applications.commands", "1")
     assert token not in out + err
     assert fake_discord.requests == []
     assert fake_discord.gateway_frames == []
@@ -91,6 +118,9 @@ def test_invite_with_a_client_id_needs_no_token(capsys: pytest.CaptureFixture[st
     assert main(["discord", "invite", "--client-id", "123456789012345678"]) == 0
     out = capsys.readouterr().out
     assert invited(out) == (123456789012345678, "bot applications.commands", THREE_PERMISSIONS)
+    # Added to a member's own apps: the commands only, no bot user, no permissions.
+    assert user_install(out) == (123456789012345678, "applications.commands", "1", False)
+    assert list(links(out)) == ["Add to a server", "Add to my apps"]
 
 
 def test_a_client_id_wins_over_the_token(

@@ -19,7 +19,7 @@ def register(commands: Any) -> None:
         commands,
         "discord",
         _usage,
-        "Discord deploy steps: sync the slash commands, print the invite URL",
+        "Discord deploy steps: sync the slash commands, print the invite URLs",
         "Discord deploy steps, run once per deploy (not on every start).",
     )
     steps = parser.add_subparsers(title="steps", metavar="STEP")
@@ -37,10 +37,12 @@ def register(commands: Any) -> None:
         steps,
         "invite",
         invite_command,
-        "print the URL that adds the bot to a server",
-        "Print the URL that adds the bot to a server, with the bot and applications.commands\n"
-        "scopes and only View Channel, Send Messages and Embed Links. Offline: the application\n"
-        "id is --client-id, or else read from DISCORD_TOKEN.",
+        "print the URLs that add lambert to a server or to your apps",
+        "Print two URLs, each asking for the least it needs. Add to a server: the bot and\n"
+        "applications.commands scopes, and only View Channel, Send Messages and Embed Links.\n"
+        "Add to my apps (a user install: /lambert in DMs, group DMs and any server): only\n"
+        "applications.commands, no bot, no permissions. Offline: the application id is\n"
+        "--client-id, or else read from DISCORD_TOKEN.",
     )
     invite.add_argument(
         "--client-id", type=int, metavar="ID", help="the Application ID (default: from the token)"
@@ -70,11 +72,12 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import application_id, invite_url
+    from bot.adapters.discord.deploy import application_id, invite_url, user_install_url
 
     try:
         client_id = args.client_id if args.client_id is not None else application_id(settings)
     except ConfigError as exc:
         return _refuse(exc)
-    sys.stdout.write(invite_url(client_id) + "\n")
+    sys.stdout.write(f"Add to a server:  {invite_url(client_id)}\n")
+    sys.stdout.write(f"Add to my apps:   {user_install_url(client_id)}\n")
     return 0

@@ -30,6 +30,14 @@ ORDINARY_PERMISSIONS = discord.Permissions(
     use_application_commands=True,
 ).value
 ADMIN_ROLE_PERMISSIONS = discord.Permissions(administrator=True, manage_guild=True).value
+USE_EXTERNAL_APPS = discord.Permissions(use_external_apps=True).value
+# What an app added to a user's account may do where no server added it: send messages,
+# embeds and files (Discord's "Moderating Apps on Discord"), nothing more.
+USER_APP_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, attach_files=True
+).value
+GUILD_INSTALL, USER_INSTALL = "0", "1"  # keys of authorizing_integration_owners
+GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2  # an interaction's context
 # What Discord puts in member.permissions for an administrator: every bit.
 ADMIN_PERMISSIONS = discord.Permissions.all().value
 
@@ -174,6 +182,28 @@ class PostedMessage(_Body):
     target: str | None = None  # "@original" or a message id, for edit/delete
 
 
+@dataclass(frozen=True)
+class Place:
+    """Somewhere a member uses lambert through their own account (a user install): a DM with
+    the bot (context 1), a group DM (2), or a server that never added the bot (0).
+
+    The bot cannot post there by itself: Create Message answers 403 Missing Access. Where the
+    member lacks Use External Apps (`external_apps=False`), Discord makes every answer to the
+    interaction ephemeral, whatever flags the app asked for; `forced_ephemeral` does that
+    even where the permission is there (a setting the interaction does not show).
+    """
+
+    context: int
+    channel_id: int
+    guild_id: int | None = None
+    external_apps: bool = True
+    forced_ephemeral: bool = False
+
+    @property
+    def forces_ephemeral(self) -> bool:
+        return self.context == GUILD and (self.forced_ephemeral or not self.external_apps)
+
+
 RECORD = web.RequestKey("record", Request)
 
 
@@ -305,6 +335,7 @@ class FakeDiscord:
             permissions=ADMIN_PERMISSIONS,
         )
         self.app_permissions = ORDINARY_PERMISSIONS
+        self.places: dict[int, Place] = {}  # channel id -> a user install's place
         # Set to edit the READY payload before it is sent (e.g. to break it on purpose).
         self.ready_transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -743,9 +774,9 @@ class FakeDiscord:
         self._acknowledged.add(iid)
         message = None
         if kind in (4, 5):
-            message = self.new_message(
-                int(interaction["channel_id"]), data if kind == 4 else {"flags": data.get("flags")}
-            )
+            flags = int(data.get("flags") or 0) | self._forced_flags(interaction)
+            shown = {**data, "flags": flags} if kind == 4 else {"flags": flags}
+            message = self.new_message(int(interaction["channel_id"]), shown)
             self._originals[token] = message
         elif kind in (6, 7) and "message" in interaction:
             message = self._messages.setdefault(
@@ -760,13 +791,20 @@ class FakeDiscord:
                 "id": str(iid),
                 "type": interaction["type"],
                 "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
+                "response_message_ephemeral": bool(
+                    (int(data.get("flags") or 0) | self._forced_flags(interaction)) & EPHEMERAL
+                ),
             }
         }
         if message is not None:
             reply["interaction"]["response_message_id"] = message["id"]
             reply["resource"] = {"type": kind, "message": message}
         return _json(200, reply)
+
+    def _forced_flags(self, interaction: Mapping[str, Any]) -> int:
+        """EPHEMERAL where Discord lets the app answer only the member (see Place)."""
+        place = self.places.get(int(interaction["channel_id"]))
+        return EPHEMERAL if place is not None and place.forces_ephemeral else 0
 
     def _interaction_for_token(self, token: str) -> dict[str, Any] | None:
         return next((i for i in self._interactions.values() if i["token"] == token), None)
@@ -781,7 +819,9 @@ class FakeDiscord:
         if invalid is not None:
             return invalid
         channel_id = int(interaction["channel_id"])
-        message = self.new_message(channel_id, record.json or {})
+        body = record.json or {}
+        flags = int(body.get("flags") or 0) | self._forced_flags(interaction)
+        message = self.new_message(channel_id, {**body, "flags": flags})
         self.webhook_messages.append(
             PostedMessage("followup", channel_id, record.json or {}, message, token)
         )
@@ -822,6 +862,8 @@ class FakeDiscord:
     async def _channel_message(self, request: web.Request) -> web.Response:
         record = request[RECORD]
         channel_id = int(request.match_info["channel_id"])
+        if channel_id in self.places:  # a user install's DM, group DM or foreign server
+            return _json(403, {"code": 50001, "message": "Missing Access"})
         if channel_id not in self.channels.values():
             return _json(404, CANNED_ERRORS[404])
         body = record.json or {}
@@ -1016,6 +1058,49 @@ class FakeDiscord:
 
     # ---- interactions ----------------------------------------------------------------------
 
+    def user_install_place(
+        self, context: int, *, external_apps: bool = True, forced_ephemeral: bool = False
+    ) -> Place:
+        """A new channel where interactions come from a member's own install of lambert: a DM
+        with the bot, a group DM, or (context 0) a channel of a server the bot is not in."""
+        guild_id = next(self._ids) if context == GUILD else None
+        place = Place(context, next(self._ids), guild_id, external_apps, forced_ephemeral)
+        self.places[place.channel_id] = place
+        return place
+
+    def _place_payload(self, place: Place, user: FakeUser) -> dict[str, Any]:
+        """What an interaction from `place` carries instead of the test guild's fields."""
+        payload: dict[str, Any] = {
+            "authorizing_integration_owners": {USER_INSTALL: str(user.id)},
+            "context": place.context,
+            "app_permissions": str(USER_APP_PERMISSIONS),
+        }
+        channel: dict[str, Any] = {"id": str(place.channel_id), "flags": 0}
+        if place.context == GUILD:
+            permissions = ORDINARY_PERMISSIONS | (USE_EXTERNAL_APPS if place.external_apps else 0)
+            payload["guild_id"] = str(place.guild_id)
+            payload["guild"] = {"id": str(place.guild_id), "locale": "en-US", "features": []}
+            payload["member"] = user.member_payload(permissions)
+            channel.update(
+                type=0,
+                guild_id=str(place.guild_id),
+                name="elsewhere",
+                position=0,
+                permission_overwrites=[],
+                nsfw=False,
+                parent_id=None,
+                rate_limit_per_user=0,
+            )
+        else:  # a DM or group DM: the user, no member, no guild
+            payload["user"] = user.user_payload()
+            friend = FakeUser(1_100_000_000_000_000_077, "friend")
+            channel["type"] = 1 if place.context == BOT_DM else 3
+            channel["recipients"] = [u.user_payload() for u in (user, friend)][: channel["type"]]
+            if place.context == PRIVATE_CHANNEL:
+                channel.update(name=None, icon=None, owner_id=str(user.id))
+        payload["channel"] = channel
+        return payload
+
     def _interaction(
         self,
         kind: int,
@@ -1039,7 +1124,7 @@ class FakeDiscord:
             "guild_id": str(self.guild_id),
             "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
-            "channel": self.channel_payload(channel_id),
+            "channel": {} if channel_id in self.places else self.channel_payload(channel_id),
             "member": user.member_payload(
                 user.permissions if member_permissions is None else member_permissions
             ),
@@ -1051,6 +1136,11 @@ class FakeDiscord:
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,  # Interaction() raises KeyError without it
         }
+        place = self.places.get(channel_id)
+        if place is not None:
+            for key in ("guild_id", "guild", "member", "guild_locale"):
+                payload.pop(key)
+            payload.update(self._place_payload(place, user))
         if message is not None:
             payload["message"] = message
         return payload

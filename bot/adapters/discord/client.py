@@ -44,10 +44,15 @@ async def query_choices(service: QuoteService, typed: str) -> list[app_commands.
 
 
 def build_tree(client: discord.Client, responder: Responder) -> app_commands.CommandTree:
-    """`/lambert [query]` and `/lambert-daily`; the same tree answers and is synced."""
+    """`/lambert [query]` (server and user installs) and `/lambert-daily` (servers only);
+    the same tree answers and is synced."""
     tree = app_commands.CommandTree(client)
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
+    # Also for people who add lambert to their account: in DMs, group DMs and servers
+    # without the bot, where Post answers through the interaction (views.publish).
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
         query="a theme, words, `search words`, `id ID`, `themes` or `help` (empty: random)"
     )

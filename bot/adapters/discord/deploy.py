@@ -17,6 +17,9 @@ from bot.runtime import open_core
 SCOPES = ("bot", "applications.commands")
 # The bot may see channels, post, and show embeds; nothing more.
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# Added to a member's account: only the commands; it answers through interactions, no bot user.
+USER_SCOPES = ("applications.commands",)
+GUILD_INSTALL, USER_INSTALL = 0, 1  # Discord's integration types
 NO_CLIENT_ID = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "
     "or pass --client-id ID (the Application ID from the Developer Portal)"
@@ -71,4 +74,13 @@ def application_id(settings: Settings) -> int:
 
 def invite_url(client_id: int) -> str:
     """The OAuth2 URL that adds application `client_id` to a server, with PERMISSIONS."""
-    return discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
+    url = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
+    return f"{url}&integration_type={GUILD_INSTALL}"
+
+
+def user_install_url(client_id: int) -> str:
+    """The OAuth2 URL that adds application `client_id` to the member's own apps: /lambert in
+    DMs, group DMs and any server, with no bot and no permissions."""
+    # discord.py's oauth_url has no integration_type (2.7); it is one more query parameter.
+    url = discord.utils.oauth_url(client_id, scopes=USER_SCOPES)
+    return f"{url}&integration_type={USER_INSTALL}"

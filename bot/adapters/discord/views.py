@@ -41,6 +41,7 @@ POSTED = "Posted to the channel."
 ALREADY_POSTED = "Already posted."
 CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
+NOT_PUBLIC = "This channel lets apps answer only you, so the quote was not posted for everyone."
 
 
 def request_context(interaction: discord.Interaction) -> RequestContext:
@@ -184,7 +185,7 @@ class Preview(discord.ui.View):
                 return
             self.arm(False)
             await interaction.response.edit_message(view=self)
-            message_id = None
+            message_id, public = None, True
             try:
                 quote = await self.responder.core.quotes.quote(self.quote_id)
                 if quote is not None:
@@ -193,24 +194,26 @@ class Preview(discord.ui.View):
                     # message Discord already has (enforce_nonce) instead of a second one.
                     nonce = "p" + base36(self.origin.id, 13)
                     message_id = await publish(interaction, shared_message(quote, name), nonce)
+                    public = message_id is not None
                     log.info(
-                        "discord: shared quote=%s channel=%s user=%s",
+                        "discord: shared quote=%s channel=%s user=%s public=%s",
                         quote.id,
                         interaction.channel_id,
                         interaction.user.id,
+                        public,
                     )
             except Exception:
                 await previews.release(preview_id)  # the member may try again
                 self.arm(True)
                 await interaction.edit_original_response(view=self)
                 raise
-            if quote is None:
+            if quote is None or not public:
                 await previews.release(preview_id)
             else:
                 await previews.record_posted(preview_id, message_id)
                 self.responder.core.stats.posted(place(request_context(interaction)), "preview")
             self.stop()
-            note = POSTED if quote is not None else GONE
+            note = GONE if quote is None else POSTED if public else NOT_PUBLIC
             await interaction.edit_original_response(content=note, embeds=[], view=None)
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
@@ -269,15 +272,39 @@ async def replace(
         )
 
 
-async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str:
-    """Post in the interaction's channel; where the bot may not post, through the interaction.
-    Returns the message's id.
+def bot_is_here(interaction: discord.Interaction) -> bool:
+    """Whether the bot itself may post in the interaction's channel: the server added the app
+    (its id under the guild key "0" of authorizing_integration_owners) and the bot is in it.
+    Elsewhere (DMs, group DMs, servers where only the member added lambert to their account)
+    only the interaction can answer."""
+    guild_id = interaction.guild_id
+    return (
+        guild_id is not None
+        and interaction.is_guild_integration()
+        and interaction.client.get_guild(guild_id) is not None
+    )
+
+
+def answers_only_the_member(interaction: discord.Interaction) -> bool:
+    """Whether Discord would make a public answer ephemeral here: in a server that did not add
+    the app, when the member may not use external apps or the app may not send messages."""
+    if interaction.guild_id is None:  # DMs and group DMs always allow the user's apps
+        return False
+    return not (
+        interaction.permissions.use_external_apps and interaction.app_permissions.send_messages
+    )
+
+
+async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str | None:
+    """Post in the interaction's channel: as the bot where it is in the server, else (and where
+    the bot may not post) through the interaction. The message's id; None where Discord lets
+    apps answer only the member, so nothing was posted for everyone.
 
     A followup goes through the interaction's webhook, which needs no channel permission, so
-    Post still works in channels the bot was not given Send Messages in.
+    Post still works in channels the bot was not given Send Messages in, and for user installs.
     """
     channel_id = interaction.channel_id
-    if channel_id is not None:
+    if channel_id is not None and bot_is_here(interaction):
         channel = interaction.client.get_partial_messageable(
             channel_id, guild_id=interaction.guild_id
         )
@@ -286,7 +313,12 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
             return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+    elif answers_only_the_member(interaction):
+        return None  # a followup would only be an ephemeral copy of the preview
     followup = await interaction.followup.send(
         message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
     )
+    if followup.flags.ephemeral:  # Discord made it private (the channel forbids external apps)
+        log.info("discord: only the member may see answers in %s", channel_id)
+        return None
     return str(followup.id)
