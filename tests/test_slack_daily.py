@@ -72,7 +72,7 @@ async def test_an_admin_or_owner_creates_the_schedule(
     assert saved is not None and saved.enabled
     assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", None)
 
-    status = (await slash(fake_slack, platform, "daily", user_id=user_id)).body
+    status = (await slash(fake_slack, platform, "daily status", user_id=user_id)).body
     assert "every day at 09:00 Europe/Berlin" in status["blocks"][0]["text"]["text"]
 
 
@@ -115,8 +115,11 @@ async def test_a_due_tick_posts_and_a_lost_channel_turns_itself_off(
     assert [c.args["channel"] for c in posts] == [CHANNEL_ID]
     assert quote_id_of(posts[0].args) == report.posted[0]["quote_id"]
 
-    status = (await slash(fake_slack, platform, "daily", user_id=ADMIN_ID, channel_id=BROKEN)).body
-    assert "channel_not_found" in "\n".join(b["text"]["text"] for b in status["blocks"])
+    status = (
+        await slash(fake_slack, platform, "daily status", user_id=ADMIN_ID, channel_id=BROKEN)
+    ).body
+    sections = [b["text"]["text"] for b in status["blocks"] if b["type"] == "section"]
+    assert "channel_not_found" in "\n".join(sections)
 
 
 async def test_a_rate_limited_daily_post_is_retried_once_as_slack_asks(

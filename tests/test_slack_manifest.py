@@ -17,8 +17,11 @@ ADAPTER_FILES = sorted((REPO / "bot" / "adapters" / "slack").glob("*.py"))
 SCOPE_OF = {
     "apps_connections_open": None,  # with the app-level token (connections:write), no bot scope
     "auth_test": None,
+    "chat_postEphemeral": "chat:write",  # confirming the daily form to the admin who saved it
     "chat_postMessage": "chat:write",
     "users_info": "users:read",
+    "views_open": None,  # the daily form: a trigger_id is the permission, no scope
+    "views_publish": None,  # the Home tab: no scope
 }
 
 
@@ -58,5 +61,24 @@ def test_socket_mode_and_interactivity_on_and_no_message_events(
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
-    assert "event_subscriptions" not in settings
+    # One event, which needs no scope: the Home tab opened. Never a message event.
+    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    assert "user_events" not in settings["event_subscriptions"]
     assert len(manifest["display_information"]["description"]) <= 140
+
+
+def test_the_home_tab_is_on_and_the_messages_tab_off(manifest: dict[str, Any]) -> None:
+    app_home = manifest["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is False  # lambert reads no DMs
+
+
+def test_every_listener_kind_bolt_registers_is_delivered(manifest: dict[str, Any]) -> None:
+    """Socket Mode delivers commands, interactions, options and events over the socket; in
+    HTTP mode each needs its URL, which the setup guide has the reader add (see below)."""
+    source = (REPO / "bot" / "adapters" / "slack" / "app.py").read_text(encoding="utf-8")
+    assert "app.options(" in source and "app.event(" in source
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    guide = (REPO / "docs" / "slack-setup.md").read_text(encoding="utf-8")
+    for field in ("request_url", "message_menu_options_url", "event_subscriptions"):
+        assert field in guide, f"docs/slack-setup.md should say how to set {field} for HTTP mode"

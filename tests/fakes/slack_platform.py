@@ -10,8 +10,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
@@ -29,14 +31,25 @@ APP_ID = "A0LAMBERT"
 MEMBER_ID, ADMIN_ID, OWNER_ID = "U0MEMBER", "U0ADMIN", "U0OWNER"
 CHANNEL_ID = "C0GENERAL"
 CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel")
+TRIGGER_PREFIX = "trigger-"  # every trigger_id this fake's payloads carry
+VIEW_LIMITS = {"modal": 100, "home": 100}  # blocks per view
+OPTIONS_LIMIT = 100  # options of a static_select, or of a block_suggestion answer
 WAIT_SECONDS = 5.0  # a missing event fails the test quickly instead of hanging it
 LOST_ANSWERS = ("drop", "late", "503")
 # What Slack's edge sends for a 503: HTML, not the Web API's JSON.
 EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
 
 
-def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
-    """A users.info `user` object. Slack reports owners as admins too."""
+def user(
+    user_id: str,
+    name: str,
+    *,
+    admin: bool = False,
+    owner: bool = False,
+    tz: str = "America/New_York",
+) -> dict[str, Any]:
+    """A users.info `user` object. Slack reports owners as admins too; `tz` is the zone set in
+    the user's profile (with its label and offset in seconds, as users.info gives them)."""
     return {
         "id": user_id,
         "team_id": TEAM_ID,
@@ -47,14 +60,22 @@ def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -
         "is_admin": admin or owner,
         "is_owner": owner,
         "is_primary_owner": owner,
+        "tz": tz,
+        "tz_label": tz.rsplit("/", 1)[-1].replace("_", " ") + " Time",
+        "tz_offset": _standard_offset(tz),
         "profile": {"display_name": name, "real_name": name.title()},
     }
+
+
+def _standard_offset(tz: str) -> int:
+    offset = datetime(2026, 1, 15, 12, tzinfo=ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 def default_users() -> dict[str, dict[str, Any]]:
     return {
         MEMBER_ID: user(MEMBER_ID, "member"),
-        ADMIN_ID: user(ADMIN_ID, "admin", admin=True),
+        ADMIN_ID: user(ADMIN_ID, "admin", admin=True, tz="Europe/Berlin"),
         OWNER_ID: user(OWNER_ID, "owner", owner=True),
     }
 
@@ -112,6 +133,7 @@ class FakeSlack:
     responses: Recording[ResponsePost] = field(default_factory=Recording)
     acks: Recording[dict[str, Any]] = field(default_factory=Recording)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published
 
     def __post_init__(self) -> None:
         self._channel_errors: dict[str, str] = {}
@@ -120,6 +142,8 @@ class FakeSlack:
         self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
         self._site: web.TCPSite | None = None
         self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._exchanged_triggers: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -334,11 +358,48 @@ class FakeSlack:
                 if (found := self.users.get(args.get("user", ""))) is None:
                     return {"ok": False, "error": "user_not_found"}
                 return {"ok": True, "user": found}
+            case "views.open":
+                return self._open_view(args)
+            case "views.publish":
+                if args.get("user_id") not in self.users:
+                    return {"ok": False, "error": "user_not_found"}
+                view = _json_arg(args.get("view"))
+                if (problem := view_problem(view, "home")) is not None:
+                    return _invalid(problem)
+                self.home_views[args["user_id"]] = view
+                return {"ok": True, "view": self._stored_view(view)}
             case "conversations.info":
                 if (found := self.channels.get(channel)) is None:
                     return {"ok": False, "error": "channel_not_found"}
                 return {"ok": True, "channel": {"is_channel": True, "is_member": True, **found}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a trigger_id from an interaction, good once (Slack's also expire in
+        3 s; this fake never waits on the clock, so it does not model that)."""
+        trigger = str(args.get("trigger_id") or "")
+        if not trigger:
+            return _invalid("[ERROR] missing required field: trigger_id")
+        if not trigger.startswith(TRIGGER_PREFIX):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if trigger in self._exchanged_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        view = _json_arg(args.get("view"))
+        if (problem := view_problem(view, "modal")) is not None:
+            return _invalid(problem)
+        self._exchanged_triggers.add(trigger)
+        return {"ok": True, "view": self._stored_view(view)}
+
+    def _stored_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **view,
+            "id": f"V{next(self._views):08d}",
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "hash": uuid.uuid4().hex[:20],
+        }
 
     def _next_ts(self) -> str:
         n = next(self._ts)
@@ -382,6 +443,55 @@ def _redact(token: str | None) -> str | None:
     return None if token is None else f"Bearer {token.split('-', 1)[0]}-(redacted)"
 
 
+def _json_arg(value: Any) -> dict[str, Any]:
+    """A JSON argument sent as an object (JSON body) or as a string (form body)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _invalid(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [message]}}
+
+
+def view_problem(view: dict[str, Any], kind: str) -> str | None:
+    """What Slack would refuse in a `kind` view ("modal" or "home"), or None. Checks the rules
+    lambert's views could break: type, block count, title, submit with inputs, unique block
+    ids, select options, timepicker times."""
+    if view.get("type") != kind:
+        return f"[ERROR] must be a {kind} view [json-pointer:/view/type]"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > VIEW_LIMITS[kind]:
+        return f"[ERROR] no more than {VIEW_LIMITS[kind]} items allowed [json-pointer:/view/blocks]"
+    if kind == "modal":
+        title = view.get("title") or {}
+        if title.get("type") != "plain_text" or not 0 < len(title.get("text", "")) <= 24:
+            return "[ERROR] must be plain_text, 1 to 24 characters [json-pointer:/view/title]"
+        if any(b.get("type") == "input" for b in blocks) and not view.get("submit"):
+            return "[ERROR] a view with input blocks needs submit [json-pointer:/view/submit]"
+        if len(view.get("private_metadata", "")) > 3000:
+            return "[ERROR] private_metadata over 3000 characters"
+    ids = [b["block_id"] for b in blocks if "block_id" in b]
+    if len(ids) != len(set(ids)):
+        return "[ERROR] block_id must be unique [json-pointer:/view/blocks]"
+    for block in blocks:
+        if block.get("type") == "input" and not (block.get("label") and block.get("element")):
+            return "[ERROR] an input block needs label and element"
+        element = block.get("element") or block.get("accessory") or {}
+        options = element.get("options", [])
+        if element.get("type") == "static_select" and not 0 < len(options) <= OPTIONS_LIMIT:
+            return f"[ERROR] 1 to {OPTIONS_LIMIT} options [json-pointer:/view/blocks]"
+        if element.get("type") == "timepicker" and "initial_time" in element:
+            try:
+                datetime.strptime(element["initial_time"], "%H:%M")
+            except ValueError:
+                return "[ERROR] initial_time must be HH:mm [json-pointer:/view/blocks]"
+    return None
+
+
 def _missing_text(args: dict[str, Any]) -> str | None:
     return None if args.get("text") or args.get("blocks") else "no_text"
 
@@ -411,8 +521,12 @@ def slash_command_payload(
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
+        "trigger_id": _trigger_id(),
     }
+
+
+def _trigger_id() -> str:
+    return f"{TRIGGER_PREFIX}{uuid.uuid4().hex[:12]}"
 
 
 def slash_command_form(text: str, **fields: str) -> str:
@@ -448,7 +562,7 @@ def block_actions_payload(
             "channel_id": channel_id,
             "is_ephemeral": False,
         },
-        "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
+        "trigger_id": _trigger_id(),
         "team": {"id": TEAM_ID, "domain": "lambert-test"},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -474,12 +588,118 @@ def interactive_form(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
-    """Headers that make `body` pass (or, with an old timestamp, fail) Slack's verification."""
+def signed_headers(
+    secret: str,
+    body: str,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
+    """Headers that make `body` pass (or, with an old timestamp, fail) Slack's verification.
+    Events API callbacks are JSON (`content_type="application/json"`), the rest forms."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     return {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
         or "",
+    }
+
+
+def _actor(user_id: str) -> dict[str, Any]:
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID}
+
+
+def view_submission_payload(
+    view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str = MEMBER_ID
+) -> dict[str, Any]:
+    """A modal submitted: `view` as views.open returned it, its inputs' state `values`
+    (block_id -> action_id -> the element's value, e.g. {"type": "timepicker",
+    "selected_time": "09:00"})."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "lambert-test"},
+        "user": _actor(user_id),
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "trigger_id": _trigger_id(),
+        "view": {**view, "state": {"values": values}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def block_suggestion_payload(
+    view: dict[str, Any], block_id: str, action_id: str, typed: str, *, user_id: str = MEMBER_ID
+) -> dict[str, Any]:
+    """An external_select of an open modal asking for options: `typed` is what the user typed."""
+    return {
+        "type": "block_suggestion",
+        "user": _actor(user_id),
+        "container": {"type": "view", "view_id": view.get("id", "")},
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "block_id": block_id,
+        "action_id": action_id,
+        "value": typed,
+        "team": {"id": TEAM_ID, "domain": "lambert-test"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view,
+    }
+
+
+def home_action_payload(action_id: str, value: str, *, user_id: str = MEMBER_ID) -> dict[str, Any]:
+    """A button clicked on the app's Home tab: a `view` container, no channel, no response_url."""
+    return {
+        "type": "block_actions",
+        "user": _actor(user_id),
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": _trigger_id(),
+        "team": {"id": TEAM_ID, "domain": "lambert-test"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": "V0HOME", "type": "home", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "home",
+                "value": value,
+                "text": {"type": "plain_text", "text": value},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def app_home_opened_event(user_id: str, *, tab: str = "home") -> dict[str, Any]:
+    """The Events API callback Slack sends when `user_id` opens the app's Home (or Messages) tab."""
+    now = int(time.time())
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D0{user_id[1:]}",
+            "tab": tab,
+            "event_ts": f"{now}.000100",
+        },
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
     }

@@ -23,12 +23,17 @@ from bot.adapters.slack.blocks import (
     reply_message,
     shared_message,
 )
+from bot.adapters.slack.daily_form import DailyForm
+from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.http import RequestGuard, listen
+from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE, change_button
 from bot.adapters.slack.poster import SlackPoster, check_token, post_error, web_client
 from bot.adapters.slack.respond import SharedSession
+from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
-from bot.chat.grammar import another, answer
+from bot.chat.grammar import another, answer, find_verb, strip_command
 from bot.chat.quote_verbs import COMMAND
+from bot.chat.replies import TextReply
 from bot.chat.stats_verb import place
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError
@@ -87,6 +92,8 @@ class SlackHandlers:
         self.core = core
         self.admins = admins
         self.in_flight = InFlight()
+        self.form = DailyForm(core, admins, self.in_flight)
+        self.home = HomeTab(core, admins, self.in_flight)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
         """Answer in a task of our own, so the listener returns at once after its ack().
@@ -113,14 +120,7 @@ class SlackHandlers:
 
     async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
         """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
-        if user_id in self.admins:
-            return True
-        try:
-            found = (await client.users_info(user=user_id))["user"]
-        except SlackApiError as exc:
-            log.warning("slack: users.info for %s failed (%s)", user_id, exc.response.get("error"))
-            return False
-        return bool(found.get("is_admin") or found.get("is_owner"))
+        return await SlackUser(client, user_id, self.admins).is_admin()
 
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
@@ -132,16 +132,28 @@ class SlackHandlers:
         self, command: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         text, user_id = str(command.get("text", "")), str(command["user_id"])
+        channel = str(command["channel_id"])
+        user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
         ctx = RequestContext(
             platform="slack",
-            channel=str(command["channel_id"]),
+            channel=channel,
             space=str(command.get("team_id", "")),
             user=user_id,
             user_name=str(command.get("user_name", "")),
-            admin=lambda: self.is_admin(client, user_id),  # asked only by admin verbs
+            admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
+        verb, rest = find_verb(strip_command(text))
+        daily = verb is not None and verb.name == "daily"
+        if daily and not rest and await user.is_admin():
+            trigger = str(command.get("trigger_id", ""))
+            if await self.form.open(client, trigger, user, channel, channel):
+                return  # the form is the answer; a text status follows only if it failed
         reply = await answer(self.core, text, ctx)
-        await respond(response_type="ephemeral", **reply_message(reply))
+        message = reply_message(reply)
+        status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
+        if status and await user.is_admin():
+            message["blocks"].append(change_button(channel))
+        await respond(response_type="ephemeral", **message)
 
     async def post(
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
@@ -222,6 +234,10 @@ def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: s
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
     app.action(CANCEL)(handlers.cancel)
+    app.action(CHANGE)(handlers.form.change)
+    app.options(ZONE)(handlers.form.zones)
+    app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
+    app.event("app_home_opened")(handlers.home.opened)
     return app
 
 

@@ -1,0 +1,165 @@
+"""The daily-quote form's listeners: open it (admins only), answer its zone menu, save it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import reply_message
+from bot.adapters.slack.modal import (
+    FormDefaults,
+    Submission,
+    change_button,
+    form_errors,
+    is_channel_id,
+    known_zone,
+    read_submission,
+    settings_view,
+    zone_options,
+)
+from bot.adapters.slack.users import SlackUser
+from bot.chat import daily_verbs
+from bot.chat.context import RequestContext
+from bot.chat.grammar import perform
+from bot.chat.replies import Reply, TextReply
+from bot.runtime import Core
+from bot.serving.inflight import InFlight
+
+log = logging.getLogger(__name__)
+
+Ack = Callable[..., Awaitable[Any]]
+Respond = Callable[..., Awaitable[Any]]
+# chat.postEphemeral's answers when the bot cannot reach a channel (nor could its daily post).
+CANNOT_REACH = {"channel_not_found", "not_in_channel", "is_archived"}
+REFUSED = TextReply(
+    "Only admins can manage the daily quote.",
+    ("Ask a workspace admin or owner to change it.",),
+    ok=False,
+)
+
+
+class DailyForm:
+    """The form's listeners (build_app registers them). Like SlackHandlers, each acks first;
+    only the submission's checks run before its ack, since inline errors travel in it."""
+
+    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
+        self.core = core
+        self.admins = admins
+        self.in_flight = in_flight
+
+    def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
+        self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
+
+    async def _logging_failure(self, what: str, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: %s failed", what)  # the formatter redacts tokens
+
+    async def open(
+        self, client: AsyncWebClient, trigger_id: str, user: SlackUser, channel: str, origin: str
+    ) -> bool:
+        """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
+        False when Slack refused (an expired trigger_id): the caller answers in text."""
+        ctx = RequestContext(platform="slack", channel=channel, user=user.id)
+        found = await self.core.daily.status("slack", channel) if is_channel_id(channel) else None
+        if found is not None:
+            status = await daily_verbs.status(self.core, ctx)
+            schedule = found.schedule
+            lines = (status.title, *status.lines)
+            defaults = FormDefaults(channel, schedule.time_text, schedule.tz, schedule.theme, lines)
+        else:
+            defaults = FormDefaults(channel, zone=known_zone(await user.tz()))
+        view = settings_view(self.core.quotes, defaults, origin)
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("slack: views.open failed (%s)", exc.response.get("error"))
+            return False
+        return True
+
+    async def change(
+        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
+    ) -> None:
+        """The Change button (on a status reply or the Home tab): the form, for admins only."""
+        await ack()
+        self._later("Change", self._change(body, client, respond))
+
+    async def _change(
+        self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
+    ) -> None:
+        user = SlackUser(client, str(body["user"]["id"]), self.admins)
+        action = body["actions"][0]
+        here = str((body.get("channel") or {}).get("id") or "")
+        channel = str(action.get("value") or "") or here
+        if not await user.is_admin():
+            failed: Reply | None = REFUSED
+        elif await self.open(client, str(body.get("trigger_id", "")), user, channel, here):
+            failed = None
+        else:
+            failed = TextReply("The form could not open; try again.", (), ok=False)
+        if failed is not None and respond is not None:
+            message = reply_message(failed)
+            await respond(response_type="ephemeral", replace_original=False, **message)
+
+    async def zones(self, ack: Ack, payload: dict[str, Any]) -> None:
+        """The zone menu's type-ahead (block_suggestion), answered in the ack."""
+        await ack(options=zone_options(str(payload.get("value") or "")))
+
+    async def submit(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        form = read_submission(view)
+        if errors := form_errors(form, self.core.quotes):
+            await ack(response_action="errors", errors=errors)  # shown under each field
+            return
+        await ack()  # closes the modal
+        self._later("daily form", self._save(form, body, client))
+
+    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
+        who = body.get("user") or {}
+        user = SlackUser(client, str(who["id"]), self.admins)
+        ctx = RequestContext(
+            platform="slack",
+            channel=form.channel,
+            space=str((body.get("team") or {}).get("id") or who.get("team_id") or ""),
+            user=user.id,
+            user_name=str(who.get("name") or who.get("username") or ""),
+            admin=user.is_admin,
+        )
+        # The text grammar's own path: the same checks, the admin rule of the `daily` row.
+        reply = await perform(
+            "daily",
+            ctx,
+            lambda: daily_verbs.turn_on(self.core, ctx, form.time_text, form.zone, form.theme_text),
+            self.core,
+        )
+        await self._confirm(client, form, user.id, reply)
+
+    async def _confirm(
+        self, client: AsyncWebClient, form: Submission, user_id: str, reply: Reply
+    ) -> None:
+        """An ephemeral in the chosen channel; in the form's own channel if lambert cannot
+        post there (then its daily post could not either, so the admin is told)."""
+        message = reply_message(reply)
+        if isinstance(reply, TextReply) and reply.ok:
+            message["blocks"].append(change_button(form.channel))
+        for channel in dict.fromkeys(c for c in (form.channel, form.origin) if c):
+            try:
+                await client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                return
+            except SlackApiError as exc:
+                if exc.response.get("error") not in CANNOT_REACH:
+                    raise
+            note = (
+                f"lambert cannot post in <#{form.channel}>: `/invite @lambert` there, "
+                "or its daily quote will stop."
+            )
+            message["blocks"].append(
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+            )
+        log.warning("slack: could not confirm the daily form to %s", user_id)

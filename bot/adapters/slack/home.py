@@ -1,0 +1,169 @@
+"""The App Home tab: a quote of the day, the themes, and (for admins) the daily schedules."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, date
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
+from bot.adapters.slack.modal import CHANGE, is_channel_id
+from bot.adapters.slack.users import SlackUser
+from bot.chat.quote_verbs import COMMAND
+from bot.daily.service import ChannelStatus
+from bot.quotes.models import Quote
+from bot.quotes.service import QuoteService
+from bot.runtime import Core
+from bot.serving.inflight import InFlight
+
+log = logging.getLogger(__name__)
+
+HOME_BLOCKS = 100  # Slack's limit for a home view
+TEXT_LIMIT = 3000
+SCHEDULE_ROOM = HOME_BLOCKS - 40  # blocks left for schedules after the quote and the themes
+
+
+def quote_index(team: str, day: date, count: int) -> int:
+    """The position of a workspace's quote of the day: sha256 of "team:YYYY-MM-DD" modulo the
+    corpus size. The same for everyone in the workspace all (UTC) day, stored nowhere."""
+    digest = hashlib.sha256(f"{team}:{day.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+async def quote_of_the_day(quotes: QuoteService, team: str, day: date) -> Quote | None:
+    count = quotes.count()
+    return await quotes.store.quote_at(quote_index(team, day, count)) if count else None
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+
+
+def _section(text: str) -> Block:
+    """`text` is mrkdwn already escaped by the caller."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:TEXT_LIMIT]}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:TEXT_LIMIT]}]}
+
+
+def _button(label: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": CHANGE,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _lines_in_sections(lines: list[str]) -> list[Block]:
+    blocks, chunk = [], ""
+    for line in lines:
+        if chunk and len(chunk) + 1 + len(line) > TEXT_LIMIT:
+            blocks.append(_section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    return [*blocks, _section(chunk)] if chunk else blocks
+
+
+def theme_blocks(quotes: QuoteService) -> list[Block]:
+    lines = []
+    for info in quotes.themes():
+        theme = info.theme
+        ask = theme.aliases[0] if theme.aliases else theme.slug
+        lines.append(
+            f"\u2022 *{mrkdwn(theme.title, 200)}* \u00b7 {info.count} \u00b7 "
+            f"`{COMMAND} {mrkdwn(ask, 100)}`"
+        )
+    return [
+        _header("Themes"),
+        *_lines_in_sections(lines),
+        _context(escape(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
+    ]
+
+
+def _where(channel: str) -> str:
+    return f"<#{channel}>" if is_channel_id(channel) else mrkdwn(channel, 100)
+
+
+def schedule_line(quotes: QuoteService, found: ChannelStatus) -> str:
+    s = found.schedule
+    info = quotes.theme_info(s.theme) if s.theme else None
+    theme = mrkdwn(info.theme.title, 200) if info else "any theme"
+    head = f"{_where(s.channel)} \u00b7 {s.time_text} {s.tz} \u00b7 {theme}"
+    if found.next_post is not None:
+        local = found.next_post.astimezone(s.zone)
+        return f"{head}\nNext: {local:%a %d %b, %H:%M} {local.tzname()}"
+    if s.disabled_reason:
+        return f"{head}\nStopped: {mrkdwn(s.disabled_reason, 500)}"
+    return f"{head}\nOff"
+
+
+def schedule_blocks(quotes: QuoteService, schedules: list[ChannelStatus]) -> list[Block]:
+    blocks = [_header("Daily quotes (admins only)")]
+    shown = schedules[: SCHEDULE_ROOM - 3]
+    for found in shown:
+        section = _section(schedule_line(quotes, found))
+        section["accessory"] = _button("Change", found.schedule.channel)
+        blocks.append(section)
+    if not schedules:
+        blocks.append(_section("No channel has a daily quote yet."))
+    elif len(schedules) > len(shown):
+        more = len(schedules) - len(shown)
+        blocks.append(_context(f"and {more} more: `lambert daily list` shows them all"))
+    blocks.append({"type": "actions", "elements": [_button("Set up a channel", "", "primary")]})
+    return blocks
+
+
+def home_view(
+    quotes: QuoteService, quote: Quote | None, schedules: list[ChannelStatus] | None
+) -> dict[str, Any]:
+    """The Home tab; `schedules` only for admins (None hides the section)."""
+    blocks: list[Block] = [_header("Quote of the day")]
+    blocks += quote_blocks(quote) if quote else [_section("The corpus is empty.")]
+    blocks += [{"type": "divider"}, *theme_blocks(quotes)]
+    if schedules is not None:
+        blocks += [{"type": "divider"}, *schedule_blocks(quotes, schedules)]
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+class HomeTab:
+    """`app_home_opened`: publish the tab for whoever opened it (bolt acks events itself)."""
+
+    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
+        self.core = core
+        self.admins = admins
+        self.in_flight = in_flight
+
+    async def opened(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab") != "home":  # the Messages tab sends this event too
+            return
+        work = self._publish(str(event["user"]), str(body.get("team_id") or ""), client)
+        self.in_flight.start(self._logging_failure(work), name="slack home")
+
+    async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: publishing the Home tab failed")
+
+    async def _publish(self, user_id: str, team: str, client: AsyncWebClient) -> None:
+        user = SlackUser(client, user_id, self.admins)
+        today = self.core.daily.clock.now().astimezone(UTC).date()
+        quote = await quote_of_the_day(self.core.quotes, team, today)
+        schedules = None
+        if await user.is_admin():
+            every = await self.core.daily.overview()
+            schedules = [s for s in every if s.schedule.platform == "slack"]
+        view = home_view(self.core.quotes, quote, schedules)
+        await client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,235 @@
+"""The daily-quote settings form: its modal, its time zone menu, and reading a submission."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from bot.adapters.slack.blocks import Block, mrkdwn
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.quotes.service import QuoteService
+
+SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
+CHANGE = "lambert_daily_change"  # the button that opens the form; its value is a channel id
+CHANNEL_BLOCK, TIME_BLOCK, ZONE_BLOCK, THEME_BLOCK = (
+    "daily_channel",
+    "daily_time",
+    "daily_zone",
+    "daily_theme",
+)
+CHANNEL, TIME, ZONE, THEME = "channel", "time", "zone", "theme"  # action ids
+ANY_THEME = "any"
+DEFAULT_TIME = "09:00"
+OPTIONS_LIMIT = 100  # Slack shows at most 100 options of an external_select
+LABEL_LIMIT = 75  # an option's text
+THEMES_LIMIT = 99  # a static_select holds 100 options: "Any theme" and these
+_TIMEPICKER = re.compile(r"\d{2}:\d{2}")  # what Slack's timepicker sends
+_CHANNEL_ID = re.compile(r"[A-Z0-9]{2,20}")
+
+
+def _plain(text: str, limit: int = LABEL_LIMIT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
+
+
+def _option(label: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(label), "value": value}
+
+
+def is_channel_id(text: str) -> bool:
+    """A Slack conversation id (safe to put inside `<#...>` and into a view)."""
+    return bool(_CHANNEL_ID.fullmatch(text))
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every zone the schedule accepts (parse_zone's own rule), sorted."""
+    names = set()
+    for name in available_timezones():
+        try:
+            names.add(parse_zone(name))
+        except ScheduleError:
+            continue
+    return tuple(sorted(names))
+
+
+def zone_options(typed: str) -> list[dict[str, Any]]:
+    """The zone menu's answer to what the user typed: zones with a part starting with it
+    first (`berl` -> Europe/Berlin), then any containing it; `new york` finds New_York."""
+    wanted = "_".join(typed.split()).casefold()
+    if not wanted:
+        return []
+    starts, contains = [], []
+    for name in zone_names():
+        folded = name.casefold()
+        if any(part.startswith(wanted) for part in folded.split("/")) or folded.startswith(wanted):
+            starts.append(name)
+        elif wanted in folded:
+            contains.append(name)
+    return [_option(name, name) for name in (starts + contains)[:OPTIONS_LIMIT]]
+
+
+@dataclass(frozen=True, slots=True)
+class FormDefaults:
+    """What the form shows first: the channel's schedule, or the asker's channel and zone."""
+
+    channel: str
+    time_text: str = DEFAULT_TIME
+    zone: str | None = None
+    theme: str | None = None
+    status: tuple[str, ...] = ()  # the current schedule, said in a line or two
+
+
+def _theme_options(quotes: QuoteService) -> list[dict[str, Any]]:
+    themes = [_option(f"{i.theme.title} ({i.count})", i.theme.slug) for i in quotes.themes()][
+        :THEMES_LIMIT
+    ]
+    return [_option("Any theme (the whole corpus)", ANY_THEME), *themes]
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label, 2000)}
+    block["element"] = element
+    if hint:
+        block["hint"] = _plain(hint, 2000)
+    return block
+
+
+def settings_view(quotes: QuoteService, defaults: FormDefaults, origin: str) -> dict[str, Any]:
+    """The modal: channel, time, zone and theme, pre-filled from `defaults`. `origin` is the
+    channel it was opened from, kept to confirm there if the chosen one cannot be reached."""
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": CHANNEL,
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if is_channel_id(defaults.channel):
+        channel["initial_conversation"] = defaults.channel
+    timepicker = {"type": "timepicker", "action_id": TIME, "initial_time": defaults.time_text}
+    zone: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ZONE,
+        "min_query_length": 2,
+        "placeholder": _plain("Type a city, e.g. Berlin"),
+    }
+    if defaults.zone:
+        zone["initial_option"] = _option(defaults.zone, defaults.zone)
+    options = _theme_options(quotes)
+    initial = next((o for o in options if o["value"] == defaults.theme), options[0])
+    theme = {
+        "type": "static_select",
+        "action_id": THEME,
+        "options": options,
+        "initial_option": initial,
+    }
+    blocks: list[Block] = []
+    if defaults.status:
+        text = mrkdwn("\n".join(defaults.status))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+    blocks += [
+        _input(CHANNEL_BLOCK, "Channel", channel, "Invite @lambert there first."),
+        _input(TIME_BLOCK, "Time", timepicker),
+        _input(ZONE_BLOCK, "Time zone", zone),
+        _input(THEME_BLOCK, "Theme", theme),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_VIEW,
+        "title": _plain("Daily quote", 24),
+        "submit": _plain("Save", 24),
+        "close": _plain("Cancel", 24),
+        "private_metadata": json.dumps({"origin": origin if is_channel_id(origin) else ""}),
+        "blocks": blocks,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A submitted form, as text (a forged submission can hold anything)."""
+
+    channel: str
+    time_text: str
+    zone: str
+    theme: str  # a theme slug, or ANY_THEME
+    origin: str = ""
+
+    @property
+    def theme_text(self) -> str:
+        """What daily_verbs.turn_on takes: '' for the whole corpus."""
+        return "" if self.theme == ANY_THEME else self.theme
+
+
+def read_submission(view: dict[str, Any]) -> Submission:
+    """The form's values from a view_submission's `view` (missing ones read as '')."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def value(block: str, action: str) -> dict[str, Any]:
+        found = (values.get(block) or {}).get(action)
+        return found if isinstance(found, dict) else {}
+
+    def option(block: str, action: str) -> str:
+        chosen = value(block, action).get("selected_option")
+        return str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
+
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    origin = str(meta.get("origin") or "") if isinstance(meta, dict) else ""
+    return Submission(
+        channel=str(value(CHANNEL_BLOCK, CHANNEL).get("selected_conversation") or ""),
+        time_text=str(value(TIME_BLOCK, TIME).get("selected_time") or ""),
+        zone=option(ZONE_BLOCK, ZONE),
+        theme=option(THEME_BLOCK, THEME),
+        origin=origin if is_channel_id(origin) else "",
+    )
+
+
+def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
+    """Inline errors by block id (Slack's response_action "errors"); empty when it can be saved."""
+    errors: dict[str, str] = {}
+    if not is_channel_id(form.channel):
+        errors[CHANNEL_BLOCK] = "Pick a channel."
+    if not _TIMEPICKER.fullmatch(form.time_text):
+        errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
+    else:
+        try:
+            parse_local_time(form.time_text)
+        except ScheduleError:
+            errors[TIME_BLOCK] = (
+                f"{form.time_text} is not a time of day: pick one from 00:00 to 23:59."
+            )
+    try:
+        parse_zone(form.zone)
+    except ScheduleError:
+        errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
+    if form.theme != ANY_THEME and quotes.theme_info(form.theme) is None:
+        errors[THEME_BLOCK] = "Pick a theme from the list."
+    return errors
+
+
+def change_button(channel: str) -> Block:
+    """An actions block with the button that opens the form for `channel`."""
+    return {
+        "type": "actions",
+        "block_id": "lambert_daily",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": CHANGE,
+                "text": _plain("Change"),
+                "value": channel if is_channel_id(channel) else "",
+            }
+        ],
+    }
+
+
+def known_zone(zone: str | None) -> str | None:
+    """`zone` when the schedule accepts it (a Slack profile's tz), else None."""
+    try:
+        return parse_zone(zone) if zone else None
+    except ScheduleError:
+        return None
