@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from bot.config import Secret, Settings
 from bot.runtime import open_core
 from bot.storage.connection import connect
 from bot.storage.copy import SHARED_TABLES
+from tests import test_database_errors
 from tests.support.postgres import run_in_thread
 from tests.test_postgres_cli import PASSWORD, rows, run, with_password
 
@@ -55,6 +57,9 @@ source = "Test"
 kind = "paraphrase"
 text = "Everything else, summarised."
 """
+
+# The fixture that makes a folder read-only, even for root (chattr +i).
+make_read_only = test_database_errors.make_read_only
 
 PAIR_CHANNELS = ("c1", "c2", "c3", "c4", "c5")
 
@@ -251,6 +256,25 @@ def test_the_password_is_never_printed(
     assert "postgres:***@" in out and PASSWORD not in out + err
     code, out, err = run(capsys, "db", "copy", "--db", str(db_path), "--to", url)
     assert code == 1 and "postgres:***@" in err and PASSWORD not in out + err
+
+
+def test_an_installation_in_a_folder_this_user_cannot_write_is_copied(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    postgres_url: str,
+    make_read_only: Callable[[Path], None],
+) -> None:
+    """An old volume mounted to copy from: SQLite cannot create the -wal and -shm files it
+    reads a WAL database through, and the file, stopped cleanly, has everything."""
+    old = tmp_path / "old"
+    db = old / "lambert.db"
+    seed_schedule(capsys, "general", "--db", str(db))
+    before = db.read_bytes()
+    make_read_only(old)
+    code, _, err = run(capsys, "db", "copy", "--db", str(db), "--to", postgres_url)
+    assert code == 0, err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("general",)]
+    assert db.read_bytes() == before and sorted(p.name for p in old.iterdir()) == ["lambert.db"]
 
 
 def test_the_variable_names_the_target_too(

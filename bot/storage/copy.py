@@ -81,39 +81,51 @@ def read_source(path: Path) -> list[Table]:
             "lambert.db of the installation to move."
         )
     with explained(path, "reading the database to copy"):
-        conn = sqlite3.connect(
-            read_only_uri(path), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
         try:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version > LATEST_VERSION:
-                raise DatabaseError(
-                    f"{path}: schema version {version} is newer than this lambert understands "
-                    f"({LATEST_VERSION}); nothing was copied. Run `lambert db copy` of the "
-                    "lambert version that wrote it."
-                )
-            conn.execute("BEGIN")  # one snapshot of every table
-            present = {
-                name
-                for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
-            }
-            if "daily_schedules" not in present:
-                raise DatabaseError(
-                    f"{path}: not a lambert database (no daily_schedules table); nothing was "
-                    "copied. Point --db (or LAMBERT_DB) at the installation's lambert.db."
-                )
-            tables = []
-            for name in SHARED_TABLES:
-                if name not in present:
-                    tables.append(Table(name, (), []))
-                    continue
-                cursor = conn.execute(f"SELECT * FROM {name}")
-                columns = tuple(d[0] for d in cursor.description)
-                tables.append(Table(name, columns, [tuple(row) for row in cursor.fetchall()]))
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-    return tables
+            return _read(path, read_only_uri(path))
+        except sqlite3.OperationalError as exc:
+            # A WAL file is read through its -wal and -shm files, which SQLite must create
+            # when lambert removed them on a clean stop: impossible in a folder this user
+            # cannot write (an old installation's volume, mounted to copy from). With no -wal
+            # there, the main file holds everything, and reading it as immutable is exact.
+            code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+            wal = path.with_name(path.name + "-wal")
+            if code not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or wal.exists():
+                raise
+            return _read(path, read_only_uri(path) + "&immutable=1")
+
+
+def _read(path: Path, uri: str) -> list[Table]:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > LATEST_VERSION:
+            raise DatabaseError(
+                f"{path}: schema version {version} is newer than this lambert understands "
+                f"({LATEST_VERSION}); nothing was copied. Run `lambert db copy` of the "
+                "lambert version that wrote it."
+            )
+        conn.execute("BEGIN")  # one snapshot of every table
+        present = {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        }
+        if "daily_schedules" not in present:
+            raise DatabaseError(
+                f"{path}: not a lambert database (no daily_schedules table); nothing was "
+                "copied. Point --db (or LAMBERT_DB) at the installation's lambert.db."
+            )
+        tables = []
+        for name in SHARED_TABLES:
+            if name not in present:
+                tables.append(Table(name, (), []))
+                continue
+            cursor = conn.execute(f"SELECT * FROM {name}")
+            columns = tuple(d[0] for d in cursor.description)
+            tables.append(Table(name, columns, [tuple(row) for row in cursor.fetchall()]))
+        conn.execute("COMMIT")
+        return tables
+    finally:
+        conn.close()
 
 
 def _converted(source: Path, table: Table, types: dict[str, str]) -> list[tuple[Any, ...]]:
