@@ -20,8 +20,9 @@ from bot.daily.scheduler import Scheduler
 from bot.platforms import served
 from bot.ports import ChatPlatform
 from bot.runtime import Core, open_core
-from bot.serving.health import HEARTBEAT_SECONDS, record_heartbeats
+from bot.serving.health import HEARTBEAT_SECONDS, is_connected, record_heartbeats
 from bot.serving.oneline import one_line
+from bot.serving.probes import ReadyTiming, expose
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,17 @@ class Backoff:
 
 
 async def serve(
-    settings: Settings, stop: asyncio.Event | None = None, *, backoff: Backoff | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    backoff: Backoff | None = None,
+    ready: ReadyTiming | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
     (posts within SHUTDOWN_GRACE). A platform that cannot be reached is tried again
     (`backoff`) while the others and the scheduler run; a token a platform rejects
-    stops everything with ConfigError."""
+    stops everything with ConfigError. With LAMBERT_HTTP_PORT, probes and metrics are
+    served (bot/serving/probes.py; `ready`: how /readyz asks the database)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)  # before anything that can take time: a stop is honoured throughout
     async with open_core(settings, integrity_check=True) as core:
@@ -66,10 +72,12 @@ async def serve(
             assert declared.serve is not None  # served() keeps only those
             factory: PlatformFactory = declared.load(declared.serve)
             platforms.append(factory(settings, core))
+        exposed = await expose(settings, core, platforms, ready)  # /healthz, /readyz, /metrics
         joined = asyncio.Event()  # a platform connected for the first time
-        links = [Link(p, stop, backoff or Backoff(), joined) for p in platforms]
+        beat = asyncio.Event()  # a platform connected: record it now, not at the next beat
+        links = [Link(p, stop, backoff or Backoff(), joined, beat) for p in platforms]
         connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
-        beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop))
+        beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop, beat))
         counts = asyncio.create_task(core.stats.flush_every(stop))  # the last: open_core's
         try:
             await _schedule(core, settings, links, joined, stop)
@@ -80,6 +88,7 @@ async def serve(
                 await link.platform.close()
                 if link.ever_connected:
                     log.info("%s: disconnected", link.name)
+            await exposed.aclose()
         for link in links:
             if link.fatal is not None:
                 raise link.fatal
@@ -92,9 +101,15 @@ class Link:
     start again when its connection is lost for good. One log line per failed attempt."""
 
     def __init__(
-        self, platform: ChatPlatform, stop: asyncio.Event, backoff: Backoff, joined: asyncio.Event
+        self,
+        platform: ChatPlatform,
+        stop: asyncio.Event,
+        backoff: Backoff,
+        joined: asyncio.Event,
+        beat: asyncio.Event,
     ) -> None:
         self.platform, self.stop, self.backoff, self.joined = platform, stop, backoff, joined
+        self.beat = beat
         self.name = platform.name
         self.ever_connected = False
         self.fatal: ConfigError | None = None
@@ -119,6 +134,7 @@ class Link:
                 await self._pause(failures, f"cannot connect (attempt {failures}: {one_line(exc)})")
                 continue
             log.info("%s: connected and answering /lambert", self.name)
+            self.beat.set()
             if not self.ever_connected:
                 self.ever_connected = True
                 self.joined.set()
@@ -237,14 +253,20 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _heartbeats(
-    conn: aiosqlite.Connection, platforms: Sequence[ChatPlatform], stop: asyncio.Event
+    conn: aiosqlite.Connection,
+    platforms: Sequence[ChatPlatform],
+    stop: asyncio.Event,
+    beat: asyncio.Event,
 ) -> None:
     """Tell `lambert health` (another process) which platforms are connected right now: a
     platform that is not gets no heartbeat, so its last one ages until health says so."""
     while not stop.is_set():
+        beat.clear()
         try:
-            await record_heartbeats(conn, [p.name for p in platforms if p.connected])
+            await record_heartbeats(conn, [p.name for p in platforms if is_connected(p)])
         except aiosqlite.Error:
             log.warning("could not record the health heartbeat; will retry", exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+        waits = [asyncio.ensure_future(e.wait()) for e in (stop, beat)]
+        await asyncio.wait(waits, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
