@@ -11,7 +11,7 @@ import pytest
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import NOT_PUBLIC, POSTED
-from bot.chat.replies import POST_LABEL
+from bot.chat.replies import ANOTHER_LABEL, POST_LABEL
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import (
@@ -35,9 +35,13 @@ async def fake(settings: Settings, core: Core, run_client: Any) -> AsyncIterator
         yield fake
 
 
-def post_button(preview: Callback) -> str:
+def button(preview: Callback, label: str) -> str:
     buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == POST_LABEL)
+    return next(b["custom_id"] for b in buttons if b["label"] == label)
+
+
+def post_button(preview: Callback) -> str:
+    return button(preview, POST_LABEL)
 
 
 def footer_id(embed: dict[str, Any]) -> str:
@@ -67,6 +71,12 @@ async def test_a_user_install_previews_then_posts_through_the_interaction(
     preview = await preview_in(fake, place)
     assert (preview.type, preview.ephemeral) == (4, True)
     assert preview.embeds and preview.allowed_mentions == NO_PINGS
+
+    # Another works there too: the clicked preview is updated in place.
+    await fake.send_interaction(fake.component_click(button(preview, ANOTHER_LABEL), preview))
+    other = await fake.next_callback()
+    assert other.type == 7 and footer_id(other.embeds[0]) != footer_id(preview.embeds[0])
+    preview = other
 
     await fake.send_interaction(fake.component_click(post_button(preview), preview))
     greyed = await fake.next_callback()

@@ -1,0 +1,78 @@
+"""Where a shared quote goes: the channel, as the bot, where a server added it; else through
+the interaction (user installs in DMs, group DMs and servers without the bot)."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.adapters.discord.embeds import Message
+
+log = logging.getLogger(__name__)
+
+
+async def replace(
+    interaction: discord.Interaction, message: Message, view: discord.ui.View | None
+) -> None:
+    """Show `message` in place of the clicked one (directly, or after a deferral)."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(
+            content=message.content, embeds=message.embeds, view=view
+        )
+    else:
+        await interaction.response.edit_message(
+            content=message.content, embeds=message.embeds, view=view
+        )
+
+
+def bot_is_here(interaction: discord.Interaction) -> bool:
+    """Whether the bot itself may post in the interaction's channel: the server added the app
+    (its id under the guild key "0" of authorizing_integration_owners) and the bot is in it.
+    Elsewhere (DMs, group DMs, servers where only the member added lambert to their account)
+    only the interaction can answer."""
+    guild_id = interaction.guild_id
+    return (
+        guild_id is not None
+        and interaction.is_guild_integration()
+        and interaction.client.get_guild(guild_id) is not None
+    )
+
+
+def answers_only_the_member(interaction: discord.Interaction) -> bool:
+    """Whether Discord would make a public answer ephemeral here: in a server that did not add
+    the app, when the member may not use external apps or the app may not send messages."""
+    if interaction.guild_id is None:  # DMs and group DMs always allow the user's apps
+        return False
+    return not (
+        interaction.permissions.use_external_apps and interaction.app_permissions.send_messages
+    )
+
+
+async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str | None:
+    """Post in the interaction's channel: as the bot where it is in the server, else (and where
+    the bot may not post) through the interaction. The message's id; None where Discord lets
+    apps answer only the member, so nothing was posted for everyone.
+
+    A followup goes through the interaction's webhook, which needs no channel permission, so
+    Post still works in channels the bot was not given Send Messages in, and for user installs.
+    """
+    channel_id = interaction.channel_id
+    if channel_id is not None and bot_is_here(interaction):
+        channel = interaction.client.get_partial_messageable(
+            channel_id, guild_id=interaction.guild_id
+        )
+        try:
+            sent = await channel.send(message.content, embeds=message.embeds, nonce=nonce)
+            return str(sent.id)
+        except discord.Forbidden:
+            log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+    elif answers_only_the_member(interaction):
+        return None  # a followup would only be an ephemeral copy of the preview
+    followup = await interaction.followup.send(
+        message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
+    )
+    if followup.flags.ephemeral:  # Discord made it private (the channel forbids external apps)
+        log.info("discord: only the member may see answers in %s", channel_id)
+        return None
+    return str(followup.id)
