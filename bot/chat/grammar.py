@@ -7,6 +7,7 @@ that names no verb is a theme, or else words to search for.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.chat.slips import slip_of
+from bot.metrics import metrics
 from bot.platforms import PLATFORMS
 from bot.quotes.search import clean_user_text, normalise_name
 from bot.runtime import Core
@@ -138,7 +140,7 @@ def find_verb(request: str) -> tuple[Verb | None, str]:
 
 async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Reply:
     """What `/lambert <text>` replies. Never raises for any text a user can type."""
-    given, ctx = ctx, ctx or RequestContext()
+    given, ctx, started = ctx, ctx or RequestContext(), time.perf_counter()
     request = strip_command(text)
     verb, rest = find_verb(request)
     counted, searched = verb.name if verb else "lookup", ""  # for stats
@@ -162,6 +164,7 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
         verb.name if verb else ("random" if not request else "lookup"),
         outcome(reply),
     )
+    metrics().command(ctx.platform, counted, stats_verb.outcome_kind(reply, searched), started)
     if given is not None:  # a chat request; `lambert ask` (no context) is not counted
         stats_verb.record_reply(core.stats, ctx, counted, reply, searched)
     return reply
@@ -221,23 +224,26 @@ async def perform(
     rules as its text form `words` (e.g. "on", "status"; None: the strictest use): refused
     for non-admins where that use is admin-only, and logged (and counted in `core`'s stats
     when given)."""
-    verb = VERBS[verb_name]
+    verb, started = VERBS[verb_name], time.perf_counter()
     reply = await _checked(verb, words, ctx, work)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, verb.name, outcome(reply),
     )  # fmt: skip
+    metrics().command(ctx.platform, verb.name, stats_verb.outcome_kind(reply), started)
     if core is not None:
         stats_verb.record_reply(core.stats, ctx, verb.name, reply)
     return reply
 
 
 async def another(core: Core, request: str, after: str, ctx: RequestContext | None = None) -> Reply:
-    """The "Another" / "Shuffle" button: the next match for a search, another quote otherwise.
+    """The Another button: the next match for a search, another quote otherwise.
     Counted in the stats when the adapter says where (`ctx`)."""
+    started = time.perf_counter()
     reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
     log.info("button another %s", outcome(reply))
     if ctx is not None:
+        metrics().command(ctx.platform, "another", stats_verb.outcome_kind(reply), started)
         stats_verb.record_reply(core.stats, ctx, "another", reply)
     return reply
 
