@@ -74,6 +74,13 @@ class Settings:
     database_url: Secret = field(default_factory=lambda: Secret(""))
     # LAMBERT_STATS=off: no stats are kept at all (bot/stats).
     stats: bool = True
+    # How long a daily scheduler's worker lease lives unrenewed (bot/daily/lease.py).
+    lease_seconds: float = 60.0
+    # LAMBERT_HTTP_PORT: `lambert serve` answers /healthz, /readyz and /metrics there; None:
+    # no listener. Its own host setting, not Slack's: the probes stay private (loopback)
+    # when Slack's HTTP mode faces the internet. The Docker image sets 0.0.0.0.
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -116,6 +123,11 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
             f"{name}={default}"
         )
     return int(raw)
+
+
+def _optional_port(env: Mapping[str, str], name: str, example: int) -> int | None:
+    """A port when the variable is set, None (off) when it is empty or unset."""
+    return _port(env, name, example) if env.get(name, "").strip() else None
 
 
 def _host(env: Mapping[str, str], name: str, default: str) -> str:
@@ -190,6 +202,9 @@ def load_settings(
         corpus_max_mb=_number(env, "LAMBERT_CORPUS_MAX_MB", 50.0, 0.001, 100_000),
         database_url=_database_url((database_url or env.get("LAMBERT_DATABASE_URL", "")).strip()),
         stats=_on_off(env, "LAMBERT_STATS", True),
+        lease_seconds=_number(env, "LAMBERT_LEASE_SECONDS", 60.0, 0.5, 3600),
+        http_port=_optional_port(env, "LAMBERT_HTTP_PORT", 8000),
+        http_host=_host(env, "LAMBERT_HTTP_HOST", "127.0.0.1"),
     )
 
 

@@ -20,7 +20,7 @@ PLATFORM_LIBRARIES = {"discord", "slack_bolt", "slack_sdk", "aiohttp"}
 # Low to high: a unit (a package or top-level module of bot/) may import units on its own line
 # or a lower one. `bot` is bot/__init__.py, which holds only __version__ (cli prints it).
 LAYERS = [
-    {"bot", "config", "logs"},
+    {"bot", "config", "logs", "metrics"},
     {"platforms"},
     {"storage"},
     {"quotes"},

@@ -10,7 +10,7 @@ from typing import Any
 from bot.cli.common import add_command
 from bot.config import Settings
 from bot.platforms import served
-from bot.serving.health import NoDatabase, read_health
+from bot.serving.health import NoDatabase, postgres_problem, read_health
 from bot.storage.backup import BackupError, backup_database
 
 
@@ -22,9 +22,10 @@ def register(commands: Any) -> None:
         "exit 0 if the database is sound and configured platforms are connected",
         "Check the database (SQLite quick_check) and, for each configured platform, that the\n"
         "serving process reported it connected within the last 90 seconds (it writes a\n"
-        "heartbeat every 30 s only while that platform is connected). Read-only: never\n"
-        "creates or changes the database. Exit 0 when all is well, 1 otherwise (also when\n"
-        "there is no database yet); one line per check. Used by the Docker HEALTHCHECK.",
+        "heartbeat every 30 s only while that platform is connected), and, with\n"
+        "LAMBERT_DATABASE_URL, that PostgreSQL answers. Read-only: never creates or changes\n"
+        "a database. Exit 0 when all is well, 1 otherwise (also when there is no database\n"
+        "yet); one line per check, as serve's /readyz sees it. Used by the Docker HEALTHCHECK.",
     )
     backup = add_command(
         commands,
@@ -49,9 +50,16 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     sys.stdout.write(f"database: ok ({settings.db_path})\n")
+    reachable = True
+    if settings.database_url:  # the daily state lives there: /readyz asks it too
+        problem = await postgres_problem(settings.database_url.reveal())
+        reachable = problem is None
+        sys.stdout.write(
+            f"postgresql: {'ok' if problem is None else f'NOT reachable: {problem}'}\n"
+        )
     for state in states:
         sys.stdout.write(state.describe() + "\n")
-    return 0 if all(s.connected for s in states) else 1
+    return 0 if reachable and all(s.connected for s in states) else 1
 
 
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,22 +1,49 @@
-"""Liveness for operators: the serving process records heartbeats, `lambert health` reads them."""
+"""Liveness for operators: the serving process records heartbeats, `lambert health` reads them;
+what "connected" means, for them and for /readyz."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import aiosqlite
 
+from bot.ports import ChatPlatform
 from bot.storage.connection import DatabaseError, explained, read_only_uri
 
 # Written for each platform only while it is connected; one older than STALE_AFTER_SECONDS
 # means that platform (or the whole process) is not connected.
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 3 * HEARTBEAT_SECONDS
+# How long `lambert health` waits for PostgreSQL (LAMBERT_DATABASE_URL) to answer.
+DATABASE_TIMEOUT_SECONDS = 5.0
+
+
+@runtime_checkable
+class Sharded(Protocol):
+    """A platform that runs several connections (Discord shards) may say how each is doing;
+    it then counts as connected only while every shard is. Optional: ChatPlatform's own
+    `connected` is enough for a platform with one connection."""
+
+    def shards(self) -> Mapping[int, bool]:
+        """Each shard id and whether that shard is connected right now."""
+        ...
+
+
+def shard_states(platform: ChatPlatform) -> Mapping[int, bool]:
+    """The platform's shards and whether each is connected; empty when it has none."""
+    return platform.shards() if isinstance(platform, Sharded) else {}
+
+
+def is_connected(platform: ChatPlatform) -> bool:
+    """The one meaning of "connected", shared by the heartbeats (`lambert health`), /readyz
+    and the connected gauge: commands can reach the bot now, on every shard it runs."""
+    return platform.connected and all(shard_states(platform).values())
 
 
 class NoDatabase(Exception):
@@ -88,3 +115,25 @@ async def read_health(
                 if "no such table" not in str(exc):
                     raise
                 return [PlatformHealth(p, None) for p in platforms]  # never served yet
+
+
+async def postgres_problem(url: str) -> str | None:
+    """Why PostgreSQL at `url` cannot be used now (one line, password-free), or None when a
+    `SELECT 1` is answered within DATABASE_TIMEOUT_SECONDS. Connects directly: creates and
+    migrates nothing."""
+    import asyncpg  # 50 ms to import, only when a database URL is set
+
+    from bot.storage.postgres import redacted
+
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.fetchval("SELECT 1")
+            finally:
+                await conn.close()
+    except TimeoutError:
+        return f"{redacted(url)}: no answer within {DATABASE_TIMEOUT_SECONDS:g} s"
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        return f"{redacted(url)}: {type(exc).__name__}"
+    return None

@@ -1,0 +1,153 @@
+"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics.
+
+The HTTP listener itself is an adapter (bot/adapters/probes.py: aiohttp is a platform
+library), reached by module path as the platforms are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.metrics import reporting_to
+from bot.ports import ChatPlatform
+from bot.runtime import Core
+from bot.serving.health import is_connected, shard_states
+from bot.serving.metrics import PrometheusMetrics
+from bot.serving.oneline import one_line
+from bot.serving.timed_store import timed
+
+log = logging.getLogger(__name__)
+
+LISTENER = "bot.adapters.probes:listen"
+Close = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ReadyTiming:
+    """How /readyz asks the database: one answer serves every probe for `cache` seconds (so
+    scrapes never pile queries on a slow database), and no answer within `timeout` seconds
+    counts as unreachable. Tests shorten both."""
+
+    cache: float = 5.0
+    timeout: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str
+
+
+def _json(status: int, body: dict[str, Any]) -> Answer:
+    return Answer(status, json.dumps(body).encode() + b"\n", "application/json")
+
+
+class Probes:
+    """The answers, independent of HTTP. Ready: the database answers a cheap query through
+    the store, and every configured platform (every shard of it) is connected, by the same
+    definition the heartbeats for `lambert health` use."""
+
+    def __init__(
+        self,
+        database: Callable[[], Awaitable[object]],
+        platforms: Sequence[ChatPlatform],
+        metrics: PrometheusMetrics,
+        timing: ReadyTiming | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database, self.platforms, self.metrics = database, platforms, metrics
+        self.timing = timing or ReadyTiming()
+        self.clock = clock
+        self._checked: tuple[float, str | None] | None = None  # (when, problem)
+        self._lock = asyncio.Lock()
+
+    def healthz(self) -> Answer:
+        return Answer(200, b"ok\n", "text/plain; charset=utf-8")
+
+    async def readyz(self) -> Answer:
+        problems = await self.not_ready()
+        if problems:
+            return _json(503, {"ready": False, "not_ready": problems})
+        return _json(200, {"ready": True})
+
+    def metrics_text(self, accept: str = "") -> Answer:
+        body, content_type = self.metrics.exposition(accept)
+        return Answer(200, body, content_type)
+
+    async def not_ready(self) -> dict[str, str]:
+        """What is not ready, each with a short reason; empty when all is."""
+        problems: dict[str, str] = {}
+        database = await self._database_problem()
+        if database is not None:
+            problems["database"] = database
+        for platform in self.platforms:
+            if is_connected(platform):
+                continue
+            down = [shard for shard, up in sorted(shard_states(platform).items()) if not up]
+            if down and platform.connected:
+                problems[platform.name] = "shards not connected: " + ", ".join(map(str, down))
+            else:
+                problems[platform.name] = "not connected"
+        return problems
+
+    async def _database_problem(self) -> str | None:
+        async with self._lock:  # probes arriving together share one query
+            if self._checked is not None and self.clock() - self._checked[0] < self.timing.cache:
+                return self._checked[1]
+            problem = None
+            try:
+                async with asyncio.timeout(self.timing.timeout):
+                    await self.database()
+            except TimeoutError:
+                problem = f"no answer within {self.timing.timeout:g} s"
+            except Exception as exc:  # whatever the backend raises: the database is not usable
+                problem = f"unreachable ({type(exc).__name__})"
+                log.debug("readiness: database check failed: %s", one_line(exc))
+            self._checked = (self.clock(), problem)
+            return problem
+
+
+async def expose(
+    settings: Settings,
+    core: Core,
+    platforms: Sequence[ChatPlatform],
+    timing: ReadyTiming | None = None,
+) -> contextlib.AsyncExitStack:
+    """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments, time the daily
+    store's calls, and listen for probes. Closing the returned stack undoes all of it; without
+    a port it holds nothing. ConfigError when the address cannot be listened on."""
+    stack = contextlib.AsyncExitStack()
+    if settings.http_port is None:
+        return stack
+    try:
+        metrics = PrometheusMetrics(platforms)
+        stack.enter_context(reporting_to(metrics))
+        inner = core.daily.store
+        core.daily.store = timed(inner, "postgresql" if settings.database_url else "sqlite")
+        stack.callback(setattr, core.daily, "store", inner)
+        # A cheap indexed lookup through the store: it reaches the database the daily state
+        # lives in, whichever backend that is.
+        probes = Probes(lambda: inner.schedule("", ""), platforms, metrics, timing)
+        module, _, function = LISTENER.partition(":")
+        listen: Callable[[Probes, str, int], Awaitable[Close]]
+        listen = getattr(importlib.import_module(module), function)
+        stack.push_async_callback(await listen(probes, settings.http_host, settings.http_port))
+    except BaseException:
+        await stack.aclose()
+        raise
+    log.info(
+        "probes on http://%s:%d (/healthz, /readyz, /metrics)",
+        settings.http_host,
+        settings.http_port,
+    )
+    return stack
