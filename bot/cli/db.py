@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from typing import Any
 
 from bot.cli.common import add_command, print_json
@@ -27,7 +28,11 @@ def register(commands: Any) -> None:
         "copy the SQLite file's shared state into PostgreSQL, in one transaction",
         "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
         "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
-        f"transaction: {', '.join(SHARED_TABLES)}.\n"
+        "transaction:\n"
+        + textwrap.fill(
+            ", ".join(SHARED_TABLES) + ".", 84, initial_indent="  ", subsequent_indent="  "
+        )
+        + "\n"
         "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
         "database that already holds any of these rows unless --force, which replaces them.\n"
         "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
