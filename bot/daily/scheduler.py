@@ -14,6 +14,7 @@ from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
 from bot.daily.report import TickReport
 from bot.daily.schedules import Schedule
 from bot.daily.service import DailyService
+from bot.metrics import metrics
 from bot.ports import (
     AmbiguousPostError,
     DailyPoster,
@@ -166,7 +167,7 @@ class Scheduler:
             if claim is not None:
                 # In flight from the start: only the loop takes tasks out, once it has seen
                 # them finish (a retry they recorded may change its next wake-up).
-                task = asyncio.create_task(self._post(claim, report))
+                task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
                 self._in_flight.add(task)
                 tasks.append(task)
         return tasks
@@ -186,21 +187,24 @@ class Scheduler:
                     log.warning(
                         "daily post for %s on %s: outcome unknown: %s", s.where, day, reason
                     )
+                    metrics().daily_post("unknown")
                     report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
                 return None
             return await self.store.reclaim(due.record, s.theme, now, self.lease.token)
         if due.action is Action.MISS:
             if await self.store.record_missed(s.platform, s.channel, day, now):
                 log.warning("daily post for %s on %s missed: too late to post", s.where, day)
+                metrics().daily_post("missed")
                 report.add_missed(s.platform, s.channel, day)
         elif due.action is Action.GIVE_UP and due.record is not None:
             reason = f"gave up after {due.record.attempts} attempts: {due.record.reason}"
             if await self.store.give_up(due.record, reason, now):
                 log.warning("daily post for %s on %s failed: %s", s.where, day, reason)
+                metrics().daily_post("unknown" if due.record.resend_until else "failed")
                 report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
         return None
 
-    async def _post(self, claim: Claim, report: TickReport) -> None:
+    async def _post(self, claim: Claim, report: TickReport, due: datetime | None = None) -> None:
         where = f"{claim.platform}/{claim.channel}"
         day = (claim.platform, claim.channel, claim.local_date)
         async with self._limits[claim.platform]:
@@ -208,6 +212,7 @@ class Scheduler:
             if quote is None:
                 reason = f"quote {claim.quote_id} is no longer in the corpus"
                 await self.daily.record_failed(claim, reason, disable=False)
+                metrics().daily_post("unknown" if claim.resend_until else "failed")
                 report.add_failed(*day, claim.quote_id, reason)
                 return
             if not await self.store.start_sending(claim):
@@ -224,6 +229,7 @@ class Scheduler:
                 log.warning(
                     "daily post for %s failed for good, schedule off: %s", where, exc.reason
                 )
+                metrics().daily_post("unknown" if claim.resend_until else "failed")
                 report.add_failed(*day, claim.quote_id, exc.reason, disabled=True)
             except Exception as exc:  # the port's contract: anything else is transient
                 # Only a PostError's reason is vetted for admins; other messages stay in the log.
@@ -239,11 +245,13 @@ class Scheduler:
                     reason,
                     exc_info=not isinstance(exc, PostError),
                 )
+                metrics().daily_post("retrying")
                 report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
             else:
                 await self.store.record_posted(claim, message_id, self.clock.now())
                 self.daily.stats.daily_posted(claim.platform, claim.channel)
                 log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
+                metrics().daily_post("posted", due, self.clock.now())
                 report.add_posted(*day, quote.id)
 
     async def _ambiguous(
@@ -266,6 +274,7 @@ class Scheduler:
                 exc.reason,
                 retry_at,
             )
+            metrics().daily_post("retrying")
             report.add_failed(*day, claim.quote_id, exc.reason, retry_at=retry_at)
             return
         await self.store.record_unknown(claim, exc.reason, now)
@@ -277,6 +286,7 @@ class Scheduler:
             claim.quote_id,
             exc.reason,
         )
+        metrics().daily_post("unknown")
         report.add_failed(*day, claim.quote_id, f"outcome unknown: {exc.reason}")
 
     async def _next_wake(self, now: datetime) -> datetime:
