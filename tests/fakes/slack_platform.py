@@ -506,6 +506,7 @@ def slash_command_payload(
     user_id: str = MEMBER_ID,
     channel_id: str = CHANNEL_ID,
     command: str = "/lambert",
+    trigger_id: str | None = None,
 ) -> dict[str, str]:
     """A slash command's fields (the form over HTTP, the envelope payload in Socket Mode)."""
     return {
@@ -521,7 +522,7 @@ def slash_command_payload(
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": _trigger_id(),
+        "trigger_id": trigger_id or _trigger_id(),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack import modal
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.poster import web_client
 from bot.config import Secret, Settings
@@ -23,8 +25,10 @@ from tests.fakes.slack_platform import (
     APP_TOKEN,
     BOT_TOKEN,
     SIGNING_SECRET,
+    ApiCall,
     FakeSlack,
     ResponsePost,
+    app_home_opened_event,
     block_actions_payload,
     interactive_form,
     signed_headers,
@@ -83,6 +87,68 @@ async def post_signed(url: str, body: str, headers: dict[str, str] | None = None
         session.post(url, data=body, headers=headers or signed_headers(SIGNING_SECRET, body)) as r,
     ):
         return r.status
+
+
+async def post_signed_reply(url: str, body: str, content_type: str) -> tuple[int, str]:
+    """POST a signed body; (status, the body of bolt's answer: the ack's payload, if any)."""
+    headers = signed_headers(SIGNING_SECRET, body, content_type=content_type)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as r,
+    ):
+        return r.status, await r.text()
+
+
+async def interact(platform: SlackPlatform, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Send an interaction (view_submission, block_suggestion, block_actions) over HTTP; the
+    JSON bolt acked with (None for a bare ack)."""
+    form = "application/x-www-form-urlencoded"
+    status, text = await post_signed_reply(events_url(platform), interactive_form(payload), form)
+    assert status == 200, text
+    return json.loads(text) if text else None
+
+
+async def home_opened(platform: SlackPlatform, user_id: str, tab: str = "home") -> None:
+    """Slack's app_home_opened event for `user_id`, over HTTP."""
+    body = json.dumps(app_home_opened_event(user_id, tab=tab))
+    status, text = await post_signed_reply(events_url(platform), body, "application/json")
+    assert status == 200, text
+
+
+async def open_form(
+    fake: FakeSlack, platform: SlackPlatform, user_id: str, **fields: str
+) -> ApiCall:
+    """`/lambert daily` from `user_id`; the views.open call it made (the view Slack returned
+    is `call.response["view"]`)."""
+    body = slash_command_form("daily", response_url=fake.response_url(), user_id=user_id, **fields)
+    assert await post_signed(events_url(platform), body) == 200
+    return await fake.next_call("views.open")
+
+
+def form_values(
+    channel: str | None, time_text: str | None, zone: str | None, theme: str | None
+) -> dict[str, dict[str, Any]]:
+    """The daily form's `state.values` as Slack submits them (None: the field left empty)."""
+
+    def chosen(value: str | None) -> dict[str, Any] | None:
+        return (
+            None
+            if value is None
+            else {"text": {"type": "plain_text", "text": value}, "value": value}
+        )
+
+    return {
+        modal.CHANNEL_BLOCK: {
+            modal.CHANNEL: {"type": "conversations_select", "selected_conversation": channel}
+        },
+        modal.TIME_BLOCK: {modal.TIME: {"type": "timepicker", "selected_time": time_text}},
+        modal.ZONE_BLOCK: {
+            modal.ZONE: {"type": "external_select", "selected_option": chosen(zone)}
+        },
+        modal.THEME_BLOCK: {
+            modal.THEME: {"type": "static_select", "selected_option": chosen(theme)}
+        },
+    }
 
 
 async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: str) -> ResponsePost:

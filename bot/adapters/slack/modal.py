@@ -57,19 +57,23 @@ def zone_names() -> tuple[str, ...]:
 
 
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed: zones with a part starting with it
-    first (`berl` -> Europe/Berlin), then any containing it; `new york` finds New_York."""
+    """The zone menu's answer to what the user typed: the zone of that name first, then zones
+    with a part starting with it (`berl` -> Europe/Berlin), then any containing it; spaces
+    read as underscores (`new york` -> America/New_York). At most Slack's 100."""
     wanted = "_".join(typed.split()).casefold()
     if not wanted:
         return []
-    starts, contains = [], []
-    for name in zone_names():
+
+    def rank(name: str) -> int:
         folded = name.casefold()
-        if any(part.startswith(wanted) for part in folded.split("/")) or folded.startswith(wanted):
-            starts.append(name)
-        elif wanted in folded:
-            contains.append(name)
-    return [_option(name, name) for name in (starts + contains)[:OPTIONS_LIMIT]]
+        if folded == wanted:
+            return 0
+        if folded.startswith(wanted) or any(p.startswith(wanted) for p in folded.split("/")):
+            return 1
+        return 2 if wanted in folded else 3
+
+    ranked = sorted((rank(name), name) for name in zone_names())
+    return [_option(name, name) for r, name in ranked if r < 3][:OPTIONS_LIMIT]
 
 
 @dataclass(frozen=True, slots=True)
