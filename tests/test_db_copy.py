@@ -277,6 +277,37 @@ def test_an_installation_in_a_folder_this_user_cannot_write_is_copied(
     assert db.read_bytes() == before and sorted(p.name for p in old.iterdir()) == ["lambert.db"]
 
 
+def test_a_lambert_still_running_on_the_file_is_refused(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    """Its posts after the snapshot would be unknown to the replicas: a day posted twice."""
+    seed_schedule(capsys, "general", "--db", str(db_path))
+    with sqlite3.connect(db_path) as conn:
+        # The table of bot/daily/lease.py (SQLite migration 7), here if that is not yet.
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS worker_leases (token TEXT PRIMARY KEY, "
+            "holder TEXT NOT NULL, expires_at REAL NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO worker_leases VALUES ('gone', 'old-host:7', julianday('now') - 1)"
+        )
+        conn.execute(
+            "INSERT INTO worker_leases VALUES ('live', 'old-host:42', "
+            "julianday('now') + 30 / 86400.0)"
+        )
+    copy = ["db", "copy", "--db", str(db_path), "--to", postgres_url]
+    code, out, err = run(capsys, *copy)
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert "a lambert still runs on this file (old-host:42 holds a scheduler lease for" in err
+    assert rows(postgres_url, "SELECT count(*) FROM daily_schedules") == [(0,)]
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM worker_leases WHERE token = 'live'")  # it stopped
+    code, _, err = run(capsys, *copy)
+    assert code == 0, err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == [("general",)]
+
+
 def test_the_variable_names_the_target_too(
     capsys: pytest.CaptureFixture[str],
     db_path: Path,

@@ -114,6 +114,8 @@ def _read(path: Path, uri: str) -> list[Table]:
                 f"{path}: not a lambert database (no daily_schedules table); nothing was "
                 "copied. Point --db (or LAMBERT_DB) at the installation's lambert.db."
             )
+        if "worker_leases" in present:
+            _refuse_live_scheduler(path, conn)
         tables = []
         for name in SHARED_TABLES:
             if name not in present:
@@ -126,6 +128,22 @@ def _read(path: Path, uri: str) -> list[Table]:
         return tables
     finally:
         conn.close()
+
+
+def _refuse_live_scheduler(path: Path, conn: sqlite3.Connection) -> None:
+    """A lambert still posting from the file would post after the snapshot, and the replicas
+    would not know: a day posted twice. Its live lease (bot/daily/lease.py) gives it away."""
+    live = conn.execute(
+        "SELECT holder, (expires_at - julianday('now')) * 86400 FROM worker_leases "
+        "WHERE expires_at > julianday('now') ORDER BY expires_at DESC LIMIT 1"
+    ).fetchone()
+    if live:
+        holder, seconds = live
+        raise DatabaseError(
+            f"{path}: a lambert still runs on this file ({holder} holds a scheduler lease for "
+            f"{seconds:.0f} s more); nothing was copied. Stop it, then copy: a stopped one "
+            "lets go at once, one that died when its lease ends."
+        )
 
 
 def _converted(source: Path, table: Table, types: dict[str, str]) -> list[tuple[Any, ...]]:
