@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     LAMBERT_DB=/data/lambert.db \
-    LAMBERT_SLACK_HOST=0.0.0.0
+    LAMBERT_SLACK_HOST=0.0.0.0 \
+    LAMBERT_HTTP_HOST=0.0.0.0
 
 WORKDIR /app
 # Dependencies first, pinned by constraints.txt, so code edits do not reinstall them.
