@@ -21,9 +21,11 @@ from tests.fakes.slack_platform import (
     TEAM_ID,
     FakeSlack,
     home_action_payload,
+    view_submission_payload,
 )
 from tests.support.slack import (
     Sleeps,
+    form_values,
     home_opened,
     interact,
     running_platform,
@@ -112,14 +114,22 @@ async def test_many_schedules_still_fit_slacks_100_blocks(
     assert "123" not in change_buttons(view)  # only Slack's channels
 
 
-async def test_set_up_a_channel_from_home_opens_the_form(
-    fake_slack: FakeSlack, platform: SlackPlatform
+async def test_a_channel_set_up_from_home_shows_on_home_once_saved(
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     await interact(platform, home_action_payload(modal.CHANGE, "", user_id=ADMIN_ID))
-
     call = await fake_slack.next_call("views.open")
     assert call.response["ok"]
-    assert call.args["view"]["callback_id"] == modal.SETTINGS_VIEW
+    view = call.response["view"]
+    assert view["callback_id"] == modal.SETTINGS_VIEW
+    assert "initial_conversation" not in str(view)  # no channel to start from on Home
+
+    values = form_values(CHANNEL_ID, "18:00", "Asia/Tokyo", modal.ANY_THEME)
+    assert await interact(platform, view_submission_payload(view, values, user_id=ADMIN_ID)) is None
+
+    home = await published(fake_slack, ADMIN_ID)
+    assert f"<#{CHANNEL_ID}> \u00b7 18:00 Asia/Tokyo" in texts(home)
+    assert await core.daily.store.schedule("slack", CHANNEL_ID) is not None
 
 
 async def test_the_quote_of_the_day_is_the_same_all_day_and_changes_with_the_day(

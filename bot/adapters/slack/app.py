@@ -92,8 +92,8 @@ class SlackHandlers:
         self.core = core
         self.admins = admins
         self.in_flight = InFlight()
-        self.form = DailyForm(core, admins, self.in_flight)
         self.home = HomeTab(core, admins, self.in_flight)
+        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
         """Answer in a task of our own, so the listener returns at once after its ack().

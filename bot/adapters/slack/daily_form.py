@@ -35,6 +35,7 @@ Ack = Callable[..., Awaitable[Any]]
 Respond = Callable[..., Awaitable[Any]]
 # chat.postEphemeral's answers when the bot cannot reach a channel (nor could its daily post).
 CANNOT_REACH = {"channel_not_found", "not_in_channel", "is_archived"}
+RefreshHome = Callable[[str, str, AsyncWebClient], Awaitable[None]]  # user, team, client
 REFUSED = TextReply(
     "Only admins can manage the daily quote.",
     ("Ask a workspace admin or owner to change it.",),
@@ -46,10 +47,17 @@ class DailyForm:
     """The form's listeners (build_app registers them). Like SlackHandlers, each acks first;
     only the submission's checks run before its ack, since inline errors travel in it."""
 
-    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
+    def __init__(
+        self,
+        core: Core,
+        admins: frozenset[str],
+        in_flight: InFlight,
+        refresh_home: RefreshHome | None = None,
+    ) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
+        self.refresh_home = refresh_home
 
     def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
         self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
@@ -61,7 +69,14 @@ class DailyForm:
             log.exception("slack: %s failed", what)  # the formatter redacts tokens
 
     async def open(
-        self, client: AsyncWebClient, trigger_id: str, user: SlackUser, channel: str, origin: str
+        self,
+        client: AsyncWebClient,
+        trigger_id: str,
+        user: SlackUser,
+        channel: str,
+        origin: str,
+        *,
+        from_home: bool = False,
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
@@ -74,12 +89,13 @@ class DailyForm:
             defaults = FormDefaults(channel, schedule.time_text, schedule.tz, schedule.theme, lines)
         else:
             defaults = FormDefaults(channel, zone=known_zone(await user.tz()))
-        view = settings_view(self.core.quotes, defaults, origin)
+        view = settings_view(self.core.quotes, defaults, origin, from_home=from_home)
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("slack: views.open failed (%s)", exc.response.get("error"))
             return False
+        log.info("slack: daily form opened channel=%s user=%s", channel or "-", user.id)
         return True
 
     async def change(
@@ -96,9 +112,11 @@ class DailyForm:
         action = body["actions"][0]
         here = str((body.get("channel") or {}).get("id") or "")
         channel = str(action.get("value") or "") or here
+        home = (body.get("view") or {}).get("type") == "home"
+        trigger = str(body.get("trigger_id", ""))
         if not await user.is_admin():
             failed: Reply | None = REFUSED
-        elif await self.open(client, str(body.get("trigger_id", "")), user, channel, here):
+        elif await self.open(client, trigger, user, channel, here, from_home=home):
             failed = None
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
@@ -123,10 +141,11 @@ class DailyForm:
     async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
         who = body.get("user") or {}
         user = SlackUser(client, str(who["id"]), self.admins)
+        team = str((body.get("team") or {}).get("id") or who.get("team_id") or "")
         ctx = RequestContext(
             platform="slack",
             channel=form.channel,
-            space=str((body.get("team") or {}).get("id") or who.get("team_id") or ""),
+            space=team,
             user=user.id,
             user_name=str(who.get("name") or who.get("username") or ""),
             admin=user.is_admin,
@@ -139,6 +158,8 @@ class DailyForm:
             self.core,
         )
         await self._confirm(client, form, user.id, reply)
+        if form.from_home and self.refresh_home is not None:
+            await self.refresh_home(user.id, team, client)  # its list shows the new schedule
 
     async def _confirm(
         self, client: AsyncWebClient, form: Submission, user_id: str, reply: Reply

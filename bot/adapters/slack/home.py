@@ -148,7 +148,7 @@ class HomeTab:
     ) -> None:
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
-        work = self._publish(str(event["user"]), str(body.get("team_id") or ""), client)
+        work = self.publish(str(event["user"]), str(body.get("team_id") or ""), client)
         self.in_flight.start(self._logging_failure(work), name="slack home")
 
     async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
@@ -157,7 +157,8 @@ class HomeTab:
         except Exception:
             log.exception("slack: publishing the Home tab failed")
 
-    async def _publish(self, user_id: str, team: str, client: AsyncWebClient) -> None:
+    async def publish(self, user_id: str, team: str, client: AsyncWebClient) -> None:
+        """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""
         user = SlackUser(client, user_id, self.admins)
         today = self.core.daily.clock.now().astimezone(UTC).date()
         quote = await quote_of_the_day(self.core.quotes, team, today)

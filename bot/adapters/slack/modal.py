@@ -102,15 +102,18 @@ def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -
     return block
 
 
-def settings_view(quotes: QuoteService, defaults: FormDefaults, origin: str) -> dict[str, Any]:
+def settings_view(
+    quotes: QuoteService, defaults: FormDefaults, origin: str, *, from_home: bool = False
+) -> dict[str, Any]:
     """The modal: channel, time, zone and theme, pre-filled from `defaults`. `origin` is the
-    channel it was opened from, kept to confirm there if the chosen one cannot be reached."""
+    channel it was opened from, kept to confirm there if the chosen one cannot be reached;
+    `from_home`: opened from the Home tab, which is published again once saved."""
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": CHANNEL,
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
-    if is_channel_id(defaults.channel):
+    if is_channel_id(defaults.channel) and defaults.channel[0] in "CG":  # not a DM (filter)
         channel["initial_conversation"] = defaults.channel
     timepicker = {"type": "timepicker", "action_id": TIME, "initial_time": defaults.time_text}
     zone: dict[str, Any] = {
@@ -145,7 +148,9 @@ def settings_view(quotes: QuoteService, defaults: FormDefaults, origin: str) -> 
         "title": _plain("Daily quote", 24),
         "submit": _plain("Save", 24),
         "close": _plain("Cancel", 24),
-        "private_metadata": json.dumps({"origin": origin if is_channel_id(origin) else ""}),
+        "private_metadata": json.dumps(
+            {"origin": origin if is_channel_id(origin) else "", "home": from_home}
+        ),
         "blocks": blocks,
     }
 
@@ -159,6 +164,7 @@ class Submission:
     zone: str
     theme: str  # a theme slug, or ANY_THEME
     origin: str = ""
+    from_home: bool = False
 
     @property
     def theme_text(self) -> str:
@@ -182,13 +188,15 @@ def read_submission(view: dict[str, Any]) -> Submission:
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
-    origin = str(meta.get("origin") or "") if isinstance(meta, dict) else ""
+    meta = meta if isinstance(meta, dict) else {}
+    origin = str(meta.get("origin") or "")
     return Submission(
         channel=str(value(CHANNEL_BLOCK, CHANNEL).get("selected_conversation") or ""),
         time_text=str(value(TIME_BLOCK, TIME).get("selected_time") or ""),
         zone=option(ZONE_BLOCK, ZONE),
         theme=option(THEME_BLOCK, THEME),
         origin=origin if is_channel_id(origin) else "",
+        from_home=meta.get("home") is True,
     )
 
 
