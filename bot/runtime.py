@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot.config import Settings
 from bot.daily.clock import Clock
+from bot.daily.lease import LeaseTerms
 from bot.daily.service import DailyService
 from bot.daily.sqlite_store import SqliteDailyStore
 from bot.daily.store import DailyStore
@@ -131,8 +132,10 @@ async def _shared_state(
 ) -> AsyncIterator[tuple[DailyStore, PreviewStore, StatsStore]]:
     """The state replicas share (daily posts, preview claims): in PostgreSQL when a database
     URL is set, else in the SQLite file."""
+    lease = LeaseTerms.lasting(settings.lease_seconds)
     if not settings.database_url:
-        yield SqliteDailyStore(conn), SqlitePreviewStore(conn), SqliteStatsStore(conn)
+        daily = SqliteDailyStore(conn, lease=lease)
+        yield daily, SqlitePreviewStore(conn), SqliteStatsStore(conn)
         return
     # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
     from bot.daily.postgres_store import PostgresDailyStore
@@ -141,7 +144,8 @@ async def _shared_state(
     from bot.storage.postgres import open_pool
 
     async with open_pool(settings.database_url.reveal()) as pool:
-        yield PostgresDailyStore(pool, quotes), PostgresPreviewStore(pool), PostgresStatsStore(pool)
+        shared = PostgresDailyStore(pool, quotes, lease=lease)
+        yield shared, PostgresPreviewStore(pool), PostgresStatsStore(pool)
 
 
 async def _load(

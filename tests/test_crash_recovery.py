@@ -47,6 +47,7 @@ DAYS = int(os.environ.get("LAMBERT_CRASH_DAYS", "10"))
 DUE = clock_time(10, 5)  # UTC: every schedule below is due by then, all within 6 h
 STATUSES = {"posted", "missed", "unknown", "failed"}
 CI_SEED = 20250306  # any fixed number: CI replays the same kills every run
+LEASE = "1"  # seconds
 
 
 def assert_no_tokens(text: str) -> None:
@@ -67,7 +68,9 @@ class World:
     def __init__(self, db: Path, discord: RemoteDiscord, slack: RemoteSlack, seed: int) -> None:
         self.db, self.discord, self.slack = db, discord, slack
         self.rng = random.Random(seed)
-        self.env = lambert_env(db, discord, slack, **TOKENS)
+        # Worker leases of one second, not a minute: a SIGKILLed tick's days are taken back
+        # by whichever tick runs a second after it died (bot/daily/lease.py).
+        self.env = lambert_env(db, discord, slack, LAMBERT_LEASE_SECONDS=LEASE, **TOKENS)
         self.durations: list[float] = [1.0]
         self.days: list[Day] = []
         discord.channels["archive"] = 1_200_000_000_000_000_012
@@ -151,6 +154,13 @@ class World:
             self.discord.hold_posts = self.slack.hold_posts = None
         return [victim, await other.finish()]
 
+    async def settle(self, last_day: date) -> None:
+        """Once the last killed tick's lease has expired, one more tick that evening takes its
+        days back (a tick run that soon after the kill found the lease still live)."""
+        await wait_for(lambda: not live_leases(self.db), "the dead ticks' leases to expire")
+        evening = datetime.combine(last_day, clock_time(23), UTC)
+        self.days[-1].ticks.append(await (await self.tick(evening).start()).finish())
+
     # ---- what happened ---------------------------------------------------------------------
 
     def rows(self) -> dict[tuple[str, str, date], sqlite3.Row]:
@@ -174,6 +184,17 @@ class World:
             for n in range(printed.count("[daily quote for #terminal]")):
                 found.setdefault(("console", "terminal", record.day), []).append(f"console-{n}")
         return found
+
+
+def live_leases(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT holder FROM worker_leases WHERE expires_at > julianday('now')"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [holder for (holder,) in rows]
 
 
 def day_problems(
@@ -253,6 +274,7 @@ async def sigkilled_ticks(tmp_path: Path, seed: int) -> None:
                     continue
                 skipped = False
                 await world.run_day(day, late=n == DAYS - 1 or world.rng.random() < 0.75)
+            await world.settle(FIRST_DAY + timedelta(days=DAYS - 1))
             listing = await (await Lambert(world.env, "daily", "list", "--json").start()).finish()
     finally:
         await discord.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -39,10 +40,11 @@ def statuses(db: Path) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in rows]
 
 
-def leases(db: Path) -> list[str]:
-    """The worker lease files beside the database (bot/daily/lease.py)."""
-    folder = db.with_name(db.name + "-workers")
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+def leases(db: Path, *, live: bool = True) -> list[str]:
+    """The holders of worker leases (bot/daily/lease.py): live ones by SQLite's clock, or all."""
+    where = "WHERE expires_at > julianday('now')" if live else ""
+    with sqlite3.connect(db) as conn:
+        return sorted(row[0] for row in conn.execute(f"SELECT holder FROM worker_leases {where}"))
 
 
 def tick_json(db: Path, at: str) -> tuple[dict[str, Any], str]:
@@ -101,7 +103,8 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
 ) -> None:
     """The console post goes to a full pipe, so the tick blocks inside the post, after its
     claim is committed and marked as sending; there it is SIGKILLed. No test hook in the
-    code under test."""
+    code under test. Its lease lasts one second (LAMBERT_LEASE_SECONDS), not the default
+    minute, so its day is taken back that soon after."""
     set_schedules(db_path, ("general",))
     capsys.readouterr()
     read_end, write_end = _full_pipe()
@@ -110,25 +113,30 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
             lambert(db_path, "daily", "tick", "--at", NINE_BERLIN, "--force"),
             stdout=write_end,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "LAMBERT_LEASE_SECONDS": "1"},
         )
         deadline = time.monotonic() + PATIENCE
         while statuses(db_path) != [("general", "2025-03-10", "sending")]:
             assert stuck.poll() is None, "the tick finished instead of blocking in the post"
             assert time.monotonic() < deadline, "the tick never started sending"
             time.sleep(0.02)  # a real process: it is waited for, not faked
-        assert len(leases(db_path)) == 1  # the stuck tick's, held while it posts
+        assert leases(db_path) == [f"{socket.gethostname()}:{stuck.pid}"]  # held while it posts
         stuck.send_signal(signal.SIGKILL)
         assert stuck.wait(timeout=PATIENCE) == -signal.SIGKILL
     finally:
         os.close(read_end)
         os.close(write_end)
 
-    # The OS dropped the dead tick's lock at once: the next start takes its day back.
+    # Its lease expires (by SQLite's clock) within a second: the next start takes its day back.
+    deadline = time.monotonic() + PATIENCE
+    while leases(db_path):
+        assert time.monotonic() < deadline, "the dead tick's lease never expired"
+        time.sleep(0.05)
     report, log = tick_json(db_path, NINE_BERLIN)
     assert report == {"posted": [], "missed": [], "failed": []}
     assert "WARNING" in log and "may or may not have gone out" in log
     assert statuses(db_path) == [("general", "2025-03-10", "unknown")]
-    assert leases(db_path) == []  # the dead one's file went with it
+    assert leases(db_path, live=False) == []  # the dead one's row went once expired
     later_that_day, _ = tick_json(db_path, "2025-03-10T15:00:00Z")
     assert later_that_day["posted"] == []
 
@@ -170,4 +178,4 @@ def test_a_second_process_ticking_while_the_first_is_mid_post_does_not_post(
     assert printed.count("[daily quote for #general]") == 1
     assert "posted console/general 2025-03-10" in printed
     assert statuses(db_path) == [("general", "2025-03-10", "posted")]
-    assert leases(db_path) == []  # both released theirs on the way out
+    assert leases(db_path, live=False) == []  # both dropped theirs on the way out

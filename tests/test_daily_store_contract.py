@@ -258,20 +258,22 @@ async def test_record_unknown_ends_the_day_for_good(backend: Backend) -> None:
     record = (await store.latest())[WHERE]
     assert (record.status, record.next_attempt_at) == (PostStatus.UNKNOWN, None)
     assert await store.claim(*WHERE, DAY, None, NOW, None) is None
-    assert await store.recover_claims(NOW, lambda _: False) == ([], [])
+    assert await store.recover_claims(NOW) == ([], [])
 
 
 async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
     backend: Backend,
 ) -> None:
     store = backend.store
+    assert not await store.hold_lease("alive", "test:1", timedelta(seconds=60))  # taken anew
+    assert await store.hold_lease("alive", "test:1", timedelta(seconds=60))  # renewed
     claimed = await store.claim("console", "a", DAY, None, NOW, "gone")
     sending = await store.claim("console", "b", DAY, None, NOW, "gone")
     alive = await store.claim("console", "c", DAY, None, NOW, "alive")
     assert claimed and sending and alive
     assert await store.start_sending(sending) and await store.start_sending(alive)
 
-    retried, unknown = await store.recover_claims(NOW, lambda worker: worker == "alive")
+    retried, unknown = await store.recover_claims(NOW)
     assert [r.channel for r in retried] == ["a"] and [r.channel for r in unknown] == ["b"]
     records = await store.records_since(DAY)
     a, b, c = (records[("console", ch, DAY)] for ch in "abc")
@@ -282,7 +284,7 @@ async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
     )
     assert b.status is PostStatus.UNKNOWN and "may or may not" in (b.reason or "")
     assert c.status is PostStatus.SENDING
-    assert await store.recover_claims(NOW, lambda worker: worker == "alive") == ([], [])
+    assert await store.recover_claims(NOW) == ([], [])
 
     # The first owner of `a`, alive after all, may not send; whoever reclaims it may.
     assert not await store.start_sending(claimed)

@@ -84,7 +84,7 @@ async def test_the_store_leaves_no_prepared_statement_on_a_connection(
                 store.claim("console", "general", date(2025, 3, 10), None, NOW, None),
                 store.records_since(date(2025, 3, 1)),
                 store.latest(),
-                store.recover_claims(NOW, lambda _: True),
+                store.recover_claims(NOW),
             )
         connections = [await pool.acquire() for _ in range(3)]
         try:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
 
 from bot.daily import statements as sql
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.lease import WorkerLease
+from bot.daily.lease import LeaseTerms, WorkerLease
 from bot.daily.postgres_bag import PostgresShuffleBag
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
@@ -30,6 +30,10 @@ _CLAIM = (
     "claimed_at, worker) VALUES ($1, $2, $3, 'claimed', 1, $4, $5, $6) "
     "ON CONFLICT DO NOTHING RETURNING 1"
 )
+
+
+# The server's clock: every replica's lease is timed by it, whatever the replicas' clocks say.
+_LEASES = sql.lease_sql("now()", "now() + make_interval(secs => ?)")
 
 
 class _NothingToDraw(Exception):
@@ -79,17 +83,31 @@ class PostgresDailyStore:
     """
 
     def __init__(
-        self, pool: asyncpg.Pool, quotes: QuoteStore, rng: random.Random | None = None
+        self,
+        pool: asyncpg.Pool,
+        quotes: QuoteStore,
+        rng: random.Random | None = None,
+        *,
+        lease: LeaseTerms | None = None,
     ) -> None:
         self.pool = pool
         self._quotes = quotes
         self.bag = PostgresShuffleBag(quotes, rng)
+        self.lease_terms = lease or LeaseTerms()
 
-    async def worker_lease(self) -> WorkerLease:
-        # A file lock proves nothing to another host. Until leases live in the database, no
-        # holder is ever proven alive: the safe side of bot/daily/lease.py (a day caught
-        # sending becomes `unknown`, never posted twice).
-        return WorkerLease(None)
+    def worker_lease(self) -> WorkerLease:
+        return WorkerLease(self, self.lease_terms)
+
+    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
+        seconds = ttl.total_seconds()
+        async with self.pool.acquire() as conn, conn.transaction():
+            if _count(await conn.execute(_Q(_LEASES.renew), seconds, token)) > 0:
+                return True
+            await conn.execute(_Q(_LEASES.take), token, holder, seconds)
+        return False
+
+    async def drop_lease(self, token: str) -> None:
+        await self.pool.execute(_Q(_LEASES.drop), token)
 
     async def save_schedule(self, schedule: Schedule) -> None:
         await self.pool.execute(
@@ -218,24 +236,29 @@ class PostgresDailyStore:
         return bool(rows)
 
     async def recover_claims(
-        self, now: datetime, holder_alive: Callable[[str | None], bool] = lambda _: False
+        self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
     ) -> tuple[list[DayRecord], list[DayRecord]]:
-        """Settle the claims of schedulers that are gone, as SqliteDailyStore.recover_claims.
+        """Settle the held days of gone schedulers, as SqliteDailyStore.recover_claims does.
 
-        The held rows are locked (FOR UPDATE) until the end: a replica recovering at the same
-        time waits, then finds them settled and leaves them alone.
+        Nothing is locked: each day is settled by a statement guarded by the claim and status
+        it was found with, so of replicas recovering at once one settles it, and a claim made
+        since (by a live replica) is left alone.
         """
         retried, unknown = [], []
-        async with self.pool.acquire() as conn, conn.transaction():
-            held = [_record(row) for row in await conn.fetch(sql.HELD + " FOR UPDATE")]
-            alive = {w: holder_alive(w) for w in {r.worker for r in held}}
-            for record in (r for r in held if not alive[r.worker]):
+        async with self.pool.acquire() as conn:
+            for row in await conn.fetch(_LEASES.held):
+                mine = worker is not None and row["worker"] == worker
+                if row["live"] and not (mine and row["claim_token"] not in tracked):
+                    continue
+                record, token = _record(row), row["claim_token"]
                 if record.status is PostStatus.CLAIMED:
-                    await conn.execute(_Q(sql.RECOVER_CLAIMED), now, *record.key)
-                    retried.append(record)
-                else:
+                    if _count(await conn.execute(_Q(sql.RECOVER_CLAIMED), now, token)):
+                        retried.append(record)
+                elif _count(
                     await conn.execute(
-                        _Q(sql.RECOVER_SENDING), sql.STOPPED_WHILE_POSTING, now, *record.key
+                        _Q(sql.RECOVER_SENDING), sql.STOPPED_WHILE_POSTING, now, token
                     )
+                ):
                     unknown.append(record)
+            await conn.execute(_LEASES.purge)
         return retried, unknown

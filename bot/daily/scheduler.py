@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.daily.clock import Clock
 from bot.daily.days import Claim, DayKey, DayRecord
@@ -26,12 +27,17 @@ from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 DEFAULT_CATCHUP = timedelta(hours=6)
 # Changes from another process (`lambert daily set`) are noticed by re-reading this often;
 # changes from chat in this process wake the loop at once.
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
+# Seconds between tries of a write about a post under way while the database is away (a
+# restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
+WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -70,8 +76,9 @@ class Scheduler:
             name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
         }
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.lease = WorkerLease(None)  # held while claims may be under way; see _start
-        self._started = False
+        self._tokens: dict[asyncio.Task[None], str] = {}  # each post's claim
+        # Held (and renewed) while claims may be under way; taken at the first pass.
+        self.lease: WorkerLease = self.store.worker_lease()
         self._running = False
 
     @property
@@ -81,16 +88,15 @@ class Scheduler:
 
     async def tick(self) -> TickReport:
         """One pass at the clock's instant; returns once every post it started has an outcome."""
-        await self._start()
         report = TickReport()
         tasks: list[asyncio.Task[None]] = []
-        self.lease.acquire()
-        try:
-            tasks = await self._pass(self.clock.now(), report)
-            await asyncio.gather(*tasks)
-        finally:
-            self._in_flight.difference_update(tasks)
-            self.lease.release()
+        async with self.lease.renewed():
+            try:
+                tasks = await self._pass(self.clock.now(), report)
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    self._forget(task)
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -99,38 +105,41 @@ class Scheduler:
             raise RuntimeError("the daily scheduler is already running")
         self._running = True
         try:
-            await self._start()
-            self.lease.acquire()
-            while not stop.is_set():
-                self.daily.changed.clear()
-                now = self.clock.now()
+            # Released on the way out, even when cut short: what is still sending is then
+            # another start's to report.
+            async with self.lease.renewed():
                 try:
-                    await self._pass(now, TickReport())
-                    wake = await self._next_wake(now)
-                except Exception:  # e.g. the database locked for long: try again, never die
-                    log.exception("daily scheduler pass failed; trying again in %s", self.rescan)
-                    wake = now + self.rescan
-                await self._sleep(wake, stop)
+                    while not stop.is_set():
+                        self.daily.changed.clear()
+                        now = self.clock.now()
+                        try:
+                            await self._pass(now, TickReport())
+                            wake = await self._next_wake(now)
+                        except Exception:  # e.g. the database away: try again, never die
+                            log.exception(
+                                "daily scheduler pass failed; trying again in %s", self.rescan
+                            )
+                            wake = now + self.rescan
+                        await self._sleep(wake, stop)
+                finally:
+                    # Never cancel a post: a cancelled one leaves its day `unknown`.
+                    await asyncio.gather(*self._in_flight, return_exceptions=True)
+                    self._in_flight.clear()
+                    self._tokens.clear()
         finally:
-            try:
-                # Never cancel a post: a cancelled one leaves its day `unknown`.
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-                self._in_flight.clear()
-            finally:
-                # Even when cut short: what is still sending is now another start's to report.
-                self.lease.release()
-                self._running = False
+            self._running = False
 
-    async def _start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        self.lease = await self.daily.store.worker_lease()
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._tokens.pop(task, None)
 
     async def _recover(self, now: datetime) -> None:
         """Take back the days of schedulers that are gone (every pass: one may die at any time,
-        while this one runs); a live one's claims are its own to finish."""
-        retried, unknown = await self.store.recover_claims(now, self.lease.holder_alive)
+        while this one runs), and this one's that no post of it is sending any more (a write
+        about it failed); a live one's claims are its own to finish."""
+        token = await self.lease.acquire()
+        tracked = {t for task, t in self._tokens.items() if not task.done()}
+        retried, unknown = await self.store.recover_claims(now, token, tracked)
         for record in retried:
             log.info(
                 "daily post for %s/%s on %s was claimed but never sent (a process stopped): "
@@ -169,6 +178,7 @@ class Scheduler:
                 # them finish (a retry they recorded may change its next wake-up).
                 task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
                 self._in_flight.add(task)
+                self._tokens[task] = claim.token
                 tasks.append(task)
         return tasks
 
@@ -211,11 +221,14 @@ class Scheduler:
             quote = await self.quotes.quote(claim.quote_id)
             if quote is None:
                 reason = f"quote {claim.quote_id} is no longer in the corpus"
-                await self.daily.record_failed(claim, reason, disable=False)
+                await self._write(
+                    "recording it failed",
+                    lambda: self.daily.record_failed(claim, reason, disable=False),
+                )
                 metrics().daily_post("unknown" if claim.resend_until else "failed")
                 report.add_failed(*day, claim.quote_id, reason)
                 return
-            if not await self.store.start_sending(claim):
+            if not await self._write("marking it sending", lambda: self.store.start_sending(claim)):
                 log.info("daily post for %s: another process took this day over", where)
                 return
             started = self.clock.now()
@@ -225,7 +238,11 @@ class Scheduler:
             except AmbiguousPostError as exc:
                 await self._ambiguous(claim, exc, started, report)
             except PermanentPostError as exc:
-                await self.daily.record_failed(claim, exc.reason, disable=True)
+                failed = exc.reason
+                await self._write(
+                    "recording it failed",
+                    lambda: self.daily.record_failed(claim, failed, disable=True),
+                )
                 log.warning(
                     "daily post for %s failed for good, schedule off: %s", where, exc.reason
                 )
@@ -237,7 +254,10 @@ class Scheduler:
                 hint = exc.retry_after if isinstance(exc, TransientPostError) else None
                 now = self.clock.now()
                 retry_at = now + retry_delay(claim.attempt, hint)
-                await self.store.record_retry(claim, reason, retry_at, now)
+                await self._write(
+                    "recording its retry",
+                    lambda: self.store.record_retry(claim, reason, retry_at, now),
+                )
                 log.warning(
                     "daily post for %s failed, retry at %s: %s",
                     where,
@@ -248,11 +268,26 @@ class Scheduler:
                 metrics().daily_post("retrying")
                 report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
             else:
-                await self.store.record_posted(claim, message_id, self.clock.now())
+                done = self.clock.now()
+                await self._write(
+                    "recording it posted",
+                    lambda: self.store.record_posted(claim, message_id, done),
+                )
                 self.daily.stats.daily_posted(claim.platform, claim.channel)
                 log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
                 metrics().daily_post("posted", due, self.clock.now())
                 report.add_posted(*day, quote.id)
+
+    async def _write(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """A write about a post under way, tried again while the database is away (each such
+        write is idempotent); the last failure is raised."""
+        for delay in WRITE_RETRIES:
+            try:
+                return await call()
+            except Exception as exc:
+                log.warning("daily post: %s failed (%r); trying again in %g s", what, exc, delay)
+                await asyncio.sleep(delay)  # the real clock's: the database's time, not a day's
+        return await call()
 
     async def _ambiguous(
         self, claim: Claim, exc: AmbiguousPostError, started: datetime, report: TickReport
@@ -267,7 +302,12 @@ class Scheduler:
         if until is None and exc.resend_within is not None:
             until = started + timedelta(seconds=exc.resend_within)
         if until is not None and retry_at <= until:
-            await self.store.record_retry(claim, exc.reason, retry_at, now, resend_until=until)
+            await self._write(
+                "recording its retry",
+                lambda: self.store.record_retry(
+                    claim, exc.reason, retry_at, now, resend_until=until
+                ),
+            )
             log.warning(
                 "daily post for %s: no answer (%s); resending with the same key at %s",
                 where,
@@ -277,7 +317,9 @@ class Scheduler:
             metrics().daily_post("retrying")
             report.add_failed(*day, claim.quote_id, exc.reason, retry_at=retry_at)
             return
-        await self.store.record_unknown(claim, exc.reason, now)
+        await self._write(
+            "recording it unknown", lambda: self.store.record_unknown(claim, exc.reason, now)
+        )
         log.warning(
             "daily post for %s on %s (quote %s): outcome unknown (%s). It will not be posted "
             "again; check the channel.",
@@ -306,6 +348,6 @@ class Scheduler:
             helper.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
         for task in [t for t in self._in_flight if t.done()]:
-            self._in_flight.discard(task)
+            self._forget(task)
             if not task.cancelled() and task.exception() is not None:
                 log.error("daily post task failed", exc_info=task.exception())

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
-from datetime import date, datetime, time
+from collections.abc import Collection
+from datetime import date, datetime, time, timedelta
 
 import aiosqlite
 
+from bot.daily import statements as sql
 from bot.daily.bag import ShuffleBag
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.lease import WorkerLease, lease_folder
+from bot.daily.lease import LeaseTerms, WorkerLease
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
 from bot.storage.transaction import write_transaction
@@ -55,20 +56,40 @@ def _record(row: aiosqlite.Row) -> DayRecord:
 _KEY = "platform = ? AND channel = ? AND local_date = ?"
 # A day that may have reached the platform is never called failed.
 _FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
+# SQLite's clock, in julian days: the one host's, whichever process asks.
+_LEASES = sql.lease_sql("julianday('now')", "julianday('now') + ? / 86400.0")
 
 
 class SqliteDailyStore:
     """The daily_schedules, daily_posts and daily_bag tables of one connection (a DailyStore)."""
 
-    def __init__(self, conn: aiosqlite.Connection, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        rng: random.Random | None = None,
+        *,
+        lease: LeaseTerms | None = None,
+    ) -> None:
         self.conn = conn
         self._quotes = QuoteStore(conn)
         self.bag = ShuffleBag(conn, rng)
+        self.lease_terms = lease or LeaseTerms()
 
-    async def worker_lease(self) -> WorkerLease:
-        async with self.conn.execute("PRAGMA database_list") as cursor:
-            main_file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
-        return WorkerLease(lease_folder(main_file))
+    def worker_lease(self) -> WorkerLease:
+        return WorkerLease(self, self.lease_terms)
+
+    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
+        seconds = ttl.total_seconds()
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(_LEASES.renew, (seconds, token))
+            if cursor.rowcount > 0:
+                return True
+            await self.conn.execute(_LEASES.take, (token, holder, seconds))
+        return False
+
+    async def drop_lease(self, token: str) -> None:
+        async with write_transaction(self.conn):
+            await self.conn.execute(_LEASES.drop, (token,))
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
@@ -289,45 +310,41 @@ class SqliteDailyStore:
         """Mark the claim as being sent, right before asking the platform; False means another
         process's start took the claim back (see recover_claims) and this one must not post."""
         async with write_transaction(self.conn):
-            cursor = await self.conn.execute(
-                "UPDATE daily_posts SET status = 'sending' "
-                "WHERE claim_token = ? AND status = 'claimed'",
-                (claim.token,),
-            )
+            cursor = await self.conn.execute(sql.START_SENDING, (claim.token,))
         return cursor.rowcount > 0
 
     async def recover_claims(
-        self, now: datetime, holder_alive: Callable[[str | None], bool] = lambda _: False
+        self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
     ) -> tuple[list[DayRecord], list[DayRecord]]:
-        """Settle the claims of schedulers that are gone (`holder_alive` says which are not).
+        """Settle the held days of schedulers that are gone (no live lease, by SQLite's clock),
+        and those of `worker` whose claim token is not in `tracked`.
 
         A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
         `sending` day may have been posted: it becomes `unknown` and is never posted again
         (its quote stays drawn for the same reason). Returns (retried, unknown).
         """
-        unknown = "the process stopped while posting: the message may or may not have gone out"
+        retried, unknown = [], []
         async with write_transaction(self.conn):
-            async with self.conn.execute(
-                "SELECT * FROM daily_posts WHERE status IN ('claimed', 'sending')"
-            ) as cursor:
-                held = [_record(row) for row in await cursor.fetchall()]
-            alive = {w: holder_alive(w) for w in {r.worker for r in held}}
-            left = [r for r in held if not alive[r.worker]]
-            for record in left:
+            async with self.conn.execute(_LEASES.held) as cursor:
+                rows = await cursor.fetchall()
+            for row in rows:
+                mine = worker is not None and row["worker"] == worker
+                if row["live"] and not (mine and row["claim_token"] not in tracked):
+                    continue
+                record = _record(row)
                 if record.status is PostStatus.CLAIMED:
                     await self.conn.execute(
-                        "UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, "
-                        f"reason = 'the process stopped before posting' WHERE {_KEY}",
-                        (now.isoformat(), *self._key(record.key)),
+                        sql.RECOVER_CLAIMED, (now.isoformat(), row["claim_token"])
                     )
+                    retried.append(record)
                 else:
                     await self.conn.execute(
-                        "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
-                        f"WHERE {_KEY}",
-                        (unknown, now.isoformat(), *self._key(record.key)),
+                        sql.RECOVER_SENDING,
+                        (sql.STOPPED_WHILE_POSTING, now.isoformat(), row["claim_token"]),
                     )
-        retried = [r for r in left if r.status is PostStatus.CLAIMED]
-        return retried, [r for r in left if r.status is PostStatus.SENDING]
+                    unknown.append(record)
+            await self.conn.execute(_LEASES.purge)
+        return retried, unknown
 
     @staticmethod
     def _key(key: DayKey) -> tuple[str, str, str]:

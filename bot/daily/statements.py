@@ -8,6 +8,8 @@ taken up front, PostgreSQL's `FOR UPDATE`) stays in that backend's store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # (platform, channel, local date): the key of a day's row.
 KEY = "platform = ? AND channel = ? AND local_date = ?"
 
@@ -44,7 +46,6 @@ LATEST = (
     "max(local_date) AS local_date FROM daily_posts GROUP BY platform, channel) m "
     "USING (platform, channel, local_date)"
 )
-HELD = "SELECT * FROM daily_posts WHERE status IN ('claimed', 'sending')"
 
 MISSED = (
     "INSERT INTO daily_posts (platform, channel, local_date, status, claimed_at, finished_at) "
@@ -55,8 +56,11 @@ RECLAIM = (
     f"worker = ?, attempts = attempts + 1 WHERE {KEY} AND status = 'retrying'"
 )
 SET_QUOTE = f"UPDATE daily_posts SET quote_id = ? WHERE {KEY}"
+# Idempotent, so a call whose answer was lost can be made again: only this claim's holder
+# ever marks its token `sending`.
 START_SENDING = (
-    "UPDATE daily_posts SET status = 'sending' WHERE claim_token = ? AND status = 'claimed'"
+    "UPDATE daily_posts SET status = 'sending' "
+    "WHERE claim_token = ? AND status IN ('claimed', 'sending')"
 )
 # Matched on the token, not the status: if another process's start marked this claim
 # `unknown` meanwhile, the real outcome overwrites that guess.
@@ -82,14 +86,15 @@ GIVE_UP = (
     f"next_attempt_at = NULL, finished_at = ? WHERE {KEY} AND status = 'retrying' "
     "RETURNING status"
 )
-# Recovery: each guarded by the status it found, so two starts never settle a day twice.
+# Recovery: each guarded by the claim and the status it found, so two replicas never settle
+# a day twice, nor a claim made since by someone else.
 RECOVER_CLAIMED = (
     f"UPDATE daily_posts SET status = 'retrying', next_attempt_at = ?, reason = "
-    f"'{STOPPED_BEFORE_POSTING}' WHERE {KEY} AND status = 'claimed'"
+    f"'{STOPPED_BEFORE_POSTING}' WHERE claim_token = ? AND status = 'claimed'"
 )
 RECOVER_SENDING = (
     "UPDATE daily_posts SET status = 'unknown', reason = ?, finished_at = ? "
-    f"WHERE {KEY} AND status = 'sending'"
+    "WHERE claim_token = ? AND status = 'sending'"
 )
 
 # The shuffle bag's rows.
@@ -101,3 +106,38 @@ LAST_SHOWN = (
     "SELECT quote_id FROM daily_posts WHERE platform = ? AND channel = ? "
     "AND status IN ('posted', 'unknown') ORDER BY local_date DESC LIMIT 1"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseSql:
+    """The worker-lease statements (bot/daily/lease.py), timed by the database's clock."""
+
+    take: str  # (token, holder, ttl seconds): insert, or renew whatever its state
+    renew: str  # (ttl seconds, token): only a lease still live
+    drop: str  # (token,)
+    purge: str  # expired leases (a missing one counts as expired: dropping them is safe)
+    held: str  # every held day, with `live`: whether its worker's lease is live
+
+
+def lease_sql(now: str, later: str) -> LeaseSql:
+    """The lease statements for a backend whose clock reads `now` and whose `later` is that
+    plus a bound number of seconds."""
+    live = (
+        f"EXISTS (SELECT 1 FROM worker_leases l WHERE l.token = p.worker AND l.expires_at > {now})"
+    )
+    return LeaseSql(
+        take=(
+            f"INSERT INTO worker_leases (token, holder, expires_at) VALUES (?, ?, {later}) "
+            "ON CONFLICT (token) DO UPDATE SET holder = excluded.holder, "
+            "expires_at = excluded.expires_at"
+        ),
+        renew=(
+            f"UPDATE worker_leases SET expires_at = {later} WHERE token = ? AND expires_at > {now}"
+        ),
+        drop="DELETE FROM worker_leases WHERE token = ?",
+        purge=f"DELETE FROM worker_leases WHERE expires_at <= {now}",
+        held=(
+            f"SELECT p.*, {live} AS live FROM daily_posts p "
+            "WHERE p.status IN ('claimed', 'sending')"
+        ),
+    )

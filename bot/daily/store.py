@@ -1,14 +1,15 @@
 """The daily feature's storage port: the one interface a storage backend implements.
 
-`SqliteDailyStore` (bot/daily/sqlite_store.py) is the embedded implementation. Every write
-is atomic on its own; a claim is unique per (platform, channel, local date) across every
-process sharing the storage.
+`SqliteDailyStore` (bot/daily/sqlite_store.py) is the embedded implementation,
+`PostgresDailyStore` the one replicas share. Every write is atomic on its own; a claim is
+unique per (platform, channel, local date) across every process sharing the storage. The
+worker leases (bot/daily/lease.py) live beside the days, timed by the storage's own clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.daily.days import Claim, DayKey, DayRecord
@@ -98,11 +99,23 @@ class DailyStore(Protocol):
         ...
 
     async def recover_claims(
-        self, now: datetime, holder_alive: Callable[[str | None], bool]
+        self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
     ) -> tuple[list[DayRecord], list[DayRecord]]:
-        """Settle the claims of schedulers that are gone: (due again, now unknown)."""
+        """Settle the held days of schedulers that are gone (no live lease), and those of
+        `worker` (the caller's own lease) whose claim token is not in `tracked` (a claim it
+        lost track of, e.g. a write whose answer never came): (due again, now unknown)."""
         ...
 
-    async def worker_lease(self) -> WorkerLease:
-        """A lease a scheduler holds while its claims may be under way."""
+    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew the lease `token` to expire `ttl` from now by the storage's clock;
+        True if it was live until now, False if it was taken anew."""
+        ...
+
+    async def drop_lease(self, token: str) -> None:
+        """End the lease: the days it still holds are anyone's to take back."""
+        ...
+
+    def worker_lease(self) -> WorkerLease:
+        """A new lease (not yet taken) on this storage, for a scheduler to hold while its
+        claims may be under way."""
         ...

@@ -155,6 +155,20 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        7,
+        (
+            # Worker leases (bot/daily/lease.py), which replaced the lock files beside this
+            # file: a scheduler is alive while its row has not expired. `expires_at` is a
+            # julian day of SQLite's own clock, renewed by the holder; a `daily_posts.worker`
+            # with no live row here is a scheduler that is gone.
+            """CREATE TABLE worker_leases (
+                token TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at REAL NOT NULL
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -124,6 +124,19 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        4,
+        (
+            # Worker leases (bot/daily/lease.py): a scheduler is alive while its row has not
+            # expired, by this server's clock (`now()`), never a replica's; the holder renews
+            # it. A `daily_posts.worker` with no live row here is a scheduler that is gone.
+            """CREATE TABLE worker_leases (
+                token TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
