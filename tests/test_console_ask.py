@@ -15,10 +15,11 @@ def ask(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def test_a_member_is_refused_the_daily_quote(capsys: pytest.CaptureFixture[str]) -> None:
-    out = ask(capsys, "--as", "member", "daily")
+    out = ask(capsys, "--as", "member", "daily", "off")
     assert "Only admins can manage the daily quote." in out
     assert "the console's admin role (:as admin)" in out
-    assert ask(capsys, "daily") == out  # member is the default
+    assert ask(capsys, "daily", "off") == out  # member is the default
+    assert "No daily quote here yet." in ask(capsys, "daily")  # the status is anyone's
 
 
 def test_an_admin_sets_the_daily_quote_of_the_channel_named(

@@ -65,7 +65,7 @@ async def test_every_command_counts_its_verb_outcome_and_quote(core: Core) -> No
     await answer(core, f"search {NOWHERE}", MEMBER)
     await answer(core, NOWHERE, MEMBER)
     await answer(core, "themes", MEMBER)
-    await answer(core, "daily", MEMBER)  # admin-only: refused
+    await answer(core, "daily off", MEMBER)  # admin-only: refused
     assert isinstance(theme, QuoteReply)
     assert core.stats.pending > 0
     counted = await tallies(core)
