@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import time
 from typing import Any
 
@@ -233,15 +234,20 @@ async def test_the_status_reply_has_a_change_button_that_opens_the_form_filled_i
     assert fields[modal.CHANNEL_BLOCK]["initial_conversation"] == CHANNEL_ID
 
 
-async def test_a_members_status_has_no_change_button_and_a_forged_click_opens_nothing(
-    fake_slack: FakeSlack, platform: SlackPlatform
+async def test_a_members_forged_click_opens_nothing(
+    fake_slack: FakeSlack, platform: SlackPlatform, caplog: pytest.LogCaptureFixture
 ) -> None:
     await slash(fake_slack, platform, "daily on 07:45 Asia/Tokyo", user_id=ADMIN_ID)
+    status = (await slash(fake_slack, platform, "daily status", user_id=ADMIN_ID)).body
 
     await interact(platform, home_action_payload(modal.CHANGE, CHANNEL_ID, user_id=MEMBER_ID))
+    response_id = await click(fake_slack, platform, status, modal.CHANGE, user_id=MEMBER_ID)
+    refused = (await fake_slack.next_response(response_id)).body
     await platform.handlers.drain()
 
     assert fake_slack.calls("views.open") == []
+    assert "Only admins" in refused["text"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_a_used_trigger_is_refused_by_slack_and_the_status_comes_as_text(

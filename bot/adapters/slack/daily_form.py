@@ -120,7 +120,8 @@ class DailyForm:
             failed = None
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
-        if failed is not None and respond is not None:
+        # A click on the Home tab has no response_url: bolt's respond() would raise there.
+        if failed is not None and respond is not None and body.get("response_url"):
             message = reply_message(failed)
             await respond(response_type="ephemeral", replace_original=False, **message)
 
