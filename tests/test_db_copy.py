@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from bot.config import Secret, Settings
 from bot.runtime import open_core
 from bot.storage.connection import connect
-from bot.storage.copy import SHARED_TABLES
+from bot.storage.copy import CONVERSIONS, SHARED_TABLES
 from tests import test_database_errors
 from tests.support.postgres import run_in_thread
 from tests.test_postgres_cli import PASSWORD, rows, run, with_password
@@ -357,3 +357,34 @@ async def test_every_column_of_a_shared_table_has_a_postgresql_column(
         remote.setdefault(table, set()).add(column)
     for table, columns in local.items():
         assert columns and columns <= remote.get(table, set()), table
+
+
+@pytest.mark.parametrize(
+    ("data_type", "stored", "native"),
+    [
+        ("boolean", 0, False),
+        ("boolean", 1, True),
+        ("date", "2025-03-30", date(2025, 3, 30)),
+        ("time without time zone", "09:30", time(9, 30)),
+        (
+            "timestamp with time zone",
+            "2025-03-30T01:30:00+00:00",
+            datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
+        ),
+        # Never written by lambert, but only UTC can have been meant.
+        (
+            "timestamp with time zone",
+            "2025-03-30T01:30:00",
+            datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
+        ),
+        (
+            "timestamp with time zone",
+            "2025-10-26T02:30:00+01:00",
+            datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+        ),
+    ],
+)
+def test_sqlite_text_and_integers_become_postgresql_types(
+    data_type: str, stored: object, native: object
+) -> None:
+    assert CONVERSIONS[data_type](stored) == native

@@ -1,8 +1,8 @@
 """Moving house: an installation's shared state, from its SQLite file into PostgreSQL at once.
 
-The SQLite file is only read (a read-only connection, one snapshot of every table, so a
-lambert still running there cannot tear the copy); PostgreSQL is migrated first, then
-written in one transaction: a copy that fails leaves the target as it was.
+The SQLite file is only read (a read-only connection, one snapshot of every table), and
+refused while a lambert still posts from it; PostgreSQL is migrated first, then written in
+one transaction: a copy that fails leaves the target as it was.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> 
                             table.name, records=rows, columns=list(table.columns)
                         )
                     copied[table.name] = len(rows)
-        except asyncpg.PostgresError as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             detail = " ".join(str(exc).split())  # one line: asyncpg appends DETAIL on its own
             password = url_password(url)
             if password:
