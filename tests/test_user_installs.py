@@ -146,3 +146,22 @@ async def test_in_a_server_that_added_the_bot_post_is_still_a_channel_message(
     assert posted.channel_id == fake.channel_id
     assert (await fake.next_webhook_message()).content == POSTED
     assert not any(m.kind == "followup" for m in fake.webhook_messages)
+
+
+async def test_a_server_that_added_only_the_commands_gets_a_public_followup(
+    fake: FakeDiscord,
+) -> None:
+    """Installed by the server (guild key "0") without the bot user: lambert is no external
+    app there, so Discord keeps answers public whatever the member's Use External Apps."""
+    place = fake.user_install_place(GUILD, external_apps=False, server_install=True)
+    command = fake.slash_command("lambert", {"query": "dpo"}, channel_id=place.channel_id)
+    assert command["authorizing_integration_owners"] == {"0": str(place.guild_id)}
+    await fake.send_interaction(command)
+    preview = await fake.next_callback()
+    await fake.send_interaction(fake.component_click(post_button(preview), preview))
+    assert (await fake.next_callback()).type == 7
+    shared = await fake.next_webhook_message()
+    assert shared.kind == "followup" and not shared.message["flags"] & EPHEMERAL
+    assert (await fake.next_webhook_message()).content == POSTED
+    await fake.settle()
+    assert channel_posts(fake) == []  # the bot is not there to post by itself

@@ -198,10 +198,12 @@ class Place:
     guild_id: int | None = None
     external_apps: bool = True
     forced_ephemeral: bool = False
+    server_install: bool = False  # the server added the app with applications.commands only
 
     @property
     def forces_ephemeral(self) -> bool:
-        return self.context == GUILD and (self.forced_ephemeral or not self.external_apps)
+        external = self.context == GUILD and not self.server_install
+        return external and (self.forced_ephemeral or not self.external_apps)
 
 
 RECORD = web.RequestKey("record", Request)
@@ -1059,19 +1061,30 @@ class FakeDiscord:
     # ---- interactions ----------------------------------------------------------------------
 
     def user_install_place(
-        self, context: int, *, external_apps: bool = True, forced_ephemeral: bool = False
+        self,
+        context: int,
+        *,
+        external_apps: bool = True,
+        forced_ephemeral: bool = False,
+        server_install: bool = False,
     ) -> Place:
         """A new channel where interactions come from a member's own install of lambert: a DM
-        with the bot, a group DM, or (context 0) a channel of a server the bot is not in."""
+        with the bot, a group DM, or (context 0) a channel of a server the bot is not in; with
+        `server_install`, a server that added the commands but not the bot user."""
         guild_id = next(self._ids) if context == GUILD else None
-        place = Place(context, next(self._ids), guild_id, external_apps, forced_ephemeral)
+        place = Place(
+            context, next(self._ids), guild_id, external_apps, forced_ephemeral, server_install
+        )
         self.places[place.channel_id] = place
         return place
 
     def _place_payload(self, place: Place, user: FakeUser) -> dict[str, Any]:
         """What an interaction from `place` carries instead of the test guild's fields."""
+        owners = {USER_INSTALL: str(user.id)}
+        if place.server_install:
+            owners = {GUILD_INSTALL: str(place.guild_id)}
         payload: dict[str, Any] = {
-            "authorizing_integration_owners": {USER_INSTALL: str(user.id)},
+            "authorizing_integration_owners": owners,
             "context": place.context,
             "app_permissions": str(USER_APP_PERMISSIONS),
         }

@@ -41,9 +41,10 @@ def bot_is_here(interaction: discord.Interaction) -> bool:
 
 def answers_only_the_member(interaction: discord.Interaction) -> bool:
     """Whether Discord would make a public answer ephemeral here: in a server that did not add
-    the app, when the member may not use external apps or the app may not send messages."""
-    if interaction.guild_id is None:  # DMs and group DMs always allow the user's apps
-        return False
+    the app (an external app there), when the member may not use external apps or the app may
+    not send messages."""
+    if interaction.guild_id is None or interaction.is_guild_integration():
+        return False  # DMs and group DMs allow the user's apps; a server's own app is no guest
     return not (
         interaction.permissions.use_external_apps and interaction.app_permissions.send_messages
     )
