@@ -6,7 +6,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.fakes.discord_platform import ClientFailure, fast_client
+from tests.fakes.discord_platform import BOT_DM, ClientFailure, fast_client
 
 THEMES = ["open models", "rlhf", "reasoning", "post-training"]
 
@@ -211,3 +211,24 @@ async def test_an_exception_in_a_command_fails_the_test(run_client) -> None:
         async with run_client(client) as fake:
             await fake.send_interaction(fake.slash_command("broken"))
             await fake.next_callback(seconds=1.0)
+
+
+async def test_a_user_install_interaction_takes_at_most_five_followups(run_client) -> None:
+    """Discord's limit for apps added to a user's account; server installs have none."""
+    client = fast_client()
+    seen: list[discord.Interaction] = []
+
+    @client.event
+    async def on_interaction(interaction: discord.Interaction) -> None:
+        seen.append(interaction)
+
+    async with run_client(client) as fake:
+        place = fake.user_install_place(BOT_DM)
+        await fake.send_interaction(fake.slash_command("lambert", channel_id=place.channel_id))
+        (interaction,) = seen
+        await interaction.response.defer(ephemeral=True)
+        for _ in range(5):
+            await interaction.followup.send("one more")
+        with pytest.raises(discord.HTTPException) as refused:
+            await interaction.followup.send("one too many")
+    assert (refused.value.status, refused.value.code) == (400, 40094)

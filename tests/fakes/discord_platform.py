@@ -38,6 +38,11 @@ USER_APP_PERMISSIONS = discord.Permissions(
 ).value
 GUILD_INSTALL, USER_INSTALL = "0", "1"  # keys of authorizing_integration_owners
 GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2  # an interaction's context
+USER_INSTALL_FOLLOWUPS = 5  # followups an interaction of a user install may create
+MAX_FOLLOWUPS = {
+    "code": 40094,
+    "message": "This interaction has hit the maximum number of follow up messages",
+}
 # What Discord puts in member.permissions for an administrator: every bit.
 ADMIN_PERMISSIONS = discord.Permissions.all().value
 
@@ -821,6 +826,10 @@ class FakeDiscord:
         if invalid is not None:
             return invalid
         channel_id = int(interaction["channel_id"])
+        owners = interaction.get("authorizing_integration_owners") or {}
+        sent = sum(1 for m in self.webhook_messages if m.kind == "followup" and m.token == token)
+        if GUILD_INSTALL not in owners and sent >= USER_INSTALL_FOLLOWUPS:
+            return _json(400, MAX_FOLLOWUPS)
         body = record.json or {}
         flags = int(body.get("flags") or 0) | self._forced_flags(interaction)
         message = self.new_message(channel_id, {**body, "flags": flags})
