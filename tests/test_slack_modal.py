@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 import pytest
@@ -13,12 +13,14 @@ from bot.adapters.slack.app import SlackPlatform
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
+from bot.stats.store import COMMAND, Scope
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     APP_TOKEN,
     CHANNEL_ID,
     MEMBER_ID,
     OWNER_ID,
+    TEAM_ID,
     FakeSlack,
     app_home_opened_event,
     block_suggestion_payload,
@@ -289,3 +291,18 @@ async def test_the_form_and_the_home_tab_work_over_socket_mode(
         home = await fake_slack.next_call("views.publish")
         assert home.response["ok"] and home.args["user_id"] == ADMIN_ID
     assert await core.daily.store.schedules() == []
+
+
+async def test_opening_and_saving_the_form_are_counted_as_daily_commands(
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    view = (await open_form(fake_slack, platform, ADMIN_ID)).response["view"]
+    await submit(platform, view, form_values(CHANNEL_ID, "09:00", "UTC", modal.ANY_THEME))
+    await fake_slack.next_call("chat.postEphemeral")
+    await platform.handlers.drain()
+
+    await core.stats.flush()
+    assert core.stats.store is not None
+    found = await core.stats.store.tallies(date(2000, 1, 1), Scope("slack", TEAM_ID))
+    daily = sum(t.total for t in found if t.metric == COMMAND and t.name == "daily")
+    assert daily == 2

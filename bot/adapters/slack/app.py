@@ -34,7 +34,7 @@ from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer, find_verb, strip_command
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import TextReply
-from bot.chat.stats_verb import place
+from bot.chat.stats_verb import place, record_reply
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
@@ -53,6 +53,7 @@ SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 ALREADY_POSTED = "Already posted."
+FORM_OPENED = TextReply("Daily form opened.", ())  # how the stats count an opened form
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
@@ -147,7 +148,9 @@ class SlackHandlers:
         if daily and not rest and await user.is_admin():
             trigger = str(command.get("trigger_id", ""))
             if await self.form.open(client, trigger, user, channel, channel):
-                return  # the form is the answer; a text status follows only if it failed
+                # The form is the answer (a text status follows only if it failed to open).
+                record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
+                return
         reply = await answer(self.core, text, ctx)
         message = reply_message(reply)
         status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
