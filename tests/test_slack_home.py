@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import modal
 from bot.adapters.slack.app import SlackPlatform
@@ -145,3 +146,35 @@ async def test_the_quote_of_the_day_is_the_same_all_day_and_changes_with_the_day
     first = await quote_of_the_day(service, TEAM_ID, today)
     again = await quote_of_the_day(service, TEAM_ID, today)
     assert first is not None and again is not None and first.id == again.id
+
+
+async def test_the_fake_refuses_views_slack_would_refuse(fake_slack: FakeSlack) -> None:
+    """views.publish and views.open as lambert's fake answers them (so its tests mean something)."""
+    client = fake_slack.client()
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}
+    too_many = {"type": "home", "blocks": [section] * 101}
+    modal_view = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []}
+    answers = {}
+    for name, call in {
+        "101 blocks": client.views_publish(user_id=MEMBER_ID, view=too_many),
+        "a modal as home": client.views_publish(user_id=MEMBER_ID, view=modal_view),
+        "unknown user": client.views_publish(
+            user_id="U0NOBODY", view={"type": "home", "blocks": []}
+        ),
+        "no trigger": client.views_open(trigger_id="", view=modal_view),
+        "made-up trigger": client.views_open(trigger_id="12345.98765", view=modal_view),
+    }.items():
+        try:
+            await call
+        except SlackApiError as exc:
+            answers[name] = exc.response["error"]
+    assert answers == {
+        "101 blocks": "invalid_arguments",
+        "a modal as home": "invalid_arguments",
+        "unknown user": "user_not_found",
+        "no trigger": "invalid_arguments",
+        "made-up trigger": "invalid_trigger_id",
+    }
+    await client.views_open(trigger_id="trigger-once", view=modal_view)
+    with pytest.raises(SlackApiError, match="exchanged_trigger_id"):
+        await client.views_open(trigger_id="trigger-once", view=modal_view)
