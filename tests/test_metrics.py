@@ -82,7 +82,7 @@ async def test_commands_count_by_platform_verb_and_outcome(
     await answer(core, "dpo", SLACK)
     await answer(core, "dpo", SLACK)
     await answer(core, "help", RequestContext(platform="discord"))
-    await answer(core, "daily off", SLACK)  # not an admin
+    await answer(core, "stats", SLACK)  # admins only
     await perform("themes", SLACK, lambda: _text("themes"))
     first = await answer(core, "reward hacking", SLACK)
     await another(core, "reward hacking", first.quote.id, SLACK)
@@ -95,7 +95,7 @@ async def test_commands_count_by_platform_verb_and_outcome(
         value(text, "lambert_commands_total", platform="discord", verb="help", outcome="text") == 1
     )
     assert (
-        value(text, "lambert_commands_total", platform="slack", verb="daily", outcome="refused")
+        value(text, "lambert_commands_total", platform="slack", verb="stats", outcome="refused")
         == 1
     )
     assert (
