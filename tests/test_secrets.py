@@ -281,9 +281,9 @@ async def test_lambert_processes_at_debug_never_print_a_token(canary_settings: S
                 "serve to connect",
             )
             assert serve.running, serve.err
-            # The failure reasons reach chat: an admin's `/lambert daily` in that channel.
+            # The failure reasons reach chat: an admin's `/lambert daily status` in that channel.
             status = slash_command_payload(
-                "daily", response_url=slack.response_url("status"), user_id=ADMIN_ID
+                "daily status", response_url=slack.response_url("status"), user_id=ADMIN_ID
             )
             status["channel_id"] = "C0ARCHIVED"
             await slack.push_envelope("slash_commands", status)
