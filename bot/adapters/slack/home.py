@@ -80,7 +80,8 @@ def theme_blocks(quotes: QuoteService) -> list[Block]:
         theme = info.theme
         ask = theme.aliases[0] if theme.aliases else theme.slug
         lines.append(
-            f"\u2022 *{mrkdwn(theme.title, 200)}* \u00b7 {info.count} \u00b7 "
+            f"\u2022 *{mrkdwn(theme.title, 200)}* \u00b7 {info.count} "
+            f"quote{'' if info.count == 1 else 's'} \u00b7 "
             f"`{COMMAND} {mrkdwn(ask, 100)}`"
         )
     return [
