@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.slack_fixtures",
     "tests.support.remote_fixtures",
     "tests.support.postgres",
+    "tests.support.read_only",
 ]
 
 ENV_VARS = (

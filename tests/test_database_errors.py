@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,38 +122,7 @@ def test_the_lock_wait_is_bounded_by_the_configured_busy_timeout(db_path: Path) 
 # --- read-only file or folder -------------------------------------------------------------
 
 
-def _writes_blocked(path: Path) -> bool:
-    try:
-        if path.is_dir():
-            (path / ".probe").touch()
-            (path / ".probe").unlink()
-        else:
-            path.open("r+b").close()
-    except PermissionError:
-        return True
-    return False
-
-
-@pytest.fixture
-def make_read_only() -> Iterator[object]:
-    """Make a file or folder read-only for real, even for root (who ignores modes): chmod,
-    else `chattr +i`. Skips only when neither can stop this user writing."""
-    immutable: list[Path] = []
-
-    def apply(path: Path) -> None:
-        path.chmod(0o555 if path.is_dir() else 0o444)
-        if _writes_blocked(path):
-            return
-        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
-        if done.returncode == 0:
-            immutable.append(path)
-        if not _writes_blocked(path):
-            pytest.skip("running as root where neither chmod nor chattr +i stops writes")
-
-    yield apply
-    for path in immutable:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
-    # pytest must be able to remove tmp_path later.
+# pytest must be able to remove tmp_path later.
 
 
 def test_a_read_only_database_says_so_and_never_advises_a_restore(

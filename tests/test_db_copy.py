@@ -17,9 +17,8 @@ from bot.config import Secret, Settings
 from bot.runtime import open_core
 from bot.storage.connection import connect
 from bot.storage.copy import CONVERSIONS, SHARED_TABLES
-from tests import test_database_errors
 from tests.support.postgres import run_in_thread
-from tests.test_postgres_cli import PASSWORD, rows, run, with_password
+from tests.support.postgres_cli import PASSWORD, rows, run, with_password
 
 # Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
 CORPUS_TOML = """
@@ -59,7 +58,6 @@ text = "Everything else, summarised."
 """
 
 # The fixture that makes a folder read-only, even for root (chattr +i).
-make_read_only = test_database_errors.make_read_only
 
 PAIR_CHANNELS = ("c1", "c2", "c3", "c4", "c5")
 

@@ -18,54 +18,8 @@ from bot.config import Settings
 from bot.serving import serve as serving
 from bot.serving.health import STALE_AFTER_SECONDS
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
-from tests.test_serve import until
-from tests.test_startup_faults import settings_for
-
-BEAT = 0.02  # seconds between heartbeats in these tests (30 in production)
-SLOW = serving.Backoff(first=0.05, longest=0.2, jitter=lambda: 0.0)
-
-
-def heartbeat(db_path: Path, platform: str) -> float | None:
-    """The platform's last heartbeat (None before serve has written one), read read-only."""
-    try:
-        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
-    except sqlite3.OperationalError:  # no file yet
-        return None
-    try:
-        row = conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (f"heartbeat:{platform}",)
-        ).fetchone()
-    except sqlite3.OperationalError:  # no meta table yet
-        return None
-    finally:
-        conn.close()
-    return float(row[0]) if row else None
-
-
-def age(db_path: Path, platform: str, seconds: float) -> None:
-    """Make the platform's last heartbeat `seconds` older, as if that much time had passed."""
-    conn = sqlite3.connect(db_path)
-    try:
-        with conn:
-            conn.execute(
-                "UPDATE meta SET value = CAST(value AS REAL) - ? WHERE key = ?",
-                (seconds, f"heartbeat:{platform}"),
-            )
-    finally:
-        conn.close()
-
-
-async def beats_of(db_path: Path, platform: str, count: int, task: asyncio.Task[int]) -> None:
-    """Wait until `platform`'s heartbeat has been written `count` more times."""
-    seen = [heartbeat(db_path, platform)]
-
-    def advanced() -> bool:
-        now = heartbeat(db_path, platform)
-        if now != seen[-1]:
-            seen.append(now)
-        return len(seen) > count
-
-    await until(advanced, f"{count} heartbeats of {platform}", task)
+from tests.support.health import BEAT, SLOW, age, beats_of, heartbeat
+from tests.support.serving import settings_for, until
 
 
 async def health(settings: Settings, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -27,10 +27,10 @@ from bot.serving.metrics import PrometheusMetrics
 from bot.serving.timed_store import timed
 from tests.fakes.daily import FakeClock, RecordingPoster
 from tests.shim.fakes import RemoteDiscord
+from tests.support.health import ShardedPlatform, until_ready_is
 from tests.support.paths import CORPUS
 from tests.support.postgres import free_port
-from tests.test_probes import ShardedPlatform, until_ready_is
-from tests.test_serve import due_now, until
+from tests.support.serving import due_now, until
 
 Labels = frozenset[tuple[str, str]]
 

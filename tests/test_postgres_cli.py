@@ -8,46 +8,17 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
-from bot.cli import main
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.runtime import open_core
 from tests.support.paths import CORPUS
-from tests.support.postgres import run_in_thread
+from tests.support.postgres_cli import PASSWORD, rows, run, with_password
 
-PASSWORD = "CANARY-pg-password-do-not-print"  # the test server trusts loopback: any will do
 SET = ["daily", "set", "--platform", "console", "--channel", "general"]
 BERLIN_NINE = ["--time", "09:00", "--tz", "Europe/Berlin", "--theme", "dpo-vs-ppo"]
-
-
-def with_password(url: str) -> str:
-    parts = urlsplit(url)
-    return parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own refusals
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def rows(url: str, sql: str) -> list[Any]:
-    async def fetch() -> list[Any]:
-        conn = await asyncpg.connect(url)
-        try:
-            return [tuple(r) for r in await conn.fetch(sql)]
-        finally:
-            await conn.close()
-
-    return run_in_thread(fetch())
 
 
 def test_daily_set_and_list_keep_the_schedule_in_postgresql_only(

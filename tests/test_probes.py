@@ -5,74 +5,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.cli.ops import health_command
 from bot.config import ConfigError, Settings, load_settings
-from bot.ports import DailyPoster
 from bot.serving import serve as serving
 from bot.serving.health import STALE_AFTER_SECONDS, is_connected
 from bot.serving.metrics import PrometheusMetrics
 from bot.serving.probes import Probes, ReadyTiming
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN
 from tests.shim.fakes import RemoteDiscord
+from tests.support.health import (
+    BEAT,
+    SLOW,
+    Platform,
+    ShardedPlatform,
+    age,
+    beats_of,
+    get,
+    heartbeat,
+    ready,
+    until_ready_is,
+)
 from tests.support.paths import CORPUS
 from tests.support.postgres import Cluster, free_port, server_binaries
-from tests.test_health import BEAT, SLOW, age, beats_of, heartbeat
-from tests.test_serve import until
+from tests.support.serving import until
 
 QUICK = ReadyTiming(cache=0.05, timeout=2.0)  # production: 5 s of cache
-PATIENCE = 20.0  # seconds; a lost connection is noticed and retried well within it
 
 
 def probe_settings(db_path: Path, port: int, **env: str) -> Settings:
     return load_settings(
         {"LAMBERT_HTTP_PORT": str(port), **env}, db_path=db_path, corpus_path=CORPUS
     )
-
-
-async def get(port: int, path: str) -> tuple[int, str]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"http://127.0.0.1:{port}{path}") as response,
-    ):
-        return response.status, await response.text()
-
-
-async def ready(port: int) -> tuple[int, dict[str, Any]]:
-    status, body = await get(port, "/readyz")
-    return status, json.loads(body)
-
-
-async def until_ready_is(
-    port: int, status: int, task: asyncio.Task[int], patience: float = PATIENCE
-) -> dict[str, Any]:
-    """Poll /readyz until it answers `status`; its body then."""
-    seen: list[tuple[int, dict[str, Any]]] = []
-
-    async def poll() -> None:
-        while not seen or seen[-1][0] != status:
-            if task.done():
-                raise AssertionError(f"serve stopped ({task.result()}) before /readyz {status}")
-            with contextlib.suppress(aiohttp.ClientConnectionError):  # still starting
-                seen.append(await ready(port))
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(poll(), patience)
-    except TimeoutError:
-        raise AssertionError(f"/readyz never answered {status}; last: {seen[-1:]}") from None
-    return seen[-1][1]
 
 
 async def health(settings: Settings, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -233,29 +205,6 @@ def test_bad_http_settings_name_the_variable(env: dict[str, str], named: str) ->
 
 
 # Probes without HTTP or serve: readiness rules, its cache, shards.
-
-
-@dataclass
-class Platform:
-    """A ChatPlatform as far as readiness looks: a name, `connected`, maybe shards."""
-
-    name: str
-    connected: bool = True
-
-    async def start(self) -> None: ...
-    async def wait_lost(self) -> None: ...
-    async def close(self) -> None: ...
-
-    def poster(self) -> DailyPoster:
-        raise NotImplementedError
-
-
-@dataclass
-class ShardedPlatform(Platform):
-    shard_states: dict[int, bool] = field(default_factory=dict)
-
-    def shards(self) -> Mapping[int, bool]:
-        return self.shard_states
 
 
 class Database:

@@ -10,25 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError
 from bot.serving import serve as serving
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, CHANNEL_ID, slash_command_payload
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
-from tests.support.paths import CORPUS
-from tests.test_serve import daily_rows, due_now, until
+from tests.support.serving import daily_rows, due_now, settings_for, until
 
 # Attempts a few milliseconds apart: the backoff's shape is tested on its own, below.
 FAST = serving.Backoff(first=0.005, longest=0.02, jitter=lambda: 0.0)
 PATIENCE = 15.0
-
-
-def settings_for(db_path: Path, *, discord: bool = True, slack: bool = True) -> Settings:
-    env: dict[str, str] = {}
-    if discord:
-        env["DISCORD_TOKEN"] = "fake-token"
-    if slack:
-        env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
-    return load_settings(env, db_path=db_path, corpus_path=CORPUS)
 
 
 def attempts(caplog: pytest.LogCaptureFixture, platform: str) -> list[logging.LogRecord]:
