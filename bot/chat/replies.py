@@ -14,6 +14,8 @@ PARTIAL_LABEL = "Summary of Nathan Lambert's view, quoting him in part"
 PREVIEW_BUTTONS = ("Post", "Another", "Cancel")
 """The preview's buttons, named once for every platform: share it, show the next match, drop it."""
 POST_LABEL, ANOTHER_LABEL, CANCEL_LABEL = PREVIEW_BUTTONS
+MORE_LABEL = "More"
+"""The button under a list of results that shows the next page (`ListReply.more`)."""
 ERROR_TEXT = "Something went wrong; please try again."
 """What every platform says when answering failed; the details go to the log, never to chat."""
 

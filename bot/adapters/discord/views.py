@@ -14,6 +14,7 @@ import discord
 
 from bot.adapters.discord.embeds import Message, reply_message, shared_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
+from bot.adapters.discord.pages import Pages
 from bot.adapters.discord.poster import base36
 from bot.adapters.discord.publish import publish, replace
 from bot.chat import grammar as commands
@@ -23,6 +24,7 @@ from bot.chat.replies import (
     CANCEL_LABEL,
     ERROR_TEXT,
     POST_LABEL,
+    ListReply,
     QuoteReply,
     Reply,
 )
@@ -131,8 +133,13 @@ class Responder:
             )
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
-        """A reply privately; a quote comes as a preview with Post, Another and Cancel."""
-        view = Preview(self, interaction, reply) if isinstance(reply, QuoteReply) else None
+        """A reply privately; a quote comes as a preview with Post, Another and Cancel, a list
+        with further pages with More."""
+        view: discord.ui.View | None = None
+        if isinstance(reply, QuoteReply):
+            view = Preview(self, interaction, reply)
+        elif isinstance(reply, ListReply) and reply.more:
+            view = Pages(self, interaction, reply, request_context(interaction))
         await self.send(interaction, reply_message(reply), view)
 
 

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import (
     CANCEL,
+    MORE,
     POST,
     SHUFFLE,
     error_message,
@@ -213,6 +214,16 @@ class SlackHandlers:
         reply = await another(self.core, request, after, _click_context(body))
         await respond(replace_original=True, **reply_message(reply))
 
+    async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self._after_ack("More", respond, self._more(body, respond))
+
+    async def _more(self, body: dict[str, Any], respond: Respond) -> None:
+        """The next page of a result list, in place of this one: what `/lambert <value>`
+        answers (the value is only ever a search request; anything else is answered as such)."""
+        reply = await answer(self.core, _action_value(body), _click_context(body))
+        await respond(replace_original=True, **reply_message(reply))
+
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
         self._after_ack("Cancel", respond, respond(delete_original=True))
@@ -237,6 +248,7 @@ def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: s
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
     app.action(CANCEL)(handlers.cancel)
+    app.action(MORE)(handlers.more)
     app.action(CHANGE)(handlers.form.change)
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)

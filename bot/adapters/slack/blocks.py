@@ -9,6 +9,7 @@ from bot.chat.replies import (
     ANOTHER_LABEL,
     CANCEL_LABEL,
     ERROR_TEXT,
+    MORE_LABEL,
     POST_LABEL,
     ListReply,
     QuoteReply,
@@ -30,6 +31,7 @@ REQUEST_CHARS = 900  # request text kept in a Shuffle value: JSON may double it,
 ACTIONS_BLOCK = "lambert_actions"
 # Kept as they were when the button said "Shuffle": clicks on older previews still work.
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
+MORE = "lambert_more"  # its value is the request for the next page of results
 
 
 def escape(text: str) -> str:
@@ -142,6 +144,9 @@ def list_message(reply: ListReply) -> Message:
     for quote in reply.quotes:
         blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{listed_body(quote)}"))
     blocks.append(_context(list_footer(reply)))
+    # A request too long for a button's value keeps only the footer's "More: ..." to type.
+    if reply.more and len(reply.more) <= VALUE_LIMIT:
+        blocks.append({"type": "actions", "elements": [_button(MORE, MORE_LABEL, reply.more)]})
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
