@@ -158,9 +158,9 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
 
 @pytest.mark.parametrize(
     ("text", "title"),
-    [("search dpo", "match"), ("help", "Nathan Lambert"), ("zzzqqq", "No quote matches")],
+    [("search rubicon", "match"), ("help", "Nathan Lambert"), ("zzzqqq", "No quote matches")],
 )
-async def test_lists_and_text_are_ephemeral_without_buttons(
+async def test_short_lists_and_text_are_ephemeral_without_buttons(
     fake_slack: FakeSlack, platform: SlackPlatform, text: str, title: str
 ) -> None:
     reply = (await slash(fake_slack, platform, text)).body
