@@ -18,7 +18,8 @@ from aiohttp import WSMsgType, web
 API = "/api/v10"
 EPHEMERAL = 64
 TIMESTAMP = "2025-01-01T00:00:00+00:00"
-WAIT_SECONDS = 2.0  # default patience of every wait; a healthy exchange takes milliseconds
+WAIT_SECONDS = 10.0  # default patience of every wait; a healthy exchange takes milliseconds,
+# but a loaded two-core machine (a subprocess starting, a full collection) can take seconds
 
 ORDINARY_PERMISSIONS = discord.Permissions(
     view_channel=True,
