@@ -266,8 +266,12 @@ class FakeSlack:
         *,
         accepts_response_payload: bool | None = None,
         envelope_id: str | None = None,
+        socket: int | None = None,
     ) -> str:
-        """Send a Socket Mode envelope to the connected app (waiting for it to connect)."""
+        """Send a Socket Mode envelope to the connected app (waiting for it to connect).
+
+        Slack hands each envelope to one of the app's open connections (up to 10 per app):
+        `socket` picks which, by the order they connected (None: the newest)."""
         async with asyncio.timeout(WAIT_SECONDS):
             await self._connected.wait()
         envelope_id = envelope_id or str(uuid.uuid4())
@@ -279,8 +283,14 @@ class FakeSlack:
             "payload": payload,
             "accepts_response_payload": accepts_response_payload,
         }
-        await self._sockets[-1].send_str(json.dumps(envelope))
+        await self._sockets[-1 if socket is None else socket].send_str(json.dumps(envelope))
         return envelope_id
+
+    async def wait_for_sockets(self, count: int) -> None:
+        """Until `count` Socket Mode connections are open (one per replica on one app token)."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            while len(self._sockets) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
 
     # -- HTTP handlers -----------------------------------------------------------------------------
 
