@@ -62,6 +62,12 @@ class Settings:
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
     slack_app_token: Secret = field(default_factory=lambda: Secret(""))
     slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Many workspaces (OAuth, HTTP mode): the app's client id and secret, instead of a bot
+    # token. The id is public (it is in every install link); the secret is not.
+    slack_client_id: str = ""
+    slack_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Where Slack sends an installer back to; empty: the one the app's settings list.
+    slack_redirect_uri: str = ""
     slack_port: int = 3000
     # Loopback by default: only a proxy or tunnel on this machine reaches HTTP mode. The
     # Docker image sets 0.0.0.0, where the container's network is the boundary.
@@ -83,6 +89,11 @@ class Settings:
     http_host: str = "127.0.0.1"
 
     @property
+    def slack_many_workspaces(self) -> bool:
+        """Slack through OAuth installs (client id and secret), not one SLACK_BOT_TOKEN."""
+        return not self.slack_bot_token and bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret value, for log redaction."""
         tokens = (
@@ -90,6 +101,7 @@ class Settings:
             self.slack_bot_token,
             self.slack_app_token,
             self.slack_signing_secret,
+            self.slack_client_secret,
         )
         found = [t.reveal() for t in tokens if t]
         if self.database_url:
@@ -195,6 +207,9 @@ def load_settings(
         slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
         slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "").strip()),
         slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
+        slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
+        slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "").strip()),
+        slack_redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip(),
         slack_port=_port(env, "LAMBERT_SLACK_PORT", 3000),
         slack_host=_host(env, "LAMBERT_SLACK_HOST", "127.0.0.1"),
         slack_admins=frozenset(admins),

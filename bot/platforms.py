@@ -65,11 +65,13 @@ PLATFORMS: dict[str, Platform] = {
         ),
         Platform(
             name="slack",
-            configured=lambda s: bool(s.slack_bot_token),
+            configured=lambda s: bool(s.slack_bot_token) or s.slack_many_workspaces,
             serve="bot.adapters.slack.app:create_platform",
             post="bot.adapters.slack.poster:open_slack_poster",
             admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
-            channel_id=re.compile(r"[CGD][A-Z0-9]{6,}"),
+            # With many workspaces (OAuth) a channel is "TEAMID/CHANNELID": a Slack Connect
+            # channel has one id in every workspace that shares it.
+            channel_id=re.compile(r"(?:[TE][A-Z0-9]{6,}/)?[CGD][A-Z0-9]{6,}"),
             channel_example="C0123456789",
         ),
     )

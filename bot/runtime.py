@@ -22,6 +22,8 @@ from bot.daily.lease import LeaseTerms
 from bot.daily.service import DailyService
 from bot.daily.sqlite_store import SqliteDailyStore
 from bot.daily.store import DailyStore
+from bot.installs.sqlite_store import SqliteInstallStore
+from bot.installs.store import InstallStore
 from bot.previews.sqlite_store import SqlitePreviewStore
 from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
@@ -79,6 +81,9 @@ class Core:
     # Counts of commands and posts (bot/stats), written in batches; a Core built by hand
     # counts nothing.
     stats: StatsRecorder = field(default_factory=StatsRecorder.off)
+    # The workspaces a Slack app installed through OAuth posts in (bot/installs), in the
+    # same database as the daily state; None for a Core built by hand (tests).
+    installs: InstallStore | None = None
 
 
 @asynccontextmanager
@@ -113,7 +118,8 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            async with _shared_state(settings, conn, store) as (daily, previews, counts):
+            async with _shared_state(settings, conn, store) as shared:
+                daily, previews, counts, installs = shared
                 stats = StatsRecorder(counts, recording=settings.stats)
                 try:
                     yield Core(
@@ -121,6 +127,7 @@ async def open_core(
                         DailyService(daily, clock, stats),
                         previews,
                         stats,
+                        installs,
                     )
                 finally:
                     await stats.flush()  # a one-shot command's counts; serve's last ones
@@ -129,23 +136,25 @@ async def open_core(
 @asynccontextmanager
 async def _shared_state(
     settings: Settings, conn: aiosqlite.Connection, quotes: QuoteStore
-) -> AsyncIterator[tuple[DailyStore, PreviewStore, StatsStore]]:
-    """The state replicas share (daily posts, preview claims): in PostgreSQL when a database
-    URL is set, else in the SQLite file."""
+) -> AsyncIterator[tuple[DailyStore, PreviewStore, StatsStore, InstallStore]]:
+    """The state replicas share (daily posts, preview claims, stats, installs): in PostgreSQL
+    when a database URL is set, else in the SQLite file."""
     lease = LeaseTerms.lasting(settings.lease_seconds)
     if not settings.database_url:
         daily = SqliteDailyStore(conn, lease=lease)
-        yield daily, SqlitePreviewStore(conn), SqliteStatsStore(conn)
+        yield daily, SqlitePreviewStore(conn), SqliteStatsStore(conn), SqliteInstallStore(conn)
         return
     # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
     from bot.daily.postgres_store import PostgresDailyStore
+    from bot.installs.postgres_store import PostgresInstallStore
     from bot.previews.postgres_store import PostgresPreviewStore
     from bot.stats.postgres_store import PostgresStatsStore
     from bot.storage.postgres import open_pool
 
     async with open_pool(settings.database_url.reveal()) as pool:
         shared = PostgresDailyStore(pool, quotes, lease=lease)
-        yield shared, PostgresPreviewStore(pool), PostgresStatsStore(pool)
+        stores = PostgresPreviewStore(pool), PostgresStatsStore(pool)
+        yield shared, *stores, PostgresInstallStore(pool)
 
 
 async def _load(

@@ -26,7 +26,7 @@ LAYERS = [
     {"quotes"},
     {"ports"},
     {"stats"},
-    {"daily", "previews"},
+    {"daily", "previews", "installs"},
     {"runtime"},
     {"chat"},
     {"serving"},

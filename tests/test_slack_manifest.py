@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
 from bot.chat.grammar import COMMAND
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,8 +62,10 @@ def test_socket_mode_and_interactivity_on_and_no_message_events(
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
-    # One event, which needs no scope: the Home tab opened. Never a message event.
-    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    # Events that need no scope: the Home tab opened, the app removed from a workspace or
+    # its token revoked. Never a message event.
+    events = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+    assert settings["event_subscriptions"] == {"bot_events": events}
     assert "user_events" not in settings["event_subscriptions"]
     assert len(manifest["display_information"]["description"]) <= 140
 
@@ -82,3 +85,12 @@ def test_every_listener_kind_bolt_registers_is_delivered(manifest: dict[str, Any
     guide = (REPO / "docs" / "slack-setup.md").read_text(encoding="utf-8")
     for field in ("request_url", "message_menu_options_url", "event_subscriptions"):
         assert field in guide, f"docs/slack-setup.md should say how to set {field} for HTTP mode"
+
+
+def test_many_workspaces_redirect_back_to_bolts_redirect_path(manifest: dict[str, Any]) -> None:
+    (url,) = manifest["oauth_config"]["redirect_urls"]
+    assert url.startswith("https://") and url.endswith(REDIRECT_PATH)
+    source = (REPO / "bot" / "adapters" / "slack" / "app.py").read_text(encoding="utf-8")
+    for event in ("app_uninstalled", "tokens_revoked"):
+        assert f'app.event("{event}")' in source
+    assert list(SCOPES) == manifest["oauth_config"]["scopes"]["bot"]  # what an install asks

@@ -126,6 +126,12 @@ class PostgresDailyStore:
     async def turn_off(self, platform: str, channel: str, by: str, at: datetime) -> bool:
         return _count(await self.pool.execute(_Q(sql.TURN_OFF), by, at, platform, channel)) > 0
 
+    async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
+        rows = await self.pool.fetch(
+            _Q(sql.DISABLE_WHERE), reason, platform, len(channel_prefix), channel_prefix
+        )
+        return len(rows)
+
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         row = await self.pool.fetchrow(_Q(sql.SCHEDULE), platform, channel)
         return _schedule(row) if row else None

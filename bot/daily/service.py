@@ -71,6 +71,14 @@ class DailyService:
         self.changed.set()
         return found
 
+    async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
+        """Stop every daily quote whose channel starts with `channel_prefix` (a workspace the
+        app was removed from), showing `reason`; how many were on."""
+        count = await self.store.turn_off_where(platform, channel_prefix, reason)
+        if count:
+            self.changed.set()
+        return count
+
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)
         if schedule is None:

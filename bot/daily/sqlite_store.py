@@ -124,6 +124,13 @@ class SqliteDailyStore:
             )
         return cursor.rowcount > 0
 
+    async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                sql.DISABLE_WHERE, (reason, platform, len(channel_prefix), channel_prefix)
+            )
+            return len(list(await cursor.fetchall()))
+
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         async with self.conn.execute(
             "SELECT * FROM daily_schedules WHERE platform = ? AND channel = ?",

@@ -37,6 +37,12 @@ DISABLE = (
     "UPDATE daily_schedules SET enabled = FALSE, disabled_reason = ? "
     "WHERE platform = ? AND channel = ?"
 )
+# Every enabled schedule whose channel starts with a prefix (a Slack workspace's "TEAM/"),
+# turned off with the reason shown; substr, not LIKE, so no character of it is a wildcard.
+DISABLE_WHERE = (
+    "UPDATE daily_schedules SET enabled = FALSE, disabled_reason = ? "
+    "WHERE platform = ? AND enabled AND substr(channel, 1, ?) = ? RETURNING channel"
+)
 SCHEDULE = "SELECT * FROM daily_schedules WHERE platform = ? AND channel = ?"
 SCHEDULES = "SELECT * FROM daily_schedules ORDER BY platform, channel"
 

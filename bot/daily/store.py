@@ -26,6 +26,11 @@ class DailyStore(Protocol):
         """Disable the channel's schedule, keeping it; False when it has none."""
         ...
 
+    async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
+        """Disable every enabled schedule whose channel starts with `channel_prefix`, showing
+        `reason`; how many were on."""
+        ...
+
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
         ...

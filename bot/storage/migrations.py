@@ -169,6 +169,31 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        8,
+        (
+            # Installs (bot/installs): the workspaces a Slack app installed through OAuth
+            # posts in, with each one's bot token (rotated in place), and the OAuth states of
+            # installs under way. enterprise_id is '' outside Enterprise Grid.
+            """CREATE TABLE installs (
+                platform TEXT NOT NULL,
+                enterprise_id TEXT NOT NULL,
+                team_id TEXT NOT NULL,
+                team_name TEXT NOT NULL,
+                app_id TEXT NOT NULL,
+                bot_token TEXT NOT NULL,
+                bot_id TEXT NOT NULL,
+                bot_user_id TEXT NOT NULL,
+                bot_scopes TEXT NOT NULL,
+                installer_id TEXT NOT NULL,
+                installed_at TEXT NOT NULL,
+                bot_refresh_token TEXT,
+                bot_token_expires_at TEXT,
+                PRIMARY KEY (platform, enterprise_id, team_id)
+            )""",
+            "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -137,6 +137,30 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        5,
+        (
+            # Installs (bot/installs): the SQLite file's tables (its migration 8) in native
+            # types, so every replica finds each workspace's token and the OAuth states.
+            """CREATE TABLE installs (
+                platform TEXT NOT NULL,
+                enterprise_id TEXT NOT NULL,
+                team_id TEXT NOT NULL,
+                team_name TEXT NOT NULL,
+                app_id TEXT NOT NULL,
+                bot_token TEXT NOT NULL,
+                bot_id TEXT NOT NULL,
+                bot_user_id TEXT NOT NULL,
+                bot_scopes TEXT NOT NULL,
+                installer_id TEXT NOT NULL,
+                installed_at TIMESTAMPTZ NOT NULL,
+                bot_refresh_token TEXT,
+                bot_token_expires_at TIMESTAMPTZ,
+                PRIMARY KEY (platform, enterprise_id, team_id)
+            )""",
+            "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -30,6 +31,11 @@ BOT_ID = "B0LAMBERT"
 APP_ID = "A0LAMBERT"
 MEMBER_ID, ADMIN_ID, OWNER_ID = "U0MEMBER", "U0ADMIN", "U0OWNER"
 CHANNEL_ID = "C0GENERAL"
+# OAuth (many workspaces): the app's credentials, and a second workspace beside TEAM_ID.
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "lambert-test-client-secret"
+SECOND_TEAM_ID = "T0SECOND"
+TEAM_NAMES = {TEAM_ID: "Lambert Test", SECOND_TEAM_ID: "Second Test"}
 CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel")
 TRIGGER_PREFIX = "trigger-"  # every trigger_id this fake's payloads carry
 VIEW_LIMITS = {"modal": 100, "home": 100}  # blocks per view
@@ -114,6 +120,9 @@ class ApiCall:
     authorization: str | None  # token redacted to its kind: "Bearer xoxb-(redacted)"
     status: int
     response: dict[str, Any]
+    # Which token answered, by a name that is no secret: "<team>#<n>", the n-th bot token
+    # the fake issued for that team (BOT_TOKEN is "T0LAMBERT#0"); None for any other token.
+    bearer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,13 @@ class FakeSlack:
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # OAuth: issued bot tokens -> their name, codes and refresh tokens -> their team.
+        self.tokens: dict[str, str] = {BOT_TOKEN: f"{TEAM_ID}#0"}
+        self.revoked: set[str] = set()
+        self._codes: dict[str, str] = {}
+        self._refresh: dict[str, str] = {}
+        self._issued = itertools.count(1)
+        self.token_seconds: dict[str, int] = {}  # team -> expires_in: token rotation is on
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -306,6 +322,10 @@ class FakeSlack:
         status, headers = 200, {}
         if (outage := self._connections_open_outage(method)) is not None:
             return outage
+        if method == "oauth.v2.access":
+            body = self._oauth_access(request.headers.get("Authorization"), args)
+            await self.api_calls.add(ApiCall(method, args, None, 200, body))
+            return web.json_response(body)
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1
@@ -319,7 +339,8 @@ class FakeSlack:
         fault = faults.pop(0) if faults else None
         if fault == "503":
             status = 503
-        await self.api_calls.add(ApiCall(method, args, _redact(token), status, body))
+        bearer = self.tokens.get(token) if token else None
+        await self.api_calls.add(ApiCall(method, args, _redact(token), status, body, bearer))
         if fault == "drop":
             assert request.transport is not None
             request.transport.close()
@@ -332,17 +353,20 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if token is None:
             return {"ok": False, "error": "not_authed"}
+        if token in self.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        team = self.team_of(token)
         channel, ts = args.get("channel", ""), args.get("ts", "")
         match method:
             case "auth.test":
                 return {
                     "ok": True,
-                    "url": "https://lambert-test.slack.com/",
-                    "team": "Lambert Test",
+                    "url": f"https://{team.lower()}.slack.com/",
+                    "team": TEAM_NAMES.get(team, team),
                     "user": "lambert",
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER_ID,
-                    "bot_id": BOT_ID,
+                    "team_id": team,
+                    "user_id": _bot_user(team),
+                    "bot_id": _bot_id(team),
                     "is_enterprise_install": False,
                 }
             case "apps.connections.open":
@@ -384,6 +408,63 @@ class FakeSlack:
                     return {"ok": False, "error": "channel_not_found"}
                 return {"ok": True, "channel": {"is_channel": True, "is_member": True, **found}}
         return {"ok": False, "error": "unknown_method"}
+
+    # -- OAuth (many workspaces) --------------------------------------------------------------
+
+    def team_of(self, token: str) -> str:
+        """The workspace a bot token belongs to (any token the fake did not issue: TEAM_ID)."""
+        name = self.tokens.get(token)
+        return name.split("#", 1)[0] if name else TEAM_ID
+
+    def approve(self, team: str) -> str:
+        """A user of `team` clicked Allow on Slack's install page: the code Slack sends the
+        browser back to the app's redirect URL with."""
+        code = f"code-{team}-{uuid.uuid4().hex[:8]}"
+        self._codes[code] = team
+        return code
+
+    def revoke_team(self, team: str) -> None:
+        """Every bot token of `team` stops working (the app was uninstalled there)."""
+        self.revoked |= {t for t, name in self.tokens.items() if name.startswith(f"{team}#")}
+
+    def _issue(self, team: str) -> dict[str, Any]:
+        token = f"xoxb-{team}-{uuid.uuid4().hex[:12]}"
+        self.tokens[token] = f"{team}#{next(self._issued)}"
+        issued: dict[str, Any] = {"token_type": "bot", "access_token": token}
+        if (seconds := self.token_seconds.get(team)) is not None:
+            refresh = f"xoxe-1-{team}-{uuid.uuid4().hex[:12]}"
+            self._refresh[refresh] = team
+            issued |= {"refresh_token": refresh, "expires_in": seconds}
+        return issued
+
+    def _oauth_access(self, authorization: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code for an install, or (grant_type=refresh_token) a refresh
+        token for a new bot token. The app authenticates with HTTP Basic (or form fields)."""
+        client = (args.get("client_id"), args.get("client_secret"))
+        if authorization and authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            client = tuple(decoded.split(":", 1))  # type: ignore[assignment]
+        if client != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            team = self._refresh.pop(str(args.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, "team": {"id": team}, "enterprise": None, **self._issue(team)}
+        team = self._codes.pop(str(args.get("code")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": ADMIN_ID},
+            "scope": "commands,chat:write,users:read",
+            "bot_user_id": _bot_user(team),
+            "team": {"id": team, "name": TEAM_NAMES.get(team, team)},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            **self._issue(team),
+        }
 
     def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
         """views.open: a trigger_id from an interaction, good once (Slack's also expire in
@@ -442,6 +523,14 @@ class FakeSlack:
             if not self._sockets:
                 self._connected.clear()
         return ws
+
+
+def _bot_user(team: str) -> str:
+    return BOT_USER_ID if team == TEAM_ID else f"U0BOT{team[1:]}"
+
+
+def _bot_id(team: str) -> str:
+    return BOT_ID if team == TEAM_ID else f"B0BOT{team[1:]}"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -518,11 +607,12 @@ def slash_command_payload(
     channel_id: str = CHANNEL_ID,
     command: str = "/lambert",
     trigger_id: str | None = None,
+    team_id: str = TEAM_ID,
 ) -> dict[str, str]:
     """A slash command's fields (the form over HTTP, the envelope payload in Socket Mode)."""
     return {
         "token": "deprecated-verification-token",
-        "team_id": TEAM_ID,
+        "team_id": team_id,
         "team_domain": "lambert-test",
         "channel_id": channel_id,
         "channel_name": "general",
@@ -558,6 +648,7 @@ def block_actions_payload(
     channel_id: str = CHANNEL_ID,
     message: dict[str, Any] | None = None,
     block_id: str = "lambert_actions",
+    team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A button click (`block_actions`) on a message the app posted: `message`, or else a
     message of its own (each click without one is on a different preview)."""
@@ -565,7 +656,7 @@ def block_actions_payload(
     message = message or {"type": "message", "ts": ts, "text": "", "blocks": []}
     return {
         "type": "block_actions",
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
         "api_app_id": APP_ID,
         "token": "deprecated-verification-token",
         "container": {
@@ -575,7 +666,7 @@ def block_actions_payload(
             "is_ephemeral": False,
         },
         "trigger_id": _trigger_id(),
-        "team": {"id": TEAM_ID, "domain": "lambert-test"},
+        "team": {"id": team_id, "domain": team_id.lower()},
         "enterprise": None,
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": "general"},
@@ -714,4 +805,31 @@ def app_home_opened_event(user_id: str, *, tab: str = "home") -> dict[str, Any]:
             }
         ],
         "is_ext_shared_channel": False,
+    }
+
+
+def removal_event(kind: str, team_id: str) -> dict[str, Any]:
+    """The Events API callback after the app left `team_id`: kind "app_uninstalled", or
+    "tokens_revoked" (of its bot user)."""
+    now = int(time.time())
+    event: dict[str, Any] = {"type": kind, "event_ts": f"{now}.000200"}
+    if kind == "tokens_revoked":
+        event["tokens"] = {"oauth": [], "bot": [_bot_user(team_id)]}
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": _bot_user(team_id),
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
     }

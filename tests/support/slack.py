@@ -24,6 +24,8 @@ from bot.runtime import Core
 from tests.fakes.slack_platform import (
     APP_TOKEN,
     BOT_TOKEN,
+    CLIENT_ID,
+    CLIENT_SECRET,
     SIGNING_SECRET,
     ApiCall,
     FakeSlack,
@@ -217,3 +219,48 @@ async def socket_mode(
     finally:
         # Close before the fake stops: a server-side close would make the client reconnect.
         await handler.close_async()
+
+
+def oauth_settings(settings: Settings, **overrides: Any) -> Settings:
+    """Test settings for many workspaces: HTTP mode, the app's client id and secret, no
+    bot token."""
+    values: dict[str, Any] = {
+        "slack_bot_token": Secret(""),
+        "slack_client_id": CLIENT_ID,
+        "slack_client_secret": Secret(CLIENT_SECRET),
+    }
+    return slack_settings(settings, **(values | overrides))
+
+
+def base_url(platform: SlackPlatform) -> str:
+    return f"http://127.0.0.1:{platform.port}"
+
+
+async def install(fake: FakeSlack, platform: SlackPlatform, team: str) -> str:
+    """An admin of `team` installs the app through bolt's OAuth flow; the page bolt answers
+    the redirect with. The state cookie is Secure, which aiohttp will not send to plain
+    http://127.0.0.1 by itself: it is copied into a Cookie header by hand, as a browser on
+    https would send it."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base_url(platform)}/slack/install") as page:
+            assert page.status == 200, await page.text()
+            html = await page.text()
+            cookie = page.headers["Set-Cookie"]
+        assert "Secure" in cookie
+        name, _, rest = cookie.partition("=")
+        state = rest.split(";", 1)[0]
+        assert f"state={state}" in html, "the Add to Slack link carries the state"
+        code = fake.approve(team)
+        url = f"{base_url(platform)}/slack/oauth_redirect?code={code}&state={state}"
+        async with session.get(url, headers={"Cookie": f"{name}={state}"}) as done:
+            text = await done.text()
+            assert done.status == 200, text
+            return text
+
+
+async def send_event(platform: SlackPlatform, body: dict[str, Any]) -> None:
+    """An Events API callback, signed, over HTTP."""
+    status, text = await post_signed_reply(
+        events_url(platform), json.dumps(body), "application/json"
+    )
+    assert status == 200, text

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,6 +29,17 @@ from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.http import RequestGuard, listen
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE, change_button
+from bot.adapters.slack.oauth import (
+    INSTALL_PATH,
+    PLATFORM,
+    REDIRECT_PATH,
+    REVOKED,
+    UNINSTALLED,
+    WorkspaceTokens,
+    channel_key,
+    oauth_settings,
+    workspace_prefix,
+)
 from bot.adapters.slack.poster import SlackPoster, check_token, post_error, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.adapters.slack.users import SlackUser
@@ -76,11 +88,15 @@ def _preview_id(body: dict[str, Any]) -> str:
     return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
 
 
-def _click_context(body: dict[str, Any]) -> RequestContext:
-    """Where a button was clicked (for the stats; no admin check needed)."""
+def _team_id(body: dict[str, Any]) -> str:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    return str(team)
+
+
+def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
+    """Where a button was clicked (for the stats; no admin check needed)."""
     user = str((body.get("user") or {}).get("id") or "")
-    return RequestContext(platform="slack", channel=_channel_id(body), space=str(team), user=user)
+    return RequestContext(platform="slack", channel=channel, space=_team_id(body), user=user)
 
 
 def _user_name(user: dict[str, Any]) -> str:
@@ -90,9 +106,11 @@ def _user_name(user: dict[str, Any]) -> str:
 class SlackHandlers:
     """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
 
-    def __init__(self, core: Core, admins: frozenset[str]) -> None:
+    def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
         self.core = core
         self.admins = admins
+        # Many workspaces (OAuth): the core knows a channel as "TEAMID/CHANNELID" (oauth.py).
+        self.many = many
         self.in_flight = InFlight()
         self.home = HomeTab(core, admins, self.in_flight)
         self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
@@ -120,6 +138,13 @@ class SlackHandlers:
         """Wait for answers in progress (bolt runs them as tasks after the ack)."""
         await self.in_flight.drain(grace)
 
+    def where(self, team: str, channel: str) -> str:
+        """The core's name for `channel` of workspace `team`."""
+        return channel_key(team, channel) if self.many else channel
+
+    def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
+        return _click_context(body, self.where(_team_id(body), _channel_id(body)))
+
     async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
         """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
         return await SlackUser(client, user_id, self.admins).is_admin()
@@ -136,17 +161,21 @@ class SlackHandlers:
         text, user_id = str(command.get("text", "")), str(command["user_id"])
         channel = str(command["channel_id"])
         user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
+        team = str(command.get("team_id", ""))
         ctx = RequestContext(
             platform="slack",
-            channel=channel,
-            space=str(command.get("team_id", "")),
+            channel=self.where(team, channel),
+            space=team,
             user=user_id,
             user_name=str(command.get("user_name", "")),
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
         verb, rest = find_verb(strip_command(text))
         daily = verb is not None and verb.name == "daily"
-        if daily and not rest and await user.is_admin():
+        # The daily form and its Change button read and write bare channel ids: with many
+        # workspaces `daily` answers in text (`daily on 09:00 Europe/Berlin`).
+        form = daily and not self.many
+        if form and not rest and await user.is_admin():
             trigger = str(command.get("trigger_id", ""))
             if await self.form.open(client, trigger, user, channel, channel):
                 # The form is the answer (a text status follows only if it failed to open).
@@ -155,7 +184,7 @@ class SlackHandlers:
         reply = await answer(self.core, text, ctx)
         message = reply_message(reply)
         status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
-        if status and await user.is_admin():
+        if status and form and await user.is_admin():
             message["blocks"].append(change_button(channel))
         await respond(response_type="ephemeral", **message)
 
@@ -175,7 +204,8 @@ class SlackHandlers:
             return
         # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
         preview, channel = _preview_id(body), _channel_id(body)
-        if not await self.core.previews.claim(preview, "slack", channel, datetime.now(UTC)):
+        key = self.where(_team_id(body), channel)
+        if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
             await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
             return
         message = shared_message(quote, _user_name(body.get("user") or {}))
@@ -196,7 +226,7 @@ class SlackHandlers:
             raise
         # Any other failure may have posted: the claim stays, a click again says so.
         await self.core.previews.record_posted(preview, message_id)
-        self.core.stats.posted(place(_click_context(body)), "preview")
+        self.core.stats.posted(place(self._clicked_in(body)), "preview")
         log.info(
             "slack: shared quote=%s channel=%s user=%s",
             quote.id,
@@ -211,7 +241,7 @@ class SlackHandlers:
 
     async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
-        reply = await another(self.core, request, after, _click_context(body))
+        reply = await another(self.core, request, after, self._clicked_in(body))
         await respond(replace_original=True, **reply_message(reply))
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -221,16 +251,50 @@ class SlackHandlers:
     async def _more(self, body: dict[str, Any], respond: Respond) -> None:
         """The next page of a result list, in place of this one: what `/lambert <value>`
         answers (the value is only ever a search request; anything else is answered as such)."""
-        reply = await answer(self.core, _action_value(body), _click_context(body))
+        reply = await answer(self.core, _action_value(body), self._clicked_in(body))
         await respond(replace_original=True, **reply_message(reply))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
         self._after_ack("Cancel", respond, respond(delete_original=True))
 
+    async def removed(self, ack: Ack, body: dict[str, Any]) -> None:
+        """app_uninstalled or tokens_revoked (of the bot): forget the workspace's install and
+        turn its daily quotes off, saying why (bolt acks events once this returns)."""
+        await ack()
+        event = body.get("event") or {}
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # a user's token: lambert keeps none
+        team = str(body.get("team_id") or "")
+        enterprise = str(body.get("enterprise_id") or "")
+        installs = self.core.installs
+        if not self.many or installs is None or not team:
+            # One workspace: its token is gone, and SLACK_BOT_TOKEN must be replaced anyway;
+            # the daily posts fail with the reason until then.
+            log.warning("slack: %s for workspace %s", event.get("type"), team or "-")
+            return
+        await installs.delete(PLATFORM, enterprise, team)
+        reason = UNINSTALLED if event.get("type") == "app_uninstalled" else REVOKED
+        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(team), reason)
+        log.info(
+            "slack: workspace %s removed the app (%s); %d daily quotes off",
+            team,
+            event.get("type"),
+            stopped,
+        )
 
-def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
-    """The bolt app with our listeners; the same app serves Socket Mode and HTTP."""
+
+def build_app(
+    handlers: SlackHandlers,
+    client: AsyncWebClient,
+    signing_secret: str,
+    oauth: AsyncOAuthSettings | None = None,
+) -> AsyncApp:
+    """The bolt app with our listeners; the same app serves Socket Mode and HTTP.
+
+    With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
+    each listener a client holding the token of the workspace the request came from.
+    """
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.
@@ -243,12 +307,18 @@ def build_app(handlers: SlackHandlers, client: AsyncWebClient, signing_secret: s
         signing_secret=signing_secret,
         logger=logging.getLogger("slack_bolt.lambert"),
         process_before_response=True,
+        oauth_settings=oauth,
     )
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
     app.action(CANCEL)(handlers.cancel)
     app.action(MORE)(handlers.more)
+    app.event("app_uninstalled")(handlers.removed)
+    app.event("tokens_revoked")(handlers.removed)
+    if oauth is not None:
+        # The daily form and the Home tab list and save bare channel ids (one workspace).
+        return app
     app.action(CHANGE)(handlers.form.change)
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
@@ -284,8 +354,16 @@ class SlackPlatform:
         self.client = client
         self.settings = settings
         self.host = host or settings.slack_host
-        self.handlers = SlackHandlers(core, settings.slack_admins)
-        self.app = build_app(self.handlers, client, settings.slack_signing_secret.reveal())
+        self.many = settings.slack_many_workspaces
+        self.handlers = SlackHandlers(core, settings.slack_admins, many=self.many)
+        self.tokens: WorkspaceTokens | None = None
+        oauth = None
+        if self.many:
+            assert core.installs is not None  # create_platform checked
+            oauth = oauth_settings(settings, core.installs)
+            self.tokens = WorkspaceTokens(settings, core.installs, client)
+        secret = settings.slack_signing_secret.reveal()
+        self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()
         self.app.use(self.responses)
         self.guard = RequestGuard(settings.slack_signing_secret.reveal(), EVENTS_PATH)
@@ -300,7 +378,8 @@ class SlackPlatform:
 
     async def start(self) -> None:
         """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
-        await check_token(self.client)
+        if not self.many:  # each workspace's token is checked when it is installed
+            await check_token(self.client)
         self.responses.open()
         if self.socket_mode:
             await self._connect_socket()
@@ -311,6 +390,8 @@ class SlackPlatform:
         self._runner = web.AppRunner(web_app)
         self.port = await listen(self._runner, self.host, self.settings.slack_port)
         log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
+        if self.many:
+            log.info("slack: installs at %s, redirect %s", INSTALL_PATH, REDIRECT_PATH)
 
     async def _connect_socket(self) -> None:
         # apps.connections.open is asked here, not by slack_sdk: its connect() retries every
@@ -347,7 +428,7 @@ class SlackPlatform:
         await asyncio.get_running_loop().create_future()
 
     def poster(self) -> SlackPoster:
-        return SlackPoster(self.client)
+        return SlackPoster(self.client, self.tokens)
 
     async def close(self) -> None:
         if self._socket is not None:
@@ -403,6 +484,16 @@ def create_platform(
     host: str | None = None,
 ) -> SlackPlatform:
     """The Slack platform for `settings`; ConfigError when it has no way to receive commands."""
+    if settings.slack_many_workspaces:
+        if not settings.slack_signing_secret or settings.slack_app_token:
+            raise ConfigError(
+                "Slack for many workspaces (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET) runs in HTTP "
+                "mode: set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN empty; see "
+                "docs/slack-setup.md"
+            )
+        if core.installs is None:
+            raise ConfigError("Slack for many workspaces needs lambert's database for installs")
+        return SlackPlatform(core, client or web_client(settings), settings, host=host)
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set; see docs/slack-setup.md")
     if not settings.slack_app_token and not settings.slack_signing_secret:

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import daily_message
+from bot.adapters.slack.oauth import WorkspaceTokens, open_installs, split_key
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
 from bot.quotes.models import Quote
@@ -161,7 +162,7 @@ def web_client(
     `timeout` is per call in seconds (tests pass a small one to meet a late answer).
     """
     return AsyncWebClient(
-        token=settings.slack_bot_token.reveal(),
+        token=settings.slack_bot_token.reveal() or None,  # many workspaces: a token per call
         base_url=base_url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes a float
         retry_handlers=[ReadRetryHandler(sleep), RetryAfterHandler(sleep=sleep)],
@@ -214,7 +215,8 @@ def post_error(response: Any) -> PostError:
 
 
 class SlackPoster:
-    """The DailyPoster over one AsyncWebClient."""
+    """The DailyPoster over one AsyncWebClient; with `tokens` (many workspaces) a channel is
+    "TEAMID/CHANNELID" and each post goes out with that workspace's own bot token."""
 
     platform = "slack"
     # chat.postMessage allows about one message a second per channel, with short bursts per
@@ -222,14 +224,19 @@ class SlackPoster:
     # ~100-300 ms each is 25-80 a second, and RetryAfterHandler waits out any 429.
     max_in_flight = 8
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, tokens: WorkspaceTokens | None = None) -> None:
         self.client = client
+        self.tokens = tokens
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        client = self.client
+        if self.tokens is not None:
+            team, channel = split_key(channel)
+            client = await self.tokens.client_for(team)  # refreshed first when due
         # Slack has no idempotency key: `day` cannot make a resend safe, so nothing that may
         # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:
-            response = await self.client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, unfurl_links=False, unfurl_media=False, **daily_message(quote)
             )
         except SlackApiError as exc:
@@ -247,7 +254,15 @@ class SlackPoster:
 async def open_slack_poster(
     settings: Settings, stream: TextIO, *, client: AsyncWebClient | None = None
 ) -> AsyncIterator[SlackPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here."""
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
+
+    With many workspaces each post takes its workspace's token from the installs in the
+    database (refreshed there when due); there is no one token to check first.
+    """
     client = client or web_client(settings)
+    if settings.slack_many_workspaces:
+        async with open_installs(settings) as installs:
+            yield SlackPoster(client, WorkspaceTokens(settings, installs, client))
+        return
     await check_token(client)
     yield SlackPoster(client)

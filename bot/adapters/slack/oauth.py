@@ -1,0 +1,275 @@
+"""Slack in many workspaces: bolt's OAuth flow over lambert's own database, and each
+workspace's bot token (refreshed when due) for work done outside any request.
+
+The installs port (bot/installs) holds plain data; this module alone converts it to and from
+slack_sdk's Installation and Bot. A workspace's channels are keyed "TEAMID/CHANNELID" in the
+core (schedules, days, bags, previews): a Slack Connect channel has one id in every
+workspace sharing it, so the channel id alone would mix two workspaces' schedules.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.installs.sqlite_store import SqliteInstallStore
+from bot.installs.store import Install, InstallStore
+from bot.ports import PermanentPostError, TransientPostError
+from bot.storage.connection import connect
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# Least privilege: the slash command, posting, and users.info for admin checks and zones.
+SCOPES = ("commands", "chat:write", "users:read")
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_SECONDS = 600  # an install started more than ten minutes ago must start again
+# A bot token expiring within this many minutes is refreshed first (bolt's default).
+ROTATE_MINUTES = 120
+UNINSTALLED = "the app was removed from this Slack workspace: install it again, then turn it on"
+REVOKED = "the workspace revoked the app's bot token: install the app again, then turn it on"
+
+
+def channel_key(team: str, channel: str) -> str:
+    """The core's name for a channel of workspace `team`."""
+    return f"{team}/{channel}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(team, channel) of a key made by channel_key; ("", channel) for a bare channel id."""
+    team, _, channel = key.rpartition("/")
+    return team, channel
+
+
+def workspace_prefix(team: str) -> str:
+    """What every channel key of workspace `team` starts with."""
+    return channel_key(team, "")
+
+
+def _epoch(when: datetime | None) -> int | None:
+    return int(when.timestamp()) if when else None
+
+
+def _instant(epoch: int | float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def _scopes(value: str | Sequence[str] | None) -> str:
+    return value if isinstance(value, str) else ",".join(value or ())
+
+
+class SlackInstallations(AsyncInstallationStore):
+    """slack_sdk's installation store over lambert's InstallStore: bot installs only (lambert
+    asks for no user token), one per workspace."""
+
+    def __init__(self, installs: InstallStore) -> None:
+        self.installs = installs
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_save(self, installation: Installation) -> None:
+        await self.async_save_bot(installation.to_bot(), installer=installation.user_id)
+
+    async def async_save_bot(self, bot: Bot, installer: str | None = None) -> None:
+        found = await self._find(bot.enterprise_id, bot.team_id)
+        await self.installs.save(
+            Install(
+                platform=PLATFORM,
+                enterprise_id=bot.enterprise_id or "",
+                team_id=bot.team_id or "",
+                team_name=bot.team_name or (found.team_name if found else ""),
+                app_id=bot.app_id or "",
+                bot_token=bot.bot_token,
+                bot_id=bot.bot_id,
+                bot_user_id=bot.bot_user_id,
+                bot_scopes=_scopes(bot.bot_scopes),
+                installer_id=installer or (found.installer_id if found else ""),
+                installed_at=_instant(bot.installed_at) or datetime.now(UTC),
+                bot_refresh_token=bot.bot_refresh_token,
+                bot_token_expires_at=_instant(bot.bot_token_expires_at),
+            )
+        )
+
+    async def _find(self, enterprise_id: str | None, team_id: str | None) -> Install | None:
+        return await self.installs.find(PLATFORM, enterprise_id or "", team_id or "")
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        found = await self._find(enterprise_id, team_id)
+        return to_installation(found).to_bot() if found else None
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        if user_id is not None:
+            return None  # a user's own installation: lambert keeps no user tokens
+        found = await self._find(enterprise_id, team_id)
+        return to_installation(found) if found else None
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self.installs.delete(PLATFORM, enterprise_id or "", team_id or "")
+
+    async def async_delete_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+    ) -> None:
+        if user_id is None:
+            await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+
+def to_installation(found: Install) -> Installation:
+    return Installation(
+        app_id=found.app_id,
+        enterprise_id=found.enterprise_id or None,
+        team_id=found.team_id,
+        team_name=found.team_name,
+        bot_token=found.bot_token,
+        bot_id=found.bot_id,
+        bot_user_id=found.bot_user_id,
+        bot_scopes=found.bot_scopes,
+        bot_refresh_token=found.bot_refresh_token,
+        bot_token_expires_at=_epoch(found.bot_token_expires_at),
+        user_id=found.installer_id,
+        installed_at=found.installed_at.timestamp(),
+    )
+
+
+class SlackOAuthStates(AsyncOAuthStateStore):
+    """slack_sdk's state store over lambert's InstallStore: each state good once, for ten
+    minutes, whichever replica the installer's browser comes back to."""
+
+    def __init__(self, installs: InstallStore, seconds: float = STATE_SECONDS) -> None:
+        self.installs = installs
+        self.seconds = seconds
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(24)
+        expires = datetime.now(UTC) + timedelta(seconds=self.seconds)
+        await self.installs.issue_state(state, expires)
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        return await self.installs.consume_state(state, datetime.now(UTC))
+
+
+def oauth_settings(settings: Settings, installs: InstallStore) -> AsyncOAuthSettings:
+    """bolt's OAuth flow for lambert: minimal scopes, installs and states in the database."""
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.reveal(),
+        scopes=list(SCOPES),
+        user_scopes=[],
+        redirect_uri=settings.slack_redirect_uri or None,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=SlackInstallations(installs),
+        state_store=SlackOAuthStates(installs),
+        state_expiration_seconds=STATE_SECONDS,
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+    )
+
+
+class WorkspaceTokens:
+    """Each workspace's bot token for posts made outside a request (the daily quote),
+    refreshed through oauth.v2.access first when it expires within ROTATE_MINUTES."""
+
+    def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
+        self.installations = SlackInstallations(installs)
+        self.client = client  # its base_url, timeout and retry policy; its token is unused
+        self.rotator = AsyncTokenRotator(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.reveal(),
+            client=client,
+        )
+
+    async def client_for(self, team: str) -> AsyncWebClient:
+        """A web client holding `team`'s bot token; PermanentPostError when the app is not
+        installed there, TransientPostError when a refresh failed for now."""
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None:
+            raise PermanentPostError(
+                f"the app is not installed in Slack workspace {team or '(none)'}: install it "
+                "there, then turn the daily quote on again"
+            )
+        if bot.bot_refresh_token:
+            try:
+                refreshed = await self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=ROTATE_MINUTES
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:  # a refresh is a read: safe again
+                raise TransientPostError(f"could not refresh the bot token ({exc!r})") from None
+            except SlackTokenRotationError as exc:
+                code = str(exc.api_error.response.get("error") or "")
+                if code in ("invalid_refresh_token", "token_revoked", "invalid_auth"):
+                    raise PermanentPostError(
+                        f"Slack refused to refresh the token ({code})"
+                    ) from None
+                raise TransientPostError(f"could not refresh the bot token ({code})") from None
+            if refreshed is not None:
+                await self.installations.async_save_bot(refreshed)
+                log.info("slack: refreshed the bot token of workspace %s", team)
+                bot = refreshed
+        return with_token(self.client, bot.bot_token)
+
+
+def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
+    """`client` (base_url, timeout, retries) with another token."""
+    return AsyncWebClient(
+        token=token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=client.retry_handlers,
+        session=client.session,
+    )
+
+
+@asynccontextmanager
+async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
+    """The installs in the database `settings` name, for a poster opened without the core
+    (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
+    if settings.database_url:
+        from bot.installs.postgres_store import PostgresInstallStore
+        from bot.storage.postgres import open_pool
+
+        async with open_pool(settings.database_url.reveal(), max_size=2) as pool:
+            yield PostgresInstallStore(pool)
+        return
+    async with connect(settings.db_path) as conn:
+        yield SqliteInstallStore(conn)

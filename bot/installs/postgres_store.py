@@ -1,0 +1,61 @@
+"""The installs in PostgreSQL, shared by replicas: the installs and oauth_states tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from bot.installs import statements as sql
+from bot.installs.store import Install
+from bot.storage.postgres import numbered
+
+if TYPE_CHECKING:
+    from asyncpg import Record
+
+
+def _install(row: Record) -> Install:
+    return Install(**dict(row.items()))
+
+
+class PostgresInstallStore:
+    """The installs tables in PostgreSQL (an InstallStore)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def save(self, install: Install) -> None:
+        await self.pool.execute(
+            numbered(sql.SAVE),
+            install.platform,
+            install.enterprise_id,
+            install.team_id,
+            install.team_name,
+            install.app_id,
+            install.bot_token,
+            install.bot_id,
+            install.bot_user_id,
+            install.bot_scopes,
+            install.installer_id,
+            install.installed_at,
+            install.bot_refresh_token,
+            install.bot_token_expires_at,
+        )
+
+    async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
+        row = await self.pool.fetchrow(numbered(sql.FIND), platform, enterprise_id, team_id)
+        return _install(row) if row else None
+
+    async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
+        status = await self.pool.execute(numbered(sql.DELETE), platform, enterprise_id, team_id)
+        return str(status).rsplit(" ", 1)[-1] != "0"
+
+    async def issue_state(self, state: str, expires_at: datetime) -> None:
+        await self.pool.execute(numbered(sql.ISSUE_STATE), state, expires_at)
+
+    async def consume_state(self, state: str, now: datetime) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            found = await conn.fetchval(numbered(sql.CONSUME_STATE), state, now)
+            await conn.execute(numbered(sql.FORGET_EXPIRED), now)
+        return found is not None

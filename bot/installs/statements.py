@@ -1,0 +1,24 @@
+"""The installs' SQL that SQLite and PostgreSQL both run as written (`?` placeholders)."""
+
+from __future__ import annotations
+
+COLUMNS = (
+    "platform, enterprise_id, team_id, team_name, app_id, bot_token, bot_id, bot_user_id, "
+    "bot_scopes, installer_id, installed_at, bot_refresh_token, bot_token_expires_at"
+)
+SAVE = (
+    f"INSERT INTO installs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (platform, enterprise_id, team_id) DO UPDATE SET "
+    "team_name = excluded.team_name, app_id = excluded.app_id, "
+    "bot_token = excluded.bot_token, bot_id = excluded.bot_id, "
+    "bot_user_id = excluded.bot_user_id, bot_scopes = excluded.bot_scopes, "
+    "installer_id = excluded.installer_id, installed_at = excluded.installed_at, "
+    "bot_refresh_token = excluded.bot_refresh_token, "
+    "bot_token_expires_at = excluded.bot_token_expires_at"
+)
+KEY = "platform = ? AND enterprise_id = ? AND team_id = ?"
+FIND = f"SELECT {COLUMNS} FROM installs WHERE {KEY}"
+DELETE = f"DELETE FROM installs WHERE {KEY}"
+ISSUE_STATE = "INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)"
+FORGET_EXPIRED = "DELETE FROM oauth_states WHERE expires_at <= ?"
+CONSUME_STATE = "DELETE FROM oauth_states WHERE state = ? AND expires_at > ? RETURNING state"

@@ -1,0 +1,52 @@
+"""The installs' storage port: one row per workspace the app is installed in, and OAuth states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Install:
+    """The app installed in one workspace: what its bot posts with. `enterprise_id` is ''
+    outside Enterprise Grid; `bot_refresh_token` and `bot_token_expires_at` are set when the
+    app rotates its tokens."""
+
+    platform: str
+    enterprise_id: str
+    team_id: str
+    team_name: str
+    app_id: str
+    bot_token: str
+    bot_id: str
+    bot_user_id: str
+    bot_scopes: str
+    installer_id: str
+    installed_at: datetime
+    bot_refresh_token: str | None = None
+    bot_token_expires_at: datetime | None = None
+
+
+class InstallStore(Protocol):
+    """Installs keyed by (platform, enterprise id, team id); states good once, until they expire."""
+
+    async def save(self, install: Install) -> None:
+        """Create or replace the workspace's install (a reinstall, or a rotated token)."""
+        ...
+
+    async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
+        """The workspace's install, or None when the app is not installed there."""
+        ...
+
+    async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
+        """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
+        ...
+
+    async def issue_state(self, state: str, expires_at: datetime) -> None:
+        """Remember an OAuth state handed to a browser, good until `expires_at`."""
+        ...
+
+    async def consume_state(self, state: str, now: datetime) -> bool:
+        """Use the state up: True once if it was issued and has not expired."""
+        ...

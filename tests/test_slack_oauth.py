@@ -1,0 +1,246 @@
+"""Slack in many workspaces: bolt's real OAuth flow against the fake Slack, each workspace
+answered and posted to with its own token, rotation before a daily post, and removal.
+
+Every test runs on SQLite and on a real PostgreSQL server (the installs, states and daily
+state live in lambert's database either way).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from bot.adapters.slack.app import SlackPlatform
+from bot.adapters.slack.blocks import POST
+from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
+from bot.adapters.slack.poster import open_slack_poster, web_client
+from bot.config import Secret, Settings
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
+from bot.ports import PermanentPostError
+from bot.runtime import Core, open_core
+from tests.fakes.slack_platform import (
+    ADMIN_ID,
+    CHANNEL_ID,
+    SECOND_TEAM_ID,
+    TEAM_ID,
+    ApiCall,
+    FakeSlack,
+    removal_event,
+)
+from tests.support.slack import (
+    Sleeps,
+    base_url,
+    click,
+    install,
+    oauth_settings,
+    running_platform,
+    send_event,
+    slash,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TURN_ON = "daily on 09:00 Europe/Berlin"
+FIRST, SECOND = f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/{CHANNEL_ID}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite, else a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def many_core(settings: Settings, backend_url: str | None) -> AsyncIterator[Core]:
+    """The core over SQLite, or with its shared state (installs too) in PostgreSQL."""
+    if backend_url is not None:
+        settings = replace(settings, database_url=Secret(backend_url))
+    async with open_core(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def platform(
+    many_core: Core, fake_slack: FakeSlack, settings: Settings, sleeps: Sleeps
+) -> AsyncIterator[SlackPlatform]:
+    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as up:
+        yield up
+
+
+def next_nine_in_berlin() -> datetime:
+    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
+    now = datetime.now(BERLIN)
+    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
+    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
+
+
+async def tick_at(core: Core, platform: SlackPlatform, instant: datetime) -> None:
+    poster = platform.poster()
+    await Scheduler(
+        core.quotes, core.daily.with_clock(StoppedClock(instant)), {"slack": poster}
+    ).tick()
+
+
+async def turn_on(core: Core, *channels: str) -> None:
+    for channel in channels:
+        await core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
+
+
+def posts(fake: FakeSlack) -> dict[str | None, ApiCall]:
+    """The daily posts so far, by the token that sent each."""
+    return {call.bearer: call for call in fake.calls("chat.postMessage")}
+
+
+async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    page = await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+
+    assert "Thank you" in page or "success" in page.lower()
+    exchanged = fake_slack.calls("oauth.v2.access")
+    assert [c.response["team"]["id"] for c in exchanged] == [TEAM_ID, SECOND_TEAM_ID]
+    assert [c.response["scope"] for c in exchanged] == ["commands,chat:write,users:read"] * 2
+    assert [c.bearer for c in fake_slack.calls("auth.test")] == [
+        f"{TEAM_ID}#1",
+        f"{SECOND_TEAM_ID}#2",
+    ]
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID)
+    assert saved is not None and saved.team_name == "Second Test"
+
+    # The same channel id in both (a Slack Connect channel): two schedules, one per workspace.
+    for team in (TEAM_ID, SECOND_TEAM_ID):
+        reply = await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID, team_id=team)
+        assert "09:00" in str(reply.body), reply.body
+    lookups = fake_slack.calls("users.info")
+    assert [c.bearer for c in lookups] == [f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#2"]
+    assert [s.channel for s in await many_core.daily.store.schedules()] == [FIRST, SECOND]
+
+    # A button from the second workspace posts with the second workspace's token.
+    preview = (await slash(fake_slack, platform, "", team_id=SECOND_TEAM_ID)).body
+    await click(fake_slack, platform, preview, POST, team_id=SECOND_TEAM_ID)
+    shared = await fake_slack.next_call("chat.postMessage")
+    assert shared.bearer == f"{SECOND_TEAM_ID}#2"
+
+
+async def test_daily_posts_in_both_workspaces_go_out_with_their_tokens(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+    await turn_on(many_core, FIRST, SECOND)
+
+    await tick_at(many_core, platform, next_nine_in_berlin())
+
+    sent = posts(fake_slack)
+    assert set(sent) == {f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#2"}
+    assert all(call.args["channel"] == CHANNEL_ID for call in sent.values())
+
+
+async def test_a_token_about_to_expire_is_refreshed_before_a_daily_post(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    fake_slack.token_seconds[SECOND_TEAM_ID] = 60  # rotation on; within the refresh window
+    await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+    await turn_on(many_core, FIRST, SECOND)
+
+    await tick_at(many_core, platform, next_nine_in_berlin())
+
+    refreshes = [c for c in fake_slack.calls("oauth.v2.access") if c.args.get("grant_type")]
+    assert [c.args["grant_type"] for c in refreshes] == ["refresh_token"]
+    assert set(posts(fake_slack)) == {f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#3"}
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID)
+    assert saved is not None and fake_slack.tokens[saved.bot_token] == f"{SECOND_TEAM_ID}#3"
+    assert saved.bot_refresh_token and saved.bot_token_expires_at is not None
+    # A workspace without rotation never asked for a refresh.
+    first = await many_core.installs.find(PLATFORM, "", TEAM_ID)
+    assert first is not None and first.bot_refresh_token is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"), [("app_uninstalled", UNINSTALLED), ("tokens_revoked", REVOKED)]
+)
+async def test_a_workspace_that_removes_the_app_stops_while_the_other_keeps_posting(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core, kind: str, reason: str
+) -> None:
+    await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+    await turn_on(many_core, FIRST, SECOND)
+
+    fake_slack.revoke_team(SECOND_TEAM_ID)
+    await send_event(platform, removal_event(kind, SECOND_TEAM_ID))
+
+    store = many_core.daily.store
+    second, first = await store.schedule("slack", SECOND), await store.schedule("slack", FIRST)
+    assert second is not None and not second.enabled and second.disabled_reason == reason
+    assert first is not None and first.enabled
+    assert many_core.installs is not None
+    assert await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID) is None
+    status = await slash(fake_slack, platform, "daily", user_id=ADMIN_ID, team_id=TEAM_ID)
+    assert "09:00" in str(status.body)
+
+    await tick_at(many_core, platform, next_nine_in_berlin())
+    assert set(posts(fake_slack)) == {f"{TEAM_ID}#1"}
+
+
+async def test_the_redirect_without_the_state_cookie_installs_nothing(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base_url(platform)}/slack/install") as page:
+            state = page.headers["Set-Cookie"].partition("=")[2].split(";", 1)[0]
+        code = fake_slack.approve(TEAM_ID)
+        url = f"{base_url(platform)}/slack/oauth_redirect?code={code}&state={state}"
+        async with session.get(url) as refused:  # no Cookie: another browser
+            assert refused.status == 400
+    assert fake_slack.calls("oauth.v2.access") == []
+    assert many_core.installs is not None
+    assert await many_core.installs.find(PLATFORM, "", TEAM_ID) is None
+
+
+async def test_a_state_is_good_once_and_only_until_it_expires(many_core: Core) -> None:
+    installs = many_core.installs
+    assert installs is not None
+    now = datetime.now(UTC)
+    await installs.issue_state("fresh", now + timedelta(minutes=10))
+    await installs.issue_state("stale", now - timedelta(seconds=1))
+
+    assert await installs.consume_state("fresh", now)
+    assert not await installs.consume_state("fresh", now)
+    assert not await installs.consume_state("stale", now)
+    assert not await installs.consume_state("never-issued", now)
+
+
+async def test_daily_tick_without_serving_posts_with_each_workspace_token(
+    fake_slack: FakeSlack,
+    platform: SlackPlatform,
+    many_core: Core,
+    settings: Settings,
+    backend_url: str | None,
+) -> None:
+    """`lambert daily tick`'s poster reads the installs from the database on its own."""
+    await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+    many = oauth_settings(settings, database_url=Secret(backend_url or ""))
+    quote = await many_core.quotes.random_quote()
+    assert quote is not None
+
+    client = web_client(many, base_url=fake_slack.api_url)
+    async with open_slack_poster(many, io.StringIO(), client=client) as poster:
+        await poster.post_daily(SECOND, quote, datetime.now(UTC).date())
+        with pytest.raises(PermanentPostError, match="not installed"):
+            await poster.post_daily(f"T0NOWHERE/{CHANNEL_ID}", quote, datetime.now(UTC).date())
+
+    assert set(posts(fake_slack)) == {f"{SECOND_TEAM_ID}#2"}
