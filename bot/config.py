@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,10 @@ class Settings:
     # when Slack's HTTP mode faces the internet. The Docker image sets 0.0.0.0.
     http_port: int | None = None
     http_host: str = "127.0.0.1"
+    # DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS: this process runs those shards of that count;
+    # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] | None = None
 
     @property
     def slack_many_workspaces(self) -> bool:
@@ -169,6 +174,57 @@ def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw == "on"
 
 
+MAX_SHARDS = 100_000  # far past any bot's count (one shard per 1,000-2,500 servers)
+
+
+def _whole(raw: str) -> int | None:
+    """Digits only, as _port reads them: int() would also take "+1", "1_0" or " 1"."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS ("0,1", "0-3", "0-3,8"): (count, ids)."""
+    raw_count = env.get("DISCORD_SHARD_COUNT", "").strip()
+    raw_ids = env.get("DISCORD_SHARD_IDS", "").strip()
+    if not raw_count:
+        if raw_ids:
+            raise ConfigError(
+                f"DISCORD_SHARD_IDS={raw_ids!r} needs DISCORD_SHARD_COUNT, the shards in all; "
+                "e.g. DISCORD_SHARD_COUNT=4 DISCORD_SHARD_IDS=0,1"
+            )
+        return None, None
+    count = _whole(raw_count)
+    if count is None or not 1 <= count <= MAX_SHARDS:
+        raise ConfigError(
+            f"DISCORD_SHARD_COUNT={raw_count!r} is not a shard count; use a whole number from "
+            f"1 to {MAX_SHARDS}, the same in every process, e.g. DISCORD_SHARD_COUNT=4"
+        )
+    if not raw_ids:
+        return count, tuple(range(count))
+    ids: list[int] = []
+    for part in raw_ids.split(","):
+        low, dash, high = (p.strip() for p in part.strip().partition("-"))
+        first, last = _whole(low), _whole(high) if dash else _whole(low)
+        if first is None or last is None or first > last:
+            raise ConfigError(
+                f"DISCORD_SHARD_IDS={raw_ids!r}: {part.strip()!r} is not a shard id or range; "
+                "use ids and ranges from 0, e.g. DISCORD_SHARD_IDS=0,1 or DISCORD_SHARD_IDS=0-3"
+            )
+        if last >= count:
+            raise ConfigError(
+                f"DISCORD_SHARD_IDS={raw_ids!r}: shard {last} is not below "
+                f"DISCORD_SHARD_COUNT={count}; ids run from 0 to {count - 1}"
+            )
+        ids.extend(range(first, last + 1))
+    ordered = sorted(ids)
+    twice = next((a for a, b in itertools.pairwise(ordered) if a == b), None)
+    if twice is not None:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS={raw_ids!r} names shard {twice} twice; name each once"
+        )
+    return count, tuple(ordered)
+
+
 def _database_url(raw: str) -> Secret:
     try:
         scheme = urlsplit(raw).scheme
@@ -198,6 +254,7 @@ def load_settings(
     corpus = corpus_path or env.get("LAMBERT_CORPUS", "").strip()
     admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}
     chosen, note = _db_path(db_path or env.get("LAMBERT_DB", "").strip())
+    shard_count, shard_ids = _shards(env)
     return Settings(
         db_path=chosen,
         db_note=note,
@@ -220,6 +277,8 @@ def load_settings(
         lease_seconds=_number(env, "LAMBERT_LEASE_SECONDS", 60.0, 0.5, 3600),
         http_port=_optional_port(env, "LAMBERT_HTTP_PORT", 8000),
         http_host=_host(env, "LAMBERT_HTTP_HOST", "127.0.0.1"),
+        discord_shard_count=shard_count,
+        discord_shard_ids=shard_ids,
     )
 
 

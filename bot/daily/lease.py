@@ -20,10 +20,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +125,122 @@ class WorkerLease:
         while True:
             await asyncio.sleep(self.terms.renew_every.total_seconds())
             await self.renew()
+
+
+# Discord shard leases: the same rows-with-an-expiry, one per (application, shard), so that two
+# live processes never run one shard of one bot (each would answer its servers' commands).
+
+
+@dataclass(frozen=True, slots=True)
+class ShardHolder:
+    """A live lease of another process in the way: on a shard asked for, or on the same
+    application with another shard count (its shards then overlap any of this one's)."""
+
+    holder: str
+    shard: int
+    count: int
+    seconds_left: float  # until it expires unless renewed, by the database's clock
+
+
+class ShardLeaseRows(Protocol):
+    """The shard-lease table, as a DailyStore offers it."""
+
+    async def hold_shards(
+        self,
+        token: str,
+        holder: str,
+        application: str,
+        shards: tuple[int, ...],
+        count: int,
+        ttl: timedelta,
+    ) -> ShardHolder | None:
+        """Take or renew, for `token`, the leases on `shards` (of `count` in all) of
+        `application`, to expire `ttl` from now by the database's clock; all or none: None
+        when taken, else the first live lease of another token in the way."""
+        ...
+
+    async def drop_shards(self, token: str) -> None:
+        """End every shard lease of `token`."""
+        ...
+
+
+def first_in_the_way(
+    others: Iterable[Any], shards: tuple[int, ...], count: int
+) -> ShardHolder | None:
+    """Of other tokens' live shard leases (rows of holder, shard, shard_count, seconds_left),
+    the first on one of `shards` or run with another count."""
+    for row in others:
+        if row["shard"] in shards or row["shard_count"] != count:
+            return ShardHolder(
+                row["holder"], row["shard"], row["shard_count"], float(row["seconds_left"])
+            )
+    return None
+
+
+class ShardsTaken(Exception):
+    """Another live process holds a shard this one was to run."""
+
+    def __init__(self, taken: ShardHolder) -> None:
+        super().__init__(taken.holder)
+        self.taken = taken
+
+
+class ShardLease:
+    """One process's leases on its Discord shards: taken before connecting, renewed while
+    serving, dropped at stop; a process that dies leaves them to expire after `ttl`."""
+
+    def __init__(self, rows: ShardLeaseRows, terms: LeaseTerms | None = None) -> None:
+        self.rows = rows
+        self.terms = terms or LeaseTerms()
+        self.holder = this_holder()
+        self.token = uuid.uuid4().hex
+        self.held: tuple[str, tuple[int, ...], int] | None = None  # application, shards, count
+        self._failing = False
+
+    async def acquire(self, application: str, shards: tuple[int, ...], count: int) -> None:
+        """Take the shards, or raise ShardsTaken naming the live holder in the way."""
+        taken = await self.rows.hold_shards(
+            self.token, self.holder, application, shards, count, self.terms.ttl
+        )
+        if taken is not None:
+            raise ShardsTaken(taken)
+        self.held = (application, shards, count)
+
+    async def renew(self) -> ShardHolder | None:
+        """Renew what is held: the holder that took a shard meanwhile (this process may
+        have stalled past `ttl`), else None. A database that fails is logged, not raised:
+        the lease outlives a few failed renewals."""
+        if self.held is None:
+            return None
+        application, shards, count = self.held
+        try:
+            taken = await self.rows.hold_shards(
+                self.token, self.holder, application, shards, count, self.terms.ttl
+            )
+        except Exception as exc:
+            if not self._failing:
+                log.warning("discord: renewing the shard lease failed, retrying: %r", exc)
+            self._failing = True
+            return None
+        if self._failing:
+            log.info("discord: the shard lease is renewed again")
+        self._failing = False
+        return taken
+
+    async def release(self) -> None:
+        """Drop the leases; if the database cannot be reached they expire by themselves."""
+        if self.held is None:
+            return
+        self.held = None
+        try:
+            await self.rows.drop_shards(self.token)
+        except Exception as exc:
+            log.warning("discord: could not drop the shard lease (it expires by itself): %r", exc)
+
+    async def keep(self) -> ShardHolder:
+        """Renew every `renew_every` until a renewal finds a shard taken: that holder."""
+        while True:
+            await asyncio.sleep(self.terms.renew_every.total_seconds())
+            taken = await self.renew()
+            if taken is not None:
+                return taken

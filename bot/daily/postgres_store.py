@@ -12,7 +12,7 @@ import asyncpg
 
 from bot.daily import statements as sql
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.lease import LeaseTerms, WorkerLease
+from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.postgres_bag import PostgresShuffleBag
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
@@ -34,6 +34,10 @@ _CLAIM = (
 
 # The server's clock: every replica's lease is timed by it, whatever the replicas' clocks say.
 _LEASES = sql.lease_sql("now()", "now() + make_interval(secs => ?)")
+_SHARDS = sql.shard_lease_sql(
+    "now()", "now() + make_interval(secs => ?)", "extract(epoch FROM expires_at - now())::float8"
+)
+_SHARD_LOCK = 0x6C616D73  # pg_advisory_xact_lock key for taking shard leases ("lams")
 
 
 class _NothingToDraw(Exception):
@@ -108,6 +112,33 @@ class PostgresDailyStore:
 
     async def drop_lease(self, token: str) -> None:
         await self.pool.execute(_Q(_LEASES.drop), token)
+
+    def shard_lease(self) -> ShardLease:
+        return ShardLease(self, self.lease_terms)
+
+    async def hold_shards(
+        self,
+        token: str,
+        holder: str,
+        application: str,
+        shards: tuple[int, ...],
+        count: int,
+        ttl: timedelta,
+    ) -> ShardHolder | None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            # One taker at a time: checking and taking must be one step across replicas.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _SHARD_LOCK)
+            rows = await conn.fetch(_Q(_SHARDS.others), application, token)
+            if (taken := first_in_the_way(rows, shards, count)) is not None:
+                return taken
+            await conn.executemany(
+                _Q(_SHARDS.take),
+                [(application, s, count, token, holder, ttl.total_seconds()) for s in shards],
+            )
+        return None
+
+    async def drop_shards(self, token: str) -> None:
+        await self.pool.execute(_Q(_SHARDS.drop), token)
 
     async def save_schedule(self, schedule: Schedule) -> None:
         await self.pool.execute(

@@ -12,7 +12,7 @@ import aiosqlite
 from bot.daily import statements as sql
 from bot.daily.bag import ShuffleBag
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.lease import LeaseTerms, WorkerLease
+from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
 from bot.storage.transaction import write_transaction
@@ -58,6 +58,11 @@ _KEY = "platform = ? AND channel = ? AND local_date = ?"
 _FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
 # SQLite's clock, in julian days: the one host's, whichever process asks.
 _LEASES = sql.lease_sql("julianday('now')", "julianday('now') + ? / 86400.0")
+_SHARDS = sql.shard_lease_sql(
+    "julianday('now')",
+    "julianday('now') + ? / 86400.0",
+    "(expires_at - julianday('now')) * 86400.0",
+)
 
 
 class SqliteDailyStore:
@@ -90,6 +95,33 @@ class SqliteDailyStore:
     async def drop_lease(self, token: str) -> None:
         async with write_transaction(self.conn):
             await self.conn.execute(_LEASES.drop, (token,))
+
+    def shard_lease(self) -> ShardLease:
+        return ShardLease(self, self.lease_terms)
+
+    async def hold_shards(
+        self,
+        token: str,
+        holder: str,
+        application: str,
+        shards: tuple[int, ...],
+        count: int,
+        ttl: timedelta,
+    ) -> ShardHolder | None:
+        async with write_transaction(self.conn):  # the write lock: check and take as one
+            async with self.conn.execute(_SHARDS.others, (application, token)) as cursor:
+                rows = await cursor.fetchall()
+            if (taken := first_in_the_way(rows, shards, count)) is not None:
+                return taken
+            await self.conn.executemany(
+                _SHARDS.take,
+                [(application, s, count, token, holder, ttl.total_seconds()) for s in shards],
+            )
+        return None
+
+    async def drop_shards(self, token: str) -> None:
+        async with write_transaction(self.conn):
+            await self.conn.execute(_SHARDS.drop, (token,))
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""

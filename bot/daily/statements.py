@@ -147,3 +147,30 @@ def lease_sql(now: str, later: str) -> LeaseSql:
             "WHERE p.status IN ('claimed', 'sending')"
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShardLeaseSql:
+    """The Discord shard-lease statements (bot/daily/lease.py), timed by the database's clock."""
+
+    others: str  # (application, token): other tokens' live leases, with `seconds_left`
+    take: str  # (application, shard, count, token, holder, ttl seconds): insert or take over
+    drop: str  # (token,)
+
+
+def shard_lease_sql(now: str, later: str, left: str) -> ShardLeaseSql:
+    """The shard-lease statements for a backend whose clock reads `now`, whose `later` is that
+    plus a bound number of seconds, and whose `left` is the seconds from now to `expires_at`."""
+    return ShardLeaseSql(
+        others=(
+            f"SELECT holder, shard, shard_count, {left} AS seconds_left FROM shard_leases "
+            f"WHERE application = ? AND token <> ? AND expires_at > {now} ORDER BY shard"
+        ),
+        take=(
+            "INSERT INTO shard_leases (application, shard, shard_count, token, holder, "
+            f"expires_at) VALUES (?, ?, ?, ?, ?, {later}) ON CONFLICT (application, shard) "
+            "DO UPDATE SET shard_count = excluded.shard_count, token = excluded.token, "
+            "holder = excluded.holder, expires_at = excluded.expires_at"
+        ),
+        drop="DELETE FROM shard_leases WHERE token = ?",
+    )

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.daily.days import Claim, DayKey, DayRecord
-from bot.daily.lease import WorkerLease
+from bot.daily.lease import ShardHolder, ShardLease, WorkerLease
 from bot.daily.schedules import Schedule
 
 
@@ -123,4 +123,25 @@ class DailyStore(Protocol):
     def worker_lease(self) -> WorkerLease:
         """A new lease (not yet taken) on this storage, for a scheduler to hold while its
         claims may be under way."""
+        ...
+
+    async def hold_shards(
+        self,
+        token: str,
+        holder: str,
+        application: str,
+        shards: tuple[int, ...],
+        count: int,
+        ttl: timedelta,
+    ) -> ShardHolder | None:
+        """Take or renew the Discord shard leases of `token` (bot/daily/lease.py, ShardLease);
+        None when taken, else the live lease of another token in the way."""
+        ...
+
+    async def drop_shards(self, token: str) -> None:
+        """End every shard lease of `token`."""
+        ...
+
+    def shard_lease(self) -> ShardLease:
+        """A new shard lease (not yet taken) on this storage."""
         ...

@@ -194,6 +194,23 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
         ),
     ),
+    (
+        9,
+        (
+            # Discord shard leases (bot/daily/lease.py): the process running a shard of a bot
+            # holds its row, renewed, until it stops; a second process asking for a shard of
+            # the same bot while the row lives is refused. `expires_at` as worker_leases'.
+            """CREATE TABLE shard_leases (
+                application TEXT NOT NULL,
+                shard INTEGER NOT NULL,
+                shard_count INTEGER NOT NULL,
+                token TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                expires_at REAL NOT NULL,
+                PRIMARY KEY (application, shard)
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

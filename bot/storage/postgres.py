@@ -161,6 +161,22 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
         ),
     ),
+    (
+        6,
+        (
+            # Discord shard leases (bot/daily/lease.py), as the SQLite file's, timed by this
+            # server's clock: two live replicas never run one shard of one bot.
+            """CREATE TABLE shard_leases (
+                application TEXT NOT NULL,
+                shard INTEGER NOT NULL,
+                shard_count INTEGER NOT NULL,
+                token TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (application, shard)
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

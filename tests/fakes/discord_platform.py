@@ -344,6 +344,17 @@ class FakeDiscord:
         )
         self.app_permissions = ORDINARY_PERMISSIONS
         self.places: dict[int, Place] = {}  # channel id -> a user install's place
+        # Sharding: what GET /gateway/bot recommends, and more guilds beside the test guild
+        # (guild id -> its one channel). Each guild's events go only to the socket of its
+        # shard, (guild_id >> 22) % count, as Discord sends them.
+        self.recommended_shards = 1
+        # session_start_limit.max_concurrency: how many shards may IDENTIFY per 5 s (1 for
+        # most bots; Discord raises it for big ones).
+        self.max_concurrency = 1
+        self.more_guilds: dict[int, int] = {}
+        # While set and not yet released, a new gateway socket gets no HELLO (a shard stuck
+        # reconnecting).
+        self.hold_hello: asyncio.Event | None = None
         # Set to edit the READY payload before it is sent (e.g. to break it on purpose).
         self.ready_transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -368,6 +379,9 @@ class FakeDiscord:
         self._messages: dict[int, dict[str, Any]] = {}
         self._command_ids: dict[tuple[int | None, str], int] = {}
         self._sockets: list[web.WebSocketResponse] = []
+        self._shard_sockets: dict[int, web.WebSocketResponse] = {}  # shard id -> its session
+        self._session_shards: dict[str, int] = {}  # session id -> shard, for RESUME
+        self.shard_count = 1  # the count the connected shards identified with
         self._seq: dict[int, int] = {}
         self._identified = False
         self._waiters: list[asyncio.Future[None]] = []
@@ -415,6 +429,8 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         self.late_release.set()  # a handler still holding back an answer lets go
+        if self.hold_hello is not None:
+            self.hold_hello.set()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -643,6 +659,27 @@ class FakeDiscord:
         for ws in list(self._sockets):
             await ws.close(code=code)
 
+    async def drop_shard(self, shard: int, code: int = 4000) -> None:
+        """Close one shard's gateway websocket with `code` (4000: discord.py resumes)."""
+        await self._shard_sockets[shard].close(code=code)
+
+    def shard_of(self, guild_id: int | None) -> int:
+        """The shard whose socket gets this guild's events (DMs: shard 0)."""
+        return 0 if guild_id is None else (guild_id >> 22) % self.shard_count
+
+    def add_guild(self, shard: int, count: int) -> tuple[int, int]:
+        """Another guild the bot is in, on `shard` of `count`, with one channel: (guild id,
+        channel id)."""
+        guild_id = next(self._ids)
+        while (guild_id >> 22) % count != shard:
+            guild_id += 1 << 22
+        channel_id = next(self._ids)
+        self.more_guilds[guild_id] = channel_id
+        return guild_id, channel_id
+
+    def guild_of(self, channel_id: int) -> int:
+        return next((g for g, c in self.more_guilds.items() if c == channel_id), self.guild_id)
+
     def _gateway_refusal(self) -> web.Response | None:
         status: int | None = getattr(self, "_refused_gateway", None)
         if status is None:
@@ -696,8 +733,20 @@ class FakeDiscord:
         return _json(200, self.bot.user_payload())
 
     async def _gateway_info(self, _request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return _json(200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        limit = {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 0,
+            "max_concurrency": self.max_concurrency,
+        }
+        return _json(
+            200,
+            {
+                "url": self.gateway_url,
+                "shards": self.recommended_shards,
+                "session_start_limit": limit,
+            },
+        )
 
     async def _application(self, _request: web.Request) -> web.Response:
         return _json(
@@ -876,7 +925,7 @@ class FakeDiscord:
         channel_id = int(request.match_info["channel_id"])
         if channel_id in self.places:  # a user install's DM, group DM or foreign server
             return _json(403, {"code": 50001, "message": "Missing Access"})
-        if channel_id not in self.channels.values():
+        if channel_id not in (*self.channels.values(), *self.more_guilds.values()):
             return _json(404, CANNED_ERRORS[404])
         body = record.json or {}
         invalid = self._invalid(body, record.files)
@@ -949,12 +998,17 @@ class FakeDiscord:
         self._sockets.append(ws)
         self._seq[id(ws)] = 0
         try:
+            if self.hold_hello is not None:
+                await self.hold_hello.wait()
             await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     await self._on_frame(ws, json.loads(msg.data))
         finally:
             self._sockets.remove(ws)
+            for shard, held in list(self._shard_sockets.items()):
+                if held is ws:
+                    del self._shard_sockets[shard]
         return ws
 
     async def _on_frame(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
@@ -963,15 +1017,23 @@ class FakeDiscord:
         if op == 1:  # heartbeat
             await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:  # identify
+            shard, count = data.get("shard") or (0, 1)
+            self.shard_count = count
+            self._shard_sockets[shard] = ws
             ready = self.ready_payload(shard=data.get("shard"))
+            self._session_shards[ready["session_id"]] = shard
             if self.ready_transform is not None:
                 ready = self.ready_transform(ready)
             await self._send_dispatch(ws, "READY", ready)
-            await self._send_dispatch(ws, "GUILD_CREATE", self.guild_payload())
+            for guild_id in self._guilds_on(shard):
+                await self._send_dispatch(ws, "GUILD_CREATE", self.guild_payload(guild_id))
             self._identified = True
             self._wake()
         elif op == 6:  # resume
+            shard = self._session_shards.get(data.get("session_id"), 0)
+            self._shard_sockets[shard] = ws
             await self._send_dispatch(ws, "RESUMED", {})
+            self._wake()
         elif op == 8:  # request guild members (only with the members intent)
             members = [u.member_payload() for u in (self.bot, self.member, self.admin)]
             chunk = {
@@ -989,17 +1051,30 @@ class FakeDiscord:
         await ws.send_json({"op": 0, "t": event, "s": self._seq[id(ws)], "d": data})
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway DISPATCH (op 0) to the connected client."""
+        """Send a gateway DISPATCH (op 0) to the connected client: on the socket of the
+        shard of the event's guild when the client shards."""
         if not self._sockets:
             raise RuntimeError("no client is connected to the fake gateway; use run_client()")
-        await self._send_dispatch(self._sockets[-1], event, data)
+        guild = data.get("guild_id")
+        shard = self.shard_of(int(guild) if guild is not None else None)
+        ws = self._shard_sockets.get(shard)
+        if ws is None:
+            if self.shard_count > 1:
+                raise RuntimeError(f"no client runs shard {shard} of {self.shard_count}")
+            ws = self._sockets[-1]
+        await self._send_dispatch(ws, event, data)
+
+    def _guilds_on(self, shard: int) -> list[int]:
+        guilds = [self.guild_id, *self.more_guilds]
+        return [g for g in guilds if self.shard_of(g) == shard]
 
     def ready_payload(self, shard: list[int] | None = None) -> dict[str, Any]:
+        on = shard[0] if shard else 0
         ready = {
             "v": 10,
             "user": {**self.bot.user_payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
-            "session_id": "fake-session",
+            "guilds": [{"id": str(g), "unavailable": True} for g in self._guilds_on(on)],
+            "session_id": f"fake-session-{on}" if shard else "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.app_id), "flags": 0},
             "private_channels": [],
@@ -1012,13 +1087,18 @@ class FakeDiscord:
         return ready
 
     def channel_payload(self, channel_id: int) -> dict[str, Any]:
-        name = next(n for n, cid in self.channels.items() if cid == channel_id)
+        guild_id = self.guild_of(channel_id)
+        if guild_id != self.guild_id:
+            name, position = "general", 0
+        else:
+            name = next(n for n, cid in self.channels.items() if cid == channel_id)
+            position = list(self.channels.values()).index(channel_id)
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id),
             "name": name,
-            "position": list(self.channels.values()).index(channel_id),
+            "position": position,
             "permission_overwrites": [],
             "topic": None,
             "nsfw": False,
@@ -1028,10 +1108,16 @@ class FakeDiscord:
             "flags": 0,
         }
 
-    def guild_payload(self) -> dict[str, Any]:
+    def guild_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        guild_id = guild_id or self.guild_id
+        channels = (
+            [self.more_guilds[guild_id]]
+            if guild_id in self.more_guilds
+            else list(self.channels.values())
+        )
         roles = [
             {
-                "id": str(self.guild_id),
+                "id": str(guild_id),
                 "name": "@everyone",
                 "permissions": str(ORDINARY_PERMISSIONS),
             },
@@ -1046,7 +1132,7 @@ class FakeDiscord:
                 position=position, color=0, hoist=False, managed=False, mentionable=False, flags=0
             )
         return {
-            "id": str(self.guild_id),
+            "id": str(guild_id),
             "name": "Fake Guild",
             "unavailable": False,
             "owner_id": str(self.owner.id),
@@ -1056,7 +1142,7 @@ class FakeDiscord:
             "preferred_locale": "en-US",
             "features": [],
             "roles": roles,
-            "channels": [self.channel_payload(c) for c in self.channels.values()],
+            "channels": [self.channel_payload(c) for c in channels],
             "members": [u.member_payload() for u in (self.bot, self.member, self.admin)],
             "threads": [],
             "emojis": [],
@@ -1136,6 +1222,7 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         user = user or self.member
         channel_id = channel_id or self.channel_id
+        guild_id = self.guild_of(channel_id)
         iid = next(self._ids)
         payload = {
             "id": str(iid),
@@ -1144,8 +1231,8 @@ class FakeDiscord:
             "data": data,
             "token": f"token-{iid}",
             "version": 1,
-            "guild_id": str(self.guild_id),
-            "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
             "channel": {} if channel_id in self.places else self.channel_payload(channel_id),
             "member": user.member_payload(
@@ -1155,7 +1242,7 @@ class FakeDiscord:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,  # Interaction() raises KeyError without it
         }

@@ -12,9 +12,11 @@ from bot.adapters.discord.daily import build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.expired import ExpiredPreviewButton
 from bot.adapters.discord.poster import DiscordPoster, make_client, token_of
+from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import Responder, request_context
 from bot.chat import grammar as commands
 from bot.config import ConfigError, Settings
+from bot.daily.lease import ShardHolder, ShardsTaken
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.oneline import quiet
@@ -81,7 +83,8 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
 
 class DiscordPlatform:
-    """`lambert serve`'s Discord: one gateway connection answering the command tree."""
+    """`lambert serve`'s Discord: a gateway connection per shard answering the command tree;
+    its shards leased in the daily store's database while it runs them."""
 
     name = "discord"
 
@@ -89,7 +92,13 @@ class DiscordPlatform:
         self, settings: Settings, core: Core, *, client: discord.Client | None = None
     ) -> None:
         self.settings = settings
-        self.client = client or make_client()
+        self.client = client or make_client(shards=settings)
+        # Only a sharded client (every `serve`) leases its shards; tests may pass a plain one.
+        self.lease = (
+            core.daily.store.shard_lease() if isinstance(self.client, ShardedClient) else None
+        )
+        self._keeping: asyncio.Task[None] | None = None
+        self._lost: str | None = None  # why the shards were given up: a lease lost
         self.responder = Responder(core)
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
@@ -104,7 +113,10 @@ class DiscordPlatform:
         refused, 5xx, a gateway that closes) means Discord is unreachable for now."""
         token = token_of(self.settings)
         if self.client.is_closed():  # a previous attempt's client: re-open it
-            self.client.clear()
+            if isinstance(self.client, ShardedClient):
+                self.client.reopen()
+            else:
+                self.client.clear()
             # close() unset the loop, which login() sets again only on a client's first login
             self.client.loop = asyncio.get_running_loop()
             http = self.client.http
@@ -115,6 +127,8 @@ class DiscordPlatform:
             await self.client.login(token)
         except discord.LoginFailure:
             raise ConfigError(REJECTED) from None
+        if isinstance(self.client, ShardedClient):
+            await self._lease_shards(self.client)
         # reconnect=False: discord.py still resumes when Discord asks it to, but a failure
         # ends the task instead of a private retry loop (tracebacks, waits up to 17 minutes,
         # deaf to SIGTERM); serve's own backoff starts it again (see wait_lost).
@@ -130,21 +144,57 @@ class DiscordPlatform:
             raise _gateway_failure(self._task)
         log.info("discord: connected as %s", self.client.user)
 
+    async def _lease_shards(self, client: ShardedClient) -> None:
+        """Lease this process's shards before connecting, then renew them while it runs:
+        ConfigError, one line naming the holder, if another live process runs one."""
+        assert self.lease is not None
+        count, ids = await client.plan()
+        application = str(client.application_id)
+        if ids != tuple(range(count)) and not self.settings.database_url:
+            log.warning(
+                "discord: running shards %s of %d without LAMBERT_DATABASE_URL: processes on "
+                "other SQLite files cannot see which shards this one runs",
+                ",".join(map(str, ids)),
+                count,
+            )
+        try:
+            await self.lease.acquire(application, ids, count)
+        except ShardsTaken as exc:
+            raise ConfigError(refusal(self.settings, application, exc.taken, count)) from None
+        self._lost = None
+        self._keeping = asyncio.create_task(self._keep_lease(application, count))
+        log.info("discord: running shards %s of %d", ",".join(map(str, ids)), count)
+
+    async def _keep_lease(self, application: str, count: int) -> None:
+        assert self.lease is not None
+        taken: ShardHolder = await self.lease.keep()
+        # Another process runs a shard of ours now: stop answering at once (wait_lost says why).
+        self._lost = refusal(self.settings, application, taken, count, lost=True)
+        log.error("discord: %s", self._lost)
+        await self.client.close()
+
     @property
     def connected(self) -> bool:
+        running = self._task is not None and not self._task.done() and self.client.is_ready()
+        if isinstance(self.client, discord.AutoShardedClient):
+            shards = self.shards()
+            return running and bool(shards) and all(shards.values())
         ws = self.client.ws
-        return (
-            self._task is not None
-            and not self._task.done()
-            and self.client.is_ready()
-            and ws is not None
-            and ws.open
-        )
+        return running and ws is not None and ws.open
+
+    def shards(self) -> dict[int, bool]:
+        """Each shard this process runs and whether its connection is open right now (none
+        before the first start); health and metrics read it."""
+        if not isinstance(self.client, ShardedClient):
+            return {}
+        return self.client.states(self._task is not None and not self._task.done())
 
     async def wait_lost(self) -> None:
         if self._task is None:
             return
         await asyncio.wait({self._task})
+        if self._lost is not None:
+            raise ConfigError(self._lost)
         if self._task.done() and not self._task.cancelled():
             failure = self._task.exception()
             if _rejected(failure):
@@ -164,6 +214,12 @@ class DiscordPlatform:
             elif not self._task.cancelled():
                 self._task.exception()  # retrieved: it was reported by start() or wait_lost()
             self._task = None
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.wait({self._keeping})
+            self._keeping = None
+        if self.lease is not None:  # after the client closed: never two running one shard
+            await self.lease.release()
 
 
 REJECTED = (

@@ -13,6 +13,7 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.embeds import daily_message
+from bot.adapters.discord.shards import ShardedClient
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
@@ -33,17 +34,27 @@ LOGIN_HELP = (
 )
 
 
-def make_client(**options: Any) -> discord.Client:
+def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Client:
     """The bot's client: guild events only, no message content, never a mention.
 
-    `options` go to discord.Client as they are (tests pass guild_ready_timeout).
+    With `shards` (serving), a ShardedClient over their DISCORD_SHARD_COUNT and
+    DISCORD_SHARD_IDS (unset: every shard Discord recommends); without, a plain client for
+    REST (`daily tick`, `discord sync`). `options` go to the client as they are (tests pass
+    guild_ready_timeout).
     """
     # The bot never joins voice: discord.py's "voice will NOT be supported" warnings are noise.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    return discord.Client(
-        intents=discord.Intents(guilds=True),
-        allowed_mentions=discord.AllowedMentions.none(),
-        max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+    common: dict[str, Any] = {
+        "intents": discord.Intents(guilds=True),
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "max_ratelimit_timeout": MAX_RATE_LIMIT_WAIT,
+    }
+    if shards is None:
+        return discord.Client(**common, **options)
+    return ShardedClient(
+        shard_count=shards.discord_shard_count,
+        shard_ids=shards.discord_shard_ids,
+        **common,
         **options,
     )
 

@@ -1,0 +1,111 @@
+"""Discord shards: the sharded client `serve` runs, and what a refused shard lease says."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.shard import Shard
+
+from bot.config import Settings
+from bot.daily.lease import ShardHolder
+
+# discord.py keeps each shard and its event queue in name-mangled attributes of
+# AutoShardedClient (checked against 2.7.1); only ShardedClient touches them.
+_SHARDS, _QUEUE = "_AutoShardedClient__shards", "_AutoShardedClient__queue"
+IDENTIFY_WINDOW = 5.0  # seconds: each bucket's IDENTIFY rate limit
+
+
+class ShardedClient(discord.AutoShardedClient):
+    """AutoShardedClient over the shards of DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset:
+    every shard of the count Discord recommends), with two changes for `serve`:
+
+    - one attempt per shard at start: discord.py's own loop retries a shard every 5 s for
+      ever, a traceback each time, and start() would never return; serve's backoff retries;
+    - re-openable after close(), like discord.Client (its event queue and shards anew).
+    """
+
+    def __init__(
+        self, *, shard_count: int | None, shard_ids: Sequence[int] | None, **options: Any
+    ) -> None:
+        if shard_ids is not None:
+            options["shard_ids"] = list(shard_ids)
+        super().__init__(shard_count=shard_count, **options)
+        self.recommended = shard_count is None  # ask Discord for the count at each start
+        # Discord takes one IDENTIFY per 5 s in each of `max_concurrency` buckets (shard id
+        # modulo it); discord.py's own hook waits 5 s before every shard but the first.
+        self.max_concurrency = 1
+        self._identified: dict[int, float] = {}  # bucket -> when a shard last identified
+
+    async def plan(self) -> tuple[int, tuple[int, ...]]:
+        """The shard count and this process's shard ids. Unset, the count is the one Discord
+        recommends (`GET /gateway/bot`, as AutoShardedClient asks it), read before
+        connecting: the shards are leased first."""
+        count, _url, limits = await self.http.get_bot_gateway()
+        self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        if self.recommended:  # asked anew at each start: it grows with the bot
+            self.shard_count = int(count)
+        assert self.shard_count is not None  # given, or just asked
+        ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
+        return self.shard_count, ids
+
+    async def launch_shard(
+        self, gateway: yarl.URL, shard_id: int, *, initial: bool = False
+    ) -> None:
+        connecting = DiscordWebSocket.from_client(
+            self, initial=initial, gateway=gateway, shard_id=shard_id
+        )
+        ws = await asyncio.wait_for(connecting, timeout=self.shard_connect_timeout)
+        queue: asyncio.PriorityQueue[Any] = getattr(self, _QUEUE)
+        shard = Shard(ws, self, queue.put_nowait)
+        getattr(self, _SHARDS)[shard_id] = shard
+        shard.launch()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        bucket = (shard_id or 0) % self.max_concurrency
+        last = self._identified.get(bucket)
+        if last is not None:
+            await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW - loop.time()))
+        self._identified[bucket] = loop.time()
+
+    def reopen(self) -> None:
+        """Ready to connect again after close(): no stale shards, no stale close event."""
+        self.clear()
+        setattr(self, _QUEUE, asyncio.PriorityQueue())
+        getattr(self, _SHARDS).clear()
+
+    def states(self, running: bool) -> dict[int, bool]:
+        """Each launched shard and whether its websocket is open (all False unless `running`)."""
+        return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
+
+
+def refusal(
+    settings: Settings, application: str, taken: ShardHolder, count: int, *, lost: bool = False
+) -> str:
+    """One line: who holds what this process was to run, and what to do about it."""
+    if taken.count != count:
+        conflict = (
+            f"Discord application {application} is served by {taken.holder} with "
+            f"DISCORD_SHARD_COUNT={taken.count}, not {count}: give every process the same count"
+        )
+    else:
+        state = "now served" if lost else "already served"
+        conflict = (
+            f"Discord shard {taken.shard} of {count} (application {application}) is {state} "
+            f"by {taken.holder} (its lease expires in {taken.seconds_left:.0f} s unless renewed)"
+        )
+    if lost:
+        conflict = f"this process lost its shard lease (a stall past the lease?): {conflict}"
+    if settings.database_url:
+        return f"{conflict}; give this process other DISCORD_SHARD_IDS, or stop that one"
+    return (
+        f"{conflict}; without LAMBERT_DATABASE_URL lambert cannot coordinate Discord processes "
+        f"(it only sees those on this SQLite file, {settings.db_path}): run one `lambert serve` "
+        "per Discord token, or give every Discord process the same PostgreSQL database in "
+        "LAMBERT_DATABASE_URL"
+    )
