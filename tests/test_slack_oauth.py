@@ -20,7 +20,7 @@ from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
 from bot.adapters.slack.poster import open_slack_poster, web_client
-from bot.config import Secret, Settings
+from bot.config import Secret, Settings, load_settings
 from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
 from bot.ports import PermanentPostError
@@ -244,3 +244,31 @@ async def test_daily_tick_without_serving_posts_with_each_workspace_token(
             await poster.post_daily(f"T0NOWHERE/{CHANNEL_ID}", quote, datetime.now(UTC).date())
 
     assert set(posts(fake_slack)) == {f"{SECOND_TEAM_ID}#2"}
+
+
+async def test_a_command_from_a_workspace_with_an_expiring_token_uses_a_refreshed_one(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    """bolt's authorize refreshes the token (token_rotation_expiration_minutes) and saves it
+    through lambert's installation store before the listener runs."""
+    fake_slack.token_seconds[SECOND_TEAM_ID] = 60
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+
+    reply = await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID, team_id=SECOND_TEAM_ID)
+
+    assert "09:00" in str(reply.body), reply.body
+    assert [c.bearer for c in fake_slack.calls("users.info")] == [f"{SECOND_TEAM_ID}#2"]
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID)
+    assert saved is not None and fake_slack.tokens[saved.bot_token] == f"{SECOND_TEAM_ID}#2"
+    assert saved.installer_id == ADMIN_ID  # kept through the refresh
+
+
+def test_the_client_secret_is_redacted_and_many_workspaces_need_id_and_secret() -> None:
+    env = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s3cr3t-client"}
+    many = load_settings(env)
+    assert many.slack_many_workspaces and "s3cr3t-client" in many.secrets
+    assert "1111.2222" not in many.secrets  # public: it is in every install link
+    assert not load_settings({"SLACK_CLIENT_ID": "1111.2222"}).slack_many_workspaces
+    one = load_settings(env | {"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert not one.slack_many_workspaces  # a bot token keeps the single-workspace mode

@@ -308,6 +308,10 @@ def build_app(
         logger=logging.getLogger("slack_bolt.lambert"),
         process_before_response=True,
         oauth_settings=oauth,
+        # Given here too, bolt's authorize is built with `client` (its base_url and retries),
+        # so a token it refreshes goes through that; from the settings alone it would build
+        # its own client for slack.com.
+        installation_store=oauth.installation_store if oauth else None,
     )
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
