@@ -163,9 +163,12 @@ def shard_gauges(instruments: PrometheusMetrics) -> dict[str, float]:
 
 async def eventually(predicate: Callable[[], bool], what: str) -> None:
     """Wait for the client's own reaction to the fake (no event to wait on in between)."""
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
+    try:
+        async with asyncio.timeout(10):
+            while not predicate():  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"waited 10 s for {what}") from None
 
 
 async def test_a_shard_whose_connection_dropped_shows_in_health_and_metrics_until_it_resumes(
@@ -200,4 +203,34 @@ async def test_a_shard_whose_connection_dropped_shows_in_health_and_metrics_unti
             assert shard_gauges(instruments) == {"all": 1.0, "0": 1.0, "1": 1.0}
         finally:
             await platform.close()
-    assert platform.shards() == {0: False, 1: False}
+        assert platform.shards() == {0: False, 1: False}
+        await core.daily.store.shard_lease().acquire(APP, (0, 1), 2)  # dropped at the stop
+
+
+async def test_a_process_whose_shard_was_taken_meanwhile_stops_and_names_the_holder(
+    discord_fake: RemoteDiscord, tmp_path: Path
+) -> None:
+    """A process stalled past its lease, whose shard another process then took: its next
+    renewal (every sixth of LAMBERT_LEASE_SECONDS) finds that out, and it stops answering."""
+    env = {"DISCORD_TOKEN": "fake-token", "LAMBERT_LEASE_SECONDS": "0.6"}
+    settings = load_settings(env, db_path=tmp_path / "lambert.db", corpus_path=CORPUS)
+    async with open_core(settings) as core:
+        client = make_client(shards=settings, guild_ready_timeout=0.05)
+        platform = DiscordPlatform(settings, core, client=client)
+        try:
+            await platform.start()  # every shard Discord recommends: the fake's one
+            assert platform.shards() == {0: True}
+            async with connect(settings.db_path) as conn:  # the other process takes it over
+                await conn.execute(
+                    "UPDATE shard_leases SET token = 'theirs', holder = 'elsewhere:4242', "
+                    "expires_at = julianday('now') + 60 / 86400.0"
+                )
+                await conn.commit()
+            with pytest.raises(ConfigError) as lost:
+                async with asyncio.timeout(10):
+                    await platform.wait_lost()
+            assert "lost its shard lease" in str(lost.value)
+            assert "elsewhere:4242" in str(lost.value) and "\n" not in str(lost.value)
+            assert not platform.connected
+        finally:
+            await platform.close()

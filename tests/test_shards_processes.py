@@ -91,6 +91,10 @@ async def test_two_processes_answer_their_own_shards_and_a_third_for_a_held_shar
     assert f"{socket.gethostname()}:{first.pid}" in refusal
     assert "connected and answering" not in third.err  # refused before connecting
     assert (first.code, second.code) == (0, 0), first.err + second.err
+    # Each asked Discord's gateway first; only the two identified, each with its shard.
+    assert sum(r.path == "/gateway/bot" for r in discord.requests) >= 2
+    identified = sorted(f["d"]["shard"] for f in discord.gateway_frames if f.get("op") == 2)
+    assert identified == [[0, 2], [1, 2]]
     # Each process answered only its own shard's server: no answer went twice.
     assert [len(answered_by(discord, c)) for c in commands] == [1, 1]
 
