@@ -176,7 +176,7 @@ class DiscordPlatform:
     @property
     def connected(self) -> bool:
         running = self._task is not None and not self._task.done() and self.client.is_ready()
-        if isinstance(self.client, discord.AutoShardedClient):
+        if isinstance(self.client, ShardedClient):
             shards = self.shards()
             return running and bool(shards) and all(shards.values())
         ws = self.client.ws
