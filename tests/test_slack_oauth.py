@@ -8,9 +8,11 @@ state live in lambert's database either way).
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -18,6 +20,7 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST
+from bot.adapters.slack.modal import ANY_THEME, CHANGE
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
 from bot.adapters.slack.poster import open_slack_poster, web_client
 from bot.config import Secret, Settings, load_settings
@@ -33,13 +36,18 @@ from tests.fakes.slack_platform import (
     ApiCall,
     FakeSlack,
     removal_event,
+    view_submission_payload,
 )
 from tests.support.slack import (
     Sleeps,
     base_url,
     click,
+    form_values,
+    home_opened,
     install,
+    interact,
     oauth_settings,
+    open_form,
     running_platform,
     send_event,
     slash,
@@ -188,7 +196,7 @@ async def test_a_workspace_that_removes_the_app_stops_while_the_other_keeps_post
     assert first is not None and first.enabled
     assert many_core.installs is not None
     assert await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID) is None
-    status = await slash(fake_slack, platform, "daily", user_id=ADMIN_ID, team_id=TEAM_ID)
+    status = await slash(fake_slack, platform, "daily status", user_id=ADMIN_ID, team_id=TEAM_ID)
     assert "09:00" in str(status.body)
 
     await tick_at(many_core, platform, next_nine_in_berlin())
@@ -272,3 +280,43 @@ def test_the_client_secret_is_redacted_and_many_workspaces_need_id_and_secret() 
     assert not load_settings({"SLACK_CLIENT_ID": "1111.2222"}).slack_many_workspaces
     one = load_settings(env | {"SLACK_BOT_TOKEN": "xoxb-1"})
     assert not one.slack_many_workspaces  # a bot token keeps the single-workspace mode
+
+
+def home_channels(view: dict[str, Any]) -> list[str]:
+    """The channels of the Home tab's daily list: each Change button's value."""
+    return [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if b.get("accessory", {}).get("action_id") == CHANGE
+    ]
+
+
+async def test_the_daily_form_and_the_home_tab_keep_to_their_own_workspace(
+    fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
+) -> None:
+    await install(fake_slack, platform, TEAM_ID)
+    await install(fake_slack, platform, SECOND_TEAM_ID)
+    # 06:45 in the first workspace, in a channel of the same id.
+    await many_core.daily.turn_on("slack", FIRST, time(6, 45), "Europe/Berlin", None, ADMIN_ID)
+
+    opened = await open_form(fake_slack, platform, ADMIN_ID, team_id=SECOND_TEAM_ID)
+    assert opened.bearer == f"{SECOND_TEAM_ID}#2"
+    assert "06:45" not in json.dumps(opened.response["view"])  # not the other's schedule
+    values = form_values(CHANNEL_ID, "07:30", "Europe/Berlin", ANY_THEME)
+    submitted = view_submission_payload(
+        opened.response["view"], values, user_id=ADMIN_ID, team_id=SECOND_TEAM_ID
+    )
+    assert await interact(platform, submitted) is None
+    confirmed = await fake_slack.next_call("chat.postEphemeral")
+    assert confirmed.bearer == f"{SECOND_TEAM_ID}#2" and confirmed.args["channel"] == CHANNEL_ID
+
+    store = many_core.daily.store
+    second, first = await store.schedule("slack", SECOND), await store.schedule("slack", FIRST)
+    assert second is not None and second.local_time == time(7, 30)
+    assert first is not None and first.local_time == time(6, 45)
+
+    for team in (SECOND_TEAM_ID, TEAM_ID):
+        await home_opened(platform, ADMIN_ID, team_id=team)
+        published = await fake_slack.next_call("views.publish")
+        assert published.bearer is not None and published.bearer.startswith(f"{team}#")
+        assert home_channels(fake_slack.home_views[ADMIN_ID]) == [CHANNEL_ID]  # its own only

@@ -713,15 +713,19 @@ def _actor(user_id: str) -> dict[str, Any]:
 
 
 def view_submission_payload(
-    view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str = MEMBER_ID
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    *,
+    user_id: str = MEMBER_ID,
+    team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A modal submitted: `view` as views.open returned it, its inputs' state `values`
     (block_id -> action_id -> the element's value, e.g. {"type": "timepicker",
     "selected_time": "09:00"})."""
     return {
         "type": "view_submission",
-        "team": {"id": TEAM_ID, "domain": "lambert-test"},
-        "user": _actor(user_id),
+        "team": {"id": team_id, "domain": team_id.lower()},
+        "user": {**_actor(user_id), "team_id": team_id},
         "api_app_id": APP_ID,
         "token": "deprecated-verification-token",
         "trigger_id": _trigger_id(),
@@ -778,12 +782,14 @@ def home_action_payload(action_id: str, value: str, *, user_id: str = MEMBER_ID)
     }
 
 
-def app_home_opened_event(user_id: str, *, tab: str = "home") -> dict[str, Any]:
+def app_home_opened_event(
+    user_id: str, *, tab: str = "home", team_id: str = TEAM_ID
+) -> dict[str, Any]:
     """The Events API callback Slack sends when `user_id` opens the app's Home (or Messages) tab."""
     now = int(time.time())
     return {
         "token": "deprecated-verification-token",
-        "team_id": TEAM_ID,
+        "team_id": team_id,
         "api_app_id": APP_ID,
         "event": {
             "type": "app_home_opened",
@@ -798,7 +804,7 @@ def app_home_opened_event(user_id: str, *, tab: str = "home") -> dict[str, Any]:
         "authorizations": [
             {
                 "enterprise_id": None,
-                "team_id": TEAM_ID,
+                "team_id": team_id,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
                 "is_enterprise_install": False,

@@ -27,6 +27,7 @@ from tests.fakes.slack_platform import (
     CLIENT_ID,
     CLIENT_SECRET,
     SIGNING_SECRET,
+    TEAM_ID,
     ApiCall,
     FakeSlack,
     ResponsePost,
@@ -110,9 +111,11 @@ async def interact(platform: SlackPlatform, payload: dict[str, Any]) -> dict[str
     return json.loads(text) if text else None
 
 
-async def home_opened(platform: SlackPlatform, user_id: str, tab: str = "home") -> None:
-    """Slack's app_home_opened event for `user_id`, over HTTP."""
-    body = json.dumps(app_home_opened_event(user_id, tab=tab))
+async def home_opened(
+    platform: SlackPlatform, user_id: str, tab: str = "home", team_id: str = TEAM_ID
+) -> None:
+    """Slack's app_home_opened event for `user_id` of workspace `team_id`, over HTTP."""
+    body = json.dumps(app_home_opened_event(user_id, tab=tab, team_id=team_id))
     status, text = await post_signed_reply(events_url(platform), body, "application/json")
     assert status == 200, text
 

@@ -28,6 +28,7 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.http import RequestGuard, listen
+from bot.adapters.slack.keys import ChannelKeys, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE, change_button
 from bot.adapters.slack.oauth import (
     INSTALL_PATH,
@@ -36,9 +37,7 @@ from bot.adapters.slack.oauth import (
     REVOKED,
     UNINSTALLED,
     WorkspaceTokens,
-    channel_key,
     oauth_settings,
-    workspace_prefix,
 )
 from bot.adapters.slack.poster import SlackPoster, check_token, post_error, web_client
 from bot.adapters.slack.respond import SharedSession
@@ -109,11 +108,14 @@ class SlackHandlers:
     def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
         self.core = core
         self.admins = admins
-        # Many workspaces (OAuth): the core knows a channel as "TEAMID/CHANNELID" (oauth.py).
+        # Many workspaces (OAuth): the core knows a channel as "TEAMID/CHANNELID" (keys.py).
         self.many = many
+        self.keys = ChannelKeys(many)
         self.in_flight = InFlight()
-        self.home = HomeTab(core, admins, self.in_flight)
-        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
+        self.home = HomeTab(core, admins, self.in_flight, self.keys)
+        self.form = DailyForm(
+            core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
+        )
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
         """Answer in a task of our own, so the listener returns at once after its ack().
@@ -140,7 +142,7 @@ class SlackHandlers:
 
     def where(self, team: str, channel: str) -> str:
         """The core's name for `channel` of workspace `team`."""
-        return channel_key(team, channel) if self.many else channel
+        return self.keys.key(team, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
         return _click_context(body, self.where(_team_id(body), _channel_id(body)))
@@ -172,19 +174,16 @@ class SlackHandlers:
         )
         verb, rest = find_verb(strip_command(text))
         daily = verb is not None and verb.name == "daily"
-        # The daily form and its Change button read and write bare channel ids: with many
-        # workspaces `daily` answers in text (`daily on 09:00 Europe/Berlin`).
-        form = daily and not self.many
-        if form and not rest and await user.is_admin():
+        if daily and not rest and await user.is_admin():
             trigger = str(command.get("trigger_id", ""))
-            if await self.form.open(client, trigger, user, channel, channel):
+            if await self.form.open(client, trigger, user, channel, channel, team=team):
                 # The form is the answer (a text status follows only if it failed to open).
                 record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
                 return
         reply = await answer(self.core, text, ctx)
         message = reply_message(reply)
         status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
-        if status and form and await user.is_admin():
+        if status and await user.is_admin():
             message["blocks"].append(change_button(channel))
         await respond(response_type="ephemeral", **message)
 
@@ -320,9 +319,6 @@ def build_app(
     app.action(MORE)(handlers.more)
     app.event("app_uninstalled")(handlers.removed)
     app.event("tokens_revoked")(handlers.removed)
-    if oauth is not None:
-        # The daily form and the Home tab list and save bare channel ids (one workspace).
-        return app
     app.action(CHANGE)(handlers.form.change)
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)

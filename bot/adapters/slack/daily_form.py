@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import reply_message
+from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys
 from bot.adapters.slack.modal import (
     FormDefaults,
     Submission,
@@ -53,11 +54,13 @@ class DailyForm:
         admins: frozenset[str],
         in_flight: InFlight,
         refresh_home: RefreshHome | None = None,
+        keys: ChannelKeys = ONE_WORKSPACE,
     ) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
         self.refresh_home = refresh_home
+        self.keys = keys  # the form shows channel ids; the core may name them with the team
 
     def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
         self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
@@ -77,11 +80,13 @@ class DailyForm:
         origin: str,
         *,
         from_home: bool = False,
+        team: str = "",
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
-        ctx = RequestContext(platform="slack", channel=channel, user=user.id)
-        found = await self.core.daily.status("slack", channel) if is_channel_id(channel) else None
+        key = self.keys.key(team, channel)
+        ctx = RequestContext(platform="slack", channel=key, space=team, user=user.id)
+        found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
         if found is not None:
             status = await daily_verbs.status(self.core, ctx)
             schedule = found.schedule
@@ -114,9 +119,10 @@ class DailyForm:
         channel = str(action.get("value") or "") or here
         home = (body.get("view") or {}).get("type") == "home"
         trigger = str(body.get("trigger_id", ""))
+        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
         if not await user.is_admin():
             failed: Reply | None = REFUSED
-        elif await self.open(client, trigger, user, channel, here, from_home=home):
+        elif await self.open(client, trigger, user, channel, here, from_home=home, team=team):
             failed = None
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
@@ -145,7 +151,7 @@ class DailyForm:
         team = str((body.get("team") or {}).get("id") or who.get("team_id") or "")
         ctx = RequestContext(
             platform="slack",
-            channel=form.channel,
+            channel=self.keys.key(team, form.channel),
             space=team,
             user=user.id,
             user_name=str(who.get("name") or who.get("username") or ""),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import UTC, date
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
+from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys
 from bot.adapters.slack.modal import CHANGE, is_channel_id
 from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
@@ -139,10 +141,17 @@ def home_view(
 class HomeTab:
     """`app_home_opened`: publish the tab for whoever opened it (bolt acks events itself)."""
 
-    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
+    def __init__(
+        self,
+        core: Core,
+        admins: frozenset[str],
+        in_flight: InFlight,
+        keys: ChannelKeys = ONE_WORKSPACE,
+    ) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
+        self.keys = keys  # with many workspaces: only this workspace's channels, by their ids
 
     async def opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
@@ -166,6 +175,13 @@ class HomeTab:
         schedules = None
         if await user.is_admin():
             every = await self.core.daily.overview()
-            schedules = [s for s in every if s.schedule.platform == "slack"]
+            schedules = [
+                replace(
+                    s, schedule=replace(s.schedule, channel=self.keys.channel(s.schedule.channel))
+                )
+                for s in every
+                if s.schedule.platform == "slack"
+                and self.keys.of_workspace(s.schedule.channel, team)
+            ]
         view = home_view(self.core.quotes, quote, schedules)
         await client.views_publish(user_id=user_id, view=view)

@@ -4,7 +4,7 @@ workspace's bot token (refreshed when due) for work done outside any request.
 The installs port (bot/installs) holds plain data; this module alone converts it to and from
 slack_sdk's Installation and Bot. A workspace's channels are keyed "TEAMID/CHANNELID" in the
 core (schedules, days, bags, previews): a Slack Connect channel has one id in every
-workspace sharing it, so the channel id alone would mix two workspaces' schedules.
+workspace sharing it, so the channel id alone would mix two workspaces' schedules (keys.py).
 """
 
 from __future__ import annotations
@@ -43,22 +43,6 @@ STATE_SECONDS = 600  # an install started more than ten minutes ago must start a
 ROTATE_MINUTES = 120
 UNINSTALLED = "the app was removed from this Slack workspace: install it again, then turn it on"
 REVOKED = "the workspace revoked the app's bot token: install the app again, then turn it on"
-
-
-def channel_key(team: str, channel: str) -> str:
-    """The core's name for a channel of workspace `team`."""
-    return f"{team}/{channel}"
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """(team, channel) of a key made by channel_key; ("", channel) for a bare channel id."""
-    team, _, channel = key.rpartition("/")
-    return team, channel
-
-
-def workspace_prefix(team: str) -> str:
-    """What every channel key of workspace `team` starts with."""
-    return channel_key(team, "")
 
 
 def _epoch(when: datetime | None) -> int | None:

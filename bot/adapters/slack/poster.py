@@ -21,7 +21,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import daily_message
-from bot.adapters.slack.oauth import WorkspaceTokens, open_installs, split_key
+from bot.adapters.slack.keys import split_key
+from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
 from bot.quotes.models import Quote
