@@ -29,10 +29,15 @@ RTT = 0.050  # seconds each post takes on the wire: a typical round trip to Disc
 
 
 class RateLimitedPlatform:
-    """A DailyPoster standing for a platform and its client library: a token bucket lets
-    `rate` posts a second through, each taking `rtt`. Over the rate, the platform answers 429
-    and the client waits for the next token and sends again, as discord.py and slack_sdk do
-    for short waits."""
+    """A DailyPoster standing for a platform and its client library: `rate` posts a second
+    go through, each taking `rtt`. Over the rate, the platform answers 429 and the client
+    waits for its turn and sends again, as discord.py and slack_sdk do for short waits.
+
+    The limit is a token bucket holding one token, paced on the event loop's clock: each post
+    is given the next free slot, `1 / rate` after the one before it (or now, if the platform
+    was idle), and sleeps until it. Slots are computed from slots, not from when a sleeper
+    woke, so a sleep's overshoot delays one post but never accumulates: while busy the fake
+    runs at its rate, no faster and no slower."""
 
     platform = PLATFORM
 
@@ -42,27 +47,22 @@ class RateLimitedPlatform:
         # for jitter, as a real poster declares its platform's.
         needed = max(1, math.ceil(1.5 * rate * rtt))
         self.max_in_flight = 1 << (needed - 1).bit_length()  # the next power of two
-        self.tokens = 1.0
-        self.updated = time.monotonic()
+        self.next_slot = -math.inf  # the loop time the next token is free at
         self.posts: Counter[str] = Counter()
-        self.rejected = 0  # 429s
+        self.rejected = 0  # 429s: posts that had to wait for their slot
         self.active = self.most_active = 0
 
-    def _wait(self) -> float:
-        """0 when a token was taken; else the seconds until the next one."""
-        now = time.monotonic()
-        self.tokens = min(1.0, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+    def _wait(self, now: float) -> float:
+        """Take the next slot; 0 when it is free now, else the seconds until it."""
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + 1 / self.rate
+        return slot - now
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:
-            while (wait := self._wait()) > 0:
+            if (wait := self._wait(asyncio.get_running_loop().time())) > 0:
                 self.rejected += 1
                 await asyncio.sleep(wait)
             await asyncio.sleep(self.rtt)

@@ -13,7 +13,7 @@ import asyncpg
 from bot.daily import statements as sql
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
-from bot.daily.postgres_bag import PostgresShuffleBag
+from bot.daily.postgres_bag import PostgresShuffleBag, lock_key
 from bot.daily.schedules import Schedule
 from bot.quotes.store import QuoteStore
 from bot.storage.postgres import numbered
@@ -23,12 +23,28 @@ if TYPE_CHECKING:
 
 _Q = numbered
 
-# The day is inserted before its quote is drawn: of concurrent claimants the first insert
-# wins, the others wait for its transaction and then insert nothing.
+# A claim in one statement (one round trip, where a transaction of its steps takes several):
+# the day is inserted, with the first of the guesses ($7) its channel's bag has not drawn; of
+# concurrent claimants the first insert wins, the others wait for its transaction and then
+# insert nothing. The winner takes its channel's draw lock, then adds the quote to the bag.
+# The guesses were checked in the statement's snapshot, taken before the lock: a draw of the
+# channel committed meanwhile is caught by the bag's primary key (nothing is added), and so
+# is any other, since every drawer of the channel holds the lock while it adds. The row
+# returned (none: another claimant won) has the quote added, or NULL: then the claimant,
+# holding the lock, draws in full in later statements of the same transaction.
 _CLAIM = (
-    "INSERT INTO daily_posts (platform, channel, local_date, status, attempts, claim_token, "
-    "claimed_at, worker) VALUES ($1, $2, $3, 'claimed', 1, $4, $5, $6) "
-    "ON CONFLICT DO NOTHING RETURNING 1"
+    "WITH pick AS (SELECT g.id FROM unnest($7::text[]) WITH ORDINALITY AS g(id, n) "
+    "WHERE NOT EXISTS (SELECT 1 FROM daily_bag b WHERE b.platform = $1 AND b.channel = $2 "
+    "AND b.quote_id = g.id) ORDER BY g.n LIMIT 1), "
+    "day AS (INSERT INTO daily_posts (platform, channel, local_date, status, attempts, "
+    "claim_token, claimed_at, worker, quote_id) "
+    "VALUES ($1, $2, $3, 'claimed', 1, $4, $5, $6, (SELECT id FROM pick)) "
+    "ON CONFLICT DO NOTHING RETURNING quote_id), "
+    "locked AS (SELECT pg_advisory_xact_lock(hashtextextended($8, 0)) IS NULL AS no FROM day), "
+    "added AS (INSERT INTO daily_bag (platform, channel, quote_id) "
+    "SELECT $1, $2, d.quote_id FROM day d, locked l WHERE d.quote_id IS NOT NULL AND NOT l.no "
+    "ON CONFLICT DO NOTHING RETURNING quote_id) "
+    "SELECT (SELECT quote_id FROM added) AS quote_id, (SELECT no FROM locked) AS no FROM day"
 )
 
 
@@ -188,14 +204,24 @@ class PostgresDailyStore:
         worker: str | None = None,
     ) -> Claim | None:
         token = uuid.uuid4().hex
+        if (first := await self.bag.first_guesses(theme)) is None:
+            return None  # nothing to draw: the day is not claimed
+        theme, guesses = first
+        key = lock_key(platform, channel)
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                if await conn.fetchval(_CLAIM, platform, channel, day, token, now, worker) is None:
+                row = await conn.fetchrow(
+                    _CLAIM, platform, channel, day, token, now, worker, guesses, key
+                )
+                if row is None:
                     return None
-                quote_id = await self.bag.draw(conn, platform, channel, theme)
+                quote_id = row["quote_id"]
+                if quote_id is None:  # every guess drawn, or taken meanwhile: draw in full
+                    quote_id = await self.bag.draw(
+                        conn, platform, channel, theme, locked=True, day=day
+                    )
                 if quote_id is None:
                     raise _NothingToDraw
-                await conn.execute(_Q(sql.SET_QUOTE), quote_id, platform, channel, day)
         except _NothingToDraw:
             return None
         return Claim(platform, channel, day, quote_id, token, 1)
