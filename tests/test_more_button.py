@@ -3,31 +3,16 @@ results end; every quote is shown once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.poster import make_client
 from bot.adapters.slack.blocks import MORE
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import Callback, FakeDiscord
 from tests.fakes.slack_platform import FakeSlack
 from tests.support.slack import click, running_platform, slack_settings, slash
 
 WORD = "rlhf"
-
-
-@pytest.fixture
-async def discord_fake(
-    settings: Settings, core: Core, run_client: Any
-) -> AsyncIterator[FakeDiscord]:
-    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
-    platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
-    async with run_client(platform.client) as fake:
-        yield fake
 
 
 def more_button(message: Callback) -> dict[str, Any] | None:
@@ -40,9 +25,9 @@ def listed_ids(embed: dict[str, Any]) -> list[str]:
 
 
 async def test_discord_more_pages_through_every_result_once(
-    core: Core, discord_fake: FakeDiscord
+    core: Core, discord_bot: FakeDiscord
 ) -> None:
-    fake = discord_fake
+    fake = discord_bot
     total = (await core.quotes.search(WORD, limit=1)).total
     assert total > 10  # three pages at least
     await fake.send_interaction(fake.slash_command("lambert", {"query": f"search {WORD}"}))

@@ -3,16 +3,11 @@ preview's Post counts as a quote posted (the loopback fakes of docs/TESTING.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-import pytest
-
-from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.poster import make_client
 from bot.adapters.slack.blocks import POST, SHUFFLE
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.stats.store import COMMAND, POSTED, Scope
@@ -80,20 +75,10 @@ async def test_slack_counts_in_the_commands_team(
     assert await counted(core, Scope("slack", "T-OTHER")) == {}
 
 
-@pytest.fixture
-async def discord_fake(
-    settings: Settings, core: Core, run_client: Any
-) -> AsyncIterator[FakeDiscord]:
-    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
-    platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
-    async with run_client(platform.client) as fake:
-        yield fake
-
-
 async def test_discord_counts_in_the_interactions_guild(
-    core: Core, discord_fake: FakeDiscord
+    core: Core, discord_bot: FakeDiscord
 ) -> None:
-    fake = discord_fake
+    fake = discord_bot
     await fake.send_interaction(fake.slash_command("lambert", {"query": "careers"}))
     preview = await fake.next_callback()
     await fake.send_interaction(fake.component_click(post_button(preview), preview))

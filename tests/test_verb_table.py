@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.adapters.console import run_console
-from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.poster import make_client
 from bot.chat import grammar
 from bot.chat.context import RequestContext
 from bot.chat.grammar import VERBS, Verb, answer, help_reply
 from bot.chat.replies import Reply, TextReply
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.quotes.corpus import RESERVED_WORDS
 from bot.runtime import Core
 from tests.fakes.discord_platform import FakeDiscord
@@ -37,16 +35,6 @@ def secret_verb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Verb]:
     row = Verb("secret", tell_secret, "`/lambert secret` for admins", admin_only=True)
     monkeypatch.setitem(VERBS, row.name, row)
     yield row
-
-
-@pytest.fixture
-async def discord_fake(
-    settings: Settings, core: Core, run_client: Any
-) -> AsyncIterator[FakeDiscord]:
-    settings = Settings(**{**vars(settings), "discord_token": Secret("fake-token")})
-    platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
-    async with run_client(platform.client) as fake:
-        yield fake
 
 
 def text_of(slack_reply: dict[str, Any]) -> str:
@@ -77,9 +65,9 @@ async def test_a_new_admin_only_row_is_refused_to_a_member_on_slack(
 
 
 async def test_a_new_admin_only_row_is_refused_to_a_member_on_discord(
-    discord_fake: FakeDiscord, secret_verb: Verb
+    discord_bot: FakeDiscord, secret_verb: Verb
 ) -> None:
-    fake = discord_fake
+    fake = discord_bot
     for user, title in (
         (fake.member, "Only admins can use `/lambert secret`."),
         (fake.admin, SECRET),

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 
 import discord
 import pytest
 import yarl
 
+from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.poster import make_client
+from bot.config import Secret, Settings
+from bot.runtime import Core
 from tests.fakes.discord_platform import FakeDiscord
 
 
@@ -37,3 +42,15 @@ def run_client(
 ) -> Callable[..., AbstractAsyncContextManager[FakeDiscord]]:
     """`async with run_client(client) as fake:`, i.e. fake_discord.run_client."""
     return fake_discord.run_client
+
+
+@pytest.fixture
+async def discord_bot(
+    settings: Settings, core: Core, fake_discord: FakeDiscord
+) -> AsyncIterator[FakeDiscord]:
+    """lambert's own DiscordPlatform over `core`, its real client connected to the fake;
+    yields the fake, to send interactions and read the answers."""
+    settings = replace(settings, discord_token=Secret("fake-token"))
+    platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
+    async with fake_discord.run_client(platform.client) as fake:
+        yield fake
