@@ -223,7 +223,14 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
         await eventually(lambda: sum(len(p.posts) for p in posters) > 0, "posts done")
         for clock in clocks:
             clock.advance_to(clock.now() + timedelta(minutes=1))
-        await asyncio.sleep(0.5)  # the server's downtime: long enough for every write to fail
+        # The server stays down until the loops have met it: a write and a pass have failed.
+        await eventually(
+            lambda: (
+                "recording it posted failed" in caplog.text
+                and "daily scheduler pass failed" in caplog.text
+            ),
+            "writes and a pass to fail while the server is down",
+        )
         await asyncio.to_thread(postgres_cluster.start)
 
         for _ in range(300):  # each turn: the loops' next pass is due (a minute on)
