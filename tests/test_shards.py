@@ -7,7 +7,7 @@ The lease's time is moved by ageing its rows in SQL, never by sleeping.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +26,7 @@ from bot.serving.health import is_connected
 from bot.serving.metrics import PrometheusMetrics
 from bot.storage.connection import connect
 from bot.storage.postgres import open_pool
+from tests.fakes.daily import eventually
 from tests.shim.fakes import RemoteDiscord
 from tests.support.paths import CORPUS
 
@@ -159,16 +160,6 @@ def shard_gauges(instruments: PrometheusMetrics) -> dict[str, float]:
         for sample in family.samples
         if sample.labels["platform"] == "discord"
     }
-
-
-async def eventually(predicate: Callable[[], bool], what: str) -> None:
-    """Wait for the client's own reaction to the fake (no event to wait on in between)."""
-    try:
-        async with asyncio.timeout(10):
-            while not predicate():  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
-    except TimeoutError:
-        raise AssertionError(f"waited 10 s for {what}") from None
 
 
 async def test_a_shard_whose_connection_dropped_shows_in_health_and_metrics_until_it_resumes(
