@@ -94,8 +94,9 @@ def broken_rule(source: str, target: str) -> str | None:
     return None
 
 
-# Rendering shared by the terminal's two faces (the console adapter and the CLI): no platform.
-NOT_PLATFORMS = {"terminal"}
+# Helpers shared by adapters, no platform of their own: terminal rendering (the console and
+# the CLI) and listening on a configured address (Slack HTTP mode and the probes).
+NOT_PLATFORMS = {"terminal", "listening"}
 
 
 def adapter(module: str) -> str | None:

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.config import ConfigError
-from bot.serving.oneline import one_line
+from bot.adapters.listening import listen as listen_on
 from bot.serving.probes import Answer, Probes
 
 
@@ -41,19 +38,5 @@ async def listen(probes: Probes, host: str, port: int) -> Callable[[], Awaitable
     """Serve the probes on host:port; returns what stops it. ConfigError naming the variables
     when the address cannot be had."""
     runner = web.AppRunner(probe_app(probes), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        await runner.cleanup()
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"LAMBERT_HTTP_PORT={port}: port {port} on {host} is already in use; stop "
-                "what holds it or choose another LAMBERT_HTTP_PORT"
-            ) from None
-        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else one_line(exc)
-        raise ConfigError(
-            f"LAMBERT_HTTP_HOST={host}, LAMBERT_HTTP_PORT={port}: cannot listen there "
-            f"({reason}); use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
-        ) from None
+    await listen_on(runner, host, port, ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT"))
     return runner.cleanup

@@ -15,6 +15,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.listening import listen
 from bot.adapters.slack.blocks import (
     CANCEL,
     MORE,
@@ -27,7 +28,7 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.http import RequestGuard, listen
+from bot.adapters.slack.http import RequestGuard
 from bot.adapters.slack.keys import ChannelKeys, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE, change_button
 from bot.adapters.slack.oauth import (
@@ -388,7 +389,12 @@ class SlackPlatform:
         web_app = self.app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
         self._runner = web.AppRunner(web_app)
-        self.port = await listen(self._runner, self.host, self.settings.slack_port)
+        self.port = await listen(
+            self._runner,
+            self.host,
+            self.settings.slack_port,
+            ("LAMBERT_SLACK_HOST", "LAMBERT_SLACK_PORT"),
+        )
         log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
         if self.many:
             log.info("slack: installs at %s, redirect %s", INSTALL_PATH, REDIRECT_PATH)

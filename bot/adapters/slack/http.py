@@ -3,12 +3,10 @@ parses anything, with at most one log line per reason a minute, and listen where
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +15,6 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.config import ConfigError
 from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
@@ -131,24 +128,3 @@ def _parsed(body: str, content_type: str | None) -> dict[str, Any] | None:
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None
     return found if isinstance(found, dict) else None
-
-
-async def listen(runner: web.AppRunner, host: str, port: int) -> int:
-    """Serve `runner` on host:port and return the port; ConfigError naming the variable when
-    the address cannot be had (a port in use, an address this machine does not have)."""
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        await runner.cleanup()
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"LAMBERT_SLACK_PORT={port}: port {port} on {host} is already in use; stop "
-                "what holds it or choose another LAMBERT_SLACK_PORT"
-            ) from None
-        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else one_line(exc)
-        raise ConfigError(
-            f"LAMBERT_SLACK_HOST={host}, LAMBERT_SLACK_PORT={port}: cannot listen there "
-            f"({reason}); use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
-        ) from None
-    return int(runner.addresses[0][1])
