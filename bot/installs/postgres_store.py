@@ -47,6 +47,11 @@ class PostgresInstallStore:
         row = await self.pool.fetchrow(numbered(sql.FIND), platform, enterprise_id, team_id)
         return _install(row) if row else None
 
+    async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
+        sql_text = numbered(sql.FIND_WORKSPACE)
+        row = await self.pool.fetchrow(sql_text, platform, workspace_id, workspace_id)
+        return _install(row) if row else None
+
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
         status = await self.pool.execute(numbered(sql.DELETE), platform, enterprise_id, team_id)
         return str(status).rsplit(" ", 1)[-1] != "0"

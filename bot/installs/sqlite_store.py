@@ -66,6 +66,12 @@ class SqliteInstallStore:
             row = await cursor.fetchone()
         return _install(row) if row else None
 
+    async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
+        args = (platform, workspace_id, workspace_id)
+        async with self.conn.execute(sql.FIND_WORKSPACE, args) as cursor:
+            row = await cursor.fetchone()
+        return _install(row) if row else None
+
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(sql.DELETE, (platform, enterprise_id, team_id))

@@ -19,6 +19,13 @@ SAVE = (
 KEY = "platform = ? AND enterprise_id = ? AND team_id = ?"
 FIND = f"SELECT {COLUMNS} FROM installs WHERE {KEY}"
 DELETE = f"DELETE FROM installs WHERE {KEY}"
+# A workspace's own install, or its organisation's (Enterprise Grid, installed org-wide: no
+# team). Team ids (T...) and enterprise ids (E...) never coincide, so one id finds one row.
+FIND_WORKSPACE = (
+    f"SELECT {COLUMNS} FROM installs WHERE platform = ? "
+    "AND (team_id = ? OR (team_id = '' AND enterprise_id = ?)) "
+    "ORDER BY team_id DESC LIMIT 1"
+)
 ISSUE_STATE = "INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)"
 FORGET_EXPIRED = "DELETE FROM oauth_states WHERE expires_at <= ?"
 CONSUME_STATE = "DELETE FROM oauth_states WHERE state = ? AND expires_at > ? RETURNING state"

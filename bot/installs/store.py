@@ -10,8 +10,9 @@ from typing import Protocol
 @dataclass(frozen=True, slots=True)
 class Install:
     """The app installed in one workspace: what its bot posts with. `enterprise_id` is ''
-    outside Enterprise Grid; `bot_refresh_token` and `bot_token_expires_at` are set when the
-    app rotates its tokens."""
+    outside Enterprise Grid; `team_id` is '' for an install across a whole Grid organisation
+    (Slack's org-wide install); `bot_refresh_token` and `bot_token_expires_at` are set when
+    the app rotates its tokens."""
 
     platform: str
     enterprise_id: str
@@ -37,6 +38,11 @@ class InstallStore(Protocol):
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
         """The workspace's install, or None when the app is not installed there."""
+        ...
+
+    async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
+        """The install that serves `workspace_id`: a team's own, or else the org-wide install
+        of the organisation `workspace_id` names (an enterprise id)."""
         ...
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
