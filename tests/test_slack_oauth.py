@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +25,7 @@ from bot.config import Secret, Settings, load_settings
 from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
 from bot.ports import PermanentPostError
-from bot.runtime import Core, open_core
+from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -39,7 +37,6 @@ from tests.fakes.slack_platform import (
     view_submission_payload,
 )
 from tests.support.slack import (
-    Sleeps,
     base_url,
     click,
     form_values,
@@ -48,7 +45,6 @@ from tests.support.slack import (
     interact,
     oauth_settings,
     open_form,
-    running_platform,
     send_event,
     slash,
 )
@@ -62,30 +58,9 @@ TURN_ON = "daily on 09:00 Europe/Berlin"
 FIRST, SECOND = f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/{CHANNEL_ID}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite, else a fresh database on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
-async def many_core(settings: Settings, backend_url: str | None) -> AsyncIterator[Core]:
-    """The core over SQLite, or with its shared state (installs too) in PostgreSQL."""
-    if backend_url is not None:
-        settings = replace(settings, database_url=Secret(backend_url))
-    async with open_core(settings) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def platform(
-    many_core: Core, fake_slack: FakeSlack, settings: Settings, sleeps: Sleeps
-) -> AsyncIterator[SlackPlatform]:
-    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as up:
-        yield up
+def platform(many_platform: SlackPlatform) -> SlackPlatform:
+    return many_platform
 
 
 def next_nine_in_berlin() -> datetime:

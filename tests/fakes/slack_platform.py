@@ -35,7 +35,19 @@ CHANNEL_ID = "C0GENERAL"
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "lambert-test-client-secret"
 SECOND_TEAM_ID = "T0SECOND"
-TEAM_NAMES = {TEAM_ID: "Lambert Test", SECOND_TEAM_ID: "Second Test"}
+# Enterprise Grid: an organisation and two of its workspaces. An install "for the
+# organisation" (org-wide) has the org's id and no team; one "for a workspace" of it has both.
+ORG_ID = "E0GRID"
+GRID_TEAM_ID = "T0GRIDA"
+OTHER_GRID_TEAM_ID = "T0GRIDB"
+ORG_OF = {GRID_TEAM_ID: ORG_ID, OTHER_GRID_TEAM_ID: ORG_ID}
+TEAM_NAMES = {
+    TEAM_ID: "Lambert Test",
+    SECOND_TEAM_ID: "Second Test",
+    ORG_ID: "Grid Org",
+    GRID_TEAM_ID: "Grid A",
+    OTHER_GRID_TEAM_ID: "Grid B",
+}
 CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel")
 TRIGGER_PREFIX = "trigger-"  # every trigger_id this fake's payloads carry
 VIEW_LIMITS = {"modal": 100, "home": 100}  # blocks per view
@@ -359,6 +371,7 @@ class FakeSlack:
         channel, ts = args.get("channel", ""), args.get("ts", "")
         match method:
             case "auth.test":
+                org_wide = team.startswith("E")
                 return {
                     "ok": True,
                     "url": f"https://{team.lower()}.slack.com/",
@@ -367,7 +380,8 @@ class FakeSlack:
                     "team_id": team,
                     "user_id": _bot_user(team),
                     "bot_id": _bot_id(team),
-                    "is_enterprise_install": False,
+                    "enterprise_id": team if org_wide else ORG_OF.get(team),
+                    "is_enterprise_install": org_wide,
                 }
             case "apps.connections.open":
                 if not token.startswith("xapp-"):
@@ -418,7 +432,8 @@ class FakeSlack:
 
     def approve(self, team: str) -> str:
         """A user of `team` clicked Allow on Slack's install page: the code Slack sends the
-        browser back to the app's redirect URL with."""
+        browser back to the app's redirect URL with. An enterprise id (ORG_ID) is an
+        org-wide install, a team of an organisation (ORG_OF) an install in that workspace."""
         code = f"code-{team}-{uuid.uuid4().hex[:8]}"
         self._codes[code] = team
         return code
@@ -450,7 +465,7 @@ class FakeSlack:
             team = self._refresh.pop(str(args.get("refresh_token")), None)
             if team is None:
                 return {"ok": False, "error": "invalid_refresh_token"}
-            return {"ok": True, "team": {"id": team}, "enterprise": None, **self._issue(team)}
+            return {"ok": True, **_installed_where(team), **self._issue(team)}
         team = self._codes.pop(str(args.get("code")), None)
         if team is None:
             return {"ok": False, "error": "invalid_code"}
@@ -460,9 +475,7 @@ class FakeSlack:
             "authed_user": {"id": ADMIN_ID},
             "scope": "commands,chat:write,users:read",
             "bot_user_id": _bot_user(team),
-            "team": {"id": team, "name": TEAM_NAMES.get(team, team)},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **_installed_where(team),
             **self._issue(team),
         }
 
@@ -523,6 +536,20 @@ class FakeSlack:
             if not self._sockets:
                 self._connected.clear()
         return ws
+
+
+def _installed_where(team: str) -> dict[str, Any]:
+    """oauth.v2.access's fields naming where the app was installed: a team, a team of an
+    organisation, or (an enterprise id) the whole organisation, with `team` null."""
+    if team.startswith("E"):
+        org = {"id": team, "name": TEAM_NAMES.get(team, team)}
+        return {"team": None, "enterprise": org, "is_enterprise_install": True}
+    org_id = ORG_OF.get(team)
+    return {
+        "team": {"id": team, "name": TEAM_NAMES.get(team, team)},
+        "enterprise": {"id": org_id, "name": TEAM_NAMES[org_id]} if org_id else None,
+        "is_enterprise_install": False,
+    }
 
 
 def _bot_user(team: str) -> str:
@@ -608,9 +635,13 @@ def slash_command_payload(
     command: str = "/lambert",
     trigger_id: str | None = None,
     team_id: str = TEAM_ID,
+    org_wide: bool = False,
 ) -> dict[str, str]:
-    """A slash command's fields (the form over HTTP, the envelope payload in Socket Mode)."""
+    """A slash command's fields (the form over HTTP, the envelope payload in Socket Mode).
+    `org_wide`: the app is installed for the organisation of `team_id` (ORG_OF)."""
+    org = {"enterprise_id": ORG_OF[team_id]} if team_id in ORG_OF else {}
     return {
+        **org,
         "token": "deprecated-verification-token",
         "team_id": team_id,
         "team_domain": "lambert-test",
@@ -621,7 +652,7 @@ def slash_command_payload(
         "command": command,
         "text": text,
         "api_app_id": APP_ID,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if org_wide else "false",
         "response_url": response_url,
         "trigger_id": trigger_id or _trigger_id(),
     }
@@ -631,7 +662,7 @@ def _trigger_id() -> str:
     return f"{TRIGGER_PREFIX}{uuid.uuid4().hex[:12]}"
 
 
-def slash_command_form(text: str, **fields: str) -> str:
+def slash_command_form(text: str, **fields: Any) -> str:
     """The form-encoded body Slack POSTs for a slash command (see slash_command_payload)."""
     return urlencode(slash_command_payload(text, **fields))
 
@@ -649,9 +680,11 @@ def block_actions_payload(
     message: dict[str, Any] | None = None,
     block_id: str = "lambert_actions",
     team_id: str = TEAM_ID,
+    org_wide: bool = False,
 ) -> dict[str, Any]:
     """A button click (`block_actions`) on a message the app posted: `message`, or else a
-    message of its own (each click without one is on a different preview)."""
+    message of its own (each click without one is on a different preview). `org_wide`: the
+    app is installed for the organisation of `team_id`, and Slack then sends no `team`."""
     ts = f"{1_600_000_000 + next(_CLICKED_TS)}.000001"
     message = message or {"type": "message", "ts": ts, "text": "", "blocks": []}
     return {
@@ -666,9 +699,9 @@ def block_actions_payload(
             "is_ephemeral": False,
         },
         "trigger_id": _trigger_id(),
-        "team": {"id": team_id, "domain": team_id.lower()},
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "team": None if org_wide else {"id": team_id, "domain": team_id.lower()},
+        "enterprise": {"id": ORG_OF[team_id], "name": "Grid Org"} if team_id in ORG_OF else None,
+        "is_enterprise_install": org_wide,
         "channel": {"id": channel_id, "name": "general"},
         "message": message,
         "state": {"values": {}},
@@ -815,8 +848,11 @@ def app_home_opened_event(
 
 
 def removal_event(kind: str, team_id: str) -> dict[str, Any]:
-    """The Events API callback after the app left `team_id`: kind "app_uninstalled", or
-    "tokens_revoked" (of its bot user)."""
+    """The Events API callback after the app left `team_id` (an enterprise id: the app
+    installed org-wide left the organisation): kind "app_uninstalled", or "tokens_revoked"
+    (of its bot user)."""
+    org_wide = team_id.startswith("E")
+    org_id = team_id if org_wide else ORG_OF.get(team_id)
     now = int(time.time())
     event: dict[str, Any] = {"type": kind, "event_ts": f"{now}.000200"}
     if kind == "tokens_revoked":
@@ -824,6 +860,7 @@ def removal_event(kind: str, team_id: str) -> dict[str, Any]:
     return {
         "token": "deprecated-verification-token",
         "team_id": team_id,
+        "enterprise_id": org_id,
         "api_app_id": APP_ID,
         "event": event,
         "type": "event_callback",
@@ -831,11 +868,11 @@ def removal_event(kind: str, team_id: str) -> dict[str, Any]:
         "event_time": now,
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": org_id,
+                "team_id": None if org_wide else team_id,
                 "user_id": _bot_user(team_id),
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": org_wide,
             }
         ],
     }

@@ -156,7 +156,7 @@ def form_values(
     }
 
 
-async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: str) -> ResponsePost:
+async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: Any) -> ResponsePost:
     """`/lambert <text>` as Slack sends it; returns what the bot posted to the response_url."""
     response_id = f"cmd-{time.monotonic_ns()}"
     body = slash_command_form(text, response_url=fake.response_url(response_id), **fields)

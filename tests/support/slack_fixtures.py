@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +15,19 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry import builtin_async_handlers
 
+from bot.adapters.slack.app import SlackPlatform
+from bot.config import Secret, Settings
+from bot.runtime import Core, open_core
 from tests.fakes.slack_platform import FakeSlack
-from tests.support.slack import PROXY_VARIABLES, Sleeps, bolt_app, serve_http, socket_mode
+from tests.support.slack import (
+    PROXY_VARIABLES,
+    Sleeps,
+    bolt_app,
+    oauth_settings,
+    running_platform,
+    serve_http,
+    socket_mode,
+)
 
 
 @pytest.fixture
@@ -77,3 +89,30 @@ def no_retry_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
 def sleeps() -> Sleeps:
     """The Slack web client's injected sleep: records what Slack asked for, waits for nothing."""
     return Sleeps()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite, else a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def many_core(settings: Settings, backend_url: str | None) -> AsyncIterator[Core]:
+    """The core over SQLite, or with its shared state (installs too) in PostgreSQL."""
+    if backend_url is not None:
+        settings = replace(settings, database_url=Secret(backend_url))
+    async with open_core(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def many_platform(
+    many_core: Core, fake_slack: FakeSlack, settings: Settings, sleeps: Sleeps
+) -> AsyncIterator[SlackPlatform]:
+    """lambert's Slack for many workspaces (HTTP, OAuth) over `many_core`, started."""
+    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as up:
+        yield up

@@ -29,7 +29,7 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.http import RequestGuard
-from bot.adapters.slack.keys import ChannelKeys, workspace_prefix
+from bot.adapters.slack.keys import ChannelKeys, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE, change_button
 from bot.adapters.slack.oauth import (
     INSTALL_PATH,
@@ -88,15 +88,10 @@ def _preview_id(body: dict[str, Any]) -> str:
     return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
 
 
-def _team_id(body: dict[str, Any]) -> str:
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    return str(team)
-
-
 def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
     """Where a button was clicked (for the stats; no admin check needed)."""
     user = str((body.get("user") or {}).get("id") or "")
-    return RequestContext(platform="slack", channel=channel, space=_team_id(body), user=user)
+    return RequestContext(platform="slack", channel=channel, space=workspace_of(body), user=user)
 
 
 def _user_name(user: dict[str, Any]) -> str:
@@ -146,7 +141,7 @@ class SlackHandlers:
         return self.keys.key(team, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
-        return _click_context(body, self.where(_team_id(body), _channel_id(body)))
+        return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
 
     async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
         """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
@@ -164,7 +159,7 @@ class SlackHandlers:
         text, user_id = str(command.get("text", "")), str(command["user_id"])
         channel = str(command["channel_id"])
         user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
-        team = str(command.get("team_id", ""))
+        team = workspace_of(command)
         ctx = RequestContext(
             platform="slack",
             channel=self.where(team, channel),
@@ -204,7 +199,7 @@ class SlackHandlers:
             return
         # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
         preview, channel = _preview_id(body), _channel_id(body)
-        key = self.where(_team_id(body), channel)
+        key = self.where(workspace_of(body), channel)
         if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
             await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
             return
@@ -265,20 +260,21 @@ class SlackHandlers:
         event = body.get("event") or {}
         if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
             return  # a user's token: lambert keeps none
-        team = str(body.get("team_id") or "")
-        enterprise = str(body.get("enterprise_id") or "")
+        workspace = workspace_of(body)
         installs = self.core.installs
-        if not self.many or installs is None or not team:
+        if not self.many or installs is None or not workspace:
             # One workspace: its token is gone, and SLACK_BOT_TOKEN must be replaced anyway;
             # the daily posts fail with the reason until then.
-            log.warning("slack: %s for workspace %s", event.get("type"), team or "-")
+            log.warning("slack: %s for workspace %s", event.get("type"), workspace or "-")
             return
-        await installs.delete(PLATFORM, enterprise, team)
+        found = await installs.find_workspace(PLATFORM, workspace)
+        if found is not None:
+            await installs.delete(PLATFORM, found.enterprise_id, found.team_id)
         reason = UNINSTALLED if event.get("type") == "app_uninstalled" else REVOKED
-        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(team), reason)
+        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(workspace), reason)
         log.info(
             "slack: workspace %s removed the app (%s); %d daily quotes off",
-            team,
+            workspace,
             event.get("type"),
             stopped,
         )

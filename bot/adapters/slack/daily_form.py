@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import reply_message
-from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys
+from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
 from bot.adapters.slack.modal import (
     FormDefaults,
     Submission,
@@ -119,7 +119,7 @@ class DailyForm:
         channel = str(action.get("value") or "") or here
         home = (body.get("view") or {}).get("type") == "home"
         trigger = str(body.get("trigger_id", ""))
-        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+        team = workspace_of(body)
         if not await user.is_admin():
             failed: Reply | None = REFUSED
         elif await self.open(client, trigger, user, channel, here, from_home=home, team=team):
@@ -148,7 +148,7 @@ class DailyForm:
     async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
         who = body.get("user") or {}
         user = SlackUser(client, str(who["id"]), self.admins)
-        team = str((body.get("team") or {}).get("id") or who.get("team_id") or "")
+        team = workspace_of(body)
         ctx = RequestContext(
             platform="slack",
             channel=self.keys.key(team, form.channel),

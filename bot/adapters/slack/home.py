@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
-from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys
+from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
 from bot.adapters.slack.modal import CHANGE, is_channel_id
 from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
@@ -158,7 +158,7 @@ class HomeTab:
     ) -> None:
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
-        work = self.publish(str(event["user"]), str(body.get("team_id") or ""), client)
+        work = self.publish(str(event["user"]), workspace_of(body), client)
         self.in_flight.start(self._logging_failure(work), name="slack home")
 
     async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:

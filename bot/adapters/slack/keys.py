@@ -1,9 +1,32 @@
-"""How the core names a Slack channel: its bare id with one workspace, "TEAMID/CHANNELID"
-with many (a Slack Connect channel has one id in every workspace sharing it)."""
+"""How the core names a Slack channel: its bare id with one workspace, "WORKSPACE/CHANNELID"
+with many (a Slack Connect channel has one id in every workspace sharing it).
+
+The workspace is the one whose install answers: the team id (T...), or for an app installed
+across a whole Enterprise Grid organisation (org-wide) the organisation's id (E...), since one
+install, one token and one set of channel ids serve all of its workspaces.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.request.internals import (
+    extract_enterprise_id,
+    extract_is_enterprise_install,
+    extract_team_id,
+)
+
+
+def workspace_of(payload: Mapping[str, Any]) -> str:
+    """The workspace whose install answers `payload` (a command, an interaction or an event):
+    the organisation's id for an org-wide install, else the team id; bolt's own reading of
+    payloads, which differ in where they keep both."""
+    body = dict(payload)
+    if extract_is_enterprise_install(body):
+        return extract_enterprise_id(body) or ""
+    return extract_team_id(body) or ""
 
 
 def channel_key(team: str, channel: str) -> str:
@@ -29,7 +52,7 @@ class ChannelKeys:
     many: bool = False
 
     def key(self, team: str, channel: str) -> str:
-        """The core's name for `channel` of workspace `team`."""
+        """The core's name for `channel` of workspace `team` (see workspace_of)."""
         return channel_key(team, channel) if self.many else channel
 
     def channel(self, key: str) -> str:

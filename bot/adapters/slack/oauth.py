@@ -59,7 +59,8 @@ def _scopes(value: str | Sequence[str] | None) -> str:
 
 class SlackInstallations(AsyncInstallationStore):
     """slack_sdk's installation store over lambert's InstallStore: bot installs only (lambert
-    asks for no user token), one per workspace."""
+    asks for no user token), one per workspace; an org-wide install (Enterprise Grid) is one
+    row for the whole organisation, with no team."""
 
     def __init__(self, installs: InstallStore) -> None:
         self.installs = installs
@@ -72,13 +73,15 @@ class SlackInstallations(AsyncInstallationStore):
         await self.async_save_bot(installation.to_bot(), installer=installation.user_id)
 
     async def async_save_bot(self, bot: Bot, installer: str | None = None) -> None:
-        found = await self._find(bot.enterprise_id, bot.team_id)
+        org_wide = bool(bot.is_enterprise_install)
+        found = await self._find(bot.enterprise_id, bot.team_id, org_wide)
+        name = (bot.enterprise_name if org_wide else bot.team_name) or ""
         await self.installs.save(
             Install(
                 platform=PLATFORM,
                 enterprise_id=bot.enterprise_id or "",
-                team_id=bot.team_id or "",
-                team_name=bot.team_name or (found.team_name if found else ""),
+                team_id="" if org_wide else bot.team_id or "",
+                team_name=name or (found.team_name if found else ""),
                 app_id=bot.app_id or "",
                 bot_token=bot.bot_token,
                 bot_id=bot.bot_id,
@@ -91,8 +94,13 @@ class SlackInstallations(AsyncInstallationStore):
             )
         )
 
-    async def _find(self, enterprise_id: str | None, team_id: str | None) -> Install | None:
-        return await self.installs.find(PLATFORM, enterprise_id or "", team_id or "")
+    async def _find(
+        self, enterprise_id: str | None, team_id: str | None, org_wide: bool | None
+    ) -> Install | None:
+        # A request from any workspace of an organisation that installed the app org-wide
+        # names that workspace's team, but the install is the organisation's (no team).
+        team = "" if org_wide else team_id or ""
+        return await self.installs.find(PLATFORM, enterprise_id or "", team)
 
     async def async_find_bot(
         self,
@@ -101,7 +109,7 @@ class SlackInstallations(AsyncInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        found = await self._find(enterprise_id, team_id)
+        found = await self._find(enterprise_id, team_id, is_enterprise_install)
         return to_installation(found).to_bot() if found else None
 
     async def async_find_installation(
@@ -114,7 +122,7 @@ class SlackInstallations(AsyncInstallationStore):
     ) -> Installation | None:
         if user_id is not None:
             return None  # a user's own installation: lambert keeps no user tokens
-        found = await self._find(enterprise_id, team_id)
+        found = await self._find(enterprise_id, team_id, is_enterprise_install)
         return to_installation(found) if found else None
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
@@ -135,11 +143,14 @@ class SlackInstallations(AsyncInstallationStore):
 
 
 def to_installation(found: Install) -> Installation:
+    org_wide = not found.team_id and bool(found.enterprise_id)
     return Installation(
         app_id=found.app_id,
         enterprise_id=found.enterprise_id or None,
-        team_id=found.team_id,
-        team_name=found.team_name,
+        enterprise_name=found.team_name if org_wide else None,
+        team_id=found.team_id or None,
+        team_name=None if org_wide else found.team_name,
+        is_enterprise_install=org_wide,
         bot_token=found.bot_token,
         bot_id=found.bot_id,
         bot_user_id=found.bot_user_id,
@@ -204,14 +215,23 @@ class WorkspaceTokens:
         )
 
     async def client_for(self, team: str) -> AsyncWebClient:
-        """A web client holding `team`'s bot token; PermanentPostError when the app is not
+        """A web client holding the bot token of workspace `team` (a team id, or an org-wide
+        install's enterprise id: keys.workspace_of); PermanentPostError when the app is not
         installed there, TransientPostError when a refresh failed for now."""
-        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
-        if bot is None:
+        if not team:
+            # A channel named before many workspaces (bare id): adopt.py gives it its
+            # workspace; until then its post waits instead of switching the schedule off.
+            raise TransientPostError(
+                "this channel was set up with SLACK_BOT_TOKEN and names no workspace: run "
+                "`lambert slack adopt` once"
+            )
+        found = await self.installations.installs.find_workspace(PLATFORM, team)
+        if found is None:
             raise PermanentPostError(
-                f"the app is not installed in Slack workspace {team or '(none)'}: install it "
+                f"the app is not installed in Slack workspace {team}: install it "
                 "there, then turn the daily quote on again"
             )
+        bot = to_installation(found).to_bot()
         if bot.bot_refresh_token:
             try:
                 refreshed = await self.rotator.perform_bot_token_rotation(

@@ -40,6 +40,8 @@ MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
 MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instead of blocking here
 
 _REINSTALL = "reinstall the app (slack/manifest.yml) and update SLACK_BOT_TOKEN"
+# Many workspaces: each has its own install, so the fix is that workspace's, not a variable.
+_INSTALL_AGAIN = "install the app in that workspace again (/slack/install), then turn it on"
 # Errors that will not go away by trying again: the schedule is disabled with this reason.
 PERMANENT = {
     "channel_not_found": "the channel was not found: deleted, or private without the bot in it",
@@ -47,18 +49,30 @@ PERMANENT = {
     "channel_is_archived": "the channel is archived",
     "not_in_channel": "the bot is not in the channel: /invite it, then turn the daily quote on",
     "is_inactive": "the channel is inactive",
-    "account_inactive": f"the bot's Slack account is deactivated: {_REINSTALL}",
-    "invalid_auth": f"Slack rejected the bot token: {_REINSTALL}",
-    "not_authed": f"no bot token was sent: {_REINSTALL}",
-    "token_revoked": f"the bot token was revoked: {_REINSTALL}",
-    "token_expired": f"the bot token expired: {_REINSTALL}",
-    "missing_scope": f"the app lacks the chat:write scope: {_REINSTALL}",
     "no_permission": "the workspace does not let the bot post there",
     "restricted_action": "the workspace does not let the bot post in this channel",
     "restricted_action_read_only_channel": "the channel is read-only",
     "team_access_not_granted": "the workspace has not granted the app access to the channel",
     "ekm_access_denied": "the workspace's key management blocks the bot's posts",
 }
+# The same, about the bot's token: mended by a new token, whose source depends on the mode.
+TOKEN_PROBLEMS = {
+    "account_inactive": "the bot's Slack account is deactivated",
+    "invalid_auth": "Slack rejected the bot token",
+    "not_authed": "no bot token was sent",
+    "token_revoked": "the bot token was revoked",
+    "token_expired": "the bot token expired",
+    "missing_scope": "the app lacks the chat:write scope",
+}
+
+
+def permanent_reason(code: str, *, many: bool = False) -> str | None:
+    """Why a post that failed with `code` will never go out as things stand, and the fix;
+    None when trying again may help. `many`: workspaces installed through OAuth."""
+    if code in TOKEN_PROBLEMS:
+        return f"{TOKEN_PROBLEMS[code]}: {_INSTALL_AGAIN if many else _REINSTALL}"
+    return PERMANENT.get(code)
+
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -197,16 +211,17 @@ SLACK_SIDE_ERRORS = frozenset(
 )
 
 
-def post_error(response: Any) -> PostError:
+def post_error(response: Any, *, many: bool = False) -> PostError:
     """Our error for a failed chat.postMessage: permanent when retrying cannot help, ambiguous
     when Slack may have posted (a 5xx, or an error it says may have half-succeeded).
 
     Any other `ok: false` answer came from Slack's API itself, which posted nothing: transient.
+    `many`: the reason names the fix for many workspaces (an install, not a variable).
     """
     data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
     code = str(data.get("error", "unknown_error"))
-    if code in PERMANENT:
-        return PermanentPostError(f"{PERMANENT[code]} ({code})")
+    if (reason := permanent_reason(code, many=many)) is not None:
+        return PermanentPostError(f"{reason} ({code})")
     if response.status_code == 429 or code == "ratelimited":
         wait = retry_after(response.headers)
         return TransientPostError(f"Slack rate limit: retry in {wait:g} s", retry_after=wait)
@@ -241,7 +256,7 @@ class SlackPoster:
                 channel=channel, unfurl_links=False, unfurl_media=False, **daily_message(quote)
             )
         except SlackApiError as exc:
-            raise post_error(exc.response) from exc
+            raise post_error(exc.response, many=self.tokens is not None) from exc
         except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             raise TransientPostError(f"could not reach Slack ({type(exc).__name__})") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:  # the request may have gone out

@@ -1,0 +1,221 @@
+"""Slack Enterprise Grid, and what a token problem says with many workspaces.
+
+An organisation can install the app once for all of its workspaces (org-wide: one token, an
+enterprise id and no team) or each workspace on its own (a team id inside the organisation).
+bolt's real OAuth flow and authorize run against the fake Slack, which answers both kinds;
+every test runs on SQLite and on a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.adapters.slack.app import SlackPlatform
+from bot.adapters.slack.blocks import POST
+from bot.adapters.slack.oauth import PLATFORM, UNINSTALLED
+from bot.adapters.slack.poster import open_slack_poster, permanent_reason, web_client
+from bot.config import Secret, Settings
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
+from bot.ports import TransientPostError
+from bot.runtime import Core
+from tests.fakes.slack_platform import (
+    ADMIN_ID,
+    CHANNEL_ID,
+    GRID_TEAM_ID,
+    ORG_ID,
+    OTHER_GRID_TEAM_ID,
+    TEAM_ID,
+    ApiCall,
+    FakeSlack,
+    removal_event,
+)
+from tests.support.slack import click, install, oauth_settings, send_event, slash
+
+# slack_sdk sends oauth.v2.access's client credentials with aiohttp's BasicAuth, which
+# aiohttp 3.12 calls deprecated; the library's business, not this test's.
+pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TURN_ON = "daily on 09:00 Europe/Berlin"
+ORG_CHANNEL = f"{ORG_ID}/{CHANNEL_ID}"  # a channel of a workspace of the organisation
+TEAM_CHANNEL = f"{TEAM_ID}/{CHANNEL_ID}"  # a channel of a workspace outside it
+
+
+def next_nine_in_berlin() -> datetime:
+    now = datetime.now(BERLIN)
+    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
+    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
+
+
+async def tick(core: Core, platform: SlackPlatform) -> None:
+    clock = StoppedClock(next_nine_in_berlin())
+    await Scheduler(core.quotes, core.daily.with_clock(clock), {"slack": platform.poster()}).tick()
+
+
+async def turn_on(core: Core, *channels: str) -> None:
+    for channel in channels:
+        await core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
+
+
+def posts(fake: FakeSlack) -> dict[str | None, ApiCall]:
+    """The posts so far, by the token that sent each."""
+    return {call.bearer: call for call in fake.calls("chat.postMessage")}
+
+
+async def test_an_organisation_installs_once_and_each_of_its_workspaces_uses_that_token(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    await install(fake_slack, many_platform, ORG_ID)
+
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, ORG_ID, "")
+    assert saved is not None and saved.team_name == "Grid Org"
+    assert await many_core.installs.find_workspace(PLATFORM, ORG_ID) == saved
+    token = f"{ORG_ID}#1"
+
+    # Two workspaces of the organisation: both answered with the organisation's token, and
+    # both channels named by the organisation (its channel ids are unique across it).
+    for team, channel in ((GRID_TEAM_ID, CHANNEL_ID), (OTHER_GRID_TEAM_ID, "C0OTHER")):
+        fields = {"user_id": ADMIN_ID, "team_id": team, "channel_id": channel, "org_wide": True}
+        reply = await slash(fake_slack, many_platform, TURN_ON, **fields)
+        assert "09:00" in str(reply.body), reply.body
+    assert [c.bearer for c in fake_slack.calls("users.info")] == [token, token]
+    names = {s.channel for s in await many_core.daily.store.schedules()}
+    assert names == {ORG_CHANNEL, f"{ORG_ID}/C0OTHER"}
+
+    # A preview's Post, clicked in a workspace of the organisation (Slack sends no `team`).
+    preview = (await slash(fake_slack, many_platform, "", team_id=GRID_TEAM_ID, org_wide=True)).body
+    await click(fake_slack, many_platform, preview, POST, team_id=GRID_TEAM_ID, org_wide=True)
+    shared = await fake_slack.next_call("chat.postMessage")
+    assert shared.bearer == token and shared.args["channel"] == CHANNEL_ID
+
+
+async def test_daily_posts_go_out_with_the_organisations_token_and_a_teams_own(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    await install(fake_slack, many_platform, ORG_ID)
+    await install(fake_slack, many_platform, TEAM_ID)
+    await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
+
+    await tick(many_core, many_platform)
+
+    sent = posts(fake_slack)
+    assert set(sent) == {f"{ORG_ID}#1", f"{TEAM_ID}#2"}
+    assert all(call.args["channel"] == CHANNEL_ID for call in sent.values())
+
+
+async def test_an_org_wide_token_about_to_expire_is_refreshed_and_stays_the_organisations(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    fake_slack.token_seconds[ORG_ID] = 60  # rotation on, inside the refresh window
+    await install(fake_slack, many_platform, ORG_ID)
+    await turn_on(many_core, ORG_CHANNEL)
+
+    await tick(many_core, many_platform)
+
+    assert set(posts(fake_slack)) == {f"{ORG_ID}#2"}  # the refreshed token
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, ORG_ID, "")
+    assert saved is not None and fake_slack.tokens[saved.bot_token] == f"{ORG_ID}#2"
+    assert saved.team_name == "Grid Org" and saved.installer_id == ADMIN_ID
+    assert await many_core.installs.find(PLATFORM, "", "") is None  # no team-less stray row
+
+
+async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keeps_posting(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    await install(fake_slack, many_platform, ORG_ID)
+    await install(fake_slack, many_platform, TEAM_ID)
+    await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
+
+    fake_slack.revoke_team(ORG_ID)
+    await send_event(many_platform, removal_event("app_uninstalled", ORG_ID))
+
+    store = many_core.daily.store
+    org, team = (
+        await store.schedule("slack", ORG_CHANNEL),
+        await store.schedule("slack", TEAM_CHANNEL),
+    )
+    assert org is not None and not org.enabled and org.disabled_reason == UNINSTALLED
+    assert team is not None and team.enabled
+    assert many_core.installs is not None
+    assert await many_core.installs.find_workspace(PLATFORM, ORG_ID) is None
+    assert await many_core.installs.find_workspace(PLATFORM, TEAM_ID) is not None
+
+    await tick(many_core, many_platform)
+    assert set(posts(fake_slack)) == {f"{TEAM_ID}#2"}
+
+
+async def test_a_workspace_of_an_organisation_installed_on_its_own_uses_its_own_token(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    """Installed for one workspace of an organisation: the install has both ids, and a
+    daily post (which knows only the workspace) still finds it."""
+    await install(fake_slack, many_platform, GRID_TEAM_ID)
+    assert many_core.installs is not None
+    saved = await many_core.installs.find(PLATFORM, ORG_ID, GRID_TEAM_ID)
+    assert saved is not None and saved.team_name == "Grid A"
+
+    reply = await slash(fake_slack, many_platform, TURN_ON, user_id=ADMIN_ID, team_id=GRID_TEAM_ID)
+    assert "09:00" in str(reply.body), reply.body
+    assert [c.bearer for c in fake_slack.calls("users.info")] == [f"{GRID_TEAM_ID}#1"]
+    grid_channel = f"{GRID_TEAM_ID}/{CHANNEL_ID}"
+    assert [s.channel for s in await many_core.daily.store.schedules()] == [grid_channel]
+
+    await tick(many_core, many_platform)
+    assert set(posts(fake_slack)) == {f"{GRID_TEAM_ID}#1"}
+
+
+async def test_a_revoked_token_with_many_workspaces_says_to_install_again(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    """No SLACK_BOT_TOKEN to update with many workspaces: the reason names the install."""
+    await install(fake_slack, many_platform, TEAM_ID)
+    await turn_on(many_core, TEAM_CHANNEL)
+    fake_slack.revoke_team(TEAM_ID)  # and the event never arrived
+
+    await tick(many_core, many_platform)
+
+    schedule = await many_core.daily.store.schedule("slack", TEAM_CHANNEL)
+    assert schedule is not None and not schedule.enabled
+    reason = schedule.disabled_reason or ""
+    assert "/slack/install" in reason and "token_revoked" in reason
+    assert "SLACK_BOT_TOKEN" not in reason
+
+
+@pytest.mark.parametrize(
+    "code", ["account_inactive", "invalid_auth", "not_authed", "token_revoked", "token_expired"]
+)
+def test_each_token_problem_names_the_fix_of_its_mode(code: str) -> None:
+    one, many = permanent_reason(code), permanent_reason(code, many=True)
+    assert one is not None and "SLACK_BOT_TOKEN" in one and "/slack/install" not in one
+    assert many is not None and "/slack/install" in many and "SLACK_BOT_TOKEN" not in many
+    assert permanent_reason("channel_not_found", many=True) == permanent_reason("channel_not_found")
+    assert permanent_reason("ratelimited") is None
+
+
+async def test_a_channel_named_before_many_workspaces_waits_for_adoption(
+    fake_slack: FakeSlack,
+    many_platform: SlackPlatform,
+    many_core: Core,
+    settings: Settings,
+    backend_url: str | None,
+) -> None:
+    """A bare channel id (a schedule made with SLACK_BOT_TOKEN) names no workspace: its post
+    is put off with the fix, never sent with some other workspace's token, and the schedule
+    stays on (a permanent error would switch it off)."""
+    await install(fake_slack, many_platform, TEAM_ID)
+    many = oauth_settings(settings, database_url=Secret(backend_url or ""))
+    quote = await many_core.quotes.random_quote()
+    assert quote is not None
+
+    client = web_client(many, base_url=fake_slack.api_url)
+    async with open_slack_poster(many, io.StringIO(), client=client) as poster:
+        with pytest.raises(TransientPostError, match="lambert slack adopt"):
+            await poster.post_daily(CHANNEL_ID, quote, datetime.now(UTC).date())
+    assert fake_slack.calls("chat.postMessage") == []
