@@ -15,7 +15,9 @@ from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.postgres_bag import PostgresShuffleBag, lock_key
 from bot.daily.schedules import Schedule
+from bot.daily.store import Rekeyed
 from bot.quotes.store import QuoteStore
+from bot.stats.store import checked_prefix
 from bot.storage.postgres import numbered
 
 if TYPE_CHECKING:
@@ -52,6 +54,9 @@ _CLAIM = (
 _LEASES = sql.lease_sql("now()", "now() + make_interval(secs => ?)")
 _SHARDS = sql.shard_lease_sql(
     "now()", "now() + make_interval(secs => ?)", "extract(epoch FROM expires_at - now())::float8"
+)
+_LOCK_DAILY_WRITES = (
+    "LOCK TABLE daily_schedules, daily_posts, daily_bag IN SHARE ROW EXCLUSIVE MODE"
 )
 _SHARD_LOCK = 0x6C616D73  # pg_advisory_xact_lock key for taking shard leases ("lams")
 
@@ -178,6 +183,19 @@ class PostgresDailyStore:
             _Q(sql.DISABLE_WHERE), reason, platform, len(channel_prefix), channel_prefix
         )
         return len(rows)
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
+        prefix = checked_prefix(prefix)
+        counts = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            # No replica writes a daily row meanwhile (a bare day claimed between a rename and
+            # its drop would be dropped); reads go on.
+            await conn.execute(_LOCK_DAILY_WRITES)
+            bags = await conn.fetchval(_Q(sql.BARE_BAGS), platform)
+            for rename, drop in (sql.KEY_BARE_SCHEDULES, sql.KEY_BARE_DAYS, sql.KEY_BARE_BAG):
+                renamed = await conn.execute(_Q(rename), prefix, platform, prefix)
+                counts.append(_count(renamed) + _count(await conn.execute(_Q(drop), platform)))
+        return Rekeyed(counts[0], counts[1], int(bags))
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         row = await self.pool.fetchrow(_Q(sql.SCHEDULE), platform, channel)

@@ -14,7 +14,9 @@ from bot.daily.bag import ShuffleBag
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.schedules import Schedule
+from bot.daily.store import Rekeyed
 from bot.quotes.store import QuoteStore
+from bot.stats.store import checked_prefix
 from bot.storage.transaction import write_transaction
 
 
@@ -162,6 +164,18 @@ class SqliteDailyStore:
                 sql.DISABLE_WHERE, (reason, platform, len(channel_prefix), channel_prefix)
             )
             return len(list(await cursor.fetchall()))
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
+        prefix = checked_prefix(prefix)
+        counts = []
+        async with write_transaction(self.conn):
+            async with self.conn.execute(sql.BARE_BAGS, (platform,)) as cursor:
+                bags = (await cursor.fetchone() or (0,))[0]
+            for rename, drop in (sql.KEY_BARE_SCHEDULES, sql.KEY_BARE_DAYS, sql.KEY_BARE_BAG):
+                renamed = await self.conn.execute(rename, (prefix, platform, prefix))
+                dropped = await self.conn.execute(drop, (platform,))
+                counts.append(renamed.rowcount + dropped.rowcount)
+        return Rekeyed(counts[0], counts[1], int(bags))
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         async with self.conn.execute(

@@ -103,6 +103,31 @@ RECOVER_SENDING = (
     "WHERE claim_token = ? AND status = 'sending'"
 )
 
+# One workspace's bare channel names under its prefix (key_bare_channels), table by table in
+# one transaction: each bare row is renamed in place unless a row already has its new name
+# (set up since, in many workspaces: that one wins), then the bare rows left are dropped.
+# Renamed in place, not copied, so a day keeps its claim_token (unique in PostgreSQL).
+# LIKE: '/' is no wildcard.
+_BARE = "platform = ? AND channel NOT LIKE '%/%'"
+
+
+def _key_bare(table: str, key: str) -> tuple[str, str]:
+    """(rename: prefix, platform, prefix; drop the rest: platform) for one daily table whose
+    primary key is platform, channel and the columns in `key`."""
+    same = "".join(f" AND k.{column} = {table}.{column}" for column in key.split())
+    rename = (
+        f"UPDATE {table} SET channel = CAST(? AS TEXT) || channel WHERE {_BARE} "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} k WHERE k.platform = {table}.platform "
+        f"AND k.channel = CAST(? AS TEXT) || {table}.channel{same})"
+    )
+    return rename, f"DELETE FROM {table} WHERE {_BARE}"
+
+
+KEY_BARE_SCHEDULES = _key_bare("daily_schedules", "")
+KEY_BARE_DAYS = _key_bare("daily_posts", "local_date")
+KEY_BARE_BAG = _key_bare("daily_bag", "quote_id")
+BARE_BAGS = f"SELECT count(DISTINCT channel) FROM daily_bag WHERE {_BARE}"
+
 # The shuffle bag's rows.
 BAG_ADD = "INSERT INTO daily_bag (platform, channel, quote_id) VALUES (?, ?, ?)"
 BAG_PUT_BACK = "DELETE FROM daily_bag WHERE platform = ? AND channel = ? AND quote_id = ?"

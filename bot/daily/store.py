@@ -10,11 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.daily.days import Claim, DayKey, DayRecord
 from bot.daily.lease import ShardHolder, ShardLease, WorkerLease
 from bot.daily.schedules import Schedule
+
+
+class Rekeyed(NamedTuple):
+    """What key_bare_channels took from the bare channel names: schedules, days (history
+    rows) and bags (channels whose shuffle bag had drawn quotes)."""
+
+    schedules: int = 0
+    days: int = 0
+    bags: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.schedules + self.days + self.bags
 
 
 class DailyStore(Protocol):
@@ -29,6 +42,21 @@ class DailyStore(Protocol):
     async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
         """Disable every enabled schedule whose channel starts with `channel_prefix`, showing
         `reason`; how many were on."""
+        ...
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
+        """Put `prefix` (a workspace's, "T0AAA/") before every channel name of `platform`
+        that names no workspace, in schedules, days and bags at once. A row whose new name is
+        taken (turned on since under it) gives way: the keyed one stays, the bare one goes.
+        0s when run again; ValueError for a prefix that is not a workspace's.
+
+        A day caught `sending` moves like any other, claim token and all: its outcome (posted,
+        retrying, unknown, failed), written by that token, lands on the renamed day, and so
+        does crash recovery (a gone sender's day becomes `unknown`). What names the channel
+        misses: a failure's quote put back in the bare bag and a permanent failure's disable
+        of the bare schedule, so the quote stays drawn and the keyed schedule stays on (its
+        next post fails again and disables it). A bare day dropped for a keyed one of the same
+        date takes its outcome with it; the keyed day's record stands."""
         ...
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:

@@ -64,3 +64,12 @@ class PostgresInstallStore:
             found = await conn.fetchval(numbered(sql.CONSUME_STATE), state, now)
             await conn.execute(numbered(sql.FORGET_EXPIRED), now)
         return found is not None
+
+    async def remember_token_workspace(
+        self, platform: str, workspace_id: str, at: datetime
+    ) -> None:
+        await self.pool.execute(numbered(sql.REMEMBER_WORKSPACE), platform, workspace_id, at)
+
+    async def token_workspace(self, platform: str) -> str | None:
+        found = await self.pool.fetchval(numbered(sql.RECORDED_WORKSPACE), platform)
+        return str(found) if found is not None else None

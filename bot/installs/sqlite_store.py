@@ -87,3 +87,16 @@ class SqliteInstallStore:
             found = await cursor.fetchone()
             await self.conn.execute(sql.FORGET_EXPIRED, (now.isoformat(),))
         return found is not None
+
+    async def remember_token_workspace(
+        self, platform: str, workspace_id: str, at: datetime
+    ) -> None:
+        async with write_transaction(self.conn):
+            await self.conn.execute(
+                sql.REMEMBER_WORKSPACE, (platform, workspace_id, at.isoformat())
+            )
+
+    async def token_workspace(self, platform: str) -> str | None:
+        async with self.conn.execute(sql.RECORDED_WORKSPACE, (platform,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None

@@ -29,3 +29,10 @@ FIND_WORKSPACE = (
 ISSUE_STATE = "INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)"
 FORGET_EXPIRED = "DELETE FROM oauth_states WHERE expires_at <= ?"
 CONSUME_STATE = "DELETE FROM oauth_states WHERE state = ? AND expires_at > ? RETURNING state"
+# The workspace of the one bot token (single-token mode), as auth.test named it last.
+REMEMBER_WORKSPACE = (
+    "INSERT INTO token_workspaces (platform, workspace_id, seen_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (platform) DO UPDATE SET workspace_id = excluded.workspace_id, "
+    "seen_at = excluded.seen_at"
+)
+RECORDED_WORKSPACE = "SELECT workspace_id FROM token_workspaces WHERE platform = ?"

@@ -56,3 +56,15 @@ class InstallStore(Protocol):
     async def consume_state(self, state: str, now: datetime) -> bool:
         """Use the state up: True once if it was issued and has not expired."""
         ...
+
+    async def remember_token_workspace(
+        self, platform: str, workspace_id: str, at: datetime
+    ) -> None:
+        """Record the workspace the platform's one bot token belongs to (single-token mode,
+        seen at `at`), replacing any earlier one: the workspace that the channels named
+        without one are keyed by when the app moves to many workspaces."""
+        ...
+
+    async def token_workspace(self, platform: str) -> str | None:
+        """The workspace last recorded by remember_token_workspace; None if never."""
+        ...

@@ -8,6 +8,7 @@ import asyncpg
 
 from bot.previews import statements as sql
 from bot.previews.sqlite_store import KEEP
+from bot.stats.store import checked_prefix
 from bot.storage.postgres import numbered
 
 
@@ -29,3 +30,7 @@ class PostgresPreviewStore:
 
     async def release(self, preview_id: str) -> None:
         await self.pool.execute(numbered(sql.RELEASE), preview_id)
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        status = await self.pool.execute(numbered(sql.KEY_BARE), checked_prefix(prefix), platform)
+        return int(status.rsplit(" ", 1)[-1])

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.previews import statements as sql
+from bot.stats.store import checked_prefix
 from bot.storage.transaction import write_transaction
 
 # A preview's buttons live ten minutes on Discord; Slack replays a click within five and
@@ -44,3 +46,9 @@ class SqlitePreviewStore:
                 "DELETE FROM preview_posts WHERE preview_id = ? AND status = 'posting'",
                 (preview_id,),
             )
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        prefix = checked_prefix(prefix)
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(sql.KEY_BARE, (prefix, platform))
+        return cursor.rowcount

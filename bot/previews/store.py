@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from bot.stats.store import checked_prefix
+
 
 class PreviewStore(Protocol):
     """A preview is named by its platform (`discord:<interaction id>`, `slack:<team>:...`);
@@ -22,17 +24,25 @@ class PreviewStore(Protocol):
         """The post did not go out: the preview may be posted again."""
         ...
 
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        """Put `prefix` (a workspace's, "T0AAA/") before the channel of every claim of
+        `platform` whose channel names no workspace; how many (0 when run again).
+        ValueError for a prefix that is not a workspace's."""
+        ...
+
 
 class MemoryPreviewStore:
     """A PreviewStore in this process's memory: for a Core built without storage (tests)."""
 
     def __init__(self) -> None:
         self.claims: dict[str, str | None] = {}  # preview -> message id once posted
+        self.channels: dict[str, tuple[str, str]] = {}  # preview -> (platform, channel)
 
     async def claim(self, preview_id: str, platform: str, channel: str, now: datetime) -> bool:
         if preview_id in self.claims:
             return False
         self.claims[preview_id] = None
+        self.channels[preview_id] = (platform, channel)
         return True
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
@@ -40,3 +50,14 @@ class MemoryPreviewStore:
 
     async def release(self, preview_id: str) -> None:
         self.claims.pop(preview_id, None)
+        self.channels.pop(preview_id, None)
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        prefix = checked_prefix(prefix)
+        bare = {
+            preview: (where, channel)
+            for preview, (where, channel) in self.channels.items()
+            if where == platform and "/" not in channel
+        }
+        self.channels |= {p: (where, prefix + c) for p, (where, c) in bare.items()}
+        return len(bare)

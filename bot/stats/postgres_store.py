@@ -9,12 +9,21 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from bot.stats import statements as sql
-from bot.stats.store import ChannelTally, CountKey, DayTally, Scope, Tally, WordsKey
+from bot.stats.store import (
+    ChannelTally,
+    CountKey,
+    DayTally,
+    Scope,
+    Tally,
+    WordsKey,
+    checked_prefix,
+)
 
 if TYPE_CHECKING:
     from asyncpg import Record
 
 _Q = sql.numbered
+_LOCK_WRITES = "LOCK TABLE stats_counts, stats_empty_searches IN SHARE ROW EXCLUSIVE MODE"
 
 
 class PostgresStatsStore:
@@ -55,3 +64,16 @@ class PostgresStatsStore:
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         rows = await self._fetch(sql.EMPTY_SEARCHES, since, scope, limit)
         return [(r["words"], r["count"]) for r in rows]
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        prefix = checked_prefix(prefix)
+        moved = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            # No replica adds a count meanwhile: one added between a copy and its drop would
+            # be dropped uncounted. Reads go on.
+            await conn.execute(_LOCK_WRITES)
+            for add, drop in sql.KEY_BARE:
+                await conn.execute(_Q(add), prefix, platform)
+                status = await conn.execute(_Q(drop), platform)
+                moved += int(status.rsplit(" ", 1)[-1])
+        return moved

@@ -8,7 +8,15 @@ from datetime import date
 import aiosqlite
 
 from bot.stats import statements as sql
-from bot.stats.store import ChannelTally, CountKey, DayTally, Scope, Tally, WordsKey
+from bot.stats.store import (
+    ChannelTally,
+    CountKey,
+    DayTally,
+    Scope,
+    Tally,
+    WordsKey,
+    checked_prefix,
+)
 from bot.storage.transaction import write_transaction
 
 
@@ -52,3 +60,12 @@ class SqliteStatsStore:
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         rows = await self._fetch(sql.EMPTY_SEARCHES, since, scope, limit)
         return [(w, n) for w, n in rows]
+
+    async def key_bare_channels(self, platform: str, prefix: str) -> int:
+        prefix = checked_prefix(prefix)
+        moved = 0
+        async with write_transaction(self.conn):
+            for add, drop in sql.KEY_BARE:
+                await self.conn.execute(add, (prefix, platform))
+                moved += (await self.conn.execute(drop, (platform,))).rowcount
+        return moved

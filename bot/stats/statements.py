@@ -24,6 +24,29 @@ ADD_WORDS = (
 )
 FORGET_WORDS = "DELETE FROM stats_empty_searches WHERE day < ?"
 
+# Moving one workspace's bare channel names under its prefix (key_bare_channels): each
+# bare row is added to its keyed twin, summed when that exists, then removed. `WHERE true`
+# lets SQLite tell the upsert's ON CONFLICT from a join's ON. LIKE: '/' is no wildcard.
+BARE = "platform = ? AND channel NOT LIKE '%/%'"
+KEY_BARE_COUNTS = (
+    "INSERT INTO stats_counts (day, platform, space, channel, metric, name, detail, count) "
+    "SELECT day, platform, space, CAST(? AS TEXT) || channel, metric, name, detail, count "
+    f"FROM stats_counts WHERE {BARE} AND true "
+    "ON CONFLICT (day, platform, space, channel, metric, name, detail) "
+    "DO UPDATE SET count = stats_counts.count + excluded.count"
+)
+KEY_BARE_WORDS = (
+    "INSERT INTO stats_empty_searches (day, platform, space, channel, words, count) "
+    "SELECT day, platform, space, CAST(? AS TEXT) || channel, words, count "
+    f"FROM stats_empty_searches WHERE {BARE} AND true "
+    "ON CONFLICT (day, platform, space, channel, words) "
+    "DO UPDATE SET count = stats_empty_searches.count + excluded.count"
+)
+DROP_BARE_COUNTS = f"DELETE FROM stats_counts WHERE {BARE}"
+DROP_BARE_WORDS = f"DELETE FROM stats_empty_searches WHERE {BARE}"
+# (add to the keyed rows: prefix, platform; drop the bare ones: platform), per table.
+KEY_BARE = ((KEY_BARE_COUNTS, DROP_BARE_COUNTS), (KEY_BARE_WORDS, DROP_BARE_WORDS))
+
 TALLIES = (
     "SELECT metric, name, detail, CAST(sum(count) AS BIGINT) AS count FROM stats_counts "
     "WHERE day >= ? AND {scope} GROUP BY metric, name, detail"

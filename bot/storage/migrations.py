@@ -211,6 +211,19 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        10,
+        (
+            # The workspace of the one bot token (Slack's SLACK_BOT_TOKEN), as auth.test
+            # named it: when the app moves to many workspaces, the channels named bare in the
+            # single-token days are keyed by it (bot/adapters/slack/adopt.py).
+            """CREATE TABLE token_workspaces (
+                platform TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                seen_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -177,6 +177,18 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        7,
+        (
+            # The workspace of the one bot token, as the SQLite file's (its migration 10):
+            # what the bare channel names of single-token days are keyed by later.
+            """CREATE TABLE token_workspaces (
+                platform TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                seen_at TIMESTAMPTZ NOT NULL
+            )""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

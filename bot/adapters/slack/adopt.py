@@ -1,0 +1,153 @@
+"""From one workspace to many: the channels named bare in single-token days, keyed by the
+workspace of that token (recorded from auth.test, or named by the operator)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.keys import workspace_prefix
+from bot.adapters.slack.oauth import PLATFORM
+from bot.adapters.slack.poster import SLACK_SIDE_ERRORS, web_client
+from bot.config import ConfigError, Settings
+from bot.runtime import Core, open_core
+
+log = logging.getLogger(__name__)
+
+# A Slack team id (T...) or, for an org-wide Enterprise Grid install, an enterprise id (E...).
+WORKSPACE_ID = re.compile(r"[A-Z0-9]+")
+ADOPT = "run `lambert slack adopt` once with the old SLACK_BOT_TOKEN set (or --workspace T...)"
+NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --workspace T..."
+
+
+def _many(count: int, thing: str, things: str) -> str:
+    return f"{count} {thing if count == 1 else things}"
+
+
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    """What was keyed by `workspace`, feature by feature."""
+
+    workspace: str
+    schedules: int = 0
+    days: int = 0
+    bags: int = 0
+    previews: int = 0
+    stats_rows: int = 0
+
+    @property
+    def moved(self) -> int:
+        return self.schedules + self.days + self.bags + self.previews + self.stats_rows
+
+    def summary(self) -> str:
+        """One line: "3 schedules, 41 days, 2 bags, 5 previews, 12 stats rows"."""
+        return ", ".join(
+            (
+                _many(self.schedules, "schedule", "schedules"),
+                _many(self.days, "day", "days"),
+                _many(self.bags, "bag", "bags"),
+                _many(self.previews, "preview", "previews"),
+                _many(self.stats_rows, "stats row", "stats rows"),
+            )
+        )
+
+
+def checked_workspace(workspace_id: str) -> str:
+    """`workspace_id` if it looks like a Slack team or enterprise id, else ConfigError."""
+    if not WORKSPACE_ID.fullmatch(workspace_id):
+        raise ConfigError(
+            f"{workspace_id[:40]!r} is not a Slack workspace id: a team id like T0123ABCD "
+            "(or an Enterprise Grid organisation's, E0123ABCD), in capitals"
+        )
+    return workspace_id
+
+
+async def adopt_workspace(core: Core, workspace_id: str) -> Adopted:
+    """Key every Slack channel named without a workspace by `workspace_id`.
+
+    Previews and stats first, the daily state last: a later start checks the daily schedules
+    for bare names, so a crash between leaves the work visible and the run repeatable (each
+    step moves only what is still bare).
+    """
+    prefix = workspace_prefix(checked_workspace(workspace_id))
+    await core.stats.flush()  # counts still in memory under a bare name are moved too
+    previews = await core.previews.key_bare_channels(PLATFORM, prefix)
+    store = core.stats.store
+    stats_rows = await store.key_bare_channels(PLATFORM, prefix) if store is not None else 0
+    daily = await core.daily.key_bare_channels(PLATFORM, prefix)
+    return Adopted(workspace_id, daily.schedules, daily.days, daily.bags, previews, stats_rows)
+
+
+async def adopt_recorded(core: Core) -> Adopted | None:
+    """At a many-workspace start: key the bare Slack channels by the workspace recorded for
+    the single token, saying so in one line if anything moved; None (and one warning line
+    if there is daily state to move) when no workspace was ever recorded."""
+    recorded = await core.installs.token_workspace(PLATFORM) if core.installs else None
+    if recorded is None:
+        schedules = await core.daily.store.schedules()
+        bare = sum(1 for s in schedules if s.platform == PLATFORM and "/" not in s.channel)
+        if bare:
+            log.warning(
+                "%s from the single-token days name no workspace, so they cannot post with "
+                "many workspaces: %s",
+                _many(bare, "Slack daily schedule", "Slack daily schedules"),
+                ADOPT,
+            )
+        return None
+    adopted = await adopt_workspace(core, recorded)
+    if adopted.moved:
+        log.info(
+            "Slack channels of the single-token days keyed by workspace %s: %s",
+            recorded,
+            adopted.summary(),
+        )
+    return adopted
+
+
+async def token_workspace_id(client: AsyncWebClient) -> str:
+    """The workspace of `client`'s token, by auth.test: the organisation's id for an org-wide
+    Enterprise Grid install, else the team id. ConfigError for a token Slack rejects,
+    ConnectionError while Slack itself fails."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        code = str(exc.response.get("error") or "unknown_error")
+        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
+            raise ConnectionError(f"Slack answered auth.test with HTTP {status} ({code})") from None
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN ({code}): set it to the bot token the "
+            "single-workspace bot used, or pass --workspace T... instead"
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ConnectionError(f"could not reach Slack ({type(exc).__name__})") from None
+    if response.get("is_enterprise_install"):
+        return str(response.get("enterprise_id") or "")
+    return str(response.get("team_id") or "")
+
+
+async def adopt_for_operator(
+    settings: Settings, workspace_id: str | None = None, *, client: AsyncWebClient | None = None
+) -> Adopted:
+    """`lambert slack adopt`: the workspace named, else SLACK_BOT_TOKEN's (auth.test), else the
+    one recorded; recorded for later starts, then adopted. ConfigError when none is known."""
+    if workspace_id is not None:
+        checked_workspace(workspace_id)
+    elif settings.slack_bot_token:
+        workspace_id = checked_workspace(await token_workspace_id(client or web_client(settings)))
+    async with open_core(settings, integrity_check=True) as core:  # it writes
+        if core.installs is None:  # open_core always has them; a Core built by hand may not
+            raise ConfigError("this lambert keeps no installs: nothing to adopt into")
+        if workspace_id is None:
+            workspace_id = await core.installs.token_workspace(PLATFORM)
+            if workspace_id is None:
+                raise ConfigError(f"no workspace is recorded for the old bot token: {NO_WORKSPACE}")
+        else:
+            await core.installs.remember_token_workspace(PLATFORM, workspace_id, datetime.now(UTC))
+        return await adopt_workspace(core, workspace_id)
