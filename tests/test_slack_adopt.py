@@ -217,6 +217,22 @@ async def test_a_day_caught_sending_moves_and_its_outcome_lands_on_the_keyed_day
     assert (record.channel, record.status, record.message_id) == (KEYED, PostStatus.POSTED, "1.0")
 
 
+async def test_a_day_left_sending_by_a_gone_scheduler_is_recovered_as_unknown_when_keyed(
+    shared_core: Core,
+) -> None:
+    store = shared_core.daily.store
+    await store.save_schedule(nine("slack", BARE))
+    claim = await store.claim("slack", BARE, DAY, None, NOW, "a-lease-nobody-holds")
+    assert claim is not None and await store.start_sending(claim)
+
+    await adopt_workspace(shared_core, WORKSPACE)
+    retried, unknown = await store.recover_claims(NOW + timedelta(minutes=5))
+
+    assert retried == [] and [(r.channel, r.local_date) for r in unknown] == [(KEYED, DAY)]
+    (record,) = (await store.records_since(DAY)).values()
+    assert (record.channel, record.status) == (KEYED, PostStatus.UNKNOWN)
+
+
 async def test_memory_previews_are_keyed_too() -> None:
     previews = MemoryPreviewStore()
     await previews.claim("slack:1", "slack", BARE, NOW)
