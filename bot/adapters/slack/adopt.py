@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.keys import workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM
-from bot.adapters.slack.poster import SLACK_SIDE_ERRORS, web_client
+from bot.adapters.slack.poster import check_token, web_client
 from bot.config import ConfigError, Settings
 from bot.runtime import Core, open_core
 
@@ -23,6 +22,7 @@ log = logging.getLogger(__name__)
 # A Slack team id (T...) or, for an org-wide Enterprise Grid install, an enterprise id (E...).
 WORKSPACE_ID = re.compile(r"[A-Z0-9]+")
 ADOPT = "run `lambert slack adopt` once with the old SLACK_BOT_TOKEN set (or --workspace T...)"
+USE_THE_OLD_ONE = "set it to the bot token the single-workspace bot used, or pass --workspace T..."
 NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --workspace T..."
 
 
@@ -111,25 +111,13 @@ async def adopt_recorded(core: Core) -> Adopted | None:
 
 
 async def token_workspace_id(client: AsyncWebClient) -> str:
-    """The workspace of `client`'s token, by auth.test: the organisation's id for an org-wide
-    Enterprise Grid install, else the team id. ConfigError for a token Slack rejects,
-    ConnectionError while Slack itself fails."""
+    """The workspace of `client`'s token, by auth.test (poster.check_token): the organisation's
+    id for an org-wide Enterprise Grid install, else the team id. ConfigError for a token
+    Slack rejects, ConnectionError while Slack cannot be reached or fails."""
     try:
-        response = await client.auth_test()
-    except SlackApiError as exc:
-        status = exc.response.status_code
-        code = str(exc.response.get("error") or "unknown_error")
-        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
-            raise ConnectionError(f"Slack answered auth.test with HTTP {status} ({code})") from None
-        raise ConfigError(
-            f"Slack rejected SLACK_BOT_TOKEN ({code}): set it to the bot token the "
-            "single-workspace bot used, or pass --workspace T... instead"
-        ) from None
+        return await check_token(client, fix=USE_THE_OLD_ONE)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ConnectionError(f"could not reach Slack ({type(exc).__name__})") from None
-    if response.get("is_enterprise_install"):
-        return str(response.get("enterprise_id") or "")
-    return str(response.get("team_id") or "")
 
 
 async def adopt_for_operator(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 import aiohttp
@@ -22,8 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import daily_message
 from bot.adapters.slack.keys import split_key
-from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
+from bot.adapters.slack.oauth import PLATFORM, WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
+from bot.installs.store import InstallStore
 from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
 from bot.quotes.models import Quote
 
@@ -184,9 +185,10 @@ def web_client(
     )
 
 
-async def check_token(client: AsyncWebClient) -> str:
-    """The bot's user id; ConfigError for a token Slack rejects, ConnectionError while Slack
-    fails (5xx, rate limit) so the caller can try again later.
+async def check_token(client: AsyncWebClient, fix: str = _REINSTALL) -> str:
+    """The workspace of the bot's token (keys.workspace_of's id: the organisation's for an
+    org-wide install, else the team's); ConfigError for a token Slack rejects, saying `fix`;
+    ConnectionError while Slack fails (5xx, rate limit) so the caller can try again later.
 
     Checked before anything posts, so a mistyped token stops the bot at once instead of
     disabling every schedule one invalid_auth at a time.
@@ -200,9 +202,18 @@ async def check_token(client: AsyncWebClient) -> str:
             detail = f" ({code})" if code else ""
             raise ConnectionError(f"Slack answered auth.test with HTTP {status}{detail}") from None
         raise ConfigError(
-            f"Slack rejected SLACK_BOT_TOKEN ({code or 'unknown_error'}): {_REINSTALL}"
+            f"Slack rejected SLACK_BOT_TOKEN ({code or 'unknown_error'}): {fix}"
         ) from None
-    return str(response.get("user_id", ""))
+    if response.get("is_enterprise_install"):
+        return str(response.get("enterprise_id") or "")
+    return str(response.get("team_id") or "")
+
+
+async def remember_workspace(installs: InstallStore, workspace: str) -> None:
+    """Record the one token's workspace: the channels named bare while it serves are keyed by
+    it if lambert later serves many workspaces (adopt.py)."""
+    if workspace:
+        await installs.remember_token_workspace(PLATFORM, workspace, datetime.now(UTC))
 
 
 # auth.test errors that say nothing about the token: Slack itself is failing.
@@ -280,5 +291,7 @@ async def open_slack_poster(
         async with open_installs(settings) as installs:
             yield SlackPoster(client, WorkspaceTokens(settings, installs, client))
         return
-    await check_token(client)
+    workspace = await check_token(client)
+    async with open_installs(settings) as installs:
+        await remember_workspace(installs, workspace)
     yield SlackPoster(client)
