@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.config import Secret, Settings
+from bot.installs.store import Install
 from bot.runtime import open_core
 from bot.storage.connection import connect
 from bot.storage.copy import CONVERSIONS, SHARED_TABLES
@@ -188,6 +189,50 @@ def test_preview_claims_move_too(
     shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
     assert not run_in_thread(claim(shared, "slack:1"))  # claimed before the move
     assert run_in_thread(claim(shared, "slack:2"))
+
+
+def test_slack_installs_and_the_tokens_workspace_move_too(
+    settings: Settings, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Many workspaces on SQLite, moving to replicas: every workspace's install (its bot
+    token) and the single token's workspace carry over, so nothing needs installing again."""
+    installed = Install(
+        platform="slack",
+        enterprise_id="E0GRID",
+        team_id="",
+        team_name="Grid Org",
+        app_id="A0LAMBERT",
+        bot_token="xoxb-org",
+        bot_id="B0ORG",
+        bot_user_id="U0ORG",
+        bot_scopes="commands,chat:write,users:read",
+        installer_id="U0ADMIN",
+        installed_at=datetime(2026, 11, 1, 9, 30, tzinfo=UTC),
+        bot_refresh_token="xoxe-1-org",
+        bot_token_expires_at=datetime(2026, 11, 1, 21, 30, tzinfo=UTC),
+    )
+
+    async def record(where: Settings) -> None:
+        async with open_core(where) as core:
+            assert core.installs is not None
+            await core.installs.save(installed)
+            await core.installs.remember_token_workspace(
+                "slack", "T0LAMBERT", installed.installed_at
+            )
+
+    async def read(where: Settings) -> tuple[Install | None, str | None]:
+        async with open_core(where) as core:
+            assert core.installs is not None
+            found = await core.installs.find_workspace("slack", "E0GRID")
+            return found, await core.installs.token_workspace("slack")
+
+    run_in_thread(record(settings))
+    code, out, err = run(capsys, "db", "copy", "--db", str(settings.db_path), "--to", postgres_url)
+    assert code == 0, err
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()[1:]}
+    assert counts["installs"] == 1 and counts["token_workspaces"] == 1
+    shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
+    assert run_in_thread(read(shared)) == (installed, "T0LAMBERT")
 
 
 def seed_schedule(capsys: pytest.CaptureFixture[str], channel: str, *where: str) -> None:

@@ -31,6 +31,10 @@ SHARED_TABLES = (
     "preview_posts",
     "stats_counts",
     "stats_empty_searches",
+    # Slack's installs (many workspaces: each one's bot token) and the one token's workspace.
+    # Not the OAuth states: each lasts ten minutes, and an install under way starts again.
+    "installs",
+    "token_workspaces",
 )
 
 
