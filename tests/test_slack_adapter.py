@@ -150,7 +150,7 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
     failures = [
         r
         for r in caplog.records
-        if r.name == "bot.adapters.slack.app" and r.levelno >= logging.ERROR
+        if r.name == "bot.adapters.slack.listeners" and r.levelno >= logging.ERROR
     ]
     assert failures and failures[0].exc_info is not None
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text

@@ -1,0 +1,259 @@
+"""What lambert does with each Slack request bolt hands it: the slash command, the preview's
+buttons, the removal events, the daily form and the Home tab (those two in their own modules).
+
+Every listener acks first and works in a task of its own; a failure is one ephemeral line and
+one logged traceback, never a traceback in chat."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import ClientConnectorError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import (
+    error_message,
+    read_shuffle_value,
+    reply_message,
+    shared_message,
+)
+from bot.adapters.slack.daily_form import DailyForm
+from bot.adapters.slack.home import HomeTab
+from bot.adapters.slack.keys import ChannelKeys, workspace_of, workspace_prefix
+from bot.adapters.slack.modal import change_button
+from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
+from bot.adapters.slack.poster import post_error
+from bot.adapters.slack.users import SlackUser
+from bot.chat.context import RequestContext
+from bot.chat.grammar import another, answer, find_verb, strip_command
+from bot.chat.quote_verbs import COMMAND
+from bot.chat.replies import TextReply
+from bot.chat.stats_verb import place, record_reply
+from bot.ports import AmbiguousPostError
+from bot.runtime import Core
+from bot.serving.inflight import InFlight
+
+log = logging.getLogger(__name__)
+
+CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
+
+# chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
+# response_url can still post there, so Post falls back to it instead of failing.
+POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
+ALREADY_POSTED = "Already posted."
+FORM_OPENED = TextReply("Daily form opened.", ())  # how the stats count an opened form
+
+Respond = Callable[..., Awaitable[Any]]
+Ack = Callable[..., Awaitable[Any]]
+
+
+def _action_value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0].get("value", ""))
+
+
+def _channel_id(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+
+
+def _preview_id(body: dict[str, Any]) -> str:
+    """The clicked preview: the same for every click on it and for Slack's replays of one."""
+    container = body.get("container") or {}
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    user = (body.get("user") or {}).get("id") or ""
+    return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
+
+
+def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
+    """Where a button was clicked (for the stats; no admin check needed)."""
+    user = str((body.get("user") or {}).get("id") or "")
+    return RequestContext(platform="slack", channel=channel, space=workspace_of(body), user=user)
+
+
+def _user_name(user: dict[str, Any]) -> str:
+    return str(user.get("name") or user.get("username") or "")
+
+
+class SlackHandlers:
+    """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
+
+    def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
+        self.core = core
+        self.admins = admins
+        # Many workspaces (OAuth): the core knows a channel as "TEAMID/CHANNELID" (keys.py).
+        self.many = many
+        self.keys = ChannelKeys(many)
+        self.in_flight = InFlight()
+        self.home = HomeTab(core, admins, self.in_flight, self.keys)
+        self.form = DailyForm(
+            core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
+        )
+
+    def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
+        """Answer in a task of our own, so the listener returns at once after its ack().
+
+        bolt runs in process_before_response mode (see build_app): the ack goes back to
+        Slack as soon as the listener returns, instead of bolt polling for it every 10 ms.
+        The task is tracked for close(), and any failure becomes a short ephemeral.
+        """
+        self.in_flight.start(self._reporting_failure(what, respond, work), name=f"slack {what}")
+
+    async def _reporting_failure(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: %s failed", what)  # the formatter redacts tokens
+            try:
+                await respond(response_type="ephemeral", replace_original=False, **error_message())
+            except Exception:
+                log.exception("slack: could not report the failure of %s", what)
+
+    async def drain(self, grace: float = CLOSE_GRACE) -> None:
+        """Wait for answers in progress (bolt runs them as tasks after the ack)."""
+        await self.in_flight.drain(grace)
+
+    def where(self, team: str, channel: str) -> str:
+        """The core's name for `channel` of workspace `team`."""
+        return self.keys.key(team, channel)
+
+    def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
+        return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
+
+    async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
+        """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
+        return await SlackUser(client, user_id, self.admins).is_admin()
+
+    async def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()  # before anything that can wait: Slack gives up after 3 seconds
+        self._after_ack(COMMAND, respond, self._answer(command, respond, client))
+
+    async def _answer(
+        self, command: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        text, user_id = str(command.get("text", "")), str(command["user_id"])
+        channel = str(command["channel_id"])
+        user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
+        team = workspace_of(command)
+        ctx = RequestContext(
+            platform="slack",
+            channel=self.where(team, channel),
+            space=team,
+            user=user_id,
+            user_name=str(command.get("user_name", "")),
+            admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
+        )
+        verb, rest = find_verb(strip_command(text))
+        daily = verb is not None and verb.name == "daily"
+        if daily and not rest and await user.is_admin():
+            trigger = str(command.get("trigger_id", ""))
+            if await self.form.open(client, trigger, user, channel, channel, team=team):
+                # The form is the answer (a text status follows only if it failed to open).
+                record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
+                return
+        reply = await answer(self.core, text, ctx)
+        message = reply_message(reply)
+        status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
+        if status and await user.is_admin():
+            message["blocks"].append(change_button(channel))
+        await respond(response_type="ephemeral", **message)
+
+    async def post(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        self._after_ack("Post", respond, self._share(body, respond, client))
+
+    async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+        quote = await self.core.quotes.quote(_action_value(body))
+        if quote is None:
+            await respond(
+                replace_original=True,
+                text="That quote is no longer in the corpus. Try /lambert again.",
+            )
+            return
+        # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
+        preview, channel = _preview_id(body), _channel_id(body)
+        key = self.where(workspace_of(body), channel)
+        if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
+            await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
+            return
+        message = shared_message(quote, _user_name(body.get("user") or {}))
+        message_id: str | None = None
+        try:
+            sent = await client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **message
+            )
+            message_id = str(sent.get("ts") or "") or None
+        except SlackApiError as exc:
+            if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
+                if not isinstance(post_error(exc.response), AmbiguousPostError):
+                    await self.core.previews.release(preview)  # Slack posted nothing
+                raise
+            await respond(response_type="in_channel", replace_original=False, **message)
+        except ClientConnectorError:
+            await self.core.previews.release(preview)  # it never reached Slack
+            raise
+        # Any other failure may have posted: the claim stays, a click again says so.
+        await self.core.previews.record_posted(preview, message_id)
+        self.core.stats.posted(place(self._clicked_in(body)), "preview")
+        log.info(
+            "slack: shared quote=%s channel=%s user=%s",
+            quote.id,
+            _channel_id(body),
+            (body.get("user") or {}).get("id"),
+        )
+        await respond(delete_original=True)
+
+    async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self._after_ack("Shuffle", respond, self._shuffle(body, respond))
+
+    async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
+        request, after = read_shuffle_value(_action_value(body))
+        reply = await another(self.core, request, after, self._clicked_in(body))
+        await respond(replace_original=True, **reply_message(reply))
+
+    async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self._after_ack("More", respond, self._more(body, respond))
+
+    async def _more(self, body: dict[str, Any], respond: Respond) -> None:
+        """The next page of a result list, in place of this one: what `/lambert <value>`
+        answers (the value is only ever a search request; anything else is answered as such)."""
+        reply = await answer(self.core, _action_value(body), self._clicked_in(body))
+        await respond(replace_original=True, **reply_message(reply))
+
+    async def cancel(self, ack: Ack, respond: Respond) -> None:
+        await ack()
+        self._after_ack("Cancel", respond, respond(delete_original=True))
+
+    async def removed(self, ack: Ack, body: dict[str, Any]) -> None:
+        """app_uninstalled or tokens_revoked (of the bot): forget the workspace's install and
+        turn its daily quotes off, saying why (bolt acks events once this returns)."""
+        await ack()
+        event = body.get("event") or {}
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # a user's token: lambert keeps none
+        workspace = workspace_of(body)
+        installs = self.core.installs
+        if not self.many or installs is None or not workspace:
+            # One workspace: its token is gone, and SLACK_BOT_TOKEN must be replaced anyway;
+            # the daily posts fail with the reason until then.
+            log.warning("slack: %s for workspace %s", event.get("type"), workspace or "-")
+            return
+        found = await installs.find_workspace(PLATFORM, workspace)
+        if found is not None:
+            await installs.delete(PLATFORM, found.enterprise_id, found.team_id)
+        reason = UNINSTALLED if event.get("type") == "app_uninstalled" else REVOKED
+        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(workspace), reason)
+        log.info(
+            "slack: workspace %s removed the app (%s); %d daily quotes off",
+            workspace,
+            event.get("type"),
+            stopped,
+        )
