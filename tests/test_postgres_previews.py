@@ -10,7 +10,7 @@ import pytest
 
 from bot.previews.postgres_store import PostgresPreviewStore
 from bot.previews.sqlite_store import KEEP, SqlitePreviewStore
-from bot.previews.store import PreviewStore
+from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.runtime import Core
 from bot.storage.postgres import open_pool
 
@@ -52,3 +52,25 @@ async def test_twenty_concurrent_clicks_make_one_claim(previews: PreviewStore) -
     taken = await asyncio.gather(*(previews.claim(PREVIEW, "slack", "C", NOW) for _ in range(20)))
     assert taken.count(True) == 1
     assert await previews.claim("slack:T:C:U:9.9", "slack", "C", NOW)  # another preview
+
+
+async def test_the_outcome_says_posted_only_once_the_platform_took_the_post(
+    previews: PreviewStore,
+) -> None:
+    await _outcomes_follow_the_claim(previews)
+
+
+async def test_the_memory_store_keeps_the_same_outcomes() -> None:
+    await _outcomes_follow_the_claim(MemoryPreviewStore())
+
+
+async def _outcomes_follow_the_claim(previews: PreviewStore) -> None:
+    assert await previews.outcome(PREVIEW) is None
+    assert await previews.claim(PREVIEW, "slack", "C", NOW)
+    assert await previews.outcome(PREVIEW) == "posting"  # under way, or its answer was lost
+    await previews.release(PREVIEW)
+    assert await previews.outcome(PREVIEW) is None
+    assert await previews.claim(PREVIEW, "slack", "C", NOW)
+    await previews.record_posted(PREVIEW, None)  # Slack's response_url gives no message id
+    await previews.release(PREVIEW)  # posted: never released
+    assert await previews.outcome(PREVIEW) == "posted"

@@ -14,9 +14,10 @@ import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import ALREADY_POSTED, POSTED
+from bot.adapters.discord.views import POSTED
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, error_message
+from bot.chat.replies import ALREADY_POSTED, MAYBE_POSTED
 from bot.config import Secret, Settings
 from bot.previews.sqlite_store import KEEP
 from bot.quotes.service import QuoteService
@@ -66,7 +67,11 @@ async def test_discord_post_clicked_twice_posts_once(fake: FakeDiscord, service)
 
     assert len(fake.channel_messages) == 1
     answers = sorted(((c.type, c.ephemeral, c.content) for c in fake.callbacks[1:]), key=str)
-    assert answers == sorted([(7, False, None), (4, True, ALREADY_POSTED)], key=str)
+    # The second click says what it knows: posted if the first click had finished, else that
+    # the first is not confirmed yet. Either way it posts nothing.
+    second = next(a for a in answers if a[0] == 4)
+    assert second[:2] == (4, True) and second[2] in (ALREADY_POSTED, MAYBE_POSTED)
+    assert sorted(a for a in answers if a[0] != 4) == [(7, False, None)]
     notes = [m.content for m in fake.webhook_messages if m.kind == "edit"]
     assert notes == [POSTED]
     posts = [r for r in fake.requests if r.path.endswith("/messages") and r.method == "POST"]
@@ -153,6 +158,27 @@ async def test_a_post_slack_refused_can_be_clicked_again(
     assert await post_signed(events_url(slack_platform), body) == 200
     await fake_slack.next_response()
     assert posted(fake_slack) == [CHANNEL_ID]
+
+
+async def test_a_slack_post_whose_answer_was_lost_is_not_called_posted_nor_sent_again(
+    fake_slack: FakeSlack, slack_platform: SlackPlatform
+) -> None:
+    """Slack stored the message but its answer never came: nobody can say it was posted, so a
+    click again says it may be in the channel, and sends nothing (Slack has no idempotency
+    key that would make a second chat.postMessage safe)."""
+    preview = (await slash(fake_slack, slack_platform, "careers")).body
+    fake_slack.lose_answers("chat.postMessage", "drop")
+    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000600"))
+    assert await post_signed(events_url(slack_platform), body) == 200
+    assert (await fake_slack.next_response()).body["text"] == SLACK_ERROR
+
+    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000600"))
+    assert await post_signed(events_url(slack_platform), body) == 200
+    again = (await fake_slack.next_response()).body
+
+    assert again["text"] == MAYBE_POSTED and again["response_type"] == "ephemeral"
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert len(fake_slack.messages) == 1  # the one Slack stored before the answer was lost
 
 
 # -- the store -------------------------------------------------------------------------------------

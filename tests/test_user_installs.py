@@ -11,7 +11,7 @@ import pytest
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import NOT_PUBLIC, POSTED
-from bot.chat.replies import ANOTHER_LABEL, POST_LABEL
+from bot.chat.replies import ANOTHER_LABEL, MAYBE_POSTED, POST_LABEL
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import (
@@ -165,3 +165,25 @@ async def test_a_server_that_added_only_the_commands_gets_a_public_followup(
     assert (await fake.next_webhook_message()).content == POSTED
     await fake.settle()
     assert channel_posts(fake) == []  # the bot is not there to post by itself
+
+
+async def test_a_followup_whose_answer_was_lost_is_not_called_posted_or_released(
+    fake: FakeDiscord, core: Core
+) -> None:
+    """A followup has no nonce: once its answer is lost it may be in the channel, so the
+    preview says so instead of "Posted", and its claim stays (nothing can post it again)."""
+    place = fake.user_install_place(BOT_DM)
+    preview = await preview_in(fake, place)
+    fake.lose_answers(place.channel_id, "drop")
+
+    await fake.send_interaction(fake.component_click(post_button(preview), preview))
+    await fake.next_callback()  # the buttons greyed out
+    shared = await fake.next_webhook_message()
+    assert shared.kind == "followup"  # stored by Discord; its answer is lost
+    note = await fake.next_webhook_message()
+    assert (note.kind, note.content, note.components) == ("edit", MAYBE_POSTED, [])
+    await fake.settle()
+
+    assert [m.kind for m in fake.webhook_messages].count("followup") == 1
+    async with core.quotes.store.conn.execute("SELECT status FROM preview_posts") as rows:
+        assert [tuple(r) for r in await rows.fetchall()] == [("posting",)]

@@ -31,6 +31,10 @@ class PostgresPreviewStore:
     async def release(self, preview_id: str) -> None:
         await self.pool.execute(numbered(sql.RELEASE), preview_id)
 
+    async def outcome(self, preview_id: str) -> str | None:
+        status = await self.pool.fetchval(numbered(sql.OUTCOME), preview_id)
+        return str(status) if status is not None else None
+
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         status = await self.pool.execute(numbered(sql.KEY_BARE), checked_prefix(prefix), platform)
         return int(status.rsplit(" ", 1)[-1])

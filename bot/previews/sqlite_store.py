@@ -47,6 +47,11 @@ class SqlitePreviewStore:
                 (preview_id,),
             )
 
+    async def outcome(self, preview_id: str) -> str | None:
+        async with self.conn.execute(sql.OUTCOME, (preview_id,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         prefix = checked_prefix(prefix)
         async with write_transaction(self.conn):

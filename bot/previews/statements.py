@@ -12,6 +12,7 @@ CLAIM = (
 )
 POSTED = "UPDATE preview_posts SET status = 'posted', message_id = ? WHERE preview_id = ?"
 RELEASE = "DELETE FROM preview_posts WHERE preview_id = ? AND status = 'posting'"
+OUTCOME = "SELECT status FROM preview_posts WHERE preview_id = ?"
 # One workspace's bare channel names under its prefix (key_bare_channels). A claim's key is
 # its preview, not its channel, so no two rows can meet under one name. LIKE: '/' is literal.
 KEY_BARE = (

@@ -24,6 +24,11 @@ class PreviewStore(Protocol):
         """The post did not go out: the preview may be posted again."""
         ...
 
+    async def outcome(self, preview_id: str) -> str | None:
+        """What became of the claim: 'posted', 'posting' (under way, or its answer was lost,
+        so it may be in the channel: nobody can say), or None when nothing holds it."""
+        ...
+
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         """Put `prefix` (a workspace's, "T0AAA/") before the channel of every claim of
         `platform` whose channel names no workspace; how many (0 when run again).
@@ -36,6 +41,7 @@ class MemoryPreviewStore:
 
     def __init__(self) -> None:
         self.claims: dict[str, str | None] = {}  # preview -> message id once posted
+        self.posted: set[str] = set()
         self.channels: dict[str, tuple[str, str]] = {}  # preview -> (platform, channel)
 
     async def claim(self, preview_id: str, platform: str, channel: str, now: datetime) -> bool:
@@ -47,10 +53,17 @@ class MemoryPreviewStore:
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
         self.claims[preview_id] = message_id
+        self.posted.add(preview_id)
 
     async def release(self, preview_id: str) -> None:
-        self.claims.pop(preview_id, None)
-        self.channels.pop(preview_id, None)
+        if preview_id not in self.posted:
+            self.claims.pop(preview_id, None)
+            self.channels.pop(preview_id, None)
+
+    async def outcome(self, preview_id: str) -> str | None:
+        if preview_id not in self.claims:
+            return None
+        return "posted" if preview_id in self.posted else "posting"
 
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         prefix = checked_prefix(prefix)

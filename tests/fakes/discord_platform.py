@@ -608,9 +608,10 @@ class FakeDiscord:
         )
 
     def lose_answers(self, channel_id: int, fault: str, *, times: int = 1) -> None:
-        """The next `times` posts to the channel are stored (or deduped), then the answer is
-        lost: "drop" closes the connection unanswered, "late" answers only once the test sets
-        `late_release` (the client has given up by then), "503" answers as an edge does."""
+        """The next `times` posts to the channel (as the bot, or an interaction's followup)
+        are stored (or deduped), then the answer is lost: "drop" closes the connection
+        unanswered, "late" answers only once the test sets `late_release` (the client has
+        given up by then), "503" answers as an edge does."""
         if fault not in LOST_ANSWERS:
             raise ValueError(f"unsupported fault {fault!r}")
         self._lost_answers.setdefault(channel_id, []).extend([fault] * times)
@@ -886,7 +887,7 @@ class FakeDiscord:
         self.webhook_messages.append(
             PostedMessage("followup", channel_id, record.json or {}, message, token)
         )
-        return _json(200, message)
+        return await self._answer_or_lose(request, channel_id, _json(200, message))
 
     async def _webhook_message(self, request: web.Request) -> web.StreamResponse:
         record = request[RECORD]

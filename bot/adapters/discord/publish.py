@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import discord
 
 from bot.adapters.discord.embeds import Message
@@ -24,6 +25,11 @@ async def replace(
         await interaction.response.edit_message(
             content=message.content, embeds=message.embeds, view=view
         )
+
+
+class PostNotConfirmed(Exception):
+    """A followup whose answer never came: it may be in the channel. A followup carries no
+    nonce (a channel message does), so sending it again could post the quote twice."""
 
 
 def bot_is_here(interaction: discord.Interaction) -> bool:
@@ -70,10 +76,27 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
     elif answers_only_the_member(interaction):
         return None  # a followup would only be an ephemeral copy of the preview
-    followup = await interaction.followup.send(
-        message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
-    )
+    followup = await _followup(interaction, message)
     if followup.flags.ephemeral:  # Discord made it private (the channel forbids external apps)
         log.info("discord: only the member may see answers in %s", channel_id)
         return None
     return str(followup.id)
+
+
+async def _followup(interaction: discord.Interaction, message: Message) -> discord.WebhookMessage:
+    """The followup; PostNotConfirmed when it may have been posted but Discord did not say.
+
+    discord.py already tries a 5xx again (up to five times): one that still fails, or a
+    connection lost after the request went out, may have left a message in the channel.
+    A refusal (4xx) or a connection never made posted nothing and is raised as it is.
+    """
+    try:
+        return await interaction.followup.send(
+            message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
+        )
+    except discord.DiscordServerError as exc:
+        raise PostNotConfirmed(f"Discord answered {exc.status}") from exc
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise PostNotConfirmed(f"no answer from Discord ({type(exc).__name__})") from exc

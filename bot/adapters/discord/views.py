@@ -16,17 +16,19 @@ from bot.adapters.discord.embeds import Message, reply_message, shared_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
 from bot.adapters.discord.pages import Pages
 from bot.adapters.discord.poster import base36
-from bot.adapters.discord.publish import publish, replace
+from bot.adapters.discord.publish import PostNotConfirmed, publish, replace
 from bot.chat import grammar as commands
 from bot.chat.context import RequestContext
 from bot.chat.replies import (
     ANOTHER_LABEL,
     CANCEL_LABEL,
     ERROR_TEXT,
+    MAYBE_POSTED,
     POST_LABEL,
     ListReply,
     QuoteReply,
     Reply,
+    already_claimed,
 )
 from bot.chat.stats_verb import place
 from bot.runtime import Core
@@ -41,7 +43,6 @@ PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown di
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
 POSTED = "Posted to the channel."
-ALREADY_POSTED = "Already posted."
 CANCELLED = "Cancelled."
 GONE = "That quote is no longer in the corpus. Try /lambert again."
 NOT_PUBLIC = "This channel lets apps answer only you, so the quote was not posted for everyone."
@@ -189,7 +190,8 @@ class Preview(discord.ui.View):
             preview_id = f"discord:{self.origin.id}"
             channel = str(interaction.channel_id or "")
             if not await previews.claim(preview_id, "discord", channel, datetime.now(UTC)):
-                await interaction.response.send_message(ALREADY_POSTED, ephemeral=True)
+                text = already_claimed(await previews.outcome(preview_id))
+                await interaction.response.send_message(text, ephemeral=True)
                 return
             self.arm(False)
             await interaction.response.edit_message(view=self)
@@ -210,6 +212,13 @@ class Preview(discord.ui.View):
                         interaction.user.id,
                         public,
                     )
+            except PostNotConfirmed as exc:
+                # The claim stays: a click again says the quote may be in the channel, and
+                # nothing is sent twice.
+                log.warning("discord: the Post in %s is not confirmed: %s", channel, exc)
+                self.stop()
+                await interaction.edit_original_response(content=MAYBE_POSTED, embeds=[], view=None)
+                return
             except Exception:
                 await previews.release(preview_id)  # the member may try again
                 self.arm(True)

@@ -31,7 +31,7 @@ from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer, find_verb, strip_command
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import TextReply
+from bot.chat.replies import TextReply, already_claimed
 from bot.chat.stats_verb import place, record_reply
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
@@ -44,7 +44,6 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
-ALREADY_POSTED = "Already posted."
 FORM_OPENED = TextReply("Daily form opened.", ())  # how the stats count an opened form
 
 Respond = Callable[..., Awaitable[Any]]
@@ -180,7 +179,8 @@ class SlackHandlers:
         preview, channel = _preview_id(body), _channel_id(body)
         key = self.where(workspace_of(body), channel)
         if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
-            await respond(response_type="ephemeral", replace_original=False, text=ALREADY_POSTED)
+            text = already_claimed(await self.core.previews.outcome(preview))
+            await respond(response_type="ephemeral", replace_original=False, text=text)
             return
         message = shared_message(quote, _user_name(body.get("user") or {}))
         message_id: str | None = None
