@@ -112,7 +112,7 @@ def test_tick_twice_at_one_instant_posts_once_and_the_next_day_another_quote(
     assert f"id: {posted['quote_id']}" in err
 
     again, err = tick(capsys, NINE_BERLIN)
-    assert again == {"posted": [], "missed": [], "failed": []}
+    assert again == {"posted": [], "missed": [], "failed": [], "unknown": []}
     assert "[daily quote" not in err
 
     next_day, _ = tick(capsys, NEXT_DAY)

@@ -260,6 +260,21 @@ async def test_an_unknown_day_is_shown_with_its_reason(
     )
 
 
+async def test_the_tick_report_lists_an_unknown_day_as_unknown_not_failed(
+    core: Core, service: QuoteService, slack_rig: Rig
+) -> None:
+    """`lambert daily tick --json`: a day that may have posted is not a failure to retry."""
+    await turn_on(core, slack_rig)
+    slack_rig.lose_answers("drop", 1)
+
+    report = (await tick(core, slack_rig, TICKS[0])).as_json()
+
+    assert (report["posted"], report["failed"]) == ([], [])
+    (unknown,) = report["unknown"]
+    assert unknown["channel"] == CHANNEL_ID and unknown["reason"].startswith("outcome unknown")
+    assert len(slack_rig.stored()) == 1
+
+
 async def test_a_refusal_after_an_unanswered_send_is_unknown_not_failed(
     core: Core, service: QuoteService, discord_rig: Rig, fake_discord: FakeDiscord
 ) -> None:

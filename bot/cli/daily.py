@@ -291,6 +291,10 @@ def _summary(report: TickReport, at: datetime) -> str:
         lines.append(
             f"  failed {f['platform']}/{f['channel']} {f['local_date']}: {f['reason']}{later}"
         )
+    lines += [
+        f"  unknown {u['platform']}/{u['channel']} {u['local_date']}: {u['reason']}"
+        for u in report.unknown
+    ]
     if len(lines) == 1:
         lines.append("  nothing due")
     return "\n".join(lines) + "\n"

@@ -14,11 +14,14 @@ def utc_text(instant: datetime) -> str:
 
 @dataclass
 class TickReport:
-    """Days posted, missed and failed in one pass, each item naming its channel and day."""
+    """Days posted, missed, failed and of unknown outcome in one pass, each item naming its
+    channel and day. `unknown`: a post may have gone out (its answer was lost) and will never
+    be sent again; it is not a failure, and is not reported as one."""
 
     posted: list[dict[str, Any]] = field(default_factory=list)
     missed: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    unknown: list[dict[str, Any]] = field(default_factory=list)
 
     def add_posted(self, platform: str, channel: str, day: date, quote_id: str) -> None:
         self.posted.append({**_day(platform, channel, day), "quote_id": quote_id})
@@ -36,9 +39,11 @@ class TickReport:
         *,
         disabled: bool = False,
         retry_at: datetime | None = None,
+        unknown: bool = False,
     ) -> None:
-        """`disabled`: the schedule was turned off; `retry_at`: the day is tried again then."""
-        self.failed.append(
+        """`disabled`: the schedule was turned off; `retry_at`: the day is tried again then;
+        `unknown`: an earlier attempt may have posted, so the day ends unknown, not failed."""
+        (self.unknown if unknown else self.failed).append(
             {
                 **_day(platform, channel, day),
                 "quote_id": quote_id,
@@ -56,6 +61,7 @@ class TickReport:
             "posted": ordered(self.posted),
             "missed": ordered(self.missed),
             "failed": ordered(self.failed),
+            "unknown": ordered(self.unknown),
         }
 
 

@@ -198,7 +198,8 @@ class Scheduler:
                         "daily post for %s on %s: outcome unknown: %s", s.where, day, reason
                     )
                     metrics().daily_post("unknown")
-                    report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
+                    quote_id = due.record.quote_id
+                    report.add_failed(s.platform, s.channel, day, quote_id, reason, unknown=True)
                 return None
             return await self.store.reclaim(due.record, s.theme, now, self.lease.token)
         if due.action is Action.MISS:
@@ -210,8 +211,10 @@ class Scheduler:
             reason = f"gave up after {due.record.attempts} attempts: {due.record.reason}"
             if await self.store.give_up(due.record, reason, now):
                 log.warning("daily post for %s on %s failed: %s", s.where, day, reason)
-                metrics().daily_post("unknown" if due.record.resend_until else "failed")
-                report.add_failed(s.platform, s.channel, day, due.record.quote_id, reason)
+                unknown = due.record.resend_until is not None
+                metrics().daily_post("unknown" if unknown else "failed")
+                quote_id = due.record.quote_id
+                report.add_failed(s.platform, s.channel, day, quote_id, reason, unknown=unknown)
         return None
 
     async def _post(self, claim: Claim, report: TickReport, due: datetime | None = None) -> None:
@@ -225,8 +228,9 @@ class Scheduler:
                     "recording it failed",
                     lambda: self.daily.record_failed(claim, reason, disable=False),
                 )
-                metrics().daily_post("unknown" if claim.resend_until else "failed")
-                report.add_failed(*day, claim.quote_id, reason)
+                unknown = claim.resend_until is not None
+                metrics().daily_post("unknown" if unknown else "failed")
+                report.add_failed(*day, claim.quote_id, reason, unknown=unknown)
                 return
             if not await self._write("marking it sending", lambda: self.store.start_sending(claim)):
                 log.info("daily post for %s: another process took this day over", where)
@@ -246,8 +250,9 @@ class Scheduler:
                 log.warning(
                     "daily post for %s failed for good, schedule off: %s", where, exc.reason
                 )
-                metrics().daily_post("unknown" if claim.resend_until else "failed")
-                report.add_failed(*day, claim.quote_id, exc.reason, disabled=True)
+                unknown = claim.resend_until is not None
+                metrics().daily_post("unknown" if unknown else "failed")
+                report.add_failed(*day, claim.quote_id, exc.reason, disabled=True, unknown=unknown)
             except Exception as exc:  # the port's contract: anything else is transient
                 # Only a PostError's reason is vetted for admins; other messages stay in the log.
                 reason = exc.reason if isinstance(exc, PostError) else type(exc).__name__
@@ -329,7 +334,7 @@ class Scheduler:
             exc.reason,
         )
         metrics().daily_post("unknown")
-        report.add_failed(*day, claim.quote_id, f"outcome unknown: {exc.reason}")
+        report.add_failed(*day, claim.quote_id, f"outcome unknown: {exc.reason}", unknown=True)
 
     async def _next_wake(self, now: datetime) -> datetime:
         schedules, records = await self._load(now)
