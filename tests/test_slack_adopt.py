@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from bot.cli import main
 from bot.config import ConfigError, Secret, Settings
 from bot.daily.days import PostStatus
 from bot.daily.schedules import Schedule
+from bot.installs.store import Install
 from bot.previews.store import MemoryPreviewStore
 from bot.runtime import Core, open_core
 from bot.stats.store import CountKey, Scope, WordsKey
@@ -53,27 +53,27 @@ WORKSPACE = "T0AAA"
 BARE = "C0BARE"
 KEYED = f"{WORKSPACE}/{BARE}"
 DISCORD_CHANNEL = "123456789012345678"
-BAD_PREFIXES = ["", "T0AAA", "t0aaa/", "T0AAA/C0BARE/", "T0 AAA/", "T0AAA/'; DROP TABLE x; --"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite, else a fresh database on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+BAD_PREFIXES = [
+    "",
+    "T0AAA",
+    "t0aaa/",
+    "T0AAA/C0BARE/",
+    "T0 AAA/",
+    "T0AAA/'; DROP TABLE x; --",
+    "C0BARE/",  # a channel id, not a workspace's
+    "G0PRIVATE/",
+    "0AAA/",
+    "T/",
+]
+# Not workspace ids: a channel's (C..., G..., D...), a user's, lower case, a pasted token.
+BAD_WORKSPACES = ["", "t0aaa", "T0AAA/", "T0AAA/C0BARE", "T0 AAA", "C0BARE", "G0X", "U0USER", "T"]
+PASTED_TOKEN = "xoxb-1234-5678-abcdefSECRET"
 
 
 @pytest.fixture
 def shared_settings(settings: Settings, backend_url: str | None) -> Settings:
+    """The settings of `many_core` (tests.support.slack_fixtures), for the command line."""
     return replace(settings, database_url=Secret(backend_url or ""))
-
-
-@pytest.fixture
-async def shared_core(shared_settings: Settings) -> AsyncIterator[Core]:
-    async with open_core(shared_settings) as opened:
-        yield opened
 
 
 def nine(platform: str, channel: str, at: time = time(9)) -> Schedule:
@@ -108,8 +108,8 @@ async def empty_words(core: Core) -> list[tuple[str, int]]:
     return await core.stats.store.empty_searches(DAY, Scope("slack", WORKSPACE, KEYED), 10)
 
 
-async def test_every_bare_slack_row_is_keyed_and_discord_is_left_alone(shared_core: Core) -> None:
-    core, store = shared_core, shared_core.daily.store
+async def test_every_bare_slack_row_is_keyed_and_discord_is_left_alone(many_core: Core) -> None:
+    core, store = many_core, many_core.daily.store
     await store.save_schedule(nine("slack", BARE))
     await store.save_schedule(nine("discord", DISCORD_CHANNEL))
     first = await posted_day(core, "slack", BARE, DAY, "1.0")
@@ -144,8 +144,8 @@ async def test_every_bare_slack_row_is_keyed_and_discord_is_left_alone(shared_co
     assert await empty_words(core) == [("nothing here", 1)]
 
 
-async def test_a_row_already_keyed_wins_and_stats_are_summed(shared_core: Core) -> None:
-    core, store = shared_core, shared_core.daily.store
+async def test_a_row_already_keyed_wins_and_stats_are_summed(many_core: Core) -> None:
+    core, store = many_core, many_core.daily.store
     await store.save_schedule(nine("slack", BARE))
     await store.save_schedule(nine("slack", KEYED, time(7, 30)))  # turned on since, many mode
     await posted_day(core, "slack", BARE, DAY, "bare")
@@ -168,49 +168,69 @@ async def test_a_row_already_keyed_wins_and_stats_are_summed(shared_core: Core) 
     assert await empty_words(core) == [("nothing here", 5)]
 
 
-async def test_adopting_twice_moves_nothing_the_second_time(shared_core: Core) -> None:
-    await shared_core.daily.store.save_schedule(nine("slack", BARE))
-    await posted_day(shared_core, "slack", BARE, DAY, "1.0")
-    await shared_core.previews.claim("slack:T0AAA:1", "slack", BARE, NOW)
-    await count(shared_core, BARE, 1)
+async def test_adopting_twice_moves_nothing_the_second_time(many_core: Core) -> None:
+    await many_core.daily.store.save_schedule(nine("slack", BARE))
+    await posted_day(many_core, "slack", BARE, DAY, "1.0")
+    await many_core.previews.claim("slack:T0AAA:1", "slack", BARE, NOW)
+    await count(many_core, BARE, 1)
 
-    assert (await adopt_workspace(shared_core, WORKSPACE)).moved == 6
-    shared_core.daily.changed.clear()
-    again = await adopt_workspace(shared_core, WORKSPACE)
+    assert (await adopt_workspace(many_core, WORKSPACE)).moved == 6
+    many_core.daily.changed.clear()
+    again = await adopt_workspace(many_core, WORKSPACE)
 
     assert again == Adopted(WORKSPACE) and again.moved == 0
-    assert not shared_core.daily.changed.is_set()
-    assert [s.channel for s in await shared_core.daily.store.schedules()] == [KEYED]
+    assert not many_core.daily.changed.is_set()
+    assert [s.channel for s in await many_core.daily.store.schedules()] == [KEYED]
 
 
 @pytest.mark.parametrize("prefix", BAD_PREFIXES)
-async def test_a_bad_prefix_is_refused_by_every_store(shared_core: Core, prefix: str) -> None:
-    await shared_core.daily.store.save_schedule(nine("slack", BARE))
-    stats = shared_core.stats.store
+async def test_a_bad_prefix_is_refused_by_every_store(many_core: Core, prefix: str) -> None:
+    await many_core.daily.store.save_schedule(nine("slack", BARE))
+    stats = many_core.stats.store
     assert stats is not None
     for rekey in (
-        shared_core.daily.store.key_bare_channels,
-        shared_core.previews.key_bare_channels,
+        many_core.daily.store.key_bare_channels,
+        many_core.previews.key_bare_channels,
         stats.key_bare_channels,
         MemoryPreviewStore().key_bare_channels,
     ):
         with pytest.raises(ValueError, match="not a workspace prefix"):
             await rekey("slack", prefix)
-    for workspace in ("", "t0aaa", "T0AAA/", "T0AAA/C0BARE", "T0 AAA"):
+    for workspace in BAD_WORKSPACES:
         with pytest.raises(ConfigError, match="not a Slack workspace id"):
-            await adopt_workspace(shared_core, workspace)
-    assert [s.channel for s in await shared_core.daily.store.schedules()] == [BARE]
+            await adopt_workspace(many_core, workspace)
+    assert [s.channel for s in await many_core.daily.store.schedules()] == [BARE]
+
+
+async def test_a_refusal_repeats_a_short_id_but_never_a_pasted_token(many_core: Core) -> None:
+    with pytest.raises(ConfigError) as refused:
+        await adopt_workspace(many_core, "C0BARE")
+    assert str(refused.value).startswith("'C0BARE' is not a Slack workspace id")
+    for pasted in (PASTED_TOKEN, PASTED_TOKEN + "/", "x" * 60):
+        with pytest.raises(ConfigError) as refused:
+            await adopt_workspace(many_core, pasted)
+        assert str(refused.value).startswith("the value given is not a Slack workspace id")
+        with pytest.raises(ValueError) as refused_prefix:
+            await many_core.previews.key_bare_channels("slack", pasted)
+        assert pasted not in str(refused_prefix.value)
+        assert "the value given" in str(refused_prefix.value)
+
+
+async def test_an_organisation_id_is_a_workspace_too(many_core: Core) -> None:
+    await many_core.daily.store.save_schedule(nine("slack", BARE))
+    assert (await adopt_workspace(many_core, "E0ORG")).schedules == 1
+    assert [s.channel for s in await many_core.daily.store.schedules()] == [f"E0ORG/{BARE}"]
 
 
 async def test_a_day_caught_sending_moves_and_its_outcome_lands_on_the_keyed_day(
-    shared_core: Core,
+    many_core: Core,
 ) -> None:
-    store = shared_core.daily.store
+    store = many_core.daily.store
     await store.save_schedule(nine("slack", BARE))
     claim = await store.claim("slack", BARE, DAY, None, NOW, None)
     assert claim is not None and await store.start_sending(claim)
 
-    await adopt_workspace(shared_core, WORKSPACE)
+    await adopt_workspace(many_core, WORKSPACE)
     await store.record_posted(claim, "1.0", NOW)  # the send that was under way
 
     (record,) = (await store.records_since(DAY)).values()
@@ -218,14 +238,14 @@ async def test_a_day_caught_sending_moves_and_its_outcome_lands_on_the_keyed_day
 
 
 async def test_a_day_left_sending_by_a_gone_scheduler_is_recovered_as_unknown_when_keyed(
-    shared_core: Core,
+    many_core: Core,
 ) -> None:
-    store = shared_core.daily.store
+    store = many_core.daily.store
     await store.save_schedule(nine("slack", BARE))
     claim = await store.claim("slack", BARE, DAY, None, NOW, "a-lease-nobody-holds")
     assert claim is not None and await store.start_sending(claim)
 
-    await adopt_workspace(shared_core, WORKSPACE)
+    await adopt_workspace(many_core, WORKSPACE)
     retried, unknown = await store.recover_claims(NOW + timedelta(minutes=5))
 
     assert retried == [] and [(r.channel, r.local_date) for r in unknown] == [(KEYED, DAY)]
@@ -248,8 +268,8 @@ async def test_memory_previews_are_keyed_too() -> None:
     }
 
 
-async def test_the_token_workspace_is_remembered_and_replaced(shared_core: Core) -> None:
-    installs = shared_core.installs
+async def test_the_token_workspace_is_remembered_and_replaced(many_core: Core) -> None:
+    installs = many_core.installs
     assert installs is not None
     assert await installs.token_workspace("slack") is None
     await installs.remember_token_workspace("slack", "T0OLD", NOW)
@@ -259,16 +279,16 @@ async def test_the_token_workspace_is_remembered_and_replaced(shared_core: Core)
 
 
 async def test_a_start_adopts_into_the_recorded_workspace_and_says_so_once(
-    shared_core: Core, caplog: pytest.LogCaptureFixture
+    many_core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert shared_core.installs is not None
-    await shared_core.installs.remember_token_workspace("slack", WORKSPACE, NOW)
-    await shared_core.daily.store.save_schedule(nine("slack", BARE))
-    await posted_day(shared_core, "slack", BARE, DAY, "1.0")
+    assert many_core.installs is not None
+    await many_core.installs.remember_token_workspace("slack", WORKSPACE, NOW)
+    await many_core.daily.store.save_schedule(nine("slack", BARE))
+    await posted_day(many_core, "slack", BARE, DAY, "1.0")
 
     with caplog.at_level(logging.INFO, logger="bot.adapters.slack.adopt"):
-        adopted = await adopt_recorded(shared_core)
-        again = await adopt_recorded(shared_core)
+        adopted = await adopt_recorded(many_core)
+        again = await adopt_recorded(many_core)
 
     assert adopted == Adopted(WORKSPACE, schedules=1, days=1, bags=1)
     assert again == Adopted(WORKSPACE)
@@ -281,15 +301,15 @@ async def test_a_start_adopts_into_the_recorded_workspace_and_says_so_once(
 
 
 async def test_a_start_with_no_recorded_workspace_warns_once_and_moves_nothing(
-    shared_core: Core, caplog: pytest.LogCaptureFixture
+    many_core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = shared_core.daily.store
+    store = many_core.daily.store
     for channel in (BARE, "C0OTHER", "T0BBB/C0KEYED"):
         await store.save_schedule(nine("slack", channel))
     await store.save_schedule(nine("discord", DISCORD_CHANNEL))
 
     with caplog.at_level(logging.INFO, logger="bot.adapters.slack.adopt"):
-        assert await adopt_recorded(shared_core) is None
+        assert await adopt_recorded(many_core) is None
 
     (line,) = [r for r in caplog.records if r.name == "bot.adapters.slack.adopt"]
     assert line.levelno == logging.WARNING
@@ -387,6 +407,10 @@ async def test_cli_adopts_into_the_workspace_given_and_records_it(
 
     assert code == 0, err
     assert out == "Keyed by workspace T0AAA: 1 schedule, 1 day, 1 bag, 0 previews, 0 stats rows.\n"
+    assert err == (
+        "lambert: warning: the app is not installed in workspace T0AAA yet; its daily posts "
+        "wait until it is installed through /slack/install\n"
+    )
     assert await schedule_channels(shared_settings) == [DISCORD_CHANNEL, KEYED]
     assert await recorded(shared_settings) == WORKSPACE
 
@@ -401,6 +425,32 @@ async def test_cli_adopts_into_the_workspace_given_and_records_it(
         "stats_rows": 0,
         "moved": 0,
     }
+
+
+@pytest.mark.parametrize(
+    "enterprise, team, workspace", [("", WORKSPACE, WORKSPACE), ("E0ORG", "", "E0ORG")]
+)
+async def test_cli_does_not_warn_when_the_workspace_is_installed(
+    shared_settings: Settings,
+    cli_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    enterprise: str,
+    team: str,
+    workspace: str,
+) -> None:
+    await seed_single_token_days(shared_settings)
+    async with open_core(shared_settings) as core:
+        assert core.installs is not None
+        await core.installs.save(
+            Install(
+                "slack", enterprise, team, "", "A0", "xoxb-x", "B0", "U0", "chat:write", "U1", NOW
+            )
+        )
+
+    code, out, err = await run_cli(capsys, "slack", "adopt", "--workspace", workspace)
+
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Keyed by workspace {workspace}: 1 schedule")
 
 
 async def test_cli_asks_auth_test_with_the_old_token(
@@ -425,7 +475,9 @@ async def test_cli_asks_auth_test_with_the_old_token(
     assert await recorded(shared_settings) == TEAM_ID
 
 
-@pytest.mark.parametrize("case", ["no token, nothing recorded", "token rejected", "bad id"])
+@pytest.mark.parametrize(
+    "case", ["no token, nothing recorded", "token rejected", "bad id", "channel id", "pasted token"]
+)
 async def test_cli_refusals_are_one_line_exit_2_and_change_nothing(
     shared_settings: Settings,
     cli_env: dict[str, str],
@@ -441,16 +493,22 @@ async def test_cli_refusals_are_one_line_exit_2_and_change_nothing(
         aimed_at.revoked.add(BOT_TOKEN)
     elif case == "bad id":
         argv += ["--workspace", "t0aaa"]
+    elif case == "channel id":
+        argv += ["--workspace", BARE]
+    elif case == "pasted token":
+        argv += ["--workspace", PASTED_TOKEN]
 
     code, out, err = await run_cli(capsys, *argv)
 
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and err.startswith("lambert: ")
-    assert BOT_TOKEN not in err
+    assert BOT_TOKEN not in err and PASTED_TOKEN not in err
     expected = {
         "no token, nothing recorded": NO_WORKSPACE,
         "token rejected": "Slack rejected SLACK_BOT_TOKEN (token_revoked)",
         "bad id": "'t0aaa' is not a Slack workspace id",
+        "channel id": "'C0BARE' is not a Slack workspace id",
+        "pasted token": "lambert: the value given is not a Slack workspace id",
     }[case]
     assert expected in err
     assert await schedule_channels(shared_settings) == [DISCORD_CHANNEL, BARE]

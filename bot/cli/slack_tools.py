@@ -64,6 +64,11 @@ async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
     except ConnectionError as exc:
         sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
         return 1
+    if adopted.installed is False:
+        sys.stderr.write(
+            f"lambert: warning: the app is not installed in workspace {adopted.workspace} yet; "
+            "its daily posts wait until it is installed through /slack/install\n"
+        )
     if args.json:
         print_json(
             {

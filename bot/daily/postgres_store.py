@@ -16,8 +16,8 @@ from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, fi
 from bot.daily.postgres_bag import PostgresShuffleBag, lock_key
 from bot.daily.schedules import Schedule
 from bot.daily.store import Rekeyed
+from bot.platforms import checked_prefix
 from bot.quotes.store import QuoteStore
-from bot.stats.store import checked_prefix
 from bot.storage.postgres import numbered
 
 if TYPE_CHECKING:

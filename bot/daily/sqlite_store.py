@@ -15,8 +15,8 @@ from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.schedules import Schedule
 from bot.daily.store import Rekeyed
+from bot.platforms import checked_prefix
 from bot.quotes.store import QuoteStore
-from bot.stats.store import checked_prefix
 from bot.storage.transaction import write_transaction
 
 

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import asyncpg
 
+from bot.platforms import checked_prefix
 from bot.previews import statements as sql
 from bot.previews.sqlite_store import KEEP
-from bot.stats.store import checked_prefix
 from bot.storage.postgres import numbered
 
 

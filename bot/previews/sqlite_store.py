@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.platforms import checked_prefix
 from bot.previews import statements as sql
-from bot.stats.store import checked_prefix
 from bot.storage.transaction import write_transaction
 
 # A preview's buttons live ten minutes on Discord; Slack replays a click within five and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.stats.store import checked_prefix
+from bot.platforms import checked_prefix
 
 
 class PreviewStore(Protocol):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from bot.platforms import checked_prefix
 from bot.stats import statements as sql
 from bot.stats.store import (
     ChannelTally,
@@ -16,7 +17,6 @@ from bot.stats.store import (
     Scope,
     Tally,
     WordsKey,
-    checked_prefix,
 )
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from datetime import date
 
 import aiosqlite
 
+from bot.platforms import checked_prefix
 from bot.stats import statements as sql
 from bot.stats.store import (
     ChannelTally,
@@ -15,7 +16,6 @@ from bot.stats.store import (
     Scope,
     Tally,
     WordsKey,
-    checked_prefix,
 )
 from bot.storage.transaction import write_transaction
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -13,18 +12,6 @@ COMMAND = "command"  # name: the verb; detail: the outcome (quote, list, text, r
 THEME = "theme"  # name: a theme slug whose quote was shown
 QUOTE = "quote"  # name: the id of a quote shown
 POSTED = "posted"  # name: preview (a preview's Post) or daily
-
-# A workspace's channel-name prefix ("T0AAA/", "E0ORG/"): what the stores put before the
-# bare channel names of one-workspace days (each feature's `key_bare_channels`).
-_WORKSPACE_PREFIX = re.compile(r"[A-Z0-9]+/")
-
-
-def checked_prefix(prefix: str) -> str:
-    """`prefix` if it is a workspace's channel-name prefix, else ValueError: the stores bind
-    it, but a wrong one would rename every bare channel for good."""
-    if not _WORKSPACE_PREFIX.fullmatch(prefix):
-        raise ValueError(f"not a workspace prefix (like T0123ABC/): {prefix[:40]!r}")
-    return prefix
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,7 @@ workspace of that token (recorded from auth.test, or named by the operator)."""
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -15,12 +14,11 @@ from bot.adapters.slack.keys import workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM
 from bot.adapters.slack.poster import check_token, web_client
 from bot.config import ConfigError, Settings
+from bot.platforms import WORKSPACE_ID, shown
 from bot.runtime import Core, open_core
 
 log = logging.getLogger(__name__)
 
-# A Slack team id (T...) or, for an org-wide Enterprise Grid install, an enterprise id (E...).
-WORKSPACE_ID = re.compile(r"[A-Z0-9]+")
 ADOPT = "run `lambert slack adopt` once with the old SLACK_BOT_TOKEN set (or --workspace T...)"
 USE_THE_OLD_ONE = "set it to the bot token the single-workspace bot used, or pass --workspace T..."
 NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --workspace T..."
@@ -40,6 +38,9 @@ class Adopted:
     bags: int = 0
     previews: int = 0
     stats_rows: int = 0
+    installed: bool | None = None
+    """Whether the app is installed in `workspace` yet (its posts wait until it is); None
+    when not asked."""
 
     @property
     def moved(self) -> int:
@@ -62,7 +63,7 @@ def checked_workspace(workspace_id: str) -> str:
     """`workspace_id` if it looks like a Slack team or enterprise id, else ConfigError."""
     if not WORKSPACE_ID.fullmatch(workspace_id):
         raise ConfigError(
-            f"{workspace_id[:40]!r} is not a Slack workspace id: a team id like T0123ABCD "
+            f"{shown(workspace_id)} is not a Slack workspace id: a team id like T0123ABCD "
             "(or an Enterprise Grid organisation's, E0123ABCD), in capitals"
         )
     return workspace_id
@@ -138,4 +139,6 @@ async def adopt_for_operator(
                 raise ConfigError(f"no workspace is recorded for the old bot token: {NO_WORKSPACE}")
         else:
             await core.installs.remember_token_workspace(PLATFORM, workspace_id, datetime.now(UTC))
-        return await adopt_workspace(core, workspace_id)
+        adopted = await adopt_workspace(core, workspace_id)
+        installed = await core.installs.find_workspace(PLATFORM, workspace_id) is not None
+        return replace(adopted, installed=installed)
