@@ -2,7 +2,6 @@
 however often Post is clicked or a click is replayed. The port (`store.py`) and its SQLite,
 PostgreSQL and in-memory implementations.
 
-It may import `bot.storage`, `bot.stats.store` (the workspace-prefix check) and the
-top-level modules; never quotes, daily, chat, serving, adapters or cli, and no platform
-library.
+It may import `bot.storage` and the top-level modules; never quotes, daily, chat, serving,
+adapters or cli, and no platform library.
 """
