@@ -49,7 +49,7 @@ class PostgresInstallStore:
 
     async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
         sql_text = numbered(sql.FIND_WORKSPACE)
-        row = await self.pool.fetchrow(sql_text, platform, workspace_id, workspace_id)
+        row = await self.pool.fetchrow(sql_text, platform, *[workspace_id] * 3)
         return _install(row) if row else None
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:

@@ -67,7 +67,7 @@ class SqliteInstallStore:
         return _install(row) if row else None
 
     async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
-        args = (platform, workspace_id, workspace_id)
+        args = (platform, workspace_id, workspace_id, workspace_id)
         async with self.conn.execute(sql.FIND_WORKSPACE, args) as cursor:
             row = await cursor.fetchone()
         return _install(row) if row else None

@@ -20,11 +20,14 @@ KEY = "platform = ? AND enterprise_id = ? AND team_id = ?"
 FIND = f"SELECT {COLUMNS} FROM installs WHERE {KEY}"
 DELETE = f"DELETE FROM installs WHERE {KEY}"
 # A workspace's own install, or its organisation's (Enterprise Grid, installed org-wide: no
-# team). Team ids (T...) and enterprise ids (E...) never coincide, so one id finds one row.
+# team). A team may have two rows: installed alone (enterprise '') and again after it joined
+# a Grid organisation (enterprise E...); the team's own rows come first, then the newest, as
+# slack_sdk's SQLAlchemy installation store orders by installed_at descending.
+# Binds: platform, workspace id three times.
 FIND_WORKSPACE = (
     f"SELECT {COLUMNS} FROM installs WHERE platform = ? "
     "AND (team_id = ? OR (team_id = '' AND enterprise_id = ?)) "
-    "ORDER BY team_id DESC LIMIT 1"
+    "ORDER BY (team_id = ?) DESC, installed_at DESC LIMIT 1"
 )
 ISSUE_STATE = "INSERT INTO oauth_states (state, expires_at) VALUES (?, ?)"
 FORGET_EXPIRED = "DELETE FROM oauth_states WHERE expires_at <= ?"

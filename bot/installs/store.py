@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -12,20 +12,20 @@ class Install:
     """The app installed in one workspace: what its bot posts with. `enterprise_id` is ''
     outside Enterprise Grid; `team_id` is '' for an install across a whole Grid organisation
     (Slack's org-wide install); `bot_refresh_token` and `bot_token_expires_at` are set when
-    the app rotates its tokens."""
+    the app rotates its tokens. Its repr leaves the tokens out."""
 
     platform: str
     enterprise_id: str
     team_id: str
     team_name: str
     app_id: str
-    bot_token: str
+    bot_token: str = field(repr=False)  # secrets: kept out of logs and tracebacks
     bot_id: str
     bot_user_id: str
     bot_scopes: str
     installer_id: str
     installed_at: datetime
-    bot_refresh_token: str | None = None
+    bot_refresh_token: str | None = field(default=None, repr=False)
     bot_token_expires_at: datetime | None = None
 
 
