@@ -9,6 +9,7 @@ every test runs on SQLite and on a real PostgreSQL server.
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST
+from bot.adapters.slack.modal import ANY_THEME, CHANGE, ZONE, ZONE_BLOCK
 from bot.adapters.slack.oauth import PLATFORM, UNINSTALLED
 from bot.adapters.slack.poster import open_slack_poster, permanent_reason, web_client
 from bot.config import Secret, Settings
@@ -32,9 +34,21 @@ from tests.fakes.slack_platform import (
     TEAM_ID,
     ApiCall,
     FakeSlack,
+    block_suggestion_payload,
     removal_event,
+    view_submission_payload,
 )
-from tests.support.slack import click, install, oauth_settings, send_event, slash
+from tests.support.slack import (
+    click,
+    form_values,
+    home_opened,
+    install,
+    interact,
+    oauth_settings,
+    open_form,
+    send_event,
+    slash,
+)
 
 # slack_sdk sends oauth.v2.access's client credentials with aiohttp's BasicAuth, which
 # aiohttp 3.12 calls deprecated; the library's business, not this test's.
@@ -126,15 +140,22 @@ async def test_an_org_wide_token_about_to_expire_is_refreshed_and_stays_the_orga
     assert await many_core.installs.find(PLATFORM, "", "") is None  # no team-less stray row
 
 
+@pytest.mark.parametrize("authorizations", [True, False], ids=["authorized", "bare"])
 async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keeps_posting(
-    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core, authorizations: bool
 ) -> None:
+    """Slack names a workspace of the organisation in the event's team_id, and the
+    organisation in enterprise_id; with or without `authorizations`, the org-wide install
+    is the one found, and it is forgotten once its token no longer works."""
     await install(fake_slack, many_platform, ORG_ID)
     await install(fake_slack, many_platform, TEAM_ID)
     await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
 
     fake_slack.revoke_team(ORG_ID)
-    await send_event(many_platform, removal_event("app_uninstalled", ORG_ID))
+    event = removal_event(
+        "app_uninstalled", GRID_TEAM_ID, org_wide=True, authorizations=authorizations
+    )
+    await send_event(many_platform, event)
 
     store = many_core.daily.store
     org, team = (
@@ -149,6 +170,63 @@ async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keep
 
     await tick(many_core, many_platform)
     assert set(posts(fake_slack)) == {f"{TEAM_ID}#2"}
+
+
+async def test_removing_the_app_from_one_workspace_of_an_organisation_keeps_its_install(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    """An org admin can take an org-wide app out of one workspace: the organisation's token
+    still works, so its install and its other channels' daily quotes stay."""
+    await install(fake_slack, many_platform, ORG_ID)
+    await turn_on(many_core, ORG_CHANNEL)
+
+    event = removal_event("app_uninstalled", OTHER_GRID_TEAM_ID, authorizations=False)
+    await send_event(many_platform, event)
+
+    assert many_core.installs is not None
+    assert await many_core.installs.find_workspace(PLATFORM, ORG_ID) is not None
+    kept = await many_core.daily.store.schedule("slack", ORG_CHANNEL)
+    assert kept is not None and kept.enabled
+    assert [c.bearer for c in fake_slack.calls("auth.test")][-1] == f"{ORG_ID}#1"  # asked
+    await tick(many_core, many_platform)
+    assert set(posts(fake_slack)) == {f"{ORG_ID}#1"}
+
+
+async def test_the_daily_form_and_the_home_tab_of_an_org_wide_install(
+    fake_slack: FakeSlack, many_platform: SlackPlatform, many_core: Core
+) -> None:
+    """The form's submission and its time zone menu, and the Home tab, come from a workspace
+    of the organisation: all answered with the organisation's token, its channels named by
+    the organisation."""
+    await install(fake_slack, many_platform, ORG_ID)
+    token = f"{ORG_ID}#1"
+    where = {"team_id": GRID_TEAM_ID, "org_wide": True}
+
+    opened = await open_form(fake_slack, many_platform, ADMIN_ID, **where)
+    assert opened.bearer == token
+    view = opened.response["view"]
+    options = await interact(
+        many_platform,
+        block_suggestion_payload(view, ZONE_BLOCK, ZONE, "berl", user_id=ADMIN_ID, **where),
+    )
+    assert options is not None and "Europe/Berlin" in json.dumps(options)
+    values = form_values(CHANNEL_ID, "07:30", "Europe/Berlin", ANY_THEME)
+    submitted = view_submission_payload(view, values, user_id=ADMIN_ID, **where)
+    assert await interact(many_platform, submitted) is None
+    confirmed = await fake_slack.next_call("chat.postEphemeral")
+    assert confirmed.bearer == token and confirmed.args["channel"] == CHANNEL_ID
+    saved = await many_core.daily.store.schedule("slack", ORG_CHANNEL)
+    assert saved is not None and saved.local_time == time(7, 30)
+
+    await home_opened(many_platform, ADMIN_ID, team_id=OTHER_GRID_TEAM_ID, org_wide=True)
+    published = await fake_slack.next_call("views.publish")
+    assert published.bearer == token
+    changes = [
+        b["accessory"]["value"]
+        for b in fake_slack.home_views[ADMIN_ID]["blocks"]
+        if b.get("accessory", {}).get("action_id") == CHANGE
+    ]
+    assert changes == [CHANNEL_ID]  # the organisation's channel, shown by its id
 
 
 async def test_a_workspace_of_an_organisation_installed_on_its_own_uses_its_own_token(

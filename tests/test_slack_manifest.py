@@ -99,8 +99,6 @@ def test_many_workspaces_redirect_back_to_bolts_redirect_path(manifest: dict[str
 def test_an_organisation_may_install_it_once_for_all_its_workspaces(
     manifest: dict[str, Any],
 ) -> None:
-    """The adapter serves org-wide installs (keys.workspace_of, tests/test_slack_grid.py);
-    Slack offers them only to an app with org deploy on."""
+    """The adapter serves org-wide installs (tests/test_slack_grid.py); Slack offers them
+    only to an app with org deploy on."""
     assert manifest["settings"]["org_deploy_enabled"] is True
-    source = (REPO / "bot" / "adapters" / "slack" / "keys.py").read_text(encoding="utf-8")
-    assert "extract_is_enterprise_install" in source

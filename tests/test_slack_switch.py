@@ -7,6 +7,7 @@ Runs on SQLite and on a real PostgreSQL server (the `many_core` fixture's `backe
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,9 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.adapters.slack.app import SlackPlatform
+from bot.adapters.slack.poster import open_slack_poster, web_client
 from bot.config import Secret, Settings
 from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
+from bot.ports import TransientPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
@@ -115,3 +118,52 @@ async def test_the_single_token_start_records_the_workspace_its_token_belongs_to
         pass
     assert many_core.installs is not None
     assert await many_core.installs.token_workspace("slack") == token_of
+
+
+async def test_adopted_channels_wait_for_their_workspace_to_install_the_app(
+    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
+) -> None:
+    """/slack/install only works once the many-workspace lambert serves, so a post that
+    falls due before the admin clicks Install waits; it does not switch the schedule off."""
+    async with running_platform(fake_slack, many_core, slack_settings(settings), sleeps) as one:
+        await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
+    nine = next_nine_in_berlin()
+
+    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
+        await tick(many_core, many, nine)  # not installed yet
+        key = f"{TEAM_ID}/{CHANNEL_ID}"
+        schedule = await many_core.daily.store.schedule("slack", key)
+        assert schedule is not None and schedule.enabled
+        status = await many_core.daily.status("slack", key)
+        assert status is not None and status.last is not None
+        assert "waiting for the app to be installed" in (status.last.reason or "")
+        assert fake_slack.calls("chat.postMessage") == []
+
+        await install(fake_slack, many, TEAM_ID)
+        await tick(many_core, many, nine + timedelta(minutes=30))  # its retry time has come
+
+    assert [c.bearer for c in fake_slack.calls("chat.postMessage")] == [f"{TEAM_ID}#1"]
+
+
+async def test_a_lambert_still_on_the_one_token_posts_the_channels_keyed_meanwhile(
+    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
+) -> None:
+    """A replica (or a `daily tick` cron) still on SLACK_BOT_TOKEN while another already keyed
+    the channels by workspace: it posts those of its own workspace to the bare channel id,
+    and leaves another workspace's alone instead of switching it off as not found."""
+    single = slack_settings(settings)
+    other = f"{SECOND_TEAM_ID}/C0ELSEWHERE"
+    for channel in (f"{TEAM_ID}/{CHANNEL_ID}", other):
+        await many_core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
+    quote = await many_core.quotes.random_quote()
+    assert quote is not None
+    day = next_nine_in_berlin().date()
+
+    client = web_client(single, base_url=fake_slack.api_url, sleep=sleeps)
+    async with open_slack_poster(single, io.StringIO(), client=client) as poster:
+        await poster.post_daily(f"{TEAM_ID}/{CHANNEL_ID}", quote, day)
+        with pytest.raises(TransientPostError, match=f"workspace {SECOND_TEAM_ID}'s"):
+            await poster.post_daily(other, quote, day)
+
+    sent = fake_slack.calls("chat.postMessage")
+    assert [(c.args["channel"], c.bearer) for c in sent] == [(CHANNEL_ID, f"{TEAM_ID}#0")]

@@ -751,40 +751,60 @@ def view_submission_payload(
     *,
     user_id: str = MEMBER_ID,
     team_id: str = TEAM_ID,
+    org_wide: bool = False,
 ) -> dict[str, Any]:
     """A modal submitted: `view` as views.open returned it, its inputs' state `values`
     (block_id -> action_id -> the element's value, e.g. {"type": "timepicker",
-    "selected_time": "09:00"})."""
+    "selected_time": "09:00"}). `org_wide`: installed for the organisation of `team_id`."""
     return {
         "type": "view_submission",
-        "team": {"id": team_id, "domain": team_id.lower()},
+        "team": {"id": team_id, "domain": team_id.lower(), **_org_fields(team_id)},
         "user": {**_actor(user_id), "team_id": team_id},
         "api_app_id": APP_ID,
         "token": "deprecated-verification-token",
         "trigger_id": _trigger_id(),
         "view": {**view, "state": {"values": values}},
         "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": org_wide,
+        "enterprise": _enterprise(team_id),
     }
 
 
+def _enterprise(team_id: str) -> dict[str, str] | None:
+    """An interaction's `enterprise`: the organisation of `team_id`, None outside Grid."""
+    org_id = ORG_OF.get(team_id)
+    return {"id": org_id, "name": TEAM_NAMES[org_id]} if org_id else None
+
+
+def _org_fields(team_id: str) -> dict[str, str]:
+    """What a Grid workspace's `team` object adds in a view_submission."""
+    org_id = ORG_OF.get(team_id)
+    return {"enterprise_id": org_id, "enterprise_name": TEAM_NAMES[org_id]} if org_id else {}
+
+
 def block_suggestion_payload(
-    view: dict[str, Any], block_id: str, action_id: str, typed: str, *, user_id: str = MEMBER_ID
+    view: dict[str, Any],
+    block_id: str,
+    action_id: str,
+    typed: str,
+    *,
+    user_id: str = MEMBER_ID,
+    team_id: str = TEAM_ID,
+    org_wide: bool = False,
 ) -> dict[str, Any]:
     """An external_select of an open modal asking for options: `typed` is what the user typed."""
     return {
         "type": "block_suggestion",
-        "user": _actor(user_id),
+        "user": {**_actor(user_id), "team_id": team_id},
         "container": {"type": "view", "view_id": view.get("id", "")},
         "api_app_id": APP_ID,
         "token": "deprecated-verification-token",
         "block_id": block_id,
         "action_id": action_id,
         "value": typed,
-        "team": {"id": TEAM_ID, "domain": "lambert-test"},
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "team": {"id": team_id, "domain": team_id.lower()},
+        "enterprise": _enterprise(team_id),
+        "is_enterprise_install": org_wide,
         "view": view,
     }
 
@@ -816,13 +836,14 @@ def home_action_payload(action_id: str, value: str, *, user_id: str = MEMBER_ID)
 
 
 def app_home_opened_event(
-    user_id: str, *, tab: str = "home", team_id: str = TEAM_ID
+    user_id: str, *, tab: str = "home", team_id: str = TEAM_ID, org_wide: bool = False
 ) -> dict[str, Any]:
     """The Events API callback Slack sends when `user_id` opens the app's Home (or Messages) tab."""
     now = int(time.time())
     return {
         "token": "deprecated-verification-token",
         "team_id": team_id,
+        "enterprise_id": ORG_OF.get(team_id),
         "api_app_id": APP_ID,
         "event": {
             "type": "app_home_opened",
@@ -836,28 +857,31 @@ def app_home_opened_event(
         "event_time": now,
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": ORG_OF.get(team_id),
+                "team_id": None if org_wide else team_id,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": org_wide,
             }
         ],
         "is_ext_shared_channel": False,
     }
 
 
-def removal_event(kind: str, team_id: str) -> dict[str, Any]:
-    """The Events API callback after the app left `team_id` (an enterprise id: the app
-    installed org-wide left the organisation): kind "app_uninstalled", or "tokens_revoked"
-    (of its bot user)."""
-    org_wide = team_id.startswith("E")
-    org_id = team_id if org_wide else ORG_OF.get(team_id)
+def removal_event(
+    kind: str, team_id: str, *, org_wide: bool = False, authorizations: bool = True
+) -> dict[str, Any]:
+    """The Events API callback after the app left `team_id`: kind "app_uninstalled", or
+    "tokens_revoked" (of its bot user). `org_wide`: the app was installed for the
+    organisation of `team_id` (ORG_OF); Slack's examples then name a workspace of it in
+    `team_id` and the organisation in `enterprise_id`. `authorizations=False`: a payload
+    without them, as Slack's app_uninstalled example has it."""
+    org_id = ORG_OF.get(team_id)
     now = int(time.time())
     event: dict[str, Any] = {"type": kind, "event_ts": f"{now}.000200"}
     if kind == "tokens_revoked":
-        event["tokens"] = {"oauth": [], "bot": [_bot_user(team_id)]}
-    return {
+        event["tokens"] = {"oauth": [], "bot": [_bot_user(org_id if org_wide else team_id)]}
+    body: dict[str, Any] = {
         "token": "deprecated-verification-token",
         "team_id": team_id,
         "enterprise_id": org_id,
@@ -866,13 +890,15 @@ def removal_event(kind: str, team_id: str) -> dict[str, Any]:
         "type": "event_callback",
         "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
         "event_time": now,
-        "authorizations": [
+    }
+    if authorizations:
+        body["authorizations"] = [
             {
                 "enterprise_id": org_id,
                 "team_id": None if org_wide else team_id,
-                "user_id": _bot_user(team_id),
+                "user_id": _bot_user(org_id if org_wide and org_id else team_id),
                 "is_bot": True,
                 "is_enterprise_install": org_wide,
             }
-        ],
-    }
+        ]
+    return body

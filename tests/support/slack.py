@@ -112,16 +112,21 @@ async def interact(platform: SlackPlatform, payload: dict[str, Any]) -> dict[str
 
 
 async def home_opened(
-    platform: SlackPlatform, user_id: str, tab: str = "home", team_id: str = TEAM_ID
+    platform: SlackPlatform,
+    user_id: str,
+    tab: str = "home",
+    team_id: str = TEAM_ID,
+    org_wide: bool = False,
 ) -> None:
     """Slack's app_home_opened event for `user_id` of workspace `team_id`, over HTTP."""
-    body = json.dumps(app_home_opened_event(user_id, tab=tab, team_id=team_id))
+    event = app_home_opened_event(user_id, tab=tab, team_id=team_id, org_wide=org_wide)
+    body = json.dumps(event)
     status, text = await post_signed_reply(events_url(platform), body, "application/json")
     assert status == 200, text
 
 
 async def open_form(
-    fake: FakeSlack, platform: SlackPlatform, user_id: str, **fields: str
+    fake: FakeSlack, platform: SlackPlatform, user_id: str, **fields: Any
 ) -> ApiCall:
     """`/lambert daily` from `user_id`; the views.open call it made (the view Slack returned
     is `call.response["view"]`)."""
@@ -262,8 +267,10 @@ async def install(fake: FakeSlack, platform: SlackPlatform, team: str) -> str:
 
 
 async def send_event(platform: SlackPlatform, body: dict[str, Any]) -> None:
-    """An Events API callback, signed, over HTTP."""
+    """An Events API callback, signed, over HTTP; returns once the work it started is done
+    (listeners ack first and work in tasks of their own)."""
     status, text = await post_signed_reply(
         events_url(platform), json.dumps(body), "application/json"
     )
     assert status == 200, text
+    await platform.handlers.drain()

@@ -23,10 +23,10 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.keys import ChannelKeys, workspace_of, workspace_prefix
+from bot.adapters.slack.keys import ChannelKeys, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
 from bot.adapters.slack.poster import post_error
+from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer, find_verb, strip_command
@@ -61,9 +61,9 @@ def _channel_id(body: dict[str, Any]) -> str:
 def _preview_id(body: dict[str, Any]) -> str:
     """The clicked preview: the same for every click on it and for Slack's replays of one."""
     container = body.get("container") or {}
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     user = (body.get("user") or {}).get("id") or ""
-    return f"slack:{team}:{_channel_id(body)}:{user}:{container.get('message_ts', '')}"
+    where = f"{workspace_of(body)}:{_channel_id(body)}"
+    return f"slack:{where}:{user}:{container.get('message_ts', '')}"
 
 
 def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
@@ -82,10 +82,11 @@ class SlackHandlers:
     def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
         self.core = core
         self.admins = admins
-        # Many workspaces (OAuth): the core knows a channel as "TEAMID/CHANNELID" (keys.py).
+        # Many workspaces (OAuth): the core knows a channel as "WORKSPACE/CHANNELID" (keys.py).
         self.many = many
         self.keys = ChannelKeys(many)
         self.in_flight = InFlight()
+        self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
         self.home = HomeTab(core, admins, self.in_flight, self.keys)
         self.form = DailyForm(
             core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
@@ -231,29 +232,3 @@ class SlackHandlers:
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
         self._after_ack("Cancel", respond, respond(delete_original=True))
-
-    async def removed(self, ack: Ack, body: dict[str, Any]) -> None:
-        """app_uninstalled or tokens_revoked (of the bot): forget the workspace's install and
-        turn its daily quotes off, saying why (bolt acks events once this returns)."""
-        await ack()
-        event = body.get("event") or {}
-        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
-            return  # a user's token: lambert keeps none
-        workspace = workspace_of(body)
-        installs = self.core.installs
-        if not self.many or installs is None or not workspace:
-            # One workspace: its token is gone, and SLACK_BOT_TOKEN must be replaced anyway;
-            # the daily posts fail with the reason until then.
-            log.warning("slack: %s for workspace %s", event.get("type"), workspace or "-")
-            return
-        found = await installs.find_workspace(PLATFORM, workspace)
-        if found is not None:
-            await installs.delete(PLATFORM, found.enterprise_id, found.team_id)
-        reason = UNINSTALLED if event.get("type") == "app_uninstalled" else REVOKED
-        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(workspace), reason)
-        log.info(
-            "slack: workspace %s removed the app (%s); %d daily quotes off",
-            workspace,
-            event.get("type"),
-            stopped,
-        )

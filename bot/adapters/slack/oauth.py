@@ -2,7 +2,7 @@
 workspace's bot token (refreshed when due) for work done outside any request.
 
 The installs port (bot/installs) holds plain data; this module alone converts it to and from
-slack_sdk's Installation and Bot. A workspace's channels are keyed "TEAMID/CHANNELID" in the
+slack_sdk's Installation and Bot. A workspace's channels are keyed "WORKSPACE/CHANNELID" in the
 core (schedules, days, bags, previews): a Slack Connect channel has one id in every
 workspace sharing it, so the channel id alone would mix two workspaces' schedules (keys.py).
 """
@@ -214,21 +214,30 @@ class WorkspaceTokens:
             client=client,
         )
 
-    async def client_for(self, team: str) -> AsyncWebClient:
-        """A web client holding the bot token of workspace `team` (a team id, or an org-wide
+    async def client_for(self, workspace: str) -> AsyncWebClient:
+        """A web client holding the bot token of `workspace` (a team id, or an org-wide
         install's enterprise id: keys.workspace_of); PermanentPostError when the app is not
-        installed there, TransientPostError when a refresh failed for now."""
-        if not team:
+        installed there, TransientPostError when a refresh failed for now or the install is
+        still to come."""
+        installs = self.installations.installs
+        if not workspace:
             # A channel named before many workspaces (bare id): adopt.py gives it its
             # workspace; until then its post waits instead of switching the schedule off.
             raise TransientPostError(
                 "this channel was set up with SLACK_BOT_TOKEN and names no workspace: run "
                 "`lambert slack adopt` once"
             )
-        found = await self.installations.installs.find_workspace(PLATFORM, team)
+        found = await installs.find_workspace(PLATFORM, workspace)
+        if found is None and workspace == await installs.token_workspace(PLATFORM):
+            # The single token's workspace, its channels adopted at the switch: it can only
+            # install through /slack/install once this lambert serves, so its posts wait.
+            raise TransientPostError(
+                f"waiting for the app to be installed in Slack workspace {workspace} "
+                "(/slack/install)"
+            )
         if found is None:
             raise PermanentPostError(
-                f"the app is not installed in Slack workspace {team}: install it "
+                f"the app is not installed in Slack workspace {workspace}: install it "
                 "there, then turn the daily quote on again"
             )
         bot = to_installation(found).to_bot()
@@ -238,7 +247,10 @@ class WorkspaceTokens:
                     bot=bot, minutes_before_expiration=ROTATE_MINUTES
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:  # a refresh is a read: safe again
-                raise TransientPostError(f"could not refresh the bot token ({exc!r})") from None
+                # The type only: an aiohttp error's repr can hold the request's headers,
+                # and oauth.v2.access sends the client secret in one.
+                reason = f"could not refresh the bot token ({type(exc).__name__})"
+                raise TransientPostError(reason) from None
             except SlackTokenRotationError as exc:
                 code = str(exc.api_error.response.get("error") or "")
                 if code in ("invalid_refresh_token", "token_revoked", "invalid_auth"):
@@ -248,7 +260,7 @@ class WorkspaceTokens:
                 raise TransientPostError(f"could not refresh the bot token ({code})") from None
             if refreshed is not None:
                 await self.installations.async_save_bot(refreshed)
-                log.info("slack: refreshed the bot token of workspace %s", team)
+                log.info("slack: refreshed the bot token of workspace %s", workspace)
                 bot = refreshed
         return with_token(self.client, bot.bot_token)
 

@@ -243,7 +243,12 @@ def post_error(response: Any, *, many: bool = False) -> PostError:
 
 class SlackPoster:
     """The DailyPoster over one AsyncWebClient; with `tokens` (many workspaces) a channel is
-    "TEAMID/CHANNELID" and each post goes out with that workspace's own bot token."""
+    "WORKSPACE/CHANNELID" and each post goes out with that workspace's own bot token.
+
+    With one token (`workspace`: its workspace, from auth.test) a channel is its bare id; a
+    name keyed by workspace still posts when it is that workspace's (another replica, or
+    `lambert slack adopt`, may have keyed it while this one still serves the old token).
+    """
 
     platform = "slack"
     # chat.postMessage allows about one message a second per channel, with short bursts per
@@ -251,15 +256,26 @@ class SlackPoster:
     # ~100-300 ms each is 25-80 a second, and RetryAfterHandler waits out any 429.
     max_in_flight = 8
 
-    def __init__(self, client: AsyncWebClient, tokens: WorkspaceTokens | None = None) -> None:
+    def __init__(
+        self, client: AsyncWebClient, tokens: WorkspaceTokens | None = None, workspace: str = ""
+    ) -> None:
         self.client = client
         self.tokens = tokens
+        self.workspace = workspace
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         client = self.client
+        workspace, channel = split_key(channel)
         if self.tokens is not None:
-            team, channel = split_key(channel)
-            client = await self.tokens.client_for(team)  # refreshed first when due
+            client = await self.tokens.client_for(workspace)  # refreshed first when due
+        elif workspace and workspace != self.workspace:
+            # Keyed for many workspaces, and not this token's: it cannot post there, and
+            # Slack's channel_not_found would switch the schedule off for good.
+            raise TransientPostError(
+                f"this channel is Slack workspace {workspace}'s, and SLACK_BOT_TOKEN is "
+                f"{self.workspace or 'unchecked'}'s: serve many workspaces (unset "
+                "SLACK_BOT_TOKEN) to post there"
+            )
         # Slack has no idempotency key: `day` cannot make a resend safe, so nothing that may
         # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:
@@ -294,4 +310,4 @@ async def open_slack_poster(
     workspace = await check_token(client)
     async with open_installs(settings) as installs:
         await remember_workspace(installs, workspace)
-    yield SlackPoster(client)
+    yield SlackPoster(client, workspace=workspace)
