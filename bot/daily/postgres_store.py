@@ -15,6 +15,7 @@ from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.postgres_bag import PostgresShuffleBag, lock_key
 from bot.daily.schedules import Schedule
+from bot.daily.sqlite_store import ANY_BARE
 from bot.daily.store import Rekeyed
 from bot.platforms import checked_prefix
 from bot.quotes.store import QuoteStore
@@ -55,8 +56,13 @@ _LEASES = sql.lease_sql("now()", "now() + make_interval(secs => ?)")
 _SHARDS = sql.shard_lease_sql(
     "now()", "now() + make_interval(secs => ?)", "extract(epoch FROM expires_at - now())::float8"
 )
+# In the order every writing transaction here takes the tables: daily_posts first (claim,
+# reclaim, record_failed, give_up), then daily_bag (the draw or put_back), then
+# daily_schedules (record_failed's disable). LOCK TABLE takes them one by one, so this waits
+# for a writer holding daily_posts while holding nothing itself; in any other order it could
+# hold a table such a writer then waits for, and the two deadlock.
 _LOCK_DAILY_WRITES = (
-    "LOCK TABLE daily_schedules, daily_posts, daily_bag IN SHARE ROW EXCLUSIVE MODE"
+    "LOCK TABLE daily_posts, daily_bag, daily_schedules IN SHARE ROW EXCLUSIVE MODE"
 )
 _SHARD_LOCK = 0x6C616D73  # pg_advisory_xact_lock key for taking shard leases ("lams")
 
@@ -186,6 +192,10 @@ class PostgresDailyStore:
 
     async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
         prefix = checked_prefix(prefix)
+        # Every many-workspace start and tick asks; nearly always nothing is bare, and then no
+        # replica's daily writes wait for a lock.
+        if not await self.pool.fetchval(_Q(ANY_BARE), *[platform] * 3):
+            return Rekeyed()
         counts = []
         async with self.pool.acquire() as conn, conn.transaction():
             # No replica writes a daily row meanwhile (a bare day claimed between a rename and

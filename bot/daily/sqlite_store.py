@@ -59,6 +59,12 @@ _KEY = "platform = ? AND channel = ? AND local_date = ?"
 # A day that may have reached the platform is never called failed.
 _FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
 # SQLite's clock, in julian days: the one host's, whichever process asks.
+# Whether any daily table names a channel of the platform without its workspace (the
+# work of key_bare_channels); binds: the platform, three times.
+ANY_BARE = "SELECT " + " OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE platform = ? AND channel NOT LIKE '%/%')"
+    for table in ("daily_schedules", "daily_posts", "daily_bag")
+)
 _LEASES = sql.lease_sql("julianday('now')", "julianday('now') + ? / 86400.0")
 _SHARDS = sql.shard_lease_sql(
     "julianday('now')",
@@ -167,6 +173,9 @@ class SqliteDailyStore:
 
     async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
         prefix = checked_prefix(prefix)
+        async with self.conn.execute(ANY_BARE, (platform,) * 3) as cursor:
+            if not (await cursor.fetchone() or (0,))[0]:
+                return Rekeyed()  # the usual case: no write transaction
         counts = []
         async with write_transaction(self.conn):
             async with self.conn.execute(sql.BARE_BAGS, (platform,)) as cursor:

@@ -10,6 +10,7 @@ import asyncpg
 
 from bot.platforms import checked_prefix
 from bot.stats import statements as sql
+from bot.stats.sqlite_store import ANY_BARE
 from bot.stats.store import (
     ChannelTally,
     CountKey,
@@ -67,6 +68,10 @@ class PostgresStatsStore:
 
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         prefix = checked_prefix(prefix)
+        # Every many-workspace start asks; nearly always nothing is bare, and then no
+        # replica's counts wait for a lock.
+        if not await self.pool.fetchval(_Q(ANY_BARE), platform, platform):
+            return 0
         moved = 0
         async with self.pool.acquire() as conn, conn.transaction():
             # No replica adds a count meanwhile: one added between a copy and its drop would
