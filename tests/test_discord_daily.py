@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.config import Secret, Settings
-from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler, TickReport
 from bot.daily.store import DailyStore
 from bot.runtime import Core
 from tests.fakes.discord_platform import Callback, FakeDiscord, FakeUser
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from tests.support.ticks import next_nine_in_berlin, tick_at
 
 
 @pytest.fixture
@@ -57,20 +53,6 @@ async def daily_set(
     payload = fake.slash_command("lambert-daily set", options, user=user)
     await fake.send_interaction(with_channel(fake, payload, channel_id))
     return await fake.next_callback()
-
-
-def next_nine_in_berlin() -> datetime:
-    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
-    now = datetime.now(BERLIN)
-    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
-    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
-
-
-async def tick_at(core: Core, platform: DiscordPlatform, at: datetime) -> TickReport:
-    scheduler = Scheduler(
-        core.quotes, core.daily.with_clock(StoppedClock(at)), {"discord": platform.poster()}
-    )
-    return await scheduler.tick()
 
 
 async def test_a_member_without_manage_server_is_refused_and_nothing_is_written(

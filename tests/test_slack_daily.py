@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, time, timedelta
 
 import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.config import Settings
-from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler
 from bot.daily.store import DailyStore
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
 from tests.support.slack import Sleeps, quote_id_of, running_platform, slack_settings, slash
+from tests.support.ticks import next_nine_in_berlin, tick_at
 
-BERLIN = ZoneInfo("Europe/Berlin")
 TURN_ON = "daily on 09:00 Europe/Berlin"
 BROKEN = "C0BROKEN"  # sorts before CHANNEL_ID: its failure comes first
 
@@ -33,20 +30,6 @@ async def platform(
 
 def schedules(core: Core) -> DailyStore:
     return core.daily.store
-
-
-def next_nine_in_berlin() -> datetime:
-    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
-    now = datetime.now(BERLIN)
-    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
-    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
-
-
-async def tick_at(core: Core, platform: SlackPlatform, instant: datetime):
-    scheduler = Scheduler(
-        core.quotes, core.daily.with_clock(StoppedClock(instant)), {"slack": platform.poster()}
-    )
-    return await scheduler.tick()
 
 
 async def test_a_member_is_refused_and_nothing_is_written(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time
 
 import pytest
 
@@ -21,8 +20,6 @@ from bot.adapters.slack.modal import ANY_THEME, CHANGE, ZONE, ZONE_BLOCK
 from bot.adapters.slack.oauth import PLATFORM, UNINSTALLED
 from bot.adapters.slack.poster import open_slack_poster, permanent_reason, web_client
 from bot.config import Secret, Settings
-from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler
 from bot.ports import TransientPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
@@ -49,26 +46,15 @@ from tests.support.slack import (
     send_event,
     slash,
 )
+from tests.support.ticks import next_nine_in_berlin, tick_at
 
 # slack_sdk sends oauth.v2.access's client credentials with aiohttp's BasicAuth, which
 # aiohttp 3.12 calls deprecated; the library's business, not this test's.
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
-BERLIN = ZoneInfo("Europe/Berlin")
 TURN_ON = "daily on 09:00 Europe/Berlin"
 ORG_CHANNEL = f"{ORG_ID}/{CHANNEL_ID}"  # a channel of a workspace of the organisation
 TEAM_CHANNEL = f"{TEAM_ID}/{CHANNEL_ID}"  # a channel of a workspace outside it
-
-
-def next_nine_in_berlin() -> datetime:
-    now = datetime.now(BERLIN)
-    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
-    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
-
-
-async def tick(core: Core, platform: SlackPlatform) -> None:
-    clock = StoppedClock(next_nine_in_berlin())
-    await Scheduler(core.quotes, core.daily.with_clock(clock), {"slack": platform.poster()}).tick()
 
 
 async def turn_on(core: Core, *channels: str) -> None:
@@ -116,7 +102,7 @@ async def test_daily_posts_go_out_with_the_organisations_token_and_a_teams_own(
     await install(fake_slack, many_platform, TEAM_ID)
     await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
 
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
 
     sent = posts(fake_slack)
     assert set(sent) == {f"{ORG_ID}#1", f"{TEAM_ID}#2"}
@@ -130,7 +116,7 @@ async def test_an_org_wide_token_about_to_expire_is_refreshed_and_stays_the_orga
     await install(fake_slack, many_platform, ORG_ID)
     await turn_on(many_core, ORG_CHANNEL)
 
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
 
     assert set(posts(fake_slack)) == {f"{ORG_ID}#2"}  # the refreshed token
     assert many_core.installs is not None
@@ -168,7 +154,7 @@ async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keep
     assert await many_core.installs.find_workspace(PLATFORM, ORG_ID) is None
     assert await many_core.installs.find_workspace(PLATFORM, TEAM_ID) is not None
 
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
     assert set(posts(fake_slack)) == {f"{TEAM_ID}#2"}
 
 
@@ -188,7 +174,7 @@ async def test_removing_the_app_from_one_workspace_of_an_organisation_keeps_its_
     kept = await many_core.daily.store.schedule("slack", ORG_CHANNEL)
     assert kept is not None and kept.enabled
     assert [c.bearer for c in fake_slack.calls("auth.test")][-1] == f"{ORG_ID}#1"  # asked
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
     assert set(posts(fake_slack)) == {f"{ORG_ID}#1"}
 
 
@@ -245,7 +231,7 @@ async def test_a_workspace_of_an_organisation_installed_on_its_own_uses_its_own_
     grid_channel = f"{GRID_TEAM_ID}/{CHANNEL_ID}"
     assert [s.channel for s in await many_core.daily.store.schedules()] == [grid_channel]
 
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
     assert set(posts(fake_slack)) == {f"{GRID_TEAM_ID}#1"}
 
 
@@ -257,7 +243,7 @@ async def test_a_revoked_token_with_many_workspaces_says_to_install_again(
     await turn_on(many_core, TEAM_CHANNEL)
     fake_slack.revoke_team(TEAM_ID)  # and the event never arrived
 
-    await tick(many_core, many_platform)
+    await tick_at(many_core, many_platform, next_nine_in_berlin())
 
     schedule = await many_core.daily.store.schedule("slack", TEAM_CHANNEL)
     assert schedule is not None and not schedule.enabled

@@ -11,7 +11,6 @@ import io
 import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -22,8 +21,6 @@ from bot.adapters.slack.modal import ANY_THEME, CHANGE
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED
 from bot.adapters.slack.poster import open_slack_poster, web_client
 from bot.config import Secret, Settings, load_settings
-from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler
 from bot.ports import PermanentPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
@@ -48,12 +45,12 @@ from tests.support.slack import (
     send_event,
     slash,
 )
+from tests.support.ticks import next_nine_in_berlin, tick_at
 
 # slack_sdk sends oauth.v2.access's client credentials with aiohttp's BasicAuth, which
 # aiohttp 3.12 calls deprecated; the library's business, not this test's.
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
-BERLIN = ZoneInfo("Europe/Berlin")
 TURN_ON = "daily on 09:00 Europe/Berlin"
 FIRST, SECOND = f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/{CHANNEL_ID}"
 
@@ -61,20 +58,6 @@ FIRST, SECOND = f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/{CHANNEL_ID}"
 @pytest.fixture
 def platform(many_platform: SlackPlatform) -> SlackPlatform:
     return many_platform
-
-
-def next_nine_in_berlin() -> datetime:
-    """The first 09:00 Berlin time after now (schedules set from chat count from real now)."""
-    now = datetime.now(BERLIN)
-    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
-    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
-
-
-async def tick_at(core: Core, platform: SlackPlatform, instant: datetime) -> None:
-    poster = platform.poster()
-    await Scheduler(
-        core.quotes, core.daily.with_clock(StoppedClock(instant)), {"slack": poster}
-    ).tick()
 
 
 async def turn_on(core: Core, *channels: str) -> None:

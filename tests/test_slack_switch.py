@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 import pytest
 
-from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.poster import open_slack_poster, web_client
 from bot.config import Secret, Settings
-from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler
 from bot.ports import TransientPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
@@ -37,21 +33,9 @@ from tests.support.slack import (
     slack_settings,
     slash,
 )
+from tests.support.ticks import next_nine_in_berlin, tick_at
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def next_nine_in_berlin() -> datetime:
-    now = datetime.now(BERLIN)
-    nine = datetime.combine(now.date(), time(9), tzinfo=BERLIN)
-    return nine if nine > now else datetime.combine(now.date() + timedelta(1), time(9), BERLIN)
-
-
-async def tick(core: Core, platform: SlackPlatform, instant: datetime) -> None:
-    clock = StoppedClock(instant)
-    await Scheduler(core.quotes, core.daily.with_clock(clock), {"slack": platform.poster()}).tick()
 
 
 async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves_many(
@@ -62,7 +46,7 @@ async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves
         reply = await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
         assert "09:00" in str(reply.body), reply.body
         first_nine = next_nine_in_berlin()
-        await tick(many_core, one, first_nine)  # a day of history under the bare name
+        await tick_at(many_core, one, first_nine)  # a day of history under the bare name
     assert many_core.installs is not None
     assert await many_core.installs.token_workspace("slack") == TEAM_ID
     assert [s.channel for s in await many_core.daily.store.schedules()] == [CHANNEL_ID]
@@ -72,9 +56,9 @@ async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves
         assert named == [f"{TEAM_ID}/{CHANNEL_ID}"]
         # The day already posted moved with it: no second post on that day.
         await install(fake_slack, many, TEAM_ID)
-        await tick(many_core, many, first_nine + timedelta(minutes=5))
+        await tick_at(many_core, many, first_nine + timedelta(minutes=5))
         assert len(fake_slack.calls("chat.postMessage")) == 1
-        await tick(many_core, many, first_nine + timedelta(days=1))
+        await tick_at(many_core, many, first_nine + timedelta(days=1))
 
     bearers = [c.bearer for c in fake_slack.calls("chat.postMessage")]
     assert bearers == [f"{TEAM_ID}#0", f"{TEAM_ID}#1"]  # the old token, then the install's
@@ -130,7 +114,7 @@ async def test_adopted_channels_wait_for_their_workspace_to_install_the_app(
     nine = next_nine_in_berlin()
 
     async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
-        await tick(many_core, many, nine)  # not installed yet
+        await tick_at(many_core, many, nine)  # not installed yet
         key = f"{TEAM_ID}/{CHANNEL_ID}"
         schedule = await many_core.daily.store.schedule("slack", key)
         assert schedule is not None and schedule.enabled
@@ -140,7 +124,7 @@ async def test_adopted_channels_wait_for_their_workspace_to_install_the_app(
         assert fake_slack.calls("chat.postMessage") == []
 
         await install(fake_slack, many, TEAM_ID)
-        await tick(many_core, many, nine + timedelta(minutes=30))  # its retry time has come
+        await tick_at(many_core, many, nine + timedelta(minutes=30))  # its retry time has come
 
     assert [c.bearer for c in fake_slack.calls("chat.postMessage")] == [f"{TEAM_ID}#1"]
 
