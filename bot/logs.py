@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
 REDACTED = "[redacted]"
+# Slack's tokens by their documented forms, for those no setting names (each workspace's bot
+# and refresh tokens, read from the installs table): bot, user, app-level and legacy ones
+# (xoxb-, xoxp-, xoxa-, xoxr-, xapp-), refresh tokens (xoxe-1-...) and rotating access and
+# configuration tokens (xoxe.xoxb-1-..., xoxe.xoxp-1-...).
+TOKEN_PATTERN = re.compile(r"\b(?:xox[abpre]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]+")
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks every known secret, tracebacks included."""
+    """Formats as usual, then blanks every known secret and anything shaped like a Slack
+    token, tracebacks included."""
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
@@ -22,7 +29,7 @@ class RedactingFormatter(logging.Formatter):
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return TOKEN_PATTERN.sub(REDACTED, text)
 
 
 def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:

@@ -45,6 +45,52 @@ def test_secrets_are_blanked_even_inside_tracebacks() -> None:
     assert text.count(REDACTED) == 3  # message, traceback source line, exception text
 
 
+# Tokens no setting names (a workspace's, from the installs table), in Slack's documented forms.
+UNLISTED_TOKENS = [
+    "xoxb-1234-5678-aBcD3fGh",  # a bot token
+    "xoxp-1234-5678-9012-ffff",  # a user token
+    "xapp-1-A0123-4567-abcdef",  # an app-level token (Socket Mode)
+    "xoxe-1-My0xLTEyMzQtYWJj",  # a refresh token
+    "xoxe.xoxb-1-MS0yLTEyMzQ",  # a rotating bot token
+    "xoxe.xoxp-1-Mi0yLTEyMzQ",  # a rotating (configuration) user token
+    "xoxa-2-legacy-workspace",
+    "xoxr-legacy-refresh-token",
+]
+
+
+@pytest.mark.parametrize("token", UNLISTED_TOKENS)
+def test_slack_tokens_no_setting_names_are_blanked_by_their_form(token: str) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", ["xoxb-canary-secret"], stream=stream)
+    try:
+        raise RuntimeError(f"invalid_auth for {token}")
+    except RuntimeError:
+        logging.getLogger("lambert.test").exception("posting with %s (%r)", token, {"t": token})
+        logging.getLogger("lambert.test").warning(f"refreshing {token}.")
+    finally:
+        root.handlers[:], root.level = saved
+    text = stream.getvalue()
+    assert token not in text
+    assert "xoxe." not in text  # no part of it left
+    # the two args, the exception text, the f-string message
+    assert text.count(REDACTED) == 4
+    assert f"refreshing {REDACTED}." in text
+
+
+def test_text_that_only_resembles_a_token_is_kept() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", [], stream=stream)
+    try:
+        logging.getLogger("lambert.test").warning("xoxb_style notxoxb-1 xoxo-1 T0AAA/C0BARE")
+    finally:
+        root.handlers[:], root.level = saved
+    assert "xoxb_style notxoxb-1 xoxo-1 T0AAA/C0BARE" in stream.getvalue()
+
+
 def test_one_shot_commands_log_warnings_only_unless_asked(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
