@@ -36,7 +36,7 @@ Ack = Callable[..., Awaitable[Any]]
 Respond = Callable[..., Awaitable[Any]]
 # chat.postEphemeral's answers when the bot cannot reach a channel (nor could its daily post).
 CANNOT_REACH = {"channel_not_found", "not_in_channel", "is_archived"}
-RefreshHome = Callable[[str, str, AsyncWebClient], Awaitable[None]]  # user, team, client
+RefreshHome = Callable[[str, str, AsyncWebClient], Awaitable[None]]  # user, workspace, client
 REFUSED = TextReply(
     "Only admins can manage the daily quote.",
     ("Ask a workspace admin or owner to change it.",),
@@ -60,7 +60,7 @@ class DailyForm:
         self.admins = admins
         self.in_flight = in_flight
         self.refresh_home = refresh_home
-        self.keys = keys  # the form shows channel ids; the core may name them with the team
+        self.keys = keys  # the form shows channel ids; the core may name them by workspace
 
     def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
         self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
@@ -80,12 +80,12 @@ class DailyForm:
         origin: str,
         *,
         from_home: bool = False,
-        team: str = "",
+        workspace: str = "",
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
-        key = self.keys.key(team, channel)
-        ctx = RequestContext(platform="slack", channel=key, space=team, user=user.id)
+        key = self.keys.key(workspace, channel)
+        ctx = RequestContext(platform="slack", channel=key, space=workspace, user=user.id)
         found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
         if found is not None:
             status = await daily_verbs.status(self.core, ctx)
@@ -119,10 +119,12 @@ class DailyForm:
         channel = str(action.get("value") or "") or here
         home = (body.get("view") or {}).get("type") == "home"
         trigger = str(body.get("trigger_id", ""))
-        team = workspace_of(body)
+        workspace = workspace_of(body)
         if not await user.is_admin():
             failed: Reply | None = REFUSED
-        elif await self.open(client, trigger, user, channel, here, from_home=home, team=team):
+        elif await self.open(
+            client, trigger, user, channel, here, from_home=home, workspace=workspace
+        ):
             failed = None
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
@@ -148,11 +150,11 @@ class DailyForm:
     async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
         who = body.get("user") or {}
         user = SlackUser(client, str(who["id"]), self.admins)
-        team = workspace_of(body)
+        workspace = workspace_of(body)
         ctx = RequestContext(
             platform="slack",
-            channel=self.keys.key(team, form.channel),
-            space=team,
+            channel=self.keys.key(workspace, form.channel),
+            space=workspace,
             user=user.id,
             user_name=str(who.get("name") or who.get("username") or ""),
             admin=user.is_admin,
@@ -166,7 +168,7 @@ class DailyForm:
         )
         await self._confirm(client, form, user.id, reply)
         if form.from_home and self.refresh_home is not None:
-            await self.refresh_home(user.id, team, client)  # its list shows the new schedule
+            await self.refresh_home(user.id, workspace, client)  # its list shows the new schedule
 
     async def _confirm(
         self, client: AsyncWebClient, form: Submission, user_id: str, reply: Reply

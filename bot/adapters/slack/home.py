@@ -167,11 +167,11 @@ class HomeTab:
         except Exception:
             log.exception("slack: publishing the Home tab failed")
 
-    async def publish(self, user_id: str, team: str, client: AsyncWebClient) -> None:
+    async def publish(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""
         user = SlackUser(client, user_id, self.admins)
         today = self.core.daily.clock.now().astimezone(UTC).date()
-        quote = await quote_of_the_day(self.core.quotes, team, today)
+        quote = await quote_of_the_day(self.core.quotes, workspace, today)
         schedules = None
         if await user.is_admin():
             every = await self.core.daily.overview()
@@ -181,7 +181,7 @@ class HomeTab:
                 )
                 for s in every
                 if s.schedule.platform == "slack"
-                and self.keys.of_workspace(s.schedule.channel, team)
+                and self.keys.of_workspace(s.schedule.channel, workspace)
             ]
         view = home_view(self.core.quotes, quote, schedules)
         await client.views_publish(user_id=user_id, view=view)

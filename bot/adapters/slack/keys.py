@@ -29,20 +29,20 @@ def workspace_of(payload: Mapping[str, Any]) -> str:
     return extract_team_id(body) or ""
 
 
-def channel_key(team: str, channel: str) -> str:
-    """The core's name for a channel of workspace `team` (many workspaces)."""
-    return f"{team}/{channel}"
+def channel_key(workspace: str, channel: str) -> str:
+    """The core's name for a channel of `workspace` (many workspaces)."""
+    return f"{workspace}/{channel}"
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """(team, channel) of a key made by channel_key; ("", channel) for a bare channel id."""
-    team, _, channel = key.rpartition("/")
-    return team, channel
+    """(workspace, channel) of a key made by channel_key; ("", channel) for a bare channel id."""
+    workspace, _, channel = key.rpartition("/")
+    return workspace, channel
 
 
-def workspace_prefix(team: str) -> str:
-    """What every channel key of workspace `team` starts with."""
-    return channel_key(team, "")
+def workspace_prefix(workspace: str) -> str:
+    """What every channel key of `workspace` starts with."""
+    return channel_key(workspace, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +51,17 @@ class ChannelKeys:
 
     many: bool = False
 
-    def key(self, team: str, channel: str) -> str:
-        """The core's name for `channel` of workspace `team` (see workspace_of)."""
-        return channel_key(team, channel) if self.many else channel
+    def key(self, workspace: str, channel: str) -> str:
+        """The core's name for `channel` of `workspace` (see workspace_of)."""
+        return channel_key(workspace, channel) if self.many else channel
 
     def channel(self, key: str) -> str:
         """The Slack channel id a core name stands for."""
         return split_key(key)[1] if self.many else key
 
-    def of_workspace(self, key: str, team: str) -> bool:
-        """Whether the core's name `key` is a channel of workspace `team` (always, with one)."""
-        return not self.many or key.startswith(workspace_prefix(team))
+    def of_workspace(self, key: str, workspace: str) -> bool:
+        """Whether the core's name `key` is a channel of `workspace` (always, with one)."""
+        return not self.many or key.startswith(workspace_prefix(workspace))
 
 
 ONE_WORKSPACE = ChannelKeys()

@@ -115,9 +115,9 @@ class SlackHandlers:
         """Wait for answers in progress (bolt runs them as tasks after the ack)."""
         await self.in_flight.drain(grace)
 
-    def where(self, team: str, channel: str) -> str:
-        """The core's name for `channel` of workspace `team`."""
-        return self.keys.key(team, channel)
+    def where(self, workspace: str, channel: str) -> str:
+        """The core's name for `channel` of `workspace` (keys.workspace_of)."""
+        return self.keys.key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
         return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
@@ -138,11 +138,11 @@ class SlackHandlers:
         text, user_id = str(command.get("text", "")), str(command["user_id"])
         channel = str(command["channel_id"])
         user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
-        team = workspace_of(command)
+        workspace = workspace_of(command)
         ctx = RequestContext(
             platform="slack",
-            channel=self.where(team, channel),
-            space=team,
+            channel=self.where(workspace, channel),
+            space=workspace,
             user=user_id,
             user_name=str(command.get("user_name", "")),
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
@@ -151,7 +151,7 @@ class SlackHandlers:
         daily = verb is not None and verb.name == "daily"
         if daily and not rest and await user.is_admin():
             trigger = str(command.get("trigger_id", ""))
-            if await self.form.open(client, trigger, user, channel, channel, team=team):
+            if await self.form.open(client, trigger, user, channel, channel, workspace=workspace):
                 # The form is the answer (a text status follows only if it failed to open).
                 record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
                 return
