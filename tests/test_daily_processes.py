@@ -133,7 +133,7 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
         assert time.monotonic() < deadline, "the dead tick's lease never expired"
         time.sleep(0.05)
     report, log = tick_json(db_path, NINE_BERLIN)
-    assert report == {"posted": [], "missed": [], "failed": []}
+    assert report == {"posted": [], "missed": [], "failed": [], "unknown": []}
     assert "WARNING" in log and "may or may not have gone out" in log
     assert statuses(db_path) == [("general", "2025-03-10", "unknown")]
     assert leases(db_path, live=False) == []  # the dead one's row went once expired
@@ -168,7 +168,7 @@ def test_a_second_process_ticking_while_the_first_is_mid_post_does_not_post(
             time.sleep(0.02)
 
         second, log = tick_json(db_path, NINE_BERLIN)
-        assert second == {"posted": [], "missed": [], "failed": []}
+        assert second == {"posted": [], "missed": [], "failed": [], "unknown": []}
         # The first still holds its lease: its day is left to it, with no false alarm.
         assert "may or may not have gone out" not in log
         assert statuses(db_path) == [("general", "2025-03-10", "sending")]

@@ -15,7 +15,6 @@ from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.lease import LeaseTerms, ShardHolder, ShardLease, WorkerLease, first_in_the_way
 from bot.daily.postgres_bag import PostgresShuffleBag, lock_key
 from bot.daily.schedules import Schedule
-from bot.daily.sqlite_store import ANY_BARE
 from bot.daily.store import Rekeyed
 from bot.platforms import checked_prefix
 from bot.quotes.store import QuoteStore
@@ -194,7 +193,7 @@ class PostgresDailyStore:
         prefix = checked_prefix(prefix)
         # Every many-workspace start and tick asks; nearly always nothing is bare, and then no
         # replica's daily writes wait for a lock.
-        if not await self.pool.fetchval(_Q(ANY_BARE), *[platform] * 3):
+        if not await self.pool.fetchval(_Q(sql.ANY_BARE), *[platform] * 3):
             return Rekeyed()
         counts = []
         async with self.pool.acquire() as conn, conn.transaction():

@@ -55,16 +55,7 @@ def _record(row: aiosqlite.Row) -> DayRecord:
     )
 
 
-_KEY = "platform = ? AND channel = ? AND local_date = ?"
-# A day that may have reached the platform is never called failed.
-_FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
 # SQLite's clock, in julian days: the one host's, whichever process asks.
-# Whether any daily table names a channel of the platform without its workspace (the
-# work of key_bare_channels); binds: the platform, three times.
-ANY_BARE = "SELECT " + " OR ".join(
-    f"EXISTS (SELECT 1 FROM {table} WHERE platform = ? AND channel NOT LIKE '%/%')"
-    for table in ("daily_schedules", "daily_posts", "daily_bag")
-)
 _LEASES = sql.lease_sql("julianday('now')", "julianday('now') + ? / 86400.0")
 _SHARDS = sql.shard_lease_sql(
     "julianday('now')",
@@ -173,7 +164,7 @@ class SqliteDailyStore:
 
     async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
         prefix = checked_prefix(prefix)
-        async with self.conn.execute(ANY_BARE, (platform,) * 3) as cursor:
+        async with self.conn.execute(sql.ANY_BARE, (platform,) * 3) as cursor:
             if not (await cursor.fetchone() or (0,))[0]:
                 return Rekeyed()  # the usual case: no write transaction
         counts = []
@@ -254,7 +245,7 @@ class SqliteDailyStore:
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
                 f"UPDATE daily_posts SET status = 'claimed', claim_token = ?, claimed_at = ?, "
-                f"worker = ?, attempts = attempts + 1 WHERE {_KEY} AND status = 'retrying'",
+                f"worker = ?, attempts = attempts + 1 WHERE {sql.KEY} AND status = 'retrying'",
                 (token, now.isoformat(), worker, *self._key(record.key)),
             )
             if cursor.rowcount == 0:
@@ -264,7 +255,7 @@ class SqliteDailyStore:
                 # The corpus changed since the first attempt and this quote left it.
                 quote_id = await self.bag.draw(record.platform, record.channel, theme) or quote_id
                 await self.conn.execute(
-                    f"UPDATE daily_posts SET quote_id = ? WHERE {_KEY}",
+                    f"UPDATE daily_posts SET quote_id = ? WHERE {sql.KEY}",
                     (quote_id, *self._key(record.key)),
                 )
         return Claim(
@@ -338,7 +329,7 @@ class SqliteDailyStore:
         A day that may have posted (`resend_until`) becomes `unknown` instead."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
-                f"UPDATE daily_posts SET status = {_FAILED_OR_UNKNOWN}, reason = ?, "
+                f"UPDATE daily_posts SET status = {sql.FAILED_OR_UNKNOWN}, reason = ?, "
                 "next_attempt_at = NULL, finished_at = ? WHERE claim_token = ? "
                 "RETURNING status",
                 (reason, now.isoformat(), claim.token),
@@ -358,8 +349,8 @@ class SqliteDailyStore:
         posted; False if it was not retrying."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
-                f"UPDATE daily_posts SET status = {_FAILED_OR_UNKNOWN}, reason = ?, "
-                f"next_attempt_at = NULL, finished_at = ? WHERE {_KEY} AND status = 'retrying' "
+                f"UPDATE daily_posts SET status = {sql.FAILED_OR_UNKNOWN}, reason = ?, "
+                f"next_attempt_at = NULL, finished_at = ? WHERE {sql.KEY} AND status = 'retrying' "
                 "RETURNING status",
                 (reason, now.isoformat(), *self._key(record.key)),
             )
@@ -414,6 +405,6 @@ class SqliteDailyStore:
 
     async def _exists(self, key: DayKey) -> bool:
         async with self.conn.execute(
-            f"SELECT 1 FROM daily_posts WHERE {_KEY}", self._key(key)
+            f"SELECT 1 FROM daily_posts WHERE {sql.KEY}", self._key(key)
         ) as cursor:
             return await cursor.fetchone() is not None

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 # (platform, channel, local date): the key of a day's row.
 KEY = "platform = ? AND channel = ? AND local_date = ?"
 
+# Whether any daily table names a channel of the platform without its workspace (the
+# work of key_bare_channels); binds: the platform, three times.
+ANY_BARE = "SELECT " + " OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE platform = ? AND channel NOT LIKE '%/%')"
+    for table in ("daily_schedules", "daily_posts", "daily_bag")
+)
+
 # A day that may have reached the platform (`resend_until` set) is never called failed.
 FAILED_OR_UNKNOWN = "CASE WHEN resend_until IS NULL THEN 'failed' ELSE 'unknown' END"
 

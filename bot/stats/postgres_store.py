@@ -10,7 +10,6 @@ import asyncpg
 
 from bot.platforms import checked_prefix
 from bot.stats import statements as sql
-from bot.stats.sqlite_store import ANY_BARE
 from bot.stats.store import (
     ChannelTally,
     CountKey,
@@ -70,7 +69,7 @@ class PostgresStatsStore:
         prefix = checked_prefix(prefix)
         # Every many-workspace start asks; nearly always nothing is bare, and then no
         # replica's counts wait for a lock.
-        if not await self.pool.fetchval(_Q(ANY_BARE), platform, platform):
+        if not await self.pool.fetchval(_Q(sql.ANY_BARE), platform, platform):
             return 0
         moved = 0
         async with self.pool.acquire() as conn, conn.transaction():

@@ -19,13 +19,6 @@ from bot.stats.store import (
 )
 from bot.storage.transaction import write_transaction
 
-# Whether either table counts a channel of the platform by a bare name (key_bare_channels'
-# work); binds: the platform, twice.
-ANY_BARE = (
-    f"SELECT EXISTS (SELECT 1 FROM stats_counts WHERE {sql.BARE}) "
-    f"OR EXISTS (SELECT 1 FROM stats_empty_searches WHERE {sql.BARE})"
-)
-
 
 class SqliteStatsStore:
     """The stats tables of one connection (a StatsStore); days are ISO text."""
@@ -70,7 +63,7 @@ class SqliteStatsStore:
 
     async def key_bare_channels(self, platform: str, prefix: str) -> int:
         prefix = checked_prefix(prefix)
-        async with self.conn.execute(ANY_BARE, (platform, platform)) as cursor:
+        async with self.conn.execute(sql.ANY_BARE, (platform, platform)) as cursor:
             if not (await cursor.fetchone() or (0,))[0]:
                 return 0  # the usual case: no write transaction
         moved = 0

@@ -28,6 +28,12 @@ FORGET_WORDS = "DELETE FROM stats_empty_searches WHERE day < ?"
 # bare row is added to its keyed twin, summed when that exists, then removed. `WHERE true`
 # lets SQLite tell the upsert's ON CONFLICT from a join's ON. LIKE: '/' is no wildcard.
 BARE = "platform = ? AND channel NOT LIKE '%/%'"
+# Whether either table counts a channel of the platform by a bare name; binds: the
+# platform, twice.
+ANY_BARE = (
+    f"SELECT EXISTS (SELECT 1 FROM stats_counts WHERE {BARE}) "
+    f"OR EXISTS (SELECT 1 FROM stats_empty_searches WHERE {BARE})"
+)
 KEY_BARE_COUNTS = (
     "INSERT INTO stats_counts (day, platform, space, channel, metric, name, detail, count) "
     "SELECT day, platform, space, CAST(? AS TEXT) || channel, metric, name, detail, count "
