@@ -69,8 +69,9 @@ PLATFORMS: dict[str, Platform] = {
             serve="bot.adapters.slack.app:create_platform",
             post="bot.adapters.slack.poster:open_slack_poster",
             admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
-            # With many workspaces (OAuth) a channel is "TEAMID/CHANNELID": a Slack Connect
-            # channel has one id in every workspace that shares it.
+            # With many workspaces (OAuth) a channel is "WORKSPACE/CHANNELID" (a team's T... or
+            # an org-wide install's E...): a Slack Connect channel has one id in every
+            # workspace that shares it.
             channel_id=re.compile(r"(?:[TE][A-Z0-9]{6,}/)?[CGD][A-Z0-9]{6,}"),
             channel_example="C0123456789",
         ),
