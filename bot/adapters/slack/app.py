@@ -58,11 +58,17 @@ def build_app(
     client: AsyncWebClient,
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
+    *,
+    guarded: bool = False,
 ) -> AsyncApp:
     """The bolt app with our listeners; the same app serves Socket Mode and HTTP.
 
     With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
     each listener a client holding the token of the workspace the request came from.
+    `guarded`: served over HTTP only behind RequestGuard (SlackPlatform.start), which checks
+    the signature and age bolt's request verification would check again (same secret, same
+    five minutes) before anything is parsed; bolt's is then left out. Socket Mode has no
+    signature: bolt skips its check there either way.
     """
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
@@ -76,6 +82,7 @@ def build_app(
         signing_secret=signing_secret,
         logger=logging.getLogger("slack_bolt.lambert"),
         process_before_response=True,
+        request_verification_enabled=not guarded,
         oauth_settings=oauth,
         # Given here too, bolt's authorize is built with `client` (its base_url and retries),
         # so a token it refreshes goes through that; from the settings alone it would build
@@ -133,10 +140,12 @@ class SlackPlatform:
             oauth = oauth_settings(settings, core.installs)
             self.tokens = WorkspaceTokens(settings, core.installs, client)
         secret = settings.slack_signing_secret.reveal()
-        self.app = build_app(self.handlers, client, secret, oauth)
+        # Every HTTP request reaches bolt through the guard (start() installs it), so bolt
+        # does not verify each signature a second time.
+        self.app = build_app(self.handlers, client, secret, oauth, guarded=True)
         self.responses = SharedSession()
         self.app.use(self.responses)
-        self.guard = RequestGuard(settings.slack_signing_secret.reveal(), EVENTS_PATH)
+        self.guard = RequestGuard(secret, EVENTS_PATH)
         self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None

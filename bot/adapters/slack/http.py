@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -107,24 +106,29 @@ class RequestGuard:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return 400, "body is not UTF-8"
-        if _parsed(text, request.headers.get("Content-Type")) is None:
+        if not bolt_can_parse(text, request.headers.get("Content-Type")):
             return 400, "malformed form or JSON body"
         return None
 
 
-def _parsed(body: str, content_type: str | None) -> dict[str, Any] | None:
-    """What bolt's parse_body makes of `body`, or None where it would raise or not get a
-    dict (its listeners then fail with a traceback). Mirrors slack_bolt.request.internals."""
+def bolt_can_parse(body: str, content_type: str | None) -> bool:
+    """Whether bolt's parse_body gets a dict from `body` without raising (else its listeners
+    fail with a traceback). Mirrors slack_bolt.request.internals.parse_body.
+
+    A plain form (a slash command) is not parsed here: bolt parses it with parse_qsl, which
+    without strict_parsing never raises on a str, into pairs that always make a dict. Parsing
+    it here too was a second parse of every command (docs/performance.md).
+    """
+    if not body:
+        return True
     try:
-        if not body:
-            return {}
         if content_type == "application/json" or body.startswith("{"):
             found = json.loads(body)
         elif "payload" in body:
             payload = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
             found = {} if payload is None else json.loads(payload)
         else:
-            found = dict(parse_qsl(body, keep_blank_values=True))
+            return True
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-        return None
-    return found if isinstance(found, dict) else None
+        return False
+    return isinstance(found, dict)

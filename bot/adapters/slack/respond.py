@@ -18,15 +18,19 @@ class SessionRespond:
     """What bolt's respond() sends, the same way, through a session that stays open."""
 
     def __init__(self, context: AsyncBoltContext, session: aiohttp.ClientSession) -> None:
-        client = context.client
-        self.webhook = AsyncWebhookClient(
-            str(context.response_url), session=session, proxy=client.proxy, ssl=client.ssl
-        )
+        # Made before every ack, so nothing more: the webhook client (its headers, the proxy
+        # read from the environment) is built by the answer, after the ack is on its way.
+        self.url = str(context.response_url)
+        self.client = context.client
+        self.session = session
 
     async def __call__(self, text: str = "", **fields: Any) -> WebhookResponse:
         # bolt leaves out unset fields and empty block lists; so does this.
         message = {"text": text, **{k: v for k, v in fields.items() if v is not None and v != []}}
-        response: WebhookResponse = await self.webhook.send_dict(message)
+        webhook = AsyncWebhookClient(
+            self.url, session=self.session, proxy=self.client.proxy, ssl=self.client.ssl
+        )
+        response: WebhookResponse = await webhook.send_dict(message)
         return response
 
 
