@@ -151,3 +151,20 @@ async def test_a_lambert_still_on_the_one_token_posts_the_channels_keyed_meanwhi
 
     sent = fake_slack.calls("chat.postMessage")
     assert [(c.args["channel"], c.bearer) for c in sent] == [(CHANNEL_ID, f"{TEAM_ID}#0")]
+
+
+async def test_a_serving_replica_on_the_one_token_posts_its_workspaces_keyed_channels(
+    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
+) -> None:
+    """The same, for `lambert serve`: the platform learns its workspace at start."""
+    for channel in (f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/C0ELSEWHERE"):
+        await many_core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
+
+    async with running_platform(fake_slack, many_core, slack_settings(settings), sleeps) as one:
+        report = await tick_at(many_core, one, next_nine_in_berlin())
+
+    assert [p["channel"] for p in report.posted] == [f"{TEAM_ID}/{CHANNEL_ID}"]
+    (waiting,) = report.failed
+    assert waiting["channel"] == f"{SECOND_TEAM_ID}/C0ELSEWHERE" and not waiting["disabled"]
+    sent = fake_slack.calls("chat.postMessage")
+    assert [(c.args["channel"], c.bearer) for c in sent] == [(CHANNEL_ID, f"{TEAM_ID}#0")]

@@ -134,6 +134,7 @@ class SlackPlatform:
         self.many = settings.slack_many_workspaces
         self.handlers = SlackHandlers(core, settings.slack_admins, many=self.many)
         self.tokens: WorkspaceTokens | None = None
+        self.workspace = ""  # the one token's (auth.test), once started; "" with many
         oauth = None
         if self.many:
             assert core.installs is not None  # create_platform checked
@@ -159,7 +160,7 @@ class SlackPlatform:
         """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
         installs = self.handlers.core.installs
         if not self.many:  # with many, each workspace's token is checked at its install
-            workspace = await check_token(self.client)
+            workspace = self.workspace = await check_token(self.client)
             if installs is not None:
                 await remember_workspace(installs, workspace)
         else:
@@ -219,7 +220,7 @@ class SlackPlatform:
         await asyncio.get_running_loop().create_future()
 
     def poster(self) -> SlackPoster:
-        return SlackPoster(self.client, self.tokens)
+        return SlackPoster(self.client, self.tokens, self.workspace)
 
     async def close(self) -> None:
         if self._socket is not None:
