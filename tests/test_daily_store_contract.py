@@ -42,15 +42,6 @@ class Backend:
     replica: Callable[[], AbstractAsyncContextManager[DailyStore]]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite; the URL of this test's own PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
     quotes = core.quotes.store

@@ -18,14 +18,6 @@ NOW = datetime(2025, 6, 2, 9, tzinfo=UTC)
 PREVIEW = "slack:T:C:U:1.2"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def previews(core: Core, backend_url: str | None) -> AsyncIterator[PreviewStore]:
     if backend_url is None:

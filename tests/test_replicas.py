@@ -256,15 +256,6 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
     assert "daily scheduler pass failed; trying again" in caplog.text
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite; the URL of this test's own PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def three_stores(
     core: Core, db_path: Path, backend_url: str | None

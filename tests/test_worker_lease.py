@@ -78,15 +78,6 @@ class Replicas:
         return sorted(row[0] for row in rows)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite; the URL of this test's own PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def replicas(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Replicas]:
     quotes = core.quotes.store

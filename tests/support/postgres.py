@@ -189,3 +189,13 @@ async def postgres_url(postgres_cluster: Cluster) -> AsyncIterator[str]:
         await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
     finally:
         await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """For a test that runs on both backends: None for SQLite, else the URL of this test's
+    own PostgreSQL database (`postgres_url`)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -91,15 +91,6 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite, else a fresh database on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def many_core(settings: Settings, backend_url: str | None) -> AsyncIterator[Core]:
     """The core over SQLite, or with its shared state (installs too) in PostgreSQL."""
