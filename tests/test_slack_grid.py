@@ -29,7 +29,6 @@ from tests.fakes.slack_platform import (
     ORG_ID,
     OTHER_GRID_TEAM_ID,
     TEAM_ID,
-    ApiCall,
     FakeSlack,
     block_suggestion_payload,
     removal_event,
@@ -43,8 +42,10 @@ from tests.support.slack import (
     interact,
     oauth_settings,
     open_form,
+    posts_by_token,
     send_event,
     slash,
+    turn_on_at_nine,
 )
 from tests.support.ticks import next_nine_in_berlin, tick_at
 
@@ -55,16 +56,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:Deprecat
 TURN_ON = "daily on 09:00 Europe/Berlin"
 ORG_CHANNEL = f"{ORG_ID}/{CHANNEL_ID}"  # a channel of a workspace of the organisation
 TEAM_CHANNEL = f"{TEAM_ID}/{CHANNEL_ID}"  # a channel of a workspace outside it
-
-
-async def turn_on(core: Core, *channels: str) -> None:
-    for channel in channels:
-        await core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
-
-
-def posts(fake: FakeSlack) -> dict[str | None, ApiCall]:
-    """The posts so far, by the token that sent each."""
-    return {call.bearer: call for call in fake.calls("chat.postMessage")}
 
 
 async def test_an_organisation_installs_once_and_each_of_its_workspaces_uses_that_token(
@@ -100,11 +91,11 @@ async def test_daily_posts_go_out_with_the_organisations_token_and_a_teams_own(
 ) -> None:
     await install(fake_slack, many_platform, ORG_ID)
     await install(fake_slack, many_platform, TEAM_ID)
-    await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
+    await turn_on_at_nine(many_core, ORG_CHANNEL, TEAM_CHANNEL)
 
     await tick_at(many_core, many_platform, next_nine_in_berlin())
 
-    sent = posts(fake_slack)
+    sent = posts_by_token(fake_slack)
     assert set(sent) == {f"{ORG_ID}#1", f"{TEAM_ID}#2"}
     assert all(call.args["channel"] == CHANNEL_ID for call in sent.values())
 
@@ -114,11 +105,11 @@ async def test_an_org_wide_token_about_to_expire_is_refreshed_and_stays_the_orga
 ) -> None:
     fake_slack.token_seconds[ORG_ID] = 60  # rotation on, inside the refresh window
     await install(fake_slack, many_platform, ORG_ID)
-    await turn_on(many_core, ORG_CHANNEL)
+    await turn_on_at_nine(many_core, ORG_CHANNEL)
 
     await tick_at(many_core, many_platform, next_nine_in_berlin())
 
-    assert set(posts(fake_slack)) == {f"{ORG_ID}#2"}  # the refreshed token
+    assert set(posts_by_token(fake_slack)) == {f"{ORG_ID}#2"}  # the refreshed token
     assert many_core.installs is not None
     saved = await many_core.installs.find(PLATFORM, ORG_ID, "")
     assert saved is not None and fake_slack.tokens[saved.bot_token] == f"{ORG_ID}#2"
@@ -135,7 +126,7 @@ async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keep
     is the one found, and it is forgotten once its token no longer works."""
     await install(fake_slack, many_platform, ORG_ID)
     await install(fake_slack, many_platform, TEAM_ID)
-    await turn_on(many_core, ORG_CHANNEL, TEAM_CHANNEL)
+    await turn_on_at_nine(many_core, ORG_CHANNEL, TEAM_CHANNEL)
 
     fake_slack.revoke_team(ORG_ID)
     event = removal_event(
@@ -155,7 +146,7 @@ async def test_an_organisation_that_removes_the_app_stops_while_a_workspace_keep
     assert await many_core.installs.find_workspace(PLATFORM, TEAM_ID) is not None
 
     await tick_at(many_core, many_platform, next_nine_in_berlin())
-    assert set(posts(fake_slack)) == {f"{TEAM_ID}#2"}
+    assert set(posts_by_token(fake_slack)) == {f"{TEAM_ID}#2"}
 
 
 async def test_removing_the_app_from_one_workspace_of_an_organisation_keeps_its_install(
@@ -164,7 +155,7 @@ async def test_removing_the_app_from_one_workspace_of_an_organisation_keeps_its_
     """An org admin can take an org-wide app out of one workspace: the organisation's token
     still works, so its install and its other channels' daily quotes stay."""
     await install(fake_slack, many_platform, ORG_ID)
-    await turn_on(many_core, ORG_CHANNEL)
+    await turn_on_at_nine(many_core, ORG_CHANNEL)
 
     event = removal_event("app_uninstalled", OTHER_GRID_TEAM_ID, authorizations=False)
     await send_event(many_platform, event)
@@ -175,7 +166,7 @@ async def test_removing_the_app_from_one_workspace_of_an_organisation_keeps_its_
     assert kept is not None and kept.enabled
     assert [c.bearer for c in fake_slack.calls("auth.test")][-1] == f"{ORG_ID}#1"  # asked
     await tick_at(many_core, many_platform, next_nine_in_berlin())
-    assert set(posts(fake_slack)) == {f"{ORG_ID}#1"}
+    assert set(posts_by_token(fake_slack)) == {f"{ORG_ID}#1"}
 
 
 async def test_the_daily_form_and_the_home_tab_of_an_org_wide_install(
@@ -232,7 +223,7 @@ async def test_a_workspace_of_an_organisation_installed_on_its_own_uses_its_own_
     assert [s.channel for s in await many_core.daily.store.schedules()] == [grid_channel]
 
     await tick_at(many_core, many_platform, next_nine_in_berlin())
-    assert set(posts(fake_slack)) == {f"{GRID_TEAM_ID}#1"}
+    assert set(posts_by_token(fake_slack)) == {f"{GRID_TEAM_ID}#1"}
 
 
 async def test_a_revoked_token_with_many_workspaces_says_to_install_again(
@@ -240,7 +231,7 @@ async def test_a_revoked_token_with_many_workspaces_says_to_install_again(
 ) -> None:
     """No SLACK_BOT_TOKEN to update with many workspaces: the reason names the install."""
     await install(fake_slack, many_platform, TEAM_ID)
-    await turn_on(many_core, TEAM_CHANNEL)
+    await turn_on_at_nine(many_core, TEAM_CHANNEL)
     fake_slack.revoke_team(TEAM_ID)  # and the event never arrived
 
     await tick_at(many_core, many_platform, next_nine_in_berlin())

@@ -28,7 +28,6 @@ from tests.fakes.slack_platform import (
     CHANNEL_ID,
     SECOND_TEAM_ID,
     TEAM_ID,
-    ApiCall,
     FakeSlack,
     removal_event,
     view_submission_payload,
@@ -42,8 +41,10 @@ from tests.support.slack import (
     interact,
     oauth_settings,
     open_form,
+    posts_by_token,
     send_event,
     slash,
+    turn_on_at_nine,
 )
 from tests.support.ticks import next_nine_in_berlin, tick_at
 
@@ -58,16 +59,6 @@ FIRST, SECOND = f"{TEAM_ID}/{CHANNEL_ID}", f"{SECOND_TEAM_ID}/{CHANNEL_ID}"
 @pytest.fixture
 def platform(many_platform: SlackPlatform) -> SlackPlatform:
     return many_platform
-
-
-async def turn_on(core: Core, *channels: str) -> None:
-    for channel in channels:
-        await core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
-
-
-def posts(fake: FakeSlack) -> dict[str | None, ApiCall]:
-    """The daily posts so far, by the token that sent each."""
-    return {call.bearer: call for call in fake.calls("chat.postMessage")}
 
 
 async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
@@ -108,11 +99,11 @@ async def test_daily_posts_in_both_workspaces_go_out_with_their_tokens(
 ) -> None:
     await install(fake_slack, platform, TEAM_ID)
     await install(fake_slack, platform, SECOND_TEAM_ID)
-    await turn_on(many_core, FIRST, SECOND)
+    await turn_on_at_nine(many_core, FIRST, SECOND)
 
     await tick_at(many_core, platform, next_nine_in_berlin())
 
-    sent = posts(fake_slack)
+    sent = posts_by_token(fake_slack)
     assert set(sent) == {f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#2"}
     assert all(call.args["channel"] == CHANNEL_ID for call in sent.values())
 
@@ -123,13 +114,13 @@ async def test_a_token_about_to_expire_is_refreshed_before_a_daily_post(
     fake_slack.token_seconds[SECOND_TEAM_ID] = 60  # rotation on; within the refresh window
     await install(fake_slack, platform, TEAM_ID)
     await install(fake_slack, platform, SECOND_TEAM_ID)
-    await turn_on(many_core, FIRST, SECOND)
+    await turn_on_at_nine(many_core, FIRST, SECOND)
 
     await tick_at(many_core, platform, next_nine_in_berlin())
 
     refreshes = [c for c in fake_slack.calls("oauth.v2.access") if c.args.get("grant_type")]
     assert [c.args["grant_type"] for c in refreshes] == ["refresh_token"]
-    assert set(posts(fake_slack)) == {f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#3"}
+    assert set(posts_by_token(fake_slack)) == {f"{TEAM_ID}#1", f"{SECOND_TEAM_ID}#3"}
     assert many_core.installs is not None
     saved = await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID)
     assert saved is not None and fake_slack.tokens[saved.bot_token] == f"{SECOND_TEAM_ID}#3"
@@ -147,7 +138,7 @@ async def test_a_workspace_that_removes_the_app_stops_while_the_other_keeps_post
 ) -> None:
     await install(fake_slack, platform, TEAM_ID)
     await install(fake_slack, platform, SECOND_TEAM_ID)
-    await turn_on(many_core, FIRST, SECOND)
+    await turn_on_at_nine(many_core, FIRST, SECOND)
 
     fake_slack.revoke_team(SECOND_TEAM_ID)
     await send_event(platform, removal_event(kind, SECOND_TEAM_ID))
@@ -162,7 +153,7 @@ async def test_a_workspace_that_removes_the_app_stops_while_the_other_keeps_post
     assert "09:00" in str(status.body)
 
     await tick_at(many_core, platform, next_nine_in_berlin())
-    assert set(posts(fake_slack)) == {f"{TEAM_ID}#1"}
+    assert set(posts_by_token(fake_slack)) == {f"{TEAM_ID}#1"}
 
 
 async def test_the_redirect_without_the_state_cookie_installs_nothing(
@@ -213,7 +204,7 @@ async def test_daily_tick_without_serving_posts_with_each_workspace_token(
         with pytest.raises(PermanentPostError, match="not installed"):
             await poster.post_daily(f"T0NOWHERE/{CHANNEL_ID}", quote, datetime.now(UTC).date())
 
-    assert set(posts(fake_slack)) == {f"{SECOND_TEAM_ID}#2"}
+    assert set(posts_by_token(fake_slack)) == {f"{SECOND_TEAM_ID}#2"}
 
 
 async def test_a_command_from_a_workspace_with_an_expiring_token_uses_a_refreshed_one(

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import time as wall_time
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from bot.adapters.slack.poster import web_client
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
+    ADMIN_ID,
     APP_TOKEN,
     BOT_TOKEN,
     CLIENT_ID,
@@ -274,3 +276,14 @@ async def send_event(platform: SlackPlatform, body: dict[str, Any]) -> None:
     )
     assert status == 200, text
     await platform.handlers.drain()
+
+
+async def turn_on_at_nine(core: Core, *channels: str) -> None:
+    """Daily quotes at 09:00 Berlin time in each of `channels` (the core's names), by an admin."""
+    for channel in channels:
+        await core.daily.turn_on("slack", channel, wall_time(9), "Europe/Berlin", None, ADMIN_ID)
+
+
+def posts_by_token(fake: FakeSlack) -> dict[str | None, ApiCall]:
+    """The chat.postMessage calls so far, by the token that sent each (its name in the fake)."""
+    return {call.bearer: call for call in fake.calls("chat.postMessage")}
