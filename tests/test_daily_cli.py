@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
+from tests.support.cli import run
 
 
 def set_berlin(**changes: str) -> list[str]:
@@ -20,15 +20,6 @@ def set_berlin(**changes: str) -> list[str]:
 SET_BERLIN = set_berlin()
 NINE_BERLIN = "2025-03-10T08:00:00Z"
 NEXT_DAY = "2025-03-11T08:00:00Z"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own refusals
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def tick(capsys: pytest.CaptureFixture[str], at: str) -> tuple[dict[str, Any], str]:

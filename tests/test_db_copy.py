@@ -18,8 +18,9 @@ from bot.installs.store import Install
 from bot.runtime import open_core
 from bot.storage.connection import connect
 from bot.storage.copy import CONVERSIONS, SHARED_TABLES
+from tests.support.cli import run
 from tests.support.postgres import run_in_thread
-from tests.support.postgres_cli import PASSWORD, rows, run, with_password
+from tests.support.postgres_cli import PASSWORD, rows, with_password
 
 # Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
 CORPUS_TOML = """

@@ -29,6 +29,7 @@ from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, slash_command_paylo
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
 from tests.support.burst import Request, mixed_requests
 from tests.support.corpus_gen import SyntheticCorpus, synthetic_corpus
+from tests.support.serving import until
 
 SMALL, BIG = 1_000, 10_000  # quotes; BIG's file (3.5 MB) is parsed in a child process
 PATIENCE = 10.0  # seconds to wait for serve; Discord's start alone waits 2 s for guilds
@@ -79,15 +80,6 @@ def watching_the_load(snapshot: Callable[[], dict[str, int]]) -> Iterator[AtCorp
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-
-
-async def until(predicate: Callable[[], object], what: str, task: asyncio.Task[int]) -> None:
-    """Wait for `predicate()` while serve runs; fail at once if serve stops instead."""
-    async with asyncio.timeout(PATIENCE):
-        while not predicate():
-            if task.done():
-                raise AssertionError(f"serve stopped ({task.result()}) before {what}")
-            await asyncio.sleep(0.005)
 
 
 async def test_serve_connects_and_answers_only_after_the_corpus_is_loaded(

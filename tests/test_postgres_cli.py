@@ -14,8 +14,9 @@ import pytest
 
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.runtime import open_core
+from tests.support.cli import run
 from tests.support.paths import CORPUS
-from tests.support.postgres_cli import PASSWORD, rows, run, with_password
+from tests.support.postgres_cli import PASSWORD, rows, with_password
 
 SET = ["daily", "set", "--platform", "console", "--channel", "general"]
 BERLIN_NINE = ["--time", "09:00", "--tz", "Europe/Berlin", "--theme", "dpo-vs-ppo"]

@@ -16,22 +16,29 @@ from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import POSTED
 from bot.adapters.slack.app import SlackPlatform
-from bot.adapters.slack.blocks import POST, error_message
+from bot.adapters.slack.blocks import error_message
 from bot.chat.replies import ALREADY_POSTED, MAYBE_POSTED
 from bot.config import Secret, Settings
 from bot.previews.sqlite_store import KEEP
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
-from tests.fakes.discord_platform import Callback, FakeDiscord
+from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     CHANNEL_ID,
     SIGNING_SECRET,
     FakeSlack,
-    block_actions_payload,
     interactive_form,
     signed_headers,
 )
-from tests.support.slack import events_url, post_signed, running_platform, slack_settings, slash
+from tests.support.discord import post_button
+from tests.support.slack import (
+    events_url,
+    post_click,
+    post_signed,
+    running_platform,
+    slack_settings,
+    slash,
+)
 
 SLACK_ERROR = error_message()["text"]
 
@@ -48,11 +55,6 @@ def discord_platform(settings: Settings, core: Core) -> DiscordPlatform:
 async def fake(discord_platform: DiscordPlatform, run_client: Any) -> AsyncIterator[FakeDiscord]:
     async with run_client(discord_platform.client) as fake:
         yield fake
-
-
-def post_button(preview: Callback) -> str:
-    buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == "Post")
 
 
 async def test_discord_post_clicked_twice_posts_once(fake: FakeDiscord, service) -> None:
@@ -90,21 +92,6 @@ async def slack_platform(
         yield started
 
 
-def slack_click(fake_slack: FakeSlack, preview: dict[str, Any], message_ts: str) -> dict[str, Any]:
-    """A click on Post of the ephemeral preview Slack shows as message `message_ts`."""
-    button = next(
-        e
-        for block in preview["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == POST
-    )
-    message = {"type": "message", "ts": message_ts, "text": "", "blocks": preview["blocks"]}
-    return block_actions_payload(
-        POST, button["value"], response_url=fake_slack.response_url(), message=message
-    )
-
-
 def posted(fake_slack: FakeSlack) -> list[str]:
     return [c.args["channel"] for c in fake_slack.calls("chat.postMessage") if c.response["ok"]]
 
@@ -113,7 +100,7 @@ async def test_slack_replaying_one_signed_click_posts_once(
     fake_slack: FakeSlack, slack_platform: SlackPlatform
 ) -> None:
     preview = (await slash(fake_slack, slack_platform, "careers")).body
-    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000200"))
+    body = interactive_form(post_click(fake_slack, preview, "1700000100.000200"))
     headers = signed_headers(SIGNING_SECRET, body)  # the very same request, twice
 
     assert await post_signed(events_url(slack_platform), body, headers) == 200
@@ -132,13 +119,13 @@ async def test_slack_post_clicked_twice_posts_once_and_another_preview_still_pos
 ) -> None:
     preview = (await slash(fake_slack, slack_platform, "careers")).body
     for _ in range(2):  # two clicks: each its own action_ts and trigger_id, one preview
-        body = interactive_form(slack_click(fake_slack, preview, "1700000100.000300"))
+        body = interactive_form(post_click(fake_slack, preview, "1700000100.000300"))
         assert await post_signed(events_url(slack_platform), body) == 200
         await fake_slack.next_response()
     assert posted(fake_slack) == [CHANNEL_ID]
 
     other = (await slash(fake_slack, slack_platform, "careers")).body
-    body = interactive_form(slack_click(fake_slack, other, "1700000100.000400"))
+    body = interactive_form(post_click(fake_slack, other, "1700000100.000400"))
     assert await post_signed(events_url(slack_platform), body) == 200
     await fake_slack.next_response()
     assert posted(fake_slack) == [CHANNEL_ID, CHANNEL_ID]
@@ -149,12 +136,12 @@ async def test_a_post_slack_refused_can_be_clicked_again(
 ) -> None:
     preview = (await slash(fake_slack, slack_platform, "careers")).body
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=60)  # too long to wait here
-    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000500"))
+    body = interactive_form(post_click(fake_slack, preview, "1700000100.000500"))
     assert await post_signed(events_url(slack_platform), body) == 200
     assert (await fake_slack.next_response()).body["text"] == SLACK_ERROR
     assert posted(fake_slack) == []
 
-    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000500"))
+    body = interactive_form(post_click(fake_slack, preview, "1700000100.000500"))
     assert await post_signed(events_url(slack_platform), body) == 200
     await fake_slack.next_response()
     assert posted(fake_slack) == [CHANNEL_ID]
@@ -168,11 +155,11 @@ async def test_a_slack_post_whose_answer_was_lost_is_not_called_posted_nor_sent_
     key that would make a second chat.postMessage safe)."""
     preview = (await slash(fake_slack, slack_platform, "careers")).body
     fake_slack.lose_answers("chat.postMessage", "drop")
-    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000600"))
+    body = interactive_form(post_click(fake_slack, preview, "1700000100.000600"))
     assert await post_signed(events_url(slack_platform), body) == 200
     assert (await fake_slack.next_response()).body["text"] == SLACK_ERROR
 
-    body = interactive_form(slack_click(fake_slack, preview, "1700000100.000600"))
+    body = interactive_form(post_click(fake_slack, preview, "1700000100.000600"))
     assert await post_signed(events_url(slack_platform), body) == 200
     again = (await fake_slack.next_response()).body
 

@@ -15,12 +15,10 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.adapters.slack.app import SlackPlatform
-from bot.adapters.slack.blocks import POST
 from bot.config import Secret, Settings, load_settings
 from bot.runtime import Core, open_core
 from tests.fakes.slack_platform import (
@@ -30,14 +28,19 @@ from tests.fakes.slack_platform import (
     SIGNING_SECRET,
     FakeSlack,
     ResponsePost,
-    block_actions_payload,
     interactive_form,
     signed_headers,
     slash_command_form,
     slash_command_payload,
 )
 from tests.support.paths import CORPUS
-from tests.support.slack import events_url, post_signed, running_platform, slack_settings
+from tests.support.slack import (
+    events_url,
+    post_click,
+    post_signed,
+    running_platform,
+    slack_settings,
+)
 
 TURN_ON = "daily on 09:00 Europe/Berlin"
 ON = "Daily quote on"
@@ -69,26 +72,6 @@ async def replicas(
             if settings.slack_app_token:
                 await fake.wait_for_sockets(n)
         yield started
-
-
-def post_click(fake: FakeSlack, preview: dict[str, Any]) -> dict[str, Any]:
-    """A click on Post of the ephemeral preview `preview`, as Slack sends it."""
-    button = next(
-        e
-        for block in preview["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == POST
-    )
-    message = {
-        "type": "message",
-        "ts": "1700000100.000200",
-        "text": "",
-        "blocks": preview["blocks"],
-    }
-    return block_actions_payload(
-        POST, button["value"], response_url=fake.response_url(), message=message
-    )
 
 
 def first_text(reply: ResponsePost) -> str:

@@ -4,49 +4,29 @@ preview's Post counts as a quote posted (the loopback fakes of docs/TESTING.md).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from bot.adapters.slack.blocks import POST, SHUFFLE
+from bot.adapters.slack.blocks import SHUFFLE
 from bot.config import Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.stats.store import COMMAND, POSTED, Scope
-from tests.fakes.discord_platform import Callback, FakeDiscord
+from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     CHANNEL_ID,
     TEAM_ID,
     FakeSlack,
-    block_actions_payload,
     interactive_form,
 )
+from tests.support.discord import post_button
 from tests.support.slack import (
     click,
     events_url,
+    post_click,
     post_signed,
     running_platform,
     slack_settings,
     slash,
 )
-
-
-def post_button(preview: Callback) -> str:
-    buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == "Post")
-
-
-def slack_click(fake_slack: FakeSlack, preview: dict[str, Any], message_ts: str) -> dict[str, Any]:
-    """A click on Post of the ephemeral preview Slack shows as message `message_ts`."""
-    button = next(
-        e
-        for block in preview["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == POST
-    )
-    message = {"type": "message", "ts": message_ts, "text": "", "blocks": preview["blocks"]}
-    return block_actions_payload(
-        POST, button["value"], response_url=fake_slack.response_url(), message=message
-    )
 
 
 async def counted(core: Core, scope: Scope) -> dict[tuple[str, str, str], int]:
@@ -64,7 +44,7 @@ async def test_slack_counts_in_the_commands_team(
         await click(fake_slack, platform, preview, SHUFFLE)
         await fake_slack.next_response()
         preview = (await slash(fake_slack, platform, "careers")).body
-        body = interactive_form(slack_click(fake_slack, preview, "1700000100.000900"))
+        body = interactive_form(post_click(fake_slack, preview, "1700000100.000900"))
         assert await post_signed(events_url(platform), body) == 200
         await fake_slack.next_response()
     team = await counted(core, Scope("slack", TEAM_ID))

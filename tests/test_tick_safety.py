@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
 from bot.daily.report import utc_text
+from tests.support.cli import run
 
 SET = ["daily", "set", "--platform", "console", "--channel", "general", "--time", "09:00",
        "--tz", "Europe/Berlin"]  # fmt: skip
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def daily_rows(db: Path) -> list[tuple[Any, ...]]:

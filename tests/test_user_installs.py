@@ -11,7 +11,7 @@ import pytest
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import NOT_PUBLIC, POSTED
-from bot.chat.replies import ANOTHER_LABEL, MAYBE_POSTED, POST_LABEL
+from bot.chat.replies import ANOTHER_LABEL, MAYBE_POSTED
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import (
@@ -23,6 +23,7 @@ from tests.fakes.discord_platform import (
     FakeDiscord,
     Place,
 )
+from tests.support.discord import button, post_button
 
 NO_PINGS = {"parse": []}
 
@@ -33,15 +34,6 @@ async def fake(settings: Settings, core: Core, run_client: Any) -> AsyncIterator
     platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
     async with run_client(platform.client) as fake:
         yield fake
-
-
-def button(preview: Callback, label: str) -> str:
-    buttons = [b for row in preview.components for b in row["components"]]
-    return next(b["custom_id"] for b in buttons if b["label"] == label)
-
-
-def post_button(preview: Callback) -> str:
-    return button(preview, POST_LABEL)
 
 
 def footer_id(embed: dict[str, Any]) -> str:

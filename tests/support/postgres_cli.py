@@ -6,9 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
-import pytest
 
-from bot.cli import main
 from tests.support.postgres import run_in_thread
 
 PASSWORD = "CANARY-pg-password-do-not-print"  # the test server trusts loopback: any will do
@@ -17,15 +15,6 @@ PASSWORD = "CANARY-pg-password-do-not-print"  # the test server trusts loopback:
 def with_password(url: str) -> str:
     parts = urlsplit(url)
     return parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own refusals
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows(url: str, sql: str) -> list[Any]:

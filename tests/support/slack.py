@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import modal
 from bot.adapters.slack.app import SlackPlatform, create_platform
+from bot.adapters.slack.blocks import POST
 from bot.adapters.slack.poster import web_client
 from bot.config import Secret, Settings
 from bot.runtime import Core
@@ -175,20 +176,39 @@ async def click(
     fake: FakeSlack, platform: SlackPlatform, preview: dict[str, Any], action_id: str, **fields: Any
 ) -> str:
     """Click a button of `preview` (an ephemeral the bot sent); returns the click's response id."""
-    button = next(
-        e
-        for block in preview["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == action_id
-    )
     response_id = f"act-{time.monotonic_ns()}"
     payload = block_actions_payload(
-        action_id, button["value"], response_url=fake.response_url(response_id), **fields
+        action_id,
+        button_value(preview, action_id),
+        response_url=fake.response_url(response_id),
+        **fields,
     )
     body = interactive_form(payload)
     assert await post_signed(events_url(platform), body) == 200
     return response_id
+
+
+def button_value(message: dict[str, Any], action_id: str) -> str:
+    """The value of the button `action_id` in `message`'s actions blocks."""
+    return str(
+        next(
+            e["value"]
+            for block in message["blocks"]
+            if block["type"] == "actions"
+            for e in block["elements"]
+            if e["action_id"] == action_id
+        )
+    )
+
+
+def post_click(
+    fake: FakeSlack, preview: dict[str, Any], message_ts: str = "1700000100.000200"
+) -> dict[str, Any]:
+    """A click on Post of the ephemeral preview Slack shows as message `message_ts`."""
+    message = {"type": "message", "ts": message_ts, "text": "", "blocks": preview["blocks"]}
+    return block_actions_payload(
+        POST, button_value(preview, POST), response_url=fake.response_url(), message=message
+    )
 
 
 def quote_id_of(message: dict[str, Any]) -> str:
