@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,22 +27,7 @@ class PostgresInstallStore:
         self.pool = pool
 
     async def save(self, install: Install) -> None:
-        await self.pool.execute(
-            numbered(sql.SAVE),
-            install.platform,
-            install.enterprise_id,
-            install.team_id,
-            install.team_name,
-            install.app_id,
-            install.bot_token,
-            install.bot_id,
-            install.bot_user_id,
-            install.bot_scopes,
-            install.installer_id,
-            install.installed_at,
-            install.bot_refresh_token,
-            install.bot_token_expires_at,
-        )
+        await self.pool.execute(numbered(sql.SAVE), *astuple(install))
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
         row = await self.pool.fetchrow(numbered(sql.FIND), platform, enterprise_id, team_id)

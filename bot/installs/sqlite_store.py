@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import datetime
 
 import aiosqlite
@@ -11,26 +12,15 @@ from bot.installs.store import Install
 from bot.storage.transaction import write_transaction
 
 
-def _instant(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
 def _install(row: aiosqlite.Row) -> Install:
-    return Install(
-        platform=row["platform"],
-        enterprise_id=row["enterprise_id"],
-        team_id=row["team_id"],
-        team_name=row["team_name"],
-        app_id=row["app_id"],
-        bot_token=row["bot_token"],
-        bot_id=row["bot_id"],
-        bot_user_id=row["bot_user_id"],
-        bot_scopes=row["bot_scopes"],
-        installer_id=row["installer_id"],
-        installed_at=datetime.fromisoformat(row["installed_at"]),
-        bot_refresh_token=row["bot_refresh_token"],
-        bot_token_expires_at=_instant(row["bot_token_expires_at"]),
-    )
+    values = {name: row[name] for name in sql.FIELDS}
+    for name in sql.INSTANTS:
+        values[name] = datetime.fromisoformat(values[name]) if values[name] else None
+    return Install(**values)
+
+
+def _row(install: Install) -> tuple[object, ...]:
+    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in astuple(install))
 
 
 class SqliteInstallStore:
@@ -40,26 +30,8 @@ class SqliteInstallStore:
         self.conn = conn
 
     async def save(self, install: Install) -> None:
-        expires = install.bot_token_expires_at
         async with write_transaction(self.conn):
-            await self.conn.execute(
-                sql.SAVE,
-                (
-                    install.platform,
-                    install.enterprise_id,
-                    install.team_id,
-                    install.team_name,
-                    install.app_id,
-                    install.bot_token,
-                    install.bot_id,
-                    install.bot_user_id,
-                    install.bot_scopes,
-                    install.installer_id,
-                    install.installed_at.isoformat(),
-                    install.bot_refresh_token,
-                    expires.isoformat() if expires else None,
-                ),
-            )
+            await self.conn.execute(sql.SAVE, _row(install))
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
         async with self.conn.execute(sql.FIND, (platform, enterprise_id, team_id)) as cursor:

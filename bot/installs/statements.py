@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-COLUMNS = (
-    "platform, enterprise_id, team_id, team_name, app_id, bot_token, bot_id, bot_user_id, "
-    "bot_scopes, installer_id, installed_at, bot_refresh_token, bot_token_expires_at"
-)
+from dataclasses import fields
+
+from bot.installs.store import Install
+
+# The columns are the Install's fields, in its order: a row is dataclasses.astuple(install).
+FIELDS = tuple(f.name for f in fields(Install))
+COLUMNS = ", ".join(FIELDS)
+INSTANTS = ("installed_at", "bot_token_expires_at")  # ISO text in SQLite, native in PostgreSQL
 SAVE = (
-    f"INSERT INTO installs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO installs ({COLUMNS}) VALUES ({', '.join('?' for _ in FIELDS)}) "
     "ON CONFLICT (platform, enterprise_id, team_id) DO UPDATE SET "
     "team_name = excluded.team_name, app_id = excluded.app_id, "
     "bot_token = excluded.bot_token, bot_id = excluded.bot_id, "
