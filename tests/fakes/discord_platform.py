@@ -15,6 +15,8 @@ from typing import Any
 import discord
 from aiohttp import WSMsgType, web
 
+from tests.fakes.faults import LostAnswers, unreachable
+
 API = "/api/v10"
 EPHEMERAL = 64
 TIMESTAMP = "2025-01-01T00:00:00+00:00"
@@ -55,8 +57,6 @@ CANNED_ERRORS: dict[int, dict[str, Any]] = {
 }
 
 # What an edge (Cloudflare) sends for a 503: HTML, not Discord's JSON error.
-EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
-LOST_ANSWERS = ("drop", "late", "503")
 
 # Task names discord.py gives to the work it starts for an interaction.
 _HANDLER_TASKS = (
@@ -369,10 +369,9 @@ class FakeDiscord:
 
         self._failures: list[_Failure] = []
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce dedupe
-        self._lost_answers: dict[int, list[str]] = {}  # channel -> faults after storing
-        self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
+        self._lost_answers: LostAnswers[int] = LostAnswers()  # by channel, after storing
+        self.late_release = self._lost_answers.late_release
         self.deduped = 0  # posts answered with an earlier message of the same nonce
-        self._site: web.BaseSite | None = None
         self._interactions: dict[int, dict[str, Any]] = {}
         self._acknowledged: set[int] = set()
         self._originals: dict[str, dict[str, Any]] = {}
@@ -424,8 +423,7 @@ class FakeDiscord:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        self._site = web.SockSite(self._runner, sock)
-        await self._site.start()
+        await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
         self.late_release.set()  # a handler still holding back an answer lets go
@@ -609,34 +607,16 @@ class FakeDiscord:
 
     def lose_answers(self, channel_id: int, fault: str, *, times: int = 1) -> None:
         """The next `times` posts to the channel (as the bot, or an interaction's followup)
-        are stored (or deduped), then the answer is lost: "drop" closes the connection
-        unanswered, "late" answers only once the test sets `late_release` (the client has
-        given up by then), "503" answers as an edge does."""
-        if fault not in LOST_ANSWERS:
-            raise ValueError(f"unsupported fault {fault!r}")
-        self._lost_answers.setdefault(channel_id, []).extend([fault] * times)
+        are stored (or deduped), then the answer is lost (faults.LOST_ANSWERS)."""
+        self._lost_answers.lose(channel_id, fault, times)
 
     @contextlib.asynccontextmanager
     async def unreachable(self) -> AsyncIterator[None]:
-        """Nothing listens on the port meanwhile and open connections are closed, so a request
-        is refused before anything is sent; on exit the same port listens again."""
-        assert self._runner is not None and self._site is not None
-        await self._site.stop()
-        server = self._runner.server
-        assert server is not None
-        for handler in server.connections:
-            handler.force_close()
-        # aiohttp offers no event for this: each goes once the loop ran its connection_lost.
-        while server.connections:  # noqa: ASYNC110
-            await asyncio.sleep(0)
-        try:
+        """Nothing listens on the port meanwhile (faults.unreachable)."""
+        assert self._runner is not None
+        (site,) = self._runner.sites
+        async with unreachable(self._runner, site, self.port):
             yield
-        finally:
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", self.port))
-            self._site = web.SockSite(self._runner, sock)
-            await self._site.start()
 
     def _take_failure(self, method: str, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -887,7 +867,7 @@ class FakeDiscord:
         self.webhook_messages.append(
             PostedMessage("followup", channel_id, record.json or {}, message, token)
         )
-        return await self._answer_or_lose(request, channel_id, _json(200, message))
+        return await self._answer(request, channel_id, _json(200, message))
 
     async def _webhook_message(self, request: web.Request) -> web.StreamResponse:
         record = request[RECORD]
@@ -946,21 +926,13 @@ class FakeDiscord:
                 if body.get("enforce_nonce"):
                     self._nonces[key] = message
             self.channel_messages.append(PostedMessage("channel", channel_id, body, message))
-        return await self._answer_or_lose(request, channel_id, _json(200, message))
+        return await self._answer(request, channel_id, _json(200, message))
 
-    async def _answer_or_lose(
+    async def _answer(
         self, request: web.Request, channel_id: int, answer: web.Response
-    ) -> web.Response:
-        faults = self._lost_answers.get(channel_id)
-        fault = faults.pop(0) if faults else None
-        if fault == "drop":
-            assert request.transport is not None
-            request.transport.close()
-        elif fault == "late":
-            await self.late_release.wait()
-        elif fault == "503":
-            return web.Response(status=503, text=EDGE_503, content_type="text/html")
-        return answer
+    ) -> web.StreamResponse:
+        fault = self._lost_answers.next(channel_id)
+        return await self._lost_answers.deliver(request, fault, answer)
 
     async def _commands(self, request: web.Request) -> web.Response:
         record = request[RECORD]

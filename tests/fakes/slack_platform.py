@@ -20,6 +20,8 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.fakes.faults import LostAnswers, unreachable
+
 T = TypeVar("T")
 
 BOT_TOKEN = "xoxb-0000-lambert-test"
@@ -54,9 +56,7 @@ VIEW_LIMITS = {"modal": 100, "home": 100}  # blocks per view
 OPTIONS_LIMIT = 100  # options of a static_select, or of a block_suggestion answer
 WAIT_SECONDS = 15.0  # patience, not a limit: a missing event fails the test instead of hanging it;
 # a real lambert process at DEBUG on a busy two-core machine can take seconds to answer
-LOST_ANSWERS = ("drop", "late", "503")
 # What Slack's edge sends for a 503: HTML, not the Web API's JSON.
-EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
 
 
 def user(
@@ -160,9 +160,8 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._channel_errors: dict[str, str] = {}
         self._rate_limits: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
-        self._lost_answers: dict[str, list[str]] = {}  # method -> faults after the work
-        self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
-        self._site: web.TCPSite | None = None
+        self._lost_answers: LostAnswers[str] = LostAnswers()  # by method, after the work
+        self.late_release = self._lost_answers.late_release
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._exchanged_triggers: set[str] = set()
@@ -187,8 +186,7 @@ class FakeSlack:
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await self._site.start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
         return self
@@ -226,31 +224,16 @@ class FakeSlack:
 
     def lose_answers(self, method: str, fault: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` do their work (a post is stored), then the answer
-        is lost: "drop" closes the connection unanswered, "late" answers only once the test
-        sets `late_release` (the client has timed out by then), "503" answers as an edge does."""
-        if fault not in LOST_ANSWERS:
-            raise ValueError(f"unsupported fault {fault!r}")
-        self._lost_answers.setdefault(method, []).extend([fault] * times)
+        is lost (faults.LOST_ANSWERS)."""
+        self._lost_answers.lose(method, fault, times)
 
     @contextlib.asynccontextmanager
     async def unreachable(self) -> AsyncIterator[None]:
-        """Nothing listens meanwhile and open connections are closed, so a call is refused
-        before anything is sent; on exit the same port listens again."""
-        assert self._runner is not None and self._site is not None
-        port = self._runner.addresses[0][1]
-        await self._site.stop()
-        server = self._runner.server
-        assert server is not None
-        for handler in server.connections:
-            handler.force_close()
-        # aiohttp offers no event for this: each goes once the loop ran its connection_lost.
-        while server.connections:  # noqa: ASYNC110
-            await asyncio.sleep(0)
-        try:
+        """Nothing listens on the port meanwhile (faults.unreachable)."""
+        assert self._runner is not None
+        (site,) = self._runner.sites
+        async with unreachable(self._runner, site, self._runner.addresses[0][1]):
             yield
-        finally:
-            self._site = web.TCPSite(self._runner, "127.0.0.1", port)
-            await self._site.start()
 
     # -- connection faults (Socket Mode start-up and reconnects) ----------------------------------
 
@@ -347,20 +330,13 @@ class FakeSlack:
             body = self._answer(method, args, token)
             if body.get("ok") and method == "chat.postMessage":
                 self.messages[(body["channel"], body["ts"])] = dict(args)
-        faults = self._lost_answers.get(method) if status == 200 else None
-        fault = faults.pop(0) if faults else None
+        fault = self._lost_answers.next(method) if status == 200 else None
         if fault == "503":
             status = 503
         bearer = self.tokens.get(token) if token else None
         await self.api_calls.add(ApiCall(method, args, _redact(token), status, body, bearer))
-        if fault == "drop":
-            assert request.transport is not None
-            request.transport.close()
-        elif fault == "late":
-            await self.late_release.wait()
-        elif fault == "503":
-            return web.Response(status=503, text=EDGE_503, content_type="text/html")
-        return web.json_response(body, status=status, headers=headers)
+        answer = web.json_response(body, status=status, headers=headers)
+        return await self._lost_answers.deliver(request, fault, answer)
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if token is None:

@@ -1,0 +1,73 @@
+"""Faults both platform fakes stage the same way: an answer lost after the work was done
+(the post is stored), and a server nobody can reach for a while."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Generic, TypeVar
+
+from aiohttp import web
+
+K = TypeVar("K")
+
+# "drop" closes the connection unanswered, "late" answers only once the test sets
+# `late_release` (the client has given up by then), "503" answers as an edge does.
+LOST_ANSWERS = ("drop", "late", "503")
+# What an edge (Cloudflare) sends for a 503: HTML, not the platform's JSON error.
+EDGE_503 = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+
+
+class LostAnswers(Generic[K]):
+    """Answers to lose, queued per key (a channel, an API method), each after the work."""
+
+    def __init__(self) -> None:
+        self._faults: dict[K, list[str]] = {}
+        self.late_release = asyncio.Event()  # a "late" answer goes out once this is set
+
+    def lose(self, key: K, fault: str, times: int) -> None:
+        if fault not in LOST_ANSWERS:
+            raise ValueError(f"unsupported fault {fault!r}")
+        self._faults.setdefault(key, []).extend([fault] * times)
+
+    def next(self, key: K) -> str | None:
+        """The fault for this answer to `key`, if one is queued (used up)."""
+        faults = self._faults.get(key)
+        return faults.pop(0) if faults else None
+
+    async def deliver(
+        self, request: web.Request, fault: str | None, answer: web.StreamResponse
+    ) -> web.StreamResponse:
+        """`answer`, or what `fault` makes of it."""
+        if fault == "drop":
+            assert request.transport is not None
+            request.transport.close()
+        elif fault == "late":
+            await self.late_release.wait()
+        elif fault == "503":
+            return web.Response(status=503, text=EDGE_503, content_type="text/html")
+        return answer
+
+
+@contextlib.asynccontextmanager
+async def unreachable(runner: web.AppRunner, site: web.BaseSite, port: int) -> AsyncIterator[None]:
+    """Nothing listens on `port` meanwhile and open connections are closed, so a request is
+    refused before anything is sent; yields nothing, and on exit a new site listens on the
+    same port: the caller keeps it (`runner.sites`)."""
+    await site.stop()
+    server = runner.server
+    assert server is not None
+    for handler in server.connections:
+        handler.force_close()
+    # aiohttp offers no event for this: each goes once the loop ran its connection_lost.
+    while server.connections:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    try:
+        yield
+    finally:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        await web.SockSite(runner, sock).start()
