@@ -10,6 +10,7 @@ import discord
 
 from bot.adapters.discord.embeds import reply_message
 from bot.adapters.discord.expired import BOOT, PREVIEW_ID
+from bot.adapters.discord.publish import replace
 from bot.chat import grammar
 from bot.chat.context import RequestContext
 from bot.chat.replies import MORE_LABEL, ListReply, Reply
@@ -55,15 +56,7 @@ class Pages(discord.ui.View):
             work = grammar.answer(self.responder.core, self.next, self.ctx)
             reply = await self.responder.in_time(interaction, work)
             self.show(reply)
-            message = reply_message(reply)
-            if interaction.response.is_done():
-                await interaction.edit_original_response(
-                    content=message.content, embeds=message.embeds, view=self
-                )
-            else:
-                await interaction.response.edit_message(
-                    content=message.content, embeds=message.embeds, view=self
-                )
+            await replace(interaction, reply_message(reply), self)
 
     async def on_timeout(self) -> None:
         self.more_button.disabled = True
