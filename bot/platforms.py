@@ -32,6 +32,10 @@ class Platform:
     help_lines: tuple[str, ...] = ()
     """What `help` adds on this platform: its own ways to do things (e.g. the console's
     colon commands); each verb's line in its platform form is the grammar's table."""
+    before_posting: str | None = None
+    """"module:function" run with (settings, core) before its poster posts without serving
+    (`lambert daily tick`), for state the platform must put in order first; serving does the
+    same in its own start()."""
 
     def load(self, target: str) -> Any:
         module, _, function = target.partition(":")
@@ -68,6 +72,7 @@ PLATFORMS: dict[str, Platform] = {
             configured=lambda s: bool(s.slack_bot_token) or s.slack_many_workspaces,
             serve="bot.adapters.slack.app:create_platform",
             post="bot.adapters.slack.poster:open_slack_poster",
+            before_posting="bot.adapters.slack.adopt:before_posting",
             admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
             # With many workspaces (OAuth) a channel is "WORKSPACE/CHANNELID" (a team's T... or
             # an org-wide install's E...): a Slack Connect channel has one id in every

@@ -226,16 +226,11 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
     async with open_core(settings, clock=StoppedClock(at)) as core:
-        if settings.slack_many_workspaces:
-            # Channels named bare in single-token days post only once keyed by workspace.
-            from bot.adapters.slack.adopt import adopt_recorded
-
-            await adopt_recorded(core)
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
             log.warning("%s is not configured here: its daily schedules are skipped", platform)
-        async with open_posters(settings, wanted, console) as posters:
+        async with open_posters(settings, wanted, console, core) as posters:
             catchup = timedelta(hours=settings.catchup_hours)
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             report = await scheduler.tick()

@@ -85,6 +85,13 @@ async def adopt_workspace(core: Core, workspace_id: str) -> Adopted:
     return Adopted(workspace_id, daily.schedules, daily.days, daily.bags, previews, stats_rows)
 
 
+async def before_posting(settings: Settings, core: Core) -> None:
+    """`lambert daily tick` with many workspaces (platforms.Platform.before_posting): what
+    SlackPlatform.start does before it serves, so channels named bare get their workspace."""
+    if settings.slack_many_workspaces:
+        await adopt_recorded(core)
+
+
 async def adopt_recorded(core: Core) -> Adopted | None:
     """At a many-workspace start: key the bare Slack channels by the workspace recorded for
     the single token, saying so in one line if anything moved; None (and one warning line
