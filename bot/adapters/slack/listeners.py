@@ -22,10 +22,10 @@ from bot.adapters.slack.blocks import (
     shared_message,
 )
 from bot.adapters.slack.daily_form import DailyForm
+from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import ChannelKeys, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.poster import post_error
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext

@@ -1,13 +1,14 @@
-"""Daily posts to Slack: the web client with its retry policy, and Slack errors mapped to ours."""
+"""Daily posts to Slack: the web client with its retry policy, the token check, and the
+poster (Slack's errors mean what errors.py says)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -21,11 +22,12 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import daily_message
+from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
 from bot.adapters.slack.keys import split_key
 from bot.adapters.slack.oauth import PLATFORM, WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
 from bot.installs.store import InstallStore
-from bot.ports import AmbiguousPostError, PermanentPostError, PostError, TransientPostError
+from bot.ports import AmbiguousPostError, TransientPostError
 from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
@@ -36,59 +38,9 @@ RATE_LIMIT_RETRIES = 2
 # Calls that change nothing, so a dropped connection is retried at once. Never a post: one
 # whose connection dropped after the request went out may be stored, and again is twice.
 READ_ONLY = frozenset({"auth.test", "users.info", "conversations.info", "apps.connections.open"})
-# Slack's own words for these: "It's possible some aspect of the operation succeeded".
-MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
 MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instead of blocking here
 
-_REINSTALL = "reinstall the app (slack/manifest.yml) and update SLACK_BOT_TOKEN"
-# Many workspaces: each has its own install, so the fix is that workspace's, not a variable.
-_INSTALL_AGAIN = "install the app in that workspace again (/slack/install), then turn it on"
-# Errors that will not go away by trying again: the schedule is disabled with this reason.
-PERMANENT = {
-    "channel_not_found": "the channel was not found: deleted, or private without the bot in it",
-    "is_archived": "the channel is archived",
-    "channel_is_archived": "the channel is archived",
-    "not_in_channel": "the bot is not in the channel: /invite it, then turn the daily quote on",
-    "is_inactive": "the channel is inactive",
-    "no_permission": "the workspace does not let the bot post there",
-    "restricted_action": "the workspace does not let the bot post in this channel",
-    "restricted_action_read_only_channel": "the channel is read-only",
-    "team_access_not_granted": "the workspace has not granted the app access to the channel",
-    "ekm_access_denied": "the workspace's key management blocks the bot's posts",
-}
-# The same, about the bot's token: mended by a new token, whose source depends on the mode.
-TOKEN_PROBLEMS = {
-    "account_inactive": "the bot's Slack account is deactivated",
-    "invalid_auth": "Slack rejected the bot token",
-    "not_authed": "no bot token was sent",
-    "token_revoked": "the bot token was revoked",
-    "token_expired": "the bot token expired",
-    "missing_scope": "the app lacks the chat:write scope",
-}
-
-
-def permanent_reason(code: str, *, many: bool = False) -> str | None:
-    """Why a post that failed with `code` will never go out as things stand, and the fix;
-    None when trying again may help. `many`: workspaces installed through OAuth."""
-    if code in TOKEN_PROBLEMS:
-        return f"{TOKEN_PROBLEMS[code]}: {_INSTALL_AGAIN if many else _REINSTALL}"
-    return PERMANENT.get(code)
-
-
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
-    """Seconds a 429 asks us to wait (its Retry-After header), whatever the header's case."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            # HttpResponse holds lists of values, SlackResponse plain strings.
-            raw = value if isinstance(value, str) else (value[0] if value else "")
-            try:
-                return max(0.0, float(raw))
-            except ValueError:
-                return default
-    return default
 
 
 class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
@@ -185,7 +137,7 @@ def web_client(
     )
 
 
-async def check_token(client: AsyncWebClient, fix: str = _REINSTALL) -> str:
+async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
     """The workspace of the bot's token (keys.workspace_of's id: the organisation's for an
     org-wide install, else the team's); ConfigError for a token Slack rejects, saying `fix`;
     ConnectionError while Slack fails (5xx, rate limit) so the caller can try again later.
@@ -220,25 +172,6 @@ async def remember_workspace(installs: InstallStore, workspace: str) -> None:
 SLACK_SIDE_ERRORS = frozenset(
     {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
 )
-
-
-def post_error(response: Any, *, many: bool = False) -> PostError:
-    """Our error for a failed chat.postMessage: permanent when retrying cannot help, ambiguous
-    when Slack may have posted (a 5xx, or an error it says may have half-succeeded).
-
-    Any other `ok: false` answer came from Slack's API itself, which posted nothing: transient.
-    `many`: the reason names the fix for many workspaces (an install, not a variable).
-    """
-    data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
-    code = str(data.get("error", "unknown_error"))
-    if (reason := permanent_reason(code, many=many)) is not None:
-        return PermanentPostError(f"{reason} ({code})")
-    if response.status_code == 429 or code == "ratelimited":
-        wait = retry_after(response.headers)
-        return TransientPostError(f"Slack rate limit: retry in {wait:g} s", retry_after=wait)
-    if response.status_code >= 500 or code in MAYBE_DONE:
-        return AmbiguousPostError(f"Slack answered {response.status_code} ({code})")
-    return TransientPostError(f"Slack error: {code}")
 
 
 class SlackPoster:
