@@ -65,12 +65,11 @@ def test_postgresql_from_the_official_image_on_a_volume_with_a_healthcheck() -> 
     assert set(environment(service)) <= POSTGRES_IMAGE_VARIABLES
 
 
-def test_two_lambert_replicas_of_the_image_wait_for_a_healthy_postgresql() -> None:
-    replicas = lambert_services()
-    assert len(replicas) == 2
+def test_each_lambert_service_waits_for_a_healthy_postgresql_as_a_non_root_user() -> None:
+    services = lambert_services()
     (db_name,) = postgres_services()
     image_user = re.findall(r"^USER\s+(\S+)", DOCKERFILE, flags=re.MULTILINE)[-1]
-    for name, service in replicas.items():
+    for name, service in services.items():
         assert service["env_file"] in (".env", [".env"]), name
         assert service["restart"] in ("always", "unless-stopped"), name
         assert service["depends_on"][db_name]["condition"] == "service_healthy", name
@@ -80,24 +79,57 @@ def test_two_lambert_replicas_of_the_image_wait_for_a_healthy_postgresql() -> No
         url = urlsplit(INTERPOLATION.sub(r"FROM_ENV_\1", raw))
         assert url.scheme == "postgresql" and url.hostname == db_name, name
         assert url.password == "FROM_ENV_POSTGRES_PASSWORD", "the password comes from .env"
-        # Each replica's quotes and search index stay in its own SQLite file, on its own volume.
+        # Each process's quotes and search index stay in its own SQLite file: a named volume
+        # per service, or an anonymous one (one per container) for a replicated service.
         (volume,) = service["volumes"]
-        assert volume.endswith(":/data") and volume.split(":")[0] in COMPOSE["volumes"]
-    assert len({s["volumes"][0] for s in replicas.values()}) == 2
+        assert volume.endswith("/data"), name
+        if ":" in volume:
+            assert volume.split(":")[0] in COMPOSE["volumes"], name
+        else:
+            assert replicas(service) > 1, f"{name}: a single process keeps a named volume"
+    named = [s["volumes"][0] for s in services.values() if ":" in s["volumes"][0]]
+    assert len(named) == len(set(named))
 
 
-def test_one_replica_serves_slack_in_socket_mode_the_other_discord_with_shards() -> None:
-    by_platform = {}
+def replicas(service: dict[str, Any]) -> int:
+    return int((service.get("deploy") or {}).get("replicas", 1))
+
+
+def by_profile() -> dict[str, dict[str, dict[str, Any]]]:
+    profiles: dict[str, dict[str, dict[str, Any]]] = {}
     for name, service in lambert_services().items():
+        (profile,) = service["profiles"]  # each lambert service starts with one platform only
+        profiles.setdefault(profile, {})[name] = service
+    return profiles
+
+
+def test_each_platform_is_a_profile_and_postgresql_always_starts() -> None:
+    assert set(by_profile()) == {"slack", "discord"}
+    (postgres,) = postgres_services().values()
+    assert "profiles" not in postgres
+    assert re.search(r"^# COMPOSE_PROFILES=", EXAMPLE, flags=re.MULTILINE), (
+        "config.example.env should say how .env picks the platforms compose starts"
+    )
+
+
+def test_slack_runs_two_socket_mode_replicas_and_blanks_discord() -> None:
+    (slack,) = by_profile()["slack"].values()
+    env = environment(slack)
+    assert replicas(slack) == 2
+    assert env["DISCORD_TOKEN"] == ""  # .env reaches it: it blanks the other platform's token
+    assert not {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"} & set(env)  # from .env, as they are
+
+
+def test_discord_runs_shards_0_and_1_of_2_one_process_each() -> None:
+    shards: list[int] = []
+    for name, service in by_profile()["discord"].items():
         env = environment(service)
-        # .env reaches both: each blanks the other platform's tokens.
-        platform = "slack" if env.get("DISCORD_TOKEN") == "" else "discord"
-        by_platform[platform] = (name, env)
-    slack, discord = by_platform["slack"][1], by_platform["discord"][1]
-    assert not {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"} & set(slack)  # from .env, as they are
-    assert {"DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS"} <= set(discord)
-    assert "DISCORD_TOKEN" not in discord
-    assert discord["SLACK_BOT_TOKEN"] == discord["SLACK_APP_TOKEN"] == ""
+        assert replicas(service) == 1, name  # a second copy of a shard would be refused
+        assert env["DISCORD_SHARD_COUNT"] == "2", name
+        shards += [int(s) for s in env["DISCORD_SHARD_IDS"].split(",")]
+        assert "DISCORD_TOKEN" not in env, name
+        assert env["SLACK_BOT_TOKEN"] == env["SLACK_APP_TOKEN"] == "", name
+    assert sorted(shards) == [0, 1]
 
 
 def test_every_variable_named_is_documented_and_read_by_lambert() -> None:

@@ -1,0 +1,137 @@
+"""The Slack app manifest for each way of running lambert, paste-ready (`lambert slack manifest`).
+
+One function builds it from the adapter's own constants, so the manifest asks for exactly the
+scopes, events and URLs the code uses in that mode; `slack/manifest.yml` is its default
+output (Socket Mode, one workspace), and tests/test_slack_manifest.py checks both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.adapters.slack.app import EVENTS_PATH
+from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
+from bot.chat.grammar import COMMAND
+
+# The message shortcut "Lambert on this": a message action needs no scope of its own.
+ON_THIS_CALLBACK = "lambert_on_this"
+# Events that need no scope: the Home tab opened; the app removed from a workspace or its
+# token revoked (lambert then turns that workspace's daily quotes off).
+BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
+# Link previews of the web site's pages: only with a public address to unfurl.
+UNFURL_SCOPES = ("links:read", "links:write")
+
+HEADER = """\
+# Paste into https://api.slack.com/apps -> "Create New App" -> "From a manifest".
+# Made by `lambert slack manifest{options}`; run it again rather than editing this by hand
+# (--http URL for HTTP mode, --oauth for many workspaces, --public-url URL for link previews).
+# Walkthrough: docs/slack-setup.md.
+"""
+
+
+class ManifestError(ValueError):
+    """A mode that cannot work as asked, with the fix."""
+
+
+def _base_url(url: str, option: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ManifestError(
+            f"{option} must be an https:// address Slack can reach (got {url!r}), "
+            "e.g. https://lambert.example.org"
+        )
+    return url.rstrip("/")
+
+
+def build_manifest(
+    *, http_url: str | None = None, oauth: bool = False, public_url: str | None = None
+) -> dict[str, Any]:
+    """The manifest as a dict: Socket Mode unless `http_url` is given; many workspaces with
+    `oauth` (HTTP mode only, since Slack sends installers back to a URL); link previews of
+    `public_url` (unfurl_domains, links:read and links:write, the link_shared event)."""
+    if oauth and not http_url:
+        raise ManifestError(
+            "--oauth needs --http URL: installs from many workspaces come back to "
+            f"{REDIRECT_PATH} on lambert's public HTTP address"
+        )
+    base = _base_url(http_url, "--http") if http_url else None
+    events_url = f"{base}{EVENTS_PATH}" if base else None
+    command: dict[str, Any] = {
+        "command": COMMAND,
+        "description": "A quote from Nathan Lambert's notes, with its source",
+        "usage_hint": "[theme | words | search <words> | id <id> | themes | daily | help]",
+        "should_escape": False,
+    }
+    if events_url:
+        command["url"] = events_url
+    features: dict[str, Any] = {
+        "bot_user": {"display_name": "lambert", "always_online": False},
+        "app_home": {
+            "home_tab_enabled": True,
+            "messages_tab_enabled": False,  # lambert reads no direct messages
+            "messages_tab_read_only_enabled": False,
+        },
+        "shortcuts": [
+            {
+                "name": "Lambert on this",
+                "type": "message",
+                "callback_id": ON_THIS_CALLBACK,
+                "description": "The quote that fits this message, shown only to you first",
+            }
+        ],
+        "slash_commands": [command],
+    }
+    scopes = list(SCOPES)
+    events = list(BOT_EVENTS)
+    if public_url:
+        host = urlsplit(_base_url(public_url, "--public-url")).hostname
+        features["unfurl_domains"] = [host]
+        scopes += UNFURL_SCOPES
+        events.append("link_shared")
+    oauth_config: dict[str, Any] = {"scopes": {"bot": scopes}}
+    if oauth:
+        oauth_config = {"redirect_urls": [f"{base}{REDIRECT_PATH}"], **oauth_config}
+    subscriptions: dict[str, Any] = {"bot_events": events}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if events_url:
+        subscriptions = {"request_url": events_url, **subscriptions}
+        interactivity["request_url"] = events_url
+        interactivity["message_menu_options_url"] = events_url
+    return {
+        "display_information": {
+            "name": "lambert",
+            "description": (
+                "Nathan Lambert's notes on open models, RLHF and reasoning, with their sources."
+            ),
+            "background_color": "#1d3557",
+        },
+        "features": features,
+        "oauth_config": oauth_config,
+        "settings": {
+            "event_subscriptions": subscriptions,
+            "interactivity": interactivity,
+            # An Enterprise Grid organisation may install lambert once for all its
+            # workspaces; an ordinary workspace is not affected.
+            "org_deploy_enabled": True,
+            "socket_mode_enabled": base is None,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(
+    *, http_url: str | None = None, oauth: bool = False, public_url: str | None = None
+) -> str:
+    """The manifest as the YAML Slack's "From a manifest" takes, with a header saying how it
+    was made."""
+    import yaml  # only this command needs it
+
+    manifest = build_manifest(http_url=http_url, oauth=oauth, public_url=public_url)
+    options = "".join(
+        f" {flag}" + (f" {value}" if isinstance(value, str) else "")
+        for flag, value in (("--http", http_url), ("--oauth", oauth), ("--public-url", public_url))
+        if value
+    )
+    body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+    return HEADER.format(options=options) + body
