@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.adapters.slack.app import EVENTS_PATH
 from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
-from bot.chat.grammar import COMMAND
+from bot.chat.quote_verbs import COMMAND
 
 # The message shortcut "Lambert on this": a message action needs no scope of its own.
 ON_THIS_CALLBACK = "lambert_on_this"
