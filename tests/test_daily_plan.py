@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,14 @@ from bot.daily.plan import (
     next_wake,
     scheduled_instant,
 )
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import (
+    DAY_NAMES,
+    Schedule,
+    ScheduleError,
+    day_names,
+    days_text,
+    parse_days,
+)
 from tests.support.dst import DST_ROWS
 
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
@@ -227,3 +235,81 @@ def test_the_look_back_never_reaches_before_the_schedule_was_set() -> None:
         (Action.MISS, "2025-03-19"),
         (Action.POST, "2025-03-20"),
     ]
+
+
+def on_days(
+    days: str, hhmm: str = "09:00", tz: str = "Europe/Berlin", set_at: datetime = MARCH_10
+) -> Schedule:
+    return replace(schedule(hhmm, tz, set_at=set_at), weekdays=parse_days(days))
+
+
+def test_a_weekday_schedule_posts_on_friday_and_waits_over_the_weekend_for_monday() -> None:
+    s = on_days("weekdays", set_at=utc("2025-03-14T07:00"))  # 2025-03-14 is a Friday
+    assert [d.action for d in due_posts(utc("2025-03-14T08:00"), [s], {}, SIX_HOURS)] == [
+        Action.POST
+    ]
+    friday = {(s.platform, s.channel, date(2025, 3, 14)): record(s, date(2025, 3, 14))}
+    for weekend in ("2025-03-15T08:00", "2025-03-16T08:00", "2025-03-16T22:00"):
+        assert due_posts(utc(weekend), [s], friday, SIX_HOURS) == []
+    assert next_post(s, utc("2025-03-14T08:01"), friday) == utc("2025-03-17T08:00")  # Monday
+    assert next_wake(utc("2025-03-15T12:00"), [s], friday) == utc("2025-03-17T08:00")
+
+
+def test_an_outage_over_a_weekend_records_only_the_days_it_posts_on_as_missed() -> None:
+    s = on_days("mon,wed,fri", set_at=utc("2025-02-01T12:00"))
+    plan = due_posts(utc("2025-03-20T08:00"), [s], {}, SIX_HOURS)  # a Thursday, 09:00 Berlin
+    assert [(d.action, d.local_date.strftime("%a %d")) for d in plan] == [
+        (Action.MISS, "Fri 14"),
+        (Action.MISS, "Mon 17"),
+        (Action.MISS, "Wed 19"),
+    ]
+
+
+@pytest.mark.parametrize(("tz", "day", "hhmm", "expected"), DST_ROWS)
+def test_the_dst_rows_post_once_on_their_weekday_and_never_on_the_others(
+    tz: str, day: str, hhmm: str, expected: str
+) -> None:
+    weekday = date.fromisoformat(day).strftime("%a").lower()
+    every_minute = [utc(expected) + timedelta(minutes=m) for m in range(-90, 180, 5)]
+    on = on_days(weekday, hhmm, tz, LONG_AGO)
+    posted = {
+        (d.local_date, d.scheduled_at)
+        for now in every_minute
+        for d in due_posts(now, [on], {}, SIX_HOURS)
+        if d.action is Action.POST and d.local_date.isoformat() == day
+    }
+    assert posted == {(date.fromisoformat(day), utc(expected))}
+    others = on_days(",".join(n for n in DAY_NAMES if n != weekday), hhmm, tz, LONG_AGO)
+    assert not [
+        d
+        for now in every_minute
+        for d in due_posts(now, [others], {}, SIX_HOURS)
+        if d.local_date.isoformat() == day
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "said"),
+    [
+        ("weekdays", ["mon", "tue", "wed", "thu", "fri"], "weekdays"),
+        ("WEEKENDS", ["sat", "sun"], "weekends"),
+        ("mon,wed,fri", ["mon", "wed", "fri"], "Mon, Wed, Fri"),
+        ("Mon, Wed , Fri", ["mon", "wed", "fri"], "Mon, Wed, Fri"),
+        ("mon-fri", ["mon", "tue", "wed", "thu", "fri"], "weekdays"),
+        ("fri-mon", ["mon", "fri", "sat", "sun"], "Mon, Fri, Sat, Sun"),
+        ("tuesday,thurs", ["tue", "thu"], "Tue, Thu"),
+        ("daily", list(DAY_NAMES), "every day"),
+    ],
+)
+def test_days_of_the_week_are_read_as_people_write_them(
+    text: str, names: list[str], said: str
+) -> None:
+    mask = parse_days(text)
+    assert day_names(mask) == names
+    assert days_text(mask) == said
+
+
+@pytest.mark.parametrize("text", ["", ",", "funday", "mo", "x-y", "mon-funday", "9am", "'; --"])
+def test_what_is_not_days_of_the_week_says_what_would_work(text: str) -> None:
+    with pytest.raises(ScheduleError, match="is not days of the week: use weekdays"):
+        parse_days(text)

@@ -111,7 +111,7 @@ def due_posts(
                     elif record.next_attempt_at is None or record.next_attempt_at <= now:
                         found.append(Due(Action.RETRY, schedule, day, at, record))
                 continue
-            if not schedule.enabled or at < since or at > now:
+            if not schedule.enabled or at < since or at > now or not schedule.posts_on(day):
                 continue
             late = now - at
             on_time = day == today and late <= max(catchup, ON_TIME)
@@ -124,14 +124,17 @@ def next_post(
 ) -> datetime | None:
     """The next instant after `now` the channel will post at, None only when it is off.
 
-    Days already recorded (a tick run ahead with --at --force) are skipped, however many.
+    Days already recorded (a tick run ahead with --at --force) and days of the week it does
+    not post on are skipped, however many.
     """
-    if not schedule.enabled:
+    if not schedule.enabled or not schedule.weekdays:
         return None
     zone = schedule.zone
     today = local_date_at(now, zone)
-    for offset in range(len(records) + 3):
+    for offset in range(len(records) + 9):
         day = today + offset * ONE_DAY
+        if not schedule.posts_on(day):
+            continue
         at = scheduled_instant(day, schedule.local_time, zone)
         if at > now and (schedule.platform, schedule.channel, day) not in records:
             return at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -15,6 +15,15 @@ _TIME = re.compile(r"(?P<h>\d{1,2})(?:(?P<sep>[:.h])(?P<m>\d{2}))?(?P<suffix>[ap
 TIME_FORMATS = "09:00, 9am, 9:30 pm, 21h or 21.30"
 # Entries of the zone database that are not places: they would mean "wherever the server is".
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+# Weekdays as a bit mask, Monday bit 0 (date.weekday()): one small integer column.
+EVERY_DAY = 0b1111111
+WEEKDAYS = 0b0011111
+WEEKENDS = 0b1100000
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_WORDS = {"weekdays": WEEKDAYS, "weekends": WEEKENDS, "daily": EVERY_DAY}
+DAYS_FORMATS = "weekdays, weekends, mon,wed,fri or mon-fri"
 
 
 class ScheduleError(Exception):
@@ -45,6 +54,50 @@ def _hour_minute(match: re.Match[str]) -> tuple[int | None, int | None]:
             return None, None
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     return (hour if hour <= 23 else None), (minute if minute <= 59 else None)
+
+
+def _day_number(word: str) -> int | None:
+    for number, (short, full) in enumerate(zip(DAY_NAMES, _FULL_NAMES, strict=True)):
+        if len(word) >= 3 and full.startswith(word) and word.startswith(short):
+            return number
+    return None
+
+
+def looks_like_days(text: str) -> bool:
+    """Whether `text` is meant as days of the week (so `daily on 9am mon,fri` reads it so)."""
+    first = text.strip().casefold().replace("-", ",").split(",")[0]
+    return first in _DAY_WORDS or _day_number(first) is not None
+
+
+def parse_days(text: str) -> int:
+    """Days of the week in any of DAYS_FORMATS (any case; ranges wrap: fri-mon), as a mask."""
+    words = text.strip().casefold()
+    if words in _DAY_WORDS:
+        return _DAY_WORDS[words]
+    mask = 0
+    for part in filter(None, "".join(words.split()).split(",")):
+        first, _, last = part.partition("-")
+        start, end = _day_number(first), _day_number(last or first)
+        if start is None or end is None:
+            raise ScheduleError(f"{_echo(text)} is not days of the week: use {DAYS_FORMATS}.")
+        for offset in range((end - start) % 7 + 1):
+            mask |= 1 << (start + offset) % 7
+    if not mask:
+        raise ScheduleError(f"{_echo(text)} is not days of the week: use {DAYS_FORMATS}.")
+    return mask
+
+
+def days_text(mask: int) -> str:
+    """How people say the days: "every day", "weekdays", "weekends" or "Mon, Wed, Fri"."""
+    named = {EVERY_DAY: "every day", WEEKDAYS: "weekdays", WEEKENDS: "weekends"}
+    if mask in named:
+        return named[mask]
+    return ", ".join(d.title() for n, d in enumerate(DAY_NAMES) if mask >> n & 1)
+
+
+def day_names(mask: int) -> list[str]:
+    """The days of `mask` as short names, for JSON: ["mon", "wed", "fri"]."""
+    return [d for n, d in enumerate(DAY_NAMES) if mask >> n & 1]
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +132,7 @@ class Schedule:
     set_by: str
     set_at: datetime
     disabled_reason: str | None = None
+    weekdays: int = EVERY_DAY  # a mask of the days it posts on (bit 0 Monday)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,6 +141,14 @@ class Schedule:
     @property
     def time_text(self) -> str:
         return self.local_time.strftime("%H:%M")
+
+    def posts_on(self, day: date) -> bool:
+        return bool(self.weekdays >> day.weekday() & 1)
+
+    @property
+    def when(self) -> str:
+        """How status lines say it: "every day at 09:00 Europe/Berlin", "weekdays at ..."."""
+        return f"{days_text(self.weekdays)} at {self.time_text} {self.tz}"
 
     @property
     def where(self) -> str:
