@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 from bot.chat.context import RequestContext
 from bot.chat.replies import TextReply
 from bot.daily.days import DayRecord, PostStatus
-from bot.daily.schedules import TIME_FORMATS, ScheduleError, parse_local_time, parse_zone
+from bot.daily.schedules import (
+    DAYS_FORMATS,
+    EVERY_DAY,
+    TIME_FORMATS,
+    ScheduleError,
+    looks_like_days,
+    parse_days,
+    parse_local_time,
+    parse_zone,
+)
 from bot.daily.service import ChannelStatus
 
 if TYPE_CHECKING:  # bot.runtime is imported by the grammar; only the type is needed here
@@ -22,8 +31,8 @@ if TYPE_CHECKING:  # bot.runtime is imported by the grammar; only the type is ne
 DAILY = "/lambert daily"
 EXAMPLE = f"{DAILY} on 09:00 Europe/Berlin"
 USAGE = (
-    f"`{DAILY} on TIME Area/City [theme]` posts a quote here every day at that local time "
-    f"(TIME: {TIME_FORMATS})",
+    f"`{DAILY} on TIME [DAYS] Area/City [theme]` posts a quote here at that local time, every "
+    f"day or on DAYS only (TIME: {TIME_FORMATS}; DAYS: {DAYS_FORMATS})",
     f"`{DAILY} off` stops it",
     f"`{DAILY}` shows when the next one comes and how the last one went",
 )
@@ -47,24 +56,41 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
         words = rest.split()
         if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
             words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time
+        days: list[str] = []  # "mon, wed, fri" is one DAYS
+        while len(words) > 2 and (looks_like_days(words[1]) or words[1].startswith(",")):
+            days.append(words.pop(1))
         if len(words) < 2:
             return TextReply(
                 "Say when, and in which time zone.",
-                (f"For example `{EXAMPLE}`, or `{EXAMPLE} dpo` for one theme.", *USAGE[1:]),
+                (
+                    f"For example `{EXAMPLE}`, `{DAILY} on 9am weekdays Europe/Berlin`, or "
+                    f"`{EXAMPLE} dpo` for one theme.",
+                    *USAGE[1:],
+                ),
                 ok=False,
             )
-        return await turn_on(core, ctx, words[0], words[1], " ".join(words[2:]))
+        return await turn_on(
+            core, ctx, words[0], words[1], " ".join(words[2:]), days_text=" ".join(days)
+        )
     if verb == "off" and not rest:
         return await turn_off(core, ctx)
     return TextReply(f"Usage of {DAILY}:", USAGE, ok=False)
 
 
 async def turn_on(
-    core: Core, ctx: RequestContext, time_text: str, zone_text: str, theme_text: str = ""
+    core: Core,
+    ctx: RequestContext,
+    time_text: str,
+    zone_text: str,
+    theme_text: str = "",
+    *,
+    days_text: str = "",
 ) -> TextReply:
-    """Schedule the context's channel: the same checks and reply for text and for options."""
+    """Schedule the context's channel: the same checks and reply for text and for options.
+    `days_text` empty: every day."""
     try:
         local_time = parse_local_time(time_text)
+        weekdays = parse_days(days_text) if days_text.strip() else EVERY_DAY
         tz = parse_zone(zone_text)
     except ScheduleError as exc:
         return TextReply("That schedule does not work.", (str(exc), f"e.g. `{EXAMPLE}`"), ok=False)
@@ -84,8 +110,9 @@ async def turn_on(
         tz,
         theme.slug if theme else None,
         ctx.user_name or ctx.user,
+        weekdays,
     )
-    title = f"Daily quote on: every day at {found.schedule.time_text} {tz}."
+    title = f"Daily quote on: {found.schedule.when}."
     understood = []
     if time_text.strip() != found.schedule.time_text:
         understood.append(f"\u201c{time_text.strip()}\u201d read as {found.schedule.time_text}.")
@@ -103,10 +130,7 @@ async def status(core: Core, ctx: RequestContext) -> TextReply:
     if found is None:
         return TextReply("No daily quote here yet.", (f"Start one: `{EXAMPLE}`", *USAGE[2:]))
     schedule = found.schedule
-    if schedule.enabled:
-        title = f"Daily quote: every day at {schedule.time_text} {schedule.tz}."
-    else:
-        title = "The daily quote is off here."
+    title = f"Daily quote: {schedule.when}." if schedule.enabled else "The daily quote is off here."
     return TextReply(title, _details(core, found))
 
 

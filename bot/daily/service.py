@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayRecord
 from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.daily.store import DailyStore, Rekeyed
 from bot.stats.recorder import StatsRecorder
 
@@ -55,10 +55,12 @@ class DailyService:
         tz: str,
         theme: str | None,
         by: str,
+        weekdays: int = EVERY_DAY,
     ) -> ChannelStatus:
-        """Post in the channel every day at `local_time` in zone `tz` (values already checked)."""
+        """Post in the channel at `local_time` in zone `tz` on `weekdays` (a mask; values
+        already checked)."""
         now = self.clock.now()
-        schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now)
+        schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
         await self.store.save_schedule(schedule)
         self.changed.set()
         status = await self.status(platform, channel)
