@@ -24,6 +24,7 @@ LAYERS = [
     {"platforms"},
     {"storage"},
     {"quotes"},
+    {"cards"},
     {"ports"},
     {"stats"},
     {"daily", "previews", "installs"},
