@@ -20,14 +20,14 @@ from bot.adapters.discord.poster import make_client
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import CARDS_OFF, POST, mrkdwn
 from bot.chat.grammar import another, answer
-from bot.chat.replies import QuoteReply, TextReply
+from bot.chat.replies import ANOTHER_LABEL, QuoteReply, TextReply
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.fakes.discord_platform import BOT_DM, FakeDiscord, Request
 from tests.fakes.slack_platform import FakeSlack
 from tests.support.cli import run
-from tests.support.discord import post_button
+from tests.support.discord import button, post_button
 from tests.support.slack import click, quote_id_of, running_platform, slack_settings, slash
 
 PUBLIC_URL = "https://quotes.example.org"
@@ -156,6 +156,20 @@ async def test_discord_previews_the_card_privately_and_post_shares_it(fake: Fake
     note = await fake.next_webhook_message()  # the preview becomes "Posted", its card removed
     assert note.body["attachments"] == [] and note.message is not None
     assert note.message["attachments"] == []
+
+
+async def test_another_on_a_card_preview_swaps_the_card(fake: FakeDiscord) -> None:
+    await fake.send_interaction(fake.slash_command("lambert", {"query": "card dpo"}))
+    preview = await fake.next_callback()
+    first = preview.embeds[0]["footer"]["text"].rpartition("id: ")[2]
+    await fake.send_interaction(fake.component_click(button(preview, ANOTHER_LABEL), preview))
+    swapped = await fake.next_callback()
+    second = swapped.embeds[0]["footer"]["text"].rpartition("id: ")[2]
+    assert swapped.type == 7 and second != first
+    assert [r.json["type"] for r in uploads(fake, "/interactions/")] == [4, 7]
+    the_card(uploads(fake, "/interactions/")[-1], second)
+    assert swapped.message is not None
+    assert [a["filename"] for a in swapped.message["attachments"]] == [f"lambert-card-{second}.png"]
 
 
 async def test_a_user_install_gets_the_card_through_the_interaction(fake: FakeDiscord) -> None:
