@@ -92,6 +92,10 @@ class Settings:
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
+    # LAMBERT_PUBLIC_URL: where the web site is reachable from outside, e.g.
+    # https://quotes.example.org (no trailing slash); absolute links and Slack's card images
+    # (`{public_url}/q/{id}.png`) start with it. None: no public site.
+    public_url: str | None = None
 
     @property
     def slack_many_workspaces(self) -> bool:
@@ -225,6 +229,25 @@ def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]
     return count, tuple(ordered)
 
 
+def _public_url(raw: str) -> str | None:
+    """An http(s) address with a host and no trailing slash, query or fragment; None if unset."""
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (read for its ValueError on a port that is no port)
+    except ValueError:  # e.g. an unbalanced [ in the host, or a port past 65535
+        valid = False
+    if not valid or raw.endswith("/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"LAMBERT_PUBLIC_URL={raw!r} is not the site's public address; use http:// or "
+            "https://, a host, and no trailing slash, e.g. "
+            "LAMBERT_PUBLIC_URL=https://quotes.example.org"
+        )
+    return raw
+
+
 def _database_url(raw: str) -> Secret:
     try:
         scheme = urlsplit(raw).scheme
@@ -279,6 +302,7 @@ def load_settings(
         http_host=_host(env, "LAMBERT_HTTP_HOST", "127.0.0.1"),
         discord_shard_count=shard_count,
         discord_shard_ids=shard_ids,
+        public_url=_public_url(env.get("LAMBERT_PUBLIC_URL", "").strip()),
     )
 
 
