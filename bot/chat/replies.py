@@ -89,6 +89,9 @@ class QuoteReply:
     matches: int = 1
     request: str = ""
     note: str = ""
+    # "Lambert on this": the ids that fit the message, best first. Another walks them
+    # (chat/on_this.py), since the message itself is never kept, nor carried in a button.
+    ranked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
