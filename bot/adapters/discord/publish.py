@@ -56,13 +56,17 @@ def answers_only_the_member(interaction: discord.Interaction) -> bool:
     )
 
 
-async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str | None:
+async def publish(
+    interaction: discord.Interaction, message: Message, nonce: str, reply_to: int | None = None
+) -> str | None:
     """Post in the interaction's channel: as the bot where it is in the server, else (and where
     the bot may not post) through the interaction. The message's id; None where Discord lets
     apps answer only the member, so nothing was posted for everyone.
 
     A followup goes through the interaction's webhook, which needs no channel permission, so
     Post still works in channels the bot was not given Send Messages in, and for user installs.
+    With `reply_to` ("Lambert on this") the bot's message replies to that message of the
+    channel, pinging nobody, its author included; a followup cannot reply, so it goes plain.
     """
     channel_id = interaction.channel_id
     if channel_id is not None and bot_is_here(interaction):
@@ -70,7 +74,21 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
             channel_id, guild_id=interaction.guild_id
         )
         try:
-            sent = await channel.send(message.content, embeds=message.embeds, nonce=nonce)
+            reference = (
+                None
+                if reply_to is None
+                else discord.MessageReference(
+                    message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+                )
+            )
+            sent = await channel.send(
+                message.content,
+                embeds=message.embeds,
+                nonce=nonce,
+                reference=reference,  # type: ignore[arg-type]
+                mention_author=False,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
             return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
