@@ -168,8 +168,17 @@ class SlackHandlers:
         await ack()
         self._after_ack("Post", respond, self._share(body, respond, client))
 
-    async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        quote = await self.core.quotes.quote(_action_value(body))
+    async def _share(
+        self,
+        body: dict[str, Any],
+        respond: Respond,
+        client: AsyncWebClient,
+        quote_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone;
+        in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
+        quote = await self.core.quotes.quote(quote_id or _action_value(body))
         if quote is None:
             await respond(
                 replace_original=True,
@@ -184,6 +193,8 @@ class SlackHandlers:
             await respond(response_type="ephemeral", replace_original=False, text=text)
             return
         message = shared_message(quote, _user_name(body.get("user") or {}))
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         message_id: str | None = None
         try:
             sent = await client.chat_postMessage(
