@@ -31,9 +31,10 @@ MESSAGE = "the benchmark numbers look great but users say it got dumber, wobbleg
 async def discord_bot(
     settings: Settings, core: Core, fake_discord: FakeDiscord
 ) -> AsyncIterator[FakeDiscord]:
-    """lambert's DiscordPlatform on the fake, answering without deferring: the first match
-    by meaning computes the corpus's vectors, seconds on a busy machine (deferring is the
-    same for every command and tested elsewhere)."""
+    """lambert's DiscordPlatform on the fake, its matcher built first (the corpus's vectors
+    take seconds on a busy machine), answering without deferring (deferring is the same for
+    every command and tested elsewhere)."""
+    await on_this.matcher_for(core.quotes)  # the corpus's vectors, before any interaction
     settings = replace(settings, discord_token=Secret("fake-token"))
     platform = DiscordPlatform(settings, core, client=make_client(guild_ready_timeout=0.05))
     platform.responder.defer_after = 30.0
