@@ -4,6 +4,7 @@ the interaction (user installs in DMs, group DMs and servers without the bot).""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 import discord
@@ -74,21 +75,15 @@ async def publish(
             channel_id, guild_id=interaction.guild_id
         )
         try:
-            reference = (
-                None
-                if reply_to is None
-                else discord.MessageReference(
-                    message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
-                )
-            )
-            sent = await channel.send(
-                message.content,
-                embeds=message.embeds,
-                nonce=nonce,
-                reference=reference,  # type: ignore[arg-type]
-                mention_author=False,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            reply: dict[str, Any] = {}
+            if reply_to is not None:
+                reply = {
+                    "reference": discord.MessageReference(
+                        message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+                    ),
+                    "mention_author": False,  # allowed_mentions.replied_user: false
+                }
+            sent = await channel.send(message.content, embeds=message.embeds, nonce=nonce, **reply)
             return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
