@@ -20,7 +20,7 @@ from bot.chat import on_this
 from bot.chat.replies import ALREADY_POSTED, ANOTHER_LABEL, MAYBE_POSTED
 from bot.config import Secret, Settings
 from bot.runtime import Core
-from tests.fakes.discord_platform import Callback, FakeDiscord
+from tests.fakes.discord_platform import GUILD, Callback, FakeDiscord
 from tests.support.discord import button, post_button
 
 # "wobblegong" is in no quote: it shows whether the message's own words leaked anywhere.
@@ -137,3 +137,26 @@ async def test_the_menu_is_synced_for_servers_and_user_installs(
     menu = next(c for c in put.json if c["name"] == MENU_NAME)
     assert menu["type"] == 3 and menu.get("description", "") == ""  # no options, no description
     assert (menu["integration_types"], menu["contexts"]) == ([0, 1], [0, 1, 2])
+
+
+async def test_a_user_install_posts_through_the_interaction_without_a_reply(
+    discord_bot: FakeDiscord,
+) -> None:
+    """Where only the member added lambert, the bot cannot post in the channel; the quote goes
+    as the interaction's followup, which cannot reply to a message, so it follows it."""
+    place = discord_bot.user_install_place(GUILD)
+    message = discord_bot.member_message(MESSAGE, channel_id=place.channel_id)
+    command = discord_bot.message_command(MENU_NAME, message)
+    assert command["authorizing_integration_owners"] == {"1": str(discord_bot.member.id)}
+    await discord_bot.send_interaction(command)
+    preview = await discord_bot.next_callback()
+    assert (preview.type, preview.ephemeral) == (4, True)
+    await discord_bot.send_interaction(discord_bot.component_click(post_button(preview), preview))
+    shared = await discord_bot.next_webhook_message()
+    assert (shared.kind, shared.channel_id, shared.ephemeral) == (
+        "followup",
+        place.channel_id,
+        False,
+    )
+    assert "message_reference" not in shared.body
+    assert discord_bot.channel_messages == []
