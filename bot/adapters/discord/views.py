@@ -148,7 +148,8 @@ class Responder:
 
 
 class Preview(discord.ui.View):
-    """The asker's private preview. Holds the request and the quote shown, nothing else."""
+    """The asker's private preview. Holds the request and the quote shown; for "Lambert on
+    this", the ranked ids and the message to reply to (never its text)."""
 
     def __init__(
         self,
