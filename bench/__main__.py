@@ -23,6 +23,7 @@ from bench.core import core_family, load_family
 from bench.discord_events import discord_family
 from bench.fanout import fanout_family
 from bench.footprint import footprint_family
+from bench.on_this import on_this_family
 from bench.replicas import replicas_family
 from bench.report import Row, machine, markdown, notes, table, write_json
 from bench.slack_http import slack_family
@@ -40,6 +41,7 @@ FAMILIES: dict[str, Family] = {
     "fanout": fanout_family,
     "footprint": footprint_family,
     "replicas": replicas_family,
+    "on-this": on_this_family,
 }
 RESULTS = Path(__file__).parent / "results"
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

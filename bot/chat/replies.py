@@ -75,6 +75,9 @@ class QuoteReply:
     request: str = ""
     note: str = ""
     card: bool = False
+    # "Lambert on this": the ids that fit the message, best first. Another walks them
+    # (chat/on_this.py), since the message itself is never kept, nor carried in a button.
+    ranked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,7 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as exc:
         return _refuse(exc)
     where = f"server {args.guild}" if args.guild else "every server (may take a while to show)"
-    sys.stdout.write(f"synced {', '.join('/' + n for n in names)} to {where}\n")
+    sys.stdout.write(f"synced {', '.join(names)} to {where}\n")
     return 0
 
 

@@ -962,7 +962,13 @@ class FakeDiscord:
         for command in record.json:
             key = (guild_id, command["name"])
             cid = self._command_ids.setdefault(key, next(self._ids))
-            defaults = {"type": 1, "options": [], "default_member_permissions": None, "nsfw": False}
+            defaults = {
+                "type": 1,
+                "description": "",  # what Discord answers for a context-menu command
+                "options": [],
+                "default_member_permissions": None,
+                "nsfw": False,
+            }
             extra = {"guild_id": str(guild_id)} if guild_id is not None else {}
             synced.append(
                 {
@@ -1278,6 +1284,35 @@ class FakeDiscord:
         return self._interaction(
             2, data, user=user, member_permissions=member_permissions, channel_id=channel_id
         )
+
+    def member_message(
+        self, content: str, *, channel_id: int | None = None, author: FakeUser | None = None
+    ) -> dict[str, Any]:
+        """A message a member wrote in a channel (the fake remembers it), to right-click."""
+        channel_id = channel_id or self.channel_id
+        return self.new_message(channel_id, {"content": content}, author=author or self.member)
+
+    def message_command(
+        self,
+        name: str,
+        message: dict[str, Any],
+        *,
+        user: FakeUser | None = None,
+        channel_id: int | None = None,
+    ) -> dict[str, Any]:
+        """INTERACTION_CREATE for the message context-menu command `name` on `message`: type 2
+        with data.type 3, data.target_id and the message under data.resolved.messages (its
+        content is there without the message-content intent)."""
+        cid = self._command_ids.setdefault((None, name), next(self._ids))
+        data = {
+            "id": str(cid),
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
+        channel_id = channel_id or int(message["channel_id"])
+        return self._interaction(2, data, user=user, member_permissions=None, channel_id=channel_id)
 
     def autocomplete(
         self,

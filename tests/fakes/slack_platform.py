@@ -695,6 +695,39 @@ def block_actions_payload(
     }
 
 
+def message_action_payload(
+    callback_id: str,
+    text: str,
+    *,
+    response_url: str,
+    ts: str = "1700000000.000100",
+    thread_ts: str | None = None,
+    user_id: str = MEMBER_ID,
+    channel_id: str = CHANNEL_ID,
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A message shortcut (`message_action`) on a member's message `text` at `ts` (in the
+    thread of `thread_ts` when given): the message itself rides in the payload."""
+    message: dict[str, Any] = {"type": "message", "user": MEMBER_ID, "ts": ts, "text": text}
+    if thread_ts is not None:
+        message["thread_ts"] = thread_ts
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "token": "deprecated-verification-token",
+        "action_ts": f"{time.time():.6f}",
+        "trigger_id": _trigger_id(),
+        "team": {"id": team_id, "domain": team_id.lower()},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "message_ts": ts,
+        "message": message,
+        "response_url": response_url,
+    }
+
+
 def interactive_form(payload: dict[str, Any]) -> str:
     """The HTTP body of an interaction: one form field `payload` holding JSON."""
     return urlencode({"payload": json.dumps(payload)})

@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.adapters.discord.daily import build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.expired import ExpiredPreviewButton
+from bot.adapters.discord.on_this import build_on_this_menu
 from bot.adapters.discord.poster import DiscordPoster, make_client, token_of
 from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import Responder, request_context
@@ -70,6 +71,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
         return await query_choices(responder.core.quotes, current)
 
     tree.add_command(build_daily_group(responder))
+    tree.add_command(build_on_this_menu(responder))  # "Lambert on this" on a message
 
     @tree.error
     async def on_error(

@@ -43,14 +43,16 @@ async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
 
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
-    """Send the command tree to Discord (one server's, or global); the names synced."""
+    """Send the command tree to Discord (one server's, or global); the commands synced, as a
+    member finds them: "/lambert", or the name in a message's Apps menu."""
     async with rest_client(settings) as client, open_core(settings) as core:
         tree = build_tree(client, Responder(core))
         target = discord.Object(guild) if guild is not None else None
         if target is not None:
             tree.copy_global_to(guild=target)
         synced = await tree.sync(guild=target)
-    return [command.name for command in synced]
+    slash = discord.AppCommandType.chat_input
+    return [f"/{c.name}" if c.type is slash else f"{c.name!r} (message menu)" for c in synced]
 
 
 def application_id(settings: Settings) -> int:

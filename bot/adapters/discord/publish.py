@@ -4,6 +4,7 @@ the interaction (user installs in DMs, group DMs and servers without the bot).""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 import discord
@@ -56,13 +57,17 @@ def answers_only_the_member(interaction: discord.Interaction) -> bool:
     )
 
 
-async def publish(interaction: discord.Interaction, message: Message, nonce: str) -> str | None:
+async def publish(
+    interaction: discord.Interaction, message: Message, nonce: str, reply_to: int | None = None
+) -> str | None:
     """Post in the interaction's channel: as the bot where it is in the server, else (and where
     the bot may not post) through the interaction. The message's id; None where Discord lets
     apps answer only the member, so nothing was posted for everyone.
 
     A followup goes through the interaction's webhook, which needs no channel permission, so
     Post still works in channels the bot was not given Send Messages in, and for user installs.
+    With `reply_to` ("Lambert on this") the bot's message replies to that message of the
+    channel, pinging nobody, its author included; a followup cannot reply, so it goes plain.
     """
     channel_id = interaction.channel_id
     if channel_id is not None and bot_is_here(interaction):
@@ -70,8 +75,17 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
             channel_id, guild_id=interaction.guild_id
         )
         try:
+            reply: dict[str, Any] = {}
+            if reply_to is not None:
+                reply = {
+                    "reference": discord.MessageReference(
+                        message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+                    ),
+                    "mention_author": False,  # allowed_mentions.replied_user: false
+                }
             sent = await channel.send(
-                message.content, embeds=message.embeds, files=message.files(), nonce=nonce
+                message.content, embeds=message.embeds, files=message.files(), nonce=nonce,
+                **reply,
             )
             return str(sent.id)
         except discord.Forbidden:

@@ -18,6 +18,7 @@ from bot.adapters.discord.pages import Pages
 from bot.adapters.discord.poster import base36
 from bot.adapters.discord.publish import PostNotConfirmed, publish, replace
 from bot.chat import grammar as commands
+from bot.chat import on_this
 from bot.chat.context import RequestContext
 from bot.chat.replies import (
     ANOTHER_LABEL,
@@ -140,23 +141,33 @@ class Responder:
                 ephemeral=True,
             )
 
-    async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
-        """A reply privately; a quote comes as a preview with Post, Another and Cancel, a list
-        with further pages with More."""
+    async def answer(
+        self, interaction: discord.Interaction, reply: Reply, reply_to: int | None = None
+    ) -> None:
+        """A reply privately; a quote comes as a preview with Post, Another and Cancel (Post
+        replying to message `reply_to` when given), a list with further pages with More."""
         view: discord.ui.View | None = None
         if isinstance(reply, QuoteReply):
-            view = Preview(self, interaction, reply)
+            view = Preview(self, interaction, reply, reply_to)
         elif isinstance(reply, ListReply) and reply.more:
             view = Pages(self, interaction, reply, request_context(interaction))
         await self.send(interaction, reply_message(reply), view)
 
 
 class Preview(discord.ui.View):
-    """The asker's private preview. Holds the request and the quote shown, nothing else."""
+    """The asker's private preview. Holds the request and the quote shown; for "Lambert on
+    this", the ranked ids and the message to reply to (never its text)."""
 
-    def __init__(self, responder: Responder, origin: discord.Interaction, reply: QuoteReply):
+    def __init__(
+        self,
+        responder: Responder,
+        origin: discord.Interaction,
+        reply: QuoteReply,
+        reply_to: int | None = None,
+    ):
         super().__init__(timeout=responder.preview_timeout)
         self.responder = responder
+        self.reply_to = reply_to  # "Lambert on this": the message Post answers under
         self.origin = origin  # its token edits the preview on timeout (valid 15 minutes)
         self.owner_id = origin.user.id
         nonce = secrets.token_hex(4)
@@ -171,6 +182,7 @@ class Preview(discord.ui.View):
     def show(self, reply: QuoteReply) -> None:
         self.request, self.quote_id, self.matches = reply.request, reply.quote.id, reply.matches
         self.card = reply.card
+        self.ranked = reply.ranked  # "Lambert on this": Another walks these, not a search
         self.arm(True)
 
     def arm(self, usable: bool) -> None:
@@ -211,9 +223,8 @@ class Preview(discord.ui.View):
                     # Keyed by the preview: a click again after a lost answer returns the
                     # message Discord already has (enforce_nonce) instead of a second one.
                     nonce = "p" + base36(self.origin.id, 13)
-                    message_id = await publish(
-                        interaction, shared_message(quote, name, card=self.card), nonce
-                    )
+                    message = shared_message(quote, name, card=self.card)
+                    message_id = await publish(interaction, message, nonce, self.reply_to)
                     public = message_id is not None
                     log.info(
                         "discord: shared quote=%s channel=%s user=%s public=%s",
@@ -253,7 +264,12 @@ class Preview(discord.ui.View):
     ) -> None:
         async with self.responder.guard(interaction, "Another"):
             ctx = request_context(interaction)
-            work = commands.another(self.responder.core, self.request, self.quote_id, ctx)
+            core = self.responder.core
+            work = (
+                on_this.another(core, self.ranked, self.quote_id, ctx)
+                if self.ranked
+                else commands.another(core, self.request, self.quote_id, ctx)
+            )
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
                 self.show(reply)

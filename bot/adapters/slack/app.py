@@ -31,6 +31,10 @@ from bot.adapters.slack.oauth import (
     WorkspaceTokens,
     oauth_settings,
 )
+from bot.adapters.slack.on_this import ANOTHER as ON_THIS_ANOTHER
+from bot.adapters.slack.on_this import POST as ON_THIS_POST
+from bot.adapters.slack.on_this import SHORTCUT as ON_THIS
+from bot.adapters.slack.on_this import OnThis
 from bot.adapters.slack.poster import (
     SlackPoster,
     check_token,
@@ -113,6 +117,10 @@ def build_app(
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
     app.event("app_home_opened")(handlers.home.opened)
+    on_this = OnThis(handlers)  # "Lambert on this", the message shortcut
+    app.shortcut(ON_THIS)(on_this.shortcut)
+    app.action(ON_THIS_POST)(on_this.post)
+    app.action(ON_THIS_ANOTHER)(on_this.another)
     return app
 
 

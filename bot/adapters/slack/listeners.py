@@ -178,9 +178,18 @@ class SlackHandlers:
         await ack()
         self._after_ack("Post", respond, self._share(body, respond, client))
 
-    async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        quote_id, card = read_post_value(_action_value(body))
-        quote = await self.core.quotes.quote(quote_id)
+    async def _share(
+        self,
+        body: dict[str, Any],
+        respond: Respond,
+        client: AsyncWebClient,
+        quote_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone;
+        in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
+        value_id, card = read_post_value(_action_value(body)) if quote_id is None else ("", False)
+        quote = await self.core.quotes.quote(quote_id or value_id)
         if quote is None:
             await respond(
                 replace_original=True,
@@ -196,6 +205,8 @@ class SlackHandlers:
             return
         url = card_url(self.public_url, quote) if card and self.public_url else None
         message = shared_message(quote, _user_name(body.get("user") or {}), url)
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         message_id: str | None = None
         try:
             sent = await client.chat_postMessage(

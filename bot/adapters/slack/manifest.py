@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 
 from bot.adapters.slack.app import EVENTS_PATH
 from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
+from bot.adapters.slack.on_this import SHORTCUT
 from bot.chat.quote_verbs import COMMAND
 
-# The message shortcut "Lambert on this": a message action needs no scope of its own.
-ON_THIS_CALLBACK = "lambert_on_this"
 # Events that need no scope: the Home tab opened; the app removed from a workspace or its
 # token revoked (lambert then turns that workspace's daily quotes off).
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
@@ -72,12 +71,13 @@ def build_manifest(
             "messages_tab_enabled": False,  # lambert reads no direct messages
             "messages_tab_read_only_enabled": False,
         },
+        # "Lambert on this": a message shortcut needs no scope of its own.
         "shortcuts": [
             {
                 "name": "Lambert on this",
                 "type": "message",
-                "callback_id": ON_THIS_CALLBACK,
-                "description": "The quote that fits this message, shown only to you first",
+                "callback_id": SHORTCUT,
+                "description": "The quote from Nathan Lambert's notes that fits this message",
             }
         ],
         "slash_commands": [command],

@@ -1,0 +1,123 @@
+"""Slack's "Lambert on this": a message shortcut that previews the quote fitting the message,
+whose Post answers in the message's thread. The shortcut's payload carries the message, so
+no history scope is needed; its text is matched, never kept, logged or put in a button."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import (
+    ACTIONS_BLOCK,
+    CANCEL,
+    Message,
+    _button,
+    fallback_text,
+    quote_blocks,
+    reply_message,
+)
+from bot.adapters.slack.keys import workspace_of
+from bot.chat import on_this
+from bot.chat.context import RequestContext
+from bot.chat.replies import ANOTHER_LABEL, CANCEL_LABEL, POST_LABEL, QuoteReply, Reply
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.listeners import Ack, Respond, SlackHandlers
+
+SHORTCUT = "lambert_on_this"  # the manifest's callback_id
+POST, ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
+
+# Mentions, channel links and special mentions (<@U1>, <#C1|general>, <!here>) name nobody's
+# subject; a link <https://...|label> keeps its label.
+_MARKUP = re.compile(r"<([@#!][^>]*)>|<[^>|]*\|([^>]*)>|<[^>]*>")
+_EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # :joy:, :+1:, :skin-tone-2: are no subject either
+
+
+def plain_text(text: str) -> str:
+    """The words of a Slack message, its markup and emoji codes dropped, &amp; decoded."""
+    text = _EMOJI.sub(" ", _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", text))
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def button_value(reply: QuoteReply, thread_ts: str) -> str:
+    """What Post and Another need: the ranked ids, the quote shown, the thread to answer in.
+    Ten ids of up to 40 characters and a ts fit the 2,000 characters of a value."""
+    return json.dumps({"r": list(reply.ranked), "q": reply.quote.id, "t": thread_ts})
+
+
+def read_value(value: str) -> tuple[tuple[str, ...], str, str]:
+    """(ranked ids, quote id, thread ts) from button_value(); empty for anything else."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        return (), "", ""
+    if not isinstance(data, dict) or not isinstance(data.get("r"), list):
+        return (), "", ""
+    return tuple(str(i) for i in data["r"]), str(data.get("q", "")), str(data.get("t", ""))
+
+
+def preview(reply: Reply, thread_ts: str) -> Message:
+    """The private preview: the quote with Post, Another (when there is a next fit) and
+    Cancel; any other reply as it always looks (one line when nothing could be matched)."""
+    if not isinstance(reply, QuoteReply) or not reply.ranked:
+        return reply_message(reply)
+    value = button_value(reply, thread_ts)
+    buttons = [_button(POST, POST_LABEL, value, "primary")]
+    if reply.matches > 1:
+        buttons.append(_button(ANOTHER, ANOTHER_LABEL, value))
+    buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
+    blocks = [
+        *quote_blocks(reply.quote),
+        {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons},
+    ]
+    return {"text": fallback_text(reply.quote), "blocks": blocks}
+
+
+class OnThis:
+    """The shortcut and its preview's Post and Another, on SlackHandlers' ack-then-work path."""
+
+    def __init__(self, handlers: SlackHandlers) -> None:
+        self.handlers = handlers
+
+    async def shortcut(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self.handlers._after_ack("Lambert on this", respond, self._preview(body, respond))
+
+    async def _preview(self, body: dict[str, Any], respond: Respond) -> None:
+        message = body.get("message") or {}
+        # A message in a thread is answered in that thread; any other starts one under it.
+        thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
+        channel = str((body.get("channel") or {}).get("id") or "")
+        workspace = workspace_of(body)
+        ctx = RequestContext(
+            platform="slack",
+            channel=self.handlers.where(workspace, channel),
+            space=workspace,
+            user=str((body.get("user") or {}).get("id") or ""),
+        )
+        text = plain_text(str(message.get("text") or ""))
+        reply = await on_this.on_this(self.handlers.core, text, ctx)
+        await respond(
+            response_type="ephemeral", replace_original=False, **preview(reply, thread_ts)
+        )
+
+    async def post(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        _ranked, quote_id, thread_ts = read_value(str(body["actions"][0].get("value", "")))
+        work = self.handlers._share(body, respond, client, quote_id, thread_ts or None)
+        self.handlers._after_ack("Post", respond, work)
+
+    async def another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self.handlers._after_ack("Another", respond, self._another(body, respond))
+
+    async def _another(self, body: dict[str, Any], respond: Respond) -> None:
+        ranked, after, thread_ts = read_value(str(body["actions"][0].get("value", "")))
+        ctx = self.handlers._clicked_in(body)
+        reply = await on_this.another(self.handlers.core, ranked, after, ctx)
+        await respond(replace_original=True, **preview(reply, thread_ts))

