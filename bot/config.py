@@ -92,6 +92,9 @@ class Settings:
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
+    # LAMBERT_PUBLIC_URL: where the web site is reached (https://quotes.example.org), for
+    # every absolute link (cards, permalinks, feeds); None: the request's own origin.
+    public_url: str | None = None
 
     @property
     def slack_many_workspaces(self) -> bool:
@@ -279,7 +282,27 @@ def load_settings(
         http_host=_host(env, "LAMBERT_HTTP_HOST", "127.0.0.1"),
         discord_shard_count=shard_count,
         discord_shard_ids=shard_ids,
+        public_url=_public_url(env.get("LAMBERT_PUBLIC_URL", "").strip()),
     )
+
+
+def _public_url(raw: str) -> str | None:
+    """An http(s) origin, optionally with a path prefix, without a trailing slash."""
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and not (parts.query or parts.fragment or parts.username) and raw.isascii()
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"LAMBERT_PUBLIC_URL={raw!r} is not a web address to link to; use the site's "
+            "origin, e.g. LAMBERT_PUBLIC_URL=https://quotes.example.org"
+        )
+    return raw.rstrip("/")
 
 
 def _db_path(explicit: str | Path) -> tuple[Path, str]:
