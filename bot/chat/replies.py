@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.quotes.models import AUTHOR as AUTHOR
+from bot.quotes.models import PARAPHRASE_LABEL as PARAPHRASE_LABEL
+from bot.quotes.models import PARTIAL_LABEL as PARTIAL_LABEL
 from bot.quotes.models import Kind, Quote
-
-AUTHOR = "Nathan Lambert"
-PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"
-PARTIAL_LABEL = "Summary of Nathan Lambert's view, quoting him in part"
+from bot.quotes.models import credit_line as credit_line
+from bot.quotes.models import quoted_body as quoted_body
+from bot.quotes.models import summary_label as summary_label
 
 PREVIEW_BUTTONS = ("Post", "Another", "Cancel")
 """The preview's buttons, named once for every platform: share it, show the next match, drop it."""
@@ -36,25 +38,6 @@ def already_claimed(outcome: str | None) -> str:
 
 
 """What every platform says when answering failed; the details go to the log, never to chat."""
-
-
-def summary_label(quote: Quote) -> str:
-    """How a summary is labelled: one holding a quoted passage of his says so."""
-    return PARTIAL_LABEL if quote.quotes_in_part else PARAPHRASE_LABEL
-
-
-def quoted_body(quote: Quote) -> str:
-    """The text as shown: his words inside quotation marks, a summary never."""
-    if quote.kind is Kind.QUOTE:
-        return f"\u201c{quote.text}\u201d"
-    return quote.text
-
-
-def credit_line(quote: Quote) -> str:
-    """Who said it and where, worded so a paraphrase is never passed off as his words."""
-    if quote.kind is Kind.QUOTE:
-        return f"\u2014 {AUTHOR}, {quote.source}"
-    return f"{summary_label(quote)} \u00b7 Source: {quote.source}"
 
 
 SUMMARY_TAG = "[summary of his view]"

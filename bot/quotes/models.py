@@ -55,3 +55,28 @@ class Quote:
             "source": self.source,
             "quotes_in_part": self.quotes_in_part,
         }
+
+
+# How every surface (chat, terminal, card, page) names who speaks: written once, here.
+AUTHOR = "Nathan Lambert"
+PARAPHRASE_LABEL = "Summary of Nathan Lambert's view (not his words)"
+PARTIAL_LABEL = "Summary of Nathan Lambert's view, quoting him in part"
+
+
+def summary_label(quote: Quote) -> str:
+    """How a summary is labelled: one holding a quoted passage of his says so."""
+    return PARTIAL_LABEL if quote.quotes_in_part else PARAPHRASE_LABEL
+
+
+def quoted_body(quote: Quote) -> str:
+    """The text as shown: his words inside quotation marks, a summary never."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u201c{quote.text}\u201d"
+    return quote.text
+
+
+def credit_line(quote: Quote) -> str:
+    """Who said it and where, worded so a paraphrase is never passed off as his words."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u2014 {AUTHOR}, {quote.source}"
+    return f"{summary_label(quote)} \u00b7 Source: {quote.source}"
