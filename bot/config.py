@@ -92,8 +92,9 @@ class Settings:
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
-    # LAMBERT_PUBLIC_URL: where the web site is reached (https://quotes.example.org), for
-    # every absolute link (cards, permalinks, feeds); None: the request's own origin.
+    # LAMBERT_PUBLIC_URL: where the web site is reachable from outside, e.g.
+    # https://quotes.example.org (no trailing slash); absolute links and Slack's card images
+    # (`{public_url}/q/{id}.png`) start with it. None: no public site.
     public_url: str | None = None
 
     @property
@@ -228,6 +229,25 @@ def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]
     return count, tuple(ordered)
 
 
+def _public_url(raw: str) -> str | None:
+    """An http(s) address with a host and no trailing slash, query or fragment; None if unset."""
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (read for its ValueError on a port that is no port)
+    except ValueError:  # e.g. an unbalanced [ in the host, or a port past 65535
+        valid = False
+    if not valid or raw.endswith("/") or parts.query or parts.fragment or raw != raw.strip():
+        raise ConfigError(
+            f"LAMBERT_PUBLIC_URL={raw!r} is not the site's public address; use http:// or "
+            "https://, a host, and no trailing slash, e.g. "
+            "LAMBERT_PUBLIC_URL=https://quotes.example.org"
+        )
+    return raw
+
+
 def _database_url(raw: str) -> Secret:
     try:
         scheme = urlsplit(raw).scheme
@@ -284,25 +304,6 @@ def load_settings(
         discord_shard_ids=shard_ids,
         public_url=_public_url(env.get("LAMBERT_PUBLIC_URL", "").strip()),
     )
-
-
-def _public_url(raw: str) -> str | None:
-    """An http(s) origin, optionally with a path prefix, without a trailing slash."""
-    if not raw:
-        return None
-    try:
-        parts = urlsplit(raw)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        valid = valid and not (parts.query or parts.fragment or parts.username) and raw.isascii()
-        _ = parts.port  # raises on a port that is not a number
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ConfigError(
-            f"LAMBERT_PUBLIC_URL={raw!r} is not a web address to link to; use the site's "
-            "origin, e.g. LAMBERT_PUBLIC_URL=https://quotes.example.org"
-        )
-    return raw.rstrip("/")
 
 
 def _db_path(explicit: str | Path) -> tuple[Path, str]:

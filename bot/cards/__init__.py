@@ -8,6 +8,14 @@ library, so the chat adapters, the CLI and the web site all draw the same card.
 
 from bot.cards.fonts import FONT_LICENSE, font_files
 from bot.cards.layout import CARD_WIDTH, MIN_CARD_HEIGHT, card_size
-from bot.cards.render import card_png
+from bot.cards.render import card_file_name, card_png
 
-__all__ = ["CARD_WIDTH", "FONT_LICENSE", "MIN_CARD_HEIGHT", "card_png", "card_size", "font_files"]
+__all__ = [
+    "CARD_WIDTH",
+    "FONT_LICENSE",
+    "MIN_CARD_HEIGHT",
+    "card_file_name",
+    "card_png",
+    "card_size",
+    "font_files",
+]

@@ -17,6 +17,11 @@ MUTED = (92, 96, 104)  # the credit: readable (contrast ~6:1 on the paper), belo
 ACCENT = (150, 84, 32)  # the theme and its rule
 
 
+def card_file_name(quote: Quote) -> str:
+    """The name a card goes by as a file or an attachment."""
+    return f"lambert-card-{quote.id}.png"
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def card_png(quote: Quote) -> bytes:
     """The quote's card as PNG bytes: no timestamp or other metadata, so the bytes depend on

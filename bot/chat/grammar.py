@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
@@ -76,12 +76,31 @@ async def _search(core: Core, rest: str, ctx: RequestContext) -> Reply:
     return await quote_verbs.search_list(core.quotes, rest)
 
 
+async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
+    """`card <request>`: what the request finds (an id, `id <id>`, a theme, words or nothing),
+    marked to be shown as a card; Another keeps the `card` in its request. One hyphenated
+    word that names no theme is an id, so a mistyped id says so instead of matching words."""
+    word, _, words = rest.partition(" ")
+    if word.casefold() == "id":
+        reply = await quote_verbs.by_id(core.quotes, words.strip())
+    elif (quote := await core.quotes.quote(rest)) is not None:
+        reply = QuoteReply(quote, request=f"id {quote.id}")
+    elif "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None:
+        reply = await quote_verbs.by_id(core.quotes, rest)
+    else:
+        reply = (await _look_up(core, rest))[1]
+    if isinstance(reply, QuoteReply):
+        return replace(reply, card=True, request=f"card {reply.request}".strip())
+    return reply
+
+
 VERBS: dict[str, Verb] = {
     v.name: v
     for v in (
         Verb("search", _search, f"`{COMMAND} search <words>` the top matches with their ids"),
         Verb("id", _id, f"`{COMMAND} id <id>` one quote by its id"),
         Verb("themes", _themes, f"`{COMMAND} themes` every theme and its aliases", alone=True),
+        Verb("card", _card, f"`{COMMAND} card <theme, words or id>` the quote as a picture"),
         Verb(
             "daily",
             daily_verbs.answer_daily,
@@ -143,19 +162,11 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
     given, ctx, started = ctx, ctx or RequestContext(), time.perf_counter()
     request = strip_command(text)
     verb, rest = find_verb(request)
-    counted, searched = verb.name if verb else "lookup", ""  # for stats
-    if verb is not None:
-        reply = await _run(verb, core, rest, ctx)
+    if verb is not None:  # counted: what the stats count; searched: the words searched
+        counted, reply = verb.name, await _run(verb, core, rest, ctx)
         searched = rest if verb.name == "search" else ""
-    elif not request:
-        counted, reply = "random", await quote_verbs.random_quote(core.quotes, None, request)
-    elif (theme := core.quotes.resolve_theme(request)) is not None:
-        counted = "theme"
-        reply = await quote_verbs.random_quote(core.quotes, theme.slug, request)
-    elif (slip := await _slip(core, request)) is not None:
-        reply = slip
     else:
-        reply, searched = await quote_verbs.best_match(core.quotes, request), request
+        counted, reply, searched = await _look_up(core, request)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform,
@@ -168,6 +179,19 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
     if given is not None:  # a chat request; `lambert ask` (no context) is not counted
         stats_verb.record_reply(core.stats, ctx, counted, reply, searched)
     return reply
+
+
+async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
+    """A request that names no verb: nothing (a random quote), a theme, a slip of a verb or
+    theme ("did you mean"), or words (the best match). (what the stats count, the reply,
+    the words searched.)"""
+    if not request:
+        return "random", await quote_verbs.random_quote(core.quotes, None, request), ""
+    if (theme := core.quotes.resolve_theme(request)) is not None:
+        return "theme", await quote_verbs.random_quote(core.quotes, theme.slug, request), ""
+    if (slip := await _slip(core, request)) is not None:
+        return "lookup", slip, ""
+    return "lookup", await quote_verbs.best_match(core.quotes, request), request
 
 
 async def _slip(core: Core, request: str) -> TextReply | None:
@@ -240,7 +264,13 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
     """The Another button: the next match for a search, another quote otherwise.
     Counted in the stats when the adapter says where (`ctx`)."""
     started = time.perf_counter()
-    reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
+    verb, rest = find_verb(strip_command(request))
+    card = verb is not None and verb.name == "card"
+    reply = await quote_verbs.next_quote(
+        core.quotes, rest if card else strip_command(request), after
+    )
+    if card and isinstance(reply, QuoteReply):
+        reply = replace(reply, card=True, request=f"card {reply.request}".strip())
     log.info("button another %s", outcome(reply))
     if ctx is not None:
         metrics().command(ctx.platform, "another", stats_verb.outcome_kind(reply), started)

@@ -66,12 +66,15 @@ class QuoteReply:
 
     `request` is the text that produced it, so an adapter's "Another" button can ask
     `commands.another(request, after=quote.id)` without holding any state of its own.
+    `card`: show the quote's card (bot/cards) with it, in the preview and when posted; each
+    adapter decides how (Discord attaches it, Slack links the web site's copy).
     """
 
     quote: Quote
     matches: int = 1
     request: str = ""
     note: str = ""
+    card: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
-"""`lambert ask`, `search` and `themes`: the chat grammar and search for scripts and operators."""
+"""`lambert ask`, `card`, `search` and `themes`: the chat grammar and search for scripts and
+operators."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.terminal import render
@@ -39,6 +41,24 @@ def register(commands: Any) -> None:
         default="console",
         metavar="NAME",
         help="the console channel asked in (default console), as :channel in the console",
+    )
+
+    card = add_command(
+        commands,
+        "card",
+        card_command,
+        "write a quote's card (a PNG picture) to a file",
+        "Write the card of the quote `/lambert card TEXT` would show: an id, a theme or words\n"
+        "(none: a random quote), as a PNG 1200 px wide, and print where.\n"
+        'JSON: {"path", "id", "width", "height"}.',
+        json_flag=True,
+    )
+    card.add_argument("text", nargs="*", metavar="ID|TEXT", help="an id, a theme or words")
+    card.add_argument(
+        "--out",
+        metavar="PATH",
+        type=Path,
+        help="the file to write, or a folder for it (default: lambert-card-ID.png here)",
     )
 
     search = add_command(
@@ -92,6 +112,30 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         print_json(reply_json(reply))
     else:
         sys.stdout.write(render(reply) + "\n")
+    return 0
+
+
+async def card_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_core(settings) as core:
+        reply = await answer(core, " ".join(["card", *args.text]))
+    if not isinstance(reply, QuoteReply):  # no such id, nothing matched: the chat's own words
+        sys.stderr.write(f"lambert: {' '.join(render(reply).removeprefix('! ').split())}\n")
+        return 1
+    from bot.cards import card_file_name, card_png, card_size  # Pillow: here, not for `ask`
+
+    quote = reply.quote
+    name = card_file_name(quote)
+    path = args.out / name if args.out and args.out.is_dir() else args.out or Path(name)
+    try:
+        path.write_bytes(card_png(quote))
+    except OSError as exc:
+        sys.stderr.write(f"lambert: cannot write {path}: {exc.strerror}; choose another --out\n")
+        return 1
+    width, height = card_size(quote)
+    if args.json:
+        print_json({"path": str(path), "id": quote.id, "width": width, "height": height})
+    else:
+        sys.stdout.write(f"Wrote the card of {quote.id} ({width}x{height}) to {path}\n")
     return 0
 
 

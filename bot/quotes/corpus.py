@@ -26,7 +26,7 @@ OPENING_MARKS = '"“„«'
 CLOSING_MARKS = '"”“»'
 # The first words of `/lambert <verb> ...` (bot/chat/grammar.py's table must stay within these):
 # a theme slug or alias equal to one could never be reached, the verb would run instead.
-RESERVED_WORDS = frozenset({"help", "id", "search", "daily", "themes", "stats"})
+RESERVED_WORDS = frozenset({"help", "id", "search", "daily", "themes", "stats", "card"})
 # Bidirectional embeddings, overrides and isolates: they make text display in another order
 # than it reads ("Trojan Source"), so no corpus text may carry them.
 BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))

@@ -697,8 +697,9 @@ class FakeDiscord:
                 if name == "payload_json":
                     body = json.loads(str(value))
                 elif isinstance(value, web.FileField):
+                    data = value.file.read()
                     files.append(
-                        {"field": name, "filename": value.filename, "size": len(value.file.read())}
+                        {"field": name, "filename": value.filename, "size": len(data), "data": data}
                     )
         elif request.can_read_body:
             raw = await request.read()
@@ -762,7 +763,7 @@ class FakeDiscord:
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
-            "attachments": [],
+            "attachments": self._attachments(body),
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,
@@ -775,9 +776,24 @@ class FakeDiscord:
         self._messages[int(message["id"])] = message
         return message
 
-    @staticmethod
-    def _edit(message: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-        for key in ("content", "embeds", "components", "flags", "attachments"):
+    def _attachments(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The message's attachments as Discord returns them: each file the body names (an
+        upload's `files[n]` part is recorded with the request), at a made-up CDN address."""
+        return [
+            {
+                "id": str(next(self._ids)),
+                "filename": a["filename"],
+                "size": 0,
+                "url": f"https://cdn.invalid/attachments/{a['filename']}",
+                "proxy_url": f"https://media.invalid/attachments/{a['filename']}",
+            }
+            for a in body.get("attachments") or []
+        ]
+
+    def _edit(self, message: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+        if "attachments" in body:
+            message["attachments"] = self._attachments(body)
+        for key in ("content", "embeds", "components", "flags"):
             if key in body:
                 message[key] = (
                     body[key] if body[key] is not None else ([] if key != "content" else "")

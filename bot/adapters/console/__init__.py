@@ -9,11 +9,12 @@ test's streams get plain lines.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console.clock import ConsoleClock
 from bot.adapters.console.poster import ConsolePoster, open_console_poster
-from bot.adapters.console.session import GREETING, QUIT_WORDS, Console
+from bot.adapters.console.session import CARDS_FOLDER, GREETING, QUIT_WORDS, Console
 from bot.chat.context import RequestContext
 from bot.runtime import Core
 
@@ -39,12 +40,13 @@ async def run_console(
     interactive: bool = True,
     clock: ConsoleClock | None = None,
     terminal: Terminal | None = None,
+    cards: Path = CARDS_FOLDER,
 ) -> int:
     """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status.
 
     On a terminal (both streams a tty, or a test's `terminal`: console.prompt.Terminal) lines
     are edited with prompt_toolkit; otherwise they are read plainly, with a prompt printed
-    when `interactive`.
+    when `interactive`. `card` writes its PNGs in the folder `cards`.
     """
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
     ctx = ctx or RequestContext(admin=True)
@@ -56,8 +58,8 @@ async def run_console(
     if terminal is not None:
         from bot.adapters.console.prompt import prompt_lines
 
-        return await prompt_lines(Console(core, ctx, clock, terminal.screen()), terminal)
-    return await _read_lines(Console(core, ctx, clock, stdout), stdin, stdout, interactive)
+        return await prompt_lines(Console(core, ctx, clock, terminal.screen(), cards), terminal)
+    return await _read_lines(Console(core, ctx, clock, stdout, cards), stdin, stdout, interactive)
 
 
 async def _read_lines(console: Console, stdin: TextIO, stdout: TextIO, interactive: bool) -> int:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
 from bot.adapters.console.poster import ConsolePoster, Writable
@@ -16,6 +18,7 @@ from bot.chat.grammar import another, answer
 from bot.chat.replies import QuoteReply
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import ScheduleError
+from bot.quotes.models import Quote
 from bot.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ GREETING = (
 QUIT_WORDS = {"quit", "exit", ":q"}
 ANOTHER_WORDS = {"another", "next", "shuffle"}
 CHANNEL_CHARS = 80
+CARDS_FOLDER = Path(tempfile.gettempdir()) / "lambert-cards"  # where `card` writes its PNGs
 # How long `:time` waits for the scheduler to look at the moved clock; it takes milliseconds.
 SETTLE_SECONDS = 10.0
 
@@ -47,8 +51,16 @@ class Console:
     """Who and where the user is (`:as`, `:channel`), the console's clock (`:time`), the last
     quote (for `another`), and the scheduler posting this console's daily quotes."""
 
-    def __init__(self, core: Core, ctx: RequestContext, clock: ConsoleClock, out: Writable):
+    def __init__(
+        self,
+        core: Core,
+        ctx: RequestContext,
+        clock: ConsoleClock,
+        out: Writable,
+        cards: Path = CARDS_FOLDER,
+    ):
         self.clock = clock
+        self.cards = cards
         # Chat commands and the scheduler read the same (movable) time.
         self.core = dataclasses.replace(core, daily=core.daily.with_clock(clock))
         self.ctx = ctx
@@ -112,10 +124,25 @@ class Console:
             reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
+        text = render(reply, Commands.CHAT)
         if isinstance(reply, QuoteReply):
             self.last = reply
-        self.say(render(reply, Commands.CHAT))
+            if reply.card:
+                text += "\n\n" + self.save_card(reply.quote)
+        self.say(text)
         return True
+
+    def save_card(self, quote: Quote) -> str:
+        """The quote's card written to the cards folder: a chat shows it, a terminal names it."""
+        from bot.cards import card_file_name, card_png  # Pillow loads with the first card only
+
+        path = self.cards / card_file_name(quote)
+        try:
+            self.cards.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(card_png(quote))
+        except OSError as exc:
+            return f"! The card could not be written to {path}: {exc.strerror}."
+        return f"Card: {path}"
 
     async def settle(self) -> None:
         """Until the scheduler has run a pass at the moved time and its posts are out, so what

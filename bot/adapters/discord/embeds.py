@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import discord
 
+from bot.cards import card_file_name, card_png
 from bot.chat.replies import (
     AUTHOR,
     ListReply,
@@ -63,10 +65,19 @@ class Message:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    card: Quote | None = None  # this quote's card goes with it, shown in its embed
+
+    def files(self) -> list[discord.File]:
+        """The card as a new upload each call (a discord.File is read once); [] with none, which
+        also clears an edited message's old attachments."""
+        if self.card is None:
+            return []
+        return [discord.File(io.BytesIO(card_png(self.card)), card_file_name(self.card))]
 
 
-def quote_embed(quote: Quote, *, footer_suffix: str = "") -> discord.Embed:
-    """Topic as title, the credit as author, the text, and theme · source · id in the footer."""
+def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) -> discord.Embed:
+    """Topic as title, the credit as author, the text, and theme · source · id in the footer;
+    with `card`, the attached card as its image (the text stays, for screen readers)."""
     title = cut(quote.topic, TITLE_LIMIT)
     author = cut(credit(quote), AUTHOR_LIMIT)
     footer = footer_line(quote) + (f" \u00b7 {footer_suffix}" if footer_suffix else "")
@@ -76,6 +87,8 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "") -> discord.Embed:
     embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
     embed.set_author(name=author)
     embed.set_footer(text=footer)
+    if card:
+        embed.set_image(url=f"attachment://{card_file_name(quote)}")
     return embed
 
 
@@ -108,19 +121,21 @@ def reply_message(reply: Reply) -> Message:
     """Any core reply as a private message; a quote's note (more matches...) as its text."""
     if isinstance(reply, QuoteReply):
         note = cut(reply.note, CONTENT_LIMIT) if reply.note else None
-        return Message(note, [quote_embed(reply.quote)])
+        card = reply.quote if reply.card else None
+        return Message(note, [quote_embed(reply.quote, card=reply.card)], card)
     if isinstance(reply, ListReply):
         return Message(None, [list_embed(reply)])
     return Message(None, [text_embed(reply)])
 
 
-def shared_message(quote: Quote, shared_by: str) -> Message:
-    """The quote as posted for everyone, crediting the member by name (never a mention)."""
+def shared_message(quote: Quote, shared_by: str, *, card: bool = False) -> Message:
+    """The quote as posted for everyone (with its card if asked), crediting the member by name
+    (never a mention)."""
     # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
     # looking like a mention (AllowedMentions.none() already stops the ping).
     name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")
     content = cut(f"Shared by {name}", CONTENT_LIMIT) if name else None
-    return Message(content, [quote_embed(quote)])
+    return Message(content, [quote_embed(quote, card=card)], quote if card else None)
 
 
 def daily_message(quote: Quote) -> Message:

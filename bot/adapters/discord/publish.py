@@ -19,11 +19,11 @@ async def replace(
     """Show `message` in place of the clicked one (directly, or after a deferral)."""
     if interaction.response.is_done():
         await interaction.edit_original_response(
-            content=message.content, embeds=message.embeds, view=view
+            content=message.content, embeds=message.embeds, attachments=message.files(), view=view
         )
     else:
         await interaction.response.edit_message(
-            content=message.content, embeds=message.embeds, view=view
+            content=message.content, embeds=message.embeds, attachments=message.files(), view=view
         )
 
 
@@ -70,7 +70,9 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
             channel_id, guild_id=interaction.guild_id
         )
         try:
-            sent = await channel.send(message.content, embeds=message.embeds, nonce=nonce)
+            sent = await channel.send(
+                message.content, embeds=message.embeds, files=message.files(), nonce=nonce
+            )
             return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
@@ -92,7 +94,10 @@ async def _followup(interaction: discord.Interaction, message: Message) -> disco
     """
     try:
         return await interaction.followup.send(
-            message.content or discord.utils.MISSING, embeds=message.embeds, wait=True
+            message.content or discord.utils.MISSING,
+            embeds=message.embeds,
+            files=message.files(),
+            wait=True,
         )
     except discord.DiscordServerError as exc:
         raise PostNotConfirmed(f"Discord answered {exc.status}") from exc

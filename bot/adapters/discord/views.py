@@ -126,11 +126,18 @@ class Responder:
         view_arg: Any = view if view is not None else discord.utils.MISSING
         if interaction.response.is_done():
             await interaction.edit_original_response(
-                content=message.content, embeds=message.embeds, view=view_arg
+                content=message.content,
+                embeds=message.embeds,
+                attachments=message.files(),
+                view=view_arg,
             )
         else:
             await interaction.response.send_message(
-                message.content, embeds=message.embeds, view=view_arg, ephemeral=True
+                message.content,
+                embeds=message.embeds,
+                files=message.files(),
+                view=view_arg,
+                ephemeral=True,
             )
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
@@ -163,6 +170,7 @@ class Preview(discord.ui.View):
 
     def show(self, reply: QuoteReply) -> None:
         self.request, self.quote_id, self.matches = reply.request, reply.quote.id, reply.matches
+        self.card = reply.card
         self.arm(True)
 
     def arm(self, usable: bool) -> None:
@@ -203,7 +211,9 @@ class Preview(discord.ui.View):
                     # Keyed by the preview: a click again after a lost answer returns the
                     # message Discord already has (enforce_nonce) instead of a second one.
                     nonce = "p" + base36(self.origin.id, 13)
-                    message_id = await publish(interaction, shared_message(quote, name), nonce)
+                    message_id = await publish(
+                        interaction, shared_message(quote, name, card=self.card), nonce
+                    )
                     public = message_id is not None
                     log.info(
                         "discord: shared quote=%s channel=%s user=%s public=%s",
@@ -217,7 +227,9 @@ class Preview(discord.ui.View):
                 # nothing is sent twice.
                 log.warning("discord: the Post in %s is not confirmed: %s", channel, exc)
                 self.stop()
-                await interaction.edit_original_response(content=MAYBE_POSTED, embeds=[], view=None)
+                await interaction.edit_original_response(
+                    content=MAYBE_POSTED, embeds=[], attachments=[], view=None
+                )
                 return
             except Exception:
                 await previews.release(preview_id)  # the member may try again
@@ -231,7 +243,9 @@ class Preview(discord.ui.View):
                 self.responder.core.stats.posted(place(request_context(interaction)), "preview")
             self.stop()
             note = GONE if quote is None else POSTED if public else NOT_PUBLIC
-            await interaction.edit_original_response(content=note, embeds=[], view=None)
+            await interaction.edit_original_response(
+                content=note, embeds=[], attachments=[], view=None
+            )
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
     async def another_button(
@@ -255,7 +269,9 @@ class Preview(discord.ui.View):
             self.stop()
             # First a "Cancelled" note without buttons, then delete: if Discord refuses the
             # delete (the member dismissed the message meanwhile), the note is what remains.
-            await interaction.response.edit_message(content=CANCELLED, embeds=[], view=None)
+            await interaction.response.edit_message(
+                content=CANCELLED, embeds=[], attachments=[], view=None
+            )
             try:
                 await interaction.delete_original_response()
             except discord.HTTPException as exc:

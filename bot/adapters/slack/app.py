@@ -132,7 +132,9 @@ class SlackPlatform:
         self.settings = settings
         self.host = host or settings.slack_host
         self.many = settings.slack_many_workspaces
-        self.handlers = SlackHandlers(core, settings.slack_admins, many=self.many)
+        self.handlers = SlackHandlers(
+            core, settings.slack_admins, many=self.many, public_url=settings.public_url
+        )
         self.tokens: WorkspaceTokens | None = None
         self.workspace = ""  # the one token's (auth.test), once started; "" with many
         oauth = None

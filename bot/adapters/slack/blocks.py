@@ -32,6 +32,12 @@ ACTIONS_BLOCK = "lambert_actions"
 # Kept as they were when the button said "Shuffle": clicks on older previews still work.
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
+CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
+ALT_TEXT_LIMIT = 2000  # an image block's alt_text
+CARDS_OFF = (
+    "Cards show in Slack once lambert's web site is online: set LAMBERT_PUBLIC_URL to its "
+    "address and run the site (`lambert web`)."
+)
 
 
 def escape(text: str) -> str:
@@ -87,6 +93,19 @@ def quote_blocks(quote: Quote) -> list[Block]:
     return [_section(f"{quoted_body(quote)}\n{credit_line(quote)}"), _context(context_line(quote))]
 
 
+def card_url(public_url: str, quote: Quote) -> str:
+    """Where the web site serves the quote's card; Slack fetches the image from there."""
+    return f"{public_url}/q/{quote.id}.png"
+
+
+def card_block(quote: Quote, url: str) -> Block:
+    """The card as an image; its alt text is the quote and credit, as the card shows them."""
+    alt = f"{quoted_body(quote)} {credit_line(quote)}"
+    if len(alt) > ALT_TEXT_LIMIT:
+        alt = alt[: ALT_TEXT_LIMIT - 1] + "\u2026"
+    return {"type": "image", "image_url": url, "alt_text": alt}
+
+
 def fallback_text(quote: Quote) -> str:
     """The plain text notifications and screen readers show instead of the blocks."""
     return mrkdwn(f"{quoted_body(quote)} {credit_line(quote)}")
@@ -108,13 +127,26 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
     return str(data.get("r", "")), str(data.get("q", ""))
 
 
-def preview_message(reply: QuoteReply) -> Message:
-    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel."""
+def read_post_value(value: str) -> tuple[str, bool]:
+    """(quote id, whether to share its card) from a Post button's value."""
+    card = value.startswith(CARD_PREFIX)
+    return value.removeprefix(CARD_PREFIX), card
+
+
+def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message:
+    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. A card
+    shows from the web site at `public_url`; with none, a line says how to turn cards on."""
     quote = reply.quote
     blocks = quote_blocks(quote)
+    card = reply.card and public_url is not None
+    if public_url is not None and reply.card:
+        blocks.append(card_block(quote, card_url(public_url, quote)))
+    elif reply.card:
+        blocks.append(_context(CARDS_OFF))
     if reply.note:
         blocks.append(_context(reply.note))
-    buttons = [_button(POST, POST_LABEL, quote.id, "primary")]
+    value = CARD_PREFIX + quote.id if card else quote.id
+    buttons = [_button(POST, POST_LABEL, value, "primary")]
     if reply.matches > 1:  # with one match Another would only show the same quote again
         buttons.append(_button(SHUFFLE, ANOTHER_LABEL, shuffle_value(reply.request, quote.id)))
     buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
@@ -122,12 +154,14 @@ def preview_message(reply: QuoteReply) -> Message:
     return {"text": fallback_text(quote), "blocks": blocks}
 
 
-def shared_message(quote: Quote, shared_by: str) -> Message:
-    """The quote as posted for everyone; the sharer's name as plain text, so nobody is pinged."""
+def shared_message(quote: Quote, shared_by: str, card: str | None = None) -> Message:
+    """The quote as posted for everyone, with the card at the address `card` if given; the
+    sharer's name as plain text, so nobody is pinged."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
+    image = [card_block(quote, card)] if card else []
     return {
         "text": fallback_text(quote),
-        "blocks": [*quote_blocks(quote), _context(credit)],
+        "blocks": [*quote_blocks(quote), *image, _context(credit)],
     }
 
 
@@ -165,10 +199,10 @@ def text_message(reply: TextReply) -> Message:
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
-def reply_message(reply: Reply) -> Message:
+def reply_message(reply: Reply, public_url: str | None = None) -> Message:
     """Any core reply as an ephemeral message (a quote becomes the preview with buttons)."""
     if isinstance(reply, QuoteReply):
-        return preview_message(reply)
+        return preview_message(reply, public_url)
     if isinstance(reply, ListReply):
         return list_message(reply)
     return text_message(reply)

@@ -16,7 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import (
+    card_url,
     error_message,
+    read_post_value,
     read_shuffle_value,
     reply_message,
     shared_message,
@@ -79,9 +81,17 @@ def _user_name(user: dict[str, Any]) -> str:
 class SlackHandlers:
     """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
 
-    def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
+    def __init__(
+        self,
+        core: Core,
+        admins: frozenset[str],
+        *,
+        many: bool = False,
+        public_url: str | None = None,
+    ) -> None:
         self.core = core
         self.admins = admins
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
         # Many workspaces (OAuth): the core knows a channel as "WORKSPACE/CHANNELID" (keys.py).
         self.many = many
         self.keys = ChannelKeys(many)
@@ -156,7 +166,7 @@ class SlackHandlers:
                 record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
                 return
         reply = await answer(self.core, text, ctx)
-        message = reply_message(reply)
+        message = reply_message(reply, self.public_url)
         status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
         if status and await user.is_admin():
             message["blocks"].append(change_button(channel))
@@ -169,7 +179,8 @@ class SlackHandlers:
         self._after_ack("Post", respond, self._share(body, respond, client))
 
     async def _share(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        quote = await self.core.quotes.quote(_action_value(body))
+        quote_id, card = read_post_value(_action_value(body))
+        quote = await self.core.quotes.quote(quote_id)
         if quote is None:
             await respond(
                 replace_original=True,
@@ -183,7 +194,8 @@ class SlackHandlers:
             text = already_claimed(await self.core.previews.outcome(preview))
             await respond(response_type="ephemeral", replace_original=False, text=text)
             return
-        message = shared_message(quote, _user_name(body.get("user") or {}))
+        url = card_url(self.public_url, quote) if card and self.public_url else None
+        message = shared_message(quote, _user_name(body.get("user") or {}), url)
         message_id: str | None = None
         try:
             sent = await client.chat_postMessage(
@@ -217,7 +229,7 @@ class SlackHandlers:
     async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
         reply = await another(self.core, request, after, self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply))
+        await respond(replace_original=True, **reply_message(reply, self.public_url))
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
@@ -227,7 +239,7 @@ class SlackHandlers:
         """The next page of a result list, in place of this one: what `/lambert <value>`
         answers (the value is only ever a search request; anything else is answered as such)."""
         reply = await answer(self.core, _action_value(body), self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply))
+        await respond(replace_original=True, **reply_message(reply, self.public_url))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
