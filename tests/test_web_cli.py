@@ -73,7 +73,7 @@ def test_site_build_needs_the_sites_address(
     code, _, err = run(
         capsys, "--corpus", str(CORPUS), "site", "build", str(tmp_path), "--url", "ftp://x"
     )
-    assert code == 2 and err.count("\n") == 1 and "not a web address" in err
+    assert code == 2 and err.count("\n") == 1 and "not the site's public address" in err
 
 
 def test_site_build_writes_the_site_and_its_themes_are_themes_json(

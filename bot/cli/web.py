@@ -69,7 +69,7 @@ async def build_command(args: argparse.Namespace, settings: Settings) -> int:
     base = settings.public_url
     if args.url:
         try:
-            base = load_settings({"LAMBERT_PUBLIC_URL": args.url}).public_url
+            base = load_settings({"LAMBERT_PUBLIC_URL": args.url.rstrip("/")}).public_url
         except ConfigError as exc:
             sys.stderr.write(f"lambert: --url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}\n")
             return 2
