@@ -71,7 +71,11 @@ async def publish(interaction: discord.Interaction, message: Message, nonce: str
         )
         try:
             sent = await channel.send(
-                message.content, embeds=message.embeds, files=message.files(), nonce=nonce
+                message.content,
+                embeds=message.embeds,
+                files=message.files(),
+                nonce=nonce,
+                view=message.view() or discord.utils.MISSING,
             )
             return str(sent.id)
         except discord.Forbidden:
@@ -97,6 +101,7 @@ async def _followup(interaction: discord.Interaction, message: Message) -> disco
             message.content or discord.utils.MISSING,
             embeds=message.embeds,
             files=message.files(),
+            view=message.view() or discord.utils.MISSING,
             wait=True,
         )
     except discord.DiscordServerError as exc:

@@ -100,6 +100,8 @@ def build_app(
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
     app.event("app_home_opened")(handlers.home.opened)
+    if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
+        app.event("link_shared")(handlers.unfurl)
     return app
 
 
@@ -222,7 +224,7 @@ class SlackPlatform:
         await asyncio.get_running_loop().create_future()
 
     def poster(self) -> SlackPoster:
-        return SlackPoster(self.client, self.tokens, self.workspace)
+        return SlackPoster(self.client, self.tokens, self.workspace, self.settings.public_url)
 
     async def close(self) -> None:
         if self._socket is not None:
