@@ -70,10 +70,10 @@ async def all_quotes(site: Site, base: str, theme: str | None, page: int, per_pa
 
 
 async def quote(site: Site, base: str, quote_id: str) -> Page:
-    found = await site.quote_or_404(quote_id)
-    return await site.cache.get(
-        ("api quote", base, found.id), _ready(_page(quote_json(base, found)))
-    )
+    async def make() -> Page:
+        return _page(quote_json(base, await site.quote_or_404(quote_id)))
+
+    return await site.cache.get(("api quote", base, quote_id), make)
 
 
 async def random(site: Site, base: str, query: Mapping[str, str]) -> Page:
@@ -99,9 +99,10 @@ async def search(site: Site, base: str, query: Mapping[str, str]) -> Page:
 
 
 async def themes(site: Site) -> Page:
-    return await site.cache.get(
-        ("api themes",), _ready(_page({"themes": [i.as_json() for i in site.quotes.themes()]}))
-    )
+    async def make() -> Page:
+        return _page({"themes": [i.as_json() for i in site.quotes.themes()]})
+
+    return await site.cache.get(("api themes",), make)
 
 
 async def today(site: Site, base: str) -> Page:
@@ -115,9 +116,3 @@ async def today(site: Site, base: str) -> Page:
 
     return await site.cache.get(("api today", base, day), make)
 
-
-def _ready(page: Page) -> Any:
-    async def make() -> Page:
-        return page
-
-    return make

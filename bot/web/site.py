@@ -78,9 +78,10 @@ class Site:
         return await self.cache.get(("index", base, day), make)
 
     async def quote_page(self, base: str, quote_id: str) -> Page:
-        quote = await self.quote_or_404(quote_id)
-
+        # Cached by the id as asked, so a hit makes no database trip: with the trip first, a
+        # cached page ran at 0.6-0.7x a bare aiohttp handler; without, about 1x (bench web).
         async def make() -> Page:
+            quote = await self.quote_or_404(quote_id)
             width, height = card_size(quote)
             og = {
                 "title": f"{quote.topic} \u00b7 {quote.theme_title}",
@@ -92,17 +93,16 @@ class Site:
             }
             return self._html(base, "quote.html", cache=STABLE, quote=shown(quote), og=og)
 
-        return await self.cache.get(("quote", base, quote.id), make)
+        return await self.cache.get(("quote", base, quote_id), make)
 
     async def card(self, quote_id: str) -> Page:
-        quote = await self.quote_or_404(quote_id)
-
         async def make() -> Page:
+            quote = await self.quote_or_404(quote_id)
             # Tens of milliseconds of drawing on a first request: off the event loop.
             png = await asyncio.to_thread(card_png, quote)
             return Page(200, png, "image/png", STABLE)
 
-        return await self.cache.get(("card", quote.id), make)
+        return await self.cache.get(("card", quote_id), make)
 
     def _themes(self) -> list[dict[str, object]]:
         return [
