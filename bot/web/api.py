@@ -115,4 +115,3 @@ async def today(site: Site, base: str) -> Page:
         return _page(quote_json(base, found), DAILY)
 
     return await site.cache.get(("api today", base, day), make)
-
