@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.cards import cards_family
 from bench.context import Bench
 from bench.core import core_family, load_family
 from bench.discord_events import discord_family
@@ -34,6 +35,7 @@ Family = Callable[[Bench], Awaitable[list[Row]]]
 FAMILIES: dict[str, Family] = {
     "load": load_family,
     "core": core_family,
+    "cards": cards_family,
     "slack": slack_family,
     "discord": discord_family,
     "fanout": fanout_family,

@@ -239,7 +239,7 @@ def _public_url(raw: str) -> str | None:
         parts.port  # noqa: B018  (read for its ValueError on a port that is no port)
     except ValueError:  # e.g. an unbalanced [ in the host, or a port past 65535
         valid = False
-    if not valid or raw.endswith("/") or parts.query or parts.fragment or raw != raw.strip():
+    if not valid or raw.endswith("/") or parts.query or parts.fragment:
         raise ConfigError(
             f"LAMBERT_PUBLIC_URL={raw!r} is not the site's public address; use http:// or "
             "https://, a host, and no trailing slash, e.g. "

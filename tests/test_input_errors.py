@@ -60,7 +60,7 @@ def with_quote(**changes: object) -> str:
 
 CAREERS = 'themes[1] (slug "careers")'
 QUOTE = 'quotes[1] (id "careers-open")'
-RESERVED = "daily, help, id, search, stats, themes"
+RESERVED = "card, daily, help, id, search, stats, themes"
 
 # (file content, the message after "<path>: ")
 BROKEN: list[object] = [
@@ -272,6 +272,41 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
 
 def test_a_whole_port_is_kept() -> None:
     assert load_settings({"LAMBERT_SLACK_PORT": " 8080 "}).slack_port == 8080
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("", None),
+        (" https://quotes.example.org ", "https://quotes.example.org"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("https://example.org/lambert", "https://example.org/lambert"),
+    ],
+)
+def test_a_public_url_is_kept_as_given(raw: str, kept: str | None) -> None:
+    assert load_settings({"LAMBERT_PUBLIC_URL": raw}).public_url == kept
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://quotes.example.org/",
+        "quotes.example.org",
+        "ftp://quotes.example.org",
+        "https://",
+        "https://example.org?x=1",
+        "https://example.org#top",
+        "https://example.org:99999",
+        "https://[::1",
+    ],
+)
+def test_a_public_url_that_is_no_site_address_is_one_line_with_the_fix(raw: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"LAMBERT_PUBLIC_URL": raw})
+    assert str(raised.value) == (
+        f"LAMBERT_PUBLIC_URL={raw!r} is not the site's public address; use http:// or https://, "
+        "a host, and no trailing slash, e.g. LAMBERT_PUBLIC_URL=https://quotes.example.org"
+    )
 
 
 # --- --at out of range ----------------------------------------------------------------------

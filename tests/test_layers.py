@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import subprocess
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -162,6 +164,31 @@ def test_bot_keeps_its_import_boundaries() -> None:
 
 def test_packages_import_each_other_without_cycles() -> None:
     assert package_cycle(BOT) is None
+
+
+def test_cards_import_only_the_quote_models() -> None:
+    """The card renderer is shared by chat, the CLI and the web site: it knows quotes only."""
+    found = {
+        i.target
+        for i in imports(BOT)
+        if unit(i.source) == "cards" and i.target.startswith("bot.") and unit(i.target) != "cards"
+    }
+    assert found == {"bot.quotes.models"}
+
+
+def test_lambert_ask_never_loads_pillow_or_a_platform_library() -> None:
+    """Pillow (cards), discord.py and slack-bolt load only where they are used."""
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "code = main(['ask', 'card', 'dpo'])\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(code, sorted(loaded & {'PIL', 'discord', 'slack_bolt'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 []"
 
 
 # The checker itself, on a table of imports and on a small fake tree.

@@ -21,7 +21,12 @@ WIDTH = 78
 _COMMAND = re.compile(r"`/lambert((?: [^`]*)?)`")
 _CODE = re.compile(r"`([^`]*)`")
 # Chat verbs that are commands of their own on the command line; the rest go through `ask`.
-_CLI_VERBS = {"search": "lambert search", "themes": "lambert themes", "help": "lambert --help"}
+_CLI_VERBS = {
+    "search": "lambert search",
+    "themes": "lambert themes",
+    "card": "lambert card",
+    "help": "lambert --help",
+}
 
 
 class Commands(Enum):

@@ -8,7 +8,15 @@ from functools import lru_cache
 from PIL import Image, ImageDraw
 
 from bot.cards.fonts import font
-from bot.cards.layout import CACHE_SIZE, CARD_WIDTH, MARGIN_X, RULE_HEIGHT, RULE_WIDTH, lay_out
+from bot.cards.layout import (
+    CACHE_SIZE,
+    CARD_WIDTH,
+    MARGIN_X,
+    RULE_HEIGHT,
+    RULE_WIDTH,
+    lay_out,
+    overhang,
+)
 from bot.quotes.models import Quote
 
 BACKGROUND = (250, 247, 240)  # warm paper
@@ -38,7 +46,8 @@ def card_png(quote: Quote) -> bytes:
         for n, line in enumerate(block.lines):
             # "la": y is the line's ascender, so the line fills [y, y + ascent + descent].
             y = block.top + n * block.line_height
-            draw.text((MARGIN_X, y), line, fill=colour, font=face, anchor="la")
+            x = MARGIN_X + overhang(face, line)
+            draw.text((x, y), line, fill=colour, font=face, anchor="la")
     out = io.BytesIO()
     image.save(out, "PNG")  # zlib level 6: level 9 is 5x slower for 5% fewer bytes
     return out.getvalue()
