@@ -27,6 +27,7 @@ from bench.on_this import on_this_family
 from bench.replicas import replicas_family
 from bench.report import Row, machine, markdown, notes, table, write_json
 from bench.slack_http import slack_family
+from bench.web import web_family
 from bot.logs import setup_logging
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
 
@@ -42,6 +43,7 @@ FAMILIES: dict[str, Family] = {
     "footprint": footprint_family,
     "replicas": replicas_family,
     "on-this": on_this_family,
+    "web": web_family,
 }
 RESULTS = Path(__file__).parent / "results"
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

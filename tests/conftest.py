@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.support.remote_fixtures",
     "tests.support.postgres",
     "tests.support.read_only",
+    "tests.support.web",
 ]
 
 # Every variable config.example.env documents (and so lambert reads): a developer's exported

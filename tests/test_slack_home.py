@@ -10,16 +10,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import modal
 from bot.adapters.slack.app import SlackPlatform
-from bot.adapters.slack.home import quote_index, quote_of_the_day
 from bot.config import Settings
 from bot.daily.clock import StoppedClock
-from bot.quotes.service import QuoteService
+from bot.quotes.service import QuoteService, day_index
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
     MEMBER_ID,
-    TEAM_ID,
     FakeSlack,
     home_action_payload,
     view_submission_payload,
@@ -140,11 +138,10 @@ async def test_the_quote_of_the_day_is_the_same_all_day_and_changes_with_the_day
     count = service.count()
     days = [today + timedelta(days=n) for n in range(30)]
 
-    assert quote_index(TEAM_ID, today, count) == quote_index(TEAM_ID, today, count)
-    assert len({quote_index(TEAM_ID, day, count) for day in days}) > 10
-    assert quote_index("T0OTHER", today, count) != quote_index(TEAM_ID, today, count)
-    first = await quote_of_the_day(service, TEAM_ID, today)
-    again = await quote_of_the_day(service, TEAM_ID, today)
+    assert day_index(today, count) == day_index(today, count)
+    assert len({day_index(day, count) for day in days}) > 10
+    first = await service.of_the_day(today)
+    again = await service.of_the_day(today)
     assert first is not None and again is not None and first.id == again.id
 
 

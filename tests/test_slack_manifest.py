@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.adapters.slack.manifest import build_manifest, manifest_yaml
-from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
+from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES, UNFURL_SCOPES
 from bot.chat.grammar import COMMAND
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,6 +21,7 @@ SCOPE_OF = {
     "auth_test": None,
     "chat_postEphemeral": "chat:write",  # confirming the daily form to the admin who saved it
     "chat_postMessage": "chat:write",
+    "chat_unfurl": "links:write",  # links to the web site, with LAMBERT_PUBLIC_URL only
     "users_info": "users:read",
     "views_open": None,  # the daily form: a trigger_id is the permission, no scope
     "views_publish": None,  # the Home tab: no scope
@@ -46,7 +47,14 @@ def test_every_web_api_call_of_the_adapter_has_a_known_scope() -> None:
 
 def test_bot_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None:
     used = {SCOPE_OF[call] for call in web_api_calls()} - {None}
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands"} | used
+    # Unfurling links to the web site needs a public site: docs/web.md says how to add them.
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands"} | used - set(
+        UNFURL_SCOPES
+    )
+    assert "unfurl_domains" not in manifest["features"]
+    guide = (REPO / "docs" / "web.md").read_text(encoding="utf-8")
+    for needed in (*UNFURL_SCOPES, "unfurl_domains", "link_shared"):
+        assert needed in guide, f"docs/web.md should say how to add {needed}"
     assert "user" not in manifest["oauth_config"]["scopes"]  # no user-token scopes at all
 
 

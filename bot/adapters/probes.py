@@ -1,5 +1,6 @@
 """The operators' HTTP listener of `lambert serve` (LAMBERT_HTTP_HOST:LAMBERT_HTTP_PORT):
-/healthz, /readyz and /metrics, answered by bot/serving/probes.py."""
+/healthz, /readyz and /metrics, answered by bot/serving/probes.py, and the web site beside
+them (bot/web)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.adapters.listening import listen as listen_on
+from bot.quotes.service import QuoteService
 from bot.serving.probes import Answer, Probes
+from bot.web.app import add_routes
+from bot.web.site import Site
 
 
 def _response(answer: Answer) -> web.Response:
@@ -34,9 +38,18 @@ def probe_app(probes: Probes) -> web.Application:
     return app
 
 
-async def listen(probes: Probes, host: str, port: int) -> Callable[[], Awaitable[None]]:
-    """Serve the probes on host:port; returns what stops it. ConfigError naming the variables
-    when the address cannot be had."""
-    runner = web.AppRunner(probe_app(probes), access_log=None)
+async def listen(
+    probes: Probes,
+    host: str,
+    port: int,
+    quotes: QuoteService | None = None,
+    public_url: str | None = None,
+) -> Callable[[], Awaitable[None]]:
+    """Serve the probes (and, given `quotes`, the web site) on host:port; returns what stops
+    it. ConfigError naming the variables when the address cannot be had."""
+    app = probe_app(probes)
+    if quotes is not None:
+        add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
+    runner = web.AppRunner(app, access_log=None)
     await listen_on(runner, host, port, ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT"))
     return runner.cleanup

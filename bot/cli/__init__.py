@@ -12,7 +12,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli import daily, db, discord_tools, ops, quotes, run, slack_tools, stats
+from bot.cli import daily, db, discord_tools, ops, quotes, run, slack_tools, stats, web
 from bot.cli.common import Handler, add_common_options
 from bot.config import ConfigError, default_db_path, load_settings
 from bot.logs import setup_logging
@@ -34,6 +34,7 @@ examples:
   lambert ask reward hacking     what `/lambert reward hacking` would answer
   lambert search "objective mismatch" --json
   lambert themes
+  lambert web                    the web site on http://127.0.0.1:8080/
 
 configuration: environment variables or a .env file; see config.example.env.
 database: {database}
@@ -41,7 +42,7 @@ database: {database}
   version is used first, with a note on moving it)"""
 
 # Each module adds its subcommands; the order here is the order `--help` lists them.
-COMMAND_MODULES = [run, quotes, daily, stats, ops, db, discord_tools, slack_tools]
+COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -175,19 +175,7 @@ async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
         service = core.quotes
         infos = service.themes()
     if args.json:
-        print_json(
-            {
-                "themes": [
-                    {
-                        "slug": i.theme.slug,
-                        "title": i.theme.title,
-                        "aliases": list(i.theme.aliases),
-                        "count": i.count,
-                    }
-                    for i in infos
-                ]
-            }
-        )
+        print_json({"themes": [i.as_json() for i in infos]})
     else:
         for i in infos:
             aliases = ", ".join(i.theme.aliases)

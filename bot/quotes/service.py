@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import hashlib
 import random
 from dataclasses import dataclass
+from datetime import date
 
 from bot.quotes.models import Quote, Theme
 from bot.quotes.search import (
@@ -27,6 +29,11 @@ MIN_PREFIX = 3  # "c" as a prefix matches half the corpus: that is noise, not a 
 class ThemeInfo:
     theme: Theme
     count: int
+
+    def as_json(self) -> dict[str, object]:
+        """The stable JSON shape of a theme (`lambert themes --json`, /api/v1/themes)."""
+        t = self.theme
+        return {"slug": t.slug, "title": t.title, "aliases": list(t.aliases), "count": self.count}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,18 @@ class QuoteService:
             return sum(i.count for i in self._themes)
         info = self.theme_info(theme)
         return info.count if info else 0
+
+    async def quotes(
+        self, theme: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[Quote]:
+        """Quotes of the corpus, or of one theme, in corpus order: `limit` from `offset`."""
+        return await self.store.quotes_in_order(theme, offset, limit)
+
+    async def of_the_day(self, day: date) -> Quote | None:
+        """The quote of the (UTC) day: the same everywhere all day (the web site, its feed,
+        Slack's Home tab), stored nowhere; None for an empty corpus."""
+        count = self.count()
+        return await self.store.quote_at(day_index(day, count)) if count else None
 
     async def random_quote(
         self, theme: str | None = None, exclude: str | None = None
@@ -205,6 +224,13 @@ class QuoteService:
                 seen.add(q.id)
                 choices.append(Suggestion(snippet(q), f"id {q.id}"))
         return choices[:limit]
+
+
+def day_index(day: date, count: int) -> int:
+    """The position of `day`'s quote: sha256 of "YYYY-MM-DD" modulo the corpus size, so days
+    spread over the corpus rather than walking it in order."""
+    digest = hashlib.sha256(day.isoformat().encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
 
 
 def snippet(quote: Quote, width: int = 100) -> str:

@@ -202,6 +202,20 @@ class QuoteStore:
         rows = await self._rows(sql, args)
         return _quote(rows[0]) if rows else None
 
+    async def quotes_in_order(
+        self, theme: str | None, offset: int = 0, limit: int | None = None
+    ) -> list[Quote]:
+        """Quotes of the corpus or of one theme in corpus order, `limit` (None: all) from
+        `offset`."""
+        column = "position" if theme is None else "theme_position"
+        where = "q.theme = ? AND " if theme else ""
+        args: tuple[object, ...] = (theme,) if theme else ()
+        rows = await self._rows(
+            f"SELECT {_QUOTE_COLUMNS} WHERE {where}q.{column} >= ? ORDER BY q.{column} LIMIT ?",
+            (*args, offset, -1 if limit is None else limit),
+        )
+        return [_quote(row) for row in rows]
+
     async def position_of(self, quote_id: str, theme: str | None) -> int | None:
         column = "position" if theme is None else "theme_position"
         rows = await self._rows(f"SELECT {column} FROM quotes WHERE id = ?", (quote_id,))

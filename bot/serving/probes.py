@@ -1,4 +1,5 @@
-"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics.
+"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics (and
+the web site beside them, mounted by the listener).
 
 The HTTP listener itself is an adapter (bot/adapters/probes.py: aiohttp is a platform
 library), reached by module path as the platforms are.
@@ -19,6 +20,7 @@ from typing import Any
 from bot.config import Settings
 from bot.metrics import reporting_to
 from bot.ports import ChatPlatform
+from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
 from bot.serving.metrics import PrometheusMetrics
@@ -139,14 +141,18 @@ async def expose(
         # lives in, whichever backend that is.
         probes = Probes(lambda: inner.schedule("", ""), platforms, metrics, timing)
         module, _, function = LISTENER.partition(":")
-        listen: Callable[[Probes, str, int], Awaitable[Close]]
+        listen: Callable[[Probes, str, int, QuoteService, str | None], Awaitable[Close]]
         listen = getattr(importlib.import_module(module), function)
-        stack.push_async_callback(await listen(probes, settings.http_host, settings.http_port))
+        stack.push_async_callback(
+            await listen(
+                probes, settings.http_host, settings.http_port, core.quotes, settings.public_url
+            )
+        )
     except BaseException:
         await stack.aclose()
         raise
     log.info(
-        "probes on http://%s:%d (/healthz, /readyz, /metrics)",
+        "probes and the web site on http://%s:%d (/healthz, /readyz, /metrics, /)",
         settings.http_host,
         settings.http_port,
     )

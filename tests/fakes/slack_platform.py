@@ -375,6 +375,16 @@ class FakeSlack:
                     return {"ok": False, "error": "message_not_found"}
                 self.messages[(channel, ts)].update(args)
                 return {"ok": True, "channel": channel, "ts": ts, "text": args.get("text", "")}
+            case "chat.unfurl":
+                # Slack's rules: a message (channel + ts) or a composer (unfurl_id + source),
+                # and an unfurls map from each URL to its blocks.
+                unfurls = _json_arg(args.get("unfurls"))
+                at = (channel and ts) or (args.get("unfurl_id") and args.get("source"))
+                if not at or not unfurls:
+                    return {"ok": False, "error": "invalid_arguments"}
+                if any(not isinstance(u, dict) or "blocks" not in u for u in unfurls.values()):
+                    return {"ok": False, "error": "invalid_unfurls_format"}
+                return {"ok": True}
             case "chat.delete":
                 if self.messages.pop((channel, ts), None) is None:
                     return {"ok": False, "error": "message_not_found"}
@@ -842,6 +852,21 @@ def home_action_payload(action_id: str, value: str, *, user_id: str = MEMBER_ID)
             }
         ],
     }
+
+
+def link_shared_event(urls: list[str], channel: str, message_ts: str) -> dict[str, Any]:
+    """The Events API callback Slack sends when a message holds links to an unfurl domain."""
+    event = app_home_opened_event(MEMBER_ID)
+    event["event"] = {
+        "type": "link_shared",
+        "channel": channel,
+        "user": MEMBER_ID,
+        "message_ts": message_ts,
+        "links": [{"url": url, "domain": url.split("/")[2]} for url in urls],
+        "source": "conversations_history",
+        "event_ts": message_ts,
+    }
+    return event
 
 
 def app_home_opened_event(

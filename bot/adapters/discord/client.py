@@ -101,7 +101,7 @@ class DiscordPlatform:
         )
         self._keeping: asyncio.Task[None] | None = None
         self._lost: str | None = None  # why the shards were given up: a lease lost
-        self.responder = Responder(core)
+        self.responder = Responder(core, public_url=settings.public_url)
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
         self._task: asyncio.Task[None] | None = None
@@ -204,7 +204,7 @@ class DiscordPlatform:
             log.warning("discord: the gateway connection ended (%s)", _describe(failure))
 
     def poster(self) -> DiscordPoster:
-        return DiscordPoster(self.client)
+        return DiscordPoster(self.client, public_url=self.settings.public_url)
 
     async def close(self) -> None:
         await self.responder.drain()

@@ -59,6 +59,9 @@ def credit(quote: Quote) -> str:
     return AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
 
 
+PAGE_LINK = "Page and card"
+
+
 @dataclass(frozen=True)
 class Message:
     """What one Discord message carries: optional plain text and embeds."""
@@ -66,6 +69,17 @@ class Message:
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     card: Quote | None = None  # this quote's card goes with it, shown in its embed
+    link: str | None = None  # the quote's page on the web site, as a link button under it
+
+    def view(self) -> discord.ui.View | None:
+        """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
+        if self.link is None:
+            return None
+        view = discord.ui.View(timeout=None)  # a link button needs no callback, nor expiry
+        view.add_item(
+            discord.ui.Button(style=discord.ButtonStyle.link, label=PAGE_LINK, url=self.link)
+        )
+        return view
 
     def files(self) -> list[discord.File]:
         """The card as a new upload each call (a discord.File is read once); [] with none, which
@@ -128,16 +142,18 @@ def reply_message(reply: Reply) -> Message:
     return Message(None, [text_embed(reply)])
 
 
-def shared_message(quote: Quote, shared_by: str, *, card: bool = False) -> Message:
-    """The quote as posted for everyone (with its card if asked), crediting the member by name
-    (never a mention)."""
+def shared_message(
+    quote: Quote, shared_by: str, *, card: bool = False, link: str | None = None
+) -> Message:
+    """The quote as posted for everyone (with its card if asked, and a button to its page at
+    `link`), crediting the member by name (never a mention)."""
     # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
     # looking like a mention (AllowedMentions.none() already stops the ping).
     name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")
     content = cut(f"Shared by {name}", CONTENT_LIMIT) if name else None
-    return Message(content, [quote_embed(quote, card=card)], quote if card else None)
+    return Message(content, [quote_embed(quote, card=card)], quote if card else None, link)
 
 
-def daily_message(quote: Quote) -> Message:
-    """The scheduled quote of the day."""
-    return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)])
+def daily_message(quote: Quote, link: str | None = None) -> Message:
+    """The scheduled quote of the day, with a button to its page at `link`."""
+    return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)], link=link)

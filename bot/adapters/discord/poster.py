@@ -11,12 +11,14 @@ from typing import Any, TextIO
 
 import aiohttp
 import discord
+from discord.utils import MISSING
 
 from bot.adapters.discord.embeds import daily_message
 from bot.adapters.discord.shards import ShardedClient
 from bot.config import ConfigError, Settings
 from bot.ports import AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
+from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,16 @@ class DiscordPoster:
     # never the bound, since a day has one post per channel. discord.py waits out any 429.
     max_in_flight = 8
 
-    def __init__(self, client: discord.Client, *, timeout: float = SEND_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        timeout: float = SEND_TIMEOUT,
+        public_url: str | None = None,
+    ) -> None:
         self.client = client
         self.timeout = timeout
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         try:
@@ -112,14 +121,20 @@ class DiscordPoster:
             raise PermanentPostError("channel not found") from None
         if not 0 < channel_id < 2**64:
             raise PermanentPostError("channel not found")
-        message = daily_message(quote)
+        link = permalink(self.public_url, quote.id) if self.public_url else None
+        message = daily_message(quote, link)
         target = self.client.get_partial_messageable(channel_id)
         # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
         # Discord's window returns the first message instead of posting a second.
         nonce = daily_nonce(channel_id, day)
         try:
             async with asyncio.timeout(self.timeout):
-                sent = await target.send(message.content, embeds=message.embeds, nonce=nonce)
+                sent = await target.send(
+                    message.content,
+                    embeds=message.embeds,
+                    nonce=nonce,
+                    view=message.view() or MISSING,
+                )
         except discord.Forbidden as exc:
             raise PermanentPostError("no permission to post in this channel") from exc
         except discord.NotFound as exc:
@@ -151,6 +166,6 @@ async def open_discord_poster(
     client = client or make_client()
     try:
         await login(client, settings)
-        yield DiscordPoster(client)
+        yield DiscordPoster(client, public_url=settings.public_url)
     finally:
         await client.close()

@@ -84,7 +84,11 @@ async def publish(
                     "mention_author": False,  # allowed_mentions.replied_user: false
                 }
             sent = await channel.send(
-                message.content, embeds=message.embeds, files=message.files(), nonce=nonce,
+                message.content,
+                embeds=message.embeds,
+                files=message.files(),
+                nonce=nonce,
+                view=message.view() or discord.utils.MISSING,
                 **reply,
             )
             return str(sent.id)
@@ -111,6 +115,7 @@ async def _followup(interaction: discord.Interaction, message: Message) -> disco
             message.content or discord.utils.MISSING,
             embeds=message.embeds,
             files=message.files(),
+            view=message.view() or discord.utils.MISSING,
             wait=True,
         )
     except discord.DiscordServerError as exc:

@@ -34,6 +34,7 @@ from bot.chat.replies import (
 from bot.chat.stats_verb import place
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
+from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,10 @@ class Responder:
         *,
         defer_after: float = DEFER_AFTER,
         preview_timeout: float = PREVIEW_TIMEOUT,
+        public_url: str | None = None,
     ) -> None:
         self.core = core
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
         self.defer_after = defer_after
         self.preview_timeout = preview_timeout
         self.in_flight = InFlight()
@@ -223,7 +226,9 @@ class Preview(discord.ui.View):
                     # Keyed by the preview: a click again after a lost answer returns the
                     # message Discord already has (enforce_nonce) instead of a second one.
                     nonce = "p" + base36(self.origin.id, 13)
-                    message = shared_message(quote, name, card=self.card)
+                    url = self.responder.public_url
+                    link = permalink(url, quote.id) if url else None
+                    message = shared_message(quote, name, card=self.card, link=link)
                     message_id = await publish(interaction, message, nonce, self.reply_to)
                     public = message_id is not None
                     log.info(

@@ -121,6 +121,8 @@ def build_app(
     app.shortcut(ON_THIS)(on_this.shortcut)
     app.action(ON_THIS_POST)(on_this.post)
     app.action(ON_THIS_ANOTHER)(on_this.another)
+    if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
+        app.event("link_shared")(handlers.unfurl)
     return app
 
 
@@ -243,7 +245,7 @@ class SlackPlatform:
         await asyncio.get_running_loop().create_future()
 
     def poster(self) -> SlackPoster:
-        return SlackPoster(self.client, self.tokens, self.workspace)
+        return SlackPoster(self.client, self.tokens, self.workspace, self.settings.public_url)
 
     async def close(self) -> None:
         if self._socket is not None:

@@ -21,6 +21,7 @@ from bot.chat.replies import (
     quoted_body,
 )
 from bot.quotes.models import Quote
+from bot.web.links import card_path, permalink
 
 Message = dict[str, Any]  # keyword arguments for respond() and chat.postMessage: text + blocks
 Block = dict[str, Any]
@@ -95,7 +96,20 @@ def quote_blocks(quote: Quote) -> list[Block]:
 
 def card_url(public_url: str, quote: Quote) -> str:
     """Where the web site serves the quote's card; Slack fetches the image from there."""
-    return f"{public_url}/q/{quote.id}.png"
+    return public_url + card_path(quote.id)
+
+
+PAGE_LINK = "Page and card"
+
+
+def link_block(public_url: str, quote: Quote) -> Block:
+    """A context line linking the quote's page on the web site (LAMBERT_PUBLIC_URL)."""
+    url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{PAGE_LINK}>"}]}
+
+
+def _linked(public_url: str | None, quote: Quote) -> list[Block]:
+    return [link_block(public_url, quote)] if public_url else []
 
 
 def card_block(quote: Quote, url: str) -> Block:
@@ -154,22 +168,37 @@ def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message
     return {"text": fallback_text(quote), "blocks": blocks}
 
 
-def shared_message(quote: Quote, shared_by: str, card: str | None = None) -> Message:
-    """The quote as posted for everyone, with the card at the address `card` if given; the
-    sharer's name as plain text, so nobody is pinged."""
+def shared_message(
+    quote: Quote, shared_by: str, card: str | None = None, public_url: str | None = None
+) -> Message:
+    """The quote as posted for everyone, with the card at the address `card` if given and a
+    link to its page with a public site; the sharer's name as plain text, so nobody is
+    pinged."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
     image = [card_block(quote, card)] if card else []
     return {
         "text": fallback_text(quote),
-        "blocks": [*quote_blocks(quote), *image, _context(credit)],
+        "blocks": [*quote_blocks(quote), *image, _context(credit), *_linked(public_url, quote)],
     }
 
 
-def daily_message(quote: Quote) -> Message:
-    """The scheduled quote of the day."""
+def unfurl_blocks(quote: Quote, public_url: str) -> list[Block]:
+    """A link to a quote's page, unfurled: the blocks of a shared quote, with its card."""
+    blocks: list[Block] = shared_message(quote, "", card_url(public_url, quote), public_url)[
+        "blocks"
+    ]
+    return blocks
+
+
+def daily_message(quote: Quote, public_url: str | None = None) -> Message:
+    """The scheduled quote of the day, linking its page with a public site."""
     return {
         "text": fallback_text(quote),
-        "blocks": [*quote_blocks(quote), _context("Daily quote \u00b7 /lambert daily")],
+        "blocks": [
+            *quote_blocks(quote),
+            _context("Daily quote \u00b7 /lambert daily"),
+            *_linked(public_url, quote),
+        ],
     }
 
 

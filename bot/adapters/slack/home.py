@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import UTC
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,18 +26,6 @@ log = logging.getLogger(__name__)
 HOME_BLOCKS = 100  # Slack's limit for a home view
 TEXT_LIMIT = 3000
 SCHEDULE_ROOM = HOME_BLOCKS - 40  # blocks left for schedules after the quote and the themes
-
-
-def quote_index(team: str, day: date, count: int) -> int:
-    """The position of a workspace's quote of the day: sha256 of "team:YYYY-MM-DD" modulo the
-    corpus size. The same for everyone in the workspace all (UTC) day, stored nowhere."""
-    digest = hashlib.sha256(f"{team}:{day.isoformat()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % count
-
-
-async def quote_of_the_day(quotes: QuoteService, team: str, day: date) -> Quote | None:
-    count = quotes.count()
-    return await quotes.store.quote_at(quote_index(team, day, count)) if count else None
 
 
 def _header(text: str) -> Block:
@@ -171,7 +158,7 @@ class HomeTab:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""
         user = SlackUser(client, user_id, self.admins)
         today = self.core.daily.clock.now().astimezone(UTC).date()
-        quote = await quote_of_the_day(self.core.quotes, workspace, today)
+        quote = await self.core.quotes.of_the_day(today)  # the web site's too
         schedules = None
         if await user.is_admin():
             every = await self.core.daily.overview()

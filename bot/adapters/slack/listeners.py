@@ -29,6 +29,7 @@ from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import ChannelKeys, workspace_of
 from bot.adapters.slack.modal import change_button
 from bot.adapters.slack.removal import Removals
+from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer, find_verb, strip_command
@@ -97,6 +98,8 @@ class SlackHandlers:
         self.keys = ChannelKeys(many)
         self.in_flight = InFlight()
         self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
+        if public_url:  # links to the site's pages unfurl (unfurl.py)
+            self.unfurl = Unfurls(core.quotes, public_url, self.in_flight).link_shared
         self.home = HomeTab(core, admins, self.in_flight, self.keys)
         self.form = DailyForm(
             core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
@@ -204,7 +207,7 @@ class SlackHandlers:
             await respond(response_type="ephemeral", replace_original=False, text=text)
             return
         url = card_url(self.public_url, quote) if card and self.public_url else None
-        message = shared_message(quote, _user_name(body.get("user") or {}), url)
+        message = shared_message(quote, _user_name(body.get("user") or {}), url, self.public_url)
         if thread_ts:
             message["thread_ts"] = thread_ts
         message_id: str | None = None

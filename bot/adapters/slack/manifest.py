@@ -11,15 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.adapters.slack.app import EVENTS_PATH
-from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
+from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES, UNFURL_SCOPES
 from bot.adapters.slack.on_this import SHORTCUT
 from bot.chat.quote_verbs import COMMAND
 
 # Events that need no scope: the Home tab opened; the app removed from a workspace or its
 # token revoked (lambert then turns that workspace's daily quotes off).
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
-# Link previews of the web site's pages: only with a public address to unfurl.
-UNFURL_SCOPES = ("links:read", "links:write")
 
 HEADER = """\
 # Paste into https://api.slack.com/apps -> "Create New App" -> "From a manifest".

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 # Least privilege: the slash command, posting, and users.info for admin checks and zones.
 SCOPES = ("commands", "chat:write", "users:read")
+# Asked for too when LAMBERT_PUBLIC_URL is set: links to the site unfurl (slack/unfurl.py).
+UNFURL_SCOPES = ("links:read", "links:write")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install started more than ten minutes ago must start again
@@ -189,7 +191,7 @@ def oauth_settings(settings: Settings, installs: InstallStore) -> AsyncOAuthSett
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
-        scopes=list(SCOPES),
+        scopes=[*SCOPES, *(UNFURL_SCOPES if settings.public_url else ())],
         user_scopes=[],
         redirect_uri=settings.slack_redirect_uri or None,
         install_path=INSTALL_PATH,

@@ -190,11 +190,16 @@ class SlackPoster:
     max_in_flight = 8
 
     def __init__(
-        self, client: AsyncWebClient, tokens: WorkspaceTokens | None = None, workspace: str = ""
+        self,
+        client: AsyncWebClient,
+        tokens: WorkspaceTokens | None = None,
+        workspace: str = "",
+        public_url: str | None = None,
     ) -> None:
         self.client = client
         self.tokens = tokens
         self.workspace = workspace
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         client = self.client
@@ -213,7 +218,10 @@ class SlackPoster:
         # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:
             response = await client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **daily_message(quote)
+                channel=channel,
+                unfurl_links=False,
+                unfurl_media=False,
+                **daily_message(quote, self.public_url),
             )
         except SlackApiError as exc:
             raise post_error(exc.response, many=self.tokens is not None) from exc
@@ -238,9 +246,10 @@ async def open_slack_poster(
     client = client or web_client(settings)
     if settings.slack_many_workspaces:
         async with open_installs(settings) as installs:
-            yield SlackPoster(client, WorkspaceTokens(settings, installs, client))
+            tokens = WorkspaceTokens(settings, installs, client)
+            yield SlackPoster(client, tokens, public_url=settings.public_url)
         return
     workspace = await check_token(client)
     async with open_installs(settings) as installs:
         await remember_workspace(installs, workspace)
-    yield SlackPoster(client, workspace=workspace)
+    yield SlackPoster(client, workspace=workspace, public_url=settings.public_url)

@@ -1,0 +1,55 @@
+"""Links to the web site's quote pages, unfurled: `link_shared` answered by `chat.unfurl` with
+the blocks of a shared quote (only with LAMBERT_PUBLIC_URL; scopes links:read, links:write)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import unfurl_blocks
+from bot.adapters.slack.removal import Ack
+from bot.quotes.service import QuoteService
+from bot.serving.inflight import InFlight
+from bot.web.links import quote_id_in
+
+log = logging.getLogger(__name__)
+
+MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
+
+
+class Unfurls:
+    """The `link_shared` listener; its work runs in a task tracked by `in_flight`."""
+
+    def __init__(self, quotes: QuoteService, public_url: str, in_flight: InFlight) -> None:
+        self.quotes = quotes
+        self.public_url = public_url
+        self.in_flight = in_flight
+
+    async def link_shared(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self.in_flight.start(self._logging_failure(body, client), name="slack unfurl")
+
+    async def _logging_failure(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        try:
+            await self.unfurl(body.get("event") or {}, client)
+        except Exception:
+            log.exception("slack: unfurling a link failed")
+
+    async def unfurl(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        unfurls: dict[str, dict[str, Any]] = {}
+        for link in list(event.get("links") or [])[:MAX_LINKS]:
+            url = str((link or {}).get("url") or "")
+            quote_id = quote_id_in(self.public_url, url)
+            quote = await self.quotes.quote(quote_id) if quote_id else None
+            if quote is not None:
+                unfurls[url] = {"blocks": unfurl_blocks(quote, self.public_url)}
+        if not unfurls:
+            return  # another page of the site (a theme, a search): Slack shows its own preview
+        where: dict[str, Any]
+        if event.get("unfurl_id") and event.get("source"):  # a message still being composed
+            where = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
+        else:
+            where = {"channel": event.get("channel"), "ts": event.get("message_ts")}
+        await client.chat_unfurl(unfurls=unfurls, **where)

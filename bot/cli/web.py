@@ -1,0 +1,88 @@
+"""`lambert web` (the site alone, no tokens) and `lambert site build DIR` (the site as files)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import add_command
+from bot.config import Settings
+from bot.runtime import open_core
+
+NO_BASE = (
+    "lambert: a static site needs its address for the Open Graph tags and the feed; set "
+    "LAMBERT_PUBLIC_URL or pass --url, e.g. --url https://quotes.example.org"
+)
+
+
+def register(commands: Any) -> None:
+    web = add_command(
+        commands,
+        "web",
+        web_command,
+        "serve the web site: a page, a card and JSON for every quote",
+        "Serve the web site alone, no tokens needed: the quote of the day, a page and a card\n"
+        "for every quote, search, the JSON API and an Atom feed (routes: docs/web.md).\n"
+        "Absolute links use LAMBERT_PUBLIC_URL, else the address each request came to.",
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any)")
+
+    site = add_command(
+        commands, "site", site_usage, "write the web site as files for a static host"
+    )
+    actions = site.add_subparsers(title="actions", metavar="ACTION")
+    build = add_command(
+        actions,
+        "build",
+        build_command,
+        "write every page, card, JSON answer and the feed under DIR",
+        "Write the whole site under DIR for any static host: index.html, q/ID/index.html and\n"
+        "q/ID.png for every entry, themes/, api/v1/*.json and feed.atom. Search and\n"
+        "/api/v1/random need the server (lambert web).",
+    )
+    build.add_argument("dir", type=Path, metavar="DIR", help="folder to write (created)")
+    build.add_argument(
+        "--url", help="the address the site will have (default: $LAMBERT_PUBLIC_URL)"
+    )
+
+
+async def web_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not 0 <= args.port <= 65535:
+        sys.stderr.write("lambert: --port takes a number from 0 to 65535, e.g. --port 8080\n")
+        return 2
+    from bot.adapters.site import serve_site  # deferred: `ask` never loads aiohttp or jinja2
+
+    return await serve_site(settings, args.host, args.port)
+
+
+async def site_usage(args: argparse.Namespace, settings: Settings) -> int:
+    sys.stderr.write("lambert: site takes an action: lambert site build DIR\n")
+    return 2
+
+
+async def build_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config import ConfigError, load_settings
+
+    base = settings.public_url
+    if args.url:
+        try:
+            base = load_settings({"LAMBERT_PUBLIC_URL": args.url.rstrip("/")}).public_url
+        except ConfigError as exc:
+            sys.stderr.write(f"lambert: --url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}\n")
+            return 2
+    if not base:
+        sys.stderr.write(NO_BASE + "\n")
+        return 2
+    if args.dir.exists() and not args.dir.is_dir():
+        sys.stderr.write(f"lambert: {args.dir} is a file; give a folder to write the site in\n")
+        return 2
+    from bot.web.export import build  # deferred, as web_command
+    from bot.web.site import Site
+
+    async with open_core(settings) as core:
+        written = await build(Site(core.quotes, base), base, args.dir)
+    sys.stdout.write(f"lambert: wrote {written} files under {args.dir} for {base}\n")
+    return 0
