@@ -306,8 +306,8 @@ def test_a_bad_database_url_is_one_line_without_the_password(
     assert main(["daily", "list", "--db", str(tmp_path / "lambert.db")]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(URL_START) and err.count("\n") == 1 and says in err
-    pieces = {password[i : i + n] for n in range(3, len(password) + 1) for i in range(len(password))}
-    assert not [p for p in pieces if len(p) >= 3 and p in out + err]
+    pieces = {password[i : i + 3] for i in range(len(password) - 2)}  # any longer holds one
+    assert not [p for p in pieces if p in out + err]
 
 
 def test_an_encoded_password_is_kept() -> None:
