@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from tests.support.paths import CORPUS
+from tests.support.paths import CORPUS, REPO
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
@@ -128,3 +129,35 @@ def test_help_explains_itself_in_a_real_process() -> None:
     )
     for word in ("console", "serve", "ask", "search", "themes", "config.example.env"):
         assert word in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["themes"],
+        ["themes", "--json"],
+        ["search", "model", "--limit", "100"],
+        ["ask", "dpo", "--json"],
+        ["daily", "list"],
+        ["stats"],
+        ["health"],
+    ],
+)
+def test_a_reader_gone_before_the_output_ends_it_quietly(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`lambert COMMAND | true`: the reader is gone; no traceback, the shell's 141."""
+    env = {**os.environ, "LAMBERT_DB": str(tmp_path / "lambert.db"), "PYTHONPATH": str(REPO)}
+    env.pop("LAMBERT_DATABASE_URL", None)
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| true` does before lambert writes: deterministic, no race
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", *command],
+        env=env,
+        cwd=tmp_path,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+    ) as process:
+        os.close(writer)
+        _, err = process.communicate()
+    assert (process.returncode, err.decode()) == (141, "")
