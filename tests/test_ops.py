@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.cli import main
 from bot.serving.health import STALE_AFTER_SECONDS, record_heartbeats
 from bot.storage.connection import connect
+from tests.support.postgres_cli import PASSWORD, with_password
 
 
 def _quote_count(path: Path) -> int:
@@ -189,3 +193,59 @@ def test_backup_onto_a_folder_is_a_clear_error(
         f"{folder / 'lambert.db'}{tail}\n"
     )
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_backup_never_replaces_what_is_not_a_regular_file(
+    capsys: pytest.CaptureFixture[str],
+    db_path: Path,
+    tmp_path: Path,
+    force: bool,
+    through_a_link: bool,
+) -> None:
+    """A FIFO stands for /dev/null (a device is never touched here): left as it was."""
+    _db_with_quotes(db_path)
+    capsys.readouterr()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    target = tmp_path / "link" if through_a_link else fifo
+    if through_a_link:
+        target.symlink_to(fifo)
+    argv = ["backup", str(target), "--db", str(db_path)] + (["--force"] if force else [])
+    assert main(argv) == 1
+    assert capsys.readouterr() == (
+        "",
+        f"lambert: {target}: is not a regular file, and backups replace only a regular file, "
+        "--force or not; give the path of a new file, e.g. ./lambert-backup.db\n",
+    )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert not through_a_link or (target.is_symlink() and target.readlink() == fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["lambert.db", "pipe", *(["link"] if through_a_link else [])]
+    )
+
+
+def test_backup_in_postgresql_mode_names_pg_dump_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    url = with_password(postgres_url)
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", url)
+    assert main(["daily", "set", "--platform", "console", "--channel", "general", "--time",
+                 "09:00", "--tz", "UTC", "--db", str(db_path)]) == 0  # fmt: skip
+    capsys.readouterr()
+    target = tmp_path / "state.backup"
+    assert main(["backup", str(target), "--db", str(db_path)]) == 1
+    out, err = capsys.readouterr()
+    parts = urlsplit(postgres_url)
+    assert out == "" and err.count("\n") == 1 and PASSWORD not in err
+    assert err.startswith("lambert backup: with LAMBERT_DATABASE_URL the shared state is in ")
+    assert (
+        f"pg_dump --format=custom --file={target} "
+        f"'postgresql://postgres@{parts.hostname}:{parts.port}{parts.path}'" in err
+    )
+    assert not target.exists()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.cli.common import add_command
 from bot.config import Settings
@@ -63,6 +64,17 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url:
+        # The schedules, days, bags, claims and stats are in PostgreSQL: a copy of the SQLite
+        # file would hold none of them, and a success would be a lie.
+        url = _without_password(settings.database_url.reveal())
+        sys.stderr.write(
+            "lambert backup: with LAMBERT_DATABASE_URL the shared state is in PostgreSQL, not "
+            f"in {settings.db_path}; back it up with PostgreSQL's own tool: pg_dump "
+            f"--format=custom --file={args.path} '{url}' (the password from PGPASSWORD or "
+            "~/.pgpass), restored with pg_restore\n"
+        )
+        return 1
     try:
         pages = await backup_database(settings.db_path, args.path, overwrite=args.force)
     except BackupError as exc:
@@ -70,3 +82,12 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
     return 0
+
+
+def _without_password(url: str) -> str:
+    """`url` with no password in it (user part or query), for a command to copy and run."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}@" if parts.username else ""
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"])
+    return urlunsplit(parts._replace(netloc=user + host, query=query))
