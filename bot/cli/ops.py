@@ -35,7 +35,8 @@ def register(commands: Any) -> None:
         "copy the database safely, even while lambert runs",
         "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
         "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
-        "files beside it), start lambert.",
+        "files beside it), start lambert. Never replaces what is not a regular file. With\n"
+        "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.",
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
