@@ -249,3 +249,36 @@ def test_backup_in_postgresql_mode_names_pg_dump_and_writes_nothing(
         f"'postgresql://postgres@{parts.hostname}:{parts.port}{parts.path}'" in err
     )
     assert not target.exists()
+
+
+async def test_a_new_database_its_wal_and_its_folder_are_private(tmp_path: Path) -> None:
+    """0600 and 0700 even under a umask that would give everyone everything."""
+    path = tmp_path / "data" / "lambert.db"
+    before = os.umask(0)
+    try:
+        async with connect(path) as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'x')")
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+    finally:
+        os.umask(before)
+    assert modes == {"lambert.db": 0o600, "lambert.db-wal": 0o600, "lambert.db-shm": 0o600}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
+def test_health_warns_when_others_can_read_the_database(
+    capsys: pytest.CaptureFixture[str], db_path: Path, mode: int
+) -> None:
+    _db_with_quotes(db_path)
+    db_path.chmod(mode)
+    capsys.readouterr()
+    assert main(["health", "--db", str(db_path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "WARNING" in line]
+    if mode == 0o600:
+        assert warnings == []
+        return
+    (warning,) = warnings
+    assert warning.startswith(
+        f"database: WARNING: {db_path} is open to other users (mode {mode:04o}) and holds bot "
+        f"tokens; fix: chmod 600 {db_path}"
+    )  # and its -wal and -shm when they are there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     sys.stdout.write(f"database: ok ({settings.db_path})\n")
+    exposed = _readable_by_others(settings.db_path)
+    if exposed:
+        sys.stdout.write(exposed + "\n")
     reachable = True
     if settings.database_url:  # the daily state lives there: /readyz asks it too
         problem = await postgres_problem(settings.database_url.reveal())
@@ -92,3 +96,19 @@ def _without_password(url: str) -> str:
     user = f"{parts.username}@" if parts.username else ""
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"])
     return urlunsplit(parts._replace(netloc=user + host, query=query))
+
+
+def _readable_by_others(path: Path) -> str:
+    """One warning line when group or others may use the database (it holds bot tokens)."""
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return ""
+    files = " ".join(shlex.quote(str(p)) for p in (path, *_beside(path)) if p.exists())
+    return (
+        f"database: WARNING: {path} is open to other users (mode {mode:04o}) and holds bot "
+        f"tokens; fix: chmod 600 {files}"
+    )
+
+
+def _beside(path: Path) -> tuple[Path, Path]:
+    return Path(f"{path}-wal"), Path(f"{path}-shm")
