@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.terminal import render
+from bot.chat.context import RequestContext
+from bot.chat.grammar import answer
 from bot.cli import main
+from bot.config import load_settings
+from bot.runtime import open_core
 from tests.support.paths import CORPUS, REPO
 
 
@@ -161,3 +166,42 @@ def test_a_reader_gone_before_the_output_ends_it_quietly(
         os.close(writer)
         _, err = process.communicate()
     assert (process.returncode, err.decode()) == (141, "")
+
+
+def write_corpus_without_dpo(path: Path) -> Path:
+    """Two themes, `rivers` the fuller one; no `dpo` anywhere."""
+    path.write_text(
+        "\n".join(
+            f'[[themes]]\nslug = "{slug}"\ntitle = "{slug.title()}"\naliases = []\n\n'
+            + "".join(
+                f'[[quotes]]\nid = "{slug}-{n}"\ntheme = "{slug}"\ntopic = "T"\n'
+                f'source = "Test"\nkind = "quote"\ntext = "Words number {n} of {slug}."\n\n'
+                for n in range(count)
+            )
+            for slug, count in (("gardens", 1), ("rivers", 2))
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_hints_name_a_theme_of_the_loaded_corpus(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A corpus with no `dpo` theme never suggests `lambert ask dpo`."""
+    corpus = write_corpus_without_dpo(tmp_path / "corpus.toml")
+    common = ["--corpus", str(corpus), "--db", str(tmp_path / "lambert.db")]
+    assert main(["ask", "zzqxv", "flurbish", *common]) == 0
+    out = capsys.readouterr().out
+    assert "Try a theme such as lambert ask rivers, or see lambert themes." in out
+    assert "dpo" not in out
+
+
+async def test_the_daily_hint_names_a_theme_of_the_loaded_corpus(tmp_path: Path) -> None:
+    corpus = write_corpus_without_dpo(tmp_path / "corpus.toml")
+    settings = load_settings({}, db_path=tmp_path / "lambert.db", corpus_path=corpus)
+    admin = RequestContext(platform="console", channel="general", user="op", admin=True)
+    async with open_core(settings) as core:
+        reply = await answer(core, "daily on 9am", admin)
+    assert "or lambert ask daily on 09:00 Europe/Berlin rivers for one theme" in render(reply)
+    assert "dpo" not in render(reply)

@@ -37,6 +37,11 @@ def changes_schedule(words: str) -> bool:
     return " ".join(words.split()).casefold() not in STATUS_WORDS
 
 
+def _for_example(theme: str) -> str:
+    one_theme = f", or `{EXAMPLE} {theme}` for one theme" if theme else ""
+    return f"For example `{EXAMPLE}`{one_theme}."
+
+
 async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     """The reply to `/lambert daily <text>`; the grammar has checked the user may ask it."""
     verb, _, rest = text.strip().partition(" ")
@@ -50,7 +55,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
         if len(words) < 2:
             return TextReply(
                 "Say when, and in which time zone.",
-                (f"For example `{EXAMPLE}`, or `{EXAMPLE} dpo` for one theme.", *USAGE[1:]),
+                (_for_example(core.quotes.example_theme()), *USAGE[1:]),
                 ok=False,
             )
         return await turn_on(core, ctx, words[0], words[1], " ".join(words[2:]))
