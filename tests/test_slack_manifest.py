@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.adapters.slack.manifest import build_manifest, manifest_yaml
 from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES
 from bot.chat.grammar import COMMAND
 
@@ -83,25 +82,18 @@ def test_every_listener_kind_bolt_registers_is_delivered(manifest: dict[str, Any
     source = (REPO / "bot" / "adapters" / "slack" / "app.py").read_text(encoding="utf-8")
     assert "app.options(" in source and "app.event(" in source
     assert manifest["settings"]["socket_mode_enabled"] is True
-    http = build_manifest(http_url="https://lambert.example.org")
-    url = "https://lambert.example.org/slack/events"
-    assert http["settings"]["socket_mode_enabled"] is False
-    assert http["settings"]["event_subscriptions"]["request_url"] == url
-    assert http["settings"]["interactivity"]["request_url"] == url
-    assert http["settings"]["interactivity"]["message_menu_options_url"] == url
-    assert http["features"]["slash_commands"][0]["url"] == url
-    assert "redirect_urls" not in http["oauth_config"]  # one workspace: no installs
+    guide = (REPO / "docs" / "slack-setup.md").read_text(encoding="utf-8")
+    for field in ("request_url", "message_menu_options_url", "event_subscriptions"):
+        assert field in guide, f"docs/slack-setup.md should say how to set {field} for HTTP mode"
 
 
-def test_many_workspaces_redirect_back_to_bolts_redirect_path() -> None:
-    oauth = build_manifest(http_url="https://lambert.example.org/", oauth=True)
-    assert oauth["oauth_config"]["redirect_urls"] == [
-        f"https://lambert.example.org{REDIRECT_PATH}"
-    ]
+def test_many_workspaces_redirect_back_to_bolts_redirect_path(manifest: dict[str, Any]) -> None:
+    (url,) = manifest["oauth_config"]["redirect_urls"]
+    assert url.startswith("https://") and url.endswith(REDIRECT_PATH)
     source = (REPO / "bot" / "adapters" / "slack" / "app.py").read_text(encoding="utf-8")
     for event in ("app_uninstalled", "tokens_revoked"):
         assert f'app.event("{event}")' in source
-    assert list(SCOPES) == oauth["oauth_config"]["scopes"]["bot"]  # what an install asks
+    assert list(SCOPES) == manifest["oauth_config"]["scopes"]["bot"]  # what an install asks
 
 
 def test_an_organisation_may_install_it_once_for_all_its_workspaces(
@@ -110,40 +102,3 @@ def test_an_organisation_may_install_it_once_for_all_its_workspaces(
     """The adapter serves org-wide installs (tests/test_slack_grid.py); Slack offers them
     only to an app with org deploy on."""
     assert manifest["settings"]["org_deploy_enabled"] is True
-
-
-def test_the_committed_manifest_is_the_commands_default_output() -> None:
-    committed = (REPO / "slack" / "manifest.yml").read_text(encoding="utf-8")
-    assert committed == manifest_yaml(), "run: lambert slack manifest > slack/manifest.yml"
-
-
-def test_socket_mode_names_no_url_at_all(manifest: dict[str, Any]) -> None:
-    assert "https://" not in yaml.safe_dump(manifest)
-    assert "redirect_urls" not in manifest["oauth_config"]
-
-
-def test_link_previews_only_with_a_public_address(manifest: dict[str, Any]) -> None:
-    assert "unfurl_domains" not in manifest["features"]
-    assert not {"links:read", "links:write"} & set(manifest["oauth_config"]["scopes"]["bot"])
-    web = build_manifest(public_url="https://quotes.example.org")
-    assert web["features"]["unfurl_domains"] == ["quotes.example.org"]
-    assert {"links:read", "links:write"} <= set(web["oauth_config"]["scopes"]["bot"])
-    assert "link_shared" in web["settings"]["event_subscriptions"]["bot_events"]
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--oauth"], "--oauth needs --http URL"),
-        (["--http", "http://lambert.example.org"], "--http must be an https:// address"),
-        (["--public-url", "quotes.example.org"], "--public-url must be an https:// address"),
-    ],
-)
-def test_a_mode_that_cannot_work_is_refused_with_the_fix(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from bot.cli import main
-
-    assert main(["slack", "manifest", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"lambert: {message}") and err.count("\n") == 1

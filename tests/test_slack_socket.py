@@ -65,26 +65,3 @@ async def test_buttons_work_over_the_socket(fake_slack: FakeSlack, platform: Sla
     posted = await fake_slack.next_call("chat.postMessage")
     assert posted.args["channel"] == CHANNEL_ID
     assert quote_id_of(posted.args) == shown
-
-
-async def test_a_start_with_the_token_in_the_environment_logs_no_library_warning(
-    core: Core,
-    fake_slack: FakeSlack,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """bolt warns about SLACK_BOT_TOKEN beside a client; a warning at start is a bug."""
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
-    socket_settings = slack_settings(
-        settings, slack_app_token=Secret(APP_TOKEN), slack_signing_secret=Secret("")
-    )
-    with caplog.at_level("DEBUG"):
-        async with running_platform(fake_slack, core, socket_settings):
-            pass
-    foreign = [
-        f"{r.name}: {r.getMessage()}"
-        for r in caplog.records
-        if r.levelname in ("WARNING", "ERROR", "CRITICAL") and not r.name.startswith("bot")
-    ]
-    assert foreign == []

@@ -19,36 +19,10 @@ def register(commands: Any) -> None:
         commands,
         "slack",
         _usage,
-        "Slack operator steps: the app manifest; adopt single-token channels",
-        "Slack operator steps: print the app's manifest for your mode; adopt the channels of\n"
-        "the single-token days into many workspaces (once).",
+        "Slack operator steps: adopt the single-token channels into many workspaces",
+        "Slack operator steps, run once (not on every start).",
     )
     steps = parser.add_subparsers(title="steps", metavar="STEP")
-    manifest = add_command(
-        steps,
-        "manifest",
-        manifest_command,
-        "print the Slack app manifest for your mode, ready to paste",
-        "Print the app manifest to paste into Slack's \"Create New App\" -> \"From a manifest\":\n"
-        "exactly the scopes, events and URLs that mode needs. With no option: Socket Mode, one\n"
-        "workspace (slack/manifest.yml is this output).\n"
-        "  lambert slack manifest --http https://lambert.example.org --oauth > manifest.yml",
-    )
-    manifest.add_argument(
-        "--http",
-        metavar="URL",
-        help="HTTP mode: lambert's public https address (requests go to URL/slack/events)",
-    )
-    manifest.add_argument(
-        "--oauth",
-        action="store_true",
-        help="many workspaces, installed through URL/slack/install (needs --http)",
-    )
-    manifest.add_argument(
-        "--public-url",
-        metavar="URL",
-        help="the web site's address (LAMBERT_PUBLIC_URL): Slack previews links to it",
-    )
     adopt = add_command(
         steps,
         "adopt",
@@ -75,20 +49,8 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert slack: choose a step: manifest or adopt (see --help)\n")
+    sys.stderr.write("lambert slack: choose a step: adopt (see --help)\n")
     return 2
-
-
-async def manifest_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.slack.manifest import ManifestError, manifest_yaml
-
-    try:
-        text = manifest_yaml(http_url=args.http, oauth=args.oauth, public_url=args.public_url)
-    except ManifestError as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
-        return 2
-    sys.stdout.write(text)
-    return 0
 
 
 async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
