@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
 
-
 # The years the scheduler can hold: days and catch-up windows are computed around "now", which
 # near year 1 or 9999 do not fit in a datetime (OverflowError).
 YEARS = range(1970, 9999)
