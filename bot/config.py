@@ -248,16 +248,51 @@ def _public_url(raw: str) -> str | None:
     return raw
 
 
+DATABASE_URL = "LAMBERT_DATABASE_URL (or --database-url)"
+# What ends the password early when written as is: each with the way to write it.
+_URL_ESCAPES = {"#": "%23", "?": "%3F", "/": "%2F", "@": "%40"}
+
+
 def _database_url(raw: str) -> Secret:
-    try:
-        scheme = urlsplit(raw).scheme
-    except ValueError:  # e.g. an unbalanced [ in the host
-        scheme = ""
-    if raw and scheme not in ("postgresql", "postgres"):
-        # Never echoed: the value may hold a password.
+    """The URL as a Secret, or one line naming its mistake; the password is never echoed."""
+    if not raw:
+        return Secret("")
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("postgresql", "postgres") or not _:
         raise ConfigError(
-            "LAMBERT_DATABASE_URL (or --database-url) is not a PostgreSQL URL; use "
+            f"{DATABASE_URL} is not a PostgreSQL URL; use "
             "postgresql://user:password@host:5432/database, or leave it empty for SQLite"
+        )
+    # The user part ends at the last @: read so, a password's own #, ?, / or @ is seen as such
+    # instead of cutting the URL short (urlsplit would then read part of it as the port).
+    userinfo = rest.rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    unencoded = [c for c in _URL_ESCAPES if c in password]
+    if unencoded:
+        named = " and ".join(unencoded)
+        fixes = ", ".join(f"{c} must be written {_URL_ESCAPES[c]}" for c in unencoded)
+        raise ConfigError(
+            f"{DATABASE_URL}: the password holds {named} not percent-encoded; {fixes} "
+            "(Python: urllib.parse.quote(password, safe=''))"
+        )
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:  # a port out of range or not a number, or an unbalanced [ in the host
+        host_port = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+        if host_port.startswith("[") and "]" not in host_port:
+            raise ConfigError(
+                f"{DATABASE_URL}: an IPv6 host needs its closing ], e.g. "
+                "postgresql://user:password@[::1]:5432/database"
+            ) from None
+        raise ConfigError(
+            f"{DATABASE_URL}: the port {host_port.rpartition(':')[2][:12]!r} is not a port; "
+            "use a whole number from 1 to 65535, e.g. postgresql://user:password@host:5432/db"
+        ) from None
+    if port == 0:
+        raise ConfigError(
+            f"{DATABASE_URL}: port 0 is not a port; use a whole number from 1 to 65535, e.g. "
+            "postgresql://user:password@host:5432/database"
         )
     return Secret(raw)
 

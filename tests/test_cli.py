@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,13 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.terminal import render
+from bot.chat.context import RequestContext
+from bot.chat.grammar import answer
 from bot.cli import main
-from tests.support.paths import CORPUS
+from bot.config import load_settings
+from bot.runtime import open_core
+from tests.support.paths import CORPUS, REPO
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
@@ -128,3 +134,74 @@ def test_help_explains_itself_in_a_real_process() -> None:
     )
     for word in ("console", "serve", "ask", "search", "themes", "config.example.env"):
         assert word in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["themes"],
+        ["themes", "--json"],
+        ["search", "model", "--limit", "100"],
+        ["ask", "dpo", "--json"],
+        ["daily", "list"],
+        ["stats"],
+        ["health"],
+    ],
+)
+def test_a_reader_gone_before_the_output_ends_it_quietly(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`lambert COMMAND | true`: the reader is gone; no traceback, the shell's 141."""
+    env = {**os.environ, "LAMBERT_DB": str(tmp_path / "lambert.db"), "PYTHONPATH": str(REPO)}
+    env.pop("LAMBERT_DATABASE_URL", None)
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| true` does before lambert writes: deterministic, no race
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", *command],
+        env=env,
+        cwd=tmp_path,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+    ) as process:
+        os.close(writer)
+        _, err = process.communicate()
+    assert (process.returncode, err.decode()) == (141, "")
+
+
+def write_corpus_without_dpo(path: Path) -> Path:
+    """Two themes, `rivers` the fuller one; no `dpo` anywhere."""
+    path.write_text(
+        "\n".join(
+            f'[[themes]]\nslug = "{slug}"\ntitle = "{slug.title()}"\naliases = []\n\n'
+            + "".join(
+                f'[[quotes]]\nid = "{slug}-{n}"\ntheme = "{slug}"\ntopic = "T"\n'
+                f'source = "Test"\nkind = "quote"\ntext = "Words number {n} of {slug}."\n\n'
+                for n in range(count)
+            )
+            for slug, count in (("gardens", 1), ("rivers", 2))
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_hints_name_a_theme_of_the_loaded_corpus(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A corpus with no `dpo` theme never suggests `lambert ask dpo`."""
+    corpus = write_corpus_without_dpo(tmp_path / "corpus.toml")
+    common = ["--corpus", str(corpus), "--db", str(tmp_path / "lambert.db")]
+    assert main(["ask", "zzqxv", "flurbish", *common]) == 0
+    out = capsys.readouterr().out
+    assert "Try a theme such as lambert ask rivers, or see lambert themes." in out
+    assert "dpo" not in out
+
+
+async def test_the_daily_hint_names_a_theme_of_the_loaded_corpus(tmp_path: Path) -> None:
+    corpus = write_corpus_without_dpo(tmp_path / "corpus.toml")
+    settings = load_settings({}, db_path=tmp_path / "lambert.db", corpus_path=corpus)
+    admin = RequestContext(platform="console", channel="general", user="op", admin=True)
+    async with open_core(settings) as core:
+        reply = await answer(core, "daily on 9am", admin)
+    assert "or lambert ask daily on 09:00 Europe/Berlin rivers for one theme" in render(reply)
+    assert "dpo" not in render(reply)

@@ -172,3 +172,73 @@ async def test_time_alone_tells_the_time_and_now_goes_back_to_the_real_clock(
     assert out.count("reads 1999-12-31 23:59 UTC") == 2
     assert "reads the real time again" in out
     assert "1999" not in out.rpartition("real time again")[2]
+
+
+async def test_times_the_scheduler_cannot_hold_are_refused_and_it_keeps_posting(
+    core: Core,
+) -> None:
+    out = await converse(
+        core,
+        ":time 2025-03-10T08:59Z",
+        "daily on 9am UTC",
+        ":time 9999-12-31T23:59Z",
+        ":time 0001-01-01T00:00Z",
+        ":time 0001-01-01T00:00+01:00",
+        ":time 2025-03-10T09:00Z",
+    )
+    for instant in ("9999-12-31T23:59Z", "0001-01-01T00:00Z", "0001-01-01T00:00+01:00"):
+        assert (
+            f"! {instant!r} is out of range: the scheduler holds instants from 1970 to 9998; "
+            "use e.g. :time 2025-03-10T08:59Z.\n\n"
+        ) in out
+    assert "Traceback" not in out and "9999-12-31 23:59 UTC" not in out
+    assert out.count(DAILY_POST) == 1
+    assert out.index("reads 2025-03-10 09:00 UTC") < out.index(DAILY_POST)
+
+
+@pytest.mark.parametrize(
+    ("lines", "says"),
+    [
+        (
+            [":time 2026-03-29T02:30 Europe/Berlin"],
+            "02:30 does not exist on 29 March 2026 in Europe/Berlin (the clocks go forward); "
+            "read as 03:00, when they do, as a daily quote set for 02:30 posts. "
+            "The console's clock now reads 2026-03-29 01:00 UTC.",
+        ),
+        (
+            [":time 2025-03-09T12:00Z", ":time 02:30 America/New_York"],
+            "02:30 does not exist on 9 March 2025 in America/New_York (the clocks go forward); "
+            "read as 03:00, when they do, as a daily quote set for 02:30 posts. "
+            "The console's clock now reads 2025-03-09 07:00 UTC.",
+        ),
+        (
+            [":time 2025-10-26 02:30 Europe/Berlin"],
+            "02:30 happens twice on 26 October 2025 in Europe/Berlin (the clocks go back); "
+            "read as the first, 02:30 CEST (00:30 UTC). "
+            "The console's clock now reads 2025-10-26 00:30 UTC.",
+        ),
+        (
+            [":time 2025-11-02T01:30 America/New_York"],
+            "01:30 happens twice on 2 November 2025 in America/New_York (the clocks go back); "
+            "read as the first, 01:30 EDT (05:30 UTC). "
+            "The console's clock now reads 2025-11-02 05:30 UTC.",
+        ),
+        # An ordinary local time, or one with its offset, needs no word on how it was read.
+        (
+            [":time 2026-03-29T04:30 Europe/Berlin"],
+            "The console's clock now reads 2026-03-29 02:30 UTC.",
+        ),
+    ],
+)
+async def test_a_local_time_changed_by_daylight_saving_says_how_it_was_read(
+    core: Core, lines: list[str], says: str
+) -> None:
+    out = await converse(core, *lines)
+    assert out.endswith(says + "\n\n")
+
+
+@pytest.mark.parametrize("line", [":", ": ", ":  time"])
+async def test_a_colon_alone_says_what_may_follow_it(core: Core, line: str) -> None:
+    out = await converse(core, line)
+    names = ":as, :channel, :time, :help"
+    assert out == f"! A console command follows the colon: {names}; :help says more.\n\n"

@@ -104,6 +104,7 @@ async def test_health_reads_a_database_without_writing_it(
     conn.execute("INSERT INTO meta VALUES ('heartbeat:discord', ?)", (str(time.time()),))
     conn.commit()
     conn.close()
+    db_path.chmod(0o600)  # as lambert creates it: no warning line about its mode
     before = db_path.read_bytes()
     code, out = await health(settings_for(db_path, slack=False), capsys)
     assert (code, out.splitlines()[1:]) == (0, ["discord: connected (last heartbeat 0 s ago)"])

@@ -270,6 +270,51 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
     assert capsys.readouterr().err == f"lambert: configuration error: {message}\n"
 
 
+# --- database URLs: the mistake named, the password never shown ---------------------------
+
+URL_START = "lambert: configuration error: LAMBERT_DATABASE_URL (or --database-url)"
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "says"),
+    [
+        ("postgresql://bot:Zq9#Wx4Kv@db:5432/lambert", "Zq9#Wx4Kv", "# must be written %23"),
+        ("postgresql://bot:Yh7?Tr2Mn@db/lambert", "Yh7?Tr2Mn", "? must be written %3F"),
+        ("postgresql://bot:Jd5/Bc8Xl@db/lambert", "Jd5/Bc8Xl", "/ must be written %2F"),
+        ("postgresql://bot:Gk3@Vb6Nm@db/lambert", "Gk3@Vb6Nm", "@ must be written %40"),
+        (
+            "postgres://bot:Rt4#Uy/Io?Pq@db/lambert",
+            "Rt4#Uy/Io?Pq",
+            "holds # and ? and / not percent-encoded; # must be written %23, ? must be "
+            "written %3F, / must be written %2F",
+        ),
+        ("postgresql://bot:Wq8Ee4Zr@db:99999/lambert", "Wq8Ee4Zr", "the port '99999' is not"),
+        ("postgresql://bot:Hj2Kk7Ll@db:abc/lambert", "Hj2Kk7Ll", "the port 'abc' is not a port"),
+        ("postgresql://bot:Mn5Bv3Cx@db:0/lambert", "Mn5Bv3Cx", "port 0 is not a port"),
+        ("postgresql://bot:Fd6Sa1Qw@[::1/lambert", "Fd6Sa1Qw", "needs its closing ]"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    url: str,
+    password: str,
+    says: str,
+) -> None:
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", url)
+    assert main(["daily", "list", "--db", str(tmp_path / "lambert.db")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(URL_START) and err.count("\n") == 1 and says in err
+    pieces = {password[i : i + 3] for i in range(len(password) - 2)}  # any longer holds one
+    assert not [p for p in pieces if p in out + err]
+
+
+def test_an_encoded_password_is_kept() -> None:
+    url = "postgresql://bot:Zq9%23Wx4%2FKv@db:5432/lambert?sslmode=require"
+    assert load_settings({"LAMBERT_DATABASE_URL": url}).database_url.reveal() == url
+
+
 def test_a_whole_port_is_kept() -> None:
     assert load_settings({"LAMBERT_SLACK_PORT": " 8080 "}).slack_port == 8080
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.cli import main
 from bot.serving.health import STALE_AFTER_SECONDS, record_heartbeats
 from bot.storage.connection import connect
+from tests.support.postgres_cli import PASSWORD, with_password
 
 
 def _quote_count(path: Path) -> int:
@@ -189,3 +193,92 @@ def test_backup_onto_a_folder_is_a_clear_error(
         f"{folder / 'lambert.db'}{tail}\n"
     )
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_backup_never_replaces_what_is_not_a_regular_file(
+    capsys: pytest.CaptureFixture[str],
+    db_path: Path,
+    tmp_path: Path,
+    force: bool,
+    through_a_link: bool,
+) -> None:
+    """A FIFO stands for /dev/null (a device is never touched here): left as it was."""
+    _db_with_quotes(db_path)
+    capsys.readouterr()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    target = tmp_path / "link" if through_a_link else fifo
+    if through_a_link:
+        target.symlink_to(fifo)
+    argv = ["backup", str(target), "--db", str(db_path)] + (["--force"] if force else [])
+    assert main(argv) == 1
+    assert capsys.readouterr() == (
+        "",
+        f"lambert: {target}: is not a regular file, and backups replace only a regular file, "
+        "--force or not; give the path of a new file, e.g. ./lambert-backup.db\n",
+    )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert not through_a_link or (target.is_symlink() and target.readlink() == fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["lambert.db", "pipe", *(["link"] if through_a_link else [])]
+    )
+
+
+def test_backup_in_postgresql_mode_names_pg_dump_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    url = with_password(postgres_url)
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", url)
+    assert main(["daily", "set", "--platform", "console", "--channel", "general", "--time",
+                 "09:00", "--tz", "UTC", "--db", str(db_path)]) == 0  # fmt: skip
+    capsys.readouterr()
+    target = tmp_path / "state.backup"
+    assert main(["backup", str(target), "--db", str(db_path)]) == 1
+    out, err = capsys.readouterr()
+    parts = urlsplit(postgres_url)
+    assert out == "" and err.count("\n") == 1 and PASSWORD not in err
+    assert err.startswith("lambert backup: with LAMBERT_DATABASE_URL the shared state is in ")
+    assert (
+        f"pg_dump --format=custom --file={target} "
+        f"'postgresql://postgres@{parts.hostname}:{parts.port}{parts.path}'" in err
+    )
+    assert not target.exists()
+
+
+async def test_a_new_database_its_wal_and_its_folder_are_private(tmp_path: Path) -> None:
+    """0600 and 0700 even under a umask that would give everyone everything."""
+    path = tmp_path / "data" / "lambert.db"
+    before = os.umask(0)
+    try:
+        async with connect(path) as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'x')")
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+    finally:
+        os.umask(before)
+    assert modes == {"lambert.db": 0o600, "lambert.db-wal": 0o600, "lambert.db-shm": 0o600}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
+def test_health_warns_when_others_can_read_the_database(
+    capsys: pytest.CaptureFixture[str], db_path: Path, mode: int
+) -> None:
+    _db_with_quotes(db_path)
+    db_path.chmod(mode)
+    capsys.readouterr()
+    assert main(["health", "--db", str(db_path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "WARNING" in line]
+    if mode == 0o600:
+        assert warnings == []
+        return
+    (warning,) = warnings
+    assert warning.startswith(
+        f"database: WARNING: {db_path} is open to other users (mode {mode:04o}) and holds bot "
+        f"tokens; fix: chmod 600 {db_path}"
+    )  # and its -wal and -shm when they are there

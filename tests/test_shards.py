@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.poster import make_client
+from bot.adapters.discord.poster import make_client, slow_rest_warnings
 from bot.config import ConfigError, load_settings
 from bot.daily.lease import ShardsTaken
 from bot.daily.postgres_store import PostgresDailyStore
@@ -225,3 +225,34 @@ async def test_a_process_whose_shard_was_taken_meanwhile_stops_and_names_the_hol
             assert not platform.connected
         finally:
             await platform.close()
+
+
+async def test_a_rest_call_hung_too_long_is_logged_once_without_its_token(
+    discord_fake: RemoteDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """discord.py waits on a hung Discord; serve says so (here after 0.05 s, not 30 s)."""
+    settings = load_settings(
+        {"DISCORD_TOKEN": "fake-token"}, db_path=tmp_path / "lambert.db", corpus_path=CORPUS
+    )
+    async with open_core(settings) as core:
+        client = make_client(
+            shards=settings, guild_ready_timeout=0.05, http_trace=slow_rest_warnings(0.05)
+        )
+        platform = DiscordPlatform(settings, core, client=client)
+        try:
+            await platform.start()
+            discord_fake.hold_callbacks = asyncio.Event()
+            command = discord_fake.slash_command("lambert", {"query": "dpo"})
+            await discord_fake.interact(command)
+            await eventually(lambda: "may be hung" in caplog.text, "the warning")
+            discord_fake.hold_callbacks.set()
+            assert (await discord_fake.next_callback()).embeds
+        finally:
+            await platform.close()
+    (warning,) = [r for r in caplog.records if "may be hung" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert warning.getMessage() == (
+        f"discord: POST api/v10/interactions/{command['id']}/{{token}}/callback has had no "
+        "answer for 0.05 s; Discord's API may be hung"
+    )
+    assert command["token"] not in caplog.text

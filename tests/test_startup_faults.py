@@ -108,7 +108,37 @@ async def test_discord_gateway_503_is_retried_while_slack_serves_and_posts(
     assert_no_tracebacks(caplog)
 
 
-async def test_a_discord_connection_lost_for_good_is_started_again(
+async def test_a_dropped_discord_session_is_resumed_not_started_afresh(
+    discord_fake: RemoteDiscord, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A blip: the socket drops and the first reconnect is refused. discord.py's own reconnect
+    RESUMEs the session (op 6, no second IDENTIFY), and events after it still arrive."""
+    caplog.set_level(logging.INFO)
+    settings = settings_for(db_path, slack=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serving.serve(settings, stop, backoff=FAST))
+    try:
+        await until(lambda: connections(caplog) == 1, "the first connection", task)
+        (identify,) = [f for f in discord_fake.gateway_frames if f["op"] == 2]
+        discord_fake.refuse_gateway(503)
+        await discord_fake.drop_gateway(4000)
+        await until(lambda: discord_fake.gateway_refusals >= 1, "a refused reconnect", task)
+        discord_fake.refuse_gateway(None)
+        await until(lambda: any(f["op"] == 6 for f in discord_fake.gateway_frames), "", task)
+        await discord_fake.interact(discord_fake.slash_command("lambert", {"query": "dpo"}))
+        assert (await discord_fake.next_callback()).embeds
+    finally:
+        stop.set()
+    assert await asyncio.wait_for(task, PATIENCE) == 0
+    frames = discord_fake.gateway_frames
+    assert [f for f in frames if f["op"] == 2] == [identify]  # no session started afresh
+    (resume,) = [f["d"] for f in frames if f["op"] == 6]
+    assert resume["session_id"] == discord_fake.ready_payload(shard=[0, 1])["session_id"]
+    assert connections(caplog) == 1 and attempts(caplog, "discord") == []
+    assert_no_tracebacks(caplog)
+
+
+async def test_a_discord_connection_closed_for_good_is_started_again(
     discord_fake: RemoteDiscord, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
@@ -118,7 +148,7 @@ async def test_a_discord_connection_lost_for_good_is_started_again(
     try:
         await until(lambda: connections(caplog) == 1, "the first connection", task)
         discord_fake.refuse_gateway(503)
-        await discord_fake.drop_gateway(1000)  # a clean close: discord.py does not resume it
+        await discord_fake.drop_gateway(4011)  # a close discord.py does not resume
         await until(lambda: len(attempts(caplog, "discord")) >= 2, "reconnect attempts", task)
         discord_fake.refuse_gateway(None)
         await until(lambda: connections(caplog) == 2, "the second connection", task)
@@ -127,6 +157,35 @@ async def test_a_discord_connection_lost_for_good_is_started_again(
     finally:
         stop.set()
     assert await asyncio.wait_for(task, PATIENCE) == 0
+    assert_no_tracebacks(caplog)
+
+
+async def test_session_starts_are_logged_and_never_overdrawn(
+    discord_fake: RemoteDiscord, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    discord_fake.session_starts_remaining = 0
+    discord_fake.session_reset_after = 3_600_000  # an hour, in milliseconds
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serving.serve(settings_for(db_path, slack=False), stop, backoff=FAST)
+    )
+    try:
+        await until(lambda: len(attempts(caplog, "discord")) >= 2, "refused attempts", task)
+        assert not any(f["op"] == 2 for f in discord_fake.gateway_frames)
+        discord_fake.session_starts_remaining = 5
+        await until(lambda: connections(caplog) == 1, "the connection once allowed", task)
+    finally:
+        stop.set()
+    assert await asyncio.wait_for(task, PATIENCE) == 0
+    budget = [r.getMessage() for r in caplog.records if "session starts left" in r.getMessage()]
+    assert budget[0].startswith(
+        "discord: 0 of 1000 session starts left today; the count resets at "
+    )
+    assert budget[-1].startswith("discord: 5 of 1000 session starts left today")
+    refused = attempts(caplog, "discord")[0].getMessage()
+    assert "Discord allows 0 more session starts until " in refused
+    assert "this process needs 1 (one per shard)" in refused
     assert_no_tracebacks(caplog)
 
 

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -231,6 +232,72 @@ async def test_no_user_id_is_stored(settings: Settings, db_path: Path) -> None:
 )
 def test_search_words_keep_nothing_naming_a_person(typed: str, kept: str) -> None:
     assert search_words(typed) == kept
+
+
+# Secrets as people paste them by mistake: none may reach the stats' rows or their output.
+SECRETS = [
+    "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",  # Slack bot token
+    "xoxp-2345678901-2345678901-2345678901234-0123456789abcdef0123456789abcdef",
+    "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef0123456789",
+    "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",  # GitHub
+    "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF",
+    "AKIAIOSFODNN7EXAMPLE",  # AWS key ids, with and without a digit
+    "AKIAIOSFODNNQEXAMPLE",
+    "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # OpenAI-style
+    "sk-AbCdEfGhIjKlMnOp1234QrStUvWxYz",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+    "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",  # a JWT
+    "4111 1111 1111 1111",  # card numbers
+    "4111-1111-1111-1111",
+    "4111111111111111",
+    "+1 (555) 010-9999",  # phone numbers
+    "+49 30 1234567",
+    "jdoe.qx@zqmail.test",
+    "https://zqx.test/r?k=qwzpt",
+    "www.zqxw.test",
+    "deadbeefcafebabefeedface",  # hex and base64 blobs
+    "0123456789abcdef0123456789abcdef",
+    "SGVsbG8gV29ybGQhIFRoaXMgaXM=",
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+    "Hunter2!",  # passwords
+    "P@ssw0rd",
+]
+
+
+def pieces(secret: str) -> set[str]:
+    """Every run of 4 letters or digits of `secret`, as stats would lower-case it."""
+    runs = re.findall(r"[^\W_]+", secret.casefold())
+    return {r[i : i + 4] for r in runs for i in range(len(r) - 3)}
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_search_words_keep_no_secret(secret: str) -> None:
+    assert search_words(f"zzqxv {secret} flurbish") == "zzqxv flurbish"
+
+
+@pytest.fixture
+async def searched_secrets(settings: Settings) -> AsyncIterator[Path]:
+    """A database whose searches, each a secret beside two unknown words, found nothing."""
+    async with open_core(settings) as core:
+        for secret in SECRETS:
+            reply = await answer(core, f"{NOWHERE} {secret}", MEMBER)
+            assert isinstance(reply, TextReply), secret  # found nothing: its words are kept
+    yield settings.db_path
+
+
+def test_no_secret_reaches_the_stats_rows_or_lambert_stats(
+    capsys: pytest.CaptureFixture[str], searched_secrets: Path
+) -> None:
+    db_path = searched_secrets
+    stored = rows(db_path, "stats_empty_searches")
+    assert {r[4] for r in stored} == {NOWHERE} and sum(r[5] for r in stored) == len(SECRETS)
+    assert main(["stats", "--json", "--db", str(db_path), "--corpus", str(CORPUS)]) == 0
+    assert main(["stats", "--db", str(db_path), "--corpus", str(CORPUS)]) == 0
+    out = capsys.readouterr().out.casefold()
+    assert NOWHERE in out
+    for secret in SECRETS:
+        seen = [p for p in pieces(secret) if p in out and p not in NOWHERE]
+        assert not seen, (secret, seen)
 
 
 async def test_search_words_older_than_30_days_are_forgotten(core: Core, db_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_commands_are_named_as_typed_here(text: str, cli: str, chat: str | None)
     [
         (["ask", "open", "models"], "lambert search open models lists them"),
         (["ask", "search", "rlhf"], "Show one with lambert ask id <id>."),
-        (["ask", "zzqx"], "lambert ask dpo"),
+        (["ask", "zzqx"], "lambert ask open-source"),  # the corpus's fullest theme
         (["ask", "serach", "dpo"], "Type lambert search dpo"),
         (["search", "rlhf"], "Show one with lambert ask id <id>."),
         (["search", "zzqx"], "Try lambert themes."),

@@ -46,6 +46,11 @@ def changes_schedule(words: str) -> bool:
     return " ".join(words.split()).casefold() not in STATUS_WORDS
 
 
+def _for_example(theme: str) -> str:
+    one_theme = f", or `{EXAMPLE} {theme}` for one theme" if theme else ""
+    return f"For example `{EXAMPLE}`, `{DAILY} on 9am weekdays Europe/Berlin`{one_theme}."
+
+
 async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     """The reply to `/lambert daily <text>`; the grammar has checked the user may ask it."""
     verb, _, rest = text.strip().partition(" ")
@@ -62,11 +67,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
         if len(words) < 2:
             return TextReply(
                 "Say when, and in which time zone.",
-                (
-                    f"For example `{EXAMPLE}`, `{DAILY} on 9am weekdays Europe/Berlin`, or "
-                    f"`{EXAMPLE} dpo` for one theme.",
-                    *USAGE[1:],
-                ),
+                (_for_example(core.quotes.example_theme()), *USAGE[1:]),
                 ok=False,
             )
         return await turn_on(

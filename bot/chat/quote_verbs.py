@@ -121,7 +121,9 @@ def nothing_found(service: QuoteService, text: str) -> TextReply:
     if close:
         hint = "Closest themes: " + ", ".join(f"`{COMMAND} {t.slug}`" for t in close) + "."
     else:
-        hint = f"Try a theme such as `{COMMAND} dpo`, or see `{COMMAND} themes`."
+        example = service.example_theme()
+        such_as = f"Try a theme such as `{COMMAND} {example}`, or see" if example else "See"
+        hint = f"{such_as} `{COMMAND} themes`."
     return TextReply(
         f"No quote matches {echo(text)}." if text else "Nothing to show.",
         (hint, f"`{COMMAND}` on its own shows a random quote."),

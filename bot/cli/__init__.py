@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -71,7 +72,25 @@ def _name_commands(parser: argparse.ArgumentParser, name: str) -> None:
                 _name_commands(sub_parser, f"{name} {sub_name}")
 
 
+# What a shell reports for a program its reader stopped listening to (128 + SIGPIPE).
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """`lambert ARGV`; a reader that stops early (`| head`, `| true`) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early raises here, not at exit
+    except BrokenPipeError:
+        # Python's own advice (the signal module's docs, "Note on SIGPIPE"): point stdout at
+        # devnull so the interpreter's flush at exit finds nothing to write and stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # .env of the working directory (not of the installed package); the real environment wins.
     load_dotenv(Path.cwd() / ".env", override=False)

@@ -11,7 +11,7 @@ from typing import Any
 from bot.chat.daily_verbs import describe_outcome
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
-from bot.daily.clock import StoppedClock, SystemClock
+from bot.daily.clock import YEARS, StoppedClock, SystemClock
 from bot.daily.days import DayRecord
 from bot.daily.report import TickReport, utc_text
 from bot.daily.scheduler import Scheduler
@@ -200,9 +200,9 @@ def parse_instant(text: str) -> datetime:
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, before year 1 in UTC
         instant = datetime.min.replace(tzinfo=UTC)
     # Days and catch-up windows are computed around it: near year 1 or 9999 they would not fit.
-    if not 1970 <= instant.year <= 9998:
+    if instant.year not in YEARS:
         raise ScheduleError(
-            f"--at {text!r} is out of range; use an instant from 1970 to 9998, "
+            f"--at {text!r} is out of range; use an instant from {YEARS[0]} to {YEARS[-1]}, "
             "e.g. 2025-03-10T08:00:00Z"
         )
     return instant

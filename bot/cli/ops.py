@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.cli.common import add_command
 from bot.config import Settings
@@ -34,7 +36,8 @@ def register(commands: Any) -> None:
         "copy the database safely, even while lambert runs",
         "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
         "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
-        "files beside it), start lambert.",
+        "files beside it), start lambert. Never replaces what is not a regular file. With\n"
+        "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.",
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
@@ -50,6 +53,9 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     sys.stdout.write(f"database: ok ({settings.db_path})\n")
+    exposed = _readable_by_others(settings.db_path)
+    if exposed:
+        sys.stdout.write(exposed + "\n")
     reachable = True
     if settings.database_url:  # the daily state lives there: /readyz asks it too
         problem = await postgres_problem(settings.database_url.reveal())
@@ -63,6 +69,17 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url:
+        # The schedules, days, bags, claims and stats are in PostgreSQL: a copy of the SQLite
+        # file would hold none of them, and a success would be a lie.
+        url = _without_password(settings.database_url.reveal())
+        sys.stderr.write(
+            "lambert backup: with LAMBERT_DATABASE_URL the shared state is in PostgreSQL, not "
+            f"in {settings.db_path}; back it up with PostgreSQL's own tool: pg_dump "
+            f"--format=custom --file={args.path} '{url}' (the password from PGPASSWORD or "
+            "~/.pgpass), restored with pg_restore\n"
+        )
+        return 1
     try:
         pages = await backup_database(settings.db_path, args.path, overwrite=args.force)
     except BackupError as exc:
@@ -70,3 +87,28 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
     return 0
+
+
+def _without_password(url: str) -> str:
+    """`url` with no password in it (user part or query), for a command to copy and run."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}@" if parts.username else ""
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"])
+    return urlunsplit(parts._replace(netloc=user + host, query=query))
+
+
+def _readable_by_others(path: Path) -> str:
+    """One warning line when group or others may use the database (it holds bot tokens)."""
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return ""
+    files = " ".join(shlex.quote(str(p)) for p in (path, *_beside(path)) if p.exists())
+    return (
+        f"database: WARNING: {path} is open to other users (mode {mode:04o}) and holds bot "
+        f"tokens; fix: chmod 600 {files}"
+    )
+
+
+def _beside(path: Path) -> tuple[Path, Path]:
+    return Path(f"{path}-wal"), Path(f"{path}-shm")

@@ -6,6 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
 
+# The years the scheduler can hold: days and catch-up windows are computed around "now", which
+# near year 1 or 9999 do not fit in a datetime (OverflowError).
+YEARS = range(1970, 9999)
+
 
 class Clock(Protocol):
     """The real clock, a test's fake, or `lambert daily tick --at`'s stopped instant."""

@@ -95,6 +95,11 @@ class QuoteService:
                 found.append(self._by_name[name])
         return found[:n]
 
+    def example_theme(self) -> str:
+        """A theme to name in a hint, from this corpus (not a fixed `dpo`): the fullest one."""
+        fullest = max(self._themes, key=lambda info: info.count, default=None)
+        return fullest.theme.slug if fullest else ""
+
     def theme_names(self) -> dict[str, Theme]:
         """Every name a theme answers to (slug, title, aliases), normalised, with its theme."""
         return dict(self._by_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import stat
 import tempfile
 from pathlib import Path
 
@@ -67,10 +68,24 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
             f"{target}: the folder {target.parent} does not exist; create it first (backups "
             "never create folders, so a mistyped path fails here), or choose another path."
         )
+    if os.path.lexists(target) and not _regular(target):
+        # A device, a FIFO or a socket (or a link to one, or a dangling link) is never
+        # replaced: `backup /dev/null --force` as root once replaced the system's /dev/null.
+        raise BackupError(
+            f"{target}: is not a regular file, and backups replace only a regular file, "
+            "--force or not; give the path of a new file, e.g. ./lambert-backup.db"
+        )
     if target.exists() and not overwrite:
         raise BackupError(f"{target}: already exists. Choose a new path or pass --force.")
     if target.resolve() == source.resolve():
         raise BackupError(f"{target}: that is the live database; choose another path.")
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:  # a dangling link, a loop
+        return False
 
 
 def _remove(partial: Path) -> None:

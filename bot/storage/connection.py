@@ -95,6 +95,8 @@ async def connect(
     if str(path) != ":memory:":
         _make_folder(path)
         await asyncio.to_thread(_inspect, path, integrity_check, timeout)
+    if str(path) != ":memory:":
+        _create_private(path)
     with explained(path, "opening the database", timeout):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each write is one explicit
         # transaction instead of whatever the sqlite3 module would open implicitly.
@@ -109,9 +111,21 @@ async def connect(
         await conn.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create a new database file 0600 (whatever the umask), before SQLite opens it.
+
+    The file holds workspaces' bot tokens; SQLite gives its -wal and -shm files the mode of
+    the database file, so they are private too. An existing file keeps its mode (`lambert
+    health` warns when others can read it).
+    """
+    with contextlib.suppress(OSError):  # it exists, or SQLite will say what is wrong
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _make_folder(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # A folder lambert creates is its own (0700); one that exists keeps its mode.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
         what = "is a file, not a folder" if blocker.exists() else f"cannot be created ({exc})"

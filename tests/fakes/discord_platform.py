@@ -351,6 +351,10 @@ class FakeDiscord:
         # session_start_limit.max_concurrency: how many shards may IDENTIFY per 5 s (1 for
         # most bots; Discord raises it for big ones).
         self.max_concurrency = 1
+        # session_start_limit's budget: IDENTIFYs left, and milliseconds until it resets.
+        self.session_starts_remaining = 1000
+        self.session_reset_after = 0
+        self.gateway_refusals = 0  # websocket handshakes refused (refuse_gateway)
         self.more_guilds: dict[int, int] = {}
         # While set and not yet released, a new gateway socket gets no HELLO (a shard stuck
         # reconnecting).
@@ -665,6 +669,7 @@ class FakeDiscord:
         status: int | None = getattr(self, "_refused_gateway", None)
         if status is None:
             return None
+        self.gateway_refusals += 1
         return web.Response(status=status, text=f"{status}: gateway unavailable")
 
     # ---- REST ------------------------------------------------------------------------------
@@ -717,8 +722,8 @@ class FakeDiscord:
     async def _gateway_info(self, _request: web.Request) -> web.Response:
         limit = {
             "total": 1000,
-            "remaining": 1000,
-            "reset_after": 0,
+            "remaining": self.session_starts_remaining,
+            "reset_after": self.session_reset_after,
             "max_concurrency": self.max_concurrency,
         }
         return _json(

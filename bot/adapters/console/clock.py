@@ -6,9 +6,10 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.daily.clock import Clock, SystemClock
+from bot.daily.clock import YEARS, Clock, SystemClock
 from bot.daily.plan import local_date_at, scheduled_instant
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
 
@@ -83,10 +84,19 @@ class ConsoleClock:
         self._sleep_watchers = waiting
 
 
-def parse_instant(text: str, now: datetime) -> datetime | None:
+class Reading(NamedTuple):
+    """What `:time TEXT` means: the instant, and how a local time the zone skips or repeats
+    (a daylight-saving change) was read ('' for any other)."""
+
+    instant: datetime
+    note: str
+
+
+def parse_instant(text: str, now: datetime) -> Reading | None:
     """The instant `:time TEXT` means (see TIME_USAGE), None for `now`; ScheduleError if none.
 
     A time of day means that time on the date `now` has in the zone, so the clock can go back.
+    A local time is read as the scheduler reads a daily post's (`scheduled_instant`).
     """
     words = text.split()
     if len(words) > 1 and _DATE.fullmatch(words[0]):
@@ -99,18 +109,47 @@ def parse_instant(text: str, now: datetime) -> datetime | None:
         raise ScheduleError(f"Use {TIME_USAGE}.")
     zone = ZoneInfo(parse_zone(words[1])) if len(words) == 2 else ZoneInfo("UTC")
     if "-" in words[0][1:]:
-        return _iso_instant(words[0], zone)
-    at = parse_local_time(words[0])
-    return scheduled_instant(local_date_at(now, zone), at, zone)
-
-
-def _iso_instant(text: str, zone: ZoneInfo) -> datetime:
+        wall = _iso(words[0])
+    else:
+        wall = datetime.combine(local_date_at(now, zone), parse_local_time(words[0]))
     try:
-        instant = datetime.fromisoformat(text)
+        if wall.tzinfo is not None:  # an offset given: no local reading to explain
+            instant: datetime | None = wall.astimezone(UTC)
+        else:
+            instant = scheduled_instant(wall.date(), wall.time(), zone)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        instant = None
+    if instant is None or instant.year not in YEARS:
+        # The scheduler computes days around the clock's time: out of these years it would stop.
+        raise ScheduleError(
+            f"{text[:40]!r} is out of range: the scheduler holds instants from {YEARS[0]} to "
+            f"{YEARS[-1]}; use e.g. :time 2025-03-10T08:59Z."
+        )
+    return Reading(instant, "" if wall.tzinfo else _how_read(wall, zone, instant))
+
+
+def _iso(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
     except ValueError:
         raise ScheduleError(
             f"{text[:40]!r} is not an ISO date and time: use e.g. 2025-03-10T08:59Z."
         ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=zone)
-    return instant.astimezone(UTC)
+
+
+def _how_read(wall: datetime, zone: ZoneInfo, instant: datetime) -> str:
+    """A line when `wall` does not exist in `zone` (clocks go forward) or exists twice."""
+    first, second = (wall.replace(tzinfo=zone, fold=f) for f in (0, 1))
+    day = f"{wall.day} {wall:%B %Y}"
+    local = instant.astimezone(zone)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        return (
+            f"{wall:%H:%M} does not exist on {day} in {zone.key} (the clocks go forward); "
+            f"read as {local:%H:%M}, when they do, as a daily quote set for {wall:%H:%M} posts."
+        )
+    if first.utcoffset() != second.utcoffset():
+        return (
+            f"{wall:%H:%M} happens twice on {day} in {zone.key} (the clocks go back); read as "
+            f"the first, {local:%H:%M %Z} ({instant:%H:%M} UTC)."
+        )
+    return ""

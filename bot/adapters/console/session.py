@@ -107,7 +107,10 @@ class Console:
         if text.startswith(":"):
             name, _, rest = text.partition(" ")
             command = COMMANDS.get(name.casefold())
-            if command is None:
+            if name == ":":
+                names = ", ".join(COMMANDS)
+                self.say(f"! A console command follows the colon: {names}; :help says more.")
+            elif command is None:
                 self.say(f"! No console command {name[:40]}: see :help.")
             else:
                 self.say(await command.handler(self, rest.strip()))
@@ -188,14 +191,16 @@ async def _time(console: Console, rest: str) -> str:
     if not rest:
         return f"The console's clock reads {_when(console)}."
     try:
-        instant = parse_instant(rest, console.clock.now())
+        reading = parse_instant(rest, console.clock.now())
     except ScheduleError as exc:
         return f"! {exc}"
-    if instant is None:
+    if reading is None:
         console.clock.reset()
         return f"The console's clock reads the real time again: {_when(console)}."
-    console.clock.move_to(instant)
-    return f"The console's clock now reads {_when(console)}."
+    console.clock.move_to(reading.instant)
+    return " ".join(
+        filter(None, (reading.note, f"The console's clock now reads {_when(console)}."))
+    )
 
 
 def _when(console: Console) -> str:

@@ -105,9 +105,9 @@ class DiscordPlatform:
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
         self._task: asyncio.Task[None] | None = None
-        # The gateway's keep-alive failures as one line; not discord.client, whose tracebacks
-        # are our event handlers' bugs (with reconnect=False it logs no connection failures).
-        quiet(("discord.gateway",))
+        # The gateway's keep-alive failures and a shard's reconnect attempts as one line each;
+        # not discord.client, whose tracebacks are our event handlers' bugs.
+        quiet(("discord.gateway", "discord.shard"))
 
     async def start(self) -> None:
         """One attempt: log in, open the gateway, return on the first READY (commands are
@@ -131,11 +131,12 @@ class DiscordPlatform:
             raise ConfigError(REJECTED) from None
         if isinstance(self.client, ShardedClient):
             await self._lease_shards(self.client)
-        # reconnect=False: discord.py still resumes when Discord asks it to, but a failure
-        # ends the task instead of a private retry loop (tracebacks, waits up to 17 minutes,
-        # deaf to SIGTERM); serve's own backoff starts it again (see wait_lost).
+        # Until the first READY a failure ends the task (ShardedClient launches each shard
+        # once) and serve's backoff tries again; after it, discord.py's own reconnect keeps
+        # the session, RESUMEing (events in between are replayed, no session start spent).
+        # Only a fatal close (a reset token, 4004) or a lost lease ends the task: wait_lost.
         self._task = asyncio.create_task(
-            self.client.connect(reconnect=False), name="discord-gateway"
+            self.client.connect(reconnect=True), name="discord-gateway"
         )
         ready = asyncio.create_task(self.client.wait_until_ready())
         try:

@@ -30,6 +30,9 @@ SEND_TIMEOUT = 15.0
 # Discord dedupes a nonce "in the past few minutes" (undocumented exactly): resends after a
 # lost answer happen inside this much, counted from the first attempt, or not at all.
 NONCE_WINDOW = 120.0
+# A REST call unanswered this long gets one warning: a hung Discord shows in serve's log
+# within a minute, though discord.py itself waits on (its own timeout is 300 s).
+SLOW_REST_SECONDS = 30.0
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -50,15 +53,41 @@ def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Cl
         "intents": discord.Intents(guilds=True),
         "allowed_mentions": discord.AllowedMentions.none(),
         "max_ratelimit_timeout": MAX_RATE_LIMIT_WAIT,
+        "http_trace": slow_rest_warnings(SLOW_REST_SECONDS),
     }
+    chosen = {**common, **options}
     if shards is None:
-        return discord.Client(**common, **options)
+        return discord.Client(**chosen)
     return ShardedClient(
-        shard_count=shards.discord_shard_count,
-        shard_ids=shards.discord_shard_ids,
-        **common,
-        **options,
+        shard_count=shards.discord_shard_count, shard_ids=shards.discord_shard_ids, **chosen
     )
+
+
+def slow_rest_warnings(after: float) -> aiohttp.TraceConfig:
+    """aiohttp's request trace (discord.py's `http_trace` hook): one warning for each REST call
+    still unanswered `after` seconds on, naming its route but no token."""
+    trace = aiohttp.TraceConfig()
+
+    async def started(_: Any, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        # Ids and names are short; an interaction's or a webhook's token is not.
+        route = "/".join(p if len(p) <= 20 else "{token}" for p in params.url.parts[1:])
+        context.slow = asyncio.get_running_loop().call_later(
+            after,
+            log.warning,
+            "discord: %s %s has had no answer for %g s; Discord's API may be hung",
+            params.method,
+            route,
+            after,
+        )
+
+    async def ended(_: Any, context: Any, __: Any) -> None:
+        if (slow := getattr(context, "slow", None)) is not None:
+            slow.cancel()
+
+    trace.on_request_start.append(started)
+    trace.on_request_end.append(ended)
+    trace.on_request_exception.append(ended)
+    return trace
 
 
 def base36(n: int, width: int) -> str:

@@ -3,21 +3,48 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
-from discord.gateway import DiscordWebSocket
+from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.shard import Shard
 
 from bot.config import Settings
 from bot.daily.lease import ShardHolder
 
+if TYPE_CHECKING:
+    from discord.types.gateway import SessionStartLimit
+
 # discord.py keeps each shard and its event queue in name-mangled attributes of
 # AutoShardedClient (checked against 2.7.1); only ShardedClient touches them.
 _SHARDS, _QUEUE = "_AutoShardedClient__shards", "_AutoShardedClient__queue"
 IDENTIFY_WINDOW = 5.0  # seconds: each bucket's IDENTIFY rate limit
+
+log = logging.getLogger(__name__)
+
+
+class SessionStartsSpent(ConnectionError):
+    """Discord's daily budget of session starts (IDENTIFYs) cannot cover this process's shards."""
+
+
+class ResumingShard(Shard):
+    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs its session.
+
+    discord.py's plain Client "always tries to RESUME" then (the official client's way, and
+    Discord answers op 9 when it cannot, upon which discord.py IDENTIFYs); its Shard opens a
+    new session instead, which spends one of the day's session starts and loses the events
+    in between. Checked against discord.py 2.7.1.
+    """
+
+    async def reconnect(self) -> None:
+        if self.ws.session_id is None:
+            await super().reconnect()
+        else:
+            await self.reidentify(ReconnectWebSocket(self.id, resume=True))
 
 
 class ShardedClient(discord.AutoShardedClient):
@@ -25,7 +52,10 @@ class ShardedClient(discord.AutoShardedClient):
     every shard of the count Discord recommends), with two changes for `serve`:
 
     - one attempt per shard at start: discord.py's own loop retries a shard every 5 s for
-      ever, a traceback each time, and start() would never return; serve's backoff retries;
+      ever, a traceback each time, and start() would never return; serve's backoff retries
+      until the first READY, discord.py's own reconnect (RESUME) after it;
+    - a shard reconnecting after a failed attempt RESUMEs (ResumingShard);
+    - the day's session starts (`session_start_limit`) logged and never overdrawn;
     - re-openable after close(), like discord.Client (its event queue and shards anew).
     """
 
@@ -51,6 +81,7 @@ class ShardedClient(discord.AutoShardedClient):
             self.shard_count = int(count)
         assert self.shard_count is not None  # given, or just asked
         ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
+        _check_session_starts(limits, len(ids))
         return self.shard_count, ids
 
     async def launch_shard(
@@ -61,7 +92,7 @@ class ShardedClient(discord.AutoShardedClient):
         )
         ws = await asyncio.wait_for(connecting, timeout=self.shard_connect_timeout)
         queue: asyncio.PriorityQueue[Any] = getattr(self, _QUEUE)
-        shard = Shard(ws, self, queue.put_nowait)
+        shard = ResumingShard(ws, self, queue.put_nowait)
         getattr(self, _SHARDS)[shard_id] = shard
         shard.launch()
 
@@ -82,6 +113,22 @@ class ShardedClient(discord.AutoShardedClient):
     def states(self, running: bool) -> dict[int, bool]:
         """Each launched shard and whether its websocket is open (all False unless `running`)."""
         return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
+
+
+def _check_session_starts(limits: SessionStartLimit, needed: int) -> None:
+    """Log the day's budget of session starts; refuse to overdraw it (Discord would answer
+    each IDENTIFY past it by closing the gateway, and may reset the bot's token)."""
+    remaining, total = limits["remaining"], limits["total"]
+    reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
+    at = f"{reset:%Y-%m-%d %H:%M} UTC"
+    log.info(
+        "discord: %d of %d session starts left today; the count resets at %s", remaining, total, at
+    )
+    if remaining < needed:
+        raise SessionStartsSpent(
+            f"Discord allows {remaining} more session starts until {at}, and this process "
+            f"needs {needed} (one per shard); it starts once they reset"
+        )
 
 
 def refusal(
