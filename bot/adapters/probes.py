@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.adapters.listening import LIMITS, Limits
 from bot.adapters.listening import listen as listen_on
 from bot.serving.probes import Answer, Probes
 
@@ -34,9 +35,11 @@ def probe_app(probes: Probes) -> web.Application:
     return app
 
 
-async def listen(probes: Probes, host: str, port: int) -> Callable[[], Awaitable[None]]:
-    """Serve the probes on host:port; returns what stops it. ConfigError naming the variables
-    when the address cannot be had."""
-    runner = web.AppRunner(probe_app(probes), access_log=None)
-    await listen_on(runner, host, port, ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT"))
+async def listen(
+    probes: Probes, host: str, port: int, limits: Limits = LIMITS
+) -> Callable[[], Awaitable[None]]:
+    """Serve the probes on host:port within `limits`; returns what stops it. ConfigError
+    naming the variables when the address cannot be had."""
+    variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")
+    runner, _port = await listen_on(probe_app(probes), host, port, variables, limits)
     return runner.cleanup

@@ -14,7 +14,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.listening import listen
+from bot.adapters.listening import LIMITS, Limits, listen
 from bot.adapters.slack.adopt import adopt_recorded
 from bot.adapters.slack.blocks import (
     CANCEL,
@@ -127,8 +127,10 @@ class SlackPlatform:
         settings: Settings,
         *,
         host: str | None = None,
+        limits: Limits = LIMITS,
     ) -> None:
         self.client = client
+        self.limits = limits  # of the HTTP listener (listening.py)
         self.settings = settings
         self.host = host or settings.slack_host
         self.many = settings.slack_many_workspaces
@@ -174,12 +176,12 @@ class SlackPlatform:
             return
         web_app = self.app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
-        self._runner = web.AppRunner(web_app)
-        self.port = await listen(
-            self._runner,
+        self._runner, self.port = await listen(
+            web_app,
             self.host,
             self.settings.slack_port,
             ("LAMBERT_SLACK_HOST", "LAMBERT_SLACK_PORT"),
+            self.limits,
         )
         log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
         if self.many:
