@@ -319,8 +319,9 @@ class FakeSlack:
             return outage
         if method == "oauth.v2.access":
             body = self._oauth_access(request.headers.get("Authorization"), args)
+            fault = self._lost_answers.next(method)  # the code is spent either way
             await self.api_calls.add(ApiCall(method, args, None, 200, body))
-            return web.json_response(body)
+            return await self._lost_answers.deliver(request, fault, web.json_response(body))
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1

@@ -23,6 +23,7 @@ from bot.adapters.slack.blocks import (
     SHUFFLE,
 )
 from bot.adapters.slack.http import RequestGuard
+from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
 from bot.adapters.slack.oauth import (
@@ -83,7 +84,7 @@ def build_app(
         logger=logging.getLogger("slack_bolt.lambert"),
         process_before_response=True,
         request_verification_enabled=not guarded,
-        oauth_settings=oauth,
+        oauth_flow=InstallFlow(settings=oauth) if oauth else None,  # its failures get a page
         # Given here too, bolt's authorize is built with `client` (its base_url and retries),
         # so a token it refreshes goes through that; from the settings alone it would build
         # its own client for slack.com.
