@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,7 +44,7 @@ from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import quiet
+from bot.serving.oneline import one_line, quiet
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def build_app(
         # its own client for slack.com.
         installation_store=oauth.installation_store if oauth else None,
     )
+    app.error(listener_failed)
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
@@ -102,6 +104,15 @@ def build_app(
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
     app.event("app_home_opened")(handlers.home.opened)
     return app
+
+
+async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
+    """bolt's error handler: what a listener or middleware raised on a signed request is one
+    log line, and Slack gets the ack already made (200) or a 400, never a 500."""
+    log.warning("slack: a request could not be handled (%s)", one_line(error))
+    if ack.response is not None and ack.response.status == 200:
+        return ack.response
+    return BoltResponse(status=400, body="")
 
 
 class AckingSocketModeHandler(AsyncSocketModeHandler):
