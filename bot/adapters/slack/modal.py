@@ -200,6 +200,8 @@ def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not is_channel_id(form.channel):
         errors[CHANNEL_BLOCK] = "Pick a channel."
+    elif form.channel.startswith("D"):  # a direct message: no channel for everyone to read
+        errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
     if not _TIMEPICKER.fullmatch(form.time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     else:
