@@ -88,14 +88,11 @@ REFUSAL_LINES = OncePerMinute()
 REFUSALS.addFilter(REFUSAL_LINES)
 
 
-class _Refuse:
+class _Refuse(asyncio.Protocol):
     """The protocol of a connection over the cap with none idle to make room: closed at once."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        pass
 
 
 @dataclass(eq=False)
