@@ -37,18 +37,21 @@ class Limits:
     # idles this long between requests, is closed: slowloris and idle floods cost nothing.
     idle_seconds: float = 15.0
     body_seconds: float = 15.0  # to receive a request's body once its head is in
-    # Open connections at most; also never more than a quarter of the file limit, so the
-    # database, the platforms and the other listener keep their files.
+    # Open connections at most. Each listener also keeps to a quarter of the file limit,
+    # accepted-but-not-yet-admitted ones included (asyncio accepts up to the backlog at once
+    # before the gate sees any), so the database, the platforms and the other listener keep
+    # their files.
     max_connections: int = 256
     max_body: int = 1024**2  # bytes; aiohttp's own client_max_size, enforced by read()
     max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
     max_headers: int = 100
 
-    def connections_cap(self) -> int:
+    def budget(self) -> tuple[int, int]:
+        """(open connections, accept backlog) within this listener's share of the files."""
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY:
-            return self.max_connections
-        return max(1, min(self.max_connections, soft // 4))
+        share = self.max_connections * 2 if soft == resource.RLIM_INFINITY else soft // 4
+        backlog = max(1, min(128, share // 2))
+        return max(1, min(self.max_connections, share - backlog)), backlog
 
 
 LIMITS = Limits()
@@ -101,6 +104,7 @@ class Gate:
     admit the new one (a flood of idle connections never locks out a real request)."""
 
     cap: int
+    backlog: int  # of the listening socket: accepted at once before the gate admits any
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
     evicted: int = 0
     refused: int = 0
@@ -158,8 +162,10 @@ def body_limits(limits: Limits) -> Any:
 class BoundedSite(web.TCPSite):
     """aiohttp's TCPSite, each connection admitted through the Gate."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, gate: Gate) -> None:
-        super().__init__(runner, host, port)
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, gate: Gate, backlog: int
+    ) -> None:
+        super().__init__(runner, host, port, backlog=backlog)
         self.gate = gate
 
     async def start(self) -> None:
@@ -174,7 +180,7 @@ class BoundedSite(web.TCPSite):
 
 def runner(app: web.Application, limits: Limits = LIMITS) -> tuple[web.AppRunner, Gate]:
     """An AppRunner for `app` (before it starts) with `limits`, and its Gate for the site."""
-    gate = Gate(limits.connections_cap())
+    gate = Gate(*limits.budget())
     app.middlewares[:0] = [gate.middleware, body_limits(limits)]  # ahead of every other
     bounded = web.AppRunner(
         app,
@@ -204,7 +210,7 @@ async def listen(
     await app_runner.setup()
     watch_accept_errors(asyncio.get_running_loop())
     try:
-        await BoundedSite(app_runner, host, port, gate).start()
+        await BoundedSite(app_runner, host, port, gate, gate.backlog).start()
     except OSError as exc:
         await app_runner.cleanup()
         if exc.errno == errno.EADDRINUSE:
