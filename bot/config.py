@@ -313,7 +313,7 @@ def load_settings(
     admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}
     chosen, note = _db_path(db_path or env.get("LAMBERT_DB", "").strip())
     shard_count, shard_ids = _shards(env)
-    return Settings(
+    settings = Settings(
         db_path=chosen,
         db_note=note,
         corpus_path=Path(corpus) if corpus else default_corpus_path(),
@@ -339,6 +339,25 @@ def load_settings(
         discord_shard_ids=shard_ids,
         public_url=_public_url(env.get("LAMBERT_PUBLIC_URL", "").strip()),
     )
+    _check_listeners(settings)
+    return settings
+
+
+def _check_listeners(settings: Settings) -> None:
+    """ConfigError when lambert's own two listeners (Slack's HTTP mode, the probes) are set
+    to the same port: serve would otherwise blame "what holds it", which is lambert."""
+    slack_http = bool(settings.slack_signing_secret) and not settings.slack_app_token
+    slack_http = slack_http and bool(settings.slack_bot_token or settings.slack_many_workspaces)
+    port = settings.slack_port
+    if not slack_http or not port or settings.http_port != port:
+        return
+    hosts = {settings.slack_host, settings.http_host}
+    if len(hosts) == 1 or hosts & {"0.0.0.0", "::"}:  # noqa: S104  (every address)
+        raise ConfigError(
+            f"LAMBERT_HTTP_PORT={port} and LAMBERT_SLACK_PORT={port}: lambert itself is "
+            f"configured to use port {port} twice (the probes and Slack's HTTP mode); set "
+            "one of them to another port"
+        )
 
 
 def _db_path(explicit: str | Path) -> tuple[Path, str]:

@@ -7,6 +7,10 @@ from typing import Protocol
 
 from bot.quotes.models import Quote
 
+# Seconds a daily post may take on any platform, whatever it waits for (a token refresh, a
+# rate limit, the send): a platform that accepts and never answers costs a tick this much.
+POST_DEADLINE = 30.0
+
 
 class PostError(Exception):
     """A daily post the platform did not accept. `reason` is safe to show to an admin."""

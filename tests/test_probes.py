@@ -204,6 +204,28 @@ def test_bad_http_settings_name_the_variable(env: dict[str, str], named: str) ->
         load_settings(env)
 
 
+@pytest.mark.parametrize(
+    ("env", "refused"),
+    [
+        ({"LAMBERT_HTTP_PORT": "3000"}, True),
+        ({"LAMBERT_HTTP_PORT": "3000", "LAMBERT_HTTP_HOST": "0.0.0.0"}, True),
+        ({"LAMBERT_HTTP_PORT": "3000", "LAMBERT_HTTP_HOST": "127.0.0.2"}, False),
+        ({"LAMBERT_HTTP_PORT": "3000", "SLACK_APP_TOKEN": APP_TOKEN}, False),  # Socket Mode
+        ({"LAMBERT_HTTP_PORT": "3001"}, False),
+    ],
+)
+def test_the_probes_on_slacks_port_is_lambert_using_it_twice(
+    env: dict[str, str], refused: bool
+) -> None:
+    slack_http = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s" * 32}
+    twice = "lambert itself is configured to use port 3000 twice"
+    if refused:
+        with pytest.raises(ConfigError, match=twice):
+            load_settings(slack_http | env)
+    else:
+        load_settings(slack_http | env)
+
+
 # Probes without HTTP or serve: readiness rules, its cache, shards.
 
 

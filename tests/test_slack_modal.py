@@ -147,6 +147,21 @@ async def test_a_forged_25_00_is_answered_inline_and_nothing_is_written(
     assert fake_slack.calls("chat.postEphemeral") == []
 
 
+async def test_a_direct_message_is_refused_as_the_channel_in_one_line(
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    view = (await open_form(fake_slack, platform, ADMIN_ID)).response["view"]
+
+    answer = await submit(platform, view, form_values("D0DIRECT1", "09:00", "UTC", "any"))
+
+    assert answer is not None and answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        modal.CHANNEL_BLOCK: "Pick a channel: a direct message cannot take the daily quote."
+    }
+    await platform.handlers.drain()
+    assert await core.daily.store.schedules() == []
+
+
 async def test_every_bad_field_is_answered_at_once(
     core: Core, fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:

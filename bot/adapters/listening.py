@@ -1,26 +1,218 @@
-"""Listening on a configured address with aiohttp: a taken port or a foreign address is a
-one-line ConfigError naming the variables, for every server lambert runs (Slack HTTP, probes)."""
+"""Listening on a configured address with aiohttp, bounded: every server lambert runs (Slack
+HTTP, probes, and the web site on the probes' app) closes idle and slow connections, caps how
+many it holds, refuses oversized requests, and logs refusals as one line at most a minute.
+
+A taken port or a foreign address is a one-line ConfigError naming the variables."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import logging
 import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ConfigError
 from bot.serving.oneline import one_line
 
+log = logging.getLogger(__name__)
+# aiohttp logs each malformed request here (with a traceback): the filter below cuts it.
+REFUSALS = logging.getLogger("lambert.http")
+ACCEPT_ERROR = "socket.accept() out of system resource"  # asyncio's words for EMFILE & co.
+LOG_EVERY = 60.0  # seconds between two lines about refused requests (or accept errors)
 
-async def listen(runner: web.AppRunner, host: str, port: int, variables: tuple[str, str]) -> int:
-    """Serve `runner` on host:port and return the port bound; `variables` name the host and
-    port settings, e.g. ("LAMBERT_SLACK_HOST", "LAMBERT_SLACK_PORT")."""
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one listener holds, whoever connects. The figures are in docs/security.md."""
+
+    # A connection that has not sent a whole request head this long after it opened, or
+    # idles this long between requests, is closed: slowloris and idle floods cost nothing.
+    idle_seconds: float = 15.0
+    body_seconds: float = 15.0  # to receive a request's body once its head is in
+    # Open connections at most. Each listener also keeps to a quarter of the file limit,
+    # accepted-but-not-yet-admitted ones included (asyncio accepts up to the backlog at once
+    # before the gate sees any), so the database, the platforms and the other listener keep
+    # their files.
+    max_connections: int = 256
+    max_body: int = 1024**2  # bytes; aiohttp's own client_max_size, enforced by read()
+    max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
+    max_headers: int = 100
+
+    def budget(self) -> tuple[int, int]:
+        """(open connections, accept backlog) within this listener's share of the files."""
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        share = self.max_connections * 2 if soft == resource.RLIM_INFINITY else soft // 4
+        backlog = max(1, min(128, share // 2))
+        return max(1, min(self.max_connections, share - backlog)), backlog
+
+
+LIMITS = Limits()
+
+
+@dataclass(eq=False)
+class OncePerMinute(logging.Filter):
+    """Lets one record through every `every` seconds, cut to one line (no traceback) and
+    counting the ones it held back; aiohttp would log each malformed request in full."""
+
+    every: float = LOG_EVERY
+    clock: Callable[[], float] = time.monotonic
+    _last: float | None = None
+    _held: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        if self._last is not None and now - self._last < self.every:
+            self._held += 1
+            return False
+        self._last = now
+        text = record.getMessage().splitlines()[0] if record.getMessage() else ""
+        if record.exc_info and record.exc_info[1] is not None:
+            text = f"{text} ({one_line(record.exc_info[1])})"
+        if self._held:
+            text += f" (and {self._held} more in the last {self.every:g} s)"
+        self._held = 0
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+REFUSAL_LINES = OncePerMinute()
+REFUSALS.addFilter(REFUSAL_LINES)
+
+
+class _Refuse(asyncio.Protocol):
+    """The protocol of a connection over the cap with none idle to make room: closed at once."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
+@dataclass(eq=False)
+class Gate:
+    """Counts a listener's connections: over the cap, the longest idle one is closed to
+    admit the new one (a flood of idle connections never locks out a real request)."""
+
+    cap: int
+    backlog: int  # of the listening socket: accepted at once before the gate admits any
+    busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
+    evicted: int = 0
+    refused: int = 0
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        protocol = request.protocol
+        self.busy.add(protocol)
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        finally:
+            self.busy.discard(protocol)
+
+    def admit(self, server: web.Server) -> Any:
+        live = [h for h in server.connections if h.transport is not None]
+        if len(live) >= self.cap:
+            idle = next((h for h in live if h not in self.busy), None)
+            if idle is None:
+                self.refused += 1
+                REFUSALS.warning("refused a connection: all %d are busy", self.cap)
+                return _Refuse()
+            self.evicted += 1
+            REFUSALS.warning(
+                "closed an idle connection to admit another: %d is the cap (a reverse proxy "
+                "in front holds more)",
+                self.cap,
+            )
+            idle.force_close()
+        return server()
+
+
+def body_limits(limits: Limits) -> Any:
+    """A middleware: a body over `max_body` is refused (413), and one that does not arrive
+    within `body_seconds` ends the connection (408), before any handler waits on it."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        length = request.content_length
+        if length is not None and length > limits.max_body:
+            raise web.HTTPRequestEntityTooLarge(limits.max_body, length)
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(limits.body_seconds):
+                    await request.read()  # cached: the handler's read() gets it at once
+            except TimeoutError:
+                REFUSALS.warning("closed a connection whose body did not arrive in time")
+                response = web.Response(status=408, text="request body too slow\n")
+                response.force_close()
+                return response
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return middleware
+
+
+class BoundedSite(web.TCPSite):
+    """aiohttp's TCPSite, each connection admitted through the Gate."""
+
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, gate: Gate, backlog: int
+    ) -> None:
+        super().__init__(runner, host, port, backlog=backlog)
+        self.gate = gate
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with its runner
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: self.gate.admit(server), self._host, self._port, backlog=self._backlog
+        )
+        self._bound_port = self._server.sockets[0].getsockname()[1]
+
+
+def runner(app: web.Application, limits: Limits = LIMITS) -> tuple[web.AppRunner, Gate]:
+    """An AppRunner for `app` (before it starts) with `limits`, and its Gate for the site."""
+    gate = Gate(*limits.budget())
+    app.middlewares[:0] = [gate.middleware, body_limits(limits)]  # ahead of every other
+    bounded = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=limits.idle_seconds,
+        lingering_time=limits.body_seconds,  # reading what is left of a refused body
+        max_line_size=limits.max_line,
+        max_field_size=limits.max_line,
+        max_headers=limits.max_headers,
+        logger=REFUSALS,
+    )
+    return bounded, gate
+
+
+async def listen(
+    app: web.Application,
+    host: str,
+    port: int,
+    variables: tuple[str, str],
+    limits: Limits = LIMITS,
+) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port within `limits`; the runner (cleanup() stops it) and the port
+    bound. `variables` name the host and port settings, e.g. ("LAMBERT_SLACK_HOST",
+    "LAMBERT_SLACK_PORT")."""
     host_variable, port_variable = variables
-    await runner.setup()
+    app_runner, gate = runner(app, limits)
+    await app_runner.setup()
+    watch_accept_errors(asyncio.get_running_loop())
     try:
-        await web.TCPSite(runner, host, port).start()
+        await BoundedSite(app_runner, host, port, gate, gate.backlog).start()
     except OSError as exc:
-        await runner.cleanup()
+        await app_runner.cleanup()
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(
                 f"{port_variable}={port}: port {port} on {host} is already in use; stop "
@@ -31,4 +223,41 @@ async def listen(runner: web.AppRunner, host: str, port: int, variables: tuple[s
             f"{host_variable}={host}, {port_variable}={port}: cannot listen there "
             f"({reason}); use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
         ) from None
-    return int(runner.addresses[0][1])
+    return app_runner, int(app_runner.addresses[0][1])
+
+
+@dataclass
+class AcceptErrors:
+    """The loop's exception handler for a listener that cannot accept (out of files):
+    asyncio logs a traceback per attempt; this says it once a minute, with the fix."""
+
+    previous: Any
+    every: float = LOG_EVERY
+    clock: Callable[[], float] = time.monotonic
+    _last: float | None = None
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != ACCEPT_ERROR:
+            if self.previous is None:
+                loop.default_exception_handler(context)
+            else:
+                self.previous(loop, context)
+            return
+        now = self.clock()
+        if self._last is not None and now - self._last < self.every:
+            return
+        self._last = now
+        exc = context.get("exception")
+        code = errno.errorcode.get(getattr(exc, "errno", 0) or 0, "out of resources")
+        log.error(
+            "cannot accept connections (%s: too many open files): raise the file limit "
+            "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
+            code,
+        )
+
+
+def watch_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Install AcceptErrors on `loop` once, keeping whatever handler it had for the rest."""
+    current = loop.get_exception_handler()
+    if not isinstance(current, AcceptErrors):
+        loop.set_exception_handler(AcceptErrors(current))

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.adapters.listening import LIMITS, Limits
 from bot.adapters.listening import listen as listen_on
 from bot.quotes.service import QuoteService
 from bot.serving.probes import Answer, Probes
@@ -44,12 +45,13 @@ async def listen(
     port: int,
     quotes: QuoteService | None = None,
     public_url: str | None = None,
+    limits: Limits = LIMITS,
 ) -> Callable[[], Awaitable[None]]:
-    """Serve the probes (and, given `quotes`, the web site) on host:port; returns what stops
-    it. ConfigError naming the variables when the address cannot be had."""
+    """Serve the probes (and, given `quotes`, the web site) on host:port within `limits`;
+    returns what stops it. ConfigError naming the variables when the address cannot be had."""
     app = probe_app(probes)
     if quotes is not None:
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
-    runner = web.AppRunner(app, access_log=None)
-    await listen_on(runner, host, port, ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT"))
+    variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")
+    runner, _port = await listen_on(app, host, port, variables, limits)
     return runner.cleanup

@@ -7,13 +7,16 @@ import contextlib
 import signal
 import sys
 
-from aiohttp import web
-
-from bot.adapters.listening import listen
+from bot.adapters.listening import Limits, listen
 from bot.config import Settings
 from bot.runtime import open_core
-from bot.web.app import LIMITS, create_app
+from bot.web.app import CLIENT_MAX_SIZE, LIMITS, create_app
 from bot.web.site import Site
+
+# Every listener's bounds (bot/adapters/listening.py), with the site's own smaller requests.
+SITE_LIMITS = Limits(
+    max_body=CLIENT_MAX_SIZE, max_line=LIMITS["max_line_size"], max_headers=LIMITS["max_headers"]
+)
 
 
 async def serve_site(settings: Settings, host: str, port: int) -> int:
@@ -25,9 +28,8 @@ async def serve_site(settings: Settings, host: str, port: int) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with open_core(settings) as core:
         site = Site(core.quotes, settings.public_url)
-        runner = web.AppRunner(create_app(site), access_log=None, **LIMITS)
         # A taken port or a foreign address: a one-line ConfigError naming the options.
-        bound = await listen(runner, host, port, ("--host", "--port"))
+        runner, bound = await listen(create_app(site), host, port, ("--host", "--port"), SITE_LIMITS)
         try:
             shown = f"[{host}]" if ":" in host else host
             sys.stdout.write(f"lambert web: serving http://{shown}:{bound}/ (Ctrl-C stops)\n")

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from aiohttp import WSMsgType, web
 
-from tests.fakes.faults import LostAnswers, unreachable
+from tests.fakes.faults import Hangs, LostAnswers, unreachable
 
 API = "/api/v10"
 EPHEMERAL = 64
@@ -375,6 +375,7 @@ class FakeDiscord:
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}  # enforce_nonce dedupe
         self._lost_answers: LostAnswers[int] = LostAnswers()  # by channel, after storing
         self.late_release = self._lost_answers.late_release
+        self.hangs = Hangs()  # requests that get no answer until hangs.release()
         self.deduped = 0  # posts answered with an earlier message of the same nonce
         self._interactions: dict[int, dict[str, Any]] = {}
         self._acknowledged: set[int] = set()
@@ -431,6 +432,7 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         self.late_release.set()  # a handler still holding back an answer lets go
+        self.hangs.release()
         if self.hold_hello is not None:
             self.hold_hello.set()
         for ws in list(self._sockets):
@@ -680,6 +682,7 @@ class FakeDiscord:
             return await handler(request)
         record = await self._record(request)
         request[RECORD] = record
+        await self.hangs.hold(request)
         failure = self._take_failure(record.method, record.path)
         if failure is not None:
             response: web.StreamResponse = _json(failure.status, failure.body, failure.headers)

@@ -1,5 +1,6 @@
 """Faults both platform fakes stage the same way: an answer lost after the work was done
-(the post is stored), and a server nobody can reach for a while."""
+(the post is stored), a request held unanswered before any work (a hung platform), and a
+server nobody can reach for a while."""
 
 from __future__ import annotations
 
@@ -49,6 +50,25 @@ class LostAnswers(Generic[K]):
         elif fault == "503":
             return web.Response(status=503, text=EDGE_503, content_type="text/html")
         return answer
+
+
+class Hangs:
+    """Requests ("METHOD /path") held with their connection open and nothing done, until the
+    test calls release() (the fakes release on stop): a platform that accepts and never answers."""
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+        self._released = asyncio.Event()
+
+    def hang(self, method: str, path: str) -> None:
+        self._held.add(f"{method} {path}")
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def hold(self, request: web.Request) -> None:
+        if f"{request.method} {request.path}" in self._held:
+            await self._released.wait()
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.faults import LostAnswers, unreachable
+from tests.fakes.faults import Hangs, LostAnswers, unreachable
 
 T = TypeVar("T")
 
@@ -162,6 +162,7 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
         self._lost_answers: LostAnswers[str] = LostAnswers()  # by method, after the work
         self.late_release = self._lost_answers.late_release
+        self.hangs = Hangs()  # requests that get no answer until hangs.release()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._exchanged_triggers: set[str] = set()
@@ -193,6 +194,7 @@ class FakeSlack:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.late_release.set()  # a handler still holding back an answer lets go
+        self.hangs.release()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -305,8 +307,9 @@ class FakeSlack:
 
     # -- HTTP handlers -----------------------------------------------------------------------------
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
+        await self.hangs.hold(request)  # hang("POST", "/api/chat.postMessage"), e.g.
         args: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":
@@ -319,8 +322,9 @@ class FakeSlack:
             return outage
         if method == "oauth.v2.access":
             body = self._oauth_access(request.headers.get("Authorization"), args)
+            fault = self._lost_answers.next(method)  # the code is spent either way
             await self.api_calls.add(ApiCall(method, args, None, 200, body))
-            return web.json_response(body)
+            return await self._lost_answers.deliver(request, fault, web.json_response(body))
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1

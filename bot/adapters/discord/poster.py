@@ -16,7 +16,7 @@ from discord.utils import MISSING
 from bot.adapters.discord.embeds import daily_message
 from bot.adapters.discord.shards import ShardedClient
 from bot.config import ConfigError, Settings
-from bot.ports import AmbiguousPostError, PermanentPostError, TransientPostError
+from bot.ports import POST_DEADLINE, AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
 from bot.web.links import permalink
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
 # A send with no answer by then may or may not have posted: it is resent with the same nonce.
+# Within POST_DEADLINE, with room for discord.py's own retries inside it.
 SEND_TIMEOUT = 15.0
 # Discord dedupes a nonce "in the past few minutes" (undocumented exactly): resends after a
 # lost answer happen inside this much, counted from the first attempt, or not at all.
@@ -112,10 +113,17 @@ def token_of(settings: Settings) -> str:
     return settings.discord_token.reveal()
 
 
-async def login(client: discord.Client, settings: Settings) -> None:
-    """Log in over REST only (no gateway); ConfigError if Discord rejects the token."""
+async def login(
+    client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
+) -> None:
+    """Log in over REST only (no gateway); ConfigError if Discord rejects the token,
+    ConnectionError if it does not answer within `deadline` seconds (discord.py would wait
+    aiohttp's five minutes)."""
     try:
-        await client.login(token_of(settings))
+        async with asyncio.timeout(deadline):
+            await client.login(token_of(settings))
+    except TimeoutError:
+        raise ConnectionError(f"Discord did not answer the login within {deadline:g} s") from None
     except discord.LoginFailure:
         raise ConfigError(
             "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal"
@@ -189,12 +197,18 @@ class DiscordPoster:
 
 @asynccontextmanager
 async def open_discord_poster(
-    settings: Settings, stream: TextIO, *, client: discord.Client | None = None
+    settings: Settings,
+    stream: TextIO,
+    *,
+    client: discord.Client | None = None,
+    deadline: float = POST_DEADLINE,
 ) -> AsyncIterator[DiscordPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here."""
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
+    A Discord that does not answer the login within `deadline` is a ConnectionError: its
+    days are retried (serving/posters.Unreachable), the other platforms post meanwhile."""
     client = client or make_client()
     try:
-        await login(client, settings)
+        await login(client, settings, deadline)
         yield DiscordPoster(client, public_url=settings.public_url)
     finally:
         await client.close()

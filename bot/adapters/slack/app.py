@@ -9,12 +9,13 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.listening import listen
+from bot.adapters.listening import LIMITS, Limits, listen
 from bot.adapters.slack.adopt import adopt_recorded
 from bot.adapters.slack.blocks import (
     CANCEL,
@@ -23,6 +24,7 @@ from bot.adapters.slack.blocks import (
     SHUFFLE,
 )
 from bot.adapters.slack.http import RequestGuard
+from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
 from bot.adapters.slack.oauth import (
@@ -46,7 +48,7 @@ from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import quiet
+from bot.serving.oneline import one_line, quiet
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +102,13 @@ def build_app(
         logger=_BOLT_LOG,
         process_before_response=True,
         request_verification_enabled=not guarded,
-        oauth_settings=oauth,
+        oauth_flow=InstallFlow(settings=oauth) if oauth else None,  # its failures get a page
         # Given here too, bolt's authorize is built with `client` (its base_url and retries),
         # so a token it refreshes goes through that; from the settings alone it would build
         # its own client for slack.com.
         installation_store=oauth.installation_store if oauth else None,
     )
+    app.error(listener_failed)
     app.command(COMMAND)(handlers.command)
     app.action(POST)(handlers.post)
     app.action(SHUFFLE)(handlers.shuffle)
@@ -124,6 +127,15 @@ def build_app(
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
         app.event("link_shared")(handlers.unfurl)
     return app
+
+
+async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
+    """bolt's error handler: what a listener or middleware raised on a signed request is one
+    log line, and Slack gets the ack already made (200) or a 400, never a 500."""
+    log.warning("slack: a request could not be handled (%s)", one_line(error))
+    if ack.response is not None and ack.response.status == 200:
+        return ack.response
+    return BoltResponse(status=400, body="")
 
 
 class AckingSocketModeHandler(AsyncSocketModeHandler):
@@ -150,8 +162,10 @@ class SlackPlatform:
         settings: Settings,
         *,
         host: str | None = None,
+        limits: Limits = LIMITS,
     ) -> None:
         self.client = client
+        self.limits = limits  # of the HTTP listener (listening.py)
         self.settings = settings
         self.host = host or settings.slack_host
         self.many = settings.slack_many_workspaces
@@ -199,12 +213,12 @@ class SlackPlatform:
             return
         web_app = self.app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
-        self._runner = web.AppRunner(web_app)
-        self.port = await listen(
-            self._runner,
+        self._runner, self.port = await listen(
+            web_app,
             self.host,
             self.settings.slack_port,
             ("LAMBERT_SLACK_HOST", "LAMBERT_SLACK_PORT"),
+            self.limits,
         )
         log.info("slack: listening on %s:%d%s", self.host, self.port, EVENTS_PATH)
         if self.many:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.adapters.slack.payload import read_json, str_at
 from bot.chat.replies import (
     ANOTHER_LABEL,
     CANCEL_LABEL,
@@ -132,13 +133,8 @@ def shuffle_value(request: str, quote_id: str) -> str:
 
 def read_shuffle_value(value: str) -> tuple[str, str]:
     """(request, quote id) from shuffle_value(); empty strings for a value we did not write."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError, RecursionError):  # e.g. 1,000 nested "[" in 2,000 characters
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
-    return str(data.get("r", "")), str(data.get("q", ""))
+    data = read_json(value, VALUE_LIMIT)
+    return str_at(data, "r"), str_at(data, "q")
 
 
 def read_post_value(value: str) -> tuple[str, bool]:

@@ -22,6 +22,7 @@ from bot.adapters.slack.modal import (
     settings_view,
     zone_options,
 )
+from bot.adapters.slack.payload import dict_at, str_at
 from bot.adapters.slack.users import SlackUser
 from bot.chat import daily_verbs
 from bot.chat.context import RequestContext
@@ -113,11 +114,12 @@ class DailyForm:
     async def _change(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
     ) -> None:
-        user = SlackUser(client, str(body["user"]["id"]), self.admins)
-        action = body["actions"][0]
-        here = str((body.get("channel") or {}).get("id") or "")
-        channel = str(action.get("value") or "") or here
-        home = (body.get("view") or {}).get("type") == "home"
+        user = SlackUser(client, str_at(body, "user", "id"), self.admins)
+        actions = body.get("actions")
+        here = str_at(body, "channel", "id")
+        channel = str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
+        channel = channel or here
+        home = str_at(body, "view", "type") == "home"
         trigger = str(body.get("trigger_id", ""))
         workspace = workspace_of(body)
         if not await user.is_admin():
@@ -148,15 +150,15 @@ class DailyForm:
         self._later("daily form", self._save(form, body, client))
 
     async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
-        who = body.get("user") or {}
-        user = SlackUser(client, str(who["id"]), self.admins)
+        who = dict_at(body, "user")
+        user = SlackUser(client, str_at(who, "id"), self.admins)
         workspace = workspace_of(body)
         ctx = RequestContext(
             platform="slack",
             channel=self.keys.key(workspace, form.channel),
             space=workspace,
             user=user.id,
-            user_name=str(who.get("name") or who.get("username") or ""),
+            user_name=str_at(who, "name") or str_at(who, "username"),
             admin=user.is_admin,
         )
         # The text grammar's own path: the same checks, the admin rule of the `daily` row.

@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
 from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
 from bot.adapters.slack.modal import CHANGE, is_channel_id
+from bot.adapters.slack.payload import str_at
 from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus
@@ -20,6 +22,7 @@ from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
+from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +148,14 @@ class HomeTab:
     ) -> None:
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
-        work = self.publish(str(event["user"]), workspace_of(body), client)
+        work = self.publish(str_at(event, "user"), workspace_of(body), client)
         self.in_flight.start(self._logging_failure(work), name="slack home")
 
     async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
         try:
             await work
+        except SlackApiError as exc:  # Slack refused or failed: its answer says all
+            log.warning("slack: publishing the Home tab failed (%s)", one_line(exc))
         except Exception:
             log.exception("slack: publishing the Home tab failed")
 

@@ -2,7 +2,8 @@
 buttons, the removal events, the daily form and the Home tab (those two in their own modules).
 
 Every listener acks first and works in a task of its own; a failure is one ephemeral line and
-one logged traceback, never a traceback in chat."""
+one logged traceback, never a traceback in chat. A malformed payload is no failure: what it
+carries is read through payload.py, so it cannot raise."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import ChannelKeys, workspace_of
 from bot.adapters.slack.modal import change_button
+from bot.adapters.slack.payload import str_at
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
@@ -54,11 +56,13 @@ Ack = Callable[..., Awaitable[Any]]
 
 
 def _action_value(body: dict[str, Any]) -> str:
-    return str(body["actions"][0].get("value", ""))
+    actions = body.get("actions")
+    return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
 
 
 def _channel_id(body: dict[str, Any]) -> str:
-    return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+    """The clicked message's channel; '' when a (forged) click names none."""
+    return str_at(body, "channel", "id") or str_at(body, "container", "channel_id")
 
 
 def _preview_id(body: dict[str, Any]) -> str:
@@ -201,6 +205,9 @@ class SlackHandlers:
             return
         # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
         preview, channel = _preview_id(body), _channel_id(body)
+        if not channel:
+            log.warning("slack: a Post click named no channel: nothing posted")
+            return
         key = self.where(workspace_of(body), channel)
         if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
             text = already_claimed(await self.core.previews.outcome(preview))

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from bot.adapters.slack.blocks import Block, mrkdwn
+from bot.adapters.slack.payload import dict_at, read_json, str_at
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
 from bot.quotes.service import QuoteService
 
@@ -174,29 +175,23 @@ class Submission:
 
 def read_submission(view: dict[str, Any]) -> Submission:
     """The form's values from a view_submission's `view` (missing ones read as '')."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = dict_at(view, "state", "values")
 
     def value(block: str, action: str) -> dict[str, Any]:
-        found = (values.get(block) or {}).get(action)
-        return found if isinstance(found, dict) else {}
+        return dict_at(values, block, action)
 
     def option(block: str, action: str) -> str:
-        chosen = value(block, action).get("selected_option")
-        return str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
+        return str_at(value(block, action), "selected_option", "value")
 
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
-    origin = str(meta.get("origin") or "")
+    meta = read_json(view.get("private_metadata") or "{}")
+    origin = str_at(meta, "origin")
     return Submission(
-        channel=str(value(CHANNEL_BLOCK, CHANNEL).get("selected_conversation") or ""),
-        time_text=str(value(TIME_BLOCK, TIME).get("selected_time") or ""),
+        channel=str_at(value(CHANNEL_BLOCK, CHANNEL), "selected_conversation"),
+        time_text=str_at(value(TIME_BLOCK, TIME), "selected_time"),
         zone=option(ZONE_BLOCK, ZONE),
         theme=option(THEME_BLOCK, THEME),
         origin=origin if is_channel_id(origin) else "",
-        from_home=meta.get("home") is True,
+        from_home=isinstance(meta, dict) and meta.get("home") is True,
     )
 
 
@@ -205,6 +200,8 @@ def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not is_channel_id(form.channel):
         errors[CHANNEL_BLOCK] = "Pick a channel."
+    elif form.channel.startswith("D"):  # a direct message: no channel for everyone to read
+        errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
     if not _TIMEPICKER.fullmatch(form.time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     else:

@@ -10,21 +10,19 @@ workspace sharing it, so the channel id alone would mix two workspaces' schedule
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import aiohttp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.oauth_state import SignedStates
 from bot.config import Settings
 from bot.installs.sqlite_store import SqliteInstallStore
 from bot.installs.store import Install, InstallStore
@@ -164,30 +162,9 @@ def to_installation(found: Install) -> Installation:
     )
 
 
-class SlackOAuthStates(AsyncOAuthStateStore):
-    """slack_sdk's state store over lambert's InstallStore: each state good once, for ten
-    minutes, whichever replica the installer's browser comes back to."""
-
-    def __init__(self, installs: InstallStore, seconds: float = STATE_SECONDS) -> None:
-        self.installs = installs
-        self.seconds = seconds
-
-    @property
-    def logger(self) -> logging.Logger:
-        return log
-
-    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        state = secrets.token_urlsafe(24)
-        expires = datetime.now(UTC) + timedelta(seconds=self.seconds)
-        await self.installs.issue_state(state, expires)
-        return state
-
-    async def async_consume(self, state: str) -> bool:
-        return await self.installs.consume_state(state, datetime.now(UTC))
-
-
 def oauth_settings(settings: Settings, installs: InstallStore) -> AsyncOAuthSettings:
-    """bolt's OAuth flow for lambert: minimal scopes, installs and states in the database."""
+    """bolt's OAuth flow for lambert: minimal scopes, installs in the database, states signed
+    (oauth_state.py: an unauthenticated install page writes nothing)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
@@ -197,7 +174,7 @@ def oauth_settings(settings: Settings, installs: InstallStore) -> AsyncOAuthSett
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         installation_store=SlackInstallations(installs),
-        state_store=SlackOAuthStates(installs),
+        state_store=SignedStates(settings.slack_client_secret.reveal(), STATE_SECONDS),
         state_expiration_seconds=STATE_SECONDS,
         token_rotation_expiration_minutes=ROTATE_MINUTES,
     )

@@ -27,7 +27,7 @@ from bot.adapters.slack.keys import split_key
 from bot.adapters.slack.oauth import PLATFORM, WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
 from bot.installs.store import InstallStore
-from bot.ports import AmbiguousPostError, TransientPostError
+from bot.ports import POST_DEADLINE, AmbiguousPostError, TransientPostError
 from bot.quotes.models import Quote
 
 log = logging.getLogger(__name__)
@@ -195,18 +195,37 @@ class SlackPoster:
         tokens: WorkspaceTokens | None = None,
         workspace: str = "",
         public_url: str | None = None,
+        *,
+        deadline: float = POST_DEADLINE,
     ) -> None:
         self.client = client
         self.tokens = tokens
         self.workspace = workspace
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
+        # The client's timeout bounds each call; this bounds them all (refresh, 429 waits).
+        self.deadline = deadline
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        client = self.client
-        workspace, channel = split_key(channel)
+        sending = False  # past this, a post cut short may have gone out
+        try:
+            async with asyncio.timeout(self.deadline):
+                workspace, channel = split_key(channel)
+                client = await self._client_for(workspace)
+                sending = True
+                return await self._send(client, channel, quote)
+        except TimeoutError:
+            if not sending:
+                raise TransientPostError(
+                    f"Slack did not answer within {self.deadline:g} s; nothing was sent"
+                ) from None
+            raise AmbiguousPostError(
+                f"no answer from Slack within {self.deadline:g} s: it may have posted"
+            ) from None
+
+    async def _client_for(self, workspace: str) -> AsyncWebClient:
         if self.tokens is not None:
-            client = await self.tokens.client_for(workspace)  # refreshed first when due
-        elif workspace and workspace != self.workspace:
+            return await self.tokens.client_for(workspace)  # refreshed first when due
+        if workspace and workspace != self.workspace:
             # Keyed for many workspaces, and not this token's: it cannot post there, and
             # Slack's channel_not_found would switch the schedule off for good.
             raise TransientPostError(
@@ -214,6 +233,9 @@ class SlackPoster:
                 f"{self.workspace or 'unchecked'}'s: serve many workspaces (unset "
                 "SLACK_BOT_TOKEN) to post there"
             )
+        return self.client
+
+    async def _send(self, client: AsyncWebClient, channel: str, quote: Quote) -> str:
         # Slack has no idempotency key: `day` cannot make a resend safe, so nothing that may
         # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:

@@ -1,0 +1,78 @@
+"""bolt's OAuth flow, whose every failure is a page saying what went wrong with a link to try
+again, and one log line: never a bare 500 with a traceback (the code in it is spent anyway)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+
+import aiohttp
+from slack_bolt.oauth.async_callback_options import AsyncFailureArgs
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+log = logging.getLogger(__name__)
+QUIET = logging.getLogger("slack_bolt.lambert.oauth")
+QUIET.setLevel(logging.ERROR)
+
+SLACK_UNREACHABLE = "slack_unreachable"
+# bolt's reasons (and ours) in an installer's words.
+REASONS = {
+    "access_denied": "the install was cancelled in Slack",
+    "invalid_browser": "this browser did not start this install (or lost its cookie)",
+    "invalid_state": "the install link expired or was used already",
+    "missing_code": "Slack sent no authorization code",
+    "invalid_code": "Slack did not confirm the install (the code was refused or expired)",
+    "storage_error": "lambert could not save the install: its database failed",
+    SLACK_UNREACHABLE: "Slack could not be reached to finish the install",
+}
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Install not finished</title></head>
+<body><h1>The install did not finish</h1>
+<p>{what}.</p>
+<p><a href="{again}">Try again</a></p></body></html>
+"""
+
+
+class InstallFlow(AsyncOAuthFlow):
+    """AsyncOAuthFlow with lambert's failure page, for bolt's own failures and for what
+    escapes it (oauth.v2.access dropped or timed out, the database failing on save)."""
+
+    def __init__(self, settings: AsyncOAuthSettings) -> None:
+        # bolt's own warning about a refused code would be a second line (with the code).
+        super().__init__(settings=settings, logger=QUIET)
+        self.failure_handler = self.failure_page
+
+    async def handle_callback(self, request: AsyncBoltRequest) -> BoltResponse:
+        try:
+            return await super().handle_callback(request)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason, status = SLACK_UNREACHABLE, 502
+            error: Exception = exc
+        except Exception as exc:  # the installation store: lambert's database
+            reason, status, error = "storage_error", 503, exc
+        return await self.failure_handler(
+            AsyncFailureArgs(
+                request=request,
+                reason=reason,
+                error=error,
+                suggested_status_code=status,
+                settings=self.settings,
+                default=self.default_callback_options,
+            )
+        )
+
+    async def failure_page(self, args: AsyncFailureArgs) -> BoltResponse:
+        what = REASONS.get(args.reason, f"Slack answered {args.reason}")
+        # The error's type only: its text can hold the request (and the client secret).
+        cause = f" ({type(args.error).__name__})" if args.error is not None else ""
+        log.warning("slack: an install did not finish: %s%s", what, cause)
+        body = PAGE.format(what=html.escape(what.capitalize()), again=self.install_path)
+        headers: dict[str, str | Sequence[str]] = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Set-Cookie": self.settings.state_utils.build_set_cookie_for_deletion(),
+        }
+        return BoltResponse(status=args.suggested_status_code, headers=headers, body=body)

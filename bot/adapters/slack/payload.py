@@ -1,0 +1,46 @@
+"""Reading what a signed Slack payload carries that its sender controls (private_metadata,
+action values, a view's state): JSON within size and depth limits, dicts that stay dicts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_TEXT = 3000  # characters: Slack's own bound on private_metadata (a button value: 2000)
+MAX_DEPTH = 8  # lambert writes two levels; a forger's 1,000 "[" never reach the parser's limit
+
+
+def read_json(text: object, limit: int = MAX_TEXT) -> Any:
+    """`text` parsed, or None when it is not a string, longer than `limit`, not JSON, or
+    nested deeper than MAX_DEPTH."""
+    if not isinstance(text, str) or len(text) > limit:
+        return None
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    return found if _depth(found, MAX_DEPTH) else None
+
+
+def _depth(value: Any, room: int) -> bool:
+    """Whether `value` nests at most `room` levels (stops as soon as it does not)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list):
+        return True
+    return room > 0 and all(_depth(v, room - 1) for v in value)
+
+
+def dict_at(value: Any, *keys: str) -> dict[str, Any]:
+    """value[k1][k2]... when each is a dict, else {}: a forged payload's lists and strings
+    read as empty instead of raising."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def str_at(value: Any, *keys: str) -> str:
+    """value[k1]...[kn] when it is a string or a number, else ''."""
+    *path, last = keys
+    found = dict_at(value, *path).get(last)
+    return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
