@@ -29,7 +29,9 @@ async def serve_site(settings: Settings, host: str, port: int) -> int:
     async with open_core(settings) as core:
         site = Site(core.quotes, settings.public_url)
         # A taken port or a foreign address: a one-line ConfigError naming the options.
-        runner, bound = await listen(create_app(site), host, port, ("--host", "--port"), SITE_LIMITS)
+        runner, bound = await listen(
+            create_app(site), host, port, ("--host", "--port"), SITE_LIMITS
+        )
         try:
             shown = f"[{host}]" if ":" in host else host
             sys.stdout.write(f"lambert web: serving http://{shown}:{bound}/ (Ctrl-C stops)\n")
