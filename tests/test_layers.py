@@ -25,7 +25,7 @@ LAYERS = [
     {"storage"},
     {"quotes"},
     {"ports"},
-    {"stats"},
+    {"stats", "coordination"},
     {"daily", "previews", "installs"},
     {"runtime"},
     {"chat"},

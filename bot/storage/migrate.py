@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
+from alembic import command, util
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -57,10 +57,17 @@ def _upgrade(conn: Connection, where: str) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     current = _current(conn)  # re-read under the lock: another process may have migrated
     scripts = ScriptDirectory.from_config(config())
-    if current is not None and scripts.get_revision(current) is None:
+    if current is not None and not _known(scripts, current):
         raise DatabaseError(
             f"{where}: the schema is at revision {current}, newer than this lambert "
             f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
             "another database; nothing was changed."
         )
     command.upgrade(config(conn), "head")
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except util.CommandError:  # a revision of a newer lambert: not in our scripts
+        return False

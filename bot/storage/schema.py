@@ -9,15 +9,23 @@ not here: each process keeps its own in its SQLite file (bot/storage/migrations.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+    Insert = PgInsert | SqliteInsert
 
 
 class _PerDialect(sa.TypeDecorator[Any]):
@@ -51,14 +59,20 @@ class _PerDialect(sa.TypeDecorator[Any]):
 class Instant(_PerDialect):
     """An aware UTC datetime: TIMESTAMPTZ, or ISO-8601 text (`2026-12-01T09:00:00+00:00`)."""
 
+    cache_ok = True
+
     native = sa.TIMESTAMP(timezone=True)
 
     def from_text(self, value: str) -> datetime:
-        return datetime.fromisoformat(value)
+        found = datetime.fromisoformat(value)
+        # lambert writes aware UTC instants; a naive one can only have meant UTC.
+        return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 class Day(_PerDialect):
     """A date: DATE, or ISO text (`2026-12-01`)."""
+
+    cache_ok = True
 
     native = sa.Date()
 
@@ -68,6 +82,8 @@ class Day(_PerDialect):
 
 class LocalTime(_PerDialect):
     """A wall-clock time of day: TIME, or `HH:MM` text."""
+
+    cache_ok = True
 
     native = sa.Time()
 
@@ -80,6 +96,8 @@ class LocalTime(_PerDialect):
 
 class Flag(_PerDialect):
     """A boolean: BOOLEAN, or INTEGER 0/1 (with a CHECK in the table)."""
+
+    cache_ok = True
 
     native = sa.Boolean()
     text = sa.Integer()
@@ -94,6 +112,8 @@ class Flag(_PerDialect):
 class LeaseExpiry(_PerDialect):
     """When a lease ends, only ever computed by the database's clock (`db_later`): TIMESTAMPTZ,
     or a REAL julian day of SQLite's `julianday('now')`."""
+
+    cache_ok = True
 
     native = sa.TIMESTAMP(timezone=True)
     text = sa.Float()
@@ -167,6 +187,13 @@ def comparison(dialect: Dialect) -> dict[str, Any]:
         return not mine.same_as(dialect, found) if isinstance(mine, _PerDialect) else None
 
     return {"include_object": include, "compare_type": compare_type}
+
+
+def insert(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Insert:
+    """INSERT into `table` in the connection's dialect: both have ON CONFLICT (upserts)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _text(name: str, **kw: Any) -> sa.Column[Any]:

@@ -12,7 +12,7 @@ from discord.gateway import DiscordWebSocket
 from discord.shard import Shard
 
 from bot.config import Settings
-from bot.daily.lease import ShardHolder
+from bot.coordination.lease import ShardHolder
 
 # discord.py keeps each shard and its event queue in name-mangled attributes of
 # AutoShardedClient (checked against 2.7.1); only ShardedClient touches them.
