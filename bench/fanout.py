@@ -8,6 +8,8 @@ import shutil
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.context import REAL, Bench, label
@@ -16,7 +18,8 @@ from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
 from bot.quotes.models import Quote
 from bot.runtime import open_core
-from bot.storage.transaction import write_transaction
+from bot.storage.engine import open_engine
+from bot.storage.schema import daily_schedules
 
 FANOUT = "fan-out"
 PLATFORM = "discord"
@@ -72,20 +75,32 @@ class RateLimitedPlatform:
             self.active -= 1
 
 
+async def insert_schedules(db: Path, url: str, rows: list[tuple[str, str, str, datetime]]) -> None:
+    """Schedules at 09:00 for (platform, channel, zone, set at), set up in one transaction
+    (`save_schedule` is one write each), in the state of `url` or else of the file `db`."""
+    async with open_engine(db, url) as engine, engine.begin() as conn:
+        await conn.execute(
+            daily_schedules.insert(),
+            [
+                {
+                    "platform": platform, "channel": channel, "local_time": clock_time(9),
+                    "tz": zone, "theme": None, "enabled": True, "disabled_reason": None,
+                    "set_by": "bench", "set_at": at,
+                }
+                for platform, channel, zone, at in rows
+            ],
+        )  # fmt: skip
+
+
 async def fan_out(bench: Bench, n: int, name: str, size: int = REAL) -> Row:
     db = bench.fresh_db(name)
     if size != REAL:
         shutil.copy(await bench.loaded_db(size), db)  # the big corpus, loaded once per run
     async with open_core(bench.settings(size, db)) as core:
         conn = core.quotes.store.conn
-        set_at = (DUE - timedelta(hours=1)).isoformat()  # turned on this morning
-        async with write_transaction(conn):  # set up in one go; `save()` is one write each
-            await conn.executemany(
-                "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
-                "disabled_reason, set_by, set_at) VALUES (?, ?, '09:00', ?, NULL, 1, NULL, "
-                "'bench', ?)",
-                [(PLATFORM, f"{1_000_000 + i}", ZONE, set_at) for i in range(n)],
-            )
+        set_at = DUE - timedelta(hours=1)  # turned on this morning
+        channels = [f"{1_000_000 + i}" for i in range(n)]
+        await insert_schedules(db, "", [(PLATFORM, c, ZONE, set_at) for c in channels])
         poster = RateLimitedPlatform(RATE, RTT)
         scheduler = Scheduler(
             core.quotes, core.daily.with_clock(StoppedClock(DUE)), {PLATFORM: poster}

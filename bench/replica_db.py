@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from bench.context import REAL, Bench
-from bench.fanout import DUE, PLATFORM, ZONE
+from bench.fanout import DUE, PLATFORM, ZONE, insert_schedules
 from bot.config import Settings, load_settings
 from bot.runtime import Core, open_core
-from bot.storage.transaction import write_transaction
 from tests.support.postgres import Cluster, server_binaries
 
 FAMILY = "replicas"
@@ -97,28 +96,10 @@ async def replica_cores(bench: Bench, db: Path, url: str, n: int) -> AsyncIterat
         yield cores
 
 
-async def add_schedules(core: Core, url: str, n: int) -> None:
-    rows = [(PLATFORM, f"{1_000_000 + i}", ZONE, SET_AT) for i in range(n)]
-    if url:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.executemany(
-                "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
-                "disabled_reason, set_by, set_at) VALUES ($1, $2, '09:00', $3, NULL, true, "
-                "NULL, 'bench', $4)",
-                rows,
-            )
-        finally:
-            await conn.close()
-        return
-    conn_ = core.quotes.store.conn
-    async with write_transaction(conn_):
-        await conn_.executemany(
-            "INSERT INTO daily_schedules (platform, channel, local_time, tz, theme, enabled, "
-            "disabled_reason, set_by, set_at) VALUES (?, ?, '09:00', ?, NULL, 1, NULL, "
-            "'bench', ?)",
-            [(p, c, z, at.isoformat()) for p, c, z, at in rows],
-        )
+async def add_schedules(_core: Core, db: Path, url: str, n: int) -> None:
+    await insert_schedules(
+        db, url, [(PLATFORM, f"{1_000_000 + i}", ZONE, SET_AT) for i in range(n)]
+    )
 
 
 async def statuses(core: Core, url: str) -> dict[str, int]:

@@ -61,7 +61,7 @@ async def kill_row(backends: Backends, n: int) -> Row:
     lease = {"LAMBERT_LEASE_SECONDS": f"{KILL_LEASE_SECONDS:g}"}
     bench = backends.bench
     async with replica_cores(bench, db, url, 1) as (first,):
-        await add_schedules(first, url, n)
+        await add_schedules(first, db, url, n)
     victim_db = db.with_name("victim.db")
     shutil.copy(db, victim_db)
     env = {**os.environ, **lease, "LAMBERT_DATABASE_URL": url}

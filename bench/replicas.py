@@ -61,7 +61,7 @@ async def fan_out(
     db, url = await backends.fresh(backend, f"{backend}-{replicas}")
     platform = poster or InstantPlatform()
     async with replica_cores(backends.bench, db, url, replicas) as cores:
-        await add_schedules(cores[0], url, n)
+        await add_schedules(cores[0], db, url, n)
         schedulers = [
             Scheduler(c.quotes, c.daily.with_clock(StoppedClock(DUE)), {PLATFORM: platform})
             for c in cores

@@ -81,7 +81,7 @@ class Settings:
     database_url: Secret = field(default_factory=lambda: Secret(""))
     # LAMBERT_STATS=off: no stats are kept at all (bot/stats).
     stats: bool = True
-    # How long a daily scheduler's worker lease lives unrenewed (bot/daily/lease.py).
+    # How long a daily scheduler's worker lease lives unrenewed (bot/coordination/lease.py).
     lease_seconds: float = 60.0
     # LAMBERT_HTTP_PORT: `lambert serve` answers /healthz, /readyz and /metrics there; None:
     # no listener. Its own host setting, not Slack's: the probes stay private (loopback)

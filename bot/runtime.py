@@ -3,36 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.coordination.lease import Leases, LeaseTable, LeaseTerms
 from bot.daily.clock import Clock
-from bot.daily.lease import LeaseTerms
 from bot.daily.service import DailyService
-from bot.daily.sqlite_store import SqliteDailyStore
-from bot.daily.store import DailyStore
-from bot.installs.sqlite_store import SqliteInstallStore
 from bot.installs.store import InstallStore
-from bot.previews.sqlite_store import SqlitePreviewStore
 from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import QuoteStore
 from bot.stats.recorder import StatsRecorder
-from bot.stats.sqlite_store import SqliteStatsStore
 from bot.stats.store import StatsStore
 from bot.storage.connection import connect, explained, stored_value
+from bot.storage.lazy import Forwarder, OnFirstUse
+
+if TYPE_CHECKING:
+    from bot.daily.store import DailyStore
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +75,16 @@ class Core:
     quotes: QuoteService
     daily: DailyService
     # Which quote previews were posted (Post clicked twice posts once). open_core keeps them
-    # in the database; a Core built by hand (tests) keeps them in memory.
+    # in the shared state; a Core built by hand (tests) keeps them in memory.
     previews: PreviewStore = field(default_factory=MemoryPreviewStore)
     # Counts of commands and posts (bot/stats), written in batches; a Core built by hand
     # counts nothing.
     stats: StatsRecorder = field(default_factory=StatsRecorder.off)
     # The workspaces a Slack app installed through OAuth posts in (bot/installs), in the
-    # same database as the daily state; None for a Core built by hand (tests).
+    # shared state; None for a Core built by hand (tests).
     installs: InstallStore | None = None
+    # Worker and Discord shard leases (bot/coordination); None for a Core built by hand.
+    leases: Leases | None = None
 
 
 @asynccontextmanager
@@ -94,7 +95,9 @@ async def open_core(
 
     A corpus whose bytes are the ones last loaded is not even parsed (that keeps a start with
     an unchanged 100,000-quote corpus fast); a changed one is validated in full before the
-    database is written, so a bad file leaves the database as it was.
+    database is written, so a bad file leaves the database as it was. The shared state
+    (bot/storage/engine.py) is opened on its first use: answering from the quotes alone
+    never opens it.
     """
     path = settings.corpus_path
     raw, digest = await asyncio.to_thread(_read_corpus_file, path, settings.corpus_max_mb)
@@ -118,43 +121,65 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            async with _shared_state(settings, conn, store) as shared:
-                daily, previews, counts, installs = shared
-                stats = StatsRecorder(counts, recording=settings.stats)
+            quotes = await QuoteService.create(store)
+            state = OnFirstUse(functools.partial(_open_state, settings, quotes))
+            backend = "postgresql" if settings.database_url else "sqlite"
+
+            def stored(pick: Callable[[SharedState], Any]) -> Any:
+                return Forwarder(state, pick, backend)
+
+            stats = StatsRecorder(stored(lambda s: s.stats), recording=settings.stats)
+            leases = Leases(stored(lambda s: s.leases), LeaseTerms.lasting(settings.lease_seconds))
+            try:
+                yield Core(
+                    quotes,
+                    DailyService(stored(lambda s: s.daily), clock, stats, leases),
+                    stored(lambda s: s.previews),
+                    stats,
+                    stored(lambda s: s.installs),
+                    leases,
+                )
+            finally:
                 try:
-                    yield Core(
-                        await QuoteService.create(store),
-                        DailyService(daily, clock, stats),
-                        previews,
-                        stats,
-                        installs,
-                    )
-                finally:
                     await stats.flush()  # a one-shot command's counts; serve's last ones
+                finally:
+                    await state.aclose()
 
 
-@asynccontextmanager
-async def _shared_state(
-    settings: Settings, conn: aiosqlite.Connection, quotes: QuoteStore
-) -> AsyncIterator[tuple[DailyStore, PreviewStore, StatsStore, InstallStore]]:
-    """The state replicas share (daily posts, preview claims, stats, installs): in PostgreSQL
-    when a database URL is set, else in the SQLite file."""
-    lease = LeaseTerms.lasting(settings.lease_seconds)
-    if not settings.database_url:
-        daily = SqliteDailyStore(conn, lease=lease)
-        yield daily, SqlitePreviewStore(conn), SqliteStatsStore(conn), SqliteInstallStore(conn)
-        return
-    # Imported only here: asyncpg takes 50 ms to import, which `lambert ask` never needs.
-    from bot.daily.postgres_store import PostgresDailyStore
-    from bot.installs.postgres_store import PostgresInstallStore
-    from bot.previews.postgres_store import PostgresPreviewStore
-    from bot.stats.postgres_store import PostgresStatsStore
-    from bot.storage.postgres import open_pool
+@dataclass(frozen=True, slots=True)
+class SharedState:
+    """The stores of the state replicas share, on one engine (bot/storage/engine.py)."""
 
-    async with open_pool(settings.database_url.reveal()) as pool:
-        shared = PostgresDailyStore(pool, quotes, lease=lease)
-        stores = PostgresPreviewStore(pool), PostgresStatsStore(pool)
-        yield shared, *stores, PostgresInstallStore(pool)
+    daily: DailyStore
+    previews: PreviewStore
+    stats: StatsStore
+    installs: InstallStore
+    leases: LeaseTable
+
+
+async def _open_state(
+    settings: Settings, quotes: QuoteService, stack: AsyncExitStack
+) -> SharedState:
+    """Open the engine (PostgreSQL when a database URL is set, else the SQLite file) and the
+    stores on it. Imported here: SQLAlchemy and a driver cost a cold command that never
+    reaches the state (`lambert ask`) tens of milliseconds."""
+    from bot.coordination.store import LeaseStore
+    from bot.daily.store import DailyStore
+    from bot.installs.sql_store import StateInstallStore
+    from bot.previews.sql_store import StatePreviewStore
+    from bot.stats.sql_store import StateStatsStore
+    from bot.storage.engine import open_engine
+
+    url = settings.database_url.reveal() if settings.database_url else ""
+    engine = await stack.enter_async_context(open_engine(settings.db_path, url))
+    await quotes.load_ids()
+    return SharedState(
+        DailyStore(engine, quotes.ids),
+        StatePreviewStore(engine),
+        StateStatsStore(engine),
+        StateInstallStore(engine),
+        LeaseStore(engine),
+    )
 
 
 async def _load(

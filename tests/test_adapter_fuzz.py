@@ -102,8 +102,11 @@ async def fingerprint(service: QuoteService) -> str:
     """Everything the bot stores, except liveness heartbeats."""
     digest = hashlib.sha256()
     conn = service.store.conn
+    # The shared state's tables exist once something used the state (it opens on first use):
+    # until then each reads as empty.
+    present = {r[0] for r in await conn.execute_fetchall("SELECT name FROM sqlite_schema")}
     for table in TABLES:
-        rows = await conn.execute_fetchall(f"SELECT * FROM {table}")
+        rows = await conn.execute_fetchall(f"SELECT * FROM {table}") if table in present else []
         digest.update(repr(sorted(repr(tuple(r)) for r in rows)).encode())
     meta = await conn.execute_fetchall("SELECT * FROM meta WHERE key NOT LIKE 'heartbeat:%'")
     digest.update(repr(sorted(tuple(r) for r in meta)).encode())

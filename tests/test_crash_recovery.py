@@ -69,7 +69,7 @@ class World:
         self.db, self.discord, self.slack = db, discord, slack
         self.rng = random.Random(seed)
         # Worker leases of one second, not a minute: a SIGKILLed tick's days are taken back
-        # by whichever tick runs a second after it died (bot/daily/lease.py).
+        # by whichever tick runs a second after it died (bot/coordination/lease.py).
         self.env = lambert_env(db, discord, slack, LAMBERT_LEASE_SECONDS=LEASE, **TOKENS)
         self.durations: list[float] = [1.0]
         self.days: list[Day] = []

@@ -15,13 +15,12 @@ from bot.config import Settings
 from bot.daily.days import PostStatus
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import Schedule
-from bot.daily.sqlite_store import SqliteDailyStore
 from bot.ports import PermanentPostError, TransientPostError
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
-from bot.storage.connection import connect
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
 from tests.support.dst import DST_ROWS
+from tests.support.state import daily_store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
@@ -256,9 +255,9 @@ async def test_a_change_from_chat_wakes_the_loop_and_another_process_is_seen_on_
         clock.advance_to(utc("2025-03-10T07:02"))
         assert await loop.settle() == utc("2025-03-10T07:07")  # posted; next re-read
 
-        async with connect(settings.db_path) as other:  # what `lambert daily set` does
+        async with daily_store(settings.db_path, None, core.quotes) as other:  # `daily set`
             cli = Schedule("console", "cli", time(8, 4), "Europe/Berlin", None, True, "cli", NOW)
-            await SqliteDailyStore(other).save_schedule(cli)
+            await other.save_schedule(cli)
         assert await loop.settle() == utc("2025-03-10T07:07")  # no signal crosses processes
         await loop.run_until(utc("2025-03-10T07:10"))
     assert [(p.channel, p.at) for p in poster.posts] == [

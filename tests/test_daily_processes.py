@@ -41,7 +41,7 @@ def statuses(db: Path) -> list[tuple[str, str, str]]:
 
 
 def leases(db: Path, *, live: bool = True) -> list[str]:
-    """The holders of worker leases (bot/daily/lease.py): live ones by SQLite's clock, or all."""
+    """The holders of worker leases (bot/coordination): live ones by SQLite's clock, or all."""
     where = "WHERE expires_at > julianday('now')" if live else ""
     with sqlite3.connect(db) as conn:
         return sorted(row[0] for row in conn.execute(f"SELECT holder FROM worker_leases {where}"))

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.config import Settings
 from bot.daily.clock import StoppedClock
 from bot.daily.days import PostStatus
 from bot.daily.schedules import Schedule
-from bot.daily.sqlite_store import SqliteDailyStore
+from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
-from bot.storage.connection import connect, schema_version
+from bot.storage.connection import schema_version
 from bot.storage.migrations import LATEST_VERSION
 from tests.support.paths import CORPUS
+from tests.support.state import daily_store
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -31,7 +36,14 @@ def berlin_nine(channel: str = "general", theme: str | None = None) -> Schedule:
     return Schedule("console", channel, time(9), "Europe/Berlin", theme, True, "ops", NOW)
 
 
-async def post_every_day(history: SqliteDailyStore, theme: str | None, n: int) -> list[str]:
+@pytest.fixture
+async def history(db_path: Path, service: QuoteService) -> AsyncIterator[DailyStore]:
+    """A daily store of its own engine on the SQLite file of `core`."""
+    async with daily_store(db_path, None, service, random.Random(7)) as store:
+        yield store
+
+
+async def post_every_day(history: DailyStore, theme: str | None, n: int) -> list[str]:
     """Claim and post `n` consecutive days; the quote of each."""
     posted = []
     for day in days(n):
@@ -42,8 +54,9 @@ async def post_every_day(history: SqliteDailyStore, theme: str | None, n: int) -
     return posted
 
 
-async def test_a_new_file_gets_the_daily_tables(service: QuoteService) -> None:
+async def test_a_new_file_gets_the_daily_tables(service: QuoteService, history: DailyStore) -> None:
     assert await schema_version(service.store.conn) == LATEST_VERSION >= 2
+    assert await history.schedules() == []
 
 
 async def test_a_schedule_round_trips_and_every_change_wakes_the_scheduler(core: Core) -> None:
@@ -159,8 +172,9 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(
     assert await history.reclaim(record, None, NOW) is None
 
 
-async def test_the_bag_gives_every_quote_once_before_any_repeats(service: QuoteService) -> None:
-    history = SqliteDailyStore(service.store.conn, random.Random(7))
+async def test_the_bag_gives_every_quote_once_before_any_repeats(
+    service: QuoteService, history: DailyStore
+) -> None:
     theme_ids = await service.store.quote_ids("dpo-vs-ppo")
     n = len(theme_ids)
     drawn = await post_every_day(history, "dpo-vs-ppo", 3 * n)
@@ -188,11 +202,13 @@ async def test_the_bag_survives_a_restart(
 
 
 async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
-    service: QuoteService,
+    service: QuoteService, db_path: Path
 ) -> None:
-    history = SqliteDailyStore(service.store.conn, random.Random(3))
+    """The bag draws from the corpus as loaded at start: after a corpus change (a restart),
+    new quotes join the current round and removed ones leave it."""
     ids = await service.store.quote_ids("dpo-vs-ppo")
-    first = await post_every_day(history, "dpo-vs-ppo", 2)
+    async with daily_store(db_path, None, service, random.Random(3)) as history:
+        first = await post_every_day(history, "dpo-vs-ppo", 2)
     removed = next(i for i in ids if i not in first)
     corpus = read_corpus(CORPUS)
     added = Quote("new-dpo-entry", "New.", Kind.PARAPHRASE, "dpo-vs-ppo", "", "On news", "Test")
@@ -200,17 +216,20 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
     changed = Corpus(corpus.themes, (*kept, added), "changed-for-the-test")
     await service.store.sync_corpus(changed, "changed")
 
+    restarted = await QuoteService.create(service.store)
     rest = []
-    for day in days(len(ids))[2:]:
-        claim = await history.claim("console", "general", day, "dpo-vs-ppo", NOW)
-        assert claim is not None
-        rest.append(claim.quote_id)
+    async with daily_store(db_path, None, restarted) as history:
+        for day in days(len(ids))[2:]:
+            claim = await history.claim("console", "general", day, "dpo-vs-ppo", NOW)
+            assert claim is not None
+            rest.append(claim.quote_id)
     # One round is the corpus as it is now: every current quote once, the removed one never.
     assert sorted(first + rest) == sorted([*[i for i in ids if i != removed], "new-dpo-entry"])
 
 
-async def test_a_failed_post_puts_its_quote_back(service: QuoteService) -> None:
-    history = SqliteDailyStore(service.store.conn, random.Random(1))
+async def test_a_failed_post_puts_its_quote_back(
+    service: QuoteService, history: DailyStore
+) -> None:
     ids = await service.store.quote_ids("farewell")
     claim = await history.claim("console", "general", DAY, "farewell", NOW)
     assert claim is not None
@@ -231,9 +250,9 @@ async def test_replacing_the_corpus_keeps_schedules_and_history(
     await post_every_day(history, None, 1)
     corpus = read_corpus(CORPUS)
     await service.store.sync_corpus(Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
-    async with connect(settings.db_path) as conn:
-        assert len(await SqliteDailyStore(conn).schedules()) == 1
-        assert len(await SqliteDailyStore(conn).records_since(DAY)) == 1
+    async with daily_store(settings.db_path, None, service) as reopened:
+        assert len(await reopened.schedules()) == 1
+        assert len(await reopened.records_since(DAY)) == 1
 
 
 async def drawn(service: QuoteService, channel: str) -> list[str]:

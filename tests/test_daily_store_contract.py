@@ -12,22 +12,21 @@ import asyncio
 import itertools
 import random
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.daily.clock import StoppedClock
 from bot.daily.days import PostStatus
-from bot.daily.postgres_store import PostgresDailyStore
 from bot.daily.schedules import Schedule
-from bot.daily.sqlite_store import SqliteDailyStore
+from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
 from bot.quotes.store import QuoteStore
 from bot.runtime import Core
-from bot.storage.connection import connect
-from bot.storage.postgres import open_pool
+from tests.support.state import daily_store, leases_of
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -44,27 +43,15 @@ class Backend:
 
 @pytest.fixture
 async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
-    quotes = core.quotes.store
-    if backend_url is None:
+    """The daily store on `backend_url`'s backend (SQLite: the file of `core`), and a replica:
+    another engine on the same state, as another process would open it."""
+    service = core.quotes
 
-        @asynccontextmanager
-        async def sqlite_replica() -> AsyncIterator[DailyStore]:
-            async with connect(db_path) as conn:
-                yield SqliteDailyStore(conn)
+    def replica() -> AbstractAsyncContextManager[DailyStore]:
+        return daily_store(db_path, backend_url, service)
 
-        yield Backend(
-            "sqlite", SqliteDailyStore(quotes.conn, random.Random(7)), quotes, sqlite_replica
-        )
-        return
-
-    @asynccontextmanager
-    async def postgres_replica() -> AsyncIterator[DailyStore]:
-        async with open_pool(backend_url, max_size=10) as pool:
-            yield PostgresDailyStore(pool, quotes)
-
-    async with open_pool(backend_url, max_size=10) as pool:
-        store = PostgresDailyStore(pool, quotes, random.Random(7))
-        yield Backend("postgresql", store, quotes, postgres_replica)
+    async with daily_store(db_path, backend_url, service, random.Random(7)) as store:
+        yield Backend((backend_url and "postgresql") or "sqlite", store, service.store, replica)
 
 
 def days(n: int) -> list[date]:
@@ -103,12 +90,13 @@ async def test_a_schedule_round_trips(backend: Backend) -> None:
     assert await store.schedules() == [berlin_nine(), berlin_nine("other")]
 
     later = NOW + timedelta(hours=1)
-    assert await store.turn_off(*WHERE, "alice", later)
+    service = DailyService(store, StoppedClock(later))
+    assert await service.turn_off(*WHERE, "alice")
     off = await store.schedule(*WHERE)
     assert off is not None and not off.enabled
     assert (off.set_by, off.set_at, off.disabled_reason) == ("alice", later, None)
     assert off.local_time == time(9) and off.tz == "Europe/Berlin"
-    assert not await store.turn_off("console", "nowhere", "alice", later)
+    assert not await service.turn_off("console", "nowhere", "alice")
 
 
 async def test_a_day_is_claimed_once_even_from_another_process(backend: Backend) -> None:
@@ -256,8 +244,9 @@ async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
     backend: Backend,
 ) -> None:
     store = backend.store
-    assert not await store.hold_lease("alive", "test:1", timedelta(seconds=60))  # taken anew
-    assert await store.hold_lease("alive", "test:1", timedelta(seconds=60))  # renewed
+    leases = leases_of(store)
+    assert not await leases.hold_lease("alive", "test:1", timedelta(seconds=60))  # taken anew
+    assert await leases.hold_lease("alive", "test:1", timedelta(seconds=60))  # renewed
     claimed = await store.claim("console", "a", DAY, None, NOW, "gone")
     sending = await store.claim("console", "b", DAY, None, NOW, "gone")
     alive = await store.claim("console", "c", DAY, None, NOW, "alive")

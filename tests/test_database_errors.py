@@ -38,8 +38,13 @@ def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def _schedules(db_path: Path) -> int:
+    """How many schedules the file holds: none before the shared state was first opened."""
     conn = sqlite3.connect(db_path)
     try:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'daily_schedules'"
+        ).fetchone():
+            return 0
         return int(conn.execute("SELECT count(*) FROM daily_schedules").fetchone()[0])
     finally:
         conn.close()

@@ -12,15 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator
 
 from bot.config import Secret, Settings
+from bot.coordination.store import LeaseStore
 from bot.installs.store import Install
 from bot.runtime import open_core
-from bot.storage.connection import connect
-from bot.storage.copy import CONVERSIONS, SHARED_TABLES
+from bot.storage.copy import SHARED_TABLES
+from bot.storage.schema import Day, Flag, Instant, LocalTime
 from tests.support.cli import run
 from tests.support.postgres import run_in_thread
 from tests.support.postgres_cli import PASSWORD, rows, with_password
+from tests.support.state import state_engine
 
 # Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
 CORPUS_TOML = """
@@ -327,7 +331,7 @@ def test_a_lambert_still_running_on_the_file_is_refused(
     """Its posts after the snapshot would be unknown to the replicas: a day posted twice."""
     seed_schedule(capsys, "general", "--db", str(db_path))
     with sqlite3.connect(db_path) as conn:
-        # The table of bot/daily/lease.py (SQLite migration 7), here if that is not yet.
+        # The table of bot/coordination/lease.py (SQLite migration 7), here if that is not yet.
         conn.execute(
             "CREATE TABLE IF NOT EXISTS worker_leases (token TEXT PRIMARY KEY, "
             "holder TEXT NOT NULL, expires_at REAL NOT NULL)"
@@ -383,52 +387,59 @@ def test_refusals_are_one_line(
     assert not missing.parent.exists()  # nothing created
 
 
-async def test_every_column_of_a_shared_table_has_a_postgresql_column(
-    tmp_path: Path, postgres_url: str
-) -> None:
-    """A later SQLite migration that adds a shared column needs its PostgreSQL twin."""
-    async with connect(tmp_path / "fresh.db"):
-        pass
-    with sqlite3.connect(tmp_path / "fresh.db") as conn:
-        local = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in SHARED_TABLES}
-    found = rows(
-        postgres_url,
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema()",
-    )
-    remote: dict[str, set[str]] = {}
-    for table, column in found:
-        remote.setdefault(table, set()).add(column)
-    for table, columns in local.items():
-        assert columns and columns <= remote.get(table, set()), table
-
-
 @pytest.mark.parametrize(
-    ("data_type", "stored", "native"),
+    ("kind", "stored", "native"),
     [
-        ("boolean", 0, False),
-        ("boolean", 1, True),
-        ("date", "2025-03-30", date(2025, 3, 30)),
-        ("time without time zone", "09:30", time(9, 30)),
+        (Flag, 0, False),
+        (Flag, 1, True),
+        (Day, "2025-03-30", date(2025, 3, 30)),
+        (LocalTime, "09:30", time(9, 30)),
         (
-            "timestamp with time zone",
+            Instant,
             "2025-03-30T01:30:00+00:00",
             datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
         ),
         # Never written by lambert, but only UTC can have been meant.
         (
-            "timestamp with time zone",
+            Instant,
             "2025-03-30T01:30:00",
             datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
         ),
         (
-            "timestamp with time zone",
+            Instant,
             "2025-10-26T02:30:00+01:00",
             datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
         ),
     ],
 )
 def test_sqlite_text_and_integers_become_postgresql_types(
-    data_type: str, stored: object, native: object
+    kind: type[TypeDecorator[Any]], stored: object, native: object
 ) -> None:
-    assert CONVERSIONS[data_type](stored) == native
+    """What the SQLite file stores reads back as the value PostgreSQL's column holds."""
+    read = kind().result_processor(sqlite.dialect(), None)
+    assert read is not None and read(stored) == native
+
+
+@pytest.mark.parametrize("lease", ["worker", "shard"])
+def test_a_target_a_lambert_runs_on_is_refused_even_when_forced(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str, lease: str
+) -> None:
+    """A replica already serving from the target holds a lease there: replacing the state
+    under it could post a day twice, so not even --force copies (issue 19, point 2)."""
+    local = ["--db", str(db_path)]
+    seed_schedule(capsys, "from-sqlite", *local)
+
+    async def hold() -> None:
+        async with state_engine(db_path, postgres_url) as engine:
+            leases = LeaseStore(engine)
+            if lease == "worker":
+                await leases.hold_lease("t1", "replica-host:41", timedelta(seconds=60))
+            else:
+                await leases.hold_shards("t1", "replica-host:41", "1", (0,), 1, timedelta(60))
+
+    run_in_thread(hold())
+    code, out, err = run(capsys, "db", "copy", *local, "--to", postgres_url, "--force")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "replica-host:41 holds a lease" in err
+    assert "nothing was copied, even with --force" in err
+    assert rows(postgres_url, "SELECT channel FROM daily_schedules") == []

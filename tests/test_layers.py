@@ -31,7 +31,7 @@ LAYERS = [
     {"quotes"},
     {"cards"},
     {"ports"},
-    {"stats"},
+    {"stats", "coordination"},
     {"daily", "previews", "installs"},
     {"runtime"},
     {"chat"},

@@ -3,59 +3,56 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from bot.daily.postgres_store import PostgresDailyStore
+from bot.daily.store import DailyStore
 from bot.runtime import Core
-from bot.storage.postgres import open_pool
 from tests.support.postgres import Cluster
+from tests.support.state import daily_store
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
 
 
 @pytest.fixture
-async def store(core: Core, postgres_url: str) -> AsyncIterator[PostgresDailyStore]:
-    async with open_pool(postgres_url, max_size=2) as pool:
-        yield PostgresDailyStore(pool, core.quotes.store)
+async def store(core: Core, db_path: Path, postgres_url: str) -> AsyncIterator[DailyStore]:
+    async with daily_store(db_path, postgres_url, core.quotes) as opened:
+        yield opened
 
 
 async def test_a_crash_and_restart_keeps_every_claim(
-    store: PostgresDailyStore, postgres_cluster: Cluster
+    store: DailyStore, postgres_cluster: Cluster
 ) -> None:
     claim = await store.claim("console", "general", DAY, None, NOW, None)
     assert claim is not None and await store.start_sending(claim)
     await asyncio.to_thread(postgres_cluster.stop, "immediate")  # a crash: no shutdown
     await asyncio.to_thread(postgres_cluster.start)
 
-    # Connections the crash closed are replaced as the pool hands them out.
+    # Connections the crash closed are replaced as the pool hands them out (pre-ping).
     assert await store.claim("console", "general", DAY, None, NOW, None) is None
     (record,) = (await store.records_since(DAY)).values()
     assert (record.status, record.quote_id) == ("sending", claim.quote_id)
 
 
-async def test_a_dropped_connection_fails_at_most_one_call(
-    store: PostgresDailyStore, postgres_url: str
+async def test_a_dropped_idle_connection_never_fails_the_next_call(
+    store: DailyStore, postgres_url: str
 ) -> None:
-    """The store does not retry: a call on a connection the server dropped raises (the
-    scheduler's pass catches it and tries again), and the pool replaces the connection."""
-    async with store.pool.acquire() as conn:
-        pid = conn.get_server_pid()
+    """The pool pings a connection before handing it out (pool_pre_ping): one the server
+    dropped while it was idle is replaced, and the call goes on (issue 19, point 16)."""
+    assert await store.schedules() == []  # the pool now holds an idle connection
     killer = await asyncpg.connect(postgres_url)
     try:
-        assert await killer.fetchval("SELECT pg_terminate_backend($1)", pid)
+        dropped = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
     finally:
         await killer.close()
-    # The pool held one connection: depending on whether its end was already read, the next
-    # call reconnects first or fails (asyncpg may call it an internal client error: the
-    # server's goodbye came while the connection was idle); the one after it works.
-    with contextlib.suppress(
-        asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError
-    ):
-        await store.schedules()
+    assert dropped >= 1
     assert await store.schedules() == []
+    assert await store.claim("console", "general", DAY, None, NOW, None) is not None

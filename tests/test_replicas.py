@@ -21,23 +21,21 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.coordination.lease import Leases, LeaseTerms
+from bot.coordination.store import LeaseStore
 from bot.daily.clock import Clock
 from bot.daily.days import PostStatus
-from bot.daily.lease import LeaseTerms
-from bot.daily.postgres_store import PostgresDailyStore
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import Schedule
 from bot.daily.service import DailyService
-from bot.daily.sqlite_store import SqliteDailyStore
 from bot.daily.store import DailyStore
 from bot.runtime import Core
-from bot.storage.connection import connect
-from bot.storage.postgres import open_pool
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually
 from tests.shim.fakes import RemoteDiscord, RemoteSlack
 from tests.shim.processes import SHIM, Lambert, lambert_env, wait_for
 from tests.support.paths import CORPUS
 from tests.support.postgres import Cluster
+from tests.support.state import daily_store
 
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -52,8 +50,7 @@ DISCORD_TOKEN = "MTE0.replica-test-token"
 
 
 async def save_schedules(url: str, core: Core, platform: str, channels: list[str]) -> None:
-    async with open_pool(url, max_size=4) as pool:
-        store = PostgresDailyStore(pool, core.quotes.store)
+    async with daily_store(Path("unused.db"), url, core.quotes) as store:
         for channel in channels:
             schedule = Schedule(
                 platform, channel, clock_time(9), "Europe/Berlin", None, True, "ops",
@@ -72,15 +69,27 @@ async def days(url: str) -> dict[str, asyncpg.Record]:
     return {row["channel"]: row for row in rows}
 
 
-def replica(store: DailyStore, core: Core, clock: Clock, poster: RecordingPoster) -> Scheduler:
+def replica(
+    store: DailyStore,
+    core: Core,
+    clock: Clock,
+    poster: RecordingPoster,
+    terms: LeaseTerms | None = None,
+) -> Scheduler:
     """A scheduler of its own on `store`, as another replica would run it."""
-    return Scheduler(core.quotes, DailyService(store, clock), {poster.platform: poster})
+    leases = Leases(LeaseStore(store.engine), terms or LeaseTerms())
+    daily = DailyService(store, clock, leases=leases)
+    return Scheduler(core.quotes, daily, {poster.platform: poster})
 
 
 @pytest.fixture
-async def pools(postgres_url: str) -> AsyncIterator[list[asyncpg.Pool]]:
-    """Two pools on the test's database: two replicas' connections."""
-    async with open_pool(postgres_url, max_size=4) as one, open_pool(postgres_url) as two:
+async def stores(core: Core, postgres_url: str) -> AsyncIterator[list[DailyStore]]:
+    """Two stores on the test's database, each of its own engine: two replicas'."""
+    where = Path("unused.db")
+    async with (
+        daily_store(where, postgres_url, core.quotes) as one,
+        daily_store(where, postgres_url, core.quotes) as two,
+    ):
         yield [one, two]
 
 
@@ -122,7 +131,7 @@ async def test_three_ticks_at_one_instant_post_each_of_500_channels_once(
 
 @pytest.mark.slow
 async def test_a_replica_killed_mid_fan_out_leaves_its_days_to_another_within_the_lease(
-    tmp_path: Path, core: Core, postgres_url: str, pools: list[asyncpg.Pool]
+    tmp_path: Path, core: Core, postgres_url: str, stores: list[DailyStore]
 ) -> None:
     """A tick with a 3 s lease is SIGKILLed while Discord holds its first posts open and the
     rest of its days are claimed, unsent. Another replica's passes leave them while the lease
@@ -164,8 +173,7 @@ async def test_a_replica_killed_mid_fan_out_leaves_its_days_to_another_within_th
 
     clock = FakeClock(DUE)
     poster = RecordingPoster("discord", clock)
-    store = PostgresDailyStore(pools[1], core.quotes.store, lease=LeaseTerms.lasting(lease))
-    other = replica(store, core, clock, poster)
+    other = replica(stores[1], core, clock, poster, LeaseTerms.lasting(lease))
     first = await other.tick()  # at once: the dead one's lease is still live
     assert (first.posted, first.failed) == ([], [])
     assert {c: r["status"] for c, r in (await days(postgres_url)).items()} == {
@@ -190,7 +198,7 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
     core: Core,
     postgres_url: str,
     postgres_cluster: Cluster,
-    pools: list[asyncpg.Pool],
+    stores: list[DailyStore],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two `serve`-like scheduler loops; the server crashes and restarts (`-m immediate`)
@@ -204,8 +212,8 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
     for poster in posters:
         poster.gates["*"] = gate
     loops = [
-        replica(PostgresDailyStore(pool, core.quotes.store), core, clock, poster)
-        for pool, clock, poster in zip(pools, clocks, posters, strict=True)
+        replica(store, core, clock, poster)
+        for store, clock, poster in zip(stores, clocks, posters, strict=True)
     ]
     stop = asyncio.Event()
     running = [asyncio.create_task(loop.run(stop)) for loop in loops]
@@ -260,17 +268,13 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
 async def three_stores(
     core: Core, db_path: Path, backend_url: str | None
 ) -> AsyncIterator[list[DailyStore]]:
-    """Three replicas' stores on one database, each through connections of its own."""
-    if backend_url is None:
-        async with connect(db_path) as two, connect(db_path) as three:
-            yield [SqliteDailyStore(core.quotes.store.conn), *map(SqliteDailyStore, (two, three))]
-        return
+    """Three replicas' stores on one database, each through an engine of its own."""
     async with (
-        open_pool(backend_url, max_size=3) as one,
-        open_pool(backend_url, max_size=3) as two,
-        open_pool(backend_url, max_size=3) as three,
+        daily_store(db_path, backend_url, core.quotes) as one,
+        daily_store(db_path, backend_url, core.quotes) as two,
+        daily_store(db_path, backend_url, core.quotes) as three,
     ):
-        yield [PostgresDailyStore(pool, core.quotes.store) for pool in (one, two, three)]
+        yield [one, two, three]
 
 
 async def test_a_replica_ten_minutes_off_neither_double_posts_nor_steals_a_live_lease(

@@ -17,18 +17,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client, slow_rest_warnings
 from bot.config import ConfigError, load_settings
-from bot.daily.lease import ShardsTaken
-from bot.daily.postgres_store import PostgresDailyStore
-from bot.daily.sqlite_store import SqliteDailyStore
-from bot.daily.store import DailyStore
-from bot.runtime import Core, open_core
+from bot.coordination.lease import Leases, ShardsTaken
+from bot.coordination.store import LeaseStore
+from bot.runtime import open_core
 from bot.serving.health import is_connected
 from bot.serving.metrics import PrometheusMetrics
 from bot.storage.connection import connect
-from bot.storage.postgres import open_pool
 from tests.fakes.daily import eventually
 from tests.shim.fakes import RemoteDiscord
 from tests.support.paths import CORPUS
+from tests.support.state import state_engine
 
 APP = "1100000000000000001"
 
@@ -92,15 +90,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def two_stores(backend: str, core: Core) -> AsyncIterator[tuple[DailyStore, DailyStore, str]]:
-    """Two stores on one database through connections of their own, as two processes."""
-    if not backend.startswith("postgresql"):
-        async with connect(Path(backend)) as one, connect(Path(backend)) as two:
-            yield SqliteDailyStore(one), SqliteDailyStore(two), backend
-        return
-    quotes = core.quotes.store
-    async with open_pool(backend, max_size=2) as one, open_pool(backend, max_size=2) as two:
-        yield PostgresDailyStore(one, quotes), PostgresDailyStore(two, quotes), backend
+async def two_stores(backend: str) -> AsyncIterator[tuple[Leases, Leases, str]]:
+    """The lease tables of one database through engines of their own, as two processes."""
+    path, url = (
+        (Path("unused.db"), backend)
+        if backend.startswith("postgresql")
+        else (
+            Path(backend),
+            None,
+        )
+    )
+    async with state_engine(path, url) as one, state_engine(path, url) as two:
+        yield Leases(LeaseStore(one)), Leases(LeaseStore(two)), backend
 
 
 async def age_shard_leases(where: str, seconds: float) -> None:
@@ -123,7 +124,7 @@ async def age_shard_leases(where: str, seconds: float) -> None:
 
 
 async def test_a_shard_is_leased_by_one_live_process_until_it_stops_or_its_lease_expires(
-    two_stores: tuple[DailyStore, DailyStore, str],
+    two_stores: tuple[Leases, Leases, str],
 ) -> None:
     mine, theirs, where = two_stores
     first, second, other = mine.shard_lease(), theirs.shard_lease(), theirs.shard_lease()
@@ -195,7 +196,7 @@ async def test_a_shard_whose_connection_dropped_shows_in_health_and_metrics_unti
         finally:
             await platform.close()
         assert platform.shards() == {0: False, 1: False}
-        await core.daily.store.shard_lease().acquire(APP, (0, 1), 2)  # dropped at the stop
+        await core.leases.shard_lease().acquire(APP, (0, 1), 2)  # dropped at the stop
 
 
 async def test_a_process_whose_shard_was_taken_meanwhile_stops_and_names_the_holder(

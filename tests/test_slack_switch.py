@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import time, timedelta
+from datetime import time
 
 import pytest
 
@@ -27,43 +27,13 @@ from tests.fakes.slack_platform import (
 )
 from tests.support.slack import (
     Sleeps,
-    install,
     oauth_settings,
     running_platform,
     slack_settings,
-    slash,
 )
 from tests.support.ticks import next_nine_in_berlin, tick_at
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-
-
-async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves_many(
-    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
-) -> None:
-    single = slack_settings(settings)
-    async with running_platform(fake_slack, many_core, single, sleeps) as one:
-        reply = await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
-        assert "09:00" in str(reply.body), reply.body
-        first_nine = next_nine_in_berlin()
-        await tick_at(many_core, one, first_nine)  # a day of history under the bare name
-    assert many_core.installs is not None
-    assert await many_core.installs.token_workspace("slack") == TEAM_ID
-    assert [s.channel for s in await many_core.daily.store.schedules()] == [CHANNEL_ID]
-
-    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
-        named = [s.channel for s in await many_core.daily.store.schedules()]
-        assert named == [f"{TEAM_ID}/{CHANNEL_ID}"]
-        # The day already posted moved with it: no second post on that day.
-        await install(fake_slack, many, TEAM_ID)
-        await tick_at(many_core, many, first_nine + timedelta(minutes=5))
-        assert len(fake_slack.calls("chat.postMessage")) == 1
-        await tick_at(many_core, many, first_nine + timedelta(days=1))
-
-    bearers = [c.bearer for c in fake_slack.calls("chat.postMessage")]
-    assert bearers == [f"{TEAM_ID}#0", f"{TEAM_ID}#1"]  # the old token, then the install's
-    status = await many_core.daily.status("slack", f"{TEAM_ID}/{CHANNEL_ID}")
-    assert status is not None and status.schedule.enabled
 
 
 async def test_a_many_workspace_start_with_nothing_recorded_says_how_to_adopt_once(
@@ -102,31 +72,6 @@ async def test_the_single_token_start_records_the_workspace_its_token_belongs_to
         pass
     assert many_core.installs is not None
     assert await many_core.installs.token_workspace("slack") == token_of
-
-
-async def test_adopted_channels_wait_for_their_workspace_to_install_the_app(
-    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
-) -> None:
-    """/slack/install only works once the many-workspace lambert serves, so a post that
-    falls due before the admin clicks Install waits; it does not switch the schedule off."""
-    async with running_platform(fake_slack, many_core, slack_settings(settings), sleeps) as one:
-        await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
-    nine = next_nine_in_berlin()
-
-    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
-        await tick_at(many_core, many, nine)  # not installed yet
-        key = f"{TEAM_ID}/{CHANNEL_ID}"
-        schedule = await many_core.daily.store.schedule("slack", key)
-        assert schedule is not None and schedule.enabled
-        status = await many_core.daily.status("slack", key)
-        assert status is not None and status.last is not None
-        assert "waiting for the app to be installed" in (status.last.reason or "")
-        assert fake_slack.calls("chat.postMessage") == []
-
-        await install(fake_slack, many, TEAM_ID)
-        await tick_at(many_core, many, nine + timedelta(minutes=30))  # its retry time has come
-
-    assert [c.bearer for c in fake_slack.calls("chat.postMessage")] == [f"{TEAM_ID}#1"]
 
 
 async def test_a_lambert_still_on_the_one_token_posts_the_channels_keyed_meanwhile(

@@ -16,9 +16,8 @@ import pytest
 from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
 from bot.config import Secret, Settings
-from bot.runtime import Core, open_core
-from bot.stats.postgres_store import PostgresStatsStore
-from bot.stats.sqlite_store import SqliteStatsStore
+from bot.runtime import open_core
+from bot.stats.sql_store import StateStatsStore
 from bot.stats.store import (
     COMMAND,
     POSTED,
@@ -31,8 +30,8 @@ from bot.stats.store import (
     Tally,
     WordsKey,
 )
-from bot.storage.connection import connect
-from bot.storage.postgres import open_pool
+from bot.storage.schema import stats_counts
+from tests.support.state import state_engine
 
 DAY = date(2025, 3, 10)
 EVERYWHERE = Scope()
@@ -47,26 +46,16 @@ class Backend:
 
 
 @pytest.fixture
-async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
+async def backend(db_path: Path, backend_url: str | None) -> AsyncIterator[Backend]:
     """A store over a real database, and `replica()`: another process's store on it."""
-    if backend_url is None:
-
-        @asynccontextmanager
-        async def sqlite_replica() -> AsyncIterator[StatsStore]:
-            async with connect(db_path) as conn:
-                yield SqliteStatsStore(conn)
-
-        yield Backend("sqlite", SqliteStatsStore(core.quotes.store.conn), sqlite_replica)
-        return
-    url = backend_url
 
     @asynccontextmanager
-    async def postgres_replica() -> AsyncIterator[StatsStore]:
-        async with open_pool(url, max_size=2) as pool:
-            yield PostgresStatsStore(pool)
+    async def replica() -> AsyncIterator[StatsStore]:
+        async with state_engine(db_path, backend_url) as engine:
+            yield StateStatsStore(engine)
 
-    async with open_pool(url, max_size=4) as pool:
-        yield Backend("postgresql", PostgresStatsStore(pool), postgres_replica)
+    async with replica() as store:
+        yield Backend("postgresql" if backend_url else "sqlite", store, replica)
 
 
 def key(
@@ -191,11 +180,11 @@ async def test_open_core_counts_into_postgresql_when_a_database_url_is_set(
     shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
     ctx = RequestContext(platform="slack", channel="C1", space="T1", user="U0SECRET1")
     async with open_core(shared) as core:
-        assert isinstance(core.stats.store, PostgresStatsStore)
         await answer(core, "dpo", ctx)
     # Written when the core closed; read by another replica.
-    async with open_pool(postgres_url, max_size=1) as pool:
-        found = await PostgresStatsStore(pool).tallies(LONG_AGO, Scope("slack", "T1"))
+    async with state_engine(settings.db_path, postgres_url) as engine:
+        found = await StateStatsStore(engine).tallies(LONG_AGO, Scope("slack", "T1"))
         assert Tally(COMMAND, "theme", "quote", 1) in found
-        rows = await pool.fetch("SELECT * FROM stats_counts")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(stats_counts.select())).all()
     assert rows and all("U0SECRET1" not in str(tuple(r)) for r in rows)

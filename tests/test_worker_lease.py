@@ -17,14 +17,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.coordination.lease import LeaseTerms, WorkerLease
+from bot.coordination.store import LeaseStore
 from bot.daily.days import PostStatus
-from bot.daily.lease import LeaseTerms, WorkerLease
-from bot.daily.postgres_store import PostgresDailyStore
-from bot.daily.sqlite_store import SqliteDailyStore
 from bot.daily.store import DailyStore
 from bot.runtime import Core
 from bot.storage.connection import connect
-from bot.storage.postgres import open_pool
+from tests.support.state import daily_store, leases_of
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -39,6 +38,7 @@ class Replicas:
     theirs: DailyStore
     db_path: Path
     url: str | None
+    leases: LeaseStore  # beside `mine`
 
     async def age_leases(self, seconds: float) -> None:
         """Move every lease `seconds` closer to its expiry: the database's clock, in effect,
@@ -80,21 +80,12 @@ class Replicas:
 
 @pytest.fixture
 async def replicas(core: Core, db_path: Path, backend_url: str | None) -> AsyncIterator[Replicas]:
-    quotes = core.quotes.store
-    if backend_url is None:
-        async with connect(db_path) as other:
-            yield Replicas(
-                "sqlite", SqliteDailyStore(quotes.conn), SqliteDailyStore(other), db_path, None
-            )
-        return
-    async with open_pool(backend_url) as one, open_pool(backend_url) as two:
-        yield Replicas(
-            "postgresql",
-            PostgresDailyStore(one, quotes),
-            PostgresDailyStore(two, quotes),
-            db_path,
-            backend_url,
-        )
+    async with (
+        daily_store(db_path, backend_url, core.quotes) as mine,
+        daily_store(db_path, backend_url, core.quotes) as theirs,
+    ):
+        name = "postgresql" if backend_url else "sqlite"
+        yield Replicas(name, mine, theirs, db_path, backend_url, leases_of(mine))
 
 
 async def hold_two_days(store: DailyStore, lease: WorkerLease) -> None:
@@ -112,7 +103,7 @@ async def statuses(store: DailyStore) -> dict[str, PostStatus]:
 async def test_a_live_lease_keeps_its_days_and_a_dropped_one_gives_them_up(
     replicas: Replicas,
 ) -> None:
-    lease = replicas.mine.worker_lease()
+    lease = WorkerLease(replicas.leases)
     await hold_two_days(replicas.mine, lease)
     assert await replicas.theirs.recover_claims(NOW) == ([], [])
     assert await statuses(replicas.theirs) == {"a": PostStatus.CLAIMED, "b": PostStatus.SENDING}
@@ -130,7 +121,7 @@ async def test_a_pause_within_the_ttl_keeps_the_lease_and_a_longer_one_loses_it(
     """The default terms: 60 s to live, renewed every 10 s. A holder paused for 30 s (no
     renewal) is still alive; one silent for over 60 s is gone, and says so when it wakes."""
     assert LeaseTerms() == LeaseTerms.lasting(60)
-    lease = replicas.mine.worker_lease()
+    lease = WorkerLease(replicas.leases)
     await hold_two_days(replicas.mine, lease)
 
     await replicas.age_leases(30)
@@ -140,7 +131,7 @@ async def test_a_pause_within_the_ttl_keeps_the_lease_and_a_longer_one_loses_it(
     assert ([r.channel for r in retried], [r.channel for r in unknown]) == (["a"], ["b"])
     assert await replicas.seconds_left() == []  # the expired row is gone with its days
 
-    with caplog.at_level(logging.WARNING, logger="bot.daily.lease"):
+    with caplog.at_level(logging.WARNING, logger="bot.coordination.lease"):
         await lease.renew()  # the paused holder wakes: its lease is taken anew
     assert "the worker lease had expired" in caplog.text
     (left,) = await replicas.seconds_left()
@@ -153,7 +144,7 @@ async def test_a_pause_within_the_ttl_keeps_the_lease_and_a_longer_one_loses_it(
 async def test_the_holder_renews_its_lease_in_the_background_and_drops_it_at_the_end(
     replicas: Replicas,
 ) -> None:
-    lease = WorkerLease(replicas.mine, LeaseTerms(timedelta(seconds=60), timedelta(seconds=0.05)))
+    lease = WorkerLease(replicas.leases, LeaseTerms(timedelta(seconds=60), timedelta(seconds=0.05)))
     async with lease.renewed():
         await hold_two_days(replicas.mine, lease)
         await replicas.age_leases(58)  # two seconds left, unless renewed
@@ -174,7 +165,7 @@ async def test_a_claim_its_own_scheduler_lost_track_of_is_settled_by_that_schedu
 ) -> None:
     """A live scheduler's day whose post is no longer under way in it (a write about it
     failed) is settled by its own next pass; the ones it tracks are left alone."""
-    lease = replicas.mine.worker_lease()
+    lease = WorkerLease(replicas.leases)
     token = await lease.acquire()
     tracked = await replicas.mine.claim("console", "a", DAY, None, NOW, token)
     lost = await replicas.mine.claim("console", "b", DAY, None, NOW, token)

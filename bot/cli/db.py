@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import add_command, print_json
 from bot.config import Settings
-from bot.storage.copy import SHARED_TABLES, CopyReport, copy_to_postgres
+
+if TYPE_CHECKING:
+    from bot.storage.copy import CopyReport
 
 
 def register(commands: Any) -> None:
@@ -28,13 +29,11 @@ def register(commands: Any) -> None:
         "copy the SQLite file's shared state into PostgreSQL, in one transaction",
         "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
         "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
-        "transaction:\n"
-        + textwrap.fill(
-            ", ".join(SHARED_TABLES) + ".", 84, initial_indent="  ", subsequent_indent="  "
-        )
-        + "\n"
+        "transaction: every table of the shared state (schedules, days, bags, previews,\n"
+        "stats, installs), but not the leases (they name live processes) nor OAuth states.\n"
         "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
-        "database that already holds any of these rows unless --force, which replaces them.\n"
+        "database that already holds any of these rows unless --force, which replaces them,\n"
+        "and one a lambert still runs on (it holds a lease there) even with --force.\n"
         "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
         'Prints the rows copied per table. JSON: {"source", "target", "copied": {table: N},\n'
         '"replaced": {table: N}}. The password is never printed.',
@@ -67,6 +66,8 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
             "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL\n"
         )
         return 2
+    from bot.storage.copy import copy_to_postgres  # SQLAlchemy: only for this command
+
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     admin = args.role == "admin"
     ctx = RequestContext(channel=channel, admin=admin)
     # An admin's request may change a schedule: commands that write check the pages first.
-    async with open_core(settings, integrity_check=admin) as core:
+    # `lambert ask` is not counted in the stats (a person at the terminal, not a channel):
+    # answering from the quotes alone, it never opens the shared state.
+    async with open_core(replace(settings, stats=False), integrity_check=admin) as core:
         reply = await answer(core, " ".join(args.text), ctx)
     if args.json:
         print_json(reply_json(reply))

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from bot.coordination.lease import WorkerLease
 from bot.daily.clock import Clock
 from bot.daily.days import Claim, DayKey, DayRecord
-from bot.daily.lease import WorkerLease
 from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
 from bot.daily.report import TickReport
 from bot.daily.schedules import Schedule
@@ -78,7 +78,7 @@ class Scheduler:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tokens: dict[asyncio.Task[None], str] = {}  # each post's claim
         # Held (and renewed) while claims may be under way; taken at the first pass.
-        self.lease: WorkerLease = self.store.worker_lease()
+        self.lease: WorkerLease = daily.worker_lease()
         self._running = False
 
     @property

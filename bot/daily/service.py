@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
+from bot.coordination.lease import Leases, WorkerLease
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayRecord
 from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
 from bot.daily.schedules import EVERY_DAY, Schedule
-from bot.daily.store import DailyStore, Rekeyed
 from bot.stats.recorder import StatsRecorder
+
+if TYPE_CHECKING:
+    from bot.daily.store import DailyStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +38,26 @@ class DailyService:
     """
 
     def __init__(
-        self, store: DailyStore, clock: Clock | None = None, stats: StatsRecorder | None = None
+        self,
+        store: DailyStore,
+        clock: Clock | None = None,
+        stats: StatsRecorder | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.changed = asyncio.Event()
         self.stats = stats or StatsRecorder.off()  # the scheduler counts daily posts here
+        self.leases = leases or _leases_of(store)
+
+    def worker_lease(self) -> WorkerLease:
+        """A new lease (not yet taken) for a scheduler to hold while its claims may be under
+        way (bot/coordination)."""
+        return self.leases.worker_lease()
 
     def with_clock(self, clock: Clock) -> DailyService:
         """The same state and change event, read at another clock (`daily tick --at`, tests)."""
-        other = DailyService(self.store, clock, self.stats)
+        other = DailyService(self.store, clock, self.stats, self.leases)
         other.changed = self.changed
         return other
 
@@ -69,26 +83,26 @@ class DailyService:
 
     async def turn_off(self, platform: str, channel: str, by: str) -> bool:
         """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
-        found = await self.store.turn_off(platform, channel, by, self.clock.now())
+        schedule = await self.store.schedule(platform, channel)
+        if schedule is not None:
+            off = replace(schedule, enabled=False, disabled_reason=None, set_by=by)
+            await self.store.save_schedule(replace(off, set_at=self.clock.now()))
         self.changed.set()
-        return found
+        return schedule is not None
 
     async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
         """Stop every daily quote whose channel starts with `channel_prefix` (a workspace the
         app was removed from), showing `reason`; how many were on."""
-        count = await self.store.turn_off_where(platform, channel_prefix, reason)
-        if count:
+        stopped = [
+            replace(s, enabled=False, disabled_reason=reason)
+            for s in await self.store.schedules()
+            if s.platform == platform and s.channel.startswith(channel_prefix) and s.enabled
+        ]
+        for schedule in stopped:
+            await self.store.save_schedule(schedule)
+        if stopped:
             self.changed.set()
-        return count
-
-    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
-        """Name every channel of `platform` that names no workspace as one of the workspace
-        whose channel names start with `prefix` (one workspace became many): schedules,
-        history and bags (DailyStore.key_bare_channels). A scheduler re-reads schedules."""
-        moved = await self.store.key_bare_channels(platform, prefix)
-        if moved.total:
-            self.changed.set()
-        return moved
+        return len(stopped)
 
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)
@@ -126,3 +140,10 @@ class DailyService:
     def _since(self) -> date:
         # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
         return (self.clock.now().astimezone(UTC) - timedelta(days=1)).date()
+
+
+def _leases_of(store: DailyStore) -> Leases:
+    """The lease tables beside a store built by hand (open_core hands its own)."""
+    from bot.coordination.store import LeaseStore
+
+    return Leases(LeaseStore(store.engine))

@@ -1,104 +1,318 @@
-"""The daily feature's storage port: the one interface a storage backend implements.
+"""The daily feature's state, written once for SQLite and PostgreSQL: schedules, days, bags.
 
-`SqliteDailyStore` (bot/daily/sqlite_store.py) is the embedded implementation,
-`PostgresDailyStore` the one replicas share. Every write is atomic on its own; a claim is
-unique per (platform, channel, local date) across every process sharing the storage. The
-worker leases (bot/daily/lease.py) live beside the days, timed by the storage's own clock.
+Every write is one transaction; a claim is unique per (platform, channel, local date) across
+every process sharing the database. The shuffle bag draws from the corpus's ids held in memory
+(QuoteService.ids), so a claim never reads the quote tables: on PostgreSQL it is one
+transaction there and nothing in the local SQLite file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, datetime, timedelta
-from typing import NamedTuple, Protocol
+import logging
+import random
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from datetime import date, datetime
+from typing import Any
 
-from bot.daily.days import Claim, DayKey, DayRecord
-from bot.daily.lease import ShardHolder, ShardLease, WorkerLease
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.schedules import Schedule
+from bot.storage.engine import READ
+from bot.storage.schema import daily_bag, daily_posts, daily_schedules, db_now, insert
+from bot.storage.schema import worker_leases as leases
+
+log = logging.getLogger(__name__)
+
+# Random guesses per draw, checked against the bag in one statement. While at most half the
+# round is drawn, all 32 miss with odds under 2**-32; nearer the end of a round the exact
+# pick (every drawn id of the channel) takes over.
+GUESSES = 32
+STOPPED_BEFORE_POSTING = "the process stopped before posting"
+STOPPED_WHILE_POSTING = (
+    "the process stopped while posting: the message may or may not have gone out"
+)
+
+_days, _bag, _schedules = daily_posts.c, daily_bag.c, daily_schedules.c
+# A day that may have reached the platform (`resend_until` set) is never called failed.
+_FAILED_OR_UNKNOWN = sa.case((_days.resend_until.is_(None), "failed"), else_="unknown")
+# Whether the lease of the scheduler holding a day is live, by the database's clock.
+_LIVE = (
+    sa.select(1)
+    .where(leases.c.token == _days.worker, leases.c.expires_at > db_now())
+    .exists()
+    .label("live")
+)
+
+# The claim on PostgreSQL in one statement: the day is inserted with the first guess its
+# channel's bag has not drawn; of concurrent claimants the first insert wins, the others wait
+# for its transaction and then insert nothing (no row: the day is held). The winner takes its
+# channel's draw lock, then adds the quote to the bag. The guesses were checked in the
+# statement's snapshot, taken before the lock: a draw of the channel committed meanwhile is
+# caught by the bag's primary key (nothing added), and so is any other, since every drawer
+# holds the lock while it adds. A NULL quote_id: draw in full, still holding the lock.
+_PG_CLAIM = sa.text(
+    "WITH pick AS (SELECT g.id FROM unnest(CAST(:guesses AS text[])) WITH ORDINALITY "
+    "AS g(id, n) WHERE NOT EXISTS (SELECT 1 FROM daily_bag b WHERE b.platform = :platform "
+    "AND b.channel = :channel AND b.quote_id = g.id) ORDER BY g.n LIMIT 1), "
+    "day AS (INSERT INTO daily_posts (platform, channel, local_date, status, attempts, "
+    "claim_token, claimed_at, worker, quote_id) VALUES (:platform, :channel, :day, "
+    "'claimed', 1, :token, :now, :worker, (SELECT id FROM pick)) "
+    "ON CONFLICT DO NOTHING RETURNING quote_id), "
+    "locked AS (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0)) IS NULL AS no "
+    "FROM day), "
+    "added AS (INSERT INTO daily_bag (platform, channel, quote_id) "
+    "SELECT :platform, :channel, d.quote_id FROM day d, locked l "
+    "WHERE d.quote_id IS NOT NULL AND NOT l.no ON CONFLICT DO NOTHING RETURNING quote_id) "
+    "SELECT (SELECT quote_id FROM added) AS quote_id, (SELECT no FROM locked) AS no FROM day"
+).bindparams(
+    sa.bindparam("day", type_=daily_posts.c.local_date.type),
+    sa.bindparam("now", type_=daily_posts.c.claimed_at.type),
+)
 
 
-class Rekeyed(NamedTuple):
-    """What key_bare_channels took from the bare channel names: schedules, days (history
-    rows) and bags (channels whose shuffle bag had drawn quotes)."""
+def _schedule(row: sa.Row[Any]) -> Schedule:
+    return Schedule(
+        platform=row.platform,
+        channel=row.channel,
+        local_time=row.local_time,
+        tz=row.tz,
+        theme=row.theme,
+        enabled=row.enabled,
+        set_by=row.set_by,
+        set_at=row.set_at,
+        disabled_reason=row.disabled_reason,
+    )
 
-    schedules: int = 0
-    days: int = 0
-    bags: int = 0
 
-    @property
-    def total(self) -> int:
-        return self.schedules + self.days + self.bags
+def _record(row: sa.Row[Any]) -> DayRecord:
+    return DayRecord(
+        platform=row.platform,
+        channel=row.channel,
+        local_date=row.local_date,
+        status=PostStatus(row.status),
+        quote_id=row.quote_id,
+        message_id=row.message_id,
+        reason=row.reason,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        claimed_at=row.claimed_at,
+        worker=row.worker,
+        resend_until=row.resend_until,
+    )
 
 
-class DailyStore(Protocol):
+def _day(key: DayKey) -> sa.ColumnElement[bool]:
+    return sa.and_(_days.platform == key[0], _days.channel == key[1], _days.local_date == key[2])
+
+
+def _channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.platform == platform, table.c.channel == channel)
+
+
+class DailyStore:
+    """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
+    order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        ids: Callable[[str | None], Sequence[str]],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.reading = engine.execution_options(**READ)
+        self.ids = ids
+        self._rng = rng or random.Random()  # noqa: S311 (a shuffle, not a secret)
+
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
-        ...
-
-    async def turn_off(self, platform: str, channel: str, by: str, at: datetime) -> bool:
-        """Disable the channel's schedule, keeping it; False when it has none."""
-        ...
-
-    async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
-        """Disable every enabled schedule whose channel starts with `channel_prefix`, showing
-        `reason`; how many were on."""
-        ...
-
-    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
-        """Put `prefix` (a workspace's, "T0AAA/") before every channel name of `platform`
-        that names no workspace, in schedules, days and bags at once. A row whose new name is
-        taken (turned on since under it) gives way: the keyed one stays, the bare one goes.
-        0s when run again; ValueError for a prefix that is not a workspace's.
-
-        A day caught `sending` moves like any other, claim token and all: its outcome (posted,
-        retrying, unknown, failed), written by that token, lands on the renamed day, and so
-        does crash recovery (a gone sender's day becomes `unknown`). What names the channel
-        misses: a failure's quote put back in the bare bag and a permanent failure's disable
-        of the bare schedule, so the quote stays drawn and the keyed schedule stays on (its
-        next post fails again and disables it). A bare day dropped for a keyed one of the same
-        date takes its outcome with it; the keyed day's record stands."""
-        ...
+        values = {
+            "platform": schedule.platform,
+            "channel": schedule.channel,
+            "local_time": schedule.local_time,
+            "tz": schedule.tz,
+            "theme": schedule.theme,
+            "enabled": schedule.enabled,
+            "disabled_reason": schedule.disabled_reason,
+            "set_by": schedule.set_by,
+            "set_at": schedule.set_at,
+        }
+        async with self.engine.begin() as conn:
+            upsert = insert(conn, daily_schedules).values(values)
+            await conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["platform", "channel"],
+                    set_={
+                        k: upsert.excluded[k] for k in values if k not in ("platform", "channel")
+                    },
+                )
+            )
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
-        ...
+        found = daily_schedules.select().where(_channel(daily_schedules, platform, channel))
+        async with self.reading.connect() as conn:
+            row = (await conn.execute(found)).first()
+        return _schedule(row) if row else None
 
     async def schedules(self) -> list[Schedule]:
         """Every schedule, enabled or not, by platform and channel."""
-        ...
+        ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
+        async with self.reading.connect() as conn:
+            return [_schedule(row) for row in await conn.execute(ordered)]
 
     async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
         """Every day's record from local date `day` on."""
-        ...
+        since = daily_posts.select().where(_days.local_date >= day)
+        async with self.reading.connect() as conn:
+            return {r.key: r for r in map(_record, await conn.execute(since))}
 
     async def latest(self) -> dict[tuple[str, str], DayRecord]:
-        """Each channel's most recent record."""
-        ...
+        """Each channel's most recent record: the "last outcome" of status and `daily list`."""
+        last = (
+            sa.select(_days.platform, _days.channel, sa.func.max(_days.local_date).label("day"))
+            .group_by(_days.platform, _days.channel)
+            .subquery()
+        )
+        joined = daily_posts.select().join_from(
+            daily_posts,
+            last,
+            sa.and_(
+                _days.platform == last.c.platform,
+                _days.channel == last.c.channel,
+                _days.local_date == last.c.day,
+            ),
+        )
+        async with self.reading.connect() as conn:
+            rows = map(_record, await conn.execute(joined))
+            return {(r.platform, r.channel): r for r in rows}
 
     async def claim(
-        self, platform: str, channel: str, day: date, theme: str | None, now: datetime,
-        worker: str | None,
-    ) -> Claim | None:  # fmt: skip
-        """Take the day and draw its quote from the channel's bag; None if the day is held."""
-        ...
+        self,
+        platform: str,
+        channel: str,
+        day: date,
+        theme: str | None,
+        now: datetime,
+        worker: str | None = None,
+    ) -> Claim | None:
+        """Take the day and draw its quote from the channel's bag, in one transaction; None
+        when the day is held already (or the corpus is empty). `worker` is the claiming
+        scheduler's lease (bot/coordination)."""
+        ids = self._drawable(theme)
+        if not ids:
+            return None
+        token = uuid.uuid4().hex
+        guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
+        day_row = {
+            "platform": platform,
+            "channel": channel,
+            "local_date": day,
+            "status": "claimed",
+            "attempts": 1,
+            "claim_token": token,
+            "claimed_at": now,
+            "worker": worker,
+        }
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                values = {"platform": platform, "channel": channel, "day": day, "now": now}
+                values |= {"token": token, "worker": worker, "guesses": guesses}
+                values["lock"] = f"{platform}/{channel}"  # the channel's draw lock
+                row = (await conn.execute(_PG_CLAIM, values)).first()
+                if row is None:
+                    return None
+                quote_id = row.quote_id
+                if quote_id is None:  # every guess drawn, or taken meanwhile: draw in full
+                    quote_id = await self._draw_in_full(conn, platform, channel, ids)
+                    await conn.execute(
+                        daily_posts.update().where(_day((platform, channel, day))),
+                        {"quote_id": quote_id},
+                    )
+            else:  # SQLite: BEGIN IMMEDIATE holds the write lock, so look, then write
+                held = sa.select(1).where(_day((platform, channel, day)))
+                if (await conn.execute(held)).first() is not None:
+                    return None
+                quote_id = await self._draw(conn, platform, channel, ids, guesses)
+                await conn.execute(daily_posts.insert().values(**day_row, quote_id=quote_id))
+        return Claim(platform, channel, day, quote_id, token, 1)
 
     async def reclaim(
-        self, record: DayRecord, theme: str | None, now: datetime, worker: str | None
+        self, record: DayRecord, theme: str | None, now: datetime, worker: str | None = None
     ) -> Claim | None:
         """Take a `retrying` day back for another attempt; None if another process did."""
-        ...
+        token = uuid.uuid4().hex
+        async with self.engine.begin() as conn:
+            taken = (
+                daily_posts.update()
+                .where(_day(record.key), _days.status == "retrying")
+                .values(
+                    status="claimed",
+                    claim_token=token,
+                    claimed_at=now,
+                    worker=worker,
+                    attempts=_days.attempts + 1,
+                )
+                .returning(_days.quote_id, _days.attempts, _days.resend_until)
+            )
+            row = (await conn.execute(taken)).first()
+            if row is None:
+                return None
+            quote_id = row.quote_id or ""
+            if quote_id not in self._all():
+                # The corpus changed since the first attempt and this quote left it.
+                if ids := self._drawable(theme):
+                    quote_id = await self._draw_in_full(conn, record.platform, record.channel, ids)
+                await conn.execute(
+                    daily_posts.update().where(_day(record.key)).values(quote_id=quote_id)
+                )
+        return Claim(
+            record.platform,
+            record.channel,
+            record.local_date,
+            quote_id,
+            token,
+            row.attempts,
+            row.resend_until,
+        )
 
     async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
         """Mark the day missed unless it is held; True if this call marked it."""
-        ...
+        async with self.engine.begin() as conn:
+            missed = (
+                insert(conn, daily_posts)
+                .values(
+                    platform=platform,
+                    channel=channel,
+                    local_date=day,
+                    status="missed",
+                    claimed_at=now,
+                    finished_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(_days.status)
+            )
+            return (await conn.execute(missed)).first() is not None
 
     async def start_sending(self, claim: Claim) -> bool:
-        """Mark the claim as being sent; False if it was taken back meanwhile."""
-        ...
+        """Mark the claim as being sent, right before asking the platform; False means another
+        process's start took the claim back (see recover_claims) and this one must not post.
+        Idempotent, so a call whose answer was lost can be made again."""
+        sending = (
+            daily_posts.update()
+            .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
+            .values(status="sending")
+        )
+        async with self.engine.begin() as conn:
+            return (await conn.execute(sending)).rowcount > 0
 
     async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
-        """The platform took the post."""
-        ...
+        """The platform took the post. Matched on the token, not the status: if another
+        process's start marked this claim `unknown` meanwhile, the real outcome overwrites it."""
+        await self._finish(claim, status="posted", message_id=message_id, reason=None, at=now)
 
     async def record_retry(
         self,
@@ -111,65 +325,178 @@ class DailyStore(Protocol):
     ) -> None:
         """Try again at `retry_at`: nothing reached the platform, or it may have and the
         platform dedupes a resend until `resend_until` (the day keeps the earliest one)."""
-        ...
+        await self._finish(
+            claim,
+            status="retrying",
+            reason=reason,
+            at=now,
+            next_attempt_at=retry_at,
+            resend_until=sa.func.coalesce(
+                _days.resend_until,
+                sa.bindparam("first", resend_until, type_=daily_posts.c.resend_until.type),
+            ),
+        )
 
     async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
-        """The platform may or may not have the post: never send it again (quote stays drawn)."""
-        ...
+        """The platform may or may not have the post: never sent again (quote stays drawn)."""
+        await self._finish(claim, status="unknown", reason=reason, at=now)
+
+    async def _finish(self, claim: Claim, *, at: datetime, **values: Any) -> None:
+        values.setdefault("next_attempt_at", None)
+        ended = daily_posts.update().where(_days.claim_token == claim.token)
+        async with self.engine.begin() as conn:
+            await conn.execute(ended.values(finished_at=at, **values))
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
     ) -> None:
         """The day failed; its quote goes back in the bag; `disable` stops the schedule too.
-
         A day with `resend_until` may have posted: it becomes `unknown` instead, and its
         quote stays drawn."""
-        ...
+        failed = (
+            daily_posts.update()
+            .where(_days.claim_token == claim.token)
+            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
+            .returning(_days.status)
+        )
+        async with self.engine.begin() as conn:
+            statuses = (await conn.execute(failed)).scalars().all()
+            if "failed" in statuses:
+                await self._put_back(conn, claim.platform, claim.channel, claim.quote_id)
+            if disable:
+                await conn.execute(
+                    daily_schedules.update()
+                    .where(_channel(daily_schedules, claim.platform, claim.channel))
+                    .values(enabled=False, disabled_reason=reason)
+                )
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
         """Turn a `retrying` day into `failed` (`unknown` if it may have posted, see
         record_failed); False if it was not retrying."""
-        ...
+        given_up = (
+            daily_posts.update()
+            .where(_day(record.key), _days.status == "retrying")
+            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
+            .returning(_days.status)
+        )
+        async with self.engine.begin() as conn:
+            statuses = (await conn.execute(given_up)).scalars().all()
+            if "failed" in statuses and record.quote_id:
+                await self._put_back(conn, record.platform, record.channel, record.quote_id)
+        return bool(statuses)
 
     async def recover_claims(
         self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
     ) -> tuple[list[DayRecord], list[DayRecord]]:
-        """Settle the held days of schedulers that are gone (no live lease), and those of
-        `worker` (the caller's own lease) whose claim token is not in `tracked` (a claim it
-        lost track of, e.g. a write whose answer never came): (due again, now unknown)."""
-        ...
+        """Settle the held days of schedulers that are gone (no live lease, by the database's
+        clock), and those of `worker` (the caller's own lease) whose claim token is not in
+        `tracked` (a claim it lost track of, e.g. a write whose answer never came).
 
-    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
-        """Take or renew the lease `token` to expire `ttl` from now by the storage's clock;
-        True if it was live until now, False if it was taken anew."""
-        ...
+        A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
+        `sending` day may have been posted: it becomes `unknown` and is never posted again
+        (its quote stays drawn for the same reason). Each is settled by a statement guarded
+        by the claim and status it was found with, so of processes recovering at once one
+        settles it, and a claim made since is left alone. Returns (retried, unknown).
+        """
+        held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
+        retried: list[DayRecord] = []
+        unknown: list[DayRecord] = []
+        async with self.engine.begin() as conn:
+            for row in (await conn.execute(held)).all():
+                mine = worker is not None and row.worker == worker
+                if row.live and not (mine and row.claim_token not in tracked):
+                    continue
+                record = _record(row)
+                settle = daily_posts.update().where(
+                    _days.claim_token == row.claim_token, _days.status == record.status
+                )
+                if record.status is PostStatus.CLAIMED:
+                    settle = settle.values(
+                        status="retrying", next_attempt_at=now, reason=STOPPED_BEFORE_POSTING
+                    )
+                else:
+                    settle = settle.values(
+                        status="unknown", reason=STOPPED_WHILE_POSTING, finished_at=now
+                    )
+                if (await conn.execute(settle)).rowcount:
+                    (retried if record.status is PostStatus.CLAIMED else unknown).append(record)
+            # Expired leases go (a missing one counts as expired: dropping them is safe).
+            await conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
+        return retried, unknown
 
-    async def drop_lease(self, token: str) -> None:
-        """End the lease: the days it still holds are anyone's to take back."""
-        ...
+    def _all(self) -> frozenset[str]:
+        if not hasattr(self, "_every"):
+            self._every = frozenset(self.ids(None))
+        return self._every
 
-    def worker_lease(self) -> WorkerLease:
-        """A new lease (not yet taken) on this storage, for a scheduler to hold while its
-        claims may be under way."""
-        ...
+    def _drawable(self, theme: str | None) -> Sequence[str]:
+        """The ids a draw takes from: the theme's, or every quote's if it left the corpus."""
+        ids = self.ids(theme)
+        if not ids and theme is not None:
+            log.warning("theme %r is no longer in the corpus: drawing from every quote", theme)
+            ids = self.ids(None)
+        return ids
 
-    async def hold_shards(
+    async def _draw(
         self,
-        token: str,
-        holder: str,
-        application: str,
-        shards: tuple[int, ...],
-        count: int,
-        ttl: timedelta,
-    ) -> ShardHolder | None:
-        """Take or renew the Discord shard leases of `token` (bot/daily/lease.py, ShardLease);
-        None when taken, else the live lease of another token in the way."""
-        ...
+        conn: AsyncConnection,
+        platform: str,
+        channel: str,
+        ids: Sequence[str],
+        guesses: Sequence[str],
+    ) -> str:
+        """Take the channel's next quote out of its bag: the first guess it has not drawn
+        (uniform over what is left), else an exact pick."""
+        drawn = sa.select(_bag.quote_id).where(
+            _channel(daily_bag, platform, channel), _bag.quote_id.in_(set(guesses))
+        )
+        taken = set((await conn.execute(drawn)).scalars())
+        free = next((g for g in guesses if g not in taken), None)
+        if free is None:
+            return await self._draw_in_full(conn, platform, channel, ids)
+        await conn.execute(
+            daily_bag.insert().values(platform=platform, channel=channel, quote_id=free)
+        )
+        return free
 
-    async def drop_shards(self, token: str) -> None:
-        """End every shard lease of `token`."""
-        ...
+    async def _draw_in_full(
+        self, conn: AsyncConnection, platform: str, channel: str, ids: Sequence[str]
+    ) -> str:
+        """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
+        all are drawn a new round starts, never with the quote that closed the last."""
+        drawn_now = sa.select(_bag.quote_id).where(_channel(daily_bag, platform, channel))
+        drawn = set((await conn.execute(drawn_now)).scalars())
+        left = [i for i in ids if i not in drawn]
+        if not left:
+            await conn.execute(daily_bag.delete().where(_channel(daily_bag, platform, channel)))
+            last = await self._last_shown(conn, platform, channel) if len(ids) > 1 else None
+            left = [i for i in ids if i != last]
+        quote_id = left[self._rng.randrange(len(left))]
+        await conn.execute(
+            insert(conn, daily_bag)
+            .values(platform=platform, channel=channel, quote_id=quote_id)
+            .on_conflict_do_nothing()
+        )
+        return quote_id
 
-    def shard_lease(self) -> ShardLease:
-        """A new shard lease (not yet taken) on this storage."""
-        ...
+    async def _put_back(
+        self, conn: AsyncConnection, platform: str, channel: str, quote_id: str
+    ) -> None:
+        """Return a quote that was drawn but never posted, so the round still shows it."""
+        await conn.execute(
+            daily_bag.delete().where(
+                _channel(daily_bag, platform, channel), _bag.quote_id == quote_id
+            )
+        )
+
+    @staticmethod
+    async def _last_shown(conn: AsyncConnection, platform: str, channel: str) -> str | None:
+        last = (
+            sa.select(_days.quote_id)
+            .where(
+                _channel(daily_posts, platform, channel), _days.status.in_(("posted", "unknown"))
+            )
+            .order_by(_days.local_date.desc())
+            .limit(1)
+        )
+        return (await conn.execute(last)).scalar()

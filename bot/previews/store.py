@@ -1,11 +1,9 @@
-"""The previews' storage port: one claim per preview, taken before anything is posted."""
+"""The previews' port: one claim per preview, taken before anything is posted."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
-
-from bot.platforms import checked_prefix
 
 
 class PreviewStore(Protocol):
@@ -29,12 +27,6 @@ class PreviewStore(Protocol):
         so it may be in the channel: nobody can say), or None when nothing holds it."""
         ...
 
-    async def key_bare_channels(self, platform: str, prefix: str) -> int:
-        """Put `prefix` (a workspace's, "T0AAA/") before the channel of every claim of
-        `platform` whose channel names no workspace; how many (0 when run again).
-        ValueError for a prefix that is not a workspace's."""
-        ...
-
 
 class MemoryPreviewStore:
     """A PreviewStore in this process's memory: for a Core built without storage (tests)."""
@@ -42,13 +34,11 @@ class MemoryPreviewStore:
     def __init__(self) -> None:
         self.claims: dict[str, str | None] = {}  # preview -> message id once posted
         self.posted: set[str] = set()
-        self.channels: dict[str, tuple[str, str]] = {}  # preview -> (platform, channel)
 
     async def claim(self, preview_id: str, platform: str, channel: str, now: datetime) -> bool:
         if preview_id in self.claims:
             return False
         self.claims[preview_id] = None
-        self.channels[preview_id] = (platform, channel)
         return True
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
@@ -58,19 +48,8 @@ class MemoryPreviewStore:
     async def release(self, preview_id: str) -> None:
         if preview_id not in self.posted:
             self.claims.pop(preview_id, None)
-            self.channels.pop(preview_id, None)
 
     async def outcome(self, preview_id: str) -> str | None:
         if preview_id not in self.claims:
             return None
         return "posted" if preview_id in self.posted else "posting"
-
-    async def key_bare_channels(self, platform: str, prefix: str) -> int:
-        prefix = checked_prefix(prefix)
-        bare = {
-            preview: (where, channel)
-            for preview, (where, channel) in self.channels.items()
-            if where == platform and "/" not in channel
-        }
-        self.channels |= {p: (where, prefix + c) for p, (where, c) in bare.items()}
-        return len(bare)

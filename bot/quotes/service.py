@@ -60,6 +60,7 @@ class QuoteService:
         self.store = store
         self._rng = rng
         self._themes = themes
+        self._ids: dict[str | None, tuple[str, ...]] | None = None  # load_ids
         self._by_name: dict[str, Theme] = {}
         # Per theme: its names and its aliases, normalised once rather than on every keystroke
         # of autocomplete (that was half of its time on the real corpus).
@@ -78,6 +79,20 @@ class QuoteService:
 
     def themes(self) -> list[ThemeInfo]:
         return list(self._themes)
+
+    async def load_ids(self) -> None:
+        """Read every quote's id once, for `ids` (the daily shuffle bag draws from them)."""
+        if self._ids is None:
+            ids: dict[str | None, tuple[str, ...]] = {None: tuple(await self.store.quote_ids())}
+            for info in self._themes:
+                ids[info.theme.slug] = tuple(await self.store.quote_ids(info.theme.slug))
+            self._ids = ids
+
+    def ids(self, theme: str | None = None) -> tuple[str, ...]:
+        """The quote ids of the corpus, or of one theme (none for a theme it does not have),
+        in corpus order; `load_ids` first."""
+        assert self._ids is not None, "load_ids first"
+        return self._ids.get(theme, ())
 
     def theme_info(self, slug: str) -> ThemeInfo | None:
         return next((i for i in self._themes if i.theme.slug == slug), None)

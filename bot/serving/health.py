@@ -121,19 +121,19 @@ async def postgres_problem(url: str) -> str | None:
     """Why PostgreSQL at `url` cannot be used now (one line, password-free), or None when a
     `SELECT 1` is answered within DATABASE_TIMEOUT_SECONDS. Connects directly: creates and
     migrates nothing."""
-    import asyncpg  # 50 ms to import, only when a database URL is set
+    import psycopg  # only when a database URL is set
 
-    from bot.storage.postgres import redacted
+    from bot.storage.urls import redacted
 
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
-            conn = await asyncpg.connect(url)
+            conn = await psycopg.AsyncConnection.connect(url, prepare_threshold=None)
             try:
-                await conn.fetchval("SELECT 1")
+                await conn.execute("SELECT 1")
             finally:
                 await conn.close()
     except TimeoutError:
         return f"{redacted(url)}: no answer within {DATABASE_TIMEOUT_SECONDS:g} s"
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, psycopg.Error) as exc:
         return f"{redacted(url)}: {type(exc).__name__}"
     return None

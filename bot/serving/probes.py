@@ -25,7 +25,6 @@ from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
 from bot.serving.metrics import PrometheusMetrics
 from bot.serving.oneline import one_line
-from bot.serving.timed_store import timed
 
 log = logging.getLogger(__name__)
 
@@ -125,21 +124,20 @@ async def expose(
     platforms: Sequence[ChatPlatform],
     timing: ReadyTiming | None = None,
 ) -> contextlib.AsyncExitStack:
-    """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments, time the daily
-    store's calls, and listen for probes. Closing the returned stack undoes all of it; without
-    a port it holds nothing. ConfigError when the address cannot be listened on."""
+    """With LAMBERT_HTTP_PORT set: report metrics (the store's calls too: open_core times
+    them) to Prometheus instruments, and listen for probes. Closing the returned stack undoes
+    all of it; without a port it holds nothing. ConfigError when the address cannot be
+    listened on."""
     stack = contextlib.AsyncExitStack()
     if settings.http_port is None:
         return stack
     try:
         metrics = PrometheusMetrics(platforms)
         stack.enter_context(reporting_to(metrics))
-        inner = core.daily.store
-        core.daily.store = timed(inner, "postgresql" if settings.database_url else "sqlite")
-        stack.callback(setattr, core.daily, "store", inner)
         # A cheap indexed lookup through the store: it reaches the database the daily state
-        # lives in, whichever backend that is.
-        probes = Probes(lambda: inner.schedule("", ""), platforms, metrics, timing)
+        # lives in, whichever backend that is. (open_core times every store call already.)
+        store = core.daily.store
+        probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing)
         module, _, function = LISTENER.partition(":")
         listen: Callable[[Probes, str, int, QuoteService, str | None], Awaitable[Close]]
         listen = getattr(importlib.import_module(module), function)

@@ -104,10 +104,3 @@ class StatsStore(Protocol):
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         """The words of searches that found nothing, most frequent first, at most `limit`."""
         ...
-
-    async def key_bare_channels(self, platform: str, prefix: str) -> int:
-        """Put `prefix` (a workspace's, "T0AAA/") before every channel name of `platform`
-        that has no workspace, in both tables at once; a count already under the new name
-        is summed with it. How many rows had a bare name (0 when run again); ValueError for
-        a prefix that is not a workspace's."""
-        ...

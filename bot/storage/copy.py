@@ -1,58 +1,35 @@
 """Moving house: an installation's shared state, from its SQLite file into PostgreSQL at once.
 
 The SQLite file is only read (a read-only connection, one snapshot of every table), and
-refused while a lambert still posts from it; PostgreSQL is migrated first, then written in
-one transaction: a copy that fails leaves the target as it was.
+refused while a lambert still posts from it; the target is migrated first, refused while a
+lambert holds a lease there, then written in one transaction: a copy that fails leaves the
+target as it was. The tables are the state's metadata (bot/storage/schema.py), walked in
+dependency order, so a new table is copied with no new code here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.connection import BUSY_TIMEOUT_MS, DatabaseError, explained, read_only_uri
+from bot.storage.engine import QueryError, open_engine
 from bot.storage.migrations import LATEST_VERSION
-from bot.storage.postgres import open_pool, redacted, url_password
+from bot.storage.schema import db_now, metadata, seconds_until, shard_leases, worker_leases
+from bot.storage.urls import redacted
 
-# The tables replicas share, in the order they are copied: a new shared table is one entry
-# here. Not among them: the quote tables (each process rebuilds its own from the corpus) and
-# worker leases (they name live processes, and none of the old installation's moves along).
-SHARED_TABLES = (
-    "daily_schedules",
-    "daily_posts",
-    "daily_bag",
-    "preview_posts",
-    "stats_counts",
-    "stats_empty_searches",
-    # Slack's installs (many workspaces: each one's bot token) and the one token's workspace.
-    # Not the OAuth states: each lasts ten minutes, and an install under way starts again.
-    "installs",
-    "token_workspaces",
-)
-
-
-def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    # lambert writes aware UTC instants; a naive one can only have meant UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# The SQLite file keeps dates, times and instants as ISO text and booleans as 0/1; PostgreSQL's
-# columns are native. Keyed by PostgreSQL's information_schema data_type; other types (text,
-# integers) go as stored.
-CONVERSIONS: dict[str, Callable[[Any], Any]] = {
-    "boolean": bool,
-    "date": date.fromisoformat,
-    "time without time zone": time.fromisoformat,
-    "timestamp with time zone": _instant,
-}
+# Not copied: leases name live processes (none of the old installation's moves along), and an
+# OAuth state lasts ten minutes (an install under way starts again). Every other table is.
+NOT_COPIED = frozenset({"worker_leases", "shard_leases", "oauth_states"})
+SHARED = tuple(t for t in metadata.sorted_tables if t.name not in NOT_COPIED)
+SHARED_TABLES = tuple(t.name for t in SHARED)
+_SQLITE = sqlite_dialect.dialect()
 
 
 @dataclass(frozen=True)
@@ -136,7 +113,7 @@ def _read(path: Path, uri: str) -> list[Table]:
 
 def _refuse_live_scheduler(path: Path, conn: sqlite3.Connection) -> None:
     """A lambert still posting from the file would post after the snapshot, and the replicas
-    would not know: a day posted twice. Its live lease (bot/daily/lease.py) gives it away."""
+    would not know: a day posted twice. Its live lease (bot/coordination/lease.py) gives it away."""
     live = conn.execute(
         "SELECT holder, (expires_at - julianday('now')) * 86400 FROM worker_leases "
         "WHERE expires_at > julianday('now') ORDER BY expires_at DESC LIMIT 1"
@@ -150,23 +127,25 @@ def _refuse_live_scheduler(path: Path, conn: sqlite3.Connection) -> None:
         )
 
 
-def _converted(source: Path, table: Table, types: dict[str, str]) -> list[tuple[Any, ...]]:
-    """The table's rows in PostgreSQL's types (`types`: column -> data_type)."""
-    missing = [c for c in table.columns if c not in types]
+def _values(source: Path, table: Table) -> list[dict[str, Any]]:
+    """The table's rows as Python values, read from the SQLite file's stored forms by the
+    columns' own types (ISO text to dates and instants, 0/1 to booleans)."""
+    columns = SHARED[SHARED_TABLES.index(table.name)].c
+    missing = [c for c in table.columns if c not in columns]
     if missing:
         raise DatabaseError(
-            f"{source}: {table.name}.{missing[0]} has no column in PostgreSQL's table; nothing "
+            f"{source}: {table.name}.{missing[0]} is not a column this lambert knows; nothing "
             "was copied. This lambert cannot copy that file: upgrade lambert."
         )
-    convert = [CONVERSIONS.get(types[c]) for c in table.columns]
+    readers = [columns[c].type.result_processor(_SQLITE, None) for c in table.columns]
     rows = []
     for row in table.rows:
         try:
             rows.append(
-                tuple(
-                    value if f is None or value is None else f(value)
-                    for f, value in zip(convert, row, strict=True)
-                )
+                {
+                    name: value if read is None or value is None else read(value)
+                    for name, read, value in zip(table.columns, readers, row, strict=True)
+                }
             )
         except (TypeError, ValueError) as exc:
             raise DatabaseError(
@@ -176,58 +155,70 @@ def _converted(source: Path, table: Table, types: dict[str, str]) -> list[tuple[
     return rows
 
 
-_COLUMN_TYPES = (
-    "SELECT table_name, column_name, data_type FROM information_schema.columns "
-    "WHERE table_schema = current_schema() AND table_name = ANY($1::text[])"
-)
+async def _refuse_live_target(conn: AsyncConnection, where: str) -> None:
+    """A lambert running on the target holds a lease there: the copy would replace state under
+    it (a day posted twice), so it is refused even with --force (issue 19)."""
+    for table in (worker_leases, shard_leases):
+        found = (
+            await conn.execute(
+                sa.select(table.c.holder, seconds_until(table.c.expires_at))
+                .where(table.c.expires_at > db_now())
+                .limit(1)
+            )
+        ).first()
+        if found:
+            holder, seconds = found
+            raise DatabaseError(
+                f"{where}: a lambert runs on this database ({holder} holds a lease for "
+                f"{seconds:.0f} s more); nothing was copied, even with --force. Stop every "
+                "lambert using it, then copy."
+            )
 
 
 async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> CopyReport:
     """Copy the shared tables of the SQLite file `source` into the PostgreSQL database at `url`.
 
     The target is migrated first. If any shared table there holds rows, the copy is refused
-    unless `replace`, which deletes them in the same transaction as the copy. Errors name the
-    target by its redacted URL.
+    unless `replace`, which deletes them in the same transaction as the copy. A target where
+    a lambert holds a lease is refused whatever `replace` says. Errors name the target by its
+    redacted URL.
     """
+    import asyncio
+
     tables = await asyncio.to_thread(read_source, source)
     where = redacted(url)
-    async with open_pool(url, max_size=1) as pool, pool.acquire() as conn:
-        try:
-            async with conn.transaction():
-                # Replicas already pointed here wait until the copy is in, rather than write
-                # between the count and the copy.
-                await conn.execute(
-                    f"LOCK TABLE {', '.join(SHARED_TABLES)} IN SHARE ROW EXCLUSIVE MODE"
-                )
-                found = {
-                    t: int(await conn.fetchval(f"SELECT count(*) FROM {t}")) for t in SHARED_TABLES
-                }
-                held = {t: n for t, n in found.items() if n}
-                if held and not replace:
-                    listed = ", ".join(f"{t} {n}" for t, n in held.items())
-                    raise DatabaseError(
-                        f"{where} already holds lambert's state (rows: {listed}); nothing was "
-                        "copied. Run again with --force to replace it."
-                    )
-                types: dict[str, dict[str, str]] = {}
-                for record in await conn.fetch(_COLUMN_TYPES, list(SHARED_TABLES)):
-                    types.setdefault(record[0], {})[record[1]] = record[2]
-                copied = {}
-                for table in tables:
-                    rows = _converted(source, table, types.get(table.name, {}))
-                    if found[table.name]:
-                        await conn.execute(f"DELETE FROM {table.name}")
-                    if rows:
-                        await conn.copy_records_to_table(
-                            table.name, records=rows, columns=list(table.columns)
-                        )
-                    copied[table.name] = len(rows)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            detail = " ".join(str(exc).split())  # one line: asyncpg appends DETAIL on its own
-            password = url_password(url)
-            if password:
-                detail = detail.replace(password, "***")
+    async with open_engine(source, url) as engine, engine.begin() as conn:
+        # Replicas already pointed here wait until the copy is in, rather than write between
+        # the count and the copy.
+        await conn.execute(
+            sa.text(f"LOCK TABLE {', '.join(SHARED_TABLES)} IN SHARE ROW EXCLUSIVE MODE")
+        )
+        await _refuse_live_target(conn, where)
+        found = {
+            t.name: int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
+            )
+            for t in SHARED
+        }
+        held = {t: n for t, n in found.items() if n}
+        if held and not replace:
+            listed = ", ".join(f"{t} {n}" for t, n in held.items())
             raise DatabaseError(
-                f"{where}: the copy failed ({detail}); nothing was copied"
-            ) from None
+                f"{where} already holds lambert's state (rows: {listed}); nothing was "
+                "copied. Run again with --force to replace it."
+            )
+        for table in reversed(SHARED):  # dependants first
+            if found[table.name]:
+                await conn.execute(table.delete())
+        copied = {}
+        for table, read in zip(SHARED, tables, strict=True):
+            rows = _values(source, read)
+            try:
+                if rows:
+                    await conn.execute(table.insert(), rows)
+            except QueryError as exc:
+                raise DatabaseError(
+                    f"{where}: the copy failed ({exc.detail}); nothing was copied"
+                ) from None
+            copied[table.name] = len(rows)
     return CopyReport(source, where, copied, held)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
-from bot.storage.postgres import open_pool
+from bot.storage.engine import open_engine
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
 MISSING = (
@@ -133,7 +133,7 @@ class Cluster:
                 await admin.execute(f"CREATE DATABASE {TEMPLATE}")
             finally:
                 await admin.close()
-            async with open_pool(self.url(TEMPLATE), max_size=1):
+            async with open_engine(Path("unused.db"), self.url(TEMPLATE)):
                 pass
 
         run_in_thread(create())

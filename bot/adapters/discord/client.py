@@ -17,7 +17,7 @@ from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import Responder, request_context
 from bot.chat import grammar as commands
 from bot.config import ConfigError, Settings
-from bot.daily.lease import ShardHolder, ShardsTaken
+from bot.coordination.lease import ShardHolder, ShardsTaken
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.oneline import quiet
@@ -86,7 +86,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
 class DiscordPlatform:
     """`lambert serve`'s Discord: a gateway connection per shard answering the command tree;
-    its shards leased in the daily store's database while it runs them."""
+    its shards leased in the shared state while it runs them (bot/coordination)."""
 
     name = "discord"
 
@@ -97,7 +97,9 @@ class DiscordPlatform:
         self.client = client or make_client(shards=settings)
         # Only a sharded client (every `serve`) leases its shards; tests may pass a plain one.
         self.lease = (
-            core.daily.store.shard_lease() if isinstance(self.client, ShardedClient) else None
+            core.leases.shard_lease()
+            if isinstance(self.client, ShardedClient) and core.leases
+            else None
         )
         self._keeping: asyncio.Task[None] | None = None
         self._lost: str | None = None  # why the shards were given up: a lease lost

@@ -14,7 +14,7 @@ from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.shard import Shard
 
 from bot.config import Settings
-from bot.daily.lease import ShardHolder
+from bot.coordination.lease import ShardHolder
 
 if TYPE_CHECKING:
     from discord.types.gateway import SessionStartLimit

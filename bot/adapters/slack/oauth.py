@@ -24,10 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.oauth_state import SignedStates
 from bot.config import Settings
-from bot.installs.sqlite_store import SqliteInstallStore
 from bot.installs.store import Install, InstallStore
 from bot.ports import PermanentPostError, TransientPostError
-from bot.storage.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +255,11 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
-    """The installs in the database `settings` name, for a poster opened without the core
-    (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
-    if settings.database_url:
-        from bot.installs.postgres_store import PostgresInstallStore
-        from bot.storage.postgres import open_pool
+    """The installs in the shared state `settings` name, for a poster opened without the
+    core (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
+    from bot.installs.sql_store import StateInstallStore
+    from bot.storage.engine import open_engine
 
-        async with open_pool(settings.database_url.reveal(), max_size=2) as pool:
-            yield PostgresInstallStore(pool)
-        return
-    async with connect(settings.db_path) as conn:
-        yield SqliteInstallStore(conn)
+    url = settings.database_url.reveal() if settings.database_url else ""
+    async with open_engine(settings.db_path, url) as engine:
+        yield StateInstallStore(engine)

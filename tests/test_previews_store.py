@@ -1,30 +1,26 @@
-"""The PreviewStore contract, run against SQLite and PostgreSQL: a preview posts once."""
+"""The PreviewStore, run against SQLite and PostgreSQL (and memory): a preview posts once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.previews.postgres_store import PostgresPreviewStore
-from bot.previews.sqlite_store import KEEP, SqlitePreviewStore
+from bot.previews.sql_store import KEEP, StatePreviewStore
 from bot.previews.store import MemoryPreviewStore, PreviewStore
-from bot.runtime import Core
-from bot.storage.postgres import open_pool
+from tests.support.state import state_engine
 
 NOW = datetime(2025, 6, 2, 9, tzinfo=UTC)
 PREVIEW = "slack:T:C:U:1.2"
 
 
 @pytest.fixture
-async def previews(core: Core, backend_url: str | None) -> AsyncIterator[PreviewStore]:
-    if backend_url is None:
-        yield SqlitePreviewStore(core.quotes.store.conn)
-        return
-    async with open_pool(backend_url, max_size=10) as pool:
-        yield PostgresPreviewStore(pool)
+async def previews(db_path: Path, backend_url: str | None) -> AsyncIterator[PreviewStore]:
+    async with state_engine(db_path, backend_url) as engine:
+        yield StatePreviewStore(engine)
 
 
 async def test_a_claim_is_taken_once_released_on_failure_and_forgotten_after_a_week(

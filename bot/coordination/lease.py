@@ -42,7 +42,7 @@ class LeaseTerms:
 
 
 class LeaseRows(Protocol):
-    """The lease table, as a DailyStore offers it."""
+    """The lease table (bot/coordination/store.py)."""
 
     async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
         """Take or renew the lease `token` to expire `ttl` from now by the database's clock;
@@ -143,7 +143,7 @@ class ShardHolder:
 
 
 class ShardLeaseRows(Protocol):
-    """The shard-lease table, as a DailyStore offers it."""
+    """The shard-lease table (bot/coordination/store.py)."""
 
     async def hold_shards(
         self,
@@ -244,3 +244,23 @@ class ShardLease:
             taken = await self.renew()
             if taken is not None:
                 return taken
+
+
+class LeaseTable(LeaseRows, ShardLeaseRows, Protocol):
+    """Both lease tables (bot/coordination/store.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leases:
+    """The lease tables and the terms of every lease taken on them."""
+
+    rows: LeaseTable
+    terms: LeaseTerms = LeaseTerms()
+
+    def worker_lease(self) -> WorkerLease:
+        """A new lease (not yet taken), for a scheduler to hold while claims may be under way."""
+        return WorkerLease(self.rows, self.terms)
+
+    def shard_lease(self) -> ShardLease:
+        """A new shard lease (not yet taken), for a process to hold on its Discord shards."""
+        return ShardLease(self.rows, self.terms)

@@ -1,0 +1,120 @@
+"""The stats in the shared state (SQLite or PostgreSQL): stats_counts and stats_empty_searches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.stats.store import ChannelTally, CountKey, DayTally, Scope, Tally, WordsKey
+from bot.storage.engine import READ
+from bot.storage.schema import insert, stats_counts, stats_empty_searches
+
+_counts, _words = stats_counts.c, stats_empty_searches.c
+
+
+def _scope(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
+    """The rows of `table` that `scope` covers."""
+    if scope.platform is None:
+        return sa.true()
+    rows, space = table.c, scope.space or ""
+    if scope.channel is not None:
+        return sa.and_(
+            rows.platform == scope.platform,
+            rows.channel == scope.channel,
+            rows.space.in_((space, "")),
+        )
+    # A workspace or server: its channels, and the space-less daily posts of channels that
+    # were used from it.
+    used_from = sa.select(_counts.channel).where(
+        _counts.platform == scope.platform, _counts.space == space
+    )
+    return sa.and_(
+        rows.platform == scope.platform,
+        sa.or_(rows.space == space, sa.and_(rows.space == "", rows.channel.in_(used_from))),
+    )
+
+
+def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
+    return sa.cast(sa.func.sum(column), sa.BigInteger).label("total")
+
+
+class StateStatsStore:
+    """The stats tables on the state's engine (a StatsStore); each add is one transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add(
+        self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
+    ) -> None:
+        async with self.engine.begin() as conn:
+            # Sorted: replicas upserting the same rows take their locks in one order.
+            added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
+                (stats_counts, counts),
+                (stats_empty_searches, searches),
+            )
+            for table, rows in added:
+                if not rows:
+                    continue
+                key = [c.name for c in table.primary_key]
+                add = insert(conn, table)
+                await conn.execute(
+                    add.on_conflict_do_update(
+                        index_elements=key, set_={"count": table.c.count + add.excluded.count}
+                    ),
+                    [{**k._asdict(), "count": n} for k, n in sorted(rows.items())],
+                )
+            await conn.execute(stats_empty_searches.delete().where(_words.day < forget))
+
+    async def _rows(self, query: sa.Select[Any]) -> list[sa.Row[Any]]:
+        async with self.engine.execution_options(**READ).connect() as conn:
+            return list(await conn.execute(query))
+
+    async def tallies(self, since: date, scope: Scope) -> list[Tally]:
+        query = (
+            sa.select(_counts.metric, _counts.name, _counts.detail, _total(_counts.count))
+            .where(_counts.day >= since, _scope(stats_counts, scope))
+            .group_by(_counts.metric, _counts.name, _counts.detail)
+        )
+        return [Tally._make(row) for row in await self._rows(query)]
+
+    async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
+        query = (
+            sa.select(_counts.day, _counts.metric, _total(_counts.count))
+            .where(_counts.day >= since, _scope(stats_counts, scope))
+            .group_by(_counts.day, _counts.metric)
+            .order_by(_counts.day, _counts.metric)
+        )
+        return [DayTally._make(row) for row in await self._rows(query)]
+
+    async def by_channel(self, since: date, scope: Scope) -> list[ChannelTally]:
+        # A channel's daily posts are counted with space '' (the scheduler knows no
+        # workspace): max() prefers a metric's real space.
+        query = (
+            sa.select(
+                _counts.platform,
+                sa.func.max(_counts.space),
+                _counts.channel,
+                _counts.metric,
+                _total(_counts.count),
+            )
+            .where(_counts.day >= since, _scope(stats_counts, scope))
+            .group_by(_counts.platform, _counts.channel, _counts.metric)
+            .order_by(_counts.platform, _counts.channel, _counts.metric)
+        )
+        return [ChannelTally._make(row) for row in await self._rows(query)]
+
+    async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
+        total = _total(_words.count)
+        query = (
+            sa.select(_words.words, total)
+            .where(_words.day >= since, _scope(stats_empty_searches, scope))
+            .group_by(_words.words)
+            .order_by(total.desc(), _words.words)
+            .limit(limit)
+        )
+        return [(row.words, row.total) for row in await self._rows(query)]
