@@ -285,7 +285,7 @@ async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
     assert claim is not None and await history.start_sending(claim)
     clock = FakeClock(utc("2025-03-10T08:05"))
     poster = RecordingPoster("console", clock)
-    with caplog.at_level(logging.WARNING, logger="bot.daily.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.daily"):
         async with running(scheduler(core, clock, poster), clock) as loop:
             await loop.run_until(utc("2025-03-10T20:00"))
     assert poster.posts == []
@@ -312,7 +312,7 @@ async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_g
     clock = FakeClock(due)
     poster = RecordingPoster("console", clock)
     history = core.daily.store
-    with caplog.at_level(logging.INFO, logger="bot.daily.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.daily"):
         loop_scheduler = scheduler(core, clock, poster, rescan=timedelta(minutes=1))
         async with running(loop_scheduler, clock) as loop:
             await loop.settle()
