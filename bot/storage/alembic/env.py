@@ -1,0 +1,39 @@
+"""Alembic's environment: the state's tables, on the connection lambert hands it (or a URL).
+
+lambert runs its migrations from code (bot/storage/migrate.py), in a transaction it already
+holds. For a developer's `alembic revision --autogenerate`, set sqlalchemy.url instead.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, create_engine
+
+from bot.storage.schema import comparison, metadata
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        url = context.config.get_main_option("sqlalchemy.url")
+        assert url, "set sqlalchemy.url, or run the migrations through lambert"
+        with create_engine(url).begin() as connection:
+            _configure(connection)
+        return
+    _configure(connection)
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        **comparison(connection.dialect),
+        target_metadata=metadata,
+        # SQLite alters a table by copying it (batch mode); PostgreSQL alters in place.
+        render_as_batch=True,
+        transactional_ddl=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

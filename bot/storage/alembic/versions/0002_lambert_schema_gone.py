@@ -1,0 +1,19 @@
+"""Revision 0002: PostgreSQL's own version table goes; Alembic's alembic_version records it now."""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE IF EXISTS lambert_schema")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("lambert's revisions are not undone")

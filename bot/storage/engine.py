@@ -1,0 +1,146 @@
+"""Opening the shared state's AsyncEngine (SQLite or PostgreSQL), migrated, errors explained.
+
+The state (daily, previews, stats, installs, leases) is the same SQLAlchemy tables on either
+backend (bot/storage/schema.py). The quote tables are not: they stay on their own aiosqlite
+connection (bot/storage/connection.py), in the same SQLite file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.storage.connection import BUSY_TIMEOUT_MS, DatabaseError, explain
+from bot.storage.urls import is_postgres_url, redacted, scrubbed
+
+# Bounded: a replica holds at most this many PostgreSQL connections (a PgBouncer's pool is
+# shared by every replica).
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+# The execution option of a read: SQLite opens no write transaction for it.
+READ = {"lambert_read": True}
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def postgres_url(url: str) -> str:
+    """`url` (postgresql://...) with SQLAlchemy's asyncpg driver named."""
+    return "postgresql+asyncpg://" + url.partition("://")[2]
+
+
+def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
+    engine = create_async_engine(sqlite_url(path), connect_args={"timeout": timeout_ms / 1000})
+
+    # SQLAlchemy's documented recipe (SQLite dialect, "Serializable isolation"): the driver
+    # opens no transaction of its own, and each write transaction is BEGIN IMMEDIATE, taking
+    # SQLite's write lock up front so a read-then-insert (a claim) cannot race another process.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            f"busy_timeout = {int(timeout_ms)}",
+            "foreign_keys = ON",
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if not conn.get_execution_options().get("lambert_read"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _explain(context: ExceptionContext) -> None:
+        original = context.original_exception
+        if isinstance(original, sqlite3.Error) and not context.is_pre_ping:
+            raise DatabaseError(explain(original, path, "the shared state", timeout_ms))
+
+    return engine
+
+
+def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
+    engine = create_async_engine(
+        postgres_url(url),
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        # A connection the server or a proxy dropped while idle is replaced before use, so
+        # the next call never fails on it.
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": connect_timeout,
+            # Behind PgBouncer in transaction mode each transaction may run on another server
+            # connection: no named statement may be reused across transactions. Unique names
+            # and no caches (SQLAlchemy's asyncpg docs, "Prepared Statement Name with
+            # PGBouncer"); the store keeps no other session state (no SET, no session lock).
+            "prepared_statement_name_func": lambda: f"__lambert_{uuid.uuid4().hex}__",
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+        },
+    )
+    where = redacted(url)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _explain(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            return
+        original = context.original_exception
+        detail = scrubbed(str(original) or type(original).__name__, url)
+        raise DatabaseError(f"{where}: PostgreSQL failed ({detail})")
+
+    return engine
+
+
+@asynccontextmanager
+async def open_engine(
+    db_path: Path,
+    database_url: str = "",
+    *,
+    busy_timeout_ms: int | None = None,
+    connect_timeout: float = 10.0,
+) -> AsyncIterator[AsyncEngine]:
+    """The state's engine, its schema migrated to this lambert's head; disposed on exit.
+
+    PostgreSQL when `database_url` is set, else the SQLite file at `db_path`. Every error
+    that escapes is a DatabaseError naming the database (a PostgreSQL URL without its
+    password) and what to do.
+    """
+    from bot.storage.migrate import upgrade  # Alembic: only for a command that opens state
+
+    if database_url:
+        if not is_postgres_url(database_url):
+            raise DatabaseError(
+                f"{redacted(database_url)}: not a PostgreSQL URL. Set LAMBERT_DATABASE_URL to "
+                "postgresql://user:password@host:port/database, or unset it for the SQLite file."
+            )
+        engine = _postgres_engine(database_url, connect_timeout)
+        where = redacted(database_url)
+    else:
+        timeout = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        engine = _sqlite_engine(db_path, timeout)
+        where = str(db_path)
+    try:
+        try:
+            await upgrade(engine, where)
+        except (OSError, TimeoutError) as exc:
+            detail = scrubbed(str(exc) or type(exc).__name__, database_url or where)
+            raise DatabaseError(
+                f"{where}: cannot connect to the database ({detail}). Check "
+                "LAMBERT_DATABASE_URL (or --database-url): host, port, user, password and "
+                "database name."
+            ) from None
+        yield engine
+    finally:
+        await engine.dispose()

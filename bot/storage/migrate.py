@@ -1,0 +1,66 @@
+"""Running Alembic from code at start: once across processes, refusing a newer database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.connection import DatabaseError
+
+SCRIPTS = Path(__file__).with_name("alembic")
+# pg_advisory_xact_lock key for migrations: any constant of our own ("lamb" in ASCII).
+MIGRATION_LOCK = 0x6C616D62
+
+
+def config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini): our scripts, this connection."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    found = ScriptDirectory.from_config(config()).get_current_head()
+    assert found is not None
+    return found
+
+
+async def upgrade(engine: AsyncEngine, where: str) -> None:
+    """Bring the state's schema to this lambert's head, in one transaction under a lock.
+
+    The lock (PostgreSQL's advisory lock, SQLite's write lock: BEGIN IMMEDIATE) makes
+    replicas starting together migrate once: the others find the work done. A database
+    migrated by a newer lambert is refused before anything is written.
+    """
+    async with engine.connect() as conn:
+        if await conn.run_sync(_current) == head():
+            await conn.rollback()
+            return  # the usual start: no write transaction
+        await conn.rollback()
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, where)
+
+
+def _current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _upgrade(conn: Connection, where: str) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    current = _current(conn)  # re-read under the lock: another process may have migrated
+    scripts = ScriptDirectory.from_config(config())
+    if current is not None and scripts.get_revision(current) is None:
+        raise DatabaseError(
+            f"{where}: the schema is at revision {current}, newer than this lambert "
+            f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
+            "another database; nothing was changed."
+        )
+    command.upgrade(config(conn), "head")

@@ -1,0 +1,344 @@
+"""The shared state's tables, once for SQLite and PostgreSQL: what Alembic's head must match.
+
+Each column keeps the meaning and the stored form it had before SQLAlchemy: in the SQLite file
+instants, dates and times are ISO text and flags 0/1 (so rows written then read back), in
+PostgreSQL native types. Quote ids are plain text, never foreign keys: replacing the corpus
+(bot/quotes/store.py) must not cascade into schedules or their history. The quote tables are
+not here: each process keeps its own in its SQLite file (bot/storage/migrations.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeEngine
+
+
+class _PerDialect(sa.TypeDecorator[Any]):
+    """A value stored natively in PostgreSQL and as text (`iso`) in the SQLite file."""
+
+    impl = sa.Text
+    cache_ok = True
+    native: TypeEngine[Any] = sa.Text()
+    text: TypeEngine[Any] = sa.Text()
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(self.text if dialect.name == "sqlite" else self.native)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return self.to_text(value) if value is not None and dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return self.from_text(value) if value is not None and dialect.name == "sqlite" else value
+
+    def to_text(self, value: Any) -> Any:
+        return value.isoformat()
+
+    def same_as(self, dialect: Dialect, found: TypeEngine[Any]) -> bool:
+        """For Alembic's comparison: whether `found` (reflected) is this type on `dialect`."""
+        return self.load_dialect_impl(dialect)._type_affinity is found._type_affinity
+
+    def from_text(self, value: Any) -> Any:
+        return value
+
+
+class Instant(_PerDialect):
+    """An aware UTC datetime: TIMESTAMPTZ, or ISO-8601 text (`2026-12-01T09:00:00+00:00`)."""
+
+    native = sa.TIMESTAMP(timezone=True)
+
+    def from_text(self, value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+
+class Day(_PerDialect):
+    """A date: DATE, or ISO text (`2026-12-01`)."""
+
+    native = sa.Date()
+
+    def from_text(self, value: str) -> date:
+        return date.fromisoformat(value)
+
+
+class LocalTime(_PerDialect):
+    """A wall-clock time of day: TIME, or `HH:MM` text."""
+
+    native = sa.Time()
+
+    def to_text(self, value: time) -> str:
+        return value.strftime("%H:%M")
+
+    def from_text(self, value: str) -> time:
+        return time.fromisoformat(value)
+
+
+class Flag(_PerDialect):
+    """A boolean: BOOLEAN, or INTEGER 0/1 (with a CHECK in the table)."""
+
+    native = sa.Boolean()
+    text = sa.Integer()
+
+    def to_text(self, value: bool) -> int:
+        return int(value)
+
+    def from_text(self, value: int) -> bool:
+        return bool(value)
+
+
+class LeaseExpiry(_PerDialect):
+    """When a lease ends, only ever computed by the database's clock (`db_later`): TIMESTAMPTZ,
+    or a REAL julian day of SQLite's `julianday('now')`."""
+
+    native = sa.TIMESTAMP(timezone=True)
+    text = sa.Float()
+
+    def to_text(self, value: Any) -> Any:
+        return value
+
+
+# The database's clock, never a host's: replicas whose clocks differ agree on which lease is
+# live. The only dialect-specific SQL of the leases, compiled per backend.
+class db_now(FunctionElement[Any]):
+    inherit_cache = True
+
+
+class db_later(FunctionElement[Any]):
+    """The database's now plus a bound number of seconds."""
+
+    inherit_cache = True
+
+
+class seconds_until(FunctionElement[Any]):
+    """Seconds from the database's now to a lease's expiry."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(db_now, "sqlite")
+def _now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "julianday('now')"
+
+
+@compiles(db_now)
+def _now(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "now()"
+
+
+@compiles(db_later, "sqlite")
+def _later_sqlite(element: db_later, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(julianday('now') + {compiler.process(element.clauses, **kw)} / 86400.0)"
+
+
+@compiles(db_later)
+def _later(element: db_later, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(now() + make_interval(secs => {compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(seconds_until, "sqlite")
+def _left_sqlite(element: seconds_until, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(({compiler.process(element.clauses, **kw)}) - julianday('now')) * 86400.0"
+
+
+@compiles(seconds_until)
+def _left(element: seconds_until, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"extract(epoch FROM ({compiler.process(element.clauses, **kw)}) - now())::float8"
+
+
+def comparison(dialect: Dialect) -> dict[str, Any]:
+    """Alembic's comparison options for these tables on `dialect` (env.py and the test that
+    the tables match the head): what `ddl_if` leaves out and the per-dialect types."""
+
+    def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        if kind == "table" and reflected and other is None:
+            return False  # not state: the quote tables of the SQLite file
+        condition = getattr(item, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect.name)
+
+    def compare_type(
+        _context: Any, _found: Any, _mine: Any, found: TypeEngine[Any], mine: TypeEngine[Any]
+    ) -> bool | None:
+        return not mine.same_as(dialect, found) if isinstance(mine, _PerDialect) else None
+
+    return {"include_object": include, "compare_type": compare_type}
+
+
+def _text(name: str, **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.Text, nullable=kw.pop("nullable", False), **kw)
+
+
+def _in(column: str, *values: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})")
+
+
+DAY_STATUSES = ("claimed", "sending", "retrying", "posted", "failed", "missed", "unknown")
+metadata = sa.MetaData()
+
+daily_schedules = sa.Table(
+    "daily_schedules",
+    metadata,
+    _text("platform", primary_key=True),
+    _text("channel", primary_key=True),
+    sa.Column("local_time", LocalTime, nullable=False),
+    _text("tz"),
+    _text("theme", nullable=True),
+    sa.Column("enabled", Flag, nullable=False),
+    _text("disabled_reason", nullable=True),
+    _text("set_by"),
+    sa.Column("set_at", Instant, nullable=False),
+)
+
+# One row per channel and local date, inserted before posting: its key is what makes a day
+# post at most once, across processes, replicas and restarts.
+daily_posts = sa.Table(
+    "daily_posts",
+    metadata,
+    _text("platform", primary_key=True),
+    _text("channel", primary_key=True),
+    sa.Column("local_date", Day, primary_key=True),
+    _text("status"),
+    _text("quote_id", nullable=True),
+    _text("message_id", nullable=True),
+    _text("reason", nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Instant),
+    _text("claim_token", nullable=True),
+    sa.Column("claimed_at", Instant, nullable=False),
+    sa.Column("finished_at", Instant),
+    # The lease (bot/coordination) of the scheduler holding a claimed or sending day.
+    _text("worker", nullable=True),
+    # Set once an attempt's outcome is unknown: the day may have posted, so it is re-sent
+    # only until then, inside the platform's dedupe window.
+    sa.Column("resend_until", Instant),
+    _in("status", *DAY_STATUSES),
+    sa.UniqueConstraint("claim_token").ddl_if(dialect="postgresql"),
+)
+# recover_claims looks for held days by status: a partial index where PostgreSQL has them.
+sa.Index("daily_posts_by_status", daily_posts.c.status).ddl_if(dialect="sqlite")
+sa.Index(
+    "daily_posts_held",
+    daily_posts.c.status,
+    postgresql_where=daily_posts.c.status.in_(("claimed", "sending")),
+).ddl_if(dialect="postgresql")
+
+# The quotes a channel has drawn in its current round of the shuffle bag.
+daily_bag = sa.Table(
+    "daily_bag",
+    metadata,
+    _text("platform", primary_key=True),
+    _text("channel", primary_key=True),
+    _text("quote_id", primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# One row per quote preview whose Post was clicked, inserted before posting: its key makes a
+# preview post once, however often Post is clicked or replayed, whichever replica got it.
+preview_posts = sa.Table(
+    "preview_posts",
+    metadata,
+    _text("preview_id", primary_key=True),
+    _text("platform"),
+    _text("channel"),
+    sa.Column("claimed_at", Instant, nullable=False),
+    _text("status"),
+    _text("message_id", nullable=True),
+    _in("status", "posting", "posted"),
+)
+sa.Index("preview_posts_by_age", preview_posts.c.claimed_at)
+
+
+# Stats (bot/stats): counts only, per UTC day and place, never a user id. `space` is the
+# workspace or server; '' for a daily post, which knows only its channel. `detail` is a
+# command's outcome, '' for the other metrics.
+def _keyed_by_day(*names: str) -> list[sa.Column[Any]]:
+    return [sa.Column("day", Day, primary_key=True), *(_text(n, primary_key=True) for n in names)]
+
+
+_COUNT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+stats_counts = sa.Table(
+    "stats_counts",
+    metadata,
+    *_keyed_by_day("platform", "space", "channel", "metric", "name", "detail"),
+    sa.Column("count", _COUNT, nullable=False),
+    sqlite_with_rowid=False,
+)
+sa.Index(
+    "stats_counts_by_place", stats_counts.c.platform, stats_counts.c.space, stats_counts.c.channel
+)
+# The normalised words of searches that found nothing, forgotten after 30 days.
+stats_empty_searches = sa.Table(
+    "stats_empty_searches",
+    metadata,
+    *_keyed_by_day("platform", "space", "channel", "words"),
+    sa.Column("count", _COUNT, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Worker leases (bot/coordination): a scheduler is alive while its row has not expired by
+# the database's clock; a `daily_posts.worker` with no live row here is a scheduler gone.
+worker_leases = sa.Table(
+    "worker_leases",
+    metadata,
+    _text("token", primary_key=True),
+    _text("holder"),
+    sa.Column("expires_at", LeaseExpiry, nullable=False),
+)
+
+# Discord shard leases (bot/coordination): the process running a shard of a bot holds its
+# row, renewed, until it stops; two live processes never run one shard of one bot.
+shard_leases = sa.Table(
+    "shard_leases",
+    metadata,
+    _text("application", primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("shard_count", sa.Integer, nullable=False),
+    _text("token"),
+    _text("holder"),
+    sa.Column("expires_at", LeaseExpiry, nullable=False),
+)
+
+# Installs (bot/installs): the workspaces a Slack app installed through OAuth posts in, with
+# each one's bot token (rotated in place). enterprise_id is '' outside Enterprise Grid.
+installs = sa.Table(
+    "installs",
+    metadata,
+    _text("platform", primary_key=True),
+    _text("enterprise_id", primary_key=True),
+    _text("team_id", primary_key=True),
+    *[
+        _text(n)
+        for n in (
+            "team_name",
+            "app_id",
+            "bot_token",
+            "bot_id",
+            "bot_user_id",
+            "bot_scopes",
+            "installer_id",
+        )
+    ],
+    sa.Column("installed_at", Instant, nullable=False),
+    _text("bot_refresh_token", nullable=True),
+    sa.Column("bot_token_expires_at", Instant),
+)
+# The OAuth states of installs under way.
+oauth_states = sa.Table(
+    "oauth_states",
+    metadata,
+    _text("state", primary_key=True),
+    sa.Column("expires_at", Instant, nullable=False),
+)
+# The workspace of the one bot token (SLACK_BOT_TOKEN), as auth.test named it.
+token_workspaces = sa.Table(
+    "token_workspaces",
+    metadata,
+    _text("platform", primary_key=True),
+    _text("workspace_id"),
+    sa.Column("seen_at", Instant, nullable=False),
+)

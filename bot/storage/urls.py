@@ -1,0 +1,34 @@
+"""Database URLs in messages: which backend a URL names, and the URL without its password."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+
+def is_postgres_url(url: str) -> bool:
+    return urlsplit(url).scheme.split("+")[0] in ("postgresql", "postgres")
+
+
+def url_password(url: str) -> str:
+    """The password in `url` (decoded), or ''."""
+    return unquote(urlsplit(url).password or "")
+
+
+def redacted(url: str) -> str:
+    """`url` with its password replaced by `***`, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def scrubbed(text: str, url: str) -> str:
+    """`text` on one line, with the URL and its password (raw and decoded) blanked."""
+    text = " ".join(text.replace(url, redacted(url)).split())
+    raw = urlsplit(url).password or ""
+    for secret in sorted({raw, unquote(raw)}, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
