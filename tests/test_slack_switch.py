@@ -1,6 +1,6 @@
-"""From one workspace to many, through lambert's real Slack platform: the single-token start
-records its workspace (auth.test), and the first many-workspace start keys the channels made
-meanwhile by it, so their daily quotes go on with that workspace's OAuth token.
+"""From one workspace to many, through lambert's real Slack platform: one token names its
+channels by workspace as many do, so their daily quotes go on with that workspace's OAuth
+token once it installs the app, and replicas on either side share them.
 
 Runs on SQLite and on a real PostgreSQL server (the `many_core` fixture's `backend_url`).
 """
@@ -8,19 +8,17 @@ Runs on SQLite and on a real PostgreSQL server (the `many_core` fixture's `backe
 from __future__ import annotations
 
 import io
-import logging
 from datetime import time, timedelta
 
 import pytest
 
 from bot.adapters.slack.poster import open_slack_poster, web_client
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.ports import TransientPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
-    ORG_ID,
     SECOND_TEAM_ID,
     TEAM_ID,
     FakeSlack,
@@ -46,15 +44,13 @@ async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves
         reply = await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
         assert "09:00" in str(reply.body), reply.body
         first_nine = next_nine_in_berlin()
-        await tick_at(many_core, one, first_nine)  # a day of history under the bare name
-    assert many_core.installs is not None
-    assert await many_core.installs.token_workspace("slack") == TEAM_ID
-    assert [s.channel for s in await many_core.daily.store.schedules()] == [CHANNEL_ID]
+        await tick_at(many_core, one, first_nine)  # a day of history
+    # One token names the channel by its workspace too: nothing moves at the switch.
+    named = [s.channel for s in await many_core.daily.store.schedules()]
+    assert named == [f"{TEAM_ID}/{CHANNEL_ID}"]
 
     async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
-        named = [s.channel for s in await many_core.daily.store.schedules()]
-        assert named == [f"{TEAM_ID}/{CHANNEL_ID}"]
-        # The day already posted moved with it: no second post on that day.
+        # The day already posted is the same day: no second post on it.
         await install(fake_slack, many, TEAM_ID)
         await tick_at(many_core, many, first_nine + timedelta(minutes=5))
         assert len(fake_slack.calls("chat.postMessage")) == 1
@@ -66,45 +62,7 @@ async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves
     assert status is not None and status.schedule.enabled
 
 
-async def test_a_many_workspace_start_with_nothing_recorded_says_how_to_adopt_once(
-    fake_slack: FakeSlack,
-    many_core: Core,
-    settings: Settings,
-    sleeps: Sleeps,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Schedules an older lambert made with one token (no workspace recorded): one warning
-    line with the fix, and they stay as they are (on, and named bare)."""
-    for channel in (CHANNEL_ID, "C0RANDOM"):
-        await many_core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
-
-    with caplog.at_level(logging.INFO):
-        async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps):
-            pass
-
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, warnings
-    assert "2 Slack daily schedules" in warnings[0] and "lambert slack adopt" in warnings[0]
-    schedules = await many_core.daily.store.schedules()
-    assert sorted(s.channel for s in schedules) == ["C0GENERAL", "C0RANDOM"]
-    assert all(s.enabled for s in schedules)
-
-
-@pytest.mark.parametrize("token_of", [SECOND_TEAM_ID, ORG_ID])
-async def test_the_single_token_start_records_the_workspace_its_token_belongs_to(
-    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps, token_of: str
-) -> None:
-    """Whatever workspace the token is of, that is the one recorded: a team, or for an
-    org-wide install the organisation (the name its channels get with many workspaces)."""
-    fake_slack.tokens["xoxb-other"] = f"{token_of}#9"
-    single = slack_settings(settings, slack_bot_token=Secret("xoxb-other"))
-    async with running_platform(fake_slack, many_core, single, sleeps):
-        pass
-    assert many_core.installs is not None
-    assert await many_core.installs.token_workspace("slack") == token_of
-
-
-async def test_adopted_channels_wait_for_their_workspace_to_install_the_app(
+async def test_switched_channels_wait_for_their_workspace_to_install_the_app(
     fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
 ) -> None:
     """/slack/install only works once the many-workspace lambert serves, so a post that

@@ -15,7 +15,7 @@ from bot.daily.lease import WorkerLease
 from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
 from bot.daily.report import TickReport, utc_text
 from bot.daily.schedules import Schedule
-from bot.daily.store import DailyStore, Rekeyed
+from bot.daily.store import DailyStore
 from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
 
@@ -91,15 +91,6 @@ class DailyService:
         if count:
             self.changed.set()
         return count
-
-    async def key_bare_channels(self, platform: str, prefix: str) -> Rekeyed:
-        """Name every channel of `platform` that names no workspace as one of the workspace
-        whose channel names start with `prefix` (one workspace became many): schedules,
-        history and bags (DailyStore.key_bare_channels). A scheduler re-reads schedules."""
-        moved = await self.store.key_bare_channels(platform, prefix)
-        if moved.total:
-            self.changed.set()
-        return moved
 
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import reply_message
-from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
+from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import (
     FormDefaults,
     Submission,
@@ -54,13 +54,11 @@ class DailyForm:
         admins: frozenset[str],
         in_flight: InFlight,
         refresh_home: RefreshHome | None = None,
-        keys: ChannelKeys = ONE_WORKSPACE,
     ) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
         self.refresh_home = refresh_home
-        self.keys = keys  # the form shows channel ids; the core may name them by workspace
 
     def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
         self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
@@ -84,7 +82,7 @@ class DailyForm:
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
-        key = self.keys.key(workspace, channel)
+        key = channel_key(workspace, channel)
         ctx = RequestContext(platform="slack", channel=key, space=workspace, user=user.id)
         found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
         if found is not None:
@@ -153,7 +151,7 @@ class DailyForm:
         workspace = workspace_of(body)
         ctx = RequestContext(
             platform="slack",
-            channel=self.keys.key(workspace, form.channel),
+            channel=channel_key(workspace, form.channel),
             space=workspace,
             user=user.id,
             user_name=str(who.get("name") or who.get("username") or ""),

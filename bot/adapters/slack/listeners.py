@@ -24,7 +24,7 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.keys import ChannelKeys, workspace_of
+from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.users import SlackUser
@@ -82,15 +82,11 @@ class SlackHandlers:
     def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
         self.core = core
         self.admins = admins
-        # Many workspaces (OAuth): the core knows a channel as "WORKSPACE/CHANNELID" (keys.py).
-        self.many = many
-        self.keys = ChannelKeys(many)
+        self.many = many  # many workspaces (OAuth)
         self.in_flight = InFlight()
         self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
-        self.home = HomeTab(core, admins, self.in_flight, self.keys)
-        self.form = DailyForm(
-            core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
-        )
+        self.home = HomeTab(core, admins, self.in_flight)
+        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
         """Answer in a task of our own, so the listener returns at once after its ack().
@@ -117,7 +113,7 @@ class SlackHandlers:
 
     def where(self, workspace: str, channel: str) -> str:
         """The core's name for `channel` of `workspace` (keys.workspace_of)."""
-        return self.keys.key(workspace, channel)
+        return channel_key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
         return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
