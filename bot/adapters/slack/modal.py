@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from bot.adapters.slack.blocks import Block, mrkdwn
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
 from bot.quotes.service import QuoteService
 
 SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
@@ -44,36 +42,9 @@ def is_channel_id(text: str) -> bool:
     return bool(_CHANNEL_ID.fullmatch(text))
 
 
-@lru_cache(maxsize=1)
-def zone_names() -> tuple[str, ...]:
-    """Every zone the schedule accepts (parse_zone's own rule), sorted."""
-    names = set()
-    for name in available_timezones():
-        try:
-            names.add(parse_zone(name))
-        except ScheduleError:
-            continue
-    return tuple(sorted(names))
-
-
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed: the zone of that name first, then zones
-    with a part starting with it (`berl` -> Europe/Berlin), then any containing it; spaces
-    read as underscores (`new york` -> America/New_York). At most Slack's 100."""
-    wanted = "_".join(typed.split()).casefold()
-    if not wanted:
-        return []
-
-    def rank(name: str) -> int:
-        folded = name.casefold()
-        if folded == wanted:
-            return 0
-        if folded.startswith(wanted) or any(p.startswith(wanted) for p in folded.split("/")):
-            return 1
-        return 2 if wanted in folded else 3
-
-    ranked = sorted((rank(name), name) for name in zone_names())
-    return [_option(name, name) for r, name in ranked if r < 3][:OPTIONS_LIMIT]
+    """The zone menu's answer to what the user typed (the core's zone_suggestions)."""
+    return [_option(name, name) for name in zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
 @dataclass(frozen=True, slots=True)
