@@ -7,7 +7,7 @@ The text grammar and structured callers (Discord's `/lambert-daily set` options)
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, time
 from typing import TYPE_CHECKING
 
 from bot.chat.context import RequestContext
@@ -53,16 +53,17 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
                 (f"For example `{EXAMPLE}`, or `{EXAMPLE} dpo` for one theme.", *USAGE[1:]),
                 ok=False,
             )
-        return await turn_on(core, ctx, words[0], words[1], " ".join(words[2:]))
+        return await turn_on_text(core, ctx, words[0], words[1], " ".join(words[2:]))
     if verb == "off" and not rest:
         return await turn_off(core, ctx)
     return TextReply(f"Usage of {DAILY}:", USAGE, ok=False)
 
 
-async def turn_on(
+async def turn_on_text(
     core: Core, ctx: RequestContext, time_text: str, zone_text: str, theme_text: str = ""
 ) -> TextReply:
-    """Schedule the context's channel: the same checks and reply for text and for options."""
+    """Schedule the context's channel from what was typed (text, Discord's options): checked
+    here, each refusal a reply that says what would work."""
     try:
         local_time = parse_local_time(time_text)
         tz = parse_zone(zone_text)
@@ -77,18 +78,20 @@ async def turn_on(
             ("Themes: " + ", ".join(f"`{t.slug}`" for t in names) + ".",),
             ok=False,
         )
-    found = await core.daily.turn_on(
-        ctx.platform,
-        ctx.channel,
-        local_time,
-        tz,
-        theme.slug if theme else None,
-        ctx.user_name or ctx.user,
-    )
+    return await turn_on(core, ctx, local_time, tz, theme.slug if theme else None, time_text)
+
+
+async def turn_on(
+    core: Core, ctx: RequestContext, local_time: time, tz: str, theme: str | None, said: str = ""
+) -> TextReply:
+    """Schedule the context's channel with values already checked (a zone's canonical name, a
+    theme's slug), as a form's menus give them; `said`: the time as typed, if it was."""
+    who = ctx.user_name or ctx.user
+    found = await core.daily.turn_on(ctx.platform, ctx.channel, local_time, tz, theme, who)
     title = f"Daily quote on: every day at {found.schedule.time_text} {tz}."
     understood = []
-    if time_text.strip() != found.schedule.time_text:
-        understood.append(f"\u201c{time_text.strip()}\u201d read as {found.schedule.time_text}.")
+    if said.strip() and said.strip() != found.schedule.time_text:
+        understood.append(f"\u201c{said.strip()}\u201d read as {found.schedule.time_text}.")
     return TextReply(title, (*understood, *_details(core, found)))
 
 

@@ -77,7 +77,9 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         zone = "_".join(timezone.split())
 
         async def turn_on(core: Core, ctx: RequestContext) -> Reply:
-            return await daily_verbs.turn_on(core, ctx, "".join(time.split()), zone, theme or "")
+            return await daily_verbs.turn_on_text(
+                core, ctx, "".join(time.split()), zone, theme or ""
+            )
 
         await run(interaction, channel.id, turn_on, "on")
 

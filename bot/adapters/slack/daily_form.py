@@ -12,10 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import reply_message
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import (
+    Chosen,
     FormDefaults,
     Submission,
     change_button,
-    form_errors,
+    checked,
     is_channel_id,
     known_zone,
     read_submission,
@@ -139,13 +140,16 @@ class DailyForm:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         form = read_submission(view)
-        if errors := form_errors(form, self.core.quotes):
-            await ack(response_action="errors", errors=errors)  # shown under each field
+        chosen = checked(form, self.core.quotes)
+        if not isinstance(chosen, Chosen):
+            await ack(response_action="errors", errors=chosen)  # shown under each field
             return
         await ack()  # closes the modal
-        self._later("daily form", self._save(form, body, client))
+        self._later("daily form", self._save(form, chosen, body, client))
 
-    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _save(
+        self, form: Submission, chosen: Chosen, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         who = body.get("user") or {}
         user = SlackUser(client, str(who["id"]), self.admins)
         workspace = workspace_of(body)
@@ -157,12 +161,10 @@ class DailyForm:
             user_name=str(who.get("name") or who.get("username") or ""),
             admin=user.is_admin,
         )
-        # The text grammar's own path: the same checks, the admin rule of the `daily` row.
+        # The typed values, under the admin rule of the text grammar's `daily` row.
+        on = chosen.local_time, chosen.tz, chosen.theme
         reply = await perform(
-            "daily",
-            ctx,
-            lambda: daily_verbs.turn_on(self.core, ctx, form.time_text, form.zone, form.theme_text),
-            self.core,
+            "daily", ctx, lambda: daily_verbs.turn_on(self.core, ctx, *on), self.core
         )
         await self._confirm(client, form, user.id, reply)
         if form.from_home and self.refresh_home is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from bot.adapters.slack.blocks import Block, mrkdwn
@@ -137,10 +138,14 @@ class Submission:
     origin: str = ""
     from_home: bool = False
 
-    @property
-    def theme_text(self) -> str:
-        """What daily_verbs.turn_on takes: '' for the whole corpus."""
-        return "" if self.theme == ANY_THEME else self.theme
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A submission that can be saved, its values typed (what daily_verbs.turn_on takes)."""
+
+    local_time: time
+    tz: str
+    theme: str | None  # a slug; None for the whole corpus
 
 
 def read_submission(view: dict[str, Any]) -> Submission:
@@ -171,27 +176,30 @@ def read_submission(view: dict[str, Any]) -> Submission:
     )
 
 
-def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
-    """Inline errors by block id (Slack's response_action "errors"); empty when it can be saved."""
+def checked(form: Submission, quotes: QuoteService) -> Chosen | dict[str, str]:
+    """The submission's typed values, else inline errors by block id (Slack's response_action
+    "errors")."""
     errors: dict[str, str] = {}
+    local_time, tz = time(), ""
     if not is_channel_id(form.channel):
         errors[CHANNEL_BLOCK] = "Pick a channel."
     if not _TIMEPICKER.fullmatch(form.time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     else:
         try:
-            parse_local_time(form.time_text)
+            local_time = parse_local_time(form.time_text)
         except ScheduleError:
             errors[TIME_BLOCK] = (
                 f"{form.time_text} is not a time of day: pick one from 00:00 to 23:59."
             )
     try:
-        parse_zone(form.zone)
+        tz = parse_zone(form.zone)
     except ScheduleError:
         errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
     if form.theme != ANY_THEME and quotes.theme_info(form.theme) is None:
         errors[THEME_BLOCK] = "Pick a theme from the list."
-    return errors
+    theme = None if form.theme == ANY_THEME else form.theme
+    return errors or Chosen(local_time, tz, theme)
 
 
 def change_button(channel: str) -> Block:
