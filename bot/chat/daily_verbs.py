@@ -7,11 +7,12 @@ The text grammar and structured callers (Discord's `/lambert-daily set` options)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, time
 from typing import TYPE_CHECKING
 
 from bot.chat.context import RequestContext
-from bot.chat.replies import TextReply
+from bot.chat.replies import Form, TextReply
 from bot.daily.days import DayRecord, PostStatus
 from bot.daily.schedules import TIME_FORMATS, ScheduleError, parse_local_time, parse_zone
 from bot.daily.service import ChannelStatus
@@ -42,7 +43,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     verb, _, rest = text.strip().partition(" ")
     verb = verb.casefold()
     if verb in STATUS_WORDS and not rest:
-        return await status(core, ctx)
+        return replace(await status(core, ctx), form=Form.OFFER if verb else Form.OPEN)
     if verb == "on":
         words = rest.split()
         if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):

@@ -29,10 +29,10 @@ from bot.adapters.slack.modal import change_button
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
-from bot.chat.grammar import another, answer, find_verb, strip_command
+from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import TextReply, already_claimed
-from bot.chat.stats_verb import place, record_reply
+from bot.chat.replies import Form, TextReply, already_claimed
+from bot.chat.stats_verb import place
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
@@ -44,7 +44,6 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
-FORM_OPENED = TextReply("Daily form opened.", ())  # how the stats count an opened form
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
@@ -143,18 +142,16 @@ class SlackHandlers:
             user_name=str(command.get("user_name", "")),
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
-        verb, rest = find_verb(strip_command(text))
-        daily = verb is not None and verb.name == "daily"
-        if daily and not rest and await user.is_admin():
-            trigger = str(command.get("trigger_id", ""))
-            if await self.form.open(client, trigger, user, channel, channel, workspace=workspace):
-                # The form is the answer (a text status follows only if it failed to open).
-                record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
-                return
         reply = await answer(self.core, text, ctx)
+        form = reply.form if isinstance(reply, TextReply) else None
         message = reply_message(reply)
-        status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
-        if status and await user.is_admin():
+        if form is not None and await user.is_admin():
+            trigger = str(command.get("trigger_id", ""))
+            opening = form is Form.OPEN
+            if opening and await self.form.open(
+                client, trigger, user, channel, channel, workspace=workspace
+            ):
+                return  # the form is the answer; the text status only if it failed to open
             message["blocks"].append(change_button(channel))
         await respond(response_type="ephemeral", **message)
 
