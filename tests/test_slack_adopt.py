@@ -333,7 +333,7 @@ def daily_set(channel: str) -> list[str]:
     return f"daily set --platform slack --channel {channel} --time 9:00 --tz UTC".split()
 
 
-async def test_daily_set_names_a_bare_channel_by_the_tokens_workspace(
+async def test_daily_set_and_off_name_a_bare_channel_by_the_tokens_workspace(
     cli_env: None,
     aimed_at: FakeSlack,
     monkeypatch: pytest.MonkeyPatch,
@@ -352,6 +352,9 @@ async def test_daily_set_names_a_bare_channel_by_the_tokens_workspace(
     code, out, _ = await run_cli(capsys, "daily", "list", "--json")
     listed = [(r["workspace"], r["channel"]) for r in json.loads(out)["schedules"]]
     assert listed == [(TEAM_ID, "C0GENERAL"), ("T0OTHER", "C0ELSEWHERE")]
+    off = ["daily", "off", "--platform", "slack", "--channel", "C0GENERAL"]
+    code, out, err = await run_cli(capsys, *off)
+    assert (code, out) == (0, f"slack/{TEAM_ID}/C0GENERAL: daily quote off\n"), err
 
 
 async def test_daily_set_without_a_token_asks_for_the_workspace(

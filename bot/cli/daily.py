@@ -95,11 +95,18 @@ def register(commands: Any) -> None:
     )
 
 
-async def named(settings: Settings, platform: Platform, channel: str) -> str:
-    """The core's name for the channel an operator typed (Platform.name_channel)."""
+async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
+    """The core's name for the channel an operator typed (Platform.name_channel), or the
+    exit code of a refusal already written."""
     if platform.name_channel is None:
         return channel
-    name: str = await platform.load(platform.name_channel)(settings, channel)
+    try:
+        name: str = await platform.load(platform.name_channel)(settings, channel)
+    except ConfigError as exc:
+        return _refuse(str(exc))
+    except ConnectionError as exc:
+        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
+        return 1
     return name
 
 
@@ -123,20 +130,18 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
             f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
             f"use e.g. {platform.channel_example}"
         )
-    try:
-        channel = await named(settings, platform, channel)
-    except ConfigError as exc:
-        return _refuse(str(exc))
-    except ConnectionError as exc:
-        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
-        return 1
+    channel_or_exit = await named(settings, platform, channel)
+    if isinstance(channel_or_exit, int):
+        return channel_or_exit
     async with open_core(settings, integrity_check=True) as core:  # it writes
         theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
             slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
             return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
         slug = theme.slug if theme else None
-        found = await core.daily.turn_on(args.platform, channel, local_time, tz, slug, SET_BY)
+        found = await core.daily.turn_on(
+            args.platform, channel_or_exit, local_time, tz, slug, SET_BY
+        )
     schedule, upcoming = found.schedule, found.next_post
     sys.stdout.write(
         f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
@@ -148,12 +153,15 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
+    channel = await named(settings, PLATFORMS[args.platform], args.channel.strip())
+    if isinstance(channel, int):
+        return channel
     async with open_core(settings, integrity_check=True) as core:  # it writes
-        found = await core.daily.turn_off(args.platform, args.channel, SET_BY)
+        found = await core.daily.turn_off(args.platform, channel, SET_BY)
     if not found:
-        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")
+        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{channel}\n")
         return 1
-    sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
+    sys.stdout.write(f"{args.platform}/{channel}: daily quote off\n")
     return 0
 
 
