@@ -81,7 +81,6 @@ class SlackHandlers:
     def __init__(self, core: Core, admins: frozenset[str], *, many: bool = False) -> None:
         self.core = core
         self.admins = admins
-        self.many = many  # many workspaces (OAuth)
         self.in_flight = InFlight()
         self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
         self.home = HomeTab(core, admins, self.in_flight)
