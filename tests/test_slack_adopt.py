@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +42,7 @@ BARE = "C0BARE"
 KEYED = f"{WORKSPACE}/{BARE}"
 DISCORD_CHANNEL = "123456789012345678"
 FIXTURE = Path(__file__).parent / "fixtures" / "state-before-alembic.sqlite"
+DUMP = FIXTURE.with_suffix(".postgres.sql")
 PASTED_TOKEN = "xoxb-1234-5678-abcdefSECRET"
 
 
@@ -148,15 +150,23 @@ async def test_a_workspace_id_that_is_not_one_is_refused_and_nothing_moves(
 
 
 async def test_the_upgrade_keys_by_the_recorded_workspace_once_and_drops_the_record(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db_path: Path, backend_url: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A SQLite file written before Alembic: its token recorded workspace T0AAA, its bare
-    channel C1 has a schedule, two days and a bag; T0AAA/C2 was keyed already."""
-    state = tmp_path / "state.db"
-    shutil.copy(FIXTURE, state)
+    """A database written before Alembic (a SQLite file, a PostgreSQL dump): its token
+    recorded workspace T0AAA, its bare channel C1 has a schedule, two days and a bag;
+    T0AAA/C2 was keyed already."""
+    if backend_url is None:
+        shutil.copy(FIXTURE, db_path)
+    else:
+        conn = await asyncpg.connect(backend_url)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # a clean slate
+            await conn.execute(DUMP.read_text(encoding="utf-8"))
+        finally:
+            await conn.close()
 
     with caplog.at_level(logging.INFO, logger="bot.storage"):
-        async with open_engine(state) as engine:
+        async with open_engine(db_path, backend_url or "") as engine:
             channels = await rows(engine, schema.daily_schedules, "platform", "channel")
             days = await rows(engine, schema.daily_posts, "channel", "local_date", "status")
             bag = await rows(engine, schema.daily_bag, "channel", "quote_id")
@@ -170,7 +180,7 @@ async def test_the_upgrade_keys_by_the_recorded_workspace_once_and_drops_the_rec
         ("T0AAA/C1", "2026-11-30", "posted"),
         ("T0AAA/C1", "2026-12-01", "claimed"),
     ]
-    assert ("T0AAA/C1", "secret-sauce") in bag and not [c for c, _ in bag if "/" not in c]
+    assert sorted(c for c, _ in bag) == ["T0AAA/C1", "T0AAA/C1", "T0AAA/C2"]
     assert "token_workspaces" not in tables and version == [(head(),)]
     keyed = [r.getMessage() for r in caplog.records if "keyed by workspace" in r.getMessage()]
     assert keyed == ["Slack channels keyed by workspace T0AAA: 1 schedule, 2 days, 1 bag, "
