@@ -73,7 +73,8 @@ def key_bare_channels(conn: Connection, workspace: str, platform: str = "slack")
         run(f"DELETE FROM {table} WHERE {_BARE}")
     previews = run(f"UPDATE preview_posts SET channel = {_KEYED} WHERE {_BARE}")
     stats = 0
-    for stats_table, columns, conflict in STATS:
+    for stats_table, conflict in STATS:
+        columns = f"{conflict}, count"
         keyed = columns.replace("channel", f"{_KEYED} AS channel")
         stats += run(
             f"INSERT INTO {stats_table} ({columns}) SELECT {keyed} FROM {stats_table} "
@@ -90,15 +91,8 @@ DAILY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("daily_posts", ("local_date",)),
     ("daily_bag", ("quote_id",)),
 )
+# Each stats table, with its key (every column but `count`).
 STATS = (
-    (
-        "stats_counts",
-        "day, platform, space, channel, metric, name, detail, count",
-        "day, platform, space, channel, metric, name, detail",
-    ),
-    (
-        "stats_empty_searches",
-        "day, platform, space, channel, words, count",
-        "day, platform, space, channel, words",
-    ),
+    ("stats_counts", "day, platform, space, channel, metric, name, detail"),
+    ("stats_empty_searches", "day, platform, space, channel, words"),
 )
