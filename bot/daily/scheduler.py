@@ -25,8 +25,6 @@ from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
 
-RETRYING = PostStatus.RETRYING
-
 DEFAULT_CATCHUP = timedelta(hours=6)
 # Changes from another process (`lambert daily set`) are noticed by re-reading this often;
 # changes from chat in this process wake the loop at once.
@@ -196,7 +194,9 @@ class Scheduler:
             now = self.clock.now()
             retry_at = now + retry_delay(claim.attempt, hint)
             error = None if isinstance(exc, PostError) else exc  # its trace is logged
-            return Outcome(RETRYING, claim.key, now, claim, reason, retry_at=retry_at, error=error)
+            return Outcome(
+                PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at, error=error
+            )
         done = self.clock.now()
         return Outcome(PostStatus.POSTED, claim.key, done, claim, message_id=message_id, due=due)
 
@@ -209,8 +209,15 @@ class Scheduler:
         if until is None and exc.resend_within is not None:
             until = started + timedelta(seconds=exc.resend_within)
         if until is not None and retry_at <= until:
-            retry = Outcome(RETRYING, claim.key, now, claim, exc.reason, retry_at=retry_at)
-            return replace(retry, resend_until=until)
+            return Outcome(
+                PostStatus.RETRYING,
+                claim.key,
+                now,
+                claim,
+                exc.reason,
+                retry_at=retry_at,
+                resend_until=until,
+            )
         return Outcome(PostStatus.UNKNOWN, claim.key, now, claim, exc.reason)
 
     async def _next_wake(self, now: datetime) -> datetime:
