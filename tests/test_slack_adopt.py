@@ -136,6 +136,13 @@ async def test_every_bare_slack_row_is_keyed_a_keyed_one_wins_and_stats_are_summ
     assert await rows(engine, schema.stats_counts, "channel", "count") == [(KEYED, 5)]
 
 
+async def test_an_org_wide_installs_organisation_id_is_a_workspace_too(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(schema.daily_schedules), [schedule_row("slack", BARE)])
+        assert await conn.run_sync(key_bare_channels, "E0ORG") == Rekeyed(schedules=1)
+    assert await rows(engine, schema.daily_schedules, "channel") == [(f"E0ORG/{BARE}",)]
+
+
 @pytest.mark.parametrize("workspace", ["", "t0aaa", "T0AAA/", "C0BARE", "G0X", "U0", PASTED_TOKEN])
 async def test_a_workspace_id_that_is_not_one_is_refused_and_nothing_moves(
     engine: AsyncEngine, workspace: str
