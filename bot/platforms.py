@@ -32,10 +32,10 @@ class Platform:
     help_lines: tuple[str, ...] = ()
     """What `help` adds on this platform: its own ways to do things (e.g. the console's
     colon commands); each verb's line in its platform form is the grammar's table."""
-    before_posting: str | None = None
-    """"module:function" run with (settings, core) before its poster posts without serving
-    (`lambert daily tick`), for state the platform must put in order first; serving does the
-    same in its own start()."""
+
+    name_channel: str | None = None
+    """"module:function" giving the core's name for a channel an operator types, from
+    (settings, channel), when the platform's names carry a workspace ("WORKSPACE/CHANNEL")."""
 
     def load(self, target: str) -> Any:
         module, _, function = target.partition(":")
@@ -72,11 +72,11 @@ PLATFORMS: dict[str, Platform] = {
             configured=lambda s: bool(s.slack_bot_token) or s.slack_many_workspaces,
             serve="bot.adapters.slack.app:create_platform",
             post="bot.adapters.slack.poster:open_slack_poster",
-            before_posting="bot.adapters.slack.adopt:before_posting",
+            name_channel="bot.adapters.slack.adopt:channel_name",
             admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
-            # With many workspaces (OAuth) a channel is "WORKSPACE/CHANNELID" (a team's T... or
-            # an org-wide install's E...): a Slack Connect channel has one id in every
-            # workspace that shares it.
+            # The core names a channel "WORKSPACE/CHANNELID" (a team's T... or an org-wide
+            # install's E...): a Slack Connect channel has one id in every workspace that
+            # shares it. A bare id is the workspace of SLACK_BOT_TOKEN's (bot/cli/daily.py).
             channel_id=re.compile(r"(?:[TE][A-Z0-9]{6,}/)?[CGD][A-Z0-9]{6,}"),
             channel_example="C0123456789",
         ),
@@ -101,7 +101,9 @@ def shown(value: str) -> str:
 def checked_prefix(prefix: str) -> str:
     """`prefix` if it is a workspace's channel-name prefix ("T0AAA/", "E0ORG/"), which the
     stores put before the bare channel names of one-workspace days (each feature's
-    `key_bare_channels`), else ValueError: a wrong one would rename every bare channel."""
+    `key_bare_channels`), else ValueError: a wrong one would rename every bare channel.
+    Only those store methods, which nothing calls now (bot/storage/rekey.py does the work),
+    still use it: it goes with them."""
     if not _WORKSPACE_PREFIX.fullmatch(prefix):
         raise ValueError(f"not a workspace prefix (like T0123ABC/): {shown(prefix)}")
     return prefix

@@ -41,9 +41,11 @@ def test_set_then_list_gives_the_documented_json(capsys: pytest.CaptureFixture[s
     assert code == 0 and "console/general" in out
     (row,) = listing(capsys)
     assert set(row) == {
-        "platform", "channel", "time", "tz", "theme", "enabled", "next_post_utc", "last_outcome",
+        "platform", "workspace", "channel", "time", "tz", "theme", "enabled", "next_post_utc",
+        "last_outcome",
     }  # fmt: skip
     assert row["platform"] == "console" and row["channel"] == "general"
+    assert row["workspace"] is None  # only Slack names one
     assert (row["time"], row["tz"], row["theme"], row["enabled"]) == (
         "09:00",
         "Europe/Berlin",

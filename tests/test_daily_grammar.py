@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.console import ConsolePoster, run_console
 from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
-from bot.chat.replies import TextReply
+from bot.chat.replies import Form, TextReply
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.support.hostile import HOSTILE
@@ -170,3 +170,15 @@ async def test_the_console_poster_prints_the_quote_and_returns_an_id(service: Qu
     assert first != second
     assert out.getvalue().startswith("[daily quote for #general]\n" + quote.topic)
     assert "id: dpo-simplicity" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [("", Form.OPEN), ("status", Form.OFFER), ("on 09:00 UTC", None), ("off", None)],
+)
+async def test_the_reply_says_which_use_of_the_settings_form_it_stands_for(
+    core: Core, text: str, form: Form | None
+) -> None:
+    """Slack's listener opens its form, or offers a button, from the reply alone (no second
+    parse of the command): `daily` alone is the form itself, `daily status` offers it."""
+    assert (await daily(core, text, admin("slack"))).form is form

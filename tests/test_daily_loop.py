@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from bot.chat.grammar import RequestContext, answer
 from bot.chat.replies import TextReply
 from bot.config import Settings
+from bot.daily import scheduler as scheduler_module
 from bot.daily.days import PostStatus
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import Schedule
@@ -284,7 +287,7 @@ async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
     assert claim is not None and await history.start_sending(claim)
     clock = FakeClock(utc("2025-03-10T08:05"))
     poster = RecordingPoster("console", clock)
-    with caplog.at_level(logging.WARNING, logger="bot.daily.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.daily"):
         async with running(scheduler(core, clock, poster), clock) as loop:
             await loop.run_until(utc("2025-03-10T20:00"))
     assert poster.posts == []
@@ -311,7 +314,7 @@ async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_g
     clock = FakeClock(due)
     poster = RecordingPoster("console", clock)
     history = core.daily.store
-    with caplog.at_level(logging.INFO, logger="bot.daily.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.daily"):
         loop_scheduler = scheduler(core, clock, poster, rescan=timedelta(minutes=1))
         async with running(loop_scheduler, clock) as loop:
             await loop.settle()
@@ -344,3 +347,12 @@ async def test_a_day_claimed_but_never_sent_is_posted_once_after_a_restart(
     async with running(scheduler(core, clock, poster), clock) as loop:
         await loop.run_until(utc("2025-03-10T20:00"))
     assert [p.at for p in poster.posts] == [utc("2025-03-10T08:05")]
+
+
+def test_the_scheduler_reaches_daily_state_only_through_the_service() -> None:
+    """One door: no `.store` anywhere in the scheduler; every claim and outcome is a
+    DailyService call (record writes, logs, counts and reports each outcome once)."""
+    tree = ast.parse(Path(scheduler_module.__file__).read_text(encoding="utf-8"))
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert "store" not in names
+    assert {"claim", "record", "recover", "load", "start_sending", "worker_lease"} <= names

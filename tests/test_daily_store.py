@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.daily.clock import StoppedClock
-from bot.daily.days import PostStatus
+from bot.daily.days import Outcome, PostStatus
 from bot.daily.schedules import Schedule
 from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus, read_corpus
@@ -86,7 +87,8 @@ async def test_a_schedule_disabled_by_a_failed_post_fires_the_change_event(core:
     assert claim is not None
     core.daily.changed.clear()
 
-    await daily.record_failed(claim, "channel_not_found", disable=True)
+    gone = Outcome(PostStatus.FAILED, claim.key, NOW, claim, reason="channel_not_found")
+    assert await daily.record(replace(gone, disable=True))
 
     assert core.daily.changed.is_set()
     status = await daily.status("console", "gone")

@@ -13,7 +13,7 @@ from bot.chat.grammar import answer
 from bot.chat.replies import ListReply, QuoteReply, TextReply
 from bot.chat.slips import one_slip, slip_of
 from bot.daily.clock import StoppedClock
-from bot.daily.schedules import ScheduleError, parse_local_time
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
 from bot.runtime import Core
 
 ADMIN = RequestContext(platform="console", channel="general", user="op", admin=True)
@@ -169,3 +169,19 @@ async def test_a_number_past_the_last_page_is_searched_as_words(
     reply = await answer(core, "search rlhf 900", ADMIN)
     assert isinstance(reply, ListReply) and reply.first == 1
     assert "900" in reply.title
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("berl", "Europe/Berlin"),
+        ("new york", "America/New_York"),
+        ("utc", "UTC"),
+        ("EUROPE/BER", "Europe/Berlin"),
+    ],
+)
+def test_one_zone_suggestion_rule_for_every_adapter(typed: str, first: str) -> None:
+    """Discord's autocomplete and Slack's zone menu both answer with zone_suggestions."""
+    found = zone_suggestions(typed, 25)
+    assert found[0] == first and all(parse_zone(name) == name for name in found)
+    assert zone_suggestions("zz-none", 25) == [] and len(zone_suggestions("", 7)) == 7

@@ -145,6 +145,21 @@ def package_cycle(root: Path) -> list[str] | None:
     return None
 
 
+def module_cycle(root: Path) -> list[str] | None:
+    """A cycle in the graph of modules importing modules, at any depth (`TYPE_CHECKING` and
+    function-level imports included), or None."""
+    graph: dict[str, set[str]] = {}
+    modules = {module_name(p, root) for p in root.rglob("*.py")}
+    for imp in imports(root):
+        if imp.target in modules and imp.target != imp.source:
+            graph.setdefault(imp.source, set()).add(imp.target)
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return None
+
+
 def explain(found: list[Violation]) -> str:
     return "\n".join(f"{v.where}: imports {v.target}: {v.rule}" for v in found)
 
@@ -189,6 +204,10 @@ def test_lambert_ask_never_loads_pillow_or_a_platform_library() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines()[-1] == "0 []"
+
+
+def test_modules_import_each_other_without_cycles_at_any_depth() -> None:
+    assert module_cycle(BOT) is None
 
 
 # The checker itself, on a table of imports and on a small fake tree.
@@ -295,3 +314,14 @@ def test_the_checker_finds_a_cycle_between_packages(fake_bot: Path) -> None:
     assert cycle is not None and set(cycle) == {"storage", "chat"}
     (fake_bot / "storage" / "db.py").write_text("from bot.config import Settings\n")
     assert package_cycle(fake_bot) is None
+
+
+def test_the_checker_finds_a_cycle_between_modules_under_type_checking(fake_bot: Path) -> None:
+    assert module_cycle(fake_bot) is not None  # storage.db <-> chat.grammar
+    (fake_bot / "storage" / "db.py").write_text("from bot.config import Settings\n")
+    assert module_cycle(fake_bot) is None
+    (fake_bot / "chat" / "replies.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.chat import grammar\n"
+    )
+    cycle = module_cycle(fake_bot)
+    assert cycle is not None and set(cycle) == {"bot.chat.grammar", "bot.chat.replies"}

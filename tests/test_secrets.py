@@ -37,6 +37,7 @@ from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
+    TEAM_ID,
     signed_headers,
     slash_command_form,
     slash_command_payload,
@@ -264,8 +265,8 @@ async def test_lambert_processes_at_debug_never_print_a_token(canary_settings: S
                     ("discord", "999"),
                     ("discord", str(discord.channels["quotes"])),
                     ("discord", str(discord.channel_id)),
-                    ("slack", "C0ARCHIVED"),
-                    ("slack", CHANNEL_ID),
+                    ("slack", f"{TEAM_ID}/C0ARCHIVED"),
+                    ("slack", f"{TEAM_ID}/{CHANNEL_ID}"),
                 ],
             )
             tick = Lambert(env, "daily", "tick", "--at", now.isoformat(), "--json")

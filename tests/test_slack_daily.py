@@ -12,7 +12,14 @@ from bot.config import Settings
 from bot.daily.store import DailyStore
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
-from tests.fakes.slack_platform import ADMIN_ID, CHANNEL_ID, MEMBER_ID, OWNER_ID, FakeSlack
+from tests.fakes.slack_platform import (
+    ADMIN_ID,
+    CHANNEL_ID,
+    MEMBER_ID,
+    OWNER_ID,
+    TEAM_ID,
+    FakeSlack,
+)
 from tests.support.slack import Sleeps, quote_id_of, running_platform, slack_settings, slash
 from tests.support.ticks import next_nine_in_berlin, tick_at
 
@@ -51,7 +58,7 @@ async def test_an_admin_or_owner_creates_the_schedule(
     reply = (await slash(fake_slack, platform, TURN_ON, user_id=user_id)).body
 
     assert "Daily quote on" in reply["blocks"][0]["text"]["text"]
-    saved = await schedules(core).schedule("slack", CHANNEL_ID)
+    saved = await schedules(core).schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}")
     assert saved is not None and saved.enabled
     assert (saved.local_time, saved.tz, saved.theme) == (time(9), "Europe/Berlin", None)
 
@@ -66,7 +73,7 @@ async def test_a_user_listed_in_slack_admins_needs_no_role(
     async with running_platform(fake_slack, core, listed) as started:
         await slash(fake_slack, started, TURN_ON + " dpo", user_id=MEMBER_ID)
 
-    saved = await schedules(core).schedule("slack", CHANNEL_ID)
+    saved = await schedules(core).schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}")
     assert saved is not None and saved.theme == "dpo-vs-ppo"
     assert fake_slack.calls("users.info") == []
 
@@ -88,10 +95,10 @@ async def test_a_due_tick_posts_and_a_lost_channel_turns_itself_off(
 
     report = await tick_at(core, platform, next_nine_in_berlin() + timedelta(minutes=1))
 
-    assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
+    assert [p["channel"] for p in report.posted] == [f"{TEAM_ID}/{CHANNEL_ID}"]
     (failed,) = report.failed
-    assert failed["channel"] == BROKEN and failed["disabled"] is True
-    broken = await schedules(core).schedule("slack", BROKEN)
+    assert failed["channel"] == f"{TEAM_ID}/{BROKEN}" and failed["disabled"] is True
+    broken = await schedules(core).schedule("slack", f"{TEAM_ID}/{BROKEN}")
     assert broken is not None and not broken.enabled
     assert "channel_not_found" in (broken.disabled_reason or "")
     posts = [c for c in fake_slack.calls("chat.postMessage") if c.response["ok"]]
@@ -117,7 +124,7 @@ async def test_a_rate_limited_daily_post_is_retried_once_as_slack_asks(
 
     report = await tick_at(core, platform, next_nine_in_berlin().astimezone(UTC))
 
-    assert [p["channel"] for p in report.posted] == [CHANNEL_ID]
+    assert [p["channel"] for p in report.posted] == [f"{TEAM_ID}/{CHANNEL_ID}"]
     assert report.failed == []
     assert [c.status for c in fake_slack.calls("chat.postMessage")] == [429, 200]
     assert sleeps.asked == [1.0]

@@ -18,6 +18,7 @@ from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
     MEMBER_ID,
+    TEAM_ID,
     FakeSlack,
     home_action_payload,
     view_submission_payload,
@@ -102,7 +103,7 @@ async def test_many_schedules_still_fit_slacks_100_blocks(
     core: Core, fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     for n in range(120):
-        await core.daily.turn_on("slack", f"C{n:06d}", time(9), "UTC", None, "admin")
+        await core.daily.turn_on("slack", f"{TEAM_ID}/C{n:06d}", time(9), "UTC", None, "admin")
     await core.daily.turn_on("discord", "123", time(9), "UTC", None, "admin")
 
     await home_opened(platform, ADMIN_ID)
@@ -128,7 +129,7 @@ async def test_a_channel_set_up_from_home_shows_on_home_once_saved(
 
     home = await published(fake_slack, ADMIN_ID)
     assert f"<#{CHANNEL_ID}> \u00b7 18:00 Asia/Tokyo" in texts(home)
-    assert await core.daily.store.schedule("slack", CHANNEL_ID) is not None
+    assert await core.daily.store.schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}") is not None
 
 
 async def test_the_quote_of_the_day_is_the_same_all_day_and_changes_with_the_day(

@@ -192,7 +192,7 @@ async def test_a_valid_submission_is_written_and_confirmed(
     confirmed = await fake_slack.next_call("chat.postEphemeral")
     assert (confirmed.args["channel"], confirmed.args["user"]) == (CHANNEL_ID, ADMIN_ID)
     assert "every day at 17:30 America/New_York" in confirmed.args["text"]
-    saved = await core.daily.store.schedule("slack", CHANNEL_ID)
+    saved = await core.daily.store.schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}")
     assert saved is not None and saved.enabled
     assert (saved.local_time, saved.tz, saved.theme) == (
         time(17, 30),
@@ -231,7 +231,7 @@ async def test_a_channel_lambert_cannot_reach_is_said_where_the_form_was_opened(
     told = await fake_slack.next_call("chat.postEphemeral")
     assert told.args["channel"] == CHANNEL_ID and told.response["ok"]
     assert f"<#{OTHER}>" in str(told.args["blocks"]) and "/invite @lambert" in str(told.args)
-    assert await core.daily.store.schedule("slack", OTHER) is not None
+    assert await core.daily.store.schedule("slack", f"{TEAM_ID}/{OTHER}") is not None
 
 
 async def test_the_status_reply_has_a_change_button_that_opens_the_form_filled_in(

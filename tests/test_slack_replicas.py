@@ -26,6 +26,7 @@ from tests.fakes.slack_platform import (
     APP_TOKEN,
     CHANNEL_ID,
     SIGNING_SECRET,
+    TEAM_ID,
     FakeSlack,
     ResponsePost,
     interactive_form,
@@ -106,7 +107,7 @@ async def test_socket_mode_replicas_share_the_daily_state_and_a_preview_posts_on
         assert ON in first_text(await command(TURN_ON, 0, "on-at-a"))
         assert STATUS in first_text(await command("daily status", 1, "status-at-b"))
         for core in cores:  # both read the one row
-            saved = await core.daily.store.schedule("slack", CHANNEL_ID)
+            saved = await core.daily.store.schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}")
             assert saved is not None and saved.enabled
 
         preview = (await command("careers", 0, "preview-at-a")).body

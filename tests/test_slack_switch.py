@@ -1,6 +1,6 @@
-"""From one workspace to many, through lambert's real Slack platform: the single-token start
-records its workspace (auth.test), and the first many-workspace start keys the channels made
-meanwhile by it, so their daily quotes go on with that workspace's OAuth token.
+"""From one workspace to many, through lambert's real Slack platform: one token names its
+channels by workspace as many do, so their daily quotes go on with that workspace's OAuth
+token once it installs the app, and replicas on either side share them.
 
 Runs on SQLite and on a real PostgreSQL server (the `many_core` fixture's `backend_url`).
 """
@@ -8,70 +8,83 @@ Runs on SQLite and on a real PostgreSQL server (the `many_core` fixture's `backe
 from __future__ import annotations
 
 import io
-import logging
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 
 from bot.adapters.slack.poster import open_slack_poster, web_client
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.ports import TransientPostError
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
     CHANNEL_ID,
-    ORG_ID,
     SECOND_TEAM_ID,
     TEAM_ID,
     FakeSlack,
 )
 from tests.support.slack import (
     Sleeps,
+    install,
     oauth_settings,
     running_platform,
     slack_settings,
+    slash,
 )
 from tests.support.ticks import next_nine_in_berlin, tick_at
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
 
-async def test_a_many_workspace_start_with_nothing_recorded_says_how_to_adopt_once(
-    fake_slack: FakeSlack,
-    many_core: Core,
-    settings: Settings,
-    sleeps: Sleeps,
-    caplog: pytest.LogCaptureFixture,
+async def test_a_channel_set_up_with_one_token_keeps_posting_once_the_app_serves_many(
+    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
 ) -> None:
-    """Schedules an older lambert made with one token (no workspace recorded): one warning
-    line with the fix, and they stay as they are (on, and named bare)."""
-    for channel in (CHANNEL_ID, "C0RANDOM"):
-        await many_core.daily.turn_on("slack", channel, time(9), "Europe/Berlin", None, ADMIN_ID)
+    single = slack_settings(settings)
+    async with running_platform(fake_slack, many_core, single, sleeps) as one:
+        reply = await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
+        assert "09:00" in str(reply.body), reply.body
+        first_nine = next_nine_in_berlin()
+        await tick_at(many_core, one, first_nine)  # a day of history
+    # One token names the channel by its workspace too: nothing moves at the switch.
+    named = [s.channel for s in await many_core.daily.store.schedules()]
+    assert named == [f"{TEAM_ID}/{CHANNEL_ID}"]
 
-    with caplog.at_level(logging.INFO):
-        async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps):
-            pass
+    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
+        # The day already posted is the same day: no second post on it.
+        await install(fake_slack, many, TEAM_ID)
+        await tick_at(many_core, many, first_nine + timedelta(minutes=5))
+        assert len(fake_slack.calls("chat.postMessage")) == 1
+        await tick_at(many_core, many, first_nine + timedelta(days=1))
 
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, warnings
-    assert "2 Slack daily schedules" in warnings[0] and "lambert slack adopt" in warnings[0]
-    schedules = await many_core.daily.store.schedules()
-    assert sorted(s.channel for s in schedules) == ["C0GENERAL", "C0RANDOM"]
-    assert all(s.enabled for s in schedules)
+    bearers = [c.bearer for c in fake_slack.calls("chat.postMessage")]
+    assert bearers == [f"{TEAM_ID}#0", f"{TEAM_ID}#1"]  # the old token, then the install's
+    status = await many_core.daily.status("slack", f"{TEAM_ID}/{CHANNEL_ID}")
+    assert status is not None and status.schedule.enabled
 
 
-@pytest.mark.parametrize("token_of", [SECOND_TEAM_ID, ORG_ID])
-async def test_the_single_token_start_records_the_workspace_its_token_belongs_to(
-    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps, token_of: str
+async def test_switched_channels_wait_for_their_workspace_to_install_the_app(
+    fake_slack: FakeSlack, many_core: Core, settings: Settings, sleeps: Sleeps
 ) -> None:
-    """Whatever workspace the token is of, that is the one recorded: a team, or for an
-    org-wide install the organisation (the name its channels get with many workspaces)."""
-    fake_slack.tokens["xoxb-other"] = f"{token_of}#9"
-    single = slack_settings(settings, slack_bot_token=Secret("xoxb-other"))
-    async with running_platform(fake_slack, many_core, single, sleeps):
-        pass
-    assert many_core.installs is not None
-    assert await many_core.installs.token_workspace("slack") == token_of
+    """/slack/install only works once the many-workspace lambert serves, so a post that
+    falls due before the admin clicks Install waits; it does not switch the schedule off."""
+    async with running_platform(fake_slack, many_core, slack_settings(settings), sleeps) as one:
+        await slash(fake_slack, one, "daily on 09:00 Europe/Berlin", user_id=ADMIN_ID)
+    nine = next_nine_in_berlin()
+
+    async with running_platform(fake_slack, many_core, oauth_settings(settings), sleeps) as many:
+        await tick_at(many_core, many, nine)  # not installed yet
+        key = f"{TEAM_ID}/{CHANNEL_ID}"
+        schedule = await many_core.daily.store.schedule("slack", key)
+        assert schedule is not None and schedule.enabled
+        status = await many_core.daily.status("slack", key)
+        assert status is not None and status.last is not None
+        assert "waiting for the app to be installed" in (status.last.reason or "")
+        assert fake_slack.calls("chat.postMessage") == []
+
+        await install(fake_slack, many, TEAM_ID)
+        await tick_at(many_core, many, nine + timedelta(minutes=30))  # its retry time has come
+
+    assert [c.bearer for c in fake_slack.calls("chat.postMessage")] == [f"{TEAM_ID}#1"]
 
 
 async def test_a_lambert_still_on_the_one_token_posts_the_channels_keyed_meanwhile(

@@ -51,7 +51,7 @@ async def test_slack_counts_in_the_commands_team(
     assert team[(COMMAND, "theme", "quote")] == 2
     assert team[(COMMAND, "another", "quote")] == 1
     assert team[(POSTED, "preview", "")] == 1
-    assert await counted(core, Scope("slack", TEAM_ID, CHANNEL_ID)) == team
+    assert await counted(core, Scope("slack", TEAM_ID, f"{TEAM_ID}/{CHANNEL_ID}")) == team
     assert await counted(core, Scope("slack", "T-OTHER")) == {}
 
 

@@ -7,11 +7,12 @@ The text grammar and structured callers (Discord's `/lambert-daily set` options)
 
 from __future__ import annotations
 
-from datetime import UTC
+from dataclasses import replace
+from datetime import UTC, time
 from typing import TYPE_CHECKING
 
 from bot.chat.context import RequestContext
-from bot.chat.replies import TextReply
+from bot.chat.replies import Form, TextReply
 from bot.daily.days import DayRecord, PostStatus
 from bot.daily.schedules import (
     DAYS_FORMATS,
@@ -56,7 +57,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     verb, _, rest = text.strip().partition(" ")
     verb = verb.casefold()
     if verb in STATUS_WORDS and not rest:
-        return await status(core, ctx)
+        return replace(await status(core, ctx), form=Form.OFFER if verb else Form.OPEN)
     if verb == "on":
         words = rest.split()
         if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
@@ -70,7 +71,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
                 (_for_example(core.quotes.example_theme()), *USAGE[1:]),
                 ok=False,
             )
-        return await turn_on(
+        return await turn_on_text(
             core, ctx, words[0], words[1], " ".join(words[2:]), days_text=" ".join(days)
         )
     if verb == "off" and not rest:
@@ -78,7 +79,7 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     return TextReply(f"Usage of {DAILY}:", USAGE, ok=False)
 
 
-async def turn_on(
+async def turn_on_text(
     core: Core,
     ctx: RequestContext,
     time_text: str,
@@ -87,8 +88,8 @@ async def turn_on(
     *,
     days_text: str = "",
 ) -> TextReply:
-    """Schedule the context's channel: the same checks and reply for text and for options.
-    `days_text` empty: every day."""
+    """Schedule the context's channel from what was typed (text, Discord's options): checked
+    here, each refusal a reply that says what would work. `days_text` empty: every day."""
     try:
         local_time = parse_local_time(time_text)
         weekdays = parse_days(days_text) if days_text.strip() else EVERY_DAY
@@ -104,19 +105,31 @@ async def turn_on(
             ("Themes: " + ", ".join(f"`{t.slug}`" for t in names) + ".",),
             ok=False,
         )
+    return await turn_on(
+        core, ctx, local_time, tz, theme.slug if theme else None, time_text, weekdays
+    )
+
+
+async def turn_on(
+    core: Core,
+    ctx: RequestContext,
+    local_time: time,
+    tz: str,
+    theme: str | None,
+    said: str = "",
+    weekdays: int = EVERY_DAY,
+) -> TextReply:
+    """Schedule the context's channel with values already checked (a zone's canonical name, a
+    theme's slug, a mask of weekdays), as a form's menus give them; `said`: the time as typed,
+    if it was."""
+    who = ctx.user_name or ctx.user
     found = await core.daily.turn_on(
-        ctx.platform,
-        ctx.channel,
-        local_time,
-        tz,
-        theme.slug if theme else None,
-        ctx.user_name or ctx.user,
-        weekdays,
+        ctx.platform, ctx.channel, local_time, tz, theme, who, weekdays
     )
     title = f"Daily quote on: {found.schedule.when}."
     understood = []
-    if time_text.strip() != found.schedule.time_text:
-        understood.append(f"\u201c{time_text.strip()}\u201d read as {found.schedule.time_text}.")
+    if said.strip() and said.strip() != found.schedule.time_text:
+        understood.append(f"\u201c{said.strip()}\u201d read as {found.schedule.time_text}.")
     return TextReply(title, (*understood, *_details(core, found)))
 
 

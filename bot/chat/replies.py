@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.quotes.models import AUTHOR as AUTHOR
 from bot.quotes.models import PARAPHRASE_LABEL as PARAPHRASE_LABEL
@@ -114,11 +115,20 @@ class TextReply:
 
     `lines` are separate paragraphs or list items; adapters decide the markup.
     `ok` is False for refusals and errors the user should notice (adapters may style them).
+    `form`: the settings form this reply stands in for, on a platform that has one.
     """
 
     title: str
     lines: tuple[str, ...] = field(default_factory=tuple)
     ok: bool = True
+    form: Form | None = None
+
+
+class Form(StrEnum):
+    """How a platform with a daily-quote form (Slack's) may use it with a reply, for admins."""
+
+    OFFER = "offer"  # a button that opens it (`daily status`)
+    OPEN = "open"  # open it instead of the reply (`daily` alone); the reply if it cannot
 
 
 Reply = QuoteReply | ListReply | TextReply

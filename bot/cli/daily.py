@@ -10,13 +10,13 @@ from typing import Any
 
 from bot.chat.daily_verbs import describe_outcome
 from bot.cli.common import add_command, print_json
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.daily.clock import YEARS, StoppedClock, SystemClock
 from bot.daily.days import DayRecord
 from bot.daily.report import TickReport, utc_text
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
-from bot.platforms import NAMES, PLATFORMS
+from bot.platforms import NAMES, PLATFORMS, Platform
 from bot.runtime import open_core
 from bot.serving.posters import available_platforms, open_posters
 
@@ -62,8 +62,9 @@ def register(commands: Any) -> None:
         "list",
         list_command,
         "every schedule, its next post and last outcome",
-        'Every schedule. JSON: {"schedules": [{"platform", "channel", "time", "tz", "theme", '
-        '"enabled", "next_post_utc", "last_outcome"}]}; last_outcome is null or '
+        'Every schedule. JSON: {"schedules": [{"platform", "workspace", "channel", "time", "tz", '
+        '"theme", "enabled", "next_post_utc", "last_outcome"}]}; channel is the platform\'s id, '
+        "workspace Slack's team or organisation id (null elsewhere); last_outcome is null or "
         '{"status", "local_date", "quote_id", "message_id", "reason"}.',
         json_flag=True,
     )
@@ -94,6 +95,21 @@ def register(commands: Any) -> None:
     )
 
 
+async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
+    """The core's name for the channel an operator typed (Platform.name_channel), or the
+    exit code of a refusal already written."""
+    if platform.name_channel is None:
+        return channel
+    try:
+        name: str = await platform.load(platform.name_channel)(settings, channel)
+    except ConfigError as exc:
+        return _refuse(str(exc))
+    except ConnectionError as exc:
+        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
+        return 1
+    return name
+
+
 def _refuse(message: str) -> int:
     sys.stderr.write(f"lambert: {message}\n")
     return 2
@@ -114,13 +130,18 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
             f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
             f"use e.g. {platform.channel_example}"
         )
+    channel_or_exit = await named(settings, platform, channel)
+    if isinstance(channel_or_exit, int):
+        return channel_or_exit
     async with open_core(settings, integrity_check=True) as core:  # it writes
         theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
             slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
             return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
         slug = theme.slug if theme else None
-        found = await core.daily.turn_on(args.platform, channel, local_time, tz, slug, SET_BY)
+        found = await core.daily.turn_on(
+            args.platform, channel_or_exit, local_time, tz, slug, SET_BY
+        )
     schedule, upcoming = found.schedule, found.next_post
     sys.stdout.write(
         f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
@@ -132,12 +153,15 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
+    channel = await named(settings, PLATFORMS[args.platform], args.channel.strip())
+    if isinstance(channel, int):
+        return channel
     async with open_core(settings, integrity_check=True) as core:  # it writes
-        found = await core.daily.turn_off(args.platform, args.channel, SET_BY)
+        found = await core.daily.turn_off(args.platform, channel, SET_BY)
     if not found:
-        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")
+        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{channel}\n")
         return 1
-    sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
+    sys.stdout.write(f"{args.platform}/{channel}: daily quote off\n")
     return 0
 
 
@@ -159,10 +183,14 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     schedules = [c.schedule for c in channels]
     rows = []
     for s, upcoming, last in ((c.schedule, c.next_post, c.last) for c in channels):
+        workspace, channel_id = None, s.channel
+        if PLATFORMS[s.platform].name_channel:  # "WORKSPACE/CHANNEL"
+            workspace, _, channel_id = s.channel.rpartition("/")
         rows.append(
             {
                 "platform": s.platform,
-                "channel": s.channel,
+                "workspace": workspace or None,
+                "channel": channel_id,
                 "time": s.time_text,
                 "tz": s.tz,
                 "theme": s.theme,

@@ -19,9 +19,9 @@ def register(commands: Any) -> None:
         commands,
         "slack",
         _usage,
-        "Slack operator steps: the app manifest; adopt single-token channels",
-        "Slack operator steps: print the app's manifest for your mode; adopt the channels of\n"
-        "the single-token days into many workspaces (once).",
+        "Slack operator steps: the app manifest; key channels named without their workspace",
+        "Slack operator steps: print the app's manifest for your mode; key the channels a\n"
+        "database named without their workspace (once).",
     )
     steps = parser.add_subparsers(title="steps", metavar="STEP")
     manifest = add_command(
@@ -54,16 +54,13 @@ def register(commands: Any) -> None:
         "adopt",
         adopt_command,
         "key the channels of the single-token days by their workspace",
-        "Run once when moving from one workspace (SLACK_BOT_TOKEN) to many (SLACK_CLIENT_ID and\n"
-        "SLACK_CLIENT_SECRET, installs through OAuth). With one token, lambert named a channel by\n"
-        "its id alone; with many, by workspace and id. This renames the daily schedules, their\n"
-        "history and shuffle bags, preview claims and stats of those channels to the token's\n"
-        "workspace, so their daily posts go out with that workspace's install. Where a channel\n"
-        "already has a schedule under its new name, that one is kept.\n"
-        "The workspace: --workspace, else auth.test with SLACK_BOT_TOKEN (the old token, still\n"
-        "set), else the one a single-token lambert recorded. Safe to run twice. Then unset\n"
-        'SLACK_BOT_TOKEN. JSON: {"workspace", "schedules", "days", "bags", "previews",\n'
-        '"stats_rows", "moved"}.',
+        "lambert names a Slack channel by its workspace and id. Upgrading keys the channels\n"
+        "an older lambert named by id alone with the workspace its token recorded; a database\n"
+        "that never recorded one keeps them bare until this step: it renames their daily\n"
+        "schedules, history and shuffle bags, preview claims and stats to the workspace\n"
+        "(--workspace, else SLACK_BOT_TOKEN's by auth.test). Where a channel already has a\n"
+        "schedule under its new name, that one is kept. Safe to run twice.\n"
+        'JSON: {"workspace", "schedules", "days", "bags", "previews", "stats_rows", "moved"}.',
         json_flag=True,
     )
     adopt.add_argument(
@@ -102,26 +99,9 @@ async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
     except ConnectionError as exc:
         sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
         return 1
-    if adopted.installed is False:
-        sys.stderr.write(
-            f"lambert: warning: the app is not installed in workspace {adopted.workspace} yet; "
-            "its daily posts wait until it is installed through /slack/install\n"
-        )
+    workspace, moved = adopted
     if args.json:
-        print_json(
-            {
-                "workspace": adopted.workspace,
-                "schedules": adopted.schedules,
-                "days": adopted.days,
-                "bags": adopted.bags,
-                "previews": adopted.previews,
-                "stats_rows": adopted.stats_rows,
-                "moved": adopted.moved,
-            }
-        )
+        print_json({"workspace": workspace, **moved._asdict(), "moved": moved.total})
         return 0
-    then = ""
-    if settings.slack_bot_token:
-        then = "; now unset SLACK_BOT_TOKEN to serve many workspaces"
-    sys.stdout.write(f"Keyed by workspace {adopted.workspace}: {adopted.summary()}{then}.\n")
+    sys.stdout.write(f"Keyed by workspace {workspace}: {moved.summary()}.\n")
     return 0

@@ -56,3 +56,44 @@ class Claim:
     token: str
     attempt: int
     resend_until: datetime | None = None  # the day's, see DayRecord
+
+    @property
+    def key(self) -> DayKey:
+        return (self.platform, self.channel, self.local_date)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an attempt at a day ended: what `DailyService.record` writes, logs, counts and
+    reports, in one place.
+
+    `status` names the write: POSTED, RETRYING or UNKNOWN about `claim`, a post under way;
+    FAILED about `claim`, or giving up `record` (a `retrying` day); MISSED, a day nobody
+    holds. A failure of a day that may have posted (its `resend_until`) ends `unknown`."""
+
+    status: PostStatus
+    day: DayKey
+    at: datetime
+    claim: Claim | None = None
+    reason: str = ""
+    record: DayRecord | None = None
+    message_id: str = ""  # POSTED: the platform's
+    due: datetime | None = None  # POSTED: when it was due, for the lag metric
+    retry_at: datetime | None = None  # RETRYING: when it is tried again
+    resend_until: datetime | None = None  # RETRYING: until when the platform dedupes a resend
+    disable: bool = False  # FAILED for good: the schedule goes off too
+    error: Exception | None = None  # an unexpected error behind it, logged with its trace
+
+    @property
+    def quote_id(self) -> str | None:
+        held = self.claim or self.record
+        return held.quote_id if held else None
+
+    @property
+    def unknown(self) -> bool:
+        """It may have posted: never sent again, reported as unknown, not failed."""
+        held = self.claim or self.record
+        may_have_posted = held is not None and held.resend_until is not None
+        return self.status is PostStatus.UNKNOWN or (
+            self.status is PostStatus.FAILED and may_have_posted
+        )

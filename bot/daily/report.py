@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from bot.daily.days import Outcome, PostStatus
 
 
 def utc_text(instant: datetime) -> str:
@@ -23,32 +25,27 @@ class TickReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
     unknown: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_posted(self, platform: str, channel: str, day: date, quote_id: str) -> None:
-        self.posted.append({**_day(platform, channel, day), "quote_id": quote_id})
-
-    def add_missed(self, platform: str, channel: str, day: date) -> None:
-        self.missed.append(_day(platform, channel, day))
-
-    def add_failed(
-        self,
-        platform: str,
-        channel: str,
-        day: date,
-        quote_id: str | None,
-        reason: str,
-        *,
-        disabled: bool = False,
-        retry_at: datetime | None = None,
-        unknown: bool = False,
-    ) -> None:
-        """`disabled`: the schedule was turned off; `retry_at`: the day is tried again then;
-        `unknown`: an earlier attempt may have posted, so the day ends unknown, not failed."""
-        (self.unknown if unknown else self.failed).append(
-            {
-                **_day(platform, channel, day),
-                "quote_id": quote_id,
+    def add(self, outcome: Outcome) -> None:
+        """An outcome in its list: a retry is a failure with its `retry_at_utc`, a day that
+        may have posted is unknown, never failed."""
+        platform, channel, day = outcome.day
+        item: dict[str, Any] = dict(platform=platform, channel=channel, local_date=day.isoformat())
+        if outcome.status is PostStatus.MISSED:
+            self.missed.append(item)
+            return
+        item["quote_id"] = outcome.quote_id
+        if outcome.status is PostStatus.POSTED:
+            self.posted.append(item)
+            return
+        reason = outcome.reason
+        if outcome.status is PostStatus.UNKNOWN:
+            reason = f"outcome unknown: {reason}"
+        retry_at = outcome.retry_at
+        (self.unknown if outcome.unknown else self.failed).append(
+            item
+            | {
                 "reason": reason,
-                "disabled": disabled,
+                "disabled": outcome.disable,
                 "retry_at_utc": utc_text(retry_at) if retry_at else None,
             }
         )
@@ -63,7 +60,3 @@ class TickReport:
             "failed": ordered(self.failed),
             "unknown": ordered(self.unknown),
         }
-
-
-def _day(platform: str, channel: str, day: date) -> dict[str, Any]:
-    return {"platform": platform, "channel": channel, "local_date": day.isoformat()}

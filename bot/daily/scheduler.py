@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from bot.coordination.lease import WorkerLease
 from bot.daily.clock import Clock
-from bot.daily.days import Claim, DayKey, DayRecord
-from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_wake
+from bot.daily.days import Claim, Outcome, PostStatus
+from bot.daily.plan import Action, Due, due_posts, next_wake
 from bot.daily.report import TickReport
-from bot.daily.schedules import Schedule
 from bot.daily.service import DailyService
-from bot.metrics import metrics
 from bot.ports import (
     AmbiguousPostError,
     DailyPoster,
@@ -27,17 +25,12 @@ from bot.quotes.service import QuoteService
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 DEFAULT_CATCHUP = timedelta(hours=6)
 # Changes from another process (`lambert daily set`) are noticed by re-reading this often;
 # changes from chat in this process wake the loop at once.
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
-# Seconds between tries of a write about a post under way while the database is away (a
-# restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
-WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -67,7 +60,6 @@ class Scheduler:
     ) -> None:
         self.quotes = quotes
         self.daily = daily
-        self.store = daily.store
         self.posters = dict(posters)
         self.clock: Clock = daily.clock
         self.catchup = catchup
@@ -133,45 +125,17 @@ class Scheduler:
         self._in_flight.discard(task)
         self._tokens.pop(task, None)
 
-    async def _recover(self, now: datetime) -> None:
-        """Take back the days of schedulers that are gone (every pass: one may die at any time,
-        while this one runs), and this one's that no post of it is sending any more (a write
-        about it failed); a live one's claims are its own to finish."""
-        token = await self.lease.acquire()
-        tracked = {t for task, t in self._tokens.items() if not task.done()}
-        retried, unknown = await self.store.recover_claims(now, token, tracked)
-        for record in retried:
-            log.info(
-                "daily post for %s/%s on %s was claimed but never sent (a process stopped): "
-                "it is due again",
-                record.platform,
-                record.channel,
-                record.local_date,
-            )
-        for record in unknown:
-            log.warning(
-                "daily post for %s/%s on %s (quote %s) may or may not have gone out: a process "
-                "stopped while posting it. It will not be posted again; check the channel.",
-                record.platform,
-                record.channel,
-                record.local_date,
-                record.quote_id,
-            )
-
-    async def _load(self, now: datetime) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
-        schedules = [s for s in await self.store.schedules() if s.platform in self.posters]
-        # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
-        since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
-        records = await self.store.records_since(since)
-        return schedules, records
-
     async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:
         """Take back abandoned days, record misses and give-ups, claim what is due, and start
         those posts."""
-        await self._recover(now)
-        schedules, records = await self._load(now)
+        # Every pass: a scheduler may die at any time, while this one runs. This one's own
+        # days that no post of it is sending any more (a write about it failed) go back too;
+        # a live one's claims are its own to finish.
+        token = await self.lease.acquire()
+        tracked = {t for task, t in self._tokens.items() if not task.done()}
+        await self.daily.recover(now, token, tracked)
         tasks = []
-        for due in due_posts(now, schedules, records, self.catchup):
+        for due in due_posts(now, *await self.daily.load(now, self.posters), self.catchup):
             claim = await self._act(due, now, report)
             if claim is not None:
                 # In flight from the start: only the loop takes tasks out, once it has seen
@@ -183,162 +147,81 @@ class Scheduler:
         return tasks
 
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
-        s, day = due.schedule, due.local_date
-        if due.action is Action.POST:
-            return await self.store.claim(
-                s.platform, s.channel, day, s.theme, now, self.lease.token
-            )
-        if due.action is Action.RETRY and due.record is not None:
-            until = due.record.resend_until
-            if until is not None and now > until:
-                # It may have posted, and a resend would no longer be deduped: never resend.
-                reason = f"{due.record.reason}; no answer in time to resend safely"
-                if await self.store.give_up(due.record, reason, now):
-                    log.warning(
-                        "daily post for %s on %s: outcome unknown: %s", s.where, day, reason
-                    )
-                    metrics().daily_post("unknown")
-                    quote_id = due.record.quote_id
-                    report.add_failed(s.platform, s.channel, day, quote_id, reason, unknown=True)
-                return None
-            return await self.store.reclaim(due.record, s.theme, now, self.lease.token)
+        record, day = due.record, (due.schedule.platform, due.schedule.channel, due.local_date)
         if due.action is Action.MISS:
-            if await self.store.record_missed(s.platform, s.channel, day, now):
-                log.warning("daily post for %s on %s missed: too late to post", s.where, day)
-                metrics().daily_post("missed")
-                report.add_missed(s.platform, s.channel, day)
-        elif due.action is Action.GIVE_UP and due.record is not None:
-            reason = f"gave up after {due.record.attempts} attempts: {due.record.reason}"
-            if await self.store.give_up(due.record, reason, now):
-                log.warning("daily post for %s on %s failed: %s", s.where, day, reason)
-                unknown = due.record.resend_until is not None
-                metrics().daily_post("unknown" if unknown else "failed")
-                quote_id = due.record.quote_id
-                report.add_failed(s.platform, s.channel, day, quote_id, reason, unknown=unknown)
+            await self.daily.record(Outcome(PostStatus.MISSED, day, now), report)
+            return None
+        if record is None or due.action is Action.POST:
+            return await self.daily.claim(due, now, self.lease.token)
+        if due.action is Action.GIVE_UP:
+            reason = f"gave up after {record.attempts} attempts: {record.reason}"
+        elif record.resend_until is None or now <= record.resend_until:
+            return await self.daily.claim(due, now, self.lease.token)
+        else:  # it may have posted, and a resend would no longer be deduped: never resend
+            reason = f"{record.reason}; no answer in time to resend safely"
+        await self.daily.record(Outcome(PostStatus.FAILED, day, now, None, reason, record), report)
         return None
 
     async def _post(self, claim: Claim, report: TickReport, due: datetime | None = None) -> None:
-        where = f"{claim.platform}/{claim.channel}"
-        day = (claim.platform, claim.channel, claim.local_date)
         async with self._limits[claim.platform]:
-            quote = await self.quotes.quote(claim.quote_id)
-            if quote is None:
-                reason = f"quote {claim.quote_id} is no longer in the corpus"
-                await self._write(
-                    "recording it failed",
-                    lambda: self.daily.record_failed(claim, reason, disable=False),
-                )
-                unknown = claim.resend_until is not None
-                metrics().daily_post("unknown" if unknown else "failed")
-                report.add_failed(*day, claim.quote_id, reason, unknown=unknown)
-                return
-            if not await self._write("marking it sending", lambda: self.store.start_sending(claim)):
-                log.info("daily post for %s: another process took this day over", where)
-                return
-            started = self.clock.now()
-            poster = self.posters[claim.platform]
-            try:
-                message_id = await poster.post_daily(claim.channel, quote, claim.local_date)
-            except AmbiguousPostError as exc:
-                await self._ambiguous(claim, exc, started, report)
-            except PermanentPostError as exc:
-                failed = exc.reason
-                await self._write(
-                    "recording it failed",
-                    lambda: self.daily.record_failed(claim, failed, disable=True),
-                )
-                log.warning(
-                    "daily post for %s failed for good, schedule off: %s", where, exc.reason
-                )
-                unknown = claim.resend_until is not None
-                metrics().daily_post("unknown" if unknown else "failed")
-                report.add_failed(*day, claim.quote_id, exc.reason, disabled=True, unknown=unknown)
-            except Exception as exc:  # the port's contract: anything else is transient
-                # Only a PostError's reason is vetted for admins; other messages stay in the log.
-                reason = exc.reason if isinstance(exc, PostError) else type(exc).__name__
-                hint = exc.retry_after if isinstance(exc, TransientPostError) else None
-                now = self.clock.now()
-                retry_at = now + retry_delay(claim.attempt, hint)
-                await self._write(
-                    "recording its retry",
-                    lambda: self.store.record_retry(claim, reason, retry_at, now),
-                )
-                log.warning(
-                    "daily post for %s failed, retry at %s: %s",
-                    where,
-                    retry_at,
-                    reason,
-                    exc_info=not isinstance(exc, PostError),
-                )
-                metrics().daily_post("retrying")
-                report.add_failed(*day, claim.quote_id, reason, retry_at=retry_at)
-            else:
-                done = self.clock.now()
-                await self._write(
-                    "recording it posted",
-                    lambda: self.store.record_posted(claim, message_id, done),
-                )
-                self.daily.stats.daily_posted(claim.platform, claim.channel)
-                log.info("daily post for %s on %s: %s", where, claim.local_date, quote.id)
-                metrics().daily_post("posted", due, self.clock.now())
-                report.add_posted(*day, quote.id)
+            outcome = await self._attempt(claim, due)
+            if outcome is not None:
+                await self.daily.record(outcome, report)
 
-    async def _write(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        """A write about a post under way, tried again while the database is away (each such
-        write is idempotent); the last failure is raised."""
-        for delay in WRITE_RETRIES:
-            try:
-                return await call()
-            except Exception as exc:
-                log.warning("daily post: %s failed (%r); trying again in %g s", what, exc, delay)
-                await asyncio.sleep(delay)  # the real clock's: the database's time, not a day's
-        return await call()
+    async def _attempt(self, claim: Claim, due: datetime | None) -> Outcome | None:
+        """Send the claimed day's quote; how it went, or None when another process took the
+        day over before it was sent."""
+        failed = Outcome(PostStatus.FAILED, claim.key, self.clock.now(), claim)
+        quote = await self.quotes.quote(claim.quote_id)
+        if quote is None:
+            return replace(failed, reason=f"quote {claim.quote_id} is no longer in the corpus")
+        if not await self.daily.start_sending(claim):
+            log.info("daily post for %s/%s: another process took this day over", *claim.key[:2])
+            return None
+        started = self.clock.now()
+        try:
+            message_id = await self.posters[claim.platform].post_daily(
+                claim.channel, quote, claim.local_date
+            )
+        except AmbiguousPostError as exc:
+            return self._ambiguous(claim, exc, started)
+        except PermanentPostError as exc:
+            return replace(failed, at=self.clock.now(), reason=exc.reason, disable=True)
+        except Exception as exc:  # the port's contract: anything else is transient
+            # Only a PostError's reason is vetted for admins; other messages stay in the log.
+            reason = exc.reason if isinstance(exc, PostError) else type(exc).__name__
+            hint = exc.retry_after if isinstance(exc, TransientPostError) else None
+            now = self.clock.now()
+            retry_at = now + retry_delay(claim.attempt, hint)
+            error = None if isinstance(exc, PostError) else exc  # its trace is logged
+            return Outcome(
+                PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at, error=error
+            )
+        done = self.clock.now()
+        return Outcome(PostStatus.POSTED, claim.key, done, claim, message_id=message_id, due=due)
 
-    async def _ambiguous(
-        self, claim: Claim, exc: AmbiguousPostError, started: datetime, report: TickReport
-    ) -> None:
+    def _ambiguous(self, claim: Claim, exc: AmbiguousPostError, started: datetime) -> Outcome:
         """The post may be on the platform: resend only while the platform dedupes it (counted
-        from the first such attempt), else record `unknown`, never to be sent again."""
-        where = f"{claim.platform}/{claim.channel}"
-        day = (claim.platform, claim.channel, claim.local_date)
+        from the first such attempt), else `unknown`, never to be sent again."""
         now = self.clock.now()
         retry_at = now + retry_delay(claim.attempt, None)
         until = claim.resend_until
         if until is None and exc.resend_within is not None:
             until = started + timedelta(seconds=exc.resend_within)
         if until is not None and retry_at <= until:
-            await self._write(
-                "recording its retry",
-                lambda: self.store.record_retry(
-                    claim, exc.reason, retry_at, now, resend_until=until
-                ),
-            )
-            log.warning(
-                "daily post for %s: no answer (%s); resending with the same key at %s",
-                where,
+            return Outcome(
+                PostStatus.RETRYING,
+                claim.key,
+                now,
+                claim,
                 exc.reason,
-                retry_at,
+                retry_at=retry_at,
+                resend_until=until,
             )
-            metrics().daily_post("retrying")
-            report.add_failed(*day, claim.quote_id, exc.reason, retry_at=retry_at)
-            return
-        await self._write(
-            "recording it unknown", lambda: self.store.record_unknown(claim, exc.reason, now)
-        )
-        log.warning(
-            "daily post for %s on %s (quote %s): outcome unknown (%s). It will not be posted "
-            "again; check the channel.",
-            where,
-            claim.local_date,
-            claim.quote_id,
-            exc.reason,
-        )
-        metrics().daily_post("unknown")
-        report.add_failed(*day, claim.quote_id, f"outcome unknown: {exc.reason}", unknown=True)
+        return Outcome(PostStatus.UNKNOWN, claim.key, now, claim, exc.reason)
 
     async def _next_wake(self, now: datetime) -> datetime:
-        schedules, records = await self._load(now)
-        due = next_wake(now, schedules, records)
+        due = next_wake(now, *await self.daily.load(now, self.posters))
         return min(due, now + self.rescan) if due else now + self.rescan
 
     async def _sleep(self, until: datetime, stop: asyncio.Event) -> None:

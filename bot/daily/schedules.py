@@ -119,6 +119,24 @@ def parse_zone(text: str) -> str:
     return name
 
 
+def zone_suggestions(typed: str, limit: int) -> list[str]:
+    """At most `limit` zones for what a user has typed so far (Discord's autocomplete, Slack's
+    zone menu): the zone of that name first, then zones with a part starting with it (`berl`
+    -> Europe/Berlin), then any containing it; spaces read as underscores (`new york` ->
+    America/New_York). Nothing typed: the first zones by name."""
+    wanted = "_".join(typed.split()).casefold()
+
+    def rank(folded: str) -> int:
+        if folded == wanted:
+            return 0
+        if any(part.startswith(wanted) for part in (folded, *folded.split("/"))):
+            return 1
+        return 2 if wanted in folded else 3
+
+    ranked = sorted((rank(folded), name) for folded, name in _zone_names().items())
+    return [name for r, name in ranked if r < 3][:limit]
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """One channel's daily quote. `theme` None means the whole corpus."""

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.coordination.lease import Leases, WorkerLease
 from bot.daily.clock import Clock, SystemClock
-from bot.daily.days import Claim, DayRecord
+from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
 from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
+from bot.daily.report import TickReport, utc_text
 from bot.daily.schedules import EVERY_DAY, Schedule
+from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
 
 if TYPE_CHECKING:
     from bot.daily.store import DailyStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Seconds between tries of a write about a post under way while the database is away (a
+# restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
+WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +44,8 @@ class DailyService:
 
     `changed` is set by every write that alters a schedule (chat, the CLI, or a post that
     failed for good), so a running scheduler in this process wakes at once. Commands and the
-    scheduler reach daily state only through this object (and, in the scheduler's case, its
-    `store`).
+    scheduler reach daily state only through this object: the scheduler claims through
+    `claim`, and every outcome goes through `record`.
     """
 
     def __init__(
@@ -49,11 +60,6 @@ class DailyService:
         self.changed = asyncio.Event()
         self.stats = stats or StatsRecorder.off()  # the scheduler counts daily posts here
         self.leases = leases or _leases_of(store)
-
-    def worker_lease(self) -> WorkerLease:
-        """A new lease (not yet taken) for a scheduler to hold while its claims may be under
-        way (bot/coordination)."""
-        return self.leases.worker_lease()
 
     def with_clock(self, clock: Clock) -> DailyService:
         """The same state and change event, read at another clock (`daily tick --at`, tests)."""
@@ -123,23 +129,131 @@ class DailyService:
             for s in schedules
         ]
 
+    async def load(
+        self, now: datetime, platforms: Collection[str]
+    ) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
+        """The schedules of `platforms` and the days a pass at `now` needs to plan."""
+        schedules = [s for s in await self.store.schedules() if s.platform in platforms]
+        # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
+        since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
+        return schedules, await self.store.records_since(since)
+
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
         """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
         it: `lambert daily tick --dry-run`."""
         now = self.clock.now()
-        schedules = [s for s in await self.store.schedules() if s.platform in platforms]
-        since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
-        return due_posts(now, schedules, await self.store.records_since(since), catchup)
+        return due_posts(now, *await self.load(now, platforms), catchup)
 
-    async def record_failed(self, claim: Claim, reason: str, *, disable: bool) -> None:
-        """A day that failed for good; `disable` also turns its schedule off (and says so)."""
-        await self.store.record_failed(claim, reason, self.clock.now(), disable=disable)
-        if disable:
+    def worker_lease(self) -> WorkerLease:
+        """A new lease (not yet taken), for a scheduler to hold while its claims may be under
+        way (bot/coordination)."""
+        return self.leases.worker_lease()
+
+    async def recover(self, now: datetime, worker: str, tracked: Collection[str]) -> None:
+        """Settle the held days of schedulers that are gone, and `worker`'s own whose claim
+        token is not `tracked` (DailyStore.recover_claims): unsent ones are due again, ones
+        caught mid-send become `unknown`."""
+        retried, unknown = await self.store.recover_claims(now, worker, tracked)
+        for record in retried:
+            log.info("daily post for %s/%s on %s: claimed, never sent: due again", *record.key)
+        for record in unknown:
+            log.warning(
+                "daily post for %s/%s on %s (quote %s) may or may not have gone out: a process "
+                "stopped while posting it. It will not be posted again; check the channel.",
+                *record.key,
+                record.quote_id,
+            )
+
+    async def claim(self, due: Due, now: datetime, worker: str | None) -> Claim | None:
+        """Take a due day (drawing its quote from the channel's bag), or a `retrying` one
+        back for another attempt; None when another process holds it."""
+        s = due.schedule
+        if due.record is None:
+            return await self.store.claim(
+                s.platform, s.channel, due.local_date, s.theme, now, worker
+            )
+        return await self.store.reclaim(due.record, s.theme, now, worker)
+
+    async def start_sending(self, claim: Claim) -> bool:
+        """Mark the claim as being sent; False if it was taken back meanwhile."""
+        return await _retried("marking it sending", lambda: self.store.start_sending(claim))
+
+    async def record(self, outcome: Outcome, report: TickReport | None = None) -> bool:
+        """The one way an outcome is kept: written, then logged, counted (metrics, and stats
+        for a post) and added to `report`. A write about a post under way is tried again
+        while the database is away; a give-up or a miss is False, and nothing more happens,
+        when the day was no longer this process's to settle."""
+        if outcome.claim is not None:
+            await _retried(f"recording it {outcome.status}", lambda: self._write(outcome))
+        elif not await self._write(outcome):
+            return False
+        if outcome.disable:
             self.changed.set()
+        if outcome.status is PostStatus.POSTED:
+            self.stats.daily_posted(*outcome.day[:2])
+        _log(outcome)
+        label = PostStatus.UNKNOWN if outcome.unknown else outcome.status
+        metrics().daily_post(label, outcome.due, outcome.at)
+        if report is not None:
+            report.add(outcome)
+        return True
+
+    async def _write(self, o: Outcome) -> bool:
+        store, claim = self.store, o.claim
+        if o.status is PostStatus.MISSED:
+            return await store.record_missed(*o.day, o.at)
+        if claim is None:
+            assert o.record is not None  # a retrying day given up
+            return await store.give_up(o.record, o.reason, o.at)
+        if o.status is PostStatus.POSTED:
+            await store.record_posted(claim, o.message_id, o.at)
+        elif o.status is PostStatus.RETRYING:
+            assert o.retry_at is not None
+            await store.record_retry(claim, o.reason, o.retry_at, o.at, resend_until=o.resend_until)
+        elif o.status is PostStatus.UNKNOWN:
+            await store.record_unknown(claim, o.reason, o.at)
+        else:
+            await store.record_failed(claim, o.reason, o.at, disable=o.disable)
+        return True
 
     def _since(self) -> date:
         # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
         return (self.clock.now().astimezone(UTC) - timedelta(days=1)).date()
+
+
+def _log(o: Outcome) -> None:
+    platform, channel, day = o.day
+    where = f"daily post for {platform}/{channel} on {day}"
+    if o.status is PostStatus.POSTED:
+        log.info("%s: %s", where, o.quote_id)
+    elif o.status is PostStatus.MISSED:
+        log.warning("%s missed: too late to post", where)
+    elif o.status is PostStatus.RETRYING:
+        again = "resending with the same key" if o.resend_until else "retry"
+        when = utc_text(o.retry_at) if o.retry_at else "?"
+        log.warning("%s failed, %s at %s: %s", where, again, when, o.reason, exc_info=o.error)
+    elif o.unknown:
+        log.warning(
+            "%s (quote %s): outcome unknown (%s). It will not be posted again; check the channel.",
+            where,
+            o.quote_id,
+            o.reason,
+        )
+    else:
+        off = " for good, schedule off" if o.disable else ""
+        log.warning("%s failed%s: %s", where, off, o.reason)
+
+
+async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """A write about a post under way, tried again while the database is away (each such
+    write is idempotent); the last failure is raised."""
+    for delay in WRITE_RETRIES:
+        try:
+            return await call()
+        except Exception as exc:
+            log.warning("daily post: %s failed (%r); trying again in %g s", what, exc, delay)
+            await asyncio.sleep(delay)  # the real clock's: the database's time, not a day's
+    return await call()
 
 
 def _leases_of(store: DailyStore) -> Leases:

@@ -33,8 +33,7 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 async def open_posters(
     settings: Settings, platforms: tuple[str, ...], console_stream: TextIO, core: Core
 ) -> AsyncIterator[dict[str, DailyPoster]]:
-    """Open a poster for each of `platforms` that is configured, after its `before_posting`
-    step over `core`; close them all on exit.
+    """Open a poster for each of `platforms` that is configured; close them all on exit.
 
     A platform that cannot be reached now (DNS, refused, 5xx) gets an Unreachable poster, so
     the others still post and its days are recorded as failed, to be retried; a token the
@@ -46,9 +45,6 @@ async def open_posters(
         for p in platforms:
             if p not in usable:
                 continue
-            declared = PLATFORMS[p]
-            if declared.before_posting is not None:
-                await declared.load(declared.before_posting)(settings, core)
             try:
                 opened = _poster_factory(p)(settings, console_stream)
                 posters[p] = await stack.enter_async_context(opened)

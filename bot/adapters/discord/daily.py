@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -15,32 +13,18 @@ from bot.adapters.discord.views import Responder, request_context
 from bot.chat import daily_verbs, grammar
 from bot.chat.context import RequestContext
 from bot.chat.replies import Reply
+from bot.daily.schedules import zone_suggestions
 from bot.runtime import Core
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
 Action = Callable[[Core, RequestContext], Awaitable[Reply]]
 CHOICE_CHARS = 100
-# Entries of the zone database that are not places (the core refuses them too).
-NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
-
-
-@lru_cache(maxsize=1)
-def zone_names() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones() - NOT_PLACES))
 
 
 def zone_choices(typed: str) -> list[app_commands.Choice[str]]:
-    """IANA zones for what is typed: names starting with it, then names containing it."""
-    needle = "_".join(typed.split()).casefold()  # "new york" finds America/New_York
-    starts, contains = [], []
-    for name in zone_names():
-        folded = name.casefold()
-        if folded.startswith(needle) or folded.partition("/")[2].startswith(needle):
-            starts.append(name)
-        elif needle in folded:
-            contains.append(name)
-    return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
+    """IANA zones for what is typed (the core's zone_suggestions)."""
+    return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
 
 
 def admin_context(interaction: discord.Interaction, channel_id: int) -> RequestContext:
@@ -93,7 +77,9 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         zone = "_".join(timezone.split())
 
         async def turn_on(core: Core, ctx: RequestContext) -> Reply:
-            return await daily_verbs.turn_on(core, ctx, "".join(time.split()), zone, theme or "")
+            return await daily_verbs.turn_on_text(
+                core, ctx, "".join(time.split()), zone, theme or ""
+            )
 
         await run(interaction, channel.id, turn_on, "on")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, TypeVar
 
 import discord
 
@@ -14,11 +16,26 @@ from bot.adapters.discord.publish import replace
 from bot.chat import grammar
 from bot.chat.context import RequestContext
 from bot.chat.replies import MORE_LABEL, ListReply, Reply
-
-if TYPE_CHECKING:  # views.py builds these; only the type is needed here
-    from bot.adapters.discord.views import Responder
+from bot.runtime import Core
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Responder(Protocol):
+    """What a page needs of views.Responder, which builds it (so this module needs no views)."""
+
+    core: Core
+    preview_timeout: float
+
+    def guard(
+        self, interaction: discord.Interaction, what: str
+    ) -> AbstractAsyncContextManager[None]: ...
+
+    async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T: ...
+
+    async def report_failure(self, interaction: discord.Interaction, what: str) -> None: ...
 
 
 class Pages(discord.ui.View):

@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.listening import LIMITS, Limits, listen
-from bot.adapters.slack.adopt import adopt_recorded
 from bot.adapters.slack.blocks import (
     CANCEL,
     MORE,
@@ -40,7 +39,6 @@ from bot.adapters.slack.on_this import OnThis
 from bot.adapters.slack.poster import (
     SlackPoster,
     check_token,
-    remember_workspace,
     web_client,
 )
 from bot.adapters.slack.respond import SharedSession
@@ -197,15 +195,8 @@ class SlackPlatform:
 
     async def start(self) -> None:
         """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
-        installs = self.handlers.core.installs
         if not self.many:  # with many, each workspace's token is checked at its install
-            workspace = self.workspace = await check_token(self.client)
-            if installs is not None:
-                await remember_workspace(installs, workspace)
-        else:
-            # Channels named bare under one token get their workspace before any request or
-            # daily post here can look for them by it.
-            await adopt_recorded(self.handlers.core)
+            self.workspace = await check_token(self.client)
         self.responses.open()
         if self.socket_mode:
             await self._connect_socket()

@@ -10,12 +10,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import reply_message
-from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
+from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import (
+    Chosen,
     FormDefaults,
     Submission,
     change_button,
-    form_errors,
+    checked,
     is_channel_id,
     known_zone,
     read_submission,
@@ -55,13 +56,11 @@ class DailyForm:
         admins: frozenset[str],
         in_flight: InFlight,
         refresh_home: RefreshHome | None = None,
-        keys: ChannelKeys = ONE_WORKSPACE,
     ) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
         self.refresh_home = refresh_home
-        self.keys = keys  # the form shows channel ids; the core may name them by workspace
 
     def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
         self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
@@ -85,7 +84,7 @@ class DailyForm:
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
-        key = self.keys.key(workspace, channel)
+        key = channel_key(workspace, channel)
         ctx = RequestContext(platform="slack", channel=key, space=workspace, user=user.id)
         found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
         if found is not None:
@@ -143,30 +142,31 @@ class DailyForm:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         form = read_submission(view)
-        if errors := form_errors(form, self.core.quotes):
-            await ack(response_action="errors", errors=errors)  # shown under each field
+        chosen = checked(form, self.core.quotes)
+        if not isinstance(chosen, Chosen):
+            await ack(response_action="errors", errors=chosen)  # shown under each field
             return
         await ack()  # closes the modal
-        self._later("daily form", self._save(form, body, client))
+        self._later("daily form", self._save(form, chosen, body, client))
 
-    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _save(
+        self, form: Submission, chosen: Chosen, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         who = dict_at(body, "user")
         user = SlackUser(client, str_at(who, "id"), self.admins)
         workspace = workspace_of(body)
         ctx = RequestContext(
             platform="slack",
-            channel=self.keys.key(workspace, form.channel),
+            channel=channel_key(workspace, form.channel),
             space=workspace,
             user=user.id,
             user_name=str_at(who, "name") or str_at(who, "username"),
             admin=user.is_admin,
         )
-        # The text grammar's own path: the same checks, the admin rule of the `daily` row.
+        # The typed values, under the admin rule of the text grammar's `daily` row.
+        on = chosen.local_time, chosen.tz, chosen.theme
         reply = await perform(
-            "daily",
-            ctx,
-            lambda: daily_verbs.turn_on(self.core, ctx, form.time_text, form.zone, form.theme_text),
-            self.core,
+            "daily", ctx, lambda: daily_verbs.turn_on(self.core, ctx, *on), self.core
         )
         await self._confirm(client, form, user.id, reply)
         if form.from_home and self.refresh_home is not None:

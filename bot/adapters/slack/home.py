@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
-from bot.adapters.slack.keys import ONE_WORKSPACE, ChannelKeys, workspace_of
+from bot.adapters.slack.keys import split_key, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, is_channel_id
 from bot.adapters.slack.payload import str_at
 from bot.adapters.slack.users import SlackUser
@@ -131,17 +131,10 @@ def home_view(
 class HomeTab:
     """`app_home_opened`: publish the tab for whoever opened it (bolt acks events itself)."""
 
-    def __init__(
-        self,
-        core: Core,
-        admins: frozenset[str],
-        in_flight: InFlight,
-        keys: ChannelKeys = ONE_WORKSPACE,
-    ) -> None:
+    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
         self.core = core
         self.admins = admins
         self.in_flight = in_flight
-        self.keys = keys  # with many workspaces: only this workspace's channels, by their ids
 
     async def opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
@@ -166,14 +159,13 @@ class HomeTab:
         quote = await self.core.quotes.of_the_day(today)  # the web site's too
         schedules = None
         if await user.is_admin():
+            # Only this workspace's channels, by their ids.
             every = await self.core.daily.overview()
             schedules = [
-                replace(
-                    s, schedule=replace(s.schedule, channel=self.keys.channel(s.schedule.channel))
-                )
+                replace(s, schedule=replace(s.schedule, channel=split_key(s.schedule.channel)[1]))
                 for s in every
                 if s.schedule.platform == "slack"
-                and self.keys.of_workspace(s.schedule.channel, workspace)
+                and s.schedule.channel.startswith(workspace_prefix(workspace))
             ]
         view = home_view(self.core.quotes, quote, schedules)
         await client.views_publish(user_id=user_id, view=view)

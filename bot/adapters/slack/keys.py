@@ -1,5 +1,5 @@
-"""How the core names a Slack channel: its bare id with one workspace, "WORKSPACE/CHANNELID"
-with many (a Slack Connect channel has one id in every workspace sharing it).
+"""How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID" (a Slack
+Connect channel has one id in every workspace sharing it).
 
 The workspace is the one whose install answers: the team id (T...), or for an app installed
 across a whole Enterprise Grid organisation (org-wide) the organisation's id (E...), since one
@@ -9,7 +9,6 @@ install, one token and one set of channel ids serve all of its workspaces.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.request.internals import (
@@ -30,12 +29,13 @@ def workspace_of(payload: Mapping[str, Any]) -> str:
 
 
 def channel_key(workspace: str, channel: str) -> str:
-    """The core's name for a channel of `workspace` (many workspaces)."""
+    """The core's name for a channel of `workspace` (see workspace_of)."""
     return f"{workspace}/{channel}"
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """(workspace, channel) of a key made by channel_key; ("", channel) for a bare channel id."""
+    """(workspace, channel) of a key made by channel_key; ("", channel) for a bare id (a
+    database that never recorded its workspace: `lambert slack adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
 
@@ -43,25 +43,3 @@ def split_key(key: str) -> tuple[str, str]:
 def workspace_prefix(workspace: str) -> str:
     """What every channel key of `workspace` starts with."""
     return channel_key(workspace, "")
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelKeys:
-    """The naming in force: `many` workspaces (OAuth) or one (SLACK_BOT_TOKEN)."""
-
-    many: bool = False
-
-    def key(self, workspace: str, channel: str) -> str:
-        """The core's name for `channel` of `workspace` (see workspace_of)."""
-        return channel_key(workspace, channel) if self.many else channel
-
-    def channel(self, key: str) -> str:
-        """The Slack channel id a core name stands for."""
-        return split_key(key)[1] if self.many else key
-
-    def of_workspace(self, key: str, workspace: str) -> bool:
-        """Whether the core's name `key` is a channel of `workspace` (always, with one)."""
-        return not self.many or key.startswith(workspace_prefix(workspace))
-
-
-ONE_WORKSPACE = ChannelKeys()

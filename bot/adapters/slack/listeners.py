@@ -27,17 +27,17 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.keys import ChannelKeys, workspace_of
+from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
 from bot.adapters.slack.payload import str_at
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
-from bot.chat.grammar import another, answer, find_verb, strip_command
+from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import TextReply, already_claimed
-from bot.chat.stats_verb import place, record_reply
+from bot.chat.replies import Form, TextReply, already_claimed
+from bot.chat.stats_verb import place
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
@@ -49,7 +49,6 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
-FORM_OPENED = TextReply("Daily form opened.", ())  # how the stats count an opened form
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
@@ -97,17 +96,12 @@ class SlackHandlers:
         self.core = core
         self.admins = admins
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
-        # Many workspaces (OAuth): the core knows a channel as "WORKSPACE/CHANNELID" (keys.py).
-        self.many = many
-        self.keys = ChannelKeys(many)
         self.in_flight = InFlight()
         self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
         if public_url:  # links to the site's pages unfurl (unfurl.py)
             self.unfurl = Unfurls(core.quotes, public_url, self.in_flight).link_shared
-        self.home = HomeTab(core, admins, self.in_flight, self.keys)
-        self.form = DailyForm(
-            core, admins, self.in_flight, refresh_home=self.home.publish, keys=self.keys
-        )
+        self.home = HomeTab(core, admins, self.in_flight)
+        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
         """Answer in a task of our own, so the listener returns at once after its ack().
@@ -134,7 +128,7 @@ class SlackHandlers:
 
     def where(self, workspace: str, channel: str) -> str:
         """The core's name for `channel` of `workspace` (keys.workspace_of)."""
-        return self.keys.key(workspace, channel)
+        return channel_key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
         return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
@@ -164,18 +158,16 @@ class SlackHandlers:
             user_name=str(command.get("user_name", "")),
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
-        verb, rest = find_verb(strip_command(text))
-        daily = verb is not None and verb.name == "daily"
-        if daily and not rest and await user.is_admin():
-            trigger = str(command.get("trigger_id", ""))
-            if await self.form.open(client, trigger, user, channel, channel, workspace=workspace):
-                # The form is the answer (a text status follows only if it failed to open).
-                record_reply(self.core.stats, ctx, "daily", FORM_OPENED)
-                return
         reply = await answer(self.core, text, ctx)
+        form = reply.form if isinstance(reply, TextReply) else None
         message = reply_message(reply, self.public_url)
-        status = daily and rest.casefold() in ("", "status") and isinstance(reply, TextReply)
-        if status and await user.is_admin():
+        if form is not None and await user.is_admin():
+            trigger = str(command.get("trigger_id", ""))
+            opening = form is Form.OPEN
+            if opening and await self.form.open(
+                client, trigger, user, channel, channel, workspace=workspace
+            ):
+                return  # the form is the answer; the text status only if it failed to open
             message["blocks"].append(change_button(channel))
         await respond(response_type="ephemeral", **message)
 

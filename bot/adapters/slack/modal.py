@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import time
 from typing import Any
-from zoneinfo import available_timezones
 
 from bot.adapters.slack.blocks import Block, mrkdwn
 from bot.adapters.slack.payload import dict_at, read_json, str_at
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
 from bot.quotes.service import QuoteService
 
 SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
@@ -45,36 +44,9 @@ def is_channel_id(text: str) -> bool:
     return bool(_CHANNEL_ID.fullmatch(text))
 
 
-@lru_cache(maxsize=1)
-def zone_names() -> tuple[str, ...]:
-    """Every zone the schedule accepts (parse_zone's own rule), sorted."""
-    names = set()
-    for name in available_timezones():
-        try:
-            names.add(parse_zone(name))
-        except ScheduleError:
-            continue
-    return tuple(sorted(names))
-
-
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed: the zone of that name first, then zones
-    with a part starting with it (`berl` -> Europe/Berlin), then any containing it; spaces
-    read as underscores (`new york` -> America/New_York). At most Slack's 100."""
-    wanted = "_".join(typed.split()).casefold()
-    if not wanted:
-        return []
-
-    def rank(name: str) -> int:
-        folded = name.casefold()
-        if folded == wanted:
-            return 0
-        if folded.startswith(wanted) or any(p.startswith(wanted) for p in folded.split("/")):
-            return 1
-        return 2 if wanted in folded else 3
-
-    ranked = sorted((rank(name), name) for name in zone_names())
-    return [_option(name, name) for r, name in ranked if r < 3][:OPTIONS_LIMIT]
+    """The zone menu's answer to what the user typed (the core's zone_suggestions)."""
+    return [_option(name, name) for name in zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +139,14 @@ class Submission:
     origin: str = ""
     from_home: bool = False
 
-    @property
-    def theme_text(self) -> str:
-        """What daily_verbs.turn_on takes: '' for the whole corpus."""
-        return "" if self.theme == ANY_THEME else self.theme
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A submission that can be saved, its values typed (what daily_verbs.turn_on takes)."""
+
+    local_time: time
+    tz: str
+    theme: str | None  # a slug; None for the whole corpus
 
 
 def read_submission(view: dict[str, Any]) -> Submission:
@@ -195,9 +171,11 @@ def read_submission(view: dict[str, Any]) -> Submission:
     )
 
 
-def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
-    """Inline errors by block id (Slack's response_action "errors"); empty when it can be saved."""
+def checked(form: Submission, quotes: QuoteService) -> Chosen | dict[str, str]:
+    """The submission's typed values, else inline errors by block id (Slack's response_action
+    "errors")."""
     errors: dict[str, str] = {}
+    local_time, tz = time(), ""
     if not is_channel_id(form.channel):
         errors[CHANNEL_BLOCK] = "Pick a channel."
     elif form.channel.startswith("D"):  # a direct message: no channel for everyone to read
@@ -206,18 +184,19 @@ def form_errors(form: Submission, quotes: QuoteService) -> dict[str, str]:
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     else:
         try:
-            parse_local_time(form.time_text)
+            local_time = parse_local_time(form.time_text)
         except ScheduleError:
             errors[TIME_BLOCK] = (
                 f"{form.time_text} is not a time of day: pick one from 00:00 to 23:59."
             )
     try:
-        parse_zone(form.zone)
+        tz = parse_zone(form.zone)
     except ScheduleError:
         errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
     if form.theme != ANY_THEME and quotes.theme_info(form.theme) is None:
         errors[THEME_BLOCK] = "Pick a theme from the list."
-    return errors
+    theme = None if form.theme == ANY_THEME else form.theme
+    return errors or Chosen(local_time, tz, theme)
 
 
 def change_button(channel: str) -> Block:

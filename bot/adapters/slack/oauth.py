@@ -193,29 +193,20 @@ class WorkspaceTokens:
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
         """A web client holding the bot token of `workspace` (a team id, or an org-wide
-        install's enterprise id: keys.workspace_of); PermanentPostError when the app is not
-        installed there, TransientPostError when a refresh failed for now or the install is
-        still to come."""
-        installs = self.installations.installs
-        if not workspace:
-            # A channel named before many workspaces (bare id): adopt.py gives it its
-            # workspace; until then its post waits instead of switching the schedule off.
+        install's enterprise id: keys.workspace_of); TransientPostError when the app is not
+        installed there yet or a refresh failed for now."""
+        if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
-                "this channel was set up with SLACK_BOT_TOKEN and names no workspace: run "
-                "`lambert slack adopt` once"
+                "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
             )
-        found = await installs.find_workspace(PLATFORM, workspace)
-        if found is None and workspace == await installs.token_workspace(PLATFORM):
-            # The single token's workspace, its channels adopted at the switch: it can only
-            # install through /slack/install once this lambert serves, so its posts wait.
+        found = await self.installations.installs.find_workspace(PLATFORM, workspace)
+        if found is None:
+            # A workspace moved from one token installs through /slack/install only once
+            # this lambert serves, so its posts wait; one that removed the app has its
+            # schedules turned off by that event (removal.py).
             raise TransientPostError(
                 f"waiting for the app to be installed in Slack workspace {workspace} "
                 "(/slack/install)"
-            )
-        if found is None:
-            raise PermanentPostError(
-                f"the app is not installed in Slack workspace {workspace}: install it "
-                "there, then turn the daily quote on again"
             )
         bot = to_installation(found).to_bot()
         if bot.bot_refresh_token:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TextIO
 
 import aiohttp
@@ -24,9 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import daily_message
 from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
 from bot.adapters.slack.keys import split_key
-from bot.adapters.slack.oauth import PLATFORM, WorkspaceTokens, open_installs
+from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
-from bot.installs.store import InstallStore
 from bot.ports import POST_DEADLINE, AmbiguousPostError, TransientPostError
 from bot.quotes.models import Quote
 
@@ -161,13 +160,6 @@ async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
     return str(response.get("team_id") or "")
 
 
-async def remember_workspace(installs: InstallStore, workspace: str) -> None:
-    """Record the one token's workspace: the channels named bare while it serves are keyed by
-    it if lambert later serves many workspaces (adopt.py)."""
-    if workspace:
-        await installs.remember_token_workspace(PLATFORM, workspace, datetime.now(UTC))
-
-
 # auth.test errors that say nothing about the token: Slack itself is failing.
 SLACK_SIDE_ERRORS = frozenset(
     {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
@@ -178,9 +170,9 @@ class SlackPoster:
     """The DailyPoster over one AsyncWebClient; with `tokens` (many workspaces) a channel is
     "WORKSPACE/CHANNELID" and each post goes out with that workspace's own bot token.
 
-    With one token (`workspace`: its workspace, from auth.test) a channel is its bare id; a
-    name keyed by workspace still posts when it is that workspace's (another replica, or
-    `lambert slack adopt`, may have keyed it while this one still serves the old token).
+    With one token (`workspace`: its workspace, from auth.test) it posts to the channels of
+    that workspace, and leaves another's waiting (a replica serving many may share the
+    database).
     """
 
     platform = "slack"
@@ -271,7 +263,4 @@ async def open_slack_poster(
             tokens = WorkspaceTokens(settings, installs, client)
             yield SlackPoster(client, tokens, public_url=settings.public_url)
         return
-    workspace = await check_token(client)
-    async with open_installs(settings) as installs:
-        await remember_workspace(installs, workspace)
-    yield SlackPoster(client, workspace=workspace, public_url=settings.public_url)
+    yield SlackPoster(client, workspace=await check_token(client), public_url=settings.public_url)
