@@ -200,7 +200,7 @@ def test_slack_installs_and_the_tokens_workspace_move_too(
     settings: Settings, postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Many workspaces on SQLite, moving to replicas: every workspace's install (its bot
-    token) and the single token's workspace carry over, so nothing needs installing again."""
+    token) carries over, so nothing needs installing again."""
     installed = Install(
         platform="slack",
         enterprise_id="E0GRID",
@@ -221,23 +221,19 @@ def test_slack_installs_and_the_tokens_workspace_move_too(
         async with open_core(where) as core:
             assert core.installs is not None
             await core.installs.save(installed)
-            await core.installs.remember_token_workspace(
-                "slack", "T0LAMBERT", installed.installed_at
-            )
 
-    async def read(where: Settings) -> tuple[Install | None, str | None]:
+    async def read(where: Settings) -> Install | None:
         async with open_core(where) as core:
             assert core.installs is not None
-            found = await core.installs.find_workspace("slack", "E0GRID")
-            return found, await core.installs.token_workspace("slack")
+            return await core.installs.find_workspace("slack", "E0GRID")
 
     run_in_thread(record(settings))
     code, out, err = run(capsys, "db", "copy", "--db", str(settings.db_path), "--to", postgres_url)
     assert code == 0, err
     counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()[1:]}
-    assert counts["installs"] == 1 and counts["token_workspaces"] == 1
+    assert counts["installs"] == 1
     shared = dataclasses.replace(settings, database_url=Secret(postgres_url))
-    assert run_in_thread(read(shared)) == (installed, "T0LAMBERT")
+    assert run_in_thread(read(shared)) == installed
 
 
 def seed_schedule(capsys: pytest.CaptureFixture[str], channel: str, *where: str) -> None:

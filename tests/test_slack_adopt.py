@@ -12,7 +12,9 @@ import asyncio
 import json
 import logging
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -225,20 +227,29 @@ async def seed_bare_days(settings: Settings) -> None:
 
 
 async def test_the_upgrade_with_no_recorded_workspace_says_so_once_and_moves_nothing(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await seed_bare_days(settings)
+    """A database from before Alembic whose single token never recorded its workspace: the
+    upgrade keeps its bare channel as it is and says once how to key it."""
+    db_path = tmp_path / "before.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "state-before-alembic.sqlite", db_path)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("DELETE FROM token_workspaces")
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
-        async with open_engine(settings.db_path):
+        async with open_engine(db_path):
             pass
-        async with open_engine(settings.db_path):  # at the head: nothing runs again
+        async with open_engine(db_path):  # at the head: nothing runs again
             pass
     warned = [r.getMessage() for r in caplog.records if "name no workspace" in r.getMessage()]
     assert warned == [
         "1 Slack daily schedule(s) name no workspace: run `lambert slack adopt --workspace "
         "T...` once with the workspace they belong to"
     ]
-    assert await schedule_channels(settings) == [DISCORD_CHANNEL, BARE]
+    with closing(sqlite3.connect(db_path)) as conn:
+        found = conn.execute(
+            "SELECT channel FROM daily_schedules WHERE platform = 'slack' ORDER BY channel"
+        ).fetchall()
+    assert [c for (c,) in found] == ["C1", "T0AAA/C2"]
 
 
 async def schedule_channels(settings: Settings) -> list[str]:

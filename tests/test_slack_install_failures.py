@@ -14,6 +14,7 @@ import pytest
 from bot.adapters.slack.app import SlackPlatform
 from bot.config import Settings
 from bot.runtime import Core
+from bot.storage.engine import open_engine
 from tests.fakes.slack_platform import TEAM_ID, FakeSlack
 from tests.support.slack import base_url, oauth_settings, running_platform
 
@@ -69,6 +70,8 @@ async def test_an_install_that_cannot_finish_gets_a_page_and_one_line(
 ) -> None:
     caplog.set_level(logging.WARNING)
     if fault == "database":
+        async with open_engine(settings.db_path):  # the state's tables, at the head
+            pass
         refuse_installs(settings)
     else:
         fake_slack.lose_answers("oauth.v2.access", fault)

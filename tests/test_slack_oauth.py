@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 import aiohttp
@@ -169,19 +169,6 @@ async def test_the_redirect_without_the_state_cookie_installs_nothing(
     assert fake_slack.calls("oauth.v2.access") == []
     assert many_core.installs is not None
     assert await many_core.installs.find(PLATFORM, "", TEAM_ID) is None
-
-
-async def test_a_state_is_good_once_and_only_until_it_expires(many_core: Core) -> None:
-    installs = many_core.installs
-    assert installs is not None
-    now = datetime.now(UTC)
-    await installs.issue_state("fresh", now + timedelta(minutes=10))
-    await installs.issue_state("stale", now - timedelta(seconds=1))
-
-    assert await installs.consume_state("fresh", now)
-    assert not await installs.consume_state("fresh", now)
-    assert not await installs.consume_state("stale", now)
-    assert not await installs.consume_state("never-issued", now)
 
 
 async def test_daily_tick_without_serving_posts_with_each_workspace_token(

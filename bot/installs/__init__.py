@@ -1,7 +1,7 @@
-"""Installs: the chat apps installed in many workspaces (Slack's OAuth installs) and the
-one-time OAuth states of installs under way, and the workspace of the one bot token of
-single-token days (token_workspaces). The port (`store.py`) with SQLite and PostgreSQL
-implementations; plain data only, so the adapter converts to and from the platform's types.
+"""Installs: the chat apps installed in many workspaces (Slack's OAuth installs). The port
+(`store.py`) and its one implementation on the state's engine (`sql_store.py`); plain data
+only, so the adapter converts to and from the platform's types. An install under way keeps
+nothing here: its OAuth state is signed and expires (bot/adapters/slack/oauth_state.py).
 
 It may import `bot.storage` and the top-level modules; never quotes, daily, chat, serving,
 adapters or cli, and no platform library.

@@ -1,9 +1,8 @@
-"""The installs in the shared state (SQLite or PostgreSQL), OAuth states, token workspaces."""
+"""The installs in the shared state (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.installs.store import Install
 from bot.storage.engine import READ
-from bot.storage.schema import insert, installs, oauth_states, token_workspaces
+from bot.storage.schema import insert, installs
 
-_rows, _states, _tokens = installs.c, oauth_states.c, token_workspaces.c
+_rows = installs.c
 _FIELDS = tuple(f.name for f in fields(Install))
 _KEY = ("platform", "enterprise_id", "team_id")
 
@@ -25,7 +24,7 @@ def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bo
 
 
 class StateInstallStore:
-    """The installs, oauth_states and token_workspaces tables on the state's engine."""
+    """The installs table on the state's engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -63,37 +62,3 @@ class StateInstallStore:
         async with self.engine.begin() as conn:
             gone = installs.delete().where(_key(platform, enterprise_id, team_id))
             return (await conn.execute(gone)).rowcount > 0
-
-    async def issue_state(self, state: str, expires_at: datetime) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(oauth_states.insert().values(state=state, expires_at=expires_at))
-
-    async def consume_state(self, state: str, now: datetime) -> bool:
-        used = (
-            oauth_states.delete()
-            .where(_states.state == state, _states.expires_at > now)
-            .returning(_states.state)
-        )
-        async with self.engine.begin() as conn:
-            found = (await conn.execute(used)).first()
-            await conn.execute(oauth_states.delete().where(_states.expires_at <= now))
-        return found is not None
-
-    async def remember_token_workspace(
-        self, platform: str, workspace_id: str, at: datetime
-    ) -> None:
-        async with self.engine.begin() as conn:
-            seen = insert(conn, token_workspaces).values(
-                platform=platform, workspace_id=workspace_id, seen_at=at
-            )
-            await conn.execute(
-                seen.on_conflict_do_update(
-                    index_elements=["platform"],
-                    set_={"workspace_id": seen.excluded.workspace_id, "seen_at": at},
-                )
-            )
-
-    async def token_workspace(self, platform: str) -> str | None:
-        found = sa.select(_tokens.workspace_id).where(_tokens.platform == platform)
-        async with self.reading.connect() as conn:
-            return (await conn.execute(found)).scalar()

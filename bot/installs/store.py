@@ -1,4 +1,4 @@
-"""The installs' storage port: one row per workspace the app is installed in, and OAuth states."""
+"""The installs' storage port: one row per workspace the app is installed in."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Install:
 
 
 class InstallStore(Protocol):
-    """Installs keyed by (platform, enterprise id, team id); states good once, until they expire."""
+    """Installs keyed by (platform, enterprise id, team id)."""
 
     async def save(self, install: Install) -> None:
         """Create or replace the workspace's install (a reinstall, or a rotated token)."""
@@ -47,24 +47,4 @@ class InstallStore(Protocol):
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
         """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
-        ...
-
-    async def issue_state(self, state: str, expires_at: datetime) -> None:
-        """Remember an OAuth state handed to a browser, good until `expires_at`."""
-        ...
-
-    async def consume_state(self, state: str, now: datetime) -> bool:
-        """Use the state up: True once if it was issued and has not expired."""
-        ...
-
-    async def remember_token_workspace(
-        self, platform: str, workspace_id: str, at: datetime
-    ) -> None:
-        """Record the workspace the platform's one bot token belongs to (single-token mode,
-        seen at `at`), replacing any earlier one: the workspace that the channels named
-        without one are keyed by when the app moves to many workspaces."""
-        ...
-
-    async def token_workspace(self, platform: str) -> str | None:
-        """The workspace last recorded by remember_token_workspace; None if never."""
         ...

@@ -24,9 +24,9 @@ from bot.storage.migrations import LATEST_VERSION
 from bot.storage.schema import db_now, metadata, seconds_until, shard_leases, worker_leases
 from bot.storage.urls import redacted
 
-# Not copied: leases name live processes (none of the old installation's moves along), and an
-# OAuth state lasts ten minutes (an install under way starts again). Every other table is.
-NOT_COPIED = frozenset({"worker_leases", "shard_leases", "oauth_states"})
+# Not copied: leases name live processes (none of the old installation's moves along). Every
+# other table is.
+NOT_COPIED = frozenset({"worker_leases", "shard_leases"})
 SHARED = tuple(t for t in metadata.sorted_tables if t.name not in NOT_COPIED)
 SHARED_TABLES = tuple(t.name for t in SHARED)
 _SQLITE = sqlite_dialect.dialect()

@@ -354,18 +354,3 @@ installs = sa.Table(
     _text("bot_refresh_token", nullable=True),
     sa.Column("bot_token_expires_at", Instant),
 )
-# The OAuth states of installs under way.
-oauth_states = sa.Table(
-    "oauth_states",
-    metadata,
-    _text("state", primary_key=True),
-    sa.Column("expires_at", Instant, nullable=False),
-)
-# The workspace of the one bot token (SLACK_BOT_TOKEN), as auth.test named it.
-token_workspaces = sa.Table(
-    "token_workspaces",
-    metadata,
-    _text("platform", primary_key=True),
-    _text("workspace_id"),
-    sa.Column("seen_at", Instant, nullable=False),
-)

@@ -1,0 +1,23 @@
+"""Revision 0004: the oauth_states table goes; an install under way's state is signed instead.
+
+bot/adapters/slack/oauth_state.py signs each state and lets it expire, so an unauthenticated
+`GET /slack/install` writes nothing; a state issued before this revision is simply refused,
+and that installer starts again.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_table("oauth_states")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("lambert's revisions are not undone")
