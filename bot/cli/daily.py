@@ -6,19 +6,15 @@ import argparse
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.chat.daily_verbs import describe_outcome
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
-from bot.daily.clock import StoppedClock, SystemClock
-from bot.daily.days import DayRecord
-from bot.daily.report import TickReport, utc_text
-from bot.daily.scheduler import Scheduler
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
 from bot.platforms import NAMES, PLATFORMS
-from bot.runtime import open_core
-from bot.serving.posters import available_platforms, open_posters
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.daily.days import DayRecord
+    from bot.daily.report import TickReport
 
 log = logging.getLogger(__name__)
 SET_BY = "lambert daily set"
@@ -94,31 +90,30 @@ def register(commands: Any) -> None:
     )
 
 
-def _refuse(message: str) -> int:
-    sys.stderr.write(f"lambert: {message}\n")
-    return 2
-
-
 async def set_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.daily.report import utc_text
+    from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
+    from bot.serving.posters import available_platforms
+
     channel = args.channel.strip()
     try:
         local_time = parse_local_time(args.time)
         tz = parse_zone(args.tz)
     except ScheduleError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     if not channel:
-        return _refuse("--channel is empty")
+        return refuse("--channel is empty")
     platform = PLATFORMS[args.platform]
     if not platform.channel_id.fullmatch(channel):
-        return _refuse(
+        return refuse(
             f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
             f"use e.g. {platform.channel_example}"
         )
-    async with open_core(settings, integrity_check=True) as core:  # it writes
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
         theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
             slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
-            return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
+            return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
         slug = theme.slug if theme else None
         found = await core.daily.turn_on(args.platform, channel, local_time, tz, slug, SET_BY)
     schedule, upcoming = found.schedule, found.next_post
@@ -127,15 +122,15 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
         f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
     )
     if args.platform not in available_platforms(settings):
-        sys.stderr.write(f"note: {args.platform} is not configured here, so nothing posts yet\n")
+        error(f"note: {args.platform} is not configured here, so nothing posts yet")
     return 0
 
 
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings, integrity_check=True) as core:  # it writes
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
         found = await core.daily.turn_off(args.platform, args.channel, SET_BY)
     if not found:
-        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{args.channel}\n")
+        error(f"no daily schedule for {args.platform}/{args.channel}")
         return 1
     sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
     return 0
@@ -154,7 +149,10 @@ def outcome_json(record: DayRecord | None) -> dict[str, Any] | None:
 
 
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    from bot.chat.daily_verbs import describe_outcome
+    from bot.daily.report import utc_text
+
+    async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     schedules = [c.schedule for c in channels]
     rows = []
@@ -182,7 +180,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
             state += f" ({s.disabled_reason})"
         described = describe_outcome(channel.last)
         sys.stdout.write(
-            f"{s.where}  {s.time_text} {s.tz}  theme {s.theme or 'any'}  {state}\n"
+            f"{heading(s.where)}  {s.time_text} {s.tz}  theme {s.theme or 'any'}  {state}\n"
             f"    last: {described}\n"
         )
     return 0
@@ -190,6 +188,8 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; one without an offset is read as UTC."""
+    from bot.daily.schedules import ScheduleError
+
     try:
         instant = datetime.fromisoformat(text.strip())
         instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
@@ -209,23 +209,29 @@ def parse_instant(text: str) -> datetime:
 
 
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.daily.clock import StoppedClock, SystemClock
+    from bot.daily.report import utc_text
+    from bot.daily.scheduler import Scheduler
+    from bot.daily.schedules import ScheduleError
+    from bot.serving.posters import available_platforms, open_posters
+
     now = SystemClock().now()
     try:
         at = parse_instant(args.at) if args.at else now
     except ScheduleError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     if abs(at - now) > FAR and not (args.force or args.dry_run):
         days = abs(at - now) / timedelta(days=1)
-        return _refuse(
+        return refuse(
             f"--at {utc_text(at)} is {days:.1f} days from the clock ({utc_text(now)}): a real "
             "tick there would record every day between as missed and hold back real posts. "
             "Add --dry-run to see what it would do, or --force to run it anyway."
         )
     if args.dry_run:
-        return await _dry_run(settings, at, args.json)
+        return await _dry_run(args, settings, at)
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
-    async with open_core(settings, clock=StoppedClock(at)) as core:
+    async with open_core(args, settings, clock=StoppedClock(at)) as core:
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
@@ -241,9 +247,13 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _dry_run(settings: Settings, at: datetime, as_json: bool) -> int:
+async def _dry_run(args: argparse.Namespace, settings: Settings, at: datetime) -> int:
     """What a tick at `at` would do through the platforms configured here; nothing written."""
-    async with open_core(settings, clock=StoppedClock(at)) as core:
+    from bot.daily.clock import StoppedClock
+    from bot.daily.report import utc_text
+    from bot.serving.posters import available_platforms
+
+    async with open_core(args, settings, clock=StoppedClock(at)) as core:
         catchup = timedelta(hours=settings.catchup_hours)
         due = await core.daily.due(catchup, available_platforms(settings))
     items = [
@@ -256,7 +266,7 @@ async def _dry_run(settings: Settings, at: datetime, as_json: bool) -> int:
         }
         for d in due
     ]
-    if as_json:
+    if args.json:
         print_json({"dry_run": True, "due": items})
         return 0
     lines = [f"daily tick at {utc_text(at)} (dry run: nothing posted or recorded)"]
@@ -275,6 +285,8 @@ DRY_RUN_VERBS = {"post": "post", "retry": "retry", "miss": "record as missed", "
 
 
 def _summary(report: TickReport, at: datetime) -> str:
+    from bot.daily.report import utc_text
+
     lines = [f"daily tick at {utc_text(at)}"]
     lines += [
         f"  posted {p['platform']}/{p['channel']} {p['local_date']}: {p['quote_id']}"

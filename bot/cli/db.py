@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
-from bot.storage.copy import SHARED_TABLES, CopyReport, copy_to_postgres
+from bot.cli.common import add_command, print_json, refuse
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.storage.copy import CopyReport
 
 
 def register(commands: Any) -> None:
@@ -28,11 +29,8 @@ def register(commands: Any) -> None:
         "copy the SQLite file's shared state into PostgreSQL, in one transaction",
         "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
         "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
-        "transaction:\n"
-        + textwrap.fill(
-            ", ".join(SHARED_TABLES) + ".", 84, initial_indent="  ", subsequent_indent="  "
-        )
-        + "\n"
+        "transaction: the daily schedules and their history, the shuffle bags, preview\n"
+        "claims, stats and Slack installs (the output names each table).\n"
         "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
         "database that already holds any of these rows unless --force, which replaces them.\n"
         "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
@@ -56,17 +54,17 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert db: say what to do: lambert db copy --to postgresql://...\n")
-    return 2
+    return refuse("say what to do: lambert db copy --to postgresql://...")
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.copy import copy_to_postgres
+
     if not settings.database_url:
-        sys.stderr.write(
+        return refuse(
             "lambert db copy: no database to copy into; give --to "
-            "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL\n"
+            "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL"
         )
-        return 2
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )

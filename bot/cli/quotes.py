@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.terminal import render
-from bot.chat.context import RequestContext
-from bot.chat.grammar import answer
-from bot.chat.replies import ListReply, QuoteReply, Reply
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
-from bot.platforms import PLATFORMS
-from bot.runtime import open_core
+from bot.cli.common import add_command, heading, open_core, print_json, refuse
+
+if TYPE_CHECKING:
+    from bot.chat.replies import Reply
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -64,6 +61,8 @@ def register(commands: Any) -> None:
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
+    from bot.chat.replies import ListReply, QuoteReply
+
     if isinstance(reply, QuoteReply):
         payload: dict[str, Any] = {"quote": reply.quote.as_json(), "matches": reply.matches}
         if reply.note:
@@ -79,14 +78,18 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.terminal import render
+    from bot.chat.context import RequestContext
+    from bot.chat.grammar import answer
+    from bot.platforms import PLATFORMS
+
     channel = args.channel.removeprefix("#")
     if not PLATFORMS["console"].channel_id.fullmatch(channel):
-        sys.stderr.write("lambert: --channel takes a name of 1 to 80 characters, no spaces\n")
-        return 2
+        return refuse("--channel takes a name of 1 to 80 characters, no spaces")
     admin = args.role == "admin"
     ctx = RequestContext(channel=channel, admin=admin)
     # An admin's request may change a schedule: commands that write check the pages first.
-    async with open_core(settings, integrity_check=admin) as core:
+    async with open_core(args, settings, integrity_check=admin) as core:
         reply = await answer(core, " ".join(args.text), ctx)
     if args.json:
         print_json(reply_json(reply))
@@ -96,18 +99,19 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.terminal import render
+    from bot.chat.replies import ListReply
+
     if not 1 <= args.limit <= 100:
-        sys.stderr.write("lambert: --limit takes a number from 1 to 100\n")
-        return 2
-    async with open_core(settings) as core:
+        return refuse("--limit takes a number from 1 to 100")
+    async with open_core(args, settings) as core:
         service = core.quotes
         theme = None
         if args.theme:
             found = service.resolve_theme(args.theme)
             if found is None:
                 slugs = ", ".join(i.theme.slug for i in service.themes())
-                sys.stderr.write(f"lambert: unknown theme {args.theme!r}; themes: {slugs}\n")
-                return 2
+                return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
             theme = found.slug
         result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
     if args.json:
@@ -127,7 +131,7 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    async with open_core(args, settings) as core:
         service = core.quotes
         infos = service.themes()
     if args.json:
@@ -147,5 +151,6 @@ async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for i in infos:
             aliases = ", ".join(i.theme.aliases)
-            sys.stdout.write(f"{i.theme.slug:<14} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
+            slug = heading(f"{i.theme.slug:<14}")
+            sys.stdout.write(f"{slug} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
     return 0

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json
-from bot.config import ConfigError, Settings
+from bot.cli.common import add_command, error, print_json, refuse
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -49,8 +52,7 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert slack: choose a step: adopt (see --help)\n")
-    return 2
+    return refuse("lambert slack: choose a step: adopt (see --help)")
 
 
 async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,15 +61,14 @@ async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         adopted = await adopt_for_operator(settings, args.workspace)
     except ConfigError as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
-        return 2
+        return refuse(str(exc))
     except ConnectionError as exc:
-        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
+        error(f"{exc}; nothing was changed, try again later")
         return 1
     if adopted.installed is False:
-        sys.stderr.write(
-            f"lambert: warning: the app is not installed in workspace {adopted.workspace} yet; "
-            "its daily posts wait until it is installed through /slack/install\n"
+        error(
+            f"warning: the app is not installed in workspace {adopted.workspace} yet; "
+            "its daily posts wait until it is installed through /slack/install"
         )
     if args.json:
         print_json(
