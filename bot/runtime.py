@@ -6,10 +6,7 @@ import asyncio
 import gc
 import hashlib
 import logging
-import multiprocessing
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +52,11 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
     """
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
+    # Imported here: a start with an unchanged corpus (`lambert ask`) never needs them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe. A spawned
     # child imports the parent's main script again: one without `if __name__ == "__main__"`
     # (or a script read from stdin) breaks the pool, and the parse falls back to a thread.

@@ -10,7 +10,16 @@ from pathlib import Path
 
 from bot import __version__
 from bot.cli import completion, daily, db, discord_tools, ops, quotes, run, slack_tools, stats
-from bot.cli.common import Handler, Parser, add_global_options, error
+from bot.cli.common import (
+    EVERY,
+    Commands,
+    Handler,
+    NotBuilt,
+    Parser,
+    add_global_options,
+    command_word,
+    error,
+)
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
 
 DESCRIPTION = """\
@@ -39,7 +48,11 @@ database: {database}
 COMMAND_MODULES = [run, quotes, daily, stats, ops, db, discord_tools, slack_tools, completion]
 
 
-def build_parser() -> argparse.ArgumentParser:
+GLOBAL_VALUES = ("--db", "--corpus", "--database-url")  # the global options that take a value
+
+
+def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
+    """The parser of `lambert`, with the parsers of `command` only ("" none, EVERY all)."""
     parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
@@ -49,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.fallback = "ask"  # `lambert dpo`: did you mean `lambert ask dpo`?
     parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
     add_global_options(parser, hidden=False)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
+    assert isinstance(commands, Commands)
+    commands.wanted = command
     for module in COMMAND_MODULES:
         module.register(commands)
     parser.set_defaults(handler=run.run_default)
@@ -63,16 +78,19 @@ def _name_commands(parser: argparse.ArgumentParser, name: str) -> None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub_name, sub_parser in action.choices.items():
-                _name_commands(sub_parser, f"{name} {sub_name}")
+                if isinstance(sub_parser, argparse.ArgumentParser):  # not one left unbuilt
+                    _name_commands(sub_parser, f"{name} {sub_name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser(command_word(words, GLOBAL_VALUES)).parse_args(words)
+    except NotBuilt:  # argparse read the words otherwise (`--data x ask`): build them all
+        args = build_parser().parse_args(words)
     # Imported once a command is chosen: `--help` and a usage error never need them.
     import asyncio
     import sqlite3
-
-    from dotenv import load_dotenv
 
     from bot.cli.terminal import LoadProgress
     from bot.logs import setup_logging
@@ -80,7 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.storage.connection import DatabaseError, explain
 
     # .env of the working directory (not of the installed package); the real environment wins.
-    load_dotenv(Path.cwd() / ".env", override=False)
+    if (Path.cwd() / ".env").is_file():
+        from dotenv import load_dotenv  # only then: most one-shot runs have none
+
+        load_dotenv(Path.cwd() / ".env", override=False)
     for warning in unknown_variables(os.environ):
         error(f"warning: {warning}")
     try:

@@ -8,9 +8,6 @@ A subcommand module imports only this, argparse and the standard library at its 
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
-import shlex
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -43,6 +40,8 @@ def heading(text: str) -> str:
 
 def print_json(payload: dict[str, Any]) -> None:
     """Exactly one JSON object on standard output, for scripts."""
+    import json
+
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -81,6 +80,9 @@ class Parser(argparse.ArgumentParser):
         super()._check_value(action, value)
 
     def _not_a_command(self, word: str, names: list[str]) -> NoReturn:
+        import difflib
+        import shlex
+
         words = self._words[self._words.index(word) :] if word in self._words else [word]
         close = difflib.get_close_matches(word, names, n=1)
         if close:
@@ -91,6 +93,53 @@ class Parser(argparse.ArgumentParser):
             self.error(f"{word!r} is not a command of {self.prog}; choose {', '.join(names)}")
         error(f"{word!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
         self.exit(2)
+
+
+EVERY = "*"  # build_parser's word for "build every command's parser"
+
+
+class NotBuilt(Exception):
+    """argparse reached a command whose parser this run left unbuilt."""
+
+
+class _Unbuilt:
+    """Stands in for the parser of a command this run does not ask for: takes every call."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return lambda *args, **kwargs: self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotBuilt
+
+
+class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands of `lambert`: only the parser of the command that runs is built (about
+    25 parsers would cost more than the rest of `lambert --help`); the others are listed by
+    name and help alone."""
+
+    wanted = EVERY
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if self.wanted in (EVERY, name):
+            return super().add_parser(name, **kwargs)
+        if "help" in kwargs:
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), kwargs["help"]))
+        self._name_parser_map[name] = _Unbuilt()
+        return self._name_parser_map[name]
+
+
+def command_word(words: Sequence[str], value_options: Sequence[str]) -> str:
+    """The word argparse will take as the command: the first that is neither an option nor
+    the value of one of `value_options`; "" when there is none."""
+    rest = iter(words)
+    for word in rest:
+        if word == "--":
+            return next(rest, "")
+        if word in value_options:
+            next(rest, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None:

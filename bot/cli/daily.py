@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from bot.daily.days import DayRecord
     from bot.daily.report import TickReport
 
-log = logging.getLogger(__name__)
 SET_BY = "lambert daily set"
 # A real tick this far from the clock would record every day between as missed (or post days
 # that are not yet due) and hold back the real posts: it needs --force.
@@ -209,6 +207,8 @@ def parse_instant(text: str) -> datetime:
 
 
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     from bot.daily.clock import StoppedClock, SystemClock
     from bot.daily.report import utc_text
     from bot.daily.scheduler import Scheduler
@@ -235,7 +235,9 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
-            log.warning("%s is not configured here: its daily schedules are skipped", platform)
+            logging.getLogger(__name__).warning(
+                "%s is not configured here: its daily schedules are skipped", platform
+            )
         async with open_posters(settings, wanted, console, core) as posters:
             catchup = timedelta(hours=settings.catchup_hours)
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)

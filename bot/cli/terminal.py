@@ -42,6 +42,7 @@ class LoadProgress:
         self.tenths = 0
         self.bar: Any = None  # prompt_toolkit's ProgressBar, imported only for a big load
         self.counter: Any = None
+        self.keys: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.mode:
@@ -65,14 +66,16 @@ class LoadProgress:
         if not (_isatty(self.stream) and os.environ.get("TERM") != "dumb"):
             self._line(what)
             return "lines"
-        from prompt_toolkit.input import DummyInput
+        from prompt_toolkit.input import create_pipe_input
         from prompt_toolkit.output import create_output
         from prompt_toolkit.shortcuts import ProgressBar
 
+        # An input that never ends nor reads the keyboard (standard input is the command's).
+        self.keys = create_pipe_input()
         self.bar = ProgressBar(
             title=f"lambert: loading the corpus ({what})",
             output=create_output(stdout=self.stream),
-            input=DummyInput(),
+            input=self.keys.__enter__(),
         )
         self.bar.__enter__()
         self.counter = self.bar(label="parsing", total=None)
@@ -95,3 +98,4 @@ class LoadProgress:
             bar, self.bar = self.bar, None
             self.counter.done = True
             bar.__exit__(None, None, None)
+            self.keys.__exit__(None, None, None)
