@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
         "Counts over the last --days UTC days, every platform and channel: commands by verb\n"
         "and outcome, themes and quotes shown, quotes posted (preview and daily), the words\n"
         "of searches that found nothing (kept for a month). No user is recorded;\n"
-        'LAMBERT_STATS=off keeps nothing. JSON: see README.md, "Stats".',
+        'LAMBERT_STATS=off keeps nothing. JSON: see docs/cli.md, "stats".',
         json_flag=True,
     )
     stats.add_argument(
