@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import os
 from collections.abc import Iterator, Mapping
@@ -155,6 +154,8 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    import ipaddress  # only for a host given: every command reads the settings
+
     try:
         ipaddress.ip_address(raw)
     except ValueError:
