@@ -393,3 +393,8 @@ def test_the_answer_path_imports_only_what_it_runs(tmp_path: Path, argv: list[st
 def test_help_imports_no_platform_or_database_library(tmp_path: Path) -> None:
     assert imported_packages(tmp_path, "--help") == {"bot", "platformdirs"}
     assert not imported_packages(tmp_path, "daily", "--help") & HEAVY
+
+
+def test_the_test_shims_own_variables_are_not_warned_of(tmp_path: Path) -> None:
+    done = lambert(tmp_path, "themes", LAMBERT_FAKE_DISCORD_URL="http://127.0.0.1:9")
+    assert (done.returncode, done.stderr) == (0, "")

@@ -1,8 +1,9 @@
 """What every subcommand shares: the parser and its one error format, the global options, the
 handler type, opening the core, and the output helpers (errors, headings, JSON).
 
-A subcommand module imports only this, argparse and the standard library at its top:
-`lambert --help` builds every parser, so anything heavier is imported inside the handler.
+A subcommand module imports only this, argparse and light modules at its top: every run
+(`lambert --help` too) imports every command module, so anything heavier is imported inside
+the handler that needs it. docs/cli.md, "Adding a command".
 """
 
 from __future__ import annotations
@@ -113,9 +114,8 @@ class _Unbuilt:
 
 
 class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The subcommands of `lambert`: only the parser of the command that runs is built (about
-    25 parsers would cost more than the rest of `lambert --help`); the others are listed by
-    name and help alone."""
+    """The subcommands of `lambert`: only the parser of the command that runs is built, not
+    the 20-odd others; they are listed (`--help`) and named (a guess) by name and help alone."""
 
     wanted = EVERY
 
