@@ -398,3 +398,20 @@ def test_help_imports_no_platform_or_database_library(tmp_path: Path) -> None:
 def test_the_test_shims_own_variables_are_not_warned_of(tmp_path: Path) -> None:
     done = lambert(tmp_path, "themes", LAMBERT_FAKE_DISCORD_URL="http://127.0.0.1:9")
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_daily_set_and_off_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", str(tmp_path / "lambert.db")]
+    where = ["--platform", "console", "--channel", "general"]
+    code, out, _ = run(
+        capsys, "daily", "set", *where, "--time", "9am", "--tz", "Europe/Berlin", *db, "--json"
+    )
+    schedule = json.loads(out)
+    assert code == 0 and schedule["time"] == "09:00" and schedule["enabled"] is True
+    code, out, _ = run(capsys, "daily", "list", *db, "--json")
+    assert json.loads(out) == {"schedules": [schedule]}, "set prints what list shows"
+    code, out, _ = run(capsys, "daily", "off", *where, *db, "--json")
+    assert (code, json.loads(out)) == (
+        0,
+        {"platform": "console", "channel": "general", "enabled": False},
+    )

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.daily.days import DayRecord
     from bot.daily.report import TickReport
+    from bot.daily.service import ChannelStatus
 
 SET_BY = "lambert daily set"
 # A real tick this far from the clock would record every day between as missed (or post days
@@ -33,7 +34,14 @@ def register(commands: Any) -> None:
     daily.set_defaults(json=False)
     actions = daily.add_subparsers(title="actions", metavar="ACTION")
 
-    set_ = add_command(actions, "set", set_command, "post to a channel every day at a local time")
+    set_ = add_command(
+        actions,
+        "set",
+        set_command,
+        "post to a channel every day at a local time",
+        "Post to a channel every day at a local time. JSON: the schedule as `daily list` shows it.",
+        json_flag=True,
+    )
     set_.add_argument("--platform", required=True, choices=NAMES)
     set_.add_argument(
         "--channel", required=True, help="the platform's channel id (any name for console)"
@@ -47,7 +55,14 @@ def register(commands: Any) -> None:
     set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
     set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
 
-    off = add_command(actions, "off", off_command, "stop a channel's daily quote")
+    off = add_command(
+        actions,
+        "off",
+        off_command,
+        "stop a channel's daily quote",
+        'Stop a channel\'s daily quote. JSON: {"platform", "channel", "enabled": false}.',
+        json_flag=True,
+    )
     off.add_argument("--platform", required=True, choices=NAMES)
     off.add_argument("--channel", required=True)
 
@@ -115,10 +130,13 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
         slug = theme.slug if theme else None
         found = await core.daily.turn_on(args.platform, channel, local_time, tz, slug, SET_BY)
     schedule, upcoming = found.schedule, found.next_post
-    sys.stdout.write(
-        f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
-        f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
-    )
+    if args.json:
+        print_json(schedule_json(found))
+    else:
+        sys.stdout.write(
+            f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
+            f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
+        )
     if args.platform not in available_platforms(settings):
         error(f"note: {args.platform} is not configured here, so nothing posts yet")
     return 0
@@ -130,7 +148,10 @@ async def off_command(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         error(f"no daily schedule for {args.platform}/{args.channel}")
         return 1
-    sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
+    if args.json:
+        print_json({"platform": args.platform, "channel": args.channel, "enabled": False})
+    else:
+        sys.stdout.write(f"{args.platform}/{args.channel}: daily quote off\n")
     return 0
 
 
@@ -146,27 +167,30 @@ def outcome_json(record: DayRecord | None) -> dict[str, Any] | None:
     }
 
 
+def schedule_json(channel: ChannelStatus) -> dict[str, Any]:
+    """A schedule as `daily list --json` and `daily set --json` print it."""
+    from bot.daily.report import utc_text
+
+    s, upcoming = channel.schedule, channel.next_post
+    return {
+        "platform": s.platform,
+        "channel": s.channel,
+        "time": s.time_text,
+        "tz": s.tz,
+        "theme": s.theme,
+        "enabled": s.enabled,
+        "next_post_utc": utc_text(upcoming) if upcoming else None,
+        "last_outcome": outcome_json(channel.last),
+    }
+
+
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat.daily_verbs import describe_outcome
-    from bot.daily.report import utc_text
 
     async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     schedules = [c.schedule for c in channels]
-    rows = []
-    for s, upcoming, last in ((c.schedule, c.next_post, c.last) for c in channels):
-        rows.append(
-            {
-                "platform": s.platform,
-                "channel": s.channel,
-                "time": s.time_text,
-                "tz": s.tz,
-                "theme": s.theme,
-                "enabled": s.enabled,
-                "next_post_utc": utc_text(upcoming) if upcoming else None,
-                "last_outcome": outcome_json(last),
-            }
-        )
+    rows = [schedule_json(c) for c in channels]
     if args.json:
         print_json({"schedules": rows})
         return 0

@@ -33,7 +33,9 @@ def register(commands: Any) -> None:
         "register /lambert and /lambert-daily with Discord",
         "Register /lambert and /lambert-daily with Discord (logs in with DISCORD_TOKEN). Global\n"
         "commands can take a while to appear; --guild ID updates one server at once (for\n"
-        "development).",
+        "development).\n"
+        'JSON: {"commands": ["lambert", ...], "guild": ID or null}.',
+        json_flag=True,
     )
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
     invite = add_command(
@@ -65,6 +67,10 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
         names = await sync_commands(settings, args.guild)
     except ConfigError as exc:
         return refuse(str(exc))
+    if args.json:
+        guild = str(args.guild) if args.guild else None
+        print_json({"commands": list(names), "guild": guild})
+        return 0
     where = f"server {args.guild}" if args.guild else "every server (may take a while to show)"
     sys.stdout.write(f"synced {', '.join('/' + n for n in names)} to {where}\n")
     return 0
