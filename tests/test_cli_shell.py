@@ -5,7 +5,9 @@ unknown-variable warning, and what each command imports."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -272,6 +274,59 @@ def test_the_bash_script_parses_registers_and_completes(
     assert complete(script, "lambert completion ") == ["bash", "zsh", "fish", "-h", "--help"]
     (tmp_path / "backup-here.db").touch()
     assert complete(script, f"lambert backup {tmp_path}/backup-") == [f"{tmp_path}/backup-here.db"]
+
+
+def shell(name: str) -> str:
+    """The shell's path; missing, a failure under CI (.ci/run installs it), else a skip."""
+    found = shutil.which(name)
+    if found is None:
+        missing = f"{name} is not installed (Debian package {name})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return found
+
+
+def test_the_zsh_script_parses_and_registers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zsh = shell("zsh")
+    script = tmp_path / "_lambert"
+    script.write_text(run(capsys, "completion", "zsh")[1])
+    assert subprocess.run([zsh, "-n", str(script)], check=False).returncode == 0
+    program = (
+        f"autoload -U compinit; compinit -u -d {tmp_path}/zcompdump; source {script}; "
+        "print -r -- $_comps[lambert]"
+    )
+    done = subprocess.run(
+        [zsh, "-f", "-c", program], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip() == "_lambert"
+
+
+def test_the_fish_script_parses_and_completes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fish = shell("fish")
+    script = tmp_path / "lambert.fish"
+    script.write_text(run(capsys, "completion", "fish")[1])
+    assert subprocess.run([fish, "--no-execute", str(script)], check=False).returncode == 0
+
+    def complete(line: str) -> list[str]:
+        program = f"source {script}; complete -C {line!r}"
+        done = subprocess.run(
+            [fish, "--no-config", "-c", program],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+        return [row.split("\t")[0] for row in done.stdout.splitlines()]
+
+    assert complete("lambert da") == ["daily"]
+    assert complete("lambert daily ") == ["list", "off", "set", "tick"]
+    assert complete("lambert daily set --platform ") == ["console", "discord", "slack"]
+    assert complete("lambert completion ") == ["bash", "fish", "zsh"]
 
 
 # --- colour on a terminal only ---------------------------------------------------------------
