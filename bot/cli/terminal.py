@@ -93,7 +93,8 @@ class LoadProgress:
         self.bar.invalidate()
 
     def close(self) -> None:
-        """Take the bar off the screen; a load that failed half-way leaves its last line."""
+        """Stop the bar, leaving its last state on the screen (a load that failed shows how
+        far it got); in line mode there is nothing to close."""
         if self.bar is not None:
             bar, self.bar = self.bar, None
             self.counter.done = True
