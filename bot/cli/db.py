@@ -62,7 +62,7 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.database_url:
         return refuse(
-            "lambert db copy: no database to copy into; give --to "
+            "no database to copy into; give --to "
             "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL"
         )
     report = await copy_to_postgres(

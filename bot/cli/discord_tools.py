@@ -57,7 +57,7 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("lambert discord: choose a step: sync or invite (see --help)")
+    return refuse("choose a step: lambert discord sync or lambert discord invite")
 
 
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -52,7 +52,7 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("lambert slack: choose a step: adopt (see --help)")
+    return refuse("choose a step: lambert slack adopt")
 
 
 async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
