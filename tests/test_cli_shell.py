@@ -412,19 +412,19 @@ def test_a_misspelt_variable_gets_one_warning_naming_the_right_one(tmp_path: Pat
 # --- what a command imports ------------------------------------------------------------------
 
 IMPORTS = """
-import sys
+import json, sys
 from bot.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names)))
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
 
 
-def imported_packages(tmp_path: Path, *argv: str) -> set[str]:
-    """The top-level packages outside the standard library that `lambert ARGV` imports, in a
-    fresh process without the test shim (which imports its own), the corpus already loaded."""
+def imported(tmp_path: Path, *argv: str) -> set[str]:
+    """The top-level packages `lambert ARGV` imports, in a fresh process without the test
+    shim (which imports its own), the corpus already loaded."""
     env = env_of(tmp_path)
     del env["PYTHONPATH"]
     assert lambert(tmp_path, "themes").returncode == 0  # loads the corpus: ask then finds it
@@ -436,13 +436,22 @@ def imported_packages(tmp_path: Path, *argv: str) -> set[str]:
         text=True,
         check=True,
     )
-    found: list[str] = json.loads(done.stdout.splitlines()[-1].replace("'", '"'))
-    return set(found) - {"__main__", "__mp_main__"} - {m for m in found if m.startswith("_")}
+    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return {m for m in found if not m.startswith("_")}
+
+
+def imported_packages(tmp_path: Path, *argv: str) -> set[str]:
+    """imported(), outside the standard library."""
+    return imported(tmp_path, *argv) - set(sys.stdlib_module_names)
 
 
 @pytest.mark.parametrize("argv", [["ask", "dpo"], ["search", "reward"], ["themes"]])
 def test_the_answer_path_imports_only_what_it_runs(tmp_path: Path, argv: list[str]) -> None:
-    assert imported_packages(tmp_path, *argv) == {"aiosqlite", "bot", "platformdirs"}
+    packages = imported(tmp_path, *argv)
+    assert packages - set(sys.stdlib_module_names) == {"aiosqlite", "bot", "platformdirs"}
+    # Nor the standard library's parts it does not run: an unchanged corpus is not parsed
+    # (tomllib), let alone in a child process (multiprocessing); nothing speaks HTTP or mail.
+    assert not packages & {"multiprocessing", "tomllib", "xml", "email", "http"}
 
 
 def test_help_imports_no_platform_or_database_library(tmp_path: Path) -> None:
