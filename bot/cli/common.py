@@ -191,6 +191,7 @@ def add_command(
         name,
         help=help_text,
         description=description or help_text,
+        epilog="global options (--db, --corpus, --database-url): lambert --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_global_options(parser, hidden=True)
