@@ -1,4 +1,5 @@
-"""Family 6: memory of `lambert serve` on both (fake) platforms, and `lambert ask` from cold."""
+"""Family 6: memory of `lambert serve` on both (fake) platforms; `lambert ask` and `--help`
+from cold."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import REAL, Bench, label
-from bench.report import INFO, MISS, PASS, Row, median, p99, timed_row
+from bench.report import INFO, MISS, PASS, Row, median, p99
 from tests.fakes.discord_platform import FakeDiscord
 from tests.fakes.slack_platform import (
     APP_TOKEN,
@@ -158,6 +159,33 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def importtime_top(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, list[Any]]:
+    """`python -X importtime` of a command, in ms: its ten costliest direct imports (a module
+    imported by the script or inside a function, with all it imports) and the ten costliest
+    modules by their own time."""
+    done = subprocess.run(
+        argv,
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    direct, own = [], []
+    for line in done.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[1].strip().isdigit():
+            continue  # the header, or a line of the command's own
+        name = fields[2].strip()
+        own.append((name, int(fields[0]) / 1e3))
+        if not fields[2].startswith("  "):
+            direct.append((name, int(fields[1]) / 1e3))
+    return {
+        "direct": sorted(direct, key=lambda item: -item[1])[:10],
+        "own": sorted(own, key=lambda item: -item[1])[:10],
+    }
+
+
 # Run a command in-process, then list which of these top-level packages it imported.
 WATCHED = (*ADAPTER_LIBRARIES, "aiohttp")
 CHECK_IMPORTS = f"""
@@ -168,29 +196,52 @@ loaded = {{m.split(".")[0] for m in sys.modules}} & {set(WATCHED)!r}
 print(json.dumps({{"code": code, "loaded": sorted(loaded)}}))
 """
 
+# Each command from cold, as a ratio to the floor (issue 22): at most this many times it.
+COLD_TARGETS = {"ask dpo": 4.0, "--help": 3.0}
 
-async def cold_ask(bench: Bench) -> list[Row]:
-    """`lambert ask dpo` in a new process, beside `python -c "import sqlite3"` (the floor)."""
-    runs = 5 if bench.quick else 20
+
+async def cold_start(bench: Bench) -> list[Row]:
+    """`lambert ask dpo` and `lambert --help` in a new process, each paired with `python -c
+    "import sqlite3"` (the floor: the interpreter's own start), in turn which goes first; the
+    figure is the median of the per-pair ratios, so the machine's load cancels out."""
+    pairs = 5 if bench.quick else 15
     db = bench.fresh_db("ask")
     env = base_env(db, bench.corpus(REAL))
     cwd = db.parent
-    ask = [*lambert_command(), "ask", "dpo"]
     floor = [sys.executable, "-c", "import sqlite3"]
-    await asyncio.to_thread(_run, ask, env, cwd)  # loads the corpus: later runs find it unchanged
-    asks, floors = [], []
-    for _ in range(runs):
-        asks.append(await asyncio.to_thread(_run, ask, env, cwd))
-        floors.append(await asyncio.to_thread(_run, floor, env, cwd))
-    row = timed_row(
-        FOOTPRINT,
-        "lambert ask dpo, cold process, warm database",
-        asks,
-        target_ms=300,
-        limit=f"python -c 'import sqlite3': median {median(floors) * 1e3:.0f}, "
-        f"p99 {p99(floors) * 1e3:.0f} ms",
-    )
-    rows = [row]
+    await asyncio.to_thread(_run, [*lambert_command(), "ask", "dpo"], env, cwd)  # loads the corpus
+    rows = []
+    for command, target in COLD_TARGETS.items():
+        argv = [*lambert_command(), *command.split()]
+        ratios, took, floors = [], [], []
+        for i in range(pairs):
+            first, second = (argv, floor) if i % 2 == 0 else (floor, argv)
+            a = await asyncio.to_thread(_run, first, env, cwd)
+            b = await asyncio.to_thread(_run, second, env, cwd)
+            ran, base = (a, b) if i % 2 == 0 else (b, a)
+            ratios.append(ran / base)
+            took.append(ran * 1e3)
+            floors.append(base * 1e3)
+        top = await asyncio.to_thread(importtime_top, argv, env, cwd)
+        rows.append(
+            Row(
+                FOOTPRINT,
+                f"lambert {command}, cold process, warm database, ÷ floor",
+                pairs,
+                "x",
+                median(ratios),
+                p99(ratios),
+                target=f"median ≤ {target:g}x",
+                limit=f"median {median(took):.0f} ms; python -c 'import sqlite3' median "
+                f"{median(floors):.0f} ms",
+                verdict=PASS if median(ratios) <= target else MISS,
+                note="-X importtime (ms), costliest direct imports with all they import: "
+                + ", ".join(f"{name} {ms:.1f}" for name, ms in top["direct"])
+                + "; costliest modules by own time: "
+                + ", ".join(f"{name} {ms:.1f}" for name, ms in top["own"]),
+                extra={"ratios": ratios, "ms": took, "floor_ms": floors, "importtime": top},
+            )
+        )
     for command in (["ask", "dpo"], ["console"]):
         result = await asyncio.to_thread(
             subprocess.run,
@@ -257,5 +308,5 @@ async def footprint_family(bench: Bench) -> list[Row]:
                 extra=found,
             )
         )
-    rows += await cold_ask(bench)
+    rows += await cold_start(bench)
     return rows

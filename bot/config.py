@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,6 +20,9 @@ def default_db_path() -> Path:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+# A variable with one of these prefixes that lambert does not read is most likely a typo.
+OURS = ("LAMBERT_", "DISCORD_", "SLACK_")
 
 
 class ConfigError(Exception):
@@ -59,6 +61,7 @@ class Settings:
     db_note: str = ""  # one line for the operator about where the database was found
     corpus_path: Path = field(default_factory=default_corpus_path)
     log_level: str | None = None  # None: the command picks (INFO to serve, WARNING otherwise)
+    log_format: str = "text"  # LOG_FORMAT=json: one JSON object per line (bot/logs.py)
     discord_token: Secret = field(default_factory=lambda: Secret(""))
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
     slack_app_token: Secret = field(default_factory=lambda: Secret(""))
@@ -155,6 +158,8 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    import ipaddress  # only for a host given: every command reads the settings
+
     try:
         ipaddress.ip_address(raw)
     except ValueError:
@@ -309,6 +314,9 @@ def load_settings(
     level = env.get("LOG_LEVEL", "").strip().upper() or None
     if level is not None and level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={level!r} is not a level; use one of {', '.join(LOG_LEVELS)}")
+    log_format = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={log_format!r} is not a format; use LOG_FORMAT=text or json")
     corpus = corpus_path or env.get("LAMBERT_CORPUS", "").strip()
     admins = {u.strip() for u in env.get("LAMBERT_SLACK_ADMINS", "").split(",") if u.strip()}
     chosen, note = _db_path(db_path or env.get("LAMBERT_DB", "").strip())
@@ -318,6 +326,7 @@ def load_settings(
         db_note=note,
         corpus_path=Path(corpus) if corpus else default_corpus_path(),
         log_level=level,
+        log_format=log_format,
         discord_token=Secret(env.get("DISCORD_TOKEN", "").strip()),
         slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
         slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "").strip()),
@@ -358,6 +367,46 @@ def _check_listeners(settings: Settings) -> None:
             f"configured to use port {port} twice (the probes and Slack's HTTP mode); set "
             "one of them to another port"
         )
+
+
+class _Reads(Mapping[str, str]):
+    """An empty environment that notes every variable asked of it."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.names.add(name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def known_variables() -> frozenset[str]:
+    """Every variable load_settings reads: the one list of settings, which config.example.env
+    documents (a test checks)."""
+    reads = _Reads()
+    load_settings(reads)
+    return frozenset(reads.names)
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One warning per LAMBERT_*, DISCORD_* or SLACK_* variable lambert does not read, naming
+    the closest one it does: a misspelt DISCORD_TOKN would otherwise pass unnoticed."""
+    strangers = sorted(n for n in env if n.startswith(OURS))
+    known = known_variables()
+    warnings = []
+    for name in (n for n in strangers if n not in known):
+        import difflib  # only for a stranger: most starts have none
+
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]}?" if close else "config.example.env lists the settings"
+        warnings.append(f"{name} is not a setting lambert reads; {hint}")
+    return warnings
 
 
 def _db_path(explicit: str | Path) -> tuple[Path, str]:

@@ -1,11 +1,14 @@
-"""One logging setup for every command: levels from LOG_LEVEL, secrets never printed."""
+"""One logging setup for every command: levels from LOG_LEVEL, text or JSON lines from
+LOG_FORMAT, secrets never printed."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TextIO
 
 REDACTED = "[redacted]"
@@ -25,18 +28,42 @@ class RedactingFormatter(logging.Formatter):
         # Longest first, so a secret that contains another is blanked whole.
         self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+    def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         return TOKEN_PATTERN.sub(REDACTED, text)
 
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
 
-def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per record: time (UTC), level, logger, message, and the traceback when
+    there is one. Each field is blanked before encoding, where a secret is still as written."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            fields["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            fields["stack"] = self.formatStack(record.stack_info)
+        return json.dumps({k: self.redact(v) for k, v in fields.items()}, ensure_ascii=False)
+
+
+def setup_logging(
+    level: str,
+    secrets: Iterable[str] = (),
+    log_format: str = "text",
+    stream: TextIO | None = None,
+) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", secrets)
-    )
+    formatter = JsonFormatter if log_format == "json" else RedactingFormatter
+    handler.setFormatter(formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -7,10 +7,7 @@ import functools
 import gc
 import hashlib
 import logging
-import multiprocessing
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +21,7 @@ from bot.installs.store import InstallStore
 from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
-from bot.quotes.store import QuoteStore
+from bot.quotes.store import Progress, QuoteStore
 from bot.stats.recorder import StatsRecorder
 from bot.stats.store import StatsStore
 from bot.storage.connection import connect, explained, stored_value
@@ -54,6 +51,11 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
     """
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
+    # Imported here: a start with an unchanged corpus (`lambert ask`) never needs them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe. A spawned
     # child imports the parent's main script again: one without `if __name__ == "__main__"`
     # (or a script read from stdin) breaks the pool, and the parse falls back to a thread.
@@ -89,7 +91,11 @@ class Core:
 
 @asynccontextmanager
 async def open_core(
-    settings: Settings, *, integrity_check: bool = False, clock: Clock | None = None
+    settings: Settings,
+    *,
+    integrity_check: bool = False,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> AsyncIterator[Core]:
     """Both services over an up-to-date database, built once; closed on exit.
 
@@ -108,6 +114,8 @@ async def open_core(
         if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
             # Paused from the parse to the end of the load: the parsed corpus lives throughout.
             paused.enter_context(_collector_paused())
+            if progress:
+                progress(0, 0)  # the parse is most of a big load's time
             parsed.append(await _decode_elsewhere(path, raw))
         # Pages are checked before a corpus load writes to them.
         checked = integrity_check or bool(parsed)
@@ -115,7 +123,7 @@ async def open_core(
             store = QuoteStore(conn)
             if await store.corpus_file_digest() != digest:
                 with explained(settings.db_path, "loading the corpus"):
-                    await _load(store, path, raw, digest, parsed)
+                    await _load(store, path, raw, digest, parsed, progress)
             parsed.clear()  # if loaded meanwhile by another process: not needed
             paused.close()
             # This frame stays suspended at `yield` for as long as the service runs: the
@@ -183,19 +191,29 @@ async def _open_state(
 
 
 async def _load(
-    store: QuoteStore, path: Path, raw: bytes, digest: str, parsed: list[Corpus]
+    store: QuoteStore,
+    path: Path,
+    raw: bytes,
+    digest: str,
+    parsed: list[Corpus],
+    progress: Progress | None,
 ) -> None:
     # The parsed corpus is freed inside, before the collector is back: its first collection
     # then has nothing of the load's left to walk.
     with _collector_paused():
-        await _sync(store, path, raw, digest, parsed)
+        await _sync(store, path, raw, digest, parsed, progress)
 
 
 async def _sync(
-    store: QuoteStore, path: Path, raw: bytes, digest: str, parsed: list[Corpus]
+    store: QuoteStore,
+    path: Path,
+    raw: bytes,
+    digest: str,
+    parsed: list[Corpus],
+    progress: Progress | None,
 ) -> None:
     corpus = parsed or [await _decode_elsewhere(path, raw)]
-    if await store.sync_corpus(corpus[0], digest):
+    if await store.sync_corpus(corpus[0], digest, progress):
         log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
     # Freed here, inside the pause, on the loop's thread: 35-40 ms at 100,000 quotes, while
     # nothing is served yet (platforms connect after the load; docs/performance.md).

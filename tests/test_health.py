@@ -24,7 +24,7 @@ from tests.support.serving import settings_for, until
 
 async def health(settings: Settings, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     capsys.readouterr()
-    code = await health_command(argparse.Namespace(), settings)
+    code = await health_command(argparse.Namespace(json=False), settings)
     return code, capsys.readouterr().out
 
 

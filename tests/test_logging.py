@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 
 import pytest
 
@@ -99,3 +101,50 @@ def test_one_shot_commands_log_warnings_only_unless_asked(
     monkeypatch.setenv("LOG_LEVEL", "info")
     assert main(["ask", "dpo"]) == 0
     assert "INFO    bot.chat.grammar: command platform=console" in capsys.readouterr().err
+
+
+def test_json_lines_one_object_per_record_secrets_blanked() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    # A secret JSON would escape ("\"): blanked before encoding, where it is still as written.
+    secret = 'canary"secret\\token'
+    setup_logging("DEBUG", [secret], "json", stream=stream)
+    try:
+        logging.getLogger("lambert.test").info("logged in with %s", secret)
+        try:
+            raise RuntimeError(f"auth failed for {secret} and xoxb-1234-5678-aBcD")
+        except RuntimeError:
+            logging.getLogger("lambert.test").exception("line\nbreak")
+    finally:
+        root.handlers[:], root.level = saved
+    lines = stream.getvalue().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 2
+    assert [(r["level"], r["logger"]) for r in records] == [
+        ("INFO", "lambert.test"),
+        ("ERROR", "lambert.test"),
+    ]
+    assert records[0]["message"] == f"logged in with {REDACTED}"
+    assert records[1]["message"] == "line\nbreak"
+    assert "RuntimeError: auth failed for [redacted] and [redacted]" in records[1]["exception"]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", r["time"]) for r in records
+    )
+    text = stream.getvalue()
+    assert "canary" not in text and "xoxb-1234" not in text
+
+
+def test_log_format_is_read_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "info")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    assert main(["ask", "dpo"]) == 0
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert any(r["message"].startswith("command platform=console") for r in logged)
+    monkeypatch.setenv("LOG_FORMAT", "yaml")
+    assert main(["ask", "dpo"]) == 2
+    assert (
+        "LOG_FORMAT='yaml' is not a format; use LOG_FORMAT=text or json" in capsys.readouterr().err
+    )

@@ -243,7 +243,7 @@ def test_backup_in_postgresql_mode_names_pg_dump_and_writes_nothing(
     out, err = capsys.readouterr()
     parts = urlsplit(postgres_url)
     assert out == "" and err.count("\n") == 1 and PASSWORD not in err
-    assert err.startswith("lambert backup: with LAMBERT_DATABASE_URL the shared state is in ")
+    assert err.startswith("lambert: with LAMBERT_DATABASE_URL the shared state is in ")
     assert (
         f"pg_dump --format=custom --file={target} "
         f"'postgresql://postgres@{parts.hostname}:{parts.port}{parts.path}'" in err

@@ -49,7 +49,7 @@ def probe_settings(db_path: Path, port: int, **env: str) -> Settings:
 
 async def health(settings: Settings, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     capsys.readouterr()
-    code = await health_command(argparse.Namespace(), settings)
+    code = await health_command(argparse.Namespace(json=False), settings)
     return code, capsys.readouterr().out
 
 

@@ -457,11 +457,12 @@ def shape(value: Any) -> Any:
     return type(value).__name__ if value is not None else None
 
 
-def test_the_docs_document_the_json_shape(
+def test_the_cli_reference_documents_the_json_shape(
     capsys: pytest.CaptureFixture[str], counted_db: Path
 ) -> None:
-    page = (Path(__file__).resolve().parents[1] / "docs" / "stats.md").read_text(encoding="utf-8")
-    documented = json.loads(page.split("```json\n", 1)[1].split("```", 1)[0])
+    reference = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text("utf-8")
+    section = reference.split("\n### stats\n", 1)[1].split("\n## ", 1)[0]
+    documented = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     assert main(["stats", "--json", "--db", str(counted_db), "--corpus", str(CORPUS)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert shape(printed) == shape(documented)

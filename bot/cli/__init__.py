@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 from bot import __version__
-from bot.cli import daily, db, discord_tools, ops, quotes, run, slack_tools, stats, web
-from bot.cli.common import Handler, add_common_options
-from bot.config import ConfigError, default_db_path, load_settings
-from bot.logs import setup_logging
-from bot.quotes.corpus import CorpusError
-from bot.storage.connection import DatabaseError, explain
+from bot.cli import (
+    completion,
+    daily,
+    db,
+    discord_tools,
+    ops,
+    quotes,
+    run,
+    slack_tools,
+    stats,
+    web,
+)
+from bot.cli.common import (
+    EVERY,
+    Commands,
+    Handler,
+    NotBuilt,
+    Parser,
+    add_global_options,
+    command_word,
+    error,
+)
+from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
 
 DESCRIPTION = """\
 Nathan Lambert's notes on open models, RLHF, DPO vs PPO, careers and reasoning, as a quote
@@ -35,27 +48,34 @@ examples:
   lambert ask reward hacking     what `/lambert reward hacking` would answer
   lambert search "objective mismatch" --json
   lambert themes
-  lambert web                    the web site on http://127.0.0.1:8080/
 
 configuration: environment variables or a .env file; see config.example.env.
 database: {database}
   (LAMBERT_DB or --db to choose another; a lambert.db left in the working folder by an older
   version is used first, with a note on moving it)"""
 
-# Each module adds its subcommands; the order here is the order `--help` lists them.
-COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools]
+# Each module adds its subcommands; the order here is the order `--help` lists them. A module
+# imports nothing heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
+COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools, completion]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+GLOBAL_VALUES = ("--db", "--corpus", "--database-url")  # the global options that take a value
+
+
+def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
+    """The parser of `lambert`, with the parsers of `command` only ("" none, EVERY all)."""
+    parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
         epilog=EPILOG.format(database=default_db_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"lambert {__version__}")
-    add_common_options(parser, suppress_default=False)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.fallback = "ask"  # `lambert dpo`: did you mean `lambert ask dpo`?
+    parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
+    add_global_options(parser, hidden=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
+    assert isinstance(commands, Commands)
+    commands.wanted = command
     for module in COMMAND_MODULES:
         module.register(commands)
     parser.set_defaults(handler=run.run_default)
@@ -69,7 +89,8 @@ def _name_commands(parser: argparse.ArgumentParser, name: str) -> None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub_name, sub_parser in action.choices.items():
-                _name_commands(sub_parser, f"{name} {sub_name}")
+                if isinstance(sub_parser, argparse.ArgumentParser):  # not one left unbuilt
+                    _name_commands(sub_parser, f"{name} {sub_name}")
 
 
 # What a shell reports for a program its reader stopped listening to (128 + SIGPIPE).
@@ -91,34 +112,60 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser(command_word(words, GLOBAL_VALUES)).parse_args(words)
+    except NotBuilt:  # argparse read the words otherwise (`--data x ask`): build them all
+        args = build_parser().parse_args(words)
+    # Imported once a command is chosen: `--help` and a usage error never need them.
+    import asyncio
+    import sqlite3
+
+    from bot.cli.terminal import LoadProgress
+    from bot.logs import setup_logging
+    from bot.quotes.corpus import CorpusError
+    from bot.storage.connection import DatabaseError, explain
+
     # .env of the working directory (not of the installed package); the real environment wins.
-    load_dotenv(Path.cwd() / ".env", override=False)
+    if (Path.cwd() / ".env").is_file():
+        from dotenv import load_dotenv  # only then: most one-shot runs have none
+
+        load_dotenv(Path.cwd() / ".env", override=False)
+    for warning in unknown_variables(os.environ):
+        error(f"warning: {warning}")
     try:
         settings = load_settings(
             db_path=args.db, corpus_path=args.corpus, database_url=args.database_url
         )
     except ConfigError as exc:
-        sys.stderr.write(f"lambert: configuration error: {exc}\n")
+        error(f"configuration error: {exc}")
         return 2
     handler: Handler = args.handler
     # A long-running server logs its events at INFO; one-shot commands and the console keep
     # the terminal for their own output unless LOG_LEVEL asks for more.
     default_level = "INFO" if run.serves(handler, settings) else "WARNING"
-    setup_logging(settings.log_level or default_level, settings.secrets)
+    setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
     if settings.db_note:
-        sys.stderr.write(f"lambert: note: {settings.db_note}\n")
+        error(f"note: {settings.db_note}")
+    # A big corpus load shows its progress on standard error; --json keeps the streams clean.
+    progress = (
+        None if getattr(args, "json", False) else LoadProgress(sys.stderr, settings.corpus_path)
+    )
+    args.progress = progress
     try:
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
-        sys.stderr.write(f"lambert: configuration error: {exc}\n")
+        error(f"configuration error: {exc}")
         return 2
     except (CorpusError, DatabaseError) as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
+        error(str(exc))
         return 1
     except sqlite3.Error as exc:
         # A lock, a full disk or a read-only file met by a command's own writes.
-        sys.stderr.write(f"lambert: {explain(exc, settings.db_path, f'`{args.command}`')}\n")
+        error(explain(exc, settings.db_path, f"`{args.command}`"))
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        if progress is not None:
+            progress.close()

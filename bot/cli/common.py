@@ -1,40 +1,179 @@
-"""What every subcommand shares: the storage and corpus options, the handler type, JSON output."""
+"""What every subcommand shares: the parser and its one error format, the global options, the
+handler type, opening the core, and the output helpers (errors, headings, JSON).
+
+A subcommand module imports only this, argparse and light modules at its top: every run
+(`lambert --help` too) imports every command module, so anything heavier is imported inside
+the handler that needs it. docs/cli.md, "Adding a command".
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.config import Settings
+from bot.cli.terminal import BOLD, RED, paint
 
-Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.runtime import Core
+
+Handler = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 
 
-def add_common_options(parser: argparse.ArgumentParser, *, suppress_default: bool) -> None:
-    """--db, --corpus and --database-url, accepted before or after the subcommand name.
+def error(message: str) -> None:
+    """`lambert: MESSAGE` on standard error, the prefix in red on a colour terminal."""
+    sys.stderr.write(f"{paint('lambert:', RED, sys.stderr)} {message}\n")
 
-    A subcommand's copy must not reset a value given before it, hence SUPPRESS there.
+
+def refuse(message: str) -> int:
+    """error(), and the exit code of a refused request (2)."""
+    error(message)
+    return 2
+
+
+def heading(text: str) -> str:
+    """`text` in bold when standard output is a colour terminal."""
+    return paint(text, BOLD, sys.stdout)
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Exactly one JSON object on standard output, for scripts."""
+    import json
+
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with lambert's error format: `lambert: ...` then where to read more, and a
+    guess for a word that is not a command."""
+
+    # The command a word that is no command was probably meant for (`lambert dpo`).
+    fallback: str | None = None
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._words = list(sys.argv[1:] if args is None else args)  # for the guess
+        return super().parse_known_args(self._words, namespace)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # refused here rather than by argparse, to name the subcommand's --help
+            self._refuse(f"unrecognized arguments: {' '.join(extras)}", parsed.command)
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        self._refuse(message, self.prog)
+
+    def _refuse(self, message: str, command: str) -> NoReturn:
+        error(message)
+        self.exit(2, f"Try '{command} --help'.\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if isinstance(action, argparse._SubParsersAction) and value not in (choices or ()):
+            self._not_a_command(value, list(choices or ()))
+        super()._check_value(action, value)
+
+    def _not_a_command(self, word: str, names: list[str]) -> NoReturn:
+        import difflib
+        import shlex
+
+        words = self._words[self._words.index(word) :] if word in self._words else [word]
+        close = difflib.get_close_matches(word, names, n=1)
+        if close:
+            guess = [close[0], *words[1:]]
+        elif self.fallback:
+            guess = [self.fallback, *words]
+        else:
+            self.error(f"{word!r} is not a command of {self.prog}; choose {', '.join(names)}")
+        error(f"{word!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
+        self.exit(2)
+
+
+EVERY = "*"  # build_parser's word for "build every command's parser"
+
+
+class NotBuilt(Exception):
+    """argparse reached a command whose parser this run left unbuilt."""
+
+
+class _Unbuilt:
+    """Stands in for the parser of a command this run does not ask for: takes every call."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return lambda *args, **kwargs: self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotBuilt
+
+
+class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands of `lambert`: only the parser of the command that runs is built, not
+    the 20-odd others; they are listed (`--help`) and named (a guess) by name and help alone."""
+
+    wanted = EVERY
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if self.wanted in (EVERY, name):
+            return super().add_parser(name, **kwargs)
+        if "help" in kwargs:
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), kwargs["help"]))
+        self._name_parser_map[name] = _Unbuilt()
+        return self._name_parser_map[name]
+
+
+def command_word(words: Sequence[str], value_options: Sequence[str]) -> str:
+    """The word argparse will take as the command: the first that is neither an option nor
+    the value of one of `value_options`; "" when there is none."""
+    rest = iter(words)
+    for word in rest:
+        if word == "--":
+            return next(rest, "")
+        if word in value_options:
+            next(rest, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None:
+    """--db, --corpus and --database-url: listed once, by `lambert --help`.
+
+    A subcommand keeps an unlisted copy (`lambert ask dpo --db x` still works) whose default
+    is SUPPRESS, so that it never resets a value given before the subcommand name.
     """
-    default = argparse.SUPPRESS if suppress_default else None
+    default = argparse.SUPPRESS if hidden else None
+
+    def described(text: str) -> str:
+        return argparse.SUPPRESS if hidden else text
+
     parser.add_argument(
-        "--db", metavar="PATH", default=default, help="SQLite database (default: $LAMBERT_DB)"
+        "--db",
+        metavar="PATH",
+        default=default,
+        help=described("SQLite database (default: $LAMBERT_DB)"),
     )
     parser.add_argument(
         "--corpus",
         metavar="PATH",
         default=default,
-        help="corpus file (default: $LAMBERT_CORPUS or the bundled corpus)",
+        help=described("corpus file (default: $LAMBERT_CORPUS or the bundled corpus)"),
     )
     parser.add_argument(
         "--database-url",
         metavar="URL",
         default=default,
-        help="postgresql://user:password@host:port/db for the daily state, shared by replicas "
-        "(default: $LAMBERT_DATABASE_URL; unset: the SQLite database). Prefer the variable: "
-        "other users of this machine can read a command line",
+        help=described(
+            "postgresql://user:password@host:port/db for the daily state, shared by replicas "
+            "(default: $LAMBERT_DATABASE_URL; unset: the SQLite database). Prefer the variable: "
+            "other users of this machine can read a command line"
+        ),
     )
 
 
@@ -47,20 +186,26 @@ def add_command(
     *,
     json_flag: bool = False,
 ) -> argparse.ArgumentParser:
-    """A subcommand with the common options (and `--json` if asked) and its handler attached."""
+    """A subcommand with its handler attached (and `--json` if asked)."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=help_text,
         description=description or help_text,
+        epilog="global options (--db, --corpus, --database-url): lambert --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_common_options(parser, suppress_default=True)
+    add_global_options(parser, hidden=True)
     if json_flag:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=handler)
     return parser
 
 
-def print_json(payload: dict[str, Any]) -> None:
-    """Exactly one JSON object on standard output, for scripts."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+def open_core(
+    args: argparse.Namespace, settings: Settings, **options: Any
+) -> AbstractAsyncContextManager[Core]:
+    """bot.runtime.open_core, imported when a command runs, with the corpus load's progress
+    shown as main() set it up (a bar, a line per tenth, or nothing)."""
+    from bot import runtime
+
+    return runtime.open_core(settings, progress=getattr(args, "progress", None), **options)

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.chat.daily_verbs import describe_outcome
-from bot.cli.common import add_command, print_json
-from bot.config import ConfigError, Settings
-from bot.daily.clock import YEARS, StoppedClock, SystemClock
-from bot.daily.days import DayRecord
-from bot.daily.report import TickReport, utc_text
-from bot.daily.scheduler import Scheduler
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
-from bot.platforms import NAMES, PLATFORMS, Platform
-from bot.runtime import open_core
-from bot.serving.posters import available_platforms, open_posters
+from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
+from bot.platforms import NAMES, PLATFORMS
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.daily.days import DayRecord
+    from bot.daily.report import TickReport
+    from bot.daily.service import ChannelStatus
+    from bot.platforms import Platform
+
 SET_BY = "lambert daily set"
 # A real tick this far from the clock would record every day between as missed (or post days
 # that are not yet due) and hold back the real posts: it needs --force.
@@ -39,7 +35,14 @@ def register(commands: Any) -> None:
     daily.set_defaults(json=False)
     actions = daily.add_subparsers(title="actions", metavar="ACTION")
 
-    set_ = add_command(actions, "set", set_command, "post to a channel every day at a local time")
+    set_ = add_command(
+        actions,
+        "set",
+        set_command,
+        "post to a channel every day at a local time",
+        "Post to a channel every day at a local time. JSON: the schedule as `daily list` shows it.",
+        json_flag=True,
+    )
     set_.add_argument("--platform", required=True, choices=NAMES)
     set_.add_argument(
         "--channel", required=True, help="the platform's channel id (any name for console)"
@@ -52,8 +55,21 @@ def register(commands: Any) -> None:
     )
     set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
     set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
+    set_.add_argument(
+        "--days",
+        metavar="DAYS",
+        help="only these days of the week: weekdays, weekends, mon,wed,fri or mon-fri "
+        "(default: every day)",
+    )
 
-    off = add_command(actions, "off", off_command, "stop a channel's daily quote")
+    off = add_command(
+        actions,
+        "off",
+        off_command,
+        "stop a channel's daily quote",
+        'Stop a channel\'s daily quote. JSON: {"platform", "channel", "enabled": false}.',
+        json_flag=True,
+    )
     off.add_argument("--platform", required=True, choices=NAMES)
     off.add_argument("--channel", required=True)
 
@@ -62,9 +78,10 @@ def register(commands: Any) -> None:
         "list",
         list_command,
         "every schedule, its next post and last outcome",
-        'Every schedule. JSON: {"schedules": [{"platform", "workspace", "channel", "time", "tz", '
-        '"theme", "enabled", "next_post_utc", "last_outcome"}]}; channel is the platform\'s id, '
-        "workspace Slack's team or organisation id (null elsewhere); last_outcome is null or "
+        'Every schedule. JSON: {"schedules": [{"platform", "workspace", "channel", "time", '
+        '"days", "tz", "theme", "enabled", "next_post_utc", "last_outcome"}]}; channel is the '
+        "platform's id, workspace Slack's team or organisation id (null elsewhere), days the "
+        'days of the week it posts on ["mon", ...]; last_outcome is null or '
         '{"status", "local_date", "quote_id", "message_id", "reason"}.',
         json_flag=True,
     )
@@ -98,57 +115,68 @@ def register(commands: Any) -> None:
 async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
     """The core's name for the channel an operator typed (Platform.name_channel), or the
     exit code of a refusal already written."""
+    from bot.config import ConfigError
+
     if platform.name_channel is None:
         return channel
     try:
         name: str = await platform.load(platform.name_channel)(settings, channel)
     except ConfigError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     except ConnectionError as exc:
-        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
+        error(f"{exc}; nothing was changed, try again later")
         return 1
     return name
 
 
-def _refuse(message: str) -> int:
-    sys.stderr.write(f"lambert: {message}\n")
-    return 2
-
-
 async def set_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.daily.report import utc_text
+    from bot.daily.schedules import (
+        EVERY_DAY,
+        ScheduleError,
+        parse_days,
+        parse_local_time,
+        parse_zone,
+    )
+    from bot.serving.posters import available_platforms
+
     channel = args.channel.strip()
     try:
         local_time = parse_local_time(args.time)
+        weekdays = parse_days(args.days) if args.days else EVERY_DAY
         tz = parse_zone(args.tz)
     except ScheduleError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     if not channel:
-        return _refuse("--channel is empty")
+        return refuse("--channel is empty")
     platform = PLATFORMS[args.platform]
     if not platform.channel_id.fullmatch(channel):
-        return _refuse(
+        return refuse(
             f"--channel {channel[:40]!r} is not a {platform.name} channel id; "
             f"use e.g. {platform.channel_example}"
         )
     channel_or_exit = await named(settings, platform, channel)
     if isinstance(channel_or_exit, int):
         return channel_or_exit
-    async with open_core(settings, integrity_check=True) as core:  # it writes
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
         theme = core.quotes.resolve_theme(args.theme) if args.theme else None
         if args.theme and theme is None:
             slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
-            return _refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
+            return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
         slug = theme.slug if theme else None
         found = await core.daily.turn_on(
-            args.platform, channel_or_exit, local_time, tz, slug, SET_BY
+            args.platform, channel_or_exit, local_time, tz, slug, SET_BY, weekdays
         )
     schedule, upcoming = found.schedule, found.next_post
-    sys.stdout.write(
-        f"{schedule.where}: a quote every day at {schedule.time_text} {tz} "
-        f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
-    )
+    if args.json:
+        print_json(schedule_json(found))
+    else:
+        sys.stdout.write(
+            f"{schedule.where}: a quote {schedule.when} "
+            f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
+        )
     if args.platform not in available_platforms(settings):
-        sys.stderr.write(f"note: {args.platform} is not configured here, so nothing posts yet\n")
+        error(f"note: {args.platform} is not configured here, so nothing posts yet")
     return 0
 
 
@@ -156,12 +184,15 @@ async def off_command(args: argparse.Namespace, settings: Settings) -> int:
     channel = await named(settings, PLATFORMS[args.platform], args.channel.strip())
     if isinstance(channel, int):
         return channel
-    async with open_core(settings, integrity_check=True) as core:  # it writes
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
         found = await core.daily.turn_off(args.platform, channel, SET_BY)
     if not found:
-        sys.stderr.write(f"lambert: no daily schedule for {args.platform}/{channel}\n")
+        error(f"no daily schedule for {args.platform}/{channel}")
         return 1
-    sys.stdout.write(f"{args.platform}/{channel}: daily quote off\n")
+    if args.json:
+        print_json({"platform": args.platform, "channel": channel, "enabled": False})
+    else:
+        sys.stdout.write(f"{args.platform}/{channel}: daily quote off\n")
     return 0
 
 
@@ -177,28 +208,36 @@ def outcome_json(record: DayRecord | None) -> dict[str, Any] | None:
     }
 
 
+def schedule_json(channel: ChannelStatus) -> dict[str, Any]:
+    """A schedule as `daily list --json` and `daily set --json` print it."""
+    from bot.daily.report import utc_text
+    from bot.daily.schedules import day_names
+
+    s, upcoming = channel.schedule, channel.next_post
+    workspace, channel_id = None, s.channel
+    if PLATFORMS[s.platform].name_channel:  # "WORKSPACE/CHANNEL"
+        workspace, _, channel_id = s.channel.rpartition("/")
+    return {
+        "platform": s.platform,
+        "workspace": workspace or None,
+        "channel": channel_id,
+        "time": s.time_text,
+        "days": day_names(s.weekdays),
+        "tz": s.tz,
+        "theme": s.theme,
+        "enabled": s.enabled,
+        "next_post_utc": utc_text(upcoming) if upcoming else None,
+        "last_outcome": outcome_json(channel.last),
+    }
+
+
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    from bot.chat.daily_verbs import describe_outcome
+
+    async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     schedules = [c.schedule for c in channels]
-    rows = []
-    for s, upcoming, last in ((c.schedule, c.next_post, c.last) for c in channels):
-        workspace, channel_id = None, s.channel
-        if PLATFORMS[s.platform].name_channel:  # "WORKSPACE/CHANNEL"
-            workspace, _, channel_id = s.channel.rpartition("/")
-        rows.append(
-            {
-                "platform": s.platform,
-                "workspace": workspace or None,
-                "channel": channel_id,
-                "time": s.time_text,
-                "tz": s.tz,
-                "theme": s.theme,
-                "enabled": s.enabled,
-                "next_post_utc": utc_text(upcoming) if upcoming else None,
-                "last_outcome": outcome_json(last),
-            }
-        )
+    rows = [schedule_json(c) for c in channels]
     if args.json:
         print_json({"schedules": rows})
         return 0
@@ -210,7 +249,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
             state += f" ({s.disabled_reason})"
         described = describe_outcome(channel.last)
         sys.stdout.write(
-            f"{s.where}  {s.time_text} {s.tz}  theme {s.theme or 'any'}  {state}\n"
+            f"{heading(s.where)}  {s.when}  theme {s.theme or 'any'}  {state}\n"
             f"    last: {described}\n"
         )
     return 0
@@ -218,6 +257,9 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; one without an offset is read as UTC."""
+    from bot.daily.clock import YEARS
+    from bot.daily.schedules import ScheduleError
+
     try:
         instant = datetime.fromisoformat(text.strip())
         instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
@@ -237,27 +279,37 @@ def parse_instant(text: str) -> datetime:
 
 
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from bot.daily.clock import StoppedClock, SystemClock
+    from bot.daily.report import utc_text
+    from bot.daily.scheduler import Scheduler
+    from bot.daily.schedules import ScheduleError
+    from bot.serving.posters import available_platforms, open_posters
+
     now = SystemClock().now()
     try:
         at = parse_instant(args.at) if args.at else now
     except ScheduleError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     if abs(at - now) > FAR and not (args.force or args.dry_run):
         days = abs(at - now) / timedelta(days=1)
-        return _refuse(
+        return refuse(
             f"--at {utc_text(at)} is {days:.1f} days from the clock ({utc_text(now)}): a real "
             "tick there would record every day between as missed and hold back real posts. "
             "Add --dry-run to see what it would do, or --force to run it anyway."
         )
     if args.dry_run:
-        return await _dry_run(settings, at, args.json)
+        return await _dry_run(args, settings, at)
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
-    async with open_core(settings, clock=StoppedClock(at)) as core:
+    async with open_core(args, settings, clock=StoppedClock(at)) as core:
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
-            log.warning("%s is not configured here: its daily schedules are skipped", platform)
+            logging.getLogger(__name__).warning(
+                "%s is not configured here: its daily schedules are skipped", platform
+            )
         async with open_posters(settings, wanted, console, core) as posters:
             catchup = timedelta(hours=settings.catchup_hours)
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
@@ -269,9 +321,13 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _dry_run(settings: Settings, at: datetime, as_json: bool) -> int:
+async def _dry_run(args: argparse.Namespace, settings: Settings, at: datetime) -> int:
     """What a tick at `at` would do through the platforms configured here; nothing written."""
-    async with open_core(settings, clock=StoppedClock(at)) as core:
+    from bot.daily.clock import StoppedClock
+    from bot.daily.report import utc_text
+    from bot.serving.posters import available_platforms
+
+    async with open_core(args, settings, clock=StoppedClock(at)) as core:
         catchup = timedelta(hours=settings.catchup_hours)
         due = await core.daily.due(catchup, available_platforms(settings))
     items = [
@@ -284,7 +340,7 @@ async def _dry_run(settings: Settings, at: datetime, as_json: bool) -> int:
         }
         for d in due
     ]
-    if as_json:
+    if args.json:
         print_json({"dry_run": True, "due": items})
         return 0
     lines = [f"daily tick at {utc_text(at)} (dry run: nothing posted or recorded)"]
@@ -303,6 +359,8 @@ DRY_RUN_VERBS = {"post": "post", "retry": "retry", "miss": "record as missed", "
 
 
 def _summary(report: TickReport, at: datetime) -> str:
+    from bot.daily.report import utc_text
+
     lines = [f"daily tick at {utc_text(at)}"]
     lines += [
         f"  posted {p['platform']}/{p['channel']} {p['local_date']}: {p['quote_id']}"

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
+from bot.cli.common import add_command, print_json, refuse
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.storage.copy import CopyReport
 
 
@@ -30,7 +30,7 @@ def register(commands: Any) -> None:
         "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
         "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
         "transaction: every table of the shared state (schedules, days, bags, previews,\n"
-        "stats, installs), but not the leases (they name live processes) nor OAuth states.\n"
+        "stats, installs), but not the leases (they name live processes).\n"
         "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
         "database that already holds any of these rows unless --force, which replaces them,\n"
         "and one a lambert still runs on (it holds a lease there) even with --force.\n"
@@ -55,19 +55,17 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert db: say what to do: lambert db copy --to postgresql://...\n")
-    return 2
+    return refuse("say what to do: lambert db copy --to postgresql://...")
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.database_url:
-        sys.stderr.write(
-            "lambert db copy: no database to copy into; give --to "
-            "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL\n"
-        )
-        return 2
-    from bot.storage.copy import copy_to_postgres  # SQLAlchemy: only for this command
+    from bot.storage.copy import copy_to_postgres
 
+    if not settings.database_url:
+        return refuse(
+            "no database to copy into; give --to "
+            "postgresql://user:password@host:5432/db or set LAMBERT_DATABASE_URL"
+        )
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command
-from bot.config import ConfigError, Settings
+from bot.cli.common import add_command, print_json, refuse
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -30,7 +33,9 @@ def register(commands: Any) -> None:
         "register /lambert and /lambert-daily with Discord",
         "Register /lambert and /lambert-daily with Discord (logs in with DISCORD_TOKEN). Global\n"
         "commands can take a while to appear; --guild ID updates one server at once (for\n"
-        "development).",
+        "development).\n"
+        'JSON: {"commands": ["lambert", ...], "guild": ID or null}.',
+        json_flag=True,
     )
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
     invite = add_command(
@@ -42,7 +47,9 @@ def register(commands: Any) -> None:
         "applications.commands scopes, and only View Channel, Send Messages and Embed Links.\n"
         "Add to my apps (a user install: /lambert in DMs, group DMs and any server): only\n"
         "applications.commands, no bot, no permissions. Offline: the application id is\n"
-        "--client-id, or else read from DISCORD_TOKEN.",
+        "--client-id, or else read from DISCORD_TOKEN.\n"
+        'JSON: {"client_id", "server_url", "user_install_url"}.',
+        json_flag=True,
     )
     invite.add_argument(
         "--client-id", type=int, metavar="ID", help="the Application ID (default: from the token)"
@@ -50,13 +57,7 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert discord: choose a step: sync or invite (see --help)\n")
-    return 2
-
-
-def _refuse(exc: ConfigError) -> int:
-    sys.stderr.write(f"lambert: {exc}\n")
-    return 2
+    return refuse("choose a step: lambert discord sync or lambert discord invite")
 
 
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,7 +66,11 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         names = await sync_commands(settings, args.guild)
     except ConfigError as exc:
-        return _refuse(exc)
+        return refuse(str(exc))
+    if args.json:
+        guild = str(args.guild) if args.guild else None
+        print_json({"commands": list(names), "guild": guild})
+        return 0
     where = f"server {args.guild}" if args.guild else "every server (may take a while to show)"
     sys.stdout.write(f"synced {', '.join(names)} to {where}\n")
     return 0
@@ -77,7 +82,11 @@ async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         client_id = args.client_id if args.client_id is not None else application_id(settings)
     except ConfigError as exc:
-        return _refuse(exc)
-    sys.stdout.write(f"Add to a server:  {invite_url(client_id)}\n")
-    sys.stdout.write(f"Add to my apps:   {user_install_url(client_id)}\n")
+        return refuse(str(exc))
+    server, user = invite_url(client_id), user_install_url(client_id)
+    if args.json:
+        print_json({"client_id": str(client_id), "server_url": server, "user_install_url": user})
+        return 0
+    sys.stdout.write(f"Add to a server:  {server}\n")
+    sys.stdout.write(f"Add to my apps:   {user}\n")
     return 0

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command
-from bot.config import Settings
+from bot.cli.common import add_command, error, heading, print_json
 from bot.platforms import served
-from bot.serving.health import NoDatabase, postgres_problem, read_health
-from bot.storage.backup import BackupError, backup_database
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -27,7 +25,10 @@ def register(commands: Any) -> None:
         "heartbeat every 30 s only while that platform is connected), and, with\n"
         "LAMBERT_DATABASE_URL, that PostgreSQL answers. Read-only: never creates or changes\n"
         "a database. Exit 0 when all is well, 1 otherwise (also when there is no database\n"
-        "yet); one line per check, as serve's /readyz sees it. Used by the Docker HEALTHCHECK.",
+        "yet); one line per check, as serve's /readyz sees it. Used by the Docker HEALTHCHECK.\n"
+        'JSON: {"ok", "database": {"ok", "path", "problem"}, "postgresql": null or {"ok",\n'
+        '"problem"}, "platforms": [{"platform", "connected", "heartbeat_age_seconds"}]}.',
+        json_flag=True,
     )
     backup = add_command(
         commands,
@@ -37,60 +38,93 @@ def register(commands: Any) -> None:
         "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
         "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
         "files beside it), start lambert. Never replaces what is not a regular file. With\n"
-        "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.",
+        "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.\n"
+        'JSON: {"source", "target", "pages"}.',
+        json_flag=True,
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
 
 
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.serving.health import NoDatabase, PlatformHealth, postgres_problem, read_health
+
+    where = str(settings.db_path)
+    database: dict[str, Any] = {"ok": True, "path": where, "problem": None}
+    postgresql: dict[str, Any] | None = None
+    states: list[PlatformHealth] = []
     try:
         states = await read_health(settings.db_path, [p.name for p in served(settings)])
     except NoDatabase:
-        sys.stdout.write(
-            f"database: none at {settings.db_path}: lambert has not run here yet "
-            "(check LAMBERT_DB)\n"
+        problem = "lambert has not run here yet (check LAMBERT_DB)"
+        database = {"ok": False, "path": where, "problem": problem}
+    if database["ok"]:
+        database["warning"] = _readable_by_others(settings.db_path) or None
+    if database["ok"] and settings.database_url:  # the daily state lives there: /readyz too
+        unreachable = await postgres_problem(settings.database_url.reveal())
+        postgresql = {"ok": unreachable is None, "problem": unreachable}
+    ok = database["ok"] and (postgresql is None or postgresql["ok"])
+    ok = ok and all(s.connected for s in states)
+    if args.json:
+        platforms = [
+            {
+                "platform": s.platform,
+                "connected": s.connected,
+                "heartbeat_age_seconds": s.age_seconds,
+            }
+            for s in states
+        ]
+        print_json(
+            {"ok": ok, "database": database, "postgresql": postgresql, "platforms": platforms}
         )
-        return 1
-    sys.stdout.write(f"database: ok ({settings.db_path})\n")
-    exposed = _readable_by_others(settings.db_path)
-    if exposed:
-        sys.stdout.write(exposed + "\n")
-    reachable = True
-    if settings.database_url:  # the daily state lives there: /readyz asks it too
-        problem = await postgres_problem(settings.database_url.reveal())
-        reachable = problem is None
-        sys.stdout.write(
-            f"postgresql: {'ok' if problem is None else f'NOT reachable: {problem}'}\n"
-        )
-    for state in states:
-        sys.stdout.write(state.describe() + "\n")
-    return 0 if reachable and all(s.connected for s in states) else 1
+        return 0 if ok else 1
+    if database["ok"]:
+        lines = [f"{heading('database:')} ok ({where})"]
+        if database["warning"]:
+            lines.append(database["warning"])
+    else:
+        lines = [f"{heading('database:')} none at {where}: {database['problem']}"]
+    if postgresql is not None:
+        state = "ok" if postgresql["ok"] else f"NOT reachable: {postgresql['problem']}"
+        lines.append(f"{heading('postgresql:')} {state}")
+    for platform in states:
+        name, _, rest = platform.describe().partition(":")
+        lines.append(f"{heading(name + ':')}{rest}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0 if ok else 1
 
 
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.backup import BackupError, backup_database
+
     if settings.database_url:
         # The schedules, days, bags, claims and stats are in PostgreSQL: a copy of the SQLite
         # file would hold none of them, and a success would be a lie.
         url = _without_password(settings.database_url.reveal())
-        sys.stderr.write(
-            "lambert backup: with LAMBERT_DATABASE_URL the shared state is in PostgreSQL, not "
+        error(
+            "with LAMBERT_DATABASE_URL the shared state is in PostgreSQL, not "
             f"in {settings.db_path}; back it up with PostgreSQL's own tool: pg_dump "
             f"--format=custom --file={args.path} '{url}' (the password from PGPASSWORD or "
-            "~/.pgpass), restored with pg_restore\n"
+            "~/.pgpass), restored with pg_restore"
         )
         return 1
+
     try:
         pages = await backup_database(settings.db_path, args.path, overwrite=args.force)
     except BackupError as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
+        error(str(exc))
         return 1
-    sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
+    if args.json:
+        print_json({"source": str(settings.db_path), "target": str(args.path), "pages": pages})
+    else:
+        sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
     return 0
 
 
 def _without_password(url: str) -> str:
     """`url` with no password in it (user part or query), for a command to copy and run."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     user = f"{parts.username}@" if parts.username else ""
@@ -100,15 +134,14 @@ def _without_password(url: str) -> str:
 
 def _readable_by_others(path: Path) -> str:
     """One warning line when group or others may use the database (it holds bot tokens)."""
+    import shlex
+
     mode = path.stat().st_mode & 0o777
     if not mode & 0o077:
         return ""
-    files = " ".join(shlex.quote(str(p)) for p in (path, *_beside(path)) if p.exists())
+    beside = (Path(f"{path}-wal"), Path(f"{path}-shm"))
+    files = " ".join(shlex.quote(str(p)) for p in (path, *beside) if p.exists())
     return (
         f"database: WARNING: {path} is open to other users (mode {mode:04o}) and holds bot "
         f"tokens; fix: chmod 600 {files}"
     )
-
-
-def _beside(path: Path) -> tuple[Path, Path]:
-    return Path(f"{path}-wal"), Path(f"{path}-shm")

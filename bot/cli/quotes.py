@@ -7,16 +7,13 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.terminal import render
-from bot.chat.context import RequestContext
-from bot.chat.grammar import answer
-from bot.chat.replies import ListReply, QuoteReply, Reply
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
-from bot.platforms import PLATFORMS
-from bot.runtime import open_core
+from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
+
+if TYPE_CHECKING:
+    from bot.chat.replies import Reply
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -85,6 +82,8 @@ def register(commands: Any) -> None:
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
+    from bot.chat.replies import ListReply, QuoteReply
+
     if isinstance(reply, QuoteReply):
         payload: dict[str, Any] = {"quote": reply.quote.as_json(), "matches": reply.matches}
         if reply.note:
@@ -100,16 +99,20 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.terminal import render
+    from bot.chat.context import RequestContext
+    from bot.chat.grammar import answer
+    from bot.platforms import PLATFORMS
+
     channel = args.channel.removeprefix("#")
     if not PLATFORMS["console"].channel_id.fullmatch(channel):
-        sys.stderr.write("lambert: --channel takes a name of 1 to 80 characters, no spaces\n")
-        return 2
+        return refuse("--channel takes a name of 1 to 80 characters, no spaces")
     admin = args.role == "admin"
     ctx = RequestContext(channel=channel, admin=admin)
     # An admin's request may change a schedule: commands that write check the pages first.
     # `lambert ask` is not counted in the stats (a person at the terminal, not a channel):
     # answering from the quotes alone, it never opens the shared state.
-    async with open_core(replace(settings, stats=False), integrity_check=admin) as core:
+    async with open_core(args, replace(settings, stats=False), integrity_check=admin) as core:
         reply = await answer(core, " ".join(args.text), ctx)
     if args.json:
         print_json(reply_json(reply))
@@ -119,10 +122,14 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def card_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    from bot.adapters.terminal import render
+    from bot.chat.grammar import answer
+    from bot.chat.replies import QuoteReply
+
+    async with open_core(args, replace(settings, stats=False)) as core:
         reply = await answer(core, " ".join(["card", *args.text]))
     if not isinstance(reply, QuoteReply):  # no such id, nothing matched: the chat's own words
-        sys.stderr.write(f"lambert: {' '.join(render(reply).removeprefix('! ').split())}\n")
+        error(" ".join(render(reply).removeprefix("! ").split()))
         return 1
     from bot.cards import card_file_name, card_png, card_size  # Pillow: here, not for `ask`
 
@@ -132,7 +139,7 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         path.write_bytes(card_png(quote))
     except OSError as exc:
-        sys.stderr.write(f"lambert: cannot write {path}: {exc.strerror}; choose another --out\n")
+        error(f"cannot write {path}: {exc.strerror}; choose another --out")
         return 1
     width, height = card_size(quote)
     if args.json:
@@ -143,18 +150,19 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.terminal import render
+    from bot.chat.replies import ListReply
+
     if not 1 <= args.limit <= 100:
-        sys.stderr.write("lambert: --limit takes a number from 1 to 100\n")
-        return 2
-    async with open_core(settings) as core:
+        return refuse("--limit takes a number from 1 to 100")
+    async with open_core(args, settings) as core:
         service = core.quotes
         theme = None
         if args.theme:
             found = service.resolve_theme(args.theme)
             if found is None:
                 slugs = ", ".join(i.theme.slug for i in service.themes())
-                sys.stderr.write(f"lambert: unknown theme {args.theme!r}; themes: {slugs}\n")
-                return 2
+                return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
             theme = found.slug
         result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
     if args.json:
@@ -174,7 +182,7 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    async with open_core(args, settings) as core:
         service = core.quotes
         infos = service.themes()
     if args.json:
@@ -182,5 +190,6 @@ async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for i in infos:
             aliases = ", ".join(i.theme.aliases)
-            sys.stdout.write(f"{i.theme.slug:<14} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
+            slug = heading(f"{i.theme.slug:<14}")
+            sys.stdout.write(f"{slug} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
     return 0

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.console import run_console
-from bot.cli.common import add_command
-from bot.config import Settings
+from bot.cli.common import add_command, error, open_core
 from bot.platforms import served
-from bot.runtime import open_core
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 NO_PLATFORM = """\
-lambert: no chat platform is configured, so there is nothing to serve.
+no chat platform is configured, so there is nothing to serve.
   Set DISCORD_TOKEN and/or SLACK_BOT_TOKEN (see config.example.env), or try the
   same commands locally with `lambert console`."""
 
@@ -41,14 +41,16 @@ def register(commands: Any) -> None:
 
 
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings, integrity_check=True) as core:  # it writes
+    from bot.adapters.console import run_console
+
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
         # Line editing, history and colour when both streams are a terminal (run_console).
         return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
 async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     if not served(settings):
-        sys.stderr.write(NO_PLATFORM + "\n")
+        error(NO_PLATFORM)
         return 2
     from bot.serving.serve import serve  # deferred: `ask` and `console` never import the adapters
 

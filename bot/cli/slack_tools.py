@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json
-from bot.config import ConfigError, Settings
+from bot.cli.common import add_command, error, print_json, refuse
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def register(commands: Any) -> None:
@@ -72,8 +75,7 @@ def register(commands: Any) -> None:
 
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert slack: choose a step: manifest or adopt (see --help)\n")
-    return 2
+    return refuse("choose a step: lambert slack manifest, or lambert slack adopt")
 
 
 async def manifest_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -82,8 +84,7 @@ async def manifest_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = manifest_yaml(http_url=args.http, oauth=args.oauth, public_url=args.public_url)
     except ManifestError as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
-        return 2
+        return refuse(str(exc))
     sys.stdout.write(text)
     return 0
 
@@ -94,10 +95,9 @@ async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         adopted = await adopt_for_operator(settings, args.workspace)
     except ConfigError as exc:
-        sys.stderr.write(f"lambert: {exc}\n")
-        return 2
+        return refuse(str(exc))
     except ConnectionError as exc:
-        sys.stderr.write(f"lambert: {exc}; nothing was changed, try again later\n")
+        error(f"{exc}; nothing was changed, try again later")
         return 1
     workspace, moved = adopted
     if args.json:

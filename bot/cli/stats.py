@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.chat.stats_verb import summary_lines
-from bot.cli.common import add_command, print_json
-from bot.config import Settings
-from bot.runtime import open_core
-from bot.stats.recorder import KEEP_WORDS_DAYS
-from bot.stats.store import Scope
-from bot.stats.summary import Summary, summarise
+from bot.cli.common import add_command, heading, open_core, print_json, refuse
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.stats.summary import Summary
 
 MAX_DAYS = 366
 
@@ -25,8 +23,8 @@ def register(commands: Any) -> None:
         "counts of commands, quotes shown and posted, per channel; never a user",
         "Counts over the last --days UTC days, every platform and channel: commands by verb\n"
         "and outcome, themes and quotes shown, quotes posted (preview and daily), the words\n"
-        f"of searches that found nothing (kept {KEEP_WORDS_DAYS} days). No user is recorded;\n"
-        'LAMBERT_STATS=off keeps nothing. JSON: see README.md, "Stats".',
+        "of searches that found nothing (kept for a month). No user is recorded;\n"
+        'LAMBERT_STATS=off keeps nothing. JSON: see docs/cli.md, "stats".',
         json_flag=True,
     )
     stats.add_argument(
@@ -35,10 +33,12 @@ def register(commands: Any) -> None:
 
 
 async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.stats.store import Scope
+    from bot.stats.summary import summarise
+
     if not 1 <= args.days <= MAX_DAYS:
-        sys.stderr.write(f"lambert: --days takes a number from 1 to {MAX_DAYS}\n")
-        return 2
-    async with open_core(settings) as core:
+        return refuse(f"--days takes a number from 1 to {MAX_DAYS}")
+    async with open_core(args, settings) as core:
         stats = core.stats
         summary = await summarise(
             stats.store, Scope(), args.days, stats.today(), recording=stats.recording, limit=20
@@ -52,9 +52,11 @@ async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def render(s: Summary) -> str:
     """The summary as terminal text: the chat lines, then one line per channel."""
-    out = [f"Stats, every channel, last {s.days} days", *summary_lines(s)]
+    from bot.chat.stats_verb import summary_lines
+
+    out = [heading(f"Stats, every channel, last {s.days} days"), *summary_lines(s)]
     if s.channels:
-        out.append("Channels (commands, quotes shown, posted):")
+        out.append(heading("Channels (commands, quotes shown, posted):"))
         out += [
             f"  {c.platform}/{c.channel}"
             + (f" in {c.space}" if c.space else "")

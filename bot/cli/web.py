@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command
-from bot.config import Settings
-from bot.runtime import open_core
+from bot.cli.common import add_command, open_core, refuse
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 NO_BASE = (
-    "lambert: a static site needs its address for the Open Graph tags and the feed; set "
+    "a static site needs its address for the Open Graph tags and the feed; set "
     "LAMBERT_PUBLIC_URL or pass --url, e.g. --url https://quotes.example.org"
 )
 
@@ -51,16 +52,14 @@ def register(commands: Any) -> None:
 
 async def web_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 <= args.port <= 65535:
-        sys.stderr.write("lambert: --port takes a number from 0 to 65535, e.g. --port 8080\n")
-        return 2
+        return refuse("--port takes a number from 0 to 65535, e.g. --port 8080")
     from bot.adapters.site import serve_site  # deferred: `ask` never loads aiohttp or jinja2
 
     return await serve_site(settings, args.host, args.port)
 
 
 async def site_usage(args: argparse.Namespace, settings: Settings) -> int:
-    sys.stderr.write("lambert: site takes an action: lambert site build DIR\n")
-    return 2
+    return refuse("site takes an action: lambert site build DIR")
 
 
 async def build_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,18 +70,15 @@ async def build_command(args: argparse.Namespace, settings: Settings) -> int:
         try:
             base = load_settings({"LAMBERT_PUBLIC_URL": args.url.rstrip("/")}).public_url
         except ConfigError as exc:
-            sys.stderr.write(f"lambert: --url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}\n")
-            return 2
+            return refuse(f"--url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}")
     if not base:
-        sys.stderr.write(NO_BASE + "\n")
-        return 2
+        return refuse(NO_BASE)
     if args.dir.exists() and not args.dir.is_dir():
-        sys.stderr.write(f"lambert: {args.dir} is a file; give a folder to write the site in\n")
-        return 2
+        return refuse(f"{args.dir} is a file; give a folder to write the site in")
     from bot.web.export import build  # deferred, as web_command
     from bot.web.site import Site
 
-    async with open_core(settings) as core:
+    async with open_core(args, settings) as core:
         written = await build(Site(core.quotes, base), base, args.dir)
-    sys.stdout.write(f"lambert: wrote {written} files under {args.dir} for {base}\n")
+    sys.stdout.write(f"wrote {written} files under {args.dir} for {base}\n")
     return 0

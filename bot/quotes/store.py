@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,11 @@ from bot.storage.connection import rollback
 
 if TYPE_CHECKING:
     from bot.quotes.corpus import Corpus
+
+# Told (quotes written, of total) as a corpus loads; total 0 while the file is still parsed.
+Progress = Callable[[int, int], None]
+# The quote rows go in this many batches, so that a progress callback hears of each tenth.
+BATCHES = 20
 
 _QUOTE_COLUMNS = (
     "q.id, q.text, q.kind, q.theme, t.title AS theme_title, q.topic, q.source "
@@ -78,6 +83,10 @@ def _vocabulary_rows(fts: list[tuple[int, str, str, str]]) -> list[tuple[str, st
     return [(w, w[0], len(w)) for w in sorted(vocabulary)]
 
 
+def _silent(done: int, total: int) -> None:
+    """No progress shown."""
+
+
 class QuoteStore:
     """Reads and replaces the corpus tables of one open connection."""
 
@@ -108,7 +117,9 @@ class QuoteStore:
         """The sha256 of the corpus file's bytes as last loaded."""
         return await self._meta("corpus_file")
 
-    async def sync_corpus(self, corpus: Corpus, file_digest: str = "") -> bool:
+    async def sync_corpus(
+        self, corpus: Corpus, file_digest: str = "", progress: Progress | None = None
+    ) -> bool:
         """Make the quote tables hold `corpus`; return False when they already did.
 
         Only quote tables are touched: schedules and post history refer to quote ids as plain
@@ -119,7 +130,7 @@ class QuoteStore:
         try:
             changed = await self.corpus_fingerprint() != corpus.fingerprint
             if changed:
-                await self._replace(corpus)
+                await self._replace(corpus, progress or _silent)
                 await self._set_meta("corpus", corpus.fingerprint)
             await self._set_meta("corpus_file", file_digest)
             await self.conn.execute("COMMIT")
@@ -128,24 +139,26 @@ class QuoteStore:
             raise
         return changed
 
-    async def _replace(self, corpus: Corpus) -> None:
+    async def _replace(self, corpus: Corpus, progress: Progress) -> None:
         # Building the rows is Python work over every quote: off the loop.
-        await self._write(await asyncio.to_thread(_corpus_rows, corpus))
+        progress(0, len(corpus.quotes))
+        await self._write(await asyncio.to_thread(_corpus_rows, corpus), progress)
+        progress(len(corpus.quotes), len(corpus.quotes))
 
-    async def _write(self, rows: _CorpusRows) -> None:
+    async def _write(self, rows: _CorpusRows, progress: Progress) -> None:
         conn = self.conn
         # The vocabulary is Python work and the inserts mostly SQLite's (which lets go of the
         # GIL): on two cores they overlap, over a second off loading 100,000 quotes.
         vocabulary = asyncio.ensure_future(asyncio.to_thread(_vocabulary_rows, rows.fts))
         try:
-            await self._insert(rows)
+            await self._insert(rows, progress)
             await conn.executemany(
                 "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", await vocabulary
             )
         finally:
             vocabulary.cancel()  # only on failure: the thread finishes, its result is dropped
 
-    async def _insert(self, rows: _CorpusRows) -> None:
+    async def _insert(self, rows: _CorpusRows, progress: Progress) -> None:
         conn = self.conn
         await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
         for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
@@ -157,15 +170,21 @@ class QuoteStore:
         await conn.executemany(
             "INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)", rows.aliases
         )
-        await conn.executemany(
-            "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
-            "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows.quotes,
-        )
-        await conn.executemany(
-            "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
-            rows.fts,
-        )
+        total = len(rows.quotes)
+        step = max(1, -(-total // BATCHES))
+        for start in range(0, total, step):
+            await conn.executemany(
+                "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
+                "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows.quotes[start : start + step],
+            )
+            await conn.executemany(
+                "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
+                rows.fts[start : start + step],
+            )
+            # The last batch is told once the vocabulary is in too (_replace).
+            if start + step < total:
+                progress(start + step, total)
 
     async def themes(self) -> list[tuple[Theme, int]]:
         """Every theme with its aliases and number of quotes, in corpus order."""

@@ -46,7 +46,7 @@ class Summary:
         return sum(n for _, _, n in self.commands)
 
     def to_json(self) -> dict[str, Any]:
-        """The shape documented in README.md, "Stats"."""
+        """The shape documented in docs/cli.md, "stats"."""
         return {
             "recording": self.recording,
             "days": self.days,

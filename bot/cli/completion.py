@@ -1,0 +1,255 @@
+"""`lambert completion bash|zsh|fish`: a completion script generated from the parser itself.
+
+Static scripts, so a shell completes without starting Python. Written here rather than with
+shtab, which covers bash and zsh but not fish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import add_command
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def register(commands: Any) -> None:
+    parser = add_command(
+        commands,
+        "completion",
+        completion_command,
+        "print a shell completion script: bash, zsh or fish",
+        "Print a completion script for the shell. Load it with:\n"
+        '  bash: eval "$(lambert completion bash)"   (in ~/.bashrc)\n'
+        '  zsh:  eval "$(lambert completion zsh)"    (in ~/.zshrc, after compinit)\n'
+        "  fish: lambert completion fish > ~/.config/fish/completions/lambert.fish",
+    )
+    parser.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+
+
+async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import build_parser
+
+    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(build_parser()))))
+    return 0
+
+
+@dataclass
+class Option:
+    flags: list[str]
+    help: str
+    choices: list[str] | None  # the values it takes, when they are a fixed few
+    takes_path: bool  # its value is a file
+    takes_value: bool
+
+
+@dataclass
+class Command:
+    """One parser of the tree: `path` is "" for `lambert`, "daily set" for `lambert daily set`."""
+
+    path: str
+    commands: list[tuple[str, str]] = field(default_factory=list)  # (name, help)
+    options: list[Option] = field(default_factory=list)
+    takes_path: bool = False  # a positional PATH (`lambert backup PATH`)
+    values: list[str] = field(default_factory=list)  # a positional's choices (bash, zsh, fish)
+
+
+def commands_of(parser: argparse.ArgumentParser, path: str = "") -> Iterator[Command]:
+    """Every parser of the tree, parents first; options hidden from --help are left out."""
+    found = Command(path)
+    children: list[tuple[str, argparse.ArgumentParser]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: _first_line(a.help or "") for a in action._choices_actions}
+            for name, child in action.choices.items():
+                found.commands.append((name, helps.get(name, "")))
+                children.append((name, child))
+        elif action.help == argparse.SUPPRESS:
+            continue
+        elif action.option_strings:
+            choices = [str(c) for c in action.choices] if action.choices else None
+            found.options.append(
+                Option(
+                    list(action.option_strings),
+                    _first_line(action.help or ""),
+                    choices,
+                    takes_path=action.metavar == "PATH",
+                    takes_value=action.nargs != 0,
+                )
+            )
+        elif action.metavar == "PATH":
+            found.takes_path = True
+        elif action.choices:
+            found.values += [str(c) for c in action.choices]
+    yield found
+    for name, child in children:
+        yield from commands_of(child, f"{path} {name}".strip())
+
+
+def _first_line(text: str) -> str:
+    return " ".join(text.split())[:80]
+
+
+def _paths(tree: list[Command]) -> str:
+    """Each command path with a leading space (" daily set"), quoted for a POSIX-like shell."""
+    return " ".join(shlex.quote(f" {c.path}") for c in tree if c.path)
+
+
+def _key(command: Command) -> str:
+    return shlex.quote(f" {command.path}" if command.path else "")
+
+
+def _words(command: Command) -> list[str]:
+    names = [name for name, _ in command.commands] + command.values
+    return names + [f for o in command.options for f in o.flags]
+
+
+def bash(tree: list[Command]) -> str:
+    cases = []
+    for c in tree:
+        values = [
+            f"        {'|'.join(o.flags)}) "
+            + (FILES if o.takes_path else _compgen(o.choices or []))
+            + "; return ;;"
+            for o in c.options
+            if o.takes_path or o.choices
+        ]
+        lines = [f"    {_key(c)})"]
+        if values:
+            lines += ['        case "$prev" in', *values, "        esac"]
+        lines.append(f"        {_compgen(_words(c))}")
+        if c.takes_path:
+            lines.append(f"        {FILES.replace('=', '+=', 1)}")
+        cases.append("\n".join([*lines, "        ;;"]))
+    return BASH.format(paths=_paths(tree), cases="\n".join(cases))
+
+
+FILES = 'COMPREPLY=($(compgen -f -- "$cur"))'
+
+
+def _compgen(words: list[str]) -> str:
+    return f'COMPREPLY=($(compgen -W {shlex.quote(" ".join(words))} -- "$cur"))'
+
+
+BASH = """\
+# lambert completion for bash: eval "$(lambert completion bash)" in ~/.bashrc
+_lambert() {{
+    local cur="${{COMP_WORDS[COMP_CWORD]}}" prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+    local here="" word known i
+    # The command typed so far (`lambert daily set`): each word that extends a known one.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${{COMP_WORDS[i]}}"
+        for known in {paths}; do
+            [[ "$here $word" == "$known" ]] && here="$known" && break
+        done
+    done
+    COMPREPLY=()
+    case "$here" in
+{cases}
+    esac
+}}
+complete -F _lambert lambert
+"""
+
+
+def zsh(tree: list[Command]) -> str:
+    cases = []
+    for c in tree:
+        lines = [f"    ({_key(c)})", "        case ${words[CURRENT-1]} in"]
+        for o in c.options:
+            if o.takes_path:
+                lines.append(f"        ({'|'.join(o.flags)}) _files; return ;;")
+            elif o.choices:
+                lines.append(
+                    f"        ({'|'.join(o.flags)}) compadd -- {' '.join(o.choices)}; return ;;"
+                )
+        lines.append("        esac")
+        items = [(name.replace(":", "\\:"), help) for name, help in c.commands]
+        items += [(value, "") for value in c.values]
+        items += [(f.replace(":", "\\:"), o.help) for o in c.options for f in o.flags]
+        quoted = " ".join(shlex.quote(f"{name}:{help}" if help else name) for name, help in items)
+        lines.append(f"        items=({quoted})")
+        if c.takes_path:
+            lines.append("        _files")
+        cases.append("\n".join([*lines, "        ;;"]))
+    return ZSH.format(paths=_paths(tree), cases="\n".join(cases))
+
+
+ZSH = """\
+#compdef lambert
+# lambert completion for zsh: eval "$(lambert completion zsh)" in ~/.zshrc, after compinit
+_lambert() {{
+    local here="" word known i
+    local -a items
+    for ((i = 2; i < CURRENT; i++)); do
+        word=${{words[i]}}
+        for known in {paths}; do
+            [[ "$here $word" == "$known" ]] && here=$known && break
+        done
+    done
+    case $here in
+{cases}
+    esac
+    _describe -t commands lambert items
+}}
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _lambert "$@"
+else
+    compdef _lambert lambert
+fi
+"""
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def fish(tree: list[Command]) -> str:
+    lines = [FISH.format(paths=_paths(tree)), "complete -c lambert -f"]
+    for c in tree:
+        at = f"-n {_fish_quote('__lambert_at ' + _fish_quote(f' {c.path}' if c.path else ''))}"
+        for name, help in c.commands:
+            lines.append(f"complete -c lambert {at} -a {name} -d {_fish_quote(help)}")
+        for o in c.options:
+            flags = " ".join(
+                f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags
+            )
+            value = ""
+            if o.takes_path:
+                value = " -r -F"
+            elif o.choices:
+                value = f" -x -a {_fish_quote(' '.join(o.choices))}"
+            elif o.takes_value:
+                value = " -x"
+            lines.append(f"complete -c lambert {at} {flags}{value} -d {_fish_quote(o.help)}")
+        for value in c.values:
+            lines.append(f"complete -c lambert {at} -a {value}")
+        if c.takes_path:
+            lines.append(f"complete -c lambert {at} -F")
+    return "\n".join(lines) + "\n"
+
+
+FISH = """\
+# lambert completion for fish: lambert completion fish > ~/.config/fish/completions/lambert.fish
+function __lambert_at --description 'whether the command line is at this lambert command'
+    set -l here ''
+    for word in (commandline -opc)[2..-1]
+        for known in {paths}
+            if test "$here $word" = "$known"
+                set here $known
+                break
+            end
+        end
+    end
+    test "$here" = "$argv[1]"
+end"""
+
+SCRIPTS = {"bash": bash, "zsh": zsh, "fish": fish}

@@ -1,0 +1,102 @@
+"""The CLI's own terminal output: colour where a terminal wants it, and a corpus load's progress."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+RED, BOLD = "31", "1"
+# A corpus file this big takes about a second or more to load on a small machine (about
+# 6,000 quotes; 100,000 take 10-14 s here, mostly the parse): smaller loads show nothing.
+SHOW_FROM_BYTES = 2_000_000
+
+
+def colour(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+def paint(text: str, code: str, stream: TextIO) -> str:
+    """`text` in an ANSI style when `stream` is a colour terminal, else as it is."""
+    return f"\x1b[{code}m{text}\x1b[0m" if colour(stream) else text
+
+
+class LoadProgress:
+    """The progress callback of a corpus load: (quotes written, of total), total 0 while the
+    file is parsed. A bar on a terminal, else a line per tenth; nothing for a small file."""
+
+    def __init__(self, stream: TextIO, corpus: Path) -> None:
+        self.stream = stream
+        self.corpus = corpus
+        self.mode = ""  # "bar", "lines" or "off", chosen at the first call
+        self.tenths = 0
+        self.bar: Any = None  # prompt_toolkit's ProgressBar, imported only for a big load
+        self.counter: Any = None
+        self.keys: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.mode:
+            self.mode = self._start()
+        if self.mode == "bar":
+            self._draw(done, total)
+        elif self.mode == "lines" and total and done * 10 // total > self.tenths:
+            self.tenths = done * 10 // total
+            self._line(f"{self.tenths * 10}% ({done:,} of {total:,} quotes)")
+        if total and done >= total:
+            self.close()
+
+    def _start(self) -> str:
+        try:
+            size = self.corpus.stat().st_size
+        except OSError:
+            size = 0
+        if size < SHOW_FROM_BYTES:
+            return "off"
+        what = f"{size / 1e6:.1f} MB, once after each change"
+        if not (_isatty(self.stream) and os.environ.get("TERM") != "dumb"):
+            self._line(what)
+            return "lines"
+        from prompt_toolkit.input import create_pipe_input
+        from prompt_toolkit.output import create_output
+        from prompt_toolkit.shortcuts import ProgressBar
+
+        # An input that never ends nor reads the keyboard (standard input is the command's).
+        self.keys = create_pipe_input()
+        self.bar = ProgressBar(
+            title=f"lambert: loading the corpus ({what})",
+            output=create_output(stdout=self.stream),
+            input=self.keys.__enter__(),
+        )
+        self.bar.__enter__()
+        self.counter = self.bar(label="parsing", total=None)
+        return "bar"
+
+    def _line(self, text: str) -> None:
+        self.stream.write(f"lambert: loading the corpus: {text}\n")
+        self.stream.flush()
+
+    def _draw(self, done: int, total: int) -> None:
+        if total:
+            self.counter.label = "quotes"
+            self.counter.total = total
+            self.counter.items_completed = done
+        self.bar.invalidate()
+
+    def close(self) -> None:
+        """Stop the bar, leaving its last state on the screen (a load that failed shows how
+        far it got); in line mode there is nothing to close."""
+        if self.bar is not None:
+            bar, self.bar = self.bar, None
+            self.counter.done = True
+            bar.__exit__(None, None, None)
+            self.keys.__exit__(None, None, None)
