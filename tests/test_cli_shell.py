@@ -190,6 +190,7 @@ def test_health_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
             "ok": False,
             "path": db,
             "problem": "lambert has not run here yet (check LAMBERT_DB)",
+            "warning": None,
         },
         "postgresql": None,
         "platforms": [],
@@ -200,7 +201,7 @@ def test_health_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     assert json.loads(out) == {
         "ok": True,
-        "database": {"ok": True, "path": db, "problem": None},
+        "database": {"ok": True, "path": db, "problem": None, "warning": None},
         "postgresql": None,
         "platforms": [],
     }

@@ -41,8 +41,8 @@ def test_set_then_list_gives_the_documented_json(capsys: pytest.CaptureFixture[s
     assert code == 0 and "console/general" in out
     (row,) = listing(capsys)
     assert set(row) == {
-        "platform", "workspace", "channel", "time", "tz", "theme", "enabled", "next_post_utc",
-        "last_outcome",
+        "platform", "workspace", "channel", "time", "days", "tz", "theme", "enabled",
+        "next_post_utc", "last_outcome",
     }  # fmt: skip
     assert row["platform"] == "console" and row["channel"] == "general"
     assert row["workspace"] is None  # only Slack names one
@@ -158,5 +158,5 @@ def test_bare_daily_lists(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "No daily schedules" in out
     run(capsys, *SET_BERLIN)
     code, out, _ = run(capsys, "daily")
-    assert "console/general  09:00 Europe/Berlin  theme any  next " in out
+    assert "console/general  every day at 09:00 Europe/Berlin  theme any  next " in out
     assert "last: none yet" in out

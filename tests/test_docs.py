@@ -16,12 +16,15 @@ PAGES = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").g
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 INLINE = re.compile(r"`((?:\.venv/bin/)?lambert [^`]+)`")
 # Usage syntax, not a command to run: `lambert ask [TEXT...] [--json]`, `--platform P`.
-USAGE = re.compile(r"[\[\]|<>]|\.\.\.|\bP\b|\bC\b|\bURL\b|\bPATH\b|\bDIR\b|\bID\b|\bTIME\b|\bN\b")
+USAGE = re.compile(r"[\[\]|<>]|\.\.\.|\b(P|C|URL|PATH|DIR|ID|TIME|N|COMMAND|X\.Y\.Z)\b")
 VARIABLE = re.compile(r"\b((?:LAMBERT|DISCORD|SLACK)_[A-Z][A-Z0-9_]*)\b")
 # Named in the docs on purpose, but not lambert's own configuration.
 NOT_SETTINGS = {
     "LAMBERT_CRASH_SEED",  # the crash test's seed (tests/test_crash_recovery.py)
+    "DISCORD_TOKN",  # docs/cli.md: the warning a misspelled variable gets
 }
+# docs/cli.md shows what a mistyped command answers: these are meant not to parse.
+MEANT_WRONG = {"lambert serach reward", "lambert dpo", "lambert search"}
 EXAMPLE = (REPO / "config.example.env").read_text(encoding="utf-8")
 CONFIG = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
 
@@ -36,7 +39,8 @@ def command_lines(text: str) -> list[str]:
             while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
                 words.pop(0)  # VARIABLE=value before the command
             line = " ".join(words)
-            if line.startswith(("lambert ", ".venv/bin/lambert ")) and not line.endswith("\\"):
+            wanted = line.startswith(("lambert ", ".venv/bin/lambert ")) and not USAGE.search(line)
+            if wanted and not line.endswith("\\") and line not in MEANT_WRONG:
                 found.append(line)
     found += [m for m in INLINE.findall(text) if not USAGE.search(m)]
     return found

@@ -78,7 +78,7 @@ def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
     commands.wanted = command
     for module in COMMAND_MODULES:
         module.register(commands)
-    parser.set_defaults(handler=run.run_default)
+    parser.set_defaults(handler=run.run_default, build_parser=build_parser)
     _name_commands(parser, "lambert")
     return parser
 

@@ -85,7 +85,9 @@ class Parser(argparse.ArgumentParser):
         import shlex
 
         words = self._words[self._words.index(word) :] if word in self._words else [word]
-        close = difflib.get_close_matches(word, names, n=1)
+        # 0.7: a typo of a command (serach, sett, them), not a word that shares a few letters
+        # with one (reward and card): that is a question for `ask`.
+        close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
         if close:
             guess = [close[0], *words[1:]]
         elif self.fallback:

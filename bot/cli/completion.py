@@ -36,9 +36,9 @@ def register(commands: Any) -> None:
 
 
 async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import build_parser
-
-    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(build_parser()))))
+    # The whole parser, handed down by bot.cli.build_parser (importing it here would be a
+    # cycle: bot.cli lists this module among its commands).
+    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(args.build_parser()))))
     return 0
 
 

@@ -50,14 +50,14 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serving.health import NoDatabase, PlatformHealth, postgres_problem, read_health
 
     where = str(settings.db_path)
-    database: dict[str, Any] = {"ok": True, "path": where, "problem": None}
+    database: dict[str, Any] = {"ok": True, "path": where, "problem": None, "warning": None}
     postgresql: dict[str, Any] | None = None
     states: list[PlatformHealth] = []
     try:
         states = await read_health(settings.db_path, [p.name for p in served(settings)])
     except NoDatabase:
         problem = "lambert has not run here yet (check LAMBERT_DB)"
-        database = {"ok": False, "path": where, "problem": problem}
+        database = {"ok": False, "path": where, "problem": problem, "warning": None}
     if database["ok"]:
         database["warning"] = _readable_by_others(settings.db_path) or None
     if database["ok"] and settings.database_url:  # the daily state lives there: /readyz too
