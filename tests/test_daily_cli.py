@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import run
+from tests.support.schedules import set_daily
 
 
 def set_berlin(**changes: str) -> list[str]:
@@ -91,7 +92,7 @@ def test_off_disables_and_an_unknown_channel_is_an_error(
 def test_tick_twice_at_one_instant_posts_once_and_the_next_day_another_quote(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     first, err = tick(capsys, NINE_BERLIN)
     (posted,) = first["posted"]
     assert posted == {
@@ -119,7 +120,7 @@ def test_tick_twice_at_one_instant_posts_once_and_the_next_day_another_quote(
 def test_tick_without_json_prints_the_post_and_a_summary_to_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00", "--force")
     assert code == 0
     assert out.startswith("[daily quote for #general]\n")
@@ -141,7 +142,7 @@ def test_tick_late_catches_up_within_lambert_catchup_hours_else_records_a_miss(
 ) -> None:
     if window is not None:
         monkeypatch.setenv("LAMBERT_CATCHUP_HOURS", window)
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     report, _ = tick(capsys, f"2025-03-10T{8 + hours_late:02d}:00:00Z")
     assert len(report[outcome]) == 1 and report["failed"] == []
     (row,) = listing(capsys)

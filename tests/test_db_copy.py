@@ -25,6 +25,7 @@ from bot.storage.schema import Day, Flag, Instant, LocalTime
 from tests.support.cli import run
 from tests.support.postgres import run_in_thread
 from tests.support.postgres_cli import PASSWORD, rows, with_password
+from tests.support.schedules import set_daily
 from tests.support.state import state_engine
 
 # Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
@@ -109,19 +110,16 @@ def installation(
     monkeypatch.setenv("LAMBERT_DB", str(db))
     monkeypatch.setenv("LAMBERT_CORPUS", str(corpus))
     monkeypatch.setenv("LAMBERT_CATCHUP_HOURS", "1")
+    at = noon_before(datetime.now(UTC))
+    # Set that morning, before the 08:00 it misses: a schedule counts from when it was set.
+    that_morning = at - timedelta(hours=5)
     for channel in PAIR_CHANNELS:
-        code, _, err = run(
-            capsys, "daily", "set", "--platform", "console", "--channel", channel,
-            "--time", "12:00", "--tz", "UTC", "--theme", "pair",
-        )  # fmt: skip
-        assert code == 0, err
-    late = ["--platform", "console", "--channel", "late", "--time", "08:00", "--tz", "UTC"]
-    assert run(capsys, "daily", "set", *late)[0] == 0
+        set_daily(channel, "12:00", "UTC", theme="pair", at=that_morning)
+    set_daily("late", "08:00", "UTC", at=that_morning)
     quiet = ["--platform", "console", "--channel", "quiet"]
     assert run(capsys, "daily", "set", *quiet, "--time", "07:15", "--tz", "Asia/Tokyo")[0] == 0
     assert run(capsys, "daily", "off", *quiet)[0] == 0
 
-    at = noon_before(datetime.now(UTC))
     report = tick(capsys, at)
     assert sorted(p["channel"] for p in report["posted"]) == list(PAIR_CHANNELS)
     assert [m["channel"] for m in report["missed"]] == ["late"]
