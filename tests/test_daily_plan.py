@@ -319,6 +319,9 @@ def test_the_dst_rows_post_once_on_their_weekday_and_never_on_the_others(
         ("fri-mon", ["mon", "fri", "sat", "sun"], "Mon, Fri, Sat, Sun"),
         ("tuesday,thurs", ["tue", "thu"], "Tue, Thu"),
         ("daily", list(DAY_NAMES), "every day"),
+        ("Every  Day", list(DAY_NAMES), "every day"),
+        ("mon, weekends", ["mon", "sat", "sun"], "Mon, Sat, Sun"),
+        ("sat,sun", ["sat", "sun"], "weekends"),
     ],
 )
 def test_days_of_the_week_are_read_as_people_write_them(
