@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from bot.daily.schedules import parse_days
 from tests.support.cli import run
 from tests.support.schedules import set_daily
 
@@ -55,6 +57,34 @@ def test_set_then_list_gives_the_documented_json(capsys: pytest.CaptureFixture[s
     )
     assert row["next_post_utc"].endswith(("T08:00:00Z", "T07:00:00Z"))  # CET or CEST
     assert row["last_outcome"] is None
+
+
+def test_days_are_set_said_and_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *set_berlin(days="Mon-Fri"))
+    assert code == 0, err
+    assert out.startswith("console/general: a quote weekdays at 09:00 Europe/Berlin (any theme)")
+    (row,) = listing(capsys)
+    assert row["days"] == ["mon", "tue", "wed", "thu", "fri"]
+    code, out, _ = run(capsys, "daily", "list")
+    assert "console/general  weekdays at 09:00 Europe/Berlin  theme any  next " in out
+    run(capsys, *set_berlin(days="sat"))
+    (row,) = listing(capsys)
+    assert row["days"] == ["sat"]
+    assert datetime.fromisoformat(row["next_post_utc"]).weekday() == 5  # 09:00 Berlin: Saturday
+    code, _, err = run(capsys, *set_berlin(days="someday"))
+    assert code == 2 and "\u201csomeday\u201d is not days of the week: use weekdays" in err
+
+
+def test_a_weekday_schedule_replayed_over_a_week_posts_on_its_days_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    set_daily("general", weekdays=parse_days("mon,wed,fri"))
+    posted = []
+    for day in range(10, 17):  # Monday 10 to Sunday 16 March 2025, 09:00 Berlin each
+        report, _ = tick(capsys, f"2025-03-{day}T08:00:00Z")
+        assert (report["missed"], report["failed"]) == ([], [])
+        posted += [p["local_date"] for p in report["posted"]]
+    assert posted == ["2025-03-10", "2025-03-12", "2025-03-14"]
 
 
 @pytest.mark.parametrize(
