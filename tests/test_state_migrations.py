@@ -20,7 +20,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.daily.days import PostStatus
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.quotes.service import QuoteService
 from bot.storage.connection import DatabaseError
 from bot.storage.migrate import head
@@ -118,6 +118,8 @@ async def test_a_database_written_before_alembic_is_upgraded_with_every_row(
         # The bare Slack channel is keyed by the workspace its one token recorded (0003).
         assert not schedules["555"].enabled and schedules["T0AAA/C1"].enabled
         assert "C1" not in schedules
+        # Schedules from before days of the week post every day (0005).
+        assert {s.weekdays for s in schedules.values()} == {EVERY_DAY}
         records = await store.records_since(date(2026, 11, 29))
         retrying = records[("slack", "T0AAA/C2", date(2026, 11, 30))]
         assert retrying.status is PostStatus.RETRYING

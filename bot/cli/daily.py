@@ -39,8 +39,9 @@ def register(commands: Any) -> None:
         actions,
         "set",
         set_command,
-        "post to a channel every day at a local time",
-        "Post to a channel every day at a local time. JSON: the schedule as `daily list` shows it.",
+        "post to a channel at a local time, every day or on --days",
+        "Post to a channel at a local time, every day or on --days only. JSON: the schedule as "
+        "`daily list` shows it.",
         json_flag=True,
     )
     set_.add_argument("--platform", required=True, choices=NAMES)

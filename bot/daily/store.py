@@ -84,6 +84,7 @@ def _schedule(row: sa.Row[Any]) -> Schedule:
         set_by=row.set_by,
         set_at=row.set_at,
         disabled_reason=row.disabled_reason,
+        weekdays=row.weekdays,
     )
 
 
@@ -134,6 +135,7 @@ class DailyStore:
             "channel": schedule.channel,
             "local_time": schedule.local_time,
             "tz": schedule.tz,
+            "weekdays": schedule.weekdays,
             "theme": schedule.theme,
             "enabled": schedule.enabled,
             "disabled_reason": schedule.disabled_reason,
