@@ -89,26 +89,23 @@ class Scheduler:
         A database that goes away meanwhile ends it with its error, raised once every post
         under way is settled; the posts not yet started are left to the next tick."""
         report = TickReport()
-        tasks: list[asyncio.Task[None]] = []
+        failure: Exception | None = None
         async with self.lease.renewed():
             try:
-                tasks = await self._pass(self.clock.now(), report)
-                failures = [
-                    r
-                    for r in await asyncio.gather(*tasks, return_exceptions=True)
-                    if isinstance(r, BaseException)
-                ]
-            except Exception as exc:
+                await self._pass(self.clock.now(), report)
+            except Exception as exc:  # the posts it started are still settled first
+                failure = exc
                 if is_database_error(exc):
-                    self.lease.abandon()  # the database is gone: the lease expires by itself
-                raise
-            finally:
-                for task in tasks:
-                    self._forget(task)
-            if failures:
+                    self._lost = self._lost or exc
+            started = list(self._in_flight)
+            results = await asyncio.gather(*started, return_exceptions=True)
+            for task in started:
+                self._forget(task)
+            failure = failure or next((r for r in results if isinstance(r, Exception)), None)
+            if failure is not None:
                 if self._lost is not None:
-                    self.lease.abandon()
-                raise failures[0]
+                    self.lease.abandon()  # the database is gone: the lease expires by itself
+                raise failure
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
