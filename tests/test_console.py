@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from bot.adapters.console import run_console
+from bot.config import load_settings
 from bot.daily.days import PostStatus
-from bot.runtime import Core
+from bot.runtime import Core, open_core
+from tests.support.corpus_gen import tiny_corpus
 
 PROMPT = "lambert #console (admin)> "
 
@@ -52,6 +55,16 @@ async def test_interactive_mode_greets_prompts_and_quits(core: Core) -> None:
     assert out.startswith("lambert console")
     assert out.count(PROMPT) == 2  # the line after `quit` is never read
     assert "search <words>" in out
+
+
+async def test_the_greeting_names_a_theme_of_this_corpus(tmp_path: Path) -> None:
+    """A corpus without a `dpo` theme is not told to try `dpo` (issue 19, point 17)."""
+    settings = load_settings(
+        {}, db_path=tmp_path / "lambert.db", corpus_path=tiny_corpus(tmp_path, 3)
+    )
+    async with open_core(settings) as tiny:
+        out = await converse(tiny, "quit", interactive=True)
+    assert "e.g. /lambert t or just t." in out and "dpo" not in out
 
 
 async def test_hostile_lines_never_end_the_session(core: Core) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -204,6 +205,7 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
     """Two `serve`-like scheduler loops; the server crashes and restarts (`-m immediate`)
     while their posts are under way. The pools reconnect, the writes that failed are made
     again, neither loop stops, and each day is posted exactly once."""
+    caplog.set_level(logging.INFO, logger="bot.daily.service")  # a write's retries: INFO
     channels = [f"c{n:02d}" for n in range(40)]
     await save_schedules(postgres_url, core, "console", channels)
     gate = asyncio.Event()

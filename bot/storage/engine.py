@@ -37,6 +37,17 @@ class QueryError(DatabaseError):
         self.detail = detail
 
 
+class ConnectError(DatabaseError):
+    """PostgreSQL could not be reached; `detail` is the one-line, password-free why."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(
+            f"{where}: cannot connect to PostgreSQL ({detail}). Check LAMBERT_DATABASE_URL "
+            "(or --database-url): host, port, user, password and database name."
+        )
+        self.detail = detail
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
@@ -111,11 +122,7 @@ def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
         original = context.original_exception
         detail = scrubbed(str(original) or type(original).__name__, url)
         if context.connection is None:  # connecting failed: no statement ran
-            raise DatabaseError(
-                f"{where}: cannot connect to PostgreSQL ({detail}). Check "
-                "LAMBERT_DATABASE_URL (or --database-url): host, port, user, password and "
-                "database name."
-            )
+            raise ConnectError(where, detail)
         raise QueryError(where, detail)
 
     return engine

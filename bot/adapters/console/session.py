@@ -23,11 +23,18 @@ from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
-GREETING = (
-    "lambert console: type what you would type in chat, e.g. /lambert dpo or just dpo.\n"
-    "another shows the next quote for the last request, help lists chat commands, :help the\n"
-    "console's own (:as admin, :channel NAME, :time 08:59 UTC), quit (or Ctrl-D) leaves.\n"
-)
+
+def greeting(example: str) -> str:
+    """The console's first lines; `example` is a theme of this corpus (not every corpus has
+    `dpo`), or '' for one without themes."""
+    word = example or "help"
+    return (
+        f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
+        f"{word}.\nanother shows the next quote for the last request, help lists chat "
+        "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), quit "
+        "(or Ctrl-D) leaves.\n"
+    )
+
 
 QUIT_WORDS = {"quit", "exit", ":q"}
 ANOTHER_WORDS = {"another", "next", "shuffle"}
