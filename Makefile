@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint bench bench-quick clean pgbouncer
 
 run: $(VENV)/.installed-run
 	$(BIN)/lambert
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev pgbouncer
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
@@ -33,6 +33,17 @@ $(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml constraints.txt
 $(VENV)/.installed-dev: $(VENV)/bin/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
+
+# The PgBouncer tests (tests/test_pgbouncer.py) need Debian's pgbouncer: installed here when
+# missing and this runs as root (CI); elsewhere they skip with one line (and fail under CI=true).
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && apt-get install -y -q pgbouncer; \
+		else \
+			echo "note: no pgbouncer (apt-get install pgbouncer); its tests will skip"; \
+		fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

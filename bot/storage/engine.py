@@ -51,13 +51,14 @@ def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            f"busy_timeout = {int(timeout_ms)}",
-            "foreign_keys = ON",
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-        ):
+        for pragma in (f"busy_timeout = {int(timeout_ms)}", "foreign_keys = ON"):
             cursor.execute(f"PRAGMA {pragma}")
+        # The quotes' connection made the file WAL already (bot/storage/connection.py); only
+        # a new file needs the switch, which takes the file's lock.
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
