@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -41,35 +42,19 @@ _LIVE = (
 )
 
 
+# A row is its dataclass field by field (same names): a new column is its Table's and its
+# dataclass's, with nothing to add here.
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_RECORD = tuple(f.name for f in fields(DayRecord))
+
+
 def _schedule(row: sa.Row[Any]) -> Schedule:
-    return Schedule(
-        platform=row.platform,
-        channel=row.channel,
-        local_time=row.local_time,
-        tz=row.tz,
-        theme=row.theme,
-        enabled=row.enabled,
-        set_by=row.set_by,
-        set_at=row.set_at,
-        disabled_reason=row.disabled_reason,
-    )
+    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
 
 
 def _record(row: sa.Row[Any]) -> DayRecord:
-    return DayRecord(
-        platform=row.platform,
-        channel=row.channel,
-        local_date=row.local_date,
-        status=PostStatus(row.status),
-        quote_id=row.quote_id,
-        message_id=row.message_id,
-        reason=row.reason,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        claimed_at=row.claimed_at,
-        worker=row.worker,
-        resend_until=row.resend_until,
-    )
+    values = {name: row._mapping[name] for name in _RECORD}
+    return DayRecord(**{**values, "status": PostStatus(values["status"])})
 
 
 def _day(key: DayKey) -> sa.ColumnElement[bool]:
@@ -92,17 +77,7 @@ class DailyStore:
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
-        values = {
-            "platform": schedule.platform,
-            "channel": schedule.channel,
-            "local_time": schedule.local_time,
-            "tz": schedule.tz,
-            "theme": schedule.theme,
-            "enabled": schedule.enabled,
-            "disabled_reason": schedule.disabled_reason,
-            "set_by": schedule.set_by,
-            "set_at": schedule.set_at,
-        }
+        values = asdict(schedule)
         async with self.engine.begin() as conn:
             upsert = insert(conn, daily_schedules).values(values)
             await conn.execute(
