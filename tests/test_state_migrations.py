@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from bot.daily.days import PostStatus
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.quotes.service import QuoteService
-from bot.storage.connection import DatabaseError
+from bot.storage.connection import DatabaseError, connect
 from bot.storage.migrate import head
 from bot.storage.schema import comparison, metadata
 from bot.storage.urls import redacted
@@ -171,6 +171,9 @@ async def test_replicas_starting_together_migrate_a_new_database_once(
 
 
 async def test_sqlite_processes_starting_together_migrate_a_new_file_once(tmp_path: Path) -> None:
+    async with connect(tmp_path / "new.db"):  # as open_core does: the quote tables first
+        pass
+
     async def start() -> None:
         async with state_engine(tmp_path / "new.db") as engine, engine.connect() as conn:
             await conn.execute(sa.text("SELECT count(*) FROM daily_posts"))

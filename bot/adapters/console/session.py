@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import tempfile
@@ -94,6 +95,11 @@ class Console:
         self.out.flush()
 
     async def start(self) -> None:
+        # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
+        # before the first prompt, its imports and migration never stall the typing after it.
+        # A state that cannot open is the scheduler's to report, pass after pass.
+        with contextlib.suppress(Exception):
+            await self.core.daily.store.schedules()
         self._scheduler_task = asyncio.create_task(self.scheduler.run(self._stop))
 
     async def stop(self) -> None:
