@@ -241,3 +241,31 @@ def test_urls_lose_their_password_and_keep_the_rest() -> None:
     assert redacted("postgresql://db/lambert?sslmode=require") == (
         "postgresql://db/lambert?sslmode=require"
     )
+
+
+def test_the_head_read_from_the_scripts_is_alembics_own() -> None:
+    """migrate.head() reads the revision lines itself, so a start at the head never imports
+    Alembic: it must name the head Alembic would."""
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import config
+
+    assert head() == ScriptDirectory.from_config(config()).get_current_head()
+
+
+def test_a_start_on_a_database_at_the_head_imports_no_alembic(tmp_path: Path) -> None:
+    """`lambert daily tick` runs often (cron): on a migrated database it pays for SQLAlchemy,
+    not for Alembic and every dialect Alembic knows."""
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "lambert.db")
+    probe = (
+        "import sys; from bot.cli import main; main(['daily', 'list', '--db', sys.argv[1]]); "
+        "print('alembic' in sys.modules, 'sqlalchemy' in sys.modules, file=sys.stderr)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe, db], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.stderr.strip().splitlines()[-1] for r in runs] == ["True True", "False True"]
