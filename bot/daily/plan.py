@@ -79,11 +79,11 @@ def due_posts(
 ) -> list[Due]:
     """What the scheduler must do at `now`, given every schedule and the recent day records.
 
-    A channel's day is due once its instant has passed, if it comes after the schedule was
-    set, and no record holds the day. On the
-    same local day and within `catchup` of the instant it is posted; otherwise (later, or
-    after local midnight, back to LOOKBACK_DAYS days) it is missed. A day that failed
-    transiently is retried at its `next_attempt_at` until the local day ends.
+    A channel's day is due once its instant has passed, if that instant is not before the
+    schedule was set, and no record holds the day. On the same local day and within `catchup`
+    of the instant it is posted; otherwise (later, or after local midnight, back to
+    LOOKBACK_DAYS days) it is missed. A day that failed transiently is retried at its
+    `next_attempt_at` until the local day ends.
     """
     found: list[Due] = []
     for schedule in schedules:

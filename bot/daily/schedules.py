@@ -1,4 +1,4 @@
-"""A channel's daily schedule (which local time, which zone, which theme) and its input checks."""
+"""A channel's daily schedule (local time, days, zone, theme) and its input checks."""
 
 from __future__ import annotations
 

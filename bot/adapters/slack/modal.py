@@ -96,8 +96,8 @@ def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -
 def settings_view(
     quotes: QuoteService, defaults: FormDefaults, origin: str, *, from_home: bool = False
 ) -> dict[str, Any]:
-    """The modal: channel, time, days, zone and theme, pre-filled from `defaults`. `origin` is the
-    channel it was opened from, kept to confirm there if the chosen one cannot be reached;
+    """The modal: channel, time, days, zone and theme, pre-filled from `defaults`. `origin` is
+    the channel it was opened from, kept to confirm there if the chosen one cannot be reached;
     `from_home`: opened from the Home tab, which is published again once saved."""
     channel: dict[str, Any] = {
         "type": "conversations_select",
