@@ -23,6 +23,7 @@ from tests.fakes.daily import FakeClock, eventually
 from tests.support.cli import run
 from tests.support.paths import CORPUS
 from tests.support.postgres import Cluster
+from tests.support.schedules import set_daily
 from tests.support.state import daily_store
 
 SET = ["daily", "set", "--platform", "console", "--time", "09:00", "--tz", "UTC"]
@@ -59,8 +60,10 @@ def test_a_tick_whose_database_dies_ends_with_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     where = ["--db", str(db_path), "--corpus", str(CORPUS), "--database-url", postgres_url]
+    monkeypatch.setenv("LAMBERT_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("LAMBERT_CORPUS", str(CORPUS))
     for channel in ("general", "random", "news"):
-        assert run(capsys, *SET, "--channel", channel, *where)[0] == 0
+        set_daily(channel, "09:00", "UTC", db=db_path)  # set before the day the tick replays
     monkeypatch.setattr(service, "WRITE_RETRIES", (0.0,))  # a minute of retries, cut short
     screen = CrashingScreen(sys.stdout, postgres_cluster)
     monkeypatch.setattr(sys, "stdout", screen)
