@@ -26,7 +26,6 @@ from tests.support.postgres import Cluster
 from tests.support.schedules import set_daily
 from tests.support.state import daily_store
 
-SET = ["daily", "set", "--platform", "console", "--time", "09:00", "--tz", "UTC"]
 TICK = ["daily", "tick", "--at", "2025-03-10T09:00:00Z", "--force"]
 DUE = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 SET_AT = datetime(2025, 3, 9, 22, 0, tzinfo=UTC)
