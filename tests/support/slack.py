@@ -94,9 +94,12 @@ async def post_signed(url: str, body: str, headers: dict[str, str] | None = None
         return r.status
 
 
-async def post_signed_reply(url: str, body: str, content_type: str) -> tuple[int, str]:
-    """POST a signed body; (status, the body of bolt's answer: the ack's payload, if any)."""
-    headers = signed_headers(SIGNING_SECRET, body, content_type=content_type)
+async def post_signed_reply(
+    url: str, body: str, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """POST a signed body (or with `headers`); (status, the body of bolt's answer: the ack's
+    payload, if any)."""
+    headers = headers or signed_headers(SIGNING_SECRET, body, content_type=content_type)
     async with (
         aiohttp.ClientSession() as session,
         session.post(url, data=body, headers=headers) as r,
