@@ -87,7 +87,8 @@ def _user_name(user: dict[str, Any]) -> str:
 
 
 class SlackHandlers:
-    """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
+    """The listeners bolt calls. The command answers in its ack when it can (command()); the
+    others ack first, then work in a task; never a traceback."""
 
     def __init__(
         self,
