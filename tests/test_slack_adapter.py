@@ -135,6 +135,17 @@ class BrokenService(QuoteService):
         raise RuntimeError("the database went away")
 
 
+async def test_the_daily_form_is_the_answer_and_the_ack_is_empty(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    body = slash_command_form("daily", response_url=fake_slack.response_url(), user_id=ADMIN_ID)
+    assert await post_signed_reply(events_url(platform), body, FORM) == (200, "")
+    opened = await fake_slack.next_call("views.open")
+    assert opened.response["ok"] is True
+    await platform.handlers.drain()
+    assert fake_slack.responses.items == []
+
+
 async def test_an_answer_late_for_the_ack_goes_to_the_response_url_once(
     core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
