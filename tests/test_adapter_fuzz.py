@@ -244,11 +244,16 @@ async def slack_url(
 
 
 async def post_signed(url: str, body: str) -> int:
+    return (await post_signed_reply(url, body))[0]
+
+
+async def post_signed_reply(url: str, body: str) -> tuple[int, str]:
+    """(status, the ack's body)."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(url, data=body, headers=signed_headers(SIGNING_SECRET, body)) as response,
     ):
-        return response.status
+        return response.status, await response.text()
 
 
 @EXAMPLES
@@ -263,8 +268,9 @@ async def test_slack_command_text_always_answers(
     before = await fingerprint(service)
     response_id = f"cmd-{time.monotonic_ns()}"
     body = slash_command_form(text, response_url=fake_slack.response_url(response_id))
-    assert await post_signed(slack_url, body) == 200
-    answer = (await fake_slack.next_response(response_id)).body
+    status, acked = await post_signed_reply(slack_url, body)
+    assert status == 200
+    answer = await fake_slack.answer_after(acked, response_id)
     assert answer["response_type"] == "ephemeral" and answer["text"] != SLACK_ERROR
     assert errors(caplog) == []
     assert await fingerprint(service) == before

@@ -111,8 +111,8 @@ async def test_serve_connects_and_answers_only_after_the_corpus_is_loaded(
             await discord_fake.interact(discord_fake.slash_command("lambert", {"query": "dpo"}))
             on_discord = await discord_fake.next_callback()
             payload = slash_command_payload("rlhf", response_url=slack_fake.response_url("cmd"))
-            await slack_fake.push_envelope("slash_commands", payload)
-            on_slack = (await slack_fake.next_response("cmd")).body
+            envelope = await slack_fake.push_envelope("slash_commands", payload)
+            on_slack = await slack_fake.answer_to(envelope, "cmd")
         finally:
             stop.set()
         assert await asyncio.wait_for(task, PATIENCE) == 0

@@ -91,8 +91,8 @@ async def test_serve_at_its_file_limit_keeps_answering_commands_and_probes(
                     ) as acked,
                 ):
                     assert acked.status == 200
-                answer = await slack.next_response("flooded")
-            assert answer.body.get("text"), answer.body
+                    answer = await slack.answer_after(await acked.text(), "flooded")
+            assert answer.get("text"), answer
         finally:
             for writer in idle:
                 writer.close()

@@ -199,7 +199,10 @@ async def test_handler_failures_show_no_token_in_logs_or_chat(
             aiohttp.ClientSession() as session,
             session.post(url, data=body, headers=signed_headers(signing, body)) as answer,
         ):
+            acks[response] = await answer.text()
             return answer.status
+
+    acks: dict[str, str] = {}  # response id -> the ack's body (the answer, when in time)
 
     token = TOKENS["DISCORD_TOKEN"]
     try:
@@ -207,7 +210,7 @@ async def test_handler_failures_show_no_token_in_logs_or_chat(
             await fake_discord.send_interaction(fake_discord.slash_command("lambert"))
             assert (await fake_discord.next_callback()).embeds
             assert await slack_command("dpo", "fine") == 200
-            assert (await slack_fake.next_response("fine")).body["blocks"]
+            assert (await slack_fake.answer_after(acks["fine"], "fine"))["blocks"]
             assert await slack_command("dpo", "forged", signing="not-the-secret") == 401
 
             break_database(db_path)
@@ -217,7 +220,7 @@ async def test_handler_failures_show_no_token_in_logs_or_chat(
             await fake_discord.send_interaction(typed)
             await fake_discord.settle()
             assert await slack_command("dpo", "broken") == 200
-            failed = (await slack_fake.next_response("broken")).body
+            failed = await slack_fake.answer_after(acks["broken"], "broken")
     finally:
         await slack_platform.close()
 
@@ -287,16 +290,16 @@ async def test_lambert_processes_at_debug_never_print_a_token(canary_settings: S
                 "daily status", response_url=slack.response_url("status"), user_id=ADMIN_ID
             )
             status["channel_id"] = "C0ARCHIVED"
-            await slack.push_envelope("slash_commands", status)
-            shown = json.dumps((await slack.next_response("status")).body)
+            envelope = await slack.push_envelope("slash_commands", status)
+            shown = json.dumps(await slack.answer_to(envelope, "status"))
             assert "archived" in shown or "rate limit" in shown, shown
 
             break_database(db)
             await discord.interact(discord.slash_command("lambert", {"query": "dpo"}))
-            await slack.push_envelope(
+            envelope = await slack.push_envelope(
                 "slash_commands", slash_command_payload("dpo", response_url=slack.response_url("x"))
             )
-            assert (await slack.next_response("x")).body["text"] == SLACK_ERROR
+            assert (await slack.answer_to(envelope, "x"))["text"] == SLACK_ERROR
             await wait_for(lambda: discord.callbacks, "the Discord error reply")
             assert discord.callbacks[-1].content == DISCORD_ERROR
             serve.signal(signal.SIGTERM)

@@ -41,11 +41,11 @@ async def test_serve_answers_and_posts_on_discord_and_slack_then_stops(
         await until(lambda: discord_fake.posts and slack_fake.posts, "the daily posts", task)
         await discord_fake.interact(discord_fake.slash_command("lambert", {"query": "dpo"}))
         reply = await discord_fake.next_callback()
-        await slack_fake.push_envelope(
+        envelope = await slack_fake.push_envelope(
             "slash_commands",
             slash_command_payload("rlhf", response_url=slack_fake.response_url("cmd")),
         )
-        answer = (await slack_fake.next_response("cmd")).body
+        answer = await slack_fake.answer_to(envelope, "cmd")
     finally:
         stop.set()
     assert await asyncio.wait_for(task, PATIENCE) == 0

@@ -15,13 +15,16 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
+from bot.adapters.slack.budget import Budget
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
 from tests.fakes.slack_platform import (
+    ADMIN_ID,
     BOT_TOKEN,
     CHANNEL_ID,
+    MEMBER_ID,
     SIGNING_SECRET,
     FakeSlack,
     signed_headers,
@@ -31,12 +34,14 @@ from tests.support.slack import (
     click,
     events_url,
     post_signed,
+    post_signed_reply,
     quote_id_of,
     running_platform,
     slack_settings,
     slash,
 )
 
+FORM = "application/x-www-form-urlencoded"
 HOSTILE_CORPUS = """\
 [[themes]]
 slug = "pings"
@@ -65,15 +70,14 @@ async def dpo_ids(service: QuoteService) -> set[str]:
 # -- the slash command ----------------------------------------------------------------------------
 
 
-async def test_signed_command_gets_200_fast_and_an_ephemeral_dpo_preview(
+async def test_the_answer_rides_in_the_ack_and_nothing_goes_to_the_response_url(
     fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
 ) -> None:
     body = slash_command_form("dpo", response_url=fake_slack.response_url("r1"))
-    started = time.monotonic()
-    assert await post_signed(events_url(platform), body) == 200
-    assert time.monotonic() - started < 3
+    status, acked = await post_signed_reply(events_url(platform), body, FORM)
+    assert status == 200
 
-    preview = (await fake_slack.next_response("r1")).body
+    preview = json.loads(acked)  # one request: the ack is the answer
     assert preview["response_type"] == "ephemeral"
     assert quote_id_of(preview) in await dpo_ids(service)
     assert "DPO vs. PPO: The Optimizer Debate" in preview["blocks"][1]["elements"][0]["text"]
@@ -84,6 +88,19 @@ async def test_signed_command_gets_200_fast_and_an_ephemeral_dpo_preview(
         (SHUFFLE, "Another"),
         (CANCEL, "Cancel"),
     ]
+    await platform.handlers.drain()
+    assert len(fake_slack.responses.items) == 0  # no second request to the response_url
+
+
+async def test_an_admin_check_through_users_info_is_inside_the_answer(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    reply = (await slash(fake_slack, platform, "stats", user_id=ADMIN_ID)).body
+    assert reply["response_type"] == "ephemeral"
+    assert "Only admins" not in reply["text"]  # an admin: the stats, not a refusal
+    assert [c.args["user"] for c in fake_slack.calls("users.info")] == [ADMIN_ID]
+    await platform.handlers.drain()
+    assert fake_slack.responses.items == []
 
 
 @pytest.mark.parametrize(
@@ -118,7 +135,18 @@ class BrokenService(QuoteService):
         raise RuntimeError("the database went away")
 
 
-async def test_ack_comes_before_the_database(
+async def test_the_daily_form_is_the_answer_and_the_ack_is_empty(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    body = slash_command_form("daily", response_url=fake_slack.response_url(), user_id=ADMIN_ID)
+    assert await post_signed_reply(events_url(platform), body, FORM) == (200, "")
+    opened = await fake_slack.next_call("views.open")
+    assert opened.response["ok"] is True
+    await platform.handlers.drain()
+    assert fake_slack.responses.items == []
+
+
+async def test_an_answer_late_for_the_ack_goes_to_the_response_url_once(
     core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
     gated = GatedService(service.store, service.themes(), random.Random(5))
@@ -126,11 +154,36 @@ async def test_ack_comes_before_the_database(
     async with running_platform(
         fake_slack, Core(gated, core.daily), slack_settings(settings)
     ) as started:
+        over = asyncio.Event()
+        started.handlers.budget = Budget(over=over)  # the budget ends when the test says
         body = slash_command_form("dpo", response_url=fake_slack.response_url("slow"))
-        assert await post_signed(events_url(started), body) == 200  # while the query waits
+        sending = asyncio.create_task(post_signed_reply(events_url(started), body, FORM))
+        over.set()  # while the query waits
+        assert await sending == (200, "")  # acked empty: Slack stops waiting
         assert fake_slack.responses.items == []
         gated.gate.set()
         assert (await fake_slack.next_response("slow")).body["response_type"] == "ephemeral"
+        await started.handlers.drain()
+    assert len(fake_slack.responses.items) == 1
+
+
+async def test_a_users_info_slower_than_the_budget_falls_back_to_the_response_url(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    over = asyncio.Event()
+    platform.handlers.budget = Budget(over=over)
+    fake_slack.hangs.hang("POST", "/api/users.info")  # held until released
+    body = slash_command_form("stats", response_url=fake_slack.response_url("held"))
+    sending = asyncio.create_task(post_signed_reply(events_url(platform), body, FORM))
+    over.set()
+    assert await sending == (200, "")
+    fake_slack.hangs.release()
+    late = (await fake_slack.next_response("held")).body
+    assert late["response_type"] == "ephemeral"
+    assert late["text"] == "Only admins can see the stats."  # what users.info said, late
+    assert [c.args["user"] for c in fake_slack.calls("users.info")] == [MEMBER_ID]
+    await platform.handlers.drain()
+    assert len(fake_slack.responses.items) == 1
 
 
 async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
@@ -145,14 +198,16 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
         fake_slack, Core(broken, core.daily), slack_settings(settings)
     ) as started:
         reply = (await slash(fake_slack, started, "dpo")).body
+        await started.handlers.drain()
 
-    assert reply == {"text": ERROR_TEXT, "response_type": "ephemeral", "replace_original": False}
+    assert reply == {"text": ERROR_TEXT, "response_type": "ephemeral"}  # in the ack
+    assert fake_slack.responses.items == []
     failures = [
         r
         for r in caplog.records
         if r.name == "bot.adapters.slack.listeners" and r.levelno >= logging.ERROR
     ]
-    assert failures and failures[0].exc_info is not None
+    assert len(failures) == 1 and failures[0].exc_info is not None
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text
 
 

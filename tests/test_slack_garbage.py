@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections import Counter
@@ -87,6 +88,8 @@ async def test_a_thousand_bad_requests_get_4xx_and_a_few_log_lines(
     # logs "operation ... completed" after the awaiting coroutine may have resumed, so
     # start()'s last COMMIT could land among the flood's records.
     caplog.set_level(logging.WARNING, logger="aiosqlite")
+    # As serve caps it too: bolt's verification logs each refused signature at INFO.
+    caplog.set_level(logging.WARNING, logger="slack_bolt")
     statuses: Counter[tuple[str, int]] = Counter()
     async with (
         running_platform(fake_slack, core, http_settings) as platform,
@@ -101,11 +104,12 @@ async def test_a_thousand_bad_requests_get_4xx_and_a_few_log_lines(
                 await response.read()
                 statuses[(name, response.status)] += 1
         flood_records = [r for r in caplog.records if r.name != "aiohttp.access"]
-        # The door still opens for Slack itself, and the answer reaches its response_url.
+        # The door still opens for Slack itself, and the answer rides in the ack.
         good = slash_command_form("dpo", response_url=fake_slack.response_url("good")).encode()
         async with session.post(url, data=good, headers=signed(good)) as response:
             assert response.status == 200
-        assert (await fake_slack.next_response("good")).body["response_type"] == "ephemeral"
+            answer = json.loads(await response.text())
+        assert answer["response_type"] == "ephemeral"
 
     assert sum(statuses.values()) == FLOOD
     wrong = {k: v for k, v in statuses.items() if not 400 <= k[1] < 500}

@@ -28,7 +28,6 @@ from tests.fakes.slack_platform import (
     SIGNING_SECRET,
     TEAM_ID,
     FakeSlack,
-    ResponsePost,
     interactive_form,
     signed_headers,
     slash_command_form,
@@ -36,9 +35,10 @@ from tests.fakes.slack_platform import (
 )
 from tests.support.paths import CORPUS
 from tests.support.slack import (
+    Answer,
     events_url,
     post_click,
-    post_signed,
+    post_signed_reply,
     running_platform,
     slack_settings,
 )
@@ -75,7 +75,7 @@ async def replicas(
         yield started
 
 
-def first_text(reply: ResponsePost) -> str:
+def first_text(reply: Answer) -> str:
     return str(reply.body["blocks"][0]["text"]["text"]) if "blocks" in reply.body else ""
 
 
@@ -96,13 +96,12 @@ async def test_socket_mode_replicas_share_the_daily_state_and_a_preview_posts_on
         opened = fake_slack.calls("apps.connections.open")
         assert len(opened) == 2 and all(c.authorization == "Bearer xapp-(redacted)" for c in opened)
 
-        async def command(text: str, socket: int, response_id: str) -> ResponsePost:
+        async def command(text: str, socket: int, response_id: str) -> Answer:
             payload = slash_command_payload(
                 text, response_url=fake_slack.response_url(response_id), user_id=ADMIN_ID
             )
             envelope_id = await fake_slack.push_envelope("slash_commands", payload, socket=socket)
-            await fake_slack.wait_for_ack(envelope_id)
-            return await fake_slack.next_response(response_id)
+            return Answer(await fake_slack.answer_to(envelope_id, response_id), response_id)
 
         assert ON in first_text(await command(TURN_ON, 0, "on-at-a"))
         assert STATUS in first_text(await command("daily status", 1, "status-at-b"))
@@ -132,17 +131,21 @@ class Balancer:
         self.urls: Iterator[str] = itertools.cycle([events_url(p) for p in platforms])
         self.sent: list[str] = []
 
-    async def post(self, body: str, headers: dict[str, str] | None = None) -> None:
+    async def post(self, body: str, headers: dict[str, str] | None = None) -> str:
+        """POST to the next replica; the ack's body."""
         url = next(self.urls)
         self.sent.append(url)
-        assert await post_signed(url, body, headers) == 200
+        form = "application/x-www-form-urlencoded"
+        status, acked = await post_signed_reply(url, body, form, headers)
+        assert status == 200, acked
+        return acked
 
-    async def command(self, fake: FakeSlack, text: str, response_id: str) -> ResponsePost:
+    async def command(self, fake: FakeSlack, text: str, response_id: str) -> Answer:
         body = slash_command_form(
             text, response_url=fake.response_url(response_id), user_id=ADMIN_ID
         )
-        await self.post(body)
-        return await fake.next_response(response_id)
+        acked = await self.post(body)
+        return Answer(await fake.answer_after(acked, response_id), response_id)
 
 
 async def test_http_replicas_behind_a_load_balancer_share_the_daily_state_and_previews(

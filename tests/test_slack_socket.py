@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, SHUFFLE
+from bot.adapters.slack.budget import Budget
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
@@ -29,7 +32,7 @@ async def platform(core: Core, fake_slack: FakeSlack, service: QuoteService, set
         yield started
 
 
-async def test_command_envelope_is_acked_and_previewed(
+async def test_the_answer_rides_in_the_envelopes_ack(
     fake_slack: FakeSlack, platform: SlackPlatform, service: QuoteService
 ) -> None:
     assert platform.port is None  # nothing listens for HTTP in Socket Mode
@@ -37,20 +40,40 @@ async def test_command_envelope_is_acked_and_previewed(
 
     envelope_id = await fake_slack.push_envelope("slash_commands", payload)
 
-    assert await fake_slack.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}
-    preview = (await fake_slack.next_response("s1")).body
+    ack = await fake_slack.wait_for_ack(envelope_id)
+    assert set(ack) == {"envelope_id", "payload"}
+    preview = ack["payload"]
     assert preview["response_type"] == "ephemeral"
     assert quote_id_of(preview) in await service.store.quote_ids("dpo-vs-ppo")
     opened = await fake_slack.next_call("apps.connections.open")
     assert opened.authorization == "Bearer xapp-(redacted)"
+    await platform.handlers.drain()
+    assert fake_slack.responses.items == []  # one message over the socket, none over HTTP
+
+
+async def test_a_late_answer_acks_the_envelope_empty_then_goes_to_the_response_url(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    over = asyncio.Event()
+    platform.handlers.budget = Budget(over=over)
+    fake_slack.hangs.hang("POST", "/api/users.info")  # the admin check, held
+    payload = slash_command_payload("stats", response_url=fake_slack.response_url("s5"))
+    envelope_id = await fake_slack.push_envelope("slash_commands", payload)
+    over.set()
+
+    assert await fake_slack.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}
+    fake_slack.hangs.release()
+    late = (await fake_slack.next_response("s5")).body
+    assert (late["text"], late["response_type"]) == ("Only admins can see the stats.", "ephemeral")
+    await platform.handlers.drain()
+    assert len(fake_slack.responses.items) == 1
 
 
 async def test_buttons_work_over_the_socket(fake_slack: FakeSlack, platform: SlackPlatform) -> None:
     payload = slash_command_payload("dpo", response_url=fake_slack.response_url("s2"))
-    await fake_slack.push_envelope("slash_commands", payload)
-    preview = (await fake_slack.next_response("s2")).body
+    envelope = await fake_slack.push_envelope("slash_commands", payload)
+    preview = (await fake_slack.wait_for_ack(envelope))["payload"]
     shown = quote_id_of(preview)
-
     shuffle = block_actions_payload(
         SHUFFLE,
         preview["blocks"][-1]["elements"][1]["value"],

@@ -67,11 +67,11 @@ async def test_socket_mode_is_retried_while_discord_serves_and_posts(
         assert ("slack", CHANNEL_ID) not in daily_rows(db_path)
         slack_fake.fail_connections_open(None)
         await until(lambda: slack_fake.posts, "the Slack post once connected", task)
-        await slack_fake.push_envelope(
+        envelope = await slack_fake.push_envelope(
             "slash_commands",
             slash_command_payload("rlhf", response_url=slack_fake.response_url("cmd")),
         )
-        assert (await slack_fake.next_response("cmd")).body["blocks"]
+        assert (await slack_fake.answer_to(envelope, "cmd"))["blocks"]
     finally:
         stop.set()
     assert await asyncio.wait_for(task, PATIENCE) == 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class InFlight:
@@ -28,7 +30,7 @@ class InFlight:
             if task is not None:
                 self._tasks.discard(task)
 
-    def start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    def start(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run `work` in a task tracked from this moment (and strongly held until it ends)."""
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)

@@ -272,6 +272,22 @@ class FakeSlack:
     async def wait_for_ack(self, envelope_id: str) -> dict[str, Any]:
         return await self.acks.next(lambda ack: ack.get("envelope_id") == envelope_id)
 
+    async def answer_to(self, envelope_id: str, response_id: str) -> dict[str, Any]:
+        """A slash command's answer over Socket Mode: its ack's payload, or, when the ack came
+        empty (the answer was late for it), the post to the response_url `response_id`."""
+        payload = (await self.wait_for_ack(envelope_id)).get("payload")
+        if isinstance(payload, dict) and payload:
+            return payload
+        return (await self.next_response(response_id)).body
+
+    async def answer_after(self, acked: str, response_id: str) -> dict[str, Any]:
+        """A slash command's answer over HTTP: the ack's body `acked`, or, when it was empty
+        (the answer was late for it), the post to the response_url `response_id`."""
+        if acked:
+            found: dict[str, Any] = json.loads(acked)
+            return found
+        return (await self.next_response(response_id)).body
+
     async def push_envelope(
         self,
         type_: str,

@@ -7,7 +7,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import time as wall_time
 from typing import Any
 
@@ -34,7 +34,6 @@ from tests.fakes.slack_platform import (
     TEAM_ID,
     ApiCall,
     FakeSlack,
-    ResponsePost,
     app_home_opened_event,
     block_actions_payload,
     interactive_form,
@@ -96,9 +95,12 @@ async def post_signed(url: str, body: str, headers: dict[str, str] | None = None
         return r.status
 
 
-async def post_signed_reply(url: str, body: str, content_type: str) -> tuple[int, str]:
-    """POST a signed body; (status, the body of bolt's answer: the ack's payload, if any)."""
-    headers = signed_headers(SIGNING_SECRET, body, content_type=content_type)
+async def post_signed_reply(
+    url: str, body: str, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """POST a signed body (or with `headers`); (status, the body of bolt's answer: the ack's
+    payload, if any)."""
+    headers = headers or signed_headers(SIGNING_SECRET, body, content_type=content_type)
     async with (
         aiohttp.ClientSession() as session,
         session.post(url, data=body, headers=headers) as r,
@@ -173,12 +175,24 @@ def form_values(
     }
 
 
-async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: Any) -> ResponsePost:
-    """`/lambert <text>` as Slack sends it; returns what the bot posted to the response_url."""
+@dataclass(frozen=True)
+class Answer:
+    """A slash command's answer: the JSON its ack carried (lambert answers in the ack when the
+    answer is ready within its budget), and the response_url the command named."""
+
+    body: dict[str, Any]
+    response_id: str
+
+
+async def slash(fake: FakeSlack, platform: SlackPlatform, text: str, **fields: Any) -> Answer:
+    """`/lambert <text>` as Slack sends it; returns the answer the ack carried (it must)."""
     response_id = f"cmd-{time.monotonic_ns()}"
     body = slash_command_form(text, response_url=fake.response_url(response_id), **fields)
-    assert await post_signed(events_url(platform), body) == 200
-    return await fake.next_response(response_id)
+    form = "application/x-www-form-urlencoded"
+    status, acked = await post_signed_reply(events_url(platform), body, form)
+    assert status == 200, acked
+    assert acked, "the answer should ride in the ack"
+    return Answer(json.loads(acked), response_id)
 
 
 async def click(

@@ -75,31 +75,27 @@ def build_app(
     client: AsyncWebClient,
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
-    *,
-    guarded: bool = False,
 ) -> AsyncApp:
     """The bolt app with our listeners; the same app serves Socket Mode and HTTP.
 
     With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
     each listener a client holding the token of the workspace the request came from.
-    `guarded`: served over HTTP only behind RequestGuard (SlackPlatform.start), which checks
-    the signature and age bolt's request verification would check again (same secret, same
-    five minutes) before anything is parsed; bolt's is then left out. Socket Mode has no
-    signature: bolt skips its check there either way.
+    bolt's request verification checks each HTTP request's signature and age (Socket Mode
+    has none: bolt skips it there).
     """
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.
-    # process_before_response: bolt answers Slack when a listener returns, and ours return
-    # right after ack() (their work runs in tasks of their own). Without it bolt starts the
-    # listener in a task and polls for its ack every 10 ms: acks waited 10 ms at least.
+    # process_before_response: bolt answers Slack when a listener returns: the command's
+    # listener once its answer is ready (it rides in the ack) or its budget is spent, the
+    # others right after ack() (their work runs in tasks of their own). Without it bolt
+    # starts the listener in a task and polls for its ack every 10 ms.
     app = AsyncApp(
         name="lambert",
         client=client,
         signing_secret=signing_secret,
         logger=_BOLT_LOG,
         process_before_response=True,
-        request_verification_enabled=not guarded,
         oauth_flow=InstallFlow(settings=oauth) if oauth else None,  # its failures get a page
         # Given here too, bolt's authorize is built with `client` (its base_url and retries),
         # so a token it refreshes goes through that; from the settings alone it would build
@@ -178,12 +174,10 @@ class SlackPlatform:
             oauth = oauth_settings(settings, core.installs)
             self.tokens = WorkspaceTokens(settings, core.installs, client)
         secret = settings.slack_signing_secret.reveal()
-        # Every HTTP request reaches bolt through the guard (start() installs it), so bolt
-        # does not verify each signature a second time.
-        self.app = build_app(self.handlers, client, secret, oauth, guarded=True)
+        self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()
         self.app.use(self.responses)
-        self.guard = RequestGuard(secret, EVENTS_PATH)
+        self.guard = RequestGuard(EVENTS_PATH)  # what bolt would raise on, refused first
         self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None

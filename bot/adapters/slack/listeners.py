@@ -1,9 +1,11 @@
 """What lambert does with each Slack request bolt hands it: the slash command, the preview's
 buttons, the removal events, the daily form and the Home tab (those two in their own modules).
 
-Every listener acks first and works in a task of its own; a failure is one ephemeral line and
-one logged traceback, never a traceback in chat. A malformed payload is no failure: what it
-carries is read through payload.py, so it cannot raise."""
+The slash command is answered in its ack when the answer is ready within a budget (budget.py),
+else acked empty and answered at the response_url. Every other listener acks first and works in
+a task of its own. A failure is one ephemeral line and one logged traceback, never a traceback
+in chat. A malformed payload is no failure: what it carries is read through payload.py, so it
+cannot raise."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import (
+    Message,
     card_url,
     error_message,
     read_post_value,
@@ -24,6 +27,7 @@ from bot.adapters.slack.blocks import (
     reply_message,
     shared_message,
 )
+from bot.adapters.slack.budget import Budget
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.home import HomeTab
@@ -83,7 +87,8 @@ def _user_name(user: dict[str, Any]) -> str:
 
 
 class SlackHandlers:
-    """The listeners bolt calls. Each acks first, then works in a task; never a traceback."""
+    """The listeners bolt calls. The command answers in its ack when it can (command()); the
+    others ack first, then work in a task; never a traceback."""
 
     def __init__(
         self,
@@ -96,6 +101,7 @@ class SlackHandlers:
         self.core = core
         self.admins = admins
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
+        self.budget = Budget()  # how long a command's answer may take and ride in its ack
         self.in_flight = InFlight()
         self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
         if public_url:  # links to the site's pages unfurl (unfurl.py)
@@ -140,14 +146,33 @@ class SlackHandlers:
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        await ack()  # before anything that can wait: Slack gives up after 3 seconds
-        self._after_ack(COMMAND, respond, self._answer(command, respond, client))
+        """The answer in the ack when it is ready within the budget: one request, and bolt
+        (process_before_response) sends the ack when this returns. A late answer is acked
+        empty and goes to the response_url when ready; Slack gives up after 3 seconds."""
+        answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
+        if not await self.budget.met_by(answering):
+            await ack()
+            self._after_ack(COMMAND, respond, self._late(answering, respond))
+            return
+        try:
+            message = answering.result()
+        except Exception:
+            log.exception("slack: %s failed", COMMAND)  # the formatter redacts tokens
+            message = error_message()
+        if message is None:
+            await ack()  # the form opened: it is the answer
+        else:
+            await ack(response_type="ephemeral", **message)
 
-    async def _answer(
-        self, command: dict[str, Any], respond: Respond, client: AsyncWebClient
-    ) -> None:
-        text, user_id = str(command.get("text", "")), str(command["user_id"])
-        channel = str(command["channel_id"])
+    async def _late(self, answering: Awaitable[Message | None], respond: Respond) -> None:
+        message = await answering
+        if message is not None:
+            await respond(response_type="ephemeral", **message)
+
+    async def _answer(self, command: dict[str, Any], client: AsyncWebClient) -> Message | None:
+        """The command's answer as a message; None when the daily form opened instead."""
+        text, user_id = str_at(command, "text"), str_at(command, "user_id")
+        channel = str_at(command, "channel_id")
         user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
         workspace = workspace_of(command)
         ctx = RequestContext(
@@ -155,21 +180,21 @@ class SlackHandlers:
             channel=self.where(workspace, channel),
             space=workspace,
             user=user_id,
-            user_name=str(command.get("user_name", "")),
+            user_name=str_at(command, "user_name"),
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
         reply = await answer(self.core, text, ctx)
         form = reply.form if isinstance(reply, TextReply) else None
         message = reply_message(reply, self.public_url)
         if form is not None and await user.is_admin():
-            trigger = str(command.get("trigger_id", ""))
+            trigger = str_at(command, "trigger_id")
             opening = form is Form.OPEN
             if opening and await self.form.open(
                 client, trigger, user, channel, channel, workspace=workspace
             ):
-                return  # the form is the answer; the text status only if it failed to open
+                return None  # the form is the answer; the text status only if it failed to open
             message["blocks"].append(change_button(channel))
-        await respond(response_type="ephemeral", **message)
+        return message
 
     async def post(
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
