@@ -12,13 +12,15 @@ import logging
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
+from bot.daily.due_store import DueIndex
+from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import READ
 from bot.storage.schema import daily_bag, daily_posts, daily_schedules, db_now, insert
@@ -113,7 +115,7 @@ def _channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement[b
     return sa.and_(table.c.platform == platform, table.c.channel == channel)
 
 
-class DailyStore:
+class DailyStore(DueIndex):
     """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
     order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
 
@@ -127,6 +129,7 @@ class DailyStore:
         self.reading = engine.execution_options(**READ)
         self.ids = ids
         self._rng = rng or random.Random()  # noqa: S311 (a shuffle, not a secret)
+        self.schedule_of, self.record_of = _schedule, _record
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
@@ -137,6 +140,7 @@ class DailyStore:
             "tz": schedule.tz,
             "weekdays": schedule.weekdays,
             "theme": schedule.theme,
+            "next_due_at": next_due(schedule, schedule.set_at, inclusive=True),
             "enabled": schedule.enabled,
             "disabled_reason": schedule.disabled_reason,
             "set_by": schedule.set_by,
@@ -324,11 +328,15 @@ class DailyStore:
         now: datetime,
         *,
         resend_until: datetime | None = None,
+        day_ends: datetime | None = None,
     ) -> None:
         """Try again at `retry_at`: nothing reached the platform, or it may have and the
-        platform dedupes a resend until `resend_until` (the day keeps the earliest one)."""
+        platform dedupes a resend until `resend_until` (the day keeps the earliest one).
+        `day_ends`, when its local day ends: the schedule is due again then at the latest, so
+        a pass gives the day up as the day ends (see pull_in)."""
         await self._finish(
             claim,
+            then=pull_in(claim.platform, claim.channel, day_ends, now) if day_ends else None,
             status="retrying",
             reason=reason,
             at=now,
@@ -343,11 +351,15 @@ class DailyStore:
         """The platform may or may not have the post: never sent again (quote stays drawn)."""
         await self._finish(claim, status="unknown", reason=reason, at=now)
 
-    async def _finish(self, claim: Claim, *, at: datetime, **values: Any) -> None:
+    async def _finish(
+        self, claim: Claim, *, at: datetime, then: sa.Update | None = None, **values: Any
+    ) -> None:
         values.setdefault("next_attempt_at", None)
         ended = daily_posts.update().where(_days.claim_token == claim.token)
         async with self.engine.begin() as conn:
             await conn.execute(ended.values(finished_at=at, **values))
+            if then is not None:
+                await conn.execute(then)
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
@@ -369,7 +381,7 @@ class DailyStore:
                 await conn.execute(
                     daily_schedules.update()
                     .where(_channel(daily_schedules, claim.platform, claim.channel))
-                    .values(enabled=False, disabled_reason=reason)
+                    .values(enabled=False, disabled_reason=reason, next_due_at=None)
                 )
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
@@ -502,3 +514,19 @@ class DailyStore:
             .limit(1)
         )
         return (await conn.execute(last)).scalar()
+
+
+def pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:
+    """The schedule's next_due_at brought in to `at`, if later, or if a pass at `now` has not
+    moved it on yet (a pass only moves on a value it read: it then leaves this one)."""
+    due = _schedules.next_due_at
+    instant = sa.bindparam("pulled", at.astimezone(UTC), type_=due.type)
+    return (
+        daily_schedules.update()
+        .where(
+            _channel(daily_schedules, platform, channel),
+            _schedules.enabled == sa.true(),
+            sa.or_(due.is_(None), due > instant, due <= now.astimezone(UTC)),
+        )
+        .values(next_due_at=instant)
+    )

@@ -1,0 +1,206 @@
+"""The due index: the schedules and retrying days a scheduler pass must read, and when next.
+
+Each schedule keeps `next_due_at` (bot/daily/plan.py next_due), so a pass reads the rows due by
+now through an index, not every schedule; a retrying day is due at its own `next_attempt_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.daily.days import DayKey, DayRecord
+from bot.daily.schedules import Schedule
+from bot.storage.schema import Instant, daily_meta, daily_posts, daily_schedules, insert
+
+Key = tuple[str, str]
+# A schedule as a pass read it, with the next_due_at it had then (None: not computed yet).
+Read = tuple[Schedule, datetime | None]
+ZONES = "tzdata"  # daily_meta's row naming the zone database the instants were computed with
+
+_days, _schedules = daily_posts.c, daily_schedules.c
+_key = sa.tuple_(_schedules.platform, _schedules.channel)
+
+
+def utc(instant: datetime) -> datetime:
+    """An instant as the index compares it (in SQLite, ISO text in UTC)."""
+    return instant.astimezone(UTC)
+
+
+class DueIndex:
+    """The due index's queries, part of DailyStore (so they are forwarded and timed as its
+    other calls are), on its engine."""
+
+    engine: AsyncEngine
+    reading: AsyncEngine  # the engine, for reads
+    # The store's mappings of a row (bot/daily/store.py).
+    schedule_of: Callable[[sa.Row[Any]], Schedule]
+    record_of: Callable[[sa.Row[Any]], DayRecord]
+
+    def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
+        return [(self.schedule_of(row), row.next_due_at) for row in rows]
+
+    def _on(self, platforms: Collection[str]) -> sa.ColumnElement[bool]:
+        return sa.and_(_schedules.enabled == sa.true(), _schedules.platform.in_(sorted(platforms)))
+
+    async def due(
+        self,
+        now: datetime,
+        platforms: Collection[str],
+        after: tuple[datetime, str, str] | None,
+        limit: int,
+    ) -> list[Read]:
+        """Up to `limit` enabled schedules of `platforms` due by `now`, in due order after
+        `after` (the previous page's last (next_due_at, platform, channel)): a range of the
+        index `daily_schedules_due`."""
+        query = daily_schedules.select().where(
+            self._on(platforms), _schedules.next_due_at <= utc(now)
+        )
+        if after is not None:
+            last = sa.tuple_(
+                sa.literal(utc(after[0]), Instant), sa.literal(after[1]), sa.literal(after[2])
+            )
+            query = query.where(
+                sa.tuple_(_schedules.next_due_at, _schedules.platform, _schedules.channel) > last
+            )
+        ordered = query.order_by(
+            _schedules.next_due_at, _schedules.platform, _schedules.channel
+        ).limit(limit)
+        async with self.reading.connect() as conn:
+            return self._read(await conn.execute(ordered))
+
+    async def unplanned(
+        self, platforms: Collection[str], after: Key | None, limit: int
+    ) -> list[Read]:
+        """Up to `limit` enabled schedules of `platforms` whose next_due_at is not computed
+        (written before revision 0006, or the zone database changed), by key after `after`."""
+        query = daily_schedules.select().where(
+            self._on(platforms), _schedules.next_due_at.is_(None)
+        )
+        if after is not None:
+            last = sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+            query = query.where(_key > last)
+        ordered = query.order_by(_schedules.platform, _schedules.channel).limit(limit)
+        async with self.reading.connect() as conn:
+            return self._read(await conn.execute(ordered))
+
+    async def replayed(self, now: datetime, platforms: Collection[str]) -> list[Read]:
+        """Enabled schedules set after `now`: `daily tick --at` replaying an earlier day
+        counts them from that day (plan.counts_from). None at a pass on the real clock."""
+        query = daily_schedules.select().where(self._on(platforms), _schedules.set_at > utc(now))
+        async with self.reading.connect() as conn:
+            return self._read(await conn.execute(query))
+
+    async def retrying(self, now: datetime, platforms: Collection[str]) -> list[Read]:
+        """The schedules of `platforms` with a retrying day to act on: its next attempt due
+        by `now`, or its schedule turned off (the day is given up). Through the index of the
+        retrying days, whatever the number of schedules."""
+        keys = (
+            sa.select(_days.platform, _days.channel)
+            .join(
+                daily_schedules,
+                sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel),
+            )
+            .where(
+                _days.status == "retrying",
+                _days.platform.in_(sorted(platforms)),
+                sa.or_(
+                    _days.next_attempt_at.is_(None),
+                    _days.next_attempt_at <= utc(now),
+                    _schedules.enabled == sa.false(),
+                ),
+            )
+            .distinct()
+        )
+        async with self.reading.connect() as conn:
+            found = [(r.platform, r.channel) for r in await conn.execute(keys)]
+            if not found:
+                return []
+            query = daily_schedules.select().where(_key.in_(found))
+            return self._read(await conn.execute(query))
+
+    async def records_of(self, keys: Collection[Key], since: date) -> dict[DayKey, DayRecord]:
+        """The day records of the channels `keys` from local date `since` on."""
+        if not keys:
+            return {}
+        query = daily_posts.select().where(
+            sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)), _days.local_date >= since
+        )
+        async with self.reading.connect() as conn:
+            return {r.key: r for r in map(self.record_of, await conn.execute(query))}
+
+    async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
+        """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed
+        since the pass read it (set again, turned off, or a retry pulled it in)."""
+        params = [
+            {"p": p, "c": c, "read": r and utc(r), "next": n and utc(n)} for (p, c), r, n in moves
+        ]
+        if not params:
+            return
+        moved = (
+            daily_schedules.update()
+            .where(
+                _schedules.platform == sa.bindparam("p"),
+                _schedules.channel == sa.bindparam("c"),
+                _schedules.enabled == sa.true(),
+                _schedules.next_due_at.is_not_distinct_from(sa.bindparam("read", type_=Instant)),
+            )
+            .values(next_due_at=sa.bindparam("next", type_=Instant))
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(moved, params)
+
+    async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
+        """The earliest instant after `now` a schedule of `platforms` or a retrying day of
+        theirs is due: the first entry of each index past `now`, in one query."""
+        after = utc(now)
+        schedule = (
+            sa.select(_schedules.next_due_at.label("at"))
+            .where(self._on(platforms), _schedules.next_due_at > after)
+            .order_by(_schedules.next_due_at)
+            .limit(1)
+            .subquery()
+        )
+        retry = (
+            sa.select(_days.next_attempt_at.label("at"))
+            .where(
+                _days.status == "retrying",
+                _days.platform.in_(sorted(platforms)),
+                _days.next_attempt_at > after,
+            )
+            .order_by(_days.next_attempt_at)
+            .limit(1)
+            .subquery()
+        )
+        both = sa.union_all(sa.select(schedule.c.at), sa.select(retry.c.at)).subquery()
+        first = sa.select(sa.func.min(both.c.at, type_=Instant))
+        async with self.reading.connect() as conn:
+            found: datetime | None = (await conn.execute(first)).scalar()
+        return found
+
+    async def zone_version(self) -> str | None:
+        """The zone database version the next due instants were computed with."""
+        query = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
+        async with self.reading.connect() as conn:
+            found: str | None = (await conn.execute(query)).scalar()
+        return found
+
+    async def forget_next_due(self, zones: str) -> int:
+        """Forget every next due instant (the next pass plans each schedule in full and
+        computes it again) and remember `zones` as the version they are computed with; how
+        many were forgotten."""
+        async with self.engine.begin() as conn:
+            forgotten = await conn.execute(
+                daily_schedules.update()
+                .where(_schedules.next_due_at.is_not(None))
+                .values(next_due_at=None)
+            )
+            seen = insert(conn, daily_meta).values(name=ZONES, value=zones)
+            await conn.execute(
+                seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones})
+            )
+            return int(forgotten.rowcount)
