@@ -189,18 +189,21 @@ class DueIndex:
             found: str | None = (await conn.execute(query)).scalar()
         return found
 
-    async def forget_next_due(self, zones: str) -> int:
+    async def forget_next_due(self, zones: str, *, keep: bool = False) -> int:
         """Forget every next due instant (the next pass plans each schedule in full and
-        computes it again) and remember `zones` as the version they are computed with; how
-        many were forgotten."""
+        computes it again; none when `keep`) and remember `zones` as the version they are
+        computed with; how many were forgotten."""
         async with self.engine.begin() as conn:
-            forgotten = await conn.execute(
-                daily_schedules.update()
-                .where(_schedules.next_due_at.is_not(None))
-                .values(next_due_at=None)
-            )
+            forgotten = 0
+            if not keep:
+                gone = await conn.execute(
+                    daily_schedules.update()
+                    .where(_schedules.next_due_at.is_not(None))
+                    .values(next_due_at=None)
+                )
+                forgotten = int(gone.rowcount)
             seen = insert(conn, daily_meta).values(name=ZONES, value=zones)
             await conn.execute(
                 seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones})
             )
-            return int(forgotten.rowcount)
+            return forgotten

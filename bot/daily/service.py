@@ -207,7 +207,9 @@ class DailyService:
         instants were computed with, forget them all; the next pass plans every schedule
         in full (catching up exactly as the planner does) and computes them again."""
         found, version = await self.store.zone_version(), zones.version()
-        if found != version:
+        if found is None:  # no schedule was ever saved (it records the version)
+            await self.store.forget_next_due(version, keep=True)
+        elif found != version:
             forgotten = await self.store.forget_next_due(version)
             log.info(
                 "zone database %s (was %s): the next due instant of %d schedule(s) is "

@@ -18,12 +18,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.daily import zones
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.due_store import DueIndex
+from bot.daily.due_store import ZONES, DueIndex
 from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import READ
-from bot.storage.schema import daily_bag, daily_posts, daily_schedules, db_now, insert
+from bot.storage.schema import (
+    daily_bag,
+    daily_meta,
+    daily_posts,
+    daily_schedules,
+    db_now,
+    insert,
+)
 from bot.storage.schema import worker_leases as leases
 
 log = logging.getLogger(__name__)
@@ -133,28 +141,38 @@ class DailyStore(DueIndex):
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
-        values = {
-            "platform": schedule.platform,
-            "channel": schedule.channel,
-            "local_time": schedule.local_time,
-            "tz": schedule.tz,
-            "weekdays": schedule.weekdays,
-            "theme": schedule.theme,
-            "next_due_at": next_due(schedule, schedule.set_at, inclusive=True),
-            "enabled": schedule.enabled,
-            "disabled_reason": schedule.disabled_reason,
-            "set_by": schedule.set_by,
-            "set_at": schedule.set_at,
-        }
+        await self.save_schedules([schedule])
+
+    async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
+        """Create or replace each channel's schedule, in one transaction; each keeps the first
+        instant it posts at from when it was set (none while off)."""
+        rows = [
+            {
+                "platform": schedule.platform,
+                "channel": schedule.channel,
+                "local_time": schedule.local_time,
+                "tz": schedule.tz,
+                "weekdays": schedule.weekdays,
+                "theme": schedule.theme,
+                "next_due_at": next_due(schedule, schedule.set_at, inclusive=True),
+                "enabled": schedule.enabled,
+                "disabled_reason": schedule.disabled_reason,
+                "set_by": schedule.set_by,
+                "set_at": schedule.set_at,
+            }
+            for schedule in schedules
+        ]
+        if not rows:
+            return
         async with self.engine.begin() as conn:
-            upsert = insert(conn, daily_schedules).values(values)
+            # The zone database these instants are computed with, if none is recorded yet.
+            seen = insert(conn, daily_meta).values(name=ZONES, value=zones.version())
+            await conn.execute(seen.on_conflict_do_nothing())
+            upsert = insert(conn, daily_schedules)
+            replaced = {k: upsert.excluded[k] for k in rows[0] if k not in ("platform", "channel")}
             await conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["platform", "channel"],
-                    set_={
-                        k: upsert.excluded[k] for k in values if k not in ("platform", "channel")
-                    },
-                )
+                upsert.on_conflict_do_update(index_elements=["platform", "channel"], set_=replaced),
+                rows,
             )
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
