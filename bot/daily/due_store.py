@@ -44,61 +44,54 @@ class DueIndex:
     def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
         return [(self.schedule_of(row), row.next_due_at) for row in rows]
 
-    def _on(self, platforms: Collection[str]) -> sa.ColumnElement[bool]:
-        return sa.and_(_schedules.enabled == sa.true(), _schedules.platform.in_(sorted(platforms)))
-
     async def due(
-        self,
-        now: datetime,
-        platforms: Collection[str],
-        after: tuple[datetime, str, str] | None,
-        limit: int,
+        self, now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int
     ) -> list[Read]:
-        """Up to `limit` enabled schedules of `platforms` due by `now`, in due order after
-        `after` (the previous page's last (next_due_at, platform, channel)): a range of the
-        index `daily_schedules_due`."""
+        """Up to `limit` enabled schedules of `platform` due by `now`, in due order after
+        `after` (the previous page's last (next_due_at, channel)): a range of the index
+        `daily_schedules_due`."""
         query = daily_schedules.select().where(
-            self._on(platforms), _schedules.next_due_at <= utc(now)
+            _schedules.platform == platform,
+            _schedules.next_due_at <= utc(now),
+            _schedules.enabled == sa.true(),
         )
         if after is not None:
-            last = sa.tuple_(
-                sa.literal(utc(after[0]), Instant), sa.literal(after[1]), sa.literal(after[2])
-            )
-            query = query.where(
-                sa.tuple_(_schedules.next_due_at, _schedules.platform, _schedules.channel) > last
-            )
-        ordered = query.order_by(
-            _schedules.next_due_at, _schedules.platform, _schedules.channel
-        ).limit(limit)
+            last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
+            query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
+        ordered = query.order_by(_schedules.next_due_at, _schedules.channel).limit(limit)
         async with self.reading.connect() as conn:
             return self._read(await conn.execute(ordered))
 
-    async def unplanned(
-        self, platforms: Collection[str], after: Key | None, limit: int
-    ) -> list[Read]:
-        """Up to `limit` enabled schedules of `platforms` whose next_due_at is not computed
-        (written before revision 0006, or the zone database changed), by key after `after`."""
+    async def unplanned(self, platform: str, after: str | None, limit: int) -> list[Read]:
+        """Up to `limit` enabled schedules of `platform` whose next_due_at is not computed
+        (written before revision 0006, or the zone database changed), by channel after
+        `after`: the index's NULL entries."""
         query = daily_schedules.select().where(
-            self._on(platforms), _schedules.next_due_at.is_(None)
+            _schedules.platform == platform,
+            _schedules.next_due_at.is_(None),
+            _schedules.enabled == sa.true(),
         )
         if after is not None:
-            last = sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
-            query = query.where(_key > last)
-        ordered = query.order_by(_schedules.platform, _schedules.channel).limit(limit)
+            query = query.where(_schedules.channel > after)
+        ordered = query.order_by(_schedules.channel).limit(limit)
         async with self.reading.connect() as conn:
             return self._read(await conn.execute(ordered))
 
     async def replayed(self, now: datetime, platforms: Collection[str]) -> list[Read]:
-        """Enabled schedules set after `now`: `daily tick --at` replaying an earlier day
-        counts them from that day (plan.counts_from). None at a pass on the real clock."""
-        query = daily_schedules.select().where(self._on(platforms), _schedules.set_at > utc(now))
+        """Enabled schedules of `platforms` set after `now`: `daily tick --at` replaying an
+        earlier day counts them from that day (plan.counts_from). None at a pass on the real
+        clock. Found by `set_at` alone (an index), the platform checked after."""
+        query = daily_schedules.select().where(
+            _schedules.set_at > utc(now), _schedules.enabled == sa.true()
+        )
         async with self.reading.connect() as conn:
-            return self._read(await conn.execute(query))
+            found = self._read(await conn.execute(query))
+        return [(s, at) for s, at in found if s.platform in platforms]
 
     async def retrying(self, now: datetime, platforms: Collection[str]) -> list[Read]:
         """The schedules of `platforms` with a retrying day to act on: its next attempt due
         by `now`, or its schedule turned off (the day is given up). Through the index of the
-        retrying days, whatever the number of schedules."""
+        retrying days alone, whatever the number of schedules or days."""
         keys = (
             sa.select(_days.platform, _days.channel)
             .join(
@@ -107,7 +100,6 @@ class DueIndex:
             )
             .where(
                 _days.status == "retrying",
-                _days.platform.in_(sorted(platforms)),
                 sa.or_(
                     _days.next_attempt_at.is_(None),
                     _days.next_attempt_at <= utc(now),
@@ -118,6 +110,7 @@ class DueIndex:
         )
         async with self.reading.connect() as conn:
             found = [(r.platform, r.channel) for r in await conn.execute(keys)]
+            found = [key for key in found if key[0] in platforms]
             if not found:
                 return []
             query = daily_schedules.select().where(_key.in_(found))
@@ -155,31 +148,33 @@ class DueIndex:
             await conn.execute(moved, params)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
-        """The earliest instant after `now` a schedule of `platforms` or a retrying day of
-        theirs is due: the first entry of each index past `now`, in one query."""
+        """The earliest instant after `now` a schedule of `platforms` or a retrying day is
+        due: the first entry past `now` of each platform's range of the due index, and of the
+        retrying days' index, in one query."""
         after = utc(now)
-        schedule = (
+        firsts = [
             sa.select(_schedules.next_due_at.label("at"))
-            .where(self._on(platforms), _schedules.next_due_at > after)
+            .where(
+                _schedules.platform == platform,
+                _schedules.next_due_at > after,
+                _schedules.enabled == sa.true(),
+            )
             .order_by(_schedules.next_due_at)
             .limit(1)
             .subquery()
-        )
-        retry = (
+            for platform in sorted(platforms)
+        ]
+        firsts.append(
             sa.select(_days.next_attempt_at.label("at"))
-            .where(
-                _days.status == "retrying",
-                _days.platform.in_(sorted(platforms)),
-                _days.next_attempt_at > after,
-            )
+            .where(_days.status == "retrying", _days.next_attempt_at > after)
             .order_by(_days.next_attempt_at)
             .limit(1)
             .subquery()
         )
-        both = sa.union_all(sa.select(schedule.c.at), sa.select(retry.c.at)).subquery()
-        first = sa.select(sa.func.min(both.c.at, type_=Instant))
+        both = sa.union_all(*(sa.select(first.c.at) for first in firsts)).subquery()
+        earliest = sa.select(sa.func.min(both.c.at, type_=Instant))
         async with self.reading.connect() as conn:
-            found: datetime | None = (await conn.execute(first)).scalar()
+            found: datetime | None = (await conn.execute(earliest)).scalar()
         return found
 
     async def zone_version(self) -> str | None:

@@ -173,20 +173,21 @@ class DailyService:
             return
         retrying = await index.retrying(now, platforms)
         yield await batch(retrying + await index.replayed(now, platforms))
-        after: Key | None = None
-        while page := await index.unplanned(platforms, after, PAGE):
-            yield await batch(page)
-            if len(page) < PAGE:
-                break
-            after = (page[-1][0].platform, page[-1][0].channel)
-        last: tuple[datetime, str, str] | None = None
-        while page := await index.due(now, platforms, last, PAGE):
-            yield await batch(page)
-            if len(page) < PAGE:
-                break
-            schedule, at = page[-1]
-            assert at is not None  # due: it has one
-            last = (at, schedule.platform, schedule.channel)
+        for platform in sorted(platforms):
+            after: str | None = None
+            while page := await index.unplanned(platform, after, PAGE):
+                yield await batch(page)
+                if len(page) < PAGE:
+                    break
+                after = page[-1][0].channel
+            last: tuple[datetime, str] | None = None
+            while page := await index.due(now, platform, last, PAGE):
+                yield await batch(page)
+                if len(page) < PAGE:
+                    break
+                schedule, at = page[-1]
+                assert at is not None  # due: it has one
+                last = (at, schedule.channel)
 
     async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
         """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted

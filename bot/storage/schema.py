@@ -231,11 +231,12 @@ daily_schedules = sa.Table(
     # database changed): the next pass then plans it in full and fills it in.
     sa.Column("next_due_at", Instant),
 )
-# A pass reads the rows due by now in this order, and sleeps until the first one after.
+# A pass reads each platform's rows due by now in this order, and sleeps until the first one
+# after.
 sa.Index(
     "daily_schedules_due",
-    daily_schedules.c.next_due_at,
     daily_schedules.c.platform,
+    daily_schedules.c.next_due_at,
     daily_schedules.c.channel,
 )
 # `daily tick --at` before a schedule was set replays that day: such rows are read too.

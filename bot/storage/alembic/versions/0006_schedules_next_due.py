@@ -22,7 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("daily_schedules") as batch:
         batch.add_column(sa.Column("next_due_at", Instant))
     op.create_index(
-        "daily_schedules_due", "daily_schedules", ["next_due_at", "platform", "channel"]
+        "daily_schedules_due", "daily_schedules", ["platform", "next_due_at", "channel"]
     )
     op.create_index("daily_schedules_by_set_at", "daily_schedules", ["set_at"])
     retrying = sa.text("status = 'retrying'")
