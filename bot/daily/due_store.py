@@ -31,6 +31,56 @@ def utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int) -> Any:
+    query = daily_schedules.select().where(
+        _schedules.platform == platform,
+        _schedules.next_due_at <= utc(now),
+        _schedules.enabled == sa.true(),
+    )
+    if after is not None:
+        last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
+        query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
+    return query.order_by(_schedules.next_due_at, _schedules.channel).limit(limit)
+
+
+def _unplanned(platform: str, after: str | None, limit: int) -> Any:
+    query = daily_schedules.select().where(
+        _schedules.platform == platform,
+        _schedules.next_due_at.is_(None),
+        _schedules.enabled == sa.true(),
+    )
+    if after is not None:
+        query = query.where(_schedules.channel > after)
+    return query.order_by(_schedules.channel).limit(limit)
+
+
+def _replayed(now: datetime) -> Any:
+    # By `set_at` alone (its index): the caller checks the platform.
+    return daily_schedules.select().where(
+        _schedules.set_at > utc(now), _schedules.enabled == sa.true()
+    )
+
+
+def _retrying(now: datetime) -> Any:
+    # By the retrying days' index alone: the caller checks the platform.
+    return (
+        sa.select(_days.platform, _days.channel)
+        .join(
+            daily_schedules,
+            sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel),
+        )
+        .where(
+            _days.status == "retrying",
+            sa.or_(
+                _days.next_attempt_at.is_(None),
+                _days.next_attempt_at <= utc(now),
+                _schedules.enabled == sa.false(),
+            ),
+        )
+        .distinct()
+    )
+
+
 class DueIndex:
     """The due index's queries, part of DailyStore (so they are forwarded and timed as its
     other calls are), on its engine."""
@@ -50,71 +100,40 @@ class DueIndex:
         """Up to `limit` enabled schedules of `platform` due by `now`, in due order after
         `after` (the previous page's last (next_due_at, channel)): a range of the index
         `daily_schedules_due`."""
-        query = daily_schedules.select().where(
-            _schedules.platform == platform,
-            _schedules.next_due_at <= utc(now),
-            _schedules.enabled == sa.true(),
-        )
-        if after is not None:
-            last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
-            query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
-        ordered = query.order_by(_schedules.next_due_at, _schedules.channel).limit(limit)
         async with self.reading.connect() as conn:
-            return self._read(await conn.execute(ordered))
+            return self._read(await conn.execute(_due(now, platform, after, limit)))
 
     async def unplanned(self, platform: str, after: str | None, limit: int) -> list[Read]:
         """Up to `limit` enabled schedules of `platform` whose next_due_at is not computed
         (written before revision 0006, or the zone database changed), by channel after
         `after`: the index's NULL entries."""
-        query = daily_schedules.select().where(
-            _schedules.platform == platform,
-            _schedules.next_due_at.is_(None),
-            _schedules.enabled == sa.true(),
-        )
-        if after is not None:
-            query = query.where(_schedules.channel > after)
-        ordered = query.order_by(_schedules.channel).limit(limit)
         async with self.reading.connect() as conn:
-            return self._read(await conn.execute(ordered))
+            return self._read(await conn.execute(_unplanned(platform, after, limit)))
 
-    async def replayed(self, now: datetime, platforms: Collection[str]) -> list[Read]:
-        """Enabled schedules of `platforms` set after `now`: `daily tick --at` replaying an
-        earlier day counts them from that day (plan.counts_from). None at a pass on the real
-        clock. Found by `set_at` alone (an index), the platform checked after."""
-        query = daily_schedules.select().where(
-            _schedules.set_at > utc(now), _schedules.enabled == sa.true()
-        )
+    async def first_pages(
+        self, now: datetime, platforms: Collection[str], limit: int
+    ) -> dict[str, list[Read]]:
+        """What a pass at `now` reads first, on one connection: "retrying", the schedules with
+        a retrying day to act on (its next attempt due, or its schedule turned off, through
+        the index of the retrying days alone); "replayed", those set after `now` (`daily tick
+        --at` replaying an earlier day counts them from that day: plan.counts_from; none on
+        the real clock); and each platform's first page of "unplanned:P" and "due:P" (see
+        `unplanned` and `due`)."""
+        found: dict[str, list[Read]] = {}
         async with self.reading.connect() as conn:
-            found = self._read(await conn.execute(query))
-        return [(s, at) for s, at in found if s.platform in platforms]
-
-    async def retrying(self, now: datetime, platforms: Collection[str]) -> list[Read]:
-        """The schedules of `platforms` with a retrying day to act on: its next attempt due
-        by `now`, or its schedule turned off (the day is given up). Through the index of the
-        retrying days alone, whatever the number of schedules or days."""
-        keys = (
-            sa.select(_days.platform, _days.channel)
-            .join(
-                daily_schedules,
-                sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel),
-            )
-            .where(
-                _days.status == "retrying",
-                sa.or_(
-                    _days.next_attempt_at.is_(None),
-                    _days.next_attempt_at <= utc(now),
-                    _schedules.enabled == sa.false(),
-                ),
-            )
-            .distinct()
-        )
-        async with self.reading.connect() as conn:
-            found = [(r.platform, r.channel) for r in await conn.execute(keys)]
-            found = [key for key in found if key[0] in platforms]
-            if not found:
-                return []
-            query = daily_schedules.select().where(_key.in_(found))
-            return self._read(await conn.execute(query))
+            keys = [(r.platform, r.channel) for r in await conn.execute(_retrying(now))]
+            keys = [key for key in keys if key[0] in platforms]
+            retrying = daily_schedules.select().where(_key.in_(keys))
+            found["retrying"] = self._read(await conn.execute(retrying)) if keys else []
+            replayed = self._read(await conn.execute(_replayed(now)))
+            found["replayed"] = [(s, at) for s, at in replayed if s.platform in platforms]
+            for platform in sorted(platforms):
+                unplanned = await conn.execute(_unplanned(platform, None, limit))
+                found[f"unplanned:{platform}"] = self._read(unplanned)
+                found[f"due:{platform}"] = self._read(
+                    await conn.execute(_due(now, platform, None, limit))
+                )
+        return found
 
     async def records_of(self, keys: Collection[Key], since: date) -> dict[DayKey, DayRecord]:
         """The day records of the channels `keys` from local date `since` on."""

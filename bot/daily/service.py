@@ -171,23 +171,23 @@ class DailyService:
             on = [s for s in await self.store.schedules() if s.platform in platforms]
             yield Batch(on, await self.store.records_since(since))
             return
-        retrying = await index.retrying(now, platforms)
-        yield await batch(retrying + await index.replayed(now, platforms))
+        first = await index.first_pages(now, platforms, PAGE)
+        yield await batch(first["retrying"] + first["replayed"])
         for platform in sorted(platforms):
-            after: str | None = None
-            while page := await index.unplanned(platform, after, PAGE):
+            page = first[f"unplanned:{platform}"]
+            while page:
                 yield await batch(page)
                 if len(page) < PAGE:
                     break
-                after = page[-1][0].channel
-            last: tuple[datetime, str] | None = None
-            while page := await index.due(now, platform, last, PAGE):
+                page = await index.unplanned(platform, page[-1][0].channel, PAGE)
+            page = first[f"due:{platform}"]
+            while page:
                 yield await batch(page)
                 if len(page) < PAGE:
                     break
                 schedule, at = page[-1]
                 assert at is not None  # due: it has one
-                last = (at, schedule.channel)
+                page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
     async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
         """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted
