@@ -13,7 +13,6 @@ from bot.coordination.lease import Leases, WorkerLease
 from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
-from bot.daily.due_store import Key, Read
 from bot.daily.plan import LOOKBACK_DAYS, Due, day_end, due_posts, next_due, next_post
 from bot.daily.report import TickReport, utc_text
 from bot.daily.schedules import EVERY_DAY, Schedule
@@ -21,6 +20,7 @@ from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
 
 if TYPE_CHECKING:
+    from bot.daily.due_store import Key, Read
     from bot.daily.store import DailyStore
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class DailyService:
         instants were computed with, forget them all; the next pass plans every schedule
         in full (catching up exactly as the planner does) and computes them again."""
         found, version = await self.store.zone_version(), zones.version()
-        if found is None:  # no schedule was ever saved (it records the version)
+        if found is None:  # the first start since revision 0006: computed with this one
             await self.store.forget_next_due(version, keep=True)
         elif found != version:
             forgotten = await self.store.forget_next_due(version)

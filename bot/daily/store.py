@@ -18,15 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.daily import zones
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.due_store import ZONES, DueIndex
+from bot.daily.due_store import DueIndex
 from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import READ
 from bot.storage.schema import (
     daily_bag,
-    daily_meta,
     daily_posts,
     daily_schedules,
     db_now,
@@ -165,9 +163,6 @@ class DailyStore(DueIndex):
         if not rows:
             return
         async with self.engine.begin() as conn:
-            # The zone database these instants are computed with, if none is recorded yet.
-            seen = insert(conn, daily_meta).values(name=ZONES, value=zones.version())
-            await conn.execute(seen.on_conflict_do_nothing())
             upsert = insert(conn, daily_schedules)
             replaced = {k: upsert.excluded[k] for k in rows[0] if k not in ("platform", "channel")}
             await conn.execute(
