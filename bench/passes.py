@@ -25,7 +25,7 @@ from bench.replica_db import (
 from bench.replicas import InstantPlatform
 from bench.report import SKIP, Row, timed_row
 from bot.daily.clock import StoppedClock
-from bot.daily.scheduler import Scheduler
+from bot.daily.scheduler import DEFAULT_CATCHUP, Scheduler
 
 FAMILY = "pass"
 IDLE = DUE - timedelta(minutes=30)  # 08:30 in Berlin: nothing due before 09:00
@@ -40,13 +40,16 @@ async def idle_rows(backends: Backends, backend: str, n: int, largest: bool) -> 
         daily = core.daily.with_clock(StoppedClock(IDLE))
         scheduler = Scheduler(core.quotes, daily, {PLATFORM: InstantPlatform()})
         await scheduler.tick()
-        samples = []
+        samples, planned = [], []
         async with ticker() as late:
             for _ in range(PASSES):
                 started = time.perf_counter()
                 report = await scheduler.tick()
                 samples.append(time.perf_counter() - started)
                 assert not report.posted, "nothing is due at 08:30"
+                started = time.perf_counter()
+                assert not await daily.due(DEFAULT_CATCHUP, [PLATFORM])
+                planned.append(time.perf_counter() - started)
     name = f"a pass with nothing due, {n:,} schedules, {backend}"
     row = timed_row(
         FAMILY,
@@ -55,13 +58,20 @@ async def idle_rows(backends: Backends, backend: str, n: int, largest: bool) -> 
         target_ms=TARGET_MS if largest else None,
         note=f"{PASSES} passes of `daily tick` at 08:30 over {n:,} enabled schedules due at 09:00",
     )
+    dry = timed_row(
+        FAMILY,
+        f"`daily tick --dry-run` with nothing due, {n:,} schedules, {backend}",
+        planned,
+        note="what a pass reads and plans (DailyService.due), without the lease and the "
+        "recovery of abandoned days that every pass also writes",
+    )
     lag = lag_row(
         FAMILY,
         f"loop lag during those passes, {n:,} schedules, {backend}",
         late,
         f"lateness of a 5 ms ticker during the {PASSES} passes",
     )
-    return [row, lag]
+    return [row, dry, lag]
 
 
 async def pass_family(bench: Bench) -> list[Row]:
