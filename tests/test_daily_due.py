@@ -270,7 +270,7 @@ async def everything(store: DailyStore, now: datetime) -> set[tuple[Any, ...]]:
 async def test_a_pass_does_exactly_what_planning_every_schedule_does(
     store: DailyStore, service: QuoteService
 ) -> None:
-    """Passes every 41 minutes over 12 days, with three days down, schedules in zones with DST
+    """Passes every 97 minutes over 12 days, with three days down, schedules in zones with DST
     (and half-hour, and a day-skipping history), weekdays, posts that fail and retry, one
     turned off and on, and schedules set after the first passes (replayed days): at each
     pass, what the pass plans is what planning everything plans."""
@@ -303,6 +303,6 @@ async def test_a_pass_does_exactly_what_planning_every_schedule_does(
         actions.update(action for action, *_ in planned)
         run = Scheduler(service, daily, {"console": poster}, catchup=CATCHUP)
         await run.tick()
-        now += timedelta(minutes=41)
-    assert compared > 100 and len(poster.posts) > 100
+        now += timedelta(minutes=97)
+    assert compared > 50 and len(poster.posts) > 100
     assert set(actions) == set(Action)  # posts, misses, retries and give-ups all compared
