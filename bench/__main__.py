@@ -24,6 +24,7 @@ from bench.discord_events import discord_family
 from bench.fanout import fanout_family
 from bench.footprint import footprint_family
 from bench.on_this import on_this_family
+from bench.passes import pass_family
 from bench.replicas import replicas_family
 from bench.report import Row, machine, markdown, notes, table, write_json
 from bench.slack_http import slack_family
@@ -42,6 +43,7 @@ FAMILIES: dict[str, Family] = {
     "fanout": fanout_family,
     "footprint": footprint_family,
     "replicas": replicas_family,
+    "pass": pass_family,
     "on-this": on_this_family,
     "web": web_family,
 }

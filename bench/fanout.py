@@ -16,10 +16,11 @@ from bench.context import REAL, Bench, label
 from bench.report import INFO, MISS, PASS, Row
 from bot.daily.clock import StoppedClock
 from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import Schedule
+from bot.daily.store import DailyStore
 from bot.quotes.models import Quote
 from bot.runtime import open_core
 from bot.storage.engine import open_engine
-from bot.storage.schema import daily_schedules
 
 FANOUT = "fan-out"
 PLATFORM = "discord"
@@ -75,21 +76,21 @@ class RateLimitedPlatform:
             self.active -= 1
 
 
-async def insert_schedules(db: Path, url: str, rows: list[tuple[str, str, str, datetime]]) -> None:
-    """Schedules at 09:00 for (platform, channel, zone, set at), set up in one transaction
-    (`save_schedule` is one write each), in the state of `url` or else of the file `db`."""
-    async with open_engine(db, url) as engine, engine.begin() as conn:
-        await conn.execute(
-            daily_schedules.insert(),
+async def insert_schedules(
+    db: Path,
+    url: str,
+    rows: list[tuple[str, str, str, datetime]],
+    at: clock_time = clock_time(9),
+) -> None:
+    """Schedules at `at` for (platform, channel, zone, set at), set up in one transaction
+    (DailyStore.save_schedules), in the state of `url` or else of the file `db`."""
+    async with open_engine(db, url) as engine:
+        await DailyStore(engine, lambda _: ()).save_schedules(
             [
-                {
-                    "platform": platform, "channel": channel, "local_time": clock_time(9),
-                    "tz": zone, "theme": None, "enabled": True, "disabled_reason": None,
-                    "set_by": "bench", "set_at": at,
-                }
-                for platform, channel, zone, at in rows
-            ],
-        )  # fmt: skip
+                Schedule(platform, channel, at, zone, None, True, "bench", set_at)
+                for platform, channel, zone, set_at in rows
+            ]
+        )
 
 
 async def fan_out(bench: Bench, n: int, name: str, size: int = REAL) -> Row:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,10 +97,12 @@ async def replica_cores(bench: Bench, db: Path, url: str, n: int) -> AsyncIterat
         yield cores
 
 
-async def add_schedules(_core: Core, db: Path, url: str, n: int) -> None:
-    await insert_schedules(
-        db, url, [(PLATFORM, f"{1_000_000 + i}", ZONE, SET_AT) for i in range(n)]
-    )
+async def add_schedules(
+    _core: Core, db: Path, url: str, n: int, at: clock_time = clock_time(9), first: int = 0
+) -> None:
+    """`n` schedules at `at` in Berlin (09:00: due at DUE), channels numbered from `first`."""
+    channels = (f"{1_000_000 + first + i}" for i in range(n))
+    await insert_schedules(db, url, [(PLATFORM, c, ZONE, SET_AT) for c in channels], at)
 
 
 async def statuses(core: Core, url: str) -> dict[str, int]:

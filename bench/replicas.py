@@ -1,7 +1,8 @@
 """Family `replicas`: the daily fan-out shared by schedulers on PostgreSQL, beside SQLite.
 
 Three figures, (a) and (b) each beside its SQLite counterpart measured in the same run:
-(a) N channels due at once, 1 and 3 replicas, at the fake platform's 200 posts/s;
+(a) N channels due at once, 1 and 3 replicas, at the fake platform's 200 posts/s; and on 3
+    replicas among 10 × N enabled schedules (the rest due tonight), with the loop's worst lag;
 (b) the scheduler's own cost per post against an instant platform (no rate limit);
 (c) a replica SIGKILLed mid-fan-out: the time until every channel's day is settled.
 
@@ -20,9 +21,11 @@ import asyncio
 import time
 from collections import Counter
 from datetime import date
+from datetime import time as clock_time
 
 from bench.context import Bench
 from bench.fanout import DUE, PLATFORM, RATE, RTT, RateLimitedPlatform
+from bench.lag import lag_row, ticker
 from bench.replica_db import (
     FAMILY,
     POSTGRES,
@@ -55,27 +58,76 @@ class InstantPlatform:
 
 
 async def fan_out(
-    backends: Backends, backend: str, replicas: int, n: int, poster: RateLimitedPlatform | None
+    backends: Backends,
+    backend: str,
+    replicas: int,
+    n: int,
+    poster: RateLimitedPlatform | None,
+    idle: int = 0,
 ) -> tuple[float, dict[str, object]]:
-    """One pass of every replica at DUE, all at once; seconds until the last post's outcome."""
+    """One pass of every replica at DUE, all at once, with `idle` more schedules not due;
+    seconds until the last post's outcome."""
     db, url = await backends.fresh(backend, f"{backend}-{replicas}")
     platform = poster or InstantPlatform()
     async with replica_cores(backends.bench, db, url, replicas) as cores:
         await add_schedules(cores[0], db, url, n)
+        if idle:
+            await add_schedules(cores[0], db, url, idle, clock_time(21), first=n)
         schedulers = [
             Scheduler(c.quotes, c.daily.with_clock(StoppedClock(DUE)), {PLATFORM: platform})
             for c in cores
         ]
-        start = time.perf_counter()
-        await asyncio.gather(*(s.tick() for s in schedulers))
-        took = time.perf_counter() - start
+        async with ticker() as late:
+            start = time.perf_counter()
+            await asyncio.gather(*(s.tick() for s in schedulers))
+            took = time.perf_counter() - start
         found = await statuses(cores[0], url)
     return took, {
         "duplicates": sum(c - 1 for c in platform.posts.values() if c > 1),
         "missing": n - len(platform.posts),
         "posted_rows": found,
         "posts_per_second": n / took,
+        "late": late,
     }
+
+
+async def crowd_rows(backends: Backends, n: int, enabled: int) -> list[Row]:
+    """N due at once among `enabled` schedules (the rest due tonight), 3 replicas, each
+    backend: the passes read the N due, not the `enabled`; with the loop's worst lag."""
+    ideal = n / RATE
+    rows: list[Row] = []
+    for backend in (SQLITE, POSTGRES):
+        poster = RateLimitedPlatform(RATE, RTT)
+        took, extra = await fan_out(backends, backend, 3, n, poster, idle=enabled - n)
+        late = extra.pop("late")
+        assert isinstance(late, list)
+        posted = extra["posted_rows"] == {"posted": n}
+        ok = took <= 1.1 * ideal and extra["duplicates"] == extra["missing"] == 0 and posted
+        name = f"{n:,} due at once among {enabled:,} enabled, 3 replicas, {backend}"
+        rows.append(
+            Row(
+                FAMILY,
+                name,
+                n,
+                "s",
+                took,
+                target="≤ 1.1 × N / rate; 0 duplicates, 0 missing",
+                limit=f"N / rate = {ideal:.1f} s ({RATE:g}/s shared)",
+                verdict=PASS if ok else MISS,
+                note=f"{took / ideal:.2f}× N / rate; {extra['duplicates']} duplicates, "
+                f"{extra['missing']} missing; rows {extra['posted_rows']}",
+                extra={**extra, "ratio_to_ideal": took / ideal, "rejected_429": poster.rejected},
+            )
+        )
+        rows.append(
+            lag_row(
+                FAMILY,
+                f"loop lag during that fan-out, {enabled:,} enabled, {backend}",
+                late,
+                "lateness of a 5 ms ticker on the loop running the three replicas' passes",
+            )
+        )
+    return rows
 
 
 async def rate_rows(backends: Backends, n: int) -> list[Row]:
@@ -160,6 +212,7 @@ async def replicas_family(bench: Bench) -> list[Row]:
         backends = Backends(bench, cluster)
         n = 1_000 if bench.quick else 10_000
         rows = await rate_rows(backends, n)
+        rows += await crowd_rows(backends, n, 10 * n)
         rows += await cost_rows(backends, 300 if bench.quick else 2_000, 3)
         rows.append(await kill_row(backends, 400 if bench.quick else 2_000))
         return rows

@@ -148,3 +148,33 @@ def next_wake(
         if r.status is PostStatus.RETRYING and r.next_attempt_at and r.next_attempt_at > now
     ]
     return min(wakes, default=None)
+
+
+def day_end(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant local `day` ends in `zone`: its next midnight (or, where that midnight
+    does not exist, the moment the clocks jump past it)."""
+    return scheduled_instant(day + ONE_DAY, time(0), zone)
+
+
+def next_due(schedule: Schedule, after: datetime, *, inclusive: bool = False) -> datetime | None:
+    """The first instant after `after` (or at it, `inclusive`) the schedule posts at, never
+    one before it was set: what it keeps as `next_due_at`, so a pass reads it only then. None
+    when it is off.
+
+    Set: `next_due(s, s.set_at, inclusive=True)`, so a slot before it was turned on is never
+    due. After a pass has planned it at `now`: `next_due(s, now)`, since every slot up to
+    `now` then has its record (posted, missed, held or retrying) or is past the look-back.
+    """
+    if not schedule.enabled or not schedule.weekdays:
+        return None
+    zone = schedule.zone
+    start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
+    # Slots grow with the local date; a mask with any day finds one within a week.
+    for offset in range(10):
+        day = start + offset * ONE_DAY
+        if not schedule.posts_on(day):
+            continue
+        at = scheduled_instant(day, schedule.local_time, zone)
+        if at >= schedule.set_at and (at > after or (inclusive and at == after)):
+            return at
+    return None

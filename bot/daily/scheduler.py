@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from bot.coordination.lease import WorkerLease
 from bot.daily.clock import Clock
 from bot.daily.days import Claim, Outcome, PostStatus
-from bot.daily.plan import Action, Due, due_posts, next_wake
+from bot.daily.plan import Action, Due, due_posts
 from bot.daily.report import TickReport
 from bot.daily.service import DailyService
 from bot.ports import (
@@ -92,6 +92,7 @@ class Scheduler:
         failure: Exception | None = None
         async with self.lease.renewed():
             try:
+                await self.daily.check_zones()
                 await self._pass(self.clock.now(), report)
             except Exception as exc:  # the posts it started are still settled first
                 failure = exc
@@ -118,6 +119,7 @@ class Scheduler:
             # another start's to report.
             async with self.lease.renewed():
                 try:
+                    await self._check_zones()
                     while not stop.is_set():
                         self.daily.changed.clear()
                         now = self.clock.now()
@@ -143,6 +145,12 @@ class Scheduler:
         finally:
             self._running = False
 
+    async def _check_zones(self) -> None:
+        try:
+            await self.daily.check_zones()
+        except Exception:  # e.g. the database away: the passes say so, and try again
+            log.exception("daily scheduler: checking the zone database version failed")
+
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._tokens.pop(task, None)
@@ -158,15 +166,23 @@ class Scheduler:
         tracked = {t for task, t in self._tokens.items() if not task.done()}
         await self.daily.recover(now, token, tracked)
         tasks = []
-        for due in due_posts(now, *await self.daily.load(now, self.posters), self.catchup):
-            claim = await self._act(due, now, report)
-            if claim is not None:
-                # In flight from the start: only the loop takes tasks out, once it has seen
-                # them finish (a retry they recorded may change its next wake-up).
-                task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
-                self._in_flight.add(task)
-                self._tokens[task] = claim.token
-                tasks.append(task)
+        async for batch in self.daily.load(now, self.posters):
+            done = {(s.platform, s.channel) for s in batch.schedules}
+            plan = due_posts(now, batch.schedules, batch.records, self.catchup)
+            for due in plan:
+                claim = await self._act(due, now, report)
+                if claim is None and due.action is Action.POST:
+                    # Held by another process, or nothing to draw: read again next pass.
+                    done.discard((due.schedule.platform, due.schedule.channel))
+                if claim is not None:
+                    # In flight from the start: only the loop takes tasks out, once it has
+                    # seen them finish (a retry they recorded may change its next wake-up).
+                    task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
+                    self._in_flight.add(task)
+                    self._tokens[task] = claim.token
+                    tasks.append(task)
+            await self.daily.planned(batch, now, done)
+            await asyncio.sleep(0)  # a page at a time: commands are answered in between
         return tasks
 
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
@@ -251,7 +267,7 @@ class Scheduler:
         return Outcome(PostStatus.UNKNOWN, claim.key, now, claim, exc.reason)
 
     async def _next_wake(self, now: datetime) -> datetime:
-        due = next_wake(now, *await self.daily.load(now, self.posters))
+        due = await self.daily.next_due(now, self.posters)
         return min(due, now + self.rescan) if due else now + self.rescan
 
     async def _sleep(self, until: datetime, stop: asyncio.Event) -> None:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.coordination.lease import Leases, WorkerLease
+from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
-from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_post
+from bot.daily.plan import LOOKBACK_DAYS, Due, day_end, due_posts, next_due, next_post
 from bot.daily.report import TickReport, utc_text
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
 
 if TYPE_CHECKING:
+    from bot.daily.due_store import Key, Read
     from bot.daily.store import DailyStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,20 @@ T = TypeVar("T")
 # Seconds between tries of a write about a post under way while the database is away (a
 # restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
 WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+# Schedules a pass reads and plans at a time, yielding the loop between two pages.
+PAGE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Schedules a pass plans together, with their recent days. `read`: the next_due_at each
+    had when read, for the schedules the pass moves on once planned (those that were due)."""
+
+    schedules: list[Schedule]
+    records: dict[DayKey, DayRecord]
+    read: dict[Key, datetime | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,19 +146,89 @@ class DailyService:
         ]
 
     async def load(
-        self, now: datetime, platforms: Collection[str]
-    ) -> tuple[list[Schedule], dict[DayKey, DayRecord]]:
-        """The schedules of `platforms` and the days a pass at `now` needs to plan."""
-        schedules = [s for s in await self.store.schedules() if s.platform in platforms]
+        self, now: datetime, platforms: Collection[str], *, everything: bool = False
+    ) -> AsyncIterator[Batch]:
+        """What a pass at `now` plans for `platforms`, a page at a time: the schedules due by
+        now (the due index), those not computed yet, those with a retrying day to act on, and
+        those set after `now` (a replayed day), each with its recent days; every enabled one
+        when `everything`. Any other schedule has nothing to do at `now` (docs/architecture.md
+        "A daily post")."""
         # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
         since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
-        return schedules, await self.store.records_since(since)
+        seen: set[Key] = set()
+        index = self.store
+
+        async def batch(rows: list[Read]) -> Batch:
+            fresh = [(s, at) for s, at in rows if (s.platform, s.channel) not in seen]
+            keys = [(s.platform, s.channel) for s, _ in fresh]
+            seen.update(keys)
+            pairs = zip(keys, fresh, strict=True)
+            read = {k: at for k, (_, at) in pairs if at is None or at <= now}
+            records = await index.records_of(keys, since)
+            return Batch([s for s, _ in fresh], records, read)
+
+        if everything:
+            on = [s for s in await self.store.schedules() if s.platform in platforms]
+            yield Batch(on, await self.store.records_since(since))
+            return
+        first = await index.first_pages(now, platforms, PAGE)
+        yield await batch(first["retrying"] + first["replayed"])
+        for platform in sorted(platforms):
+            page = first[f"unplanned:{platform}"]
+            while page:
+                yield await batch(page)
+                if len(page) < PAGE:
+                    break
+                page = await index.unplanned(platform, page[-1][0].channel, PAGE)
+            page = first[f"due:{platform}"]
+            while page:
+                yield await batch(page)
+                if len(page) < PAGE:
+                    break
+                schedule, at = page[-1]
+                assert at is not None  # due: it has one
+                page = await index.due(now, platform, (at, schedule.channel), PAGE)
+
+    async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
+        """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted
+        on every slot of it up to `now`, so it is next due at its first slot after `now`."""
+        schedules = {(s.platform, s.channel): s for s in batch.schedules}
+        await self.store.advance(
+            (key, batch.read[key], next_due(schedules[key], now))
+            for key in done
+            if key in batch.read
+        )
+
+    async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
+        """The earliest instant after `now` a pass for `platforms` has something to do at."""
+        return await self.store.next_due(now, platforms)
+
+    async def check_zones(self) -> None:
+        """At a scheduler's start: when the zone database is not the one the next due
+        instants were computed with, forget them all; the next pass plans every schedule
+        in full (catching up exactly as the planner does) and computes them again."""
+        found, version = await self.store.zone_version(), zones.version()
+        if found is None:  # the first start since revision 0006: computed with this one
+            await self.store.forget_next_due(version, keep=True)
+        elif found != version:
+            forgotten = await self.store.forget_next_due(version)
+            log.info(
+                "zone database %s (was %s): the next due instant of %d schedule(s) is "
+                "computed again",
+                version,
+                found or "not recorded",
+                forgotten,
+            )
 
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
         """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
-        it: `lambert daily tick --dry-run`."""
+        it: `lambert daily tick --dry-run` (every schedule, if the zone database changed)."""
         now = self.clock.now()
-        return due_posts(now, *await self.load(now, platforms), catchup)
+        stale = await self.store.zone_version() != zones.version()
+        found: list[Due] = []
+        async for batch in self.load(now, platforms, everything=stale):
+            found += due_posts(now, batch.schedules, batch.records, catchup)
+        return found
 
     def worker_lease(self) -> WorkerLease:
         """A new lease (not yet taken), for a scheduler to hold while its claims may be under
@@ -209,7 +295,12 @@ class DailyService:
             await store.record_posted(claim, o.message_id, o.at)
         elif o.status is PostStatus.RETRYING:
             assert o.retry_at is not None
-            await store.record_retry(claim, o.reason, o.retry_at, o.at, resend_until=o.resend_until)
+            # Retried until its local day ends: its schedule is due then, to give it up.
+            schedule = await store.schedule(claim.platform, claim.channel)
+            ends = day_end(claim.local_date, schedule.zone) if schedule else None
+            await store.record_retry(
+                claim, o.reason, o.retry_at, o.at, resend_until=o.resend_until, day_ends=ends
+            )
         elif o.status is PostStatus.UNKNOWN:
             await store.record_unknown(claim, o.reason, o.at)
         else:

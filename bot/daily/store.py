@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.daily.bag import PG_CLAIM, ShuffleBag, on_channel
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
+from bot.daily.due_store import DueIndex
+from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import READ
 from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
@@ -61,7 +63,7 @@ def _day(key: DayKey) -> sa.ColumnElement[bool]:
     return sa.and_(_days.platform == key[0], _days.channel == key[1], _days.local_date == key[2])
 
 
-class DailyStore:
+class DailyStore(DueIndex):
     """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
     order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
 
@@ -74,19 +76,27 @@ class DailyStore:
         self.engine = engine
         self.reading = engine.execution_options(**READ)
         self.bag = ShuffleBag(ids, rng)
+        self.schedule_of, self.record_of = _schedule, _record
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
-        values = asdict(schedule)
+        await self.save_schedules([schedule])
+
+    async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
+        """Create or replace each channel's schedule, in one transaction; each keeps the first
+        instant it posts at from when it was set (none while off)."""
+        rows = [
+            {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
+            for s in schedules
+        ]
+        if not rows:
+            return
         async with self.engine.begin() as conn:
-            upsert = insert(conn, daily_schedules).values(values)
+            upsert = insert(conn, daily_schedules)
+            replaced = {k: upsert.excluded[k] for k in rows[0] if k not in ("platform", "channel")}
             await conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["platform", "channel"],
-                    set_={
-                        k: upsert.excluded[k] for k in values if k not in ("platform", "channel")
-                    },
-                )
+                upsert.on_conflict_do_update(index_elements=["platform", "channel"], set_=replaced),
+                rows,
             )
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
@@ -262,11 +272,15 @@ class DailyStore:
         now: datetime,
         *,
         resend_until: datetime | None = None,
+        day_ends: datetime | None = None,
     ) -> None:
         """Try again at `retry_at`: nothing reached the platform, or it may have and the
-        platform dedupes a resend until `resend_until` (the day keeps the earliest one)."""
+        platform dedupes a resend until `resend_until` (the day keeps the earliest one).
+        `day_ends`, when its local day ends: the schedule is due again then at the latest, so
+        a pass gives the day up as the day ends (see pull_in)."""
         await self._finish(
             claim,
+            then=pull_in(claim.platform, claim.channel, day_ends, now) if day_ends else None,
             status="retrying",
             reason=reason,
             at=now,
@@ -281,11 +295,15 @@ class DailyStore:
         """The platform may or may not have the post: never sent again (quote stays drawn)."""
         await self._finish(claim, status="unknown", reason=reason, at=now)
 
-    async def _finish(self, claim: Claim, *, at: datetime, **values: Any) -> None:
+    async def _finish(
+        self, claim: Claim, *, at: datetime, then: sa.Update | None = None, **values: Any
+    ) -> None:
         values.setdefault("next_attempt_at", None)
         ended = daily_posts.update().where(_days.claim_token == claim.token)
         async with self.engine.begin() as conn:
             await conn.execute(ended.values(finished_at=at, **values))
+            if then is not None:
+                await conn.execute(then)
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
@@ -307,7 +325,7 @@ class DailyStore:
                 await conn.execute(
                     daily_schedules.update()
                     .where(on_channel(daily_schedules, claim.platform, claim.channel))
-                    .values(enabled=False, disabled_reason=reason)
+                    .values(enabled=False, disabled_reason=reason, next_due_at=None)
                 )
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
@@ -341,6 +359,15 @@ class DailyStore:
         held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
         retried: list[DayRecord] = []
         unknown: list[DayRecord] = []
+        # Most passes find nothing held and no lease expired: a read says so, with no write
+        # transaction (a pass with nothing due costs two indexed reads).
+        anything = sa.select(
+            sa.exists(held.with_only_columns(sa.literal(1))),
+            sa.exists(sa.select(1).where(leases.c.expires_at <= db_now())),
+        )
+        async with self.reading.connect() as conn:
+            if not any((await conn.execute(anything)).one()):
+                return retried, unknown
         async with self.engine.begin() as conn:
             for row in (await conn.execute(held)).all():
                 mine = worker is not None and row.worker == worker
@@ -363,3 +390,19 @@ class DailyStore:
             # Expired leases go (a missing one counts as expired: dropping them is safe).
             await conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
         return retried, unknown
+
+
+def pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:
+    """The schedule's next_due_at brought in to `at`, if later, or if a pass at `now` has not
+    moved it on yet (a pass only moves on a value it read: it then leaves this one)."""
+    due = _schedules.next_due_at
+    instant = sa.bindparam("pulled", at.astimezone(UTC), type_=due.type)
+    return (
+        daily_schedules.update()
+        .where(
+            on_channel(daily_schedules, platform, channel),
+            _schedules.enabled == sa.true(),
+            sa.or_(due.is_(None), due > instant, due <= now.astimezone(UTC)),
+        )
+        .values(next_due_at=instant)
+    )

@@ -63,6 +63,11 @@ class Instant(_PerDialect):
 
     native = sa.TIMESTAMP(timezone=True)
 
+    def to_text(self, value: datetime) -> str:
+        # Always in UTC, so the text of two instants compares as the instants do (a pass's
+        # `next_due_at <= :now` is an index range over this text).
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+
     def from_text(self, value: str) -> datetime:
         found = datetime.fromisoformat(value)
         # lambert writes aware UTC instants; a naive one can only have meant UTC.
@@ -221,7 +226,21 @@ daily_schedules = sa.Table(
     _text("disabled_reason", nullable=True),
     _text("set_by"),
     sa.Column("set_at", Instant, nullable=False),
+    # The next instant a scheduler pass must read it (bot/daily/plan.py next_due): NULL when
+    # off, or not computed yet (written by a lambert before revision 0006, or the zone
+    # database changed): the next pass then plans it in full and fills it in.
+    sa.Column("next_due_at", Instant),
 )
+# A pass reads each platform's rows due by now in this order, and sleeps until the first one
+# after.
+sa.Index(
+    "daily_schedules_due",
+    daily_schedules.c.platform,
+    daily_schedules.c.next_due_at,
+    daily_schedules.c.channel,
+)
+# `daily tick --at` before a schedule was set replays that day: such rows are read too.
+sa.Index("daily_schedules_by_set_at", daily_schedules.c.set_at)
 
 # One row per channel and local date, inserted before posting: its key is what makes a day
 # post at most once, across processes, replicas and restarts.
@@ -255,6 +274,24 @@ sa.Index(
     daily_posts.c.status,
     postgresql_where=daily_posts.c.status.in_(("claimed", "sending")),
 ).ddl_if(dialect="postgresql")
+
+# A pass reads the retrying days whose next attempt is due, and sleeps until the next one.
+_RETRYING = daily_posts.c.status == "retrying"
+sa.Index(
+    "daily_posts_retrying",
+    daily_posts.c.next_attempt_at,
+    sqlite_where=_RETRYING,
+    postgresql_where=_RETRYING,
+)
+
+# What the daily feature remembers about itself: `tzdata`, the zone database version the
+# schedules' next_due_at were computed with (a new one recomputes them at start).
+daily_meta = sa.Table(
+    "daily_meta",
+    metadata,
+    _text("name", primary_key=True),
+    _text("value"),
+)
 
 # The quotes a channel has drawn in its current round of the shuffle bag.
 daily_bag = sa.Table(

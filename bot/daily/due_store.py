@@ -1,0 +1,223 @@
+"""The due index: the schedules and retrying days a scheduler pass must read, and when next.
+
+Each schedule keeps `next_due_at` (bot/daily/plan.py next_due), so a pass reads the rows due by
+now through an index, not every schedule; a retrying day is due at its own `next_attempt_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.daily.days import DayKey, DayRecord
+from bot.daily.schedules import Schedule
+from bot.storage.schema import Instant, daily_meta, daily_posts, daily_schedules, insert
+
+Key = tuple[str, str]
+# A schedule as a pass read it, with the next_due_at it had then (None: not computed yet).
+Read = tuple[Schedule, datetime | None]
+ZONES = "tzdata"  # daily_meta's row naming the zone database the instants were computed with
+
+_days, _schedules = daily_posts.c, daily_schedules.c
+_key = sa.tuple_(_schedules.platform, _schedules.channel)
+
+
+def utc(instant: datetime) -> datetime:
+    """An instant as the index compares it (in SQLite, ISO text in UTC)."""
+    return instant.astimezone(UTC)
+
+
+def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int) -> Any:
+    query = daily_schedules.select().where(
+        _schedules.platform == platform,
+        _schedules.next_due_at <= utc(now),
+        _schedules.enabled == sa.true(),
+    )
+    if after is not None:
+        last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
+        query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
+    return query.order_by(_schedules.next_due_at, _schedules.channel).limit(limit)
+
+
+def _unplanned(platform: str, after: str | None, limit: int) -> Any:
+    query = daily_schedules.select().where(
+        _schedules.platform == platform,
+        _schedules.next_due_at.is_(None),
+        _schedules.enabled == sa.true(),
+    )
+    if after is not None:
+        query = query.where(_schedules.channel > after)
+    return query.order_by(_schedules.channel).limit(limit)
+
+
+def _replayed(now: datetime) -> Any:
+    # By `set_at` alone (its index): the caller checks the platform.
+    return daily_schedules.select().where(
+        _schedules.set_at > utc(now), _schedules.enabled == sa.true()
+    )
+
+
+def _retrying(now: datetime) -> Any:
+    # By the retrying days' index alone: the caller checks the platform.
+    return (
+        sa.select(_days.platform, _days.channel)
+        .join(
+            daily_schedules,
+            sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel),
+        )
+        .where(
+            _days.status == "retrying",
+            sa.or_(
+                _days.next_attempt_at.is_(None),
+                _days.next_attempt_at <= utc(now),
+                _schedules.enabled == sa.false(),
+            ),
+        )
+        .distinct()
+    )
+
+
+class DueIndex:
+    """The due index's queries, part of DailyStore (so they are forwarded and timed as its
+    other calls are), on its engine."""
+
+    engine: AsyncEngine
+    reading: AsyncEngine  # the engine, for reads
+    # The store's mappings of a row (bot/daily/store.py).
+    schedule_of: Callable[[sa.Row[Any]], Schedule]
+    record_of: Callable[[sa.Row[Any]], DayRecord]
+
+    def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
+        return [(self.schedule_of(row), row.next_due_at) for row in rows]
+
+    async def due(
+        self, now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Read]:
+        """Up to `limit` enabled schedules of `platform` due by `now`, in due order after
+        `after` (the previous page's last (next_due_at, channel)): a range of the index
+        `daily_schedules_due`."""
+        async with self.reading.connect() as conn:
+            return self._read(await conn.execute(_due(now, platform, after, limit)))
+
+    async def unplanned(self, platform: str, after: str | None, limit: int) -> list[Read]:
+        """Up to `limit` enabled schedules of `platform` whose next_due_at is not computed
+        (written before revision 0006, or the zone database changed), by channel after
+        `after`: the index's NULL entries."""
+        async with self.reading.connect() as conn:
+            return self._read(await conn.execute(_unplanned(platform, after, limit)))
+
+    async def first_pages(
+        self, now: datetime, platforms: Collection[str], limit: int
+    ) -> dict[str, list[Read]]:
+        """What a pass at `now` reads first, on one connection: "retrying", the schedules with
+        a retrying day to act on (its next attempt due, or its schedule turned off, through
+        the index of the retrying days alone); "replayed", those set after `now` (`daily tick
+        --at` replaying an earlier day counts them from that day: plan.counts_from; none on
+        the real clock); and each platform's first page of "unplanned:P" and "due:P" (see
+        `unplanned` and `due`)."""
+        found: dict[str, list[Read]] = {}
+        async with self.reading.connect() as conn:
+            keys = [(r.platform, r.channel) for r in await conn.execute(_retrying(now))]
+            keys = [key for key in keys if key[0] in platforms]
+            retrying = daily_schedules.select().where(_key.in_(keys))
+            found["retrying"] = self._read(await conn.execute(retrying)) if keys else []
+            replayed = self._read(await conn.execute(_replayed(now)))
+            found["replayed"] = [(s, at) for s, at in replayed if s.platform in platforms]
+            for platform in sorted(platforms):
+                unplanned = await conn.execute(_unplanned(platform, None, limit))
+                found[f"unplanned:{platform}"] = self._read(unplanned)
+                found[f"due:{platform}"] = self._read(
+                    await conn.execute(_due(now, platform, None, limit))
+                )
+        return found
+
+    async def records_of(self, keys: Collection[Key], since: date) -> dict[DayKey, DayRecord]:
+        """The day records of the channels `keys` from local date `since` on."""
+        if not keys:
+            return {}
+        query = daily_posts.select().where(
+            sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)), _days.local_date >= since
+        )
+        async with self.reading.connect() as conn:
+            return {r.key: r for r in map(self.record_of, await conn.execute(query))}
+
+    async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
+        """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed
+        since the pass read it (set again, turned off, or a retry pulled it in)."""
+        params = [
+            {"p": p, "c": c, "read": r and utc(r), "next": n and utc(n)} for (p, c), r, n in moves
+        ]
+        if not params:
+            return
+        moved = (
+            daily_schedules.update()
+            .where(
+                _schedules.platform == sa.bindparam("p"),
+                _schedules.channel == sa.bindparam("c"),
+                _schedules.enabled == sa.true(),
+                _schedules.next_due_at.is_not_distinct_from(sa.bindparam("read", type_=Instant)),
+            )
+            .values(next_due_at=sa.bindparam("next", type_=Instant))
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(moved, params)
+
+    async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
+        """The earliest instant after `now` a schedule of `platforms` or a retrying day is
+        due: the first entry past `now` of each platform's range of the due index, and of the
+        retrying days' index, in one query."""
+        after = utc(now)
+        firsts = [
+            sa.select(_schedules.next_due_at.label("at"))
+            .where(
+                _schedules.platform == platform,
+                _schedules.next_due_at > after,
+                _schedules.enabled == sa.true(),
+            )
+            .order_by(_schedules.next_due_at)
+            .limit(1)
+            .subquery()
+            for platform in sorted(platforms)
+        ]
+        firsts.append(
+            sa.select(_days.next_attempt_at.label("at"))
+            .where(_days.status == "retrying", _days.next_attempt_at > after)
+            .order_by(_days.next_attempt_at)
+            .limit(1)
+            .subquery()
+        )
+        both = sa.union_all(*(sa.select(first.c.at) for first in firsts)).subquery()
+        earliest = sa.select(sa.func.min(both.c.at, type_=Instant))
+        async with self.reading.connect() as conn:
+            found: datetime | None = (await conn.execute(earliest)).scalar()
+        return found
+
+    async def zone_version(self) -> str | None:
+        """The zone database version the next due instants were computed with."""
+        query = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
+        async with self.reading.connect() as conn:
+            found: str | None = (await conn.execute(query)).scalar()
+        return found
+
+    async def forget_next_due(self, zones: str, *, keep: bool = False) -> int:
+        """Forget every next due instant (the next pass plans each schedule in full and
+        computes it again; none when `keep`) and remember `zones` as the version they are
+        computed with; how many were forgotten."""
+        async with self.engine.begin() as conn:
+            forgotten = 0
+            if not keep:
+                gone = await conn.execute(
+                    daily_schedules.update()
+                    .where(_schedules.next_due_at.is_not(None))
+                    .values(next_due_at=None)
+                )
+                forgotten = int(gone.rowcount)
+            seen = insert(conn, daily_meta).values(name=ZONES, value=zones)
+            await conn.execute(
+                seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones})
+            )
+            return forgotten
