@@ -23,7 +23,7 @@ from bot.daily.days import PostStatus
 from bot.daily.schedules import Schedule
 from bot.quotes.service import QuoteService
 from bot.storage.connection import DatabaseError, connect
-from bot.storage.migrate import head
+from bot.storage.migrate import HEAD, head
 from bot.storage.schema import comparison, metadata
 from bot.storage.urls import redacted
 from tests.support.postgres import Cluster, run_in_thread
@@ -236,3 +236,9 @@ def test_urls_lose_their_password_and_keep_the_rest() -> None:
     assert redacted("postgresql://db/lambert?sslmode=require") == (
         "postgresql://db/lambert?sslmode=require"
     )
+
+
+def test_the_fast_path_knows_alembics_head() -> None:
+    """A start compares the database's revision with migrate.HEAD, reading no script: it must
+    be the head of alembic/versions."""
+    assert head() == HEAD
