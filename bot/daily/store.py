@@ -86,8 +86,7 @@ class DailyStore(DueIndex):
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
         rows = [
-            {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
-            for s in schedules
+            {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)} for s in schedules
         ]
         if not rows:
             return

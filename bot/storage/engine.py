@@ -127,9 +127,9 @@ def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _explain(context: ExceptionContext) -> None:
-        if context.is_pre_ping:
-            return
         original = context.original_exception
+        if context.is_pre_ping or not isinstance(original, Exception):
+            return  # a cancelled task's CancelledError goes on as it is
         detail = scrubbed(str(original) or type(original).__name__, url)
         if context.connection is None:  # connecting failed: no statement ran
             raise ConnectError(where, detail)

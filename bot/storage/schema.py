@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
@@ -197,6 +197,8 @@ def comparison(dialect: Dialect) -> dict[str, Any]:
 def insert(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Insert:
     """INSERT into `table` in the connection's dialect: both have ON CONFLICT (upserts)."""
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # its dialect: only where it is used
+
         return postgresql.insert(table)
     return sqlite.insert(table)
 
