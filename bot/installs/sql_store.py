@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.installs.store import Install
+from bot.installs.store import Install, Renewal
 from bot.storage.engine import READ
 from bot.storage.schema import insert, installs
 
 _rows = installs.c
 _FIELDS = tuple(f.name for f in fields(Install))
 _KEY = ("platform", "enterprise_id", "team_id")
+# PostgreSQL: a transaction-level advisory lock per install (released at commit, so it works
+# behind PgBouncer in transaction mode), keyed by a hash of the install's key.
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bool]:
@@ -29,12 +33,38 @@ class StateInstallStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.reading = engine.execution_options(**READ)
+        # Tasks of this process wait here for a renewal of the same install rather than
+        # queue on the database's lock, each holding a connection.
+        self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
         async with self.engine.begin() as conn:
-            add = insert(conn, installs).values(asdict(install))
-            kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
-            await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
+            await self._save(conn, install)
+
+    async def _save(self, conn: AsyncConnection, install: Install) -> None:
+        add = insert(conn, installs).values(asdict(install))
+        kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
+        await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
+
+    async def renew(self, install: Install, renewal: Renewal) -> Install | None:
+        key = (install.platform, install.enterprise_id, install.team_id)
+        # The lock between processes: on SQLite the write transaction itself (BEGIN
+        # IMMEDIATE takes the file's write lock), on PostgreSQL an advisory lock. Held while
+        # `renewal` asks Slack: a refresh is rare (twice a day per workspace) and bounded by
+        # the web client's timeout.
+        in_process = self._renewing.setdefault(key, asyncio.Lock())
+        async with in_process, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(_LOCK, {"key": "lambert.installs:" + "/".join(key)})
+            row = (await conn.execute(installs.select().where(_key(*key)))).mappings().first()
+            if row is None:
+                return None
+            current = Install(**row)
+            renewed = await renewal(current)
+            if renewed is None:
+                return current
+            await self._save(conn, renewed)
+            return renewed
 
     async def _one(self, query: sa.Select[Any]) -> Install | None:
         async with self.reading.connect() as conn:

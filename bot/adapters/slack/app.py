@@ -175,8 +175,8 @@ class SlackPlatform:
         oauth = None
         if self.many:
             assert core.installs is not None  # create_platform checked
-            oauth = oauth_settings(settings, core.installs)
             self.tokens = WorkspaceTokens(settings, core.installs, client)
+            oauth = oauth_settings(settings, core.installs, self.tokens)
         secret = settings.slack_signing_secret.reveal()
         # Every HTTP request reaches bolt through the guard (start() installs it), so bolt
         # does not verify each signature a second time.
