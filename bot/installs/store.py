@@ -56,6 +56,15 @@ class InstallStore(Protocol):
         `renewal` returns is saved in the same transaction. None if the install is gone."""
         ...
 
+    async def check_tokens(self) -> None:
+        """ConfigError when LAMBERT_SECRET_KEY cannot open the stored tokens; a warning when
+        some are stored in clear (checked once, when the state opens)."""
+        ...
+
+    async def reseal(self) -> int:
+        """Encrypt every install's tokens with LAMBERT_SECRET_KEY's first key; how many."""
+        ...
+
 
 # Given the install as stored once its lock is held: a renewed install to save, or None when
 # it needs nothing (another task or process renewed it meanwhile).

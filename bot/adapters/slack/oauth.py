@@ -333,9 +333,12 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
     """The installs in the shared state `settings` name, for a poster opened without the
     core (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
+    from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.storage.engine import open_engine
 
     url = settings.database_url.reveal() if settings.database_url else ""
     async with open_engine(settings.db_path, url) as engine:
-        yield StateInstallStore(engine)
+        installs = StateInstallStore(engine, TokenSeal(settings.secret_key.reveal()))
+        await installs.check_tokens()
+        yield installs
