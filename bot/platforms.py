@@ -88,7 +88,6 @@ NAMES = tuple(PLATFORMS)
 # across a whole Enterprise Grid organisation, the organisation's id (E...). Never a channel
 # id (C..., G..., D...): keying channels by one would rename them all for good.
 WORKSPACE_ID = re.compile(r"[TE][A-Z0-9]{2,}")
-_WORKSPACE_PREFIX = re.compile(WORKSPACE_ID.pattern + "/")
 # What an error message may repeat of the value it refuses: an operator may paste a token.
 _ECHOABLE = re.compile(r"[A-Za-z0-9]{1,24}/?")
 
@@ -96,17 +95,6 @@ _ECHOABLE = re.compile(r"[A-Za-z0-9]{1,24}/?")
 def shown(value: str) -> str:
     """`value` quoted, if it is short and alphanumeric, else "the value given"."""
     return repr(value) if _ECHOABLE.fullmatch(value) else "the value given"
-
-
-def checked_prefix(prefix: str) -> str:
-    """`prefix` if it is a workspace's channel-name prefix ("T0AAA/", "E0ORG/"), which the
-    stores put before the bare channel names of one-workspace days (each feature's
-    `key_bare_channels`), else ValueError: a wrong one would rename every bare channel.
-    Only those store methods, which nothing calls now (bot/storage/rekey.py does the work),
-    still use it: it goes with them."""
-    if not _WORKSPACE_PREFIX.fullmatch(prefix):
-        raise ValueError(f"not a workspace prefix (like T0123ABC/): {shown(prefix)}")
-    return prefix
 
 
 def served(settings: Settings) -> tuple[Platform, ...]:

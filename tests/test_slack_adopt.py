@@ -32,7 +32,7 @@ from bot.runtime import open_core
 from bot.storage import schema
 from bot.storage.engine import open_engine
 from bot.storage.migrate import head
-from bot.storage.rekey import Rekeyed, key_bare_channels
+from bot.storage.rekey import Rekeyed, key_by_workspace
 from tests.fakes.slack_platform import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.support.cli import run
 from tests.support.paths import CORPUS
@@ -116,9 +116,9 @@ async def test_every_bare_slack_row_is_keyed_a_keyed_one_wins_and_stats_are_summ
         )
 
     async with engine.begin() as conn:
-        moved = await conn.run_sync(key_bare_channels, WORKSPACE)
+        moved = await conn.run_sync(key_by_workspace, WORKSPACE)
     async with engine.begin() as conn:
-        again = await conn.run_sync(key_bare_channels, WORKSPACE)
+        again = await conn.run_sync(key_by_workspace, WORKSPACE)
 
     assert moved == Rekeyed(schedules=1, days=2, bags=1, previews=1, stats_rows=1)
     assert again == Rekeyed() and again.total == 0
@@ -141,7 +141,7 @@ async def test_every_bare_slack_row_is_keyed_a_keyed_one_wins_and_stats_are_summ
 async def test_an_org_wide_installs_organisation_id_is_a_workspace_too(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(sa.insert(schema.daily_schedules), [schedule_row("slack", BARE)])
-        assert await conn.run_sync(key_bare_channels, "E0ORG") == Rekeyed(schedules=1)
+        assert await conn.run_sync(key_by_workspace, "E0ORG") == Rekeyed(schedules=1)
     assert await rows(engine, schema.daily_schedules, "channel") == [(f"E0ORG/{BARE}",)]
 
 
@@ -153,7 +153,7 @@ async def test_a_workspace_id_that_is_not_one_is_refused_and_nothing_moves(
         await conn.execute(sa.insert(schema.daily_schedules), [schedule_row("slack", BARE)])
     with pytest.raises(ValueError, match="not a Slack workspace id") as refused:
         async with engine.begin() as conn:
-            await conn.run_sync(key_bare_channels, workspace)
+            await conn.run_sync(key_by_workspace, workspace)
     assert PASTED_TOKEN not in str(refused.value)
     assert await rows(engine, schema.daily_schedules, "channel") == [(BARE,)]
 

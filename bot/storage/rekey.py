@@ -44,7 +44,7 @@ def bare_rows(conn: Connection, platform: str = "slack") -> int:
     return int(conn.execute(sa.text(query), {"platform": platform}).scalar_one())
 
 
-def key_bare_channels(conn: Connection, workspace: str, platform: str = "slack") -> Rekeyed:
+def key_by_workspace(conn: Connection, workspace: str, platform: str = "slack") -> Rekeyed:
     """Put "WORKSPACE/" before every channel name of `platform` that names none, in one
     transaction (the caller's). A daily row whose new name is taken (set up since under it)
     gives way: the keyed one stays, the bare one goes; a stats row is summed into its keyed

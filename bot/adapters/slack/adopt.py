@@ -13,7 +13,7 @@ from bot.adapters.slack.poster import check_token, web_client
 from bot.config import ConfigError, Settings
 from bot.platforms import WORKSPACE_ID, shown
 from bot.storage.engine import open_engine
-from bot.storage.rekey import Rekeyed, key_bare_channels
+from bot.storage.rekey import Rekeyed, key_by_workspace
 
 USE_THE_OLD_ONE = "set it to the bot token the single-workspace bot used, or pass --workspace T..."
 NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --workspace T..."
@@ -68,4 +68,4 @@ async def adopt_for_operator(
         raise ConfigError(f"no workspace to key the channels by: {NO_WORKSPACE}")
     url = settings.database_url.reveal() if settings.database_url else ""
     async with open_engine(settings.db_path, url) as engine, engine.begin() as conn:
-        return workspace_id, await conn.run_sync(key_bare_channels, workspace_id)
+        return workspace_id, await conn.run_sync(key_by_workspace, workspace_id)

@@ -12,7 +12,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-from bot.storage.rekey import bare_rows, key_bare_channels
+from bot.storage.rekey import bare_rows, key_by_workspace
 
 revision = "0003"
 down_revision = "0002"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.text("SELECT workspace_id FROM token_workspaces WHERE platform = 'slack'")
     ).scalar_one_or_none()
     if recorded:
-        moved = key_bare_channels(conn, recorded)
+        moved = key_by_workspace(conn, recorded)
         if moved.total:
             log.info("Slack channels keyed by workspace %s: %s", recorded, moved.summary())
     elif bare := bare_rows(conn):
