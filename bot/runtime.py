@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import hashlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
@@ -170,7 +171,10 @@ async def _open_state(
 ) -> SharedState:
     """Open the engine (PostgreSQL when a database URL is set, else the SQLite file) and the
     stores on it. Imported here: SQLAlchemy and a driver cost a cold command that never
-    reaches the state (`lambert ask`) tens of milliseconds."""
+    reaches the state (`lambert ask`) tens of milliseconds; and imported in a thread, as
+    their 0.4 s would otherwise stall the loop (a console's prompt, a server's heartbeats)."""
+    await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
+    await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
     from bot.installs.sealing import TokenSeal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.logs import RedactingFormatter
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
 from tests.shim.fake_endpoints import guard_network
@@ -50,6 +52,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """`lambert`'s main() points the root logger at this test's stderr (bot/logs.py): after
+    the test, that handler and its level go, so a later test's log line never meets a stream
+    pytest has closed."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, RedactingFormatter)]
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import date
+from pathlib import Path
 
 import pytest
 
 from bot.adapters.console import run_console
-from bot.runtime import Core
+from bot.config import load_settings
+from bot.daily.days import PostStatus
+from bot.runtime import Core, open_core
+from tests.support.corpus_gen import tiny_corpus
 
 PROMPT = "lambert #console (admin)> "
 
@@ -50,6 +55,16 @@ async def test_interactive_mode_greets_prompts_and_quits(core: Core) -> None:
     assert out.startswith("lambert console")
     assert out.count(PROMPT) == 2  # the line after `quit` is never read
     assert "search <words>" in out
+
+
+async def test_the_greeting_names_a_theme_of_this_corpus(tmp_path: Path) -> None:
+    """A corpus without a `dpo` theme is not told to try `dpo` (issue 19, point 17)."""
+    settings = load_settings(
+        {}, db_path=tmp_path / "lambert.db", corpus_path=tiny_corpus(tmp_path, 3)
+    )
+    async with open_core(settings) as tiny:
+        out = await converse(tiny, "quit", interactive=True)
+    assert "e.g. /lambert t or just t." in out and "dpo" not in out
 
 
 async def test_hostile_lines_never_end_the_session(core: Core) -> None:
@@ -111,6 +126,52 @@ async def test_the_next_day_posts_again(core: Core) -> None:
     )
     assert out.count(DAILY_POST) == 1
     assert out.index("reads 2025-03-11 08:00 UTC") < out.index(DAILY_POST)
+
+
+async def test_moving_the_clock_back_never_posts_a_slot_from_before_the_schedule(
+    core: Core,
+) -> None:
+    """Issue 21: set at 10:00, the clock moved back to 09:00 posts nothing that day; the
+    next day's 09:00 posts, once."""
+    out = await converse(
+        core,
+        ":time 2025-03-10T10:00Z",
+        "daily on 09:00 UTC",
+        ":time 2025-03-10T09:00Z",
+        ":time 2025-03-10T09:30Z",
+        ":time 2025-03-09T09:00Z",
+        "daily",
+        ":time 2025-03-11T09:00Z",
+        ":time 2025-03-11T09:30Z",
+    )
+    assert out.count(DAILY_POST) == 1
+    assert out.index("reads 2025-03-11 09:00 UTC") < out.index(DAILY_POST)
+    # The status read at the earlier clock names the first slot after the schedule was set.
+    assert "Next post: Tue 11 Mar 2025, 09:00 UTC" in out
+    assert "missed" not in out
+    records = await core.daily.store.records_since(date(2025, 3, 1))
+    assert [(d, r.status) for (_, _, d), r in records.items()] == [
+        (date(2025, 3, 11), PostStatus.POSTED)
+    ]
+
+
+async def test_a_weekday_schedule_skips_the_weekend(core: Core) -> None:
+    out = await converse(
+        core,
+        ":time 2025-03-07T08:00Z",  # a Friday
+        "daily on 9am weekdays UTC",
+        ":time 2025-03-07T09:00Z",
+        ":time 2025-03-08T09:00Z",  # Saturday
+        ":time 2025-03-09T09:00Z",  # Sunday
+        "daily",
+        ":time 2025-03-10T09:00Z",  # Monday
+    )
+    assert "Daily quote on: weekdays at 09:00 UTC." in out
+    assert "Daily quote: weekdays at 09:00 UTC." in out
+    assert "Next post: Mon 10 Mar 2025, 09:00 UTC" in out
+    assert out.count(DAILY_POST) == 2
+    records = await core.daily.store.records_since(date(2025, 3, 1))
+    assert sorted(d for (_, _, d) in records) == [date(2025, 3, 7), date(2025, 3, 10)]
 
 
 async def test_a_channel_of_ones_own_gets_its_own_schedule_and_posts(core: Core) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from bot.daily.schedules import parse_days
 from tests.support.cli import run
+from tests.support.schedules import set_daily
 
 
 def set_berlin(**changes: str) -> list[str]:
@@ -56,6 +59,34 @@ def test_set_then_list_gives_the_documented_json(capsys: pytest.CaptureFixture[s
     assert row["last_outcome"] is None
 
 
+def test_days_are_set_said_and_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *set_berlin(days="Mon-Fri"))
+    assert code == 0, err
+    assert out.startswith("console/general: a quote weekdays at 09:00 Europe/Berlin (any theme)")
+    (row,) = listing(capsys)
+    assert row["days"] == ["mon", "tue", "wed", "thu", "fri"]
+    code, out, _ = run(capsys, "daily", "list")
+    assert "console/general  weekdays at 09:00 Europe/Berlin  theme any  next " in out
+    run(capsys, *set_berlin(days="sat"))
+    (row,) = listing(capsys)
+    assert row["days"] == ["sat"]
+    assert datetime.fromisoformat(row["next_post_utc"]).weekday() == 5  # 09:00 Berlin: Saturday
+    code, _, err = run(capsys, *set_berlin(days="someday"))
+    assert code == 2 and "\u201csomeday\u201d is not days of the week: use weekdays" in err
+
+
+def test_a_weekday_schedule_replayed_over_a_week_posts_on_its_days_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    set_daily("general", weekdays=parse_days("mon,wed,fri"))
+    posted = []
+    for day in range(10, 17):  # Monday 10 to Sunday 16 March 2025, 09:00 Berlin each
+        report, _ = tick(capsys, f"2025-03-{day}T08:00:00Z")
+        assert (report["missed"], report["failed"]) == ([], [])
+        posted += [p["local_date"] for p in report["posted"]]
+    assert posted == ["2025-03-10", "2025-03-12", "2025-03-14"]
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -91,7 +122,7 @@ def test_off_disables_and_an_unknown_channel_is_an_error(
 def test_tick_twice_at_one_instant_posts_once_and_the_next_day_another_quote(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     first, err = tick(capsys, NINE_BERLIN)
     (posted,) = first["posted"]
     assert posted == {
@@ -119,7 +150,7 @@ def test_tick_twice_at_one_instant_posts_once_and_the_next_day_another_quote(
 def test_tick_without_json_prints_the_post_and_a_summary_to_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     code, out, _ = run(capsys, "daily", "tick", "--at", "2025-03-10T09:00:00+01:00", "--force")
     assert code == 0
     assert out.startswith("[daily quote for #general]\n")
@@ -141,7 +172,7 @@ def test_tick_late_catches_up_within_lambert_catchup_hours_else_records_a_miss(
 ) -> None:
     if window is not None:
         monkeypatch.setenv("LAMBERT_CATCHUP_HOURS", window)
-    run(capsys, *SET_BERLIN)
+    set_daily("general")  # before the day replayed: `daily set` as run then
     report, _ = tick(capsys, f"2025-03-10T{8 + hours_late:02d}:00:00Z")
     assert len(report[outcome]) == 1 and report["failed"] == []
     (row,) = listing(capsys)

@@ -14,7 +14,6 @@ from bot.daily.days import DayKey, DayRecord, PostStatus
 from bot.daily.plan import (
     LOOKBACK_DAYS,
     Action,
-    counts_from,
     due_posts,
     local_date_at,
     next_post,
@@ -139,13 +138,34 @@ def test_a_schedule_set_after_todays_time_starts_tomorrow() -> None:
     assert due.action is Action.POST
 
 
-def test_replaying_a_day_before_the_schedule_was_set_counts_from_that_day() -> None:
-    """`lambert daily tick --at <past instant>`: today is due, yesterday is not a miss."""
-    s = schedule(set_at=utc("2026-01-01T00:00"))
-    now = utc("2025-03-10T08:00")
-    assert counts_from(s, now) == utc("2025-03-09T23:00")  # midnight in Berlin
-    plan = due_posts(now, [s], {}, SIX_HOURS)
-    assert [(d.action, d.local_date) for d in plan] == [(Action.POST, date(2025, 3, 10))]
+def test_a_clock_read_before_the_schedule_was_set_finds_nothing_due() -> None:
+    """The console's `:time` moved back, `lambert daily tick --at <past instant>`: no slot
+    from before the schedule existed posts or is missed; the first due slot is after it."""
+    s = schedule(set_at=utc("2025-03-10T09:00"))  # 10:00 Berlin, after today's 09:00
+    for earlier in ("2025-03-10T08:00", "2025-03-10T08:30", "2025-03-09T08:00", "2025-03-01T08:00"):
+        assert due_posts(utc(earlier), [s], {}, SIX_HOURS) == []
+        assert next_post(s, utc(earlier), {}) == utc("2025-03-11T08:00")
+    (due,) = due_posts(utc("2025-03-11T08:00"), [s], {}, SIX_HOURS)
+    assert (due.action, due.local_date) == (Action.POST, date(2025, 3, 11))
+
+
+@given(
+    set_at=st.datetimes(datetime(2025, 1, 1), datetime(2026, 12, 31)).map(
+        lambda d: d.replace(tzinfo=UTC)
+    ),
+    back=st.timedeltas(timedelta(0), timedelta(days=30)),
+    ahead=st.timedeltas(timedelta(0), timedelta(days=3)),
+    tz=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Apia"]),
+    weekdays=st.integers(1, 127),
+)
+def test_no_slot_before_the_schedule_was_set_is_ever_planned(
+    set_at: datetime, back: timedelta, ahead: timedelta, tz: str, weekdays: int
+) -> None:
+    s = replace(schedule("07:30", tz, set_at=set_at), weekdays=weekdays)
+    for now in (set_at - back, set_at + ahead):
+        assert all(d.scheduled_at >= set_at for d in due_posts(now, [s], {}, SIX_HOURS))
+        upcoming = next_post(s, now, {})
+        assert upcoming is not None and upcoming >= set_at and upcoming > now
 
 
 def test_a_day_with_any_record_is_not_due_again() -> None:
@@ -299,6 +319,9 @@ def test_the_dst_rows_post_once_on_their_weekday_and_never_on_the_others(
         ("fri-mon", ["mon", "fri", "sat", "sun"], "Mon, Fri, Sat, Sun"),
         ("tuesday,thurs", ["tue", "thu"], "Tue, Thu"),
         ("daily", list(DAY_NAMES), "every day"),
+        ("Every  Day", list(DAY_NAMES), "every day"),
+        ("mon, weekends", ["mon", "sat", "sun"], "Mon, Sat, Sun"),
+        ("sat,sun", ["sat", "sun"], "weekends"),
     ],
 )
 def test_days_of_the_week_are_read_as_people_write_them(

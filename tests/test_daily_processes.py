@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from tests.support.schedules import set_daily
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and signals")
 
@@ -29,9 +30,9 @@ def lambert(db: Path, *argv: str) -> list[str]:
 
 
 def set_schedules(db: Path, channels: tuple[str, ...]) -> None:
+    """09:00 Berlin in each channel, set before the day the ticks replay."""
     for channel in channels:
-        argv = ["daily", "set", "--platform", "console", "--channel", channel]
-        assert main([*argv, "--time", "09:00", "--tz", "Europe/Berlin", "--db", str(db)]) == 0
+        set_daily(channel, db=db)
 
 
 def statuses(db: Path) -> list[tuple[str, str, str]]:

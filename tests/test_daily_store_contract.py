@@ -13,7 +13,7 @@ import itertools
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pytest
 
 from bot.daily.clock import StoppedClock
 from bot.daily.days import PostStatus
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import EVERY_DAY, WEEKDAYS, Schedule
 from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
 from bot.quotes.store import QuoteStore
@@ -97,6 +97,25 @@ async def test_a_schedule_round_trips(backend: Backend) -> None:
     assert (off.set_by, off.set_at, off.disabled_reason) == ("alice", later, None)
     assert off.local_time == time(9) and off.tz == "Europe/Berlin"
     assert not await service.turn_off("console", "nowhere", "alice")
+
+
+async def test_a_schedules_days_of_the_week_round_trip_and_survive_turning_off(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    mon_wed_fri = 0b0010101
+    await store.save_schedule(replace(berlin_nine(), weekdays=WEEKDAYS))
+    await store.save_schedule(replace(berlin_nine("other"), weekdays=mon_wed_fri))
+    found = {s.channel: s.weekdays for s in await store.schedules()}
+    assert found == {"general": WEEKDAYS, "other": mon_wed_fri}
+    service = DailyService(store, StoppedClock(NOW + timedelta(hours=1)))
+    assert await service.turn_off(*WHERE, "alice")
+    off = await store.schedule(*WHERE)
+    assert off is not None and not off.enabled and off.weekdays == WEEKDAYS
+    # Turned on again without days: every day again, as the command says.
+    await service.turn_on(*WHERE, time(9), "Europe/Berlin", None, "alice")
+    again = await store.schedule(*WHERE)
+    assert again is not None and again.weekdays == EVERY_DAY
 
 
 async def test_a_day_is_claimed_once_even_from_another_process(backend: Backend) -> None:

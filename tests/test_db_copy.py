@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.config import Secret, Settings
 from bot.coordination.store import LeaseStore
+from bot.daily.schedules import DAY_NAMES
 from bot.installs.store import Install
 from bot.runtime import open_core
 from bot.storage.copy import SHARED_TABLES
@@ -24,6 +25,7 @@ from bot.storage.schema import Day, Flag, Instant, LocalTime
 from tests.support.cli import run
 from tests.support.postgres import run_in_thread
 from tests.support.postgres_cli import PASSWORD, rows, with_password
+from tests.support.schedules import set_daily
 from tests.support.state import state_engine
 
 # Two quotes in `pair`: a channel that drew one in SQLite must draw the other in PostgreSQL.
@@ -108,19 +110,16 @@ def installation(
     monkeypatch.setenv("LAMBERT_DB", str(db))
     monkeypatch.setenv("LAMBERT_CORPUS", str(corpus))
     monkeypatch.setenv("LAMBERT_CATCHUP_HOURS", "1")
+    at = noon_before(datetime.now(UTC))
+    # Set that morning, before the 08:00 it misses: a schedule counts from when it was set.
+    that_morning = at - timedelta(hours=5)
     for channel in PAIR_CHANNELS:
-        code, _, err = run(
-            capsys, "daily", "set", "--platform", "console", "--channel", channel,
-            "--time", "12:00", "--tz", "UTC", "--theme", "pair",
-        )  # fmt: skip
-        assert code == 0, err
-    late = ["--platform", "console", "--channel", "late", "--time", "08:00", "--tz", "UTC"]
-    assert run(capsys, "daily", "set", *late)[0] == 0
+        set_daily(channel, "12:00", "UTC", theme="pair", at=that_morning)
+    set_daily("late", "08:00", "UTC", at=that_morning)
     quiet = ["--platform", "console", "--channel", "quiet"]
     assert run(capsys, "daily", "set", *quiet, "--time", "07:15", "--tz", "Asia/Tokyo")[0] == 0
     assert run(capsys, "daily", "off", *quiet)[0] == 0
 
-    at = noon_before(datetime.now(UTC))
     report = tick(capsys, at)
     assert sorted(p["channel"] for p in report["posted"]) == list(PAIR_CHANNELS)
     assert [m["channel"] for m in report["missed"]] == ["late"]
@@ -237,11 +236,47 @@ def test_slack_installs_and_the_tokens_workspace_move_too(
 
 
 def seed_schedule(capsys: pytest.CaptureFixture[str], channel: str, *where: str) -> None:
+    """A schedule set by `lambert daily set` (`where`: its database options, maybe --days)."""
     code, _, err = run(
         capsys, "daily", "set", "--platform", "console", "--channel", channel,
         "--time", "09:00", "--tz", "Europe/Berlin", *where,
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_a_weekday_schedule_moves_with_its_days(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    """The copy walks the metadata: the `weekdays` column (revision 0005) moved with no code
+    of its own, and so does a file written before it (every day, the column's default)."""
+    local = ["--db", str(db_path)]
+    seed_schedule(capsys, "mwf", *local, "--days", "mon,wed,fri")
+    seed_schedule(capsys, "workweek", *local, "--days", "weekdays")
+    sqlite_list = daily_list(capsys, *local)
+    code, _, err = run(capsys, "db", "copy", *local, "--to", postgres_url)
+    assert code == 0, err
+    assert rows(postgres_url, "SELECT channel, weekdays FROM daily_schedules ORDER BY 1") == [
+        ("mwf", 0b0010101),
+        ("workweek", 0b0011111),
+    ]
+    pg_list = daily_list(capsys, "--database-url", postgres_url)
+    assert pg_list == sqlite_list
+    assert [s["days"] for s in pg_list] == [["mon", "wed", "fri"], list(DAY_NAMES[:5])]
+
+
+def test_a_file_from_before_weekdays_copies_as_every_day(
+    capsys: pytest.CaptureFixture[str], db_path: Path, postgres_url: str
+) -> None:
+    local = ["--db", str(db_path)]
+    seed_schedule(capsys, "general", *local)
+    with sqlite3.connect(db_path) as conn:  # as lambert at revision 0004 left it
+        conn.execute("ALTER TABLE daily_schedules DROP COLUMN weekdays")
+        conn.execute("UPDATE alembic_version SET version_num = '0004'")
+    code, _, err = run(capsys, "db", "copy", *local, "--to", postgres_url)
+    assert code == 0, err
+    assert rows(postgres_url, "SELECT channel, weekdays FROM daily_schedules") == [("general", 127)]
+    (schedule,) = daily_list(capsys, "--database-url", postgres_url)
+    assert schedule["days"] == list(DAY_NAMES)
 
 
 def test_a_target_with_state_is_refused_unless_forced(

@@ -11,6 +11,7 @@ import pytest
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
 from bot.config import Secret, Settings
+from bot.daily.schedules import DAY_NAMES, parse_days
 from bot.daily.store import DailyStore
 from bot.runtime import Core
 from tests.fakes.discord_platform import Callback, FakeDiscord, FakeUser
@@ -41,7 +42,11 @@ def with_channel(fake: FakeDiscord, payload: dict[str, Any], channel_id: int) ->
 
 
 async def daily_set(
-    fake: FakeDiscord, user: FakeUser, channel_id: int, theme: str | None = None
+    fake: FakeDiscord,
+    user: FakeUser,
+    channel_id: int,
+    theme: str | None = None,
+    days: str | None = None,
 ) -> Callback:
     options: dict[str, Any] = {
         "channel": {"type": 7, "value": str(channel_id)},
@@ -50,6 +55,8 @@ async def daily_set(
     }
     if theme is not None:
         options["theme"] = theme
+    if days is not None:
+        options["days"] = days
     payload = fake.slash_command("lambert-daily set", options, user=user)
     await fake.send_interaction(with_channel(fake, payload, channel_id))
     return await fake.next_callback()
@@ -148,3 +155,60 @@ async def test_theme_autocomplete_offers_slugs(fake) -> None:
     )
     choices = (await fake.next_callback()).choices
     assert [c["value"] for c in choices] == ["dpo-vs-ppo"]
+
+
+async def test_days_set_a_weekday_schedule_that_skips_the_other_days(
+    core: Core, fake, platform, service
+) -> None:
+    quotes = fake.channels["quotes"]
+    nine = next_nine_in_berlin()
+    # Two days, not the next 09:00's: the day after it and the one two days later.
+    after, later = (DAY_NAMES[(nine.weekday() + n) % 7] for n in (1, 3))
+    reply = await daily_set(fake, fake.admin, quotes, days=f"{after}, {later}")
+    saved = await schedules(core).schedule("discord", str(quotes))
+    assert saved is not None
+    assert saved.weekdays == parse_days(after) | parse_days(later)
+    assert reply.embeds[0]["title"] == f"Daily quote on: {saved.when}."
+    assert (
+        "Next post: " + f"{nine + timedelta(days=1):%a %d %b %Y, %H:%M}"
+        in (reply.embeds[0]["description"])
+    )
+
+    skipped = await tick_at(core, platform, nine + timedelta(minutes=1))
+    assert (skipped.posted, skipped.missed) == ([], [])
+    posted = await tick_at(core, platform, nine + timedelta(days=1, minutes=1))
+    assert [p["channel"] for p in posted.posted] == [str(quotes)]
+    assert [m.channel_id for m in fake.channel_messages] == [quotes]
+
+
+async def test_days_that_are_not_days_are_refused_and_nothing_is_written(
+    core: Core, fake, service
+) -> None:
+    reply = await daily_set(fake, fake.admin, fake.channels["quotes"], days="someday")
+    assert reply.embeds[0]["title"] == "That schedule does not work."
+    assert (
+        "\u201csomeday\u201d is not days of the week: use weekdays"
+        in (reply.embeds[0]["description"])
+    )
+    assert await schedules(core).schedules() == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "choices"),
+    [
+        ("", [("weekdays", "weekdays"), ("weekends", "weekends"), ("every day", "every day"),
+              ("mon,wed,fri", "mon,wed,fri")]),
+        ("week", [("weekdays", "weekdays"), ("weekends", "weekends")]),
+        ("Mon-Thu", [("Mon, Tue, Wed, Thu", "mon-thu")]),
+        ("mon,", [("Mon", "mon,"), ("mon,wed,fri", "mon,wed,fri")]),
+        ("sat, sun", [("weekends", "sat, sun")]),
+        ("zz", []),
+    ],
+)  # fmt: skip
+async def test_days_autocomplete(fake, typed: str, choices: list[tuple[str, str]]) -> None:
+    options = {"time": "09:00", "timezone": "UTC", "days": typed}
+    await fake.send_interaction(
+        fake.autocomplete("lambert-daily set", options, focused="days", user=fake.admin)
+    )
+    found = (await fake.next_callback()).choices
+    assert [(c["name"], c["value"]) for c in found] == choices

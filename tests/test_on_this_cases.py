@@ -16,6 +16,7 @@ from bot.quotes.meaning import MeaningMatcher, available
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import open_core
+from tests.support.corpus_gen import tiny_corpus
 
 # Measured: lexical 55 % / 87.5 %, fused 75 % / 92.5 % (docs/on-this.md). Floors well below.
 FUSED_TOP1_FLOOR, FUSED_TOP3_FLOOR = 0.55, 0.70
@@ -75,18 +76,6 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
 )
 def test_what_counts_as_something_to_match(text: str, has: bool) -> None:
     assert on_this.has_subject(text) is has
-
-
-def tiny_corpus(folder: Path, quotes: int) -> Path:
-    """A corpus of one theme and a few short quotes: its vectors take a moment, not seconds."""
-    entries = "".join(
-        f'[[quotes]]\nid = "q{i}"\ntheme = "t"\ntopic = "On thing {i}"\nsource = "Notes"\n'
-        f'kind = "paraphrase"\ntext = "Thing number {i} matters."\n\n'
-        for i in range(quotes)
-    )
-    path = folder / f"tiny-{quotes}.toml"
-    path.write_text(f'[[themes]]\nslug = "t"\ntitle = "Things"\n\n{entries}', encoding="utf-8")
-    return path
 
 
 async def test_vectors_are_kept_beside_the_database_and_recomputed_for_a_changed_corpus(

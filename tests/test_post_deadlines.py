@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from bot.adapters.discord.poster import open_discord_poster
 from bot.adapters.slack.poster import SlackPoster, web_client
-from bot.config import Secret, Settings
+from bot.config import ConfigError, Secret, Settings
+from bot.daily.clock import StoppedClock
+from bot.daily.scheduler import Scheduler
+from bot.daily.schedules import Schedule
 from bot.ports import AmbiguousPostError, TransientPostError
 from bot.runtime import Core
+from bot.serving.posters import open_posters
+from tests.fakes.daily import eventually
 from tests.fakes.discord_platform import API, FakeDiscord
 from tests.fakes.slack_platform import BOT_TOKEN, CHANNEL_ID, TEAM_ID, FakeSlack
+from tests.shim.fakes import RemoteSlack
 from tests.support.slack import Sleeps, install, oauth_settings, running_platform
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
@@ -69,3 +75,67 @@ async def test_a_hung_discord_login_is_a_connection_error_at_the_deadline(
         with pytest.raises(ConnectionError, match="did not answer the login"):
             async with open_discord_poster(token_settings, io.StringIO(), deadline=DEADLINE):
                 pass
+
+
+AT = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+SLACK_CHANNELS = [f"{TEAM_ID}/C0DAILY{n}" for n in range(3)]
+
+
+async def both_due(core: Core, discord_channels: list[str]) -> None:
+    """Three Slack channels and Discord's due at AT."""
+    set_at = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)  # the evening before
+    for platform, channels in (("slack", SLACK_CHANNELS), ("discord", discord_channels)):
+        for channel in channels:
+            await core.daily.store.save_schedule(
+                Schedule(platform, channel, time(9), "UTC", None, True, "test", set_at)
+            )
+
+
+def both_platforms(settings: Settings) -> Settings:
+    tokens = {"discord_token": Secret("fake-token"), "slack_bot_token": Secret(BOT_TOKEN)}
+    return Settings(**{**vars(settings), **tokens})
+
+
+async def test_a_hung_discord_login_holds_up_no_slack_post(
+    fake_discord: FakeDiscord, slack_fake: RemoteSlack, core: Core, settings: Settings
+) -> None:
+    """Discord is opened first (platforms in name order) and never answers its login: Slack's
+    posts go out meanwhile, and Discord's days are retried, not lost (issue 19, point 11)."""
+    discord_channels = [str(fake_discord.channel_id)]
+    await both_due(core, discord_channels)
+    fake_discord.hangs.hang("GET", f"{API}/users/@me")
+    daily = core.daily.with_clock(StoppedClock(AT))
+
+    async with open_posters(
+        both_platforms(settings), ("discord", "slack"), io.StringIO(), core
+    ) as posters:
+        ticking = asyncio.create_task(Scheduler(core.quotes, daily, posters).tick())
+        await eventually(lambda: len(slack_fake.posts) == len(SLACK_CHANNELS), "Slack's posts")
+        assert not ticking.done() and fake_discord.channel_messages == []  # still hung
+        fake_discord.hangs.cut()  # the login ends unanswered, as at its deadline
+        async with asyncio.timeout(PATIENCE):
+            report = (await ticking).as_json()
+
+    assert sorted(p["channel"] for p in report["posted"]) == SLACK_CHANNELS
+    (failed,) = report["failed"]
+    assert failed["channel"] == discord_channels[0] and failed["retry_at_utc"]
+    assert "could not reach discord" in failed["reason"] and not failed["disabled"]
+    assert fake_discord.channel_messages == []
+
+
+async def test_a_rejected_token_still_stops_the_tick_once_the_others_posted(
+    fake_discord: FakeDiscord, slack_fake: RemoteSlack, core: Core, settings: Settings
+) -> None:
+    discord_channels = [str(fake_discord.channel_id)]
+    await both_due(core, discord_channels)
+    fake_discord.fail("GET", "/users/@me", 401, {"code": 0, "message": "401: Unauthorized"})
+    daily = core.daily.with_clock(StoppedClock(AT))
+
+    with pytest.raises(ConfigError, match="Discord rejected DISCORD_TOKEN"):
+        async with open_posters(
+            both_platforms(settings), ("discord", "slack"), io.StringIO(), core
+        ) as posters:
+            await Scheduler(core.quotes, daily, posters).tick()
+    assert len(slack_fake.posts) == len(SLACK_CHANNELS)
+    record = (await core.daily.store.latest())[("discord", discord_channels[0])]
+    assert record.status == "retrying" and "rejected DISCORD_TOKEN" in record.reason

@@ -17,6 +17,7 @@ from bot.runtime import open_core
 from tests.support.cli import run
 from tests.support.paths import CORPUS
 from tests.support.postgres_cli import PASSWORD, rows, with_password
+from tests.support.schedules import set_daily
 
 SET = ["daily", "set", "--platform", "console", "--channel", "general"]
 BERLIN_NINE = ["--time", "09:00", "--tz", "Europe/Berlin", "--theme", "dpo-vs-ppo"]
@@ -64,7 +65,7 @@ def test_a_tick_posts_from_postgresql_once(
     """The variable works as the option does; a second tick (another replica) posts nothing."""
     monkeypatch.setenv("LAMBERT_DATABASE_URL", postgres_url)
     monkeypatch.setenv("LAMBERT_DB", str(db_path))
-    assert run(capsys, *SET, *BERLIN_NINE)[0] == 0
+    set_daily("general", theme="dpo-vs-ppo")  # before the day replayed, in PostgreSQL
     tick = ["daily", "tick", "--at", "2025-03-10T08:00:00Z", "--force", "--json"]
     code, out, err = run(capsys, *tick)
     assert code == 0, err

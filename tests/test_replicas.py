@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -26,7 +27,7 @@ from bot.coordination.store import LeaseStore
 from bot.daily.clock import Clock
 from bot.daily.days import PostStatus
 from bot.daily.scheduler import Scheduler
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import EVERY_DAY, WEEKDAYS, WEEKENDS, Schedule
 from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
 from bot.runtime import Core
@@ -204,6 +205,7 @@ async def test_replicas_ride_out_a_postgres_restart_mid_fan_out(
     """Two `serve`-like scheduler loops; the server crashes and restarts (`-m immediate`)
     while their posts are under way. The pools reconnect, the writes that failed are made
     again, neither loop stops, and each day is posted exactly once."""
+    caplog.set_level(logging.INFO, logger="bot.daily.service")  # a write's retries: INFO
     channels = [f"c{n:02d}" for n in range(40)]
     await save_schedules(postgres_url, core, "console", channels)
     gate = asyncio.Event()
@@ -277,16 +279,24 @@ async def three_stores(
         yield [one, two, three]
 
 
+@pytest.mark.parametrize("days", [EVERY_DAY, WEEKDAYS], ids=["every-day", "weekdays"])
 async def test_a_replica_ten_minutes_off_neither_double_posts_nor_steals_a_live_lease(
-    core: Core, three_stores: list[DailyStore], caplog: pytest.LogCaptureFixture
+    core: Core, three_stores: list[DailyStore], caplog: pytest.LogCaptureFixture, days: int
 ) -> None:
     """Leases never read a host's clock: replicas whose clocks are 10 minutes ahead and
-    behind leave a live replica's days alone, and post nothing it posted."""
+    behind leave a live replica's days alone, and post nothing it posted. Channels on
+    weekends only are left alone on this Monday by every one of them."""
     mine, ahead, behind = three_stores
     channels = [f"c{n}" for n in range(6)]
-    for channel in channels:
+    for channel, on in [
+        *((c, days) for c in channels),
+        ("sat-sun-1", WEEKENDS),
+        ("sat-sun-2", WEEKENDS),
+    ]:
         at = SET_AT
-        schedule = Schedule("console", channel, clock_time(9), "Europe/Berlin", None, True, "o", at)
+        schedule = Schedule(
+            "console", channel, clock_time(9), "Europe/Berlin", None, True, "o", at, None, on
+        )
         await mine.save_schedule(schedule)
     clock = FakeClock(DUE)
     poster = RecordingPoster("console", clock)

@@ -80,7 +80,7 @@ async def test_admins_see_the_schedules_and_members_do_not(
 
     assert admin["type"] == member["type"] == "home"
     assert len(admin["blocks"]) <= 100 and len(member["blocks"]) <= 100
-    assert f"<#{CHANNEL_ID}> \u00b7 09:00 Europe/Berlin" in texts(admin)
+    assert f"<#{CHANNEL_ID}> \u00b7 every day at 09:00 Europe/Berlin" in texts(admin)
     assert "Next: Tue 03 Mar, 09:00 CET" in texts(admin)  # the channel's local time
     assert change_buttons(admin) == [CHANNEL_ID, ""]  # Change, then Set up a channel
     assert CHANNEL_ID not in texts(member) and "Daily quotes" not in texts(member)
@@ -128,7 +128,7 @@ async def test_a_channel_set_up_from_home_shows_on_home_once_saved(
     assert await interact(platform, view_submission_payload(view, values, user_id=ADMIN_ID)) is None
 
     home = await published(fake_slack, ADMIN_ID)
-    assert f"<#{CHANNEL_ID}> \u00b7 18:00 Asia/Tokyo" in texts(home)
+    assert f"<#{CHANNEL_ID}> \u00b7 every day at 18:00 Asia/Tokyo" in texts(home)
     assert await core.daily.store.schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}") is not None
 
 
@@ -176,3 +176,17 @@ async def test_the_fake_refuses_views_slack_would_refuse(fake_slack: FakeSlack) 
     await client.views_open(trigger_id="trigger-once", view=modal_view)
     with pytest.raises(SlackApiError, match="exchanged_trigger_id"):
         await client.views_open(trigger_id="trigger-once", view=modal_view)
+
+
+async def test_a_weekday_schedule_says_its_days_on_home(
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    await interact(platform, home_action_payload(modal.CHANGE, "", user_id=ADMIN_ID))
+    view = (await fake_slack.next_call("views.open")).response["view"]
+    values = form_values(CHANNEL_ID, "18:00", "Asia/Tokyo", modal.ANY_THEME, ("mon", "wed", "fri"))
+    assert await interact(platform, view_submission_payload(view, values, user_id=ADMIN_ID)) is None
+
+    home = texts(await published(fake_slack, ADMIN_ID))
+    assert f"<#{CHANNEL_ID}> \u00b7 Mon, Wed, Fri at 18:00 Asia/Tokyo" in home
+    # Monday 21:00 in Tokyo: today's 18:00 is past, and Tuesday is not a day it posts on.
+    assert "Next: Wed 04 Mar, 18:00 JST" in home

@@ -11,6 +11,7 @@ import pytest
 from bot.adapters.slack import modal
 from bot.adapters.slack.app import SlackPlatform
 from bot.config import Secret, Settings
+from bot.daily.schedules import parse_days
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.stats.store import COMMAND, Scope
@@ -79,6 +80,10 @@ async def test_an_admins_daily_opens_the_form_with_the_commands_trigger(
     assert zone == ("Europe/Berlin" if user_id == ADMIN_ID else "America/New_York")  # users.info tz
     themes = [o["value"] for o in fields[modal.THEME_BLOCK]["options"]]
     assert themes[0] == modal.ANY_THEME and "dpo-vs-ppo" in themes
+    days = fields[modal.DAYS_BLOCK]
+    assert days["type"] == "checkboxes"
+    assert [o["text"]["text"] for o in days["options"]][:2] == ["Monday", "Tuesday"]
+    assert days["initial_options"] == days["options"]  # every day, until changed
     await platform.handlers.drain()
     assert fake_slack.responses.items == []  # the form is the whole answer
     assert len(fake_slack.calls("users.info")) == 1  # admin and zone from one lookup
@@ -167,12 +172,15 @@ async def test_every_bad_field_is_answered_at_once(
 ) -> None:
     view = (await open_form(fake_slack, platform, ADMIN_ID)).response["view"]
 
-    answer = await submit(platform, view, form_values(None, "9am", "Mars/Olympus", "no-such"))
+    answer = await submit(
+        platform, view, form_values(None, "9am", "Mars/Olympus", "no-such", days=())
+    )
 
     assert answer is not None and answer["response_action"] == "errors"
     assert set(answer["errors"]) == {
         modal.CHANNEL_BLOCK,
         modal.TIME_BLOCK,
+        modal.DAYS_BLOCK,
         modal.ZONE_BLOCK,
         modal.THEME_BLOCK,
     }
@@ -199,6 +207,55 @@ async def test_a_valid_submission_is_written_and_confirmed(
         "America/New_York",
         "dpo-vs-ppo",
     )
+
+
+async def test_the_days_checked_are_the_days_it_posts_on(
+    core: Core, fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    view = (await open_form(fake_slack, platform, ADMIN_ID)).response["view"]
+    values = form_values(CHANNEL_ID, "07:00", "Europe/Berlin", "any", days=("fri", "mon", "wed"))
+
+    assert await submit(platform, view, values) is None
+
+    confirmed = await fake_slack.next_call("chat.postEphemeral")
+    assert "Daily quote on: Mon, Wed, Fri at 07:00 Europe/Berlin." in confirmed.args["text"]
+    saved = await core.daily.store.schedule("slack", f"{TEAM_ID}/{CHANNEL_ID}")
+    assert saved is not None and saved.weekdays == parse_days("mon,wed,fri")
+
+
+@pytest.mark.parametrize(
+    ("days", "error"),
+    [((), "Pick at least one day."), (("mon", "funday"), "Pick days from the list.")],
+)
+async def test_no_day_or_a_forged_one_is_answered_inline_and_nothing_is_written(
+    core: Core,
+    fake_slack: FakeSlack,
+    platform: SlackPlatform,
+    days: tuple[str, ...],
+    error: str,
+) -> None:
+    view = (await open_form(fake_slack, platform, ADMIN_ID)).response["view"]
+
+    answer = await submit(platform, view, form_values(CHANNEL_ID, "09:00", "UTC", "any", days))
+
+    assert answer == {"response_action": "errors", "errors": {modal.DAYS_BLOCK: error}}
+    await platform.handlers.drain()
+    assert await core.daily.store.schedules() == []
+
+
+async def test_a_weekday_schedule_opens_with_its_days_checked(
+    fake_slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    await slash(fake_slack, platform, "daily on 07:45 weekdays Asia/Tokyo", user_id=ADMIN_ID)
+    status = (await slash(fake_slack, platform, "daily status", user_id=ADMIN_ID)).body
+    assert "weekdays at 07:45 Asia/Tokyo" in status["blocks"][0]["text"]["text"]
+
+    await click(fake_slack, platform, status, modal.CHANGE, user_id=ADMIN_ID)
+
+    call = await fake_slack.next_call("views.open")
+    assert call.response["ok"], call.response  # the fake checks initial_options as Slack does
+    days = inputs(call.args["view"])[modal.DAYS_BLOCK]
+    assert [o["value"] for o in days["initial_options"]] == ["mon", "tue", "wed", "thu", "fri"]
 
 
 async def test_a_members_forged_submission_is_refused_and_nothing_is_written(

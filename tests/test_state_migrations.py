@@ -20,9 +20,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.daily.days import PostStatus
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.quotes.service import QuoteService
-from bot.storage.connection import DatabaseError
+from bot.storage.connection import DatabaseError, connect
 from bot.storage.migrate import head
 from bot.storage.schema import comparison, metadata
 from bot.storage.urls import redacted
@@ -118,6 +118,8 @@ async def test_a_database_written_before_alembic_is_upgraded_with_every_row(
         # The bare Slack channel is keyed by the workspace its one token recorded (0003).
         assert not schedules["555"].enabled and schedules["T0AAA/C1"].enabled
         assert "C1" not in schedules
+        # Schedules from before days of the week post every day (0005).
+        assert {s.weekdays for s in schedules.values()} == {EVERY_DAY}
         records = await store.records_since(date(2026, 11, 29))
         retrying = records[("slack", "T0AAA/C2", date(2026, 11, 30))]
         assert retrying.status is PostStatus.RETRYING
@@ -169,6 +171,9 @@ async def test_replicas_starting_together_migrate_a_new_database_once(
 
 
 async def test_sqlite_processes_starting_together_migrate_a_new_file_once(tmp_path: Path) -> None:
+    async with connect(tmp_path / "new.db"):  # as open_core does: the quote tables first
+        pass
+
     async def start() -> None:
         async with state_engine(tmp_path / "new.db") as engine, engine.connect() as conn:
             await conn.execute(sa.text("SELECT count(*) FROM daily_posts"))
@@ -236,3 +241,31 @@ def test_urls_lose_their_password_and_keep_the_rest() -> None:
     assert redacted("postgresql://db/lambert?sslmode=require") == (
         "postgresql://db/lambert?sslmode=require"
     )
+
+
+def test_the_head_read_from_the_scripts_is_alembics_own() -> None:
+    """migrate.head() reads the revision lines itself, so a start at the head never imports
+    Alembic: it must name the head Alembic would."""
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import config
+
+    assert head() == ScriptDirectory.from_config(config()).get_current_head()
+
+
+def test_a_start_on_a_database_at_the_head_imports_no_alembic(tmp_path: Path) -> None:
+    """`lambert daily tick` runs often (cron): on a migrated database it pays for SQLAlchemy,
+    not for Alembic and every dialect Alembic knows."""
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "lambert.db")
+    probe = (
+        "import sys; from bot.cli import main; main(['daily', 'list', '--db', sys.argv[1]]); "
+        "print('alembic' in sys.modules, 'sqlalchemy' in sys.modules, file=sys.stderr)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe, db], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.stderr.strip().splitlines()[-1] for r in runs] == ["True True", "False True"]

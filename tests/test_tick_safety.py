@@ -13,6 +13,7 @@ import pytest
 
 from bot.daily.report import utc_text
 from tests.support.cli import run
+from tests.support.schedules import set_daily
 
 SET = ["daily", "set", "--platform", "console", "--channel", "general", "--time", "09:00",
        "--tz", "Europe/Berlin"]  # fmt: skip
@@ -28,7 +29,7 @@ def daily_rows(db: Path) -> list[tuple[Any, ...]]:
 def test_a_dry_run_shows_what_is_due_and_posts_and_records_nothing(
     capsys: pytest.CaptureFixture[str], db_path: Path
 ) -> None:
-    assert run(capsys, *SET, "--db", str(db_path))[0] == 0
+    set_daily("general", db=db_path)  # before the day replayed
     before = daily_rows(db_path)
     code, out, err = run(
         capsys, "daily", "tick", "--at", "2025-03-10T08:00:00Z", "--dry-run", "--db", str(db_path)

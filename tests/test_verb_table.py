@@ -126,22 +126,39 @@ async def test_a_row_with_an_admin_predicate_opens_some_uses_to_everyone(
     assert opened.title == SECRET
 
 
+# Every platform's help says what DAYS may be, in the same words (issue 21).
+DAYS_SAID = "DAYS: weekdays, weekends, mon,wed,fri or mon-fri, or every day if left out"
+
+
 @pytest.mark.parametrize(
     ("platform", "shown", "not_shown"),
     [
         (
             "discord",
-            ["`/lambert-daily set`", "as you type", "Manage Server"],
+            ["`/lambert-daily set`", "as you type", "Manage Server", DAYS_SAID],
             [":as", "opens a form"],
         ),
         (
             "slack",
-            ["`/lambert daily` opens a form (admins)", "`/lambert daily off`"],
+            [
+                "`/lambert daily` opens a form with the days to tick (admins)",
+                "`/lambert daily on 09:00 [DAYS] Europe/Berlin [theme]`",
+                "`/lambert daily off`",
+                DAYS_SAID,
+            ],
             [":as", "/lambert-daily"],
         ),
         (
             "console",
-            ["`:as member`", "`:channel NAME`", "`:time ", "`:help`", "`daily off`"],
+            [
+                "`:as member`",
+                "`:channel NAME`",
+                "`:time ",
+                "`:help`",
+                "`daily on 09:00 [DAYS] Europe/Berlin [theme]`",
+                "`daily off`",
+                DAYS_SAID,
+            ],
             ["/lambert-daily", "opens a form"],
         ),
     ],

@@ -16,6 +16,7 @@ from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.chat.slips import slip_of
+from bot.daily.schedules import DAYS_FORMATS
 from bot.metrics import metrics
 from bot.platforms import PLATFORMS
 from bot.quotes.search import clean_user_text, normalise_name
@@ -94,6 +95,10 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
     return reply
 
 
+# The daily verb's help, one wording on every platform (issue 21: the help lines read alike).
+DAILY_ON = "daily on 09:00 [DAYS] Europe/Berlin [theme]"
+DAYS_HELP = f"DAYS: {DAYS_FORMATS}, or every day if left out"
+
 VERBS: dict[str, Verb] = {
     v.name: v
     for v in (
@@ -105,18 +110,19 @@ VERBS: dict[str, Verb] = {
             "daily",
             daily_verbs.answer_daily,
             f"`{COMMAND} daily` when this channel's daily quote posts (everyone); "
-            f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]`, `{COMMAND} daily off` (admins)",
+            f"`{COMMAND} {DAILY_ON}`, `{COMMAND} daily off` (admins); {DAYS_HELP}",
             admin_only=daily_verbs.changes_schedule,
             refusal="manage the daily quote",
             help_on={
                 "discord": f"`{COMMAND} daily` when this channel's daily quote posts (everyone); "
-                "`/lambert-daily set` a quote every day in a channel, its time zone and theme "
-                "suggested as you type; `/lambert-daily off` (Manage Server)",
+                "`/lambert-daily set` a quote in a channel at a time, on days if you like, its "
+                "time zone, theme and days suggested as you type; `/lambert-daily off` (Manage "
+                f"Server); {DAYS_HELP}",
                 "slack": f"`{COMMAND} daily status` when this channel's daily quote posts "
-                f"(everyone); `{COMMAND} daily` opens a form (admins), or type "
-                f"`{COMMAND} daily on 09:00 Europe/Berlin [theme]`, `{COMMAND} daily off`",
+                f"(everyone); `{COMMAND} daily` opens a form with the days to tick (admins), or "
+                f"type `{COMMAND} {DAILY_ON}`, `{COMMAND} daily off`; {DAYS_HELP}",
                 "console": "`daily` when this channel's daily quote posts (everyone); "
-                "`daily on 09:00 Europe/Berlin [theme]`, `daily off` (admins: `:as admin` first)",
+                f"`{DAILY_ON}`, `daily off` (admins: `:as admin` first); {DAYS_HELP}",
             },
         ),
         Verb(

@@ -39,8 +39,9 @@ def register(commands: Any) -> None:
         actions,
         "set",
         set_command,
-        "post to a channel every day at a local time",
-        "Post to a channel every day at a local time. JSON: the schedule as `daily list` shows it.",
+        "post to a channel at a local time, every day or on --days",
+        "Post to a channel at a local time, every day or on --days only. JSON: the schedule as "
+        "`daily list` shows it.",
         json_flag=True,
     )
     set_.add_argument("--platform", required=True, choices=NAMES)
@@ -286,6 +287,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.daily.scheduler import Scheduler
     from bot.daily.schedules import ScheduleError
     from bot.serving.posters import available_platforms, open_posters
+    from bot.storage.connection import DatabaseError
 
     now = SystemClock().now()
     try:
@@ -313,12 +315,30 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
         async with open_posters(settings, wanted, console, core) as posters:
             catchup = timedelta(hours=settings.catchup_hours)
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
-            report = await scheduler.tick()
+            try:
+                report = await scheduler.tick()
+            except DatabaseError as exc:  # it was there when the tick began
+                error(_lost_mid_tick(settings, exc))
+                return 1
     if args.json:
         print_json(report.as_json())
     else:
         sys.stdout.write(_summary(report, at))
     return 0
+
+
+def _lost_mid_tick(settings: Settings, exc: Exception) -> str:
+    """One line for a database gone during a tick: which (no password), why, what to do."""
+    from bot.storage.urls import redacted
+
+    url = settings.database_url.reveal() if settings.database_url else ""
+    where = redacted(url) if url else str(settings.db_path)
+    detail = getattr(exc, "detail", None) or str(exc)
+    return (
+        f"{where}: the database went away during the tick ({detail}). Nothing will be posted "
+        "twice: once the database is back, run `lambert daily tick` again; it settles the days "
+        "this tick left (a post caught mid-way is reported unknown)."
+    )
 
 
 async def _dry_run(args: argparse.Namespace, settings: Settings, at: datetime) -> int:

@@ -109,6 +109,11 @@ class WorkerLease:
         except Exception as exc:
             log.warning("daily: could not drop the worker lease (it expires by itself): %r", exc)
 
+    def abandon(self) -> None:
+        """Forget the lease without a word to the database (which is gone): it expires by
+        itself, `ttl` after its last renewal."""
+        self.token = None
+
     @contextlib.asynccontextmanager
     async def renewed(self) -> AsyncIterator[None]:
         """Renew the lease in the background while the block runs, then release it."""

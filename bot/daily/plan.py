@@ -71,18 +71,6 @@ def _offset_change(before: datetime, after: datetime, zone: ZoneInfo) -> datetim
     return high
 
 
-def counts_from(schedule: Schedule, now: datetime) -> datetime:
-    """The instant the schedule counts from: no day before it is due or missed.
-
-    When the clock reads earlier than the schedule was set (`lambert daily tick --at` replaying
-    a past day), the schedule counts from the start of that local day instead.
-    """
-    if schedule.set_at <= now:
-        return schedule.set_at
-    today = local_date_at(now, schedule.zone)
-    return datetime.combine(today, time(0), tzinfo=schedule.zone).astimezone(UTC)
-
-
 def due_posts(
     now: datetime,
     schedules: Iterable[Schedule],
@@ -91,7 +79,8 @@ def due_posts(
 ) -> list[Due]:
     """What the scheduler must do at `now`, given every schedule and the recent day records.
 
-    A channel's day is due once its instant has passed and no record holds the day. On the
+    A channel's day is due once its instant has passed, if it comes after the schedule was
+    set, and no record holds the day. On the
     same local day and within `catchup` of the instant it is posted; otherwise (later, or
     after local midnight, back to LOOKBACK_DAYS days) it is missed. A day that failed
     transiently is retried at its `next_attempt_at` until the local day ends.
@@ -100,7 +89,6 @@ def due_posts(
     for schedule in schedules:
         zone = schedule.zone
         today = local_date_at(now, zone)
-        since = counts_from(schedule, now)
         for day in (today - back * ONE_DAY for back in range(LOOKBACK_DAYS, -1, -1)):
             at = scheduled_instant(day, schedule.local_time, zone)
             record = records.get((schedule.platform, schedule.channel, day))
@@ -111,7 +99,10 @@ def due_posts(
                     elif record.next_attempt_at is None or record.next_attempt_at <= now:
                         found.append(Due(Action.RETRY, schedule, day, at, record))
                 continue
-            if not schedule.enabled or at < since or at > now or not schedule.posts_on(day):
+            # A slot from before the schedule was set is never due, nor missed: not when the
+            # clock reads earlier either (the console's `:time` moved back, `tick --at`).
+            before = at < schedule.set_at
+            if not schedule.enabled or before or at > now or not schedule.posts_on(day):
                 continue
             late = now - at
             on_time = day == today and late <= max(catchup, ON_TIME)
@@ -122,7 +113,8 @@ def due_posts(
 def next_post(
     schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
 ) -> datetime | None:
-    """The next instant after `now` the channel will post at, None only when it is off.
+    """The next instant after `now`, and not before the schedule was set, that the channel
+    will post at; None only when it is off.
 
     Days already recorded (a tick run ahead with --at --force) and days of the week it does
     not post on are skipped, however many.
@@ -130,13 +122,17 @@ def next_post(
     if not schedule.enabled or not schedule.weekdays:
         return None
     zone = schedule.zone
-    today = local_date_at(now, zone)
+    first = local_date_at(max(now, schedule.set_at), zone)
     for offset in range(len(records) + 9):
-        day = today + offset * ONE_DAY
+        day = first + offset * ONE_DAY
         if not schedule.posts_on(day):
             continue
         at = scheduled_instant(day, schedule.local_time, zone)
-        if at > now and (schedule.platform, schedule.channel, day) not in records:
+        if (
+            at > now
+            and at >= schedule.set_at
+            and (schedule.platform, schedule.channel, day) not in records
+        ):
             return at
     return None
 

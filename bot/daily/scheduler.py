@@ -22,6 +22,7 @@ from bot.ports import (
     TransientPostError,
 )
 from bot.quotes.service import QuoteService
+from bot.storage.connection import is_database_error
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class Scheduler:
         # Held (and renewed) while claims may be under way; taken at the first pass.
         self.lease: WorkerLease = daily.worker_lease()
         self._running = False
+        # The database's failure that ended a post's writes in this pass: the pass's other
+        # posts are then not started (their days stay claimed, unsent, and the next pass
+        # anywhere takes them back) instead of each waiting out its own retries.
+        self._lost: Exception | None = None
 
     @property
     def posting(self) -> int:
@@ -79,16 +84,28 @@ class Scheduler:
         return len(self._in_flight)
 
     async def tick(self) -> TickReport:
-        """One pass at the clock's instant; returns once every post it started has an outcome."""
+        """One pass at the clock's instant; returns once every post it started has an outcome.
+
+        A database that goes away meanwhile ends it with its error, raised once every post
+        under way is settled; the posts not yet started are left to the next tick."""
         report = TickReport()
-        tasks: list[asyncio.Task[None]] = []
+        failure: Exception | None = None
         async with self.lease.renewed():
             try:
-                tasks = await self._pass(self.clock.now(), report)
-                await asyncio.gather(*tasks)
-            finally:
-                for task in tasks:
-                    self._forget(task)
+                await self._pass(self.clock.now(), report)
+            except Exception as exc:  # the posts it started are still settled first
+                failure = exc
+                if is_database_error(exc):
+                    self._lost = self._lost or exc
+            started = list(self._in_flight)
+            results = await asyncio.gather(*started, return_exceptions=True)
+            for task in started:
+                self._forget(task)
+            failure = failure or next((r for r in results if isinstance(r, Exception)), None)
+            if failure is not None:
+                if self._lost is not None:
+                    self.lease.abandon()  # the database is gone: the lease expires by itself
+                raise failure
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -107,9 +124,14 @@ class Scheduler:
                         try:
                             await self._pass(now, TickReport())
                             wake = await self._next_wake(now)
-                        except Exception:  # e.g. the database away: try again, never die
-                            log.exception(
-                                "daily scheduler pass failed; trying again in %s", self.rescan
+                        except Exception as exc:  # e.g. the database away: try again, never die
+                            # The database's own error is one line (it names the database and
+                            # the cause); anything else is a bug, worth its traceback.
+                            log.warning(
+                                "daily scheduler pass failed; trying again in %s: %s",
+                                self.rescan,
+                                _first_line(exc),
+                                exc_info=not is_database_error(exc),
                             )
                             wake = now + self.rescan
                         await self._sleep(wake, stop)
@@ -131,6 +153,7 @@ class Scheduler:
         # Every pass: a scheduler may die at any time, while this one runs. This one's own
         # days that no post of it is sending any more (a write about it failed) go back too;
         # a live one's claims are its own to finish.
+        self._lost = None  # a new pass: the database is tried again
         token = await self.lease.acquire()
         tracked = {t for task, t in self._tokens.items() if not task.done()}
         await self.daily.recover(now, token, tracked)
@@ -164,9 +187,16 @@ class Scheduler:
 
     async def _post(self, claim: Claim, report: TickReport, due: datetime | None = None) -> None:
         async with self._limits[claim.platform]:
-            outcome = await self._attempt(claim, due)
-            if outcome is not None:
-                await self.daily.record(outcome, report)
+            if self._lost is not None:  # nothing sent: the day is taken back by a later pass
+                return
+            try:
+                outcome = await self._attempt(claim, due)
+                if outcome is not None:
+                    await self.daily.record(outcome, report)
+            except Exception as exc:
+                if is_database_error(exc):
+                    self._lost = self._lost or exc
+                raise
 
     async def _attempt(self, claim: Claim, due: datetime | None) -> Outcome | None:
         """Send the claimed day's quote; how it went, or None when another process took the
@@ -237,5 +267,14 @@ class Scheduler:
         await asyncio.gather(*helpers, return_exceptions=True)
         for task in [t for t in self._in_flight if t.done()]:
             self._forget(task)
-            if not task.cancelled() and task.exception() is not None:
-                log.error("daily post task failed", exc_info=task.exception())
+            failure = None if task.cancelled() else task.exception()
+            if failure is not None and is_database_error(failure):
+                log.warning("daily post stopped: %s", _first_line(failure))
+            elif failure is not None:
+                log.error("daily post task failed", exc_info=failure)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's text on one line (a database error's names the database and the fix)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -22,7 +22,15 @@ WEEKDAYS = 0b0011111
 WEEKENDS = 0b1100000
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_WORDS = {"weekdays": WEEKDAYS, "weekends": WEEKENDS, "daily": EVERY_DAY}
+_DAY_WORDS = {
+    "weekdays": WEEKDAYS,
+    "weekends": WEEKENDS,
+    "daily": EVERY_DAY,
+    "every day": EVERY_DAY,
+    "everyday": EVERY_DAY,
+}
+# What a days menu offers first (Discord's autocomplete): each parses as it reads.
+DAYS_SUGGESTED = ("weekdays", "weekends", "every day", "mon,wed,fri")
 DAYS_FORMATS = "weekdays, weekends, mon,wed,fri or mon-fri"
 
 
@@ -71,11 +79,14 @@ def looks_like_days(text: str) -> bool:
 
 def parse_days(text: str) -> int:
     """Days of the week in any of DAYS_FORMATS (any case; ranges wrap: fri-mon), as a mask."""
-    words = text.strip().casefold()
+    words = " ".join(text.split()).casefold()
     if words in _DAY_WORDS:
         return _DAY_WORDS[words]
     mask = 0
     for part in filter(None, "".join(words.split()).split(",")):
+        if part in _DAY_WORDS:  # "mon, weekends"
+            mask |= _DAY_WORDS[part]
+            continue
         first, _, last = part.partition("-")
         start, end = _day_number(first), _day_number(last or first)
         if start is None or end is None:

@@ -247,11 +247,16 @@ def _log(o: Outcome) -> None:
 async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
     """A write about a post under way, tried again while the database is away (each such
     write is idempotent); the last failure is raised."""
-    for delay in WRITE_RETRIES:
+    for tries, delay in enumerate(WRITE_RETRIES):
         try:
             return await call()
         except Exception as exc:
-            log.warning("daily post: %s failed (%r); trying again in %g s", what, exc, delay)
+            # One line per write, not per try: a database away for a minute is one event, and
+            # INFO (serve's level, not a one-shot command's): if the tries all fail, whoever
+            # called says so, once; if one works, nothing was lost.
+            level = logging.INFO if tries == 0 else logging.DEBUG
+            span = sum(WRITE_RETRIES)
+            log.log(level, "daily post: %s failed (%r); trying again for %g s", what, exc, span)
             await asyncio.sleep(delay)  # the real clock's: the database's time, not a day's
     return await call()
 

@@ -8,34 +8,29 @@ transaction there and nothing in the local SQLite file.
 
 from __future__ import annotations
 
-import logging
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.daily.bag import PG_CLAIM, ShuffleBag, on_channel
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.schedules import Schedule
 from bot.storage.engine import READ
-from bot.storage.schema import daily_bag, daily_posts, daily_schedules, db_now, insert
+from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
 from bot.storage.schema import worker_leases as leases
 
-log = logging.getLogger(__name__)
-
-# Random guesses per draw, checked against the bag in one statement. While at most half the
-# round is drawn, all 32 miss with odds under 2**-32; nearer the end of a round the exact
-# pick (every drawn id of the channel) takes over.
-GUESSES = 32
 STOPPED_BEFORE_POSTING = "the process stopped before posting"
 STOPPED_WHILE_POSTING = (
     "the process stopped while posting: the message may or may not have gone out"
 )
 
-_days, _bag, _schedules = daily_posts.c, daily_bag.c, daily_schedules.c
+_days, _schedules = daily_posts.c, daily_schedules.c
 # A day that may have reached the platform (`resend_until` set) is never called failed.
 _FAILED_OR_UNKNOWN = sa.case((_days.resend_until.is_(None), "failed"), else_="unknown")
 # Whether the lease of the scheduler holding a day is live, by the database's clock.
@@ -46,70 +41,24 @@ _LIVE = (
     .label("live")
 )
 
-# The claim on PostgreSQL in one statement: the day is inserted with the first guess its
-# channel's bag has not drawn; of concurrent claimants the first insert wins, the others wait
-# for its transaction and then insert nothing (no row: the day is held). The winner takes its
-# channel's draw lock, then adds the quote to the bag. The guesses were checked in the
-# statement's snapshot, taken before the lock: a draw of the channel committed meanwhile is
-# caught by the bag's primary key (nothing added), and so is any other, since every drawer
-# holds the lock while it adds. A NULL quote_id: draw in full, still holding the lock.
-_PG_CLAIM = sa.text(
-    "WITH pick AS (SELECT g.id FROM unnest(CAST(:guesses AS text[])) WITH ORDINALITY "
-    "AS g(id, n) WHERE NOT EXISTS (SELECT 1 FROM daily_bag b WHERE b.platform = :platform "
-    "AND b.channel = :channel AND b.quote_id = g.id) ORDER BY g.n LIMIT 1), "
-    "day AS (INSERT INTO daily_posts (platform, channel, local_date, status, attempts, "
-    "claim_token, claimed_at, worker, quote_id) VALUES (:platform, :channel, :day, "
-    "'claimed', 1, :token, :now, :worker, (SELECT id FROM pick)) "
-    "ON CONFLICT DO NOTHING RETURNING quote_id), "
-    "locked AS (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0)) IS NULL AS no "
-    "FROM day), "
-    "added AS (INSERT INTO daily_bag (platform, channel, quote_id) "
-    "SELECT :platform, :channel, d.quote_id FROM day d, locked l "
-    "WHERE d.quote_id IS NOT NULL AND NOT l.no ON CONFLICT DO NOTHING RETURNING quote_id) "
-    "SELECT (SELECT quote_id FROM added) AS quote_id, (SELECT no FROM locked) AS no FROM day"
-).bindparams(
-    sa.bindparam("day", type_=daily_posts.c.local_date.type),
-    sa.bindparam("now", type_=daily_posts.c.claimed_at.type),
-)
+
+# A row is its dataclass field by field (same names): a new column is its Table's and its
+# dataclass's, with nothing to add here.
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_RECORD = tuple(f.name for f in fields(DayRecord))
 
 
 def _schedule(row: sa.Row[Any]) -> Schedule:
-    return Schedule(
-        platform=row.platform,
-        channel=row.channel,
-        local_time=row.local_time,
-        tz=row.tz,
-        theme=row.theme,
-        enabled=row.enabled,
-        set_by=row.set_by,
-        set_at=row.set_at,
-        disabled_reason=row.disabled_reason,
-    )
+    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
 
 
 def _record(row: sa.Row[Any]) -> DayRecord:
-    return DayRecord(
-        platform=row.platform,
-        channel=row.channel,
-        local_date=row.local_date,
-        status=PostStatus(row.status),
-        quote_id=row.quote_id,
-        message_id=row.message_id,
-        reason=row.reason,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        claimed_at=row.claimed_at,
-        worker=row.worker,
-        resend_until=row.resend_until,
-    )
+    values = {name: row._mapping[name] for name in _RECORD}
+    return DayRecord(**{**values, "status": PostStatus(values["status"])})
 
 
 def _day(key: DayKey) -> sa.ColumnElement[bool]:
     return sa.and_(_days.platform == key[0], _days.channel == key[1], _days.local_date == key[2])
-
-
-def _channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement[bool]:
-    return sa.and_(table.c.platform == platform, table.c.channel == channel)
 
 
 class DailyStore:
@@ -124,22 +73,11 @@ class DailyStore:
     ) -> None:
         self.engine = engine
         self.reading = engine.execution_options(**READ)
-        self.ids = ids
-        self._rng = rng or random.Random()  # noqa: S311 (a shuffle, not a secret)
+        self.bag = ShuffleBag(ids, rng)
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
-        values = {
-            "platform": schedule.platform,
-            "channel": schedule.channel,
-            "local_time": schedule.local_time,
-            "tz": schedule.tz,
-            "theme": schedule.theme,
-            "enabled": schedule.enabled,
-            "disabled_reason": schedule.disabled_reason,
-            "set_by": schedule.set_by,
-            "set_at": schedule.set_at,
-        }
+        values = asdict(schedule)
         async with self.engine.begin() as conn:
             upsert = insert(conn, daily_schedules).values(values)
             await conn.execute(
@@ -153,7 +91,7 @@ class DailyStore:
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
-        found = daily_schedules.select().where(_channel(daily_schedules, platform, channel))
+        found = daily_schedules.select().where(on_channel(daily_schedules, platform, channel))
         async with self.reading.connect() as conn:
             row = (await conn.execute(found)).first()
         return _schedule(row) if row else None
@@ -202,11 +140,11 @@ class DailyStore:
         """Take the day and draw its quote from the channel's bag, in one transaction; None
         when the day is held already (or the corpus is empty). `worker` is the claiming
         scheduler's lease (bot/coordination)."""
-        ids = self._drawable(theme)
+        ids = self.bag.drawable(theme)
         if not ids:
             return None
         token = uuid.uuid4().hex
-        guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
+        guesses = self.bag.guesses(ids)
         day_row = {
             "platform": platform,
             "channel": channel,
@@ -222,12 +160,12 @@ class DailyStore:
                 values = {"platform": platform, "channel": channel, "day": day, "now": now}
                 values |= {"token": token, "worker": worker, "guesses": guesses}
                 values["lock"] = f"{platform}/{channel}"  # the channel's draw lock
-                row = (await conn.execute(_PG_CLAIM, values)).first()
+                row = (await conn.execute(PG_CLAIM, values)).first()
                 if row is None:
                     return None
                 quote_id = row.quote_id
                 if quote_id is None:  # every guess drawn, or taken meanwhile: draw in full
-                    quote_id = await self._draw_in_full(conn, platform, channel, ids)
+                    quote_id = await self.bag.draw_in_full(conn, platform, channel, ids)
                     await conn.execute(
                         daily_posts.update().where(_day((platform, channel, day))),
                         {"quote_id": quote_id},
@@ -236,7 +174,7 @@ class DailyStore:
                 held = sa.select(1).where(_day((platform, channel, day)))
                 if (await conn.execute(held)).first() is not None:
                     return None
-                quote_id = await self._draw(conn, platform, channel, ids, guesses)
+                quote_id = await self.bag.draw(conn, platform, channel, ids, guesses)
                 await conn.execute(daily_posts.insert().values(**day_row, quote_id=quote_id))
         return Claim(platform, channel, day, quote_id, token, 1)
 
@@ -262,10 +200,12 @@ class DailyStore:
             if row is None:
                 return None
             quote_id = row.quote_id or ""
-            if quote_id not in self._all():
+            if not self.bag.knows(quote_id):
                 # The corpus changed since the first attempt and this quote left it.
-                if ids := self._drawable(theme):
-                    quote_id = await self._draw_in_full(conn, record.platform, record.channel, ids)
+                if ids := self.bag.drawable(theme):
+                    quote_id = await self.bag.draw_in_full(
+                        conn, record.platform, record.channel, ids
+                    )
                 await conn.execute(
                     daily_posts.update().where(_day(record.key)).values(quote_id=quote_id)
                 )
@@ -362,11 +302,11 @@ class DailyStore:
         async with self.engine.begin() as conn:
             statuses = (await conn.execute(failed)).scalars().all()
             if "failed" in statuses:
-                await self._put_back(conn, claim.platform, claim.channel, claim.quote_id)
+                await self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
             if disable:
                 await conn.execute(
                     daily_schedules.update()
-                    .where(_channel(daily_schedules, claim.platform, claim.channel))
+                    .where(on_channel(daily_schedules, claim.platform, claim.channel))
                     .values(enabled=False, disabled_reason=reason)
                 )
 
@@ -382,7 +322,7 @@ class DailyStore:
         async with self.engine.begin() as conn:
             statuses = (await conn.execute(given_up)).scalars().all()
             if "failed" in statuses and record.quote_id:
-                await self._put_back(conn, record.platform, record.channel, record.quote_id)
+                await self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
         return bool(statuses)
 
     async def recover_claims(
@@ -423,80 +363,3 @@ class DailyStore:
             # Expired leases go (a missing one counts as expired: dropping them is safe).
             await conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
         return retried, unknown
-
-    def _all(self) -> frozenset[str]:
-        if not hasattr(self, "_every"):
-            self._every = frozenset(self.ids(None))
-        return self._every
-
-    def _drawable(self, theme: str | None) -> Sequence[str]:
-        """The ids a draw takes from: the theme's, or every quote's if it left the corpus."""
-        ids = self.ids(theme)
-        if not ids and theme is not None:
-            log.warning("theme %r is no longer in the corpus: drawing from every quote", theme)
-            ids = self.ids(None)
-        return ids
-
-    async def _draw(
-        self,
-        conn: AsyncConnection,
-        platform: str,
-        channel: str,
-        ids: Sequence[str],
-        guesses: Sequence[str],
-    ) -> str:
-        """Take the channel's next quote out of its bag: the first guess it has not drawn
-        (uniform over what is left), else an exact pick."""
-        drawn = sa.select(_bag.quote_id).where(
-            _channel(daily_bag, platform, channel), _bag.quote_id.in_(set(guesses))
-        )
-        taken = set((await conn.execute(drawn)).scalars())
-        free = next((g for g in guesses if g not in taken), None)
-        if free is None:
-            return await self._draw_in_full(conn, platform, channel, ids)
-        await conn.execute(
-            daily_bag.insert().values(platform=platform, channel=channel, quote_id=free)
-        )
-        return free
-
-    async def _draw_in_full(
-        self, conn: AsyncConnection, platform: str, channel: str, ids: Sequence[str]
-    ) -> str:
-        """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
-        all are drawn a new round starts, never with the quote that closed the last."""
-        drawn_now = sa.select(_bag.quote_id).where(_channel(daily_bag, platform, channel))
-        drawn = set((await conn.execute(drawn_now)).scalars())
-        left = [i for i in ids if i not in drawn]
-        if not left:
-            await conn.execute(daily_bag.delete().where(_channel(daily_bag, platform, channel)))
-            last = await self._last_shown(conn, platform, channel) if len(ids) > 1 else None
-            left = [i for i in ids if i != last]
-        quote_id = left[self._rng.randrange(len(left))]
-        await conn.execute(
-            insert(conn, daily_bag)
-            .values(platform=platform, channel=channel, quote_id=quote_id)
-            .on_conflict_do_nothing()
-        )
-        return quote_id
-
-    async def _put_back(
-        self, conn: AsyncConnection, platform: str, channel: str, quote_id: str
-    ) -> None:
-        """Return a quote that was drawn but never posted, so the round still shows it."""
-        await conn.execute(
-            daily_bag.delete().where(
-                _channel(daily_bag, platform, channel), _bag.quote_id == quote_id
-            )
-        )
-
-    @staticmethod
-    async def _last_shown(conn: AsyncConnection, platform: str, channel: str) -> str | None:
-        last = (
-            sa.select(_days.quote_id)
-            .where(
-                _channel(daily_posts, platform, channel), _days.status.in_(("posted", "unknown"))
-            )
-            .order_by(_days.local_date.desc())
-            .limit(1)
-        )
-        return (await conn.execute(last)).scalar()

@@ -6,6 +6,7 @@ never loads discord.py or slack-bolt.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -33,28 +34,72 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 async def open_posters(
     settings: Settings, platforms: tuple[str, ...], console_stream: TextIO, core: Core
 ) -> AsyncIterator[dict[str, DailyPoster]]:
-    """Open a poster for each of `platforms` that is configured; close them all on exit.
+    """A poster for each of `platforms` that is configured, handed out at once; all closed on
+    exit.
 
-    A platform that cannot be reached now (DNS, refused, 5xx) gets an Unreachable poster, so
-    the others still post and its days are recorded as failed, to be retried; a token the
-    platform rejects raises ConfigError.
+    Each platform opens in a task of its own and its posts wait for that opening alone, so a
+    platform that hangs (up to its POST_DEADLINE) never holds up another's posts. One that
+    cannot be reached now (DNS, refused, 5xx, no answer) fails its posts as transient, so its
+    days are recorded as failed, to be retried; a token the platform rejects fails them the
+    same way and raises ConfigError on exit, which stops the command.
     """
     usable = set(available_platforms(settings))
-    async with AsyncExitStack() as stack:
-        posters: dict[str, DailyPoster] = {}
-        for p in platforms:
-            if p not in usable:
-                continue
-            try:
-                opened = _poster_factory(p)(settings, console_stream)
-                posters[p] = await stack.enter_async_context(opened)
-            except ConfigError:
-                raise
-            except Exception as exc:
-                reason = f"could not reach {p} ({one_line(exc)})"
-                log.warning("%s: its daily posts will be retried", reason)
-                posters[p] = Unreachable(p, reason)
-        yield posters
+    openings = [Opening(p, settings, console_stream) for p in platforms if p in usable]
+    try:
+        yield {opening.platform: opening for opening in openings}
+    finally:
+        for opening in reversed(openings):
+            await opening.aclose()
+    for opening in openings:
+        if opening.refused is not None:
+            raise opening.refused
+
+
+class Opening:
+    """A platform's DailyPoster while it opens: each post waits for the opening (its own
+    only), then goes through the opened poster, within that poster's own bound."""
+
+    # The scheduler's bound for a platform not yet open; the opened poster's own
+    # max_in_flight (console 1, Discord 8, ...) is kept inside by `_limit`.
+    max_in_flight = 8
+
+    def __init__(self, platform: str, settings: Settings, console_stream: TextIO) -> None:
+        self.platform = platform
+        self.refused: ConfigError | None = None
+        self._stack = AsyncExitStack()
+        self._opened = asyncio.create_task(
+            self._open(settings, console_stream), name=f"opening {platform}"
+        )
+        self._limit: asyncio.Semaphore | None = None
+
+    async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster:
+        try:
+            factory = _poster_factory(self.platform)(settings, console_stream)
+            poster: DailyPoster = await self._stack.enter_async_context(factory)
+        except ConfigError as exc:
+            self.refused = exc
+            return Unreachable(self.platform, str(exc))
+        except Exception as exc:
+            reason = f"could not reach {self.platform} ({one_line(exc)})"
+            log.warning("%s: its daily posts will be retried", reason)
+            return Unreachable(self.platform, reason)
+        return poster
+
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        # shield: a post given up on (its caller cancelled) never cancels the opening others
+        # wait for.
+        poster = await asyncio.shield(self._opened)
+        if self._limit is None:
+            self._limit = asyncio.Semaphore(poster.max_in_flight)
+        async with self._limit:
+            return await poster.post_daily(channel, quote, day)
+
+    async def aclose(self) -> None:
+        """Close the poster once its opening is over (an opening still hung is cut short)."""
+        if not self._opened.done():
+            self._opened.cancel()
+        await asyncio.gather(self._opened, return_exceptions=True)
+        await self._stack.aclose()
 
 
 class Unreachable:

@@ -78,12 +78,14 @@ async def serve(
         links = [Link(p, stop, backoff or Backoff(), joined, beat) for p in platforms]
         connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
         beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop, beat))
+        warming = asyncio.create_task(_warm_up(core, joined, stop), name="on-this warm-up")
         counts = asyncio.create_task(core.stats.flush_every(stop))  # the last: open_core's
         try:
             await _schedule(core, settings, links, joined, stop)
         finally:
             stop.set()
-            await asyncio.gather(*connecting, beats, counts, return_exceptions=True)
+            warming.cancel()  # its thread ends at its next batch (quotes/meaning.py)
+            await asyncio.gather(*connecting, beats, warming, counts, return_exceptions=True)
             for link in reversed(links):
                 await link.platform.close()
                 if link.ever_connected:
@@ -162,6 +164,22 @@ class Link:
             log.warning("%s: closing after a failure failed too (%s)", self.name, one_line(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), wait)
+
+
+async def _warm_up(core: Core, joined: asyncio.Event, stop: asyncio.Event) -> None:
+    """Build "Lambert on this"'s matcher once a platform is up (with the `meaning` extra the
+    corpus's vectors take 12-18 s the first time), so its first use need not wait; a use
+    before this is done waits for the same build (on_this.matcher_for: one at a time)."""
+    if not await _unless_stopped(joined.wait(), stop):
+        return
+    from bot.chat.on_this import matcher_for  # its model only with the extra, and only now
+
+    try:
+        matcher = await matcher_for(core.quotes)
+    except Exception as exc:  # its first use tries again, and says so there
+        log.warning('"Lambert on this" could not prepare its matcher: %s', one_line(exc))
+        return
+    log.info('"Lambert on this" is ready (%s)', matcher.name)
 
 
 async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:

@@ -2,7 +2,8 @@
 quotes shown, quotes posted, the words of searches that found nothing), never a user id.
 
 A `StatsRecorder` counts in memory and writes in batches through the `StatsStore` port
-(`store.py`; SQLite and PostgreSQL beside it), so recording never slows or fails a command.
+(`store.py`; the store on the shared state is `sql_store.py`), so recording never slows or
+fails a command.
 It may import `bot.storage` and the top-level modules; never quotes, daily, chat, serving,
 adapters or cli, and no platform library.
 """

@@ -5,6 +5,6 @@ SQLite file's connection (pragmas, refusal of corrupt or newer files), their own
 online backup.
 
 It owns no feature's tables' meaning, only their existence. It may import the standard library,
-aiosqlite, SQLAlchemy, Alembic and `bot.config`; nothing above it (quotes, daily, chat, serving,
-adapters, cli).
+aiosqlite, SQLAlchemy, Alembic, psycopg and `bot.config`; nothing above it (quotes, daily,
+chat, serving, adapters, cli).
 """

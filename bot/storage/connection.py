@@ -24,6 +24,12 @@ class DatabaseError(Exception):
     """The database file cannot be used as it is; the message names the file and the fix."""
 
 
+def is_database_error(exc: BaseException) -> bool:
+    """Whether `exc` is the database's (a DatabaseError, or SQLite's own error): the database
+    went away or refused, rather than a bug."""
+    return isinstance(exc, DatabaseError | sqlite3.Error)
+
+
 def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | None = None) -> str:
     """One line saying what went wrong with `path` while `operation` ran, and what to do.
 

@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command, util
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.connection import DatabaseError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 SCRIPTS = Path(__file__).with_name("alembic")
+_REVISION = re.compile(r'^(down_revision|revision) = "([^"]*)"', re.MULTILINE)
 # pg_advisory_xact_lock key for migrations: any constant of our own ("lamb" in ASCII).
 MIGRATION_LOCK = 0x6C616D62
 
 
 def config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, built in code (no alembic.ini): our scripts, this connection."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPTS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+@cache
 def head() -> str:
-    found = ScriptDirectory.from_config(config()).get_current_head()
-    assert found is not None
-    return found
+    """The newest revision, read from the scripts' own `revision`/`down_revision` lines.
+
+    Not through Alembic: importing it (and every dialect it knows) took about half a second a
+    start, for every `lambert daily tick` too, while a database at the head needs none of it.
+    tests/test_state_migrations.py checks this against Alembic's own answer."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (SCRIPTS / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    (newest,) = revisions - parents
+    return newest
 
 
 async def upgrade(engine: AsyncEngine, where: str) -> None:
@@ -49,10 +66,16 @@ async def upgrade(engine: AsyncEngine, where: str) -> None:
 
 
 def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    """The database's revision (alembic_version), None for a database Alembic never touched."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _upgrade(conn: Connection, where: str) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     current = _current(conn)  # re-read under the lock: another process may have migrated
@@ -67,6 +90,8 @@ def _upgrade(conn: Connection, where: str) -> None:
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    from alembic import util
+
     try:
         return scripts.get_revision(revision) is not None
     except util.CommandError:  # a revision of a newer lambert: not in our scripts

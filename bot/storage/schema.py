@@ -214,6 +214,8 @@ daily_schedules = sa.Table(
     _text("channel", primary_key=True),
     sa.Column("local_time", LocalTime, nullable=False),
     _text("tz"),
+    # The days of the week it posts on, a mask with Monday as bit 0 (127: every day).
+    sa.Column("weekdays", sa.SmallInteger, nullable=False, server_default="127"),
     _text("theme", nullable=True),
     sa.Column("enabled", Flag, nullable=False),
     _text("disabled_reason", nullable=True),

@@ -59,6 +59,8 @@ class Hangs:
     def __init__(self) -> None:
         self._held: set[str] = set()
         self._released = asyncio.Event()
+        self.holding: list[web.Request] = []  # requests held, oldest first
+        self._cut = False
 
     def hang(self, method: str, path: str) -> None:
         self._held.add(f"{method} {path}")
@@ -66,9 +68,25 @@ class Hangs:
     def release(self) -> None:
         self._released.set()
 
+    def cut(self) -> None:
+        """From now on, close each held request's connection unanswered (those held already
+        and any retry of them), as the client's deadline or an idle timeout in between
+        would end it: a test needs no clock for that."""
+        self._cut = True
+        for request in self.holding:
+            self._close(request)
+
     async def hold(self, request: web.Request) -> None:
         if f"{request.method} {request.path}" in self._held:
+            self.holding.append(request)
+            if self._cut:
+                self._close(request)
             await self._released.wait()
+
+    @staticmethod
+    def _close(request: web.Request) -> None:
+        if request.transport is not None:
+            request.transport.close()
 
 
 @contextlib.asynccontextmanager

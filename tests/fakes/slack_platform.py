@@ -577,7 +577,7 @@ def _invalid(message: str) -> dict[str, Any]:
 def view_problem(view: dict[str, Any], kind: str) -> str | None:
     """What Slack would refuse in a `kind` view ("modal" or "home"), or None. Checks the rules
     lambert's views could break: type, block count, title, submit with inputs, unique block
-    ids, select options, timepicker times."""
+    ids, select and checkbox options, timepicker times."""
     if view.get("type") != kind:
         return f"[ERROR] must be a {kind} view [json-pointer:/view/type]"
     blocks = view.get("blocks")
@@ -601,6 +601,12 @@ def view_problem(view: dict[str, Any], kind: str) -> str | None:
         options = element.get("options", [])
         if element.get("type") == "static_select" and not 0 < len(options) <= OPTIONS_LIMIT:
             return f"[ERROR] 1 to {OPTIONS_LIMIT} options [json-pointer:/view/blocks]"
+        if element.get("type") == "checkboxes":
+            initial = element.get("initial_options")
+            if not 0 < len(options) <= 10:
+                return "[ERROR] 1 to 10 options [json-pointer:/view/blocks]"
+            if initial is not None and not (initial and all(o in options for o in initial)):
+                return "[ERROR] initial_options must be some of options [json-pointer:/view/blocks]"
         if element.get("type") == "timepicker" and "initial_time" in element:
             try:
                 datetime.strptime(element["initial_time"], "%H:%M")

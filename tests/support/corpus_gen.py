@@ -125,3 +125,15 @@ def sample_queries(path: Path, count: int, seed: int = 7) -> list[str]:
         if len(terms) >= 2:
             queries.append(" ".join(rng.sample(terms, 2)))
     return queries
+
+
+def tiny_corpus(folder: Path, quotes: int) -> Path:
+    """A corpus of one theme and a few short quotes: its vectors take a moment, not seconds."""
+    entries = "".join(
+        f'[[quotes]]\nid = "q{i}"\ntheme = "t"\ntopic = "On thing {i}"\nsource = "Notes"\n'
+        f'kind = "paraphrase"\ntext = "Thing number {i} matters."\n\n'
+        for i in range(quotes)
+    )
+    path = folder / f"tiny-{quotes}.toml"
+    path.write_text(f'[[themes]]\nslug = "t"\ntitle = "Things"\n\n{entries}', encoding="utf-8")
+    return path

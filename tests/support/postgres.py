@@ -199,3 +199,84 @@ def backend_url(request: pytest.FixtureRequest) -> str | None:
         return None
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+PGBOUNCER_MISSING = (
+    "no pgbouncer on this machine: install the Debian package pgbouncer to run these tests "
+    "(`make test` installs it when run as root)"
+)
+
+
+def pgbouncer_binary() -> Path | None:
+    found = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    return Path(found) if Path(found).is_file() else None
+
+
+class Bouncer:
+    """PgBouncer in transaction mode in front of `cluster`, with few server connections: each
+    transaction may run on another one, as in production behind a shared bouncer."""
+
+    def __init__(self, binary: Path, cluster: Cluster, folder: Path, pool_size: int = 2) -> None:
+        self.port = free_port()
+        self.cluster = cluster
+        (folder / "users.txt").write_text('"postgres" ""\n')
+        self.config = folder / "pgbouncer.ini"
+        self.config.write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={cluster.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {pool_size}\n"
+            "max_client_conn = 200\nserver_reset_query =\n"
+            f"logfile = {folder / 'pgbouncer.log'}\n"
+        )
+        argv = [str(binary), str(self.config)]
+        if os.geteuid() == 0:  # it refuses to run as root, like PostgreSQL
+            user = pwd.getpwnam(SERVER_USER)
+            os.chown(folder, user.pw_uid, user.pw_gid)
+            for name in ("users.txt", "pgbouncer.ini"):
+                os.chown(folder / name, user.pw_uid, user.pw_gid)
+            argv = ["runuser", "-u", SERVER_USER, "--", *argv]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_listening()
+
+    def _wait_listening(self) -> None:
+        for _ in range(200):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited: {self.process.stderr.read().decode()}")  # type: ignore[union-attr]
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            threading.Event().wait(0.05)  # a process starting up, not the test's clock
+        raise RuntimeError("pgbouncer did not listen within 10 s")
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_cluster: Cluster) -> Iterator[Bouncer]:
+    """PgBouncer (Debian's, 1.18 on Debian 12) in transaction mode before the test server."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(PGBOUNCER_MISSING)
+        pytest.skip(PGBOUNCER_MISSING)
+    folder = Path(tempfile.mkdtemp(prefix="lambert-bouncer-"))
+    bouncer = Bouncer(binary, postgres_cluster, folder)
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def bouncer_url(pgbouncer: Bouncer, postgres_url: str) -> str:
+    """This test's own database (`postgres_url`), reached through PgBouncer."""
+    return pgbouncer.url(postgres_url.rsplit("/", 1)[1])

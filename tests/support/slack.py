@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import time as wall_time
 from typing import Any
@@ -22,6 +22,7 @@ from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import POST
 from bot.adapters.slack.poster import web_client
 from bot.config import Secret, Settings
+from bot.daily.schedules import DAY_NAMES
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
@@ -139,9 +140,14 @@ async def open_form(
 
 
 def form_values(
-    channel: str | None, time_text: str | None, zone: str | None, theme: str | None
+    channel: str | None,
+    time_text: str | None,
+    zone: str | None,
+    theme: str | None,
+    days: Sequence[str] = DAY_NAMES,
 ) -> dict[str, dict[str, Any]]:
-    """The daily form's `state.values` as Slack submits them (None: the field left empty)."""
+    """The daily form's `state.values` as Slack submits them (None: the field left empty;
+    `days`: the values of the day checkboxes left checked, every day as the form opens)."""
 
     def chosen(value: str | None) -> dict[str, Any] | None:
         return (
@@ -155,6 +161,9 @@ def form_values(
             modal.CHANNEL: {"type": "conversations_select", "selected_conversation": channel}
         },
         modal.TIME_BLOCK: {modal.TIME: {"type": "timepicker", "selected_time": time_text}},
+        modal.DAYS_BLOCK: {
+            modal.DAYS: {"type": "checkboxes", "selected_options": [chosen(d) for d in days]}
+        },
         modal.ZONE_BLOCK: {
             modal.ZONE: {"type": "external_select", "selected_option": chosen(zone)}
         },

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console.clock import ConsoleClock
 from bot.adapters.console.poster import ConsolePoster, open_console_poster
-from bot.adapters.console.session import CARDS_FOLDER, GREETING, QUIT_WORDS, Console
+from bot.adapters.console.session import CARDS_FOLDER, QUIT_WORDS, Console, greeting
 from bot.chat.context import RequestContext
 from bot.runtime import Core
 
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from bot.adapters.console.prompt import Terminal
 
 __all__ = [
-    "GREETING",
     "QUIT_WORDS",
     "ConsoleClock",
     "ConsolePoster",
+    "greeting",
     "open_console_poster",
     "run_console",
 ]
@@ -64,7 +64,7 @@ async def run_console(
 
 async def _read_lines(console: Console, stdin: TextIO, stdout: TextIO, interactive: bool) -> int:
     if interactive:
-        stdout.write(GREETING)
+        stdout.write(greeting(console.core.quotes.example_theme()))
     await console.start()
     try:
         while True:

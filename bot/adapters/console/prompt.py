@@ -23,7 +23,7 @@ from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
 from bot.adapters.console.poster import DAILY_HEADER
-from bot.adapters.console.session import COMMANDS, GREETING, Console
+from bot.adapters.console.session import COMMANDS, Console, greeting
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 
@@ -210,7 +210,7 @@ def prompt_text(channel: str, role: str, colour: bool) -> Any:
 async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
     session = prompt_session(terminal, ChatCompleter(console.core.quotes, list(COMMANDS)))
-    terminal.show(GREETING, plain=True)
+    terminal.show(greeting(console.core.quotes.example_theme()), plain=True)
     await console.start()
     try:
         while True:

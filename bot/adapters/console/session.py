@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import tempfile
@@ -23,11 +24,18 @@ from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
-GREETING = (
-    "lambert console: type what you would type in chat, e.g. /lambert dpo or just dpo.\n"
-    "another shows the next quote for the last request, help lists chat commands, :help the\n"
-    "console's own (:as admin, :channel NAME, :time 08:59 UTC), quit (or Ctrl-D) leaves.\n"
-)
+
+def greeting(example: str) -> str:
+    """The console's first lines; `example` is a theme of this corpus (not every corpus has
+    `dpo`), or '' for one without themes."""
+    word = example or "help"
+    return (
+        f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
+        f"{word}.\nanother shows the next quote for the last request, help lists chat "
+        "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), quit "
+        "(or Ctrl-D) leaves.\n"
+    )
+
 
 QUIT_WORDS = {"quit", "exit", ":q"}
 ANOTHER_WORDS = {"another", "next", "shuffle"}
@@ -87,6 +95,11 @@ class Console:
         self.out.flush()
 
     async def start(self) -> None:
+        # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
+        # before the first prompt, its imports and migration never stall the typing after it.
+        # A state that cannot open is the scheduler's to report, pass after pass.
+        with contextlib.suppress(Exception):
+            await self.core.daily.store.schedules()
         self._scheduler_task = asyncio.create_task(self.scheduler.run(self._stop))
 
     async def stop(self) -> None:

@@ -13,7 +13,14 @@ from bot.adapters.discord.views import Responder, request_context
 from bot.chat import daily_verbs, grammar
 from bot.chat.context import RequestContext
 from bot.chat.replies import Reply
-from bot.daily.schedules import zone_suggestions
+from bot.daily.schedules import (
+    DAYS_FORMATS,
+    DAYS_SUGGESTED,
+    ScheduleError,
+    days_text,
+    parse_days,
+    zone_suggestions,
+)
 from bot.runtime import Core
 
 GROUP_NAME = "lambert-daily"
@@ -25,6 +32,25 @@ CHOICE_CHARS = 100
 def zone_choices(typed: str) -> list[app_commands.Choice[str]]:
     """IANA zones for what is typed (the core's zone_suggestions)."""
     return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
+
+
+def days_choices(typed: str) -> list[app_commands.Choice[str]]:
+    """What is typed, if it reads as days ("mon-thu" as "Mon, Tue, Wed, Thu"), then the
+    usual sets that start with it (weekdays, weekends, every day, mon,wed,fri)."""
+    wanted = " ".join(typed.split()).casefold()
+    choices = []
+    try:
+        mask = parse_days(typed) if wanted else None
+    except ScheduleError:
+        mask = None
+    if mask is not None and wanted not in DAYS_SUGGESTED:
+        choices.append(app_commands.Choice(name=cut(days_text(mask), CHOICE_CHARS), value=wanted))
+    choices += [
+        app_commands.Choice(name=days, value=days)
+        for days in DAYS_SUGGESTED
+        if days.startswith(wanted)
+    ]
+    return choices[:MAX_CHOICES]
 
 
 def admin_context(interaction: discord.Interaction, channel_id: int) -> RequestContext:
@@ -65,6 +91,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         time="e.g. 09:00, 9am, 9:30 pm, 21h",
         timezone="IANA time zone, e.g. Europe/Berlin",
         theme="only quotes of this theme (default: any)",
+        days=f"{DAYS_FORMATS} (default: every day)",
     )
     async def set_daily(
         interaction: discord.Interaction,
@@ -72,13 +99,14 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         time: str,
         timezone: str,
         theme: str | None = None,
+        days: str | None = None,
     ) -> None:
         # IANA names have underscores where people type spaces ("America/New York").
         zone = "_".join(timezone.split())
 
         async def turn_on(core: Core, ctx: RequestContext) -> Reply:
             return await daily_verbs.turn_on_text(
-                core, ctx, "".join(time.split()), zone, theme or ""
+                core, ctx, "".join(time.split()), zone, theme or "", days_text=days or ""
             )
 
         await run(interaction, channel.id, turn_on, "on")
@@ -99,6 +127,12 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
             )
             for info, _ in responder.core.quotes.themes_matching(current)
         ][:MAX_CHOICES]
+
+    @set_daily.autocomplete("days")
+    async def day_choices(
+        _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return days_choices(current)
 
     @group.command(name="off", description="Stop a channel's daily quote")
     @app_commands.describe(channel="which channel (default: this one)")

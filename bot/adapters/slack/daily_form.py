@@ -91,7 +91,9 @@ class DailyForm:
             status = await daily_verbs.status(self.core, ctx)
             schedule = found.schedule
             lines = (status.title, *status.lines)
-            defaults = FormDefaults(channel, schedule.time_text, schedule.tz, schedule.theme, lines)
+            defaults = FormDefaults(
+                channel, schedule.time_text, schedule.tz, schedule.theme, schedule.weekdays, lines
+            )
         else:
             defaults = FormDefaults(channel, zone=known_zone(await user.tz()))
         view = settings_view(self.core.quotes, defaults, origin, from_home=from_home)
@@ -166,7 +168,10 @@ class DailyForm:
         # The typed values, under the admin rule of the text grammar's `daily` row.
         on = chosen.local_time, chosen.tz, chosen.theme
         reply = await perform(
-            "daily", ctx, lambda: daily_verbs.turn_on(self.core, ctx, *on), self.core
+            "daily",
+            ctx,
+            lambda: daily_verbs.turn_on(self.core, ctx, *on, weekdays=chosen.weekdays),
+            self.core,
         )
         await self._confirm(client, form, user.id, reply)
         if form.from_home and self.refresh_home is not None:

@@ -91,7 +91,7 @@ def schedule_line(quotes: QuoteService, found: ChannelStatus) -> str:
     s = found.schedule
     info = quotes.theme_info(s.theme) if s.theme else None
     theme = mrkdwn(info.theme.title, 200) if info else "any theme"
-    head = f"{_where(s.channel)} \u00b7 {s.time_text} {s.tz} \u00b7 {theme}"
+    head = f"{_where(s.channel)} \u00b7 {s.when} \u00b7 {theme}"
     if found.next_post is not None:
         local = found.next_post.astimezone(s.zone)
         return f"{head}\nNext: {local:%a %d %b, %H:%M} {local.tzname()}"

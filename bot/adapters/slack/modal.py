@@ -10,18 +10,35 @@ from typing import Any
 
 from bot.adapters.slack.blocks import Block, mrkdwn
 from bot.adapters.slack.payload import dict_at, read_json, str_at
-from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
+from bot.daily.schedules import (
+    DAY_NAMES,
+    EVERY_DAY,
+    ScheduleError,
+    parse_local_time,
+    parse_zone,
+    zone_suggestions,
+)
 from bot.quotes.service import QuoteService
 
 SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
 CHANGE = "lambert_daily_change"  # the button that opens the form; its value is a channel id
-CHANNEL_BLOCK, TIME_BLOCK, ZONE_BLOCK, THEME_BLOCK = (
+CHANNEL_BLOCK, TIME_BLOCK, DAYS_BLOCK, ZONE_BLOCK, THEME_BLOCK = (
     "daily_channel",
     "daily_time",
+    "daily_days",
     "daily_zone",
     "daily_theme",
 )
-CHANNEL, TIME, ZONE, THEME = "channel", "time", "zone", "theme"  # action ids
+CHANNEL, TIME, DAYS, ZONE, THEME = "channel", "time", "days", "zone", "theme"  # action ids
+# The day checkboxes: each option's value is the day's short name (schedules.DAY_NAMES).
+_DAY_OPTIONS = [
+    {"text": {"type": "plain_text", "text": name}, "value": short}
+    for name, short in zip(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        DAY_NAMES,
+        strict=True,
+    )
+]
 ANY_THEME = "any"
 DEFAULT_TIME = "09:00"
 OPTIONS_LIMIT = 100  # Slack shows at most 100 options of an external_select
@@ -57,6 +74,7 @@ class FormDefaults:
     time_text: str = DEFAULT_TIME
     zone: str | None = None
     theme: str | None = None
+    weekdays: int = EVERY_DAY  # the days checked
     status: tuple[str, ...] = ()  # the current schedule, said in a line or two
 
 
@@ -78,7 +96,7 @@ def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -
 def settings_view(
     quotes: QuoteService, defaults: FormDefaults, origin: str, *, from_home: bool = False
 ) -> dict[str, Any]:
-    """The modal: channel, time, zone and theme, pre-filled from `defaults`. `origin` is the
+    """The modal: channel, time, days, zone and theme, pre-filled from `defaults`. `origin` is the
     channel it was opened from, kept to confirm there if the chosen one cannot be reached;
     `from_home`: opened from the Home tab, which is published again once saved."""
     channel: dict[str, Any] = {
@@ -105,6 +123,13 @@ def settings_view(
         "options": options,
         "initial_option": initial,
     }
+    days = {
+        "type": "checkboxes",
+        "action_id": DAYS,
+        "options": _DAY_OPTIONS,
+        # Slack refuses an empty initial_options: a schedule always has a day (a mask > 0).
+        "initial_options": [o for n, o in enumerate(_DAY_OPTIONS) if defaults.weekdays >> n & 1],
+    }
     blocks: list[Block] = []
     if defaults.status:
         text = mrkdwn("\n".join(defaults.status))
@@ -112,6 +137,7 @@ def settings_view(
     blocks += [
         _input(CHANNEL_BLOCK, "Channel", channel, "Invite @lambert there first."),
         _input(TIME_BLOCK, "Time", timepicker),
+        _input(DAYS_BLOCK, "Days", days),
         _input(ZONE_BLOCK, "Time zone", zone),
         _input(THEME_BLOCK, "Theme", theme),
     ]
@@ -136,6 +162,7 @@ class Submission:
     time_text: str
     zone: str
     theme: str  # a theme slug, or ANY_THEME
+    days: tuple[str, ...] = ()  # the checked days' values (DAY_NAMES)
     origin: str = ""
     from_home: bool = False
 
@@ -147,6 +174,7 @@ class Chosen:
     local_time: time
     tz: str
     theme: str | None  # a slug; None for the whole corpus
+    weekdays: int = EVERY_DAY  # a mask, bit 0 Monday
 
 
 def read_submission(view: dict[str, Any]) -> Submission:
@@ -159,6 +187,10 @@ def read_submission(view: dict[str, Any]) -> Submission:
     def option(block: str, action: str) -> str:
         return str_at(value(block, action), "selected_option", "value")
 
+    checked_days = value(DAYS_BLOCK, DAYS).get("selected_options")
+    days = tuple(
+        str_at(o, "value") for o in (checked_days if isinstance(checked_days, list) else ())
+    )
     meta = read_json(view.get("private_metadata") or "{}")
     origin = str_at(meta, "origin")
     return Submission(
@@ -166,6 +198,7 @@ def read_submission(view: dict[str, Any]) -> Submission:
         time_text=str_at(value(TIME_BLOCK, TIME), "selected_time"),
         zone=option(ZONE_BLOCK, ZONE),
         theme=option(THEME_BLOCK, THEME),
+        days=days,
         origin=origin if is_channel_id(origin) else "",
         from_home=isinstance(meta, dict) and meta.get("home") is True,
     )
@@ -195,8 +228,13 @@ def checked(form: Submission, quotes: QuoteService) -> Chosen | dict[str, str]:
         errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
     if form.theme != ANY_THEME and quotes.theme_info(form.theme) is None:
         errors[THEME_BLOCK] = "Pick a theme from the list."
+    weekdays = sum(1 << DAY_NAMES.index(d) for d in set(form.days) if d in DAY_NAMES)
+    if not form.days:
+        errors[DAYS_BLOCK] = "Pick at least one day."
+    elif not set(form.days) <= set(DAY_NAMES):
+        errors[DAYS_BLOCK] = "Pick days from the list."
     theme = None if form.theme == ANY_THEME else form.theme
-    return errors or Chosen(local_time, tz, theme)
+    return errors or Chosen(local_time, tz, theme, weekdays)
 
 
 def change_button(channel: str) -> Block:

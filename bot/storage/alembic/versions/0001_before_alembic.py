@@ -1,10 +1,11 @@
 """Revision 0001: the state's schema as lambert created it before Alembic, on both backends.
 
 The statements are the frozen steps of the hand-written migration lists they replace (the
-SQLite file's PRAGMA user_version 2-10, PostgreSQL's `lambert_schema` 1-7), so a database made
-here has the very DDL of one made then. A database made then is upgraded in place: a step
-whose table, index or column exists is skipped (on PostgreSQL, every step up to the version
-`lambert_schema` records), so every row is kept and nothing is created twice.
+SQLite file's PRAGMA user_version 2-10, PostgreSQL's `lambert_schema` 1-7; their comments are
+in git at b9050e3), so a database made here has the very DDL of one made then. A database
+made then is upgraded in place: a step whose table, index or column exists is skipped (on
+PostgreSQL, every step up to the version `lambert_schema` records), so every row is kept and
+nothing is created twice.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         2,
         (
-            # Daily posts. Quote ids are plain text, never foreign keys: replacing the corpus
-            # (bot/quotes/store.py) must not cascade into schedules or their history.
             """CREATE TABLE daily_schedules (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -37,8 +36,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 set_at TEXT NOT NULL,
                 PRIMARY KEY (platform, channel)
             )""",
-            # One row per channel and local date, inserted before posting: its key is what
-            # makes a day post at most once, across processes and restarts.
             """CREATE TABLE daily_posts (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -56,7 +53,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 PRIMARY KEY (platform, channel, local_date)
             )""",
             "CREATE INDEX daily_posts_by_status ON daily_posts (status)",
-            # The quotes a channel has drawn in its current round of the shuffle bag.
             """CREATE TABLE daily_bag (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -67,27 +63,15 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     ),
     (
         3,
-        (
-            # The scheduler holding a `claimed` or `sending` day (bot/daily/lease.py): another
-            # process takes the day back only once that worker is gone. NULL: a claim made
-            # before this column existed, or where no lease can be held (always taken back).
-            "ALTER TABLE daily_posts ADD COLUMN worker TEXT",
-        ),
+        ("ALTER TABLE daily_posts ADD COLUMN worker TEXT",),
     ),
     (
         4,
-        (
-            # Set once an attempt's outcome is unknown (a timeout, a dropped connection): the
-            # day may have posted, so it never becomes `failed`, and it is re-sent only until
-            # this instant, inside the platform's dedupe window (bot/daily/scheduler.py).
-            "ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",
-        ),
+        ("ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",),
     ),
     (
         5,
         (
-            # One row per quote preview whose Post was clicked, inserted before posting: its
-            # key makes a preview post once, however often Post is clicked or replayed.
             """CREATE TABLE preview_posts (
                 preview_id TEXT PRIMARY KEY,
                 platform TEXT NOT NULL,
@@ -102,9 +86,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         6,
         (
-            # Stats (bot/stats): counts only, per UTC day and channel, never a user id.
-            # `space` is the workspace or server; '' for a daily post, which knows only its
-            # channel. `detail` is a command's outcome, '' for the other metrics.
             """CREATE TABLE stats_counts (
                 day TEXT NOT NULL,
                 platform TEXT NOT NULL,
@@ -117,7 +98,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 PRIMARY KEY (day, platform, space, channel, metric, name, detail)
             ) WITHOUT ROWID""",
             "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
-            # The normalised words of searches that found nothing, forgotten after 30 days.
             """CREATE TABLE stats_empty_searches (
                 day TEXT NOT NULL,
                 platform TEXT NOT NULL,
@@ -132,10 +112,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         7,
         (
-            # Worker leases (bot/daily/lease.py), which replaced the lock files beside this
-            # file: a scheduler is alive while its row has not expired. `expires_at` is a
-            # julian day of SQLite's own clock, renewed by the holder; a `daily_posts.worker`
-            # with no live row here is a scheduler that is gone.
             """CREATE TABLE worker_leases (
                 token TEXT PRIMARY KEY,
                 holder TEXT NOT NULL,
@@ -146,9 +122,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         8,
         (
-            # Installs (bot/installs): the workspaces a Slack app installed through OAuth
-            # posts in, with each one's bot token (rotated in place), and the OAuth states of
-            # installs under way. enterprise_id is '' outside Enterprise Grid.
             """CREATE TABLE installs (
                 platform TEXT NOT NULL,
                 enterprise_id TEXT NOT NULL,
@@ -171,9 +144,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         9,
         (
-            # Discord shard leases (bot/daily/lease.py): the process running a shard of a bot
-            # holds its row, renewed, until it stops; a second process asking for a shard of
-            # the same bot while the row lives is refused. `expires_at` as worker_leases'.
             """CREATE TABLE shard_leases (
                 application TEXT NOT NULL,
                 shard INTEGER NOT NULL,
@@ -188,9 +158,6 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
     (
         10,
         (
-            # The workspace of the one bot token (Slack's SLACK_BOT_TOKEN), as auth.test
-            # named it: when the app moves to many workspaces, the channels named bare in the
-            # single-token days are keyed by it (bot/adapters/slack/adopt.py).
             """CREATE TABLE token_workspaces (
                 platform TEXT PRIMARY KEY,
                 workspace_id TEXT NOT NULL,
@@ -204,8 +171,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         1,
         (
-            # The same tables and meanings as the SQLite file's (bot/storage/migrations.py),
-            # in native types. Quote ids are plain text: the quotes are not in this database.
             """CREATE TABLE daily_schedules (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -218,8 +183,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 set_at TIMESTAMPTZ NOT NULL,
                 PRIMARY KEY (platform, channel)
             )""",
-            # One row per channel and local date, inserted before posting: its key is what
-            # makes a day post at most once, across replicas and restarts.
             """CREATE TABLE daily_posts (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -241,10 +204,8 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 resend_until TIMESTAMPTZ,
                 PRIMARY KEY (platform, channel, local_date)
             )""",
-            # Only held days are looked for by status (recover_claims): a small partial index.
             "CREATE INDEX daily_posts_held ON daily_posts (status) "
             "WHERE status IN ('claimed', 'sending')",
-            # The quotes a channel has drawn in its current round of the shuffle bag.
             """CREATE TABLE daily_bag (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -256,8 +217,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         2,
         (
-            # One row per quote preview whose Post was clicked (bot/previews), inserted before
-            # posting: its key makes a preview post once, whichever replica got the click.
             """CREATE TABLE preview_posts (
                 preview_id TEXT PRIMARY KEY,
                 platform TEXT NOT NULL,
@@ -272,8 +231,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         3,
         (
-            # Stats (bot/stats), summed across replicas: the SQLite file's tables (its
-            # migration 6) in native types. Counts only, never a user id.
             """CREATE TABLE stats_counts (
                 day DATE NOT NULL,
                 platform TEXT NOT NULL,
@@ -300,9 +257,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         4,
         (
-            # Worker leases (bot/daily/lease.py): a scheduler is alive while its row has not
-            # expired, by this server's clock (`now()`), never a replica's; the holder renews
-            # it. A `daily_posts.worker` with no live row here is a scheduler that is gone.
             """CREATE TABLE worker_leases (
                 token TEXT PRIMARY KEY,
                 holder TEXT NOT NULL,
@@ -313,8 +267,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         5,
         (
-            # Installs (bot/installs): the SQLite file's tables (its migration 8) in native
-            # types, so every replica finds each workspace's token and the OAuth states.
             """CREATE TABLE installs (
                 platform TEXT NOT NULL,
                 enterprise_id TEXT NOT NULL,
@@ -337,8 +289,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         6,
         (
-            # Discord shard leases (bot/daily/lease.py), as the SQLite file's, timed by this
-            # server's clock: two live replicas never run one shard of one bot.
             """CREATE TABLE shard_leases (
                 application TEXT NOT NULL,
                 shard INTEGER NOT NULL,
@@ -353,8 +303,6 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
     (
         7,
         (
-            # The workspace of the one bot token, as the SQLite file's (its migration 10):
-            # what the bare channel names of single-token days are keyed by later.
             """CREATE TABLE token_workspaces (
                 platform TEXT PRIMARY KEY,
                 workspace_id TEXT NOT NULL,

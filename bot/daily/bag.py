@@ -1,0 +1,149 @@
+"""Each channel's shuffle bag: no daily quote repeats in a channel until all have been posted.
+
+The bag is "the corpus's quotes not drawn this round", worked out at each draw from the ids
+the quotes service holds in memory (QuoteService.ids) and the channel's rows of daily_bag:
+quotes added to the corpus join the current round, removed ones are never eligible again, and
+a draw never reads the quote tables, so on PostgreSQL it is no round trip to the SQLite file.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.schema import daily_bag, daily_posts, insert
+
+log = logging.getLogger(__name__)
+
+# Random guesses per draw, checked against the bag in one statement. While at most half the
+# round is drawn, all 32 miss with odds under 2**-32; nearer the end of a round the exact
+# pick (every drawn id of the channel) takes over.
+GUESSES = 32
+_bag, _days = daily_bag.c, daily_posts.c
+
+# The claim on PostgreSQL in one statement: the day is inserted with the first guess its
+# channel's bag has not drawn; of concurrent claimants the first insert wins, the others wait
+# for its transaction and then insert nothing (no row: the day is held). The winner takes its
+# channel's draw lock, then adds the quote to the bag. The guesses were checked in the
+# statement's snapshot, taken before the lock: a draw of the channel committed meanwhile is
+# caught by the bag's primary key (nothing added), and so is any other, since every drawer
+# holds the lock while it adds. A NULL quote_id: draw in full, still holding the lock.
+PG_CLAIM = sa.text(
+    "WITH pick AS (SELECT g.id FROM unnest(CAST(:guesses AS text[])) WITH ORDINALITY "
+    "AS g(id, n) WHERE NOT EXISTS (SELECT 1 FROM daily_bag b WHERE b.platform = :platform "
+    "AND b.channel = :channel AND b.quote_id = g.id) ORDER BY g.n LIMIT 1), "
+    "day AS (INSERT INTO daily_posts (platform, channel, local_date, status, attempts, "
+    "claim_token, claimed_at, worker, quote_id) VALUES (:platform, :channel, :day, "
+    "'claimed', 1, :token, :now, :worker, (SELECT id FROM pick)) "
+    "ON CONFLICT DO NOTHING RETURNING quote_id), "
+    "locked AS (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0)) IS NULL AS no "
+    "FROM day), "
+    "added AS (INSERT INTO daily_bag (platform, channel, quote_id) "
+    "SELECT :platform, :channel, d.quote_id FROM day d, locked l "
+    "WHERE d.quote_id IS NOT NULL AND NOT l.no ON CONFLICT DO NOTHING RETURNING quote_id) "
+    "SELECT (SELECT quote_id FROM added) AS quote_id, (SELECT no FROM locked) AS no FROM day"
+).bindparams(
+    sa.bindparam("day", type_=daily_posts.c.local_date.type),
+    sa.bindparam("now", type_=daily_posts.c.claimed_at.type),
+)
+
+
+def on_channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.platform == platform, table.c.channel == channel)
+
+
+class ShuffleBag:
+    """The draws of every channel from the corpus's ids (`ids(theme)`: corpus order, () for a
+    theme the corpus does not have). Call the drawing methods inside a write transaction."""
+
+    def __init__(
+        self, ids: Callable[[str | None], Sequence[str]], rng: random.Random | None = None
+    ) -> None:
+        self.ids = ids
+        self._rng = rng or random.Random()  # noqa: S311 (a shuffle, not a secret)
+        self._every: frozenset[str] | None = None
+
+    def knows(self, quote_id: str) -> bool:
+        """Whether the corpus still holds `quote_id`."""
+        if self._every is None:
+            self._every = frozenset(self.ids(None))
+        return quote_id in self._every
+
+    def drawable(self, theme: str | None) -> Sequence[str]:
+        """The ids a draw takes from: the theme's, or every quote's if it left the corpus."""
+        ids = self.ids(theme)
+        if not ids and theme is not None:
+            log.warning("theme %r is no longer in the corpus: drawing from every quote", theme)
+            ids = self.ids(None)
+        return ids
+
+    def guesses(self, ids: Sequence[str]) -> list[str]:
+        """Random ids to try in order: the first the round has not drawn is uniform over what
+        is left."""
+        return [self._rng.choice(ids) for _ in range(GUESSES)]
+
+    async def draw(
+        self,
+        conn: AsyncConnection,
+        platform: str,
+        channel: str,
+        ids: Sequence[str],
+        guesses: Sequence[str],
+    ) -> str:
+        """Take the channel's next quote out of its bag: the first guess it has not drawn,
+        else an exact pick."""
+        drawn = sa.select(_bag.quote_id).where(
+            on_channel(daily_bag, platform, channel), _bag.quote_id.in_(set(guesses))
+        )
+        taken = set((await conn.execute(drawn)).scalars())
+        free = next((g for g in guesses if g not in taken), None)
+        if free is None:
+            return await self.draw_in_full(conn, platform, channel, ids)
+        await conn.execute(
+            daily_bag.insert().values(platform=platform, channel=channel, quote_id=free)
+        )
+        return free
+
+    async def draw_in_full(
+        self, conn: AsyncConnection, platform: str, channel: str, ids: Sequence[str]
+    ) -> str:
+        """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
+        all are drawn a new round starts, never with the quote that closed the last."""
+        drawn_now = sa.select(_bag.quote_id).where(on_channel(daily_bag, platform, channel))
+        drawn = set((await conn.execute(drawn_now)).scalars())
+        left = [i for i in ids if i not in drawn]
+        if not left:
+            await conn.execute(daily_bag.delete().where(on_channel(daily_bag, platform, channel)))
+            last = await _last_shown(conn, platform, channel) if len(ids) > 1 else None
+            left = [i for i in ids if i != last]
+        quote_id = left[self._rng.randrange(len(left))]
+        await conn.execute(
+            insert(conn, daily_bag)
+            .values(platform=platform, channel=channel, quote_id=quote_id)
+            .on_conflict_do_nothing()
+        )
+        return quote_id
+
+    async def put_back(
+        self, conn: AsyncConnection, platform: str, channel: str, quote_id: str
+    ) -> None:
+        """Return a quote that was drawn but never posted, so the round still shows it."""
+        await conn.execute(
+            daily_bag.delete().where(
+                on_channel(daily_bag, platform, channel), _bag.quote_id == quote_id
+            )
+        )
+
+
+async def _last_shown(conn: AsyncConnection, platform: str, channel: str) -> str | None:
+    last = (
+        sa.select(_days.quote_id)
+        .where(on_channel(daily_posts, platform, channel), _days.status.in_(("posted", "unknown")))
+        .order_by(_days.local_date.desc())
+        .limit(1)
+    )
+    return (await conn.execute(last)).scalar()
