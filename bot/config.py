@@ -99,6 +99,10 @@ class Settings:
     # https://quotes.example.org (no trailing slash); absolute links and Slack's card images
     # (`{public_url}/q/{id}.png`) start with it. None: no public site.
     public_url: str | None = None
+    # LAMBERT_SECRET_KEY: Fernet keys, comma-separated, that encrypt the Slack installs'
+    # tokens at rest (bot/installs/sealing.py); the first encrypts, all decrypt. Empty: in
+    # clear.
+    secret_key: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def slack_many_workspaces(self) -> bool:
@@ -116,6 +120,7 @@ class Settings:
             self.slack_client_secret,
         )
         found = [t.reveal() for t in tokens if t]
+        found += [k.strip() for k in self.secret_key.reveal().split(",") if k.strip()]
         if self.database_url:
             url = self.database_url.reveal()
             password = urlsplit(url).password or ""
@@ -347,6 +352,7 @@ def load_settings(
         discord_shard_count=shard_count,
         discord_shard_ids=shard_ids,
         public_url=_public_url(env.get("LAMBERT_PUBLIC_URL", "").strip()),
+        secret_key=Secret(env.get("LAMBERT_SECRET_KEY", "").strip()),
     )
     _check_listeners(settings)
     return settings

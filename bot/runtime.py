@@ -177,6 +177,7 @@ async def _open_state(
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
+    from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.previews.sql_store import StatePreviewStore
     from bot.stats.sql_store import StateStatsStore
@@ -184,12 +185,14 @@ async def _open_state(
 
     url = settings.database_url.reveal() if settings.database_url else ""
     engine = await stack.enter_async_context(open_engine(settings.db_path, url))
+    installs = StateInstallStore(engine, TokenSeal(settings.secret_key.reveal()))
+    await installs.check_tokens()  # a wrong LAMBERT_SECRET_KEY stops here, in one line
     await quotes.load_ids()
     return SharedState(
         DailyStore(engine, quotes.ids),
         StatePreviewStore(engine),
         StateStatsStore(engine),
-        StateInstallStore(engine),
+        installs,
         LeaseStore(engine),
     )
 

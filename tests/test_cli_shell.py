@@ -171,7 +171,8 @@ def test_a_command_that_refuses_uses_the_same_prefix(capsys: pytest.CaptureFixtu
     assert run(capsys, "db") == (
         2,
         "",
-        "lambert: say what to do: lambert db copy --to postgresql://...\n",
+        "lambert: say what to do: lambert db copy --to postgresql://..., "
+        "or lambert db rotate-key\n",
     )
     code, _, err = run(capsys, "search", "x", "--limit", "0")
     assert code == 2 and err == "lambert: --limit takes a number from 1 to 100\n"

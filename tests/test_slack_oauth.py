@@ -199,14 +199,18 @@ async def test_daily_tick_without_serving_posts_with_each_workspace_token(
 async def test_a_command_from_a_workspace_with_an_expiring_token_uses_a_refreshed_one(
     fake_slack: FakeSlack, platform: SlackPlatform, many_core: Core
 ) -> None:
-    """bolt's authorize refreshes the token (token_rotation_expiration_minutes) and saves it
-    through lambert's installation store before the listener runs."""
+    """bolt's authorize finds the install through lambert's installation store, which
+    refreshes the token (under the install's lock, as a daily post does) and saves it before
+    the listener runs; bolt has nothing left to refresh."""
     fake_slack.token_seconds[SECOND_TEAM_ID] = 60
     await install(fake_slack, platform, SECOND_TEAM_ID)
+    fake_slack.token_seconds[SECOND_TEAM_ID] = 12 * 3600  # a refreshed token lasts 12 hours
 
     reply = await slash(fake_slack, platform, TURN_ON, user_id=ADMIN_ID, team_id=SECOND_TEAM_ID)
 
     assert "09:00" in str(reply.body), reply.body
+    refreshed = [c for c in fake_slack.calls("oauth.v2.access") if c.args.get("grant_type")]
+    assert [c.response["ok"] for c in refreshed] == [True]
     assert [c.bearer for c in fake_slack.calls("users.info")] == [f"{SECOND_TEAM_ID}#2"]
     assert many_core.installs is not None
     saved = await many_core.installs.find(PLATFORM, "", SECOND_TEAM_ID)

@@ -1,4 +1,5 @@
-"""`lambert db copy`: move an installation's daily state from its SQLite file to PostgreSQL."""
+"""`lambert db copy`: move an installation's daily state from its SQLite file to PostgreSQL;
+`lambert db rotate-key`: encrypt the Slack installs' tokens with LAMBERT_SECRET_KEY's first key."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json, refuse
+from bot.cli.common import add_command, open_core, print_json, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -18,8 +19,9 @@ def register(commands: Any) -> None:
         commands,
         "db",
         _usage,
-        "move the daily state from the SQLite file to PostgreSQL (copy)",
-        "The database itself. `lambert db copy` moves an installation's state to PostgreSQL.",
+        "move the daily state to PostgreSQL (copy); re-encrypt the tokens (rotate-key)",
+        "The database itself. `lambert db copy` moves an installation's state to PostgreSQL;\n"
+        "`lambert db rotate-key` re-encrypts the Slack installs' tokens.",
     )
     actions = db.add_subparsers(title="actions", metavar="ACTION")
     copy = add_command(
@@ -53,9 +55,37 @@ def register(commands: Any) -> None:
         "--force", action="store_true", help="replace the state already in that database"
     )
 
+    add_command(
+        actions,
+        "rotate-key",
+        rotate_key_command,
+        "encrypt every Slack install's tokens with LAMBERT_SECRET_KEY's first key",
+        "Re-encrypt the bot and refresh tokens of every Slack install in the database with the\n"
+        "first key of LAMBERT_SECRET_KEY, in one transaction; tokens kept in clear are\n"
+        "encrypted too. To rotate: set LAMBERT_SECRET_KEY=NEW,OLD, run this, then drop OLD.\n"
+        'JSON: {"installs": N}.',
+        json_flag=True,
+    )
+
 
 async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("say what to do: lambert db copy --to postgresql://...")
+    return refuse("say what to do: lambert db copy --to postgresql://..., or lambert db rotate-key")
+
+
+async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.secret_key:
+        return refuse(
+            "LAMBERT_SECRET_KEY is not set: set it to the new key (then the old ones, "
+            "comma-separated) and run this again"
+        )
+    async with open_core(args, settings) as core:
+        assert core.installs is not None  # open_core keeps them in the shared state
+        count = await core.installs.reseal()
+    if args.json:
+        print_json({"installs": count})
+    else:
+        sys.stdout.write(f"encrypted the tokens of {count} Slack install(s) with the first key\n")
+    return 0
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import asdict, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.installs.store import Install
+from bot.config import ConfigError
+from bot.installs.sealing import SEALED, VARIABLE, TokenSeal
+from bot.installs.store import Install, Renewal
 from bot.storage.engine import READ
 from bot.storage.schema import insert, installs
 
+log = logging.getLogger(__name__)
+
 _rows = installs.c
+_TOKENS = ("bot_token", "bot_refresh_token")
 _FIELDS = tuple(f.name for f in fields(Install))
 _KEY = ("platform", "enterprise_id", "team_id")
+# PostgreSQL: a transaction-level advisory lock per install (released at commit, so it works
+# behind PgBouncer in transaction mode), keyed by a hash of the install's key.
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bool]:
@@ -24,22 +34,94 @@ def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bo
 
 
 class StateInstallStore:
-    """The installs table on the state's engine."""
+    """The installs table on the state's engine; tokens sealed by `seal` (sealing.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, seal: TokenSeal | None = None) -> None:
         self.engine = engine
+        self.seal = seal or TokenSeal("")
         self.reading = engine.execution_options(**READ)
+        # Tasks of this process wait here for a renewal of the same install rather than
+        # queue on the database's lock, each holding a connection.
+        self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
         async with self.engine.begin() as conn:
-            add = insert(conn, installs).values(asdict(install))
-            kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
-            await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
+            await self._save(conn, install)
+
+    async def _save(self, conn: AsyncConnection, install: Install) -> None:
+        add = insert(conn, installs).values(self._row(install))
+        kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
+        await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
+
+    def _row(self, install: Install) -> dict[str, Any]:
+        row = asdict(install)
+        return row | {name: self.seal.seal(row[name]) for name in _TOKENS}
+
+    def _install(self, row: Any) -> Install:
+        return Install(**(dict(row) | {name: self.seal.open(row[name]) for name in _TOKENS}))
+
+    async def check_tokens(self) -> None:
+        """At start: ConfigError (one line) when LAMBERT_SECRET_KEY is missing or cannot
+        open the sealed tokens; one WARNING line when installs keep their tokens in clear."""
+        async with self.reading.connect() as conn:
+            stored = [str(t) for t in (await conn.execute(sa.select(_rows.bot_token))).scalars()]
+        sealed = [t for t in stored if t.startswith(SEALED)]
+        if sealed:
+            self.seal.open(sealed[0])
+        clear = len(stored) - len(sealed)
+        if clear and not self.seal.on:
+            log.warning(
+                "%d Slack install(s) keep their bot tokens in clear in the database: set %s "
+                "(docs/security.md)",
+                clear,
+                VARIABLE,
+            )
+        elif clear:
+            log.warning(
+                "%d Slack install(s) keep their bot tokens in clear in the database: run "
+                "`lambert db rotate-key` to encrypt them with %s",
+                clear,
+                VARIABLE,
+            )
+
+    async def reseal(self) -> int:
+        """Every install's tokens sealed again with LAMBERT_SECRET_KEY's first key (those in
+        clear too), in one transaction; how many installs."""
+        if not self.seal.on:
+            raise ConfigError(f"{VARIABLE} is not set: set it (new key first) to encrypt with")
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(installs.select())).mappings().all()
+            for row in rows:
+                key = {name: row[name] for name in _KEY}
+                resealed = {name: self.seal.reseal(row[name]) for name in _TOKENS}
+                where = _key(key["platform"], key["enterprise_id"], key["team_id"])
+                await conn.execute(installs.update().where(where).values(resealed))
+        return len(rows)
+
+    async def renew(self, install: Install, renewal: Renewal) -> Install | None:
+        key = (install.platform, install.enterprise_id, install.team_id)
+        # The lock between processes: on SQLite the write transaction itself (BEGIN
+        # IMMEDIATE takes the file's write lock), on PostgreSQL an advisory lock. Held while
+        # `renewal` asks Slack: a refresh is rare (twice a day per workspace) and bounded by
+        # the web client's timeout.
+        in_process = self._renewing.setdefault(key, asyncio.Lock())
+        async with in_process, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(_LOCK, {"key": "lambert.installs:" + "/".join(key)})
+            row = (await conn.execute(installs.select().where(_key(*key)))).mappings().first()
+            if row is None:
+                return None
+            current = self._install(row)
+            renewed = await renewal(current)
+            if renewed is None:
+                return current
+            await self._save(conn, renewed)
+            return renewed
 
     async def _one(self, query: sa.Select[Any]) -> Install | None:
         async with self.reading.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
-        return Install(**row) if row else None
+        return self._install(row) if row else None
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
         return await self._one(installs.select().where(_key(platform, enterprise_id, team_id)))

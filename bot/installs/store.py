@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -48,3 +49,23 @@ class InstallStore(Protocol):
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
         """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
         ...
+
+    async def renew(self, install: Install, renewal: Renewal) -> Install | None:
+        """`install` as stored now, after `renewal` ran on it with this install locked against
+        every other task and process (one token refresh in flight per install); what
+        `renewal` returns is saved in the same transaction. None if the install is gone."""
+        ...
+
+    async def check_tokens(self) -> None:
+        """ConfigError when LAMBERT_SECRET_KEY cannot open the stored tokens; a warning when
+        some are stored in clear (checked once, when the state opens)."""
+        ...
+
+    async def reseal(self) -> int:
+        """Encrypt every install's tokens with LAMBERT_SECRET_KEY's first key; how many."""
+        ...
+
+
+# Given the install as stored once its lock is held: a renewed install to save, or None when
+# it needs nothing (another task or process renewed it meanwhile).
+Renewal = Callable[[Install], Awaitable[Install | None]]

@@ -171,8 +171,8 @@ class SlackPlatform:
         oauth = None
         if self.many:
             assert core.installs is not None  # create_platform checked
-            oauth = oauth_settings(settings, core.installs)
             self.tokens = WorkspaceTokens(settings, core.installs, client)
+            oauth = oauth_settings(settings, core.installs, self.tokens)
         secret = settings.slack_signing_secret.reveal()
         self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
-from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, with_token
+from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
 from bot.installs.store import Install, InstallStore
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
@@ -45,11 +45,6 @@ async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
     except (aiohttp.ClientError, TimeoutError):
         return None
     return False
-
-
-def owner_of(install: Install) -> str:
-    """The workspace id the install's channels are keyed by (keys.workspace_of)."""
-    return install.team_id or install.enterprise_id
 
 
 class Removals:
@@ -89,11 +84,11 @@ class Removals:
                     "slack: %s for %s, but the install of %s still works: kept",
                     kind,
                     workspace or "-",
-                    owner_of(found),
+                    owner(found),
                 )
                 return
             await installs.delete(PLATFORM, found.enterprise_id, found.team_id)
-            workspace = owner_of(found)
+            workspace = owner(found)
         if not workspace:
             log.warning("slack: %s names no workspace: nothing to do", kind)
             return
