@@ -148,8 +148,11 @@ class DueIndex:
     async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
         """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed
         since the pass read it (set again, turned off, or a retry pulled it in)."""
+        # In key order: replicas moving overlapping pages on then lock the rows in one order,
+        # and never deadlock (PostgreSQL did, 1 run in ~10 of three ticks over 500 channels).
         params = [
-            {"p": p, "c": c, "read": r and utc(r), "next": n and utc(n)} for (p, c), r, n in moves
+            {"p": p, "c": c, "read": r and utc(r), "next": n and utc(n)}
+            for (p, c), r, n in sorted(moves, key=lambda move: move[0])
         ]
         if not params:
             return

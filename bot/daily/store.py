@@ -85,8 +85,9 @@ class DailyStore(DueIndex):
     async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
-        rows = [
-            {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)} for s in schedules
+        rows = [  # in key order, as DueIndex.advance: one lock order for every writer
+            {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
+            for s in sorted(schedules, key=lambda s: (s.platform, s.channel))
         ]
         if not rows:
             return
