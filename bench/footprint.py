@@ -85,6 +85,12 @@ async def until(predicate: Any, what: str, proc: asyncio.subprocess.Process, log
         await asyncio.sleep(0.05)
 
 
+def slack_answers(slack: FakeSlack) -> int:
+    """Slash commands answered: in their Socket Mode ack, or (late) at their response_url."""
+    in_acks = sum(1 for ack in slack.acks.items if ack.get("payload"))
+    return in_acks + len(slack.responses.items)
+
+
 async def serve_memory(bench: Bench, size: int, *, first_start: bool = False) -> dict[str, Any]:
     """Start `lambert serve` on both fakes, read its memory once connected and again after
     COMMANDS commands on each platform, then stop it with SIGTERM. Unless `first_start`, the
@@ -132,9 +138,7 @@ async def serve_memory(bench: Bench, size: int, *, first_start: bool = False) ->
                     slash_command_payload("rlhf", response_url=slack.response_url(f"r{i}")),
                 )
             await until(
-                lambda: (
-                    len(discord.callbacks) >= COMMANDS and len(slack.responses.items) >= COMMANDS
-                ),
+                lambda: len(discord.callbacks) >= COMMANDS and slack_answers(slack) >= COMMANDS,
                 "the answers",
                 proc,
                 log,
