@@ -6,10 +6,7 @@ own request verification instead of RequestGuard, for the CPU the guard saves.""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -23,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.context import REAL, Bench
+from bench.load_process import LoadProcess, on_loopback
 from bench.report import MISS, PASS, Row, median, p99, timed_row
 from bot.adapters.listening import listen
 from bot.adapters.slack.app import EVENTS_PATH, SlackPlatform, build_app, create_platform
@@ -36,7 +34,6 @@ from bot.runtime import Core, open_core
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
 
 SLACK = "slack"
-REPO = Path(__file__).resolve().parents[1]
 CONCURRENCY = 50
 TEXT = "dpo"
 BOLT_APP_TOKEN = "xapp-1-A0BOLT-0000-bench"  # the fixed-answer app's own websocket
@@ -45,69 +42,30 @@ P99_AT_MOST = 1.25  # lambert's p99 command-to-answer, as a multiple of bolt's
 GUARD_SAVES = 0.20  # the share of a command's CPU the guard must save to stay (issue 18)
 
 
-class LoadProcess:
+class SlackLoad(LoadProcess):
     """`python -m bench.slack_load`: the fake Slack and the load generator, in another process."""
 
     def __init__(self, log: Path) -> None:
-        self.log = log
-        self.fake_url = ""
-        self._proc: asyncio.subprocess.Process | None = None
+        super().__init__("bench.slack_load", log, limit=2**26)
 
-    async def __aenter__(self) -> LoadProcess:
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.slack_load",
-            cwd=REPO,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=self.log.open("wb"),
-            limit=2**26,
-        )
-        self.fake_url = (await self._read())["fake"]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._proc is not None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-            try:
-                await asyncio.wait_for(self._proc.wait(), 10)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
-
-    async def _read(self) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        line = await self._proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"bench.slack_load stopped; see {self.log}:\n{self.log.read_text()}")
-        result: dict[str, Any] = json.loads(line)
-        return result
+    @property
+    def fake_url(self) -> str:
+        return str(self.hello["fake"])
 
     async def run(self, target: dict[str, Any], n: int) -> dict[str, Any]:
         """One round of `n` commands at `target` ({"url"} or {"socket": app token}), with this
         process's CPU time spent meanwhile (the apps under test all live here)."""
-        assert self._proc is not None and self._proc.stdin is not None
-        job = {**target, "n": n, "concurrency": CONCURRENCY, "text": TEXT}
         cpu = time.process_time()
-        self._proc.stdin.write(json.dumps(job).encode() + b"\n")
-        await self._proc.stdin.drain()
-        result = await self._read()
+        result = await self.job({**target, "n": n, "concurrency": CONCURRENCY, "text": TEXT})
         result["cpu"] = time.process_time() - cpu
         return result
 
 
 @contextlib.asynccontextmanager
-async def on_loopback(app: web.Application) -> AsyncIterator[str]:
+async def events_on_loopback(app: web.Application) -> AsyncIterator[str]:
     """Serve `app` on a free loopback port; yields its events URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}{EVENTS_PATH}"
-    finally:
-        await runner.cleanup()
+    async with on_loopback(app) as base:
+        yield base + EVENTS_PATH
 
 
 @contextlib.asynccontextmanager
@@ -126,7 +84,7 @@ async def bare_handler(secret: str) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post(EVENTS_PATH, handle)
-    async with on_loopback(app) as url:
+    async with events_on_loopback(app) as url:
         yield url
 
 
@@ -227,7 +185,7 @@ async def slack_family(bench: Bench) -> list[Row]:
     socket_settings = replace(settings, slack_app_token=Secret(APP_TOKEN))
     results: dict[str, list[dict[str, Any]]] = {}
     async with (
-        LoadProcess(bench.workdir / "slack_load.log") as load,
+        SlackLoad(bench.workdir / "slack_load.log") as load,
         open_core(settings) as core,
     ):
         client = web_client(settings, base_url=f"{load.fake_url}/api/")
@@ -236,7 +194,7 @@ async def slack_family(bench: Bench) -> list[Row]:
             platform(core, settings, client) as http,
             platform(core, socket_settings, client),
             bolt_verified(core, settings, client) as verified_url,
-            on_loopback(fixed.web_app(path=EVENTS_PATH)) as bolt_url,
+            events_on_loopback(fixed.web_app(path=EVENTS_PATH)) as bolt_url,
             bolt_socket(fixed, client),
             bare_handler(SIGNING_SECRET) as bare_url,
         ):

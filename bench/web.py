@@ -4,83 +4,36 @@ another process (bench/web_load.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from bench.context import REAL, Bench
+from bench.load_process import LoadProcess, on_loopback
 from bench.report import MISS, PASS, Row, median
 from bot.runtime import open_core
 from bot.web.app import LIMITS, create_app
 from bot.web.site import Site
 
 WEB = "web"
-REPO = Path(__file__).resolve().parents[1]
 CONCURRENCY = 20
 
 
-class Load:
+class Load(LoadProcess):
     """`python -m bench.web_load`, fed one job a line."""
 
     def __init__(self, log: Path) -> None:
-        self.log = log
-        self._proc: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> Load:
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.web_load",
-            cwd=REPO,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=self.log.open("wb"),
-        )
-        await self._read()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._proc is not None and self._proc.stdin is not None:
-            self._proc.stdin.close()
-            try:
-                await asyncio.wait_for(self._proc.wait(), 10)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
-
-    async def _read(self) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        line = await self._proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"bench.web_load stopped; see {self.log}")
-        result: dict[str, Any] = json.loads(line)
-        return result
+        super().__init__("bench.web_load", log)
 
     async def rate(self, url: str, n: int) -> tuple[float, dict[str, int]]:
         """Requests per second for `n` GETs of `url`, and the statuses seen."""
-        assert self._proc is not None and self._proc.stdin is not None
-        job = {"url": url, "n": n, "concurrency": CONCURRENCY}
-        self._proc.stdin.write(json.dumps(job).encode() + b"\n")
-        await self._proc.stdin.drain()
-        result = await self._read()
+        result = await self.job({"url": url, "n": n, "concurrency": CONCURRENCY})
         return n / result["wall"], result["statuses"]
 
 
-@contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None, **LIMITS)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+def serving(app: web.Application) -> contextlib.AbstractAsyncContextManager[str]:
+    return on_loopback(app, **LIMITS)
 
 
 def bare_app() -> web.Application:
