@@ -11,8 +11,8 @@ import pytest
 from bench.on_this import read_cases, score
 from bot.chat import on_this
 from bot.config import load_settings
-from bot.quotes.matching import FusedMatcher, LexicalMatcher, fuse
-from bot.quotes.meaning import MeaningMatcher, available
+from bot.quotes.matching import FusedMatcher, LexicalMatcher, fuse, meaning_installed
+from bot.quotes.meaning import MeaningMatcher
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import open_core
@@ -40,7 +40,7 @@ async def test_every_accepted_id_is_in_the_corpus(service: QuoteService) -> None
 async def test_the_fused_matcher_clears_its_floors_and_beats_words_alone(
     service: QuoteService,
 ) -> None:
-    assert available()  # CI installs the extra: `make` installs '.[dev,meaning]'
+    assert meaning_installed()  # CI installs the extra: `make` installs '.[dev,meaning]'
     cases = read_cases()
     lexical = LexicalMatcher(service)
     fused = FusedMatcher(lexical, await MeaningMatcher.create(service))

