@@ -17,7 +17,6 @@ from bot.daily.plan import (
     due_posts,
     local_date_at,
     next_post,
-    next_wake,
     scheduled_instant,
 )
 from bot.daily.schedules import (
@@ -182,7 +181,6 @@ def test_a_transient_failure_is_retried_at_its_time_within_the_day_only() -> Non
     retry = record(s, day, PostStatus.RETRYING, next_attempt_at=utc("2025-03-10T08:02"))
     records = {retry.key: retry}
     assert due_posts(utc("2025-03-10T08:01"), [s], records, SIX_HOURS) == []
-    assert next_wake(utc("2025-03-10T08:01"), [s], records) == utc("2025-03-10T08:02")
     (due,) = due_posts(utc("2025-03-10T08:02"), [s], records, SIX_HOURS)
     assert due.action is Action.RETRY
     # The local day is over (00:10 Berlin next day): give up; the new day posts in time.
@@ -191,15 +189,6 @@ def test_a_transient_failure_is_retried_at_its_time_within_the_day_only() -> Non
     off = schedule(enabled=False)
     (due,) = due_posts(utc("2025-03-10T08:02"), [off], records, SIX_HOURS)
     assert due.action is Action.GIVE_UP
-
-
-def test_next_wake_is_the_earliest_next_post_and_none_when_all_are_off() -> None:
-    berlin, new_york = schedule(channel="b"), schedule("07:00", "America/New_York", channel="n")
-    now = utc("2025-03-10T09:00")
-    assert next_wake(now, [berlin, new_york], {}) == utc("2025-03-10T11:00")
-    assert next_wake(now, [schedule(enabled=False)], {}) is None
-    posted = record(new_york, date(2025, 3, 10))
-    assert next_wake(now, [new_york], {posted.key: posted}) == utc("2025-03-11T11:00")
 
 
 ZONES = [
@@ -272,7 +261,6 @@ def test_a_weekday_schedule_posts_on_friday_and_waits_over_the_weekend_for_monda
     for weekend in ("2025-03-15T08:00", "2025-03-16T08:00", "2025-03-16T22:00"):
         assert due_posts(utc(weekend), [s], friday, SIX_HOURS) == []
     assert next_post(s, utc("2025-03-14T08:01"), friday) == utc("2025-03-17T08:00")  # Monday
-    assert next_wake(utc("2025-03-15T12:00"), [s], friday) == utc("2025-03-17T08:00")
 
 
 def test_an_outage_over_a_weekend_records_only_the_days_it_posts_on_as_missed() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -110,44 +110,29 @@ def due_posts(
     return found
 
 
+def _slots(schedule: Schedule, after: datetime, days: int) -> Iterator[tuple[date, datetime]]:
+    """(local date, instant) of the schedule's slots over `days` days from the local day
+    before `after`'s (or its set_at's, if later), on the days it posts, none before it was set."""
+    zone = schedule.zone
+    start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
+    for day in (start + offset * ONE_DAY for offset in range(days)):
+        if schedule.posts_on(day):
+            at = scheduled_instant(day, schedule.local_time, zone)
+            if at >= schedule.set_at:
+                yield day, at
+
+
 def next_post(
     schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
 ) -> datetime | None:
-    """The next instant after `now`, and not before the schedule was set, that the channel
-    will post at; None only when it is off.
-
-    Days already recorded (a tick run ahead with --at --force) and days of the week it does
-    not post on are skipped, however many.
-    """
+    """The next instant after `now` (and not before the schedule was set) that the channel
+    will post at, skipping days already recorded (a tick run ahead with --at --force); None
+    only when it is off."""
     if not schedule.enabled or not schedule.weekdays:
         return None
-    zone = schedule.zone
-    first = local_date_at(max(now, schedule.set_at), zone)
-    for offset in range(len(records) + 9):
-        day = first + offset * ONE_DAY
-        if not schedule.posts_on(day):
-            continue
-        at = scheduled_instant(day, schedule.local_time, zone)
-        if (
-            at > now
-            and at >= schedule.set_at
-            and (schedule.platform, schedule.channel, day) not in records
-        ):
-            return at
-    return None
-
-
-def next_wake(
-    now: datetime, schedules: Iterable[Schedule], records: Mapping[DayKey, DayRecord]
-) -> datetime | None:
-    """The earliest instant after `now` at which something may become due."""
-    wakes = [w for s in schedules if (w := next_post(s, now, records)) is not None]
-    wakes += [
-        r.next_attempt_at
-        for r in records.values()
-        if r.status is PostStatus.RETRYING and r.next_attempt_at and r.next_attempt_at > now
-    ]
-    return min(wakes, default=None)
+    key = schedule.platform, schedule.channel
+    slots = _slots(schedule, now, len(records) + 10)
+    return next((at for day, at in slots if at > now and (*key, day) not in records), None)
 
 
 def day_end(day: date, zone: ZoneInfo) -> datetime:
@@ -167,14 +152,6 @@ def next_due(schedule: Schedule, after: datetime, *, inclusive: bool = False) ->
     """
     if not schedule.enabled or not schedule.weekdays:
         return None
-    zone = schedule.zone
-    start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
     # Slots grow with the local date; a mask with any day finds one within a week.
-    for offset in range(10):
-        day = start + offset * ONE_DAY
-        if not schedule.posts_on(day):
-            continue
-        at = scheduled_instant(day, schedule.local_time, zone)
-        if at >= schedule.set_at and (at > after or (inclusive and at == after)):
-            return at
-    return None
+    slots = _slots(schedule, after, 10)
+    return next((at for _, at in slots if at > after or (inclusive and at == after)), None)
