@@ -119,7 +119,10 @@ class Scheduler:
             # another start's to report.
             async with self.lease.renewed():
                 try:
-                    await self._check_zones()
+                    try:
+                        await self.daily.check_zones()
+                    except Exception:  # e.g. the database away: the passes say so, and retry
+                        log.exception("daily scheduler: checking the zone database version failed")
                     while not stop.is_set():
                         self.daily.changed.clear()
                         now = self.clock.now()
@@ -145,17 +148,11 @@ class Scheduler:
         finally:
             self._running = False
 
-    async def _check_zones(self) -> None:
-        try:
-            await self.daily.check_zones()
-        except Exception:  # e.g. the database away: the passes say so, and try again
-            log.exception("daily scheduler: checking the zone database version failed")
-
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._tokens.pop(task, None)
 
-    async def _pass(self, now: datetime, report: TickReport) -> list[asyncio.Task[None]]:
+    async def _pass(self, now: datetime, report: TickReport) -> None:
         """Take back abandoned days, record misses and give-ups, claim what is due, and start
         those posts."""
         # Every pass: a scheduler may die at any time, while this one runs. This one's own
@@ -165,7 +162,6 @@ class Scheduler:
         token = await self.lease.acquire()
         tracked = {t for task, t in self._tokens.items() if not task.done()}
         await self.daily.recover(now, token, tracked)
-        tasks = []
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
             plan = due_posts(now, batch.schedules, batch.records, self.catchup)
@@ -180,10 +176,8 @@ class Scheduler:
                     task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
                     self._in_flight.add(task)
                     self._tokens[task] = claim.token
-                    tasks.append(task)
             await self.daily.planned(batch, now, done)
             await asyncio.sleep(0)  # a page at a time: commands are answered in between
-        return tasks
 
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
         record, day = due.record, (due.schedule.platform, due.schedule.channel, due.local_date)
@@ -234,37 +228,28 @@ class Scheduler:
         except PermanentPostError as exc:
             return replace(failed, at=self.clock.now(), reason=exc.reason, disable=True)
         except Exception as exc:  # the port's contract: anything else is transient
-            # Only a PostError's reason is vetted for admins; other messages stay in the log.
-            reason = exc.reason if isinstance(exc, PostError) else type(exc).__name__
-            hint = exc.retry_after if isinstance(exc, TransientPostError) else None
-            now = self.clock.now()
-            retry_at = now + retry_delay(claim.attempt, hint)
-            error = None if isinstance(exc, PostError) else exc  # its trace is logged
-            return Outcome(
-                PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at, error=error
-            )
+            if isinstance(exc, PostError):  # its reason is vetted for admins
+                hint = exc.retry_after if isinstance(exc, TransientPostError) else None
+                return self._retry(claim, exc.reason, hint)
+            return replace(self._retry(claim, type(exc).__name__), error=exc)  # trace logged
         done = self.clock.now()
         return Outcome(PostStatus.POSTED, claim.key, done, claim, message_id=message_id, due=due)
+
+    def _retry(self, claim: Claim, reason: str, hint: float | None = None) -> Outcome:
+        now = self.clock.now()
+        retry_at = now + retry_delay(claim.attempt, hint)
+        return Outcome(PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at)
 
     def _ambiguous(self, claim: Claim, exc: AmbiguousPostError, started: datetime) -> Outcome:
         """The post may be on the platform: resend only while the platform dedupes it (counted
         from the first such attempt), else `unknown`, never to be sent again."""
-        now = self.clock.now()
-        retry_at = now + retry_delay(claim.attempt, None)
         until = claim.resend_until
         if until is None and exc.resend_within is not None:
             until = started + timedelta(seconds=exc.resend_within)
-        if until is not None and retry_at <= until:
-            return Outcome(
-                PostStatus.RETRYING,
-                claim.key,
-                now,
-                claim,
-                exc.reason,
-                retry_at=retry_at,
-                resend_until=until,
-            )
-        return Outcome(PostStatus.UNKNOWN, claim.key, now, claim, exc.reason)
+        retry = replace(self._retry(claim, exc.reason), resend_until=until)
+        if until is not None and retry.retry_at is not None and retry.retry_at <= until:
+            return retry
+        return Outcome(PostStatus.UNKNOWN, claim.key, retry.at, claim, exc.reason)
 
     async def _next_wake(self, now: datetime) -> datetime:
         due = await self.daily.next_due(now, self.posters)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.coordination.lease import Leases, WorkerLease
@@ -99,16 +100,15 @@ class DailyService:
         schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
         await self.store.save_schedule(schedule)
         self.changed.set()
-        status = await self.status(platform, channel)
-        assert status is not None  # just written
-        return status
+        return (await self._statuses([schedule]))[0]
 
     async def turn_off(self, platform: str, channel: str, by: str) -> bool:
         """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
         schedule = await self.store.schedule(platform, channel)
         if schedule is not None:
-            off = replace(schedule, enabled=False, disabled_reason=None, set_by=by)
-            await self.store.save_schedule(replace(off, set_at=self.clock.now()))
+            now = self.clock.now()
+            off = replace(schedule, enabled=False, disabled_reason=None, set_by=by, set_at=now)
+            await self.store.save_schedule(off)
         self.changed.set()
         return schedule is not None
 
@@ -120,26 +120,24 @@ class DailyService:
             for s in await self.store.schedules()
             if s.platform == platform and s.channel.startswith(channel_prefix) and s.enabled
         ]
-        for schedule in stopped:
-            await self.store.save_schedule(schedule)
+        await self.store.save_schedules(stopped)
         if stopped:
             self.changed.set()
         return len(stopped)
 
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)
-        if schedule is None:
-            return None
-        records = await self.store.records_since(self._since())
-        last = (await self.store.latest()).get((platform, channel))
-        return ChannelStatus(schedule, next_post(schedule, self.clock.now(), records), last)
+        return (await self._statuses([schedule]))[0] if schedule else None
 
     async def overview(self) -> list[ChannelStatus]:
         """Every channel's status, by platform and channel."""
-        schedules = await self.store.schedules()
-        records = await self.store.records_since(self._since())
-        latest = await self.store.latest()
+        return await self._statuses(await self.store.schedules())
+
+    async def _statuses(self, schedules: list[Schedule]) -> list[ChannelStatus]:
         now = self.clock.now()
+        # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
+        records = await self.store.records_since((now.astimezone(UTC) - timedelta(1)).date())
+        latest = await self.store.latest()
         return [
             ChannelStatus(s, next_post(s, now, records), latest.get((s.platform, s.channel)))
             for s in schedules
@@ -173,21 +171,17 @@ class DailyService:
             return
         first = await index.first_pages(now, platforms, PAGE)
         yield await batch(first["retrying"] + first["replayed"])
-        for platform in sorted(platforms):
-            page = first[f"unplanned:{platform}"]
-            while page:
-                yield await batch(page)
-                if len(page) < PAGE:
-                    break
-                page = await index.unplanned(platform, page[-1][0].channel, PAGE)
-            page = first[f"due:{platform}"]
+        for platform, kind in itertools.product(sorted(platforms), ("unplanned", "due")):
+            page = first[f"{kind}:{platform}"]
             while page:
                 yield await batch(page)
                 if len(page) < PAGE:
                     break
                 schedule, at = page[-1]
-                assert at is not None  # due: it has one
-                page = await index.due(now, platform, (at, schedule.channel), PAGE)
+                if at is None:  # unplanned: paged by channel
+                    page = await index.unplanned(platform, schedule.channel, PAGE)
+                else:
+                    page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
     async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
         """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted
@@ -306,10 +300,6 @@ class DailyService:
         else:
             await store.record_failed(claim, o.reason, o.at, disable=o.disable)
         return True
-
-    def _since(self) -> date:
-        # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
-        return (self.clock.now().astimezone(UTC) - timedelta(days=1)).date()
 
 
 def _log(o: Outcome) -> None:
