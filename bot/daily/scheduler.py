@@ -119,10 +119,10 @@ class Scheduler:
             # another start's to report.
             async with self.lease.renewed():
                 try:
-                    try:
-                        await self.daily.check_zones()
-                    except Exception:  # e.g. the database away: the passes say so, and retry
-                        log.exception("daily scheduler: checking the zone database version failed")
+                    await self.daily.check_zones()
+                except Exception:  # e.g. the database away: the passes say so, and try again
+                    log.exception("daily scheduler: checking the zone database version failed")
+                try:
                     while not stop.is_set():
                         self.daily.changed.clear()
                         now = self.clock.now()

@@ -111,6 +111,14 @@ def day_names(mask: int) -> list[str]:
     return [d for n, d in enumerate(DAY_NAMES) if mask >> n & 1]
 
 
+def parse_schedule(time_text: str, zone_text: str, days_text: str = "") -> tuple[time, str, int]:
+    """(time, canonical zone, weekday mask) as typed (no days: every day); the first of time,
+    days and zone that does not read is a ScheduleError."""
+    local_time = parse_local_time(time_text)
+    weekdays = parse_days(days_text) if days_text.strip() else EVERY_DAY
+    return local_time, parse_zone(zone_text), weekdays
+
+
 @lru_cache(maxsize=1)
 def _zone_names() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones() - _NOT_PLACES}
