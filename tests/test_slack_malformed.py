@@ -16,6 +16,7 @@ from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, SHUFFLE
 from bot.adapters.slack.payload import MAX_DEPTH, read_json
 from bot.config import Settings
+from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.fakes.slack_platform import (
     ADMIN_ID,
@@ -137,7 +138,11 @@ def test_read_json_refuses_what_is_too_deep_too_long_or_not_json(text: str, foun
     assert read_json(text) == found
 
 
-def test_modal_metadata_is_read_through_the_helper() -> None:
+def test_modal_metadata_is_read_through_the_helper(service: QuoteService) -> None:
     meta = json.dumps({"origin": CHANNEL_ID, "home": True})
-    form = modal.read_submission({"private_metadata": meta, "state": {"values": []}})
-    assert (form.origin, form.from_home, form.channel) == (CHANNEL_ID, True, "")
+    empty = modal.read_submission({"private_metadata": meta, "state": {"values": []}}, service)
+    assert isinstance(empty, dict) and len(empty) == 5  # every field asked for, no traceback
+    values = form_values(CHANNEL_ID, "09:00", "UTC", modal.ANY_THEME)
+    form = modal.read_submission({"private_metadata": meta, "state": {"values": values}}, service)
+    assert isinstance(form, modal.Submission)
+    assert (form.origin, form.from_home, form.channel) == (CHANNEL_ID, True, CHANNEL_ID)

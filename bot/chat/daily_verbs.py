@@ -20,9 +20,7 @@ from bot.daily.schedules import (
     TIME_FORMATS,
     ScheduleError,
     looks_like_days,
-    parse_days,
-    parse_local_time,
-    parse_zone,
+    parse_schedule,
 )
 from bot.daily.service import ChannelStatus
 
@@ -91,9 +89,7 @@ async def turn_on_text(
     """Schedule the context's channel from what was typed (text, Discord's options): checked
     here, each refusal a reply that says what would work. `days_text` empty: every day."""
     try:
-        local_time = parse_local_time(time_text)
-        weekdays = parse_days(days_text) if days_text.strip() else EVERY_DAY
-        tz = parse_zone(zone_text)
+        local_time, tz, weekdays = parse_schedule(time_text, zone_text, days_text)
     except ScheduleError as exc:
         return TextReply("That schedule does not work.", (str(exc), f"e.g. `{EXAMPLE}`"), ok=False)
     theme_text = theme_text.strip()

@@ -21,7 +21,7 @@ EVERY_DAY = 0b1111111
 WEEKDAYS = 0b0011111
 WEEKENDS = 0b1100000
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_WORDS = {
     "weekdays": WEEKDAYS,
     "weekends": WEEKENDS,
@@ -65,7 +65,7 @@ def _hour_minute(match: re.Match[str]) -> tuple[int | None, int | None]:
 
 
 def _day_number(word: str) -> int | None:
-    for number, (short, full) in enumerate(zip(DAY_NAMES, _FULL_NAMES, strict=True)):
+    for number, (short, full) in enumerate(zip(DAY_NAMES, FULL_DAY_NAMES, strict=True)):
         if len(word) >= 3 and full.startswith(word) and word.startswith(short):
             return number
     return None

@@ -12,11 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import reply_message
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import (
-    Chosen,
     FormDefaults,
     Submission,
     change_button,
-    checked,
     is_channel_id,
     known_zone,
     read_submission,
@@ -143,17 +141,14 @@ class DailyForm:
     async def submit(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        form = read_submission(view)
-        chosen = checked(form, self.core.quotes)
-        if not isinstance(chosen, Chosen):
-            await ack(response_action="errors", errors=chosen)  # shown under each field
+        form = read_submission(view, self.core.quotes)
+        if not isinstance(form, Submission):
+            await ack(response_action="errors", errors=form)  # shown under each field
             return
         await ack()  # closes the modal
-        self._later("daily form", self._save(form, chosen, body, client))
+        self._later("daily form", self._save(form, body, client))
 
-    async def _save(
-        self, form: Submission, chosen: Chosen, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
         who = dict_at(body, "user")
         user = SlackUser(client, str_at(who, "id"), self.admins)
         workspace = workspace_of(body)
@@ -166,11 +161,11 @@ class DailyForm:
             admin=user.is_admin,
         )
         # The typed values, under the admin rule of the text grammar's `daily` row.
-        on = chosen.local_time, chosen.tz, chosen.theme
+        on = form.local_time, form.tz, form.theme
         reply = await perform(
             "daily",
             ctx,
-            lambda: daily_verbs.turn_on(self.core, ctx, *on, weekdays=chosen.weekdays),
+            lambda: daily_verbs.turn_on(self.core, ctx, *on, weekdays=form.weekdays),
             self.core,
         )
         await self._confirm(client, form, user.id, reply)
