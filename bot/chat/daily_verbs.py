@@ -139,6 +139,11 @@ async def status(core: Core, ctx: RequestContext) -> TextReply:
     found = await core.daily.status(ctx.platform, ctx.channel)
     if found is None:
         return TextReply("No daily quote here yet.", (f"Start one: `{EXAMPLE}`", *USAGE[2:]))
+    return described(core, found)
+
+
+def described(core: Core, found: ChannelStatus) -> TextReply:
+    """A channel's schedule as its status says it (Slack's form shows it too)."""
     schedule = found.schedule
     title = f"Daily quote: {schedule.when}." if schedule.enabled else "The daily quote is off here."
     return TextReply(title, _details(core, found))

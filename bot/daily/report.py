@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from bot.daily.days import Outcome, PostStatus
+
+KINDS = ("posted", "missed", "failed", "unknown")  # the report's lists, in its JSON's order
 
 
 def utc_text(instant: datetime) -> str:
@@ -32,31 +35,21 @@ class TickReport:
         item: dict[str, Any] = dict(platform=platform, channel=channel, local_date=day.isoformat())
         if outcome.status is PostStatus.MISSED:
             self.missed.append(item)
-            return
-        item["quote_id"] = outcome.quote_id
-        if outcome.status is PostStatus.POSTED:
-            self.posted.append(item)
-            return
-        reason = outcome.reason
-        if outcome.status is PostStatus.UNKNOWN:
-            reason = f"outcome unknown: {reason}"
-        retry_at = outcome.retry_at
-        (self.unknown if outcome.unknown else self.failed).append(
-            item
-            | {
-                "reason": reason,
-                "disabled": outcome.disable,
-                "retry_at_utc": utc_text(retry_at) if retry_at else None,
-            }
-        )
+        elif outcome.status is PostStatus.POSTED:
+            self.posted.append(item | {"quote_id": outcome.quote_id})
+        else:
+            unknown = "outcome unknown: " if outcome.status is PostStatus.UNKNOWN else ""
+            at = outcome.retry_at
+            (self.unknown if outcome.unknown else self.failed).append(
+                item
+                | {
+                    "quote_id": outcome.quote_id,
+                    "reason": unknown + outcome.reason,
+                    "disabled": outcome.disable,
+                    "retry_at_utc": utc_text(at) if at else None,
+                }
+            )
 
-    def as_json(self) -> dict[str, Any]:
-        def ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return sorted(items, key=lambda i: (i["platform"], i["channel"], i["local_date"]))
-
-        return {
-            "posted": ordered(self.posted),
-            "missed": ordered(self.missed),
-            "failed": ordered(self.failed),
-            "unknown": ordered(self.unknown),
-        }
+    def as_json(self) -> dict[str, list[dict[str, Any]]]:
+        by_day = itemgetter("platform", "channel", "local_date")
+        return {kind: sorted(getattr(self, kind), key=by_day) for kind in KINDS}

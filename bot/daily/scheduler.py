@@ -68,8 +68,7 @@ class Scheduler:
         self._limits = {
             name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
         }
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._tokens: dict[asyncio.Task[None], str] = {}  # each post's claim
+        self._in_flight: set[asyncio.Task[None]] = set()  # each named by its claim's token
         # Held (and renewed) while claims may be under way; taken at the first pass.
         self.lease: WorkerLease = daily.worker_lease()
         self._running = False
@@ -100,8 +99,7 @@ class Scheduler:
                     self._lost = self._lost or exc
             started = list(self._in_flight)
             results = await asyncio.gather(*started, return_exceptions=True)
-            for task in started:
-                self._forget(task)
+            self._in_flight.difference_update(started)
             failure = failure or next((r for r in results if isinstance(r, Exception)), None)
             if failure is not None:
                 if self._lost is not None:
@@ -144,13 +142,8 @@ class Scheduler:
                     # Never cancel a post: a cancelled one leaves its day `unknown`.
                     await asyncio.gather(*self._in_flight, return_exceptions=True)
                     self._in_flight.clear()
-                    self._tokens.clear()
         finally:
             self._running = False
-
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._tokens.pop(task, None)
 
     async def _pass(self, now: datetime, report: TickReport) -> None:
         """Take back abandoned days, record misses and give-ups, claim what is due, and start
@@ -160,22 +153,20 @@ class Scheduler:
         # a live one's claims are its own to finish.
         self._lost = None  # a new pass: the database is tried again
         token = await self.lease.acquire()
-        tracked = {t for task, t in self._tokens.items() if not task.done()}
+        tracked = {task.get_name() for task in self._in_flight if not task.done()}
         await self.daily.recover(now, token, tracked)
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
-            plan = due_posts(now, batch.schedules, batch.records, self.catchup)
-            for due in plan:
+            for due in due_posts(now, batch.schedules, batch.records, self.catchup):
                 claim = await self._act(due, now, report)
-                if claim is None and due.action is Action.POST:
-                    # Held by another process, or nothing to draw: read again next pass.
-                    done.discard((due.schedule.platform, due.schedule.channel))
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
                     # seen them finish (a retry they recorded may change its next wake-up).
-                    task = asyncio.create_task(self._post(claim, report, due.scheduled_at))
-                    self._in_flight.add(task)
-                    self._tokens[task] = claim.token
+                    post = self._post(claim, report, due.scheduled_at)
+                    self._in_flight.add(asyncio.create_task(post, name=claim.token))
+                elif due.action is Action.POST:
+                    # Held by another process, or nothing to draw: read again next pass.
+                    done.discard((due.schedule.platform, due.schedule.channel))
             await self.daily.planned(batch, now, done)
             await asyncio.sleep(0)  # a page at a time: commands are answered in between
 
@@ -267,7 +258,7 @@ class Scheduler:
             helper.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
         for task in [t for t in self._in_flight if t.done()]:
-            self._forget(task)
+            self._in_flight.discard(task)
             failure = None if task.cancelled() else task.exception()
             if failure is not None and is_database_error(failure):
                 log.warning("daily post stopped: %s", _first_line(failure))

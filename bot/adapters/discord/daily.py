@@ -29,33 +29,22 @@ Action = Callable[[Core, RequestContext], Awaitable[Reply]]
 CHOICE_CHARS = 100
 
 
-def zone_choices(typed: str) -> list[app_commands.Choice[str]]:
-    """IANA zones for what is typed (the core's zone_suggestions)."""
+async def zone_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
+    """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
     return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
 
 
-def days_choices(typed: str) -> list[app_commands.Choice[str]]:
+async def days_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
     """What is typed, if it reads as days ("mon-thu" as "Mon, Tue, Wed, Thu"), then the
     usual sets that start with it (weekdays, weekends, every day, mon,wed,fri)."""
     wanted = " ".join(typed.split()).casefold()
-    choices = []
     try:
-        mask = parse_days(typed) if wanted else None
+        mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
     except ScheduleError:
-        mask = None
-    if mask is not None and wanted not in DAYS_SUGGESTED:
-        choices.append(app_commands.Choice(name=cut(days_text(mask), CHOICE_CHARS), value=wanted))
-    choices += [
-        app_commands.Choice(name=days, value=days)
-        for days in DAYS_SUGGESTED
-        if days.startswith(wanted)
-    ]
-    return choices[:MAX_CHOICES]
-
-
-def admin_context(interaction: discord.Interaction, channel_id: int) -> RequestContext:
-    """The asker's context, aimed at the channel the schedule is for."""
-    return dataclasses.replace(request_context(interaction), channel=str(channel_id))
+        mask = 0
+    said = [(cut(days_text(mask), CHOICE_CHARS), wanted)] if mask else []
+    said += [(days, days) for days in DAYS_SUGGESTED if days.startswith(wanted)]
+    return [app_commands.Choice(name=name, value=value) for name, value in said][:MAX_CHOICES]
 
 
 def build_daily_group(responder: Responder) -> app_commands.Group:
@@ -76,7 +65,8 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     ) -> None:
         """`action` under the rule of its text form `/lambert daily <words>`."""
         async with responder.guard(interaction, f"/{GROUP_NAME}"):
-            ctx = admin_context(interaction, channel_id)
+            # The asker's context, aimed at the channel the schedule is for.
+            ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
             work = grammar.perform(
                 "daily", ctx, lambda: action(responder.core, ctx), responder.core, words
             )
@@ -111,11 +101,8 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
 
         await run(interaction, channel.id, turn_on, "on")
 
-    @set_daily.autocomplete("timezone")
-    async def timezone_choices(
-        _interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return zone_choices(current)
+    set_daily.autocomplete("timezone")(zone_choices)
+    set_daily.autocomplete("days")(days_choices)
 
     @set_daily.autocomplete("theme")
     async def theme_choices(
@@ -127,12 +114,6 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
             )
             for info, _ in responder.core.quotes.themes_matching(current)
         ][:MAX_CHOICES]
-
-    @set_daily.autocomplete("days")
-    async def day_choices(
-        _interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return days_choices(current)
 
     @group.command(name="off", description="Stop a channel's daily quote")
     @app_commands.describe(channel="which channel (default: this one)")

@@ -83,15 +83,11 @@ class DailyForm:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
         key = channel_key(workspace, channel)
-        ctx = RequestContext(platform="slack", channel=key, space=workspace, user=user.id)
         found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
         if found is not None:
-            status = await daily_verbs.status(self.core, ctx)
-            schedule = found.schedule
-            lines = (status.title, *status.lines)
-            defaults = FormDefaults(
-                channel, schedule.time_text, schedule.tz, schedule.theme, schedule.weekdays, lines
-            )
+            said, s = daily_verbs.described(self.core, found), found.schedule
+            lines = (said.title, *said.lines)
+            defaults = FormDefaults(channel, s.time_text, s.tz, s.theme, s.weekdays, lines)
         else:
             defaults = FormDefaults(channel, zone=known_zone(await user.tz()))
         view = settings_view(self.core.quotes, defaults, origin, from_home=from_home)
