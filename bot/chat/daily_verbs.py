@@ -1,8 +1,7 @@
 """`/lambert daily ...`: turn a channel's daily quote on or off, or show its status.
 
-The text grammar and structured callers (Discord's `/lambert-daily set` options) meet in
-`turn_on`, `turn_off` and `status`; the grammar's verb table keeps the changes for admins
-(`changes_schedule`), while anyone may see the status.
+Text, Discord's options and Slack's form meet in `turn_on`, `turn_off` and `status`; the
+grammar's verb table keeps the changes for admins (`changes_schedule`), the status is anyone's.
 """
 
 from __future__ import annotations
@@ -45,11 +44,6 @@ def changes_schedule(words: str) -> bool:
     return " ".join(words.split()).casefold() not in STATUS_WORDS
 
 
-def _for_example(theme: str) -> str:
-    one_theme = f", or `{EXAMPLE} {theme}` for one theme" if theme else ""
-    return f"For example `{EXAMPLE}`, `{DAILY} on 9am weekdays Europe/Berlin`{one_theme}."
-
-
 async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
     """The reply to `/lambert daily <text>`; the grammar has checked the user may ask it."""
     verb, _, rest = text.strip().partition(" ")
@@ -64,11 +58,12 @@ async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
         while len(words) > 2 and (looks_like_days(words[1]) or words[1].startswith(",")):
             days.append(words.pop(1))
         if len(words) < 2:
-            return TextReply(
-                "Say when, and in which time zone.",
-                (_for_example(core.quotes.example_theme()), *USAGE[1:]),
-                ok=False,
+            theme = core.quotes.example_theme()
+            one_theme = f", or `{EXAMPLE} {theme}` for one theme" if theme else ""
+            example = (
+                f"For example `{EXAMPLE}`, `{DAILY} on 9am weekdays Europe/Berlin`{one_theme}."
             )
+            return TextReply("Say when, and in which time zone.", (example, *USAGE[1:]), ok=False)
         return await turn_on_text(
             core, ctx, words[0], words[1], " ".join(words[2:]), days_text=" ".join(days)
         )
@@ -122,10 +117,9 @@ async def turn_on(
     found = await core.daily.turn_on(
         ctx.platform, ctx.channel, local_time, tz, theme, who, weekdays
     )
+    said, read = said.strip(), found.schedule.time_text
+    understood = [f"\u201c{said}\u201d read as {read}."] if said and said != read else []
     title = f"Daily quote on: {found.schedule.when}."
-    understood = []
-    if said.strip() and said.strip() != found.schedule.time_text:
-        understood.append(f"\u201c{said.strip()}\u201d read as {found.schedule.time_text}.")
     return TextReply(title, (*understood, *_details(core, found)))
 
 

@@ -1,13 +1,17 @@
-"""What one scheduler pass did, in the JSON shape `lambert daily tick --json` prints."""
+"""What the scheduler did: the log line of each outcome, and a pass's `daily tick --json`."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from bot.daily.days import Outcome, PostStatus
+from bot.daily.days import DayRecord, Outcome, PostStatus
+
+log = logging.getLogger(__name__)
 
 KINDS = ("posted", "missed", "failed", "unknown")  # the report's lists, in its JSON's order
 
@@ -53,3 +57,41 @@ class TickReport:
     def as_json(self) -> dict[str, list[dict[str, Any]]]:
         by_day = itemgetter("platform", "channel", "local_date")
         return {kind: sorted(getattr(self, kind), key=by_day) for kind in KINDS}
+
+
+def log_outcome(o: Outcome) -> None:
+    """The outcome's log line (at WARNING but for a post), as operators read it."""
+    platform, channel, day = o.day
+    where = f"daily post for {platform}/{channel} on {day}"
+    if o.status is PostStatus.POSTED:
+        log.info("%s: %s", where, o.quote_id)
+    elif o.status is PostStatus.MISSED:
+        log.warning("%s missed: too late to post", where)
+    elif o.status is PostStatus.RETRYING:
+        again = "resending with the same key" if o.resend_until else "retry"
+        when = utc_text(o.retry_at) if o.retry_at else "?"
+        log.warning("%s failed, %s at %s: %s", where, again, when, o.reason, exc_info=o.error)
+    elif o.unknown:
+        log.warning(
+            "%s (quote %s): outcome unknown (%s). It will not be posted again; check the channel.",
+            where,
+            o.quote_id,
+            o.reason,
+        )
+    else:
+        off = " for good, schedule off" if o.disable else ""
+        log.warning("%s failed%s: %s", where, off, o.reason)
+
+
+def log_recovered(retried: Iterable[DayRecord], unknown: Iterable[DayRecord]) -> None:
+    """The log lines of held days taken back from a scheduler that is gone: `retried` were
+    never sent, `unknown` were caught mid-send."""
+    for record in retried:
+        log.info("daily post for %s/%s on %s: claimed, never sent: due again", *record.key)
+    for record in unknown:
+        log.warning(
+            "daily post for %s/%s on %s (quote %s) may or may not have gone out: a process "
+            "stopped while posting it. It will not be posted again; check the channel.",
+            *record.key,
+            record.quote_id,
+        )

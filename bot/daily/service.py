@@ -15,7 +15,7 @@ from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
 from bot.daily.plan import LOOKBACK_DAYS, Due, day_end, due_posts, next_due, next_post
-from bot.daily.report import TickReport, utc_text
+from bot.daily.report import TickReport, log_outcome, log_recovered
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
@@ -31,8 +31,6 @@ T = TypeVar("T")
 # Seconds between tries of a write about a post under way while the database is away (a
 # restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
 WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-
-
 # Schedules a pass reads and plans at a time, yielding the loop between two pages.
 PAGE = 1_000
 
@@ -57,13 +55,10 @@ class ChannelStatus:
 
 
 class DailyService:
-    """Schedules, their days and bags behind one storage port, the clock, and `changed`.
-
-    `changed` is set by every write that alters a schedule (chat, the CLI, or a post that
-    failed for good), so a running scheduler in this process wakes at once. Commands and the
-    scheduler reach daily state only through this object: the scheduler claims through
-    `claim`, and every outcome goes through `record`.
-    """
+    """Schedules, their days and bags behind one storage port, the clock, and `changed`: set
+    by every write that alters a schedule (chat, the CLI, a post failed for good), so a
+    running scheduler in this process wakes at once. Commands and the scheduler reach daily
+    state only here: every claim through `claim`, every outcome through `record`."""
 
     def __init__(
         self,
@@ -76,7 +71,11 @@ class DailyService:
         self.clock: Clock = clock or SystemClock()
         self.changed = asyncio.Event()
         self.stats = stats or StatsRecorder.off()  # the scheduler counts daily posts here
-        self.leases = leases or _leases_of(store)
+        if leases is None:  # a store built by hand: its lease tables (open_core hands its own)
+            from bot.coordination.store import LeaseStore
+
+            leases = Leases(LeaseStore(store.engine))
+        self.leases = leases
 
     def with_clock(self, clock: Clock) -> DailyService:
         """The same state and change event, read at another clock (`daily tick --at`, tests)."""
@@ -146,24 +145,20 @@ class DailyService:
     async def load(
         self, now: datetime, platforms: Collection[str], *, everything: bool = False
     ) -> AsyncIterator[Batch]:
-        """What a pass at `now` plans for `platforms`, a page at a time: the schedules due by
-        now (the due index), those not computed yet, those with a retrying day to act on, and
-        those set after `now` (a replayed day), each with its recent days; every enabled one
-        when `everything`. Any other schedule has nothing to do at `now` (docs/architecture.md
-        "A daily post")."""
+        """What a pass at `now` plans for `platforms`, a page at a time, each schedule with its
+        recent days: what DueIndex.first_pages finds, then the pages after it; every enabled
+        one when `everything`. Any other has nothing to do at `now` (docs/architecture.md)."""
         # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
         since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
         seen: set[Key] = set()
         index = self.store
 
         async def batch(rows: list[Read]) -> Batch:
-            fresh = [(s, at) for s, at in rows if (s.platform, s.channel) not in seen]
-            keys = [(s.platform, s.channel) for s, _ in fresh]
-            seen.update(keys)
-            pairs = zip(keys, fresh, strict=True)
-            read = {k: at for k, (_, at) in pairs if at is None or at <= now}
-            records = await index.records_of(keys, since)
-            return Batch([s for s, _ in fresh], records, read)
+            fresh = {k: (s, at) for s, at in rows if (k := (s.platform, s.channel)) not in seen}
+            seen.update(fresh)
+            read = {k: at for k, (_, at) in fresh.items() if at is None or at <= now}
+            records = await index.records_of(list(fresh), since)
+            return Batch([s for s, _ in fresh.values()], records, read)
 
         if everything:
             on = [s for s in await self.store.schedules() if s.platform in platforms]
@@ -217,41 +212,26 @@ class DailyService:
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
         """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
         it: `lambert daily tick --dry-run` (every schedule, if the zone database changed)."""
-        now = self.clock.now()
-        stale = await self.store.zone_version() != zones.version()
-        found: list[Due] = []
-        async for batch in self.load(now, platforms, everything=stale):
-            found += due_posts(now, batch.schedules, batch.records, catchup)
-        return found
+        now, stale = self.clock.now(), await self.store.zone_version() != zones.version()
+        batches = [b async for b in self.load(now, platforms, everything=stale)]
+        return [d for b in batches for d in due_posts(now, b.schedules, b.records, catchup)]
 
     def worker_lease(self) -> WorkerLease:
-        """A new lease (not yet taken), for a scheduler to hold while its claims may be under
-        way (bot/coordination)."""
+        """A new lease (not yet taken) for a scheduler to hold while claims may be under way."""
         return self.leases.worker_lease()
 
     async def recover(self, now: datetime, worker: str, tracked: Collection[str]) -> None:
         """Settle the held days of schedulers that are gone, and `worker`'s own whose claim
         token is not `tracked` (DailyStore.recover_claims): unsent ones are due again, ones
         caught mid-send become `unknown`."""
-        retried, unknown = await self.store.recover_claims(now, worker, tracked)
-        for record in retried:
-            log.info("daily post for %s/%s on %s: claimed, never sent: due again", *record.key)
-        for record in unknown:
-            log.warning(
-                "daily post for %s/%s on %s (quote %s) may or may not have gone out: a process "
-                "stopped while posting it. It will not be posted again; check the channel.",
-                *record.key,
-                record.quote_id,
-            )
+        log_recovered(*await self.store.recover_claims(now, worker, tracked))
 
     async def claim(self, due: Due, now: datetime, worker: str | None) -> Claim | None:
         """Take a due day (drawing its quote from the channel's bag), or a `retrying` one
         back for another attempt; None when another process holds it."""
-        s = due.schedule
+        s, day = due.schedule, due.local_date
         if due.record is None:
-            return await self.store.claim(
-                s.platform, s.channel, due.local_date, s.theme, now, worker
-            )
+            return await self.store.claim(s.platform, s.channel, day, s.theme, now, worker)
         return await self.store.reclaim(due.record, s.theme, now, worker)
 
     async def start_sending(self, claim: Claim) -> bool:
@@ -271,7 +251,7 @@ class DailyService:
             self.changed.set()
         if outcome.status is PostStatus.POSTED:
             self.stats.daily_posted(*outcome.day[:2])
-        _log(outcome)
+        log_outcome(outcome)
         label = PostStatus.UNKNOWN if outcome.unknown else outcome.status
         metrics().daily_post(label, outcome.due, outcome.at)
         if report is not None:
@@ -302,29 +282,6 @@ class DailyService:
         return True
 
 
-def _log(o: Outcome) -> None:
-    platform, channel, day = o.day
-    where = f"daily post for {platform}/{channel} on {day}"
-    if o.status is PostStatus.POSTED:
-        log.info("%s: %s", where, o.quote_id)
-    elif o.status is PostStatus.MISSED:
-        log.warning("%s missed: too late to post", where)
-    elif o.status is PostStatus.RETRYING:
-        again = "resending with the same key" if o.resend_until else "retry"
-        when = utc_text(o.retry_at) if o.retry_at else "?"
-        log.warning("%s failed, %s at %s: %s", where, again, when, o.reason, exc_info=o.error)
-    elif o.unknown:
-        log.warning(
-            "%s (quote %s): outcome unknown (%s). It will not be posted again; check the channel.",
-            where,
-            o.quote_id,
-            o.reason,
-        )
-    else:
-        off = " for good, schedule off" if o.disable else ""
-        log.warning("%s failed%s: %s", where, off, o.reason)
-
-
 async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
     """A write about a post under way, tried again while the database is away (each such
     write is idempotent); the last failure is raised."""
@@ -340,10 +297,3 @@ async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
             log.log(level, "daily post: %s failed (%r); trying again for %g s", what, exc, span)
             await asyncio.sleep(delay)  # the real clock's: the database's time, not a day's
     return await call()
-
-
-def _leases_of(store: DailyStore) -> Leases:
-    """The lease tables beside a store built by hand (open_core hands its own)."""
-    from bot.coordination.store import LeaseStore
-
-    return Leases(LeaseStore(store.engine))
