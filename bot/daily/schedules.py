@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -46,22 +48,18 @@ def _echo(text: str) -> str:
 def parse_local_time(text: str) -> time:
     """A time of day in any of TIME_FORMATS; anything else is a ScheduleError."""
     match = _TIME.fullmatch("".join(text.split()).casefold())
-    hour, minute = _hour_minute(match) if match else (None, None)
-    if hour is None or minute is None:
-        raise ScheduleError(f"{_echo(text)} is not a time of day: use e.g. {TIME_FORMATS}.")
-    return time(hour, minute)
-
-
-def _hour_minute(match: re.Match[str]) -> tuple[int | None, int | None]:
-    hour, minute = int(match["h"]), int(match["m"] or 0)
-    suffix = (match["suffix"] or "").replace(".", "")
-    if suffix == "h" and match["sep"] == "h":
-        return None, None  # "21h30h"
-    if suffix in ("am", "pm"):
-        if not 1 <= hour <= 12:
-            return None, None
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    return (hour if hour <= 23 else None), (minute if minute <= 59 else None)
+    suffix = (match["suffix"] or "").replace(".", "") if match else ""
+    try:  # time() refuses an hour past 23 or a minute past 59
+        if match is None or (suffix == "h" and match["sep"] == "h"):  # "21h30h"
+            raise ValueError
+        hour = int(match["h"])
+        if suffix in ("am", "pm"):  # 12am is midnight; 0am or 13pm is no time (24 is refused)
+            hour = hour % 12 + (12 if suffix == "pm" else 0) if 1 <= hour <= 12 else 24
+        return time(hour, int(match["m"] or 0))
+    except ValueError:
+        raise ScheduleError(
+            f"{_echo(text)} is not a time of day: use e.g. {TIME_FORMATS}."
+        ) from None
 
 
 def _day_number(word: str) -> int | None:
@@ -80,30 +78,26 @@ def looks_like_days(text: str) -> bool:
 def parse_days(text: str) -> int:
     """Days of the week in any of DAYS_FORMATS (any case; ranges wrap: fri-mon), as a mask."""
     words = " ".join(text.split()).casefold()
-    if words in _DAY_WORDS:
-        return _DAY_WORDS[words]
-    mask = 0
-    for part in filter(None, "".join(words.split()).split(",")):
-        if part in _DAY_WORDS:  # "mon, weekends"
-            mask |= _DAY_WORDS[part]
-            continue
-        first, _, last = part.partition("-")
-        start, end = _day_number(first), _day_number(last or first)
-        if start is None or end is None:
-            raise ScheduleError(f"{_echo(text)} is not days of the week: use {DAYS_FORMATS}.")
-        for offset in range((end - start) % 7 + 1):
-            mask |= 1 << (start + offset) % 7
-    if not mask:
+    parts = [words] if words in _DAY_WORDS else "".join(words.split()).split(",")
+    masks = [_days_of(part) for part in parts if part]
+    if not masks or not all(masks):
         raise ScheduleError(f"{_echo(text)} is not days of the week: use {DAYS_FORMATS}.")
-    return mask
+    return functools.reduce(operator.or_, masks)
+
+
+def _days_of(part: str) -> int:
+    """The mask of a word ("weekends"), a day or a range of days; 0 when it is none."""
+    first, _, last = part.partition("-")
+    start, end = _day_number(first), _day_number(last or first)
+    if part in _DAY_WORDS or start is None or end is None:
+        return _DAY_WORDS.get(part, 0)
+    return sum(1 << (start + offset) % 7 for offset in range((end - start) % 7 + 1))
 
 
 def days_text(mask: int) -> str:
     """How people say the days: "every day", "weekdays", "weekends" or "Mon, Wed, Fri"."""
     named = {EVERY_DAY: "every day", WEEKDAYS: "weekdays", WEEKENDS: "weekends"}
-    if mask in named:
-        return named[mask]
-    return ", ".join(d.title() for n, d in enumerate(DAY_NAMES) if mask >> n & 1)
+    return named.get(mask) or ", ".join(d.title() for d in day_names(mask))
 
 
 def day_names(mask: int) -> list[str]:
