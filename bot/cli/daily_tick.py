@@ -11,6 +11,7 @@ from bot.cli.common import add_command, error, open_core, print_json, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.daily.plan import Due
     from bot.daily.report import TickReport
 
 # A real tick this far from the clock would record every day between as missed (or post days
@@ -90,11 +91,12 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
             "tick there would record every day between as missed and hold back real posts. "
             "Add --dry-run to see what it would do, or --force to run it anyway."
         )
-    if args.dry_run:
-        return await _dry_run(args, settings, at)
     # With --json, standard output carries the one JSON object and nothing else.
     console = sys.stderr if args.json else sys.stdout
+    catchup = timedelta(hours=settings.catchup_hours)
     async with open_core(args, settings, clock=StoppedClock(at)) as core:
+        if args.dry_run:  # through the platforms configured here; nothing written
+            return _dry_run(args, at, await core.daily.due(catchup, available_platforms(settings)))
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
@@ -102,7 +104,6 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
                 "%s is not configured here: its daily schedules are skipped", platform
             )
         async with open_posters(settings, wanted, console, core) as posters:
-            catchup = timedelta(hours=settings.catchup_hours)
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             try:
                 report = await scheduler.tick()
@@ -130,15 +131,10 @@ def _lost_mid_tick(settings: Settings, exc: Exception) -> str:
     )
 
 
-async def _dry_run(args: argparse.Namespace, settings: Settings, at: datetime) -> int:
-    """What a tick at `at` would do through the platforms configured here; nothing written."""
-    from bot.daily.clock import StoppedClock
+def _dry_run(args: argparse.Namespace, at: datetime, due: list[Due]) -> int:
+    """What a tick at `at` would do, as JSON or a line each."""
     from bot.daily.report import utc_text
-    from bot.serving.posters import available_platforms
 
-    async with open_core(args, settings, clock=StoppedClock(at)) as core:
-        catchup = timedelta(hours=settings.catchup_hours)
-        due = await core.daily.due(catchup, available_platforms(settings))
     if args.json:
         items = [
             {

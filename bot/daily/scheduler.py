@@ -126,7 +126,8 @@ class Scheduler:
                         now = self.clock.now()
                         try:
                             await self._pass(now, TickReport())
-                            wake = await self._next_wake(now)
+                            due = await self.daily.next_due(now, self.posters)
+                            wake = min(due or now + self.rescan, now + self.rescan)
                         except Exception as exc:  # e.g. the database away: try again, never die
                             # The database's own error is one line (it names the database and
                             # the cause); anything else is a bug, worth its traceback.
@@ -241,10 +242,6 @@ class Scheduler:
         if until is not None and retry.retry_at is not None and retry.retry_at <= until:
             return retry
         return Outcome(PostStatus.UNKNOWN, claim.key, retry.at, claim, exc.reason)
-
-    async def _next_wake(self, now: datetime) -> datetime:
-        due = await self.daily.next_due(now, self.posters)
-        return min(due, now + self.rescan) if due else now + self.rescan
 
     async def _sleep(self, until: datetime, stop: asyncio.Event) -> None:
         """Until `until`, a schedule change here, `stop`, or a post finishing (it may retry)."""
