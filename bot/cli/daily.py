@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import daily_tick
 from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
+from bot.daily.schedules import DAYS_FORMATS, TIME_FORMATS
 from bot.platforms import NAMES, PLATFORMS
 
 if TYPE_CHECKING:
@@ -44,20 +45,11 @@ def register(commands: Any) -> None:
     set_.add_argument(
         "--channel", required=True, help="the platform's channel id (any name for console)"
     )
-    set_.add_argument(
-        "--time",
-        required=True,
-        metavar="TIME",
-        help="local time: 09:00, 9am, 9:30 pm, 21h or 21.30",
-    )
+    set_.add_argument("--time", required=True, metavar="TIME", help=f"local time: {TIME_FORMATS}")
     set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
     set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
-    set_.add_argument(
-        "--days",
-        metavar="DAYS",
-        help="only these days of the week: weekdays, weekends, mon,wed,fri or mon-fri "
-        "(default: every day)",
-    )
+    days = f"only these days of the week: {DAYS_FORMATS} (default: every day)"
+    set_.add_argument("--days", metavar="DAYS", help=days)
 
     off = add_command(
         actions,
