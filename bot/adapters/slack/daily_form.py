@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -110,10 +111,9 @@ class DailyForm:
         self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
     ) -> None:
         user = SlackUser(client, str_at(body, "user", "id"), self.admins)
-        actions = body.get("actions")
-        here = str_at(body, "channel", "id")
-        channel = str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
-        channel = channel or here
+        actions, here = body.get("actions"), str_at(body, "channel", "id")
+        clicked = actions[0] if isinstance(actions, list) and actions else {}
+        channel = str_at(clicked, "value") or here
         home = str_at(body, "view", "type") == "home"
         trigger = str(body.get("trigger_id", ""))
         workspace = workspace_of(body)
@@ -157,13 +157,9 @@ class DailyForm:
             admin=user.is_admin,
         )
         # The typed values, under the admin rule of the text grammar's `daily` row.
-        on = form.local_time, form.tz, form.theme
-        reply = await perform(
-            "daily",
-            ctx,
-            lambda: daily_verbs.turn_on(self.core, ctx, *on, weekdays=form.weekdays),
-            self.core,
-        )
+        typed = form.local_time, form.tz, form.theme
+        on = partial(daily_verbs.turn_on, self.core, ctx, *typed, weekdays=form.weekdays)
+        reply = await perform("daily", ctx, on, self.core)
         await self._confirm(client, form, user.id, reply)
         if form.from_home and self.refresh_home is not None:
             await self.refresh_home(user.id, workspace, client)  # its list shows the new schedule
