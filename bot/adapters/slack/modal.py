@@ -203,18 +203,9 @@ def _valid(parse: Callable[[str], T], text: str) -> T | None:
 
 def change_button(channel: str) -> Block:
     """An actions block with the button that opens the form for `channel`."""
-    return {
-        "type": "actions",
-        "block_id": "lambert_daily",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": CHANGE,
-                "text": _plain("Change"),
-                "value": channel if is_channel_id(channel) else "",
-            }
-        ],
-    }
+    value = channel if is_channel_id(channel) else ""
+    button = {"type": "button", "action_id": CHANGE, "text": _plain("Change"), "value": value}
+    return {"type": "actions", "block_id": "lambert_daily", "elements": [button]}
 
 
 def known_zone(zone: str | None) -> str | None:
