@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import after_ack
 from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
 from bot.adapters.slack.keys import split_key, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, is_channel_id
@@ -22,7 +21,6 @@ from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +140,7 @@ class HomeTab:
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
         work = self.publish(str_at(event, "user"), workspace_of(body), client)
-        self.in_flight.start(self._logging_failure(work), name="slack home")
-
-    async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except SlackApiError as exc:  # Slack refused or failed: its answer says all
-            log.warning("slack: publishing the Home tab failed (%s)", one_line(exc))
-        except Exception:
-            log.exception("slack: publishing the Home tab failed")
+        after_ack(self.in_flight, "publishing the Home tab", work)
 
     async def publish(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""

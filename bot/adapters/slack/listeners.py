@@ -3,14 +3,14 @@ buttons, the removal events, the daily form and the Home tab (those two in their
 
 The slash command is answered in its ack when the answer is ready within a budget (budget.py),
 else acked empty and answered at the response_url. Every other listener acks first and works in
-a task of its own. A failure is one ephemeral line and one logged traceback, never a traceback
-in chat. A malformed payload is no failure: what it carries is read through payload.py, so it
-cannot raise."""
+a task of its own (after_ack.py): a failure is one ephemeral line and one log line, never a
+traceback in chat. A malformed payload is no failure: what it carries is read through
+payload.py, so it cannot raise."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, Respond, after_ack
 from bot.adapters.slack.blocks import (
     Message,
     card_url,
@@ -54,9 +55,6 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 
-Respond = Callable[..., Awaitable[Any]]
-Ack = Callable[..., Awaitable[Any]]
-
 
 def _action_value(body: dict[str, Any]) -> str:
     actions = body.get("actions")
@@ -74,12 +72,6 @@ def _preview_id(body: dict[str, Any]) -> str:
     user = (body.get("user") or {}).get("id") or ""
     where = f"{workspace_of(body)}:{_channel_id(body)}"
     return f"slack:{where}:{user}:{container.get('message_ts', '')}"
-
-
-def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
-    """Where a button was clicked (for the stats; no admin check needed)."""
-    user = str((body.get("user") or {}).get("id") or "")
-    return RequestContext(platform="slack", channel=channel, space=workspace_of(body), user=user)
 
 
 def _user_name(user: dict[str, Any]) -> str:
@@ -110,23 +102,7 @@ class SlackHandlers:
         self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        """Answer in a task of our own, so the listener returns at once after its ack().
-
-        bolt runs in process_before_response mode (see build_app): the ack goes back to
-        Slack as soon as the listener returns, instead of bolt polling for it every 10 ms.
-        The task is tracked for close(), and any failure becomes a short ephemeral.
-        """
-        self.in_flight.start(self._reporting_failure(what, respond, work), name=f"slack {what}")
-
-    async def _reporting_failure(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: %s failed", what)  # the formatter redacts tokens
-            try:
-                await respond(response_type="ephemeral", replace_original=False, **error_message())
-            except Exception:
-                log.exception("slack: could not report the failure of %s", what)
+        after_ack(self.in_flight, what, work, respond)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         """Wait for answers in progress (bolt runs them as tasks after the ack)."""
@@ -137,11 +113,11 @@ class SlackHandlers:
         return channel_key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
-        return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
-
-    async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
-        """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
-        return await SlackUser(client, user_id, self.admins).is_admin()
+        """Where a button was clicked (for the stats; no admin check needed)."""
+        workspace = workspace_of(body)
+        channel = self.where(workspace, _channel_id(body))
+        user = str_at(body, "user", "id")
+        return RequestContext(platform="slack", channel=channel, space=workspace, user=user)
 
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient

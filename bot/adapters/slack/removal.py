@@ -11,7 +11,6 @@ now refuses is forgotten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -19,6 +18,7 @@ from slack_bolt.request.internals import extract_enterprise_id
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, after_ack
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
 from bot.installs.store import Install, InstallStore
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 TOKEN_GONE = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 )
-
-Ack = Callable[..., Awaitable[Any]]
 
 
 async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
@@ -57,13 +55,7 @@ class Removals:
 
     async def removed(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()  # before the auth.test below: Slack resends an event not acked in 3 s
-        self.in_flight.start(self._logging_failure(self.forget(body, client)), name="removal")
-
-    async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: handling a removal event failed")
+        after_ack(self.in_flight, "handling a removal event", self.forget(body, client))
 
     async def forget(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         event = body.get("event") or {}
