@@ -12,35 +12,20 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.listening import LIMITS, Limits, listen
-from bot.adapters.slack.blocks import (
-    CANCEL,
-    MORE,
-    POST,
-    SHUFFLE,
-)
+from bot.adapters.slack.blocks import CANCEL, MORE, POST, SHUFFLE
 from bot.adapters.slack.http import RequestGuard
 from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
-from bot.adapters.slack.oauth import (
-    INSTALL_PATH,
-    REDIRECT_PATH,
-    WorkspaceTokens,
-    oauth_settings,
-)
+from bot.adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens, oauth_settings
 from bot.adapters.slack.on_this import ANOTHER as ON_THIS_ANOTHER
 from bot.adapters.slack.on_this import POST as ON_THIS_POST
 from bot.adapters.slack.on_this import SHORTCUT as ON_THIS
 from bot.adapters.slack.on_this import OnThis
-from bot.adapters.slack.poster import (
-    SlackPoster,
-    check_token,
-    web_client,
-)
+from bot.adapters.slack.poster import SlackPoster, check_token, token_call, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
@@ -260,35 +245,15 @@ class SlackPlatform:
         await self.responses.close()
 
 
-# Errors of apps.connections.open that another attempt cannot mend.
-APP_TOKEN_REJECTED = {
-    "invalid_auth",
-    "not_authed",
-    "not_allowed_token_type",
-    "token_revoked",
-    "token_expired",
-    "account_inactive",
-    "missing_scope",
-}
-
-
 async def socket_url(client: AsyncWebClient, app_token: str) -> str:
     """A Socket Mode websocket URL from apps.connections.open; ConfigError for an app token
     Slack rejects, ConnectionError while Slack cannot be reached or fails (5xx)."""
-    try:
-        response = await client.apps_connections_open(app_token=app_token)
-    except SlackApiError as exc:
-        code = str(exc.response.get("error") or "")
-        if code in APP_TOKEN_REJECTED:
-            raise ConfigError(
-                f"Slack rejected SLACK_APP_TOKEN ({code}): set it to the app-level token "
-                "(xapp-..., scope connections:write) from the app's Basic Information page, "
-                "or leave it empty to use HTTP mode"
-            ) from None
-        raise ConnectionError(
-            f"Slack answered apps.connections.open with HTTP {exc.response.status_code}"
-            + (f" ({code})" if code else "")
-        ) from None
+    fix = (
+        "set it to the app-level token (xapp-..., scope connections:write) from the app's "
+        "Basic Information page, or leave it empty to use HTTP mode"
+    )
+    opened = client.apps_connections_open(app_token=app_token)
+    response = await token_call(opened, "apps.connections.open", "SLACK_APP_TOKEN", fix)
     return str(response["url"])
 
 

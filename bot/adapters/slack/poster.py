@@ -20,6 +20,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import daily_message
 from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
@@ -144,26 +145,32 @@ async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
     Checked before anything posts, so a mistyped token stops the bot at once instead of
     disabling every schedule one invalid_auth at a time.
     """
-    try:
-        response = await client.auth_test()
-    except SlackApiError as exc:
-        status = exc.response.status_code
-        code = str(exc.response.get("error") or "")
-        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
-            detail = f" ({code})" if code else ""
-            raise ConnectionError(f"Slack answered auth.test with HTTP {status}{detail}") from None
-        raise ConfigError(
-            f"Slack rejected SLACK_BOT_TOKEN ({code or 'unknown_error'}): {fix}"
-        ) from None
+    response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
     if response.get("is_enterprise_install"):
         return str(response.get("enterprise_id") or "")
     return str(response.get("team_id") or "")
 
 
-# auth.test errors that say nothing about the token: Slack itself is failing.
+# Errors that say nothing about the token: Slack itself is failing.
 SLACK_SIDE_ERRORS = frozenset(
     {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
 )
+
+
+async def token_call(
+    call: Awaitable[AsyncSlackResponse], method: str, variable: str, fix: str
+) -> AsyncSlackResponse:
+    """The answer to a call made with the token in `variable`: ConfigError saying `fix` when
+    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit)."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        code = str(exc.response.get("error") or "")
+        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
+            detail = f" ({code})" if code else ""
+            raise ConnectionError(f"Slack answered {method} with HTTP {status}{detail}") from None
+        raise ConfigError(f"Slack rejected {variable} ({code or 'unknown_error'}): {fix}") from None
 
 
 class SlackPoster:
