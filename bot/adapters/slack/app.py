@@ -42,17 +42,11 @@ SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the websocket to open once Slack ga
 SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
 
 
-class _TokenFromClient(logging.Filter):
-    """bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns
-    "As you gave `client` as well, `token` will be unused" at every start: lambert's client
-    holds exactly that token, so the warning says nothing true and is left out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
 _BOLT_LOG = logging.getLogger("slack_bolt.lambert")
-_BOLT_LOG.addFilter(_TokenFromClient())
+# bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns "As you
+# gave `client` as well, `token` will be unused" at every start: lambert's client holds exactly
+# that token, so the warning says nothing true and is left out.
+_BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 
 
 def build_app(

@@ -16,7 +16,7 @@ from bot.adapters.slack.blocks import (
     CANCEL,
     VALUE_LIMIT,
     Message,
-    _button,
+    button,
     fallback_text,
     quote_blocks,
     reply_message,
@@ -63,10 +63,10 @@ def preview(reply: Reply, thread_ts: str) -> Message:
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
     value = button_value(reply, thread_ts)
-    buttons = [_button(POST, POST_LABEL, value, "primary")]
+    buttons = [button(POST, POST_LABEL, value, "primary")]
     if reply.matches > 1:
-        buttons.append(_button(ANOTHER, ANOTHER_LABEL, value))
-    buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
+        buttons.append(button(ANOTHER, ANOTHER_LABEL, value))
+    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
     blocks = [
         *quote_blocks(reply.quote),
         {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons},
