@@ -12,10 +12,8 @@ from typing import TextIO
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -43,19 +41,17 @@ MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instea
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
-    """Slack's rate-limit retry, waiting exactly what Retry-After asks through `sleep`
-    (injected so tests need no real waiting), and leaving long waits to the caller."""
+class Retries(AsyncRetryHandler):
+    """slack_sdk's retries as lambert wants them: a 429 waits exactly what Retry-After asks,
+    twice at most, and a longer wait goes back to the caller; a dropped connection (or a
+    socket timeout) is retried once, on READ_ONLY calls only. Every wait goes through
+    `sleep`, injected so tests need no real waiting."""
 
-    def __init__(
-        self,
-        max_retry_count: int = RATE_LIMIT_RETRIES,
-        max_wait: float = MAX_INLINE_WAIT,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        super().__init__(max_retry_count=max_retry_count)
+    def __init__(self, sleep: Sleep = asyncio.sleep, max_wait: float = MAX_INLINE_WAIT) -> None:
+        super().__init__(max_retry_count=RATE_LIMIT_RETRIES)
+        self.sleep = sleep
         self.max_wait = max_wait
-        self.sleep = sleep
+        self.dropped = AsyncConnectionErrorRetryHandler()  # its reading of a dropped connection
 
     async def _can_retry_async(
         self,
@@ -65,44 +61,11 @@ class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return (
-            response is not None
-            and response.status_code == 429
-            and retry_after(response.headers) <= self.max_wait
-        )
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        await self.sleep(retry_after(response.headers) if response is not None else 1.0)
-        state.increment_current_attempt()
-
-
-class ReadRetryHandler(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's one retry of a dropped connection (or a socket timeout), for READ_ONLY
-    calls only, waiting through the injected `sleep`."""
-
-    def __init__(self, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=1)
-        self.sleep = sleep
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
+        if response is not None and response.status_code == 429:
+            return retry_after(response.headers) <= self.max_wait
         method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
-        return method in READ_ONLY and await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
+        return method in READ_ONLY and await self.dropped.can_retry_async(
+            state=state, request=request, error=error
         )
 
     async def prepare_for_next_attempt_async(
@@ -114,7 +77,12 @@ class ReadRetryHandler(AsyncConnectionErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        await self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        if response is not None and response.status_code == 429:
+            await self.sleep(retry_after(response.headers))
+        else:
+            await self.sleep(
+                self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+            )
         state.increment_current_attempt()
 
 
@@ -133,7 +101,7 @@ def web_client(
         token=settings.slack_bot_token.reveal() or None,  # many workspaces: a token per call
         base_url=base_url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes a float
-        retry_handlers=[ReadRetryHandler(sleep), RetryAfterHandler(sleep=sleep)],
+        retry_handlers=[Retries(sleep)],
     )
 
 
