@@ -41,7 +41,7 @@ from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import Form, TextReply, already_claimed
+from bot.chat.replies import Form, Reply, TextReply, already_claimed
 from bot.chat.stats_verb import place
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
@@ -160,16 +160,16 @@ class SlackHandlers:
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
         reply = await answer(self.core, text, ctx)
-        form = reply.form if isinstance(reply, TextReply) else None
         message = reply_message(reply, self.public_url)
-        if form is not None and await user.is_admin():
-            trigger = str_at(command, "trigger_id")
-            opening = form is Form.OPEN
-            if opening and await self.form.open(
-                client, trigger, user, channel, channel, workspace=workspace
-            ):
-                return None  # the form is the answer; the text status only if it failed to open
-            message["blocks"].append(change_button(channel))
+        form = reply.form if isinstance(reply, TextReply) else None
+        if form is None or not await user.is_admin():
+            return message
+        trigger = str_at(command, "trigger_id")
+        if form is Form.OPEN and await self.form.open(
+            client, trigger, user, channel, channel, workspace=workspace
+        ):
+            return None  # the form is the answer; the text status only if it failed to open
+        message["blocks"].append(change_button(channel))
         return message
 
     async def post(
@@ -238,22 +238,19 @@ class SlackHandlers:
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        self._after_ack("Shuffle", respond, self._shuffle(body, respond))
-
-    async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
-        reply = await another(self.core, request, after, self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply, self.public_url))
+        reply = another(self.core, request, after, self._clicked_in(body))
+        self._after_ack("Shuffle", respond, self._replace(reply, respond))
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        self._after_ack("More", respond, self._more(body, respond))
-
-    async def _more(self, body: dict[str, Any], respond: Respond) -> None:
         """The next page of a result list, in place of this one: what `/lambert <value>`
         answers (the value is only ever a search request; anything else is answered as such)."""
-        reply = await answer(self.core, _action_value(body), self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply, self.public_url))
+        await ack()
+        reply = answer(self.core, _action_value(body), self._clicked_in(body))
+        self._after_ack("More", respond, self._replace(reply, respond))
+
+    async def _replace(self, reply: Awaitable[Reply], respond: Respond) -> None:
+        await respond(replace_original=True, **reply_message(await reply, self.public_url))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
