@@ -59,16 +59,14 @@ def build_app(
 
     With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
     each listener a client holding the token of the workspace the request came from.
-    bolt's request verification checks each HTTP request's signature and age (Socket Mode
-    has none: bolt skips it there).
+    bolt's request verification checks each HTTP request's signature and age.
     """
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.
-    # process_before_response: bolt answers Slack when a listener returns: the command's
-    # listener once its answer is ready (it rides in the ack) or its budget is spent, the
-    # others right after ack() (their work runs in tasks of their own). Without it bolt
-    # starts the listener in a task and polls for its ack every 10 ms.
+    # process_before_response: bolt answers Slack when a listener returns (the command's
+    # once its answer is ready or its budget spent, the others right after ack()), instead
+    # of starting it in a task and polling for its ack every 10 ms.
     app = AsyncApp(
         name="lambert",
         client=client,
@@ -156,7 +154,7 @@ class SlackPlatform:
         self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()
         self.app.use(self.responses)
-        self.guard = RequestGuard(EVENTS_PATH)  # what bolt would raise on, refused first
+        self.guard = RequestGuard(EVENTS_PATH)  # what bolt raises on: a 400, not a 500
         self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -176,7 +174,7 @@ class SlackPlatform:
             log.info("slack: connected in Socket Mode")
             return
         web_app = self.app.web_app(path=EVENTS_PATH)
-        web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
+        web_app.middlewares.append(self.guard.middleware)  # around bolt's own handler
         self._runner, self.port = await listen(
             web_app,
             self.host,

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Ack, after_ack
+from bot.adapters.slack.errors import TOKEN_PROBLEMS
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
 from bot.installs.store import Install, InstallStore
@@ -28,9 +29,7 @@ from bot.serving.inflight import InFlight
 log = logging.getLogger(__name__)
 
 # auth.test's answers for a token that no longer works: the install is gone.
-TOKEN_GONE = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
-)
+TOKEN_GONE = TOKEN_PROBLEMS.keys() - {"missing_scope"}
 
 
 async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
