@@ -49,10 +49,9 @@ def _instant(epoch: int | float | None) -> datetime | None:
 
 class SlackInstallations(AsyncInstallationStore):
     """slack_sdk's installation store over lambert's InstallStore, for what bolt asks of it:
-    save an install (the OAuth flow, bolt's own last-resort rotation) and find one (each
-    request). Bot installs only (lambert asks for no user token), one per workspace; an
-    org-wide install (Enterprise Grid) is one row for the organisation, with no team. The
-    removal events are lambert's own listener's (removal.py), so nothing here deletes."""
+    save an install (OAuth, bolt's own last-resort rotation) and find one (each request).
+    Bot installs only, one per workspace; an org-wide install (Enterprise Grid) is one row
+    for the organisation, with no team. Removals are removal.py's: nothing here deletes."""
 
     def __init__(self, installs: InstallStore, tokens: WorkspaceTokens | None = None) -> None:
         self.installs = installs
@@ -134,9 +133,8 @@ def to_installation(found: Install) -> Installation:
 def oauth_settings(
     settings: Settings, installs: InstallStore, tokens: WorkspaceTokens | None = None
 ) -> AsyncOAuthSettings:
-    """bolt's OAuth flow for lambert: minimal scopes, installs in the database (refreshed
-    through `tokens` when given), states signed (oauth_state.py: an unauthenticated install
-    page writes nothing)."""
+    """bolt's OAuth flow: minimal scopes, installs in the database (refreshed through `tokens`
+    when given), signed states (oauth_state.py)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
@@ -153,15 +151,13 @@ def oauth_settings(
 
 
 class WorkspaceTokens:
-    """Each workspace's bot token for posts made outside a request (the daily quote) and for
-    bolt's requests (through `installations`), refreshed through oauth.v2.access first when
-    it expires within ROTATE_MINUTES.
+    """Each workspace's bot token, for the daily posts and for bolt's requests (through
+    `installations`), refreshed first when it expires within ROTATE_MINUTES.
 
     Slack's refresh tokens are single-use: two refreshes with one token leave the second
-    with invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew:
-    one in flight per install across tasks and processes), on the install as stored once
-    the lock is held, and only if that one is still due: five channels of a workspace due
-    together refresh once, and the others post with the token it saved.
+    with invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
+    across tasks and processes), on the install as stored once the lock is held, and only if
+    that one is still due: five channels of a workspace due together refresh once.
     """
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
@@ -175,9 +171,8 @@ class WorkspaceTokens:
         )
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
-        """A web client holding the bot token of `workspace` (a team id, or an org-wide
-        install's enterprise id: keys.workspace_of); TransientPostError when the app is not
-        installed there yet or a refresh failed for now."""
+        """A web client with the bot token of `workspace` (keys.workspace_of); TransientPostError
+        when the app is not installed there yet or a refresh failed for now."""
         if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
                 "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
@@ -196,23 +191,21 @@ class WorkspaceTokens:
         return with_token(self.client, found.bot_token)
 
     async def fresh(self, found: Install) -> Install | None:
-        """`found` with a bot token that is not due for a refresh: refreshed (once, under the
-        install's lock) when it is; None if the install is gone meanwhile.
-        PermanentPostError when Slack says the app's tokens were revoked, TransientPostError
-        when the refresh failed for now."""
+        """`found` with a token not due for a refresh (refreshed once, under the install's lock,
+        if it was); None if the install is gone meanwhile. PermanentPostError when Slack says
+        the app's tokens were revoked, TransientPostError when the refresh failed for now."""
         if not _due(found):
             return found
-        refreshed: list[Install] = []
 
         async def refresh(current: Install) -> Install | None:
             if not _due(current):
                 return None  # another task or process refreshed it while this one waited
             renewed = await self._refresh(current)
-            refreshed.append(renewed)
+            log.info("slack: refreshed the bot token of workspace %s", owner(renewed))
             return renewed
 
         try:
-            kept = await self.installs.renew(found, refresh)
+            return await self.installs.renew(found, refresh)
         except _SpentRefresh:
             # Refused although the lock was held: spent by a process outside it (bolt's own
             # last-resort rotation, an older lambert). If that one saved its token, use it;
@@ -224,9 +217,6 @@ class WorkspaceTokens:
                 "could not refresh the bot token (invalid_refresh_token: another process "
                 "spent it); trying again later"
             ) from None
-        if refreshed and kept is not None:
-            log.info("slack: refreshed the bot token of workspace %s", owner(kept))
-        return kept
 
     async def _refresh(self, current: Install) -> Install:
         bot = to_installation(current).to_bot()
@@ -257,7 +247,7 @@ class WorkspaceTokens:
 
 
 class _SpentRefresh(Exception):
-    """oauth.v2.access answered invalid_refresh_token: the stored refresh token is spent."""
+    """oauth.v2.access answered invalid_refresh_token."""
 
 
 def _due(install: Install) -> bool:
@@ -286,8 +276,8 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
-    """The installs in the shared state `settings` name, for a poster opened without the
-    core (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
+    """The installs in the shared state, for a poster opened without the core (`lambert daily
+    tick`)."""
     from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.storage.engine import open_engine
