@@ -1,10 +1,8 @@
-"""Daily posts to Slack: the web client with its retry policy, the token check, and the
-poster (Slack's errors mean what errors.py says)."""
+"""Daily posts to Slack: the web client with its retry policy, the token check, the poster."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -27,8 +25,6 @@ from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
 from bot.ports import POST_DEADLINE, AmbiguousPostError, TransientPostError
 from bot.quotes.models import Quote
-
-log = logging.getLogger(__name__)
 
 SLACK_API = "https://slack.com/api/"
 REQUEST_TIMEOUT = 15  # seconds per call; a slash command's work must end well inside a minute
@@ -93,10 +89,7 @@ def web_client(
     sleep: Sleep = asyncio.sleep,
     timeout: float = REQUEST_TIMEOUT,
 ) -> AsyncWebClient:
-    """The bot's web client: 429s retried as Slack asks, dropped connections only on reads.
-
-    `timeout` is per call in seconds (tests pass a small one to meet a late answer).
-    """
+    """The bot's web client (Retries); `timeout` per call, in seconds."""
     return AsyncWebClient(
         token=settings.slack_bot_token.reveal() or None,  # many workspaces: a token per call
         base_url=base_url,
@@ -106,13 +99,9 @@ def web_client(
 
 
 async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
-    """The workspace of the bot's token (keys.workspace_of's id: the organisation's for an
-    org-wide install, else the team's); ConfigError for a token Slack rejects, saying `fix`;
-    ConnectionError while Slack fails (5xx, rate limit) so the caller can try again later.
-
-    Checked before anything posts, so a mistyped token stops the bot at once instead of
-    disabling every schedule one invalid_auth at a time.
-    """
+    """The workspace of the bot's token (keys.workspace_of's id), by auth.test; token_call's
+    errors. Checked before anything posts, so a mistyped token stops the bot at once instead
+    of disabling every schedule one invalid_auth at a time."""
     response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
     if response.get("is_enterprise_install"):
         return str(response.get("enterprise_id") or "")
@@ -142,18 +131,14 @@ async def token_call(
 
 
 class SlackPoster:
-    """The DailyPoster over one AsyncWebClient; with `tokens` (many workspaces) a channel is
-    "WORKSPACE/CHANNELID" and each post goes out with that workspace's own bot token.
-
-    With one token (`workspace`: its workspace, from auth.test) it posts to the channels of
-    that workspace, and leaves another's waiting (a replica serving many may share the
-    database).
-    """
+    """The DailyPoster: with `tokens` (many workspaces) each post goes out with its
+    workspace's own bot token; with one token, to the channels of its `workspace` only (a
+    replica serving many may share the database)."""
 
     platform = "slack"
     # chat.postMessage allows about one message a second per channel, with short bursts per
     # workspace; daily posts go to distinct channels, so the workspace is the bound. 8 at
-    # ~100-300 ms each is 25-80 a second, and RetryAfterHandler waits out any 429.
+    # ~100-300 ms each is 25-80 a second, and Retries waits out any 429.
     max_in_flight = 8
 
     def __init__(
@@ -228,10 +213,7 @@ async def open_slack_poster(
     settings: Settings, stream: TextIO, *, client: AsyncWebClient | None = None
 ) -> AsyncIterator[SlackPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-
-    With many workspaces each post takes its workspace's token from the installs in the
-    database (refreshed there when due); there is no one token to check first.
-    """
+    With many workspaces the tokens come from the installs: no one token to check first."""
     client = client or web_client(settings)
     if settings.slack_many_workspaces:
         async with open_installs(settings) as installs:

@@ -3,7 +3,6 @@ the blocks of a shared quote (only with LAMBERT_PUBLIC_URL; scopes links:read, l
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,8 +12,6 @@ from bot.adapters.slack.blocks import unfurl_blocks
 from bot.quotes.service import QuoteService
 from bot.serving.inflight import InFlight
 from bot.web.links import quote_id_in
-
-log = logging.getLogger(__name__)
 
 MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
 
