@@ -189,14 +189,17 @@ class SlackPlatform:
     async def _connect_socket(self) -> None:
         # apps.connections.open is asked here, not by slack_sdk: its connect() retries every
         # few seconds for ever (a rejected app token included), logging a traceback each time.
-        url = await socket_url(self.client, self.settings.slack_app_token.reveal())
-        self._socket = AckingSocketModeHandler(
-            self.app,
-            app_token=self.settings.slack_app_token.reveal(),
-            web_client=self.client,
-            logger=SOCKET_LOG,
+        app_token = self.settings.slack_app_token.reveal()
+        fix = (
+            "set it to the app-level token (xapp-..., scope connections:write) from the app's "
+            "Basic Information page, or leave it empty to use HTTP mode"
         )
-        self._socket.client.wss_uri = url
+        opened = self.client.apps_connections_open(app_token=app_token)
+        answer = await token_call(opened, "apps.connections.open", "SLACK_APP_TOKEN", fix)
+        self._socket = AckingSocketModeHandler(
+            self.app, app_token=app_token, web_client=self.client, logger=SOCKET_LOG
+        )
+        self._socket.client.wss_uri = str(answer["url"])
         try:
             async with asyncio.timeout(SOCKET_CONNECT_TIMEOUT):
                 await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped
@@ -237,18 +240,6 @@ class SlackPlatform:
         await self.responses.close()
 
 
-async def socket_url(client: AsyncWebClient, app_token: str) -> str:
-    """A Socket Mode websocket URL from apps.connections.open; ConfigError for an app token
-    Slack rejects, ConnectionError while Slack cannot be reached or fails (5xx)."""
-    fix = (
-        "set it to the app-level token (xapp-..., scope connections:write) from the app's "
-        "Basic Information page, or leave it empty to use HTTP mode"
-    )
-    opened = client.apps_connections_open(app_token=app_token)
-    response = await token_call(opened, "apps.connections.open", "SLACK_APP_TOKEN", fix)
-    return str(response["url"])
-
-
 def create_platform(
     settings: Settings,
     core: Core,
@@ -266,10 +257,9 @@ def create_platform(
             )
         if core.installs is None:
             raise ConfigError("Slack for many workspaces needs lambert's database for installs")
-        return SlackPlatform(core, client or web_client(settings), settings, host=host)
-    if not settings.slack_bot_token:
+    elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set; see docs/slack-setup.md")
-    if not settings.slack_app_token and not settings.slack_signing_secret:
+    elif not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError(
             "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode "
             "on LAMBERT_SLACK_PORT); see docs/slack-setup.md"

@@ -175,12 +175,20 @@ def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message
     if reply.note:
         blocks.append(_context(reply.note))
     value = CARD_PREFIX + quote.id if card else quote.id
-    buttons = [button(POST, POST_LABEL, value, "primary")]
-    if reply.matches > 1:  # with one match Another would only show the same quote again
-        buttons.append(button(SHUFFLE, ANOTHER_LABEL, shuffle_value(reply.request, quote.id)))
-    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
-    blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
+    blocks.append(
+        preview_buttons(reply, (POST, value), (SHUFFLE, shuffle_value(reply.request, quote.id)))
+    )
     return {"text": fallback_text(quote), "blocks": blocks}
+
+
+def preview_buttons(reply: QuoteReply, post: tuple[str, str], another: tuple[str, str]) -> Block:
+    """Post, Another and Cancel under a preview: (action id, value) of the first two. With one
+    match Another would only show the same quote again, so it is left out."""
+    buttons = [button(post[0], POST_LABEL, post[1], "primary")]
+    if reply.matches > 1:
+        buttons.append(button(another[0], ANOTHER_LABEL, another[1]))
+    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
 
 def shared_message(

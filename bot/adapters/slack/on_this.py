@@ -12,18 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Ack, Respond
 from bot.adapters.slack.blocks import (
-    ACTIONS_BLOCK,
-    CANCEL,
     VALUE_LIMIT,
     Message,
-    button,
     fallback_text,
+    preview_buttons,
     quote_blocks,
     reply_message,
 )
 from bot.adapters.slack.payload import dict_at, read_json, str_at
 from bot.chat import on_this
-from bot.chat.replies import ANOTHER_LABEL, CANCEL_LABEL, POST_LABEL, QuoteReply, Reply
+from bot.chat.replies import QuoteReply, Reply
 
 if TYPE_CHECKING:
     from bot.adapters.slack.listeners import SlackHandlers
@@ -63,15 +61,8 @@ def preview(reply: Reply, thread_ts: str) -> Message:
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
     value = button_value(reply, thread_ts)
-    buttons = [button(POST, POST_LABEL, value, "primary")]
-    if reply.matches > 1:
-        buttons.append(button(ANOTHER, ANOTHER_LABEL, value))
-    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
-    blocks = [
-        *quote_blocks(reply.quote),
-        {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons},
-    ]
-    return {"text": fallback_text(reply.quote), "blocks": blocks}
+    actions = preview_buttons(reply, (POST, value), (ANOTHER, value))
+    return {"text": fallback_text(reply.quote), "blocks": [*quote_blocks(reply.quote), actions]}
 
 
 class OnThis:
