@@ -15,16 +15,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.listening import LIMITS, Limits, listen
+from bot.adapters.slack import on_this
 from bot.adapters.slack.blocks import CANCEL, MORE, POST, SHUFFLE
 from bot.adapters.slack.http import RequestGuard
 from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
 from bot.adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens, oauth_settings
-from bot.adapters.slack.on_this import ANOTHER as ON_THIS_ANOTHER
-from bot.adapters.slack.on_this import POST as ON_THIS_POST
-from bot.adapters.slack.on_this import SHORTCUT as ON_THIS
-from bot.adapters.slack.on_this import OnThis
 from bot.adapters.slack.poster import SlackPoster, check_token, token_call, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.chat.quote_verbs import COMMAND
@@ -91,10 +88,10 @@ def build_app(
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
     app.event("app_home_opened")(handlers.home.opened)
-    on_this = OnThis(handlers)  # "Lambert on this", the message shortcut
-    app.shortcut(ON_THIS)(on_this.shortcut)
-    app.action(ON_THIS_POST)(on_this.post)
-    app.action(ON_THIS_ANOTHER)(on_this.another)
+    shortcut = on_this.OnThis(handlers)  # "Lambert on this", the message shortcut
+    app.shortcut(on_this.SHORTCUT)(shortcut.shortcut)
+    app.action(on_this.POST)(shortcut.post)
+    app.action(on_this.ANOTHER)(shortcut.another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
         app.event("link_shared")(handlers.unfurl)
     return app
@@ -110,7 +107,7 @@ async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
 
 
 class AckingSocketModeHandler(AsyncSocketModeHandler):
-    """Socket Mode that knows which envelopes are still on their way to an ack."""
+    """Socket Mode that knows which envelopes are still on their way to an ack (`acking`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -79,8 +79,7 @@ def _user_name(user: dict[str, Any]) -> str:
 
 
 class SlackHandlers:
-    """The listeners bolt calls. The command answers in its ack when it can (command()); the
-    others ack first, then work in a task; never a traceback."""
+    """The listeners bolt calls (build_app registers them)."""
 
     def __init__(
         self,
@@ -105,11 +104,9 @@ class SlackHandlers:
         after_ack(self.in_flight, what, work, respond)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
-        """Wait for answers in progress (bolt runs them as tasks after the ack)."""
         await self.in_flight.drain(grace)
 
     def where(self, workspace: str, channel: str) -> str:
-        """The core's name for `channel` of `workspace` (keys.workspace_of)."""
         return channel_key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
@@ -122,9 +119,8 @@ class SlackHandlers:
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        """The answer in the ack when it is ready within the budget: one request, and bolt
-        (process_before_response) sends the ack when this returns. A late answer is acked
-        empty and goes to the response_url when ready; Slack gives up after 3 seconds."""
+        """The answer in the ack when it is ready within the budget (bolt sends the ack when
+        this returns); else acked empty, with the answer at the response_url when ready."""
         answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
         if not await self.budget.met_by(answering):
             await ack()
