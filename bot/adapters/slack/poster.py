@@ -118,9 +118,12 @@ async def token_call(
     call: Awaitable[AsyncSlackResponse], method: str, variable: str, fix: str
 ) -> AsyncSlackResponse:
     """The answer to a call made with the token in `variable`: ConfigError saying `fix` when
-    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit)."""
+    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit) or cannot be
+    reached."""
     try:
         return await call
+    except (aiohttp.ClientError, TimeoutError) as exc:  # its type only: no request in the log
+        raise ConnectionError(f"could not reach Slack ({type(exc).__name__})") from None
     except SlackApiError as exc:
         status = exc.response.status_code
         code = str(exc.response.get("error") or "")
