@@ -52,12 +52,9 @@ def build_app(
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
-    """The bolt app with our listeners; the same app serves Socket Mode and HTTP.
-
-    With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
-    each listener a client holding the token of the workspace the request came from.
-    bolt's request verification checks each HTTP request's signature and age.
-    """
+    """The bolt app with our listeners, for Socket Mode and HTTP. With `oauth` (many
+    workspaces) bolt serves the install pages, and its authorize hands each listener a client
+    holding the token of the workspace the request came from."""
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.

@@ -152,13 +152,11 @@ def oauth_settings(
 
 class WorkspaceTokens:
     """Each workspace's bot token, for the daily posts and for bolt's requests (through
-    `installations`), refreshed first when it expires within ROTATE_MINUTES.
-
-    Slack's refresh tokens are single-use: two refreshes with one token leave the second
-    with invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
+    `installations`), refreshed first when it expires within ROTATE_MINUTES. Slack's refresh
+    tokens are single-use: two refreshes with one token leave the second with
+    invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
     across tasks and processes), on the install as stored once the lock is held, and only if
-    that one is still due: five channels of a workspace due together refresh once.
-    """
+    that one is still due: five channels of a workspace due together refresh once."""
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs
