@@ -1,10 +1,7 @@
-"""The one way a Slack listener works after its ack: in a task tracked for close(), whose failure
-is one log line (a traceback unless Slack refused) and, for a listener that can answer, the
-short ephemeral error; never a traceback in chat.
-
-bolt's lazy listeners would run the work in tasks nothing tracks, so close() could not wait
-for them; bolt runs in process_before_response mode (app.py), so the ack goes back to Slack as
-soon as the listener returns."""
+"""The one way a Slack listener works after its ack: in a task tracked for close() (bolt's lazy
+listeners run in tasks nothing tracks), whose failure is one log line (a traceback unless Slack
+refused) and, for a listener that can answer, the short ephemeral error; never a traceback in
+chat. bolt sends the ack when the listener returns (process_before_response, app.py)."""
 
 from __future__ import annotations
 

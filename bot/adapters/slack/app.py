@@ -154,16 +154,12 @@ class SlackPlatform:
         self.port: int | None = None
         quiet([SOCKET_LOG.name])
 
-    @property
-    def socket_mode(self) -> bool:
-        return bool(self.settings.slack_app_token)
-
     async def start(self) -> None:
         """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
         if not self.many:  # with many, each workspace's token is checked at its install
             self.workspace = await check_token(self.client)
         self.responses.open()
-        if self.socket_mode:
+        if self.settings.slack_app_token:  # Socket Mode
             await self._connect_socket()
             log.info("slack: connected in Socket Mode")
             return

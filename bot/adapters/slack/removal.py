@@ -22,7 +22,6 @@ from bot.adapters.slack.after_ack import Ack, after_ack
 from bot.adapters.slack.errors import TOKEN_PROBLEMS
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
-from bot.installs.store import Install, InstallStore
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
@@ -68,7 +67,11 @@ class Removals:
             # the daily posts fail with the reason until then.
             log.warning("slack: %s for workspace %s", kind, workspace or "-")
             return
-        found = await self._install_named(installs, body, workspace)
+        # The workspace's own install, or else its organisation's org-wide one (some payloads
+        # name the workspace but not the org-wide install).
+        found = await installs.find_workspace(PLATFORM, workspace) if workspace else None
+        if found is None and (enterprise := extract_enterprise_id(body)):
+            found = await installs.find(PLATFORM, enterprise, "")
         if found is not None:
             if await token_refused(client, found.bot_token) is False:
                 log.info(
@@ -91,14 +94,3 @@ class Removals:
             kind,
             stopped,
         )
-
-    async def _install_named(
-        self, installs: InstallStore, body: dict[str, Any], workspace: str
-    ) -> Install | None:
-        """The install the event is about: the workspace's own, or else its organisation's
-        org-wide one (some payloads name the workspace but not the org-wide install)."""
-        found = await installs.find_workspace(PLATFORM, workspace) if workspace else None
-        enterprise = extract_enterprise_id(body)
-        if found is None and enterprise:
-            found = await installs.find(PLATFORM, enterprise, "")
-        return found
