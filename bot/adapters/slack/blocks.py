@@ -99,9 +99,7 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
         "text": {"type": "plain_text", "text": label},
         "value": value[:VALUE_LIMIT],
     }
-    if style:
-        found["style"] = style
-    return found
+    return {**found, "style": style} if style else found
 
 
 def context_line(quote: Quote) -> str:
