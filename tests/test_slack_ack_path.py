@@ -1,22 +1,16 @@
 """The HTTP ack path does each check once: one signature check (bolt's request verification;
-RequestGuard in front only refuses what bolt would raise on), one parse of a slash command
-(bolt's), one auth.test for the process."""
+RequestGuard around it only turns what bolt raises on into a 400), one auth.test for the
+process."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import quote
 
-import pytest
 from slack_bolt.middleware.request_verification.async_request_verification import (
     AsyncRequestVerification,
 )
-from slack_bolt.request.internals import parse_body
 
-from bot.adapters.slack import http as slack_http
 from bot.adapters.slack.app import EVENTS_PATH
-from bot.adapters.slack.http import bolt_can_parse
 from bot.config import Settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, signed_headers, slash_command_form
@@ -29,59 +23,6 @@ from tests.support.slack import (
 )
 
 FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
-
-# (body, Content-Type): bodies bolt's parse_body turns into a dict, or raises on, or turns
-# into something else. bolt_can_parse must agree with it on every row.
-BODIES: list[tuple[str, str | None]] = [
-    ("", FORM),
-    ("command=%2Flambert&text=dpo", FORM),
-    ("text=%FF%FE", FORM),  # undecodable escapes: replaced, not raised
-    ("text=%ZZ&x", FORM),
-    ("&&&;==", FORM),
-    ("a=b=c&a=d", FORM),
-    ("text=payload", FORM),  # "payload" anywhere: bolt looks for the field
-    ("payload", FORM),
-    ("payload=", FORM),
-    ("payload=" + quote('{"type": "block_actions"}'), FORM),
-    ("payload=" + quote("[1]"), FORM),
-    ("payload=%7Bnope", FORM),
-    ("payload=123", FORM),
-    ('{"type": "event_callback"}', JSON),
-    ('{"type": ', JSON),
-    ("[1, 2]", JSON),
-    ("[" * 10_000, JSON),
-    ("{", None),
-    ("text=dpo", JSON),  # declared JSON: bolt parses it as JSON
-]
-
-
-def _bolt_gets_a_dict(body: str, content_type: str | None) -> bool:
-    try:
-        return isinstance(parse_body(body, content_type), dict)
-    except (ValueError, RecursionError):
-        return False
-
-
-@pytest.mark.parametrize(("body", "content_type"), BODIES)
-def test_the_guard_lets_through_exactly_what_bolt_can_parse(
-    body: str, content_type: str | None
-) -> None:
-    assert bolt_can_parse(body, content_type) == _bolt_gets_a_dict(body, content_type)
-
-
-def test_a_slash_command_is_not_parsed_by_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    parsed: list[str] = []
-
-    def counting_parse_qsl(body: str, **kwargs: Any) -> list[tuple[str, str]]:
-        parsed.append(body)
-        return []
-
-    monkeypatch.setattr(slack_http, "parse_qsl", counting_parse_qsl)
-    assert bolt_can_parse(slash_command_form("dpo", response_url="http://127.0.0.1:9/r"), FORM)
-    assert parsed == []  # bolt parses it, once
-    bolt_can_parse("payload=" + quote(json.dumps({"type": "block_actions"})), FORM)
-    assert len(parsed) == 1  # an interaction's payload is still checked
 
 
 async def test_one_signature_check_and_bad_signatures_still_refused(

@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack import poster as slack_poster
-from bot.adapters.slack.adopt import NO_WORKSPACE, token_workspace_id
+from bot.adapters.slack.adopt import NO_WORKSPACE, USE_THE_OLD_ONE
+from bot.adapters.slack.poster import check_token
 from bot.config import ConfigError, Settings
 from bot.daily.schedules import Schedule
 from bot.runtime import open_core
@@ -338,9 +339,9 @@ async def test_the_token_workspace_is_the_team_or_an_org_wide_installs_organisat
     fake_slack.tokens["xoxb-grid-a"] = "T0GRIDA#9"  # a workspace of a Grid organisation
     fake_slack.tokens["xoxb-org"] = "E0GRID#9"  # installed for the whole organisation
 
-    assert await token_workspace_id(fake_slack.client()) == TEAM_ID
-    assert await token_workspace_id(fake_slack.client("xoxb-grid-a")) == "T0GRIDA"
-    assert await token_workspace_id(fake_slack.client("xoxb-org")) == "E0GRID"
+    assert await check_token(fake_slack.client()) == TEAM_ID
+    assert await check_token(fake_slack.client("xoxb-grid-a")) == "T0GRIDA"
+    assert await check_token(fake_slack.client("xoxb-org")) == "E0GRID"
 
 
 async def test_a_rejected_token_is_a_config_error_that_names_the_variable_not_the_token(
@@ -348,7 +349,7 @@ async def test_a_rejected_token_is_a_config_error_that_names_the_variable_not_th
 ) -> None:
     fake_slack.revoked.add(BOT_TOKEN)
     with pytest.raises(ConfigError) as refused:
-        await token_workspace_id(fake_slack.client())
+        await check_token(fake_slack.client(), USE_THE_OLD_ONE)
     message = str(refused.value)
     assert "SLACK_BOT_TOKEN" in message and "--workspace" in message
     assert BOT_TOKEN not in message and "\n" not in message

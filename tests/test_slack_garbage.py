@@ -1,5 +1,5 @@
-"""Slack HTTP mode refuses garbage cheaply: unsigned, stale and malformed requests to the real
-server get 4xx before bolt parses anything, with a bounded number of log lines."""
+"""Slack HTTP mode refuses garbage: unsigned, stale and malformed requests to the real server
+get 4xx, never a 500 or a traceback, with a bounded number of log lines."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def with_stamp(stamp: str) -> dict[str, str]:
 # Refused before any answer is attempted, so its response_url is never called.
 GOOD_FORM = slash_command_form("dpo", response_url="http://127.0.0.1:9/response/x").encode()
 
-# Each: (name, builder of one request). Signed ones get past the signature and must still be
-# refused before bolt would raise on them.
+# Each: (name, builder of one request). Signed ones are read and parsed by bolt, which raises
+# on them: still a 400, never a 500.
 GARBAGE: list[tuple[str, Callable[[], Request]]] = [
     ("no headers", lambda: ("POST", GOOD_FORM, {"Content-Type": FORM})),
     (

@@ -175,3 +175,16 @@ async def test_open_slack_poster_checks_the_token_first(fake_slack: FakeSlack, s
     with pytest.raises(ConfigError, match="not_authed"):
         async with open_slack_poster(settings, io.StringIO(), client=fake_slack.client(token="")):
             pass
+
+
+async def test_a_dropped_read_is_asked_again_once_and_a_dropped_post_never(
+    fake_slack: FakeSlack, poster: SlackPoster, sleeps: Sleeps
+):
+    fake_slack.lose_answers("auth.test", "drop")
+    assert await poster.client.auth_test()  # answered the second time
+    assert len(fake_slack.calls("auth.test")) == 2 and len(sleeps.asked) == 1
+
+    fake_slack.lose_answers("chat.postMessage", "drop")
+    with pytest.raises(AmbiguousPostError):
+        await poster.post_daily(CHANNEL_ID, QUOTE, DAY)
+    assert len(fake_slack.calls("chat.postMessage")) == 1  # it may be stored: never twice

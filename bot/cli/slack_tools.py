@@ -79,11 +79,11 @@ async def _usage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def manifest_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.slack.manifest import ManifestError, manifest_yaml
+    from bot.adapters.slack.manifest import manifest_yaml
 
     try:
         text = manifest_yaml(http_url=args.http, oauth=args.oauth, public_url=args.public_url)
-    except ManifestError as exc:
+    except ConfigError as exc:
         return refuse(str(exc))
     sys.stdout.write(text)
     return 0
@@ -93,13 +93,12 @@ async def adopt_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.slack.adopt import adopt_for_operator
 
     try:
-        adopted = await adopt_for_operator(settings, args.workspace)
+        workspace, moved = await adopt_for_operator(settings, args.workspace)
     except ConfigError as exc:
         return refuse(str(exc))
     except ConnectionError as exc:
         error(f"{exc}; nothing was changed, try again later")
         return 1
-    workspace, moved = adopted
     if args.json:
         print_json({"workspace": workspace, **moved._asdict(), "moved": moved.total})
         return 0

@@ -4,10 +4,8 @@ workspace (Alembic revision 0003 keyed every other), through the revision's bot/
 
 from __future__ import annotations
 
-import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.errors import REINSTALL
 from bot.adapters.slack.keys import channel_key
 from bot.adapters.slack.poster import check_token, web_client
 from bot.config import ConfigError, Settings
@@ -29,16 +27,6 @@ def checked_workspace(workspace_id: str) -> str:
     return workspace_id
 
 
-async def token_workspace_id(client: AsyncWebClient, fix: str = USE_THE_OLD_ONE) -> str:
-    """The workspace of `client`'s token, by auth.test (poster.check_token): the organisation's
-    id for an org-wide Enterprise Grid install, else the team id. ConfigError for a token
-    Slack rejects, ConnectionError while Slack cannot be reached or fails."""
-    try:
-        return await check_token(client, fix=fix)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ConnectionError(f"could not reach Slack ({type(exc).__name__})") from None
-
-
 async def channel_name(
     settings: Settings, channel: str, *, client: AsyncWebClient | None = None
 ) -> str:
@@ -52,7 +40,7 @@ async def channel_name(
             f"--channel {channel} names no workspace: give WORKSPACE/{channel} (a team id "
             "like T0123ABCD, or an org-wide install's E...), or set SLACK_BOT_TOKEN"
         )
-    return channel_key(await token_workspace_id(client or web_client(settings), REINSTALL), channel)
+    return channel_key(await check_token(client or web_client(settings)), channel)
 
 
 async def adopt_for_operator(
@@ -63,7 +51,8 @@ async def adopt_for_operator(
     if workspace_id is not None:
         checked_workspace(workspace_id)
     elif settings.slack_bot_token:
-        workspace_id = checked_workspace(await token_workspace_id(client or web_client(settings)))
+        token_workspace = await check_token(client or web_client(settings), USE_THE_OLD_ONE)
+        workspace_id = checked_workspace(token_workspace)
     else:
         raise ConfigError(f"no workspace to key the channels by: {NO_WORKSPACE}")
     url = settings.database_url.reveal() if settings.database_url else ""

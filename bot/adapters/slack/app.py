@@ -12,35 +12,17 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.listening import LIMITS, Limits, listen
-from bot.adapters.slack.blocks import (
-    CANCEL,
-    MORE,
-    POST,
-    SHUFFLE,
-)
+from bot.adapters.slack import on_this
+from bot.adapters.slack.blocks import CANCEL, MORE, POST, SHUFFLE
 from bot.adapters.slack.http import RequestGuard
 from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
-from bot.adapters.slack.oauth import (
-    INSTALL_PATH,
-    REDIRECT_PATH,
-    WorkspaceTokens,
-    oauth_settings,
-)
-from bot.adapters.slack.on_this import ANOTHER as ON_THIS_ANOTHER
-from bot.adapters.slack.on_this import POST as ON_THIS_POST
-from bot.adapters.slack.on_this import SHORTCUT as ON_THIS
-from bot.adapters.slack.on_this import OnThis
-from bot.adapters.slack.poster import (
-    SlackPoster,
-    check_token,
-    web_client,
-)
+from bot.adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens, oauth_settings
+from bot.adapters.slack.poster import SlackPoster, check_token, token_call, web_client
 from bot.adapters.slack.respond import SharedSession
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
@@ -57,17 +39,11 @@ SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the websocket to open once Slack ga
 SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
 
 
-class _TokenFromClient(logging.Filter):
-    """bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns
-    "As you gave `client` as well, `token` will be unused" at every start: lambert's client
-    holds exactly that token, so the warning says nothing true and is left out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
 _BOLT_LOG = logging.getLogger("slack_bolt.lambert")
-_BOLT_LOG.addFilter(_TokenFromClient())
+# bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns "As you
+# gave `client` as well, `token` will be unused" at every start: lambert's client holds exactly
+# that token, so the warning says nothing true and is left out.
+_BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 
 
 def build_app(
@@ -76,20 +52,15 @@ def build_app(
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
-    """The bolt app with our listeners; the same app serves Socket Mode and HTTP.
-
-    With `oauth` (many workspaces) bolt serves the install pages, and its authorize hands
-    each listener a client holding the token of the workspace the request came from.
-    bolt's request verification checks each HTTP request's signature and age (Socket Mode
-    has none: bolt skips it there).
-    """
+    """The bolt app with our listeners, for Socket Mode and HTTP. With `oauth` (many
+    workspaces) bolt serves the install pages, and its authorize hands each listener a client
+    holding the token of the workspace the request came from."""
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
     # DEBUG does not dump whole envelopes (user text, response_url) into the log.
-    # process_before_response: bolt answers Slack when a listener returns: the command's
-    # listener once its answer is ready (it rides in the ack) or its budget is spent, the
-    # others right after ack() (their work runs in tasks of their own). Without it bolt
-    # starts the listener in a task and polls for its ack every 10 ms.
+    # process_before_response: bolt answers Slack when a listener returns (the command's
+    # once its answer is ready or its budget spent, the others right after ack()), instead
+    # of starting it in a task and polling for its ack every 10 ms.
     app = AsyncApp(
         name="lambert",
         client=client,
@@ -114,10 +85,10 @@ def build_app(
     app.options(ZONE)(handlers.form.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
     app.event("app_home_opened")(handlers.home.opened)
-    on_this = OnThis(handlers)  # "Lambert on this", the message shortcut
-    app.shortcut(ON_THIS)(on_this.shortcut)
-    app.action(ON_THIS_POST)(on_this.post)
-    app.action(ON_THIS_ANOTHER)(on_this.another)
+    shortcut = on_this.OnThis(handlers)  # "Lambert on this", the message shortcut
+    app.shortcut(on_this.SHORTCUT)(shortcut.shortcut)
+    app.action(on_this.POST)(shortcut.post)
+    app.action(on_this.ANOTHER)(shortcut.another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
         app.event("link_shared")(handlers.unfurl)
     return app
@@ -133,7 +104,7 @@ async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
 
 
 class AckingSocketModeHandler(AsyncSocketModeHandler):
-    """Socket Mode that knows which envelopes are still on their way to an ack."""
+    """Socket Mode that knows which envelopes are still on their way to an ack (`acking`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -177,27 +148,23 @@ class SlackPlatform:
         self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()
         self.app.use(self.responses)
-        self.guard = RequestGuard(EVENTS_PATH)  # what bolt would raise on, refused first
+        self.guard = RequestGuard(EVENTS_PATH)  # what bolt raises on: a 400, not a 500
         self._socket: AckingSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         quiet([SOCKET_LOG.name])
-
-    @property
-    def socket_mode(self) -> bool:
-        return bool(self.settings.slack_app_token)
 
     async def start(self) -> None:
         """One attempt; ConfigError for a token Slack rejects or a port that is taken."""
         if not self.many:  # with many, each workspace's token is checked at its install
             self.workspace = await check_token(self.client)
         self.responses.open()
-        if self.socket_mode:
+        if self.settings.slack_app_token:  # Socket Mode
             await self._connect_socket()
             log.info("slack: connected in Socket Mode")
             return
         web_app = self.app.web_app(path=EVENTS_PATH)
-        web_app.middlewares.append(self.guard.middleware)  # ahead of bolt's own handler
+        web_app.middlewares.append(self.guard.middleware)  # around bolt's own handler
         self._runner, self.port = await listen(
             web_app,
             self.host,
@@ -212,14 +179,17 @@ class SlackPlatform:
     async def _connect_socket(self) -> None:
         # apps.connections.open is asked here, not by slack_sdk: its connect() retries every
         # few seconds for ever (a rejected app token included), logging a traceback each time.
-        url = await socket_url(self.client, self.settings.slack_app_token.reveal())
-        self._socket = AckingSocketModeHandler(
-            self.app,
-            app_token=self.settings.slack_app_token.reveal(),
-            web_client=self.client,
-            logger=SOCKET_LOG,
+        app_token = self.settings.slack_app_token.reveal()
+        fix = (
+            "set it to the app-level token (xapp-..., scope connections:write) from the app's "
+            "Basic Information page, or leave it empty to use HTTP mode"
         )
-        self._socket.client.wss_uri = url
+        opened = self.client.apps_connections_open(app_token=app_token)
+        answer = await token_call(opened, "apps.connections.open", "SLACK_APP_TOKEN", fix)
+        self._socket = AckingSocketModeHandler(
+            self.app, app_token=app_token, web_client=self.client, logger=SOCKET_LOG
+        )
+        self._socket.client.wss_uri = str(answer["url"])
         try:
             async with asyncio.timeout(SOCKET_CONNECT_TIMEOUT):
                 await self._socket.connect_async()  # type: ignore[no-untyped-call]  # untyped
@@ -260,38 +230,6 @@ class SlackPlatform:
         await self.responses.close()
 
 
-# Errors of apps.connections.open that another attempt cannot mend.
-APP_TOKEN_REJECTED = {
-    "invalid_auth",
-    "not_authed",
-    "not_allowed_token_type",
-    "token_revoked",
-    "token_expired",
-    "account_inactive",
-    "missing_scope",
-}
-
-
-async def socket_url(client: AsyncWebClient, app_token: str) -> str:
-    """A Socket Mode websocket URL from apps.connections.open; ConfigError for an app token
-    Slack rejects, ConnectionError while Slack cannot be reached or fails (5xx)."""
-    try:
-        response = await client.apps_connections_open(app_token=app_token)
-    except SlackApiError as exc:
-        code = str(exc.response.get("error") or "")
-        if code in APP_TOKEN_REJECTED:
-            raise ConfigError(
-                f"Slack rejected SLACK_APP_TOKEN ({code}): set it to the app-level token "
-                "(xapp-..., scope connections:write) from the app's Basic Information page, "
-                "or leave it empty to use HTTP mode"
-            ) from None
-        raise ConnectionError(
-            f"Slack answered apps.connections.open with HTTP {exc.response.status_code}"
-            + (f" ({code})" if code else "")
-        ) from None
-    return str(response["url"])
-
-
 def create_platform(
     settings: Settings,
     core: Core,
@@ -309,10 +247,9 @@ def create_platform(
             )
         if core.installs is None:
             raise ConfigError("Slack for many workspaces needs lambert's database for installs")
-        return SlackPlatform(core, client or web_client(settings), settings, host=host)
-    if not settings.slack_bot_token:
+    elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set; see docs/slack-setup.md")
-    if not settings.slack_app_token and not settings.slack_signing_secret:
+    elif not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError(
             "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode "
             "on LAMBERT_SLACK_PORT); see docs/slack-setup.md"

@@ -62,27 +62,44 @@ def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
     return "".join(kept) + "\u2026"
 
 
+def section(text: str) -> Block:
+    """A section of mrkdwn `text`, escaped already."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:TEXT_LIMIT]}}
+
+
+def sections(lines: list[str]) -> list[Block]:
+    """Mrkdwn `lines`, escaped already, in as few sections as they fit."""
+    blocks, chunk = [], ""
+    for line in lines:
+        if chunk and len(chunk) + 1 + len(line) > TEXT_LIMIT:
+            blocks.append(section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    return [*blocks, section(chunk)] if chunk else blocks
+
+
+def context(*texts: str) -> Block:
+    """A context line of mrkdwn `texts`, escaped already."""
+    elements = [{"type": "mrkdwn", "text": text[:TEXT_LIMIT]} for text in texts]
+    return {"type": "context", "elements": elements}
+
+
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(text)}}
+    return section(mrkdwn(text))
 
 
 def _context(*texts: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": mrkdwn(t)} for t in texts],
-    }
+    return context(*(mrkdwn(text) for text in texts))
 
 
-def _button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
-    button: Block = {
+def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    found: Block = {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": label},
         "value": value[:VALUE_LIMIT],
     }
-    if style:
-        button["style"] = style
-    return button
+    return {**found, "style": style} if style else found
 
 
 def context_line(quote: Quote) -> str:
@@ -106,7 +123,7 @@ PAGE_LINK = "Page and card"
 def link_block(public_url: str, quote: Quote) -> Block:
     """A context line linking the quote's page on the web site (LAMBERT_PUBLIC_URL)."""
     url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{PAGE_LINK}>"}]}
+    return context(f"<{url}|{PAGE_LINK}>")
 
 
 def _linked(public_url: str | None, quote: Quote) -> list[Block]:
@@ -156,12 +173,20 @@ def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message
     if reply.note:
         blocks.append(_context(reply.note))
     value = CARD_PREFIX + quote.id if card else quote.id
-    buttons = [_button(POST, POST_LABEL, value, "primary")]
-    if reply.matches > 1:  # with one match Another would only show the same quote again
-        buttons.append(_button(SHUFFLE, ANOTHER_LABEL, shuffle_value(reply.request, quote.id)))
-    buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
-    blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
+    blocks.append(
+        preview_buttons(reply, (POST, value), (SHUFFLE, shuffle_value(reply.request, quote.id)))
+    )
     return {"text": fallback_text(quote), "blocks": blocks}
+
+
+def preview_buttons(reply: QuoteReply, post: tuple[str, str], another: tuple[str, str]) -> Block:
+    """Post, Another and Cancel under a preview: (action id, value) of the first two. With one
+    match Another would only show the same quote again, so it is left out."""
+    buttons = [button(post[0], POST_LABEL, post[1], "primary")]
+    if reply.matches > 1:
+        buttons.append(button(another[0], ANOTHER_LABEL, another[1]))
+    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
 
 def shared_message(
@@ -205,22 +230,14 @@ def list_message(reply: ListReply) -> Message:
     blocks.append(_context(list_footer(reply)))
     # A request too long for a button's value keeps only the footer's "More: ..." to type.
     if reply.more and len(reply.more) <= VALUE_LIMIT:
-        blocks.append({"type": "actions", "elements": [_button(MORE, MORE_LABEL, reply.more)]})
+        blocks.append({"type": "actions", "elements": [button(MORE, MORE_LABEL, reply.more)]})
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
 def text_message(reply: TextReply) -> Message:
     """Help, themes and refusals: the title in bold, then the lines in sections that fit."""
     title = reply.title if reply.ok else f":warning: {reply.title}"
-    blocks = [_section(f"*{title}*")]
-    chunk: list[str] = []
-    for line in reply.lines:
-        if chunk and len(escape("\n".join([*chunk, line]))) > TEXT_LIMIT:
-            blocks.append(_section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(_section("\n".join(chunk)))
+    blocks = [_section(f"*{title}*"), *sections([mrkdwn(line) for line in reply.lines])]
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 

@@ -13,10 +13,8 @@ ANSWER_BUDGET = 1.5
 
 @dataclass(frozen=True)
 class Budget:
-    """`met_by(work)`: whether `work` finished within `seconds` (it goes on either way).
-
-    `over`, for tests (TESTING.md, "Time": inject the clock): the budget ends when the event is set
-    instead of when the seconds pass."""
+    """`met_by(work)`: whether `work` finished within `seconds` (it goes on either way). With
+    `over` (tests: TESTING.md, "Time") the budget ends when that event is set instead."""
 
     seconds: float = ANSWER_BUDGET
     over: asyncio.Event | None = None

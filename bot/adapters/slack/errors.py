@@ -61,11 +61,9 @@ def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
 
 def post_error(response: Any, *, many: bool = False) -> PostError:
     """Our error for a failed chat.postMessage: permanent when retrying cannot help, ambiguous
-    when Slack may have posted (a 5xx, or an error it says may have half-succeeded).
-
-    Any other `ok: false` answer came from Slack's API itself, which posted nothing: transient.
-    `many`: the reason names the fix for many workspaces (an install, not a variable).
-    """
+    when Slack may have posted (a 5xx, or an error it says may have half-succeeded); any other
+    `ok: false` came from Slack's API itself, which posted nothing: transient. `many`: the
+    reason names the fix for many workspaces (an install, not a variable)."""
     data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
     code = str(data.get("error", "unknown_error"))
     if (reason := permanent_reason(code, many=many)) is not None:

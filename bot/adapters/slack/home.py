@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.blocks import Block, escape, mrkdwn, quote_blocks
+from bot.adapters.slack.after_ack import after_ack
+from bot.adapters.slack.blocks import (
+    Block,
+    button,
+    context,
+    escape,
+    mrkdwn,
+    quote_blocks,
+    section,
+    sections,
+)
 from bot.adapters.slack.keys import split_key, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, is_channel_id
 from bot.adapters.slack.payload import str_at
@@ -22,48 +29,13 @@ from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import one_line
-
-log = logging.getLogger(__name__)
 
 HOME_BLOCKS = 100  # Slack's limit for a home view
-TEXT_LIMIT = 3000
 SCHEDULE_ROOM = HOME_BLOCKS - 40  # blocks left for schedules after the quote and the themes
 
 
 def _header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
-
-
-def _section(text: str) -> Block:
-    """`text` is mrkdwn already escaped by the caller."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:TEXT_LIMIT]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:TEXT_LIMIT]}]}
-
-
-def _button(label: str, value: str, style: str | None = None) -> Block:
-    button: Block = {
-        "type": "button",
-        "action_id": CHANGE,
-        "text": {"type": "plain_text", "text": label},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _lines_in_sections(lines: list[str]) -> list[Block]:
-    blocks, chunk = [], ""
-    for line in lines:
-        if chunk and len(chunk) + 1 + len(line) > TEXT_LIMIT:
-            blocks.append(_section(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    return [*blocks, _section(chunk)] if chunk else blocks
 
 
 def theme_blocks(quotes: QuoteService) -> list[Block]:
@@ -78,8 +50,8 @@ def theme_blocks(quotes: QuoteService) -> list[Block]:
         )
     return [
         _header("Themes"),
-        *_lines_in_sections(lines),
-        _context(escape(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
+        *sections(lines),
+        context(escape(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
     ]
 
 
@@ -104,15 +76,17 @@ def schedule_blocks(quotes: QuoteService, schedules: list[ChannelStatus]) -> lis
     blocks = [_header("Daily quotes (admins only)")]
     shown = schedules[: SCHEDULE_ROOM - 3]
     for found in shown:
-        section = _section(schedule_line(quotes, found))
-        section["accessory"] = _button("Change", found.schedule.channel)
-        blocks.append(section)
+        line = section(schedule_line(quotes, found))
+        line["accessory"] = button(CHANGE, "Change", found.schedule.channel)
+        blocks.append(line)
     if not schedules:
-        blocks.append(_section("No channel has a daily quote yet."))
+        blocks.append(section("No channel has a daily quote yet."))
     elif len(schedules) > len(shown):
         more = len(schedules) - len(shown)
-        blocks.append(_context(f"and {more} more: `lambert daily list` shows them all"))
-    blocks.append({"type": "actions", "elements": [_button("Set up a channel", "", "primary")]})
+        blocks.append(context(f"and {more} more: `lambert daily list` shows them all"))
+    blocks.append(
+        {"type": "actions", "elements": [button(CHANGE, "Set up a channel", "", "primary")]}
+    )
     return blocks
 
 
@@ -121,7 +95,7 @@ def home_view(
 ) -> dict[str, Any]:
     """The Home tab; `schedules` only for admins (None hides the section)."""
     blocks: list[Block] = [_header("Quote of the day")]
-    blocks += quote_blocks(quote) if quote else [_section("The corpus is empty.")]
+    blocks += quote_blocks(quote) if quote else [section("The corpus is empty.")]
     blocks += [{"type": "divider"}, *theme_blocks(quotes)]
     if schedules is not None:
         blocks += [{"type": "divider"}, *schedule_blocks(quotes, schedules)]
@@ -142,15 +116,7 @@ class HomeTab:
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
         work = self.publish(str_at(event, "user"), workspace_of(body), client)
-        self.in_flight.start(self._logging_failure(work), name="slack home")
-
-    async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except SlackApiError as exc:  # Slack refused or failed: its answer says all
-            log.warning("slack: publishing the Home tab failed (%s)", one_line(exc))
-        except Exception:
-            log.exception("slack: publishing the Home tab failed")
+        after_ack(self.in_flight, "publishing the Home tab", work)
 
     async def publish(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""

@@ -19,9 +19,8 @@ from slack_bolt.request.internals import (
 
 
 def workspace_of(payload: Mapping[str, Any]) -> str:
-    """The workspace whose install answers `payload` (a command, an interaction or an event):
-    the organisation's id for an org-wide install, else the team id; bolt's own reading of
-    payloads, which differ in where they keep both."""
+    """The workspace whose install answers `payload` (a command, an interaction or an event),
+    by bolt's own reading of payloads, which differ in where they keep both ids."""
     body = dict(payload)
     if extract_is_enterprise_install(body):
         return extract_enterprise_id(body) or ""
@@ -29,13 +28,13 @@ def workspace_of(payload: Mapping[str, Any]) -> str:
 
 
 def channel_key(workspace: str, channel: str) -> str:
-    """The core's name for a channel of `workspace` (see workspace_of)."""
+    """The core's name for a channel of `workspace`."""
     return f"{workspace}/{channel}"
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """(workspace, channel) of a key made by channel_key; ("", channel) for a bare id (a
-    database that never recorded its workspace: `lambert slack adopt`)."""
+    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`lambert slack
+    adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
 

@@ -3,14 +3,14 @@ buttons, the removal events, the daily form and the Home tab (those two in their
 
 The slash command is answered in its ack when the answer is ready within a budget (budget.py),
 else acked empty and answered at the response_url. Every other listener acks first and works in
-a task of its own. A failure is one ephemeral line and one logged traceback, never a traceback
-in chat. A malformed payload is no failure: what it carries is read through payload.py, so it
-cannot raise."""
+a task of its own (after_ack.py): a failure is one ephemeral line and one log line, never a
+traceback in chat. A malformed payload is no failure: what it carries is read through
+payload.py, so it cannot raise."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, Respond, after_ack
 from bot.adapters.slack.blocks import (
     Message,
     card_url,
@@ -40,7 +41,7 @@ from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import Form, TextReply, already_claimed
+from bot.chat.replies import Form, Reply, TextReply, already_claimed
 from bot.chat.stats_verb import place
 from bot.ports import AmbiguousPostError
 from bot.runtime import Core
@@ -53,9 +54,6 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
-
-Respond = Callable[..., Awaitable[Any]]
-Ack = Callable[..., Awaitable[Any]]
 
 
 def _action_value(body: dict[str, Any]) -> str:
@@ -76,19 +74,12 @@ def _preview_id(body: dict[str, Any]) -> str:
     return f"slack:{where}:{user}:{container.get('message_ts', '')}"
 
 
-def _click_context(body: dict[str, Any], channel: str) -> RequestContext:
-    """Where a button was clicked (for the stats; no admin check needed)."""
-    user = str((body.get("user") or {}).get("id") or "")
-    return RequestContext(platform="slack", channel=channel, space=workspace_of(body), user=user)
-
-
 def _user_name(user: dict[str, Any]) -> str:
     return str(user.get("name") or user.get("username") or "")
 
 
 class SlackHandlers:
-    """The listeners bolt calls. The command answers in its ack when it can (command()); the
-    others ack first, then work in a task; never a traceback."""
+    """The listeners bolt calls (build_app registers them)."""
 
     def __init__(
         self,
@@ -110,45 +101,26 @@ class SlackHandlers:
         self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
 
     def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        """Answer in a task of our own, so the listener returns at once after its ack().
-
-        bolt runs in process_before_response mode (see build_app): the ack goes back to
-        Slack as soon as the listener returns, instead of bolt polling for it every 10 ms.
-        The task is tracked for close(), and any failure becomes a short ephemeral.
-        """
-        self.in_flight.start(self._reporting_failure(what, respond, work), name=f"slack {what}")
-
-    async def _reporting_failure(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: %s failed", what)  # the formatter redacts tokens
-            try:
-                await respond(response_type="ephemeral", replace_original=False, **error_message())
-            except Exception:
-                log.exception("slack: could not report the failure of %s", what)
+        after_ack(self.in_flight, what, work, respond)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
-        """Wait for answers in progress (bolt runs them as tasks after the ack)."""
         await self.in_flight.drain(grace)
 
     def where(self, workspace: str, channel: str) -> str:
-        """The core's name for `channel` of `workspace` (keys.workspace_of)."""
         return channel_key(workspace, channel)
 
     def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
-        return _click_context(body, self.where(workspace_of(body), _channel_id(body)))
-
-    async def is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
-        """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
-        return await SlackUser(client, user_id, self.admins).is_admin()
+        """Where a button was clicked (for the stats; no admin check needed)."""
+        workspace = workspace_of(body)
+        channel = self.where(workspace, _channel_id(body))
+        user = str_at(body, "user", "id")
+        return RequestContext(platform="slack", channel=channel, space=workspace, user=user)
 
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        """The answer in the ack when it is ready within the budget: one request, and bolt
-        (process_before_response) sends the ack when this returns. A late answer is acked
-        empty and goes to the response_url when ready; Slack gives up after 3 seconds."""
+        """The answer in the ack when it is ready within the budget (bolt sends the ack when
+        this returns); else acked empty, with the answer at the response_url when ready."""
         answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
         if not await self.budget.met_by(answering):
             await ack()
@@ -184,16 +156,16 @@ class SlackHandlers:
             admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
         )
         reply = await answer(self.core, text, ctx)
-        form = reply.form if isinstance(reply, TextReply) else None
         message = reply_message(reply, self.public_url)
-        if form is not None and await user.is_admin():
-            trigger = str_at(command, "trigger_id")
-            opening = form is Form.OPEN
-            if opening and await self.form.open(
-                client, trigger, user, channel, channel, workspace=workspace
-            ):
-                return None  # the form is the answer; the text status only if it failed to open
-            message["blocks"].append(change_button(channel))
+        form = reply.form if isinstance(reply, TextReply) else None
+        if form is None or not await user.is_admin():
+            return message
+        trigger = str_at(command, "trigger_id")
+        if form is Form.OPEN and await self.form.open(
+            client, trigger, user, channel, channel, workspace=workspace
+        ):
+            return None  # the form is the answer; the text status only if it failed to open
+        message["blocks"].append(change_button(channel))
         return message
 
     async def post(
@@ -262,22 +234,19 @@ class SlackHandlers:
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        self._after_ack("Shuffle", respond, self._shuffle(body, respond))
-
-    async def _shuffle(self, body: dict[str, Any], respond: Respond) -> None:
         request, after = read_shuffle_value(_action_value(body))
-        reply = await another(self.core, request, after, self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply, self.public_url))
+        reply = another(self.core, request, after, self._clicked_in(body))
+        self._after_ack("Shuffle", respond, self._replace(reply, respond))
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        self._after_ack("More", respond, self._more(body, respond))
-
-    async def _more(self, body: dict[str, Any], respond: Respond) -> None:
         """The next page of a result list, in place of this one: what `/lambert <value>`
         answers (the value is only ever a search request; anything else is answered as such)."""
-        reply = await answer(self.core, _action_value(body), self._clicked_in(body))
-        await respond(replace_original=True, **reply_message(reply, self.public_url))
+        await ack()
+        reply = answer(self.core, _action_value(body), self._clicked_in(body))
+        self._after_ack("More", respond, self._replace(reply, respond))
+
+    async def _replace(self, reply: Awaitable[Reply], respond: Respond) -> None:
+        await respond(replace_original=True, **reply_message(await reply, self.public_url))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()

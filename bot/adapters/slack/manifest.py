@@ -14,6 +14,7 @@ from bot.adapters.slack.app import EVENTS_PATH
 from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES, UNFURL_SCOPES
 from bot.adapters.slack.on_this import SHORTCUT
 from bot.chat.quote_verbs import COMMAND
+from bot.config import ConfigError
 
 # Events that need no scope: the Home tab opened; the app removed from a workspace or its
 # token revoked (lambert then turns that workspace's daily quotes off).
@@ -27,14 +28,10 @@ HEADER = """\
 """
 
 
-class ManifestError(ValueError):
-    """A mode that cannot work as asked, with the fix."""
-
-
 def _base_url(url: str, option: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise ManifestError(
+        raise ConfigError(
             f"{option} must be an https:// address Slack can reach (got {url!r}), "
             "e.g. https://lambert.example.org"
         )
@@ -46,9 +43,9 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest as a dict: Socket Mode unless `http_url` is given; many workspaces with
     `oauth` (HTTP mode only, since Slack sends installers back to a URL); link previews of
-    `public_url` (unfurl_domains, links:read and links:write, the link_shared event)."""
+    `public_url`. ConfigError, with the fix, for a mode that cannot work as asked."""
     if oauth and not http_url:
-        raise ManifestError(
+        raise ConfigError(
             "--oauth needs --http URL: installs from many workspaces come back to "
             f"{REDIRECT_PATH} on lambert's public HTTP address"
         )

@@ -1,16 +1,12 @@
 """Slack in many workspaces: bolt's OAuth flow over lambert's own database, and each
-workspace's bot token (refreshed when due) for work done outside any request.
-
-The installs port (bot/installs) holds plain data; this module alone converts it to and from
-slack_sdk's Installation and Bot. A workspace's channels are keyed "WORKSPACE/CHANNELID" in the
-core (schedules, days, bags, previews): a Slack Connect channel has one id in every
-workspace sharing it, so the channel id alone would mix two workspaces' schedules (keys.py).
-"""
+workspace's bot token (refreshed when due) for work done outside any request. The installs
+port (bot/installs) holds plain data; this module alone converts it to and from slack_sdk's
+Installation."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackTokenRotationError
-from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
@@ -47,22 +43,15 @@ UNINSTALLED = "the app was removed from this Slack workspace: install it again, 
 REVOKED = "the workspace revoked the app's bot token: install the app again, then turn it on"
 
 
-def _epoch(when: datetime | None) -> int | None:
-    return int(when.timestamp()) if when else None
-
-
 def _instant(epoch: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
-def _scopes(value: str | Sequence[str] | None) -> str:
-    return value if isinstance(value, str) else ",".join(value or ())
-
-
 class SlackInstallations(AsyncInstallationStore):
-    """slack_sdk's installation store over lambert's InstallStore: bot installs only (lambert
-    asks for no user token), one per workspace; an org-wide install (Enterprise Grid) is one
-    row for the whole organisation, with no team."""
+    """slack_sdk's installation store over lambert's InstallStore, for what bolt asks of it:
+    save an install (OAuth, bolt's own last-resort rotation) and find one (each request).
+    Bot installs only, one per workspace; an org-wide install (Enterprise Grid) is one row
+    for the organisation, with no team. Removals are removal.py's: nothing here deletes."""
 
     def __init__(self, installs: InstallStore, tokens: WorkspaceTokens | None = None) -> None:
         self.installs = installs
@@ -75,56 +64,25 @@ class SlackInstallations(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        await self.async_save_bot(installation.to_bot(), installer=installation.user_id)
-
-    async def async_save_bot(self, bot: Bot, installer: str | None = None) -> None:
-        org_wide = bool(bot.is_enterprise_install)
-        found = await self._find(bot.enterprise_id, bot.team_id, org_wide)
-        name = (bot.enterprise_name if org_wide else bot.team_name) or ""
+        org_wide = bool(installation.is_enterprise_install)
+        name = installation.enterprise_name if org_wide else installation.team_name
         await self.installs.save(
             Install(
                 platform=PLATFORM,
-                enterprise_id=bot.enterprise_id or "",
-                team_id="" if org_wide else bot.team_id or "",
-                team_name=name or (found.team_name if found else ""),
-                app_id=bot.app_id or "",
-                bot_token=bot.bot_token,
-                bot_id=bot.bot_id,
-                bot_user_id=bot.bot_user_id,
-                bot_scopes=_scopes(bot.bot_scopes),
-                installer_id=installer or (found.installer_id if found else ""),
-                installed_at=_instant(bot.installed_at) or datetime.now(UTC),
-                bot_refresh_token=bot.bot_refresh_token,
-                bot_token_expires_at=_instant(bot.bot_token_expires_at),
+                enterprise_id=installation.enterprise_id or "",
+                team_id="" if org_wide else installation.team_id or "",
+                team_name=name or "",
+                app_id=installation.app_id or "",
+                bot_token=installation.bot_token or "",
+                bot_id=installation.bot_id or "",
+                bot_user_id=installation.bot_user_id or "",
+                bot_scopes=",".join(installation.bot_scopes or ()),
+                installer_id=installation.user_id,
+                installed_at=datetime.fromtimestamp(installation.installed_at, UTC),
+                bot_refresh_token=installation.bot_refresh_token,
+                bot_token_expires_at=_instant(installation.bot_token_expires_at),
             )
         )
-
-    async def _find(
-        self, enterprise_id: str | None, team_id: str | None, org_wide: bool | None
-    ) -> Install | None:
-        # A request from any workspace of an organisation that installed the app org-wide
-        # names that workspace's team, but the install is the organisation's (no team).
-        team = "" if org_wide else team_id or ""
-        found = await self.installs.find(PLATFORM, enterprise_id or "", team)
-        if found is None or self.tokens is None:
-            return found
-        try:
-            return await self.tokens.fresh(found)
-        except PostError as exc:
-            # The token is still good for a while (it was due, not expired): this request
-            # uses it, and bolt refreshes it itself only in its last BOLT_ROTATE_MINUTES.
-            log.warning("slack: %s (workspace %s)", exc, owner(found))
-            return found
-
-    async def async_find_bot(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        is_enterprise_install: bool | None = False,
-    ) -> Bot | None:
-        found = await self._find(enterprise_id, team_id, is_enterprise_install)
-        return to_installation(found).to_bot() if found else None
 
     async def async_find_installation(
         self,
@@ -136,24 +94,18 @@ class SlackInstallations(AsyncInstallationStore):
     ) -> Installation | None:
         if user_id is not None:
             return None  # a user's own installation: lambert keeps no user tokens
-        found = await self._find(enterprise_id, team_id, is_enterprise_install)
+        # A request from any workspace of an organisation that installed the app org-wide
+        # names that workspace's team, but the install is the organisation's (no team).
+        team = "" if is_enterprise_install else team_id or ""
+        found = await self.installs.find(PLATFORM, enterprise_id or "", team)
+        if found is not None and self.tokens is not None:
+            try:
+                found = await self.tokens.fresh(found)
+            except PostError as exc:
+                # The token is still good for a while (it was due, not expired): this request
+                # uses it, and bolt refreshes it itself only in its last BOLT_ROTATE_MINUTES.
+                log.warning("slack: %s (workspace %s)", exc, team or enterprise_id)
         return to_installation(found) if found else None
-
-    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        await self.installs.delete(PLATFORM, enterprise_id or "", team_id or "")
-
-    async def async_delete_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-    ) -> None:
-        if user_id is None:
-            await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-
-    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
 
 
 def to_installation(found: Install) -> Installation:
@@ -170,7 +122,9 @@ def to_installation(found: Install) -> Installation:
         bot_user_id=found.bot_user_id,
         bot_scopes=found.bot_scopes,
         bot_refresh_token=found.bot_refresh_token,
-        bot_token_expires_at=_epoch(found.bot_token_expires_at),
+        bot_token_expires_at=(
+            int(found.bot_token_expires_at.timestamp()) if found.bot_token_expires_at else None
+        ),
         user_id=found.installer_id,
         installed_at=found.installed_at.timestamp(),
     )
@@ -179,9 +133,8 @@ def to_installation(found: Install) -> Installation:
 def oauth_settings(
     settings: Settings, installs: InstallStore, tokens: WorkspaceTokens | None = None
 ) -> AsyncOAuthSettings:
-    """bolt's OAuth flow for lambert: minimal scopes, installs in the database (refreshed
-    through `tokens` when given), states signed (oauth_state.py: an unauthenticated install
-    page writes nothing)."""
+    """bolt's OAuth flow: minimal scopes, installs in the database (refreshed through `tokens`
+    when given), signed states (oauth_state.py)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
@@ -198,16 +151,12 @@ def oauth_settings(
 
 
 class WorkspaceTokens:
-    """Each workspace's bot token for posts made outside a request (the daily quote) and for
-    bolt's requests (through `installations`), refreshed through oauth.v2.access first when
-    it expires within ROTATE_MINUTES.
-
-    Slack's refresh tokens are single-use: two refreshes with one token leave the second
-    with invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew:
-    one in flight per install across tasks and processes), on the install as stored once
-    the lock is held, and only if that one is still due: five channels of a workspace due
-    together refresh once, and the others post with the token it saved.
-    """
+    """Each workspace's bot token, for the daily posts and for bolt's requests (through
+    `installations`), refreshed first when it expires within ROTATE_MINUTES. Slack's refresh
+    tokens are single-use: two refreshes with one token leave the second with
+    invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
+    across tasks and processes), on the install as stored once the lock is held, and only if
+    that one is still due: five channels of a workspace due together refresh once."""
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs
@@ -220,9 +169,8 @@ class WorkspaceTokens:
         )
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
-        """A web client holding the bot token of `workspace` (a team id, or an org-wide
-        install's enterprise id: keys.workspace_of); TransientPostError when the app is not
-        installed there yet or a refresh failed for now."""
+        """A web client with the bot token of `workspace` (keys.workspace_of); TransientPostError
+        when the app is not installed there yet or a refresh failed for now."""
         if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
                 "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
@@ -241,23 +189,21 @@ class WorkspaceTokens:
         return with_token(self.client, found.bot_token)
 
     async def fresh(self, found: Install) -> Install | None:
-        """`found` with a bot token that is not due for a refresh: refreshed (once, under the
-        install's lock) when it is; None if the install is gone meanwhile.
-        PermanentPostError when Slack says the app's tokens were revoked, TransientPostError
-        when the refresh failed for now."""
+        """`found` with a token not due for a refresh (refreshed once, under the install's lock,
+        if it was); None if the install is gone meanwhile. PermanentPostError when Slack says
+        the app's tokens were revoked, TransientPostError when the refresh failed for now."""
         if not _due(found):
             return found
-        refreshed: list[Install] = []
 
         async def refresh(current: Install) -> Install | None:
             if not _due(current):
                 return None  # another task or process refreshed it while this one waited
             renewed = await self._refresh(current)
-            refreshed.append(renewed)
+            log.info("slack: refreshed the bot token of workspace %s", owner(renewed))
             return renewed
 
         try:
-            kept = await self.installs.renew(found, refresh)
+            return await self.installs.renew(found, refresh)
         except _SpentRefresh:
             # Refused although the lock was held: spent by a process outside it (bolt's own
             # last-resort rotation, an older lambert). If that one saved its token, use it;
@@ -269,9 +215,6 @@ class WorkspaceTokens:
                 "could not refresh the bot token (invalid_refresh_token: another process "
                 "spent it); trying again later"
             ) from None
-        if refreshed and kept is not None:
-            log.info("slack: refreshed the bot token of workspace %s", owner(kept))
-        return kept
 
     async def _refresh(self, current: Install) -> Install:
         bot = to_installation(current).to_bot()
@@ -302,7 +245,7 @@ class WorkspaceTokens:
 
 
 class _SpentRefresh(Exception):
-    """oauth.v2.access answered invalid_refresh_token: the stored refresh token is spent."""
+    """oauth.v2.access answered invalid_refresh_token."""
 
 
 def _due(install: Install) -> bool:
@@ -331,8 +274,8 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
-    """The installs in the shared state `settings` name, for a poster opened without the
-    core (`lambert daily tick`): PostgreSQL with a database URL, else the SQLite file."""
+    """The installs in the shared state, for a poster opened without the core (`lambert daily
+    tick`)."""
     from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.storage.engine import open_engine

@@ -10,22 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, Respond
 from bot.adapters.slack.blocks import (
-    ACTIONS_BLOCK,
-    CANCEL,
+    VALUE_LIMIT,
     Message,
-    _button,
     fallback_text,
+    preview_buttons,
     quote_blocks,
     reply_message,
 )
-from bot.adapters.slack.keys import workspace_of
+from bot.adapters.slack.payload import dict_at, read_json, str_at
 from bot.chat import on_this
-from bot.chat.context import RequestContext
-from bot.chat.replies import ANOTHER_LABEL, CANCEL_LABEL, POST_LABEL, QuoteReply, Reply
+from bot.chat.replies import QuoteReply, Reply
 
 if TYPE_CHECKING:
-    from bot.adapters.slack.listeners import Ack, Respond, SlackHandlers
+    from bot.adapters.slack.listeners import SlackHandlers
 
 SHORTCUT = "lambert_on_this"  # the manifest's callback_id
 POST, ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
@@ -50,13 +49,10 @@ def button_value(reply: QuoteReply, thread_ts: str) -> str:
 
 def read_value(value: str) -> tuple[tuple[str, ...], str, str]:
     """(ranked ids, quote id, thread ts) from button_value(); empty for anything else."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError, RecursionError):
-        return (), "", ""
+    data = read_json(value, VALUE_LIMIT)
     if not isinstance(data, dict) or not isinstance(data.get("r"), list):
         return (), "", ""
-    return tuple(str(i) for i in data["r"]), str(data.get("q", "")), str(data.get("t", ""))
+    return tuple(str(i) for i in data["r"]), str_at(data, "q"), str_at(data, "t")
 
 
 def preview(reply: Reply, thread_ts: str) -> Message:
@@ -65,15 +61,8 @@ def preview(reply: Reply, thread_ts: str) -> Message:
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
     value = button_value(reply, thread_ts)
-    buttons = [_button(POST, POST_LABEL, value, "primary")]
-    if reply.matches > 1:
-        buttons.append(_button(ANOTHER, ANOTHER_LABEL, value))
-    buttons.append(_button(CANCEL, CANCEL_LABEL, "cancel"))
-    blocks = [
-        *quote_blocks(reply.quote),
-        {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons},
-    ]
-    return {"text": fallback_text(reply.quote), "blocks": blocks}
+    actions = preview_buttons(reply, (POST, value), (ANOTHER, value))
+    return {"text": fallback_text(reply.quote), "blocks": [*quote_blocks(reply.quote), actions]}
 
 
 class OnThis:
@@ -87,19 +76,11 @@ class OnThis:
         self.handlers._after_ack("Lambert on this", respond, self._preview(body, respond))
 
     async def _preview(self, body: dict[str, Any], respond: Respond) -> None:
-        message = body.get("message") or {}
+        message = dict_at(body, "message")
         # A message in a thread is answered in that thread; any other starts one under it.
-        thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
-        channel = str((body.get("channel") or {}).get("id") or "")
-        workspace = workspace_of(body)
-        ctx = RequestContext(
-            platform="slack",
-            channel=self.handlers.where(workspace, channel),
-            space=workspace,
-            user=str((body.get("user") or {}).get("id") or ""),
-        )
-        text = plain_text(str(message.get("text") or ""))
-        reply = await on_this.on_this(self.handlers.core, text, ctx)
+        thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
+        text = plain_text(str_at(message, "text"))
+        reply = await on_this.on_this(self.handlers.core, text, self.handlers._clicked_in(body))
         await respond(
             response_type="ephemeral", replace_original=False, **preview(reply, thread_ts)
         )

@@ -1,10 +1,8 @@
-"""Daily posts to Slack: the web client with its retry policy, the token check, and the
-poster (Slack's errors mean what errors.py says)."""
+"""Daily posts to Slack: the web client with its retry policy, the token check, the poster."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -12,14 +10,13 @@ from typing import TextIO
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import daily_message
 from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
@@ -28,8 +25,6 @@ from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
 from bot.ports import POST_DEADLINE, AmbiguousPostError, TransientPostError
 from bot.quotes.models import Quote
-
-log = logging.getLogger(__name__)
 
 SLACK_API = "https://slack.com/api/"
 REQUEST_TIMEOUT = 15  # seconds per call; a slash command's work must end well inside a minute
@@ -42,19 +37,17 @@ MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instea
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
-    """Slack's rate-limit retry, waiting exactly what Retry-After asks through `sleep`
-    (injected so tests need no real waiting), and leaving long waits to the caller."""
+class Retries(AsyncRetryHandler):
+    """slack_sdk's retries as lambert wants them: a 429 waits exactly what Retry-After asks,
+    twice at most, and a longer wait goes back to the caller; a dropped connection (or a
+    socket timeout) is retried once, on READ_ONLY calls only. Every wait goes through
+    `sleep`, injected so tests need no real waiting."""
 
-    def __init__(
-        self,
-        max_retry_count: int = RATE_LIMIT_RETRIES,
-        max_wait: float = MAX_INLINE_WAIT,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        super().__init__(max_retry_count=max_retry_count)
+    def __init__(self, sleep: Sleep = asyncio.sleep, max_wait: float = MAX_INLINE_WAIT) -> None:
+        super().__init__(max_retry_count=RATE_LIMIT_RETRIES)
+        self.sleep = sleep
         self.max_wait = max_wait
-        self.sleep = sleep
+        self.dropped = AsyncConnectionErrorRetryHandler()  # its reading of a dropped connection
 
     async def _can_retry_async(
         self,
@@ -64,44 +57,11 @@ class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return (
-            response is not None
-            and response.status_code == 429
-            and retry_after(response.headers) <= self.max_wait
-        )
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        await self.sleep(retry_after(response.headers) if response is not None else 1.0)
-        state.increment_current_attempt()
-
-
-class ReadRetryHandler(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's one retry of a dropped connection (or a socket timeout), for READ_ONLY
-    calls only, waiting through the injected `sleep`."""
-
-    def __init__(self, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=1)
-        self.sleep = sleep
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
+        if response is not None and response.status_code == 429:
+            return retry_after(response.headers) <= self.max_wait
         method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
-        return method in READ_ONLY and await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
+        return method in READ_ONLY and await self.dropped.can_retry_async(
+            state=state, request=request, error=error
         )
 
     async def prepare_for_next_attempt_async(
@@ -113,7 +73,12 @@ class ReadRetryHandler(AsyncConnectionErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        await self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        if response is not None and response.status_code == 429:
+            await self.sleep(retry_after(response.headers))
+        else:
+            await self.sleep(
+                self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+            )
         state.increment_current_attempt()
 
 
@@ -124,61 +89,59 @@ def web_client(
     sleep: Sleep = asyncio.sleep,
     timeout: float = REQUEST_TIMEOUT,
 ) -> AsyncWebClient:
-    """The bot's web client: 429s retried as Slack asks, dropped connections only on reads.
-
-    `timeout` is per call in seconds (tests pass a small one to meet a late answer).
-    """
+    """The bot's web client (Retries); `timeout` per call, in seconds."""
     return AsyncWebClient(
         token=settings.slack_bot_token.reveal() or None,  # many workspaces: a token per call
         base_url=base_url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes a float
-        retry_handlers=[ReadRetryHandler(sleep), RetryAfterHandler(sleep=sleep)],
+        retry_handlers=[Retries(sleep)],
     )
 
 
 async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
-    """The workspace of the bot's token (keys.workspace_of's id: the organisation's for an
-    org-wide install, else the team's); ConfigError for a token Slack rejects, saying `fix`;
-    ConnectionError while Slack fails (5xx, rate limit) so the caller can try again later.
-
-    Checked before anything posts, so a mistyped token stops the bot at once instead of
-    disabling every schedule one invalid_auth at a time.
-    """
-    try:
-        response = await client.auth_test()
-    except SlackApiError as exc:
-        status = exc.response.status_code
-        code = str(exc.response.get("error") or "")
-        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
-            detail = f" ({code})" if code else ""
-            raise ConnectionError(f"Slack answered auth.test with HTTP {status}{detail}") from None
-        raise ConfigError(
-            f"Slack rejected SLACK_BOT_TOKEN ({code or 'unknown_error'}): {fix}"
-        ) from None
+    """The workspace of the bot's token (keys.workspace_of's id), by auth.test; token_call's
+    errors. Checked before anything posts, so a mistyped token stops the bot at once instead
+    of disabling every schedule one invalid_auth at a time."""
+    response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
     if response.get("is_enterprise_install"):
         return str(response.get("enterprise_id") or "")
     return str(response.get("team_id") or "")
 
 
-# auth.test errors that say nothing about the token: Slack itself is failing.
+# Errors that say nothing about the token: Slack itself is failing.
 SLACK_SIDE_ERRORS = frozenset(
     {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
 )
 
 
-class SlackPoster:
-    """The DailyPoster over one AsyncWebClient; with `tokens` (many workspaces) a channel is
-    "WORKSPACE/CHANNELID" and each post goes out with that workspace's own bot token.
+async def token_call(
+    call: Awaitable[AsyncSlackResponse], method: str, variable: str, fix: str
+) -> AsyncSlackResponse:
+    """The answer to a call made with the token in `variable`: ConfigError saying `fix` when
+    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit) or cannot be
+    reached."""
+    try:
+        return await call
+    except (aiohttp.ClientError, TimeoutError) as exc:  # its type only: no request in the log
+        raise ConnectionError(f"could not reach Slack ({type(exc).__name__})") from None
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        code = str(exc.response.get("error") or "")
+        if status >= 500 or status == 429 or code in SLACK_SIDE_ERRORS:
+            detail = f" ({code})" if code else ""
+            raise ConnectionError(f"Slack answered {method} with HTTP {status}{detail}") from None
+        raise ConfigError(f"Slack rejected {variable} ({code or 'unknown_error'}): {fix}") from None
 
-    With one token (`workspace`: its workspace, from auth.test) it posts to the channels of
-    that workspace, and leaves another's waiting (a replica serving many may share the
-    database).
-    """
+
+class SlackPoster:
+    """The DailyPoster: with `tokens` (many workspaces) each post goes out with its
+    workspace's own bot token; with one token, to the channels of its `workspace` only (a
+    replica serving many may share the database)."""
 
     platform = "slack"
     # chat.postMessage allows about one message a second per channel, with short bursts per
     # workspace; daily posts go to distinct channels, so the workspace is the bound. 8 at
-    # ~100-300 ms each is 25-80 a second, and RetryAfterHandler waits out any 429.
+    # ~100-300 ms each is 25-80 a second, and Retries waits out any 429.
     max_in_flight = 8
 
     def __init__(
@@ -253,10 +216,7 @@ async def open_slack_poster(
     settings: Settings, stream: TextIO, *, client: AsyncWebClient | None = None
 ) -> AsyncIterator[SlackPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-
-    With many workspaces each post takes its workspace's token from the installs in the
-    database (refreshed there when due); there is no one token to check first.
-    """
+    With many workspaces the tokens come from the installs: no one token to check first."""
     client = client or web_client(settings)
     if settings.slack_many_workspaces:
         async with open_installs(settings) as installs:

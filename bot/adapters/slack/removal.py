@@ -11,7 +11,6 @@ now refuses is forgotten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -19,20 +18,17 @@ from slack_bolt.request.internals import extract_enterprise_id
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, after_ack
+from bot.adapters.slack.errors import TOKEN_PROBLEMS
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
-from bot.installs.store import Install, InstallStore
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
 # auth.test's answers for a token that no longer works: the install is gone.
-TOKEN_GONE = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
-)
-
-Ack = Callable[..., Awaitable[Any]]
+TOKEN_GONE = TOKEN_PROBLEMS.keys() - {"missing_scope"}
 
 
 async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
@@ -57,13 +53,7 @@ class Removals:
 
     async def removed(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()  # before the auth.test below: Slack resends an event not acked in 3 s
-        self.in_flight.start(self._logging_failure(self.forget(body, client)), name="removal")
-
-    async def _logging_failure(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: handling a removal event failed")
+        after_ack(self.in_flight, "handling a removal event", self.forget(body, client))
 
     async def forget(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         event = body.get("event") or {}
@@ -77,7 +67,11 @@ class Removals:
             # the daily posts fail with the reason until then.
             log.warning("slack: %s for workspace %s", kind, workspace or "-")
             return
-        found = await self._install_named(installs, body, workspace)
+        # The workspace's own install, or else its organisation's org-wide one (some payloads
+        # name the workspace but not the org-wide install).
+        found = await installs.find_workspace(PLATFORM, workspace) if workspace else None
+        if found is None and (enterprise := extract_enterprise_id(body)):
+            found = await installs.find(PLATFORM, enterprise, "")
         if found is not None:
             if await token_refused(client, found.bot_token) is False:
                 log.info(
@@ -100,14 +94,3 @@ class Removals:
             kind,
             stopped,
         )
-
-    async def _install_named(
-        self, installs: InstallStore, body: dict[str, Any], workspace: str
-    ) -> Install | None:
-        """The install the event is about: the workspace's own, or else its organisation's
-        org-wide one (some payloads name the workspace but not the org-wide install)."""
-        found = await installs.find_workspace(PLATFORM, workspace) if workspace else None
-        enterprise = extract_enterprise_id(body)
-        if found is None and enterprise:
-            found = await installs.find(PLATFORM, enterprise, "")
-        return found

@@ -35,13 +35,11 @@ class SessionRespond:
 
 
 class SharedSession(AsyncMiddleware):
-    """Hands each request a respond() over one aiohttp session.
-
-    bolt's own respond() opens a session, so a connection (in production, a TLS handshake
-    with Slack), for every answer: two thirds of a slash command's CPU time, which held
-    HTTP mode near 450 commands a second (docs/performance.md). Open it in start() and close
-    it after the last answer; while it is closed, requests keep bolt's respond().
-    """
+    """Hands each request a respond() over one aiohttp session. bolt's own respond() opens a
+    session, so a connection (in production, a TLS handshake with Slack), for every answer:
+    two thirds of a slash command's CPU time, which held HTTP mode near 450 commands a second
+    (docs/performance.md). Open it in start() and close it after the last answer; while it is
+    closed, requests keep bolt's respond()."""
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None

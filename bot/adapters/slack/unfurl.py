@@ -3,18 +3,15 @@ the blocks of a shared quote (only with LAMBERT_PUBLIC_URL; scopes links:read, l
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, after_ack
 from bot.adapters.slack.blocks import unfurl_blocks
-from bot.adapters.slack.removal import Ack
 from bot.quotes.service import QuoteService
 from bot.serving.inflight import InFlight
 from bot.web.links import quote_id_in
-
-log = logging.getLogger(__name__)
 
 MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
 
@@ -29,13 +26,7 @@ class Unfurls:
 
     async def link_shared(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        self.in_flight.start(self._logging_failure(body, client), name="slack unfurl")
-
-    async def _logging_failure(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        try:
-            await self.unfurl(body.get("event") or {}, client)
-        except Exception:
-            log.exception("slack: unfurling a link failed")
+        after_ack(self.in_flight, "unfurling a link", self.unfurl(body.get("event") or {}, client))
 
     async def unfurl(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         unfurls: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,44 @@
+"""The one way a Slack listener works after its ack: in a task tracked for close() (bolt's lazy
+listeners run in tasks nothing tracks), whose failure is one log line (a traceback unless Slack
+refused) and, for a listener that can answer, the short ephemeral error; never a traceback in
+chat. bolt sends the ack when the listener returns (process_before_response, app.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack.blocks import error_message
+from bot.serving.inflight import InFlight
+from bot.serving.oneline import one_line
+
+log = logging.getLogger(__name__)
+
+Respond = Callable[..., Awaitable[Any]]
+Ack = Callable[..., Awaitable[Any]]
+
+
+def after_ack(
+    in_flight: InFlight, what: str, work: Awaitable[Any], respond: Respond | None = None
+) -> None:
+    """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
+    in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
+
+
+async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -> None:
+    try:
+        await work
+    except SlackApiError as exc:  # Slack refused or failed: its answer says all
+        log.warning("slack: %s failed (%s)", what, one_line(exc))
+    except Exception:
+        log.exception("slack: %s failed", what)  # the formatter redacts tokens
+    else:
+        return
+    if respond is not None:
+        try:
+            await respond(response_type="ephemeral", replace_original=False, **error_message())
+        except Exception:
+            log.exception("slack: could not report the failure of %s", what)
