@@ -8,8 +8,16 @@ from datetime import date
 import pytest
 
 from bot.chat.context import RequestContext
-from bot.chat.replies import ALREADY_POSTED, MAYBE_POSTED
-from bot.chat.share import GONE, POSTED, NothingPosted, Send, Shared, share_preview
+from bot.chat.share import (
+    ALREADY_POSTED,
+    GONE,
+    MAYBE_POSTED,
+    POSTED,
+    NothingPosted,
+    Send,
+    Shared,
+    share_preview,
+)
 from bot.quotes.models import Quote
 from bot.runtime import Core
 from bot.stats.store import POSTED as POSTED_METRIC

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.chat.context import RequestContext
-from bot.chat.replies import already_claimed
 from bot.chat.stats_verb import place
 from bot.quotes.models import Quote
 from bot.runtime import Core
@@ -18,6 +17,14 @@ log = logging.getLogger(__name__)
 
 GONE = "That quote is no longer in the corpus. Try /lambert again."
 POSTED = "Posted to the channel."
+# A Post clicked on a preview someone already claimed. Only a confirmed post says so; one
+# whose answer never came may be in the channel or not, and nobody can say which.
+ALREADY_POSTED = "Already posted."
+MAYBE_POSTED = (
+    "This quote's first Post is not confirmed, so it may already be in the channel: "
+    "look there before sharing it again."
+)
+POST_AGAIN = "The first Post of this quote did not go out; click Post again."
 
 Send = Callable[[Quote], Awaitable[str | None]]
 """The platform's post of the quote: the message's id, or None when the platform did not say.
@@ -54,7 +61,10 @@ async def share_preview(
         return Shared(GONE)
     previews = core.previews
     if not await previews.claim(preview, ctx.platform, ctx.channel, datetime.now(UTC)):
-        return Shared(already_claimed(await previews.outcome(preview)), kept=True)
+        # Posting: under way, or its answer was lost; None: released meanwhile (it failed).
+        outcome = await previews.outcome(preview) or ""
+        note = {"posted": ALREADY_POSTED, "posting": MAYBE_POSTED}.get(outcome, POST_AGAIN)
+        return Shared(note, kept=True)
     try:
         message_id = await send(quote)
     except NothingPosted as exc:

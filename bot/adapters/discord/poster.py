@@ -34,6 +34,10 @@ NONCE_WINDOW = 120.0
 # A REST call unanswered this long gets one warning: a hung Discord shows in serve's log
 # within a minute, though discord.py itself waits on (its own timeout is 300 s).
 SLOW_REST_SECONDS = 30.0
+REJECTED = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
+    "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
+)
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -125,9 +129,7 @@ async def login(
     except TimeoutError:
         raise ConnectionError(f"Discord did not answer the login within {deadline:g} s") from None
     except discord.LoginFailure:
-        raise ConfigError(
-            "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal"
-        ) from None
+        raise ConfigError(REJECTED) from None
 
 
 class DiscordPoster:

@@ -18,14 +18,13 @@ from bot.chat.context import RequestContext
 from bot.chat.replies import (
     ANOTHER_LABEL,
     CANCEL_LABEL,
-    MAYBE_POSTED,
     MORE_LABEL,
     POST_LABEL,
     ListReply,
     QuoteReply,
     Reply,
 )
-from bot.chat.share import NothingPosted, Send, Shared, share_preview
+from bot.chat.share import MAYBE_POSTED, NothingPosted, Send, Shared, share_preview
 from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
 from bot.web.links import permalink
