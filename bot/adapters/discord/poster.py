@@ -208,9 +208,18 @@ async def open_discord_poster(
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
     A Discord that does not answer the login within `deadline` is a ConnectionError: its
     days are retried (serving/posters.Unreachable), the other platforms post meanwhile."""
+    async with rest_client(settings, client, deadline) as client:
+        yield DiscordPoster(client, public_url=settings.public_url)
+
+
+@asynccontextmanager
+async def rest_client(
+    settings: Settings, client: discord.Client | None = None, deadline: float = POST_DEADLINE
+) -> AsyncIterator[discord.Client]:
+    """A client logged in over REST, never connected to the gateway; closed after."""
     client = client or make_client()
     try:
         await login(client, settings, deadline)
-        yield DiscordPoster(client, public_url=settings.public_url)
+        yield client
     finally:
         await client.close()
