@@ -15,11 +15,11 @@ from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.chat.slips import slip_of
+from bot.chat.slips import did_you_mean
 from bot.daily.schedules import DAYS_FORMATS
 from bot.metrics import metrics
 from bot.platforms import PLATFORMS
-from bot.quotes.search import clean_user_text, normalise_name
+from bot.quotes.search import clean_user_text
 from bot.runtime import Core
 from bot.stats.recorder import StatsRecorder
 
@@ -209,35 +209,11 @@ async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
         return "random", await quote_verbs.random_quote(core.quotes, None, request), ""
     if (theme := core.quotes.resolve_theme(request)) is not None:
         return "theme", await quote_verbs.random_quote(core.quotes, theme.slug, request), ""
-    if (slip := await _slip(core, request)) is not None:
+    alone = " " not in request  # a verb that only counts alone may be meant
+    verbs = [v.name for v in VERBS.values() if alone or not v.alone]
+    if (slip := await did_you_mean(core.quotes, request, verbs)) is not None:
         return "lookup", slip, ""
     return "lookup", await quote_verbs.best_match(core.quotes, request), request
-
-
-async def _slip(core: Core, request: str) -> TextReply | None:
-    """ "Did you mean" for a first word one slip from a verb, or a request one slip from a theme
-    name; never for a word the corpus has (`helps` may be meant), so a real search is searched."""
-    word, _, rest = request.partition(" ")
-    verbs = [v.name for v in VERBS.values() if not (v.alone and rest)]
-    verb = slip_of(word.casefold(), verbs)
-    if verb is not None and not await core.quotes.knows_word(word):
-        meant = f"{verb} {rest}".strip()
-        return TextReply(
-            f"Did you mean `{meant}`?",
-            (
-                f"Nothing was searched. Type `{COMMAND} {meant}`"
-                + ("." if verb == "help" else f", or see `{COMMAND} help`."),
-            ),
-        )
-    names = core.quotes.theme_names()
-    name = slip_of(normalise_name(request), names)
-    if name is not None and not await core.quotes.knows_word(request):
-        theme = names[name]
-        return TextReply(
-            f"Did you mean `{name}`?",
-            (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
-        )
-    return None
 
 
 async def _checked(
