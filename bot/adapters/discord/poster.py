@@ -120,9 +120,9 @@ def token_of(settings: Settings) -> str:
 async def login(
     client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
 ) -> None:
-    """Log in over REST only (no gateway); ConfigError if Discord rejects the token,
-    ConnectionError if it does not answer within `deadline` seconds (discord.py would wait
-    aiohttp's five minutes)."""
+    """Log in over REST (a gateway, if any, opens after); ConfigError if Discord rejects the
+    token, ConnectionError if it does not answer within `deadline` seconds (discord.py would
+    wait aiohttp's five minutes)."""
     try:
         async with asyncio.timeout(deadline):
             await client.login(token_of(settings))
@@ -154,12 +154,9 @@ class DiscordPoster:
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        try:
-            channel_id = int(channel)
-        except ValueError:
-            raise PermanentPostError("channel not found") from None
-        if not 0 < channel_id < 2**64:
+        if not (channel.isascii() and channel.isdigit() and 0 < int(channel) < 2**64):
             raise PermanentPostError("channel not found")
+        channel_id = int(channel)
         link = permalink(self.public_url, quote.id) if self.public_url else None
         message = daily_message(quote, link)
         target = self.client.get_partial_messageable(channel_id)
