@@ -176,8 +176,10 @@ class Preview(Private):
                 nonce = "p" + base36(self.origin.id, 13)
                 sent = await publish(interaction, message, nonce, self.reply_to)
             except AmbiguousPostError:
-                raise
+                raise  # a followup that may be in the channel (publish._followup)
             except Exception as exc:
+                # Nothing went out, or a click again cannot post twice (a channel message's
+                # nonce): the member may try again.
                 raise NothingPosted from exc
             if sent is None:
                 raise NothingPosted(NOT_PUBLIC)
