@@ -33,11 +33,7 @@ NothingPosted when it surely posted nothing; any other failure may have posted."
 
 class NothingPosted(Exception):
     """The post did not go out (or cannot go out twice if tried again): the claim is released,
-    so Post works again. With a `note`, it is what the member is told, and no failure."""
-
-    def __init__(self, note: str = "") -> None:
-        super().__init__(note)
-        self.note = note
+    so Post works again. With a message, it is the note the member is told, and no failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +65,9 @@ async def share_preview(
         message_id = await send(quote)
     except NothingPosted as exc:
         await previews.release(preview)
-        if not exc.note:
+        if not str(exc):
             raise
-        return Shared(exc.note)
+        return Shared(str(exc))
     await previews.record_posted(preview, message_id)
     core.stats.posted(place(ctx), "preview")
     log.info(
