@@ -15,7 +15,8 @@ from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.embeds import ERROR_TEXT
 from bot.adapters.discord.expired import BOOT, EXPIRED
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import CANCELLED, NOT_YOURS, POSTED
+from bot.adapters.discord.views import CANCELLED, NOT_YOURS
+from bot.chat.share import POSTED
 from bot.config import Secret, Settings, load_settings
 from bot.runtime import Core, open_core
 from tests.fakes.discord_platform import Callback, FakeDiscord

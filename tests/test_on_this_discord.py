@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.client import DiscordPlatform
+from bot.adapters.discord.client import MENU_NAME, DiscordPlatform
 from bot.adapters.discord.deploy import sync_commands
-from bot.adapters.discord.on_this import MENU_NAME
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import POSTED
 from bot.chat import on_this
-from bot.chat.replies import ALREADY_POSTED, ANOTHER_LABEL, MAYBE_POSTED
+from bot.chat.replies import ANOTHER_LABEL
+from bot.chat.share import ALREADY_POSTED, MAYBE_POSTED, POSTED
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import GUILD, Callback, FakeDiscord

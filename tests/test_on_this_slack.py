@@ -16,7 +16,7 @@ import yaml
 from bot.adapters.slack import on_this as slack_on_this
 from bot.adapters.slack.app import SlackPlatform
 from bot.chat import on_this
-from bot.chat.replies import ALREADY_POSTED
+from bot.chat.share import ALREADY_POSTED
 from bot.config import Settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import (

@@ -14,10 +14,9 @@ import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import POSTED
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import error_message
-from bot.chat.replies import ALREADY_POSTED, MAYBE_POSTED
+from bot.chat.share import ALREADY_POSTED, MAYBE_POSTED, POSTED
 from bot.config import Secret, Settings
 from bot.previews.sql_store import KEEP
 from bot.quotes.service import QuoteService

@@ -10,8 +10,9 @@ import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import NOT_PUBLIC, POSTED
-from bot.chat.replies import ANOTHER_LABEL, MAYBE_POSTED
+from bot.adapters.discord.views import NOT_PUBLIC
+from bot.chat.replies import ANOTHER_LABEL
+from bot.chat.share import MAYBE_POSTED, POSTED
 from bot.config import Secret, Settings
 from bot.runtime import Core
 from tests.fakes.discord_platform import (

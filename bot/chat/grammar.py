@@ -15,12 +15,13 @@ from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.chat.slips import slip_of
+from bot.chat.slips import did_you_mean
 from bot.daily.schedules import DAYS_FORMATS
 from bot.metrics import metrics
 from bot.platforms import PLATFORMS
-from bot.quotes.search import clean_user_text, normalise_name
+from bot.quotes.search import clean_user_text
 from bot.runtime import Core
+from bot.stats.recorder import StatsRecorder
 
 log = logging.getLogger(__name__)
 
@@ -169,22 +170,35 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
     request = strip_command(text)
     verb, rest = find_verb(request)
     if verb is not None:  # counted: what the stats count; searched: the words searched
-        counted, reply = verb.name, await _run(verb, core, rest, ctx)
-        searched = rest if verb.name == "search" else ""
+        counted, searched = verb.name, rest if verb.name == "search" else ""
+        reply = await _checked(verb, rest, ctx, lambda: verb.handler(core, rest, ctx))
     else:
         counted, reply, searched = await _look_up(core, request)
+    logged = verb.name if verb else ("random" if not request else "lookup")
+    # A chat request is counted in the stats; `lambert ask` (no context) is not.
+    account(ctx, logged, counted, reply, started, core.stats if given else None, searched)
+    return reply
+
+
+def account(
+    ctx: RequestContext,
+    logged: str,
+    counted: str,
+    reply: Reply,
+    started: float,
+    stats: StatsRecorder | None = None,
+    searched: str = "",
+    recorded: str = "",
+) -> None:
+    """A command logged as `logged`, measured as `counted`, and with `stats` counted there (as
+    `recorded` if given); by what it showed, never by the words of the request."""
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
-        ctx.platform,
-        ctx.channel,
-        ctx.user,
-        verb.name if verb else ("random" if not request else "lookup"),
-        outcome(reply),
-    )
+        ctx.platform, ctx.channel, ctx.user, logged, outcome(reply),
+    )  # fmt: skip
     metrics().command(ctx.platform, counted, stats_verb.outcome_kind(reply, searched), started)
-    if given is not None:  # a chat request; `lambert ask` (no context) is not counted
-        stats_verb.record_reply(core.stats, ctx, counted, reply, searched)
-    return reply
+    if stats is not None:
+        stats_verb.record_reply(stats, ctx, recorded or counted, reply, searched)
 
 
 async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
@@ -195,39 +209,11 @@ async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
         return "random", await quote_verbs.random_quote(core.quotes, None, request), ""
     if (theme := core.quotes.resolve_theme(request)) is not None:
         return "theme", await quote_verbs.random_quote(core.quotes, theme.slug, request), ""
-    if (slip := await _slip(core, request)) is not None:
+    alone = " " not in request  # a verb that only counts alone may be meant
+    verbs = [v.name for v in VERBS.values() if alone or not v.alone]
+    if (slip := await did_you_mean(core.quotes, request, verbs)) is not None:
         return "lookup", slip, ""
     return "lookup", await quote_verbs.best_match(core.quotes, request), request
-
-
-async def _slip(core: Core, request: str) -> TextReply | None:
-    """ "Did you mean" for a first word one slip from a verb, or a request one slip from a theme
-    name; never for a word the corpus has (`helps` may be meant), so a real search is searched."""
-    word, _, rest = request.partition(" ")
-    verbs = [v.name for v in VERBS.values() if not (v.alone and rest)]
-    verb = slip_of(word.casefold(), verbs)
-    if verb is not None and not await core.quotes.knows_word(word):
-        meant = f"{verb} {rest}".strip()
-        return TextReply(
-            f"Did you mean `{meant}`?",
-            (
-                f"Nothing was searched. Type `{COMMAND} {meant}`"
-                + ("." if verb == "help" else f", or see `{COMMAND} help`."),
-            ),
-        )
-    names = core.quotes.theme_names()
-    name = slip_of(normalise_name(request), names)
-    if name is not None and not await core.quotes.knows_word(request):
-        theme = names[name]
-        return TextReply(
-            f"Did you mean `{name}`?",
-            (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
-        )
-    return None
-
-
-async def _run(verb: Verb, core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return await _checked(verb, rest, ctx, lambda: verb.handler(core, rest, ctx))
 
 
 async def _checked(
@@ -256,13 +242,7 @@ async def perform(
     when given)."""
     verb, started = VERBS[verb_name], time.perf_counter()
     reply = await _checked(verb, words, ctx, work)
-    log.info(
-        "command platform=%s channel=%s user=%s verb=%s %s",
-        ctx.platform, ctx.channel, ctx.user, verb.name, outcome(reply),
-    )  # fmt: skip
-    metrics().command(ctx.platform, verb.name, stats_verb.outcome_kind(reply), started)
-    if core is not None:
-        stats_verb.record_reply(core.stats, ctx, verb.name, reply)
+    account(ctx, verb.name, verb.name, reply, started, core.stats if core else None)
     return reply
 
 
@@ -277,10 +257,8 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
     )
     if card and isinstance(reply, QuoteReply):
         reply = replace(reply, card=True, request=f"card {reply.request}".strip())
-    log.info("button another %s", outcome(reply))
     if ctx is not None:
-        metrics().command(ctx.platform, "another", stats_verb.outcome_kind(reply), started)
-        stats_verb.record_reply(core.stats, ctx, "another", reply)
+        account(ctx, "another", "another", reply, started, core.stats)
     return reply
 
 

@@ -7,21 +7,16 @@ travel on (in the preview's buttons), so Another needs neither the text nor serv
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import weakref
 
 from bot.chat.context import RequestContext
-from bot.chat.grammar import outcome
+from bot.chat.grammar import account
 from bot.chat.replies import QuoteReply, Reply, TextReply
-from bot.chat.stats_verb import outcome_kind, record_reply
-from bot.metrics import metrics
 from bot.quotes.matching import FusedMatcher, LexicalMatcher, Matcher, meaning_installed
 from bot.quotes.search import MAX_TERMS, STOPWORDS, clean_user_text, words
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
-
-log = logging.getLogger(__name__)
 
 VERB = "on-this"  # how the stats and metrics count it
 DEPTH = 10  # fits offered through Another; their ids fit in a Slack button's value
@@ -69,7 +64,7 @@ async def on_this(core: Core, text: str, ctx: RequestContext) -> Reply:
             reply = QuoteReply(ranked[0], matches=len(ids), ranked=ids)
         else:
             reply = TextReply(NO_FIT)
-    _count(core, ctx, "on this", reply, started)
+    account(ctx, "on this", VERB, reply, started, core.stats)
     return reply
 
 
@@ -85,16 +80,6 @@ async def another(
         if quote is not None:
             reply = QuoteReply(quote, matches=len(ranked), ranked=ranked)
             break
-    if ctx is not None:
-        _count(core, ctx, "on this another", reply, started)
+    if ctx is not None:  # counted as Another, measured as "Lambert on this"
+        account(ctx, "on this another", VERB, reply, started, core.stats, recorded="another")
     return reply
-
-
-def _count(core: Core, ctx: RequestContext, what: str, reply: Reply, started: float) -> None:
-    """Logged, measured and counted by the quote shown; the message's words never."""
-    log.info(
-        "command platform=%s channel=%s user=%s verb=%s %s",
-        ctx.platform, ctx.channel, ctx.user, what, outcome(reply),
-    )  # fmt: skip
-    metrics().command(ctx.platform, VERB, outcome_kind(reply), started)
-    record_reply(core.stats, ctx, VERB if what == "on this" else "another", reply)

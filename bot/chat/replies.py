@@ -19,27 +19,8 @@ PREVIEW_BUTTONS = ("Post", "Another", "Cancel")
 POST_LABEL, ANOTHER_LABEL, CANCEL_LABEL = PREVIEW_BUTTONS
 MORE_LABEL = "More"
 """The button under a list of results that shows the next page (`ListReply.more`)."""
+# What every platform says when answering failed; the details go to the log, never to chat.
 ERROR_TEXT = "Something went wrong; please try again."
-# A Post clicked on a preview someone already claimed. Only a confirmed post says so; one
-# whose answer never came may be in the channel or not, and nobody can say which.
-ALREADY_POSTED = "Already posted."
-MAYBE_POSTED = (
-    "This quote's first Post is not confirmed, so it may already be in the channel: "
-    "look there before sharing it again."
-)
-POST_AGAIN = "The first Post of this quote did not go out; click Post again."
-
-
-def already_claimed(outcome: str | None) -> str:
-    """The answer to a Post on a preview that was claimed (PreviewStore.outcome): posted,
-    posting (under way, or its answer was lost), or released meanwhile (it failed)."""
-    if outcome == "posted":
-        return ALREADY_POSTED
-    return MAYBE_POSTED if outcome == "posting" else POST_AGAIN
-
-
-"""What every platform says when answering failed; the details go to the log, never to chat."""
-
 
 SUMMARY_TAG = "[summary of his view]"
 PARTIAL_TAG = "[summary of his view, quoting him in part]"

@@ -1,9 +1,14 @@
 """One slip of the finger: a word that is a known name with one letter wrong, missing, extra,
-or two neighbours swapped (`serach`, `hepl`, `dialy`, `themse`)."""
+or two neighbours swapped (`serach`, `hepl`, `dialy`, `themse`), and the "Did you mean" it earns."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from bot.chat.quote_verbs import COMMAND
+from bot.chat.replies import TextReply
+from bot.quotes.search import normalise_name
+from bot.quotes.service import QuoteService
 
 MIN_SLIP_LENGTH = 3  # "is" is one slip from "id": two-letter words are never taken for slips
 
@@ -28,3 +33,29 @@ def slip_of(typed: str, names: Iterable[str]) -> str | None:
         return None
     found = {name for name in names if one_slip(typed, name)}
     return found.pop() if len(found) == 1 else None
+
+
+async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> TextReply | None:
+    """ "Did you mean" for a first word one slip from one of `verbs`, or a request one slip from
+    a theme name; never for a word the corpus has (`helps` may be meant), so a real search is
+    searched."""
+    word, _, rest = request.partition(" ")
+    verb = slip_of(word.casefold(), verbs)
+    if verb is not None and not await quotes.knows_word(word):
+        meant = f"{verb} {rest}".strip()
+        return TextReply(
+            f"Did you mean `{meant}`?",
+            (
+                f"Nothing was searched. Type `{COMMAND} {meant}`"
+                + ("." if verb == "help" else f", or see `{COMMAND} help`."),
+            ),
+        )
+    names = quotes.theme_names()
+    name = slip_of(normalise_name(request), names)
+    if name is not None and not await quotes.knows_word(request):
+        theme = names[name]
+        return TextReply(
+            f"Did you mean `{name}`?",
+            (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
+        )
+    return None

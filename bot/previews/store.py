@@ -32,24 +32,19 @@ class MemoryPreviewStore:
     """A PreviewStore in this process's memory: for a Core built without storage (tests)."""
 
     def __init__(self) -> None:
-        self.claims: dict[str, str | None] = {}  # preview -> message id once posted
-        self.posted: set[str] = set()
+        self.claims: dict[str, str] = {}  # preview -> "posting" or "posted"
 
     async def claim(self, preview_id: str, platform: str, channel: str, now: datetime) -> bool:
-        if preview_id in self.claims:
-            return False
-        self.claims[preview_id] = None
-        return True
+        taken = preview_id in self.claims
+        self.claims.setdefault(preview_id, "posting")
+        return not taken
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
-        self.claims[preview_id] = message_id
-        self.posted.add(preview_id)
+        self.claims[preview_id] = "posted"
 
     async def release(self, preview_id: str) -> None:
-        if preview_id not in self.posted:
-            self.claims.pop(preview_id, None)
+        if self.claims.get(preview_id) == "posting":
+            del self.claims[preview_id]
 
     async def outcome(self, preview_id: str) -> str | None:
-        if preview_id not in self.claims:
-            return None
-        return "posted" if preview_id in self.posted else "posting"
+        return self.claims.get(preview_id)

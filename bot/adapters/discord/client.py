@@ -11,11 +11,11 @@ from discord import app_commands
 from bot.adapters.discord.daily import build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.expired import ExpiredPreviewButton
-from bot.adapters.discord.on_this import build_on_this_menu
-from bot.adapters.discord.poster import DiscordPoster, make_client, token_of
+from bot.adapters.discord.poster import REJECTED, DiscordPoster, login, make_client, token_of
 from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import Responder, request_context
 from bot.chat import grammar as commands
+from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings
 from bot.coordination.lease import ShardHolder, ShardsTaken
 from bot.quotes.service import QuoteService
@@ -25,6 +25,7 @@ from bot.serving.oneline import quiet
 log = logging.getLogger(__name__)
 
 COMMAND_NAME = "lambert"
+MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
 MAX_CHOICES = 25
 CHOICE_CHARS = 100  # a choice's name and a string choice's value
@@ -47,8 +48,8 @@ async def query_choices(service: QuoteService, typed: str) -> list[app_commands.
 
 
 def build_tree(client: discord.Client, responder: Responder) -> app_commands.CommandTree:
-    """`/lambert [query]` (server and user installs) and `/lambert-daily` (servers only);
-    the same tree answers and is synced."""
+    """`/lambert [query]` (server and user installs), `/lambert-daily` (servers only) and
+    "Lambert on this" (a message's menu, both installs); the same tree answers and is synced."""
     tree = app_commands.CommandTree(client)
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
@@ -71,7 +72,18 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
         return await query_choices(responder.core.quotes, current)
 
     tree.add_command(build_daily_group(responder))
-    tree.add_command(build_on_this_menu(responder))  # "Lambert on this" on a message
+
+    # A message's menu: the preview of the quote that fits the message, whose Post replies
+    # under it. The interaction carries the message: no message-content intent is needed,
+    # and its text is never kept.
+    @tree.context_menu(name=MENU_NAME)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    async def lambert_on_this(interaction: discord.Interaction, message: discord.Message) -> None:
+        async with responder.guard(interaction, MENU_NAME):
+            work = on_this(responder.core, message.content, request_context(interaction))
+            reply = await responder.in_time(interaction, work)
+            await responder.answer(interaction, reply, reply_to=message.id)
 
     @tree.error
     async def on_error(
@@ -115,7 +127,6 @@ class DiscordPlatform:
         """One attempt: log in, open the gateway, return on the first READY (commands are
         synced at deploy, not here). ConfigError for a rejected token; anything else (DNS,
         refused, 5xx, a gateway that closes) means Discord is unreachable for now."""
-        token = token_of(self.settings)
         if self.client.is_closed():  # a previous attempt's client: re-open it
             if isinstance(self.client, ShardedClient):
                 self.client.reopen()
@@ -127,10 +138,7 @@ class DiscordPlatform:
             if http.connector is not discord.utils.MISSING and http.connector.closed:
                 # closed with the old session; discord.py would reuse it ("Session is closed")
                 http.connector = discord.utils.MISSING
-        try:
-            await self.client.login(token)
-        except discord.LoginFailure:
-            raise ConfigError(REJECTED) from None
+        await login(self.client, self.settings)
         if isinstance(self.client, ShardedClient):
             await self._lease_shards(self.client)
         # Until the first READY a failure ends the task (ShardedClient launches each shard
@@ -225,12 +233,6 @@ class DiscordPlatform:
             self._keeping = None
         if self.lease is not None:  # after the client closed: never two running one shard
             await self.lease.release()
-
-
-REJECTED = (
-    "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
-    "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
-)
 
 
 def _rejected(failure: BaseException | None) -> bool:

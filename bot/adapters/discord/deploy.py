@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import discord
 
 from bot.adapters.discord.client import build_tree
-from bot.adapters.discord.poster import login, make_client, token_of
+from bot.adapters.discord.poster import rest_client
 from bot.adapters.discord.views import Responder
 from bot.config import ConfigError, Settings
 from bot.runtime import open_core
@@ -28,18 +26,6 @@ UNREADABLE_ID = (
     "DISCORD_TOKEN does not start with a bot's user id, so it is not a bot token: copy the "
     "token again from the Developer Portal's Bot page, or pass --client-id ID"
 )
-
-
-@asynccontextmanager
-async def rest_client(settings: Settings) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never connected to the gateway."""
-    token_of(settings)  # before anything is built: no token, no work
-    client = make_client()
-    try:
-        await login(client, settings)
-        yield client
-    finally:
-        await client.close()
 
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:

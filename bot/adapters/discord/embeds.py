@@ -54,11 +54,6 @@ def quote_text(quote: Quote, limit: int) -> str:
     return cut(quote.text, limit)
 
 
-def credit(quote: Quote) -> str:
-    """Shown above the text: his name for his words, a label for a summary of his view."""
-    return AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
-
-
 PAGE_LINK = "Page and card"
 
 
@@ -93,7 +88,8 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
     """Topic as title, the credit as author, the text, and theme · source · id in the footer;
     with `card`, the attached card as its image (the text stays, for screen readers)."""
     title = cut(quote.topic, TITLE_LIMIT)
-    author = cut(credit(quote), AUTHOR_LIMIT)
+    # Above the text: his name for his words, a label for a summary of his view.
+    author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
     footer = footer_line(quote) + (f" \u00b7 {footer_suffix}" if footer_suffix else "")
     footer = cut(footer, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))

@@ -34,6 +34,10 @@ NONCE_WINDOW = 120.0
 # A REST call unanswered this long gets one warning: a hung Discord shows in serve's log
 # within a minute, though discord.py itself waits on (its own timeout is 300 s).
 SLOW_REST_SECONDS = 30.0
+REJECTED = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
+    "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
+)
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -116,18 +120,16 @@ def token_of(settings: Settings) -> str:
 async def login(
     client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
 ) -> None:
-    """Log in over REST only (no gateway); ConfigError if Discord rejects the token,
-    ConnectionError if it does not answer within `deadline` seconds (discord.py would wait
-    aiohttp's five minutes)."""
+    """Log in over REST (a gateway, if any, opens after); ConfigError if Discord rejects the
+    token, ConnectionError if it does not answer within `deadline` seconds (discord.py would
+    wait aiohttp's five minutes)."""
     try:
         async with asyncio.timeout(deadline):
             await client.login(token_of(settings))
     except TimeoutError:
         raise ConnectionError(f"Discord did not answer the login within {deadline:g} s") from None
     except discord.LoginFailure:
-        raise ConfigError(
-            "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal"
-        ) from None
+        raise ConfigError(REJECTED) from None
 
 
 class DiscordPoster:
@@ -152,12 +154,9 @@ class DiscordPoster:
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        try:
-            channel_id = int(channel)
-        except ValueError:
-            raise PermanentPostError("channel not found") from None
-        if not 0 < channel_id < 2**64:
+        if not (channel.isascii() and channel.isdigit() and 0 < int(channel) < 2**64):
             raise PermanentPostError("channel not found")
+        channel_id = int(channel)
         link = permalink(self.public_url, quote.id) if self.public_url else None
         message = daily_message(quote, link)
         target = self.client.get_partial_messageable(channel_id)
@@ -206,9 +205,18 @@ async def open_discord_poster(
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
     A Discord that does not answer the login within `deadline` is a ConnectionError: its
     days are retried (serving/posters.Unreachable), the other platforms post meanwhile."""
+    async with rest_client(settings, client, deadline) as client:
+        yield DiscordPoster(client, public_url=settings.public_url)
+
+
+@asynccontextmanager
+async def rest_client(
+    settings: Settings, client: discord.Client | None = None, deadline: float = POST_DEADLINE
+) -> AsyncIterator[discord.Client]:
+    """A client logged in over REST, never connected to the gateway; closed after."""
     client = client or make_client()
     try:
         await login(client, settings, deadline)
-        yield DiscordPoster(client, public_url=settings.public_url)
+        yield client
     finally:
         await client.close()

@@ -10,27 +10,9 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.embeds import Message
+from bot.ports import AmbiguousPostError
 
 log = logging.getLogger(__name__)
-
-
-async def replace(
-    interaction: discord.Interaction, message: Message, view: discord.ui.View | None
-) -> None:
-    """Show `message` in place of the clicked one (directly, or after a deferral)."""
-    if interaction.response.is_done():
-        await interaction.edit_original_response(
-            content=message.content, embeds=message.embeds, attachments=message.files(), view=view
-        )
-    else:
-        await interaction.response.edit_message(
-            content=message.content, embeds=message.embeds, attachments=message.files(), view=view
-        )
-
-
-class PostNotConfirmed(Exception):
-    """A followup whose answer never came: it may be in the channel. A followup carries no
-    nonce (a channel message does), so sending it again could post the quote twice."""
 
 
 def bot_is_here(interaction: discord.Interaction) -> bool:
@@ -94,17 +76,20 @@ async def publish(
             return str(sent.id)
         except discord.Forbidden:
             log.info("discord: no permission to post in %s; posting as a followup", channel_id)
-    elif answers_only_the_member(interaction):
-        return None  # a followup would only be an ephemeral copy of the preview
-    followup = await _followup(interaction, message)
-    if followup.flags.ephemeral:  # Discord made it private (the channel forbids external apps)
+    # Where Discord lets apps answer only the member, a followup would be an ephemeral copy of
+    # the preview; Discord may also make one private (the channel forbids external apps).
+    only_member = answers_only_the_member(interaction)
+    followup = None if only_member else await _followup(interaction, message)
+    if followup is None or followup.flags.ephemeral:
         log.info("discord: only the member may see answers in %s", channel_id)
         return None
     return str(followup.id)
 
 
 async def _followup(interaction: discord.Interaction, message: Message) -> discord.WebhookMessage:
-    """The followup; PostNotConfirmed when it may have been posted but Discord did not say.
+    """The followup; AmbiguousPostError when it may have been posted but Discord did not say:
+    a followup carries no nonce (a channel message does), so sending it again could post the
+    quote twice.
 
     discord.py already tries a 5xx again (up to five times): one that still fails, or a
     connection lost after the request went out, may have left a message in the channel.
@@ -119,8 +104,8 @@ async def _followup(interaction: discord.Interaction, message: Message) -> disco
             wait=True,
         )
     except discord.DiscordServerError as exc:
-        raise PostNotConfirmed(f"Discord answered {exc.status}") from exc
+        raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
     except aiohttp.ClientConnectorError:
         raise
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise PostNotConfirmed(f"no answer from Discord ({type(exc).__name__})") from exc
+        raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc

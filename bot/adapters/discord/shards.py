@@ -49,7 +49,7 @@ class ResumingShard(Shard):
 
 class ShardedClient(discord.AutoShardedClient):
     """AutoShardedClient over the shards of DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset:
-    every shard of the count Discord recommends), with two changes for `serve`:
+    every shard of the count Discord recommends), changed for `serve`:
 
     - one attempt per shard at start: discord.py's own loop retries a shard every 5 s for
       ever, a traceback each time, and start() would never return; serve's backoff retries

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientConnectorError
@@ -41,9 +40,10 @@ from bot.adapters.slack.users import SlackUser
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
-from bot.chat.replies import Form, Reply, TextReply, already_claimed
-from bot.chat.stats_verb import place
+from bot.chat.replies import Form, Reply, TextReply
+from bot.chat.share import NothingPosted, share_preview
 from bot.ports import AmbiguousPostError
+from bot.quotes.models import Quote
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
@@ -182,55 +182,45 @@ class SlackHandlers:
         quote_id: str | None = None,
         thread_ts: str | None = None,
     ) -> None:
-        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone;
-        in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
+        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone
+        (chat/share.py); in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
         value_id, card = read_post_value(_action_value(body)) if quote_id is None else ("", False)
-        quote = await self.core.quotes.quote(quote_id or value_id)
-        if quote is None:
-            await respond(
-                replace_original=True,
-                text="That quote is no longer in the corpus. Try /lambert again.",
-            )
-            return
-        # Claimed before posting: a second click, or Slack replaying this one, posts nothing.
-        preview, channel = _preview_id(body), _channel_id(body)
+        channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")
             return
-        key = self.where(workspace_of(body), channel)
-        if not await self.core.previews.claim(preview, "slack", key, datetime.now(UTC)):
-            text = already_claimed(await self.core.previews.outcome(preview))
-            await respond(response_type="ephemeral", replace_original=False, text=text)
-            return
-        url = card_url(self.public_url, quote) if card and self.public_url else None
-        message = shared_message(quote, _user_name(body.get("user") or {}), url, self.public_url)
-        if thread_ts:
-            message["thread_ts"] = thread_ts
-        message_id: str | None = None
-        try:
-            sent = await client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **message
-            )
-            message_id = str(sent.get("ts") or "") or None
-        except SlackApiError as exc:
-            if exc.response.get("error") not in POST_VIA_RESPONSE_URL:
-                if not isinstance(post_error(exc.response), AmbiguousPostError):
-                    await self.core.previews.release(preview)  # Slack posted nothing
-                raise
-            await respond(response_type="in_channel", replace_original=False, **message)
-        except ClientConnectorError:
-            await self.core.previews.release(preview)  # it never reached Slack
-            raise
-        # Any other failure may have posted: the claim stays, a click again says so.
-        await self.core.previews.record_posted(preview, message_id)
-        self.core.stats.posted(place(self._clicked_in(body)), "preview")
-        log.info(
-            "slack: shared quote=%s channel=%s user=%s",
-            quote.id,
-            _channel_id(body),
-            (body.get("user") or {}).get("id"),
+
+        async def send(quote: Quote) -> str | None:
+            url = card_url(self.public_url, quote) if card and self.public_url else None
+            name = _user_name(body.get("user") or {})
+            message = shared_message(quote, name, url, self.public_url)
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            try:
+                sent = await client.chat_postMessage(
+                    channel=channel, unfurl_links=False, unfurl_media=False, **message
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") in POST_VIA_RESPONSE_URL:
+                    await respond(response_type="in_channel", replace_original=False, **message)
+                    return None
+                if isinstance(post_error(exc.response), AmbiguousPostError):
+                    raise  # it may have posted: the claim stays, a click again says so
+                raise NothingPosted from exc
+            except ClientConnectorError as exc:
+                raise NothingPosted from exc  # it never reached Slack
+            return str(sent.get("ts") or "") or None
+
+        where = self._clicked_in(body)
+        shared = await share_preview(
+            self.core, _preview_id(body), quote_id or value_id, where, send
         )
-        await respond(delete_original=True)
+        if shared.posted:
+            await respond(delete_original=True)
+        elif shared.kept:  # claimed before: the preview stays
+            await respond(response_type="ephemeral", replace_original=False, text=shared.note)
+        else:
+            await respond(replace_original=True, text=shared.note)
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()

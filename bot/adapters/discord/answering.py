@@ -1,0 +1,99 @@
+"""Answering an interaction privately, in time, and never with a traceback; the work tracked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import discord
+
+from bot.adapters.discord.embeds import Message
+from bot.chat.replies import ERROR_TEXT
+from bot.runtime import Core
+from bot.serving.inflight import InFlight
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFER_AFTER = 2.0  # seconds of work before we defer: Discord drops answers after 3
+PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown disabled
+CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+
+
+class Answering:
+    """What every handler and view answers through (views.Responder adds the views)."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        defer_after: float = DEFER_AFTER,
+        preview_timeout: float = PREVIEW_TIMEOUT,
+        public_url: str | None = None,
+    ) -> None:
+        self.core = core
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
+        self.defer_after = defer_after
+        self.preview_timeout = preview_timeout
+        self.in_flight = InFlight()
+
+    @asynccontextmanager
+    async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
+        """Tracks the handler for close(); any failure becomes a short private message."""
+        with self.in_flight.track():
+            try:
+                yield
+            except Exception:
+                # Our own logger, not discord's: the root formatter redacts tokens.
+                log.exception("discord: %s failed", what)
+                await self.report_failure(interaction, what)
+
+    async def report_failure(self, interaction: discord.Interaction, what: str) -> None:
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(ERROR_TEXT, ephemeral=True)
+            elif interaction.type is discord.InteractionType.application_command:
+                # Replaces the deferred "thinking..." (or the answer it was about to become).
+                await interaction.edit_original_response(content=ERROR_TEXT, embeds=[], view=None)
+            else:  # a button: the preview stays, so the member can try again
+                await interaction.followup.send(ERROR_TEXT, ephemeral=True)
+        except Exception:
+            log.exception("discord: could not report the failure of %s", what)
+
+    async def drain(self, grace: float = CLOSE_GRACE) -> None:
+        """Wait for handlers still working before the connection closes under them."""
+        await self.in_flight.drain(grace)
+
+    async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
+        """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done and interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()  # the clicked message will be updated
+            elif not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            return await task
+        finally:
+            task.cancel()  # a no-op once done; stops the work if deferring failed
+
+    async def show(
+        self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
+    ) -> None:
+        """`message` privately: in place of the deferred "thinking" or of the clicked message
+        (with no buttons when `view` is None), else as the command's answer."""
+        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds}
+        if interaction.response.is_done():
+            await interaction.edit_original_response(
+                **shown, attachments=message.files(), view=view
+            )
+        elif interaction.type is discord.InteractionType.component:
+            await interaction.response.edit_message(**shown, attachments=message.files(), view=view)
+        else:
+            await interaction.response.send_message(
+                **shown, files=message.files(), view=view or discord.utils.MISSING, ephemeral=True
+            )
