@@ -70,3 +70,6 @@ def setup_logging(
     # Library chatter at INFO (gateway heartbeats, HTTP sessions) drowns our own events.
     for noisy in ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # psycopg warns "error ignored terminating <pipeline>" while the error that ended the
+    # pipeline (a lost server, say) is already on its way up to us, and we report that one.
+    logging.getLogger("psycopg").setLevel(max(logging.getLevelName(level), logging.ERROR))

@@ -148,3 +148,16 @@ def test_log_format_is_read_from_the_environment(
     assert (
         "LOG_FORMAT='yaml' is not a format; use LOG_FORMAT=text or json" in capsys.readouterr().err
     )
+
+
+def test_psycopg_pipeline_noise_is_quiet_but_its_errors_are_not() -> None:
+    """A PostgreSQL server lost mid-transaction makes psycopg warn "error ignored terminating"
+    its pipeline while the error itself goes up to us (tests/test_database_dies.py counts the
+    lines a tick prints then): that warning is dropped, psycopg's errors are kept."""
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream=stream)
+    psycopg_log = logging.getLogger("psycopg")
+    psycopg_log.warning("error ignored terminating %r: %s", "<AsyncPipeline>", "server closed")
+    psycopg_log.error("a real psycopg error")
+    assert stream.getvalue().splitlines()[-1].endswith("psycopg: a real psycopg error")
+    assert "error ignored terminating" not in stream.getvalue()
