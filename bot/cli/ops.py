@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, error, heading, print_json
+from bot.cli.common import add_command, error, heading, output
 from bot.platforms import served
 
 if TYPE_CHECKING:
@@ -65,19 +64,11 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
         postgresql = {"ok": unreachable is None, "problem": unreachable}
     ok = database["ok"] and (postgresql is None or postgresql["ok"])
     ok = ok and all(s.connected for s in states)
-    if args.json:
-        platforms = [
-            {
-                "platform": s.platform,
-                "connected": s.connected,
-                "heartbeat_age_seconds": s.age_seconds,
-            }
-            for s in states
-        ]
-        print_json(
-            {"ok": ok, "database": database, "postgresql": postgresql, "platforms": platforms}
-        )
-        return 0 if ok else 1
+    platforms = [
+        {"platform": s.platform, "connected": s.connected, "heartbeat_age_seconds": s.age_seconds}
+        for s in states
+    ]
+    payload = {"ok": ok, "database": database, "postgresql": postgresql, "platforms": platforms}
     if database["ok"]:
         lines = [f"{heading('database:')} ok ({where})"]
         if database["warning"]:
@@ -90,7 +81,7 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     for platform in states:
         name, _, rest = platform.describe().partition(":")
         lines.append(f"{heading(name + ':')}{rest}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    output(args, payload, "\n".join(lines))
     return 0 if ok else 1
 
 
@@ -114,11 +105,11 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         error(str(exc))
         return 1
-    if args.json:
-        print_json({"source": str(settings.db_path), "target": str(args.path), "pages": pages})
-    else:
-        sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
-    return 0
+    return output(
+        args,
+        {"source": str(settings.db_path), "target": str(args.path), "pages": pages},
+        f"backed up {settings.db_path} to {args.path} ({pages} pages)",
+    )
 
 
 def _without_password(url: str) -> str:
