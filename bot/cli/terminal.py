@@ -14,14 +14,13 @@ SHOW_FROM_BYTES = 2_000_000
 
 def colour(stream: TextIO) -> bool:
     """Colour on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM=dumb."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return _isatty(stream)
+    return not os.environ.get("NO_COLOR") and _terminal(stream)
 
 
-def _isatty(stream: TextIO) -> bool:
+def _terminal(stream: TextIO) -> bool:
+    """A terminal that shows what escape codes draw: a tty, TERM not dumb."""
     try:
-        return stream.isatty()
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
     except (AttributeError, ValueError):  # a replaced or closed stream
         return False
 
@@ -48,7 +47,10 @@ class LoadProgress:
         if not self.mode:
             self.mode = self._start()
         if self.mode == "bar":
-            self._draw(done, total)
+            if total:
+                self.counter.label, self.counter.total = "quotes", total
+                self.counter.items_completed = done
+            self.bar.invalidate()
         elif self.mode == "lines" and total and done * 10 // total > self.tenths:
             self.tenths = done * 10 // total
             self._line(f"{self.tenths * 10}% ({done:,} of {total:,} quotes)")
@@ -63,7 +65,7 @@ class LoadProgress:
         if size < SHOW_FROM_BYTES:
             return "off"
         what = f"{size / 1e6:.1f} MB, once after each change"
-        if not (_isatty(self.stream) and os.environ.get("TERM") != "dumb"):
+        if not _terminal(self.stream):
             self._line(what)
             return "lines"
         from prompt_toolkit.input import create_pipe_input
@@ -84,13 +86,6 @@ class LoadProgress:
     def _line(self, text: str) -> None:
         self.stream.write(f"lambert: loading the corpus: {text}\n")
         self.stream.flush()
-
-    def _draw(self, done: int, total: int) -> None:
-        if total:
-            self.counter.label = "quotes"
-            self.counter.total = total
-            self.counter.items_completed = done
-        self.bar.invalidate()
 
     def close(self) -> None:
         """Stop the bar, leaving its last state on the screen (a load that failed shows how

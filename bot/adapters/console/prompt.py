@@ -165,21 +165,6 @@ class ChatCompleter(Completer):
                     yield Completion(f"daily {word}", -len(text))
 
 
-def prompt_session(terminal: Terminal, completer: Completer) -> PromptSession[str]:
-    """One session for the whole console: its history is what Up recalls."""
-    return PromptSession(
-        input=terminal.input,
-        output=terminal.output,
-        history=terminal.history,
-        completer=completer,
-        complete_while_typing=False,  # Tab asks; Up and Down stay with the history
-        style=STYLE,
-        color_depth=terminal.color_depth,
-        include_default_pygments_style=False,
-        enable_history_search=False,
-    )
-
-
 def prompt_text(channel: str, role: str, colour: bool) -> Any:
     """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
     if not colour:
@@ -196,7 +181,18 @@ def prompt_text(channel: str, role: str, colour: bool) -> Any:
 
 async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
-    session = prompt_session(terminal, ChatCompleter(console.core.quotes, list(COMMANDS)))
+    # One session for the whole console: its history is what Up recalls.
+    session: PromptSession[str] = PromptSession(
+        input=terminal.input,
+        output=terminal.output,
+        history=terminal.history,
+        completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
+        complete_while_typing=False,  # Tab asks; Up and Down stay with the history
+        style=STYLE,
+        color_depth=terminal.color_depth,
+        include_default_pygments_style=False,
+        enable_history_search=False,
+    )
     terminal.show(greeting(console.core.quotes.example_theme()), plain=True)
 
     async def read() -> str | None:
