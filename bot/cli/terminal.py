@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,9 +40,8 @@ class LoadProgress:
         self.corpus = corpus
         self.mode = ""  # "bar", "lines" or "off", chosen at the first call
         self.tenths = 0
-        self.bar: Any = None  # prompt_toolkit's ProgressBar, imported only for a big load
+        self.bar = ExitStack()  # prompt_toolkit's ProgressBar, imported only for a big load
         self.counter: Any = None
-        self.keys: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.mode:
@@ -50,7 +50,7 @@ class LoadProgress:
             if total:
                 self.counter.label, self.counter.total = "quotes", total
                 self.counter.items_completed = done
-            self.bar.invalidate()
+            self.counter.progress_bar.invalidate()
         elif self.mode == "lines" and total and done * 10 // total > self.tenths:
             self.tenths = done * 10 // total
             self._line(f"{self.tenths * 10}% ({done:,} of {total:,} quotes)")
@@ -73,14 +73,12 @@ class LoadProgress:
         from prompt_toolkit.shortcuts import ProgressBar
 
         # An input that never ends nor reads the keyboard (standard input is the command's).
-        self.keys = create_pipe_input()
-        self.bar = ProgressBar(
-            title=f"lambert: loading the corpus ({what})",
-            output=create_output(stdout=self.stream),
-            input=self.keys.__enter__(),
-        )
-        self.bar.__enter__()
-        self.counter = self.bar(label="parsing", total=None)
+        keys = self.bar.enter_context(create_pipe_input())
+        title = f"lambert: loading the corpus ({what})"
+        output = create_output(stdout=self.stream)
+        bar = self.bar.enter_context(ProgressBar(title=title, output=output, input=keys))
+        self.counter = bar(label="parsing", total=None)
+        self.bar.callback(setattr, self.counter, "done", True)  # runs first: the bar's last draw
         return "bar"
 
     def _line(self, text: str) -> None:
@@ -90,8 +88,4 @@ class LoadProgress:
     def close(self) -> None:
         """Stop the bar, leaving its last state on the screen (a load that failed shows how
         far it got); in line mode there is nothing to close."""
-        if self.bar is not None:
-            bar, self.bar = self.bar, None
-            self.counter.done = True
-            bar.__exit__(None, None, None)
-            self.keys.__exit__(None, None, None)
+        self.bar.close()
