@@ -37,54 +37,43 @@ def default_corpus_path() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """What each setting means: config.example.env; which variable gives it: VARIABLES."""
+
     db_path: Path = field(default_factory=default_db_path)  # LAMBERT_DB: see _db_path
     db_note: str = ""  # one line for the operator about where the database was found
     corpus_path: Path = field(default_factory=default_corpus_path)
-    # None: the command picks (INFO to serve, WARNING otherwise).
-    log_level: str | None = None
-    # LOG_FORMAT=json: one JSON object per line (bot/logs.py).
+    log_level: str | None = None  # None: the command picks (INFO to serve, WARNING otherwise)
     log_format: str = "text"
     discord_token: Secret = NO_SECRET
     slack_bot_token: Secret = NO_SECRET
     slack_app_token: Secret = NO_SECRET
     slack_signing_secret: Secret = NO_SECRET
-    # Many workspaces (OAuth, HTTP mode): the app's client id and secret, instead of a bot
-    # token. The id is public (it is in every install link); the secret is not.
+    # Many workspaces (OAuth, HTTP mode) need the app's client id and secret instead of a bot
+    # token. The id is public (it is in every install link), so no Secret.
     slack_client_id: str = ""
     slack_client_secret: Secret = NO_SECRET
-    # Where Slack sends an installer back to; empty: the one the app's settings list.
-    slack_redirect_uri: str = ""
+    slack_redirect_uri: str = ""  # empty: the one the app's settings list
     slack_port: int = 3000
     # Loopback by default: only a proxy or tunnel on this machine reaches HTTP mode. The
     # Docker image sets 0.0.0.0, where the container's network is the boundary.
     slack_host: str = "127.0.0.1"
     slack_admins: frozenset[str] = frozenset()
     catchup_hours: float = 6.0
-    # A bigger corpus file is refused before it is read.
     corpus_max_mb: float = 50.0
-    # postgresql://user:password@host:port/db puts the daily state there (replicas share it);
-    # empty: it stays in the SQLite file. A Secret: the URL holds a password.
-    database_url: Secret = NO_SECRET
-    # LAMBERT_STATS=off: no stats are kept at all (bot/stats).
+    database_url: Secret = NO_SECRET  # a Secret: the URL holds a password; empty: SQLite
     stats: bool = True
-    # How long a daily scheduler's worker lease lives unrenewed (bot/coordination/lease.py).
-    lease_seconds: float = 60.0
-    # `lambert serve` answers /healthz, /readyz and /metrics there; None: no listener. Its own
-    # host setting, not Slack's: the probes stay private (loopback) when Slack's HTTP mode
-    # faces the internet. The Docker image sets 0.0.0.0.
+    lease_seconds: float = 60.0  # a daily scheduler's worker lease (bot/coordination/lease.py)
+    # The probes' listener (None: none) has its own host setting, not Slack's: the probes stay
+    # private (loopback) when Slack's HTTP mode faces the internet.
     http_port: int | None = None
     http_host: str = "127.0.0.1"
-    # DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS: this process runs those shards of that count;
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
-    # Where the web site is reachable from outside, e.g. https://quotes.example.org (no
-    # trailing slash); absolute links and Slack's card images (`{public_url}/q/{id}.png`)
+    # No trailing slash: absolute links and Slack's card images (`{public_url}/q/{id}.png`)
     # start with it. None: no public site.
     public_url: str | None = None
-    # Fernet keys, comma-separated, that encrypt the Slack installs' tokens at rest
-    # (bot/installs/sealing.py); the first encrypts, all decrypt. Empty: in clear.
-    secret_key: Secret = NO_SECRET
+    secret_key: Secret = NO_SECRET  # Fernet keys, comma-separated (bot/installs/sealing.py)
 
     @property
     def slack_many_workspaces(self) -> bool:
