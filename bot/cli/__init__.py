@@ -58,7 +58,7 @@ database: {database}
 # Each module adds its subcommands; the order here is the order `--help` lists them. A module
 # imports nothing heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
 COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools, completion]
-GLOBAL_VALUES = [flag for flag, _, _ in GLOBAL_OPTIONS]  # the global options take a value
+GLOBAL_VALUES = [flag for flag, _, _ in GLOBAL_OPTIONS]  # each of them takes a value
 
 
 def build_parser(command: str = EVERY) -> argparse.ArgumentParser:

@@ -182,8 +182,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None
     A subcommand keeps an unlisted copy (`lambert ask dpo --db x` still works) whose default
     is SUPPRESS, so that it never resets a value given before the subcommand name.
     """
+    hide = argparse.SUPPRESS if hidden else None
     for flag, metavar, text in GLOBAL_OPTIONS:
-        hide = argparse.SUPPRESS if hidden else None
         parser.add_argument(flag, metavar=metavar, default=hide, help=hide or text)
 
 

@@ -91,10 +91,13 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )
-    payload = {"source": str(report.source), "target": report.target}
-    return output(
-        args, {**payload, "copied": report.copied, "replaced": report.replaced}, render(report)
-    )
+    payload = {
+        "source": str(report.source),
+        "target": report.target,
+        "copied": report.copied,
+        "replaced": report.replaced,
+    }
+    return output(args, payload, render(report))
 
 
 def render(report: CopyReport) -> str:
