@@ -62,7 +62,6 @@ class DailyPoster(Protocol):
         stored: safe to send again) or AmbiguousPostError (it may have been stored); any other
         exception counts as transient, so a poster must map every ambiguous failure itself.
         """
-        ...
 
 
 class ChatPlatform(Protocol):
@@ -77,23 +76,18 @@ class ChatPlatform(Protocol):
         stops), anything else when it cannot be reached now (serve calls close(), waits, and
         calls start() again). Cancelled when serve is stopped meanwhile.
         """
-        ...
 
     @property
     def connected(self) -> bool:
         """Whether commands can reach the bot right now (serve's health heartbeat reads it)."""
-        ...
 
     async def wait_lost(self) -> None:
         """Return once the connection is gone for good (the library stopped reconnecting):
         serve then calls close() and start() again. Never returns while it reconnects itself."""
-        ...
 
     def poster(self) -> DailyPoster:
         """The daily-post port over this platform's live connection."""
-        ...
 
     async def close(self) -> None:
         """Stop taking commands, let in-flight ones finish, and disconnect; also after a
         failed or cancelled start(), and more than once."""
-        ...

@@ -208,23 +208,12 @@ async def _load(
     # The parsed corpus is freed inside, before the collector is back: its first collection
     # then has nothing of the load's left to walk.
     with _collector_paused():
-        await _sync(store, path, raw, digest, parsed, progress)
-
-
-async def _sync(
-    store: QuoteStore,
-    path: Path,
-    raw: bytes,
-    digest: str,
-    parsed: list[Corpus],
-    progress: Progress | None,
-) -> None:
-    corpus = parsed or [await _decode_elsewhere(path, raw)]
-    if await store.sync_corpus(corpus[0], digest, progress):
-        log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
-    # Freed here, inside the pause, on the loop's thread: 35-40 ms at 100,000 quotes, while
-    # nothing is served yet (platforms connect after the load; docs/performance.md).
-    corpus.clear()
+        corpus = parsed or [await _decode_elsewhere(path, raw)]
+        if await store.sync_corpus(corpus[0], digest, progress):
+            log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
+        # Freed here, inside the pause, on the loop's thread: 35-40 ms at 100,000 quotes,
+        # while nothing is served yet (platforms connect after the load; docs/performance.md).
+        corpus.clear()
 
 
 @contextmanager

@@ -25,7 +25,7 @@ SITE_LIBRARIES = {"aiohttp"}
 # Low to high: a unit (a package or top-level module of bot/) may import units on its own line
 # or a lower one. `bot` is bot/__init__.py, which holds only __version__ (cli prints it).
 LAYERS = [
-    {"bot", "config", "logs", "metrics"},
+    {"bot", "config", "config_values", "logs", "metrics"},
     {"platforms"},
     {"storage"},
     {"quotes"},

@@ -53,29 +53,19 @@ def _wrap(text: str, indent: str = "") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def render_quote(reply: QuoteReply) -> str:
-    q = reply.quote
-    lines = [q.topic, "", _wrap(quoted_body(q), "  "), "", _wrap(credit_line(q), "  ")]
-    lines.append(f"  {q.theme_title} \u00b7 id: {q.id}")
-    if reply.note:
-        lines += ["", _wrap(reply.note)]
-    return "\n".join(lines)
-
-
 def render(reply: Reply, commands: Commands = Commands.CLI) -> str:
     """Plain text for a terminal: no markup to escape, nothing that can ping anyone."""
-    return terminal_text(_render(reply), commands)
-
-
-def _render(reply: Reply) -> str:
     if isinstance(reply, QuoteReply):
-        return render_quote(reply)
-    if isinstance(reply, ListReply):
+        q = reply.quote
+        lines = [q.topic, "", _wrap(quoted_body(q), "  "), "", _wrap(credit_line(q), "  ")]
+        lines.append(f"  {q.theme_title} \u00b7 id: {q.id}")
+        if reply.note:
+            lines += ["", _wrap(reply.note)]
+    elif isinstance(reply, ListReply):
         lines = [reply.title]
         for n, q in enumerate(reply.quotes, start=reply.first):
-            lines.append(f"{n}. [{q.id}] {q.topic}")
-            lines.append(_wrap(listed_body(q), "   "))
+            lines += [f"{n}. [{q.id}] {q.topic}", _wrap(listed_body(q), "   ")]
         lines.append(list_footer(reply))
-        return "\n".join(lines)
-    prefix = "" if reply.ok else "! "
-    return "\n".join([prefix + reply.title, *(f"  {line}" for line in reply.lines)])
+    else:
+        lines = [("" if reply.ok else "! ") + reply.title, *(f"  {line}" for line in reply.lines)]
+    return terminal_text("\n".join(lines), commands)

@@ -23,6 +23,7 @@ from bot.cli import (
 )
 from bot.cli.common import (
     EVERY,
+    GLOBAL_OPTIONS,
     Commands,
     Handler,
     NotBuilt,
@@ -57,9 +58,7 @@ database: {database}
 # Each module adds its subcommands; the order here is the order `--help` lists them. A module
 # imports nothing heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
 COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools, completion]
-
-
-GLOBAL_VALUES = ("--db", "--corpus", "--database-url")  # the global options that take a value
+GLOBAL_VALUES = [flag for flag, _, _ in GLOBAL_OPTIONS]  # each of them takes a value
 
 
 def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
@@ -78,19 +77,8 @@ def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
     commands.wanted = command
     for module in COMMAND_MODULES:
         module.register(commands)
-    parser.set_defaults(handler=run.run_default, build_parser=build_parser)
-    _name_commands(parser, "lambert")
+    parser.set_defaults(handler=run.run_default, build_parser=build_parser, command="lambert")
     return parser
-
-
-def _name_commands(parser: argparse.ArgumentParser, name: str) -> None:
-    """Each subcommand knows its full name (`lambert daily set`), for error messages."""
-    parser.set_defaults(command=name)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub_name, sub_parser in action.choices.items():
-                if isinstance(sub_parser, argparse.ArgumentParser):  # not one left unbuilt
-                    _name_commands(sub_parser, f"{name} {sub_name}")
 
 
 # What a shell reports for a program its reader stopped listening to (128 + SIGPIPE).

@@ -46,6 +46,24 @@ def print_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
+def output(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
+    """`payload` as JSON with --json, else `text` as a line; the exit code of a success (0)."""
+    if args.json:
+        print_json(payload)
+    else:
+        sys.stdout.write(f"{text}\n" if text else "")
+    return 0
+
+
+def usage(message: str) -> Handler:
+    """The handler of a command that needs an action: refuses, saying which."""
+
+    async def refused(args: argparse.Namespace, settings: Settings) -> int:
+        return refuse(message)
+
+    return refused
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with lambert's error format: `lambert: ...` then where to read more, and a
     guess for a word that is not a command."""
@@ -144,39 +162,29 @@ def command_word(words: Sequence[str], value_options: Sequence[str]) -> str:
     return ""
 
 
+# The options every command takes (given once, before it): (flag, metavar, help).
+GLOBAL_OPTIONS = (
+    ("--db", "PATH", "SQLite database (default: $LAMBERT_DB)"),
+    ("--corpus", "PATH", "corpus file (default: $LAMBERT_CORPUS or the bundled corpus)"),
+    (
+        "--database-url",
+        "URL",
+        "postgresql://user:password@host:port/db for the daily state, shared by replicas "
+        "(default: $LAMBERT_DATABASE_URL; unset: the SQLite database). Prefer the variable: "
+        "other users of this machine can read a command line",
+    ),
+)
+
+
 def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None:
     """--db, --corpus and --database-url: listed once, by `lambert --help`.
 
     A subcommand keeps an unlisted copy (`lambert ask dpo --db x` still works) whose default
     is SUPPRESS, so that it never resets a value given before the subcommand name.
     """
-    default = argparse.SUPPRESS if hidden else None
-
-    def described(text: str) -> str:
-        return argparse.SUPPRESS if hidden else text
-
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        default=default,
-        help=described("SQLite database (default: $LAMBERT_DB)"),
-    )
-    parser.add_argument(
-        "--corpus",
-        metavar="PATH",
-        default=default,
-        help=described("corpus file (default: $LAMBERT_CORPUS or the bundled corpus)"),
-    )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        default=default,
-        help=described(
-            "postgresql://user:password@host:port/db for the daily state, shared by replicas "
-            "(default: $LAMBERT_DATABASE_URL; unset: the SQLite database). Prefer the variable: "
-            "other users of this machine can read a command line"
-        ),
-    )
+    hide = argparse.SUPPRESS if hidden else None
+    for flag, metavar, text in GLOBAL_OPTIONS:
+        parser.add_argument(flag, metavar=metavar, default=hide, help=hide or text)
 
 
 def add_command(
@@ -199,7 +207,8 @@ def add_command(
     add_global_options(parser, hidden=True)
     if json_flag:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=handler)
+    # Its full name (`lambert daily set`), for error messages.
+    parser.set_defaults(handler=handler, command=parser.prog)
     return parser
 
 

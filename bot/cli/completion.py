@@ -56,10 +56,15 @@ class Command:
     """One parser of the tree: `path` is "" for `lambert`, "daily set" for `lambert daily set`."""
 
     path: str
-    commands: list[tuple[str, str]] = field(default_factory=list)  # (name, help)
+    # What may come next, with its help: subcommands, or a positional's choices (bash, zsh...).
+    words: list[tuple[str, str]] = field(default_factory=list)
     options: list[Option] = field(default_factory=list)
     takes_path: bool = False  # a positional PATH (`lambert backup PATH`)
-    values: list[str] = field(default_factory=list)  # a positional's choices (bash, zsh, fish)
+
+    @property
+    def here(self) -> str:
+        """The path as the scripts track it, with a leading space (" daily set")."""
+        return f" {self.path}" if self.path else ""
 
 
 def commands_of(parser: argparse.ArgumentParser, path: str = "") -> Iterator[Command]:
@@ -69,26 +74,19 @@ def commands_of(parser: argparse.ArgumentParser, path: str = "") -> Iterator[Com
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             helps = {a.dest: _first_line(a.help or "") for a in action._choices_actions}
-            for name, child in action.choices.items():
-                found.commands.append((name, helps.get(name, "")))
-                children.append((name, child))
+            found.words += [(name, helps.get(name, "")) for name in action.choices]
+            children += action.choices.items()
         elif action.help == argparse.SUPPRESS:
             continue
         elif action.option_strings:
             choices = [str(c) for c in action.choices] if action.choices else None
-            found.options.append(
-                Option(
-                    list(action.option_strings),
-                    _first_line(action.help or ""),
-                    choices,
-                    takes_path=action.metavar == "PATH",
-                    takes_value=action.nargs != 0,
-                )
-            )
+            flags, help_line = list(action.option_strings), _first_line(action.help or "")
+            path_value, takes_value = action.metavar == "PATH", action.nargs != 0
+            found.options.append(Option(flags, help_line, choices, path_value, takes_value))
         elif action.metavar == "PATH":
             found.takes_path = True
         elif action.choices:
-            found.values += [str(c) for c in action.choices]
+            found.words += [(str(c), "") for c in action.choices]
     yield found
     for name, child in children:
         yield from commands_of(child, f"{path} {name}".strip())
@@ -99,17 +97,7 @@ def _first_line(text: str) -> str:
 
 
 def _paths(tree: list[Command]) -> str:
-    """Each command path with a leading space (" daily set"), quoted for a POSIX-like shell."""
-    return " ".join(shlex.quote(f" {c.path}") for c in tree if c.path)
-
-
-def _key(command: Command) -> str:
-    return shlex.quote(f" {command.path}" if command.path else "")
-
-
-def _words(command: Command) -> list[str]:
-    names = [name for name, _ in command.commands] + command.values
-    return names + [f for o in command.options for f in o.flags]
+    return " ".join(shlex.quote(c.here) for c in tree if c.path)
 
 
 def bash(tree: list[Command]) -> str:
@@ -122,10 +110,11 @@ def bash(tree: list[Command]) -> str:
             for o in c.options
             if o.takes_path or o.choices
         ]
-        lines = [f"    {_key(c)})"]
+        lines = [f"    {shlex.quote(c.here)})"]
         if values:
             lines += ['        case "$prev" in', *values, "        esac"]
-        lines.append(f"        {_compgen(_words(c))}")
+        words = [name for name, _ in c.words] + [f for o in c.options for f in o.flags]
+        lines.append(f"        {_compgen(words)}")
         if c.takes_path:
             lines.append(f"        {FILES.replace('=', '+=', 1)}")
         cases.append("\n".join([*lines, "        ;;"]))
@@ -163,20 +152,17 @@ complete -F _lambert lambert
 def zsh(tree: list[Command]) -> str:
     cases = []
     for c in tree:
-        lines = [f"    ({_key(c)})", "        case ${words[CURRENT-1]} in"]
+        lines = [f"    ({shlex.quote(c.here)})", "        case ${words[CURRENT-1]} in"]
         for o in c.options:
-            if o.takes_path:
-                lines.append(f"        ({'|'.join(o.flags)}) _files; return ;;")
-            elif o.choices:
-                lines.append(
-                    f"        ({'|'.join(o.flags)}) compadd -- {' '.join(o.choices)}; return ;;"
-                )
-        lines.append("        esac")
-        items = [(name.replace(":", "\\:"), help) for name, help in c.commands]
-        items += [(value, "") for value in c.values]
-        items += [(f.replace(":", "\\:"), o.help) for o in c.options for f in o.flags]
-        quoted = " ".join(shlex.quote(f"{name}:{help}" if help else name) for name, help in items)
-        lines.append(f"        items=({quoted})")
+            if o.takes_path or o.choices:
+                then = "_files" if o.takes_path else f"compadd -- {' '.join(o.choices or [])}"
+                lines.append(f"        ({'|'.join(o.flags)}) {then}; return ;;")
+        items = c.words + [(f, o.help) for o in c.options for f in o.flags]
+        described = [
+            name.replace(":", "\\:") + f":{help}" if help else name for name, help in items
+        ]
+        quoted = " ".join(shlex.quote(item) for item in described)
+        lines += ["        esac", f"        items=({quoted})"]
         if c.takes_path:
             lines.append("        _files")
         cases.append("\n".join([*lines, "        ;;"]))
@@ -215,9 +201,9 @@ def _fish_quote(text: str) -> str:
 def fish(tree: list[Command]) -> str:
     lines = [FISH.format(paths=_paths(tree)), "complete -c lambert -f"]
     for c in tree:
-        at = f"-n {_fish_quote('__lambert_at ' + _fish_quote(f' {c.path}' if c.path else ''))}"
-        for name, help in c.commands:
-            lines.append(f"complete -c lambert {at} -a {name} -d {_fish_quote(help)}")
+        at = f"complete -c lambert -n {_fish_quote('__lambert_at ' + _fish_quote(c.here))}"
+        for name, help in c.words:
+            lines.append(f"{at} -a {name}" + (f" -d {_fish_quote(help)}" if help else ""))
         for o in c.options:
             flags = " ".join(
                 f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags
@@ -229,11 +215,9 @@ def fish(tree: list[Command]) -> str:
                 value = f" -x -a {_fish_quote(' '.join(o.choices))}"
             elif o.takes_value:
                 value = " -x"
-            lines.append(f"complete -c lambert {at} {flags}{value} -d {_fish_quote(o.help)}")
-        for value in c.values:
-            lines.append(f"complete -c lambert {at} -a {value}")
+            lines.append(f"{at} {flags}{value} -d {_fish_quote(o.help)}")
         if c.takes_path:
-            lines.append(f"complete -c lambert {at} -F")
+            lines.append(f"{at} -F")
     return "\n".join(lines) + "\n"
 
 

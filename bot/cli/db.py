@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, open_core, print_json, refuse
+from bot.cli.common import add_command, open_core, output, refuse, usage
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -18,7 +17,7 @@ def register(commands: Any) -> None:
     db = add_command(
         commands,
         "db",
-        _usage,
+        usage("say what to do: lambert db copy --to postgresql://..., or lambert db rotate-key"),
         "move the daily state to PostgreSQL (copy); re-encrypt the tokens (rotate-key)",
         "The database itself. `lambert db copy` moves an installation's state to PostgreSQL;\n"
         "`lambert db rotate-key` re-encrypts the Slack installs' tokens.",
@@ -68,10 +67,6 @@ def register(commands: Any) -> None:
     )
 
 
-async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("say what to do: lambert db copy --to postgresql://..., or lambert db rotate-key")
-
-
 async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.secret_key:
         return refuse(
@@ -81,11 +76,8 @@ async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> in
     async with open_core(args, settings) as core:
         assert core.installs is not None  # open_core keeps them in the shared state
         count = await core.installs.reseal()
-    if args.json:
-        print_json({"installs": count})
-    else:
-        sys.stdout.write(f"encrypted the tokens of {count} Slack install(s) with the first key\n")
-    return 0
+    text = f"encrypted the tokens of {count} Slack install(s) with the first key"
+    return output(args, {"installs": count}, text)
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,18 +91,13 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )
-    if args.json:
-        print_json(
-            {
-                "source": str(report.source),
-                "target": report.target,
-                "copied": report.copied,
-                "replaced": report.replaced,
-            }
-        )
-    else:
-        sys.stdout.write(render(report))
-    return 0
+    payload = {
+        "source": str(report.source),
+        "target": report.target,
+        "copied": report.copied,
+        "replaced": report.replaced,
+    }
+    return output(args, payload, render(report))
 
 
 def render(report: CopyReport) -> str:
@@ -120,4 +107,4 @@ def render(report: CopyReport) -> str:
         head += f", replacing the {sum(report.replaced.values())} rows that were there"
     width = max(len(name) for name in report.copied)
     lines = [f"  {name:<{width}}  {count:>6}" for name, count in report.copied.items()]
-    return "\n".join([head + ":", *lines]) + "\n"
+    return "\n".join([head + ":", *lines])

@@ -7,10 +7,9 @@ What they do is in `bot.adapters.discord.deploy`, imported inside each step so t
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, print_json, refuse
+from bot.cli.common import add_command, output, refuse, usage
 from bot.config import ConfigError
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ def register(commands: Any) -> None:
     parser = add_command(
         commands,
         "discord",
-        _usage,
+        usage("choose a step: lambert discord sync or lambert discord invite"),
         "Discord deploy steps: sync the slash commands, print the invite URLs",
         "Discord deploy steps, run once per deploy (not on every start).",
     )
@@ -56,10 +55,6 @@ def register(commands: Any) -> None:
     )
 
 
-async def _usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("choose a step: lambert discord sync or lambert discord invite")
-
-
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.discord.deploy import sync_commands
 
@@ -67,13 +62,9 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
         names = await sync_commands(settings, args.guild)
     except ConfigError as exc:
         return refuse(str(exc))
-    if args.json:
-        guild = str(args.guild) if args.guild else None
-        print_json({"commands": list(names), "guild": guild})
-        return 0
+    payload = {"commands": list(names), "guild": str(args.guild) if args.guild else None}
     where = f"server {args.guild}" if args.guild else "every server (may take a while to show)"
-    sys.stdout.write(f"synced {', '.join(names)} to {where}\n")
-    return 0
+    return output(args, payload, f"synced {', '.join(names)} to {where}")
 
 
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,9 +75,5 @@ async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as exc:
         return refuse(str(exc))
     server, user = invite_url(client_id), user_install_url(client_id)
-    if args.json:
-        print_json({"client_id": str(client_id), "server_url": server, "user_install_url": user})
-        return 0
-    sys.stdout.write(f"Add to a server:  {server}\n")
-    sys.stdout.write(f"Add to my apps:   {user}\n")
-    return 0
+    payload = {"client_id": str(client_id), "server_url": server, "user_install_url": user}
+    return output(args, payload, f"Add to a server:  {server}\nAdd to my apps:   {user}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, error, heading, print_json
+from bot.cli.common import add_command, error, heading, output
 from bot.platforms import served
 
 if TYPE_CHECKING:
@@ -49,48 +48,34 @@ def register(commands: Any) -> None:
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serving.health import NoDatabase, PlatformHealth, postgres_problem, read_health
 
-    where = str(settings.db_path)
-    database: dict[str, Any] = {"ok": True, "path": where, "problem": None, "warning": None}
+    where, problem, warning = str(settings.db_path), None, None
     postgresql: dict[str, Any] | None = None
     states: list[PlatformHealth] = []
     try:
         states = await read_health(settings.db_path, [p.name for p in served(settings)])
     except NoDatabase:
         problem = "lambert has not run here yet (check LAMBERT_DB)"
-        database = {"ok": False, "path": where, "problem": problem, "warning": None}
-    if database["ok"]:
-        database["warning"] = _readable_by_others(settings.db_path) or None
-    if database["ok"] and settings.database_url:  # the daily state lives there: /readyz too
-        unreachable = await postgres_problem(settings.database_url.reveal())
-        postgresql = {"ok": unreachable is None, "problem": unreachable}
-    ok = database["ok"] and (postgresql is None or postgresql["ok"])
-    ok = ok and all(s.connected for s in states)
-    if args.json:
-        platforms = [
-            {
-                "platform": s.platform,
-                "connected": s.connected,
-                "heartbeat_age_seconds": s.age_seconds,
-            }
-            for s in states
-        ]
-        print_json(
-            {"ok": ok, "database": database, "postgresql": postgresql, "platforms": platforms}
-        )
-        return 0 if ok else 1
-    if database["ok"]:
-        lines = [f"{heading('database:')} ok ({where})"]
-        if database["warning"]:
-            lines.append(database["warning"])
+        lines = [f"{heading('database:')} none at {where}: {problem}"]
     else:
-        lines = [f"{heading('database:')} none at {where}: {database['problem']}"]
-    if postgresql is not None:
-        state = "ok" if postgresql["ok"] else f"NOT reachable: {postgresql['problem']}"
-        lines.append(f"{heading('postgresql:')} {state}")
+        warning = _readable_by_others(settings.db_path) or None
+        lines = [f"{heading('database:')} ok ({where})", *filter(None, [warning])]
+        if settings.database_url:  # the daily state lives there: /readyz too
+            unreachable = await postgres_problem(settings.database_url.reveal())
+            postgresql = {"ok": unreachable is None, "problem": unreachable}
+            state = f"NOT reachable: {unreachable}" if unreachable else "ok"
+            lines.append(f"{heading('postgresql:')} {state}")
     for platform in states:
         name, _, rest = platform.describe().partition(":")
         lines.append(f"{heading(name + ':')}{rest}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    ok = not problem and (postgresql is None or postgresql["ok"])
+    ok = ok and all(s.connected for s in states)
+    database = {"ok": not problem, "path": where, "problem": problem, "warning": warning}
+    platforms = [
+        {"platform": s.platform, "connected": s.connected, "heartbeat_age_seconds": s.age_seconds}
+        for s in states
+    ]
+    payload = {"ok": ok, "database": database, "postgresql": postgresql, "platforms": platforms}
+    output(args, payload, "\n".join(lines))
     return 0 if ok else 1
 
 
@@ -114,11 +99,11 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         error(str(exc))
         return 1
-    if args.json:
-        print_json({"source": str(settings.db_path), "target": str(args.path), "pages": pages})
-    else:
-        sys.stdout.write(f"backed up {settings.db_path} to {args.path} ({pages} pages)\n")
-    return 0
+    return output(
+        args,
+        {"source": str(settings.db_path), "target": str(args.path), "pages": pages},
+        f"backed up {settings.db_path} to {args.path} ({pages} pages)",
+    )
 
 
 def _without_password(url: str) -> str:

@@ -4,12 +4,11 @@ operators."""
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
+from bot.cli.common import add_command, error, heading, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.chat.replies import Reply
@@ -114,11 +113,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     # answering from the quotes alone, it never opens the shared state.
     async with open_core(args, replace(settings, stats=False), integrity_check=admin) as core:
         reply = await answer(core, " ".join(args.text), ctx)
-    if args.json:
-        print_json(reply_json(reply))
-    else:
-        sys.stdout.write(render(reply) + "\n")
-    return 0
+    return output(args, reply_json(reply), render(reply))
 
 
 async def card_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -142,11 +137,8 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
         error(f"cannot write {path}: {exc.strerror}; choose another --out")
         return 1
     width, height = card_size(quote)
-    if args.json:
-        print_json({"path": str(path), "id": quote.id, "width": width, "height": height})
-    else:
-        sys.stdout.write(f"Wrote the card of {quote.id} ({width}x{height}) to {path}\n")
-    return 0
+    payload = {"path": str(path), "id": quote.id, "width": width, "height": height}
+    return output(args, payload, f"Wrote the card of {quote.id} ({width}x{height}) to {path}")
 
 
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,31 +157,25 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
                 return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
             theme = found.slug
         result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
-    if args.json:
-        payload: dict[str, Any] = {
-            "total": result.total,
-            "results": [q.as_json() for q in result.quotes],
-        }
-        if result.corrected:
-            payload["corrected"] = result.corrected
-        print_json(payload)
-    elif result.quotes:
+    payload: dict[str, Any] = {
+        "total": result.total,
+        "results": [q.as_json() for q in result.quotes],
+    }
+    if result.corrected:
+        payload["corrected"] = result.corrected
+    text = "No quote matches. Try lambert themes."
+    if result.quotes:
         title = f"{result.total} match" + ("es" if result.total != 1 else "")
-        sys.stdout.write(render(ListReply(title, result.quotes, result.total)) + "\n")
-    else:
-        sys.stdout.write("No quote matches. Try lambert themes.\n")
-    return 0
+        text = render(ListReply(title, result.quotes, result.total))
+    return output(args, payload, text)
 
 
 async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(args, settings) as core:
-        service = core.quotes
-        infos = service.themes()
-    if args.json:
-        print_json({"themes": [i.as_json() for i in infos]})
-    else:
-        for i in infos:
-            aliases = ", ".join(i.theme.aliases)
-            slug = heading(f"{i.theme.slug:<14}")
-            sys.stdout.write(f"{slug} {i.count:>3}  {i.theme.title}  [{aliases}]\n")
-    return 0
+        infos = core.quotes.themes()
+    lines = [
+        f"{heading(f'{i.theme.slug:<14}')} {i.count:>3}  {i.theme.title}  "
+        f"[{', '.join(i.theme.aliases)}]"
+        for i in infos
+    ]
+    return output(args, {"themes": [i.as_json() for i in infos]}, "\n".join(lines))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, heading, open_core, print_json, refuse
+from bot.cli.common import add_command, heading, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -43,11 +42,7 @@ async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
         summary = await summarise(
             stats.store, Scope(), args.days, stats.today(), recording=stats.recording, limit=20
         )
-    if args.json:
-        print_json(summary.to_json())
-    else:
-        sys.stdout.write(render(summary))
-    return 0
+    return output(args, summary.to_json(), render(summary))
 
 
 def render(s: Summary) -> str:
@@ -63,4 +58,4 @@ def render(s: Summary) -> str:
             + f": {c.commands}, {c.shown}, {c.posted}"
             for c in s.channels
         ]
-    return "\n".join(line.replace("`", "") for line in out) + "\n"
+    return "\n".join(line.replace("`", "") for line in out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,14 +15,13 @@ SHOW_FROM_BYTES = 2_000_000
 
 def colour(stream: TextIO) -> bool:
     """Colour on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM=dumb."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return _isatty(stream)
+    return not os.environ.get("NO_COLOR") and _terminal(stream)
 
 
-def _isatty(stream: TextIO) -> bool:
+def _terminal(stream: TextIO) -> bool:
+    """A terminal that shows what escape codes draw: a tty, TERM not dumb."""
     try:
-        return stream.isatty()
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
     except (AttributeError, ValueError):  # a replaced or closed stream
         return False
 
@@ -40,15 +40,17 @@ class LoadProgress:
         self.corpus = corpus
         self.mode = ""  # "bar", "lines" or "off", chosen at the first call
         self.tenths = 0
-        self.bar: Any = None  # prompt_toolkit's ProgressBar, imported only for a big load
+        self.bar = ExitStack()  # prompt_toolkit's ProgressBar, imported only for a big load
         self.counter: Any = None
-        self.keys: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.mode:
             self.mode = self._start()
         if self.mode == "bar":
-            self._draw(done, total)
+            if total:
+                self.counter.label, self.counter.total = "quotes", total
+                self.counter.items_completed = done
+            self.counter.progress_bar.invalidate()
         elif self.mode == "lines" and total and done * 10 // total > self.tenths:
             self.tenths = done * 10 // total
             self._line(f"{self.tenths * 10}% ({done:,} of {total:,} quotes)")
@@ -63,7 +65,7 @@ class LoadProgress:
         if size < SHOW_FROM_BYTES:
             return "off"
         what = f"{size / 1e6:.1f} MB, once after each change"
-        if not (_isatty(self.stream) and os.environ.get("TERM") != "dumb"):
+        if not _terminal(self.stream):
             self._line(what)
             return "lines"
         from prompt_toolkit.input import create_pipe_input
@@ -71,32 +73,19 @@ class LoadProgress:
         from prompt_toolkit.shortcuts import ProgressBar
 
         # An input that never ends nor reads the keyboard (standard input is the command's).
-        self.keys = create_pipe_input()
-        self.bar = ProgressBar(
-            title=f"lambert: loading the corpus ({what})",
-            output=create_output(stdout=self.stream),
-            input=self.keys.__enter__(),
-        )
-        self.bar.__enter__()
-        self.counter = self.bar(label="parsing", total=None)
+        keys = self.bar.enter_context(create_pipe_input())
+        title = f"lambert: loading the corpus ({what})"
+        output = create_output(stdout=self.stream)
+        bar = self.bar.enter_context(ProgressBar(title=title, output=output, input=keys))
+        self.counter = bar(label="parsing", total=None)
+        self.bar.callback(setattr, self.counter, "done", True)  # runs first: the bar's last draw
         return "bar"
 
     def _line(self, text: str) -> None:
         self.stream.write(f"lambert: loading the corpus: {text}\n")
         self.stream.flush()
 
-    def _draw(self, done: int, total: int) -> None:
-        if total:
-            self.counter.label = "quotes"
-            self.counter.total = total
-            self.counter.items_completed = done
-        self.bar.invalidate()
-
     def close(self) -> None:
         """Stop the bar, leaving its last state on the screen (a load that failed shows how
         far it got); in line mode there is nothing to close."""
-        if self.bar is not None:
-            bar, self.bar = self.bar, None
-            self.counter.done = True
-            bar.__exit__(None, None, None)
-            self.keys.__exit__(None, None, None)
+        self.bar.close()

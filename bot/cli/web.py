@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, open_core, refuse
+from bot.cli.common import add_command, open_core, refuse, usage
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -32,7 +32,10 @@ def register(commands: Any) -> None:
     web.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any)")
 
     site = add_command(
-        commands, "site", site_usage, "write the web site as files for a static host"
+        commands,
+        "site",
+        usage("site takes an action: lambert site build DIR"),
+        "write the web site as files for a static host",
     )
     actions = site.add_subparsers(title="actions", metavar="ACTION")
     build = add_command(
@@ -56,10 +59,6 @@ async def web_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.site import serve_site  # deferred: `ask` never loads aiohttp or jinja2
 
     return await serve_site(settings, args.host, args.port)
-
-
-async def site_usage(args: argparse.Namespace, settings: Settings) -> int:
-    return refuse("site takes an action: lambert site build DIR")
 
 
 async def build_command(args: argparse.Namespace, settings: Settings) -> int:

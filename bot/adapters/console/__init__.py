@@ -58,26 +58,19 @@ async def run_console(
     if terminal is not None:
         from bot.adapters.console.prompt import prompt_lines
 
-        return await prompt_lines(Console(core, ctx, clock, terminal.screen(), cards), terminal)
-    return await _read_lines(Console(core, ctx, clock, stdout, cards), stdin, stdout, interactive)
-
-
-async def _read_lines(console: Console, stdin: TextIO, stdout: TextIO, interactive: bool) -> int:
+        return await prompt_lines(Console(core, ctx, clock, terminal, cards), terminal)
+    console = Console(core, ctx, clock, stdout, cards)
     if interactive:
-        stdout.write(greeting(console.core.quotes.example_theme()))
-    await console.start()
-    try:
-        while True:
-            if interactive:
-                stdout.write(console.prompt)
-                stdout.flush()
-            # A thread keeps a blocking read from stalling the event loop (and the scheduler).
-            line = await asyncio.to_thread(stdin.readline)
-            if not line or not await console.handle(line.strip()):
-                break
-    finally:
-        await console.stop()
-    return 0
+        stdout.write(greeting(core.quotes.example_theme()))
+
+    async def read() -> str | None:
+        if interactive:
+            stdout.write(console.prompt)
+            stdout.flush()
+        # A thread keeps a blocking read from stalling the event loop (and the scheduler).
+        return await asyncio.to_thread(stdin.readline) or None
+
+    return await console.run(read)
 
 
 def _is_tty(stream: TextIO) -> bool:

@@ -73,15 +73,10 @@ class ConsoleClock:
         return future
 
     def _went_to_sleep(self) -> None:
-        waiting = []
         for ready, future in self._sleep_watchers:
-            if future.done():
-                continue
-            if ready():
+            if not future.done() and ready():
                 future.set_result(None)
-            else:
-                waiting.append((ready, future))
-        self._sleep_watchers = waiting
+        self._sleep_watchers = [(r, f) for r, f in self._sleep_watchers if not f.done()]
 
 
 class Reading(NamedTuple):

@@ -85,9 +85,6 @@ class Terminal:
         """None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)."""
         return None if self.colour else ColorDepth.MONOCHROME
 
-    def screen(self) -> Screen:
-        return Screen(self)
-
     def show(self, text: str, *, plain: bool = False) -> None:
         """Print above the prompt when one is showing, else where the cursor is."""
         print_formatted_text(
@@ -99,19 +96,13 @@ class Terminal:
             include_default_pygments_style=False,
         )
 
-
-class Screen:
-    """The terminal as a text stream, for the replies and the ConsolePoster."""
-
-    def __init__(self, terminal: Terminal) -> None:
-        self.terminal = terminal
-
+    # A text stream, for the replies and the ConsolePoster: printed above the prompt.
     def write(self, text: str, /) -> int:
-        self.terminal.show(text)
+        self.show(text)
         return len(text)
 
     def flush(self) -> None:
-        self.terminal.output.flush()
+        self.output.flush()
 
 
 def styled(text: str) -> FormattedText:
@@ -163,34 +154,15 @@ class ChatCompleter(Completer):
         verb = VERBS.get(head.casefold()) if space else None
         if verb is None:
             for suggestion in await self.quotes.autocomplete(text):
-                yield _suggested(suggestion.value, suggestion.label, -len(text))
+                yield Completion(suggestion.value, -len(text), display=suggestion.label)
         elif verb.name == "id":
             for suggestion in await self.quotes.autocomplete(rest):
                 if suggestion.value.startswith("id "):
-                    yield _suggested(suggestion.value, suggestion.label, -len(text))
+                    yield Completion(suggestion.value, -len(text), display=suggestion.label)
         elif verb.name == "daily" and " " not in rest:
             for word in ("on", "off", "status"):
                 if word.startswith(rest.casefold()) and word != rest:
                     yield Completion(f"daily {word}", -len(text))
-
-
-def _suggested(value: str, label: str, start: int) -> Completion:
-    return Completion(value, start, display=label)
-
-
-def prompt_session(terminal: Terminal, completer: Completer) -> PromptSession[str]:
-    """One session for the whole console: its history is what Up recalls."""
-    return PromptSession(
-        input=terminal.input,
-        output=terminal.output,
-        history=terminal.history,
-        completer=completer,
-        complete_while_typing=False,  # Tab asks; Up and Down stay with the history
-        style=STYLE,
-        color_depth=terminal.color_depth,
-        include_default_pygments_style=False,
-        enable_history_search=False,
-    )
 
 
 def prompt_text(channel: str, role: str, colour: bool) -> Any:
@@ -209,21 +181,29 @@ def prompt_text(channel: str, role: str, colour: bool) -> Any:
 
 async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
-    session = prompt_session(terminal, ChatCompleter(console.core.quotes, list(COMMANDS)))
+    # One session for the whole console: its history is what Up recalls.
+    session: PromptSession[str] = PromptSession(
+        input=terminal.input,
+        output=terminal.output,
+        history=terminal.history,
+        completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
+        complete_while_typing=False,  # Tab asks; Up and Down stay with the history
+        style=STYLE,
+        color_depth=terminal.color_depth,
+        include_default_pygments_style=False,
+        enable_history_search=False,
+    )
     terminal.show(greeting(console.core.quotes.example_theme()), plain=True)
-    await console.start()
-    try:
+
+    async def read() -> str | None:
         while True:
             try:
-                line = await session.prompt_async(
+                return await session.prompt_async(
                     prompt_text(console.ctx.channel, console.role, terminal.colour)
                 )
             except KeyboardInterrupt:
                 continue
             except EOFError:
-                break
-            if not await console.handle(line.strip()):
-                break
-    finally:
-        await console.stop()
-    return 0
+                return None
+
+    return await console.run(read)

@@ -74,12 +74,9 @@ class Console:
         self.ctx = ctx
         self.out = out
         self.last: QuoteReply | None = None
-        self.scheduler = Scheduler(self.core.quotes, self.core.daily, {"console": self.poster()})
+        posters = {"console": ConsolePoster(out)}
+        self.scheduler = Scheduler(self.core.quotes, self.core.daily, posters)
         self._scheduler_task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
-
-    def poster(self) -> ConsolePoster:
-        return ConsolePoster(self.out)
 
     @property
     def role(self) -> str:
@@ -94,22 +91,26 @@ class Console:
         self.out.write(text + "\n\n")
         self.out.flush()
 
-    async def start(self) -> None:
+    async def run(self, read: Callable[[], Awaitable[str | None]]) -> int:
+        """Answer each line `read` gives until it gives None (the end) or one asks to leave,
+        the daily scheduler running meanwhile; it stops once any post it started is out."""
         # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
         # before the first prompt, its imports and migration never stall the typing after it.
         # A state that cannot open is the scheduler's to report, pass after pass.
         with contextlib.suppress(Exception):
             await self.core.daily.store.schedules()
-        self._scheduler_task = asyncio.create_task(self.scheduler.run(self._stop))
-
-    async def stop(self) -> None:
-        """Stop the scheduler once any post it started is out."""
-        self._stop.set()
-        if self._scheduler_task is not None:
+        stop = asyncio.Event()
+        self._scheduler_task = asyncio.create_task(self.scheduler.run(stop))
+        try:
+            while (line := await read()) is not None and await self.handle(line.strip()):
+                pass
+        finally:
+            stop.set()
             try:
                 await self._scheduler_task
             except Exception:
                 log.exception("the console's daily scheduler failed")
+        return 0
 
     async def handle(self, text: str) -> bool:
         """Answer one line; False when it asks to leave."""
