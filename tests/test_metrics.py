@@ -24,7 +24,7 @@ from bot.ports import PermanentPostError, TransientPostError
 from bot.runtime import Core
 from bot.serving import serve as serving
 from bot.serving.metrics import PrometheusMetrics
-from tests.fakes.daily import FakeClock, RecordingPoster
+from tests.fakes.daily import PATIENCE, FakeClock, RecordingPoster
 from tests.shim.fakes import RemoteDiscord
 from tests.support.health import ShardedPlatform, until_ready_is
 from tests.support.paths import CORPUS
@@ -199,7 +199,8 @@ async def test_serve_metrics_move_after_a_command_and_a_daily_post(
     try:
         await until(lambda: discord_fake.posts, "the daily post", task)
         await until_ready_is(port, 200, task)
-        before = await _metrics(port)
+        # Discord holds the post before lambert has its answer and records the outcome.
+        before = await _metrics_once(port, "lambert_daily_posts_total", outcome="posted")
         await discord_fake.interact(discord_fake.slash_command("lambert", {"query": "dpo"}))
         await discord_fake.next_callback()
         after = await _metrics(port)
@@ -217,6 +218,16 @@ async def test_serve_metrics_move_after_a_command_and_a_daily_post(
     calls = "lambert_database_seconds_count"
     assert value(after, calls, backend="sqlite", operation="claim") == 1
     assert value(after, calls, backend="sqlite", operation="record_posted") == 1
+
+
+async def _metrics_once(port: int, name: str, **labels: str) -> str:
+    """The metrics, once `name` with `labels` has been counted."""
+    async with asyncio.timeout(PATIENCE):
+        while True:
+            text = await _metrics(port)
+            if value(text, name, **labels):
+                return text
+            await asyncio.sleep(0.01)
 
 
 async def _metrics(port: int) -> str:
