@@ -444,10 +444,10 @@ def test_refusals_are_one_line(
     ],
 )
 def test_sqlite_text_and_integers_become_postgresql_types(
-    kind: type[TypeDecorator[Any]], stored: object, native: object
+    kind: TypeDecorator[Any], stored: object, native: object
 ) -> None:
     """What the SQLite file stores reads back as the value PostgreSQL's column holds."""
-    read = kind().result_processor(sqlite.dialect(), None)
+    read = kind.result_processor(sqlite.dialect(), None)
     assert read is not None and read(stored) == native
 
 
