@@ -24,12 +24,12 @@ from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import Progress, QuoteStore
 from bot.stats.recorder import StatsRecorder
-from bot.stats.store import StatsStore
 from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
     from bot.daily.store import DailyStore
+    from bot.stats.sql_store import StateStatsStore as StatsStore
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""One set of StatsStore tests, run against every backend: counts written through SQLite and
+"""One set of stats store tests, run against every backend: counts written through SQLite and
 PostgreSQL sum, scope and forget the same way."""
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from bot.stats.store import (
     CountKey,
     DayTally,
     Scope,
-    StatsStore,
     Tally,
     WordsKey,
 )
@@ -41,8 +40,8 @@ LONG_AGO = date(2000, 1, 1)
 @dataclass
 class Backend:
     name: str
-    store: StatsStore
-    replica: Callable[[], AbstractAsyncContextManager[StatsStore]]
+    store: StateStatsStore
+    replica: Callable[[], AbstractAsyncContextManager[StateStatsStore]]
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ async def backend(db_path: Path, backend_url: str | None) -> AsyncIterator[Backe
     """A store over a real database, and `replica()`: another process's store on it."""
 
     @asynccontextmanager
-    async def replica() -> AsyncIterator[StatsStore]:
+    async def replica() -> AsyncIterator[StateStatsStore]:
         async with state_engine(db_path, backend_url) as engine:
             yield StateStatsStore(engine)
 

@@ -62,15 +62,6 @@ def passage_text(quote: Quote) -> str:
     return f"{quote.topic.removeprefix('On ')}: {quote.text}"
 
 
-async def _all_quotes(service: QuoteService) -> list[Quote]:
-    found = []
-    for quote_id in await service.store.quote_ids():
-        quote = await service.store.quote_by_id(quote_id)
-        if quote is not None:
-            found.append(quote)
-    return found
-
-
 async def _database_file(service: QuoteService) -> Path | None:
     """The quotes' SQLite file, or None for a database in memory."""
     rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
@@ -153,7 +144,7 @@ class MeaningMatcher:
     async def create(cls, service: QuoteService) -> MeaningMatcher:
         """The corpus's vectors from the file beside the database when its key matches, else
         computed (in a thread: seconds for a few hundred quotes) and written there."""
-        quotes = await _all_quotes(service)
+        quotes = await service.quotes()
         database = await _database_file(service)
         key = corpus_key(quotes)
         path = None if database is None else vectors_file(database, key)

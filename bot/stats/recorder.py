@@ -8,10 +8,13 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, StatsStore, WordsKey
+from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, WordsKey
 from bot.stats.words import search_words
+
+if TYPE_CHECKING:
+    from bot.stats.sql_store import StateStatsStore
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class StatsRecorder:
 
     def __init__(
         self,
-        store: StatsStore | None,
+        store: StateStatsStore | None,
         *,
         recording: bool = True,
         now: Callable[[], datetime] = _utc_now,

@@ -43,7 +43,8 @@ def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
 
 
 class StateStatsStore:
-    """The stats tables on the state's engine (a StatsStore); each add is one transaction."""
+    """Counts by UTC day and place on the state's engine. Several processes may add to the
+    same tables at once, and their counts sum."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -51,6 +52,7 @@ class StateStatsStore:
     async def add(
         self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
     ) -> None:
+        """Add the counts, and forget the search words of days before `forget`, atomically."""
         async with self.engine.begin() as conn:
             # Sorted: replicas upserting the same rows take their locks in one order.
             added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
@@ -75,6 +77,7 @@ class StateStatsStore:
             return list(await conn.execute(query))
 
     async def tallies(self, since: date, scope: Scope) -> list[Tally]:
+        """Each (metric, name, detail)'s total from UTC day `since` on."""
         query = (
             sa.select(_counts.metric, _counts.name, _counts.detail, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
@@ -83,6 +86,7 @@ class StateStatsStore:
         return [Tally._make(row) for row in await self._rows(query)]
 
     async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
+        """Each day's total per metric, from `since` on (days with no count left out)."""
         query = (
             sa.select(_counts.day, _counts.metric, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
@@ -109,6 +113,7 @@ class StateStatsStore:
         return [ChannelTally._make(row) for row in await self._rows(query)]
 
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
+        """The words of searches that found nothing, most frequent first, at most `limit`."""
         total = _total(_words.count)
         query = (
             sa.select(_words.words, total)
