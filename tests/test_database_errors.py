@@ -17,7 +17,7 @@ from bot.quotes.corpus import parse_corpus
 from bot.quotes.store import QuoteStore
 from bot.storage import connection
 from bot.storage.connection import DatabaseError, connect, explained, migrate
-from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
+from bot.storage.migrations import LATEST_VERSION, QUOTE_TABLES
 from tests.support.paths import CORPUS
 
 SET_DAILY = ["daily", "set", "--platform", "console", "--channel", "general"]
@@ -363,7 +363,7 @@ def test_a_bad_corpus_never_migrates_or_converts_an_old_database(
     capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
 ) -> None:
     old = sqlite3.connect(db_path, isolation_level=None)  # rollback journal, version 1
-    for statement in MIGRATIONS[0][1]:
+    for statement in QUOTE_TABLES:
         old.execute(statement)
     old.execute("PRAGMA user_version = 1")
     old.close()
