@@ -7,7 +7,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -143,6 +143,12 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
+def read_only(path: Path, timeout_ms: int | None = None) -> closing[sqlite3.Connection]:
+    """A read-only connection to `path`, closed on leaving the `with`."""
+    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
+    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout))
+
+
 def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
     """Refuse a newer or damaged existing file, looking at it through a read-only connection.
 
@@ -151,22 +157,18 @@ def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
     """
     if not path.exists():
         return  # created by the read-write connection
-    with explained(path, "checking the database", timeout_ms):
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout_ms / 1000)
-        try:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            _refuse_newer(path, int(version))
-            # A migration writes too: check the pages before it does.
-            if integrity_check or version < LATEST_VERSION:
-                (result,) = conn.execute("PRAGMA quick_check").fetchone()
-                if result != "ok":
-                    detail = " ".join(str(result).split())  # SQLite's report spans lines
-                    raise DatabaseError(
-                        f"{path}: failed SQLite's integrity check ({detail}). It was left "
-                        f"untouched; {_RESTORE}."
-                    )
-        finally:
-            conn.close()
+    with explained(path, "checking the database", timeout_ms), read_only(path, timeout_ms) as conn:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        _refuse_newer(path, int(version))
+        # A migration writes too: check the pages before it does.
+        if integrity_check or version < LATEST_VERSION:
+            (result,) = conn.execute("PRAGMA quick_check").fetchone()
+            if result != "ok":
+                detail = " ".join(str(result).split())  # SQLite's report spans lines
+                raise DatabaseError(
+                    f"{path}: failed SQLite's integrity check ({detail}). It was left "
+                    f"untouched; {_RESTORE}."
+                )
 
 
 def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | None:
@@ -177,17 +179,11 @@ def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | N
     """
     if str(path) == ":memory:" or not path.is_file():
         return None
-    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
+        with read_only(path, timeout_ms) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
     return str(row[0]) if row else None
 
 
