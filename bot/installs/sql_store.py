@@ -34,7 +34,8 @@ def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bo
 
 
 class StateInstallStore:
-    """The installs table on the state's engine; tokens sealed by `seal` (sealing.py)."""
+    """Installs keyed by (platform, enterprise id, team id), in the installs table on the
+    state's engine; tokens sealed by `seal` (sealing.py)."""
 
     def __init__(self, engine: AsyncEngine, seal: TokenSeal | None = None) -> None:
         self.engine = engine
@@ -45,6 +46,7 @@ class StateInstallStore:
         self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
+        """Create or replace the workspace's install (a reinstall, or a rotated token)."""
         async with self.engine.begin() as conn:
             await self._save(conn, install)
 
@@ -99,6 +101,9 @@ class StateInstallStore:
         return len(rows)
 
     async def renew(self, install: Install, renewal: Renewal) -> Install | None:
+        """`install` as stored now, after `renewal` ran on it with this install locked against
+        every other task and process (one token refresh in flight per install); what
+        `renewal` returns is saved in the same transaction. None if the install is gone."""
         key = (install.platform, install.enterprise_id, install.team_id)
         # The lock between processes: on SQLite the write transaction itself (BEGIN
         # IMMEDIATE takes the file's write lock), on PostgreSQL an advisory lock. Held while
@@ -124,9 +129,12 @@ class StateInstallStore:
         return self._install(row) if row else None
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
+        """The workspace's install, or None when the app is not installed there."""
         return await self._one(installs.select().where(_key(platform, enterprise_id, team_id)))
 
     async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
+        """The install that serves `workspace_id`: a team's own, or else the org-wide install
+        of the organisation `workspace_id` names (an enterprise id)."""
         # A team may have two rows: installed alone (enterprise '') and again after it joined
         # a Grid organisation (enterprise E...): the team's own rows first, then the newest,
         # as slack_sdk's SQLAlchemy installation store orders by installed_at descending.
@@ -141,6 +149,7 @@ class StateInstallStore:
         return await self._one(query)
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
+        """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
         async with self.engine.begin() as conn:
             gone = installs.delete().where(_key(platform, enterprise_id, team_id))
             return (await conn.execute(gone)).rowcount > 0

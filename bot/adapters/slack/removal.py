@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_bolt.request.internals import extract_enterprise_id
@@ -21,9 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
-from bot.installs.store import Install, InstallStore
+from bot.installs.store import Install
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
+
+if TYPE_CHECKING:
+    from bot.installs.sql_store import StateInstallStore as InstallStore
 
 log = logging.getLogger(__name__)
 
