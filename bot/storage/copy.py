@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage.connection import BUSY_TIMEOUT_MS, DatabaseError, explained, read_only_uri
 from bot.storage.engine import QueryError, open_engine
 from bot.storage.migrations import LATEST_VERSION
-from bot.storage.schema import db_now, metadata, seconds_until, shard_leases, worker_leases
+from bot.storage.schema import metadata, shard_leases, worker_leases
+from bot.storage.types import db_now, seconds_until
 from bot.storage.urls import redacted
 
 # Not copied: leases name live processes (none of the old installation's moves along). Every
