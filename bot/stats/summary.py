@@ -99,16 +99,12 @@ async def summarise(
         ((t.name, t.detail, t.total) for t in tallies if t.metric == COMMAND),
         key=lambda c: (-c[2], c[0], c[1]),
     )
-    themes: Counter[str] = Counter()
-    quotes: Counter[str] = Counter()
-    posted = dict.fromkeys(POSTED_KINDS, 0)
+    named: dict[str, Counter[str]] = {metric: Counter() for metric in (THEME, QUOTE, POSTED)}
     for t in tallies:
-        if t.metric == THEME:
-            themes[t.name] += t.total
-        elif t.metric == QUOTE:
-            quotes[t.name] += t.total
-        elif t.metric == POSTED:
-            posted[t.name] = posted.get(t.name, 0) + t.total
+        if t.metric in named:
+            named[t.metric][t.name] += t.total
+    themes, quotes = named[THEME], named[QUOTE]
+    posted = dict.fromkeys(POSTED_KINDS, 0) | dict(named[POSTED])
 
     per_day: dict[date, Counter[str]] = {first + timedelta(i): Counter() for i in range(days)}
     for d in daily:
