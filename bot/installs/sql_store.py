@@ -71,20 +71,14 @@ class StateInstallStore:
         if sealed:
             self.seal.open(sealed[0])
         clear = len(stored) - len(sealed)
-        if clear and not self.seal.on:
-            log.warning(
-                "%d Slack install(s) keep their bot tokens in clear in the database: set %s "
-                "(docs/security.md)",
-                clear,
-                VARIABLE,
+        if clear:
+            fix = (
+                "run `lambert db rotate-key` to encrypt them with %s"
+                if self.seal.on
+                else "set %s (docs/security.md)"
             )
-        elif clear:
-            log.warning(
-                "%d Slack install(s) keep their bot tokens in clear in the database: run "
-                "`lambert db rotate-key` to encrypt them with %s",
-                clear,
-                VARIABLE,
-            )
+            why = "%d Slack install(s) keep their bot tokens in clear in the database: "
+            log.warning(why + fix, clear, VARIABLE)
 
     async def reseal(self) -> int:
         """Every install's tokens sealed again with LAMBERT_SECRET_KEY's first key (those in
@@ -94,9 +88,8 @@ class StateInstallStore:
         async with self.engine.begin() as conn:
             rows = (await conn.execute(installs.select())).mappings().all()
             for row in rows:
-                key = {name: row[name] for name in _KEY}
                 resealed = {name: self.seal.reseal(row[name]) for name in _TOKENS}
-                where = _key(key["platform"], key["enterprise_id"], key["team_id"])
+                where = _key(*(row[name] for name in _KEY))
                 await conn.execute(installs.update().where(where).values(resealed))
         return len(rows)
 
