@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import TextIO
 
@@ -21,8 +21,6 @@ from bot.runtime import Core
 from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
-
-PosterFactory = Callable[[Settings, TextIO], AbstractAsyncContextManager[DailyPoster]]
 
 
 def available_platforms(settings: Settings) -> tuple[str, ...]:
@@ -74,7 +72,8 @@ class Opening:
 
     async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster:
         try:
-            factory = _poster_factory(self.platform)(settings, console_stream)
+            declared = PLATFORMS[self.platform]
+            factory = declared.load(declared.post)(settings, console_stream)
             poster: DailyPoster = await self._stack.enter_async_context(factory)
         except ConfigError as exc:
             self.refused = exc
@@ -114,9 +113,3 @@ class Unreachable:
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         raise TransientPostError(self.reason)
-
-
-def _poster_factory(platform: str) -> PosterFactory:
-    declared = PLATFORMS[platform]
-    factory: PosterFactory = declared.load(declared.post)
-    return factory
