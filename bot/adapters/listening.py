@@ -178,23 +178,6 @@ class BoundedSite(web.TCPSite):
         self._bound_port = self._server.sockets[0].getsockname()[1]
 
 
-def runner(app: web.Application, limits: Limits = LIMITS) -> tuple[web.AppRunner, Gate]:
-    """An AppRunner for `app` (before it starts) with `limits`, and its Gate for the site."""
-    gate = Gate(*limits.budget())
-    app.middlewares[:0] = [gate.middleware, body_limits(limits)]  # ahead of every other
-    bounded = web.AppRunner(
-        app,
-        access_log=None,
-        keepalive_timeout=limits.idle_seconds,
-        lingering_time=limits.body_seconds,  # reading what is left of a refused body
-        max_line_size=limits.max_line,
-        max_field_size=limits.max_line,
-        max_headers=limits.max_headers,
-        logger=REFUSALS,
-    )
-    return bounded, gate
-
-
 async def listen(
     app: web.Application,
     host: str,
@@ -206,7 +189,18 @@ async def listen(
     bound. `variables` name the host and port settings, e.g. ("LAMBERT_SLACK_HOST",
     "LAMBERT_SLACK_PORT")."""
     host_variable, port_variable = variables
-    app_runner, gate = runner(app, limits)
+    gate = Gate(*limits.budget())
+    app.middlewares[:0] = [gate.middleware, body_limits(limits)]  # ahead of every other
+    app_runner = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=limits.idle_seconds,
+        lingering_time=limits.body_seconds,  # reading what is left of a refused body
+        max_line_size=limits.max_line,
+        max_field_size=limits.max_line,
+        max_headers=limits.max_headers,
+        logger=REFUSALS,
+    )
     await app_runner.setup()
     watch_accept_errors(asyncio.get_running_loop())
     try:
