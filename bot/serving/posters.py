@@ -70,24 +70,28 @@ class Opening:
         )
         self._limit: asyncio.Semaphore | None = None
 
-    async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster:
+    async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster | str:
+        """The opened poster, or why it could not be opened: its posts then fail as transient,
+        so the scheduler records a retry instead of losing the day."""
         try:
             declared = PLATFORMS[self.platform]
             factory = declared.load(declared.post)(settings, console_stream)
             poster: DailyPoster = await self._stack.enter_async_context(factory)
         except ConfigError as exc:
             self.refused = exc
-            return Unreachable(self.platform, str(exc))
+            return str(exc)
         except Exception as exc:
             reason = f"could not reach {self.platform} ({one_line(exc)})"
             log.warning("%s: its daily posts will be retried", reason)
-            return Unreachable(self.platform, reason)
+            return reason
         return poster
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # shield: a post given up on (its caller cancelled) never cancels the opening others
         # wait for.
         poster = await asyncio.shield(self._opened)
+        if isinstance(poster, str):
+            raise TransientPostError(poster)
         if self._limit is None:
             self._limit = asyncio.Semaphore(poster.max_in_flight)
         async with self._limit:
@@ -99,17 +103,3 @@ class Opening:
             self._opened.cancel()
         await asyncio.gather(self._opened, return_exceptions=True)
         await self._stack.aclose()
-
-
-class Unreachable:
-    """The DailyPoster of a platform that could not be reached: every post is a transient
-    failure, so the scheduler records a retry instead of losing the day."""
-
-    max_in_flight = 8  # nothing is sent: this only bounds the retries recorded at once
-
-    def __init__(self, platform: str, reason: str) -> None:
-        self.platform = platform
-        self.reason = reason
-
-    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        raise TransientPostError(self.reason)
