@@ -22,11 +22,8 @@ from bot.stats.store import (
     COMMAND,
     POSTED,
     QUOTE,
-    ChannelTally,
     CountKey,
-    DayTally,
     Scope,
-    Tally,
     WordsKey,
 )
 from bot.storage.schema import stats_counts
@@ -79,9 +76,9 @@ async def test_counts_written_twice_sum(backend: Backend) -> None:
     await store.add({key(): 2, key(detail="nothing"): 1}, {}, LONG_AGO)
     await store.add({key(): 3, key(metric=QUOTE, name="dpo-1", detail=""): 1}, {}, LONG_AGO)
     assert sorted(await store.tallies(DAY, EVERYWHERE)) == [
-        Tally(COMMAND, "lookup", "nothing", 1),
-        Tally(COMMAND, "lookup", "quote", 5),
-        Tally(QUOTE, "dpo-1", "", 1),
+        (COMMAND, "lookup", "nothing", 1),
+        (COMMAND, "lookup", "quote", 5),
+        (QUOTE, "dpo-1", "", 1),
     ]
 
 
@@ -90,10 +87,10 @@ async def test_a_window_starts_at_its_first_day(backend: Backend) -> None:
     await store.add(
         {key(DAY - timedelta(1)): 4, key(DAY): 1, key(DAY + timedelta(1)): 2}, {}, LONG_AGO
     )
-    assert await store.tallies(DAY, EVERYWHERE) == [Tally(COMMAND, "lookup", "quote", 3)]
+    assert await store.tallies(DAY, EVERYWHERE) == [(COMMAND, "lookup", "quote", 3)]
     assert await store.by_day(DAY, EVERYWHERE) == [
-        DayTally(DAY, COMMAND, 1),
-        DayTally(DAY + timedelta(1), COMMAND, 2),
+        (DAY, COMMAND, 1),
+        (DAY + timedelta(1), COMMAND, 2),
     ]
 
 
@@ -128,9 +125,9 @@ async def test_scopes_a_channel_a_workspace_and_everywhere(backend: Backend) -> 
     assert await commands(EVERYWHERE) == 15
     assert await posted(EVERYWHERE) == 48
     assert await store.by_channel(DAY, Scope("slack", "T1")) == [
-        ChannelTally("slack", "T1", "C1", COMMAND, 1),
-        ChannelTally("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
-        ChannelTally("slack", "T1", "C2", COMMAND, 2),
+        ("slack", "T1", "C1", COMMAND, 1),
+        ("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
+        ("slack", "T1", "C2", COMMAND, 2),
     ]
 
 
@@ -183,7 +180,7 @@ async def test_open_core_counts_into_postgresql_when_a_database_url_is_set(
     # Written when the core closed; read by another replica.
     async with state_engine(settings.db_path, postgres_url) as engine:
         found = await StateStatsStore(engine).tallies(LONG_AGO, Scope("slack", "T1"))
-        assert Tally(COMMAND, "theme", "quote", 1) in found
+        assert (COMMAND, "theme", "quote", 1) in found
         async with engine.connect() as conn:
             rows = (await conn.execute(stats_counts.select())).all()
     assert rows and all("U0SECRET1" not in str(tuple(r)) for r in rows)

@@ -55,24 +55,3 @@ class Scope:
         if self.platform is None:
             return "everywhere"
         return "channel" if self.channel is not None else "space"
-
-
-class Tally(NamedTuple):
-    metric: str
-    name: str
-    detail: str
-    total: int
-
-
-class DayTally(NamedTuple):
-    day: date
-    metric: str
-    total: int
-
-
-class ChannelTally(NamedTuple):
-    platform: str
-    space: str
-    channel: str
-    metric: str
-    total: int
