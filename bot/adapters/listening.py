@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ConfigError
-from bot.serving.oneline import one_line
+from bot.serving.oneline import OneLine, one_line
 
 log = logging.getLogger(__name__)
 # aiohttp logs each malformed request here (with a traceback): the filter below cuts it.
@@ -58,7 +58,7 @@ LIMITS = Limits()
 
 
 @dataclass(eq=False)
-class OncePerMinute(logging.Filter):
+class OncePerMinute(OneLine):
     """Lets one record through every `every` seconds, cut to one line (no traceback) and
     counting the ones it held back; aiohttp would log each malformed request in full."""
 
@@ -76,13 +76,10 @@ class OncePerMinute(logging.Filter):
             self._held += 1
             return False
         self._last = now
-        text = record.getMessage().splitlines()[0] if record.getMessage() else ""
-        if record.exc_info and record.exc_info[1] is not None:
-            text = f"{text} ({one_line(record.exc_info[1])})"
+        super().filter(record)
         if self._held:
-            text += f" (and {self._held} more in the last {self.every:g} s)"
+            record.msg += f" (and {self._held} more in the last {self.every:g} s)"
         self._held = 0
-        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
