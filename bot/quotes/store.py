@@ -88,10 +88,6 @@ class QuoteStore:
             (key, value),
         )
 
-    async def corpus_fingerprint(self) -> str | None:
-        """The fingerprint of the corpus content the tables hold (see bot.quotes.corpus)."""
-        return await self._meta("corpus")
-
     async def corpus_file_digest(self) -> str | None:
         """The sha256 of the corpus file's bytes as last loaded."""
         return await self._meta("corpus_file")
@@ -107,7 +103,8 @@ class QuoteStore:
         """
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
-            changed = await self.corpus_fingerprint() != corpus.fingerprint
+            # The fingerprint of the corpus content the tables hold (bot/quotes/corpus.py).
+            changed = await self._meta("corpus") != corpus.fingerprint
             if changed:
                 await self._replace(corpus, progress or (lambda done, total: None))
                 await self._set_meta("corpus", corpus.fingerprint)
