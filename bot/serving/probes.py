@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
+import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +20,6 @@ from typing import Any
 from bot.config import Settings
 from bot.metrics import reporting_to
 from bot.ports import ChatPlatform
-from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
 from bot.serving.metrics import PrometheusMetrics
@@ -29,7 +28,6 @@ from bot.serving.oneline import one_line
 log = logging.getLogger(__name__)
 
 LISTENER = "bot.adapters.probes:listen"
-Close = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -131,13 +129,10 @@ async def expose(
         # lives in, whichever backend that is. (open_core times every store call already.)
         store = core.daily.store
         probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
-        module, _, function = LISTENER.partition(":")
-        listen: Callable[[Probes, str, int, QuoteService, str | None], Awaitable[Close]]
-        listen = getattr(importlib.import_module(module), function)
+        listen = pkgutil.resolve_name(LISTENER)
+        host, port = settings.http_host, settings.http_port
         stack.push_async_callback(
-            await listen(
-                probes, settings.http_host, settings.http_port, core.quotes, settings.public_url
-            )
+            await listen(probes, host, port, core.quotes, settings.public_url)
         )
     except BaseException:
         await stack.aclose()
