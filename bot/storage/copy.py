@@ -9,6 +9,7 @@ dependency order, so a new table is copied with no new code here.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -176,14 +177,9 @@ async def _refuse_live_target(conn: AsyncConnection, where: str) -> None:
 
 
 async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> CopyReport:
-    """Copy the shared tables of the SQLite file `source` into the PostgreSQL database at `url`.
-
-    The target is migrated first. If any shared table there holds rows, the copy is refused
-    unless `replace`, which deletes them in the same transaction as the copy. A target where
-    a lambert holds a lease is refused whatever `replace` says. Errors name the target by its
-    redacted URL.
-    """
-    import asyncio
+    """Copy the shared tables of the SQLite file `source` into the PostgreSQL database at `url`
+    (migrated first). A target whose tables hold rows is refused unless `replace`, which
+    deletes them in the copy's transaction; errors name it by its redacted URL."""
 
     tables = await asyncio.to_thread(read_source, source)
     where = redacted(url)
