@@ -18,18 +18,18 @@ from bot.config import Settings
 from bot.coordination.lease import Leases, LeaseTable, LeaseTerms
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
-from bot.installs.store import InstallStore
 from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import Progress, QuoteStore
 from bot.stats.recorder import StatsRecorder
-from bot.stats.store import StatsStore
 from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
     from bot.daily.store import DailyStore
+    from bot.installs.sql_store import StateInstallStore as InstallStore
+    from bot.stats.sql_store import StateStatsStore as StatsStore
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.daily.schedules import DAY_NAMES
 from bot.installs.store import Install
 from bot.runtime import open_core
 from bot.storage.copy import SHARED_TABLES
-from bot.storage.schema import Day, Flag, Instant, LocalTime
+from bot.storage.types import Day, Flag, Instant, LocalTime
 from tests.support.cli import run
 from tests.support.postgres import run_in_thread
 from tests.support.postgres_cli import PASSWORD, rows, with_password
@@ -444,10 +444,10 @@ def test_refusals_are_one_line(
     ],
 )
 def test_sqlite_text_and_integers_become_postgresql_types(
-    kind: type[TypeDecorator[Any]], stored: object, native: object
+    kind: TypeDecorator[Any], stored: object, native: object
 ) -> None:
     """What the SQLite file stores reads back as the value PostgreSQL's column holds."""
-    read = kind().result_processor(sqlite.dialect(), None)
+    read = kind.result_processor(sqlite.dialect(), None)
     assert read is not None and read(stored) == native
 
 

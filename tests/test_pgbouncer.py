@@ -13,7 +13,7 @@ from bot.daily.schedules import Schedule
 from bot.previews.sql_store import StatePreviewStore
 from bot.quotes.service import QuoteService
 from bot.stats.sql_store import StateStatsStore
-from bot.stats.store import CountKey, Scope, Tally, WordsKey
+from bot.stats.store import CountKey, Scope, WordsKey
 from tests.support.state import daily_store, state_engine
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
@@ -69,5 +69,5 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         key = CountKey(DAY, "slack", "T1", "C1", "command", "lookup", "quote")
         words = WordsKey(DAY, "slack", "T1", "C1", "nothing here")
         await asyncio.gather(*(s.add({key: 2}, {words: 1}, DAY) for s in stats * 2))
-        assert await stats[0].tallies(DAY, Scope()) == [Tally("command", "lookup", "quote", 8)]
+        assert await stats[0].tallies(DAY, Scope()) == [("command", "lookup", "quote", 8)]
         assert await stats[1].empty_searches(DAY, Scope(), 5) == [("nothing here", 4)]

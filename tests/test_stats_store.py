@@ -1,4 +1,4 @@
-"""One set of StatsStore tests, run against every backend: counts written through SQLite and
+"""One set of stats store tests, run against every backend: counts written through SQLite and
 PostgreSQL sum, scope and forget the same way."""
 
 from __future__ import annotations
@@ -22,12 +22,8 @@ from bot.stats.store import (
     COMMAND,
     POSTED,
     QUOTE,
-    ChannelTally,
     CountKey,
-    DayTally,
     Scope,
-    StatsStore,
-    Tally,
     WordsKey,
 )
 from bot.storage.schema import stats_counts
@@ -41,8 +37,8 @@ LONG_AGO = date(2000, 1, 1)
 @dataclass
 class Backend:
     name: str
-    store: StatsStore
-    replica: Callable[[], AbstractAsyncContextManager[StatsStore]]
+    store: StateStatsStore
+    replica: Callable[[], AbstractAsyncContextManager[StateStatsStore]]
 
 
 @pytest.fixture
@@ -50,7 +46,7 @@ async def backend(db_path: Path, backend_url: str | None) -> AsyncIterator[Backe
     """A store over a real database, and `replica()`: another process's store on it."""
 
     @asynccontextmanager
-    async def replica() -> AsyncIterator[StatsStore]:
+    async def replica() -> AsyncIterator[StateStatsStore]:
         async with state_engine(db_path, backend_url) as engine:
             yield StateStatsStore(engine)
 
@@ -80,9 +76,9 @@ async def test_counts_written_twice_sum(backend: Backend) -> None:
     await store.add({key(): 2, key(detail="nothing"): 1}, {}, LONG_AGO)
     await store.add({key(): 3, key(metric=QUOTE, name="dpo-1", detail=""): 1}, {}, LONG_AGO)
     assert sorted(await store.tallies(DAY, EVERYWHERE)) == [
-        Tally(COMMAND, "lookup", "nothing", 1),
-        Tally(COMMAND, "lookup", "quote", 5),
-        Tally(QUOTE, "dpo-1", "", 1),
+        (COMMAND, "lookup", "nothing", 1),
+        (COMMAND, "lookup", "quote", 5),
+        (QUOTE, "dpo-1", "", 1),
     ]
 
 
@@ -91,10 +87,10 @@ async def test_a_window_starts_at_its_first_day(backend: Backend) -> None:
     await store.add(
         {key(DAY - timedelta(1)): 4, key(DAY): 1, key(DAY + timedelta(1)): 2}, {}, LONG_AGO
     )
-    assert await store.tallies(DAY, EVERYWHERE) == [Tally(COMMAND, "lookup", "quote", 3)]
+    assert await store.tallies(DAY, EVERYWHERE) == [(COMMAND, "lookup", "quote", 3)]
     assert await store.by_day(DAY, EVERYWHERE) == [
-        DayTally(DAY, COMMAND, 1),
-        DayTally(DAY + timedelta(1), COMMAND, 2),
+        (DAY, COMMAND, 1),
+        (DAY + timedelta(1), COMMAND, 2),
     ]
 
 
@@ -129,9 +125,9 @@ async def test_scopes_a_channel_a_workspace_and_everywhere(backend: Backend) -> 
     assert await commands(EVERYWHERE) == 15
     assert await posted(EVERYWHERE) == 48
     assert await store.by_channel(DAY, Scope("slack", "T1")) == [
-        ChannelTally("slack", "T1", "C1", COMMAND, 1),
-        ChannelTally("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
-        ChannelTally("slack", "T1", "C2", COMMAND, 2),
+        ("slack", "T1", "C1", COMMAND, 1),
+        ("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
+        ("slack", "T1", "C2", COMMAND, 2),
     ]
 
 
@@ -184,7 +180,7 @@ async def test_open_core_counts_into_postgresql_when_a_database_url_is_set(
     # Written when the core closed; read by another replica.
     async with state_engine(settings.db_path, postgres_url) as engine:
         found = await StateStatsStore(engine).tallies(LONG_AGO, Scope("slack", "T1"))
-        assert Tally(COMMAND, "theme", "quote", 1) in found
+        assert (COMMAND, "theme", "quote", 1) in found
         async with engine.connect() as conn:
             rows = (await conn.execute(stats_counts.select())).all()
     assert rows and all("U0SECRET1" not in str(tuple(r)) for r in rows)

@@ -45,7 +45,7 @@ async def test_the_corpus_is_loaded_once_and_not_rewritten_when_unchanged(db_pat
         assert await store.sync_corpus(corpus, "digest-1") is False
         # Only the meta row for the file digest is rewritten, never the quotes.
         assert conn.total_changes - before <= 1
-        assert await store.quote_count() == len(corpus.quotes)
+        assert len(await store.quote_ids()) == len(corpus.quotes)
 
 
 async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_path: Path) -> None:

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ConfigError
-from bot.serving.oneline import one_line
+from bot.serving.oneline import OneLine, one_line
 
 log = logging.getLogger(__name__)
 # aiohttp logs each malformed request here (with a traceback): the filter below cuts it.
@@ -58,7 +58,7 @@ LIMITS = Limits()
 
 
 @dataclass(eq=False)
-class OncePerMinute(logging.Filter):
+class OncePerMinute(OneLine):
     """Lets one record through every `every` seconds, cut to one line (no traceback) and
     counting the ones it held back; aiohttp would log each malformed request in full."""
 
@@ -76,13 +76,10 @@ class OncePerMinute(logging.Filter):
             self._held += 1
             return False
         self._last = now
-        text = record.getMessage().splitlines()[0] if record.getMessage() else ""
-        if record.exc_info and record.exc_info[1] is not None:
-            text = f"{text} ({one_line(record.exc_info[1])})"
+        super().filter(record)
         if self._held:
-            text += f" (and {self._held} more in the last {self.every:g} s)"
+            record.msg += f" (and {self._held} more in the last {self.every:g} s)"
         self._held = 0
-        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
@@ -101,19 +98,34 @@ class _Refuse(asyncio.Protocol):
 @dataclass(eq=False)
 class Gate:
     """Counts a listener's connections: over the cap, the longest idle one is closed to
-    admit the new one (a flood of idle connections never locks out a real request)."""
+    admit the new one (a flood of idle connections never locks out a real request). Its
+    middleware refuses a body over `max_body` (413), and ends the connection of one that
+    does not arrive within `body_seconds` (408), before any handler waits on it."""
 
-    cap: int
-    backlog: int  # of the listening socket: accepted at once before the gate admits any
+    limits: Limits
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
-    evicted: int = 0
-    refused: int = 0
+
+    def __post_init__(self) -> None:
+        # backlog: of the listening socket, accepted at once before the gate admits any.
+        self.cap, self.backlog = self.limits.budget()
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        protocol = request.protocol
+        protocol, limits = request.protocol, self.limits
         self.busy.add(protocol)
         try:
+            length = request.content_length
+            if length is not None and length > limits.max_body:
+                raise web.HTTPRequestEntityTooLarge(limits.max_body, length)
+            if request.body_exists:
+                try:
+                    async with asyncio.timeout(limits.body_seconds):
+                        await request.read()  # cached: the handler's read() gets it at once
+                except TimeoutError:
+                    REFUSALS.warning("closed a connection whose body did not arrive in time")
+                    response = web.Response(status=408, text="request body too slow\n")
+                    response.force_close()
+                    return response
             return await handler(request)  # type: ignore[no-any-return]
         finally:
             self.busy.discard(protocol)
@@ -123,10 +135,8 @@ class Gate:
         if len(live) >= self.cap:
             idle = next((h for h in live if h not in self.busy), None)
             if idle is None:
-                self.refused += 1
                 REFUSALS.warning("refused a connection: all %d are busy", self.cap)
                 return _Refuse()
-            self.evicted += 1
             REFUSALS.warning(
                 "closed an idle connection to admit another: %d is the cap (a reverse proxy "
                 "in front holds more)",
@@ -136,36 +146,11 @@ class Gate:
         return server()
 
 
-def body_limits(limits: Limits) -> Any:
-    """A middleware: a body over `max_body` is refused (413), and one that does not arrive
-    within `body_seconds` ends the connection (408), before any handler waits on it."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        length = request.content_length
-        if length is not None and length > limits.max_body:
-            raise web.HTTPRequestEntityTooLarge(limits.max_body, length)
-        if request.body_exists:
-            try:
-                async with asyncio.timeout(limits.body_seconds):
-                    await request.read()  # cached: the handler's read() gets it at once
-            except TimeoutError:
-                REFUSALS.warning("closed a connection whose body did not arrive in time")
-                response = web.Response(status=408, text="request body too slow\n")
-                response.force_close()
-                return response
-        return await handler(request)  # type: ignore[no-any-return]
-
-    return middleware
-
-
 class BoundedSite(web.TCPSite):
     """aiohttp's TCPSite, each connection admitted through the Gate."""
 
-    def __init__(
-        self, runner: web.AppRunner, host: str, port: int, gate: Gate, backlog: int
-    ) -> None:
-        super().__init__(runner, host, port, backlog=backlog)
+    def __init__(self, runner: web.AppRunner, host: str, port: int, gate: Gate) -> None:
+        super().__init__(runner, host, port, backlog=gate.backlog)
         self.gate = gate
 
     async def start(self) -> None:
@@ -176,23 +161,6 @@ class BoundedSite(web.TCPSite):
             lambda: self.gate.admit(server), self._host, self._port, backlog=self._backlog
         )
         self._bound_port = self._server.sockets[0].getsockname()[1]
-
-
-def runner(app: web.Application, limits: Limits = LIMITS) -> tuple[web.AppRunner, Gate]:
-    """An AppRunner for `app` (before it starts) with `limits`, and its Gate for the site."""
-    gate = Gate(*limits.budget())
-    app.middlewares[:0] = [gate.middleware, body_limits(limits)]  # ahead of every other
-    bounded = web.AppRunner(
-        app,
-        access_log=None,
-        keepalive_timeout=limits.idle_seconds,
-        lingering_time=limits.body_seconds,  # reading what is left of a refused body
-        max_line_size=limits.max_line,
-        max_field_size=limits.max_line,
-        max_headers=limits.max_headers,
-        logger=REFUSALS,
-    )
-    return bounded, gate
 
 
 async def listen(
@@ -206,11 +174,22 @@ async def listen(
     bound. `variables` name the host and port settings, e.g. ("LAMBERT_SLACK_HOST",
     "LAMBERT_SLACK_PORT")."""
     host_variable, port_variable = variables
-    app_runner, gate = runner(app, limits)
+    gate = Gate(limits)
+    app.middlewares.insert(0, gate.middleware)  # ahead of every other
+    app_runner = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=limits.idle_seconds,
+        lingering_time=limits.body_seconds,  # reading what is left of a refused body
+        max_line_size=limits.max_line,
+        max_field_size=limits.max_line,
+        max_headers=limits.max_headers,
+        logger=REFUSALS,
+    )
     await app_runner.setup()
     watch_accept_errors(asyncio.get_running_loop())
     try:
-        await BoundedSite(app_runner, host, port, gate, gate.backlog).start()
+        await BoundedSite(app_runner, host, port, gate).start()
     except OSError as exc:
         await app_runner.cleanup()
         if exc.errno == errno.EADDRINUSE:

@@ -34,7 +34,8 @@ def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bo
 
 
 class StateInstallStore:
-    """The installs table on the state's engine; tokens sealed by `seal` (sealing.py)."""
+    """Installs keyed by (platform, enterprise id, team id), in the installs table on the
+    state's engine; tokens sealed by `seal` (sealing.py)."""
 
     def __init__(self, engine: AsyncEngine, seal: TokenSeal | None = None) -> None:
         self.engine = engine
@@ -45,6 +46,7 @@ class StateInstallStore:
         self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
+        """Create or replace the workspace's install (a reinstall, or a rotated token)."""
         async with self.engine.begin() as conn:
             await self._save(conn, install)
 
@@ -69,20 +71,14 @@ class StateInstallStore:
         if sealed:
             self.seal.open(sealed[0])
         clear = len(stored) - len(sealed)
-        if clear and not self.seal.on:
-            log.warning(
-                "%d Slack install(s) keep their bot tokens in clear in the database: set %s "
-                "(docs/security.md)",
-                clear,
-                VARIABLE,
+        if clear:
+            fix = (
+                "run `lambert db rotate-key` to encrypt them with %s"
+                if self.seal.on
+                else "set %s (docs/security.md)"
             )
-        elif clear:
-            log.warning(
-                "%d Slack install(s) keep their bot tokens in clear in the database: run "
-                "`lambert db rotate-key` to encrypt them with %s",
-                clear,
-                VARIABLE,
-            )
+            why = "%d Slack install(s) keep their bot tokens in clear in the database: "
+            log.warning(why + fix, clear, VARIABLE)
 
     async def reseal(self) -> int:
         """Every install's tokens sealed again with LAMBERT_SECRET_KEY's first key (those in
@@ -92,13 +88,15 @@ class StateInstallStore:
         async with self.engine.begin() as conn:
             rows = (await conn.execute(installs.select())).mappings().all()
             for row in rows:
-                key = {name: row[name] for name in _KEY}
                 resealed = {name: self.seal.reseal(row[name]) for name in _TOKENS}
-                where = _key(key["platform"], key["enterprise_id"], key["team_id"])
+                where = _key(*(row[name] for name in _KEY))
                 await conn.execute(installs.update().where(where).values(resealed))
         return len(rows)
 
     async def renew(self, install: Install, renewal: Renewal) -> Install | None:
+        """`install` as stored now, after `renewal` ran on it with this install locked against
+        every other task and process (one token refresh in flight per install); what
+        `renewal` returns is saved in the same transaction. None if the install is gone."""
         key = (install.platform, install.enterprise_id, install.team_id)
         # The lock between processes: on SQLite the write transaction itself (BEGIN
         # IMMEDIATE takes the file's write lock), on PostgreSQL an advisory lock. Held while
@@ -124,9 +122,12 @@ class StateInstallStore:
         return self._install(row) if row else None
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
+        """The workspace's install, or None when the app is not installed there."""
         return await self._one(installs.select().where(_key(platform, enterprise_id, team_id)))
 
     async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
+        """The install that serves `workspace_id`: a team's own, or else the org-wide install
+        of the organisation `workspace_id` names (an enterprise id)."""
         # A team may have two rows: installed alone (enterprise '') and again after it joined
         # a Grid organisation (enterprise E...): the team's own rows first, then the newest,
         # as slack_sdk's SQLAlchemy installation store orders by installed_at descending.
@@ -141,6 +142,7 @@ class StateInstallStore:
         return await self._one(query)
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
+        """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
         async with self.engine.begin() as conn:
             gone = installs.delete().where(_key(platform, enterprise_id, team_id))
             return (await conn.execute(gone)).rowcount > 0

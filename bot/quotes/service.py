@@ -67,9 +67,9 @@ class QuoteService:
         self._names: list[tuple[ThemeInfo, list[str], list[tuple[str, str]]]] = []
         for info in themes:
             t = info.theme
-            for name in (t.slug, t.title, *t.aliases):
-                self._by_name.setdefault(normalise_name(name), t)
             names = [normalise_name(n) for n in (t.slug, t.title, *t.aliases)]
+            for name in names:
+                self._by_name.setdefault(name, t)
             self._names.append((info, names, [(a, normalise_name(a)) for a in t.aliases]))
 
     @classmethod
@@ -104,11 +104,7 @@ class QuoteService:
     def closest_themes(self, text: str, n: int = 3) -> list[Theme]:
         """Themes whose names look like `text`, best first, for "did you mean"."""
         names = difflib.get_close_matches(normalise_name(text), self._by_name, n=n * 3, cutoff=0.5)
-        found: list[Theme] = []
-        for name in names:
-            if self._by_name[name] not in found:
-                found.append(self._by_name[name])
-        return found[:n]
+        return list(dict.fromkeys(self._by_name[name] for name in names))[:n]
 
     def example_theme(self) -> str:
         """A theme to name in a hint, from this corpus (not a fixed `dpo`): the fullest one."""
@@ -238,11 +234,8 @@ class QuoteService:
         quotes = await self.store.first_matches(match, limit=limit, topic_only=True)
         if len(quotes) + len(choices) < limit:
             quotes += await self.store.first_matches(match, limit=limit)
-        seen: set[str] = set()
-        for q in quotes:
-            if q.id not in seen:
-                seen.add(q.id)
-                choices.append(Suggestion(snippet(q), f"id {q.id}"))
+        unique = {q.id: q for q in quotes}.values()  # a quote matching on its topic and text
+        choices += [Suggestion(snippet(q), f"id {q.id}") for q in unique]
         return choices[:limit]
 
 

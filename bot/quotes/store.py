@@ -31,43 +31,26 @@ _RANK = "bm25(quotes_fts, 4.0, 3.0, 1.0)"
 
 
 def _quote(row: aiosqlite.Row) -> Quote:
-    return Quote(
-        id=row["id"],
-        text=row["text"],
-        kind=Kind(row["kind"]),
-        theme=row["theme"],
-        theme_title=row["theme_title"],
-        topic=row["topic"],
-        source=row["source"],
-    )
+    # The columns of _QUOTE_COLUMNS are Quote's fields, in order.
+    return Quote(row[0], row[1], Kind(row[2]), *row[3:])
 
 
 @dataclass(frozen=True, slots=True)
 class _CorpusRows:
     themes: list[tuple[str, str, int, int]]
     aliases: list[tuple[str, str]]
-    quotes: list[tuple[int, str, str, str, str, str, str, int, int]]
+    quotes: list[tuple[object, ...]]
     fts: list[tuple[int, str, str, str]]
 
 
 def _corpus_rows(corpus: Corpus) -> _CorpusRows:
     titles = {t.slug: t.title for t in corpus.themes}
     counts: dict[str, int] = dict.fromkeys(titles, 0)
-    quotes, fts = [], []
+    quotes: list[tuple[object, ...]] = []
+    fts = []
     for rowid, q in enumerate(corpus.quotes, start=1):
-        quotes.append(
-            (
-                rowid,
-                q.id,
-                q.theme,
-                q.topic,
-                q.source,
-                q.kind.value,
-                q.text,
-                rowid - 1,
-                counts[q.theme],
-            )
-        )
+        row = (q.id, q.theme, q.topic, q.source, q.kind.value, q.text, rowid - 1, counts[q.theme])
+        quotes.append((rowid, *row))
         counts[q.theme] += 1
         fts.append((rowid, q.topic, titles[q.theme], q.text))
     return _CorpusRows(
@@ -81,10 +64,6 @@ def _corpus_rows(corpus: Corpus) -> _CorpusRows:
 def _vocabulary_rows(fts: list[tuple[int, str, str, str]]) -> list[tuple[str, str, int]]:
     vocabulary = distinct_words(f"{topic} {title} {text}" for _, topic, title, text in fts)
     return [(w, w[0], len(w)) for w in sorted(vocabulary)]
-
-
-def _silent(done: int, total: int) -> None:
-    """No progress shown."""
 
 
 class QuoteStore:
@@ -109,10 +88,6 @@ class QuoteStore:
             (key, value),
         )
 
-    async def corpus_fingerprint(self) -> str | None:
-        """The fingerprint of the corpus content the tables hold (see bot.quotes.corpus)."""
-        return await self._meta("corpus")
-
     async def corpus_file_digest(self) -> str | None:
         """The sha256 of the corpus file's bytes as last loaded."""
         return await self._meta("corpus_file")
@@ -128,9 +103,10 @@ class QuoteStore:
         """
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
-            changed = await self.corpus_fingerprint() != corpus.fingerprint
+            # The fingerprint of the corpus content the tables hold (bot/quotes/corpus.py).
+            changed = await self._meta("corpus") != corpus.fingerprint
             if changed:
-                await self._replace(corpus, progress or _silent)
+                await self._replace(corpus, progress or (lambda done, total: None))
                 await self._set_meta("corpus", corpus.fingerprint)
             await self._set_meta("corpus_file", file_digest)
             await self.conn.execute("COMMIT")
@@ -140,23 +116,20 @@ class QuoteStore:
         return changed
 
     async def _replace(self, corpus: Corpus, progress: Progress) -> None:
-        # Building the rows is Python work over every quote: off the loop.
         progress(0, len(corpus.quotes))
-        await self._write(await asyncio.to_thread(_corpus_rows, corpus), progress)
-        progress(len(corpus.quotes), len(corpus.quotes))
-
-    async def _write(self, rows: _CorpusRows, progress: Progress) -> None:
-        conn = self.conn
+        # Building the rows is Python work over every quote: off the loop.
+        rows = await asyncio.to_thread(_corpus_rows, corpus)
         # The vocabulary is Python work and the inserts mostly SQLite's (which lets go of the
         # GIL): on two cores they overlap, over a second off loading 100,000 quotes.
         vocabulary = asyncio.ensure_future(asyncio.to_thread(_vocabulary_rows, rows.fts))
         try:
             await self._insert(rows, progress)
-            await conn.executemany(
+            await self.conn.executemany(
                 "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", await vocabulary
             )
         finally:
             vocabulary.cancel()  # only on failure: the thread finishes, its result is dropped
+        progress(len(corpus.quotes), len(corpus.quotes))
 
     async def _insert(self, rows: _CorpusRows, progress: Progress) -> None:
         conn = self.conn
@@ -188,24 +161,12 @@ class QuoteStore:
 
     async def themes(self) -> list[tuple[Theme, int]]:
         """Every theme with its aliases and number of quotes, in corpus order."""
+        aliases: dict[str, list[str]] = {}
         # rowid order is the corpus file's order: its first alias is the one to suggest.
-        async with self.conn.execute("SELECT alias, slug FROM theme_aliases ORDER BY rowid") as c:
-            aliases: dict[str, list[str]] = {}
-            for row in await c.fetchall():
-                aliases.setdefault(row["slug"], []).append(row["alias"])
-        async with self.conn.execute(
-            "SELECT slug, title, quote_count FROM themes ORDER BY position"
-        ) as cur:
-            rows = await cur.fetchall()
-        return [
-            (Theme(r["slug"], r["title"], tuple(aliases.get(r["slug"], ()))), r["quote_count"])
-            for r in rows
-        ]
-
-    async def quote_count(self) -> int:
-        async with self.conn.execute("SELECT count(*) FROM quotes") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        for alias, slug in await self._rows("SELECT alias, slug FROM theme_aliases ORDER BY rowid"):
+            aliases.setdefault(slug, []).append(alias)
+        rows = await self._rows("SELECT slug, title, quote_count FROM themes ORDER BY position")
+        return [(Theme(slug, title, tuple(aliases.get(slug, ()))), n) for slug, title, n in rows]
 
     async def quote_by_id(self, quote_id: str) -> Quote | None:
         rows = await self._rows(f"SELECT {_QUOTE_COLUMNS} WHERE q.id = ?", (quote_id,))
@@ -213,12 +174,9 @@ class QuoteStore:
 
     async def quote_at(self, index: int, theme: str | None = None) -> Quote | None:
         """The quote at dense position `index` of the corpus, or of one theme."""
-        if theme is None:
-            sql, args = f"SELECT {_QUOTE_COLUMNS} WHERE q.position = ?", (index,)
-        else:
-            sql = f"SELECT {_QUOTE_COLUMNS} WHERE q.theme = ? AND q.theme_position = ?"
-            args = (theme, index)  # type: ignore[assignment]
-        rows = await self._rows(sql, args)
+        where = "q.position = ?" if theme is None else "q.theme = ? AND q.theme_position = ?"
+        args = (index,) if theme is None else (theme, index)
+        rows = await self._rows(f"SELECT {_QUOTE_COLUMNS} WHERE {where}", args)
         return _quote(rows[0]) if rows else None
 
     async def quotes_in_order(
@@ -242,8 +200,7 @@ class QuoteStore:
 
     async def quote_ids(self, theme: str | None = None) -> list[str]:
         sql = "SELECT id FROM quotes" + (" WHERE theme = ?" if theme else "") + " ORDER BY position"
-        async with self.conn.execute(sql, (theme,) if theme else ()) as cur:
-            return [row[0] for row in await cur.fetchall()]
+        return [row[0] for row in await self._rows(sql, (theme,) if theme else ())]
 
     async def ids_starting_with(self, prefix: str, limit: int) -> list[str]:
         """Up to `limit` quote ids that start with `prefix`: a range on the id index."""

@@ -78,20 +78,6 @@ class PlatformHealth:
         return f"{self.platform}: {state} (last heartbeat {self.age_seconds:.0f} s ago)"
 
 
-async def platform_health(
-    conn: aiosqlite.Connection, platforms: Iterable[str], now: float | None = None
-) -> list[PlatformHealth]:
-    now = time.time() if now is None else now
-    found = []
-    for platform in platforms:
-        async with conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (f"heartbeat:{platform}",)
-        ) as cur:
-            row = await cur.fetchone()
-        found.append(PlatformHealth(platform, now - float(row[0]) if row else None))
-    return found
-
-
 async def read_health(
     path: Path, platforms: Iterable[str], now: float | None = None
 ) -> list[PlatformHealth]:
@@ -104,17 +90,21 @@ async def read_health(
         raise NoDatabase(str(path))
     with explained(path, "checking the database"):
         async with aiosqlite.connect(read_only_uri(path), uri=True) as conn:
-            async with conn.execute("PRAGMA quick_check") as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] != "ok":
-                detail = " ".join(str(row[0] if row else "no answer").split())
+            check = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check")]
+            if check[:1] != ["ok"]:
+                detail = " ".join(str(check[0] if check else "no answer").split())
                 raise DatabaseError(f"{path}: failed SQLite's integrity check ({detail})")
             try:
-                return await platform_health(conn, platforms, now)
+                rows = await conn.execute_fetchall(
+                    "SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'"
+                )
             except sqlite3.OperationalError as exc:
                 if "no such table" not in str(exc):
                     raise
-                return [PlatformHealth(p, None) for p in platforms]  # never served yet
+                rows = []  # never served yet
+    beats = {key.removeprefix("heartbeat:"): float(value) for key, value in rows}
+    now = time.time() if now is None else now
+    return [PlatformHealth(p, now - beats[p] if p in beats else None) for p in platforms]
 
 
 async def postgres_problem(url: str) -> str | None:

@@ -16,9 +16,6 @@ class InFlight:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def __len__(self) -> int:
-        return len(self._tasks)
-
     @contextmanager
     def track(self) -> Iterator[None]:
         task = asyncio.current_task()

@@ -21,13 +21,10 @@ class OneLine(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage().partition("\n")[0]
         if record.exc_info and record.exc_info[1] is not None:
-            record.msg = f"{record.getMessage()} ({one_line(record.exc_info[1])})"
-            record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        if isinstance(record.msg, str) and "\n" in record.msg:
-            record.msg = record.msg.splitlines()[0]
+            text = f"{text} ({one_line(record.exc_info[1])})"
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
         return True
 
 

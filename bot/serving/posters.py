@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 from typing import TextIO
 
@@ -21,8 +21,6 @@ from bot.runtime import Core
 from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
-
-PosterFactory = Callable[[Settings, TextIO], AbstractAsyncContextManager[DailyPoster]]
 
 
 def available_platforms(settings: Settings) -> tuple[str, ...]:
@@ -72,23 +70,28 @@ class Opening:
         )
         self._limit: asyncio.Semaphore | None = None
 
-    async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster:
+    async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster | str:
+        """The opened poster, or why it could not be opened: its posts then fail as transient,
+        so the scheduler records a retry instead of losing the day."""
         try:
-            factory = _poster_factory(self.platform)(settings, console_stream)
+            declared = PLATFORMS[self.platform]
+            factory = declared.load(declared.post)(settings, console_stream)
             poster: DailyPoster = await self._stack.enter_async_context(factory)
         except ConfigError as exc:
             self.refused = exc
-            return Unreachable(self.platform, str(exc))
+            return str(exc)
         except Exception as exc:
             reason = f"could not reach {self.platform} ({one_line(exc)})"
             log.warning("%s: its daily posts will be retried", reason)
-            return Unreachable(self.platform, reason)
+            return reason
         return poster
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # shield: a post given up on (its caller cancelled) never cancels the opening others
         # wait for.
         poster = await asyncio.shield(self._opened)
+        if isinstance(poster, str):
+            raise TransientPostError(poster)
         if self._limit is None:
             self._limit = asyncio.Semaphore(poster.max_in_flight)
         async with self._limit:
@@ -100,23 +103,3 @@ class Opening:
             self._opened.cancel()
         await asyncio.gather(self._opened, return_exceptions=True)
         await self._stack.aclose()
-
-
-class Unreachable:
-    """The DailyPoster of a platform that could not be reached: every post is a transient
-    failure, so the scheduler records a retry instead of losing the day."""
-
-    max_in_flight = 8  # nothing is sent: this only bounds the retries recorded at once
-
-    def __init__(self, platform: str, reason: str) -> None:
-        self.platform = platform
-        self.reason = reason
-
-    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        raise TransientPostError(self.reason)
-
-
-def _poster_factory(platform: str) -> PosterFactory:
-    declared = PLATFORMS[platform]
-    factory: PosterFactory = declared.load(declared.post)
-    return factory

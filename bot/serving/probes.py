@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
+import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
 from bot.metrics import reporting_to
 from bot.ports import ChatPlatform
-from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
 from bot.serving.metrics import PrometheusMetrics
@@ -29,7 +28,6 @@ from bot.serving.oneline import one_line
 log = logging.getLogger(__name__)
 
 LISTENER = "bot.adapters.probes:listen"
-Close = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -53,24 +51,19 @@ def _json(status: int, body: dict[str, Any]) -> Answer:
     return Answer(status, json.dumps(body).encode() + b"\n", "application/json")
 
 
+@dataclass(eq=False)
 class Probes:
     """The answers, independent of HTTP. Ready: the database answers a cheap query through
     the store, and every configured platform (every shard of it) is connected, by the same
     definition the heartbeats for `lambert health` use."""
 
-    def __init__(
-        self,
-        database: Callable[[], Awaitable[object]],
-        platforms: Sequence[ChatPlatform],
-        metrics: PrometheusMetrics,
-        timing: ReadyTiming | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.database, self.platforms, self.metrics = database, platforms, metrics
-        self.timing = timing or ReadyTiming()
-        self.clock = clock
-        self._checked: tuple[float, str | None] | None = None  # (when, problem)
-        self._lock = asyncio.Lock()
+    database: Callable[[], Awaitable[object]]
+    platforms: Sequence[ChatPlatform]
+    metrics: PrometheusMetrics
+    timing: ReadyTiming = ReadyTiming()
+    clock: Callable[[], float] = time.monotonic
+    _checked: tuple[float, str | None] | None = field(default=None, init=False)  # when, what
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def healthz(self) -> Answer:
         return Answer(200, b"ok\n", "text/plain; charset=utf-8")
@@ -87,10 +80,8 @@ class Probes:
 
     async def not_ready(self) -> dict[str, str]:
         """What is not ready, each with a short reason; empty when all is."""
-        problems: dict[str, str] = {}
         database = await self._database_problem()
-        if database is not None:
-            problems["database"] = database
+        problems = {} if database is None else {"database": database}
         for platform in self.platforms:
             if is_connected(platform):
                 continue
@@ -137,14 +128,11 @@ async def expose(
         # A cheap indexed lookup through the store: it reaches the database the daily state
         # lives in, whichever backend that is. (open_core times every store call already.)
         store = core.daily.store
-        probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing)
-        module, _, function = LISTENER.partition(":")
-        listen: Callable[[Probes, str, int, QuoteService, str | None], Awaitable[Close]]
-        listen = getattr(importlib.import_module(module), function)
+        probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
+        listen = pkgutil.resolve_name(LISTENER)
+        host, port = settings.http_host, settings.http_port
         stack.push_async_callback(
-            await listen(
-                probes, settings.http_host, settings.http_port, core.quotes, settings.public_url
-            )
+            await listen(probes, host, port, core.quotes, settings.public_url)
         )
     except BaseException:
         await stack.aclose()

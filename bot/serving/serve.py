@@ -26,7 +26,6 @@ from bot.serving.probes import ReadyTiming, expose
 
 log = logging.getLogger(__name__)
 
-PlatformFactory = Callable[[Settings, Core], ChatPlatform]
 T = TypeVar("T")
 
 # After a stop, daily posts still sending get this long; a post that hangs must not keep the
@@ -70,8 +69,7 @@ async def serve(
         platforms: list[ChatPlatform] = []
         for declared in served(settings):
             assert declared.serve is not None  # served() keeps only those
-            factory: PlatformFactory = declared.load(declared.serve)
-            platforms.append(factory(settings, core))
+            platforms.append(declared.load(declared.serve)(settings, core))
         exposed = await expose(settings, core, platforms, ready)  # /healthz, /readyz, /metrics
         joined = asyncio.Event()  # a platform connected for the first time
         beat = asyncio.Event()  # a platform connected: record it now, not at the next beat
@@ -98,23 +96,22 @@ async def serve(
     return 0
 
 
+@dataclass(eq=False)
 class Link:
     """Keeps one platform connected: start, retry with backoff while it cannot be reached,
     start again when its connection is lost for good. One log line per failed attempt."""
 
-    def __init__(
-        self,
-        platform: ChatPlatform,
-        stop: asyncio.Event,
-        backoff: Backoff,
-        joined: asyncio.Event,
-        beat: asyncio.Event,
-    ) -> None:
-        self.platform, self.stop, self.backoff, self.joined = platform, stop, backoff, joined
-        self.beat = beat
-        self.name = platform.name
-        self.ever_connected = False
-        self.fatal: ConfigError | None = None
+    platform: ChatPlatform
+    stop: asyncio.Event
+    backoff: Backoff
+    joined: asyncio.Event  # set when it connects for the first time
+    beat: asyncio.Event  # set each time it connects
+    ever_connected: bool = False
+    fatal: ConfigError | None = None  # a rejected token: serving stopped for it
+
+    @property
+    def name(self) -> str:
+        return self.platform.name
 
     async def run(self) -> None:
         try:

@@ -8,10 +8,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, StatsStore, WordsKey
+from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, WordsKey
 from bot.stats.words import search_words
+
+if TYPE_CHECKING:
+    from bot.stats.sql_store import StateStatsStore
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +26,7 @@ KEEP_WORDS_DAYS = 30  # the words of searches that found nothing are forgotten a
 MAX_PENDING = 50_000
 
 K = TypeVar("K", CountKey, WordsKey)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+_UTC_NOW = partial(datetime.now, UTC)
 
 
 class StatsRecorder:
@@ -37,10 +38,10 @@ class StatsRecorder:
 
     def __init__(
         self,
-        store: StatsStore | None,
+        store: StateStatsStore | None,
         *,
         recording: bool = True,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = _UTC_NOW,
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.store = store
@@ -85,19 +86,13 @@ class StatsRecorder:
 
     def empty_search(self, place: Place, text: str) -> None:
         """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
-        if not self.recording:
-            return
-        words = search_words(text)
+        words = search_words(text) if self.recording else ""
         if words:
-            key = WordsKey(self.today(), place.platform, place.space, place.channel, words)
-            self._add(self._words, key)
+            self._add(self._words, WordsKey(self.today(), *_where(place), words))
 
     def _count(self, place: Place, metric: str, name: str, detail: str = "") -> None:
         if self.recording:
-            key = CountKey(
-                self.today(), place.platform, place.space, place.channel, metric, name, detail
-            )
-            self._add(self._counts, key)
+            self._add(self._counts, CountKey(self.today(), *_where(place), metric, name, detail))
 
     def _add(self, counter: Counter[K], key: K) -> None:
         if key not in counter and len(counter) >= self.max_pending:
@@ -155,3 +150,7 @@ class StatsRecorder:
                 await asyncio.wait_for(stop.wait(), seconds)
             if not stop.is_set():
                 await self.flush()
+
+
+def _where(place: Place) -> tuple[str, str, str]:
+    return place.platform, place.space, place.channel

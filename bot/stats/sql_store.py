@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.stats.store import ChannelTally, CountKey, DayTally, Scope, Tally, WordsKey
+from bot.stats.store import CountKey, Scope, WordsKey
 from bot.storage.engine import READ
 from bot.storage.schema import insert, stats_counts, stats_empty_searches
 
@@ -43,7 +43,8 @@ def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
 
 
 class StateStatsStore:
-    """The stats tables on the state's engine (a StatsStore); each add is one transaction."""
+    """Counts by UTC day and place on the state's engine. Several processes may add to the
+    same tables at once, and their counts sum."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -51,6 +52,7 @@ class StateStatsStore:
     async def add(
         self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
     ) -> None:
+        """Add the counts, and forget the search words of days before `forget`, atomically."""
         async with self.engine.begin() as conn:
             # Sorted: replicas upserting the same rows take their locks in one order.
             added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
@@ -74,30 +76,33 @@ class StateStatsStore:
         async with self.engine.execution_options(**READ).connect() as conn:
             return list(await conn.execute(query))
 
-    async def tallies(self, since: date, scope: Scope) -> list[Tally]:
+    async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
+        """Each (metric, name, detail)'s total from UTC day `since` on."""
         query = (
             sa.select(_counts.metric, _counts.name, _counts.detail, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
             .group_by(_counts.metric, _counts.name, _counts.detail)
         )
-        return [Tally._make(row) for row in await self._rows(query)]
+        return await self._rows(query)
 
-    async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
+    async def by_day(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
+        """(day, metric, total) from `since` on (days with no count left out)."""
         query = (
             sa.select(_counts.day, _counts.metric, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
             .group_by(_counts.day, _counts.metric)
             .order_by(_counts.day, _counts.metric)
         )
-        return [DayTally._make(row) for row in await self._rows(query)]
+        return await self._rows(query)
 
-    async def by_channel(self, since: date, scope: Scope) -> list[ChannelTally]:
+    async def by_channel(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
+        """(platform, space, channel, metric, total) from `since` on."""
         # A channel's daily posts are counted with space '' (the scheduler knows no
         # workspace): max() prefers a metric's real space.
         query = (
             sa.select(
                 _counts.platform,
-                sa.func.max(_counts.space),
+                sa.func.max(_counts.space).label("space"),
                 _counts.channel,
                 _counts.metric,
                 _total(_counts.count),
@@ -106,9 +111,10 @@ class StateStatsStore:
             .group_by(_counts.platform, _counts.channel, _counts.metric)
             .order_by(_counts.platform, _counts.channel, _counts.metric)
         )
-        return [ChannelTally._make(row) for row in await self._rows(query)]
+        return await self._rows(query)
 
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
+        """The words of searches that found nothing, most frequent first, at most `limit`."""
         total = _total(_words.count)
         query = (
             sa.select(_words.words, total)

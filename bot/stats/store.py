@@ -1,11 +1,10 @@
-"""The stats' storage port: counts added in batches, read back for a scope and a window."""
+"""What the stats store keeps and reads back: the metrics, the keys counted by, the scopes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 # What a count counts (the `metric` column); `name` and `detail` say which.
 COMMAND = "command"  # name: the verb; detail: the outcome (quote, list, text, refused, nothing)
@@ -56,51 +55,3 @@ class Scope:
         if self.platform is None:
             return "everywhere"
         return "channel" if self.channel is not None else "space"
-
-
-class Tally(NamedTuple):
-    metric: str
-    name: str
-    detail: str
-    total: int
-
-
-class DayTally(NamedTuple):
-    day: date
-    metric: str
-    total: int
-
-
-class ChannelTally(NamedTuple):
-    platform: str
-    space: str
-    channel: str
-    metric: str
-    total: int
-
-
-class StatsStore(Protocol):
-    """Counts by UTC day and place. Adding is one transaction; several processes may add to
-    the same storage at once, and their counts sum."""
-
-    async def add(
-        self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
-    ) -> None:
-        """Add the counts, and forget the search words of days before `forget`, atomically."""
-        ...
-
-    async def tallies(self, since: date, scope: Scope) -> list[Tally]:
-        """Each (metric, name, detail)'s total from UTC day `since` on."""
-        ...
-
-    async def by_day(self, since: date, scope: Scope) -> list[DayTally]:
-        """Each day's total per metric, from `since` on (days with no count left out)."""
-        ...
-
-    async def by_channel(self, since: date, scope: Scope) -> list[ChannelTally]:
-        """Each channel's total per metric, from `since` on."""
-        ...
-
-    async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
-        """The words of searches that found nothing, most frequent first, at most `limit`."""
-        ...

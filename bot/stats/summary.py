@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, Scope, StatsStore
+from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, Scope
+
+if TYPE_CHECKING:
+    from bot.stats.sql_store import StateStatsStore
 
 POSTED_KINDS = ("preview", "daily")
 
@@ -52,11 +55,7 @@ class Summary:
             "days": self.days,
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
-            "scope": {
-                "platform": self.scope.platform,
-                "space": self.scope.space,
-                "channel": self.scope.channel,
-            },
+            "scope": asdict(self.scope),
             "commands": {
                 "total": self.total_commands,
                 "by_verb": [{"verb": v, "outcome": o, "count": n} for v, o, n in self.commands],
@@ -72,17 +71,7 @@ class Summary:
                 {"date": d.isoformat(), "commands": c, "shown": s, "posted": p}
                 for d, c, s, p in self.by_day
             ],
-            "channels": [
-                {
-                    "platform": c.platform,
-                    "space": c.space,
-                    "channel": c.channel,
-                    "commands": c.commands,
-                    "shown": c.shown,
-                    "posted": c.posted,
-                }
-                for c in self.channels
-            ],
+            "channels": [asdict(c) for c in self.channels],
         }
 
 
@@ -91,7 +80,7 @@ def _most_first(counts: Counter[str], limit: int | None = None) -> list[tuple[st
 
 
 async def summarise(
-    store: StatsStore | None,
+    store: StateStatsStore | None,
     scope: Scope,
     days: int,
     today: date,
@@ -110,16 +99,12 @@ async def summarise(
         ((t.name, t.detail, t.total) for t in tallies if t.metric == COMMAND),
         key=lambda c: (-c[2], c[0], c[1]),
     )
-    themes: Counter[str] = Counter()
-    quotes: Counter[str] = Counter()
-    posted = dict.fromkeys(POSTED_KINDS, 0)
+    named: dict[str, Counter[str]] = {metric: Counter() for metric in (THEME, QUOTE, POSTED)}
     for t in tallies:
-        if t.metric == THEME:
-            themes[t.name] += t.total
-        elif t.metric == QUOTE:
-            quotes[t.name] += t.total
-        elif t.metric == POSTED:
-            posted[t.name] = posted.get(t.name, 0) + t.total
+        if t.metric in named:
+            named[t.metric][t.name] += t.total
+    themes, quotes = named[THEME], named[QUOTE]
+    posted = dict.fromkeys(POSTED_KINDS, 0) | dict(named[POSTED])
 
     per_day: dict[date, Counter[str]] = {first + timedelta(i): Counter() for i in range(days)}
     for d in daily:

@@ -7,9 +7,10 @@ import os
 import sqlite3
 import stat
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
-from bot.storage.connection import explain, read_only_uri
+from bot.storage.connection import explain, read_only
 
 
 class BackupError(Exception):
@@ -97,17 +98,10 @@ def _copy(source: Path, target: Path) -> tuple[int, str]:
     # The backup API copies page by page under SQLite's own locking, so it is safe while the
     # bot writes; `pages=1024` per step lets writers in between steps on a big file. The source
     # is opened read-only through a URI, whose escaping keeps `#`, `?` and `%` in the name.
-    src = sqlite3.connect(read_only_uri(source), uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst, pages=1024)
-            (pages,) = dst.execute("PRAGMA page_count").fetchone()
-            (check,) = dst.execute("PRAGMA quick_check").fetchone()
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    with read_only(source) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst, pages=1024)
+        (pages,) = dst.execute("PRAGMA page_count").fetchone()
+        (check,) = dst.execute("PRAGMA quick_check").fetchone()
     return int(pages), str(check)
 
 

@@ -7,17 +7,31 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 import aiosqlite
 
-from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
+from bot.storage.migrations import LATEST_VERSION, QUOTE_TABLES
 
 # How long a write waits for another process's lock before giving up (SQLite's busy_timeout).
 BUSY_TIMEOUT_MS = 5000
 
 _RESTORE = "restore it from a backup or point LAMBERT_DB at a new file"
+_DAMAGED = f"not a usable SQLite database ({{exc}}). It was left untouched; {_RESTORE}."
+# What each of SQLite's primary error codes means for the file, and the fix ({exc}: SQLite's
+# words, {operation}: what was under way).
+_WHY = {
+    sqlite3.SQLITE_READONLY: "the database is read-only ({exc}), so {operation} could not "
+    "write. Nothing was changed; give lambert write access to the file and its folder (SQLite "
+    "writes -wal and -shm files beside it), or point LAMBERT_DB at a writable path.",
+    sqlite3.SQLITE_FULL: "the disk is full (SQLITE_FULL), so {operation} could not write. "
+    "Nothing was changed; free space on that disk, or point LAMBERT_DB at another disk.",
+    sqlite3.SQLITE_CORRUPT: _DAMAGED,
+    sqlite3.SQLITE_NOTADB: _DAMAGED,
+    sqlite3.SQLITE_CANTOPEN: "cannot open the database ({exc}). Check that the path is a file "
+    "in a folder lambert may write to, or point LAMBERT_DB at another path.",
+}
 
 
 class DatabaseError(Exception):
@@ -45,30 +59,14 @@ def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | No
             f"for more than {waited:g} s. Nothing was changed; try again once it is done "
             "(another lambert, a backup or an open sqlite3 shell may be writing)."
         )
-    if code == sqlite3.SQLITE_READONLY:
-        return (
-            f"{path}: the database is read-only ({exc}), so {operation} could not write. "
-            "Nothing was changed; give lambert write access to the file and its folder (SQLite "
-            "writes -wal and -shm files beside it), or point LAMBERT_DB at a writable path."
-        )
-    if code == sqlite3.SQLITE_FULL:
-        return (
-            f"{path}: the disk is full (SQLITE_FULL), so {operation} could not write. Nothing "
-            "was changed; free space on that disk, or point LAMBERT_DB at another disk."
-        )
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return f"{path}: not a usable SQLite database ({exc}). It was left untouched; {_RESTORE}."
     if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(path.parent):
         return (
             f"{path}: the folder {path.parent} is read-only, so {operation} could not create "
             "the database or its -wal and -shm files there. Nothing was changed; give lambert "
             "write access to that folder, or point LAMBERT_DB at a writable path."
         )
-    if code == sqlite3.SQLITE_CANTOPEN:
-        return (
-            f"{path}: cannot open the database ({exc}). Check that the path is a file in a "
-            "folder lambert may write to, or point LAMBERT_DB at another path."
-        )
+    if code in _WHY:
+        return f"{path}: " + _WHY[code].format(exc=exc, operation=operation)
     return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
 
 
@@ -101,7 +99,6 @@ async def connect(
     if str(path) != ":memory:":
         _make_folder(path)
         await asyncio.to_thread(_inspect, path, integrity_check, timeout)
-    if str(path) != ":memory:":
         _create_private(path)
     with explained(path, "opening the database", timeout):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each write is one explicit
@@ -146,6 +143,12 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
+def read_only(path: Path, timeout_ms: int | None = None) -> closing[sqlite3.Connection]:
+    """A read-only connection to `path`, closed on leaving the `with`."""
+    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
+    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout))
+
+
 def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
     """Refuse a newer or damaged existing file, looking at it through a read-only connection.
 
@@ -154,22 +157,18 @@ def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
     """
     if not path.exists():
         return  # created by the read-write connection
-    with explained(path, "checking the database", timeout_ms):
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout_ms / 1000)
-        try:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            _refuse_newer(path, int(version))
-            # A migration writes too: check the pages before it does.
-            if integrity_check or version < LATEST_VERSION:
-                (result,) = conn.execute("PRAGMA quick_check").fetchone()
-                if result != "ok":
-                    detail = " ".join(str(result).split())  # SQLite's report spans lines
-                    raise DatabaseError(
-                        f"{path}: failed SQLite's integrity check ({detail}). It was left "
-                        f"untouched; {_RESTORE}."
-                    )
-        finally:
-            conn.close()
+    with explained(path, "checking the database", timeout_ms), read_only(path, timeout_ms) as conn:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        _refuse_newer(path, int(version))
+        # A migration writes too: check the pages before it does.
+        if integrity_check or version < LATEST_VERSION:
+            (result,) = conn.execute("PRAGMA quick_check").fetchone()
+            if result != "ok":
+                detail = " ".join(str(result).split())  # SQLite's report spans lines
+                raise DatabaseError(
+                    f"{path}: failed SQLite's integrity check ({detail}). It was left "
+                    f"untouched; {_RESTORE}."
+                )
 
 
 def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | None:
@@ -180,17 +179,11 @@ def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | N
     """
     if str(path) == ":memory:" or not path.is_file():
         return None
-    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
+        with read_only(path, timeout_ms) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
     return str(row[0]) if row else None
 
 
@@ -233,19 +226,16 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
     """Bring the file to LATEST_VERSION; refuse a file written by a newer lambert."""
     current = await schema_version(conn)
     _refuse_newer(path, current)
-    for version, statements in MIGRATIONS:
-        if version <= current:
-            continue
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            if await schema_version(conn) >= version:
-                await conn.execute("ROLLBACK")
-                continue
-            for statement in statements:
+    if current == LATEST_VERSION:
+        return
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read inside the write lock: another process may have migrated meanwhile.
+        if await schema_version(conn) < 1:
+            for statement in QUOTE_TABLES:
                 await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {version}")
-            await conn.execute("COMMIT")
-        except BaseException:
-            await rollback(conn)
-            raise
+        await conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await rollback(conn)
+        raise

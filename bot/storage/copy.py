@@ -9,10 +9,12 @@ dependency order, so a new table is copied with no new code here.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -21,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage.connection import BUSY_TIMEOUT_MS, DatabaseError, explained, read_only_uri
 from bot.storage.engine import QueryError, open_engine
 from bot.storage.migrations import LATEST_VERSION
-from bot.storage.schema import db_now, metadata, seconds_until, shard_leases, worker_leases
+from bot.storage.schema import metadata, shard_leases, worker_leases
+from bot.storage.types import db_now, seconds_until
 from bot.storage.urls import redacted
 
 # Not copied: leases name live processes (none of the old installation's moves along). Every
@@ -32,8 +35,7 @@ SHARED_TABLES = tuple(t.name for t in SHARED)
 _SQLITE = sqlite_dialect.dialect()
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """One table as read from the SQLite file."""
 
     name: str
@@ -78,7 +80,7 @@ def read_source(path: Path) -> list[Table]:
 
 def _read(path: Path, uri: str) -> list[Table]:
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
+    with closing(conn):
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version > LATEST_VERSION:
             raise DatabaseError(
@@ -99,25 +101,20 @@ def _read(path: Path, uri: str) -> list[Table]:
             _refuse_live_scheduler(path, conn)
         tables = []
         for name in SHARED_TABLES:
-            if name not in present:
-                tables.append(Table(name, (), []))
-                continue
-            cursor = conn.execute(f"SELECT * FROM {name}")
-            columns = tuple(d[0] for d in cursor.description)
-            tables.append(Table(name, columns, [tuple(row) for row in cursor.fetchall()]))
+            rows = conn.execute(f"SELECT * FROM {name}") if name in present else None
+            columns = tuple(d[0] for d in rows.description) if rows else ()
+            tables.append(Table(name, columns, rows.fetchall() if rows else []))
         conn.execute("COMMIT")
         return tables
-    finally:
-        conn.close()
 
 
 def _refuse_live_scheduler(path: Path, conn: sqlite3.Connection) -> None:
     """A lambert still posting from the file would post after the snapshot, and the replicas
     would not know: a day posted twice. Its live lease (bot/coordination/lease.py) gives it away."""
-    live = conn.execute(
-        "SELECT holder, (expires_at - julianday('now')) * 86400 FROM worker_leases "
-        "WHERE expires_at > julianday('now') ORDER BY expires_at DESC LIMIT 1"
-    ).fetchone()
+    sql = _live_lease(worker_leases).compile(
+        dialect=_SQLITE, compile_kwargs={"literal_binds": True}
+    )
+    live = conn.execute(str(sql)).fetchone()
     if live:
         holder, seconds = live
         raise DatabaseError(
@@ -125,6 +122,16 @@ def _refuse_live_scheduler(path: Path, conn: sqlite3.Connection) -> None:
             f"{seconds:.0f} s more); nothing was copied. Stop it, then copy: a stopped one "
             "lets go at once, one that died when its lease ends."
         )
+
+
+def _live_lease(table: sa.Table) -> sa.Select[Any]:
+    """The holder of `table`'s longest live lease and its seconds left, by the database's clock."""
+    return (
+        sa.select(table.c.holder, seconds_until(table.c.expires_at))
+        .where(table.c.expires_at > db_now())
+        .order_by(table.c.expires_at.desc())
+        .limit(1)
+    )
 
 
 def _values(source: Path, table: Table) -> list[dict[str, Any]]:
@@ -159,13 +166,7 @@ async def _refuse_live_target(conn: AsyncConnection, where: str) -> None:
     """A lambert running on the target holds a lease there: the copy would replace state under
     it (a day posted twice), so it is refused even with --force (issue 19)."""
     for table in (worker_leases, shard_leases):
-        found = (
-            await conn.execute(
-                sa.select(table.c.holder, seconds_until(table.c.expires_at))
-                .where(table.c.expires_at > db_now())
-                .limit(1)
-            )
-        ).first()
+        found = (await conn.execute(_live_lease(table))).first()
         if found:
             holder, seconds = found
             raise DatabaseError(
@@ -176,14 +177,9 @@ async def _refuse_live_target(conn: AsyncConnection, where: str) -> None:
 
 
 async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> CopyReport:
-    """Copy the shared tables of the SQLite file `source` into the PostgreSQL database at `url`.
-
-    The target is migrated first. If any shared table there holds rows, the copy is refused
-    unless `replace`, which deletes them in the same transaction as the copy. A target where
-    a lambert holds a lease is refused whatever `replace` says. Errors name the target by its
-    redacted URL.
-    """
-    import asyncio
+    """Copy the shared tables of the SQLite file `source` into the PostgreSQL database at `url`
+    (migrated first). A target whose tables hold rows is refused unless `replace`, which
+    deletes them in the copy's transaction; errors name it by its redacted URL."""
 
     tables = await asyncio.to_thread(read_source, source)
     where = redacted(url)

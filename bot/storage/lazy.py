@@ -29,10 +29,6 @@ class OnFirstUse(Generic[T]):
         self._lock = asyncio.Lock()
         self._value: T | None = None
 
-    @property
-    def opened(self) -> bool:
-        return self._value is not None
-
     async def get(self) -> T:
         if self._value is None:
             async with self._lock:

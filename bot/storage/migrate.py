@@ -15,7 +15,6 @@ from bot.storage.connection import DatabaseError
 
 if TYPE_CHECKING:
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
 SCRIPTS = Path(__file__).with_name("alembic")
 _REVISION = re.compile(r'^(down_revision|revision) = "([^"]*)"', re.MULTILINE)
@@ -73,26 +72,21 @@ def _current(conn: Connection) -> str | None:
 
 
 def _upgrade(conn: Connection, where: str) -> None:
-    from alembic import command
+    from alembic import command, util
     from alembic.script import ScriptDirectory
 
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     current = _current(conn)  # re-read under the lock: another process may have migrated
     scripts = ScriptDirectory.from_config(config())
-    if current is not None and not _known(scripts, current):
+    try:
+        known = current is None or scripts.get_revision(current) is not None
+    except util.CommandError:  # a revision of a newer lambert: not in our scripts
+        known = False
+    if not known:
         raise DatabaseError(
             f"{where}: the schema is at revision {current}, newer than this lambert "
             f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
             "another database; nothing was changed."
         )
     command.upgrade(config(conn), "head")
-
-
-def _known(scripts: ScriptDirectory, revision: str) -> bool:
-    from alembic import util
-
-    try:
-        return scripts.get_revision(revision) is not None
-    except util.CommandError:  # a revision of a newer lambert: not in our scripts
-        return False

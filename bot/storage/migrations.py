@@ -1,26 +1,23 @@
-"""The quote tables as ordered migrations; `PRAGMA user_version` records how far a file got."""
+"""The quote tables' schema; `PRAGMA user_version` records which one a file has."""
 
 from __future__ import annotations
 
-# Append only: never edit a migration that has shipped. Each runs with its version bump in one
-# transaction, so a crash leaves the file at the old version or the new one, never between.
-MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
-    (
-        1,
-        (
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            """CREATE TABLE themes (
+# Created with their version in one transaction, so a crash leaves a file without them or
+# with them, never between. Never edit a statement that has shipped: add a version.
+QUOTE_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE themes (
                 slug TEXT PRIMARY KEY,
                 title TEXT NOT NULL,
                 position INTEGER NOT NULL,
                 quote_count INTEGER NOT NULL
             )""",
-            """CREATE TABLE theme_aliases (
+    """CREATE TABLE theme_aliases (
                 alias TEXT PRIMARY KEY,
                 slug TEXT NOT NULL REFERENCES themes(slug) ON DELETE CASCADE
             )""",
-            # position / theme_position are dense 0..n-1, so a random quote is one index lookup.
-            """CREATE TABLE quotes (
+    # position / theme_position are dense 0..n-1, so a random quote is one index lookup.
+    """CREATE TABLE quotes (
                 rowid INTEGER PRIMARY KEY,
                 id TEXT NOT NULL UNIQUE,
                 theme TEXT NOT NULL REFERENCES themes(slug),
@@ -32,23 +29,19 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
                 theme_position INTEGER NOT NULL,
                 UNIQUE (theme, theme_position)
             )""",
-            # Contentless: the text lives once, in `quotes`; the index only maps words to rowids.
-            """CREATE VIRTUAL TABLE quotes_fts USING fts5(
+    # Contentless: the text lives once, in `quotes`; the index only maps words to rowids.
+    """CREATE VIRTUAL TABLE quotes_fts USING fts5(
                 topic, theme_title, text,
                 content='', tokenize='porter unicode61 remove_diacritics 2'
             )""",
-            # Unstemmed words of the corpus, for "did you mean" on typos.
-            """CREATE TABLE vocabulary (
+    # Unstemmed words of the corpus, for "did you mean" on typos.
+    """CREATE TABLE vocabulary (
                 word TEXT PRIMARY KEY,
                 first TEXT NOT NULL,
                 length INTEGER NOT NULL
             ) WITHOUT ROWID""",
-            "CREATE INDEX vocabulary_by_shape ON vocabulary (first, length)",
-        ),
-    ),
-    # Versions 2-10 created the shared state's tables in this file; they are Alembic's now
-    # (bot/storage/alembic, revision 0001 holds those steps). A file made since skips them.
-    *((version, ()) for version in range(2, 11)),
-]
-
-LATEST_VERSION = MIGRATIONS[-1][0]
+    "CREATE INDEX vocabulary_by_shape ON vocabulary (first, length)",
+)
+# Versions 2-10 created the shared state's tables in this file; they are Alembic's now
+# (bot/storage/alembic, revision 0001 holds those steps). A file made since skips them.
+LATEST_VERSION = 10

@@ -9,171 +9,27 @@ not here: each process keeps its own in its SQLite file (bot/storage/migrations.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
+
+from bot.storage.types import Day, Flag, LeaseExpiry, LocalTime, PerDialect
+
+# Imported with the tables by the stores (and revision 0006).
+from bot.storage.types import Instant as Instant
+from bot.storage.types import db_later as db_later
+from bot.storage.types import db_now as db_now
+from bot.storage.types import seconds_until as seconds_until
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
     Insert = PgInsert | SqliteInsert
-
-
-class _PerDialect(sa.TypeDecorator[Any]):
-    """A value stored natively in PostgreSQL and as text (`iso`) in the SQLite file."""
-
-    impl = sa.Text
-    cache_ok = True
-    native: TypeEngine[Any] = sa.Text()
-    text: TypeEngine[Any] = sa.Text()
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(self.text if dialect.name == "sqlite" else self.native)
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return self.to_text(value) if value is not None and dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return self.from_text(value) if value is not None and dialect.name == "sqlite" else value
-
-    def to_text(self, value: Any) -> Any:
-        return value.isoformat()
-
-    def same_as(self, dialect: Dialect, found: TypeEngine[Any]) -> bool:
-        """For Alembic's comparison: whether `found` (reflected) is this type on `dialect`."""
-        return self.load_dialect_impl(dialect)._type_affinity is found._type_affinity
-
-    def from_text(self, value: Any) -> Any:
-        return value
-
-
-class Instant(_PerDialect):
-    """An aware UTC datetime: TIMESTAMPTZ, or ISO-8601 text (`2026-12-01T09:00:00+00:00`)."""
-
-    cache_ok = True
-
-    native = sa.TIMESTAMP(timezone=True)
-
-    def to_text(self, value: datetime) -> str:
-        # Always in UTC, so the text of two instants compares as the instants do (a pass's
-        # `next_due_at <= :now` is an index range over this text).
-        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
-
-    def from_text(self, value: str) -> datetime:
-        found = datetime.fromisoformat(value)
-        # lambert writes aware UTC instants; a naive one can only have meant UTC.
-        return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
-class Day(_PerDialect):
-    """A date: DATE, or ISO text (`2026-12-01`)."""
-
-    cache_ok = True
-
-    native = sa.Date()
-
-    def from_text(self, value: str) -> date:
-        return date.fromisoformat(value)
-
-
-class LocalTime(_PerDialect):
-    """A wall-clock time of day: TIME, or `HH:MM` text."""
-
-    cache_ok = True
-
-    native = sa.Time()
-
-    def to_text(self, value: time) -> str:
-        return value.strftime("%H:%M")
-
-    def from_text(self, value: str) -> time:
-        return time.fromisoformat(value)
-
-
-class Flag(_PerDialect):
-    """A boolean: BOOLEAN, or INTEGER 0/1 (with a CHECK in the table)."""
-
-    cache_ok = True
-
-    native = sa.Boolean()
-    text = sa.Integer()
-
-    def to_text(self, value: bool) -> int:
-        return int(value)
-
-    def from_text(self, value: int) -> bool:
-        return bool(value)
-
-
-class LeaseExpiry(_PerDialect):
-    """When a lease ends, only ever computed by the database's clock (`db_later`): TIMESTAMPTZ,
-    or a REAL julian day of SQLite's `julianday('now')`."""
-
-    cache_ok = True
-
-    native = sa.TIMESTAMP(timezone=True)
-    text = sa.Float()
-
-    def to_text(self, value: Any) -> Any:
-        return value
-
-
-# The database's clock, never a host's: replicas whose clocks differ agree on which lease is
-# live. The only dialect-specific SQL of the leases, compiled per backend.
-class db_now(FunctionElement[Any]):
-    inherit_cache = True
-
-
-class db_later(FunctionElement[Any]):
-    """The database's now plus a bound number of seconds."""
-
-    inherit_cache = True
-
-
-class seconds_until(FunctionElement[Any]):
-    """Seconds from the database's now to a lease's expiry."""
-
-    type = sa.Float()
-    inherit_cache = True
-
-
-@compiles(db_now, "sqlite")
-def _now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
-    return "julianday('now')"
-
-
-@compiles(db_now)
-def _now(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
-    return "now()"
-
-
-@compiles(db_later, "sqlite")
-def _later_sqlite(element: db_later, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(julianday('now') + {compiler.process(element.clauses, **kw)} / 86400.0)"
-
-
-@compiles(db_later)
-def _later(element: db_later, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(now() + make_interval(secs => {compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(seconds_until, "sqlite")
-def _left_sqlite(element: seconds_until, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(({compiler.process(element.clauses, **kw)}) - julianday('now')) * 86400.0"
-
-
-@compiles(seconds_until)
-def _left(element: seconds_until, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"extract(epoch FROM ({compiler.process(element.clauses, **kw)}) - now())::float8"
 
 
 def comparison(dialect: Dialect) -> dict[str, Any]:
@@ -189,7 +45,9 @@ def comparison(dialect: Dialect) -> dict[str, Any]:
     def compare_type(
         _context: Any, _found: Any, _mine: Any, found: TypeEngine[Any], mine: TypeEngine[Any]
     ) -> bool | None:
-        return not mine.same_as(dialect, found) if isinstance(mine, _PerDialect) else None
+        if not isinstance(mine, PerDialect):
+            return None
+        return mine.load_dialect_impl(dialect)._type_affinity is not found._type_affinity
 
     return {"include_object": include, "compare_type": compare_type}
 
@@ -379,18 +237,8 @@ installs = sa.Table(
     _text("platform", primary_key=True),
     _text("enterprise_id", primary_key=True),
     _text("team_id", primary_key=True),
-    *[
-        _text(n)
-        for n in (
-            "team_name",
-            "app_id",
-            "bot_token",
-            "bot_id",
-            "bot_user_id",
-            "bot_scopes",
-            "installer_id",
-        )
-    ],
+    *map(_text, ("team_name", "app_id", "bot_token", "bot_id", "bot_user_id")),
+    *map(_text, ("bot_scopes", "installer_id")),
     sa.Column("installed_at", Instant, nullable=False),
     _text("bot_refresh_token", nullable=True),
     sa.Column("bot_token_expires_at", Instant),

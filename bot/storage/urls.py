@@ -9,11 +9,6 @@ def is_postgres_url(url: str) -> bool:
     return urlsplit(url).scheme.split("+")[0] in ("postgresql", "postgres")
 
 
-def url_password(url: str) -> str:
-    """The password in `url` (decoded), or ''."""
-    return unquote(urlsplit(url).password or "")
-
-
 def redacted(url: str) -> str:
     """`url` with its password replaced by `***`, for messages and logs."""
     parts = urlsplit(url)

@@ -204,7 +204,7 @@ async def open_discord_poster(
 ) -> AsyncIterator[DiscordPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
     A Discord that does not answer the login within `deadline` is a ConnectionError: its
-    days are retried (serving/posters.Unreachable), the other platforms post meanwhile."""
+    days are retried (serving/posters.Opening), the other platforms post meanwhile."""
     async with rest_client(settings, client, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 

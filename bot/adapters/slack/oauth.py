@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import aiohttp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -21,8 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.oauth_state import SignedStates
 from bot.config import Settings
-from bot.installs.store import Install, InstallStore
+from bot.installs.store import Install
 from bot.ports import PermanentPostError, PostError, TransientPostError
+
+if TYPE_CHECKING:
+    from bot.installs.sql_store import StateInstallStore as InstallStore
 
 log = logging.getLogger(__name__)
 
