@@ -16,8 +16,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot.daily.clock import StoppedClock
 from bot.daily.days import PostStatus
@@ -359,3 +362,27 @@ async def test_the_last_quotes_of_a_round_are_found_exactly(backend: Backend) ->
     (left,) = set(ids) - set(drawn)
     last = await backend.store.claim(*WHERE, DAY + timedelta(len(ids)), None, NOW, None)
     assert last is not None and last.quote_id == left
+
+
+async def test_one_post_costs_three_transactions_of_at_most_four_statements(
+    backend: Backend,
+) -> None:
+    """A post's writes (claim, start sending, posted) are three transactions; the claim is one
+    statement on PostgreSQL and two on SQLite (the bag's row follows the day's), each outcome
+    one: a statement more per post is a regression (each was a thread hop on SQLite)."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)  # every engine: run()'s own on SQLite
+    try:
+        await post_every_day(backend.store, None, 1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    begun = [s for s in seen if s == "BEGIN IMMEDIATE"]
+    statements = [s for s in seen if s != "BEGIN IMMEDIATE"]
+    if backend.name == "sqlite":
+        assert len(begun) == 3 and len(statements) == 4, seen
+    else:
+        assert not begun and len(statements) == 3, seen

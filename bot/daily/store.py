@@ -18,12 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.daily.bag import PG_CLAIM, ShuffleBag, on_channel
+from bot.daily.bag import ShuffleBag, on_channel
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
 from bot.daily.due_store import DueIndex
 from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
-from bot.storage.engine import READ
+from bot.storage.engine import rows, run
 from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
 from bot.storage.schema import worker_leases as leases
 
@@ -74,7 +74,6 @@ class DailyStore(DueIndex):
         rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
-        self.reading = engine.execution_options(**READ)
         self.bag = ShuffleBag(ids, rng)
         self.schedule_of, self.record_of = _schedule, _record
 
@@ -85,38 +84,35 @@ class DailyStore(DueIndex):
     async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
-        rows = [  # in key order, as DueIndex.advance: one lock order for every writer
+        found = [  # in key order, as DueIndex.advance: one lock order for every writer
             {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
             for s in sorted(schedules, key=lambda s: (s.platform, s.channel))
         ]
-        if not rows:
+        if not found:
             return
-        async with self.engine.begin() as conn:
+
+        def save(conn: sa.Connection) -> None:
             upsert = insert(conn, daily_schedules)
-            replaced = {k: upsert.excluded[k] for k in rows[0] if k not in ("platform", "channel")}
-            await conn.execute(
-                upsert.on_conflict_do_update(index_elements=["platform", "channel"], set_=replaced),
-                rows,
-            )
+            replaced = {k: upsert.excluded[k] for k in found[0] if k not in ("platform", "channel")}
+            keys = ["platform", "channel"]
+            conn.execute(upsert.on_conflict_do_update(index_elements=keys, set_=replaced), found)
+
+        await run(self.engine, save)
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
         found = daily_schedules.select().where(on_channel(daily_schedules, platform, channel))
-        async with self.reading.connect() as conn:
-            row = (await conn.execute(found)).first()
-        return _schedule(row) if row else None
+        return next(map(_schedule, await rows(self.engine, found)), None)
 
     async def schedules(self) -> list[Schedule]:
         """Every schedule, enabled or not, by platform and channel."""
         ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
-        async with self.reading.connect() as conn:
-            return [_schedule(row) for row in await conn.execute(ordered)]
+        return list(map(_schedule, await rows(self.engine, ordered)))
 
     async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
         """Every day's record from local date `day` on."""
         since = daily_posts.select().where(_days.local_date >= day)
-        async with self.reading.connect() as conn:
-            return {r.key: r for r in map(_record, await conn.execute(since))}
+        return {r.key: r for r in map(_record, await rows(self.engine, since))}
 
     async def latest(self) -> dict[tuple[str, str], DayRecord]:
         """Each channel's most recent record: the "last outcome" of status and `daily list`."""
@@ -134,9 +130,7 @@ class DailyStore(DueIndex):
                 _days.local_date == last.c.day,
             ),
         )
-        async with self.reading.connect() as conn:
-            rows = map(_record, await conn.execute(joined))
-            return {(r.platform, r.channel): r for r in rows}
+        return {(r.platform, r.channel): r for r in map(_record, await rows(self.engine, joined))}
 
     async def claim(
         self,
@@ -150,102 +144,62 @@ class DailyStore(DueIndex):
         """Take the day and draw its quote from the channel's bag, in one transaction; None
         when the day is held already (or the corpus is empty). `worker` is the claiming
         scheduler's lease (bot/coordination)."""
-        ids = self.bag.drawable(theme)
-        if not ids:
+        if not (ids := self.bag.drawable(theme)):
             return None
         token = uuid.uuid4().hex
-        guesses = self.bag.guesses(ids)
-        day_row = {
-            "platform": platform,
-            "channel": channel,
-            "local_date": day,
-            "status": "claimed",
-            "attempts": 1,
-            "claim_token": token,
-            "claimed_at": now,
-            "worker": worker,
-        }
-        async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                values = {"platform": platform, "channel": channel, "day": day, "now": now}
-                values |= {"token": token, "worker": worker, "guesses": guesses}
-                values["lock"] = f"{platform}/{channel}"  # the channel's draw lock
-                row = (await conn.execute(PG_CLAIM, values)).first()
-                if row is None:
-                    return None
-                quote_id = row.quote_id
-                if quote_id is None:  # every guess drawn, or taken meanwhile: draw in full
-                    quote_id = await self.bag.draw_in_full(conn, platform, channel, ids)
-                    await conn.execute(
-                        daily_posts.update().where(_day((platform, channel, day))),
-                        {"quote_id": quote_id},
-                    )
-            else:  # SQLite: BEGIN IMMEDIATE holds the write lock, so look, then write
-                held = sa.select(1).where(_day((platform, channel, day)))
-                if (await conn.execute(held)).first() is not None:
-                    return None
-                quote_id = await self.bag.draw(conn, platform, channel, ids, guesses)
-                await conn.execute(daily_posts.insert().values(**day_row, quote_id=quote_id))
-        return Claim(platform, channel, day, quote_id, token, 1)
+        day_row = {"platform": platform, "channel": channel, "day": day, "now": now}
+        day_row |= {"token": token, "worker": worker}
+        quote_id = await run(self.engine, lambda conn: self.bag.claim(conn, day_row, ids))
+        return None if quote_id is None else Claim(platform, channel, day, quote_id, token, 1)
 
     async def reclaim(
         self, record: DayRecord, theme: str | None, now: datetime, worker: str | None = None
     ) -> Claim | None:
         """Take a `retrying` day back for another attempt; None if another process did."""
         token = uuid.uuid4().hex
-        async with self.engine.begin() as conn:
-            taken = (
-                daily_posts.update()
-                .where(_day(record.key), _days.status == "retrying")
-                .values(
-                    status="claimed",
-                    claim_token=token,
-                    claimed_at=now,
-                    worker=worker,
-                    attempts=_days.attempts + 1,
-                )
-                .returning(_days.quote_id, _days.attempts, _days.resend_until)
+        taken = (
+            daily_posts.update()
+            .where(_day(record.key), _days.status == "retrying")
+            .values(
+                status="claimed",
+                claim_token=token,
+                claimed_at=now,
+                worker=worker,
+                attempts=_days.attempts + 1,
             )
-            row = (await conn.execute(taken)).first()
-            if row is None:
+            .returning(_days.quote_id, _days.attempts, _days.resend_until)
+        )
+
+        def take(conn: sa.Connection) -> Claim | None:
+            if (row := conn.execute(taken).first()) is None:
                 return None
             quote_id = row.quote_id or ""
+            # The corpus changed since the first attempt and this quote left it.
             if not self.bag.knows(quote_id):
-                # The corpus changed since the first attempt and this quote left it.
                 if ids := self.bag.drawable(theme):
-                    quote_id = await self.bag.draw_in_full(
-                        conn, record.platform, record.channel, ids
-                    )
-                await conn.execute(
-                    daily_posts.update().where(_day(record.key)).values(quote_id=quote_id)
-                )
-        return Claim(
-            record.platform,
-            record.channel,
-            record.local_date,
-            quote_id,
-            token,
-            row.attempts,
-            row.resend_until,
-        )
+                    quote_id = self.bag.draw_in_full(conn, record.platform, record.channel, ids)
+                conn.execute(daily_posts.update().where(_day(record.key)), {"quote_id": quote_id})
+            key = record.key
+            return Claim(*key, quote_id, token, row.attempts, row.resend_until)
+
+        return await run(self.engine, take)
 
     async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
         """Mark the day missed unless it is held; True if this call marked it."""
-        async with self.engine.begin() as conn:
-            missed = (
-                insert(conn, daily_posts)
-                .values(
-                    platform=platform,
-                    channel=channel,
-                    local_date=day,
-                    status="missed",
-                    claimed_at=now,
-                    finished_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(_days.status)
+
+        def miss(conn: sa.Connection) -> bool:
+            missed = insert(conn, daily_posts).values(
+                platform=platform,
+                channel=channel,
+                local_date=day,
+                status="missed",
+                claimed_at=now,
+                finished_at=now,
             )
-            return (await conn.execute(missed)).first() is not None
+            found = conn.execute(missed.on_conflict_do_nothing().returning(_days.status))
+            return found.first() is not None
+
+        return await run(self.engine, miss)
 
     async def start_sending(self, claim: Claim) -> bool:
         """Mark the claim as being sent, right before asking the platform; False means another
@@ -256,8 +210,7 @@ class DailyStore(DueIndex):
             .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
             .values(status="sending")
         )
-        async with self.engine.begin() as conn:
-            return (await conn.execute(sending)).rowcount > 0
+        return await run(self.engine, lambda conn: conn.execute(sending).rowcount > 0)
 
     async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
         """The platform took the post. Matched on the token, not the status: if another
@@ -300,10 +253,13 @@ class DailyStore(DueIndex):
     ) -> None:
         values.setdefault("next_attempt_at", None)
         ended = daily_posts.update().where(_days.claim_token == claim.token)
-        async with self.engine.begin() as conn:
-            await conn.execute(ended.values(finished_at=at, **values))
+
+        def finish(conn: sa.Connection) -> None:
+            conn.execute(ended.values(finished_at=at, **values))
             if then is not None:
-                await conn.execute(then)
+                conn.execute(then)
+
+        await run(self.engine, finish)
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool
@@ -311,37 +267,33 @@ class DailyStore(DueIndex):
         """The day failed; its quote goes back in the bag; `disable` stops the schedule too.
         A day with `resend_until` may have posted: it becomes `unknown` instead, and its
         quote stays drawn."""
-        failed = (
-            daily_posts.update()
-            .where(_days.claim_token == claim.token)
-            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
-            .returning(_days.status)
+        failed = _fail(_days.claim_token == claim.token, reason, now)
+        off = (
+            daily_schedules.update()
+            .where(on_channel(daily_schedules, claim.platform, claim.channel))
+            .values(enabled=False, disabled_reason=reason, next_due_at=None)
         )
-        async with self.engine.begin() as conn:
-            statuses = (await conn.execute(failed)).scalars().all()
-            if "failed" in statuses:
-                await self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
+
+        def fail(conn: sa.Connection) -> None:
+            if "failed" in conn.execute(failed).scalars().all():
+                self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
             if disable:
-                await conn.execute(
-                    daily_schedules.update()
-                    .where(on_channel(daily_schedules, claim.platform, claim.channel))
-                    .values(enabled=False, disabled_reason=reason, next_due_at=None)
-                )
+                conn.execute(off)
+
+        await run(self.engine, fail)
 
     async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
         """Turn a `retrying` day into `failed` (`unknown` if it may have posted, see
         record_failed); False if it was not retrying."""
-        given_up = (
-            daily_posts.update()
-            .where(_day(record.key), _days.status == "retrying")
-            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
-            .returning(_days.status)
-        )
-        async with self.engine.begin() as conn:
-            statuses = (await conn.execute(given_up)).scalars().all()
+        given_up = _fail(sa.and_(_day(record.key), _days.status == "retrying"), reason, now)
+
+        def give(conn: sa.Connection) -> bool:
+            statuses = conn.execute(given_up).scalars().all()
             if "failed" in statuses and record.quote_id:
-                await self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
-        return bool(statuses)
+                self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
+            return bool(statuses)
+
+        return await run(self.engine, give)
 
     async def recover_claims(
         self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
@@ -357,19 +309,19 @@ class DailyStore(DueIndex):
         settles it, and a claim made since is left alone. Returns (retried, unknown).
         """
         held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
-        retried: list[DayRecord] = []
-        unknown: list[DayRecord] = []
         # Most passes find nothing held and no lease expired: a read says so, with no write
         # transaction (a pass with nothing due costs two indexed reads).
         anything = sa.select(
             sa.exists(held.with_only_columns(sa.literal(1))),
             sa.exists(sa.select(1).where(leases.c.expires_at <= db_now())),
         )
-        async with self.reading.connect() as conn:
-            if not any((await conn.execute(anything)).one()):
-                return retried, unknown
-        async with self.engine.begin() as conn:
-            for row in (await conn.execute(held)).all():
+        if not any((await rows(self.engine, anything))[0]):
+            return [], []
+
+        def recover(conn: sa.Connection) -> tuple[list[DayRecord], list[DayRecord]]:
+            retried: list[DayRecord] = []
+            unknown: list[DayRecord] = []
+            for row in conn.execute(held).all():
                 mine = worker is not None and row.worker == worker
                 if row.live and not (mine and row.claim_token not in tracked):
                     continue
@@ -385,11 +337,23 @@ class DailyStore(DueIndex):
                     settle = settle.values(
                         status="unknown", reason=STOPPED_WHILE_POSTING, finished_at=now
                     )
-                if (await conn.execute(settle)).rowcount:
+                if conn.execute(settle).rowcount:
                     (retried if record.status is PostStatus.CLAIMED else unknown).append(record)
             # Expired leases go (a missing one counts as expired: dropping them is safe).
-            await conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
-        return retried, unknown
+            conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
+            return retried, unknown
+
+        return await run(self.engine, recover)
+
+
+def _fail(which: sa.ColumnElement[bool], reason: str, now: datetime) -> sa.UpdateBase:
+    """The day `which` failed (`unknown` if it may have posted); returns its status."""
+    return (
+        daily_posts.update()
+        .where(which)
+        .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
+        .returning(_days.status)
+    )
 
 
 def pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:
