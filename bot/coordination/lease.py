@@ -20,10 +20,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.coordination.store import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +44,6 @@ class LeaseTerms:
         return cls(timedelta(seconds=seconds), timedelta(seconds=seconds / 6))
 
 
-class LeaseRows(Protocol):
-    """The lease table (bot/coordination/store.py)."""
-
-    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
-        """Take or renew the lease `token` to expire `ttl` from now by the database's clock;
-        True if it was live until now (a renewal in time), False if it was taken anew."""
-        ...
-
-    async def drop_lease(self, token: str) -> None:
-        """End the lease: the days it still holds are anyone's to take back."""
-        ...
-
-
 def this_holder() -> str:
     """Who holds a lease, for people reading the table: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -62,7 +52,7 @@ def this_holder() -> str:
 class WorkerLease:
     """One scheduler's lease; `token` names it in the claims it makes (None: not held)."""
 
-    def __init__(self, rows: LeaseRows, terms: LeaseTerms | None = None) -> None:
+    def __init__(self, rows: LeaseStore, terms: LeaseTerms | None = None) -> None:
         self.rows = rows
         self.terms = terms or LeaseTerms()
         self.holder = this_holder()
@@ -147,41 +137,6 @@ class ShardHolder:
     seconds_left: float  # until it expires unless renewed, by the database's clock
 
 
-class ShardLeaseRows(Protocol):
-    """The shard-lease table (bot/coordination/store.py)."""
-
-    async def hold_shards(
-        self,
-        token: str,
-        holder: str,
-        application: str,
-        shards: tuple[int, ...],
-        count: int,
-        ttl: timedelta,
-    ) -> ShardHolder | None:
-        """Take or renew, for `token`, the leases on `shards` (of `count` in all) of
-        `application`, to expire `ttl` from now by the database's clock; all or none: None
-        when taken, else the first live lease of another token in the way."""
-        ...
-
-    async def drop_shards(self, token: str) -> None:
-        """End every shard lease of `token`."""
-        ...
-
-
-def first_in_the_way(
-    others: Iterable[Any], shards: tuple[int, ...], count: int
-) -> ShardHolder | None:
-    """Of other tokens' live shard leases (rows of holder, shard, shard_count, seconds_left),
-    the first on one of `shards` or run with another count."""
-    for row in others:
-        if row["shard"] in shards or row["shard_count"] != count:
-            return ShardHolder(
-                row["holder"], row["shard"], row["shard_count"], float(row["seconds_left"])
-            )
-    return None
-
-
 class ShardsTaken(Exception):
     """Another live process holds a shard this one was to run."""
 
@@ -194,7 +149,7 @@ class ShardLease:
     """One process's leases on its Discord shards: taken before connecting, renewed while
     serving, dropped at stop; a process that dies leaves them to expire after `ttl`."""
 
-    def __init__(self, rows: ShardLeaseRows, terms: LeaseTerms | None = None) -> None:
+    def __init__(self, rows: LeaseStore, terms: LeaseTerms | None = None) -> None:
         self.rows = rows
         self.terms = terms or LeaseTerms()
         self.holder = this_holder()
@@ -208,7 +163,7 @@ class ShardLease:
             self.token, self.holder, application, shards, count, self.terms.ttl
         )
         if taken is not None:
-            raise ShardsTaken(taken)
+            raise ShardsTaken(ShardHolder(*taken))
         self.held = (application, shards, count)
 
     async def renew(self) -> ShardHolder | None:
@@ -230,7 +185,7 @@ class ShardLease:
         if self._failing:
             log.info("discord: the shard lease is renewed again")
         self._failing = False
-        return taken
+        return None if taken is None else ShardHolder(*taken)
 
     async def release(self) -> None:
         """Drop the leases; if the database cannot be reached they expire by themselves."""
@@ -251,15 +206,11 @@ class ShardLease:
                 return taken
 
 
-class LeaseTable(LeaseRows, ShardLeaseRows, Protocol):
-    """Both lease tables (bot/coordination/store.py)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Leases:
     """The lease tables and the terms of every lease taken on them."""
 
-    rows: LeaseTable
+    rows: LeaseStore
     terms: LeaseTerms = LeaseTerms()
 
     def worker_lease(self) -> WorkerLease:
