@@ -48,7 +48,7 @@ class LeaseStore:
     async def drop_lease(self, token: str) -> None:
         """End the lease: the days it still holds are anyone's to take back."""
         dropped = worker_leases.delete().where(worker_leases.c.token == token)
-        await run(self.engine, lambda conn: conn.execute(dropped))
+        await run(self.engine, lambda conn: conn.execute(dropped), single=True)
 
     async def hold_shards(
         self,
@@ -94,4 +94,4 @@ class LeaseStore:
     async def drop_shards(self, token: str) -> None:
         """End every shard lease of `token`."""
         dropped = shard_leases.delete().where(shard_leases.c.token == token)
-        await run(self.engine, lambda conn: conn.execute(dropped))
+        await run(self.engine, lambda conn: conn.execute(dropped), single=True)

@@ -165,7 +165,8 @@ class DueIndex:
             )
             .values(next_due_at=sa.bindparam("next", type_=Instant))
         )
-        await run(self.engine, lambda conn: conn.execute(moved, params))
+        # Each row on its own (a single statement each): the schedules move on independently.
+        await run(self.engine, lambda conn: conn.execute(moved, params), single=True)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
         """The earliest instant after `now` a schedule of `platforms` or a retrying day is

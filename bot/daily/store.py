@@ -199,7 +199,7 @@ class DailyStore(DueIndex):
             found = conn.execute(missed.on_conflict_do_nothing().returning(_days.status))
             return found.first() is not None
 
-        return await run(self.engine, miss)
+        return await run(self.engine, miss, single=True)
 
     async def start_sending(self, claim: Claim) -> bool:
         """Mark the claim as being sent, right before asking the platform; False means another
@@ -210,7 +210,8 @@ class DailyStore(DueIndex):
             .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
             .values(status="sending")
         )
-        return await run(self.engine, lambda conn: conn.execute(sending).rowcount > 0)
+        sent = await run(self.engine, lambda conn: conn.execute(sending).rowcount, single=True)
+        return sent > 0
 
     async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
         """The platform took the post. Matched on the token, not the status: if another
@@ -259,7 +260,7 @@ class DailyStore(DueIndex):
             if then is not None:
                 conn.execute(then)
 
-        await run(self.engine, finish)
+        await run(self.engine, finish, single=then is None)
 
     async def record_failed(
         self, claim: Claim, reason: str, now: datetime, *, disable: bool

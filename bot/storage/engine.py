@@ -92,16 +92,28 @@ def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
     return engine
 
 
-async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, write: bool = True) -> T:
+async def run(
+    engine: AsyncEngine,
+    work: Callable[[Connection], T],
+    *,
+    write: bool = True,
+    single: bool = False,
+) -> T:
     """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
-    it returns; a read (`write=False`) opens no write transaction on SQLite.
+    it returns. A read (`write=False`) opens no write transaction; `single`: `work` writes
+    with one statement, which needs no transaction around it on PostgreSQL.
 
     On SQLite the whole of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one
     hop: through the async adapter each statement costs three or four (cursor, execute, fetch,
-    close), and a post's writes were most of its cost. On PostgreSQL, through run_sync.
+    close), and a post's writes were most of its cost. On PostgreSQL through run_sync, a read
+    or a single statement in autocommit: no BEGIN and COMMIT (or ROLLBACK) round trips.
     """
     if engine.dialect.name != "sqlite":
-        async with engine.begin() if write else engine.connect() as conn:
+        if write and not single:
+            async with engine.begin() as conn:
+                return await conn.run_sync(work)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             return await conn.run_sync(work)
     async with engine.connect() as conn:
         pooled = await conn.get_raw_connection()
