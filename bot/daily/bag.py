@@ -28,8 +28,8 @@ _bag, _days = daily_bag.c, daily_posts.c
 
 # A claim inserts the day with the first guess its channel's bag has not drawn; of concurrent
 # claimants the first insert wins and the others insert nothing (no row: the day is held). A
-# NULL quote_id: every guess was drawn (or taken meanwhile), so the caller draws in full.
-# On SQLite, under BEGIN IMMEDIATE's write lock, the caller then adds the guess to the bag.
+# NULL quote_id: every guess was drawn (or taken meanwhile), and ShuffleBag.fill draws in
+# full. On SQLite, under BEGIN IMMEDIATE's write lock, the guess is then added to the bag.
 _SQLITE_CLAIM = (
     "INSERT INTO daily_posts (platform, channel, local_date, status, attempts, claim_token, "
     "claimed_at, worker, quote_id) SELECT :platform, :channel, :day, 'claimed', 1, :token, "
@@ -95,35 +95,38 @@ class ShuffleBag:
             ids = self.ids(None)
         return ids
 
-    def claim(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> str | None:
-        """Insert the claimed `day` (platform, channel, day, now, token, worker) with a quote
-        drawn from its channel's bag; that quote, or None when the day is held. The first of
-        the random guesses the round has not drawn is uniform over what is left."""
-        platform, channel = day["platform"], day["channel"]
+    def claim(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> Any:
+        """Insert the claimed `day` (platform, channel, day, now, token, worker) with the first
+        of random guesses its channel's bag has not drawn (uniform over what is left): its
+        row, None when the day is held; a row whose quote_id is None needs `fill`. One
+        statement on PostgreSQL."""
         guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
-        dialect = conn.dialect.name
-        if dialect == "postgresql":
-            params = {**day, "guesses": guesses, "lock": f"{platform}/{channel}"}
+        if (dialect := conn.dialect.name) == "postgresql":
+            lock = f"{day['platform']}/{day['channel']}"
+            row = conn.execute(CLAIM[dialect], {**day, "guesses": guesses, "lock": lock}).first()
         else:
-            params = {**day, "guesses": json.dumps(guesses)}
-        row = conn.execute(CLAIM[dialect], params).first()
-        if row is None:
-            return None
-        if row.quote_id is None:
-            quote_id = self.draw_in_full(conn, platform, channel, ids)
-            drawn = daily_posts.update().where(_days.claim_token == day["token"])
-            conn.execute(drawn.values(quote_id=quote_id))
-            return quote_id
-        if dialect != "postgresql":
-            added = {"platform": platform, "channel": channel, "quote_id": row.quote_id}
-            conn.execute(daily_bag.insert(), added)
-        return str(row.quote_id)
+            row = conn.execute(CLAIM[dialect], {**day, "guesses": json.dumps(guesses)}).first()
+            if row is not None and row.quote_id is not None:
+                added = {"platform": day["platform"], "channel": day["channel"]}
+                conn.execute(daily_bag.insert(), {**added, "quote_id": row.quote_id})
+        return row
+
+    def fill(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> str:
+        """Draw the quote of a day claimed without one (every guess was drawn) in full."""
+        quote_id = self.draw_in_full(conn, day["platform"], day["channel"], ids)
+        drawn = daily_posts.update().where(_days.claim_token == day["token"])
+        conn.execute(drawn.values(quote_id=quote_id))
+        return quote_id
 
     def draw_in_full(
         self, conn: sa.Connection, platform: str, channel: str, ids: Sequence[str]
     ) -> str:
         """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
-        all are drawn a new round starts, never with the quote that closed the last."""
+        all are drawn a new round starts, never with the quote that closed the last. On
+        PostgreSQL under the channel's draw lock (SQLite's BEGIN IMMEDIATE is one)."""
+        if conn.dialect.name == "postgresql":
+            key = sa.func.hashtextextended(f"{platform}/{channel}", 0)
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
         drawn_now = sa.select(_bag.quote_id).where(on_channel(daily_bag, platform, channel))
         drawn = set(conn.execute(drawn_now).scalars())
         left = [i for i in ids if i not in drawn]

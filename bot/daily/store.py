@@ -149,8 +149,13 @@ class DailyStore(DueIndex):
         token = uuid.uuid4().hex
         day_row = {"platform": platform, "channel": channel, "day": day, "now": now}
         day_row |= {"token": token, "worker": worker}
-        quote_id = await run(self.engine, lambda conn: self.bag.claim(conn, day_row, ids))
-        return None if quote_id is None else Claim(platform, channel, day, quote_id, token, 1)
+        # On PostgreSQL one statement, with no transaction around it; the rare day claimed
+        # without a quote (every guess drawn) gets one in a second transaction.
+        row = await run(self.engine, lambda conn: self.bag.claim(conn, day_row, ids), single=True)
+        if row is None:
+            return None
+        quote_id = row.quote_id or await run(self.engine, lambda c: self.bag.fill(c, day_row, ids))
+        return Claim(platform, channel, day, quote_id, token, 1)
 
     async def reclaim(
         self, record: DayRecord, theme: str | None, now: datetime, worker: str | None = None
