@@ -6,14 +6,15 @@ now through an index, not every schedule; a retrying day is due at its own `next
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.daily.days import DayKey, DayRecord
+from bot.daily.days import DayKey, DayRecord, PostStatus
 from bot.daily.schedules import Schedule
 from bot.storage.engine import rows, run
 from bot.storage.schema import Instant, daily_meta, daily_posts, daily_schedules, insert
@@ -30,6 +31,21 @@ _key = sa.tuple_(_schedules.platform, _schedules.channel)
 def utc(instant: datetime) -> datetime:
     """An instant as the index compares it (in SQLite, ISO text in UTC)."""
     return instant.astimezone(UTC)
+
+
+# A row is its dataclass field by field (same names): a new column is its Table's and its
+# dataclass's, with nothing to add here.
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_RECORD = tuple(f.name for f in fields(DayRecord))
+
+
+def schedule_of(row: sa.Row[Any]) -> Schedule:
+    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
+
+
+def record_of(row: sa.Row[Any]) -> DayRecord:
+    values = {name: row._mapping[name] for name in _RECORD}
+    return DayRecord(**{**values, "status": PostStatus(values["status"])})
 
 
 def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int) -> Any:
@@ -87,12 +103,9 @@ class DueIndex:
     other calls are), on its engine."""
 
     engine: AsyncEngine
-    # The store's mappings of a row (bot/daily/store.py).
-    schedule_of: Callable[[sa.Row[Any]], Schedule]
-    record_of: Callable[[sa.Row[Any]], DayRecord]
 
     def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
-        return [(self.schedule_of(row), row.next_due_at) for row in rows]
+        return [(schedule_of(row), row.next_due_at) for row in rows]
 
     async def due(
         self, now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int
@@ -142,7 +155,7 @@ class DueIndex:
         query = daily_posts.select().where(
             sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)), _days.local_date >= since
         )
-        return {r.key: r for r in map(self.record_of, await rows(self.engine, query))}
+        return {r.key: r for r in map(record_of, await rows(self.engine, query))}
 
     async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
         """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.daily.bag import ShuffleBag, on_channel
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.due_store import DueIndex
+from bot.daily.due_store import DueIndex, record_of, schedule_of
 from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import rows, run
@@ -42,21 +42,11 @@ _LIVE = (
     .exists()
     .label("live")
 )
-
-
-# A row is its dataclass field by field (same names): a new column is its Table's and its
-# dataclass's, with nothing to add here.
-_SCHEDULE = tuple(f.name for f in fields(Schedule))
-_RECORD = tuple(f.name for f in fields(DayRecord))
-
-
-def _schedule(row: sa.Row[Any]) -> Schedule:
-    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
-
-
-def _record(row: sa.Row[Any]) -> DayRecord:
-    values = {name: row._mapping[name] for name in _RECORD}
-    return DayRecord(**{**values, "status": PostStatus(values["status"])})
+# How recover_claims settles a held day of a scheduler that is gone, by its status.
+_SETTLED = {
+    PostStatus.CLAIMED: {"status": "retrying", "reason": STOPPED_BEFORE_POSTING},
+    PostStatus.SENDING: {"status": "unknown", "reason": STOPPED_WHILE_POSTING},
+}
 
 
 def _day(key: DayKey) -> sa.ColumnElement[bool]:
@@ -75,7 +65,6 @@ class DailyStore(DueIndex):
     ) -> None:
         self.engine = engine
         self.bag = ShuffleBag(ids, rng)
-        self.schedule_of, self.record_of = _schedule, _record
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
@@ -102,35 +91,24 @@ class DailyStore(DueIndex):
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
         found = daily_schedules.select().where(on_channel(daily_schedules, platform, channel))
-        return next(map(_schedule, await rows(self.engine, found)), None)
+        return next(map(schedule_of, await rows(self.engine, found)), None)
 
     async def schedules(self) -> list[Schedule]:
         """Every schedule, enabled or not, by platform and channel."""
         ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
-        return list(map(_schedule, await rows(self.engine, ordered)))
+        return list(map(schedule_of, await rows(self.engine, ordered)))
 
     async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
         """Every day's record from local date `day` on."""
         since = daily_posts.select().where(_days.local_date >= day)
-        return {r.key: r for r in map(_record, await rows(self.engine, since))}
+        return {r.key: r for r in map(record_of, await rows(self.engine, since))}
 
     async def latest(self) -> dict[tuple[str, str], DayRecord]:
         """Each channel's most recent record: the "last outcome" of status and `daily list`."""
-        last = (
-            sa.select(_days.platform, _days.channel, sa.func.max(_days.local_date).label("day"))
-            .group_by(_days.platform, _days.channel)
-            .subquery()
-        )
-        joined = daily_posts.select().join_from(
-            daily_posts,
-            last,
-            sa.and_(
-                _days.platform == last.c.platform,
-                _days.channel == last.c.channel,
-                _days.local_date == last.c.day,
-            ),
-        )
-        return {(r.platform, r.channel): r for r in map(_record, await rows(self.engine, joined))}
+        channel = (_days.platform, _days.channel)
+        last = sa.select(*channel, sa.func.max(_days.local_date)).group_by(*channel)
+        latest = daily_posts.select().where(sa.tuple_(*channel, _days.local_date).in_(last))
+        return {(r.platform, r.channel): r for r in map(record_of, await rows(self.engine, latest))}
 
     async def claim(
         self,
@@ -331,20 +309,14 @@ class DailyStore(DueIndex):
                 mine = worker is not None and row.worker == worker
                 if row.live and not (mine and row.claim_token not in tracked):
                     continue
-                record = _record(row)
+                record = record_of(row)
+                claimed = record.status is PostStatus.CLAIMED
                 settle = daily_posts.update().where(
                     _days.claim_token == row.claim_token, _days.status == record.status
                 )
-                if record.status is PostStatus.CLAIMED:
-                    settle = settle.values(
-                        status="retrying", next_attempt_at=now, reason=STOPPED_BEFORE_POSTING
-                    )
-                else:
-                    settle = settle.values(
-                        status="unknown", reason=STOPPED_WHILE_POSTING, finished_at=now
-                    )
-                if conn.execute(settle).rowcount:
-                    (retried if record.status is PostStatus.CLAIMED else unknown).append(record)
+                at = {"next_attempt_at" if claimed else "finished_at": now}
+                if conn.execute(settle.values(**_SETTLED[record.status], **at)).rowcount:
+                    (retried if claimed else unknown).append(record)
             # Expired leases go (a missing one counts as expired: dropping them is safe).
             conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
             return retried, unknown
