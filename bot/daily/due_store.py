@@ -48,12 +48,12 @@ def record_of(row: sa.Row[Any]) -> DayRecord:
     return DayRecord(**{**values, "status": PostStatus(values["status"])})
 
 
+def _on(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return daily_schedules.select().where(_schedules.enabled == sa.true(), *where)
+
+
 def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int) -> Any:
-    query = daily_schedules.select().where(
-        _schedules.platform == platform,
-        _schedules.next_due_at <= utc(now),
-        _schedules.enabled == sa.true(),
-    )
+    query = _on(_schedules.platform == platform, _schedules.next_due_at <= utc(now))
     if after is not None:
         last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
         query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
@@ -61,11 +61,7 @@ def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit
 
 
 def _unplanned(platform: str, after: str | None, limit: int) -> Any:
-    query = daily_schedules.select().where(
-        _schedules.platform == platform,
-        _schedules.next_due_at.is_(None),
-        _schedules.enabled == sa.true(),
-    )
+    query = _on(_schedules.platform == platform, _schedules.next_due_at.is_(None))
     if after is not None:
         query = query.where(_schedules.channel > after)
     return query.order_by(_schedules.channel).limit(limit)
@@ -73,9 +69,7 @@ def _unplanned(platform: str, after: str | None, limit: int) -> Any:
 
 def _replayed(now: datetime) -> Any:
     # By `set_at` alone (its index): the caller checks the platform.
-    return daily_schedules.select().where(
-        _schedules.set_at > utc(now), _schedules.enabled == sa.true()
-    )
+    return _on(_schedules.set_at > utc(now))
 
 
 def _retrying(now: datetime) -> Any:
@@ -178,7 +172,7 @@ class DueIndex:
             )
             .values(next_due_at=sa.bindparam("next", type_=Instant))
         )
-        # Each row on its own (a single statement each): the schedules move on independently.
+        # One statement, run for each row: on PostgreSQL no BEGIN or COMMIT round trip.
         await run(self.engine, lambda conn: conn.execute(moved, params), single=True)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
