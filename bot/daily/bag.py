@@ -127,13 +127,17 @@ class ShuffleBag:
         if conn.dialect.name == "postgresql":
             key = sa.func.hashtextextended(f"{platform}/{channel}", 0)
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
-        drawn_now = sa.select(_bag.quote_id).where(on_channel(daily_bag, platform, channel))
-        drawn = set(conn.execute(drawn_now).scalars())
+        mine = on_channel(daily_bag, platform, channel)
+        drawn = set(conn.execute(sa.select(_bag.quote_id).where(mine)).scalars())
         left = [i for i in ids if i not in drawn]
-        if not left:
-            conn.execute(daily_bag.delete().where(on_channel(daily_bag, platform, channel)))
-            last = _last_shown(conn, platform, channel) if len(ids) > 1 else None
-            left = [i for i in ids if i != last]
+        if not left:  # a new round, never opening with the quote that closed the last
+            conn.execute(daily_bag.delete().where(mine))
+            shown = _days.status.in_(("posted", "unknown"))
+            last = sa.select(_days.quote_id).where(
+                on_channel(daily_posts, platform, channel), shown
+            )
+            last_id = conn.execute(last.order_by(_days.local_date.desc()).limit(1)).scalar()
+            left = [i for i in ids if i != last_id or len(ids) == 1]
         quote_id = left[self._rng.randrange(len(left))]
         conn.execute(
             insert(conn, daily_bag)
@@ -144,19 +148,5 @@ class ShuffleBag:
 
     def put_back(self, conn: sa.Connection, platform: str, channel: str, quote_id: str) -> None:
         """Return a quote that was drawn but never posted, so the round still shows it."""
-        conn.execute(
-            daily_bag.delete().where(
-                on_channel(daily_bag, platform, channel), _bag.quote_id == quote_id
-            )
-        )
-
-
-def _last_shown(conn: sa.Connection, platform: str, channel: str) -> str | None:
-    last = (
-        sa.select(_days.quote_id)
-        .where(on_channel(daily_posts, platform, channel), _days.status.in_(("posted", "unknown")))
-        .order_by(_days.local_date.desc())
-        .limit(1)
-    )
-    found: str | None = conn.execute(last).scalar()
-    return found
+        mine = on_channel(daily_bag, platform, channel)
+        conn.execute(daily_bag.delete().where(mine, _bag.quote_id == quote_id))

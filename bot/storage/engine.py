@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row, create_engine, event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import await_
@@ -60,7 +60,7 @@ def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
         sqlite_url(path),
         connect_args={"timeout": timeout_ms / 1000},
         # Every transaction ends in COMMIT or ROLLBACK already: no ROLLBACK on return to the
-        # pool, a thread hop of aiosqlite's each time (a tenth of a post's cost).
+        # pool, a thread hop of aiosqlite's each time.
         pool_reset_on_return=None,
     )
 
@@ -132,22 +132,13 @@ def _in_thread(
 ) -> T:
     """`work` on a synchronous engine over aiosqlite's own sqlite3 connection, in its thread."""
     if (sync := info.get("lambert_sync")) is None:
-        sync = info["lambert_sync"] = _sync_engine(raw)
-    with sync.connect() as conn:
+        sync = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        event.listen(sync, "handle_error", _unwrapped)
+        info["lambert_sync"] = sync
+    with sync.begin() as conn:  # its COMMIT (or ROLLBACK) is the driver's, as BEGIN is ours
         if write:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        found = work(conn)
-        if write:
-            conn.commit()
-        return found
-
-
-def _sync_engine(raw: sqlite3.Connection) -> Engine:
-    engine = create_engine(
-        "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
-    )
-    event.listen(engine, "handle_error", _unwrapped)
-    return engine
+        return work(conn)
 
 
 def _unwrapped(context: ExceptionContext) -> None:
@@ -172,13 +163,11 @@ def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
         # the next call never fails on it.
         pool_pre_ping=True,
         # Behind PgBouncer in transaction mode each transaction may run on another server
-        # connection: no prepared statement may outlive its transaction, and the store keeps
-        # no other session state (no SET, no session advisory lock). psycopg 3 with
-        # prepare_threshold=None prepares nothing at all, so any PgBouncer works (1.18 too).
-        # asyncpg always prepares: with unique names and no caches (SQLAlchemy's recipe) its
-        # statements stayed on the server connection until garbage-collected (a test found
-        # one left after 16 calls), a leak behind PgBouncer; it was 1.2-1.5x faster per
-        # post here (10-15 ms vs 17-20 ms, a busy 2-core machine). Safety first.
+        # connection: no prepared statement may outlive it, and no session state is kept (no
+        # SET, no session advisory lock). psycopg 3 with prepare_threshold=None prepares
+        # nothing, so any PgBouncer works (1.18 too). asyncpg always prepares, and its
+        # statements stayed on the server connection until garbage-collected (a leak behind
+        # PgBouncer), for 1.2-1.5x per post: safety first.
         connect_args={
             "prepare_threshold": None,
             "connect_timeout": max(1, round(connect_timeout)),
