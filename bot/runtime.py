@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.coordination.lease import Leases, LeaseTable, LeaseTerms
+from bot.coordination.lease import Leases, LeaseTerms
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
 from bot.previews.store import MemoryPreviewStore, PreviewStore
@@ -27,6 +27,7 @@ from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
+    from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
     from bot.installs.sql_store import StateInstallStore as InstallStore
     from bot.stats.sql_store import StateStatsStore as StatsStore
@@ -163,7 +164,7 @@ class SharedState:
     previews: PreviewStore
     stats: StatsStore
     installs: InstallStore
-    leases: LeaseTable
+    leases: LeaseStore
 
 
 async def _open_state(

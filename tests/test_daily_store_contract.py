@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot.daily.clock import StoppedClock
 from bot.daily.days import PostStatus
@@ -26,6 +31,8 @@ from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
 from bot.quotes.store import QuoteStore
 from bot.runtime import Core
+from bot.storage.engine import rows, run
+from bot.storage.schema import daily_meta
 from tests.support.state import daily_store, leases_of
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
@@ -359,3 +366,55 @@ async def test_the_last_quotes_of_a_round_are_found_exactly(backend: Backend) ->
     (left,) = set(ids) - set(drawn)
     last = await backend.store.claim(*WHERE, DAY + timedelta(len(ids)), None, NOW, None)
     assert last is not None and last.quote_id == left
+
+
+async def test_one_post_costs_three_transactions_of_at_most_four_statements(
+    backend: Backend,
+) -> None:
+    """A post's writes (claim, start sending, posted) are three transactions; the claim is one
+    statement on PostgreSQL and two on SQLite (the bag's row follows the day's), each outcome
+    one: a statement more per post is a regression (each was a thread hop on SQLite)."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)  # every engine: run()'s own on SQLite
+    try:
+        await post_every_day(backend.store, None, 1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    begun = [s for s in seen if s == "BEGIN IMMEDIATE"]
+    statements = [s for s in seen if s != "BEGIN IMMEDIATE"]
+    if backend.name == "sqlite":
+        assert len(begun) == 3 and len(statements) == 4, seen
+    else:
+        assert not begun and len(statements) == 3, seen
+
+
+async def test_a_run_is_one_transaction_and_a_single_statement_needs_none(
+    backend: Backend,
+) -> None:
+    """storage.engine.run: what the work wrote is rolled back when it raises; on SQLite the
+    work runs off the event loop (in aiosqlite's thread, one hop); on PostgreSQL a single
+    statement runs in autocommit (no BEGIN or COMMIT), a write's statements in one transaction."""
+    engine = backend.store.engine
+
+    def half(conn: sa.Connection) -> None:
+        conn.execute(daily_meta.insert().values(name="half", value="written"))
+        raise RuntimeError("stopped halfway")
+
+    with pytest.raises(RuntimeError):
+        await run(engine, half)
+    assert await rows(engine, daily_meta.select().where(daily_meta.c.name == "half")) == []
+    if backend.name == "postgresql":
+
+        def two(conn: sa.Connection) -> list[int]:
+            return [conn.execute(sa.text("SELECT txid_current()")).scalar_one() for _ in "ab"]
+
+        first, second = await run(engine, two, single=True)
+        assert first != second  # each statement its own transaction
+        first, second = await run(engine, two)
+        assert first == second
+    else:
+        assert await run(engine, lambda _: threading.get_ident()) != threading.get_ident()

@@ -20,12 +20,16 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from bot.coordination.store import LeaseStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,33 +45,50 @@ class LeaseTerms:
         return cls(timedelta(seconds=seconds), timedelta(seconds=seconds / 6))
 
 
-class LeaseRows(Protocol):
-    """The lease table (bot/coordination/store.py)."""
-
-    async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
-        """Take or renew the lease `token` to expire `ttl` from now by the database's clock;
-        True if it was live until now (a renewal in time), False if it was taken anew."""
-        ...
-
-    async def drop_lease(self, token: str) -> None:
-        """End the lease: the days it still holds are anyone's to take back."""
-        ...
-
-
 def this_holder() -> str:
     """Who holds a lease, for people reading the table: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class WorkerLease:
+class _Lease:
+    """What a worker and a shard lease share: the table, the terms, this process as holder,
+    and renewals and drops that log a failing database instead of raising."""
+
+    def __init__(self, rows: LeaseStore, terms: LeaseTerms | None, area: str, kind: str) -> None:
+        self.rows, self.terms, self.holder = rows, terms or LeaseTerms(), this_holder()
+        self._what = (area, kind)  # for the log: "daily", "worker"
+        self._failing = False
+
+    async def _renewed(self, renewal: Awaitable[T]) -> T | None:
+        """The renewal's answer; None when it failed, logged once until one works again: the
+        next renewal tries again, and the lease outlives up to `ttl` of them."""
+        try:
+            found = await renewal
+        except Exception as exc:  # the database is away: a restart, a dropped connection
+            if not self._failing:
+                log.warning("%s: renewing the %s lease failed, retrying: %r", *self._what, exc)
+            self._failing = True
+            return None
+        if self._failing:
+            log.info("%s: the %s lease is renewed again", *self._what)
+        self._failing = False
+        return found
+
+    async def _dropped(self, drop: Awaitable[None]) -> None:
+        try:
+            await drop
+        except Exception as exc:
+            log.warning(
+                "%s: could not drop the %s lease (it expires by itself): %r", *self._what, exc
+            )
+
+
+class WorkerLease(_Lease):
     """One scheduler's lease; `token` names it in the claims it makes (None: not held)."""
 
-    def __init__(self, rows: LeaseRows, terms: LeaseTerms | None = None) -> None:
-        self.rows = rows
-        self.terms = terms or LeaseTerms()
-        self.holder = this_holder()
+    def __init__(self, rows: LeaseStore, terms: LeaseTerms | None = None) -> None:
+        super().__init__(rows, terms, "daily", "worker")
         self.token: str | None = None
-        self._failing = False
 
     async def acquire(self) -> str:
         """Take the lease if it is not held yet; its token. Raises if the database does."""
@@ -78,21 +99,11 @@ class WorkerLease:
         return self.token
 
     async def renew(self) -> None:
-        """Renew the lease; a failure is logged (once until it works again), never raised: the
-        next renewal tries again, and the lease outlives up to `ttl` of them."""
+        """Renew the lease; a failure is logged, never raised (see _renewed)."""
         if self.token is None:
             return
-        try:
-            live = await self.rows.hold_lease(self.token, self.holder, self.terms.ttl)
-        except Exception as exc:  # the database is away: a restart, a dropped connection
-            if not self._failing:
-                log.warning("daily: renewing the worker lease failed, retrying: %r", exc)
-            self._failing = True
-            return
-        if self._failing:
-            log.info("daily: the worker lease is renewed again")
-        self._failing = False
-        if not live:
+        live = await self._renewed(self.rows.hold_lease(self.token, self.holder, self.terms.ttl))
+        if live is False:
             log.warning(
                 "daily: the worker lease had expired (no renewal for %s): days this process "
                 "held may have been taken back by another; it holds the rest again",
@@ -102,12 +113,8 @@ class WorkerLease:
     async def release(self) -> None:
         """Drop the lease; if the database cannot be reached it expires by itself."""
         token, self.token = self.token, None
-        if token is None:
-            return
-        try:
-            await self.rows.drop_lease(token)
-        except Exception as exc:
-            log.warning("daily: could not drop the worker lease (it expires by itself): %r", exc)
+        if token is not None:
+            await self._dropped(self.rows.drop_lease(token))
 
     def abandon(self) -> None:
         """Forget the lease without a word to the database (which is gone): it expires by
@@ -147,41 +154,6 @@ class ShardHolder:
     seconds_left: float  # until it expires unless renewed, by the database's clock
 
 
-class ShardLeaseRows(Protocol):
-    """The shard-lease table (bot/coordination/store.py)."""
-
-    async def hold_shards(
-        self,
-        token: str,
-        holder: str,
-        application: str,
-        shards: tuple[int, ...],
-        count: int,
-        ttl: timedelta,
-    ) -> ShardHolder | None:
-        """Take or renew, for `token`, the leases on `shards` (of `count` in all) of
-        `application`, to expire `ttl` from now by the database's clock; all or none: None
-        when taken, else the first live lease of another token in the way."""
-        ...
-
-    async def drop_shards(self, token: str) -> None:
-        """End every shard lease of `token`."""
-        ...
-
-
-def first_in_the_way(
-    others: Iterable[Any], shards: tuple[int, ...], count: int
-) -> ShardHolder | None:
-    """Of other tokens' live shard leases (rows of holder, shard, shard_count, seconds_left),
-    the first on one of `shards` or run with another count."""
-    for row in others:
-        if row["shard"] in shards or row["shard_count"] != count:
-            return ShardHolder(
-                row["holder"], row["shard"], row["shard_count"], float(row["seconds_left"])
-            )
-    return None
-
-
 class ShardsTaken(Exception):
     """Another live process holds a shard this one was to run."""
 
@@ -190,17 +162,14 @@ class ShardsTaken(Exception):
         self.taken = taken
 
 
-class ShardLease:
+class ShardLease(_Lease):
     """One process's leases on its Discord shards: taken before connecting, renewed while
     serving, dropped at stop; a process that dies leaves them to expire after `ttl`."""
 
-    def __init__(self, rows: ShardLeaseRows, terms: LeaseTerms | None = None) -> None:
-        self.rows = rows
-        self.terms = terms or LeaseTerms()
-        self.holder = this_holder()
+    def __init__(self, rows: LeaseStore, terms: LeaseTerms | None = None) -> None:
+        super().__init__(rows, terms, "discord", "shard")
         self.token = uuid.uuid4().hex
         self.held: tuple[str, tuple[int, ...], int] | None = None  # application, shards, count
-        self._failing = False
 
     async def acquire(self, application: str, shards: tuple[int, ...], count: int) -> None:
         """Take the shards, or raise ShardsTaken naming the live holder in the way."""
@@ -208,39 +177,23 @@ class ShardLease:
             self.token, self.holder, application, shards, count, self.terms.ttl
         )
         if taken is not None:
-            raise ShardsTaken(taken)
+            raise ShardsTaken(ShardHolder(*taken))
         self.held = (application, shards, count)
 
     async def renew(self) -> ShardHolder | None:
         """Renew what is held: the holder that took a shard meanwhile (this process may
-        have stalled past `ttl`), else None. A database that fails is logged, not raised:
-        the lease outlives a few failed renewals."""
+        have stalled past `ttl`), else None; a failure is logged, never raised."""
         if self.held is None:
             return None
-        application, shards, count = self.held
-        try:
-            taken = await self.rows.hold_shards(
-                self.token, self.holder, application, shards, count, self.terms.ttl
-            )
-        except Exception as exc:
-            if not self._failing:
-                log.warning("discord: renewing the shard lease failed, retrying: %r", exc)
-            self._failing = True
-            return None
-        if self._failing:
-            log.info("discord: the shard lease is renewed again")
-        self._failing = False
-        return taken
+        hold = self.rows.hold_shards(self.token, self.holder, *self.held, self.terms.ttl)
+        taken = await self._renewed(hold)
+        return None if taken is None else ShardHolder(*taken)
 
     async def release(self) -> None:
         """Drop the leases; if the database cannot be reached they expire by themselves."""
-        if self.held is None:
-            return
-        self.held = None
-        try:
-            await self.rows.drop_shards(self.token)
-        except Exception as exc:
-            log.warning("discord: could not drop the shard lease (it expires by itself): %r", exc)
+        if self.held is not None:
+            self.held = None
+            await self._dropped(self.rows.drop_shards(self.token))
 
     async def keep(self) -> ShardHolder:
         """Renew every `renew_every` until a renewal finds a shard taken: that holder."""
@@ -251,15 +204,11 @@ class ShardLease:
                 return taken
 
 
-class LeaseTable(LeaseRows, ShardLeaseRows, Protocol):
-    """Both lease tables (bot/coordination/store.py)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Leases:
     """The lease tables and the terms of every lease taken on them."""
 
-    rows: LeaseTable
+    rows: LeaseStore
     terms: LeaseTerms = LeaseTerms()
 
     def worker_lease(self) -> WorkerLease:

@@ -7,44 +7,48 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.coordination.lease import ShardHolder, first_in_the_way
+from bot.storage.engine import run
 from bot.storage.schema import db_later, db_now, insert, seconds_until, shard_leases, worker_leases
 
 # pg_advisory_xact_lock key for taking shard leases ("lams"); SQLite's BEGIN IMMEDIATE is its
 # own lock. Transaction-scoped, so it is safe behind PgBouncer.
 _SHARD_LOCK = 0x6C616D73
+# (holder, shard, shard_count, seconds left): a live shard lease of another process in the way.
+InTheWay = tuple[str, int, int, float]
 
 
 class LeaseStore:
-    """The worker_leases and shard_leases tables on the state's engine (LeaseRows and
-    ShardLeaseRows)."""
+    """The worker_leases and shard_leases tables on the state's engine (bot/coordination/lease.py
+    takes, renews and drops leases through it)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     async def hold_lease(self, token: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew the lease `token` to expire `ttl` from now by the database's clock;
+        True if it was live until now (a renewal in time), False if it was taken anew."""
         later = db_later(ttl.total_seconds())
         leases = worker_leases.c
-        async with self.engine.begin() as conn:
-            renew = (
-                worker_leases.update()
-                .where(leases.token == token, leases.expires_at > db_now())
-                .values(expires_at=later)
-            )
-            if (await conn.execute(renew)).rowcount > 0:
+        renew = (
+            worker_leases.update()
+            .where(leases.token == token, leases.expires_at > db_now())
+            .values(expires_at=later)
+        )
+
+        def hold(conn: sa.Connection) -> bool:
+            if conn.execute(renew).rowcount > 0:
                 return True
             take = insert(conn, worker_leases).values(token=token, holder=holder, expires_at=later)
-            await conn.execute(
-                take.on_conflict_do_update(
-                    index_elements=["token"],
-                    set_={"holder": take.excluded.holder, "expires_at": take.excluded.expires_at},
-                )
-            )
-        return False
+            taken = {"holder": take.excluded.holder, "expires_at": take.excluded.expires_at}
+            conn.execute(take.on_conflict_do_update(index_elements=["token"], set_=taken))
+            return False
+
+        return await run(self.engine, hold)
 
     async def drop_lease(self, token: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(worker_leases.delete().where(worker_leases.c.token == token))
+        """End the lease: the days it still holds are anyone's to take back."""
+        dropped = worker_leases.delete().where(worker_leases.c.token == token)
+        await run(self.engine, lambda conn: conn.execute(dropped), single=True)
 
     async def hold_shards(
         self,
@@ -54,45 +58,40 @@ class LeaseStore:
         shards: tuple[int, ...],
         count: int,
         ttl: timedelta,
-    ) -> ShardHolder | None:
+    ) -> InTheWay | None:
+        """Take or renew, for `token`, the leases on `shards` (of `count` in all) of
+        `application`, to expire `ttl` from now by the database's clock; all or none: None
+        when taken, else the first live lease of another token on one of `shards` or run
+        with another count (its shards then overlap any of these)."""
         rows = shard_leases.c
         others = (
-            sa.select(
-                rows.holder,
-                rows.shard,
-                rows.shard_count,
-                seconds_until(rows.expires_at).label("seconds_left"),
-            )
+            sa.select(rows.holder, rows.shard, rows.shard_count, seconds_until(rows.expires_at))
             .where(rows.application == application, rows.token != token)
             .where(rows.expires_at > db_now())
             .order_by(rows.shard)
         )
-        async with self.engine.begin() as conn:
+        values = {"shard_count": count, "token": token, "holder": holder}
+        values |= {"application": application, "expires_at": db_later(ttl.total_seconds())}
+
+        def hold(conn: sa.Connection) -> InTheWay | None:
             if conn.dialect.name == "postgresql":  # one taker at a time: check and take as one
-                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SHARD_LOCK)))
-            found = (await conn.execute(others)).mappings().all()
-            if (taken := first_in_the_way(found, shards, count)) is not None:
-                return taken
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SHARD_LOCK)))
+            for found in conn.execute(others):
+                if found.shard in shards or found.shard_count != count:
+                    return (found.holder, found.shard, found.shard_count, float(found[3]))
             for shard in shards:
-                take = insert(conn, shard_leases).values(
-                    application=application,
-                    shard=shard,
-                    shard_count=count,
-                    token=token,
-                    holder=holder,
-                    expires_at=db_later(ttl.total_seconds()),
-                )
-                await conn.execute(
+                take = insert(conn, shard_leases).values(shard=shard, **values)
+                renewed = {name: take.excluded[name] for name in values if name != "application"}
+                conn.execute(
                     take.on_conflict_do_update(
-                        index_elements=["application", "shard"],
-                        set_={
-                            name: take.excluded[name]
-                            for name in ("shard_count", "token", "holder", "expires_at")
-                        },
+                        index_elements=["application", "shard"], set_=renewed
                     )
                 )
-        return None
+            return None
+
+        return await run(self.engine, hold)
 
     async def drop_shards(self, token: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(shard_leases.delete().where(shard_leases.c.token == token))
+        """End every shard lease of `token`."""
+        dropped = shard_leases.delete().where(shard_leases.c.token == token)
+        await run(self.engine, lambda conn: conn.execute(dropped), single=True)

@@ -8,31 +8,41 @@ a draw never reads the quote tables, so on PostgreSQL it is no round trip to the
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.schema import daily_bag, daily_posts, insert
 
 log = logging.getLogger(__name__)
 
-# Random guesses per draw, checked against the bag in one statement. While at most half the
+# Random guesses per claim, checked against the bag in its statement. While at most half the
 # round is drawn, all 32 miss with odds under 2**-32; nearer the end of a round the exact
 # pick (every drawn id of the channel) takes over.
 GUESSES = 32
 _bag, _days = daily_bag.c, daily_posts.c
 
-# The claim on PostgreSQL in one statement: the day is inserted with the first guess its
-# channel's bag has not drawn; of concurrent claimants the first insert wins, the others wait
-# for its transaction and then insert nothing (no row: the day is held). The winner takes its
-# channel's draw lock, then adds the quote to the bag. The guesses were checked in the
-# statement's snapshot, taken before the lock: a draw of the channel committed meanwhile is
-# caught by the bag's primary key (nothing added), and so is any other, since every drawer
-# holds the lock while it adds. A NULL quote_id: draw in full, still holding the lock.
-PG_CLAIM = sa.text(
+# A claim inserts the day with the first guess its channel's bag has not drawn; of concurrent
+# claimants the first insert wins and the others insert nothing (no row: the day is held). A
+# NULL quote_id: every guess was drawn (or taken meanwhile), and ShuffleBag.fill draws in
+# full. On SQLite, under BEGIN IMMEDIATE's write lock, the guess is then added to the bag.
+_SQLITE_CLAIM = (
+    "INSERT INTO daily_posts (platform, channel, local_date, status, attempts, claim_token, "
+    "claimed_at, worker, quote_id) SELECT :platform, :channel, :day, 'claimed', 1, :token, "
+    ":now, :worker, (SELECT g.value FROM json_each(:guesses) AS g WHERE NOT EXISTS (SELECT 1 "
+    "FROM daily_bag b WHERE b.platform = :platform AND b.channel = :channel AND b.quote_id = "
+    "g.value) ORDER BY g.key LIMIT 1) WHERE true ON CONFLICT DO NOTHING RETURNING quote_id"
+)
+# On PostgreSQL in one statement: concurrent claimants wait for the first insert's
+# transaction. The winner takes its channel's draw lock, then adds the quote to the bag. The
+# guesses were checked in the statement's snapshot, taken before the lock: a draw of the
+# channel committed meanwhile is caught by the bag's primary key (nothing added, NULL), and
+# so is any other, since every drawer holds the lock while it adds.
+_PG_CLAIM = (
     "WITH pick AS (SELECT g.id FROM unnest(CAST(:guesses AS text[])) WITH ORDINALITY "
     "AS g(id, n) WHERE NOT EXISTS (SELECT 1 FROM daily_bag b WHERE b.platform = :platform "
     "AND b.channel = :channel AND b.quote_id = g.id) ORDER BY g.n LIMIT 1), "
@@ -46,10 +56,14 @@ PG_CLAIM = sa.text(
     "SELECT :platform, :channel, d.quote_id FROM day d, locked l "
     "WHERE d.quote_id IS NOT NULL AND NOT l.no ON CONFLICT DO NOTHING RETURNING quote_id) "
     "SELECT (SELECT quote_id FROM added) AS quote_id, (SELECT no FROM locked) AS no FROM day"
-).bindparams(
-    sa.bindparam("day", type_=daily_posts.c.local_date.type),
-    sa.bindparam("now", type_=daily_posts.c.claimed_at.type),
 )
+CLAIM = {
+    dialect: sa.text(sql).bindparams(
+        sa.bindparam("day", type_=daily_posts.c.local_date.type),
+        sa.bindparam("now", type_=daily_posts.c.claimed_at.type),
+    )
+    for dialect, sql in (("sqlite", _SQLITE_CLAIM), ("postgresql", _PG_CLAIM))
+}
 
 
 def on_channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement[bool]:
@@ -81,69 +95,58 @@ class ShuffleBag:
             ids = self.ids(None)
         return ids
 
-    def guesses(self, ids: Sequence[str]) -> list[str]:
-        """Random ids to try in order: the first the round has not drawn is uniform over what
-        is left."""
-        return [self._rng.choice(ids) for _ in range(GUESSES)]
+    def claim(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> Any:
+        """Insert the claimed `day` (platform, channel, day, now, token, worker) with the first
+        of random guesses its channel's bag has not drawn (uniform over what is left): its
+        row, None when the day is held; a row whose quote_id is None needs `fill`. One
+        statement on PostgreSQL."""
+        guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
+        if (dialect := conn.dialect.name) == "postgresql":
+            lock = f"{day['platform']}/{day['channel']}"
+            row = conn.execute(CLAIM[dialect], {**day, "guesses": guesses, "lock": lock}).first()
+        else:
+            row = conn.execute(CLAIM[dialect], {**day, "guesses": json.dumps(guesses)}).first()
+            if row is not None and row.quote_id is not None:
+                added = {"platform": day["platform"], "channel": day["channel"]}
+                conn.execute(daily_bag.insert(), {**added, "quote_id": row.quote_id})
+        return row
 
-    async def draw(
-        self,
-        conn: AsyncConnection,
-        platform: str,
-        channel: str,
-        ids: Sequence[str],
-        guesses: Sequence[str],
-    ) -> str:
-        """Take the channel's next quote out of its bag: the first guess it has not drawn,
-        else an exact pick."""
-        drawn = sa.select(_bag.quote_id).where(
-            on_channel(daily_bag, platform, channel), _bag.quote_id.in_(set(guesses))
-        )
-        taken = set((await conn.execute(drawn)).scalars())
-        free = next((g for g in guesses if g not in taken), None)
-        if free is None:
-            return await self.draw_in_full(conn, platform, channel, ids)
-        await conn.execute(
-            daily_bag.insert().values(platform=platform, channel=channel, quote_id=free)
-        )
-        return free
+    def fill(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> str:
+        """Draw the quote of a day claimed without one (every guess was drawn) in full."""
+        quote_id = self.draw_in_full(conn, day["platform"], day["channel"], ids)
+        drawn = daily_posts.update().where(_days.claim_token == day["token"])
+        conn.execute(drawn.values(quote_id=quote_id))
+        return quote_id
 
-    async def draw_in_full(
-        self, conn: AsyncConnection, platform: str, channel: str, ids: Sequence[str]
+    def draw_in_full(
+        self, conn: sa.Connection, platform: str, channel: str, ids: Sequence[str]
     ) -> str:
         """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
-        all are drawn a new round starts, never with the quote that closed the last."""
-        drawn_now = sa.select(_bag.quote_id).where(on_channel(daily_bag, platform, channel))
-        drawn = set((await conn.execute(drawn_now)).scalars())
+        all are drawn a new round starts, never with the quote that closed the last. On
+        PostgreSQL under the channel's draw lock (SQLite's BEGIN IMMEDIATE is one)."""
+        if conn.dialect.name == "postgresql":
+            key = sa.func.hashtextextended(f"{platform}/{channel}", 0)
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+        mine = on_channel(daily_bag, platform, channel)
+        drawn = set(conn.execute(sa.select(_bag.quote_id).where(mine)).scalars())
         left = [i for i in ids if i not in drawn]
-        if not left:
-            await conn.execute(daily_bag.delete().where(on_channel(daily_bag, platform, channel)))
-            last = await _last_shown(conn, platform, channel) if len(ids) > 1 else None
-            left = [i for i in ids if i != last]
+        if not left:  # a new round, never opening with the quote that closed the last
+            conn.execute(daily_bag.delete().where(mine))
+            shown = _days.status.in_(("posted", "unknown"))
+            last = sa.select(_days.quote_id).where(
+                on_channel(daily_posts, platform, channel), shown
+            )
+            last_id = conn.execute(last.order_by(_days.local_date.desc()).limit(1)).scalar()
+            left = [i for i in ids if i != last_id or len(ids) == 1]
         quote_id = left[self._rng.randrange(len(left))]
-        await conn.execute(
+        conn.execute(
             insert(conn, daily_bag)
             .values(platform=platform, channel=channel, quote_id=quote_id)
             .on_conflict_do_nothing()
         )
         return quote_id
 
-    async def put_back(
-        self, conn: AsyncConnection, platform: str, channel: str, quote_id: str
-    ) -> None:
+    def put_back(self, conn: sa.Connection, platform: str, channel: str, quote_id: str) -> None:
         """Return a quote that was drawn but never posted, so the round still shows it."""
-        await conn.execute(
-            daily_bag.delete().where(
-                on_channel(daily_bag, platform, channel), _bag.quote_id == quote_id
-            )
-        )
-
-
-async def _last_shown(conn: AsyncConnection, platform: str, channel: str) -> str | None:
-    last = (
-        sa.select(_days.quote_id)
-        .where(on_channel(daily_posts, platform, channel), _days.status.in_(("posted", "unknown")))
-        .order_by(_days.local_date.desc())
-        .limit(1)
-    )
-    return (await conn.execute(last)).scalar()
+        mine = on_channel(daily_bag, platform, channel)
+        conn.execute(daily_bag.delete().where(mine, _bag.quote_id == quote_id))

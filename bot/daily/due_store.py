@@ -6,15 +6,17 @@ now through an index, not every schedule; a retrying day is due at its own `next
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.daily.days import DayKey, DayRecord
+from bot.daily.days import DayKey, DayRecord, PostStatus
 from bot.daily.schedules import Schedule
+from bot.storage.engine import rows, run
 from bot.storage.schema import Instant, daily_meta, daily_posts, daily_schedules, insert
 
 Key = tuple[str, str]
@@ -31,12 +33,27 @@ def utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+# A row is its dataclass field by field (same names): a new column is its Table's and its
+# dataclass's, with nothing to add here.
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_RECORD = tuple(f.name for f in fields(DayRecord))
+
+
+def schedule_of(row: sa.Row[Any]) -> Schedule:
+    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
+
+
+def record_of(row: sa.Row[Any]) -> DayRecord:
+    values = {name: row._mapping[name] for name in _RECORD}
+    return DayRecord(**{**values, "status": PostStatus(values["status"])})
+
+
+def _on(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return daily_schedules.select().where(_schedules.enabled == sa.true(), *where)
+
+
 def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int) -> Any:
-    query = daily_schedules.select().where(
-        _schedules.platform == platform,
-        _schedules.next_due_at <= utc(now),
-        _schedules.enabled == sa.true(),
-    )
+    query = _on(_schedules.platform == platform, _schedules.next_due_at <= utc(now))
     if after is not None:
         last = sa.tuple_(sa.literal(utc(after[0]), Instant), sa.literal(after[1]))
         query = query.where(sa.tuple_(_schedules.next_due_at, _schedules.channel) > last)
@@ -44,11 +61,7 @@ def _due(now: datetime, platform: str, after: tuple[datetime, str] | None, limit
 
 
 def _unplanned(platform: str, after: str | None, limit: int) -> Any:
-    query = daily_schedules.select().where(
-        _schedules.platform == platform,
-        _schedules.next_due_at.is_(None),
-        _schedules.enabled == sa.true(),
-    )
+    query = _on(_schedules.platform == platform, _schedules.next_due_at.is_(None))
     if after is not None:
         query = query.where(_schedules.channel > after)
     return query.order_by(_schedules.channel).limit(limit)
@@ -56,9 +69,7 @@ def _unplanned(platform: str, after: str | None, limit: int) -> Any:
 
 def _replayed(now: datetime) -> Any:
     # By `set_at` alone (its index): the caller checks the platform.
-    return daily_schedules.select().where(
-        _schedules.set_at > utc(now), _schedules.enabled == sa.true()
-    )
+    return _on(_schedules.set_at > utc(now))
 
 
 def _retrying(now: datetime) -> Any:
@@ -86,13 +97,9 @@ class DueIndex:
     other calls are), on its engine."""
 
     engine: AsyncEngine
-    reading: AsyncEngine  # the engine, for reads
-    # The store's mappings of a row (bot/daily/store.py).
-    schedule_of: Callable[[sa.Row[Any]], Schedule]
-    record_of: Callable[[sa.Row[Any]], DayRecord]
 
     def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
-        return [(self.schedule_of(row), row.next_due_at) for row in rows]
+        return [(schedule_of(row), row.next_due_at) for row in rows]
 
     async def due(
         self, now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int
@@ -100,15 +107,13 @@ class DueIndex:
         """Up to `limit` enabled schedules of `platform` due by `now`, in due order after
         `after` (the previous page's last (next_due_at, channel)): a range of the index
         `daily_schedules_due`."""
-        async with self.reading.connect() as conn:
-            return self._read(await conn.execute(_due(now, platform, after, limit)))
+        return self._read(await rows(self.engine, _due(now, platform, after, limit)))
 
     async def unplanned(self, platform: str, after: str | None, limit: int) -> list[Read]:
         """Up to `limit` enabled schedules of `platform` whose next_due_at is not computed
         (written before revision 0006, or the zone database changed), by channel after
         `after`: the index's NULL entries."""
-        async with self.reading.connect() as conn:
-            return self._read(await conn.execute(_unplanned(platform, after, limit)))
+        return self._read(await rows(self.engine, _unplanned(platform, after, limit)))
 
     async def first_pages(
         self, now: datetime, platforms: Collection[str], limit: int
@@ -119,21 +124,23 @@ class DueIndex:
         --at` replaying an earlier day counts them from that day: plan.counts_from; none on
         the real clock); and each platform's first page of "unplanned:P" and "due:P" (see
         `unplanned` and `due`)."""
-        found: dict[str, list[Read]] = {}
-        async with self.reading.connect() as conn:
-            keys = [(r.platform, r.channel) for r in await conn.execute(_retrying(now))]
+
+        def read(conn: sa.Connection) -> dict[str, list[Read]]:
+            keys = [(r.platform, r.channel) for r in conn.execute(_retrying(now))]
             keys = [key for key in keys if key[0] in platforms]
             retrying = daily_schedules.select().where(_key.in_(keys))
-            found["retrying"] = self._read(await conn.execute(retrying)) if keys else []
-            replayed = self._read(await conn.execute(_replayed(now)))
+            found = {"retrying": self._read(conn.execute(retrying)) if keys else []}
+            replayed = self._read(conn.execute(_replayed(now)))
             found["replayed"] = [(s, at) for s, at in replayed if s.platform in platforms]
             for platform in sorted(platforms):
-                unplanned = await conn.execute(_unplanned(platform, None, limit))
+                unplanned = conn.execute(_unplanned(platform, None, limit))
                 found[f"unplanned:{platform}"] = self._read(unplanned)
                 found[f"due:{platform}"] = self._read(
-                    await conn.execute(_due(now, platform, None, limit))
+                    conn.execute(_due(now, platform, None, limit))
                 )
-        return found
+            return found
+
+        return await run(self.engine, read, write=False)
 
     async def records_of(self, keys: Collection[Key], since: date) -> dict[DayKey, DayRecord]:
         """The day records of the channels `keys` from local date `since` on."""
@@ -142,8 +149,7 @@ class DueIndex:
         query = daily_posts.select().where(
             sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)), _days.local_date >= since
         )
-        async with self.reading.connect() as conn:
-            return {r.key: r for r in map(self.record_of, await conn.execute(query))}
+        return {r.key: r for r in map(record_of, await rows(self.engine, query))}
 
     async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
         """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed
@@ -166,8 +172,8 @@ class DueIndex:
             )
             .values(next_due_at=sa.bindparam("next", type_=Instant))
         )
-        async with self.engine.begin() as conn:
-            await conn.execute(moved, params)
+        # One statement, run for each row: on PostgreSQL no BEGIN or COMMIT round trip.
+        await run(self.engine, lambda conn: conn.execute(moved, params), single=True)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
         """The earliest instant after `now` a schedule of `platforms` or a retrying day is
@@ -195,32 +201,28 @@ class DueIndex:
         )
         both = sa.union_all(*(sa.select(first.c.at) for first in firsts)).subquery()
         earliest = sa.select(sa.func.min(both.c.at, type_=Instant))
-        async with self.reading.connect() as conn:
-            found: datetime | None = (await conn.execute(earliest)).scalar()
+        found: datetime | None = (await rows(self.engine, earliest))[0][0]
         return found
 
     async def zone_version(self) -> str | None:
         """The zone database version the next due instants were computed with."""
         query = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
-        async with self.reading.connect() as conn:
-            found: str | None = (await conn.execute(query)).scalar()
-        return found
+        found = await rows(self.engine, query)
+        return str(found[0][0]) if found else None
 
     async def forget_next_due(self, zones: str, *, keep: bool = False) -> int:
         """Forget every next due instant (the next pass plans each schedule in full and
         computes it again; none when `keep`) and remember `zones` as the version they are
         computed with; how many were forgotten."""
-        async with self.engine.begin() as conn:
+        planned = _schedules.next_due_at.is_not(None)
+
+        def forget(conn: sa.Connection) -> int:
             forgotten = 0
             if not keep:
-                gone = await conn.execute(
-                    daily_schedules.update()
-                    .where(_schedules.next_due_at.is_not(None))
-                    .values(next_due_at=None)
-                )
+                gone = conn.execute(daily_schedules.update().where(planned), {"next_due_at": None})
                 forgotten = int(gone.rowcount)
             seen = insert(conn, daily_meta).values(name=ZONES, value=zones)
-            await conn.execute(
-                seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones})
-            )
+            conn.execute(seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones}))
             return forgotten
+
+        return await run(self.engine, forget)

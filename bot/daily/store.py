@@ -3,7 +3,8 @@
 Every write is one transaction; a claim is unique per (platform, channel, local date) across
 every process sharing the database. The shuffle bag draws from the corpus's ids held in memory
 (QuoteService.ids), so a claim never reads the quote tables: on PostgreSQL it is one
-transaction there and nothing in the local SQLite file.
+statement there and nothing in the local SQLite file. The due index's reads and the outcomes'
+writes are the mixins DueIndex (due_store.py) and Outcomes (outcome_store.py).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, fields
-from datetime import UTC, date, datetime
-from typing import Any
+from dataclasses import asdict
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.daily.bag import PG_CLAIM, ShuffleBag, on_channel
+from bot.daily.bag import ShuffleBag, on_channel
 from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
-from bot.daily.due_store import DueIndex
+from bot.daily.due_store import DueIndex, record_of, schedule_of
+from bot.daily.outcome_store import Outcomes, on_day
 from bot.daily.plan import next_due
 from bot.daily.schedules import Schedule
-from bot.storage.engine import READ
+from bot.storage.engine import rows, run
 from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
 from bot.storage.schema import worker_leases as leases
 
@@ -33,8 +34,6 @@ STOPPED_WHILE_POSTING = (
 )
 
 _days, _schedules = daily_posts.c, daily_schedules.c
-# A day that may have reached the platform (`resend_until` set) is never called failed.
-_FAILED_OR_UNKNOWN = sa.case((_days.resend_until.is_(None), "failed"), else_="unknown")
 # Whether the lease of the scheduler holding a day is live, by the database's clock.
 _LIVE = (
     sa.select(1)
@@ -42,28 +41,14 @@ _LIVE = (
     .exists()
     .label("live")
 )
+# How recover_claims settles a held day of a scheduler that is gone, by its status.
+_SETTLED = {
+    PostStatus.CLAIMED: {"status": "retrying", "reason": STOPPED_BEFORE_POSTING},
+    PostStatus.SENDING: {"status": "unknown", "reason": STOPPED_WHILE_POSTING},
+}
 
 
-# A row is its dataclass field by field (same names): a new column is its Table's and its
-# dataclass's, with nothing to add here.
-_SCHEDULE = tuple(f.name for f in fields(Schedule))
-_RECORD = tuple(f.name for f in fields(DayRecord))
-
-
-def _schedule(row: sa.Row[Any]) -> Schedule:
-    return Schedule(**{name: row._mapping[name] for name in _SCHEDULE})
-
-
-def _record(row: sa.Row[Any]) -> DayRecord:
-    values = {name: row._mapping[name] for name in _RECORD}
-    return DayRecord(**{**values, "status": PostStatus(values["status"])})
-
-
-def _day(key: DayKey) -> sa.ColumnElement[bool]:
-    return sa.and_(_days.platform == key[0], _days.channel == key[1], _days.local_date == key[2])
-
-
-class DailyStore(DueIndex):
+class DailyStore(DueIndex, Outcomes):
     """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
     order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
 
@@ -74,9 +59,7 @@ class DailyStore(DueIndex):
         rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
-        self.reading = engine.execution_options(**READ)
         self.bag = ShuffleBag(ids, rng)
-        self.schedule_of, self.record_of = _schedule, _record
 
     async def save_schedule(self, schedule: Schedule) -> None:
         """Create or replace the channel's schedule."""
@@ -85,58 +68,42 @@ class DailyStore(DueIndex):
     async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
-        rows = [  # in key order, as DueIndex.advance: one lock order for every writer
+        found = [  # in key order, as DueIndex.advance: one lock order for every writer
             {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
             for s in sorted(schedules, key=lambda s: (s.platform, s.channel))
         ]
-        if not rows:
+        if not found:
             return
-        async with self.engine.begin() as conn:
+
+        def save(conn: sa.Connection) -> None:
             upsert = insert(conn, daily_schedules)
-            replaced = {k: upsert.excluded[k] for k in rows[0] if k not in ("platform", "channel")}
-            await conn.execute(
-                upsert.on_conflict_do_update(index_elements=["platform", "channel"], set_=replaced),
-                rows,
-            )
+            replaced = {k: upsert.excluded[k] for k in found[0] if k not in ("platform", "channel")}
+            keys = ["platform", "channel"]
+            conn.execute(upsert.on_conflict_do_update(index_elements=keys, set_=replaced), found)
+
+        await run(self.engine, save)
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
         """The channel's schedule, enabled or not."""
         found = daily_schedules.select().where(on_channel(daily_schedules, platform, channel))
-        async with self.reading.connect() as conn:
-            row = (await conn.execute(found)).first()
-        return _schedule(row) if row else None
+        return next(map(schedule_of, await rows(self.engine, found)), None)
 
     async def schedules(self) -> list[Schedule]:
         """Every schedule, enabled or not, by platform and channel."""
         ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
-        async with self.reading.connect() as conn:
-            return [_schedule(row) for row in await conn.execute(ordered)]
+        return list(map(schedule_of, await rows(self.engine, ordered)))
 
     async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
         """Every day's record from local date `day` on."""
         since = daily_posts.select().where(_days.local_date >= day)
-        async with self.reading.connect() as conn:
-            return {r.key: r for r in map(_record, await conn.execute(since))}
+        return {r.key: r for r in map(record_of, await rows(self.engine, since))}
 
     async def latest(self) -> dict[tuple[str, str], DayRecord]:
         """Each channel's most recent record: the "last outcome" of status and `daily list`."""
-        last = (
-            sa.select(_days.platform, _days.channel, sa.func.max(_days.local_date).label("day"))
-            .group_by(_days.platform, _days.channel)
-            .subquery()
-        )
-        joined = daily_posts.select().join_from(
-            daily_posts,
-            last,
-            sa.and_(
-                _days.platform == last.c.platform,
-                _days.channel == last.c.channel,
-                _days.local_date == last.c.day,
-            ),
-        )
-        async with self.reading.connect() as conn:
-            rows = map(_record, await conn.execute(joined))
-            return {(r.platform, r.channel): r for r in rows}
+        channel = (_days.platform, _days.channel)
+        last = sa.select(*channel, sa.func.max(_days.local_date)).group_by(*channel)
+        latest = daily_posts.select().where(sa.tuple_(*channel, _days.local_date).in_(last))
+        return {(r.platform, r.channel): r for r in map(record_of, await rows(self.engine, latest))}
 
     async def claim(
         self,
@@ -150,42 +117,17 @@ class DailyStore(DueIndex):
         """Take the day and draw its quote from the channel's bag, in one transaction; None
         when the day is held already (or the corpus is empty). `worker` is the claiming
         scheduler's lease (bot/coordination)."""
-        ids = self.bag.drawable(theme)
-        if not ids:
+        if not (ids := self.bag.drawable(theme)):
             return None
         token = uuid.uuid4().hex
-        guesses = self.bag.guesses(ids)
-        day_row = {
-            "platform": platform,
-            "channel": channel,
-            "local_date": day,
-            "status": "claimed",
-            "attempts": 1,
-            "claim_token": token,
-            "claimed_at": now,
-            "worker": worker,
-        }
-        async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                values = {"platform": platform, "channel": channel, "day": day, "now": now}
-                values |= {"token": token, "worker": worker, "guesses": guesses}
-                values["lock"] = f"{platform}/{channel}"  # the channel's draw lock
-                row = (await conn.execute(PG_CLAIM, values)).first()
-                if row is None:
-                    return None
-                quote_id = row.quote_id
-                if quote_id is None:  # every guess drawn, or taken meanwhile: draw in full
-                    quote_id = await self.bag.draw_in_full(conn, platform, channel, ids)
-                    await conn.execute(
-                        daily_posts.update().where(_day((platform, channel, day))),
-                        {"quote_id": quote_id},
-                    )
-            else:  # SQLite: BEGIN IMMEDIATE holds the write lock, so look, then write
-                held = sa.select(1).where(_day((platform, channel, day)))
-                if (await conn.execute(held)).first() is not None:
-                    return None
-                quote_id = await self.bag.draw(conn, platform, channel, ids, guesses)
-                await conn.execute(daily_posts.insert().values(**day_row, quote_id=quote_id))
+        day_row = {"platform": platform, "channel": channel, "day": day, "now": now}
+        day_row |= {"token": token, "worker": worker}
+        # On PostgreSQL one statement, with no transaction around it; the rare day claimed
+        # without a quote (every guess drawn) gets one in a second transaction.
+        row = await run(self.engine, lambda conn: self.bag.claim(conn, day_row, ids), single=True)
+        if row is None:
+            return None
+        quote_id = row.quote_id or await run(self.engine, lambda c: self.bag.fill(c, day_row, ids))
         return Claim(platform, channel, day, quote_id, token, 1)
 
     async def reclaim(
@@ -193,155 +135,32 @@ class DailyStore(DueIndex):
     ) -> Claim | None:
         """Take a `retrying` day back for another attempt; None if another process did."""
         token = uuid.uuid4().hex
-        async with self.engine.begin() as conn:
-            taken = (
-                daily_posts.update()
-                .where(_day(record.key), _days.status == "retrying")
-                .values(
-                    status="claimed",
-                    claim_token=token,
-                    claimed_at=now,
-                    worker=worker,
-                    attempts=_days.attempts + 1,
-                )
-                .returning(_days.quote_id, _days.attempts, _days.resend_until)
+        taken = (
+            daily_posts.update()
+            .where(on_day(record.key), _days.status == "retrying")
+            .values(
+                status="claimed",
+                claim_token=token,
+                claimed_at=now,
+                worker=worker,
+                attempts=_days.attempts + 1,
             )
-            row = (await conn.execute(taken)).first()
-            if row is None:
+            .returning(_days.quote_id, _days.attempts, _days.resend_until)
+        )
+
+        def take(conn: sa.Connection) -> Claim | None:
+            if (row := conn.execute(taken).first()) is None:
                 return None
             quote_id = row.quote_id or ""
+            # The corpus changed since the first attempt and this quote left it.
             if not self.bag.knows(quote_id):
-                # The corpus changed since the first attempt and this quote left it.
                 if ids := self.bag.drawable(theme):
-                    quote_id = await self.bag.draw_in_full(
-                        conn, record.platform, record.channel, ids
-                    )
-                await conn.execute(
-                    daily_posts.update().where(_day(record.key)).values(quote_id=quote_id)
-                )
-        return Claim(
-            record.platform,
-            record.channel,
-            record.local_date,
-            quote_id,
-            token,
-            row.attempts,
-            row.resend_until,
-        )
+                    quote_id = self.bag.draw_in_full(conn, record.platform, record.channel, ids)
+                conn.execute(daily_posts.update().where(on_day(record.key)), {"quote_id": quote_id})
+            key = record.key
+            return Claim(*key, quote_id, token, row.attempts, row.resend_until)
 
-    async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
-        """Mark the day missed unless it is held; True if this call marked it."""
-        async with self.engine.begin() as conn:
-            missed = (
-                insert(conn, daily_posts)
-                .values(
-                    platform=platform,
-                    channel=channel,
-                    local_date=day,
-                    status="missed",
-                    claimed_at=now,
-                    finished_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(_days.status)
-            )
-            return (await conn.execute(missed)).first() is not None
-
-    async def start_sending(self, claim: Claim) -> bool:
-        """Mark the claim as being sent, right before asking the platform; False means another
-        process's start took the claim back (see recover_claims) and this one must not post.
-        Idempotent, so a call whose answer was lost can be made again."""
-        sending = (
-            daily_posts.update()
-            .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
-            .values(status="sending")
-        )
-        async with self.engine.begin() as conn:
-            return (await conn.execute(sending)).rowcount > 0
-
-    async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
-        """The platform took the post. Matched on the token, not the status: if another
-        process's start marked this claim `unknown` meanwhile, the real outcome overwrites it."""
-        await self._finish(claim, status="posted", message_id=message_id, reason=None, at=now)
-
-    async def record_retry(
-        self,
-        claim: Claim,
-        reason: str,
-        retry_at: datetime,
-        now: datetime,
-        *,
-        resend_until: datetime | None = None,
-        day_ends: datetime | None = None,
-    ) -> None:
-        """Try again at `retry_at`: nothing reached the platform, or it may have and the
-        platform dedupes a resend until `resend_until` (the day keeps the earliest one).
-        `day_ends`, when its local day ends: the schedule is due again then at the latest, so
-        a pass gives the day up as the day ends (see pull_in)."""
-        await self._finish(
-            claim,
-            then=pull_in(claim.platform, claim.channel, day_ends, now) if day_ends else None,
-            status="retrying",
-            reason=reason,
-            at=now,
-            next_attempt_at=retry_at,
-            resend_until=sa.func.coalesce(
-                _days.resend_until,
-                sa.bindparam("first", resend_until, type_=daily_posts.c.resend_until.type),
-            ),
-        )
-
-    async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
-        """The platform may or may not have the post: never sent again (quote stays drawn)."""
-        await self._finish(claim, status="unknown", reason=reason, at=now)
-
-    async def _finish(
-        self, claim: Claim, *, at: datetime, then: sa.Update | None = None, **values: Any
-    ) -> None:
-        values.setdefault("next_attempt_at", None)
-        ended = daily_posts.update().where(_days.claim_token == claim.token)
-        async with self.engine.begin() as conn:
-            await conn.execute(ended.values(finished_at=at, **values))
-            if then is not None:
-                await conn.execute(then)
-
-    async def record_failed(
-        self, claim: Claim, reason: str, now: datetime, *, disable: bool
-    ) -> None:
-        """The day failed; its quote goes back in the bag; `disable` stops the schedule too.
-        A day with `resend_until` may have posted: it becomes `unknown` instead, and its
-        quote stays drawn."""
-        failed = (
-            daily_posts.update()
-            .where(_days.claim_token == claim.token)
-            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
-            .returning(_days.status)
-        )
-        async with self.engine.begin() as conn:
-            statuses = (await conn.execute(failed)).scalars().all()
-            if "failed" in statuses:
-                await self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
-            if disable:
-                await conn.execute(
-                    daily_schedules.update()
-                    .where(on_channel(daily_schedules, claim.platform, claim.channel))
-                    .values(enabled=False, disabled_reason=reason, next_due_at=None)
-                )
-
-    async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
-        """Turn a `retrying` day into `failed` (`unknown` if it may have posted, see
-        record_failed); False if it was not retrying."""
-        given_up = (
-            daily_posts.update()
-            .where(_day(record.key), _days.status == "retrying")
-            .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
-            .returning(_days.status)
-        )
-        async with self.engine.begin() as conn:
-            statuses = (await conn.execute(given_up)).scalars().all()
-            if "failed" in statuses and record.quote_id:
-                await self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
-        return bool(statuses)
+        return await run(self.engine, take)
 
     async def recover_claims(
         self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
@@ -357,52 +176,32 @@ class DailyStore(DueIndex):
         settles it, and a claim made since is left alone. Returns (retried, unknown).
         """
         held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
-        retried: list[DayRecord] = []
-        unknown: list[DayRecord] = []
         # Most passes find nothing held and no lease expired: a read says so, with no write
         # transaction (a pass with nothing due costs two indexed reads).
         anything = sa.select(
             sa.exists(held.with_only_columns(sa.literal(1))),
             sa.exists(sa.select(1).where(leases.c.expires_at <= db_now())),
         )
-        async with self.reading.connect() as conn:
-            if not any((await conn.execute(anything)).one()):
-                return retried, unknown
-        async with self.engine.begin() as conn:
-            for row in (await conn.execute(held)).all():
+        if not any((await rows(self.engine, anything))[0]):
+            return [], []
+
+        def recover(conn: sa.Connection) -> tuple[list[DayRecord], list[DayRecord]]:
+            retried: list[DayRecord] = []
+            unknown: list[DayRecord] = []
+            for row in conn.execute(held).all():
                 mine = worker is not None and row.worker == worker
                 if row.live and not (mine and row.claim_token not in tracked):
                     continue
-                record = _record(row)
+                record = record_of(row)
+                claimed = record.status is PostStatus.CLAIMED
                 settle = daily_posts.update().where(
                     _days.claim_token == row.claim_token, _days.status == record.status
                 )
-                if record.status is PostStatus.CLAIMED:
-                    settle = settle.values(
-                        status="retrying", next_attempt_at=now, reason=STOPPED_BEFORE_POSTING
-                    )
-                else:
-                    settle = settle.values(
-                        status="unknown", reason=STOPPED_WHILE_POSTING, finished_at=now
-                    )
-                if (await conn.execute(settle)).rowcount:
-                    (retried if record.status is PostStatus.CLAIMED else unknown).append(record)
+                at = {"next_attempt_at" if claimed else "finished_at": now}
+                if conn.execute(settle.values(**_SETTLED[record.status], **at)).rowcount:
+                    (retried if claimed else unknown).append(record)
             # Expired leases go (a missing one counts as expired: dropping them is safe).
-            await conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
-        return retried, unknown
+            conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
+            return retried, unknown
 
-
-def pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:
-    """The schedule's next_due_at brought in to `at`, if later, or if a pass at `now` has not
-    moved it on yet (a pass only moves on a value it read: it then leaves this one)."""
-    due = _schedules.next_due_at
-    instant = sa.bindparam("pulled", at.astimezone(UTC), type_=due.type)
-    return (
-        daily_schedules.update()
-        .where(
-            on_channel(daily_schedules, platform, channel),
-            _schedules.enabled == sa.true(),
-            sa.or_(due.is_(None), due > instant, due <= now.astimezone(UTC)),
-        )
-        .values(next_due_at=instant)
-    )
+        return await run(self.engine, recover)

@@ -8,14 +8,15 @@ connection (bot/storage/connection.py), in the same SQLite file.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import await_
 
 from bot.storage import connection
@@ -28,6 +29,7 @@ POOL_SIZE = 5
 POOL_OVERFLOW = 5
 # The execution option of a read: SQLite opens no write transaction for it.
 READ = {"lambert_read": True}
+T = TypeVar("T")
 
 
 class QueryError(DatabaseError):
@@ -58,7 +60,7 @@ def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
         sqlite_url(path),
         connect_args={"timeout": timeout_ms / 1000},
         # Every transaction ends in COMMIT or ROLLBACK already: no ROLLBACK on return to the
-        # pool, a thread hop of aiosqlite's each time (a tenth of a post's cost).
+        # pool, a thread hop of aiosqlite's each time.
         pool_reset_on_return=None,
     )
 
@@ -86,15 +88,65 @@ def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
             adapted: Any = conn.connection.dbapi_connection
             await_(adapted._connection.execute("BEGIN IMMEDIATE"))
 
-    @event.listens_for(engine.sync_engine, "handle_error")
-    def _unwrapped(context: ExceptionContext) -> None:
-        # SQLite's own error, as the quote tables' connection raises it: whoever catches it
-        # explains it naming the file and the operation that waited (connection.explain).
-        original = context.original_exception
-        if isinstance(original, sqlite3.Error) and not context.is_pre_ping:
-            raise original
-
+    event.listen(engine.sync_engine, "handle_error", _unwrapped)
     return engine
+
+
+async def run(
+    engine: AsyncEngine,
+    work: Callable[[Connection], T],
+    *,
+    write: bool = True,
+    single: bool = False,
+) -> T:
+    """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
+    it returns. A read (`write=False`) opens no write transaction; `single`: `work` writes
+    with one statement, which needs no transaction around it on PostgreSQL.
+
+    On SQLite the whole of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one
+    hop: through the async adapter each statement costs three or four (cursor, execute, fetch,
+    close), and a post's writes were most of its cost. On PostgreSQL through run_sync, a read
+    or a single statement in autocommit: no BEGIN and COMMIT (or ROLLBACK) round trips.
+    """
+    if engine.dialect.name != "sqlite":
+        if write and not single:
+            async with engine.begin() as conn:
+                return await conn.run_sync(work)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await conn.run_sync(work)
+    async with engine.connect() as conn:
+        pooled = await conn.get_raw_connection()
+        driver: Any = pooled.driver_connection  # the aiosqlite.Connection
+        # aiosqlite's own queue to its thread (private, pinned in constraints.txt).
+        return await driver._execute(_in_thread, pooled.info, driver._conn, work, write)  # type: ignore[no-any-return]
+
+
+async def rows(engine: AsyncEngine, query: Executable) -> list[Row[Any]]:
+    """The rows of one read (run's, so one hop on SQLite)."""
+    return await run(engine, lambda conn: list(conn.execute(query)), write=False)
+
+
+def _in_thread(
+    info: dict[str, Any], raw: sqlite3.Connection, work: Callable[[Connection], T], write: bool
+) -> T:
+    """`work` on a synchronous engine over aiosqlite's own sqlite3 connection, in its thread."""
+    if (sync := info.get("lambert_sync")) is None:
+        sync = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        event.listen(sync, "handle_error", _unwrapped)
+        info["lambert_sync"] = sync
+    with sync.begin() as conn:  # its COMMIT (or ROLLBACK) is the driver's, as BEGIN is ours
+        if write:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return work(conn)
+
+
+def _unwrapped(context: ExceptionContext) -> None:
+    # SQLite's own error, as the quote tables' connection raises it: whoever catches it
+    # explains it naming the file and the operation that waited (connection.explain).
+    original = context.original_exception
+    if isinstance(original, sqlite3.Error) and not context.is_pre_ping:
+        raise original
 
 
 def postgres_url(url: str) -> str:
@@ -111,13 +163,11 @@ def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
         # the next call never fails on it.
         pool_pre_ping=True,
         # Behind PgBouncer in transaction mode each transaction may run on another server
-        # connection: no prepared statement may outlive its transaction, and the store keeps
-        # no other session state (no SET, no session advisory lock). psycopg 3 with
-        # prepare_threshold=None prepares nothing at all, so any PgBouncer works (1.18 too).
-        # asyncpg always prepares: with unique names and no caches (SQLAlchemy's recipe) its
-        # statements stayed on the server connection until garbage-collected (a test found
-        # one left after 16 calls), a leak behind PgBouncer; it was 1.2-1.5x faster per
-        # post here (10-15 ms vs 17-20 ms, a busy 2-core machine). Safety first.
+        # connection: no prepared statement may outlive it, and no session state is kept (no
+        # SET, no session advisory lock). psycopg 3 with prepare_threshold=None prepares
+        # nothing, so any PgBouncer works (1.18 too). asyncpg always prepares, and its
+        # statements stayed on the server connection until garbage-collected (a leak behind
+        # PgBouncer), for 1.2-1.5x per post: safety first.
         connect_args={
             "prepare_threshold": None,
             "connect_timeout": max(1, round(connect_timeout)),
