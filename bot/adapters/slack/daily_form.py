@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.after_ack import Ack, Respond, after_ack
 from bot.adapters.slack.blocks import reply_message
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import (
@@ -33,8 +34,6 @@ from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
-Ack = Callable[..., Awaitable[Any]]
-Respond = Callable[..., Awaitable[Any]]
 # chat.postEphemeral's answers when the bot cannot reach a channel (nor could its daily post).
 CANNOT_REACH = {"channel_not_found", "not_in_channel", "is_archived"}
 RefreshHome = Callable[[str, str, AsyncWebClient], Awaitable[None]]  # user, workspace, client
@@ -60,15 +59,6 @@ class DailyForm:
         self.admins = admins
         self.in_flight = in_flight
         self.refresh_home = refresh_home
-
-    def _later(self, what: str, work: Coroutine[Any, Any, None]) -> None:
-        self.in_flight.start(self._logging_failure(what, work), name=f"slack {what}")
-
-    async def _logging_failure(self, what: str, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: %s failed", what)  # the formatter redacts tokens
 
     async def open(
         self,
@@ -105,7 +95,7 @@ class DailyForm:
     ) -> None:
         """The Change button (on a status reply or the Home tab): the form, for admins only."""
         await ack()
-        self._later("Change", self._change(body, client, respond))
+        after_ack(self.in_flight, "Change", self._change(body, client, respond))
 
     async def _change(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
@@ -142,7 +132,7 @@ class DailyForm:
             await ack(response_action="errors", errors=form)  # shown under each field
             return
         await ack()  # closes the modal
-        self._later("daily form", self._save(form, body, client))
+        after_ack(self.in_flight, "daily form", self._save(form, body, client))
 
     async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
         who = dict_at(body, "user")
