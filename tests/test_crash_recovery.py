@@ -96,7 +96,7 @@ class World:
             store = core.daily.store
             for platform, channel, at, tz, theme, days in self.schedules:
                 local = clock_time.fromisoformat(at)
-                await store.save_schedule(
+                await store.save_schedules(
                     Schedule(platform, channel, local, tz, theme, True, "test", since, None, days)
                 )
 
