@@ -9,6 +9,7 @@ would.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import random
 import threading
@@ -84,6 +85,12 @@ async def post_every_day(store: DailyStore, theme: str | None, n: int) -> list[s
 async def only_record(store: DailyStore) -> tuple[PostStatus, int, str | None]:
     (record,) = (await store.records_since(DAY)).values()
     return record.status, record.attempts, record.reason
+
+
+def test_the_daily_store_port_has_fifteen_methods_at_most() -> None:
+    """The port is DailyStore itself (no Protocol beside it); DailyService the one door."""
+    public = inspect.getmembers(DailyStore, inspect.iscoroutinefunction)
+    assert len([name for name, _ in public if not name.startswith("_")]) <= 15, public
 
 
 async def test_a_schedule_round_trips(backend: Backend) -> None:
