@@ -86,10 +86,10 @@ async def insert_schedules(
     (DailyStore.save_schedules), in the state of `url` or else of the file `db`."""
     async with open_engine(db, url) as engine:
         await DailyStore(engine, lambda _: ()).save_schedules(
-            *(
+            [
                 Schedule(platform, channel, at, zone, None, True, "bench", set_at)
                 for platform, channel, zone, set_at in rows
-            )
+            ]
         )
 
 

@@ -97,7 +97,7 @@ class World:
             for platform, channel, at, tz, theme, days in self.schedules:
                 local = clock_time.fromisoformat(at)
                 await store.save_schedules(
-                    Schedule(platform, channel, local, tz, theme, True, "test", since, None, days)
+                    [Schedule(platform, channel, local, tz, theme, True, "test", since, None, days)]
                 )
 
     def tick(self, at: datetime) -> Lambert:

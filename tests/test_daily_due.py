@@ -96,9 +96,9 @@ def schedule_rows(rows: Counter[str]) -> int:
 async def test_with_ten_thousand_schedules_and_nothing_due_a_pass_reads_no_row(
     store: DailyStore, service: QuoteService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.save_schedules(*(at_nine(f"c{i:05}", BERLIN_SEVEN) for i in range(10_000)))
+    await store.save_schedules([at_nine(f"c{i:05}", BERLIN_SEVEN) for i in range(10_000)])
     early = [at_nine(f"early{i}", BERLIN_SEVEN - timedelta(hours=1), "07:10") for i in range(7)]
-    await store.save_schedules(*early)
+    await store.save_schedules(early)
     rows = counted(store, monkeypatch)
 
     assert (await tick(service, store, BERLIN_SEVEN)).posts == []  # 07:00 in Berlin
@@ -121,7 +121,7 @@ async def test_a_pass_reads_what_is_due_a_page_at_a_time(
     store: DailyStore, service: QuoteService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service_module, "PAGE", 10)
-    await store.save_schedules(*(at_nine(f"c{i:02}", BERLIN_SEVEN) for i in range(25)))
+    await store.save_schedules([at_nine(f"c{i:02}", BERLIN_SEVEN) for i in range(25)])
     pages: list[int] = []  # the size of each page of due rows read
     first_pages, due = store.first_pages, store.due
 
@@ -198,7 +198,7 @@ def test_a_slot_before_the_schedule_was_set_is_never_due_and_weekdays_are_skippe
 async def test_a_new_zone_database_recomputes_every_schedule_once(
     store: DailyStore, service: QuoteService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.save_schedules(*(at_nine(f"c{i:02}", BERLIN_SEVEN) for i in range(40)))
+    await store.save_schedules([at_nine(f"c{i:02}", BERLIN_SEVEN) for i in range(40)])
     await store.zone_version("1999z")  # as if computed with an older one
     rows = counted(store, monkeypatch)
     await tick(service, store, BERLIN_SEVEN)
@@ -215,7 +215,7 @@ async def test_a_retrying_day_is_given_up_as_its_local_day_ends(
     """The pass that gives it up runs at the day's end, as the planner of every schedule
     would on the loop's next pass after midnight."""
     start = utc("2025-03-10T22:00")  # 23:00 in Berlin
-    await core.daily.store.save_schedules(at_nine("late", start, "23:30"))
+    await core.daily.store.save_schedules([at_nine("late", start, "23:30")])
     clock = FakeClock(start)
     poster = RecordingPoster("console", clock)
     poster.failures["late"] = [TransientPostError("down")] * 10
@@ -277,7 +277,7 @@ async def test_a_pass_does_exactly_what_planning_every_schedule_does(
     pass, what the pass plans is what planning everything plans."""
     rng = random.Random(22)
     start = utc("2025-03-27T00:00")  # the EU switch on the 30th, the US one before
-    await store.save_schedules(*population(rng, start, 30))
+    await store.save_schedules(population(rng, start, 30))
     clock = FakeClock(start)
     poster = RecordingPoster("console", clock)
     for i in range(0, 30, 4):

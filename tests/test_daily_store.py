@@ -251,7 +251,7 @@ async def test_a_failed_post_puts_its_quote_back(
 async def test_replacing_the_corpus_keeps_schedules_and_history(
     core: Core, service: QuoteService, settings: Settings
 ) -> None:
-    await core.daily.store.save_schedules(berlin_nine())
+    await core.daily.store.save_schedules([berlin_nine()])
     history = core.daily.store
     await post_every_day(history, None, 1)
     corpus = read_corpus(CORPUS)

@@ -96,11 +96,11 @@ def test_the_daily_store_port_has_fifteen_methods_at_most() -> None:
 async def test_a_schedule_round_trips(backend: Backend) -> None:
     store = backend.store
     assert await store.schedule(*WHERE) is None
-    await store.save_schedules(berlin_nine(theme="dpo-vs-ppo"))
+    await store.save_schedules([berlin_nine(theme="dpo-vs-ppo")])
     assert await store.schedule(*WHERE) == berlin_nine(theme="dpo-vs-ppo")
     # Saving again replaces it: one schedule per channel.
-    await store.save_schedules(berlin_nine())
-    await store.save_schedules(berlin_nine("other"))
+    await store.save_schedules([berlin_nine()])
+    await store.save_schedules([berlin_nine("other")])
     assert await store.schedules() == [berlin_nine(), berlin_nine("other")]
 
     later = NOW + timedelta(hours=1)
@@ -118,8 +118,8 @@ async def test_a_schedules_days_of_the_week_round_trip_and_survive_turning_off(
 ) -> None:
     store = backend.store
     mon_wed_fri = 0b0010101
-    await store.save_schedules(replace(berlin_nine(), weekdays=WEEKDAYS))
-    await store.save_schedules(replace(berlin_nine("other"), weekdays=mon_wed_fri))
+    await store.save_schedules([replace(berlin_nine(), weekdays=WEEKDAYS)])
+    await store.save_schedules([replace(berlin_nine("other"), weekdays=mon_wed_fri)])
     found = {s.channel: s.weekdays for s in await store.schedules()}
     assert found == {"general": WEEKDAYS, "other": mon_wed_fri}
     service = DailyService(store, StoppedClock(NOW + timedelta(hours=1)))
@@ -229,7 +229,7 @@ async def test_a_failed_post_puts_its_quote_back_and_may_switch_the_schedule_off
     backend: Backend,
 ) -> None:
     store = backend.store
-    await store.save_schedules(berlin_nine(theme="farewell"))
+    await store.save_schedules([berlin_nine(theme="farewell")])
     ids = await backend.quotes.quote_ids("farewell")
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None

@@ -128,7 +128,7 @@ async def test_daily_posts_count_by_outcome_with_the_lag_from_due_to_posted(
             "console", channel, time(9), "Europe/Berlin", None, True, "test",
             datetime(2025, 3, 10, 6, 0, tzinfo=UTC),
         )  # fmt: skip
-        await core.daily.store.save_schedules(schedule)
+        await core.daily.store.save_schedules([schedule])
     daily = core.daily.with_clock(clock)
     before = scrape(recorded)
     await Scheduler(core.quotes, daily, {"console": poster}).tick()

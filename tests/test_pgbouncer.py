@@ -34,7 +34,7 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         stores = [one, two, three]
         for channel in CHANNELS:
             schedule = Schedule("console", channel, time(9), "UTC", None, True, "ops", NOW)
-            await one.save_schedules(schedule)
+            await one.save_schedules([schedule])
         assert len(await two.schedules()) == len(CHANNELS)
 
         # Three replicas claim every channel's day at once, each day over many connections.

@@ -87,7 +87,7 @@ async def both_due(core: Core, discord_channels: list[str]) -> None:
     for platform, channels in (("slack", SLACK_CHANNELS), ("discord", discord_channels)):
         for channel in channels:
             await core.daily.store.save_schedules(
-                Schedule(platform, channel, time(9), "UTC", None, True, "test", set_at)
+                [Schedule(platform, channel, time(9), "UTC", None, True, "test", set_at)]
             )
 
 

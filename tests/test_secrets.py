@@ -244,7 +244,7 @@ async def set_due_schedules(settings: Settings, schedules: list[tuple[str, str]]
         for platform, channel in schedules:
             since = now - timedelta(hours=1)
             await store.save_schedules(
-                Schedule(platform, channel, at, "UTC", None, True, "test", since)
+                [Schedule(platform, channel, at, "UTC", None, True, "test", since)]
             )
     return now
 

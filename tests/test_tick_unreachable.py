@@ -41,7 +41,7 @@ async def schedule(db: Path, discord_channel: str) -> None:
     async with open_core(settings) as core:
         for platform, channel in (("discord", discord_channel), ("slack", "C0GENERAL")):
             await core.daily.store.save_schedules(
-                Schedule(platform, channel, time(8, 30), "UTC", None, True, "test", set_at)
+                [Schedule(platform, channel, time(8, 30), "UTC", None, True, "test", set_at)]
             )
 
 

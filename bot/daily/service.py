@@ -97,7 +97,7 @@ class DailyService:
         already checked)."""
         now = self.clock.now()
         schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
-        await self.store.save_schedules(schedule)
+        await self.store.save_schedules([schedule])
         self.changed.set()
         return (await self._statuses([schedule]))[0]
 
@@ -107,7 +107,7 @@ class DailyService:
         if schedule is not None:
             now = self.clock.now()
             off = replace(schedule, enabled=False, disabled_reason=None, set_by=by, set_at=now)
-            await self.store.save_schedules(off)
+            await self.store.save_schedules([off])
         self.changed.set()
         return schedule is not None
 
@@ -119,7 +119,7 @@ class DailyService:
             for s in await self.store.schedules()
             if s.platform == platform and s.channel.startswith(channel_prefix) and s.enabled
         ]
-        await self.store.save_schedules(*stopped)
+        await self.store.save_schedules(stopped)
         if stopped:
             self.changed.set()
         return len(stopped)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -61,7 +61,7 @@ class DailyStore(DueIndex, Outcomes):
         self.engine = engine
         self.bag = ShuffleBag(ids, rng)
 
-    async def save_schedules(self, *schedules: Schedule) -> None:
+    async def save_schedules(self, schedules: Iterable[Schedule]) -> None:
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
         found = [  # in key order, as DueIndex.advance: one lock order for every writer

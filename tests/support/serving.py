@@ -37,7 +37,7 @@ async def due_now(settings: Settings, *channels: tuple[str, str]) -> None:
         for platform, channel in channels:
             set_at = now - timedelta(hours=1)
             await store.save_schedules(
-                Schedule(platform, channel, local, zone, None, True, "test", set_at)
+                [Schedule(platform, channel, local, zone, None, True, "test", set_at)]
             )
 
 
