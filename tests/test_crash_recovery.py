@@ -96,8 +96,8 @@ class World:
             store = core.daily.store
             for platform, channel, at, tz, theme, days in self.schedules:
                 local = clock_time.fromisoformat(at)
-                await store.save_schedule(
-                    Schedule(platform, channel, local, tz, theme, True, "test", since, None, days)
+                await store.save_schedules(
+                    [Schedule(platform, channel, local, tz, theme, True, "test", since, None, days)]
                 )
 
     def tick(self, at: datetime) -> Lambert:

@@ -44,7 +44,7 @@ async def save(
 ) -> None:
     at = time.fromisoformat(hhmm)
     schedule = Schedule("console", channel, at, tz, None, True, "test", set_at)
-    await core.daily.store.save_schedule(schedule)
+    await core.daily.store.save_schedules([schedule])
 
 
 def scheduler(
@@ -260,7 +260,7 @@ async def test_a_change_from_chat_wakes_the_loop_and_another_process_is_seen_on_
 
         async with daily_store(settings.db_path, None, core.quotes) as other:  # `daily set`
             cli = Schedule("console", "cli", time(8, 4), "Europe/Berlin", None, True, "cli", NOW)
-            await other.save_schedule(cli)
+            await other.save_schedules([cli])
         assert await loop.settle() == utc("2025-03-10T07:07")  # no signal crosses processes
         await loop.run_until(utc("2025-03-10T07:10"))
     assert [(p.channel, p.at) for p in poster.posts] == [

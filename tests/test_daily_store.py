@@ -23,7 +23,7 @@ from bot.runtime import Core, open_core
 from bot.storage.connection import schema_version
 from bot.storage.migrations import LATEST_VERSION
 from tests.support.paths import CORPUS
-from tests.support.state import daily_store
+from tests.support.state import daily_store, outcome
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -50,7 +50,7 @@ async def post_every_day(history: DailyStore, theme: str | None, n: int) -> list
     for day in days(n):
         claim = await history.claim("console", "general", day, theme, NOW)
         assert claim is not None
-        await history.record_posted(claim, "m", NOW)
+        await history.record(outcome(PostStatus.POSTED, claim, NOW, message_id="m"))
         posted.append(claim.quote_id)
     return posted
 
@@ -104,7 +104,7 @@ async def test_a_day_is_claimed_once_even_after_reopening(
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None
     assert await history.claim("console", "general", DAY, None, NOW) is None
-    assert not await history.record_missed("console", "general", DAY, NOW)
+    assert not await history.record(outcome(PostStatus.MISSED, ("console", "general", DAY), NOW))
     async with open_core(settings) as reopened:
         again = reopened.daily.store
         assert await again.claim("console", "general", DAY, None, NOW) is None
@@ -113,7 +113,7 @@ async def test_a_day_is_claimed_once_even_after_reopening(
 
 async def test_a_missed_day_cannot_be_claimed(core: Core, service: QuoteService) -> None:
     history = core.daily.store
-    assert await history.record_missed("console", "general", DAY, NOW)
+    assert await history.record(outcome(PostStatus.MISSED, ("console", "general", DAY), NOW))
     assert await history.claim("console", "general", DAY, None, NOW) is None
     (record,) = (await history.records_since(DAY)).values()
     assert record.status is PostStatus.MISSED
@@ -154,7 +154,7 @@ async def test_a_claim_left_while_sending_becomes_unknown_never_reposted(
     assert await history.recover_claims(NOW) == ([], [])
 
     # Still alive after all (another process's start guessed wrong): its outcome wins.
-    await history.record_posted(claim, "m1", NOW)
+    await history.record(outcome(PostStatus.POSTED, claim, NOW, message_id="m1"))
     record = (await history.latest())[("console", "general")]
     assert (record.status, record.message_id) == (PostStatus.POSTED, "m1")
 
@@ -165,7 +165,11 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(
     history = core.daily.store
     claim = await history.claim("console", "general", DAY, None, NOW)
     assert claim is not None
-    await history.record_retry(claim, "rate limited", NOW + timedelta(minutes=1), NOW)
+    await history.record(
+        outcome(
+            PostStatus.RETRYING, claim, NOW, "rate limited", retry_at=NOW + timedelta(minutes=1)
+        )
+    )
     (record,) = (await history.records_since(DAY)).values()
     assert (record.status, record.attempts) == (PostStatus.RETRYING, 1)
 
@@ -235,7 +239,7 @@ async def test_a_failed_post_puts_its_quote_back(
     ids = await service.store.quote_ids("farewell")
     claim = await history.claim("console", "general", DAY, "farewell", NOW)
     assert claim is not None
-    await history.record_failed(claim, "no permission", NOW, disable=False)
+    await history.record(outcome(PostStatus.FAILED, claim, NOW, "no permission"))
     rest = []
     for day in days(len(ids) + 1)[1:]:
         again = await history.claim("console", "general", day, "farewell", NOW)
@@ -247,7 +251,7 @@ async def test_a_failed_post_puts_its_quote_back(
 async def test_replacing_the_corpus_keeps_schedules_and_history(
     core: Core, service: QuoteService, settings: Settings
 ) -> None:
-    await core.daily.store.save_schedule(berlin_nine())
+    await core.daily.store.save_schedules([berlin_nine()])
     history = core.daily.store
     await post_every_day(history, None, 1)
     corpus = read_corpus(CORPUS)
@@ -271,31 +275,40 @@ async def test_a_day_that_may_have_posted_ends_unknown_never_failed_and_keeps_it
     until = NOW + timedelta(minutes=2)
     first = await history.claim("console", "maybe", DAY, None, NOW)
     assert first is not None
-    await history.record_retry(
-        first, "no answer", NOW + timedelta(minutes=1), NOW, resend_until=until
+    await history.record(
+        outcome(
+            PostStatus.RETRYING,
+            first,
+            NOW,
+            "no answer",
+            retry_at=NOW + timedelta(minutes=1),
+            resend_until=until,
+        )
     )
     (record,) = (await history.records_since(DAY)).values()
     assert (record.status, record.resend_until) == (PostStatus.RETRYING, until)
     again = await history.reclaim(record, None, NOW)
     assert again is not None and again.resend_until == until
     # A later, definite refusal keeps the window it had and cannot call the day failed.
-    await history.record_retry(again, "429", NOW + timedelta(minutes=9), NOW)
+    await history.record(
+        outcome(PostStatus.RETRYING, again, NOW, "429", retry_at=NOW + timedelta(minutes=9))
+    )
     (record,) = (await history.records_since(DAY)).values()
     assert record.resend_until == until
-    assert await history.give_up(record, "day over", NOW)
+    assert await history.record(outcome(PostStatus.FAILED, record, NOW, "day over"))
     (record,) = (await history.records_since(DAY)).values()
     assert (record.status, record.reason) == (PostStatus.UNKNOWN, "day over")
     assert await drawn(service, "maybe") == [first.quote_id]
 
     refused = await history.claim("console", "refused", DAY, None, NOW)
     assert refused is not None
-    await history.record_failed(refused, "forbidden", NOW, disable=False)
+    await history.record(outcome(PostStatus.FAILED, refused, NOW, "forbidden"))
     assert (await history.latest())[("console", "refused")].status is PostStatus.FAILED
     assert await drawn(service, "refused") == []  # nothing posted: the quote goes back
 
     lost = await history.claim("console", "lost", DAY, None, NOW)
     assert lost is not None
-    await history.record_unknown(lost, "no answer from Slack", NOW)
+    await history.record(outcome(PostStatus.UNKNOWN, lost, NOW, "no answer from Slack"))
     record = (await history.latest())[("console", "lost")]
     assert (record.status, record.reason) == (PostStatus.UNKNOWN, "no answer from Slack")
     assert await drawn(service, "lost") == [lost.quote_id]

@@ -9,6 +9,7 @@ would.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import random
 import threading
@@ -33,7 +34,7 @@ from bot.quotes.store import QuoteStore
 from bot.runtime import Core
 from bot.storage.engine import rows, run
 from bot.storage.schema import daily_meta
-from tests.support.state import daily_store, leases_of
+from tests.support.state import daily_store, leases_of, outcome
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -76,7 +77,7 @@ async def post_every_day(store: DailyStore, theme: str | None, n: int) -> list[s
         claim = await store.claim(*WHERE, day, theme, NOW, None)
         assert claim is not None
         assert await store.start_sending(claim)
-        await store.record_posted(claim, f"m-{day}", NOW)
+        await store.record(outcome(PostStatus.POSTED, claim, NOW, message_id=f"m-{day}"))
         posted.append(claim.quote_id)
     return posted
 
@@ -86,14 +87,20 @@ async def only_record(store: DailyStore) -> tuple[PostStatus, int, str | None]:
     return record.status, record.attempts, record.reason
 
 
+def test_the_daily_store_port_has_fifteen_methods_at_most() -> None:
+    """The port is DailyStore itself (no Protocol beside it); DailyService the one door."""
+    public = inspect.getmembers(DailyStore, inspect.iscoroutinefunction)
+    assert len([name for name, _ in public if not name.startswith("_")]) <= 15, public
+
+
 async def test_a_schedule_round_trips(backend: Backend) -> None:
     store = backend.store
     assert await store.schedule(*WHERE) is None
-    await store.save_schedule(berlin_nine(theme="dpo-vs-ppo"))
+    await store.save_schedules([berlin_nine(theme="dpo-vs-ppo")])
     assert await store.schedule(*WHERE) == berlin_nine(theme="dpo-vs-ppo")
     # Saving again replaces it: one schedule per channel.
-    await store.save_schedule(berlin_nine())
-    await store.save_schedule(berlin_nine("other"))
+    await store.save_schedules([berlin_nine()])
+    await store.save_schedules([berlin_nine("other")])
     assert await store.schedules() == [berlin_nine(), berlin_nine("other")]
 
     later = NOW + timedelta(hours=1)
@@ -111,8 +118,8 @@ async def test_a_schedules_days_of_the_week_round_trip_and_survive_turning_off(
 ) -> None:
     store = backend.store
     mon_wed_fri = 0b0010101
-    await store.save_schedule(replace(berlin_nine(), weekdays=WEEKDAYS))
-    await store.save_schedule(replace(berlin_nine("other"), weekdays=mon_wed_fri))
+    await store.save_schedules([replace(berlin_nine(), weekdays=WEEKDAYS)])
+    await store.save_schedules([replace(berlin_nine("other"), weekdays=mon_wed_fri)])
     found = {s.channel: s.weekdays for s in await store.schedules()}
     assert found == {"general": WEEKDAYS, "other": mon_wed_fri}
     service = DailyService(store, StoppedClock(NOW + timedelta(hours=1)))
@@ -131,7 +138,7 @@ async def test_a_day_is_claimed_once_even_from_another_process(backend: Backend)
     assert claim is not None and claim.attempt == 1
     assert await backend.quotes.quote_by_id(claim.quote_id) is not None
     assert await store.claim(*WHERE, DAY, None, NOW, None) is None
-    assert not await store.record_missed(*WHERE, DAY, NOW)
+    assert not await store.record(outcome(PostStatus.MISSED, (*WHERE, DAY), NOW))
     async with backend.replica() as other:
         assert await other.claim(*WHERE, DAY, None, NOW, None) is None
         assert await other.claim("console", "other", DAY, None, NOW, None) is not None
@@ -160,8 +167,8 @@ async def test_twenty_concurrent_claims_of_a_fresh_day_make_one_winner(backend: 
 
 async def test_a_missed_day_cannot_be_claimed(backend: Backend) -> None:
     store = backend.store
-    assert await store.record_missed(*WHERE, DAY, NOW)
-    assert not await store.record_missed(*WHERE, DAY, NOW)
+    assert await store.record(outcome(PostStatus.MISSED, (*WHERE, DAY), NOW))
+    assert not await store.record(outcome(PostStatus.MISSED, (*WHERE, DAY), NOW))
     assert await store.claim(*WHERE, DAY, None, NOW, None) is None
     (record,) = (await store.records_since(DAY)).values()
     assert (record.status, record.quote_id, record.attempts) == (PostStatus.MISSED, None, 0)
@@ -172,7 +179,7 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(backend: Backen
     claim = await store.claim(*WHERE, DAY, None, NOW, None)
     assert claim is not None and await store.start_sending(claim)
     retry_at = NOW + timedelta(minutes=1)
-    await store.record_retry(claim, "rate limited", retry_at, NOW)
+    await store.record(outcome(PostStatus.RETRYING, claim, NOW, "rate limited", retry_at=retry_at))
     (record,) = (await store.records_since(DAY)).values()
     assert (record.status, record.attempts, record.next_attempt_at) == (
         PostStatus.RETRYING,
@@ -185,7 +192,7 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(backend: Backen
     assert await store.reclaim(record, None, retry_at, "w3") is None
     assert not await store.start_sending(claim)  # the first attempt's token is spent
     assert await store.start_sending(again)
-    await store.record_posted(again, "m1", retry_at)
+    await store.record(outcome(PostStatus.POSTED, again, retry_at, message_id="m1"))
     latest = (await store.latest())[WHERE]
     assert (latest.status, latest.message_id, latest.reason) == (PostStatus.POSTED, "m1", None)
 
@@ -196,12 +203,18 @@ async def test_giving_up_fails_a_retrying_day_and_puts_its_quote_back(backend: B
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None
     (record,) = (await store.records_since(DAY)).values()
-    assert not await store.give_up(record, "too late", NOW)  # claimed, not retrying
+    assert not await store.record(
+        outcome(PostStatus.FAILED, record, NOW, "too late")
+    )  # claimed, not retrying
 
-    await store.record_retry(claim, "timeout", NOW + timedelta(minutes=1), NOW)
+    await store.record(
+        outcome(PostStatus.RETRYING, claim, NOW, "timeout", retry_at=NOW + timedelta(minutes=1))
+    )
     (record,) = (await store.records_since(DAY)).values()
-    assert await store.give_up(record, "gave up after 1 attempts: timeout", NOW)
-    assert not await store.give_up(record, "again", NOW)
+    assert await store.record(
+        outcome(PostStatus.FAILED, record, NOW, "gave up after 1 attempts: timeout")
+    )
+    assert not await store.record(outcome(PostStatus.FAILED, record, NOW, "again"))
     assert await only_record(store) == (
         PostStatus.FAILED,
         1,
@@ -216,11 +229,11 @@ async def test_a_failed_post_puts_its_quote_back_and_may_switch_the_schedule_off
     backend: Backend,
 ) -> None:
     store = backend.store
-    await store.save_schedule(berlin_nine(theme="farewell"))
+    await store.save_schedules([berlin_nine(theme="farewell")])
     ids = await backend.quotes.quote_ids("farewell")
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None
-    await store.record_failed(claim, "channel_not_found", NOW, disable=True)
+    await store.record(outcome(PostStatus.FAILED, claim, NOW, "channel_not_found", disable=True))
 
     assert await only_record(store) == (PostStatus.FAILED, 1, "channel_not_found")
     schedule = await store.schedule(*WHERE)
@@ -238,17 +251,35 @@ async def test_a_day_that_may_have_posted_ends_unknown_and_keeps_its_quote(
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None and await store.start_sending(claim)
     window = NOW + timedelta(minutes=5)
-    await store.record_retry(claim, "timeout", NOW + timedelta(minutes=1), NOW, resend_until=window)
+    await store.record(
+        outcome(
+            PostStatus.RETRYING,
+            claim,
+            NOW,
+            "timeout",
+            retry_at=NOW + timedelta(minutes=1),
+            resend_until=window,
+        )
+    )
     (record,) = (await store.records_since(DAY)).values()
     assert record.resend_until == window
     again = await store.reclaim(record, "farewell", NOW + timedelta(minutes=1), None)
     assert again is not None and again.resend_until == window
     # A later window never moves the first one.
-    await store.record_retry(again, "timeout", NOW, NOW, resend_until=window + timedelta(hours=1))
+    await store.record(
+        outcome(
+            PostStatus.RETRYING,
+            again,
+            NOW,
+            "timeout",
+            retry_at=NOW,
+            resend_until=window + timedelta(hours=1),
+        )
+    )
     (record,) = (await store.records_since(DAY)).values()
     assert record.resend_until == window
 
-    assert await store.give_up(record, "gave up", NOW)
+    assert await store.record(outcome(PostStatus.FAILED, record, NOW, "gave up"))
     assert (await only_record(store))[0] is PostStatus.UNKNOWN
     # Its quote may be in the channel: the round goes on without it.
     rest = [await store.claim(*WHERE, d, "farewell", NOW, None) for d in days(len(ids))[1:]]
@@ -259,7 +290,7 @@ async def test_record_unknown_ends_the_day_for_good(backend: Backend) -> None:
     store = backend.store
     claim = await store.claim(*WHERE, DAY, None, NOW, None)
     assert claim is not None and await store.start_sending(claim)
-    await store.record_unknown(claim, "no answer from the platform", NOW)
+    await store.record(outcome(PostStatus.UNKNOWN, claim, NOW, "no answer from the platform"))
     record = (await store.latest())[WHERE]
     assert (record.status, record.next_attempt_at) == (PostStatus.UNKNOWN, None)
     assert await store.claim(*WHERE, DAY, None, NOW, None) is None
@@ -297,7 +328,7 @@ async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
     again = await store.reclaim(a, None, NOW, None)
     assert again is not None and again.quote_id == claimed.quote_id
     # `b` was only guessed unknown: its owner's real outcome wins.
-    await store.record_posted(sending, "m-b", NOW)
+    await store.record(outcome(PostStatus.POSTED, sending, NOW, message_id="m-b"))
     assert (await store.latest())[("console", "b")].status is PostStatus.POSTED
 
 
@@ -338,8 +369,12 @@ async def test_bags_are_per_channel_and_survive_a_new_process(backend: Backend) 
 async def test_latest_and_records_since(backend: Backend) -> None:
     store = backend.store
     await post_every_day(store, None, 3)
-    assert await store.record_missed("console", "other", DAY + timedelta(1), NOW)
-    assert await store.record_missed("console", "other", DAY - timedelta(5), NOW)
+    assert await store.record(
+        outcome(PostStatus.MISSED, ("console", "other", DAY + timedelta(1)), NOW)
+    )
+    assert await store.record(
+        outcome(PostStatus.MISSED, ("console", "other", DAY - timedelta(5)), NOW)
+    )
 
     since = await store.records_since(DAY + timedelta(1))
     assert sorted(since) == [

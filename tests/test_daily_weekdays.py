@@ -44,7 +44,7 @@ async def replicas(
             schedule = Schedule(
                 "console", channel, at, "Europe/Berlin", None, True, "t", SET_AT, None, days
             )
-            await one.save_schedule(schedule)
+            await one.save_schedules([schedule])
         yield one, two
 
 

@@ -107,8 +107,8 @@ async def test_serves_scheduler_logs_one_line_per_failed_pass_and_recovers(
     clock = FakeClock(DUE)
     async with daily_store(Path("unused.db"), postgres_url, core.quotes) as store:
         for channel in channels:
-            await store.save_schedule(
-                Schedule("console", channel, time(9), "UTC", None, True, "ops", SET_AT)
+            await store.save_schedules(
+                [Schedule("console", channel, time(9), "UTC", None, True, "ops", SET_AT)]
             )
         poster = CrashingPoster(postgres_cluster)
         scheduler = Scheduler(core.quotes, DailyService(store, clock), {"console": poster})

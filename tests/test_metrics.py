@@ -128,7 +128,7 @@ async def test_daily_posts_count_by_outcome_with_the_lag_from_due_to_posted(
             "console", channel, time(9), "Europe/Berlin", None, True, "test",
             datetime(2025, 3, 10, 6, 0, tzinfo=UTC),
         )  # fmt: skip
-        await core.daily.store.save_schedule(schedule)
+        await core.daily.store.save_schedules([schedule])
     daily = core.daily.with_clock(clock)
     before = scrape(recorded)
     await Scheduler(core.quotes, daily, {"console": poster}).tick()
@@ -217,7 +217,7 @@ async def test_serve_metrics_move_after_a_command_and_a_daily_post(
     assert value(after, "lambert_platform_connected", platform="discord") == 1
     calls = "lambert_database_seconds_count"
     assert value(after, calls, backend="sqlite", operation="claim") == 1
-    assert value(after, calls, backend="sqlite", operation="record_posted") == 1
+    assert value(after, calls, backend="sqlite", operation="record") == 1
 
 
 async def _metrics_once(port: int, name: str, **labels: str) -> str:

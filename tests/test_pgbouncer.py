@@ -9,12 +9,13 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from bot.daily.days import PostStatus
 from bot.daily.schedules import Schedule
 from bot.previews.sql_store import StatePreviewStore
 from bot.quotes.service import QuoteService
 from bot.stats.sql_store import StateStatsStore
 from bot.stats.store import CountKey, Scope, WordsKey
-from tests.support.state import daily_store, state_engine
+from tests.support.state import daily_store, outcome, state_engine
 
 NOW = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 10)
@@ -33,7 +34,7 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         stores = [one, two, three]
         for channel in CHANNELS:
             schedule = Schedule("console", channel, time(9), "UTC", None, True, "ops", NOW)
-            await one.save_schedule(schedule)
+            await one.save_schedules([schedule])
         assert len(await two.schedules()) == len(CHANNELS)
 
         # Three replicas claim every channel's day at once, each day over many connections.
@@ -44,7 +45,9 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
                     claim = await store.claim("console", channel, day, None, NOW, None)
                     if claim is not None:
                         assert await store.start_sending(claim)
-                        await store.record_posted(claim, f"m-{channel}-{day}", NOW)
+                        await store.record(
+                            outcome(PostStatus.POSTED, claim, NOW, message_id=f"m-{channel}-{day}")
+                        )
                         won.append(f"{channel}/{day}")
             return won
 

@@ -86,8 +86,8 @@ async def both_due(core: Core, discord_channels: list[str]) -> None:
     set_at = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)  # the evening before
     for platform, channels in (("slack", SLACK_CHANNELS), ("discord", discord_channels)):
         for channel in channels:
-            await core.daily.store.save_schedule(
-                Schedule(platform, channel, time(9), "UTC", None, True, "test", set_at)
+            await core.daily.store.save_schedules(
+                [Schedule(platform, channel, time(9), "UTC", None, True, "test", set_at)]
             )
 
 

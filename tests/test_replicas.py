@@ -57,7 +57,7 @@ async def save_schedules(url: str, core: Core, platform: str, channels: list[str
                 platform, channel, clock_time(9), "Europe/Berlin", None, True, "ops",
                 SET_AT,
             )  # fmt: skip
-            await store.save_schedule(schedule)
+            await store.save_schedules([schedule])
 
 
 async def days(url: str) -> dict[str, asyncpg.Record]:
@@ -297,7 +297,7 @@ async def test_a_replica_ten_minutes_off_neither_double_posts_nor_steals_a_live_
         schedule = Schedule(
             "console", channel, clock_time(9), "Europe/Berlin", None, True, "o", at, None, on
         )
-        await mine.save_schedule(schedule)
+        await mine.save_schedules([schedule])
     clock = FakeClock(DUE)
     poster = RecordingPoster("console", clock)
     poster.gates["*"] = asyncio.Event()

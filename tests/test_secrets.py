@@ -243,8 +243,8 @@ async def set_due_schedules(settings: Settings, schedules: list[tuple[str, str]]
         store = core.daily.store
         for platform, channel in schedules:
             since = now - timedelta(hours=1)
-            await store.save_schedule(
-                Schedule(platform, channel, at, "UTC", None, True, "test", since)
+            await store.save_schedules(
+                [Schedule(platform, channel, at, "UTC", None, True, "test", since)]
             )
     return now
 

@@ -224,7 +224,7 @@ async def seed_bare_days(settings: Settings) -> None:
     async with open_core(settings) as core:
         for platform, channel in (("slack", BARE), ("discord", DISCORD_CHANNEL)):
             schedule = Schedule(platform, channel, time(9), "UTC", None, True, "test", NOW)
-            await core.daily.store.save_schedule(schedule)
+            await core.daily.store.save_schedules([schedule])
 
 
 async def test_the_upgrade_with_no_recorded_workspace_says_so_once_and_moves_nothing(

@@ -219,7 +219,7 @@ async def test_the_store_leaves_no_prepared_statement_on_a_connection(
     connection: a statement prepared by name on this one would be missing there."""
     async with daily_store(db_path, postgres_url, service) as store:
         schedule = Schedule("console", "general", time(9), "UTC", None, True, "ops", NOW)
-        await store.save_schedule(schedule)
+        await store.save_schedules([schedule])
         for _ in range(3):
             await asyncio.gather(
                 store.schedules(),

@@ -383,7 +383,7 @@ async def test_a_daily_post_counts_in_its_channels_workspace(core: Core) -> None
     poster = RecordingPoster("slack", clock)
     await answer(core, "dpo", MEMBER)  # C1 is used from workspace T1
     schedule = Schedule("slack", "C1", time(9), "Europe/Berlin", None, True, "test", now)
-    await core.daily.store.save_schedule(schedule)
+    await core.daily.store.save_schedules([schedule])
     scheduler = Scheduler(core.quotes, core.daily.with_clock(clock), {"slack": poster})
     await scheduler.tick()
     assert len(poster.posts) == 1

@@ -40,8 +40,8 @@ async def schedule(db: Path, discord_channel: str) -> None:
     set_at = datetime(2025, 3, 9, tzinfo=UTC)
     async with open_core(settings) as core:
         for platform, channel in (("discord", discord_channel), ("slack", "C0GENERAL")):
-            await core.daily.store.save_schedule(
-                Schedule(platform, channel, time(8, 30), "UTC", None, True, "test", set_at)
+            await core.daily.store.save_schedules(
+                [Schedule(platform, channel, time(8, 30), "UTC", None, True, "test", set_at)]
             )
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import fields
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.daily.days import DayKey, DayRecord, PostStatus
+from bot.daily.days import DayRecord, PostStatus
 from bot.daily.schedules import Schedule
 from bot.storage.engine import rows, run
 from bot.storage.schema import Instant, daily_meta, daily_posts, daily_schedules, insert
@@ -102,18 +102,17 @@ class DueIndex:
         return [(schedule_of(row), row.next_due_at) for row in rows]
 
     async def due(
-        self, now: datetime, platform: str, after: tuple[datetime, str] | None, limit: int
+        self, now: datetime, platform: str, after: tuple[datetime | None, str], limit: int
     ) -> list[Read]:
-        """Up to `limit` enabled schedules of `platform` due by `now`, in due order after
-        `after` (the previous page's last (next_due_at, channel)): a range of the index
-        `daily_schedules_due`."""
-        return self._read(await rows(self.engine, _due(now, platform, after, limit)))
-
-    async def unplanned(self, platform: str, after: str | None, limit: int) -> list[Read]:
-        """Up to `limit` enabled schedules of `platform` whose next_due_at is not computed
-        (written before revision 0006, or the zone database changed), by channel after
-        `after`: the index's NULL entries."""
-        return self._read(await rows(self.engine, _unplanned(platform, after, limit)))
+        """The page after `after`, the last (next_due_at, channel) of the page before: up to
+        `limit` enabled schedules of `platform` due by `now`, in due order, a range of the
+        index `daily_schedules_due`; after a None, its NULL entries by channel, the schedules
+        whose next_due_at is not computed (written before revision 0006, or the zone database
+        changed)."""
+        at, channel = after
+        if at is None:
+            return self._read(await rows(self.engine, _unplanned(platform, channel, limit)))
+        return self._read(await rows(self.engine, _due(now, platform, (at, channel), limit)))
 
     async def first_pages(
         self, now: datetime, platforms: Collection[str], limit: int
@@ -123,7 +122,7 @@ class DueIndex:
         the index of the retrying days alone); "replayed", those set after `now` (`daily tick
         --at` replaying an earlier day counts them from that day: plan.counts_from; none on
         the real clock); and each platform's first page of "unplanned:P" and "due:P" (see
-        `unplanned` and `due`)."""
+        `due`)."""
 
         def read(conn: sa.Connection) -> dict[str, list[Read]]:
             keys = [(r.platform, r.channel) for r in conn.execute(_retrying(now))]
@@ -141,15 +140,6 @@ class DueIndex:
             return found
 
         return await run(self.engine, read, write=False)
-
-    async def records_of(self, keys: Collection[Key], since: date) -> dict[DayKey, DayRecord]:
-        """The day records of the channels `keys` from local date `since` on."""
-        if not keys:
-            return {}
-        query = daily_posts.select().where(
-            sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)), _days.local_date >= since
-        )
-        return {r.key: r for r in map(record_of, await rows(self.engine, query))}
 
     async def advance(self, moves: Iterable[tuple[Key, datetime | None, datetime | None]]) -> None:
         """Set each (key, as read, next) schedule's next_due_at to `next`, unless it changed
@@ -204,25 +194,26 @@ class DueIndex:
         found: datetime | None = (await rows(self.engine, earliest))[0][0]
         return found
 
-    async def zone_version(self) -> str | None:
-        """The zone database version the next due instants were computed with."""
-        query = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
-        found = await rows(self.engine, query)
-        return str(found[0][0]) if found else None
-
-    async def forget_next_due(self, zones: str, *, keep: bool = False) -> int:
-        """Forget every next due instant (the next pass plans each schedule in full and
-        computes it again; none when `keep`) and remember `zones` as the version they are
-        computed with; how many were forgotten."""
+    async def zone_version(self, running: str | None = None) -> tuple[str | None, int]:
+        """The zone database version the next due instants were computed with (None: none
+        recorded), and how many were forgotten: given `running` (at a scheduler's start), any
+        other version recorded has every next due instant forgotten (the next pass plans each
+        schedule in full and computes it again), and `running` is recorded (none recorded:
+        revision 0006 computed them with the running one)."""
+        recorded = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
         planned = _schedules.next_due_at.is_not(None)
 
-        def forget(conn: sa.Connection) -> int:
+        def check(conn: sa.Connection) -> tuple[str | None, int]:
+            found: str | None = conn.execute(recorded).scalar()
+            if running is None or found == running:
+                return found, 0
             forgotten = 0
-            if not keep:
+            if found is not None:
                 gone = conn.execute(daily_schedules.update().where(planned), {"next_due_at": None})
                 forgotten = int(gone.rowcount)
-            seen = insert(conn, daily_meta).values(name=ZONES, value=zones)
-            conn.execute(seen.on_conflict_do_update(index_elements=["name"], set_={"value": zones}))
-            return forgotten
+            seen = insert(conn, daily_meta).values(name=ZONES, value=running)
+            kept = {"value": running}
+            conn.execute(seen.on_conflict_do_update(index_elements=["name"], set_=kept))
+            return found, forgotten
 
-        return await run(self.engine, forget)
+        return await run(self.engine, check, write=running is not None)

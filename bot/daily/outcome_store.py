@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.daily.bag import ShuffleBag, on_channel
-from bot.daily.days import Claim, DayKey, DayRecord
+from bot.daily.days import Claim, DayKey, Outcome, PostStatus
+from bot.daily.plan import day_end
 from bot.storage.engine import run
 from bot.storage.schema import daily_posts, daily_schedules, insert
 
@@ -29,17 +30,6 @@ class Outcomes:
     engine: AsyncEngine
     bag: ShuffleBag
 
-    async def record_missed(self, platform: str, channel: str, day: date, now: datetime) -> bool:
-        """Mark the day missed unless it is held; True if this call marked it."""
-        missed = {"platform": platform, "channel": channel, "local_date": day}
-        missed |= {"status": "missed", "claimed_at": now, "finished_at": now}
-
-        def miss(conn: sa.Connection) -> bool:
-            marked = insert(conn, daily_posts).values(missed).on_conflict_do_nothing()
-            return conn.execute(marked.returning(_days.status)).first() is not None
-
-        return await run(self.engine, miss, single=True)
-
     async def start_sending(self, claim: Claim) -> bool:
         """Mark the claim as being sent, right before asking the platform; False means another
         process's start took the claim back (see recover_claims) and this one must not post.
@@ -52,98 +42,74 @@ class Outcomes:
         sent = await run(self.engine, lambda conn: conn.execute(sending).rowcount, single=True)
         return sent > 0
 
-    async def record_posted(self, claim: Claim, message_id: str, now: datetime) -> None:
-        """The platform took the post. Matched on the token, not the status: if another
-        process's start marked this claim `unknown` meanwhile, the real outcome overwrites it."""
-        await self._finish(claim, status="posted", message_id=message_id, reason=None, at=now)
+    async def record(self, o: Outcome) -> bool:
+        """Write the outcome to its day, the write its status names (see Outcome), in one
+        transaction; False when it found nothing to write: a missed day held already, a day
+        given up no longer `retrying`, a claim's day gone.
 
-    async def record_retry(
-        self,
-        claim: Claim,
-        reason: str,
-        retry_at: datetime,
-        now: datetime,
-        *,
-        resend_until: datetime | None = None,
-        day_ends: datetime | None = None,
-    ) -> None:
-        """Try again at `retry_at`: nothing reached the platform, or it may have and the
-        platform dedupes a resend until `resend_until` (the day keeps the earliest one).
-        `day_ends`, when its local day ends: the schedule is due again then at the latest, so
-        a pass gives the day up as the day ends (see pull_in)."""
-        await self._finish(
-            claim,
-            then=pull_in(claim.platform, claim.channel, day_ends, now) if day_ends else None,
-            status="retrying",
-            reason=reason,
-            at=now,
-            next_attempt_at=retry_at,
-            resend_until=sa.func.coalesce(
-                _days.resend_until,
-                sa.bindparam("first", resend_until, type_=daily_posts.c.resend_until.type),
-            ),
+        A write about a claim is matched on its token, not its status (if another process's
+        start marked the claim `unknown` meanwhile, the real outcome overwrites it), and is
+        idempotent, so one whose answer was lost can be made again. A failed day's quote goes
+        back in the bag, unless the day may have posted (`resend_until`): it then ends
+        `unknown` and its quote stays drawn. A retrying day pulls its schedule in to the end
+        of its local day (see pull_in), so a pass gives it up then."""
+        if o.status is PostStatus.MISSED:
+            return await run(self.engine, lambda conn: _miss(conn, o), single=True)
+        if o.status is PostStatus.FAILED:
+            return await run(self.engine, lambda conn: self._fail(conn, o))
+        assert o.claim is not None
+        values = {"status": o.status.value, "reason": o.reason or None, "finished_at": o.at}
+        values["next_attempt_at"] = o.retry_at
+        if o.status is PostStatus.POSTED:
+            values["message_id"] = o.message_id
+        ended = daily_posts.update().where(_days.claim_token == o.claim.token).values(values)
+        if o.status is not PostStatus.RETRYING:
+            return await run(self.engine, lambda conn: _wrote(conn, ended), single=True)
+        # The platform dedupes a resend until the first such instant: the day keeps it.
+        first = sa.bindparam("first", o.resend_until, type_=_days.resend_until.type)
+        ended = ended.values(resend_until=sa.func.coalesce(_days.resend_until, first))
+        platform, channel, day = o.claim.key
+        zone = sa.select(_schedules.tz).where(on_channel(daily_schedules, platform, channel))
+
+        def retry(conn: sa.Connection) -> bool:
+            wrote = _wrote(conn, ended)
+            if (tz := conn.execute(zone).scalar()) is not None:
+                conn.execute(pull_in(platform, channel, day_end(day, ZoneInfo(tz)), o.at))
+            return wrote
+
+        return await run(self.engine, retry)
+
+    def _fail(self, conn: sa.Connection, o: Outcome) -> bool:
+        # A claim's day, or a `retrying` day given up (False if it no longer was).
+        held = o.claim or o.record
+        assert held is not None
+        which = (
+            _days.claim_token == o.claim.token
+            if o.claim is not None
+            else sa.and_(on_day(held.key), _days.status == "retrying")
         )
-
-    async def record_unknown(self, claim: Claim, reason: str, now: datetime) -> None:
-        """The platform may or may not have the post: never sent again (quote stays drawn)."""
-        await self._finish(claim, status="unknown", reason=reason, at=now)
-
-    async def _finish(
-        self, claim: Claim, *, at: datetime, then: sa.Update | None = None, **values: Any
-    ) -> None:
-        values.setdefault("next_attempt_at", None)
-        ended = daily_posts.update().where(_days.claim_token == claim.token)
-
-        def finish(conn: sa.Connection) -> None:
-            conn.execute(ended.values(finished_at=at, **values))
-            if then is not None:
-                conn.execute(then)
-
-        await run(self.engine, finish, single=then is None)
-
-    async def record_failed(
-        self, claim: Claim, reason: str, now: datetime, *, disable: bool
-    ) -> None:
-        """The day failed; its quote goes back in the bag; `disable` stops the schedule too.
-        A day with `resend_until` may have posted: it becomes `unknown` instead, and its
-        quote stays drawn."""
-        failed = _fail(_days.claim_token == claim.token, reason, now)
-        off = (
-            daily_schedules.update()
-            .where(on_channel(daily_schedules, claim.platform, claim.channel))
-            .values(enabled=False, disabled_reason=reason, next_due_at=None)
-        )
-
-        def fail(conn: sa.Connection) -> None:
-            if "failed" in conn.execute(failed).scalars().all():
-                self.bag.put_back(conn, claim.platform, claim.channel, claim.quote_id)
-            if disable:
-                conn.execute(off)
-
-        await run(self.engine, fail)
-
-    async def give_up(self, record: DayRecord, reason: str, now: datetime) -> bool:
-        """Turn a `retrying` day into `failed` (`unknown` if it may have posted, see
-        record_failed); False if it was not retrying."""
-        given_up = _fail(sa.and_(on_day(record.key), _days.status == "retrying"), reason, now)
-
-        def give(conn: sa.Connection) -> bool:
-            statuses = conn.execute(given_up).scalars().all()
-            if "failed" in statuses and record.quote_id:
-                self.bag.put_back(conn, record.platform, record.channel, record.quote_id)
-            return bool(statuses)
-
-        return await run(self.engine, give)
+        ended = {"reason": o.reason, "next_attempt_at": None, "finished_at": o.at}
+        failed = daily_posts.update().where(which).values(status=_FAILED_OR_UNKNOWN, **ended)
+        statuses = conn.execute(failed.returning(_days.status)).scalars().all()
+        if "failed" in statuses and held.quote_id:
+            self.bag.put_back(conn, held.platform, held.channel, held.quote_id)
+        if o.disable:  # failed for good: the schedule goes off too
+            off = {"enabled": False, "disabled_reason": o.reason, "next_due_at": None}
+            mine = on_channel(daily_schedules, held.platform, held.channel)
+            conn.execute(daily_schedules.update().where(mine).values(off))
+        return bool(statuses)
 
 
-def _fail(which: sa.ColumnElement[bool], reason: str, now: datetime) -> sa.UpdateBase:
-    """The day `which` failed (`unknown` if it may have posted); returns its status."""
-    return (
-        daily_posts.update()
-        .where(which)
-        .values(status=_FAILED_OR_UNKNOWN, reason=reason, next_attempt_at=None, finished_at=now)
-        .returning(_days.status)
-    )
+def _miss(conn: sa.Connection, o: Outcome) -> bool:
+    """Mark the day missed unless it is held."""
+    missed = dict(zip(("platform", "channel", "local_date"), o.day, strict=True))
+    missed |= {"status": "missed", "claimed_at": o.at, "finished_at": o.at}
+    marked = insert(conn, daily_posts).values(missed).on_conflict_do_nothing()
+    return conn.execute(marked.returning(_days.status)).first() is not None
+
+
+def _wrote(conn: sa.Connection, statement: sa.Update) -> bool:
+    return bool(conn.execute(statement).rowcount)
 
 
 def pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:

@@ -14,7 +14,7 @@ from bot.coordination.lease import Leases, WorkerLease
 from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
-from bot.daily.plan import LOOKBACK_DAYS, Due, day_end, due_posts, next_due, next_post
+from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_due, next_post
 from bot.daily.report import TickReport, log_outcome, log_recovered
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.metrics import metrics
@@ -97,7 +97,7 @@ class DailyService:
         already checked)."""
         now = self.clock.now()
         schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
-        await self.store.save_schedule(schedule)
+        await self.store.save_schedules([schedule])
         self.changed.set()
         return (await self._statuses([schedule]))[0]
 
@@ -107,7 +107,7 @@ class DailyService:
         if schedule is not None:
             now = self.clock.now()
             off = replace(schedule, enabled=False, disabled_reason=None, set_by=by, set_at=now)
-            await self.store.save_schedule(off)
+            await self.store.save_schedules([off])
         self.changed.set()
         return schedule is not None
 
@@ -157,7 +157,7 @@ class DailyService:
             fresh = {k: (s, at) for s, at in rows if (k := (s.platform, s.channel)) not in seen}
             seen.update(fresh)
             read = {k: at for k, (_, at) in fresh.items() if at is None or at <= now}
-            records = await index.records_of(list(fresh), since)
+            records = await index.records_since(since, fresh)
             return Batch([s for s, _ in fresh.values()], records, read)
 
         if everything:
@@ -173,10 +173,7 @@ class DailyService:
                 if len(page) < PAGE:
                     break
                 schedule, at = page[-1]
-                if at is None:  # unplanned: paged by channel
-                    page = await index.unplanned(platform, schedule.channel, PAGE)
-                else:
-                    page = await index.due(now, platform, (at, schedule.channel), PAGE)
+                page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
     async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
         """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted
@@ -196,11 +193,9 @@ class DailyService:
         """At a scheduler's start: when the zone database is not the one the next due
         instants were computed with, forget them all; the next pass plans every schedule
         in full (catching up exactly as the planner does) and computes them again."""
-        found, version = await self.store.zone_version(), zones.version()
-        if found is None:  # the first start since revision 0006: computed with this one
-            await self.store.forget_next_due(version, keep=True)
-        elif found != version:
-            forgotten = await self.store.forget_next_due(version)
+        version = zones.version()
+        found, forgotten = await self.store.zone_version(version)
+        if found not in (None, version):
             log.info(
                 "zone database %s (was %s): the next due instant of %d schedule(s) is "
                 "computed again",
@@ -212,7 +207,7 @@ class DailyService:
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
         """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
         it: `lambert daily tick --dry-run` (every schedule, if the zone database changed)."""
-        now, stale = self.clock.now(), await self.store.zone_version() != zones.version()
+        now, stale = self.clock.now(), (await self.store.zone_version())[0] != zones.version()
         batches = [b async for b in self.load(now, platforms, everything=stale)]
         return [d for b in batches for d in due_posts(now, b.schedules, b.records, catchup)]
 
@@ -244,8 +239,8 @@ class DailyService:
         while the database is away; a give-up or a miss is False, and nothing more happens,
         when the day was no longer this process's to settle."""
         if outcome.claim is not None:
-            await _retried(f"recording it {outcome.status}", lambda: self._write(outcome))
-        elif not await self._write(outcome):
+            await _retried(f"recording it {outcome.status}", lambda: self.store.record(outcome))
+        elif not await self.store.record(outcome):
             return False
         if outcome.disable:
             self.changed.set()
@@ -256,29 +251,6 @@ class DailyService:
         metrics().daily_post(label, outcome.due, outcome.at)
         if report is not None:
             report.add(outcome)
-        return True
-
-    async def _write(self, o: Outcome) -> bool:
-        store, claim = self.store, o.claim
-        if o.status is PostStatus.MISSED:
-            return await store.record_missed(*o.day, o.at)
-        if claim is None:
-            assert o.record is not None  # a retrying day given up
-            return await store.give_up(o.record, o.reason, o.at)
-        if o.status is PostStatus.POSTED:
-            await store.record_posted(claim, o.message_id, o.at)
-        elif o.status is PostStatus.RETRYING:
-            assert o.retry_at is not None
-            # Retried until its local day ends: its schedule is due then, to give it up.
-            schedule = await store.schedule(claim.platform, claim.channel)
-            ends = day_end(claim.local_date, schedule.zone) if schedule else None
-            await store.record_retry(
-                claim, o.reason, o.retry_at, o.at, resend_until=o.resend_until, day_ends=ends
-            )
-        elif o.status is PostStatus.UNKNOWN:
-            await store.record_unknown(claim, o.reason, o.at)
-        else:
-            await store.record_failed(claim, o.reason, o.at, disable=o.disable)
         return True
 
 

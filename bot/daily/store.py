@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -61,11 +61,7 @@ class DailyStore(DueIndex, Outcomes):
         self.engine = engine
         self.bag = ShuffleBag(ids, rng)
 
-    async def save_schedule(self, schedule: Schedule) -> None:
-        """Create or replace the channel's schedule."""
-        await self.save_schedules([schedule])
-
-    async def save_schedules(self, schedules: Sequence[Schedule]) -> None:
+    async def save_schedules(self, schedules: Iterable[Schedule]) -> None:
         """Create or replace each channel's schedule, in one transaction; each keeps the first
         instant it posts at from when it was set (none while off)."""
         found = [  # in key order, as DueIndex.advance: one lock order for every writer
@@ -93,9 +89,15 @@ class DailyStore(DueIndex, Outcomes):
         ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
         return list(map(schedule_of, await rows(self.engine, ordered)))
 
-    async def records_since(self, day: date) -> dict[DayKey, DayRecord]:
-        """Every day's record from local date `day` on."""
+    async def records_since(
+        self, day: date, keys: Collection[tuple[str, str]] | None = None
+    ) -> dict[DayKey, DayRecord]:
+        """Every day's record from local date `day` on; only the channels `keys`, if given."""
         since = daily_posts.select().where(_days.local_date >= day)
+        if keys is not None:
+            if not keys:
+                return {}
+            since = since.where(sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)))
         return {r.key: r for r in map(record_of, await rows(self.engine, since))}
 
     async def latest(self) -> dict[tuple[str, str], DayRecord]:

@@ -36,8 +36,8 @@ async def due_now(settings: Settings, *channels: tuple[str, str]) -> None:
         store = core.daily.store
         for platform, channel in channels:
             set_at = now - timedelta(hours=1)
-            await store.save_schedule(
-                Schedule(platform, channel, local, zone, None, True, "test", set_at)
+            await store.save_schedules(
+                [Schedule(platform, channel, local, zone, None, True, "test", set_at)]
             )
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.coordination.store import LeaseStore
+from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
 from bot.daily.store import DailyStore
 from bot.quotes.service import QuoteService
 from bot.storage.engine import open_engine
@@ -36,3 +39,14 @@ async def daily_store(
 def leases_of(store: DailyStore) -> LeaseStore:
     """The lease tables beside `store`, on its engine."""
     return LeaseStore(store.engine)
+
+
+def outcome(
+    status: PostStatus, held: Claim | DayRecord | DayKey, at: datetime, reason: str = "", **kw: Any
+) -> Outcome:
+    """The Outcome DailyService.record hands the store: `status` about a claim, giving up
+    (FAILED) a retrying day's record, or (MISSED) a day's key."""
+    claim = held if isinstance(held, Claim) else None
+    record = held if isinstance(held, DayRecord) else None
+    key = held if isinstance(held, tuple) else held.key
+    return Outcome(status, key, at, claim, reason, record, **kw)
