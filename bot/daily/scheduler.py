@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.coordination.lease import WorkerLease
+from bot.coordination.shares import owner
 from bot.daily.clock import Clock
 from bot.daily.days import Claim, Outcome, PostStatus
 from bot.daily.plan import Action, Due, due_posts
@@ -32,6 +33,13 @@ DEFAULT_CATCHUP = timedelta(hours=6)
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
+# A day that falls to another live replica is left to it until this long past its due
+# instant: its pass claims its days before posting any (a few ms a claim), and one that is
+# stuck, its lease still live for up to a minute, holds its days up by no more than this.
+GRACE = timedelta(seconds=30)
+# When a pass acts on a due day: first, after this replica's own (a day of a live replica
+# overdue by GRACE), or not now (left to the live replica it falls to).
+_FIRST, _TAKEN_OVER, _LEFT = range(3)
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -47,7 +55,9 @@ class Scheduler:
     `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
     (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
     Each platform has at most its poster's `max_in_flight` posts under way, so one slow or
-    failing platform never holds up another's.
+    failing platform never holds up another's. Replicas share the days out (each channel
+    falls to one live worker lease) so that each claims about its share, not every day; the
+    claim alone decides who posts, so replicas that disagree about a share never post twice.
     """
 
     def __init__(
@@ -58,6 +68,7 @@ class Scheduler:
         *,
         catchup: timedelta = DEFAULT_CATCHUP,
         rescan: timedelta = RESCAN,
+        grace: timedelta = GRACE,
     ) -> None:
         self.quotes = quotes
         self.daily = daily
@@ -65,6 +76,9 @@ class Scheduler:
         self.clock: Clock = daily.clock
         self.catchup = catchup
         self.rescan = rescan
+        self.grace = grace
+        # The earliest instant a day this pass left to another replica is overdue.
+        self._look_again: datetime | None = None
         self._limits = {
             name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
         }
@@ -127,7 +141,7 @@ class Scheduler:
                         try:
                             await self._pass(now, TickReport())
                             due = await self.daily.next_due(now, self.posters)
-                            wake = min(due or now + self.rescan, now + self.rescan)
+                            wake = min(t for t in (due, self._look_again, now + self.rescan) if t)
                         except Exception as exc:  # e.g. the database away: try again, never die
                             # The database's own error is one line (it names the database and
                             # the cause); anything else is a bug, worth its traceback.
@@ -156,20 +170,39 @@ class Scheduler:
         token = await self.lease.acquire()
         tracked = {task.get_name() for task in self._in_flight if not task.done()}
         await self.daily.recover(now, token, tracked)
+        workers, self._look_again = await self.lease.peers(), None
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
-            for due in due_posts(now, batch.schedules, batch.records, self.catchup):
-                claim = await self._act(due, now, report)
+            dues = due_posts(now, batch.schedules, batch.records, self.catchup)
+            turns = sorted(((self._turn(d, now, token, workers), d) for d in dues), key=_first)
+            for turn, due in turns:
+                claim = None if turn == _LEFT else await self._act(due, now, report)
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
                     # seen them finish (a retry they recorded may change its next wake-up).
                     post = self._post(claim, report, due.scheduled_at)
                     self._in_flight.add(asyncio.create_task(post, name=claim.token))
                 elif due.action is Action.POST:
-                    # Held by another process, or nothing to draw: read again next pass.
+                    # Held by another process, left to it, or nothing to draw: read again
+                    # next pass.
                     done.discard((due.schedule.platform, due.schedule.channel))
             await self.daily.planned(batch, now, done)
             await asyncio.sleep(0)  # a page at a time: commands are answered in between
+
+    def _turn(self, due: Due, now: datetime, token: str, workers: Collection[str]) -> int:
+        """When this pass acts on `due` (_FIRST, _TAKEN_OVER or _LEFT): a day to claim that
+        falls to another of the live `workers` waits for it until `grace` past its due
+        instant (its slot, or its retry's), when this replica takes it over."""
+        if due.action not in (Action.POST, Action.RETRY):
+            return _FIRST
+        if owner(f"{due.schedule.platform}/{due.schedule.channel}", workers) == token:
+            return _FIRST
+        retry = due.record.next_attempt_at if due.record else None
+        overdue = max(due.scheduled_at, retry or due.scheduled_at) + self.grace
+        if now >= overdue:
+            return _TAKEN_OVER
+        self._look_again = min(self._look_again or overdue, overdue)
+        return _LEFT
 
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
         record, day = due.record, (due.schedule.platform, due.schedule.channel, due.local_date)
@@ -261,6 +294,10 @@ class Scheduler:
                 log.warning("daily post stopped: %s", _first_line(failure))
             elif failure is not None:
                 log.error("daily post task failed", exc_info=failure)
+
+
+def _first(turn: tuple[int, Due]) -> int:
+    return turn[0]
 
 
 def _first_line(exc: BaseException) -> str:
