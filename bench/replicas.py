@@ -100,6 +100,8 @@ async def fan_out(
             Scheduler(c.quotes, c.daily.with_clock(StoppedClock(DUE)), {PLATFORM: platform})
             for c in cores
         ]
+        for scheduler in schedulers:  # held, as `serve` replicas hold theirs between passes
+            await scheduler.lease.acquire()
         async with ticker() as late:
             with counting_claims() as claims:
                 start = time.perf_counter()
