@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -341,6 +342,16 @@ def berlin_at_nine(channel: str) -> Schedule:
     return Schedule("console", channel, clock_time(9), "Europe/Berlin", None, True, "o", SET_AT)
 
 
+async def shares(*schedulers: Scheduler) -> list[list[str]]:
+    """Four channels falling to each scheduler, once all hold their leases: chosen, so that a
+    test never depends on how the leases' tokens hash."""
+    workers = {await scheduler.lease.acquire() for scheduler in schedulers}
+    found: dict[str | None, list[str]] = {token: [] for token in workers}
+    for channel in (f"c{n}" for n in range(200)):
+        found[owner(f"console/{channel}", workers)].append(channel)
+    return [found[scheduler.lease.token][:4] for scheduler in schedulers]
+
+
 async def test_three_replicas_each_claim_their_share_of_the_days_due_at_once(
     core: Core, three_stores: list[DailyStore]
 ) -> None:
@@ -388,12 +399,7 @@ async def test_the_days_of_a_live_but_stuck_replica_are_posted_by_another_after_
     stuck_poster, poster = RecordingPoster("console", clock), RecordingPoster("console", clock)
     stuck = replica(stuck_store, core, clock, stuck_poster)
     live = replica(live_store, core, clock, poster)
-    workers = {await stuck.lease.acquire(), await live.lease.acquire()}
-    # Four channels of each share, so that the test never hangs on how the tokens hash.
-    shares: dict[str | None, list[str]] = {token: [] for token in workers}
-    for channel in (f"c{n}" for n in range(200)):
-        shares[owner(f"console/{channel}", workers)].append(channel)
-    theirs, ours = shares[stuck.lease.token][:4], shares[live.lease.token][:4]
+    theirs, ours = await shares(stuck, live)
     await live_store.save_schedules([berlin_at_nine(c) for c in theirs + ours])
 
     stop = asyncio.Event()
@@ -418,3 +424,23 @@ async def test_the_days_of_a_live_but_stuck_replica_are_posted_by_another_after_
     assert (report.posted, report.failed, stuck_poster.posts) == ([], [], [])
     statuses = {r.channel: r.status for r in (await stuck_store.records_since(DAY)).values()}
     assert statuses == dict.fromkeys(theirs + ours, PostStatus.POSTED)
+
+
+async def test_a_day_set_just_before_its_slot_is_posted_at_once_by_whichever_replica_wakes(
+    core: Core, three_stores: list[DailyStore]
+) -> None:
+    """A schedule turned on 10 s before its slot: the live replica it falls to may not see it
+    before its next rescan, so the replica that wakes at the slot posts it, without a grace."""
+    asleep_store, awake_store, _ = three_stores
+    clock = FakeClock(DUE)
+    poster = RecordingPoster("console", clock)
+    asleep = replica(asleep_store, core, clock, RecordingPoster("console", clock))
+    awake = replica(awake_store, core, clock, poster)
+    theirs, ours = await shares(asleep, awake)
+    just_now = DUE - timedelta(seconds=10)
+    await awake_store.save_schedules(
+        [replace(berlin_at_nine(c), set_at=just_now) for c in theirs + ours]
+    )
+    report = await awake.tick()
+    assert sorted(p["channel"] for p in report.posted) == sorted(theirs + ours)
+    assert {p.at for p in poster.posts} == {DUE}

@@ -197,6 +197,10 @@ class Scheduler:
             return _FIRST
         if owner(f"{due.schedule.platform}/{due.schedule.channel}", workers) == token:
             return _FIRST
+        # Set so shortly before its slot that the replica it falls to may sleep past it (a
+        # change made elsewhere is seen within `rescan`): whoever wakes then claims it.
+        if due.scheduled_at < due.schedule.set_at + self.rescan:
+            return _FIRST
         retry = due.record.next_attempt_at if due.record else None
         overdue = max(due.scheduled_at, retry or due.scheduled_at) + self.grace
         if now >= overdue:
