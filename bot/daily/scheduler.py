@@ -7,6 +7,7 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from bot.coordination.lease import WorkerLease
 from bot.coordination.shares import owner
@@ -33,12 +34,10 @@ DEFAULT_CATCHUP = timedelta(hours=6)
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
-# A day that falls to another live replica is left to it until this long past its due
-# instant: its pass claims its days before posting any (a few ms a claim), and one that is
-# stuck, its lease still live for up to a minute, holds its days up by no more than this.
+# How long past its due instant a day that falls to another live replica is left to it: its
+# pass claims before it posts, and a stuck one (its lease live up to a minute) delays it no more.
 GRACE = timedelta(seconds=30)
-# When a pass acts on a due day: first, after this replica's own (a day of a live replica
-# overdue by GRACE), or not now (left to the live replica it falls to).
+# When a pass acts on a due day: first, after this replica's own days, or not now (_turn).
 _FIRST, _TAKEN_OVER, _LEFT = range(3)
 
 
@@ -55,9 +54,8 @@ class Scheduler:
     `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
     (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
     Each platform has at most its poster's `max_in_flight` posts under way, so one slow or
-    failing platform never holds up another's. Replicas share the days out (each channel
-    falls to one live worker lease) so that each claims about its share, not every day; the
-    claim alone decides who posts, so replicas that disagree about a share never post twice.
+    failing platform never holds up another's. Replicas share the days out (each claims about
+    its share, not every day); the claim alone decides who posts, so none posts twice.
     """
 
     def __init__(
@@ -174,8 +172,8 @@ class Scheduler:
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
             dues = due_posts(now, batch.schedules, batch.records, self.catchup)
-            turns = sorted(((self._turn(d, now, token, workers), d) for d in dues), key=_first)
-            for turn, due in turns:
+            turns = [(self._turn(due, now, token, workers), due) for due in dues]
+            for turn, due in sorted(turns, key=itemgetter(0)):
                 claim = None if turn == _LEFT else await self._act(due, now, report)
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
@@ -183,22 +181,18 @@ class Scheduler:
                     post = self._post(claim, report, due.scheduled_at)
                     self._in_flight.add(asyncio.create_task(post, name=claim.token))
                 elif due.action is Action.POST:
-                    # Held by another process, left to it, or nothing to draw: read again
-                    # next pass.
+                    # Held by or left to another, or nothing to draw: read again next pass.
                     done.discard((due.schedule.platform, due.schedule.channel))
             await self.daily.planned(batch, now, done)
             await asyncio.sleep(0)  # a page at a time: commands are answered in between
 
     def _turn(self, due: Due, now: datetime, token: str, workers: Collection[str]) -> int:
-        """When this pass acts on `due` (_FIRST, _TAKEN_OVER or _LEFT): a day to claim that
-        falls to another of the live `workers` waits for it until `grace` past its due
-        instant (its slot, or its retry's), when this replica takes it over."""
-        if due.action not in (Action.POST, Action.RETRY):
+        """When this pass acts on `due`: a day to claim that falls to another of the live
+        `workers` is left to it until `grace` past its slot (or its retry), then taken over."""
+        key = f"{due.schedule.platform}/{due.schedule.channel}"
+        if due.action not in (Action.POST, Action.RETRY) or owner(key, workers) == token:
             return _FIRST
-        if owner(f"{due.schedule.platform}/{due.schedule.channel}", workers) == token:
-            return _FIRST
-        # Set so shortly before its slot that the replica it falls to may sleep past it (a
-        # change made elsewhere is seen within `rescan`): whoever wakes then claims it.
+        # Set within a rescan of its slot: the replica it falls to may sleep past it unaware.
         if due.scheduled_at < due.schedule.set_at + self.rescan:
             return _FIRST
         retry = due.record.next_attempt_at if due.record else None
@@ -298,10 +292,6 @@ class Scheduler:
                 log.warning("daily post stopped: %s", _first_line(failure))
             elif failure is not None:
                 log.error("daily post task failed", exc_info=failure)
-
-
-def _first(turn: tuple[int, Due]) -> int:
-    return turn[0]
 
 
 def _first_line(exc: BaseException) -> str:
