@@ -37,8 +37,7 @@ LAST_RETRY = timedelta(hours=1)
 # How long past its due instant a day that falls to another live replica is left to it: its
 # pass claims before it posts, and a stuck one (its lease live up to a minute) delays it no more.
 GRACE = timedelta(seconds=30)
-# When a pass acts on a due day: first, after this replica's own days, or not now (_turn).
-_FIRST, _TAKEN_OVER, _LEFT = range(3)
+_FIRST, _TAKEN_OVER, _LEFT = range(3)  # when a pass acts on a due day (Scheduler._turn)
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -159,8 +158,7 @@ class Scheduler:
             self._running = False
 
     async def _pass(self, now: datetime, report: TickReport) -> None:
-        """Take back abandoned days, record misses and give-ups, claim what is due, and start
-        those posts."""
+        """Take back abandoned days, record misses and give-ups, claim what is due, post it."""
         # Every pass: a scheduler may die at any time, while this one runs. This one's own
         # days that no post of it is sending any more (a write about it failed) go back too;
         # a live one's claims are its own to finish.
@@ -168,10 +166,13 @@ class Scheduler:
         token = await self.lease.acquire()
         tracked = {task.get_name() for task in self._in_flight if not task.done()}
         await self.daily.recover(now, token, tracked)
-        workers, self._look_again = await self.lease.peers(), None
+        workers: set[str] = set()  # read at the pass's first due day: most passes have none
+        self._look_again = None
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
             dues = due_posts(now, batch.schedules, batch.records, self.catchup)
+            if dues and not workers:
+                workers = await self.lease.peers()
             turns = [(self._turn(due, now, token, workers), due) for due in dues]
             for turn, due in sorted(turns, key=itemgetter(0)):
                 claim = None if turn == _LEFT else await self._act(due, now, report)
@@ -195,8 +196,7 @@ class Scheduler:
         # Set within a rescan of its slot: the replica it falls to may sleep past it unaware.
         if due.scheduled_at < due.schedule.set_at + self.rescan:
             return _FIRST
-        retry = due.record.next_attempt_at if due.record else None
-        overdue = max(due.scheduled_at, retry or due.scheduled_at) + self.grace
+        overdue = ((due.record and due.record.next_attempt_at) or due.scheduled_at) + self.grace
         if now >= overdue:
             return _TAKEN_OVER
         self._look_again = min(self._look_again or overdue, overdue)
