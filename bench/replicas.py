@@ -3,6 +3,7 @@
 Three figures, (a) and (b) each beside its SQLite counterpart measured in the same run:
 (a) N channels due at once, 1 and 3 replicas, at the fake platform's 200 posts/s; and on 3
     replicas among 10 × N enabled schedules (the rest due tonight), with the loop's worst lag;
+    each with the claims the replicas made (N when each claims only its share of the days);
 (b) the scheduler's own cost per post against an instant platform (no rate limit);
 (c) a replica SIGKILLed mid-fan-out: the time until every channel's day is settled.
 
@@ -18,10 +19,16 @@ one core's, so the figure is if anything pessimistic for separate processes. The
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from datetime import time as clock_time
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bench.context import Bench
 from bench.fanout import DUE, PLATFORM, RATE, RTT, RateLimitedPlatform
@@ -57,6 +64,22 @@ class InstantPlatform:
         return f"{channel}-{self.posts[channel]}"
 
 
+@contextlib.contextmanager
+def counting_claims() -> Iterator[list[int]]:
+    """The claims any engine makes in the block (a claim inserts the day's row), as [count]."""
+    claims = [0]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "INSERT INTO daily_posts" in statement:
+            claims[0] += 1
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield claims
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
 async def fan_out(
     backends: Backends,
     backend: str,
@@ -77,16 +100,20 @@ async def fan_out(
             Scheduler(c.quotes, c.daily.with_clock(StoppedClock(DUE)), {PLATFORM: platform})
             for c in cores
         ]
+        for scheduler in schedulers:  # held, as `serve` replicas hold theirs between passes
+            await scheduler.lease.acquire()
         async with ticker() as late:
-            start = time.perf_counter()
-            await asyncio.gather(*(s.tick() for s in schedulers))
-            took = time.perf_counter() - start
+            with counting_claims() as claims:
+                start = time.perf_counter()
+                await asyncio.gather(*(s.tick() for s in schedulers))
+                took = time.perf_counter() - start
         found = await statuses(cores[0], url)
     return took, {
         "duplicates": sum(c - 1 for c in platform.posts.values() if c > 1),
         "missing": n - len(platform.posts),
         "posted_rows": found,
         "posts_per_second": n / took,
+        "claims": claims[0],
         "late": late,
     }
 
@@ -114,8 +141,9 @@ async def crowd_rows(backends: Backends, n: int, enabled: int) -> list[Row]:
                 target="≤ 1.1 × N / rate; 0 duplicates, 0 missing",
                 limit=f"N / rate = {ideal:.1f} s ({RATE:g}/s shared)",
                 verdict=PASS if ok else MISS,
-                note=f"{took / ideal:.2f}× N / rate; {extra['duplicates']} duplicates, "
-                f"{extra['missing']} missing; rows {extra['posted_rows']}",
+                note=f"{took / ideal:.2f}× N / rate; {extra['claims']} claims; "
+                f"{extra['duplicates']} duplicates, {extra['missing']} missing; "
+                f"rows {extra['posted_rows']}",
                 extra={**extra, "ratio_to_ideal": took / ideal, "rejected_429": poster.rejected},
             )
         )
@@ -158,8 +186,9 @@ async def rate_rows(backends: Backends, n: int) -> list[Row]:
                     target="≤ 1.1 × N / rate; 0 duplicates, 0 missing",
                     limit=limit,
                     verdict=PASS if ok else MISS,
-                    note=f"{took / ideal:.2f}× N / rate; {extra['duplicates']} duplicates, "
-                    f"{extra['missing']} missing; rows {extra['posted_rows']}",
+                    note=f"{took / ideal:.2f}× N / rate; {extra['claims']} claims; "
+                    f"{extra['duplicates']} duplicates, {extra['missing']} missing; "
+                    f"rows {extra['posted_rows']}",
                     extra={
                         **extra,
                         "ratio_to_ideal": took / ideal,

@@ -15,18 +15,23 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot.coordination.lease import Leases, LeaseTerms
+from bot.coordination.shares import owner
 from bot.coordination.store import LeaseStore
 from bot.daily.clock import Clock
 from bot.daily.days import PostStatus
-from bot.daily.scheduler import Scheduler
+from bot.daily.scheduler import GRACE, Scheduler
 from bot.daily.schedules import EVERY_DAY, WEEKDAYS, WEEKENDS, Schedule
 from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
@@ -331,3 +336,111 @@ async def test_a_replica_ten_minutes_off_neither_double_posts_nor_steals_a_live_
     assert [p for other in others for p in other.posts] == []
     statuses = {r.channel: r.status for r in (await mine.records_since(DAY)).values()}
     assert statuses == dict.fromkeys(channels, PostStatus.POSTED)
+
+
+def berlin_at_nine(channel: str) -> Schedule:
+    return Schedule("console", channel, clock_time(9), "Europe/Berlin", None, True, "o", SET_AT)
+
+
+async def shares(*schedulers: Scheduler) -> list[list[str]]:
+    """Four channels falling to each scheduler, once all hold their leases: chosen, so that a
+    test never depends on how the leases' tokens hash."""
+    workers = {await scheduler.lease.acquire() for scheduler in schedulers}
+    found: dict[str | None, list[str]] = {token: [] for token in workers}
+    for channel in (f"c{n}" for n in range(200)):
+        found[owner(f"console/{channel}", workers)].append(channel)
+    return [found[scheduler.lease.token][:4] for scheduler in schedulers]
+
+
+async def test_three_replicas_each_claim_their_share_of_the_days_due_at_once(
+    core: Core, three_stores: list[DailyStore]
+) -> None:
+    """Three replicas holding their leases (as `serve` does between passes), 90 channels due
+    at one instant, their passes at once: 90 claims in all, each replica its share (it was
+    every day each, 270), and each day posted once."""
+    channels = [f"c{n:02d}" for n in range(90)]
+    await three_stores[0].save_schedules([berlin_at_nine(c) for c in channels])
+    clock = FakeClock(DUE)
+    posters = [RecordingPoster("console", clock) for _ in three_stores]
+    schedulers = [
+        replica(store, core, clock, poster)
+        for store, poster in zip(three_stores, posters, strict=True)
+    ]
+    for scheduler in schedulers:
+        await scheduler.lease.acquire()
+    claims: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "INSERT INTO daily_posts" in statement:  # a claim: the day's row, with its quote
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)  # every engine: each replica's
+    try:
+        reports = await asyncio.gather(*(s.tick() for s in schedulers))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+    assert len(claims) == len(channels)
+    assert all(poster.posts for poster in posters)  # each replica posted its share
+    assert Counter(p.channel for poster in posters for p in poster.posts) == Counter(channels)
+    assert sorted(p["channel"] for r in reports for p in r.posted) == channels
+    statuses = {r.channel: r.status for r in (await three_stores[1].records_since(DAY)).values()}
+    assert statuses == dict.fromkeys(channels, PostStatus.POSTED)
+
+
+async def test_the_days_of_a_live_but_stuck_replica_are_posted_by_another_after_the_grace(
+    core: Core, three_stores: list[DailyStore]
+) -> None:
+    """A replica holds its lease but makes no pass. Another's loop posts its own share at
+    the slot, leaves the stuck one's days to it, wakes `GRACE` later and posts them, once;
+    the stuck one, back, finds nothing left to post."""
+    stuck_store, live_store, _ = three_stores
+    clock = FakeClock(DUE)
+    stuck_poster, poster = RecordingPoster("console", clock), RecordingPoster("console", clock)
+    stuck = replica(stuck_store, core, clock, stuck_poster)
+    live = replica(live_store, core, clock, poster)
+    theirs, ours = await shares(stuck, live)
+    await live_store.save_schedules([berlin_at_nine(c) for c in theirs + ours])
+
+    stop = asyncio.Event()
+    loop = asyncio.create_task(live.run(stop))
+    try:
+        await eventually(
+            lambda: len(poster.posts) == 4 and clock.next_wake == DUE + GRACE,
+            "its own share posted, and the loop waiting for the grace to run out",
+        )
+        assert sorted(p.channel for p in poster.posts) == sorted(ours)
+        clock.advance_to(DUE + GRACE)
+        await eventually(lambda: len(poster.posts) == 8, "the stuck replica's days posted")
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, 30)
+    assert {p.channel: p.at for p in poster.posts} == {
+        **dict.fromkeys(ours, DUE),
+        **dict.fromkeys(theirs, DUE + GRACE),
+    }
+
+    report = await stuck.tick()  # back at last: its days are posted already
+    assert (report.posted, report.failed, stuck_poster.posts) == ([], [], [])
+    statuses = {r.channel: r.status for r in (await stuck_store.records_since(DAY)).values()}
+    assert statuses == dict.fromkeys(theirs + ours, PostStatus.POSTED)
+
+
+async def test_a_day_set_just_before_its_slot_is_posted_at_once_by_whichever_replica_wakes(
+    core: Core, three_stores: list[DailyStore]
+) -> None:
+    """A schedule turned on 10 s before its slot: the live replica it falls to may not see it
+    before its next rescan, so the replica that wakes at the slot posts it, without a grace."""
+    asleep_store, awake_store, _ = three_stores
+    clock = FakeClock(DUE)
+    poster = RecordingPoster("console", clock)
+    asleep = replica(asleep_store, core, clock, RecordingPoster("console", clock))
+    awake = replica(awake_store, core, clock, poster)
+    theirs, ours = await shares(asleep, awake)
+    just_now = DUE - timedelta(seconds=10)
+    await awake_store.save_schedules(
+        [replace(berlin_at_nine(c), set_at=just_now) for c in theirs + ours]
+    )
+    report = await awake.tick()
+    assert sorted(p["channel"] for p in report.posted) == sorted(theirs + ours)
+    assert {p.at for p in poster.posts} == {DUE}

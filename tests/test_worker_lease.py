@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from bot.coordination.lease import LeaseTerms, WorkerLease
+from bot.coordination.shares import owner
 from bot.coordination.store import LeaseStore
 from bot.daily.days import PostStatus
 from bot.daily.store import DailyStore
@@ -179,3 +180,29 @@ async def test_a_claim_its_own_scheduler_lost_track_of_is_settled_by_that_schedu
     assert await replicas.mine.start_sending(tracked)
     assert not await replicas.mine.start_sending(lost)
     await lease.release()
+
+
+async def test_peers_are_the_live_leases_and_a_worker_going_moves_only_its_share(
+    replicas: Replicas,
+) -> None:
+    """A scheduler's peers: every live lease, its own among them, none expired. Each channel
+    falls to one of them, the same whoever asks; one going leaves the others' channels put."""
+    one, two, three = (WorkerLease(replicas.leases) for _ in range(3))
+    tokens = {await lease.acquire() for lease in (one, two, three)}
+    assert await one.peers() == tokens
+    await replicas.age_leases(61)  # past the ttl, no renewal: all gone by the database's clock
+    assert await two.peers() == {two.token}  # its own, even when it has lapsed
+    for lease in (one, two, three):
+        await lease.renew()
+    assert await three.peers() == tokens
+
+    items = [f"console/c{n}" for n in range(300)]
+    shares = {item: owner(item, tokens) for item in items}
+    assert set(shares.values()) == tokens
+    gone = three.token
+    await three.release()
+    left = await one.peers()
+    assert left == tokens - {gone}
+    moved = {item for item, was in shares.items() if owner(item, left) != was}
+    assert moved == {item for item, was in shares.items() if was == gone}
+    assert owner("console/c0", set()) is None

@@ -98,6 +98,11 @@ class WorkerLease(_Lease):
             self.token = token
         return self.token
 
+    async def peers(self) -> set[str]:
+        """The tokens of the live worker leases, this one's among them once it is held."""
+        live = set(await self.rows.live_leases())
+        return live | {self.token} if self.token is not None else live
+
     async def renew(self) -> None:
         """Renew the lease; a failure is logged, never raised (see _renewed)."""
         if self.token is None:

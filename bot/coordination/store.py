@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import run
+from bot.storage.engine import rows, run
 from bot.storage.schema import db_later, db_now, insert, seconds_until, shard_leases, worker_leases
 
 # pg_advisory_xact_lock key for taking shard leases ("lams"); SQLite's BEGIN IMMEDIATE is its
@@ -44,6 +44,11 @@ class LeaseStore:
             return False
 
         return await run(self.engine, hold)
+
+    async def live_leases(self) -> list[str]:
+        """The tokens of the worker leases live now, by the database's clock."""
+        live = sa.select(worker_leases.c.token).where(worker_leases.c.expires_at > db_now())
+        return [row.token for row in await rows(self.engine, live)]
 
     async def drop_lease(self, token: str) -> None:
         """End the lease: the days it still holds are anyone's to take back."""

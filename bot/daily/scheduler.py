@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from bot.coordination.lease import WorkerLease
+from bot.coordination.shares import owner
 from bot.daily.clock import Clock
 from bot.daily.days import Claim, Outcome, PostStatus
 from bot.daily.plan import Action, Due, due_posts
@@ -32,6 +34,10 @@ DEFAULT_CATCHUP = timedelta(hours=6)
 RESCAN = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
+# How long past its due instant a day that falls to another live replica is left to it: its
+# pass claims before it posts, and a stuck one (its lease live up to a minute) delays it no more.
+GRACE = timedelta(seconds=30)
+_FIRST, _TAKEN_OVER, _LEFT = range(3)  # when a pass acts on a due day (Scheduler._turn)
 
 
 def retry_delay(attempt: int, hint: float | None) -> timedelta:
@@ -47,7 +53,8 @@ class Scheduler:
     `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
     (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
     Each platform has at most its poster's `max_in_flight` posts under way, so one slow or
-    failing platform never holds up another's.
+    failing platform never holds up another's. Replicas share the days out (each claims about
+    its share, not every day); the claim alone decides who posts, so none posts twice.
     """
 
     def __init__(
@@ -58,6 +65,7 @@ class Scheduler:
         *,
         catchup: timedelta = DEFAULT_CATCHUP,
         rescan: timedelta = RESCAN,
+        grace: timedelta = GRACE,
     ) -> None:
         self.quotes = quotes
         self.daily = daily
@@ -65,6 +73,9 @@ class Scheduler:
         self.clock: Clock = daily.clock
         self.catchup = catchup
         self.rescan = rescan
+        self.grace = grace
+        # The earliest instant a day this pass left to another replica is overdue.
+        self._look_again: datetime | None = None
         self._limits = {
             name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
         }
@@ -127,7 +138,7 @@ class Scheduler:
                         try:
                             await self._pass(now, TickReport())
                             due = await self.daily.next_due(now, self.posters)
-                            wake = min(due or now + self.rescan, now + self.rescan)
+                            wake = min(t for t in (due, self._look_again, now + self.rescan) if t)
                         except Exception as exc:  # e.g. the database away: try again, never die
                             # The database's own error is one line (it names the database and
                             # the cause); anything else is a bug, worth its traceback.
@@ -147,8 +158,7 @@ class Scheduler:
             self._running = False
 
     async def _pass(self, now: datetime, report: TickReport) -> None:
-        """Take back abandoned days, record misses and give-ups, claim what is due, and start
-        those posts."""
+        """Take back abandoned days, record misses and give-ups, claim what is due, post it."""
         # Every pass: a scheduler may die at any time, while this one runs. This one's own
         # days that no post of it is sending any more (a write about it failed) go back too;
         # a live one's claims are its own to finish.
@@ -156,20 +166,41 @@ class Scheduler:
         token = await self.lease.acquire()
         tracked = {task.get_name() for task in self._in_flight if not task.done()}
         await self.daily.recover(now, token, tracked)
+        workers: set[str] = set()  # read at the pass's first due day: most passes have none
+        self._look_again = None
         async for batch in self.daily.load(now, self.posters):
             done = {(s.platform, s.channel) for s in batch.schedules}
-            for due in due_posts(now, batch.schedules, batch.records, self.catchup):
-                claim = await self._act(due, now, report)
+            dues = due_posts(now, batch.schedules, batch.records, self.catchup)
+            if dues and not workers:
+                workers = await self.lease.peers()
+            turns = [(self._turn(due, now, token, workers), due) for due in dues]
+            for turn, due in sorted(turns, key=itemgetter(0)):
+                claim = None if turn == _LEFT else await self._act(due, now, report)
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
                     # seen them finish (a retry they recorded may change its next wake-up).
                     post = self._post(claim, report, due.scheduled_at)
                     self._in_flight.add(asyncio.create_task(post, name=claim.token))
                 elif due.action is Action.POST:
-                    # Held by another process, or nothing to draw: read again next pass.
+                    # Held by or left to another, or nothing to draw: read again next pass.
                     done.discard((due.schedule.platform, due.schedule.channel))
             await self.daily.planned(batch, now, done)
             await asyncio.sleep(0)  # a page at a time: commands are answered in between
+
+    def _turn(self, due: Due, now: datetime, token: str, workers: Collection[str]) -> int:
+        """When this pass acts on `due`: a day to claim that falls to another of the live
+        `workers` is left to it until `grace` past its slot (or its retry), then taken over."""
+        key = f"{due.schedule.platform}/{due.schedule.channel}"
+        if due.action not in (Action.POST, Action.RETRY) or owner(key, workers) == token:
+            return _FIRST
+        # Set within a rescan of its slot: the replica it falls to may sleep past it unaware.
+        if due.scheduled_at < due.schedule.set_at + self.rescan:
+            return _FIRST
+        overdue = ((due.record and due.record.next_attempt_at) or due.scheduled_at) + self.grace
+        if now >= overdue:
+            return _TAKEN_OVER
+        self._look_again = min(self._look_again or overdue, overdue)
+        return _LEFT
 
     async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
         record, day = due.record, (due.schedule.platform, due.schedule.channel, due.local_date)
