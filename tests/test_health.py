@@ -111,3 +111,18 @@ async def test_health_reads_a_database_without_writing_it(
     # Not migrated, no WAL switched on, no -wal or -shm file left beside it.
     assert db_path.read_bytes() == before
     assert sorted(p.name for p in db_path.parent.iterdir()) == ["lambert.db"]
+
+
+async def test_a_heartbeat_newer_than_the_clock_reads_as_just_now(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wall clock stepped back (NTP) after a beat: the beat is as new as can be, never
+    "-30 s ago"."""
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO meta VALUES ('heartbeat:discord', ?)", (str(time.time() + 30),))
+    conn.commit()
+    conn.close()
+    db_path.chmod(0o600)
+    code, out = await health(settings_for(db_path, slack=False), capsys)
+    assert (code, out.splitlines()[1:]) == (0, ["discord: connected (last heartbeat 0 s ago)"])

@@ -103,8 +103,9 @@ async def read_health(
                     raise
                 rows = []  # never served yet
     beats = {key.removeprefix("heartbeat:"): float(value) for key, value in rows}
-    now = time.time() if now is None else now
-    return [PlatformHealth(p, now - beats[p] if p in beats else None) for p in platforms]
+    now = time.time() if now is None else now  # read after the beats: an age is never negative
+    # ... unless the wall clock stepped back since a beat (NTP): that beat is as new as can be.
+    return [PlatformHealth(p, max(0.0, now - beats[p]) if p in beats else None) for p in platforms]
 
 
 async def postgres_problem(url: str) -> str | None:
