@@ -18,9 +18,11 @@ from bot.daily import scheduler as scheduler_module
 from bot.daily.days import PostStatus
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import Schedule
+from bot.metrics import reporting_to
 from bot.ports import PermanentPostError, TransientPostError
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
+from bot.serving.metrics import PrometheusMetrics
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
 from tests.support.dst import DST_ROWS
 from tests.support.state import daily_store
@@ -294,6 +296,35 @@ async def test_a_day_left_while_sending_is_reported_at_start_and_never_reposted(
     assert "may or may not have gone out" in caplog.text
     status = await daily_at(core, clock, "", ADMIN)
     assert any("unknown for 2025-03-10" in line for line in status.lines)
+
+
+async def test_a_day_left_while_sending_is_counted_and_reported_unknown_like_any_other(
+    core: Core, service: QuoteService
+) -> None:
+    """Recovery's `unknown` goes through the same counting as a post's: the metric of
+    outcomes, and `daily tick --json`'s report."""
+    await save(core, "general", utc("2025-03-09T23:00"))
+    claim = await core.daily.store.claim("console", "general", DAY, None, NOW)
+    assert claim is not None and await core.daily.store.start_sending(claim)
+    clock = FakeClock(utc("2025-03-10T08:05"))
+    with reporting_to(PrometheusMetrics()) as instruments:
+        assert isinstance(instruments, PrometheusMetrics)
+        report = await scheduler(core, clock, RecordingPoster("console", clock)).tick()
+        counted = instruments.registry.get_sample_value(
+            "lambert_daily_posts_total", {"outcome": "unknown"}
+        )
+    assert counted == 1
+    assert report.as_json()["unknown"] == [
+        {
+            "platform": "console",
+            "channel": "general",
+            "local_date": "2025-03-10",
+            "quote_id": claim.quote_id,
+            "reason": "outcome unknown: a process stopped while posting it",
+            "disabled": False,
+            "retry_at_utc": None,
+        }
+    ]
 
 
 async def test_a_live_schedulers_days_are_left_to_it_and_taken_back_once_it_is_gone(

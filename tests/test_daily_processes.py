@@ -134,7 +134,10 @@ def test_a_process_killed_between_claim_and_post_is_never_posted_twice(
         assert time.monotonic() < deadline, "the dead tick's lease never expired"
         time.sleep(0.05)
     report, log = tick_json(db_path, NINE_BERLIN)
-    assert report == {"posted": [], "missed": [], "failed": [], "unknown": []}
+    assert (report["posted"], report["missed"], report["failed"]) == ([], [], [])
+    (unknown,) = report["unknown"]  # settled by this tick: reported like any other unknown
+    assert (unknown["channel"], unknown["local_date"]) == ("general", "2025-03-10")
+    assert unknown["reason"] == "outcome unknown: a process stopped while posting it"
     assert "WARNING" in log and "may or may not have gone out" in log
     assert statuses(db_path) == [("general", "2025-03-10", "unknown")]
     assert leases(db_path, live=False) == []  # the dead one's row went once expired

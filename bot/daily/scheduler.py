@@ -165,7 +165,7 @@ class Scheduler:
         self._lost = None  # a new pass: the database is tried again
         token = await self.lease.acquire()
         tracked = {task.get_name() for task in self._in_flight if not task.done()}
-        await self.daily.recover(now, token, tracked)
+        await self.daily.recover(now, token, tracked, report)
         workers: set[str] = set()  # read at the pass's first due day: most passes have none
         self._look_again = None
         async for batch in self.daily.load(now, self.posters):

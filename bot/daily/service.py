@@ -215,11 +215,23 @@ class DailyService:
         """A new lease (not yet taken) for a scheduler to hold while claims may be under way."""
         return self.leases.worker_lease()
 
-    async def recover(self, now: datetime, worker: str, tracked: Collection[str]) -> None:
+    async def recover(
+        self,
+        now: datetime,
+        worker: str,
+        tracked: Collection[str],
+        report: TickReport | None = None,
+    ) -> None:
         """Settle the held days of schedulers that are gone, and `worker`'s own whose claim
         token is not `tracked` (DailyStore.recover_claims): unsent ones are due again, ones
-        caught mid-send become `unknown`."""
-        log_recovered(*await self.store.recover_claims(now, worker, tracked))
+        caught mid-send become `unknown`, counted and reported as every unknown outcome is."""
+        retried, unknown = await self.store.recover_claims(now, worker, tracked)
+        log_recovered(retried, unknown)
+        for record in unknown:
+            metrics().daily_post(PostStatus.UNKNOWN)
+            if report is not None:
+                reason = "a process stopped while posting it"
+                report.add(Outcome(PostStatus.UNKNOWN, record.key, now, None, reason, record))
 
     async def claim(self, due: Due, now: datetime, worker: str | None) -> Claim | None:
         """Take a due day (drawing its quote from the channel's bag), or a `retrying` one
