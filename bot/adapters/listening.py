@@ -57,29 +57,43 @@ class Limits:
 LIMITS = Limits()
 
 
-@dataclass(eq=False)
-class OncePerMinute(OneLine):
-    """Lets one record through every `every` seconds, cut to one line (no traceback) and
-    counting the ones it held back; aiohttp would log each malformed request in full."""
+@dataclass
+class Ration:
+    """One event of each kind every `every` seconds, counting the ones held back meanwhile: a
+    flood (refused requests, failed accepts) costs a few log lines a minute."""
 
     every: float = LOG_EVERY
     clock: Callable[[], float] = time.monotonic
-    _last: float | None = None
-    _held: int = 0
+    _last: dict[str, float] = field(default_factory=dict)
+    _held: dict[str, int] = field(default_factory=dict)
+
+    def allow(self, kind: str = "") -> str | None:
+        """None: hold this one back. Else what to add to its line: how many were held back
+        since the last one of its kind ("" when none)."""
+        now = self.clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.every:
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return None
+        self._last[kind] = now
+        held = self._held.pop(kind, 0)
+        return f" (and {held} more in the last {self.every:g} s)" if held else ""
+
+
+@dataclass(eq=False)
+class OncePerMinute(Ration, OneLine):
+    """Lets one record through every `every` seconds, cut to one line (no traceback) and
+    counting the ones it held back; aiohttp would log each malformed request in full."""
 
     def __post_init__(self) -> None:
-        super().__init__()
+        OneLine.__init__(self)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        now = self.clock()
-        if self._last is not None and now - self._last < self.every:
-            self._held += 1
+        note = self.allow()
+        if note is None:
             return False
-        self._last = now
-        super().filter(record)
-        if self._held:
-            record.msg += f" (and {self._held} more in the last {self.every:g} s)"
-        self._held = 0
+        OneLine.filter(self, record)
+        record.msg += note
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
@@ -211,9 +225,7 @@ class AcceptErrors:
     asyncio logs a traceback per attempt; this says it once a minute, with the fix."""
 
     previous: Any
-    every: float = LOG_EVERY
-    clock: Callable[[], float] = time.monotonic
-    _last: float | None = None
+    ration: Ration = field(default_factory=Ration)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != ACCEPT_ERROR:
@@ -222,10 +234,8 @@ class AcceptErrors:
             else:
                 self.previous(loop, context)
             return
-        now = self.clock()
-        if self._last is not None and now - self._last < self.every:
+        if self.ration.allow() is None:
             return
-        self._last = now
         exc = context.get("exception")
         code = errno.errorcode.get(getattr(exc, "errno", 0) or 0, "out of resources")
         log.error(

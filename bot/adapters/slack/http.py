@@ -1,51 +1,37 @@
 """Slack HTTP mode's front door around bolt's handler, whose own request verification checks the
-signature (issue 18: the guard's own check saved 12.5 % of a command's CPU, under the fifth
-asked, docs/performance.md): what bolt would raise on (a timestamp that is no number, a body
+signature (issue 18: a check of our own before bolt's saved less than the fifth of a
+command's CPU asked, docs/performance.md): what bolt would raise on (a timestamp that is no number, a body
 that is not UTF-8 or that its parser chokes on) gets a 400 instead of a 500 and a traceback,
 and each refusal (bolt's 401s too) at most one log line per reason a minute."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from aiohttp import web
 
-log = logging.getLogger(__name__)
+from bot.adapters.listening import Ration
 
-LOG_EVERY = 60.0  # seconds between two log lines about one kind of refused request
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass
-class Complaints:
+class Complaints(Ration):
     """One WARNING line per reason at most every `every` seconds; the next one tells how
     many were refused without a line meanwhile. A flood costs a few lines a minute."""
 
-    every: float = LOG_EVERY
-    clock: Callable[[], float] = time.monotonic
-    _last: dict[str, float] = field(default_factory=dict)
-    _unlogged: dict[str, int] = field(default_factory=dict)
-
     def note(self, reason: str, status: int, peer: str | None) -> None:
-        now = self.clock()
-        last = self._last.get(reason)
-        if last is not None and now - last < self.every:
-            self._unlogged[reason] = self._unlogged.get(reason, 0) + 1
-            return
-        self._last[reason] = now
-        more = self._unlogged.pop(reason, 0)
-        also = f" (and {more} more in the last {self.every:g} s)" if more else ""
-        log.warning(
-            "slack: refused a request to /slack/events, %s: %d from %s%s",
-            reason,
-            status,
-            peer or "?",
-            also,
-        )
+        also = self.allow(reason)
+        if also is not None:
+            log.warning(
+                "slack: refused a request to /slack/events, %s: %d from %s%s",
+                reason,
+                status,
+                peer or "?",
+                also,
+            )
 
 
 class RequestGuard:
