@@ -1,8 +1,8 @@
-"""Slack HTTP mode's front door around bolt's handler, whose own request verification checks the
-signature (issue 18: a check of our own before bolt's saved less than the fifth of a
-command's CPU asked, docs/performance.md): what bolt would raise on (a timestamp that is no number, a body
-that is not UTF-8 or that its parser chokes on) gets a 400 instead of a 500 and a traceback,
-and each refusal (bolt's 401s too) at most one log line per reason a minute."""
+"""Slack HTTP mode's front door around bolt's handler, whose own request verification checks
+the signature (issue 18: a check of our own before bolt's saved less than the fifth of a
+command's CPU asked, docs/performance.md). What bolt would raise on (a timestamp that is no
+number, a body that is not UTF-8 or that its parser chokes on) gets a 400 instead of a 500
+and a traceback, and each refusal (bolt's 401s too) at most one log line per reason a minute."""
 
 from __future__ import annotations
 
