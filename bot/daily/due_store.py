@@ -25,18 +25,15 @@ Read = tuple[Schedule, datetime | None]
 ZONES = "tzdata"  # daily_meta's row naming the zone database the instants were computed with
 
 _days, _schedules = daily_posts.c, daily_schedules.c
-_key = sa.tuple_(_schedules.platform, _schedules.channel)
+# A row is its dataclass field by field (same names): a new column is its Table's and its
+# dataclass's, with nothing to add here.
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_RECORD = tuple(f.name for f in fields(DayRecord))
 
 
 def utc(instant: datetime) -> datetime:
     """An instant as the index compares it (in SQLite, ISO text in UTC)."""
     return instant.astimezone(UTC)
-
-
-# A row is its dataclass field by field (same names): a new column is its Table's and its
-# dataclass's, with nothing to add here.
-_SCHEDULE = tuple(f.name for f in fields(Schedule))
-_RECORD = tuple(f.name for f in fields(DayRecord))
 
 
 def schedule_of(row: sa.Row[Any]) -> Schedule:
@@ -46,6 +43,10 @@ def schedule_of(row: sa.Row[Any]) -> Schedule:
 def record_of(row: sa.Row[Any]) -> DayRecord:
     values = {name: row._mapping[name] for name in _RECORD}
     return DayRecord(**{**values, "status": PostStatus(values["status"])})
+
+
+def _read(found: Iterable[sa.Row[Any]]) -> list[Read]:
+    return [(schedule_of(row), row.next_due_at) for row in found]
 
 
 def _on(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
@@ -67,76 +68,61 @@ def _unplanned(platform: str, after: str | None, limit: int) -> Any:
     return query.order_by(_schedules.channel).limit(limit)
 
 
-def _replayed(now: datetime) -> Any:
-    # By `set_at` alone (its index): the caller checks the platform.
-    return _on(_schedules.set_at > utc(now))
-
-
-def _retrying(now: datetime) -> Any:
-    # By the retrying days' index alone: the caller checks the platform.
-    return (
-        sa.select(_days.platform, _days.channel)
-        .join(
-            daily_schedules,
-            sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel),
-        )
-        .where(
-            _days.status == "retrying",
-            sa.or_(
-                _days.next_attempt_at.is_(None),
-                _days.next_attempt_at <= utc(now),
-                _schedules.enabled == sa.false(),
-            ),
-        )
-        .distinct()
-    )
+# The schedules with a retrying day to act on (its next attempt due, or its schedule off),
+# through the retrying days' index alone: the caller checks the platform.
+_RETRYING = sa.and_(
+    _days.status == "retrying",
+    sa.or_(
+        _days.next_attempt_at.is_(None),
+        _days.next_attempt_at <= sa.bindparam("now", type_=Instant),
+        _schedules.enabled == sa.false(),
+    ),
+)
+_ON_SCHEDULE = sa.and_(_schedules.platform == _days.platform, _schedules.channel == _days.channel)
 
 
 class DueIndex:
-    """The due index's queries, part of DailyStore (so they are forwarded and timed as its
-    other calls are), on its engine."""
+    """The due index's queries, part of DailyStore (so they are timed as its other calls)."""
 
     engine: AsyncEngine
-
-    def _read(self, rows: Iterable[sa.Row[Any]]) -> list[Read]:
-        return [(schedule_of(row), row.next_due_at) for row in rows]
 
     async def due(
         self, now: datetime, platform: str, after: tuple[datetime | None, str], limit: int
     ) -> list[Read]:
         """The page after `after`, the last (next_due_at, channel) of the page before: up to
-        `limit` enabled schedules of `platform` due by `now`, in due order, a range of the
-        index `daily_schedules_due`; after a None, its NULL entries by channel, the schedules
-        whose next_due_at is not computed (written before revision 0006, or the zone database
-        changed)."""
+        `limit` enabled schedules of `platform` due by `now`, in due order (the index
+        `daily_schedules_due`); after a None, those whose next_due_at is not computed
+        (written before revision 0006, or the zone database changed), by channel."""
         at, channel = after
-        if at is None:
-            return self._read(await rows(self.engine, _unplanned(platform, channel, limit)))
-        return self._read(await rows(self.engine, _due(now, platform, (at, channel), limit)))
+        page = (
+            _unplanned(platform, channel, limit)
+            if at is None
+            else _due(now, platform, (at, channel), limit)
+        )
+        return _read(await rows(self.engine, page))
 
     async def first_pages(
         self, now: datetime, platforms: Collection[str], limit: int
     ) -> dict[str, list[Read]]:
         """What a pass at `now` reads first, on one connection: "retrying", the schedules with
-        a retrying day to act on (its next attempt due, or its schedule turned off, through
-        the index of the retrying days alone); "replayed", those set after `now` (`daily tick
-        --at` replaying an earlier day counts them from that day: plan.counts_from; none on
-        the real clock); and each platform's first page of "unplanned:P" and "due:P" (see
-        `due`)."""
+        a retrying day to act on; "replayed", those set after `now` (`daily tick --at`
+        replaying an earlier day counts them from that day: plan.counts_from; none on the
+        real clock); and each platform's first page of "unplanned:P" and "due:P" (`due`)."""
+        retrying = sa.select(_days.platform, _days.channel).join(daily_schedules, _ON_SCHEDULE)
+        retrying = retrying.where(_RETRYING).distinct()
 
         def read(conn: sa.Connection) -> dict[str, list[Read]]:
-            keys = [(r.platform, r.channel) for r in conn.execute(_retrying(now))]
-            keys = [key for key in keys if key[0] in platforms]
-            retrying = daily_schedules.select().where(_key.in_(keys))
-            found = {"retrying": self._read(conn.execute(retrying)) if keys else []}
-            replayed = self._read(conn.execute(_replayed(now)))
+            keys = [k for k in conn.execute(retrying, {"now": utc(now)}) if k[0] in platforms]
+            again = daily_schedules.select().where(
+                sa.tuple_(_schedules.platform, _schedules.channel).in_(keys)
+            )
+            found = {"retrying": _read(conn.execute(again)) if keys else []}
+            replayed = _read(conn.execute(_on(_schedules.set_at > utc(now))))  # by set_at's index
             found["replayed"] = [(s, at) for s, at in replayed if s.platform in platforms]
             for platform in sorted(platforms):
-                unplanned = conn.execute(_unplanned(platform, None, limit))
-                found[f"unplanned:{platform}"] = self._read(unplanned)
-                found[f"due:{platform}"] = self._read(
-                    conn.execute(_due(now, platform, None, limit))
-                )
+                unplanned = _unplanned(platform, None, limit)
+                found[f"unplanned:{platform}"] = _read(conn.execute(unplanned))
+                found[f"due:{platform}"] = _read(conn.execute(_due(now, platform, None, limit)))
             return found
 
         return await run(self.engine, read, write=False)
@@ -190,8 +176,9 @@ class DueIndex:
             .subquery()
         )
         both = sa.union_all(*(sa.select(first.c.at) for first in firsts)).subquery()
-        earliest = sa.select(sa.func.min(both.c.at, type_=Instant))
-        found: datetime | None = (await rows(self.engine, earliest))[0][0]
+        found: datetime | None = (
+            await rows(self.engine, sa.select(sa.func.min(both.c.at, type_=Instant)))
+        )[0][0]
         return found
 
     async def zone_version(self, running: str | None = None) -> tuple[str | None, int]:

@@ -1,10 +1,9 @@
 """The daily feature's state, written once for SQLite and PostgreSQL: schedules, days, bags.
 
 Every write is one transaction; a claim is unique per (platform, channel, local date) across
-every process sharing the database. The shuffle bag draws from the corpus's ids held in memory
-(QuoteService.ids), so a claim never reads the quote tables: on PostgreSQL it is one
-statement there and nothing in the local SQLite file. The due index's reads and the outcomes'
-writes are the mixins DueIndex (due_store.py) and Outcomes (outcome_store.py).
+every process sharing the database. The bag draws from the corpus's ids held in memory
+(QuoteService.ids), so a claim never reads the quote tables: on PostgreSQL it is one statement
+there and nothing in the local SQLite file. The due index's reads are DueIndex (due_store.py).
 """
 
 from __future__ import annotations
@@ -13,16 +12,16 @@ import random
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.daily.bag import ShuffleBag, on_channel
-from bot.daily.days import Claim, DayKey, DayRecord, PostStatus
+from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
 from bot.daily.due_store import DueIndex, record_of, schedule_of
-from bot.daily.outcome_store import Outcomes, on_day
-from bot.daily.plan import next_due
+from bot.daily.plan import day_end, next_due
 from bot.daily.schedules import Schedule
 from bot.storage.engine import rows, run
 from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
@@ -46,9 +45,19 @@ _SETTLED = {
     PostStatus.CLAIMED: {"status": "retrying", "reason": STOPPED_BEFORE_POSTING},
     PostStatus.SENDING: {"status": "unknown", "reason": STOPPED_WHILE_POSTING},
 }
+# A day that may have reached the platform (`resend_until` set) is never called failed.
+_FAILED_OR_UNKNOWN = sa.case((_days.resend_until.is_(None), "failed"), else_="unknown")
 
 
-class DailyStore(DueIndex, Outcomes):
+def on_day(key: DayKey) -> sa.ColumnElement[bool]:
+    return sa.and_(on_channel(daily_posts, *key[:2]), _days.local_date == key[2])
+
+
+def _changed(conn: sa.Connection, statement: sa.Executable) -> bool:
+    return bool(conn.execute(statement).rowcount)
+
+
+class DailyStore(DueIndex):
     """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
     order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
 
@@ -80,7 +89,6 @@ class DailyStore(DueIndex, Outcomes):
         await run(self.engine, save)
 
     async def schedule(self, platform: str, channel: str) -> Schedule | None:
-        """The channel's schedule, enabled or not."""
         found = daily_schedules.select().where(on_channel(daily_schedules, platform, channel))
         return next(map(schedule_of, await rows(self.engine, found)), None)
 
@@ -140,13 +148,8 @@ class DailyStore(DueIndex, Outcomes):
         taken = (
             daily_posts.update()
             .where(on_day(record.key), _days.status == "retrying")
-            .values(
-                status="claimed",
-                claim_token=token,
-                claimed_at=now,
-                worker=worker,
-                attempts=_days.attempts + 1,
-            )
+            .values(status="claimed", claim_token=token, claimed_at=now, worker=worker)
+            .values(attempts=_days.attempts + 1)
             .returning(_days.quote_id, _days.attempts, _days.resend_until)
         )
 
@@ -159,8 +162,7 @@ class DailyStore(DueIndex, Outcomes):
                 if ids := self.bag.drawable(theme):
                     quote_id = self.bag.draw_in_full(conn, record.platform, record.channel, ids)
                 conn.execute(daily_posts.update().where(on_day(record.key)), {"quote_id": quote_id})
-            key = record.key
-            return Claim(*key, quote_id, token, row.attempts, row.resend_until)
+            return Claim(*record.key, quote_id, token, row.attempts, row.resend_until)
 
         return await run(self.engine, take)
 
@@ -188,22 +190,111 @@ class DailyStore(DueIndex, Outcomes):
             return [], []
 
         def recover(conn: sa.Connection) -> tuple[list[DayRecord], list[DayRecord]]:
-            retried: list[DayRecord] = []
-            unknown: list[DayRecord] = []
+            settled: dict[PostStatus, list[DayRecord]] = {s: [] for s in _SETTLED}
             for row in conn.execute(held).all():
                 mine = worker is not None and row.worker == worker
                 if row.live and not (mine and row.claim_token not in tracked):
                     continue
                 record = record_of(row)
-                claimed = record.status is PostStatus.CLAIMED
+                at = "next_attempt_at" if record.status is PostStatus.CLAIMED else "finished_at"
                 settle = daily_posts.update().where(
                     _days.claim_token == row.claim_token, _days.status == record.status
                 )
-                at = {"next_attempt_at" if claimed else "finished_at": now}
-                if conn.execute(settle.values(**_SETTLED[record.status], **at)).rowcount:
-                    (retried if claimed else unknown).append(record)
+                if _changed(conn, settle.values(**_SETTLED[record.status], **{at: now})):
+                    settled[record.status].append(record)
             # Expired leases go (a missing one counts as expired: dropping them is safe).
             conn.execute(leases.delete().where(leases.c.expires_at <= db_now()))
-            return retried, unknown
+            return settled[PostStatus.CLAIMED], settled[PostStatus.SENDING]
 
         return await run(self.engine, recover)
+
+    async def start_sending(self, claim: Claim) -> bool:
+        """Mark the claim as being sent, right before asking the platform; False means another
+        process's start took the claim back (see recover_claims) and this one must not post.
+        Idempotent, so a call whose answer was lost can be made again."""
+        sending = (
+            daily_posts.update()
+            .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
+            .values(status="sending")
+        )
+        return await run(self.engine, lambda conn: _changed(conn, sending), single=True)
+
+    async def record(self, o: Outcome) -> bool:
+        """Write the outcome to its day, the write its status names (see Outcome), in one
+        transaction; False when it found nothing to write: a missed day held already, a day
+        given up no longer `retrying`, a claim's day gone.
+
+        A write about a claim is matched on its token, not its status (if another process's
+        start marked the claim `unknown` meanwhile, the real outcome overwrites it), and is
+        idempotent, so one whose answer was lost can be made again. A failed day's quote goes
+        back in the bag, unless the day may have posted (`resend_until`): it then ends
+        `unknown` and its quote stays drawn. A retrying day pulls its schedule in to the end
+        of its local day (see _pull_in), so a pass gives it up then."""
+        if o.status is PostStatus.MISSED:
+            missed = dict(zip(("platform", "channel", "local_date"), o.day, strict=True))
+            missed |= {"status": "missed", "claimed_at": o.at, "finished_at": o.at}
+
+            def miss(conn: sa.Connection) -> bool:  # unless the day is held
+                marked = insert(conn, daily_posts).values(missed).on_conflict_do_nothing()
+                return conn.execute(marked.returning(_days.status)).first() is not None
+
+            return await run(self.engine, miss, single=True)
+        if o.status is PostStatus.FAILED:
+            return await run(self.engine, lambda conn: self._fail(conn, o))
+        assert o.claim is not None
+        values = {"status": o.status.value, "reason": o.reason or None, "finished_at": o.at}
+        values["next_attempt_at"] = o.retry_at
+        if o.status is PostStatus.POSTED:
+            values["message_id"] = o.message_id
+        ended = daily_posts.update().where(_days.claim_token == o.claim.token).values(values)
+        if o.status is not PostStatus.RETRYING:
+            return await run(self.engine, lambda conn: _changed(conn, ended), single=True)
+        # The platform dedupes a resend until the first such instant: the day keeps it.
+        first = sa.bindparam("first", o.resend_until, type_=_days.resend_until.type)
+        ended = ended.values(resend_until=sa.func.coalesce(_days.resend_until, first))
+        platform, channel, day = o.claim.key
+        zone = sa.select(_schedules.tz).where(on_channel(daily_schedules, platform, channel))
+
+        def retry(conn: sa.Connection) -> bool:
+            wrote = _changed(conn, ended)
+            if (tz := conn.execute(zone).scalar()) is not None:
+                conn.execute(_pull_in(platform, channel, day_end(day, ZoneInfo(tz)), o.at))
+            return wrote
+
+        return await run(self.engine, retry)
+
+    def _fail(self, conn: sa.Connection, o: Outcome) -> bool:
+        # A claim's day, or a `retrying` day given up (False if it no longer was).
+        held = o.claim or o.record
+        assert held is not None
+        which = (
+            _days.claim_token == o.claim.token
+            if o.claim is not None
+            else sa.and_(on_day(held.key), _days.status == "retrying")
+        )
+        ended = {"reason": o.reason, "next_attempt_at": None, "finished_at": o.at}
+        failed = daily_posts.update().where(which).values(status=_FAILED_OR_UNKNOWN, **ended)
+        statuses = conn.execute(failed.returning(_days.status)).scalars().all()
+        if "failed" in statuses and held.quote_id:
+            self.bag.put_back(conn, held.platform, held.channel, held.quote_id)
+        if o.disable:  # failed for good: the schedule goes off too
+            off = {"enabled": False, "disabled_reason": o.reason, "next_due_at": None}
+            mine = on_channel(daily_schedules, held.platform, held.channel)
+            conn.execute(daily_schedules.update().where(mine).values(off))
+        return bool(statuses)
+
+
+def _pull_in(platform: str, channel: str, at: datetime, now: datetime) -> sa.Update:
+    """The schedule's next_due_at brought in to `at`, if later, or if a pass at `now` has not
+    moved it on yet (a pass only moves on a value it read: it then leaves this one)."""
+    due = _schedules.next_due_at
+    instant = sa.bindparam("pulled", at.astimezone(UTC), type_=due.type)
+    return (
+        daily_schedules.update()
+        .where(
+            on_channel(daily_schedules, platform, channel),
+            _schedules.enabled == sa.true(),
+            sa.or_(due.is_(None), due > instant, due <= now.astimezone(UTC)),
+        )
+        .values(next_due_at=instant)
+    )
