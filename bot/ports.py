@@ -33,12 +33,11 @@ class TransientPostError(PostError):
 
 
 class AmbiguousPostError(PostError):
-    """The request may have reached the platform, but no answer says whether it posted
-    (a timeout, the connection lost after the request was written, a 5xx from an edge).
-
-    Never sent again as a new message. `resend_within` is how many seconds after the first
-    such attempt the platform itself dedupes a resend of the same (channel, day) (Discord's
-    nonce); None means it cannot, and the day is recorded `unknown` at once.
+    """The request may have reached the platform, but no answer says whether it posted (a
+    timeout, the connection lost after the request was written, a 5xx from an edge). Never
+    sent again as a new message. `resend_within`: how many seconds after the first such
+    attempt the platform dedupes a resend of the same (channel, day) (Discord's nonce); None:
+    it cannot, and the day is recorded `unknown` at once.
     """
 
     def __init__(self, reason: str, resend_within: float | None = None) -> None:
@@ -50,18 +49,16 @@ class DailyPoster(Protocol):
     """Sends the daily quote to one channel of one platform."""
 
     platform: str
+    # How many posts this platform takes at once without tripping its rate limits: the
+    # scheduler never has more in flight here, and the client library paces within that.
     max_in_flight: int
-    """How many posts this platform takes at once without tripping its rate limits: the
-    scheduler never has more in flight here, and the client library paces within that."""
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         """Post `quote` to `channel` as its post for local date `day`; return the message id.
-
-        (channel, day) names the post: a platform that can dedupe a resend (Discord's nonce)
+        (channel, day) names the post: a platform that dedupes a resend (Discord's nonce)
         derives its key from it. Raise PermanentPostError, TransientPostError (nothing was
         stored: safe to send again) or AmbiguousPostError (it may have been stored); any other
-        exception counts as transient, so a poster must map every ambiguous failure itself.
-        """
+        exception counts as transient, so a poster must map every ambiguous failure itself."""
 
 
 class ChatPlatform(Protocol):
@@ -70,12 +67,10 @@ class ChatPlatform(Protocol):
     name: str
 
     async def start(self) -> None:
-        """Connect, and return once slash commands are being answered.
-
-        One attempt: raise ConfigError when the platform rejects a token or a setting (serve
-        stops), anything else when it cannot be reached now (serve calls close(), waits, and
-        calls start() again). Cancelled when serve is stopped meanwhile.
-        """
+        """Connect, and return once slash commands are being answered. One attempt: raise
+        ConfigError when the platform rejects a token or a setting (serve stops), anything
+        else when it cannot be reached now (serve calls close(), waits, and start() again).
+        Cancelled when serve is stopped meanwhile."""
 
     @property
     def connected(self) -> bool:

@@ -47,9 +47,8 @@ def _read_corpus_file(path: Path, max_mb: float) -> tuple[bytes, str]:
 async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
     """decode_corpus off the event loop: in a child process for a big file, else a thread.
 
-    tomli's compiled parser holds the GIL for the whole parse, so a thread did not free the
-    loop: 35 MB (100,000 quotes) stopped it for 0.9 s. In a child process the loop's longest
-    stall over the whole load was 27-43 ms; see docs/performance.md, "Loop lag".
+    tomli holds the GIL for the whole parse: in a thread 35 MB (100,000 quotes) stopped the
+    loop for 0.9 s, in a child process 27-43 ms at most (docs/performance.md, "Loop lag").
     """
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
@@ -59,8 +58,8 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
     from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe. A spawned
-    # child imports the parent's main script again: one without `if __name__ == "__main__"`
-    # (or a script read from stdin) breaks the pool, and the parse falls back to a thread.
+    # child imports the parent's main script again: one without a __main__ guard (or read
+    # from stdin) breaks the pool, and the parse falls back to a thread.
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, decode_corpus, path, raw)
@@ -74,20 +73,15 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
 
 @dataclass(frozen=True, slots=True)
 class Core:
-    """What every adapter and command is handed: the quotes, and the daily feature beside them."""
+    """What every adapter and command is handed. open_core keeps all of it in the shared
+    state; a Core built by hand (tests) keeps previews in memory, counts nothing, and has no
+    installs (bot/installs: the workspaces of an OAuth Slack app) or leases."""
 
     quotes: QuoteService
     daily: DailyService
-    # Which quote previews were posted (Post clicked twice posts once). open_core keeps them
-    # in the shared state; a Core built by hand (tests) keeps them in memory.
-    previews: PreviewStore = field(default_factory=MemoryPreviewStore)
-    # Counts of commands and posts (bot/stats), written in batches; a Core built by hand
-    # counts nothing.
+    previews: PreviewStore = field(default_factory=MemoryPreviewStore)  # Post clicked twice
     stats: StatsRecorder = field(default_factory=StatsRecorder.off)
-    # The workspaces a Slack app installed through OAuth posts in (bot/installs), in the
-    # shared state; None for a Core built by hand (tests).
     installs: InstallStore | None = None
-    # Worker and Discord shard leases (bot/coordination); None for a Core built by hand.
     leases: Leases | None = None
 
 
@@ -101,16 +95,13 @@ async def open_core(
 ) -> AsyncIterator[Core]:
     """Both services over an up-to-date database, built once; closed on exit.
 
-    A corpus whose bytes are the ones last loaded is not even parsed (that keeps a start with
-    an unchanged 100,000-quote corpus fast); a changed one is validated in full before the
-    database is written, so a bad file leaves the database as it was. The shared state
-    (bot/storage/engine.py) is opened on its first use: answering from the quotes alone
-    never opens it.
+    A corpus whose bytes are the ones last loaded is not even parsed (a fast start at 100,000
+    quotes); a changed one is validated in full before the database is even opened, so a bad
+    file never creates, migrates or writes it. The shared state (bot/storage/engine.py) is
+    opened on its first use: answering from the quotes alone never opens it.
     """
     path = settings.corpus_path
     raw, digest = await asyncio.to_thread(_read_corpus_file, path, settings.corpus_max_mb)
-    # A changed corpus is validated before the database is even opened, so a bad file never
-    # creates, migrates or converts it; the digest last loaded is read without writing.
     parsed: list[Corpus] = []
     with ExitStack() as paused:
         if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
@@ -158,7 +149,7 @@ async def open_core(
 
 @dataclass(frozen=True, slots=True)
 class SharedState:
-    """The stores of the state replicas share, on one engine (bot/storage/engine.py)."""
+    """The stores of the state replicas share, on one engine."""
 
     daily: DailyStore
     previews: PreviewStore
@@ -171,9 +162,9 @@ async def _open_state(
     settings: Settings, quotes: QuoteService, stack: AsyncExitStack
 ) -> SharedState:
     """Open the engine (PostgreSQL when a database URL is set, else the SQLite file) and the
-    stores on it. Imported here: SQLAlchemy and a driver cost a cold command that never
-    reaches the state (`lambert ask`) tens of milliseconds; and imported in a thread, as
-    their 0.4 s would otherwise stall the loop (a console's prompt, a server's heartbeats)."""
+    stores on it. Imported here, in a thread: SQLAlchemy and a driver cost a cold command
+    that never reaches the state (`lambert ask`) tens of milliseconds, and their 0.4 s would
+    stall the loop (a console's prompt, a server's heartbeats)."""
     await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
@@ -219,12 +210,9 @@ async def _load(
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a corpus loads.
-
-    A load allocates millions of objects that live until it ends (and are then freed by
-    reference counting): each full collection meanwhile walks them all for nothing, 60-110 ms
-    at 100,000 quotes, run by whichever thread crosses the threshold, the event loop's too.
-    """
+    """No cyclic garbage collection while a corpus loads: a load allocates millions of objects
+    that live until it ends (then freed by reference counting), and each full collection
+    meanwhile walks them all for nothing, 60-110 ms at 100,000 quotes, on any thread."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

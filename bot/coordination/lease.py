@@ -1,15 +1,12 @@
-"""Whether the scheduler holding a daily claim is still alive, told by a lease in the database.
+"""Leases in the database: a scheduler's (its claims are live while it is) and Discord shards'.
 
-A scheduler holds a row in `worker_leases` while it may have claims under way, renewed every
-`renew_every` (10 s) to expire `ttl` (60 s) later. The expiry is computed and compared by the
-database's clock alone (PostgreSQL's `now()`, SQLite's `julianday('now')`), never a host's:
-replicas whose clocks differ, or a scheduler on a simulated clock, agree on who is alive.
-
-So a replica that dies, however it dies (SIGKILL too), leaves its lease to expire at most
-`ttl` after its last renewal, and the first pass of another replica after that takes its days
-back; a live one, even paused for up to `ttl - renew_every` (50 s), keeps them. A clean stop
-deletes the row at once. A claim made with no live lease behind it is taken back by the next
-pass anywhere: the safe side (a day caught sending is reported unknown, never posted twice).
+A holder renews its row every `renew_every` (10 s) to expire `ttl` (60 s) later, by the
+database's clock alone (PostgreSQL's `now()`, SQLite's `julianday('now')`): replicas whose
+clocks differ, or a scheduler on a simulated clock, agree on who is alive. A replica that dies
+(SIGKILL too) leaves its lease to expire `ttl` after its last renewal, and the next pass of
+another takes its days back; a live one paused for up to `ttl - renew_every` keeps them. A
+claim with no live lease behind it is taken back by the next pass anywhere: the safe side (a
+day caught sending is reported unknown, never posted twice).
 """
 
 from __future__ import annotations
@@ -34,8 +31,6 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class LeaseTerms:
-    """How long a lease lives unrenewed (`ttl`), and how often its holder renews it."""
-
     ttl: timedelta = timedelta(seconds=60)
     renew_every: timedelta = timedelta(seconds=10)
 
@@ -45,23 +40,17 @@ class LeaseTerms:
         return cls(timedelta(seconds=seconds), timedelta(seconds=seconds / 6))
 
 
-def this_holder() -> str:
-    """Who holds a lease, for people reading the table: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 class _Lease:
-    """What a worker and a shard lease share: the table, the terms, this process as holder,
-    and renewals and drops that log a failing database instead of raising."""
+    """A worker's or shard lease: renewals and drops log a failing database, never raise."""
 
     def __init__(self, rows: LeaseStore, terms: LeaseTerms | None, area: str, kind: str) -> None:
-        self.rows, self.terms, self.holder = rows, terms or LeaseTerms(), this_holder()
+        self.rows, self.terms = rows, terms or LeaseTerms()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"  # for people reading the table
         self._what = (area, kind)  # for the log: "daily", "worker"
         self._failing = False
 
     async def _renewed(self, renewal: Awaitable[T]) -> T | None:
-        """The renewal's answer; None when it failed, logged once until one works again: the
-        next renewal tries again, and the lease outlives up to `ttl` of them."""
+        """The renewal's answer; None when it failed, logged once until one works again."""
         try:
             found = await renewal
         except Exception as exc:  # the database is away: a restart, a dropped connection
@@ -99,12 +88,11 @@ class WorkerLease(_Lease):
         return self.token
 
     async def peers(self) -> set[str]:
-        """The tokens of the live worker leases, this one's among them once it is held."""
+        """The tokens of the live worker leases, this one's among them once held."""
         live = set(await self.rows.live_leases())
         return live | {self.token} if self.token is not None else live
 
     async def renew(self) -> None:
-        """Renew the lease; a failure is logged, never raised (see _renewed)."""
         if self.token is None:
             return
         live = await self._renewed(self.rows.hold_lease(self.token, self.holder, self.terms.ttl))
@@ -116,14 +104,12 @@ class WorkerLease(_Lease):
             )
 
     async def release(self) -> None:
-        """Drop the lease; if the database cannot be reached it expires by itself."""
         token, self.token = self.token, None
         if token is not None:
             await self._dropped(self.rows.drop_lease(token))
 
     def abandon(self) -> None:
-        """Forget the lease without a word to the database (which is gone): it expires by
-        itself, `ttl` after its last renewal."""
+        """Forget the lease without a word to the database (gone): it expires by itself."""
         self.token = None
 
     @contextlib.asynccontextmanager
@@ -144,14 +130,10 @@ class WorkerLease(_Lease):
             await self.renew()
 
 
-# Discord shard leases: the same rows-with-an-expiry, one per (application, shard), so that two
-# live processes never run one shard of one bot (each would answer its servers' commands).
-
-
 @dataclass(frozen=True, slots=True)
 class ShardHolder:
-    """A live lease of another process in the way: on a shard asked for, or on the same
-    application with another shard count (its shards then overlap any of this one's)."""
+    """A live shard lease of another process in the way: on a shard asked for, or on the
+    same application with another shard count (its shards then overlap any of these)."""
 
     holder: str
     shard: int
@@ -168,8 +150,8 @@ class ShardsTaken(Exception):
 
 
 class ShardLease(_Lease):
-    """One process's leases on its Discord shards: taken before connecting, renewed while
-    serving, dropped at stop; a process that dies leaves them to expire after `ttl`."""
+    """One process's leases on its Discord shards, one per (application, shard), so two live
+    processes never run one shard (each would answer its servers' commands)."""
 
     def __init__(self, rows: LeaseStore, terms: LeaseTerms | None = None) -> None:
         super().__init__(rows, terms, "discord", "shard")
@@ -187,7 +169,7 @@ class ShardLease(_Lease):
 
     async def renew(self) -> ShardHolder | None:
         """Renew what is held: the holder that took a shard meanwhile (this process may
-        have stalled past `ttl`), else None; a failure is logged, never raised."""
+        have stalled past `ttl`), else None."""
         if self.held is None:
             return None
         hold = self.rows.hold_shards(self.token, self.holder, *self.held, self.terms.ttl)
@@ -195,7 +177,6 @@ class ShardLease(_Lease):
         return None if taken is None else ShardHolder(*taken)
 
     async def release(self) -> None:
-        """Drop the leases; if the database cannot be reached they expire by themselves."""
         if self.held is not None:
             self.held = None
             await self._dropped(self.rows.drop_shards(self.token))
@@ -211,15 +192,13 @@ class ShardLease(_Lease):
 
 @dataclass(frozen=True, slots=True)
 class Leases:
-    """The lease tables and the terms of every lease taken on them."""
+    """The lease tables and the terms of every lease (not yet taken) made on them."""
 
     rows: LeaseStore
     terms: LeaseTerms = LeaseTerms()
 
     def worker_lease(self) -> WorkerLease:
-        """A new lease (not yet taken), for a scheduler to hold while claims may be under way."""
         return WorkerLease(self.rows, self.terms)
 
     def shard_lease(self) -> ShardLease:
-        """A new shard lease (not yet taken), for a process to hold on its Discord shards."""
         return ShardLease(self.rows, self.terms)

@@ -18,8 +18,7 @@ InTheWay = tuple[str, int, int, float]
 
 
 class LeaseStore:
-    """The worker_leases and shard_leases tables on the state's engine (bot/coordination/lease.py
-    takes, renews and drops leases through it)."""
+    """The worker_leases and shard_leases tables (lease.py takes and drops leases here)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -46,14 +45,12 @@ class LeaseStore:
         return await run(self.engine, hold)
 
     async def live_leases(self) -> list[str]:
-        """The tokens of the worker leases live now, by the database's clock."""
         live = sa.select(worker_leases.c.token).where(worker_leases.c.expires_at > db_now())
         return [row.token for row in await rows(self.engine, live)]
 
     async def drop_lease(self, token: str) -> None:
         """End the lease: the days it still holds are anyone's to take back."""
-        dropped = worker_leases.delete().where(worker_leases.c.token == token)
-        await run(self.engine, lambda conn: conn.execute(dropped), single=True)
+        await self._drop(worker_leases, token)
 
     async def hold_shards(
         self,
@@ -64,10 +61,9 @@ class LeaseStore:
         count: int,
         ttl: timedelta,
     ) -> InTheWay | None:
-        """Take or renew, for `token`, the leases on `shards` (of `count` in all) of
-        `application`, to expire `ttl` from now by the database's clock; all or none: None
-        when taken, else the first live lease of another token on one of `shards` or run
-        with another count (its shards then overlap any of these)."""
+        """Take or renew, for `token`, the leases on `shards` (of `count`) of `application`
+        to expire `ttl` from now, all or none: None when taken, else the first live lease of
+        another token in the way (on one of `shards`, or run with another count)."""
         rows = shard_leases.c
         others = (
             sa.select(rows.holder, rows.shard, rows.shard_count, seconds_until(rows.expires_at))
@@ -97,6 +93,8 @@ class LeaseStore:
         return await run(self.engine, hold)
 
     async def drop_shards(self, token: str) -> None:
-        """End every shard lease of `token`."""
-        dropped = shard_leases.delete().where(shard_leases.c.token == token)
+        await self._drop(shard_leases, token)
+
+    async def _drop(self, table: sa.Table, token: str) -> None:
+        dropped = table.delete().where(table.c.token == token)
         await run(self.engine, lambda conn: conn.execute(dropped), single=True)

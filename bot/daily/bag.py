@@ -1,9 +1,8 @@
 """Each channel's shuffle bag: no daily quote repeats in a channel until all have been posted.
 
-The bag is "the corpus's quotes not drawn this round", worked out at each draw from the ids
-the quotes service holds in memory (QuoteService.ids) and the channel's rows of daily_bag:
-quotes added to the corpus join the current round, removed ones are never eligible again, and
-a draw never reads the quote tables, so on PostgreSQL it is no round trip to the SQLite file.
+The bag is "the corpus's quotes not drawn this round", from the ids the quotes service holds in
+memory (QuoteService.ids) less the channel's rows of daily_bag: quotes added to the corpus join
+the current round, removed ones are never drawn again, and the quote tables are never read.
 """
 
 from __future__ import annotations
@@ -71,8 +70,8 @@ def on_channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement
 
 
 class ShuffleBag:
-    """The draws of every channel from the corpus's ids (`ids(theme)`: corpus order, () for a
-    theme the corpus does not have). Call the drawing methods inside a write transaction."""
+    """The draws of every channel from `ids(theme)` (corpus order, () for an unknown theme),
+    made inside a write transaction."""
 
     def __init__(
         self, ids: Callable[[str | None], Sequence[str]], rng: random.Random | None = None
@@ -82,7 +81,6 @@ class ShuffleBag:
         self._every: frozenset[str] | None = None
 
     def knows(self, quote_id: str) -> bool:
-        """Whether the corpus still holds `quote_id`."""
         if self._every is None:
             self._every = frozenset(self.ids(None))
         return quote_id in self._every
@@ -98,8 +96,7 @@ class ShuffleBag:
     def claim(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> Any:
         """Insert the claimed `day` (platform, channel, day, now, token, worker) with the first
         of random guesses its channel's bag has not drawn (uniform over what is left): its
-        row, None when the day is held; a row whose quote_id is None needs `fill`. One
-        statement on PostgreSQL."""
+        row, None when the day is held; a row whose quote_id is None needs `fill`."""
         guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
         if (dialect := conn.dialect.name) == "postgresql":
             lock = f"{day['platform']}/{day['channel']}"
@@ -121,9 +118,8 @@ class ShuffleBag:
     def draw_in_full(
         self, conn: sa.Connection, platform: str, channel: str, ids: Sequence[str]
     ) -> str:
-        """A uniformly random quote of `ids` the round has not drawn, taken into the bag; when
-        all are drawn a new round starts, never with the quote that closed the last. On
-        PostgreSQL under the channel's draw lock (SQLite's BEGIN IMMEDIATE is one)."""
+        """A uniformly random quote of `ids` the round has not drawn, taken into the bag, under
+        the channel's draw lock on PostgreSQL (SQLite's BEGIN IMMEDIATE is one)."""
         if conn.dialect.name == "postgresql":
             key = sa.func.hashtextextended(f"{platform}/{channel}", 0)
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
@@ -147,6 +143,6 @@ class ShuffleBag:
         return quote_id
 
     def put_back(self, conn: sa.Connection, platform: str, channel: str, quote_id: str) -> None:
-        """Return a quote that was drawn but never posted, so the round still shows it."""
+        """Return a quote drawn but never posted, so the round still shows it."""
         mine = on_channel(daily_bag, platform, channel)
         conn.execute(daily_bag.delete().where(mine, _bag.quote_id == quote_id))

@@ -35,7 +35,7 @@ class SystemClock:
 
 
 class StoppedClock:
-    """A clock that always reads one instant: `lambert daily tick --at`."""
+    """Always one instant: `lambert daily tick --at`."""
 
     def __init__(self, instant: datetime) -> None:
         self.instant = instant

@@ -22,8 +22,6 @@ class PostStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DayRecord:
-    """The row of one (platform, channel, local date)."""
-
     platform: str
     channel: str
     local_date: date
@@ -65,11 +63,9 @@ class Claim:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How an attempt at a day ended: what `DailyService.record` writes, logs, counts and
-    reports, in one place.
-
-    `status` names the write: POSTED, RETRYING or UNKNOWN about `claim`, a post under way;
-    FAILED about `claim`, or giving up `record` (a `retrying` day); MISSED, a day nobody
-    holds. A failure of a day that may have posted (its `resend_until`) ends `unknown`."""
+    reports. `status` names the write: POSTED, RETRYING or UNKNOWN about `claim`, a post
+    under way; FAILED about `claim`, or giving up `record` (a `retrying` day); MISSED, a day
+    nobody holds. A failure of a day that may have posted (its `resend_until`) is unknown."""
 
     status: PostStatus
     day: DayKey
@@ -93,7 +89,6 @@ class Outcome:
     def unknown(self) -> bool:
         """It may have posted: never sent again, reported as unknown, not failed."""
         held = self.claim or self.record
-        may_have_posted = held is not None and held.resend_until is not None
-        return self.status is PostStatus.UNKNOWN or (
-            self.status is PostStatus.FAILED and may_have_posted
-        )
+        if self.status is PostStatus.FAILED and held is not None:
+            return held.resend_until is not None
+        return self.status is PostStatus.UNKNOWN

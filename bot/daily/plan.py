@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -110,29 +110,32 @@ def due_posts(
     return found
 
 
-def _slots(schedule: Schedule, after: datetime, days: int) -> Iterator[tuple[date, datetime]]:
-    """(local date, instant) of the schedule's slots over `days` days from the local day
-    before `after`'s (or its set_at's, if later), on the days it posts, none before it was set."""
-    zone = schedule.zone
+def _next(
+    schedule: Schedule, after: datetime, inclusive: bool, taken: Collection[DayKey] = ()
+) -> datetime | None:
+    """The first slot after `after` (or at it, `inclusive`), not before the schedule was set,
+    on a day it posts whose key is not `taken`; None when it is off."""
+    if not schedule.enabled or not schedule.weekdays:
+        return None
+    zone, key = schedule.zone, (schedule.platform, schedule.channel)
+    # Slots grow with the local date: a mask with any day finds one within a week past those
+    # taken.
     start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
-    for day in (start + offset * ONE_DAY for offset in range(days)):
-        if schedule.posts_on(day):
-            at = scheduled_instant(day, schedule.local_time, zone)
-            if at >= schedule.set_at:
-                yield day, at
+    for day in (start + offset * ONE_DAY for offset in range(len(taken) + 10)):
+        if not schedule.posts_on(day) or (*key, day) in taken:
+            continue
+        at = scheduled_instant(day, schedule.local_time, zone)
+        if (at > after or (inclusive and at == after)) and at >= schedule.set_at:
+            return at
+    return None
 
 
 def next_post(
     schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
 ) -> datetime | None:
-    """The next instant after `now` (and not before the schedule was set) that the channel
-    will post at, skipping days already recorded (a tick run ahead with --at --force); None
-    only when it is off."""
-    if not schedule.enabled or not schedule.weekdays:
-        return None
-    key = schedule.platform, schedule.channel
-    slots = _slots(schedule, now, len(records) + 10)
-    return next((at for day, at in slots if at > now and (*key, day) not in records), None)
+    """The next instant the channel will post at, skipping days already recorded (a tick run
+    ahead with --at --force); None only when it is off."""
+    return _next(schedule, now, False, records)
 
 
 def day_end(day: date, zone: ZoneInfo) -> datetime:
@@ -150,8 +153,4 @@ def next_due(schedule: Schedule, after: datetime, *, inclusive: bool = False) ->
     due. After a pass has planned it at `now`: `next_due(s, now)`, since every slot up to
     `now` then has its record (posted, missed, held or retrying) or is past the look-back.
     """
-    if not schedule.enabled or not schedule.weekdays:
-        return None
-    # Slots grow with the local date; a mask with any day finds one within a week.
-    slots = _slots(schedule, after, 10)
-    return next((at for _, at in slots if at > after or (inclusive and at == after)), None)
+    return _next(schedule, after, inclusive)

@@ -23,9 +23,8 @@ def utc_text(instant: datetime) -> str:
 
 @dataclass
 class TickReport:
-    """Days posted, missed, failed and of unknown outcome in one pass, each item naming its
-    channel and day. `unknown`: a post may have gone out (its answer was lost) and will never
-    be sent again; it is not a failure, and is not reported as one."""
+    """Days posted, missed, failed and of unknown outcome in one pass. `unknown`: a post may
+    have gone out (its answer was lost) and is never sent again; it is not a failure."""
 
     posted: list[dict[str, Any]] = field(default_factory=list)
     missed: list[dict[str, Any]] = field(default_factory=list)
@@ -33,8 +32,7 @@ class TickReport:
     unknown: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
-        """An outcome in its list: a retry is a failure with its `retry_at_utc`, a day that
-        may have posted is unknown, never failed."""
+        """An outcome in its list: a retry is a failure with its `retry_at_utc`."""
         platform, channel, day = outcome.day
         item: dict[str, Any] = dict(platform=platform, channel=channel, local_date=day.isoformat())
         if outcome.status is PostStatus.MISSED:
@@ -60,7 +58,7 @@ class TickReport:
 
 
 def log_outcome(o: Outcome) -> None:
-    """The outcome's log line (at WARNING but for a post), as operators read it."""
+    """The outcome's log line (at WARNING but for a post)."""
     platform, channel, day = o.day
     where = f"daily post for {platform}/{channel} on {day}"
     if o.status is PostStatus.POSTED:
@@ -84,8 +82,7 @@ def log_outcome(o: Outcome) -> None:
 
 
 def log_recovered(retried: Iterable[DayRecord], unknown: Iterable[DayRecord]) -> None:
-    """The log lines of held days taken back from a scheduler that is gone: `retried` were
-    never sent, `unknown` were caught mid-send."""
+    """The log lines of held days taken back: `retried` never sent, `unknown` mid-send."""
     for record in retried:
         log.info("daily post for %s/%s on %s: claimed, never sent: due again", *record.key)
     for record in unknown:

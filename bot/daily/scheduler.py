@@ -48,13 +48,12 @@ def retry_delay(attempt: int, hint: float | None) -> timedelta:
 
 
 class Scheduler:
-    """Posts each channel's daily quote once per local date, through the platforms' posters.
+    """Posts each channel's daily quote once per local date, through the platforms' posters:
+    `run(stop)` is `lambert serve`'s loop, `tick()` one pass (`lambert daily tick`).
 
-    `run(stop)` is the long-lived loop (`lambert serve`); `tick()` is one pass
-    (`lambert daily tick`). Schedules of platforms without a poster here are left alone.
-    Each platform has at most its poster's `max_in_flight` posts under way, so one slow or
-    failing platform never holds up another's. Replicas share the days out (each claims about
-    its share, not every day); the claim alone decides who posts, so none posts twice.
+    Schedules of platforms without a poster here are left alone. Each platform has at most
+    its poster's `max_in_flight` posts under way, so a slow one never holds up another's.
+    Replicas share the days out; the claim alone decides who posts, so none posts twice.
     """
 
     def __init__(
@@ -67,13 +66,9 @@ class Scheduler:
         rescan: timedelta = RESCAN,
         grace: timedelta = GRACE,
     ) -> None:
-        self.quotes = quotes
-        self.daily = daily
-        self.posters = dict(posters)
+        self.quotes, self.daily, self.posters = quotes, daily, dict(posters)
         self.clock: Clock = daily.clock
-        self.catchup = catchup
-        self.rescan = rescan
-        self.grace = grace
+        self.catchup, self.rescan, self.grace = catchup, rescan, grace
         # The earliest instant a day this pass left to another replica is overdue.
         self._look_again: datetime | None = None
         self._limits = {
@@ -81,16 +76,15 @@ class Scheduler:
         }
         self._in_flight: set[asyncio.Task[None]] = set()  # each named by its claim's token
         # Held (and renewed) while claims may be under way; taken at the first pass.
-        self.lease: WorkerLease = daily.worker_lease()
+        self.lease: WorkerLease = daily.leases.worker_lease()
         self._running = False
-        # The database's failure that ended a post's writes in this pass: the pass's other
-        # posts are then not started (their days stay claimed, unsent, and the next pass
-        # anywhere takes them back) instead of each waiting out its own retries.
+        # The database's failure that ended a post's writes in this pass: its other posts are
+        # not started (their days stay claimed, unsent, for the next pass anywhere to take
+        # back) rather than each waiting out its own retries.
         self._lost: Exception | None = None
 
     @property
     def posting(self) -> int:
-        """How many posts are in flight."""
         return len(self._in_flight)
 
     async def tick(self) -> TickReport:
@@ -123,45 +117,42 @@ class Scheduler:
         if self._running:
             raise RuntimeError("the daily scheduler is already running")
         self._running = True
-        try:
-            # Released on the way out, even when cut short: what is still sending is then
-            # another start's to report.
-            async with self.lease.renewed():
+        # Released on the way out, even when cut short: what is still sending is then another
+        # start's to report.
+        async with self.lease.renewed():
+            try:
                 try:
                     await self.daily.check_zones()
                 except Exception:  # e.g. the database away: the passes say so, and try again
                     log.exception("daily scheduler: checking the zone database version failed")
-                try:
-                    while not stop.is_set():
-                        self.daily.changed.clear()
-                        now = self.clock.now()
-                        try:
-                            await self._pass(now, TickReport())
-                            due = await self.daily.next_due(now, self.posters)
-                            wake = min(t for t in (due, self._look_again, now + self.rescan) if t)
-                        except Exception as exc:  # e.g. the database away: try again, never die
-                            # The database's own error is one line (it names the database and
-                            # the cause); anything else is a bug, worth its traceback.
-                            log.warning(
-                                "daily scheduler pass failed; trying again in %s: %s",
-                                self.rescan,
-                                _first_line(exc),
-                                exc_info=not is_database_error(exc),
-                            )
-                            wake = now + self.rescan
-                        await self._sleep(wake, stop)
-                finally:
-                    # Never cancel a post: a cancelled one leaves its day `unknown`.
-                    await asyncio.gather(*self._in_flight, return_exceptions=True)
-                    self._in_flight.clear()
-        finally:
-            self._running = False
+                while not stop.is_set():
+                    self.daily.changed.clear()
+                    now = self.clock.now()
+                    try:
+                        await self._pass(now, TickReport())
+                        due = await self.daily.next_due(now, self.posters)
+                        wake = min(t for t in (due, self._look_again, now + self.rescan) if t)
+                    except Exception as exc:  # e.g. the database away: try again, never die
+                        # The database's own error is one line (it names the database and the
+                        # cause); anything else is a bug, worth its traceback.
+                        log.warning(
+                            "daily scheduler pass failed; trying again in %s: %s",
+                            self.rescan,
+                            _first_line(exc),
+                            exc_info=not is_database_error(exc),
+                        )
+                        wake = now + self.rescan
+                    await self._sleep(wake, stop)
+            finally:
+                # Never cancel a post: a cancelled one leaves its day `unknown`.
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+                self._in_flight.clear()
+                self._running = False
 
     async def _pass(self, now: datetime, report: TickReport) -> None:
         """Take back abandoned days, record misses and give-ups, claim what is due, post it."""
-        # Every pass: a scheduler may die at any time, while this one runs. This one's own
-        # days that no post of it is sending any more (a write about it failed) go back too;
-        # a live one's claims are its own to finish.
+        # Every pass: a scheduler may die at any time. This one's own days that no post of it
+        # is sending any more (a write about it failed) go back too.
         self._lost = None  # a new pass: the database is tried again
         token = await self.lease.acquire()
         tracked = {task.get_name() for task in self._in_flight if not task.done()}
@@ -232,8 +223,7 @@ class Scheduler:
                 raise
 
     async def _attempt(self, claim: Claim, due: datetime | None) -> Outcome | None:
-        """Send the claimed day's quote; how it went, or None when another process took the
-        day over before it was sent."""
+        """Send the claimed day's quote; how it went (None: another process took it over)."""
         failed = Outcome(PostStatus.FAILED, claim.key, self.clock.now(), claim)
         quote = await self.quotes.quote(claim.quote_id)
         if quote is None:
@@ -241,11 +231,9 @@ class Scheduler:
         if not await self.daily.start_sending(claim):
             log.info("daily post for %s/%s: another process took this day over", *claim.key[:2])
             return None
-        started = self.clock.now()
+        started, poster = self.clock.now(), self.posters[claim.platform]
         try:
-            message_id = await self.posters[claim.platform].post_daily(
-                claim.channel, quote, claim.local_date
-            )
+            message_id = await poster.post_daily(claim.channel, quote, claim.local_date)
         except AmbiguousPostError as exc:
             return self._ambiguous(claim, exc, started)
         except PermanentPostError as exc:
@@ -295,6 +283,6 @@ class Scheduler:
 
 
 def _first_line(exc: BaseException) -> str:
-    """The exception's text on one line (a database error's names the database and the fix)."""
+    # A database error's first line names the database and the fix.
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.coordination.lease import Leases, WorkerLease
+from bot.coordination.lease import Leases
 from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
@@ -37,8 +37,8 @@ PAGE = 1_000
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Schedules a pass plans together, with their recent days. `read`: the next_due_at each
-    had when read, for the schedules the pass moves on once planned (those that were due)."""
+    """Schedules a pass plans together, with their recent days; `read`: the next_due_at of
+    each that was due, as read (the pass moves those on once planned)."""
 
     schedules: list[Schedule]
     records: dict[DayKey, DayRecord]
@@ -47,18 +47,15 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class ChannelStatus:
-    """A channel's schedule, when it next posts, and how its last day went."""
-
     schedule: Schedule
     next_post: datetime | None
     last: DayRecord | None
 
 
 class DailyService:
-    """Schedules, their days and bags behind one storage port, the clock, and `changed`: set
-    by every write that alters a schedule (chat, the CLI, a post failed for good), so a
-    running scheduler in this process wakes at once. Commands and the scheduler reach daily
-    state only here: every claim through `claim`, every outcome through `record`."""
+    """The one door to daily state for commands and the scheduler (every claim through
+    `claim`, every outcome through `record`). `changed` is set by every write that alters a
+    schedule (chat, the CLI, a post failed for good): a scheduler in this process wakes."""
 
     def __init__(
         self,
@@ -67,10 +64,9 @@ class DailyService:
         stats: StatsRecorder | None = None,
         leases: Leases | None = None,
     ) -> None:
-        self.store = store
-        self.clock: Clock = clock or SystemClock()
+        self.store, self.clock = store, clock or SystemClock()
         self.changed = asyncio.Event()
-        self.stats = stats or StatsRecorder.off()  # the scheduler counts daily posts here
+        self.stats = stats or StatsRecorder.off()
         if leases is None:  # a store built by hand: its lease tables (open_core hands its own)
             from bot.coordination.store import LeaseStore
 
@@ -93,13 +89,12 @@ class DailyService:
         by: str,
         weekdays: int = EVERY_DAY,
     ) -> ChannelStatus:
-        """Post in the channel at `local_time` in zone `tz` on `weekdays` (a mask; values
-        already checked)."""
+        """Post in the channel at `local_time` in `tz` on `weekdays` (values already checked)."""
         now = self.clock.now()
         schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
         await self.store.save_schedules([schedule])
         self.changed.set()
-        return (await self._statuses([schedule]))[0]
+        return (await self._statuses([schedule], {(platform, channel)}))[0]
 
     async def turn_off(self, platform: str, channel: str, by: str) -> bool:
         """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
@@ -126,17 +121,20 @@ class DailyService:
 
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)
-        return (await self._statuses([schedule]))[0] if schedule else None
+        return (await self._statuses([schedule], {(platform, channel)}))[0] if schedule else None
 
     async def overview(self) -> list[ChannelStatus]:
         """Every channel's status, by platform and channel."""
         return await self._statuses(await self.store.schedules())
 
-    async def _statuses(self, schedules: list[Schedule]) -> list[ChannelStatus]:
+    async def _statuses(
+        self, schedules: list[Schedule], keys: Collection[Key] | None = None
+    ) -> list[ChannelStatus]:
+        # Reading the records of the channels `keys` only, if given.
         now = self.clock.now()
         # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
-        records = await self.store.records_since((now.astimezone(UTC) - timedelta(1)).date())
-        latest = await self.store.latest()
+        since = (now.astimezone(UTC) - timedelta(1)).date()
+        records, latest = await self.store.records_since(since, keys), await self.store.latest(keys)
         return [
             ChannelStatus(s, next_post(s, now, records), latest.get((s.platform, s.channel)))
             for s in schedules
@@ -145,9 +143,9 @@ class DailyService:
     async def load(
         self, now: datetime, platforms: Collection[str], *, everything: bool = False
     ) -> AsyncIterator[Batch]:
-        """What a pass at `now` plans for `platforms`, a page at a time, each schedule with its
-        recent days: what DueIndex.first_pages finds, then the pages after it; every enabled
-        one when `everything`. Any other has nothing to do at `now` (docs/architecture.md)."""
+        """What a pass at `now` plans for `platforms`, a page at a time, with recent days:
+        DueIndex.first_pages, then the pages after it (every schedule when `everything`).
+        Any other has nothing to do at `now` (docs/architecture.md)."""
         # One UTC day more than the look-back covers it in every zone (offsets -12 to +14 h).
         since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
         seen: set[Key] = set()
@@ -157,8 +155,9 @@ class DailyService:
             fresh = {k: (s, at) for s, at in rows if (k := (s.platform, s.channel)) not in seen}
             seen.update(fresh)
             read = {k: at for k, (_, at) in fresh.items() if at is None or at <= now}
-            records = await index.records_since(since, fresh)
-            return Batch([s for s, _ in fresh.values()], records, read)
+            return Batch(
+                [s for s, _ in fresh.values()], await index.records_since(since, fresh), read
+            )
 
         if everything:
             on = [s for s in await self.store.schedules() if s.platform in platforms]
@@ -176,8 +175,8 @@ class DailyService:
                 page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
     async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
-        """Move on each schedule of `batch` in `done` that was due: a pass at `now` has acted
-        on every slot of it up to `now`, so it is next due at its first slot after `now`."""
+        """Move each schedule of `batch` in `done` that was due on to its first slot after
+        `now`: a pass at `now` has acted on every slot of it up to `now`."""
         schedules = {(s.platform, s.channel): s for s in batch.schedules}
         await self.store.advance(
             (key, batch.read[key], next_due(schedules[key], now))
@@ -186,13 +185,11 @@ class DailyService:
         )
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
-        """The earliest instant after `now` a pass for `platforms` has something to do at."""
         return await self.store.next_due(now, platforms)
 
     async def check_zones(self) -> None:
-        """At a scheduler's start: when the zone database is not the one the next due
-        instants were computed with, forget them all; the next pass plans every schedule
-        in full (catching up exactly as the planner does) and computes them again."""
+        """At a scheduler's start: a zone database other than the one the next due instants
+        were computed with forgets them all; the next pass plans every schedule in full."""
         version = zones.version()
         found, forgotten = await self.store.zone_version(version)
         if found not in (None, version):
@@ -205,51 +202,37 @@ class DailyService:
             )
 
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
-        """What a scheduler pass for `platforms` would do at the clock's instant, doing none of
-        it: `lambert daily tick --dry-run` (every schedule, if the zone database changed)."""
+        """What a pass would do at the clock's instant, doing none of it (`daily tick
+        --dry-run`): every schedule read if the zone database changed."""
         now, stale = self.clock.now(), (await self.store.zone_version())[0] != zones.version()
         batches = [b async for b in self.load(now, platforms, everything=stale)]
         return [d for b in batches for d in due_posts(now, b.schedules, b.records, catchup)]
 
-    def worker_lease(self) -> WorkerLease:
-        """A new lease (not yet taken) for a scheduler to hold while claims may be under way."""
-        return self.leases.worker_lease()
-
     async def recover(
-        self,
-        now: datetime,
-        worker: str,
-        tracked: Collection[str],
-        report: TickReport | None = None,
+        self, now: datetime, worker: str, tracked: Collection[str], report: TickReport
     ) -> None:
-        """Settle the held days of schedulers that are gone, and `worker`'s own whose claim
-        token is not `tracked` (DailyStore.recover_claims): unsent ones are due again, ones
-        caught mid-send become `unknown`, counted and reported as every unknown outcome is."""
+        """DailyStore.recover_claims, its unknown days counted and reported as any unknown."""
         retried, unknown = await self.store.recover_claims(now, worker, tracked)
         log_recovered(retried, unknown)
         for record in unknown:
             metrics().daily_post(PostStatus.UNKNOWN)
-            if report is not None:
-                reason = "a process stopped while posting it"
-                report.add(Outcome(PostStatus.UNKNOWN, record.key, now, None, reason, record))
+            reason = "a process stopped while posting it"
+            report.add(Outcome(PostStatus.UNKNOWN, record.key, now, None, reason, record))
 
     async def claim(self, due: Due, now: datetime, worker: str | None) -> Claim | None:
-        """Take a due day (drawing its quote from the channel's bag), or a `retrying` one
-        back for another attempt; None when another process holds it."""
+        """Take a due day, or a `retrying` one back; None when another process holds it."""
         s, day = due.schedule, due.local_date
         if due.record is None:
             return await self.store.claim(s.platform, s.channel, day, s.theme, now, worker)
         return await self.store.reclaim(due.record, s.theme, now, worker)
 
     async def start_sending(self, claim: Claim) -> bool:
-        """Mark the claim as being sent; False if it was taken back meanwhile."""
         return await _retried("marking it sending", lambda: self.store.start_sending(claim))
 
     async def record(self, outcome: Outcome, report: TickReport | None = None) -> bool:
-        """The one way an outcome is kept: written, then logged, counted (metrics, and stats
-        for a post) and added to `report`. A write about a post under way is tried again
-        while the database is away; a give-up or a miss is False, and nothing more happens,
-        when the day was no longer this process's to settle."""
+        """The one way an outcome is kept: written, logged, counted (metrics; stats for a
+        post), reported. A write about a post under way is tried again while the database is
+        away; a give-up or a miss that found the day settled already is False, and no more."""
         if outcome.claim is not None:
             await _retried(f"recording it {outcome.status}", lambda: self.store.record(outcome))
         elif not await self.store.record(outcome):
@@ -267,8 +250,7 @@ class DailyService:
 
 
 async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
-    """A write about a post under way, tried again while the database is away (each such
-    write is idempotent); the last failure is raised."""
+    """A write about a post under way (idempotent) tried while the database is away."""
     for tries, delay in enumerate(WRITE_RETRIES):
         try:
             return await call()

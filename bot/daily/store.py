@@ -108,10 +108,15 @@ class DailyStore(DueIndex):
             since = since.where(sa.tuple_(_days.platform, _days.channel).in_(sorted(keys)))
         return {r.key: r for r in map(record_of, await rows(self.engine, since))}
 
-    async def latest(self) -> dict[tuple[str, str], DayRecord]:
-        """Each channel's most recent record: the "last outcome" of status and `daily list`."""
+    async def latest(
+        self, keys: Collection[tuple[str, str]] | None = None
+    ) -> dict[tuple[str, str], DayRecord]:
+        """Each channel's most recent record (only the channels `keys`, if given): the "last
+        outcome" of status and `daily list`."""
         channel = (_days.platform, _days.channel)
         last = sa.select(*channel, sa.func.max(_days.local_date)).group_by(*channel)
+        if keys is not None:
+            last = last.where(sa.tuple_(*channel).in_(sorted(keys)))
         latest = daily_posts.select().where(sa.tuple_(*channel, _days.local_date).in_(last))
         return {(r.platform, r.channel): r for r in map(record_of, await rows(self.engine, latest))}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    """The IANA version of the zone data in use (e.g. "2025b"): the system's first, as
-    zoneinfo searches its TZPATH before the tzdata package; "unknown" when neither says."""
+    """The IANA version of the zone data in use (e.g. "2025b"): the system's first, as zoneinfo
+    reads its TZPATH before the tzdata package."""
     for folder in map(Path, zoneinfo.TZPATH):
         if not (folder / "UTC").is_file():
             continue
