@@ -8,7 +8,8 @@ import gc
 import hashlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+import operator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +28,7 @@ from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
-    from bot.coordination.store import LeaseStore
-    from bot.daily.store import DailyStore
     from bot.installs.sql_store import StateInstallStore as InstallStore
-    from bot.stats.sql_store import StateStatsStore as StatsStore
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +113,14 @@ async def open_core(
         async with connect(settings.db_path, integrity_check=checked) as conn:
             store = QuoteStore(conn)
             if await store.corpus_file_digest() != digest:
-                with explained(settings.db_path, "loading the corpus"):
-                    await _load(store, path, raw, digest, parsed, progress)
+                # The parsed corpus is freed inside the pause, on the loop's thread (35-40 ms
+                # at 100,000 quotes, while nothing is served yet: docs/performance.md), so the
+                # collector's first run after it has nothing of the load's left to walk.
+                with explained(settings.db_path, "loading the corpus"), _collector_paused():
+                    corpus = parsed or [await _decode_elsewhere(path, raw)]
+                    if await store.sync_corpus(corpus[0], digest, progress):
+                        log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
+                    corpus.clear()
             parsed.clear()  # if loaded meanwhile by another process: not needed
             paused.close()
             # This frame stays suspended at `yield` for as long as the service runs: the
@@ -126,20 +130,14 @@ async def open_core(
             state = OnFirstUse(functools.partial(_open_state, settings, quotes))
             backend = "postgresql" if settings.database_url else "sqlite"
 
-            def stored(pick: Callable[[SharedState], Any]) -> Any:
-                return Forwarder(state, pick, backend)
+            def stored(name: str) -> Any:
+                return Forwarder(state, operator.itemgetter(name), backend)
 
-            stats = StatsRecorder(stored(lambda s: s.stats), recording=settings.stats)
-            leases = Leases(stored(lambda s: s.leases), LeaseTerms.lasting(settings.lease_seconds))
+            stats = StatsRecorder(stored("stats"), recording=settings.stats)
+            leases = Leases(stored("leases"), LeaseTerms.lasting(settings.lease_seconds))
             try:
-                yield Core(
-                    quotes,
-                    DailyService(stored(lambda s: s.daily), clock, stats, leases),
-                    stored(lambda s: s.previews),
-                    stats,
-                    stored(lambda s: s.installs),
-                    leases,
-                )
+                daily = DailyService(stored("daily"), clock, stats, leases)
+                yield Core(quotes, daily, stored("previews"), stats, stored("installs"), leases)
             finally:
                 try:
                     await stats.flush()  # a one-shot command's counts; serve's last ones
@@ -147,24 +145,13 @@ async def open_core(
                     await state.aclose()
 
 
-@dataclass(frozen=True, slots=True)
-class SharedState:
-    """The stores of the state replicas share, on one engine."""
-
-    daily: DailyStore
-    previews: PreviewStore
-    stats: StatsStore
-    installs: InstallStore
-    leases: LeaseStore
-
-
 async def _open_state(
     settings: Settings, quotes: QuoteService, stack: AsyncExitStack
-) -> SharedState:
+) -> dict[str, Any]:
     """Open the engine (PostgreSQL when a database URL is set, else the SQLite file) and the
-    stores on it. Imported here, in a thread: SQLAlchemy and a driver cost a cold command
-    that never reaches the state (`lambert ask`) tens of milliseconds, and their 0.4 s would
-    stall the loop (a console's prompt, a server's heartbeats)."""
+    stores replicas share on it, by name. Imported here, in a thread: SQLAlchemy and a driver
+    cost a cold command that never reaches the state (`lambert ask`) tens of milliseconds,
+    and their 0.4 s would stall the loop (a console's prompt, a server's heartbeats)."""
     await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
@@ -180,32 +167,13 @@ async def _open_state(
     installs = StateInstallStore(engine, TokenSeal(settings.secret_key.reveal()))
     await installs.check_tokens()  # a wrong LAMBERT_SECRET_KEY stops here, in one line
     await quotes.load_ids()
-    return SharedState(
-        DailyStore(engine, quotes.ids),
-        StatePreviewStore(engine),
-        StateStatsStore(engine),
-        installs,
-        LeaseStore(engine),
-    )
-
-
-async def _load(
-    store: QuoteStore,
-    path: Path,
-    raw: bytes,
-    digest: str,
-    parsed: list[Corpus],
-    progress: Progress | None,
-) -> None:
-    # The parsed corpus is freed inside, before the collector is back: its first collection
-    # then has nothing of the load's left to walk.
-    with _collector_paused():
-        corpus = parsed or [await _decode_elsewhere(path, raw)]
-        if await store.sync_corpus(corpus[0], digest, progress):
-            log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
-        # Freed here, inside the pause, on the loop's thread: 35-40 ms at 100,000 quotes,
-        # while nothing is served yet (platforms connect after the load; docs/performance.md).
-        corpus.clear()
+    return {
+        "daily": DailyStore(engine, quotes.ids),
+        "previews": StatePreviewStore(engine),
+        "stats": StateStatsStore(engine),
+        "installs": installs,
+        "leases": LeaseStore(engine),
+    }
 
 
 @contextmanager

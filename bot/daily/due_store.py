@@ -153,8 +153,7 @@ class DueIndex:
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
         """The earliest instant after `now` a schedule of `platforms` or a retrying day is
-        due: the first entry past `now` of each platform's range of the due index, and of the
-        retrying days' index, in one query."""
+        due: the first entry past `now` of each platform's due index and of the retrying days'."""
         after = utc(now)
         firsts = [
             sa.select(_schedules.next_due_at.label("at"))
@@ -183,10 +182,9 @@ class DueIndex:
 
     async def zone_version(self, running: str | None = None) -> tuple[str | None, int]:
         """The zone database version the next due instants were computed with (None: none
-        recorded), and how many were forgotten: given `running` (at a scheduler's start), any
-        other version recorded has every next due instant forgotten (the next pass plans each
-        schedule in full and computes it again), and `running` is recorded (none recorded:
-        revision 0006 computed them with the running one)."""
+        recorded), and how many were forgotten: given `running` (a scheduler's start), another
+        version recorded forgets them all (the next pass plans each schedule in full), and
+        `running` is recorded (none recorded: revision 0006 used the running one)."""
         recorded = sa.select(daily_meta.c.value).where(daily_meta.c.name == ZONES)
         planned = _schedules.next_due_at.is_not(None)
 

@@ -41,12 +41,9 @@ def local_date_at(instant: datetime, zone: ZoneInfo) -> date:
 
 
 def scheduled_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of wall-clock `at` on `day` in `zone`.
-
-    A wall time that happens twice (clocks going back) means its first occurrence; one that
-    does not exist (clocks going forward) means the first valid instant after it, which is
-    the moment the clocks jump.
-    """
+    """The UTC instant of wall-clock `at` on `day` in `zone`: of a wall time that happens
+    twice (clocks going back), the first; of one that does not exist (clocks going forward),
+    the first valid instant after it, the moment the clocks jump."""
     wall = datetime.combine(day, at)
     first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
     if first.astimezone(zone).replace(tzinfo=None) == wall:
@@ -77,14 +74,12 @@ def due_posts(
     records: Mapping[DayKey, DayRecord],
     catchup: timedelta,
 ) -> list[Due]:
-    """What the scheduler must do at `now`, given every schedule and the recent day records.
+    """What the scheduler must do at `now`, given the schedules and their recent records.
 
-    A channel's day is due once its instant has passed, if that instant is not before the
-    schedule was set, and no record holds the day. On the same local day and within `catchup`
-    of the instant it is posted; otherwise (later, or after local midnight, back to
-    LOOKBACK_DAYS days) it is missed. A day that failed transiently is retried at its
-    `next_attempt_at` until the local day ends.
-    """
+    A channel's day is due once its instant has passed, if not before the schedule was set,
+    and no record holds the day: posted on the same local day within `catchup` of it, else
+    (back to LOOKBACK_DAYS days) missed. A day that failed transiently is retried at its
+    `next_attempt_at` until the local day ends."""
     found: list[Due] = []
     for schedule in schedules:
         zone = schedule.zone
@@ -114,7 +109,7 @@ def _next(
     schedule: Schedule, after: datetime, inclusive: bool, taken: Collection[DayKey] = ()
 ) -> datetime | None:
     """The first slot after `after` (or at it, `inclusive`), not before the schedule was set,
-    on a day it posts whose key is not `taken`; None when it is off."""
+    on a day it posts not in `taken`; None when it is off."""
     if not schedule.enabled or not schedule.weekdays:
         return None
     zone, key = schedule.zone, (schedule.platform, schedule.channel)
@@ -145,12 +140,8 @@ def day_end(day: date, zone: ZoneInfo) -> datetime:
 
 
 def next_due(schedule: Schedule, after: datetime, *, inclusive: bool = False) -> datetime | None:
-    """The first instant after `after` (or at it, `inclusive`) the schedule posts at, never
-    one before it was set: what it keeps as `next_due_at`, so a pass reads it only then. None
-    when it is off.
-
-    Set: `next_due(s, s.set_at, inclusive=True)`, so a slot before it was turned on is never
-    due. After a pass has planned it at `now`: `next_due(s, now)`, since every slot up to
-    `now` then has its record (posted, missed, held or retrying) or is past the look-back.
-    """
+    """The first instant after `after` (or at it, `inclusive`) the schedule posts at, kept as
+    its `next_due_at` so a pass reads it only then. Set: `next_due(s, s.set_at, inclusive=True)`.
+    After a pass planned it at `now`: `next_due(s, now)`, since every slot up to `now` then has
+    its record (posted, missed, held or retrying) or is past the look-back."""
     return _next(schedule, after, inclusive)

@@ -40,13 +40,6 @@ GRACE = timedelta(seconds=30)
 _FIRST, _TAKEN_OVER, _LEFT = range(3)  # when a pass acts on a due day (Scheduler._turn)
 
 
-def retry_delay(attempt: int, hint: float | None) -> timedelta:
-    """Exponential backoff from one minute to an hour, never sooner than the platform asks."""
-    doublings = min(max(attempt - 1, 0), 10)  # capped: 2**10 minutes is past LAST_RETRY anyway
-    delay = min(FIRST_RETRY * (1 << doublings), LAST_RETRY)
-    return max(delay, timedelta(seconds=hint or 0))
-
-
 class Scheduler:
     """Posts each channel's daily quote once per local date, through the platforms' posters:
     `run(stop)` is `lambert serve`'s loop, `tick()` one pass (`lambert daily tick`).
@@ -247,8 +240,11 @@ class Scheduler:
         return Outcome(PostStatus.POSTED, claim.key, done, claim, message_id=message_id, due=due)
 
     def _retry(self, claim: Claim, reason: str, hint: float | None = None) -> Outcome:
+        """Exponential backoff from one minute to an hour, never sooner than the platform asks
+        (doublings capped: 2**10 minutes is past LAST_RETRY anyway)."""
+        delay = min(FIRST_RETRY * (1 << min(claim.attempt - 1, 10)), LAST_RETRY)
         now = self.clock.now()
-        retry_at = now + retry_delay(claim.attempt, hint)
+        retry_at = now + max(delay, timedelta(seconds=hint or 0))
         return Outcome(PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at)
 
     def _ambiguous(self, claim: Claim, exc: AmbiguousPostError, started: datetime) -> Outcome:

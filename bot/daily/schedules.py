@@ -8,7 +8,6 @@ import operator
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 ECHO_CHARS = 40  # user text quoted back in an error is cut here
@@ -24,13 +23,8 @@ WEEKDAYS = 0b0011111
 WEEKENDS = 0b1100000
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_WORDS = {
-    "weekdays": WEEKDAYS,
-    "weekends": WEEKENDS,
-    "daily": EVERY_DAY,
-    "every day": EVERY_DAY,
-    "everyday": EVERY_DAY,
-}
+_DAY_WORDS = {"weekdays": WEEKDAYS, "weekends": WEEKENDS}
+_DAY_WORDS |= dict.fromkeys(("daily", "every day", "everyday"), EVERY_DAY)
 # What a days menu offers first (Discord's autocomplete): each parses as it reads.
 DAYS_SUGGESTED = ("weekdays", "weekends", "every day", "mon,wed,fri")
 DAYS_FORMATS = "weekdays, weekends, mon,wed,fri or mon-fri"
@@ -113,7 +107,7 @@ def parse_schedule(time_text: str, zone_text: str, days_text: str = "") -> tuple
     return local_time, parse_zone(zone_text), weekdays
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _zone_names() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones() - _NOT_PLACES}
 

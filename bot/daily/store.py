@@ -130,8 +130,7 @@ class DailyStore(DueIndex):
         worker: str | None = None,
     ) -> Claim | None:
         """Take the day and draw its quote from the channel's bag, in one transaction; None
-        when the day is held already (or the corpus is empty). `worker` is the claiming
-        scheduler's lease (bot/coordination)."""
+        when the day is held already (or the corpus is empty). `worker`: the claimer's lease."""
         if not (ids := self.bag.drawable(theme)):
             return None
         token = uuid.uuid4().hex
@@ -175,14 +174,13 @@ class DailyStore(DueIndex):
         self, now: datetime, worker: str | None = None, tracked: Collection[str] = ()
     ) -> tuple[list[DayRecord], list[DayRecord]]:
         """Settle the held days of schedulers that are gone (no live lease, by the database's
-        clock), and those of `worker` (the caller's own lease) whose claim token is not in
-        `tracked` (a claim it lost track of, e.g. a write whose answer never came).
+        clock), and those of `worker` (the caller's) whose claim token is not in `tracked` (a
+        claim it lost track of, e.g. a write whose answer never came); (retried, unknown).
 
         A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
-        `sending` day may have been posted: it becomes `unknown` and is never posted again
-        (its quote stays drawn for the same reason). Each is settled by a statement guarded
-        by the claim and status it was found with, so of processes recovering at once one
-        settles it, and a claim made since is left alone. Returns (retried, unknown).
+        `sending` day may have been posted: it becomes `unknown`, never posted again (its quote
+        stays drawn). Each statement is guarded by the claim and status it was found with, so
+        of processes recovering at once one settles it, and a claim made since is left alone.
         """
         held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
         # Most passes find nothing held and no lease expired: a read says so, with no write
@@ -214,9 +212,8 @@ class DailyStore(DueIndex):
         return await run(self.engine, recover)
 
     async def start_sending(self, claim: Claim) -> bool:
-        """Mark the claim as being sent, right before asking the platform; False means another
-        process's start took the claim back (see recover_claims) and this one must not post.
-        Idempotent, so a call whose answer was lost can be made again."""
+        """Mark the claim as being sent, right before asking the platform (idempotent); False:
+        another process took the claim back (recover_claims), and this one must not post."""
         sending = (
             daily_posts.update()
             .where(_days.claim_token == claim.token, _days.status.in_(("claimed", "sending")))
@@ -225,16 +222,15 @@ class DailyStore(DueIndex):
         return await run(self.engine, lambda conn: _changed(conn, sending), single=True)
 
     async def record(self, o: Outcome) -> bool:
-        """Write the outcome to its day, the write its status names (see Outcome), in one
-        transaction; False when it found nothing to write: a missed day held already, a day
-        given up no longer `retrying`, a claim's day gone.
+        """Write the outcome to its day (see Outcome) in one transaction; False when it found
+        nothing to write: a missed day held already, a day given up no longer `retrying`, a
+        claim's day gone.
 
         A write about a claim is matched on its token, not its status (if another process's
-        start marked the claim `unknown` meanwhile, the real outcome overwrites it), and is
-        idempotent, so one whose answer was lost can be made again. A failed day's quote goes
-        back in the bag, unless the day may have posted (`resend_until`): it then ends
-        `unknown` and its quote stays drawn. A retrying day pulls its schedule in to the end
-        of its local day (see _pull_in), so a pass gives it up then."""
+        start marked it `unknown` meanwhile, the real outcome overwrites it), and idempotent.
+        A failed day's quote goes back in the bag, unless the day may have posted
+        (`resend_until`): it then ends `unknown`. A retrying day pulls its schedule in to the
+        end of its local day (_pull_in), so a pass gives it up then."""
         if o.status is PostStatus.MISSED:
             missed = dict(zip(("platform", "channel", "local_date"), o.day, strict=True))
             missed |= {"status": "missed", "claimed_at": o.at, "finished_at": o.at}
