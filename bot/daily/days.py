@@ -21,10 +21,18 @@ class PostStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DayRecord:
+class _Day:
     platform: str
     channel: str
     local_date: date
+
+    @property
+    def key(self) -> DayKey:
+        return (self.platform, self.channel, self.local_date)
+
+
+@dataclass(frozen=True, slots=True)
+class DayRecord(_Day):
     status: PostStatus
     quote_id: str | None
     message_id: str | None
@@ -38,26 +46,15 @@ class DayRecord:
     # dedupes a resend (AmbiguousPostError.resend_within, counted from that attempt's start).
     resend_until: datetime | None = None
 
-    @property
-    def key(self) -> DayKey:
-        return (self.platform, self.channel, self.local_date)
-
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(_Day):
     """A day this process holds: only it may post, and only it may record the outcome."""
 
-    platform: str
-    channel: str
-    local_date: date
     quote_id: str
     token: str
     attempt: int
     resend_until: datetime | None = None  # the day's, see DayRecord
-
-    @property
-    def key(self) -> DayKey:
-        return (self.platform, self.channel, self.local_date)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,4 @@
-"""The due index: the schedules and retrying days a scheduler pass must read, and when next.
-
-Each schedule keeps `next_due_at` (bot/daily/plan.py next_due), so a pass reads the rows due by
-now through an index, not every schedule; a retrying day is due at its own `next_attempt_at`.
-"""
+"""The due index: the schedules and retrying days a scheduler pass must read, and when next."""
 
 from __future__ import annotations
 
@@ -82,7 +78,9 @@ _ON_SCHEDULE = sa.and_(_schedules.platform == _days.platform, _schedules.channel
 
 
 class DueIndex:
-    """The due index's queries, part of DailyStore (so they are timed as its other calls)."""
+    """The due index's queries, part of DailyStore (timed as its other calls). Each schedule
+    keeps `next_due_at` (plan.next_due), so a pass reads the rows due by now through an index,
+    not every schedule; a retrying day is due at its own `next_attempt_at`."""
 
     engine: AsyncEngine
 

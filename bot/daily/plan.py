@@ -113,8 +113,7 @@ def _next(
     if not schedule.enabled or not schedule.weekdays:
         return None
     zone, key = schedule.zone, (schedule.platform, schedule.channel)
-    # Slots grow with the local date: a mask with any day finds one within a week past those
-    # taken.
+    # A mask with any day finds a slot within a week past the days taken.
     start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
     for day in (start + offset * ONE_DAY for offset in range(len(taken) + 10)):
         if not schedule.posts_on(day) or (*key, day) in taken:

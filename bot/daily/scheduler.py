@@ -159,7 +159,8 @@ class Scheduler:
                 workers = await self.lease.peers()
             turns = [(self._turn(due, now, token, workers), due) for due in dues]
             for turn, due in sorted(turns, key=itemgetter(0)):
-                claim = None if turn == _LEFT else await self._act(due, now, report)
+                left = turn == _LEFT
+                claim = None if left else await self.daily.act(due, now, token, report)
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
                     # seen them finish (a retry they recorded may change its next wake-up).
@@ -185,22 +186,6 @@ class Scheduler:
             return _TAKEN_OVER
         self._look_again = min(self._look_again or overdue, overdue)
         return _LEFT
-
-    async def _act(self, due: Due, now: datetime, report: TickReport) -> Claim | None:
-        record, day = due.record, (due.schedule.platform, due.schedule.channel, due.local_date)
-        if due.action is Action.MISS:
-            await self.daily.record(Outcome(PostStatus.MISSED, day, now), report)
-            return None
-        if record is None or due.action is Action.POST:
-            return await self.daily.claim(due, now, self.lease.token)
-        if due.action is Action.GIVE_UP:
-            reason = f"gave up after {record.attempts} attempts: {record.reason}"
-        elif record.resend_until is None or now <= record.resend_until:
-            return await self.daily.claim(due, now, self.lease.token)
-        else:  # it may have posted, and a resend would no longer be deduped: never resend
-            reason = f"{record.reason}; no answer in time to resend safely"
-        await self.daily.record(Outcome(PostStatus.FAILED, day, now, None, reason, record), report)
-        return None
 
     async def _post(self, claim: Claim, report: TickReport, due: datetime | None = None) -> None:
         async with self._limits[claim.platform]:

@@ -14,7 +14,7 @@ from bot.coordination.lease import Leases
 from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
-from bot.daily.plan import LOOKBACK_DAYS, Due, due_posts, next_due, next_post
+from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_due, next_post
 from bot.daily.report import TickReport, log_outcome, log_recovered
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.metrics import metrics
@@ -130,7 +130,6 @@ class DailyService:
     async def _statuses(
         self, schedules: list[Schedule], keys: Collection[Key] | None = None
     ) -> list[ChannelStatus]:
-        # Reading the records of the channels `keys` only, if given.
         now = self.clock.now()
         # A local date is at most a day behind the UTC one (zones run from -12 to +14 h).
         since = (now.astimezone(UTC) - timedelta(1)).date()
@@ -219,12 +218,26 @@ class DailyService:
             reason = "a process stopped while posting it"
             report.add(Outcome(PostStatus.UNKNOWN, record.key, now, None, reason, record))
 
-    async def claim(self, due: Due, now: datetime, worker: str | None) -> Claim | None:
-        """Take a due day, or a `retrying` one back; None when another process holds it."""
-        s, day = due.schedule, due.local_date
-        if due.record is None:
-            return await self.store.claim(s.platform, s.channel, day, s.theme, now, worker)
-        return await self.store.reclaim(due.record, s.theme, now, worker)
+    async def act(
+        self, due: Due, now: datetime, worker: str | None, report: TickReport
+    ) -> Claim | None:
+        """Take a due day, or a `retrying` one back, to post it; or record it missed or given
+        up. None when there is nothing to post, or another process holds the day."""
+        s, record = due.schedule, due.record
+        day = (s.platform, s.channel, due.local_date)
+        if due.action is Action.MISS:
+            await self.record(Outcome(PostStatus.MISSED, day, now), report)
+            return None
+        if record is None:
+            return await self.store.claim(*day, s.theme, now, worker)
+        if due.action is Action.GIVE_UP:
+            reason = f"gave up after {record.attempts} attempts: {record.reason}"
+        elif record.resend_until is None or now <= record.resend_until:
+            return await self.store.reclaim(record, s.theme, now, worker)
+        else:  # it may have posted, and a resend would no longer be deduped: never resend
+            reason = f"{record.reason}; no answer in time to resend safely"
+        await self.record(Outcome(PostStatus.FAILED, day, now, None, reason, record), report)
+        return None
 
     async def start_sending(self, claim: Claim) -> bool:
         return await _retried("marking it sending", lambda: self.store.start_sending(claim))

@@ -1,10 +1,4 @@
-"""The daily feature's state, written once for SQLite and PostgreSQL: schedules, days, bags.
-
-Every write is one transaction; a claim is unique per (platform, channel, local date) across
-every process sharing the database. The bag draws from the corpus's ids held in memory
-(QuoteService.ids), so a claim never reads the quote tables: on PostgreSQL it is one statement
-there and nothing in the local SQLite file. The due index's reads are DueIndex (due_store.py).
-"""
+"""The daily feature's state, written once for SQLite and PostgreSQL: schedules, days, bags."""
 
 from __future__ import annotations
 
@@ -58,8 +52,10 @@ def _changed(conn: sa.Connection, statement: sa.Executable) -> bool:
 
 
 class DailyStore(DueIndex):
-    """The daily tables on one engine. `ids(theme)` gives the corpus's quote ids in corpus
-    order (QuoteService.ids: every quote for None, () for a theme it does not have)."""
+    """The daily tables on one engine, each write one transaction; a claim is unique per
+    (platform, channel, local date) across every process sharing the database. `ids(theme)`:
+    the corpus's quote ids held in memory (QuoteService.ids), so a claim never reads the quote
+    tables (on PostgreSQL one statement, and nothing in the local SQLite file)."""
 
     def __init__(
         self,
