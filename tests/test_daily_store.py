@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.config import Settings
 from bot.daily.clock import StoppedClock
 from bot.daily.days import Outcome, PostStatus
 from bot.daily.schedules import Schedule
+from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
@@ -312,3 +314,29 @@ async def test_a_day_that_may_have_posted_ends_unknown_never_failed_and_keeps_it
     record = (await history.latest())[("console", "lost")]
     assert (record.status, record.reason) == (PostStatus.UNKNOWN, "no answer from Slack")
     assert await drawn(service, "lost") == [lost.quote_id]
+
+
+async def test_a_channel_status_reads_that_channel_s_records_only(
+    history: DailyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daily = DailyService(history, StoppedClock(NOW + timedelta(hours=1)))
+    await history.save_schedules([berlin_nine("general"), berlin_nine("random")])
+    for channel in ("general", "random"):
+        claim = await history.claim("console", channel, DAY, None, NOW)
+        assert claim is not None
+        await history.record(outcome(PostStatus.POSTED, claim, NOW, message_id=channel))
+    read: set[str] = set()  # the channels of the records the store handed back (its real ones)
+    for name in ("records_since", "latest"):
+
+        async def kept(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            found = await getattr(DailyStore, _name)(history, *args, **kwargs)
+            read.update(key[1] for key in found)
+            return found
+
+        monkeypatch.setattr(history, name, kept)
+
+    status = await daily.status("console", "general")
+    assert status is not None and status.last is not None and status.last.message_id == "general"
+    assert read == {"general"}
+    assert {s.last.message_id for s in await daily.overview() if s.last} == {"general", "random"}
+    assert read == {"general", "random"}
