@@ -382,8 +382,9 @@ async def test_a_day_claimed_but_never_sent_is_posted_once_after_a_restart(
 
 def test_the_scheduler_reaches_daily_state_only_through_the_service() -> None:
     """One door: no `.store` anywhere in the scheduler; every claim and outcome is a
-    DailyService call (record writes, logs, counts and reports each outcome once)."""
+    DailyService call (act claims, or records a miss or a give-up; record writes, logs,
+    counts and reports each outcome once)."""
     tree = ast.parse(Path(scheduler_module.__file__).read_text(encoding="utf-8"))
     names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     assert "store" not in names
-    assert {"claim", "record", "recover", "load", "start_sending", "worker_lease"} <= names
+    assert {"act", "record", "recover", "load", "start_sending", "worker_lease"} <= names

@@ -54,7 +54,7 @@ class ChannelStatus:
 
 class DailyService:
     """The one door to daily state for commands and the scheduler (every claim through
-    `claim`, every outcome through `record`). `changed` is set by every write that alters a
+    `act`, every outcome through `record`). `changed` is set by every write that alters a
     schedule (chat, the CLI, a post failed for good): a scheduler in this process wakes."""
 
     def __init__(
