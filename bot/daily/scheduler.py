@@ -41,13 +41,10 @@ _FIRST, _TAKEN_OVER, _LEFT = range(3)  # when a pass acts on a due day (Schedule
 
 
 class Scheduler:
-    """Posts each channel's daily quote once per local date, through the platforms' posters:
-    `run(stop)` is `lambert serve`'s loop, `tick()` one pass (`lambert daily tick`).
-
-    Schedules of platforms without a poster here are left alone. Each platform has at most
-    its poster's `max_in_flight` posts under way, so a slow one never holds up another's.
-    Replicas share the days out; the claim alone decides who posts, so none posts twice.
-    """
+    """Posts each channel's daily quote once per local date through the platforms' posters
+    (none here: left alone): `run(stop)` is serve's loop, `tick()` one pass. A platform has at
+    most its poster's `max_in_flight` posts under way (a slow one never holds up another's);
+    replicas share the days out, and the claim alone decides who posts, so none posts twice."""
 
     def __init__(
         self,
