@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.blocks import error_message
+from bot.runtime import Core
 from bot.serving.inflight import InFlight
 from bot.serving.oneline import one_line
 
@@ -21,11 +22,16 @@ Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
 
 
-def after_ack(
-    in_flight: InFlight, what: str, work: Awaitable[Any], respond: Respond | None = None
-) -> None:
-    """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
-    in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
+class Listener:
+    """What the listener classes that SlackHandlers joins (listeners.py) share."""
+
+    core: Core
+    admins: frozenset[str]
+    in_flight: InFlight
+
+    def after_ack(self, what: str, work: Awaitable[Any], respond: Respond | None = None) -> None:
+        """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
+        self.in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
 
 
 async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -> None:

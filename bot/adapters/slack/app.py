@@ -81,16 +81,16 @@ def build_app(
     app.action(MORE)(handlers.more)
     app.event("app_uninstalled")(handlers.removed)
     app.event("tokens_revoked")(handlers.removed)
-    app.action(CHANGE)(handlers.form.change)
-    app.options(ZONE)(handlers.form.zones)
-    app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
-    app.event("app_home_opened")(handlers.home.opened)
+    app.action(CHANGE)(handlers.change)
+    app.options(ZONE)(handlers.zones)
+    app.view_submission(SETTINGS_VIEW)(handlers.submit)
+    app.event("app_home_opened")(handlers.home_opened)
     shortcut = on_this.OnThis(handlers)  # "Lambert on this", the message shortcut
     app.shortcut(on_this.SHORTCUT)(shortcut.shortcut)
     app.action(on_this.POST)(shortcut.post)
     app.action(on_this.ANOTHER)(shortcut.another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
-        app.event("link_shared")(handlers.unfurl)
+        app.event("link_shared")(handlers.link_shared)
     return app
 
 
@@ -143,7 +143,7 @@ class SlackPlatform:
         if self.many:
             assert core.installs is not None  # create_platform checked
             self.tokens = WorkspaceTokens(settings, core.installs, client)
-            oauth = oauth_settings(settings, core.installs, self.tokens)
+            oauth = oauth_settings(settings, self.tokens)
         secret = settings.slack_signing_secret.reveal()
         self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()

@@ -1,10 +1,5 @@
 """How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID" (a Slack
-Connect channel has one id in every workspace sharing it).
-
-The workspace is the one whose install answers: the team id (T...), or for an app installed
-across a whole Enterprise Grid organisation (org-wide) the organisation's id (E...), since one
-install, one token and one set of channel ids serve all of its workspaces.
-"""
+Connect channel has one id in every workspace sharing it)."""
 
 from __future__ import annotations
 
@@ -19,8 +14,10 @@ from slack_bolt.request.internals import (
 
 
 def workspace_of(payload: Mapping[str, Any]) -> str:
-    """The workspace whose install answers `payload` (a command, an interaction or an event),
-    by bolt's own reading of payloads, which differ in where they keep both ids."""
+    """The workspace whose install answers `payload` (by bolt's own reading of payloads, which
+    differ in where they keep both ids): its team id (T...), or for an app installed across a
+    whole Enterprise Grid organisation the organisation's id (E...), since one install, one
+    token and one set of channel ids serve all of its workspaces."""
     body = dict(payload)
     if extract_is_enterprise_install(body):
         return extract_enterprise_id(body) or ""
@@ -28,7 +25,6 @@ def workspace_of(payload: Mapping[str, Any]) -> str:
 
 
 def channel_key(workspace: str, channel: str) -> str:
-    """The core's name for a channel of `workspace`."""
     return f"{workspace}/{channel}"
 
 

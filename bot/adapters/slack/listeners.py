@@ -1,10 +1,9 @@
-"""What lambert does with each Slack request bolt hands it: the slash command, the preview's
-buttons, the removal events, the daily form and the Home tab (those two in their own modules).
+"""What lambert does with each Slack request bolt hands it: the slash command and the preview's
+buttons here, joined with the daily form, the Home tab, the removal events and unfurls.
 
 The slash command is answered in its ack when the answer is ready within a budget (budget.py),
-else acked empty and answered at the response_url. Every other listener acks first and works in
-a task of its own (after_ack.py): a failure is one ephemeral line and one log line, never a
-traceback in chat. A malformed payload is no failure: what it carries is read through
+else acked empty and answered at the response_url. Every other listener acks first and works
+after it (after_ack.py). A malformed payload is no failure: what it carries is read through
 payload.py, so it cannot raise."""
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, Respond, after_ack
+from bot.adapters.slack.after_ack import Ack, Respond
 from bot.adapters.slack.blocks import (
+    CARD_PREFIX,
     Message,
     card_url,
     error_message,
-    read_post_value,
     read_shuffle_value,
     reply_message,
     shared_message,
@@ -30,10 +29,9 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.budget import Budget
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
-from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.payload import str_at
+from bot.adapters.slack.payload import action_value, str_at
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
@@ -56,29 +54,12 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 
 
-def _action_value(body: dict[str, Any]) -> str:
-    actions = body.get("actions")
-    return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
-
-
 def _channel_id(body: dict[str, Any]) -> str:
     """The clicked message's channel; '' when a (forged) click names none."""
     return str_at(body, "channel", "id") or str_at(body, "container", "channel_id")
 
 
-def _preview_id(body: dict[str, Any]) -> str:
-    """The clicked preview: the same for every click on it and for Slack's replays of one."""
-    container = body.get("container") or {}
-    user = (body.get("user") or {}).get("id") or ""
-    where = f"{workspace_of(body)}:{_channel_id(body)}"
-    return f"slack:{where}:{user}:{container.get('message_ts', '')}"
-
-
-def _user_name(user: dict[str, Any]) -> str:
-    return str(user.get("name") or user.get("username") or "")
-
-
-class SlackHandlers:
+class SlackHandlers(DailyForm, Removals, Unfurls):
     """The listeners bolt calls (build_app registers them)."""
 
     def __init__(
@@ -91,28 +72,18 @@ class SlackHandlers:
     ) -> None:
         self.core = core
         self.admins = admins
+        self.many = many
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
         self.budget = Budget()  # how long a command's answer may take and ride in its ack
         self.in_flight = InFlight()
-        self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
-        if public_url:  # links to the site's pages unfurl (unfurl.py)
-            self.unfurl = Unfurls(core.quotes, public_url, self.in_flight).link_shared
-        self.home = HomeTab(core, admins, self.in_flight)
-        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
-
-    def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        after_ack(self.in_flight, what, work, respond)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         await self.in_flight.drain(grace)
 
-    def where(self, workspace: str, channel: str) -> str:
-        return channel_key(workspace, channel)
-
-    def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
+    def clicked_in(self, body: dict[str, Any]) -> RequestContext:
         """Where a button was clicked (for the stats; no admin check needed)."""
         workspace = workspace_of(body)
-        channel = self.where(workspace, _channel_id(body))
+        channel = channel_key(workspace, _channel_id(body))
         user = str_at(body, "user", "id")
         return RequestContext(platform="slack", channel=channel, space=workspace, user=user)
 
@@ -124,7 +95,7 @@ class SlackHandlers:
         answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
         if not await self.budget.met_by(answering):
             await ack()
-            self._after_ack(COMMAND, respond, self._late(answering, respond))
+            self.after_ack(COMMAND, self._late(answering, respond), respond)
             return
         try:
             message = answering.result()
@@ -149,7 +120,7 @@ class SlackHandlers:
         workspace = workspace_of(command)
         ctx = RequestContext(
             platform="slack",
-            channel=self.where(workspace, channel),
+            channel=channel_key(workspace, channel),
             space=workspace,
             user=user_id,
             user_name=str_at(command, "user_name"),
@@ -161,7 +132,7 @@ class SlackHandlers:
         if form is None or not await user.is_admin():
             return message
         trigger = str_at(command, "trigger_id")
-        if form is Form.OPEN and await self.form.open(
+        if form is Form.OPEN and await self.open_form(
             client, trigger, user, channel, channel, workspace=workspace
         ):
             return None  # the form is the answer; the text status only if it failed to open
@@ -172,19 +143,23 @@ class SlackHandlers:
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         await ack()
-        self._after_ack("Post", respond, self._share(body, respond, client))
+        value = action_value(body)
+        card = value.startswith(CARD_PREFIX)
+        work = self.share(body, respond, client, value.removeprefix(CARD_PREFIX), card=card)
+        self.after_ack("Post", work, respond)
 
-    async def _share(
+    async def share(
         self,
         body: dict[str, Any],
         respond: Respond,
         client: AsyncWebClient,
-        quote_id: str | None = None,
+        quote_id: str,
         thread_ts: str | None = None,
+        *,
+        card: bool = False,
     ) -> None:
-        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone
-        (chat/share.py); in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
-        value_id, card = read_post_value(_action_value(body)) if quote_id is None else ("", False)
+        """Post the clicked preview's quote for everyone (chat/share.py); in the thread of
+        `thread_ts` for "Lambert on this" (on_this.py)."""
         channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")
@@ -192,7 +167,7 @@ class SlackHandlers:
 
         async def send(quote: Quote) -> str | None:
             url = card_url(self.public_url, quote) if card and self.public_url else None
-            name = _user_name(body.get("user") or {})
+            name = str_at(body, "user", "name") or str_at(body, "user", "username")
             message = shared_message(quote, name, url, self.public_url)
             if thread_ts:
                 message["thread_ts"] = thread_ts
@@ -211,10 +186,10 @@ class SlackHandlers:
                 raise NothingPosted from exc  # it never reached Slack
             return str(sent.get("ts") or "") or None
 
-        where = self._clicked_in(body)
-        shared = await share_preview(
-            self.core, _preview_id(body), quote_id or value_id, where, send
-        )
+        # The clicked preview: the same for every click on it and for Slack's replays of one.
+        user, ts = str_at(body, "user", "id"), str_at(body, "container", "message_ts")
+        preview = f"slack:{workspace_of(body)}:{channel}:{user}:{ts}"
+        shared = await share_preview(self.core, preview, quote_id, self.clicked_in(body), send)
         if shared.posted:
             await respond(delete_original=True)
         elif shared.kept:  # claimed before: the preview stays
@@ -224,20 +199,20 @@ class SlackHandlers:
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        request, after = read_shuffle_value(_action_value(body))
-        reply = another(self.core, request, after, self._clicked_in(body))
-        self._after_ack("Shuffle", respond, self._replace(reply, respond))
+        request, after = read_shuffle_value(action_value(body))
+        reply = another(self.core, request, after, self.clicked_in(body))
+        self.after_ack("Shuffle", self._replace(reply, respond), respond)
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         """The next page of a result list, in place of this one: what `/lambert <value>`
         answers (the value is only ever a search request; anything else is answered as such)."""
         await ack()
-        reply = answer(self.core, _action_value(body), self._clicked_in(body))
-        self._after_ack("More", respond, self._replace(reply, respond))
+        reply = answer(self.core, action_value(body), self.clicked_in(body))
+        self.after_ack("More", self._replace(reply, respond), respond)
 
     async def _replace(self, reply: Awaitable[Reply], respond: Respond) -> None:
         await respond(replace_original=True, **reply_message(await reply, self.public_url))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
-        self._after_ack("Cancel", respond, respond(delete_original=True))
+        self.after_ack("Cancel", respond(delete_original=True), respond)

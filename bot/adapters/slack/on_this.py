@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Ack, Respond
-from bot.adapters.slack.blocks import (
-    VALUE_LIMIT,
-    Message,
-    fallback_text,
-    preview_buttons,
-    quote_blocks,
-    reply_message,
-)
-from bot.adapters.slack.payload import dict_at, read_json, str_at
+from bot.adapters.slack.blocks import VALUE_LIMIT, Message, preview_message, reply_message
+from bot.adapters.slack.payload import action_value, dict_at, read_json, str_at
 from bot.chat import on_this
 from bot.chat.replies import QuoteReply, Reply
 
@@ -60,9 +53,7 @@ def preview(reply: Reply, thread_ts: str) -> Message:
     Cancel; any other reply as it always looks (one line when nothing could be matched)."""
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
-    value = button_value(reply, thread_ts)
-    actions = preview_buttons(reply, (POST, value), (ANOTHER, value))
-    return {"text": fallback_text(reply.quote), "blocks": [*quote_blocks(reply.quote), actions]}
+    return preview_message(reply, ids=(POST, ANOTHER, button_value(reply, thread_ts)))
 
 
 class OnThis:
@@ -73,14 +64,14 @@ class OnThis:
 
     async def shortcut(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        self.handlers._after_ack("Lambert on this", respond, self._preview(body, respond))
+        self.handlers.after_ack("Lambert on this", self._preview(body, respond), respond)
 
     async def _preview(self, body: dict[str, Any], respond: Respond) -> None:
         message = dict_at(body, "message")
         # A message in a thread is answered in that thread; any other starts one under it.
         thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
         text = plain_text(str_at(message, "text"))
-        reply = await on_this.on_this(self.handlers.core, text, self.handlers._clicked_in(body))
+        reply = await on_this.on_this(self.handlers.core, text, self.handlers.clicked_in(body))
         await respond(
             response_type="ephemeral", replace_original=False, **preview(reply, thread_ts)
         )
@@ -89,16 +80,16 @@ class OnThis:
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         await ack()
-        _ranked, quote_id, thread_ts = read_value(str(body["actions"][0].get("value", "")))
-        work = self.handlers._share(body, respond, client, quote_id, thread_ts or None)
-        self.handlers._after_ack("Post", respond, work)
+        _ranked, quote_id, thread_ts = read_value(action_value(body))
+        work = self.handlers.share(body, respond, client, quote_id, thread_ts or None)
+        self.handlers.after_ack("Post", work, respond)
 
     async def another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        self.handlers._after_ack("Another", respond, self._another(body, respond))
+        self.handlers.after_ack("Another", self._another(body, respond), respond)
 
     async def _another(self, body: dict[str, Any], respond: Respond) -> None:
-        ranked, after, thread_ts = read_value(str(body["actions"][0].get("value", "")))
-        ctx = self.handlers._clicked_in(body)
+        ranked, after, thread_ts = read_value(action_value(body))
+        ctx = self.handlers.clicked_in(body)
         reply = await on_this.another(self.handlers.core, ranked, after, ctx)
         await respond(replace_original=True, **preview(reply, thread_ts))

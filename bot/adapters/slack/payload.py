@@ -44,3 +44,9 @@ def str_at(value: Any, *keys: str) -> str:
     *path, last = keys
     found = dict_at(value, *path).get(last)
     return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
+
+
+def action_value(body: Any) -> str:
+    """The clicked button's value; '' when a (forged) click carries none."""
+    actions = body.get("actions") if isinstance(body, dict) else None
+    return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
