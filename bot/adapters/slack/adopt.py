@@ -1,6 +1,5 @@
-"""An operator's Slack channel named by its workspace: `lambert daily set --channel C...` with
-one token, and `lambert slack adopt` for a database that never recorded its one token's
-workspace (Alembic revision 0003 keyed every other), through the revision's bot/storage/rekey.py."""
+"""Channels named by their workspace for an operator: `lambert daily set --channel C...` with
+one token, and `lambert slack adopt` for a database revision 0003 could not re-key."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --
 
 
 def checked_workspace(workspace_id: str) -> str:
-    """`workspace_id` if it looks like a Slack team or enterprise id, else ConfigError."""
     if not WORKSPACE_ID.fullmatch(workspace_id):
         raise ConfigError(
             f"{shown(workspace_id)} is not a Slack workspace id: a team id like T0123ABCD "
@@ -30,9 +28,8 @@ def checked_workspace(workspace_id: str) -> str:
 async def channel_name(
     settings: Settings, channel: str, *, client: AsyncWebClient | None = None
 ) -> str:
-    """The core's name for a channel `lambert daily set` is given: "T.../C..." as is, a bare
-    id in SLACK_BOT_TOKEN's workspace (auth.test). ConfigError when no token says which,
-    ConnectionError while Slack cannot be reached."""
+    """`channel` as the core names it: "T.../C..." as is, a bare id in SLACK_BOT_TOKEN's
+    workspace (auth.test)."""
     if "/" in channel:
         return channel
     if not settings.slack_bot_token:
@@ -46,8 +43,7 @@ async def channel_name(
 async def adopt_for_operator(
     settings: Settings, workspace_id: str | None = None, *, client: AsyncWebClient | None = None
 ) -> tuple[str, Rekeyed]:
-    """The workspace named, else SLACK_BOT_TOKEN's (auth.test), and what was keyed by it.
-    ConfigError when neither is known."""
+    """The workspace named, else SLACK_BOT_TOKEN's (auth.test), and what was keyed by it."""
     if workspace_id is not None:
         checked_workspace(workspace_id)
     elif settings.slack_bot_token:

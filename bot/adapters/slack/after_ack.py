@@ -1,7 +1,5 @@
-"""The one way a Slack listener works after its ack: in a task tracked for close() (bolt's lazy
-listeners run in tasks nothing tracks), whose failure is one log line (a traceback unless Slack
-refused) and, for a listener that can answer, the short ephemeral error; never a traceback in
-chat. bolt sends the ack when the listener returns (process_before_response, app.py)."""
+"""The one way a Slack listener works after its ack (sent when it returns): in a task tracked
+for close() (bolt's lazy listeners are not), a failure one log line and the ephemeral error."""
 
 from __future__ import annotations
 

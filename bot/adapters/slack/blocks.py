@@ -6,21 +6,8 @@ import json
 from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
-from bot.chat.replies import (
-    ANOTHER_LABEL,
-    CANCEL_LABEL,
-    ERROR_TEXT,
-    MORE_LABEL,
-    POST_LABEL,
-    ListReply,
-    QuoteReply,
-    Reply,
-    TextReply,
-    credit_line,
-    list_footer,
-    listed_body,
-    quoted_body,
-)
+from bot.chat import replies
+from bot.chat.replies import ERROR_TEXT, ListReply, QuoteReply, Reply, TextReply
 from bot.quotes.models import Quote
 from bot.web.links import card_path, permalink
 
@@ -115,7 +102,10 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
 def quote_blocks(quote: Quote) -> list[Block]:
     """His words in quotation marks with a credit, or a labelled summary; then the context."""
     where = f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
-    return [_section(f"{quoted_body(quote)}\n{credit_line(quote)}"), _context(where)]
+    return [
+        _section(f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"),
+        _context(where),
+    ]
 
 
 def card_url(public_url: str, quote: Quote) -> str:
@@ -133,13 +123,13 @@ def _linked(public_url: str | None, quote: Quote) -> list[Block]:
 
 def card_block(quote: Quote, url: str) -> Block:
     """The card as an image; its alt text is the quote and credit, as the card shows them."""
-    alt = cut(f"{quoted_body(quote)} {credit_line(quote)}", ALT_TEXT_LIMIT)
+    alt = cut(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}", ALT_TEXT_LIMIT)
     return {"type": "image", "image_url": url, "alt_text": alt}
 
 
 def fallback_text(quote: Quote) -> str:
     """The plain text notifications and screen readers show instead of the blocks."""
-    return mrkdwn(f"{quoted_body(quote)} {credit_line(quote)}")
+    return mrkdwn(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}")
 
 
 def shuffle_value(request: str, quote_id: str) -> str:
@@ -170,11 +160,11 @@ def preview_message(
         blocks.append(_context(reply.note))
     post, another, value = ids or (POST, SHUFFLE, "")
     post_value = value or (CARD_PREFIX + quote.id if card else quote.id)
-    buttons = [button(post, POST_LABEL, post_value, "primary")]
+    buttons = [button(post, replies.POST_LABEL, post_value, "primary")]
     if reply.matches > 1:  # with one match Another would only show the same quote again
         another_value = value or shuffle_value(reply.request, quote.id)
-        buttons.append(button(another, ANOTHER_LABEL, another_value))
-    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
+        buttons.append(button(another, replies.ANOTHER_LABEL, another_value))
+    buttons.append(button(CANCEL, replies.CANCEL_LABEL, "cancel"))
     blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
     return {"text": fallback_text(quote), "blocks": blocks}
 
@@ -205,11 +195,13 @@ def daily_message(quote: Quote, public_url: str | None = None) -> Message:
 def list_message(reply: ListReply) -> Message:
     blocks = [_section(f"*{reply.title}*")]
     for quote in reply.quotes:
-        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{listed_body(quote)}"))
-    blocks.append(_context(list_footer(reply)))
+        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{replies.listed_body(quote)}"))
+    blocks.append(_context(replies.list_footer(reply)))
     # A request too long for a button's value keeps only the footer's "More: ..." to type.
     if reply.more and len(reply.more) <= VALUE_LIMIT:
-        blocks.append({"type": "actions", "elements": [button(MORE, MORE_LABEL, reply.more)]})
+        blocks.append(
+            {"type": "actions", "elements": [button(MORE, replies.MORE_LABEL, reply.more)]}
+        )
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 

@@ -9,19 +9,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack import modal
 from bot.adapters.slack.after_ack import Ack, Respond
 from bot.adapters.slack.blocks import context, reply_message
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import channel_key, workspace_of
-from bot.adapters.slack.modal import (
-    Submission,
-    change_button,
-    is_channel_id,
-    known_zone,
-    read_submission,
-    settings_view,
-    zone_options,
-)
 from bot.adapters.slack.payload import action_value, dict_at, str_at
 from bot.adapters.slack.users import SlackUser
 from bot.chat import daily_verbs
@@ -59,14 +51,14 @@ class DailyForm(HomeTab):
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
         key = channel_key(workspace, channel)
-        found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
+        found = await self.core.daily.status("slack", key) if modal.is_channel_id(channel) else None
         shown: tuple[Schedule | None, str | None, tuple[str, ...]]
         if found is not None:
             said = daily_verbs.described(self.core, found)
             shown = found.schedule, None, (said.title, *said.lines)
         else:
-            shown = None, known_zone(await user.tz()), ()
-        view = settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
+            shown = None, modal.known_zone(await user.tz()), ()
+        view = modal.settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
@@ -106,19 +98,21 @@ class DailyForm(HomeTab):
 
     async def zones(self, ack: Ack, payload: dict[str, Any]) -> None:
         """The zone menu's type-ahead (block_suggestion), answered in the ack."""
-        await ack(options=zone_options(str(payload.get("value") or "")))
+        await ack(options=modal.zone_options(str(payload.get("value") or "")))
 
     async def submit(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        form = read_submission(view, self.core.quotes)
-        if not isinstance(form, Submission):
+        form = modal.read_submission(view, self.core.quotes)
+        if not isinstance(form, modal.Submission):
             await ack(response_action="errors", errors=form)  # shown under each field
             return
         await ack()  # closes the modal
         self.after_ack("daily form", self._save(form, body, client))
 
-    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _save(
+        self, form: modal.Submission, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         who = dict_at(body, "user")
         user = SlackUser(client, str_at(who, "id"), self.admins)
         workspace = workspace_of(body)
@@ -139,13 +133,13 @@ class DailyForm(HomeTab):
             await self.publish_home(user.id, workspace, client)  # its list shows the new schedule
 
     async def _confirm(
-        self, client: AsyncWebClient, form: Submission, user_id: str, reply: Reply
+        self, client: AsyncWebClient, form: modal.Submission, user_id: str, reply: Reply
     ) -> None:
         """An ephemeral in the chosen channel; in the form's own channel if lambert cannot
         post there (then its daily post could not either, so the admin is told)."""
         message = reply_message(reply)
         if isinstance(reply, TextReply) and reply.ok:
-            message["blocks"].append(change_button(form.channel))
+            message["blocks"].append(modal.change_button(form.channel))
         for channel in dict.fromkeys(c for c in (form.channel, form.origin) if c):
             try:
                 await client.chat_postEphemeral(channel=channel, user=user_id, **message)

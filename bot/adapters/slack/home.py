@@ -13,9 +13,7 @@ from bot.adapters.slack.blocks import (
     Block,
     button,
     context,
-    escape,
     mrkdwn,
-    plain,
     quote_blocks,
     section,
     sections,
@@ -34,7 +32,7 @@ SCHEDULE_ROOM = HOME_BLOCKS - 40  # blocks left for schedules after the quote an
 
 
 def _header(text: str) -> Block:
-    return {"type": "header", "text": plain(text, 150)}
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
 
 
 def theme_blocks(quotes: QuoteService) -> list[Block]:
@@ -50,7 +48,7 @@ def theme_blocks(quotes: QuoteService) -> list[Block]:
     return [
         _header("Themes"),
         *sections(lines),
-        context(escape(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
+        context(mrkdwn(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
     ]
 
 

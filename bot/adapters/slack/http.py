@@ -1,8 +1,6 @@
-"""Slack HTTP mode's front door around bolt's handler, whose own request verification checks
-the signature (issue 18: a check of our own before bolt's saved less than the fifth of a
-command's CPU asked, docs/performance.md). What bolt would raise on (a timestamp that is no
-number, a body that is not UTF-8 or that its parser chokes on) gets a 400 instead of a 500
-and a traceback, and each refusal (bolt's 401s too) at most one log line per reason a minute."""
+"""Slack HTTP mode's front door around bolt's handler (which checks the signature: our own
+check saved too little CPU, docs/performance.md): what bolt would raise on gets a 400, not a
+500 and a traceback, and each refusal (bolt's 401s too) one log line per reason a minute."""
 
 from __future__ import annotations
 
@@ -26,8 +24,6 @@ class RequestGuard:
         self.ration = ration or Ration()
 
     def note(self, reason: str, status: int, peer: str | None) -> None:
-        """One WARNING line per reason at most a minute; the next one tells how many were
-        refused without a line meanwhile. A flood costs a few lines a minute."""
         also = self.ration.allow(reason)
         if also is not None:
             log.warning(

@@ -38,8 +38,7 @@ PAGE = """<!doctype html>
 
 
 class InstallFlow(AsyncOAuthFlow):
-    """AsyncOAuthFlow with lambert's failure page, for bolt's own failures and for what
-    escapes it (oauth.v2.access dropped or timed out, the database failing on save)."""
+    """Also for what escapes bolt: oauth.v2.access dropped or timed out, the database failing."""
 
     def __init__(self, settings: AsyncOAuthSettings) -> None:
         # bolt's own warning about a refused code would be a second line (with the code).

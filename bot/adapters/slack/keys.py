@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.request.internals import (
-    extract_enterprise_id,
-    extract_is_enterprise_install,
-    extract_team_id,
-)
+from slack_bolt.request import internals
 
 
 def workspace_of(payload: Mapping[str, Any]) -> str:
@@ -19,9 +15,9 @@ def workspace_of(payload: Mapping[str, Any]) -> str:
     whole Enterprise Grid organisation the organisation's id (E...), since one install, one
     token and one set of channel ids serve all of its workspaces."""
     body = dict(payload)
-    if extract_is_enterprise_install(body):
-        return extract_enterprise_id(body) or ""
-    return extract_team_id(body) or ""
+    if internals.extract_is_enterprise_install(body):
+        return internals.extract_enterprise_id(body) or ""
+    return internals.extract_team_id(body) or ""
 
 
 def channel_key(workspace: str, channel: str) -> str:

@@ -1,40 +1,31 @@
-"""What lambert does with each Slack request bolt hands it: the slash command and the preview's
-buttons here, joined with the daily form, the Home tab, the removal events and unfurls.
-
-The slash command is answered in its ack when the answer is ready within a budget (budget.py),
-else acked empty and answered at the response_url. Every other listener acks first and works
-after it (after_ack.py). A malformed payload is no failure: what it carries is read through
-payload.py, so it cannot raise."""
+"""The listeners bolt calls: the slash command (answered in its ack when ready within a Budget,
+else at the response_url) and the preview's buttons, joined with the other listener classes.
+A malformed payload is no failure: what it carries is read through payload.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack import blocks, on_this
 from bot.adapters.slack.after_ack import Ack, Respond
-from bot.adapters.slack.blocks import (
-    CARD_PREFIX,
-    Message,
-    card_url,
-    error_message,
-    read_shuffle_value,
-    reply_message,
-    shared_message,
-)
-from bot.adapters.slack.budget import Budget
+from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.payload import action_value, str_at
+from bot.adapters.slack.payload import action_value, dict_at, str_at
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
+from bot.chat import on_this as fitting
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
@@ -52,6 +43,29 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
+# Seconds a command's answer may take and still travel in its ack: well inside Slack's 3, as
+# the ack still has to cross the network; a slow users.info past it goes to the response_url.
+ANSWER_BUDGET = 1.5
+
+
+@dataclass(frozen=True)
+class Budget:
+    """`met_by(work)`: whether `work` finished within `seconds` (it goes on either way). With
+    `over` (tests: TESTING.md, "Time") the budget ends when that event is set instead."""
+
+    seconds: float = ANSWER_BUDGET
+    over: asyncio.Event | None = None
+
+    async def met_by(self, work: asyncio.Future[Any]) -> bool:
+        if self.over is None:
+            done, _pending = await asyncio.wait((work,), timeout=self.seconds)
+            return bool(done)
+        ending = asyncio.ensure_future(self.over.wait())
+        try:
+            await asyncio.wait((work, ending), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+        return work.done()
 
 
 def _channel_id(body: dict[str, Any]) -> str:
@@ -101,7 +115,7 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
             message = answering.result()
         except Exception:
             log.exception("slack: %s failed", COMMAND)  # the formatter redacts tokens
-            message = error_message()
+            message = blocks.error_message()
         if message is None:
             await ack()  # the form opened: it is the answer
         else:
@@ -144,8 +158,8 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
     ) -> None:
         await ack()
         value = action_value(body)
-        card = value.startswith(CARD_PREFIX)
-        work = self.share(body, respond, client, value.removeprefix(CARD_PREFIX), card=card)
+        card = value.startswith(blocks.CARD_PREFIX)
+        work = self.share(body, respond, client, value.removeprefix(blocks.CARD_PREFIX), card=card)
         self.after_ack("Post", work, respond)
 
     async def share(
@@ -159,16 +173,16 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         card: bool = False,
     ) -> None:
         """Post the clicked preview's quote for everyone (chat/share.py); in the thread of
-        `thread_ts` for "Lambert on this" (on_this.py)."""
+        `thread_ts` for "Lambert on this"."""
         channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")
             return
 
         async def send(quote: Quote) -> str | None:
-            url = card_url(self.public_url, quote) if card and self.public_url else None
+            url = blocks.card_url(self.public_url, quote) if card and self.public_url else None
             name = str_at(body, "user", "name") or str_at(body, "user", "username")
-            message = shared_message(quote, name, url, self.public_url)
+            message = blocks.shared_message(quote, name, url, self.public_url)
             if thread_ts:
                 message["thread_ts"] = thread_ts
             try:
@@ -199,7 +213,7 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        request, after = read_shuffle_value(action_value(body))
+        request, after = blocks.read_shuffle_value(action_value(body))
         reply = another(self.core, request, after, self.clicked_in(body))
         self.after_ack("Shuffle", self._replace(reply, respond), respond)
 
@@ -216,3 +230,33 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
         self.after_ack("Cancel", respond(delete_original=True), respond)
+
+    async def on_this(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """The message shortcut: the quote fitting the message, previewed privately."""
+        await ack()
+        self.after_ack("Lambert on this", self._on_this(body, respond), respond)
+
+    async def _on_this(self, body: dict[str, Any], respond: Respond) -> None:
+        message = dict_at(body, "message")
+        # A message in a thread is answered in that thread; any other starts one under it.
+        thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
+        text = on_this.plain_text(str_at(message, "text"))
+        reply = await fitting.on_this(self.core, text, self.clicked_in(body))
+        preview = on_this.preview(reply, thread_ts)
+        await respond(response_type="ephemeral", replace_original=False, **preview)
+
+    async def on_this_post(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        _ranked, quote_id, thread_ts = on_this.read_value(action_value(body))
+        self.after_ack("Post", self.share(body, respond, client, quote_id, thread_ts), respond)
+
+    async def on_this_another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self.after_ack("Another", self._on_this_another(body, respond), respond)
+
+    async def _on_this_another(self, body: dict[str, Any], respond: Respond) -> None:
+        ranked, after, thread_ts = on_this.read_value(action_value(body))
+        reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
+        await respond(replace_original=True, **on_this.preview(reply, thread_ts))

@@ -11,16 +11,8 @@ from typing import Any, TypeVar
 
 from bot.adapters.slack.blocks import Block, button, context, mrkdwn, plain
 from bot.adapters.slack.payload import dict_at, read_json, str_at
-from bot.daily.schedules import (
-    DAY_NAMES,
-    EVERY_DAY,
-    FULL_DAY_NAMES,
-    Schedule,
-    ScheduleError,
-    parse_local_time,
-    parse_zone,
-    zone_suggestions,
-)
+from bot.daily import schedules
+from bot.daily.schedules import DAY_NAMES, EVERY_DAY, Schedule, ScheduleError, parse_zone
 from bot.quotes.service import QuoteService
 
 T = TypeVar("T")
@@ -46,7 +38,8 @@ def _option(label: str, value: str) -> dict[str, Any]:
 
 # The day checkboxes: each option's value is the day's short name (schedules.DAY_NAMES).
 _DAY_OPTIONS = [
-    _option(name.title(), short) for short, name in zip(DAY_NAMES, FULL_DAY_NAMES, strict=True)
+    _option(name.title(), short)
+    for short, name in zip(DAY_NAMES, schedules.FULL_DAY_NAMES, strict=True)
 ]
 
 
@@ -56,8 +49,8 @@ def is_channel_id(text: str) -> bool:
 
 
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed (the core's zone_suggestions)."""
-    return [_option(name, name) for name in zone_suggestions(typed, OPTIONS_LIMIT)]
+    """The zone menu's answer to what the user typed (the core's schedules.zone_suggestions)."""
+    return [_option(name, name) for name in schedules.zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
 def _input(action: str, label: str, kind: str, hint: str = "", **element: Any) -> Block:
@@ -154,7 +147,7 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
         errors[CHANNEL_BLOCK] = "Pick a channel."
     elif channel.startswith("D"):  # a direct message: no channel for everyone to read
         errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
-    local_time = _valid(parse_local_time, time_text)
+    local_time = _valid(schedules.parse_local_time, time_text)
     if not _TIMEPICKER.fullmatch(time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     elif local_time is None:

@@ -1,7 +1,5 @@
-"""Slack in many workspaces: bolt's OAuth flow over lambert's own database, and each
-workspace's bot token (refreshed when due) for work done outside any request. The installs
-port (bot/installs) holds plain data; this module alone converts it to and from slack_sdk's
-Installation."""
+"""Slack in many workspaces: bolt's OAuth flow over lambert's database (bot/installs, whose
+plain data only this module converts to slack_sdk's), and each workspace's bot token."""
 
 from __future__ import annotations
 
@@ -74,8 +72,6 @@ def to_installation(found: Install) -> Installation:
 
 
 def oauth_settings(settings: Settings, tokens: WorkspaceTokens) -> AsyncOAuthSettings:
-    """bolt's OAuth flow: minimal scopes, installs in the database refreshed through `tokens`,
-    signed states (oauth_state.py)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
@@ -92,15 +88,12 @@ def oauth_settings(settings: Settings, tokens: WorkspaceTokens) -> AsyncOAuthSet
 
 
 class WorkspaceTokens(AsyncInstallationStore):
-    """Each workspace's bot token, for the daily posts and, as slack_sdk's installation store,
-    for bolt's requests, refreshed first when it expires within ROTATE_MINUTES. Slack's refresh
-    tokens are single-use: two refreshes with one token leave the second with
-    invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
-    across tasks and processes), on the install as stored once the lock is held, and only if
-    that one is still due: five channels of a workspace due together refresh once.
-
-    Bot installs only, one per workspace; an org-wide install (Enterprise Grid) is one row for
-    the organisation, with no team. Removals are removal.py's: nothing here deletes."""
+    """Each workspace's bot token, for the daily posts and (as the installation store) bolt's
+    requests, refreshed first when it expires within ROTATE_MINUTES. Slack's refresh tokens
+    are single-use, so a refresh runs under the install's lock (InstallStore.renew, across
+    tasks and processes), on the install as stored once the lock is held, and only if that
+    one is still due: five channels of a workspace due together refresh once. One bot install
+    per workspace (an org-wide one: the organisation's, no team); removal.py deletes."""
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs
@@ -115,8 +108,7 @@ class WorkspaceTokens(AsyncInstallationStore):
     def logger(self) -> logging.Logger:
         return log
 
-    async def async_save(self, installation: Installation) -> None:
-        """An install by OAuth, or by bolt's own last-resort rotation."""
+    async def async_save(self, installation: Installation) -> None:  # OAuth, bolt's rotation
         org_wide = bool(installation.is_enterprise_install)
         name = installation.enterprise_name if org_wide else installation.team_name
         await self.installs.save(
@@ -145,8 +137,7 @@ class WorkspaceTokens(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        """The install each request is served with, its token refreshed first when due, so
-        bolt has none to refresh."""
+        """The install a request is served with, refreshed first when due (bolt need not)."""
         if user_id is not None:
             return None  # a user's own installation: lambert keeps no user tokens
         # A request from any workspace of an organisation that installed the app org-wide
@@ -163,8 +154,7 @@ class WorkspaceTokens(AsyncInstallationStore):
         return to_installation(found) if found else None
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
-        """A web client with the bot token of `workspace` (keys.workspace_of); TransientPostError
-        when the app is not installed there yet or a refresh failed for now."""
+        """A client with `workspace`'s token; TransientPostError while there is none yet."""
         if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
                 "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
@@ -173,9 +163,8 @@ class WorkspaceTokens(AsyncInstallationStore):
         if found is not None:
             found = await self.fresh(found)
         if found is None:
-            # A workspace moved from one token installs through /slack/install only once
-            # this lambert serves, so its posts wait; one that removed the app has its
-            # schedules turned off by that event (removal.py).
+            # A workspace moved from one token installs through /slack/install once this
+            # lambert serves; one that removed the app had its schedules turned off (removal.py).
             raise TransientPostError(
                 f"waiting for the app to be installed in Slack workspace {workspace} "
                 "(/slack/install)"
@@ -183,9 +172,8 @@ class WorkspaceTokens(AsyncInstallationStore):
         return with_token(self.client, found.bot_token)
 
     async def fresh(self, found: Install) -> Install | None:
-        """`found` with a token not due for a refresh (refreshed once, under the install's lock,
-        if it was); None if the install is gone meanwhile. PermanentPostError when Slack says
-        the app's tokens were revoked, TransientPostError when the refresh failed for now."""
+        """`found` with a token not due for a refresh; None if the install is gone meanwhile.
+        PermanentPostError when the app's tokens were revoked."""
         if not _due(found):
             return found
 
@@ -243,7 +231,6 @@ class _SpentRefresh(Exception):
 
 
 def _due(install: Install) -> bool:
-    """Whether the install's bot token expires within ROTATE_MINUTES (and can be refreshed)."""
     expires = install.bot_token_expires_at
     if not install.bot_refresh_token or expires is None:
         return False
@@ -256,7 +243,6 @@ def owner(install: Install) -> str:
 
 
 def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
-    """`client` (base_url, timeout, retries) with another token."""
     return AsyncWebClient(
         token=token,
         base_url=client.base_url,
@@ -268,8 +254,7 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
-    """The installs in the shared state, for a poster opened without the core (`lambert daily
-    tick`)."""
+    """The installs, for a poster opened without the core (`lambert daily tick`)."""
     from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.storage.engine import open_engine

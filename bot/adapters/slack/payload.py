@@ -11,8 +11,7 @@ MAX_DEPTH = 8  # lambert writes two levels; a forger's 1,000 "[" never reach the
 
 
 def read_json(text: object, limit: int = MAX_TEXT) -> Any:
-    """`text` parsed, or None when it is not a string, longer than `limit`, not JSON, or
-    nested deeper than MAX_DEPTH."""
+    """`text` parsed; None when not a string, longer than `limit`, not JSON or too deep."""
     if not isinstance(text, str) or len(text) > limit:
         return None
     try:
@@ -23,7 +22,6 @@ def read_json(text: object, limit: int = MAX_TEXT) -> Any:
 
 
 def _depth(value: Any, room: int) -> bool:
-    """Whether `value` nests at most `room` levels (stops as soon as it does not)."""
     if isinstance(value, dict):
         value = list(value.values())
     if not isinstance(value, list):
@@ -32,8 +30,7 @@ def _depth(value: Any, room: int) -> bool:
 
 
 def dict_at(value: Any, *keys: str) -> dict[str, Any]:
-    """value[k1][k2]... when each is a dict, else {}: a forged payload's lists and strings
-    read as empty instead of raising."""
+    """value[k1][k2]... when each is a dict, else {} (a forged payload's lists, strings)."""
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, dict) else {}

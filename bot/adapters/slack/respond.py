@@ -16,11 +16,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 
 class SharedSession(AsyncMiddleware):
-    """Hands each request a respond() over one aiohttp session. bolt's own respond() opens a
-    session, so a connection (in production, a TLS handshake with Slack), for every answer:
-    two thirds of a slash command's CPU time, which held HTTP mode near 450 commands a second
-    (docs/performance.md). Open it in start() and close it after the last answer; while it is
-    closed, requests keep bolt's respond()."""
+    """Hands each request a respond() over one aiohttp session: bolt's opens a connection (a
+    TLS handshake) per answer, two thirds of a command's CPU (docs/performance.md). While it
+    is closed (before start(), after close()), requests keep bolt's respond()."""
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None
@@ -53,8 +51,7 @@ class SharedSession(AsyncMiddleware):
 async def _respond(
     session: aiohttp.ClientSession, url: str, client: AsyncWebClient, text: str = "", **fields: Any
 ) -> WebhookResponse:
-    """What bolt's respond() sends, the same way, through the shared session."""
-    # bolt leaves out unset fields and empty block lists; so does this.
+    """What bolt's respond() sends (leaving out unset fields and empty block lists)."""
     message = {"text": text, **{k: v for k, v in fields.items() if v is not None and v != []}}
     webhook = AsyncWebhookClient(url, session=session, proxy=client.proxy, ssl=client.ssl)
     response: WebhookResponse = await webhook.send_dict(message)
