@@ -57,7 +57,7 @@ class DailyForm(HomeTab):
             said = daily_verbs.described(self.core, found)
             shown = found.schedule, None, (said.title, *said.lines)
         else:
-            shown = None, modal.known_zone(await user.tz()), ()
+            shown = None, modal.known_zone(str((await user.info()).get("tz") or "")), ()
         view = modal.settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
@@ -84,15 +84,15 @@ class DailyForm(HomeTab):
         trigger = str(body.get("trigger_id", ""))
         workspace = workspace_of(body)
         if not await user.is_admin():
-            failed: Reply | None = REFUSED
+            failed = REFUSED
         elif await self.open_form(
             client, trigger, user, channel, here, from_home=home, workspace=workspace
         ):
-            failed = None
+            return
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
         # A click on the Home tab has no response_url: bolt's respond() would raise there.
-        if failed is not None and respond is not None and body.get("response_url"):
+        if respond is not None and body.get("response_url"):
             message = reply_message(failed)
             await respond(response_type="ephemeral", replace_original=False, **message)
 

@@ -20,7 +20,6 @@ T = TypeVar("T")
 SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
 CHANGE = "lambert_daily_change"  # the button that opens the form; its value is a channel id
 CHANNEL, TIME, DAYS, ZONE, THEME = "channel", "time", "days", "zone", "theme"  # action ids
-# Each input's block id: its action id under "daily_".
 CHANNEL_BLOCK, TIME_BLOCK, DAYS_BLOCK, ZONE_BLOCK, THEME_BLOCK = (
     f"daily_{action}" for action in (CHANNEL, TIME, DAYS, ZONE, THEME)
 )
@@ -190,6 +189,6 @@ def change_button(channel: str) -> Block:
     return {"type": "actions", "block_id": "lambert_daily", "elements": [change]}
 
 
-def known_zone(zone: str | None) -> str | None:
+def known_zone(zone: str) -> str | None:
     """`zone` when the schedule accepts it (a Slack profile's tz), else None."""
-    return _valid(parse_zone, zone or "")
+    return _valid(parse_zone, zone)

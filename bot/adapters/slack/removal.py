@@ -12,26 +12,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Ack, Listener
-from bot.adapters.slack.errors import TOKEN_PROBLEMS
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
 
 log = logging.getLogger(__name__)
-
-# auth.test's answers for a token that no longer works: the install is gone.
-TOKEN_GONE = TOKEN_PROBLEMS.keys() - {"missing_scope"}
-
-
-async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
-    """Whether Slack now refuses `token` (True), still takes it (False), or cannot say (None:
-    unreachable, or failing itself)."""
-    try:
-        await with_token(client, token).auth_test()
-    except SlackApiError as exc:
-        return True if str(exc.response.get("error") or "") in TOKEN_GONE else None
-    except (aiohttp.ClientError, TimeoutError):
-        return None
-    return False
 
 
 class Removals(Listener):
@@ -60,9 +44,12 @@ class Removals(Listener):
             found = await installs.find(PLATFORM, enterprise, "")
         if found is not None:
             # An organisation's admin can remove an org-wide app from one of its workspaces,
-            # the install and token staying: only an install whose token Slack now refuses
-            # is forgotten.
-            if await token_refused(client, found.bot_token) is False:
+            # the install and token staying: an install whose token still works is kept.
+            try:
+                await with_token(client, found.bot_token).auth_test()
+            except (SlackApiError, aiohttp.ClientError, TimeoutError):
+                pass  # refused, or no answer to say otherwise: the event is taken at its word
+            else:
                 log.info(
                     "slack: %s for %s, but the install of %s still works: kept",
                     kind,

@@ -39,7 +39,3 @@ class SlackUser:
             return True
         found = await self.info()
         return bool(found.get("is_admin") or found.get("is_owner"))
-
-    async def tz(self) -> str | None:
-        zone = (await self.info()).get("tz")
-        return str(zone) if zone else None
