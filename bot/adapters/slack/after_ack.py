@@ -1,5 +1,4 @@
-"""The one way a Slack listener works after its ack (sent when it returns): in a task tracked
-for close() (bolt's lazy listeners are not), a failure one log line and the ephemeral error."""
+"""Work after a Slack ack, in a task close() waits for (bolt's lazy listeners' tasks it can't)."""
 
 from __future__ import annotations
 

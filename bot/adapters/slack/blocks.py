@@ -146,9 +146,8 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
 def preview_message(
     reply: QuoteReply, public_url: str | None = None, ids: tuple[str, str, str] | None = None
 ) -> Message:
-    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. A card
-    shows from the web site at `public_url`; with none, a line says how to turn cards on.
-    `ids`: Post's and Another's action ids and the value both carry ("Lambert on this")."""
+    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. `ids`:
+    Post's and Another's action ids and the one value both carry ("Lambert on this")."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     card = reply.card and public_url is not None
@@ -172,9 +171,8 @@ def preview_message(
 def shared_message(
     quote: Quote, shared_by: str, card: str | None = None, public_url: str | None = None
 ) -> Message:
-    """The quote as posted for everyone, with the card at the address `card` if given and a
-    link to its page with a public site; the sharer's name as plain text, so nobody is
-    pinged. A link to the page unfurls as this, with no sharer."""
+    """The quote as posted for everyone (or unfurled, with no sharer): the sharer's name as
+    plain text, so nobody is pinged."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
     image = [card_block(quote, card)] if card else []
     return {

@@ -1,5 +1,4 @@
-"""What Slack's answer to a post means: permanent (with the fix), worth another try, or maybe
-posted (never to be sent again)."""
+"""What Slack's answer to a post means: permanent (with the fix), transient, or maybe posted."""
 
 from __future__ import annotations
 
@@ -39,8 +38,7 @@ TOKEN_PROBLEMS = {
 
 
 def permanent_reason(code: str, *, many: bool = False) -> str | None:
-    """Why a post that failed with `code` never will as things stand, and the fix; None when
-    trying again may help. `many`: workspaces installed through OAuth."""
+    """Why a post failing with `code` never will, with the fix; None when another try may help."""
     if code in TOKEN_PROBLEMS:
         return f"{TOKEN_PROBLEMS[code]}: {_INSTALL_AGAIN if many else REINSTALL}"
     return PERMANENT.get(code)

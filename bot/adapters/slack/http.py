@@ -1,6 +1,5 @@
-"""Slack HTTP mode's front door around bolt's handler (which checks the signature: our own
-check saved too little CPU, docs/performance.md): what bolt would raise on gets a 400, not a
-500 and a traceback, and each refusal (bolt's 401s too) one log line per reason a minute."""
+"""HTTP mode's front door around bolt's (signature-checking) handler: what bolt would raise on
+gets a 400, not a 500, and each refusal (its 401s too) one log line per reason a minute."""
 
 from __future__ import annotations
 

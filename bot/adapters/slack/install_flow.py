@@ -1,5 +1,4 @@
-"""bolt's OAuth flow, whose every failure is a page saying what went wrong with a link to try
-again, and one log line: never a bare 500 with a traceback (the code in it is spent anyway)."""
+"""bolt's OAuth flow, whose every failure is a page with a link to try again and one log line."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID" (a Slack
-Connect channel has one id in every workspace sharing it)."""
+"""How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID"."""
 
 from __future__ import annotations
 
@@ -25,8 +24,7 @@ def channel_key(workspace: str, channel: str) -> str:
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`lambert slack
-    adopt`)."""
+    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`slack adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
 

@@ -1,6 +1,4 @@
-"""The listeners bolt calls: the slash command (answered in its ack when ready within a Budget,
-else at the response_url) and the preview's buttons, joined with the other listener classes.
-A malformed payload is no failure: what it carries is read through payload.py."""
+"""The listeners bolt calls: the slash command and the preview's buttons, joined with the rest."""
 
 from __future__ import annotations
 
@@ -172,8 +170,7 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         *,
         card: bool = False,
     ) -> None:
-        """Post the clicked preview's quote for everyone (chat/share.py); in the thread of
-        `thread_ts` for "Lambert on this"."""
+        """Post the clicked preview's quote for everyone, in `thread_ts`'s thread if given."""
         channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")
@@ -218,8 +215,7 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         self.after_ack("Shuffle", self._replace(reply, respond), respond)
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        """The next page of a result list, in place of this one: what `/lambert <value>`
-        answers (the value is only ever a search request; anything else is answered as such)."""
+        """The next page of a result list in its place: what `/lambert <value>` answers."""
         await ack()
         reply = answer(self.core, action_value(body), self.clicked_in(body))
         self.after_ack("More", self._replace(reply, respond), respond)

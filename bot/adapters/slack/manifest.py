@@ -1,5 +1,4 @@
-"""The Slack app manifest for each way of running lambert (`lambert slack manifest`), built from
-the adapter's own constants: it asks for exactly the scopes, events and URLs the code uses."""
+"""The Slack app manifest for each way of running lambert, from the adapter's own constants."""
 
 from __future__ import annotations
 

@@ -70,10 +70,9 @@ def settings_view(
     *,
     from_home: bool = False,
 ) -> dict[str, Any]:
-    """The modal: channel, time, days, zone and theme, pre-filled from `found` (its status
-    said in the lines `status`), else for `channel_id` in the asker's `zone_name`. `origin`
-    is the channel it was opened from, kept to confirm there if the chosen one cannot be
-    reached; `from_home`: opened from the Home tab, which is published again once saved."""
+    """The modal, pre-filled from `found` (said in the lines `status`), else for `channel_id`
+    in `zone_name`. `origin`: where to confirm if the chosen channel cannot be reached;
+    `from_home`: the Home tab is published again once saved."""
     channel: dict[str, Any] = {
         "filter": {"include": ["public", "private"], "exclude_bot_users": True}
     }
@@ -116,8 +115,7 @@ def settings_view(
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """A submitted form that can be saved: its channel, and the values typed as
-    daily_verbs.turn_on takes them."""
+    """A form that can be saved, its values typed as daily_verbs.turn_on takes them."""
 
     channel: str
     local_time: time
@@ -129,9 +127,8 @@ class Submission:
 
 
 def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | dict[str, str]:
-    """A view_submission's `view` as values to save, else inline errors by block id (Slack's
-    response_action "errors"): a forged submission can hold anything, missing values read
-    as ''."""
+    """A view_submission's `view` as values to save, else inline errors by block id; a
+    forged submission can hold anything, missing values read as ''."""
     values = dict_at(view, "state", "values")
 
     def value(action: str, *keys: str) -> str:

@@ -1,5 +1,4 @@
-"""Slack in many workspaces: bolt's OAuth flow over lambert's database (bot/installs, whose
-plain data only this module converts to slack_sdk's), and each workspace's bot token."""
+"""Slack in many workspaces: bolt's OAuth flow over lambert's database, each workspace's token."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""OAuth states that need no row: a random nonce and an expiry, signed with a key derived
-from the app's client secret, so an unauthenticated `GET /slack/install` writes nothing."""
+"""OAuth states needing no row (a nonce and expiry, signed): `GET /slack/install` writes nothing."""
 
 from __future__ import annotations
 
@@ -29,8 +28,7 @@ def _mac(key: bytes, body: str) -> str:
 
 
 class SignedStates(AsyncOAuthStateStore):
-    """`NONCE.EXPIRY.MAC`, good once until EXPIRY (epoch seconds), on any replica with the
-    same client secret."""
+    """`NONCE.EXPIRY.MAC`: good once until EXPIRY, on any replica with the same client secret."""
 
     def __init__(
         self, secret: str, seconds: float, *, clock: Callable[[], float] = time.time

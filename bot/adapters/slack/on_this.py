@@ -1,6 +1,5 @@
-"""Slack's "Lambert on this": a message shortcut that previews the quote fitting the message,
-whose Post answers in the message's thread (its listeners: listeners.py). The payload carries
-the message, so no history scope is needed; its text is matched, never kept or logged."""
+"""Slack's "Lambert on this": the message shortcut's preview and values. Its payload carries the
+message (no history scope needed), whose text is matched, never kept or logged."""
 
 from __future__ import annotations
 
@@ -41,8 +40,7 @@ def read_value(value: str) -> tuple[tuple[str, ...], str, str]:
 
 
 def preview(reply: Reply, thread_ts: str) -> Message:
-    """The private preview: the quote with Post, Another (when there is a next fit) and
-    Cancel; any other reply as it always looks (one line when nothing could be matched)."""
+    """The private preview with Post, Another and Cancel; any other reply as it always looks."""
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
     return preview_message(reply, ids=(POST, ANOTHER, button_value(reply, thread_ts)))

@@ -1,5 +1,4 @@
-"""Reading what a signed Slack payload carries that its sender controls (private_metadata,
-action values, a view's state): JSON within size and depth limits, dicts that stay dicts."""
+"""Reading what a Slack payload's sender controls: bounded JSON, dicts that stay dicts."""
 
 from __future__ import annotations
 

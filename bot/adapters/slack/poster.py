@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import daily_message
-from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
+from bot.adapters.slack.errors import MAYBE_DONE, REINSTALL, post_error, retry_after
 from bot.adapters.slack.keys import split_key
 from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
@@ -106,17 +106,14 @@ async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
 
 
 # Errors that say nothing about the token: Slack itself is failing.
-SLACK_SIDE_ERRORS = frozenset(
-    {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
-)
+SLACK_SIDE_ERRORS = MAYBE_DONE | {"ratelimited", "service_unavailable", "request_timeout"}
 
 
 async def token_call(
     call: Awaitable[AsyncSlackResponse], method: str, variable: str, fix: str
 ) -> AsyncSlackResponse:
-    """The answer to a call made with the token in `variable`: ConfigError saying `fix` when
-    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit) or cannot be
-    reached."""
+    """The answer to a call with the token in `variable`: ConfigError saying `fix` when Slack
+    rejects it, ConnectionError while Slack fails or cannot be reached."""
     try:
         return await call
     except (aiohttp.ClientError, TimeoutError) as exc:  # its type only: no request in the log

@@ -1,5 +1,4 @@
-"""app_uninstalled and tokens_revoked (many workspaces): forget an install that is really
-gone and switch its channels' daily quotes off, saying why."""
+"""app_uninstalled and tokens_revoked: forget an install really gone, its daily quotes off."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Links to the web site's quote pages, unfurled: `link_shared` answered by `chat.unfurl` with
-the blocks of a shared quote (only with LAMBERT_PUBLIC_URL; scopes links:read, links:write)."""
+"""Links to the site's quote pages, unfurled by `chat.unfurl` (with LAMBERT_PUBLIC_URL only)."""
 
 from __future__ import annotations
 
