@@ -1,4 +1,4 @@
-"""Work after a Slack ack, in a task close() waits for (bolt's lazy listeners' tasks it can't)."""
+"""Work after a Slack ack, in a task close() waits for (bolt's lazy listeners are not tracked)."""
 
 from __future__ import annotations
 
