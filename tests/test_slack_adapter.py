@@ -15,7 +15,7 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
-from bot.adapters.slack.budget import Budget
+from bot.adapters.slack.listeners import Budget
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService

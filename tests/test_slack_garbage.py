@@ -15,9 +15,10 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
+from bot.adapters.listening import Ration
 from bot.adapters.slack import http as slack_http
 from bot.adapters.slack.app import create_platform
-from bot.adapters.slack.http import Complaints
+from bot.adapters.slack.http import RequestGuard
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, slash_command_form
@@ -128,7 +129,7 @@ def test_complaints_log_one_line_per_reason_a_minute_and_count_the_rest(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     now = [1000.0]
-    complaints = Complaints(every=60.0, clock=lambda: now[0])
+    complaints = RequestGuard("/slack/events", ration=Ration(every=60.0, clock=lambda: now[0]))
     with caplog.at_level(logging.WARNING, logger=slack_http.log.name):
         for _ in range(500):
             complaints.note("bad signature", 401, "203.0.113.9")

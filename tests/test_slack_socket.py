@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, SHUFFLE
-from bot.adapters.slack.budget import Budget
+from bot.adapters.slack.listeners import Budget
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core

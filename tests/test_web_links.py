@@ -13,7 +13,7 @@ from typing import Any
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.embeds import PAGE_LINK
 from bot.adapters.discord.poster import make_client, open_discord_poster
-from bot.adapters.slack.blocks import daily_message, shared_message, unfurl_blocks
+from bot.adapters.slack.blocks import card_url, daily_message, shared_message
 from bot.adapters.slack.poster import SlackPoster
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
@@ -117,7 +117,9 @@ async def test_slack_unfurls_links_to_a_quote_page_as_a_shared_quote(
     assert call.response == {"ok": True}
     assert (call.args["channel"], call.args["ts"]) == (CHANNEL_ID, "1700000000.000100")
     unfurls = as_json(call.args["unfurls"])
-    assert unfurls == {page: {"blocks": unfurl_blocks(quote, PUBLIC)}}
+    assert unfurls == {
+        page: {"blocks": shared_message(quote, "", card_url(PUBLIC, quote), PUBLIC)["blocks"]}
+    }
     blocks = unfurls[page]["blocks"]
     assert {"type": "image", "image_url": f"{page}.png"}.items() <= blocks[2].items()
 

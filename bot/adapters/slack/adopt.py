@@ -1,6 +1,4 @@
-"""An operator's Slack channel named by its workspace: `lambert daily set --channel C...` with
-one token, and `lambert slack adopt` for a database that never recorded its one token's
-workspace (Alembic revision 0003 keyed every other), through the revision's bot/storage/rekey.py."""
+"""Operator channels by workspace: `daily set --channel C...` with one token, `slack adopt`."""
 
 from __future__ import annotations
 
@@ -17,22 +15,10 @@ USE_THE_OLD_ONE = "set it to the bot token the single-workspace bot used, or pas
 NO_WORKSPACE = "set SLACK_BOT_TOKEN to the token the bot used before, or pass --workspace T..."
 
 
-def checked_workspace(workspace_id: str) -> str:
-    """`workspace_id` if it looks like a Slack team or enterprise id, else ConfigError."""
-    if not WORKSPACE_ID.fullmatch(workspace_id):
-        raise ConfigError(
-            f"{shown(workspace_id)} is not a Slack workspace id: a team id like T0123ABCD "
-            "(or an Enterprise Grid organisation's, E0123ABCD), in capitals"
-        )
-    return workspace_id
-
-
 async def channel_name(
     settings: Settings, channel: str, *, client: AsyncWebClient | None = None
 ) -> str:
-    """The core's name for a channel `lambert daily set` is given: "T.../C..." as is, a bare
-    id in SLACK_BOT_TOKEN's workspace (auth.test). ConfigError when no token says which,
-    ConnectionError while Slack cannot be reached."""
+    """`channel` as the core names it: "T.../C..." as is, a bare id in the token's workspace."""
     if "/" in channel:
         return channel
     if not settings.slack_bot_token:
@@ -46,15 +32,16 @@ async def channel_name(
 async def adopt_for_operator(
     settings: Settings, workspace_id: str | None = None, *, client: AsyncWebClient | None = None
 ) -> tuple[str, Rekeyed]:
-    """The workspace named, else SLACK_BOT_TOKEN's (auth.test), and what was keyed by it.
-    ConfigError when neither is known."""
-    if workspace_id is not None:
-        checked_workspace(workspace_id)
-    elif settings.slack_bot_token:
-        token_workspace = await check_token(client or web_client(settings), USE_THE_OLD_ONE)
-        workspace_id = checked_workspace(token_workspace)
-    else:
-        raise ConfigError(f"no workspace to key the channels by: {NO_WORKSPACE}")
+    """The workspace named, else SLACK_BOT_TOKEN's (auth.test), and what was keyed by it."""
+    if workspace_id is None:
+        if not settings.slack_bot_token:
+            raise ConfigError(f"no workspace to key the channels by: {NO_WORKSPACE}")
+        workspace_id = await check_token(client or web_client(settings), USE_THE_OLD_ONE)
+    if not WORKSPACE_ID.fullmatch(workspace_id):
+        raise ConfigError(
+            f"{shown(workspace_id)} is not a Slack workspace id: a team id like T0123ABCD "
+            "(or an Enterprise Grid organisation's, E0123ABCD), in capitals"
+        )
     url = settings.database_url.reveal() if settings.database_url else ""
     async with open_engine(settings.db_path, url) as engine, engine.begin() as conn:
         return workspace_id, await conn.run_sync(key_by_workspace, workspace_id)

@@ -1,7 +1,4 @@
-"""The one way a Slack listener works after its ack: in a task tracked for close() (bolt's lazy
-listeners run in tasks nothing tracks), whose failure is one log line (a traceback unless Slack
-refused) and, for a listener that can answer, the short ephemeral error; never a traceback in
-chat. bolt sends the ack when the listener returns (process_before_response, app.py)."""
+"""Work after a Slack ack, in a task close() waits for (bolt's lazy listeners are not tracked)."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.blocks import error_message
+from bot.runtime import Core
 from bot.serving.inflight import InFlight
 from bot.serving.oneline import one_line
 
@@ -21,11 +19,16 @@ Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
 
 
-def after_ack(
-    in_flight: InFlight, what: str, work: Awaitable[Any], respond: Respond | None = None
-) -> None:
-    """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
-    in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
+class Listener:
+    """What the listener classes that SlackHandlers joins (listeners.py) share."""
+
+    core: Core
+    admins: frozenset[str]
+    in_flight: InFlight
+
+    def after_ack(self, what: str, work: Awaitable[Any], respond: Respond | None = None) -> None:
+        """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
+        self.in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
 
 
 async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -> None:

@@ -1,5 +1,4 @@
-"""The Slack adapter: the bolt app with lambert's listeners (listeners.py), served over
-Socket Mode or HTTP (with the OAuth pages for many workspaces), and its daily poster."""
+"""The Slack adapter: the bolt app with lambert's listeners, over Socket Mode or HTTP."""
 
 from __future__ import annotations
 
@@ -37,12 +36,9 @@ ACK_GRACE = 3.0  # seconds close() waits for Socket Mode acks in hand (Slack's o
 SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the websocket to open once Slack gave its URL
 # slack_sdk's Socket Mode client logs here: one line per failure, no traceback.
 SOCKET_LOG = logging.getLogger("slack_bolt.lambert.socket_mode")
-
-
 _BOLT_LOG = logging.getLogger("slack_bolt.lambert")
-# bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns "As you
-# gave `client` as well, `token` will be unused" at every start: lambert's client holds exactly
-# that token, so the warning says nothing true and is left out.
+# bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns at every
+# start that it is unused: lambert's client holds exactly that token.
 _BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 
 
@@ -52,15 +48,12 @@ def build_app(
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
-    """The bolt app with our listeners, for Socket Mode and HTTP. With `oauth` (many
-    workspaces) bolt serves the install pages, and its authorize hands each listener a client
-    holding the token of the workspace the request came from."""
+    """The bolt app with our listeners. With `oauth` (many workspaces) bolt serves the install
+    pages, and hands each listener a client with the token of the request's workspace."""
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
-    # bolt's default logger follows the root level; a named one keeps setup_logging's cap, so
-    # DEBUG does not dump whole envelopes (user text, response_url) into the log.
-    # process_before_response: bolt answers Slack when a listener returns (the command's
-    # once its answer is ready or its budget spent, the others right after ack()), instead
-    # of starting it in a task and polling for its ack every 10 ms.
+    # A named logger keeps setup_logging's cap: DEBUG does not dump whole envelopes (user
+    # text, response_url). process_before_response: bolt answers Slack when a listener
+    # returns, instead of starting it in a task and polling for its ack every 10 ms.
     app = AsyncApp(
         name="lambert",
         client=client,
@@ -68,9 +61,8 @@ def build_app(
         logger=_BOLT_LOG,
         process_before_response=True,
         oauth_flow=InstallFlow(settings=oauth) if oauth else None,  # its failures get a page
-        # Given here too, bolt's authorize is built with `client` (its base_url and retries),
-        # so a token it refreshes goes through that; from the settings alone it would build
-        # its own client for slack.com.
+        # Given here too, bolt's authorize refreshes tokens through `client` (its base_url and
+        # retries), not a client of its own for slack.com.
         installation_store=oauth.installation_store if oauth else None,
     )
     app.error(listener_failed)
@@ -81,16 +73,15 @@ def build_app(
     app.action(MORE)(handlers.more)
     app.event("app_uninstalled")(handlers.removed)
     app.event("tokens_revoked")(handlers.removed)
-    app.action(CHANGE)(handlers.form.change)
-    app.options(ZONE)(handlers.form.zones)
-    app.view_submission(SETTINGS_VIEW)(handlers.form.submit)
-    app.event("app_home_opened")(handlers.home.opened)
-    shortcut = on_this.OnThis(handlers)  # "Lambert on this", the message shortcut
-    app.shortcut(on_this.SHORTCUT)(shortcut.shortcut)
-    app.action(on_this.POST)(shortcut.post)
-    app.action(on_this.ANOTHER)(shortcut.another)
+    app.action(CHANGE)(handlers.change)
+    app.options(ZONE)(handlers.zones)
+    app.view_submission(SETTINGS_VIEW)(handlers.submit)
+    app.event("app_home_opened")(handlers.home_opened)
+    app.shortcut(on_this.SHORTCUT)(handlers.on_this)  # "Lambert on this"
+    app.action(on_this.POST)(handlers.on_this_post)
+    app.action(on_this.ANOTHER)(handlers.on_this_another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
-        app.event("link_shared")(handlers.unfurl)
+        app.event("link_shared")(handlers.link_shared)
     return app
 
 
@@ -143,7 +134,7 @@ class SlackPlatform:
         if self.many:
             assert core.installs is not None  # create_platform checked
             self.tokens = WorkspaceTokens(settings, core.installs, client)
-            oauth = oauth_settings(settings, core.installs, self.tokens)
+            oauth = oauth_settings(settings, self.tokens)
         secret = settings.slack_signing_secret.reveal()
         self.app = build_app(self.handlers, client, secret, oauth)
         self.responses = SharedSession()

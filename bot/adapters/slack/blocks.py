@@ -6,21 +6,8 @@ import json
 from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
-from bot.chat.replies import (
-    ANOTHER_LABEL,
-    CANCEL_LABEL,
-    ERROR_TEXT,
-    MORE_LABEL,
-    POST_LABEL,
-    ListReply,
-    QuoteReply,
-    Reply,
-    TextReply,
-    credit_line,
-    list_footer,
-    listed_body,
-    quoted_body,
-)
+from bot.chat import replies
+from bot.chat.replies import ERROR_TEXT, ListReply, QuoteReply, Reply, TextReply
 from bot.quotes.models import Quote
 from bot.web.links import card_path, permalink
 
@@ -29,13 +16,15 @@ Block = dict[str, Any]
 
 TEXT_LIMIT = 3000  # a section's or context element's text object
 VALUE_LIMIT = 2000  # a button's value
+ALT_TEXT_LIMIT = 2000  # an image block's alt_text
+LABEL_LIMIT = 75  # a button's or an option's text
 REQUEST_CHARS = 900  # request text kept in a Shuffle value: JSON may double it, still < 2000
 ACTIONS_BLOCK = "lambert_actions"
 # Kept as they were when the button said "Shuffle": clicks on older previews still work.
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
 CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
-ALT_TEXT_LIMIT = 2000  # an image block's alt_text
+PAGE_LINK = "Page and card"
 CARDS_OFF = (
     "Cards show in Slack once lambert's web site is online: set LAMBERT_PUBLIC_URL to its "
     "address and run the site (`lambert web`)."
@@ -60,6 +49,14 @@ def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
         kept.append(piece)
         used += len(piece)
     return "".join(kept) + "\u2026"
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def plain(text: str, limit: int = LABEL_LIMIT) -> Block:
+    return {"type": "plain_text", "text": cut(text, limit)}
 
 
 def section(text: str) -> Block:
@@ -96,20 +93,19 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
     found: Block = {
         "type": "button",
         "action_id": action_id,
-        "text": {"type": "plain_text", "text": label},
+        "text": plain(label),
         "value": value[:VALUE_LIMIT],
     }
     return {**found, "style": style} if style else found
 
 
-def context_line(quote: Quote) -> str:
-    """Topic, theme, source and id on one line."""
-    return f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
-
-
 def quote_blocks(quote: Quote) -> list[Block]:
     """His words in quotation marks with a credit, or a labelled summary; then the context."""
-    return [_section(f"{quoted_body(quote)}\n{credit_line(quote)}"), _context(context_line(quote))]
+    where = f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
+    return [
+        _section(f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"),
+        _context(where),
+    ]
 
 
 def card_url(public_url: str, quote: Quote) -> str:
@@ -117,30 +113,23 @@ def card_url(public_url: str, quote: Quote) -> str:
     return public_url + card_path(quote.id)
 
 
-PAGE_LINK = "Page and card"
-
-
-def link_block(public_url: str, quote: Quote) -> Block:
-    """A context line linking the quote's page on the web site (LAMBERT_PUBLIC_URL)."""
-    url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
-    return context(f"<{url}|{PAGE_LINK}>")
-
-
 def _linked(public_url: str | None, quote: Quote) -> list[Block]:
-    return [link_block(public_url, quote)] if public_url else []
+    """A context line linking the quote's page on the web site (LAMBERT_PUBLIC_URL)."""
+    if not public_url:
+        return []
+    url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
+    return [context(f"<{url}|{PAGE_LINK}>")]
 
 
 def card_block(quote: Quote, url: str) -> Block:
     """The card as an image; its alt text is the quote and credit, as the card shows them."""
-    alt = f"{quoted_body(quote)} {credit_line(quote)}"
-    if len(alt) > ALT_TEXT_LIMIT:
-        alt = alt[: ALT_TEXT_LIMIT - 1] + "\u2026"
+    alt = cut(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}", ALT_TEXT_LIMIT)
     return {"type": "image", "image_url": url, "alt_text": alt}
 
 
 def fallback_text(quote: Quote) -> str:
     """The plain text notifications and screen readers show instead of the blocks."""
-    return mrkdwn(f"{quoted_body(quote)} {credit_line(quote)}")
+    return mrkdwn(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}")
 
 
 def shuffle_value(request: str, quote_id: str) -> str:
@@ -154,15 +143,11 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
     return str_at(data, "r"), str_at(data, "q")
 
 
-def read_post_value(value: str) -> tuple[str, bool]:
-    """(quote id, whether to share its card) from a Post button's value."""
-    card = value.startswith(CARD_PREFIX)
-    return value.removeprefix(CARD_PREFIX), card
-
-
-def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message:
-    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. A card
-    shows from the web site at `public_url`; with none, a line says how to turn cards on."""
+def preview_message(
+    reply: QuoteReply, public_url: str | None = None, ids: tuple[str, str, str] | None = None
+) -> Message:
+    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. `ids`:
+    Post's and Another's action ids and the one value both carry ("Lambert on this")."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     card = reply.card and public_url is not None
@@ -172,29 +157,22 @@ def preview_message(reply: QuoteReply, public_url: str | None = None) -> Message
         blocks.append(_context(CARDS_OFF))
     if reply.note:
         blocks.append(_context(reply.note))
-    value = CARD_PREFIX + quote.id if card else quote.id
-    blocks.append(
-        preview_buttons(reply, (POST, value), (SHUFFLE, shuffle_value(reply.request, quote.id)))
-    )
+    post, another, value = ids or (POST, SHUFFLE, "")
+    post_value = value or (CARD_PREFIX + quote.id if card else quote.id)
+    buttons = [button(post, replies.POST_LABEL, post_value, "primary")]
+    if reply.matches > 1:  # with one match Another would only show the same quote again
+        another_value = value or shuffle_value(reply.request, quote.id)
+        buttons.append(button(another, replies.ANOTHER_LABEL, another_value))
+    buttons.append(button(CANCEL, replies.CANCEL_LABEL, "cancel"))
+    blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
     return {"text": fallback_text(quote), "blocks": blocks}
-
-
-def preview_buttons(reply: QuoteReply, post: tuple[str, str], another: tuple[str, str]) -> Block:
-    """Post, Another and Cancel under a preview: (action id, value) of the first two. With one
-    match Another would only show the same quote again, so it is left out."""
-    buttons = [button(post[0], POST_LABEL, post[1], "primary")]
-    if reply.matches > 1:
-        buttons.append(button(another[0], ANOTHER_LABEL, another[1]))
-    buttons.append(button(CANCEL, CANCEL_LABEL, "cancel"))
-    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
 
 def shared_message(
     quote: Quote, shared_by: str, card: str | None = None, public_url: str | None = None
 ) -> Message:
-    """The quote as posted for everyone, with the card at the address `card` if given and a
-    link to its page with a public site; the sharer's name as plain text, so nobody is
-    pinged."""
+    """The quote as posted for everyone (or unfurled, with no sharer): the sharer's name as
+    plain text, so nobody is pinged."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
     image = [card_block(quote, card)] if card else []
     return {
@@ -203,34 +181,25 @@ def shared_message(
     }
 
 
-def unfurl_blocks(quote: Quote, public_url: str) -> list[Block]:
-    """A link to a quote's page, unfurled: the blocks of a shared quote, with its card."""
-    blocks: list[Block] = shared_message(quote, "", card_url(public_url, quote), public_url)[
-        "blocks"
-    ]
-    return blocks
-
-
 def daily_message(quote: Quote, public_url: str | None = None) -> Message:
     """The scheduled quote of the day, linking its page with a public site."""
+    footer = _context("Daily quote \u00b7 /lambert daily")
     return {
         "text": fallback_text(quote),
-        "blocks": [
-            *quote_blocks(quote),
-            _context("Daily quote \u00b7 /lambert daily"),
-            *_linked(public_url, quote),
-        ],
+        "blocks": [*quote_blocks(quote), footer, *_linked(public_url, quote)],
     }
 
 
 def list_message(reply: ListReply) -> Message:
     blocks = [_section(f"*{reply.title}*")]
     for quote in reply.quotes:
-        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{listed_body(quote)}"))
-    blocks.append(_context(list_footer(reply)))
+        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{replies.listed_body(quote)}"))
+    blocks.append(_context(replies.list_footer(reply)))
     # A request too long for a button's value keeps only the footer's "More: ..." to type.
     if reply.more and len(reply.more) <= VALUE_LIMIT:
-        blocks.append({"type": "actions", "elements": [button(MORE, MORE_LABEL, reply.more)]})
+        blocks.append(
+            {"type": "actions", "elements": [button(MORE, replies.MORE_LABEL, reply.more)]}
+        )
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 

@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, Respond, after_ack
-from bot.adapters.slack.blocks import reply_message
+from bot.adapters.slack import modal
+from bot.adapters.slack.after_ack import Ack, Respond
+from bot.adapters.slack.blocks import context, reply_message
+from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import channel_key, workspace_of
-from bot.adapters.slack.modal import (
-    FormDefaults,
-    Submission,
-    change_button,
-    is_channel_id,
-    known_zone,
-    read_submission,
-    settings_view,
-    zone_options,
-)
-from bot.adapters.slack.payload import dict_at, str_at
+from bot.adapters.slack.payload import action_value, dict_at, str_at
 from bot.adapters.slack.users import SlackUser
 from bot.chat import daily_verbs
 from bot.chat.context import RequestContext
 from bot.chat.grammar import perform
 from bot.chat.replies import Reply, TextReply
-from bot.runtime import Core
-from bot.serving.inflight import InFlight
+from bot.daily.schedules import Schedule
 
 log = logging.getLogger(__name__)
 
 # chat.postEphemeral's answers when the bot cannot reach a channel (nor could its daily post).
 CANNOT_REACH = {"channel_not_found", "not_in_channel", "is_archived"}
-RefreshHome = Callable[[str, str, AsyncWebClient], Awaitable[None]]  # user, workspace, client
 REFUSED = TextReply(
     "Only admins can manage the daily quote.",
     ("Ask a workspace admin or owner to change it.",),
@@ -44,23 +33,11 @@ REFUSED = TextReply(
 )
 
 
-class DailyForm:
-    """The form's listeners (build_app registers them). Like SlackHandlers, each acks first;
-    only the submission's checks run before its ack, since inline errors travel in it."""
+class DailyForm(HomeTab):
+    """Like the other listeners, each acks first; only the submission's checks run before its
+    ack, since inline errors travel in it. A save from the Home tab publishes it again."""
 
-    def __init__(
-        self,
-        core: Core,
-        admins: frozenset[str],
-        in_flight: InFlight,
-        refresh_home: RefreshHome | None = None,
-    ) -> None:
-        self.core = core
-        self.admins = admins
-        self.in_flight = in_flight
-        self.refresh_home = refresh_home
-
-    async def open(
+    async def open_form(
         self,
         client: AsyncWebClient,
         trigger_id: str,
@@ -74,14 +51,14 @@ class DailyForm:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
         key = channel_key(workspace, channel)
-        found = await self.core.daily.status("slack", key) if is_channel_id(channel) else None
+        found = await self.core.daily.status("slack", key) if modal.is_channel_id(channel) else None
+        shown: tuple[Schedule | None, str | None, tuple[str, ...]]
         if found is not None:
-            said, s = daily_verbs.described(self.core, found), found.schedule
-            lines = (said.title, *said.lines)
-            defaults = FormDefaults(channel, s.time_text, s.tz, s.theme, s.weekdays, lines)
+            said = daily_verbs.described(self.core, found)
+            shown = found.schedule, None, (said.title, *said.lines)
         else:
-            defaults = FormDefaults(channel, zone=known_zone(await user.tz()))
-        view = settings_view(self.core.quotes, defaults, origin, from_home=from_home)
+            shown = None, modal.known_zone(str((await user.info()).get("tz") or "")), ()
+        view = modal.settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
@@ -95,46 +72,47 @@ class DailyForm:
     ) -> None:
         """The Change button (on a status reply or the Home tab): the form, for admins only."""
         await ack()
-        after_ack(self.in_flight, "Change", self._change(body, client, respond))
+        self.after_ack("Change", self._change(body, client, respond))
 
     async def _change(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
     ) -> None:
         user = SlackUser(client, str_at(body, "user", "id"), self.admins)
-        actions, here = body.get("actions"), str_at(body, "channel", "id")
-        clicked = actions[0] if isinstance(actions, list) and actions else {}
-        channel = str_at(clicked, "value") or here
+        here = str_at(body, "channel", "id")
+        channel = action_value(body) or here
         home = str_at(body, "view", "type") == "home"
         trigger = str(body.get("trigger_id", ""))
         workspace = workspace_of(body)
         if not await user.is_admin():
-            failed: Reply | None = REFUSED
-        elif await self.open(
+            failed = REFUSED
+        elif await self.open_form(
             client, trigger, user, channel, here, from_home=home, workspace=workspace
         ):
-            failed = None
+            return
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
         # A click on the Home tab has no response_url: bolt's respond() would raise there.
-        if failed is not None and respond is not None and body.get("response_url"):
+        if respond is not None and body.get("response_url"):
             message = reply_message(failed)
             await respond(response_type="ephemeral", replace_original=False, **message)
 
     async def zones(self, ack: Ack, payload: dict[str, Any]) -> None:
         """The zone menu's type-ahead (block_suggestion), answered in the ack."""
-        await ack(options=zone_options(str(payload.get("value") or "")))
+        await ack(options=modal.zone_options(str(payload.get("value") or "")))
 
     async def submit(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        form = read_submission(view, self.core.quotes)
-        if not isinstance(form, Submission):
+        form = modal.read_submission(view, self.core.quotes)
+        if not isinstance(form, modal.Submission):
             await ack(response_action="errors", errors=form)  # shown under each field
             return
         await ack()  # closes the modal
-        after_ack(self.in_flight, "daily form", self._save(form, body, client))
+        self.after_ack("daily form", self._save(form, body, client))
 
-    async def _save(self, form: Submission, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _save(
+        self, form: modal.Submission, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         who = dict_at(body, "user")
         user = SlackUser(client, str_at(who, "id"), self.admins)
         workspace = workspace_of(body)
@@ -151,17 +129,17 @@ class DailyForm:
         on = partial(daily_verbs.turn_on, self.core, ctx, *typed, weekdays=form.weekdays)
         reply = await perform("daily", ctx, on, self.core)
         await self._confirm(client, form, user.id, reply)
-        if form.from_home and self.refresh_home is not None:
-            await self.refresh_home(user.id, workspace, client)  # its list shows the new schedule
+        if form.from_home:
+            await self.publish_home(user.id, workspace, client)  # its list shows the new schedule
 
     async def _confirm(
-        self, client: AsyncWebClient, form: Submission, user_id: str, reply: Reply
+        self, client: AsyncWebClient, form: modal.Submission, user_id: str, reply: Reply
     ) -> None:
         """An ephemeral in the chosen channel; in the form's own channel if lambert cannot
         post there (then its daily post could not either, so the admin is told)."""
         message = reply_message(reply)
         if isinstance(reply, TextReply) and reply.ok:
-            message["blocks"].append(change_button(form.channel))
+            message["blocks"].append(modal.change_button(form.channel))
         for channel in dict.fromkeys(c for c in (form.channel, form.origin) if c):
             try:
                 await client.chat_postEphemeral(channel=channel, user=user_id, **message)
@@ -169,11 +147,10 @@ class DailyForm:
             except SlackApiError as exc:
                 if exc.response.get("error") not in CANNOT_REACH:
                     raise
-            note = (
-                f"lambert cannot post in <#{form.channel}>: `/invite @lambert` there, "
-                "or its daily quote will stop."
-            )
             message["blocks"].append(
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+                context(
+                    f"lambert cannot post in <#{form.channel}>: `/invite @lambert` there, "
+                    "or its daily quote will stop."
+                )
             )
         log.warning("slack: could not confirm the daily form to %s", user_id)

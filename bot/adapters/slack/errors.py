@@ -1,5 +1,4 @@
-"""What Slack's answer to a post means for it: permanent (with the fix), worth another try
-(and when), or maybe posted (never to be sent again)."""
+"""What Slack's answer to a post means: permanent (with the fix), transient, or maybe posted."""
 
 from __future__ import annotations
 
@@ -39,8 +38,7 @@ TOKEN_PROBLEMS = {
 
 
 def permanent_reason(code: str, *, many: bool = False) -> str | None:
-    """Why a post that failed with `code` will never go out as things stand, and the fix;
-    None when trying again may help. `many`: workspaces installed through OAuth."""
+    """Why a post failing with `code` never will, with the fix; None when another try may help."""
     if code in TOKEN_PROBLEMS:
         return f"{TOKEN_PROBLEMS[code]}: {_INSTALL_AGAIN if many else REINSTALL}"
     return PERMANENT.get(code)
@@ -60,10 +58,8 @@ def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
 
 
 def post_error(response: Any, *, many: bool = False) -> PostError:
-    """Our error for a failed chat.postMessage: permanent when retrying cannot help, ambiguous
-    when Slack may have posted (a 5xx, or an error it says may have half-succeeded); any other
-    `ok: false` came from Slack's API itself, which posted nothing: transient. `many`: the
-    reason names the fix for many workspaces (an install, not a variable)."""
+    """Our error for a failed chat.postMessage: ambiguous when Slack may have posted (a 5xx,
+    or an error it says may have half-succeeded); any other `ok: false` posted nothing."""
     data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
     code = str(data.get("error", "unknown_error"))
     if (reason := permanent_reason(code, many=many)) is not None:

@@ -8,12 +8,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import after_ack
+from bot.adapters.slack.after_ack import Listener
 from bot.adapters.slack.blocks import (
     Block,
     button,
     context,
-    escape,
     mrkdwn,
     quote_blocks,
     section,
@@ -27,8 +26,6 @@ from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
-from bot.runtime import Core
-from bot.serving.inflight import InFlight
 
 HOME_BLOCKS = 100  # Slack's limit for a home view
 SCHEDULE_ROOM = HOME_BLOCKS - 40  # blocks left for schedules after the quote and the themes
@@ -51,19 +48,16 @@ def theme_blocks(quotes: QuoteService) -> list[Block]:
     return [
         _header("Themes"),
         *sections(lines),
-        context(escape(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
+        context(mrkdwn(f"{COMMAND} <theme> for a quote on it, {COMMAND} help for the rest.")),
     ]
-
-
-def _where(channel: str) -> str:
-    return f"<#{channel}>" if is_channel_id(channel) else mrkdwn(channel, 100)
 
 
 def schedule_line(quotes: QuoteService, found: ChannelStatus) -> str:
     s = found.schedule
     info = quotes.theme_info(s.theme) if s.theme else None
     theme = mrkdwn(info.theme.title, 200) if info else "any theme"
-    head = f"{_where(s.channel)} \u00b7 {s.when} \u00b7 {theme}"
+    where = f"<#{s.channel}>" if is_channel_id(s.channel) else mrkdwn(s.channel, 100)
+    head = f"{where} \u00b7 {s.when} \u00b7 {theme}"
     if found.next_post is not None:
         local = found.next_post.astimezone(s.zone)
         return f"{head}\nNext: {local:%a %d %b, %H:%M} {local.tzname()}"
@@ -102,23 +96,17 @@ def home_view(
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
 
 
-class HomeTab:
-    """`app_home_opened`: publish the tab for whoever opened it (bolt acks events itself)."""
-
-    def __init__(self, core: Core, admins: frozenset[str], in_flight: InFlight) -> None:
-        self.core = core
-        self.admins = admins
-        self.in_flight = in_flight
-
-    async def opened(
+class HomeTab(Listener):
+    async def home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        """`app_home_opened` (bolt acks events itself): publish the tab for whoever opened it."""
         if event.get("tab") != "home":  # the Messages tab sends this event too
             return
-        work = self.publish(str_at(event, "user"), workspace_of(body), client)
-        after_ack(self.in_flight, "publishing the Home tab", work)
+        work = self.publish_home(str_at(event, "user"), workspace_of(body), client)
+        self.after_ack("publishing the Home tab", work)
 
-    async def publish(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
+    async def publish_home(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""
         user = SlackUser(client, user_id, self.admins)
         today = self.core.daily.clock.now().astimezone(UTC).date()

@@ -1,8 +1,5 @@
-"""Slack HTTP mode's front door around bolt's handler, whose own request verification checks
-the signature (issue 18: a check of our own before bolt's saved less than the fifth of a
-command's CPU asked, docs/performance.md). What bolt would raise on (a timestamp that is no
-number, a body that is not UTF-8 or that its parser chokes on) gets a 400 instead of a 500
-and a traceback, and each refusal (bolt's 401s too) at most one log line per reason a minute."""
+"""HTTP mode's front door around bolt's (signature-checking) handler: what bolt would raise on
+gets a 400, not a 500, and each refusal (its 401s too) one log line per reason a minute."""
 
 from __future__ import annotations
 
@@ -18,12 +15,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class Complaints(Ration):
-    """One WARNING line per reason at most every `every` seconds; the next one tells how
-    many were refused without a line meanwhile. A flood costs a few lines a minute."""
+class RequestGuard:
+    """An aiohttp middleware around bolt's handler for POSTs to `path`."""
+
+    def __init__(self, path: str, *, ration: Ration | None = None) -> None:
+        self.path = path
+        self.ration = ration or Ration()
 
     def note(self, reason: str, status: int, peer: str | None) -> None:
-        also = self.allow(reason)
+        also = self.ration.allow(reason)
         if also is not None:
             log.warning(
                 "slack: refused a request to /slack/events, %s: %d from %s%s",
@@ -32,14 +32,6 @@ class Complaints(Ration):
                 peer or "?",
                 also,
             )
-
-
-class RequestGuard:
-    """An aiohttp middleware around bolt's handler for POSTs to `path`."""
-
-    def __init__(self, path: str, *, complaints: Complaints | None = None) -> None:
-        self.path = path
-        self.complaints = complaints or Complaints()
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -58,7 +50,7 @@ class RequestGuard:
                 reason = f"bolt could not read the body ({type(exc).__name__})"
             else:
                 if response.status == 401:  # bolt's verification (its own line is INFO)
-                    self.complaints.note("bad, stale or no signature", 401, request.remote)
+                    self.note("bad, stale or no signature", 401, request.remote)
                 return response
-        self.complaints.note(reason, 400, request.remote)
+        self.note(reason, 400, request.remote)
         return web.Response(status=400, text=f"{reason}\n")

@@ -1,5 +1,4 @@
-"""bolt's OAuth flow, whose every failure is a page saying what went wrong with a link to try
-again, and one log line: never a bare 500 with a traceback (the code in it is spent anyway)."""
+"""bolt's OAuth flow, whose every failure is a page with a link to try again and one log line."""
 
 from __future__ import annotations
 
@@ -38,8 +37,7 @@ PAGE = """<!doctype html>
 
 
 class InstallFlow(AsyncOAuthFlow):
-    """AsyncOAuthFlow with lambert's failure page, for bolt's own failures and for what
-    escapes it (oauth.v2.access dropped or timed out, the database failing on save)."""
+    """Also for what escapes bolt: oauth.v2.access dropped or timed out, the database failing."""
 
     def __init__(self, settings: AsyncOAuthSettings) -> None:
         # bolt's own warning about a refused code would be a second line (with the code).
@@ -50,29 +48,21 @@ class InstallFlow(AsyncOAuthFlow):
         try:
             return await super().handle_callback(request)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            reason, status = SLACK_UNREACHABLE, 502
-            error: Exception = exc
+            return self.page(SLACK_UNREACHABLE, exc, 502)
         except Exception as exc:  # the installation store: lambert's database
-            reason, status, error = "storage_error", 503, exc
-        return await self.failure_handler(
-            AsyncFailureArgs(
-                request=request,
-                reason=reason,
-                error=error,
-                suggested_status_code=status,
-                settings=self.settings,
-                default=self.default_callback_options,
-            )
-        )
+            return self.page("storage_error", exc, 503)
 
     async def failure_page(self, args: AsyncFailureArgs) -> BoltResponse:
-        what = REASONS.get(args.reason, f"Slack answered {args.reason}")
+        return self.page(args.reason, args.error, args.suggested_status_code)
+
+    def page(self, reason: str, error: Exception | None, status: int) -> BoltResponse:
+        what = REASONS.get(reason, f"Slack answered {reason}")
         # The error's type only: its text can hold the request (and the client secret).
-        cause = f" ({type(args.error).__name__})" if args.error is not None else ""
+        cause = f" ({type(error).__name__})" if error is not None else ""
         log.warning("slack: an install did not finish: %s%s", what, cause)
         body = PAGE.format(what=html.escape(what.capitalize()), again=self.install_path)
         headers: dict[str, str | Sequence[str]] = {
             "Content-Type": "text/html; charset=utf-8",
             "Set-Cookie": self.settings.state_utils.build_set_cookie_for_deletion(),
         }
-        return BoltResponse(status=args.suggested_status_code, headers=headers, body=body)
+        return BoltResponse(status=status, headers=headers, body=body)

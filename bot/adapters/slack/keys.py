@@ -1,40 +1,30 @@
-"""How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID" (a Slack
-Connect channel has one id in every workspace sharing it).
-
-The workspace is the one whose install answers: the team id (T...), or for an app installed
-across a whole Enterprise Grid organisation (org-wide) the organisation's id (E...), since one
-install, one token and one set of channel ids serve all of its workspaces.
-"""
+"""How the core names a Slack channel, with one token or many: "WORKSPACE/CHANNELID"."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.request.internals import (
-    extract_enterprise_id,
-    extract_is_enterprise_install,
-    extract_team_id,
-)
+from slack_bolt.request import internals
 
 
 def workspace_of(payload: Mapping[str, Any]) -> str:
-    """The workspace whose install answers `payload` (a command, an interaction or an event),
-    by bolt's own reading of payloads, which differ in where they keep both ids."""
+    """The workspace whose install answers `payload` (by bolt's own reading of payloads, which
+    differ in where they keep both ids): its team id (T...), or for an app installed across a
+    whole Enterprise Grid organisation the organisation's id (E...), since one install, one
+    token and one set of channel ids serve all of its workspaces."""
     body = dict(payload)
-    if extract_is_enterprise_install(body):
-        return extract_enterprise_id(body) or ""
-    return extract_team_id(body) or ""
+    if internals.extract_is_enterprise_install(body):
+        return internals.extract_enterprise_id(body) or ""
+    return internals.extract_team_id(body) or ""
 
 
 def channel_key(workspace: str, channel: str) -> str:
-    """The core's name for a channel of `workspace`."""
     return f"{workspace}/{channel}"
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`lambert slack
-    adopt`)."""
+    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`slack adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
 

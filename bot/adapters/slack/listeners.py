@@ -1,42 +1,29 @@
-"""What lambert does with each Slack request bolt hands it: the slash command, the preview's
-buttons, the removal events, the daily form and the Home tab (those two in their own modules).
-
-The slash command is answered in its ack when the answer is ready within a budget (budget.py),
-else acked empty and answered at the response_url. Every other listener acks first and works in
-a task of its own (after_ack.py): a failure is one ephemeral line and one log line, never a
-traceback in chat. A malformed payload is no failure: what it carries is read through
-payload.py, so it cannot raise."""
+"""The listeners bolt calls: the slash command and the preview's buttons, joined with the rest."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, Respond, after_ack
-from bot.adapters.slack.blocks import (
-    Message,
-    card_url,
-    error_message,
-    read_post_value,
-    read_shuffle_value,
-    reply_message,
-    shared_message,
-)
-from bot.adapters.slack.budget import Budget
+from bot.adapters.slack import blocks, on_this
+from bot.adapters.slack.after_ack import Ack, Respond
+from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
-from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.payload import str_at
+from bot.adapters.slack.payload import action_value, dict_at, str_at
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser
+from bot.chat import on_this as fitting
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.quote_verbs import COMMAND
@@ -54,11 +41,29 @@ CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
 # response_url can still post there, so Post falls back to it instead of failing.
 POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
+# Seconds a command's answer may take and still travel in its ack: well inside Slack's 3, as
+# the ack still has to cross the network; a slow users.info past it goes to the response_url.
+ANSWER_BUDGET = 1.5
 
 
-def _action_value(body: dict[str, Any]) -> str:
-    actions = body.get("actions")
-    return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
+@dataclass(frozen=True)
+class Budget:
+    """`met_by(work)`: whether `work` finished within `seconds` (it goes on either way). With
+    `over` (tests: TESTING.md, "Time") the budget ends when that event is set instead."""
+
+    seconds: float = ANSWER_BUDGET
+    over: asyncio.Event | None = None
+
+    async def met_by(self, work: asyncio.Future[Any]) -> bool:
+        if self.over is None:
+            done, _pending = await asyncio.wait((work,), timeout=self.seconds)
+            return bool(done)
+        ending = asyncio.ensure_future(self.over.wait())
+        try:
+            await asyncio.wait((work, ending), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+        return work.done()
 
 
 def _channel_id(body: dict[str, Any]) -> str:
@@ -66,19 +71,7 @@ def _channel_id(body: dict[str, Any]) -> str:
     return str_at(body, "channel", "id") or str_at(body, "container", "channel_id")
 
 
-def _preview_id(body: dict[str, Any]) -> str:
-    """The clicked preview: the same for every click on it and for Slack's replays of one."""
-    container = body.get("container") or {}
-    user = (body.get("user") or {}).get("id") or ""
-    where = f"{workspace_of(body)}:{_channel_id(body)}"
-    return f"slack:{where}:{user}:{container.get('message_ts', '')}"
-
-
-def _user_name(user: dict[str, Any]) -> str:
-    return str(user.get("name") or user.get("username") or "")
-
-
-class SlackHandlers:
+class SlackHandlers(DailyForm, Removals, Unfurls):
     """The listeners bolt calls (build_app registers them)."""
 
     def __init__(
@@ -91,28 +84,18 @@ class SlackHandlers:
     ) -> None:
         self.core = core
         self.admins = admins
+        self.many = many
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
         self.budget = Budget()  # how long a command's answer may take and ride in its ack
         self.in_flight = InFlight()
-        self.removed = Removals(core, self.in_flight, many=many).removed  # removal.py
-        if public_url:  # links to the site's pages unfurl (unfurl.py)
-            self.unfurl = Unfurls(core.quotes, public_url, self.in_flight).link_shared
-        self.home = HomeTab(core, admins, self.in_flight)
-        self.form = DailyForm(core, admins, self.in_flight, refresh_home=self.home.publish)
-
-    def _after_ack(self, what: str, respond: Respond, work: Awaitable[Any]) -> None:
-        after_ack(self.in_flight, what, work, respond)
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
         await self.in_flight.drain(grace)
 
-    def where(self, workspace: str, channel: str) -> str:
-        return channel_key(workspace, channel)
-
-    def _clicked_in(self, body: dict[str, Any]) -> RequestContext:
+    def clicked_in(self, body: dict[str, Any]) -> RequestContext:
         """Where a button was clicked (for the stats; no admin check needed)."""
         workspace = workspace_of(body)
-        channel = self.where(workspace, _channel_id(body))
+        channel = channel_key(workspace, _channel_id(body))
         user = str_at(body, "user", "id")
         return RequestContext(platform="slack", channel=channel, space=workspace, user=user)
 
@@ -124,13 +107,13 @@ class SlackHandlers:
         answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
         if not await self.budget.met_by(answering):
             await ack()
-            self._after_ack(COMMAND, respond, self._late(answering, respond))
+            self.after_ack(COMMAND, self._late(answering, respond), respond)
             return
         try:
             message = answering.result()
         except Exception:
             log.exception("slack: %s failed", COMMAND)  # the formatter redacts tokens
-            message = error_message()
+            message = blocks.error_message()
         if message is None:
             await ack()  # the form opened: it is the answer
         else:
@@ -149,7 +132,7 @@ class SlackHandlers:
         workspace = workspace_of(command)
         ctx = RequestContext(
             platform="slack",
-            channel=self.where(workspace, channel),
+            channel=channel_key(workspace, channel),
             space=workspace,
             user=user_id,
             user_name=str_at(command, "user_name"),
@@ -161,7 +144,7 @@ class SlackHandlers:
         if form is None or not await user.is_admin():
             return message
         trigger = str_at(command, "trigger_id")
-        if form is Form.OPEN and await self.form.open(
+        if form is Form.OPEN and await self.open_form(
             client, trigger, user, channel, channel, workspace=workspace
         ):
             return None  # the form is the answer; the text status only if it failed to open
@@ -172,28 +155,31 @@ class SlackHandlers:
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         await ack()
-        self._after_ack("Post", respond, self._share(body, respond, client))
+        value = action_value(body)
+        card = value.startswith(blocks.CARD_PREFIX)
+        work = self.share(body, respond, client, value.removeprefix(blocks.CARD_PREFIX), card=card)
+        self.after_ack("Post", work, respond)
 
-    async def _share(
+    async def share(
         self,
         body: dict[str, Any],
         respond: Respond,
         client: AsyncWebClient,
-        quote_id: str | None = None,
+        quote_id: str,
         thread_ts: str | None = None,
+        *,
+        card: bool = False,
     ) -> None:
-        """Post the clicked preview's quote (the button's value, or `quote_id`) for everyone
-        (chat/share.py); in the thread of `thread_ts` for "Lambert on this" (on_this.py)."""
-        value_id, card = read_post_value(_action_value(body)) if quote_id is None else ("", False)
+        """Post the clicked preview's quote for everyone, in `thread_ts`'s thread if given."""
         channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")
             return
 
         async def send(quote: Quote) -> str | None:
-            url = card_url(self.public_url, quote) if card and self.public_url else None
-            name = _user_name(body.get("user") or {})
-            message = shared_message(quote, name, url, self.public_url)
+            url = blocks.card_url(self.public_url, quote) if card and self.public_url else None
+            name = str_at(body, "user", "name") or str_at(body, "user", "username")
+            message = blocks.shared_message(quote, name, url, self.public_url)
             if thread_ts:
                 message["thread_ts"] = thread_ts
             try:
@@ -211,10 +197,10 @@ class SlackHandlers:
                 raise NothingPosted from exc  # it never reached Slack
             return str(sent.get("ts") or "") or None
 
-        where = self._clicked_in(body)
-        shared = await share_preview(
-            self.core, _preview_id(body), quote_id or value_id, where, send
-        )
+        # The clicked preview: the same for every click on it and for Slack's replays of one.
+        user, ts = str_at(body, "user", "id"), str_at(body, "container", "message_ts")
+        preview = f"slack:{workspace_of(body)}:{channel}:{user}:{ts}"
+        shared = await share_preview(self.core, preview, quote_id, self.clicked_in(body), send)
         if shared.posted:
             await respond(delete_original=True)
         elif shared.kept:  # claimed before: the preview stays
@@ -224,20 +210,49 @@ class SlackHandlers:
 
     async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         await ack()
-        request, after = read_shuffle_value(_action_value(body))
-        reply = another(self.core, request, after, self._clicked_in(body))
-        self._after_ack("Shuffle", respond, self._replace(reply, respond))
+        request, after = blocks.read_shuffle_value(action_value(body))
+        reply = another(self.core, request, after, self.clicked_in(body))
+        self.after_ack("Shuffle", self._replace(reply, respond), respond)
 
     async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        """The next page of a result list, in place of this one: what `/lambert <value>`
-        answers (the value is only ever a search request; anything else is answered as such)."""
+        """The next page of a result list in its place: what `/lambert <value>` answers."""
         await ack()
-        reply = answer(self.core, _action_value(body), self._clicked_in(body))
-        self._after_ack("More", respond, self._replace(reply, respond))
+        reply = answer(self.core, action_value(body), self.clicked_in(body))
+        self.after_ack("More", self._replace(reply, respond), respond)
 
     async def _replace(self, reply: Awaitable[Reply], respond: Respond) -> None:
         await respond(replace_original=True, **reply_message(await reply, self.public_url))
 
     async def cancel(self, ack: Ack, respond: Respond) -> None:
         await ack()
-        self._after_ack("Cancel", respond, respond(delete_original=True))
+        self.after_ack("Cancel", respond(delete_original=True), respond)
+
+    async def on_this(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """The message shortcut: the quote fitting the message, previewed privately."""
+        await ack()
+        self.after_ack("Lambert on this", self._on_this(body, respond), respond)
+
+    async def _on_this(self, body: dict[str, Any], respond: Respond) -> None:
+        message = dict_at(body, "message")
+        # A message in a thread is answered in that thread; any other starts one under it.
+        thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
+        text = on_this.plain_text(str_at(message, "text"))
+        reply = await fitting.on_this(self.core, text, self.clicked_in(body))
+        preview = on_this.preview(reply, thread_ts)
+        await respond(response_type="ephemeral", replace_original=False, **preview)
+
+    async def on_this_post(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        _ranked, quote_id, thread_ts = on_this.read_value(action_value(body))
+        self.after_ack("Post", self.share(body, respond, client, quote_id, thread_ts), respond)
+
+    async def on_this_another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        self.after_ack("Another", self._on_this_another(body, respond), respond)
+
+    async def _on_this_another(self, body: dict[str, Any], respond: Respond) -> None:
+        ranked, after, thread_ts = on_this.read_value(action_value(body))
+        reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
+        await respond(replace_original=True, **on_this.preview(reply, thread_ts))

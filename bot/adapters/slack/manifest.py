@@ -1,9 +1,4 @@
-"""The Slack app manifest for each way of running lambert, paste-ready (`lambert slack manifest`).
-
-One function builds it from the adapter's own constants, so the manifest asks for exactly the
-scopes, events and URLs the code uses in that mode; `slack/manifest.yml` is its default
-output (Socket Mode, one workspace), and tests/test_slack_manifest.py checks both.
-"""
+"""The Slack app manifest for each way of running lambert, from the adapter's own constants."""
 
 from __future__ import annotations
 
@@ -19,6 +14,7 @@ from bot.config import ConfigError
 # Events that need no scope: the Home tab opened; the app removed from a workspace or its
 # token revoked (lambert then turns that workspace's daily quotes off).
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
+USAGE = "[theme | words | search <words> | id <id> | themes | daily | help]"
 
 HEADER = """\
 # Paste into https://api.slack.com/apps -> "Create New App" -> "From a manifest".
@@ -50,49 +46,12 @@ def build_manifest(
             f"{REDIRECT_PATH} on lambert's public HTTP address"
         )
     base = _base_url(http_url, "--http") if http_url else None
-    events_url = f"{base}{EVENTS_PATH}" if base else None
-    command: dict[str, Any] = {
-        "command": COMMAND,
-        "description": "A quote from Nathan Lambert's notes, with its source",
-        "usage_hint": "[theme | words | search <words> | id <id> | themes | daily | help]",
-        "should_escape": False,
-    }
-    if events_url:
-        command["url"] = events_url
-    features: dict[str, Any] = {
-        "bot_user": {"display_name": "lambert", "always_online": False},
-        "app_home": {
-            "home_tab_enabled": True,
-            "messages_tab_enabled": False,  # lambert reads no direct messages
-            "messages_tab_read_only_enabled": False,
-        },
-        # "Lambert on this": a message shortcut needs no scope of its own.
-        "shortcuts": [
-            {
-                "name": "Lambert on this",
-                "type": "message",
-                "callback_id": SHORTCUT,
-                "description": "The quote from Nathan Lambert's notes that fits this message",
-            }
-        ],
-        "slash_commands": [command],
-    }
-    scopes = list(SCOPES)
-    events = list(BOT_EVENTS)
+    url = f"{base}{EVENTS_PATH}"
+    scopes, events, unfurl = [*SCOPES], [*BOT_EVENTS], {}
     if public_url:
-        host = urlsplit(_base_url(public_url, "--public-url")).hostname
-        features["unfurl_domains"] = [host]
+        unfurl = {"unfurl_domains": [urlsplit(_base_url(public_url, "--public-url")).hostname]}
         scopes += UNFURL_SCOPES
         events.append("link_shared")
-    oauth_config: dict[str, Any] = {"scopes": {"bot": scopes}}
-    if oauth:
-        oauth_config = {"redirect_urls": [f"{base}{REDIRECT_PATH}"], **oauth_config}
-    subscriptions: dict[str, Any] = {"bot_events": events}
-    interactivity: dict[str, Any] = {"is_enabled": True}
-    if events_url:
-        subscriptions = {"request_url": events_url, **subscriptions}
-        interactivity["request_url"] = events_url
-        interactivity["message_menu_options_url"] = events_url
     return {
         "display_information": {
             "name": "lambert",
@@ -101,11 +60,43 @@ def build_manifest(
             ),
             "background_color": "#1d3557",
         },
-        "features": features,
-        "oauth_config": oauth_config,
+        "features": {
+            "bot_user": {"display_name": "lambert", "always_online": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": False,  # lambert reads no direct messages
+                "messages_tab_read_only_enabled": False,
+            },
+            # "Lambert on this": a message shortcut needs no scope of its own.
+            "shortcuts": [
+                {
+                    "name": "Lambert on this",
+                    "type": "message",
+                    "callback_id": SHORTCUT,
+                    "description": "The quote from Nathan Lambert's notes that fits this message",
+                }
+            ],
+            "slash_commands": [
+                {
+                    "command": COMMAND,
+                    "description": "A quote from Nathan Lambert's notes, with its source",
+                    "usage_hint": USAGE,
+                    "should_escape": False,
+                    **({"url": url} if base else {}),
+                }
+            ],
+            **unfurl,
+        },
+        "oauth_config": {
+            **({"redirect_urls": [f"{base}{REDIRECT_PATH}"]} if oauth else {}),
+            "scopes": {"bot": scopes},
+        },
         "settings": {
-            "event_subscriptions": subscriptions,
-            "interactivity": interactivity,
+            "event_subscriptions": {**({"request_url": url} if base else {}), "bot_events": events},
+            "interactivity": {
+                "is_enabled": True,
+                **({"request_url": url, "message_menu_options_url": url} if base else {}),
+            },
             # An Enterprise Grid organisation may install lambert once for all its
             # workspaces; an ordinary workspace is not affected.
             "org_deploy_enabled": True,
@@ -118,8 +109,7 @@ def build_manifest(
 def manifest_yaml(
     *, http_url: str | None = None, oauth: bool = False, public_url: str | None = None
 ) -> str:
-    """The manifest as the YAML Slack's "From a manifest" takes, with a header saying how it
-    was made."""
+    """The YAML Slack's "From a manifest" takes, with a header saying how it was made."""
     import yaml  # only this command needs it
 
     manifest = build_manifest(http_url=http_url, oauth=oauth, public_url=public_url)

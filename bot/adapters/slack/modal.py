@@ -9,17 +9,10 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any, TypeVar
 
-from bot.adapters.slack.blocks import Block, mrkdwn
+from bot.adapters.slack.blocks import Block, button, context, mrkdwn, plain
 from bot.adapters.slack.payload import dict_at, read_json, str_at
-from bot.daily.schedules import (
-    DAY_NAMES,
-    EVERY_DAY,
-    FULL_DAY_NAMES,
-    ScheduleError,
-    parse_local_time,
-    parse_zone,
-    zone_suggestions,
-)
+from bot.daily import schedules
+from bot.daily.schedules import DAY_NAMES, EVERY_DAY, Schedule, ScheduleError, parse_zone
 from bot.quotes.service import QuoteService
 
 T = TypeVar("T")
@@ -27,30 +20,25 @@ T = TypeVar("T")
 SETTINGS_VIEW = "lambert_daily_settings"  # the modal's callback_id
 CHANGE = "lambert_daily_change"  # the button that opens the form; its value is a channel id
 CHANNEL, TIME, DAYS, ZONE, THEME = "channel", "time", "days", "zone", "theme"  # action ids
-# Each input's block id: its action id under "daily_".
 CHANNEL_BLOCK, TIME_BLOCK, DAYS_BLOCK, ZONE_BLOCK, THEME_BLOCK = (
     f"daily_{action}" for action in (CHANNEL, TIME, DAYS, ZONE, THEME)
 )
 ANY_THEME = "any"
 DEFAULT_TIME = "09:00"
 OPTIONS_LIMIT = 100  # Slack shows at most 100 options of an external_select
-LABEL_LIMIT = 75  # an option's text
 THEMES_LIMIT = 99  # a static_select holds 100 options: "Any theme" and these
 _TIMEPICKER = re.compile(r"\d{2}:\d{2}")  # what Slack's timepicker sends
 _CHANNEL_ID = re.compile(r"[A-Z0-9]{2,20}")
 
 
-def _plain(text: str, limit: int = LABEL_LIMIT) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
-
-
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(label), "value": value}
+    return {"text": plain(label), "value": value}
 
 
 # The day checkboxes: each option's value is the day's short name (schedules.DAY_NAMES).
 _DAY_OPTIONS = [
-    _option(name.title(), short) for short, name in zip(DAY_NAMES, FULL_DAY_NAMES, strict=True)
+    _option(name.title(), short)
+    for short, name in zip(DAY_NAMES, schedules.FULL_DAY_NAMES, strict=True)
 ]
 
 
@@ -60,61 +48,54 @@ def is_channel_id(text: str) -> bool:
 
 
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed (the core's zone_suggestions)."""
-    return [_option(name, name) for name in zone_suggestions(typed, OPTIONS_LIMIT)]
-
-
-@dataclass(frozen=True, slots=True)
-class FormDefaults:
-    """What the form shows first: the channel's schedule, or the asker's channel and zone."""
-
-    channel: str
-    time_text: str = DEFAULT_TIME
-    zone: str | None = None
-    theme: str | None = None
-    weekdays: int = EVERY_DAY  # the days checked
-    status: tuple[str, ...] = ()  # the current schedule, said in a line or two
+    """The zone menu's answer to what the user typed (the core's schedules.zone_suggestions)."""
+    return [_option(name, name) for name in schedules.zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
 def _input(action: str, label: str, kind: str, hint: str = "", **element: Any) -> Block:
-    block: Block = {"type": "input", "block_id": f"daily_{action}", "label": _plain(label, 2000)}
+    block: Block = {"type": "input", "block_id": f"daily_{action}", "label": plain(label, 2000)}
     block["element"] = {"type": kind, "action_id": action, **element}
     if hint:
-        block["hint"] = _plain(hint, 2000)
+        block["hint"] = plain(hint, 2000)
     return block
 
 
 def settings_view(
-    quotes: QuoteService, defaults: FormDefaults, origin: str, *, from_home: bool = False
+    quotes: QuoteService,
+    channel_id: str,
+    origin: str,
+    found: Schedule | None = None,
+    zone_name: str | None = None,
+    status: tuple[str, ...] = (),
+    *,
+    from_home: bool = False,
 ) -> dict[str, Any]:
-    """The modal: channel, time, days, zone and theme, pre-filled from `defaults`. `origin` is
-    the channel it was opened from, kept to confirm there if the chosen one cannot be reached;
-    `from_home`: opened from the Home tab, which is published again once saved."""
+    """The modal, pre-filled from `found` (said in the lines `status`), else for `channel_id`
+    in `zone_name`. `origin`: where to confirm if the chosen channel cannot be reached;
+    `from_home`: the Home tab is published again once saved."""
     channel: dict[str, Any] = {
         "filter": {"include": ["public", "private"], "exclude_bot_users": True}
     }
-    if is_channel_id(defaults.channel) and defaults.channel[0] in "CG":  # not a DM (filter)
-        channel["initial_conversation"] = defaults.channel
+    if is_channel_id(channel_id) and channel_id[0] in "CG":  # not a DM (filter)
+        channel["initial_conversation"] = channel_id
     zone: dict[str, Any] = {
         "min_query_length": 2,
-        "placeholder": _plain("Type a city, e.g. Berlin"),
+        "placeholder": plain("Type a city, e.g. Berlin"),
     }
-    if defaults.zone:
-        zone["initial_option"] = _option(defaults.zone, defaults.zone)
+    if zone_name := found.tz if found else zone_name:
+        zone["initial_option"] = _option(zone_name, zone_name)
     themes = [_option(f"{i.theme.title} ({i.count})", i.theme.slug) for i in quotes.themes()]
     themes = [_option("Any theme (the whole corpus)", ANY_THEME), *themes[:THEMES_LIMIT]]
-    theme = next((o for o in themes if o["value"] == defaults.theme), themes[0])
+    theme = next((o for o in themes if found and o["value"] == found.theme), themes[0])
     # Slack refuses an empty initial_options: a schedule always has a day (a mask > 0).
-    days = [o for n, o in enumerate(_DAY_OPTIONS) if defaults.weekdays >> n & 1]
-    blocks: list[Block] = []
-    if defaults.status:
-        text = mrkdwn("\n".join(defaults.status))
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+    weekdays = found.weekdays if found else EVERY_DAY
+    days = [o for n, o in enumerate(_DAY_OPTIONS) if weekdays >> n & 1]
+    blocks = [context(mrkdwn("\n".join(status)))] if status else []
     blocks += [
         _input(
             CHANNEL, "Channel", "conversations_select", "Invite @lambert there first.", **channel
         ),
-        _input(TIME, "Time", "timepicker", initial_time=defaults.time_text),
+        _input(TIME, "Time", "timepicker", initial_time=found.time_text if found else DEFAULT_TIME),
         _input(DAYS, "Days", "checkboxes", options=_DAY_OPTIONS, initial_options=days),
         _input(ZONE, "Time zone", "external_select", **zone),
         _input(THEME, "Theme", "static_select", options=themes, initial_option=theme),
@@ -122,9 +103,9 @@ def settings_view(
     return {
         "type": "modal",
         "callback_id": SETTINGS_VIEW,
-        "title": _plain("Daily quote", 24),
-        "submit": _plain("Save", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Daily quote", 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
         "private_metadata": json.dumps(
             {"origin": origin if is_channel_id(origin) else "", "home": from_home}
         ),
@@ -134,8 +115,7 @@ def settings_view(
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """A submitted form that can be saved: its channel, and the values typed as
-    daily_verbs.turn_on takes them."""
+    """A form that can be saved, its values typed as daily_verbs.turn_on takes them."""
 
     channel: str
     local_time: time
@@ -147,9 +127,8 @@ class Submission:
 
 
 def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | dict[str, str]:
-    """A view_submission's `view` as values to save, else inline errors by block id (Slack's
-    response_action "errors"): a forged submission can hold anything, missing values read
-    as ''."""
+    """A view_submission's `view` as values to save, else inline errors by block id; a
+    forged submission can hold anything, missing values read as ''."""
     values = dict_at(view, "state", "values")
 
     def value(action: str, *keys: str) -> str:
@@ -164,7 +143,7 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
         errors[CHANNEL_BLOCK] = "Pick a channel."
     elif channel.startswith("D"):  # a direct message: no channel for everyone to read
         errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
-    local_time = _valid(parse_local_time, time_text)
+    local_time = _valid(schedules.parse_local_time, time_text)
     if not _TIMEPICKER.fullmatch(time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     elif local_time is None:
@@ -203,11 +182,10 @@ def _valid(parse: Callable[[str], T], text: str) -> T | None:
 
 def change_button(channel: str) -> Block:
     """An actions block with the button that opens the form for `channel`."""
-    value = channel if is_channel_id(channel) else ""
-    button = {"type": "button", "action_id": CHANGE, "text": _plain("Change"), "value": value}
-    return {"type": "actions", "block_id": "lambert_daily", "elements": [button]}
+    change = button(CHANGE, "Change", channel if is_channel_id(channel) else "")
+    return {"type": "actions", "block_id": "lambert_daily", "elements": [change]}
 
 
-def known_zone(zone: str | None) -> str | None:
+def known_zone(zone: str) -> str | None:
     """`zone` when the schedule accepts it (a Slack profile's tz), else None."""
-    return _valid(parse_zone, zone or "")
+    return _valid(parse_zone, zone)

@@ -1,7 +1,4 @@
-"""Slack in many workspaces: bolt's OAuth flow over lambert's own database, and each
-workspace's bot token (refreshed when due) for work done outside any request. The installs
-port (bot/installs) holds plain data; this module alone converts it to and from slack_sdk's
-Installation."""
+"""Slack in many workspaces: bolt's OAuth flow over lambert's database, each workspace's token."""
 
 from __future__ import annotations
 
@@ -51,23 +48,66 @@ def _instant(epoch: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
-class SlackInstallations(AsyncInstallationStore):
-    """slack_sdk's installation store over lambert's InstallStore, for what bolt asks of it:
-    save an install (OAuth, bolt's own last-resort rotation) and find one (each request).
-    Bot installs only, one per workspace; an org-wide install (Enterprise Grid) is one row
-    for the organisation, with no team. Removals are removal.py's: nothing here deletes."""
+def to_installation(found: Install) -> Installation:
+    org_wide = not found.team_id and bool(found.enterprise_id)
+    return Installation(
+        app_id=found.app_id,
+        enterprise_id=found.enterprise_id or None,
+        enterprise_name=found.team_name if org_wide else None,
+        team_id=found.team_id or None,
+        team_name=None if org_wide else found.team_name,
+        is_enterprise_install=org_wide,
+        bot_token=found.bot_token,
+        bot_id=found.bot_id,
+        bot_user_id=found.bot_user_id,
+        bot_scopes=found.bot_scopes,
+        bot_refresh_token=found.bot_refresh_token,
+        bot_token_expires_at=(
+            int(found.bot_token_expires_at.timestamp()) if found.bot_token_expires_at else None
+        ),
+        user_id=found.installer_id,
+        installed_at=found.installed_at.timestamp(),
+    )
 
-    def __init__(self, installs: InstallStore, tokens: WorkspaceTokens | None = None) -> None:
+
+def oauth_settings(settings: Settings, tokens: WorkspaceTokens) -> AsyncOAuthSettings:
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.reveal(),
+        scopes=[*SCOPES, *(UNFURL_SCOPES if settings.public_url else ())],
+        user_scopes=[],
+        redirect_uri=settings.slack_redirect_uri or None,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=tokens,
+        state_store=SignedStates(settings.slack_client_secret.reveal(), STATE_SECONDS),
+        state_expiration_seconds=STATE_SECONDS,
+        token_rotation_expiration_minutes=BOLT_ROTATE_MINUTES,
+    )
+
+
+class WorkspaceTokens(AsyncInstallationStore):
+    """Each workspace's bot token, for the daily posts and (as the installation store) bolt's
+    requests, refreshed first when it expires within ROTATE_MINUTES. Slack's refresh tokens
+    are single-use, so a refresh runs under the install's lock (InstallStore.renew, across
+    tasks and processes), on the install as stored once the lock is held, and only if that
+    one is still due: five channels of a workspace due together refresh once. One bot install
+    per workspace (an org-wide one: the organisation's, no team); removal.py deletes."""
+
+    def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs
-        # With `tokens`, an install found for bolt has its token refreshed first when due,
-        # under the install's lock (WorkspaceTokens.fresh), so bolt has none to refresh.
-        self.tokens = tokens
+        self.client = client  # its base_url, timeout and retry policy; its token is unused
+        self.rotator = AsyncTokenRotator(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.reveal(),
+            client=client,
+        )
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
-    async def async_save(self, installation: Installation) -> None:
+    async def async_save(self, installation: Installation) -> None:  # OAuth, bolt's rotation
         org_wide = bool(installation.is_enterprise_install)
         name = installation.enterprise_name if org_wide else installation.team_name
         await self.installs.save(
@@ -96,85 +136,24 @@ class SlackInstallations(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
+        """The install a request is served with, refreshed first when due (bolt need not)."""
         if user_id is not None:
             return None  # a user's own installation: lambert keeps no user tokens
         # A request from any workspace of an organisation that installed the app org-wide
         # names that workspace's team, but the install is the organisation's (no team).
         team = "" if is_enterprise_install else team_id or ""
         found = await self.installs.find(PLATFORM, enterprise_id or "", team)
-        if found is not None and self.tokens is not None:
+        if found is not None:
             try:
-                found = await self.tokens.fresh(found)
+                found = await self.fresh(found)
             except PostError as exc:
                 # The token is still good for a while (it was due, not expired): this request
                 # uses it, and bolt refreshes it itself only in its last BOLT_ROTATE_MINUTES.
                 log.warning("slack: %s (workspace %s)", exc, team or enterprise_id)
         return to_installation(found) if found else None
 
-
-def to_installation(found: Install) -> Installation:
-    org_wide = not found.team_id and bool(found.enterprise_id)
-    return Installation(
-        app_id=found.app_id,
-        enterprise_id=found.enterprise_id or None,
-        enterprise_name=found.team_name if org_wide else None,
-        team_id=found.team_id or None,
-        team_name=None if org_wide else found.team_name,
-        is_enterprise_install=org_wide,
-        bot_token=found.bot_token,
-        bot_id=found.bot_id,
-        bot_user_id=found.bot_user_id,
-        bot_scopes=found.bot_scopes,
-        bot_refresh_token=found.bot_refresh_token,
-        bot_token_expires_at=(
-            int(found.bot_token_expires_at.timestamp()) if found.bot_token_expires_at else None
-        ),
-        user_id=found.installer_id,
-        installed_at=found.installed_at.timestamp(),
-    )
-
-
-def oauth_settings(
-    settings: Settings, installs: InstallStore, tokens: WorkspaceTokens | None = None
-) -> AsyncOAuthSettings:
-    """bolt's OAuth flow: minimal scopes, installs in the database (refreshed through `tokens`
-    when given), signed states (oauth_state.py)."""
-    return AsyncOAuthSettings(
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret.reveal(),
-        scopes=[*SCOPES, *(UNFURL_SCOPES if settings.public_url else ())],
-        user_scopes=[],
-        redirect_uri=settings.slack_redirect_uri or None,
-        install_path=INSTALL_PATH,
-        redirect_uri_path=REDIRECT_PATH,
-        installation_store=tokens.installations if tokens else SlackInstallations(installs),
-        state_store=SignedStates(settings.slack_client_secret.reveal(), STATE_SECONDS),
-        state_expiration_seconds=STATE_SECONDS,
-        token_rotation_expiration_minutes=BOLT_ROTATE_MINUTES,
-    )
-
-
-class WorkspaceTokens:
-    """Each workspace's bot token, for the daily posts and for bolt's requests (through
-    `installations`), refreshed first when it expires within ROTATE_MINUTES. Slack's refresh
-    tokens are single-use: two refreshes with one token leave the second with
-    invalid_refresh_token. So a refresh runs under the install's lock (InstallStore.renew,
-    across tasks and processes), on the install as stored once the lock is held, and only if
-    that one is still due: five channels of a workspace due together refresh once."""
-
-    def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
-        self.installs = installs
-        self.installations = SlackInstallations(installs, self)
-        self.client = client  # its base_url, timeout and retry policy; its token is unused
-        self.rotator = AsyncTokenRotator(
-            client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret.reveal(),
-            client=client,
-        )
-
     async def client_for(self, workspace: str) -> AsyncWebClient:
-        """A web client with the bot token of `workspace` (keys.workspace_of); TransientPostError
-        when the app is not installed there yet or a refresh failed for now."""
+        """A client with `workspace`'s token; TransientPostError while there is none yet."""
         if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
                 "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
@@ -183,9 +162,8 @@ class WorkspaceTokens:
         if found is not None:
             found = await self.fresh(found)
         if found is None:
-            # A workspace moved from one token installs through /slack/install only once
-            # this lambert serves, so its posts wait; one that removed the app has its
-            # schedules turned off by that event (removal.py).
+            # A workspace moved from one token installs through /slack/install once this
+            # lambert serves; one that removed the app had its schedules turned off (removal.py).
             raise TransientPostError(
                 f"waiting for the app to be installed in Slack workspace {workspace} "
                 "(/slack/install)"
@@ -193,9 +171,8 @@ class WorkspaceTokens:
         return with_token(self.client, found.bot_token)
 
     async def fresh(self, found: Install) -> Install | None:
-        """`found` with a token not due for a refresh (refreshed once, under the install's lock,
-        if it was); None if the install is gone meanwhile. PermanentPostError when Slack says
-        the app's tokens were revoked, TransientPostError when the refresh failed for now."""
+        """`found` with a token not due for a refresh; None if the install is gone meanwhile.
+        PermanentPostError when the app's tokens were revoked."""
         if not _due(found):
             return found
 
@@ -253,7 +230,6 @@ class _SpentRefresh(Exception):
 
 
 def _due(install: Install) -> bool:
-    """Whether the install's bot token expires within ROTATE_MINUTES (and can be refreshed)."""
     expires = install.bot_token_expires_at
     if not install.bot_refresh_token or expires is None:
         return False
@@ -266,7 +242,6 @@ def owner(install: Install) -> str:
 
 
 def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
-    """`client` (base_url, timeout, retries) with another token."""
     return AsyncWebClient(
         token=token,
         base_url=client.base_url,
@@ -278,8 +253,7 @@ def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
 
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
-    """The installs in the shared state, for a poster opened without the core (`lambert daily
-    tick`)."""
+    """The installs, for a poster opened without the core (`lambert daily tick`)."""
     from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
     from bot.storage.engine import open_engine

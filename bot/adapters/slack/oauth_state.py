@@ -1,5 +1,4 @@
-"""OAuth states that need no row: a random nonce and an expiry, signed with a key derived
-from the app's client secret, so an unauthenticated `GET /slack/install` writes nothing."""
+"""OAuth states needing no row (a nonce and expiry, signed): `GET /slack/install` writes nothing."""
 
 from __future__ import annotations
 
@@ -17,10 +16,9 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 log = logging.getLogger(__name__)
 
-# Nonces of states already used, kept until they expire so a replay to this process is
-# refused; past this many the oldest go first (a flood of completed installs cannot grow
-# memory without bound). A replay must also carry the browser's state cookie (bolt checks
-# it), and Slack's code in it is good once: the nonce list is a third lock, not the only one.
+# Nonces of used states, kept until they expire so a replay to this process is refused; past
+# this many the oldest go first (bounded memory). A replay must also carry the browser's state
+# cookie (bolt checks it), and Slack's code in it is good once: this is a third lock.
 REMEMBERED = 10_000
 
 
@@ -30,8 +28,7 @@ def _mac(key: bytes, body: str) -> str:
 
 
 class SignedStates(AsyncOAuthStateStore):
-    """slack_sdk's state store without storage: `NONCE.EXPIRY.MAC`, good once, until EXPIRY
-    (seconds since the epoch), on whichever replica holds the same client secret."""
+    """`NONCE.EXPIRY.MAC`: good once until EXPIRY, on any replica with the same client secret."""
 
     def __init__(
         self, secret: str, seconds: float, *, clock: Callable[[], float] = time.time

@@ -1,30 +1,14 @@
-"""Slack's "Lambert on this": a message shortcut that previews the quote fitting the message,
-whose Post answers in the message's thread. The shortcut's payload carries the message, so
-no history scope is needed; its text is matched, never kept, logged or put in a button."""
+"""Slack's "Lambert on this": the message shortcut's preview and values. Its payload carries the
+message (no history scope needed), whose text is matched, never kept or logged."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.adapters.slack.after_ack import Ack, Respond
-from bot.adapters.slack.blocks import (
-    VALUE_LIMIT,
-    Message,
-    fallback_text,
-    preview_buttons,
-    quote_blocks,
-    reply_message,
-)
-from bot.adapters.slack.payload import dict_at, read_json, str_at
-from bot.chat import on_this
+from bot.adapters.slack.blocks import VALUE_LIMIT, Message, preview_message, reply_message
+from bot.adapters.slack.payload import read_json, str_at
 from bot.chat.replies import QuoteReply, Reply
-
-if TYPE_CHECKING:
-    from bot.adapters.slack.listeners import SlackHandlers
 
 SHORTCUT = "lambert_on_this"  # the manifest's callback_id
 POST, ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
@@ -56,49 +40,7 @@ def read_value(value: str) -> tuple[tuple[str, ...], str, str]:
 
 
 def preview(reply: Reply, thread_ts: str) -> Message:
-    """The private preview: the quote with Post, Another (when there is a next fit) and
-    Cancel; any other reply as it always looks (one line when nothing could be matched)."""
+    """The private preview with Post, Another and Cancel; any other reply as it always looks."""
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
-    value = button_value(reply, thread_ts)
-    actions = preview_buttons(reply, (POST, value), (ANOTHER, value))
-    return {"text": fallback_text(reply.quote), "blocks": [*quote_blocks(reply.quote), actions]}
-
-
-class OnThis:
-    """The shortcut and its preview's Post and Another, on SlackHandlers' ack-then-work path."""
-
-    def __init__(self, handlers: SlackHandlers) -> None:
-        self.handlers = handlers
-
-    async def shortcut(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        self.handlers._after_ack("Lambert on this", respond, self._preview(body, respond))
-
-    async def _preview(self, body: dict[str, Any], respond: Respond) -> None:
-        message = dict_at(body, "message")
-        # A message in a thread is answered in that thread; any other starts one under it.
-        thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
-        text = plain_text(str_at(message, "text"))
-        reply = await on_this.on_this(self.handlers.core, text, self.handlers._clicked_in(body))
-        await respond(
-            response_type="ephemeral", replace_original=False, **preview(reply, thread_ts)
-        )
-
-    async def post(
-        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        _ranked, quote_id, thread_ts = read_value(str(body["actions"][0].get("value", "")))
-        work = self.handlers._share(body, respond, client, quote_id, thread_ts or None)
-        self.handlers._after_ack("Post", respond, work)
-
-    async def another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        self.handlers._after_ack("Another", respond, self._another(body, respond))
-
-    async def _another(self, body: dict[str, Any], respond: Respond) -> None:
-        ranked, after, thread_ts = read_value(str(body["actions"][0].get("value", "")))
-        ctx = self.handlers._clicked_in(body)
-        reply = await on_this.another(self.handlers.core, ranked, after, ctx)
-        await respond(replace_original=True, **preview(reply, thread_ts))
+    return preview_message(reply, ids=(POST, ANOTHER, button_value(reply, thread_ts)))

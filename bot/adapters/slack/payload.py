@@ -1,5 +1,4 @@
-"""Reading what a signed Slack payload carries that its sender controls (private_metadata,
-action values, a view's state): JSON within size and depth limits, dicts that stay dicts."""
+"""Reading what a Slack payload's sender controls: bounded JSON, dicts that stay dicts."""
 
 from __future__ import annotations
 
@@ -11,8 +10,7 @@ MAX_DEPTH = 8  # lambert writes two levels; a forger's 1,000 "[" never reach the
 
 
 def read_json(text: object, limit: int = MAX_TEXT) -> Any:
-    """`text` parsed, or None when it is not a string, longer than `limit`, not JSON, or
-    nested deeper than MAX_DEPTH."""
+    """`text` parsed; None when not a string, longer than `limit`, not JSON or too deep."""
     if not isinstance(text, str) or len(text) > limit:
         return None
     try:
@@ -23,7 +21,6 @@ def read_json(text: object, limit: int = MAX_TEXT) -> Any:
 
 
 def _depth(value: Any, room: int) -> bool:
-    """Whether `value` nests at most `room` levels (stops as soon as it does not)."""
     if isinstance(value, dict):
         value = list(value.values())
     if not isinstance(value, list):
@@ -32,8 +29,7 @@ def _depth(value: Any, room: int) -> bool:
 
 
 def dict_at(value: Any, *keys: str) -> dict[str, Any]:
-    """value[k1][k2]... when each is a dict, else {}: a forged payload's lists and strings
-    read as empty instead of raising."""
+    """value[k1][k2]... when each is a dict, else {} (a forged payload's lists, strings)."""
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, dict) else {}
@@ -44,3 +40,9 @@ def str_at(value: Any, *keys: str) -> str:
     *path, last = keys
     found = dict_at(value, *path).get(last)
     return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
+
+
+def action_value(body: Any) -> str:
+    """The clicked button's value; '' when a (forged) click carries none."""
+    actions = body.get("actions") if isinstance(body, dict) else None
+    return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import daily_message
-from bot.adapters.slack.errors import REINSTALL, post_error, retry_after
+from bot.adapters.slack.errors import MAYBE_DONE, REINSTALL, post_error, retry_after
 from bot.adapters.slack.keys import split_key
 from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
 from bot.config import ConfigError, Settings
@@ -38,10 +38,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Retries(AsyncRetryHandler):
-    """slack_sdk's retries as lambert wants them: a 429 waits exactly what Retry-After asks,
-    twice at most, and a longer wait goes back to the caller; a dropped connection (or a
-    socket timeout) is retried once, on READ_ONLY calls only. Every wait goes through
-    `sleep`, injected so tests need no real waiting."""
+    """A 429 waits exactly what Retry-After asks, twice at most, and a longer wait goes back to
+    the caller; a dropped connection (or a socket timeout) is retried once, on READ_ONLY calls
+    only. Every wait goes through `sleep` (tests: no real waiting)."""
 
     def __init__(self, sleep: Sleep = asyncio.sleep, max_wait: float = MAX_INLINE_WAIT) -> None:
         super().__init__(max_retry_count=RATE_LIMIT_RETRIES)
@@ -74,11 +73,10 @@ class Retries(AsyncRetryHandler):
     ) -> None:
         state.next_attempt_requested = True
         if response is not None and response.status_code == 429:
-            await self.sleep(retry_after(response.headers))
+            wait = retry_after(response.headers)
         else:
-            await self.sleep(
-                self.interval_calculator.calculate_sleep_duration(state.current_attempt)
-            )
+            wait = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+        await self.sleep(wait)
         state.increment_current_attempt()
 
 
@@ -89,7 +87,6 @@ def web_client(
     sleep: Sleep = asyncio.sleep,
     timeout: float = REQUEST_TIMEOUT,
 ) -> AsyncWebClient:
-    """The bot's web client (Retries); `timeout` per call, in seconds."""
     return AsyncWebClient(
         token=settings.slack_bot_token.reveal() or None,  # many workspaces: a token per call
         base_url=base_url,
@@ -99,9 +96,9 @@ def web_client(
 
 
 async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
-    """The workspace of the bot's token (keys.workspace_of's id), by auth.test; token_call's
-    errors. Checked before anything posts, so a mistyped token stops the bot at once instead
-    of disabling every schedule one invalid_auth at a time."""
+    """The workspace of the bot's token (keys.workspace_of), by auth.test: checked before
+    anything posts, so a mistyped token stops the bot at once instead of disabling every
+    schedule one invalid_auth at a time."""
     response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
     if response.get("is_enterprise_install"):
         return str(response.get("enterprise_id") or "")
@@ -109,17 +106,14 @@ async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
 
 
 # Errors that say nothing about the token: Slack itself is failing.
-SLACK_SIDE_ERRORS = frozenset(
-    {"fatal_error", "internal_error", "ratelimited", "service_unavailable", "request_timeout"}
-)
+SLACK_SIDE_ERRORS = MAYBE_DONE | {"ratelimited", "service_unavailable", "request_timeout"}
 
 
 async def token_call(
     call: Awaitable[AsyncSlackResponse], method: str, variable: str, fix: str
 ) -> AsyncSlackResponse:
-    """The answer to a call made with the token in `variable`: ConfigError saying `fix` when
-    Slack rejects the token, ConnectionError while Slack fails (5xx, rate limit) or cannot be
-    reached."""
+    """The answer to a call with the token in `variable`: ConfigError saying `fix` when Slack
+    rejects it, ConnectionError while Slack fails or cannot be reached."""
     try:
         return await call
     except (aiohttp.ClientError, TimeoutError) as exc:  # its type only: no request in the log
@@ -135,8 +129,7 @@ async def token_call(
 
 class SlackPoster:
     """The DailyPoster: with `tokens` (many workspaces) each post goes out with its
-    workspace's own bot token; with one token, to the channels of its `workspace` only (a
-    replica serving many may share the database)."""
+    workspace's own token; with one token, to its `workspace`'s channels only."""
 
     platform = "slack"
     # chat.postMessage allows about one message a second per channel, with short bursts per
@@ -215,8 +208,7 @@ class SlackPoster:
 async def open_slack_poster(
     settings: Settings, stream: TextIO, *, client: AsyncWebClient | None = None
 ) -> AsyncIterator[SlackPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-    With many workspaces the tokens come from the installs: no one token to check first."""
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here."""
     client = client or web_client(settings)
     if settings.slack_many_workspaces:
         async with open_installs(settings) as installs:

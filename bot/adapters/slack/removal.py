@@ -1,12 +1,4 @@
-"""app_uninstalled and tokens_revoked (many workspaces): forget an install that is really
-gone and switch its channels' daily quotes off, saying why.
-
-Slack's removal events are not all alike: an organisation's admin can remove an org-wide app
-from one of its workspaces (the organisation's install and token stay), and payloads differ
-in where they name the organisation. So the install is found from the event (the workspace,
-else the organisation's org-wide install) and then asked: only an install whose token Slack
-now refuses is forgotten.
-"""
+"""app_uninstalled and tokens_revoked: forget an install really gone, its daily quotes off."""
 
 from __future__ import annotations
 
@@ -18,42 +10,19 @@ from slack_bolt.request.internals import extract_enterprise_id
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, after_ack
-from bot.adapters.slack.errors import TOKEN_PROBLEMS
+from bot.adapters.slack.after_ack import Ack, Listener
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
-from bot.runtime import Core
-from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
-# auth.test's answers for a token that no longer works: the install is gone.
-TOKEN_GONE = TOKEN_PROBLEMS.keys() - {"missing_scope"}
 
-
-async def token_refused(client: AsyncWebClient, token: str) -> bool | None:
-    """Whether Slack now refuses `token` (True), still takes it (False), or cannot say (None:
-    unreachable, or failing itself)."""
-    try:
-        await with_token(client, token).auth_test()
-    except SlackApiError as exc:
-        return True if str(exc.response.get("error") or "") in TOKEN_GONE else None
-    except (aiohttp.ClientError, TimeoutError):
-        return None
-    return False
-
-
-class Removals:
-    """The removal events' listener; its work runs in a task tracked by `in_flight`."""
-
-    def __init__(self, core: Core, in_flight: InFlight, *, many: bool) -> None:
-        self.core = core
-        self.in_flight = in_flight
-        self.many = many
+class Removals(Listener):
+    many: bool
 
     async def removed(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()  # before the auth.test below: Slack resends an event not acked in 3 s
-        after_ack(self.in_flight, "handling a removal event", self.forget(body, client))
+        self.after_ack("handling a removal event", self.forget(body, client))
 
     async def forget(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         event = body.get("event") or {}
@@ -67,13 +36,19 @@ class Removals:
             # the daily posts fail with the reason until then.
             log.warning("slack: %s for workspace %s", kind, workspace or "-")
             return
-        # The workspace's own install, or else its organisation's org-wide one (some payloads
-        # name the workspace but not the org-wide install).
+        # The workspace's own install, else its organisation's org-wide one: payloads differ
+        # in where they name the organisation.
         found = await installs.find_workspace(PLATFORM, workspace) if workspace else None
         if found is None and (enterprise := extract_enterprise_id(body)):
             found = await installs.find(PLATFORM, enterprise, "")
         if found is not None:
-            if await token_refused(client, found.bot_token) is False:
+            # An organisation's admin can remove an org-wide app from one of its workspaces,
+            # the install and token staying: an install whose token still works is kept.
+            try:
+                await with_token(client, found.bot_token).auth_test()
+            except (SlackApiError, aiohttp.ClientError, TimeoutError):
+                pass  # refused, or no answer to say otherwise: the event is taken at its word
+            else:
                 log.info(
                     "slack: %s for %s, but the install of %s still works: kept",
                     kind,

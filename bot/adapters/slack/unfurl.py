@@ -1,5 +1,4 @@
-"""Links to the web site's quote pages, unfurled: `link_shared` answered by `chat.unfurl` with
-the blocks of a shared quote (only with LAMBERT_PUBLIC_URL; scopes links:read, links:write)."""
+"""Links to the site's quote pages, unfurled by `chat.unfurl` (with LAMBERT_PUBLIC_URL only)."""
 
 from __future__ import annotations
 
@@ -7,35 +6,30 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, after_ack
-from bot.adapters.slack.blocks import unfurl_blocks
-from bot.quotes.service import QuoteService
-from bot.serving.inflight import InFlight
+from bot.adapters.slack.after_ack import Ack, Listener
+from bot.adapters.slack.blocks import card_url, shared_message
 from bot.web.links import quote_id_in
 
 MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
 
 
-class Unfurls:
-    """The `link_shared` listener; its work runs in a task tracked by `in_flight`."""
-
-    def __init__(self, quotes: QuoteService, public_url: str, in_flight: InFlight) -> None:
-        self.quotes = quotes
-        self.public_url = public_url
-        self.in_flight = in_flight
+class Unfurls(Listener):
+    public_url: str | None
 
     async def link_shared(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        after_ack(self.in_flight, "unfurling a link", self.unfurl(body.get("event") or {}, client))
+        self.after_ack("unfurling a link", self.unfurl(body.get("event") or {}, client))
 
     async def unfurl(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        site = self.public_url or ""  # registered only with one (app.py)
         unfurls: dict[str, dict[str, Any]] = {}
         for link in list(event.get("links") or [])[:MAX_LINKS]:
             url = str((link or {}).get("url") or "")
-            quote_id = quote_id_in(self.public_url, url)
-            quote = await self.quotes.quote(quote_id) if quote_id else None
+            quote_id = quote_id_in(site, url)
+            quote = await self.core.quotes.quote(quote_id) if quote_id else None
             if quote is not None:
-                unfurls[url] = {"blocks": unfurl_blocks(quote, self.public_url)}
+                card = card_url(site, quote)
+                unfurls[url] = {"blocks": shared_message(quote, "", card, site)["blocks"]}
         if not unfurls:
             return  # another page of the site (a theme, a search): Slack shows its own preview
         where: dict[str, Any]

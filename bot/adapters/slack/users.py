@@ -12,8 +12,7 @@ log = logging.getLogger(__name__)
 
 
 class SlackUser:
-    """A user of one request. users.info is asked at most once, and only when a verb needs
-    the admin check or the form needs the user's time zone."""
+    """A user of one request."""
 
     def __init__(self, client: AsyncWebClient, user_id: str, admins: frozenset[str]) -> None:
         self.client = client
@@ -22,7 +21,7 @@ class SlackUser:
         self._info: dict[str, Any] | None = None
 
     async def info(self) -> dict[str, Any]:
-        """The users.info `user` object; empty when Slack refuses (logged, never raised)."""
+        """The users.info `user` object; empty when Slack refuses (logged)."""
         if self._info is None:
             try:
                 found = (await self.client.users_info(user=self.id))["user"]
@@ -40,8 +39,3 @@ class SlackUser:
             return True
         found = await self.info()
         return bool(found.get("is_admin") or found.get("is_owner"))
-
-    async def tz(self) -> str | None:
-        """The IANA zone set in the user's Slack profile, if Slack says."""
-        zone = (await self.info()).get("tz")
-        return str(zone) if zone else None
