@@ -16,8 +16,14 @@ from bot.cli import main
 from bot.quotes.corpus import parse_corpus
 from bot.quotes.store import QuoteStore
 from bot.storage import connection
-from bot.storage.connection import DatabaseError, connect, explained, migrate
-from bot.storage.migrations import LATEST_VERSION, QUOTE_TABLES
+from bot.storage.connection import (
+    LATEST_VERSION,
+    QUOTE_TABLES,
+    DatabaseError,
+    connect,
+    explained,
+    migrate,
+)
 from tests.support.paths import CORPUS
 
 SET_DAILY = ["daily", "set", "--platform", "console", "--channel", "general"]

@@ -23,7 +23,7 @@ MIGRATION_LOCK = 0x6C616D62
 
 
 def config(connection: Connection | None = None) -> Config:
-    """Alembic's configuration, built in code (no alembic.ini): our scripts, this connection."""
+    """Alembic's configuration in code (no alembic.ini): our scripts, this connection."""
     from alembic.config import Config
 
     cfg = Config()
@@ -34,11 +34,9 @@ def config(connection: Connection | None = None) -> Config:
 
 @cache
 def head() -> str:
-    """The newest revision, read from the scripts' own `revision`/`down_revision` lines.
-
-    Not through Alembic: importing it (and every dialect it knows) took about half a second a
-    start, for every `lambert daily tick` too, while a database at the head needs none of it.
-    tests/test_state_migrations.py checks this against Alembic's own answer."""
+    """The newest revision, read from the scripts' `revision`/`down_revision` lines: importing
+    Alembic (and every dialect it knows) took about half a second a start, every `lambert daily
+    tick` too, where a database at the head needs none of it. Tested against Alembic's answer."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (SCRIPTS / "versions").glob("*.py"):
@@ -49,12 +47,9 @@ def head() -> str:
 
 
 async def upgrade(engine: AsyncEngine, where: str) -> None:
-    """Bring the state's schema to this lambert's head, in one transaction under a lock.
-
-    The lock (PostgreSQL's advisory lock, SQLite's write lock: BEGIN IMMEDIATE) makes
-    replicas starting together migrate once: the others find the work done. A database
-    migrated by a newer lambert is refused before anything is written.
-    """
+    """Bring the state's schema to this lambert's head, in one transaction under a lock
+    (PostgreSQL's advisory lock, SQLite's BEGIN IMMEDIATE): replicas starting together migrate
+    once. A database migrated by a newer lambert is refused before anything is written."""
     async with engine.connect() as conn:
         if await conn.run_sync(_current) == head():
             await conn.rollback()
@@ -65,7 +60,7 @@ async def upgrade(engine: AsyncEngine, where: str) -> None:
 
 
 def _current(conn: Connection) -> str | None:
-    """The database's revision (alembic_version), None for a database Alembic never touched."""
+    """The database's revision; None for a database Alembic never touched."""
     if not sa.inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()

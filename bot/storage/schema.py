@@ -4,7 +4,7 @@ Each column keeps the meaning and the stored form it had before SQLAlchemy: in t
 instants, dates and times are ISO text and flags 0/1 (so rows written then read back), in
 PostgreSQL native types. Quote ids are plain text, never foreign keys: replacing the corpus
 (bot/quotes/store.py) must not cascade into schedules or their history. The quote tables are
-not here: each process keeps its own in its SQLite file (bot/storage/migrations.py).
+not here: each process keeps its own in its SQLite file (bot/storage/connection.py).
 """
 
 from __future__ import annotations
