@@ -64,7 +64,6 @@ class StatsRecorder:
 
     @property
     def pending(self) -> int:
-        """How many counts wait to be written."""
         return sum(self._counts.values()) + sum(self._words.values())
 
     def command(self, place: Place, verb: str, outcome: str) -> None:
@@ -88,11 +87,11 @@ class StatsRecorder:
         """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
         words = search_words(text) if self.recording else ""
         if words:
-            self._add(self._words, WordsKey(self.today(), *_where(place), words))
+            self._add(self._words, WordsKey(self.today(), *place, words))
 
     def _count(self, place: Place, metric: str, name: str, detail: str = "") -> None:
         if self.recording:
-            self._add(self._counts, CountKey(self.today(), *_where(place), metric, name, detail))
+            self._add(self._counts, CountKey(self.today(), *place, metric, name, detail))
 
     def _add(self, counter: Counter[K], key: K) -> None:
         if key not in counter and len(counter) >= self.max_pending:
@@ -113,12 +112,15 @@ class StatsRecorder:
                 return True
             counts, words = self._counts, self._words
             self._counts, self._words = Counter(), Counter()
-            written = False
             try:
                 forget = self.today() - timedelta(days=KEEP_WORDS_DAYS - 1)
                 await self.store.add(counts, words, forget)
-                written = True
-            except Exception as exc:
+            except BaseException as exc:
+                counts.update(self._counts)  # back in front of whatever was counted meanwhile
+                words.update(self._words)
+                self._counts, self._words = counts, words
+                if not isinstance(exc, Exception):
+                    raise
                 if not self._failing:
                     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
                     log.warning(
@@ -127,20 +129,16 @@ class StatsRecorder:
                         detail,
                     )
                 self._failing = True
-            finally:
-                if not written:  # back in front of whatever was counted meanwhile
-                    counts.update(self._counts)
-                    words.update(self._words)
-                    self._counts, self._words = counts, words
-        if written and self._failing:
+                return False
+        if self._failing:
             self._failing = False
             log.info("stats: saved again")
-        if written and self._dropped:
+        if self._dropped:
             log.warning(
                 "stats: %d counts were dropped while they could not be saved", self._dropped
             )
             self._dropped = 0
-        return written
+        return True
 
     async def flush_every(self, stop: asyncio.Event, seconds: float = FLUSH_SECONDS) -> None:
         """`lambert serve`'s writer: a flush every `seconds` until `stop` (the last flush is
@@ -150,7 +148,3 @@ class StatsRecorder:
                 await asyncio.wait_for(stop.wait(), seconds)
             if not stop.is_set():
                 await self.flush()
-
-
-def _where(place: Place) -> tuple[str, str, str]:
-    return place.platform, place.space, place.channel

@@ -17,7 +17,6 @@ _counts, _words = stats_counts.c, stats_empty_searches.c
 
 
 def _scope(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
-    """The rows of `table` that `scope` covers."""
     if scope.platform is None:
         return sa.true()
     rows, space = table.c, scope.space or ""
@@ -53,12 +52,11 @@ class StateStatsStore:
         self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
     ) -> None:
         """Add the counts, and forget the search words of days before `forget`, atomically."""
+        added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
+            (stats_counts, counts),
+            (stats_empty_searches, searches),
+        )
         async with self.engine.begin() as conn:
-            # Sorted: replicas upserting the same rows take their locks in one order.
-            added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
-                (stats_counts, counts),
-                (stats_empty_searches, searches),
-            )
             for table, rows in added:
                 if not rows:
                     continue
@@ -68,6 +66,7 @@ class StateStatsStore:
                     add.on_conflict_do_update(
                         index_elements=key, set_={"count": table.c.count + add.excluded.count}
                     ),
+                    # Sorted: replicas upserting the same rows take their locks in one order.
                     [{**k._asdict(), "count": n} for k, n in sorted(rows.items())],
                 )
             await conn.execute(stats_empty_searches.delete().where(_words.day < forget))
@@ -76,24 +75,23 @@ class StateStatsStore:
         async with self.engine.execution_options(**READ).connect() as conn:
             return list(await conn.execute(query))
 
-    async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """Each (metric, name, detail)'s total from UTC day `since` on."""
+    async def _totals(self, since: date, scope: Scope, *by: sa.Column[Any]) -> list[sa.Row[Any]]:
+        """Each group's total from UTC day `since` on, in the groups' order."""
         query = (
-            sa.select(_counts.metric, _counts.name, _counts.detail, _total(_counts.count))
+            sa.select(*by, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.metric, _counts.name, _counts.detail)
+            .group_by(*by)
+            .order_by(*by)
         )
         return await self._rows(query)
 
+    async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
+        """(metric, name, detail, total)."""
+        return await self._totals(since, scope, _counts.metric, _counts.name, _counts.detail)
+
     async def by_day(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(day, metric, total) from `since` on (days with no count left out)."""
-        query = (
-            sa.select(_counts.day, _counts.metric, _total(_counts.count))
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.day, _counts.metric)
-            .order_by(_counts.day, _counts.metric)
-        )
-        return await self._rows(query)
+        """(day, metric, total): days with no count left out."""
+        return await self._totals(since, scope, _counts.day, _counts.metric)
 
     async def by_channel(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
         """(platform, space, channel, metric, total) from `since` on."""

@@ -126,7 +126,7 @@ async def summarise(
         quotes=_most_first(quotes, limit),
         shown=sum(quotes.values()),
         posted=posted,
-        empty_searches=[(w, n) for w, n in empty],
+        empty_searches=empty,
         by_day=[(d, c[COMMAND], c[QUOTE], c[POSTED]) for d, c in per_day.items()],
         channels=sorted(
             (
