@@ -92,11 +92,9 @@ def primary_code(exc: sqlite3.Error) -> int:
 
 
 def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | None = None) -> str:
-    """One line saying what went wrong with `path` while `operation` ran, and what to do.
-
-    Only a damaged file is worth restoring from a backup: a lock, a read-only file or a full
-    disk leave the data as it was, and a restore would lose what was written since.
-    """
+    """One line: what went wrong with `path` while `operation` ran, and what to do. Only a
+    damaged file is worth restoring from a backup: a lock, a read-only file or a full disk
+    leave the data as it was, and a restore would lose what was written since."""
     code = primary_code(exc)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return (
@@ -132,12 +130,11 @@ def explained(path: Path, operation: str, timeout_ms: int | None = None) -> Iter
 async def connect(
     path: Path, *, integrity_check: bool = False, busy_timeout_ms: int | None = None
 ) -> AsyncIterator[aiosqlite.Connection]:
-    """Open `path` (creating it), check it, migrate it to the latest schema, and close it after.
+    """Open `path` (creating it), check it, migrate it, and close it after. A refused file is
+    never written, not even by the WAL checkpoint of a read-write connection's close.
 
-    `integrity_check` runs SQLite's quick_check over every page: right before anything writes
-    (a corpus load, a migration), for a long-running server's start and for `lambert health`,
-    too slow on a big file for every `lambert ask`. A file that is refused is never written,
-    not even by the WAL checkpoint a read-write connection does when it closes.
+    `integrity_check` runs SQLite's quick_check over every page: before anything writes, for a
+    server's start and `lambert health`; too slow on a big file for every `lambert ask`.
     """
     timeout = busy_timeout_ms or BUSY_TIMEOUT_MS
     if str(path) != ":memory:":
@@ -170,8 +167,7 @@ async def connect(
 
 
 def _make_folder(path: Path) -> None:
-    try:
-        # A folder lambert creates is its own (0700); one that exists keeps its mode.
+    try:  # a folder lambert creates is its own (0700); one that exists keeps its mode
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
@@ -240,10 +236,8 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
 
 
 async def rollback(conn: aiosqlite.Connection) -> None:
-    """Undo the open transaction, if SQLite has not already (it does after some I/O errors).
-
-    Called while another error is on its way up: a failed ROLLBACK must never replace it.
-    """
+    """Undo the open transaction, if SQLite has not (it does after some I/O errors). Called
+    while another error is on its way up: a failed ROLLBACK must never replace it."""
     with contextlib.suppress(sqlite3.Error):
         await conn.execute("ROLLBACK")
 

@@ -1,10 +1,8 @@
-"""Moving house: an installation's shared state, from its SQLite file into PostgreSQL at once.
+"""`lambert db copy`: an installation's shared state, from its SQLite file into PostgreSQL.
 
-The SQLite file is only read (a read-only connection, one snapshot of every table), and
-refused while a lambert still posts from it; the target is migrated first, refused while a
-lambert holds a lease there, then written in one transaction: a copy that fails leaves the
-target as it was. The tables are the state's metadata (bot/storage/schema.py), walked in
-dependency order, so a new table is copied with no new code here.
+The file is read in one snapshot, never written; the target is written in one transaction. Both
+are refused while a lambert runs on them. The tables are the metadata's, walked in dependency
+order, so a new table is copied with no new code here.
 """
 
 from __future__ import annotations

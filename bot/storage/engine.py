@@ -91,13 +91,11 @@ async def run(
     single: bool = False,
 ) -> T:
     """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
-    it returns. A read (`write=False`) opens no write transaction; `single`: `work` writes
-    one statement, which needs no transaction around it on PostgreSQL.
+    it returns. A read (`write=False`) opens no write transaction; `single`: one statement.
 
-    On SQLite the whole of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one
-    hop: through the async adapter each statement costs three or four (cursor, execute, fetch,
-    close), and a post's writes were most of its cost. On PostgreSQL through run_sync, a read
-    or a single statement in autocommit: no BEGIN and COMMIT (or ROLLBACK) round trips.
+    On SQLite all of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one hop (the
+    async adapter costs three or four per statement, most of a post's cost). On PostgreSQL a
+    read or a single statement runs in autocommit: no BEGIN and COMMIT round trips.
     """
     if engine.dialect.name != "sqlite":
         if write and not single:
@@ -114,7 +112,7 @@ async def run(
 
 
 async def rows(engine: AsyncEngine, query: Executable) -> list[Row[Any]]:
-    """The rows of one read (run's, so one hop on SQLite)."""
+    """The rows of one read, in one hop on SQLite."""
     return await run(engine, lambda conn: list(conn.execute(query)), write=False)
 
 

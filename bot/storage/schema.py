@@ -1,10 +1,8 @@
 """The shared state's tables, once for SQLite and PostgreSQL: what Alembic's head must match.
 
-Each column keeps the meaning and the stored form it had before SQLAlchemy: in the SQLite file
-instants, dates and times are ISO text and flags 0/1 (so rows written then read back), in
-PostgreSQL native types. Quote ids are plain text, never foreign keys: replacing the corpus
-(bot/quotes/store.py) must not cascade into schedules or their history. The quote tables are
-not here: each process keeps its own in its SQLite file (bot/storage/connection.py).
+Stored forms are those from before SQLAlchemy (SQLite: ISO text, 0/1; PostgreSQL: native), so
+old rows read back. Quote ids are plain text, never foreign keys: replacing the corpus must not
+cascade into schedules or their history.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from bot.storage.types import Day, Flag, LeaseExpiry, LocalTime, PerDialect
 
-# Imported with the tables by the stores (and revision 0006).
+# Imported with the tables by the stores and revision 0006.
 from bot.storage.types import Instant as Instant
 from bot.storage.types import db_later as db_later
 from bot.storage.types import db_now as db_now
@@ -33,8 +31,7 @@ if TYPE_CHECKING:
 
 
 def comparison(dialect: Dialect) -> dict[str, Any]:
-    """Alembic's comparison options for these tables on `dialect` (env.py and the test that
-    the tables match the head): what `ddl_if` leaves out and the per-dialect types."""
+    """Alembic's comparison options on `dialect`: what `ddl_if` leaves out, per-dialect types."""
 
     def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
         if kind == "table" and reflected and other is None:
@@ -53,9 +50,9 @@ def comparison(dialect: Dialect) -> dict[str, Any]:
 
 
 def insert(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Insert:
-    """INSERT into `table` in the connection's dialect: both have ON CONFLICT (upserts)."""
+    """INSERT in the connection's dialect: both have ON CONFLICT (upserts)."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql  # its dialect: only where it is used
+        from sqlalchemy.dialects import postgresql  # imported only where it is used
 
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -86,13 +83,12 @@ daily_schedules = sa.Table(
     _text("disabled_reason", nullable=True),
     _text("set_by"),
     sa.Column("set_at", Instant, nullable=False),
-    # The next instant a scheduler pass must read it (bot/daily/plan.py next_due): NULL when
-    # off, or not computed yet (written by a lambert before revision 0006, or the zone
-    # database changed): the next pass then plans it in full and fills it in.
+    # The next instant a scheduler pass must read it (bot/daily/plan.py next_due); NULL when
+    # off or not computed yet (before revision 0006, or a new zone database): the next pass
+    # plans it in full and fills it in.
     sa.Column("next_due_at", Instant),
 )
-# A pass reads each platform's rows due by now in this order, and sleeps until the first one
-# after.
+# A pass reads each platform's rows due by now in this order, and sleeps until the next one.
 sa.Index(
     "daily_schedules_due",
     daily_schedules.c.platform,
@@ -144,8 +140,7 @@ sa.Index(
     postgresql_where=_RETRYING,
 )
 
-# What the daily feature remembers about itself: `tzdata`, the zone database version the
-# schedules' next_due_at were computed with (a new one recomputes them at start).
+# `tzdata`: the zone database version next_due_at was computed with (a new one recomputes).
 daily_meta = sa.Table(
     "daily_meta",
     metadata,
@@ -179,9 +174,8 @@ preview_posts = sa.Table(
 sa.Index("preview_posts_by_age", preview_posts.c.claimed_at)
 
 
-# Stats (bot/stats): counts only, per UTC day and place, never a user id. `space` is the
-# workspace or server; '' for a daily post, which knows only its channel. `detail` is a
-# command's outcome, '' for the other metrics.
+# Stats: counts per UTC day and place, never a user id. `space`: the workspace or server, ''
+# for a daily post (it knows only its channel); `detail`: a command's outcome, else ''.
 def _keyed_by_day(*names: str) -> list[sa.Column[Any]]:
     return [sa.Column("day", Day, primary_key=True), *(_text(n, primary_key=True) for n in names)]
 
@@ -206,8 +200,8 @@ stats_empty_searches = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# Worker leases (bot/coordination): a scheduler is alive while its row has not expired by
-# the database's clock; a `daily_posts.worker` with no live row here is a scheduler gone.
+# A scheduler is alive while its row has not expired by the database's clock; a
+# `daily_posts.worker` with no live row here is a scheduler gone.
 worker_leases = sa.Table(
     "worker_leases",
     metadata,
@@ -216,8 +210,8 @@ worker_leases = sa.Table(
     sa.Column("expires_at", LeaseExpiry, nullable=False),
 )
 
-# Discord shard leases (bot/coordination): the process running a shard of a bot holds its
-# row, renewed, until it stops; two live processes never run one shard of one bot.
+# The process running a Discord shard of a bot holds its row, renewed, until it stops: two
+# live processes never run one shard of one bot.
 shard_leases = sa.Table(
     "shard_leases",
     metadata,
@@ -229,8 +223,8 @@ shard_leases = sa.Table(
     sa.Column("expires_at", LeaseExpiry, nullable=False),
 )
 
-# Installs (bot/installs): the workspaces a Slack app installed through OAuth posts in, with
-# each one's bot token (rotated in place). enterprise_id is '' outside Enterprise Grid.
+# The workspaces a Slack app installed through OAuth posts in, with each one's bot token
+# (rotated in place). enterprise_id is '' outside Enterprise Grid.
 installs = sa.Table(
     "installs",
     metadata,

@@ -1,8 +1,5 @@
-"""Alembic's environment: the state's tables, on the connection lambert hands it (or a URL).
-
-lambert runs its migrations from code (bot/storage/migrate.py), in a transaction it already
-holds. For a developer's `alembic revision --autogenerate`, set sqlalchemy.url instead.
-"""
+"""Alembic's environment: the state's tables, on the connection lambert hands it (migrate.py),
+or for a developer's `alembic revision --autogenerate`, on sqlalchemy.url."""
 
 from __future__ import annotations
 

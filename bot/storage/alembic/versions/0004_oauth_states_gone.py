@@ -1,9 +1,6 @@
-"""Revision 0004: the oauth_states table goes; an install under way's state is signed instead.
-
-bot/adapters/slack/oauth_state.py signs each state and lets it expire, so an unauthenticated
-`GET /slack/install` writes nothing; a state issued before this revision is simply refused,
-and that installer starts again.
-"""
+"""Revision 0004: the oauth_states table goes; an install under way's state is signed instead
+(bot/adapters/slack/oauth_state.py); one issued before is refused, and that installer starts
+again."""
 
 from __future__ import annotations
 
