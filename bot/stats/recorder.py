@@ -30,10 +30,8 @@ _UTC_NOW = partial(datetime.now, UTC)
 
 
 class StatsRecorder:
-    """Counts by UTC day and place, held in memory until `flush()` writes them in one
-    transaction. Every counting method is synchronous and does no I/O.
-
-    `recording` False (LAMBERT_STATS=off) counts nothing; what is stored can still be read.
+    """Counts by UTC day and place, held in memory (no I/O) until `flush()` writes them in one
+    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read.
     """
 
     def __init__(
@@ -55,8 +53,7 @@ class StatsRecorder:
         self._dropped = 0
 
     @classmethod
-    def off(cls) -> StatsRecorder:
-        """A recorder that keeps nothing: for a Core built without storage (tests)."""
+    def off(cls) -> StatsRecorder:  # for a Core built without storage (tests)
         return cls(None, recording=False)
 
     def today(self) -> date:
@@ -67,21 +64,19 @@ class StatsRecorder:
         return sum(self._counts.values()) + sum(self._words.values())
 
     def command(self, place: Place, verb: str, outcome: str) -> None:
-        """A command ran: `verb` (or random, theme, lookup, another) and how it ended."""
+        """`verb`: one of the verbs, or random, theme, lookup, another."""
         self._count(place, COMMAND, verb, outcome)
 
     def shown(self, place: Place, theme: str, quote_id: str) -> None:
-        """A quote was shown in answer to a command."""
         self._count(place, THEME, theme)
         self._count(place, QUOTE, quote_id)
 
     def posted(self, place: Place, kind: str) -> None:
-        """A quote was posted to a channel: kind `preview` (Post clicked) or `daily`."""
+        """`kind`: preview (Post clicked) or daily."""
         self._count(place, POSTED, kind)
 
     def daily_posted(self, platform: str, channel: str) -> None:
-        """The scheduler posted a channel's daily quote (it knows no workspace: see Place)."""
-        self.posted(Place(platform, "", channel), "daily")
+        self.posted(Place(platform, "", channel), "daily")  # the scheduler knows no workspace
 
     def empty_search(self, place: Place, text: str) -> None:
         """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
@@ -100,11 +95,9 @@ class StatsRecorder:
         counter[key] += 1
 
     async def flush(self) -> bool:
-        """Write what is pending in one transaction; True when nothing is left pending.
-
-        Never raises (but for cancellation): a failed write keeps the counts for the next
-        try and is logged once, as one line, until a write succeeds again.
-        """
+        """Write what is pending in one transaction; True when nothing is left pending. Never
+        raises but for cancellation: a failed write keeps the counts for the next try and is
+        logged once, as one line, until a write succeeds again."""
         if self.store is None:
             return True
         async with self._lock:
@@ -141,8 +134,7 @@ class StatsRecorder:
         return True
 
     async def flush_every(self, stop: asyncio.Event, seconds: float = FLUSH_SECONDS) -> None:
-        """`lambert serve`'s writer: a flush every `seconds` until `stop` (the last flush is
-        the core's, when it closes)."""
+        """`lambert serve`'s writer, until `stop` (the last flush is the core's, at close)."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), seconds)

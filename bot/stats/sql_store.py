@@ -1,4 +1,4 @@
-"""The stats in the shared state (SQLite or PostgreSQL): stats_counts and stats_empty_searches."""
+"""The stats in the shared state: stats_counts and stats_empty_searches."""
 
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
 
 
 class StateStatsStore:
-    """Counts by UTC day and place on the state's engine. Several processes may add to the
-    same tables at once, and their counts sum."""
+    """Counts by UTC day and place; several processes may add at once, and their counts sum."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -76,7 +75,7 @@ class StateStatsStore:
             return list(await conn.execute(query))
 
     async def _totals(self, since: date, scope: Scope, *by: sa.Column[Any]) -> list[sa.Row[Any]]:
-        """Each group's total from UTC day `since` on, in the groups' order."""
+        """Each group's total from UTC day `since` on, in the groups' order (then `total`)."""
         query = (
             sa.select(*by, _total(_counts.count))
             .where(_counts.day >= since, _scope(stats_counts, scope))
@@ -86,17 +85,13 @@ class StateStatsStore:
         return await self._rows(query)
 
     async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(metric, name, detail, total)."""
         return await self._totals(since, scope, _counts.metric, _counts.name, _counts.detail)
 
     async def by_day(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(day, metric, total): days with no count left out."""
         return await self._totals(since, scope, _counts.day, _counts.metric)
 
     async def by_channel(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(platform, space, channel, metric, total) from `since` on."""
-        # A channel's daily posts are counted with space '' (the scheduler knows no
-        # workspace): max() prefers a metric's real space.
+        """(platform, space, channel, metric, total); a daily post's space '' loses to max()."""
         query = (
             sa.select(
                 _counts.platform,

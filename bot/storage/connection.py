@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
-# How long a write waits for another process's lock before giving up (SQLite's busy_timeout).
+# How long a write waits for another process's lock before giving up (SQLite's busy_timeout);
+# read at each call, so a test may lower it.
 BUSY_TIMEOUT_MS = 5000
 
 # The quote tables, created with their version in one transaction, so a crash leaves a file
@@ -91,7 +92,7 @@ def primary_code(exc: sqlite3.Error) -> int:
     return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
 
-def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | None = None) -> str:
+def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
     """One line: what went wrong with `path` while `operation` ran, and what to do. Only a
     damaged file is worth restoring from a backup: a lock, a read-only file or a full disk
     leave the data as it was, and a restore would lose what was written since."""
@@ -99,7 +100,7 @@ def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | No
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return (
             f"{path}: {operation} could not get the database lock: another process held it "
-            f"for more than {(timeout_ms or BUSY_TIMEOUT_MS) / 1000:g} s. Nothing was changed; "
+            f"for more than {BUSY_TIMEOUT_MS / 1000:g} s. Nothing was changed; "
             "try again once it is done (another lambert, a backup or an open sqlite3 shell "
             "may be writing)."
         )
@@ -118,17 +119,17 @@ def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | No
 
 
 @contextmanager
-def explained(path: Path, operation: str, timeout_ms: int | None = None) -> Iterator[None]:
+def explained(path: Path, operation: str) -> Iterator[None]:
     """Turn any SQLite error inside into a DatabaseError saying what happened and what to do."""
     try:
         yield
     except sqlite3.Error as exc:
-        raise DatabaseError(explain(exc, path, operation, timeout_ms)) from exc
+        raise DatabaseError(explain(exc, path, operation)) from exc
 
 
 @asynccontextmanager
 async def connect(
-    path: Path, *, integrity_check: bool = False, busy_timeout_ms: int | None = None
+    path: Path, *, integrity_check: bool = False
 ) -> AsyncIterator[aiosqlite.Connection]:
     """Open `path` (creating it), check it, migrate it, and close it after. A refused file is
     never written, not even by the WAL checkpoint of a read-write connection's close.
@@ -136,30 +137,29 @@ async def connect(
     `integrity_check` runs SQLite's quick_check over every page: before anything writes, for a
     server's start and `lambert health`; too slow on a big file for every `lambert ask`.
     """
-    timeout = busy_timeout_ms or BUSY_TIMEOUT_MS
     if str(path) != ":memory:":
         _make_folder(path)
-        await asyncio.to_thread(_inspect, path, integrity_check, timeout)
+        await asyncio.to_thread(_inspect, path, integrity_check)
         # A new file is created 0600 (whatever the umask) before SQLite opens it: it holds
         # workspaces' bot tokens, and SQLite gives its -wal and -shm files its mode. An
         # existing file keeps its mode (`lambert health` warns when others can read it).
         with contextlib.suppress(OSError):  # it exists, or SQLite will say what is wrong
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    with explained(path, "opening the database", timeout):
+    with explained(path, "opening the database"):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each write is one explicit
         # transaction instead of whatever the sqlite3 module would open implicitly.
         conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        with explained(path, "opening the database", timeout):
+        with explained(path, "opening the database"):
             conn.row_factory = aiosqlite.Row
-            await conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA foreign_keys = ON")
             # Checked again on this connection (another process may have upgraded it
             # meanwhile) before the WAL pragma rewrites the header.
             _refuse_newer(path, await schema_version(conn))
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
-        with explained(path, "migrating the schema", timeout):
+        with explained(path, "migrating the schema"):
             await migrate(conn, path)
         yield conn
     finally:
@@ -183,17 +183,16 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
-def read_only(path: Path, timeout_ms: int | None = None) -> closing[sqlite3.Connection]:
-    timeout = (timeout_ms or BUSY_TIMEOUT_MS) / 1000
-    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout))
+def read_only(path: Path) -> closing[sqlite3.Connection]:
+    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000))
 
 
-def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
+def _inspect(path: Path, integrity_check: bool) -> None:
     """Refuse a newer or damaged existing file, looking through a read-only connection: it
     never checkpoints the WAL into the file when it closes, so a refused file stays as it was."""
     if not path.exists():
         return  # created by the read-write connection
-    with explained(path, "checking the database", timeout_ms), read_only(path, timeout_ms) as conn:
+    with explained(path, "checking the database"), read_only(path) as conn:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         _refuse_newer(path, int(version))
         # A migration writes too: check the pages before it does.
@@ -207,13 +206,13 @@ def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
                 )
 
 
-def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | None:
+def stored_value(path: Path, key: str) -> str | None:
     """The `meta` value for `key` in an existing file, read without writing to it; None when
     there is none or the file cannot be read (then `connect` says why)."""
     if str(path) == ":memory:" or not path.is_file():
         return None
     try:
-        with read_only(path, timeout_ms) as conn:
+        with read_only(path) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
