@@ -21,11 +21,6 @@ from bot.storage import connection
 from bot.storage.connection import DatabaseError
 from bot.storage.urls import is_postgres_url, redacted, scrubbed
 
-# Bounded: a replica holds at most this many PostgreSQL connections (a PgBouncer's pool is
-# shared by every replica).
-POOL_SIZE = 5
-POOL_OVERFLOW = 5
-CONNECT_TIMEOUT_S = 10
 # A read's execution option: SQLite opens no write transaction for it.
 READ = {"lambert_read": True}
 T = TypeVar("T")
@@ -146,21 +141,16 @@ def _unwrapped(context: ExceptionContext) -> None:
 def _postgres_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(
         "postgresql+psycopg://" + url.partition("://")[2],
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
-        # A connection the server or a proxy dropped while idle is replaced before use, so
-        # the next call never fails on it.
+        # Bounded: a PgBouncer's pool is shared by every replica.
+        pool_size=5,
+        max_overflow=5,
+        # A connection dropped while idle (by the server or a proxy) is replaced before use.
         pool_pre_ping=True,
-        # Behind PgBouncer in transaction mode each transaction may run on another server
-        # connection: no prepared statement may outlive it, and no session state is kept (no
-        # SET, no session advisory lock). psycopg 3 with prepare_threshold=None prepares
-        # nothing, so any PgBouncer works (1.18 too). asyncpg always prepares, and its
-        # statements stayed on the server connection until garbage-collected (a leak behind
-        # PgBouncer), for 1.2-1.5x per post: safety first.
-        connect_args={
-            "prepare_threshold": None,
-            "connect_timeout": CONNECT_TIMEOUT_S,
-        },
+        # Behind PgBouncer in transaction mode no prepared statement or session state may
+        # outlive a transaction: psycopg 3 with prepare_threshold=None prepares nothing, so any
+        # PgBouncer works (1.18 too). asyncpg always prepares, and its statements stayed on the
+        # server connection until garbage-collected (a leak), for 1.2-1.5x per post.
+        connect_args={"prepare_threshold": None, "connect_timeout": 10},
     )
     where = redacted(url)
 

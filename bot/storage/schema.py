@@ -62,6 +62,10 @@ def _text(name: str, **kw: Any) -> sa.Column[Any]:
     return sa.Column(name, sa.Text, nullable=kw.pop("nullable", False), **kw)
 
 
+def _keys(*names: str) -> list[sa.Column[Any]]:
+    return [_text(name, primary_key=True) for name in names]
+
+
 def _in(column: str, *values: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})")
 
@@ -72,8 +76,7 @@ metadata = sa.MetaData()
 daily_schedules = sa.Table(
     "daily_schedules",
     metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
+    *_keys("platform", "channel"),
     sa.Column("local_time", LocalTime, nullable=False),
     _text("tz"),
     # The days of the week it posts on, a mask with Monday as bit 0 (127: every day).
@@ -87,24 +90,18 @@ daily_schedules = sa.Table(
     # off or not computed yet (before revision 0006, or a new zone database): the next pass
     # plans it in full and fills it in.
     sa.Column("next_due_at", Instant),
+    # A pass reads each platform's rows due by now in this order, and sleeps until the next.
+    sa.Index("daily_schedules_due", "platform", "next_due_at", "channel"),
+    # `daily tick --at` before a schedule was set replays that day: such rows are read too.
+    sa.Index("daily_schedules_by_set_at", "set_at"),
 )
-# A pass reads each platform's rows due by now in this order, and sleeps until the next one.
-sa.Index(
-    "daily_schedules_due",
-    daily_schedules.c.platform,
-    daily_schedules.c.next_due_at,
-    daily_schedules.c.channel,
-)
-# `daily tick --at` before a schedule was set replays that day: such rows are read too.
-sa.Index("daily_schedules_by_set_at", daily_schedules.c.set_at)
 
 # One row per channel and local date, inserted before posting: its key is what makes a day
 # post at most once, across processes, replicas and restarts.
 daily_posts = sa.Table(
     "daily_posts",
     metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
+    *_keys("platform", "channel"),
     sa.Column("local_date", Day, primary_key=True),
     _text("status"),
     _text("quote_id", nullable=True),
@@ -122,15 +119,14 @@ daily_posts = sa.Table(
     sa.Column("resend_until", Instant),
     _in("status", *DAY_STATUSES),
     sa.UniqueConstraint("claim_token").ddl_if(dialect="postgresql"),
+    # recover_claims looks for held days by status: a partial index where PostgreSQL has them.
+    sa.Index("daily_posts_by_status", "status").ddl_if(dialect="sqlite"),
 )
-# recover_claims looks for held days by status: a partial index where PostgreSQL has them.
-sa.Index("daily_posts_by_status", daily_posts.c.status).ddl_if(dialect="sqlite")
 sa.Index(
     "daily_posts_held",
     daily_posts.c.status,
     postgresql_where=daily_posts.c.status.in_(("claimed", "sending")),
 ).ddl_if(dialect="postgresql")
-
 # A pass reads the retrying days whose next attempt is due, and sleeps until the next one.
 _RETRYING = daily_posts.c.status == "retrying"
 sa.Index(
@@ -141,21 +137,11 @@ sa.Index(
 )
 
 # `tzdata`: the zone database version next_due_at was computed with (a new one recomputes).
-daily_meta = sa.Table(
-    "daily_meta",
-    metadata,
-    _text("name", primary_key=True),
-    _text("value"),
-)
+daily_meta = sa.Table("daily_meta", metadata, *_keys("name"), _text("value"))
 
 # The quotes a channel has drawn in its current round of the shuffle bag.
 daily_bag = sa.Table(
-    "daily_bag",
-    metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
-    _text("quote_id", primary_key=True),
-    sqlite_with_rowid=False,
+    "daily_bag", metadata, *_keys("platform", "channel", "quote_id"), sqlite_with_rowid=False
 )
 
 # One row per quote preview whose Post was clicked, inserted before posting: its key makes a
@@ -163,39 +149,34 @@ daily_bag = sa.Table(
 preview_posts = sa.Table(
     "preview_posts",
     metadata,
-    _text("preview_id", primary_key=True),
+    *_keys("preview_id"),
     _text("platform"),
     _text("channel"),
     sa.Column("claimed_at", Instant, nullable=False),
     _text("status"),
     _text("message_id", nullable=True),
     _in("status", "posting", "posted"),
+    sa.Index("preview_posts_by_age", "claimed_at"),
 )
-sa.Index("preview_posts_by_age", preview_posts.c.claimed_at)
-
 
 # Stats: counts per UTC day and place, never a user id. `space`: the workspace or server, ''
 # for a daily post (it knows only its channel); `detail`: a command's outcome, else ''.
-def _keyed_by_day(*names: str) -> list[sa.Column[Any]]:
-    return [sa.Column("day", Day, primary_key=True), *(_text(n, primary_key=True) for n in names)]
-
-
 _COUNT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 stats_counts = sa.Table(
     "stats_counts",
     metadata,
-    *_keyed_by_day("platform", "space", "channel", "metric", "name", "detail"),
+    sa.Column("day", Day, primary_key=True),
+    *_keys("platform", "space", "channel", "metric", "name", "detail"),
     sa.Column("count", _COUNT, nullable=False),
+    sa.Index("stats_counts_by_place", "platform", "space", "channel"),
     sqlite_with_rowid=False,
-)
-sa.Index(
-    "stats_counts_by_place", stats_counts.c.platform, stats_counts.c.space, stats_counts.c.channel
 )
 # The normalised words of searches that found nothing, forgotten after 30 days.
 stats_empty_searches = sa.Table(
     "stats_empty_searches",
     metadata,
-    *_keyed_by_day("platform", "space", "channel", "words"),
+    sa.Column("day", Day, primary_key=True),
+    *_keys("platform", "space", "channel", "words"),
     sa.Column("count", _COUNT, nullable=False),
     sqlite_with_rowid=False,
 )
@@ -205,7 +186,7 @@ stats_empty_searches = sa.Table(
 worker_leases = sa.Table(
     "worker_leases",
     metadata,
-    _text("token", primary_key=True),
+    *_keys("token"),
     _text("holder"),
     sa.Column("expires_at", LeaseExpiry, nullable=False),
 )
@@ -215,7 +196,7 @@ worker_leases = sa.Table(
 shard_leases = sa.Table(
     "shard_leases",
     metadata,
-    _text("application", primary_key=True),
+    *_keys("application"),
     sa.Column("shard", sa.Integer, primary_key=True),
     sa.Column("shard_count", sa.Integer, nullable=False),
     _text("token"),
@@ -228,9 +209,7 @@ shard_leases = sa.Table(
 installs = sa.Table(
     "installs",
     metadata,
-    _text("platform", primary_key=True),
-    _text("enterprise_id", primary_key=True),
-    _text("team_id", primary_key=True),
+    *_keys("platform", "enterprise_id", "team_id"),
     *map(_text, ("team_name", "app_id", "bot_token", "bot_id", "bot_user_id")),
     *map(_text, ("bot_scopes", "installer_id")),
     sa.Column("installed_at", Instant, nullable=False),

@@ -15,8 +15,6 @@ from bot.storage.rekey import bare_rows, key_by_workspace
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 log = logging.getLogger("bot.storage.migrate")
 

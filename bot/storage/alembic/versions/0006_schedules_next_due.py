@@ -13,8 +13,6 @@ from bot.storage.schema import Instant
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
