@@ -63,11 +63,9 @@ class StateInstallStore:
         WARNING line when installs keep their tokens in clear."""
         async with self.reading.connect() as conn:
             stored = [str(t) for t in (await conn.execute(sa.select(_rows.bot_token))).scalars()]
-        sealed = [t for t in stored if t.startswith(SEALED)]
-        if sealed:
+        if sealed := [t for t in stored if t.startswith(SEALED)]:
             self.seal.open(sealed[0])
-        clear = len(stored) - len(sealed)
-        if clear:
+        if clear := len(stored) - len(sealed):
             fix = (
                 "run `lambert db rotate-key` to encrypt them with %s"
                 if self.seal.on

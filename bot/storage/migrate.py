@@ -75,13 +75,11 @@ def _upgrade(conn: Connection, where: str) -> None:
     current = _current(conn)  # re-read under the lock: another process may have migrated
     scripts = ScriptDirectory.from_config(config())
     try:
-        known = current is None or scripts.get_revision(current) is not None
+        scripts.get_revision(current or "base")  # "base": a database Alembic never touched
     except util.CommandError:  # a revision of a newer lambert: not in our scripts
-        known = False
-    if not known:
         raise DatabaseError(
             f"{where}: the schema is at revision {current}, newer than this lambert "
             f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
             "another database; nothing was changed."
-        )
+        ) from None
     command.upgrade(config(conn), "head")
