@@ -183,8 +183,9 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
-def read_only(path: Path) -> closing[sqlite3.Connection]:
-    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000))
+def read_only(path: Path, immutable: bool = False) -> closing[sqlite3.Connection]:
+    uri = read_only_uri(path) + ("&immutable=1" if immutable else "")
+    return closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000))
 
 
 def _inspect(path: Path, integrity_check: bool) -> None:

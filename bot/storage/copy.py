@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.storage.connection import (
-    BUSY_TIMEOUT_MS,
-    LATEST_VERSION,
-    DatabaseError,
-    explained,
-    primary_code,
-    read_only_uri,
-)
+from bot.storage.connection import LATEST_VERSION, DatabaseError, explained, primary_code, read_only
 from bot.storage.engine import QueryError, open_engine, sync_sqlite
 from bot.storage.schema import metadata, shard_leases, worker_leases
 from bot.storage.types import db_now, seconds_until
@@ -56,7 +48,7 @@ def read_source(path: Path) -> list[Rows]:
         )
     with explained(path, "reading the database to copy"):
         try:
-            return _read(path, read_only_uri(path))
+            return _read(path)
         except sqlite3.OperationalError as exc:
             # A WAL file is read through its -wal and -shm files, which SQLite must create
             # when lambert removed them on a clean stop: impossible in a folder this user
@@ -66,12 +58,11 @@ def read_source(path: Path) -> list[Rows]:
             code = primary_code(exc)
             if code not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or wal.exists():
                 raise
-            return _read(path, read_only_uri(path) + "&immutable=1")
+            return _read(path, immutable=True)
 
 
-def _read(path: Path, uri: str) -> list[Rows]:
-    raw = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    with closing(raw), sync_sqlite(raw).connect() as conn:
+def _read(path: Path, immutable: bool = False) -> list[Rows]:
+    with read_only(path, immutable) as raw, sync_sqlite(raw).connect() as conn:
         version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
         if version > LATEST_VERSION:
             raise DatabaseError(
