@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 _rows = installs.c
 _TOKENS = ("bot_token", "bot_refresh_token")
-_FIELDS = tuple(f.name for f in fields(Install))
 _KEY = ("platform", "enterprise_id", "team_id")
 # PostgreSQL: a transaction-level advisory lock per install (released at commit, so it works
 # behind PgBouncer in transaction mode), keyed by a hash of the install's key.
@@ -52,7 +51,7 @@ class StateInstallStore:
     async def _save(self, conn: AsyncConnection, install: Install) -> None:
         row = asdict(install)
         add = insert(conn, installs).values(row | {n: self.seal.seal(row[n]) for n in _TOKENS})
-        kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
+        kept = {c.name: add.excluded[c.name] for c in installs.c if c.name not in _KEY}
         await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
 
     def _install(self, row: Any) -> Install:

@@ -1,5 +1,4 @@
-"""A window of stats for a scope, read from the store: what `/lambert stats` and
-`lambert stats` show, and the JSON the CLI prints."""
+"""A window of stats for a scope: what `/lambert stats` and `lambert stats` show, and its JSON."""
 
 from __future__ import annotations
 
