@@ -9,17 +9,6 @@ from sqlalchemy import Connection, create_engine
 from bot.storage.schema import comparison, metadata
 
 
-def run() -> None:
-    connection = context.config.attributes.get("connection")
-    if connection is None:
-        url = context.config.get_main_option("sqlalchemy.url")
-        assert url, "set sqlalchemy.url, or run the migrations through lambert"
-        with create_engine(url).begin() as connection:
-            _configure(connection)
-        return
-    _configure(connection)
-
-
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -33,4 +22,10 @@ def _configure(connection: Connection) -> None:
         context.run_migrations()
 
 
-run()
+if (given := context.config.attributes.get("connection")) is not None:
+    _configure(given)
+else:
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "set sqlalchemy.url, or run the migrations through lambert"
+    with create_engine(url).begin() as connection:
+        _configure(connection)
