@@ -139,12 +139,8 @@ async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> 
                     f"{live[1]:.0f} s more); nothing was copied, even with --force. Stop every "
                     "lambert using it, then copy."
                 )
-        found = {
-            t.name: int(
-                (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
-            )
-            for t in SHARED
-        }
+        count = sa.select(sa.func.count())
+        found = {t.name: (await conn.execute(count.select_from(t))).scalar_one() for t in SHARED}
         held = {t: n for t, n in found.items() if n}
         if held and not replace:
             listed = ", ".join(f"{t} {n}" for t, n in held.items())
@@ -155,7 +151,6 @@ async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> 
         for table in reversed(SHARED):  # dependants first
             if found[table.name]:
                 await conn.execute(table.delete())
-        copied = {}
         for table, rows in zip(SHARED, tables, strict=True):
             try:
                 if rows:
@@ -164,5 +159,5 @@ async def copy_to_postgres(source: Path, url: str, *, replace: bool = False) -> 
                 raise DatabaseError(
                     f"{where}: the copy failed ({exc.detail}); nothing was copied"
                 ) from None
-            copied[table.name] = len(rows)
+    copied = {table.name: len(rows) for table, rows in zip(SHARED, tables, strict=True)}
     return CopyReport(source, where, copied, held)
