@@ -41,6 +41,15 @@ def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
     return sa.cast(sa.func.sum(column), sa.BigInteger).label("total")
 
 
+def _window(table: sa.Table, since: date, scope: Scope, *by: sa.Column[Any]) -> sa.Select[Any]:
+    """Each group of `by` with its `total` from UTC day `since` on."""
+    return (
+        sa.select(*by, _total(table.c.count))
+        .where(table.c.day >= since, _scope(table, scope))
+        .group_by(*by)
+    )
+
+
 class StateStatsStore:
     """Counts by UTC day and place; several processes may add at once, and their counts sum."""
 
@@ -75,14 +84,7 @@ class StateStatsStore:
             return list(await conn.execute(query))
 
     async def _totals(self, since: date, scope: Scope, *by: sa.Column[Any]) -> list[sa.Row[Any]]:
-        """Each group's total from UTC day `since` on, in the groups' order (then `total`)."""
-        query = (
-            sa.select(*by, _total(_counts.count))
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(*by)
-            .order_by(*by)
-        )
-        return await self._rows(query)
+        return await self._rows(_window(stats_counts, since, scope, *by).order_by(*by))
 
     async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
         return await self._totals(since, scope, _counts.metric, _counts.name, _counts.detail)
@@ -91,29 +93,13 @@ class StateStatsStore:
         return await self._totals(since, scope, _counts.day, _counts.metric)
 
     async def by_channel(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(platform, space, channel, metric, total); a daily post's space '' loses to max()."""
-        query = (
-            sa.select(
-                _counts.platform,
-                sa.func.max(_counts.space).label("space"),
-                _counts.channel,
-                _counts.metric,
-                _total(_counts.count),
-            )
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.platform, _counts.channel, _counts.metric)
-            .order_by(_counts.platform, _counts.channel, _counts.metric)
-        )
-        return await self._rows(query)
+        """(platform, channel, metric, total, space); a daily post's space '' loses to max()."""
+        by = (_counts.platform, _counts.channel, _counts.metric)
+        query = _window(stats_counts, since, scope, *by).order_by(*by)
+        return await self._rows(query.add_columns(sa.func.max(_counts.space).label("space")))
 
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         """The words of searches that found nothing, most frequent first, at most `limit`."""
-        total = _total(_words.count)
-        query = (
-            sa.select(_words.words, total)
-            .where(_words.day >= since, _scope(stats_empty_searches, scope))
-            .group_by(_words.words)
-            .order_by(total.desc(), _words.words)
-            .limit(limit)
-        )
-        return [(row.words, row.total) for row in await self._rows(query)]
+        query = _window(stats_empty_searches, since, scope, _words.words)
+        found = await self._rows(query.order_by(sa.desc("total"), _words.words).limit(limit))
+        return [(row.words, row.total) for row in found]
