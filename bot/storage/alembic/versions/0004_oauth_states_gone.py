@@ -1,6 +1,8 @@
-"""Revision 0004: the oauth_states table goes; an install under way's state is signed instead
-(bot/adapters/slack/oauth_state.py); one issued before is refused, and that installer starts
-again."""
+"""Revision 0004: the oauth_states table goes; an install under way's state is signed instead.
+
+bot/adapters/slack/oauth_state.py signs each state; one issued before is refused, and that
+installer starts again.
+"""
 
 from __future__ import annotations
 
