@@ -12,8 +12,6 @@ from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, Scope
 if TYPE_CHECKING:
     from bot.stats.sql_store import StateStatsStore
 
-POSTED_KINDS = ("preview", "daily")
-
 
 @dataclass(frozen=True, slots=True)
 class ChannelLine:
@@ -103,7 +101,7 @@ async def summarise(
         if t.metric in named:
             named[t.metric][t.name] += t.total
     themes, quotes = named[THEME], named[QUOTE]
-    posted = dict.fromkeys(POSTED_KINDS, 0) | dict(named[POSTED])
+    posted = dict.fromkeys(("preview", "daily"), 0) | dict(named[POSTED])
 
     per_day: dict[date, Counter[str]] = {first + timedelta(i): Counter() for i in range(days)}
     for d in daily:
