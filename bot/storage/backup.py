@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import stat
 import tempfile
 from contextlib import closing
 from pathlib import Path
@@ -72,7 +71,7 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
             f"{target}: the folder {target.parent} does not exist; create it first (backups "
             "never create folders, so a mistyped path fails here), or choose another path."
         )
-    if os.path.lexists(target) and not _regular(target):
+    if os.path.lexists(target) and not os.path.isfile(target):
         # A device, a FIFO or a socket (or a link to one, or a dangling link) is never
         # replaced: `backup /dev/null --force` as root once replaced the system's /dev/null.
         raise BackupError(
@@ -83,13 +82,6 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
         raise BackupError(f"{target}: already exists. Choose a new path or pass --force.")
     if target.resolve() == source.resolve():
         raise BackupError(f"{target}: that is the live database; choose another path.")
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:  # a dangling link, a loop
-        return False
 
 
 async def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> int:
