@@ -22,8 +22,7 @@ from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
-from bot.storage.connection import schema_version
-from bot.storage.migrations import LATEST_VERSION
+from bot.storage.connection import LATEST_VERSION, schema_version
 from tests.support.paths import CORPUS
 from tests.support.state import daily_store, outcome
 

@@ -16,8 +16,14 @@ from bot.cli import main
 from bot.quotes.corpus import parse_corpus
 from bot.quotes.store import QuoteStore
 from bot.storage import connection
-from bot.storage.connection import DatabaseError, connect, explained, migrate
-from bot.storage.migrations import LATEST_VERSION, QUOTE_TABLES
+from bot.storage.connection import (
+    LATEST_VERSION,
+    QUOTE_TABLES,
+    DatabaseError,
+    connect,
+    explained,
+    migrate,
+)
 from tests.support.paths import CORPUS
 
 SET_DAILY = ["daily", "set", "--platform", "console", "--channel", "general"]
@@ -104,13 +110,17 @@ def test_a_locked_database_names_the_corpus_load_that_waited(
     assert capsys.readouterr().err == f"lambert: {db_path}: loading the corpus {LOCKED}"
 
 
-def test_the_lock_wait_is_bounded_by_the_configured_busy_timeout(db_path: Path) -> None:
+def test_the_lock_wait_is_bounded_by_the_configured_busy_timeout(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50)
+
     async def write_while_locked() -> None:
-        async with connect(db_path, busy_timeout_ms=50) as conn:
+        async with connect(db_path) as conn:
             holder = sqlite3.connect(db_path, isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")
             try:
-                with explained(db_path, "a test write", 50):
+                with explained(db_path, "a test write"):
                     await conn.execute("BEGIN IMMEDIATE")
             finally:
                 holder.execute("ROLLBACK")

@@ -125,9 +125,9 @@ async def test_scopes_a_channel_a_workspace_and_everywhere(backend: Backend) -> 
     assert await commands(EVERYWHERE) == 15
     assert await posted(EVERYWHERE) == 48
     assert await store.by_channel(DAY, Scope("slack", "T1")) == [
-        ("slack", "T1", "C1", COMMAND, 1),
-        ("slack", "", "C1", POSTED, 16),  # the summary gives it C1's space
-        ("slack", "T1", "C2", COMMAND, 2),
+        ("slack", "C1", COMMAND, 1, "T1"),
+        ("slack", "C1", POSTED, 16, ""),  # the summary gives it C1's space
+        ("slack", "C2", COMMAND, 2, "T1"),
     ]
 
 

@@ -11,8 +11,7 @@ from bot.config import Settings, load_settings
 from bot.quotes.corpus import CorpusError, read_corpus
 from bot.quotes.store import QuoteStore
 from bot.runtime import open_core
-from bot.storage.connection import DatabaseError, connect
-from bot.storage.migrations import LATEST_VERSION
+from bot.storage.connection import LATEST_VERSION, DatabaseError, connect
 from tests.support.paths import CORPUS
 
 

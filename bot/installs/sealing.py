@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError
@@ -27,9 +26,6 @@ WRONG = (
 )
 
 
-_Use = Callable[["MultiFernet", bytes], bytes]
-
-
 class TokenSeal:
     """Fernet over LAMBERT_SECRET_KEY's comma-separated keys (MultiFernet): the first seals,
     every one opens, so a key is rotated by putting the new one first and running
@@ -50,25 +46,15 @@ class TokenSeal:
         return SEALED + self._keys.encrypt(token.encode()).decode()
 
     def open(self, stored: str | None) -> str | None:
-        """The token `stored` holds; ConfigError (one line, no token) for a missing or
-        wrong key."""
+        """The token `stored` holds; ConfigError (no token in it) for a missing or wrong key."""
         if stored is None or not stored.startswith(SEALED):
             return stored
-        return self._opened(stored, lambda keys, raw: keys.decrypt(raw)).decode()
-
-    def reseal(self, stored: str | None) -> str | None:
-        """`stored` sealed with the first key (a token in clear is sealed too)."""
-        if stored is None or not stored.startswith(SEALED):
-            return self.seal(stored)
-        return SEALED + self._opened(stored, lambda keys, raw: keys.rotate(raw)).decode()
-
-    def _opened(self, stored: str, use: _Use) -> bytes:
-        from cryptography.fernet import InvalidToken
-
         if self._keys is None:
             raise ConfigError(MISSING)
+        from cryptography.fernet import InvalidToken
+
         try:
-            return use(self._keys, stored.removeprefix(SEALED).encode())
+            return self._keys.decrypt(stored.removeprefix(SEALED).encode()).decode()
         except InvalidToken:
             raise ConfigError(WRONG) from None
 

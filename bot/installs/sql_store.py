@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 _rows = installs.c
 _TOKENS = ("bot_token", "bot_refresh_token")
-_FIELDS = tuple(f.name for f in fields(Install))
 _KEY = ("platform", "enterprise_id", "team_id")
 # PostgreSQL: a transaction-level advisory lock per install (released at commit, so it works
 # behind PgBouncer in transaction mode), keyed by a hash of the install's key.
@@ -34,8 +33,7 @@ def _key(platform: str, enterprise_id: str, team_id: str) -> sa.ColumnElement[bo
 
 
 class StateInstallStore:
-    """Installs keyed by (platform, enterprise id, team id), in the installs table on the
-    state's engine; tokens sealed by `seal` (sealing.py)."""
+    """Installs keyed by (platform, enterprise id, team id); tokens sealed by `seal`."""
 
     def __init__(self, engine: AsyncEngine, seal: TokenSeal | None = None) -> None:
         self.engine = engine
@@ -46,32 +44,27 @@ class StateInstallStore:
         self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
-        """Create or replace the workspace's install (a reinstall, or a rotated token)."""
+        """Create or replace the workspace's install (a reinstall, a rotated token)."""
         async with self.engine.begin() as conn:
             await self._save(conn, install)
 
     async def _save(self, conn: AsyncConnection, install: Install) -> None:
-        add = insert(conn, installs).values(self._row(install))
-        kept = {name: add.excluded[name] for name in _FIELDS if name not in _KEY}
-        await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
-
-    def _row(self, install: Install) -> dict[str, Any]:
         row = asdict(install)
-        return row | {name: self.seal.seal(row[name]) for name in _TOKENS}
+        add = insert(conn, installs).values(row | {n: self.seal.seal(row[n]) for n in _TOKENS})
+        kept = {c.name: add.excluded[c.name] for c in installs.c if c.name not in _KEY}
+        await conn.execute(add.on_conflict_do_update(index_elements=_KEY, set_=kept))
 
     def _install(self, row: Any) -> Install:
         return Install(**(dict(row) | {name: self.seal.open(row[name]) for name in _TOKENS}))
 
     async def check_tokens(self) -> None:
-        """At start: ConfigError (one line) when LAMBERT_SECRET_KEY is missing or cannot
-        open the sealed tokens; one WARNING line when installs keep their tokens in clear."""
+        """At start: ConfigError when LAMBERT_SECRET_KEY cannot open the sealed tokens; one
+        WARNING line when installs keep their tokens in clear."""
         async with self.reading.connect() as conn:
             stored = [str(t) for t in (await conn.execute(sa.select(_rows.bot_token))).scalars()]
-        sealed = [t for t in stored if t.startswith(SEALED)]
-        if sealed:
+        if sealed := [t for t in stored if t.startswith(SEALED)]:
             self.seal.open(sealed[0])
-        clear = len(stored) - len(sealed)
-        if clear:
+        if clear := len(stored) - len(sealed):
             fix = (
                 "run `lambert db rotate-key` to encrypt them with %s"
                 if self.seal.on
@@ -81,27 +74,26 @@ class StateInstallStore:
             log.warning(why + fix, clear, VARIABLE)
 
     async def reseal(self) -> int:
-        """Every install's tokens sealed again with LAMBERT_SECRET_KEY's first key (those in
-        clear too), in one transaction; how many installs."""
+        """Every install's tokens (those in clear too) sealed again with LAMBERT_SECRET_KEY's
+        first key, in one transaction; how many installs."""
         if not self.seal.on:
             raise ConfigError(f"{VARIABLE} is not set: set it (new key first) to encrypt with")
         async with self.engine.begin() as conn:
             rows = (await conn.execute(installs.select())).mappings().all()
             for row in rows:
-                resealed = {name: self.seal.reseal(row[name]) for name in _TOKENS}
+                resealed = {name: self.seal.seal(self.seal.open(row[name])) for name in _TOKENS}
                 where = _key(*(row[name] for name in _KEY))
                 await conn.execute(installs.update().where(where).values(resealed))
         return len(rows)
 
     async def renew(self, install: Install, renewal: Renewal) -> Install | None:
-        """`install` as stored now, after `renewal` ran on it with this install locked against
-        every other task and process (one token refresh in flight per install); what
-        `renewal` returns is saved in the same transaction. None if the install is gone."""
+        """`install` as stored now, after `renewal` ran on it locked against every other task
+        and process (one token refresh in flight per install); what `renewal` returns is saved
+        in the same transaction. None if the install is gone."""
         key = (install.platform, install.enterprise_id, install.team_id)
-        # The lock between processes: on SQLite the write transaction itself (BEGIN
-        # IMMEDIATE takes the file's write lock), on PostgreSQL an advisory lock. Held while
-        # `renewal` asks Slack: a refresh is rare (twice a day per workspace) and bounded by
-        # the web client's timeout.
+        # Between processes: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory lock.
+        # Held while `renewal` asks Slack: a refresh is rare (twice a day per workspace) and
+        # bounded by the web client's timeout.
         in_process = self._renewing.setdefault(key, asyncio.Lock())
         async with in_process, self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -122,15 +114,13 @@ class StateInstallStore:
         return self._install(row) if row else None
 
     async def find(self, platform: str, enterprise_id: str, team_id: str) -> Install | None:
-        """The workspace's install, or None when the app is not installed there."""
         return await self._one(installs.select().where(_key(platform, enterprise_id, team_id)))
 
     async def find_workspace(self, platform: str, workspace_id: str) -> Install | None:
-        """The install that serves `workspace_id`: a team's own, or else the org-wide install
-        of the organisation `workspace_id` names (an enterprise id)."""
-        # A team may have two rows: installed alone (enterprise '') and again after it joined
-        # a Grid organisation (enterprise E...): the team's own rows first, then the newest,
-        # as slack_sdk's SQLAlchemy installation store orders by installed_at descending.
+        """The install serving `workspace_id`: a team's own, else the org-wide install of the
+        organisation it names (an enterprise id)."""
+        # A team may have two rows (installed alone, and again after joining a Grid
+        # organisation): its own rows first, then the newest, as slack_sdk orders them.
         own = _rows.team_id == workspace_id
         org = sa.and_(_rows.team_id == "", _rows.enterprise_id == workspace_id)
         query = (
@@ -142,7 +132,7 @@ class StateInstallStore:
         return await self._one(query)
 
     async def delete(self, platform: str, enterprise_id: str, team_id: str) -> bool:
-        """Forget the workspace's install (uninstalled, tokens revoked); False if none."""
+        """Forget the workspace's install (uninstalled, tokens revoked); False if there was none."""
         async with self.engine.begin() as conn:
             gone = installs.delete().where(_key(platform, enterprise_id, team_id))
             return (await conn.execute(gone)).rowcount > 0

@@ -9,10 +9,9 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class Install:
-    """The app installed in one workspace: what its bot posts with. `enterprise_id` is ''
-    outside Enterprise Grid; `team_id` is '' for an install across a whole Grid organisation
-    (Slack's org-wide install); `bot_refresh_token` and `bot_token_expires_at` are set when
-    the app rotates its tokens. Its repr leaves the tokens out."""
+    """The app installed in one workspace. `enterprise_id` is '' outside Enterprise Grid;
+    `team_id` is '' for an org-wide install; the refresh token and expiry are set when the app
+    rotates its tokens."""
 
     platform: str
     enterprise_id: str

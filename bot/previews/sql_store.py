@@ -1,4 +1,4 @@
-"""The previews' claims in the shared state (SQLite or PostgreSQL): the preview_posts table."""
+"""The previews' claims in the shared state's preview_posts table."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ KEEP = timedelta(days=7)
 _claims = preview_posts.c
 
 
-class StatePreviewStore:
-    """The preview_posts table on the state's engine (a PreviewStore)."""
-
+class StatePreviewStore:  # a PreviewStore
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 

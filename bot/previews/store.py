@@ -12,20 +12,16 @@ class PreviewStore(Protocol):
 
     async def claim(self, preview_id: str, platform: str, channel: str, now: datetime) -> bool:
         """Take the preview for posting; False if it was taken before (posting or posted)."""
-        ...
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
         """The platform took the post (`message_id` when it said which)."""
-        ...
 
     async def release(self, preview_id: str) -> None:
         """The post did not go out: the preview may be posted again."""
-        ...
 
     async def outcome(self, preview_id: str) -> str | None:
         """What became of the claim: 'posted', 'posting' (under way, or its answer was lost,
         so it may be in the channel: nobody can say), or None when nothing holds it."""
-        ...
 
 
 class MemoryPreviewStore:

@@ -30,10 +30,8 @@ _UTC_NOW = partial(datetime.now, UTC)
 
 
 class StatsRecorder:
-    """Counts by UTC day and place, held in memory until `flush()` writes them in one
-    transaction. Every counting method is synchronous and does no I/O.
-
-    `recording` False (LAMBERT_STATS=off) counts nothing; what is stored can still be read.
+    """Counts by UTC day and place, held in memory (no I/O) until `flush()` writes them in one
+    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read.
     """
 
     def __init__(
@@ -55,8 +53,7 @@ class StatsRecorder:
         self._dropped = 0
 
     @classmethod
-    def off(cls) -> StatsRecorder:
-        """A recorder that keeps nothing: for a Core built without storage (tests)."""
+    def off(cls) -> StatsRecorder:  # for a Core built without storage (tests)
         return cls(None, recording=False)
 
     def today(self) -> date:
@@ -64,35 +61,32 @@ class StatsRecorder:
 
     @property
     def pending(self) -> int:
-        """How many counts wait to be written."""
         return sum(self._counts.values()) + sum(self._words.values())
 
     def command(self, place: Place, verb: str, outcome: str) -> None:
-        """A command ran: `verb` (or random, theme, lookup, another) and how it ended."""
+        """`verb`: one of the verbs, or random, theme, lookup, another."""
         self._count(place, COMMAND, verb, outcome)
 
     def shown(self, place: Place, theme: str, quote_id: str) -> None:
-        """A quote was shown in answer to a command."""
         self._count(place, THEME, theme)
         self._count(place, QUOTE, quote_id)
 
     def posted(self, place: Place, kind: str) -> None:
-        """A quote was posted to a channel: kind `preview` (Post clicked) or `daily`."""
+        """`kind`: preview (Post clicked) or daily."""
         self._count(place, POSTED, kind)
 
     def daily_posted(self, platform: str, channel: str) -> None:
-        """The scheduler posted a channel's daily quote (it knows no workspace: see Place)."""
-        self.posted(Place(platform, "", channel), "daily")
+        self.posted(Place(platform, "", channel), "daily")  # the scheduler knows no workspace
 
     def empty_search(self, place: Place, text: str) -> None:
         """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
         words = search_words(text) if self.recording else ""
         if words:
-            self._add(self._words, WordsKey(self.today(), *_where(place), words))
+            self._add(self._words, WordsKey(self.today(), *place, words))
 
     def _count(self, place: Place, metric: str, name: str, detail: str = "") -> None:
         if self.recording:
-            self._add(self._counts, CountKey(self.today(), *_where(place), metric, name, detail))
+            self._add(self._counts, CountKey(self.today(), *place, metric, name, detail))
 
     def _add(self, counter: Counter[K], key: K) -> None:
         if key not in counter and len(counter) >= self.max_pending:
@@ -101,11 +95,9 @@ class StatsRecorder:
         counter[key] += 1
 
     async def flush(self) -> bool:
-        """Write what is pending in one transaction; True when nothing is left pending.
-
-        Never raises (but for cancellation): a failed write keeps the counts for the next
-        try and is logged once, as one line, until a write succeeds again.
-        """
+        """Write what is pending in one transaction; True when nothing is left pending. Never
+        raises but for cancellation: a failed write keeps the counts for the next try and is
+        logged once, as one line, until a write succeeds again."""
         if self.store is None:
             return True
         async with self._lock:
@@ -113,12 +105,15 @@ class StatsRecorder:
                 return True
             counts, words = self._counts, self._words
             self._counts, self._words = Counter(), Counter()
-            written = False
             try:
                 forget = self.today() - timedelta(days=KEEP_WORDS_DAYS - 1)
                 await self.store.add(counts, words, forget)
-                written = True
-            except Exception as exc:
+            except BaseException as exc:
+                counts.update(self._counts)  # back in front of whatever was counted meanwhile
+                words.update(self._words)
+                self._counts, self._words = counts, words
+                if not isinstance(exc, Exception):
+                    raise
                 if not self._failing:
                     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
                     log.warning(
@@ -127,30 +122,21 @@ class StatsRecorder:
                         detail,
                     )
                 self._failing = True
-            finally:
-                if not written:  # back in front of whatever was counted meanwhile
-                    counts.update(self._counts)
-                    words.update(self._words)
-                    self._counts, self._words = counts, words
-        if written and self._failing:
+                return False
+        if self._failing:
             self._failing = False
             log.info("stats: saved again")
-        if written and self._dropped:
+        if self._dropped:
             log.warning(
                 "stats: %d counts were dropped while they could not be saved", self._dropped
             )
             self._dropped = 0
-        return written
+        return True
 
     async def flush_every(self, stop: asyncio.Event, seconds: float = FLUSH_SECONDS) -> None:
-        """`lambert serve`'s writer: a flush every `seconds` until `stop` (the last flush is
-        the core's, when it closes)."""
+        """`lambert serve`'s writer, until `stop` (the last flush is the core's, at close)."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), seconds)
             if not stop.is_set():
                 await self.flush()
-
-
-def _where(place: Place) -> tuple[str, str, str]:
-    return place.platform, place.space, place.channel

@@ -1,4 +1,4 @@
-"""The stats in the shared state (SQLite or PostgreSQL): stats_counts and stats_empty_searches."""
+"""The stats in the shared state: stats_counts and stats_empty_searches."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ _counts, _words = stats_counts.c, stats_empty_searches.c
 
 
 def _scope(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
-    """The rows of `table` that `scope` covers."""
     if scope.platform is None:
         return sa.true()
     rows, space = table.c, scope.space or ""
@@ -42,9 +41,17 @@ def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
     return sa.cast(sa.func.sum(column), sa.BigInteger).label("total")
 
 
+def _window(table: sa.Table, since: date, scope: Scope, *by: sa.Column[Any]) -> sa.Select[Any]:
+    """Each group of `by` with its `total` from UTC day `since` on."""
+    return (
+        sa.select(*by, _total(table.c.count))
+        .where(table.c.day >= since, _scope(table, scope))
+        .group_by(*by)
+    )
+
+
 class StateStatsStore:
-    """Counts by UTC day and place on the state's engine. Several processes may add to the
-    same tables at once, and their counts sum."""
+    """Counts by UTC day and place; several processes may add at once, and their counts sum."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -53,12 +60,11 @@ class StateStatsStore:
         self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
     ) -> None:
         """Add the counts, and forget the search words of days before `forget`, atomically."""
+        added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
+            (stats_counts, counts),
+            (stats_empty_searches, searches),
+        )
         async with self.engine.begin() as conn:
-            # Sorted: replicas upserting the same rows take their locks in one order.
-            added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
-                (stats_counts, counts),
-                (stats_empty_searches, searches),
-            )
             for table, rows in added:
                 if not rows:
                     continue
@@ -68,6 +74,7 @@ class StateStatsStore:
                     add.on_conflict_do_update(
                         index_elements=key, set_={"count": table.c.count + add.excluded.count}
                     ),
+                    # Sorted: replicas upserting the same rows take their locks in one order.
                     [{**k._asdict(), "count": n} for k, n in sorted(rows.items())],
                 )
             await conn.execute(stats_empty_searches.delete().where(_words.day < forget))
@@ -76,51 +83,23 @@ class StateStatsStore:
         async with self.engine.execution_options(**READ).connect() as conn:
             return list(await conn.execute(query))
 
+    async def _totals(self, since: date, scope: Scope, *by: sa.Column[Any]) -> list[sa.Row[Any]]:
+        return await self._rows(_window(stats_counts, since, scope, *by).order_by(*by))
+
     async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """Each (metric, name, detail)'s total from UTC day `since` on."""
-        query = (
-            sa.select(_counts.metric, _counts.name, _counts.detail, _total(_counts.count))
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.metric, _counts.name, _counts.detail)
-        )
-        return await self._rows(query)
+        return await self._totals(since, scope, _counts.metric, _counts.name, _counts.detail)
 
     async def by_day(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(day, metric, total) from `since` on (days with no count left out)."""
-        query = (
-            sa.select(_counts.day, _counts.metric, _total(_counts.count))
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.day, _counts.metric)
-            .order_by(_counts.day, _counts.metric)
-        )
-        return await self._rows(query)
+        return await self._totals(since, scope, _counts.day, _counts.metric)
 
     async def by_channel(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
-        """(platform, space, channel, metric, total) from `since` on."""
-        # A channel's daily posts are counted with space '' (the scheduler knows no
-        # workspace): max() prefers a metric's real space.
-        query = (
-            sa.select(
-                _counts.platform,
-                sa.func.max(_counts.space).label("space"),
-                _counts.channel,
-                _counts.metric,
-                _total(_counts.count),
-            )
-            .where(_counts.day >= since, _scope(stats_counts, scope))
-            .group_by(_counts.platform, _counts.channel, _counts.metric)
-            .order_by(_counts.platform, _counts.channel, _counts.metric)
-        )
-        return await self._rows(query)
+        """(platform, channel, metric, total, space); a daily post's space '' loses to max()."""
+        by = (_counts.platform, _counts.channel, _counts.metric)
+        query = _window(stats_counts, since, scope, *by).order_by(*by)
+        return await self._rows(query.add_columns(sa.func.max(_counts.space).label("space")))
 
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         """The words of searches that found nothing, most frequent first, at most `limit`."""
-        total = _total(_words.count)
-        query = (
-            sa.select(_words.words, total)
-            .where(_words.day >= since, _scope(stats_empty_searches, scope))
-            .group_by(_words.words)
-            .order_by(total.desc(), _words.words)
-            .limit(limit)
-        )
-        return [(row.words, row.total) for row in await self._rows(query)]
+        query = _window(stats_empty_searches, since, scope, _words.words)
+        found = await self._rows(query.order_by(sa.desc("total"), _words.words).limit(limit))
+        return [(row.words, row.total) for row in found]

@@ -13,8 +13,7 @@ QUOTE = "quote"  # name: the id of a quote shown
 POSTED = "posted"  # name: preview (a preview's Post) or daily
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """Where a count happened. `space` is the workspace or server; '' when not known (a daily
     post knows only its channel: it counts in the space its channel's commands came from)."""
 
@@ -49,9 +48,3 @@ class Scope:
     platform: str | None = None
     space: str | None = None
     channel: str | None = None
-
-    @property
-    def name(self) -> str:
-        if self.platform is None:
-            return "everywhere"
-        return "channel" if self.channel is not None else "space"

@@ -1,5 +1,4 @@
-"""A window of stats for a scope, read from the store: what `/lambert stats` and
-`lambert stats` show, and the JSON the CLI prints."""
+"""A window of stats for a scope: what `/lambert stats` and `lambert stats` show, and its JSON."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, Scope
 
 if TYPE_CHECKING:
     from bot.stats.sql_store import StateStatsStore
-
-POSTED_KINDS = ("preview", "daily")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +101,7 @@ async def summarise(
         if t.metric in named:
             named[t.metric][t.name] += t.total
     themes, quotes = named[THEME], named[QUOTE]
-    posted = dict.fromkeys(POSTED_KINDS, 0) | dict(named[POSTED])
+    posted = dict.fromkeys(("preview", "daily"), 0) | dict(named[POSTED])
 
     per_day: dict[date, Counter[str]] = {first + timedelta(i): Counter() for i in range(days)}
     for d in daily:
@@ -126,7 +123,7 @@ async def summarise(
         quotes=_most_first(quotes, limit),
         shown=sum(quotes.values()),
         posted=posted,
-        empty_searches=[(w, n) for w, n in empty],
+        empty_searches=empty,
         by_day=[(d, c[COMMAND], c[QUOTE], c[POSTED]) for d, c in per_day.items()],
         channels=sorted(
             (

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import stat
 import tempfile
 from contextlib import closing
 from pathlib import Path
 
-from bot.storage.connection import explain, read_only
+from bot.storage.connection import explain, primary_code, read_only
 
 
 class BackupError(Exception):
@@ -29,7 +28,12 @@ def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
     os.close(handle)
     partial = Path(name)
     try:
-        pages, check = _copy(source, partial)
+        # The backup API copies page by page under SQLite's own locking, so it is safe while
+        # the bot writes; `pages=1024` per step lets writers in between steps on a big file.
+        with read_only(source) as src, closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst, pages=1024)
+            (pages,) = dst.execute("PRAGMA page_count").fetchone()
+            (check,) = dst.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
             raise BackupError(
                 f"{target}: the copy failed SQLite's integrity check ({check}), so none was "
@@ -37,23 +41,21 @@ def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
             )
         os.replace(partial, target)
     except sqlite3.Error as exc:
-        raise BackupError(
-            f"{target}: backup failed, no file was written. {_why(exc, source)}"
-        ) from exc
+        why = explain(exc, source, "reading the database for the backup")
+        if primary_code(exc) == sqlite3.SQLITE_FULL:  # the target's disk, not the source's
+            why = (
+                "The disk it is on is full (SQLITE_FULL); free space there or choose another disk."
+            )
+        raise BackupError(f"{target}: backup failed, no file was written. {why}") from exc
     except OSError as exc:
         raise BackupError(
             f"{target}: backup failed, no file was written ({exc.strerror}); check the "
             "target folder's free space and permissions."
         ) from exc
     finally:
-        _remove(partial)
-    return pages
-
-
-def _why(exc: sqlite3.Error, source: Path) -> str:
-    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_FULL:
-        return "The disk it is on is full (SQLITE_FULL); free space there or choose another disk."
-    return explain(exc, source, "reading the database for the backup")
+        for end in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{end}").unlink(missing_ok=True)
+    return int(pages)
 
 
 def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
@@ -69,7 +71,7 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
             f"{target}: the folder {target.parent} does not exist; create it first (backups "
             "never create folders, so a mistyped path fails here), or choose another path."
         )
-    if os.path.lexists(target) and not _regular(target):
+    if os.path.lexists(target) and not os.path.isfile(target):
         # A device, a FIFO or a socket (or a link to one, or a dangling link) is never
         # replaced: `backup /dev/null --force` as root once replaced the system's /dev/null.
         raise BackupError(
@@ -80,29 +82,6 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> None:
         raise BackupError(f"{target}: already exists. Choose a new path or pass --force.")
     if target.resolve() == source.resolve():
         raise BackupError(f"{target}: that is the live database; choose another path.")
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:  # a dangling link, a loop
-        return False
-
-
-def _remove(partial: Path) -> None:
-    for leftover in (partial, *(Path(f"{partial}{end}") for end in ("-journal", "-wal", "-shm"))):
-        leftover.unlink(missing_ok=True)
-
-
-def _copy(source: Path, target: Path) -> tuple[int, str]:
-    # The backup API copies page by page under SQLite's own locking, so it is safe while the
-    # bot writes; `pages=1024` per step lets writers in between steps on a big file. The source
-    # is opened read-only through a URI, whose escaping keeps `#`, `?` and `%` in the name.
-    with read_only(source) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst, pages=1024)
-        (pages,) = dst.execute("PRAGMA page_count").fetchone()
-        (check,) = dst.execute("PRAGMA quick_check").fetchone()
-    return int(pages), str(check)
 
 
 async def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> int:

@@ -1,4 +1,4 @@
-"""Opening the SQLite file: pragmas, refusal of unusable files, migrations, errors explained."""
+"""The quote tables' SQLite file: opened with its pragmas, checked, migrated, errors explained."""
 
 from __future__ import annotations
 
@@ -12,10 +12,54 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.storage.migrations import LATEST_VERSION, QUOTE_TABLES
-
-# How long a write waits for another process's lock before giving up (SQLite's busy_timeout).
+# How long a write waits for another process's lock before giving up (SQLite's busy_timeout);
+# read at each call, so a test may lower it.
 BUSY_TIMEOUT_MS = 5000
+
+# The quote tables, created with their version in one transaction, so a crash leaves a file
+# without them or with them, never between. Never edit a statement that has shipped: add a
+# version.
+QUOTE_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE themes (
+                slug TEXT PRIMARY KEY,
+                title TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                quote_count INTEGER NOT NULL
+            )""",
+    """CREATE TABLE theme_aliases (
+                alias TEXT PRIMARY KEY,
+                slug TEXT NOT NULL REFERENCES themes(slug) ON DELETE CASCADE
+            )""",
+    # position / theme_position are dense 0..n-1, so a random quote is one index lookup.
+    """CREATE TABLE quotes (
+                rowid INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                theme TEXT NOT NULL REFERENCES themes(slug),
+                topic TEXT NOT NULL,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('quote', 'paraphrase')),
+                text TEXT NOT NULL,
+                position INTEGER NOT NULL UNIQUE,
+                theme_position INTEGER NOT NULL,
+                UNIQUE (theme, theme_position)
+            )""",
+    # Contentless: the text lives once, in `quotes`; the index only maps words to rowids.
+    """CREATE VIRTUAL TABLE quotes_fts USING fts5(
+                topic, theme_title, text,
+                content='', tokenize='porter unicode61 remove_diacritics 2'
+            )""",
+    # Unstemmed words of the corpus, for "did you mean" on typos.
+    """CREATE TABLE vocabulary (
+                word TEXT PRIMARY KEY,
+                first TEXT NOT NULL,
+                length INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+    "CREATE INDEX vocabulary_by_shape ON vocabulary (first, length)",
+)
+# PRAGMA user_version. Versions 2-10 created the shared state's tables in this file; they are
+# Alembic's now (revision 0001 holds those steps). A file made since skips them.
+LATEST_VERSION = 10
 
 _RESTORE = "restore it from a backup or point LAMBERT_DB at a new file"
 _DAMAGED = f"not a usable SQLite database ({{exc}}). It was left untouched; {_RESTORE}."
@@ -35,99 +79,95 @@ _WHY = {
 
 
 class DatabaseError(Exception):
-    """The database file cannot be used as it is; the message names the file and the fix."""
+    """The database cannot be used as it is; the message names it and the fix."""
 
 
 def is_database_error(exc: BaseException) -> bool:
-    """Whether `exc` is the database's (a DatabaseError, or SQLite's own error): the database
-    went away or refused, rather than a bug."""
+    """Whether the database went away or refused (rather than a bug)."""
     return isinstance(exc, DatabaseError | sqlite3.Error)
 
 
-def explain(exc: sqlite3.Error, path: Path, operation: str, timeout_ms: int | None = None) -> str:
-    """One line saying what went wrong with `path` while `operation` ran, and what to do.
+def primary_code(exc: sqlite3.Error) -> int:
+    """SQLite's primary error code of `exc` (of an extended one too); 0 when it has none."""
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
-    Only a damaged file is worth restoring from a backup: a lock, a read-only file or a full
-    disk leave the data as it was, and a restore would lose what was written since.
-    """
-    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF  # the primary code of an extended one
-    name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+
+def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
+    """One line: what went wrong with `path` while `operation` ran, and what to do. Only a
+    damaged file is worth restoring from a backup: a lock, a read-only file or a full disk
+    leave the data as it was, and a restore would lose what was written since."""
+    code = primary_code(exc)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        waited = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
         return (
             f"{path}: {operation} could not get the database lock: another process held it "
-            f"for more than {waited:g} s. Nothing was changed; try again once it is done "
-            "(another lambert, a backup or an open sqlite3 shell may be writing)."
+            f"for more than {BUSY_TIMEOUT_MS / 1000:g} s. Nothing was changed; "
+            "try again once it is done (another lambert, a backup or an open sqlite3 shell "
+            "may be writing)."
         )
-    if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(path.parent):
+    # access() also says no to root for an immutable folder (chattr +i), where modes do not.
+    folder = path.parent
+    if code == sqlite3.SQLITE_CANTOPEN and folder.is_dir() and not os.access(folder, os.W_OK):
         return (
-            f"{path}: the folder {path.parent} is read-only, so {operation} could not create "
+            f"{path}: the folder {folder} is read-only, so {operation} could not create "
             "the database or its -wal and -shm files there. Nothing was changed; give lambert "
             "write access to that folder, or point LAMBERT_DB at a writable path."
         )
     if code in _WHY:
         return f"{path}: " + _WHY[code].format(exc=exc, operation=operation)
+    name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
     return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
 
 
-def _read_only_folder(folder: Path) -> bool:
-    # access() also says no to root for an immutable folder (chattr +i), where modes do not.
-    return folder.is_dir() and not os.access(folder, os.W_OK)
-
-
 @contextmanager
-def explained(path: Path, operation: str, timeout_ms: int | None = None) -> Iterator[None]:
+def explained(path: Path, operation: str) -> Iterator[None]:
     """Turn any SQLite error inside into a DatabaseError saying what happened and what to do."""
     try:
         yield
     except sqlite3.Error as exc:
-        raise DatabaseError(explain(exc, path, operation, timeout_ms)) from exc
+        raise DatabaseError(explain(exc, path, operation)) from exc
 
 
 @asynccontextmanager
 async def connect(
-    path: Path, *, integrity_check: bool = False, busy_timeout_ms: int | None = None
+    path: Path, *, integrity_check: bool = False
 ) -> AsyncIterator[aiosqlite.Connection]:
-    """Open `path` (creating it), check it, migrate it to the latest schema, and close it after.
+    """Open `path` (creating it), check it, migrate it, and close it after. A refused file is
+    never written, not even by the WAL checkpoint of a read-write connection's close.
 
-    `integrity_check` runs SQLite's quick_check over every page: right before anything writes
-    (a corpus load, a migration), for a long-running server's start and for `lambert health`,
-    too slow on a big file for every `lambert ask`. A file that is refused is never written,
-    not even by the WAL checkpoint a read-write connection does when it closes.
+    `integrity_check` runs SQLite's quick_check over every page: before anything writes, for a
+    server's start and `lambert health`; too slow on a big file for every `lambert ask`.
     """
-    timeout = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     if str(path) != ":memory:":
         _make_folder(path)
-        await asyncio.to_thread(_inspect, path, integrity_check, timeout)
-        _create_private(path)
-    with explained(path, "opening the database", timeout):
+        await asyncio.to_thread(_inspect, path, integrity_check)
+        # A new file is created 0600 (whatever the umask) before SQLite opens it: it holds
+        # workspaces' bot tokens, and SQLite gives its -wal and -shm files its mode. An
+        # existing file keeps its mode (`lambert health` warns when others can read it).
+        with contextlib.suppress(OSError):  # it exists, or SQLite will say what is wrong
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    with explained(path, "opening the database"):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each write is one explicit
         # transaction instead of whatever the sqlite3 module would open implicitly.
         conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        with explained(path, "opening the database", timeout):
-            await _configure(conn, path, timeout)
-        with explained(path, "migrating the schema", timeout):
+        with explained(path, "opening the database"):
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            # Checked again on this connection (another process may have upgraded it
+            # meanwhile) before the WAL pragma rewrites the header.
+            _refuse_newer(path, await schema_version(conn))
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        with explained(path, "migrating the schema"):
             await migrate(conn, path)
         yield conn
     finally:
         await conn.close()
 
 
-def _create_private(path: Path) -> None:
-    """Create a new database file 0600 (whatever the umask), before SQLite opens it.
-
-    The file holds workspaces' bot tokens; SQLite gives its -wal and -shm files the mode of
-    the database file, so they are private too. An existing file keeps its mode (`lambert
-    health` warns when others can read it).
-    """
-    with contextlib.suppress(OSError):  # it exists, or SQLite will say what is wrong
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 def _make_folder(path: Path) -> None:
-    try:
-        # A folder lambert creates is its own (0700); one that exists keeps its mode.
+    try:  # a folder lambert creates is its own (0700); one that exists keeps its mode
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
@@ -143,21 +183,17 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
-def read_only(path: Path, timeout_ms: int | None = None) -> closing[sqlite3.Connection]:
-    """A read-only connection to `path`, closed on leaving the `with`."""
-    timeout = (BUSY_TIMEOUT_MS if timeout_ms is None else timeout_ms) / 1000
-    return closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout))
+def read_only(path: Path, immutable: bool = False) -> closing[sqlite3.Connection]:
+    uri = read_only_uri(path) + ("&immutable=1" if immutable else "")
+    return closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000))
 
 
-def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
-    """Refuse a newer or damaged existing file, looking at it through a read-only connection.
-
-    A read-only connection never checkpoints the WAL into the file when it closes, so "the file
-    was not changed" stays true of a refused file.
-    """
+def _inspect(path: Path, integrity_check: bool) -> None:
+    """Refuse a newer or damaged existing file, looking through a read-only connection: it
+    never checkpoints the WAL into the file when it closes, so a refused file stays as it was."""
     if not path.exists():
         return  # created by the read-write connection
-    with explained(path, "checking the database", timeout_ms), read_only(path, timeout_ms) as conn:
+    with explained(path, "checking the database"), read_only(path) as conn:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         _refuse_newer(path, int(version))
         # A migration writes too: check the pages before it does.
@@ -171,31 +207,17 @@ def _inspect(path: Path, integrity_check: bool, timeout_ms: int) -> None:
                 )
 
 
-def stored_value(path: Path, key: str, timeout_ms: int | None = None) -> str | None:
-    """The `meta` value for `key` in an existing file, read without writing to it.
-
-    None when there is no file, no meta table or no such key, or the file cannot be read (then
-    `connect` says why).
-    """
+def stored_value(path: Path, key: str) -> str | None:
+    """The `meta` value for `key` in an existing file, read without writing to it; None when
+    there is none or the file cannot be read (then `connect` says why)."""
     if str(path) == ":memory:" or not path.is_file():
         return None
     try:
-        with read_only(path, timeout_ms) as conn:
+        with read_only(path) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
     return str(row[0]) if row else None
-
-
-async def _configure(conn: aiosqlite.Connection, path: Path, timeout_ms: int) -> None:
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    # Checked again on this connection: another process may have upgraded it meanwhile, and
-    # the WAL pragma below rewrites the header.
-    _refuse_newer(path, await schema_version(conn))
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
 
 
 def _refuse_newer(path: Path, version: int) -> None:
@@ -214,10 +236,8 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
 
 
 async def rollback(conn: aiosqlite.Connection) -> None:
-    """Undo the open transaction, if SQLite has not already (it does after some I/O errors).
-
-    Called while another error is on its way up: a failed ROLLBACK must never replace it.
-    """
+    """Undo the open transaction, if SQLite has not (it does after some I/O errors). Called
+    while another error is on its way up: a failed ROLLBACK must never replace it."""
     with contextlib.suppress(sqlite3.Error):
         await conn.execute("ROLLBACK")
 

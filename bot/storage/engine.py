@@ -1,8 +1,6 @@
-"""Opening the shared state's AsyncEngine (SQLite or PostgreSQL), migrated, errors explained.
+"""The shared state's AsyncEngine (SQLite or PostgreSQL), migrated, errors explained.
 
-The state (daily, previews, stats, installs, leases) is the same SQLAlchemy tables on either
-backend (bot/storage/schema.py). The quote tables are not: they stay on their own aiosqlite
-connection (bot/storage/connection.py), in the same SQLite file.
+The quote tables are not in it: they keep their own aiosqlite connection (connection.py).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row, create_engine, event
-from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import await_
@@ -23,41 +21,29 @@ from bot.storage import connection
 from bot.storage.connection import DatabaseError
 from bot.storage.urls import is_postgres_url, redacted, scrubbed
 
-# Bounded: a replica holds at most this many PostgreSQL connections (a PgBouncer's pool is
-# shared by every replica).
-POOL_SIZE = 5
-POOL_OVERFLOW = 5
-# The execution option of a read: SQLite opens no write transaction for it.
+# A read's execution option: SQLite opens no write transaction for it.
 READ = {"lambert_read": True}
 T = TypeVar("T")
 
 
 class QueryError(DatabaseError):
-    """PostgreSQL refused or failed a statement; `detail` is its one-line, password-free why."""
+    """PostgreSQL refused or failed a statement; `detail`: why, on one line, password-free."""
 
     def __init__(self, where: str, detail: str) -> None:
         super().__init__(f"{where}: PostgreSQL failed ({detail})")
         self.detail = detail
 
 
-class ConnectError(DatabaseError):
-    """PostgreSQL could not be reached; `detail` is the one-line, password-free why."""
-
-    def __init__(self, where: str, detail: str) -> None:
-        super().__init__(
-            f"{where}: cannot connect to PostgreSQL ({detail}). Check LAMBERT_DATABASE_URL "
-            "(or --database-url): host, port, user, password and database name."
-        )
-        self.detail = detail
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
+def _unreachable(where: str, detail: str) -> DatabaseError:
+    return DatabaseError(
+        f"{where}: cannot connect to PostgreSQL ({detail}). Check LAMBERT_DATABASE_URL "
+        "(or --database-url): host, port, user, password and database name."
+    )
 
 
 def _sqlite_engine(path: Path, timeout_ms: int) -> AsyncEngine:
     engine = create_async_engine(
-        sqlite_url(path),
+        f"sqlite+aiosqlite:///{path}",
         connect_args={"timeout": timeout_ms / 1000},
         # Every transaction ends in COMMIT or ROLLBACK already: no ROLLBACK on return to the
         # pool, a thread hop of aiosqlite's each time.
@@ -100,13 +86,11 @@ async def run(
     single: bool = False,
 ) -> T:
     """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
-    it returns. A read (`write=False`) opens no write transaction; `single`: `work` writes
-    with one statement, which needs no transaction around it on PostgreSQL.
+    it returns. A read (`write=False`) opens no write transaction; `single`: one statement.
 
-    On SQLite the whole of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one
-    hop: through the async adapter each statement costs three or four (cursor, execute, fetch,
-    close), and a post's writes were most of its cost. On PostgreSQL through run_sync, a read
-    or a single statement in autocommit: no BEGIN and COMMIT (or ROLLBACK) round trips.
+    On SQLite all of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one hop (the
+    async adapter costs three or four per statement, most of a post's cost). On PostgreSQL a
+    read or a single statement runs in autocommit: no BEGIN and COMMIT round trips.
     """
     if engine.dialect.name != "sqlite":
         if write and not single:
@@ -123,7 +107,7 @@ async def run(
 
 
 async def rows(engine: AsyncEngine, query: Executable) -> list[Row[Any]]:
-    """The rows of one read (run's, so one hop on SQLite)."""
+    """The rows of one read, in one hop on SQLite."""
     return await run(engine, lambda conn: list(conn.execute(query)), write=False)
 
 
@@ -132,13 +116,18 @@ def _in_thread(
 ) -> T:
     """`work` on a synchronous engine over aiosqlite's own sqlite3 connection, in its thread."""
     if (sync := info.get("lambert_sync")) is None:
-        sync = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
-        event.listen(sync, "handle_error", _unwrapped)
-        info["lambert_sync"] = sync
+        info["lambert_sync"] = sync = sync_sqlite(raw)
     with sync.begin() as conn:  # its COMMIT (or ROLLBACK) is the driver's, as BEGIN is ours
         if write:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return work(conn)
+
+
+def sync_sqlite(raw: sqlite3.Connection) -> Engine:
+    """A synchronous engine on the sqlite3 connection `raw`, raising SQLite's errors as they are."""
+    engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+    event.listen(engine, "handle_error", _unwrapped)
+    return engine
 
 
 def _unwrapped(context: ExceptionContext) -> None:
@@ -149,29 +138,19 @@ def _unwrapped(context: ExceptionContext) -> None:
         raise original
 
 
-def postgres_url(url: str) -> str:
-    """`url` (postgresql://...) with SQLAlchemy's psycopg (3) driver named."""
-    return "postgresql+psycopg://" + url.partition("://")[2]
-
-
-def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
+def _postgres_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(
-        postgres_url(url),
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
-        # A connection the server or a proxy dropped while idle is replaced before use, so
-        # the next call never fails on it.
+        "postgresql+psycopg://" + url.partition("://")[2],
+        # Bounded: a PgBouncer's pool is shared by every replica.
+        pool_size=5,
+        max_overflow=5,
+        # A connection dropped while idle (by the server or a proxy) is replaced before use.
         pool_pre_ping=True,
-        # Behind PgBouncer in transaction mode each transaction may run on another server
-        # connection: no prepared statement may outlive it, and no session state is kept (no
-        # SET, no session advisory lock). psycopg 3 with prepare_threshold=None prepares
-        # nothing, so any PgBouncer works (1.18 too). asyncpg always prepares, and its
-        # statements stayed on the server connection until garbage-collected (a leak behind
-        # PgBouncer), for 1.2-1.5x per post: safety first.
-        connect_args={
-            "prepare_threshold": None,
-            "connect_timeout": max(1, round(connect_timeout)),
-        },
+        # Behind PgBouncer in transaction mode no prepared statement or session state may
+        # outlive a transaction: psycopg 3 with prepare_threshold=None prepares nothing, so any
+        # PgBouncer works (1.18 too). asyncpg always prepares, and its statements stayed on the
+        # server connection until garbage-collected (a leak), for 1.2-1.5x per post.
+        connect_args={"prepare_threshold": None, "connect_timeout": 10},
     )
     where = redacted(url)
 
@@ -182,26 +161,17 @@ def _postgres_engine(url: str, connect_timeout: float) -> AsyncEngine:
             return  # a cancelled task's CancelledError goes on as it is
         detail = scrubbed(str(original) or type(original).__name__, url)
         if context.connection is None:  # connecting failed: no statement ran
-            raise ConnectError(where, detail)
+            raise _unreachable(where, detail)
         raise QueryError(where, detail)
 
     return engine
 
 
 @asynccontextmanager
-async def open_engine(
-    db_path: Path,
-    database_url: str = "",
-    *,
-    busy_timeout_ms: int | None = None,
-    connect_timeout: float = 10.0,
-) -> AsyncIterator[AsyncEngine]:
-    """The state's engine, its schema migrated to this lambert's head; disposed on exit.
-
-    PostgreSQL when `database_url` is set, else the SQLite file at `db_path`. Every error
-    that escapes is a DatabaseError naming the database (a PostgreSQL URL without its
-    password) and what to do.
-    """
+async def open_engine(db_path: Path, database_url: str = "") -> AsyncIterator[AsyncEngine]:
+    """The state's engine, migrated to this lambert's head; disposed on exit. PostgreSQL when
+    `database_url` is set, else the SQLite file at `db_path`. Every error that escapes is a
+    DatabaseError naming the database (a PostgreSQL URL without its password) and the fix."""
     from bot.storage.migrate import upgrade  # Alembic: only for a command that opens state
 
     if database_url:
@@ -210,22 +180,17 @@ async def open_engine(
                 f"{redacted(database_url)}: not a PostgreSQL URL. Set LAMBERT_DATABASE_URL to "
                 "postgresql://user:password@host:port/database, or unset it for the SQLite file."
             )
-        engine = _postgres_engine(database_url, connect_timeout)
+        engine = _postgres_engine(database_url)
         where = redacted(database_url)
     else:
-        timeout = connection.BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
-        engine = _sqlite_engine(db_path, timeout)
+        engine = _sqlite_engine(db_path, connection.BUSY_TIMEOUT_MS)
         where = str(db_path)
     try:
         try:
             await upgrade(engine, where)
         except (OSError, TimeoutError) as exc:
             detail = scrubbed(str(exc) or type(exc).__name__, database_url or where)
-            raise DatabaseError(
-                f"{where}: cannot connect to the database ({detail}). Check "
-                "LAMBERT_DATABASE_URL (or --database-url): host, port, user, password and "
-                "database name."
-            ) from None
+            raise _unreachable(where, detail) from None
         yield engine
     finally:
         await engine.dispose()

@@ -1,9 +1,7 @@
-"""The shared state opened on first use, and stores that reach it through timed forwarders.
+"""The shared state opened on first use, and stores reached through timed forwarders.
 
-`lambert ask`, `search` and `themes` answer from the quote tables alone: they never open the
-state, so they never import SQLAlchemy or a PostgreSQL driver (a cold start stays fast).
-Every store call is timed into the metrics port (a no-op unless `serve` exposes /metrics),
-labelled with the backend and the method, so /metrics needs no store swapped in later.
+`lambert ask`, `search` and `themes` never open the state, so they never import SQLAlchemy or a
+PostgreSQL driver. Every store call is timed into the metrics port by backend and method.
 """
 
 from __future__ import annotations
@@ -20,8 +18,7 @@ T = TypeVar("T")
 
 
 class OnFirstUse(Generic[T]):
-    """`opener` run once, on the first `get()`; what it entered into the stack is closed by
-    `aclose()`."""
+    """`opener` run once, on the first `get()`; `aclose()` closes what it entered in the stack."""
 
     def __init__(self, opener: Callable[[AsyncExitStack], Awaitable[T]]) -> None:
         self._opener = opener
@@ -42,9 +39,8 @@ class OnFirstUse(Generic[T]):
 
 
 class Forwarder:
-    """Hands each coroutine method call to the object `pick` finds in the opened state,
-    timing it under `backend`. Generic on purpose: a method a store gains is forwarded and
-    timed with no edit here."""
+    """Each coroutine method call, timed under `backend`, to what `pick` finds in the state:
+    a method a store gains is forwarded and timed with no edit here."""
 
     def __init__(self, state: OnFirstUse[Any], pick: Callable[[Any], Any], backend: str) -> None:
         self._state = state

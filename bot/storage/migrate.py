@@ -23,7 +23,7 @@ MIGRATION_LOCK = 0x6C616D62
 
 
 def config(connection: Connection | None = None) -> Config:
-    """Alembic's configuration, built in code (no alembic.ini): our scripts, this connection."""
+    """Alembic's configuration in code (no alembic.ini): our scripts, this connection."""
     from alembic.config import Config
 
     cfg = Config()
@@ -34,11 +34,9 @@ def config(connection: Connection | None = None) -> Config:
 
 @cache
 def head() -> str:
-    """The newest revision, read from the scripts' own `revision`/`down_revision` lines.
-
-    Not through Alembic: importing it (and every dialect it knows) took about half a second a
-    start, for every `lambert daily tick` too, while a database at the head needs none of it.
-    tests/test_state_migrations.py checks this against Alembic's own answer."""
+    """The newest revision, read from the scripts' `revision`/`down_revision` lines: importing
+    Alembic (and every dialect it knows) took about half a second a start, every `lambert daily
+    tick` too, where a database at the head needs none of it. Tested against Alembic's answer."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (SCRIPTS / "versions").glob("*.py"):
@@ -49,12 +47,9 @@ def head() -> str:
 
 
 async def upgrade(engine: AsyncEngine, where: str) -> None:
-    """Bring the state's schema to this lambert's head, in one transaction under a lock.
-
-    The lock (PostgreSQL's advisory lock, SQLite's write lock: BEGIN IMMEDIATE) makes
-    replicas starting together migrate once: the others find the work done. A database
-    migrated by a newer lambert is refused before anything is written.
-    """
+    """Bring the state's schema to this lambert's head, in one transaction under a lock
+    (PostgreSQL's advisory lock, SQLite's BEGIN IMMEDIATE): replicas starting together migrate
+    once. A database migrated by a newer lambert is refused before anything is written."""
     async with engine.connect() as conn:
         if await conn.run_sync(_current) == head():
             await conn.rollback()
@@ -65,7 +60,7 @@ async def upgrade(engine: AsyncEngine, where: str) -> None:
 
 
 def _current(conn: Connection) -> str | None:
-    """The database's revision (alembic_version), None for a database Alembic never touched."""
+    """The database's revision; None for a database Alembic never touched."""
     if not sa.inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -80,13 +75,11 @@ def _upgrade(conn: Connection, where: str) -> None:
     current = _current(conn)  # re-read under the lock: another process may have migrated
     scripts = ScriptDirectory.from_config(config())
     try:
-        known = current is None or scripts.get_revision(current) is not None
+        scripts.get_revision(current or "base")  # "base": a database Alembic never touched
     except util.CommandError:  # a revision of a newer lambert: not in our scripts
-        known = False
-    if not known:
         raise DatabaseError(
             f"{where}: the schema is at revision {current}, newer than this lambert "
             f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
             "another database; nothing was changed."
-        )
+        ) from None
     command.upgrade(config(conn), "head")

@@ -1,6 +1,5 @@
-"""One Slack workspace's bare channel names keyed by it in every state table, once: the work
-of Alembic revision 0003 (from the workspace the single token recorded) and of `lambert slack
-adopt --workspace` (for a database that never recorded one)."""
+"""Bare Slack channel names keyed by their workspace in every state table: the work of
+revision 0003 and of `lambert slack adopt --workspace`."""
 
 from __future__ import annotations
 
@@ -17,8 +16,7 @@ _KEYED = "CAST(:prefix AS TEXT) || channel"
 
 
 class Rekeyed(NamedTuple):
-    """What moved under the workspace: schedules, days (history rows), bags (channels whose
-    shuffle bag had drawn quotes), preview claims and stats rows."""
+    """What moved: schedules, days, bags (channels that had drawn quotes), previews, stats rows."""
 
     schedules: int = 0
     days: int = 0
@@ -31,7 +29,7 @@ class Rekeyed(NamedTuple):
         return sum(self)
 
     def summary(self) -> str:
-        """One line: "3 schedules, 41 days, 2 bags, 5 previews, 12 stats rows"."""
+        """Like "3 schedules, 41 days, 1 bag, 5 previews, 12 stats rows"."""
         names = ("schedule", "day", "bag", "preview", "stats row")
         return ", ".join(
             f"{n} {name}{'' if n == 1 else 's'}" for n, name in zip(self, names, strict=True)
@@ -39,17 +37,15 @@ class Rekeyed(NamedTuple):
 
 
 def bare_rows(conn: Connection, platform: str = "slack") -> int:
-    """How many daily schedules of `platform` name no workspace."""
     query = f"SELECT count(*) FROM daily_schedules WHERE {_BARE}"
     return int(conn.execute(sa.text(query), {"platform": platform}).scalar_one())
 
 
 def key_by_workspace(conn: Connection, workspace: str, platform: str = "slack") -> Rekeyed:
-    """Put "WORKSPACE/" before every channel name of `platform` that names none, in one
-    transaction (the caller's). A daily row whose new name is taken (set up since under it)
-    gives way: the keyed one stays, the bare one goes; a stats row is summed into its keyed
-    twin. Renamed in place, not copied, so a day keeps its claim token. 0s when run again;
-    ValueError for an id that is not a workspace's."""
+    """Prefix "WORKSPACE/" to every channel name of `platform` that names none, in the caller's
+    transaction. A daily row whose new name is taken gives way to the keyed one; a stats row is
+    summed into its keyed twin. Renamed in place, so a day keeps its claim token. 0s when run
+    again; ValueError for an id that is not a workspace's."""
     if not WORKSPACE_ID.fullmatch(workspace):
         raise ValueError(f"not a Slack workspace id (like T0123ABC): {shown(workspace)}")
     binds = {"platform": platform, "prefix": f"{workspace}/"}

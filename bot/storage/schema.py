@@ -1,10 +1,8 @@
 """The shared state's tables, once for SQLite and PostgreSQL: what Alembic's head must match.
 
-Each column keeps the meaning and the stored form it had before SQLAlchemy: in the SQLite file
-instants, dates and times are ISO text and flags 0/1 (so rows written then read back), in
-PostgreSQL native types. Quote ids are plain text, never foreign keys: replacing the corpus
-(bot/quotes/store.py) must not cascade into schedules or their history. The quote tables are
-not here: each process keeps its own in its SQLite file (bot/storage/migrations.py).
+Stored forms are those from before SQLAlchemy (SQLite: ISO text, 0/1; PostgreSQL: native), so
+old rows read back. Quote ids are plain text, never foreign keys: replacing the corpus must not
+cascade into schedules or their history.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from bot.storage.types import Day, Flag, LeaseExpiry, LocalTime, PerDialect
 
-# Imported with the tables by the stores (and revision 0006).
+# Imported with the tables by the stores and revision 0006.
 from bot.storage.types import Instant as Instant
 from bot.storage.types import db_later as db_later
 from bot.storage.types import db_now as db_now
@@ -33,8 +31,7 @@ if TYPE_CHECKING:
 
 
 def comparison(dialect: Dialect) -> dict[str, Any]:
-    """Alembic's comparison options for these tables on `dialect` (env.py and the test that
-    the tables match the head): what `ddl_if` leaves out and the per-dialect types."""
+    """Alembic's comparison options on `dialect`: what `ddl_if` leaves out, per-dialect types."""
 
     def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
         if kind == "table" and reflected and other is None:
@@ -53,9 +50,9 @@ def comparison(dialect: Dialect) -> dict[str, Any]:
 
 
 def insert(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Insert:
-    """INSERT into `table` in the connection's dialect: both have ON CONFLICT (upserts)."""
+    """INSERT in the connection's dialect: both have ON CONFLICT (upserts)."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql  # its dialect: only where it is used
+        from sqlalchemy.dialects import postgresql  # imported only where it is used
 
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -63,6 +60,10 @@ def insert(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Insert:
 
 def _text(name: str, **kw: Any) -> sa.Column[Any]:
     return sa.Column(name, sa.Text, nullable=kw.pop("nullable", False), **kw)
+
+
+def _keys(*names: str) -> list[sa.Column[Any]]:
+    return [_text(name, primary_key=True) for name in names]
 
 
 def _in(column: str, *values: str) -> sa.CheckConstraint:
@@ -75,8 +76,7 @@ metadata = sa.MetaData()
 daily_schedules = sa.Table(
     "daily_schedules",
     metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
+    *_keys("platform", "channel"),
     sa.Column("local_time", LocalTime, nullable=False),
     _text("tz"),
     # The days of the week it posts on, a mask with Monday as bit 0 (127: every day).
@@ -86,29 +86,22 @@ daily_schedules = sa.Table(
     _text("disabled_reason", nullable=True),
     _text("set_by"),
     sa.Column("set_at", Instant, nullable=False),
-    # The next instant a scheduler pass must read it (bot/daily/plan.py next_due): NULL when
-    # off, or not computed yet (written by a lambert before revision 0006, or the zone
-    # database changed): the next pass then plans it in full and fills it in.
+    # The next instant a scheduler pass must read it (bot/daily/plan.py next_due); NULL when
+    # off or not computed yet (before revision 0006, or a new zone database): the next pass
+    # plans it in full and fills it in.
     sa.Column("next_due_at", Instant),
+    # A pass reads each platform's rows due by now in this order, and sleeps until the next.
+    sa.Index("daily_schedules_due", "platform", "next_due_at", "channel"),
+    # `daily tick --at` before a schedule was set replays that day: such rows are read too.
+    sa.Index("daily_schedules_by_set_at", "set_at"),
 )
-# A pass reads each platform's rows due by now in this order, and sleeps until the first one
-# after.
-sa.Index(
-    "daily_schedules_due",
-    daily_schedules.c.platform,
-    daily_schedules.c.next_due_at,
-    daily_schedules.c.channel,
-)
-# `daily tick --at` before a schedule was set replays that day: such rows are read too.
-sa.Index("daily_schedules_by_set_at", daily_schedules.c.set_at)
 
 # One row per channel and local date, inserted before posting: its key is what makes a day
 # post at most once, across processes, replicas and restarts.
 daily_posts = sa.Table(
     "daily_posts",
     metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
+    *_keys("platform", "channel"),
     sa.Column("local_date", Day, primary_key=True),
     _text("status"),
     _text("quote_id", nullable=True),
@@ -126,15 +119,14 @@ daily_posts = sa.Table(
     sa.Column("resend_until", Instant),
     _in("status", *DAY_STATUSES),
     sa.UniqueConstraint("claim_token").ddl_if(dialect="postgresql"),
+    # recover_claims looks for held days by status: a partial index where PostgreSQL has them.
+    sa.Index("daily_posts_by_status", "status").ddl_if(dialect="sqlite"),
 )
-# recover_claims looks for held days by status: a partial index where PostgreSQL has them.
-sa.Index("daily_posts_by_status", daily_posts.c.status).ddl_if(dialect="sqlite")
 sa.Index(
     "daily_posts_held",
     daily_posts.c.status,
     postgresql_where=daily_posts.c.status.in_(("claimed", "sending")),
 ).ddl_if(dialect="postgresql")
-
 # A pass reads the retrying days whose next attempt is due, and sleeps until the next one.
 _RETRYING = daily_posts.c.status == "retrying"
 sa.Index(
@@ -144,23 +136,12 @@ sa.Index(
     postgresql_where=_RETRYING,
 )
 
-# What the daily feature remembers about itself: `tzdata`, the zone database version the
-# schedules' next_due_at were computed with (a new one recomputes them at start).
-daily_meta = sa.Table(
-    "daily_meta",
-    metadata,
-    _text("name", primary_key=True),
-    _text("value"),
-)
+# `tzdata`: the zone database version next_due_at was computed with (a new one recomputes).
+daily_meta = sa.Table("daily_meta", metadata, *_keys("name"), _text("value"))
 
 # The quotes a channel has drawn in its current round of the shuffle bag.
 daily_bag = sa.Table(
-    "daily_bag",
-    metadata,
-    _text("platform", primary_key=True),
-    _text("channel", primary_key=True),
-    _text("quote_id", primary_key=True),
-    sqlite_with_rowid=False,
+    "daily_bag", metadata, *_keys("platform", "channel", "quote_id"), sqlite_with_rowid=False
 )
 
 # One row per quote preview whose Post was clicked, inserted before posting: its key makes a
@@ -168,60 +149,54 @@ daily_bag = sa.Table(
 preview_posts = sa.Table(
     "preview_posts",
     metadata,
-    _text("preview_id", primary_key=True),
+    *_keys("preview_id"),
     _text("platform"),
     _text("channel"),
     sa.Column("claimed_at", Instant, nullable=False),
     _text("status"),
     _text("message_id", nullable=True),
     _in("status", "posting", "posted"),
+    sa.Index("preview_posts_by_age", "claimed_at"),
 )
-sa.Index("preview_posts_by_age", preview_posts.c.claimed_at)
 
-
-# Stats (bot/stats): counts only, per UTC day and place, never a user id. `space` is the
-# workspace or server; '' for a daily post, which knows only its channel. `detail` is a
-# command's outcome, '' for the other metrics.
-def _keyed_by_day(*names: str) -> list[sa.Column[Any]]:
-    return [sa.Column("day", Day, primary_key=True), *(_text(n, primary_key=True) for n in names)]
-
-
+# Stats: counts per UTC day and place, never a user id. `space`: the workspace or server, ''
+# for a daily post (it knows only its channel); `detail`: a command's outcome, else ''.
 _COUNT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 stats_counts = sa.Table(
     "stats_counts",
     metadata,
-    *_keyed_by_day("platform", "space", "channel", "metric", "name", "detail"),
+    sa.Column("day", Day, primary_key=True),
+    *_keys("platform", "space", "channel", "metric", "name", "detail"),
     sa.Column("count", _COUNT, nullable=False),
+    sa.Index("stats_counts_by_place", "platform", "space", "channel"),
     sqlite_with_rowid=False,
-)
-sa.Index(
-    "stats_counts_by_place", stats_counts.c.platform, stats_counts.c.space, stats_counts.c.channel
 )
 # The normalised words of searches that found nothing, forgotten after 30 days.
 stats_empty_searches = sa.Table(
     "stats_empty_searches",
     metadata,
-    *_keyed_by_day("platform", "space", "channel", "words"),
+    sa.Column("day", Day, primary_key=True),
+    *_keys("platform", "space", "channel", "words"),
     sa.Column("count", _COUNT, nullable=False),
     sqlite_with_rowid=False,
 )
 
-# Worker leases (bot/coordination): a scheduler is alive while its row has not expired by
-# the database's clock; a `daily_posts.worker` with no live row here is a scheduler gone.
+# A scheduler is alive while its row has not expired by the database's clock; a
+# `daily_posts.worker` with no live row here is a scheduler gone.
 worker_leases = sa.Table(
     "worker_leases",
     metadata,
-    _text("token", primary_key=True),
+    *_keys("token"),
     _text("holder"),
     sa.Column("expires_at", LeaseExpiry, nullable=False),
 )
 
-# Discord shard leases (bot/coordination): the process running a shard of a bot holds its
-# row, renewed, until it stops; two live processes never run one shard of one bot.
+# The process running a Discord shard of a bot holds its row, renewed, until it stops: two
+# live processes never run one shard of one bot.
 shard_leases = sa.Table(
     "shard_leases",
     metadata,
-    _text("application", primary_key=True),
+    *_keys("application"),
     sa.Column("shard", sa.Integer, primary_key=True),
     sa.Column("shard_count", sa.Integer, nullable=False),
     _text("token"),
@@ -229,14 +204,12 @@ shard_leases = sa.Table(
     sa.Column("expires_at", LeaseExpiry, nullable=False),
 )
 
-# Installs (bot/installs): the workspaces a Slack app installed through OAuth posts in, with
-# each one's bot token (rotated in place). enterprise_id is '' outside Enterprise Grid.
+# The workspaces a Slack app installed through OAuth posts in, with each one's bot token
+# (rotated in place). enterprise_id is '' outside Enterprise Grid.
 installs = sa.Table(
     "installs",
     metadata,
-    _text("platform", primary_key=True),
-    _text("enterprise_id", primary_key=True),
-    _text("team_id", primary_key=True),
+    *_keys("platform", "enterprise_id", "team_id"),
     *map(_text, ("team_name", "app_id", "bot_token", "bot_id", "bot_user_id")),
     *map(_text, ("bot_scopes", "installer_id")),
     sa.Column("installed_at", Instant, nullable=False),

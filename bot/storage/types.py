@@ -1,10 +1,10 @@
-"""What the state's tables are made of beside SQLAlchemy's own: column types stored natively
-in PostgreSQL and as text in the SQLite file, and the database's clock."""
+"""Column types stored natively in PostgreSQL and as text in SQLite, and the database's clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from operator import methodcaller
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,14 +13,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat()
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _utc_text(value: datetime) -> str:
@@ -36,8 +28,7 @@ def _utc(value: str) -> datetime:
 
 
 class PerDialect(sa.TypeDecorator[Any]):
-    """A value stored natively in PostgreSQL and in the SQLite file as `text` (a column of
-    that type), converted by `to_text` and `from_text`."""
+    """`native` in PostgreSQL; in SQLite a `text` column, converted by `to_text`/`from_text`."""
 
     impl = sa.Text
     cache_ok = True
@@ -46,8 +37,8 @@ class PerDialect(sa.TypeDecorator[Any]):
         self,
         native: TypeEngine[Any],
         text: TypeEngine[Any] | None = None,
-        to_text: Callable[[Any], Any] = _iso,
-        from_text: Callable[[Any], Any] = _same,
+        to_text: Callable[[Any], Any] = methodcaller("isoformat"),
+        from_text: Callable[[Any], Any] = lambda value: value,
     ) -> None:
         super().__init__()
         self.native, self.text = native, text or sa.Text()
@@ -75,7 +66,7 @@ LocalTime = PerDialect(
 Flag = PerDialect(sa.Boolean(), sa.Integer(), to_text=int, from_text=bool)
 # When a lease ends, only ever computed by the database's clock (`db_later`): TIMESTAMPTZ,
 # or a REAL julian day of SQLite's `julianday('now')`.
-LeaseExpiry = PerDialect(sa.TIMESTAMP(timezone=True), sa.Float(), to_text=_same)
+LeaseExpiry = PerDialect(sa.TIMESTAMP(timezone=True), sa.Float(), to_text=lambda value: value)
 
 
 # The database's clock, never a host's: replicas whose clocks differ agree on which lease is
@@ -84,15 +75,11 @@ class db_now(FunctionElement[Any]):
     inherit_cache = True
 
 
-class db_later(FunctionElement[Any]):
-    """The database's now plus a bound number of seconds."""
-
+class db_later(FunctionElement[Any]):  # now plus a bound number of seconds
     inherit_cache = True
 
 
-class seconds_until(FunctionElement[Any]):
-    """Seconds from the database's now to a lease's expiry."""
-
+class seconds_until(FunctionElement[Any]):  # from now to a lease's expiry
     type = sa.Float()
     inherit_cache = True
 

@@ -1,8 +1,5 @@
-"""Alembic's environment: the state's tables, on the connection lambert hands it (or a URL).
-
-lambert runs its migrations from code (bot/storage/migrate.py), in a transaction it already
-holds. For a developer's `alembic revision --autogenerate`, set sqlalchemy.url instead.
-"""
+"""Alembic's environment: the state's tables, on the connection lambert hands it (migrate.py),
+or for a developer's `alembic revision --autogenerate`, on sqlalchemy.url."""
 
 from __future__ import annotations
 
@@ -10,17 +7,6 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from bot.storage.schema import comparison, metadata
-
-
-def run() -> None:
-    connection = context.config.attributes.get("connection")
-    if connection is None:
-        url = context.config.get_main_option("sqlalchemy.url")
-        assert url, "set sqlalchemy.url, or run the migrations through lambert"
-        with create_engine(url).begin() as connection:
-            _configure(connection)
-        return
-    _configure(connection)
 
 
 def _configure(connection: Connection) -> None:
@@ -36,4 +22,10 @@ def _configure(connection: Connection) -> None:
         context.run_migrations()
 
 
-run()
+if (given := context.config.attributes.get("connection")) is not None:
+    _configure(given)
+else:
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "set sqlalchemy.url, or run the migrations through lambert"
+    with create_engine(url).begin() as connection:
+        _configure(connection)

@@ -1,8 +1,4 @@
-"""Revision 0002: PostgreSQL's own version table goes; Alembic's alembic_version records it now.
-
-The next revision (the Slack keying's data migration: bare channels re-keyed, token_workspaces
-dropped) chains on this one: down_revision = "0002".
-"""
+"""Revision 0002: PostgreSQL's own version table goes; Alembic's alembic_version records it now."""
 
 from __future__ import annotations
 
@@ -10,8 +6,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

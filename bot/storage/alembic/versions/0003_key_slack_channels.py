@@ -1,8 +1,7 @@
 """Revision 0003: every Slack channel named by its workspace, once; token_workspaces goes.
 
-The bare channel ids of single-token days are keyed by the workspace that token recorded
-(bot/storage/rekey.py). A database that never recorded one keeps them bare, and says so here,
-once: `lambert slack adopt --workspace T...` keys them.
+Bare channel ids are keyed by the workspace the single token recorded (rekey.py); a database
+that never recorded one keeps them, and says once that `lambert slack adopt` keys them.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from bot.storage.rekey import bare_rows, key_by_workspace
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 log = logging.getLogger("bot.storage.migrate")
 

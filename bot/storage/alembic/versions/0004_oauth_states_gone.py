@@ -1,8 +1,7 @@
 """Revision 0004: the oauth_states table goes; an install under way's state is signed instead.
 
-bot/adapters/slack/oauth_state.py signs each state and lets it expire, so an unauthenticated
-`GET /slack/install` writes nothing; a state issued before this revision is simply refused,
-and that installer starts again.
+bot/adapters/slack/oauth_state.py signs each state; one issued before is refused, and that
+installer starts again.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

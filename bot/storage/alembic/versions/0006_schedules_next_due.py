@@ -1,8 +1,7 @@
 """Revision 0006: each schedule's next due instant, indexed, so a pass reads only what is due.
 
-`next_due_at` starts NULL on every row: the first pass after the upgrade plans those rows in
-full (as every pass did before) and fills it in. The retrying days get an index on their next
-attempt, and `daily_meta` keeps the zone database version those instants were computed with.
+`next_due_at` starts NULL: the first pass plans those rows in full and fills it in. Retrying
+days get an index; `daily_meta` keeps the zone database version the instants came from.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from bot.storage.schema import Instant
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
