@@ -15,7 +15,6 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import CANCEL, ERROR_TEXT, POST, SHUFFLE
-from bot.adapters.slack.listeners import Budget
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.quotes.models import Quote
 from bot.quotes.service import QuoteService
@@ -155,7 +154,7 @@ async def test_an_answer_late_for_the_ack_goes_to_the_response_url_once(
         fake_slack, Core(gated, core.daily), slack_settings(settings)
     ) as started:
         over = asyncio.Event()
-        started.handlers.budget = Budget(over=over)  # the budget ends when the test says
+        started.handlers.budget = over.wait  # the budget ends when the test says
         body = slash_command_form("dpo", response_url=fake_slack.response_url("slow"))
         sending = asyncio.create_task(post_signed_reply(events_url(started), body, FORM))
         over.set()  # while the query waits
@@ -171,7 +170,7 @@ async def test_a_users_info_slower_than_the_budget_falls_back_to_the_response_ur
     fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     over = asyncio.Event()
-    platform.handlers.budget = Budget(over=over)
+    platform.handlers.budget = over.wait
     fake_slack.hangs.hang("POST", "/api/users.info")  # held until released
     body = slash_command_form("stats", response_url=fake_slack.response_url("held"))
     sending = asyncio.create_task(post_signed_reply(events_url(platform), body, FORM))

@@ -8,7 +8,6 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST, SHUFFLE
-from bot.adapters.slack.listeners import Budget
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
@@ -55,7 +54,7 @@ async def test_a_late_answer_acks_the_envelope_empty_then_goes_to_the_response_u
     fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     over = asyncio.Event()
-    platform.handlers.budget = Budget(over=over)
+    platform.handlers.budget = over.wait
     fake_slack.hangs.hang("POST", "/api/users.info")  # the admin check, held
     payload = slash_command_payload("stats", response_url=fake_slack.response_url("s5"))
     envelope_id = await fake_slack.push_envelope("slash_commands", payload)

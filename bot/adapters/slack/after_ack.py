@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import error_message
 from bot.runtime import Core
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
+L = TypeVar("L", bound="Listener")
+Work = Callable[[L, dict[str, Any], Respond, AsyncWebClient], Awaitable[None]]
 
 
 class Listener:
@@ -29,6 +33,25 @@ class Listener:
     def after_ack(self, what: str, work: Awaitable[Any], respond: Respond | None = None) -> None:
         """Run `work` in a task of `in_flight`, saying `what` failed if it does."""
         self.in_flight.start(_reporting(what, work, respond), name=f"slack {what}")
+
+
+def acked(
+    what: str, *, report: bool = True
+) -> Callable[[Work[L]], Callable[[L, AsyncArgs], Awaitable[None]]]:
+    """A listener that acks, then runs the method (body, respond, client) after_ack; with
+    `report`, a failure is told to the user at the response_url (None without one)."""
+
+    def listener(work: Work[L]) -> Callable[[L, AsyncArgs], Awaitable[None]]:
+        # bolt hands a listener taking `args` every argument it has.
+        async def run(self: L, args: AsyncArgs) -> None:
+            await args.ack()  # events too: Slack resends one not acked within 3 s
+            respond = args.respond
+            work_done = work(self, args.body, respond, args.client)
+            self.after_ack(what, work_done, respond if report else None)
+
+        return run
+
+    return listener
 
 
 async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -> None:

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import modal
-from bot.adapters.slack.after_ack import Ack, Respond
+from bot.adapters.slack.after_ack import Ack, Respond, acked
 from bot.adapters.slack.blocks import context, reply_message
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.keys import channel_key, workspace_of
@@ -67,16 +67,11 @@ class DailyForm(HomeTab):
         log.info("slack: daily form opened channel=%s user=%s", channel or "-", user.id)
         return True
 
+    @acked("Change", report=False)
     async def change(
-        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
+        self, body: dict[str, Any], respond: Respond | None, client: AsyncWebClient
     ) -> None:
         """The Change button (on a status reply or the Home tab): the form, for admins only."""
-        await ack()
-        self.after_ack("Change", self._change(body, client, respond))
-
-    async def _change(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None
-    ) -> None:
         user = SlackUser(client, str_at(body, "user", "id"), self.admins)
         here = str_at(body, "channel", "id")
         channel = action_value(body) or here

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Listener
+from bot.adapters.slack.after_ack import Listener, Respond, acked
 from bot.adapters.slack.blocks import (
     Block,
     button,
@@ -20,7 +20,7 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.keys import split_key, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, is_channel_id
-from bot.adapters.slack.payload import str_at
+from bot.adapters.slack.payload import dict_at, str_at
 from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus
@@ -97,14 +97,12 @@ def home_view(
 
 
 class HomeTab(Listener):
-    async def home_opened(
-        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        """`app_home_opened` (bolt acks events itself): publish the tab for whoever opened it."""
-        if event.get("tab") != "home":  # the Messages tab sends this event too
-            return
-        work = self.publish_home(str_at(event, "user"), workspace_of(body), client)
-        self.after_ack("publishing the Home tab", work)
+    @acked("publishing the Home tab")
+    async def home_opened(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
+        """`app_home_opened`: publish the tab for whoever opened it."""
+        event = dict_at(body, "event")
+        if event.get("tab") == "home":  # the Messages tab sends this event too
+            await self.publish_home(str_at(event, "user"), workspace_of(body), client)
 
     async def publish_home(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
         """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""

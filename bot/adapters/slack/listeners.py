@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import ClientConnectorError
@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks, on_this
-from bot.adapters.slack.after_ack import Ack, Respond
+from bot.adapters.slack.after_ack import Ack, Respond, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.errors import post_error
@@ -46,26 +46,6 @@ POST_VIA_RESPONSE_URL = {"channel_not_found", "not_in_channel"}
 ANSWER_BUDGET = 1.5
 
 
-@dataclass(frozen=True)
-class Budget:
-    """`met_by(work)`: whether `work` finished within `seconds` (it goes on either way). With
-    `over` (tests: TESTING.md, "Time") the budget ends when that event is set instead."""
-
-    seconds: float = ANSWER_BUDGET
-    over: asyncio.Event | None = None
-
-    async def met_by(self, work: asyncio.Future[Any]) -> bool:
-        if self.over is None:
-            done, _pending = await asyncio.wait((work,), timeout=self.seconds)
-            return bool(done)
-        ending = asyncio.ensure_future(self.over.wait())
-        try:
-            await asyncio.wait((work, ending), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ending.cancel()
-        return work.done()
-
-
 def _channel_id(body: dict[str, Any]) -> str:
     """The clicked message's channel; '' when a (forged) click names none."""
     return str_at(body, "channel", "id") or str_at(body, "container", "channel_id")
@@ -86,7 +66,8 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         self.admins = admins
         self.many = many
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: cards show from the web site there
-        self.budget = Budget()  # how long a command's answer may take and ride in its ack
+        # Ends the time a command's answer may take and ride in its ack (tests: an event's wait).
+        self.budget: Callable[[], Awaitable[Any]] = partial(asyncio.sleep, ANSWER_BUDGET)
         self.in_flight = InFlight()
 
     async def drain(self, grace: float = CLOSE_GRACE) -> None:
@@ -105,7 +86,12 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         """The answer in the ack when it is ready within the budget (bolt sends the ack when
         this returns); else acked empty, with the answer at the response_url when ready."""
         answering = self.in_flight.start(self._answer(command, client), name=f"slack {COMMAND}")
-        if not await self.budget.met_by(answering):
+        ending = asyncio.ensure_future(self.budget())
+        try:
+            await asyncio.wait((answering, ending), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+        if not answering.done():
             await ack()
             self.after_ack(COMMAND, self._late(answering, respond), respond)
             return
@@ -151,14 +137,11 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         message["blocks"].append(change_button(channel))
         return message
 
-    async def post(
-        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
-    ) -> None:
-        await ack()
+    @acked("Post")
+    async def post(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
         value = action_value(body)
         card = value.startswith(blocks.CARD_PREFIX)
-        work = self.share(body, respond, client, value.removeprefix(blocks.CARD_PREFIX), card=card)
-        self.after_ack("Post", work, respond)
+        await self.share(body, respond, client, value.removeprefix(blocks.CARD_PREFIX), card=card)
 
     async def share(
         self,
@@ -208,31 +191,26 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         else:
             await respond(replace_original=True, text=shared.note)
 
-    async def shuffle(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
+    @acked("Shuffle")
+    async def shuffle(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
         request, after = blocks.read_shuffle_value(action_value(body))
-        reply = another(self.core, request, after, self.clicked_in(body))
-        self.after_ack("Shuffle", self._replace(reply, respond), respond)
+        await self._replace(another(self.core, request, after, self.clicked_in(body)), respond)
 
-    async def more(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    @acked("More")
+    async def more(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
         """The next page of a result list in its place: what `/lambert <value>` answers."""
-        await ack()
-        reply = answer(self.core, action_value(body), self.clicked_in(body))
-        self.after_ack("More", self._replace(reply, respond), respond)
+        await self._replace(answer(self.core, action_value(body), self.clicked_in(body)), respond)
 
     async def _replace(self, reply: Awaitable[Reply], respond: Respond) -> None:
         await respond(replace_original=True, **reply_message(await reply, self.public_url))
 
-    async def cancel(self, ack: Ack, respond: Respond) -> None:
-        await ack()
-        self.after_ack("Cancel", respond(delete_original=True), respond)
+    @acked("Cancel")
+    async def cancel(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+        await respond(delete_original=True)
 
-    async def on_this(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    @acked("Lambert on this")
+    async def on_this(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
         """The message shortcut: the quote fitting the message, previewed privately."""
-        await ack()
-        self.after_ack("Lambert on this", self._on_this(body, respond), respond)
-
-    async def _on_this(self, body: dict[str, Any], respond: Respond) -> None:
         message = dict_at(body, "message")
         # A message in a thread is answered in that thread; any other starts one under it.
         thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
@@ -241,18 +219,17 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         preview = on_this.preview(reply, thread_ts)
         await respond(response_type="ephemeral", replace_original=False, **preview)
 
+    @acked("Post")
     async def on_this_post(
-        self, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+        self, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        await ack()
         _ranked, quote_id, thread_ts = on_this.read_value(action_value(body))
-        self.after_ack("Post", self.share(body, respond, client, quote_id, thread_ts), respond)
+        await self.share(body, respond, client, quote_id, thread_ts)
 
-    async def on_this_another(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        self.after_ack("Another", self._on_this_another(body, respond), respond)
-
-    async def _on_this_another(self, body: dict[str, Any], respond: Respond) -> None:
+    @acked("Another")
+    async def on_this_another(
+        self, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
         ranked, after, thread_ts = on_this.read_value(action_value(body))
         reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
         await respond(replace_original=True, **on_this.preview(reply, thread_ts))

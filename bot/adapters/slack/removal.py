@@ -10,7 +10,7 @@ from slack_bolt.request.internals import extract_enterprise_id
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, Listener
+from bot.adapters.slack.after_ack import Listener, Respond, acked
 from bot.adapters.slack.keys import workspace_of, workspace_prefix
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
 
@@ -20,11 +20,9 @@ log = logging.getLogger(__name__)
 class Removals(Listener):
     many: bool
 
-    async def removed(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()  # before the auth.test below: Slack resends an event not acked in 3 s
-        self.after_ack("handling a removal event", self.forget(body, client))
-
-    async def forget(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    # Acked before the auth.test below: Slack resends an event not acked in 3 s.
+    @acked("handling a removal event")
+    async def removed(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
         event = body.get("event") or {}
         kind = str(event.get("type") or "")
         if kind == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):

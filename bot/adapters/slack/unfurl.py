@@ -6,8 +6,9 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Ack, Listener
+from bot.adapters.slack.after_ack import Listener, Respond, acked
 from bot.adapters.slack.blocks import card_url, shared_message
+from bot.adapters.slack.payload import dict_at
 from bot.web.links import quote_id_in
 
 MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
@@ -16,11 +17,9 @@ MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
 class Unfurls(Listener):
     public_url: str | None
 
-    async def link_shared(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        self.after_ack("unfurling a link", self.unfurl(body.get("event") or {}, client))
-
-    async def unfurl(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    @acked("unfurling a link")
+    async def link_shared(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
+        event = dict_at(body, "event")
         site = self.public_url or ""  # registered only with one (app.py)
         unfurls: dict[str, dict[str, Any]] = {}
         for link in list(event.get("links") or [])[:MAX_LINKS]:
