@@ -16,10 +16,9 @@ import pytest
 
 from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import POST
-from bot.adapters.slack.errors import permanent_reason
 from bot.adapters.slack.modal import ANY_THEME, CHANGE, ZONE, ZONE_BLOCK
 from bot.adapters.slack.oauth import PLATFORM, UNINSTALLED
-from bot.adapters.slack.poster import open_slack_poster, web_client
+from bot.adapters.slack.poster import open_slack_poster, permanent_reason, web_client
 from bot.config import Secret, Settings
 from bot.ports import TransientPostError
 from bot.runtime import Core

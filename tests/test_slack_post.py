@@ -11,11 +11,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.adapters.slack.errors import post_error
 from bot.adapters.slack.poster import (
     MAX_INLINE_WAIT,
     SlackPoster,
     open_slack_poster,
+    post_error,
     web_client,
 )
 from bot.config import ConfigError, Secret, Settings

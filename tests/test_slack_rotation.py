@@ -114,12 +114,12 @@ async def test_two_processes_refreshing_at_once_refresh_once(
 
     async with open_installs(many) as first, open_installs(many) as second:
         replicas = [WorkspaceTokens(many, store, client) for store in (first, second)]
-        clients = await asyncio.gather(
-            *(r.client_for(SECOND_TEAM_ID) for r in replicas for _ in range(5))
+        tokens = await asyncio.gather(
+            *(r.token_for(SECOND_TEAM_ID) for r in replicas for _ in range(5))
         )
 
     assert refreshes(fake_slack) == ["ok"]
-    assert {fake_slack.tokens[str(c.token)] for c in clients} == {f"{SECOND_TEAM_ID}#2"}
+    assert {fake_slack.tokens[t] for t in tokens} == {f"{SECOND_TEAM_ID}#2"}
 
 
 async def test_a_refresh_lost_to_a_process_outside_the_lock_waits_and_keeps_the_schedule(
@@ -149,4 +149,4 @@ async def test_a_refresh_lost_to_a_process_outside_the_lock_waits_and_keeps_the_
     await all_on(many_core)
     tokens = WorkspaceTokens(platform.settings, many_core.installs, fake_slack.client())
     with pytest.raises(TransientPostError, match="invalid_refresh_token"):
-        await tokens.client_for(SECOND_TEAM_ID)
+        await tokens.token_for(SECOND_TEAM_ID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.keys import channel_key
+from bot.adapters.slack.payload import channel_key
 from bot.adapters.slack.poster import check_token, web_client
 from bot.config import ConfigError, Settings
 from bot.platforms import WORKSPACE_ID, shown

@@ -38,14 +38,15 @@ class Listener:
 def acked(
     what: str, *, report: bool = True
 ) -> Callable[[Work[L]], Callable[[L, AsyncArgs], Awaitable[None]]]:
-    """A listener that acks, then runs the method (body, respond, client) after_ack; with
-    `report`, a failure is told to the user at the response_url (None without one)."""
+    """A listener that acks, then runs the method (body, respond or None, client) after_ack;
+    with `report`, a failure is told to the user at the response_url."""
 
     def listener(work: Work[L]) -> Callable[[L, AsyncArgs], Awaitable[None]]:
         # bolt hands a listener taking `args` every argument it has.
         async def run(self: L, args: AsyncArgs) -> None:
             await args.ack()  # events too: Slack resends one not acked within 3 s
-            respond = args.respond
+            # bolt's respond() raises without a response_url: None for events, the Home tab.
+            respond: Any = args.respond if args.context.response_url else None
             work_done = work(self, args.body, respond, args.client)
             self.after_ack(what, work_done, respond if report else None)
 

@@ -13,8 +13,7 @@ from bot.adapters.slack import modal
 from bot.adapters.slack.after_ack import Ack, Respond, acked
 from bot.adapters.slack.blocks import context, reply_message
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.keys import channel_key, workspace_of
-from bot.adapters.slack.payload import action_value, dict_at, str_at
+from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
 from bot.adapters.slack.users import SlackUser
 from bot.chat import daily_verbs
 from bot.chat.context import RequestContext
@@ -86,8 +85,7 @@ class DailyForm(HomeTab):
             return
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
-        # A click on the Home tab has no response_url: bolt's respond() would raise there.
-        if respond is not None and body.get("response_url"):
+        if respond is not None:  # a click on the Home tab has no response_url
             message = reply_message(failed)
             await respond(response_type="ephemeral", replace_original=False, **message)
 

@@ -18,9 +18,8 @@ from bot.adapters.slack.blocks import (
     section,
     sections,
 )
-from bot.adapters.slack.keys import split_key, workspace_of, workspace_prefix
 from bot.adapters.slack.modal import CHANGE, is_channel_id
-from bot.adapters.slack.payload import dict_at, str_at
+from bot.adapters.slack.payload import dict_at, split_key, str_at, workspace_of, workspace_prefix
 from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus

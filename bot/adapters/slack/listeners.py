@@ -16,10 +16,9 @@ from bot.adapters.slack import blocks, on_this
 from bot.adapters.slack.after_ack import Ack, Respond, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
-from bot.adapters.slack.errors import post_error
-from bot.adapters.slack.keys import channel_key, workspace_of
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.payload import action_value, dict_at, str_at
+from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
+from bot.adapters.slack.poster import post_error
 from bot.adapters.slack.removal import Removals
 from bot.adapters.slack.unfurl import Unfurls
 from bot.adapters.slack.users import SlackUser

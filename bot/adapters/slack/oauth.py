@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -48,18 +48,22 @@ def _instant(epoch: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
+# Install's fields that slack_sdk's Installation names alike: '' there is None here.
+_ALIKE = ("app_id", "enterprise_id", "bot_token", "bot_id", "bot_user_id")
+
+
+def _alike(source: Install | Installation, empty: str | None) -> dict[str, Any]:
+    return {name: getattr(source, name) or empty for name in _ALIKE}
+
+
 def to_installation(found: Install) -> Installation:
     org_wide = not found.team_id and bool(found.enterprise_id)
     return Installation(
-        app_id=found.app_id,
-        enterprise_id=found.enterprise_id or None,
+        **_alike(found, None),
         enterprise_name=found.team_name if org_wide else None,
-        team_id=found.team_id or None,
         team_name=None if org_wide else found.team_name,
+        team_id=found.team_id or None,
         is_enterprise_install=org_wide,
-        bot_token=found.bot_token,
-        bot_id=found.bot_id,
-        bot_user_id=found.bot_user_id,
         bot_scopes=found.bot_scopes,
         bot_refresh_token=found.bot_refresh_token,
         bot_token_expires_at=(
@@ -113,13 +117,9 @@ class WorkspaceTokens(AsyncInstallationStore):
         await self.installs.save(
             Install(
                 platform=PLATFORM,
-                enterprise_id=installation.enterprise_id or "",
+                **_alike(installation, ""),
                 team_id="" if org_wide else installation.team_id or "",
                 team_name=name or "",
-                app_id=installation.app_id or "",
-                bot_token=installation.bot_token or "",
-                bot_id=installation.bot_id or "",
-                bot_user_id=installation.bot_user_id or "",
                 bot_scopes=",".join(installation.bot_scopes or ()),
                 installer_id=installation.user_id,
                 installed_at=datetime.fromtimestamp(installation.installed_at, UTC),
@@ -152,8 +152,8 @@ class WorkspaceTokens(AsyncInstallationStore):
                 log.warning("slack: %s (workspace %s)", exc, team or enterprise_id)
         return to_installation(found) if found else None
 
-    async def client_for(self, workspace: str) -> AsyncWebClient:
-        """A client with `workspace`'s token; TransientPostError while there is none yet."""
+    async def token_for(self, workspace: str) -> str:
+        """`workspace`'s bot token; TransientPostError while there is none yet."""
         if not workspace:  # never keyed: see `lambert slack adopt`
             raise TransientPostError(
                 "this channel names no workspace: run `lambert slack adopt --workspace T...` once"
@@ -168,7 +168,7 @@ class WorkspaceTokens(AsyncInstallationStore):
                 f"waiting for the app to be installed in Slack workspace {workspace} "
                 "(/slack/install)"
             )
-        return with_token(self.client, found.bot_token)
+        return found.bot_token
 
     async def fresh(self, found: Install) -> Install | None:
         """`found` with a token not due for a refresh; None if the install is gone meanwhile.
@@ -239,16 +239,6 @@ def _due(install: Install) -> bool:
 def owner(install: Install) -> str:
     """The workspace id the install's channels are keyed by (keys.workspace_of)."""
     return install.team_id or install.enterprise_id
-
-
-def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        retry_handlers=client.retry_handlers,
-        session=client.session,
-    )
 
 
 @asynccontextmanager

@@ -1,9 +1,13 @@
-"""Reading what a Slack payload's sender controls: bounded JSON, dicts that stay dicts."""
+"""Reading what a Slack payload's sender controls (bounded JSON, dicts that stay dicts), and how
+the core names a Slack channel in every mode: "WORKSPACE/CHANNELID"."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+
+from slack_bolt.request import internals
 
 MAX_TEXT = 3000  # characters: Slack's own bound on private_metadata (a button value: 2000)
 MAX_DEPTH = 8  # lambert writes two levels; a forger's 1,000 "[" never reach the parser's limit
@@ -46,3 +50,29 @@ def action_value(body: Any) -> str:
     """The clicked button's value; '' when a (forged) click carries none."""
     actions = body.get("actions") if isinstance(body, dict) else None
     return str_at(actions[0] if isinstance(actions, list) and actions else {}, "value")
+
+
+def workspace_of(payload: Mapping[str, Any]) -> str:
+    """The workspace whose install answers `payload` (by bolt's own reading of payloads, which
+    differ in where they keep both ids): its team id (T...), or for an app installed across a
+    whole Enterprise Grid organisation the organisation's id (E...), since one install, one
+    token and one set of channel ids serve all of its workspaces."""
+    body = dict(payload)
+    if internals.extract_is_enterprise_install(body):
+        return internals.extract_enterprise_id(body) or ""
+    return internals.extract_team_id(body) or ""
+
+
+def channel_key(workspace: str, channel: str) -> str:
+    return f"{workspace}/{channel}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(workspace, channel) of a channel_key; ("", channel) for a bare id (`slack adopt`)."""
+    workspace, _, channel = key.rpartition("/")
+    return workspace, channel
+
+
+def workspace_prefix(workspace: str) -> str:
+    """What every channel key of `workspace` starts with."""
+    return channel_key(workspace, "")

@@ -1,12 +1,13 @@
-"""Daily posts to Slack: the web client with its retry policy, the token check, the poster."""
+"""Daily posts to Slack: the web client with its retry policy, the token check, the poster, and
+what Slack's answer to a post means (permanent with the fix, transient, or maybe posted)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import TextIO
+from typing import Any, TextIO
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -19,11 +20,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import daily_message
-from bot.adapters.slack.errors import MAYBE_DONE, REINSTALL, post_error, retry_after
-from bot.adapters.slack.keys import split_key
 from bot.adapters.slack.oauth import WorkspaceTokens, open_installs
+from bot.adapters.slack.payload import split_key
 from bot.config import ConfigError, Settings
-from bot.ports import POST_DEADLINE, AmbiguousPostError, TransientPostError
+from bot.ports import (
+    POST_DEADLINE,
+    AmbiguousPostError,
+    PermanentPostError,
+    PostError,
+    TransientPostError,
+)
 from bot.quotes.models import Quote
 
 SLACK_API = "https://slack.com/api/"
@@ -35,6 +41,70 @@ READ_ONLY = frozenset({"auth.test", "users.info", "conversations.info", "apps.co
 MAX_INLINE_WAIT = 30.0  # a longer Retry-After goes back to the scheduler instead of blocking here
 
 Sleep = Callable[[float], Awaitable[None]]
+
+# Slack's own words for these: "It's possible some aspect of the operation succeeded".
+MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
+
+REINSTALL = "reinstall the app (slack/manifest.yml) and update SLACK_BOT_TOKEN"
+# Many workspaces: each has its own install, so the fix is that workspace's, not a variable.
+_INSTALL_AGAIN = "install the app in that workspace again (/slack/install), then turn it on"
+# Errors that will not go away by trying again: the schedule is disabled with this reason.
+PERMANENT = {
+    "channel_not_found": "the channel was not found: deleted, or private without the bot in it",
+    "is_archived": "the channel is archived",
+    "channel_is_archived": "the channel is archived",
+    "not_in_channel": "the bot is not in the channel: /invite it, then turn the daily quote on",
+    "is_inactive": "the channel is inactive",
+    "no_permission": "the workspace does not let the bot post there",
+    "restricted_action": "the workspace does not let the bot post in this channel",
+    "restricted_action_read_only_channel": "the channel is read-only",
+    "team_access_not_granted": "the workspace has not granted the app access to the channel",
+    "ekm_access_denied": "the workspace's key management blocks the bot's posts",
+}
+# The same, about the bot's token: mended by a new token, whose source depends on the mode.
+TOKEN_PROBLEMS = {
+    "account_inactive": "the bot's Slack account is deactivated",
+    "invalid_auth": "Slack rejected the bot token",
+    "not_authed": "no bot token was sent",
+    "token_revoked": "the bot token was revoked",
+    "token_expired": "the bot token expired",
+    "missing_scope": "the app lacks the chat:write scope",
+}
+
+
+def permanent_reason(code: str, *, many: bool = False) -> str | None:
+    """Why a post failing with `code` never will, with the fix; None when another try may help."""
+    if code in TOKEN_PROBLEMS:
+        return f"{TOKEN_PROBLEMS[code]}: {_INSTALL_AGAIN if many else REINSTALL}"
+    return PERMANENT.get(code)
+
+
+def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
+    """Seconds a 429 asks us to wait (its Retry-After header), whatever the header's case."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            # HttpResponse holds lists of values, SlackResponse plain strings.
+            raw = value if isinstance(value, str) else (value[0] if value else "")
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                return default
+    return default
+
+
+def post_error(response: Any, *, many: bool = False) -> PostError:
+    """Our error for a failed chat.postMessage: ambiguous when Slack may have posted (a 5xx,
+    or an error it says may have half-succeeded); any other `ok: false` posted nothing."""
+    data = response.data if isinstance(response.data, dict) else {}  # an edge's 5xx is HTML
+    code = str(data.get("error", "unknown_error"))
+    if (reason := permanent_reason(code, many=many)) is not None:
+        return PermanentPostError(f"{reason} ({code})")
+    if response.status_code == 429 or code == "ratelimited":
+        wait = retry_after(response.headers)
+        return TransientPostError(f"Slack rate limit: retry in {wait:g} s", retry_after=wait)
+    if response.status_code >= 500 or code in MAYBE_DONE:
+        return AmbiguousPostError(f"Slack answered {response.status_code} ({code})")
+    return TransientPostError(f"Slack error: {code}")
 
 
 class Retries(AsyncRetryHandler):
@@ -158,9 +228,9 @@ class SlackPoster:
         try:
             async with asyncio.timeout(self.deadline):
                 workspace, channel = split_key(channel)
-                client = await self._client_for(workspace)
+                token = await self._token_for(workspace)
                 sending = True
-                return await self._send(client, channel, quote)
+                return await self._send(token, channel, quote)
         except TimeoutError:
             if not sending:
                 raise TransientPostError(
@@ -170,9 +240,9 @@ class SlackPoster:
                 f"no answer from Slack within {self.deadline:g} s: it may have posted"
             ) from None
 
-    async def _client_for(self, workspace: str) -> AsyncWebClient:
+    async def _token_for(self, workspace: str) -> str | None:
         if self.tokens is not None:
-            return await self.tokens.client_for(workspace)  # refreshed first when due
+            return await self.tokens.token_for(workspace)  # refreshed first when due
         if workspace and workspace != self.workspace:
             # Keyed for many workspaces, and not this token's: it cannot post there, and
             # Slack's channel_not_found would switch the schedule off for good.
@@ -181,13 +251,14 @@ class SlackPoster:
                 f"{self.workspace or 'unchecked'}'s: serve many workspaces (unset "
                 "SLACK_BOT_TOKEN) to post there"
             )
-        return self.client
+        return self.client.token
 
-    async def _send(self, client: AsyncWebClient, channel: str, quote: Quote) -> str:
+    async def _send(self, token: str | None, channel: str, quote: Quote) -> str:
         # Slack has no idempotency key: `day` cannot make a resend safe, so nothing that may
         # have reached Slack is ever sent again (AmbiguousPostError without resend_within).
         try:
-            response = await client.chat_postMessage(
+            response = await self.client.chat_postMessage(
+                token=token,
                 channel=channel,
                 unfurl_links=False,
                 unfurl_media=False,

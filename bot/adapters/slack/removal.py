@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Listener, Respond, acked
-from bot.adapters.slack.keys import workspace_of, workspace_prefix
-from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner, with_token
+from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner
+from bot.adapters.slack.payload import workspace_of, workspace_prefix
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Removals(Listener):
             # An organisation's admin can remove an org-wide app from one of its workspaces,
             # the install and token staying: an install whose token still works is kept.
             try:
-                await with_token(client, found.bot_token).auth_test()
+                await client.auth_test(token=found.bot_token)
             except (SlackApiError, aiohttp.ClientError, TimeoutError):
                 pass  # refused, or no answer to say otherwise: the event is taken at its word
             else:
