@@ -73,7 +73,7 @@ class Settings:
     # No trailing slash: absolute links and Slack's card images (`{public_url}/q/{id}.png`)
     # start with it. None: no public site.
     public_url: str | None = None
-    secret_key: Secret = NO_SECRET  # Fernet keys, comma-separated (bot/installs/sealing.py)
+    secret_key: Secret = NO_SECRET  # Fernet keys, comma-separated (bot/installs/store.py)
 
     @property
     def slack_many_workspaces(self) -> bool:

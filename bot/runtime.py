@@ -28,7 +28,7 @@ from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
-    from bot.installs.sql_store import StateInstallStore as InstallStore
+    from bot.installs.store import StateInstallStore as InstallStore
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +156,7 @@ async def _open_state(
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
-    from bot.installs.sealing import TokenSeal
-    from bot.installs.sql_store import StateInstallStore
+    from bot.installs.store import StateInstallStore, TokenSeal
     from bot.previews.sql_store import StatePreviewStore
     from bot.stats.sql_store import StateStatsStore
     from bot.storage.engine import open_engine

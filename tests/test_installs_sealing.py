@@ -14,8 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Secret, Settings
-from bot.installs.sealing import TokenSeal
-from bot.installs.store import Install
+from bot.installs.store import Install, TokenSeal
 from bot.runtime import open_core
 from tests.support.cli import run
 

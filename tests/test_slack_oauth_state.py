@@ -1,4 +1,4 @@
-"""OAuth states are signed, not stored (bot/adapters/slack/oauth_state.py): a flood of the
+"""OAuth states are signed, not stored (bot/adapters/slack/install_flow.py): a flood of the
 unauthenticated install page writes nothing, and a forged, expired or replayed state is refused.
 A whole install through them is tests/test_slack_oauth.py's."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.slack.oauth_state import SignedStates
+from bot.adapters.slack.install_flow import SignedStates
 from bot.config import Settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import CLIENT_SECRET, FakeSlack

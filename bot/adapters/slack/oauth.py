@@ -17,13 +17,13 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.oauth_state import SignedStates
+from bot.adapters.slack.install_flow import SignedStates
 from bot.config import Settings
 from bot.installs.store import Install
 from bot.ports import PermanentPostError, PostError, TransientPostError
 
 if TYPE_CHECKING:
-    from bot.installs.sql_store import StateInstallStore as InstallStore
+    from bot.installs.store import StateInstallStore as InstallStore
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +91,12 @@ def oauth_settings(settings: Settings, tokens: WorkspaceTokens) -> AsyncOAuthSet
 
 
 class WorkspaceTokens(AsyncInstallationStore):
-    """Each workspace's bot token, for the daily posts and (as the installation store) bolt's
-    requests, refreshed first when it expires within ROTATE_MINUTES. Slack's refresh tokens
-    are single-use, so a refresh runs under the install's lock (InstallStore.renew, across
-    tasks and processes), on the install as stored once the lock is held, and only if that
-    one is still due: five channels of a workspace due together refresh once. One bot install
-    per workspace (an org-wide one: the organisation's, no team); removal.py deletes."""
+    """Each workspace's bot token (bolt's installation store too), refreshed first when due.
+    Slack's refresh tokens are single-use: a refresh runs under the install's lock
+    (InstallStore.renew), only if the install as stored is still due, so it happens once."""
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs
-        self.client = client  # its base_url, timeout and retry policy; its token is unused
         self.rotator = AsyncTokenRotator(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.reveal(),
@@ -179,7 +175,33 @@ class WorkspaceTokens(AsyncInstallationStore):
         async def refresh(current: Install) -> Install | None:
             if not _due(current):
                 return None  # another task or process refreshed it while this one waited
-            renewed = await self._refresh(current)
+            bot = to_installation(current).to_bot()
+            try:
+                rotated = await self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=ROTATE_MINUTES
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:  # a refresh is a read: safe again
+                # The type only: an aiohttp error's repr can hold the request's headers,
+                # and oauth.v2.access sends the client secret in one.
+                reason = f"could not refresh the bot token ({type(exc).__name__})"
+                raise TransientPostError(reason) from None
+            except SlackTokenRotationError as exc:
+                code = str(exc.api_error.response.get("error") or "")
+                if code == "invalid_refresh_token":
+                    raise _SpentRefresh from None
+                if code in ("token_revoked", "invalid_auth"):  # the app's tokens are revoked
+                    raise PermanentPostError(
+                        f"Slack refused to refresh the token ({code})"
+                    ) from None
+                raise TransientPostError(f"could not refresh the bot token ({code})") from None
+            if rotated is None:  # not a bot token in the answer: keep the one there is
+                raise TransientPostError("could not refresh the bot token (no bot token answered)")
+            renewed = replace(
+                current,
+                bot_token=rotated.bot_token,
+                bot_refresh_token=rotated.bot_refresh_token,
+                bot_token_expires_at=_instant(rotated.bot_token_expires_at),
+            )
             log.info("slack: refreshed the bot token of workspace %s", owner(renewed))
             return renewed
 
@@ -196,33 +218,6 @@ class WorkspaceTokens(AsyncInstallationStore):
                 "could not refresh the bot token (invalid_refresh_token: another process "
                 "spent it); trying again later"
             ) from None
-
-    async def _refresh(self, current: Install) -> Install:
-        bot = to_installation(current).to_bot()
-        try:
-            rotated = await self.rotator.perform_bot_token_rotation(
-                bot=bot, minutes_before_expiration=ROTATE_MINUTES
-            )
-        except (aiohttp.ClientError, TimeoutError) as exc:  # a refresh is a read: safe again
-            # The type only: an aiohttp error's repr can hold the request's headers,
-            # and oauth.v2.access sends the client secret in one.
-            reason = f"could not refresh the bot token ({type(exc).__name__})"
-            raise TransientPostError(reason) from None
-        except SlackTokenRotationError as exc:
-            code = str(exc.api_error.response.get("error") or "")
-            if code == "invalid_refresh_token":
-                raise _SpentRefresh from None
-            if code in ("token_revoked", "invalid_auth"):  # the app's tokens are revoked
-                raise PermanentPostError(f"Slack refused to refresh the token ({code})") from None
-            raise TransientPostError(f"could not refresh the bot token ({code})") from None
-        if rotated is None:  # not a bot token in the answer: keep the one there is
-            raise TransientPostError("could not refresh the bot token (no bot token answered)")
-        return replace(
-            current,
-            bot_token=rotated.bot_token,
-            bot_refresh_token=rotated.bot_refresh_token,
-            bot_token_expires_at=_instant(rotated.bot_token_expires_at),
-        )
 
 
 class _SpentRefresh(Exception):
@@ -244,8 +239,7 @@ def owner(install: Install) -> str:
 @asynccontextmanager
 async def open_installs(settings: Settings) -> AsyncIterator[InstallStore]:
     """The installs, for a poster opened without the core (`lambert daily tick`)."""
-    from bot.installs.sealing import TokenSeal
-    from bot.installs.sql_store import StateInstallStore
+    from bot.installs.store import StateInstallStore, TokenSeal
     from bot.storage.engine import open_engine
 
     url = settings.database_url.reveal() if settings.database_url else ""
