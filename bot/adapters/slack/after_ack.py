@@ -1,4 +1,5 @@
-"""Work after a Slack ack, in a task close() waits for (bolt's lazy listeners are not tracked)."""
+"""What the listeners share: work after the ack, in a task close() waits for (bolt's lazy
+listeners are not tracked), and the user of a request (one users.info, asked only if needed)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,33 @@ async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -
             await respond(response_type="ephemeral", replace_original=False, **error_message())
         except Exception:
             log.exception("slack: could not report the failure of %s", what)
+
+
+class SlackUser:
+    """A user of one request."""
+
+    def __init__(self, client: AsyncWebClient, user_id: str, admins: frozenset[str]) -> None:
+        self.client = client
+        self.id = user_id
+        self.admins = admins
+        self._info: dict[str, Any] | None = None
+
+    async def info(self) -> dict[str, Any]:
+        """The users.info `user` object; empty when Slack refuses (logged)."""
+        if self._info is None:
+            try:
+                found = (await self.client.users_info(user=self.id))["user"]
+            except SlackApiError as exc:
+                log.warning(
+                    "slack: users.info for %s failed (%s)", self.id, exc.response.get("error")
+                )
+                found = {}
+            self._info = dict(found) if isinstance(found, dict) else {}
+        return self._info
+
+    async def is_admin(self) -> bool:
+        """Listed in LAMBERT_SLACK_ADMINS, or a workspace admin or owner per users.info."""
+        if self.id in self.admins:
+            return True
+        found = await self.info()
+        return bool(found.get("is_admin") or found.get("is_owner"))

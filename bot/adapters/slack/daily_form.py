@@ -10,11 +10,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import modal
-from bot.adapters.slack.after_ack import Ack, Respond, acked
+from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import context, reply_message
 from bot.adapters.slack.home import HomeTab
 from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
-from bot.adapters.slack.users import SlackUser
 from bot.chat import daily_verbs
 from bot.chat.context import RequestContext
 from bot.chat.grammar import perform

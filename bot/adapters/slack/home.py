@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.after_ack import Listener, Respond, acked
+from bot.adapters.slack.after_ack import Listener, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import (
     Block,
     button,
@@ -20,7 +20,6 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.modal import CHANGE, is_channel_id
 from bot.adapters.slack.payload import dict_at, split_key, str_at, workspace_of, workspace_prefix
-from bot.adapters.slack.users import SlackUser
 from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus
 from bot.quotes.models import Quote

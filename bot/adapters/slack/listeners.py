@@ -1,4 +1,4 @@
-"""The listeners bolt calls: the slash command and the preview's buttons, joined with the rest."""
+"""The listeners bolt calls: the command, the preview's buttons, link unfurls; then the rest."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks, on_this
-from bot.adapters.slack.after_ack import Ack, Respond, acked
+from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.modal import change_button
 from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
 from bot.adapters.slack.poster import post_error
 from bot.adapters.slack.removal import Removals
-from bot.adapters.slack.unfurl import Unfurls
-from bot.adapters.slack.users import SlackUser
 from bot.chat import on_this as fitting
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
@@ -32,9 +30,11 @@ from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
+from bot.web.links import quote_id_in
 
 log = logging.getLogger(__name__)
 
+MAX_LINKS = 5  # Slack sends at most 5 links of a message per event
 CLOSE_GRACE = 10.0  # seconds close() waits for answers already being worked on
 
 # chat.postMessage refuses channels the bot is not in (and other people's DMs); the action's
@@ -50,7 +50,7 @@ def _channel_id(body: dict[str, Any]) -> str:
     return str_at(body, "channel", "id") or str_at(body, "container", "channel_id")
 
 
-class SlackHandlers(DailyForm, Removals, Unfurls):
+class SlackHandlers(DailyForm, Removals):
     """The listeners bolt calls (build_app registers them)."""
 
     def __init__(
@@ -232,3 +232,24 @@ class SlackHandlers(DailyForm, Removals, Unfurls):
         ranked, after, thread_ts = on_this.read_value(action_value(body))
         reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
         await respond(replace_original=True, **on_this.preview(reply, thread_ts))
+
+    @acked("unfurling a link")
+    async def link_shared(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
+        event = dict_at(body, "event")
+        site = self.public_url or ""  # registered only with one (app.py)
+        unfurls: dict[str, dict[str, Any]] = {}
+        for link in list(event.get("links") or [])[:MAX_LINKS]:
+            url = str((link or {}).get("url") or "")
+            quote_id = quote_id_in(site, url)
+            quote = await self.core.quotes.quote(quote_id) if quote_id else None
+            if quote is not None:
+                card = blocks.card_url(site, quote)
+                unfurls[url] = {"blocks": blocks.shared_message(quote, "", card, site)["blocks"]}
+        if not unfurls:
+            return  # another page of the site (a theme, a search): Slack shows its own preview
+        where: dict[str, Any]
+        if event.get("unfurl_id") and event.get("source"):  # a message still being composed
+            where = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
+        else:
+            where = {"channel": event.get("channel"), "ts": event.get("message_ts")}
+        await client.chat_unfurl(unfurls=unfurls, **where)

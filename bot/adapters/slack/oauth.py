@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 # Least privilege: the slash command, posting, and users.info for admin checks and zones.
 SCOPES = ("commands", "chat:write", "users:read")
-# Asked for too when LAMBERT_PUBLIC_URL is set: links to the site unfurl (slack/unfurl.py).
+# Asked for too when LAMBERT_PUBLIC_URL is set: links to the site unfurl (listeners.py).
 UNFURL_SCOPES = ("links:read", "links:write")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
