@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.adapters.slack import on_this as slack_on_this
+from bot.adapters.slack import blocks as slack_blocks
 from bot.adapters.slack.app import SlackPlatform
 from bot.chat import on_this
 from bot.chat.share import ALREADY_POSTED
@@ -57,7 +57,7 @@ async def shortcut(
     """The shortcut on a message reading `text`; what the bot answered on the response_url."""
     rid = f"sc-{time.monotonic_ns()}"
     payload = message_action_payload(
-        slack_on_this.SHORTCUT, text, response_url=fake.response_url(rid), **fields
+        slack_blocks.ON_THIS, text, response_url=fake.response_url(rid), **fields
     )
     assert await post_signed(events_url(platform), interactive_form(payload)) == 200
     return await fake.next_response(rid)
@@ -93,13 +93,13 @@ async def test_the_preview_shows_the_best_fit_and_another_the_next(
     assert preview["response_type"] == "ephemeral"
     assert quote_id_of(preview) == ranked[0]
     # The buttons carry the ranked ids and the thread, never the message.
-    value = button_value(preview, slack_on_this.ANOTHER)
+    value = button_value(preview, slack_blocks.ON_THIS_ANOTHER)
     assert json.loads(value) == {"r": ranked, "q": ranked[0], "t": TS}
     assert "benchmark" not in value
 
-    other = (await press(fake_slack, platform, preview, slack_on_this.ANOTHER, "1.1")).body
+    other = (await press(fake_slack, platform, preview, slack_blocks.ON_THIS_ANOTHER, "1.1")).body
     assert other["replace_original"] is True and quote_id_of(other) == ranked[1]
-    third = (await press(fake_slack, platform, other, slack_on_this.ANOTHER, "1.1")).body
+    third = (await press(fake_slack, platform, other, slack_blocks.ON_THIS_ANOTHER, "1.1")).body
     assert quote_id_of(third) == ranked[2]
 
 
@@ -107,8 +107,12 @@ async def test_post_answers_in_the_thread_once(
     fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     preview = (await shortcut(fake_slack, platform, MESSAGE)).body
-    first = await press(fake_slack, platform, preview, slack_on_this.POST, "1700000100.000900")
-    second = await press(fake_slack, platform, preview, slack_on_this.POST, "1700000100.000900")
+    first = await press(
+        fake_slack, platform, preview, slack_blocks.ON_THIS_POST, "1700000100.000900"
+    )
+    second = await press(
+        fake_slack, platform, preview, slack_blocks.ON_THIS_POST, "1700000100.000900"
+    )
     (posted,) = posts(fake_slack)
     assert (posted["channel"], posted["thread_ts"]) == (CHANNEL_ID, TS)
     assert quote_id_of(preview) in json.dumps(posted["blocks"])
@@ -121,7 +125,7 @@ async def test_a_reply_in_a_thread_is_answered_in_that_thread(
     fake_slack: FakeSlack, platform: SlackPlatform
 ) -> None:
     preview = (await shortcut(fake_slack, platform, MESSAGE, thread_ts=PARENT)).body
-    await press(fake_slack, platform, preview, slack_on_this.POST, "1700000100.000901")
+    await press(fake_slack, platform, preview, slack_blocks.ON_THIS_POST, "1700000100.000901")
     (posted,) = posts(fake_slack)
     assert posted["thread_ts"] == PARENT
 
@@ -145,7 +149,7 @@ async def test_the_message_is_never_logged_or_stored(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     preview = (await shortcut(fake_slack, platform, MESSAGE)).body
-    await press(fake_slack, platform, preview, slack_on_this.POST, "1700000100.000902")
+    await press(fake_slack, platform, preview, slack_blocks.ON_THIS_POST, "1700000100.000902")
     await core.stats.flush()
     # Ours at every level; the libraries' at WARNING and up, where bot/logs.py holds them.
     shown = [r for r in caplog.records if r.name.startswith("bot") or r.levelno >= logging.WARNING]
@@ -156,13 +160,13 @@ async def test_the_message_is_never_logged_or_stored(
 
 def test_markup_is_dropped_and_a_links_label_kept() -> None:
     text = "<@U0ADMIN> <!here> see :eyes: <https://x.io/dpo|the DPO notes> &amp; <#C1|general> <https://y.io>"
-    assert slack_on_this.plain_text(text).split() == ["see", "the", "DPO", "notes", "&"]
+    assert slack_blocks.plain_text(text).split() == ["see", "the", "DPO", "notes", "&"]
 
 
 def test_the_manifest_has_the_message_shortcut_and_no_new_scope() -> None:
     manifest = yaml.safe_load((REPO / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     (item,) = manifest["features"]["shortcuts"]
-    assert (item["type"], item["callback_id"]) == ("message", slack_on_this.SHORTCUT)
+    assert (item["type"], item["callback_id"]) == ("message", slack_blocks.ON_THIS)
     assert item["name"] == "Lambert on this" and len(item["description"]) <= 80
     # The payload carries the message: no history scope, no message events.
     scopes = manifest["oauth_config"]["scopes"]["bot"]

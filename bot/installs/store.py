@@ -25,9 +25,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Install:
-    """The app installed in one workspace. `enterprise_id` is '' outside Enterprise Grid;
-    `team_id` is '' for an org-wide install; the refresh token and expiry are set when the app
-    rotates its tokens."""
+    """The app in one workspace: `enterprise_id` '' outside Enterprise Grid, `team_id` '' for
+    an org-wide install; a refresh token and expiry when the app rotates its tokens."""
 
     platform: str
     enterprise_id: str
@@ -65,9 +64,8 @@ WRONG = (
 
 
 class TokenSeal:
-    """Fernet over LAMBERT_SECRET_KEY's comma-separated keys (MultiFernet): the first seals,
-    every one opens, so a key is rotated by putting the new one first and running
-    `lambert db rotate-key`. With no key, `seal` leaves a token in clear."""
+    """MultiFernet over LAMBERT_SECRET_KEY's comma-separated keys: the first seals, every one
+    opens (rotation: the new key first, then `lambert db rotate-key`); no key: in clear."""
 
     def __init__(self, keys: str) -> None:
         self._keys: MultiFernet | None = None
@@ -178,9 +176,8 @@ class StateInstallStore:
         return len(rows)
 
     async def renew(self, install: Install, renewal: Renewal) -> Install | None:
-        """`install` as stored now, after `renewal` ran on it locked against every other task
-        and process (one token refresh in flight per install); what `renewal` returns is saved
-        in the same transaction. None if the install is gone."""
+        """`install` as stored, after `renewal` ran on it locked against every task and process,
+        its answer saved in the same transaction; None if the install is gone."""
         key = (install.platform, install.enterprise_id, install.team_id)
         # Between processes: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory lock.
         # Held while `renewal` asks Slack: a refresh is rare (twice a day per workspace) and

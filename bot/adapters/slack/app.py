@@ -14,8 +14,15 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.listening import LIMITS, Limits, listen
-from bot.adapters.slack import on_this
-from bot.adapters.slack.blocks import CANCEL, MORE, POST, SHUFFLE
+from bot.adapters.slack.blocks import (
+    CANCEL,
+    MORE,
+    ON_THIS,
+    ON_THIS_ANOTHER,
+    ON_THIS_POST,
+    POST,
+    SHUFFLE,
+)
 from bot.adapters.slack.http import RequestGuard
 from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
@@ -77,9 +84,9 @@ def build_app(
     app.options(ZONE)(handlers.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.submit)
     app.event("app_home_opened")(handlers.home_opened)
-    app.shortcut(on_this.SHORTCUT)(handlers.on_this)  # "Lambert on this"
-    app.action(on_this.POST)(handlers.on_this_post)
-    app.action(on_this.ANOTHER)(handlers.on_this_another)
+    app.shortcut(ON_THIS)(handlers.on_this)  # "Lambert on this"
+    app.action(ON_THIS_POST)(handlers.on_this_post)
+    app.action(ON_THIS_ANOTHER)(handlers.on_this_another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
         app.event("link_shared")(handlers.link_shared)
     return app

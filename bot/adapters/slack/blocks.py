@@ -1,8 +1,11 @@
-"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out."""
+"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out; the
+preview of "Lambert on this", whose payload carries the message (no history scope needed), its
+text matched, never kept or logged."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
@@ -25,6 +28,13 @@ POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
 CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
 PAGE_LINK = "Page and card"
+ON_THIS = "lambert_on_this"  # the message shortcut's callback_id in the manifest
+ON_THIS_POST, ON_THIS_ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
+
+# Mentions, channel links and special mentions (<@U1>, <#C1|general>, <!here>) name nobody's
+# subject; a link <https://...|label> keeps its label.
+_MARKUP = re.compile(r"<([@#!][^>]*)>|<[^>|]*\|([^>]*)>|<[^>]*>")
+_EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # :joy:, :+1:, :skin-tone-2: are no subject either
 CARDS_OFF = (
     "Cards show in Slack once lambert's web site is online: set LAMBERT_PUBLIC_URL to its "
     "address and run the site (`lambert web`)."
@@ -146,8 +156,7 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
 def preview_message(
     reply: QuoteReply, public_url: str | None = None, ids: tuple[str, str, str] | None = None
 ) -> Message:
-    """The ephemeral /giphy-style preview: the quote, then Post, Another and Cancel. `ids`:
-    Post's and Another's action ids and the one value both carry ("Lambert on this")."""
+    """The ephemeral preview: the quote, Post, Another, Cancel; `ids` for "Lambert on this"."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     card = reply.card and public_url is not None
@@ -171,8 +180,7 @@ def preview_message(
 def shared_message(
     quote: Quote, shared_by: str, card: str | None = None, public_url: str | None = None
 ) -> Message:
-    """The quote as posted for everyone (or unfurled, with no sharer): the sharer's name as
-    plain text, so nobody is pinged."""
+    """The quote posted for everyone (or unfurled): the sharer's name in plain text, no ping."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
     image = [card_block(quote, card)] if card else []
     return {
@@ -222,3 +230,32 @@ def reply_message(reply: Reply, public_url: str | None = None) -> Message:
 def error_message() -> Message:
     """The one error text every platform shows (bot/chat/replies.py)."""
     return {"text": ERROR_TEXT}
+
+
+def plain_text(text: str) -> str:
+    """The words of a Slack message, its markup and emoji codes dropped, &amp; decoded."""
+    text = _EMOJI.sub(" ", _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", text))
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def on_this_value(reply: QuoteReply, thread_ts: str) -> str:
+    """What Post and Another need: the ranked ids, the quote shown, the thread to answer in.
+    Ten ids of up to 40 characters and a ts fit the 2,000 characters of a value."""
+    return json.dumps({"r": list(reply.ranked), "q": reply.quote.id, "t": thread_ts})
+
+
+def read_on_this_value(value: str) -> tuple[tuple[str, ...], str, str]:
+    """(ranked ids, quote id, thread ts) from on_this_value(); empty for anything else."""
+    data = read_json(value, VALUE_LIMIT)
+    if not isinstance(data, dict) or not isinstance(data.get("r"), list):
+        return (), "", ""
+    return tuple(str(i) for i in data["r"]), str_at(data, "q"), str_at(data, "t")
+
+
+def on_this_preview(reply: Reply, thread_ts: str) -> Message:
+    """The private preview with Post, Another and Cancel; any other reply as it always looks."""
+    if not isinstance(reply, QuoteReply) or not reply.ranked:
+        return reply_message(reply)
+    return preview_message(
+        reply, ids=(ON_THIS_POST, ON_THIS_ANOTHER, on_this_value(reply, thread_ts))
+    )

@@ -32,8 +32,7 @@ REFUSED = TextReply(
 
 
 class DailyForm(HomeTab):
-    """Like the other listeners, each acks first; only the submission's checks run before its
-    ack, since inline errors travel in it. A save from the Home tab publishes it again."""
+    """Each acks first, but the submission checks before its ack: inline errors travel in it."""
 
     async def open_form(
         self,

@@ -12,7 +12,7 @@ from aiohttp import ClientConnectorError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import blocks, on_this
+from bot.adapters.slack import blocks
 from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
@@ -213,25 +213,25 @@ class SlackHandlers(DailyForm, Removals):
         message = dict_at(body, "message")
         # A message in a thread is answered in that thread; any other starts one under it.
         thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
-        text = on_this.plain_text(str_at(message, "text"))
+        text = blocks.plain_text(str_at(message, "text"))
         reply = await fitting.on_this(self.core, text, self.clicked_in(body))
-        preview = on_this.preview(reply, thread_ts)
+        preview = blocks.on_this_preview(reply, thread_ts)
         await respond(response_type="ephemeral", replace_original=False, **preview)
 
     @acked("Post")
     async def on_this_post(
         self, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        _ranked, quote_id, thread_ts = on_this.read_value(action_value(body))
+        _ranked, quote_id, thread_ts = blocks.read_on_this_value(action_value(body))
         await self.share(body, respond, client, quote_id, thread_ts)
 
     @acked("Another")
     async def on_this_another(
         self, body: dict[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
-        ranked, after, thread_ts = on_this.read_value(action_value(body))
+        ranked, after, thread_ts = blocks.read_on_this_value(action_value(body))
         reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
-        await respond(replace_original=True, **on_this.preview(reply, thread_ts))
+        await respond(replace_original=True, **blocks.on_this_preview(reply, thread_ts))
 
     @acked("unfurling a link")
     async def link_shared(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.adapters.slack.app import EVENTS_PATH
+from bot.adapters.slack.blocks import ON_THIS
 from bot.adapters.slack.oauth import REDIRECT_PATH, SCOPES, UNFURL_SCOPES
-from bot.adapters.slack.on_this import SHORTCUT
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError
 
@@ -72,7 +72,7 @@ def build_manifest(
                 {
                     "name": "Lambert on this",
                     "type": "message",
-                    "callback_id": SHORTCUT,
+                    "callback_id": ON_THIS,
                     "description": "The quote from Nathan Lambert's notes that fits this message",
                 }
             ],

@@ -53,10 +53,9 @@ def action_value(body: Any) -> str:
 
 
 def workspace_of(payload: Mapping[str, Any]) -> str:
-    """The workspace whose install answers `payload` (by bolt's own reading of payloads, which
-    differ in where they keep both ids): its team id (T...), or for an app installed across a
-    whole Enterprise Grid organisation the organisation's id (E...), since one install, one
-    token and one set of channel ids serve all of its workspaces."""
+    """The workspace whose install answers `payload`, as bolt reads it: its team id (T...), or
+    for an org-wide Enterprise Grid install the organisation's (E...), whose one install,
+    token and set of channel ids serve all of its workspaces."""
     body = dict(payload)
     if internals.extract_is_enterprise_install(body):
         return internals.extract_enterprise_id(body) or ""

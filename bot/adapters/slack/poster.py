@@ -118,30 +118,16 @@ class Retries(AsyncRetryHandler):
         self.max_wait = max_wait
         self.dropped = AsyncConnectionErrorRetryHandler()  # its reading of a dropped connection
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
+    async def _can_retry_async(self, *, request: HttpRequest, **call: Any) -> bool:
+        response: HttpResponse | None = call.get("response")
         if response is not None and response.status_code == 429:
             return retry_after(response.headers) <= self.max_wait
         method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
-        return method in READ_ONLY and await self.dropped.can_retry_async(
-            state=state, request=request, error=error
-        )
+        return method in READ_ONLY and await self.dropped.can_retry_async(request=request, **call)
 
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, **call: Any) -> None:
         state.next_attempt_requested = True
+        response: HttpResponse | None = call.get("response")
         if response is not None and response.status_code == 429:
             wait = retry_after(response.headers)
         else:
