@@ -23,11 +23,11 @@ from bench.context import REAL, Bench
 from bench.load_process import LoadProcess, on_loopback
 from bench.report import MISS, PASS, Row, median, p99, timed_row
 from bot.adapters.listening import listen
+from bot.adapters.slack.after_ack import SharedSession
 from bot.adapters.slack.app import EVENTS_PATH, SlackPlatform, build_app, create_platform
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.poster import web_client
-from bot.adapters.slack.respond import SharedSession
 from bot.chat.grammar import COMMAND, answer
 from bot.config import Secret, Settings
 from bot.runtime import Core, open_core
@@ -106,7 +106,7 @@ def fixed_answer_app(secret: str, client: AsyncWebClient, message: Message) -> A
 async def bolt_verified(
     core: Core, settings: Settings, client: AsyncWebClient
 ) -> AsyncIterator[str]:
-    """lambert as SlackPlatform serves it, but with no front door (http.py's RequestGuard):
+    """lambert as SlackPlatform serves it, but with no front door (app.py's RequestGuard):
     bolt's own request verification checks the signature; the same listener limits."""
     handlers = SlackHandlers(core, settings.slack_admins)
     app = build_app(handlers, client, SIGNING_SECRET)  # bolt verifies
@@ -302,7 +302,7 @@ def _guard_row(served: dict[str, Any], verified: dict[str, Any], total: int) -> 
     saves = (with_bolt - with_guard) / with_bolt
     return Row(
         SLACK,
-        "HTTP: CPU per command, as served (http.py's front door)",
+        "HTTP: CPU per command, as served (app.py's front door)",
         total,
         "µs",
         with_guard,

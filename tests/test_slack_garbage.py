@@ -16,9 +16,8 @@ import aiohttp
 import pytest
 
 from bot.adapters.listening import Ration
-from bot.adapters.slack import http as slack_http
-from bot.adapters.slack.app import create_platform
-from bot.adapters.slack.http import RequestGuard
+from bot.adapters.slack import app as slack_http
+from bot.adapters.slack.app import RequestGuard, create_platform
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Core
 from tests.fakes.slack_platform import SIGNING_SECRET, FakeSlack, slash_command_form
@@ -120,7 +119,7 @@ async def test_a_thousand_bad_requests_get_4xx_and_a_few_log_lines(
     assert all("\n" not in line for line in lines)
     # One line per reason, whatever the count: 1,000 requests, a dozen lines at most.
     assert len(lines) <= 12, "\n".join(lines)
-    assert all(r.name == "bot.adapters.slack.http" for r in flood_records), lines
+    assert all(r.name == "bot.adapters.slack.app" for r in flood_records), lines
     codes = sorted({status for _, status in statuses})
     print(f"{FLOOD} bad requests: {len(lines)} log lines; statuses {codes}")
 

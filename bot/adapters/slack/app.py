@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -13,23 +14,14 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.listening import LIMITS, Limits, listen
-from bot.adapters.slack.blocks import (
-    CANCEL,
-    MORE,
-    ON_THIS,
-    ON_THIS_ANOTHER,
-    ON_THIS_POST,
-    POST,
-    SHUFFLE,
-)
-from bot.adapters.slack.http import RequestGuard
+from bot.adapters.listening import LIMITS, Limits, Ration, listen
+from bot.adapters.slack import blocks
+from bot.adapters.slack.after_ack import SharedSession
 from bot.adapters.slack.install_flow import InstallFlow
 from bot.adapters.slack.listeners import SlackHandlers
 from bot.adapters.slack.modal import CHANGE, SETTINGS_VIEW, ZONE
 from bot.adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens, oauth_settings
 from bot.adapters.slack.poster import SlackPoster, check_token, token_call, web_client
-from bot.adapters.slack.respond import SharedSession
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
 from bot.runtime import Core
@@ -74,19 +66,19 @@ def build_app(
     )
     app.error(listener_failed)
     app.command(COMMAND)(handlers.command)
-    app.action(POST)(handlers.post)
-    app.action(SHUFFLE)(handlers.shuffle)
-    app.action(CANCEL)(handlers.cancel)
-    app.action(MORE)(handlers.more)
+    app.action(blocks.POST)(handlers.post)
+    app.action(blocks.SHUFFLE)(handlers.shuffle)
+    app.action(blocks.CANCEL)(handlers.cancel)
+    app.action(blocks.MORE)(handlers.more)
     app.event("app_uninstalled")(handlers.removed)
     app.event("tokens_revoked")(handlers.removed)
     app.action(CHANGE)(handlers.change)
     app.options(ZONE)(handlers.zones)
     app.view_submission(SETTINGS_VIEW)(handlers.submit)
     app.event("app_home_opened")(handlers.home_opened)
-    app.shortcut(ON_THIS)(handlers.on_this)  # "Lambert on this"
-    app.action(ON_THIS_POST)(handlers.on_this_post)
-    app.action(ON_THIS_ANOTHER)(handlers.on_this_another)
+    app.shortcut(blocks.ON_THIS)(handlers.on_this)  # "Lambert on this"
+    app.action(blocks.ON_THIS_POST)(handlers.on_this_post)
+    app.action(blocks.ON_THIS_ANOTHER)(handlers.on_this_another)
     if handlers.public_url:  # links to the site unfurl (links:read, links:write; docs/web.md)
         app.event("link_shared")(handlers.link_shared)
     return app
@@ -99,6 +91,52 @@ async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
     if ack.response is not None and ack.response.status == 200:
         return ack.response
     return BoltResponse(status=400, body="")
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class RequestGuard:
+    """HTTP mode's front door, an aiohttp middleware around bolt's (signature-checking) handler
+    for POSTs to `path`: what bolt would raise on gets a 400, not a 500, and each refusal (its
+    401s too) one log line per reason a minute."""
+
+    def __init__(self, path: str, *, ration: Ration | None = None) -> None:
+        self.path = path
+        self.ration = ration or Ration()
+
+    def note(self, reason: str, status: int, peer: str | None) -> None:
+        also = self.ration.allow(reason)
+        if also is not None:
+            log.warning(
+                "slack: refused a request to /slack/events, %s: %d from %s%s",
+                reason,
+                status,
+                peer or "?",
+                also,
+            )
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != self.path or request.method != "POST":
+            return await handler(request)
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        # bolt's verifier raises on a timestamp int() refuses; its error handler would log each
+        if stamp and not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            reason = "timestamp is not a number"
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException:  # aiohttp's own: a body over client_max_size (413)
+                raise
+            except Exception as exc:  # reading or parsing the body: bolt verifies after that
+                reason = f"bolt could not read the body ({type(exc).__name__})"
+            else:
+                if response.status == 401:  # bolt's verification (its own line is INFO)
+                    self.note("bad, stale or no signature", 401, request.remote)
+                return response
+        self.note(reason, 400, request.remote)
+        return web.Response(status=400, text=f"{reason}\n")
 
 
 class AckingSocketModeHandler(AsyncSocketModeHandler):
