@@ -179,9 +179,8 @@ class StateInstallStore:
         """`install` as stored, after `renewal` ran on it locked against every task and process,
         its answer saved in the same transaction; None if the install is gone."""
         key = (install.platform, install.enterprise_id, install.team_id)
-        # Between processes: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory lock.
-        # Held while `renewal` asks Slack: a refresh is rare (twice a day per workspace) and
-        # bounded by the web client's timeout.
+        # Between processes: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory lock,
+        # held while `renewal` asks Slack (rare, and bounded by the web client's timeout).
         in_process = self._renewing.setdefault(key, asyncio.Lock())
         async with in_process, self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

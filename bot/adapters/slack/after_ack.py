@@ -134,9 +134,8 @@ class SharedSession(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        # A class, not a function middleware: bolt builds no listener arguments for it. Made
-        # before every ack, so nothing more: the webhook client (its headers, the proxy read
-        # from the environment) is built by the answer, after the ack is on its way.
+        # A class: bolt builds no listener arguments for it. Before every ack, so nothing
+        # more: the webhook client (headers, proxy) is built by the answer, after the ack.
         if self.session is not None and req.context.response_url:
             url = str(req.context.response_url)
             req.context["respond"] = partial(_respond, self.session, url, req.context.client)

@@ -106,15 +106,9 @@ class RequestGuard:
         self.ration = ration or Ration()
 
     def note(self, reason: str, status: int, peer: str | None) -> None:
-        also = self.ration.allow(reason)
-        if also is not None:
-            log.warning(
-                "slack: refused a request to /slack/events, %s: %d from %s%s",
-                reason,
-                status,
-                peer or "?",
-                also,
-            )
+        if (also := self.ration.allow(reason)) is not None:
+            line = "slack: refused a request to /slack/events, %s: %d from %s%s"
+            log.warning(line, reason, status, peer or "?", also)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

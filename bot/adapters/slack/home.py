@@ -19,7 +19,7 @@ from bot.adapters.slack.blocks import (
     sections,
 )
 from bot.adapters.slack.modal import CHANGE, is_channel_id
-from bot.adapters.slack.payload import dict_at, split_key, str_at, workspace_of, workspace_prefix
+from bot.adapters.slack.payload import channel_key, dict_at, split_key, str_at, workspace_of
 from bot.chat.quote_verbs import COMMAND
 from bot.daily.service import ChannelStatus
 from bot.quotes.models import Quote
@@ -115,7 +115,7 @@ class HomeTab(Listener):
                 replace(s, schedule=replace(s.schedule, channel=split_key(s.schedule.channel)[1]))
                 for s in every
                 if s.schedule.platform == "slack"
-                and s.schedule.channel.startswith(workspace_prefix(workspace))
+                and s.schedule.channel.startswith(channel_key(workspace, ""))
             ]
         view = home_view(self.core.quotes, quote, schedules)
         await client.views_publish(user_id=user_id, view=view)

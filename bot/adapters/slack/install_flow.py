@@ -77,9 +77,8 @@ class InstallFlow(AsyncOAuthFlow):
         return BoltResponse(status=status, headers=headers, body=body)
 
 
-# Nonces of used states, kept until they expire so a replay to this process is refused; past
-# this many the oldest go first (bounded memory). A replay must also carry the browser's state
-# cookie (bolt checks it), and Slack's code in it is good once: this is a third lock.
+# Used nonces, kept until they expire (a replay is refused), the oldest dropped past this many:
+# a third lock, after the browser's state cookie (bolt's) and Slack's code being good once.
 REMEMBERED = 10_000
 
 

@@ -97,8 +97,7 @@ def build_manifest(
                 "is_enabled": True,
                 **({"request_url": url, "message_menu_options_url": url} if base else {}),
             },
-            # An Enterprise Grid organisation may install lambert once for all its
-            # workspaces; an ordinary workspace is not affected.
+            # An Enterprise Grid organisation may install lambert once for all its workspaces.
             "org_deploy_enabled": True,
             "socket_mode_enabled": base is None,
             "token_rotation_enabled": False,

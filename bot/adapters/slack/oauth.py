@@ -35,9 +35,8 @@ UNFURL_SCOPES = ("links:read", "links:write")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install started more than ten minutes ago must start again
-# A bot token expiring within this many minutes is refreshed first (bolt's default), by
-# WorkspaceTokens under the install's lock. bolt refreshes on its own (without the lock)
-# only a token this close to expiring, when lambert's refresh failed for a while.
+# WorkspaceTokens refreshes, under the install's lock, a token expiring within ROTATE_MINUTES;
+# bolt (without the lock) only one within BOLT_ROTATE_MINUTES, if lambert's kept failing.
 ROTATE_MINUTES = 120
 BOLT_ROTATE_MINUTES = 10
 UNINSTALLED = "the app was removed from this Slack workspace: install it again, then turn it on"
@@ -158,8 +157,7 @@ class WorkspaceTokens(AsyncInstallationStore):
         if found is not None:
             found = await self.fresh(found)
         if found is None:
-            # A workspace moved from one token installs through /slack/install once this
-            # lambert serves; one that removed the app had its schedules turned off (removal.py).
+            # Not installed yet (one that removed the app had its schedules turned off).
             raise TransientPostError(
                 f"waiting for the app to be installed in Slack workspace {workspace} "
                 "(/slack/install)"
@@ -208,9 +206,8 @@ class WorkspaceTokens(AsyncInstallationStore):
         try:
             return await self.installs.renew(found, refresh)
         except _SpentRefresh:
-            # Refused although the lock was held: spent by a process outside it (bolt's own
-            # last-resort rotation, an older lambert). If that one saved its token, use it;
-            # else nothing is lost yet (the token is valid for a while): try again later.
+            # Spent outside the lock (bolt's last-resort rotation, an older lambert): use the
+            # token it saved, else try again later (the old one is valid for a while).
             again = await self.installs.find(found.platform, found.enterprise_id, found.team_id)
             if again is not None and again.bot_refresh_token != found.bot_refresh_token:
                 return again

@@ -70,8 +70,3 @@ def split_key(key: str) -> tuple[str, str]:
     """(workspace, channel) of a channel_key; ("", channel) for a bare id (`slack adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
-
-
-def workspace_prefix(workspace: str) -> str:
-    """What every channel key of `workspace` starts with."""
-    return channel_key(workspace, "")

@@ -188,9 +188,8 @@ class SlackPoster:
     workspace's own token; with one token, to its `workspace`'s channels only."""
 
     platform = "slack"
-    # chat.postMessage allows about one message a second per channel, with short bursts per
-    # workspace; daily posts go to distinct channels, so the workspace is the bound. 8 at
-    # ~100-300 ms each is 25-80 a second, and Retries waits out any 429.
+    # chat.postMessage: ~1 a second per channel, bursts per workspace (the bound here, posts
+    # going to distinct channels); 8 at ~100-300 ms is 25-80 a second, Retries waits out 429s.
     max_in_flight = 8
 
     def __init__(

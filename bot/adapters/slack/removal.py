@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.after_ack import Listener, Respond, acked
 from bot.adapters.slack.oauth import PLATFORM, REVOKED, UNINSTALLED, owner
-from bot.adapters.slack.payload import workspace_of, workspace_prefix
+from bot.adapters.slack.payload import channel_key, workspace_of
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ class Removals(Listener):
         workspace = workspace_of(body)
         installs = self.core.installs
         if not self.many or installs is None:
-            # One workspace: its token is gone, and SLACK_BOT_TOKEN must be replaced anyway;
-            # the daily posts fail with the reason until then.
+            # One workspace: SLACK_BOT_TOKEN must be replaced; until then posts fail, saying why.
             log.warning("slack: %s for workspace %s", kind, workspace or "-")
             return
         # The workspace's own install, else its organisation's org-wide one: payloads differ
@@ -60,7 +59,7 @@ class Removals(Listener):
             log.warning("slack: %s names no workspace: nothing to do", kind)
             return
         reason = UNINSTALLED if kind == "app_uninstalled" else REVOKED
-        stopped = await self.core.daily.turn_off_where("slack", workspace_prefix(workspace), reason)
+        stopped = await self.core.daily.turn_off_where("slack", channel_key(workspace, ""), reason)
         log.info(
             "slack: workspace %s removed the app (%s); %d daily quotes off",
             workspace,
