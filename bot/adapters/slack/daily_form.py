@@ -13,9 +13,8 @@ from bot.adapters.slack import modal
 from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import context, reply_message
 from bot.adapters.slack.home import HomeTab
-from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
+from bot.adapters.slack.payload import action_value, request_context, str_at
 from bot.chat import daily_verbs
-from bot.chat.context import RequestContext
 from bot.chat.grammar import perform
 from bot.chat.replies import Reply, TextReply
 from bot.daily.schedules import Schedule
@@ -36,18 +35,16 @@ class DailyForm(HomeTab):
 
     async def open_form(
         self,
+        payload: dict[str, Any],
         client: AsyncWebClient,
-        trigger_id: str,
         user: SlackUser,
         channel: str,
         origin: str,
-        *,
         from_home: bool = False,
-        workspace: str = "",
     ) -> bool:
         """Open the form for an admin, pre-filled with `channel`'s schedule or the user's zone.
         False when Slack refused (an expired trigger_id): the caller answers in text."""
-        key = channel_key(workspace, channel)
+        key = request_context(payload, channel, user.id).channel  # as the core names it
         found = await self.core.daily.status("slack", key) if modal.is_channel_id(channel) else None
         shown: tuple[Schedule | None, str | None, tuple[str, ...]]
         if found is not None:
@@ -57,7 +54,7 @@ class DailyForm(HomeTab):
             shown = None, modal.known_zone(str((await user.info()).get("tz") or "")), ()
         view = modal.settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
         try:
-            await client.views_open(trigger_id=trigger_id, view=view)
+            await client.views_open(trigger_id=str_at(payload, "trigger_id"), view=view)
         except SlackApiError as exc:
             log.warning("slack: views.open failed (%s)", exc.response.get("error"))
             return False
@@ -73,13 +70,9 @@ class DailyForm(HomeTab):
         here = str_at(body, "channel", "id")
         channel = action_value(body) or here
         home = str_at(body, "view", "type") == "home"
-        trigger = str(body.get("trigger_id", ""))
-        workspace = workspace_of(body)
         if not await user.is_admin():
             failed = REFUSED
-        elif await self.open_form(
-            client, trigger, user, channel, here, from_home=home, workspace=workspace
-        ):
+        elif await self.open_form(body, client, user, channel, here, home):
             return
         else:
             failed = TextReply("The form could not open; try again.", (), ok=False)
@@ -104,24 +97,16 @@ class DailyForm(HomeTab):
     async def _save(
         self, form: modal.Submission, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        who = dict_at(body, "user")
-        user = SlackUser(client, str_at(who, "id"), self.admins)
-        workspace = workspace_of(body)
-        ctx = RequestContext(
-            platform="slack",
-            channel=channel_key(workspace, form.channel),
-            space=workspace,
-            user=user.id,
-            user_name=str_at(who, "name") or str_at(who, "username"),
-            admin=user.is_admin,
-        )
+        user = SlackUser(client, str_at(body, "user", "id"), self.admins)
+        name = str_at(body, "user", "name") or str_at(body, "user", "username")
+        ctx = request_context(body, form.channel, user.id, user_name=name, admin=user.is_admin)
         # The typed values, under the admin rule of the text grammar's `daily` row.
         typed = form.local_time, form.tz, form.theme
         on = partial(daily_verbs.turn_on, self.core, ctx, *typed, weekdays=form.weekdays)
         reply = await perform("daily", ctx, on, self.core)
         await self._confirm(client, form, user.id, reply)
         if form.from_home:
-            await self.publish_home(user.id, workspace, client)  # its list shows the new schedule
+            await self.publish_home(user.id, ctx.space, client)  # its list shows the new schedule
 
     async def _confirm(
         self, client: AsyncWebClient, form: modal.Submission, user_id: str, reply: Reply

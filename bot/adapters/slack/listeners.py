@@ -17,7 +17,7 @@ from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.modal import change_button
-from bot.adapters.slack.payload import action_value, channel_key, dict_at, str_at, workspace_of
+from bot.adapters.slack.payload import action_value, dict_at, request_context, str_at, workspace_of
 from bot.adapters.slack.poster import post_error
 from bot.adapters.slack.removal import Removals
 from bot.chat import on_this as fitting
@@ -74,10 +74,7 @@ class SlackHandlers(DailyForm, Removals):
 
     def clicked_in(self, body: dict[str, Any]) -> RequestContext:
         """Where a button was clicked (for the stats; no admin check needed)."""
-        workspace = workspace_of(body)
-        channel = channel_key(workspace, _channel_id(body))
-        user = str_at(body, "user", "id")
-        return RequestContext(platform="slack", channel=channel, space=workspace, user=user)
+        return request_context(body, _channel_id(body), str_at(body, "user", "id"))
 
     async def command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: AsyncWebClient
@@ -114,24 +111,15 @@ class SlackHandlers(DailyForm, Removals):
         text, user_id = str_at(command, "text"), str_at(command, "user_id")
         channel = str_at(command, "channel_id")
         user = SlackUser(client, user_id, self.admins)  # users.info once, if at all
-        workspace = workspace_of(command)
-        ctx = RequestContext(
-            platform="slack",
-            channel=channel_key(workspace, channel),
-            space=workspace,
-            user=user_id,
-            user_name=str_at(command, "user_name"),
-            admin=user.is_admin,  # asked only by admin verbs (and `daily` below)
-        )
+        name = str_at(command, "user_name")
+        # The admin check is asked only by admin verbs (and `daily` below).
+        ctx = request_context(command, channel, user_id, user_name=name, admin=user.is_admin)
         reply = await answer(self.core, text, ctx)
         message = reply_message(reply, self.public_url)
         form = reply.form if isinstance(reply, TextReply) else None
         if form is None or not await user.is_admin():
             return message
-        trigger = str_at(command, "trigger_id")
-        if form is Form.OPEN and await self.open_form(
-            client, trigger, user, channel, channel, workspace=workspace
-        ):
+        if form is Form.OPEN and await self.open_form(command, client, user, channel, channel):
             return None  # the form is the answer; the text status only if it failed to open
         message["blocks"].append(change_button(channel))
         return message

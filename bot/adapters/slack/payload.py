@@ -9,6 +9,8 @@ from typing import Any
 
 from slack_bolt.request import internals
 
+from bot.chat.context import RequestContext
+
 MAX_TEXT = 3000  # characters: Slack's own bound on private_metadata (a button value: 2000)
 MAX_DEPTH = 8  # lambert writes two levels; a forger's 1,000 "[" never reach the parser's limit
 
@@ -70,3 +72,11 @@ def split_key(key: str) -> tuple[str, str]:
     """(workspace, channel) of a channel_key; ("", channel) for a bare id (`slack adopt`)."""
     workspace, _, channel = key.rpartition("/")
     return workspace, channel
+
+
+def request_context(
+    payload: Mapping[str, Any], channel: str, user: str, **more: Any
+) -> RequestContext:
+    """A request from `user` in `channel`, keyed by the payload's workspace."""
+    space = workspace_of(payload)
+    return RequestContext("slack", channel_key(space, channel), space, user, **more)
