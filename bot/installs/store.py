@@ -133,7 +133,6 @@ class StateInstallStore:
         self._renewing: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def save(self, install: Install) -> None:
-        """Create or replace the workspace's install (a reinstall, a rotated token)."""
         async with self.engine.begin() as conn:
             await self._save(conn, install)
 

@@ -33,8 +33,6 @@ Work = Callable[[L, dict[str, Any], Respond, AsyncWebClient], Awaitable[None]]
 
 
 class Listener:
-    """What the listener classes that SlackHandlers joins (listeners.py) share."""
-
     core: Core
     admins: frozenset[str]
     in_flight: InFlight
@@ -81,8 +79,6 @@ async def _reporting(what: str, work: Awaitable[Any], respond: Respond | None) -
 
 
 class SlackUser:
-    """A user of one request."""
-
     def __init__(self, client: AsyncWebClient, user_id: str, admins: frozenset[str]) -> None:
         self.client = client
         self.id = user_id

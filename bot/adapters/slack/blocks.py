@@ -91,14 +91,6 @@ def context(*texts: str) -> Block:
     return {"type": "context", "elements": elements}
 
 
-def _section(text: str) -> Block:
-    return section(mrkdwn(text))
-
-
-def _context(*texts: str) -> Block:
-    return context(*(mrkdwn(text) for text in texts))
-
-
 def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
     found: Block = {
         "type": "button",
@@ -112,19 +104,15 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
 def quote_blocks(quote: Quote) -> list[Block]:
     """His words in quotation marks with a credit, or a labelled summary; then the context."""
     where = f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
-    return [
-        _section(f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"),
-        _context(where),
-    ]
+    body = f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"
+    return [section(mrkdwn(body)), context(mrkdwn(where))]
 
 
 def card_url(public_url: str, quote: Quote) -> str:
-    """Where the web site serves the quote's card; Slack fetches the image from there."""
     return public_url + card_path(quote.id)
 
 
 def _linked(public_url: str | None, quote: Quote) -> list[Block]:
-    """A context line linking the quote's page on the web site (LAMBERT_PUBLIC_URL)."""
     if not public_url:
         return []
     url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
@@ -163,9 +151,9 @@ def preview_message(
     if public_url is not None and reply.card:
         blocks.append(card_block(quote, card_url(public_url, quote)))
     elif reply.card:
-        blocks.append(_context(CARDS_OFF))
+        blocks.append(context(mrkdwn(CARDS_OFF)))
     if reply.note:
-        blocks.append(_context(reply.note))
+        blocks.append(context(mrkdwn(reply.note)))
     post, another, value = ids or (POST, SHUFFLE, "")
     post_value = value or (CARD_PREFIX + quote.id if card else quote.id)
     buttons = [button(post, replies.POST_LABEL, post_value, "primary")]
@@ -183,26 +171,22 @@ def shared_message(
     """The quote posted for everyone (or unfurled): the sharer's name in plain text, no ping."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
     image = [card_block(quote, card)] if card else []
-    return {
-        "text": fallback_text(quote),
-        "blocks": [*quote_blocks(quote), *image, _context(credit), *_linked(public_url, quote)],
-    }
+    blocks = [*quote_blocks(quote), *image, context(mrkdwn(credit)), *_linked(public_url, quote)]
+    return {"text": fallback_text(quote), "blocks": blocks}
 
 
 def daily_message(quote: Quote, public_url: str | None = None) -> Message:
-    """The scheduled quote of the day, linking its page with a public site."""
-    footer = _context("Daily quote \u00b7 /lambert daily")
-    return {
-        "text": fallback_text(quote),
-        "blocks": [*quote_blocks(quote), footer, *_linked(public_url, quote)],
-    }
+    footer = context(mrkdwn("Daily quote \u00b7 /lambert daily"))
+    blocks = [*quote_blocks(quote), footer, *_linked(public_url, quote)]
+    return {"text": fallback_text(quote), "blocks": blocks}
 
 
 def list_message(reply: ListReply) -> Message:
-    blocks = [_section(f"*{reply.title}*")]
+    blocks = [section(mrkdwn(f"*{reply.title}*"))]
     for quote in reply.quotes:
-        blocks.append(_section(f"`{quote.id}` *{quote.topic}*\n{replies.listed_body(quote)}"))
-    blocks.append(_context(replies.list_footer(reply)))
+        listed = f"`{quote.id}` *{quote.topic}*\n{replies.listed_body(quote)}"
+        blocks.append(section(mrkdwn(listed)))
+    blocks.append(context(mrkdwn(replies.list_footer(reply))))
     # A request too long for a button's value keeps only the footer's "More: ..." to type.
     if reply.more and len(reply.more) <= VALUE_LIMIT:
         blocks.append(
@@ -214,7 +198,7 @@ def list_message(reply: ListReply) -> Message:
 def text_message(reply: TextReply) -> Message:
     """Help, themes and refusals: the title in bold, then the lines in sections that fit."""
     title = reply.title if reply.ok else f":warning: {reply.title}"
-    blocks = [_section(f"*{title}*"), *sections([mrkdwn(line) for line in reply.lines])]
+    blocks = [section(mrkdwn(f"*{title}*")), *sections([mrkdwn(line) for line in reply.lines])]
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
@@ -228,7 +212,6 @@ def reply_message(reply: Reply, public_url: str | None = None) -> Message:
 
 
 def error_message() -> Message:
-    """The one error text every platform shows (bot/chat/replies.py)."""
     return {"text": ERROR_TEXT}
 
 

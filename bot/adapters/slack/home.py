@@ -97,13 +97,11 @@ def home_view(
 class HomeTab(Listener):
     @acked("publishing the Home tab")
     async def home_opened(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
-        """`app_home_opened`: publish the tab for whoever opened it."""
         event = dict_at(body, "event")
         if event.get("tab") == "home":  # the Messages tab sends this event too
             await self.publish_home(str_at(event, "user"), workspace_of(body), client)
 
     async def publish_home(self, user_id: str, workspace: str, client: AsyncWebClient) -> None:
-        """Publish `user_id`'s Home tab (after app_home_opened, or a save from the tab)."""
         user = SlackUser(client, user_id, self.admins)
         today = self.core.daily.clock.now().astimezone(UTC).date()
         quote = await self.core.quotes.of_the_day(today)  # the web site's too

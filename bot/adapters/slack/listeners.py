@@ -51,8 +51,6 @@ def _channel_id(body: dict[str, Any]) -> str:
 
 
 class SlackHandlers(DailyForm, Removals):
-    """The listeners bolt calls (build_app registers them)."""
-
     def __init__(
         self,
         core: Core,

@@ -48,7 +48,6 @@ def is_channel_id(text: str) -> bool:
 
 
 def zone_options(typed: str) -> list[dict[str, Any]]:
-    """The zone menu's answer to what the user typed (the core's schedules.zone_suggestions)."""
     return [_option(name, name) for name in schedules.zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
@@ -173,7 +172,6 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
 
 
 def _valid(parse: Callable[[str], T], text: str) -> T | None:
-    """`parse(text)`, or None when it is a ScheduleError."""
     try:
         return parse(text)
     except ScheduleError:
@@ -181,7 +179,6 @@ def _valid(parse: Callable[[str], T], text: str) -> T | None:
 
 
 def change_button(channel: str) -> Block:
-    """An actions block with the button that opens the form for `channel`."""
     change = button(CHANGE, "Change", channel if is_channel_id(channel) else "")
     return {"type": "actions", "block_id": "lambert_daily", "elements": [change]}
 

@@ -229,7 +229,7 @@ def _due(install: Install) -> bool:
 
 
 def owner(install: Install) -> str:
-    """The workspace id the install's channels are keyed by (keys.workspace_of)."""
+    """The workspace id the install's channels are keyed by (payload.workspace_of)."""
     return install.team_id or install.enterprise_id
 
 

@@ -77,6 +77,5 @@ def split_key(key: str) -> tuple[str, str]:
 def request_context(
     payload: Mapping[str, Any], channel: str, user: str, **more: Any
 ) -> RequestContext:
-    """A request from `user` in `channel`, keyed by the payload's workspace."""
     space = workspace_of(payload)
     return RequestContext("slack", channel_key(space, channel), space, user, **more)

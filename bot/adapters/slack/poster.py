@@ -152,7 +152,7 @@ def web_client(
 
 
 async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
-    """The workspace of the bot's token (keys.workspace_of), by auth.test: checked before
+    """The workspace of the bot's token (payload.workspace_of), by auth.test: checked before
     anything posts, so a mistyped token stops the bot at once instead of disabling every
     schedule one invalid_auth at a time."""
     response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
