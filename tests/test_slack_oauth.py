@@ -188,7 +188,7 @@ async def test_daily_tick_without_serving_posts_with_each_workspace_token(
     client = web_client(many, base_url=fake_slack.api_url)
     async with open_slack_poster(many, io.StringIO(), client=client) as poster:
         await poster.post_daily(SECOND, quote, datetime.now(UTC).date())
-        # Not installed (yet): the post waits, its schedule stays on (removal.py turns off
+        # Not installed (yet): the post waits, its schedule stays on (oauth.py's Removals turn off
         # the schedules of a workspace that removes the app).
         with pytest.raises(TransientPostError, match="waiting for the app to be installed"):
             await poster.post_daily(f"T0NOWHERE/{CHANNEL_ID}", quote, datetime.now(UTC).date())

@@ -153,11 +153,9 @@ class StateInstallStore:
         if sealed := [t for t in stored if t.startswith(SEALED)]:
             self.seal.open(sealed[0])
         if clear := len(stored) - len(sealed):
-            fix = (
-                "run `lambert db rotate-key` to encrypt them with %s"
-                if self.seal.on
-                else "set %s (docs/security.md)"
-            )
+            fix = "set %s (docs/security.md)"
+            if self.seal.on:
+                fix = "run `lambert db rotate-key` to encrypt them with %s"
             why = "%d Slack install(s) keep their bot tokens in clear in the database: "
             log.warning(why + fix, clear, VARIABLE)
 

@@ -17,9 +17,9 @@ from bot.adapters.slack.after_ack import Ack, Respond, SlackUser, acked
 from bot.adapters.slack.blocks import Message, reply_message
 from bot.adapters.slack.daily_form import DailyForm
 from bot.adapters.slack.modal import change_button
+from bot.adapters.slack.oauth import Removals
 from bot.adapters.slack.payload import action_value, dict_at, request_context, str_at, workspace_of
 from bot.adapters.slack.poster import post_error
-from bot.adapters.slack.removal import Removals
 from bot.chat import on_this as fitting
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer

@@ -112,16 +112,15 @@ class Retries(AsyncRetryHandler):
     the caller; a dropped connection (or a socket timeout) is retried once, on READ_ONLY calls
     only. Every wait goes through `sleep` (tests: no real waiting)."""
 
-    def __init__(self, sleep: Sleep = asyncio.sleep, max_wait: float = MAX_INLINE_WAIT) -> None:
+    def __init__(self, sleep: Sleep = asyncio.sleep) -> None:
         super().__init__(max_retry_count=RATE_LIMIT_RETRIES)
         self.sleep = sleep
-        self.max_wait = max_wait
         self.dropped = AsyncConnectionErrorRetryHandler()  # its reading of a dropped connection
 
     async def _can_retry_async(self, *, request: HttpRequest, **call: Any) -> bool:
         response: HttpResponse | None = call.get("response")
         if response is not None and response.status_code == 429:
-            return retry_after(response.headers) <= self.max_wait
+            return retry_after(response.headers) <= MAX_INLINE_WAIT
         method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
         return method in READ_ONLY and await self.dropped.can_retry_async(request=request, **call)
 
