@@ -123,19 +123,14 @@ class SharedSession(AsyncMiddleware):
             await self.session.close()
             self.session = None
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
+    async def async_process(self, *, req: AsyncBoltRequest, **call: Any) -> BoltResponse | None:
         # A class: bolt builds no listener arguments for it. Before every ack, so nothing
         # more: the webhook client (headers, proxy) is built by the answer, after the ack.
         if self.session is not None and req.context.response_url:
             url = str(req.context.response_url)
             req.context["respond"] = partial(_respond, self.session, url, req.context.client)
-        return await next()
+        response: BoltResponse = await call["next"]()
+        return response
 
 
 async def _respond(

@@ -17,7 +17,7 @@ from bot.adapters.slack.payload import action_value, request_context, str_at
 from bot.chat import daily_verbs
 from bot.chat.grammar import perform
 from bot.chat.replies import Reply, TextReply
-from bot.daily.schedules import Schedule
+from bot.daily.schedules import Schedule, parse_zone
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class DailyForm(HomeTab):
             said = daily_verbs.described(self.core, found)
             shown = found.schedule, None, (said.title, *said.lines)
         else:
-            shown = None, modal.known_zone(str((await user.info()).get("tz") or "")), ()
+            shown = None, modal.valid(parse_zone, str((await user.info()).get("tz") or "")), ()
         view = modal.settings_view(self.core.quotes, channel, origin, *shown, from_home=from_home)
         try:
             await client.views_open(trigger_id=str_at(payload, "trigger_id"), view=view)

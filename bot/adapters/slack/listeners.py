@@ -124,21 +124,19 @@ class SlackHandlers(DailyForm, Removals):
 
     @acked("Post")
     async def post(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        value = action_value(body)
-        card = value.startswith(blocks.CARD_PREFIX)
-        await self.share(body, respond, client, value.removeprefix(blocks.CARD_PREFIX), card=card)
+        await self.share(body, respond, client, action_value(body))
 
     async def share(
         self,
         body: dict[str, Any],
         respond: Respond,
         client: AsyncWebClient,
-        quote_id: str,
+        value: str,
         thread_ts: str | None = None,
-        *,
-        card: bool = False,
     ) -> None:
-        """Post the clicked preview's quote for everyone, in `thread_ts`'s thread if given."""
+        """Post the quote of `value` ("ID", "card ID") for everyone, in `thread_ts`'s thread."""
+        quote_id = value.removeprefix(blocks.CARD_PREFIX)
+        card = quote_id != value
         channel = _channel_id(body)
         if not channel:
             log.warning("slack: a Post click named no channel: nothing posted")

@@ -142,7 +142,7 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
         errors[CHANNEL_BLOCK] = "Pick a channel."
     elif channel.startswith("D"):  # a direct message: no channel for everyone to read
         errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
-    local_time = _valid(schedules.parse_local_time, time_text)
+    local_time = valid(schedules.parse_local_time, time_text)
     if not _TIMEPICKER.fullmatch(time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
     elif local_time is None:
@@ -151,7 +151,7 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
         errors[DAYS_BLOCK] = "Pick at least one day."
     elif not days <= set(DAY_NAMES):
         errors[DAYS_BLOCK] = "Pick days from the list."
-    tz = _valid(parse_zone, value(ZONE, "selected_option", "value"))
+    tz = valid(parse_zone, value(ZONE, "selected_option", "value"))
     if tz is None:
         errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
     if theme != ANY_THEME and quotes.theme_info(theme) is None:
@@ -171,7 +171,7 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
     )
 
 
-def _valid(parse: Callable[[str], T], text: str) -> T | None:
+def valid(parse: Callable[[str], T], text: str) -> T | None:
     try:
         return parse(text)
     except ScheduleError:
@@ -181,8 +181,3 @@ def _valid(parse: Callable[[str], T], text: str) -> T | None:
 def change_button(channel: str) -> Block:
     change = button(CHANGE, "Change", channel if is_channel_id(channel) else "")
     return {"type": "actions", "block_id": "lambert_daily", "elements": [change]}
-
-
-def known_zone(zone: str) -> str | None:
-    """`zone` when the schedule accepts it (a Slack profile's tz), else None."""
-    return _valid(parse_zone, zone)
