@@ -146,8 +146,7 @@ class StateInstallStore:
         return Install(**(dict(row) | {name: self.seal.open(row[name]) for name in _TOKENS}))
 
     async def check_tokens(self) -> None:
-        """At start: ConfigError when LAMBERT_SECRET_KEY cannot open the sealed tokens; one
-        WARNING line when installs keep their tokens in clear."""
+        """At start: ConfigError if LAMBERT_SECRET_KEY cannot open them; a WARNING if in clear."""
         async with self.reading.connect() as conn:
             stored = [str(t) for t in (await conn.execute(sa.select(_rows.bot_token))).scalars()]
         if sealed := [t for t in stored if t.startswith(SEALED)]:

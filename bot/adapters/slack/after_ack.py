@@ -91,9 +91,8 @@ class SlackUser:
             try:
                 found = (await self.client.users_info(user=self.id))["user"]
             except SlackApiError as exc:
-                log.warning(
-                    "slack: users.info for %s failed (%s)", self.id, exc.response.get("error")
-                )
+                error = exc.response.get("error")
+                log.warning("slack: users.info for %s failed (%s)", self.id, error)
                 found = {}
             self._info = dict(found) if isinstance(found, dict) else {}
         return self._info
@@ -107,9 +106,8 @@ class SlackUser:
 
 
 class SharedSession(AsyncMiddleware):
-    """Hands each request a respond() over one aiohttp session: bolt's opens a connection (a
-    TLS handshake) per answer, two thirds of a command's CPU (docs/performance.md). While it
-    is closed (before start(), after close()), requests keep bolt's respond()."""
+    """respond() over one aiohttp session: bolt's opens a connection (a TLS handshake) per answer,
+    two thirds of a command's CPU (docs/performance.md). Closed, requests keep bolt's."""
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None

@@ -47,8 +47,7 @@ def build_app(
     signing_secret: str,
     oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
-    """The bolt app with our listeners. With `oauth` (many workspaces) bolt serves the install
-    pages, and hands each listener a client with the token of the request's workspace."""
+    """The bolt app with our listeners; with `oauth`, bolt serves the install pages too."""
     # The secret is passed even when empty (Socket Mode): bolt would otherwise read the env.
     # A named logger keeps setup_logging's cap: DEBUG does not dump whole envelopes (user
     # text, response_url). process_before_response: bolt answers Slack when a listener
@@ -85,8 +84,7 @@ def build_app(
 
 
 async def listener_failed(error: Exception, ack: AsyncAck) -> BoltResponse:
-    """bolt's error handler: what a listener or middleware raised on a signed request is one
-    log line, and Slack gets the ack already made (200) or a 400, never a 500."""
+    """What a listener raised on a signed request: one line, the ack made (200) or a 400."""
     log.warning("slack: a request could not be handled (%s)", one_line(error))
     if ack.response is not None and ack.response.status == 200:
         return ack.response
@@ -97,9 +95,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class RequestGuard:
-    """HTTP mode's front door, an aiohttp middleware around bolt's (signature-checking) handler
-    for POSTs to `path`: what bolt would raise on gets a 400, not a 500, and each refusal (its
-    401s too) one log line per reason a minute."""
+    """HTTP mode's front door around bolt's (signature-checking) handler for POSTs to `path`:
+    what bolt would raise on gets a 400, not a 500; refusals one log line per reason a minute."""
 
     def __init__(self, path: str, *, ration: Ration | None = None) -> None:
         self.path = path

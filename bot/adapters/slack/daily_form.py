@@ -116,6 +116,8 @@ class DailyForm(HomeTab):
         message = reply_message(reply)
         if isinstance(reply, TextReply) and reply.ok:
             message["blocks"].append(modal.change_button(form.channel))
+        why = "or its daily quote will stop."
+        cannot = f"lambert cannot post in <#{form.channel}>: `/invite @lambert` there, {why}"
         for channel in dict.fromkeys(c for c in (form.channel, form.origin) if c):
             try:
                 await client.chat_postEphemeral(channel=channel, user=user_id, **message)
@@ -123,10 +125,5 @@ class DailyForm(HomeTab):
             except SlackApiError as exc:
                 if exc.response.get("error") not in CANNOT_REACH:
                     raise
-            message["blocks"].append(
-                context(
-                    f"lambert cannot post in <#{form.channel}>: `/invite @lambert` there, "
-                    "or its daily quote will stop."
-                )
-            )
+            message["blocks"].append(context(cannot))
         log.warning("slack: could not confirm the daily form to %s", user_id)

@@ -61,6 +61,7 @@ def _alike(source: Install | Installation, empty: str | None) -> dict[str, Any]:
 
 def to_installation(found: Install) -> Installation:
     org_wide = not found.team_id and bool(found.enterprise_id)
+    expires = found.bot_token_expires_at
     return Installation(
         **_alike(found, None),
         enterprise_name=found.team_name if org_wide else None,
@@ -69,9 +70,7 @@ def to_installation(found: Install) -> Installation:
         is_enterprise_install=org_wide,
         bot_scopes=found.bot_scopes,
         bot_refresh_token=found.bot_refresh_token,
-        bot_token_expires_at=(
-            int(found.bot_token_expires_at.timestamp()) if found.bot_token_expires_at else None
-        ),
+        bot_token_expires_at=int(expires.timestamp()) if expires else None,
         user_id=found.installer_id,
         installed_at=found.installed_at.timestamp(),
     )
@@ -94,9 +93,8 @@ def oauth_settings(settings: Settings, tokens: WorkspaceTokens) -> AsyncOAuthSet
 
 
 class WorkspaceTokens(AsyncInstallationStore):
-    """Each workspace's bot token (bolt's installation store too), refreshed first when due.
-    Slack's refresh tokens are single-use: a refresh runs under the install's lock
-    (InstallStore.renew), only if the install as stored is still due, so it happens once."""
+    """Each workspace's bot token (bolt's installation store too), refreshed first when due,
+    once: Slack's refresh tokens are single-use, so under the install's lock (renew)."""
 
     def __init__(self, settings: Settings, installs: InstallStore, client: AsyncWebClient) -> None:
         self.installs = installs

@@ -108,9 +108,8 @@ def post_error(response: Any, *, many: bool = False) -> PostError:
 
 
 class Retries(AsyncRetryHandler):
-    """A 429 waits exactly what Retry-After asks, twice at most, and a longer wait goes back to
-    the caller; a dropped connection (or a socket timeout) is retried once, on READ_ONLY calls
-    only. Every wait goes through `sleep` (tests: no real waiting)."""
+    """A 429 waits what Retry-After asks, twice at most (a longer wait goes back to the caller);
+    a dropped connection is retried once, READ_ONLY calls only; every wait through `sleep`."""
 
     def __init__(self, sleep: Sleep = asyncio.sleep) -> None:
         super().__init__(max_retry_count=RATE_LIMIT_RETRIES)
@@ -151,9 +150,8 @@ def web_client(
 
 
 async def check_token(client: AsyncWebClient, fix: str = REINSTALL) -> str:
-    """The workspace of the bot's token (payload.workspace_of), by auth.test: checked before
-    anything posts, so a mistyped token stops the bot at once instead of disabling every
-    schedule one invalid_auth at a time."""
+    """The bot token's workspace (payload.workspace_of) by auth.test, before anything posts: a
+    mistyped token stops the bot, rather than disable every schedule one invalid_auth at a time."""
     response = await token_call(client.auth_test(), "auth.test", "SLACK_BOT_TOKEN", fix)
     if response.get("is_enterprise_install"):
         return str(response.get("enterprise_id") or "")
@@ -183,8 +181,7 @@ async def token_call(
 
 
 class SlackPoster:
-    """The DailyPoster: with `tokens` (many workspaces) each post goes out with its
-    workspace's own token; with one token, to its `workspace`'s channels only."""
+    """The DailyPoster: each workspace's own token (`tokens`), or one token for its `workspace`."""
 
     platform = "slack"
     # chat.postMessage: ~1 a second per channel, bursts per workspace (the bound here, posts
