@@ -97,12 +97,14 @@ class TextReply:
     `lines` are separate paragraphs or list items; adapters decide the markup.
     `ok` is False for refusals and errors the user should notice (adapters may style them).
     `form`: the settings form this reply stands in for, on a platform that has one.
+    `meant`: the request a "Did you mean" suggests, which a typed `another` then runs.
     """
 
     title: str
     lines: tuple[str, ...] = field(default_factory=tuple)
     ok: bool = True
     form: Form | None = None
+    meant: str = ""
 
 
 class Form(StrEnum):
