@@ -77,6 +77,11 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
         reply = await quote_verbs.by_id(core.quotes, rest)
     else:
         reply = (await _look_up(core, rest))[1]
+    return _as_card(reply)
+
+
+def _as_card(reply: Reply) -> Reply:
+    """A quote marked to be shown as a card, its Another keeping the `card` in its request."""
     if isinstance(reply, QuoteReply):
         return replace(reply, card=True, request=f"card {reply.request}".strip())
     return reply
@@ -243,12 +248,10 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
     the stats when the adapter says where (`ctx`). A `card` request stays a card."""
     started = time.perf_counter()
     verb, rest = find_verb(strip_command(request))
-    card = verb is not None and verb.name == "card"
-    reply = await quote_verbs.next_quote(
-        core.quotes, rest if card else strip_command(request), after
-    )
-    if card and isinstance(reply, QuoteReply):
-        reply = replace(reply, card=True, request=f"card {reply.request}".strip())
+    if verb is not None and verb.name == "card":
+        reply = _as_card(await quote_verbs.next_quote(core.quotes, rest, after))
+    else:
+        reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
     if ctx is not None:
         account(ctx, "another", "another", reply, started, core.stats)
     return reply
