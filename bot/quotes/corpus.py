@@ -131,7 +131,22 @@ def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Them
         if any(theme.slug == slug for theme in themes):
             raise entry.error(f'slug "{slug}" is used by an earlier theme', "give it a new slug")
         themes.append(Theme(slug, entry.string("title"), _aliases(entry)))
-    _check_aliases_point_to_one_theme(entries, themes)
+    # A name users type must pick exactly one theme, or the bot would have to guess.
+    claimed: dict[str, Entry] = {}
+    slugs = {theme.slug: entry for entry, theme in zip(entries, themes, strict=True)}
+    for entry, theme in zip(entries, themes, strict=True):
+        for alias in theme.aliases:
+            if alias in claimed:
+                raise entry.error(
+                    f'alias "{alias}" is also an alias of {claimed[alias].label()}',
+                    "an alias may name one theme only; remove it from one of them",
+                )
+            if slugs.get(alias, entry) is not entry:
+                raise entry.error(
+                    f'alias "{alias}" is the slug of {slugs[alias].label()}',
+                    "remove the alias: the slug already names that theme",
+                )
+            claimed[alias] = entry
     return tuple(themes)
 
 
@@ -160,25 +175,6 @@ def _refuse_reserved(entry: Entry, what: str, name: str) -> None:
             f"run that command instead of picking this theme",
             f"rename it; reserved words: {', '.join(sorted(RESERVED_WORDS))}",
         )
-
-
-def _check_aliases_point_to_one_theme(entries: list[Entry], themes: list[Theme]) -> None:
-    # A name users type must pick exactly one theme, or the bot would have to guess.
-    claimed: dict[str, Entry] = {}
-    for entry, theme in zip(entries, themes, strict=True):
-        for alias in theme.aliases:
-            if alias in claimed:
-                raise entry.error(
-                    f'alias "{alias}" is also an alias of {claimed[alias].label()}',
-                    "an alias may name one theme only; remove it from one of them",
-                )
-            claimed[alias] = entry
-        for other_entry, other in zip(entries, themes, strict=True):
-            if other is not theme and other.slug in theme.aliases:
-                raise entry.error(
-                    f'alias "{other.slug}" is the slug of {other_entry.label()}',
-                    "remove the alias: the slug already names that theme",
-                )
 
 
 def _parse_quotes(
