@@ -6,7 +6,7 @@ import asyncio
 import difflib
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.quotes.models import Quote, Theme
@@ -168,7 +168,7 @@ class QuoteService:
                 return SearchResult(found.quotes, found.total, " ".join(corrected.terms))
         loose = corrected or query
         # Any-word matching on one- and two-letter words ("a", "c" of "c++") only adds noise.
-        loose = loose.with_terms(tuple(t for t in loose.terms if len(t) >= MIN_PREFIX))
+        loose = replace(loose, terms=tuple(t for t in loose.terms if len(t) >= MIN_PREFIX))
         return await self._run(to_fts(loose, any_term=True), limit, theme)
 
     async def _run(self, match: str | None, limit: int, theme: str | None) -> SearchResult:
@@ -191,7 +191,7 @@ class QuoteService:
                 fixed[i] = best[0]
         if fixed == list(query.terms):
             return None
-        return query.with_terms(tuple(fixed))
+        return replace(query, terms=tuple(fixed))
 
     def themes_matching(self, text: str) -> list[tuple[ThemeInfo, str]]:
         """Themes any of whose names starts with `text` (all when it is empty), in corpus order,
