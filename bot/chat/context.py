@@ -14,11 +14,8 @@ so a plain `/lambert dpo` never pays for a lookup (Slack's is a users.info call)
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """The request's platform, channel and user. `admin` is a known answer or a lazy check.
-
-    `space` is the workspace or server the channel belongs to (Slack's team, Discord's
-    guild; '' for a direct message): `/lambert stats all` counts over it.
-    """
+    """The request's platform, channel and user; `admin` is a known answer or a lazy check.
+    `space`: the channel's workspace or server ('' for a direct message), for `stats all`."""
 
     platform: str = "console"
     channel: str = "console"

@@ -1,8 +1,6 @@
 """The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out.
-
-One table of verbs drives parsing, dispatch and help: adding a verb is one row. A first word
-that names no verb is a theme, or else words to search for.
-"""
+One table of verbs drives parsing, dispatch and help; a first word that names no verb is a
+theme, or else words to search for."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """ "Lambert on this": the quote that best fits a chat message, and Another down its ranking.
-
-The message is matched and forgotten: never stored, logged or counted; only the ranked ids
-travel on (in the preview's buttons), so Another needs neither the text nor server state.
-"""
+The message is never stored, logged or counted: only the ranked ids travel on (in the buttons)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends.
-
-Each platform module is imported only when its poster is asked for, so a console-only tick
-never loads discord.py or slack-bolt.
-"""
+"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends
+(each platform module imported only when its poster is asked for)."""
 
 from __future__ import annotations
 
@@ -61,7 +58,7 @@ class Opening:
         self._opened = asyncio.create_task(
             self._open(settings, console_stream), name=f"opening {platform}"
         )
-        self._limit: asyncio.Semaphore | None = None
+        self._limit = asyncio.Semaphore(self.max_in_flight)
 
     async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster | str:
         """The opened poster, or why it could not be opened (its posts then fail as transient,
@@ -77,6 +74,7 @@ class Opening:
             reason = f"could not reach {self.platform} ({one_line(exc)})"
             log.warning("%s: its daily posts will be retried", reason)
             return reason
+        self._limit = asyncio.Semaphore(poster.max_in_flight)
         return poster
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
@@ -84,8 +82,6 @@ class Opening:
         poster = await asyncio.shield(self._opened)
         if isinstance(poster, str):
             raise TransientPostError(poster)
-        if self._limit is None:
-            self._limit = asyncio.Semaphore(poster.max_in_flight)
         async with self._limit:
             return await poster.post_daily(channel, quote, day)
 

@@ -1,9 +1,6 @@
-"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics (and
-the web site beside them, mounted by the listener).
-
-The HTTP listener itself is an adapter (bot/adapters/probes.py: aiohttp is a platform
-library), reached by module path as the platforms are.
-"""
+"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics. The
+listener (and the web site beside them) is an adapter, reached by module path: aiohttp is a
+platform library."""
 
 from __future__ import annotations
 
@@ -115,18 +112,16 @@ async def expose(
     platforms: Sequence[ChatPlatform],
     timing: ReadyTiming | None = None,
 ) -> contextlib.AsyncExitStack:
-    """With LAMBERT_HTTP_PORT set: report metrics (the store's calls too: open_core times
-    them) to Prometheus instruments, and listen for probes. Closing the returned stack undoes
-    all of it; without a port it holds nothing. ConfigError when the address cannot be
-    listened on."""
+    """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments and listen for
+    probes, until the returned stack is closed. ConfigError when the address cannot be used."""
     stack = contextlib.AsyncExitStack()
     if settings.http_port is None:
         return stack
     try:
         metrics = PrometheusMetrics(platforms)
         stack.enter_context(reporting_to(metrics))
-        # A cheap indexed lookup through the store: it reaches the database the daily state
-        # lives in, whichever backend that is. (open_core times every store call already.)
+        # A cheap indexed lookup through the store reaches the daily state's database,
+        # whichever backend that is.
         store = core.daily.store
         probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
         listen = pkgutil.resolve_name(LISTENER)
