@@ -111,11 +111,8 @@ async def postgres_problem(url: str) -> str | None:
 
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
-            conn = await psycopg.AsyncConnection.connect(url, prepare_threshold=None)
-            try:
+            async with await psycopg.AsyncConnection.connect(url, prepare_threshold=None) as conn:
                 await conn.execute("SELECT 1")
-            finally:
-                await conn.close()
     except TimeoutError:
         return f"{redacted(url)}: no answer within {DATABASE_TIMEOUT_SECONDS:g} s"
     except (OSError, psycopg.Error) as exc:
