@@ -35,6 +35,11 @@ def _quote(row: aiosqlite.Row) -> Quote:
     return Quote(row[0], row[1], Kind(row[2]), *row[3:])
 
 
+def _scope(theme: str | None) -> tuple[str, str, tuple[object, ...]]:
+    """The position column, filter and its argument for the whole corpus or one theme."""
+    return ("theme_position", "q.theme = ? AND ", (theme,)) if theme else ("position", "", ())
+
+
 def _corpus_rows(corpus: Corpus) -> tuple[Rows, Rows, Rows, Rows]:
     """The rows of themes, theme_aliases, quotes and quotes_fts."""
     titles = {t.slug: t.title for t in corpus.themes}
@@ -170,28 +175,22 @@ class QuoteStore:
 
     async def quote_at(self, index: int, theme: str | None = None) -> Quote | None:
         """The quote at dense position `index` of the corpus, or of one theme."""
-        if theme is None:
-            found = await self._quotes("WHERE q.position = ?", (index,))
-        else:
-            found = await self._quotes("WHERE q.theme = ? AND q.theme_position = ?", (theme, index))
-        return next(iter(found), None)
+        column, where, args = _scope(theme)
+        return next(iter(await self._quotes(f"WHERE {where}q.{column} = ?", (*args, index))), None)
 
     async def quotes_in_order(
         self, theme: str | None, offset: int = 0, limit: int | None = None
     ) -> list[Quote]:
         """Quotes of the corpus or of one theme in corpus order, `limit` (None: all) from
         `offset`."""
-        column = "position" if theme is None else "theme_position"
-        where = "q.theme = ? AND " if theme else ""
-        args: tuple[object, ...] = (theme,) if theme else ()
+        column, where, args = _scope(theme)
         return await self._quotes(
             f"WHERE {where}q.{column} >= ? ORDER BY q.{column} LIMIT ?",
             (*args, offset, -1 if limit is None else limit),
         )
 
     async def position_of(self, quote_id: str, theme: str | None) -> int | None:
-        column = "position" if theme is None else "theme_position"
-        rows = await self._rows(f"SELECT {column} FROM quotes WHERE id = ?", (quote_id,))
+        rows = await self._rows(f"SELECT {_scope(theme)[0]} FROM quotes WHERE id = ?", (quote_id,))
         return int(rows[0][0]) if rows else None
 
     async def quote_ids(self, theme: str | None = None) -> list[str]:
