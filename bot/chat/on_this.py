@@ -29,16 +29,14 @@ _building: weakref.WeakKeyDictionary[QuoteService, asyncio.Lock] = weakref.WeakK
 async def matcher_for(service: QuoteService) -> Matcher:
     """The corpus's matcher, built once: words and meaning fused where the `meaning` extra is
     installed, words alone otherwise."""
-    lock = _building.setdefault(service, asyncio.Lock())
-    async with lock:
+    async with _building.setdefault(service, asyncio.Lock()):
         if service not in _matchers:
-            lexical = LexicalMatcher(service)
+            matcher: Matcher = LexicalMatcher(service)
             if meaning_installed():
                 from bot.quotes.meaning import MeaningMatcher
 
-                _matchers[service] = FusedMatcher(lexical, await MeaningMatcher.create(service))
-            else:
-                _matchers[service] = lexical
+                matcher = FusedMatcher(matcher, await MeaningMatcher.create(service))
+            _matchers[service] = matcher
         return _matchers[service]
 
 
