@@ -217,9 +217,11 @@ async def _checked(
 ) -> Reply:
     if verb.needs_admin(words) and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
+        platform = PLATFORMS.get(ctx.platform)  # who counts as an admin, in its words
+        means = platform.admin_means if platform else "an admin role here"
         return TextReply(
             f"Only admins can {what}.",
-            (f"That needs {ctx.admin_means}.", "Ask an admin to run the command here."),
+            (f"That needs {means}.", "Ask an admin to run the command here."),
             ok=False,
         )
     return await work()
