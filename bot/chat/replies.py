@@ -87,7 +87,7 @@ class TextReply:
     """Plain guidance: help, themes, "nothing found", refusals, confirmations. `lines`: separate
     paragraphs or list items; `ok` False for refusals and errors the user should notice; `form`:
     the settings form it stands in for; `meant`: the request a "Did you mean" suggests (a typed
-    `another` runs it)."""
+    `another` shows a quote for it)."""
 
     title: str
     lines: tuple[str, ...] = field(default_factory=tuple)

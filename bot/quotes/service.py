@@ -197,12 +197,11 @@ class QuoteService:
         """Themes any of whose names starts with `text` (all when it is empty), in corpus order,
         each with the name to suggest: the alias typed, else the slug."""
         typed = normalise_name(text)
-        found = []
-        for info, names, aliases in self._names:
-            if not typed or any(n.startswith(typed) for n in names):
-                value = next((a for a, name in aliases if name.startswith(typed)), info.theme.slug)
-                found.append((info, value))
-        return found
+        return [
+            (info, next((a for a, name in aliases if name.startswith(typed)), info.theme.slug))
+            for info, names, aliases in self._names
+            if any(n.startswith(typed) for n in names)  # every name starts with ""
+        ]
 
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
         """Choices while typing: matching themes, then quotes whose topic matches, then quotes

@@ -132,8 +132,9 @@ class Console:
                     await self.settle()
             return True
         if text.casefold() in ANOTHER_WORDS:
-            if isinstance(self.last, TextReply):  # a "Did you mean": follow the suggestion
-                reply = await answer(self.core, self.last.meant, self.ctx)
+            if isinstance(self.last, TextReply):  # a "Did you mean": a quote for the suggestion
+                # (through Another, never running it: `dialy off` must not turn anything off)
+                reply = await another(self.core, self.last.meant, "", self.ctx)
             elif self.last is None:
                 self.say("Nothing to follow yet: ask for a quote first.")
                 return True
