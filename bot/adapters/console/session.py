@@ -16,7 +16,7 @@ from bot.adapters.console.poster import ConsolePoster, Writable
 from bot.adapters.terminal import Commands, render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
-from bot.chat.replies import QuoteReply
+from bot.chat.replies import QuoteReply, TextReply
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import ScheduleError
 from bot.quotes.models import Quote
@@ -73,7 +73,7 @@ class Console:
         self.core = dataclasses.replace(core, daily=core.daily.with_clock(clock))
         self.ctx = ctx
         self.out = out
-        self.last: QuoteReply | None = None
+        self.last: QuoteReply | TextReply | None = None  # a TextReply: a "Did you mean"
         posters = {"console": ConsolePoster(out)}
         self.scheduler = Scheduler(self.core.quotes, self.core.daily, posters)
         self._scheduler_task: asyncio.Task[None] | None = None
@@ -132,20 +132,24 @@ class Console:
                     await self.settle()
             return True
         if text.casefold() in ANOTHER_WORDS:
-            if self.last is None:
+            if isinstance(self.last, TextReply):  # a "Did you mean": a quote for the suggestion
+                # (through Another, never running it: `dialy off` must not turn anything off)
+                reply = await another(self.core, self.last.meant, "", self.ctx)
+            elif self.last is None:
                 self.say("Nothing to follow yet: ask for a quote first.")
                 return True
-            if self.last.matches <= 1:  # the platforms hide or grey out their button here
+            elif self.last.matches <= 1:  # the platforms hide or grey out their button here
                 self.say("That is the only quote for that request: try a theme or themes.")
                 return True
-            reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
+            else:
+                reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
         text = render(reply, Commands.CHAT)
-        if isinstance(reply, QuoteReply):
+        if isinstance(reply, QuoteReply) or (isinstance(reply, TextReply) and reply.meant):
             self.last = reply
-            if reply.card:
-                text += "\n\n" + self.save_card(reply.quote)
+        if isinstance(reply, QuoteReply) and reply.card:
+            text += "\n\n" + self.save_card(reply.quote)
         self.say(text)
         return True
 
