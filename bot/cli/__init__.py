@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.cli import (
+from bot.cli import (  # noqa: F401  (importing a command module declares its commands)
     completion,
     daily,
+    daily_tick,
     db,
     discord_tools,
     ops,
@@ -22,14 +23,12 @@ from bot.cli import (
     web,
 )
 from bot.cli.common import (
-    EVERY,
-    GLOBAL_OPTIONS,
+    COMMANDS,
     Commands,
     Handler,
-    NotBuilt,
     Parser,
+    add_commands,
     add_global_options,
-    command_word,
     error,
 )
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
@@ -55,14 +54,18 @@ database: {database}
   (LAMBERT_DB or --db to choose another; a lambert.db left in the working folder by an older
   version is used first, with a note on moving it)"""
 
-# Each module adds its subcommands; the order here is the order `--help` lists them. A module
-# imports nothing heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
-COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools, completion]
-GLOBAL_VALUES = [flag for flag, _, _ in GLOBAL_OPTIONS]  # each of them takes a value
+# The order `--help` lists the commands in. A command module imports nothing heavy at its top
+# (bot/cli/common.py): `lambert --help` imports them all.
+ORDER = (
+    "console serve ask card search themes web site daily stats health backup db discord slack "
+    "completion"
+)
+COMMANDS.sort(key=lambda c: ORDER.split().index(c.path.split()[0]))
 
 
-def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
-    """The parser of `lambert`, with the parsers of `command` only ("" none, EVERY all)."""
+def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
+    """The parser of `lambert`; a command's own parser is built when it is reached, or at once
+    with `every` (the completion scripts read them all)."""
     parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
@@ -73,10 +76,7 @@ def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
     add_global_options(parser, hidden=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
-    assert isinstance(commands, Commands)
-    commands.wanted = command
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    add_commands(commands, "", lazy=not every)
     parser.set_defaults(handler=run.run_default, build_parser=build_parser, command="lambert")
     return parser
 
@@ -100,11 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    words = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = build_parser(command_word(words, GLOBAL_VALUES)).parse_args(words)
-    except NotBuilt:  # argparse read the words otherwise (`--data x ask`): build them all
-        args = build_parser().parse_args(words)
+    args = build_parser().parse_args(argv)
     # Imported once a command is chosen: `--help` and a usage error never need them.
     import asyncio
     import sqlite3
