@@ -1,9 +1,8 @@
-"""What every subcommand shares: the parser and its one error format, the global options, the
-handler type, opening the core, and the output helpers (errors, headings, JSON).
+"""What every command shares: its declaration, the parser and its one error format, the
+global options, opening the core, and the output helpers (errors, headings, JSON).
 
-A subcommand module imports only this, argparse and light modules at its top: every run
-(`lambert --help` too) imports every command module, so anything heavier is imported inside
-the handler that needs it. docs/cli.md, "Adding a command".
+A command module imports only this and light modules at its top: `lambert --help` imports
+them all, so anything heavier is imported inside the handler (docs/cli.md, "Adding a command").
 """
 
 from __future__ import annotations
@@ -40,17 +39,13 @@ def heading(text: str) -> str:
     return paint(text, BOLD, sys.stdout)
 
 
-def print_json(payload: dict[str, Any]) -> None:
-    """Exactly one JSON object on standard output, for scripts."""
-    import json
-
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-
-
 def output(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
-    """`payload` as JSON with --json, else `text` as a line; the exit code of a success (0)."""
+    """`payload` as exactly one JSON object with --json, else `text` as a line; the exit code
+    of a success (0)."""
     if args.json:
-        print_json(payload)
+        import json
+
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(f"{text}\n" if text else "")
     return 0

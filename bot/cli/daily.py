@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import (
-    THEME,
-    arg,
-    command,
-    error,
-    heading,
-    open_core,
-    output,
-    print_json,
-    refuse,
-)
+from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
 from bot.daily.schedules import DAYS_FORMATS, TIME_FORMATS
 from bot.platforms import NAMES, PLATFORMS
 
@@ -27,8 +16,6 @@ if TYPE_CHECKING:
     from bot.platforms import Platform
 
 SET_BY = "lambert daily set"
-
-
 PLATFORM = arg("--platform", required=True, choices=NAMES)
 
 
@@ -177,18 +164,11 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     rows = [schedule_json(c) for c in channels]
-    if args.json:
-        print_json({"schedules": rows})
-        return 0
-    if not channels:
-        sys.stdout.write("No daily schedules. Add one with `lambert daily set`.\n")
+    lines = ["No daily schedules. Add one with `lambert daily set`."] if not channels else []
     for channel, row in zip(channels, rows, strict=True):
         s = channel.schedule
         state = f"next {row['next_post_utc']}" if s.enabled else "off"
-        if s.disabled_reason:
-            state += f" ({s.disabled_reason})"
-        sys.stdout.write(
-            f"{heading(s.where)}  {s.when}  theme {s.theme or 'any'}  {state}\n"
-            f"    last: {describe_outcome(channel.last)}\n"
-        )
-    return 0
+        state += f" ({s.disabled_reason})" if s.disabled_reason else ""
+        lines.append(f"{heading(s.where)}  {s.when}  theme {s.theme or 'any'}  {state}")
+        lines.append(f"    last: {describe_outcome(channel.last)}")
+    return output(args, {"schedules": rows}, "\n".join(lines))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import arg, command, group, open_core, refuse
+from bot.cli.common import arg, command, group, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -70,5 +69,4 @@ async def build_command(args: argparse.Namespace, settings: Settings) -> int:
 
     async with open_core(args, settings) as core:
         written = await build(Site(core.quotes, base), base, args.dir)
-    sys.stdout.write(f"wrote {written} files under {args.dir} for {base}\n")
-    return 0
+    return output(args, {}, f"wrote {written} files under {args.dir} for {base}")
