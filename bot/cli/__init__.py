@@ -77,7 +77,8 @@ def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
     add_global_options(parser, hidden=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
     add_commands(commands, "", lazy=not every)
-    parser.set_defaults(handler=run.run_default, build_parser=build_parser, command="lambert")
+    parser.set_defaults(handler=run.run_default, command="lambert", json=False)
+    parser.set_defaults(build_parser=build_parser)
     return parser
 
 
@@ -117,26 +118,22 @@ def _main(argv: Sequence[str] | None) -> int:
         load_dotenv(Path.cwd() / ".env", override=False)
     for warning in unknown_variables(os.environ):
         error(f"warning: {warning}")
+    handler: Handler = args.handler
+    progress = None
     try:
         settings = load_settings(
             db_path=args.db, corpus_path=args.corpus, database_url=args.database_url
         )
-    except ConfigError as exc:
-        error(f"configuration error: {exc}")
-        return 2
-    handler: Handler = args.handler
-    # A long-running server logs its events at INFO; one-shot commands and the console keep
-    # the terminal for their own output unless LOG_LEVEL asks for more.
-    default_level = "INFO" if run.serves(handler, settings) else "WARNING"
-    setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
-    if settings.db_note:
-        error(f"note: {settings.db_note}")
-    # A big corpus load shows its progress on standard error; --json keeps the streams clean.
-    progress = (
-        None if getattr(args, "json", False) else LoadProgress(sys.stderr, settings.corpus_path)
-    )
-    args.progress = progress
-    try:
+        # A long-running server logs its events at INFO; one-shot commands and the console keep
+        # the terminal for their own output unless LOG_LEVEL asks for more.
+        default_level = "INFO" if run.serves(handler, settings) else "WARNING"
+        setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
+        if settings.db_note:
+            error(f"note: {settings.db_note}")
+        # A big corpus load shows its progress on standard error; --json keeps the streams clean.
+        if not args.json:
+            progress = LoadProgress(sys.stderr, settings.corpus_path)
+        args.progress = progress
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
         error(f"configuration error: {exc}")

@@ -80,27 +80,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"Try '{command} --help'.\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
-        choices = action.choices
-        if isinstance(action, argparse._SubParsersAction) and value not in (choices or ()):
-            self._not_a_command(value, list(choices or ()))
+        names = list(action.choices or ())
+        if isinstance(action, argparse._SubParsersAction) and value not in names:
+            import difflib
+            import shlex
+
+            words = self._words[self._words.index(value) :] if value in self._words else [value]
+            # 0.7: a typo of a command (serach, sett, them), not a word that shares a few
+            # letters with one (reward and card): that is a question for `ask`.
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.7)
+            if close:
+                guess = [close[0], *words[1:]]
+            elif self.fallback:
+                guess = [self.fallback, *words]
+            else:
+                self.error(f"{value!r} is not a command of {self.prog}; choose {', '.join(names)}")
+            error(f"{value!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
+            self.exit(2)
         super()._check_value(action, value)
-
-    def _not_a_command(self, word: str, names: list[str]) -> NoReturn:
-        import difflib
-        import shlex
-
-        words = self._words[self._words.index(word) :] if word in self._words else [word]
-        # 0.7: a typo of a command (serach, sett, them), not a word that shares a few letters
-        # with one (reward and card): that is a question for `ask`.
-        close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
-        if close:
-            guess = [close[0], *words[1:]]
-        elif self.fallback:
-            guess = [self.fallback, *words]
-        else:
-            self.error(f"{word!r} is not a command of {self.prog}; choose {', '.join(names)}")
-        error(f"{word!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
-        self.exit(2)
 
 
 # The options every command takes (given once, before it): (flag, metavar, help).

@@ -1,8 +1,5 @@
-"""`lambert discord sync` and `lambert discord invite`: their arguments and output.
-
-What they do is in `bot.adapters.discord.deploy`, imported inside each step so that discord.py
-(a third of a second to import) stays unloaded by `lambert ask` and the console.
-"""
+"""`lambert discord sync` and `invite`; the work is bot.adapters.discord.deploy's, imported in
+each step so that discord.py (a third of a second) stays unloaded by `ask` and the console."""
 
 from __future__ import annotations
 

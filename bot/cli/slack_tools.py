@@ -1,8 +1,5 @@
-"""`lambert slack adopt`: its arguments and output.
-
-The work is in `bot.adapters.slack.adopt`, imported inside the step so that slack-bolt stays
-unloaded by `lambert --help`, `lambert ask` and the console.
-"""
+"""`lambert slack manifest` and `adopt`; the work is bot.adapters.slack's, imported in each step
+so that slack-bolt stays unloaded by `lambert --help`, `lambert ask` and the console."""
 
 from __future__ import annotations
 
