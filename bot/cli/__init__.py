@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.cli import (  # noqa: F401  (importing a command module declares its commands)
-    completion,
-    daily,
-    daily_tick,
-    db,
-    discord_tools,
-    ops,
-    quotes,
-    run,
-    slack_tools,
-    stats,
-    web,
-)
-from bot.cli.common import (
-    COMMANDS,
-    Commands,
-    Handler,
-    Parser,
-    add_commands,
-    add_global_options,
-    error,
-)
+from bot.cli import run
+from bot.cli.common import Commands, Handler, Parser, add_commands, add_global_options, error
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
 
 DESCRIPTION = """\
@@ -54,13 +35,11 @@ database: {database}
   (LAMBERT_DB or --db to choose another; a lambert.db left in the working folder by an older
   version is used first, with a note on moving it)"""
 
-# The order `--help` lists the commands in. A command module imports nothing heavy at its top
-# (bot/cli/common.py): `lambert --help` imports them all.
-ORDER = (
-    "console serve ask card search themes web site daily stats health backup db discord slack "
-    "completion"
-)
-COMMANDS.sort(key=lambda c: ORDER.split().index(c.path.split()[0]))
+# The command modules, in the order `--help` lists their commands: importing one declares them.
+# None imports anything heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
+MODULES = "run quotes web daily daily_tick stats ops db discord_tools slack_tools completion"
+for module in MODULES.split():
+    importlib.import_module(f"bot.cli.{module}")
 
 
 def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
