@@ -71,6 +71,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.daily.schedules import ScheduleError
     from bot.serving.posters import available_platforms, open_posters
     from bot.storage.connection import DatabaseError
+    from bot.storage.urls import redacted
 
     now = SystemClock().now()
     try:
@@ -100,24 +101,17 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             try:
                 report = await scheduler.tick()
-            except DatabaseError as exc:  # it was there when the tick began
-                error(_lost_mid_tick(settings, exc))
+            except DatabaseError as exc:  # it was there when the tick began: which, why, what to do
+                url = settings.database_url.reveal()
+                where = redacted(url) if url else str(settings.db_path)  # never the password
+                detail = getattr(exc, "detail", None) or str(exc)
+                error(
+                    f"{where}: the database went away during the tick ({detail}). Nothing will be "
+                    "posted twice: once the database is back, run `lambert daily tick` again; it "
+                    "settles the days this tick left (a post caught mid-way is reported unknown)."
+                )
                 return 1
     return output(args, report.as_json(), _summary(report, at))
-
-
-def _lost_mid_tick(settings: Settings, exc: Exception) -> str:
-    """One line for a database gone during a tick: which (no password), why, what to do."""
-    from bot.storage.urls import redacted
-
-    url = settings.database_url.reveal() if settings.database_url else ""
-    where = redacted(url) if url else str(settings.db_path)
-    detail = getattr(exc, "detail", None) or str(exc)
-    return (
-        f"{where}: the database went away during the tick ({detail}). Nothing will be posted "
-        "twice: once the database is back, run `lambert daily tick` again; it settles the days "
-        "this tick left (a post caught mid-way is reported unknown)."
-    )
 
 
 def _dry_run(args: argparse.Namespace, at: datetime, due: list[Due]) -> int:

@@ -11,11 +11,6 @@ from bot.cli.common import arg, command, group, open_core, output, refuse
 if TYPE_CHECKING:
     from bot.config import Settings
 
-NO_BASE = (
-    "a static site needs its address for the Open Graph tags and the feed; set "
-    "LAMBERT_PUBLIC_URL or pass --url, e.g. --url https://quotes.example.org"
-)
-
 
 @command(
     "web",
@@ -61,7 +56,10 @@ async def build_command(args: argparse.Namespace, settings: Settings) -> int:
         except ConfigError as exc:
             return refuse(f"--url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}")
     if not base:
-        return refuse(NO_BASE)
+        return refuse(
+            "a static site needs its address for the Open Graph tags and the feed; set "
+            "LAMBERT_PUBLIC_URL or pass --url, e.g. --url https://quotes.example.org"
+        )
     if args.dir.exists() and not args.dir.is_dir():
         return refuse(f"{args.dir} is a file; give a folder to write the site in")
     from bot.web.export import build  # deferred, as web_command
