@@ -152,7 +152,6 @@ async def _open_state(
     stores replicas share on it, by name. Imported here, in a thread: SQLAlchemy and a driver
     cost a cold command that never reaches the state (`lambert ask`) tens of milliseconds,
     and their 0.4 s would stall the loop (a console's prompt, a server's heartbeats)."""
-    await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
