@@ -82,13 +82,11 @@ class DatabaseError(Exception):
     """The database cannot be used as it is; the message names it and the fix."""
 
 
-def is_database_error(exc: BaseException) -> bool:
-    """Whether the database went away or refused (rather than a bug)."""
+def is_database_error(exc: BaseException) -> bool:  # rather than a bug
     return isinstance(exc, DatabaseError | sqlite3.Error)
 
 
-def primary_code(exc: sqlite3.Error) -> int:
-    """SQLite's primary error code of `exc` (of an extended one too); 0 when it has none."""
+def primary_code(exc: sqlite3.Error) -> int:  # of an extended code too; 0 when none
     return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
 
@@ -178,8 +176,7 @@ def _make_folder(path: Path) -> None:
         ) from None
 
 
-def read_only_uri(path: Path) -> str:
-    """A URI opening `path` read-only; any `#`, `?`, `%` or space in it is escaped."""
+def read_only_uri(path: Path) -> str:  # as_uri() escapes any `#`, `?`, `%` or space
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
@@ -194,8 +191,7 @@ def _inspect(path: Path, integrity_check: bool) -> None:
     if not path.exists():
         return  # created by the read-write connection
     with explained(path, "checking the database"), read_only(path) as conn:
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
-        _refuse_newer(path, int(version))
+        version = _refuse_newer(path, conn.execute("PRAGMA user_version").fetchone()[0])
         # A migration writes too: check the pages before it does.
         if integrity_check or version < LATEST_VERSION:
             (result,) = conn.execute("PRAGMA quick_check").fetchone()
@@ -220,13 +216,14 @@ def stored_value(path: Path, key: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def _refuse_newer(path: Path, version: int) -> None:
+def _refuse_newer(path: Path, version: int) -> int:
     if version > LATEST_VERSION:
         raise DatabaseError(
             f"{path}: schema version {version} is newer than this lambert understands "
             f"({LATEST_VERSION}). Upgrade lambert, or point LAMBERT_DB at another file; "
             "the file was not changed."
         )
+    return version
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
@@ -244,9 +241,7 @@ async def rollback(conn: aiosqlite.Connection) -> None:
 
 async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
     """Bring the file to LATEST_VERSION; refuse a file written by a newer lambert."""
-    current = await schema_version(conn)
-    _refuse_newer(path, current)
-    if current == LATEST_VERSION:
+    if _refuse_newer(path, await schema_version(conn)) == LATEST_VERSION:
         return
     await conn.execute("BEGIN IMMEDIATE")
     try:
