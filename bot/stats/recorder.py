@@ -36,7 +36,7 @@ class StatsRecorder:
 
     def __init__(
         self,
-        store: StateStatsStore | None,
+        store: StateStatsStore | None = None,
         *,
         recording: bool = True,
         now: Callable[[], datetime] = _UTC_NOW,
@@ -51,10 +51,6 @@ class StatsRecorder:
         self._lock = asyncio.Lock()
         self._failing = False
         self._dropped = 0
-
-    @classmethod
-    def off(cls) -> StatsRecorder:  # for a Core built without storage (tests)
-        return cls(None, recording=False)
 
     def today(self) -> date:
         return self.now().astimezone(UTC).date()

@@ -240,6 +240,10 @@ async def upgrade(engine: AsyncEngine, where: str) -> None:
         await conn.run_sync(_upgrade, where)
 
 
+def downgrade() -> None:  # every revision's (they import it): the schema only moves forward
+    raise NotImplementedError("lambert's revisions are not undone")
+
+
 def _current(conn: Connection) -> str | None:
     """The database's revision; None for a database Alembic never touched."""
     if not inspect(conn).has_table("alembic_version"):

@@ -15,6 +15,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -275,10 +277,6 @@ def upgrade() -> None:
     for statement in [s for step in SQLITE.values() for s in step]:
         if not _exists(bind, statement):  # checked one by one: a step needs the one before
             op.execute(statement)
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's first revision is not undone")
 
 
 def _postgres_version(bind: sa.Connection) -> int:
