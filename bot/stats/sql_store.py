@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.stats.store import CountKey, Scope, WordsKey
-from bot.storage.engine import READ
+from bot.storage.engine import rows
 from bot.storage.schema import insert, stats_counts, stats_empty_searches
 
 _counts, _words = stats_counts.c, stats_empty_searches.c
@@ -65,8 +65,8 @@ class StateStatsStore:
             (stats_empty_searches, searches),
         )
         async with self.engine.begin() as conn:
-            for table, rows in added:
-                if not rows:
+            for table, counted in added:
+                if not counted:
                     continue
                 key = [c.name for c in table.primary_key]
                 add = insert(conn, table)
@@ -75,16 +75,12 @@ class StateStatsStore:
                         index_elements=key, set_={"count": table.c.count + add.excluded.count}
                     ),
                     # Sorted: replicas upserting the same rows take their locks in one order.
-                    [{**k._asdict(), "count": n} for k, n in sorted(rows.items())],
+                    [{**k._asdict(), "count": n} for k, n in sorted(counted.items())],
                 )
             await conn.execute(stats_empty_searches.delete().where(_words.day < forget))
 
-    async def _rows(self, query: sa.Select[Any]) -> list[sa.Row[Any]]:
-        async with self.engine.execution_options(**READ).connect() as conn:
-            return list(await conn.execute(query))
-
     async def _totals(self, since: date, scope: Scope, *by: sa.Column[Any]) -> list[sa.Row[Any]]:
-        return await self._rows(_window(stats_counts, since, scope, *by).order_by(*by))
+        return await rows(self.engine, _window(stats_counts, since, scope, *by).order_by(*by))
 
     async def tallies(self, since: date, scope: Scope) -> list[sa.Row[Any]]:
         return await self._totals(since, scope, _counts.metric, _counts.name, _counts.detail)
@@ -96,10 +92,10 @@ class StateStatsStore:
         """(platform, channel, metric, total, space); a daily post's space '' loses to max()."""
         by = (_counts.platform, _counts.channel, _counts.metric)
         query = _window(stats_counts, since, scope, *by).order_by(*by)
-        return await self._rows(query.add_columns(sa.func.max(_counts.space).label("space")))
+        return await rows(self.engine, query.add_columns(sa.func.max(_counts.space).label("space")))
 
     async def empty_searches(self, since: date, scope: Scope, limit: int) -> list[tuple[str, int]]:
         """The words of searches that found nothing, most frequent first, at most `limit`."""
         query = _window(stats_empty_searches, since, scope, _words.words)
-        found = await self._rows(query.order_by(sa.desc("total"), _words.words).limit(limit))
+        found = await rows(self.engine, query.order_by(sa.desc("total"), _words.words).limit(limit))
         return [(row.words, row.total) for row in found]
