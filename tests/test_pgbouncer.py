@@ -71,6 +71,6 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         stats = [StateStatsStore(engine), StateStatsStore(two.engine)]
         key = CountKey(DAY, "slack", "T1", "C1", "command", "lookup", "quote")
         words = WordsKey(DAY, "slack", "T1", "C1", "nothing here")
-        await asyncio.gather(*(s.add({key: 2}, {words: 1}, DAY) for s in stats * 2))
+        await asyncio.gather(*(s.add({key: 2, words: 1}, DAY) for s in stats * 2))
         assert await stats[0].tallies(DAY, Scope()) == [("command", "lookup", "quote", 8)]
         assert await stats[1].empty_searches(DAY, Scope(), 5) == [("nothing here", 4)]

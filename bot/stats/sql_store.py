@@ -56,17 +56,13 @@ class StateStatsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def add(
-        self, counts: Mapping[CountKey, int], searches: Mapping[WordsKey, int], forget: date
-    ) -> None:
+    async def add(self, counts: Mapping[CountKey | WordsKey, int], forget: date) -> None:
         """Add the counts, and forget the search words of days before `forget`, atomically."""
-        added: tuple[tuple[sa.Table, Mapping[Any, int]], ...] = (
-            (stats_counts, counts),
-            (stats_empty_searches, searches),
-        )
         async with self.engine.begin() as conn:
-            for table, counted in added:
-                if not counted:
+            for table, kind in ((stats_counts, CountKey), (stats_empty_searches, WordsKey)):
+                # Sorted: replicas upserting the same rows take their locks in one order.
+                keyed: list[Any] = sorted(kv for kv in counts.items() if isinstance(kv[0], kind))
+                if not keyed:
                     continue
                 key = [c.name for c in table.primary_key]
                 add = insert(conn, table)
@@ -74,8 +70,7 @@ class StateStatsStore:
                     add.on_conflict_do_update(
                         index_elements=key, set_={"count": table.c.count + add.excluded.count}
                     ),
-                    # Sorted: replicas upserting the same rows take their locks in one order.
-                    [{**k._asdict(), "count": n} for k, n in sorted(counted.items())],
+                    [{**k._asdict(), "count": n} for k, n in keyed],
                 )
             await conn.execute(stats_empty_searches.delete().where(_words.day < forget))
 
