@@ -1,4 +1,3 @@
 """Storage: the shared state's engine, tables and Alembic history; the quote tables' SQLite
 file (`connection.py`) and its backup. It owns no feature's tables' meaning, only their
-existence, and imports nothing above it (quotes, daily, chat, serving, adapters, cli).
-"""
+existence, and imports nothing above it (quotes, daily, chat, serving, adapters, cli)."""

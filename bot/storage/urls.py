@@ -1,12 +1,8 @@
-"""Database URLs in messages: which backend a URL names, and the URL without its password."""
+"""Database URLs in messages and logs, without their password."""
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-
-def is_postgres_url(url: str) -> bool:
-    return urlsplit(url).scheme.split("+")[0] in ("postgresql", "postgres")
 
 
 def redacted(url: str) -> str:
