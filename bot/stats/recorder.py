@@ -30,8 +30,7 @@ _UTC_NOW = partial(datetime.now, UTC)
 
 class StatsRecorder:
     """Counts by UTC day and place, held in memory (no I/O) until `flush()` writes them in one
-    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read.
-    """
+    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read."""
 
     def __init__(
         self,

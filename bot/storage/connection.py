@@ -16,9 +16,8 @@ import aiosqlite
 # read at each call, so a test may lower it.
 BUSY_TIMEOUT_MS = 5000
 
-# The quote tables, created with their version in one transaction, so a crash leaves a file
-# without them or with them, never between. Never edit a statement that has shipped: add a
-# version.
+# The quote tables, created with their version in one transaction (a crash leaves all or
+# none). Never edit a statement that has shipped: add a version.
 QUOTE_TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE themes (
@@ -131,10 +130,8 @@ async def connect(
 ) -> AsyncIterator[aiosqlite.Connection]:
     """Open `path` (creating it), check it, migrate it, and close it after. A refused file is
     never written, not even by the WAL checkpoint of a read-write connection's close.
-
-    `integrity_check` runs SQLite's quick_check over every page: before anything writes, for a
-    server's start and `lambert health`; too slow on a big file for every `lambert ask`.
-    """
+    `integrity_check`: SQLite's quick_check over every page, before anything writes, for a
+    server's start and `lambert health` (too slow on a big file for every `lambert ask`)."""
     if str(path) != ":memory:":
         _make_folder(path)
         await asyncio.to_thread(_inspect, path, integrity_check)

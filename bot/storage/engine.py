@@ -96,12 +96,10 @@ async def run(
     single: bool = False,
 ) -> T:
     """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
-    it returns. A read (`write=False`) opens no write transaction; `single`: one statement.
-
-    On SQLite all of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one hop (the
-    async adapter costs three or four per statement, most of a post's cost). On PostgreSQL a
-    read or a single statement runs in autocommit: no BEGIN and COMMIT round trips.
-    """
+    it returns; a read (`write=False`) opens no write transaction; `single`: one statement.
+    On SQLite all of it runs in aiosqlite's thread in one hop (the async adapter costs three or
+    four per statement, most of a post's cost); on PostgreSQL a read or a single statement runs
+    in autocommit: no BEGIN and COMMIT round trips."""
     if engine.dialect.name != "sqlite":
         if write and not single:
             async with engine.begin() as conn:
