@@ -19,12 +19,12 @@ _counts, _words = stats_counts.c, stats_empty_searches.c
 def _scope(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
     if scope.platform is None:
         return sa.true()
-    rows, space = table.c, scope.space or ""
+    found, space = table.c, scope.space or ""
     if scope.channel is not None:
         return sa.and_(
-            rows.platform == scope.platform,
-            rows.channel == scope.channel,
-            rows.space.in_((space, "")),
+            found.platform == scope.platform,
+            found.channel == scope.channel,
+            found.space.in_((space, "")),
         )
     # A workspace or server: its channels, and the space-less daily posts of channels that
     # were used from it.
@@ -32,19 +32,15 @@ def _scope(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
         _counts.platform == scope.platform, _counts.space == space
     )
     return sa.and_(
-        rows.platform == scope.platform,
-        sa.or_(rows.space == space, sa.and_(rows.space == "", rows.channel.in_(used_from))),
+        found.platform == scope.platform,
+        sa.or_(found.space == space, sa.and_(found.space == "", found.channel.in_(used_from))),
     )
-
-
-def _total(column: sa.ColumnElement[int]) -> sa.Label[int]:
-    return sa.cast(sa.func.sum(column), sa.BigInteger).label("total")
 
 
 def _window(table: sa.Table, since: date, scope: Scope, *by: sa.Column[Any]) -> sa.Select[Any]:
     """Each group of `by` with its `total` from UTC day `since` on."""
     return (
-        sa.select(*by, _total(table.c.count))
+        sa.select(*by, sa.cast(sa.func.sum(table.c.count), sa.BigInteger).label("total"))
         .where(table.c.day >= since, _scope(table, scope))
         .group_by(*by)
     )

@@ -224,9 +224,8 @@ def _refuse_newer(path: Path, version: int) -> int:
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    (row,) = await conn.execute_fetchall("PRAGMA user_version")
+    return int(row[0])
 
 
 async def rollback(conn: aiosqlite.Connection) -> None:
