@@ -63,8 +63,11 @@ LATEST_VERSION = 10
 _RESTORE = "restore it from a backup or point LAMBERT_DB at a new file"
 _DAMAGED = f"not a usable SQLite database ({{exc}}). It was left untouched; {_RESTORE}."
 # What each of SQLite's primary error codes means for the file, and the fix ({exc}: SQLite's
-# words, {operation}: what was under way).
+# words, {operation}: what was under way, {seconds}: the busy timeout).
 _WHY = {
+    sqlite3.SQLITE_BUSY: "{operation} could not get the database lock: another process held it "
+    "for more than {seconds:g} s. Nothing was changed; try again once it is done (another "
+    "lambert, a backup or an open sqlite3 shell may be writing).",
     sqlite3.SQLITE_READONLY: "the database is read-only ({exc}), so {operation} could not "
     "write. Nothing was changed; give lambert write access to the file and its folder (SQLite "
     "writes -wal and -shm files beside it), or point LAMBERT_DB at a writable path.",
@@ -75,6 +78,7 @@ _WHY = {
     sqlite3.SQLITE_CANTOPEN: "cannot open the database ({exc}). Check that the path is a file "
     "in a folder lambert may write to, or point LAMBERT_DB at another path.",
 }
+_WHY[sqlite3.SQLITE_LOCKED] = _WHY[sqlite3.SQLITE_BUSY]
 
 
 class DatabaseError(Exception):
@@ -94,13 +98,6 @@ def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
     damaged file is worth restoring from a backup: a lock, a read-only file or a full disk
     leave the data as it was, and a restore would lose what was written since."""
     code = primary_code(exc)
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return (
-            f"{path}: {operation} could not get the database lock: another process held it "
-            f"for more than {BUSY_TIMEOUT_MS / 1000:g} s. Nothing was changed; "
-            "try again once it is done (another lambert, a backup or an open sqlite3 shell "
-            "may be writing)."
-        )
     # access() also says no to root for an immutable folder (chattr +i), where modes do not.
     folder = path.parent
     if code == sqlite3.SQLITE_CANTOPEN and folder.is_dir() and not os.access(folder, os.W_OK):
@@ -110,7 +107,8 @@ def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
             "write access to that folder, or point LAMBERT_DB at a writable path."
         )
     if code in _WHY:
-        return f"{path}: " + _WHY[code].format(exc=exc, operation=operation)
+        seconds = BUSY_TIMEOUT_MS / 1000
+        return f"{path}: " + _WHY[code].format(exc=exc, operation=operation, seconds=seconds)
     name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
     return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
 

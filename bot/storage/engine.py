@@ -1,7 +1,5 @@
-"""The shared state's AsyncEngine (SQLite or PostgreSQL), migrated by Alembic, errors explained.
-
-The quote tables are not in it: they keep their own aiosqlite connection (connection.py).
-"""
+"""The shared state's AsyncEngine (SQLite or PostgreSQL), migrated by Alembic, errors explained;
+the quote tables keep their own aiosqlite connection (connection.py)."""
 
 from __future__ import annotations
 
