@@ -29,19 +29,10 @@ class PreviewStore:
         # PostgreSQL a second insert waits for the first one's transaction, then finds it).
         async with self.engine.begin() as conn:
             await conn.execute(preview_posts.delete().where(_claims.claimed_at < now - KEEP))
-            took = (
-                insert(conn, preview_posts)
-                .values(
-                    preview_id=preview_id,
-                    platform=platform,
-                    channel=channel,
-                    claimed_at=now,
-                    status="posting",
-                )
-                .on_conflict_do_nothing()
-                .returning(_claims.preview_id)
-            )
-            return (await conn.execute(took)).first() is not None
+            row = dict(preview_id=preview_id, platform=platform, channel=channel, claimed_at=now)
+            took = insert(conn, preview_posts).values(**row, status="posting")
+            found = await conn.execute(took.on_conflict_do_nothing().returning(_claims.preview_id))
+            return found.first() is not None
 
     async def record_posted(self, preview_id: str, message_id: str | None) -> None:
         """The platform took the post (`message_id` when it said which)."""
