@@ -8,7 +8,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, WordsKey
@@ -25,8 +24,6 @@ KEEP_WORDS_DAYS = 30  # the words of searches that found nothing are forgotten a
 # past it new keys are dropped and counted, so an outage never grows memory without end.
 MAX_PENDING = 50_000
 
-_UTC_NOW = partial(datetime.now, UTC)
-
 
 class StatsRecorder:
     """Counts by UTC day and place, held in memory (no I/O) until `flush()` writes them in one
@@ -37,7 +34,7 @@ class StatsRecorder:
         store: StateStatsStore | None = None,
         *,
         recording: bool = True,
-        now: Callable[[], datetime] = _UTC_NOW,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.store = store

@@ -70,9 +70,7 @@ class PerDialect(sa.TypeDecorator[Any]):
 
 # An aware UTC datetime: TIMESTAMPTZ, or ISO-8601 text (`2026-12-01T09:00:00+00:00`).
 Instant = PerDialect(sa.TIMESTAMP(timezone=True), to_text=_utc_text, from_text=_utc)
-# A date: DATE, or ISO text (`2026-12-01`).
 Day = PerDialect(sa.Date(), from_text=date.fromisoformat)
-# A wall-clock time of day: TIME, or `HH:MM` text.
 LocalTime = PerDialect(
     sa.Time(), to_text=lambda t: t.strftime("%H:%M"), from_text=time.fromisoformat
 )

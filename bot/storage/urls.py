@@ -5,8 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 
-def redacted(url: str) -> str:
-    """`url` with its password replaced by `***`, for messages and logs."""
+def redacted(url: str) -> str:  # the password as `***`
     parts = urlsplit(url)
     if parts.password is None:
         return url
