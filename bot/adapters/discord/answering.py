@@ -27,19 +27,12 @@ CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 class Answering:
     """What every handler and view answers through (views.Responder adds the views)."""
 
-    def __init__(
-        self,
-        core: Core,
-        *,
-        defer_after: float = DEFER_AFTER,
-        preview_timeout: float = PREVIEW_TIMEOUT,
-        public_url: str | None = None,
-    ) -> None:
+    def __init__(self, core: Core, public_url: str | None = None) -> None:
         self.core = core
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
-        self.defer_after = defer_after
-        self.preview_timeout = preview_timeout
-        self.in_flight = InFlight()
+        self.defer_after = DEFER_AFTER
+        self.preview_timeout = PREVIEW_TIMEOUT
+        self.in_flight = InFlight()  # close() drains it
 
     @asynccontextmanager
     async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
@@ -64,10 +57,6 @@ class Answering:
         except Exception:
             log.exception("discord: could not report the failure of %s", what)
 
-    async def drain(self, grace: float = CLOSE_GRACE) -> None:
-        """Wait for handlers still working before the connection closes under them."""
-        await self.in_flight.drain(grace)
-
     async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
         """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
         task = asyncio.ensure_future(work)
@@ -84,7 +73,7 @@ class Answering:
     async def show(
         self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
     ) -> None:
-        """`message` privately: in place of the deferred "thinking" or of the clicked message
+        """`message` privately, in place of the deferred "thinking" or of the clicked message
         (with no buttons when `view` is None), else as the command's answer."""
         shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds}
         if interaction.response.is_done():

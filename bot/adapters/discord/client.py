@@ -8,7 +8,8 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.daily import build_daily_group
+from bot.adapters.discord.answering import CLOSE_GRACE
+from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.expired import ExpiredPreviewButton
 from bot.adapters.discord.poster import REJECTED, DiscordPoster, login, make_client, token_of
@@ -17,8 +18,7 @@ from bot.adapters.discord.views import Responder, request_context
 from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings
-from bot.coordination.lease import ShardHolder, ShardsTaken
-from bot.quotes.service import QuoteService
+from bot.coordination.lease import ShardsTaken
 from bot.runtime import Core
 from bot.serving.oneline import quiet
 
@@ -27,24 +27,7 @@ log = logging.getLogger(__name__)
 COMMAND_NAME = "lambert"
 MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
-MAX_CHOICES = 25
-CHOICE_CHARS = 100  # a choice's name and a string choice's value
 CLOSE_TIMEOUT = 5.0
-
-
-async def query_choices(service: QuoteService, typed: str) -> list[app_commands.Choice[str]]:
-    """Themes first, then quote snippets; an empty list rather than an error or a late answer."""
-    try:
-        async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
-            suggestions = await service.autocomplete(typed, limit=MAX_CHOICES)
-    except Exception:
-        log.exception("discord: autocomplete failed")
-        return []
-    return [
-        app_commands.Choice(name=cut(s.label, CHOICE_CHARS), value=s.value)
-        for s in suggestions
-        if 0 < len(s.value) <= CHOICE_CHARS  # a cut value would run something else
-    ][:MAX_CHOICES]
 
 
 def build_tree(client: discord.Client, responder: Responder) -> app_commands.CommandTree:
@@ -61,15 +44,25 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
         query="a theme, words, `search words`, `id ID`, `themes` or `help` (empty: random)"
     )
     async def lambert(interaction: discord.Interaction, query: str | None = None) -> None:
-        async with responder.guard(interaction, f"/{COMMAND_NAME}"):
-            work = commands.answer(responder.core, query or "", request_context(interaction))
-            await responder.answer(interaction, await responder.in_time(interaction, work))
+        work = commands.answer(responder.core, query or "", request_context(interaction))
+        await responder.respond(interaction, f"/{COMMAND_NAME}", work)
 
     @lambert.autocomplete("query")
     async def lambert_choices(
-        _interaction: discord.Interaction, current: str
+        _interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
-        return await query_choices(responder.core.quotes, current)
+        """Themes first, then quote snippets; none rather than an error or a late answer."""
+        try:
+            async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
+                suggestions = await responder.core.quotes.autocomplete(typed, limit=MAX_CHOICES)
+        except Exception:
+            log.exception("discord: autocomplete failed")
+            return []
+        return [
+            app_commands.Choice(name=cut(s.label, CHOICE_CHARS), value=s.value)
+            for s in suggestions
+            if 0 < len(s.value) <= CHOICE_CHARS  # a cut value would run something else
+        ][:MAX_CHOICES]
 
     tree.add_command(build_daily_group(responder))
 
@@ -80,10 +73,8 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def lambert_on_this(interaction: discord.Interaction, message: discord.Message) -> None:
-        async with responder.guard(interaction, MENU_NAME):
-            work = on_this(responder.core, message.content, request_context(interaction))
-            reply = await responder.in_time(interaction, work)
-            await responder.answer(interaction, reply, reply_to=message.id)
+        work = on_this(responder.core, message.content, request_context(interaction))
+        await responder.respond(interaction, MENU_NAME, work, reply_to=message.id)
 
     @tree.error
     async def on_error(
@@ -108,17 +99,14 @@ class DiscordPlatform:
         self.settings = settings
         self.client = client or make_client(shards=settings)
         # Only a sharded client (every `serve`) leases its shards; tests may pass a plain one.
-        self.lease = (
-            core.leases.shard_lease()
-            if isinstance(self.client, ShardedClient) and core.leases
-            else None
-        )
+        self.sharded = self.client if isinstance(self.client, ShardedClient) else None
+        self.lease = core.leases.shard_lease() if self.sharded and core.leases else None
+        self._task: asyncio.Task[None] | None = None
         self._keeping: asyncio.Task[None] | None = None
         self._lost: str | None = None  # why the shards were given up: a lease lost
-        self.responder = Responder(core, public_url=settings.public_url)
+        self.responder = Responder(core, settings.public_url)
         self.tree = build_tree(self.client, self.responder)
         self.client.add_dynamic_items(ExpiredPreviewButton)
-        self._task: asyncio.Task[None] | None = None
         # The gateway's keep-alive failures and a shard's reconnect attempts as one line each;
         # not discord.client, whose tracebacks are our event handlers' bugs.
         quiet(("discord.gateway", "discord.shard"))
@@ -128,8 +116,8 @@ class DiscordPlatform:
         synced at deploy, not here). ConfigError for a rejected token; anything else (DNS,
         refused, 5xx, a gateway that closes) means Discord is unreachable for now."""
         if self.client.is_closed():  # a previous attempt's client: re-open it
-            if isinstance(self.client, ShardedClient):
-                self.client.reopen()
+            if self.sharded:
+                self.sharded.reopen()
             else:
                 self.client.clear()
             # close() unset the loop, which login() sets again only on a client's first login
@@ -139,22 +127,25 @@ class DiscordPlatform:
                 # closed with the old session; discord.py would reuse it ("Session is closed")
                 http.connector = discord.utils.MISSING
         await login(self.client, self.settings)
-        if isinstance(self.client, ShardedClient):
-            await self._lease_shards(self.client)
+        if self.sharded:
+            await self._lease_shards(self.sharded)
         # Until the first READY a failure ends the task (ShardedClient launches each shard
         # once) and serve's backoff tries again; after it, discord.py's own reconnect keeps
         # the session, RESUMEing (events in between are replayed, no session start spent).
         # Only a fatal close (a reset token, 4004) or a lost lease ends the task: wait_lost.
-        self._task = asyncio.create_task(
+        self._task = task = asyncio.create_task(
             self.client.connect(reconnect=True), name="discord-gateway"
         )
         ready = asyncio.create_task(self.client.wait_until_ready())
         try:
-            await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             ready.cancel()
-        if not self.client.is_ready() or self._task.done():
-            raise _gateway_failure(self._task)
+        if not self.client.is_ready() or task.done():
+            failure = task.exception() if task.done() and not task.cancelled() else None
+            if _rejected(failure):
+                raise ConfigError(REJECTED)
+            raise ConnectionError(f"the Discord gateway did not get ready: {_describe(failure)}")
         log.info("discord: connected as %s", self.client.user)
 
     async def _lease_shards(self, client: ShardedClient) -> None:
@@ -162,12 +153,12 @@ class DiscordPlatform:
         ConfigError, one line naming the holder, if another live process runs one."""
         assert self.lease is not None
         count, ids = await client.plan()
-        application = str(client.application_id)
+        application, shown = str(client.application_id), ",".join(map(str, ids))
         if ids != tuple(range(count)) and not self.settings.database_url:
             log.warning(
                 "discord: running shards %s of %d without LAMBERT_DATABASE_URL: processes on "
                 "other SQLite files cannot see which shards this one runs",
-                ",".join(map(str, ids)),
+                shown,
                 count,
             )
         try:
@@ -176,11 +167,11 @@ class DiscordPlatform:
             raise ConfigError(refusal(self.settings, application, exc.taken, count)) from None
         self._lost = None
         self._keeping = asyncio.create_task(self._keep_lease(application, count))
-        log.info("discord: running shards %s of %d", ",".join(map(str, ids)), count)
+        log.info("discord: running shards %s of %d", shown, count)
 
     async def _keep_lease(self, application: str, count: int) -> None:
         assert self.lease is not None
-        taken: ShardHolder = await self.lease.keep()
+        taken = await self.lease.keep()
         # Another process runs a shard of ours now: stop answering at once (wait_lost says why).
         self._lost = refusal(self.settings, application, taken, count, lost=True)
         log.error("discord: %s", self._lost)
@@ -189,18 +180,16 @@ class DiscordPlatform:
     @property
     def connected(self) -> bool:
         running = self._task is not None and not self._task.done() and self.client.is_ready()
-        if isinstance(self.client, ShardedClient):
+        if self.sharded:
             shards = self.shards()
             return running and bool(shards) and all(shards.values())
-        ws = self.client.ws
-        return running and ws is not None and ws.open
+        return running and self.client.ws is not None and self.client.ws.open
 
     def shards(self) -> dict[int, bool]:
         """Each shard this process runs and whether its connection is open right now (none
         before the first start); health and metrics read it."""
-        if not isinstance(self.client, ShardedClient):
-            return {}
-        return self.client.states(self._task is not None and not self._task.done())
+        running = self._task is not None and not self._task.done()
+        return self.sharded.states(running) if self.sharded else {}
 
     async def wait_lost(self) -> None:
         if self._task is None:
@@ -208,7 +197,7 @@ class DiscordPlatform:
         await asyncio.wait({self._task})
         if self._lost is not None:
             raise ConfigError(self._lost)
-        if self._task.done() and not self._task.cancelled():
+        if not self._task.cancelled():
             failure = self._task.exception()
             if _rejected(failure):
                 raise ConfigError(REJECTED)
@@ -218,7 +207,7 @@ class DiscordPlatform:
         return DiscordPoster(self.client, public_url=self.settings.public_url)
 
     async def close(self) -> None:
-        await self.responder.drain()
+        await self.responder.in_flight.drain(CLOSE_GRACE)  # handlers still answering
         await self.client.close()
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=CLOSE_TIMEOUT)
@@ -246,14 +235,6 @@ def _describe(failure: BaseException | None) -> str:
     if isinstance(failure, discord.ConnectionClosed):
         return f"closed with code {failure.code}"
     return f"{type(failure).__name__}: {failure}".splitlines()[0]
-
-
-def _gateway_failure(task: asyncio.Task[None]) -> Exception:
-    """What start() raises when the gateway ended before READY."""
-    failure = None if not task.done() or task.cancelled() else task.exception()
-    if _rejected(failure):
-        return ConfigError(REJECTED)
-    return ConnectionError(f"the Discord gateway did not get ready: {_describe(failure)}")
 
 
 def create_platform(settings: Settings, core: Core) -> DiscordPlatform:

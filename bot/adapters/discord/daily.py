@@ -25,8 +25,8 @@ from bot.runtime import Core
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
+CHOICE_CHARS = 100  # a choice's name and a string choice's value
 Action = Callable[[Core, RequestContext], Awaitable[Reply]]
-CHOICE_CHARS = 100
 
 
 async def zone_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
@@ -61,19 +61,18 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     )
 
     async def run(
-        interaction: discord.Interaction, channel_id: int, action: Action, words: str
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None,
+        action: Action,
+        words: str,
     ) -> None:
-        """`action` under the rule of its text form `/lambert daily <words>`."""
-        async with responder.guard(interaction, f"/{GROUP_NAME}"):
-            # The asker's context, aimed at the channel the schedule is for.
-            ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
-            work = grammar.perform(
-                "daily", ctx, lambda: action(responder.core, ctx), responder.core, words
-            )
-            await responder.answer(interaction, await responder.in_time(interaction, work))
-
-    def here(interaction: discord.Interaction, channel: discord.TextChannel | None) -> int:
-        return channel.id if channel is not None else (interaction.channel_id or 0)
+        """`action` under the rule of its text form `/lambert daily <words>`, with the asker's
+        context aimed at `channel` (default: this one)."""
+        channel_id = channel.id if channel is not None else (interaction.channel_id or 0)
+        ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
+        core = responder.core
+        work = grammar.perform("daily", ctx, lambda: action(core, ctx), core, words)
+        await responder.respond(interaction, f"/{GROUP_NAME}", work)
 
     @group.command(name="set", description="Post a quote every day at a local time")
     @app_commands.describe(
@@ -99,7 +98,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
                 core, ctx, "".join(time.split()), zone, theme or "", days_text=days or ""
             )
 
-        await run(interaction, channel.id, turn_on, "on")
+        await run(interaction, channel, turn_on, "on")
 
     set_daily.autocomplete("timezone")(zone_choices)
     set_daily.autocomplete("days")(days_choices)
@@ -120,13 +119,13 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     async def off(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.turn_off, "off")
+        await run(interaction, channel, daily_verbs.turn_off, "off")
 
     @group.command(name="status", description="When and what a channel's daily quote posts")
     @app_commands.describe(channel="which channel (default: this one)")
     async def status(
         interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.status, "status")
+        await run(interaction, channel, daily_verbs.status, "status")
 
     return group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -24,7 +25,7 @@ from bot.chat.replies import (
     QuoteReply,
     Reply,
 )
-from bot.chat.share import MAYBE_POSTED, NothingPosted, Send, Shared, share_preview
+from bot.chat.share import MAYBE_POSTED, NothingPosted, Shared, share_preview
 from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
 from bot.web.links import permalink
@@ -52,17 +53,24 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
 class Responder(Answering):
     """Answers with the view a reply comes with."""
 
-    async def answer(
-        self, interaction: discord.Interaction, reply: Reply, reply_to: int | None = None
+    async def respond(
+        self,
+        interaction: discord.Interaction,
+        what: str,
+        work: Awaitable[Reply],
+        reply_to: int | None = None,
     ) -> None:
-        """A reply privately; a quote comes as a preview with Post, Another and Cancel (Post
-        replying to message `reply_to` when given), a list with further pages with More."""
-        view: discord.ui.View | None = None
-        if isinstance(reply, QuoteReply):
-            view = Preview(self, interaction, reply, reply_to)
-        elif isinstance(reply, ListReply) and reply.more:
-            view = Pages(self, interaction, reply, request_context(interaction))
-        await self.show(interaction, reply_message(reply), view)
+        """`work`'s reply, privately and in time; a quote comes as a preview with Post, Another
+        and Cancel (Post replying to message `reply_to` when given), a list with further pages
+        with More."""
+        async with self.guard(interaction, what):
+            reply = await self.in_time(interaction, work)
+            view: discord.ui.View | None = None
+            if isinstance(reply, QuoteReply):
+                view = Preview(self, interaction, reply, reply_to)
+            elif isinstance(reply, ListReply) and reply.more:
+                view = Pages(self, interaction, reply)
+            await self.show(interaction, reply_message(reply), view)
 
 
 class Private(discord.ui.View):
@@ -74,7 +82,6 @@ class Private(discord.ui.View):
         super().__init__(timeout=responder.preview_timeout)
         self.responder = responder
         self.origin = origin  # its token greys the buttons out on timeout (valid 15 minutes)
-        self.owner_id = origin.user.id
         nonce = secrets.token_hex(4)
         for item in self.children:
             if isinstance(item, discord.ui.Button):
@@ -101,8 +108,8 @@ class Private(discord.ui.View):
 
 
 class Preview(Private):
-    """The asker's private preview. Holds the request and the quote shown; for "Lambert on
-    this", the ranked ids and the message to reply to (never its text)."""
+    """The asker's private preview: the reply shown (its request, or for "Lambert on this" the
+    ranked ids, never the message's text) and the message Post replies to."""
 
     what = "preview"
 
@@ -111,25 +118,23 @@ class Preview(Private):
         responder: Answering,
         origin: discord.Interaction,
         reply: QuoteReply,
-        reply_to: int | None = None,
+        reply_to: int | None,
     ):
         super().__init__(responder, origin)
-        self.reply_to = reply_to  # "Lambert on this": the message Post answers under
+        self.reply_to = reply_to
         self.show(reply)
 
     def show(self, reply: QuoteReply) -> None:
-        self.request, self.quote_id, self.matches = reply.request, reply.quote.id, reply.matches
-        self.card = reply.card
-        self.ranked = reply.ranked  # "Lambert on this": Another walks these, not a search
+        self.reply = reply
         self.arm(True)
 
     def arm(self, usable: bool) -> None:
         super().arm(usable)
-        if self.matches <= 1:  # Another could only show the same quote again
+        if self.reply.matches <= 1:  # Another could only show the same quote again
             self.another_button.disabled = True
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
+        if interaction.user.id == self.origin.user.id:
             return True
         async with self.responder.guard(interaction, "preview check"):
             await interaction.response.send_message(NOT_YOURS, ephemeral=True)
@@ -139,12 +144,34 @@ class Preview(Private):
     async def post_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
-        async with self.responder.guard(interaction, "Post"):
-            ctx = request_context(interaction)
+        async def send(quote: Quote) -> str:
+            # Greyed out once claimed: a second click, even one that arrives before this
+            # shows, finds the preview taken and posts nothing.
+            self.arm(False)
+            await interaction.response.edit_message(view=self)
+            url, name = self.responder.public_url, interaction.user.display_name
+            link = permalink(url, quote.id) if url else None
             try:
-                preview = f"discord:{self.origin.id}"
+                message = shared_message(quote, name, card=self.reply.card, link=link)
+                # Keyed by the preview: a click again after a lost answer returns the
+                # message Discord already has (enforce_nonce) instead of a second one.
+                nonce = "p" + base36(self.origin.id, 13)
+                sent = await publish(interaction, message, nonce, self.reply_to)
+            except AmbiguousPostError:
+                raise  # a followup that may be in the channel (publish._followup)
+            except Exception as exc:
+                # Nothing went out, or a click again cannot post twice (a channel message's
+                # nonce): the member may try again.
+                raise NothingPosted from exc
+            if sent is None:
+                raise NothingPosted(NOT_PUBLIC)
+            return sent
+
+        async with self.responder.guard(interaction, "Post"):
+            ctx, preview = request_context(interaction), f"discord:{self.origin.id}"
+            try:
                 shared = await share_preview(
-                    self.responder.core, preview, self.quote_id, ctx, self._sender(interaction)
+                    self.responder.core, preview, self.reply.quote.id, ctx, send
                 )
             except AmbiguousPostError as exc:
                 # The claim stays: a click again says the quote may be in the channel, and
@@ -161,43 +188,16 @@ class Preview(Private):
             self.stop()
             await self.responder.show(interaction, Message(shared.note), None)
 
-    def _sender(self, interaction: discord.Interaction) -> Send:
-        async def send(quote: Quote) -> str:
-            # Greyed out once claimed: a second click, even one that arrives before this
-            # shows, finds the preview taken and posts nothing.
-            self.arm(False)
-            await interaction.response.edit_message(view=self)
-            url, name = self.responder.public_url, interaction.user.display_name
-            link = permalink(url, quote.id) if url else None
-            try:
-                message = shared_message(quote, name, card=self.card, link=link)
-                # Keyed by the preview: a click again after a lost answer returns the
-                # message Discord already has (enforce_nonce) instead of a second one.
-                nonce = "p" + base36(self.origin.id, 13)
-                sent = await publish(interaction, message, nonce, self.reply_to)
-            except AmbiguousPostError:
-                raise  # a followup that may be in the channel (publish._followup)
-            except Exception as exc:
-                # Nothing went out, or a click again cannot post twice (a channel message's
-                # nonce): the member may try again.
-                raise NothingPosted from exc
-            if sent is None:
-                raise NothingPosted(NOT_PUBLIC)
-            return sent
-
-        return send
-
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
     async def another_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
     ) -> None:
         async with self.responder.guard(interaction, "Another"):
-            ctx = request_context(interaction)
-            core = self.responder.core
+            ctx, core, shown = request_context(interaction), self.responder.core, self.reply
             work = (
-                on_this.another(core, self.ranked, self.quote_id, ctx)
-                if self.ranked
-                else grammar.another(core, self.request, self.quote_id, ctx)
+                on_this.another(core, shown.ranked, shown.quote.id, ctx)
+                if shown.ranked  # "Lambert on this": Another walks these, not a search
+                else grammar.another(core, shown.request, shown.quote.id, ctx)
             )
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
@@ -223,21 +223,14 @@ class Preview(Private):
 
 
 class Pages(Private):
-    """A private list of search results: holds the request for the next page
-    (`ListReply.more`) and nothing else; More replaces the list with that page, the same one
-    `/lambert <more>` would show."""
+    """A private list of search results; More replaces it with the page `ListReply.more` asks
+    for, the one `/lambert <more>` would show, for the same asker and channel."""
 
     what = "result list"
 
-    def __init__(
-        self,
-        responder: Answering,
-        origin: discord.Interaction,
-        reply: ListReply,
-        ctx: RequestContext,
-    ):
+    def __init__(self, responder: Answering, origin: discord.Interaction, reply: ListReply):
         super().__init__(responder, origin)
-        self.ctx = ctx  # only the asker can click (interaction_check): the same who and where
+        self.ctx = request_context(origin)
         self.show(reply)
 
     def show(self, reply: Reply) -> None:
@@ -245,7 +238,7 @@ class Pages(Private):
         self.arm(bool(self.next))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.owner_id  # a private list: only its asker sees it
+        return interaction.user.id == self.origin.user.id  # a private list: only its asker sees it
 
     @discord.ui.button(label=MORE_LABEL, style=discord.ButtonStyle.secondary)
     async def more_button(
