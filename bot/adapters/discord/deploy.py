@@ -42,11 +42,8 @@ async def sync_commands(settings: Settings, guild: int | None = None) -> list[st
 
 
 def application_id(settings: Settings) -> int:
-    """The bot's application id, read from DISCORD_TOKEN without asking Discord.
-
-    A bot token's first dot-separated part is the bot's user id in urlsafe base64 without
-    padding, and a bot's user id is its application's id. Errors never quote the token.
-    """
+    """The bot's application id, read from DISCORD_TOKEN offline: a bot token's first part is
+    its user id (its application's) in unpadded urlsafe base64. Errors never quote the token."""
     if not settings.discord_token:
         raise ConfigError(NO_CLIENT_ID)
     first = settings.discord_token.reveal().split(".")[0]
@@ -60,15 +57,10 @@ def application_id(settings: Settings) -> int:
     return int(user_id)
 
 
-def invite_url(client_id: int) -> str:
-    """The OAuth2 URL that adds application `client_id` to a server, with PERMISSIONS."""
-    url = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
-    return f"{url}&integration_type={GUILD_INSTALL}"
-
-
-def user_install_url(client_id: int) -> str:
-    """The OAuth2 URL that adds application `client_id` to the member's own apps: /lambert in
-    DMs, group DMs and any server, with no bot and no permissions."""
+def invite_urls(client_id: int) -> tuple[str, str]:
+    """The OAuth2 URLs that add application `client_id` to a server (with PERMISSIONS), and to
+    the member's own apps (/lambert in DMs, group DMs and any server; no bot, no permissions)."""
     # discord.py's oauth_url has no integration_type (2.7); it is one more query parameter.
-    url = discord.utils.oauth_url(client_id, scopes=USER_SCOPES)
-    return f"{url}&integration_type={USER_INSTALL}"
+    server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
+    user = discord.utils.oauth_url(client_id, scopes=USER_SCOPES)
+    return f"{server}&integration_type={GUILD_INSTALL}", f"{user}&integration_type={USER_INSTALL}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 
@@ -37,7 +38,7 @@ QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
-DAILY_FOOTER = "Daily quote \u00b7 /lambert-daily"
+DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
 
 
 def cut(text: str, limit: int) -> str:
@@ -70,11 +71,8 @@ class Message:
         """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
         if self.link is None:
             return None
-        view = discord.ui.View(timeout=None)  # a link button needs no callback, nor expiry
-        view.add_item(
-            discord.ui.Button(style=discord.ButtonStyle.link, label=PAGE_LINK, url=self.link)
-        )
-        return view
+        button = discord.ui.Button[Any](label=PAGE_LINK, url=self.link)  # a link: no callback
+        return discord.ui.View(timeout=None).add_item(button)
 
     def files(self) -> list[discord.File]:
         """The card as a new upload each call (a discord.File is read once); [] with none, which
@@ -90,13 +88,11 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
     author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
-    footer = footer_line(quote) + (f" \u00b7 {footer_suffix}" if footer_suffix else "")
-    footer = cut(footer, FOOTER_LIMIT)
+    footer = cut(footer_line(quote) + footer_suffix, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
     colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
     embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
-    embed.set_author(name=author)
-    embed.set_footer(text=footer)
+    embed.set_author(name=author).set_footer(text=footer)
     if card:
         embed.set_image(url=f"attachment://{card_file_name(quote)}")
     return embed
@@ -121,10 +117,8 @@ def list_embed(reply: ListReply) -> discord.Embed:
 def text_embed(reply: TextReply) -> discord.Embed:
     """Help, themes, "nothing found" and refusals: the title and the lines as paragraphs."""
     colour = QUOTE_COLOUR if reply.ok else NOTICE_COLOUR
-    embed = discord.Embed(title=cut(reply.title, TITLE_LIMIT), colour=colour)
-    if reply.lines:
-        embed.description = cut("\n".join(reply.lines), DESCRIPTION_LIMIT)
-    return embed
+    lines = cut("\n".join(reply.lines), DESCRIPTION_LIMIT) or None
+    return discord.Embed(title=cut(reply.title, TITLE_LIMIT), description=lines, colour=colour)
 
 
 def reply_message(reply: Reply) -> Message:
@@ -133,9 +127,7 @@ def reply_message(reply: Reply) -> Message:
         note = cut(reply.note, CONTENT_LIMIT) if reply.note else None
         card = reply.quote if reply.card else None
         return Message(note, [quote_embed(reply.quote, card=reply.card)], card)
-    if isinstance(reply, ListReply):
-        return Message(None, [list_embed(reply)])
-    return Message(None, [text_embed(reply)])
+    return Message(None, [list_embed(reply) if isinstance(reply, ListReply) else text_embed(reply)])
 
 
 def shared_message(

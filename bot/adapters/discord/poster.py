@@ -45,26 +45,22 @@ LOGIN_HELP = (
 
 
 def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Client:
-    """The bot's client: guild events only, no message content, never a mention.
-
-    With `shards` (serving), a ShardedClient over their DISCORD_SHARD_COUNT and
-    DISCORD_SHARD_IDS (unset: every shard Discord recommends); without, a plain client for
-    REST (`daily tick`, `discord sync`). `options` go to the client as they are (tests pass
-    guild_ready_timeout).
-    """
+    """The bot's client: guild events only, no message content, never a mention. With
+    `shards` (serving), a ShardedClient over their DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS;
+    without, a plain client for REST (`daily tick`, `discord sync`)."""
     # The bot never joins voice: discord.py's "voice will NOT be supported" warnings are noise.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    common: dict[str, Any] = {
+    options = {
         "intents": discord.Intents(guilds=True),
         "allowed_mentions": discord.AllowedMentions.none(),
         "max_ratelimit_timeout": MAX_RATE_LIMIT_WAIT,
         "http_trace": slow_rest_warnings(SLOW_REST_SECONDS),
+        **options,  # tests pass guild_ready_timeout
     }
-    chosen = {**common, **options}
     if shards is None:
-        return discord.Client(**chosen)
+        return discord.Client(**options)
     return ShardedClient(
-        shard_count=shards.discord_shard_count, shard_ids=shards.discord_shard_ids, **chosen
+        shard_count=shards.discord_shard_count, shard_ids=shards.discord_shard_ids, **options
     )
 
 
@@ -96,7 +92,6 @@ def slow_rest_warnings(after: float) -> aiohttp.TraceConfig:
 
 
 def base36(n: int, width: int) -> str:
-    """`n` (not negative) in base 36, zero-padded to `width` digits."""
     digits = ""
     while n:
         n, digit = divmod(n, 36)
@@ -105,9 +100,8 @@ def base36(n: int, width: int) -> str:
 
 
 def daily_nonce(channel_id: int, day: date) -> str:
-    """The Create Message nonce of a channel's post for a local date: 18 characters (Discord
-    allows 25), the snowflake in 13 base-36 digits (2**64 < 36**13) then the date's ordinal
-    in 5, fixed width, so two different (channel, day) never share one."""
+    """A channel's post's Create Message nonce for a local date: 18 characters (Discord allows
+    25), fixed width (2**64 < 36**13) so two (channel, day) never share one."""
     return base36(channel_id, 13) + base36(day.toordinal(), 5)
 
 
@@ -120,9 +114,8 @@ def token_of(settings: Settings) -> str:
 async def login(
     client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
 ) -> None:
-    """Log in over REST (a gateway, if any, opens after); ConfigError if Discord rejects the
-    token, ConnectionError if it does not answer within `deadline` seconds (discord.py would
-    wait aiohttp's five minutes)."""
+    """Log in over REST; ConfigError if Discord rejects the token, ConnectionError if it does
+    not answer within `deadline` seconds (discord.py would wait aiohttp's five minutes)."""
     try:
         async with asyncio.timeout(deadline):
             await client.login(token_of(settings))
@@ -142,15 +135,9 @@ class DiscordPoster:
     # never the bound, since a day has one post per channel. discord.py waits out any 429.
     max_in_flight = 8
 
-    def __init__(
-        self,
-        client: discord.Client,
-        *,
-        timeout: float = SEND_TIMEOUT,
-        public_url: str | None = None,
-    ) -> None:
+    def __init__(self, client: discord.Client, *, public_url: str | None = None) -> None:
         self.client = client
-        self.timeout = timeout
+        self.timeout = SEND_TIMEOUT
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
@@ -159,13 +146,12 @@ class DiscordPoster:
         channel_id = int(channel)
         link = permalink(self.public_url, quote.id) if self.public_url else None
         message = daily_message(quote, link)
-        target = self.client.get_partial_messageable(channel_id)
         # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
         # Discord's window returns the first message instead of posting a second.
         nonce = daily_nonce(channel_id, day)
         try:
             async with asyncio.timeout(self.timeout):
-                sent = await target.send(
+                sent = await self.client.get_partial_messageable(channel_id).send(
                     message.content,
                     embeds=message.embeds,
                     nonce=nonce,
@@ -203,8 +189,8 @@ async def open_discord_poster(
     deadline: float = POST_DEADLINE,
 ) -> AsyncIterator[DiscordPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-    A Discord that does not answer the login within `deadline` is a ConnectionError: its
-    days are retried (serving/posters.Opening), the other platforms post meanwhile."""
+    A login unanswered within `deadline` is a ConnectionError: serving/posters.Opening
+    retries its days while the other platforms post."""
     async with rest_client(settings, client, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 

@@ -32,12 +32,9 @@ class SessionStartsSpent(ConnectionError):
 
 
 class ResumingShard(Shard):
-    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs its session.
-
-    discord.py's plain Client "always tries to RESUME" then (the official client's way, and
-    Discord answers op 9 when it cannot, upon which discord.py IDENTIFYs); its Shard opens a
-    new session instead, which spends one of the day's session starts and loses the events
-    in between. Checked against discord.py 2.7.1.
+    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs its session, as its
+    plain Client does (Discord answers op 9 when it cannot); a new session would spend one of
+    the day's session starts and lose the events in between. Checked against discord.py 2.7.1.
     """
 
     async def reconnect(self) -> None:
@@ -48,16 +45,11 @@ class ResumingShard(Shard):
 
 
 class ShardedClient(discord.AutoShardedClient):
-    """AutoShardedClient over the shards of DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset:
-    every shard of the count Discord recommends), changed for `serve`:
-
-    - one attempt per shard at start: discord.py's own loop retries a shard every 5 s for
-      ever, a traceback each time, and start() would never return; serve's backoff retries
-      until the first READY, discord.py's own reconnect (RESUME) after it;
-    - a shard reconnecting after a failed attempt RESUMEs (ResumingShard);
-    - the day's session starts (`session_start_limit`) logged and never overdrawn;
-    - re-openable after close(), like discord.Client (its event queue and shards anew).
-    """
+    """AutoShardedClient over DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset: every shard of
+    the count Discord recommends), changed for `serve`: one attempt per shard at start
+    (discord.py's own loop retries every 5 s for ever, a traceback each time; serve's backoff
+    retries instead); ResumingShard; the day's session starts logged and never overdrawn;
+    re-openable after close(), like discord.Client."""
 
     def __init__(
         self, *, shard_count: int | None, shard_ids: Sequence[int] | None, **options: Any
@@ -72,9 +64,8 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified: dict[int, float] = {}  # bucket -> when a shard last identified
 
     async def plan(self) -> tuple[int, tuple[int, ...]]:
-        """The shard count and this process's shard ids. Unset, the count is the one Discord
-        recommends (`GET /gateway/bot`, as AutoShardedClient asks it), read before
-        connecting: the shards are leased first."""
+        """The shard count (unset: Discord's recommendation, from `GET /gateway/bot`) and this
+        process's shard ids, read before connecting: the shards are leased first."""
         count, _url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         if self.recommended:  # asked anew at each start: it grows with the bot
@@ -105,19 +96,18 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified[bucket] = loop.time()
 
     def reopen(self) -> None:
-        """Ready to connect again after close(): no stale shards, no stale close event."""
+        """Ready to connect again after close(): no stale shards, queue or close event."""
         self.clear()
         setattr(self, _QUEUE, asyncio.PriorityQueue())
         getattr(self, _SHARDS).clear()
 
     def states(self, running: bool) -> dict[int, bool]:
-        """Each launched shard and whether its websocket is open (all False unless `running`)."""
         return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
 
 
 def _check_session_starts(limits: SessionStartLimit, needed: int) -> None:
-    """Log the day's budget of session starts; refuse to overdraw it (Discord would answer
-    each IDENTIFY past it by closing the gateway, and may reset the bot's token)."""
+    """Log the day's session starts left; refuse to overdraw them (Discord would close the
+    gateway on each IDENTIFY past them, and may reset the bot's token)."""
     remaining, total = limits["remaining"], limits["total"]
     reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
     at = f"{reset:%Y-%m-%d %H:%M} UTC"

@@ -93,6 +93,13 @@ class Private(discord.ui.View):
             if isinstance(item, discord.ui.Button):
                 item.disabled = not usable
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.origin.user.id:
+            return True
+        async with self.responder.guard(interaction, f"{self.what} check"):
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+
     async def on_timeout(self) -> None:
         self.arm(False)
         try:
@@ -132,13 +139,6 @@ class Preview(Private):
         super().arm(usable)
         if self.reply.matches <= 1:  # Another could only show the same quote again
             self.another_button.disabled = True
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.origin.user.id:
-            return True
-        async with self.responder.guard(interaction, "preview check"):
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-        return False
 
     @discord.ui.button(label=POST_LABEL, style=discord.ButtonStyle.primary)
     async def post_button(
@@ -236,9 +236,6 @@ class Pages(Private):
     def show(self, reply: Reply) -> None:
         self.next = reply.more if isinstance(reply, ListReply) else ""
         self.arm(bool(self.next))
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.origin.user.id  # a private list: only its asker sees it
 
     @discord.ui.button(label=MORE_LABEL, style=discord.ButtonStyle.secondary)
     async def more_button(
