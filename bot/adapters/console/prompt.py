@@ -1,8 +1,5 @@
-"""The console in a real terminal: line editing, history, Tab completion and colour.
-
-prompt_toolkit reads each line without blocking the event loop (the scheduler keeps running),
-and prints the daily posts above the line being typed.
-"""
+"""The console in a real terminal (prompt_toolkit): line editing, history, Tab completion,
+colour, and the daily posts printed above the line being typed, the event loop never blocked."""
 
 from __future__ import annotations
 
@@ -82,7 +79,7 @@ class Terminal:
 
     @property
     def color_depth(self) -> ColorDepth | None:
-        """None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)."""
+        # None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)
         return None if self.colour else ColorDepth.MONOCHROME
 
     def show(self, text: str, *, plain: bool = False) -> None:
@@ -165,24 +162,25 @@ class ChatCompleter(Completer):
                     yield Completion(f"daily {word}", -len(text))
 
 
-def prompt_text(channel: str, role: str, colour: bool) -> Any:
-    """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
-    if not colour:
-        return f"lambert #{channel} ({role})> "
-    return FormattedText(
-        [
-            ("class:prompt", "lambert "),
-            ("class:channel", f"#{channel}"),
-            ("class:role", f" ({role})"),
-            ("class:prompt", "> "),
-        ]
-    )
-
-
 async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
+
+    def prompt() -> Any:
+        """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
+        if not terminal.colour:
+            return console.prompt
+        return FormattedText(
+            [
+                ("class:prompt", "lambert "),
+                ("class:channel", f"#{console.ctx.channel}"),
+                ("class:role", f" ({console.role})"),
+                ("class:prompt", "> "),
+            ]
+        )
+
     # One session for the whole console: its history is what Up recalls.
     session: PromptSession[str] = PromptSession(
+        prompt,
         input=terminal.input,
         output=terminal.output,
         history=terminal.history,
@@ -198,9 +196,7 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
     async def read() -> str | None:
         while True:
             try:
-                return await session.prompt_async(
-                    prompt_text(console.ctx.channel, console.role, terminal.colour)
-                )
+                return await session.prompt_async()
             except KeyboardInterrupt:
                 continue
             except EOFError:

@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
@@ -43,16 +42,6 @@ CHANNEL_CHARS = 80
 CARDS_FOLDER = Path(tempfile.gettempdir()) / "lambert-cards"  # where `card` writes its PNGs
 # How long `:time` waits for the scheduler to look at the moved clock; it takes milliseconds.
 SETTLE_SECONDS = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class ColonCommand:
-    """One row of the console's own commands; `handler` gets the words after the name."""
-
-    name: str
-    usage: str
-    help: str
-    handler: Callable[[Console, str], Awaitable[str]]
 
 
 class Console:
@@ -116,41 +105,39 @@ class Console:
         """Answer one line; False when it asks to leave."""
         if text.casefold() in QUIT_WORDS:
             return False
-        if not text:
-            return True
+        if text:
+            self.say(await self.reply(text))
+        if text.partition(" ")[0].casefold() == ":time":
+            await self.settle()
+        return True
+
+    async def reply(self, text: str) -> str:
         if text.startswith(":"):
             name, _, rest = text.partition(" ")
             command = COMMANDS.get(name.casefold())
             if name == ":":
                 names = ", ".join(COMMANDS)
-                self.say(f"! A console command follows the colon: {names}; :help says more.")
-            elif command is None:
-                self.say(f"! No console command {name[:40]}: see :help.")
-            else:
-                self.say(await command.handler(self, rest.strip()))
-                if command.name == ":time":
-                    await self.settle()
-            return True
+                return f"! A console command follows the colon: {names}; :help says more."
+            if command is None:
+                return f"! No console command {name[:40]}: see :help."
+            return await command[2](self, rest.strip())
         if text.casefold() in ANOTHER_WORDS:
             if self.last is None:
-                self.say("Nothing to follow yet: ask for a quote first.")
-                return True
+                return "Nothing to follow yet: ask for a quote first."
             if self.last.matches <= 1:  # the platforms hide or grey out their button here
-                self.say("That is the only quote for that request: try a theme or themes.")
-                return True
+                return "That is the only quote for that request: try a theme or themes."
             reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
-        text = render(reply, Commands.CHAT)
+        shown = render(reply, Commands.CHAT)
         if isinstance(reply, QuoteReply):
             self.last = reply
             if reply.card:
-                text += "\n\n" + self.save_card(reply.quote)
-        self.say(text)
-        return True
+                shown += "\n\n" + self.save_card(reply.quote)
+        return shown
 
     def save_card(self, quote: Quote) -> str:
-        """The quote's card written to the cards folder: a chat shows it, a terminal names it."""
+        """The card written to the cards folder: a chat shows it, a terminal names it."""
         from bot.cards import card_file_name, card_png  # Pillow loads with the first card only
 
         path = self.cards / card_file_name(quote)
@@ -223,7 +210,7 @@ def _when(console: Console) -> str:
 
 async def _help(console: Console, rest: str) -> str:
     lines = ["Console commands (anything else is what you would type in chat):"]
-    lines += [f"  {c.usage:<26} {c.help}" for c in COMMANDS.values()]
+    lines += [f"  {usage:<26} {what}" for usage, what, _ in COMMANDS.values()]
     lines += [
         f"  {'another':<26} the next quote for the last request",
         f"  {'quit':<26} leave (or Ctrl-D)",
@@ -231,17 +218,11 @@ async def _help(console: Console, rest: str) -> str:
     return "\n".join(lines)
 
 
-COMMANDS: dict[str, ColonCommand] = {
-    c.name: c
-    for c in (
-        ColonCommand(
-            ":as", ":as member | :as admin", "who you are: admins may set the daily quote", _as
-        ),
-        ColonCommand(":channel", ":channel NAME", "where you are, e.g. :channel general", _channel),
-        ColonCommand(
-            ":time", ":time 08:59 Europe/Berlin", f"move the console's clock: {TIME_USAGE}", _time
-        ),
-        ColonCommand(":help", ":help", "this list", _help),
-    )
+# The console's own commands, in the order :help lists them: usage, help, and the handler,
+# which gets the words after the name.
+COMMANDS: dict[str, tuple[str, str, Callable[[Console, str], Awaitable[str]]]] = {
+    ":as": (":as member | :as admin", "who you are: admins may set the daily quote", _as),
+    ":channel": (":channel NAME", "where you are, e.g. :channel general", _channel),
+    ":time": (":time 08:59 Europe/Berlin", f"move the console's clock: {TIME_USAGE}", _time),
+    ":help": (":help", "this list", _help),
 }
-"""The console's own commands, in the order :help lists them."""
