@@ -19,8 +19,7 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
-from bot.adapters.console.poster import DAILY_HEADER
-from bot.adapters.console.session import COMMANDS, Console, greeting
+from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console, greeting
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 

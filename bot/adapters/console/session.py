@@ -1,4 +1,5 @@
-"""One console session: chat lines through the grammar, colon lines to the console itself."""
+"""One console session: chat lines through the grammar, colon lines to the console itself, and
+the daily posts printed where the console prints."""
 
 from __future__ import annotations
 
@@ -7,21 +8,26 @@ import contextlib
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
+from typing import Any, Protocol, TextIO
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
-from bot.adapters.console.poster import ConsolePoster, Writable
 from bot.adapters.terminal import Commands, render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.replies import QuoteReply
+from bot.config import Settings
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import ScheduleError
 from bot.quotes.models import Quote
 from bot.runtime import Core
 
 log = logging.getLogger(__name__)
+
+DAILY_HEADER = "[daily quote for #{channel}]"
 
 
 def greeting(example: str) -> str:
@@ -42,6 +48,37 @@ CHANNEL_CHARS = 80
 CARDS_FOLDER = Path(tempfile.gettempdir()) / "lambert-cards"  # where `card` writes its PNGs
 # How long `:time` waits for the scheduler to look at the moved clock; it takes milliseconds.
 SETTLE_SECONDS = 10.0
+
+
+class Writable(Protocol):
+    """A text stream, or the terminal's screen above the prompt (console/prompt.py)."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
+
+
+class ConsolePoster:
+    """The console as a daily-post platform: each post is printed to a stream."""
+
+    platform = "console"
+    max_in_flight = 1  # one stream: posts printed one at a time, never interleaved
+
+    def __init__(self, stream: Writable) -> None:
+        self.stream = stream
+
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        # A write to a local stream either happens or raises: no outcome is ever unknown.
+        header = DAILY_HEADER.format(channel=channel)
+        self.stream.write(f"{header}\n{render(QuoteReply(quote), Commands.CHAT)}\n\n")
+        self.stream.flush()
+        return f"console-{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.asynccontextmanager
+async def open_console_poster(settings: Settings, stream: TextIO) -> AsyncIterator[ConsolePoster]:
+    """The console's DailyPoster (bot/serving/posters.py); it holds nothing to close."""
+    yield ConsolePoster(stream)
 
 
 class Console:
