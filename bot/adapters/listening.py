@@ -1,8 +1,6 @@
-"""Listening on a configured address with aiohttp, bounded: every server lambert runs (Slack
-HTTP, probes, and the web site on the probes' app) closes idle and slow connections, caps how
-many it holds, refuses oversized requests, and logs refusals as one line at most a minute.
-
-A taken port or a foreign address is a one-line ConfigError naming the variables."""
+"""Listening with aiohttp, bounded: every server lambert runs (Slack HTTP, probes, the web site)
+closes idle and slow connections, caps how many it holds, refuses oversized requests, and logs
+refusals as one line at most a minute."""
 
 from __future__ import annotations
 
@@ -59,8 +57,8 @@ LIMITS = Limits()
 
 @dataclass
 class Ration:
-    """One event of each kind every `every` seconds, counting the ones held back meanwhile: a
-    flood (refused requests, failed accepts) costs a few log lines a minute."""
+    """One event of each kind every `every` seconds: a flood (refused requests, failed accepts)
+    costs a few log lines a minute."""
 
     every: float = LOG_EVERY
     clock: Callable[[], float] = time.monotonic
@@ -80,19 +78,15 @@ class Ration:
         return f" (and {held} more in the last {self.every:g} s)" if held else ""
 
 
-@dataclass(eq=False)
-class OncePerMinute(Ration, OneLine):
-    """Lets one record through every `every` seconds, cut to one line (no traceback) and
-    counting the ones it held back; aiohttp would log each malformed request in full."""
-
-    def __post_init__(self) -> None:
-        OneLine.__init__(self)
+class OncePerMinute(Ration):
+    """A log filter: one record every `every` seconds, cut to one line (no traceback); aiohttp
+    would log each malformed request in full."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         note = self.allow()
         if note is None:
             return False
-        OneLine.filter(self, record)
+        OneLine().filter(record)
         record.msg += note
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
@@ -103,7 +97,7 @@ REFUSALS.addFilter(REFUSAL_LINES)
 
 
 class _Refuse(asyncio.Protocol):
-    """The protocol of a connection over the cap with none idle to make room: closed at once."""
+    """A connection over the cap with none idle to make room: closed at once."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.close()
@@ -111,10 +105,9 @@ class _Refuse(asyncio.Protocol):
 
 @dataclass(eq=False)
 class Gate:
-    """Counts a listener's connections: over the cap, the longest idle one is closed to
-    admit the new one (a flood of idle connections never locks out a real request). Its
-    middleware refuses a body over `max_body` (413), and ends the connection of one that
-    does not arrive within `body_seconds` (408), before any handler waits on it."""
+    """Counts a listener's connections: over the cap, an idle one is closed to admit the new one
+    (idle floods never lock out a real request). Its middleware refuses a body over `max_body`
+    (413) or slower than `body_seconds` (408) before any handler waits on it."""
 
     limits: Limits
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
@@ -184,9 +177,8 @@ async def listen(
     variables: tuple[str, str],
     limits: Limits = LIMITS,
 ) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port within `limits`; the runner (cleanup() stops it) and the port
-    bound. `variables` name the host and port settings, e.g. ("LAMBERT_SLACK_HOST",
-    "LAMBERT_SLACK_PORT")."""
+    """Serve `app` on host:port within `limits`; the runner and the port bound. A taken port or
+    a foreign address is a one-line ConfigError naming the `variables` (host, port)."""
     host_variable, port_variable = variables
     gate = Gate(limits)
     app.middlewares.insert(0, gate.middleware)  # ahead of every other
@@ -221,8 +213,8 @@ async def listen(
 
 @dataclass
 class AcceptErrors:
-    """The loop's exception handler for a listener that cannot accept (out of files):
-    asyncio logs a traceback per attempt; this says it once a minute, with the fix."""
+    """The loop's exception handler: a listener that cannot accept (out of files) is said once
+    a minute, with the fix, not as asyncio's traceback per attempt."""
 
     previous: Any
     ration: Ration = field(default_factory=Ration)
@@ -246,7 +238,7 @@ class AcceptErrors:
 
 
 def watch_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
-    """Install AcceptErrors on `loop` once, keeping whatever handler it had for the rest."""
+    """Install AcceptErrors on `loop` once, keeping the handler it had for the rest."""
     current = loop.get_exception_handler()
     if not isinstance(current, AcceptErrors):
         loop.set_exception_handler(AcceptErrors(current))

@@ -48,10 +48,9 @@ async def listen(
     limits: Limits = LIMITS,
 ) -> Callable[[], Awaitable[None]]:
     """Serve the probes (and, given `quotes`, the web site) on host:port within `limits`;
-    returns what stops it. ConfigError naming the variables when the address cannot be had."""
+    returns what stops it."""
     app = probe_app(probes)
     if quotes is not None:
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
     variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")
-    runner, _port = await listen_on(app, host, port, variables, limits)
-    return runner.cleanup
+    return (await listen_on(app, host, port, variables, limits))[0].cleanup

@@ -1,9 +1,12 @@
-"""Answering an interaction privately, in time, and never with a traceback; the work tracked."""
+"""Answering an interaction privately, in time, and never with a traceback (nor with Discord's
+"This interaction failed" for a preview from before a restart); the work tracked."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -22,6 +25,14 @@ T = TypeVar("T")
 DEFER_AFTER = 2.0  # seconds of work before we defer: Discord drops answers after 3
 PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown disabled
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+EXPIRED = (
+    "This preview is from before lambert restarted, so its buttons no longer work. "
+    "Use /lambert again."
+)
+# A preview's buttons name the process that showed it (views.py): after a restart Discord
+# still shows the old buttons, for up to 15 minutes.
+BOOT = secrets.token_hex(4)
+PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
 class Answering:
@@ -86,3 +97,33 @@ class Answering:
             await interaction.response.send_message(
                 **shown, files=message.files(), view=view or discord.utils.MISSING, ephemeral=True
             )
+
+
+class ExpiredPreviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Another process's previews only: this one's are answered by their live Preview.
+    template=re.compile(
+        PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
+    ),
+):
+    """A click on a preview shown before a restart, whose state is gone: the preview keeps its
+    quote, loses its buttons and says what to do. Register with `client.add_dynamic_items`."""
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ExpiredPreviewButton:
+        if not isinstance(item, discord.ui.Button):
+            raise TypeError(f"not a button: {item!r}")
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        log.info("discord: click on a preview from before a restart (%s)", self.custom_id)
+        try:
+            await interaction.response.edit_message(content=EXPIRED, view=None)
+        except discord.HTTPException as exc:
+            log.info("discord: expired preview not updated (%s)", exc.status)

@@ -8,10 +8,9 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answering import CLOSE_GRACE
+from bot.adapters.discord.answering import CLOSE_GRACE, ExpiredPreviewButton
 from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, build_daily_group
 from bot.adapters.discord.embeds import cut
-from bot.adapters.discord.expired import ExpiredPreviewButton
 from bot.adapters.discord.poster import REJECTED, DiscordPoster, login, make_client, token_of
 from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import Responder, request_context

@@ -9,9 +9,8 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.answering import Answering
+from bot.adapters.discord.answering import BOOT, PREVIEW_ID, Answering
 from bot.adapters.discord.embeds import Message, reply_message, shared_message
-from bot.adapters.discord.expired import BOOT, PREVIEW_ID
 from bot.adapters.discord.poster import base36
 from bot.adapters.discord.publish import publish
 from bot.chat import grammar, on_this
@@ -51,8 +50,6 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
 
 
 class Responder(Answering):
-    """Answers with the view a reply comes with."""
-
     async def respond(
         self,
         interaction: discord.Interaction,
@@ -60,9 +57,8 @@ class Responder(Answering):
         work: Awaitable[Reply],
         reply_to: int | None = None,
     ) -> None:
-        """`work`'s reply, privately and in time; a quote comes as a preview with Post, Another
-        and Cancel (Post replying to message `reply_to` when given), a list with further pages
-        with More."""
+        """`work`'s reply privately, in time, with its view: a quote's preview (whose Post
+        replies to message `reply_to`, if given), a list's More."""
         async with self.guard(interaction, what):
             reply = await self.in_time(interaction, work)
             view: discord.ui.View | None = None
@@ -115,8 +111,7 @@ class Private(discord.ui.View):
 
 
 class Preview(Private):
-    """The asker's private preview: the reply shown (its request, or for "Lambert on this" the
-    ranked ids, never the message's text) and the message Post replies to."""
+    """Post, Another, Cancel under the reply shown (for "Lambert on this", never the text)."""
 
     what = "preview"
 
@@ -223,8 +218,7 @@ class Preview(Private):
 
 
 class Pages(Private):
-    """A private list of search results; More replaces it with the page `ListReply.more` asks
-    for, the one `/lambert <more>` would show, for the same asker and channel."""
+    """More under a result list: the page `/lambert <ListReply.more>` would show."""
 
     what = "result list"
 
