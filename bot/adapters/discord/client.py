@@ -30,8 +30,7 @@ CLOSE_TIMEOUT = 5.0
 
 
 def build_tree(client: discord.Client, responder: Responder) -> app_commands.CommandTree:
-    """`/lambert [query]` (server and user installs), `/lambert-daily` (servers only) and
-    "Lambert on this" (a message's menu, both installs); the same tree answers and is synced."""
+    """`/lambert [query]`, `/lambert-daily` and "Lambert on this"; it answers and is synced."""
     tree = app_commands.CommandTree(client)
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
@@ -87,8 +86,8 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
 
 class DiscordPlatform:
-    """`lambert serve`'s Discord: a gateway connection per shard answering the command tree;
-    its shards leased in the shared state while it runs them (bot/coordination)."""
+    """`lambert serve`'s Discord: the command tree on a gateway connection per shard, each
+    shard leased in the shared state while it runs (bot/coordination)."""
 
     name = "discord"
 
@@ -148,8 +147,7 @@ class DiscordPlatform:
         log.info("discord: connected as %s", self.client.user)
 
     async def _lease_shards(self, client: ShardedClient) -> None:
-        """Lease this process's shards before connecting, then renew them while it runs:
-        ConfigError, one line naming the holder, if another live process runs one."""
+        """Lease this process's shards, renewed while it runs; ConfigError if another runs one."""
         assert self.lease is not None
         count, ids = await client.plan()
         application, shown = str(client.application_id), ",".join(map(str, ids))
@@ -185,8 +183,7 @@ class DiscordPlatform:
         return running and self.client.ws is not None and self.client.ws.open
 
     def shards(self) -> dict[int, bool]:
-        """Each shard this process runs and whether its connection is open right now (none
-        before the first start); health and metrics read it."""
+        """Each shard this process runs and whether its connection is open (health, metrics)."""
         running = self._task is not None and not self._task.done()
         return self.sharded.states(running) if self.sharded else {}
 

@@ -25,14 +25,11 @@ log = logging.getLogger(__name__)
 # discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
-# A send with no answer by then may or may not have posted: it is resent with the same nonce.
-# Within POST_DEADLINE, with room for discord.py's own retries inside it.
+# A send unanswered by then may have posted: it is resent with the same nonce (in POST_DEADLINE).
 SEND_TIMEOUT = 15.0
-# Discord dedupes a nonce "in the past few minutes" (undocumented exactly): resends after a
-# lost answer happen inside this much, counted from the first attempt, or not at all.
+# Discord dedupes a nonce "in the past few minutes": resends of a lost answer only within this.
 NONCE_WINDOW = 120.0
-# A REST call unanswered this long gets one warning: a hung Discord shows in serve's log
-# within a minute, though discord.py itself waits on (its own timeout is 300 s).
+# One warning for a REST call unanswered this long: discord.py itself waits 300 s.
 SLOW_REST_SECONDS = 30.0
 REJECTED = (
     "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
@@ -45,9 +42,7 @@ LOGIN_HELP = (
 
 
 def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Client:
-    """The bot's client: guild events only, no message content, never a mention. With
-    `shards` (serving), a ShardedClient over their DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS;
-    without, a plain client for REST (`daily tick`, `discord sync`)."""
+    """The bot's client: guild events only, never a mention; sharded with `shards` (serving)."""
     # The bot never joins voice: discord.py's "voice will NOT be supported" warnings are noise.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options = {
@@ -65,8 +60,7 @@ def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Cl
 
 
 def slow_rest_warnings(after: float) -> aiohttp.TraceConfig:
-    """aiohttp's request trace (discord.py's `http_trace` hook): one warning for each REST call
-    still unanswered `after` seconds on, naming its route but no token."""
+    """discord.py's `http_trace`: a warning for each REST call unanswered after `after` s."""
     trace = aiohttp.TraceConfig()
 
     async def started(_: Any, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
@@ -126,13 +120,11 @@ async def login(
 
 
 class DiscordPoster:
-    """The DailyPoster over one logged-in client; works with or without the gateway."""
+    """The DailyPoster over one logged-in client, with or without the gateway."""
 
     platform = "discord"
-    # Discord's global limit is 50 requests/s per bot; a message takes ~150-250 ms, so 8 at
-    # once is at most ~50/s. More in flight would only turn into 429s, which count towards the
-    # invalid-request ban (10,000 in 10 minutes); each channel's own bucket (5 per 5 s) is
-    # never the bound, since a day has one post per channel. discord.py waits out any 429.
+    # Discord allows 50 requests/s per bot and a message takes ~150-250 ms: 8 at once is ~50/s.
+    # More would only be 429s, which count towards the invalid-request ban (10,000 in 10 min).
     max_in_flight = 8
 
     def __init__(self, client: discord.Client, *, public_url: str | None = None) -> None:
@@ -189,8 +181,7 @@ async def open_discord_poster(
     deadline: float = POST_DEADLINE,
 ) -> AsyncIterator[DiscordPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-    A login unanswered within `deadline` is a ConnectionError: serving/posters.Opening
-    retries its days while the other platforms post."""
+    A login unanswered within `deadline` is a ConnectionError (serving/posters retries)."""
     async with rest_client(settings, client, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 
@@ -199,7 +190,7 @@ async def open_discord_poster(
 async def rest_client(
     settings: Settings, client: discord.Client | None = None, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never connected to the gateway; closed after."""
+    """A client logged in over REST, never on the gateway; closed after."""
     client = client or make_client()
     try:
         await login(client, settings, deadline)

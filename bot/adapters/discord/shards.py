@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 import yarl
@@ -15,9 +15,6 @@ from discord.shard import Shard
 
 from bot.config import Settings
 from bot.coordination.lease import ShardHolder
-
-if TYPE_CHECKING:
-    from discord.types.gateway import SessionStartLimit
 
 # discord.py keeps each shard and its event queue in name-mangled attributes of
 # AutoShardedClient (checked against 2.7.1); only ShardedClient touches them.
@@ -32,10 +29,8 @@ class SessionStartsSpent(ConnectionError):
 
 
 class ResumingShard(Shard):
-    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs its session, as its
-    plain Client does (Discord answers op 9 when it cannot); a new session would spend one of
-    the day's session starts and lose the events in between. Checked against discord.py 2.7.1.
-    """
+    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs, as its Client does:
+    a new session would spend one of the day's session starts and lose the events between."""
 
     async def reconnect(self) -> None:
         if self.ws.session_id is None:
@@ -64,15 +59,30 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified: dict[int, float] = {}  # bucket -> when a shard last identified
 
     async def plan(self) -> tuple[int, tuple[int, ...]]:
-        """The shard count (unset: Discord's recommendation, from `GET /gateway/bot`) and this
-        process's shard ids, read before connecting: the shards are leased first."""
+        """The shard count (unset: Discord's recommendation) and this process's shard ids, asked
+        before connecting: the shards are leased first."""
         count, _url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         if self.recommended:  # asked anew at each start: it grows with the bot
             self.shard_count = int(count)
         assert self.shard_count is not None  # given, or just asked
         ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
-        _check_session_starts(limits, len(ids))
+        # Logged, and never overdrawn: Discord would close the gateway on each IDENTIFY past
+        # the day's session starts, and may reset the bot's token.
+        remaining, total = limits["remaining"], limits["total"]
+        reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
+        at = f"{reset:%Y-%m-%d %H:%M} UTC"
+        log.info(
+            "discord: %d of %d session starts left today; the count resets at %s",
+            remaining,
+            total,
+            at,
+        )
+        if remaining < len(ids):
+            raise SessionStartsSpent(
+                f"Discord allows {remaining} more session starts until {at}, and this process "
+                f"needs {len(ids)} (one per shard); it starts once they reset"
+            )
         return self.shard_count, ids
 
     async def launch_shard(
@@ -103,22 +113,6 @@ class ShardedClient(discord.AutoShardedClient):
 
     def states(self, running: bool) -> dict[int, bool]:
         return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
-
-
-def _check_session_starts(limits: SessionStartLimit, needed: int) -> None:
-    """Log the day's session starts left; refuse to overdraw them (Discord would close the
-    gateway on each IDENTIFY past them, and may reset the bot's token)."""
-    remaining, total = limits["remaining"], limits["total"]
-    reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
-    at = f"{reset:%Y-%m-%d %H:%M} UTC"
-    log.info(
-        "discord: %d of %d session starts left today; the count resets at %s", remaining, total, at
-    )
-    if remaining < needed:
-        raise SessionStartsSpent(
-            f"Discord allows {remaining} more session starts until {at}, and this process "
-            f"needs {needed} (one per shard); it starts once they reset"
-        )
 
 
 def refusal(
