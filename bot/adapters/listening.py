@@ -35,10 +35,8 @@ class Limits:
     # idles this long between requests, is closed: slowloris and idle floods cost nothing.
     idle_seconds: float = 15.0
     body_seconds: float = 15.0  # to receive a request's body once its head is in
-    # Open connections at most. Each listener also keeps to a quarter of the file limit,
-    # accepted-but-not-yet-admitted ones included (asyncio accepts up to the backlog at once
-    # before the gate sees any), so the database, the platforms and the other listener keep
-    # their files.
+    # Open connections at most, within a quarter of the file limit (the backlog included:
+    # asyncio accepts that many before the gate sees any), so the rest keep their files.
     max_connections: int = 256
     max_body: int = 1024**2  # bytes; aiohttp's own client_max_size, enforced by read()
     max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
@@ -66,8 +64,7 @@ class Ration:
     _held: dict[str, int] = field(default_factory=dict)
 
     def allow(self, kind: str = "") -> str | None:
-        """None: hold this one back. Else what to add to its line: how many were held back
-        since the last one of its kind ("" when none)."""
+        """None: hold this one back; else what its line adds: how many were held back."""
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.every:
@@ -221,20 +218,14 @@ class AcceptErrors:
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != ACCEPT_ERROR:
-            if self.previous is None:
-                loop.default_exception_handler(context)
-            else:
-                self.previous(loop, context)
-            return
-        if self.ration.allow() is None:
-            return
-        exc = context.get("exception")
-        code = errno.errorcode.get(getattr(exc, "errno", 0) or 0, "out of resources")
-        log.error(
-            "cannot accept connections (%s: too many open files): raise the file limit "
-            "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
-            code,
-        )
+            (self.previous or type(loop).default_exception_handler)(loop, context)
+        elif self.ration.allow() is not None:
+            number = getattr(context.get("exception"), "errno", 0) or 0
+            log.error(
+                "cannot accept connections (%s: too many open files): raise the file limit "
+                "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
+                errno.errorcode.get(number, "out of resources"),
+            )
 
 
 def watch_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
