@@ -1,6 +1,4 @@
-"""Listening with aiohttp, bounded: every server lambert runs (Slack HTTP, probes, the web site)
-closes idle and slow connections, caps how many it holds, refuses oversized requests, and logs
-refusals as one line at most a minute."""
+"""Every aiohttp listener lambert runs, bounded: connections, sizes, times, and refusal logs."""
 
 from __future__ import annotations
 
@@ -55,8 +53,7 @@ LIMITS = Limits()
 
 @dataclass
 class Ration:
-    """One event of each kind every `every` seconds: a flood (refused requests, failed accepts)
-    costs a few log lines a minute."""
+    """One event of each kind every `every` seconds: a flood costs a few log lines a minute."""
 
     every: float = LOG_EVERY
     clock: Callable[[], float] = time.monotonic
@@ -76,8 +73,7 @@ class Ration:
 
 
 class OncePerMinute(Ration):
-    """A log filter: one record every `every` seconds, cut to one line (no traceback); aiohttp
-    would log each malformed request in full."""
+    """A log filter: one record a minute, one line; aiohttp logs each bad request in full."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         note = self.allow()
@@ -174,8 +170,7 @@ async def listen(
     variables: tuple[str, str],
     limits: Limits = LIMITS,
 ) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port within `limits`; the runner and the port bound. A taken port or
-    a foreign address is a one-line ConfigError naming the `variables` (host, port)."""
+    """Serve `app` within `limits`: the runner and the port; ConfigError naming `variables`."""
     host_variable, port_variable = variables
     gate = Gate(limits)
     app.middlewares.insert(0, gate.middleware)  # ahead of every other
@@ -210,8 +205,7 @@ async def listen(
 
 @dataclass
 class AcceptErrors:
-    """The loop's exception handler: a listener that cannot accept (out of files) is said once
-    a minute, with the fix, not as asyncio's traceback per attempt."""
+    """Failed accepts (out of files) once a minute with the fix, not a traceback each."""
 
     previous: Any
     ration: Ration = field(default_factory=Ration)

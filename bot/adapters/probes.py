@@ -1,6 +1,4 @@
-"""The operators' HTTP listener of `lambert serve` (LAMBERT_HTTP_HOST:LAMBERT_HTTP_PORT):
-/healthz, /readyz and /metrics, answered by bot/serving/probes.py, and the web site beside
-them (bot/web)."""
+"""`lambert serve`'s operators' listener: /healthz, /readyz, /metrics and the web site."""
 
 from __future__ import annotations
 
@@ -47,8 +45,7 @@ async def listen(
     public_url: str | None = None,
     limits: Limits = LIMITS,
 ) -> Callable[[], Awaitable[None]]:
-    """Serve the probes (and, given `quotes`, the web site) on host:port within `limits`;
-    returns what stops it."""
+    """Serve the probes (and the web site, given `quotes`); returns what stops it."""
     app = probe_app(probes)
     if quotes is not None:
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last

@@ -1,7 +1,4 @@
-"""The console adapter: type what you would type in chat, read a plain-text rendering.
-
-`session` answers lines and prints the daily posts on the console's movable `clock`; `prompt`
-is the terminal face (prompt_toolkit), used only when both streams are a terminal."""
+"""The console adapter: type what you would type in chat, read a plain-text rendering."""
 
 from __future__ import annotations
 
@@ -38,9 +35,8 @@ async def run_console(
     terminal: Terminal | None = None,
     cards: Path = CARDS_FOLDER,
 ) -> int:
-    """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status. On a
-    terminal (both streams a tty, or a test's `terminal`) lines are edited with prompt_toolkit;
-    else read plainly, with a prompt when `interactive`. `card` writes its PNGs in `cards`."""
+    """Answer lines from `stdin` on `stdout` until EOF or `quit`, with prompt_toolkit on a
+    terminal (both streams a tty, or a test's `terminal`); returns an exit status."""
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
     ctx = ctx or RequestContext(admin=True)
     clock = clock or ConsoleClock()

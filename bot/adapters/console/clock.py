@@ -80,9 +80,8 @@ class Reading(NamedTuple):
 
 
 def parse_instant(text: str, now: datetime) -> Reading | None:
-    """The instant `:time TEXT` means (TIME_USAGE), None for `now`; ScheduleError if none. A
-    time of day is on `now`'s date in the zone (the clock can go back), read as the scheduler
-    reads a daily post's (`scheduled_instant`)."""
+    """The instant `:time TEXT` means, None for `now`; ScheduleError if none. A time of day is on
+    `now`'s date in the zone (the clock can go back), read as the scheduler reads it."""
     words = text.split()
     if len(words) > 1 and _DATE.fullmatch(words[0]):
         words[:2] = [f"{words[0]}T{words[1]}"]  # "2025-03-10 08:59" is one instant

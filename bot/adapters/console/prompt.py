@@ -1,5 +1,4 @@
-"""The console in a real terminal (prompt_toolkit): line editing, history, Tab completion,
-colour, and the daily posts printed above the line being typed, the event loop never blocked."""
+"""The console in a terminal (prompt_toolkit): editing, history, Tab completion and colour."""
 
 from __future__ import annotations
 
@@ -69,20 +68,16 @@ class Terminal:
 
     @classmethod
     def of(cls, stdin: TextIO, stdout: TextIO) -> Terminal:
-        return cls(
-            create_input(stdin),
-            create_output(stdout),
-            open_history(history_path()),
-            colour_wanted(),
-        )
+        history = open_history(history_path())
+        return cls(create_input(stdin), create_output(stdout), history, colour_wanted())
 
     @property
     def color_depth(self) -> ColorDepth | None:
         # None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)
         return None if self.colour else ColorDepth.MONOCHROME
 
-    def show(self, text: str, *, plain: bool = False) -> None:
-        """Print above the prompt when one is showing, else where the cursor is."""
+    def write(self, text: str, /, plain: bool = False) -> int:
+        """A text stream's write: above the prompt when one is showing, else at the cursor."""
         print_formatted_text(
             text if plain or not self.colour else styled(text),
             end="",
@@ -91,10 +86,6 @@ class Terminal:
             color_depth=self.color_depth,
             include_default_pygments_style=False,
         )
-
-    # A text stream, for the replies and the ConsolePoster: printed above the prompt.
-    def write(self, text: str, /) -> int:
-        self.show(text)
         return len(text)
 
     def flush(self) -> None:
@@ -120,8 +111,7 @@ def styled(text: str) -> FormattedText:
 
 
 class ChatCompleter(Completer):
-    """Tab: verbs and colon commands by name, then the themes and quotes that Discord's
-    autocomplete offers for the same text (QuoteService.autocomplete)."""
+    """Tab: verbs and colon commands, then the themes and quotes Discord's autocomplete offers."""
 
     def __init__(self, quotes: QuoteService, colon_commands: Sequence[str]) -> None:
         self.quotes = quotes
@@ -190,7 +180,7 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
         include_default_pygments_style=False,
         enable_history_search=False,
     )
-    terminal.show(greeting(console.core.quotes.example_theme()), plain=True)
+    terminal.write(greeting(console.core.quotes.example_theme()), plain=True)
 
     async def read() -> str | None:
         while True:

@@ -1,5 +1,4 @@
-"""One console session: chat lines through the grammar, colon lines to the console itself, and
-the daily posts printed where the console prints."""
+"""One console session: chat lines, its own colon commands, and the daily posts it prints."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ DAILY_HEADER = "[daily quote for #{channel}]"
 
 
 def greeting(example: str) -> str:
-    """The console's first lines; `example` is a theme of this corpus (not every corpus has
-    `dpo`), or '' for one without themes."""
+    """The console's first lines; `example` is a theme of this corpus, or '' for none."""
     word = example or "help"
     return (
         f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
@@ -82,8 +80,7 @@ async def open_console_poster(settings: Settings, stream: TextIO) -> AsyncIterat
 
 
 class Console:
-    """Who and where the user is (`:as`, `:channel`), the console's clock (`:time`), the last
-    quote (for `another`), and the scheduler posting this console's daily quotes."""
+    """Who and where (`:as`, `:channel`), the clock, the last quote, and the daily scheduler."""
 
     def __init__(
         self,
@@ -118,8 +115,7 @@ class Console:
         self.out.flush()
 
     async def run(self, read: Callable[[], Awaitable[str | None]]) -> int:
-        """Answer each line `read` gives until it gives None (the end) or one asks to leave,
-        the daily scheduler running meanwhile; it stops once any post it started is out."""
+        """Answer each line `read` gives until None or `quit`, the daily scheduler running."""
         # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
         # before the first prompt, its imports and migration never stall the typing after it.
         # A state that cannot open is the scheduler's to report, pass after pass.
@@ -186,8 +182,7 @@ class Console:
         return f"Card: {path}"
 
     async def settle(self) -> None:
-        """Until the scheduler has run a pass at the moved time and its posts are out, so what
-        was due prints before the next prompt."""
+        """Until the scheduler has posted what is due at the moved time (before the prompt)."""
         task = self._scheduler_task
         if task is None or task.done():
             return

@@ -1,5 +1,4 @@
-"""Answering an interaction privately, in time, and never with a traceback (nor with Discord's
-"This interaction failed" for a preview from before a restart); the work tracked."""
+"""Answering an interaction privately, in time, never with a traceback; the work tracked."""
 
 from __future__ import annotations
 
@@ -84,8 +83,7 @@ class Answering:
     async def show(
         self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
     ) -> None:
-        """`message` privately, in place of the deferred "thinking" or of the clicked message
-        (with no buttons when `view` is None), else as the command's answer."""
+        """`message` privately: over the "thinking" or the clicked message, or as the answer."""
         shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds}
         if interaction.response.is_done():
             await interaction.edit_original_response(
@@ -106,8 +104,8 @@ class ExpiredPreviewButton(
         PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
     ),
 ):
-    """A click on a preview shown before a restart, whose state is gone: the preview keeps its
-    quote, loses its buttons and says what to do. Register with `client.add_dynamic_items`."""
+    """A click on a preview from before a restart (its state gone): EXPIRED, not "This
+    interaction failed". Register with `client.add_dynamic_items`."""
 
     @classmethod
     async def from_custom_id(

@@ -86,8 +86,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
 
 class DiscordPlatform:
-    """`lambert serve`'s Discord: the command tree on a gateway connection per shard, each
-    shard leased in the shared state while it runs (bot/coordination)."""
+    """`lambert serve`'s Discord: the tree on a gateway connection per leased shard."""
 
     name = "discord"
 
@@ -110,9 +109,8 @@ class DiscordPlatform:
         quiet(("discord.gateway", "discord.shard"))
 
     async def start(self) -> None:
-        """One attempt: log in, open the gateway, return on the first READY (commands are
-        synced at deploy, not here). ConfigError for a rejected token; anything else (DNS,
-        refused, 5xx, a gateway that closes) means Discord is unreachable for now."""
+        """One attempt to reach the first READY (commands are synced at deploy): ConfigError for
+        a rejected token; any other failure means Discord is unreachable for now."""
         if self.client.is_closed():  # a previous attempt's client: re-open it
             if self.sharded:
                 self.sharded.reopen()

@@ -35,8 +35,7 @@ async def zone_choices(_: discord.Interaction, typed: str) -> list[app_commands.
 
 
 async def days_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-    """What is typed, if it reads as days ("mon-thu" as "Mon, Tue, Wed, Thu"), then the
-    usual sets that start with it (weekdays, weekends, every day, mon,wed,fri)."""
+    """What is typed, if it reads as days ("mon-thu"), then the usual sets starting with it."""
     wanted = " ".join(typed.split()).casefold()
     try:
         mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
@@ -66,8 +65,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         action: Action,
         words: str,
     ) -> None:
-        """`action` under the rule of its text form `/lambert daily <words>`, with the asker's
-        context aimed at `channel` (default: this one)."""
+        """`action` in `channel` (default: here), under the rule of `/lambert daily <words>`."""
         channel_id = channel.id if channel is not None else (interaction.channel_id or 0)
         ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
         core = responder.core

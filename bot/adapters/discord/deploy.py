@@ -29,8 +29,7 @@ UNREADABLE_ID = (
 
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
-    """Send the command tree to Discord (one server's, or global); the commands synced, as a
-    member finds them: "/lambert", or the name in a message's Apps menu."""
+    """Sync the tree (one server's, or global); the commands synced, as a member finds them."""
     async with rest_client(settings) as client, open_core(settings) as core:
         tree = build_tree(client, Responder(core))
         target = discord.Object(guild) if guild is not None else None
@@ -58,8 +57,7 @@ def application_id(settings: Settings) -> int:
 
 
 def invite_urls(client_id: int) -> tuple[str, str]:
-    """The OAuth2 URLs that add application `client_id` to a server (with PERMISSIONS), and to
-    the member's own apps (/lambert in DMs, group DMs and any server; no bot, no permissions)."""
+    """The OAuth2 URLs that add `client_id` to a server, and to a member's own apps (no bot)."""
     # discord.py's oauth_url has no integration_type (2.7); it is one more query parameter.
     server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
     user = discord.utils.oauth_url(client_id, scopes=USER_SCOPES)

@@ -75,16 +75,14 @@ class Message:
         return discord.ui.View(timeout=None).add_item(button)
 
     def files(self) -> list[discord.File]:
-        """The card as a new upload each call (a discord.File is read once); [] with none, which
-        also clears an edited message's old attachments."""
+        """The card, a new upload each call (a File is read once); [] clears old attachments."""
         if self.card is None:
             return []
         return [discord.File(io.BytesIO(card_png(self.card)), card_file_name(self.card))]
 
 
 def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) -> discord.Embed:
-    """Topic as title, the credit as author, the text, and theme · source · id in the footer;
-    with `card`, the attached card as its image (the text stays, for screen readers)."""
+    """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
     author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
@@ -133,8 +131,7 @@ def reply_message(reply: Reply) -> Message:
 def shared_message(
     quote: Quote, shared_by: str, *, card: bool = False, link: str | None = None
 ) -> Message:
-    """The quote as posted for everyone (with its card if asked, and a button to its page at
-    `link`), crediting the member by name (never a mention)."""
+    """The quote as posted for everyone, crediting the member by name (never a mention)."""
     # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
     # looking like a mention (AllowedMentions.none() already stops the ping).
     name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")

@@ -108,8 +108,7 @@ def token_of(settings: Settings) -> str:
 async def login(
     client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
 ) -> None:
-    """Log in over REST; ConfigError if Discord rejects the token, ConnectionError if it does
-    not answer within `deadline` seconds (discord.py would wait aiohttp's five minutes)."""
+    """Log in over REST: ConfigError if rejected, ConnectionError if unanswered in `deadline`."""
     try:
         async with asyncio.timeout(deadline):
             await client.login(token_of(settings))
@@ -180,8 +179,7 @@ async def open_discord_poster(
     client: discord.Client | None = None,
     deadline: float = POST_DEADLINE,
 ) -> AsyncIterator[DiscordPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-    A login unanswered within `deadline` is a ConnectionError (serving/posters retries)."""
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused."""
     async with rest_client(settings, client, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 

@@ -1,5 +1,4 @@
-"""Where a shared quote goes: the channel, as the bot, where a server added it; else through
-the interaction (user installs in DMs, group DMs and servers without the bot)."""
+"""Where a shared quote goes: the channel as the bot where it is, else through the interaction."""
 
 from __future__ import annotations
 
@@ -18,11 +17,9 @@ log = logging.getLogger(__name__)
 async def publish(
     interaction: discord.Interaction, message: Message, nonce: str, reply_to: int | None = None
 ) -> str | None:
-    """Post in the interaction's channel: as the bot where it is in the server, else (and where
-    the bot may not post) as a followup, which needs no channel permission. The message's id;
-    None where Discord lets apps answer only the member, so nothing was posted for everyone.
-    With `reply_to` ("Lambert on this") the bot's message replies to that message, pinging
-    nobody; a followup cannot reply, so it goes plain."""
+    """The message's id, posted by the bot (replying to `reply_to`, pinging nobody), else as a
+    followup (it needs no channel permission; user installs); None where only the member sees
+    answers, so nothing was posted for everyone."""
     channel_id, guild_id = interaction.channel_id, interaction.guild_id
     # The bot posts itself where the server added the app (guild key "0" of
     # authorizing_integration_owners) and the bot is in it.

@@ -59,8 +59,7 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified: dict[int, float] = {}  # bucket -> when a shard last identified
 
     async def plan(self) -> tuple[int, tuple[int, ...]]:
-        """The shard count (unset: Discord's recommendation) and this process's shard ids, asked
-        before connecting: the shards are leased first."""
+        """The shard count and this process's shard ids, before connecting (to lease them)."""
         count, _url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         if self.recommended:  # asked anew at each start: it grows with the bot

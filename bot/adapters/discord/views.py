@@ -57,8 +57,7 @@ class Responder(Answering):
         work: Awaitable[Reply],
         reply_to: int | None = None,
     ) -> None:
-        """`work`'s reply privately, in time, with its view: a quote's preview (whose Post
-        replies to message `reply_to`, if given), a list's More."""
+        """`work`'s reply privately, in time, with a quote's preview or a list's More."""
         async with self.guard(interaction, what):
             reply = await self.in_time(interaction, work)
             view: discord.ui.View | None = None
