@@ -223,19 +223,15 @@ class Pages(Private):
 
     def __init__(self, responder: Answering, origin: discord.Interaction, reply: ListReply):
         super().__init__(responder, origin)
-        self.ctx = request_context(origin)
-        self.show(reply)
-
-    def show(self, reply: Reply) -> None:
-        self.next = reply.more if isinstance(reply, ListReply) else ""
-        self.arm(bool(self.next))
+        self.next = reply.more  # the request of the next page: all it holds
 
     @discord.ui.button(label=MORE_LABEL, style=discord.ButtonStyle.secondary)
     async def more_button(
         self, interaction: discord.Interaction, _button: discord.ui.Button[Pages]
     ) -> None:
         async with self.responder.guard(interaction, "More"):
-            work = grammar.answer(self.responder.core, self.next, self.ctx)
+            work = grammar.answer(self.responder.core, self.next, request_context(self.origin))
             reply = await self.responder.in_time(interaction, work)
-            self.show(reply)
+            self.next = reply.more if isinstance(reply, ListReply) else ""
+            self.arm(bool(self.next))
             await self.responder.show(interaction, reply_message(reply), self)
