@@ -139,9 +139,7 @@ class DiscordPlatform:
             ready.cancel()
         if not self.client.is_ready() or task.done():
             failure = task.exception() if task.done() and not task.cancelled() else None
-            if _rejected(failure):
-                raise ConfigError(REJECTED)
-            raise ConnectionError(f"the Discord gateway did not get ready: {_describe(failure)}")
+            raise ConnectionError(f"the Discord gateway did not get ready: {_ended(failure)}")
         log.info("discord: connected as %s", self.client.user)
 
     async def _lease_shards(self, client: ShardedClient) -> None:
@@ -192,10 +190,9 @@ class DiscordPlatform:
         if self._lost is not None:
             raise ConfigError(self._lost)
         if not self._task.cancelled():
-            failure = self._task.exception()
-            if _rejected(failure):
-                raise ConfigError(REJECTED)
-            log.warning("discord: the gateway connection ended (%s)", _describe(failure))
+            log.warning(
+                "discord: the gateway connection ended (%s)", _ended(self._task.exception())
+            )
 
     def poster(self) -> DiscordPoster:
         return DiscordPoster(self.client, public_url=self.settings.public_url)
@@ -218,14 +215,12 @@ class DiscordPlatform:
             await self.lease.release()
 
 
-def _rejected(failure: BaseException | None) -> bool:
-    # 4004: the gateway refused the token (e.g. reset after login)
-    return isinstance(failure, discord.ConnectionClosed) and failure.code == 4004
-
-
-def _describe(failure: BaseException | None) -> str:
+def _ended(failure: BaseException | None) -> str:
+    """What ended the gateway connection; ConfigError if it refused the token (4004)."""
     if failure is None:
         return "closed by Discord"
+    if isinstance(failure, discord.ConnectionClosed) and failure.code == 4004:
+        raise ConfigError(REJECTED)  # e.g. the token was reset after login
     if isinstance(failure, discord.ConnectionClosed):
         return f"closed with code {failure.code}"
     return f"{type(failure).__name__}: {failure}".splitlines()[0]
