@@ -40,13 +40,6 @@ class Limits:
     max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
     max_headers: int = 100
 
-    def budget(self) -> tuple[int, int]:
-        """(open connections, accept backlog) within this listener's share of the files."""
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        share = self.max_connections * 2 if soft == resource.RLIM_INFINITY else soft // 4
-        backlog = max(1, min(128, share // 2))
-        return max(1, min(self.max_connections, share - backlog)), backlog
-
 
 LIMITS = Limits()
 
@@ -106,8 +99,12 @@ class Gate:
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
 
     def __post_init__(self) -> None:
-        # backlog: of the listening socket, accepted at once before the gate admits any.
-        self.cap, self.backlog = self.limits.budget()
+        # Open connections and the socket's backlog within this listener's share of the files.
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        most = self.limits.max_connections
+        share = most * 2 if soft == resource.RLIM_INFINITY else soft // 4
+        self.backlog = max(1, min(128, share // 2))
+        self.cap = max(1, min(most, share - self.backlog))
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
