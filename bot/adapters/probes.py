@@ -1,17 +1,32 @@
-"""`lambert serve`'s operators' listener: /healthz, /readyz, /metrics and the web site."""
+"""The web listeners: `lambert serve`'s for operators (/healthz, /readyz, /metrics, beside the
+site) and `lambert web`'s (the site alone, no tokens, until SIGTERM or SIGINT)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.adapters.listening import LIMITS, Limits
 from bot.adapters.listening import listen as listen_on
+from bot.config import Settings
 from bot.quotes.service import QuoteService
+from bot.runtime import open_core
 from bot.serving.probes import Answer, Probes
-from bot.web.app import add_routes
+from bot.web.app import CLIENT_MAX_SIZE, add_routes, create_app
+from bot.web.app import LIMITS as WEB_LIMITS
 from bot.web.site import Site
+
+# Every listener's bounds, with the site's own smaller requests.
+SITE_LIMITS = Limits(
+    max_body=CLIENT_MAX_SIZE,
+    max_line=WEB_LIMITS["max_line_size"],
+    max_headers=WEB_LIMITS["max_headers"],
+)
 
 
 def _response(answer: Answer) -> web.Response:
@@ -51,3 +66,26 @@ async def listen(
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
     variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")
     return (await listen_on(app, host, port, variables, limits))[0].cleanup
+
+
+async def serve_site(settings: Settings, host: str, port: int) -> int:
+    """Serve on host:port (0: any free port), print the address, return 0 once stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with open_core(settings) as core:
+        site = Site(core.quotes, settings.public_url)
+        # A taken port or a foreign address: a one-line ConfigError naming the options.
+        runner, bound = await listen_on(
+            create_app(site), host, port, ("--host", "--port"), SITE_LIMITS
+        )
+        try:
+            shown = f"[{host}]" if ":" in host else host
+            sys.stdout.write(f"lambert web: serving http://{shown}:{bound}/ (Ctrl-C stops)\n")
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    return 0
