@@ -1,4 +1,5 @@
-"""The private views an answer comes with: the quote preview, and a result list's More."""
+"""The private views an answer comes with (the quote preview, a result list's More), and where
+the preview's Post publishes: the channel as the bot where it is, else through the interaction."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import secrets
 from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.adapters.discord.answering import BOOT, PREVIEW_ID, Answering
 from bot.adapters.discord.embeds import Message, reply_message, shared_message
 from bot.adapters.discord.poster import base36
-from bot.adapters.discord.publish import publish
 from bot.chat import grammar, on_this
 from bot.chat.context import RequestContext
 from bot.chat.replies import (
@@ -145,14 +146,11 @@ class Preview(Private):
             await interaction.response.edit_message(view=self)
             url, name = self.responder.public_url, interaction.user.display_name
             link = permalink(url, quote.id) if url else None
+            message = shared_message(quote, name, card=self.reply.card, link=link)
             try:
-                message = shared_message(quote, name, card=self.reply.card, link=link)
-                # Keyed by the preview: a click again after a lost answer returns the
-                # message Discord already has (enforce_nonce) instead of a second one.
-                nonce = "p" + base36(self.origin.id, 13)
-                sent = await publish(interaction, message, nonce, self.reply_to)
+                sent = await self.publish(interaction, message)
             except AmbiguousPostError:
-                raise  # a followup that may be in the channel (publish._followup)
+                raise  # a followup that may be in the channel
             except Exception as exc:
                 # Nothing went out, or a click again cannot post twice (a channel message's
                 # nonce): the member may try again.
@@ -181,6 +179,71 @@ class Preview(Private):
                 return
             self.stop()
             await self.responder.show(interaction, Message(shared.note), None)
+
+    async def publish(self, interaction: discord.Interaction, message: Message) -> str | None:
+        """The message's id, posted by the bot (replying to `reply_to`, pinging nobody), else as a
+        followup (no channel permission needed); None where only the member sees answers."""
+        channel_id, guild_id = interaction.channel_id, interaction.guild_id
+        # The bot posts itself where the server added the app (guild key "0" of
+        # authorizing_integration_owners) and the bot is in it.
+        if (
+            channel_id is not None
+            and guild_id is not None
+            and interaction.is_guild_integration()
+            and interaction.client.get_guild(guild_id) is not None
+        ):
+            channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild_id)
+            reply: dict[str, Any] = {}
+            if self.reply_to is not None:
+                reference = discord.MessageReference(
+                    message_id=self.reply_to, channel_id=channel_id, fail_if_not_exists=False
+                )
+                reply = {"reference": reference, "mention_author": False}
+            try:
+                sent = await channel.send(
+                    message.content,
+                    embeds=message.embeds,
+                    files=message.files(),
+                    # Keyed by the preview: a click again after a lost answer returns the
+                    # message Discord already has (enforce_nonce) instead of a second one.
+                    nonce="p" + base36(self.origin.id, 13),
+                    view=message.view() or discord.utils.MISSING,
+                    **reply,
+                )
+                return str(sent.id)
+            except discord.Forbidden:
+                log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+        # Where Discord makes an external app's answers ephemeral (the member may not use one,
+        # or it may not send messages), a followup would only be a private copy of the preview.
+        followup = None
+        if (
+            guild_id is None
+            or interaction.is_guild_integration()
+            or (
+                interaction.permissions.use_external_apps
+                and interaction.app_permissions.send_messages
+            )
+        ):
+            try:
+                followup = await interaction.followup.send(
+                    message.content or discord.utils.MISSING,
+                    embeds=message.embeds,
+                    files=message.files(),
+                    view=message.view() or discord.utils.MISSING,
+                    wait=True,
+                )
+            # A followup carries no nonce: one that may have been posted is never sent again.
+            # discord.py already tries a 5xx five times; a 4xx or no connection posted nothing.
+            except discord.DiscordServerError as exc:
+                raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
+            except aiohttp.ClientConnectorError:
+                raise
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
+        if followup is None or followup.flags.ephemeral:
+            log.info("discord: only the member may see answers in %s", channel_id)
+            return None
+        return str(followup.id)
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
     async def another_button(
