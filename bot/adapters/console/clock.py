@@ -44,7 +44,10 @@ class ConsoleClock:
 
     async def wait_until(self, instant: datetime) -> None:
         moved = self._moved
-        self._went_to_sleep()
+        for ready, future in self._sleep_watchers:
+            if not future.done() and ready():
+                future.set_result(None)
+        self._sleep_watchers = [(r, f) for r, f in self._sleep_watchers if not f.done()]
         if self.now() >= instant:
             return
         waits = [
@@ -64,12 +67,6 @@ class ConsoleClock:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sleep_watchers.append((ready, future))
         return future
-
-    def _went_to_sleep(self) -> None:
-        for ready, future in self._sleep_watchers:
-            if not future.done() and ready():
-                future.set_result(None)
-        self._sleep_watchers = [(r, f) for r, f in self._sleep_watchers if not f.done()]
 
 
 class Reading(NamedTuple):

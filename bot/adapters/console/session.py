@@ -57,8 +57,6 @@ class Writable(Protocol):
 
 
 class ConsolePoster:
-    """The console as a daily-post platform: each post is printed to a stream."""
-
     platform = "console"
     max_in_flight = 1  # one stream: posts printed one at a time, never interleaved
 
@@ -116,9 +114,8 @@ class Console:
 
     async def run(self, read: Callable[[], Awaitable[str | None]]) -> int:
         """Answer each line `read` gives until None or `quit`, the daily scheduler running."""
-        # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
-        # before the first prompt, its imports and migration never stall the typing after it.
-        # A state that cannot open is the scheduler's to report, pass after pass.
+        # Opened before the first prompt, the shared state's imports and migration never stall
+        # the typing; one that cannot open is the scheduler's to report, pass after pass.
         with contextlib.suppress(Exception):
             await self.core.daily.store.schedules()
         stop = asyncio.Event()

@@ -64,9 +64,8 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
     tree.add_command(build_daily_group(responder))
 
-    # A message's menu: the preview of the quote that fits the message, whose Post replies
-    # under it. The interaction carries the message: no message-content intent is needed,
-    # and its text is never kept.
+    # A message's menu: the preview of the quote that fits it, whose Post replies under it.
+    # The interaction carries the message (no message-content intent); its text is never kept.
     @tree.context_menu(name=MENU_NAME)
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -125,10 +124,9 @@ class DiscordPlatform:
         await login(self.client, self.settings)
         if self.sharded:
             await self._lease_shards(self.sharded)
-        # Until the first READY a failure ends the task (ShardedClient launches each shard
-        # once) and serve's backoff tries again; after it, discord.py's own reconnect keeps
-        # the session, RESUMEing (events in between are replayed, no session start spent).
-        # Only a fatal close (a reset token, 4004) or a lost lease ends the task: wait_lost.
+        # Before the first READY a failure ends the task and serve's backoff tries again; after
+        # it discord.py's own reconnect RESUMEs the session (no events lost, no start spent).
+        # Only a fatal close (a reset token, 4004) or a lost lease ends it: wait_lost.
         self._task = task = asyncio.create_task(
             self.client.connect(reconnect=True), name="discord-gateway"
         )

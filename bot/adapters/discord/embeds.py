@@ -60,8 +60,6 @@ PAGE_LINK = "Page and card"
 
 @dataclass(frozen=True)
 class Message:
-    """What one Discord message carries: optional plain text and embeds."""
-
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     card: Quote | None = None  # this quote's card goes with it, shown in its embed
@@ -140,5 +138,4 @@ def shared_message(
 
 
 def daily_message(quote: Quote, link: str | None = None) -> Message:
-    """The scheduled quote of the day, with a button to its page at `link`."""
     return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)], link=link)

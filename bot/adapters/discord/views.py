@@ -63,7 +63,8 @@ class Responder(Answering):
             reply = await self.in_time(interaction, work)
             view: discord.ui.View | None = None
             if isinstance(reply, QuoteReply):
-                view = Preview(self, interaction, reply, reply_to)
+                view = Preview(self, interaction, reply)
+                view.reply_to = reply_to
             elif isinstance(reply, ListReply) and reply.more:
                 view = Pages(self, interaction, reply)
             await self.show(interaction, reply_message(reply), view)
@@ -115,15 +116,9 @@ class Preview(Private):
 
     what = "preview"
 
-    def __init__(
-        self,
-        responder: Answering,
-        origin: discord.Interaction,
-        reply: QuoteReply,
-        reply_to: int | None,
-    ):
+    def __init__(self, responder: Answering, origin: discord.Interaction, reply: QuoteReply):
         super().__init__(responder, origin)
-        self.reply_to = reply_to
+        self.reply_to: int | None = None  # "Lambert on this": the message Post replies under
         self.show(reply)
 
     def show(self, reply: QuoteReply) -> None:
