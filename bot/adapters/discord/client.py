@@ -35,7 +35,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
     # Also for people who add lambert to their account: in DMs, group DMs and servers
-    # without the bot, where Post answers through the interaction (publish.py).
+    # without the bot, where Post answers through the interaction (views.py).
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
