@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answering import CLOSE_GRACE, ExpiredPreviewButton
-from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, build_daily_group
+from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, Choices, build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.poster import REJECTED, DiscordPoster, login, make_client, token_of
 from bot.adapters.discord.shards import ShardedClient, refusal
@@ -46,9 +46,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
         await responder.respond(interaction, f"/{COMMAND_NAME}", work)
 
     @lambert.autocomplete("query")
-    async def lambert_choices(
-        _interaction: discord.Interaction, typed: str
-    ) -> list[app_commands.Choice[str]]:
+    async def lambert_choices(_: discord.Interaction, typed: str) -> Choices:
         """Themes first, then quote snippets; none rather than an error or a late answer."""
         try:
             async with asyncio.timeout(AUTOCOMPLETE_BUDGET):

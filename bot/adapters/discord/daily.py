@@ -27,14 +27,15 @@ GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
 CHOICE_CHARS = 100  # a choice's name and a string choice's value
 Action = Callable[[Core, RequestContext], Awaitable[Reply]]
+Choices = list[app_commands.Choice[str]]
 
 
-async def zone_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
+async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
     """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
     return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
 
 
-async def days_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
+async def days_choices(_: discord.Interaction, typed: str) -> Choices:
     """What is typed, if it reads as days ("mon-thu"), then the usual sets starting with it."""
     wanted = " ".join(typed.split()).casefold()
     try:
@@ -102,9 +103,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     set_daily.autocomplete("days")(days_choices)
 
     @set_daily.autocomplete("theme")
-    async def theme_choices(
-        _interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
+    async def theme_choices(_: discord.Interaction, current: str) -> Choices:
         return [
             app_commands.Choice(
                 name=cut(f"{info.theme.title} ({info.count})", CHOICE_CHARS), value=info.theme.slug

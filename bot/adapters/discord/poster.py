@@ -173,23 +173,19 @@ class DiscordPoster:
 
 @asynccontextmanager
 async def open_discord_poster(
-    settings: Settings,
-    stream: TextIO,
-    *,
-    client: discord.Client | None = None,
-    deadline: float = POST_DEADLINE,
+    settings: Settings, stream: TextIO, *, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[DiscordPoster]:
     """A poster without serving (`lambert daily tick`); `stream` is the console's, unused."""
-    async with rest_client(settings, client, deadline) as client:
+    async with rest_client(settings, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 
 
 @asynccontextmanager
 async def rest_client(
-    settings: Settings, client: discord.Client | None = None, deadline: float = POST_DEADLINE
+    settings: Settings, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[discord.Client]:
     """A client logged in over REST, never on the gateway; closed after."""
-    client = client or make_client()
+    client = make_client()
     try:
         await login(client, settings, deadline)
         yield client
