@@ -185,16 +185,11 @@ class Console:
             return
         changed = self.core.daily.changed
         changed.set()  # a pass under way read the old time: this makes the scheduler go again
-
-        def idle() -> bool:
-            return not changed.is_set() and self.scheduler.posting == 0
-
-        asleep = self.clock.asleep(idle)
-        done, _ = await asyncio.wait(
+        asleep = self.clock.asleep(lambda: not changed.is_set() and self.scheduler.posting == 0)
+        await asyncio.wait(
             {asleep, task}, timeout=SETTLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
         )
-        if asleep not in done:
-            asleep.cancel()
+        asleep.cancel()  # a no-op once done
 
 
 async def _as(console: Console, rest: str) -> str:

@@ -84,17 +84,14 @@ class Answering:
         self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
     ) -> None:
         """`message` privately: over the "thinking" or the clicked message, or as the answer."""
-        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds}
+        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds, "view": view}
         if interaction.response.is_done():
-            await interaction.edit_original_response(
-                **shown, attachments=message.files(), view=view
-            )
+            await interaction.edit_original_response(**shown, attachments=message.files())
         elif interaction.type is discord.InteractionType.component:
-            await interaction.response.edit_message(**shown, attachments=message.files(), view=view)
+            await interaction.response.edit_message(**shown, attachments=message.files())
         else:
-            await interaction.response.send_message(
-                **shown, files=message.files(), view=view or discord.utils.MISSING, ephemeral=True
-            )
+            shown["view"] = view or discord.utils.MISSING  # a new message: no view is no view
+            await interaction.response.send_message(**shown, files=message.files(), ephemeral=True)
 
 
 class ExpiredPreviewButton(
