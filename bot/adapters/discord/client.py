@@ -140,7 +140,8 @@ class DiscordPlatform:
 
     async def _lease_shards(self, client: ShardedClient) -> None:
         """Lease this process's shards, renewed while it runs; ConfigError if another runs one."""
-        assert self.lease is not None
+        lease = self.lease
+        assert lease is not None
         count, ids = await client.plan()
         application, shown = str(client.application_id), ",".join(map(str, ids))
         if ids != tuple(range(count)) and not self.settings.database_url:
@@ -151,20 +152,20 @@ class DiscordPlatform:
                 count,
             )
         try:
-            await self.lease.acquire(application, ids, count)
+            await lease.acquire(application, ids, count)
         except ShardsTaken as exc:
             raise ConfigError(refusal(self.settings, application, exc.taken, count)) from None
-        self._lost = None
-        self._keeping = asyncio.create_task(self._keep_lease(application, count))
-        log.info("discord: running shards %s of %d", shown, count)
 
-    async def _keep_lease(self, application: str, count: int) -> None:
-        assert self.lease is not None
-        taken = await self.lease.keep()
-        # Another process runs a shard of ours now: stop answering at once (wait_lost says why).
-        self._lost = refusal(self.settings, application, taken, count, lost=True)
-        log.error("discord: %s", self._lost)
-        await self.client.close()
+        async def keep() -> None:
+            taken = await lease.keep()
+            # Another process runs a shard of ours now: stop answering at once (wait_lost says why).
+            self._lost = refusal(self.settings, application, taken, count, lost=True)
+            log.error("discord: %s", self._lost)
+            await self.client.close()
+
+        self._lost = None
+        self._keeping = asyncio.create_task(keep())
+        log.info("discord: running shards %s of %d", shown, count)
 
     @property
     def connected(self) -> bool:
@@ -177,7 +178,8 @@ class DiscordPlatform:
     def shards(self) -> dict[int, bool]:
         """Each shard this process runs and whether its connection is open (health, metrics)."""
         running = self._task is not None and not self._task.done()
-        return self.sharded.states(running) if self.sharded else {}
+        shards = sorted(self.sharded.shards.items()) if self.sharded else []
+        return {shard: running and not info.is_closed() for shard, info in shards}
 
     async def wait_lost(self) -> None:
         if self._task is None:

@@ -110,9 +110,6 @@ class ShardedClient(discord.AutoShardedClient):
         setattr(self, _QUEUE, asyncio.PriorityQueue())
         getattr(self, _SHARDS).clear()
 
-    def states(self, running: bool) -> dict[int, bool]:
-        return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
-
 
 def refusal(
     settings: Settings, application: str, taken: ShardHolder, count: int, *, lost: bool = False
