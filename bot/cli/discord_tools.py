@@ -1,6 +1,6 @@
 """`lambert discord sync` and `lambert discord invite`: their arguments and output.
 
-What they do is in `bot.adapters.discord.deploy`, imported inside each step so that discord.py
+What they do is in `bot.adapters.discord.client`, imported inside each step so that discord.py
 (a third of a second to import) stays unloaded by `lambert ask` and the console.
 """
 
@@ -56,7 +56,7 @@ def register(commands: Any) -> None:
 
 
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import sync_commands
+    from bot.adapters.discord.client import sync_commands
 
     try:
         names = await sync_commands(settings, args.guild)
@@ -68,7 +68,7 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import application_id, invite_urls
+    from bot.adapters.discord.client import application_id, invite_urls
 
     try:
         client_id = args.client_id if args.client_id is not None else application_id(settings)
