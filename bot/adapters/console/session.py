@@ -202,11 +202,7 @@ async def _as(console: Console, rest: str) -> str:
 
 async def _channel(console: Console, rest: str) -> str:
     name = rest.removeprefix("#")
-    if (
-        not name
-        or len(name) > CHANNEL_CHARS
-        or any(c.isspace() or not c.isprintable() for c in name)
-    ):
+    if not 0 < len(name) <= CHANNEL_CHARS or " " in name or not name.isprintable():
         return f"! Use :channel NAME, a name of up to {CHANNEL_CHARS} characters without spaces."
     console.ctx = dataclasses.replace(console.ctx, channel=name)
     return f"You are now in #{name}."
@@ -233,13 +229,10 @@ def _when(console: Console) -> str:
 
 
 async def _help(console: Console, rest: str) -> str:
-    lines = ["Console commands (anything else is what you would type in chat):"]
-    lines += [f"  {usage:<26} {what}" for usage, what, _ in COMMANDS.values()]
-    lines += [
-        f"  {'another':<26} the next quote for the last request",
-        f"  {'quit':<26} leave (or Ctrl-D)",
-    ]
-    return "\n".join(lines)
+    rows = [(usage, what) for usage, what, _ in COMMANDS.values()]
+    rows += [("another", "the next quote for the last request"), ("quit", "leave (or Ctrl-D)")]
+    lines = [f"  {usage:<26} {what}" for usage, what in rows]
+    return "\n".join(["Console commands (anything else is what you would type in chat):", *lines])
 
 
 # The console's own commands, in the order :help lists them: usage, help, and the handler,
