@@ -71,11 +71,6 @@ class Terminal:
         history = open_history(history_path())
         return cls(create_input(stdin), create_output(stdout), history, colour_wanted())
 
-    @property
-    def color_depth(self) -> ColorDepth | None:
-        # None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)
-        return None if self.colour else ColorDepth.MONOCHROME
-
     def write(self, text: str, /, plain: bool = False) -> int:
         """A text stream's write: above the prompt when one is showing, else at the cursor."""
         print_formatted_text(
@@ -83,7 +78,8 @@ class Terminal:
             end="",
             output=self.output,
             style=STYLE,
-            color_depth=self.color_depth,
+            # None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)
+            color_depth=None if self.colour else ColorDepth.MONOCHROME,
             include_default_pygments_style=False,
         )
         return len(text)
@@ -176,7 +172,7 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
         completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
         complete_while_typing=False,  # Tab asks; Up and Down stay with the history
         style=STYLE,
-        color_depth=terminal.color_depth,
+        color_depth=None if terminal.colour else ColorDepth.MONOCHROME,
         include_default_pygments_style=False,
         enable_history_search=False,
     )

@@ -24,10 +24,6 @@ IDENTIFY_WINDOW = 5.0  # seconds: each bucket's IDENTIFY rate limit
 log = logging.getLogger(__name__)
 
 
-class SessionStartsSpent(ConnectionError):
-    """Discord's daily budget of session starts (IDENTIFYs) cannot cover this process's shards."""
-
-
 class ResumingShard(Shard):
     """discord.py's Shard, but a reconnect after a failed attempt RESUMEs, as its Client does:
     a new session would spend one of the day's session starts and lose the events between."""
@@ -78,7 +74,7 @@ class ShardedClient(discord.AutoShardedClient):
             at,
         )
         if remaining < len(ids):
-            raise SessionStartsSpent(
+            raise ConnectionError(  # serve's backoff tries again
                 f"Discord allows {remaining} more session starts until {at}, and this process "
                 f"needs {len(ids)} (one per shard); it starts once they reset"
             )
