@@ -40,13 +40,11 @@ async def run_console(
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
     ctx = ctx or RequestContext(admin=True)
     clock = clock or ConsoleClock()
-    if terminal is None and interactive and _is_tty(stdin) and _is_tty(stdout):
-        from bot.adapters.console.prompt import Terminal  # only a terminal loads prompt_toolkit
+    if terminal is not None or (interactive and _is_tty(stdin) and _is_tty(stdout)):
+        # Only a terminal loads prompt_toolkit.
+        from bot.adapters.console.prompt import Terminal, prompt_lines
 
-        terminal = Terminal.of(stdin, stdout)
-    if terminal is not None:
-        from bot.adapters.console.prompt import prompt_lines
-
+        terminal = terminal or Terminal.of(stdin, stdout)
         return await prompt_lines(Console(core, ctx, clock, terminal, cards), terminal)
     console = Console(core, ctx, clock, stdout, cards)
     if interactive:

@@ -28,6 +28,7 @@ MAX_CHOICES = 25
 CHOICE_CHARS = 100  # a choice's name and a string choice's value
 Action = Callable[[Core, RequestContext], Awaitable[Reply]]
 Choices = list[app_commands.Choice[str]]
+Here = discord.TextChannel | None  # a channel option: None for the one asked in
 
 
 async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
@@ -61,10 +62,7 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     )
 
     async def run(
-        interaction: discord.Interaction,
-        channel: discord.TextChannel | None,
-        action: Action,
-        words: str,
+        interaction: discord.Interaction, channel: Here, action: Action, words: str
     ) -> None:
         """`action` in `channel` (default: here), under the rule of `/lambert daily <words>`."""
         channel_id = channel.id if channel is not None else (interaction.channel_id or 0)
@@ -113,16 +111,12 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
 
     @group.command(name="off", description="Stop a channel's daily quote")
     @app_commands.describe(channel="which channel (default: this one)")
-    async def off(
-        interaction: discord.Interaction, channel: discord.TextChannel | None = None
-    ) -> None:
+    async def off(interaction: discord.Interaction, channel: Here = None) -> None:
         await run(interaction, channel, daily_verbs.turn_off, "off")
 
     @group.command(name="status", description="When and what a channel's daily quote posts")
     @app_commands.describe(channel="which channel (default: this one)")
-    async def status(
-        interaction: discord.Interaction, channel: discord.TextChannel | None = None
-    ) -> None:
+    async def status(interaction: discord.Interaction, channel: Here = None) -> None:
         await run(interaction, channel, daily_verbs.status, "status")
 
     return group
