@@ -32,7 +32,6 @@ AUTHOR_LIMIT = 256
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
-ELLIPSIS = "\u2026"
 
 QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
@@ -45,7 +44,7 @@ def cut(text: str, limit: int) -> str:
     """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
     if len(text) <= limit:
         return text
-    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+    return text[: max(limit - 1, 0)].rstrip() + "\u2026"
 
 
 def quote_text(quote: Quote, limit: int) -> str:

@@ -119,9 +119,6 @@ class Preview(Private):
     def __init__(self, responder: Answering, origin: discord.Interaction, reply: QuoteReply):
         super().__init__(responder, origin)
         self.reply_to: int | None = None  # "Lambert on this": the message Post replies under
-        self.show(reply)
-
-    def show(self, reply: QuoteReply) -> None:
         self.reply = reply
         self.arm(True)
 
@@ -253,7 +250,8 @@ class Preview(Private):
             )
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
-                self.show(reply)
+                self.reply = reply
+                self.arm(True)
             else:
                 self.stop()
             view = None if self.is_finished() else self
