@@ -45,8 +45,7 @@ def open_history(path: Path) -> History:
     """The lines typed in earlier sessions; in memory only when the folder is not writable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):  # FileHistory appends each line as it is typed
-            pass
+        path.open("a", encoding="utf-8").close()  # FileHistory appends each line as typed
     except OSError:
         return InMemoryHistory()
     return FileHistory(path)

@@ -219,9 +219,7 @@ async def _time(console: Console, rest: str) -> str:
         console.clock.reset()
         return f"The console's clock reads the real time again: {_when(console)}."
     console.clock.move_to(reading.instant)
-    return " ".join(
-        filter(None, (reading.note, f"The console's clock now reads {_when(console)}."))
-    )
+    return f"{reading.note} The console's clock now reads {_when(console)}.".lstrip()
 
 
 def _when(console: Console) -> str:
