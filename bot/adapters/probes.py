@@ -16,7 +16,7 @@ from bot.adapters.listening import listen as listen_on
 from bot.config import Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import open_core
-from bot.serving.probes import Answer, Probes
+from bot.serving.probes import Probes
 from bot.web.app import CLIENT_MAX_SIZE, add_routes, create_app
 from bot.web.app import LIMITS as WEB_LIMITS
 from bot.web.site import Site
@@ -29,26 +29,21 @@ SITE_LIMITS = Limits(
 )
 
 
-def _response(answer: Answer) -> web.Response:
-    # Set as a header, not content_type=: aiohttp would rewrite the parameters Prometheus reads.
-    headers = {"Content-Type": answer.content_type, "Cache-Control": "no-store"}
-    return web.Response(status=answer.status, body=answer.body, headers=headers)
-
-
 def probe_app(probes: Probes) -> web.Application:
-    async def healthz(request: web.Request) -> web.Response:
-        return _response(probes.healthz())
-
-    async def readyz(request: web.Request) -> web.Response:
-        return _response(await probes.readyz())
-
-    async def metrics(request: web.Request) -> web.Response:
-        return _response(probes.metrics_text(request.headers.get("Accept", "")))
+    async def answer(request: web.Request) -> web.Response:
+        if request.path == "/readyz":
+            got = await probes.readyz()
+        elif request.path == "/metrics":
+            got = probes.metrics_text(request.headers.get("Accept", ""))
+        else:
+            got = probes.healthz()
+        # Set as a header, not content_type=: aiohttp would rewrite the parameters Prometheus reads.
+        headers = {"Content-Type": got.content_type, "Cache-Control": "no-store"}
+        return web.Response(status=got.status, body=got.body, headers=headers)
 
     app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    for path in ("/healthz", "/readyz", "/metrics"):
+        app.router.add_get(path, answer)
     return app
 
 
