@@ -132,10 +132,9 @@ class DiscordPlatform:
         """One attempt to reach the first READY (commands are synced at deploy): ConfigError for
         a rejected token; any other failure means Discord is unreachable for now."""
         if self.client.is_closed():  # a previous attempt's client: re-open it
+            self.client.clear()
             if self.sharded:
                 self.sharded.reopen()
-            else:
-                self.client.clear()
             # close() unset the loop, which login() sets again only on a client's first login
             self.client.loop = asyncio.get_running_loop()
             http = self.client.http

@@ -101,8 +101,7 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified[bucket] = loop.time()
 
     def reopen(self) -> None:
-        """Ready to connect again after close(): no stale shards, queue or close event."""
-        self.clear()
+        """Ready to connect again after close() and clear(): no stale shards, nor their queue."""
         setattr(self, _QUEUE, asyncio.PriorityQueue())
         getattr(self, _SHARDS).clear()
 
