@@ -133,12 +133,9 @@ class ChatCompleter(Completer):
                 if name.startswith(head.casefold()) and name != head:
                     yield Completion(name, -len(text), display_meta="command")
         verb = VERBS.get(head.casefold()) if space else None
-        if verb is None:
-            for suggestion in await self.quotes.autocomplete(text):
-                yield Completion(suggestion.value, -len(text), display=suggestion.label)
-        elif verb.name == "id":
-            for suggestion in await self.quotes.autocomplete(rest):
-                if suggestion.value.startswith("id "):
+        if verb is None or verb.name == "id":  # `id` offers only quotes: "id ..." values
+            for suggestion in await self.quotes.autocomplete(rest if verb else text):
+                if verb is None or suggestion.value.startswith("id "):
                     yield Completion(suggestion.value, -len(text), display=suggestion.label)
         elif verb.name == "daily" and " " not in rest:
             for word in ("on", "off", "status"):
