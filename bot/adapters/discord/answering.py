@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFER_AFTER = 2.0  # seconds of work before we defer: Discord drops answers after 3
-PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown disabled
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 EXPIRED = (
     "This preview is from before lambert restarted, so its buttons no longer work. "
@@ -37,11 +35,12 @@ PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 class Answering:
     """What every handler and view answers through (views.Responder adds the views)."""
 
+    defer_after = 2.0  # seconds of work before we defer: Discord drops answers after 3
+    preview_timeout = 600.0  # a preview's buttons work this long, then are shown disabled
+
     def __init__(self, core: Core, public_url: str | None = None) -> None:
         self.core = core
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
-        self.defer_after = DEFER_AFTER
-        self.preview_timeout = PREVIEW_TIMEOUT
         self.in_flight = InFlight()  # close() drains it
 
     @asynccontextmanager
