@@ -1,2 +1,1 @@
-"""Adapters: the only code that imports a platform library; a platform's package never
-imports another's, nor `bot.cli`."""
+"""Adapters: the only code importing a platform library; never another platform's, nor cli."""

@@ -91,9 +91,8 @@ class _Refuse(asyncio.Protocol):
 
 @dataclass(eq=False)
 class Gate:
-    """Counts a listener's connections: over the cap, an idle one is closed to admit the new one
-    (idle floods never lock out a real request). Its middleware refuses a body over `max_body`
-    (413) or slower than `body_seconds` (408) before any handler waits on it."""
+    """Over the cap an idle connection is closed to admit the new one; its middleware refuses a
+    body over `max_body` (413) or slower than `body_seconds` (408) before any handler waits."""
 
     limits: Limits
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand

@@ -1,5 +1,4 @@
-"""The web listeners: `lambert serve`'s for operators (/healthz, /readyz, /metrics, beside the
-site) and `lambert web`'s (the site alone, no tokens, until SIGTERM or SIGINT)."""
+"""The web listeners: `lambert serve`'s probes beside the site, and `lambert web`'s site alone."""
 
 from __future__ import annotations
 

@@ -100,8 +100,7 @@ class ExpiredPreviewButton(
         PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
     ),
 ):
-    """A click on a preview from before a restart (its state gone): EXPIRED, not "This
-    interaction failed". Register with `client.add_dynamic_items`."""
+    """A click on a preview from before a restart: EXPIRED, not "This interaction failed"."""
 
     @classmethod
     async def from_custom_id(

@@ -1,5 +1,4 @@
-"""The Discord adapter: the `/lambert` command tree, served on a discord.Client as a
-ChatPlatform, and deployed (`lambert discord sync|invite`: synced over REST, invited offline)."""
+"""The Discord adapter: the `/lambert` command tree, served as a ChatPlatform, and deployed."""
 
 from __future__ import annotations
 

@@ -36,11 +36,9 @@ class ResumingShard(Shard):
 
 
 class ShardedClient(discord.AutoShardedClient):
-    """AutoShardedClient over DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset: every shard of
-    the count Discord recommends), changed for `serve`: one attempt per shard at start
-    (discord.py's own loop retries every 5 s for ever, a traceback each time; serve's backoff
-    retries instead); ResumingShard; the day's session starts logged and never overdrawn;
-    re-openable after close(), like discord.Client."""
+    """AutoShardedClient over DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT, for `serve`: one attempt
+    per shard at start (discord.py's own loop retries every 5 s for ever; serve's backoff does,
+    instead), RESUMEing shards, session starts never overdrawn, re-openable after close()."""
 
     def __init__(
         self, *, shard_count: int | None, shard_ids: Sequence[int] | None, **options: Any

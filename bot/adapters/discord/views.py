@@ -1,5 +1,4 @@
-"""The private views an answer comes with (the quote preview, a result list's More), and where
-the preview's Post publishes: the channel as the bot where it is, else through the interaction."""
+"""The private views an answer comes with: the quote preview (whose Post publishes), More."""
 
 from __future__ import annotations
 
