@@ -139,16 +139,13 @@ class Preview(Private):
             link = permalink(url, quote.id) if url else None
             message = shared_message(quote, name, card=self.reply.card, link=link)
             try:
-                sent = await self.publish(interaction, message)
-            except AmbiguousPostError:
-                raise  # a followup that may be in the channel
+                return await self.publish(interaction, message)
+            except (AmbiguousPostError, NothingPosted):
+                raise  # a followup that may be in the channel; NOT_PUBLIC
             except Exception as exc:
                 # Nothing went out, or a click again cannot post twice (a channel message's
                 # nonce): the member may try again.
                 raise NothingPosted from exc
-            if sent is None:
-                raise NothingPosted(NOT_PUBLIC)
-            return sent
 
         async with self.responder.guard(interaction, "Post"):
             ctx, preview = request_context(interaction), f"discord:{self.origin.id}"
@@ -171,9 +168,9 @@ class Preview(Private):
             self.stop()
             await self.responder.show(interaction, Message(shared.note), None)
 
-    async def publish(self, interaction: discord.Interaction, message: Message) -> str | None:
+    async def publish(self, interaction: discord.Interaction, message: Message) -> str:
         """The message's id, posted by the bot (replying to `reply_to`, pinging nobody), else as a
-        followup (no channel permission needed); None where only the member sees answers."""
+        followup (no channel permission needed); NothingPosted where only the member sees it."""
         channel_id, guild_id = interaction.channel_id, interaction.guild_id
         # The bot posts itself where the server added the app (guild key "0" of
         # authorizing_integration_owners) and the bot is in it.
@@ -233,7 +230,7 @@ class Preview(Private):
                 raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
         if followup is None or followup.flags.ephemeral:
             log.info("discord: only the member may see answers in %s", channel_id)
-            return None
+            raise NothingPosted(NOT_PUBLIC)
         return str(followup.id)
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
