@@ -35,12 +35,8 @@ COMMAND_NAME = "lambert"
 MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
 CLOSE_TIMEOUT = 5.0
-SCOPES = ("bot", "applications.commands")
 # The bot may see channels, post, and show embeds; nothing more.
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
-# Added to a member's account: only the commands; it answers through interactions, no bot user.
-USER_SCOPES = ("applications.commands",)
-GUILD_INSTALL, USER_INSTALL = 0, 1  # Discord's integration types
 NO_CLIENT_ID = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "
     "or pass --client-id ID (the Application ID from the Developer Portal)"
@@ -281,7 +277,9 @@ def application_id(settings: Settings) -> int:
 
 def invite_urls(client_id: int) -> tuple[str, str]:
     """The OAuth2 URLs that add `client_id` to a server, and to a member's own apps (no bot)."""
-    # discord.py's oauth_url has no integration_type (2.7); it is one more query parameter.
-    server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
-    user = discord.utils.oauth_url(client_id, scopes=USER_SCOPES)
-    return f"{server}&integration_type={GUILD_INSTALL}", f"{user}&integration_type={USER_INSTALL}"
+    scopes = ("bot", "applications.commands")
+    server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=scopes)
+    # A member's own apps: only the commands, answered through interactions, no bot user.
+    user = discord.utils.oauth_url(client_id, scopes=scopes[1:])
+    # discord.py's oauth_url has no integration_type (2.7): guild install 0, user install 1.
+    return f"{server}&integration_type=0", f"{user}&integration_type=1"
