@@ -56,12 +56,11 @@ class Writable(Protocol):
     def flush(self) -> Any: ...
 
 
+@dataclasses.dataclass
 class ConsolePoster:
+    stream: Writable
     platform = "console"
     max_in_flight = 1  # one stream: posts printed one at a time, never interleaved
-
-    def __init__(self, stream: Writable) -> None:
-        self.stream = stream
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # A write to a local stream either happens or raises: no outcome is ever unknown.
