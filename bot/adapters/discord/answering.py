@@ -104,11 +104,7 @@ class ExpiredPreviewButton(
 
     @classmethod
     async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
+        cls, _: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ExpiredPreviewButton:
         if not isinstance(item, discord.ui.Button):
             raise TypeError(f"not a button: {item!r}")

@@ -90,9 +90,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
         await responder.respond(interaction, MENU_NAME, work, reply_to=message.id)
 
     @tree.error
-    async def on_error(
-        interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
+    async def on_error(interaction: discord.Interaction, error: Exception) -> None:
         # Failures before our handlers run, e.g. a channel option Discord did not resolve.
         log.error("discord: command failed", exc_info=error)
         await responder.report_failure(interaction, "command")

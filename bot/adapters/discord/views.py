@@ -103,9 +103,7 @@ class Private(discord.ui.View):
         except discord.HTTPException as exc:  # dismissed by the member, or the token expired
             log.info("discord: expired %s not updated (%s)", self.what, exc.status)
 
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, _: Any) -> None:
         log.error("discord: %s button failed", self.what, exc_info=error)
         await self.responder.report_failure(interaction, f"{self.what} button")
 
@@ -127,9 +125,7 @@ class Preview(Private):
             self.another_button.disabled = True
 
     @discord.ui.button(label=POST_LABEL, style=discord.ButtonStyle.primary)
-    async def post_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
+    async def post_button(self, interaction: discord.Interaction, _: Any) -> None:
         async def send(quote: Quote) -> str:
             # Greyed out once claimed: a second click, even one that arrives before this
             # shows, finds the preview taken and posts nothing.
@@ -234,9 +230,7 @@ class Preview(Private):
         return str(followup.id)
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
-    async def another_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
+    async def another_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Another"):
             ctx, core, shown = request_context(interaction), self.responder.core, self.reply
             work = (
@@ -254,9 +248,7 @@ class Preview(Private):
             await self.responder.show(interaction, reply_message(reply), view)
 
     @discord.ui.button(label=CANCEL_LABEL, style=discord.ButtonStyle.secondary)
-    async def cancel_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
+    async def cancel_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Cancel"):
             self.stop()
             # First a "Cancelled" note without buttons, then delete: if Discord refuses the
@@ -278,9 +270,7 @@ class Pages(Private):
         self.next = reply.more  # the request of the next page: all it holds
 
     @discord.ui.button(label=MORE_LABEL, style=discord.ButtonStyle.secondary)
-    async def more_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Pages]
-    ) -> None:
+    async def more_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "More"):
             work = grammar.answer(self.responder.core, self.next, request_context(self.origin))
             reply = await self.responder.in_time(interaction, work)
