@@ -160,11 +160,7 @@ class BoundedSite(web.TCPSite):
 
 
 async def listen(
-    app: web.Application,
-    host: str,
-    port: int,
-    variables: tuple[str, str],
-    limits: Limits = LIMITS,
+    app: web.Application, host: str, port: int, variables: tuple[str, str], limits: Limits = LIMITS
 ) -> tuple[web.AppRunner, int]:
     """Serve `app` within `limits`: the runner and the port; ConfigError naming `variables`."""
     host_variable, port_variable = variables

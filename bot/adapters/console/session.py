@@ -80,12 +80,7 @@ class Console:
     """Who and where (`:as`, `:channel`), the clock, the last quote, and the daily scheduler."""
 
     def __init__(
-        self,
-        core: Core,
-        ctx: RequestContext,
-        clock: ConsoleClock,
-        out: Writable,
-        cards: Path = CARDS_FOLDER,
+        self, core: Core, ctx: RequestContext, clock: ConsoleClock, out: Writable, cards: Path
     ):
         self.clock = clock
         self.cards = cards
