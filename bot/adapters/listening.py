@@ -177,7 +177,9 @@ async def listen(
         logger=REFUSALS,
     )
     await app_runner.setup()
-    watch_accept_errors(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    if not isinstance(handler := loop.get_exception_handler(), AcceptErrors):  # once per loop
+        loop.set_exception_handler(AcceptErrors(handler))  # the old handler gets the rest
     try:
         await BoundedSite(app_runner, host, port, gate).start()
     except OSError as exc:
@@ -212,10 +214,3 @@ class AcceptErrors:
                 "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
                 errno.errorcode.get(number, "out of resources"),
             )
-
-
-def watch_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
-    """Install AcceptErrors on `loop` once, keeping the handler it had for the rest."""
-    current = loop.get_exception_handler()
-    if not isinstance(current, AcceptErrors):
-        loop.set_exception_handler(AcceptErrors(current))
