@@ -17,7 +17,6 @@ TIME_USAGE = (
     ":time 08:59 Europe/Berlin (today there; the zone defaults to UTC), "
     ":time 2025-03-10T08:59Z (a date and time, ISO), :time now (the real time again)"
 )
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ConsoleClock:
@@ -80,7 +79,7 @@ def parse_instant(text: str, now: datetime) -> Reading | None:
     """The instant `:time TEXT` means, None for `now`; ScheduleError if none. A time of day is on
     `now`'s date in the zone (the clock can go back), read as the scheduler reads it."""
     words = text.split()
-    if len(words) > 1 and _DATE.fullmatch(words[0]):
+    if len(words) > 1 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", words[0]):
         words[:2] = [f"{words[0]}T{words[1]}"]  # "2025-03-10 08:59" is one instant
     if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
         words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time

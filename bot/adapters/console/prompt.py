@@ -22,7 +22,6 @@ from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console, greeti
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 
-HISTORY_FILE = "console-history"
 STYLE = Style.from_dict(
     {
         "prompt": "bold",
@@ -38,7 +37,7 @@ STYLE = Style.from_dict(
 
 def history_path() -> Path:
     """Where the console keeps the lines typed: the user's data folder, beside the database."""
-    return platformdirs.user_data_path("lambert", appauthor=False) / HISTORY_FILE
+    return platformdirs.user_data_path("lambert", appauthor=False) / "console-history"
 
 
 def open_history(path: Path) -> History:

@@ -18,9 +18,7 @@ from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
-
 T = TypeVar("T")
-
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 EXPIRED = (
     "This preview is from before lambert restarted, so its buttons no longer work. "

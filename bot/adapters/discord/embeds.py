@@ -37,6 +37,7 @@ QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
+PAGE_LINK = "Page and card"
 DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
 
 
@@ -52,9 +53,6 @@ def quote_text(quote: Quote, limit: int) -> str:
     if quote.kind is Kind.QUOTE:
         return f"\u201c{cut(quote.text, limit - 2)}\u201d"
     return cut(quote.text, limit)
-
-
-PAGE_LINK = "Page and card"
 
 
 @dataclass(frozen=True)
