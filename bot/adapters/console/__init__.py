@@ -35,8 +35,7 @@ async def run_console(
     terminal: Terminal | None = None,
     cards: Path = CARDS_FOLDER,
 ) -> int:
-    """Answer lines from `stdin` on `stdout` until EOF or `quit`, with prompt_toolkit on a
-    terminal (both streams a tty, or a test's `terminal`); returns an exit status."""
+    """Answer lines until EOF or `quit` (prompt_toolkit on a terminal); returns an exit status."""
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
     ctx = ctx or RequestContext(admin=True)
     clock = clock or ConsoleClock()

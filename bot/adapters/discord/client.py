@@ -122,8 +122,7 @@ class DiscordPlatform:
         quiet(("discord.gateway", "discord.shard"))
 
     async def start(self) -> None:
-        """One attempt to reach the first READY (commands are synced at deploy): ConfigError for
-        a rejected token; any other failure means Discord is unreachable for now."""
+        """One attempt at the first READY: ConfigError for a rejected token, else unreachable."""
         if self.client.is_closed():  # a previous attempt's client: re-open it
             self.client.clear()
             if self.sharded:
@@ -258,8 +257,7 @@ async def sync_commands(settings: Settings, guild: int | None = None) -> list[st
 
 
 def application_id(settings: Settings) -> int:
-    """The bot's application id, read from DISCORD_TOKEN offline: a bot token's first part is
-    its user id (its application's) in unpadded urlsafe base64. Errors never quote the token."""
+    """The bot's application id: its user id, the token's first part. Never quotes the token."""
     if not settings.discord_token:
         raise ConfigError(NO_CLIENT_ID)
     first = settings.discord_token.reveal().split(".")[0]

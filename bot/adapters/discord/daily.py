@@ -49,9 +49,8 @@ async def days_choices(_: discord.Interaction, typed: str) -> Choices:
 
 
 def build_daily_group(responder: Responder) -> app_commands.Group:
-    """The group, for servers that added the bot (it posts there by itself). Discord shows it
-    to Manage Server members by default; the grammar re-checks each subcommand as its text
-    form (`status` is anyone's, as `/lambert daily` is for members who cannot see the group)."""
+    """For servers that added the bot (it posts there itself), shown to Manage Server members;
+    the grammar re-checks each subcommand as its text form (`status` is anyone's)."""
     group = app_commands.Group(
         name=GROUP_NAME,
         description="A quote posted every day in a channel (Manage Server)",
