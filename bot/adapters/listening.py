@@ -91,8 +91,7 @@ class _Refuse(asyncio.Protocol):
 
 @dataclass(eq=False)
 class Gate:
-    """Over the cap an idle connection is closed to admit the new one; its middleware refuses a
-    body over `max_body` (413) or slower than `body_seconds` (408) before any handler waits."""
+    """Over the cap, an idle connection makes room; too big (413) or slow (408) bodies refused."""
 
     limits: Limits
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand

@@ -36,9 +36,8 @@ class ResumingShard(Shard):
 
 
 class ShardedClient(discord.AutoShardedClient):
-    """AutoShardedClient over DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT, for `serve`: one attempt
-    per shard at start (discord.py's own loop retries every 5 s for ever; serve's backoff does,
-    instead), RESUMEing shards, session starts never overdrawn, re-openable after close()."""
+    """AutoShardedClient for `serve`: one attempt per shard at start (serve's backoff retries, not
+    a loop every 5 s), RESUMEing shards, session starts never overdrawn, re-openable."""
 
     def __init__(
         self, *, shard_count: int | None, shard_ids: Sequence[int] | None, **options: Any

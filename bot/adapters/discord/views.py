@@ -127,8 +127,7 @@ class Preview(Private):
     @discord.ui.button(label=POST_LABEL, style=discord.ButtonStyle.primary)
     async def post_button(self, interaction: discord.Interaction, _: Any) -> None:
         async def send(quote: Quote) -> str:
-            # Greyed out once claimed: a second click, even one that arrives before this
-            # shows, finds the preview taken and posts nothing.
+            # Greyed out once claimed: a second click, even an early one, finds it taken.
             self.arm(False)
             await interaction.response.edit_message(view=self)
             url, name = self.responder.public_url, interaction.user.display_name
@@ -139,8 +138,7 @@ class Preview(Private):
             except (AmbiguousPostError, NothingPosted):
                 raise  # a followup that may be in the channel; NOT_PUBLIC
             except Exception as exc:
-                # Nothing went out, or a click again cannot post twice (a channel message's
-                # nonce): the member may try again.
+                # Nothing went out, or a resend cannot post twice (the nonce): try again.
                 raise NothingPosted from exc
 
         async with self.responder.guard(interaction, "Post"):
@@ -150,8 +148,7 @@ class Preview(Private):
                     self.responder.core, preview, self.reply.quote.id, ctx, send
                 )
             except AmbiguousPostError as exc:
-                # The claim stays: a click again says the quote may be in the channel, and
-                # nothing is sent twice.
+                # The claim stays: a click again says it may be posted, and sends nothing.
                 log.warning("discord: the Post in %s is not confirmed: %s", ctx.channel, exc)
                 shared = Shared(MAYBE_POSTED)
             except NothingPosted:
