@@ -1,4 +1,4 @@
-"""`lambert discord sync` and `invite`; the work is bot.adapters.discord.deploy's, imported in
+"""`lambert discord sync` and `invite`; the work is bot.adapters.discord.client's, imported in
 each step so that discord.py (a third of a second) stays unloaded by `ask` and the console."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ group(
     json=True,
 )
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import sync_commands
+    from bot.adapters.discord.client import sync_commands
 
     try:
         names = await sync_commands(settings, args.guild)
@@ -57,12 +57,12 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     json=True,
 )
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import application_id, invite_url, user_install_url
+    from bot.adapters.discord.client import application_id, invite_urls
 
     try:
         client_id = args.client_id if args.client_id is not None else application_id(settings)
     except ConfigError as exc:
         return refuse(str(exc))
-    server, user = invite_url(client_id), user_install_url(client_id)
+    server, user = invite_urls(client_id)
     payload = {"client_id": str(client_id), "server_url": server, "user_install_url": user}
     return output(args, payload, f"Add to a server:  {server}\nAdd to my apps:   {user}")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 async def web_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 <= args.port <= 65535:
         return refuse("--port takes a number from 0 to 65535, e.g. --port 8080")
-    from bot.adapters.site import serve_site  # deferred: `ask` never loads aiohttp or jinja2
+    from bot.adapters.probes import serve_site  # deferred: `ask` never loads aiohttp or jinja2
 
     return await serve_site(settings, args.host, args.port)
 
