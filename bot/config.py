@@ -35,45 +35,58 @@ def default_corpus_path() -> Path:
     return packaged if packaged.exists() else Path(__file__).parent.parent / "data" / "lambert.toml"
 
 
+def setting(variable: str, reader: read.Reader, default: Any = None, factory: Any = None) -> Any:
+    """A field of Settings that `variable` gives, its text read by `reader`."""
+    meta = {"variable": variable, "read": reader}
+    if factory:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What each setting means: config.example.env; which variable gives it: VARIABLES."""
+    """What each setting means: config.example.env; which variable gives it: setting()."""
 
     db_path: Path = field(default_factory=default_db_path)  # LAMBERT_DB: see _db_path
     db_note: str = ""  # one line for the operator about where the database was found
-    corpus_path: Path = field(default_factory=default_corpus_path)
-    log_level: str | None = None  # None: the command picks (INFO to serve, WARNING otherwise)
-    log_format: str = "text"
-    discord_token: Secret = NO_SECRET
-    slack_bot_token: Secret = NO_SECRET
-    slack_app_token: Secret = NO_SECRET
-    slack_signing_secret: Secret = NO_SECRET
+    corpus_path: Path = setting("LAMBERT_CORPUS", read.path, factory=default_corpus_path)
+    # None: the command picks (INFO to serve, WARNING otherwise).
+    log_level: str | None = setting("LOG_LEVEL", read.level, None)
+    log_format: str = setting("LOG_FORMAT", read.log_format, "text")
+    discord_token: Secret = setting("DISCORD_TOKEN", read.secret, NO_SECRET)
+    slack_bot_token: Secret = setting("SLACK_BOT_TOKEN", read.secret, NO_SECRET)
+    slack_app_token: Secret = setting("SLACK_APP_TOKEN", read.secret, NO_SECRET)
+    slack_signing_secret: Secret = setting("SLACK_SIGNING_SECRET", read.secret, NO_SECRET)
     # Many workspaces (OAuth, HTTP mode) need the app's client id and secret instead of a bot
     # token. The id is public (it is in every install link), so no Secret.
-    slack_client_id: str = ""
-    slack_client_secret: Secret = NO_SECRET
-    slack_redirect_uri: str = ""  # empty: the one the app's settings list
-    slack_port: int = 3000
+    slack_client_id: str = setting("SLACK_CLIENT_ID", read.text, "")
+    slack_client_secret: Secret = setting("SLACK_CLIENT_SECRET", read.secret, NO_SECRET)
+    # Empty: the one the app's settings list.
+    slack_redirect_uri: str = setting("SLACK_REDIRECT_URI", read.text, "")
+    slack_port: int = setting("LAMBERT_SLACK_PORT", read.port, 3000)
     # Loopback by default: only a proxy or tunnel on this machine reaches HTTP mode. The
     # Docker image sets 0.0.0.0, where the container's network is the boundary.
-    slack_host: str = "127.0.0.1"
-    slack_admins: frozenset[str] = frozenset()
-    catchup_hours: float = 6.0
-    corpus_max_mb: float = 50.0
-    database_url: Secret = NO_SECRET  # a Secret: the URL holds a password; empty: SQLite
-    stats: bool = True
-    lease_seconds: float = 60.0  # a daily scheduler's worker lease (bot/coordination/lease.py)
+    slack_host: str = setting("LAMBERT_SLACK_HOST", read.host, "127.0.0.1")
+    slack_admins: frozenset[str] = setting("LAMBERT_SLACK_ADMINS", read.admins, frozenset())
+    catchup_hours: float = setting("LAMBERT_CATCHUP_HOURS", read.number(0, 24), 6.0)
+    corpus_max_mb: float = setting("LAMBERT_CORPUS_MAX_MB", read.number(0.001, 100_000), 50.0)
+    # A Secret: the URL holds a password. Empty: SQLite.
+    database_url: Secret = setting("LAMBERT_DATABASE_URL", read.database_url, NO_SECRET)
+    stats: bool = setting("LAMBERT_STATS", read.on_off, True)
+    # A daily scheduler's worker lease (bot/coordination/lease.py).
+    lease_seconds: float = setting("LAMBERT_LEASE_SECONDS", read.number(0.5, 3600), 60.0)
     # The probes' listener (None: none) has its own host setting, not Slack's: the probes stay
     # private (loopback) when Slack's HTTP mode faces the internet.
-    http_port: int | None = None
-    http_host: str = "127.0.0.1"
+    http_port: int | None = setting("LAMBERT_HTTP_PORT", read.port, None)
+    http_host: str = setting("LAMBERT_HTTP_HOST", read.host, "127.0.0.1")
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
     # No trailing slash: absolute links and Slack's card images (`{public_url}/q/{id}.png`)
     # start with it. None: no public site.
-    public_url: str | None = None
-    secret_key: Secret = NO_SECRET  # Fernet keys, comma-separated (bot/installs/store.py)
+    public_url: str | None = setting("LAMBERT_PUBLIC_URL", read.public_url, None)
+    # Fernet keys, comma-separated (bot/installs/store.py).
+    secret_key: Secret = setting("LAMBERT_SECRET_KEY", read.secret, NO_SECRET)
 
     @property
     def slack_many_workspaces(self) -> bool:
@@ -92,33 +105,6 @@ class Settings:
         return tuple(found)
 
 
-# Each setting one variable gives: the variable, its field of Settings, and how its text is read.
-VARIABLES: dict[str, tuple[str, read.Reader]] = {
-    "LAMBERT_CORPUS": ("corpus_path", read.path),
-    "LOG_LEVEL": ("log_level", read.level),
-    "LOG_FORMAT": ("log_format", read.log_format),
-    "DISCORD_TOKEN": ("discord_token", read.secret),
-    "SLACK_BOT_TOKEN": ("slack_bot_token", read.secret),
-    "SLACK_APP_TOKEN": ("slack_app_token", read.secret),
-    "SLACK_SIGNING_SECRET": ("slack_signing_secret", read.secret),
-    "SLACK_CLIENT_ID": ("slack_client_id", read.text),
-    "SLACK_CLIENT_SECRET": ("slack_client_secret", read.secret),
-    "SLACK_REDIRECT_URI": ("slack_redirect_uri", read.text),
-    "LAMBERT_SLACK_PORT": ("slack_port", read.port),
-    "LAMBERT_SLACK_HOST": ("slack_host", read.host),
-    "LAMBERT_SLACK_ADMINS": ("slack_admins", read.admins),
-    "LAMBERT_CATCHUP_HOURS": ("catchup_hours", read.number(0, 24)),
-    "LAMBERT_CORPUS_MAX_MB": ("corpus_max_mb", read.number(0.001, 100_000)),
-    "LAMBERT_DATABASE_URL": ("database_url", read.database_url),
-    "LAMBERT_STATS": ("stats", read.on_off),
-    "LAMBERT_LEASE_SECONDS": ("lease_seconds", read.number(0.5, 3600)),
-    "LAMBERT_HTTP_PORT": ("http_port", read.port),
-    "LAMBERT_HTTP_HOST": ("http_host", read.host),
-    "LAMBERT_PUBLIC_URL": ("public_url", read.public_url),
-    "LAMBERT_SECRET_KEY": ("secret_key", read.secret),
-}
-
-
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -129,12 +115,12 @@ def load_settings(
     """Settings from `env` (default: os.environ); explicit arguments take precedence."""
     env = os.environ if env is None else env
     given = {"corpus_path": corpus_path, "database_url": database_url}
-    defaults = {f.name: f.default for f in fields(Settings)}
     values: dict[str, Any] = {}
-    for name, (setting, reader) in VARIABLES.items():
-        raw = str(given.get(setting) or env.get(name, "")).strip()
+    for f in fields(Settings):
+        name = f.metadata.get("variable", "")
+        raw = str(given.get(f.name) or env.get(name, "")).strip() if name else ""
         if raw:
-            values[setting] = reader(name, raw, defaults[setting])
+            values[f.name] = f.metadata["read"](name, raw, f.default)
     values["db_path"], values["db_note"] = _db_path(db_path or env.get("LAMBERT_DB", "").strip())
     values["discord_shard_count"], values["discord_shard_ids"] = read.shards(env)
     settings = Settings(**values)
@@ -162,7 +148,9 @@ def _check_listeners(settings: Settings) -> None:
 def known_variables() -> frozenset[str]:
     """Every variable load_settings reads: the one list of settings, which config.example.env
     documents (a test checks)."""
-    return frozenset((*VARIABLES, *READ_APART))
+    return frozenset(
+        (*(f.metadata["variable"] for f in fields(Settings) if f.metadata), *READ_APART)
+    )
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[str]:

@@ -1,10 +1,8 @@
 """Process metrics as the core reports them: a small port whose default does nothing.
 
-The grammar and the scheduler call `metrics()` wherever something worth counting happens;
 `lambert serve` with LAMBERT_HTTP_PORT installs Prometheus instruments behind it
-(bot/serving/metrics.py) for the life of the process. At the base of the layers, so any
-layer may report without importing serving. Business counts kept in the database are
-bot/stats; these are in memory, for Prometheus, and start from zero with each process.
+(bot/serving/metrics.py). At the base of the layers, so any layer may report without importing
+serving. In memory, from zero each process; the counts kept in the database are bot/stats.
 """
 
 from __future__ import annotations

@@ -18,24 +18,18 @@ from bot.config import Settings
 @dataclass(frozen=True, slots=True)
 class Platform:
     name: str
-    configured: Callable[[Settings], bool]
-    """Whether `settings` hold what this platform needs to connect or post."""
-    serve: str | None
-    """"module:function" building its ChatPlatform from (settings, core); None: not served."""
-    post: str
-    """"module:function" opening its DailyPoster from (settings, console stream), no serving."""
-    admin_means: str
-    """Who may change a channel's daily quote, in the platform's own words, for refusals."""
-    channel_id: re.Pattern[str]
-    """What a channel id looks like, to refuse a typo in `lambert daily set --channel`."""
+    configured: Callable[[Settings], bool]  # settings hold what it needs to connect or post
+    serve: str | None  # "module:function" of its ChatPlatform(settings, core); None: not served
+    post: str  # "module:function" opening its DailyPoster(settings, console stream)
+    admin_means: str  # who may change a channel's daily quote, in its own words, for refusals
+    channel_id: re.Pattern[str]  # what a channel id looks like, to refuse a --channel typo
     channel_example: str
+    # What `help` adds on this platform: its own ways to do things (e.g. the console's colon
+    # commands); each verb's line in its platform form is the grammar's table.
     help_lines: tuple[str, ...] = ()
-    """What `help` adds on this platform: its own ways to do things (e.g. the console's
-    colon commands); each verb's line in its platform form is the grammar's table."""
-
+    # "module:function" giving the core's name for a channel an operator types, from
+    # (settings, channel), when the platform's names carry a workspace ("WORKSPACE/CHANNEL").
     name_channel: str | None = None
-    """"module:function" giving the core's name for a channel an operator types, from
-    (settings, channel), when the platform's names carry a workspace ("WORKSPACE/CHANNEL")."""
 
     def load(self, target: str) -> Any:
         module, _, function = target.partition(":")

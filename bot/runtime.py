@@ -11,7 +11,7 @@ import logging
 import operator
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.coordination.lease import Leases, LeaseTerms
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
-from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import Progress, QuoteStore
@@ -29,6 +28,7 @@ from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
     from bot.installs.store import StateInstallStore as InstallStore
+    from bot.previews.store import PreviewStore
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,13 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
 
 @dataclass(frozen=True, slots=True)
 class Core:
-    """What every adapter and command is handed. open_core keeps all of it in the shared
-    state; a Core built by hand (tests) keeps previews in memory, counts nothing, and has no
-    installs (bot/installs: the workspaces of an OAuth Slack app) or leases."""
+    """What every adapter and command is handed; open_core keeps all of it in the shared state
+    (installs: the workspaces of an OAuth Slack app)."""
 
     quotes: QuoteService
     daily: DailyService
-    previews: PreviewStore = field(default_factory=MemoryPreviewStore)  # Post clicked twice
-    stats: StatsRecorder = field(default_factory=StatsRecorder.off)
+    previews: PreviewStore  # Post clicked twice posts once
+    stats: StatsRecorder
     installs: InstallStore | None = None
     leases: Leases | None = None
 
@@ -152,12 +151,11 @@ async def _open_state(
     stores replicas share on it, by name. Imported here, in a thread: SQLAlchemy and a driver
     cost a cold command that never reaches the state (`lambert ask`) tens of milliseconds,
     and their 0.4 s would stall the loop (a console's prompt, a server's heartbeats)."""
-    await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
     from bot.installs.store import StateInstallStore, TokenSeal
-    from bot.previews.sql_store import StatePreviewStore
+    from bot.previews.store import PreviewStore
     from bot.stats.sql_store import StateStatsStore
     from bot.storage.engine import open_engine
 
@@ -168,7 +166,7 @@ async def _open_state(
     await quotes.load_ids()
     return {
         "daily": DailyStore(engine, quotes.ids),
-        "previews": StatePreviewStore(engine),
+        "previews": PreviewStore(engine),
         "stats": StateStatsStore(engine),
         "installs": installs,
         "leases": LeaseStore(engine),

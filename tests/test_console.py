@@ -45,6 +45,23 @@ async def test_another_follows_the_last_request(core: Core) -> None:
     assert out.count("DPO vs. PPO: The Optimizer Debate") == 3
 
 
+async def test_another_after_a_did_you_mean_follows_the_suggestion(core: Core) -> None:
+    """`another` after "Did you mean `rlhf`?" shows a quote on rlhf, not the next DPO one."""
+    out = await converse(core, "dpo", "rlfh", "another")
+    assert "Did you mean rlhf?" in out
+    after = out.split("Did you mean rlhf?")[1]
+    assert "The Reality of RLHF and Post-Training \u00b7" in after
+    assert "DPO vs. PPO: The Optimizer Debate" not in after
+
+
+async def test_another_after_a_suggested_command_never_runs_it(core: Core) -> None:
+    """`another` after "Did you mean `daily off`?" looks for a quote; the daily stays on."""
+    out = await converse(core, "daily on 09:00 UTC", "dialy off", "another", "daily status")
+    assert "Did you mean daily off?" in out
+    assert "Daily quote off" not in out
+    assert out.rstrip().count("Daily quote: ") == 1  # the status: still on
+
+
 async def test_another_before_any_quote_explains(core: Core) -> None:
     out = await converse(core, "another")
     assert "ask for a quote first" in out

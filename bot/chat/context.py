@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.platforms import PLATFORMS
-
 AdminCheck = Callable[[], Awaitable[bool]]
 """Asks the platform whether the user is an admin here: awaited only for admin-only verbs,
 so a plain `/lambert dpo` never pays for a lookup (Slack's is a users.info call)."""
@@ -14,11 +12,8 @@ so a plain `/lambert dpo` never pays for a lookup (Slack's is a users.info call)
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """The request's platform, channel and user. `admin` is a known answer or a lazy check.
-
-    `space` is the workspace or server the channel belongs to (Slack's team, Discord's
-    guild; '' for a direct message): `/lambert stats all` counts over it.
-    """
+    """The request's platform, channel and user; `admin` is a known answer or a lazy check.
+    `space`: the channel's workspace or server ('' for a direct message), for `stats all`."""
 
     platform: str = "console"
     channel: str = "console"
@@ -29,9 +24,3 @@ class RequestContext:
 
     async def is_admin(self) -> bool:
         return self.admin if isinstance(self.admin, bool) else await self.admin()
-
-    @property
-    def admin_means(self) -> str:
-        """Who counts as an admin, in the platform's words (bot/platforms.py)."""
-        platform = PLATFORMS.get(self.platform)
-        return platform.admin_means if platform else "an admin role here"

@@ -1,8 +1,5 @@
-"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status.
-
-Text, Discord's options and Slack's form meet in `turn_on`, `turn_off` and `status`; the
-grammar's verb table keeps the changes for admins (`changes_schedule`), the status is anyone's.
-"""
+"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status (text,
+Discord's options and Slack's form meet in `turn_on`, `turn_off` and `status`)."""
 
 from __future__ import annotations
 
@@ -34,8 +31,6 @@ USAGE = (
     f"`{DAILY} off` stops it",
     f"`{DAILY}` shows when the next one comes and how the last one went",
 )
-
-
 STATUS_WORDS = ("", "status")
 
 
@@ -81,8 +76,8 @@ async def turn_on_text(
     *,
     days_text: str = "",
 ) -> TextReply:
-    """Schedule the context's channel from what was typed (text, Discord's options): checked
-    here, each refusal a reply that says what would work. `days_text` empty: every day."""
+    """Schedule the context's channel from what was typed (text, Discord's options), each
+    refusal a reply that says what would work. `days_text` empty: every day."""
     try:
         local_time, tz, weekdays = parse_schedule(time_text, zone_text, days_text)
     except ScheduleError as exc:
@@ -111,16 +106,16 @@ async def turn_on(
     weekdays: int = EVERY_DAY,
 ) -> TextReply:
     """Schedule the context's channel with values already checked (a zone's canonical name, a
-    theme's slug, a mask of weekdays), as a form's menus give them; `said`: the time as typed,
-    if it was."""
+    theme's slug, a mask of weekdays), as a form gives them; `said`: the time as typed."""
     who = ctx.user_name or ctx.user
     found = await core.daily.turn_on(
         ctx.platform, ctx.channel, local_time, tz, theme, who, weekdays
     )
     said, read = said.strip(), found.schedule.time_text
     understood = [f"\u201c{said}\u201d read as {read}."] if said and said != read else []
-    title = f"Daily quote on: {found.schedule.when}."
-    return TextReply(title, (*understood, *_details(core, found)))
+    return TextReply(
+        f"Daily quote on: {found.schedule.when}.", (*understood, *_details(core, found))
+    )
 
 
 async def turn_off(core: Core, ctx: RequestContext) -> TextReply:
@@ -138,8 +133,8 @@ async def status(core: Core, ctx: RequestContext) -> TextReply:
 
 def described(core: Core, found: ChannelStatus) -> TextReply:
     """A channel's schedule as its status says it (Slack's form shows it too)."""
-    schedule = found.schedule
-    title = f"Daily quote: {schedule.when}." if schedule.enabled else "The daily quote is off here."
+    s = found.schedule
+    title = f"Daily quote: {s.when}." if s.enabled else "The daily quote is off here."
     return TextReply(title, _details(core, found))
 
 

@@ -1,8 +1,6 @@
 """The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out.
-
-One table of verbs drives parsing, dispatch and help: adding a verb is one row. A first word
-that names no verb is a theme, or else words to search for.
-"""
+One table of verbs drives parsing, dispatch and help; a first word that names no verb is a
+theme, or else words to search for."""
 
 from __future__ import annotations
 
@@ -28,26 +26,21 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Core, str, RequestContext], Awaitable[Reply]]
 
 
-AdminRule = bool | Callable[[str], bool]
-"""Which uses of a verb are for admins: all (True), none (False), or those whose words after
-the verb the predicate accepts (e.g. `daily on ...` but not `daily status`)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Verb:
     """One row of the grammar. `handler` gets the words after the verb.
 
-    `alone`: the verb only counts with nothing after it (`help me` is a search, not help).
-    `admin_only`: the grammar asks the context whether the user is an admin before the
-    handler runs, and refuses otherwise; no adapter needs to know which verbs these are.
-    `help_on`: the help line on one platform (by name) where it has its own way to do this,
-    e.g. Discord's `/lambert-daily set` options; `help` everywhere else.
+    `admin_only`: all uses are for admins (True), none (False), or those whose words after the
+    verb the predicate accepts (`daily on ...`, not `daily status`). The grammar asks the
+    context whether the user is an admin (lazily: only then) and refuses otherwise; no adapter
+    needs to know which verbs these are. `alone`: the verb only counts with nothing after it
+    (`help me` is a search). `help_on`: the help line on a platform with its own way to do it.
     """
 
     name: str
     handler: Handler
     help: str
-    admin_only: AdminRule = False
+    admin_only: bool | Callable[[str], bool] = False
     alone: bool = False
     refusal: str = ""  # what a non-admin cannot do, e.g. "manage the daily quote"
     help_on: Mapping[str, str] = field(default_factory=dict)
@@ -56,7 +49,7 @@ class Verb:
         """Whether this use needs an admin; `None` (words unknown) means the strictest use."""
         if not callable(self.admin_only):
             return self.admin_only
-        return True if words is None else self.admin_only(words)
+        return words is None or self.admin_only(words)
 
     def help_for(self, platform: str) -> str:
         return self.help_on.get(platform, self.help)
@@ -70,17 +63,8 @@ async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
     return quote_verbs.themes_reply(core.quotes)
 
 
-async def _id(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return await quote_verbs.by_id(core.quotes, rest)
-
-
-async def _search(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return await quote_verbs.search_list(core.quotes, rest)
-
-
 async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    """`card <request>`: what the request finds (an id, `id <id>`, a theme, words or nothing),
-    marked to be shown as a card; Another keeps the `card` in its request. One hyphenated
+    """`card <request>`: what the request finds, marked to be shown as a card. One hyphenated
     word that names no theme is an id, so a mistyped id says so instead of matching words."""
     word, _, words = rest.partition(" ")
     if word.casefold() == "id":
@@ -91,6 +75,11 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
         reply = await quote_verbs.by_id(core.quotes, rest)
     else:
         reply = (await _look_up(core, rest))[1]
+    return _as_card(reply)
+
+
+def _as_card(reply: Reply) -> Reply:
+    """A quote marked to be shown as a card, its Another keeping the `card` in its request."""
     if isinstance(reply, QuoteReply):
         return replace(reply, card=True, request=f"card {reply.request}".strip())
     return reply
@@ -103,8 +92,16 @@ DAYS_HELP = f"DAYS: {DAYS_FORMATS}, or every day if left out"
 VERBS: dict[str, Verb] = {
     v.name: v
     for v in (
-        Verb("search", _search, f"`{COMMAND} search <words>` the top matches with their ids"),
-        Verb("id", _id, f"`{COMMAND} id <id>` one quote by its id"),
+        Verb(
+            "search",
+            lambda core, rest, ctx: quote_verbs.search_list(core.quotes, rest),
+            f"`{COMMAND} search <words>` the top matches with their ids",
+        ),
+        Verb(
+            "id",
+            lambda core, rest, ctx: quote_verbs.by_id(core.quotes, rest),
+            f"`{COMMAND} id <id>` one quote by its id",
+        ),
         Verb("themes", _themes, f"`{COMMAND} themes` every theme and its aliases", alone=True),
         Verb("card", _card, f"`{COMMAND} card <theme, words or id>` the quote as a picture"),
         Verb(
@@ -140,7 +137,7 @@ VERBS: dict[str, Verb] = {
 
 
 def strip_command(text: str) -> str:
-    """`/lambert dpo` and `dpo` mean the same: adapters pass what follows the command name."""
+    """`/lambert dpo` and `dpo` mean the same."""
     cleaned = clean_user_text(text, limit=10_000)
     head, _, rest = cleaned.partition(" ")
     return rest.strip() if head.casefold() == COMMAND else cleaned
@@ -190,8 +187,8 @@ def account(
     searched: str = "",
     recorded: str = "",
 ) -> None:
-    """A command logged as `logged`, measured as `counted`, and with `stats` counted there (as
-    `recorded` if given); by what it showed, never by the words of the request."""
+    """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
+    if given): by what it showed, never by the words of the request."""
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, logged, outcome(reply),
@@ -202,9 +199,8 @@ def account(
 
 
 async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
-    """A request that names no verb: nothing (a random quote), a theme, a slip of a verb or
-    theme ("did you mean"), or words (the best match). (what the stats count, the reply,
-    the words searched.)"""
+    """(what the stats count, the reply, the words searched) for a request naming no verb:
+    nothing (a random quote), a theme, a slip of a verb or theme, or words (the best match)."""
     if not request:
         return "random", await quote_verbs.random_quote(core.quotes, None, request), ""
     if (theme := core.quotes.resolve_theme(request)) is not None:
@@ -221,9 +217,11 @@ async def _checked(
 ) -> Reply:
     if verb.needs_admin(words) and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
+        platform = PLATFORMS.get(ctx.platform)  # who counts as an admin, in its words
+        means = platform.admin_means if platform else "an admin role here"
         return TextReply(
             f"Only admins can {what}.",
-            (f"That needs {ctx.admin_means}.", "Ask an admin to run the command here."),
+            (f"That needs {means}.", "Ask an admin to run the command here."),
             ok=False,
         )
     return await work()
@@ -236,10 +234,9 @@ async def perform(
     core: Core | None = None,
     words: str | None = None,
 ) -> Reply:
-    """A structured call (e.g. Discord's `/lambert-daily set` options) under the same row's
-    rules as its text form `words` (e.g. "on", "status"; None: the strictest use): refused
-    for non-admins where that use is admin-only, and logged (and counted in `core`'s stats
-    when given)."""
+    """A structured call (Discord's `/lambert-daily set` options) under the rules of the row's
+    text form `words` ("on", "status"; None: the strictest use); logged, and counted in
+    `core`'s stats when given."""
     verb, started = VERBS[verb_name], time.perf_counter()
     reply = await _checked(verb, words, ctx, work)
     account(ctx, verb.name, verb.name, reply, started, core.stats if core else None)
@@ -247,24 +244,21 @@ async def perform(
 
 
 async def another(core: Core, request: str, after: str, ctx: RequestContext | None = None) -> Reply:
-    """The Another button: the next match for a search, another quote otherwise.
-    Counted in the stats when the adapter says where (`ctx`)."""
+    """The Another button: the next match for a search, another quote otherwise; counted in
+    the stats when the adapter says where (`ctx`). A `card` request stays a card."""
     started = time.perf_counter()
     verb, rest = find_verb(strip_command(request))
-    card = verb is not None and verb.name == "card"
-    reply = await quote_verbs.next_quote(
-        core.quotes, rest if card else strip_command(request), after
-    )
-    if card and isinstance(reply, QuoteReply):
-        reply = replace(reply, card=True, request=f"card {reply.request}".strip())
+    if verb is not None and verb.name == "card":
+        reply = _as_card(await quote_verbs.next_quote(core.quotes, rest, after))
+    else:
+        reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
     if ctx is not None:
         account(ctx, "another", "another", reply, started, core.stats)
     return reply
 
 
 def help_reply(core: Core, platform: str = "") -> TextReply:
-    """What `help` shows: the table's lines, each in `platform`'s own form, then the
-    platform's own extras (e.g. the console's colon commands)."""
+    """The table's help lines in `platform`'s own form, then that platform's extras."""
     extras = PLATFORMS[platform].help_lines if platform in PLATFORMS else ()
     examples = ", ".join(
         f"`{COMMAND} {i.theme.aliases[0] if i.theme.aliases else i.theme.slug}`"

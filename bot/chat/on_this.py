@@ -1,8 +1,5 @@
 """ "Lambert on this": the quote that best fits a chat message, and Another down its ranking.
-
-The message is matched and forgotten: never stored, logged or counted; only the ranked ids
-travel on (in the preview's buttons), so Another needs neither the text nor server state.
-"""
+The message is never stored, logged or counted: only the ranked ids travel on (in the buttons)."""
 
 from __future__ import annotations
 
@@ -32,16 +29,14 @@ _building: weakref.WeakKeyDictionary[QuoteService, asyncio.Lock] = weakref.WeakK
 async def matcher_for(service: QuoteService) -> Matcher:
     """The corpus's matcher, built once: words and meaning fused where the `meaning` extra is
     installed, words alone otherwise."""
-    lock = _building.setdefault(service, asyncio.Lock())
-    async with lock:
+    async with _building.setdefault(service, asyncio.Lock()):
         if service not in _matchers:
-            lexical = LexicalMatcher(service)
+            matcher: Matcher = LexicalMatcher(service)
             if meaning_installed():
                 from bot.quotes.meaning import MeaningMatcher
 
-                _matchers[service] = FusedMatcher(lexical, await MeaningMatcher.create(service))
-            else:
-                _matchers[service] = lexical
+                matcher = FusedMatcher(matcher, await MeaningMatcher.create(service))
+            _matchers[service] = matcher
         return _matchers[service]
 
 

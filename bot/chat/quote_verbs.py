@@ -21,8 +21,10 @@ def echo(text: str) -> str:
     return f"\u201c{cut}\u201d"
 
 
-async def random_quote(service: QuoteService, theme: str | None, request: str) -> Reply:
-    quote = await service.random_quote(theme)
+async def random_quote(
+    service: QuoteService, theme: str | None, request: str, exclude: str | None = None
+) -> Reply:
+    quote = await service.random_quote(theme, exclude)
     if quote is None:
         return TextReply("The corpus is empty.", ("Check LAMBERT_CORPUS and restart.",), ok=False)
     return QuoteReply(quote, matches=service.count(theme), request=request)
@@ -102,11 +104,7 @@ async def next_quote(service: QuoteService, request: str, after: str) -> Reply:
         return await by_id(service, rest)
     theme = service.resolve_theme(request) if request else None
     if not request or theme is not None:
-        slug = theme.slug if theme else None
-        quote = await service.random_quote(slug, exclude=after)
-        if quote is None:
-            return nothing_found(service, request)
-        return QuoteReply(quote, matches=service.count(slug), request=request)
+        return await random_quote(service, theme.slug if theme else None, request, after)
     words = rest if verb.casefold() == "search" else request
     found = await service.search(words, limit=ANOTHER_POOL)
     if not found.quotes:

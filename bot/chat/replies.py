@@ -44,13 +44,10 @@ def footer_line(quote: Quote) -> str:
 
 @dataclass(frozen=True, slots=True)
 class QuoteReply:
-    """One quote to show. `matches` counts every quote the request matched, this one included.
-
-    `request` is the text that produced it, so an adapter's "Another" button can ask
-    `commands.another(request, after=quote.id)` without holding any state of its own.
-    `card`: show the quote's card (bot/cards) with it, in the preview and when posted; each
-    adapter decides how (Discord attaches it, Slack links the web site's copy).
-    """
+    """One quote to show; `matches` counts every quote the request matched, this one included.
+    `request`: the text that produced it, so an "Another" button can ask `grammar.another(
+    request, after=quote.id)` without state of its own. `card`: show the quote's card with it
+    (Discord attaches it, Slack links the web site's copy)."""
 
     quote: Quote
     matches: int = 1
@@ -64,11 +61,8 @@ class QuoteReply:
 
 @dataclass(frozen=True, slots=True)
 class ListReply:
-    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched.
-
-    `first` is the rank of the first one shown (a page further down starts past 1); `more` is
-    the request that shows the next page (a More button sends it), empty on the last page.
-    """
+    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched;
+    `first`: the rank of the first one shown; `more`: the request for the next page, if any."""
 
     title: str
     quotes: tuple[Quote, ...]
@@ -78,10 +72,8 @@ class ListReply:
 
 
 def list_footer(reply: ListReply, code: Callable[[str], str] = lambda c: f"`{c}`") -> str:
-    """What follows a list on every platform: how to show one, how many, how to see more.
-
-    `code` marks up a command to type (backticks in chat; as it is where nothing renders them).
-    """
+    """What follows a list on every platform: how to show one, how many, how to see more;
+    `code` marks up a command to type (backticks in chat)."""
     show = f"Show one with {code('/lambert id <id>')}."
     if not reply.more and reply.first == 1:
         return f"{show} ({reply.total} in all.)"
@@ -92,17 +84,16 @@ def list_footer(reply: ListReply, code: Callable[[str], str] = lambda c: f"`{c}`
 
 @dataclass(frozen=True, slots=True)
 class TextReply:
-    """Plain guidance: help, themes, "nothing found" with suggestions, refusals, confirmations.
-
-    `lines` are separate paragraphs or list items; adapters decide the markup.
-    `ok` is False for refusals and errors the user should notice (adapters may style them).
-    `form`: the settings form this reply stands in for, on a platform that has one.
-    """
+    """Plain guidance: help, themes, "nothing found", refusals, confirmations. `lines`: separate
+    paragraphs or list items; `ok` False for refusals and errors the user should notice; `form`:
+    the settings form it stands in for; `meant`: the request a "Did you mean" suggests (a typed
+    `another` shows a quote for it)."""
 
     title: str
     lines: tuple[str, ...] = field(default_factory=tuple)
     ok: bool = True
     form: Form | None = None
+    meant: str = ""
 
 
 class Form(StrEnum):

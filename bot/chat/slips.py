@@ -49,6 +49,7 @@ async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> 
                 f"Nothing was searched. Type `{COMMAND} {meant}`"
                 + ("." if verb == "help" else f", or see `{COMMAND} help`."),
             ),
+            meant=meant,
         )
     names = quotes.theme_names()
     name = slip_of(normalise_name(request), names)
@@ -57,5 +58,6 @@ async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> 
         return TextReply(
             f"Did you mean `{name}`?",
             (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
+            meant=name,
         )
     return None

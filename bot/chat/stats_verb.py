@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from bot.chat.context import RequestContext
@@ -24,8 +25,8 @@ def place(ctx: RequestContext) -> Place:
 
 
 def outcome_kind(reply: Reply, searched: str = "") -> str:
-    """How a command ended, for counting: quote, list, nothing (a search that found nothing),
-    refused, or text (help, themes, did-you-mean, a confirmation)."""
+    """How a command ended: quote, list, nothing (a search that found nothing), refused, or
+    text (help, themes, did-you-mean, a confirmation)."""
     if isinstance(reply, QuoteReply):
         return "quote"
     if isinstance(reply, ListReply):
@@ -38,8 +39,8 @@ def outcome_kind(reply: Reply, searched: str = "") -> str:
 def record_reply(
     stats: StatsRecorder, ctx: RequestContext, verb: str, reply: Reply, searched: str = ""
 ) -> None:
-    """Count a command: its verb and outcome, the quote it showed, or the words it searched
-    for in vain. `searched` is what a search looked for; a text reply to it found nothing."""
+    """Count a command: its verb and outcome, the quote it showed, or the words `searched` for
+    in vain (a text reply to a search found nothing)."""
     where = place(ctx)
     kind = outcome_kind(reply, searched)
     stats.command(where, verb, kind)
@@ -79,9 +80,8 @@ async def answer_stats(core: Core, rest: str, ctx: RequestContext) -> Reply:
         lines.append("No workspace or server here: this conversation's stats only.")
         everywhere = False
     if everywhere:
-        scope, where = Scope(ctx.platform, ctx.space), "this workspace"
-        if ctx.platform == "discord":
-            where = "this server"
+        scope = Scope(ctx.platform, ctx.space)
+        where = "this server" if ctx.platform == "discord" else "this workspace"
     else:
         scope, where = Scope(ctx.platform, ctx.space, ctx.channel), "this channel"
     stats = core.stats
@@ -97,11 +97,11 @@ def summary_lines(s: Summary) -> list[str]:
     lines = []
     if not s.recording:
         lines.append("Stats are off here (LAMBERT_STATS=off): nothing new is counted.")
-    verbs: dict[str, int] = {}
-    outcomes: dict[str, int] = {}
+    verbs: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
     for verb, outcome, n in s.commands:
-        verbs[verb] = verbs.get(verb, 0) + n
-        outcomes[outcome] = outcomes.get(outcome, 0) + n
+        verbs[verb] += n
+        outcomes[outcome] += n
     if not s.total_commands and not any(s.posted.values()):
         return [*lines, f"Nothing counted from {s.first} to {s.last} (UTC days)."]
     lines.append(f"Commands: {s.total_commands} ({_listed(verbs)}); outcomes: {_listed(outcomes)}")
@@ -117,5 +117,5 @@ def summary_lines(s: Summary) -> list[str]:
     return lines
 
 
-def _listed(counts: dict[str, int]) -> str:
+def _listed(counts: Counter[str]) -> str:
     return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.cli import (
-    completion,
-    daily,
-    db,
-    discord_tools,
-    ops,
-    quotes,
-    run,
-    slack_tools,
-    stats,
-    web,
-)
-from bot.cli.common import (
-    EVERY,
-    GLOBAL_OPTIONS,
-    Commands,
-    Handler,
-    NotBuilt,
-    Parser,
-    add_global_options,
-    command_word,
-    error,
-)
+from bot.cli import run
+from bot.cli.common import Commands, Handler, Parser, add_commands, add_global_options, error
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
 
 DESCRIPTION = """\
@@ -55,14 +35,16 @@ database: {database}
   (LAMBERT_DB or --db to choose another; a lambert.db left in the working folder by an older
   version is used first, with a note on moving it)"""
 
-# Each module adds its subcommands; the order here is the order `--help` lists them. A module
-# imports nothing heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
-COMMAND_MODULES = [run, quotes, web, daily, stats, ops, db, discord_tools, slack_tools, completion]
-GLOBAL_VALUES = [flag for flag, _, _ in GLOBAL_OPTIONS]  # each of them takes a value
+# The command modules, in the order `--help` lists their commands: importing one declares them.
+# None imports anything heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
+MODULES = "run quotes web daily daily_tick stats ops db discord_tools slack_tools completion"
+for module in MODULES.split():
+    importlib.import_module(f"bot.cli.{module}")
 
 
-def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
-    """The parser of `lambert`, with the parsers of `command` only ("" none, EVERY all)."""
+def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
+    """The parser of `lambert`; a command's own parser is built when it is reached, or at once
+    with `every` (the completion scripts read them all)."""
     parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
@@ -73,11 +55,9 @@ def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
     add_global_options(parser, hidden=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
-    assert isinstance(commands, Commands)
-    commands.wanted = command
-    for module in COMMAND_MODULES:
-        module.register(commands)
-    parser.set_defaults(handler=run.run_default, build_parser=build_parser, command="lambert")
+    add_commands(commands, "", lazy=not every)
+    parser.set_defaults(handler=run.run_default, command="lambert", json=False)
+    parser.set_defaults(build_parser=build_parser)
     return parser
 
 
@@ -100,11 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    words = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = build_parser(command_word(words, GLOBAL_VALUES)).parse_args(words)
-    except NotBuilt:  # argparse read the words otherwise (`--data x ask`): build them all
-        args = build_parser().parse_args(words)
+    args = build_parser().parse_args(argv)
     # Imported once a command is chosen: `--help` and a usage error never need them.
     import asyncio
     import sqlite3
@@ -121,26 +97,22 @@ def _main(argv: Sequence[str] | None) -> int:
         load_dotenv(Path.cwd() / ".env", override=False)
     for warning in unknown_variables(os.environ):
         error(f"warning: {warning}")
+    handler: Handler = args.handler
+    progress = None
     try:
         settings = load_settings(
             db_path=args.db, corpus_path=args.corpus, database_url=args.database_url
         )
-    except ConfigError as exc:
-        error(f"configuration error: {exc}")
-        return 2
-    handler: Handler = args.handler
-    # A long-running server logs its events at INFO; one-shot commands and the console keep
-    # the terminal for their own output unless LOG_LEVEL asks for more.
-    default_level = "INFO" if run.serves(handler, settings) else "WARNING"
-    setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
-    if settings.db_note:
-        error(f"note: {settings.db_note}")
-    # A big corpus load shows its progress on standard error; --json keeps the streams clean.
-    progress = (
-        None if getattr(args, "json", False) else LoadProgress(sys.stderr, settings.corpus_path)
-    )
-    args.progress = progress
-    try:
+        # A long-running server logs its events at INFO; one-shot commands and the console keep
+        # the terminal for their own output unless LOG_LEVEL asks for more.
+        default_level = "INFO" if run.serves(handler, settings) else "WARNING"
+        setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
+        if settings.db_note:
+            error(f"note: {settings.db_note}")
+        # A big corpus load shows its progress on standard error; --json keeps the streams clean.
+        if not args.json:
+            progress = LoadProgress(sys.stderr, settings.corpus_path)
+        args.progress = progress
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
         error(f"configuration error: {exc}")

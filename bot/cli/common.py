@@ -1,9 +1,8 @@
-"""What every subcommand shares: the parser and its one error format, the global options, the
-handler type, opening the core, and the output helpers (errors, headings, JSON).
+"""What every command shares: its declaration, the parser and its one error format, the
+global options, opening the core, and the output helpers (errors, headings, JSON).
 
-A subcommand module imports only this, argparse and light modules at its top: every run
-(`lambert --help` too) imports every command module, so anything heavier is imported inside
-the handler that needs it. docs/cli.md, "Adding a command".
+A command module imports only this and light modules at its top: `lambert --help` imports
+them all, so anything heavier is imported inside the handler (docs/cli.md, "Adding a command").
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.cli.terminal import BOLD, RED, paint
@@ -39,29 +39,16 @@ def heading(text: str) -> str:
     return paint(text, BOLD, sys.stdout)
 
 
-def print_json(payload: dict[str, Any]) -> None:
-    """Exactly one JSON object on standard output, for scripts."""
-    import json
-
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-
-
 def output(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
-    """`payload` as JSON with --json, else `text` as a line; the exit code of a success (0)."""
+    """`payload` as exactly one JSON object with --json, else `text` as a line; the exit code
+    of a success (0)."""
     if args.json:
-        print_json(payload)
+        import json
+
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(f"{text}\n" if text else "")
     return 0
-
-
-def usage(message: str) -> Handler:
-    """The handler of a command that needs an action: refuses, saying which."""
-
-    async def refused(args: argparse.Namespace, settings: Settings) -> int:
-        return refuse(message)
-
-    return refused
 
 
 class Parser(argparse.ArgumentParser):
@@ -93,73 +80,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"Try '{command} --help'.\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
-        choices = action.choices
-        if isinstance(action, argparse._SubParsersAction) and value not in (choices or ()):
-            self._not_a_command(value, list(choices or ()))
+        names = list(action.choices or ())
+        if isinstance(action, argparse._SubParsersAction) and value not in names:
+            import difflib
+            import shlex
+
+            words = self._words[self._words.index(value) :] if value in self._words else [value]
+            # 0.7: a typo of a command (serach, sett, them), not a word that shares a few
+            # letters with one (reward and card): that is a question for `ask`.
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.7)
+            if close:
+                guess = [close[0], *words[1:]]
+            elif self.fallback:
+                guess = [self.fallback, *words]
+            else:
+                self.error(f"{value!r} is not a command of {self.prog}; choose {', '.join(names)}")
+            error(f"{value!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
+            self.exit(2)
         super()._check_value(action, value)
-
-    def _not_a_command(self, word: str, names: list[str]) -> NoReturn:
-        import difflib
-        import shlex
-
-        words = self._words[self._words.index(word) :] if word in self._words else [word]
-        # 0.7: a typo of a command (serach, sett, them), not a word that shares a few letters
-        # with one (reward and card): that is a question for `ask`.
-        close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
-        if close:
-            guess = [close[0], *words[1:]]
-        elif self.fallback:
-            guess = [self.fallback, *words]
-        else:
-            self.error(f"{word!r} is not a command of {self.prog}; choose {', '.join(names)}")
-        error(f"{word!r} is not a command. Did you mean: {self.prog} {shlex.join(guess)}?")
-        self.exit(2)
-
-
-EVERY = "*"  # build_parser's word for "build every command's parser"
-
-
-class NotBuilt(Exception):
-    """argparse reached a command whose parser this run left unbuilt."""
-
-
-class _Unbuilt:
-    """Stands in for the parser of a command this run does not ask for: takes every call."""
-
-    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
-        return lambda *args, **kwargs: self
-
-    def parse_known_args(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotBuilt
-
-
-class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The subcommands of `lambert`: only the parser of the command that runs is built, not
-    the 20-odd others; they are listed (`--help`) and named (a guess) by name and help alone."""
-
-    wanted = EVERY
-
-    def add_parser(self, name: str, **kwargs: Any) -> Any:
-        if self.wanted in (EVERY, name):
-            return super().add_parser(name, **kwargs)
-        if "help" in kwargs:
-            self._choices_actions.append(self._ChoicesPseudoAction(name, (), kwargs["help"]))
-        self._name_parser_map[name] = _Unbuilt()
-        return self._name_parser_map[name]
-
-
-def command_word(words: Sequence[str], value_options: Sequence[str]) -> str:
-    """The word argparse will take as the command: the first that is neither an option nor
-    the value of one of `value_options`; "" when there is none."""
-    rest = iter(words)
-    for word in rest:
-        if word == "--":
-            return next(rest, "")
-        if word in value_options:
-            next(rest, None)
-        elif not word.startswith("-"):
-            return word
-    return ""
 
 
 # The options every command takes (given once, before it): (flag, metavar, help).
@@ -187,29 +125,97 @@ def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None
         parser.add_argument(flag, metavar=metavar, default=hide, help=hide or text)
 
 
-def add_command(
-    commands: Any,
-    name: str,
-    handler: Handler,
+@dataclass(frozen=True)
+class Command:
+    """A command as `lambert --help` lists it: `path` "daily set" is `lambert daily set`."""
+
+    path: str
+    handler: Handler
+    help: str
+    description: str
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...]
+    json: bool
+    title: str  # of its subcommands, if it has any: "actions", "steps"
+
+
+COMMANDS: list[Command] = []  # in the order each module declares them, parents first
+
+
+def arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """One add_argument call, for command()."""
+    return flags, options
+
+
+THEME = arg("--theme", metavar="SLUG", help="only this theme (slug or alias)")
+
+
+def command(
+    path: str,
     help_text: str,
     description: str = "",
-    *,
-    json_flag: bool = False,
-) -> argparse.ArgumentParser:
-    """A subcommand with its handler attached (and `--json` if asked)."""
-    parser: argparse.ArgumentParser = commands.add_parser(
-        name,
-        help=help_text,
-        description=description or help_text,
+    *arguments: tuple[tuple[str, ...], dict[str, Any]],
+    json: bool = False,
+    title: str = "actions",
+) -> Callable[[Handler], Handler]:
+    """Declares the decorated handler as the command `path` (with `--json` if asked)."""
+
+    def declare(handler: Handler) -> Handler:
+        details = (description or help_text, arguments, json, title)
+        COMMANDS.append(Command(path, handler, help_text, *details))
+        return handler
+
+    return declare
+
+
+def group(path: str, help: str, description: str, refusal: str, title: str = "actions") -> None:
+    """A command that only holds others (`lambert db`): run alone, it refuses with `refusal`."""
+
+    async def refused(args: argparse.Namespace, settings: Settings) -> int:
+        return refuse(refusal)
+
+    command(path, help, description, title=title)(refused)
+
+
+def add_commands(actions: Any, parent: str, *, lazy: bool) -> None:
+    """The parsers of the commands under `parent` ("" for `lambert`); `lazy`: listed only."""
+    for c in COMMANDS:
+        if c.path.rpartition(" ")[0] != parent:
+            continue
+        if lazy:  # built by Commands once argparse reaches it
+            actions._choices_actions.append(actions._ChoicesPseudoAction(c.path, (), c.help))
+            actions._name_parser_map[c.path] = c
+        else:
+            add_command(actions, c, listed=True)
+
+
+def add_command(actions: Any, c: Command, *, listed: bool) -> None:
+    parser = actions.add_parser(
+        c.path.rpartition(" ")[2],
+        description=c.description,
         epilog="global options (--db, --corpus, --database-url): lambert --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        **({"help": c.help} if listed else {}),
     )
     add_global_options(parser, hidden=True)
-    if json_flag:
+    if c.json:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+    for flags, options in c.arguments:
+        parser.add_argument(*flags, **options)
     # Its full name (`lambert daily set`), for error messages.
-    parser.set_defaults(handler=handler, command=parser.prog)
-    return parser
+    parser.set_defaults(handler=c.handler, command=parser.prog, json=False)
+    if any(k.path.startswith(c.path + " ") for k in COMMANDS):
+        actions = parser.add_subparsers(title=c.title, metavar=c.title[:-1].upper())
+        add_commands(actions, c.path, lazy=False)
+
+
+class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands of `lambert`: only the parser of the command that runs is built, not
+    the 20-odd others; they are listed (`--help`) and named (a guess) by name and help alone."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        if isinstance(self._name_parser_map[values[0]], Command):
+            add_command(self, self._name_parser_map.pop(values[0]), listed=False)
+        super().__call__(parser, namespace, values, option)
 
 
 def open_core(

@@ -11,9 +11,9 @@ import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command
+from bot.cli.common import arg, command
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -21,104 +21,65 @@ if TYPE_CHECKING:
 SHELLS = ("bash", "zsh", "fish")
 
 
-def register(commands: Any) -> None:
-    parser = add_command(
-        commands,
-        "completion",
-        completion_command,
-        "print a shell completion script: bash, zsh or fish",
-        "Print a completion script for the shell. Load it with:\n"
-        '  bash: eval "$(lambert completion bash)"   (in ~/.bashrc)\n'
-        '  zsh:  eval "$(lambert completion zsh)"    (in ~/.zshrc, after compinit)\n'
-        "  fish: lambert completion fish > ~/.config/fish/completions/lambert.fish",
-    )
-    parser.add_argument("shell", choices=SHELLS, help="the shell to complete in")
-
-
+@command(
+    "completion",
+    "print a shell completion script: bash, zsh or fish",
+    "Print a completion script for the shell. Load it with:\n"
+    '  bash: eval "$(lambert completion bash)"   (in ~/.bashrc)\n'
+    '  zsh:  eval "$(lambert completion zsh)"    (in ~/.zshrc, after compinit)\n'
+    "  fish: lambert completion fish > ~/.config/fish/completions/lambert.fish",
+    arg("shell", choices=SHELLS, help="the shell to complete in"),
+)
 async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
     # The whole parser, handed down by bot.cli.build_parser (importing it here would be a
     # cycle: bot.cli lists this module among its commands).
-    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(args.build_parser()))))
+    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(args.build_parser(every=True)))))
     return 0
 
 
 @dataclass
-class Option:
-    flags: list[str]
-    help: str
-    choices: list[str] | None  # the values it takes, when they are a fixed few
-    takes_path: bool  # its value is a file
-    takes_value: bool
-
-
-@dataclass
 class Command:
-    """One parser of the tree: `path` is "" for `lambert`, "daily set" for `lambert daily set`."""
+    """One parser of the tree, `here` as the scripts track it: "" for `lambert`, " daily set"
+    for `lambert daily set`."""
 
-    path: str
+    here: str
     # What may come next, with its help: subcommands, or a positional's choices (bash, zsh...).
     words: list[tuple[str, str]] = field(default_factory=list)
-    options: list[Option] = field(default_factory=list)
+    # (flags, help, choices (the values it takes, when they are a fixed few), takes a PATH,
+    # takes a value)
+    options: list[tuple[list[str], str, list[str], bool, bool]] = field(default_factory=list)
     takes_path: bool = False  # a positional PATH (`lambert backup PATH`)
 
-    @property
-    def here(self) -> str:
-        """The path as the scripts track it, with a leading space (" daily set")."""
-        return f" {self.path}" if self.path else ""
 
-
-def commands_of(parser: argparse.ArgumentParser, path: str = "") -> Iterator[Command]:
+def commands_of(parser: argparse.ArgumentParser, here: str = "") -> Iterator[Command]:
     """Every parser of the tree, parents first; options hidden from --help are left out."""
-    found = Command(path)
-    children: list[tuple[str, argparse.ArgumentParser]] = []
+    found, children = Command(here), []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            helps = {a.dest: _first_line(a.help or "") for a in action._choices_actions}
+            helps = {a.dest: _first_line(a.help) for a in action._choices_actions}
             found.words += [(name, helps.get(name, "")) for name in action.choices]
-            children += action.choices.items()
+            children += [(f"{here} {name}", child) for name, child in action.choices.items()]
         elif action.help == argparse.SUPPRESS:
             continue
         elif action.option_strings:
-            choices = [str(c) for c in action.choices] if action.choices else None
-            flags, help_line = list(action.option_strings), _first_line(action.help or "")
-            path_value, takes_value = action.metavar == "PATH", action.nargs != 0
-            found.options.append(Option(flags, help_line, choices, path_value, takes_value))
+            choices, path = [str(c) for c in action.choices or ()], action.metavar == "PATH"
+            flags, help_line = list(action.option_strings), _first_line(action.help)
+            found.options.append((flags, help_line, choices, path, action.nargs != 0))
         elif action.metavar == "PATH":
             found.takes_path = True
         elif action.choices:
             found.words += [(str(c), "") for c in action.choices]
     yield found
-    for name, child in children:
-        yield from commands_of(child, f"{path} {name}".strip())
+    for where, child in children:
+        yield from commands_of(child, where)
 
 
-def _first_line(text: str) -> str:
-    return " ".join(text.split())[:80]
+def _first_line(text: str | None) -> str:
+    return " ".join((text or "").split())[:80]
 
 
 def _paths(tree: list[Command]) -> str:
-    return " ".join(shlex.quote(c.here) for c in tree if c.path)
-
-
-def bash(tree: list[Command]) -> str:
-    cases = []
-    for c in tree:
-        values = [
-            f"        {'|'.join(o.flags)}) "
-            + (FILES if o.takes_path else _compgen(o.choices or []))
-            + "; return ;;"
-            for o in c.options
-            if o.takes_path or o.choices
-        ]
-        lines = [f"    {shlex.quote(c.here)})"]
-        if values:
-            lines += ['        case "$prev" in', *values, "        esac"]
-        words = [name for name, _ in c.words] + [f for o in c.options for f in o.flags]
-        lines.append(f"        {_compgen(words)}")
-        if c.takes_path:
-            lines.append(f"        {FILES.replace('=', '+=', 1)}")
-        cases.append("\n".join([*lines, "        ;;"]))
-    return BASH.format(paths=_paths(tree), cases="\n".join(cases))
+    return " ".join(shlex.quote(c.here) for c in tree if c.here)
 
 
 FILES = 'COMPREPLY=($(compgen -f -- "$cur"))'
@@ -126,6 +87,25 @@ FILES = 'COMPREPLY=($(compgen -f -- "$cur"))'
 
 def _compgen(words: list[str]) -> str:
     return f'COMPREPLY=($(compgen -W {shlex.quote(" ".join(words))} -- "$cur"))'
+
+
+def bash(tree: list[Command]) -> str:
+    cases = []
+    for c in tree:
+        lines = [f"    {shlex.quote(c.here)})"]
+        values = [
+            f"        {'|'.join(flags)}) {FILES if path else _compgen(choices)}; return ;;"
+            for flags, _, choices, path, _ in c.options
+            if path or choices
+        ]
+        if values:
+            lines += ['        case "$prev" in', *values, "        esac"]
+        words = [name for name, _ in c.words] + [f for o in c.options for f in o[0]]
+        lines.append(f"        {_compgen(words)}")
+        if c.takes_path:
+            lines.append(f"        {FILES.replace('=', '+=', 1)}")
+        cases.append("\n".join([*lines, "        ;;"]))
+    return BASH.format(paths=_paths(tree), cases="\n".join(cases))
 
 
 BASH = """\
@@ -153,14 +133,12 @@ def zsh(tree: list[Command]) -> str:
     cases = []
     for c in tree:
         lines = [f"    ({shlex.quote(c.here)})", "        case ${words[CURRENT-1]} in"]
-        for o in c.options:
-            if o.takes_path or o.choices:
-                then = "_files" if o.takes_path else f"compadd -- {' '.join(o.choices or [])}"
-                lines.append(f"        ({'|'.join(o.flags)}) {then}; return ;;")
-        items = c.words + [(f, o.help) for o in c.options for f in o.flags]
-        described = [
-            name.replace(":", "\\:") + f":{help}" if help else name for name, help in items
-        ]
+        for flags, _, choices, path, _ in c.options:
+            if path or choices:
+                then = "_files" if path else f"compadd -- {' '.join(choices)}"
+                lines.append(f"        ({'|'.join(flags)}) {then}; return ;;")
+        items = c.words + [(f, o[1]) for o in c.options for f in o[0]]
+        described = [n.replace(":", "\\:") + f":{help}" if help else n for n, help in items]
         quoted = " ".join(shlex.quote(item) for item in described)
         lines += ["        esac", f"        items=({quoted})"]
         if c.takes_path:
@@ -204,18 +182,12 @@ def fish(tree: list[Command]) -> str:
         at = f"complete -c lambert -n {_fish_quote('__lambert_at ' + _fish_quote(c.here))}"
         for name, help in c.words:
             lines.append(f"{at} -a {name}" + (f" -d {_fish_quote(help)}" if help else ""))
-        for o in c.options:
-            flags = " ".join(
-                f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags
-            )
-            value = ""
-            if o.takes_path:
-                value = " -r -F"
-            elif o.choices:
-                value = f" -x -a {_fish_quote(' '.join(o.choices))}"
-            elif o.takes_value:
-                value = " -x"
-            lines.append(f"{at} {flags}{value} -d {_fish_quote(o.help)}")
+        for flags, help, choices, path, takes_value in c.options:
+            named = " ".join(f"-l {f[2:]}" if f[1] == "-" else f"-s {f[1:]}" for f in flags)
+            value = " -x" if takes_value else ""
+            if path or choices:
+                value = " -r -F" if path else f" -x -a {_fish_quote(' '.join(choices))}"
+            lines.append(f"{at} {named}{value} -d {_fish_quote(help)}")
         if c.takes_path:
             lines.append(f"{at} -F")
     return "\n".join(lines) + "\n"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import daily_tick
-from bot.cli.common import add_command, error, heading, open_core, print_json, refuse
+from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
 from bot.daily.schedules import DAYS_FORMATS, TIME_FORMATS
 from bot.platforms import NAMES, PLATFORMS
 
@@ -18,64 +16,7 @@ if TYPE_CHECKING:
     from bot.platforms import Platform
 
 SET_BY = "lambert daily set"
-
-
-def register(commands: Any) -> None:
-    daily = add_command(
-        commands,
-        "daily",
-        list_command,
-        "the daily quote per channel: set, off, list, tick",
-        "Schedule a quote a day per channel, at a local time, posted exactly once a day.\n"
-        "With no action: `list`.",
-    )
-    daily.set_defaults(json=False)
-    actions = daily.add_subparsers(title="actions", metavar="ACTION")
-
-    set_ = add_command(
-        actions,
-        "set",
-        set_command,
-        "post to a channel at a local time, every day or on --days",
-        "Post to a channel at a local time, every day or on --days only. JSON: the schedule as "
-        "`daily list` shows it.",
-        json_flag=True,
-    )
-    set_.add_argument("--platform", required=True, choices=NAMES)
-    set_.add_argument(
-        "--channel", required=True, help="the platform's channel id (any name for console)"
-    )
-    set_.add_argument("--time", required=True, metavar="TIME", help=f"local time: {TIME_FORMATS}")
-    set_.add_argument("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin")
-    set_.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
-    days = f"only these days of the week: {DAYS_FORMATS} (default: every day)"
-    set_.add_argument("--days", metavar="DAYS", help=days)
-
-    off = add_command(
-        actions,
-        "off",
-        off_command,
-        "stop a channel's daily quote",
-        'Stop a channel\'s daily quote. JSON: {"platform", "channel", "enabled": false}.',
-        json_flag=True,
-    )
-    off.add_argument("--platform", required=True, choices=NAMES)
-    off.add_argument("--channel", required=True)
-
-    add_command(
-        actions,
-        "list",
-        list_command,
-        "every schedule, its next post and last outcome",
-        'Every schedule. JSON: {"schedules": [{"platform", "workspace", "channel", "time", '
-        '"days", "tz", "theme", "enabled", "next_post_utc", "last_outcome"}]}; channel is the '
-        "platform's id, workspace Slack's team or organisation id (null elsewhere), days the "
-        'days of the week it posts on ["mon", ...]; last_outcome is null or '
-        '{"status", "local_date", "quote_id", "message_id", "reason"}.',
-        json_flag=True,
-    )
-
-    daily_tick.register(actions)
+PLATFORM = arg("--platform", required=True, choices=NAMES)
 
 
 async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
@@ -95,6 +36,23 @@ async def named(settings: Settings, platform: Platform, channel: str) -> str | i
     return name
 
 
+@command(
+    "daily set",
+    "post to a channel at a local time, every day or on --days",
+    "Post to a channel at a local time, every day or on --days only. JSON: the schedule as "
+    "`daily list` shows it.",
+    PLATFORM,
+    arg("--channel", required=True, help="the platform's channel id (any name for console)"),
+    arg("--time", required=True, metavar="TIME", help=f"local time: {TIME_FORMATS}"),
+    arg("--tz", required=True, metavar="ZONE", help="IANA zone, e.g. Europe/Berlin"),
+    THEME,
+    arg(
+        "--days",
+        metavar="DAYS",
+        help=f"only these days of the week: {DAYS_FORMATS} (default: every day)",
+    ),
+    json=True,
+)
 async def set_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.daily.report import utc_text
     from bot.daily.schedules import ScheduleError, parse_schedule
@@ -125,18 +83,24 @@ async def set_command(args: argparse.Namespace, settings: Settings) -> int:
             args.platform, channel_or_exit, local_time, tz, slug, SET_BY, weekdays
         )
     schedule, upcoming = found.schedule, found.next_post
-    if args.json:
-        print_json(schedule_json(found))
-    else:
-        sys.stdout.write(
-            f"{schedule.where}: a quote {schedule.when} "
-            f"({slug or 'any theme'}); next post {utc_text(upcoming) if upcoming else 'none'}\n"
-        )
+    next_post = utc_text(upcoming) if upcoming else "none"
+    text = (
+        f"{schedule.where}: a quote {schedule.when} ({slug or 'any theme'}); next post {next_post}"
+    )
+    output(args, schedule_json(found), text)
     if args.platform not in available_platforms(settings):
         error(f"note: {args.platform} is not configured here, so nothing posts yet")
     return 0
 
 
+@command(
+    "daily off",
+    "stop a channel's daily quote",
+    'Stop a channel\'s daily quote. JSON: {"platform", "channel", "enabled": false}.',
+    PLATFORM,
+    arg("--channel", required=True),
+    json=True,
+)
 async def off_command(args: argparse.Namespace, settings: Settings) -> int:
     channel = await named(settings, PLATFORMS[args.platform], args.channel.strip())
     if isinstance(channel, int):
@@ -146,11 +110,8 @@ async def off_command(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         error(f"no daily schedule for {args.platform}/{channel}")
         return 1
-    if args.json:
-        print_json({"platform": args.platform, "channel": channel, "enabled": False})
-    else:
-        sys.stdout.write(f"{args.platform}/{channel}: daily quote off\n")
-    return 0
+    payload = {"platform": args.platform, "channel": channel, "enabled": False}
+    return output(args, payload, f"{args.platform}/{channel}: daily quote off")
 
 
 def schedule_json(channel: ChannelStatus) -> dict[str, Any]:
@@ -181,24 +142,33 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+@command(
+    "daily",
+    "the daily quote per channel: set, off, list, tick",
+    "Schedule a quote a day per channel, at a local time, posted exactly once a day.\n"
+    "With no action: `list`.",
+)
+@command(
+    "daily list",
+    "every schedule, its next post and last outcome",
+    'Every schedule. JSON: {"schedules": [{"platform", "workspace", "channel", "time", '
+    '"days", "tz", "theme", "enabled", "next_post_utc", "last_outcome"}]}; channel is the '
+    "platform's id, workspace Slack's team or organisation id (null elsewhere), days the "
+    'days of the week it posts on ["mon", ...]; last_outcome is null or '
+    '{"status", "local_date", "quote_id", "message_id", "reason"}.',
+    json=True,
+)
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat.daily_verbs import describe_outcome
 
     async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     rows = [schedule_json(c) for c in channels]
-    if args.json:
-        print_json({"schedules": rows})
-        return 0
-    if not channels:
-        sys.stdout.write("No daily schedules. Add one with `lambert daily set`.\n")
+    lines = ["No daily schedules. Add one with `lambert daily set`."] if not channels else []
     for channel, row in zip(channels, rows, strict=True):
         s = channel.schedule
         state = f"next {row['next_post_utc']}" if s.enabled else "off"
-        if s.disabled_reason:
-            state += f" ({s.disabled_reason})"
-        sys.stdout.write(
-            f"{heading(s.where)}  {s.when}  theme {s.theme or 'any'}  {state}\n"
-            f"    last: {describe_outcome(channel.last)}\n"
-        )
-    return 0
+        state += f" ({s.disabled_reason})" if s.disabled_reason else ""
+        lines.append(f"{heading(s.where)}  {s.when}  theme {s.theme or 'any'}  {state}")
+        lines.append(f"    last: {describe_outcome(channel.last)}")
+    return output(args, {"schedules": rows}, "\n".join(lines))

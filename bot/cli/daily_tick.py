@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command, error, open_core, print_json, refuse
+from bot.cli.common import arg, command, error, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -17,33 +17,6 @@ if TYPE_CHECKING:
 # A real tick this far from the clock would record every day between as missed (or post days
 # that are not yet due) and hold back the real posts: it needs --force.
 FAR = timedelta(days=1)
-
-
-def register(actions: Any) -> None:
-    tick = add_command(
-        actions,
-        "tick",
-        tick_command,
-        "one scheduler pass: post what is due now (or at --at)",
-        "Run one scheduler pass as if the clock read --at (default: now), posting through the "
-        "configured platforms; console posts go to standard output (standard error with "
-        '--json). JSON: {"posted": [{"platform", "channel", "local_date", "quote_id"}], '
-        '"missed": [{"platform", "channel", "local_date"}], "failed": [{..., "reason", '
-        '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.\n'
-        "With --dry-run, nothing is posted or recorded; JSON: "
-        '{"dry_run": true, "due": [{"platform", "channel", "local_date", "action", '
-        '"scheduled_at_utc"}]}.',
-        json_flag=True,
-    )
-    tick.add_argument("--at", metavar="INSTANT", help="ISO 8601, e.g. 2025-03-10T08:00:00Z")
-    tick.add_argument(
-        "--dry-run", action="store_true", help="show what is due; post and record nothing"
-    )
-    tick.add_argument(
-        "--force",
-        action="store_true",
-        help=f"allow an --at more than {FAR.days} day from the clock (it records the days between)",
-    )
 
 
 def parse_instant(text: str) -> datetime:
@@ -69,6 +42,26 @@ def parse_instant(text: str) -> datetime:
     return instant
 
 
+@command(
+    "daily tick",
+    "one scheduler pass: post what is due now (or at --at)",
+    "Run one scheduler pass as if the clock read --at (default: now), posting through the "
+    "configured platforms; console posts go to standard output (standard error with "
+    '--json). JSON: {"posted": [{"platform", "channel", "local_date", "quote_id"}], '
+    '"missed": [{"platform", "channel", "local_date"}], "failed": [{..., "reason", '
+    '"disabled", "retry_at_utc"}]}. Safe to run from cron or twice: a day posts once.\n'
+    "With --dry-run, nothing is posted or recorded; JSON: "
+    '{"dry_run": true, "due": [{"platform", "channel", "local_date", "action", '
+    '"scheduled_at_utc"}]}.',
+    arg("--at", metavar="INSTANT", help="ISO 8601, e.g. 2025-03-10T08:00:00Z"),
+    arg("--dry-run", action="store_true", help="show what is due; post and record nothing"),
+    arg(
+        "--force",
+        action="store_true",
+        help=f"allow an --at more than {FAR.days} day from the clock (it records the days between)",
+    ),
+    json=True,
+)
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
@@ -78,6 +71,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.daily.schedules import ScheduleError
     from bot.serving.posters import available_platforms, open_posters
     from bot.storage.connection import DatabaseError
+    from bot.storage.urls import redacted
 
     now = SystemClock().now()
     try:
@@ -107,55 +101,40 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             try:
                 report = await scheduler.tick()
-            except DatabaseError as exc:  # it was there when the tick began
-                error(_lost_mid_tick(settings, exc))
+            except DatabaseError as exc:  # it was there when the tick began: which, why, what to do
+                url = settings.database_url.reveal()
+                where = redacted(url) if url else str(settings.db_path)  # never the password
+                detail = getattr(exc, "detail", None) or str(exc)
+                error(
+                    f"{where}: the database went away during the tick ({detail}). Nothing will be "
+                    "posted twice: once the database is back, run `lambert daily tick` again; it "
+                    "settles the days this tick left (a post caught mid-way is reported unknown)."
+                )
                 return 1
-    if args.json:
-        print_json(report.as_json())
-    else:
-        sys.stdout.write(_summary(report, at))
-    return 0
-
-
-def _lost_mid_tick(settings: Settings, exc: Exception) -> str:
-    """One line for a database gone during a tick: which (no password), why, what to do."""
-    from bot.storage.urls import redacted
-
-    url = settings.database_url.reveal() if settings.database_url else ""
-    where = redacted(url) if url else str(settings.db_path)
-    detail = getattr(exc, "detail", None) or str(exc)
-    return (
-        f"{where}: the database went away during the tick ({detail}). Nothing will be posted "
-        "twice: once the database is back, run `lambert daily tick` again; it settles the days "
-        "this tick left (a post caught mid-way is reported unknown)."
-    )
+    return output(args, report.as_json(), _summary(report, at))
 
 
 def _dry_run(args: argparse.Namespace, at: datetime, due: list[Due]) -> int:
     """What a tick at `at` would do, as JSON or a line each."""
     from bot.daily.report import utc_text
 
-    if args.json:
-        items = [
-            {
-                "platform": d.schedule.platform,
-                "channel": d.schedule.channel,
-                "local_date": d.local_date.isoformat(),
-                "action": d.action.value,
-                "scheduled_at_utc": utc_text(d.scheduled_at),
-            }
-            for d in due
-        ]
-        print_json({"dry_run": True, "due": items})
-        return 0
+    items = [
+        {
+            "platform": d.schedule.platform,
+            "channel": d.schedule.channel,
+            "local_date": d.local_date.isoformat(),
+            "action": d.action.value,
+            "scheduled_at_utc": utc_text(d.scheduled_at),
+        }
+        for d in due
+    ]
     lines = [f"daily tick at {utc_text(at)} (dry run: nothing posted or recorded)"]
     lines += [
         f"  would {DRY_RUN_VERBS[d.action]} {d.schedule.where} {d.local_date} "
         f"(due {utc_text(d.scheduled_at)})"
         for d in due
     ] or ["  nothing due"]
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0
+    return output(args, {"dry_run": True, "due": items}, "\n".join(lines))
 
 
 DRY_RUN_VERBS = {"post": "post", "retry": "retry", "miss": "record as missed", "give_up": "give up"}
@@ -173,4 +152,4 @@ def _summary(report: TickReport, at: datetime) -> str:
             later = f", retry at {i['retry_at_utc']}" if i.get("retry_at_utc") else ""
             detail = f": {detail}{later}" if detail else ""
             lines.append(f"  {kind} {i['platform']}/{i['channel']} {i['local_date']}{detail}")
-    return "\n".join([f"daily tick at {utc_text(at)}", *(lines or ["  nothing due"])]) + "\n"
+    return "\n".join([f"daily tick at {utc_text(at)}", *(lines or ["  nothing due"])])

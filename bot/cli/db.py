@@ -4,82 +4,50 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command, open_core, output, refuse, usage
+from bot.cli.common import arg, command, group, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.storage.copy import CopyReport
 
 
-def register(commands: Any) -> None:
-    db = add_command(
-        commands,
-        "db",
-        usage("say what to do: lambert db copy --to postgresql://..., or lambert db rotate-key"),
-        "move the daily state to PostgreSQL (copy); re-encrypt the tokens (rotate-key)",
-        "The database itself. `lambert db copy` moves an installation's state to PostgreSQL;\n"
-        "`lambert db rotate-key` re-encrypts the Slack installs' tokens.",
-    )
-    actions = db.add_subparsers(title="actions", metavar="ACTION")
-    copy = add_command(
-        actions,
-        "copy",
-        copy_command,
-        "copy the SQLite file's shared state into PostgreSQL, in one transaction",
-        "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
-        "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
-        "transaction: every table of the shared state (schedules, days, bags, previews,\n"
-        "stats, installs), but not the leases (they name live processes).\n"
-        "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
-        "database that already holds any of these rows unless --force, which replaces them,\n"
-        "and one a lambert still runs on (it holds a lease there) even with --force.\n"
-        "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
-        'Prints the rows copied per table. JSON: {"source", "target", "copied": {table: N},\n'
-        '"replaced": {table: N}}. The password is never printed.',
-        json_flag=True,
-    )
+group(
+    "db",
+    "move the daily state to PostgreSQL (copy); re-encrypt the tokens (rotate-key)",
+    "The database itself. `lambert db copy` moves an installation's state to PostgreSQL;\n"
+    "`lambert db rotate-key` re-encrypts the Slack installs' tokens.",
+    "say what to do: lambert db copy --to postgresql://..., or lambert db rotate-key",
+)
+
+
+@command(
+    "db copy",
+    "copy the SQLite file's shared state into PostgreSQL, in one transaction",
+    "Copy what replicas share from the SQLite file (--db or LAMBERT_DB), read-only, into\n"
+    "the PostgreSQL database (--to or LAMBERT_DATABASE_URL), migrated first, in one\n"
+    "transaction: every table of the shared state (schedules, days, bags, previews,\n"
+    "stats, installs), but not the leases (they name live processes).\n"
+    "The quotes are not copied: each process rebuilds them from the corpus. Refuses a\n"
+    "database that already holds any of these rows unless --force, which replaces them,\n"
+    "and one a lambert still runs on (it holds a lease there) even with --force.\n"
+    "Stop lambert first, copy, then start the replicas with LAMBERT_DATABASE_URL set.\n"
+    'Prints the rows copied per table. JSON: {"source", "target", "copied": {table: N},\n'
+    '"replaced": {table: N}}. The password is never printed.',
     # The same destination as --database-url: the URL is validated, and its password kept
     # out of every log line, before the command runs.
-    copy.add_argument(
+    arg(
         "--to",
         dest="database_url",
         metavar="URL",
         default=argparse.SUPPRESS,
         help="postgresql://user:password@host:5432/db (default: $LAMBERT_DATABASE_URL; the "
         "variable is safer: other users of this machine can read a command line)",
-    )
-    copy.add_argument(
-        "--force", action="store_true", help="replace the state already in that database"
-    )
-
-    add_command(
-        actions,
-        "rotate-key",
-        rotate_key_command,
-        "encrypt every Slack install's tokens with LAMBERT_SECRET_KEY's first key",
-        "Re-encrypt the bot and refresh tokens of every Slack install in the database with the\n"
-        "first key of LAMBERT_SECRET_KEY, in one transaction; tokens kept in clear are\n"
-        "encrypted too. To rotate: set LAMBERT_SECRET_KEY=NEW,OLD, run this, then drop OLD.\n"
-        'JSON: {"installs": N}.',
-        json_flag=True,
-    )
-
-
-async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.secret_key:
-        return refuse(
-            "LAMBERT_SECRET_KEY is not set: set it to the new key (then the old ones, "
-            "comma-separated) and run this again"
-        )
-    async with open_core(args, settings) as core:
-        assert core.installs is not None  # open_core keeps them in the shared state
-        count = await core.installs.reseal()
-    text = f"encrypted the tokens of {count} Slack install(s) with the first key"
-    return output(args, {"installs": count}, text)
-
-
+    ),
+    arg("--force", action="store_true", help="replace the state already in that database"),
+    json=True,
+)
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.copy import copy_to_postgres
 
@@ -98,6 +66,28 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
         "replaced": report.replaced,
     }
     return output(args, payload, render(report))
+
+
+@command(
+    "db rotate-key",
+    "encrypt every Slack install's tokens with LAMBERT_SECRET_KEY's first key",
+    "Re-encrypt the bot and refresh tokens of every Slack install in the database with the\n"
+    "first key of LAMBERT_SECRET_KEY, in one transaction; tokens kept in clear are\n"
+    "encrypted too. To rotate: set LAMBERT_SECRET_KEY=NEW,OLD, run this, then drop OLD.\n"
+    'JSON: {"installs": N}.',
+    json=True,
+)
+async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.secret_key:
+        return refuse(
+            "LAMBERT_SECRET_KEY is not set: set it to the new key (then the old ones, "
+            "comma-separated) and run this again"
+        )
+    async with open_core(args, settings) as core:
+        assert core.installs is not None  # open_core keeps them in the shared state
+        count = await core.installs.reseal()
+    text = f"encrypted the tokens of {count} Slack install(s) with the first key"
+    return output(args, {"installs": count}, text)
 
 
 def render(report: CopyReport) -> str:

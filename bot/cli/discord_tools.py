@@ -1,62 +1,39 @@
-"""`lambert discord sync` and `lambert discord invite`: their arguments and output.
-
-What they do is in `bot.adapters.discord.deploy`, imported inside each step so that discord.py
-(a third of a second to import) stays unloaded by `lambert ask` and the console.
-"""
+"""`lambert discord sync` and `invite`; the work is bot.adapters.discord.client's, imported in
+each step so that discord.py (a third of a second) stays unloaded by `ask` and the console."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command, output, refuse, usage
+from bot.cli.common import arg, command, group, output, refuse
 from bot.config import ConfigError
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 
-def register(commands: Any) -> None:
-    parser = add_command(
-        commands,
-        "discord",
-        usage("choose a step: lambert discord sync or lambert discord invite"),
-        "Discord deploy steps: sync the slash commands, print the invite URLs",
-        "Discord deploy steps, run once per deploy (not on every start).",
-    )
-    steps = parser.add_subparsers(title="steps", metavar="STEP")
-    sync = add_command(
-        steps,
-        "sync",
-        sync_command,
-        "register /lambert and /lambert-daily with Discord",
-        "Register /lambert and /lambert-daily with Discord (logs in with DISCORD_TOKEN). Global\n"
-        "commands can take a while to appear; --guild ID updates one server at once (for\n"
-        "development).\n"
-        'JSON: {"commands": ["lambert", ...], "guild": ID or null}.',
-        json_flag=True,
-    )
-    sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
-    invite = add_command(
-        steps,
-        "invite",
-        invite_command,
-        "print the URLs that add lambert to a server or to your apps",
-        "Print two URLs, each asking for the least it needs. Add to a server: the bot and\n"
-        "applications.commands scopes, and only View Channel, Send Messages and Embed Links.\n"
-        "Add to my apps (a user install: /lambert in DMs, group DMs and any server): only\n"
-        "applications.commands, no bot, no permissions. Offline: the application id is\n"
-        "--client-id, or else read from DISCORD_TOKEN.\n"
-        'JSON: {"client_id", "server_url", "user_install_url"}.',
-        json_flag=True,
-    )
-    invite.add_argument(
-        "--client-id", type=int, metavar="ID", help="the Application ID (default: from the token)"
-    )
+group(
+    "discord",
+    "Discord deploy steps: sync the slash commands, print the invite URLs",
+    "Discord deploy steps, run once per deploy (not on every start).",
+    "choose a step: lambert discord sync or lambert discord invite",
+    "steps",
+)
 
 
+@command(
+    "discord sync",
+    "register /lambert and /lambert-daily with Discord",
+    "Register /lambert and /lambert-daily with Discord (logs in with DISCORD_TOKEN). Global\n"
+    "commands can take a while to appear; --guild ID updates one server at once (for\n"
+    "development).\n"
+    'JSON: {"commands": ["lambert", ...], "guild": ID or null}.',
+    arg("--guild", type=int, metavar="ID", help="sync to this server only"),
+    json=True,
+)
 async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import sync_commands
+    from bot.adapters.discord.client import sync_commands
 
     try:
         names = await sync_commands(settings, args.guild)
@@ -67,13 +44,25 @@ async def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     return output(args, payload, f"synced {', '.join(names)} to {where}")
 
 
+@command(
+    "discord invite",
+    "print the URLs that add lambert to a server or to your apps",
+    "Print two URLs, each asking for the least it needs. Add to a server: the bot and\n"
+    "applications.commands scopes, and only View Channel, Send Messages and Embed Links.\n"
+    "Add to my apps (a user install: /lambert in DMs, group DMs and any server): only\n"
+    "applications.commands, no bot, no permissions. Offline: the application id is\n"
+    "--client-id, or else read from DISCORD_TOKEN.\n"
+    'JSON: {"client_id", "server_url", "user_install_url"}.',
+    arg("--client-id", type=int, metavar="ID", help="the Application ID (default: from the token)"),
+    json=True,
+)
 async def invite_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.discord.deploy import application_id, invite_url, user_install_url
+    from bot.adapters.discord.client import application_id, invite_urls
 
     try:
         client_id = args.client_id if args.client_id is not None else application_id(settings)
     except ConfigError as exc:
         return refuse(str(exc))
-    server, user = invite_url(client_id), user_install_url(client_id)
+    server, user = invite_urls(client_id)
     payload = {"client_id": str(client_id), "server_url": server, "user_install_url": user}
     return output(args, payload, f"Add to a server:  {server}\nAdd to my apps:   {user}")

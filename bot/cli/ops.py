@@ -6,45 +6,26 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, error, heading, output
+from bot.cli.common import arg, command, error, heading, output
 from bot.platforms import served
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 
-def register(commands: Any) -> None:
-    add_command(
-        commands,
-        "health",
-        health_command,
-        "exit 0 if the database is sound and configured platforms are connected",
-        "Check the database (SQLite quick_check) and, for each configured platform, that the\n"
-        "serving process reported it connected within the last 90 seconds (it writes a\n"
-        "heartbeat every 30 s only while that platform is connected), and, with\n"
-        "LAMBERT_DATABASE_URL, that PostgreSQL answers. Read-only: never creates or changes\n"
-        "a database. Exit 0 when all is well, 1 otherwise (also when there is no database\n"
-        "yet); one line per check, as serve's /readyz sees it. Used by the Docker HEALTHCHECK.\n"
-        'JSON: {"ok", "database": {"ok", "path", "problem"}, "postgresql": null or {"ok",\n'
-        '"problem"}, "platforms": [{"platform", "connected", "heartbeat_age_seconds"}]}.',
-        json_flag=True,
-    )
-    backup = add_command(
-        commands,
-        "backup",
-        backup_command,
-        "copy the database safely, even while lambert runs",
-        "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
-        "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
-        "files beside it), start lambert. Never replaces what is not a regular file. With\n"
-        "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.\n"
-        'JSON: {"source", "target", "pages"}.',
-        json_flag=True,
-    )
-    backup.add_argument("path", type=Path, metavar="PATH", help="where to write the copy")
-    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
-
-
+@command(
+    "health",
+    "exit 0 if the database is sound and configured platforms are connected",
+    "Check the database (SQLite quick_check) and, for each configured platform, that the\n"
+    "serving process reported it connected within the last 90 seconds (it writes a\n"
+    "heartbeat every 30 s only while that platform is connected), and, with\n"
+    "LAMBERT_DATABASE_URL, that PostgreSQL answers. Read-only: never creates or changes\n"
+    "a database. Exit 0 when all is well, 1 otherwise (also when there is no database\n"
+    "yet); one line per check, as serve's /readyz sees it. Used by the Docker HEALTHCHECK.\n"
+    'JSON: {"ok", "database": {"ok", "path", "problem"}, "postgresql": null or {"ok",\n'
+    '"problem"}, "platforms": [{"platform", "connected", "heartbeat_age_seconds"}]}.',
+    json=True,
+)
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serving.health import NoDatabase, PlatformHealth, postgres_problem, read_health
 
@@ -79,6 +60,18 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+@command(
+    "backup",
+    "copy the database safely, even while lambert runs",
+    "Copy the database with SQLite's online backup API (safe while the bot runs).\n"
+    "Restore: stop lambert, copy the backup over LAMBERT_DB (remove any -wal/-shm\n"
+    "files beside it), start lambert. Never replaces what is not a regular file. With\n"
+    "LAMBERT_DATABASE_URL the shared state is in PostgreSQL: refuses, naming pg_dump.\n"
+    'JSON: {"source", "target", "pages"}.',
+    arg("path", type=Path, metavar="PATH", help="where to write the copy"),
+    arg("--force", action="store_true", help="overwrite PATH if it exists"),
+    json=True,
+)
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.backup import BackupError, backup_database
 

@@ -8,76 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_command, error, heading, open_core, output, refuse
+from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.chat.replies import Reply
     from bot.config import Settings
-
-
-def register(commands: Any) -> None:
-    ask = add_command(
-        commands,
-        "ask",
-        ask_command,
-        "print what `/lambert TEXT` would answer",
-        "Print what `/lambert TEXT` would answer in chat. With no TEXT, a random quote.\n"
-        'JSON: {"quote": {...}, "matches": N}, or {"quote": null, "message": "..."}.',
-        json_flag=True,
-    )
-    ask.add_argument("text", nargs="*", metavar="TEXT", help="a theme, words, `id ID`, `help`")
-    ask.add_argument(
-        "--as",
-        dest="role",
-        choices=("member", "admin"),
-        default="member",
-        help="who asks (default member); an admin may run daily on TIME ZONE and daily off",
-    )
-    ask.add_argument(
-        "--channel",
-        default="console",
-        metavar="NAME",
-        help="the console channel asked in (default console), as :channel in the console",
-    )
-
-    card = add_command(
-        commands,
-        "card",
-        card_command,
-        "write a quote's card (a PNG picture) to a file",
-        "Write the card of the quote `/lambert card TEXT` would show: an id, a theme or words\n"
-        "(none: a random quote), as a PNG 1200 px wide, and print where.\n"
-        'JSON: {"path", "id", "width", "height"}.',
-        json_flag=True,
-    )
-    card.add_argument("text", nargs="*", metavar="ID|TEXT", help="an id, a theme or words")
-    card.add_argument(
-        "--out",
-        metavar="PATH",
-        type=Path,
-        help="the file to write, or a folder for it (default: lambert-card-ID.png here)",
-    )
-
-    search = add_command(
-        commands,
-        "search",
-        search_command,
-        "rank quotes for words, best first",
-        'Rank quotes for words, best first. JSON: {"total": N, "results": [quote, ...]}.',
-        json_flag=True,
-    )
-    search.add_argument("text", nargs="+", metavar="TEXT", help='words; "double quotes" = phrase')
-    search.add_argument("--limit", type=int, default=5, help="how many results (default 5)")
-    search.add_argument("--theme", metavar="SLUG", help="only this theme (slug or alias)")
-
-    add_command(
-        commands,
-        "themes",
-        themes_command,
-        "list themes, their aliases and sizes",
-        'List themes. JSON: {"themes": [{"slug", "title", "aliases", "count"}]}.',
-        json_flag=True,
-    )
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -97,6 +32,27 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {"quote": None, "message": "\n".join([reply.title, *reply.lines])}
 
 
+@command(
+    "ask",
+    "print what `/lambert TEXT` would answer",
+    "Print what `/lambert TEXT` would answer in chat. With no TEXT, a random quote.\n"
+    'JSON: {"quote": {...}, "matches": N}, or {"quote": null, "message": "..."}.',
+    arg("text", nargs="*", metavar="TEXT", help="a theme, words, `id ID`, `help`"),
+    arg(
+        "--as",
+        dest="role",
+        choices=("member", "admin"),
+        default="member",
+        help="who asks (default member); an admin may run daily on TIME ZONE and daily off",
+    ),
+    arg(
+        "--channel",
+        default="console",
+        metavar="NAME",
+        help="the console channel asked in (default console), as :channel in the console",
+    ),
+    json=True,
+)
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.terminal import render
     from bot.chat.context import RequestContext
@@ -116,6 +72,21 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     return output(args, reply_json(reply), render(reply))
 
 
+@command(
+    "card",
+    "write a quote's card (a PNG picture) to a file",
+    "Write the card of the quote `/lambert card TEXT` would show: an id, a theme or words\n"
+    "(none: a random quote), as a PNG 1200 px wide, and print where.\n"
+    'JSON: {"path", "id", "width", "height"}.',
+    arg("text", nargs="*", metavar="ID|TEXT", help="an id, a theme or words"),
+    arg(
+        "--out",
+        metavar="PATH",
+        type=Path,
+        help="the file to write, or a folder for it (default: lambert-card-ID.png here)",
+    ),
+    json=True,
+)
 async def card_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.terminal import render
     from bot.chat.grammar import answer
@@ -141,6 +112,15 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
     return output(args, payload, f"Wrote the card of {quote.id} ({width}x{height}) to {path}")
 
 
+@command(
+    "search",
+    "rank quotes for words, best first",
+    'Rank quotes for words, best first. JSON: {"total": N, "results": [quote, ...]}.',
+    arg("text", nargs="+", metavar="TEXT", help='words; "double quotes" = phrase'),
+    arg("--limit", type=int, default=5, help="how many results (default 5)"),
+    THEME,
+    json=True,
+)
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.terminal import render
     from bot.chat.replies import ListReply
@@ -170,6 +150,12 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     return output(args, payload, text)
 
 
+@command(
+    "themes",
+    "list themes, their aliases and sizes",
+    'List themes. JSON: {"themes": [{"slug", "title", "aliases", "count"}]}.',
+    json=True,
+)
 async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(args, settings) as core:
         infos = core.quotes.themes()

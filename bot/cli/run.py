@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command, error, open_core
+from bot.cli.common import command, error, open_core
 from bot.platforms import served
 
 if TYPE_CHECKING:
@@ -18,28 +18,15 @@ no chat platform is configured, so there is nothing to serve.
   same commands locally with `lambert console`."""
 
 
-def register(commands: Any) -> None:
-    add_command(
-        commands,
-        "console",
-        console_command,
-        "chat with the bot in this terminal (no tokens needed)",
-        "Chat with the bot in this terminal, no tokens needed: type what you would type in chat.\n"
-        "Its own commands try everything locally: :as member or :as admin, :channel NAME, and\n"
-        ":time 08:59 Europe/Berlin (or :time 2025-03-10T08:59Z, :time now) moves its clock,\n"
-        "so a daily quote set here prints when due. :help lists them. Piped input is\n"
-        "answered line by line: echo dpo | lambert console",
-    )
-    add_command(
-        commands,
-        "serve",
-        serve_command,
-        "connect to the platforms configured in the environment",
-        "Connect to Discord (DISCORD_TOKEN) and/or Slack (SLACK_BOT_TOKEN) and post the daily "
-        "quotes. Exits 2 when no platform is configured.",
-    )
-
-
+@command(
+    "console",
+    "chat with the bot in this terminal (no tokens needed)",
+    "Chat with the bot in this terminal, no tokens needed: type what you would type in chat.\n"
+    "Its own commands try everything locally: :as member or :as admin, :channel NAME, and\n"
+    ":time 08:59 Europe/Berlin (or :time 2025-03-10T08:59Z, :time now) moves its clock,\n"
+    "so a daily quote set here prints when due. :help lists them. Piped input is\n"
+    "answered line by line: echo dpo | lambert console",
+)
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.console import run_console
 
@@ -48,6 +35,12 @@ async def console_command(args: argparse.Namespace, settings: Settings) -> int:
         return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
+@command(
+    "serve",
+    "connect to the platforms configured in the environment",
+    "Connect to Discord (DISCORD_TOKEN) and/or Slack (SLACK_BOT_TOKEN) and post the daily "
+    "quotes. Exits 2 when no platform is configured.",
+)
 async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     if not served(settings):
         error(NO_PLATFORM)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.cli.common import add_command, heading, open_core, output, refuse
+from bot.cli.common import arg, command, heading, open_core, output, refuse
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -14,23 +14,16 @@ if TYPE_CHECKING:
 MAX_DAYS = 366
 
 
-def register(commands: Any) -> None:
-    stats = add_command(
-        commands,
-        "stats",
-        stats_command,
-        "counts of commands, quotes shown and posted, per channel; never a user",
-        "Counts over the last --days UTC days, every platform and channel: commands by verb\n"
-        "and outcome, themes and quotes shown, quotes posted (preview and daily), the words\n"
-        "of searches that found nothing (kept for a month). No user is recorded;\n"
-        'LAMBERT_STATS=off keeps nothing. JSON: see docs/cli.md, "stats".',
-        json_flag=True,
-    )
-    stats.add_argument(
-        "--days", type=int, default=7, metavar="N", help=f"1 to {MAX_DAYS} (default 7)"
-    )
-
-
+@command(
+    "stats",
+    "counts of commands, quotes shown and posted, per channel; never a user",
+    "Counts over the last --days UTC days, every platform and channel: commands by verb\n"
+    "and outcome, themes and quotes shown, quotes posted (preview and daily), the words\n"
+    "of searches that found nothing (kept for a month). No user is recorded;\n"
+    'LAMBERT_STATS=off keeps nothing. JSON: see docs/cli.md, "stats".',
+    arg("--days", type=int, default=7, metavar="N", help=f"1 to {MAX_DAYS} (default 7)"),
+    json=True,
+)
 async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.stats.store import Scope
     from bot.stats.summary import summarise

@@ -66,7 +66,7 @@ class DailyService:
     ) -> None:
         self.store, self.clock = store, clock or SystemClock()
         self.changed = asyncio.Event()
-        self.stats = stats or StatsRecorder.off()
+        self.stats = stats or StatsRecorder()
         if leases is None:  # a store built by hand: its lease tables (open_core hands its own)
             from bot.coordination.store import LeaseStore
 

@@ -34,17 +34,13 @@ class Corpus:
 
 
 def read_corpus(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Corpus:
-    """Read and validate the corpus file at `path`; raise CorpusError saying what to fix.
-    (bot/runtime.py does the same in two steps, the second off the event loop.)"""
+    """Read and validate the corpus file at `path`; CorpusError says what to fix."""
     return decode_corpus(path, read_corpus_bytes(path, max_mb))
 
 
 def read_corpus_bytes(path: Path, max_mb: float = DEFAULT_MAX_MB) -> bytes:
-    """The corpus file's bytes, or a CorpusError naming the file and the fix.
-
-    A file over `max_mb` (LAMBERT_CORPUS_MAX_MB) is refused after reading one byte past the
-    bound, never read whole: a wrong path to a multi-gigabyte file must not exhaust memory.
-    """
+    """The corpus file's bytes. One over `max_mb` is refused after reading one byte past the
+    bound, never read whole: a wrong path to a multi-gigabyte file must not exhaust memory."""
     limit = int(max_mb * _MB)
     try:
         with path.open("rb") as file:
@@ -68,8 +64,7 @@ def read_corpus_bytes(path: Path, max_mb: float = DEFAULT_MAX_MB) -> bytes:
 
 
 def decode_corpus(path: Path, raw: bytes) -> Corpus:
-    """Decode and validate the bytes read from `path` (35 MB for 100,000 quotes: call this
-    off the event loop)."""
+    """Decode and validate the bytes read from `path` (seconds on a big corpus: off the loop)."""
     try:
         # A leading byte-order mark (some Windows editors write one) is accepted silently.
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -102,13 +97,14 @@ def parse_corpus(text: str, origin: str) -> Corpus:
     reject_unknown_keys(document, ("themes", "quotes"), f"{origin}: top level")
     themes = _parse_themes(_array_of_tables(document, "themes", origin), origin)
     quotes = _parse_quotes(_array_of_tables(document, "quotes", origin), themes, origin)
-    _check_every_theme_has_quotes(themes, quotes, origin)
+    used = {quote.theme for quote in quotes}
+    for index, theme in enumerate(themes):
+        if theme.slug not in used:
+            raise CorpusError(
+                f'{origin}: themes[{index}] (slug "{theme.slug}"): has no quotes — add a '
+                f'[[quotes]] entry with theme = "{theme.slug}", or remove the theme'
+            )
     return Corpus(themes, quotes, _fingerprint(themes, quotes))
-
-
-def normalise_alias(alias: str) -> str:
-    """How an alias is stored and compared: lowercase, single spaces."""
-    return " ".join(alias.lower().split())
 
 
 def _array_of_tables(
@@ -135,7 +131,22 @@ def _parse_themes(tables: list[Mapping[str, object]], origin: str) -> tuple[Them
         if any(theme.slug == slug for theme in themes):
             raise entry.error(f'slug "{slug}" is used by an earlier theme', "give it a new slug")
         themes.append(Theme(slug, entry.string("title"), _aliases(entry)))
-    _check_aliases_point_to_one_theme(entries, themes)
+    # A name users type must pick exactly one theme, or the bot would have to guess.
+    claimed: dict[str, Entry] = {}
+    slugs = {theme.slug: entry for entry, theme in zip(entries, themes, strict=True)}
+    for entry, theme in zip(entries, themes, strict=True):
+        for alias in theme.aliases:
+            if alias in claimed:
+                raise entry.error(
+                    f'alias "{alias}" is also an alias of {claimed[alias].label()}',
+                    "an alias may name one theme only; remove it from one of them",
+                )
+            if slugs.get(alias, entry) is not entry:
+                raise entry.error(
+                    f'alias "{alias}" is the slug of {slugs[alias].label()}',
+                    "remove the alias: the slug already names that theme",
+                )
+            claimed[alias] = entry
     return tuple(themes)
 
 
@@ -145,7 +156,7 @@ def _aliases(entry: Entry) -> tuple[str, ...]:
         raise entry.error('"aliases" must be a list of strings', 'write aliases = ["...", "..."]')
     aliases: list[str] = []
     for alias in raw:
-        normalised = normalise_alias(alias)
+        normalised = " ".join(alias.lower().split())  # how aliases are stored and compared
         if not normalised:
             raise entry.error("an alias is empty", "remove it from aliases")
         check_characters(entry, "aliases", alias, line_breaks=False)
@@ -164,37 +175,6 @@ def _refuse_reserved(entry: Entry, what: str, name: str) -> None:
             f"run that command instead of picking this theme",
             f"rename it; reserved words: {', '.join(sorted(RESERVED_WORDS))}",
         )
-
-
-def _check_every_theme_has_quotes(
-    themes: tuple[Theme, ...], quotes: tuple[Quote, ...], origin: str
-) -> None:
-    used = {quote.theme for quote in quotes}
-    for index, theme in enumerate(themes):
-        if theme.slug not in used:
-            raise CorpusError(
-                f'{origin}: themes[{index}] (slug "{theme.slug}"): has no quotes — add a '
-                f'[[quotes]] entry with theme = "{theme.slug}", or remove the theme'
-            )
-
-
-def _check_aliases_point_to_one_theme(entries: list[Entry], themes: list[Theme]) -> None:
-    # A name users type must pick exactly one theme, or the bot would have to guess.
-    claimed: dict[str, Entry] = {}
-    for entry, theme in zip(entries, themes, strict=True):
-        for alias in theme.aliases:
-            if alias in claimed:
-                raise entry.error(
-                    f'alias "{alias}" is also an alias of {claimed[alias].label()}',
-                    "an alias may name one theme only; remove it from one of them",
-                )
-            claimed[alias] = entry
-        for other_entry, other in zip(entries, themes, strict=True):
-            if other is not theme and other.slug in theme.aliases:
-                raise entry.error(
-                    f'alias "{other.slug}" is the slug of {other_entry.label()}',
-                    "remove the alias: the slug already names that theme",
-                )
 
 
 def _parse_quotes(
@@ -220,8 +200,14 @@ def _parse_quotes(
                 f'theme "{theme_slug}" is not a known theme; known: {", ".join(themes_by_slug)}',
                 "fix the theme or add a [[themes]] entry",
             )
-        kind = _kind(entry)
-        text = entry.string("text")
+        kind_text = entry.string("kind")
+        if kind_text not in tuple(Kind):
+            raise entry.error(
+                f'kind "{kind_text}" is not "quote" or "paraphrase"',
+                'use "quote" only when the seed wraps the whole text in quotation marks, '
+                'otherwise "paraphrase"',
+            )
+        kind, text = Kind(kind_text), entry.string("text")
         if kind is Kind.QUOTE and text[0] in OPENING_MARKS and text[-1] in CLOSING_MARKS:
             raise entry.error(
                 'text of a kind = "quote" entry starts and ends with quotation marks',
@@ -237,18 +223,6 @@ def _parse_quotes(
         seen_ids[quote_id] = entry
         seen_texts[comparable] = entry
     return tuple(quotes)
-
-
-def _kind(entry: Entry) -> Kind:
-    value = entry.string("kind")
-    try:
-        return Kind(value)
-    except ValueError:
-        raise entry.error(
-            f'kind "{value}" is not "quote" or "paraphrase"',
-            'use "quote" only when the seed wraps the whole text in quotation marks, '
-            'otherwise "paraphrase"',
-        ) from None
 
 
 def _fingerprint(themes: tuple[Theme, ...], quotes: tuple[Quote, ...]) -> str:

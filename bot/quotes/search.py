@@ -76,9 +76,6 @@ class ParsedQuery:
     def empty(self) -> bool:
         return not self.phrases and not self.terms
 
-    def with_terms(self, terms: tuple[str, ...]) -> ParsedQuery:
-        return ParsedQuery(self.phrases, terms)
-
 
 def parse_query(text: str) -> ParsedQuery:
     """Split text into phrases ("...") and terms; an unbalanced quote is just a character."""

@@ -6,7 +6,7 @@ import asyncio
 import difflib
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.quotes.models import Quote, Theme
@@ -83,14 +83,11 @@ class QuoteService:
     async def load_ids(self) -> None:
         """Read every quote's id once, for `ids` (the daily shuffle bag draws from them)."""
         if self._ids is None:
-            ids: dict[str | None, tuple[str, ...]] = {None: tuple(await self.store.quote_ids())}
-            for info in self._themes:
-                ids[info.theme.slug] = tuple(await self.store.quote_ids(info.theme.slug))
-            self._ids = ids
+            slugs = [None, *(info.theme.slug for info in self._themes)]
+            self._ids = {slug: tuple(await self.store.quote_ids(slug)) for slug in slugs}
 
     def ids(self, theme: str | None = None) -> tuple[str, ...]:
-        """The quote ids of the corpus, or of one theme (none for a theme it does not have),
-        in corpus order; `load_ids` first."""
+        """The quote ids of the corpus or of one theme, in corpus order; `load_ids` first."""
         assert self._ids is not None, "load_ids first"
         return self._ids.get(theme, ())
 
@@ -108,8 +105,7 @@ class QuoteService:
 
     def example_theme(self) -> str:
         """A theme to name in a hint, from this corpus (not a fixed `dpo`): the fullest one."""
-        fullest = max(self._themes, key=lambda info: info.count, default=None)
-        return fullest.theme.slug if fullest else ""
+        return max(self._themes, key=lambda info: info.count).theme.slug if self._themes else ""
 
     def theme_names(self) -> dict[str, Theme]:
         """Every name a theme answers to (slug, title, aliases), normalised, with its theme."""
@@ -125,10 +121,7 @@ class QuoteService:
 
     def count(self, theme: str | None = None) -> int:
         """How many quotes the corpus, or one theme, holds."""
-        if theme is None:
-            return sum(i.count for i in self._themes)
-        info = self.theme_info(theme)
-        return info.count if info else 0
+        return sum(i.count for i in self._themes if theme in (None, i.theme.slug))
 
     async def quotes(
         self, theme: str | None = None, offset: int = 0, limit: int | None = None
@@ -156,11 +149,8 @@ class QuoteService:
         return await self.store.quote_at(index, theme)
 
     async def search(self, text: str, limit: int = 5, theme: str | None = None) -> SearchResult:
-        """Rank quotes for free text. Never raises on user input; empty text matches nothing.
-
-        Tries, in order: every word; every word with the last one as a prefix (still typing);
-        typos corrected against the corpus's words; then any word.
-        """
+        """Rank quotes for free text; never raises on user input. Tries, in order: every word;
+        the last as a prefix (still typing); typos corrected to the corpus's words; any word."""
         query = parse_query(text)
         if query.empty:
             return SearchResult((), 0)
@@ -178,7 +168,7 @@ class QuoteService:
                 return SearchResult(found.quotes, found.total, " ".join(corrected.terms))
         loose = corrected or query
         # Any-word matching on one- and two-letter words ("a", "c" of "c++") only adds noise.
-        loose = loose.with_terms(tuple(t for t in loose.terms if len(t) >= MIN_PREFIX))
+        loose = replace(loose, terms=tuple(t for t in loose.terms if len(t) >= MIN_PREFIX))
         return await self._run(to_fts(loose, any_term=True), limit, theme)
 
     async def _run(self, match: str | None, limit: int, theme: str | None) -> SearchResult:
@@ -201,27 +191,22 @@ class QuoteService:
                 fixed[i] = best[0]
         if fixed == list(query.terms):
             return None
-        return query.with_terms(tuple(fixed))
+        return replace(query, terms=tuple(fixed))
 
     def themes_matching(self, text: str) -> list[tuple[ThemeInfo, str]]:
         """Themes any of whose names starts with `text` (all when it is empty), in corpus order,
         each with the name to suggest: the alias typed, else the slug."""
         typed = normalise_name(text)
-        found = []
-        for info, names, aliases in self._names:
-            if not typed or any(n.startswith(typed) for n in names):
-                value = next((a for a, name in aliases if name.startswith(typed)), info.theme.slug)
-                found.append((info, value))
-        return found
+        return [
+            (info, next((a for a, name in aliases if name.startswith(typed)), info.theme.slug))
+            for info, names, aliases in self._names
+            if any(n.startswith(typed) for n in names)  # every name starts with ""
+        ]
 
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
         """Choices while typing: matching themes, then quotes whose topic matches, then quotes
-        whose text does.
-
-        Quotes come unranked, in corpus order: ranking every quote that starts with a few
-        letters is too slow on a big corpus for a list that changes on every keystroke. They
-        wait for the last word to have MIN_PREFIX letters; themes match from the first.
-        """
+        whose text does. Quotes come unranked, in corpus order (ranking a few letters' matches is
+        too slow on a big corpus for every keystroke), once the last word has MIN_PREFIX letters."""
         choices = [
             Suggestion(f"{info.theme.title} ({info.count})", value)
             for info, value in self.themes_matching(text)

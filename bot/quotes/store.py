@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -28,6 +27,7 @@ _QUOTE_COLUMNS = (
 # Topic and theme title outweigh body text: `/lambert reward hacking` should land on the
 # entry *about* reward hacking before one that merely mentions a reward.
 _RANK = "bm25(quotes_fts, 4.0, 3.0, 1.0)"
+Rows = list[tuple[object, ...]]
 
 
 def _quote(row: aiosqlite.Row) -> Quote:
@@ -35,33 +35,39 @@ def _quote(row: aiosqlite.Row) -> Quote:
     return Quote(row[0], row[1], Kind(row[2]), *row[3:])
 
 
-@dataclass(frozen=True, slots=True)
-class _CorpusRows:
-    themes: list[tuple[str, str, int, int]]
-    aliases: list[tuple[str, str]]
-    quotes: list[tuple[object, ...]]
-    fts: list[tuple[int, str, str, str]]
+def _scope(theme: str | None) -> tuple[str, str, tuple[object, ...]]:
+    """The position column, filter and its argument for the whole corpus or one theme."""
+    return ("theme_position", "q.theme = ? AND ", (theme,)) if theme else ("position", "", ())
 
 
-def _corpus_rows(corpus: Corpus) -> _CorpusRows:
+def _corpus_rows(corpus: Corpus) -> tuple[Rows, Rows, Rows, Rows]:
+    """The rows of themes, theme_aliases, quotes and quotes_fts."""
     titles = {t.slug: t.title for t in corpus.themes}
-    counts: dict[str, int] = dict.fromkeys(titles, 0)
-    quotes: list[tuple[object, ...]] = []
-    fts = []
+    counts = dict.fromkeys(titles, 0)
+    quotes: Rows = []
+    fts: Rows = []
     for rowid, q in enumerate(corpus.quotes, start=1):
-        row = (q.id, q.theme, q.topic, q.source, q.kind.value, q.text, rowid - 1, counts[q.theme])
-        quotes.append((rowid, *row))
+        quotes.append(
+            (
+                rowid,
+                q.id,
+                q.theme,
+                q.topic,
+                q.source,
+                q.kind.value,
+                q.text,
+                rowid - 1,
+                counts[q.theme],
+            )
+        )
         counts[q.theme] += 1
         fts.append((rowid, q.topic, titles[q.theme], q.text))
-    return _CorpusRows(
-        themes=[(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)],
-        aliases=[(alias, t.slug) for t in corpus.themes for alias in t.aliases],
-        quotes=quotes,
-        fts=fts,
-    )
+    themes: Rows = [(t.slug, t.title, i, counts[t.slug]) for i, t in enumerate(corpus.themes)]
+    aliases: Rows = [(alias, t.slug) for t in corpus.themes for alias in t.aliases]
+    return themes, aliases, quotes, fts
 
 
-def _vocabulary_rows(fts: list[tuple[int, str, str, str]]) -> list[tuple[str, str, int]]:
+def _vocabulary_rows(fts: Rows) -> Rows:
     vocabulary = distinct_words(f"{topic} {title} {text}" for _, topic, title, text in fts)
     return [(w, w[0], len(w)) for w in sorted(vocabulary)]
 
@@ -116,48 +122,41 @@ class QuoteStore:
         return changed
 
     async def _replace(self, corpus: Corpus, progress: Progress) -> None:
-        progress(0, len(corpus.quotes))
+        conn, total = self.conn, len(corpus.quotes)
+        progress(0, total)
         # Building the rows is Python work over every quote: off the loop.
-        rows = await asyncio.to_thread(_corpus_rows, corpus)
+        themes, aliases, quotes, fts = await asyncio.to_thread(_corpus_rows, corpus)
         # The vocabulary is Python work and the inserts mostly SQLite's (which lets go of the
         # GIL): on two cores they overlap, over a second off loading 100,000 quotes.
-        vocabulary = asyncio.ensure_future(asyncio.to_thread(_vocabulary_rows, rows.fts))
+        vocabulary = asyncio.ensure_future(asyncio.to_thread(_vocabulary_rows, fts))
         try:
-            await self._insert(rows, progress)
-            await self.conn.executemany(
+            await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
+            for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
+                await conn.execute(f"DELETE FROM {table}")
+            await conn.executemany(
+                "INSERT INTO themes (slug, title, position, quote_count) VALUES (?, ?, ?, ?)",
+                themes,
+            )
+            await conn.executemany("INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)", aliases)
+            step = max(1, -(-total // BATCHES))
+            for start in range(0, total, step):
+                await conn.executemany(
+                    "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
+                    "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    quotes[start : start + step],
+                )
+                await conn.executemany(
+                    "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
+                    fts[start : start + step],
+                )
+                if start + step < total:  # the last batch is told once the vocabulary is in
+                    progress(start + step, total)
+            await conn.executemany(
                 "INSERT INTO vocabulary (word, first, length) VALUES (?, ?, ?)", await vocabulary
             )
         finally:
             vocabulary.cancel()  # only on failure: the thread finishes, its result is dropped
-        progress(len(corpus.quotes), len(corpus.quotes))
-
-    async def _insert(self, rows: _CorpusRows, progress: Progress) -> None:
-        conn = self.conn
-        await conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('delete-all')")
-        for table in ("vocabulary", "quotes", "theme_aliases", "themes"):
-            await conn.execute(f"DELETE FROM {table}")
-        await conn.executemany(
-            "INSERT INTO themes (slug, title, position, quote_count) VALUES (?, ?, ?, ?)",
-            rows.themes,
-        )
-        await conn.executemany(
-            "INSERT INTO theme_aliases (alias, slug) VALUES (?, ?)", rows.aliases
-        )
-        total = len(rows.quotes)
-        step = max(1, -(-total // BATCHES))
-        for start in range(0, total, step):
-            await conn.executemany(
-                "INSERT INTO quotes (rowid, id, theme, topic, source, kind, text, position, "
-                "theme_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows.quotes[start : start + step],
-            )
-            await conn.executemany(
-                "INSERT INTO quotes_fts (rowid, topic, theme_title, text) VALUES (?, ?, ?, ?)",
-                rows.fts[start : start + step],
-            )
-            # The last batch is told once the vocabulary is in too (_replace).
-            if start + step < total:
-                progress(start + step, total)
+        progress(total, total)
 
     async def themes(self) -> list[tuple[Theme, int]]:
         """Every theme with its aliases and number of quotes, in corpus order."""
@@ -168,34 +167,30 @@ class QuoteStore:
         rows = await self._rows("SELECT slug, title, quote_count FROM themes ORDER BY position")
         return [(Theme(slug, title, tuple(aliases.get(slug, ()))), n) for slug, title, n in rows]
 
+    async def _quotes(self, where: str, args: Sequence[object]) -> list[Quote]:
+        return [_quote(row) for row in await self._rows(f"SELECT {_QUOTE_COLUMNS} {where}", args)]
+
     async def quote_by_id(self, quote_id: str) -> Quote | None:
-        rows = await self._rows(f"SELECT {_QUOTE_COLUMNS} WHERE q.id = ?", (quote_id,))
-        return _quote(rows[0]) if rows else None
+        return next(iter(await self._quotes("WHERE q.id = ?", (quote_id,))), None)
 
     async def quote_at(self, index: int, theme: str | None = None) -> Quote | None:
         """The quote at dense position `index` of the corpus, or of one theme."""
-        where = "q.position = ?" if theme is None else "q.theme = ? AND q.theme_position = ?"
-        args = (index,) if theme is None else (theme, index)
-        rows = await self._rows(f"SELECT {_QUOTE_COLUMNS} WHERE {where}", args)
-        return _quote(rows[0]) if rows else None
+        column, where, args = _scope(theme)
+        return next(iter(await self._quotes(f"WHERE {where}q.{column} = ?", (*args, index))), None)
 
     async def quotes_in_order(
         self, theme: str | None, offset: int = 0, limit: int | None = None
     ) -> list[Quote]:
         """Quotes of the corpus or of one theme in corpus order, `limit` (None: all) from
         `offset`."""
-        column = "position" if theme is None else "theme_position"
-        where = "q.theme = ? AND " if theme else ""
-        args: tuple[object, ...] = (theme,) if theme else ()
-        rows = await self._rows(
-            f"SELECT {_QUOTE_COLUMNS} WHERE {where}q.{column} >= ? ORDER BY q.{column} LIMIT ?",
+        column, where, args = _scope(theme)
+        return await self._quotes(
+            f"WHERE {where}q.{column} >= ? ORDER BY q.{column} LIMIT ?",
             (*args, offset, -1 if limit is None else limit),
         )
-        return [_quote(row) for row in rows]
 
     async def position_of(self, quote_id: str, theme: str | None) -> int | None:
-        column = "position" if theme is None else "theme_position"
-        rows = await self._rows(f"SELECT {column} FROM quotes WHERE id = ?", (quote_id,))
+        rows = await self._rows(f"SELECT {_scope(theme)[0]} FROM quotes WHERE id = ?", (quote_id,))
         return int(rows[0][0]) if rows else None
 
     async def quote_ids(self, theme: str | None = None) -> list[str]:
@@ -220,12 +215,10 @@ class QuoteStore:
         """
         where = "quotes_fts MATCH ?" + (" AND q.theme = ?" if theme else "")
         args: Sequence[object] = (match, theme) if theme else (match,)
-        rows = await self._rows(
-            f"SELECT {_QUOTE_COLUMNS} JOIN quotes_fts f ON f.rowid = q.rowid "
-            f"WHERE {where} ORDER BY {_RANK} LIMIT ?",
+        quotes = await self._quotes(
+            f"JOIN quotes_fts f ON f.rowid = q.rowid WHERE {where} ORDER BY {_RANK} LIMIT ?",
             (*args, limit),
         )
-        quotes = [_quote(row) for row in rows]
         if len(quotes) < limit or not count:
             return quotes, len(quotes)
         # Every indexed row is a quote, so without a theme the index alone can count.
@@ -245,19 +238,14 @@ class QuoteStore:
         quotes) took 100 ms; taking the first is a few ms (docs/performance.md)."""
         if topic_only:
             match = f"{{topic}} : ({match})"
-        return [
-            _quote(row)
-            for row in await self._rows(
-                f"SELECT {_QUOTE_COLUMNS} WHERE q.rowid IN (SELECT rowid FROM quotes_fts "
-                "WHERE quotes_fts MATCH ? LIMIT ?) ORDER BY q.rowid",
-                (match, limit),
-            )
-        ]
+        return await self._quotes(
+            "WHERE q.rowid IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ? LIMIT ?) "
+            "ORDER BY q.rowid",
+            (match, limit),
+        )
 
     async def known_words(self, candidates: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(candidates))
-        if not wanted:
-            return set()
         marks = ",".join("?" * len(wanted))
         rows = await self._rows(f"SELECT word FROM vocabulary WHERE word IN ({marks})", wanted)
         return {row[0] for row in rows}

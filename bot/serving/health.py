@@ -26,23 +26,20 @@ DATABASE_TIMEOUT_SECONDS = 5.0
 
 @runtime_checkable
 class Sharded(Protocol):
-    """A platform that runs several connections (Discord shards) may say how each is doing;
-    it then counts as connected only while every shard is. Optional: ChatPlatform's own
-    `connected` is enough for a platform with one connection."""
+    """A platform with several connections (Discord shards): connected only while every
+    shard is. Optional: ChatPlatform's own `connected` is enough for one connection."""
 
-    def shards(self) -> Mapping[int, bool]:
-        """Each shard id and whether that shard is connected right now."""
-        ...
+    def shards(self) -> Mapping[int, bool]: ...
 
 
 def shard_states(platform: ChatPlatform) -> Mapping[int, bool]:
-    """The platform's shards and whether each is connected; empty when it has none."""
+    """Each shard id and whether it is connected now; empty for a platform without shards."""
     return platform.shards() if isinstance(platform, Sharded) else {}
 
 
 def is_connected(platform: ChatPlatform) -> bool:
-    """The one meaning of "connected", shared by the heartbeats (`lambert health`), /readyz
-    and the connected gauge: commands can reach the bot now, on every shard it runs."""
+    """The one meaning of "connected" (heartbeats, /readyz, the gauge): commands can reach
+    the bot now, on every shard it runs."""
     return platform.connected and all(shard_states(platform).values())
 
 
@@ -53,7 +50,6 @@ class NoDatabase(Exception):
 async def record_heartbeats(
     conn: aiosqlite.Connection, connected: Iterable[str], now: float | None = None
 ) -> None:
-    """Mark each platform in `connected` as alive at `now` (Unix seconds)."""
     stamp = str(time.time() if now is None else now)
     await conn.executemany(
         "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -82,10 +78,8 @@ async def read_health(
     path: Path, platforms: Iterable[str], now: float | None = None
 ) -> list[PlatformHealth]:
     """Check the file at `path` (SQLite's quick_check) and read each platform's heartbeat,
-    through a read-only connection: health never creates, migrates or writes a database.
-
-    NoDatabase when there is no file; DatabaseError (one line) when it cannot be used.
-    """
+    read-only: health never creates, migrates or writes a database. NoDatabase when there is
+    no file; DatabaseError (one line) when it cannot be used."""
     if not await asyncio.to_thread(path.is_file):
         raise NoDatabase(str(path))
     with explained(path, "checking the database"):
@@ -109,20 +103,16 @@ async def read_health(
 
 
 async def postgres_problem(url: str) -> str | None:
-    """Why PostgreSQL at `url` cannot be used now (one line, password-free), or None when a
-    `SELECT 1` is answered within DATABASE_TIMEOUT_SECONDS. Connects directly: creates and
-    migrates nothing."""
+    """Why PostgreSQL at `url` cannot answer `SELECT 1` within DATABASE_TIMEOUT_SECONDS (one
+    line, password-free), or None. Connects directly: creates and migrates nothing."""
     import psycopg  # only when a database URL is set
 
     from bot.storage.urls import redacted
 
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
-            conn = await psycopg.AsyncConnection.connect(url, prepare_threshold=None)
-            try:
+            async with await psycopg.AsyncConnection.connect(url, prepare_threshold=None) as conn:
                 await conn.execute("SELECT 1")
-            finally:
-                await conn.close()
     except TimeoutError:
         return f"{redacted(url)}: no answer within {DATABASE_TIMEOUT_SECONDS:g} s"
     except (OSError, psycopg.Error) as exc:

@@ -19,13 +19,12 @@ class InFlight:
     @contextmanager
     def track(self) -> Iterator[None]:
         task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
+        assert task is not None  # always inside a task: adapters call it from their handlers
+        self._tasks.add(task)
         try:
             yield
         finally:
-            if task is not None:
-                self._tasks.discard(task)
+            self._tasks.discard(task)
 
     def start(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run `work` in a task tracked from this moment (and strongly held until it ends)."""

@@ -14,11 +14,8 @@ def one_line(exc: BaseException) -> str:
 
 
 class OneLine(logging.Filter):
-    """A library's traceback cut to one line (the exception's type and message).
-
-    For connection loggers: a 60-line traceback per reconnect attempt buries everything else,
-    and the exception's name and text say all an operator can act on.
-    """
+    """A library's traceback cut to one line: for connection loggers, a 60-line traceback per
+    reconnect buries everything else, and the exception's name and text say all one can act on."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage().partition("\n")[0]
@@ -29,7 +26,6 @@ class OneLine(logging.Filter):
 
 
 def quiet(names: Iterable[str]) -> None:
-    """Give each named logger a OneLine filter (once)."""
     for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, OneLine) for f in logger.filters):

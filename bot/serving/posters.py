@@ -1,8 +1,5 @@
-"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends.
-
-Each platform module is imported only when its poster is asked for, so a console-only tick
-never loads discord.py or slack-bolt.
-"""
+"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends
+(each platform module imported only when its poster is asked for)."""
 
 from __future__ import annotations
 
@@ -32,15 +29,10 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 async def open_posters(
     settings: Settings, platforms: tuple[str, ...], console_stream: TextIO, core: Core
 ) -> AsyncIterator[dict[str, DailyPoster]]:
-    """A poster for each of `platforms` that is configured, handed out at once; all closed on
-    exit.
-
-    Each platform opens in a task of its own and its posts wait for that opening alone, so a
-    platform that hangs (up to its POST_DEADLINE) never holds up another's posts. One that
-    cannot be reached now (DNS, refused, 5xx, no answer) fails its posts as transient, so its
-    days are recorded as failed, to be retried; a token the platform rejects fails them the
-    same way and raises ConfigError on exit, which stops the command.
-    """
+    """A poster for each of `platforms` that is configured, handed out at once, each opening
+    in a task of its own: a platform that hangs never holds up another's posts. One that
+    cannot be reached fails its posts as transient (retried); a token it rejects fails them
+    the same way and raises ConfigError on exit, which stops the command."""
     usable = set(available_platforms(settings))
     openings = [Opening(p, settings, console_stream) for p in platforms if p in usable]
     try:
@@ -54,12 +46,10 @@ async def open_posters(
 
 
 class Opening:
-    """A platform's DailyPoster while it opens: each post waits for the opening (its own
-    only), then goes through the opened poster, within that poster's own bound."""
+    """A platform's DailyPoster while it opens: each post waits for the opening, then goes
+    through the opened poster, within that poster's own max_in_flight (`_limit`)."""
 
-    # The scheduler's bound for a platform not yet open; the opened poster's own
-    # max_in_flight (console 1, Discord 8, ...) is kept inside by `_limit`.
-    max_in_flight = 8
+    max_in_flight = 8  # the scheduler's bound for a platform not yet open
 
     def __init__(self, platform: str, settings: Settings, console_stream: TextIO) -> None:
         self.platform = platform
@@ -68,11 +58,11 @@ class Opening:
         self._opened = asyncio.create_task(
             self._open(settings, console_stream), name=f"opening {platform}"
         )
-        self._limit: asyncio.Semaphore | None = None
+        self._limit = asyncio.Semaphore(self.max_in_flight)
 
     async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster | str:
-        """The opened poster, or why it could not be opened: its posts then fail as transient,
-        so the scheduler records a retry instead of losing the day."""
+        """The opened poster, or why it could not be opened (its posts then fail as transient,
+        so the scheduler records a retry instead of losing the day)."""
         try:
             declared = PLATFORMS[self.platform]
             factory = declared.load(declared.post)(settings, console_stream)
@@ -84,22 +74,18 @@ class Opening:
             reason = f"could not reach {self.platform} ({one_line(exc)})"
             log.warning("%s: its daily posts will be retried", reason)
             return reason
+        self._limit = asyncio.Semaphore(poster.max_in_flight)
         return poster
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
-        # shield: a post given up on (its caller cancelled) never cancels the opening others
-        # wait for.
+        # A post given up on (its caller cancelled) never cancels the opening others wait for.
         poster = await asyncio.shield(self._opened)
         if isinstance(poster, str):
             raise TransientPostError(poster)
-        if self._limit is None:
-            self._limit = asyncio.Semaphore(poster.max_in_flight)
         async with self._limit:
             return await poster.post_daily(channel, quote, day)
 
     async def aclose(self) -> None:
-        """Close the poster once its opening is over (an opening still hung is cut short)."""
-        if not self._opened.done():
-            self._opened.cancel()
+        self._opened.cancel()  # an opening still hung is cut short
         await asyncio.gather(self._opened, return_exceptions=True)
         await self._stack.aclose()

@@ -1,9 +1,6 @@
-"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics (and
-the web site beside them, mounted by the listener).
-
-The HTTP listener itself is an adapter (bot/adapters/probes.py: aiohttp is a platform
-library), reached by module path as the platforms are.
-"""
+"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics. The
+listener (and the web site beside them) is an adapter, reached by module path: aiohttp is a
+platform library."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.config import Settings
 from bot.metrics import reporting_to
@@ -28,6 +24,7 @@ from bot.serving.oneline import one_line
 log = logging.getLogger(__name__)
 
 LISTENER = "bot.adapters.probes:listen"
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,6 @@ class Answer:
     status: int
     body: bytes
     content_type: str
-
-
-def _json(status: int, body: dict[str, Any]) -> Answer:
-    return Answer(status, json.dumps(body).encode() + b"\n", "application/json")
 
 
 @dataclass(eq=False)
@@ -70,26 +63,21 @@ class Probes:
 
     async def readyz(self) -> Answer:
         problems = await self.not_ready()
-        if problems:
-            return _json(503, {"ready": False, "not_ready": problems})
-        return _json(200, {"ready": True})
+        body = {"ready": False, "not_ready": problems} if problems else {"ready": True}
+        return Answer(503 if problems else 200, json.dumps(body).encode() + b"\n", JSON)
 
     def metrics_text(self, accept: str = "") -> Answer:
-        body, content_type = self.metrics.exposition(accept)
-        return Answer(200, body, content_type)
+        return Answer(200, *self.metrics.exposition(accept))
 
     async def not_ready(self) -> dict[str, str]:
         """What is not ready, each with a short reason; empty when all is."""
         database = await self._database_problem()
         problems = {} if database is None else {"database": database}
-        for platform in self.platforms:
-            if is_connected(platform):
-                continue
-            down = [shard for shard, up in sorted(shard_states(platform).items()) if not up]
-            if down and platform.connected:
-                problems[platform.name] = "shards not connected: " + ", ".join(map(str, down))
-            else:
-                problems[platform.name] = "not connected"
+        for platform in (p for p in self.platforms if not is_connected(p)):
+            down = ", ".join(str(s) for s, up in sorted(shard_states(platform).items()) if not up)
+            problems[platform.name] = (
+                f"shards not connected: {down}" if down and platform.connected else "not connected"
+            )
         return problems
 
     async def _database_problem(self) -> str | None:
@@ -115,18 +103,16 @@ async def expose(
     platforms: Sequence[ChatPlatform],
     timing: ReadyTiming | None = None,
 ) -> contextlib.AsyncExitStack:
-    """With LAMBERT_HTTP_PORT set: report metrics (the store's calls too: open_core times
-    them) to Prometheus instruments, and listen for probes. Closing the returned stack undoes
-    all of it; without a port it holds nothing. ConfigError when the address cannot be
-    listened on."""
+    """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments and listen for
+    probes, until the returned stack is closed. ConfigError when the address cannot be used."""
     stack = contextlib.AsyncExitStack()
     if settings.http_port is None:
         return stack
     try:
         metrics = PrometheusMetrics(platforms)
         stack.enter_context(reporting_to(metrics))
-        # A cheap indexed lookup through the store: it reaches the database the daily state
-        # lives in, whichever backend that is. (open_core times every store call already.)
+        # A cheap indexed lookup through the store reaches the daily state's database,
+        # whichever backend that is.
         store = core.daily.store
         probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
         listen = pkgutil.resolve_name(LISTENER)

@@ -35,9 +35,8 @@ SHUTDOWN_GRACE = 30.0
 
 @dataclass(frozen=True)
 class Backoff:
-    """How long to wait before connection attempt n+1 after n failures in a row: `first`
-    doubling up to `longest`, each wait drawn between half and all of that ("equal jitter",
-    so processes restarted together do not knock in step)."""
+    """The wait after n failures in a row: `first` doubling up to `longest`, drawn between half
+    and all of that ("equal jitter": processes restarted together do not knock in step)."""
 
     first: float = 1.0
     longest: float = 60.0
@@ -56,20 +55,20 @@ async def serve(
     ready: ReadyTiming | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
-    (posts within SHUTDOWN_GRACE). A platform that cannot be reached is tried again
-    (`backoff`) while the others and the scheduler run; a token a platform rejects
-    stops everything with ConfigError. With LAMBERT_HTTP_PORT, probes and metrics are
-    served (bot/serving/probes.py; `ready`: how /readyz asks the database)."""
+    (posts within SHUTDOWN_GRACE). A platform that cannot be reached is tried again while the
+    others and the scheduler run; a token a platform rejects stops everything (ConfigError)."""
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)  # before anything that can take time: a stop is honoured throughout
+    # Before anything that can take time, so a stop is honoured throughout.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with open_core(settings, integrity_check=True) as core:
         if stop.is_set():
             log.info("stopped before connecting")
             return 0
-        platforms: list[ChatPlatform] = []
-        for declared in served(settings):
-            assert declared.serve is not None  # served() keeps only those
-            platforms.append(declared.load(declared.serve)(settings, core))
+        platforms: list[ChatPlatform] = [
+            d.load(d.serve)(settings, core) for d in served(settings) if d.serve is not None
+        ]
         exposed = await expose(settings, core, platforms, ready)  # /healthz, /readyz, /metrics
         joined = asyncio.Event()  # a platform connected for the first time
         beat = asyncio.Event()  # a platform connected: record it now, not at the next beat
@@ -98,8 +97,8 @@ async def serve(
 
 @dataclass(eq=False)
 class Link:
-    """Keeps one platform connected: start, retry with backoff while it cannot be reached,
-    start again when its connection is lost for good. One log line per failed attempt."""
+    """Keeps one platform connected: retried with backoff while it cannot be reached, started
+    again when its connection is lost for good. One log line per failed attempt."""
 
     platform: ChatPlatform
     stop: asyncio.Event
@@ -159,14 +158,12 @@ class Link:
             await self.platform.close()  # whatever the attempt had opened
         except Exception as exc:
             log.warning("%s: closing after a failure failed too (%s)", self.name, one_line(exc))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), wait)
+        await _first_of(self.stop, within=wait)
 
 
 async def _warm_up(core: Core, joined: asyncio.Event, stop: asyncio.Event) -> None:
     """Build "Lambert on this"'s matcher once a platform is up (with the `meaning` extra the
-    corpus's vectors take 12-18 s the first time), so its first use need not wait; a use
-    before this is done waits for the same build (on_this.matcher_for: one at a time)."""
+    vectors take 12-18 s the first time), so its first use need not wait for it."""
     if not await _unless_stopped(joined.wait(), stop):
         return
     from bot.chat.on_this import matcher_for  # its model only with the extra, and only now
@@ -177,6 +174,20 @@ async def _warm_up(core: Core, joined: asyncio.Event, stop: asyncio.Event) -> No
         log.warning('"Lambert on this" could not prepare its matcher: %s', one_line(exc))
         return
     log.info('"Lambert on this" is ready (%s)', matcher.name)
+
+
+async def _first_of(
+    *events: asyncio.Event, within: float | None = None, then: asyncio.Event | None = None
+) -> None:
+    """Until one of `events` is set (or `within` seconds), then set `then`."""
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        if then is not None:
+            then.set()
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
@@ -204,67 +215,38 @@ async def _schedule(
     stop: asyncio.Event,
 ) -> None:
     """The daily scheduler over the platforms connected so far, started again (never two at
-    once) each time another one connects for the first time. A post for a platform not yet
-    connected is left unclaimed until then (and missed only past the catch-up window)."""
+    once) each time another connects for the first time; a post for one not yet connected is
+    left unclaimed until then (missed only past the catch-up window)."""
     while not stop.is_set():
         joined.clear()
         posters = {link.name: link.platform.poster() for link in links if link.ever_connected}
+        if not posters:
+            await _first_of(stop, joined)
+            continue
         until = asyncio.Event()  # stop, or another platform joined
-        relay = asyncio.create_task(_first_of(until, stop, joined))
+        relay = asyncio.create_task(_first_of(stop, joined, then=until))
+        catchup = timedelta(hours=settings.catchup_hours)
+        scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
+        run = asyncio.create_task(scheduler.run(until))
+        stopping = asyncio.create_task(stop.wait())
         try:
-            if posters:
-                scheduler = Scheduler(
-                    core.quotes,
-                    core.daily,
-                    posters,
-                    catchup=timedelta(hours=settings.catchup_hours),
-                )
-                await _run_until_stopped(scheduler, until, stop)
-            else:
-                await until.wait()
+            await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            # After a stop, at most SHUTDOWN_GRACE for the posts under way.
+            await asyncio.wait({run}, timeout=SHUTDOWN_GRACE)
         finally:
             relay.cancel()
-
-
-async def _first_of(out: asyncio.Event, *events: asyncio.Event) -> None:
-    waits = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        out.set()
-    finally:
-        for wait in waits:
-            wait.cancel()
-
-
-async def _run_until_stopped(
-    scheduler: Scheduler, until: asyncio.Event, stop: asyncio.Event
-) -> None:
-    """The scheduler's loop until `until`; after `stop`, at most SHUTDOWN_GRACE for its posts."""
-    run = asyncio.create_task(scheduler.run(until))
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.wait({run}, timeout=SHUTDOWN_GRACE)
-    finally:
-        stopping.cancel()
-        if not run.done():
-            log.warning(
-                "%d daily post(s) still sending after %g s; stopping without them (the next "
-                "start reports their days as unknown)",
-                scheduler.posting,
-                SHUTDOWN_GRACE,
-            )
-            run.cancel()
-            await asyncio.wait({run})
-    if not run.cancelled():
-        run.result()  # the loop's own failure, if it had one
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
-            loop.add_signal_handler(sig, stop.set)
+            stopping.cancel()
+            if not run.done():
+                log.warning(
+                    "%d daily post(s) still sending after %g s; stopping without them (the next "
+                    "start reports their days as unknown)",
+                    scheduler.posting,
+                    SHUTDOWN_GRACE,
+                )
+                run.cancel()
+                await asyncio.wait({run})
+        if not run.cancelled():
+            run.result()  # the loop's own failure, if it had one
 
 
 async def _heartbeats(
@@ -273,15 +255,12 @@ async def _heartbeats(
     stop: asyncio.Event,
     beat: asyncio.Event,
 ) -> None:
-    """Tell `lambert health` (another process) which platforms are connected right now: a
-    platform that is not gets no heartbeat, so its last one ages until health says so."""
+    """Tell `lambert health` which platforms are connected now: one that is not gets no
+    heartbeat, so its last one ages until health says so."""
     while not stop.is_set():
         beat.clear()
         try:
             await record_heartbeats(conn, [p.name for p in platforms if is_connected(p)])
         except aiosqlite.Error:
             log.warning("could not record the health heartbeat; will retry", exc_info=True)
-        waits = [asyncio.ensure_future(e.wait()) for e in (stop, beat)]
-        await asyncio.wait(waits, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        for waiting in waits:
-            waiting.cancel()
+        await _first_of(stop, beat, within=HEARTBEAT_SECONDS)
