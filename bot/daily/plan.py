@@ -36,10 +36,6 @@ class Due:
     record: DayRecord | None = None
 
 
-def local_date_at(instant: datetime, zone: ZoneInfo) -> date:
-    return instant.astimezone(zone).date()
-
-
 def scheduled_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock `at` on `day` in `zone`: of a wall time that happens
     twice (clocks going back), the first; of one that does not exist (clocks going forward),
@@ -80,7 +76,7 @@ def due_posts(
     found: list[Due] = []
     for schedule in schedules:
         zone = schedule.zone
-        today = local_date_at(now, zone)
+        today = now.astimezone(zone).date()
         for day in (today - back * ONE_DAY for back in range(LOOKBACK_DAYS, -1, -1)):
             at = scheduled_instant(day, schedule.local_time, zone)
             record = records.get((schedule.platform, schedule.channel, day))
@@ -124,7 +120,7 @@ def next_due(
         return None
     zone, key = schedule.zone, (schedule.platform, schedule.channel)
     # A mask with any day finds a slot within a week past the days taken.
-    start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
+    start = max(after, schedule.set_at).astimezone(zone).date() - ONE_DAY
     for day in (start + offset * ONE_DAY for offset in range(len(taken) + 10)):
         if not schedule.posts_on(day) or (*key, day) in taken:
             continue

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from bot.coordination.lease import Leases
 from bot.daily.clock import Clock, SystemClock
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 # Seconds between tries of a write about a post under way while the database is away (a
 # restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
 WRITE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -36,12 +34,12 @@ PAGE = 1_000
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Schedules a pass plans together, with their recent days, and the next_due_at read of
-    each that was due (moved on once planned)."""
+    """Schedules a pass plans together, with their recent days; `read`: those that were due,
+    as read (moved on once planned)."""
 
     schedules: list[Schedule]
     records: dict[DayKey, DayRecord]
-    read: dict[Key, datetime | None] = field(default_factory=dict)
+    read: dict[Key, Read] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +155,9 @@ class DailyService:
         async def batch(rows: list[Read]) -> Batch:
             fresh = {k: (s, at) for s, at in rows if (k := (s.platform, s.channel)) not in seen}
             seen.update(fresh)
-            read = {k: at for k, (_, at) in fresh.items() if at is None or at <= now}
-            schedules = [s for s, _ in fresh.values()]
-            return Batch(schedules, await index.records_since(since, fresh), read)
+            read = {k: (s, at) for k, (s, at) in fresh.items() if at is None or at <= now}
+            records = await index.records_since(since, fresh)
+            return Batch([s for s, _ in fresh.values()], records, read)
 
         first = await index.first_pages(now, platforms, PAGE)
         yield await batch(first["retrying"] + first["replayed"])
@@ -172,11 +170,10 @@ class DailyService:
                 schedule, at = page[-1]
                 page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
-    async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
+    async def planned(self, batch: Batch, now: datetime, done: Collection[Key]) -> None:
         """Move each schedule of `batch` in `done` that was due on to its first slot after
         `now`: a pass at `now` has acted on every slot of it up to `now`."""
-        schedules = {(s.platform, s.channel): s for s in batch.schedules}
-        moves = [(k, batch.read[k], next_due(schedules[k], now)) for k in done if k in batch.read]
+        moves = [(k, at, next_due(s, now)) for k, (s, at) in batch.read.items() if k in done]
         await self.store.advance(moves)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
@@ -258,7 +255,7 @@ class DailyService:
         return True
 
 
-async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
+async def _retried(what: str, call: Callable[[], Awaitable[bool]]) -> bool:
     """A write about a post under way (idempotent) tried while the database is away."""
     for tries, delay in enumerate(WRITE_RETRIES):
         try:
