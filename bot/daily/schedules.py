@@ -117,10 +117,9 @@ def _zone_names() -> dict[str, str]:
 
 def parse_zone(text: str) -> str:
     """The canonical IANA name for `text` (any case), e.g. `europe/berlin` -> `Europe/Berlin`."""
-    names = _zone_names()
-    name = names.get(text.strip().casefold())
-    if name is None:
-        close = difflib.get_close_matches(text.strip().casefold(), names, n=3, cutoff=0.6)
+    names, folded = _zone_names(), text.strip().casefold()
+    if (name := names.get(folded)) is None:
+        close = difflib.get_close_matches(folded, names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
         raise ScheduleError(
             f"{_echo(text)} is not a time zone: use an IANA name such as Europe/Berlin, "
