@@ -35,12 +35,9 @@ def default_corpus_path() -> Path:
     return packaged if packaged.exists() else Path(__file__).parent.parent / "data" / "lambert.toml"
 
 
-def setting(variable: str, reader: read.Reader, default: Any = None, factory: Any = None) -> Any:
+def setting(variable: str, reader: read.Reader, default: Any) -> Any:
     """A field of Settings that `variable` gives, its text read by `reader`."""
-    meta = {"variable": variable, "read": reader}
-    if factory:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={"variable": variable, "read": reader})
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class Settings:
 
     db_path: Path = field(default_factory=default_db_path)  # LAMBERT_DB: see _db_path
     db_note: str = ""  # one line for the operator about where the database was found
-    corpus_path: Path = setting("LAMBERT_CORPUS", read.path, factory=default_corpus_path)
+    corpus_path: Path = setting("LAMBERT_CORPUS", read.path, default_corpus_path())
     # None: the command picks (INFO to serve, WARNING otherwise).
     log_level: str | None = setting("LOG_LEVEL", read.level, None)
     log_format: str = setting("LOG_FORMAT", read.log_format, "text")

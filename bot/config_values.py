@@ -65,14 +65,19 @@ def number(low: float, high: float) -> Reader:
     return read
 
 
+def whole(raw: str) -> int | None:
+    """Digits only: int() would also take "+80", "3_000" or " 8 0"; float() "3000.5"."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def port(name: str, raw: str, default: Any) -> int:
-    # Digits only: int() would also take "+80", "3_000" or " 8 0"; float() truncated "3000.5".
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    value = whole(raw)
+    if value is None or not 1 <= value <= 65535:
         raise ConfigError(
             f"{name}={raw!r} is not a port; use a whole number from 1 to 65535, e.g. "
             f"{name}={default or 8000}"  # LAMBERT_HTTP_PORT is off (None) by default
         )
-    return int(raw)
+    return value
 
 
 def host(name: str, raw: str, default: Any) -> str:
@@ -176,11 +181,6 @@ def database_url(name: str, raw: str, default: Any) -> Secret:
 
 
 MAX_SHARDS = 100_000  # far past any bot's count (one shard per 1,000-2,500 servers)
-
-
-def whole(raw: str) -> int | None:
-    """Digits only, as port reads them: int() would also take "+1", "1_0" or " 1"."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 
 
-def error(message: str) -> None:
-    """`lambert: MESSAGE` on standard error, the prefix in red on a colour terminal."""
+def error(message: str) -> int:
+    """`lambert: MESSAGE` on standard error, the prefix in red on a colour terminal; the exit
+    code of a failure (1)."""
     sys.stderr.write(f"{paint('lambert:', RED, sys.stderr)} {message}\n")
+    return 1
 
 
 def refuse(message: str) -> int:
@@ -40,12 +42,13 @@ def heading(text: str) -> str:
 
 
 def output(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
-    """`payload` as exactly one JSON object with --json, else `text` as a line; the exit code
-    of a success (0)."""
+    """`payload` as exactly one JSON object with --json (dates in ISO 8601), else `text` as a
+    line; the exit code of a success (0)."""
     if args.json:
         import json
 
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        out = json.dumps(payload, ensure_ascii=False, indent=2, default=lambda v: v.isoformat())
+        sys.stdout.write(out + "\n")
     else:
         sys.stdout.write(f"{text}\n" if text else "")
     return 0
