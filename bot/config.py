@@ -19,8 +19,7 @@ from bot.config_values import Secret as Secret
 LEGACY_DB = Path("lambert.db")  # where lambert 0.1 kept its database: the working folder
 # A variable with one of these prefixes that lambert does not read is most likely a typo.
 OURS = ("LAMBERT_", "DISCORD_", "SLACK_")
-# Read outside the table of Settings' fields: the database's path (with its note) and the
-# shards (two variables read together).
+# Read apart from the fields' table: LAMBERT_DB (with its note), the shards (read together).
 READ_APART = ("LAMBERT_DB", "DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS")
 
 
@@ -95,10 +94,8 @@ class Settings:
         """Every configured secret value, for log redaction."""
         found = [v.reveal() for v in vars(self).values() if isinstance(v, Secret) and v]
         found += [k.strip() for k in self.secret_key.reveal().split(",") if k.strip()]
-        if self.database_url:
-            url = self.database_url.reveal()
-            password = urlsplit(url).password or ""
-            found += [s for s in (url, password, unquote(password)) if s]
+        password = urlsplit(self.database_url.reveal()).password or ""  # the URL is a Secret
+        found += [s for s in (password, unquote(password)) if s]
         return tuple(found)
 
 
@@ -143,8 +140,7 @@ def _check_listeners(settings: Settings) -> None:
 
 
 def known_variables() -> frozenset[str]:
-    """Every variable load_settings reads: the one list of settings, which config.example.env
-    documents (a test checks)."""
+    """Every variable load_settings reads, as config.example.env documents them (a test checks)."""
     return frozenset(
         (*(f.metadata["variable"] for f in fields(Settings) if f.metadata), *READ_APART)
     )

@@ -95,8 +95,10 @@ def host(name: str, raw: str, default: Any) -> str:
     return raw
 
 
-def one_of(values: dict[str, Any], fold: Callable[[str], str], fix: str) -> Reader:
-    """A reader of one of a few words (`fold` evens their case); `fix` says what is not."""
+def one_of(words: dict[str, Any] | tuple[str, ...], fold: Callable[[str], str], fix: str) -> Reader:
+    """A reader of one of a few words (`fold` evens their case) or of what a dict maps them to;
+    `fix` says what is not."""
+    values = words if isinstance(words, dict) else {w: w for w in words}
 
     def read(name: str, raw: str, default: Any) -> Any:
         if fold(raw) not in values:
@@ -107,12 +109,8 @@ def one_of(values: dict[str, Any], fold: Callable[[str], str], fix: str) -> Read
 
 
 on_off = one_of({"on": True, "off": False}, str.casefold, "on or off; use {name}=on or {name}=off")
-level = one_of(
-    {v: v for v in LOG_LEVELS}, str.upper, f"a level; use one of {', '.join(LOG_LEVELS)}"
-)
-log_format = one_of(
-    {v: v for v in ("text", "json")}, str.lower, "a format; use {name}=text or json"
-)
+level = one_of(LOG_LEVELS, str.upper, f"a level; use one of {', '.join(LOG_LEVELS)}")
+log_format = one_of(("text", "json"), str.lower, "a format; use {name}=text or json")
 
 
 def admins(name: str, raw: str, default: Any) -> frozenset[str]:
@@ -120,7 +118,6 @@ def admins(name: str, raw: str, default: Any) -> frozenset[str]:
 
 
 def public_url(name: str, raw: str, default: Any) -> str:
-    """An http(s) address with a host and no trailing slash, query or fragment."""
     try:
         parts = urlsplit(raw)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -8,9 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
-from bot.cli.common import Commands, Handler, Parser, add_commands, add_global_options, error
+from bot.cli.common import Commands, Handler, Parser, add_global_options, error, refuse
 from bot.cli.quotes import console_command, serve_command
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
 from bot.platforms import served
@@ -43,9 +44,8 @@ for module in MODULES.split():
     importlib.import_module(f"bot.cli.{module}")
 
 
-def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
-    """The parser of `lambert`; a command's own parser is built when it is reached, or at once
-    with `every` (the completion scripts read them all)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `lambert`; a command's own parser is built when it is reached."""
     parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
@@ -55,10 +55,9 @@ def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
     parser.fallback = "ask"  # `lambert dpo`: did you mean `lambert ask dpo`?
     parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
     add_global_options(parser, hidden=False)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
-    add_commands(commands, "", lazy=not every)
-    parser.set_defaults(handler=None, command="lambert", json=False)
-    parser.set_defaults(build_parser=build_parser)
+    commands: Any = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
+    commands.declare("")
+    parser.set_defaults(handler=None, command="lambert", json=False, build_parser=build_parser)
     return parser
 
 
@@ -117,8 +116,7 @@ def _main(argv: Sequence[str] | None) -> int:
         )
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
-        error(f"configuration error: {exc}")
-        return 2
+        return refuse(f"configuration error: {exc}")
     except (CorpusError, DatabaseError) as exc:
         return error(str(exc))
     except sqlite3.Error as exc:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.cli.common import arg, command
+from bot.cli.common import Commands, arg, command, output
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -32,10 +31,10 @@ def commands_of(parser: argparse.ArgumentParser, here: str = "") -> Iterator[Com
     """Every parser of the tree, parents first; options hidden from --help are left out."""
     found, children = Command(here), []
     for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
+        if isinstance(action, Commands):
             helps = {a.dest: _first_line(a.help) for a in action._choices_actions}
             found.words += [(name, helps.get(name, "")) for name in action.choices]
-            children += [(f"{here} {name}", child) for name, child in action.choices.items()]
+            children += [(f"{here} {name}", action.parser(name)) for name in list(action.choices)]
         elif action.help == argparse.SUPPRESS:
             continue
         elif action.option_strings:
@@ -67,8 +66,7 @@ def _compgen(words: list[str]) -> str:
 
 
 def _cases(tree: list[Command], shell: str) -> str:
-    """bash's or zsh's `case` branch per command: the values of the option before the cursor
-    (its choices, or files), else the words that may come next."""
+    """A bash or zsh `case` branch per command: the option's values, else the next words."""
     bash = shell == "bash"
     label, files = ("{})", FILES) if bash else ("({})", "_files")
     cases = []
@@ -191,5 +189,5 @@ SCRIPTS = {
 async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
     # The whole parser, handed down by bot.cli.build_parser (importing it here would be a
     # cycle: bot.cli lists this module among its commands).
-    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(args.build_parser(every=True)))))
-    return 0
+    script = SCRIPTS[args.shell](list(commands_of(args.build_parser())))
+    return output(args, {}, script.removesuffix("\n"))

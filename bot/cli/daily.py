@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
 from bot.daily.schedules import DAYS_FORMATS, TIME_FORMATS
-from bot.platforms import NAMES, PLATFORMS
+from bot.platforms import PLATFORMS
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from bot.platforms import Platform
 
 SET_BY = "lambert daily set"
-PLATFORM = arg("--platform", required=True, choices=NAMES)
+PLATFORM = arg("--platform", required=True, choices=tuple(PLATFORMS))
 
 
 async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
@@ -266,7 +266,6 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dry_run(args: argparse.Namespace, at: datetime, due: list[Due]) -> int:
-    """What a tick at `at` would do, as JSON or a line each."""
     from bot.daily.report import utc_text
 
     items = [

@@ -6,7 +6,6 @@ slack-bolt stay unloaded by `lambert --help`, `ask` and the console."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from bot.cli.common import arg, command, error, group, output, refuse
@@ -111,8 +110,7 @@ async def manifest_command(args: argparse.Namespace, settings: Settings) -> int:
         text = manifest_yaml(http_url=args.http, oauth=args.oauth, public_url=args.public_url)
     except ConfigError as exc:
         return refuse(str(exc))
-    sys.stdout.write(text)
-    return 0
+    return output(args, {}, text.removesuffix("\n"))
 
 
 @command(

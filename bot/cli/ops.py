@@ -43,18 +43,14 @@ async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stats_text(s: Summary) -> str:
-    """The summary as terminal text: the chat lines, then one line per channel."""
     from bot.chat.stats_verb import summary_lines
 
     out = [heading(f"Stats, every channel, last {s.days} days"), *summary_lines(s)]
     if s.channels:
         out.append(heading("Channels (commands, quotes shown, posted):"))
-        out += [
-            f"  {c.platform}/{c.channel}"
-            + (f" in {c.space}" if c.space else "")
-            + f": {c.commands}, {c.shown}, {c.posted}"
-            for c in s.channels
-        ]
+        for c in s.channels:
+            space = f" in {c.space}" if c.space else ""
+            out.append(f"  {c.platform}/{c.channel}{space}: {c.commands}, {c.shown}, {c.posted}")
     return "\n".join(line.replace("`", "") for line in out)
 
 
@@ -90,11 +86,8 @@ async def health_command(args: argparse.Namespace, settings: Settings) -> int:
             postgresql = {"ok": unreachable is None, "problem": unreachable}
             state = f"NOT reachable: {unreachable}" if unreachable else "ok"
             lines.append(f"{heading('postgresql:')} {state}")
-    for platform in states:
-        name, _, rest = platform.describe().partition(":")
-        lines.append(f"{heading(name + ':')}{rest}")
-    ok = not problem and (postgresql is None or postgresql["ok"])
-    ok = ok and all(s.connected for s in states)
+    lines += [heading(f"{s.platform}:") + s.describe().partition(":")[2] for s in states]
+    ok = not problem and (postgresql or {}).get("ok", True) and all(s.connected for s in states)
     database = {"ok": not problem, "path": where, "problem": problem, "warning": warning}
     platforms = [
         {"platform": s.platform, "connected": s.connected, "heartbeat_age_seconds": s.age_seconds}
@@ -135,11 +128,8 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         pages = await backup_database(settings.db_path, args.path, overwrite=args.force)
     except BackupError as exc:
         return error(str(exc))
-    return output(
-        args,
-        {"source": str(settings.db_path), "target": str(args.path), "pages": pages},
-        f"backed up {settings.db_path} to {args.path} ({pages} pages)",
-    )
+    payload = {"source": settings.db_path, "target": args.path, "pages": pages}
+    return output(args, payload, f"backed up {settings.db_path} to {args.path} ({pages} pages)")
 
 
 def _without_password(url: str) -> str:
@@ -161,7 +151,7 @@ def _readable_by_others(path: Path) -> str:
     if not mode & 0o077:
         return ""
     beside = (Path(f"{path}-wal"), Path(f"{path}-shm"))
-    files = " ".join(shlex.quote(str(p)) for p in (path, *beside) if p.exists())
+    files = shlex.join(str(p) for p in (path, *beside) if p.exists())
     return (
         f"database: WARNING: {path} is open to other users (mode {mode:04o}) and holds bot "
         f"tokens; fix: chmod 600 {files}"
@@ -214,13 +204,7 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     report = await copy_to_postgres(
         settings.db_path, settings.database_url.reveal(), replace=args.force
     )
-    payload = {
-        "source": str(report.source),
-        "target": report.target,
-        "copied": report.copied,
-        "replaced": report.replaced,
-    }
-    return output(args, payload, _copy_text(report))
+    return output(args, vars(report), _copy_text(report))
 
 
 @command(
@@ -246,7 +230,6 @@ async def rotate_key_command(args: argparse.Namespace, settings: Settings) -> in
 
 
 def _copy_text(report: CopyReport) -> str:
-    """`copied SOURCE to TARGET in one transaction:` then one `  table  rows` line per table."""
     head = f"copied {report.source} to {report.target} in one transaction"
     if report.replaced:
         head += f", replacing the {sum(report.replaced.values())} rows that were there"

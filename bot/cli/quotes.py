@@ -47,8 +47,7 @@ async def console_command(args: argparse.Namespace, settings: Settings) -> int:
 )
 async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     if not served(settings):
-        error(NO_PLATFORM)
-        return 2
+        return refuse(NO_PLATFORM)
     from bot.serving.serve import serve  # deferred: `ask` and `console` never import the adapters
 
     return await serve(settings)
@@ -63,11 +62,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
             payload["note"] = reply.note
         return payload
     if isinstance(reply, ListReply):
-        return {
-            "quote": reply.quotes[0].as_json(),
-            "matches": reply.total,
-            "results": [q.as_json() for q in reply.quotes],
-        }
+        results = [q.as_json() for q in reply.quotes]
+        return {"quote": results[0], "matches": reply.total, "results": results}
     return {"quote": None, "message": "\n".join([reply.title, *reply.lines])}
 
 
@@ -165,19 +161,14 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 100:
         return refuse("--limit takes a number from 1 to 100")
     async with open_core(args, settings) as core:
-        service = core.quotes
-        theme = None
-        if args.theme:
-            found = service.resolve_theme(args.theme)
-            if found is None:
-                slugs = ", ".join(i.theme.slug for i in service.themes())
-                return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
-            theme = found.slug
-        result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
-    payload: dict[str, Any] = {
-        "total": result.total,
-        "results": [q.as_json() for q in result.quotes],
-    }
+        theme = core.quotes.resolve_theme(args.theme) if args.theme else None
+        if args.theme and theme is None:
+            slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
+            return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
+        slug = theme.slug if theme else None
+        result = await core.quotes.search(" ".join(args.text), limit=args.limit, theme=slug)
+    quotes = [q.as_json() for q in result.quotes]
+    payload: dict[str, Any] = {"total": result.total, "results": quotes}
     if result.corrected:
         payload["corrected"] = result.corrected
     text = "No quote matches. Try lambert themes."

@@ -83,6 +83,5 @@ class LoadProgress:
         self.stream.flush()
 
     def close(self) -> None:
-        """Stop the bar, leaving its last state on the screen (a load that failed shows how
-        far it got); in line mode there is nothing to close."""
+        """Stop the bar, leaving its last state on screen: a failed load shows how far it got."""
         self.bar.close()
