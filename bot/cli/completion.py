@@ -7,12 +7,9 @@ import argparse
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.cli.common import Commands, arg, command, output
-
-if TYPE_CHECKING:
-    from bot.config import Settings
+from bot.config import Settings
 
 
 @dataclass

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
+from bot.config import ConfigError, Settings
 from bot.daily.schedules import DAYS_FORMATS, TIME_FORMATS
 from bot.platforms import PLATFORMS
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.daily.plan import Due
     from bot.daily.report import TickReport
     from bot.daily.service import ChannelStatus
@@ -24,8 +24,6 @@ PLATFORM = arg("--platform", required=True, choices=tuple(PLATFORMS))
 
 async def named(settings: Settings, platform: Platform, channel: str) -> str | int:
     """The core's name for the channel an operator typed, or the exit code of a refusal."""
-    from bot.config import ConfigError
-
     if platform.name_channel is None:
         return channel
     try:

@@ -6,14 +6,9 @@ slack-bolt stay unloaded by `lambert --help`, `ask` and the console."""
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from bot.cli.common import arg, command, error, group, output, refuse
-from bot.config import ConfigError
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-
+from bot.config import ConfigError, Settings
 
 group(
     "discord",

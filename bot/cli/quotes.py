@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import THEME, arg, command, error, group, heading, open_core, output, refuse
+from bot.config import ConfigError, Settings, load_settings
 from bot.platforms import served
 
 if TYPE_CHECKING:
     from bot.chat.replies import Reply
-    from bot.config import Settings
 
 NO_PLATFORM = """\
 no chat platform is configured, so there is nothing to serve.
@@ -230,8 +230,6 @@ group(
     arg("--url", help="the address the site will have (default: $LAMBERT_PUBLIC_URL)"),
 )
 async def build_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.config import ConfigError, load_settings
-
     base = settings.public_url
     if args.url:
         try:
