@@ -37,17 +37,10 @@ log = logging.getLogger(__name__)
 PARSE_ELSEWHERE_BYTES = 1_000_000
 
 
-def _read_corpus_file(path: Path, max_mb: float) -> tuple[bytes, str]:
-    raw = read_corpus_bytes(path, max_mb)
-    return raw, hashlib.sha256(raw).hexdigest()
-
-
 async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
-    """decode_corpus off the event loop: in a child process for a big file, else a thread.
-
-    tomli holds the GIL for the whole parse: in a thread 35 MB (100,000 quotes) stopped the
-    loop for 0.9 s, in a child process 27-43 ms at most (docs/performance.md, "Loop lag").
-    """
+    """decode_corpus off the event loop: in a child process for a big file, else a thread
+    (tomli holds the GIL for the whole parse: in a thread 35 MB, 100,000 quotes, stopped the
+    loop for 0.9 s, in a child process 27-43 ms at most: docs/performance.md, "Loop lag")."""
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
     # Imported here: a start with an unchanged corpus (`lambert ask`) never needs them.
@@ -90,15 +83,14 @@ async def open_core(
     clock: Clock | None = None,
     progress: Progress | None = None,
 ) -> AsyncIterator[Core]:
-    """Both services over an up-to-date database, built once; closed on exit.
-
-    A corpus whose bytes are the ones last loaded is not even parsed (a fast start at 100,000
-    quotes); a changed one is validated in full before the database is even opened, so a bad
-    file never creates, migrates or writes it. The shared state (bot/storage/engine.py) is
-    opened on its first use: answering from the quotes alone never opens it.
-    """
+    """Both services over an up-to-date database, built once; closed on exit. A corpus whose
+    bytes are the ones last loaded is not even parsed (a fast start at 100,000 quotes); a
+    changed one is validated in full before the database is opened, so a bad file never
+    creates, migrates or writes it. The shared state opens on first use (answering from the
+    quotes alone never opens it)."""
     path = settings.corpus_path
-    raw, digest = await asyncio.to_thread(_read_corpus_file, path, settings.corpus_max_mb)
+    raw = await asyncio.to_thread(read_corpus_bytes, path, settings.corpus_max_mb)
+    digest = await asyncio.to_thread(lambda data: hashlib.sha256(data).hexdigest(), raw)
     parsed: list[Corpus] = []
     with ExitStack() as paused:
         if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from bot.metrics import Metrics, since
+from bot.metrics import Metrics
 from bot.ports import ChatPlatform
 from bot.serving.health import is_connected, shard_states
 
@@ -65,7 +66,7 @@ class PrometheusMetrics(Metrics):
 
     def command(self, platform: str, verb: str, outcome: str, started: float) -> None:
         self.commands.labels(platform, verb, outcome).inc()
-        self.answer_seconds.labels(platform).observe(since(started))
+        self.answer_seconds.labels(platform).observe(time.perf_counter() - started)
 
     def daily_post(
         self, outcome: str, due: datetime | None = None, at: datetime | None = None

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.daily.clock import YEARS, Clock, SystemClock
-from bot.daily.plan import local_date_at, scheduled_instant
+from bot.daily.plan import scheduled_instant
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
 
 TIME_USAGE = (
@@ -92,7 +92,7 @@ def parse_instant(text: str, now: datetime) -> Reading | None:
         if "-" in words[0][1:]:
             wall = datetime.fromisoformat(words[0])
         else:
-            wall = datetime.combine(local_date_at(now, zone), parse_local_time(words[0]))
+            wall = datetime.combine(now.astimezone(zone).date(), parse_local_time(words[0]))
     except ValueError:
         raise ScheduleError(
             f"{words[0][:40]!r} is not an ISO date and time: use e.g. 2025-03-10T08:59Z."
