@@ -23,9 +23,9 @@ ADMIN = RequestContext(platform="console", channel="general", user="op", admin=T
 async def statements(core: Core) -> AsyncIterator[list[str]]:
     """Every SQL statement the core runs meanwhile: a search shows up as an FTS5 MATCH."""
     seen: list[str] = []
-    await core.quotes.store.conn.set_trace_callback(seen.append)
+    await core.quotes.conn.set_trace_callback(seen.append)
     yield seen
-    await core.quotes.store.conn.set_trace_callback(None)
+    await core.quotes.conn.set_trace_callback(None)
 
 
 def searched(statements: list[str]) -> bool:

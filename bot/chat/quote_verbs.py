@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
 from bot.quotes.search import clean_user_text
 from bot.quotes.service import QuoteService, SearchResult
@@ -12,7 +10,6 @@ COMMAND = "/lambert"
 SEARCH_LIST_SIZE = 5
 ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
 ECHO_CHARS = 60  # user text quoted back in a reply is cut here
-ID_CANDIDATES = 500  # ids difflib compares for "did you mean": a few milliseconds at most
 MAX_PAGE = 1000  # past it a trailing number is words to search, not a page
 
 
@@ -36,23 +33,10 @@ async def by_id(service: QuoteService, quote_id: str) -> Reply:
     quote = await service.quote(quote_id)
     if quote is not None:
         return QuoteReply(quote, request=f"id {quote.id}")
-    close = await _close_ids(service, quote_id.casefold())
+    close = await service.close_ids(quote_id.casefold())
     lines = [f"Did you mean: {', '.join(close)}?"] if close else []
     lines.append(f"Try `{COMMAND} search <words>` to find a quote's id.")
     return TextReply(f"No quote has the id {echo(quote_id)}.", tuple(lines))
-
-
-async def _close_ids(service: QuoteService, typed: str) -> list[str]:
-    """The three ids most like `typed`, among ids that share its start.
-
-    An id is typed from one seen in chat, so a slip is rarely in its first letters; comparing
-    only those candidates keeps difflib to at most ID_CANDIDATES ids on any corpus.
-    """
-    candidates: list[str] = []
-    for length in (3, 1):
-        if len(typed) >= length and not candidates:
-            candidates = await service.store.ids_starting_with(typed[:length], ID_CANDIDATES)
-    return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
 
 
 async def search_list(service: QuoteService, text: str) -> Reply:

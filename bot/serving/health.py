@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import aiosqlite
 
 from bot.ports import ChatPlatform
+from bot.quotes.store import set_meta
 from bot.storage.connection import DatabaseError, explained, read_only_uri
 
 # Written for each platform only while it is connected; one older than STALE_AFTER_SECONDS
@@ -51,11 +52,7 @@ async def record_heartbeats(
     conn: aiosqlite.Connection, connected: Iterable[str], now: float | None = None
 ) -> None:
     stamp = str(time.time() if now is None else now)
-    await conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [(f"heartbeat:{platform}", stamp) for platform in connected],
-    )
+    await set_meta(conn, {f"heartbeat:{platform}": stamp for platform in connected})
 
 
 @dataclass(frozen=True, slots=True)

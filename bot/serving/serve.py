@@ -74,7 +74,7 @@ async def serve(
         beat = asyncio.Event()  # a platform connected: record it now, not at the next beat
         links = [Link(p, stop, backoff or Backoff(), joined, beat) for p in platforms]
         connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
-        beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop, beat))
+        beats = asyncio.create_task(_heartbeats(core.quotes.conn, platforms, stop, beat))
         warming = asyncio.create_task(_warm_up(core, joined, stop), name="on-this warm-up")
         counts = asyncio.create_task(core.stats.flush_every(stop))  # the last: open_core's
         try:
