@@ -51,9 +51,6 @@ class Verb:
             return self.admin_only
         return words is None or self.admin_only(words)
 
-    def help_for(self, platform: str) -> str:
-        return self.help_on.get(platform, self.help)
-
 
 async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
     return help_reply(core, ctx.platform)
@@ -152,6 +149,16 @@ def outcome(reply: Reply) -> str:
     return "text" if reply.ok else "refused"
 
 
+def outcome_kind(reply: Reply, searched: str = "") -> str:
+    """How a command ended, as metrics and stats count it: quote, list, nothing (a search
+    that found nothing), refused, or text (help, themes, did-you-mean, a confirmation)."""
+    if not isinstance(reply, TextReply):
+        return "quote" if isinstance(reply, QuoteReply) else "list"
+    if not reply.ok:
+        return "refused"
+    return "nothing" if searched.strip() else "text"
+
+
 def find_verb(request: str) -> tuple[Verb | None, str]:
     """The verb the request starts with and the words after it; (None, request) if none."""
     word, _, rest = request.partition(" ")
@@ -193,9 +200,15 @@ def account(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, logged, outcome(reply),
     )  # fmt: skip
-    metrics().command(ctx.platform, counted, stats_verb.outcome_kind(reply, searched), started)
+    kind = outcome_kind(reply, searched)
+    metrics().command(ctx.platform, counted, kind, started)
     if stats is not None:
-        stats_verb.record_reply(stats, ctx, recorded or counted, reply, searched)
+        where = stats_verb.place(ctx)
+        stats.command(where, recorded or counted, kind)
+        if isinstance(reply, QuoteReply):
+            stats.shown(where, reply.quote.theme, reply.quote.id)
+        elif kind == "nothing":  # the words searched for in vain
+            stats.empty_search(where, searched)
 
 
 async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
@@ -270,7 +283,7 @@ def help_reply(core: Core, platform: str = "") -> TextReply:
             f"`{COMMAND}` a random quote",
             f"`{COMMAND} <theme>` a quote on a theme, e.g. {examples}",
             f"`{COMMAND} <words>` the best match, e.g. `{COMMAND} reward hacking`",
-            *(line for v in VERBS.values() if (line := v.help_for(platform))),
+            *(line for v in VERBS.values() if (line := v.help_on.get(platform, v.help))),
             *extras,
             "Quotes are his words, in quotation marks with their source; summaries of his "
             "views are labelled as such and never shown as quotes.",
