@@ -10,8 +10,8 @@ import pytest
 
 from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
+from bot.chat.quote_verbs import one_slip, slip_of
 from bot.chat.replies import ListReply, QuoteReply, TextReply
-from bot.chat.slips import one_slip, slip_of
 from bot.daily.clock import StoppedClock
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
 from bot.runtime import Core

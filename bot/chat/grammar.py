@@ -13,7 +13,6 @@ from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.chat.slips import did_you_mean
 from bot.daily.schedules import DAYS_FORMATS
 from bot.metrics import metrics
 from bot.platforms import PLATFORMS
@@ -140,23 +139,17 @@ def strip_command(text: str) -> str:
     return rest.strip() if head.casefold() == COMMAND else cleaned
 
 
-def outcome(reply: Reply) -> str:
-    """A log-sized summary of a reply: which quote, how many, or that it refused; never the text."""
+def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
+    """How a command ended as metrics and stats count it (quote, list, nothing: a search that
+    found nothing, refused, or text), and as the log says it: which quote, how many; never
+    the text."""
     if isinstance(reply, QuoteReply):
-        return f"quote={reply.quote.id} matches={reply.matches}"
+        return "quote", f"quote={reply.quote.id} matches={reply.matches}"
     if isinstance(reply, ListReply):
-        return f"list={len(reply.quotes)} total={reply.total}"
-    return "text" if reply.ok else "refused"
-
-
-def outcome_kind(reply: Reply, searched: str = "") -> str:
-    """How a command ended, as metrics and stats count it: quote, list, nothing (a search
-    that found nothing), refused, or text (help, themes, did-you-mean, a confirmation)."""
-    if not isinstance(reply, TextReply):
-        return "quote" if isinstance(reply, QuoteReply) else "list"
+        return "list", f"list={len(reply.quotes)} total={reply.total}"
     if not reply.ok:
-        return "refused"
-    return "nothing" if searched.strip() else "text"
+        return "refused", "refused"
+    return "nothing" if searched.strip() else "text", "text"
 
 
 def find_verb(request: str) -> tuple[Verb | None, str]:
@@ -175,7 +168,7 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
     verb, rest = find_verb(request)
     if verb is not None:  # counted: what the stats count; searched: the words searched
         counted, searched = verb.name, rest if verb.name == "search" else ""
-        reply = await _checked(verb, rest, ctx, lambda: verb.handler(core, rest, ctx))
+        reply = await _refusal(verb, rest, ctx) or await verb.handler(core, rest, ctx)
     else:
         counted, reply, searched = await _look_up(core, request)
     logged = verb.name if verb else ("random" if not request else "lookup")
@@ -196,11 +189,11 @@ def account(
 ) -> None:
     """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
     if given): by what it showed, never by the words of the request."""
+    kind, said = outcome(reply, searched)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
-        ctx.platform, ctx.channel, ctx.user, logged, outcome(reply),
+        ctx.platform, ctx.channel, ctx.user, logged, said,
     )  # fmt: skip
-    kind = outcome_kind(reply, searched)
     metrics().command(ctx.platform, counted, kind, started)
     if stats is not None:
         where = stats_verb.place(ctx)
@@ -220,14 +213,12 @@ async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
         return "theme", await quote_verbs.random_quote(core.quotes, theme.slug, request), ""
     alone = " " not in request  # a verb that only counts alone may be meant
     verbs = [v.name for v in VERBS.values() if alone or not v.alone]
-    if (slip := await did_you_mean(core.quotes, request, verbs)) is not None:
+    if (slip := await quote_verbs.did_you_mean(core.quotes, request, verbs)) is not None:
         return "lookup", slip, ""
     return "lookup", await quote_verbs.best_match(core.quotes, request), request
 
 
-async def _checked(
-    verb: Verb, words: str | None, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]
-) -> Reply:
+async def _refusal(verb: Verb, words: str | None, ctx: RequestContext) -> TextReply | None:
     if verb.needs_admin(words) and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
         platform = PLATFORMS.get(ctx.platform)  # who counts as an admin, in its words
@@ -237,7 +228,7 @@ async def _checked(
             (f"That needs {means}.", "Ask an admin to run the command here."),
             ok=False,
         )
-    return await work()
+    return None
 
 
 async def perform(
@@ -251,7 +242,7 @@ async def perform(
     text form `words` ("on", "status"; None: the strictest use); logged, and counted in
     `core`'s stats when given."""
     verb, started = VERBS[verb_name], time.perf_counter()
-    reply = await _checked(verb, words, ctx, work)
+    reply = await _refusal(verb, words, ctx) or await work()
     account(ctx, verb.name, verb.name, reply, started, core.stats if core else None)
     return reply
 

@@ -41,11 +41,12 @@ LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 
 
-class PrometheusMetrics(Metrics):
+class PrometheusMetrics(Metrics, Collector):
     """The metrics port filled with prometheus-client instruments, plus a live gauge of each
-    platform's (and shard's) connection, read at every scrape."""
+    platform's (and shard's) connection, read at every scrape (`collect`)."""
 
     def __init__(self, platforms: Sequence[ChatPlatform] = ()) -> None:
+        self.platforms = platforms
         self.registry = CollectorRegistry(auto_describe=True)
         self.commands = Counter(
             "lambert_commands",
@@ -79,7 +80,7 @@ class PrometheusMetrics(Metrics):
             buckets=STORE_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(Connections(platforms))
+        self.registry.register(self)
 
     def command(self, platform: str, verb: str, outcome: str, started: float) -> None:
         self.commands.labels(platform, verb, outcome).inc()
@@ -101,15 +102,9 @@ class PrometheusMetrics(Metrics):
         encode, content_type = choose_encoder(accept)
         return encode(self.registry), content_type
 
-
-class Connections(Collector):
-    """`lambert_platform_connected{platform}` and, for a platform with shards,
-    `lambert_shard_connected{platform,shard}`: 1 or 0, as /readyz and the heartbeats see it."""
-
-    def __init__(self, platforms: Sequence[ChatPlatform]) -> None:
-        self.platforms = platforms
-
     def collect(self) -> Iterable[Metric]:
+        """`lambert_platform_connected{platform}` and, for a platform with shards,
+        `lambert_shard_connected{platform,shard}`: 1 or 0, as /readyz and the heartbeats see it."""
         platforms = GaugeMetricFamily(
             "lambert_platform_connected",
             "1 while the platform (every shard of it) is connected, else 0.",
