@@ -1,5 +1,4 @@
-"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status (text,
-Discord's options and Slack's form meet in `turn_on`, `turn_off` and `status`)."""
+"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out.
-One table of verbs drives parsing, dispatch and help; a first word that names no verb is a
-theme, or else words to search for."""
+"""The chat grammar every adapter shares: one table of verbs drives parsing, dispatch and help."""
 
 from __future__ import annotations
 
@@ -43,12 +41,6 @@ class Verb:
     alone: bool = False
     refusal: str = ""  # what a non-admin cannot do, e.g. "manage the daily quote"
     help_on: Mapping[str, str] = field(default_factory=dict)
-
-    def needs_admin(self, words: str | None) -> bool:
-        """Whether this use needs an admin; `None` (words unknown) means the strictest use."""
-        if not callable(self.admin_only):
-            return self.admin_only
-        return words is None or self.admin_only(words)
 
 
 async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
@@ -219,7 +211,10 @@ async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
 
 
 async def _refusal(verb: Verb, words: str | None, ctx: RequestContext) -> TextReply | None:
-    if verb.needs_admin(words) and not await ctx.is_admin():
+    """Why this use is refused, if it is; `words` None (unknown) means the strictest use."""
+    rule = verb.admin_only
+    needs = rule if isinstance(rule, bool) else words is None or rule(words)
+    if needs and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
         platform = PLATFORMS.get(ctx.platform)  # who counts as an admin, in its words
         means = platform.admin_means if platform else "an admin role here"

@@ -27,8 +27,7 @@ _building: weakref.WeakKeyDictionary[QuoteService, asyncio.Lock] = weakref.WeakK
 
 
 async def matcher_for(service: QuoteService) -> Matcher:
-    """The corpus's matcher, built once: words and meaning fused where the `meaning` extra is
-    installed, words alone otherwise."""
+    """The corpus's matcher, built once: words, fused with meaning if that extra is installed."""
     async with _building.setdefault(service, asyncio.Lock()):
         if service not in _matchers:
             matcher: Matcher = LexicalMatcher(service)
@@ -46,8 +45,7 @@ def has_subject(text: str) -> bool:
 
 
 async def on_this(core: Core, text: str, ctx: RequestContext) -> Reply:
-    """The best fit for `text` as a preview whose Another walks the next fits; one line when
-    the message has nothing to match."""
+    """The best fit for `text` as a preview whose Another walks the next fits."""
     started = time.perf_counter()
     message = clean_user_text(text, limit=MESSAGE_CHARS)
     if not has_subject(message):

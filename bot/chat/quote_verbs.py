@@ -1,6 +1,4 @@
-"""The quote verbs: a random quote, one by id, a search list, the best match, and Another; and
-"Did you mean" for one slip of the finger: a word that is a known name with one letter wrong,
-missing, extra, or two neighbours swapped (`serach`, `hepl`, `dialy`, `themse`)."""
+"""The quote verbs: random, by id, a search list, the best match, Another; and "Did you mean"."""
 
 from __future__ import annotations
 
@@ -127,7 +125,8 @@ def themes_reply(service: QuoteService) -> TextReply:
 
 
 def one_slip(typed: str, name: str) -> bool:
-    """Whether `typed` is `name` with exactly one slip (the optimal string alignment distance 1)."""
+    """Whether `typed` is `name` with one letter wrong, missing or extra, or two neighbours
+    swapped (`serach`, `hepl`, `themse`): the optimal string alignment distance 1."""
     if typed == name or abs(len(typed) - len(name)) > 1:
         return False
     if len(typed) == len(name):

@@ -1,5 +1,4 @@
-"""Matching by meaning (the `lambert[meaning]` extra): a bundled embedding model, the corpus's
-vectors computed once per corpus digest and kept in a file beside the database."""
+"""Matching by meaning (the `lambert[meaning]` extra): a bundled model, vectors kept on disk."""
 
 from __future__ import annotations
 

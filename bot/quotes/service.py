@@ -12,7 +12,7 @@ from datetime import date
 
 import aiosqlite
 
-from bot.quotes.models import Kind, Quote, Theme
+from bot.quotes.models import Kind, Quote, Theme, ThemeInfo, Themes
 from bot.quotes.search import (
     ParsedQuery,
     clean_user_text,
@@ -20,7 +20,6 @@ from bot.quotes.search import (
     to_fts,
     words,
 )
-from bot.quotes.themes import ThemeInfo, Themes
 
 AUTOCOMPLETE_LIMIT = 25  # Discord's ceiling for autocomplete choices
 TYPO_CUTOFF = 0.75
@@ -55,8 +54,7 @@ class Suggestion:
 
 
 class QuoteService(Themes):
-    """Answers questions about the corpus tables of one open connection. Build it with
-    `await QuoteService.create(conn)`."""
+    """Answers from the quote tables of one open connection: `await QuoteService.create(conn)`."""
 
     def __init__(
         self, conn: aiosqlite.Connection, themes: list[ThemeInfo], rng: random.Random
@@ -100,13 +98,12 @@ class QuoteService(Themes):
     async def load_ids(self) -> None:
         """Read every quote's id once, for `ids` (the daily shuffle bag draws from them)."""
         if self._ids is None:
-            ids: dict[str | None, list[str]] = {None: []}
-            for quote_id, theme in await self._rows(
-                "SELECT id, theme FROM quotes ORDER BY position"
-            ):
-                ids[None].append(quote_id)
-                ids.setdefault(theme, []).append(quote_id)
-            self._ids = {theme: tuple(found) for theme, found in ids.items()}
+            self._ids = {}
+            for theme in [None, *(info.theme.slug for info in self._themes)]:
+                where, args = (" WHERE theme = ?", (theme,)) if theme else ("", ())
+                rows = await self._rows(f"SELECT id FROM quotes{where} ORDER BY position", args)
+                # A comprehension, not a loop of appends: no call per row on the event loop.
+                self._ids[theme] = tuple([row[0] for row in rows])
 
     def ids(self, theme: str | None = None) -> tuple[str, ...]:
         """The quote ids of the corpus or of one theme, in corpus order; `load_ids` first."""
@@ -129,11 +126,8 @@ class QuoteService(Themes):
         return next(iter(found), None)
 
     async def close_ids(self, typed: str) -> list[str]:
-        """The three ids most like `typed`, among ids that share its start.
-
-        An id is typed from one seen in chat, so a slip is rarely in its first letters; comparing
-        only those candidates keeps difflib to at most ID_CANDIDATES ids on any corpus.
-        """
+        """The three ids most like `typed` among those sharing its start: an id is typed from one
+        seen in chat, so a slip is rarely in its first letters, and difflib compares few ids."""
         candidates: list[str] = []
         for length in (3, 1):
             if len(typed) >= length and not candidates:
@@ -148,8 +142,7 @@ class QuoteService(Themes):
     async def quotes(
         self, theme: str | None = None, offset: int = 0, limit: int | None = None
     ) -> list[Quote]:
-        """Quotes of the corpus, or of one theme, in corpus order: `limit` (None: all) from
-        `offset`."""
+        """Quotes of the corpus or a theme in corpus order: `limit` (None: all) from `offset`."""
         column, where, args = _scope(theme)
         return await self._quotes(
             f"WHERE {where}q.{column} >= ? ORDER BY q.{column} LIMIT ?",
@@ -248,8 +241,9 @@ class QuoteService(Themes):
 
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
         """Choices while typing: matching themes, then quotes whose topic matches, then quotes
-        whose text does. Quotes come unranked, in corpus order (ranking a few letters' matches is
-        too slow on a big corpus for every keystroke), once the last word has MIN_PREFIX letters."""
+        whose text does, once the last word has MIN_PREFIX letters. Quotes come unranked, the
+        first in corpus order: ranking a short prefix's matches (tens of thousands at 100,000
+        quotes) took 100 ms; taking the first takes a few (docs/performance.md)."""
         choices = [
             Suggestion(f"{info.theme.title} ({info.count})", value)
             for info, value in self.themes_matching(text)
@@ -259,8 +253,6 @@ class QuoteService(Themes):
         still_short = bool(query.terms) and len(query.terms[-1]) < MIN_PREFIX
         if match is None or still_short:
             return choices[:limit]
-        # The first matches in corpus order, unranked: ranking a short prefix's matches (tens
-        # of thousands at 100,000 quotes) took 100 ms; taking the first is a few ms.
         first = (
             "WHERE q.rowid IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ? LIMIT ?) "
             "ORDER BY q.rowid"

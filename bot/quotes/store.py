@@ -66,15 +66,11 @@ async def sync_corpus(
     file_digest: str = "",
     progress: Progress | None = None,
 ) -> bool:
-    """Make the quote tables hold `corpus`; return False when they already did.
-
-    Only quote tables are touched: schedules and post history refer to quote ids as plain
-    text, so replacing quotes never cascades into them. An edit to comments or spacing
-    changes the file digest, not the fingerprint: it is recorded without a rewrite.
-    """
+    """Make the quote tables hold `corpus`; False when they already did. Schedules and post
+    history refer to quote ids as plain text, so replacing quotes never cascades into them; an
+    edit to comments or spacing changes the file digest, not the fingerprint: no rewrite."""
     await conn.execute("BEGIN IMMEDIATE")
     try:
-        # The fingerprint of the corpus content the tables hold (bot/quotes/corpus.py).
         changed = await _meta(conn, "corpus") != corpus.fingerprint
         meta = {"corpus_file": file_digest}
         if changed:

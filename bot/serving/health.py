@@ -1,5 +1,4 @@
-"""Liveness for operators: the serving process records heartbeats, `lambert health` reads them;
-what "connected" means, for them and for /readyz."""
+"""Heartbeats that `serve` records and `lambert health` reads, and what "connected" means."""
 
 from __future__ import annotations
 

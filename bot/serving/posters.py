@@ -1,5 +1,4 @@
-"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends
-(each platform module imported only when its poster is asked for)."""
+"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics (the
-metrics port filled with Prometheus instruments). The listener (and the web site beside them)
-is an adapter, reached by module path: aiohttp is a platform library."""
+"""What `lambert serve` answers on LAMBERT_HTTP_PORT: /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -28,6 +26,7 @@ from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 
+# An adapter, reached by module path (aiohttp is a platform library); the web site beside it.
 LISTENER = "bot.adapters.probes:listen"
 JSON = "application/json"
 

@@ -1,5 +1,4 @@
-"""`lambert serve`: keep each configured platform connected and run the one daily scheduler,
-until SIGTERM or SIGINT."""
+"""`lambert serve`: each platform kept connected and the one daily scheduler, until a signal."""
 
 from __future__ import annotations
 
@@ -224,7 +223,6 @@ async def _schedule(
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            # After a stop, at most SHUTDOWN_GRACE for the posts under way.
             await asyncio.wait({run}, timeout=SHUTDOWN_GRACE)
         finally:
             relay.cancel()
