@@ -55,11 +55,10 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
     """`card <request>`: what the request finds, marked to be shown as a card. One hyphenated
     word that names no theme is an id, so a mistyped id says so instead of matching words."""
     word, _, words = rest.partition(" ")
+    looks_like_id = "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None
     if word.casefold() == "id":
         reply = await quote_verbs.by_id(core.quotes, words.strip())
-    elif (quote := await core.quotes.quote(rest)) is not None:
-        reply = QuoteReply(quote, request=f"id {quote.id}")
-    elif "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None:
+    elif looks_like_id or await core.quotes.quote(rest) is not None:
         reply = await quote_verbs.by_id(core.quotes, rest)
     else:
         reply = (await _look_up(core, rest))[1]

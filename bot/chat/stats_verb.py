@@ -52,11 +52,10 @@ async def answer_stats(core: Core, rest: str, ctx: RequestContext) -> Reply:
     if everywhere and not ctx.space:
         lines.append("No workspace or server here: this conversation's stats only.")
         everywhere = False
+    scope = Scope(ctx.platform, ctx.space, None if everywhere else ctx.channel)
+    where = "this channel"
     if everywhere:
-        scope = Scope(ctx.platform, ctx.space)
         where = "this server" if ctx.platform == "discord" else "this workspace"
-    else:
-        scope, where = Scope(ctx.platform, ctx.space, ctx.channel), "this channel"
     stats = core.stats
     await stats.flush()  # what was counted a moment ago counts too
     summary = await summarise(
@@ -70,8 +69,7 @@ def summary_lines(s: Summary) -> list[str]:
     lines = []
     if not s.recording:
         lines.append("Stats are off here (LAMBERT_STATS=off): nothing new is counted.")
-    verbs: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
+    verbs, outcomes = Counter[str](), Counter[str]()
     for verb, outcome, n in s.commands:
         verbs[verb] += n
         outcomes[outcome] += n

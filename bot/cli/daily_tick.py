@@ -97,7 +97,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger(__name__).warning(
                 "%s is not configured here: its daily schedules are skipped", platform
             )
-        async with open_posters(settings, wanted, console, core) as posters:
+        async with open_posters(settings, wanted, console) as posters:
             scheduler = Scheduler(core.quotes, core.daily, posters, catchup=catchup)
             try:
                 report = await scheduler.tick()

@@ -13,7 +13,6 @@ from bot.config import ConfigError, Settings
 from bot.platforms import PLATFORMS, posting
 from bot.ports import DailyPoster, TransientPostError
 from bot.quotes.models import Quote
-from bot.runtime import Core
 from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 
 @asynccontextmanager
 async def open_posters(
-    settings: Settings, platforms: tuple[str, ...], console_stream: TextIO, core: Core
+    settings: Settings, platforms: tuple[str, ...], console_stream: TextIO
 ) -> AsyncIterator[dict[str, DailyPoster]]:
     """A poster for each of `platforms` that is configured, handed out at once, each opening
     in a task of its own: a platform that hangs never holds up another's posts. One that
