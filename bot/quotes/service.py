@@ -71,13 +71,11 @@ class QuoteService(Themes):
         """Every theme with its aliases and number of quotes, in corpus order, read once."""
         aliases: dict[str, list[str]] = {}
         # rowid order is the corpus file's order: its first alias is the one to suggest.
-        for alias, slug in await conn.execute_fetchall(
-            "SELECT alias, slug FROM theme_aliases ORDER BY rowid"
-        ):
+        sql = "SELECT alias, slug FROM theme_aliases ORDER BY rowid"
+        for alias, slug in await conn.execute_fetchall(sql):
             aliases.setdefault(slug, []).append(alias)
-        rows = await conn.execute_fetchall(
-            "SELECT slug, title, quote_count FROM themes ORDER BY position"
-        )
+        sql = "SELECT slug, title, quote_count FROM themes ORDER BY position"
+        rows = await conn.execute_fetchall(sql)
         themes = [ThemeInfo(Theme(s, t, tuple(aliases.get(s, ()))), n) for s, t, n in rows]
         return cls(conn, themes, rng or random.Random())  # noqa: S311 (not for secrets)
 
@@ -131,11 +129,9 @@ class QuoteService(Themes):
         candidates: list[str] = []
         for length in (3, 1):
             if len(typed) >= length and not candidates:
-                prefix = typed[:length]
-                rows = await self._rows(  # a range on the id index
-                    "SELECT id FROM quotes WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                    (prefix, prefix + "\uffff", ID_CANDIDATES),
-                )
+                start = typed[:length]  # a range on the id index
+                sql = "SELECT id FROM quotes WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+                rows = await self._rows(sql, (start, start + "\uffff", ID_CANDIDATES))
                 candidates = [row[0] for row in rows]
         return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
 
@@ -223,13 +219,9 @@ class QuoteService(Themes):
                 continue
             # Corpus words with the same first letter and a length one off at most: one slip
             # (a letter dropped, doubled, swapped or wrong) changes the length by at most one.
-            shaped = [
-                row[0]
-                for row in await self._rows(
-                    "SELECT word FROM vocabulary WHERE first = ? AND length BETWEEN ? AND ?",
-                    (term[0], len(term) - 1, len(term) + 1),
-                )
-            ]
+            sql = "SELECT word FROM vocabulary WHERE first = ? AND length BETWEEN ? AND ?"
+            rows = await self._rows(sql, (term[0], len(term) - 1, len(term) + 1))
+            shaped = [row[0] for row in rows]
             # Thousands of candidates on a big corpus: tens of milliseconds of CPU, kept off
             # the event loop so other commands are answered meanwhile.
             best = await asyncio.to_thread(difflib.get_close_matches, term, shaped, 1, TYPO_CUTOFF)

@@ -43,10 +43,6 @@ def is_connected(platform: ChatPlatform) -> bool:
     return platform.connected and all(shard_states(platform).values())
 
 
-class NoDatabase(Exception):
-    """There is no database at the path: nothing has run here yet."""
-
-
 async def record_heartbeats(
     conn: aiosqlite.Connection, connected: Iterable[str], now: float | None = None
 ) -> None:
@@ -74,10 +70,10 @@ async def read_health(
     path: Path, platforms: Iterable[str], now: float | None = None
 ) -> list[PlatformHealth]:
     """Check the file at `path` (SQLite's quick_check) and read each platform's heartbeat,
-    read-only: health never creates, migrates or writes a database. NoDatabase when there is
-    no file; DatabaseError (one line) when it cannot be used."""
+    read-only: health never creates, migrates or writes a database. FileNotFoundError when
+    there is no file (nothing has run here yet); DatabaseError (one line) when it cannot be used."""
     if not await asyncio.to_thread(path.is_file):
-        raise NoDatabase(str(path))
+        raise FileNotFoundError(str(path))
     with explained(path, "checking the database"):
         async with aiosqlite.connect(read_only_uri(path), uri=True) as conn:
             check = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check")]
