@@ -90,9 +90,8 @@ async def turn_on_text(
             ("Themes: " + ", ".join(f"`{t.slug}`" for t in names) + ".",),
             ok=False,
         )
-    return await turn_on(
-        core, ctx, local_time, tz, theme.slug if theme else None, time_text, weekdays
-    )
+    slug = theme.slug if theme else None
+    return await turn_on(core, ctx, local_time, tz, slug, time_text, weekdays)
 
 
 async def turn_on(

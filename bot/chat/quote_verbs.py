@@ -155,21 +155,12 @@ async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> 
     verb = slip_of(word.casefold(), verbs)
     if verb is not None and not await quotes.knows_word(word):
         meant = f"{verb} {rest}".strip()
-        return TextReply(
-            f"Did you mean `{meant}`?",
-            (
-                f"Nothing was searched. Type `{COMMAND} {meant}`"
-                + ("." if verb == "help" else f", or see `{COMMAND} help`."),
-            ),
-            meant=meant,
-        )
+        then = "." if verb == "help" else f", or see `{COMMAND} help`."
+        line = f"Nothing was searched. Type `{COMMAND} {meant}`{then}"
+        return TextReply(f"Did you mean `{meant}`?", (line,), meant=meant)
     names = quotes.theme_names()
     name = slip_of(normalise_name(request), names)
     if name is not None and not await quotes.knows_word(request):
-        theme = names[name]
-        return TextReply(
-            f"Did you mean `{name}`?",
-            (f"Nothing was searched. `{COMMAND} {name}` shows a quote on {theme.title}.",),
-            meant=name,
-        )
+        line = f"Nothing was searched. `{COMMAND} {name}` shows a quote on {names[name].title}."
+        return TextReply(f"Did you mean `{name}`?", (line,), meant=name)
     return None

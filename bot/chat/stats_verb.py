@@ -40,13 +40,8 @@ async def answer_stats(core: Core, rest: str, ctx: RequestContext) -> Reply:
     """`/lambert stats [all] [7|30]`: this channel's counts, or its workspace's (admins)."""
     parsed = parse_request(rest)
     if parsed is None:
-        return TextReply(
-            f"Usage: {USAGE}",
-            (
-                "This channel's stats for the last 7 days; `all` for the whole workspace or "
-                "server, `30` for 30 days.",
-            ),
-        )
+        what = "This channel's stats for the last 7 days; `all` for the whole workspace or server"
+        return TextReply(f"Usage: {USAGE}", (f"{what}, `30` for 30 days.",))
     everywhere, days = parsed
     lines: list[str] = []
     if everywhere and not ctx.space:

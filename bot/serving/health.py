@@ -80,10 +80,9 @@ async def read_health(
             if check[:1] != ["ok"]:
                 detail = " ".join(str(check[0] if check else "no answer").split())
                 raise DatabaseError(f"{path}: failed SQLite's integrity check ({detail})")
+            sql = "SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'"
             try:
-                rows = await conn.execute_fetchall(
-                    "SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'"
-                )
+                rows = await conn.execute_fetchall(sql)
             except sqlite3.OperationalError as exc:
                 if "no such table" not in str(exc):
                     raise

@@ -200,7 +200,8 @@ async def expose(
     """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments and listen for
     probes, until the returned stack is closed. ConfigError when the address cannot be used."""
     stack = contextlib.AsyncExitStack()
-    if settings.http_port is None:
+    host, port = settings.http_host, settings.http_port
+    if port is None:
         return stack
     try:
         metrics = PrometheusMetrics(platforms)
@@ -210,16 +211,10 @@ async def expose(
         store = core.daily.store
         probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
         listen = pkgutil.resolve_name(LISTENER)
-        host, port = settings.http_host, settings.http_port
-        stack.push_async_callback(
-            await listen(probes, host, port, core.quotes, settings.public_url)
-        )
+        close = await listen(probes, host, port, core.quotes, settings.public_url)
+        stack.push_async_callback(close)
     except BaseException:
         await stack.aclose()
         raise
-    log.info(
-        "probes and the web site on http://%s:%d (/healthz, /readyz, /metrics, /)",
-        settings.http_host,
-        settings.http_port,
-    )
+    log.info("probes and the web site on http://%s:%d (/healthz, /readyz, /metrics, /)", host, port)
     return stack

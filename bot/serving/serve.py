@@ -193,10 +193,9 @@ async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
         if not task.done():
             task.cancel()
             await asyncio.wait({task})
-    if task.cancelled():
-        return False
-    task.result()  # its failure, if it had one
-    return True
+    if not task.cancelled():
+        task.result()  # its failure, if it had one
+    return not task.cancelled()
 
 
 async def _schedule(
