@@ -258,10 +258,7 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
 def help_reply(core: Core, platform: str = "") -> TextReply:
     """The table's help lines in `platform`'s own form, then that platform's extras."""
     extras = PLATFORMS[platform].help_lines if platform in PLATFORMS else ()
-    examples = ", ".join(
-        f"`{COMMAND} {i.theme.aliases[0] if i.theme.aliases else i.theme.slug}`"
-        for i in core.quotes.themes()[:4]
-    )
+    examples = ", ".join(f"`{COMMAND} {name}`" for _, name in core.quotes.themes_matching("")[:4])
     return TextReply(
         "Nathan Lambert's notes on open models, RLHF, reasoning and research careers.",
         (

@@ -227,9 +227,7 @@ class QuoteService(Themes):
             best = await asyncio.to_thread(difflib.get_close_matches, term, shaped, 1, TYPO_CUTOFF)
             if best:
                 fixed[i] = best[0]
-        if fixed == list(query.terms):
-            return None
-        return replace(query, terms=tuple(fixed))
+        return None if fixed == list(query.terms) else replace(query, terms=tuple(fixed))
 
     async def autocomplete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Suggestion]:
         """Choices while typing: matching themes, then quotes whose topic matches, then quotes
