@@ -22,7 +22,7 @@ from bot.daily.service import DailyService
 from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
-from bot.quotes.store import Progress, corpus_file_digest, sync_corpus
+from bot.quotes.store import Progress, meta, sync_corpus
 from bot.stats.recorder import StatsRecorder
 from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
@@ -111,7 +111,7 @@ async def open_core(
         # Pages are checked before a corpus load writes to them.
         checked = integrity_check or bool(parsed)
         async with connect(settings.db_path, integrity_check=checked) as conn:
-            if await corpus_file_digest(conn) != digest:
+            if await meta(conn, "corpus_file") != digest:
                 # The parsed corpus is freed inside the pause, on the loop's thread (35-40 ms
                 # at 100,000 quotes, while nothing is served yet: docs/performance.md), so the
                 # collector's first run after it has nothing of the load's left to walk.

@@ -111,9 +111,8 @@ async def turn_on(
     )
     said, read = said.strip(), found.schedule.time_text
     understood = [f"\u201c{said}\u201d read as {read}."] if said and said != read else []
-    return TextReply(
-        f"Daily quote on: {found.schedule.when}.", (*understood, *_details(core, found))
-    )
+    lines = (*understood, *_details(core, found))
+    return TextReply(f"Daily quote on: {found.schedule.when}.", lines)
 
 
 async def turn_off(core: Core, ctx: RequestContext) -> TextReply:

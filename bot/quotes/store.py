@@ -42,7 +42,8 @@ def _vocabulary_rows(fts: Rows) -> Rows:
     return [(w, w[0], len(w)) for w in sorted(vocabulary)]
 
 
-async def _meta(conn: aiosqlite.Connection, key: str) -> str | None:
+async def meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    """The `meta` value for `key` ("corpus_file": the sha256 of the corpus file as last loaded)."""
     rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = ?", (key,)))
     return str(rows[0][0]) if rows else None
 
@@ -53,11 +54,6 @@ async def set_meta(conn: aiosqlite.Connection, values: dict[str, str]) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         values.items(),
     )
-
-
-async def corpus_file_digest(conn: aiosqlite.Connection) -> str | None:
-    """The sha256 of the corpus file's bytes as last loaded."""
-    return await _meta(conn, "corpus_file")
 
 
 async def sync_corpus(
@@ -71,12 +67,12 @@ async def sync_corpus(
     edit to comments or spacing changes the file digest, not the fingerprint: no rewrite."""
     await conn.execute("BEGIN IMMEDIATE")
     try:
-        changed = await _meta(conn, "corpus") != corpus.fingerprint
-        meta = {"corpus_file": file_digest}
+        changed = await meta(conn, "corpus") != corpus.fingerprint
+        values = {"corpus_file": file_digest}
         if changed:
             await _replace(conn, corpus, progress or (lambda done, total: None))
-            meta["corpus"] = corpus.fingerprint
-        await set_meta(conn, meta)
+            values["corpus"] = corpus.fingerprint
+        await set_meta(conn, values)
         await conn.execute("COMMIT")
     except BaseException:
         await rollback(conn)  # never hides the error that brought us here
