@@ -232,9 +232,8 @@ async def perform(
     core: Core | None = None,
     words: str | None = None,
 ) -> Reply:
-    """A structured call (Discord's `/lambert-daily set` options) under the rules of the row's
-    text form `words` ("on", "status"; None: the strictest use); logged, and counted in
-    `core`'s stats when given."""
+    """A structured call (Discord's `/lambert-daily set`) under the rules of the row's text form
+    `words` ("on", "status"; None: the strictest); logged, counted in `core`'s stats if given."""
     verb, started = VERBS[verb_name], time.perf_counter()
     reply = await _refusal(verb, words, ctx) or await work()
     account(ctx, verb.name, verb.name, reply, started, core.stats if core else None)

@@ -148,9 +148,8 @@ def slip_of(typed: str, names: Iterable[str]) -> str | None:
 
 
 async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> TextReply | None:
-    """ "Did you mean" for a first word one slip from one of `verbs`, or a request one slip from
-    a theme name; never for a word the corpus has (`helps` may be meant), so a real search is
-    searched."""
+    """ "Did you mean" for a first word one slip from a verb, or a request one slip from a theme
+    name; never for a word the corpus has (`helps` may be meant): a real search is searched."""
     word, _, rest = request.partition(" ")
     verb = slip_of(word.casefold(), verbs)
     if verb is not None and not await quotes.knows_word(word):

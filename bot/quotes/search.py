@@ -83,11 +83,8 @@ def _quoted(token: str) -> str:
 
 
 def to_fts(query: ParsedQuery, *, any_term: bool = False, prefix_last: bool = False) -> str | None:
-    """An FTS5 MATCH expression for `query`, or None when there is nothing to search for.
-
-    Terms are joined with AND (all must match) unless `any_term`; `prefix_last` lets the last
-    term match as a prefix, for text that is still being typed.
-    """
+    """An FTS5 MATCH expression for `query` (None: nothing to search for): terms joined with AND
+    unless `any_term`; with `prefix_last` the last may be a prefix, for text still being typed."""
     parts = [_quoted(" ".join(p)) for p in query.phrases]
     for i, term in enumerate(query.terms):
         star = "*" if prefix_last and i == len(query.terms) - 1 else ""

@@ -27,10 +27,9 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 async def open_posters(
     settings: Settings, platforms: tuple[str, ...], console_stream: TextIO
 ) -> AsyncIterator[dict[str, DailyPoster]]:
-    """A poster for each of `platforms` that is configured, handed out at once, each opening
-    in a task of its own: a platform that hangs never holds up another's posts. One that
-    cannot be reached fails its posts as transient (retried); a token it rejects fails them
-    the same way and raises ConfigError on exit, which stops the command."""
+    """A poster for each configured one of `platforms`, at once, each opening in a task of its
+    own: one that hangs never holds up another's posts. One that cannot be reached fails its
+    posts as transient (retried); a rejected token too, and raises ConfigError on exit."""
     usable = set(available_platforms(settings))
     openings = [Opening(p, settings, console_stream) for p in platforms if p in usable]
     try:

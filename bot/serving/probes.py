@@ -140,9 +140,8 @@ class Answer:
 
 @dataclass(eq=False)
 class Probes:
-    """The answers, independent of HTTP. Ready: the database answers a cheap query through
-    the store, and every configured platform (every shard of it) is connected, by the same
-    definition the heartbeats for `lambert health` use."""
+    """The answers, independent of HTTP. Ready: the database answers a cheap query, and every
+    platform (every shard of it) is connected as the heartbeats for `lambert health` mean it."""
 
     database: Callable[[], Awaitable[object]]
     platforms: Sequence[ChatPlatform]
