@@ -65,9 +65,7 @@ def summary_label(quote: Quote) -> str:
 
 def quoted_body(quote: Quote) -> str:
     """The text as shown: his words inside quotation marks, a summary never."""
-    if quote.kind is Kind.QUOTE:
-        return f"\u201c{quote.text}\u201d"
-    return quote.text
+    return f"\u201c{quote.text}\u201d" if quote.kind is Kind.QUOTE else quote.text
 
 
 def credit_line(quote: Quote) -> str:
