@@ -19,8 +19,7 @@ from bot.config_values import Secret as Secret
 LEGACY_DB = Path("lambert.db")  # where lambert 0.1 kept its database: the working folder
 # A variable with one of these prefixes that lambert does not read is most likely a typo.
 OURS = ("LAMBERT_", "DISCORD_", "SLACK_")
-# Read outside the table of Settings' fields: the database's path (with its note) and the
-# shards (two variables read together).
+# Read apart from the fields' table: LAMBERT_DB (with its note), the shards (read together).
 READ_APART = ("LAMBERT_DB", "DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS")
 
 
@@ -35,12 +34,9 @@ def default_corpus_path() -> Path:
     return packaged if packaged.exists() else Path(__file__).parent.parent / "data" / "lambert.toml"
 
 
-def setting(variable: str, reader: read.Reader, default: Any = None, factory: Any = None) -> Any:
+def setting(variable: str, reader: read.Reader, default: Any) -> Any:
     """A field of Settings that `variable` gives, its text read by `reader`."""
-    meta = {"variable": variable, "read": reader}
-    if factory:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={"variable": variable, "read": reader})
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class Settings:
 
     db_path: Path = field(default_factory=default_db_path)  # LAMBERT_DB: see _db_path
     db_note: str = ""  # one line for the operator about where the database was found
-    corpus_path: Path = setting("LAMBERT_CORPUS", read.path, factory=default_corpus_path)
+    corpus_path: Path = setting("LAMBERT_CORPUS", read.path, default_corpus_path())
     # None: the command picks (INFO to serve, WARNING otherwise).
     log_level: str | None = setting("LOG_LEVEL", read.level, None)
     log_format: str = setting("LOG_FORMAT", read.log_format, "text")
@@ -98,10 +94,8 @@ class Settings:
         """Every configured secret value, for log redaction."""
         found = [v.reveal() for v in vars(self).values() if isinstance(v, Secret) and v]
         found += [k.strip() for k in self.secret_key.reveal().split(",") if k.strip()]
-        if self.database_url:
-            url = self.database_url.reveal()
-            password = urlsplit(url).password or ""
-            found += [s for s in (url, password, unquote(password)) if s]
+        password = urlsplit(self.database_url.reveal()).password or ""  # the URL is a Secret
+        found += [s for s in (password, unquote(password)) if s]
         return tuple(found)
 
 
@@ -146,8 +140,7 @@ def _check_listeners(settings: Settings) -> None:
 
 
 def known_variables() -> frozenset[str]:
-    """Every variable load_settings reads: the one list of settings, which config.example.env
-    documents (a test checks)."""
+    """Every variable load_settings reads, as config.example.env documents them (a test checks)."""
     return frozenset(
         (*(f.metadata["variable"] for f in fields(Settings) if f.metadata), *READ_APART)
     )

@@ -65,14 +65,19 @@ def number(low: float, high: float) -> Reader:
     return read
 
 
+def whole(raw: str) -> int | None:
+    """Digits only: int() would also take "+80", "3_000" or " 8 0"; float() "3000.5"."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def port(name: str, raw: str, default: Any) -> int:
-    # Digits only: int() would also take "+80", "3_000" or " 8 0"; float() truncated "3000.5".
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    value = whole(raw)
+    if value is None or not 1 <= value <= 65535:
         raise ConfigError(
             f"{name}={raw!r} is not a port; use a whole number from 1 to 65535, e.g. "
             f"{name}={default or 8000}"  # LAMBERT_HTTP_PORT is off (None) by default
         )
-    return int(raw)
+    return value
 
 
 def host(name: str, raw: str, default: Any) -> str:
@@ -90,8 +95,10 @@ def host(name: str, raw: str, default: Any) -> str:
     return raw
 
 
-def one_of(values: dict[str, Any], fold: Callable[[str], str], fix: str) -> Reader:
-    """A reader of one of a few words (`fold` evens their case); `fix` says what is not."""
+def one_of(words: dict[str, Any] | tuple[str, ...], fold: Callable[[str], str], fix: str) -> Reader:
+    """A reader of one of a few words (`fold` evens their case) or of what a dict maps them to;
+    `fix` says what is not."""
+    values = words if isinstance(words, dict) else {w: w for w in words}
 
     def read(name: str, raw: str, default: Any) -> Any:
         if fold(raw) not in values:
@@ -102,12 +109,8 @@ def one_of(values: dict[str, Any], fold: Callable[[str], str], fix: str) -> Read
 
 
 on_off = one_of({"on": True, "off": False}, str.casefold, "on or off; use {name}=on or {name}=off")
-level = one_of(
-    {v: v for v in LOG_LEVELS}, str.upper, f"a level; use one of {', '.join(LOG_LEVELS)}"
-)
-log_format = one_of(
-    {v: v for v in ("text", "json")}, str.lower, "a format; use {name}=text or json"
-)
+level = one_of(LOG_LEVELS, str.upper, f"a level; use one of {', '.join(LOG_LEVELS)}")
+log_format = one_of(("text", "json"), str.lower, "a format; use {name}=text or json")
 
 
 def admins(name: str, raw: str, default: Any) -> frozenset[str]:
@@ -115,7 +118,6 @@ def admins(name: str, raw: str, default: Any) -> frozenset[str]:
 
 
 def public_url(name: str, raw: str, default: Any) -> str:
-    """An http(s) address with a host and no trailing slash, query or fragment."""
     try:
         parts = urlsplit(raw)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
@@ -176,11 +178,6 @@ def database_url(name: str, raw: str, default: Any) -> Secret:
 
 
 MAX_SHARDS = 100_000  # far past any bot's count (one shard per 1,000-2,500 servers)
-
-
-def whole(raw: str) -> int | None:
-    """Digits only, as port reads them: int() would also take "+1", "1_0" or " 1"."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:

@@ -7,7 +7,6 @@ serving. In memory, from zero each process; the counts kept in the database are 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -37,11 +36,6 @@ _current = Metrics()
 def metrics() -> Metrics:
     """Where to report now: the installed instruments, or the no-op default."""
     return _current
-
-
-def since(started: float) -> float:
-    """Seconds from `started` (a `time.perf_counter()` reading) to now."""
-    return time.perf_counter() - started
 
 
 @contextmanager

@@ -76,7 +76,6 @@ PLATFORMS: dict[str, Platform] = {
         ),
     )
 }
-NAMES = tuple(PLATFORMS)
 
 # A Slack workspace as a channel name carries it: a team id (T...) or, for an app installed
 # across a whole Enterprise Grid organisation, the organisation's id (E...). Never a channel

@@ -37,8 +37,7 @@ class AmbiguousPostError(PostError):
     timeout, the connection lost after the request was written, a 5xx from an edge). Never
     sent again as a new message. `resend_within`: how many seconds after the first such
     attempt the platform dedupes a resend of the same (channel, day) (Discord's nonce); None:
-    it cannot, and the day is recorded `unknown` at once.
-    """
+    it cannot, and the day is recorded `unknown` at once."""
 
     def __init__(self, reason: str, resend_within: float | None = None) -> None:
         super().__init__(reason)

@@ -11,7 +11,7 @@ import logging
 import operator
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.coordination.lease import Leases, LeaseTerms
 from bot.daily.clock import Clock
 from bot.daily.service import DailyService
-from bot.previews.store import MemoryPreviewStore, PreviewStore
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
 from bot.quotes.store import Progress, meta, sync_corpus
@@ -29,6 +28,7 @@ from bot.storage.lazy import Forwarder, OnFirstUse
 
 if TYPE_CHECKING:
     from bot.installs.sql_store import StateInstallStore as InstallStore
+    from bot.previews.store import PreviewStore
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,10 @@ log = logging.getLogger(__name__)
 PARSE_ELSEWHERE_BYTES = 1_000_000
 
 
-def _read_corpus_file(path: Path, max_mb: float) -> tuple[bytes, str]:
-    raw = read_corpus_bytes(path, max_mb)
-    return raw, hashlib.sha256(raw).hexdigest()
-
-
 async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
-    """decode_corpus off the event loop: in a child process for a big file, else a thread.
-
-    tomli holds the GIL for the whole parse: in a thread 35 MB (100,000 quotes) stopped the
-    loop for 0.9 s, in a child process 27-43 ms at most (docs/performance.md, "Loop lag").
-    """
+    """decode_corpus off the event loop: in a child process for a big file, else a thread
+    (tomli holds the GIL for the whole parse: in a thread 35 MB, 100,000 quotes, stopped the
+    loop for 0.9 s, in a child process 27-43 ms at most: docs/performance.md, "Loop lag")."""
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
     # Imported here: a start with an unchanged corpus (`lambert ask`) never needs them.
@@ -71,14 +64,13 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
 
 @dataclass(frozen=True, slots=True)
 class Core:
-    """What every adapter and command is handed. open_core keeps all of it in the shared
-    state; a Core built by hand (tests) keeps previews in memory, counts nothing, and has no
-    installs (bot/installs: the workspaces of an OAuth Slack app) or leases."""
+    """What every adapter and command is handed; open_core keeps all of it in the shared state
+    (installs: the workspaces of an OAuth Slack app)."""
 
     quotes: QuoteService
     daily: DailyService
-    previews: PreviewStore = field(default_factory=MemoryPreviewStore)  # Post clicked twice
-    stats: StatsRecorder = field(default_factory=StatsRecorder.off)
+    previews: PreviewStore  # Post clicked twice posts once
+    stats: StatsRecorder
     installs: InstallStore | None = None
     leases: Leases | None = None
 
@@ -91,15 +83,14 @@ async def open_core(
     clock: Clock | None = None,
     progress: Progress | None = None,
 ) -> AsyncIterator[Core]:
-    """Both services over an up-to-date database, built once; closed on exit.
-
-    A corpus whose bytes are the ones last loaded is not even parsed (a fast start at 100,000
-    quotes); a changed one is validated in full before the database is even opened, so a bad
-    file never creates, migrates or writes it. The shared state (bot/storage/engine.py) is
-    opened on its first use: answering from the quotes alone never opens it.
-    """
+    """Both services over an up-to-date database, built once; closed on exit. A corpus whose
+    bytes are the ones last loaded is not even parsed (a fast start at 100,000 quotes); a
+    changed one is validated in full before the database is opened, so a bad file never
+    creates, migrates or writes it. The shared state opens on first use (answering from the
+    quotes alone never opens it)."""
     path = settings.corpus_path
-    raw, digest = await asyncio.to_thread(_read_corpus_file, path, settings.corpus_max_mb)
+    raw = await asyncio.to_thread(read_corpus_bytes, path, settings.corpus_max_mb)
+    digest = await asyncio.to_thread(lambda data: hashlib.sha256(data).hexdigest(), raw)
     parsed: list[Corpus] = []
     with ExitStack() as paused:
         if await asyncio.to_thread(stored_value, settings.db_path, "corpus_file") != digest:
@@ -151,13 +142,12 @@ async def _open_state(
     stores replicas share on it, by name. Imported here, in a thread: SQLAlchemy and a driver
     cost a cold command that never reaches the state (`lambert ask`) tens of milliseconds,
     and their 0.4 s would stall the loop (a console's prompt, a server's heartbeats)."""
-    await asyncio.to_thread(importlib.import_module, "bot.storage.migrate")
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
     from bot.installs.sealing import TokenSeal
     from bot.installs.sql_store import StateInstallStore
-    from bot.previews.sql_store import StatePreviewStore
+    from bot.previews.store import PreviewStore
     from bot.stats.sql_store import StateStatsStore
     from bot.storage.engine import open_engine
 
@@ -168,7 +158,7 @@ async def _open_state(
     await quotes.load_ids()
     return {
         "daily": DailyStore(engine, quotes.ids),
-        "previews": StatePreviewStore(engine),
+        "previews": PreviewStore(engine),
         "stats": StateStatsStore(engine),
         "installs": installs,
         "leases": LeaseStore(engine),

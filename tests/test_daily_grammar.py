@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -32,7 +33,7 @@ def admin(platform: str = "discord") -> RequestContext:
 
 async def daily(core: Core, text: str, ctx: RequestContext | None = None) -> TextReply:
     """`/lambert daily <text>` through the grammar, at NOW."""
-    stopped = Core(core.quotes, core.daily.with_clock(StoppedAt()))
+    stopped = replace(core, daily=core.daily.with_clock(StoppedAt()))
     reply = await answer(stopped, f"daily {text}", ctx or admin())
     assert isinstance(reply, TextReply)
     return reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,7 +69,7 @@ def scheduler(
 
 async def daily_at(core: Core, clock: FakeClock, text: str, ctx: RequestContext) -> TextReply:
     """`/lambert daily <text>` as chat sends it, read at the test's clock."""
-    reply = await answer(Core(core.quotes, core.daily.with_clock(clock)), f"daily {text}", ctx)
+    reply = await answer(replace(core, daily=core.daily.with_clock(clock)), f"daily {text}", ctx)
     assert isinstance(reply, TextReply)
     return reply
 

@@ -21,7 +21,7 @@ from bot.daily.schedules import DAY_NAMES
 from bot.installs.store import Install
 from bot.runtime import open_core
 from bot.storage.copy import SHARED_TABLES
-from bot.storage.types import Day, Flag, Instant, LocalTime
+from bot.storage.schema import Day, Flag, Instant, LocalTime
 from tests.support.cli import run
 from tests.support.postgres import run_in_thread
 from tests.support.postgres_cli import PASSWORD, rows, with_password

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.discord.answering import BOOT, EXPIRED
 from bot.adapters.discord.client import DiscordPlatform
 from bot.adapters.discord.embeds import ERROR_TEXT
-from bot.adapters.discord.expired import BOOT, EXPIRED
 from bot.adapters.discord.poster import make_client
 from bot.adapters.discord.views import CANCELLED, NOT_YOURS
 from bot.chat.share import POSTED

@@ -4,6 +4,7 @@ search results page until they end."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, time
 
 import pytest
@@ -136,8 +137,8 @@ def test_a_time_that_is_none_says_which_forms_work(typed: str) -> None:
 
 
 async def test_daily_on_says_what_time_it_understood(core: Core) -> None:
-    at_noon = Core(
-        core.quotes, core.daily.with_clock(StoppedClock(datetime(2025, 1, 15, 12, tzinfo=UTC)))
+    at_noon = replace(
+        core, daily=core.daily.with_clock(StoppedClock(datetime(2025, 1, 15, 12, tzinfo=UTC)))
     )
     reply = await answer(at_noon, "daily on 9:30 pm Europe/Berlin dpo", ADMIN)
     assert isinstance(reply, TextReply) and reply.ok

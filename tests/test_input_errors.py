@@ -9,7 +9,7 @@ import pytest
 
 from bot.chat.grammar import VERBS
 from bot.cli import main
-from bot.cli.daily_tick import parse_instant
+from bot.cli.daily import parse_instant
 from bot.config import ConfigError, load_settings
 from bot.quotes.corpus import RESERVED_WORDS, CorpusError, parse_corpus, read_corpus
 from bot.quotes.search import clean_user_text

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.client import MENU_NAME, DiscordPlatform
-from bot.adapters.discord.deploy import sync_commands
+from bot.adapters.discord.client import MENU_NAME, DiscordPlatform, sync_commands
 from bot.adapters.discord.poster import make_client
 from bot.chat import on_this
 from bot.chat.replies import ANOTHER_LABEL

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.daily.days import PostStatus
 from bot.daily.schedules import Schedule
-from bot.previews.sql_store import StatePreviewStore
+from bot.previews.store import PreviewStore
 from bot.quotes.service import QuoteService
 from bot.stats.sql_store import StateStatsStore
 from bot.stats.store import CountKey, Scope, WordsKey
@@ -60,7 +60,7 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         assert {r.status for r in records.values()} == {"posted"}
         assert all(r.quote_id for r in records.values())
 
-        previews = [StatePreviewStore(engine), StatePreviewStore(one.engine)]
+        previews = [PreviewStore(engine), PreviewStore(one.engine)]
         taken = await asyncio.gather(
             *(p.claim("discord:1", "discord", "C", NOW) for p in previews * 3)
         )
@@ -71,6 +71,6 @@ async def test_claims_schedules_previews_and_stats_go_through_pgbouncer(
         stats = [StateStatsStore(engine), StateStatsStore(two.engine)]
         key = CountKey(DAY, "slack", "T1", "C1", "command", "lookup", "quote")
         words = WordsKey(DAY, "slack", "T1", "C1", "nothing here")
-        await asyncio.gather(*(s.add({key: 2}, {words: 1}, DAY) for s in stats * 2))
+        await asyncio.gather(*(s.add({key: 2, words: 1}, DAY) for s in stats * 2))
         assert await stats[0].tallies(DAY, Scope()) == [("command", "lookup", "quote", 8)]
         assert await stats[1].empty_searches(DAY, Scope(), 5) == [("nothing here", 4)]

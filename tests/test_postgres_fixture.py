@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from bot.storage.migrate import head
+from bot.storage.engine import head
 
 
 async def test_each_test_gets_a_migrated_database_of_its_own(postgres_url: str) -> None:

@@ -18,7 +18,7 @@ from bot.adapters.slack.app import SlackPlatform
 from bot.adapters.slack.blocks import error_message
 from bot.chat.share import ALREADY_POSTED, MAYBE_POSTED, POSTED
 from bot.config import Secret, Settings
-from bot.previews.sql_store import KEEP
+from bot.previews.store import KEEP
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.fakes.discord_platform import FakeDiscord

@@ -1,4 +1,4 @@
-"""The PreviewStore, run against SQLite and PostgreSQL (and memory): a preview posts once."""
+"""The PreviewStore, run against SQLite and PostgreSQL: a preview posts once."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.previews.sql_store import KEEP, StatePreviewStore
-from bot.previews.store import MemoryPreviewStore, PreviewStore
+from bot.previews.store import KEEP, PreviewStore
 from tests.support.state import state_engine
 
 NOW = datetime(2025, 6, 2, 9, tzinfo=UTC)
@@ -20,7 +19,7 @@ PREVIEW = "slack:T:C:U:1.2"
 @pytest.fixture
 async def previews(db_path: Path, backend_url: str | None) -> AsyncIterator[PreviewStore]:
     async with state_engine(db_path, backend_url) as engine:
-        yield StatePreviewStore(engine)
+        yield PreviewStore(engine)
 
 
 async def test_a_claim_is_taken_once_released_on_failure_and_forgotten_after_a_week(
@@ -45,14 +44,6 @@ async def test_twenty_concurrent_clicks_make_one_claim(previews: PreviewStore) -
 async def test_the_outcome_says_posted_only_once_the_platform_took_the_post(
     previews: PreviewStore,
 ) -> None:
-    await _outcomes_follow_the_claim(previews)
-
-
-async def test_the_memory_store_keeps_the_same_outcomes() -> None:
-    await _outcomes_follow_the_claim(MemoryPreviewStore())
-
-
-async def _outcomes_follow_the_claim(previews: PreviewStore) -> None:
     assert await previews.outcome(PREVIEW) is None
     assert await previews.claim(PREVIEW, "slack", "C", NOW)
     assert await previews.outcome(PREVIEW) == "posting"  # under way, or its answer was lost

@@ -26,8 +26,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.coordination.lease import Leases, LeaseTerms
-from bot.coordination.shares import owner
+from bot.coordination.lease import Leases, LeaseTerms, owner
 from bot.coordination.store import LeaseStore
 from bot.daily.clock import Clock
 from bot.daily.days import PostStatus

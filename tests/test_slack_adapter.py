@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ async def test_an_answer_late_for_the_ack_goes_to_the_response_url_once(
     gated = GatedService(service.conn, service.themes(), random.Random(5))
     gated.gate = asyncio.Event()
     async with running_platform(
-        fake_slack, Core(gated, core.daily), slack_settings(settings)
+        fake_slack, replace(core, quotes=gated), slack_settings(settings)
     ) as started:
         over = asyncio.Event()
         started.handlers.budget = Budget(over=over)  # the budget ends when the test says
@@ -195,7 +196,7 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
 ) -> None:
     broken = BrokenService(service.conn, service.themes(), random.Random(5))
     async with running_platform(
-        fake_slack, Core(broken, core.daily), slack_settings(settings)
+        fake_slack, replace(core, quotes=broken), slack_settings(settings)
     ) as started:
         reply = (await slash(fake_slack, started, "dpo")).body
         await started.handlers.drain()

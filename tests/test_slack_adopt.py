@@ -31,8 +31,7 @@ from bot.config import ConfigError, Settings
 from bot.daily.schedules import Schedule
 from bot.runtime import open_core
 from bot.storage import schema
-from bot.storage.engine import open_engine
-from bot.storage.migrate import head
+from bot.storage.engine import head, open_engine
 from bot.storage.rekey import Rekeyed, key_by_workspace
 from tests.fakes.slack_platform import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.support.cli import run

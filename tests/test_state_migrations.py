@@ -23,8 +23,8 @@ from bot.daily.days import PostStatus
 from bot.daily.schedules import EVERY_DAY, Schedule
 from bot.quotes.service import QuoteService
 from bot.storage.connection import DatabaseError, connect
-from bot.storage.migrate import head
-from bot.storage.schema import comparison, metadata
+from bot.storage.engine import comparison, head
+from bot.storage.schema import metadata
 from bot.storage.urls import redacted
 from tests.support.postgres import Cluster, run_in_thread
 from tests.support.state import daily_store, state_engine
@@ -244,11 +244,11 @@ def test_urls_lose_their_password_and_keep_the_rest() -> None:
 
 
 def test_the_head_read_from_the_scripts_is_alembics_own() -> None:
-    """migrate.head() reads the revision lines itself, so a start at the head never imports
+    """engine.head() reads the revision lines itself, so a start at the head never imports
     Alembic: it must name the head Alembic would."""
     from alembic.script import ScriptDirectory
 
-    from bot.storage.migrate import config
+    from bot.storage.engine import config
 
     assert head() == ScriptDirectory.from_config(config()).get_current_head()
 

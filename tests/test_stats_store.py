@@ -73,8 +73,8 @@ def words(text: str, day: date = DAY, channel: str = "C1", space: str = "T1") ->
 
 async def test_counts_written_twice_sum(backend: Backend) -> None:
     store = backend.store
-    await store.add({key(): 2, key(detail="nothing"): 1}, {}, LONG_AGO)
-    await store.add({key(): 3, key(metric=QUOTE, name="dpo-1", detail=""): 1}, {}, LONG_AGO)
+    await store.add({key(): 2, key(detail="nothing"): 1}, LONG_AGO)
+    await store.add({key(): 3, key(metric=QUOTE, name="dpo-1", detail=""): 1}, LONG_AGO)
     assert sorted(await store.tallies(DAY, EVERYWHERE)) == [
         (COMMAND, "lookup", "nothing", 1),
         (COMMAND, "lookup", "quote", 5),
@@ -84,9 +84,7 @@ async def test_counts_written_twice_sum(backend: Backend) -> None:
 
 async def test_a_window_starts_at_its_first_day(backend: Backend) -> None:
     store = backend.store
-    await store.add(
-        {key(DAY - timedelta(1)): 4, key(DAY): 1, key(DAY + timedelta(1)): 2}, {}, LONG_AGO
-    )
+    await store.add({key(DAY - timedelta(1)): 4, key(DAY): 1, key(DAY + timedelta(1)): 2}, LONG_AGO)
     assert await store.tallies(DAY, EVERYWHERE) == [(COMMAND, "lookup", "quote", 3)]
     assert await store.by_day(DAY, EVERYWHERE) == [
         (DAY, COMMAND, 1),
@@ -106,7 +104,6 @@ async def test_scopes_a_channel_a_workspace_and_everywhere(backend: Backend) -> 
             key(space="", channel="C1", metric=POSTED, name="daily", detail=""): 16,
             key(space="", channel="C9", metric=POSTED, name="daily", detail=""): 32,
         },
-        {},
         LONG_AGO,
     )
 
@@ -137,14 +134,14 @@ async def test_empty_searches_most_first_and_forgotten_before_the_cutoff(
     store = backend.store
     old = DAY - timedelta(days=30)
     await store.add(
-        {}, {words("quantum llama", old): 5, words("tokenizer"): 1, words("rlhf book"): 2}, LONG_AGO
+        {words("quantum llama", old): 5, words("tokenizer"): 1, words("rlhf book"): 2}, LONG_AGO
     )
     assert await store.empty_searches(old, EVERYWHERE, 10) == [
         ("quantum llama", 5),
         ("rlhf book", 2),
         ("tokenizer", 1),
     ]
-    await store.add({}, {words("tokenizer", channel="C2"): 1}, DAY - timedelta(days=29))
+    await store.add({words("tokenizer", channel="C2"): 1}, DAY - timedelta(days=29))
     assert await store.empty_searches(LONG_AGO, EVERYWHERE, 10) == [
         ("rlhf book", 2),
         ("tokenizer", 2),
@@ -162,7 +159,7 @@ async def test_replicas_adding_at_once_lose_no_count(backend: Backend) -> None:
     async def add_from_another_process() -> None:
         async with backend.replica() as other:
             for _ in range(5):
-                await other.add(batch, {words("nothing here"): 1}, LONG_AGO)
+                await other.add({**batch, words("nothing here"): 1}, LONG_AGO)
 
     await asyncio.gather(*(add_from_another_process() for _ in range(3)))
     tallies = {t.name: t.total for t in await backend.store.tallies(DAY, EVERYWHERE)}

@@ -17,8 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.coordination.lease import LeaseTerms, WorkerLease
-from bot.coordination.shares import owner
+from bot.coordination.lease import LeaseTerms, WorkerLease, owner
 from bot.coordination.store import LeaseStore
 from bot.daily.days import PostStatus
 from bot.daily.store import DailyStore

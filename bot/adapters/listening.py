@@ -1,8 +1,4 @@
-"""Listening on a configured address with aiohttp, bounded: every server lambert runs (Slack
-HTTP, probes, and the web site on the probes' app) closes idle and slow connections, caps how
-many it holds, refuses oversized requests, and logs refusals as one line at most a minute.
-
-A taken port or a foreign address is a one-line ConfigError naming the variables."""
+"""Every aiohttp listener lambert runs, bounded: connections, sizes, times, and refusal logs."""
 
 from __future__ import annotations
 
@@ -37,21 +33,12 @@ class Limits:
     # idles this long between requests, is closed: slowloris and idle floods cost nothing.
     idle_seconds: float = 15.0
     body_seconds: float = 15.0  # to receive a request's body once its head is in
-    # Open connections at most. Each listener also keeps to a quarter of the file limit,
-    # accepted-but-not-yet-admitted ones included (asyncio accepts up to the backlog at once
-    # before the gate sees any), so the database, the platforms and the other listener keep
-    # their files.
+    # Open connections at most, within a quarter of the file limit (the backlog included:
+    # asyncio accepts that many before the gate sees any), so the rest keep their files.
     max_connections: int = 256
     max_body: int = 1024**2  # bytes; aiohttp's own client_max_size, enforced by read()
     max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
     max_headers: int = 100
-
-    def budget(self) -> tuple[int, int]:
-        """(open connections, accept backlog) within this listener's share of the files."""
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        share = self.max_connections * 2 if soft == resource.RLIM_INFINITY else soft // 4
-        backlog = max(1, min(128, share // 2))
-        return max(1, min(self.max_connections, share - backlog)), backlog
 
 
 LIMITS = Limits()
@@ -59,8 +46,7 @@ LIMITS = Limits()
 
 @dataclass
 class Ration:
-    """One event of each kind every `every` seconds, counting the ones held back meanwhile: a
-    flood (refused requests, failed accepts) costs a few log lines a minute."""
+    """One event of each kind every `every` seconds: a flood costs a few log lines a minute."""
 
     every: float = LOG_EVERY
     clock: Callable[[], float] = time.monotonic
@@ -68,8 +54,7 @@ class Ration:
     _held: dict[str, int] = field(default_factory=dict)
 
     def allow(self, kind: str = "") -> str | None:
-        """None: hold this one back. Else what to add to its line: how many were held back
-        since the last one of its kind ("" when none)."""
+        """None: hold this one back; else what its line adds: how many were held back."""
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.every:
@@ -80,19 +65,14 @@ class Ration:
         return f" (and {held} more in the last {self.every:g} s)" if held else ""
 
 
-@dataclass(eq=False)
-class OncePerMinute(Ration, OneLine):
-    """Lets one record through every `every` seconds, cut to one line (no traceback) and
-    counting the ones it held back; aiohttp would log each malformed request in full."""
-
-    def __post_init__(self) -> None:
-        OneLine.__init__(self)
+class OncePerMinute(Ration):
+    """A log filter: one record a minute, one line; aiohttp logs each bad request in full."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         note = self.allow()
         if note is None:
             return False
-        OneLine.filter(self, record)
+        OneLine().filter(record)
         record.msg += note
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
@@ -103,7 +83,7 @@ REFUSALS.addFilter(REFUSAL_LINES)
 
 
 class _Refuse(asyncio.Protocol):
-    """The protocol of a connection over the cap with none idle to make room: closed at once."""
+    """A connection over the cap with none idle to make room: closed at once."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.close()
@@ -111,17 +91,18 @@ class _Refuse(asyncio.Protocol):
 
 @dataclass(eq=False)
 class Gate:
-    """Counts a listener's connections: over the cap, the longest idle one is closed to
-    admit the new one (a flood of idle connections never locks out a real request). Its
-    middleware refuses a body over `max_body` (413), and ends the connection of one that
-    does not arrive within `body_seconds` (408), before any handler waits on it."""
+    """Over the cap, an idle connection makes room; too big (413) or slow (408) bodies refused."""
 
     limits: Limits
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
 
     def __post_init__(self) -> None:
-        # backlog: of the listening socket, accepted at once before the gate admits any.
-        self.cap, self.backlog = self.limits.budget()
+        # Open connections and the socket's backlog within this listener's share of the files.
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        most = self.limits.max_connections
+        share = most * 2 if soft == resource.RLIM_INFINITY else soft // 4
+        self.backlog = max(1, min(128, share // 2))
+        self.cap = max(1, min(most, share - self.backlog))
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -178,15 +159,9 @@ class BoundedSite(web.TCPSite):
 
 
 async def listen(
-    app: web.Application,
-    host: str,
-    port: int,
-    variables: tuple[str, str],
-    limits: Limits = LIMITS,
+    app: web.Application, host: str, port: int, variables: tuple[str, str], limits: Limits = LIMITS
 ) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port within `limits`; the runner (cleanup() stops it) and the port
-    bound. `variables` name the host and port settings, e.g. ("LAMBERT_SLACK_HOST",
-    "LAMBERT_SLACK_PORT")."""
+    """Serve `app` within `limits`: the runner and the port; ConfigError naming `variables`."""
     host_variable, port_variable = variables
     gate = Gate(limits)
     app.middlewares.insert(0, gate.middleware)  # ahead of every other
@@ -201,7 +176,9 @@ async def listen(
         logger=REFUSALS,
     )
     await app_runner.setup()
-    watch_accept_errors(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    if not isinstance(handler := loop.get_exception_handler(), AcceptErrors):  # once per loop
+        loop.set_exception_handler(AcceptErrors(handler))  # the old handler gets the rest
     try:
         await BoundedSite(app_runner, host, port, gate).start()
     except OSError as exc:
@@ -221,32 +198,18 @@ async def listen(
 
 @dataclass
 class AcceptErrors:
-    """The loop's exception handler for a listener that cannot accept (out of files):
-    asyncio logs a traceback per attempt; this says it once a minute, with the fix."""
+    """Failed accepts (out of files) once a minute with the fix, not a traceback each."""
 
     previous: Any
     ration: Ration = field(default_factory=Ration)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != ACCEPT_ERROR:
-            if self.previous is None:
-                loop.default_exception_handler(context)
-            else:
-                self.previous(loop, context)
-            return
-        if self.ration.allow() is None:
-            return
-        exc = context.get("exception")
-        code = errno.errorcode.get(getattr(exc, "errno", 0) or 0, "out of resources")
-        log.error(
-            "cannot accept connections (%s: too many open files): raise the file limit "
-            "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
-            code,
-        )
-
-
-def watch_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
-    """Install AcceptErrors on `loop` once, keeping whatever handler it had for the rest."""
-    current = loop.get_exception_handler()
-    if not isinstance(current, AcceptErrors):
-        loop.set_exception_handler(AcceptErrors(current))
+            (self.previous or type(loop).default_exception_handler)(loop, context)
+        elif self.ration.allow() is not None:
+            number = getattr(context.get("exception"), "errno", 0) or 0
+            log.error(
+                "cannot accept connections (%s: too many open files): raise the file limit "
+                "(LimitNOFILE= in systemd, ulimit -n) or put a reverse proxy in front",
+                errno.errorcode.get(number, "out of resources"),
+            )

@@ -1,41 +1,48 @@
-"""The operators' HTTP listener of `lambert serve` (LAMBERT_HTTP_HOST:LAMBERT_HTTP_PORT):
-/healthz, /readyz and /metrics, answered by bot/serving/probes.py, and the web site beside
-them (bot/web)."""
+"""The web listeners: `lambert serve`'s probes beside the site, and `lambert web`'s site alone."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.adapters.listening import LIMITS, Limits
 from bot.adapters.listening import listen as listen_on
+from bot.config import Settings
 from bot.quotes.service import QuoteService
-from bot.serving.probes import Answer, Probes
-from bot.web.app import add_routes
+from bot.runtime import open_core
+from bot.serving.probes import Probes
+from bot.web.app import CLIENT_MAX_SIZE, add_routes, create_app
+from bot.web.app import LIMITS as WEB_LIMITS
 from bot.web.site import Site
 
-
-def _response(answer: Answer) -> web.Response:
-    # Set as a header, not content_type=: aiohttp would rewrite the parameters Prometheus reads.
-    headers = {"Content-Type": answer.content_type, "Cache-Control": "no-store"}
-    return web.Response(status=answer.status, body=answer.body, headers=headers)
+# Every listener's bounds, with the site's own smaller requests.
+SITE_LIMITS = Limits(
+    max_body=CLIENT_MAX_SIZE,
+    max_line=WEB_LIMITS["max_line_size"],
+    max_headers=WEB_LIMITS["max_headers"],
+)
 
 
 def probe_app(probes: Probes) -> web.Application:
-    async def healthz(request: web.Request) -> web.Response:
-        return _response(probes.healthz())
-
-    async def readyz(request: web.Request) -> web.Response:
-        return _response(await probes.readyz())
-
-    async def metrics(request: web.Request) -> web.Response:
-        return _response(probes.metrics_text(request.headers.get("Accept", "")))
+    async def answer(request: web.Request) -> web.Response:
+        if request.path == "/readyz":
+            got = await probes.readyz()
+        elif request.path == "/metrics":
+            got = probes.metrics_text(request.headers.get("Accept", ""))
+        else:
+            got = probes.healthz()
+        # Set as a header, not content_type=: aiohttp would rewrite the parameters Prometheus reads.
+        headers = {"Content-Type": got.content_type, "Cache-Control": "no-store"}
+        return web.Response(status=got.status, body=got.body, headers=headers)
 
     app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    for path in ("/healthz", "/readyz", "/metrics"):
+        app.router.add_get(path, answer)
     return app
 
 
@@ -47,11 +54,32 @@ async def listen(
     public_url: str | None = None,
     limits: Limits = LIMITS,
 ) -> Callable[[], Awaitable[None]]:
-    """Serve the probes (and, given `quotes`, the web site) on host:port within `limits`;
-    returns what stops it. ConfigError naming the variables when the address cannot be had."""
+    """Serve the probes (and the web site, given `quotes`); returns what stops it."""
     app = probe_app(probes)
     if quotes is not None:
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
     variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")
-    runner, _port = await listen_on(app, host, port, variables, limits)
-    return runner.cleanup
+    return (await listen_on(app, host, port, variables, limits))[0].cleanup
+
+
+async def serve_site(settings: Settings, host: str, port: int) -> int:
+    """Serve on host:port (0: any free port), print the address, return 0 once stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with open_core(settings) as core:
+        site = Site(core.quotes, settings.public_url)
+        # A taken port or a foreign address: a one-line ConfigError naming the options.
+        runner, bound = await listen_on(
+            create_app(site), host, port, ("--host", "--port"), SITE_LIMITS
+        )
+        try:
+            shown = f"[{host}]" if ":" in host else host
+            sys.stdout.write(f"lambert web: serving http://{shown}:{bound}/ (Ctrl-C stops)\n")
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    return 0

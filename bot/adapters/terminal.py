@@ -1,5 +1,4 @@
-"""Replies as plain text for a terminal: no markdown, and commands named as the reader types
-them there (chat commands in the console, `lambert ...` commands on the command line)."""
+"""Replies as plain text for a terminal, commands named as the reader types them there."""
 
 from __future__ import annotations
 
@@ -21,12 +20,8 @@ WIDTH = 78
 _COMMAND = re.compile(r"`/lambert((?: [^`]*)?)`")
 _CODE = re.compile(r"`([^`]*)`")
 # Chat verbs that are commands of their own on the command line; the rest go through `ask`.
-_CLI_VERBS = {
-    "search": "lambert search",
-    "themes": "lambert themes",
-    "card": "lambert card",
-    "help": "lambert --help",
-}
+_CLI_VERBS = {"search": "lambert search", "themes": "lambert themes", "card": "lambert card"}
+_CLI_VERBS["help"] = "lambert --help"
 
 
 class Commands(Enum):

@@ -8,11 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
-from bot.cli import run
-from bot.cli.common import Commands, Handler, Parser, add_commands, add_global_options, error
+from bot.cli.common import Commands, Handler, Parser, add_global_options, error, refuse
+from bot.cli.quotes import console_command, serve_command
 from bot.config import ConfigError, default_db_path, load_settings, unknown_variables
+from bot.platforms import served
 
 DESCRIPTION = """\
 Nathan Lambert's notes on open models, RLHF, DPO vs PPO, careers and reasoning, as a quote
@@ -37,14 +39,13 @@ database: {database}
 
 # The command modules, in the order `--help` lists their commands: importing one declares them.
 # None imports anything heavy at its top (bot/cli/common.py): `lambert --help` imports them all.
-MODULES = "run quotes web daily daily_tick stats ops db discord_tools slack_tools completion"
+MODULES = "quotes daily ops deploy completion"
 for module in MODULES.split():
     importlib.import_module(f"bot.cli.{module}")
 
 
-def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
-    """The parser of `lambert`; a command's own parser is built when it is reached, or at once
-    with `every` (the completion scripts read them all)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `lambert`; a command's own parser is built when it is reached."""
     parser = Parser(
         prog="lambert",
         description=DESCRIPTION,
@@ -54,10 +55,9 @@ def build_parser(*, every: bool = False) -> argparse.ArgumentParser:
     parser.fallback = "ask"  # `lambert dpo`: did you mean `lambert ask dpo`?
     parser.add_argument("-V", "--version", action="version", version=f"lambert {__version__}")
     add_global_options(parser, hidden=False)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
-    add_commands(commands, "", lazy=not every)
-    parser.set_defaults(handler=run.run_default, command="lambert", json=False)
-    parser.set_defaults(build_parser=build_parser)
+    commands: Any = parser.add_subparsers(title="commands", metavar="COMMAND", action=Commands)
+    commands.declare("")
+    parser.set_defaults(handler=None, command="lambert", json=False, build_parser=build_parser)
     return parser
 
 
@@ -97,33 +97,31 @@ def _main(argv: Sequence[str] | None) -> int:
         load_dotenv(Path.cwd() / ".env", override=False)
     for warning in unknown_variables(os.environ):
         error(f"warning: {warning}")
-    handler: Handler = args.handler
     progress = None
     try:
         settings = load_settings(
             db_path=args.db, corpus_path=args.corpus, database_url=args.database_url
         )
+        # Bare `lambert`: serve when a platform is configured, else the console.
+        handler: Handler = args.handler or (serve_command if served(settings) else console_command)
         # A long-running server logs its events at INFO; one-shot commands and the console keep
         # the terminal for their own output unless LOG_LEVEL asks for more.
-        default_level = "INFO" if run.serves(handler, settings) else "WARNING"
+        default_level = "INFO" if handler is serve_command else "WARNING"
         setup_logging(settings.log_level or default_level, settings.secrets, settings.log_format)
         if settings.db_note:
             error(f"note: {settings.db_note}")
         # A big corpus load shows its progress on standard error; --json keeps the streams clean.
-        if not args.json:
-            progress = LoadProgress(sys.stderr, settings.corpus_path)
-        args.progress = progress
+        args.progress = progress = (
+            None if args.json else LoadProgress(sys.stderr, settings.corpus_path)
+        )
         return asyncio.run(handler(args, settings))
     except ConfigError as exc:
-        error(f"configuration error: {exc}")
-        return 2
+        return refuse(f"configuration error: {exc}")
     except (CorpusError, DatabaseError) as exc:
-        error(str(exc))
-        return 1
+        return error(str(exc))
     except sqlite3.Error as exc:
         # A lock, a full disk or a read-only file met by a command's own writes.
-        error(explain(exc, settings.db_path, f"`{args.command}`"))
-        return 1
+        return error(explain(exc, settings.db_path, f"`{args.command}`"))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -2,8 +2,7 @@
 global options, opening the core, and the output helpers (errors, headings, JSON).
 
 A command module imports only this and light modules at its top: `lambert --help` imports
-them all, so anything heavier is imported inside the handler (docs/cli.md, "Adding a command").
-"""
+them all, so anything heavier is imported inside the handler (docs/cli.md, "Adding a command")."""
 
 from __future__ import annotations
 
@@ -23,9 +22,10 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 
 
-def error(message: str) -> None:
-    """`lambert: MESSAGE` on standard error, the prefix in red on a colour terminal."""
+def error(message: str) -> int:
+    """`lambert: MESSAGE` on standard error (red `lambert:` on a colour terminal); returns 1."""
     sys.stderr.write(f"{paint('lambert:', RED, sys.stderr)} {message}\n")
+    return 1
 
 
 def refuse(message: str) -> int:
@@ -40,20 +40,18 @@ def heading(text: str) -> str:
 
 
 def output(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
-    """`payload` as exactly one JSON object with --json, else `text` as a line; the exit code
-    of a success (0)."""
+    """`payload` as one JSON object with --json (dates and paths as text), else `text`; 0."""
     if args.json:
         import json
 
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(f"{text}\n" if text else "")
     return 0
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with lambert's error format: `lambert: ...` then where to read more, and a
-    guess for a word that is not a command."""
+    """argparse with lambert's error format, and a guess for a word that is not a command."""
 
     # The command a word that is no command was probably meant for (`lambert dpo`).
     fallback: str | None = None
@@ -69,15 +67,12 @@ class Parser(argparse.ArgumentParser):
     ) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:  # refused here rather than by argparse, to name the subcommand's --help
-            self._refuse(f"unrecognized arguments: {' '.join(extras)}", parsed.command)
+            self.error(f"unrecognized arguments: {' '.join(extras)}", parsed.command)
         return parsed
 
-    def error(self, message: str) -> NoReturn:
-        self._refuse(message, self.prog)
-
-    def _refuse(self, message: str, command: str) -> NoReturn:
+    def error(self, message: str, command: str = "") -> NoReturn:
         error(message)
-        self.exit(2, f"Try '{command} --help'.\n")
+        self.exit(2, f"Try '{command or self.prog} --help'.\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         names = list(action.choices or ())
@@ -115,11 +110,9 @@ GLOBAL_OPTIONS = (
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, hidden: bool) -> None:
-    """--db, --corpus and --database-url: listed once, by `lambert --help`.
-
-    A subcommand keeps an unlisted copy (`lambert ask dpo --db x` still works) whose default
-    is SUPPRESS, so that it never resets a value given before the subcommand name.
-    """
+    """--db, --corpus and --database-url, listed by `lambert --help` alone: a subcommand keeps
+    an unlisted copy (`lambert ask dpo --db x` works) whose default is SUPPRESS, so that it
+    never resets a value given before the subcommand name."""
     hide = argparse.SUPPRESS if hidden else None
     for flag, metavar, text in GLOBAL_OPTIONS:
         parser.add_argument(flag, metavar=metavar, default=hide, help=hide or text)
@@ -176,45 +169,44 @@ def group(path: str, help: str, description: str, refusal: str, title: str = "ac
     command(path, help, description, title=title)(refused)
 
 
-def add_commands(actions: Any, parent: str, *, lazy: bool) -> None:
-    """The parsers of the commands under `parent` ("" for `lambert`); `lazy`: listed only."""
-    for c in COMMANDS:
-        if c.path.rpartition(" ")[0] != parent:
-            continue
-        if lazy:  # built by Commands once argparse reaches it
-            actions._choices_actions.append(actions._ChoicesPseudoAction(c.path, (), c.help))
-            actions._name_parser_map[c.path] = c
-        else:
-            add_command(actions, c, listed=True)
-
-
-def add_command(actions: Any, c: Command, *, listed: bool) -> None:
-    parser = actions.add_parser(
-        c.path.rpartition(" ")[2],
-        description=c.description,
-        epilog="global options (--db, --corpus, --database-url): lambert --help",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        **({"help": c.help} if listed else {}),
-    )
-    add_global_options(parser, hidden=True)
-    if c.json:
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
-    for flags, options in c.arguments:
-        parser.add_argument(*flags, **options)
-    # Its full name (`lambert daily set`), for error messages.
-    parser.set_defaults(handler=c.handler, command=parser.prog, json=False)
-    if any(k.path.startswith(c.path + " ") for k in COMMANDS):
-        actions = parser.add_subparsers(title=c.title, metavar=c.title[:-1].upper())
-        add_commands(actions, c.path, lazy=False)
-
-
 class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The subcommands of `lambert`: only the parser of the command that runs is built, not
-    the 20-odd others; they are listed (`--help`) and named (a guess) by name and help alone."""
+    """A command's subcommands, listed (`--help`) and named (a guess) by name and help alone:
+    only the parser of the one that runs is built, not the 20-odd others."""
+
+    def declare(self, parent: str) -> None:
+        """Lists the commands under `parent` ("" for `lambert`)."""
+        for c in COMMANDS:
+            if c.path.rpartition(" ")[0] == parent:
+                name = c.path.rpartition(" ")[2]
+                self._choices_actions.append(self._ChoicesPseudoAction(name, (), c.help))
+                self._name_parser_map[name] = c
+
+    def parser(self, name: str) -> argparse.ArgumentParser:
+        """The parser of the subcommand `name`, built when first asked for."""
+        c = self._name_parser_map[name]
+        if not isinstance(c, Command):
+            return c  # type: ignore[no-any-return]
+        del self._name_parser_map[name]  # add_parser puts the parser in its place
+        parser = self.add_parser(
+            name,
+            description=c.description,
+            epilog="global options (--db, --corpus, --database-url): lambert --help",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        add_global_options(parser, hidden=True)
+        if c.json:
+            parser.add_argument("--json", action="store_true", help="print one JSON object")
+        for flags, options in c.arguments:
+            parser.add_argument(*flags, **options)
+        # Its full name (`lambert daily set`), for error messages.
+        parser.set_defaults(handler=c.handler, command=parser.prog, json=False)
+        if any(k.path.startswith(c.path + " ") for k in COMMANDS):
+            title, metavar = c.title, c.title[:-1].upper()
+            parser.add_subparsers(title=title, metavar=metavar, action=Commands).declare(c.path)
+        return parser  # type: ignore[no-any-return]
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
-        if isinstance(self._name_parser_map[values[0]], Command):
-            add_command(self, self._name_parser_map.pop(values[0]), listed=False)
+        self.parser(values[0])
         super().__call__(parser, namespace, values, option)
 
 

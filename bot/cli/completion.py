@@ -1,52 +1,25 @@
-"""`lambert completion bash|zsh|fish`: a completion script generated from the parser itself.
-
-Static scripts, so a shell completes without starting Python. Written here rather than with
-shtab, which covers bash and zsh but not fish.
-"""
+"""`lambert completion bash|zsh|fish`: a static script generated from the parser, so a shell
+completes without starting Python (shtab would cover bash and zsh, not fish)."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from bot.cli.common import arg, command
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-
-SHELLS = ("bash", "zsh", "fish")
-
-
-@command(
-    "completion",
-    "print a shell completion script: bash, zsh or fish",
-    "Print a completion script for the shell. Load it with:\n"
-    '  bash: eval "$(lambert completion bash)"   (in ~/.bashrc)\n'
-    '  zsh:  eval "$(lambert completion zsh)"    (in ~/.zshrc, after compinit)\n'
-    "  fish: lambert completion fish > ~/.config/fish/completions/lambert.fish",
-    arg("shell", choices=SHELLS, help="the shell to complete in"),
-)
-async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
-    # The whole parser, handed down by bot.cli.build_parser (importing it here would be a
-    # cycle: bot.cli lists this module among its commands).
-    sys.stdout.write(SCRIPTS[args.shell](list(commands_of(args.build_parser(every=True)))))
-    return 0
+from bot.cli.common import Commands, arg, command, output
+from bot.config import Settings
 
 
 @dataclass
 class Command:
-    """One parser of the tree, `here` as the scripts track it: "" for `lambert`, " daily set"
-    for `lambert daily set`."""
+    """One parser of the tree: `here` is "" for `lambert`, " daily set" for `lambert daily set`."""
 
     here: str
     # What may come next, with its help: subcommands, or a positional's choices (bash, zsh...).
     words: list[tuple[str, str]] = field(default_factory=list)
-    # (flags, help, choices (the values it takes, when they are a fixed few), takes a PATH,
-    # takes a value)
+    # (flags, help, choices (its values, when they are a fixed few), takes a PATH, takes a value)
     options: list[tuple[list[str], str, list[str], bool, bool]] = field(default_factory=list)
     takes_path: bool = False  # a positional PATH (`lambert backup PATH`)
 
@@ -55,10 +28,10 @@ def commands_of(parser: argparse.ArgumentParser, here: str = "") -> Iterator[Com
     """Every parser of the tree, parents first; options hidden from --help are left out."""
     found, children = Command(here), []
     for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
+        if isinstance(action, Commands):
             helps = {a.dest: _first_line(a.help) for a in action._choices_actions}
             found.words += [(name, helps.get(name, "")) for name in action.choices]
-            children += [(f"{here} {name}", child) for name, child in action.choices.items()]
+            children += [(f"{here} {name}", action.parser(name)) for name in list(action.choices)]
         elif action.help == argparse.SUPPRESS:
             continue
         elif action.option_strings:
@@ -89,23 +62,27 @@ def _compgen(words: list[str]) -> str:
     return f'COMPREPLY=($(compgen -W {shlex.quote(" ".join(words))} -- "$cur"))'
 
 
-def bash(tree: list[Command]) -> str:
+def _cases(tree: list[Command], shell: str) -> str:
+    """A bash or zsh `case` branch per command: the option's values, else the next words."""
+    bash = shell == "bash"
+    label, files = ("{})", FILES) if bash else ("({})", "_files")
     cases = []
     for c in tree:
-        lines = [f"    {shlex.quote(c.here)})"]
-        values = [
-            f"        {'|'.join(flags)}) {FILES if path else _compgen(choices)}; return ;;"
-            for flags, _, choices, path, _ in c.options
-            if path or choices
-        ]
-        if values:
-            lines += ['        case "$prev" in', *values, "        esac"]
-        words = [name for name, _ in c.words] + [f for o in c.options for f in o[0]]
-        lines.append(f"        {_compgen(words)}")
+        lines = [f"    {label.format(shlex.quote(c.here))}", '        case "$prev" in']
+        for flags, _, choices, path, _ in c.options:
+            if path or choices:
+                few = _compgen(choices) if bash else f"compadd -- {' '.join(choices)}"
+                lines.append(
+                    f"        {label.format('|'.join(flags))} {files if path else few}; return ;;"
+                )
+        items = c.words + [(f, o[1]) for o in c.options for f in o[0]]
+        described = [n.replace(":", "\\:") + f":{help}" if help else n for n, help in items]
+        words = _compgen([n for n, _ in items]) if bash else f"items=({shlex.join(described)})"
+        lines += ["        esac", f"        {words}"]
         if c.takes_path:
-            lines.append(f"        {FILES.replace('=', '+=', 1)}")
+            lines.append("        " + (FILES.replace("=", "+=", 1) if bash else files))
         cases.append("\n".join([*lines, "        ;;"]))
-    return BASH.format(paths=_paths(tree), cases="\n".join(cases))
+    return "\n".join(cases)
 
 
 BASH = """\
@@ -129,29 +106,11 @@ complete -F _lambert lambert
 """
 
 
-def zsh(tree: list[Command]) -> str:
-    cases = []
-    for c in tree:
-        lines = [f"    ({shlex.quote(c.here)})", "        case ${words[CURRENT-1]} in"]
-        for flags, _, choices, path, _ in c.options:
-            if path or choices:
-                then = "_files" if path else f"compadd -- {' '.join(choices)}"
-                lines.append(f"        ({'|'.join(flags)}) {then}; return ;;")
-        items = c.words + [(f, o[1]) for o in c.options for f in o[0]]
-        described = [n.replace(":", "\\:") + f":{help}" if help else n for n, help in items]
-        quoted = " ".join(shlex.quote(item) for item in described)
-        lines += ["        esac", f"        items=({quoted})"]
-        if c.takes_path:
-            lines.append("        _files")
-        cases.append("\n".join([*lines, "        ;;"]))
-    return ZSH.format(paths=_paths(tree), cases="\n".join(cases))
-
-
 ZSH = """\
 #compdef lambert
 # lambert completion for zsh: eval "$(lambert completion zsh)" in ~/.zshrc, after compinit
 _lambert() {{
-    local here="" word known i
+    local here="" word known i prev=${{words[CURRENT-1]}}
     local -a items
     for ((i = 2; i < CURRENT; i++)); do
         word=${{words[i]}}
@@ -208,4 +167,24 @@ function __lambert_at --description 'whether the command line is at this lambert
     test "$here" = "$argv[1]"
 end"""
 
-SCRIPTS = {"bash": bash, "zsh": zsh, "fish": fish}
+SCRIPTS = {
+    "bash": lambda tree: BASH.format(paths=_paths(tree), cases=_cases(tree, "bash")),
+    "zsh": lambda tree: ZSH.format(paths=_paths(tree), cases=_cases(tree, "zsh")),
+    "fish": fish,
+}
+
+
+@command(
+    "completion",
+    "print a shell completion script: bash, zsh or fish",
+    "Print a completion script for the shell. Load it with:\n"
+    '  bash: eval "$(lambert completion bash)"   (in ~/.bashrc)\n'
+    '  zsh:  eval "$(lambert completion zsh)"    (in ~/.zshrc, after compinit)\n'
+    "  fish: lambert completion fish > ~/.config/fish/completions/lambert.fish",
+    arg("shell", choices=tuple(SCRIPTS), help="the shell to complete in"),
+)
+async def completion_command(args: argparse.Namespace, settings: Settings) -> int:
+    # The whole parser, handed down by bot.cli.build_parser (importing it here would be a
+    # cycle: bot.cli lists this module among its commands).
+    script = SCRIPTS[args.shell](list(commands_of(args.build_parser())))
+    return output(args, {}, script.removesuffix("\n"))

@@ -1,18 +1,56 @@
-"""`lambert ask`, `card`, `search` and `themes`: the chat grammar and search for scripts and
-operators."""
+"""Every command that shows the quotes: in chat (bare `lambert`, `console`, `serve`), at the
+terminal (`ask`, `card`, `search`, `themes`) and on the web (`web`, `site build`)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import THEME, arg, command, error, heading, open_core, output, refuse
+from bot.cli.common import THEME, arg, command, error, group, heading, open_core, output, refuse
+from bot.config import ConfigError, Settings, load_settings
+from bot.platforms import served
 
 if TYPE_CHECKING:
     from bot.chat.replies import Reply
-    from bot.config import Settings
+
+NO_PLATFORM = """\
+no chat platform is configured, so there is nothing to serve.
+  Set DISCORD_TOKEN and/or SLACK_BOT_TOKEN (see config.example.env), or try the
+  same commands locally with `lambert console`."""
+
+
+@command(
+    "console",
+    "chat with the bot in this terminal (no tokens needed)",
+    "Chat with the bot in this terminal, no tokens needed: type what you would type in chat.\n"
+    "Its own commands try everything locally: :as member or :as admin, :channel NAME, and\n"
+    ":time 08:59 Europe/Berlin (or :time 2025-03-10T08:59Z, :time now) moves its clock,\n"
+    "so a daily quote set here prints when due. :help lists them. Piped input is\n"
+    "answered line by line: echo dpo | lambert console",
+)
+async def console_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.console import run_console
+
+    async with open_core(args, settings, integrity_check=True) as core:  # it writes
+        # Line editing, history and colour when both streams are a terminal (run_console).
+        return await run_console(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+@command(
+    "serve",
+    "connect to the platforms configured in the environment",
+    "Connect to Discord (DISCORD_TOKEN) and/or Slack (SLACK_BOT_TOKEN) and post the daily "
+    "quotes. Exits 2 when no platform is configured.",
+)
+async def serve_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not served(settings):
+        return refuse(NO_PLATFORM)
+    from bot.serving.serve import serve  # deferred: `ask` and `console` never import the adapters
+
+    return await serve(settings)
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -24,11 +62,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
             payload["note"] = reply.note
         return payload
     if isinstance(reply, ListReply):
-        return {
-            "quote": reply.quotes[0].as_json(),
-            "matches": reply.total,
-            "results": [q.as_json() for q in reply.quotes],
-        }
+        results = [q.as_json() for q in reply.quotes]
+        return {"quote": results[0], "matches": reply.total, "results": results}
     return {"quote": None, "message": "\n".join([reply.title, *reply.lines])}
 
 
@@ -95,8 +130,7 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(args, replace(settings, stats=False)) as core:
         reply = await answer(core, " ".join(["card", *args.text]))
     if not isinstance(reply, QuoteReply):  # no such id, nothing matched: the chat's own words
-        error(" ".join(render(reply).removeprefix("! ").split()))
-        return 1
+        return error(" ".join(render(reply).removeprefix("! ").split()))
     from bot.cards import card_file_name, card_png, card_size  # Pillow: here, not for `ask`
 
     quote = reply.quote
@@ -105,8 +139,7 @@ async def card_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         path.write_bytes(card_png(quote))
     except OSError as exc:
-        error(f"cannot write {path}: {exc.strerror}; choose another --out")
-        return 1
+        return error(f"cannot write {path}: {exc.strerror}; choose another --out")
     width, height = card_size(quote)
     payload = {"path": str(path), "id": quote.id, "width": width, "height": height}
     return output(args, payload, f"Wrote the card of {quote.id} ({width}x{height}) to {path}")
@@ -128,19 +161,14 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 100:
         return refuse("--limit takes a number from 1 to 100")
     async with open_core(args, settings) as core:
-        service = core.quotes
-        theme = None
-        if args.theme:
-            found = service.resolve_theme(args.theme)
-            if found is None:
-                slugs = ", ".join(i.theme.slug for i in service.themes())
-                return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
-            theme = found.slug
-        result = await service.search(" ".join(args.text), limit=args.limit, theme=theme)
-    payload: dict[str, Any] = {
-        "total": result.total,
-        "results": [q.as_json() for q in result.quotes],
-    }
+        theme = core.quotes.resolve_theme(args.theme) if args.theme else None
+        if args.theme and theme is None:
+            slugs = ", ".join(i.theme.slug for i in core.quotes.themes())
+            return refuse(f"unknown theme {args.theme!r}; themes: {slugs}")
+        slug = theme.slug if theme else None
+        result = await core.quotes.search(" ".join(args.text), limit=args.limit, theme=slug)
+    quotes = [q.as_json() for q in result.quotes]
+    payload: dict[str, Any] = {"total": result.total, "results": quotes}
     if result.corrected:
         payload["corrected"] = result.corrected
     text = "No quote matches. Try lambert themes."
@@ -165,3 +193,59 @@ async def themes_command(args: argparse.Namespace, settings: Settings) -> int:
         for i in infos
     ]
     return output(args, {"themes": [i.as_json() for i in infos]}, "\n".join(lines))
+
+
+@command(
+    "web",
+    "serve the web site: a page, a card and JSON for every quote",
+    "Serve the web site alone, no tokens needed: the quote of the day, a page and a card\n"
+    "for every quote, search, the JSON API and an Atom feed (routes: docs/web.md).\n"
+    "Absolute links use LAMBERT_PUBLIC_URL, else the address each request came to.",
+    arg("--host", default="127.0.0.1", help="address (default 127.0.0.1)"),
+    arg("--port", type=int, default=8080, help="port (default 8080; 0: any)"),
+)
+async def web_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not 0 <= args.port <= 65535:
+        return refuse("--port takes a number from 0 to 65535, e.g. --port 8080")
+    from bot.adapters.probes import serve_site  # deferred: `ask` never loads aiohttp or jinja2
+
+    return await serve_site(settings, args.host, args.port)
+
+
+group(
+    "site",
+    "write the web site as files for a static host",
+    "",
+    "site takes an action: lambert site build DIR",
+)
+
+
+@command(
+    "site build",
+    "write every page, card, JSON answer and the feed under DIR",
+    "Write the whole site under DIR for any static host: index.html, q/ID/index.html and\n"
+    "q/ID.png for every entry, themes/, api/v1/*.json and feed.atom. Search and\n"
+    "/api/v1/random need the server (lambert web).",
+    arg("dir", type=Path, metavar="DIR", help="folder to write (created)"),
+    arg("--url", help="the address the site will have (default: $LAMBERT_PUBLIC_URL)"),
+)
+async def build_command(args: argparse.Namespace, settings: Settings) -> int:
+    base = settings.public_url
+    if args.url:
+        try:
+            base = load_settings({"LAMBERT_PUBLIC_URL": args.url.rstrip("/")}).public_url
+        except ConfigError as exc:
+            return refuse(f"--url: {str(exc).replace('LAMBERT_PUBLIC_URL=', '')}")
+    if not base:
+        return refuse(
+            "a static site needs its address for the Open Graph tags and the feed; set "
+            "LAMBERT_PUBLIC_URL or pass --url, e.g. --url https://quotes.example.org"
+        )
+    if args.dir.exists() and not args.dir.is_dir():
+        return refuse(f"{args.dir} is a file; give a folder to write the site in")
+    from bot.web.export import build  # deferred, as web_command
+    from bot.web.site import Site
+
+    async with open_core(args, settings) as core:
+        written = await build(Site(core.quotes, base), base, args.dir)
+    return output(args, {}, f"wrote {written} files under {args.dir} for {base}")

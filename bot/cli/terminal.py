@@ -13,11 +13,6 @@ RED, BOLD = "31", "1"
 SHOW_FROM_BYTES = 2_000_000
 
 
-def colour(stream: TextIO) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM=dumb."""
-    return not os.environ.get("NO_COLOR") and _terminal(stream)
-
-
 def _terminal(stream: TextIO) -> bool:
     """A terminal that shows what escape codes draw: a tty, TERM not dumb."""
     try:
@@ -27,8 +22,10 @@ def _terminal(stream: TextIO) -> bool:
 
 
 def paint(text: str, code: str, stream: TextIO) -> str:
-    """`text` in an ANSI style when `stream` is a colour terminal, else as it is."""
-    return f"\x1b[{code}m{text}\x1b[0m" if colour(stream) else text
+    """`text` in an ANSI style on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR") or not _terminal(stream):
+        return text
+    return f"\x1b[{code}m{text}\x1b[0m"
 
 
 class LoadProgress:
@@ -86,6 +83,5 @@ class LoadProgress:
         self.stream.flush()
 
     def close(self) -> None:
-        """Stop the bar, leaving its last state on the screen (a load that failed shows how
-        far it got); in line mode there is nothing to close."""
+        """Stop the bar, leaving its last state on screen: a failed load shows how far it got."""
         self.bar.close()

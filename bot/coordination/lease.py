@@ -1,23 +1,15 @@
-"""Leases in the database: a scheduler's (its claims are live while it is) and Discord shards'.
-
-A holder renews its row every `renew_every` (10 s) to expire `ttl` (60 s) later, by the
-database's clock alone (PostgreSQL's `now()`, SQLite's `julianday('now')`): replicas whose
-clocks differ, or a scheduler on a simulated clock, agree on who is alive. A replica that dies
-(SIGKILL too) leaves its lease to expire `ttl` after its last renewal, and the next pass of
-another takes its days back; a live one paused for up to `ttl - renew_every` keeps them. A
-claim with no live lease behind it is taken back by the next pass anywhere: the safe side (a
-day caught sending is reported unknown, never posted twice).
-"""
+"""Leases in the database: a scheduler's (its claims are live while it is) and Discord shards'."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -41,7 +33,15 @@ class LeaseTerms:
 
 
 class _Lease:
-    """A worker's or shard lease: renewals and drops log a failing database, never raise."""
+    """A worker's or shard lease: renewals and drops log a failing database, never raise.
+
+    A holder renews its row every `renew_every` (10 s) to expire `ttl` (60 s) later, by the
+    database's clock alone (PostgreSQL's `now()`, SQLite's `julianday('now')`): replicas whose
+    clocks differ, or a scheduler on a simulated clock, agree on who is alive. A replica that
+    dies (SIGKILL too) leaves its lease to expire `ttl` after its last renewal, and the next
+    pass of another takes its days back; a live one paused up to `ttl - renew_every` keeps
+    them. A claim with no live lease is taken back by the next pass anywhere: the safe side (a
+    day caught sending is reported unknown, never posted twice)."""
 
     def __init__(self, rows: LeaseStore, terms: LeaseTerms | None, area: str, kind: str) -> None:
         self.rows, self.terms = rows, terms or LeaseTerms()
@@ -202,3 +202,15 @@ class Leases:
 
     def shard_lease(self) -> ShardLease:
         return ShardLease(self.rows, self.terms)
+
+
+def owner(item: str, workers: Collection[str]) -> str | None:
+    """The worker `item` falls to (None when there is none), by rendezvous hashing over the
+    workers' tokens: every process that sees the same workers picks the same one, and a worker
+    coming or going moves only its own share."""
+    # Python's hash() differs between processes (PYTHONHASHSEED): a digest is the same in all.
+    return max(
+        workers,
+        key=lambda w: hashlib.blake2b(f"{w}\0{item}".encode(), digest_size=8).digest(),
+        default=None,
+    )

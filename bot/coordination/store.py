@@ -73,6 +73,7 @@ class LeaseStore:
         )
         values = {"shard_count": count, "token": token, "holder": holder}
         values |= {"application": application, "expires_at": db_later(ttl.total_seconds())}
+        keys = ["application", "shard"]
 
         def hold(conn: sa.Connection) -> InTheWay | None:
             if conn.dialect.name == "postgresql":  # one taker at a time: check and take as one
@@ -83,11 +84,7 @@ class LeaseStore:
             for shard in shards:
                 take = insert(conn, shard_leases).values(shard=shard, **values)
                 renewed = {name: take.excluded[name] for name in values if name != "application"}
-                conn.execute(
-                    take.on_conflict_do_update(
-                        index_elements=["application", "shard"], set_=renewed
-                    )
-                )
+                conn.execute(take.on_conflict_do_update(index_elements=keys, set_=renewed))
             return None
 
         return await run(self.engine, hold)

@@ -1,9 +1,4 @@
-"""Each channel's shuffle bag: no daily quote repeats in a channel until all have been posted.
-
-The bag is "the corpus's quotes not drawn this round", from the ids the quotes service holds in
-memory (QuoteService.ids) less the channel's rows of daily_bag: quotes added to the corpus join
-the current round, removed ones are never drawn again, and the quote tables are never read.
-"""
+"""Each channel's shuffle bag: no daily quote repeats in a channel until all have been posted."""
 
 from __future__ import annotations
 
@@ -70,8 +65,10 @@ def on_channel(table: sa.Table, platform: str, channel: str) -> sa.ColumnElement
 
 
 class ShuffleBag:
-    """The draws of every channel from `ids(theme)` (corpus order, () for an unknown theme),
-    made inside a write transaction."""
+    """The draws of every channel, inside a write transaction. A channel's bag is the ids the
+    quotes service holds in memory (`ids(theme)`, corpus order, () for an unknown theme) less
+    its rows of daily_bag: quotes added to the corpus join the round, removed ones are never
+    drawn again, and the quote tables are never read."""
 
     def __init__(
         self, ids: Callable[[str | None], Sequence[str]], rng: random.Random | None = None
@@ -95,8 +92,8 @@ class ShuffleBag:
 
     def claim(self, conn: sa.Connection, day: dict[str, Any], ids: Sequence[str]) -> Any:
         """Insert the claimed `day` (platform, channel, day, now, token, worker) with the first
-        of random guesses its channel's bag has not drawn (uniform over what is left): its
-        row, None when the day is held; a row whose quote_id is None needs `fill`."""
+        of random guesses its bag has not drawn (uniform over what is left): its row, None
+        when the day is held; a None quote_id needs `fill`."""
         guesses = [self._rng.choice(ids) for _ in range(GUESSES)]
         if (dialect := conn.dialect.name) == "postgresql":
             lock = f"{day['platform']}/{day['channel']}"

@@ -16,11 +16,9 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current instant, timezone-aware."""
-        ...
 
     async def wait_until(self, instant: datetime) -> None:
         """Return once `now()` has reached `instant` (at once if it has); cancellable."""
-        ...
 
 
 class SystemClock:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-DayKey = tuple[str, str, date]
-"""(platform, channel, local date): at most one post each."""
+DayKey = tuple[str, str, date]  # (platform, channel, local date): at most one post each
 
 
 class PostStatus(StrEnum):
@@ -59,10 +58,9 @@ class Claim(_Day):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How an attempt at a day ended: what `DailyService.record` writes, logs, counts and
-    reports. `status` names the write: POSTED, RETRYING or UNKNOWN about `claim`, a post
-    under way; FAILED about `claim`, or giving up `record` (a `retrying` day); MISSED, a day
-    nobody holds. A failure of a day that may have posted (its `resend_until`) is unknown."""
+    """How an attempt at a day ended, as `DailyService.record` keeps it: POSTED, RETRYING or
+    UNKNOWN about `claim`; FAILED about `claim`, or giving up `record` (a `retrying` day);
+    MISSED, a day nobody holds. A failure of a day that may have posted is unknown."""
 
     status: PostStatus
     day: DayKey
@@ -78,14 +76,16 @@ class Outcome:
     error: Exception | None = None  # an unexpected error behind it, logged with its trace
 
     @property
+    def held(self) -> Claim | DayRecord | None:
+        return self.claim or self.record
+
+    @property
     def quote_id(self) -> str | None:
-        held = self.claim or self.record
-        return held.quote_id if held else None
+        return self.held.quote_id if self.held else None
 
     @property
     def unknown(self) -> bool:
         """It may have posted: never sent again, reported as unknown, not failed."""
-        held = self.claim or self.record
-        if self.status is PostStatus.FAILED and held is not None:
-            return held.resend_until is not None
+        if self.status is PostStatus.FAILED and self.held:
+            return self.held.resend_until is not None
         return self.status is PostStatus.UNKNOWN

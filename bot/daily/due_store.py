@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,14 +21,12 @@ Read = tuple[Schedule, datetime | None]
 ZONES = "tzdata"  # daily_meta's row naming the zone database the instants were computed with
 
 _days, _schedules = daily_posts.c, daily_schedules.c
-# A row is its dataclass field by field (same names): a new column is its Table's and its
-# dataclass's, with nothing to add here.
+# A row is its dataclass field by field (same names): a new column needs nothing here.
 _SCHEDULE = tuple(f.name for f in fields(Schedule))
 _RECORD = tuple(f.name for f in fields(DayRecord))
 
 
-def utc(instant: datetime) -> datetime:
-    """An instant as the index compares it (in SQLite, ISO text in UTC)."""
+def utc(instant: datetime) -> datetime:  # as the index compares it (SQLite: ISO text in UTC)
     return instant.astimezone(UTC)
 
 
@@ -78,9 +76,9 @@ _ON_SCHEDULE = sa.and_(_schedules.platform == _days.platform, _schedules.channel
 
 
 class DueIndex:
-    """The due index's queries, part of DailyStore (timed as its other calls). Each schedule
-    keeps `next_due_at` (plan.next_due), so a pass reads the rows due by now through an index,
-    not every schedule; a retrying day is due at its own `next_attempt_at`."""
+    """The due index's queries, part of DailyStore: each schedule keeps `next_due_at`
+    (plan.next_due), so a pass reads the rows due by now through an index, not every
+    schedule; a retrying day is due at its own `next_attempt_at`."""
 
     engine: AsyncEngine
 
@@ -92,12 +90,12 @@ class DueIndex:
         `daily_schedules_due`); after a None, those whose next_due_at is not computed
         (written before revision 0006, or the zone database changed), by channel."""
         at, channel = after
-        page = (
-            _unplanned(platform, channel, limit)
-            if at is None
-            else _due(now, platform, (at, channel), limit)
+        due = (
+            _due(now, platform, (at, channel), limit)
+            if at
+            else _unplanned(platform, channel, limit)
         )
-        return _read(await rows(self.engine, page))
+        return _read(await rows(self.engine, due))
 
     async def first_pages(
         self, now: datetime, platforms: Collection[str], limit: int
@@ -150,8 +148,8 @@ class DueIndex:
         await run(self.engine, lambda conn: conn.execute(moved, params), single=True)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
-        """The earliest instant after `now` a schedule of `platforms` or a retrying day is
-        due: the first entry past `now` of each platform's due index and of the retrying days'."""
+        """The earliest instant after `now` a schedule of `platforms` or a retrying day is due
+        (the first entry past `now` of each platform's due index and of the retrying days')."""
         after = utc(now)
         firsts = [
             sa.select(_schedules.next_due_at.label("at"))
@@ -173,10 +171,8 @@ class DueIndex:
             .subquery()
         )
         both = sa.union_all(*(sa.select(first.c.at) for first in firsts)).subquery()
-        found: datetime | None = (
-            await rows(self.engine, sa.select(sa.func.min(both.c.at, type_=Instant)))
-        )[0][0]
-        return found
+        found = await rows(self.engine, sa.select(sa.func.min(both.c.at, type_=Instant)))
+        return cast("datetime | None", found[0][0])
 
     async def zone_version(self, running: str | None = None) -> tuple[str | None, int]:
         """The zone database version the next due instants were computed with (None: none

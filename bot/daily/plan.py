@@ -36,10 +36,6 @@ class Due:
     record: DayRecord | None = None
 
 
-def local_date_at(instant: datetime, zone: ZoneInfo) -> date:
-    return instant.astimezone(zone).date()
-
-
 def scheduled_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock `at` on `day` in `zone`: of a wall time that happens
     twice (clocks going back), the first; of one that does not exist (clocks going forward),
@@ -59,8 +55,7 @@ def _offset_change(before: datetime, after: datetime, zone: ZoneInfo) -> datetim
     target = after.astimezone(zone).utcoffset()
     low, high = before, after
     while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
+        middle = (low + (high - low) / 2).replace(microsecond=0)
         if middle.astimezone(zone).utcoffset() == target:
             high = middle
         else:
@@ -74,16 +69,14 @@ def due_posts(
     records: Mapping[DayKey, DayRecord],
     catchup: timedelta,
 ) -> list[Due]:
-    """What the scheduler must do at `now`, given the schedules and their recent records.
-
-    A channel's day is due once its instant has passed, if not before the schedule was set,
-    and no record holds the day: posted on the same local day within `catchup` of it, else
-    (back to LOOKBACK_DAYS days) missed. A day that failed transiently is retried at its
-    `next_attempt_at` until the local day ends."""
+    """What the scheduler must do at `now`, given the schedules and their recent records: a
+    channel's day is due once its instant has passed, if not before the schedule was set, and
+    no record holds it: posted on the same local day within `catchup` of it, else (back to
+    LOOKBACK_DAYS days) missed. A transient failure is retried until the local day ends."""
     found: list[Due] = []
     for schedule in schedules:
         zone = schedule.zone
-        today = local_date_at(now, zone)
+        today = now.astimezone(zone).date()
         for day in (today - back * ONE_DAY for back in range(LOOKBACK_DAYS, -1, -1)):
             at = scheduled_instant(day, schedule.local_time, zone)
             record = records.get((schedule.platform, schedule.channel, day))
@@ -105,16 +98,29 @@ def due_posts(
     return found
 
 
-def _next(
-    schedule: Schedule, after: datetime, inclusive: bool, taken: Collection[DayKey] = ()
+def day_end(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant local `day` ends in `zone`: its next midnight (or, where that midnight
+    does not exist, the moment the clocks jump past it)."""
+    return scheduled_instant(day + ONE_DAY, time(0), zone)
+
+
+def next_due(
+    schedule: Schedule,
+    after: datetime,
+    *,
+    inclusive: bool = False,
+    taken: Collection[DayKey] = (),
 ) -> datetime | None:
     """The first slot after `after` (or at it, `inclusive`), not before the schedule was set,
-    on a day it posts not in `taken`; None when it is off."""
+    on a day it posts not in `taken`; None when it is off. Kept as its `next_due_at`, so a pass
+    reads it only then: `next_due(s, s.set_at, inclusive=True)` when set, `next_due(s, now)`
+    once a pass planned it at `now` (every slot up to `now` then has its record or is past the
+    look-back). Status skips the days recorded (`taken`: a tick run ahead with --at --force)."""
     if not schedule.enabled or not schedule.weekdays:
         return None
     zone, key = schedule.zone, (schedule.platform, schedule.channel)
     # A mask with any day finds a slot within a week past the days taken.
-    start = local_date_at(max(after, schedule.set_at), zone) - ONE_DAY
+    start = max(after, schedule.set_at).astimezone(zone).date() - ONE_DAY
     for day in (start + offset * ONE_DAY for offset in range(len(taken) + 10)):
         if not schedule.posts_on(day) or (*key, day) in taken:
             continue
@@ -122,25 +128,3 @@ def _next(
         if (at > after or (inclusive and at == after)) and at >= schedule.set_at:
             return at
     return None
-
-
-def next_post(
-    schedule: Schedule, now: datetime, records: Mapping[DayKey, DayRecord]
-) -> datetime | None:
-    """The next instant the channel will post at, skipping days already recorded (a tick run
-    ahead with --at --force); None only when it is off."""
-    return _next(schedule, now, False, records)
-
-
-def day_end(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant local `day` ends in `zone`: its next midnight (or, where that midnight
-    does not exist, the moment the clocks jump past it)."""
-    return scheduled_instant(day + ONE_DAY, time(0), zone)
-
-
-def next_due(schedule: Schedule, after: datetime, *, inclusive: bool = False) -> datetime | None:
-    """The first instant after `after` (or at it, `inclusive`) the schedule posts at, kept as
-    its `next_due_at` so a pass reads it only then. Set: `next_due(s, s.set_at, inclusive=True)`.
-    After a pass planned it at `now`: `next_due(s, now)`, since every slot up to `now` then has
-    its record (posted, missed, held or retrying) or is past the look-back."""
-    return _next(schedule, after, inclusive)

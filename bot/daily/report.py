@@ -40,17 +40,11 @@ class TickReport:
         elif outcome.status is PostStatus.POSTED:
             self.posted.append(item | {"quote_id": outcome.quote_id})
         else:
-            unknown = "outcome unknown: " if outcome.status is PostStatus.UNKNOWN else ""
+            prefix = "outcome unknown: " if outcome.status is PostStatus.UNKNOWN else ""
             at = outcome.retry_at
-            (self.unknown if outcome.unknown else self.failed).append(
-                item
-                | {
-                    "quote_id": outcome.quote_id,
-                    "reason": unknown + outcome.reason,
-                    "disabled": outcome.disable,
-                    "retry_at_utc": utc_text(at) if at else None,
-                }
-            )
+            item |= {"quote_id": outcome.quote_id, "reason": prefix + outcome.reason}
+            item |= {"disabled": outcome.disable, "retry_at_utc": utc_text(at) if at else None}
+            (self.unknown if outcome.unknown else self.failed).append(item)
 
     def as_json(self) -> dict[str, list[dict[str, Any]]]:
         by_day = itemgetter("platform", "channel", "local_date")

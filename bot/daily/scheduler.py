@@ -9,20 +9,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from bot.coordination.lease import WorkerLease
-from bot.coordination.shares import owner
-from bot.daily.clock import Clock
+from bot import ports
+from bot.coordination.lease import WorkerLease, owner
 from bot.daily.days import Claim, Outcome, PostStatus
 from bot.daily.plan import Action, Due, due_posts
 from bot.daily.report import TickReport
 from bot.daily.service import DailyService
-from bot.ports import (
-    AmbiguousPostError,
-    DailyPoster,
-    PermanentPostError,
-    PostError,
-    TransientPostError,
-)
 from bot.quotes.service import QuoteService
 from bot.storage.connection import is_database_error
 
@@ -50,27 +42,24 @@ class Scheduler:
         self,
         quotes: QuoteService,
         daily: DailyService,
-        posters: Mapping[str, DailyPoster],
+        posters: Mapping[str, ports.DailyPoster],
         *,
         catchup: timedelta = DEFAULT_CATCHUP,
         rescan: timedelta = RESCAN,
         grace: timedelta = GRACE,
     ) -> None:
         self.quotes, self.daily, self.posters = quotes, daily, dict(posters)
-        self.clock: Clock = daily.clock
         self.catchup, self.rescan, self.grace = catchup, rescan, grace
         # The earliest instant a day this pass left to another replica is overdue.
         self._look_again: datetime | None = None
-        self._limits = {
-            name: asyncio.Semaphore(poster.max_in_flight) for name, poster in self.posters.items()
-        }
+        self._limits = {n: asyncio.Semaphore(p.max_in_flight) for n, p in self.posters.items()}
         self._in_flight: set[asyncio.Task[None]] = set()  # each named by its claim's token
         # Held (and renewed) while claims may be under way; taken at the first pass.
         self.lease: WorkerLease = daily.leases.worker_lease()
         self._running = False
         # The database's failure that ended a post's writes in this pass: its other posts are
-        # not started (their days stay claimed, unsent, for the next pass anywhere to take
-        # back) rather than each waiting out its own retries.
+        # not started (their days stay claimed for the next pass anywhere to take back) rather
+        # than each waiting out its own retries.
         self._lost: Exception | None = None
 
     @property
@@ -78,16 +67,15 @@ class Scheduler:
         return len(self._in_flight)
 
     async def tick(self) -> TickReport:
-        """One pass at the clock's instant; returns once every post it started has an outcome.
-
-        A database that goes away meanwhile ends it with its error, raised once every post
-        under way is settled; the posts not yet started are left to the next tick."""
+        """One pass at the clock's instant, returning once every post it started has an outcome.
+        A database that goes away meanwhile ends it with its error, raised then; the posts not
+        yet started are left to the next tick."""
         report = TickReport()
         failure: Exception | None = None
         async with self.lease.renewed():
             try:
                 await self.daily.check_zones()
-                await self._pass(self.clock.now(), report)
+                await self._pass(self.daily.clock.now(), report)
             except Exception as exc:  # the posts it started are still settled first
                 failure = exc
                 if is_database_error(exc):
@@ -117,7 +105,7 @@ class Scheduler:
                     log.exception("daily scheduler: checking the zone database version failed")
                 while not stop.is_set():
                     self.daily.changed.clear()
-                    now = self.clock.now()
+                    now = self.daily.clock.now()
                     try:
                         await self._pass(now, TickReport())
                         due = await self.daily.next_due(now, self.posters)
@@ -156,8 +144,7 @@ class Scheduler:
                 workers = await self.lease.peers()
             turns = [(self._turn(due, now, token, workers), due) for due in dues]
             for turn, due in sorted(turns, key=itemgetter(0)):
-                left = turn == _LEFT
-                claim = None if left else await self.daily.act(due, now, token, report)
+                claim = None if turn == _LEFT else await self.daily.act(due, now, token, report)
                 if claim is not None:
                     # In flight from the start: only the loop takes tasks out, once it has
                     # seen them finish (a retry they recorded may change its next wake-up).
@@ -199,37 +186,37 @@ class Scheduler:
 
     async def _attempt(self, claim: Claim, due: datetime | None) -> Outcome | None:
         """Send the claimed day's quote; how it went (None: another process took it over)."""
-        failed = Outcome(PostStatus.FAILED, claim.key, self.clock.now(), claim)
+        failed = Outcome(PostStatus.FAILED, claim.key, self.daily.clock.now(), claim)
         quote = await self.quotes.quote(claim.quote_id)
         if quote is None:
             return replace(failed, reason=f"quote {claim.quote_id} is no longer in the corpus")
         if not await self.daily.start_sending(claim):
             log.info("daily post for %s/%s: another process took this day over", *claim.key[:2])
             return None
-        started, poster = self.clock.now(), self.posters[claim.platform]
+        started, poster = self.daily.clock.now(), self.posters[claim.platform]
         try:
             message_id = await poster.post_daily(claim.channel, quote, claim.local_date)
-        except AmbiguousPostError as exc:
+        except ports.AmbiguousPostError as exc:
             return self._ambiguous(claim, exc, started)
-        except PermanentPostError as exc:
-            return replace(failed, at=self.clock.now(), reason=exc.reason, disable=True)
+        except ports.PermanentPostError as exc:
+            return replace(failed, at=self.daily.clock.now(), reason=exc.reason, disable=True)
         except Exception as exc:  # the port's contract: anything else is transient
-            if isinstance(exc, PostError):  # its reason is vetted for admins
-                hint = exc.retry_after if isinstance(exc, TransientPostError) else None
+            if isinstance(exc, ports.PostError):  # its reason is vetted for admins
+                hint = exc.retry_after if isinstance(exc, ports.TransientPostError) else None
                 return self._retry(claim, exc.reason, hint)
             return replace(self._retry(claim, type(exc).__name__), error=exc)  # trace logged
-        done = self.clock.now()
+        done = self.daily.clock.now()
         return Outcome(PostStatus.POSTED, claim.key, done, claim, message_id=message_id, due=due)
 
     def _retry(self, claim: Claim, reason: str, hint: float | None = None) -> Outcome:
         """Exponential backoff from one minute to an hour, never sooner than the platform asks
         (doublings capped: 2**10 minutes is past LAST_RETRY anyway)."""
         delay = min(FIRST_RETRY * (1 << min(claim.attempt - 1, 10)), LAST_RETRY)
-        now = self.clock.now()
-        retry_at = now + max(delay, timedelta(seconds=hint or 0))
-        return Outcome(PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=retry_at)
+        now = self.daily.clock.now()
+        at = now + max(delay, timedelta(seconds=hint or 0))
+        return Outcome(PostStatus.RETRYING, claim.key, now, claim, reason, retry_at=at)
 
-    def _ambiguous(self, claim: Claim, exc: AmbiguousPostError, started: datetime) -> Outcome:
+    def _ambiguous(self, claim: Claim, exc: ports.AmbiguousPostError, started: datetime) -> Outcome:
         """The post may be on the platform: resend only while the platform dedupes it (counted
         from the first such attempt), else `unknown`, never to be sent again."""
         until = claim.resend_until
@@ -242,11 +229,8 @@ class Scheduler:
 
     async def _sleep(self, until: datetime, stop: asyncio.Event) -> None:
         """Until `until`, a schedule change here, `stop`, or a post finishing (it may retry)."""
-        helpers = [
-            asyncio.create_task(self.clock.wait_until(until)),
-            asyncio.create_task(stop.wait()),
-            asyncio.create_task(self.daily.changed.wait()),
-        ]
+        waits = (self.daily.clock.wait_until(until), stop.wait(), self.daily.changed.wait())
+        helpers = [asyncio.create_task(wait) for wait in waits]
         await asyncio.wait([*helpers, *self._in_flight], return_when=asyncio.FIRST_COMPLETED)
         for helper in helpers:
             helper.cancel()

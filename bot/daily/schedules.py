@@ -1,13 +1,16 @@
-"""A channel's daily schedule (local time, days, zone, theme) and its input checks."""
+"""A channel's daily schedule (local time, days, zone, theme), its input checks, the zone data."""
 
 from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 import operator
 import re
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 ECHO_CHARS = 40  # user text quoted back in an error is cut here
@@ -114,16 +117,36 @@ def _zone_names() -> dict[str, str]:
 
 def parse_zone(text: str) -> str:
     """The canonical IANA name for `text` (any case), e.g. `europe/berlin` -> `Europe/Berlin`."""
-    names = _zone_names()
-    name = names.get(text.strip().casefold())
-    if name is None:
-        close = difflib.get_close_matches(text.strip().casefold(), names, n=3, cutoff=0.6)
+    names, folded = _zone_names(), text.strip().casefold()
+    if (name := names.get(folded)) is None:
+        close = difflib.get_close_matches(folded, names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
         raise ScheduleError(
             f"{_echo(text)} is not a time zone: use an IANA name such as Europe/Berlin, "
             f"America/New_York or UTC.{hint}"
         )
     return name
+
+
+@functools.lru_cache(maxsize=1)
+def tzdata_version() -> str:
+    """The IANA version of the zone data zoneinfo reads (e.g. "2025b"), so due instants follow
+    a new one: the system's first, as zoneinfo reads its TZPATH before the tzdata package."""
+    for folder in map(Path, zoneinfo.TZPATH):
+        if not (folder / "UTC").is_file():
+            continue
+        for name in ("tzdata.zi", "+VERSION"):
+            try:
+                first = (folder / name).read_text(encoding="utf-8").splitlines()[0]
+            except (OSError, IndexError, UnicodeDecodeError):
+                continue
+            return first.removeprefix("# version").strip()
+        return f"unknown ({folder})"
+    try:
+        package = importlib.import_module("tzdata")  # zoneinfo's fallback
+    except ImportError:
+        return "unknown"
+    return f"tzdata {getattr(package, 'IANA_VERSION', 'unknown')}"
 
 
 def zone_suggestions(typed: str, limit: int) -> list[str]:

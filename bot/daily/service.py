@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from bot.coordination.lease import Leases
-from bot.daily import zones
 from bot.daily.clock import Clock, SystemClock
 from bot.daily.days import Claim, DayKey, DayRecord, Outcome, PostStatus
-from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_due, next_post
+from bot.daily.plan import LOOKBACK_DAYS, Action, Due, due_posts, next_due
 from bot.daily.report import TickReport, log_outcome, log_recovered
-from bot.daily.schedules import EVERY_DAY, Schedule
+from bot.daily.schedules import EVERY_DAY, Schedule, tzdata_version
 from bot.metrics import metrics
 from bot.stats.recorder import StatsRecorder
 
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     from bot.daily.store import DailyStore
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Seconds between tries of a write about a post under way while the database is away (a
 # restart, a dropped connection): about a minute in all, then the pass's recovery settles it.
@@ -37,12 +34,12 @@ PAGE = 1_000
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Schedules a pass plans together, with their recent days; `read`: the next_due_at of
-    each that was due, as read (the pass moves those on once planned)."""
+    """Schedules a pass plans together, with their recent days; `read`: those that were due,
+    as read (moved on once planned)."""
 
     schedules: list[Schedule]
     records: dict[DayKey, DayRecord]
-    read: dict[Key, datetime | None] = field(default_factory=dict)
+    read: dict[Key, Read] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +63,7 @@ class DailyService:
     ) -> None:
         self.store, self.clock = store, clock or SystemClock()
         self.changed = asyncio.Event()
-        self.stats = stats or StatsRecorder.off()
+        self.stats = stats or StatsRecorder()
         if leases is None:  # a store built by hand: its lease tables (open_core hands its own)
             from bot.coordination.store import LeaseStore
 
@@ -92,19 +89,18 @@ class DailyService:
         """Post in the channel at `local_time` in `tz` on `weekdays` (values already checked)."""
         now = self.clock.now()
         schedule = Schedule(platform, channel, local_time, tz, theme, True, by, now, None, weekdays)
-        await self.store.save_schedules([schedule])
-        self.changed.set()
+        await self._save(schedule)
         return (await self._statuses([schedule], {(platform, channel)}))[0]
 
     async def turn_off(self, platform: str, channel: str, by: str) -> bool:
         """Stop the channel's daily quote (kept, so `on` again keeps its shuffle bag)."""
-        schedule = await self.store.schedule(platform, channel)
-        if schedule is not None:
-            now = self.clock.now()
-            off = replace(schedule, enabled=False, disabled_reason=None, set_by=by, set_at=now)
-            await self.store.save_schedules([off])
-        self.changed.set()
-        return schedule is not None
+        if (schedule := await self.store.schedule(platform, channel)) is None:
+            return False
+        now = self.clock.now()
+        await self._save(
+            replace(schedule, enabled=False, disabled_reason=None, set_by=by, set_at=now)
+        )
+        return True
 
     async def turn_off_where(self, platform: str, channel_prefix: str, reason: str) -> int:
         """Stop every daily quote whose channel starts with `channel_prefix` (a workspace the
@@ -114,17 +110,19 @@ class DailyService:
             for s in await self.store.schedules()
             if s.platform == platform and s.channel.startswith(channel_prefix) and s.enabled
         ]
-        await self.store.save_schedules(stopped)
-        if stopped:
-            self.changed.set()
+        await self._save(*stopped)
         return len(stopped)
+
+    async def _save(self, *schedules: Schedule) -> None:
+        await self.store.save_schedules(schedules)
+        if schedules:
+            self.changed.set()
 
     async def status(self, platform: str, channel: str) -> ChannelStatus | None:
         schedule = await self.store.schedule(platform, channel)
         return (await self._statuses([schedule], {(platform, channel)}))[0] if schedule else None
 
     async def overview(self) -> list[ChannelStatus]:
-        """Every channel's status, by platform and channel."""
         return await self._statuses(await self.store.schedules())
 
     async def _statuses(
@@ -135,7 +133,7 @@ class DailyService:
         since = (now.astimezone(UTC) - timedelta(1)).date()
         records, latest = await self.store.records_since(since, keys), await self.store.latest(keys)
         return [
-            ChannelStatus(s, next_post(s, now, records), latest.get((s.platform, s.channel)))
+            ChannelStatus(s, next_due(s, now, taken=records), latest.get((s.platform, s.channel)))
             for s in schedules
         ]
 
@@ -149,19 +147,18 @@ class DailyService:
         since = now.astimezone(UTC).date() - timedelta(LOOKBACK_DAYS + 1)
         seen: set[Key] = set()
         index = self.store
+        if everything:
+            on = [s for s in await index.schedules() if s.platform in platforms]
+            yield Batch(on, await index.records_since(since))
+            return
 
         async def batch(rows: list[Read]) -> Batch:
             fresh = {k: (s, at) for s, at in rows if (k := (s.platform, s.channel)) not in seen}
             seen.update(fresh)
-            read = {k: at for k, (_, at) in fresh.items() if at is None or at <= now}
-            return Batch(
-                [s for s, _ in fresh.values()], await index.records_since(since, fresh), read
-            )
+            read = {k: (s, at) for k, (s, at) in fresh.items() if at is None or at <= now}
+            records = await index.records_since(since, fresh)
+            return Batch([s for s, _ in fresh.values()], records, read)
 
-        if everything:
-            on = [s for s in await self.store.schedules() if s.platform in platforms]
-            yield Batch(on, await self.store.records_since(since))
-            return
         first = await index.first_pages(now, platforms, PAGE)
         yield await batch(first["retrying"] + first["replayed"])
         for platform, kind in itertools.product(sorted(platforms), ("unplanned", "due")):
@@ -173,15 +170,11 @@ class DailyService:
                 schedule, at = page[-1]
                 page = await index.due(now, platform, (at, schedule.channel), PAGE)
 
-    async def planned(self, batch: Batch, now: datetime, done: Iterable[Key]) -> None:
+    async def planned(self, batch: Batch, now: datetime, done: Collection[Key]) -> None:
         """Move each schedule of `batch` in `done` that was due on to its first slot after
         `now`: a pass at `now` has acted on every slot of it up to `now`."""
-        schedules = {(s.platform, s.channel): s for s in batch.schedules}
-        await self.store.advance(
-            (key, batch.read[key], next_due(schedules[key], now))
-            for key in done
-            if key in batch.read
-        )
+        moves = [(k, at, next_due(s, now)) for k, (s, at) in batch.read.items() if k in done]
+        await self.store.advance(moves)
 
     async def next_due(self, now: datetime, platforms: Collection[str]) -> datetime | None:
         return await self.store.next_due(now, platforms)
@@ -189,7 +182,7 @@ class DailyService:
     async def check_zones(self) -> None:
         """At a scheduler's start: a zone database other than the one the next due instants
         were computed with forgets them all; the next pass plans every schedule in full."""
-        version = zones.version()
+        version = tzdata_version()
         found, forgotten = await self.store.zone_version(version)
         if found not in (None, version):
             log.info(
@@ -203,14 +196,14 @@ class DailyService:
     async def due(self, catchup: timedelta, platforms: Collection[str]) -> list[Due]:
         """What a pass would do at the clock's instant, doing none of it (`daily tick
         --dry-run`): every schedule read if the zone database changed."""
-        now, stale = self.clock.now(), (await self.store.zone_version())[0] != zones.version()
+        now, stale = self.clock.now(), (await self.store.zone_version())[0] != tzdata_version()
         batches = [b async for b in self.load(now, platforms, everything=stale)]
         return [d for b in batches for d in due_posts(now, b.schedules, b.records, catchup)]
 
     async def recover(
         self, now: datetime, worker: str, tracked: Collection[str], report: TickReport
     ) -> None:
-        """DailyStore.recover_claims, its unknown days counted and reported as any unknown."""
+        """DailyStore.recover_claims, its unknown days counted and reported."""
         retried, unknown = await self.store.recover_claims(now, worker, tracked)
         log_recovered(retried, unknown)
         for record in unknown:
@@ -262,7 +255,7 @@ class DailyService:
         return True
 
 
-async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
+async def _retried(what: str, call: Callable[[], Awaitable[bool]]) -> bool:
     """A write about a post under way (idempotent) tried while the database is away."""
     for tries, delay in enumerate(WRITE_RETRIES):
         try:

@@ -21,11 +21,6 @@ from bot.storage.engine import rows, run
 from bot.storage.schema import daily_posts, daily_schedules, db_now, insert
 from bot.storage.schema import worker_leases as leases
 
-STOPPED_BEFORE_POSTING = "the process stopped before posting"
-STOPPED_WHILE_POSTING = (
-    "the process stopped while posting: the message may or may not have gone out"
-)
-
 _days, _schedules = daily_posts.c, daily_schedules.c
 # Whether the lease of the scheduler holding a day is live, by the database's clock.
 _LIVE = (
@@ -36,14 +31,17 @@ _LIVE = (
 )
 # How recover_claims settles a held day of a scheduler that is gone, by its status.
 _SETTLED = {
-    PostStatus.CLAIMED: {"status": "retrying", "reason": STOPPED_BEFORE_POSTING},
-    PostStatus.SENDING: {"status": "unknown", "reason": STOPPED_WHILE_POSTING},
+    PostStatus.CLAIMED: {"status": "retrying", "reason": "the process stopped before posting"},
+    PostStatus.SENDING: {
+        "status": "unknown",
+        "reason": "the process stopped while posting: the message may or may not have gone out",
+    },
 }
 # A day that may have reached the platform (`resend_until` set) is never called failed.
 _FAILED_OR_UNKNOWN = sa.case((_days.resend_until.is_(None), "failed"), else_="unknown")
 
 
-def on_day(key: DayKey) -> sa.ColumnElement[bool]:
+def _on_day(key: DayKey) -> sa.ColumnElement[bool]:
     return sa.and_(on_channel(daily_posts, *key[:2]), _days.local_date == key[2])
 
 
@@ -67,19 +65,19 @@ class DailyStore(DueIndex):
         self.bag = ShuffleBag(ids, rng)
 
     async def save_schedules(self, schedules: Iterable[Schedule]) -> None:
-        """Create or replace each channel's schedule, in one transaction; each keeps the first
-        instant it posts at from when it was set (none while off)."""
+        """Create or replace each channel's schedule, in one transaction, due at its first
+        slot from when it was set (none while off)."""
         found = [  # in key order, as DueIndex.advance: one lock order for every writer
             {**asdict(s), "next_due_at": next_due(s, s.set_at, inclusive=True)}
             for s in sorted(schedules, key=lambda s: (s.platform, s.channel))
         ]
         if not found:
             return
+        keys = ["platform", "channel"]
 
         def save(conn: sa.Connection) -> None:
             upsert = insert(conn, daily_schedules)
-            replaced = {k: upsert.excluded[k] for k in found[0] if k not in ("platform", "channel")}
-            keys = ["platform", "channel"]
+            replaced = {k: upsert.excluded[k] for k in found[0] if k not in keys}
             conn.execute(upsert.on_conflict_do_update(index_elements=keys, set_=replaced), found)
 
         await run(self.engine, save)
@@ -89,14 +87,14 @@ class DailyStore(DueIndex):
         return next(map(schedule_of, await rows(self.engine, found)), None)
 
     async def schedules(self) -> list[Schedule]:
-        """Every schedule, enabled or not, by platform and channel."""
+        """Every schedule, on or off, by platform and channel."""
         ordered = daily_schedules.select().order_by(_schedules.platform, _schedules.channel)
         return list(map(schedule_of, await rows(self.engine, ordered)))
 
     async def records_since(
         self, day: date, keys: Collection[tuple[str, str]] | None = None
     ) -> dict[DayKey, DayRecord]:
-        """Every day's record from local date `day` on; only the channels `keys`, if given."""
+        """Every day's record from local date `day` on (only the channels `keys`, if given)."""
         since = daily_posts.select().where(_days.local_date >= day)
         if keys is not None:
             if not keys:
@@ -107,8 +105,7 @@ class DailyStore(DueIndex):
     async def latest(
         self, keys: Collection[tuple[str, str]] | None = None
     ) -> dict[tuple[str, str], DayRecord]:
-        """Each channel's most recent record (only the channels `keys`, if given): the "last
-        outcome" of status and `daily list`."""
+        """Each channel's most recent record, its "last outcome" (only the channels `keys`)."""
         channel = (_days.platform, _days.channel)
         last = sa.select(*channel, sa.func.max(_days.local_date)).group_by(*channel)
         if keys is not None:
@@ -130,14 +127,13 @@ class DailyStore(DueIndex):
         if not (ids := self.bag.drawable(theme)):
             return None
         token = uuid.uuid4().hex
-        day_row = {"platform": platform, "channel": channel, "day": day, "now": now}
-        day_row |= {"token": token, "worker": worker}
+        row = dict(platform=platform, channel=channel, day=day, now=now, token=token, worker=worker)
         # On PostgreSQL one statement, with no transaction around it; the rare day claimed
         # without a quote (every guess drawn) gets one in a second transaction.
-        row = await run(self.engine, lambda conn: self.bag.claim(conn, day_row, ids), single=True)
-        if row is None:
+        got = await run(self.engine, lambda conn: self.bag.claim(conn, row, ids), single=True)
+        if got is None:
             return None
-        quote_id = row.quote_id or await run(self.engine, lambda c: self.bag.fill(c, day_row, ids))
+        quote_id = got.quote_id or await run(self.engine, lambda c: self.bag.fill(c, row, ids))
         return Claim(platform, channel, day, quote_id, token, 1)
 
     async def reclaim(
@@ -147,7 +143,7 @@ class DailyStore(DueIndex):
         token = uuid.uuid4().hex
         taken = (
             daily_posts.update()
-            .where(on_day(record.key), _days.status == "retrying")
+            .where(_on_day(record.key), _days.status == "retrying")
             .values(status="claimed", claim_token=token, claimed_at=now, worker=worker)
             .values(attempts=_days.attempts + 1)
             .returning(_days.quote_id, _days.attempts, _days.resend_until)
@@ -161,7 +157,9 @@ class DailyStore(DueIndex):
             if not self.bag.knows(quote_id):
                 if ids := self.bag.drawable(theme):
                     quote_id = self.bag.draw_in_full(conn, record.platform, record.channel, ids)
-                conn.execute(daily_posts.update().where(on_day(record.key)), {"quote_id": quote_id})
+                conn.execute(
+                    daily_posts.update().where(_on_day(record.key)), {"quote_id": quote_id}
+                )
             return Claim(*record.key, quote_id, token, row.attempts, row.resend_until)
 
         return await run(self.engine, take)
@@ -171,13 +169,10 @@ class DailyStore(DueIndex):
     ) -> tuple[list[DayRecord], list[DayRecord]]:
         """Settle the held days of schedulers that are gone (no live lease, by the database's
         clock), and those of `worker` (the caller's) whose claim token is not in `tracked` (a
-        claim it lost track of, e.g. a write whose answer never came); (retried, unknown).
-
-        A `claimed` day never reached the platform: it becomes `retrying`, due at once. A
-        `sending` day may have been posted: it becomes `unknown`, never posted again (its quote
-        stays drawn). Each statement is guarded by the claim and status it was found with, so
-        of processes recovering at once one settles it, and a claim made since is left alone.
-        """
+        write whose answer never came); (retried, unknown). A `claimed` day never reached the
+        platform: `retrying`, due at once. A `sending` day may have posted: `unknown`, never
+        posted again. Each write is guarded by the claim and status found, so of processes
+        recovering at once one settles it, and a claim made since is left alone."""
         held = sa.select(daily_posts, _LIVE).where(_days.status.in_(("claimed", "sending")))
         # Most passes find nothing held and no lease expired: a read says so, with no write
         # transaction (a pass with nothing due costs two indexed reads).
@@ -220,13 +215,11 @@ class DailyStore(DueIndex):
     async def record(self, o: Outcome) -> bool:
         """Write the outcome to its day (see Outcome) in one transaction; False when it found
         nothing to write: a missed day held already, a day given up no longer `retrying`, a
-        claim's day gone.
-
-        A write about a claim is matched on its token, not its status (if another process's
-        start marked it `unknown` meanwhile, the real outcome overwrites it), and idempotent.
-        A failed day's quote goes back in the bag, unless the day may have posted
-        (`resend_until`): it then ends `unknown`. A retrying day pulls its schedule in to the
-        end of its local day (_pull_in), so a pass gives it up then."""
+        claim's day gone. A write about a claim is matched on its token, not its status (the
+        real outcome overwrites an `unknown` another's recovery wrote), and idempotent. A
+        failed day's quote goes back in the bag, unless the day may have posted (it then ends
+        `unknown`). A retrying day pulls its schedule in to its local day's end (_pull_in), so
+        a pass gives it up then."""
         if o.status is PostStatus.MISSED:
             missed = dict(zip(("platform", "channel", "local_date"), o.day, strict=True))
             missed |= {"status": "missed", "claimed_at": o.at, "finished_at": o.at}
@@ -249,7 +242,7 @@ class DailyStore(DueIndex):
         # The platform dedupes a resend until the first such instant: the day keeps it.
         first = sa.bindparam("first", o.resend_until, type_=_days.resend_until.type)
         ended = ended.values(resend_until=sa.func.coalesce(_days.resend_until, first))
-        platform, channel, day = o.claim.key
+        platform, channel, day = o.day
         zone = sa.select(_schedules.tz).where(on_channel(daily_schedules, platform, channel))
 
         def retry(conn: sa.Connection) -> bool:
@@ -262,21 +255,19 @@ class DailyStore(DueIndex):
 
     def _fail(self, conn: sa.Connection, o: Outcome) -> bool:
         # A claim's day, or a `retrying` day given up (False if it no longer was).
-        held = o.claim or o.record
-        assert held is not None
         which = (
             _days.claim_token == o.claim.token
             if o.claim is not None
-            else sa.and_(on_day(held.key), _days.status == "retrying")
+            else sa.and_(_on_day(o.day), _days.status == "retrying")
         )
         ended = {"reason": o.reason, "next_attempt_at": None, "finished_at": o.at}
         failed = daily_posts.update().where(which).values(status=_FAILED_OR_UNKNOWN, **ended)
         statuses = conn.execute(failed.returning(_days.status)).scalars().all()
-        if "failed" in statuses and held.quote_id:
-            self.bag.put_back(conn, held.platform, held.channel, held.quote_id)
+        if "failed" in statuses and o.quote_id:
+            self.bag.put_back(conn, *o.day[:2], o.quote_id)
         if o.disable:  # failed for good: the schedule goes off too
             off = {"enabled": False, "disabled_reason": o.reason, "next_due_at": None}
-            mine = on_channel(daily_schedules, held.platform, held.channel)
+            mine = on_channel(daily_schedules, *o.day[:2])
             conn.execute(daily_schedules.update().where(mine).values(off))
         return bool(statuses)
 

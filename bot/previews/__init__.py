@@ -1,2 +1,2 @@
 """Previews: the claim that posts a private quote preview to its channel at most once, however
-often Post is clicked or replayed: the port (`store.py`) and its store (`sql_store.py`)."""
+often Post is clicked or replayed."""

@@ -8,8 +8,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from bot.stats.store import COMMAND, POSTED, QUOTE, THEME, CountKey, Place, WordsKey
 from bot.stats.words import search_words
@@ -25,43 +24,34 @@ KEEP_WORDS_DAYS = 30  # the words of searches that found nothing are forgotten a
 # past it new keys are dropped and counted, so an outage never grows memory without end.
 MAX_PENDING = 50_000
 
-K = TypeVar("K", CountKey, WordsKey)
-_UTC_NOW = partial(datetime.now, UTC)
-
 
 class StatsRecorder:
     """Counts by UTC day and place, held in memory (no I/O) until `flush()` writes them in one
-    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read.
-    """
+    transaction. `recording` False (LAMBERT_STATS=off) counts nothing; stored counts still read."""
 
     def __init__(
         self,
-        store: StateStatsStore | None,
+        store: StateStatsStore | None = None,
         *,
         recording: bool = True,
-        now: Callable[[], datetime] = _UTC_NOW,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.store = store
         self.recording = recording and store is not None
         self.now = now
         self.max_pending = max_pending
-        self._counts: Counter[CountKey] = Counter()
-        self._words: Counter[WordsKey] = Counter()
+        self._pending: Counter[CountKey | WordsKey] = Counter()
         self._lock = asyncio.Lock()
         self._failing = False
         self._dropped = 0
-
-    @classmethod
-    def off(cls) -> StatsRecorder:  # for a Core built without storage (tests)
-        return cls(None, recording=False)
 
     def today(self) -> date:
         return self.now().astimezone(UTC).date()
 
     @property
     def pending(self) -> int:
-        return sum(self._counts.values()) + sum(self._words.values())
+        return sum(self._pending.values())
 
     def command(self, place: Place, verb: str, outcome: str) -> None:
         """`verb`: one of the verbs, or random, theme, lookup, another."""
@@ -82,17 +72,17 @@ class StatsRecorder:
         """A search found nothing; its normalised words are kept KEEP_WORDS_DAYS days."""
         words = search_words(text) if self.recording else ""
         if words:
-            self._add(self._words, WordsKey(self.today(), *place, words))
+            self._add(WordsKey(self.today(), *place, words))
 
     def _count(self, place: Place, metric: str, name: str, detail: str = "") -> None:
         if self.recording:
-            self._add(self._counts, CountKey(self.today(), *place, metric, name, detail))
+            self._add(CountKey(self.today(), *place, metric, name, detail))
 
-    def _add(self, counter: Counter[K], key: K) -> None:
-        if key not in counter and len(counter) >= self.max_pending:
+    def _add(self, key: CountKey | WordsKey) -> None:
+        if key not in self._pending and len(self._pending) >= self.max_pending:
             self._dropped += 1
             return
-        counter[key] += 1
+        self._pending[key] += 1
 
     async def flush(self) -> bool:
         """Write what is pending in one transaction; True when nothing is left pending. Never
@@ -101,24 +91,21 @@ class StatsRecorder:
         if self.store is None:
             return True
         async with self._lock:
-            if not self._counts and not self._words:
+            if not self._pending:
                 return True
-            counts, words = self._counts, self._words
-            self._counts, self._words = Counter(), Counter()
+            pending, self._pending = self._pending, Counter()
             try:
-                forget = self.today() - timedelta(days=KEEP_WORDS_DAYS - 1)
-                await self.store.add(counts, words, forget)
+                await self.store.add(pending, self.today() - timedelta(days=KEEP_WORDS_DAYS - 1))
             except BaseException as exc:
-                counts.update(self._counts)  # back in front of whatever was counted meanwhile
-                words.update(self._words)
-                self._counts, self._words = counts, words
+                pending.update(self._pending)  # back in front of whatever was counted meanwhile
+                self._pending = pending
                 if not isinstance(exc, Exception):
                     raise
                 if not self._failing:
                     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
                     log.warning(
                         "stats: could not save %d counts (%s); keeping them for the next try",
-                        sum(counts.values()) + sum(words.values()),
+                        sum(pending.values()),
                         detail,
                     )
                 self._failing = True

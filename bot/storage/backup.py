@@ -17,12 +17,9 @@ class BackupError(Exception):
 
 
 def backup_file(source: Path, target: Path, *, overwrite: bool = False) -> int:
-    """Copy `source` to `target` while it may be in use; returns the number of pages copied.
-
-    The copy is written beside `target` under a temporary name and renamed into place only
-    once it is complete and checked: a failed backup leaves no file behind, and a failed
-    `--force` leaves the old backup as it was.
-    """
+    """Copy `source` to `target` while it may be in use; the number of pages copied. Written
+    beside `target` under a temporary name and renamed into place once complete and checked:
+    a failed backup leaves no file behind, a failed `--force` the old backup as it was."""
     _check_paths(source, target, overwrite)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)

@@ -16,9 +16,8 @@ import aiosqlite
 # read at each call, so a test may lower it.
 BUSY_TIMEOUT_MS = 5000
 
-# The quote tables, created with their version in one transaction, so a crash leaves a file
-# without them or with them, never between. Never edit a statement that has shipped: add a
-# version.
+# The quote tables, created with their version in one transaction (a crash leaves all or
+# none). Never edit a statement that has shipped: add a version.
 QUOTE_TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE themes (
@@ -64,8 +63,11 @@ LATEST_VERSION = 10
 _RESTORE = "restore it from a backup or point LAMBERT_DB at a new file"
 _DAMAGED = f"not a usable SQLite database ({{exc}}). It was left untouched; {_RESTORE}."
 # What each of SQLite's primary error codes means for the file, and the fix ({exc}: SQLite's
-# words, {operation}: what was under way).
+# words, {operation}: what was under way, {seconds}: the busy timeout).
 _WHY = {
+    sqlite3.SQLITE_BUSY: "{operation} could not get the database lock: another process held it "
+    "for more than {seconds:g} s. Nothing was changed; try again once it is done (another "
+    "lambert, a backup or an open sqlite3 shell may be writing).",
     sqlite3.SQLITE_READONLY: "the database is read-only ({exc}), so {operation} could not "
     "write. Nothing was changed; give lambert write access to the file and its folder (SQLite "
     "writes -wal and -shm files beside it), or point LAMBERT_DB at a writable path.",
@@ -76,19 +78,18 @@ _WHY = {
     sqlite3.SQLITE_CANTOPEN: "cannot open the database ({exc}). Check that the path is a file "
     "in a folder lambert may write to, or point LAMBERT_DB at another path.",
 }
+_WHY[sqlite3.SQLITE_LOCKED] = _WHY[sqlite3.SQLITE_BUSY]
 
 
 class DatabaseError(Exception):
     """The database cannot be used as it is; the message names it and the fix."""
 
 
-def is_database_error(exc: BaseException) -> bool:
-    """Whether the database went away or refused (rather than a bug)."""
+def is_database_error(exc: BaseException) -> bool:  # rather than a bug
     return isinstance(exc, DatabaseError | sqlite3.Error)
 
 
-def primary_code(exc: sqlite3.Error) -> int:
-    """SQLite's primary error code of `exc` (of an extended one too); 0 when it has none."""
+def primary_code(exc: sqlite3.Error) -> int:  # of an extended code too; 0 when none
     return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
 
@@ -97,13 +98,6 @@ def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
     damaged file is worth restoring from a backup: a lock, a read-only file or a full disk
     leave the data as it was, and a restore would lose what was written since."""
     code = primary_code(exc)
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return (
-            f"{path}: {operation} could not get the database lock: another process held it "
-            f"for more than {BUSY_TIMEOUT_MS / 1000:g} s. Nothing was changed; "
-            "try again once it is done (another lambert, a backup or an open sqlite3 shell "
-            "may be writing)."
-        )
     # access() also says no to root for an immutable folder (chattr +i), where modes do not.
     folder = path.parent
     if code == sqlite3.SQLITE_CANTOPEN and folder.is_dir() and not os.access(folder, os.W_OK):
@@ -113,7 +107,8 @@ def explain(exc: sqlite3.Error, path: Path, operation: str) -> str:
             "write access to that folder, or point LAMBERT_DB at a writable path."
         )
     if code in _WHY:
-        return f"{path}: " + _WHY[code].format(exc=exc, operation=operation)
+        seconds = BUSY_TIMEOUT_MS / 1000
+        return f"{path}: " + _WHY[code].format(exc=exc, operation=operation, seconds=seconds)
     name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
     return f"{path}: {operation} failed ({name}: {exc}). Check LAMBERT_DB and the disk."
 
@@ -133,10 +128,8 @@ async def connect(
 ) -> AsyncIterator[aiosqlite.Connection]:
     """Open `path` (creating it), check it, migrate it, and close it after. A refused file is
     never written, not even by the WAL checkpoint of a read-write connection's close.
-
-    `integrity_check` runs SQLite's quick_check over every page: before anything writes, for a
-    server's start and `lambert health`; too slow on a big file for every `lambert ask`.
-    """
+    `integrity_check`: SQLite's quick_check over every page, before anything writes, for a
+    server's start and `lambert health` (too slow on a big file for every `lambert ask`)."""
     if str(path) != ":memory:":
         _make_folder(path)
         await asyncio.to_thread(_inspect, path, integrity_check)
@@ -178,8 +171,7 @@ def _make_folder(path: Path) -> None:
         ) from None
 
 
-def read_only_uri(path: Path) -> str:
-    """A URI opening `path` read-only; any `#`, `?`, `%` or space in it is escaped."""
+def read_only_uri(path: Path) -> str:  # as_uri() escapes any `#`, `?`, `%` or space
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
@@ -194,8 +186,7 @@ def _inspect(path: Path, integrity_check: bool) -> None:
     if not path.exists():
         return  # created by the read-write connection
     with explained(path, "checking the database"), read_only(path) as conn:
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
-        _refuse_newer(path, int(version))
+        version = _refuse_newer(path, conn.execute("PRAGMA user_version").fetchone()[0])
         # A migration writes too: check the pages before it does.
         if integrity_check or version < LATEST_VERSION:
             (result,) = conn.execute("PRAGMA quick_check").fetchone()
@@ -220,19 +211,19 @@ def stored_value(path: Path, key: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def _refuse_newer(path: Path, version: int) -> None:
+def _refuse_newer(path: Path, version: int) -> int:
     if version > LATEST_VERSION:
         raise DatabaseError(
             f"{path}: schema version {version} is newer than this lambert understands "
             f"({LATEST_VERSION}). Upgrade lambert, or point LAMBERT_DB at another file; "
             "the file was not changed."
         )
+    return version
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    (row,) = await conn.execute_fetchall("PRAGMA user_version")
+    return int(row[0])
 
 
 async def rollback(conn: aiosqlite.Connection) -> None:
@@ -244,9 +235,7 @@ async def rollback(conn: aiosqlite.Connection) -> None:
 
 async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
     """Bring the file to LATEST_VERSION; refuse a file written by a newer lambert."""
-    current = await schema_version(conn)
-    _refuse_newer(path, current)
-    if current == LATEST_VERSION:
+    if _refuse_newer(path, await schema_version(conn)) == LATEST_VERSION:
         return
     await conn.execute("BEGIN IMMEDIATE")
     try:

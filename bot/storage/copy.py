@@ -17,8 +17,7 @@ import sqlalchemy as sa
 
 from bot.storage.connection import LATEST_VERSION, DatabaseError, explained, primary_code, read_only
 from bot.storage.engine import QueryError, open_engine, sync_sqlite
-from bot.storage.schema import metadata, shard_leases, worker_leases
-from bot.storage.types import db_now, seconds_until
+from bot.storage.schema import db_now, metadata, seconds_until, shard_leases, worker_leases
 from bot.storage.urls import redacted
 
 # Not copied: leases name live processes (none of the old installation's moves along).

@@ -1,29 +1,37 @@
-"""The shared state's AsyncEngine (SQLite or PostgreSQL), migrated, errors explained.
-
-The quote tables are not in it: they keep their own aiosqlite connection (connection.py).
-"""
+"""The shared state's AsyncEngine (SQLite or PostgreSQL), migrated by Alembic, errors explained;
+the quote tables keep their own aiosqlite connection (connection.py)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
-from sqlalchemy import Executable, Row, create_engine, event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy import Executable, Row, create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeEngine
 from sqlalchemy.util import await_
 
 from bot.storage import connection
 from bot.storage.connection import DatabaseError
-from bot.storage.urls import is_postgres_url, redacted, scrubbed
+from bot.storage.schema import PerDialect
+from bot.storage.urls import redacted, scrubbed
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # A read's execution option: SQLite opens no write transaction for it.
 READ = {"lambert_read": True}
 T = TypeVar("T")
+SCRIPTS = Path(__file__).with_name("alembic")
+# pg_advisory_xact_lock key for migrations: any constant of our own ("lamb" in ASCII).
+MIGRATION_LOCK = 0x6C616D62
 
 
 class QueryError(DatabaseError):
@@ -86,12 +94,10 @@ async def run(
     single: bool = False,
 ) -> T:
     """`work` (synchronous SQLAlchemy on one Connection) as one transaction, committed when
-    it returns. A read (`write=False`) opens no write transaction; `single`: one statement.
-
-    On SQLite all of it, BEGIN IMMEDIATE to COMMIT, runs in aiosqlite's thread in one hop (the
-    async adapter costs three or four per statement, most of a post's cost). On PostgreSQL a
-    read or a single statement runs in autocommit: no BEGIN and COMMIT round trips.
-    """
+    it returns; a read (`write=False`) opens no write transaction; `single`: one statement.
+    On SQLite all of it runs in aiosqlite's thread in one hop (the async adapter costs three or
+    four per statement, most of a post's cost); on PostgreSQL a read or a single statement runs
+    in autocommit: no BEGIN and COMMIT round trips."""
     if engine.dialect.name != "sqlite":
         if write and not single:
             async with engine.begin() as conn:
@@ -172,10 +178,8 @@ async def open_engine(db_path: Path, database_url: str = "") -> AsyncIterator[As
     """The state's engine, migrated to this lambert's head; disposed on exit. PostgreSQL when
     `database_url` is set, else the SQLite file at `db_path`. Every error that escapes is a
     DatabaseError naming the database (a PostgreSQL URL without its password) and the fix."""
-    from bot.storage.migrate import upgrade  # Alembic: only for a command that opens state
-
     if database_url:
-        if not is_postgres_url(database_url):
+        if urlsplit(database_url).scheme.split("+")[0] not in ("postgresql", "postgres"):
             raise DatabaseError(
                 f"{redacted(database_url)}: not a PostgreSQL URL. Set LAMBERT_DATABASE_URL to "
                 "postgresql://user:password@host:port/database, or unset it for the SQLite file."
@@ -194,3 +198,81 @@ async def open_engine(db_path: Path, database_url: str = "") -> AsyncIterator[As
         yield engine
     finally:
         await engine.dispose()
+
+
+def config(conn: Connection | None = None) -> Config:
+    """Alembic's configuration in code (no alembic.ini): our scripts, this connection."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+@cache
+def head() -> str:
+    """The newest revision, the `NNNN` of the last `NNNN_*.py` script: importing Alembic (and
+    every dialect it knows) took about half a second a start, every `lambert daily tick` too,
+    where a database at the head needs none of it. Tested against Alembic's answer."""
+    return max(script.name.partition("_")[0] for script in (SCRIPTS / "versions").glob("*.py"))
+
+
+async def upgrade(engine: AsyncEngine, where: str) -> None:
+    """Bring the state's schema to this lambert's head, in one transaction under a lock
+    (PostgreSQL's advisory lock, SQLite's BEGIN IMMEDIATE): replicas starting together migrate
+    once. A database migrated by a newer lambert is refused before anything is written."""
+    async with engine.execution_options(**READ).connect() as conn:
+        if await conn.run_sync(_current) == head():
+            return  # the usual start: no write transaction
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, where)
+
+
+def downgrade() -> None:  # every revision's (they import it): the schema only moves forward
+    raise NotImplementedError("lambert's revisions are not undone")
+
+
+def _current(conn: Connection) -> str | None:
+    """The database's revision; None for a database Alembic never touched."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _upgrade(conn: Connection, where: str) -> None:
+    from alembic import command, util
+    from alembic.script import ScriptDirectory
+
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    current = _current(conn)  # re-read under the lock: another process may have migrated
+    scripts = ScriptDirectory.from_config(config())
+    try:
+        scripts.get_revision(current or "base")  # "base": a database Alembic never touched
+    except util.CommandError:  # a revision of a newer lambert: not in our scripts
+        raise DatabaseError(
+            f"{where}: the schema is at revision {current}, newer than this lambert "
+            f"understands ({scripts.get_current_head()}). Upgrade lambert, or point it at "
+            "another database; nothing was changed."
+        ) from None
+    command.upgrade(config(conn), "head")
+
+
+def comparison(dialect: Dialect) -> dict[str, Any]:
+    """Alembic's comparison options on `dialect`: what `ddl_if` leaves out, per-dialect types."""
+
+    def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        if kind == "table" and reflected and other is None:
+            return False  # not state: the quote tables of the SQLite file
+        condition = getattr(item, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect.name)
+
+    def compare_type(
+        _context: Any, _found: Any, _mine: Any, found: TypeEngine[Any], mine: TypeEngine[Any]
+    ) -> bool | None:
+        if not isinstance(mine, PerDialect):
+            return None
+        return mine.load_dialect_impl(dialect)._type_affinity is not found._type_affinity
+
+    return {"include_object": include, "compare_type": compare_type}

@@ -1,8 +1,5 @@
-"""The shared state opened on first use, and stores reached through timed forwarders.
-
-`lambert ask`, `search` and `themes` never open the state, so they never import SQLAlchemy or a
-PostgreSQL driver. Every store call is timed into the metrics port by backend and method.
-"""
+"""The shared state opened on first use (`lambert ask` never imports SQLAlchemy), and stores
+reached through forwarders timing each call into the metrics port by backend and method."""
 
 from __future__ import annotations
 
@@ -45,12 +42,12 @@ class Forwarder:
     def __init__(self, state: OnFirstUse[Any], pick: Callable[[Any], Any], backend: str) -> None:
         self._state = state
         self._pick = pick
-        self.backend = backend
+        self._backend = backend
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        state, pick, backend = self._state, self._pick, self.backend
+        state, pick, backend = self._state, self._pick, self._backend
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             target = pick(await state.get())

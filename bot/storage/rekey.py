@@ -42,10 +42,10 @@ def bare_rows(conn: Connection, platform: str = "slack") -> int:
 
 
 def key_by_workspace(conn: Connection, workspace: str, platform: str = "slack") -> Rekeyed:
-    """Prefix "WORKSPACE/" to every channel name of `platform` that names none, in the caller's
-    transaction. A daily row whose new name is taken gives way to the keyed one; a stats row is
-    summed into its keyed twin. Renamed in place, so a day keeps its claim token. 0s when run
-    again; ValueError for an id that is not a workspace's."""
+    """Prefix "WORKSPACE/" to every bare channel name of `platform`, in the caller's transaction,
+    in place (a day keeps its claim token). A daily row whose new name is taken gives way to the
+    keyed one; a stats row is summed into its keyed twin. 0s when run again; ValueError for an
+    id that is not a workspace's."""
     if not WORKSPACE_ID.fullmatch(workspace):
         raise ValueError(f"not a Slack workspace id (like T0123ABC): {shown(workspace)}")
     binds = {"platform": platform, "prefix": f"{workspace}/"}

@@ -1,16 +1,11 @@
-"""Database URLs in messages: which backend a URL names, and the URL without its password."""
+"""Database URLs in messages and logs, without their password."""
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 
-def is_postgres_url(url: str) -> bool:
-    return urlsplit(url).scheme.split("+")[0] in ("postgresql", "postgres")
-
-
-def redacted(url: str) -> str:
-    """`url` with its password replaced by `***`, for messages and logs."""
+def redacted(url: str) -> str:  # the password as `***`
     parts = urlsplit(url)
     if parts.password is None:
         return url

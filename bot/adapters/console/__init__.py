@@ -1,10 +1,4 @@
-"""The console adapter: type what you would type in chat, read a plain-text rendering.
-
-`session` answers lines (chat, and the console's own `:` commands) and runs the daily
-scheduler on the console's movable `clock`; `prompt` is the terminal face (prompt_toolkit),
-used only when both streams are a terminal; `poster` prints daily posts. Piped input and a
-test's streams get plain lines.
-"""
+"""The console adapter: type what you would type in chat, read a plain-text rendering."""
 
 from __future__ import annotations
 
@@ -13,22 +7,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console.clock import ConsoleClock
-from bot.adapters.console.poster import ConsolePoster, open_console_poster
-from bot.adapters.console.session import CARDS_FOLDER, QUIT_WORDS, Console, greeting
+from bot.adapters.console.session import (
+    CARDS_FOLDER,
+    QUIT_WORDS,
+    Console,
+    ConsolePoster,
+    greeting,
+    open_console_poster,
+)
 from bot.chat.context import RequestContext
 from bot.runtime import Core
 
 if TYPE_CHECKING:
     from bot.adapters.console.prompt import Terminal
 
-__all__ = [
-    "QUIT_WORDS",
-    "ConsoleClock",
-    "ConsolePoster",
-    "greeting",
-    "open_console_poster",
-    "run_console",
-]
+__all__ = ["QUIT_WORDS", "ConsoleClock", "ConsolePoster", "open_console_poster", "run_console"]
 
 
 async def run_console(
@@ -42,22 +35,15 @@ async def run_console(
     terminal: Terminal | None = None,
     cards: Path = CARDS_FOLDER,
 ) -> int:
-    """Answer lines from `stdin` on `stdout` until EOF or `quit`; returns an exit status.
-
-    On a terminal (both streams a tty, or a test's `terminal`: console.prompt.Terminal) lines
-    are edited with prompt_toolkit; otherwise they are read plainly, with a prompt printed
-    when `interactive`. `card` writes its PNGs in the folder `cards`.
-    """
+    """Answer lines until EOF or `quit` (prompt_toolkit on a terminal); returns an exit status."""
     # Whoever types at this terminal runs the bot: the local operator, so an admin.
     ctx = ctx or RequestContext(admin=True)
     clock = clock or ConsoleClock()
-    if terminal is None and interactive and _is_tty(stdin) and _is_tty(stdout):
-        from bot.adapters.console.prompt import Terminal  # only a terminal loads prompt_toolkit
+    if terminal is not None or (interactive and _is_tty(stdin) and _is_tty(stdout)):
+        # Only a terminal loads prompt_toolkit.
+        from bot.adapters.console.prompt import Terminal, prompt_lines
 
-        terminal = Terminal.of(stdin, stdout)
-    if terminal is not None:
-        from bot.adapters.console.prompt import prompt_lines
-
+        terminal = terminal or Terminal.of(stdin, stdout)
         return await prompt_lines(Console(core, ctx, clock, terminal, cards), terminal)
     console = Console(core, ctx, clock, stdout, cards)
     if interactive:

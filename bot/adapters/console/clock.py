@@ -10,22 +10,18 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.daily.clock import YEARS, Clock, SystemClock
-from bot.daily.plan import local_date_at, scheduled_instant
+from bot.daily.plan import scheduled_instant
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone
 
 TIME_USAGE = (
     ":time 08:59 Europe/Berlin (today there; the zone defaults to UTC), "
     ":time 2025-03-10T08:59Z (a date and time, ISO), :time now (the real time again)"
 )
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ConsoleClock:
-    """The real clock plus an offset that `move_to` sets.
-
-    `wait_until` also returns when the clock moves, earlier than asked: the caller (the
-    scheduler) then plans again at the new time, at once, whichever way the clock moved.
-    """
+    """The real clock plus an offset that `move_to` sets. `wait_until` also returns when the
+    clock moves: the scheduler then plans again at the new time, whichever way it moved."""
 
     def __init__(self, real: Clock | None = None) -> None:
         self.real = real or SystemClock()
@@ -43,12 +39,14 @@ class ConsoleClock:
         moved.set()
 
     def reset(self) -> None:
-        """Back to the real time."""
         self.move_to(self.real.now())
 
     async def wait_until(self, instant: datetime) -> None:
         moved = self._moved
-        self._went_to_sleep()
+        for ready, future in self._sleep_watchers:
+            if not future.done() and ready():
+                future.set_result(None)
+        self._sleep_watchers = [(r, f) for r, f in self._sleep_watchers if not f.done()]
         if self.now() >= instant:
             return
         waits = [
@@ -63,38 +61,25 @@ class ConsoleClock:
             await asyncio.gather(*waits, return_exceptions=True)
 
     def asleep(self, ready: Callable[[], bool]) -> asyncio.Future[None]:
-        """Done the next time a waiter goes to sleep on this clock while `ready()` holds.
-
-        `ready` is checked at that moment, not when the future's owner next runs: the
-        console uses it to know the scheduler has finished its pass at the moved time.
-        """
+        """Done the next time a waiter goes to sleep on this clock while `ready()` holds, checked
+        at that moment: the console learns the scheduler finished its pass at the moved time."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sleep_watchers.append((ready, future))
         return future
 
-    def _went_to_sleep(self) -> None:
-        for ready, future in self._sleep_watchers:
-            if not future.done() and ready():
-                future.set_result(None)
-        self._sleep_watchers = [(r, f) for r, f in self._sleep_watchers if not f.done()]
-
 
 class Reading(NamedTuple):
-    """What `:time TEXT` means: the instant, and how a local time the zone skips or repeats
-    (a daylight-saving change) was read ('' for any other)."""
+    """What `:time TEXT` means, and how a local time a DST change skips or repeats was read."""
 
     instant: datetime
     note: str
 
 
 def parse_instant(text: str, now: datetime) -> Reading | None:
-    """The instant `:time TEXT` means (see TIME_USAGE), None for `now`; ScheduleError if none.
-
-    A time of day means that time on the date `now` has in the zone, so the clock can go back.
-    A local time is read as the scheduler reads a daily post's (`scheduled_instant`).
-    """
+    """The instant `:time TEXT` means, None for `now`; ScheduleError if none. A time of day is on
+    `now`'s date in the zone (the clock can go back), read as the scheduler reads it."""
     words = text.split()
-    if len(words) > 1 and _DATE.fullmatch(words[0]):
+    if len(words) > 1 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", words[0]):
         words[:2] = [f"{words[0]}T{words[1]}"]  # "2025-03-10 08:59" is one instant
     if len(words) > 1 and words[1].casefold().replace(".", "") in ("am", "pm"):
         words[:2] = [" ".join(words[:2])]  # "9:30 pm" is one time
@@ -103,10 +88,15 @@ def parse_instant(text: str, now: datetime) -> Reading | None:
     if not 1 <= len(words) <= 2:
         raise ScheduleError(f"Use {TIME_USAGE}.")
     zone = ZoneInfo(parse_zone(words[1])) if len(words) == 2 else ZoneInfo("UTC")
-    if "-" in words[0][1:]:
-        wall = _iso(words[0])
-    else:
-        wall = datetime.combine(local_date_at(now, zone), parse_local_time(words[0]))
+    try:
+        if "-" in words[0][1:]:
+            wall = datetime.fromisoformat(words[0])
+        else:
+            wall = datetime.combine(now.astimezone(zone).date(), parse_local_time(words[0]))
+    except ValueError:
+        raise ScheduleError(
+            f"{words[0][:40]!r} is not an ISO date and time: use e.g. 2025-03-10T08:59Z."
+        ) from None
     try:
         if wall.tzinfo is not None:  # an offset given: no local reading to explain
             instant: datetime | None = wall.astimezone(UTC)
@@ -121,15 +111,6 @@ def parse_instant(text: str, now: datetime) -> Reading | None:
             f"{YEARS[-1]}; use e.g. :time 2025-03-10T08:59Z."
         )
     return Reading(instant, "" if wall.tzinfo else _how_read(wall, zone, instant))
-
-
-def _iso(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ScheduleError(
-            f"{text[:40]!r} is not an ISO date and time: use e.g. 2025-03-10T08:59Z."
-        ) from None
 
 
 def _how_read(wall: datetime, zone: ZoneInfo, instant: datetime) -> str:

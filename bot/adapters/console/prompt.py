@@ -1,8 +1,4 @@
-"""The console in a real terminal: line editing, history, Tab completion and colour.
-
-prompt_toolkit reads each line without blocking the event loop (the scheduler keeps running),
-and prints the daily posts above the line being typed.
-"""
+"""The console in a terminal (prompt_toolkit): editing, history, Tab completion and colour."""
 
 from __future__ import annotations
 
@@ -22,12 +18,10 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
-from bot.adapters.console.poster import DAILY_HEADER
-from bot.adapters.console.session import COMMANDS, Console, greeting
+from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console, greeting
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 
-HISTORY_FILE = "console-history"
 STYLE = Style.from_dict(
     {
         "prompt": "bold",
@@ -43,15 +37,14 @@ STYLE = Style.from_dict(
 
 def history_path() -> Path:
     """Where the console keeps the lines typed: the user's data folder, beside the database."""
-    return platformdirs.user_data_path("lambert", appauthor=False) / HISTORY_FILE
+    return platformdirs.user_data_path("lambert", appauthor=False) / "console-history"
 
 
 def open_history(path: Path) -> History:
     """The lines typed in earlier sessions; in memory only when the folder is not writable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):  # FileHistory appends each line as it is typed
-            pass
+        path.open("a", encoding="utf-8").close()  # FileHistory appends each line as typed
     except OSError:
         return InMemoryHistory()
     return FileHistory(path)
@@ -73,32 +66,20 @@ class Terminal:
 
     @classmethod
     def of(cls, stdin: TextIO, stdout: TextIO) -> Terminal:
-        return cls(
-            create_input(stdin),
-            create_output(stdout),
-            open_history(history_path()),
-            colour_wanted(),
-        )
+        history = open_history(history_path())
+        return cls(create_input(stdin), create_output(stdout), history, colour_wanted())
 
-    @property
-    def color_depth(self) -> ColorDepth | None:
-        """None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)."""
-        return None if self.colour else ColorDepth.MONOCHROME
-
-    def show(self, text: str, *, plain: bool = False) -> None:
-        """Print above the prompt when one is showing, else where the cursor is."""
+    def write(self, text: str, /, plain: bool = False) -> int:
+        """A text stream's write: above the prompt when one is showing, else at the cursor."""
         print_formatted_text(
             text if plain or not self.colour else styled(text),
             end="",
             output=self.output,
             style=STYLE,
-            color_depth=self.color_depth,
+            # None: what the terminal says it can show (TERM, PROMPT_TOOLKIT_COLOR_DEPTH)
+            color_depth=None if self.colour else ColorDepth.MONOCHROME,
             include_default_pygments_style=False,
         )
-
-    # A text stream, for the replies and the ConsolePoster: printed above the prompt.
-    def write(self, text: str, /) -> int:
-        self.show(text)
         return len(text)
 
     def flush(self) -> None:
@@ -124,8 +105,7 @@ def styled(text: str) -> FormattedText:
 
 
 class ChatCompleter(Completer):
-    """Tab: verbs and colon commands by name, then the themes and quotes that Discord's
-    autocomplete offers for the same text (QuoteService.autocomplete)."""
+    """Tab: verbs and colon commands, then the themes and quotes Discord's autocomplete offers."""
 
     def __init__(self, quotes: QuoteService, colon_commands: Sequence[str]) -> None:
         self.quotes = quotes
@@ -152,12 +132,9 @@ class ChatCompleter(Completer):
                 if name.startswith(head.casefold()) and name != head:
                     yield Completion(name, -len(text), display_meta="command")
         verb = VERBS.get(head.casefold()) if space else None
-        if verb is None:
-            for suggestion in await self.quotes.autocomplete(text):
-                yield Completion(suggestion.value, -len(text), display=suggestion.label)
-        elif verb.name == "id":
-            for suggestion in await self.quotes.autocomplete(rest):
-                if suggestion.value.startswith("id "):
+        if verb is None or verb.name == "id":  # `id` offers only quotes: "id ..." values
+            for suggestion in await self.quotes.autocomplete(rest if verb else text):
+                if verb is None or suggestion.value.startswith("id "):
                     yield Completion(suggestion.value, -len(text), display=suggestion.label)
         elif verb.name == "daily" and " " not in rest:
             for word in ("on", "off", "status"):
@@ -165,42 +142,41 @@ class ChatCompleter(Completer):
                     yield Completion(f"daily {word}", -len(text))
 
 
-def prompt_text(channel: str, role: str, colour: bool) -> Any:
-    """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
-    if not colour:
-        return f"lambert #{channel} ({role})> "
-    return FormattedText(
-        [
-            ("class:prompt", "lambert "),
-            ("class:channel", f"#{channel}"),
-            ("class:role", f" ({role})"),
-            ("class:prompt", "> "),
-        ]
-    )
-
-
 async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
+
+    def prompt() -> Any:
+        """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
+        if not terminal.colour:
+            return console.prompt
+        return FormattedText(
+            [
+                ("class:prompt", "lambert "),
+                ("class:channel", f"#{console.ctx.channel}"),
+                ("class:role", f" ({console.role})"),
+                ("class:prompt", "> "),
+            ]
+        )
+
     # One session for the whole console: its history is what Up recalls.
     session: PromptSession[str] = PromptSession(
+        prompt,
         input=terminal.input,
         output=terminal.output,
         history=terminal.history,
         completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
         complete_while_typing=False,  # Tab asks; Up and Down stay with the history
         style=STYLE,
-        color_depth=terminal.color_depth,
+        color_depth=None if terminal.colour else ColorDepth.MONOCHROME,
         include_default_pygments_style=False,
         enable_history_search=False,
     )
-    terminal.show(greeting(console.core.quotes.example_theme()), plain=True)
+    terminal.write(greeting(console.core.quotes.example_theme()), plain=True)
 
     async def read() -> str | None:
         while True:
             try:
-                return await session.prompt_async(
-                    prompt_text(console.ctx.channel, console.role, terminal.colour)
-                )
+                return await session.prompt_async()
             except KeyboardInterrupt:
                 continue
             except EOFError:

@@ -1,4 +1,4 @@
-"""One console session: chat lines through the grammar, colon lines to the console itself."""
+"""One console session: chat lines, its own colon commands, and the daily posts it prints."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ import contextlib
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
+from typing import Any, Protocol, TextIO
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
-from bot.adapters.console.poster import ConsolePoster, Writable
 from bot.adapters.terminal import Commands, render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.replies import QuoteReply, TextReply
+from bot.config import Settings
 from bot.daily.scheduler import Scheduler
 from bot.daily.schedules import ScheduleError
 from bot.quotes.models import Quote
@@ -24,10 +26,11 @@ from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
+DAILY_HEADER = "[daily quote for #{channel}]"
+
 
 def greeting(example: str) -> str:
-    """The console's first lines; `example` is a theme of this corpus (not every corpus has
-    `dpo`), or '' for one without themes."""
+    """The console's first lines; `example` is a theme of this corpus, or '' for none."""
     word = example or "help"
     return (
         f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
@@ -45,27 +48,39 @@ CARDS_FOLDER = Path(tempfile.gettempdir()) / "lambert-cards"  # where `card` wri
 SETTLE_SECONDS = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class ColonCommand:
-    """One row of the console's own commands; `handler` gets the words after the name."""
+class Writable(Protocol):
+    """A text stream, or the terminal's screen above the prompt (console/prompt.py)."""
 
-    name: str
-    usage: str
-    help: str
-    handler: Callable[[Console, str], Awaitable[str]]
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
+
+
+@dataclasses.dataclass
+class ConsolePoster:
+    stream: Writable
+    platform = "console"
+    max_in_flight = 1  # one stream: posts printed one at a time, never interleaved
+
+    async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
+        # A write to a local stream either happens or raises: no outcome is ever unknown.
+        header = DAILY_HEADER.format(channel=channel)
+        self.stream.write(f"{header}\n{render(QuoteReply(quote), Commands.CHAT)}\n\n")
+        self.stream.flush()
+        return f"console-{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.asynccontextmanager
+async def open_console_poster(settings: Settings, stream: TextIO) -> AsyncIterator[ConsolePoster]:
+    """The console's DailyPoster (bot/serving/posters.py); it holds nothing to close."""
+    yield ConsolePoster(stream)
 
 
 class Console:
-    """Who and where the user is (`:as`, `:channel`), the console's clock (`:time`), the last
-    quote (for `another`), and the scheduler posting this console's daily quotes."""
+    """Who and where (`:as`, `:channel`), the clock, the last quote, and the daily scheduler."""
 
     def __init__(
-        self,
-        core: Core,
-        ctx: RequestContext,
-        clock: ConsoleClock,
-        out: Writable,
-        cards: Path = CARDS_FOLDER,
+        self, core: Core, ctx: RequestContext, clock: ConsoleClock, out: Writable, cards: Path
     ):
         self.clock = clock
         self.cards = cards
@@ -92,11 +107,9 @@ class Console:
         self.out.flush()
 
     async def run(self, read: Callable[[], Awaitable[str | None]]) -> int:
-        """Answer each line `read` gives until it gives None (the end) or one asks to leave,
-        the daily scheduler running meanwhile; it stops once any post it started is out."""
-        # The scheduler's first pass opens the shared state (bot/storage/lazy.py): opened here,
-        # before the first prompt, its imports and migration never stall the typing after it.
-        # A state that cannot open is the scheduler's to report, pass after pass.
+        """Answer each line `read` gives until None or `quit`, the daily scheduler running."""
+        # Opened before the first prompt, the shared state's imports and migration never stall
+        # the typing; one that cannot open is the scheduler's to report, pass after pass.
         with contextlib.suppress(Exception):
             await self.core.daily.store.schedules()
         stop = asyncio.Event()
@@ -116,45 +129,43 @@ class Console:
         """Answer one line; False when it asks to leave."""
         if text.casefold() in QUIT_WORDS:
             return False
-        if not text:
-            return True
+        if text:
+            self.say(await self.reply(text))
+        if text.partition(" ")[0].casefold() == ":time":
+            await self.settle()
+        return True
+
+    async def reply(self, text: str) -> str:
         if text.startswith(":"):
             name, _, rest = text.partition(" ")
             command = COMMANDS.get(name.casefold())
             if name == ":":
                 names = ", ".join(COMMANDS)
-                self.say(f"! A console command follows the colon: {names}; :help says more.")
-            elif command is None:
-                self.say(f"! No console command {name[:40]}: see :help.")
-            else:
-                self.say(await command.handler(self, rest.strip()))
-                if command.name == ":time":
-                    await self.settle()
-            return True
+                return f"! A console command follows the colon: {names}; :help says more."
+            if command is None:
+                return f"! No console command {name[:40]}: see :help."
+            return await command[2](self, rest.strip())
         if text.casefold() in ANOTHER_WORDS:
             if isinstance(self.last, TextReply):  # a "Did you mean": a quote for the suggestion
                 # (through Another, never running it: `dialy off` must not turn anything off)
                 reply = await another(self.core, self.last.meant, "", self.ctx)
             elif self.last is None:
-                self.say("Nothing to follow yet: ask for a quote first.")
-                return True
+                return "Nothing to follow yet: ask for a quote first."
             elif self.last.matches <= 1:  # the platforms hide or grey out their button here
-                self.say("That is the only quote for that request: try a theme or themes.")
-                return True
+                return "That is the only quote for that request: try a theme or themes."
             else:
                 reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
-        text = render(reply, Commands.CHAT)
+        shown = render(reply, Commands.CHAT)
         if isinstance(reply, QuoteReply) or (isinstance(reply, TextReply) and reply.meant):
             self.last = reply
         if isinstance(reply, QuoteReply) and reply.card:
-            text += "\n\n" + self.save_card(reply.quote)
-        self.say(text)
-        return True
+            shown += "\n\n" + self.save_card(reply.quote)
+        return shown
 
     def save_card(self, quote: Quote) -> str:
-        """The quote's card written to the cards folder: a chat shows it, a terminal names it."""
+        """The card written to the cards folder: a chat shows it, a terminal names it."""
         from bot.cards import card_file_name, card_png  # Pillow loads with the first card only
 
         path = self.cards / card_file_name(quote)
@@ -166,23 +177,17 @@ class Console:
         return f"Card: {path}"
 
     async def settle(self) -> None:
-        """Until the scheduler has run a pass at the moved time and its posts are out, so what
-        was due prints before the next prompt."""
+        """Until the scheduler has posted what is due at the moved time (before the prompt)."""
         task = self._scheduler_task
         if task is None or task.done():
             return
         changed = self.core.daily.changed
         changed.set()  # a pass under way read the old time: this makes the scheduler go again
-
-        def idle() -> bool:
-            return not changed.is_set() and self.scheduler.posting == 0
-
-        asleep = self.clock.asleep(idle)
-        done, _ = await asyncio.wait(
+        asleep = self.clock.asleep(lambda: not changed.is_set() and self.scheduler.posting == 0)
+        await asyncio.wait(
             {asleep, task}, timeout=SETTLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
         )
-        if asleep not in done:
-            asleep.cancel()
+        asleep.cancel()  # a no-op once done
 
 
 async def _as(console: Console, rest: str) -> str:
@@ -195,11 +200,7 @@ async def _as(console: Console, rest: str) -> str:
 
 async def _channel(console: Console, rest: str) -> str:
     name = rest.removeprefix("#")
-    if (
-        not name
-        or len(name) > CHANNEL_CHARS
-        or any(c.isspace() or not c.isprintable() for c in name)
-    ):
+    if not 0 < len(name) <= CHANNEL_CHARS or " " in name or not name.isprintable():
         return f"! Use :channel NAME, a name of up to {CHANNEL_CHARS} characters without spaces."
     console.ctx = dataclasses.replace(console.ctx, channel=name)
     return f"You are now in #{name}."
@@ -216,9 +217,7 @@ async def _time(console: Console, rest: str) -> str:
         console.clock.reset()
         return f"The console's clock reads the real time again: {_when(console)}."
     console.clock.move_to(reading.instant)
-    return " ".join(
-        filter(None, (reading.note, f"The console's clock now reads {_when(console)}."))
-    )
+    return f"{reading.note} The console's clock now reads {_when(console)}.".lstrip()
 
 
 def _when(console: Console) -> str:
@@ -226,26 +225,17 @@ def _when(console: Console) -> str:
 
 
 async def _help(console: Console, rest: str) -> str:
-    lines = ["Console commands (anything else is what you would type in chat):"]
-    lines += [f"  {c.usage:<26} {c.help}" for c in COMMANDS.values()]
-    lines += [
-        f"  {'another':<26} the next quote for the last request",
-        f"  {'quit':<26} leave (or Ctrl-D)",
-    ]
-    return "\n".join(lines)
+    rows = [(usage, what) for usage, what, _ in COMMANDS.values()]
+    rows += [("another", "the next quote for the last request"), ("quit", "leave (or Ctrl-D)")]
+    lines = [f"  {usage:<26} {what}" for usage, what in rows]
+    return "\n".join(["Console commands (anything else is what you would type in chat):", *lines])
 
 
-COMMANDS: dict[str, ColonCommand] = {
-    c.name: c
-    for c in (
-        ColonCommand(
-            ":as", ":as member | :as admin", "who you are: admins may set the daily quote", _as
-        ),
-        ColonCommand(":channel", ":channel NAME", "where you are, e.g. :channel general", _channel),
-        ColonCommand(
-            ":time", ":time 08:59 Europe/Berlin", f"move the console's clock: {TIME_USAGE}", _time
-        ),
-        ColonCommand(":help", ":help", "this list", _help),
-    )
+# The console's own commands, in the order :help lists them: usage, help, and the handler,
+# which gets the words after the name.
+COMMANDS: dict[str, tuple[str, str, Callable[[Console, str], Awaitable[str]]]] = {
+    ":as": (":as member | :as admin", "who you are: admins may set the daily quote", _as),
+    ":channel": (":channel NAME", "where you are, e.g. :channel general", _channel),
+    ":time": (":time 08:59 Europe/Berlin", f"move the console's clock: {TIME_USAGE}", _time),
+    ":help": (":help", "this list", _help),
 }
-"""The console's own commands, in the order :help lists them."""

@@ -1,2 +1,1 @@
-"""Discord via discord.py: the client and its slash commands, private previews with buttons,
-embeds, the daily poster and the deploy steps (`lambert discord sync|invite`)."""
+"""Discord via discord.py: slash commands, previews, embeds, the daily poster, deploy steps."""

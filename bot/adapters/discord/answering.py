@@ -1,9 +1,11 @@
-"""Answering an interaction privately, in time, and never with a traceback; the work tracked."""
+"""Answering an interaction privately, in time, never with a traceback; the work tracked."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -16,30 +18,28 @@ from bot.runtime import Core
 from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
-
 T = TypeVar("T")
-
-DEFER_AFTER = 2.0  # seconds of work before we defer: Discord drops answers after 3
-PREVIEW_TIMEOUT = 600.0  # a preview's buttons work this long, then are shown disabled
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+EXPIRED = (
+    "This preview is from before lambert restarted, so its buttons no longer work. "
+    "Use /lambert again."
+)
+# A preview's buttons name the process that showed it (views.py): after a restart Discord
+# still shows the old buttons, for up to 15 minutes.
+BOOT = secrets.token_hex(4)
+PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
 class Answering:
     """What every handler and view answers through (views.Responder adds the views)."""
 
-    def __init__(
-        self,
-        core: Core,
-        *,
-        defer_after: float = DEFER_AFTER,
-        preview_timeout: float = PREVIEW_TIMEOUT,
-        public_url: str | None = None,
-    ) -> None:
+    defer_after = 2.0  # seconds of work before we defer: Discord drops answers after 3
+    preview_timeout = 600.0  # a preview's buttons work this long, then are shown disabled
+
+    def __init__(self, core: Core, public_url: str | None = None) -> None:
         self.core = core
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
-        self.defer_after = defer_after
-        self.preview_timeout = preview_timeout
-        self.in_flight = InFlight()
+        self.in_flight = InFlight()  # close() drains it
 
     @asynccontextmanager
     async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
@@ -64,10 +64,6 @@ class Answering:
         except Exception:
             log.exception("discord: could not report the failure of %s", what)
 
-    async def drain(self, grace: float = CLOSE_GRACE) -> None:
-        """Wait for handlers still working before the connection closes under them."""
-        await self.in_flight.drain(grace)
-
     async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
         """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
         task = asyncio.ensure_future(work)
@@ -84,16 +80,37 @@ class Answering:
     async def show(
         self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
     ) -> None:
-        """`message` privately: in place of the deferred "thinking" or of the clicked message
-        (with no buttons when `view` is None), else as the command's answer."""
-        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds}
+        """`message` privately: over the "thinking" or the clicked message, or as the answer."""
+        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds, "view": view}
         if interaction.response.is_done():
-            await interaction.edit_original_response(
-                **shown, attachments=message.files(), view=view
-            )
+            await interaction.edit_original_response(**shown, attachments=message.files())
         elif interaction.type is discord.InteractionType.component:
-            await interaction.response.edit_message(**shown, attachments=message.files(), view=view)
+            await interaction.response.edit_message(**shown, attachments=message.files())
         else:
-            await interaction.response.send_message(
-                **shown, files=message.files(), view=view or discord.utils.MISSING, ephemeral=True
-            )
+            shown["view"] = view or discord.utils.MISSING  # a new message: no view is no view
+            await interaction.response.send_message(**shown, files=message.files(), ephemeral=True)
+
+
+class ExpiredPreviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Another process's previews only: this one's are answered by their live Preview.
+    template=re.compile(
+        PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
+    ),
+):
+    """A click on a preview from before a restart: EXPIRED, not "This interaction failed"."""
+
+    @classmethod
+    async def from_custom_id(
+        cls, _: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExpiredPreviewButton:
+        if not isinstance(item, discord.ui.Button):
+            raise TypeError(f"not a button: {item!r}")
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        log.info("discord: click on a preview from before a restart (%s)", self.custom_id)
+        try:
+            await interaction.response.edit_message(content=EXPIRED, view=None)
+        except discord.HTTPException as exc:
+            log.info("discord: expired preview not updated (%s)", exc.status)

@@ -25,18 +25,19 @@ from bot.runtime import Core
 
 GROUP_NAME = "lambert-daily"
 MAX_CHOICES = 25
+CHOICE_CHARS = 100  # a choice's name and a string choice's value
 Action = Callable[[Core, RequestContext], Awaitable[Reply]]
-CHOICE_CHARS = 100
+Choices = list[app_commands.Choice[str]]
+Here = discord.TextChannel | None  # a channel option: None for the one asked in
 
 
-async def zone_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
+async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
     """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
     return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
 
 
-async def days_choices(_: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-    """What is typed, if it reads as days ("mon-thu" as "Mon, Tue, Wed, Thu"), then the
-    usual sets that start with it (weekdays, weekends, every day, mon,wed,fri)."""
+async def days_choices(_: discord.Interaction, typed: str) -> Choices:
+    """What is typed, if it reads as days ("mon-thu"), then the usual sets starting with it."""
     wanted = " ".join(typed.split()).casefold()
     try:
         mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
@@ -48,9 +49,8 @@ async def days_choices(_: discord.Interaction, typed: str) -> list[app_commands.
 
 
 def build_daily_group(responder: Responder) -> app_commands.Group:
-    """The group, for servers that added the bot (it posts there by itself). Discord shows it
-    to Manage Server members by default; the grammar re-checks each subcommand as its text
-    form (`status` is anyone's, as `/lambert daily` is for members who cannot see the group)."""
+    """For servers that added the bot (it posts there itself), shown to Manage Server members;
+    the grammar re-checks each subcommand as its text form (`status` is anyone's)."""
     group = app_commands.Group(
         name=GROUP_NAME,
         description="A quote posted every day in a channel (Manage Server)",
@@ -61,19 +61,14 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
     )
 
     async def run(
-        interaction: discord.Interaction, channel_id: int, action: Action, words: str
+        interaction: discord.Interaction, channel: Here, action: Action, words: str
     ) -> None:
-        """`action` under the rule of its text form `/lambert daily <words>`."""
-        async with responder.guard(interaction, f"/{GROUP_NAME}"):
-            # The asker's context, aimed at the channel the schedule is for.
-            ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
-            work = grammar.perform(
-                "daily", ctx, lambda: action(responder.core, ctx), responder.core, words
-            )
-            await responder.answer(interaction, await responder.in_time(interaction, work))
-
-    def here(interaction: discord.Interaction, channel: discord.TextChannel | None) -> int:
-        return channel.id if channel is not None else (interaction.channel_id or 0)
+        """`action` in `channel` (default: here), under the rule of `/lambert daily <words>`."""
+        channel_id = channel.id if channel is not None else (interaction.channel_id or 0)
+        ctx = dataclasses.replace(request_context(interaction), channel=str(channel_id))
+        core = responder.core
+        work = grammar.perform("daily", ctx, lambda: action(core, ctx), core, words)
+        await responder.respond(interaction, f"/{GROUP_NAME}", work)
 
     @group.command(name="set", description="Post a quote every day at a local time")
     @app_commands.describe(
@@ -99,15 +94,13 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
                 core, ctx, "".join(time.split()), zone, theme or "", days_text=days or ""
             )
 
-        await run(interaction, channel.id, turn_on, "on")
+        await run(interaction, channel, turn_on, "on")
 
     set_daily.autocomplete("timezone")(zone_choices)
     set_daily.autocomplete("days")(days_choices)
 
     @set_daily.autocomplete("theme")
-    async def theme_choices(
-        _interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
+    async def theme_choices(_: discord.Interaction, current: str) -> Choices:
         return [
             app_commands.Choice(
                 name=cut(f"{info.theme.title} ({info.count})", CHOICE_CHARS), value=info.theme.slug
@@ -117,16 +110,12 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
 
     @group.command(name="off", description="Stop a channel's daily quote")
     @app_commands.describe(channel="which channel (default: this one)")
-    async def off(
-        interaction: discord.Interaction, channel: discord.TextChannel | None = None
-    ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.turn_off, "off")
+    async def off(interaction: discord.Interaction, channel: Here = None) -> None:
+        await run(interaction, channel, daily_verbs.turn_off, "off")
 
     @group.command(name="status", description="When and what a channel's daily quote posts")
     @app_commands.describe(channel="which channel (default: this one)")
-    async def status(
-        interaction: discord.Interaction, channel: discord.TextChannel | None = None
-    ) -> None:
-        await run(interaction, here(interaction, channel), daily_verbs.status, "status")
+    async def status(interaction: discord.Interaction, channel: Here = None) -> None:
+        await run(interaction, channel, daily_verbs.status, "status")
 
     return group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 
@@ -31,20 +32,20 @@ AUTHOR_LIMIT = 256
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
-ELLIPSIS = "\u2026"
 
 QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
-DAILY_FOOTER = "Daily quote \u00b7 /lambert-daily"
+PAGE_LINK = "Page and card"
+DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
 
 
 def cut(text: str, limit: int) -> str:
     """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
     if len(text) <= limit:
         return text
-    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+    return text[: max(limit - 1, 0)].rstrip() + "\u2026"
 
 
 def quote_text(quote: Quote, limit: int) -> str:
@@ -54,13 +55,8 @@ def quote_text(quote: Quote, limit: int) -> str:
     return cut(quote.text, limit)
 
 
-PAGE_LINK = "Page and card"
-
-
 @dataclass(frozen=True)
 class Message:
-    """What one Discord message carries: optional plain text and embeds."""
-
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     card: Quote | None = None  # this quote's card goes with it, shown in its embed
@@ -70,33 +66,26 @@ class Message:
         """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
         if self.link is None:
             return None
-        view = discord.ui.View(timeout=None)  # a link button needs no callback, nor expiry
-        view.add_item(
-            discord.ui.Button(style=discord.ButtonStyle.link, label=PAGE_LINK, url=self.link)
-        )
-        return view
+        button = discord.ui.Button[Any](label=PAGE_LINK, url=self.link)  # a link: no callback
+        return discord.ui.View(timeout=None).add_item(button)
 
     def files(self) -> list[discord.File]:
-        """The card as a new upload each call (a discord.File is read once); [] with none, which
-        also clears an edited message's old attachments."""
+        """The card, a new upload each call (a File is read once); [] clears old attachments."""
         if self.card is None:
             return []
         return [discord.File(io.BytesIO(card_png(self.card)), card_file_name(self.card))]
 
 
 def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) -> discord.Embed:
-    """Topic as title, the credit as author, the text, and theme · source · id in the footer;
-    with `card`, the attached card as its image (the text stays, for screen readers)."""
+    """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
     author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
-    footer = footer_line(quote) + (f" \u00b7 {footer_suffix}" if footer_suffix else "")
-    footer = cut(footer, FOOTER_LIMIT)
+    footer = cut(footer_line(quote) + footer_suffix, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
     colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
     embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
-    embed.set_author(name=author)
-    embed.set_footer(text=footer)
+    embed.set_author(name=author).set_footer(text=footer)
     if card:
         embed.set_image(url=f"attachment://{card_file_name(quote)}")
     return embed
@@ -121,10 +110,8 @@ def list_embed(reply: ListReply) -> discord.Embed:
 def text_embed(reply: TextReply) -> discord.Embed:
     """Help, themes, "nothing found" and refusals: the title and the lines as paragraphs."""
     colour = QUOTE_COLOUR if reply.ok else NOTICE_COLOUR
-    embed = discord.Embed(title=cut(reply.title, TITLE_LIMIT), colour=colour)
-    if reply.lines:
-        embed.description = cut("\n".join(reply.lines), DESCRIPTION_LIMIT)
-    return embed
+    lines = cut("\n".join(reply.lines), DESCRIPTION_LIMIT) or None
+    return discord.Embed(title=cut(reply.title, TITLE_LIMIT), description=lines, colour=colour)
 
 
 def reply_message(reply: Reply) -> Message:
@@ -133,16 +120,13 @@ def reply_message(reply: Reply) -> Message:
         note = cut(reply.note, CONTENT_LIMIT) if reply.note else None
         card = reply.quote if reply.card else None
         return Message(note, [quote_embed(reply.quote, card=reply.card)], card)
-    if isinstance(reply, ListReply):
-        return Message(None, [list_embed(reply)])
-    return Message(None, [text_embed(reply)])
+    return Message(None, [list_embed(reply) if isinstance(reply, ListReply) else text_embed(reply)])
 
 
 def shared_message(
     quote: Quote, shared_by: str, *, card: bool = False, link: str | None = None
 ) -> Message:
-    """The quote as posted for everyone (with its card if asked, and a button to its page at
-    `link`), crediting the member by name (never a mention)."""
+    """The quote as posted for everyone, crediting the member by name (never a mention)."""
     # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
     # looking like a mention (AllowedMentions.none() already stops the ping).
     name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")
@@ -151,5 +135,4 @@ def shared_message(
 
 
 def daily_message(quote: Quote, link: str | None = None) -> Message:
-    """The scheduled quote of the day, with a button to its page at `link`."""
     return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)], link=link)

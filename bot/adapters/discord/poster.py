@@ -25,14 +25,11 @@ log = logging.getLogger(__name__)
 # discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
-# A send with no answer by then may or may not have posted: it is resent with the same nonce.
-# Within POST_DEADLINE, with room for discord.py's own retries inside it.
+# A send unanswered by then may have posted: it is resent with the same nonce (in POST_DEADLINE).
 SEND_TIMEOUT = 15.0
-# Discord dedupes a nonce "in the past few minutes" (undocumented exactly): resends after a
-# lost answer happen inside this much, counted from the first attempt, or not at all.
+# Discord dedupes a nonce "in the past few minutes": resends of a lost answer only within this.
 NONCE_WINDOW = 120.0
-# A REST call unanswered this long gets one warning: a hung Discord shows in serve's log
-# within a minute, though discord.py itself waits on (its own timeout is 300 s).
+# One warning for a REST call unanswered this long: discord.py itself waits 300 s.
 SLOW_REST_SECONDS = 30.0
 REJECTED = (
     "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
@@ -45,32 +42,25 @@ LOGIN_HELP = (
 
 
 def make_client(*, shards: Settings | None = None, **options: Any) -> discord.Client:
-    """The bot's client: guild events only, no message content, never a mention.
-
-    With `shards` (serving), a ShardedClient over their DISCORD_SHARD_COUNT and
-    DISCORD_SHARD_IDS (unset: every shard Discord recommends); without, a plain client for
-    REST (`daily tick`, `discord sync`). `options` go to the client as they are (tests pass
-    guild_ready_timeout).
-    """
+    """The bot's client: guild events only, never a mention; sharded with `shards` (serving)."""
     # The bot never joins voice: discord.py's "voice will NOT be supported" warnings are noise.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    common: dict[str, Any] = {
+    options = {
         "intents": discord.Intents(guilds=True),
         "allowed_mentions": discord.AllowedMentions.none(),
         "max_ratelimit_timeout": MAX_RATE_LIMIT_WAIT,
         "http_trace": slow_rest_warnings(SLOW_REST_SECONDS),
+        **options,  # tests pass guild_ready_timeout
     }
-    chosen = {**common, **options}
     if shards is None:
-        return discord.Client(**chosen)
+        return discord.Client(**options)
     return ShardedClient(
-        shard_count=shards.discord_shard_count, shard_ids=shards.discord_shard_ids, **chosen
+        shard_count=shards.discord_shard_count, shard_ids=shards.discord_shard_ids, **options
     )
 
 
 def slow_rest_warnings(after: float) -> aiohttp.TraceConfig:
-    """aiohttp's request trace (discord.py's `http_trace` hook): one warning for each REST call
-    still unanswered `after` seconds on, naming its route but no token."""
+    """discord.py's `http_trace`: a warning for each REST call unanswered after `after` s."""
     trace = aiohttp.TraceConfig()
 
     async def started(_: Any, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
@@ -96,7 +86,6 @@ def slow_rest_warnings(after: float) -> aiohttp.TraceConfig:
 
 
 def base36(n: int, width: int) -> str:
-    """`n` (not negative) in base 36, zero-padded to `width` digits."""
     digits = ""
     while n:
         n, digit = divmod(n, 36)
@@ -105,9 +94,8 @@ def base36(n: int, width: int) -> str:
 
 
 def daily_nonce(channel_id: int, day: date) -> str:
-    """The Create Message nonce of a channel's post for a local date: 18 characters (Discord
-    allows 25), the snowflake in 13 base-36 digits (2**64 < 36**13) then the date's ordinal
-    in 5, fixed width, so two different (channel, day) never share one."""
+    """A channel's post's Create Message nonce for a local date: 18 characters (Discord allows
+    25), fixed width (2**64 < 36**13) so two (channel, day) never share one."""
     return base36(channel_id, 13) + base36(day.toordinal(), 5)
 
 
@@ -120,9 +108,7 @@ def token_of(settings: Settings) -> str:
 async def login(
     client: discord.Client, settings: Settings, deadline: float = POST_DEADLINE
 ) -> None:
-    """Log in over REST (a gateway, if any, opens after); ConfigError if Discord rejects the
-    token, ConnectionError if it does not answer within `deadline` seconds (discord.py would
-    wait aiohttp's five minutes)."""
+    """Log in over REST: ConfigError if rejected, ConnectionError if unanswered in `deadline`."""
     try:
         async with asyncio.timeout(deadline):
             await client.login(token_of(settings))
@@ -133,24 +119,16 @@ async def login(
 
 
 class DiscordPoster:
-    """The DailyPoster over one logged-in client; works with or without the gateway."""
+    """The DailyPoster over one logged-in client, with or without the gateway."""
 
     platform = "discord"
-    # Discord's global limit is 50 requests/s per bot; a message takes ~150-250 ms, so 8 at
-    # once is at most ~50/s. More in flight would only turn into 429s, which count towards the
-    # invalid-request ban (10,000 in 10 minutes); each channel's own bucket (5 per 5 s) is
-    # never the bound, since a day has one post per channel. discord.py waits out any 429.
+    # Discord allows 50 requests/s per bot and a message takes ~150-250 ms: 8 at once is ~50/s.
+    # More would only be 429s, which count towards the invalid-request ban (10,000 in 10 min).
     max_in_flight = 8
 
-    def __init__(
-        self,
-        client: discord.Client,
-        *,
-        timeout: float = SEND_TIMEOUT,
-        public_url: str | None = None,
-    ) -> None:
+    def __init__(self, client: discord.Client, *, public_url: str | None = None) -> None:
         self.client = client
-        self.timeout = timeout
+        self.timeout = SEND_TIMEOUT
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
@@ -159,13 +137,12 @@ class DiscordPoster:
         channel_id = int(channel)
         link = permalink(self.public_url, quote.id) if self.public_url else None
         message = daily_message(quote, link)
-        target = self.client.get_partial_messageable(channel_id)
         # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
         # Discord's window returns the first message instead of posting a second.
         nonce = daily_nonce(channel_id, day)
         try:
             async with asyncio.timeout(self.timeout):
-                sent = await target.send(
+                sent = await self.client.get_partial_messageable(channel_id).send(
                     message.content,
                     embeds=message.embeds,
                     nonce=nonce,
@@ -196,25 +173,19 @@ class DiscordPoster:
 
 @asynccontextmanager
 async def open_discord_poster(
-    settings: Settings,
-    stream: TextIO,
-    *,
-    client: discord.Client | None = None,
-    deadline: float = POST_DEADLINE,
+    settings: Settings, stream: TextIO, *, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[DiscordPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused here.
-    A Discord that does not answer the login within `deadline` is a ConnectionError: its
-    days are retried (serving/posters.Opening), the other platforms post meanwhile."""
-    async with rest_client(settings, client, deadline) as client:
+    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused."""
+    async with rest_client(settings, deadline) as client:
         yield DiscordPoster(client, public_url=settings.public_url)
 
 
 @asynccontextmanager
 async def rest_client(
-    settings: Settings, client: discord.Client | None = None, deadline: float = POST_DEADLINE
+    settings: Settings, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never connected to the gateway; closed after."""
-    client = client or make_client()
+    """A client logged in over REST, never on the gateway; closed after."""
+    client = make_client()
     try:
         await login(client, settings, deadline)
         yield client

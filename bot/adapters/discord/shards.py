@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 import yarl
@@ -16,9 +16,6 @@ from discord.shard import Shard
 from bot.config import Settings
 from bot.coordination.lease import ShardHolder
 
-if TYPE_CHECKING:
-    from discord.types.gateway import SessionStartLimit
-
 # discord.py keeps each shard and its event queue in name-mangled attributes of
 # AutoShardedClient (checked against 2.7.1); only ShardedClient touches them.
 _SHARDS, _QUEUE = "_AutoShardedClient__shards", "_AutoShardedClient__queue"
@@ -27,18 +24,9 @@ IDENTIFY_WINDOW = 5.0  # seconds: each bucket's IDENTIFY rate limit
 log = logging.getLogger(__name__)
 
 
-class SessionStartsSpent(ConnectionError):
-    """Discord's daily budget of session starts (IDENTIFYs) cannot cover this process's shards."""
-
-
 class ResumingShard(Shard):
-    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs its session.
-
-    discord.py's plain Client "always tries to RESUME" then (the official client's way, and
-    Discord answers op 9 when it cannot, upon which discord.py IDENTIFYs); its Shard opens a
-    new session instead, which spends one of the day's session starts and loses the events
-    in between. Checked against discord.py 2.7.1.
-    """
+    """discord.py's Shard, but a reconnect after a failed attempt RESUMEs, as its Client does:
+    a new session would spend one of the day's session starts and lose the events between."""
 
     async def reconnect(self) -> None:
         if self.ws.session_id is None:
@@ -48,16 +36,8 @@ class ResumingShard(Shard):
 
 
 class ShardedClient(discord.AutoShardedClient):
-    """AutoShardedClient over the shards of DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT (unset:
-    every shard of the count Discord recommends), changed for `serve`:
-
-    - one attempt per shard at start: discord.py's own loop retries a shard every 5 s for
-      ever, a traceback each time, and start() would never return; serve's backoff retries
-      until the first READY, discord.py's own reconnect (RESUME) after it;
-    - a shard reconnecting after a failed attempt RESUMEs (ResumingShard);
-    - the day's session starts (`session_start_limit`) logged and never overdrawn;
-    - re-openable after close(), like discord.Client (its event queue and shards anew).
-    """
+    """AutoShardedClient for `serve`: one attempt per shard at start (serve's backoff retries, not
+    a loop every 5 s), RESUMEing shards, session starts never overdrawn, re-openable."""
 
     def __init__(
         self, *, shard_count: int | None, shard_ids: Sequence[int] | None, **options: Any
@@ -72,16 +52,29 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified: dict[int, float] = {}  # bucket -> when a shard last identified
 
     async def plan(self) -> tuple[int, tuple[int, ...]]:
-        """The shard count and this process's shard ids. Unset, the count is the one Discord
-        recommends (`GET /gateway/bot`, as AutoShardedClient asks it), read before
-        connecting: the shards are leased first."""
+        """The shard count and this process's shard ids, before connecting (to lease them)."""
         count, _url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         if self.recommended:  # asked anew at each start: it grows with the bot
             self.shard_count = int(count)
         assert self.shard_count is not None  # given, or just asked
         ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
-        _check_session_starts(limits, len(ids))
+        # Logged, and never overdrawn: Discord would close the gateway on each IDENTIFY past
+        # the day's session starts, and may reset the bot's token.
+        remaining, total = limits["remaining"], limits["total"]
+        reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
+        at = f"{reset:%Y-%m-%d %H:%M} UTC"
+        log.info(
+            "discord: %d of %d session starts left today; the count resets at %s",
+            remaining,
+            total,
+            at,
+        )
+        if remaining < len(ids):
+            raise ConnectionError(  # serve's backoff tries again
+                f"Discord allows {remaining} more session starts until {at}, and this process "
+                f"needs {len(ids)} (one per shard); it starts once they reset"
+            )
         return self.shard_count, ids
 
     async def launch_shard(
@@ -105,30 +98,9 @@ class ShardedClient(discord.AutoShardedClient):
         self._identified[bucket] = loop.time()
 
     def reopen(self) -> None:
-        """Ready to connect again after close(): no stale shards, no stale close event."""
-        self.clear()
+        """Ready to connect again after close() and clear(): no stale shards, nor their queue."""
         setattr(self, _QUEUE, asyncio.PriorityQueue())
         getattr(self, _SHARDS).clear()
-
-    def states(self, running: bool) -> dict[int, bool]:
-        """Each launched shard and whether its websocket is open (all False unless `running`)."""
-        return {sid: running and not info.is_closed() for sid, info in sorted(self.shards.items())}
-
-
-def _check_session_starts(limits: SessionStartLimit, needed: int) -> None:
-    """Log the day's budget of session starts; refuse to overdraw it (Discord would answer
-    each IDENTIFY past it by closing the gateway, and may reset the bot's token)."""
-    remaining, total = limits["remaining"], limits["total"]
-    reset = datetime.now(UTC) + timedelta(milliseconds=limits["reset_after"])
-    at = f"{reset:%Y-%m-%d %H:%M} UTC"
-    log.info(
-        "discord: %d of %d session starts left today; the count resets at %s", remaining, total, at
-    )
-    if remaining < needed:
-        raise SessionStartsSpent(
-            f"Discord allows {remaining} more session starts until {at}, and this process "
-            f"needs {needed} (one per shard); it starts once they reset"
-        )
 
 
 def refusal(

@@ -1,18 +1,18 @@
-"""The private views an answer comes with: the quote preview, and a result list's More."""
+"""The private views an answer comes with: the quote preview (whose Post publishes), More."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
 import discord
 
-from bot.adapters.discord.answering import Answering
+from bot.adapters.discord.answering import BOOT, PREVIEW_ID, Answering
 from bot.adapters.discord.embeds import Message, reply_message, shared_message
-from bot.adapters.discord.expired import BOOT, PREVIEW_ID
 from bot.adapters.discord.poster import base36
-from bot.adapters.discord.publish import publish
 from bot.chat import grammar, on_this
 from bot.chat.context import RequestContext
 from bot.chat.replies import (
@@ -24,7 +24,7 @@ from bot.chat.replies import (
     QuoteReply,
     Reply,
 )
-from bot.chat.share import MAYBE_POSTED, NothingPosted, Send, Shared, share_preview
+from bot.chat.share import MAYBE_POSTED, NothingPosted, Shared, share_preview
 from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
 from bot.web.links import permalink
@@ -50,19 +50,23 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
 
 
 class Responder(Answering):
-    """Answers with the view a reply comes with."""
-
-    async def answer(
-        self, interaction: discord.Interaction, reply: Reply, reply_to: int | None = None
+    async def respond(
+        self,
+        interaction: discord.Interaction,
+        what: str,
+        work: Awaitable[Reply],
+        reply_to: int | None = None,
     ) -> None:
-        """A reply privately; a quote comes as a preview with Post, Another and Cancel (Post
-        replying to message `reply_to` when given), a list with further pages with More."""
-        view: discord.ui.View | None = None
-        if isinstance(reply, QuoteReply):
-            view = Preview(self, interaction, reply, reply_to)
-        elif isinstance(reply, ListReply) and reply.more:
-            view = Pages(self, interaction, reply, request_context(interaction))
-        await self.show(interaction, reply_message(reply), view)
+        """`work`'s reply privately, in time, with a quote's preview or a list's More."""
+        async with self.guard(interaction, what):
+            reply = await self.in_time(interaction, work)
+            view: discord.ui.View | None = None
+            if isinstance(reply, QuoteReply):
+                view = Preview(self, interaction, reply)
+                view.reply_to = reply_to
+            elif isinstance(reply, ListReply) and reply.more:
+                view = Pages(self, interaction, reply)
+            await self.show(interaction, reply_message(reply), view)
 
 
 class Private(discord.ui.View):
@@ -74,7 +78,6 @@ class Private(discord.ui.View):
         super().__init__(timeout=responder.preview_timeout)
         self.responder = responder
         self.origin = origin  # its token greys the buttons out on timeout (valid 15 minutes)
-        self.owner_id = origin.user.id
         nonce = secrets.token_hex(4)
         for item in self.children:
             if isinstance(item, discord.ui.Button):
@@ -86,6 +89,13 @@ class Private(discord.ui.View):
             if isinstance(item, discord.ui.Button):
                 item.disabled = not usable
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.origin.user.id:
+            return True
+        async with self.responder.guard(interaction, f"{self.what} check"):
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+
     async def on_timeout(self) -> None:
         self.arm(False)
         try:
@@ -93,62 +103,52 @@ class Private(discord.ui.View):
         except discord.HTTPException as exc:  # dismissed by the member, or the token expired
             log.info("discord: expired %s not updated (%s)", self.what, exc.status)
 
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, _: Any) -> None:
         log.error("discord: %s button failed", self.what, exc_info=error)
         await self.responder.report_failure(interaction, f"{self.what} button")
 
 
 class Preview(Private):
-    """The asker's private preview. Holds the request and the quote shown; for "Lambert on
-    this", the ranked ids and the message to reply to (never its text)."""
+    """Post, Another, Cancel under the reply shown (for "Lambert on this", never the text)."""
 
     what = "preview"
 
-    def __init__(
-        self,
-        responder: Answering,
-        origin: discord.Interaction,
-        reply: QuoteReply,
-        reply_to: int | None = None,
-    ):
+    def __init__(self, responder: Answering, origin: discord.Interaction, reply: QuoteReply):
         super().__init__(responder, origin)
-        self.reply_to = reply_to  # "Lambert on this": the message Post answers under
-        self.show(reply)
-
-    def show(self, reply: QuoteReply) -> None:
-        self.request, self.quote_id, self.matches = reply.request, reply.quote.id, reply.matches
-        self.card = reply.card
-        self.ranked = reply.ranked  # "Lambert on this": Another walks these, not a search
+        self.reply_to: int | None = None  # "Lambert on this": the message Post replies under
+        self.reply = reply
         self.arm(True)
 
     def arm(self, usable: bool) -> None:
         super().arm(usable)
-        if self.matches <= 1:  # Another could only show the same quote again
+        if self.reply.matches <= 1:  # Another could only show the same quote again
             self.another_button.disabled = True
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        async with self.responder.guard(interaction, "preview check"):
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-        return False
-
     @discord.ui.button(label=POST_LABEL, style=discord.ButtonStyle.primary)
-    async def post_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
-        async with self.responder.guard(interaction, "Post"):
-            ctx = request_context(interaction)
+    async def post_button(self, interaction: discord.Interaction, _: Any) -> None:
+        async def send(quote: Quote) -> str:
+            # Greyed out once claimed: a second click, even an early one, finds it taken.
+            self.arm(False)
+            await interaction.response.edit_message(view=self)
+            url, name = self.responder.public_url, interaction.user.display_name
+            link = permalink(url, quote.id) if url else None
+            message = shared_message(quote, name, card=self.reply.card, link=link)
             try:
-                preview = f"discord:{self.origin.id}"
+                return await self.publish(interaction, message)
+            except (AmbiguousPostError, NothingPosted):
+                raise  # a followup that may be in the channel; NOT_PUBLIC
+            except Exception as exc:
+                # Nothing went out, or a resend cannot post twice (the nonce): try again.
+                raise NothingPosted from exc
+
+        async with self.responder.guard(interaction, "Post"):
+            ctx, preview = request_context(interaction), f"discord:{self.origin.id}"
+            try:
                 shared = await share_preview(
-                    self.responder.core, preview, self.quote_id, ctx, self._sender(interaction)
+                    self.responder.core, preview, self.reply.quote.id, ctx, send
                 )
             except AmbiguousPostError as exc:
-                # The claim stays: a click again says the quote may be in the channel, and
-                # nothing is sent twice.
+                # The claim stays: a click again says it may be posted, and sends nothing.
                 log.warning("discord: the Post in %s is not confirmed: %s", ctx.channel, exc)
                 shared = Shared(MAYBE_POSTED)
             except NothingPosted:
@@ -161,56 +161,91 @@ class Preview(Private):
             self.stop()
             await self.responder.show(interaction, Message(shared.note), None)
 
-    def _sender(self, interaction: discord.Interaction) -> Send:
-        async def send(quote: Quote) -> str:
-            # Greyed out once claimed: a second click, even one that arrives before this
-            # shows, finds the preview taken and posts nothing.
-            self.arm(False)
-            await interaction.response.edit_message(view=self)
-            url, name = self.responder.public_url, interaction.user.display_name
-            link = permalink(url, quote.id) if url else None
+    async def publish(self, interaction: discord.Interaction, message: Message) -> str:
+        """The message's id, posted by the bot (replying to `reply_to`, pinging nobody), else as a
+        followup (no channel permission needed); NothingPosted where only the member sees it."""
+        channel_id, guild_id = interaction.channel_id, interaction.guild_id
+        # The bot posts itself where the server added the app (guild key "0" of
+        # authorizing_integration_owners) and the bot is in it.
+        if (
+            channel_id is not None
+            and guild_id is not None
+            and interaction.is_guild_integration()
+            and interaction.client.get_guild(guild_id) is not None
+        ):
+            channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild_id)
+            reply: dict[str, Any] = {}
+            if self.reply_to is not None:
+                reference = discord.MessageReference(
+                    message_id=self.reply_to, channel_id=channel_id, fail_if_not_exists=False
+                )
+                reply = {"reference": reference, "mention_author": False}
             try:
-                message = shared_message(quote, name, card=self.card, link=link)
-                # Keyed by the preview: a click again after a lost answer returns the
-                # message Discord already has (enforce_nonce) instead of a second one.
-                nonce = "p" + base36(self.origin.id, 13)
-                sent = await publish(interaction, message, nonce, self.reply_to)
-            except AmbiguousPostError:
-                raise  # a followup that may be in the channel (publish._followup)
-            except Exception as exc:
-                # Nothing went out, or a click again cannot post twice (a channel message's
-                # nonce): the member may try again.
-                raise NothingPosted from exc
-            if sent is None:
-                raise NothingPosted(NOT_PUBLIC)
-            return sent
-
-        return send
+                sent = await channel.send(
+                    message.content,
+                    embeds=message.embeds,
+                    files=message.files(),
+                    # Keyed by the preview: a click again after a lost answer returns the
+                    # message Discord already has (enforce_nonce) instead of a second one.
+                    nonce="p" + base36(self.origin.id, 13),
+                    view=message.view() or discord.utils.MISSING,
+                    **reply,
+                )
+                return str(sent.id)
+            except discord.Forbidden:
+                log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+        # Where Discord makes an external app's answers ephemeral (the member may not use one,
+        # or it may not send messages), a followup would only be a private copy of the preview.
+        followup = None
+        if (
+            guild_id is None
+            or interaction.is_guild_integration()
+            or (
+                interaction.permissions.use_external_apps
+                and interaction.app_permissions.send_messages
+            )
+        ):
+            try:
+                followup = await interaction.followup.send(
+                    message.content or discord.utils.MISSING,
+                    embeds=message.embeds,
+                    files=message.files(),
+                    view=message.view() or discord.utils.MISSING,
+                    wait=True,
+                )
+            # A followup carries no nonce: one that may have been posted is never sent again.
+            # discord.py already tries a 5xx five times; a 4xx or no connection posted nothing.
+            except discord.DiscordServerError as exc:
+                raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
+            except aiohttp.ClientConnectorError:
+                raise
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
+        if followup is None or followup.flags.ephemeral:
+            log.info("discord: only the member may see answers in %s", channel_id)
+            raise NothingPosted(NOT_PUBLIC)
+        return str(followup.id)
 
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
-    async def another_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
+    async def another_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Another"):
-            ctx = request_context(interaction)
-            core = self.responder.core
+            ctx, core, shown = request_context(interaction), self.responder.core, self.reply
             work = (
-                on_this.another(core, self.ranked, self.quote_id, ctx)
-                if self.ranked
-                else grammar.another(core, self.request, self.quote_id, ctx)
+                on_this.another(core, shown.ranked, shown.quote.id, ctx)
+                if shown.ranked  # "Lambert on this": Another walks these, not a search
+                else grammar.another(core, shown.request, shown.quote.id, ctx)
             )
             reply = await self.responder.in_time(interaction, work)
             if isinstance(reply, QuoteReply):
-                self.show(reply)
+                self.reply = reply
+                self.arm(True)
             else:
                 self.stop()
             view = None if self.is_finished() else self
             await self.responder.show(interaction, reply_message(reply), view)
 
     @discord.ui.button(label=CANCEL_LABEL, style=discord.ButtonStyle.secondary)
-    async def cancel_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Preview]
-    ) -> None:
+    async def cancel_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Cancel"):
             self.stop()
             # First a "Cancelled" note without buttons, then delete: if Discord refuses the
@@ -223,36 +258,19 @@ class Preview(Private):
 
 
 class Pages(Private):
-    """A private list of search results: holds the request for the next page
-    (`ListReply.more`) and nothing else; More replaces the list with that page, the same one
-    `/lambert <more>` would show."""
+    """More under a result list: the page `/lambert <ListReply.more>` would show."""
 
     what = "result list"
 
-    def __init__(
-        self,
-        responder: Answering,
-        origin: discord.Interaction,
-        reply: ListReply,
-        ctx: RequestContext,
-    ):
+    def __init__(self, responder: Answering, origin: discord.Interaction, reply: ListReply):
         super().__init__(responder, origin)
-        self.ctx = ctx  # only the asker can click (interaction_check): the same who and where
-        self.show(reply)
-
-    def show(self, reply: Reply) -> None:
-        self.next = reply.more if isinstance(reply, ListReply) else ""
-        self.arm(bool(self.next))
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.owner_id  # a private list: only its asker sees it
+        self.next = reply.more  # the request of the next page: all it holds
 
     @discord.ui.button(label=MORE_LABEL, style=discord.ButtonStyle.secondary)
-    async def more_button(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Pages]
-    ) -> None:
+    async def more_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "More"):
-            work = grammar.answer(self.responder.core, self.next, self.ctx)
+            work = grammar.answer(self.responder.core, self.next, request_context(self.origin))
             reply = await self.responder.in_time(interaction, work)
-            self.show(reply)
+            self.next = reply.more if isinstance(reply, ListReply) else ""
+            self.arm(bool(self.next))
             await self.responder.show(interaction, reply_message(reply), self)

@@ -1,4 +1,4 @@
-"""Alembic's environment: the state's tables, on the connection lambert hands it (migrate.py),
+"""Alembic's environment: the state's tables, on the connection lambert hands it (engine.py),
 or for a developer's `alembic revision --autogenerate`, on sqlalchemy.url."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from bot.storage.schema import comparison, metadata
+from bot.storage.engine import comparison
+from bot.storage.schema import metadata
 
 
 def _configure(connection: Connection) -> None:

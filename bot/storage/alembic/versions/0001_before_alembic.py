@@ -15,16 +15,16 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-SQLITE: list[tuple[int, tuple[str, ...]]] = [
-    (
-        2,
-        (
-            """CREATE TABLE daily_schedules (
+SQLITE: dict[int, tuple[str, ...]] = {
+    2: (
+        """CREATE TABLE daily_schedules (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 local_time TEXT NOT NULL,
@@ -36,7 +36,7 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 set_at TEXT NOT NULL,
                 PRIMARY KEY (platform, channel)
             )""",
-            """CREATE TABLE daily_posts (
+        """CREATE TABLE daily_posts (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 local_date TEXT NOT NULL,
@@ -52,27 +52,18 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 finished_at TEXT,
                 PRIMARY KEY (platform, channel, local_date)
             )""",
-            "CREATE INDEX daily_posts_by_status ON daily_posts (status)",
-            """CREATE TABLE daily_bag (
+        "CREATE INDEX daily_posts_by_status ON daily_posts (status)",
+        """CREATE TABLE daily_bag (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 quote_id TEXT NOT NULL,
                 PRIMARY KEY (platform, channel, quote_id)
             ) WITHOUT ROWID""",
-        ),
     ),
-    (
-        3,
-        ("ALTER TABLE daily_posts ADD COLUMN worker TEXT",),
-    ),
-    (
-        4,
-        ("ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",),
-    ),
-    (
-        5,
-        (
-            """CREATE TABLE preview_posts (
+    3: ("ALTER TABLE daily_posts ADD COLUMN worker TEXT",),
+    4: ("ALTER TABLE daily_posts ADD COLUMN resend_until TEXT",),
+    5: (
+        """CREATE TABLE preview_posts (
                 preview_id TEXT PRIMARY KEY,
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -80,13 +71,10 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 status TEXT NOT NULL CHECK (status IN ('posting', 'posted')),
                 message_id TEXT
             )""",
-            "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
-        ),
+        "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
     ),
-    (
-        6,
-        (
-            """CREATE TABLE stats_counts (
+    6: (
+        """CREATE TABLE stats_counts (
                 day TEXT NOT NULL,
                 platform TEXT NOT NULL,
                 space TEXT NOT NULL,
@@ -97,8 +85,8 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 count INTEGER NOT NULL,
                 PRIMARY KEY (day, platform, space, channel, metric, name, detail)
             ) WITHOUT ROWID""",
-            "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
-            """CREATE TABLE stats_empty_searches (
+        "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
+        """CREATE TABLE stats_empty_searches (
                 day TEXT NOT NULL,
                 platform TEXT NOT NULL,
                 space TEXT NOT NULL,
@@ -107,22 +95,16 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 count INTEGER NOT NULL,
                 PRIMARY KEY (day, platform, space, channel, words)
             ) WITHOUT ROWID""",
-        ),
     ),
-    (
-        7,
-        (
-            """CREATE TABLE worker_leases (
+    7: (
+        """CREATE TABLE worker_leases (
                 token TEXT PRIMARY KEY,
                 holder TEXT NOT NULL,
                 expires_at REAL NOT NULL
             )""",
-        ),
     ),
-    (
-        8,
-        (
-            """CREATE TABLE installs (
+    8: (
+        """CREATE TABLE installs (
                 platform TEXT NOT NULL,
                 enterprise_id TEXT NOT NULL,
                 team_id TEXT NOT NULL,
@@ -138,13 +120,10 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 bot_token_expires_at TEXT,
                 PRIMARY KEY (platform, enterprise_id, team_id)
             )""",
-            "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
-        ),
+        "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
     ),
-    (
-        9,
-        (
-            """CREATE TABLE shard_leases (
+    9: (
+        """CREATE TABLE shard_leases (
                 application TEXT NOT NULL,
                 shard INTEGER NOT NULL,
                 shard_count INTEGER NOT NULL,
@@ -153,25 +132,19 @@ SQLITE: list[tuple[int, tuple[str, ...]]] = [
                 expires_at REAL NOT NULL,
                 PRIMARY KEY (application, shard)
             )""",
-        ),
     ),
-    (
-        10,
-        (
-            """CREATE TABLE token_workspaces (
+    10: (
+        """CREATE TABLE token_workspaces (
                 platform TEXT PRIMARY KEY,
                 workspace_id TEXT NOT NULL,
                 seen_at TEXT NOT NULL
             )""",
-        ),
     ),
-]
+}
 
-POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
-    (
-        1,
-        (
-            """CREATE TABLE daily_schedules (
+POSTGRESQL: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE daily_schedules (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 local_time TIME NOT NULL,
@@ -183,7 +156,7 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 set_at TIMESTAMPTZ NOT NULL,
                 PRIMARY KEY (platform, channel)
             )""",
-            """CREATE TABLE daily_posts (
+        """CREATE TABLE daily_posts (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 local_date DATE NOT NULL,
@@ -204,20 +177,17 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 resend_until TIMESTAMPTZ,
                 PRIMARY KEY (platform, channel, local_date)
             )""",
-            "CREATE INDEX daily_posts_held ON daily_posts (status) "
-            "WHERE status IN ('claimed', 'sending')",
-            """CREATE TABLE daily_bag (
+        "CREATE INDEX daily_posts_held ON daily_posts (status) "
+        "WHERE status IN ('claimed', 'sending')",
+        """CREATE TABLE daily_bag (
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
                 quote_id TEXT NOT NULL,
                 PRIMARY KEY (platform, channel, quote_id)
             )""",
-        ),
     ),
-    (
-        2,
-        (
-            """CREATE TABLE preview_posts (
+    2: (
+        """CREATE TABLE preview_posts (
                 preview_id TEXT PRIMARY KEY,
                 platform TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -225,13 +195,10 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 status TEXT NOT NULL CHECK (status IN ('posting', 'posted')),
                 message_id TEXT
             )""",
-            "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
-        ),
+        "CREATE INDEX preview_posts_by_age ON preview_posts (claimed_at)",
     ),
-    (
-        3,
-        (
-            """CREATE TABLE stats_counts (
+    3: (
+        """CREATE TABLE stats_counts (
                 day DATE NOT NULL,
                 platform TEXT NOT NULL,
                 space TEXT NOT NULL,
@@ -242,8 +209,8 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 count BIGINT NOT NULL,
                 PRIMARY KEY (day, platform, space, channel, metric, name, detail)
             )""",
-            "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
-            """CREATE TABLE stats_empty_searches (
+        "CREATE INDEX stats_counts_by_place ON stats_counts (platform, space, channel)",
+        """CREATE TABLE stats_empty_searches (
                 day DATE NOT NULL,
                 platform TEXT NOT NULL,
                 space TEXT NOT NULL,
@@ -252,22 +219,16 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 count BIGINT NOT NULL,
                 PRIMARY KEY (day, platform, space, channel, words)
             )""",
-        ),
     ),
-    (
-        4,
-        (
-            """CREATE TABLE worker_leases (
+    4: (
+        """CREATE TABLE worker_leases (
                 token TEXT PRIMARY KEY,
                 holder TEXT NOT NULL,
                 expires_at TIMESTAMPTZ NOT NULL
             )""",
-        ),
     ),
-    (
-        5,
-        (
-            """CREATE TABLE installs (
+    5: (
+        """CREATE TABLE installs (
                 platform TEXT NOT NULL,
                 enterprise_id TEXT NOT NULL,
                 team_id TEXT NOT NULL,
@@ -283,13 +244,10 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 bot_token_expires_at TIMESTAMPTZ,
                 PRIMARY KEY (platform, enterprise_id, team_id)
             )""",
-            "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
-        ),
+        "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
     ),
-    (
-        6,
-        (
-            """CREATE TABLE shard_leases (
+    6: (
+        """CREATE TABLE shard_leases (
                 application TEXT NOT NULL,
                 shard INTEGER NOT NULL,
                 shard_count INTEGER NOT NULL,
@@ -298,35 +256,27 @@ POSTGRESQL: list[tuple[int, tuple[str, ...]]] = [
                 expires_at TIMESTAMPTZ NOT NULL,
                 PRIMARY KEY (application, shard)
             )""",
-        ),
     ),
-    (
-        7,
-        (
-            """CREATE TABLE token_workspaces (
+    7: (
+        """CREATE TABLE token_workspaces (
                 platform TEXT PRIMARY KEY,
                 workspace_id TEXT NOT NULL,
                 seen_at TIMESTAMPTZ NOT NULL
             )""",
-        ),
     ),
-]
+}
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         done = _postgres_version(bind)
-        for statement in [s for v, step in POSTGRESQL if v > done for s in step]:
+        for statement in [s for v, step in POSTGRESQL.items() if v > done for s in step]:
             op.execute(statement)
         return
-    for statement in [s for _, step in SQLITE for s in step]:
+    for statement in [s for step in SQLITE.values() for s in step]:
         if not _exists(bind, statement):  # checked one by one: a step needs the one before
             op.execute(statement)
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's first revision is not undone")
 
 
 def _postgres_version(bind: sa.Connection) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
+
 revision = "0002"
 down_revision = "0001"
 
@@ -11,7 +13,3 @@ down_revision = "0001"
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE IF EXISTS lambert_schema")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's revisions are not undone")

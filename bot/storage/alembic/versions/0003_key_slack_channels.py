@@ -11,6 +11,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
 from bot.storage.rekey import bare_rows, key_by_workspace
 
 revision = "0003"
@@ -35,7 +36,3 @@ def upgrade() -> None:
             bare,
         )
     op.drop_table("token_workspaces")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's revisions are not undone")

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
+
 revision = "0004"
 down_revision = "0003"
 
 
 def upgrade() -> None:
     op.drop_table("oauth_states")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's revisions are not undone")

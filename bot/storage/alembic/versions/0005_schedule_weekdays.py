@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
+
 revision = "0005"
 down_revision = "0004"
 
@@ -15,7 +17,3 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("weekdays", sa.SmallInteger, nullable=False, server_default="127")
         )
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's revisions are not undone")

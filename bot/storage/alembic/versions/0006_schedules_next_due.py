@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.engine import downgrade as downgrade
 from bot.storage.schema import Instant
 
 revision = "0006"
@@ -36,7 +37,3 @@ def upgrade() -> None:
         sa.Column("value", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
-
-
-def downgrade() -> None:
-    raise NotImplementedError("lambert's revisions are not undone")
