@@ -18,7 +18,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from bot.config import Settings
-from bot.metrics import Metrics, reporting_to, since
+from bot.metrics import Metrics, reporting_to
 from bot.ports import ChatPlatform
 from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
@@ -83,7 +83,7 @@ class PrometheusMetrics(Metrics, Collector):
 
     def command(self, platform: str, verb: str, outcome: str, started: float) -> None:
         self.commands.labels(platform, verb, outcome).inc()
-        self.answer_seconds.labels(platform).observe(since(started))
+        self.answer_seconds.labels(platform).observe(time.perf_counter() - started)
 
     def daily_post(
         self, outcome: str, due: datetime | None = None, at: datetime | None = None
