@@ -154,7 +154,7 @@ async def core_rows(
         rows = []
         if size == REAL:
             # The floor under every answer: one round trip to aiosqlite's worker thread.
-            conn = service.store.conn
+            conn = service.conn
             ours, limit = await measure_pair(
                 lambda i: conn.execute_fetchall("SELECT 1"),
                 lambda i: raw.execute("SELECT 1").fetchall(),

@@ -98,7 +98,7 @@ async def fan_out(bench: Bench, n: int, name: str, size: int = REAL) -> Row:
     if size != REAL:
         shutil.copy(await bench.loaded_db(size), db)  # the big corpus, loaded once per run
     async with open_core(bench.settings(size, db)) as core:
-        conn = core.quotes.store.conn
+        conn = core.quotes.conn
         set_at = DUE - timedelta(hours=1)  # turned on this morning
         channels = [f"{1_000_000 + i}" for i in range(n)]
         await insert_schedules(db, "", [(PLATFORM, c, ZONE, set_at) for c in channels])

@@ -117,7 +117,7 @@ async def statuses(core: Core, url: str) -> dict[str, int]:
         finally:
             await conn.close()
         return {r[0]: r[1] for r in rows}
-    async with core.quotes.store.conn.execute(
+    async with core.quotes.conn.execute(
         "SELECT status, count(*) FROM daily_posts GROUP BY status"
     ) as cursor:
         return {row[0]: row[1] for row in await cursor.fetchall()}

@@ -1,7 +1,7 @@
 """Process metrics as the core reports them: a small port whose default does nothing.
 
 `lambert serve` with LAMBERT_HTTP_PORT installs Prometheus instruments behind it
-(bot/serving/metrics.py). At the base of the layers, so any layer may report without importing
+(bot/serving/probes.py). At the base of the layers, so any layer may report without importing
 serving. In memory, from zero each process; the counts kept in the database are bot/stats.
 """
 

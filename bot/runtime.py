@@ -21,7 +21,7 @@ from bot.daily.clock import Clock
 from bot.daily.service import DailyService
 from bot.quotes.corpus import Corpus, decode_corpus, read_corpus_bytes
 from bot.quotes.service import QuoteService
-from bot.quotes.store import Progress, QuoteStore
+from bot.quotes.store import Progress, meta, sync_corpus
 from bot.stats.recorder import StatsRecorder
 from bot.storage.connection import connect, explained, stored_value
 from bot.storage.lazy import Forwarder, OnFirstUse
@@ -102,14 +102,13 @@ async def open_core(
         # Pages are checked before a corpus load writes to them.
         checked = integrity_check or bool(parsed)
         async with connect(settings.db_path, integrity_check=checked) as conn:
-            store = QuoteStore(conn)
-            if await store.corpus_file_digest() != digest:
+            if await meta(conn, "corpus_file") != digest:
                 # The parsed corpus is freed inside the pause, on the loop's thread (35-40 ms
                 # at 100,000 quotes, while nothing is served yet: docs/performance.md), so the
                 # collector's first run after it has nothing of the load's left to walk.
                 with explained(settings.db_path, "loading the corpus"), _collector_paused():
                     corpus = parsed or [await _decode_elsewhere(path, raw)]
-                    if await store.sync_corpus(corpus[0], digest, progress):
+                    if await sync_corpus(conn, corpus[0], digest, progress):
                         log.info("corpus loaded: %d quotes from %s", len(corpus[0].quotes), path)
                     corpus.clear()
             parsed.clear()  # if loaded meanwhile by another process: not needed
@@ -117,7 +116,7 @@ async def open_core(
             # This frame stays suspended at `yield` for as long as the service runs: the
             # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
             del raw
-            quotes = await QuoteService.create(store)
+            quotes = await QuoteService.create(conn)
             state = OnFirstUse(functools.partial(_open_state, settings, quotes))
             backend = "postgresql" if settings.database_url else "sqlite"
 

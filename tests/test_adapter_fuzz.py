@@ -101,7 +101,7 @@ def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def fingerprint(service: QuoteService) -> str:
     """Everything the bot stores, except liveness heartbeats."""
     digest = hashlib.sha256()
-    conn = service.store.conn
+    conn = service.conn
     # The shared state's tables exist once something used the state (it opens on first use):
     # until then each reads as empty.
     present = {r[0] for r in await conn.execute_fetchall("SELECT name FROM sqlite_schema")}

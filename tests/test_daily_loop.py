@@ -23,7 +23,7 @@ from bot.metrics import reporting_to
 from bot.ports import PermanentPostError, TransientPostError
 from bot.quotes.service import QuoteService
 from bot.runtime import Core, open_core
-from bot.serving.metrics import PrometheusMetrics
+from bot.serving.probes import PrometheusMetrics
 from tests.fakes.daily import FakeClock, RecordingPoster, eventually, running
 from tests.support.dst import DST_ROWS
 from tests.support.state import daily_store

@@ -21,6 +21,7 @@ from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus, read_corpus
 from bot.quotes.models import Kind, Quote
 from bot.quotes.service import QuoteService
+from bot.quotes.store import sync_corpus
 from bot.runtime import Core, open_core
 from bot.storage.connection import LATEST_VERSION, schema_version
 from tests.support.paths import CORPUS
@@ -57,7 +58,7 @@ async def post_every_day(history: DailyStore, theme: str | None, n: int) -> list
 
 
 async def test_a_new_file_gets_the_daily_tables(service: QuoteService, history: DailyStore) -> None:
-    assert await schema_version(service.store.conn) == LATEST_VERSION >= 2
+    assert await schema_version(service.conn) == LATEST_VERSION >= 2
     assert await history.schedules() == []
 
 
@@ -182,7 +183,7 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(
 async def test_the_bag_gives_every_quote_once_before_any_repeats(
     service: QuoteService, history: DailyStore
 ) -> None:
-    theme_ids = await service.store.quote_ids("dpo-vs-ppo")
+    theme_ids = [q.id for q in await service.quotes("dpo-vs-ppo")]
     n = len(theme_ids)
     drawn = await post_every_day(history, "dpo-vs-ppo", 3 * n)
 
@@ -195,7 +196,7 @@ async def test_the_bag_gives_every_quote_once_before_any_repeats(
 async def test_the_bag_survives_a_restart(
     core: Core, service: QuoteService, settings: Settings
 ) -> None:
-    theme_ids = await service.store.quote_ids("careers")
+    theme_ids = [q.id for q in await service.quotes("careers")]
     half = len(theme_ids) // 2
     first = await post_every_day(core.daily.store, "careers", half)
     async with open_core(settings) as reopened:
@@ -213,7 +214,7 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
 ) -> None:
     """The bag draws from the corpus as loaded at start: after a corpus change (a restart),
     new quotes join the current round and removed ones leave it."""
-    ids = await service.store.quote_ids("dpo-vs-ppo")
+    ids = [q.id for q in await service.quotes("dpo-vs-ppo")]
     async with daily_store(db_path, None, service, random.Random(3)) as history:
         first = await post_every_day(history, "dpo-vs-ppo", 2)
     removed = next(i for i in ids if i not in first)
@@ -221,9 +222,9 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
     added = Quote("new-dpo-entry", "New.", Kind.PARAPHRASE, "dpo-vs-ppo", "", "On news", "Test")
     kept = [q for q in corpus.quotes if q.id != removed]
     changed = Corpus(corpus.themes, (*kept, added), "changed-for-the-test")
-    await service.store.sync_corpus(changed, "changed")
+    await sync_corpus(service.conn, changed, "changed")
 
-    restarted = await QuoteService.create(service.store)
+    restarted = await QuoteService.create(service.conn)
     rest = []
     async with daily_store(db_path, None, restarted) as history:
         for day in days(len(ids))[2:]:
@@ -237,7 +238,7 @@ async def test_the_bag_follows_the_corpus_new_quotes_join_removed_ones_leave(
 async def test_a_failed_post_puts_its_quote_back(
     service: QuoteService, history: DailyStore
 ) -> None:
-    ids = await service.store.quote_ids("farewell")
+    ids = [q.id for q in await service.quotes("farewell")]
     claim = await history.claim("console", "general", DAY, "farewell", NOW)
     assert claim is not None
     await history.record(outcome(PostStatus.FAILED, claim, NOW, "no permission"))
@@ -256,14 +257,14 @@ async def test_replacing_the_corpus_keeps_schedules_and_history(
     history = core.daily.store
     await post_every_day(history, None, 1)
     corpus = read_corpus(CORPUS)
-    await service.store.sync_corpus(Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
+    await sync_corpus(service.conn, Corpus(corpus.themes, corpus.quotes[:5], "fewer"), "fewer")
     async with daily_store(settings.db_path, None, service) as reopened:
         assert len(await reopened.schedules()) == 1
         assert len(await reopened.records_since(DAY)) == 1
 
 
 async def drawn(service: QuoteService, channel: str) -> list[str]:
-    async with service.store.conn.execute(
+    async with service.conn.execute(
         "SELECT quote_id FROM daily_bag WHERE channel = ?", (channel,)
     ) as cursor:
         return [row[0] for row in await cursor.fetchall()]

@@ -30,7 +30,7 @@ from bot.daily.days import PostStatus
 from bot.daily.schedules import EVERY_DAY, WEEKDAYS, Schedule
 from bot.daily.service import DailyService
 from bot.daily.store import DailyStore
-from bot.quotes.store import QuoteStore
+from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from bot.storage.engine import rows, run
 from bot.storage.schema import daily_meta
@@ -45,7 +45,7 @@ WHERE = ("console", "general")
 class Backend:
     name: str
     store: DailyStore
-    quotes: QuoteStore
+    quotes: QuoteService
     replica: Callable[[], AbstractAsyncContextManager[DailyStore]]
 
 
@@ -59,7 +59,7 @@ async def backend(core: Core, db_path: Path, backend_url: str | None) -> AsyncIt
         return daily_store(db_path, backend_url, service)
 
     async with daily_store(db_path, backend_url, service, random.Random(7)) as store:
-        yield Backend((backend_url and "postgresql") or "sqlite", store, service.store, replica)
+        yield Backend((backend_url and "postgresql") or "sqlite", store, service, replica)
 
 
 def days(n: int) -> list[date]:
@@ -136,7 +136,7 @@ async def test_a_day_is_claimed_once_even_from_another_process(backend: Backend)
     store = backend.store
     claim = await store.claim(*WHERE, DAY, None, NOW, None)
     assert claim is not None and claim.attempt == 1
-    assert await backend.quotes.quote_by_id(claim.quote_id) is not None
+    assert await backend.quotes.quote(claim.quote_id) is not None
     assert await store.claim(*WHERE, DAY, None, NOW, None) is None
     assert not await store.record(outcome(PostStatus.MISSED, (*WHERE, DAY), NOW))
     async with backend.replica() as other:
@@ -199,7 +199,7 @@ async def test_a_retrying_day_is_taken_back_by_one_claimant_only(backend: Backen
 
 async def test_giving_up_fails_a_retrying_day_and_puts_its_quote_back(backend: Backend) -> None:
     store = backend.store
-    ids = await backend.quotes.quote_ids("farewell")
+    ids = [q.id for q in await backend.quotes.quotes("farewell")]
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None
     (record,) = (await store.records_since(DAY)).values()
@@ -230,7 +230,7 @@ async def test_a_failed_post_puts_its_quote_back_and_may_switch_the_schedule_off
 ) -> None:
     store = backend.store
     await store.save_schedules([berlin_nine(theme="farewell")])
-    ids = await backend.quotes.quote_ids("farewell")
+    ids = [q.id for q in await backend.quotes.quotes("farewell")]
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None
     await store.record(outcome(PostStatus.FAILED, claim, NOW, "channel_not_found", disable=True))
@@ -247,7 +247,7 @@ async def test_a_day_that_may_have_posted_ends_unknown_and_keeps_its_quote(
     backend: Backend,
 ) -> None:
     store = backend.store
-    ids = await backend.quotes.quote_ids("farewell")
+    ids = [q.id for q in await backend.quotes.quotes("farewell")]
     claim = await store.claim(*WHERE, DAY, "farewell", NOW, None)
     assert claim is not None and await store.start_sending(claim)
     window = NOW + timedelta(minutes=5)
@@ -333,7 +333,7 @@ async def test_claims_of_gone_schedulers_are_settled_and_live_ones_left_alone(
 
 
 async def test_the_bag_gives_every_quote_of_a_theme_once_per_round(backend: Backend) -> None:
-    theme_ids = await backend.quotes.quote_ids("dpo-vs-ppo")
+    theme_ids = [q.id for q in await backend.quotes.quotes("dpo-vs-ppo")]
     n = len(theme_ids)
     drawn = await post_every_day(backend.store, "dpo-vs-ppo", 3 * n)
     for start in (0, n, 2 * n):
@@ -343,7 +343,7 @@ async def test_the_bag_gives_every_quote_of_a_theme_once_per_round(backend: Back
 
 
 async def test_the_bag_of_every_quote_and_of_a_gone_theme(backend: Backend) -> None:
-    every = await backend.quotes.quote_ids()
+    every = [q.id for q in await backend.quotes.quotes()]
     drawn = await post_every_day(backend.store, None, len(every))
     assert sorted(drawn) == sorted(every)
     # A theme no longer in the corpus draws from every quote: a new round, no repeat first.
@@ -352,7 +352,7 @@ async def test_the_bag_of_every_quote_and_of_a_gone_theme(backend: Backend) -> N
 
 
 async def test_bags_are_per_channel_and_survive_a_new_process(backend: Backend) -> None:
-    theme_ids = await backend.quotes.quote_ids("careers")
+    theme_ids = [q.id for q in await backend.quotes.quotes("careers")]
     half = len(theme_ids) // 2
     first = await post_every_day(backend.store, "careers", half)
     elsewhere = await backend.store.claim("console", "other", DAY, "careers", NOW, None)
@@ -396,7 +396,7 @@ async def test_latest_and_records_since(backend: Backend) -> None:
 
 async def test_the_last_quotes_of_a_round_are_found_exactly(backend: Backend) -> None:
     """Near a round's end random guesses mostly hit drawn quotes: the exact pick takes over."""
-    ids = await backend.quotes.quote_ids()
+    ids = [q.id for q in await backend.quotes.quotes()]
     drawn = await post_every_day(backend.store, None, len(ids) - 1)
     (left,) = set(ids) - set(drawn)
     last = await backend.store.claim(*WHERE, DAY + timedelta(len(ids)), None, NOW, None)

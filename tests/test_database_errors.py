@@ -14,7 +14,8 @@ import pytest
 
 from bot.cli import main
 from bot.quotes.corpus import parse_corpus
-from bot.quotes.store import QuoteStore
+from bot.quotes.service import QuoteService
+from bot.quotes.store import sync_corpus
 from bot.storage import connection
 from bot.storage.connection import (
     LATEST_VERSION,
@@ -202,15 +203,14 @@ def test_a_full_disk_says_so_and_the_corpus_stays_as_it_was(
             async with conn.execute("PRAGMA page_count") as cursor:
                 (pages,) = await cursor.fetchone()  # type: ignore[misc]
             await conn.execute(f"PRAGMA max_page_count = {pages}")
-            store = QuoteStore(conn)
             with pytest.raises(DatabaseError) as raised, explained(db_path, "loading the corpus"):
-                await store.sync_corpus(bigger, "digest")
+                await sync_corpus(conn, bigger, "digest")
             assert str(raised.value) == (
                 f"{db_path}: the disk is full (SQLITE_FULL), so loading the corpus could not "
                 "write. Nothing was changed; free space on that disk, or point LAMBERT_DB at "
                 "another disk."
             )
-            return len(await store.quote_ids())
+            return len(await (await QuoteService.create(conn)).quotes())
 
     assert asyncio.run(load_onto_a_full_disk()) == 77
 

@@ -194,7 +194,7 @@ async def test_hostile_text_always_gets_a_polite_private_answer(fake) -> None:
 
 
 async def test_a_failure_is_a_short_private_message_and_a_log_line(fake, service, caplog) -> None:
-    await service.store.conn.execute("ALTER TABLE quotes RENAME TO quotes_gone")
+    await service.conn.execute("ALTER TABLE quotes RENAME TO quotes_gone")
     with caplog.at_level(logging.ERROR, logger="bot.adapters"):
         reply = await ask(fake, "dpo")
         await fake.send_interaction(fake.autocomplete("lambert", {"query": "reward"}))

@@ -29,7 +29,7 @@ async def test_the_tick_poster_posts_over_rest_without_a_gateway(
     fake_discord, token_settings, service, core
 ) -> None:
     quote = await service.random_quote("careers")
-    async with open_posters(token_settings, ("discord",), io.StringIO(), core) as posters:
+    async with open_posters(token_settings, ("discord",), io.StringIO()) as posters:
         message_id = await posters["discord"].post_daily(str(fake_discord.channel_id), quote, DAY)
     posted = await fake_discord.next_channel_message()
     assert message_id == posted.message["id"]

@@ -11,8 +11,8 @@ import pytest
 
 from bot.chat.context import RequestContext
 from bot.chat.grammar import answer
+from bot.chat.quote_verbs import one_slip, slip_of
 from bot.chat.replies import ListReply, QuoteReply, TextReply
-from bot.chat.slips import one_slip, slip_of
 from bot.daily.clock import StoppedClock
 from bot.daily.schedules import ScheduleError, parse_local_time, parse_zone, zone_suggestions
 from bot.runtime import Core
@@ -24,9 +24,9 @@ ADMIN = RequestContext(platform="console", channel="general", user="op", admin=T
 async def statements(core: Core) -> AsyncIterator[list[str]]:
     """Every SQL statement the core runs meanwhile: a search shows up as an FTS5 MATCH."""
     seen: list[str] = []
-    await core.quotes.store.conn.set_trace_callback(seen.append)
+    await core.quotes.conn.set_trace_callback(seen.append)
     yield seen
-    await core.quotes.store.conn.set_trace_callback(None)
+    await core.quotes.conn.set_trace_callback(None)
 
 
 def searched(statements: list[str]) -> bool:

@@ -28,8 +28,7 @@ HIS_WORDS = "dpo-simplicity"
 async def test_exactly_the_summaries_holding_a_passage_quote_him_in_part(
     service: QuoteService,
 ) -> None:
-    ids = await service.store.quote_ids(None)
-    found = {q.id for q in [await service.quote(i) for i in ids] if q and q.quotes_in_part}
+    found = {q.id for q in await service.quotes() if q.quotes_in_part}
     assert found == set(QUOTING_IN_PART)
 
 

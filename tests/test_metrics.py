@@ -23,7 +23,7 @@ from bot.metrics import Metrics, metrics, reporting_to
 from bot.ports import PermanentPostError, TransientPostError
 from bot.runtime import Core
 from bot.serving import serve as serving
-from bot.serving.metrics import PrometheusMetrics
+from bot.serving.probes import PrometheusMetrics
 from tests.fakes.daily import PATIENCE, FakeClock, RecordingPoster
 from tests.shim.fakes import RemoteDiscord
 from tests.support.health import ShardedPlatform, until_ready_is

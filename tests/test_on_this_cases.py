@@ -32,7 +32,7 @@ def test_the_table_has_forty_messages_each_accepting_quotes_of_the_corpus(
 
 
 async def test_every_accepted_id_is_in_the_corpus(service: QuoteService) -> None:
-    ids = set(await service.store.quote_ids())
+    ids = {q.id for q in await service.quotes()}
     unknown = {i for c in read_cases() for i in c.accept} - ids
     assert unknown == set()
 

@@ -107,7 +107,7 @@ async def test_a_hung_discord_login_holds_up_no_slack_post(
     daily = core.daily.with_clock(StoppedClock(AT))
 
     async with open_posters(
-        both_platforms(settings), ("discord", "slack"), io.StringIO(), core
+        both_platforms(settings), ("discord", "slack"), io.StringIO()
     ) as posters:
         ticking = asyncio.create_task(Scheduler(core.quotes, daily, posters).tick())
         await eventually(lambda: len(slack_fake.posts) == len(SLACK_CHANNELS), "Slack's posts")
@@ -133,7 +133,7 @@ async def test_a_rejected_token_still_stops_the_tick_once_the_others_posted(
 
     with pytest.raises(ConfigError, match="Discord rejected DISCORD_TOKEN"):
         async with open_posters(
-            both_platforms(settings), ("discord", "slack"), io.StringIO(), core
+            both_platforms(settings), ("discord", "slack"), io.StringIO()
         ) as posters:
             await Scheduler(core.quotes, daily, posters).tick()
     assert len(slack_fake.posts) == len(SLACK_CHANNELS)

@@ -18,8 +18,7 @@ from bot.cli.ops import health_command
 from bot.config import ConfigError, Settings, load_settings
 from bot.serving import serve as serving
 from bot.serving.health import STALE_AFTER_SECONDS, is_connected
-from bot.serving.metrics import PrometheusMetrics
-from bot.serving.probes import Probes, ReadyTiming
+from bot.serving.probes import Probes, PrometheusMetrics, ReadyTiming
 from tests.fakes.slack_platform import APP_TOKEN, BOT_TOKEN
 from tests.shim.fakes import RemoteDiscord
 from tests.support.health import (

@@ -21,7 +21,7 @@ from bot.coordination.lease import Leases, ShardsTaken
 from bot.coordination.store import LeaseStore
 from bot.runtime import open_core
 from bot.serving.health import is_connected
-from bot.serving.metrics import PrometheusMetrics
+from bot.serving.probes import PrometheusMetrics
 from bot.storage.connection import connect
 from tests.fakes.daily import eventually
 from tests.shim.fakes import RemoteDiscord

@@ -17,6 +17,7 @@ from bot.daily.store import DailyStore
 from bot.quotes.corpus import Corpus
 from bot.quotes.models import Kind, Quote, Theme
 from bot.quotes.service import QuoteService
+from bot.quotes.store import sync_corpus
 from bot.storage.schema import daily_bag
 from tests.support.state import daily_store
 
@@ -46,8 +47,8 @@ async def store(
 async def test_a_claim_never_reads_the_quote_tables(
     db_path: Path, service: QuoteService, backend_url: str | None
 ) -> None:
-    await service.store.sync_corpus(big_corpus(), "big")
-    restarted = await QuoteService.create(service.store)  # the corpus is read at start
+    await sync_corpus(service.conn, big_corpus(), "big")
+    restarted = await QuoteService.create(service.conn)  # the corpus is read at start
     steps = 0
 
     def count_step() -> int:
@@ -56,7 +57,7 @@ async def test_a_claim_never_reads_the_quote_tables(
         return 0  # 0 lets the statement go on
 
     async with daily_store(db_path, backend_url, restarted, random.Random(5)) as store:
-        conn = service.store.conn
+        conn = service.conn
         drawn = []
         await conn.set_progress_handler(count_step, 1)
         try:
@@ -92,7 +93,7 @@ async def test_a_claim_is_one_statement_on_postgresql(
 async def test_first_draws_are_spread_evenly_over_a_theme(
     service: QuoteService, store: DailyStore
 ) -> None:
-    ids = await service.store.quote_ids("farewell")
+    ids = [q.id for q in await service.quotes("farewell")]
     firsts: Counter[str] = Counter()
     for channel in range(300):
         claim = await store.claim("console", f"c{channel}", DAY, "farewell", NOW)
@@ -106,7 +107,7 @@ async def test_first_draws_are_spread_evenly_over_a_theme(
 async def test_a_removed_theme_draws_from_every_quote(
     service: QuoteService, store: DailyStore
 ) -> None:
-    every = set(await service.store.quote_ids())
+    every = {q.id for q in await service.quotes()}
     drawn = []
     for i in range(len(every)):
         claim = await store.claim("console", "general", DAY + timedelta(i), "no-such-theme", NOW)
@@ -119,7 +120,7 @@ async def test_the_last_quotes_of_a_round_are_found_exactly(
     service: QuoteService, store: DailyStore
 ) -> None:
     """Near the end of a round random guesses mostly hit drawn quotes: the exact pick works."""
-    ids = await service.store.quote_ids()
+    ids = [q.id for q in await service.quotes()]
     keep = ids[-1]
     async with store.engine.begin() as conn:
         await conn.execute(

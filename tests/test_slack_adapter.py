@@ -64,7 +64,7 @@ async def platform(core: Core, fake_slack: FakeSlack, service: QuoteService, set
 
 
 async def dpo_ids(service: QuoteService) -> set[str]:
-    return set(await service.store.quote_ids("dpo-vs-ppo"))
+    return {q.id for q in await service.quotes("dpo-vs-ppo")}
 
 
 # -- the slash command ----------------------------------------------------------------------------
@@ -149,7 +149,7 @@ async def test_the_daily_form_is_the_answer_and_the_ack_is_empty(
 async def test_an_answer_late_for_the_ack_goes_to_the_response_url_once(
     core: Core, fake_slack: FakeSlack, service: QuoteService, settings: Settings
 ) -> None:
-    gated = GatedService(service.store, service.themes(), random.Random(5))
+    gated = GatedService(service.conn, service.themes(), random.Random(5))
     gated.gate = asyncio.Event()
     async with running_platform(
         fake_slack, replace(core, quotes=gated), slack_settings(settings)
@@ -193,7 +193,7 @@ async def test_a_failure_becomes_a_short_ephemeral_and_a_log_line(
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broken = BrokenService(service.store, service.themes(), random.Random(5))
+    broken = BrokenService(service.conn, service.themes(), random.Random(5))
     async with running_platform(
         fake_slack, replace(core, quotes=broken), slack_settings(settings)
     ) as started:

@@ -43,7 +43,7 @@ async def test_the_answer_rides_in_the_envelopes_ack(
     assert set(ack) == {"envelope_id", "payload"}
     preview = ack["payload"]
     assert preview["response_type"] == "ephemeral"
-    assert quote_id_of(preview) in await service.store.quote_ids("dpo-vs-ppo")
+    assert quote_id_of(preview) in {q.id for q in await service.quotes("dpo-vs-ppo")}
     opened = await fake_slack.next_call("apps.connections.open")
     assert opened.authorization == "Bearer xapp-(redacted)"
     await platform.handlers.drain()

@@ -327,7 +327,7 @@ async def test_search_words_older_than_30_days_are_forgotten(core: Core, db_path
 async def test_a_failed_write_keeps_the_counts_logs_one_line_and_never_fails_a_command(
     core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
-    conn = core.quotes.store.conn
+    conn = core.quotes.conn
     await core.daily.store.schedules()  # the state opens on first use: its tables are made
     await conn.execute("ALTER TABLE stats_counts RENAME TO stats_counts_away")
     await conn.commit()

@@ -9,7 +9,8 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.quotes.corpus import CorpusError, read_corpus
-from bot.quotes.store import QuoteStore
+from bot.quotes.service import QuoteService
+from bot.quotes.store import sync_corpus
 from bot.runtime import open_core
 from bot.storage.connection import LATEST_VERSION, DatabaseError, connect
 from tests.support.paths import CORPUS
@@ -38,13 +39,12 @@ async def test_a_new_file_is_migrated_with_wal_and_foreign_keys(db_path: Path) -
 async def test_the_corpus_is_loaded_once_and_not_rewritten_when_unchanged(db_path: Path) -> None:
     corpus = read_corpus(CORPUS)
     async with connect(db_path) as conn:
-        store = QuoteStore(conn)
-        assert await store.sync_corpus(corpus, "digest-1") is True
+        assert await sync_corpus(conn, corpus, "digest-1") is True
         before = conn.total_changes
-        assert await store.sync_corpus(corpus, "digest-1") is False
+        assert await sync_corpus(conn, corpus, "digest-1") is False
         # Only the meta row for the file digest is rewritten, never the quotes.
         assert conn.total_changes - before <= 1
-        assert len(await store.quote_ids()) == len(corpus.quotes)
+        assert len(await (await QuoteService.create(conn)).quotes()) == len(corpus.quotes)
 
 
 async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_path: Path) -> None:
@@ -53,9 +53,8 @@ async def test_a_comment_only_edit_does_not_reload_quotes(tmp_path: Path, db_pat
     async with open_core(_settings(db_path)):
         pass
     async with connect(db_path) as conn:
-        store = QuoteStore(conn)
         rowids = await (await conn.execute("SELECT group_concat(rowid) FROM quotes")).fetchone()
-        assert await store.sync_corpus(read_corpus(edited), "other-digest") is False
+        assert await sync_corpus(conn, read_corpus(edited), "other-digest") is False
         after = await (await conn.execute("SELECT group_concat(rowid) FROM quotes")).fetchone()
     assert tuple(rowids or ()) == tuple(after or ())
 
@@ -65,8 +64,8 @@ async def test_a_changed_corpus_replaces_quotes_and_leaves_other_tables(
 ) -> None:
     async with open_core(_settings(db_path)) as core:
         assert await core.quotes.quote("reward-hacking") is not None
-        await core.quotes.store.conn.execute("CREATE TABLE keepsake (note TEXT)")
-        await core.quotes.store.conn.execute("INSERT INTO keepsake VALUES ('history row')")
+        await core.quotes.conn.execute("CREATE TABLE keepsake (note TEXT)")
+        await core.quotes.conn.execute("INSERT INTO keepsake VALUES ('history row')")
     smaller = tmp_path / "smaller.toml"
     text = CORPUS.read_text(encoding="utf-8")
     cut = text.index('id = "reward-hacking"')
@@ -78,7 +77,7 @@ async def test_a_changed_corpus_replaces_quotes_and_leaves_other_tables(
         assert core.quotes.count() == 76
         reply = await core.quotes.search("sycophancy")
         assert all(q.id != "reward-hacking" for q in reply.quotes)
-        async with core.quotes.store.conn.execute("SELECT note FROM keepsake") as cur:
+        async with core.quotes.conn.execute("SELECT note FROM keepsake") as cur:
             assert [r[0] for r in await cur.fetchall()] == ["history row"]
 
 

@@ -178,5 +178,5 @@ async def test_a_followup_whose_answer_was_lost_is_not_called_posted_or_released
     await fake.settle()
 
     assert [m.kind for m in fake.webhook_messages].count("followup") == 1
-    async with core.quotes.store.conn.execute("SELECT status FROM preview_posts") as rows:
+    async with core.quotes.conn.execute("SELECT status FROM preview_posts") as rows:
         assert [tuple(r) for r in await rows.fetchall()] == [("posting",)]

@@ -1,5 +1,4 @@
-"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status (text,
-Discord's options and Slack's form meet in `turn_on`, `turn_off` and `status`)."""
+"""`/lambert daily ...`: turn a channel's daily quote on or off, or show its status."""
 
 from __future__ import annotations
 
@@ -91,9 +90,8 @@ async def turn_on_text(
             ("Themes: " + ", ".join(f"`{t.slug}`" for t in names) + ".",),
             ok=False,
         )
-    return await turn_on(
-        core, ctx, local_time, tz, theme.slug if theme else None, time_text, weekdays
-    )
+    slug = theme.slug if theme else None
+    return await turn_on(core, ctx, local_time, tz, slug, time_text, weekdays)
 
 
 async def turn_on(
@@ -113,9 +111,8 @@ async def turn_on(
     )
     said, read = said.strip(), found.schedule.time_text
     understood = [f"\u201c{said}\u201d read as {read}."] if said and said != read else []
-    return TextReply(
-        f"Daily quote on: {found.schedule.when}.", (*understood, *_details(core, found))
-    )
+    lines = (*understood, *_details(core, found))
+    return TextReply(f"Daily quote on: {found.schedule.when}.", lines)
 
 
 async def turn_off(core: Core, ctx: RequestContext) -> TextReply:

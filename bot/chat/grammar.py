@@ -1,6 +1,4 @@
-"""The chat grammar shared by every adapter: the text after `/lambert` in, a neutral Reply out.
-One table of verbs drives parsing, dispatch and help; a first word that names no verb is a
-theme, or else words to search for."""
+"""The chat grammar every adapter shares: one table of verbs drives parsing, dispatch and help."""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ from bot.chat import daily_verbs, quote_verbs, stats_verb
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.chat.slips import did_you_mean
 from bot.daily.schedules import DAYS_FORMATS
 from bot.metrics import metrics
 from bot.platforms import PLATFORMS
@@ -45,15 +42,6 @@ class Verb:
     refusal: str = ""  # what a non-admin cannot do, e.g. "manage the daily quote"
     help_on: Mapping[str, str] = field(default_factory=dict)
 
-    def needs_admin(self, words: str | None) -> bool:
-        """Whether this use needs an admin; `None` (words unknown) means the strictest use."""
-        if not callable(self.admin_only):
-            return self.admin_only
-        return words is None or self.admin_only(words)
-
-    def help_for(self, platform: str) -> str:
-        return self.help_on.get(platform, self.help)
-
 
 async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
     return help_reply(core, ctx.platform)
@@ -67,11 +55,10 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
     """`card <request>`: what the request finds, marked to be shown as a card. One hyphenated
     word that names no theme is an id, so a mistyped id says so instead of matching words."""
     word, _, words = rest.partition(" ")
+    looks_like_id = "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None
     if word.casefold() == "id":
         reply = await quote_verbs.by_id(core.quotes, words.strip())
-    elif (quote := await core.quotes.quote(rest)) is not None:
-        reply = QuoteReply(quote, request=f"id {quote.id}")
-    elif "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None:
+    elif looks_like_id or await core.quotes.quote(rest) is not None:
         reply = await quote_verbs.by_id(core.quotes, rest)
     else:
         reply = (await _look_up(core, rest))[1]
@@ -143,13 +130,17 @@ def strip_command(text: str) -> str:
     return rest.strip() if head.casefold() == COMMAND else cleaned
 
 
-def outcome(reply: Reply) -> str:
-    """A log-sized summary of a reply: which quote, how many, or that it refused; never the text."""
+def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
+    """How a command ended as metrics and stats count it (quote, list, nothing: a search that
+    found nothing, refused, or text), and as the log says it: which quote, how many; never
+    the text."""
     if isinstance(reply, QuoteReply):
-        return f"quote={reply.quote.id} matches={reply.matches}"
+        return "quote", f"quote={reply.quote.id} matches={reply.matches}"
     if isinstance(reply, ListReply):
-        return f"list={len(reply.quotes)} total={reply.total}"
-    return "text" if reply.ok else "refused"
+        return "list", f"list={len(reply.quotes)} total={reply.total}"
+    if not reply.ok:
+        return "refused", "refused"
+    return "nothing" if searched.strip() else "text", "text"
 
 
 def find_verb(request: str) -> tuple[Verb | None, str]:
@@ -168,7 +159,7 @@ async def answer(core: Core, text: str, ctx: RequestContext | None = None) -> Re
     verb, rest = find_verb(request)
     if verb is not None:  # counted: what the stats count; searched: the words searched
         counted, searched = verb.name, rest if verb.name == "search" else ""
-        reply = await _checked(verb, rest, ctx, lambda: verb.handler(core, rest, ctx))
+        reply = await _refusal(verb, rest, ctx) or await verb.handler(core, rest, ctx)
     else:
         counted, reply, searched = await _look_up(core, request)
     logged = verb.name if verb else ("random" if not request else "lookup")
@@ -189,13 +180,19 @@ def account(
 ) -> None:
     """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
     if given): by what it showed, never by the words of the request."""
+    kind, said = outcome(reply, searched)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
-        ctx.platform, ctx.channel, ctx.user, logged, outcome(reply),
+        ctx.platform, ctx.channel, ctx.user, logged, said,
     )  # fmt: skip
-    metrics().command(ctx.platform, counted, stats_verb.outcome_kind(reply, searched), started)
+    metrics().command(ctx.platform, counted, kind, started)
     if stats is not None:
-        stats_verb.record_reply(stats, ctx, recorded or counted, reply, searched)
+        where = stats_verb.place(ctx)
+        stats.command(where, recorded or counted, kind)
+        if isinstance(reply, QuoteReply):
+            stats.shown(where, reply.quote.theme, reply.quote.id)
+        elif kind == "nothing":  # the words searched for in vain
+            stats.empty_search(where, searched)
 
 
 async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
@@ -207,15 +204,16 @@ async def _look_up(core: Core, request: str) -> tuple[str, Reply, str]:
         return "theme", await quote_verbs.random_quote(core.quotes, theme.slug, request), ""
     alone = " " not in request  # a verb that only counts alone may be meant
     verbs = [v.name for v in VERBS.values() if alone or not v.alone]
-    if (slip := await did_you_mean(core.quotes, request, verbs)) is not None:
+    if (slip := await quote_verbs.did_you_mean(core.quotes, request, verbs)) is not None:
         return "lookup", slip, ""
     return "lookup", await quote_verbs.best_match(core.quotes, request), request
 
 
-async def _checked(
-    verb: Verb, words: str | None, ctx: RequestContext, work: Callable[[], Awaitable[Reply]]
-) -> Reply:
-    if verb.needs_admin(words) and not await ctx.is_admin():
+async def _refusal(verb: Verb, words: str | None, ctx: RequestContext) -> TextReply | None:
+    """Why this use is refused, if it is; `words` None (unknown) means the strictest use."""
+    rule = verb.admin_only
+    needs = rule if isinstance(rule, bool) else words is None or rule(words)
+    if needs and not await ctx.is_admin():
         what = verb.refusal or f"use `{COMMAND} {verb.name}`"
         platform = PLATFORMS.get(ctx.platform)  # who counts as an admin, in its words
         means = platform.admin_means if platform else "an admin role here"
@@ -224,7 +222,7 @@ async def _checked(
             (f"That needs {means}.", "Ask an admin to run the command here."),
             ok=False,
         )
-    return await work()
+    return None
 
 
 async def perform(
@@ -234,11 +232,10 @@ async def perform(
     core: Core | None = None,
     words: str | None = None,
 ) -> Reply:
-    """A structured call (Discord's `/lambert-daily set` options) under the rules of the row's
-    text form `words` ("on", "status"; None: the strictest use); logged, and counted in
-    `core`'s stats when given."""
+    """A structured call (Discord's `/lambert-daily set`) under the rules of the row's text form
+    `words` ("on", "status"; None: the strictest); logged, counted in `core`'s stats if given."""
     verb, started = VERBS[verb_name], time.perf_counter()
-    reply = await _checked(verb, words, ctx, work)
+    reply = await _refusal(verb, words, ctx) or await work()
     account(ctx, verb.name, verb.name, reply, started, core.stats if core else None)
     return reply
 
@@ -260,17 +257,14 @@ async def another(core: Core, request: str, after: str, ctx: RequestContext | No
 def help_reply(core: Core, platform: str = "") -> TextReply:
     """The table's help lines in `platform`'s own form, then that platform's extras."""
     extras = PLATFORMS[platform].help_lines if platform in PLATFORMS else ()
-    examples = ", ".join(
-        f"`{COMMAND} {i.theme.aliases[0] if i.theme.aliases else i.theme.slug}`"
-        for i in core.quotes.themes()[:4]
-    )
+    examples = ", ".join(f"`{COMMAND} {name}`" for _, name in core.quotes.themes_matching("")[:4])
     return TextReply(
         "Nathan Lambert's notes on open models, RLHF, reasoning and research careers.",
         (
             f"`{COMMAND}` a random quote",
             f"`{COMMAND} <theme>` a quote on a theme, e.g. {examples}",
             f"`{COMMAND} <words>` the best match, e.g. `{COMMAND} reward hacking`",
-            *(line for v in VERBS.values() if (line := v.help_for(platform))),
+            *(line for v in VERBS.values() if (line := v.help_on.get(platform, v.help))),
             *extras,
             "Quotes are his words, in quotation marks with their source; summaries of his "
             "views are labelled as such and never shown as quotes.",

@@ -27,8 +27,7 @@ _building: weakref.WeakKeyDictionary[QuoteService, asyncio.Lock] = weakref.WeakK
 
 
 async def matcher_for(service: QuoteService) -> Matcher:
-    """The corpus's matcher, built once: words and meaning fused where the `meaning` extra is
-    installed, words alone otherwise."""
+    """The corpus's matcher, built once: words, fused with meaning if that extra is installed."""
     async with _building.setdefault(service, asyncio.Lock()):
         if service not in _matchers:
             matcher: Matcher = LexicalMatcher(service)
@@ -46,19 +45,14 @@ def has_subject(text: str) -> bool:
 
 
 async def on_this(core: Core, text: str, ctx: RequestContext) -> Reply:
-    """The best fit for `text` as a preview whose Another walks the next fits; one line when
-    the message has nothing to match."""
+    """The best fit for `text` as a preview whose Another walks the next fits."""
     started = time.perf_counter()
     message = clean_user_text(text, limit=MESSAGE_CHARS)
-    if not has_subject(message):
-        reply: Reply = TextReply(NOTHING)
-    else:
+    reply: Reply = TextReply(NOTHING)
+    if has_subject(message):
         ranked = await (await matcher_for(core.quotes)).best(message, DEPTH)
-        if ranked:
-            ids = tuple(q.id for q in ranked)
-            reply = QuoteReply(ranked[0], matches=len(ids), ranked=ids)
-        else:
-            reply = TextReply(NO_FIT)
+        ids = tuple(q.id for q in ranked)
+        reply = QuoteReply(ranked[0], matches=len(ids), ranked=ids) if ranked else TextReply(NO_FIT)
     account(ctx, "on this", VERB, reply, started, core.stats)
     return reply
 

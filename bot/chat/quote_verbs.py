@@ -1,19 +1,19 @@
-"""The quote verbs: a random quote, one by id, a search list, the best match, and Another."""
+"""The quote verbs: random, by id, a search list, the best match, Another; and "Did you mean"."""
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterable
 
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.quotes.search import clean_user_text
+from bot.quotes.search import clean_user_text, normalise_name
 from bot.quotes.service import QuoteService, SearchResult
 
 COMMAND = "/lambert"
 SEARCH_LIST_SIZE = 5
 ANOTHER_POOL = 50  # how deep "Another" walks down a search's ranking before wrapping
 ECHO_CHARS = 60  # user text quoted back in a reply is cut here
-ID_CANDIDATES = 500  # ids difflib compares for "did you mean": a few milliseconds at most
 MAX_PAGE = 1000  # past it a trailing number is words to search, not a page
+MIN_SLIP_LENGTH = 3  # "is" is one slip from "id": two-letter words are never taken for slips
 
 
 def echo(text: str) -> str:
@@ -36,23 +36,10 @@ async def by_id(service: QuoteService, quote_id: str) -> Reply:
     quote = await service.quote(quote_id)
     if quote is not None:
         return QuoteReply(quote, request=f"id {quote.id}")
-    close = await _close_ids(service, quote_id.casefold())
+    close = await service.close_ids(quote_id.casefold())
     lines = [f"Did you mean: {', '.join(close)}?"] if close else []
     lines.append(f"Try `{COMMAND} search <words>` to find a quote's id.")
     return TextReply(f"No quote has the id {echo(quote_id)}.", tuple(lines))
-
-
-async def _close_ids(service: QuoteService, typed: str) -> list[str]:
-    """The three ids most like `typed`, among ids that share its start.
-
-    An id is typed from one seen in chat, so a slip is rarely in its first letters; comparing
-    only those candidates keeps difflib to at most ID_CANDIDATES ids on any corpus.
-    """
-    candidates: list[str] = []
-    for length in (3, 1):
-        if len(typed) >= length and not candidates:
-            candidates = await service.store.ids_starting_with(typed[:length], ID_CANDIDATES)
-    return difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
 
 
 async def search_list(service: QuoteService, text: str) -> Reply:
@@ -135,3 +122,44 @@ def themes_reply(service: QuoteService) -> TextReply:
         aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
         lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
     return TextReply("Themes", tuple(lines))
+
+
+def one_slip(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with one letter wrong, missing or extra, or two neighbours
+    swapped (`serach`, `hepl`, `themse`): the optimal string alignment distance 1."""
+    if typed == name or abs(len(typed) - len(name)) > 1:
+        return False
+    if len(typed) == len(name):
+        diff = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        i, j = [*diff, 0, 0][:2]
+        return len(diff) == 2 and j == i + 1 and typed[i] == name[j] and typed[j] == name[i]
+    shorter, longer = sorted((typed, name), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def slip_of(typed: str, names: Iterable[str]) -> str | None:
+    """The one name `typed` is a slip of; None when none, or when it could be several."""
+    if len(typed) < MIN_SLIP_LENGTH:
+        return None
+    found = {name for name in names if one_slip(typed, name)}
+    return found.pop() if len(found) == 1 else None
+
+
+async def did_you_mean(quotes: QuoteService, request: str, verbs: list[str]) -> TextReply | None:
+    """ "Did you mean" for a first word one slip from a verb, or a request one slip from a theme
+    name; never for a word the corpus has (`helps` may be meant): a real search is searched."""
+    word, _, rest = request.partition(" ")
+    verb = slip_of(word.casefold(), verbs)
+    if verb is not None and not await quotes.knows_word(word):
+        meant = f"{verb} {rest}".strip()
+        then = "." if verb == "help" else f", or see `{COMMAND} help`."
+        line = f"Nothing was searched. Type `{COMMAND} {meant}`{then}"
+        return TextReply(f"Did you mean `{meant}`?", (line,), meant=meant)
+    names = quotes.theme_names()
+    name = slip_of(normalise_name(request), names)
+    if name is not None and not await quotes.knows_word(request):
+        line = f"Nothing was searched. `{COMMAND} {name}` shows a quote on {names[name].title}."
+        return TextReply(f"Did you mean `{name}`?", (line,), meant=name)
+    return None

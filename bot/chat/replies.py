@@ -32,9 +32,7 @@ def summary_tag(quote: Quote) -> str:
 
 def listed_body(quote: Quote) -> str:
     """The text in a list of results, where no credit line follows to say what a summary is."""
-    if quote.kind is Kind.QUOTE:
-        return quoted_body(quote)
-    return f"{summary_tag(quote)} {quote.text}"
+    return quoted_body(quote) if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} {quote.text}"
 
 
 def footer_line(quote: Quote) -> str:

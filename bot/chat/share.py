@@ -1,5 +1,4 @@
-"""Post on a preview, on every platform: its quote shared for everyone at most once, however
-often Post is clicked or a click replayed. Each adapter brings only its one platform call."""
+"""Post on a preview, on every platform: its quote shared at most once, however often clicked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stats from chat: what a command's reply counts as, and `/lambert stats [all] [7|30]`."""
+"""`/lambert stats [all] [7|30]`: the counts of a channel or its workspace, in chat."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.chat.context import RequestContext
 from bot.chat.quote_verbs import COMMAND, echo
-from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
-from bot.stats.recorder import StatsRecorder
+from bot.chat.replies import Reply, TextReply
 from bot.stats.store import Place, Scope
 from bot.stats.summary import Summary, summarise
 
@@ -22,32 +21,6 @@ TOP = 5  # quotes, themes and empty searches listed in chat
 
 def place(ctx: RequestContext) -> Place:
     return Place(ctx.platform, ctx.space, ctx.channel)
-
-
-def outcome_kind(reply: Reply, searched: str = "") -> str:
-    """How a command ended: quote, list, nothing (a search that found nothing), refused, or
-    text (help, themes, did-you-mean, a confirmation)."""
-    if isinstance(reply, QuoteReply):
-        return "quote"
-    if isinstance(reply, ListReply):
-        return "list"
-    if not reply.ok:
-        return "refused"
-    return "nothing" if searched.strip() else "text"
-
-
-def record_reply(
-    stats: StatsRecorder, ctx: RequestContext, verb: str, reply: Reply, searched: str = ""
-) -> None:
-    """Count a command: its verb and outcome, the quote it showed, or the words `searched` for
-    in vain (a text reply to a search found nothing)."""
-    where = place(ctx)
-    kind = outcome_kind(reply, searched)
-    stats.command(where, verb, kind)
-    if isinstance(reply, QuoteReply):
-        stats.shown(where, reply.quote.theme, reply.quote.id)
-    elif kind == "nothing":
-        stats.empty_search(where, searched)
 
 
 def parse_request(rest: str) -> tuple[bool, int] | None:
@@ -67,23 +40,17 @@ async def answer_stats(core: Core, rest: str, ctx: RequestContext) -> Reply:
     """`/lambert stats [all] [7|30]`: this channel's counts, or its workspace's (admins)."""
     parsed = parse_request(rest)
     if parsed is None:
-        return TextReply(
-            f"Usage: {USAGE}",
-            (
-                "This channel's stats for the last 7 days; `all` for the whole workspace or "
-                "server, `30` for 30 days.",
-            ),
-        )
+        what = "This channel's stats for the last 7 days; `all` for the whole workspace or server"
+        return TextReply(f"Usage: {USAGE}", (f"{what}, `30` for 30 days.",))
     everywhere, days = parsed
     lines: list[str] = []
     if everywhere and not ctx.space:
         lines.append("No workspace or server here: this conversation's stats only.")
         everywhere = False
+    scope = Scope(ctx.platform, ctx.space, None if everywhere else ctx.channel)
+    where = "this channel"
     if everywhere:
-        scope = Scope(ctx.platform, ctx.space)
         where = "this server" if ctx.platform == "discord" else "this workspace"
-    else:
-        scope, where = Scope(ctx.platform, ctx.space, ctx.channel), "this channel"
     stats = core.stats
     await stats.flush()  # what was counted a moment ago counts too
     summary = await summarise(
@@ -97,8 +64,7 @@ def summary_lines(s: Summary) -> list[str]:
     lines = []
     if not s.recording:
         lines.append("Stats are off here (LAMBERT_STATS=off): nothing new is counted.")
-    verbs: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
+    verbs, outcomes = Counter[str](), Counter[str]()
     for verb, outcome, n in s.commands:
         verbs[verb] += n
         outcomes[outcome] += n

@@ -248,7 +248,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger(__name__).warning(
                 "%s is not configured here: its daily schedules are skipped", platform
             )
-        async with open_posters(settings, wanted, console, core) as posters:
+        async with open_posters(settings, wanted, console) as posters:
             try:
                 report = await Scheduler(core.quotes, core.daily, posters, catchup=catchup).tick()
             except DatabaseError as exc:  # it was there when the tick began: which, why, what to do

@@ -68,14 +68,14 @@ def _stats_text(s: Summary) -> str:
     json=True,
 )
 async def health_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.serving.health import NoDatabase, PlatformHealth, postgres_problem, read_health
+    from bot.serving.health import PlatformHealth, postgres_problem, read_health
 
     where, problem, warning = str(settings.db_path), None, None
     postgresql: dict[str, Any] | None = None
     states: list[PlatformHealth] = []
     try:
         states = await read_health(settings.db_path, [p.name for p in served(settings)])
-    except NoDatabase:
+    except FileNotFoundError:
         problem = "lambert has not run here yet (check LAMBERT_DB)"
         lines = [f"{heading('database:')} none at {where}: {problem}"]
     else:

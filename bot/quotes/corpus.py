@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.quotes.entries import CorpusError as CorpusError
@@ -227,12 +227,6 @@ def _parse_quotes(
 
 def _fingerprint(themes: tuple[Theme, ...], quotes: tuple[Quote, ...]) -> str:
     # Hash the parsed values, not the file, so comments and layout are not a change.
-    canonical = {
-        "themes": [
-            {"slug": theme.slug, "title": theme.title, "aliases": list(theme.aliases)}
-            for theme in themes
-        ],
-        "quotes": [quote.as_json() for quote in quotes],
-    }
+    canonical = {"themes": [asdict(t) for t in themes], "quotes": [q.as_json() for q in quotes]}
     serialised = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(serialised.encode("utf-8")).hexdigest()

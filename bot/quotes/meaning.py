@@ -1,5 +1,4 @@
-"""Matching by meaning (the `lambert[meaning]` extra): a bundled embedding model, the corpus's
-vectors computed once per corpus digest and kept in a file beside the database."""
+"""Matching by meaning (the `lambert[meaning]` extra): a bundled model, vectors kept on disk."""
 
 from __future__ import annotations
 
@@ -117,7 +116,7 @@ class MeaningMatcher:
         computed (in a thread: seconds for a few hundred quotes) and written there."""
         quotes = await service.quotes()
         key = corpus_key(quotes)
-        rows = await service.store.conn.execute_fetchall("PRAGMA database_list")
+        rows = await service.conn.execute_fetchall("PRAGMA database_list")
         # The quotes' SQLite file, none for a database in memory.
         file = next((Path(f) for _seq, name, f in rows if name == "main" and f), None)
         path = file.with_name(f"{file.name}.meaning-{key}.npy") if file else None

@@ -12,18 +12,8 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
 
 # Zero-width and bidirectional controls are invisible; they would silently split or hide words.
-_INVISIBLE = dict.fromkeys(
-    [
-        0x00AD,
-        0x061C,
-        0x180E,
-        0xFEFF,
-        *range(0x200B, 0x2010),
-        *range(0x202A, 0x202F),
-        *range(0x2060, 0x2070),
-    ],
-    None,
-)
+_INVISIBLE_RUNS = [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
+_INVISIBLE = dict.fromkeys([*map(ord, "\u00ad\u061c\u180e\ufeff"), *_INVISIBLE_RUNS], None)
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words so common they only add noise to a ranked match; they still count inside "phrases".
@@ -35,9 +25,7 @@ STOPWORDS = frozenset(
         "who", "will", "with",
     }
 )  # fmt: skip
-_QUOTE_MARKS = str.maketrans(
-    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'}
-)
+_QUOTE_MARKS = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u00ab\u00bb", '"'))
 
 
 def clean_user_text(text: str, limit: int = MAX_QUERY_CHARS) -> str:
@@ -95,11 +83,8 @@ def _quoted(token: str) -> str:
 
 
 def to_fts(query: ParsedQuery, *, any_term: bool = False, prefix_last: bool = False) -> str | None:
-    """An FTS5 MATCH expression for `query`, or None when there is nothing to search for.
-
-    Terms are joined with AND (all must match) unless `any_term`; `prefix_last` lets the last
-    term match as a prefix, for text that is still being typed.
-    """
+    """An FTS5 MATCH expression for `query` (None: nothing to search for): terms joined with AND
+    unless `any_term`; with `prefix_last` the last may be a prefix, for text still being typed."""
     parts = [_quoted(" ".join(p)) for p in query.phrases]
     for i, term in enumerate(query.terms):
         star = "*" if prefix_last and i == len(query.terms) - 1 else ""

@@ -1,5 +1,4 @@
-"""Liveness for operators: the serving process records heartbeats, `lambert health` reads them;
-what "connected" means, for them and for /readyz."""
+"""Heartbeats that `serve` records and `lambert health` reads, and what "connected" means."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import aiosqlite
 
 from bot.ports import ChatPlatform
+from bot.quotes.store import set_meta
 from bot.storage.connection import DatabaseError, explained, read_only_uri
 
 # Written for each platform only while it is connected; one older than STALE_AFTER_SECONDS
@@ -43,19 +43,11 @@ def is_connected(platform: ChatPlatform) -> bool:
     return platform.connected and all(shard_states(platform).values())
 
 
-class NoDatabase(Exception):
-    """There is no database at the path: nothing has run here yet."""
-
-
 async def record_heartbeats(
     conn: aiosqlite.Connection, connected: Iterable[str], now: float | None = None
 ) -> None:
     stamp = str(time.time() if now is None else now)
-    await conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [(f"heartbeat:{platform}", stamp) for platform in connected],
-    )
+    await set_meta(conn, {f"heartbeat:{platform}": stamp for platform in connected})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +70,19 @@ async def read_health(
     path: Path, platforms: Iterable[str], now: float | None = None
 ) -> list[PlatformHealth]:
     """Check the file at `path` (SQLite's quick_check) and read each platform's heartbeat,
-    read-only: health never creates, migrates or writes a database. NoDatabase when there is
-    no file; DatabaseError (one line) when it cannot be used."""
+    read-only: health never creates, migrates or writes a database. FileNotFoundError when
+    there is no file (nothing has run here yet); DatabaseError (one line) when it cannot be used."""
     if not await asyncio.to_thread(path.is_file):
-        raise NoDatabase(str(path))
+        raise FileNotFoundError(str(path))
     with explained(path, "checking the database"):
         async with aiosqlite.connect(read_only_uri(path), uri=True) as conn:
             check = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check")]
             if check[:1] != ["ok"]:
                 detail = " ".join(str(check[0] if check else "no answer").split())
                 raise DatabaseError(f"{path}: failed SQLite's integrity check ({detail})")
+            sql = "SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'"
             try:
-                rows = await conn.execute_fetchall(
-                    "SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'"
-                )
+                rows = await conn.execute_fetchall(sql)
             except sqlite3.OperationalError as exc:
                 if "no such table" not in str(exc):
                     raise

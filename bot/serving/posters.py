@@ -1,5 +1,4 @@
-"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends
-(each platform module imported only when its poster is asked for)."""
+"""Posting without serving: a DailyPoster per platform, for `lambert daily tick` and friends."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from bot.config import ConfigError, Settings
 from bot.platforms import PLATFORMS, posting
 from bot.ports import DailyPoster, TransientPostError
 from bot.quotes.models import Quote
-from bot.runtime import Core
 from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
@@ -27,12 +25,11 @@ def available_platforms(settings: Settings) -> tuple[str, ...]:
 
 @asynccontextmanager
 async def open_posters(
-    settings: Settings, platforms: tuple[str, ...], console_stream: TextIO, core: Core
+    settings: Settings, platforms: tuple[str, ...], console_stream: TextIO
 ) -> AsyncIterator[dict[str, DailyPoster]]:
-    """A poster for each of `platforms` that is configured, handed out at once, each opening
-    in a task of its own: a platform that hangs never holds up another's posts. One that
-    cannot be reached fails its posts as transient (retried); a token it rejects fails them
-    the same way and raises ConfigError on exit, which stops the command."""
+    """A poster for each configured one of `platforms`, at once, each opening in a task of its
+    own: one that hangs never holds up another's posts. One that cannot be reached fails its
+    posts as transient (retried); a rejected token too, and raises ConfigError on exit."""
     usable = set(available_platforms(settings))
     openings = [Opening(p, settings, console_stream) for p in platforms if p in usable]
     try:

@@ -1,5 +1,4 @@
-"""`lambert serve`: keep each configured platform connected and run the one daily scheduler,
-until SIGTERM or SIGINT."""
+"""`lambert serve`: each platform kept connected and the one daily scheduler, until a signal."""
 
 from __future__ import annotations
 
@@ -73,8 +72,10 @@ async def serve(
         joined = asyncio.Event()  # a platform connected for the first time
         beat = asyncio.Event()  # a platform connected: record it now, not at the next beat
         links = [Link(p, stop, backoff or Backoff(), joined, beat) for p in platforms]
-        connecting = [asyncio.create_task(link.run(), name=f"{link.name} link") for link in links]
-        beats = asyncio.create_task(_heartbeats(core.quotes.store.conn, platforms, stop, beat))
+        connecting = [asyncio.create_task(k.run(), name=f"{k.platform.name} link") for k in links]
+        for task in connecting:  # a link ends at a stop, or at a token rejected: stop serving
+            task.add_done_callback(lambda _: stop.set())
+        beats = asyncio.create_task(_heartbeats(core.quotes.conn, platforms, stop, beat))
         warming = asyncio.create_task(_warm_up(core, joined, stop), name="on-this warm-up")
         counts = asyncio.create_task(core.stats.flush_every(stop))  # the last: open_core's
         try:
@@ -82,15 +83,16 @@ async def serve(
         finally:
             stop.set()
             warming.cancel()  # its thread ends at its next batch (quotes/meaning.py)
-            await asyncio.gather(*connecting, beats, warming, counts, return_exceptions=True)
+            ended = await asyncio.gather(*connecting, return_exceptions=True)
+            await asyncio.gather(beats, warming, counts, return_exceptions=True)
             for link in reversed(links):
                 await link.platform.close()
                 if link.ever_connected:
-                    log.info("%s: disconnected", link.name)
+                    log.info("%s: disconnected", link.platform.name)
             await exposed.aclose()
-        for link in links:
-            if link.fatal is not None:
-                raise link.fatal
+        for fatal in ended:
+            if isinstance(fatal, ConfigError):
+                raise fatal
     log.info("stopped cleanly")
     return 0
 
@@ -106,20 +108,9 @@ class Link:
     joined: asyncio.Event  # set when it connects for the first time
     beat: asyncio.Event  # set each time it connects
     ever_connected: bool = False
-    fatal: ConfigError | None = None  # a rejected token: serving stopped for it
-
-    @property
-    def name(self) -> str:
-        return self.platform.name
 
     async def run(self) -> None:
-        try:
-            await self._keep_connected()
-        except ConfigError as exc:  # a rejected token: nothing to wait for, stop serving
-            self.fatal = exc
-            self.stop.set()
-
-    async def _keep_connected(self) -> None:
+        """Until a stop; ConfigError (a rejected token: nothing to wait for) ends it."""
         failures = 0  # in a row; a connection that lasted `backoff.longest` clears them
         while not self.stop.is_set():
             try:
@@ -131,7 +122,7 @@ class Link:
                 failures += 1
                 await self._pause(failures, f"cannot connect (attempt {failures}: {one_line(exc)})")
                 continue
-            log.info("%s: connected and answering /lambert", self.name)
+            log.info("%s: connected and answering /lambert", self.platform.name)
             self.beat.set()
             if not self.ever_connected:
                 self.ever_connected = True
@@ -152,12 +143,13 @@ class Link:
     async def _pause(self, failures: int, why: str) -> None:
         """One line saying why and for how long, tidy up the attempt, wait (or stop)."""
         wait = self.backoff.delay(failures)
-        log.warning("%s: %s; trying again in %.1f s", self.name, why, wait)
-        log.debug("%s: %s", self.name, why, exc_info=True)
+        name = self.platform.name
+        log.warning("%s: %s; trying again in %.1f s", name, why, wait)
+        log.debug("%s: %s", name, why, exc_info=True)
         try:
             await self.platform.close()  # whatever the attempt had opened
         except Exception as exc:
-            log.warning("%s: closing after a failure failed too (%s)", self.name, one_line(exc))
+            log.warning("%s: closing after a failure failed too (%s)", name, one_line(exc))
         await _first_of(self.stop, within=wait)
 
 
@@ -201,10 +193,9 @@ async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
         if not task.done():
             task.cancel()
             await asyncio.wait({task})
-    if task.cancelled():
-        return False
-    task.result()  # its failure, if it had one
-    return True
+    if not task.cancelled():
+        task.result()  # its failure, if it had one
+    return not task.cancelled()
 
 
 async def _schedule(
@@ -219,7 +210,7 @@ async def _schedule(
     left unclaimed until then (missed only past the catch-up window)."""
     while not stop.is_set():
         joined.clear()
-        posters = {link.name: link.platform.poster() for link in links if link.ever_connected}
+        posters = {k.platform.name: k.platform.poster() for k in links if k.ever_connected}
         if not posters:
             await _first_of(stop, joined)
             continue
@@ -231,7 +222,6 @@ async def _schedule(
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            # After a stop, at most SHUTDOWN_GRACE for the posts under way.
             await asyncio.wait({run}, timeout=SHUTDOWN_GRACE)
         finally:
             relay.cancel()

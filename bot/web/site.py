@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.cards import FONT_LICENSE, card_png, card_size, font_files
-from bot.quotes.models import Quote
-from bot.quotes.service import QuoteService, ThemeInfo
+from bot.quotes.models import Quote, ThemeInfo
+from bot.quotes.service import QuoteService
 from bot.web import params
 from bot.web.links import card_path, page_path, theme_path
 from bot.web.page import DAILY, HTML, NO_STORE, STABLE, Page, PageCache, Problem
