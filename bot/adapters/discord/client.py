@@ -9,7 +9,6 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answering import CLOSE_GRACE, ExpiredPreviewButton
 from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, Choices, build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.poster import (
@@ -21,7 +20,7 @@ from bot.adapters.discord.poster import (
     token_of,
 )
 from bot.adapters.discord.shards import ShardedClient, refusal
-from bot.adapters.discord.views import Responder, request_context
+from bot.adapters.discord.views import CLOSE_GRACE, ExpiredPreviewButton, Responder, request_context
 from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings

@@ -1,4 +1,4 @@
-"""Daily posts to Discord: one channel send, Discord's errors mapped to the scheduler's."""
+"""Posting to Discord: the daily post and a shared preview, Discord's errors mapped to ours."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import aiohttp
 import discord
 from discord.utils import MISSING
 
-from bot.adapters.discord.embeds import daily_message
+from bot.adapters.discord.embeds import Message, daily_message
 from bot.adapters.discord.shards import ShardedClient
+from bot.chat.share import NothingPosted
 from bot.config import ConfigError, Settings
 from bot.ports import POST_DEADLINE, AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
@@ -35,6 +36,7 @@ REJECTED = (
     "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
     "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
 )
+NOT_PUBLIC = "This channel lets apps answer only you, so the quote was not posted for everyone."
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -169,6 +171,71 @@ class DiscordPoster:
                 f"no answer from Discord ({type(exc).__name__})", resend_within=NONCE_WINDOW
             ) from exc
         return str(sent.id)
+
+
+async def publish(
+    interaction: discord.Interaction, message: Message, reply_to: int | None, preview: int
+) -> str:
+    """A preview's message posted, by the bot (replying to `reply_to`, pinging nobody), else as
+    a followup (no channel permission needed); NothingPosted where only the member sees it."""
+    channel_id, guild_id = interaction.channel_id, interaction.guild_id
+    # The bot posts itself where the server added the app (guild key "0" of
+    # authorizing_integration_owners) and the bot is in it.
+    if (
+        channel_id is not None
+        and guild_id is not None
+        and interaction.is_guild_integration()
+        and interaction.client.get_guild(guild_id) is not None
+    ):
+        channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild_id)
+        reply: dict[str, Any] = {}
+        if reply_to is not None:
+            reference = discord.MessageReference(
+                message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+            )
+            reply = {"reference": reference, "mention_author": False}
+        try:
+            sent = await channel.send(
+                message.content,
+                embeds=message.embeds,
+                files=message.files(),
+                # Keyed by the preview: a click again after a lost answer returns the
+                # message Discord already has (enforce_nonce) instead of a second one.
+                nonce="p" + base36(preview, 13),
+                view=message.view() or MISSING,
+                **reply,
+            )
+            return str(sent.id)
+        except discord.Forbidden:
+            log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+    # Where Discord makes an external app's answers ephemeral (the member may not use one,
+    # or it may not send messages), a followup would only be a private copy of the preview.
+    followup = None
+    if (
+        guild_id is None
+        or interaction.is_guild_integration()
+        or (interaction.permissions.use_external_apps and interaction.app_permissions.send_messages)
+    ):
+        try:
+            followup = await interaction.followup.send(
+                message.content or MISSING,
+                embeds=message.embeds,
+                files=message.files(),
+                view=message.view() or MISSING,
+                wait=True,
+            )
+        # A followup carries no nonce: one that may have been posted is never sent again.
+        # discord.py already tries a 5xx five times; a 4xx or no connection posted nothing.
+        except discord.DiscordServerError as exc:
+            raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
+        except aiohttp.ClientConnectorError:
+            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
+    if followup is None or followup.flags.ephemeral:
+        log.info("discord: only the member may see answers in %s", channel_id)
+        raise NothingPosted(NOT_PUBLIC)
+    return str(followup.id)
 
 
 @asynccontextmanager
