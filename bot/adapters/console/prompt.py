@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -107,9 +107,8 @@ def styled(text: str) -> FormattedText:
 class ChatCompleter(Completer):
     """Tab: verbs and colon commands, then the themes and quotes Discord's autocomplete offers."""
 
-    def __init__(self, quotes: QuoteService, colon_commands: Sequence[str]) -> None:
+    def __init__(self, quotes: QuoteService) -> None:
         self.quotes = quotes
-        self.colon_commands = colon_commands
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
         return ()  # prompt_toolkit asks get_completions_async: the quotes are in the database
@@ -119,7 +118,7 @@ class ChatCompleter(Completer):
     ) -> AsyncGenerator[Completion, None]:
         text = document.text_before_cursor.lstrip()
         if text.startswith(":"):
-            for name in self.colon_commands:
+            for name in COMMANDS:
                 if name.startswith(text.casefold()) and name != text:
                     yield Completion(name, -len(text))
             return
@@ -164,7 +163,7 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
         input=terminal.input,
         output=terminal.output,
         history=terminal.history,
-        completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
+        completer=ChatCompleter(console.core.quotes),
         complete_while_typing=False,  # Tab asks; Up and Down stay with the history
         style=STYLE,
         color_depth=None if terminal.colour else ColorDepth.MONOCHROME,

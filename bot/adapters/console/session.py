@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
-from bot.adapters.terminal import Commands, render
+from bot.adapters.terminal import render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.replies import QuoteReply, TextReply
@@ -65,7 +65,7 @@ class ConsolePoster:
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # A write to a local stream either happens or raises: no outcome is ever unknown.
         header = DAILY_HEADER.format(channel=channel)
-        self.stream.write(f"{header}\n{render(QuoteReply(quote), Commands.CHAT)}\n\n")
+        self.stream.write(f"{header}\n{render(QuoteReply(quote), chat=True)}\n\n")
         self.stream.flush()
         return f"console-{uuid.uuid4().hex[:12]}"
 
@@ -157,7 +157,7 @@ class Console:
                 reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
-        shown = render(reply, Commands.CHAT)
+        shown = render(reply, chat=True)
         if isinstance(reply, QuoteReply) or (isinstance(reply, TextReply) and reply.meant):
             self.last = reply
         if isinstance(reply, QuoteReply) and reply.card:
@@ -216,8 +216,8 @@ async def _time(console: Console, rest: str) -> str:
     if reading is None:
         console.clock.reset()
         return f"The console's clock reads the real time again: {_when(console)}."
-    console.clock.move_to(reading.instant)
-    return f"{reading.note} The console's clock now reads {_when(console)}.".lstrip()
+    console.clock.move_to(reading[0])
+    return f"{reading[1]} The console's clock now reads {_when(console)}.".lstrip()
 
 
 def _when(console: Console) -> str:

@@ -51,8 +51,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
     tree = app_commands.CommandTree(client)
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
-    # Also for people who add lambert to their account: in DMs, group DMs and servers
-    # without the bot, where Post answers through the interaction (views.py).
+    # Also for members who add lambert to their account: Post answers through the interaction.
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
@@ -111,7 +110,7 @@ class DiscordPlatform:
         self.sharded = self.client if isinstance(self.client, ShardedClient) else None
         self.lease = core.leases.shard_lease() if self.sharded and core.leases else None
         self._task: asyncio.Task[None] | None = None
-        self._keeping: asyncio.Task[None] | None = None
+        self._keeping: asyncio.Task[None] | None = None  # renews the shard lease
         self._lost: str | None = None  # why the shards were given up: a lease lost
         self.responder = Responder(core, settings.public_url)
         self.tree = build_tree(self.client, self.responder)

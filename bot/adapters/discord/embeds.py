@@ -20,7 +20,6 @@ from bot.chat.replies import (
     summary_label,
     summary_tag,
 )
-from bot.chat.replies import ERROR_TEXT as ERROR_TEXT  # the one error text, re-exported
 from bot.quotes.models import Kind, Quote
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
