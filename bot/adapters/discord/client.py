@@ -16,7 +16,7 @@ from bot.adapters.discord.poster import (
     DiscordPoster,
     login,
     make_client,
-    rest_client,
+    open_discord_poster,
     token_of,
 )
 from bot.adapters.discord.shards import ShardedClient, refusal
@@ -244,8 +244,8 @@ def create_platform(settings: Settings, core: Core) -> DiscordPlatform:
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
     """Sync the tree (one server's, or global); the commands synced, as a member finds them."""
-    async with rest_client(settings) as client, open_core(settings) as core:
-        tree = build_tree(client, Responder(core))
+    async with open_discord_poster(settings) as poster, open_core(settings) as core:
+        tree = build_tree(poster.client, Responder(core))
         target = discord.Object(guild) if guild is not None else None
         if target is not None:
             tree.copy_global_to(guild=target)

@@ -96,8 +96,7 @@ def base36(n: int, width: int) -> str:
 
 
 def daily_nonce(channel_id: int, day: date) -> str:
-    """A channel's post's Create Message nonce for a local date: 18 characters (Discord allows
-    25), fixed width (2**64 < 36**13) so two (channel, day) never share one."""
+    """18 characters (Discord allows 25) of fixed width (2**64 < 36**13): one per (channel, day)."""
     return base36(channel_id, 13) + base36(day.toordinal(), 5)
 
 
@@ -240,21 +239,12 @@ async def publish(
 
 @asynccontextmanager
 async def open_discord_poster(
-    settings: Settings, stream: TextIO, *, deadline: float = POST_DEADLINE
+    settings: Settings, stream: TextIO | None = None, *, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[DiscordPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused."""
-    async with rest_client(settings, deadline) as client:
-        yield DiscordPoster(client, public_url=settings.public_url)
-
-
-@asynccontextmanager
-async def rest_client(
-    settings: Settings, deadline: float = POST_DEADLINE
-) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never on the gateway; closed after."""
+    """A poster on a client logged in over REST only, for `daily tick` and `discord sync`."""
     client = make_client()
     try:
         await login(client, settings, deadline)
-        yield client
+        yield DiscordPoster(client, public_url=settings.public_url)
     finally:
         await client.close()

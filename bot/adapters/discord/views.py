@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 
@@ -34,7 +34,6 @@ from bot.serving.inflight import InFlight
 from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
 CANCELLED = "Cancelled."
@@ -42,8 +41,7 @@ EXPIRED = (
     "This preview is from before lambert restarted, so its buttons no longer work. "
     "Use /lambert again."
 )
-# A preview's buttons name the process that showed it: after a restart Discord still shows
-# the old buttons, for up to 15 minutes.
+# A preview's buttons name the process that showed it: Discord shows them after a restart too.
 BOOT = secrets.token_hex(4)
 PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
@@ -92,8 +90,7 @@ class Responder:
 
     @asynccontextmanager
     async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
-        """Tracks the handler for close(); any failure becomes a short private message."""
-        with self.in_flight.track():
+        with self.in_flight.track():  # close() drains it; any failure: a short private message
             try:
                 yield
             except Exception:
@@ -113,7 +110,7 @@ class Responder:
         except Exception:
             log.exception("discord: could not report the failure of %s", what)
 
-    async def in_time(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
+    async def in_time(self, interaction: discord.Interaction, work: Awaitable[Reply]) -> Reply:
         """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
         task = asyncio.ensure_future(work)
         try:
@@ -279,8 +276,7 @@ class Preview(Private):
     async def cancel_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Cancel"):
             self.stop()
-            # First a "Cancelled" note without buttons, then delete: if Discord refuses the
-            # delete (the member dismissed the message meanwhile), the note is what remains.
+            # A note without buttons first: if the member dismissed the message, it remains.
             await self.responder.show(interaction, Message(CANCELLED), None)
             try:
                 await interaction.delete_original_response()
