@@ -51,7 +51,7 @@ async def run_console(
 
     async def read() -> str | None:
         if interactive:
-            stdout.write(console.prompt)
+            stdout.write("".join(text for _, text in console.prompt()))
             stdout.flush()
         # A thread keeps a blocking read from stalling the event loop (and the scheduler).
         return await asyncio.to_thread(stdin.readline) or None

@@ -145,17 +145,8 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
 
     def prompt() -> Any:
-        """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
-        if not terminal.colour:
-            return console.prompt
-        return FormattedText(
-            [
-                ("class:prompt", "lambert "),
-                ("class:channel", f"#{console.ctx.channel}"),
-                ("class:role", f" ({console.role})"),
-                ("class:prompt", "> "),
-            ]
-        )
+        parts = console.prompt()
+        return FormattedText(parts) if terminal.colour else "".join(text for _, text in parts)
 
     # One session for the whole console: its history is what Up recalls.
     session: PromptSession[str] = PromptSession(

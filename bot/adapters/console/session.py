@@ -93,13 +93,11 @@ class Console:
         self.scheduler = Scheduler(self.core.quotes, self.core.daily, posters)
         self._scheduler_task: asyncio.Task[None] | None = None
 
-    @property
-    def role(self) -> str:
-        return "admin" if self.ctx.admin is True else "member"
-
-    @property
-    def prompt(self) -> str:
-        return f"lambert #{self.ctx.channel} ({self.role})> "
+    def prompt(self) -> list[tuple[str, str]]:
+        """`lambert #general (admin)> `, in the parts a terminal styles (console/prompt.py)."""
+        role = "admin" if self.ctx.admin is True else "member"
+        where = [("class:channel", f"#{self.ctx.channel}"), ("class:role", f" ({role})")]
+        return [("class:prompt", "lambert "), *where, ("class:prompt", "> ")]
 
     def say(self, text: str) -> None:
         """One whole write per reply: the post above the prompt never splits one."""
