@@ -34,7 +34,6 @@ COMMAND_NAME = "lambert"
 MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
 CLOSE_TIMEOUT = 5.0
-# The bot may see channels, post, and show embeds; nothing more.
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_CLIENT_ID = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "
@@ -273,7 +272,6 @@ def invite_urls(client_id: int) -> tuple[str, str]:
     """The OAuth2 URLs that add `client_id` to a server, and to a member's own apps (no bot)."""
     scopes = ("bot", "applications.commands")
     server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=scopes)
-    # A member's own apps: only the commands, answered through interactions, no bot user.
     user = discord.utils.oauth_url(client_id, scopes=scopes[1:])
     # discord.py's oauth_url has no integration_type (2.7): guild install 0, user install 1.
     return f"{server}&integration_type=0", f"{user}&integration_type=1"
