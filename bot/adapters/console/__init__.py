@@ -12,7 +12,6 @@ from bot.adapters.console.session import (
     QUIT_WORDS,
     Console,
     ConsolePoster,
-    greeting,
     open_console_poster,
 )
 from bot.chat.context import RequestContext
@@ -47,7 +46,7 @@ async def run_console(
         return await prompt_lines(Console(core, ctx, clock, terminal, cards), terminal)
     console = Console(core, ctx, clock, stdout, cards)
     if interactive:
-        stdout.write(greeting(core.quotes.example_theme()))
+        stdout.write(console.greeting())
 
     async def read() -> str | None:
         if interactive:

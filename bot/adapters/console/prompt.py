@@ -18,7 +18,7 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
-from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console, greeting
+from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 
@@ -161,7 +161,7 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
         include_default_pygments_style=False,
         enable_history_search=False,
     )
-    terminal.write(greeting(console.core.quotes.example_theme()), plain=True)
+    terminal.write(console.greeting(), plain=True)
 
     async def read() -> str | None:
         while True:

@@ -29,17 +29,6 @@ log = logging.getLogger(__name__)
 DAILY_HEADER = "[daily quote for #{channel}]"
 
 
-def greeting(example: str) -> str:
-    """The console's first lines; `example` is a theme of this corpus, or '' for none."""
-    word = example or "help"
-    return (
-        f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
-        f"{word}.\nanother shows the next quote for the last request, help lists chat "
-        "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), quit "
-        "(or Ctrl-D) leaves.\n"
-    )
-
-
 QUIT_WORDS = {"quit", "exit", ":q"}
 ANOTHER_WORDS = {"another", "next", "shuffle"}
 CHANNEL_CHARS = 80
@@ -98,6 +87,15 @@ class Console:
         role = "admin" if self.ctx.admin is True else "member"
         where = [("class:channel", f"#{self.ctx.channel}"), ("class:role", f" ({role})")]
         return [("class:prompt", "lambert "), *where, ("class:prompt", "> ")]
+
+    def greeting(self) -> str:
+        word = self.core.quotes.example_theme() or "help"  # a theme of this corpus
+        return (
+            f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
+            f"{word}.\nanother shows the next quote for the last request, help lists chat "
+            "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), "
+            "quit (or Ctrl-D) leaves.\n"
+        )
 
     def say(self, text: str) -> None:
         """One whole write per reply: the post above the prompt never splits one."""
