@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 # discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
-# A send unanswered by then may have posted: it is resent with the same nonce (in POST_DEADLINE).
-SEND_TIMEOUT = 15.0
 # Discord dedupes a nonce "in the past few minutes": resends of a lost answer only within this.
 NONCE_WINDOW = 120.0
 # One warning for a REST call unanswered this long: discord.py itself waits 300 s.
@@ -126,10 +124,11 @@ class DiscordPoster:
     # Discord allows 50 requests/s per bot and a message takes ~150-250 ms: 8 at once is ~50/s.
     # More would only be 429s, which count towards the invalid-request ban (10,000 in 10 min).
     max_in_flight = 8
+    # A send unanswered by then may have posted: resent with the same nonce (in POST_DEADLINE).
+    timeout = 15.0
 
     def __init__(self, client: discord.Client, *, public_url: str | None = None) -> None:
         self.client = client
-        self.timeout = SEND_TIMEOUT
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
