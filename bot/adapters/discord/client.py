@@ -20,7 +20,7 @@ from bot.adapters.discord.poster import (
     token_of,
 )
 from bot.adapters.discord.shards import ShardedClient, refusal
-from bot.adapters.discord.views import CLOSE_GRACE, ExpiredPreviewButton, Responder, request_context
+from bot.adapters.discord.views import ExpiredPreviewButton, Responder, request_context
 from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 COMMAND_NAME = "lambert"
 MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
-CLOSE_TIMEOUT = 5.0
+CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+CLOSE_TIMEOUT = 5.0  # then for the gateway connection to end
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_CLIENT_ID = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "

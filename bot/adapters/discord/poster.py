@@ -19,7 +19,6 @@ from bot.chat.share import NothingPosted
 from bot.config import ConfigError, Settings
 from bot.ports import POST_DEADLINE, AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
-from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +134,7 @@ class DiscordPoster:
         if not (channel.isascii() and channel.isdigit() and 0 < int(channel) < 2**64):
             raise PermanentPostError("channel not found")
         channel_id = int(channel)
-        link = permalink(self.public_url, quote.id) if self.public_url else None
-        message = daily_message(quote, link)
+        message = daily_message(quote, self.public_url)
         # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
         # Discord's window returns the first message instead of posting a second.
         nonce = daily_nonce(channel_id, day)

@@ -31,10 +31,8 @@ from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
-CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
 NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
 CANCELLED = "Cancelled."
 EXPIRED = (
@@ -224,8 +222,7 @@ class Preview(Private):
             self.arm(False)
             await interaction.response.edit_message(view=self)
             url, name = self.responder.public_url, interaction.user.display_name
-            link = permalink(url, quote.id) if url else None
-            message = shared_message(quote, name, card=self.reply.card, link=link)
+            message = shared_message(quote, name, card=self.reply.card, public_url=url)
             try:
                 return await publish(interaction, message, self.reply_to, self.origin.id)
             except (AmbiguousPostError, NothingPosted):
