@@ -16,8 +16,8 @@ from aiohttp import web
 from bench.context import REAL, Bench
 from bench.report import MISS, PASS, Row, timed_row
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.embeds import ERROR_TEXT
 from bot.adapters.discord.poster import make_client
+from bot.chat.replies import ERROR_TEXT
 from bot.config import Secret
 from bot.runtime import open_core
 from tests.fakes.discord_platform import RECORD, FakeDiscord

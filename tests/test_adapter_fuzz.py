@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 
 from bot.adapters.console import QUIT_WORDS, run_console
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
 from bot.adapters.discord.poster import make_client
 from bot.adapters.slack.app import SlackPlatform, create_platform
 from bot.adapters.slack.blocks import CANCEL, POST, SHUFFLE
 from bot.adapters.slack.blocks import ERROR_TEXT as SLACK_ERROR
 from bot.adapters.slack.poster import web_client
 from bot.chat.grammar import RequestContext
+from bot.chat.replies import ERROR_TEXT as DISCORD_ERROR
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core

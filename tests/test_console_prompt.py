@@ -255,7 +255,7 @@ def test_no_color_set_to_anything_turns_colour_off(
 async def test_tab_offers_verbs_commands_themes_and_quotes(
     core: Core, typed: str, offered: list[str]
 ) -> None:
-    completer = ChatCompleter(core.quotes, list(COMMANDS))
+    completer = ChatCompleter(core.quotes)
     document = Document(typed)
     found = [
         document.text[: len(typed) + c.start_position] + c.text

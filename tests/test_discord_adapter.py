@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.answering import BOOT, EXPIRED
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.embeds import ERROR_TEXT
 from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import CANCELLED, NOT_YOURS
+from bot.adapters.discord.views import BOOT, CANCELLED, EXPIRED, NOT_YOURS
+from bot.chat.replies import ERROR_TEXT
 from bot.chat.share import POSTED
 from bot.config import Secret, Settings, load_settings
 from bot.runtime import Core, open_core

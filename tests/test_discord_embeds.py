@@ -13,7 +13,6 @@ from bot.adapters.discord.embeds import (
     reply_message,
     shared_message,
 )
-from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
 from bot.chat.replies import (
     ERROR_TEXT,
     PARAPHRASE_LABEL,
@@ -22,6 +21,7 @@ from bot.chat.replies import (
     QuoteReply,
     TextReply,
 )
+from bot.chat.replies import ERROR_TEXT as DISCORD_ERROR
 from bot.quotes.models import Kind, Quote
 from tests.fakes.discord_platform import message_form_errors
 

@@ -24,11 +24,11 @@ import aiohttp
 import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.embeds import ERROR_TEXT as DISCORD_ERROR
 from bot.adapters.discord.poster import make_client, open_discord_poster
 from bot.adapters.slack.app import create_platform
 from bot.adapters.slack.blocks import ERROR_TEXT as SLACK_ERROR
 from bot.adapters.slack.poster import open_slack_poster
+from bot.chat.replies import ERROR_TEXT as DISCORD_ERROR
 from bot.config import ConfigError, Secret, Settings, load_settings
 from bot.daily.schedules import Schedule
 from bot.logs import setup_logging

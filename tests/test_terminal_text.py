@@ -8,7 +8,7 @@ import io
 import pytest
 
 from bot.adapters.console import run_console
-from bot.adapters.terminal import Commands, terminal_text
+from bot.adapters.terminal import terminal_text
 from bot.cli import main
 from bot.runtime import Core
 
@@ -26,8 +26,8 @@ from bot.runtime import Core
     ],
 )
 def test_commands_are_named_as_typed_here(text: str, cli: str, chat: str | None) -> None:
-    assert terminal_text(text, Commands.CLI) == cli
-    assert terminal_text(text, Commands.CHAT) == (chat or text.replace("`", ""))
+    assert terminal_text(text) == cli
+    assert terminal_text(text, chat=True) == (chat or text.replace("`", ""))
 
 
 @pytest.mark.parametrize(

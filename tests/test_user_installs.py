@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.poster import make_client
-from bot.adapters.discord.views import NOT_PUBLIC
+from bot.adapters.discord.poster import NOT_PUBLIC, make_client
 from bot.chat.replies import ANOTHER_LABEL
 from bot.chat.share import MAYBE_POSTED, POSTED
 from bot.config import Secret, Settings

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 # aiohttp logs each malformed request here (with a traceback): the filter below cuts it.
 REFUSALS = logging.getLogger("lambert.http")
 ACCEPT_ERROR = "socket.accept() out of system resource"  # asyncio's words for EMFILE & co.
-LOG_EVERY = 60.0  # seconds between two lines about refused requests (or accept errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ LIMITS = Limits()
 class Ration:
     """One event of each kind every `every` seconds: a flood costs a few log lines a minute."""
 
-    every: float = LOG_EVERY
+    every: float = 60.0  # seconds between two lines about refused requests (or accept errors)
     clock: Callable[[], float] = time.monotonic
     _last: dict[str, float] = field(default_factory=dict)
     _held: dict[str, int] = field(default_factory=dict)

@@ -28,7 +28,16 @@ SITE_LIMITS = Limits(
 )
 
 
-def probe_app(probes: Probes) -> web.Application:
+async def listen(
+    probes: Probes,
+    host: str,
+    port: int,
+    quotes: QuoteService | None = None,
+    public_url: str | None = None,
+    limits: Limits = LIMITS,
+) -> Callable[[], Awaitable[None]]:
+    """Serve the probes (and the web site, given `quotes`); returns what stops it."""
+
     async def answer(request: web.Request) -> web.Response:
         if request.path == "/readyz":
             got = await probes.readyz()
@@ -43,19 +52,6 @@ def probe_app(probes: Probes) -> web.Application:
     app = web.Application()
     for path in ("/healthz", "/readyz", "/metrics"):
         app.router.add_get(path, answer)
-    return app
-
-
-async def listen(
-    probes: Probes,
-    host: str,
-    port: int,
-    quotes: QuoteService | None = None,
-    public_url: str | None = None,
-    limits: Limits = LIMITS,
-) -> Callable[[], Awaitable[None]]:
-    """Serve the probes (and the web site, given `quotes`); returns what stops it."""
-    app = probe_app(probes)
     if quotes is not None:
         add_routes(app, Site(quotes, public_url))  # after the probes: its catch-all comes last
     variables = ("LAMBERT_HTTP_HOST", "LAMBERT_HTTP_PORT")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from enum import Enum
 
 from bot.chat.replies import (
     ListReply,
@@ -24,17 +23,13 @@ _CLI_VERBS = {"search": "lambert search", "themes": "lambert themes", "card": "l
 _CLI_VERBS["help"] = "lambert --help"
 
 
-class Commands(Enum):
-    CHAT = "chat"  # the console: the reader types what they would type in chat
-    CLI = "cli"  # `lambert ask`, `lambert search`: the reader types a shell command
-
-
-def terminal_text(text: str, commands: Commands) -> str:
-    """`text` with its marked-up commands as the reader types them, and no backticks."""
+def terminal_text(text: str, chat: bool = False) -> str:
+    """`text` with its marked-up commands as the reader types them (in the console's `chat`, or
+    in a shell: `lambert ask`, `lambert search`), and no backticks."""
 
     def command(match: re.Match[str]) -> str:
         rest = match[1].strip()
-        if commands is Commands.CHAT:
+        if chat:
             return f"/lambert {rest}".strip()
         verb, _, words = rest.partition(" ")
         if verb in _CLI_VERBS:
@@ -48,7 +43,7 @@ def _wrap(text: str, indent: str = "") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def render(reply: Reply, commands: Commands = Commands.CLI) -> str:
+def render(reply: Reply, chat: bool = False) -> str:
     """Plain text for a terminal: no markup to escape, nothing that can ping anyone."""
     if isinstance(reply, QuoteReply):
         q = reply.quote
@@ -63,4 +58,4 @@ def render(reply: Reply, commands: Commands = Commands.CLI) -> str:
         lines.append(list_footer(reply))
     else:
         lines = [("" if reply.ok else "! ") + reply.title, *(f"  {line}" for line in reply.lines)]
-    return terminal_text("\n".join(lines), commands)
+    return terminal_text("\n".join(lines), chat)

@@ -12,7 +12,6 @@ from bot.adapters.console.session import (
     QUIT_WORDS,
     Console,
     ConsolePoster,
-    greeting,
     open_console_poster,
 )
 from bot.chat.context import RequestContext
@@ -47,11 +46,11 @@ async def run_console(
         return await prompt_lines(Console(core, ctx, clock, terminal, cards), terminal)
     console = Console(core, ctx, clock, stdout, cards)
     if interactive:
-        stdout.write(greeting(core.quotes.example_theme()))
+        stdout.write(console.greeting())
 
     async def read() -> str | None:
         if interactive:
-            stdout.write(console.prompt)
+            stdout.write("".join(text for _, text in console.prompt()))
             stdout.flush()
         # A thread keeps a blocking read from stalling the event loop (and the scheduler).
         return await asyncio.to_thread(stdin.readline) or None

@@ -6,7 +6,6 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.daily.clock import YEARS, Clock, SystemClock
@@ -68,16 +67,10 @@ class ConsoleClock:
         return future
 
 
-class Reading(NamedTuple):
-    """What `:time TEXT` means, and how a local time a DST change skips or repeats was read."""
-
-    instant: datetime
-    note: str
-
-
-def parse_instant(text: str, now: datetime) -> Reading | None:
-    """The instant `:time TEXT` means, None for `now`; ScheduleError if none. A time of day is on
-    `now`'s date in the zone (the clock can go back), read as the scheduler reads it."""
+def parse_instant(text: str, now: datetime) -> tuple[datetime, str] | None:
+    """The instant `:time TEXT` means and how a local time a DST change skips or repeats was
+    read; None for `now`; ScheduleError if none. A time of day is on `now`'s date in the zone
+    (the clock can go back), read as the scheduler reads it."""
     words = text.split()
     if len(words) > 1 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", words[0]):
         words[:2] = [f"{words[0]}T{words[1]}"]  # "2025-03-10 08:59" is one instant
@@ -110,7 +103,7 @@ def parse_instant(text: str, now: datetime) -> Reading | None:
             f"{text[:40]!r} is out of range: the scheduler holds instants from {YEARS[0]} to "
             f"{YEARS[-1]}; use e.g. :time 2025-03-10T08:59Z."
         )
-    return Reading(instant, "" if wall.tzinfo else _how_read(wall, zone, instant))
+    return instant, "" if wall.tzinfo else _how_read(wall, zone, instant)
 
 
 def _how_read(wall: datetime, zone: ZoneInfo, instant: datetime) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,7 +18,7 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
-from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console, greeting
+from bot.adapters.console.session import COMMANDS, DAILY_HEADER, Console
 from bot.chat.grammar import VERBS
 from bot.quotes.service import QuoteService
 
@@ -107,9 +107,8 @@ def styled(text: str) -> FormattedText:
 class ChatCompleter(Completer):
     """Tab: verbs and colon commands, then the themes and quotes Discord's autocomplete offers."""
 
-    def __init__(self, quotes: QuoteService, colon_commands: Sequence[str]) -> None:
+    def __init__(self, quotes: QuoteService) -> None:
         self.quotes = quotes
-        self.colon_commands = colon_commands
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
         return ()  # prompt_toolkit asks get_completions_async: the quotes are in the database
@@ -119,7 +118,7 @@ class ChatCompleter(Completer):
     ) -> AsyncGenerator[Completion, None]:
         text = document.text_before_cursor.lstrip()
         if text.startswith(":"):
-            for name in self.colon_commands:
+            for name in COMMANDS:
                 if name.startswith(text.casefold()) and name != text:
                     yield Completion(name, -len(text))
             return
@@ -146,17 +145,8 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
     """Read and answer lines until Ctrl-D or `quit`; Ctrl-C drops the line being typed."""
 
     def prompt() -> Any:
-        """`lambert #general (admin)> `, coloured on a terminal that wants colour."""
-        if not terminal.colour:
-            return console.prompt
-        return FormattedText(
-            [
-                ("class:prompt", "lambert "),
-                ("class:channel", f"#{console.ctx.channel}"),
-                ("class:role", f" ({console.role})"),
-                ("class:prompt", "> "),
-            ]
-        )
+        parts = console.prompt()
+        return FormattedText(parts) if terminal.colour else "".join(text for _, text in parts)
 
     # One session for the whole console: its history is what Up recalls.
     session: PromptSession[str] = PromptSession(
@@ -164,14 +154,14 @@ async def prompt_lines(console: Console, terminal: Terminal) -> int:
         input=terminal.input,
         output=terminal.output,
         history=terminal.history,
-        completer=ChatCompleter(console.core.quotes, list(COMMANDS)),
+        completer=ChatCompleter(console.core.quotes),
         complete_while_typing=False,  # Tab asks; Up and Down stay with the history
         style=STYLE,
         color_depth=None if terminal.colour else ColorDepth.MONOCHROME,
         include_default_pygments_style=False,
         enable_history_search=False,
     )
-    terminal.write(greeting(console.core.quotes.example_theme()), plain=True)
+    terminal.write(console.greeting(), plain=True)
 
     async def read() -> str | None:
         while True:

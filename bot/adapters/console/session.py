@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from bot.adapters.console.clock import TIME_USAGE, ConsoleClock, parse_instant
-from bot.adapters.terminal import Commands, render
+from bot.adapters.terminal import render
 from bot.chat.context import RequestContext
 from bot.chat.grammar import another, answer
 from bot.chat.replies import QuoteReply, TextReply
@@ -27,17 +27,6 @@ from bot.runtime import Core
 log = logging.getLogger(__name__)
 
 DAILY_HEADER = "[daily quote for #{channel}]"
-
-
-def greeting(example: str) -> str:
-    """The console's first lines; `example` is a theme of this corpus, or '' for none."""
-    word = example or "help"
-    return (
-        f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
-        f"{word}.\nanother shows the next quote for the last request, help lists chat "
-        "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), quit "
-        "(or Ctrl-D) leaves.\n"
-    )
 
 
 QUIT_WORDS = {"quit", "exit", ":q"}
@@ -65,7 +54,7 @@ class ConsolePoster:
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         # A write to a local stream either happens or raises: no outcome is ever unknown.
         header = DAILY_HEADER.format(channel=channel)
-        self.stream.write(f"{header}\n{render(QuoteReply(quote), Commands.CHAT)}\n\n")
+        self.stream.write(f"{header}\n{render(QuoteReply(quote), chat=True)}\n\n")
         self.stream.flush()
         return f"console-{uuid.uuid4().hex[:12]}"
 
@@ -93,13 +82,20 @@ class Console:
         self.scheduler = Scheduler(self.core.quotes, self.core.daily, posters)
         self._scheduler_task: asyncio.Task[None] | None = None
 
-    @property
-    def role(self) -> str:
-        return "admin" if self.ctx.admin is True else "member"
+    def prompt(self) -> list[tuple[str, str]]:
+        """`lambert #general (admin)> `, in the parts a terminal styles (console/prompt.py)."""
+        role = "admin" if self.ctx.admin is True else "member"
+        where = [("class:channel", f"#{self.ctx.channel}"), ("class:role", f" ({role})")]
+        return [("class:prompt", "lambert "), *where, ("class:prompt", "> ")]
 
-    @property
-    def prompt(self) -> str:
-        return f"lambert #{self.ctx.channel} ({self.role})> "
+    def greeting(self) -> str:
+        word = self.core.quotes.example_theme() or "help"  # a theme of this corpus
+        return (
+            f"lambert console: type what you would type in chat, e.g. /lambert {word} or just "
+            f"{word}.\nanother shows the next quote for the last request, help lists chat "
+            "commands, :help the\nconsole's own (:as admin, :channel NAME, :time 08:59 UTC), "
+            "quit (or Ctrl-D) leaves.\n"
+        )
 
     def say(self, text: str) -> None:
         """One whole write per reply: the post above the prompt never splits one."""
@@ -157,7 +153,7 @@ class Console:
                 reply = await another(self.core, self.last.request, self.last.quote.id, self.ctx)
         else:
             reply = await answer(self.core, text, self.ctx)
-        shown = render(reply, Commands.CHAT)
+        shown = render(reply, chat=True)
         if isinstance(reply, QuoteReply) or (isinstance(reply, TextReply) and reply.meant):
             self.last = reply
         if isinstance(reply, QuoteReply) and reply.card:
@@ -216,8 +212,8 @@ async def _time(console: Console, rest: str) -> str:
     if reading is None:
         console.clock.reset()
         return f"The console's clock reads the real time again: {_when(console)}."
-    console.clock.move_to(reading.instant)
-    return f"{reading.note} The console's clock now reads {_when(console)}.".lstrip()
+    console.clock.move_to(reading[0])
+    return f"{reading[1]} The console's clock now reads {_when(console)}.".lstrip()
 
 
 def _when(console: Console) -> str:

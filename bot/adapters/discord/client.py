@@ -9,7 +9,6 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answering import CLOSE_GRACE, ExpiredPreviewButton
 from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, Choices, build_daily_group
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.poster import (
@@ -17,11 +16,11 @@ from bot.adapters.discord.poster import (
     DiscordPoster,
     login,
     make_client,
-    rest_client,
+    open_discord_poster,
     token_of,
 )
 from bot.adapters.discord.shards import ShardedClient, refusal
-from bot.adapters.discord.views import Responder, request_context
+from bot.adapters.discord.views import ExpiredPreviewButton, Responder, request_context
 from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings
@@ -34,8 +33,8 @@ log = logging.getLogger(__name__)
 COMMAND_NAME = "lambert"
 MENU_NAME = "Lambert on this"
 AUTOCOMPLETE_BUDGET = 1.5  # seconds; Discord shows nothing for answers after 3
-CLOSE_TIMEOUT = 5.0
-# The bot may see channels, post, and show embeds; nothing more.
+CLOSE_GRACE = 10.0  # seconds close() waits for handlers still answering
+CLOSE_TIMEOUT = 5.0  # then for the gateway connection to end
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_CLIENT_ID = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env, "
@@ -52,8 +51,7 @@ def build_tree(client: discord.Client, responder: Responder) -> app_commands.Com
     tree = app_commands.CommandTree(client)
 
     @tree.command(name=COMMAND_NAME, description="A quote from Nathan Lambert's notes")
-    # Also for people who add lambert to their account: in DMs, group DMs and servers
-    # without the bot, where Post answers through the interaction (views.py).
+    # Also for members who add lambert to their account: Post answers through the interaction.
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
@@ -112,7 +110,7 @@ class DiscordPlatform:
         self.sharded = self.client if isinstance(self.client, ShardedClient) else None
         self.lease = core.leases.shard_lease() if self.sharded and core.leases else None
         self._task: asyncio.Task[None] | None = None
-        self._keeping: asyncio.Task[None] | None = None
+        self._keeping: asyncio.Task[None] | None = None  # renews the shard lease
         self._lost: str | None = None  # why the shards were given up: a lease lost
         self.responder = Responder(core, settings.public_url)
         self.tree = build_tree(self.client, self.responder)
@@ -246,8 +244,8 @@ def create_platform(settings: Settings, core: Core) -> DiscordPlatform:
 
 async def sync_commands(settings: Settings, guild: int | None = None) -> list[str]:
     """Sync the tree (one server's, or global); the commands synced, as a member finds them."""
-    async with rest_client(settings) as client, open_core(settings) as core:
-        tree = build_tree(client, Responder(core))
+    async with open_discord_poster(settings) as poster, open_core(settings) as core:
+        tree = build_tree(poster.client, Responder(core))
         target = discord.Object(guild) if guild is not None else None
         if target is not None:
             tree.copy_global_to(guild=target)
@@ -275,7 +273,6 @@ def invite_urls(client_id: int) -> tuple[str, str]:
     """The OAuth2 URLs that add `client_id` to a server, and to a member's own apps (no bot)."""
     scopes = ("bot", "applications.commands")
     server = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=scopes)
-    # A member's own apps: only the commands, answered through interactions, no bot user.
     user = discord.utils.oauth_url(client_id, scopes=scopes[1:])
     # discord.py's oauth_url has no integration_type (2.7): guild install 0, user install 1.
     return f"{server}&integration_type=0", f"{user}&integration_type=1"

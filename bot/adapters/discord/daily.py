@@ -31,23 +31,6 @@ Choices = list[app_commands.Choice[str]]
 Here = discord.TextChannel | None  # a channel option: None for the one asked in
 
 
-async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
-    """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
-    return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
-
-
-async def days_choices(_: discord.Interaction, typed: str) -> Choices:
-    """What is typed, if it reads as days ("mon-thu"), then the usual sets starting with it."""
-    wanted = " ".join(typed.split()).casefold()
-    try:
-        mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
-    except ScheduleError:
-        mask = 0
-    said = [(cut(days_text(mask), CHOICE_CHARS), wanted)] if mask else []
-    said += [(days, days) for days in DAYS_SUGGESTED if days.startswith(wanted)]
-    return [app_commands.Choice(name=name, value=value) for name, value in said][:MAX_CHOICES]
-
-
 def build_daily_group(responder: Responder) -> app_commands.Group:
     """For servers that added the bot (it posts there itself), shown to Manage Server members;
     the grammar re-checks each subcommand as its text form (`status` is anyone's)."""
@@ -96,8 +79,22 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
 
         await run(interaction, channel, turn_on, "on")
 
-    set_daily.autocomplete("timezone")(zone_choices)
-    set_daily.autocomplete("days")(days_choices)
+    @set_daily.autocomplete("timezone")
+    async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
+        """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
+        return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
+
+    @set_daily.autocomplete("days")
+    async def days_choices(_: discord.Interaction, typed: str) -> Choices:
+        """What is typed, if it reads as days ("mon-thu"), then the usual sets starting with it."""
+        wanted = " ".join(typed.split()).casefold()
+        try:
+            mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
+        except ScheduleError:
+            mask = 0
+        said = [(cut(days_text(mask), CHOICE_CHARS), wanted)] if mask else []
+        said += [(days, days) for days in DAYS_SUGGESTED if days.startswith(wanted)]
+        return [app_commands.Choice(name=name, value=value) for name, value in said][:MAX_CHOICES]
 
     @set_daily.autocomplete("theme")
     async def theme_choices(_: discord.Interaction, current: str) -> Choices:

@@ -20,8 +20,8 @@ from bot.chat.replies import (
     summary_label,
     summary_tag,
 )
-from bot.chat.replies import ERROR_TEXT as ERROR_TEXT  # the one error text, re-exported
 from bot.quotes.models import Kind, Quote
+from bot.web.links import permalink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
@@ -124,15 +124,17 @@ def reply_message(reply: Reply) -> Message:
 
 
 def shared_message(
-    quote: Quote, shared_by: str, *, card: bool = False, link: str | None = None
+    quote: Quote, shared_by: str, *, card: bool = False, public_url: str | None = None
 ) -> Message:
     """The quote as posted for everyone, crediting the member by name (never a mention)."""
     # A zero-width space after every "@" keeps a name like "@everyone" or "<@&1>" from even
     # looking like a mention (AllowedMentions.none() already stops the ping).
     name = discord.utils.escape_markdown(shared_by).replace("@", "@\u200b")
     content = cut(f"Shared by {name}", CONTENT_LIMIT) if name else None
+    link = permalink(public_url, quote.id) if public_url else None  # LAMBERT_PUBLIC_URL
     return Message(content, [quote_embed(quote, card=card)], quote if card else None, link)
 
 
-def daily_message(quote: Quote, link: str | None = None) -> Message:
+def daily_message(quote: Quote, public_url: str | None = None) -> Message:
+    link = permalink(public_url, quote.id) if public_url else None
     return Message(None, [quote_embed(quote, footer_suffix=DAILY_FOOTER)], link=link)

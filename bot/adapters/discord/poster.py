@@ -1,4 +1,4 @@
-"""Daily posts to Discord: one channel send, Discord's errors mapped to the scheduler's."""
+"""Posting to Discord: the daily post and a shared preview, Discord's errors mapped to ours."""
 
 from __future__ import annotations
 
@@ -13,20 +13,18 @@ import aiohttp
 import discord
 from discord.utils import MISSING
 
-from bot.adapters.discord.embeds import daily_message
+from bot.adapters.discord.embeds import Message, daily_message
 from bot.adapters.discord.shards import ShardedClient
+from bot.chat.share import NothingPosted
 from bot.config import ConfigError, Settings
 from bot.ports import POST_DEADLINE, AmbiguousPostError, PermanentPostError, TransientPostError
 from bot.quotes.models import Quote
-from bot.web.links import permalink
 
 log = logging.getLogger(__name__)
 
 # discord.py waits out a 429 itself, up to this many seconds (30 is its minimum); a longer wait
 # raises RateLimited, which goes back to the scheduler so one channel never holds up the rest.
 MAX_RATE_LIMIT_WAIT = 30.0
-# A send unanswered by then may have posted: it is resent with the same nonce (in POST_DEADLINE).
-SEND_TIMEOUT = 15.0
 # Discord dedupes a nonce "in the past few minutes": resends of a lost answer only within this.
 NONCE_WINDOW = 120.0
 # One warning for a REST call unanswered this long: discord.py itself waits 300 s.
@@ -35,6 +33,7 @@ REJECTED = (
     "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the "
     "Developer Portal (Bot > Reset Token) into DISCORD_TOKEN"
 )
+NOT_PUBLIC = "This channel lets apps answer only you, so the quote was not posted for everyone."
 LOGIN_HELP = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or .env "
     "(see config.example.env)"
@@ -94,8 +93,7 @@ def base36(n: int, width: int) -> str:
 
 
 def daily_nonce(channel_id: int, day: date) -> str:
-    """A channel's post's Create Message nonce for a local date: 18 characters (Discord allows
-    25), fixed width (2**64 < 36**13) so two (channel, day) never share one."""
+    """18 characters (Discord allows 25) of fixed width (2**64 < 36**13): one per (channel, day)."""
     return base36(channel_id, 13) + base36(day.toordinal(), 5)
 
 
@@ -125,18 +123,18 @@ class DiscordPoster:
     # Discord allows 50 requests/s per bot and a message takes ~150-250 ms: 8 at once is ~50/s.
     # More would only be 429s, which count towards the invalid-request ban (10,000 in 10 min).
     max_in_flight = 8
+    # A send unanswered by then may have posted: resent with the same nonce (in POST_DEADLINE).
+    timeout = 15.0
 
     def __init__(self, client: discord.Client, *, public_url: str | None = None) -> None:
         self.client = client
-        self.timeout = SEND_TIMEOUT
         self.public_url = public_url  # LAMBERT_PUBLIC_URL: each post links its page there
 
     async def post_daily(self, channel: str, quote: Quote, day: date) -> str:
         if not (channel.isascii() and channel.isdigit() and 0 < int(channel) < 2**64):
             raise PermanentPostError("channel not found")
         channel_id = int(channel)
-        link = permalink(self.public_url, quote.id) if self.public_url else None
-        message = daily_message(quote, link)
+        message = daily_message(quote, self.public_url)
         # discord.py sends enforce_nonce with every nonce: a resend of this day's post within
         # Discord's window returns the first message instead of posting a second.
         nonce = daily_nonce(channel_id, day)
@@ -171,23 +169,79 @@ class DiscordPoster:
         return str(sent.id)
 
 
+async def publish(
+    interaction: discord.Interaction, message: Message, reply_to: int | None, preview: int
+) -> str:
+    """A preview's message posted, by the bot (replying to `reply_to`, pinging nobody), else as
+    a followup (no channel permission needed); NothingPosted where only the member sees it."""
+    channel_id, guild_id = interaction.channel_id, interaction.guild_id
+    # The bot posts itself where the server added the app (guild key "0" of
+    # authorizing_integration_owners) and the bot is in it.
+    if (
+        channel_id is not None
+        and guild_id is not None
+        and interaction.is_guild_integration()
+        and interaction.client.get_guild(guild_id) is not None
+    ):
+        channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild_id)
+        reply: dict[str, Any] = {}
+        if reply_to is not None:
+            reference = discord.MessageReference(
+                message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+            )
+            reply = {"reference": reference, "mention_author": False}
+        try:
+            sent = await channel.send(
+                message.content,
+                embeds=message.embeds,
+                files=message.files(),
+                # Keyed by the preview: a click again after a lost answer returns the
+                # message Discord already has (enforce_nonce) instead of a second one.
+                nonce="p" + base36(preview, 13),
+                view=message.view() or MISSING,
+                **reply,
+            )
+            return str(sent.id)
+        except discord.Forbidden:
+            log.info("discord: no permission to post in %s; posting as a followup", channel_id)
+    # Where Discord makes an external app's answers ephemeral (the member may not use one,
+    # or it may not send messages), a followup would only be a private copy of the preview.
+    followup = None
+    if (
+        guild_id is None
+        or interaction.is_guild_integration()
+        or (interaction.permissions.use_external_apps and interaction.app_permissions.send_messages)
+    ):
+        try:
+            followup = await interaction.followup.send(
+                message.content or MISSING,
+                embeds=message.embeds,
+                files=message.files(),
+                view=message.view() or MISSING,
+                wait=True,
+            )
+        # A followup carries no nonce: one that may have been posted is never sent again.
+        # discord.py already tries a 5xx five times; a 4xx or no connection posted nothing.
+        except discord.DiscordServerError as exc:
+            raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
+        except aiohttp.ClientConnectorError:
+            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
+    if followup is None or followup.flags.ephemeral:
+        log.info("discord: only the member may see answers in %s", channel_id)
+        raise NothingPosted(NOT_PUBLIC)
+    return str(followup.id)
+
+
 @asynccontextmanager
 async def open_discord_poster(
-    settings: Settings, stream: TextIO, *, deadline: float = POST_DEADLINE
+    settings: Settings, stream: TextIO | None = None, *, deadline: float = POST_DEADLINE
 ) -> AsyncIterator[DiscordPoster]:
-    """A poster without serving (`lambert daily tick`); `stream` is the console's, unused."""
-    async with rest_client(settings, deadline) as client:
-        yield DiscordPoster(client, public_url=settings.public_url)
-
-
-@asynccontextmanager
-async def rest_client(
-    settings: Settings, deadline: float = POST_DEADLINE
-) -> AsyncIterator[discord.Client]:
-    """A client logged in over REST, never on the gateway; closed after."""
+    """A poster on a client logged in over REST only, for `daily tick` and `discord sync`."""
     client = make_client()
     try:
         await login(client, settings, deadline)
-        yield client
+        yield DiscordPoster(client, public_url=settings.public_url)
     finally:
         await client.close()

@@ -1,23 +1,25 @@
-"""The private views an answer comes with: the quote preview (whose Post publishes), More."""
+"""Answering an interaction privately and in time, with the views an answer comes with."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import secrets
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
 import discord
 
-from bot.adapters.discord.answering import BOOT, PREVIEW_ID, Answering
 from bot.adapters.discord.embeds import Message, reply_message, shared_message
-from bot.adapters.discord.poster import base36
+from bot.adapters.discord.poster import publish
 from bot.chat import grammar, on_this
 from bot.chat.context import RequestContext
 from bot.chat.replies import (
     ANOTHER_LABEL,
     CANCEL_LABEL,
+    ERROR_TEXT,
     MORE_LABEL,
     POST_LABEL,
     ListReply,
@@ -27,13 +29,19 @@ from bot.chat.replies import (
 from bot.chat.share import MAYBE_POSTED, NothingPosted, Shared, share_preview
 from bot.ports import AmbiguousPostError
 from bot.quotes.models import Quote
-from bot.web.links import permalink
+from bot.runtime import Core
+from bot.serving.inflight import InFlight
 
 log = logging.getLogger(__name__)
-
 NOT_YOURS = "These buttons belong to the member who asked. Use /lambert for your own quote."
 CANCELLED = "Cancelled."
-NOT_PUBLIC = "This channel lets apps answer only you, so the quote was not posted for everyone."
+EXPIRED = (
+    "This preview is from before lambert restarted, so its buttons no longer work. "
+    "Use /lambert again."
+)
+# A preview's buttons name the process that showed it: Discord shows them after a restart too.
+BOOT = secrets.token_hex(4)
+PREVIEW_ID = "lambert:preview:{boot}:{nonce}:{action}"
 
 
 def request_context(interaction: discord.Interaction) -> RequestContext:
@@ -49,7 +57,17 @@ def request_context(interaction: discord.Interaction) -> RequestContext:
     )
 
 
-class Responder(Answering):
+class Responder:
+    """What every handler and view answers through; never with a traceback, the work tracked."""
+
+    defer_after = 2.0  # seconds of work before we defer: Discord drops answers after 3
+    preview_timeout = 600.0  # a preview's buttons work this long, then are shown disabled
+
+    def __init__(self, core: Core, public_url: str | None = None) -> None:
+        self.core = core
+        self.public_url = public_url  # LAMBERT_PUBLIC_URL: a shared quote links its page
+        self.in_flight = InFlight()  # close() drains it
+
     async def respond(
         self,
         interaction: discord.Interaction,
@@ -68,13 +86,86 @@ class Responder(Answering):
                 view = Pages(self, interaction, reply)
             await self.show(interaction, reply_message(reply), view)
 
+    @asynccontextmanager
+    async def guard(self, interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
+        with self.in_flight.track():  # close() drains it; any failure: a short private message
+            try:
+                yield
+            except Exception:
+                # Our own logger, not discord's: the root formatter redacts tokens.
+                log.exception("discord: %s failed", what)
+                await self.report_failure(interaction, what)
+
+    async def report_failure(self, interaction: discord.Interaction, what: str) -> None:
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(ERROR_TEXT, ephemeral=True)
+            elif interaction.type is discord.InteractionType.application_command:
+                # Replaces the deferred "thinking..." (or the answer it was about to become).
+                await interaction.edit_original_response(content=ERROR_TEXT, embeds=[], view=None)
+            else:  # a button: the preview stays, so the member can try again
+                await interaction.followup.send(ERROR_TEXT, ephemeral=True)
+        except Exception:
+            log.exception("discord: could not report the failure of %s", what)
+
+    async def in_time(self, interaction: discord.Interaction, work: Awaitable[Reply]) -> Reply:
+        """`work`'s result; if it takes longer than defer_after, defer meanwhile."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done and interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()  # the clicked message will be updated
+            elif not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            return await task
+        finally:
+            task.cancel()  # a no-op once done; stops the work if deferring failed
+
+    async def show(
+        self, interaction: discord.Interaction, message: Message, view: discord.ui.View | None
+    ) -> None:
+        """`message` privately: over the "thinking" or the clicked message, or as the answer."""
+        shown: dict[str, Any] = {"content": message.content, "embeds": message.embeds, "view": view}
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**shown, attachments=message.files())
+        elif interaction.type is discord.InteractionType.component:
+            await interaction.response.edit_message(**shown, attachments=message.files())
+        else:
+            shown["view"] = view or discord.utils.MISSING  # a new message: no view is no view
+            await interaction.response.send_message(**shown, files=message.files(), ephemeral=True)
+
+
+class ExpiredPreviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Another process's previews only: this one's are answered by their live Preview.
+    template=re.compile(
+        PREVIEW_ID.format(boot=f"(?!{BOOT}:)[0-9a-f]+", nonce="[0-9a-f]+", action="[a-z]+")
+    ),
+):
+    """A click on a preview from before a restart: EXPIRED, not "This interaction failed"."""
+
+    @classmethod
+    async def from_custom_id(
+        cls, _: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExpiredPreviewButton:
+        if not isinstance(item, discord.ui.Button):
+            raise TypeError(f"not a button: {item!r}")
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        log.info("discord: click on a preview from before a restart (%s)", self.custom_id)
+        try:
+            await interaction.response.edit_message(content=EXPIRED, view=None)
+        except discord.HTTPException as exc:
+            log.info("discord: expired preview not updated (%s)", exc.status)
+
 
 class Private(discord.ui.View):
     """A view only the member who asked can click; greyed out when it times out."""
 
     what = "view"  # in the log
 
-    def __init__(self, responder: Answering, origin: discord.Interaction) -> None:
+    def __init__(self, responder: Responder, origin: discord.Interaction) -> None:
         super().__init__(timeout=responder.preview_timeout)
         self.responder = responder
         self.origin = origin  # its token greys the buttons out on timeout (valid 15 minutes)
@@ -113,7 +204,7 @@ class Preview(Private):
 
     what = "preview"
 
-    def __init__(self, responder: Answering, origin: discord.Interaction, reply: QuoteReply):
+    def __init__(self, responder: Responder, origin: discord.Interaction, reply: QuoteReply):
         super().__init__(responder, origin)
         self.reply_to: int | None = None  # "Lambert on this": the message Post replies under
         self.reply = reply
@@ -131,10 +222,9 @@ class Preview(Private):
             self.arm(False)
             await interaction.response.edit_message(view=self)
             url, name = self.responder.public_url, interaction.user.display_name
-            link = permalink(url, quote.id) if url else None
-            message = shared_message(quote, name, card=self.reply.card, link=link)
+            message = shared_message(quote, name, card=self.reply.card, public_url=url)
             try:
-                return await self.publish(interaction, message)
+                return await publish(interaction, message, self.reply_to, self.origin.id)
             except (AmbiguousPostError, NothingPosted):
                 raise  # a followup that may be in the channel; NOT_PUBLIC
             except Exception as exc:
@@ -161,71 +251,6 @@ class Preview(Private):
             self.stop()
             await self.responder.show(interaction, Message(shared.note), None)
 
-    async def publish(self, interaction: discord.Interaction, message: Message) -> str:
-        """The message's id, posted by the bot (replying to `reply_to`, pinging nobody), else as a
-        followup (no channel permission needed); NothingPosted where only the member sees it."""
-        channel_id, guild_id = interaction.channel_id, interaction.guild_id
-        # The bot posts itself where the server added the app (guild key "0" of
-        # authorizing_integration_owners) and the bot is in it.
-        if (
-            channel_id is not None
-            and guild_id is not None
-            and interaction.is_guild_integration()
-            and interaction.client.get_guild(guild_id) is not None
-        ):
-            channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild_id)
-            reply: dict[str, Any] = {}
-            if self.reply_to is not None:
-                reference = discord.MessageReference(
-                    message_id=self.reply_to, channel_id=channel_id, fail_if_not_exists=False
-                )
-                reply = {"reference": reference, "mention_author": False}
-            try:
-                sent = await channel.send(
-                    message.content,
-                    embeds=message.embeds,
-                    files=message.files(),
-                    # Keyed by the preview: a click again after a lost answer returns the
-                    # message Discord already has (enforce_nonce) instead of a second one.
-                    nonce="p" + base36(self.origin.id, 13),
-                    view=message.view() or discord.utils.MISSING,
-                    **reply,
-                )
-                return str(sent.id)
-            except discord.Forbidden:
-                log.info("discord: no permission to post in %s; posting as a followup", channel_id)
-        # Where Discord makes an external app's answers ephemeral (the member may not use one,
-        # or it may not send messages), a followup would only be a private copy of the preview.
-        followup = None
-        if (
-            guild_id is None
-            or interaction.is_guild_integration()
-            or (
-                interaction.permissions.use_external_apps
-                and interaction.app_permissions.send_messages
-            )
-        ):
-            try:
-                followup = await interaction.followup.send(
-                    message.content or discord.utils.MISSING,
-                    embeds=message.embeds,
-                    files=message.files(),
-                    view=message.view() or discord.utils.MISSING,
-                    wait=True,
-                )
-            # A followup carries no nonce: one that may have been posted is never sent again.
-            # discord.py already tries a 5xx five times; a 4xx or no connection posted nothing.
-            except discord.DiscordServerError as exc:
-                raise AmbiguousPostError(f"Discord answered {exc.status}") from exc
-            except aiohttp.ClientConnectorError:
-                raise
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise AmbiguousPostError(f"no answer from Discord ({type(exc).__name__})") from exc
-        if followup is None or followup.flags.ephemeral:
-            log.info("discord: only the member may see answers in %s", channel_id)
-            raise NothingPosted(NOT_PUBLIC)
-        return str(followup.id)
-
     @discord.ui.button(label=ANOTHER_LABEL, style=discord.ButtonStyle.secondary)
     async def another_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Another"):
@@ -248,8 +273,7 @@ class Preview(Private):
     async def cancel_button(self, interaction: discord.Interaction, _: Any) -> None:
         async with self.responder.guard(interaction, "Cancel"):
             self.stop()
-            # First a "Cancelled" note without buttons, then delete: if Discord refuses the
-            # delete (the member dismissed the message meanwhile), the note is what remains.
+            # A note without buttons first: if the member dismissed the message, it remains.
             await self.responder.show(interaction, Message(CANCELLED), None)
             try:
                 await interaction.delete_original_response()
@@ -262,7 +286,7 @@ class Pages(Private):
 
     what = "result list"
 
-    def __init__(self, responder: Answering, origin: discord.Interaction, reply: ListReply):
+    def __init__(self, responder: Responder, origin: discord.Interaction, reply: ListReply):
         super().__init__(responder, origin)
         self.next = reply.more  # the request of the next page: all it holds
 
