@@ -24,7 +24,7 @@ READ_APART = ("LAMBERT_DB", "DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS")
 
 
 def default_db_path() -> Path:
-    """The user's data folder, where the OS expects it (~/.local/share/lambert on Linux)."""
+    """In the user's data folder (~/.local/share/lambert on Linux)."""
     return platformdirs.user_data_path("lambert", appauthor=False) / "lambert.db"
 
 
@@ -35,7 +35,6 @@ def default_corpus_path() -> Path:
 
 
 def setting(variable: str, reader: read.Reader, default: Any) -> Any:
-    """A field of Settings that `variable` gives, its text read by `reader`."""
     return field(default=default, metadata={"variable": variable, "read": reader})
 
 
@@ -53,15 +52,12 @@ class Settings:
     slack_bot_token: Secret = setting("SLACK_BOT_TOKEN", read.secret, NO_SECRET)
     slack_app_token: Secret = setting("SLACK_APP_TOKEN", read.secret, NO_SECRET)
     slack_signing_secret: Secret = setting("SLACK_SIGNING_SECRET", read.secret, NO_SECRET)
-    # Many workspaces (OAuth, HTTP mode) need the app's client id and secret instead of a bot
-    # token. The id is public (it is in every install link), so no Secret.
+    # Many workspaces (OAuth) need the client id and secret; the id is public (no Secret).
     slack_client_id: str = setting("SLACK_CLIENT_ID", read.text, "")
     slack_client_secret: Secret = setting("SLACK_CLIENT_SECRET", read.secret, NO_SECRET)
-    # Empty: the one the app's settings list.
     slack_redirect_uri: str = setting("SLACK_REDIRECT_URI", read.text, "")
     slack_port: int = setting("LAMBERT_SLACK_PORT", read.port, 3000)
-    # Loopback by default: only a proxy or tunnel on this machine reaches HTTP mode. The
-    # Docker image sets 0.0.0.0, where the container's network is the boundary.
+    # Loopback: only a local proxy or tunnel reaches HTTP mode (Docker sets 0.0.0.0).
     slack_host: str = setting("LAMBERT_SLACK_HOST", read.host, "127.0.0.1")
     slack_admins: frozenset[str] = setting("LAMBERT_SLACK_ADMINS", read.admins, frozenset())
     catchup_hours: float = setting("LAMBERT_CATCHUP_HOURS", read.number(0, 24), 6.0)
@@ -71,15 +67,13 @@ class Settings:
     stats: bool = setting("LAMBERT_STATS", read.on_off, True)
     # A daily scheduler's worker lease (bot/coordination/lease.py).
     lease_seconds: float = setting("LAMBERT_LEASE_SECONDS", read.number(0.5, 3600), 60.0)
-    # The probes' listener (None: none) has its own host setting, not Slack's: the probes stay
-    # private (loopback) when Slack's HTTP mode faces the internet.
+    # Its own host, not Slack's: the probes stay private when Slack's HTTP mode is public.
     http_port: int | None = setting("LAMBERT_HTTP_PORT", read.port, None)
     http_host: str = setting("LAMBERT_HTTP_HOST", read.host, "127.0.0.1")
     # None: the count Discord recommends, every shard here (bot/adapters/discord/shards.py).
     discord_shard_count: int | None = None
     discord_shard_ids: tuple[int, ...] | None = None
-    # No trailing slash: absolute links and Slack's card images (`{public_url}/q/{id}.png`)
-    # start with it. None: no public site.
+    # No trailing slash: links and card images start with it. None: no public site.
     public_url: str | None = setting("LAMBERT_PUBLIC_URL", read.public_url, None)
     # Fernet keys, comma-separated (bot/installs/store.py).
     secret_key: Secret = setting("LAMBERT_SECRET_KEY", read.secret, NO_SECRET)
@@ -106,7 +100,6 @@ def load_settings(
     corpus_path: str | Path | None = None,
     database_url: str | None = None,
 ) -> Settings:
-    """Settings from `env` (default: os.environ); explicit arguments take precedence."""
     env = os.environ if env is None else env
     given = {"corpus_path": corpus_path, "database_url": database_url}
     values: dict[str, Any] = {}
@@ -123,8 +116,8 @@ def load_settings(
 
 
 def _check_listeners(settings: Settings) -> None:
-    """ConfigError when lambert's own two listeners (Slack's HTTP mode, the probes) are set
-    to the same port: serve would otherwise blame "what holds it", which is lambert."""
+    """ConfigError for one port given to Slack's HTTP mode and the probes (serve would blame
+    "what holds it", which is lambert)."""
     slack_http = bool(settings.slack_signing_secret) and not settings.slack_app_token
     slack_http = slack_http and bool(settings.slack_bot_token or settings.slack_many_workspaces)
     port = settings.slack_port
@@ -147,8 +140,7 @@ def known_variables() -> frozenset[str]:
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
-    """One warning per LAMBERT_*, DISCORD_* or SLACK_* variable lambert does not read, naming
-    the closest one it does: a misspelt DISCORD_TOKN would otherwise pass unnoticed."""
+    """A warning per LAMBERT_*, DISCORD_* or SLACK_* variable not read (a DISCORD_TOKN, say)."""
     known = known_variables()
     warnings = []
     for name in sorted(n for n in env if n.startswith(OURS) and n not in known):
@@ -161,8 +153,7 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
 
 
 def _db_path(explicit: str | Path) -> tuple[Path, str]:
-    """An explicit path as given; else a database an older version left in the working folder
-    (kept, with a note on moving it); else the user's data folder."""
+    """As given; else one an older version left here (with a note); else the data folder."""
     if explicit:
         return Path(explicit), ""
     if LEGACY_DB.is_file():

@@ -1,5 +1,4 @@
-"""Setting values: Secret, ConfigError, and the readers that turn a variable's text into a
-value or one line naming the variable and the fix."""
+"""Setting values: Secret, ConfigError, and readers from a variable's text to a value or a fix."""
 
 from __future__ import annotations
 
@@ -96,8 +95,6 @@ def host(name: str, raw: str, default: Any) -> str:
 
 
 def one_of(words: dict[str, Any] | tuple[str, ...], fold: Callable[[str], str], fix: str) -> Reader:
-    """A reader of one of a few words (`fold` evens their case) or of what a dict maps them to;
-    `fix` says what is not."""
     values = words if isinstance(words, dict) else {w: w for w in words}
 
     def read(name: str, raw: str, default: Any) -> Any:
@@ -139,7 +136,7 @@ URL_ESCAPES = {"#": "%23", "?": "%3F", "/": "%2F", "@": "%40"}
 
 
 def database_url(name: str, raw: str, default: Any) -> Secret:
-    """The URL as a Secret, or one line naming its mistake; the password is never echoed."""
+    """The URL as a Secret, or its mistake in one line that never echoes the password."""
     scheme, _, rest = raw.partition("://")
     if scheme not in ("postgresql", "postgres") or not _:
         raise ConfigError(

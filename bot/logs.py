@@ -1,5 +1,4 @@
-"""One logging setup for every command: levels from LOG_LEVEL, text or JSON lines from
-LOG_FORMAT, secrets never printed."""
+"""One logging setup for every command: LOG_LEVEL, LOG_FORMAT (text or JSON), no secrets."""
 
 from __future__ import annotations
 
@@ -12,16 +11,13 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 REDACTED = "[redacted]"
-# Slack's tokens by their documented forms, for those no setting names (each workspace's bot
-# and refresh tokens, read from the installs table): bot, user, app-level and legacy ones
-# (xoxb-, xoxp-, xoxa-, xoxr-, xapp-), refresh tokens (xoxe-1-...) and rotating access and
-# configuration tokens (xoxe.xoxb-1-..., xoxe.xoxp-1-...).
+# Slack's documented token forms, for those no setting names (installs' bot and refresh tokens):
+# xoxb-, xoxp-, xoxa-, xoxr-, xapp-, refresh xoxe-1-..., rotating xoxe.xoxb-1-..., xoxe.xoxp-1-...
 TOKEN_PATTERN = re.compile(r"\b(?:xox[abpre]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]+")
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks every known secret and anything shaped like a Slack
-    token, tracebacks included."""
+    """Blanks every known secret and Slack-shaped token, tracebacks included."""
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
@@ -38,8 +34,8 @@ class RedactingFormatter(logging.Formatter):
 
 
 class JsonFormatter(RedactingFormatter):
-    """One JSON object per record: time (UTC), level, logger, message, and the traceback when
-    there is one. Each field is blanked before encoding, where a secret is still as written."""
+    """One JSON object per record, each field blanked before encoding (where a secret is still
+    as written)."""
 
     def format(self, record: logging.LogRecord) -> str:
         fields = {

@@ -1,12 +1,9 @@
-"""The chat platforms lambert knows, each declared once; everything else reads this registry.
-
-Adapters are named by module path and imported only when used, so a Slack-only deployment
-never loads discord.py and `lambert ask` loads neither.
-"""
+"""The chat platforms lambert knows, each declared once. Adapters are named by module path and
+imported only when used: a Slack-only deployment never loads discord.py, `lambert ask` neither."""
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,8 +29,7 @@ class Platform:
     name_channel: str | None = None
 
     def load(self, target: str) -> Any:
-        module, _, function = target.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return pkgutil.resolve_name(target)
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -93,8 +89,3 @@ def shown(value: str) -> str:
 def served(settings: Settings) -> tuple[Platform, ...]:
     """The chat platforms `lambert serve` connects with these settings."""
     return tuple(p for p in PLATFORMS.values() if p.serve and p.configured(settings))
-
-
-def posting(settings: Settings) -> tuple[Platform, ...]:
-    """The platforms a daily post can go to with these settings (the console always)."""
-    return tuple(p for p in PLATFORMS.values() if p.configured(settings))

@@ -32,25 +32,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A corpus file this big is parsed in a child process (about 3,000 quotes; tomli takes 25 ms).
-# Below it, starting a process costs more than the parse holds the event loop.
+# Parsed in a child process from this size (3,000 quotes, 25 ms): below, a process costs more.
 PARSE_ELSEWHERE_BYTES = 1_000_000
 
 
 async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
-    """decode_corpus off the event loop: in a child process for a big file, else a thread
-    (tomli holds the GIL for the whole parse: in a thread 35 MB, 100,000 quotes, stopped the
-    loop for 0.9 s, in a child process 27-43 ms at most: docs/performance.md, "Loop lag")."""
+    """decode_corpus off the loop: in a child process for a big file (tomli holds the GIL:
+    a thread stopped the loop 0.9 s at 100,000 quotes; docs/performance.md, "Loop lag")."""
     if len(raw) < PARSE_ELSEWHERE_BYTES:
         return await asyncio.to_thread(decode_corpus, path, raw)
-    # Imported here: a start with an unchanged corpus (`lambert ask`) never needs them.
-    import multiprocessing
+    import multiprocessing  # here: a start with an unchanged corpus never needs them
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # spawn, not fork: forking a process that runs threads (aiosqlite's) is unsafe. A spawned
-    # child imports the parent's main script again: one without a __main__ guard (or read
-    # from stdin) breaks the pool, and the parse falls back to a thread.
+    # spawn: forking a process with threads (aiosqlite's) is unsafe. A spawned child imports
+    # the main script again: one without a __main__ guard breaks the pool (then: a thread).
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, decode_corpus, path, raw)
@@ -64,8 +60,7 @@ async def _decode_elsewhere(path: Path, raw: bytes) -> Corpus:
 
 @dataclass(frozen=True, slots=True)
 class Core:
-    """What every adapter and command is handed; open_core keeps all of it in the shared state
-    (installs: the workspaces of an OAuth Slack app)."""
+    """What every adapter and command is handed (installs: an OAuth Slack app's workspaces)."""
 
     quotes: QuoteService
     daily: DailyService
@@ -83,11 +78,9 @@ async def open_core(
     clock: Clock | None = None,
     progress: Progress | None = None,
 ) -> AsyncIterator[Core]:
-    """Both services over an up-to-date database, built once; closed on exit. A corpus whose
-    bytes are the ones last loaded is not even parsed (a fast start at 100,000 quotes); a
-    changed one is validated in full before the database is opened, so a bad file never
-    creates, migrates or writes it. The shared state opens on first use (answering from the
-    quotes alone never opens it)."""
+    """The services over an up-to-date database; closed on exit. A corpus with the bytes last
+    loaded is not parsed; a changed one is validated before the database opens, so a bad file
+    never creates or writes it. The shared state opens on first use (`ask` never opens it)."""
     path = settings.corpus_path
     raw = await asyncio.to_thread(read_corpus_bytes, path, settings.corpus_max_mb)
     digest = await asyncio.to_thread(lambda data: hashlib.sha256(data).hexdigest(), raw)
@@ -103,9 +96,8 @@ async def open_core(
         checked = integrity_check or bool(parsed)
         async with connect(settings.db_path, integrity_check=checked) as conn:
             if await meta(conn, "corpus_file") != digest:
-                # The parsed corpus is freed inside the pause, on the loop's thread (35-40 ms
-                # at 100,000 quotes, while nothing is served yet: docs/performance.md), so the
-                # collector's first run after it has nothing of the load's left to walk.
+                # Freed inside the pause, on the loop's thread (35-40 ms at 100,000 quotes,
+                # nothing served yet), so the next collection has nothing of the load to walk.
                 with explained(settings.db_path, "loading the corpus"), _collector_paused():
                     corpus = parsed or [await _decode_elsewhere(path, raw)]
                     if await sync_corpus(conn, corpus[0], digest, progress):
@@ -113,8 +105,7 @@ async def open_core(
                     corpus.clear()
             parsed.clear()  # if loaded meanwhile by another process: not needed
             paused.close()
-            # This frame stays suspended at `yield` for as long as the service runs: the
-            # file's bytes must not stay with it (35 MB for 100,000 quotes, and more parsed).
+            # This frame stays at `yield` while serving: not with the file's bytes (35 MB).
             del raw
             quotes = await QuoteService.create(conn)
             state = OnFirstUse(functools.partial(_open_state, settings, quotes))
@@ -138,10 +129,8 @@ async def open_core(
 async def _open_state(
     settings: Settings, quotes: QuoteService, stack: AsyncExitStack
 ) -> dict[str, Any]:
-    """Open the engine (PostgreSQL when a database URL is set, else the SQLite file) and the
-    stores replicas share on it, by name. Imported here, in a thread: SQLAlchemy and a driver
-    cost a cold command that never reaches the state (`lambert ask`) tens of milliseconds,
-    and their 0.4 s would stall the loop (a console's prompt, a server's heartbeats)."""
+    """The engine (PostgreSQL given a URL, else the SQLite file) and its stores, by name.
+    Imported here, in a thread: SQLAlchemy's 0.4 s would cost `ask` and stall the loop."""
     await asyncio.to_thread(importlib.import_module, "bot.storage.engine")
     from bot.coordination.store import LeaseStore
     from bot.daily.store import DailyStore
@@ -166,9 +155,8 @@ async def _open_state(
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a corpus loads: a load allocates millions of objects
-    that live until it ends (then freed by reference counting), and each full collection
-    meanwhile walks them all for nothing, 60-110 ms at 100,000 quotes, on any thread."""
+    """No cyclic collection while a corpus loads: each would walk its millions of live objects
+    for nothing (60-110 ms at 100,000 quotes, on any thread)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -26,14 +26,13 @@ ACCEPT_ERROR = "socket.accept() out of system resource"  # asyncio's words for E
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one listener holds, whoever connects. The figures are in docs/security.md."""
+    """What one listener holds, whoever connects (docs/security.md). A connection without a
+    whole request head this long after it opened, or idle this long, is closed: slowloris and
+    idle floods cost nothing."""
 
-    # A connection that has not sent a whole request head this long after it opened, or
-    # idles this long between requests, is closed: slowloris and idle floods cost nothing.
     idle_seconds: float = 15.0
     body_seconds: float = 15.0  # to receive a request's body once its head is in
-    # Open connections at most, within a quarter of the file limit (the backlog included:
-    # asyncio accepts that many before the gate sees any), so the rest keep their files.
+    # Within a quarter of the file limit, backlog included (asyncio accepts those unseen).
     max_connections: int = 256
     max_body: int = 1024**2  # bytes; aiohttp's own client_max_size, enforced by read()
     max_line: int = 8190  # bytes of the request line or one header line (aiohttp's default)
@@ -53,7 +52,7 @@ class Ration:
     _held: dict[str, int] = field(default_factory=dict)
 
     def allow(self, kind: str = "") -> str | None:
-        """None: hold this one back; else what its line adds: how many were held back."""
+        """None: hold this one back; else what its line adds (how many were held back)."""
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.every:
@@ -82,8 +81,6 @@ REFUSALS.addFilter(REFUSAL_LINES)
 
 
 class _Refuse(asyncio.Protocol):
-    """A connection over the cap with none idle to make room: closed at once."""
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.close()
 
@@ -96,7 +93,6 @@ class Gate:
     busy: set[RequestHandler] = field(default_factory=set)  # a request in hand
 
     def __post_init__(self) -> None:
-        # Open connections and the socket's backlog within this listener's share of the files.
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         most = self.limits.max_connections
         share = most * 2 if soft == resource.RLIM_INFINITY else soft // 4
@@ -141,7 +137,7 @@ class Gate:
 
 
 class BoundedSite(web.TCPSite):
-    """aiohttp's TCPSite, each connection admitted through the Gate."""
+    """aiohttp's TCPSite, admitting through the Gate."""
 
     def __init__(self, runner: web.AppRunner, host: str, port: int, gate: Gate) -> None:
         super().__init__(runner, host, port, backlog=gate.backlog)

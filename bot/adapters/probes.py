@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +14,7 @@ from bot.config import Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import open_core
 from bot.serving.probes import Probes
+from bot.serving.serve import on_signals
 from bot.web.app import CLIENT_MAX_SIZE, add_routes, create_app
 from bot.web.app import LIMITS as WEB_LIMITS
 from bot.web.site import Site
@@ -60,11 +59,7 @@ async def listen(
 
 async def serve_site(settings: Settings, host: str, port: int) -> int:
     """Serve on host:port (0: any free port), print the address, return 0 once stopped."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
-            loop.add_signal_handler(sig, stop.set)
+    stop = on_signals(asyncio.Event())
     async with open_core(settings) as core:
         site = Site(core.quotes, settings.public_url)
         # A taken port or a foreign address: a one-line ConfigError naming the options.

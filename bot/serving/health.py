@@ -26,20 +26,17 @@ DATABASE_TIMEOUT_SECONDS = 5.0
 
 @runtime_checkable
 class Sharded(Protocol):
-    """A platform with several connections (Discord shards): connected only while every
-    shard is. Optional: ChatPlatform's own `connected` is enough for one connection."""
+    """A platform with several connections (Discord shards): connected while every shard is."""
 
     def shards(self) -> Mapping[int, bool]: ...
 
 
 def shard_states(platform: ChatPlatform) -> Mapping[int, bool]:
-    """Each shard id and whether it is connected now; empty for a platform without shards."""
     return platform.shards() if isinstance(platform, Sharded) else {}
 
 
 def is_connected(platform: ChatPlatform) -> bool:
-    """The one meaning of "connected" (heartbeats, /readyz, the gauge): commands can reach
-    the bot now, on every shard it runs."""
+    """The one meaning of "connected" (heartbeats, /readyz, the gauge): on every shard."""
     return platform.connected and all(shard_states(platform).values())
 
 
@@ -69,9 +66,8 @@ class PlatformHealth:
 async def read_health(
     path: Path, platforms: Iterable[str], now: float | None = None
 ) -> list[PlatformHealth]:
-    """Check the file at `path` (SQLite's quick_check) and read each platform's heartbeat,
-    read-only: health never creates, migrates or writes a database. FileNotFoundError when
-    there is no file (nothing has run here yet); DatabaseError (one line) when it cannot be used."""
+    """quick_check the file and read each platform's heartbeat, read-only (health never writes
+    a database). FileNotFoundError: no file; DatabaseError (one line): it cannot be used."""
     if not await asyncio.to_thread(path.is_file):
         raise FileNotFoundError(str(path))
     with explained(path, "checking the database"):
@@ -94,8 +90,7 @@ async def read_health(
 
 
 async def postgres_problem(url: str) -> str | None:
-    """Why PostgreSQL at `url` cannot answer `SELECT 1` within DATABASE_TIMEOUT_SECONDS (one
-    line, password-free), or None. Connects directly: creates and migrates nothing."""
+    """Why PostgreSQL at `url` cannot answer `SELECT 1` in time (one line, no password), or None."""
     import psycopg  # only when a database URL is set
 
     from bot.storage.urls import redacted

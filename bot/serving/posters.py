@@ -10,7 +10,7 @@ from datetime import date
 from typing import TextIO
 
 from bot.config import ConfigError, Settings
-from bot.platforms import PLATFORMS, posting
+from bot.platforms import PLATFORMS
 from bot.ports import DailyPoster, TransientPostError
 from bot.quotes.models import Quote
 from bot.serving.oneline import one_line
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def available_platforms(settings: Settings) -> tuple[str, ...]:
     """The console always; Discord and Slack when their tokens are configured."""
-    return tuple(p.name for p in posting(settings))
+    return tuple(p.name for p in PLATFORMS.values() if p.configured(settings))
 
 
 @asynccontextmanager
@@ -44,7 +44,7 @@ async def open_posters(
 
 class Opening:
     """A platform's DailyPoster while it opens: each post waits for the opening, then goes
-    through the opened poster, within that poster's own max_in_flight (`_limit`)."""
+    through the opened poster, within its max_in_flight."""
 
     max_in_flight = 8  # the scheduler's bound for a platform not yet open
 
@@ -58,8 +58,7 @@ class Opening:
         self._limit = asyncio.Semaphore(self.max_in_flight)
 
     async def _open(self, settings: Settings, console_stream: TextIO) -> DailyPoster | str:
-        """The opened poster, or why it could not be opened (its posts then fail as transient,
-        so the scheduler records a retry instead of losing the day)."""
+        """The opened poster, or why not (its posts then fail as transient: retried, not lost)."""
         try:
             declared = PLATFORMS[self.platform]
             factory = declared.load(declared.post)(settings, console_stream)

@@ -31,18 +31,16 @@ LISTENER = "bot.adapters.probes:listen"
 JSON = "application/json"
 
 
-# Seconds. Answers are mostly a few milliseconds (in-memory themes, an FTS5 query); a Slack
-# user-info lookup for an admin check can take a second.
+# Seconds: answers take a few ms (an FTS5 query); a Slack admin check's lookup up to a second.
 ANSWER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-# A daily post goes out within seconds of its minute, unless a platform was down or the
-# process started late (up to LAMBERT_CATCHUP_HOURS, 24 at most).
+# A daily post goes out within seconds, or up to LAMBERT_CATCHUP_HOURS late (a platform down).
 LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 
 
 class PrometheusMetrics(Metrics, Collector):
-    """The metrics port filled with prometheus-client instruments, plus a live gauge of each
-    platform's (and shard's) connection, read at every scrape (`collect`)."""
+    """The metrics port on prometheus-client, plus each platform's (and shard's) connection,
+    read at every scrape (`collect`)."""
 
     def __init__(self, platforms: Sequence[ChatPlatform] = ()) -> None:
         self.platforms = platforms
@@ -96,14 +94,12 @@ class PrometheusMetrics(Metrics, Collector):
         self.store_seconds.labels(backend, operation).observe(seconds)
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
-        """Every metric and the content type, in the text format the scraper's Accept header
-        asks for (0.0.4 by default, which every Prometheus reads)."""
+        """Every metric and its content type, in the format the Accept header asks for."""
         encode, content_type = choose_encoder(accept)
         return encode(self.registry), content_type
 
     def collect(self) -> Iterable[Metric]:
-        """`lambert_platform_connected{platform}` and, for a platform with shards,
-        `lambert_shard_connected{platform,shard}`: 1 or 0, as /readyz and the heartbeats see it."""
+        """1 or 0 per platform (and shard), as /readyz and the heartbeats see it."""
         platforms = GaugeMetricFamily(
             "lambert_platform_connected",
             "1 while the platform (every shard of it) is connected, else 0.",
@@ -123,9 +119,8 @@ class PrometheusMetrics(Metrics, Collector):
 
 @dataclass(frozen=True)
 class ReadyTiming:
-    """How /readyz asks the database: one answer serves every probe for `cache` seconds (so
-    scrapes never pile queries on a slow database), and no answer within `timeout` seconds
-    counts as unreachable. Tests shorten both."""
+    """One database answer serves /readyz for `cache` s (scrapes never pile queries on a slow
+    database); none within `timeout` s is unreachable."""
 
     cache: float = 5.0
     timeout: float = 2.0
@@ -140,8 +135,8 @@ class Answer:
 
 @dataclass(eq=False)
 class Probes:
-    """The answers, independent of HTTP. Ready: the database answers a cheap query, and every
-    platform (every shard of it) is connected as the heartbeats for `lambert health` mean it."""
+    """The answers, apart from HTTP. Ready: the database answers a cheap query, and every
+    platform (every shard) is connected as the heartbeats mean it."""
 
     database: Callable[[], Awaitable[object]]
     platforms: Sequence[ChatPlatform]
@@ -163,7 +158,6 @@ class Probes:
         return Answer(200, *self.metrics.exposition(accept))
 
     async def not_ready(self) -> dict[str, str]:
-        """What is not ready, each with a short reason; empty when all is."""
         database = await self._database_problem()
         problems = {} if database is None else {"database": database}
         for platform in (p for p in self.platforms if not is_connected(p)):
@@ -196,8 +190,8 @@ async def expose(
     platforms: Sequence[ChatPlatform],
     timing: ReadyTiming | None = None,
 ) -> contextlib.AsyncExitStack:
-    """With LAMBERT_HTTP_PORT set: report metrics to Prometheus instruments and listen for
-    probes, until the returned stack is closed. ConfigError when the address cannot be used."""
+    """Given LAMBERT_HTTP_PORT: metrics to Prometheus and the probes' listener, until the stack
+    closes. ConfigError when the address cannot be used."""
     stack = contextlib.AsyncExitStack()
     host, port = settings.http_host, settings.http_port
     if port is None:
@@ -205,8 +199,7 @@ async def expose(
     try:
         metrics = PrometheusMetrics(platforms)
         stack.enter_context(reporting_to(metrics))
-        # A cheap indexed lookup through the store reaches the daily state's database,
-        # whichever backend that is.
+        # A cheap indexed lookup reaches the daily state's database, whichever backend.
         store = core.daily.store
         probes = Probes(lambda: store.schedule("", ""), platforms, metrics, timing or ReadyTiming())
         listen = pkgutil.resolve_name(LISTENER)

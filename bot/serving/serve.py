@@ -32,6 +32,14 @@ T = TypeVar("T")
 SHUTDOWN_GRACE = 30.0
 
 
+def on_signals(stop: asyncio.Event) -> asyncio.Event:
+    """`stop`, set at SIGTERM or SIGINT."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    return stop
+
+
 @dataclass(frozen=True)
 class Backoff:
     """The wait after n failures in a row: `first` doubling up to `longest`, drawn between half
@@ -56,11 +64,7 @@ async def serve(
     """Serve until SIGTERM/SIGINT (or `stop`); in-flight commands and posts finish first
     (posts within SHUTDOWN_GRACE). A platform that cannot be reached is tried again while the
     others and the scheduler run; a token a platform rejects stops everything (ConfigError)."""
-    stop = stop or asyncio.Event()
-    # Before anything that can take time, so a stop is honoured throughout.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread / Windows
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    stop = on_signals(stop or asyncio.Event())  # first, so a stop is honoured throughout
     async with open_core(settings, integrity_check=True) as core:
         if stop.is_set():
             log.info("stopped before connecting")
@@ -110,7 +114,7 @@ class Link:
     ever_connected: bool = False
 
     async def run(self) -> None:
-        """Until a stop; ConfigError (a rejected token: nothing to wait for) ends it."""
+        """Until a stop; a ConfigError (a rejected token: nothing to wait for) ends it."""
         failures = 0  # in a row; a connection that lasted `backoff.longest` clears them
         while not self.stop.is_set():
             try:
@@ -141,7 +145,6 @@ class Link:
             await self._pause(failures, why)
 
     async def _pause(self, failures: int, why: str) -> None:
-        """One line saying why and for how long, tidy up the attempt, wait (or stop)."""
         wait = self.backoff.delay(failures)
         name = self.platform.name
         log.warning("%s: %s; trying again in %.1f s", name, why, wait)
@@ -171,7 +174,6 @@ async def _warm_up(core: Core, joined: asyncio.Event, stop: asyncio.Event) -> No
 async def _first_of(
     *events: asyncio.Event, within: float | None = None, then: asyncio.Event | None = None
 ) -> None:
-    """Until one of `events` is set (or `within` seconds), then set `then`."""
     waits = [asyncio.create_task(e.wait()) for e in events]
     try:
         await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
