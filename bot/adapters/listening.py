@@ -46,7 +46,7 @@ LIMITS = Limits()
 class Ration:
     """One event of each kind every `every` seconds: a flood costs a few log lines a minute."""
 
-    every: float = 60.0  # seconds between two lines about refused requests (or accept errors)
+    every: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _last: dict[str, float] = field(default_factory=dict)
     _held: dict[str, int] = field(default_factory=dict)

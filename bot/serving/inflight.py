@@ -27,7 +27,7 @@ class InFlight:
             self._tasks.discard(task)
 
     def start(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-        """Run `work` in a task tracked from this moment (and strongly held until it ends)."""
+        """`work` in a task tracked (and strongly held) from now until it ends."""
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

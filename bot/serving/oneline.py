@@ -14,8 +14,7 @@ def one_line(exc: BaseException) -> str:
 
 
 class OneLine(logging.Filter):
-    """A library's traceback cut to one line: for connection loggers, a 60-line traceback per
-    reconnect buries everything else, and the exception's name and text say all one can act on."""
+    """A library's traceback cut to one line: a 60-line one per reconnect buries the rest."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage().partition("\n")[0]

@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# After a stop, daily posts still sending get this long; a post that hangs must not keep the
-# process (and every platform's connection) up for ever.
+# Daily posts still sending after a stop get this long: a hung post must not keep the process up.
 SHUTDOWN_GRACE = 30.0
 
 
@@ -157,8 +156,7 @@ class Link:
 
 
 async def _warm_up(core: Core, joined: asyncio.Event, stop: asyncio.Event) -> None:
-    """Build "Lambert on this"'s matcher once a platform is up (with the `meaning` extra the
-    vectors take 12-18 s the first time), so its first use need not wait for it."""
+    """Build "Lambert on this"'s matcher once a platform is up (12-18 s with `meaning`)."""
     if not await _unless_stopped(joined.wait(), stop):
         return
     from bot.chat.on_this import matcher_for  # its model only with the extra, and only now
@@ -247,8 +245,7 @@ async def _heartbeats(
     stop: asyncio.Event,
     beat: asyncio.Event,
 ) -> None:
-    """Tell `lambert health` which platforms are connected now: one that is not gets no
-    heartbeat, so its last one ages until health says so."""
+    """A heartbeat for each platform connected now; a lost one's ages until health says so."""
     while not stop.is_set():
         beat.clear()
         try:
