@@ -1,4 +1,4 @@
-"""One logging setup for every command: LOG_LEVEL, LOG_FORMAT (text or JSON), no secrets."""
+"""One logging setup for every command (LOG_LEVEL, LOG_FORMAT, no secrets); failures in one line."""
 
 from __future__ import annotations
 
@@ -69,3 +69,28 @@ def setup_logging(
     # psycopg warns "error ignored terminating <pipeline>" while the error that ended the
     # pipeline (a lost server, say) is already on its way up to us, and we report that one.
     logging.getLogger("psycopg").setLevel(max(logging.getLevelName(level), logging.ERROR))
+
+
+def one_line(exc: BaseException) -> str:
+    """`exc` as its type and the first line of its text, at most 200 characters."""
+    lines = str(exc).strip().splitlines()
+    name = type(exc).__name__
+    return f"{name}: {lines[0][:200]}" if lines else name
+
+
+class OneLine(logging.Filter):
+    """A library's traceback cut to one line: a 60-line one per reconnect buries the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage().partition("\n")[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            text = f"{text} ({one_line(record.exc_info[1])})"
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
+        return True
+
+
+def quiet(names: Iterable[str]) -> None:
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OneLine) for f in logger.filters):
+            logger.addFilter(OneLine())

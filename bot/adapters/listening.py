@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ConfigError
-from bot.serving.oneline import OneLine, one_line
+from bot.logs import OneLine, one_line
 
 log = logging.getLogger(__name__)
 # aiohttp logs each malformed request here (with a traceback): the filter below cuts it.

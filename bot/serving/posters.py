@@ -10,10 +10,10 @@ from datetime import date
 from typing import TextIO
 
 from bot.config import ConfigError, Settings
+from bot.logs import one_line
 from bot.platforms import PLATFORMS
 from bot.ports import DailyPoster, TransientPostError
 from bot.quotes.models import Quote
-from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 

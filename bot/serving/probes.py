@@ -18,11 +18,11 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from bot.config import Settings
+from bot.logs import one_line
 from bot.metrics import Metrics, reporting_to
 from bot.ports import ChatPlatform
 from bot.runtime import Core
 from bot.serving.health import is_connected, shard_states
-from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 

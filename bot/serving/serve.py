@@ -16,11 +16,11 @@ import aiosqlite
 
 from bot.config import ConfigError, Settings
 from bot.daily.scheduler import Scheduler
+from bot.logs import one_line
 from bot.platforms import served
 from bot.ports import ChatPlatform
 from bot.runtime import Core, open_core
 from bot.serving.health import HEARTBEAT_SECONDS, is_connected, record_heartbeats
-from bot.serving.oneline import one_line
 from bot.serving.probes import ReadyTiming, expose
 
 log = logging.getLogger(__name__)

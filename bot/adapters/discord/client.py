@@ -25,8 +25,8 @@ from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
 from bot.config import ConfigError, Settings
 from bot.coordination.lease import ShardsTaken
+from bot.logs import quiet
 from bot.runtime import Core, open_core
-from bot.serving.oneline import quiet
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.blocks import error_message
+from bot.logs import one_line
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import one_line
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from bot.adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, WorkspaceToken
 from bot.adapters.slack.poster import SlackPoster, check_token, token_call, web_client
 from bot.chat.quote_verbs import COMMAND
 from bot.config import ConfigError, Settings
+from bot.logs import one_line, quiet
 from bot.runtime import Core
 from bot.serving.inflight import InFlight
-from bot.serving.oneline import one_line, quiet
 
 log = logging.getLogger(__name__)
 
