@@ -38,12 +38,7 @@ async def listen(
     """Serve the probes (and the web site, given `quotes`); returns what stops it."""
 
     async def answer(request: web.Request) -> web.Response:
-        if request.path == "/readyz":
-            got = await probes.readyz()
-        elif request.path == "/metrics":
-            got = probes.metrics_text(request.headers.get("Accept", ""))
-        else:
-            got = probes.healthz()
+        got = await probes.answer(request.path, request.headers.get("Accept", ""))
         # Set as a header, not content_type=: aiohttp would rewrite the parameters Prometheus reads.
         headers = {"Content-Type": got.content_type, "Cache-Control": "no-store"}
         return web.Response(status=got.status, body=got.body, headers=headers)

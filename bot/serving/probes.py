@@ -146,16 +146,18 @@ class Probes:
     _checked: tuple[float, str | None] | None = field(default=None, init=False)  # when, what
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
-    def healthz(self) -> Answer:
+    async def answer(self, path: str, accept: str = "") -> Answer:
+        """/readyz, /metrics (in the format `accept` asks for), else /healthz."""
+        if path == "/readyz":
+            return await self.readyz()
+        if path == "/metrics":
+            return Answer(200, *self.metrics.exposition(accept))
         return Answer(200, b"ok\n", "text/plain; charset=utf-8")
 
     async def readyz(self) -> Answer:
         problems = await self.not_ready()
         body = {"ready": False, "not_ready": problems} if problems else {"ready": True}
         return Answer(503 if problems else 200, json.dumps(body).encode() + b"\n", JSON)
-
-    def metrics_text(self, accept: str = "") -> Answer:
-        return Answer(200, *self.metrics.exposition(accept))
 
     async def not_ready(self) -> dict[str, str]:
         database = await self._database_problem()
