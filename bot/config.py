@@ -19,7 +19,7 @@ from bot.config_values import Secret as Secret
 LEGACY_DB = Path("lambert.db")  # where lambert 0.1 kept its database: the working folder
 # A variable with one of these prefixes that lambert does not read is most likely a typo.
 OURS = ("LAMBERT_", "DISCORD_", "SLACK_")
-# Read apart from the fields' table: LAMBERT_DB (with its note), the shards (read together).
+# Read apart from the fields: LAMBERT_DB (with its note), the shards (together).
 READ_APART = ("LAMBERT_DB", "DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS")
 
 

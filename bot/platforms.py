@@ -21,11 +21,9 @@ class Platform:
     admin_means: str  # who may change a channel's daily quote, in its own words, for refusals
     channel_id: re.Pattern[str]  # what a channel id looks like, to refuse a --channel typo
     channel_example: str
-    # What `help` adds on this platform: its own ways to do things (e.g. the console's colon
-    # commands); each verb's line in its platform form is the grammar's table.
+    # What `help` adds on this platform (the console's colon commands); verbs: the grammar's.
     help_lines: tuple[str, ...] = ()
-    # "module:function" giving the core's name for a channel an operator types, from
-    # (settings, channel), when the platform's names carry a workspace ("WORKSPACE/CHANNEL").
+    # "module:function" naming a typed channel as the core does ("WORKSPACE/CHANNEL"), if not as is.
     name_channel: str | None = None
 
     def load(self, target: str) -> Any:
@@ -64,18 +62,16 @@ PLATFORMS: dict[str, Platform] = {
             post="bot.adapters.slack.poster:open_slack_poster",
             name_channel="bot.adapters.slack.adopt:channel_name",
             admin_means="a workspace admin or owner (or a user listed in LAMBERT_SLACK_ADMINS)",
-            # The core names a channel "WORKSPACE/CHANNELID" (a team's T... or an org-wide
-            # install's E...): a Slack Connect channel has one id in every workspace that
-            # shares it. A bare id is the workspace of SLACK_BOT_TOKEN's (bot/cli/daily.py).
+            # "WORKSPACE/CHANNELID" (T... or org-wide E...): a Slack Connect channel has one id
+            # in every workspace sharing it. A bare id: SLACK_BOT_TOKEN's workspace.
             channel_id=re.compile(r"(?:[TE][A-Z0-9]{6,}/)?[CGD][A-Z0-9]{6,}"),
             channel_example="C0123456789",
         ),
     )
 }
 
-# A Slack workspace as a channel name carries it: a team id (T...) or, for an app installed
-# across a whole Enterprise Grid organisation, the organisation's id (E...). Never a channel
-# id (C..., G..., D...): keying channels by one would rename them all for good.
+# A Slack workspace in a channel name: a team (T...) or an Enterprise Grid organisation (E...),
+# never a channel id (C..., G..., D...): keying channels by one would rename them all for good.
 WORKSPACE_ID = re.compile(r"[TE][A-Z0-9]{2,}")
 # What an error message may repeat of the value it refuses: an operator may paste a token.
 _ECHOABLE = re.compile(r"[A-Za-z0-9]{1,24}/?")

@@ -16,8 +16,7 @@ from bot.ports import ChatPlatform
 from bot.quotes.store import set_meta
 from bot.storage.connection import DatabaseError, explained, read_only_uri
 
-# Written for each platform only while it is connected; one older than STALE_AFTER_SECONDS
-# means that platform (or the whole process) is not connected.
+# Written only while a platform is connected: an older one means it (or the process) is not.
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 3 * HEARTBEAT_SECONDS
 # How long `lambert health` waits for PostgreSQL (LAMBERT_DATABASE_URL) to answer.
