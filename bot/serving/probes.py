@@ -194,11 +194,10 @@ async def expose(
 ) -> contextlib.AsyncExitStack:
     """Given LAMBERT_HTTP_PORT: metrics to Prometheus and the probes' listener, until the stack
     closes. ConfigError when the address cannot be used."""
-    stack = contextlib.AsyncExitStack()
     host, port = settings.http_host, settings.http_port
     if port is None:
-        return stack
-    try:
+        return contextlib.AsyncExitStack()
+    async with contextlib.AsyncExitStack() as stack:  # closed here only if this fails
         metrics = PrometheusMetrics(platforms)
         stack.enter_context(reporting_to(metrics))
         # A cheap indexed lookup reaches the daily state's database, whichever backend.
@@ -207,8 +206,7 @@ async def expose(
         listen = pkgutil.resolve_name(LISTENER)
         close = await listen(probes, host, port, core.quotes, settings.public_url)
         stack.push_async_callback(close)
-    except BaseException:
-        await stack.aclose()
-        raise
-    log.info("probes and the web site on http://%s:%d (/healthz, /readyz, /metrics, /)", host, port)
-    return stack
+        log.info(
+            "probes and the web site on http://%s:%d (/healthz, /readyz, /metrics, /)", host, port
+        )
+        return stack.pop_all()
