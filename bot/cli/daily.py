@@ -116,9 +116,8 @@ def schedule_json(channel: ChannelStatus) -> dict[str, Any]:
     from bot.daily.schedules import day_names
 
     s, upcoming, last = channel.schedule, channel.next_post, channel.last
-    workspace, channel_id = None, s.channel
-    if PLATFORMS[s.platform].name_channel:  # "WORKSPACE/CHANNEL"
-        workspace, _, channel_id = s.channel.rpartition("/")
+    keyed = PLATFORMS[s.platform].name_channel  # "WORKSPACE/CHANNEL"
+    workspace, _, channel_id = s.channel.rpartition("/") if keyed else ("", "", s.channel)
     outcome = ("status", "local_date", "quote_id", "message_id", "reason")
     return {
         "platform": s.platform,

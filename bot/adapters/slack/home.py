@@ -103,10 +103,9 @@ class HomeTab(Listener):
         quote = await self.core.quotes.of_the_day(today)  # the web site's too
         schedules = None
         if await user.is_admin():  # this workspace's channels, by their ids
-            every = await self.core.daily.overview()
             schedules = [
                 replace(s, schedule=replace(s.schedule, channel=split_key(s.schedule.channel)[1]))
-                for s in every
+                for s in await self.core.daily.overview()
                 if s.schedule.platform == "slack"
                 and s.schedule.channel.startswith(channel_key(workspace, ""))
             ]
