@@ -186,3 +186,5 @@ def test_one_zone_suggestion_rule_for_every_adapter(typed: str, first: str) -> N
     found = zone_suggestions(typed, 25)
     assert found[0] == first and all(parse_zone(name) == name for name in found)
     assert zone_suggestions("zz-none", 25) == [] and len(zone_suggestions("", 7)) == 7
+    # A zone typed with spaces for underscores reads (Discord's timezone option, `--tz`).
+    assert parse_zone(" america/new  york ") == "America/New_York"

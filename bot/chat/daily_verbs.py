@@ -39,7 +39,7 @@ def changes_schedule(words: str) -> bool:
 
 
 async def answer_daily(core: Core, text: str, ctx: RequestContext) -> TextReply:
-    """The reply to `/lambert daily <text>`; the grammar has checked the user may ask it."""
+    """The reply to `/lambert daily <text>`, the grammar having checked who asks."""
     verb, _, rest = text.strip().partition(" ")
     verb = verb.casefold()
     if verb in STATUS_WORDS and not rest:
@@ -71,17 +71,17 @@ async def turn_on_text(
     ctx: RequestContext,
     time_text: str,
     zone_text: str,
-    theme_text: str = "",
+    theme_text: str | None = "",
     *,
-    days_text: str = "",
+    days_text: str | None = "",
 ) -> TextReply:
     """Schedule the context's channel from what was typed (text, Discord's options), each
-    refusal a reply that says what would work. `days_text` empty: every day."""
+    refusal a reply that says what would work. No days: every day."""
     try:
-        local_time, tz, weekdays = parse_schedule(time_text, zone_text, days_text)
+        local_time, tz, weekdays = parse_schedule(time_text, zone_text, days_text or "")
     except ScheduleError as exc:
         return TextReply("That schedule does not work.", (str(exc), f"e.g. `{EXAMPLE}`"), ok=False)
-    theme_text = theme_text.strip()
+    theme_text = (theme_text or "").strip()
     theme = core.quotes.resolve_theme(theme_text) if theme_text else None
     if theme_text and theme is None:
         names = core.quotes.closest_themes(theme_text) or [i.theme for i in core.quotes.themes()]
@@ -103,8 +103,8 @@ async def turn_on(
     said: str = "",
     weekdays: int = EVERY_DAY,
 ) -> TextReply:
-    """Schedule the context's channel with values already checked (a zone's canonical name, a
-    theme's slug, a mask of weekdays), as a form gives them; `said`: the time as typed."""
+    """Schedule the context's channel with checked values (a canonical zone, a theme's slug, a
+    mask of weekdays), as a form gives them; `said`: the time as typed."""
     who = ctx.user_name or ctx.user
     found = await core.daily.turn_on(
         ctx.platform, ctx.channel, local_time, tz, theme, who, weekdays
@@ -128,8 +128,7 @@ async def status(core: Core, ctx: RequestContext) -> TextReply:
     return described(core, found)
 
 
-def described(core: Core, found: ChannelStatus) -> TextReply:
-    """A channel's schedule as its status says it (Slack's form shows it too)."""
+def described(core: Core, found: ChannelStatus) -> TextReply:  # Slack's form shows it too
     s = found.schedule
     title = f"Daily quote: {s.when}." if s.enabled else "The daily quote is off here."
     return TextReply(title, _details(core, found))
@@ -153,7 +152,7 @@ def _details(core: Core, found: ChannelStatus) -> tuple[str, ...]:
 
 
 def describe_outcome(record: DayRecord | None) -> str:
-    """One line on how a day went, for chat status and `lambert daily list`."""
+    """How a day went, for chat status and `lambert daily list`."""
     if record is None:
         return "none yet"
     day = record.local_date.isoformat()

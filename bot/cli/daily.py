@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.daily.service import ChannelStatus
     from bot.platforms import Platform
 
+log = logging.getLogger(__name__)
 SET_BY = "lambert daily set"
 PLATFORM = arg("--platform", required=True, choices=tuple(PLATFORMS))
 
@@ -114,9 +116,8 @@ def schedule_json(channel: ChannelStatus) -> dict[str, Any]:
     from bot.daily.schedules import day_names
 
     s, upcoming, last = channel.schedule, channel.next_post, channel.last
-    workspace, channel_id = None, s.channel
-    if PLATFORMS[s.platform].name_channel:  # "WORKSPACE/CHANNEL"
-        workspace, _, channel_id = s.channel.rpartition("/")
+    keyed = PLATFORMS[s.platform].name_channel  # "WORKSPACE/CHANNEL"
+    workspace, _, channel_id = s.channel.rpartition("/") if keyed else ("", "", s.channel)
     outcome = ("status", "local_date", "quote_id", "message_id", "reason")
     return {
         "platform": s.platform,
@@ -154,7 +155,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_core(args, settings) as core:
         channels = await core.daily.overview()
     rows = [schedule_json(c) for c in channels]
-    lines = ["No daily schedules. Add one with `lambert daily set`."] if not channels else []
+    lines = [] if channels else ["No daily schedules. Add one with `lambert daily set`."]
     for channel, row in zip(channels, rows, strict=True):
         s = channel.schedule
         state = f"next {row['next_post_utc']}" if s.enabled else "off"
@@ -214,8 +215,6 @@ def parse_instant(text: str) -> datetime:
     json=True,
 )
 async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
-
     from bot.daily.clock import StoppedClock, SystemClock
     from bot.daily.report import utc_text
     from bot.daily.scheduler import Scheduler
@@ -245,9 +244,7 @@ async def tick_command(args: argparse.Namespace, settings: Settings) -> int:
         schedules = await core.daily.store.schedules()
         wanted = tuple(sorted({s.platform for s in schedules if s.enabled}))
         for platform in sorted(set(wanted) - set(available_platforms(settings))):
-            logging.getLogger(__name__).warning(
-                "%s is not configured here: its daily schedules are skipped", platform
-            )
+            log.warning("%s is not configured here: its daily schedules are skipped", platform)
         async with open_posters(settings, wanted, console) as posters:
             try:
                 report = await Scheduler(core.quotes, core.daily, posters, catchup=catchup).tick()

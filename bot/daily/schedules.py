@@ -59,7 +59,7 @@ def parse_local_time(text: str) -> time:
         ) from None
 
 
-def _day_number(word: str) -> int | None:
+def _day_number(word: str) -> int | None:  # "wed", "wedn" or "wednesday"; not "we"
     for number, (short, full) in enumerate(zip(DAY_NAMES, FULL_DAY_NAMES, strict=True)):
         if len(word) >= 3 and full.startswith(word) and word.startswith(short):
             return number
@@ -82,8 +82,7 @@ def parse_days(text: str) -> int:
     return functools.reduce(operator.or_, masks)
 
 
-def _days_of(part: str) -> int:
-    """The mask of a word ("weekends"), a day or a range of days; 0 when it is none."""
+def _days_of(part: str) -> int:  # "weekends", a day or a range of days; 0 when none
     first, _, last = part.partition("-")
     start, end = _day_number(first), _day_number(last or first)
     if part in _DAY_WORDS or start is None or end is None:
@@ -97,14 +96,12 @@ def days_text(mask: int) -> str:
     return named.get(mask) or ", ".join(d.title() for d in day_names(mask))
 
 
-def day_names(mask: int) -> list[str]:
-    """The days of `mask` as short names, for JSON: ["mon", "wed", "fri"]."""
+def day_names(mask: int) -> list[str]:  # for JSON: ["mon", "wed", "fri"]
     return [d for n, d in enumerate(DAY_NAMES) if mask >> n & 1]
 
 
 def parse_schedule(time_text: str, zone_text: str, days_text: str = "") -> tuple[time, str, int]:
-    """(time, canonical zone, weekday mask) as typed (no days: every day); the first of time,
-    days and zone that does not read is a ScheduleError."""
+    """(time, canonical zone, weekday mask); no days: every day."""
     local_time = parse_local_time(time_text)
     weekdays = parse_days(days_text) if days_text.strip() else EVERY_DAY
     return local_time, parse_zone(zone_text), weekdays
@@ -116,8 +113,9 @@ def _zone_names() -> dict[str, str]:
 
 
 def parse_zone(text: str) -> str:
-    """The canonical IANA name for `text` (any case), e.g. `europe/berlin` -> `Europe/Berlin`."""
-    names, folded = _zone_names(), text.strip().casefold()
+    """The canonical IANA name for `text` (any case, spaces for underscores as people type
+    them), e.g. `europe/berlin` -> `Europe/Berlin`, `america/new york` -> `America/New_York`."""
+    names, folded = _zone_names(), "_".join(text.split()).casefold()
     if (name := names.get(folded)) is None:
         close = difflib.get_close_matches(folded, names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
@@ -150,10 +148,9 @@ def tzdata_version() -> str:
 
 
 def zone_suggestions(typed: str, limit: int) -> list[str]:
-    """At most `limit` zones for what a user has typed so far (Discord's autocomplete, Slack's
-    zone menu): the zone of that name first, then zones with a part starting with it (`berl`
-    -> Europe/Berlin), then any containing it; spaces read as underscores (`new york` ->
-    America/New_York). Nothing typed: the first zones by name."""
+    """At most `limit` zones for what is typed so far (Discord's autocomplete, Slack's zone
+    menu): the zone of that name, then zones with a part starting with it (`berl` ->
+    Europe/Berlin), then any containing it. Nothing typed: the first zones by name."""
     wanted = "_".join(typed.split()).casefold()
 
     def rank(folded: str) -> int:
@@ -194,11 +191,9 @@ class Schedule:
         return bool(self.weekdays >> day.weekday() & 1)
 
     @property
-    def when(self) -> str:
-        """How status lines say it: "every day at 09:00 Europe/Berlin", "weekdays at ..."."""
+    def when(self) -> str:  # "every day at 09:00 Europe/Berlin", "weekdays at ..."
         return f"{days_text(self.weekdays)} at {self.time_text} {self.tz}"
 
     @property
-    def where(self) -> str:
-        """How logs and the CLI name the channel, e.g. `slack/C0GENERAL`."""
+    def where(self) -> str:  # how logs and the CLI name the channel: `slack/C0GENERAL`
         return f"{self.platform}/{self.channel}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import discord
 from discord import app_commands
@@ -69,19 +70,11 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
         theme: str | None = None,
         days: str | None = None,
     ) -> None:
-        # IANA names have underscores where people type spaces ("America/New York").
-        zone = "_".join(timezone.split())
-
-        async def turn_on(core: Core, ctx: RequestContext) -> Reply:
-            return await daily_verbs.turn_on_text(
-                core, ctx, "".join(time.split()), zone, theme or "", days_text=days or ""
-            )
-
-        await run(interaction, channel, turn_on, "on")
+        on = partial(daily_verbs.turn_on_text, time_text=time, zone_text=timezone)
+        await run(interaction, channel, partial(on, theme_text=theme, days_text=days), "on")
 
     @set_daily.autocomplete("timezone")
     async def zone_choices(_: discord.Interaction, typed: str) -> Choices:
-        """IANA zones for what is typed (as the Slack form's zone menu offers them)."""
         return [app_commands.Choice(name=n, value=n) for n in zone_suggestions(typed, MAX_CHOICES)]
 
     @set_daily.autocomplete("days")

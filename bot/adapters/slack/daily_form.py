@@ -100,10 +100,9 @@ class DailyForm(HomeTab):
         user = SlackUser(client, str_at(body, "user", "id"), self.admins)
         name = str_at(body, "user", "name") or str_at(body, "user", "username")
         ctx = request_context(body, form.channel, user.id, user_name=name, admin=user.is_admin)
-        # The typed values, under the admin rule of the text grammar's `daily` row.
-        typed = form.local_time, form.tz, form.theme
-        on = partial(daily_verbs.turn_on, self.core, ctx, *typed, weekdays=form.weekdays)
-        reply = await perform("daily", ctx, on, self.core)
+        on = partial(daily_verbs.turn_on, self.core, ctx, form.local_time, form.tz, form.theme)
+        # under the admin rule of the text grammar's `daily` row
+        reply = await perform("daily", ctx, partial(on, weekdays=form.weekdays), self.core)
         await self._confirm(client, form, user.id, reply)
         if form.from_home:
             await self.publish_home(user.id, ctx.space, client)  # its list shows the new schedule

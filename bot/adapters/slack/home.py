@@ -34,15 +34,11 @@ def _header(text: str) -> Block:
 
 
 def theme_blocks(quotes: QuoteService) -> list[Block]:
-    lines = []
-    for info in quotes.themes():
-        theme = info.theme
-        ask = theme.aliases[0] if theme.aliases else theme.slug
-        lines.append(
-            f"\u2022 *{mrkdwn(theme.title, 200)}* \u00b7 {info.count} "
-            f"quote{'' if info.count == 1 else 's'} \u00b7 "
-            f"`{COMMAND} {mrkdwn(ask, 100)}`"
-        )
+    lines = [
+        f"\u2022 *{mrkdwn(i.theme.title, 200)}* \u00b7 {i.count} quote{'' if i.count == 1 else 's'}"
+        f" \u00b7 `{COMMAND} {mrkdwn((*i.theme.aliases, i.theme.slug)[0], 100)}`"
+        for i in quotes.themes()
+    ]
     return [
         _header("Themes"),
         *sections(lines),
@@ -106,12 +102,10 @@ class HomeTab(Listener):
         today = self.core.daily.clock.now().astimezone(UTC).date()
         quote = await self.core.quotes.of_the_day(today)  # the web site's too
         schedules = None
-        if await user.is_admin():
-            # Only this workspace's channels, by their ids.
-            every = await self.core.daily.overview()
+        if await user.is_admin():  # this workspace's channels, by their ids
             schedules = [
                 replace(s, schedule=replace(s.schedule, channel=split_key(s.schedule.channel)[1]))
-                for s in every
+                for s in await self.core.daily.overview()
                 if s.schedule.platform == "slack"
                 and s.schedule.channel.startswith(channel_key(workspace, ""))
             ]

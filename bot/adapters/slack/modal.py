@@ -35,15 +35,13 @@ def _option(label: str, value: str) -> dict[str, Any]:
     return {"text": plain(label), "value": value}
 
 
-# The day checkboxes: each option's value is the day's short name (schedules.DAY_NAMES).
-_DAY_OPTIONS = [
+_DAY_OPTIONS = [  # each value is the day's short name (schedules.DAY_NAMES)
     _option(name.title(), short)
     for short, name in zip(DAY_NAMES, schedules.FULL_DAY_NAMES, strict=True)
 ]
 
 
-def is_channel_id(text: str) -> bool:
-    """A Slack conversation id (safe to put inside `<#...>` and into a view)."""
+def is_channel_id(text: str) -> bool:  # so safe to put inside `<#...>` and into a view
     return bool(_CHANNEL_ID.fullmatch(text))
 
 
@@ -51,12 +49,9 @@ def zone_options(typed: str) -> list[dict[str, Any]]:
     return [_option(name, name) for name in schedules.zone_suggestions(typed, OPTIONS_LIMIT)]
 
 
-def _input(action: str, label: str, kind: str, hint: str = "", **element: Any) -> Block:
+def _input(action: str, label: str, kind: str, **element: Any) -> Block:
     block: Block = {"type": "input", "block_id": f"daily_{action}", "label": plain(label, 2000)}
-    block["element"] = {"type": kind, "action_id": action, **element}
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
+    return block | {"element": {"type": kind, "action_id": action, **element}}
 
 
 def settings_view(
@@ -72,15 +67,11 @@ def settings_view(
     """The modal, pre-filled from `found` (said in the lines `status`), else for `channel_id`
     in `zone_name`. `origin`: where to confirm if the chosen channel cannot be reached;
     `from_home`: the Home tab is published again once saved."""
-    channel: dict[str, Any] = {
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True}
-    }
+    channel: dict[str, Any] = {"filter": {"include": ["public", "private"]}}
+    channel["filter"]["exclude_bot_users"] = True
     if is_channel_id(channel_id) and channel_id[0] in "CG":  # not a DM (filter)
         channel["initial_conversation"] = channel_id
-    zone: dict[str, Any] = {
-        "min_query_length": 2,
-        "placeholder": plain("Type a city, e.g. Berlin"),
-    }
+    zone: dict[str, Any] = {"min_query_length": 2, "placeholder": plain("Type a city, e.g. Berlin")}
     if zone_name := found.tz if found else zone_name:
         zone["initial_option"] = _option(zone_name, zone_name)
     themes = [_option(f"{i.theme.title} ({i.count})", i.theme.slug) for i in quotes.themes()]
@@ -91,9 +82,8 @@ def settings_view(
     days = [o for n, o in enumerate(_DAY_OPTIONS) if weekdays >> n & 1]
     blocks = [context(mrkdwn("\n".join(status)))] if status else []
     blocks += [
-        _input(
-            CHANNEL, "Channel", "conversations_select", "Invite @lambert there first.", **channel
-        ),
+        _input(CHANNEL, "Channel", "conversations_select", **channel)
+        | {"hint": plain("Invite @lambert there first.")},
         _input(TIME, "Time", "timepicker", initial_time=found.time_text if found else DEFAULT_TIME),
         _input(DAYS, "Days", "checkboxes", options=_DAY_OPTIONS, initial_options=days),
         _input(ZONE, "Time zone", "external_select", **zone),
@@ -142,17 +132,15 @@ def read_submission(view: dict[str, Any], quotes: QuoteService) -> Submission | 
         errors[CHANNEL_BLOCK] = "Pick a channel."
     elif channel.startswith("D"):  # a direct message: no channel for everyone to read
         errors[CHANNEL_BLOCK] = "Pick a channel: a direct message cannot take the daily quote."
-    local_time = valid(schedules.parse_local_time, time_text)
+    if (local_time := valid(schedules.parse_local_time, time_text)) is None:
+        errors[TIME_BLOCK] = f"{time_text} is not a time of day: pick one from 00:00 to 23:59."
     if not _TIMEPICKER.fullmatch(time_text):
         errors[TIME_BLOCK] = "Pick a time, e.g. 09:00."
-    elif local_time is None:
-        errors[TIME_BLOCK] = f"{time_text} is not a time of day: pick one from 00:00 to 23:59."
     if not days:
         errors[DAYS_BLOCK] = "Pick at least one day."
     elif not days <= set(DAY_NAMES):
         errors[DAYS_BLOCK] = "Pick days from the list."
-    tz = valid(parse_zone, value(ZONE, "selected_option", "value"))
-    if tz is None:
+    if (tz := valid(parse_zone, value(ZONE, "selected_option", "value"))) is None:
         errors[ZONE_BLOCK] = "Pick a time zone from the list, e.g. Europe/Berlin."
     if theme != ANY_THEME and quotes.theme_info(theme) is None:
         errors[THEME_BLOCK] = "Pick a theme from the list."
