@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply, cut
 from bot.quotes.search import clean_user_text, normalise_name
 from bot.quotes.service import QuoteService, SearchResult
 
@@ -17,8 +17,7 @@ MIN_SLIP_LENGTH = 3  # "is" is one slip from "id": two-letter words are never ta
 
 
 def echo(text: str) -> str:
-    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "\u2026"
-    return f"\u201c{cut}\u201d"
+    return f"\u201c{cut(text, ECHO_CHARS)}\u201d"
 
 
 async def random_quote(

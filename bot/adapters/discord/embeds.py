@@ -9,17 +9,8 @@ from typing import Any
 import discord
 
 from bot.cards import card_file_name, card_png
-from bot.chat.replies import (
-    AUTHOR,
-    ListReply,
-    QuoteReply,
-    Reply,
-    TextReply,
-    footer_line,
-    list_footer,
-    summary_label,
-    summary_tag,
-)
+from bot.chat import replies
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply, cut
 from bot.quotes.models import Kind, Quote
 from bot.web.links import permalink
 
@@ -37,15 +28,7 @@ QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
-PAGE_LINK = "Page and card"
 DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + "\u2026"
 
 
 def quote_text(quote: Quote, limit: int) -> str:
@@ -66,7 +49,8 @@ class Message:
         """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
         if self.link is None:
             return None
-        button = discord.ui.Button[Any](label=PAGE_LINK, url=self.link)  # a link: no callback
+        # A link button: no callback.
+        button = discord.ui.Button[Any](label=replies.PAGE_LINK, url=self.link)
         return discord.ui.View(timeout=None).add_item(button)
 
     def files(self) -> list[discord.File]:
@@ -80,8 +64,9 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
     """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
-    author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
-    footer = cut(footer_line(quote) + footer_suffix, FOOTER_LIMIT)
+    by = replies.AUTHOR if quote.kind is Kind.QUOTE else replies.summary_label(quote)
+    author = cut(by, AUTHOR_LIMIT)
+    footer = cut(replies.footer_line(quote) + footer_suffix, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
     colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
     embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
@@ -94,14 +79,14 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
 def list_embed(reply: ListReply) -> discord.Embed:
     """Search results as one field per quote, every value shrunk to share the 6000 total."""
     title = cut(reply.title, TITLE_LIMIT)
-    footer = cut(list_footer(reply, code=str), FOOTER_LIMIT)  # footers render no markdown
+    footer = cut(replies.list_footer(reply, code=str), FOOTER_LIMIT)  # footers render no markdown
     quotes = reply.quotes[:25]  # 25 fields at most; the grammar lists 5
     names = [cut(f"{q.topic} \u00b7 id: {q.id}", FIELD_NAME_LIMIT) for q in quotes]
     left = EMBED_TOTAL_LIMIT - len(title) - len(footer) - sum(map(len, names))
     room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
     embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
     for name, quote in zip(names, quotes, strict=True):
-        tag = "" if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} "
+        tag = "" if quote.kind is Kind.QUOTE else f"{replies.summary_tag(quote)} "
         embed.add_field(name=name, value=tag + quote_text(quote, room - len(tag)), inline=False)
     embed.set_footer(text=footer)
     return embed

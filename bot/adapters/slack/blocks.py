@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
 from bot.chat import replies
-from bot.chat.replies import ERROR_TEXT, ListReply, QuoteReply, Reply, TextReply
+from bot.chat.replies import ERROR_TEXT, PAGE_LINK, ListReply, QuoteReply, Reply, TextReply, cut
 from bot.quotes.models import Quote
 from bot.web.links import card_path, permalink
 
@@ -27,7 +27,6 @@ ACTIONS_BLOCK = "lambert_actions"
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
 CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
-PAGE_LINK = "Page and card"
 ON_THIS = "lambert_on_this"  # the message shortcut's callback_id in the manifest
 ON_THIS_POST, ON_THIS_ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
 
@@ -59,10 +58,6 @@ def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
         kept.append(piece)
         used += len(piece)
     return "".join(kept) + "\u2026"
-
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def plain(text: str, limit: int = LABEL_LIMIT) -> Block:
@@ -103,9 +98,8 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
 
 def quote_blocks(quote: Quote) -> list[Block]:
     """His words in quotation marks with a credit, or a labelled summary; then the context."""
-    where = f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
-    body = f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"
-    return [section(mrkdwn(body)), context(mrkdwn(where))]
+    where = f"{quote.topic} \u00b7 {replies.footer_line(quote)}"
+    return [section(mrkdwn(replies.credited(quote, "\n"))), context(mrkdwn(where))]
 
 
 def card_url(public_url: str, quote: Quote) -> str:
@@ -121,13 +115,16 @@ def _linked(public_url: str | None, quote: Quote) -> list[Block]:
 
 def card_block(quote: Quote, url: str) -> Block:
     """The card as an image; its alt text is the quote and credit, as the card shows them."""
-    alt = cut(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}", ALT_TEXT_LIMIT)
-    return {"type": "image", "image_url": url, "alt_text": alt}
+    return {
+        "type": "image",
+        "image_url": url,
+        "alt_text": cut(replies.credited(quote), ALT_TEXT_LIMIT),
+    }
 
 
 def fallback_text(quote: Quote) -> str:
     """The plain text notifications and screen readers show instead of the blocks."""
-    return mrkdwn(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}")
+    return mrkdwn(replies.credited(quote))
 
 
 def shuffle_value(request: str, quote_id: str) -> str:
