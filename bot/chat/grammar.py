@@ -25,14 +25,11 @@ Handler = Callable[[Core, str, RequestContext], Awaitable[Reply]]
 
 @dataclass(frozen=True, slots=True)
 class Verb:
-    """One row of the grammar. `handler` gets the words after the verb.
-
-    `admin_only`: all uses are for admins (True), none (False), or those whose words after the
-    verb the predicate accepts (`daily on ...`, not `daily status`). The grammar asks the
-    context whether the user is an admin (lazily: only then) and refuses otherwise; no adapter
-    needs to know which verbs these are. `alone`: the verb only counts with nothing after it
-    (`help me` is a search). `help_on`: the help line on a platform with its own way to do it.
-    """
+    """One row of the grammar; `handler` gets the words after the verb. `admin_only`: all uses
+    are for admins (True), none (False), or those whose words the predicate accepts (`daily on
+    ...`, not `daily status`): the grammar asks the context lazily and refuses, so no adapter
+    knows which verbs these are. `alone`: the verb only counts alone (`help me` is a search).
+    `help_on`: the help line on a platform with its own way to do it."""
 
     name: str
     handler: Handler
@@ -52,8 +49,8 @@ async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
 
 
 async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    """`card <request>`: what the request finds, marked to be shown as a card. One hyphenated
-    word that names no theme is an id, so a mistyped id says so instead of matching words."""
+    """`card <request>` as a card. One hyphenated word naming no theme is an id, so a mistyped
+    id says so instead of matching words."""
     word, _, words = rest.partition(" ")
     looks_like_id = "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None
     if word.casefold() == "id":
@@ -66,7 +63,7 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
 
 
 def _as_card(reply: Reply) -> Reply:
-    """A quote marked to be shown as a card, its Another keeping the `card` in its request."""
+    """A quote shown as a card, its Another keeping the `card` in its request."""
     if isinstance(reply, QuoteReply):
         return replace(reply, card=True, request=f"card {reply.request}".strip())
     return reply
@@ -131,9 +128,8 @@ def strip_command(text: str) -> str:
 
 
 def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
-    """How a command ended as metrics and stats count it (quote, list, nothing: a search that
-    found nothing, refused, or text), and as the log says it: which quote, how many; never
-    the text."""
+    """How a command ended for metrics and stats (quote, list, nothing: a search that found
+    nothing, refused, text), and for the log (which quote, how many; never the text)."""
     if isinstance(reply, QuoteReply):
         return "quote", f"quote={reply.quote.id} matches={reply.matches}"
     if isinstance(reply, ListReply):
@@ -179,7 +175,7 @@ def account(
     recorded: str = "",
 ) -> None:
     """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
-    if given): by what it showed, never by the words of the request."""
+    if given) by what it showed, never by the words of the request."""
     kind, said = outcome(reply, searched)
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
@@ -243,12 +239,11 @@ async def perform(
 async def another(core: Core, request: str, after: str, ctx: RequestContext | None = None) -> Reply:
     """The Another button: the next match for a search, another quote otherwise; counted in
     the stats when the adapter says where (`ctx`). A `card` request stays a card."""
-    started = time.perf_counter()
-    verb, rest = find_verb(strip_command(request))
-    if verb is not None and verb.name == "card":
-        reply = _as_card(await quote_verbs.next_quote(core.quotes, rest, after))
-    else:
-        reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
+    started, request = time.perf_counter(), strip_command(request)
+    verb, rest = find_verb(request)
+    card = verb is not None and verb.name == "card"
+    reply = await quote_verbs.next_quote(core.quotes, rest if card else request, after)
+    reply = _as_card(reply) if card else reply
     if ctx is not None:
         account(ctx, "another", "another", reply, started, core.stats)
     return reply

@@ -42,8 +42,8 @@ async def by_id(service: QuoteService, quote_id: str) -> Reply:
 
 
 async def search_list(service: QuoteService, text: str) -> Reply:
-    """`search <words> [page]`: a page of SEARCH_LIST_SIZE results; a trailing number is a
-    page only when there are that many pages (`search gpt 4` with few results searches "4")."""
+    """`search <words> [page]`: a trailing number is a page only when there are that many pages
+    (`search gpt 4` with few results searches "4")."""
     if not clean_user_text(text):
         return TextReply("Search for what?", (f"Usage: {COMMAND} search <words> [page]",))
     words, _, last = text.rpartition(" ")
@@ -130,10 +130,9 @@ def one_slip(typed: str, name: str) -> bool:
         return False
     if len(typed) == len(name):
         diff = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
-        if len(diff) == 1:
-            return True
         i, j = [*diff, 0, 0][:2]
-        return len(diff) == 2 and j == i + 1 and typed[i] == name[j] and typed[j] == name[i]
+        swapped = len(diff) == 2 and j == i + 1 and typed[i] == name[j] and typed[j] == name[i]
+        return len(diff) == 1 or swapped
     shorter, longer = sorted((typed, name), key=len)
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 

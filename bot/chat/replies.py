@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.quotes.models import AUTHOR as AUTHOR
-from bot.quotes.models import PARAPHRASE_LABEL as PARAPHRASE_LABEL
-from bot.quotes.models import PARTIAL_LABEL as PARTIAL_LABEL
-from bot.quotes.models import Kind, Quote
-from bot.quotes.models import credit_line as credit_line
-from bot.quotes.models import quoted_body as quoted_body
-from bot.quotes.models import summary_label as summary_label
+from bot.quotes.models import Kind, Quote, credit_line, quoted_body
 
 # The preview's buttons on every platform (share it, show the next match, drop it), the one
 # under a list that shows its next page (`ListReply.more`), the link to a quote's web page.
@@ -40,9 +35,17 @@ def credited(quote: Quote, between: str = " ") -> str:
     return f"{quoted_body(quote)}{between}{credit_line(quote)}"
 
 
-def listed_body(quote: Quote) -> str:
+def fitted(quote: Quote, limit: int) -> str:
+    """His words in quotation marks, a summary never; cut inside the marks so they survive."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u201c{cut(quote.text, limit - 2)}\u201d"
+    return cut(quote.text, limit)
+
+
+def listed_body(quote: Quote, limit: int = sys.maxsize) -> str:
     """The text in a list of results, where no credit line follows to say what a summary is."""
-    return quoted_body(quote) if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} {quote.text}"
+    tag = "" if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} "
+    return tag + fitted(quote, limit - len(tag))
 
 
 def footer_line(quote: Quote) -> str:

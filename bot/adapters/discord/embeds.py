@@ -11,7 +11,7 @@ import discord
 from bot.cards import card_file_name, card_png
 from bot.chat import replies
 from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply, cut
-from bot.quotes.models import Kind, Quote
+from bot.quotes.models import AUTHOR, Kind, Quote, summary_label
 from bot.web.links import permalink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -29,13 +29,6 @@ PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
 DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
-
-
-def quote_text(quote: Quote, limit: int) -> str:
-    """His words in quotation marks, a summary never; cut inside the marks so they survive."""
-    if quote.kind is Kind.QUOTE:
-        return f"\u201c{cut(quote.text, limit - 2)}\u201d"
-    return cut(quote.text, limit)
 
 
 @dataclass(frozen=True)
@@ -64,12 +57,12 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
     """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
-    by = replies.AUTHOR if quote.kind is Kind.QUOTE else replies.summary_label(quote)
+    by = AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
     author = cut(by, AUTHOR_LIMIT)
     footer = cut(replies.footer_line(quote) + footer_suffix, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
     colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
-    embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
+    embed = discord.Embed(title=title, description=replies.fitted(quote, room), colour=colour)
     embed.set_author(name=author).set_footer(text=footer)
     if card:
         embed.set_image(url=f"attachment://{card_file_name(quote)}")
@@ -86,8 +79,7 @@ def list_embed(reply: ListReply) -> discord.Embed:
     room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
     embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
     for name, quote in zip(names, quotes, strict=True):
-        tag = "" if quote.kind is Kind.QUOTE else f"{replies.summary_tag(quote)} "
-        embed.add_field(name=name, value=tag + quote_text(quote, room - len(tag)), inline=False)
+        embed.add_field(name=name, value=replies.listed_body(quote, room), inline=False)
     embed.set_footer(text=footer)
     return embed
 

@@ -1,6 +1,4 @@
-"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out; the
-preview of "Lambert on this", whose payload carries the message (no history scope needed), its
-text matched, never kept or logged."""
+"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out."""
 
 from __future__ import annotations
 
@@ -27,7 +25,9 @@ ACTIONS_BLOCK = "lambert_actions"
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
 CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
-ON_THIS = "lambert_on_this"  # the message shortcut's callback_id in the manifest
+# "Lambert on this": the shortcut's payload carries the message (no history scope needed), its
+# text matched, never kept or logged. ON_THIS: the shortcut's callback_id in the manifest.
+ON_THIS = "lambert_on_this"
 ON_THIS_POST, ON_THIS_ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
 
 # Mentions, channel links and special mentions (<@U1>, <#C1|general>, <!here>) name nobody's
@@ -64,13 +64,12 @@ def plain(text: str, limit: int = LABEL_LIMIT) -> Block:
     return {"type": "plain_text", "text": cut(text, limit)}
 
 
-def section(text: str) -> Block:
-    """A section of mrkdwn `text`, escaped already."""
+def section(text: str) -> Block:  # `text`: escaped mrkdwn, as below
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:TEXT_LIMIT]}}
 
 
 def sections(lines: list[str]) -> list[Block]:
-    """Mrkdwn `lines`, escaped already, in as few sections as they fit."""
+    """`lines` in as few sections as they fit."""
     blocks, chunk = [], ""
     for line in lines:
         if chunk and len(chunk) + 1 + len(line) > TEXT_LIMIT:
@@ -81,7 +80,6 @@ def sections(lines: list[str]) -> list[Block]:
 
 
 def context(*texts: str) -> Block:
-    """A context line of mrkdwn `texts`, escaped already."""
     elements = [{"type": "mrkdwn", "text": text[:TEXT_LIMIT]} for text in texts]
     return {"type": "context", "elements": elements}
 
