@@ -121,7 +121,6 @@ VERBS: dict[str, Verb] = {
 
 
 def strip_command(text: str) -> str:
-    """`/lambert dpo` and `dpo` mean the same."""
     cleaned = clean_user_text(text, limit=10_000)
     head, _, rest = cleaned.partition(" ")
     return rest.strip() if head.casefold() == COMMAND else cleaned
@@ -140,7 +139,6 @@ def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
 
 
 def find_verb(request: str) -> tuple[Verb | None, str]:
-    """The verb the request starts with and the words after it; (None, request) if none."""
     word, _, rest = request.partition(" ")
     verb = VERBS.get(word.casefold())
     if verb is None or (verb.alone and rest.strip()):

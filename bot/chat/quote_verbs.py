@@ -84,7 +84,6 @@ async def best_match(service: QuoteService, request: str) -> Reply:
 
 
 async def next_quote(service: QuoteService, request: str, after: str) -> Reply:
-    """The "Another" button: the next match for a search, another quote otherwise."""
     verb, _, rest = request.partition(" ")
     if verb.casefold() == "id":
         return await by_id(service, rest)

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,6 @@ class GivenUp(Exception):
 def _load_or_compute(
     path: Path | None, key: str, texts: list[str], given_up: threading.Event
 ) -> Vectors:
-    if key in _computed and path is None:
-        return _computed[key]
     if path is not None and path.exists():
         try:
             stored: Vectors = np.load(path, allow_pickle=False)
@@ -95,14 +94,13 @@ def _load_or_compute(
     return vectors
 
 
+@dataclass
 class MeaningMatcher:
     """Ranks every quote by the cosine of its vector with the message's."""
 
+    quotes: list[Quote]
+    vectors: Vectors
     name = "meaning"
-
-    def __init__(self, quotes: list[Quote], vectors: Vectors) -> None:
-        self.quotes = quotes
-        self.vectors = vectors
 
     @classmethod
     async def create(cls, service: QuoteService) -> MeaningMatcher:

@@ -16,11 +16,9 @@ from bot.web.links import permalink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
-TITLE_LIMIT = 256
+TITLE_LIMIT = AUTHOR_LIMIT = FIELD_NAME_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
-AUTHOR_LIMIT = 256
-FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
 
@@ -42,7 +40,6 @@ class Message:
         """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
         if self.link is None:
             return None
-        # A link button: no callback.
         button = discord.ui.Button[Any](label=replies.PAGE_LINK, url=self.link)
         return discord.ui.View(timeout=None).add_item(button)
 
@@ -54,7 +51,7 @@ class Message:
 
 
 def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) -> discord.Embed:
-    """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
+    """With `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
     by = AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
@@ -85,7 +82,6 @@ def list_embed(reply: ListReply) -> discord.Embed:
 
 
 def text_embed(reply: TextReply) -> discord.Embed:
-    """Help, themes, "nothing found" and refusals: the title and the lines as paragraphs."""
     colour = QUOTE_COLOUR if reply.ok else NOTICE_COLOUR
     lines = cut("\n".join(reply.lines), DESCRIPTION_LIMIT) or None
     return discord.Embed(title=cut(reply.title, TITLE_LIMIT), description=lines, colour=colour)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
@@ -50,14 +51,8 @@ def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
     escaped = escape(text)
     if len(escaped) <= limit:
         return escaped
-    kept, used = [], 0
-    for char in text:
-        piece = escape(char)
-        if used + len(piece) > limit - 1:
-            break
-        kept.append(piece)
-        used += len(piece)
-    return "".join(kept) + "\u2026"
+    fits = sum(1 for used in accumulate(len(escape(c)) for c in text) if used < limit)
+    return escape(text[:fits]) + "\u2026"
 
 
 def plain(text: str, limit: int = LABEL_LIMIT) -> Block:
@@ -139,7 +134,7 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
 def preview_message(
     reply: QuoteReply, public_url: str | None = None, ids: tuple[str, str, str] | None = None
 ) -> Message:
-    """The ephemeral preview: the quote, Post, Another, Cancel; `ids` for "Lambert on this"."""
+    """The ephemeral preview with its buttons; `ids` for "Lambert on this"."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     card = reply.card and public_url is not None
@@ -191,14 +186,12 @@ def list_message(reply: ListReply) -> Message:
 
 
 def text_message(reply: TextReply) -> Message:
-    """Help, themes and refusals: the title in bold, then the lines in sections that fit."""
     title = reply.title if reply.ok else f":warning: {reply.title}"
     blocks = [section(mrkdwn(f"*{title}*")), *sections([mrkdwn(line) for line in reply.lines])]
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
 def reply_message(reply: Reply, public_url: str | None = None) -> Message:
-    """Any core reply as an ephemeral message (a quote becomes the preview with buttons)."""
     if isinstance(reply, QuoteReply):
         return preview_message(reply, public_url)
     if isinstance(reply, ListReply):
@@ -231,7 +224,7 @@ def read_on_this_value(value: str) -> tuple[tuple[str, ...], str, str]:
 
 
 def on_this_preview(reply: Reply, thread_ts: str) -> Message:
-    """The private preview with Post, Another and Cancel; any other reply as it always looks."""
+    """The private preview; any other reply as it always looks."""
     if not isinstance(reply, QuoteReply) or not reply.ranked:
         return reply_message(reply)
     return preview_message(
