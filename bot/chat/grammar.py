@@ -126,18 +126,6 @@ def strip_command(text: str) -> str:
     return rest.strip() if head.casefold() == COMMAND else cleaned
 
 
-def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
-    """How a command ended for metrics and stats (quote, list, nothing: a search that found
-    nothing, refused, text), and for the log (which quote, how many; never the text)."""
-    if isinstance(reply, QuoteReply):
-        return "quote", f"quote={reply.quote.id} matches={reply.matches}"
-    if isinstance(reply, ListReply):
-        return "list", f"list={len(reply.quotes)} total={reply.total}"
-    if not reply.ok:
-        return "refused", "refused"
-    return "nothing" if searched.strip() else "text", "text"
-
-
 def find_verb(request: str) -> tuple[Verb | None, str]:
     word, _, rest = request.partition(" ")
     verb = VERBS.get(word.casefold())
@@ -173,8 +161,15 @@ def account(
     recorded: str = "",
 ) -> None:
     """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
-    if given) by what it showed, never by the words of the request."""
-    kind, said = outcome(reply, searched)
+    if given) by how it ended (quote, list, nothing: a search that found nothing, refused,
+    text) and the log says which quote, how many: never the words of the request."""
+    if isinstance(reply, QuoteReply):
+        kind, said = "quote", f"quote={reply.quote.id} matches={reply.matches}"
+    elif isinstance(reply, ListReply):
+        kind, said = "list", f"list={len(reply.quotes)} total={reply.total}"
+    else:
+        said = "text" if reply.ok else "refused"
+        kind = said if not reply.ok or not searched.strip() else "nothing"
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, logged, said,

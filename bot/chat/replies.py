@@ -70,8 +70,7 @@ class QuoteReply:
 
 @dataclass(frozen=True, slots=True)
 class ListReply:
-    """Quotes in rank order, `total` counting all that matched, the first one shown ranked
-    `first`; `more`: the request for the next page, if any."""
+    """Quotes ranked `first` on, of `total` matches; `more`: the next page's request, if any."""
 
     title: str
     quotes: tuple[Quote, ...]
