@@ -99,13 +99,6 @@ def card_url(public_url: str, quote: Quote) -> str:
     return public_url + card_path(quote.id)
 
 
-def _linked(public_url: str | None, quote: Quote) -> list[Block]:
-    if not public_url:
-        return []
-    url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
-    return [context(f"<{url}|{PAGE_LINK}>")]
-
-
 def card_block(quote: Quote, url: str) -> Block:
     """The card as an image; its alt text is the quote and credit, as the card shows them."""
     return {
@@ -160,14 +153,18 @@ def shared_message(
 ) -> Message:
     """The quote posted for everyone (or unfurled): the sharer's name in plain text, no ping."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
-    image = [card_block(quote, card)] if card else []
-    blocks = [*quote_blocks(quote), *image, context(mrkdwn(credit)), *_linked(public_url, quote)]
-    return {"text": fallback_text(quote), "blocks": blocks}
+    return _posted(quote, credit, public_url, (card_block(quote, card),) if card else ())
 
 
 def daily_message(quote: Quote, public_url: str | None = None) -> Message:
-    footer = context(mrkdwn("Daily quote \u00b7 /lambert daily"))
-    blocks = [*quote_blocks(quote), footer, *_linked(public_url, quote)]
+    return _posted(quote, "Daily quote \u00b7 /lambert daily", public_url)
+
+
+def _posted(quote: Quote, line: str, site: str | None, image: tuple[Block, ...] = ()) -> Message:
+    """The quote, its card if any, `line` under it, then the link to its page if online."""
+    blocks = [*quote_blocks(quote), *image, context(mrkdwn(line))]
+    if site:  # Slack's escaping is valid inside <...>
+        blocks.append(context(f"<{escape(permalink(site, quote.id))}|{PAGE_LINK}>"))
     return {"text": fallback_text(quote), "blocks": blocks}
 
 
