@@ -45,7 +45,12 @@ async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
 
 
 async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return quote_verbs.themes_reply(core.quotes)
+    lines = []
+    for info in core.quotes.themes():
+        t = info.theme
+        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
+        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
+    return TextReply("Themes", tuple(lines))
 
 
 async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:

@@ -113,15 +113,6 @@ def nothing_found(service: QuoteService, text: str) -> TextReply:
     )
 
 
-def themes_reply(service: QuoteService) -> TextReply:
-    lines = []
-    for info in service.themes():
-        t = info.theme
-        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
-        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
-    return TextReply("Themes", tuple(lines))
-
-
 def one_slip(typed: str, name: str) -> bool:
     """Whether `typed` is `name` with one letter wrong, missing or extra, or two neighbours
     swapped (`serach`, `hepl`, `themse`): the optimal string alignment distance 1."""

@@ -188,7 +188,13 @@ def text_message(reply: TextReply) -> Message:
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
-def reply_message(reply: Reply, public_url: str | None = None) -> Message:
+def reply_message(
+    reply: Reply, public_url: str | None = None, thread_ts: str | None = None
+) -> Message:
+    """A quote as its preview, "Lambert on this"'s with the thread to answer in (`thread_ts`)."""
+    if isinstance(reply, QuoteReply) and thread_ts is not None and reply.ranked:
+        ids = (ON_THIS_POST, ON_THIS_ANOTHER, on_this_value(reply, thread_ts))
+        return preview_message(reply, ids=ids)
     if isinstance(reply, QuoteReply):
         return preview_message(reply, public_url)
     if isinstance(reply, ListReply):
@@ -218,12 +224,3 @@ def read_on_this_value(value: str) -> tuple[tuple[str, ...], str, str]:
     if not isinstance(data, dict) or not isinstance(data.get("r"), list):
         return (), "", ""
     return tuple(str(i) for i in data["r"]), str_at(data, "q"), str_at(data, "t")
-
-
-def on_this_preview(reply: Reply, thread_ts: str) -> Message:
-    """The private preview; any other reply as it always looks."""
-    if not isinstance(reply, QuoteReply) or not reply.ranked:
-        return reply_message(reply)
-    return preview_message(
-        reply, ids=(ON_THIS_POST, ON_THIS_ANOTHER, on_this_value(reply, thread_ts))
-    )
