@@ -15,14 +15,13 @@ from bot.adapters.discord.embeds import (
 )
 from bot.chat.replies import (
     ERROR_TEXT,
-    PARAPHRASE_LABEL,
     PREVIEW_BUTTONS,
     ListReply,
     QuoteReply,
     TextReply,
 )
 from bot.chat.replies import ERROR_TEXT as DISCORD_ERROR
-from bot.quotes.models import Kind, Quote
+from bot.quotes.models import PARAPHRASE_LABEL, Kind, Quote
 from tests.fakes.discord_platform import message_form_errors
 
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.chat.grammar import another, answer
-from bot.chat.replies import ListReply, QuoteReply, TextReply, credit_line, quoted_body
-from bot.quotes.models import Kind
+from bot.chat.replies import ListReply, QuoteReply, TextReply
+from bot.quotes.models import Kind, credit_line, quoted_body
 from bot.quotes.service import QuoteService
 from bot.runtime import Core
 from tests.support.hostile import HOSTILE

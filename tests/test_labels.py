@@ -10,9 +10,9 @@ import pytest
 from bot.adapters.discord.embeds import reply_message as discord_message
 from bot.adapters.slack.blocks import reply_message as slack_message
 from bot.adapters.terminal import render
-from bot.chat.replies import PARAPHRASE_LABEL, PARTIAL_LABEL, ListReply, QuoteReply
+from bot.chat.replies import ListReply, QuoteReply
 from bot.cli import main
-from bot.quotes.models import Kind
+from bot.quotes.models import PARAPHRASE_LABEL, PARTIAL_LABEL, Kind
 from bot.quotes.service import QuoteService
 from tests.support.paths import CORPUS
 

@@ -22,8 +22,8 @@ from bot.adapters.slack.blocks import (
     shuffle_value,
     text_message,
 )
-from bot.chat.replies import PARAPHRASE_LABEL, ListReply, QuoteReply, TextReply
-from bot.quotes.models import Kind, Quote
+from bot.chat.replies import ListReply, QuoteReply, TextReply
+from bot.quotes.models import PARAPHRASE_LABEL, Kind, Quote
 
 HOSTILE = "<!channel> <@U123> <!here|here> <https://evil.example|click> a && b > c"
 

@@ -13,8 +13,7 @@ from aiohttp.test_utils import TestClient
 from markupsafe import escape as markup_escape
 
 from bot.cards import card_png, card_size
-from bot.chat.replies import credit_line, summary_label
-from bot.quotes.models import Kind, Quote
+from bot.quotes.models import Kind, Quote, credit_line, summary_label
 from bot.quotes.service import QuoteService
 from bot.web.app import CSP
 from bot.web.links import permalink

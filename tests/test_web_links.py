@@ -11,10 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.adapters.discord.client import DiscordPlatform
-from bot.adapters.discord.embeds import PAGE_LINK
 from bot.adapters.discord.poster import make_client, open_discord_poster
 from bot.adapters.slack.blocks import card_url, daily_message, shared_message
 from bot.adapters.slack.poster import SlackPoster
+from bot.chat.replies import PAGE_LINK
 from bot.config import Secret, Settings
 from bot.quotes.service import QuoteService
 from bot.runtime import Core

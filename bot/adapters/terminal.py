@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 import textwrap
 
-from bot.chat.replies import (
-    ListReply,
-    QuoteReply,
-    Reply,
-    credit_line,
-    list_footer,
-    listed_body,
-    quoted_body,
-)
+from bot.chat.replies import ListReply, QuoteReply, Reply, list_footer, listed_body
+from bot.quotes.models import credit_line, quoted_body
 
 WIDTH = 78
 _COMMAND = re.compile(r"`/lambert((?: [^`]*)?)`")
 _CODE = re.compile(r"`([^`]*)`")
 # Chat verbs that are commands of their own on the command line; the rest go through `ask`.
-_CLI_VERBS = {"search": "lambert search", "themes": "lambert themes", "card": "lambert card"}
-_CLI_VERBS["help"] = "lambert --help"
+_CLI_VERBS = {v: f"lambert {v}" for v in ("search", "themes", "card")} | {"help": "lambert --help"}
 
 
 def terminal_text(text: str, chat: bool = False) -> str:

@@ -25,14 +25,11 @@ Handler = Callable[[Core, str, RequestContext], Awaitable[Reply]]
 
 @dataclass(frozen=True, slots=True)
 class Verb:
-    """One row of the grammar. `handler` gets the words after the verb.
-
-    `admin_only`: all uses are for admins (True), none (False), or those whose words after the
-    verb the predicate accepts (`daily on ...`, not `daily status`). The grammar asks the
-    context whether the user is an admin (lazily: only then) and refuses otherwise; no adapter
-    needs to know which verbs these are. `alone`: the verb only counts with nothing after it
-    (`help me` is a search). `help_on`: the help line on a platform with its own way to do it.
-    """
+    """One row of the grammar; `handler` gets the words after the verb. `admin_only`: all uses
+    are for admins (True), none (False), or those whose words the predicate accepts (`daily on
+    ...`, not `daily status`): the grammar asks the context lazily and refuses, so no adapter
+    knows which verbs these are. `alone`: the verb only counts alone (`help me` is a search).
+    `help_on`: the help line on a platform with its own way to do it."""
 
     name: str
     handler: Handler
@@ -48,12 +45,17 @@ async def _help(core: Core, rest: str, ctx: RequestContext) -> Reply:
 
 
 async def _themes(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    return quote_verbs.themes_reply(core.quotes)
+    lines = []
+    for info in core.quotes.themes():
+        t = info.theme
+        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
+        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
+    return TextReply("Themes", tuple(lines))
 
 
 async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
-    """`card <request>`: what the request finds, marked to be shown as a card. One hyphenated
-    word that names no theme is an id, so a mistyped id says so instead of matching words."""
+    """`card <request>` as a card. One hyphenated word naming no theme is an id, so a mistyped
+    id says so instead of matching words."""
     word, _, words = rest.partition(" ")
     looks_like_id = "-" in rest and " " not in rest and core.quotes.resolve_theme(rest) is None
     if word.casefold() == "id":
@@ -66,7 +68,7 @@ async def _card(core: Core, rest: str, ctx: RequestContext) -> Reply:
 
 
 def _as_card(reply: Reply) -> Reply:
-    """A quote marked to be shown as a card, its Another keeping the `card` in its request."""
+    """A quote shown as a card, its Another keeping the `card` in its request."""
     if isinstance(reply, QuoteReply):
         return replace(reply, card=True, request=f"card {reply.request}".strip())
     return reply
@@ -124,27 +126,12 @@ VERBS: dict[str, Verb] = {
 
 
 def strip_command(text: str) -> str:
-    """`/lambert dpo` and `dpo` mean the same."""
     cleaned = clean_user_text(text, limit=10_000)
     head, _, rest = cleaned.partition(" ")
     return rest.strip() if head.casefold() == COMMAND else cleaned
 
 
-def outcome(reply: Reply, searched: str = "") -> tuple[str, str]:
-    """How a command ended as metrics and stats count it (quote, list, nothing: a search that
-    found nothing, refused, or text), and as the log says it: which quote, how many; never
-    the text."""
-    if isinstance(reply, QuoteReply):
-        return "quote", f"quote={reply.quote.id} matches={reply.matches}"
-    if isinstance(reply, ListReply):
-        return "list", f"list={len(reply.quotes)} total={reply.total}"
-    if not reply.ok:
-        return "refused", "refused"
-    return "nothing" if searched.strip() else "text", "text"
-
-
 def find_verb(request: str) -> tuple[Verb | None, str]:
-    """The verb the request starts with and the words after it; (None, request) if none."""
     word, _, rest = request.partition(" ")
     verb = VERBS.get(word.casefold())
     if verb is None or (verb.alone and rest.strip()):
@@ -179,8 +166,15 @@ def account(
     recorded: str = "",
 ) -> None:
     """A command logged as `logged`, measured as `counted`, counted in `stats` (as `recorded`
-    if given): by what it showed, never by the words of the request."""
-    kind, said = outcome(reply, searched)
+    if given) by how it ended (quote, list, nothing: a search that found nothing, refused,
+    text) and the log says which quote, how many: never the words of the request."""
+    if isinstance(reply, QuoteReply):
+        kind, said = "quote", f"quote={reply.quote.id} matches={reply.matches}"
+    elif isinstance(reply, ListReply):
+        kind, said = "list", f"list={len(reply.quotes)} total={reply.total}"
+    else:
+        said = "text" if reply.ok else "refused"
+        kind = said if not reply.ok or not searched.strip() else "nothing"
     log.info(
         "command platform=%s channel=%s user=%s verb=%s %s",
         ctx.platform, ctx.channel, ctx.user, logged, said,
@@ -243,12 +237,11 @@ async def perform(
 async def another(core: Core, request: str, after: str, ctx: RequestContext | None = None) -> Reply:
     """The Another button: the next match for a search, another quote otherwise; counted in
     the stats when the adapter says where (`ctx`). A `card` request stays a card."""
-    started = time.perf_counter()
-    verb, rest = find_verb(strip_command(request))
-    if verb is not None and verb.name == "card":
-        reply = _as_card(await quote_verbs.next_quote(core.quotes, rest, after))
-    else:
-        reply = await quote_verbs.next_quote(core.quotes, strip_command(request), after)
+    started, request = time.perf_counter(), strip_command(request)
+    verb, rest = find_verb(request)
+    card = verb is not None and verb.name == "card"
+    reply = await quote_verbs.next_quote(core.quotes, rest if card else request, after)
+    reply = _as_card(reply) if card else reply
     if ctx is not None:
         account(ctx, "another", "another", reply, started, core.stats)
     return reply

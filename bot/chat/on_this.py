@@ -45,7 +45,6 @@ def has_subject(text: str) -> bool:
 
 
 async def on_this(core: Core, text: str, ctx: RequestContext) -> Reply:
-    """The best fit for `text` as a preview whose Another walks the next fits."""
     started = time.perf_counter()
     message = clean_user_text(text, limit=MESSAGE_CHARS)
     reply: Reply = TextReply(NOTHING)

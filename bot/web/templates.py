@@ -9,8 +9,8 @@ from typing import Any
 
 import jinja2
 
-from bot.chat.replies import credit_line, quoted_body, summary_label, summary_tag
-from bot.quotes.models import Kind, Quote
+from bot.chat.replies import summary_tag
+from bot.quotes.models import Kind, Quote, credit_line, quoted_body, summary_label
 from bot.web.links import card_path, page_path, theme_path
 
 TEMPLATES = Path(__file__).parent / "templates"

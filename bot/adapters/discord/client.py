@@ -10,7 +10,6 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.daily import CHOICE_CHARS, MAX_CHOICES, Choices, build_daily_group
-from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.poster import (
     REJECTED,
     DiscordPoster,
@@ -23,6 +22,7 @@ from bot.adapters.discord.shards import ShardedClient, refusal
 from bot.adapters.discord.views import ExpiredPreviewButton, Responder, request_context
 from bot.chat import grammar as commands
 from bot.chat.on_this import on_this
+from bot.chat.replies import cut
 from bot.config import ConfigError, Settings
 from bot.coordination.lease import ShardsTaken
 from bot.logs import quiet

@@ -9,11 +9,10 @@ from functools import partial
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.views import Responder, request_context
 from bot.chat import daily_verbs, grammar
 from bot.chat.context import RequestContext
-from bot.chat.replies import Reply
+from bot.chat.replies import Reply, cut
 from bot.daily.schedules import (
     DAYS_FORMATS,
     DAYS_SUGGESTED,

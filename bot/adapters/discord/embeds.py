@@ -9,27 +9,16 @@ from typing import Any
 import discord
 
 from bot.cards import card_file_name, card_png
-from bot.chat.replies import (
-    AUTHOR,
-    ListReply,
-    QuoteReply,
-    Reply,
-    TextReply,
-    footer_line,
-    list_footer,
-    summary_label,
-    summary_tag,
-)
-from bot.quotes.models import Kind, Quote
+from bot.chat import replies
+from bot.chat.replies import ListReply, QuoteReply, Reply, TextReply, cut
+from bot.quotes.models import AUTHOR, Kind, Quote, summary_label
 from bot.web.links import permalink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
-TITLE_LIMIT = 256
+TITLE_LIMIT = AUTHOR_LIMIT = FIELD_NAME_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
-AUTHOR_LIMIT = 256
-FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
 
@@ -37,22 +26,7 @@ QUOTE_COLOUR = discord.Colour(0x2B6CB0)
 PARAPHRASE_COLOUR = discord.Colour(0x718096)  # grey: a summary, visibly not his words
 NOTICE_COLOUR = discord.Colour(0xC05621)
 
-PAGE_LINK = "Page and card"
 DAILY_FOOTER = " \u00b7 Daily quote \u00b7 /lambert-daily"
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` if it fits, else its start and an ellipsis, `limit` characters in all."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + "\u2026"
-
-
-def quote_text(quote: Quote, limit: int) -> str:
-    """His words in quotation marks, a summary never; cut inside the marks so they survive."""
-    if quote.kind is Kind.QUOTE:
-        return f"\u201c{cut(quote.text, limit - 2)}\u201d"
-    return cut(quote.text, limit)
 
 
 @dataclass(frozen=True)
@@ -66,7 +40,7 @@ class Message:
         """The link button to the quote's page, or None (LAMBERT_PUBLIC_URL unset)."""
         if self.link is None:
             return None
-        button = discord.ui.Button[Any](label=PAGE_LINK, url=self.link)  # a link: no callback
+        button = discord.ui.Button[Any](label=replies.PAGE_LINK, url=self.link)
         return discord.ui.View(timeout=None).add_item(button)
 
     def files(self) -> list[discord.File]:
@@ -77,14 +51,15 @@ class Message:
 
 
 def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) -> discord.Embed:
-    """Topic, credit, text, and theme · source · id; with `card`, the card as its image too."""
+    """With `card`, the card as its image too."""
     title = cut(quote.topic, TITLE_LIMIT)
     # Above the text: his name for his words, a label for a summary of his view.
-    author = cut(AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote), AUTHOR_LIMIT)
-    footer = cut(footer_line(quote) + footer_suffix, FOOTER_LIMIT)
+    by = AUTHOR if quote.kind is Kind.QUOTE else summary_label(quote)
+    author = cut(by, AUTHOR_LIMIT)
+    footer = cut(replies.footer_line(quote) + footer_suffix, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(author) - len(footer))
     colour = QUOTE_COLOUR if quote.kind is Kind.QUOTE else PARAPHRASE_COLOUR
-    embed = discord.Embed(title=title, description=quote_text(quote, room), colour=colour)
+    embed = discord.Embed(title=title, description=replies.fitted(quote, room), colour=colour)
     embed.set_author(name=author).set_footer(text=footer)
     if card:
         embed.set_image(url=f"attachment://{card_file_name(quote)}")
@@ -94,21 +69,19 @@ def quote_embed(quote: Quote, *, footer_suffix: str = "", card: bool = False) ->
 def list_embed(reply: ListReply) -> discord.Embed:
     """Search results as one field per quote, every value shrunk to share the 6000 total."""
     title = cut(reply.title, TITLE_LIMIT)
-    footer = cut(list_footer(reply, code=str), FOOTER_LIMIT)  # footers render no markdown
+    footer = cut(replies.list_footer(reply, code=str), FOOTER_LIMIT)  # footers render no markdown
     quotes = reply.quotes[:25]  # 25 fields at most; the grammar lists 5
     names = [cut(f"{q.topic} \u00b7 id: {q.id}", FIELD_NAME_LIMIT) for q in quotes]
     left = EMBED_TOTAL_LIMIT - len(title) - len(footer) - sum(map(len, names))
     room = min(FIELD_VALUE_LIMIT, left // max(len(quotes), 1))
     embed = discord.Embed(title=title, colour=QUOTE_COLOUR)
     for name, quote in zip(names, quotes, strict=True):
-        tag = "" if quote.kind is Kind.QUOTE else f"{summary_tag(quote)} "
-        embed.add_field(name=name, value=tag + quote_text(quote, room - len(tag)), inline=False)
+        embed.add_field(name=name, value=replies.listed_body(quote, room), inline=False)
     embed.set_footer(text=footer)
     return embed
 
 
 def text_embed(reply: TextReply) -> discord.Embed:
-    """Help, themes, "nothing found" and refusals: the title and the lines as paragraphs."""
     colour = QUOTE_COLOUR if reply.ok else NOTICE_COLOUR
     lines = cut("\n".join(reply.lines), DESCRIPTION_LIMIT) or None
     return discord.Embed(title=cut(reply.title, TITLE_LIMIT), description=lines, colour=colour)

@@ -1,16 +1,15 @@
-"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out; the
-preview of "Lambert on this", whose payload carries the message (no history scope needed), its
-text matched, never kept or logged."""
+"""Block Kit for Slack: neutral replies in, escaped mrkdwn messages and button values out."""
 
 from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 from bot.adapters.slack.payload import read_json, str_at
 from bot.chat import replies
-from bot.chat.replies import ERROR_TEXT, ListReply, QuoteReply, Reply, TextReply
+from bot.chat.replies import ERROR_TEXT, PAGE_LINK, ListReply, QuoteReply, Reply, TextReply, cut
 from bot.quotes.models import Quote
 from bot.web.links import card_path, permalink
 
@@ -27,8 +26,9 @@ ACTIONS_BLOCK = "lambert_actions"
 POST, SHUFFLE, CANCEL = "lambert_post", "lambert_shuffle", "lambert_cancel"
 MORE = "lambert_more"  # its value is the request for the next page of results
 CARD_PREFIX = "card "  # a Post value "card ID" shares the quote with its card
-PAGE_LINK = "Page and card"
-ON_THIS = "lambert_on_this"  # the message shortcut's callback_id in the manifest
+# "Lambert on this": the shortcut's payload carries the message (no history scope needed), its
+# text matched, never kept or logged. ON_THIS: the shortcut's callback_id in the manifest.
+ON_THIS = "lambert_on_this"
 ON_THIS_POST, ON_THIS_ANOTHER = "lambert_on_this_post", "lambert_on_this_another"
 
 # Mentions, channel links and special mentions (<@U1>, <#C1|general>, <!here>) name nobody's
@@ -51,31 +51,20 @@ def mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
     escaped = escape(text)
     if len(escaped) <= limit:
         return escaped
-    kept, used = [], 0
-    for char in text:
-        piece = escape(char)
-        if used + len(piece) > limit - 1:
-            break
-        kept.append(piece)
-        used += len(piece)
-    return "".join(kept) + "\u2026"
-
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    fits = sum(1 for used in accumulate(len(escape(c)) for c in text) if used < limit)
+    return escape(text[:fits]) + "\u2026"
 
 
 def plain(text: str, limit: int = LABEL_LIMIT) -> Block:
     return {"type": "plain_text", "text": cut(text, limit)}
 
 
-def section(text: str) -> Block:
-    """A section of mrkdwn `text`, escaped already."""
+def section(text: str) -> Block:  # `text`: escaped mrkdwn, as below
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:TEXT_LIMIT]}}
 
 
 def sections(lines: list[str]) -> list[Block]:
-    """Mrkdwn `lines`, escaped already, in as few sections as they fit."""
+    """`lines` in as few sections as they fit."""
     blocks, chunk = [], ""
     for line in lines:
         if chunk and len(chunk) + 1 + len(line) > TEXT_LIMIT:
@@ -86,7 +75,6 @@ def sections(lines: list[str]) -> list[Block]:
 
 
 def context(*texts: str) -> Block:
-    """A context line of mrkdwn `texts`, escaped already."""
     elements = [{"type": "mrkdwn", "text": text[:TEXT_LIMIT]} for text in texts]
     return {"type": "context", "elements": elements}
 
@@ -103,31 +91,26 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
 
 def quote_blocks(quote: Quote) -> list[Block]:
     """His words in quotation marks with a credit, or a labelled summary; then the context."""
-    where = f"{quote.topic} \u00b7 {quote.theme_title} \u00b7 {quote.source} \u00b7 id: {quote.id}"
-    body = f"{replies.quoted_body(quote)}\n{replies.credit_line(quote)}"
-    return [section(mrkdwn(body)), context(mrkdwn(where))]
+    where = f"{quote.topic} \u00b7 {replies.footer_line(quote)}"
+    return [section(mrkdwn(replies.credited(quote, "\n"))), context(mrkdwn(where))]
 
 
 def card_url(public_url: str, quote: Quote) -> str:
     return public_url + card_path(quote.id)
 
 
-def _linked(public_url: str | None, quote: Quote) -> list[Block]:
-    if not public_url:
-        return []
-    url = escape(permalink(public_url, quote.id))  # Slack's escaping is valid inside <...>
-    return [context(f"<{url}|{PAGE_LINK}>")]
-
-
 def card_block(quote: Quote, url: str) -> Block:
     """The card as an image; its alt text is the quote and credit, as the card shows them."""
-    alt = cut(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}", ALT_TEXT_LIMIT)
-    return {"type": "image", "image_url": url, "alt_text": alt}
+    return {
+        "type": "image",
+        "image_url": url,
+        "alt_text": cut(replies.credited(quote), ALT_TEXT_LIMIT),
+    }
 
 
 def fallback_text(quote: Quote) -> str:
     """The plain text notifications and screen readers show instead of the blocks."""
-    return mrkdwn(f"{replies.quoted_body(quote)} {replies.credit_line(quote)}")
+    return mrkdwn(replies.credited(quote))
 
 
 def shuffle_value(request: str, quote_id: str) -> str:
@@ -144,7 +127,7 @@ def read_shuffle_value(value: str) -> tuple[str, str]:
 def preview_message(
     reply: QuoteReply, public_url: str | None = None, ids: tuple[str, str, str] | None = None
 ) -> Message:
-    """The ephemeral preview: the quote, Post, Another, Cancel; `ids` for "Lambert on this"."""
+    """The ephemeral preview with its buttons; `ids` for "Lambert on this"."""
     quote = reply.quote
     blocks = quote_blocks(quote)
     card = reply.card and public_url is not None
@@ -170,14 +153,18 @@ def shared_message(
 ) -> Message:
     """The quote posted for everyone (or unfurled): the sharer's name in plain text, no ping."""
     credit = f"Shared by {shared_by} with /lambert" if shared_by else "Shared with /lambert"
-    image = [card_block(quote, card)] if card else []
-    blocks = [*quote_blocks(quote), *image, context(mrkdwn(credit)), *_linked(public_url, quote)]
-    return {"text": fallback_text(quote), "blocks": blocks}
+    return _posted(quote, credit, public_url, (card_block(quote, card),) if card else ())
 
 
 def daily_message(quote: Quote, public_url: str | None = None) -> Message:
-    footer = context(mrkdwn("Daily quote \u00b7 /lambert daily"))
-    blocks = [*quote_blocks(quote), footer, *_linked(public_url, quote)]
+    return _posted(quote, "Daily quote \u00b7 /lambert daily", public_url)
+
+
+def _posted(quote: Quote, line: str, site: str | None, image: tuple[Block, ...] = ()) -> Message:
+    """The quote, its card if any, `line` under it, then the link to its page if online."""
+    blocks = [*quote_blocks(quote), *image, context(mrkdwn(line))]
+    if site:  # Slack's escaping is valid inside <...>
+        blocks.append(context(f"<{escape(permalink(site, quote.id))}|{PAGE_LINK}>"))
     return {"text": fallback_text(quote), "blocks": blocks}
 
 
@@ -196,14 +183,18 @@ def list_message(reply: ListReply) -> Message:
 
 
 def text_message(reply: TextReply) -> Message:
-    """Help, themes and refusals: the title in bold, then the lines in sections that fit."""
     title = reply.title if reply.ok else f":warning: {reply.title}"
     blocks = [section(mrkdwn(f"*{title}*")), *sections([mrkdwn(line) for line in reply.lines])]
     return {"text": mrkdwn(reply.title), "blocks": blocks}
 
 
-def reply_message(reply: Reply, public_url: str | None = None) -> Message:
-    """Any core reply as an ephemeral message (a quote becomes the preview with buttons)."""
+def reply_message(
+    reply: Reply, public_url: str | None = None, thread_ts: str | None = None
+) -> Message:
+    """A quote as its preview, "Lambert on this"'s with the thread to answer in (`thread_ts`)."""
+    if isinstance(reply, QuoteReply) and thread_ts is not None and reply.ranked:
+        ids = (ON_THIS_POST, ON_THIS_ANOTHER, on_this_value(reply, thread_ts))
+        return preview_message(reply, ids=ids)
     if isinstance(reply, QuoteReply):
         return preview_message(reply, public_url)
     if isinstance(reply, ListReply):
@@ -233,12 +224,3 @@ def read_on_this_value(value: str) -> tuple[tuple[str, ...], str, str]:
     if not isinstance(data, dict) or not isinstance(data.get("r"), list):
         return (), "", ""
     return tuple(str(i) for i in data["r"]), str_at(data, "q"), str_at(data, "t")
-
-
-def on_this_preview(reply: Reply, thread_ts: str) -> Message:
-    """The private preview with Post, Another and Cancel; any other reply as it always looks."""
-    if not isinstance(reply, QuoteReply) or not reply.ranked:
-        return reply_message(reply)
-    return preview_message(
-        reply, ids=(ON_THIS_POST, ON_THIS_ANOTHER, on_this_value(reply, thread_ts))
-    )

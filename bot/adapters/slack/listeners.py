@@ -199,7 +199,7 @@ class SlackHandlers(DailyForm, Removals):
         thread_ts = str_at(message, "thread_ts") or str_at(message, "ts")
         text = blocks.plain_text(str_at(message, "text"))
         reply = await fitting.on_this(self.core, text, self.clicked_in(body))
-        preview = blocks.on_this_preview(reply, thread_ts)
+        preview = blocks.reply_message(reply, thread_ts=thread_ts)
         await respond(response_type="ephemeral", replace_original=False, **preview)
 
     @acked("Post")
@@ -215,7 +215,7 @@ class SlackHandlers(DailyForm, Removals):
     ) -> None:
         ranked, after, thread_ts = blocks.read_on_this_value(action_value(body))
         reply = await fitting.another(self.core, ranked, after, self.clicked_in(body))
-        await respond(replace_original=True, **blocks.on_this_preview(reply, thread_ts))
+        await respond(replace_original=True, **blocks.reply_message(reply, thread_ts=thread_ts))
 
     @acked("unfurling a link")
     async def link_shared(self, body: dict[str, Any], _: Respond, client: AsyncWebClient) -> None:
