@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.adapters.discord.views import NOT_YOURS
 from bot.adapters.slack.blocks import MORE
 from bot.config import Settings
 from bot.runtime import Core
@@ -40,6 +41,24 @@ async def test_discord_more_pages_through_every_result_once(
         assert message.type == 7  # the list is replaced in place, still private
         seen += listed_ids(message.embeds[0])
     assert len(seen) == len(set(seen)) == total
+
+
+async def test_discord_more_from_someone_else_is_refused_privately(
+    core: Core, discord_bot: FakeDiscord
+) -> None:
+    fake = discord_bot
+    await fake.send_interaction(fake.slash_command("lambert", {"query": f"search {WORD}"}))
+    page = await fake.next_callback()
+    button = more_button(page)
+    assert button is not None
+    await fake.send_interaction(fake.component_click(button["custom_id"], page, user=fake.admin))
+    refusal = await fake.next_callback()
+    assert (refusal.type, refusal.ephemeral, refusal.content) == (4, True, NOT_YOURS)
+    # The asker's own More still turns the page.
+    await fake.send_interaction(fake.component_click(button["custom_id"], page))
+    turned = await fake.next_callback()
+    assert turned.type == 7
+    assert listed_ids(turned.embeds[0]) != listed_ids(page.embeds[0])
 
 
 async def test_slack_more_pages_through_every_result_once(
