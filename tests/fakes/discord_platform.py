@@ -296,6 +296,8 @@ def message_form_errors(body: Mapping[str, Any]) -> dict[str, Any]:
             _too_long(errors, (*at, "custom_id"), item.get("custom_id"), 100)
     for i, choice in enumerate(body.get("choices") or []):
         _too_long(errors, ("choices", str(i), "name"), choice.get("name"), 100)
+        if isinstance(choice.get("value"), str):  # a string choice's value: 100 at most too
+            _too_long(errors, ("choices", str(i), "value"), choice["value"], 100)
     _too_long(errors, ("choices",), body.get("choices"), 25)
     return errors
 

@@ -84,7 +84,12 @@ def build_daily_group(responder: Responder) -> app_commands.Group:
             mask = parse_days(typed) if wanted and wanted not in DAYS_SUGGESTED else 0
         except ScheduleError:
             mask = 0
-        said = [(cut(days_text(mask), CHOICE_CHARS), wanted)] if mask else []
+        # The typed days go back as the value, which Discord caps like a name.
+        said = (
+            [(cut(days_text(mask), CHOICE_CHARS), wanted)]
+            if mask and len(wanted) <= CHOICE_CHARS
+            else []
+        )
         said += [(days, days) for days in DAYS_SUGGESTED if days.startswith(wanted)]
         return [app_commands.Choice(name=name, value=value) for name, value in said][:MAX_CHOICES]
 
